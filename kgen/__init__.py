@@ -1,0 +1,59 @@
+"""kgen: deep generative models for Keras 3 on TensorFlow, JAX and PyTorch."""
+
+import os
+import sys
+import tempfile
+
+
+def _import_keras_quietly():
+    """Imports Keras (and TensorFlow) without TensorFlow's start-up chatter.
+
+    TensorFlow's C++ runtime prints oneDNN and CUDA notices to file
+    descriptor 2 before its log level applies (`TF_CPP_MIN_LOG_LEVEL` does
+    not hide them in TF 2.21), so they are captured during the import and
+    replayed only if the import fails.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "keras" in sys.modules or os.environ.get("KGEN_VERBOSE_IMPORT"):
+        import keras  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
+_import_keras_quietly()
+
+from kgen import backend  # noqa: E402
+from kgen import callbacks  # noqa: E402
+from kgen import datasets  # noqa: E402
+from kgen import distributions  # noqa: E402
+from kgen import export  # noqa: E402
+from kgen import losses  # noqa: E402
+from kgen import models  # noqa: E402
+from kgen import networks  # noqa: E402
+from kgen.version import __version__  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "backend",
+    "callbacks",
+    "datasets",
+    "distributions",
+    "export",
+    "losses",
+    "models",
+    "networks",
+]

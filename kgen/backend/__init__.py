@@ -1,0 +1,41 @@
+"""The only backend-aware code in kgen.
+
+Every backend module exports the same names, chosen once at import (as
+Keras chooses its own trainer):
+
+- `Trainer`: mixin that lets one stateful `train_step(data)` /
+  `test_step(data)` written in `keras.ops` run under `fit` and `evaluate`.
+- `value_and_grad(fn, variables)`: `fn() -> (loss, aux)`; returns
+  `((loss, aux), grads)` with one gradient per variable.
+- `grad(fn, x)`: `d sum(fn(x)) / dx`, differentiable itself, so it nests
+  inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
+- `add_xla_endpoint(archive, name, fn, input_signature)`: adds an
+  XLA-compiled serving endpoint to a `keras.export.ExportArchive`.
+"""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "tensorflow":
+    from kgen.backend.tensorflow import Trainer
+    from kgen.backend.tensorflow import add_xla_endpoint
+    from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import value_and_grad
+elif _BACKEND == "jax":
+    from kgen.backend.jax import Trainer
+    from kgen.backend.jax import add_xla_endpoint
+    from kgen.backend.jax import grad
+    from kgen.backend.jax import value_and_grad
+elif _BACKEND == "torch":
+    from kgen.backend.torch import Trainer
+    from kgen.backend.torch import add_xla_endpoint
+    from kgen.backend.torch import grad
+    from kgen.backend.torch import value_and_grad
+else:
+    raise ImportError(
+        f"kgen supports the tensorflow, jax and torch Keras backends; "
+        f"KERAS_BACKEND is {_BACKEND!r}."
+    )
+
+__all__ = ["Trainer", "add_xla_endpoint", "grad", "value_and_grad"]

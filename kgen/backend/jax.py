@@ -1,0 +1,187 @@
+"""JAX: run one stateful `train_step(data)` as a pure function.
+
+JAX differentiates and compiles pure functions of their inputs, while a GAN's
+`train_step` reads and assigns Keras variables (two optimizers, metrics, seed
+generators). `Trainer` feeds the whole model state into a `StatelessScope`,
+runs the stateful step inside it, and reads the new values back out, the
+pattern keras-hub uses for generation and keras-team/keras#18881 suggests for
+custom steps. `value_and_grad` and `grad` open nested scopes that read through
+to the enclosing one, so each sees the values the step has produced so far
+(the generator step sees the discriminator just updated).
+
+Caveats (each pinned by a test in tests/backend/):
+- `Trainer` wraps the step with `JAXTrainer._make_function`, a private Keras
+  method: setup.py pins Keras to a tested minor range.
+- A function given to `grad` must not assign variables (BatchNormalization
+  in training mode, a `SeedGenerator`): JAX cannot carry state out of an
+  inner derivative. Such a function raises a `ValueError` here.
+"""
+
+import inspect
+
+import jax
+import keras
+from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+
+class _ReadThroughScope(keras.StatelessScope):
+    """A `StatelessScope` that falls back to the enclosing scope's values and
+    remembers which variables were assigned inside it."""
+
+    def __init__(self, state_mapping=()):
+        super().__init__(state_mapping=state_mapping)
+        self.parent = None
+        self.assigned_variables = []
+
+    def __enter__(self):
+        self.parent = get_stateless_scope()
+        return super().__enter__()
+
+    def add_update(self, update):
+        variable, _ = update
+        if all(v is not variable for v in self.assigned_variables):
+            self.assigned_variables.append(variable)
+        super().add_update(update)
+
+    def get_current_value(self, variable):
+        value = super().get_current_value(variable)
+        if value is None and self.parent is not None:
+            value = self.parent.get_current_value(variable)
+        return value
+
+
+def _current_value(variable):
+    scope = get_stateless_scope()
+    value = None if scope is None else scope.get_current_value(variable)
+    return variable.value if value is None else value
+
+
+class Trainer:
+    """Mixin: `fit`/`evaluate` run a stateful `train_step(data)` on JAX.
+
+    Keras' own JAX trainer expects `train_step(state, data)`; a model that
+    keeps that signature (one that only overrides `compute_loss`) is left
+    to Keras.
+    """
+
+    def make_train_function(self, force=False):
+        if not _is_stateful(self.train_step):
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return self.train_function
+        state_groups = lambda: (  # noqa: E731
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        )
+        step = self._stateless_step(self.train_step, state_groups)
+        self.train_function = self._make_function(step)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if not _is_stateful(self.test_step):
+            return super().make_test_function(force)
+        if self.test_function is not None and not force:
+            return self.test_function
+        state_groups = lambda: (  # noqa: E731
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.metrics_variables,
+        )
+        step = self._stateless_step(self.test_step, state_groups)
+        self.test_function = self._make_function(step)
+        return self.test_function
+
+    def _stateless_step(self, step_fn, state_groups):
+        """`step_fn(data) -> logs` as `(state, data) -> (logs, state)`.
+
+        `state_groups` returns the variable groups in the order Keras' JAX
+        trainer keeps its state tuple.
+        """
+
+        def stateless_step(state, data):
+            groups = state_groups()
+            mapping = [
+                (variable, value)
+                for group, values in zip(groups, state)
+                for variable, value in zip(group, values)
+            ]
+            with _ReadThroughScope(mapping) as scope:
+                logs = step_fn(data)
+            new_state = tuple(
+                [
+                    _or(scope.get_current_value(variable), value)
+                    for variable, value in zip(group, values)
+                ]
+                for group, values in zip(groups, state)
+            )
+            return logs, new_state
+
+        if not self.run_eagerly and self.jit_compile:
+            return jax.jit(stateless_step, donate_argnums=0)
+        return stateless_step
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _is_stateful(step):
+    """`train_step(data)` (stateful, kgen) vs `(state, data)` (Keras)."""
+    return len(inspect.signature(step).parameters) == 1
+
+
+def value_and_grad(fn, variables):
+    variables = list(variables)
+    assigned = []
+
+    def pure(values):
+        with _ReadThroughScope(list(zip(variables, values))) as scope:
+            loss, aux = fn()
+        # Collected while tracing: which variables `fn` assigned (BN
+        # statistics, seed generators); their new values leave as aux.
+        assigned[:] = [
+            v
+            for v in scope.assigned_variables
+            if all(v is not target for target in variables)
+        ]
+        updates = [scope.get_current_value(v) for v in assigned]
+        return loss, (aux, updates)
+
+    (loss, (aux, updates)), grads = jax.value_and_grad(pure, has_aux=True)(
+        [_current_value(v) for v in variables]
+    )
+    for variable, value in zip(assigned, updates):
+        variable.assign(value)
+    return (loss, aux), grads
+
+
+def grad(fn, x):
+    def total(x):
+        with _ReadThroughScope() as scope:
+            y = fn(x)
+        if scope.assigned_variables:
+            names = ", ".join(v.path for v in scope.assigned_variables)
+            raise ValueError(
+                "The function passed to `kgen.backend.grad` assigned "
+                f"variables ({names}). On the JAX backend an input gradient "
+                "cannot carry state updates out; call layers with "
+                "`training=False` or draw random numbers outside the "
+                "function."
+            )
+        return jax.numpy.sum(y)
+
+    return jax.grad(total)(x)
+
+
+def add_xla_endpoint(archive, name, fn, input_signature):
+    # jax2tf's native serialization stores the endpoint as StableHLO in an
+    # `XlaCallModule` op: it is XLA-compiled by construction, at any batch
+    # size (polymorphic shapes).
+    archive.add_endpoint(
+        name,
+        fn,
+        input_signature=list(input_signature),
+        jax2tf_kwargs={"native_serialization": True},
+    )

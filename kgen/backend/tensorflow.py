@@ -1,0 +1,36 @@
+"""TensorFlow: Keras' own trainer already runs a stateful `train_step`."""
+
+import tensorflow as tf
+
+
+class Trainer:
+    """Nothing to adapt: `TensorFlowTrainer` calls `train_step(data)`."""
+
+
+def value_and_grad(fn, variables):
+    with tf.GradientTape() as tape:
+        loss, aux = fn()
+    grads = tape.gradient(loss, variables)
+    return (loss, aux), grads
+
+
+def grad(fn, x):
+    x = tf.convert_to_tensor(x)
+    # A persistent outer tape (from `value_and_grad`) records this inner
+    # gradient too, so penalties on it are differentiable.
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(fn(x))
+    return tape.gradient(y, x)
+
+
+def add_xla_endpoint(archive, name, fn, input_signature):
+    # `ExportArchive.add_endpoint` drops `jit_compile` on this backend
+    # (Keras 3.15); an already-traced `tf.function(jit_compile=True)` keeps
+    # the XLA flag through save and reload.
+    specs = [tf.TensorSpec(s.shape, s.dtype) for s in input_signature]
+    function = tf.function(
+        fn, input_signature=specs, jit_compile=True, autograph=False
+    )
+    function.get_concrete_function()
+    archive.add_endpoint(name, function)

@@ -1,0 +1,40 @@
+"""PyTorch: Keras' own trainer already runs a stateful `train_step`."""
+
+import torch
+
+
+class Trainer:
+    """Nothing to adapt: `TorchTrainer` calls `train_step(data)`."""
+
+
+def value_and_grad(fn, variables):
+    # Keras runs `test_step` under `torch.no_grad()`; gradients asked for
+    # explicitly must work there too.
+    with torch.enable_grad():
+        loss, aux = fn()
+        grads = torch.autograd.grad(loss, [v.value for v in variables])
+    return (loss, aux), list(grads)
+
+
+def grad(fn, x):
+    with torch.enable_grad():
+        x = torch.as_tensor(x)
+        if not x.requires_grad:
+            x = x.detach().requires_grad_(True)
+        # `create_graph=True` keeps the result differentiable, so a gradient
+        # penalty built on it trains the network that produced it.
+        (gradient,) = torch.autograd.grad(
+            torch.sum(fn(x)), x, create_graph=True
+        )
+    return gradient
+
+
+def add_xla_endpoint(archive, name, fn, input_signature):
+    raise NotImplementedError(
+        "kgen exports SavedModels from the TensorFlow and JAX backends only: "
+        "Keras exports torch models through torch-xla with static shapes, "
+        "which is neither installed nor able to serve a variable batch "
+        "size. The `.keras` file is backend-independent: load it with "
+        "KERAS_BACKEND=tensorflow (e.g. `KERAS_BACKEND=tensorflow kgen "
+        "export MODEL.keras DIR`) and export from there."
+    )

@@ -1,0 +1,5 @@
+"""Callbacks for watching generative models train."""
+
+from kgen.callbacks.sample_grid import SampleGrid
+
+__all__ = ["SampleGrid"]

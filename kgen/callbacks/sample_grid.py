@@ -1,0 +1,75 @@
+import os
+
+import keras
+
+from kgen.utils.image_grid import save_image_grid
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a PNG grid of `model.sample()` every `every_n_epochs` epochs.
+
+    The samples use the same `seed` every time, so successive grids show
+    one set of noise vectors improving. Files are
+    `directory/<prefix>_epoch_<epoch>.png` (1-based epochs); the folder is
+    created on the first write, so a run that fails before training leaves
+    nothing behind.
+
+    Args:
+        directory: str. Folder for the PNG files.
+        every_n_epochs: int. Write after epochs `n, 2n, ...` and after the
+            last epoch.
+        num_samples: int. Images per grid.
+        seed: int. Seed of `sample()`.
+        value_range: `(low, high)` of the model's samples.
+        prefix: str. File-name prefix.
+    """
+
+    def __init__(
+        self,
+        directory,
+        every_n_epochs=1,
+        num_samples=64,
+        seed=0,
+        value_range=(0.0, 1.0),
+        prefix="samples",
+    ):
+        super().__init__()
+        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
+            raise ValueError(
+                "`every_n_epochs` must be a positive int; received "
+                f"{every_n_epochs!r}."
+            )
+        self.directory = directory
+        self.every_n_epochs = every_n_epochs
+        self.num_samples = num_samples
+        self.seed = seed
+        self.value_range = tuple(value_range)
+        self.prefix = prefix
+        self.paths = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        epochs = self.params.get("epochs") if self.params else None
+        if (epoch + 1) % self.every_n_epochs and epoch + 1 != epochs:
+            return
+        self.write(epoch + 1)
+
+    def write(self, epoch):
+        """Writes the grid for `epoch`; returns its path."""
+        images = self.model.sample(self.num_samples, seed=self.seed)
+        path = os.path.join(
+            self.directory, f"{self.prefix}_epoch_{epoch:04d}.png"
+        )
+        save_image_grid(images, path, value_range=self.value_range)
+        self.paths.append(path)
+        return path
+
+    def get_config(self):
+        return {
+            "directory": self.directory,
+            "every_n_epochs": self.every_n_epochs,
+            "num_samples": self.num_samples,
+            "seed": self.seed,
+            "value_range": self.value_range,
+            "prefix": self.prefix,
+        }

@@ -1,0 +1,56 @@
+"""`kgen.datasets.load(name)`: images scaled for a model, with labels."""
+
+import numpy as np
+
+from kgen.datasets import digits
+from kgen.datasets import mnist
+
+_LOADERS = {
+    "digits": (digits.load_digits, digits.MAX_VALUE),
+    "mnist": (mnist.load_mnist, mnist.MAX_VALUE),
+}
+
+
+def available():
+    """Names `load` accepts."""
+    return sorted(_LOADERS)
+
+
+def load(name, value_range=(0.0, 1.0)):
+    """Loads an image dataset as float32 `(n, height, width, 1)` arrays.
+
+    Args:
+        name: `"digits"` (8x8, embedded in scikit-learn: the default) or
+            `"mnist"` (28x28, `$KGEN_DATA_DIR/mnist.npz` or a download).
+        value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
+            Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`; labels are int64 class ids.
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = kgen.datasets.load("digits")
+    x_train.shape  # (1500, 8, 8, 1)
+    ```
+    """
+    if name not in _LOADERS:
+        raise ValueError(f"Unknown dataset {name!r}; available: {available()}.")
+    low, high = value_range
+    if not high > low:
+        raise ValueError(
+            f"`value_range` must be (low, high) with high > low; received "
+            f"{value_range!r}."
+        )
+    load_raw, max_value = _LOADERS[name]
+    (x_train, y_train), (x_test, y_test) = load_raw()
+
+    def scale(images):
+        images = np.asarray(images, dtype="float32")[..., None] / max_value
+        return (low + (high - low) * images).astype("float32")
+
+    return (scale(x_train), np.asarray(y_train, "int64")), (
+        scale(x_test),
+        np.asarray(y_test, "int64"),
+    )

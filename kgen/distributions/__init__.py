@@ -1,0 +1,17 @@
+"""Distributions in `keras.ops` with `tfp.distributions`' method names."""
+
+from kgen.distributions.bernoulli import Bernoulli
+from kgen.distributions.distribution import Distribution
+from kgen.distributions.independent import Independent
+from kgen.distributions.kullback_leibler import kl_divergence
+from kgen.distributions.kullback_leibler import register_kl
+from kgen.distributions.normal import Normal
+
+__all__ = [
+    "Bernoulli",
+    "Distribution",
+    "Independent",
+    "Normal",
+    "kl_divergence",
+    "register_kl",
+]

@@ -1,0 +1,70 @@
+"""SavedModel export in TF Serving's layout, written atomically."""
+
+import os
+import shutil
+import tempfile
+
+import keras
+
+from kgen import backend
+
+
+def export_saved_model(model, path, version=1, overwrite=False):
+    """Exports a model's serving endpoints as `path/<version>/`.
+
+    One XLA-compiled endpoint per capability of the model (its
+    `serving_endpoints()`): `sample` (noise in, samples out) for every
+    family, plus `encode` and `decode` for autoencoders. The folder is a
+    plain SavedModel: TensorFlow loads it without kgen or Keras, and TF
+    Serving serves `path` as a model base path.
+
+    The version is written to a temporary folder beside it and renamed into
+    place, so a crash never leaves a half-written `path/<version>/`.
+
+    Args:
+        model: a built kgen `GenerativeModel`.
+        path: str. Model base path; created if missing.
+        version: int >= 1. TF Serving version folder.
+        overwrite: bool. Replace an existing version instead of raising.
+
+    Returns:
+        The version folder's path.
+
+    Raises:
+        FileExistsError: the version exists and `overwrite` is False.
+        NotImplementedError: on the torch backend (see the message).
+    """
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(
+            f"`version` must be a positive int; received {version!r}."
+        )
+    if not model.built:
+        raise ValueError(
+            "Build or fit the model before exporting it: its weights do not "
+            "exist yet."
+        )
+    target = os.path.join(os.fspath(path), str(version))
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(
+            f"{target} exists; pass overwrite=True or a new version."
+        )
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, signature) in model.serving_endpoints().items():
+        backend.add_xla_endpoint(archive, name, fn, signature)
+
+    os.makedirs(path, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=path)
+    try:
+        archive.write_out(staging, verbose=False)
+        if os.path.exists(target):
+            retired = tempfile.mkdtemp(prefix=f".{version}.old-", dir=path)
+            os.replace(target, os.path.join(retired, "version"))
+            os.replace(staging, target)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, target)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging)
+    return target

@@ -1,0 +1,8 @@
+"""Generative model families, each a `keras.Model` trained by `fit`."""
+
+from kgen.models.gan import DCGAN
+from kgen.models.gan import GAN
+from kgen.models.generative_model import GenerativeModel
+from kgen.models.vae import VAE
+
+__all__ = ["DCGAN", "GAN", "GenerativeModel", "VAE"]

@@ -1,0 +1,151 @@
+import numbers
+
+import keras
+
+from kgen import backend
+from kgen.utils.data_validation import validate_array
+
+
+class GenerativeModel(backend.Trainer, keras.Model):
+    """Base class of every kgen model.
+
+    A family either overrides `call` and `compute_loss` (one optimizer:
+    Keras' own trainers do the work on every backend) or writes one
+    stateful `train_step(data)` in `keras.ops` on top of
+    `kgen.backend.value_and_grad` (several optimizers); `backend.Trainer`
+    makes the latter run under `fit` and `evaluate` on JAX too.
+
+    Every model has `sample(num_samples, seed=None, **conditions)` and
+    checks its training data before the first step (`fit` and `evaluate`
+    raise `ValueError` for data of the wrong rank, shape, dtype or with
+    non-finite values).
+
+    Args:
+        seed: int or `None`. Seeds `self.seed_generator`, which every random
+            draw of the model uses.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    # === Subclass interface ===
+
+    @property
+    def data_shape(self):
+        """Shape of one training example, e.g. `(8, 8, 1)`."""
+        raise NotImplementedError
+
+    @property
+    def data_range(self):
+        """`(low, high)` the training data must lie in, or `None`."""
+        return None
+
+    def sample(self, num_samples, seed=None, **conditions):
+        """Draws `num_samples` new examples.
+
+        Args:
+            num_samples: int.
+            seed: int for reproducible samples, or `None` to advance the
+                model's own `seed_generator`.
+        """
+        raise NotImplementedError
+
+    def serving_endpoints(self):
+        """`{name: (fn, input_signature)}` for `kgen.export`."""
+        raise NotImplementedError
+
+    # === Training-data checks ===
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._validate_data(x, "x")
+        validation_data = kwargs.get("validation_data")
+        if validation_data is not None:
+            if isinstance(validation_data, tuple):
+                validation_data = validation_data[0]
+            self._validate_data(validation_data, "validation_data")
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._validate_data(x, "x")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _validate_data(self, x, argument):
+        validate_array(x, self.data_shape, argument, self.data_range)
+
+    # === Several optimizers under one MultiOptimizer ===
+
+    def _compile_optimizers(self, optimizers, networks, **kwargs):
+        """Compiles with one optimizer per network.
+
+        All optimizers go under one `keras.optimizers.MultiOptimizer`, so
+        Keras saves their state and the JAX trainer carries it.
+
+        Args:
+            optimizers: dict `{argument name: optimizer}`, e.g.
+                `{"g_optimizer": ..., "d_optimizer": ...}`; each becomes an
+                attribute of the model and part of its compile config.
+            networks: dict `{argument name: network}` with the same keys.
+        """
+        optimizers = {
+            name: keras.optimizers.get(optimizer)
+            for name, optimizer in optimizers.items()
+        }
+        owners = [(networks[name], opt) for name, opt in optimizers.items()]
+
+        def optimizer_of(variable):
+            for network, optimizer in owners:
+                if any(variable is v for v in network.trainable_variables):
+                    return optimizer
+            raise ValueError(
+                f"Variable {variable.path} belongs to none of the networks "
+                f"{sorted(networks)}, so no optimizer can train it."
+            )
+
+        for name, optimizer in optimizers.items():
+            setattr(self, name, optimizer)
+        super().compile(
+            optimizer=keras.optimizers.MultiOptimizer(optimizer_of), **kwargs
+        )
+        self._optimizer_arguments = dict(optimizers, **kwargs)
+
+    def _ensure_optimizer_built(self):
+        # Keras builds the optimizer before the first step; a direct call
+        # of `train_step` (tests, custom loops) may come first.
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def get_compile_config(self):
+        arguments = getattr(self, "_optimizer_arguments", None)
+        if arguments is None:
+            return super().get_compile_config()
+        return {
+            name: keras.saving.serialize_keras_object(value)
+            for name, value in arguments.items()
+        }
+
+    def compile_from_config(self, config):
+        if getattr(type(self), "_multi_optimizer_compile", False):
+            config = {
+                name: keras.saving.deserialize_keras_object(value)
+                for name, value in config.items()
+            }
+            self.compile(**config)
+            if self.built:
+                self.optimizer.build(self.trainable_variables)
+            return
+        super().compile_from_config(config)
+
+    # === Helpers for subclasses ===
+
+    def _seed(self, seed):
+        """`seed` if given, else the model's own generator."""
+        return self.seed_generator if seed is None else seed
+
+    def _check_num_samples(self, num_samples):
+        if not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+            raise ValueError(
+                f"`num_samples` must be a positive int; received "
+                f"{num_samples!r}."
+            )

@@ -1,0 +1,3 @@
+from kgen.models.vae.vae import VAE
+
+__all__ = ["VAE"]

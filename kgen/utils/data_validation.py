@@ -1,0 +1,105 @@
+"""Checks that training data fits a model before any step runs."""
+
+import numpy as np
+from keras import ops
+
+
+def validate_array(x, expected_shape, argument="x", value_range=None):
+    """Checks one array of examples; raises `ValueError` naming the problem.
+
+    Arrays (NumPy, backend tensors, nested lists) are checked for a numeric
+    dtype, rank and per-example shape, finiteness and optional value range.
+    Datasets and generators are checked by the shape they declare, if any;
+    their values are only seen during training.
+
+    Args:
+        x: the data given to `fit` / `evaluate`.
+        expected_shape: tuple. Shape of one example; `None` entries match any
+            size.
+        argument: str. Name used in the error message.
+        value_range: optional `(low, high)` every value must lie in.
+    """
+    if x is None:
+        return
+    declared = _declared_shape(x)
+    if declared is not None:
+        _check_shape(declared, expected_shape, argument)
+        return
+    if not _is_array_like(x):
+        return
+    array = x if isinstance(x, np.ndarray) else _to_numpy(x, argument)
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{argument}` must hold real numbers (an integer or float "
+            f"dtype); received dtype {array.dtype}."
+        )
+    _check_shape(array.shape, expected_shape, argument)
+    if array.shape[0] == 0:
+        raise ValueError(
+            f"`{argument}` holds no examples (shape {array.shape})."
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise ValueError(
+                f"`{argument}` contains {int(array.size - finite.sum())} "
+                f"non-finite values (NaN or infinity) out of {array.size}; "
+                "clean or impute them before training."
+            )
+    if value_range is not None:
+        low, high = value_range
+        minimum, maximum = float(array.min()), float(array.max())
+        if minimum < low or maximum > high:
+            raise ValueError(
+                f"`{argument}` values must lie in [{low}, {high}] for this "
+                f"model; received values in [{minimum:g}, {maximum:g}]."
+            )
+
+
+def _is_array_like(x):
+    return isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "dtype")
+
+
+def _to_numpy(x, argument):
+    try:
+        return np.asarray(ops.convert_to_numpy(x))
+    except (TypeError, ValueError) as error:
+        try:
+            return np.asarray(x)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"`{argument}` must be an array of numbers; it could not be "
+                f"converted ({error})."
+            ) from None
+
+
+def _declared_shape(x):
+    """The per-batch shape a `tf.data.Dataset` declares, else `None`."""
+    spec = getattr(x, "element_spec", None)
+    if spec is None:
+        return None
+    if isinstance(spec, (tuple, list)):
+        spec = spec[0]
+    if isinstance(spec, dict) or not hasattr(spec, "shape"):
+        return None
+    return tuple(spec.shape)
+
+
+def _check_shape(shape, expected_shape, argument):
+    expected = (None,) + tuple(expected_shape)
+    shape = tuple(shape)
+    if len(shape) != len(expected):
+        raise ValueError(
+            f"`{argument}` must have rank {len(expected)} "
+            f"(batch, {', '.join(str(d) for d in expected_shape)}); "
+            f"received shape {shape} of rank {len(shape)}."
+        )
+    for actual, wanted in zip(shape[1:], expected[1:]):
+        if wanted is not None and actual is not None and actual != wanted:
+            raise ValueError(
+                f"Each example of `{argument}` must have shape "
+                f"{tuple(expected_shape)}; received shape {shape[1:]}."
+            )

@@ -1,0 +1,47 @@
+"""Installs kgen: deep generative models for Keras 3 on TF, JAX and torch."""
+
+import pathlib
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+
+
+def version():
+    for line in (HERE / "kgen" / "version.py").read_text().splitlines():
+        if line.startswith("__version__"):
+            return line.split("=")[1].strip().strip('"')
+    raise RuntimeError("kgen/version.py has no __version__")
+
+
+setup(
+    name="kgen",
+    version=version(),
+    description=(
+        "Deep generative models (GAN, VAE, diffusion, flows, autoregressive, "
+        "energy-based) for Keras 3 on TensorFlow, JAX and PyTorch."
+    ),
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["kgen", "kgen.*"]),
+    install_requires=[
+        # kgen.backend.jax relies on Keras' JAX trainer internals
+        # (`_make_function`); tests/backend pins the tested minor range.
+        "keras>=3.15,<3.16",
+        "tensorflow>=2.20,<2.22",
+        "tensorflow-probability>=0.25",
+        "tf-keras>=2.20",
+        "numpy",
+        "scikit-learn",
+        "pillow",
+    ],
+    extras_require={
+        "jax": ["jax[cpu]>=0.6,<0.11"],
+        "torch": ["torch>=2.6"],
+        "test": ["pytest>=8", "pytest-xdist", "scipy", "ruff"],
+    },
+    entry_points={"console_scripts": ["kgen=kgen.cli:main"]},
+)
