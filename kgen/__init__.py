@@ -44,6 +44,7 @@ from kgen import export  # noqa: E402
 from kgen import losses  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
+from kgen import utils  # noqa: E402
 from kgen.version import __version__  # noqa: E402
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "losses",
     "models",
     "networks",
+    "utils",
 ]

@@ -4,7 +4,23 @@ import tensorflow as tf
 
 
 class Trainer:
-    """Nothing to adapt: `TensorFlowTrainer` calls `train_step(data)`."""
+    """`TensorFlowTrainer` already calls a stateful `train_step(data)`.
+
+    One adaptation: Keras' TF trainer defers building the optimizer to the
+    first trace of the step, where a custom step's `optimizer.apply` would
+    create variables inside `tf.function` ("only supports singleton
+    tf.Variables created on the first call"). Build it eagerly instead, as
+    the JAX and torch trainers do.
+    """
+
+    def make_train_function(self, force=False):
+        if (
+            self.built
+            and self.optimizer is not None
+            and not self.optimizer.built
+        ):
+            self.optimizer.build(self.trainable_variables)
+        return super().make_train_function(force)
 
 
 def value_and_grad(fn, variables):

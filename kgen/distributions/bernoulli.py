@@ -14,9 +14,9 @@ class Bernoulli(Distribution):
              = x * logits - softplus(logits)
     ```
 
-    The second form is exact and stable for any `logits`. As in TFP,
-    `log_prob` also accepts values in [0, 1] (grey-level images), which makes
-    it the binary cross-entropy used by image VAEs.
+    The second form is exact and stable for any `logits`. `log_prob` takes
+    values in [0, 1] unrounded (grey-level images), the binary cross-entropy
+    of image VAEs, as TFP's Bernoulli does with a float `dtype`.
 
     Args:
         logits: float or tensor. Log-odds of 1. Exactly one of `logits` and

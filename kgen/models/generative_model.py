@@ -110,12 +110,6 @@ class GenerativeModel(backend.Trainer, keras.Model):
         )
         self._optimizer_arguments = dict(optimizers, **kwargs)
 
-    def _ensure_optimizer_built(self):
-        # Keras builds the optimizer before the first step; a direct call
-        # of `train_step` (tests, custom loops) may come first.
-        if not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
-
     def get_compile_config(self):
         arguments = getattr(self, "_optimizer_arguments", None)
         if arguments is None:

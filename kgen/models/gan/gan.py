@@ -178,7 +178,6 @@ class GAN(GenerativeModel):
 
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._ensure_optimizer_built()
         for _ in range(self.d_steps):
             d_loss = self.discriminator_step(real)
         g_loss = self.generator_step(ops.shape(real)[0])

@@ -1,0 +1,49 @@
+"""Shared bits of the benchmark scripts: tables and JSON results."""
+
+import json
+import os
+import platform
+import time
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def environment():
+    import keras
+
+    return {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def print_table(rows, columns):
+    widths = [
+        max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns
+    ]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(
+            "  ".join(
+                _fmt(row.get(c)).ljust(w) for c, w in zip(columns, widths)
+            )
+        )
+
+
+def write_json(name, payload):
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(dict(payload, environment=environment()), f, indent=2)
+    print(f"wrote {path}")
+    return path
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)

@@ -1,0 +1,264 @@
+"""The `kgen` command line: train, sample and export generative models.
+
+kgen train dcgan --dataset digits --epochs 60 --out runs/dcgan
+kgen sample runs/dcgan/model.keras -n 64 --out grid.png
+kgen export runs/dcgan/model.keras exported/dcgan
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+MODELS = ("vae", "dcgan")
+
+# Defaults per model: small enough for 2 CPU cores, large enough to learn
+# the digits.
+DEFAULTS = {
+    "vae": {"latent_dim": 8, "learning_rate": 1e-3, "value_range": (0, 1)},
+    "dcgan": {"latent_dim": 32, "learning_rate": 2e-4, "value_range": (-1, 1)},
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="kgen", description="Deep generative models for Keras 3."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and export it")
+    train.add_argument("model", choices=MODELS)
+    data = train.add_mutually_exclusive_group()
+    data.add_argument(
+        "--dataset", default="digits", help="digits (embedded) or mnist"
+    )
+    data.add_argument(
+        "--data",
+        help="a .npy file of images (n, height, width, channels), already "
+        "scaled to the model's range: [0, 1] for vae, [-1, 1] for dcgan",
+    )
+    train.add_argument("--epochs", type=int, default=60)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--latent-dim", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--grid-every", type=int, default=10, help="epochs between grids"
+    )
+    train.add_argument("--out", required=True, help="output folder")
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = commands.add_parser("sample", help="write a grid of samples")
+    sample.add_argument("model_path", metavar="MODEL.keras")
+    sample.add_argument("-n", "--num-samples", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", required=True, help="PNG path")
+
+    export = commands.add_parser("export", help="export a SavedModel")
+    export.add_argument("model_path", metavar="MODEL.keras")
+    export.add_argument("path", help="TF Serving model base path")
+    export.add_argument("--version", type=int, default=1)
+    export.add_argument("--overwrite", action="store_true")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        print(f"kgen {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+# === train ===
+
+
+def train(args):
+    import keras
+
+    import kgen
+
+    defaults = DEFAULTS[args.model]
+    if args.epochs < 1 or args.batch_size < 1:
+        raise ValueError("--epochs and --batch-size must be positive.")
+    out = os.path.abspath(args.out)
+    if os.path.exists(out) and os.listdir(out) and not args.overwrite:
+        raise FileExistsError(f"{out} is not empty; pass --overwrite.")
+
+    x_train, x_test, data_name = _training_data(args, defaults["value_range"])
+    keras.utils.set_random_seed(args.seed)
+    model = _build_model(args, x_train.shape[1:], defaults)
+    print(
+        f"kgen: training {args.model} on {data_name} "
+        f"({len(x_train)} images {x_train.shape[1:]}) for {args.epochs} "
+        f"epochs, backend {keras.backend.backend()}"
+    )
+    # Everything is written to a staging folder renamed to --out at the end:
+    # a failed or diverged run leaves --out untouched.
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".kgen-train-", dir=parent)
+    try:
+        grids = kgen.callbacks.SampleGrid(
+            os.path.join(staging, "grids"),
+            every_n_epochs=args.grid_every,
+            seed=args.seed,
+            value_range=defaults["value_range"],
+        )
+        history = model.fit(
+            x_train,
+            validation_data=x_test,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            callbacks=[grids, keras.callbacks.TerminateOnNaN()],
+            verbose=0 if args.quiet else "auto",
+        )
+        final = {k: float(v[-1]) for k, v in history.history.items()}
+        if len(history.epoch) < args.epochs or not all(
+            map(_is_finite, final.values())
+        ):
+            raise ValueError(
+                f"training diverged (non-finite loss) at epoch "
+                f"{len(history.epoch)}; nothing was saved. Try a lower "
+                "--learning-rate."
+            )
+        written = _write_outputs(model, staging, args, defaults)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging)
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()))
+    print(f"kgen: final metrics: {metrics}")
+    for label, relative in written:
+        print(f"kgen: {label}: {os.path.join(out, relative)}")
+    return 0
+
+
+def _training_data(args, value_range):
+    import numpy as np
+
+    import kgen
+
+    if args.data:
+        x = np.load(args.data, allow_pickle=False)
+        split = max(1, len(x) // 10) if len(x) > 1 else 0
+        return x[split:], (x[:split] if split else None), args.data
+    (x_train, _), (x_test, _) = kgen.datasets.load(
+        args.dataset, value_range=value_range
+    )
+    return x_train, x_test, args.dataset
+
+
+def _build_model(args, image_shape, defaults):
+    import keras
+
+    import kgen
+
+    latent_dim = args.latent_dim or defaults["latent_dim"]
+    learning_rate = args.learning_rate or defaults["learning_rate"]
+    if len(image_shape) != 3:
+        raise ValueError(
+            "training data must be images (n, height, width, channels); "
+            f"received examples of shape {tuple(image_shape)}."
+        )
+    if args.model == "vae":
+        model = kgen.models.VAE(
+            encoder=kgen.networks.vae_encoder(image_shape, latent_dim),
+            decoder=kgen.networks.vae_decoder(image_shape, latent_dim),
+            latent_dim=latent_dim,
+            seed=args.seed,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    else:
+        model = kgen.models.DCGAN(
+            image_shape=image_shape, latent_dim=latent_dim, seed=args.seed
+        )
+        model.compile(
+            g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+        )
+    return model
+
+
+def _write_outputs(model, folder, args, defaults):
+    import keras
+
+    import kgen
+
+    written = [("model", "model.keras")]
+    model.save(os.path.join(folder, "model.keras"))
+    kgen.utils.save_image_grid(
+        model.sample(64, seed=args.seed),
+        os.path.join(folder, "samples.png"),
+        value_range=defaults["value_range"],
+    )
+    written.append(("sample grid", "samples.png"))
+    if keras.backend.backend() == "torch":
+        print(
+            "kgen: no SavedModel from the torch backend (needs torch-xla); "
+            "run `KERAS_BACKEND=tensorflow kgen export "
+            f"{os.path.join(args.out, 'model.keras')} DIR`."
+        )
+    else:
+        kgen.export.export_saved_model(
+            model, os.path.join(folder, "saved_model")
+        )
+        written.append(("SavedModel (TF Serving layout)", "saved_model/1"))
+    return written
+
+
+def _is_finite(value):
+    return value == value and abs(value) != float("inf")
+
+
+# === sample ===
+
+
+def sample(args):
+    import kgen
+
+    model = _load(args.model_path)
+    images = model.sample(args.num_samples, seed=args.seed)
+    path = kgen.utils.save_image_grid(
+        images, args.out, value_range=model.data_range or (0.0, 1.0)
+    )
+    print(f"kgen: {args.num_samples} samples: {os.path.abspath(path)}")
+    return 0
+
+
+# === export ===
+
+
+def export(args):
+    import kgen
+
+    model = _load(args.model_path)
+    path = kgen.export.export_saved_model(
+        model, args.path, version=args.version, overwrite=args.overwrite
+    )
+    print(f"kgen: SavedModel: {os.path.abspath(path)}")
+    return 0
+
+
+def _load(path):
+    import keras
+
+    import kgen  # noqa: F401  (registers kgen's classes with Keras)
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no model file at {path}")
+    return keras.saving.load_model(path)
+
+
+COMMANDS = {"train": train, "sample": sample, "export": export}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

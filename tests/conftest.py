@@ -1,0 +1,50 @@
+import os
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+# Shared data beside the checkout (CI sets the same path explicitly).
+os.environ.setdefault("KGEN_DATA_DIR", str(REPO.parent / "shared" / "data"))
+
+import kgen  # noqa: E402
+
+BACKEND = keras.backend.backend()
+
+
+def pytest_report_header(config):
+    return f"keras {keras.__version__}, backend {BACKEND}"
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(1234)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The digits train split in [0, 1], 128 images (fast tests)."""
+    (x_train, y_train), _ = kgen.datasets.load("digits")
+    return x_train[:128], y_train[:128]
+
+
+@pytest.fixture(scope="session")
+def digits_symmetric():
+    """The digits train split in [-1, 1], 128 images."""
+    (x_train, _), _ = kgen.datasets.load("digits", value_range=(-1, 1))
+    return x_train[:128]
+
+
+def weights_of(model):
+    """Copies of every variable's value (trainable and not)."""
+    return [np.array(keras.ops.convert_to_numpy(v)) for v in model.weights]
+
+
+def iterations(optimizer):
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+def to_numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x))
