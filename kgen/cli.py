@@ -1,6 +1,6 @@
 """The `kgen` command line: train, sample and export generative models.
 
-kgen train dcgan --dataset digits --epochs 60 --out runs/dcgan
+kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
 kgen export runs/dcgan/model.keras exported/dcgan
 """
@@ -16,8 +16,18 @@ MODELS = ("vae", "dcgan")
 # Defaults per model: small enough for 2 CPU cores, large enough to learn
 # the digits.
 DEFAULTS = {
-    "vae": {"latent_dim": 8, "learning_rate": 1e-3, "value_range": (0, 1)},
-    "dcgan": {"latent_dim": 32, "learning_rate": 2e-4, "value_range": (-1, 1)},
+    "vae": {
+        "epochs": 50,
+        "latent_dim": 8,
+        "learning_rate": 1e-3,
+        "value_range": (0, 1),
+    },
+    "dcgan": {
+        "epochs": 100,
+        "latent_dim": 32,
+        "learning_rate": 2e-4,
+        "value_range": (-1, 1),
+    },
 }
 
 
@@ -38,7 +48,9 @@ def build_parser():
         help="a .npy file of images (n, height, width, channels), already "
         "scaled to the model's range: [0, 1] for vae, [-1, 1] for dcgan",
     )
-    train.add_argument("--epochs", type=int, default=60)
+    train.add_argument(
+        "--epochs", type=int, help="default: 50 for vae, 100 for dcgan"
+    )
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--latent-dim", type=int)
     train.add_argument("--learning-rate", type=float)
@@ -84,6 +96,8 @@ def train(args):
     import kgen
 
     defaults = DEFAULTS[args.model]
+    if args.epochs is None:
+        args.epochs = defaults["epochs"]
     if args.epochs < 1 or args.batch_size < 1:
         raise ValueError("--epochs and --batch-size must be positive.")
     out = os.path.abspath(args.out)

@@ -9,8 +9,8 @@ Keras chooses its own trainer):
   `((loss, aux), grads)` with one gradient per variable.
 - `grad(fn, x)`: `d sum(fn(x)) / dx`, differentiable itself, so it nests
   inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
-- `add_xla_endpoint(archive, name, fn, input_signature)`: adds an
-  XLA-compiled serving endpoint to a `keras.export.ExportArchive`.
+- `export_archive(model, endpoints)`: a `keras.export.ExportArchive` with
+  one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`.
 """
 
 import keras
@@ -19,17 +19,17 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import Trainer
-    from kgen.backend.tensorflow import add_xla_endpoint
+    from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
-    from kgen.backend.jax import add_xla_endpoint
+    from kgen.backend.jax import export_archive
     from kgen.backend.jax import grad
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
-    from kgen.backend.torch import add_xla_endpoint
+    from kgen.backend.torch import export_archive
     from kgen.backend.torch import grad
     from kgen.backend.torch import value_and_grad
 else:
@@ -38,4 +38,4 @@ else:
         f"KERAS_BACKEND is {_BACKEND!r}."
     )
 
-__all__ = ["Trainer", "add_xla_endpoint", "grad", "value_and_grad"]
+__all__ = ["Trainer", "export_archive", "grad", "value_and_grad"]

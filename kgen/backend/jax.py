@@ -175,13 +175,17 @@ def grad(fn, x):
     return jax.grad(total)(x)
 
 
-def add_xla_endpoint(archive, name, fn, input_signature):
-    # jax2tf's native serialization stores the endpoint as StableHLO in an
-    # `XlaCallModule` op: it is XLA-compiled by construction, at any batch
-    # size (polymorphic shapes).
-    archive.add_endpoint(
-        name,
-        fn,
-        input_signature=list(input_signature),
-        jax2tf_kwargs={"native_serialization": True},
-    )
+def export_archive(model, endpoints):
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, input_signature) in endpoints.items():
+        # jax2tf's native serialization stores the endpoint as StableHLO in
+        # an `XlaCallModule` op: XLA-compiled by construction, at any batch
+        # size (polymorphic shapes).
+        archive.add_endpoint(
+            name,
+            fn,
+            input_signature=list(input_signature),
+            jax2tf_kwargs={"native_serialization": True},
+        )
+    return archive

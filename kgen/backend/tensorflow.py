@@ -1,5 +1,6 @@
 """TensorFlow: Keras' own trainer already runs a stateful `train_step`."""
 
+import keras
 import tensorflow as tf
 
 
@@ -40,13 +41,17 @@ def grad(fn, x):
     return tape.gradient(y, x)
 
 
-def add_xla_endpoint(archive, name, fn, input_signature):
-    # `ExportArchive.add_endpoint` drops `jit_compile` on this backend
-    # (Keras 3.15); an already-traced `tf.function(jit_compile=True)` keeps
-    # the XLA flag through save and reload.
-    specs = [tf.TensorSpec(s.shape, s.dtype) for s in input_signature]
-    function = tf.function(
-        fn, input_signature=specs, jit_compile=True, autograph=False
-    )
-    function.get_concrete_function()
-    archive.add_endpoint(name, function)
+def export_archive(model, endpoints):
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, input_signature) in endpoints.items():
+        # `ExportArchive.add_endpoint` drops `jit_compile` on this backend
+        # (Keras 3.15); an already-traced `tf.function(jit_compile=True)`
+        # keeps the XLA flag through save and reload.
+        specs = [tf.TensorSpec(s.shape, s.dtype) for s in input_signature]
+        function = tf.function(
+            fn, input_signature=specs, jit_compile=True, autograph=False
+        )
+        function.get_concrete_function()
+        archive.add_endpoint(name, function)
+    return archive

@@ -29,7 +29,7 @@ def grad(fn, x):
     return gradient
 
 
-def add_xla_endpoint(archive, name, fn, input_signature):
+def export_archive(model, endpoints):
     raise NotImplementedError(
         "kgen exports SavedModels from the TensorFlow and JAX backends only: "
         "Keras exports torch models through torch-xla with static shapes, "

@@ -4,8 +4,6 @@ import os
 import shutil
 import tempfile
 
-import keras
-
 from kgen import backend
 
 
@@ -48,10 +46,7 @@ def export_saved_model(model, path, version=1, overwrite=False):
         raise FileExistsError(
             f"{target} exists; pass overwrite=True or a new version."
         )
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    for name, (fn, signature) in model.serving_endpoints().items():
-        backend.add_xla_endpoint(archive, name, fn, signature)
+    archive = backend.export_archive(model, model.serving_endpoints())
 
     os.makedirs(path, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=path)

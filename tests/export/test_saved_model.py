@@ -1,0 +1,202 @@
+"""SavedModel export: TF Serving layout, XLA endpoints, plain-TF loading."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import BACKEND
+from tests.conftest import to_numpy
+
+IMAGE_SHAPE = (8, 8, 1)
+
+requires_export_backend = pytest.mark.skipif(
+    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
+)
+
+# Runs in a fresh interpreter where `kgen` (and Keras) cannot be imported:
+# what TF Serving sees is the SavedModel alone.
+PLAIN_TENSORFLOW_LOADER = textwrap.dedent(
+    """
+    import sys
+    sys.modules["kgen"] = None
+    sys.modules["keras"] = None
+    import numpy as np
+    import tensorflow as tf
+
+    path, signature, inputs_file, outputs_file = sys.argv[1:]
+    inputs = dict(np.load(inputs_file))
+    function = tf.saved_model.load(path).signatures[signature]
+    outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
+    np.savez(outputs_file, **{k: v.numpy() for k, v in outputs.items()})
+    """
+)
+
+
+def run_in_plain_tensorflow(version_path, signature, inputs, tmp_path):
+    inputs_file = os.path.join(tmp_path, f"{signature}_inputs.npz")
+    outputs_file = os.path.join(tmp_path, f"{signature}_outputs.npz")
+    np.savez(inputs_file, **inputs)
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    environment.pop("PYTHONPATH", None)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PLAIN_TENSORFLOW_LOADER,
+            version_path,
+            signature,
+            inputs_file,
+            outputs_file,
+        ],
+        check=True,
+        cwd=tmp_path,
+        env=environment,
+    )
+    return dict(np.load(outputs_file))
+
+
+def trained_gan(digits_symmetric):
+    model = kgen.models.DCGAN(IMAGE_SHAPE, latent_dim=6, filters=8, seed=0)
+    model.compile()
+    model.fit(digits_symmetric, batch_size=64, epochs=1, verbose=0)
+    return model
+
+
+def vae():
+    return kgen.models.VAE(
+        kgen.networks.vae_encoder(IMAGE_SHAPE, 3, filters=8, hidden_dim=16),
+        kgen.networks.vae_decoder(IMAGE_SHAPE, 3, filters=8, hidden_dim=16),
+        latent_dim=3,
+    )
+
+
+def saved_model_proto(version_path):
+    with open(os.path.join(version_path, "saved_model.pb"), "rb") as f:
+        return f.read()
+
+
+@requires_export_backend
+def test_gan_sample_endpoint_serves_without_kgen(digits_symmetric, tmp_path):
+    model = trained_gan(digits_symmetric)
+    base = os.path.join(tmp_path, "dcgan")
+    version_path = kgen.export.export_saved_model(model, base)
+    assert version_path == os.path.join(base, "1")
+    assert sorted(os.listdir(base)) == ["1"]  # no staging folder left
+    noise = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    outputs = run_in_plain_tensorflow(
+        version_path, "sample", {"noise": noise}, tmp_path
+    )
+    (images,) = outputs.values()
+    assert images.shape == (5,) + IMAGE_SHAPE
+    np.testing.assert_allclose(
+        images, to_numpy(model.generator(noise, training=False)), atol=1e-5
+    )
+    # The endpoint is compiled with XLA: TF marks the function
+    # `_XlaMustCompile`; jax2tf stores StableHLO in an `XlaCallModule` op.
+    marker = b"_XlaMustCompile" if BACKEND == "tensorflow" else b"XlaCallModule"
+    assert marker in saved_model_proto(version_path)
+
+
+@requires_export_backend
+def test_vae_exports_encode_decode_and_sample(digits, tmp_path):
+    model = vae()
+    version_path = kgen.export.export_saved_model(
+        model, os.path.join(tmp_path, "vae"), version=3
+    )
+    assert os.path.basename(version_path) == "3"
+    images = digits[0][:4]
+    latent = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    encoded = run_in_plain_tensorflow(
+        version_path, "encode", {"images": images}, tmp_path
+    )
+    posterior = model.encode(images)
+    np.testing.assert_allclose(
+        encoded["mean"], to_numpy(posterior.mean()), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        encoded["scale"], to_numpy(posterior.stddev()), rtol=1e-5, atol=1e-6
+    )
+    decoded = run_in_plain_tensorflow(
+        version_path, "decode", {"latent": latent}, tmp_path
+    )
+    (decoded,) = decoded.values()
+    np.testing.assert_allclose(
+        decoded, to_numpy(model.decode(latent)), atol=1e-5
+    )
+
+
+@requires_export_backend
+@pytest.mark.skipif(
+    shutil.which("saved_model_cli") is None, reason="saved_model_cli missing"
+)
+def test_saved_model_cli_runs_the_sample_signature(digits_symmetric, tmp_path):
+    model = trained_gan(digits_symmetric)
+    version_path = kgen.export.export_saved_model(
+        model, os.path.join(tmp_path, "dcgan")
+    )
+    noise_file = os.path.join(tmp_path, "noise.npy")
+    np.save(noise_file, np.zeros((3, 6), "float32"))
+    outdir = os.path.join(tmp_path, "cli_outputs")
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    show = subprocess.run(
+        ["saved_model_cli", "show", "--dir", version_path, "--all"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert "signature_def['sample']" in show.stdout
+    subprocess.run(
+        [
+            "saved_model_cli",
+            "run",
+            "--dir",
+            version_path,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "sample",
+            "--inputs",
+            f"noise={noise_file}",
+            "--outdir",
+            outdir,
+        ],
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
+    (output_file,) = os.listdir(outdir)
+    assert (
+        np.load(os.path.join(outdir, output_file)).shape == (3,) + IMAGE_SHAPE
+    )
+
+
+@requires_export_backend
+def test_versions_are_never_overwritten_silently(tmp_path):
+    model = vae()
+    base = os.path.join(tmp_path, "vae")
+    kgen.export.export_saved_model(model, base)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        kgen.export.export_saved_model(model, base)
+    kgen.export.export_saved_model(model, base, overwrite=True)
+    kgen.export.export_saved_model(model, base, version=2)
+    assert sorted(os.listdir(base)) == ["1", "2"]
+
+
+def test_bad_version_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="version"):
+        kgen.export.export_saved_model(vae(), str(tmp_path), version=0)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch-only behaviour")
+def test_torch_backend_explains_why_not_and_writes_nothing(tmp_path):
+    base = os.path.join(tmp_path, "vae")
+    with pytest.raises(NotImplementedError, match="KERAS_BACKEND=tensorflow"):
+        kgen.export.export_saved_model(vae(), base)
+    assert not os.path.exists(base)

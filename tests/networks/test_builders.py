@@ -1,0 +1,25 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+
+
+@pytest.mark.parametrize("image_shape", [(8, 8, 1), (28, 28, 1), (32, 32, 3)])
+def test_networks_fit_the_image_shape(image_shape):
+    latent_dim = 5
+    batch = np.zeros((2,) + image_shape, "float32")
+    noise = np.zeros((2, latent_dim), "float32")
+    generator = kgen.networks.dcgan_generator(image_shape, latent_dim, 8)
+    discriminator = kgen.networks.dcgan_discriminator(image_shape, 8)
+    encoder = kgen.networks.vae_encoder(image_shape, latent_dim, 8, 16)
+    decoder = kgen.networks.vae_decoder(image_shape, latent_dim, 8, 16)
+    assert tuple(keras.ops.shape(generator(noise))) == (2,) + image_shape
+    assert tuple(keras.ops.shape(discriminator(batch))) == (2, 1)
+    assert tuple(keras.ops.shape(encoder(batch))) == (2, 2 * latent_dim)
+    assert tuple(keras.ops.shape(decoder(noise))) == (2,) + image_shape
+
+
+def test_rejects_non_image_shapes():
+    with pytest.raises(ValueError, match="image_shape"):
+        kgen.networks.dcgan_generator((64,), 8)

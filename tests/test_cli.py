@@ -1,0 +1,92 @@
+"""The `kgen` command line, run in-process through `kgen.cli.main`."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgen import cli
+from tests.conftest import BACKEND
+
+
+@pytest.fixture(scope="module")
+def trained_vae(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cli") / "vae")
+    code = cli.main(
+        [
+            "train",
+            "vae",
+            "--epochs",
+            "2",
+            "--out",
+            out,
+            "--quiet",
+            "--grid-every",
+            "1",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_grid_and_saved_model(trained_vae, capsys):
+    files = set(os.listdir(trained_vae))
+    assert {"model.keras", "samples.png", "grids"} <= files
+    assert sorted(os.listdir(os.path.join(trained_vae, "grids"))) == [
+        "samples_epoch_0001.png",
+        "samples_epoch_0002.png",
+    ]
+    if BACKEND != "torch":
+        version = os.path.join(trained_vae, "saved_model", "1")
+        assert os.path.isfile(os.path.join(version, "saved_model.pb"))
+    assert not [
+        n
+        for n in os.listdir(os.path.dirname(trained_vae))
+        if n.startswith(".kgen-train-")
+    ]
+
+
+def test_sample_writes_a_grid(trained_vae, tmp_path):
+    grid = os.path.join(tmp_path, "grid.png")
+    model = os.path.join(trained_vae, "model.keras")
+    assert cli.main(["sample", model, "-n", "16", "--out", grid]) == 0
+    assert np.asarray(Image.open(grid)).shape == (4 * 32 + 3, 4 * 32 + 3)
+
+
+@pytest.mark.skipif(BACKEND == "torch", reason="export: TF and JAX only")
+def test_export_command(trained_vae, tmp_path):
+    base = os.path.join(tmp_path, "served")
+    model = os.path.join(trained_vae, "model.keras")
+    assert cli.main(["export", model, base, "--version", "7"]) == 0
+    assert os.listdir(base) == ["7"]
+    assert cli.main(["export", model, base, "--version", "7"]) == 2
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (np.full((40, 8, 8, 1), np.nan, "float32"), "non-finite"),
+        (np.zeros((40, 8, 8), "float32"), "(n, height, width, channels)"),
+        (np.full((40, 8, 8, 1), 7.0, "float32"), r"[-1.0, 1.0]"),
+    ],
+)
+def test_bad_data_fails_cleanly_and_writes_nothing(
+    data, message, tmp_path, capsys
+):
+    data_file = os.path.join(tmp_path, "bad.npy")
+    np.save(data_file, data)
+    out = os.path.join(tmp_path, "run")
+    code = cli.main(
+        ["train", "dcgan", "--data", data_file, "--epochs", "1", "--out", out]
+    )
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not os.path.exists(out)
+    assert os.listdir(tmp_path) == ["bad.npy"]
+
+
+def test_refuses_to_overwrite_a_previous_run(trained_vae, capsys):
+    code = cli.main(["train", "vae", "--epochs", "1", "--out", trained_vae])
+    assert code == 2
+    assert "--overwrite" in capsys.readouterr().err
