@@ -44,6 +44,7 @@ from kgen import export  # noqa: E402
 from kgen import losses  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
+from kgen import recipes  # noqa: E402
 from kgen import utils  # noqa: E402
 from kgen.version import __version__  # noqa: E402
 
@@ -57,5 +58,6 @@ __all__ = [
     "losses",
     "models",
     "networks",
+    "recipes",
     "utils",
 ]
