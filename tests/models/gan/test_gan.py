@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kgen
+from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
@@ -44,6 +45,8 @@ def test_fit_steps_both_optimizers_and_reports_losses(digits_symmetric):
     assert all(np.isfinite(v[-1]) for v in history.history.values())
     assert iterations(model.g_optimizer) == 2
     assert iterations(model.d_optimizer) == 2
+    if BACKEND == "jax":  # the stateful step runs under jax.jit
+        assert model.jit_compile is True
     changed = lambda a, b: any(  # noqa: E731
         not np.array_equal(x, y) for x, y in zip(a, b)
     )

@@ -45,6 +45,8 @@ def test_fit_reports_the_three_losses(digits):
     )
     assert iterations(model.optimizer) == 4
     assert history.history["loss"][-1] < history.history["loss"][0]
+    if BACKEND == "jax":
+        assert model.jit_compile is True
 
 
 def test_loss_terms_equal_tfp(digits):
