@@ -42,6 +42,7 @@ from kgen import datasets  # noqa: E402
 from kgen import distributions  # noqa: E402
 from kgen import export  # noqa: E402
 from kgen import losses  # noqa: E402
+from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
 from kgen import recipes  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "distributions",
     "export",
     "losses",
+    "metrics",
     "models",
     "networks",
     "recipes",

@@ -1,5 +1,6 @@
 """Callbacks for watching generative models train."""
 
+from kgen.callbacks.metric_callback import MetricCallback
 from kgen.callbacks.sample_grid import SampleGrid
 
-__all__ = ["SampleGrid"]
+__all__ = ["MetricCallback", "SampleGrid"]

@@ -1,0 +1,92 @@
+import keras
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class MetricCallback(keras.callbacks.Callback):
+    """Scores `model.sample()` with a sample metric every N epochs.
+
+    At the end of every `every_n_epochs`-th epoch (and the last), the metric
+    is reset, fed `num_samples` samples drawn with a fixed `seed`, and its
+    result is added to the epoch's logs, so `History`, `TensorBoard` and
+    `CSVLogger` record it beside the losses (list this callback before
+    them). A dict result (precision/recall) logs one entry per key,
+    `<name>_<key>`.
+
+    Give the metric its real side first, once: `metric.set_reference(x)`
+    (FID, KID, precision/recall); an Inception Score needs none.
+
+    Args:
+        metric: a kgen sample metric, e.g. `FrechetInceptionDistance`, with
+            `value_range` matching the model's samples.
+        every_n_epochs: int.
+        num_samples: int.
+        seed: int. Seed of `sample()`.
+        batch_size: int. Samples drawn per `sample()` call.
+
+    Example:
+
+    ```python
+    fid = kgen.metrics.FrechetInceptionDistance(
+        feature_extractor=digits_features, value_range=(-1, 1)
+    )
+    fid.set_reference(x_test)
+    model.fit(x_train, epochs=50, callbacks=[
+        kgen.callbacks.MetricCallback(fid, every_n_epochs=10)
+    ])
+    ```
+    """
+
+    def __init__(
+        self, metric, every_n_epochs=1, num_samples=1000, seed=0, batch_size=500
+    ):
+        super().__init__()
+        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
+            raise ValueError(
+                "`every_n_epochs` must be a positive int; received "
+                f"{every_n_epochs!r}."
+            )
+        self.metric = metric
+        self.every_n_epochs = every_n_epochs
+        self.num_samples = num_samples
+        self.seed = seed
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        epochs = self.params.get("epochs") if self.params else None
+        if (epoch + 1) % self.every_n_epochs and epoch + 1 != epochs:
+            return
+        values = self.evaluate()
+        if logs is not None:
+            logs.update(values)
+
+    def evaluate(self):
+        """Scores fresh samples; returns `{log name: value}`."""
+        self.metric.reset_state()
+        for start in range(0, self.num_samples, self.batch_size):
+            count = min(self.batch_size, self.num_samples - start)
+            samples = self.model.sample(count, seed=self.seed + start)
+            self.metric.update_state(generated_images=samples)
+        result = self.metric.result()
+        if isinstance(result, dict):
+            return {
+                f"{self.metric.name}_{key}": float(value)
+                for key, value in result.items()
+            }
+        return {self.metric.name: float(result)}
+
+    def get_config(self):
+        return {
+            "metric": keras.saving.serialize_keras_object(self.metric),
+            "every_n_epochs": self.every_n_epochs,
+            "num_samples": self.num_samples,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["metric"] = keras.saving.deserialize_keras_object(
+            config["metric"]
+        )
+        return cls(**config)

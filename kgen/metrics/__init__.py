@@ -1,0 +1,27 @@
+"""Evaluation: FID, KID, Inception Score, precision/recall, likelihoods."""
+
+from kgen.metrics.feature_metric import FeatureMetric
+from kgen.metrics.frechet_distance import frechet_distance
+from kgen.metrics.frechet_inception_distance import FrechetInceptionDistance
+from kgen.metrics.inception_score import InceptionScore
+from kgen.metrics.inception_score import inception_score
+from kgen.metrics.kernel_distance import polynomial_mmd
+from kgen.metrics.kernel_inception_distance import KernelInceptionDistance
+from kgen.metrics.likelihood import bits_per_dim
+from kgen.metrics.likelihood import iwae_bound
+from kgen.metrics.likelihood import negative_elbo
+from kgen.metrics.precision_recall import PrecisionRecall
+
+__all__ = [
+    "FeatureMetric",
+    "FrechetInceptionDistance",
+    "InceptionScore",
+    "KernelInceptionDistance",
+    "PrecisionRecall",
+    "bits_per_dim",
+    "frechet_distance",
+    "inception_score",
+    "iwae_bound",
+    "negative_elbo",
+    "polynomial_mmd",
+]

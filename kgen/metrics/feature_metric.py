@@ -1,0 +1,144 @@
+import keras
+
+from kgen.metrics import image_features
+
+
+class FeatureMetric(keras.metrics.Metric):
+    """Base of metrics that compare real and generated images by features.
+
+    Features come from the FID-Inception network (pool3, 2048-d) unless a
+    `feature_extractor` is given (e.g. a domain classifier's penultimate
+    layer, for a fast "domain FID"). The network runs outside any compiled
+    step and its statistics are accumulated in float64 NumPy: FID is a
+    difference of large, nearly equal traces, and float32 accumulation (or
+    JAX's default 32-bit mode) would visibly change it. So these metrics are
+    used eagerly: directly, from `kgen.callbacks.MetricCallback`, or from
+    the command line, not inside `train_step`.
+
+    `update_state(real_images, generated_images)` streams batches; either
+    side may be `None`. `set_reference(images)` fixes the real side once
+    (it survives `reset_state()`), so a callback can compare fresh samples
+    against one precomputed reference every epoch.
+
+    Args:
+        feature_extractor: `keras.Model` or `None` for FID-Inception. A
+            custom extractor receives images in [0, 1], resized to its
+            input size.
+        value_range: `(low, high)` of the images given to the metric.
+        batch_size: int. Images per forward pass.
+        weights_path: str or `None`. FID-Inception weights file (see
+            `kgen.metrics.fid_inception.find_weights`).
+        name: str.
+    """
+
+    def __init__(
+        self,
+        feature_extractor=None,
+        value_range=(0.0, 1.0),
+        batch_size=50,
+        weights_path=None,
+        name=None,
+        dtype=None,
+    ):
+        super().__init__(name=name, dtype=dtype)
+        low, high = value_range
+        if not high > low:
+            raise ValueError(
+                f"`value_range` must be (low, high) with high > low; "
+                f"received {value_range!r}."
+            )
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(
+                f"`batch_size` must be a positive int; received {batch_size!r}."
+            )
+        self.feature_extractor = feature_extractor
+        self.value_range = (float(low), float(high))
+        self.batch_size = batch_size
+        self.weights_path = weights_path
+        self._inception = None
+        self._reference = None
+        self.reset_state()
+
+    # === Subclass interface ===
+
+    def _new_accumulator(self):
+        raise NotImplementedError
+
+    # === Features ===
+
+    def features(self, images, argument="images"):
+        """Float64 features `(n, d)` of `images`."""
+        images = image_features.validate_images(
+            images, self.value_range, argument
+        )
+        if self.feature_extractor is None:
+            if self._inception is None:
+                from kgen.metrics.fid_inception import fid_inception_v3
+
+                self._inception = fid_inception_v3(self.weights_path)
+            model = self._inception
+
+            def preprocess(batch):
+                return image_features.to_inception_input(
+                    batch, self.value_range
+                )
+        else:
+            model = self.feature_extractor
+            input_shape = tuple(model.inputs[0].shape[1:])
+
+            def preprocess(batch):
+                return image_features.to_unit_input(
+                    batch, self.value_range, input_shape
+                )
+
+        return image_features.extract(
+            model, images, preprocess, self.batch_size
+        )
+
+    # === State ===
+
+    def update_state(
+        self, real_images=None, generated_images=None, sample_weight=None
+    ):
+        if sample_weight is not None:
+            raise ValueError(f"{type(self).__name__} takes no sample_weight.")
+        if real_images is not None:
+            self._real.add(self.features(real_images, "real_images"))
+        if generated_images is not None:
+            self._generated.add(
+                self.features(generated_images, "generated_images")
+            )
+
+    def reset_state(self):
+        self._real = self._new_accumulator()
+        self._generated = self._new_accumulator()
+
+    def set_reference(self, images):
+        """Fixes the real side to `images` (kept across `reset_state`)."""
+        reference = self._new_accumulator()
+        reference.add(self.features(images, "images"))
+        self._reference = reference
+
+    def _real_side(self):
+        return self._reference if self._reference is not None else self._real
+
+    def get_config(self):
+        return {
+            "feature_extractor": keras.saving.serialize_keras_object(
+                self.feature_extractor
+            ),
+            "value_range": self.value_range,
+            "batch_size": self.batch_size,
+            "weights_path": self.weights_path,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("feature_extractor") is not None:
+            config["feature_extractor"] = keras.saving.deserialize_keras_object(
+                config["feature_extractor"]
+            )
+        return cls(**config)

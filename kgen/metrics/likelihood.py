@@ -1,0 +1,43 @@
+"""Likelihood metrics shared by the families: bits/dim, ELBO, IWAE."""
+
+import math
+
+from keras import ops
+
+
+def bits_per_dim(negative_log_likelihood, num_dims):
+    """`nll / (D ln 2)`: nats per example to bits per dimension.
+
+    For continuous densities on data scaled from `num_bins` discrete levels,
+    add `D log(num_bins)` nats (the dequantisation correction) to `nll`
+    before converting, as flows and diffusion models report.
+    """
+    return ops.convert_to_tensor(negative_log_likelihood) / (
+        num_dims * math.log(2.0)
+    )
+
+
+def negative_elbo(model, x, num_draws=1, seed=None):
+    """Mean over examples of `-ELBO(x)` in nats, averaged over draws.
+
+    Works for any model with `elbo(x, seed)` (the VAE family). An upper
+    bound on `-log p(x)`.
+    """
+    total = 0.0
+    for draw in range(num_draws):
+        draw_seed = None if seed is None else seed + draw
+        total = total + ops.mean(-model.elbo(x, seed=draw_seed))
+    return total / num_draws
+
+
+def iwae_bound(log_weights, axis=0):
+    """`log (1/K) sum_k exp(log w_k)`, the importance-weighted bound.
+
+    With `log w_k = log p(x, z_k) - log q(z_k|x)`, `z_k ~ q(z|x)`, this is
+    the IWAE lower bound on `log p(x)`; it equals the ELBO for K = 1 and
+    rises towards `log p(x)` with K (Burda et al., 2015, arXiv:1509.00519).
+    Computed with log-sum-exp for stability.
+    """
+    log_weights = ops.convert_to_tensor(log_weights)
+    count = ops.shape(log_weights)[axis]
+    return ops.logsumexp(log_weights, axis=axis) - math.log(count)

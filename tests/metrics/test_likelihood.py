@@ -1,0 +1,47 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import to_numpy
+
+
+def test_bits_per_dim_converts_nats():
+    assert float(to_numpy(kgen.metrics.bits_per_dim(64 * math.log(2), 64))) == (
+        pytest.approx(1.0)
+    )
+
+
+def test_iwae_bound_is_log_mean_exp():
+    log_weights = np.random.default_rng(0).normal(size=(50, 7)) * 3
+    expected = np.log(np.mean(np.exp(log_weights), axis=0))
+    np.testing.assert_allclose(
+        to_numpy(kgen.metrics.iwae_bound(log_weights.astype("float32"))),
+        expected,
+        rtol=1e-5,
+    )
+    # K = 1: the ELBO itself. Jensen: the bound is >= the mean log weight.
+    np.testing.assert_allclose(
+        to_numpy(kgen.metrics.iwae_bound(log_weights[:1].astype("float32"))),
+        log_weights[0],
+        rtol=1e-6,
+    )
+    assert np.all(expected >= log_weights.mean(axis=0))
+
+
+def test_negative_elbo_of_a_vae(digits):
+    model = kgen.models.VAE(
+        kgen.networks.vae_encoder((8, 8, 1), 2, filters=4, hidden_dim=8),
+        kgen.networks.vae_decoder((8, 8, 1), 2, filters=4, hidden_dim=8),
+        latent_dim=2,
+    )
+    value = float(
+        to_numpy(kgen.metrics.negative_elbo(model, digits[0], 3, seed=1))
+    )
+    expected = np.mean(
+        [to_numpy(-model.elbo(digits[0], seed=s)).mean() for s in (1, 2, 3)]
+    )
+    assert value == pytest.approx(expected, rel=1e-5)
+    assert isinstance(model, keras.Model)
