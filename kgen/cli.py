@@ -70,6 +70,35 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="PNG path")
 
+    evaluate = commands.add_parser(
+        "evaluate", help="score samples: FID, KID, IS, precision/recall"
+    )
+    evaluate.add_argument("model_path", metavar="MODEL.keras")
+    evaluate.add_argument(
+        "--metric",
+        choices=sorted(METRICS),
+        action="append",
+        dest="metrics",
+        help="repeatable; default fid",
+    )
+    evaluate.add_argument(
+        "--reference", default="digits", help="dataset of real images"
+    )
+    evaluate.add_argument("--split", choices=("train", "test"), default="train")
+    evaluate.add_argument("-n", "--num-samples", type=int, default=1000)
+    evaluate.add_argument(
+        "--features",
+        default="inception",
+        help="inception (FID-Inception pool3) or a classifier recipe name "
+        "such as digits_classifier (a domain metric)",
+    )
+    evaluate.add_argument(
+        "--classifier",
+        default="digits_classifier",
+        help="classifier recipe for is",
+    )
+    evaluate.add_argument("--seed", type=int, default=0)
+
     export = commands.add_parser("export", help="export a SavedModel")
     export.add_argument("model_path", metavar="MODEL.keras")
     export.add_argument("path", help="TF Serving model base path")
@@ -247,6 +276,78 @@ def sample(args):
     return 0
 
 
+# === evaluate ===
+
+METRICS = {
+    "fid": "FrechetInceptionDistance",
+    "kid": "KernelInceptionDistance",
+    "is": "InceptionScore",
+    "precision_recall": "PrecisionRecall",
+}
+
+
+def evaluate(args):
+    import keras
+    import numpy as np
+
+    import kgen
+
+    names = list(dict.fromkeys(args.metrics or ["fid"]))
+    if args.num_samples < 2:
+        raise ValueError("-n must be at least 2.")
+    model = _load(args.model_path)
+    value_range = model.data_range or (0.0, 1.0)
+    (x_train, _), (x_test, _) = kgen.datasets.load(
+        args.reference, value_range=value_range
+    )
+    reference = (x_train if args.split == "train" else x_test)[
+        : args.num_samples
+    ]
+    samples = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(model.sample(count, seed=args.seed + i))
+            for i, count in enumerate(_chunks(args.num_samples, 500))
+        ]
+    )
+    features = None
+    if args.features != "inception":
+        features = kgen.networks.classifier_features(
+            kgen.recipes.load(args.features)
+        )
+    label = (
+        "FID-Inception pool3"
+        if features is None
+        else f"domain features: {args.features}"
+    )
+    for name in names:
+        if name == "is":
+            metric = kgen.metrics.InceptionScore(
+                kgen.recipes.load(args.classifier), value_range=value_range
+            )
+            metric.update_state(samples)
+            detail = f"classifier {args.classifier} (a domain IS)"
+        else:
+            metric = getattr(kgen.metrics, METRICS[name])(
+                feature_extractor=features, value_range=value_range
+            )
+            metric.update_state(reference, samples)
+            detail = (
+                f"{label}; {len(samples)} samples vs {args.reference} "
+                f"{args.split} {len(reference)}"
+            )
+        result = metric.result()
+        if isinstance(result, dict):
+            result = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+        else:
+            result = f"{result:.4f}"
+        print(f"{name}: {result}  ({detail})")
+    return 0
+
+
+def _chunks(total, size):
+    return [min(size, total - start) for start in range(0, total, size)]
+
+
 # === export ===
 
 
@@ -271,7 +372,12 @@ def _load(path):
     return keras.saving.load_model(path)
 
 
-COMMANDS = {"train": train, "sample": sample, "export": export}
+COMMANDS = {
+    "train": train,
+    "sample": sample,
+    "evaluate": evaluate,
+    "export": export,
+}
 
 
 if __name__ == "__main__":

@@ -90,3 +90,33 @@ def test_refuses_to_overwrite_a_previous_run(trained_vae, capsys):
     code = cli.main(["train", "vae", "--epochs", "1", "--out", trained_vae])
     assert code == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_evaluate_with_domain_features(capsys):
+    model = os.path.join(
+        os.path.dirname(os.path.dirname(__file__)),
+        "saved_models",
+        "dcgan_digits",
+        "model.keras",
+    )
+    code = cli.main(
+        [
+            "evaluate",
+            model,
+            "--metric",
+            "fid",
+            "--metric",
+            "is",
+            "--features",
+            "digits_classifier",
+            "-n",
+            "200",
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    fid = float(lines[0].split()[1])
+    assert lines[0].startswith("fid: ") and "domain features" in lines[0]
+    assert 0.0 < fid < 100.0
+    score = float(lines[1].split()[1])
+    assert lines[1].startswith("is: ") and 1.0 <= score <= 10.0
