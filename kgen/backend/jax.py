@@ -23,31 +23,7 @@ import jax
 import keras
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
-
-class _ReadThroughScope(keras.StatelessScope):
-    """A `StatelessScope` that falls back to the enclosing scope's values and
-    remembers which variables were assigned inside it."""
-
-    def __init__(self, state_mapping=()):
-        super().__init__(state_mapping=state_mapping)
-        self.parent = None
-        self.assigned_variables = []
-
-    def __enter__(self):
-        self.parent = get_stateless_scope()
-        return super().__enter__()
-
-    def add_update(self, update):
-        variable, _ = update
-        if all(v is not variable for v in self.assigned_variables):
-            self.assigned_variables.append(variable)
-        super().add_update(update)
-
-    def get_current_value(self, variable):
-        value = super().get_current_value(variable)
-        if value is None and self.parent is not None:
-            value = self.parent.get_current_value(variable)
-        return value
+from kgen.backend.stateless import ReadThroughScope
 
 
 def _current_value(variable):
@@ -107,7 +83,7 @@ class Trainer:
                 for group, values in zip(groups, state)
                 for variable, value in zip(group, values)
             ]
-            with _ReadThroughScope(mapping) as scope:
+            with ReadThroughScope(mapping) as scope:
                 logs = step_fn(data)
             new_state = tuple(
                 [
@@ -137,7 +113,7 @@ def value_and_grad(fn, variables):
     assigned = []
 
     def pure(values):
-        with _ReadThroughScope(list(zip(variables, values))) as scope:
+        with ReadThroughScope(list(zip(variables, values))) as scope:
             loss, aux = fn()
         # Collected while tracing: which variables `fn` assigned (BN
         # statistics, seed generators); their new values leave as aux.
@@ -159,7 +135,7 @@ def value_and_grad(fn, variables):
 
 def grad(fn, x):
     def total(x):
-        with _ReadThroughScope() as scope:
+        with ReadThroughScope() as scope:
             y = fn(x)
         if scope.assigned_variables:
             names = ", ".join(v.path for v in scope.assigned_variables)

@@ -2,17 +2,29 @@
 
 import torch
 
+from kgen.backend.stateless import ReadThroughScope
+
 
 class Trainer:
     """Nothing to adapt: `TorchTrainer` calls `train_step(data)`."""
 
 
 def value_and_grad(fn, variables):
+    variables = list(variables)
     # Keras runs `test_step` under `torch.no_grad()`; gradients asked for
     # explicitly must work there too.
     with torch.enable_grad():
-        loss, aux = fn()
+        # Assignments made by `fn` (spectral-norm power iterations, batch
+        # statistics, seed generators) are held back until the gradient is
+        # taken: torch assigns in place, and a value that the backward pass
+        # saved must not change under it (as when a spectrally normalised
+        # discriminator runs twice in one loss). JAX's adapter has the same
+        # semantics.
+        with ReadThroughScope() as scope:
+            loss, aux = fn()
         grads = torch.autograd.grad(loss, [v.value for v in variables])
+    for variable in scope.assigned_variables:
+        variable.assign(scope.get_current_value(variable))
     return (loss, aux), list(grads)
 
 

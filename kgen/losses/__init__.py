@@ -1,9 +1,31 @@
-"""Losses as pure functions of logits and samples."""
+"""Losses: adversarial objectives and penalties as functions and classes."""
 
-from kgen.losses.adversarial import non_saturating_discriminator_loss
+from kgen.losses.adversarial import gradient_penalty
+from kgen.losses.adversarial import hinge_discriminator_loss
+from kgen.losses.adversarial import hinge_generator_loss
+from kgen.losses.adversarial import least_squares_discriminator_loss
+from kgen.losses.adversarial import least_squares_generator_loss
+from kgen.losses.adversarial import minimax_discriminator_loss
+from kgen.losses.adversarial import minimax_generator_loss
 from kgen.losses.adversarial import non_saturating_generator_loss
+from kgen.losses.adversarial import r1_penalty
+from kgen.losses.adversarial import wasserstein_discriminator_loss
+from kgen.losses.adversarial import wasserstein_generator_loss
+from kgen.losses.adversarial_loss import AdversarialLoss
+from kgen.losses.weight_clipping import WeightClipping
 
 __all__ = [
-    "non_saturating_discriminator_loss",
+    "AdversarialLoss",
+    "WeightClipping",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
     "non_saturating_generator_loss",
+    "r1_penalty",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
 ]

@@ -2,7 +2,18 @@
 
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
+from kgen.models.gan import WGAN
+from kgen.models.gan import WGANGP
+from kgen.models.gan import ConditionalGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
 
-__all__ = ["DCGAN", "GAN", "GenerativeModel", "VAE"]
+__all__ = [
+    "DCGAN",
+    "GAN",
+    "WGAN",
+    "WGANGP",
+    "ConditionalGAN",
+    "GenerativeModel",
+    "VAE",
+]

@@ -2,16 +2,24 @@
 
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
+from kgen.networks.dcgan import conditional_dcgan_discriminator
+from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.mlp import mlp_discriminator
+from kgen.networks.mlp import mlp_generator
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
 
 __all__ = [
     "classifier_features",
+    "conditional_dcgan_discriminator",
+    "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
     "image_classifier",
+    "mlp_discriminator",
+    "mlp_generator",
     "vae_decoder",
     "vae_encoder",
 ]

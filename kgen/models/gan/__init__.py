@@ -1,4 +1,7 @@
+from kgen.models.gan.conditional_gan import ConditionalGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
+from kgen.models.gan.wgan import WGAN
+from kgen.models.gan.wgan_gp import WGANGP
 
-__all__ = ["DCGAN", "GAN"]
+__all__ = ["ConditionalGAN", "DCGAN", "GAN", "WGAN", "WGANGP"]

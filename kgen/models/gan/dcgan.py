@@ -16,7 +16,9 @@ class DCGAN(GAN):
         image_shape: `(height, width, channels)`, e.g. `(8, 8, 1)`.
         latent_dim: int. Size of the noise vector.
         filters: int. Width of the networks (see `kgen.networks.dcgan_*`).
+        loss: objective name or object (see `kgen.models.GAN`).
         d_steps: int. Discriminator updates per generator update.
+        r1_gamma: float. R1 penalty weight.
         seed: int or `None`.
 
     Example:
@@ -42,7 +44,9 @@ class DCGAN(GAN):
         image_shape,
         latent_dim=64,
         filters=64,
+        loss="non_saturating",
         d_steps=1,
+        r1_gamma=0.0,
         seed=None,
         **kwargs,
     ):
@@ -51,7 +55,9 @@ class DCGAN(GAN):
             generator=dcgan_generator(image_shape, latent_dim, filters),
             discriminator=dcgan_discriminator(image_shape, filters),
             latent_dim=latent_dim,
+            loss=loss,
             d_steps=d_steps,
+            r1_gamma=r1_gamma,
             seed=seed,
             **kwargs,
         )

@@ -3,22 +3,34 @@ from keras import ops
 
 from kgen import backend
 from kgen.losses import adversarial
+from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
 class GAN(GenerativeModel):
-    """Generative adversarial network with the non-saturating loss.
+    """Generative adversarial network, with the objective chosen by name.
 
     A generator `G` maps noise `z ~ N(0, I)` to samples; a discriminator `D`
-    outputs the logit that its input is real. Each `train_step` runs
-    `d_steps` discriminator updates, each on fresh noise, then one generator
-    update:
+    scores samples. Each `train_step` runs `d_steps` discriminator updates,
+    each on fresh noise, then one generator update. The default objective
+    is the non-saturating game:
 
     ```
     L_D = -E_x[log sigmoid(D(x))] - E_z[log(1 - sigmoid(D(G(z))))]
+          + r1_gamma / 2 * E_x[||grad_x D(x)||**2]
     L_G = -E_z[log sigmoid(D(G(z)))]
     ```
+
+    Other objectives: `"minimax"`, `"wasserstein"`, `"hinge"`,
+    `"least_squares"` (see `kgen.losses`). Logs `d_loss`, `g_loss` and
+    `d_real` / `d_fake`, the discriminator's mean verdict on real and fake
+    batches (a probability for the logistic objectives), the first thing
+    to look at when training stalls or collapses.
+
+    For a moving average of the generator, give the generator's optimizer
+    `use_ema=True`: Keras keeps the average during training and writes it
+    into the generator's weights when `fit` ends.
 
     The step is written once in `keras.ops` on `kgen.backend.value_and_grad`
     and runs unchanged on TensorFlow, JAX and PyTorch. Both optimizers sit in
@@ -27,11 +39,16 @@ class GAN(GenerativeModel):
     Args:
         generator: `keras.Model` mapping `(batch, latent_dim)` noise to
             samples.
-        discriminator: `keras.Model` mapping samples to `(batch, 1)` logits.
+        discriminator: `keras.Model` mapping samples to `(batch, 1)` logits
+            (scores for the Wasserstein and hinge objectives).
         latent_dim: int. Size of the noise vector.
+        loss: objective name or `kgen.losses.AdversarialLoss` (or any object
+            with `discriminator_loss` and `generator_loss`).
         d_steps: int. Discriminator updates per generator update. All reuse
             the batch's real examples (as keras-io's WGAN-GP does); each
             draws new noise.
+        r1_gamma: float >= 0. Weight of the R1 penalty on real data
+            (Mescheder et al., 2018); 0 disables it.
         seed: int or `None`. Seed of the noise.
 
     Example:
@@ -53,6 +70,8 @@ class GAN(GenerativeModel):
     References:
         1. Goodfellow et al. Generative Adversarial Networks. 2014.
            arXiv:1406.2661.
+        2. Mescheder et al. Which Training Methods for GANs do actually
+           Converge? 2018. arXiv:1801.04406.
     """
 
     _multi_optimizer_compile = True
@@ -62,7 +81,9 @@ class GAN(GenerativeModel):
         generator,
         discriminator,
         latent_dim,
+        loss="non_saturating",
         d_steps=1,
+        r1_gamma=0.0,
         seed=None,
         **kwargs,
     ):
@@ -75,15 +96,21 @@ class GAN(GenerativeModel):
             raise ValueError(
                 f"`d_steps` must be a positive int; received {d_steps!r}."
             )
+        if not float(r1_gamma) >= 0.0:
+            raise ValueError(f"`r1_gamma` must be >= 0; received {r1_gamma!r}.")
         # === Networks ===
         self.generator = generator
         self.discriminator = discriminator
         # === Config ===
         self.latent_dim = latent_dim
+        self.adversarial_loss = adversarial_loss.get(loss)
         self.d_steps = d_steps
+        self.r1_gamma = float(r1_gamma)
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         # `call(noise)` never sees the training data, so Keras cannot build
         # the model from it: built networks make a built model.
         if generator.built and discriminator.built:
@@ -104,7 +131,12 @@ class GAN(GenerativeModel):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+        ]
 
     @property
     def data_shape(self):
@@ -127,17 +159,34 @@ class GAN(GenerativeModel):
         noise = self.sample_noise(num_samples, seed)
         return self.generator(noise, training=False)
 
+    # === Networks' inputs (conditional models add labels) ===
+
+    def generator_inputs(self, noise, labels=None):
+        return noise
+
+    def discriminator_inputs(self, samples, labels=None):
+        return samples
+
     # === Training ===
 
-    def discriminator_loss(self, real_logits, fake_logits):
-        return adversarial.non_saturating_discriminator_loss(
-            real_logits, fake_logits
+    def discriminator_loss(self, real_outputs, fake_outputs):
+        return self.adversarial_loss.discriminator_loss(
+            real_outputs, fake_outputs
         )
 
-    def generator_loss(self, fake_logits):
-        return adversarial.non_saturating_generator_loss(fake_logits)
+    def generator_loss(self, fake_outputs):
+        return self.adversarial_loss.generator_loss(fake_outputs)
 
-    def discriminator_step(self, real):
+    def discriminator_penalty(self, critic, real, fake):
+        """Regulariser added to the discriminator's loss (R1 here).
+
+        `critic(x, training)` is the discriminator with any labels bound.
+        """
+        if not self.r1_gamma:
+            return 0.0
+        return 0.5 * self.r1_gamma * adversarial.r1_penalty(critic, real)
+
+    def discriminator_step(self, real, labels=None):
         """One discriminator update on `real` and fresh fakes; its loss."""
         noise = self.sample_noise(ops.shape(real)[0])
         # Fakes come from the generator in training mode, but through
@@ -147,54 +196,81 @@ class GAN(GenerativeModel):
         fake, _ = self.generator.stateless_call(
             [v.value for v in self.generator.trainable_variables],
             [v.value for v in self.generator.non_trainable_variables],
-            noise,
+            self.generator_inputs(noise, labels),
             training=True,
         )
         fake = ops.stop_gradient(fake)
         variables = self.discriminator.trainable_variables
 
-        def loss_fn():
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            return self.discriminator_loss(real_logits, fake_logits), None
+        def critic(x, training=True):
+            inputs = self.discriminator_inputs(x, labels)
+            return self.discriminator(inputs, training=training)
 
-        (loss, _), grads = backend.value_and_grad(loss_fn, variables)
+        def loss_fn():
+            real_outputs = critic(real)
+            fake_outputs = critic(fake)
+            loss = self.discriminator_loss(real_outputs, fake_outputs)
+            loss = loss + self.discriminator_penalty(critic, real, fake)
+            return loss, (real_outputs, fake_outputs)
+
+        (loss, outputs), grads = backend.value_and_grad(loss_fn, variables)
         self.d_optimizer.apply(grads, variables)
+        self._track_verdicts(*outputs)
         return loss
 
-    def generator_step(self, batch_size):
+    def generator_step(self, batch_size, labels=None):
         """One generator update on `batch_size` fresh fakes; its loss."""
         noise = self.sample_noise(batch_size)
         variables = self.generator.trainable_variables
 
         def loss_fn():
-            fake = self.generator(noise, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            return self.generator_loss(fake_logits), None
+            fake = self.generator(
+                self.generator_inputs(noise, labels), training=True
+            )
+            fake_outputs = self.discriminator(
+                self.discriminator_inputs(fake, labels), training=True
+            )
+            return self.generator_loss(fake_outputs), None
 
         (loss, _), grads = backend.value_and_grad(loss_fn, variables)
         self.g_optimizer.apply(grads, variables)
         return loss
 
     def train_step(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, labels = self._unpack(data)
         for _ in range(self.d_steps):
-            d_loss = self.discriminator_step(real)
-        g_loss = self.generator_step(ops.shape(real)[0])
+            d_loss = self.discriminator_step(real, labels)
+        g_loss = self.generator_step(ops.shape(real)[0], labels)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        fake = self.generator(self.sample_noise(ops.shape(real)[0]))
-        real_logits = self.discriminator(real, training=False)
-        fake_logits = self.discriminator(fake, training=False)
-        self.d_loss_tracker.update_state(
-            self.discriminator_loss(real_logits, fake_logits)
+        real, labels = self._unpack(data)
+        noise = self.sample_noise(ops.shape(real)[0])
+        fake = self.generator(self.generator_inputs(noise, labels))
+        real_outputs = self.discriminator(
+            self.discriminator_inputs(real, labels), training=False
         )
-        self.g_loss_tracker.update_state(self.generator_loss(fake_logits))
+        fake_outputs = self.discriminator(
+            self.discriminator_inputs(fake, labels), training=False
+        )
+        self.d_loss_tracker.update_state(
+            self.discriminator_loss(real_outputs, fake_outputs)
+        )
+        self.g_loss_tracker.update_state(self.generator_loss(fake_outputs))
+        self._track_verdicts(real_outputs, fake_outputs)
         return {m.name: m.result() for m in self.metrics}
+
+    def _unpack(self, data):
+        """`(real, labels)`; an unconditional GAN ignores any labels."""
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return real, None
+
+    def _track_verdicts(self, real_outputs, fake_outputs):
+        score = self.adversarial_loss.score
+        self.d_real_tracker.update_state(score(real_outputs))
+        self.d_fake_tracker.update_state(score(fake_outputs))
 
     # === Export ===
 
@@ -220,7 +296,11 @@ class GAN(GenerativeModel):
                     self.discriminator
                 ),
                 "latent_dim": self.latent_dim,
+                "loss": keras.saving.serialize_keras_object(
+                    self.adversarial_loss
+                ),
                 "d_steps": self.d_steps,
+                "r1_gamma": self.r1_gamma,
                 "seed": self.seed,
             }
         )

@@ -41,7 +41,7 @@ def test_fit_steps_both_optimizers_and_reports_losses(digits_symmetric):
         weights_of(model.discriminator),
     )
     history = model.fit(digits_symmetric, batch_size=64, epochs=1, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss"}
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert all(np.isfinite(v[-1]) for v in history.history.values())
     assert iterations(model.g_optimizer) == 2
     assert iterations(model.d_optimizer) == 2
@@ -94,7 +94,7 @@ def test_evaluate_reports_both_losses(digits_symmetric):
     logs = model.evaluate(
         digits_symmetric, batch_size=64, verbose=0, return_dict=True
     )
-    assert set(logs) == {"d_loss", "g_loss"}
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert np.isfinite(logs["d_loss"]) and np.isfinite(logs["g_loss"])
     assert iterations(model.d_optimizer) == 0
 

@@ -1,0 +1,28 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class WeightClipping(keras.constraints.Constraint):
+    """Clips every weight to `[-clip_value, clip_value]` after each update.
+
+    The original WGAN's crude way to keep the critic K-Lipschitz (Arjovsky
+    et al., 2017, Algorithm 1); Keras' optimizers apply constraints right
+    after the gradient step.
+
+    Args:
+        clip_value: float > 0 (the paper's c = 0.01).
+    """
+
+    def __init__(self, clip_value=0.01):
+        if not clip_value > 0:
+            raise ValueError(
+                f"`clip_value` must be > 0; received {clip_value!r}."
+            )
+        self.clip_value = float(clip_value)
+
+    def __call__(self, weights):
+        return ops.clip(weights, -self.clip_value, self.clip_value)
+
+    def get_config(self):
+        return {"clip_value": self.clip_value}
