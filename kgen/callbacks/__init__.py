@@ -1,6 +1,7 @@
 """Callbacks for watching generative models train."""
 
 from kgen.callbacks.metric_callback import MetricCallback
+from kgen.callbacks.mode_coverage import ModeCoverage
 from kgen.callbacks.sample_grid import SampleGrid
 
-__all__ = ["MetricCallback", "SampleGrid"]
+__all__ = ["MetricCallback", "ModeCoverage", "SampleGrid"]

@@ -1,6 +1,15 @@
-"""Datasets: the embedded digits (default) and MNIST, offline first."""
+"""Datasets: the embedded digits (default), MNIST offline first, 2-D toys."""
 
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
+from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
+from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
+from kgen.datasets.toy import load_toy
 
-__all__ = ["available", "load"]
+__all__ = [
+    "EIGHT_GAUSSIANS_CENTERS",
+    "EIGHT_GAUSSIANS_STD",
+    "available",
+    "load",
+    "load_toy",
+]

@@ -10,6 +10,7 @@ from kgen.metrics.kernel_inception_distance import KernelInceptionDistance
 from kgen.metrics.likelihood import bits_per_dim
 from kgen.metrics.likelihood import iwae_bound
 from kgen.metrics.likelihood import negative_elbo
+from kgen.metrics.mode_coverage import mode_coverage
 from kgen.metrics.precision_recall import PrecisionRecall
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "frechet_distance",
     "inception_score",
     "iwae_bound",
+    "mode_coverage",
     "negative_elbo",
     "polynomial_mmd",
 ]
