@@ -2,6 +2,8 @@
 
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
+from kgen.datasets.paired import load_paired
+from kgen.datasets.paired import unpaired
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
 from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
 from kgen.datasets.toy import load_toy
@@ -11,5 +13,7 @@ __all__ = [
     "EIGHT_GAUSSIANS_STD",
     "available",
     "load",
+    "load_paired",
     "load_toy",
+    "unpaired",
 ]

@@ -5,12 +5,14 @@ from kgen.models.gan import GAN
 from kgen.models.gan import WGAN
 from kgen.models.gan import WGANGP
 from kgen.models.gan import ConditionalGAN
+from kgen.models.gan import Pix2Pix
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
 
 __all__ = [
     "DCGAN",
     "GAN",
+    "Pix2Pix",
     "WGAN",
     "WGANGP",
     "ConditionalGAN",

@@ -133,6 +133,22 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     # === Helpers for subclasses ===
 
+    def _frozen_forward(self, network, inputs):
+        """`network(inputs, training=True)` that changes no variable of it.
+
+        For a discriminator's step, which trains on a generator's samples:
+        the generator runs as in its own step (batch statistics, dropout)
+        but through `stateless_call`, so its moving statistics move only
+        when the generator itself trains. No gradient flows back.
+        """
+        outputs, _ = network.stateless_call(
+            [v.value for v in network.trainable_variables],
+            [v.value for v in network.non_trainable_variables],
+            inputs,
+            training=True,
+        )
+        return keras.ops.stop_gradient(outputs)
+
     def _seed(self, seed):
         """`seed` if given, else the model's own generator."""
         return self.seed_generator if seed is None else seed

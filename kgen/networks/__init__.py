@@ -6,6 +6,9 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.image_to_image import patchgan_discriminator
+from kgen.networks.image_to_image import srgan_generator
+from kgen.networks.image_to_image import unet_generator
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
 from kgen.networks.vae import vae_decoder
@@ -20,6 +23,9 @@ __all__ = [
     "image_classifier",
     "mlp_discriminator",
     "mlp_generator",
+    "patchgan_discriminator",
+    "srgan_generator",
+    "unet_generator",
     "vae_decoder",
     "vae_encoder",
 ]

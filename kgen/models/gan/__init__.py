@@ -1,7 +1,8 @@
 from kgen.models.gan.conditional_gan import ConditionalGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
+from kgen.models.gan.pix2pix import Pix2Pix
 from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
-__all__ = ["ConditionalGAN", "DCGAN", "GAN", "WGAN", "WGANGP"]
+__all__ = ["ConditionalGAN", "DCGAN", "GAN", "Pix2Pix", "WGAN", "WGANGP"]

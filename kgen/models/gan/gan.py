@@ -189,17 +189,9 @@ class GAN(GenerativeModel):
     def discriminator_step(self, real, labels=None):
         """One discriminator update on `real` and fresh fakes; its loss."""
         noise = self.sample_noise(ops.shape(real)[0])
-        # Fakes come from the generator in training mode, but through
-        # `stateless_call` so that the discriminator's step leaves every
-        # generator variable (BatchNormalization statistics included)
-        # untouched: only the generator's own step changes the generator.
-        fake, _ = self.generator.stateless_call(
-            [v.value for v in self.generator.trainable_variables],
-            [v.value for v in self.generator.non_trainable_variables],
-            self.generator_inputs(noise, labels),
-            training=True,
+        fake = self._frozen_forward(
+            self.generator, self.generator_inputs(noise, labels)
         )
-        fake = ops.stop_gradient(fake)
         variables = self.discriminator.trainable_variables
 
         def critic(x, training=True):

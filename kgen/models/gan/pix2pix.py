@@ -1,0 +1,234 @@
+import keras
+from keras import ops
+
+from kgen import backend
+from kgen.losses import adversarial_loss
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils.data_validation import validate_array
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class Pix2Pix(GenerativeModel):
+    """Paired image-to-image translation: a conditional GAN plus L1.
+
+    The generator `G` translates a source image `s` to the target domain;
+    a PatchGAN discriminator `D(s, t)` judges each patch of a (source,
+    target) pair. Trained on aligned pairs with `fit(source, target)`:
+
+    ```
+    L_D = -E[log sigmoid(D(s, t))] - E[log(1 - sigmoid(D(s, G(s))))]
+    L_G = -E[log sigmoid(D(s, G(s)))] + l1_weight * E[|t - G(s)|]
+    ```
+
+    The L1 term recovers the low frequencies; the adversarial term makes
+    the result sharp. `sample(condition=sources)` (or `translate`) applies
+    `G`; the generator's dropout is off at inference.
+
+    Args:
+        generator: `keras.Model` source -> target image, e.g.
+            `kgen.networks.unet_generator`.
+        discriminator: `keras.Model` `[source, target] -> (batch, ..., 1)`
+            patch logits, e.g. `kgen.networks.patchgan_discriminator`.
+        l1_weight: float. The paper's lambda = 100.
+        loss: adversarial objective (see `kgen.models.GAN`).
+        seed: int or `None`.
+
+    References:
+        1. Isola et al. Image-to-Image Translation with Conditional
+           Adversarial Networks. 2017. arXiv:1611.07004.
+    """
+
+    _multi_optimizer_compile = True
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        l1_weight=100.0,
+        loss="non_saturating",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        if not float(l1_weight) >= 0.0:
+            raise ValueError(
+                f"`l1_weight` must be >= 0; received {l1_weight!r}."
+            )
+        # === Networks ===
+        self.generator = generator
+        self.discriminator = discriminator
+        # === Config ===
+        self.l1_weight = float(l1_weight)
+        self.adversarial_loss = adversarial_loss.get(loss)
+        # === Metrics ===
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.l1_loss_tracker = keras.metrics.Mean(name="l1_loss")
+        if generator.built and discriminator.built:
+            self.built = True
+
+    def compile(self, g_optimizer="adam", d_optimizer="adam", **kwargs):
+        """Configures training (the paper: Adam(2e-4, beta_1=0.5) for
+        both)."""
+        self._compile_optimizers(
+            {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
+            {"g_optimizer": self.generator, "d_optimizer": self.discriminator},
+            **kwargs,
+        )
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.l1_loss_tracker]
+
+    @property
+    def source_shape(self):
+        return tuple(self.generator.inputs[0].shape[1:])
+
+    @property
+    def data_shape(self):
+        return self.source_shape
+
+    def call(self, source, training=False):
+        return self.generator(source, training=training)
+
+    def translate(self, source):
+        """`G(source)`: target-domain images."""
+        return self.generator(source, training=False)
+
+    def sample(self, num_samples=None, seed=None, condition=None):
+        """Translates `condition` (source images); `num_samples` must be
+        `None` or their count."""
+        if condition is None:
+            raise ValueError(
+                "Pix2Pix samples are translations: pass the source images "
+                "as `condition=`."
+            )
+        count = ops.shape(condition)[0]
+        if num_samples is not None and num_samples != count:
+            raise ValueError(
+                f"`num_samples` ({num_samples}) must equal the number of "
+                f"`condition` images ({count})."
+            )
+        return self.translate(condition)
+
+    # === Training ===
+
+    @property
+    def target_shape(self):
+        shape = self.generator.compute_output_shape((None,) + self.source_shape)
+        return tuple(shape[1:])
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        check_pairs(x, y, "target images `y`")
+        validate_array(y, self.target_shape, "y")
+        return super().fit(x, y, *args, **kwargs)
+
+    def _unpack(self, data):
+        source, target, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if target is None:
+            raise ValueError(
+                "Pix2Pix trains on aligned pairs: call fit(source, target)."
+            )
+        return source, target
+
+    def train_step(self, data):
+        source, target = self._unpack(data)
+        fake = self._frozen_forward(self.generator, source)
+        d_variables = self.discriminator.trainable_variables
+
+        def d_loss_fn():
+            real_logits = self.discriminator([source, target], training=True)
+            fake_logits = self.discriminator([source, fake], training=True)
+            return self.adversarial_loss.discriminator_loss(
+                real_logits, fake_logits
+            ), None
+
+        (d_loss, _), grads = backend.value_and_grad(d_loss_fn, d_variables)
+        self.d_optimizer.apply(grads, d_variables)
+
+        g_variables = self.generator.trainable_variables
+
+        def g_loss_fn():
+            fake = self.generator(source, training=True)
+            fake_logits = self.discriminator([source, fake], training=True)
+            l1_loss = ops.mean(ops.abs(target - fake))
+            adversarial = self.adversarial_loss.generator_loss(fake_logits)
+            return adversarial + self.l1_weight * l1_loss, l1_loss
+
+        (g_loss, l1_loss), grads = backend.value_and_grad(
+            g_loss_fn, g_variables
+        )
+        self.g_optimizer.apply(grads, g_variables)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.l1_loss_tracker.update_state(l1_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        source, target = self._unpack(data)
+        fake = self.generator(source, training=False)
+        real_logits = self.discriminator([source, target], training=False)
+        fake_logits = self.discriminator([source, fake], training=False)
+        l1_loss = ops.mean(ops.abs(target - fake))
+        self.d_loss_tracker.update_state(
+            self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
+        )
+        self.g_loss_tracker.update_state(
+            self.adversarial_loss.generator_loss(fake_logits)
+            + self.l1_weight * l1_loss
+        )
+        self.l1_loss_tracker.update_state(l1_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    # === Export ===
+
+    def serving_endpoints(self):
+        def sample(source):
+            return self.generator(source, training=False)
+
+        source = keras.InputSpec(
+            shape=(None,) + self.source_shape, dtype="float32"
+        )
+        return {"sample": (sample, [source])}
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(
+                    self.generator
+                ),
+                "discriminator": keras.saving.serialize_keras_object(
+                    self.discriminator
+                ),
+                "l1_weight": self.l1_weight,
+                "loss": keras.saving.serialize_keras_object(
+                    self.adversarial_loss
+                ),
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("generator", "discriminator"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
+
+def check_pairs(x, y, argument):
+    """Paired models need as many targets as sources."""
+    if x is None or not hasattr(x, "shape"):
+        return
+    if y is None:
+        raise ValueError(f"This model trains on pairs: pass the {argument}.")
+    if not hasattr(y, "shape") or len(y) != len(x):
+        count = len(y) if hasattr(y, "__len__") else "no"
+        raise ValueError(
+            f"Unpaired batches: {len(x)} source images but {count} "
+            f"{argument}; pairs must align one to one."
+        )
