@@ -1,8 +1,17 @@
 from kgen.models.gan.conditional_gan import ConditionalGAN
+from kgen.models.gan.cycle_gan import CycleGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
 from kgen.models.gan.pix2pix import Pix2Pix
 from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
-__all__ = ["ConditionalGAN", "DCGAN", "GAN", "Pix2Pix", "WGAN", "WGANGP"]
+__all__ = [
+    "ConditionalGAN",
+    "CycleGAN",
+    "DCGAN",
+    "GAN",
+    "Pix2Pix",
+    "WGAN",
+    "WGANGP",
+]

@@ -1,0 +1,284 @@
+import keras
+from keras import ops
+
+from kgen import backend
+from kgen.losses import adversarial_loss
+from kgen.models.gan.pix2pix import check_pairs
+from kgen.models.generative_model import GenerativeModel
+
+_NETWORKS = (
+    "generator_ab",
+    "generator_ba",
+    "discriminator_a",
+    "discriminator_b",
+)
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class CycleGAN(GenerativeModel):
+    """Unpaired image-to-image translation with cycle consistency.
+
+    Two generators translate between domains, `G_ab: A -> B` and
+    `G_ba: B -> A`; two discriminators judge each domain. Trained with
+    `fit(images_a, images_b)` on two collections that need not correspond:
+
+    ```
+    L_G = L_adv(D_b(G_ab(a))) + L_adv(D_a(G_ba(b)))
+          + cycle_weight * (|G_ba(G_ab(a)) - a|_1 + |G_ab(G_ba(b)) - b|_1)
+          + identity_weight * cycle_weight
+            * (|G_ba(a) - a|_1 + |G_ab(b) - b|_1)
+    L_D_a = L_adv(D_a(a), D_a(G_ba(b))),  L_D_b likewise
+    ```
+
+    Four optimizers (`compile(g_ab_optimizer=..., g_ba_optimizer=...,
+    d_a_optimizer=..., d_b_optimizer=...)`) share one `MultiOptimizer`. The
+    paper uses the least-squares objective, the default here.
+
+    Args:
+        generator_ab, generator_ba: `keras.Model`s between the domains.
+        discriminator_a, discriminator_b: `keras.Model`s, image to logits
+            (e.g. `kgen.networks.patchgan_discriminator`).
+        cycle_weight: float. The paper's lambda = 10.
+        identity_weight: float. Relative to `cycle_weight` (paper: 0.5).
+        loss: adversarial objective (see `kgen.models.GAN`).
+        seed: int or `None`.
+
+    References:
+        1. Zhu et al. Unpaired Image-to-Image Translation using
+           Cycle-Consistent Adversarial Networks. 2017. arXiv:1703.10593.
+    """
+
+    _multi_optimizer_compile = True
+
+    def __init__(
+        self,
+        generator_ab,
+        generator_ba,
+        discriminator_a,
+        discriminator_b,
+        cycle_weight=10.0,
+        identity_weight=0.5,
+        loss="least_squares",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        for name, weight in (
+            ("cycle_weight", cycle_weight),
+            ("identity_weight", identity_weight),
+        ):
+            if not float(weight) >= 0.0:
+                raise ValueError(f"`{name}` must be >= 0; received {weight!r}.")
+        # === Networks ===
+        self.generator_ab = generator_ab
+        self.generator_ba = generator_ba
+        self.discriminator_a = discriminator_a
+        self.discriminator_b = discriminator_b
+        # === Config ===
+        self.cycle_weight = float(cycle_weight)
+        self.identity_weight = float(identity_weight)
+        self.adversarial_loss = adversarial_loss.get(loss)
+        # === Metrics ===
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("g_loss", "d_a_loss", "d_b_loss", "cycle_loss")
+        }
+        if all(getattr(self, name).built for name in _NETWORKS):
+            self.built = True
+
+    def compile(
+        self,
+        g_ab_optimizer="adam",
+        g_ba_optimizer="adam",
+        d_a_optimizer="adam",
+        d_b_optimizer="adam",
+        **kwargs,
+    ):
+        """Configures training: one optimizer per network (the paper:
+        Adam(2e-4, beta_1=0.5) for all four)."""
+        self._compile_optimizers(
+            {
+                "g_ab_optimizer": g_ab_optimizer,
+                "g_ba_optimizer": g_ba_optimizer,
+                "d_a_optimizer": d_a_optimizer,
+                "d_b_optimizer": d_b_optimizer,
+            },
+            {
+                "g_ab_optimizer": self.generator_ab,
+                "g_ba_optimizer": self.generator_ba,
+                "d_a_optimizer": self.discriminator_a,
+                "d_b_optimizer": self.discriminator_b,
+            },
+            **kwargs,
+        )
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def data_shape(self):
+        return tuple(self.generator_ab.inputs[0].shape[1:])
+
+    def call(self, images_a, training=False):
+        return self.generator_ab(images_a, training=training)
+
+    def translate(self, images, direction="a_to_b"):
+        """Translates `images` from domain A to B (or `"b_to_a"`)."""
+        if direction not in ("a_to_b", "b_to_a"):
+            raise ValueError(
+                "`direction` must be 'a_to_b' or 'b_to_a'; received "
+                f"{direction!r}."
+            )
+        generator = (
+            self.generator_ab if direction == "a_to_b" else self.generator_ba
+        )
+        return generator(images, training=False)
+
+    def sample(
+        self, num_samples=None, seed=None, condition=None, direction="a_to_b"
+    ):
+        """Translates `condition` images (`direction` as in `translate`)."""
+        if condition is None:
+            raise ValueError(
+                "CycleGAN samples are translations: pass the images to "
+                "translate as `condition=`."
+            )
+        return self.translate(condition, direction)
+
+    # === Training ===
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # Unpaired, but batched together: equal counts keep batches full.
+        check_pairs(x, y, "domain-B images `y`")
+        return super().fit(x, y, *args, **kwargs)
+
+    def _unpack(self, data):
+        images_a, images_b, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if images_b is None:
+            raise ValueError(
+                "CycleGAN trains on two domains: call fit(images_a, images_b)."
+            )
+        return images_a, images_b
+
+    def _generator_losses(self, a, b, training):
+        fake_b = self.generator_ab(a, training=training)
+        fake_a = self.generator_ba(b, training=training)
+        cycle = ops.mean(
+            ops.abs(self.generator_ba(fake_b, training=training) - a)
+        ) + ops.mean(ops.abs(self.generator_ab(fake_a, training=training) - b))
+        identity = ops.mean(
+            ops.abs(self.generator_ba(a, training=training) - a)
+        ) + ops.mean(ops.abs(self.generator_ab(b, training=training) - b))
+        adversarial = self.adversarial_loss.generator_loss(
+            self.discriminator_b(fake_b, training=training)
+        ) + self.adversarial_loss.generator_loss(
+            self.discriminator_a(fake_a, training=training)
+        )
+        total = (
+            adversarial
+            + self.cycle_weight * cycle
+            + self.cycle_weight * self.identity_weight * identity
+        )
+        return total, cycle
+
+    def _discriminator_loss(self, discriminator, real, fake, training):
+        return self.adversarial_loss.discriminator_loss(
+            discriminator(real, training=training),
+            discriminator(fake, training=training),
+        )
+
+    def train_step(self, data):
+        a, b = self._unpack(data)
+        # 1. Both generators, one joint loss (the cycle couples them).
+        generators = (self.generator_ab, self.generator_ba)
+        g_variables = [v for g in generators for v in g.trainable_variables]
+        (g_loss, cycle), grads = backend.value_and_grad(
+            lambda: self._generator_losses(a, b, training=True), g_variables
+        )
+        split = len(self.generator_ab.trainable_variables)
+        self.g_ab_optimizer.apply(grads[:split], g_variables[:split])
+        self.g_ba_optimizer.apply(grads[split:], g_variables[split:])
+        # 2. Each discriminator on its domain's real and translated images.
+        fake_a = self._frozen_forward(self.generator_ba, b)
+        fake_b = self._frozen_forward(self.generator_ab, a)
+        d_losses = {}
+        for name, discriminator, optimizer, real, fake in (
+            ("d_a_loss", self.discriminator_a, self.d_a_optimizer, a, fake_a),
+            ("d_b_loss", self.discriminator_b, self.d_b_optimizer, b, fake_b),
+        ):
+            variables = discriminator.trainable_variables
+            (d_losses[name], _), grads = backend.value_and_grad(
+                lambda: (
+                    self._discriminator_loss(discriminator, real, fake, True),
+                    None,
+                ),
+                variables,
+            )
+            optimizer.apply(grads, variables)
+        self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["cycle_loss"].update_state(cycle)
+        for name, value in d_losses.items():
+            self.trackers[name].update_state(value)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        a, b = self._unpack(data)
+        g_loss, cycle = self._generator_losses(a, b, training=False)
+        fake_a = self.generator_ba(b, training=False)
+        fake_b = self.generator_ab(a, training=False)
+        self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["cycle_loss"].update_state(cycle)
+        self.trackers["d_a_loss"].update_state(
+            self._discriminator_loss(self.discriminator_a, a, fake_a, False)
+        )
+        self.trackers["d_b_loss"].update_state(
+            self._discriminator_loss(self.discriminator_b, b, fake_b, False)
+        )
+        return {m.name: m.result() for m in self.metrics}
+
+    # === Export ===
+
+    def serving_endpoints(self):
+        shape = (None,) + self.data_shape
+        spec = keras.InputSpec(shape=shape, dtype="float32")
+
+        def sample(images):
+            return self.generator_ab(images, training=False)
+
+        def sample_b_to_a(images):
+            return self.generator_ba(images, training=False)
+
+        return {
+            "sample": (sample, [spec]),
+            "sample_b_to_a": (sample_b_to_a, [spec]),
+        }
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                name: keras.saving.serialize_keras_object(getattr(self, name))
+                for name in _NETWORKS
+            }
+        )
+        config.update(
+            {
+                "cycle_weight": self.cycle_weight,
+                "identity_weight": self.identity_weight,
+                "loss": keras.saving.serialize_keras_object(
+                    self.adversarial_loss
+                ),
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in _NETWORKS:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
