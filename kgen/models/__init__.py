@@ -2,6 +2,7 @@
 
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
+from kgen.models.gan import SRGAN
 from kgen.models.gan import WGAN
 from kgen.models.gan import WGANGP
 from kgen.models.gan import ConditionalGAN
@@ -14,6 +15,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "SRGAN",
     "WGAN",
     "WGANGP",
     "ConditionalGAN",

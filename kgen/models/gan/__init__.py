@@ -3,6 +3,7 @@ from kgen.models.gan.cycle_gan import CycleGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
 from kgen.models.gan.pix2pix import Pix2Pix
+from kgen.models.gan.srgan import SRGAN
 from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
@@ -12,6 +13,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "SRGAN",
     "WGAN",
     "WGANGP",
 ]

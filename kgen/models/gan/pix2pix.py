@@ -39,6 +39,7 @@ class Pix2Pix(GenerativeModel):
     """
 
     _multi_optimizer_compile = True
+    reconstruction_loss_name = "l1_loss"
 
     def __init__(
         self,
@@ -63,7 +64,9 @@ class Pix2Pix(GenerativeModel):
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.l1_loss_tracker = keras.metrics.Mean(name="l1_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name=self.reconstruction_loss_name
+        )
         if generator.built and discriminator.built:
             self.built = True
 
@@ -78,7 +81,11 @@ class Pix2Pix(GenerativeModel):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.l1_loss_tracker]
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.reconstruction_loss_tracker,
+        ]
 
     @property
     def source_shape(self):
@@ -131,53 +138,67 @@ class Pix2Pix(GenerativeModel):
             )
         return source, target
 
+    # === Hooks a paired model overrides (SRGAN) ===
+
+    def discriminate(self, source, image, training):
+        """`D(s, image)`: the discriminator judges the pair."""
+        return self.discriminator([source, image], training=training)
+
+    def reconstruction_loss(self, target, fake):
+        """`E|t - G(s)|`."""
+        return ops.mean(ops.abs(target - fake))
+
+    def generator_objective(self, adversarial, reconstruction):
+        return adversarial + self.l1_weight * reconstruction
+
+    # === Steps ===
+
+    def _generator_losses(self, source, target, training):
+        fake = self.generator(source, training=training)
+        fake_logits = self.discriminate(source, fake, training)
+        reconstruction = self.reconstruction_loss(target, fake)
+        adversarial = self.adversarial_loss.generator_loss(fake_logits)
+        objective = self.generator_objective(adversarial, reconstruction)
+        return objective, reconstruction
+
+    def _discriminator_loss(self, source, target, fake, training):
+        return self.adversarial_loss.discriminator_loss(
+            self.discriminate(source, target, training),
+            self.discriminate(source, fake, training),
+        )
+
     def train_step(self, data):
         source, target = self._unpack(data)
+        # 1. Discriminator on real pairs and translations.
         fake = self._frozen_forward(self.generator, source)
         d_variables = self.discriminator.trainable_variables
-
-        def d_loss_fn():
-            real_logits = self.discriminator([source, target], training=True)
-            fake_logits = self.discriminator([source, fake], training=True)
-            return self.adversarial_loss.discriminator_loss(
-                real_logits, fake_logits
-            ), None
-
-        (d_loss, _), grads = backend.value_and_grad(d_loss_fn, d_variables)
+        (d_loss, _), grads = backend.value_and_grad(
+            lambda: (
+                self._discriminator_loss(source, target, fake, True),
+                None,
+            ),
+            d_variables,
+        )
         self.d_optimizer.apply(grads, d_variables)
-
+        # 2. Generator: fool the discriminator, stay close to the target.
         g_variables = self.generator.trainable_variables
-
-        def g_loss_fn():
-            fake = self.generator(source, training=True)
-            fake_logits = self.discriminator([source, fake], training=True)
-            l1_loss = ops.mean(ops.abs(target - fake))
-            adversarial = self.adversarial_loss.generator_loss(fake_logits)
-            return adversarial + self.l1_weight * l1_loss, l1_loss
-
-        (g_loss, l1_loss), grads = backend.value_and_grad(
-            g_loss_fn, g_variables
+        (g_loss, reconstruction), grads = backend.value_and_grad(
+            lambda: self._generator_losses(source, target, True), g_variables
         )
         self.g_optimizer.apply(grads, g_variables)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.l1_loss_tracker.update_state(l1_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return self._track(d_loss, g_loss, reconstruction)
 
     def test_step(self, data):
         source, target = self._unpack(data)
         fake = self.generator(source, training=False)
-        real_logits = self.discriminator([source, target], training=False)
-        fake_logits = self.discriminator([source, fake], training=False)
-        l1_loss = ops.mean(ops.abs(target - fake))
-        self.d_loss_tracker.update_state(
-            self.adversarial_loss.discriminator_loss(real_logits, fake_logits)
-        )
-        self.g_loss_tracker.update_state(
-            self.adversarial_loss.generator_loss(fake_logits)
-            + self.l1_weight * l1_loss
-        )
-        self.l1_loss_tracker.update_state(l1_loss)
+        d_loss = self._discriminator_loss(source, target, fake, False)
+        g_loss, reconstruction = self._generator_losses(source, target, False)
+        return self._track(d_loss, g_loss, reconstruction)
+
+    def _track(self, d_loss, g_loss, reconstruction):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.reconstruction_loss_tracker.update_state(reconstruction)
         return {m.name: m.result() for m in self.metrics}
 
     # === Export ===
