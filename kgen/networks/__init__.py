@@ -11,6 +11,8 @@ from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
+from kgen.networks.stylegan import stylegan_mapping
+from kgen.networks.stylegan import stylegan_synthesis
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
 
@@ -25,6 +27,8 @@ __all__ = [
     "mlp_generator",
     "patchgan_discriminator",
     "srgan_generator",
+    "stylegan_mapping",
+    "stylegan_synthesis",
     "unet_generator",
     "vae_decoder",
     "vae_encoder",

@@ -4,6 +4,7 @@ from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
 from kgen.models.gan.pix2pix import Pix2Pix
 from kgen.models.gan.srgan import SRGAN
+from kgen.models.gan.style_gan import StyleGAN
 from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
@@ -14,6 +15,7 @@ __all__ = [
     "GAN",
     "Pix2Pix",
     "SRGAN",
+    "StyleGAN",
     "WGAN",
     "WGANGP",
 ]

@@ -1,0 +1,15 @@
+"""Reusable layers for generative models."""
+
+from kgen.layers.adaptive_instance_normalization import (
+    AdaptiveInstanceNormalization,
+)
+from kgen.layers.learned_constant import LearnedConstant
+from kgen.layers.noise_injection import NoiseInjection
+from kgen.layers.style_mixing import StyleMixing
+
+__all__ = [
+    "AdaptiveInstanceNormalization",
+    "LearnedConstant",
+    "NoiseInjection",
+    "StyleMixing",
+]

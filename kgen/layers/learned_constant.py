@@ -1,0 +1,36 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class LearnedConstant(keras.layers.Layer):
+    """A learned tensor repeated over the batch of its input.
+
+    StyleGAN's synthesis network starts from a learned constant instead of
+    the latent code (Karras et al., 2019, section 2); the input only
+    supplies the batch size.
+
+    Args:
+        shape: tuple. Shape of one constant, e.g. `(4, 4, 256)`.
+    """
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.shape = tuple(shape)
+
+    def build(self, input_shape):
+        self.constant = self.add_weight(
+            shape=self.shape, initializer="ones", name="constant"
+        )
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(self.constant[None], (batch,) + self.shape)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = self.shape
+        return config
