@@ -41,6 +41,7 @@ from kgen import callbacks  # noqa: E402
 from kgen import datasets  # noqa: E402
 from kgen import distributions  # noqa: E402
 from kgen import export  # noqa: E402
+from kgen import layers  # noqa: E402
 from kgen import losses  # noqa: E402
 from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "datasets",
     "distributions",
     "export",
+    "layers",
     "losses",
     "metrics",
     "models",

@@ -1,6 +1,8 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods."""
 
 from kgen.metrics.feature_metric import FeatureMetric
+from kgen.metrics.fid_inception import fid_inception_v3
+from kgen.metrics.fid_inception import find_weights
 from kgen.metrics.frechet_distance import frechet_distance
 from kgen.metrics.frechet_inception_distance import FrechetInceptionDistance
 from kgen.metrics.inception_score import InceptionScore
@@ -20,6 +22,8 @@ __all__ = [
     "KernelInceptionDistance",
     "PrecisionRecall",
     "bits_per_dim",
+    "fid_inception_v3",
+    "find_weights",
     "frechet_distance",
     "inception_score",
     "iwae_bound",
