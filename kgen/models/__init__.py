@@ -8,6 +8,7 @@ from kgen.models.gan import WGANGP
 from kgen.models.gan import ConditionalGAN
 from kgen.models.gan import CycleGAN
 from kgen.models.gan import Pix2Pix
+from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
@@ -16,6 +17,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "ProgressiveGAN",
     "SRGAN",
     "StyleGAN",
     "WGAN",

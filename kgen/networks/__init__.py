@@ -11,12 +11,16 @@ from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
+from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
+from kgen.networks.progressive_generator import ProgressiveGenerator
 from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
 
 __all__ = [
+    "ProgressiveDiscriminator",
+    "ProgressiveGenerator",
     "classifier_features",
     "conditional_dcgan_discriminator",
     "conditional_dcgan_generator",

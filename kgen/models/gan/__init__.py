@@ -3,6 +3,7 @@ from kgen.models.gan.cycle_gan import CycleGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
 from kgen.models.gan.pix2pix import Pix2Pix
+from kgen.models.gan.progressive_gan import ProgressiveGAN
 from kgen.models.gan.srgan import SRGAN
 from kgen.models.gan.style_gan import StyleGAN
 from kgen.models.gan.wgan import WGAN
@@ -14,6 +15,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "ProgressiveGAN",
     "SRGAN",
     "StyleGAN",
     "WGAN",
