@@ -25,6 +25,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
             draw of the model uses.
     """
 
+    # Constructor arguments holding Keras objects (the networks): `get_config`
+    # nests their serialized configs and `from_config` rebuilds them.
+    nested_arguments = ()
+
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
@@ -73,6 +77,27 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        for name in self.nested_arguments:
+            config[name] = keras.saving.serialize_keras_object(
+                getattr(self, name)
+            )
+        config["seed"] = self.seed
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.nested_arguments:
+            if config.get(name) is not None:
+                config[name] = keras.saving.deserialize_keras_object(
+                    config[name]
+                )
+        return cls(**config)
 
     # === Several optimizers under one MultiOptimizer ===
 

@@ -49,6 +49,7 @@ class CycleGAN(GenerativeModel):
     """
 
     _multi_optimizer_compile = True
+    nested_arguments = _NETWORKS
 
     def __init__(
         self,
@@ -260,25 +261,11 @@ class CycleGAN(GenerativeModel):
         config = super().get_config()
         config.update(
             {
-                name: keras.saving.serialize_keras_object(getattr(self, name))
-                for name in _NETWORKS
-            }
-        )
-        config.update(
-            {
                 "cycle_weight": self.cycle_weight,
                 "identity_weight": self.identity_weight,
                 "loss": keras.saving.serialize_keras_object(
                     self.adversarial_loss
                 ),
-                "seed": self.seed,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in _NETWORKS:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)

@@ -68,15 +68,12 @@ class DCGAN(GAN):
     def data_range(self):
         return (-1.0, 1.0)
 
+    # Its networks are built from `image_shape`, not passed in.
+    nested_arguments = ()
+
     def get_config(self):
         config = super().get_config()
-        for name in ("generator", "discriminator"):
-            del config[name]
         config.update(
             {"image_shape": self.image_shape, "filters": self.filters}
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

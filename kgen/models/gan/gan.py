@@ -75,6 +75,7 @@ class GAN(GenerativeModel):
     """
 
     _multi_optimizer_compile = True
+    nested_arguments = ("generator", "discriminator")
 
     def __init__(
         self,
@@ -281,26 +282,12 @@ class GAN(GenerativeModel):
         config = super().get_config()
         config.update(
             {
-                "generator": keras.saving.serialize_keras_object(
-                    self.generator
-                ),
-                "discriminator": keras.saving.serialize_keras_object(
-                    self.discriminator
-                ),
                 "latent_dim": self.latent_dim,
                 "loss": keras.saving.serialize_keras_object(
                     self.adversarial_loss
                 ),
                 "d_steps": self.d_steps,
                 "r1_gamma": self.r1_gamma,
-                "seed": self.seed,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("generator", "discriminator"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)

@@ -39,6 +39,7 @@ class Pix2Pix(GenerativeModel):
     """
 
     _multi_optimizer_compile = True
+    nested_arguments = ("generator", "discriminator")
     reconstruction_loss_name = "l1_loss"
 
     def __init__(
@@ -218,27 +219,13 @@ class Pix2Pix(GenerativeModel):
         config = super().get_config()
         config.update(
             {
-                "generator": keras.saving.serialize_keras_object(
-                    self.generator
-                ),
-                "discriminator": keras.saving.serialize_keras_object(
-                    self.discriminator
-                ),
                 "l1_weight": self.l1_weight,
                 "loss": keras.saving.serialize_keras_object(
                     self.adversarial_loss
                 ),
-                "seed": self.seed,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("generator", "discriminator"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
 
 def check_pairs(x, y, argument):

@@ -84,15 +84,12 @@ class ProgressiveGAN(GAN):
             network.stage.assign(float(stage))
             network.alpha.assign(float(alpha))
 
+    # Its networks are built from `image_shape`, not passed in.
+    nested_arguments = ()
+
     def get_config(self):
         config = super().get_config()
-        for name in ("generator", "discriminator"):
-            del config[name]
         config.update(
             {"image_shape": self.image_shape, "filters": self.filters}
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -86,6 +86,8 @@ class StyleGAN(GAN):
            Adversarial Networks. 2019. arXiv:1812.04948.
     """
 
+    nested_arguments = ("mapping", "synthesis", "discriminator")
+
     def __init__(
         self,
         mapping,
@@ -205,22 +207,10 @@ class StyleGAN(GAN):
 
     def get_config(self):
         config = super().get_config()
-        del config["generator"]
         config.update(
             {
-                "mapping": keras.saving.serialize_keras_object(self.mapping),
-                "synthesis": keras.saving.serialize_keras_object(
-                    self.synthesis
-                ),
                 "style_mixing_probability": self.style_mixing_probability,
                 "w_average_decay": self.w_average_decay,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("mapping", "synthesis", "discriminator"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)

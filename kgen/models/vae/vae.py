@@ -69,6 +69,8 @@ class VAE(GenerativeModel):
            Decoders. 2020. arXiv:2006.13202.
     """
 
+    nested_arguments = ("encoder", "decoder")
+
     def __init__(
         self,
         encoder,
@@ -253,7 +255,6 @@ class VAE(GenerativeModel):
     # === Serialization ===
 
     def get_config(self):
-        config = super().get_config()
         if self.prior is not None and not isinstance(self.prior, Distribution):
             raise ValueError(
                 "This VAE's `prior` is not a kgen distribution "
@@ -261,25 +262,16 @@ class VAE(GenerativeModel):
                 "Keras config; save the weights with `save_weights`, or use "
                 "a `kgen.distributions` prior."
             )
+        config = super().get_config()
         config.update(
             {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
                 "latent_dim": self.latent_dim,
                 "likelihood": self.likelihood,
                 "beta": self.beta,
                 "prior": keras.saving.serialize_keras_object(self.prior),
-                "seed": self.seed,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("encoder", "decoder"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
 
 def _standard_normal(latent_dim):
