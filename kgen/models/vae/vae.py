@@ -1,3 +1,5 @@
+import math
+
 import keras
 from keras import ops
 
@@ -191,10 +193,16 @@ class VAE(GenerativeModel):
             kl_loss = kl_divergence(posterior, self._prior)
         except NotImplementedError:
             latent = outputs["latent"]
-            kl_loss = posterior.log_prob(latent) - _per_example(
-                self._prior.log_prob(latent)
-            )
+            kl_loss = posterior.log_prob(latent) - self._prior_log_prob(latent)
         return reconstruction_loss, kl_loss
+
+    def _prior_log_prob(self, latent):
+        """`log p(z)` per latent vector: a TFP `Normal` prior is elementwise,
+        an `Independent` one already sums the latent axis."""
+        log_prob = self._prior.log_prob(latent)
+        if len(ops.shape(log_prob)) == len(ops.shape(latent)):
+            log_prob = ops.sum(log_prob, axis=-1)
+        return log_prob
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
@@ -223,6 +231,100 @@ class VAE(GenerativeModel):
         }
         reconstruction_loss, kl_loss = self.loss_terms(x, outputs)
         return -(reconstruction_loss + kl_loss)
+
+    # === Evaluation ===
+
+    def log_importance_weights(self, x, num_samples, seed=None):
+        """`log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)`, `z_k ~ q`.
+
+        Returns:
+            `(num_samples, batch)` log weights.
+        """
+        posterior = self.encode(x)
+        latent = posterior.sample(num_samples, seed=self._seed(seed))
+        batch = ops.shape(x)[0]
+        flat = ops.reshape(latent, (-1, self.latent_dim))
+        decoder_output = self.decoder(flat, training=False)
+        repeated = ops.reshape(
+            ops.repeat(x[None], num_samples, axis=0),
+            (-1,) + self.data_shape,
+        )
+        log_likelihood = self.likelihood_distribution(decoder_output).log_prob(
+            repeated
+        )
+        log_likelihood = ops.reshape(log_likelihood, (num_samples, batch))
+        return (
+            log_likelihood
+            + self._prior_log_prob(latent)
+            - posterior.log_prob(latent)
+        )
+
+    def log_likelihood(self, x, num_samples=100, seed=None, chunk_size=100):
+        """Importance-weighted lower bound on `log p(x)` per example.
+
+        ```
+        log p(x) >= log (1/K) sum_k p(x, z_k) / q(z_k|x),   z_k ~ q(z|x)
+        ```
+
+        K = 1 is the ELBO; the bound rises towards `log p(x)` with K (Burda
+        et al., 2015, arXiv:1509.00519). The K samples are drawn in chunks
+        of `chunk_size` (memory) and combined exactly by log-sum-exp.
+        """
+        if not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(
+                "`num_samples` must be a positive int; received "
+                f"{num_samples!r}."
+            )
+        seed = self._seed(seed)
+        if isinstance(seed, int):
+            seed = keras.random.SeedGenerator(seed)
+        chunks = []
+        for start in range(0, num_samples, chunk_size):
+            count = min(chunk_size, num_samples - start)
+            log_weights = self.log_importance_weights(x, count, seed)
+            chunks.append(ops.logsumexp(log_weights, axis=0))
+        return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
+
+    def anomaly_score(self, x, num_samples=1, seed=None):
+        """`-log p(x)` estimated by the ELBO (or the IWAE bound for
+        `num_samples > 1`): high for inputs unlike the training data."""
+        if num_samples == 1:
+            return -self.elbo(x, seed=seed)
+        return -self.log_likelihood(x, num_samples, seed=seed)
+
+    def interpolate(self, x1, x2, steps=8):
+        """Decodes `steps` points on the line between the posterior means
+        of `x1` and `x2` (batches of equal size).
+
+        Returns:
+            `(batch, steps, *data_shape)`.
+        """
+        start, end = self.encode(x1).mean(), self.encode(x2).mean()
+        weights = ops.linspace(0.0, 1.0, steps)[None, :, None]
+        path = start[:, None, :] * (1.0 - weights) + end[:, None, :] * weights
+        images = self.decode(ops.reshape(path, (-1, self.latent_dim)))
+        return ops.reshape(images, (-1, steps) + self.data_shape)
+
+    def latent_traversal(self, x, dimension, values):
+        """Decodes the posterior mean of `x` with latent `dimension` set to
+        each of `values` (disentanglement plots).
+
+        Returns:
+            `(batch, len(values), *data_shape)`.
+        """
+        if not 0 <= dimension < self.latent_dim:
+            raise ValueError(
+                f"`dimension` must be in [0, {self.latent_dim}); received "
+                f"{dimension!r}."
+            )
+        mean = self.encode(x).mean()
+        values = ops.convert_to_tensor(values, "float32")
+        count = ops.shape(values)[0]
+        codes = ops.repeat(mean[:, None, :], count, axis=1)
+        mask = ops.one_hot(dimension, self.latent_dim)
+        codes = codes * (1.0 - mask) + values[None, :, None] * mask
+        images = self.decode(ops.reshape(codes, (-1, self.latent_dim)))
+        return ops.reshape(images, (-1, count) + self.data_shape)
 
     # === Export ===
 
@@ -278,12 +380,3 @@ def _standard_normal(latent_dim):
     return Independent(
         Normal(ops.zeros((latent_dim,)), ops.ones((latent_dim,))), 1
     )
-
-
-def _per_example(log_prob):
-    """Sums a prior's log-density over all but the batch axis (a TFP
-    `Normal` prior is elementwise; an `Independent` one is not)."""
-    rank = len(ops.shape(log_prob))
-    if rank <= 1:
-        return log_prob
-    return ops.sum(log_prob, axis=tuple(range(1, rank)))

@@ -187,3 +187,50 @@ def test_saving_with_a_foreign_prior_explains_why_not(tmp_path):
     model = small_vae(prior=tfd.Normal(0.0, 1.0))
     with pytest.raises(ValueError, match="not a kgen distribution"):
         model.save(os.path.join(tmp_path, "vae.keras"))
+
+
+@pytest.fixture(scope="module")
+def trained_vae():
+    (x_train, _), (x_test, _) = kgen.datasets.load("digits")
+    keras.utils.set_random_seed(0)
+    model = small_vae()
+    model.fit(x_train, batch_size=64, epochs=15, verbose=0)
+    return model, x_test
+
+
+def test_iwae_bound_is_above_the_elbo_and_rises_with_k(trained_vae):
+    model, x_test = trained_vae
+    elbo = np.mean(
+        [to_numpy(model.elbo(x_test, seed=s)).mean() for s in range(5)]
+    )
+    bounds = [
+        to_numpy(model.log_likelihood(x_test, k, seed=1, chunk_size=16)).mean()
+        for k in (1, 10, 100)
+    ]
+    # K = 1 is an ELBO estimate; more samples tighten the bound.
+    assert bounds[0] == pytest.approx(elbo, abs=0.3)
+    assert elbo < bounds[1] < bounds[2]
+
+
+def test_anomaly_interpolation_and_traversal(trained_vae):
+    model, x_test = trained_vae
+    scores = to_numpy(model.anomaly_score(x_test[:8], seed=0))
+    noise = np.random.default_rng(0).uniform(size=(8, 8, 8, 1))
+    noise_scores = to_numpy(
+        model.anomaly_score(noise.astype("float32"), seed=0)
+    )
+    assert scores.shape == (8,) and noise_scores.mean() > scores.mean()
+    path = to_numpy(model.interpolate(x_test[:2], x_test[2:4], steps=5))
+    assert path.shape == (2, 5, 8, 8, 1)
+    np.testing.assert_allclose(
+        path[:, 0],
+        to_numpy(model.decode(model.encode(x_test[:2]).mean())),
+        atol=1e-5,
+    )
+    traversal = to_numpy(
+        model.latent_traversal(x_test[:3], dimension=1, values=[-2.0, 0, 2.0])
+    )
+    assert traversal.shape == (3, 3, 8, 8, 1)
+    assert not np.allclose(traversal[:, 0], traversal[:, 2])
+    with pytest.raises(ValueError, match="dimension"):
+        model.latent_traversal(x_test[:1], dimension=LATENT_DIM, values=[0])
