@@ -12,8 +12,14 @@ from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
+from kgen.models.vae import Autoencoder
+from kgen.models.vae import BetaVAE
+from kgen.models.vae import DenoisingAutoencoder
 
 __all__ = [
+    "Autoencoder",
+    "BetaVAE",
+    "DenoisingAutoencoder",
     "DCGAN",
     "GAN",
     "Pix2Pix",

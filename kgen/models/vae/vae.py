@@ -208,7 +208,7 @@ class VAE(GenerativeModel):
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
         reconstruction_loss, kl_loss = self.loss_terms(x, y_pred)
-        loss = reconstruction_loss + self.beta * kl_loss
+        loss = reconstruction_loss + self.kl_penalty(kl_loss, training)
         self.reconstruction_loss_tracker.update_state(
             reconstruction_loss, sample_weight=sample_weight
         )
@@ -216,6 +216,10 @@ class VAE(GenerativeModel):
         if sample_weight is not None:
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
+
+    def kl_penalty(self, kl_loss, training):
+        """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
+        return self.beta * kl_loss
 
     def elbo(self, x, seed=None):
         """Per-example evidence lower bound `E_q[log p(x|z)] - KL` (nats),

@@ -1,0 +1,50 @@
+import keras
+
+from kgen.models.vae.autoencoder import Autoencoder
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class DenoisingAutoencoder(Autoencoder):
+    """An autoencoder that reconstructs clean inputs from corrupted ones.
+
+    The corruption is a Keras layer applied in training only, by default
+    `keras.layers.GaussianNoise(0.3)`; `keras.layers.Dropout(p)` gives the
+    masking noise of Vincent et al. Learning to undo it makes the codes
+    capture the data's structure rather than copy pixels.
+
+    Args:
+        encoder, decoder, latent_dim, reconstruction_loss, seed: as for
+            `Autoencoder`.
+        corruption: `keras.layers.Layer` or `None` (Gaussian noise 0.3).
+
+    References:
+        1. Vincent et al. Extracting and Composing Robust Features with
+           Denoising Autoencoders. ICML 2008.
+    """
+
+    nested_arguments = ("encoder", "decoder", "corruption")
+
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        latent_dim,
+        reconstruction_loss="bernoulli",
+        corruption=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            encoder,
+            decoder,
+            latent_dim,
+            reconstruction_loss=reconstruction_loss,
+            seed=seed,
+            **kwargs,
+        )
+        self.corruption = corruption or keras.layers.GaussianNoise(
+            0.3, seed=seed
+        )
+
+    def corrupt(self, x, training):
+        return self.corruption(x, training=training)
