@@ -6,10 +6,12 @@ from kgen.layers.adaptive_instance_normalization import (
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.noise_injection import NoiseInjection
 from kgen.layers.style_mixing import StyleMixing
+from kgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = [
     "AdaptiveInstanceNormalization",
     "LearnedConstant",
     "NoiseInjection",
     "StyleMixing",
+    "VectorQuantizer",
 ]

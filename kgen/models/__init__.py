@@ -12,6 +12,7 @@ from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
+from kgen.models.vae import VQVAE
 from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
 from kgen.models.vae import DenoisingAutoencoder
@@ -32,4 +33,5 @@ __all__ = [
     "CycleGAN",
     "GenerativeModel",
     "VAE",
+    "VQVAE",
 ]

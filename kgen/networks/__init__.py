@@ -17,6 +17,8 @@ from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
+from kgen.networks.vqvae import vqvae_decoder
+from kgen.networks.vqvae import vqvae_encoder
 
 __all__ = [
     "ProgressiveDiscriminator",
@@ -36,4 +38,6 @@ __all__ = [
     "unet_generator",
     "vae_decoder",
     "vae_encoder",
+    "vqvae_decoder",
+    "vqvae_encoder",
 ]

@@ -2,5 +2,6 @@ from kgen.models.vae.autoencoder import Autoencoder
 from kgen.models.vae.beta_vae import BetaVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.vae import VAE
+from kgen.models.vae.vq_vae import VQVAE
 
-__all__ = ["Autoencoder", "BetaVAE", "DenoisingAutoencoder", "VAE"]
+__all__ = ["Autoencoder", "BetaVAE", "DenoisingAutoencoder", "VAE", "VQVAE"]

@@ -1,0 +1,129 @@
+import keras
+from keras import ops
+
+from kgen.models.generative_model import GenerativeModel
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class VQVAE(GenerativeModel):
+    """Vector-quantised VAE: a discrete grid of codes from a learned codebook.
+
+    `z_e = E(x)`, `z_q = quantizer(z_e)` (nearest codebook vectors,
+    straight-through gradients), `x_hat = D(z_q)`, trained by `compute_loss`
+    alone on
+
+    ```
+    loss = ||x - D(z_q)||**2 + ||sg[z_e] - e||**2 + beta ||z_e - sg[e]||**2
+    ```
+
+    (the codebook term is replaced by EMA updates with
+    `VectorQuantizer(use_ema=True)`). Logs `reconstruction_loss`,
+    `vq_loss`, `perplexity` (exp of the batch code-usage entropy) and
+    `codebook_usage` (fraction of codes used in the batch).
+
+    Sampling needs a prior over code grids, fitted after the VQ-VAE (a
+    PixelCNN over `encode(x)`, the autoregressive family): until one is
+    given, `sample()` raises and says so. A uniform prior would give noise,
+    so none is faked.
+
+    Args:
+        encoder: `keras.Model` images -> `(batch, h, w, embedding_dim)`.
+        decoder: `keras.Model` code vectors -> images.
+        quantizer: `kgen.layers.VectorQuantizer`.
+        seed: int or `None`.
+
+    References:
+        1. van den Oord et al. Neural Discrete Representation Learning.
+           2017. arXiv:1711.00937.
+    """
+
+    nested_arguments = ("encoder", "decoder", "quantizer")
+
+    def __init__(self, encoder, decoder, quantizer, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.quantizer = quantizer
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in (
+                "reconstruction_loss",
+                "vq_loss",
+                "perplexity",
+                "codebook_usage",
+            )
+        }
+        if encoder.built and decoder.built:
+            if not quantizer.built:
+                quantizer.build(encoder.output.shape)
+            self.built = True
+
+    @property
+    def data_shape(self):
+        return tuple(self.encoder.inputs[0].shape[1:])
+
+    @property
+    def code_shape(self):
+        """Shape of one grid of code indices, e.g. `(7, 7)`."""
+        return tuple(self.encoder.output.shape[1:-1])
+
+    def call(self, x, training=False):
+        quantized = self.quantizer(
+            self.encoder(x, training=training), training=training
+        )
+        return dict(
+            quantized,
+            reconstruction=self.decoder(
+                quantized["quantized"], training=training
+            ),
+        )
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        reconstruction_loss = ops.mean(ops.square(x - y_pred["reconstruction"]))
+        values = {
+            "reconstruction_loss": reconstruction_loss,
+            "vq_loss": y_pred["loss"],
+            "perplexity": y_pred["perplexity"],
+            "codebook_usage": y_pred["usage"],
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return reconstruction_loss + y_pred["loss"]
+
+    def encode(self, x):
+        """Code indices `(batch, *code_shape)` of images."""
+        return self.quantizer(self.encoder(x, training=False))["indices"]
+
+    def decode(self, indices):
+        """Images from a grid of code indices."""
+        return self.decoder(self.quantizer.lookup(indices), training=False)
+
+    def reconstruct(self, x):
+        return self.decode(self.encode(x))
+
+    def sample(self, num_samples, seed=None):
+        raise ValueError(
+            "VQVAE.sample() needs a prior over code grids: fit an "
+            "autoregressive model (e.g. a PixelCNN) on vqvae.encode(x) "
+            f"({self.code_shape} grids of {self.quantizer.num_embeddings} "
+            "codes) and decode its samples with vqvae.decode(). kgen does "
+            "not fake this with a uniform prior."
+        )
+
+    def serving_endpoints(self):
+        images = keras.InputSpec(
+            shape=(None,) + self.data_shape, dtype="float32"
+        )
+        indices = keras.InputSpec(
+            shape=(None,) + self.code_shape, dtype="int32"
+        )
+
+        def encode(images):
+            return self.encode(images)
+
+        def decode(indices):
+            return self.decode(indices)
+
+        return {"encode": (encode, [images]), "decode": (decode, [indices])}
