@@ -15,6 +15,7 @@ from kgen.models.vae import VAE
 from kgen.models.vae import VQVAE
 from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
+from kgen.models.vae import ConditionalVAE
 from kgen.models.vae import DenoisingAutoencoder
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "WGAN",
     "WGANGP",
     "ConditionalGAN",
+    "ConditionalVAE",
     "CycleGAN",
     "GenerativeModel",
     "VAE",

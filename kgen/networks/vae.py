@@ -8,7 +8,12 @@ from kgen.networks.image_shapes import num_resolution_steps
 
 
 def vae_encoder(
-    image_shape, latent_dim, filters=32, hidden_dim=256, name="encoder"
+    image_shape,
+    latent_dim,
+    filters=32,
+    hidden_dim=256,
+    num_classes=None,
+    name="encoder",
 ):
     """Strided convolutions to the moments of `q(z|x)`.
 
@@ -17,12 +22,15 @@ def vae_encoder(
         latent_dim: int.
         filters: int. Channels of the first stage; doubled per stage.
         hidden_dim: int. Width of the dense layer before the moments.
+        num_classes: int or `None`. If set, the model also takes integer
+            labels (one-hot, joined to the image features): the encoder of
+            a `ConditionalVAE`.
         name: str.
 
     Returns:
         A functional `keras.Model` `(batch, *image_shape) -> (batch,
-        2 * latent_dim)`: the posterior mean, then its log-variance, as
-        `kgen.models.VAE` expects.
+        2 * latent_dim)` (or `[images, labels] -> ...`): the posterior
+        mean, then its log-variance, as `kgen.models.VAE` expects.
     """
     image_shape = check_image_shape(image_shape)
     steps = num_resolution_steps(image_shape)
@@ -38,13 +46,23 @@ def vae_encoder(
             activation="relu",
         )(x)
     x = layers.Flatten()(x)
+    inputs = images
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name="labels")
+        x = layers.Concatenate()([x, _one_hot(labels, num_classes)])
+        inputs = [images, labels]
     x = layers.Dense(hidden_dim, activation="relu")(x)
     moments = layers.Dense(2 * latent_dim, name="moments")(x)
-    return keras.Model(images, moments, name=name)
+    return keras.Model(inputs, moments, name=name)
 
 
 def vae_decoder(
-    image_shape, latent_dim, filters=32, hidden_dim=256, name="decoder"
+    image_shape,
+    latent_dim,
+    filters=32,
+    hidden_dim=256,
+    num_classes=None,
+    name="decoder",
 ):
     """Latent code to the parameters of `p(x|z)`, one per pixel.
 
@@ -56,12 +74,14 @@ def vae_decoder(
         latent_dim: int.
         filters: int. Channels of the last stage; doubled per earlier stage.
         hidden_dim: int.
+        num_classes: int or `None`. If set, the model also takes integer
+            labels, joined one-hot to the latent code.
         name: str.
 
     Returns:
         A functional `keras.Model` `(batch, latent_dim) -> (batch,
-        *image_shape)` with a linear output: Bernoulli logits or Gaussian
-        means.
+        *image_shape)` (or `[latent, labels] -> ...`) with a linear output:
+        Bernoulli logits or Gaussian means.
     """
     height, width, channels = check_image_shape(image_shape)
     steps = num_resolution_steps(image_shape)
@@ -69,7 +89,12 @@ def vae_decoder(
     base_filters = filters * 2 ** max(steps - 1, 0)
 
     latent = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(hidden_dim, activation="relu")(latent)
+    inputs, x = latent, latent
+    if num_classes:
+        labels = keras.Input((), dtype="int32", name="labels")
+        x = layers.Concatenate()([latent, _one_hot(labels, num_classes)])
+        inputs = [latent, labels]
+    x = layers.Dense(hidden_dim, activation="relu")(x)
     x = layers.Dense(
         base_height * base_width * base_filters, activation="relu"
     )(x)
@@ -83,4 +108,14 @@ def vae_decoder(
             activation="relu",
         )(x)
     outputs = layers.Conv2D(channels, 3, padding="same")(x)
-    return keras.Model(latent, outputs, name=name)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _one_hot(labels, num_classes):
+    # An identity embedding: a one-hot code that serializes as a layer.
+    return layers.Embedding(
+        num_classes,
+        num_classes,
+        embeddings_initializer="identity",
+        trainable=False,
+    )(labels)

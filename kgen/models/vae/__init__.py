@@ -1,7 +1,15 @@
 from kgen.models.vae.autoencoder import Autoencoder
 from kgen.models.vae.beta_vae import BetaVAE
+from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.vae import VAE
 from kgen.models.vae.vq_vae import VQVAE
 
-__all__ = ["Autoencoder", "BetaVAE", "DenoisingAutoencoder", "VAE", "VQVAE"]
+__all__ = [
+    "Autoencoder",
+    "BetaVAE",
+    "ConditionalVAE",
+    "DenoisingAutoencoder",
+    "VAE",
+    "VQVAE",
+]

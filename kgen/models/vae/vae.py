@@ -134,9 +134,19 @@ class VAE(GenerativeModel):
 
     # === Encoder and decoder ===
 
-    def encode(self, x, training=False):
+    # === Networks' inputs (the conditional VAE adds labels) ===
+
+    def encoder_inputs(self, x, labels=None):
+        return x
+
+    def decoder_inputs(self, latent, labels=None):
+        return latent
+
+    def encode(self, x, training=False, labels=None):
         """The posterior `q(z|x)`, a diagonal normal per example."""
-        moments = self.encoder(x, training=training)
+        moments = self.encoder(
+            self.encoder_inputs(x, labels), training=training
+        )
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
@@ -149,9 +159,11 @@ class VAE(GenerativeModel):
             base = Normal(decoder_output, scale)
         return Independent(base, len(self.data_shape))
 
-    def decode(self, latent, training=False):
+    def decode(self, latent, training=False, labels=None):
         """The mean of `p(x|z)`: the image a latent code stands for."""
-        decoder_output = self.decoder(latent, training=training)
+        decoder_output = self.decoder(
+            self.decoder_inputs(latent, labels), training=training
+        )
         return self.likelihood_distribution(decoder_output).mean()
 
     def sample(self, num_samples, seed=None):
@@ -172,10 +184,13 @@ class VAE(GenerativeModel):
     # === Training ===
 
     def call(self, x, training=False):
-        posterior = self.encode(x, training=training)
+        x, labels = self._unpack_inputs(x)
+        posterior = self.encode(x, training=training, labels=labels)
         latent = posterior.sample(seed=self.seed_generator)
         return {
-            "decoder_output": self.decoder(latent, training=training),
+            "decoder_output": self.decoder(
+                self.decoder_inputs(latent, labels), training=training
+            ),
             "latent": latent,
             "posterior_mean": posterior.distribution.loc,
             "posterior_scale": posterior.distribution.scale,
@@ -207,6 +222,7 @@ class VAE(GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
+        x, _ = self._unpack_inputs(x)
         reconstruction_loss, kl_loss = self.loss_terms(x, y_pred)
         loss = reconstruction_loss + self.kl_penalty(kl_loss, training)
         self.reconstruction_loss_tracker.update_state(
@@ -217,18 +233,24 @@ class VAE(GenerativeModel):
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
 
+    def _unpack_inputs(self, inputs):
+        """`(images, labels)` of what `call` receives (labels: None)."""
+        return inputs, None
+
     def kl_penalty(self, kl_loss, training):
         """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
         return self.beta * kl_loss
 
-    def elbo(self, x, seed=None):
+    def elbo(self, x, seed=None, labels=None):
         """Per-example evidence lower bound `E_q[log p(x|z)] - KL` (nats),
         with one posterior sample; `-elbo(x)` bounds `-log p(x)` from above.
         """
-        posterior = self.encode(x)
+        posterior = self.encode(x, labels=labels)
         latent = posterior.sample(seed=self._seed(seed))
         outputs = {
-            "decoder_output": self.decoder(latent, training=False),
+            "decoder_output": self.decoder(
+                self.decoder_inputs(latent, labels), training=False
+            ),
             "latent": latent,
             "posterior_mean": posterior.distribution.loc,
             "posterior_scale": posterior.distribution.scale,
@@ -238,17 +260,24 @@ class VAE(GenerativeModel):
 
     # === Evaluation ===
 
-    def log_importance_weights(self, x, num_samples, seed=None):
+    def log_importance_weights(self, x, num_samples, seed=None, labels=None):
         """`log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)`, `z_k ~ q`.
 
         Returns:
             `(num_samples, batch)` log weights.
         """
-        posterior = self.encode(x)
+        posterior = self.encode(x, labels=labels)
         latent = posterior.sample(num_samples, seed=self._seed(seed))
         batch = ops.shape(x)[0]
         flat = ops.reshape(latent, (-1, self.latent_dim))
-        decoder_output = self.decoder(flat, training=False)
+        if labels is not None:
+            labels = ops.reshape(
+                ops.repeat(ops.convert_to_tensor(labels)[None], num_samples, 0),
+                (-1,),
+            )
+        decoder_output = self.decoder(
+            self.decoder_inputs(flat, labels), training=False
+        )
         repeated = ops.reshape(
             ops.repeat(x[None], num_samples, axis=0),
             (-1,) + self.data_shape,
@@ -263,7 +292,9 @@ class VAE(GenerativeModel):
             - posterior.log_prob(latent)
         )
 
-    def log_likelihood(self, x, num_samples=100, seed=None, chunk_size=100):
+    def log_likelihood(
+        self, x, num_samples=100, seed=None, chunk_size=100, labels=None
+    ):
         """Importance-weighted lower bound on `log p(x)` per example.
 
         ```
@@ -285,16 +316,16 @@ class VAE(GenerativeModel):
         chunks = []
         for start in range(0, num_samples, chunk_size):
             count = min(chunk_size, num_samples - start)
-            log_weights = self.log_importance_weights(x, count, seed)
+            log_weights = self.log_importance_weights(x, count, seed, labels)
             chunks.append(ops.logsumexp(log_weights, axis=0))
         return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
 
-    def anomaly_score(self, x, num_samples=1, seed=None):
+    def anomaly_score(self, x, num_samples=1, seed=None, labels=None):
         """`-log p(x)` estimated by the ELBO (or the IWAE bound for
         `num_samples > 1`): high for inputs unlike the training data."""
         if num_samples == 1:
-            return -self.elbo(x, seed=seed)
-        return -self.log_likelihood(x, num_samples, seed=seed)
+            return -self.elbo(x, seed=seed, labels=labels)
+        return -self.log_likelihood(x, num_samples, seed=seed, labels=labels)
 
     def interpolate(self, x1, x2, steps=8):
         """Decodes `steps` points on the line between the posterior means
