@@ -17,6 +17,7 @@ from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
 from kgen.models.vae import ConditionalVAE
 from kgen.models.vae import DenoisingAutoencoder
+from kgen.models.vae import HierarchicalVAE
 
 __all__ = [
     "Autoencoder",
@@ -34,6 +35,7 @@ __all__ = [
     "ConditionalVAE",
     "CycleGAN",
     "GenerativeModel",
+    "HierarchicalVAE",
     "VAE",
     "VQVAE",
 ]

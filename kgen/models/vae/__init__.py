@@ -2,6 +2,7 @@ from kgen.models.vae.autoencoder import Autoencoder
 from kgen.models.vae.beta_vae import BetaVAE
 from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
+from kgen.models.vae.hierarchical_vae import HierarchicalVAE
 from kgen.models.vae.vae import VAE
 from kgen.models.vae.vq_vae import VQVAE
 
@@ -10,6 +11,7 @@ __all__ = [
     "BetaVAE",
     "ConditionalVAE",
     "DenoisingAutoencoder",
+    "HierarchicalVAE",
     "VAE",
     "VQVAE",
 ]

@@ -1,0 +1,89 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import iterations
+from tests.conftest import to_numpy
+from tests.distributions.tfp_reference import tfp_distributions
+
+SHAPE = (8, 8, 1)
+
+
+def hierarchical_vae():
+    encoder = kgen.networks.vae_encoder(SHAPE, 8, 8, 32)  # 16 features
+    model = kgen.models.HierarchicalVAE(
+        encoder,
+        kgen.networks.vae_decoder(SHAPE, 4, 8, 32),
+        latent_dims=(4, 2),
+        hidden_dim=16,
+        seed=0,
+    )
+    model.compile(optimizer="adam")
+    return model
+
+
+def test_fit_logs_per_layer_kl_and_round_trips(digits, tmp_path):
+    model = hierarchical_vae()
+    history = model.fit(digits[0], batch_size=64, epochs=3, verbose=0)
+    assert {"loss", "reconstruction_loss", "kl_z1", "kl_z2"} <= set(
+        history.history
+    )
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert iterations(model.optimizer) == 6
+    assert to_numpy(model.sample(3, seed=0)).shape == (3,) + SHAPE
+    path = str(tmp_path / "hvae.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.sample(3, seed=5)),
+        to_numpy(model.sample(3, seed=5)),
+        atol=1e-6,
+    )
+
+
+def test_iwae_bound_is_above_the_elbo(digits):
+    model = hierarchical_vae()
+    model.fit(digits[0], batch_size=64, epochs=3, verbose=0)
+    x = digits[0][:64]
+    elbo = np.mean([to_numpy(model.elbo(x, seed=s)).mean() for s in range(5)])
+    assert to_numpy(model.log_likelihood(x, 30, seed=1)).mean() > elbo
+
+
+def test_kl_terms_equal_tfp(digits):
+    tfd = tfp_distributions()
+    model = hierarchical_vae()
+    x = digits[0][:8]
+    q_z2, z2, p_z1, q_z1, _, _ = model._pass(x, seed=3)
+    _, kl_z1, kl_z2 = model.loss_terms(x, seed=3)
+
+    def tfp_normal(distribution):
+        return tfd.Independent(
+            tfd.Normal(
+                distribution.distribution.loc, distribution.distribution.scale
+            ),
+            1,
+        )
+
+    np.testing.assert_allclose(
+        to_numpy(kl_z1),
+        tfd.kl_divergence(tfp_normal(q_z1), tfp_normal(p_z1)).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    standard = tfd.Independent(tfd.Normal(np.zeros(2, "float32"), 1.0), 1)
+    np.testing.assert_allclose(
+        to_numpy(kl_z2),
+        tfd.kl_divergence(tfp_normal(q_z2), standard).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_bad_latent_dims():
+    with pytest.raises(ValueError, match="latent_dims"):
+        kgen.models.HierarchicalVAE(
+            kgen.networks.vae_encoder(SHAPE, 8),
+            kgen.networks.vae_decoder(SHAPE, 4),
+            latent_dims=(4,),
+        )
