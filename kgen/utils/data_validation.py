@@ -103,3 +103,35 @@ def _check_shape(shape, expected_shape, argument):
                 f"Each example of `{argument}` must have shape "
                 f"{tuple(expected_shape)}; received shape {shape[1:]}."
             )
+
+
+def validate_labels(labels, count, num_classes, argument="labels"):
+    """Checks class ids: one per example, integers in `[0, num_classes)`.
+
+    An int broadcasts to all `count` examples; `(count, 1)` is flattened.
+    Returns int32 NumPy labels; raises `ValueError` naming `argument`.
+    """
+    labels = np.asarray(ops.convert_to_numpy(labels))
+    if labels.ndim == 0:
+        labels = np.full((count,), labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (count,):
+        raise ValueError(
+            f"`{argument}` must hold one class id per example ({count}); "
+            f"received shape {labels.shape}."
+        )
+    if not (
+        np.issubdtype(labels.dtype, np.integer)
+        or (
+            np.issubdtype(labels.dtype, np.floating)
+            and np.all(labels == np.round(labels))
+        )
+    ):
+        raise ValueError(f"`{argument}` must be integer class ids.")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"`{argument}` must lie in [0, {num_classes}); received values "
+            f"in [{labels.min()}, {labels.max()}]."
+        )
+    return labels.astype("int32")

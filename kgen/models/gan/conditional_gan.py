@@ -1,8 +1,8 @@
 import keras
-import numpy as np
 from keras import ops
 
 from kgen.models.gan.gan import GAN
+from kgen.utils.data_validation import validate_labels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -122,27 +122,7 @@ class ConditionalGAN(GAN):
         return self.generator([noise, labels], training=False)
 
     def _check_labels(self, labels, count, argument="labels"):
-        labels = np.asarray(ops.convert_to_numpy(labels))
-        if labels.ndim == 0:
-            labels = np.full((count,), labels)
-        labels = labels.reshape(-1) if labels.ndim == 2 else labels
-        if labels.shape != (count,):
-            raise ValueError(
-                f"`{argument}` must hold one class id per sample ({count}); "
-                f"received shape {labels.shape}."
-            )
-        if not np.issubdtype(labels.dtype, np.integer) and not np.all(
-            labels == np.round(labels)
-        ):
-            raise ValueError(f"`{argument}` must be integer class ids.")
-        if labels.size and (
-            labels.min() < 0 or labels.max() >= self.num_classes
-        ):
-            raise ValueError(
-                f"`{argument}` must lie in [0, {self.num_classes}); received "
-                f"values in [{labels.min()}, {labels.max()}]."
-            )
-        return labels.astype("int32")
+        return validate_labels(labels, count, self.num_classes, argument)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if x is not None and y is not None and hasattr(x, "shape"):

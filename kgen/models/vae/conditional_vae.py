@@ -1,9 +1,9 @@
 import keras
-import numpy as np
 from keras import ops
 
 from kgen.models.vae.vae import VAE
 from kgen.utils.data_validation import validate_array
+from kgen.utils.data_validation import validate_labels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -101,22 +101,7 @@ class ConditionalVAE(VAE):
         return self.decode(self._sample_prior(num_samples, seed), labels=labels)
 
     def _check_labels(self, labels, count, argument="labels"):
-        labels = np.asarray(ops.convert_to_numpy(labels))
-        if labels.ndim == 0:
-            labels = np.full((count,), labels)
-        if labels.shape != (count,):
-            raise ValueError(
-                f"`{argument}` must hold one class id per example ({count}); "
-                f"received shape {labels.shape}."
-            )
-        if not np.all(labels == np.round(labels)):
-            raise ValueError(f"`{argument}` must be integer class ids.")
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(
-                f"`{argument}` must lie in [0, {self.num_classes}); received "
-                f"values in [{labels.min()}, {labels.max()}]."
-            )
-        return labels.astype("int32")
+        return validate_labels(labels, count, self.num_classes, argument)
 
     # === Training data ===
 

@@ -60,7 +60,7 @@ def test_wasserstein_gradient_penalty_with_labels(labelled_digits):
 @pytest.mark.parametrize(
     "labels, message",
     [
-        (np.zeros(5, "int64"), "one class id per sample"),
+        (np.zeros(5, "int64"), "one class id per example"),
         (np.full(128, 10), r"\[0, 10\)"),
         (np.full(128, -1), r"\[0, 10\)"),
         (np.full(128, 0.5), "integer"),
