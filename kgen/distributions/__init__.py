@@ -1,6 +1,7 @@
 """Distributions in `keras.ops` with `tfp.distributions`' method names."""
 
 from kgen.distributions.bernoulli import Bernoulli
+from kgen.distributions.discretized_logistic import DiscretizedLogistic
 from kgen.distributions.distribution import Distribution
 from kgen.distributions.independent import Independent
 from kgen.distributions.kullback_leibler import kl_divergence
@@ -9,6 +10,7 @@ from kgen.distributions.normal import Normal
 
 __all__ = [
     "Bernoulli",
+    "DiscretizedLogistic",
     "Distribution",
     "Independent",
     "Normal",

@@ -4,13 +4,14 @@ import keras
 from keras import ops
 
 from kgen.distributions import Bernoulli
+from kgen.distributions import DiscretizedLogistic
 from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.models.generative_model import GenerativeModel
 
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "gaussian", "discretized_logistic")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -43,8 +44,10 @@ class VAE(GenerativeModel):
         decoder: `keras.Model` mapping `(batch, latent_dim)` to data-shaped
             likelihood parameters (Bernoulli logits or Gaussian means).
         latent_dim: int.
-        likelihood: `"bernoulli"` (data in [0, 1]) or `"gaussian"` (a
-            learned global scale, as in the sigma-VAE).
+        likelihood: `"bernoulli"` (data in [0, 1]), `"gaussian"` (a
+            learned global scale, as in the sigma-VAE) or
+            `"discretized_logistic"` (8-bit pixels in [0, 1]: an exact
+            discrete likelihood, so the loss converts to bits per dim).
         beta: float >= 0. Weight of the KL term.
         prior: `p(z)` with `log_prob` and `sample`; default `N(0, I)`.
         seed: int or `None`.
@@ -109,9 +112,9 @@ class VAE(GenerativeModel):
         self._prior = (
             prior if prior is not None else _standard_normal(latent_dim)
         )
-        if likelihood == "gaussian":
-            # One learned log standard deviation for all pixels: the
-            # maximum-likelihood decoder variance (sigma-VAE, ref. 3).
+        if likelihood != "bernoulli":
+            # One learned log scale for all pixels: the maximum-likelihood
+            # decoder variance (sigma-VAE, ref. 3).
             self.log_scale = self.add_weight(
                 shape=(), initializer="zeros", name="log_scale"
             )
@@ -130,7 +133,7 @@ class VAE(GenerativeModel):
 
     @property
     def data_range(self):
-        return (0.0, 1.0) if self.likelihood == "bernoulli" else None
+        return None if self.likelihood == "gaussian" else (0.0, 1.0)
 
     # === Encoder and decoder ===
 
@@ -156,7 +159,10 @@ class VAE(GenerativeModel):
             base = Bernoulli(logits=decoder_output, dtype="float32")
         else:
             scale = ops.exp(self.log_scale) * ops.ones_like(decoder_output)
-            base = Normal(decoder_output, scale)
+            if self.likelihood == "gaussian":
+                base = Normal(decoder_output, scale)
+            else:
+                base = DiscretizedLogistic(decoder_output, scale)
         return Independent(base, len(self.data_shape))
 
     def decode(self, latent, training=False, labels=None):
