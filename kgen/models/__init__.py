@@ -12,6 +12,7 @@ from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
+from kgen.models.vae import VAEGAN
 from kgen.models.vae import VQVAE
 from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
@@ -37,5 +38,6 @@ __all__ = [
     "GenerativeModel",
     "HierarchicalVAE",
     "VAE",
+    "VAEGAN",
     "VQVAE",
 ]

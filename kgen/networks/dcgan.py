@@ -69,6 +69,7 @@ def dcgan_discriminator(
     filters=64,
     dropout_rate=0.3,
     spectral_normalization=False,
+    return_features=False,
     name="discriminator",
 ):
     """The DCGAN discriminator: strided convolutions with leaky ReLU.
@@ -85,6 +86,9 @@ def dcgan_discriminator(
         spectral_normalization: bool. Wrap every layer in
             `keras.layers.SpectralNormalization` (Miyato et al., 2018,
             arXiv:1802.05957), a 1-Lipschitz constraint per layer.
+        return_features: bool. Also return the flattened features before
+            the output layer (`[logits, features]`), for feature matching
+            (`kgen.models.VAEGAN`).
         name: str.
 
     Returns:
@@ -97,6 +101,8 @@ def dcgan_discriminator(
     outputs = _maybe_normalized(layers.Dense(1), spectral_normalization)(
         features
     )
+    if return_features:
+        outputs = [outputs, features]
     return keras.Model(images, outputs, name=name)
 
 

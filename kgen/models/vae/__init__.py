@@ -4,6 +4,7 @@ from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.hierarchical_vae import HierarchicalVAE
 from kgen.models.vae.vae import VAE
+from kgen.models.vae.vae_gan import VAEGAN
 from kgen.models.vae.vq_vae import VQVAE
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "DenoisingAutoencoder",
     "HierarchicalVAE",
     "VAE",
+    "VAEGAN",
     "VQVAE",
 ]

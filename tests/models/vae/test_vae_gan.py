@@ -1,0 +1,61 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import iterations
+from tests.conftest import to_numpy
+
+SHAPE = (8, 8, 1)
+
+
+def vae_gan():
+    model = kgen.models.VAEGAN(
+        kgen.networks.vae_encoder(SHAPE, 4, 8, 32),
+        kgen.networks.vae_decoder(SHAPE, 4, 8, 32),
+        kgen.networks.dcgan_discriminator(
+            SHAPE, filters=8, return_features=True
+        ),
+        latent_dim=4,
+        seed=0,
+    )
+    model.compile(
+        e_optimizer=keras.optimizers.Adam(1e-3),
+        g_optimizer=keras.optimizers.Adam(1e-3),
+        d_optimizer=keras.optimizers.Adam(1e-3),
+    )
+    return model
+
+
+def test_three_optimizers_step_and_round_trip(digits, tmp_path):
+    model = vae_gan()
+    history = model.fit(digits[0], batch_size=64, epochs=2, verbose=0)
+    assert set(history.history) == {
+        "kl_loss",
+        "feature_loss",
+        "d_loss",
+        "g_loss",
+    }
+    for optimizer in (model.e_optimizer, model.g_optimizer, model.d_optimizer):
+        assert iterations(optimizer) == 4
+    assert to_numpy(model.sample(3, seed=0)).shape == (3,) + SHAPE
+    assert to_numpy(model(digits[0][:2])).shape == (2,) + SHAPE
+    path = str(tmp_path / "vaegan.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.sample(2, seed=3)),
+        to_numpy(model.sample(2, seed=3)),
+        atol=1e-6,
+    )
+    assert iterations(restored.e_optimizer) == 4
+
+
+def test_discriminator_must_return_features():
+    with pytest.raises(ValueError, match="return_features"):
+        kgen.models.VAEGAN(
+            kgen.networks.vae_encoder(SHAPE, 4),
+            kgen.networks.vae_decoder(SHAPE, 4),
+            kgen.networks.dcgan_discriminator(SHAPE),
+            latent_dim=4,
+        )
