@@ -14,6 +14,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae import VAE
 from kgen.models.vae import VAEGAN
 from kgen.models.vae import VQVAE
+from kgen.models.vae import VQVAE2
 from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
 from kgen.models.vae import ConditionalVAE
@@ -40,4 +41,5 @@ __all__ = [
     "VAE",
     "VAEGAN",
     "VQVAE",
+    "VQVAE2",
 ]

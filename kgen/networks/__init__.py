@@ -17,6 +17,7 @@ from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
+from kgen.networks.vqvae import vqvae2_networks
 from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
 
@@ -40,4 +41,5 @@ __all__ = [
     "vae_encoder",
     "vqvae_decoder",
     "vqvae_encoder",
+    "vqvae2_networks",
 ]

@@ -6,6 +6,7 @@ from kgen.models.vae.hierarchical_vae import HierarchicalVAE
 from kgen.models.vae.vae import VAE
 from kgen.models.vae.vae_gan import VAEGAN
 from kgen.models.vae.vq_vae import VQVAE
+from kgen.models.vae.vq_vae2 import VQVAE2
 
 __all__ = [
     "Autoencoder",
@@ -16,4 +17,5 @@ __all__ = [
     "VAE",
     "VAEGAN",
     "VQVAE",
+    "VQVAE2",
 ]

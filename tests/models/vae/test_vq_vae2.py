@@ -1,0 +1,71 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import iterations
+from tests.conftest import to_numpy
+
+SHAPE = (8, 8, 1)
+
+
+def vq_vae2():
+    networks = kgen.networks.vqvae2_networks(SHAPE, embedding_dim=4, filters=8)
+    model = kgen.models.VQVAE2(
+        **networks,
+        bottom_quantizer=kgen.layers.VectorQuantizer(16, 4, seed=0),
+        top_quantizer=kgen.layers.VectorQuantizer(8, 4, use_ema=True, seed=1),
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def test_two_level_codes_fit_and_round_trip(digits, tmp_path):
+    model = vq_vae2()
+    history = model.fit(digits[0], batch_size=64, epochs=2, verbose=0)
+    assert {
+        "reconstruction_loss",
+        "vq_loss",
+        "top_perplexity",
+        "bottom_perplexity",
+    } <= set(history.history)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert iterations(model.optimizer) == 4
+    top, bottom = (to_numpy(i) for i in model.encode(digits[0][:3]))
+    assert top.shape == (3, 2, 2) and bottom.shape == (3, 4, 4)
+    assert to_numpy(model.decode(top, bottom)).shape == (3,) + SHAPE
+    path = str(tmp_path / "vqvae2.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.decode(top, bottom)),
+        to_numpy(model.decode(top, bottom)),
+        atol=1e-6,
+    )
+
+
+def test_sample_needs_priors_and_shape_checks():
+    with pytest.raises(ValueError, match="PixelCNN"):
+        vq_vae2().sample(2)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        kgen.networks.vqvae2_networks((6, 6, 1))
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "torch", reason="export: TF and JAX only"
+)
+def test_encode_decode_export(digits, tmp_path):
+    import tensorflow as tf
+
+    model = vq_vae2()
+    path = kgen.export.export_saved_model(model, str(tmp_path / "vq2"))
+    loaded = tf.saved_model.load(path)
+    codes = loaded.signatures["encode"](images=tf.constant(digits[0][:2]))
+    top, bottom = model.encode(digits[0][:2])
+    np.testing.assert_array_equal(codes["top"].numpy(), to_numpy(top))
+    (images,) = loaded.signatures["decode"](
+        top=codes["top"], bottom=codes["bottom"]
+    ).values()
+    np.testing.assert_allclose(
+        images.numpy(), to_numpy(model.decode(top, bottom)), atol=1e-5
+    )
