@@ -121,9 +121,10 @@ class HierarchicalVAE(GenerativeModel):
             len(self.data_shape),
         )
 
-    def _pass(self, x, seed, training=False):
+    def _pass(self, x, seed, training=False, features=None):
         """One top-down pass; returns the distributions and samples."""
-        features = self.encoder(x, training=training)
+        if features is None:
+            features = self.encoder(x, training=training)
         q_z2 = self._normal(self.z2_posterior(features))
         z2 = q_z2.sample(seed=seed)
         p_z1 = self._normal(self.z1_prior(z2, training=training))
@@ -171,25 +172,33 @@ class HierarchicalVAE(GenerativeModel):
         reconstruction, kl_z1, kl_z2 = self.loss_terms(x, self._seed(seed))
         return -(reconstruction + kl_z1 + kl_z2)
 
-    def log_likelihood(self, x, num_samples=100, seed=None):
+    def log_likelihood(self, x, num_samples=100, seed=None, chunk_size=100):
         """IWAE bound with `log w = log p(x|z1) p(z1|z2) p(z2) -
-        log q(z1|x, z2) q(z2|x)`."""
+        log q(z1|x, z2) q(z2|x)`; the K samples run `chunk_size` at a time
+        as one batch (the encoder's features are computed once)."""
         seed = self._seed(seed)
         if isinstance(seed, int):
             seed = keras.random.SeedGenerator(seed)
-        log_weights = []
-        for _ in range(num_samples):
-            q_z2, z2, p_z1, q_z1, z1, output = self._pass(x, seed)
-            log_weights.append(
-                self._likelihood(output).log_prob(x)
+        batch = ops.shape(x)[0]
+        features = self.encoder(x, training=False)
+        chunks = []
+        for start in range(0, num_samples, chunk_size):
+            count = min(chunk_size, num_samples - start)
+            repeated_x = ops.repeat(x, count, axis=0)
+            q_z2, z2, p_z1, q_z1, z1, output = self._pass(
+                repeated_x, seed, features=ops.repeat(features, count, axis=0)
+            )
+            log_weights = (
+                self._likelihood(output).log_prob(repeated_x)
                 + p_z1.log_prob(z1)
                 + self._standard_normal(z2).log_prob(z2)
                 - q_z1.log_prob(z1)
                 - q_z2.log_prob(z2)
             )
-        return ops.logsumexp(ops.stack(log_weights), axis=0) - math.log(
-            num_samples
-        )
+            chunks.append(
+                ops.logsumexp(ops.reshape(log_weights, (batch, count)), axis=1)
+            )
+        return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
 
     def sample(self, num_samples, seed=None):
         """`z2 ~ N(0, I)`, `z1 ~ p(z1|z2)`; the means of `p(x|z1)`."""
