@@ -47,6 +47,7 @@ from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
 from kgen import recipes  # noqa: E402
+from kgen import schedulers  # noqa: E402
 from kgen import utils  # noqa: E402
 from kgen.version import __version__  # noqa: E402
 
@@ -63,5 +64,6 @@ __all__ = [
     "models",
     "networks",
     "recipes",
+    "schedulers",
     "utils",
 ]

@@ -165,3 +165,8 @@ def export_archive(model, endpoints):
             jax2tf_kwargs={"native_serialization": True},
         )
     return archive
+
+
+def stateless_normal(shape, seed, dtype="float32"):
+    key = jax.numpy.asarray(seed).astype("uint32")
+    return jax.random.normal(key, shape, dtype=dtype)

@@ -55,3 +55,9 @@ def export_archive(model, endpoints):
         function.get_concrete_function()
         archive.add_endpoint(name, function)
     return archive
+
+
+def stateless_normal(shape, seed, dtype="float32"):
+    return tf.random.stateless_normal(
+        shape, seed=tf.cast(seed, "int32"), dtype=dtype
+    )

@@ -1,6 +1,7 @@
 """PyTorch: Keras' own trainer already runs a stateful `train_step`."""
 
 import torch
+from keras.src.backend.torch.core import get_device
 
 from kgen.backend.stateless import ReadThroughScope
 
@@ -50,3 +51,16 @@ def export_archive(model, endpoints):
         "KERAS_BACKEND=tensorflow (e.g. `KERAS_BACKEND=tensorflow kgen "
         "export MODEL.keras DIR`) and export from there."
     )
+
+
+def stateless_normal(shape, seed, dtype="float32"):
+    # Keras runs torch eagerly (a `fori_loop` is a Python loop), so the
+    # seed tensor can become the integer a `torch.Generator` needs.
+    seed = torch.as_tensor(seed).reshape(-1).tolist()
+    first, second = (int(value) for value in seed)
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed((first * 1_000_003 + second) & 0xFFFFFFFF)
+    values = torch.randn(
+        tuple(shape), generator=generator, dtype=getattr(torch, dtype)
+    )
+    return values.to(get_device())

@@ -1,0 +1,72 @@
+import keras
+from keras import ops
+
+from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class EulerScheduler(DiffusionScheduler):
+    """Euler steps of the probability-flow ODE.
+
+    Notation (Karras et al. 2022, eq. 4 with `s(t) = 1`): in the
+    variance-exploding view `y = x_t / sqrt(alpha_bar_t)` with noise level
+    `sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t)`, the probability-flow
+    ODE of the diffusion is `dy / dsigma = eps(y, sigma)`, so one Euler
+    step from `sigma` to `sigma'` is
+
+    ```
+    y' = y + (sigma' - sigma) eps
+    x_t' = sqrt(alpha_bar_t') y'
+    ```
+
+    Deterministic; the sample rule of diffusers' `EulerDiscreteScheduler`
+    (no churn), on variance-preserving samples in and out so every kgen
+    scheduler has the same interface.
+
+    Args:
+        **kwargs: the noise schedule, see `DiffusionScheduler`.
+
+    References:
+        1. Song et al. Score-Based Generative Modeling through Stochastic
+           Differential Equations. 2021. arXiv:2011.13456.
+        2. Karras et al. Elucidating the Design Space of Diffusion-Based
+           Generative Models. 2022. arXiv:2206.00364.
+    """
+
+    def __init__(
+        self,
+        num_train_timesteps=1000,
+        beta_schedule="linear",
+        beta_start=1e-4,
+        beta_end=0.02,
+        prediction_type="epsilon",
+        timestep_spacing="linspace",
+    ):
+        super().__init__(
+            num_train_timesteps=num_train_timesteps,
+            beta_schedule=beta_schedule,
+            beta_start=beta_start,
+            beta_end=beta_end,
+            prediction_type=prediction_type,
+            timestep_spacing=timestep_spacing,
+        )
+
+    def step(
+        self,
+        model_output,
+        timestep,
+        previous_timestep,
+        sample,
+        state=(),
+        noise=None,
+    ):
+        # 1. The noise the model sees in x_t.
+        _, epsilon = self.predict_original_and_noise(
+            model_output, sample, timestep
+        )
+        # 2. Into the variance-exploding view, one Euler step, and back.
+        scaled = sample / ops.sqrt(self.alpha_bar(timestep))
+        sigma = self.noise_level(timestep)
+        sigma_prev = self.noise_level(previous_timestep)
+        scaled = scaled + (sigma_prev - sigma) * epsilon
+        return scaled * ops.sqrt(self.alpha_bar(previous_timestep)), state
