@@ -11,6 +11,8 @@ Keras chooses its own trainer):
   inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
 - `export_archive(model, endpoints)`: a `keras.export.ExportArchive` with
   one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`.
+- `no_grad()`: a context for inference loops; on torch it stops autograd
+  from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state.
@@ -24,18 +26,21 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import Trainer
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import no_grad
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import grad
+    from kgen.backend.jax import no_grad
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import grad
+    from kgen.backend.torch import no_grad
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import value_and_grad
 else:
@@ -48,6 +53,7 @@ __all__ = [
     "Trainer",
     "export_archive",
     "grad",
+    "no_grad",
     "stateless_normal",
     "value_and_grad",
 ]

@@ -17,6 +17,7 @@ Caveats (each pinned by a test in tests/backend/):
   inner derivative. Such a function raises a `ValueError` here.
 """
 
+import contextlib
 import inspect
 
 import jax
@@ -170,3 +171,8 @@ def export_archive(model, endpoints):
 def stateless_normal(shape, seed, dtype="float32"):
     key = jax.numpy.asarray(seed).astype("uint32")
     return jax.random.normal(key, shape, dtype=dtype)
+
+
+def no_grad():
+    # Gradients are only ever taken explicitly here; nothing to switch off.
+    return contextlib.nullcontext()

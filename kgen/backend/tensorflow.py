@@ -1,5 +1,7 @@
 """TensorFlow: Keras' own trainer already runs a stateful `train_step`."""
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -61,3 +63,8 @@ def stateless_normal(shape, seed, dtype="float32"):
     return tf.random.stateless_normal(
         shape, seed=tf.cast(seed, "int32"), dtype=dtype
     )
+
+
+def no_grad():
+    # Gradients are only ever taken explicitly here; nothing to switch off.
+    return contextlib.nullcontext()

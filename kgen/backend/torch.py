@@ -64,3 +64,7 @@ def stateless_normal(shape, seed, dtype="float32"):
         tuple(shape), generator=generator, dtype=getattr(torch, dtype)
     )
     return values.to(get_device())
+
+
+def no_grad():
+    return torch.no_grad()

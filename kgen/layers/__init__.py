@@ -5,6 +5,7 @@ from kgen.layers.adaptive_instance_normalization import (
 )
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.noise_injection import NoiseInjection
+from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.layers.style_mixing import StyleMixing
 from kgen.layers.vector_quantizer import VectorQuantizer
 
@@ -12,6 +13,7 @@ __all__ = [
     "AdaptiveInstanceNormalization",
     "LearnedConstant",
     "NoiseInjection",
+    "SinusoidalEmbedding",
     "StyleMixing",
     "VectorQuantizer",
 ]

@@ -1,5 +1,6 @@
 """Generative model families, each a `keras.Model` trained by `fit`."""
 
+from kgen.models.diffusion import DiffusionModel
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
 from kgen.models.gan import SRGAN
@@ -25,6 +26,7 @@ __all__ = [
     "Autoencoder",
     "BetaVAE",
     "DenoisingAutoencoder",
+    "DiffusionModel",
     "DCGAN",
     "GAN",
     "Pix2Pix",

@@ -15,6 +15,8 @@ from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
 from kgen.networks.progressive_generator import ProgressiveGenerator
 from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
+from kgen.networks.unet_denoiser import mlp_denoiser
+from kgen.networks.unet_denoiser import unet_denoiser
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
 from kgen.networks.vqvae import vqvae2_networks
@@ -30,12 +32,14 @@ __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
     "image_classifier",
+    "mlp_denoiser",
     "mlp_discriminator",
     "mlp_generator",
     "patchgan_discriminator",
     "srgan_generator",
     "stylegan_mapping",
     "stylegan_synthesis",
+    "unet_denoiser",
     "unet_generator",
     "vae_decoder",
     "vae_encoder",

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -73,6 +74,9 @@ class DDIMScheduler(DiffusionScheduler):
         state=(),
         noise=None,
     ):
+        model_output, sample = _tensors(model_output, sample)
+        if noise is not None:
+            (noise,) = _tensors(noise)
         # 1. alpha_bar at both ends; the last step lands on 1 or alpha_bar_0.
         alpha_bar = self.alpha_bar(timestep)
         final = 1.0 if self.set_alpha_to_one else float(self.alphas_cumprod[0])

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.schedulers.diffusion_scheduler import _tensors
 
 VARIANCE_TYPES = ("fixed_small", "fixed_large")
 
@@ -73,6 +74,9 @@ class DDPMScheduler(DiffusionScheduler):
         state=(),
         noise=None,
     ):
+        model_output, sample = _tensors(model_output, sample)
+        if noise is not None:
+            (noise,) = _tensors(noise)
         # 1. alpha_bar at both ends and the respaced beta.
         alpha_bar = self.alpha_bar(timestep)
         alpha_bar_prev = self.alpha_bar(previous_timestep)

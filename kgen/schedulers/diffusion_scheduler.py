@@ -148,6 +148,7 @@ class DiffusionScheduler:
 
     def add_noise(self, original_samples, noise, timesteps):
         """`x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise`."""
+        original_samples, noise = _tensors(original_samples, noise)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), noise)
         return (
             ops.sqrt(alpha_bar) * original_samples
@@ -156,6 +157,7 @@ class DiffusionScheduler:
 
     def get_velocity(self, original_samples, noise, timesteps):
         """`v = sqrt(alpha_bar_t) noise - sqrt(1 - alpha_bar_t) x_0`."""
+        original_samples, noise = _tensors(original_samples, noise)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), noise)
         return (
             ops.sqrt(alpha_bar) * noise
@@ -172,6 +174,7 @@ class DiffusionScheduler:
 
     def predict_original_and_noise(self, model_output, sample, timesteps):
         """`(x_0, epsilon)` implied by the denoiser's output at `x_t`."""
+        model_output, sample = _tensors(model_output, sample)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
         signal, noise_scale = ops.sqrt(alpha_bar), ops.sqrt(1.0 - alpha_bar)
         if self.prediction_type == "epsilon":
@@ -184,8 +187,22 @@ class DiffusionScheduler:
         noise = signal * model_output + noise_scale * sample
         return original, noise
 
+    def model_output_from_noise(self, noise, sample, timesteps):
+        """The output of this prediction type that implies `noise` at
+        `x_t = sample` (for guidance that edits the predicted noise)."""
+        noise, sample = _tensors(noise, sample)
+        if self.prediction_type == "epsilon":
+            return noise
+        alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
+        signal, noise_scale = ops.sqrt(alpha_bar), ops.sqrt(1.0 - alpha_bar)
+        original = (sample - noise_scale * noise) / signal
+        if self.prediction_type == "sample":
+            return original
+        return signal * noise - noise_scale * original
+
     def posterior_mean_variance(self, original_samples, sample, timesteps):
         """Mean and variance of `q(x_{t-1} | x_t, x_0)` (DDPM eq. 7)."""
+        original_samples, sample = _tensors(original_samples, sample)
         timesteps = ops.convert_to_tensor(timesteps, "int32")
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
         alpha_bar_prev = self._broadcast(self.alpha_bar(timesteps - 1), sample)
@@ -288,3 +305,7 @@ class DiffusionScheduler:
 
 
 keras.saving.register_keras_serializable(package="kgen")(DiffusionScheduler)
+
+
+def _tensors(*values):
+    return tuple(ops.convert_to_tensor(value, "float32") for value in values)

@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -97,6 +98,9 @@ class DPMSolverScheduler(DiffusionScheduler):
         state=(),
         noise=None,
     ):
+        model_output, sample = _tensors(model_output, sample)
+        if noise is not None:
+            (noise,) = _tensors(noise)
         previous_original, previous_lambda, steps_taken = state
         # 1. Data prediction at s = timestep.
         original, _ = self.predict_original_and_noise(

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -61,6 +62,9 @@ class EulerMaruyamaScheduler(DiffusionScheduler):
         state=(),
         noise=None,
     ):
+        model_output, sample = _tensors(model_output, sample)
+        if noise is not None:
+            (noise,) = _tensors(noise)
         # 1. The noise the model sees in x_t (the score times -sigma).
         _, epsilon = self.predict_original_and_noise(
             model_output, sample, timestep

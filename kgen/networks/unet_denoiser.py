@@ -1,0 +1,207 @@
+"""U-Net and MLP denoisers for diffusion models."""
+
+import keras
+from keras import layers
+
+from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.networks.image_shapes import check_image_shape
+
+
+def _groups(channels):
+    for groups in (8, 4, 2):
+        if channels % groups == 0:
+            return groups
+    return 1
+
+
+def _residual_block(x, embedding, width, name):
+    """Two 3x3 convolutions with the embedding added in between."""
+    h = layers.GroupNormalization(_groups(x.shape[-1]), name=f"{name}_norm1")(x)
+    h = layers.Activation("swish")(h)
+    h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv1")(h)
+    shift = layers.Dense(width, name=f"{name}_embedding")(embedding)
+    h = h + layers.Reshape((1, 1, width))(shift)
+    h = layers.GroupNormalization(_groups(width), name=f"{name}_norm2")(h)
+    h = layers.Activation("swish")(h)
+    h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv2")(h)
+    if x.shape[-1] != width:
+        x = layers.Conv2D(width, 1, name=f"{name}_skip")(x)
+    return x + h
+
+
+def _attention_block(x, num_heads, name):
+    """Self-attention over the pixels of one resolution, residual."""
+    height, width, channels = x.shape[1:]
+    h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
+    h = layers.Reshape((height * width, channels))(h)
+    h = layers.MultiHeadAttention(
+        num_heads, channels // num_heads, name=f"{name}_attention"
+    )(h, h)
+    return x + layers.Reshape((height, width, channels))(h)
+
+
+def _embed_conditions(timesteps, labels, dim, num_classes, name):
+    embedding = SinusoidalEmbedding(dim // 4, name=f"{name}_sinusoidal")(
+        timesteps
+    )
+    embedding = layers.Dense(dim, activation="swish", name=f"{name}_time1")(
+        embedding
+    )
+    embedding = layers.Dense(dim, name=f"{name}_time2")(embedding)
+    if labels is not None:
+        # Index `num_classes` is the "no label" class that classifier-free
+        # guidance trains on and samples with.
+        label_embedding = layers.Embedding(
+            num_classes + 1, dim, name=f"{name}_labels"
+        )(labels)
+        embedding = embedding + label_embedding
+    return layers.Activation("swish")(embedding)
+
+
+def unet_denoiser(
+    image_shape,
+    widths=(32, 64),
+    num_res_blocks=1,
+    attention_levels=(1,),
+    num_heads=4,
+    num_classes=None,
+    condition_channels=0,
+    name="unet_denoiser",
+):
+    """A DDPM-style U-Net `[x_t, t(, labels)(, condition)] -> output`.
+
+    Residual blocks with GroupNorm and swish, a sinusoidal time embedding
+    (and a class embedding when `num_classes` is set) added inside every
+    block, self-attention at the chosen levels and in the middle, stride-2
+    convolutions down and nearest upsampling + convolution up (JAX's
+    transposed convolutions are slow on CPU), skip connections between
+    levels of equal resolution. The output has the image's shape.
+
+    Args:
+        image_shape: `(height, width, channels)`; each of the
+            `len(widths) - 1` downsamplings must halve an even size.
+        widths: tuple of ints. Channels per resolution level.
+        num_res_blocks: int. Residual blocks per level on the way down.
+        attention_levels: tuple of level indices (0 = full resolution)
+            that get self-attention; the middle always has it.
+        num_heads: int. Attention heads.
+        num_classes: int or `None`. Adds an int `labels` input in
+            `[0, num_classes]` (`num_classes` meaning "no label").
+        condition_channels: int. Adds an image input of the same height and
+            width with that many channels, concatenated to `x_t` (e.g. the
+            upsampled low-resolution image of a super-resolution stage).
+
+    Returns:
+        A functional `keras.Model` with inputs `[x_t, timesteps]` plus
+        `labels` and `condition` when configured.
+    """
+    image_shape = check_image_shape(image_shape)
+    widths = tuple(widths)
+    if not widths or min(widths) < 1:
+        raise ValueError(f"`widths` must be positive ints; got {widths!r}.")
+    height, width = image_shape[:2]
+    for level in range(len(widths) - 1):
+        if height % 2 or width % 2:
+            raise ValueError(
+                f"`image_shape` {image_shape} cannot be halved "
+                f"{len(widths) - 1} times for `widths` {widths}: reached "
+                f"{height}x{width} at level {level}. Use fewer levels."
+            )
+        height, width = height // 2, width // 2
+    for value in widths:
+        if value % num_heads:
+            raise ValueError(
+                f"Every width must be divisible by `num_heads` "
+                f"({num_heads}); received widths {widths}."
+            )
+    embedding_dim = 4 * widths[0]
+    images = keras.Input(image_shape, name="noisy_images")
+    timesteps = keras.Input((), dtype="int32", name="timesteps")
+    inputs = [images, timesteps]
+    labels = None
+    if num_classes is not None:
+        labels = keras.Input((), dtype="int32", name="labels")
+        inputs.append(labels)
+    x = images
+    if condition_channels:
+        condition = keras.Input(
+            image_shape[:2] + (condition_channels,), name="condition"
+        )
+        inputs.append(condition)
+        x = layers.Concatenate()([images, condition])
+    embedding = _embed_conditions(
+        timesteps, labels, embedding_dim, num_classes, name
+    )
+
+    h = layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
+    skips = [h]
+    for level, channels in enumerate(widths):
+        for block in range(num_res_blocks):
+            h = _residual_block(h, embedding, channels, f"down{level}_{block}")
+            if level in attention_levels:
+                h = _attention_block(h, num_heads, f"down{level}_{block}_attn")
+            skips.append(h)
+        if level < len(widths) - 1:
+            h = layers.Conv2D(
+                channels, 3, strides=2, padding="same", name=f"down{level}"
+            )(h)
+            skips.append(h)
+    h = _residual_block(h, embedding, widths[-1], "middle1")
+    h = _attention_block(h, num_heads, "middle_attn")
+    h = _residual_block(h, embedding, widths[-1], "middle2")
+    for level in reversed(range(len(widths))):
+        for block in range(num_res_blocks + 1):
+            h = layers.Concatenate()([h, skips.pop()])
+            h = _residual_block(
+                h, embedding, widths[level], f"up{level}_{block}"
+            )
+            if level in attention_levels:
+                h = _attention_block(h, num_heads, f"up{level}_{block}_attn")
+        if level > 0:
+            h = layers.UpSampling2D(2, name=f"upsample{level}")(h)
+            h = layers.Conv2D(
+                widths[level - 1], 3, padding="same", name=f"up{level}"
+            )(h)
+    h = layers.GroupNormalization(_groups(widths[0]), name="out_norm")(h)
+    h = layers.Activation("swish")(h)
+    # Zero-initialised output: the untrained denoiser predicts 0, a stable
+    # start for every prediction type.
+    outputs = layers.Conv2D(
+        image_shape[-1],
+        3,
+        padding="same",
+        kernel_initializer="zeros",
+        name="out",
+    )(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def mlp_denoiser(
+    dim, hidden_dim=256, num_layers=3, num_classes=None, name="mlp_denoiser"
+):
+    """An MLP `[x_t, t(, labels)] -> output` for vector data (2-D toys,
+    VAE latents in latent diffusion), with the same time and class
+    embeddings as `unet_denoiser`."""
+    if not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"`dim` must be a positive int; received {dim!r}.")
+    vectors = keras.Input((dim,), name="noisy_vectors")
+    timesteps = keras.Input((), dtype="int32", name="timesteps")
+    inputs = [vectors, timesteps]
+    labels = None
+    if num_classes is not None:
+        labels = keras.Input((), dtype="int32", name="labels")
+        inputs.append(labels)
+    embedding = _embed_conditions(
+        timesteps, labels, hidden_dim, num_classes, name
+    )
+    h = layers.Dense(hidden_dim, name="stem")(vectors)
+    for index in range(num_layers):
+        update = layers.LayerNormalization(name=f"block{index}_norm")(h)
+        update = layers.Dense(
+            hidden_dim, activation="swish", name=f"block{index}_dense1"
+        )(update + embedding)
+        update = layers.Dense(hidden_dim, name=f"block{index}_dense2")(update)
+        h = h + update
+    h = layers.LayerNormalization(name="out_norm")(h)
+    outputs = layers.Dense(dim, kernel_initializer="zeros", name="out")(h)
+    return keras.Model(inputs, outputs, name=name)
