@@ -41,8 +41,8 @@ class GaussianDenoiser(keras.layers.Layer):
         return dict(super().get_config(), alphas_cumprod=self.alphas_cumprod)
 
 
-def gaussian_model():
-    scheduler = schedulers.DDPMScheduler()
+def gaussian_model(**schedule):
+    scheduler = schedulers.DDPMScheduler(**schedule)
     noisy = keras.Input((2,))
     timesteps = keras.Input((), dtype="int32")
     outputs = GaussianDenoiser(scheduler.alphas_cumprod)([noisy, timesteps])

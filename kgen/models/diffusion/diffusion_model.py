@@ -173,7 +173,12 @@ class DiffusionModel(GenerativeModel):
     def denoise(self, noisy, timesteps, labels=None, condition=None):
         """The denoiser's output at `(x_t, t)`; `timesteps` may be one int
         for the whole batch."""
+        noisy = ops.convert_to_tensor(noisy, "float32")
         timesteps = ops.convert_to_tensor(timesteps, "int32")
+        if labels is not None:
+            labels = ops.convert_to_tensor(labels, "int32")
+        if condition is not None:
+            condition = ops.convert_to_tensor(condition, "float32")
         if len(timesteps.shape) == 0:
             timesteps = ops.full((ops.shape(noisy)[0],), timesteps, "int32")
         if self.num_classes is not None and labels is None:
@@ -400,6 +405,10 @@ class DiffusionModel(GenerativeModel):
 
         carry = (noise, scheduler.initial_state(noise))
         sample, _ = ops.fori_loop(0, len(timesteps), body, carry)
+        if self.data_range is not None:
+            # Like diffusers' pipelines: samples leave in the data range
+            # (few-step ODE solvers do not clip on the way).
+            sample = ops.clip(sample, *self.data_range)
         return sample
 
     def denoise_step(
@@ -565,8 +574,9 @@ class DiffusionModel(GenerativeModel):
         with DDPM's fixed posterior variances and a discretised Gaussian
         decoder over 256 levels in `[-1, 1]` (Ho et al. 2020, eq. 5 and
         section 3.3). Summed over all `T` steps when `num_timesteps` is
-        `None` (`T` denoiser passes), else estimated without bias from
-        `num_timesteps` uniformly drawn steps per example.
+        `None` (`T` denoiser passes), else the KL terms of `t > 1` are
+        estimated without bias from `num_timesteps` uniformly drawn steps
+        per example (the prior and decoder terms stay exact).
         """
         x = ops.convert_to_tensor(x, "float32")
         seed = self._seed(seed)
@@ -588,8 +598,10 @@ class DiffusionModel(GenerativeModel):
             - ops.log(1.0 - alpha_bar),
             axis=axes,
         )
+        # The decoder term (t = 0) is computed exactly: it dwarfs the
+        # others, so sampling it would make a high-variance estimate.
         if num_timesteps is None:
-            draws = [ops.full((batch,), t, "int32") for t in range(total)]
+            draws = [ops.full((batch,), t, "int32") for t in range(1, total)]
             weight = 1.0
         else:
             if not isinstance(num_timesteps, int) or num_timesteps < 1:
@@ -599,17 +611,20 @@ class DiffusionModel(GenerativeModel):
                 )
             draws = [
                 ops.cast(
-                    keras.random.randint((batch,), 0, total, seed=seed),
+                    keras.random.randint((batch,), 1, total, seed=seed),
                     "int32",
                 )
                 for _ in range(num_timesteps)
             ]
-            weight = total / num_timesteps
-        terms = ops.zeros((batch,))
+            weight = (total - 1) / num_timesteps
         with backend.no_grad():
+            decoder = self._bound_term(
+                x, ops.zeros((batch,), "int32"), labels, seed
+            )
+            terms = ops.zeros((batch,))
             for timesteps in draws:
                 terms = terms + self._bound_term(x, timesteps, labels, seed)
-        return prior + weight * terms
+        return prior + decoder + weight * terms
 
     def _bound_term(self, x, timesteps, labels, seed):
         axes = tuple(range(1, len(x.shape)))
@@ -684,10 +699,13 @@ class DiffusionModel(GenerativeModel):
     # === Export ===
 
     def serving_endpoints(self, sampler="ddim", num_steps=50):
-        """`sample` (noise -> samples by a deterministic DDIM run) and
-        `denoise_step` (`x_t, t -> ` denoiser output)."""
+        """`sample` (noise -> samples by a deterministic DDIM run of
+        `num_steps`, at most `T`) and `denoise_step` (`x_t, t -> ` the
+        denoiser's output)."""
         scheduler = self.get_sampler(sampler)
-        timesteps = scheduler.timesteps(num_steps)
+        timesteps = scheduler.timesteps(
+            min(num_steps, self.num_train_timesteps)
+        )
         shape = (None,) + self.sample_shape
         noise = keras.InputSpec(shape=shape, dtype="float32")
         steps = keras.InputSpec(shape=(None,), dtype="int32")

@@ -1,0 +1,240 @@
+import os
+import shutil
+import subprocess
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from kgen import schedulers
+from tests.conftest import BACKEND
+from tests.conftest import iterations
+from tests.conftest import to_numpy
+from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.schedulers.test_schedulers import gaussian_model
+
+SHAPE = (8, 8, 1)
+# A short schedule keeps sampling loops and the exact bound cheap.
+SCHEDULE = {"num_train_timesteps": 20, "beta_end": 0.3}
+
+
+@pytest.fixture(scope="module")
+def labelled_digits():
+    (x, y), _ = kgen.datasets.load("digits", value_range=(-1, 1))
+    return x[:128], y[:128]
+
+
+def diffusion_model(num_classes=None, prediction_type="epsilon"):
+    denoiser = kgen.networks.unet_denoiser(
+        SHAPE, widths=(8, 16), num_heads=2, num_classes=num_classes
+    )
+    model = kgen.models.DiffusionModel(
+        denoiser,
+        schedulers.DDPMScheduler(**SCHEDULE),
+        prediction_type=prediction_type,
+        num_classes=num_classes,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+@pytest.fixture(scope="module")
+def conditional_model(labelled_digits):
+    x, y = labelled_digits
+    model = diffusion_model(num_classes=10)
+    model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize(
+    "prediction_type", ["epsilon", "sample", "v_prediction"]
+)
+def test_fit_each_prediction_type(labelled_digits, prediction_type):
+    x, _ = labelled_digits
+    model = diffusion_model(prediction_type=prediction_type)
+    history = model.fit(x, batch_size=32, epochs=3, verbose=0)
+    losses = history.history["loss"]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+    assert iterations(model.optimizer) == 12
+    assert model.scheduler.prediction_type == prediction_type
+    logs = model.evaluate(x, batch_size=64, verbose=0, return_dict=True)
+    assert np.isfinite(logs["loss"])
+
+
+@pytest.mark.parametrize("sampler", sorted(schedulers.SCHEDULERS))
+def test_every_sampler_draws_finite_images(conditional_model, sampler):
+    images = to_numpy(
+        conditional_model.sample(3, 5, sampler=sampler, labels=2, seed=1)
+    )
+    assert images.shape == (3,) + SHAPE and np.isfinite(images).all()
+    again = to_numpy(
+        conditional_model.sample(3, 5, sampler=sampler, labels=2, seed=1)
+    )
+    np.testing.assert_allclose(images, again, atol=1e-5)
+
+
+def test_guidance_changes_samples_and_ema_optimizer_trains(labelled_digits):
+    x, y = labelled_digits
+    model = diffusion_model(num_classes=10)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True))
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    plain = to_numpy(model.sample(2, 4, "ddim", labels=[3, 4], seed=2))
+    guided = to_numpy(
+        model.sample(2, 4, "ddim", labels=[3, 4], guidance_scale=3.0, seed=2)
+    )
+    assert not np.allclose(plain, guided)
+
+
+def test_classifier_guidance_moves_samples_up_the_classifier(
+    conditional_model,
+):
+    inputs = keras.Input(SHAPE)
+    timesteps = keras.Input((), dtype="int32")
+    logits = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
+    classifier = keras.Model([inputs, timesteps], logits)
+    labels = np.array([0, 5, 9])
+
+    def log_likelihood(images):
+        logits = to_numpy(classifier([images, np.zeros(3, "int32")]))
+        shifted = logits - logits.max(1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+        return log_softmax[np.arange(3), labels]
+
+    kwargs = dict(num_steps=5, sampler="ddim", labels=labels, seed=3)
+    plain = to_numpy(conditional_model.sample(3, **kwargs))
+    guided = to_numpy(
+        conditional_model.sample(
+            3, classifier=classifier, classifier_scale=3.0, **kwargs
+        )
+    )
+    assert (log_likelihood(guided) > log_likelihood(plain)).all()
+
+
+def test_inpainting_keeps_the_known_pixels(conditional_model, labelled_digits):
+    x, y = labelled_digits
+    mask = np.ones(SHAPE, "float32")
+    mask[4:] = 0.0
+    filled = to_numpy(
+        conditional_model.inpaint(x[:4], mask, labels=y[:4], seed=5)
+    )
+    np.testing.assert_allclose(filled * mask, x[:4] * mask, atol=1e-5)
+    assert not np.allclose(filled[:, 4:], x[:4, 4:])
+    with pytest.raises(ValueError, match="`mask` of shape"):
+        conditional_model.inpaint(x[:4], np.ones((4, 4, 1)), labels=y[:4])
+    with pytest.raises(ValueError, match="only 0"):
+        conditional_model.inpaint(x[:4], mask * 0.5, labels=y[:4])
+
+
+def test_bound_sums_all_steps_and_sampling_it_is_unbiased():
+    # The exact denoiser of Gaussian data (tests/schedulers) on a 4-step
+    # schedule: every term is a one-noise-draw estimate, so both bounds
+    # are compared as means over 40 seeds, within 4 standard errors.
+    model = gaussian_model(num_train_timesteps=4, beta_start=0.05, beta_end=0.5)
+    x = np.random.default_rng(0).normal(0.5, 0.3, size=(3, 2))
+    x = x.astype("float32")
+    full = np.stack(
+        [to_numpy(model.negative_elbo(x, seed=i)) for i in range(40)]
+    )
+    sampled = np.stack(
+        [
+            to_numpy(model.negative_elbo(x, num_timesteps=1, seed=100 + i))
+            for i in range(40)
+        ]
+    )
+    assert np.isfinite(full).all() and np.isfinite(sampled).all()
+    error = np.sqrt(
+        full.var(axis=0, ddof=1) / len(full)
+        + sampled.var(axis=0, ddof=1) / len(sampled)
+    )
+    assert (np.abs(full.mean(axis=0) - sampled.mean(axis=0)) < 4 * error).all()
+    bits = to_numpy(model.bits_per_dim(x, seed=0))
+    exact = to_numpy(model.negative_elbo(x, seed=0))
+    np.testing.assert_allclose(bits, exact / (2 * np.log(2)), rtol=1e-4)
+
+
+def test_round_trip_keeps_schedule_and_samples(conditional_model, tmp_path):
+    path = str(tmp_path / "diffusion.keras")
+    conditional_model.save(path)
+    restored = keras.saving.load_model(path)
+    assert restored.scheduler.get_config() == (
+        conditional_model.scheduler.get_config()
+    )
+    np.testing.assert_allclose(
+        to_numpy(restored.sample(2, 4, "ddim", labels=[1, 2], seed=4)),
+        to_numpy(conditional_model.sample(2, 4, "ddim", labels=[1, 2], seed=4)),
+        atol=1e-5,
+    )
+
+
+def test_bad_sampling_arguments_raise(conditional_model, labelled_digits):
+    x, _ = labelled_digits
+    with pytest.raises(ValueError, match="num_steps"):
+        conditional_model.sample(2, num_steps=21)
+    with pytest.raises(ValueError, match="num_steps"):
+        conditional_model.sample(2, num_steps=0)
+    with pytest.raises(ValueError, match="Unknown sampler"):
+        conditional_model.sample(2, 5, sampler="heun")
+    with pytest.raises(ValueError, match="noise schedule"):
+        conditional_model.sample(2, 5, sampler=schedulers.DDIMScheduler())
+    with pytest.raises(ValueError, match=r"\[0, 10\)"):
+        conditional_model.sample(2, 5, labels=[3, 12])
+    unconditional = diffusion_model()
+    with pytest.raises(ValueError, match="class-conditional"):
+        unconditional.sample(2, 5, guidance_scale=2.0)
+    with pytest.raises(ValueError, match="unconditional"):
+        unconditional.sample(2, 5, labels=1)
+    with pytest.raises(ValueError, match="labels"):
+        unconditional.fit(x, np.zeros(len(x)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"\(images, labels\)"):
+        conditional_model.fit(x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"\[-1.0, 1.0\]"):
+        unconditional.fit(x + 1.5, epochs=1, verbose=0)
+
+
+def test_bad_constructor_arguments_raise():
+    denoiser = kgen.networks.unet_denoiser(SHAPE, widths=(8, 16), num_heads=2)
+    with pytest.raises(ValueError, match="3 inputs"):
+        kgen.models.DiffusionModel(denoiser, num_classes=10)
+    with pytest.raises(ValueError, match="prediction_type"):
+        kgen.models.DiffusionModel(denoiser, prediction_type="noise")
+    with pytest.raises(ValueError, match="condition_dropout"):
+        kgen.models.DiffusionModel(denoiser, condition_dropout=1.0)
+    with pytest.raises(ValueError, match="scheduler"):
+        kgen.models.DiffusionModel(denoiser, scheduler="ddpm")
+    with pytest.raises(ValueError, match="halved"):
+        kgen.networks.unet_denoiser((7, 7, 1), widths=(8, 16))
+
+
+@pytest.mark.skipif(
+    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
+)
+def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
+    version_path = kgen.export.export_saved_model(
+        conditional_model, os.path.join(tmp_path, "diffusion")
+    )
+    noise = np.random.default_rng(0).normal(size=(2,) + SHAPE)
+    noise = noise.astype("float32")
+    labels = np.array([3, 7], "int32")
+    served = run_in_plain_tensorflow(
+        version_path, "sample", {"noise": noise, "labels": labels}, tmp_path
+    )
+    (images,) = served.values()
+    expected = conditional_model.reverse_diffusion(
+        noise,
+        conditional_model.get_sampler("ddim"),
+        conditional_model.get_sampler("ddim").timesteps(20),
+        labels=labels,
+    )
+    np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
+    if shutil.which("saved_model_cli") is None:
+        return
+    show = subprocess.run(
+        ["saved_model_cli", "show", "--dir", version_path, "--all"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert "signature_def['denoise_step']" in show.stdout
