@@ -1,6 +1,8 @@
 """Generative model families, each a `keras.Model` trained by `fit`."""
 
+from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
+from kgen.models.diffusion import LatentDiffusion
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
 from kgen.models.gan import SRGAN
@@ -25,8 +27,10 @@ from kgen.models.vae import HierarchicalVAE
 __all__ = [
     "Autoencoder",
     "BetaVAE",
+    "CascadedDiffusion",
     "DenoisingAutoencoder",
     "DiffusionModel",
+    "LatentDiffusion",
     "DCGAN",
     "GAN",
     "Pix2Pix",

@@ -1,5 +1,7 @@
 """Diffusion models: DDPM-style training, any step rule for sampling."""
 
+from kgen.models.diffusion.cascaded_diffusion import CascadedDiffusion
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.latent_diffusion import LatentDiffusion
 
-__all__ = ["DiffusionModel"]
+__all__ = ["CascadedDiffusion", "DiffusionModel", "LatentDiffusion"]

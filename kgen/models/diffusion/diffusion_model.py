@@ -146,10 +146,17 @@ class DiffusionModel(GenerativeModel):
         return self.sample_shape
 
     @property
-    def data_range(self):
-        # Images live in [-1, 1], where the step rules clip x_0; vectors
-        # (2-D toys, latents) are unbounded.
+    def sample_range(self):
+        """`(low, high)` the diffusion's samples live in, or `None`.
+
+        Images live in `[-1, 1]`, where the step rules clip the predicted
+        `x_0` and the final samples; vectors (2-D toys, latents) are
+        unbounded."""
         return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
+
+    @property
+    def data_range(self):
+        return self.sample_range
 
     @property
     def num_train_timesteps(self):
@@ -157,8 +164,8 @@ class DiffusionModel(GenerativeModel):
 
     # === Training ===
 
-    def _unpack(self, inputs):
-        """`(images, labels, condition)` from what `fit` feeds `call`."""
+    def _unpack(self, inputs, training=False):
+        """`(samples, labels, condition)` from what `fit` feeds `call`."""
         if isinstance(inputs, dict):
             return inputs["images"], inputs.get("labels"), None
         return inputs, None, None
@@ -190,7 +197,7 @@ class DiffusionModel(GenerativeModel):
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
-        images, labels, condition = self._unpack(inputs)
+        images, labels, condition = self._unpack(inputs, training)
         batch = ops.shape(images)[0]
         timesteps = keras.random.randint(
             (batch,), 0, self.num_train_timesteps, seed=self.seed_generator
@@ -268,7 +275,7 @@ class DiffusionModel(GenerativeModel):
             )
         }
         if sampler in ("ddpm", "ddim"):
-            config["clip_sample"] = self.data_range == (-1.0, 1.0)
+            config["clip_sample"] = self.sample_range == (-1.0, 1.0)
         return schedulers.get(sampler, **config)
 
     def sample(
@@ -405,10 +412,10 @@ class DiffusionModel(GenerativeModel):
 
         carry = (noise, scheduler.initial_state(noise))
         sample, _ = ops.fori_loop(0, len(timesteps), body, carry)
-        if self.data_range is not None:
+        if self.sample_range is not None:
             # Like diffusers' pipelines: samples leave in the data range
             # (few-step ODE solvers do not clip on the way).
-            sample = ops.clip(sample, *self.data_range)
+            sample = ops.clip(sample, *self.sample_range)
         return sample
 
     def denoise_step(
@@ -523,7 +530,7 @@ class DiffusionModel(GenerativeModel):
                 `(height, width, 1)`.
         """
         images = np.asarray(ops.convert_to_numpy(images), "float32")
-        validate_array(images, self.sample_shape, "images", self.data_range)
+        validate_array(images, self.sample_shape, "images", self.sample_range)
         mask = np.asarray(ops.convert_to_numpy(mask), "float32")
         try:
             broadcast = np.broadcast_shapes(mask.shape, images.shape)

@@ -1,0 +1,207 @@
+import keras
+import numpy as np
+from keras import ops
+
+from kgen import backend
+from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.utils.data_validation import validate_array
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class CascadedDiffusion(DiffusionModel):
+    """A x2 super-resolution diffusion stage conditioned on a low-res image.
+
+    Trains on high-resolution images alone: each batch is average-pooled
+    2x2 to make its low-resolution condition, which is upsampled (nearest)
+    back and concatenated to `x_t` inside the denoiser (SR3 / cascaded
+    diffusion). Optional Gaussian "conditioning augmentation" noise on the
+    condition during training makes the stage robust to the imperfect
+    low-resolution samples of a base model (Ho et al. 2021, section 3.2).
+
+    ```
+    c = upsample(avg_pool(x_0)) (+ sigma_aug z in training)
+    loss = E ||eps - denoiser([x_t, t, c])||^2
+    ```
+
+    `sample(n, condition=low_res)` super-resolves given images; without a
+    condition it first samples the `base` model (any kgen model with
+    `sample`), so the pair is a two-stage cascade.
+
+    Args:
+        denoiser: `keras.Model` `[x_t, timesteps, condition] -> output`,
+            e.g. `kgen.networks.unet_denoiser(shape, condition_channels=C)`.
+        scheduler: a `kgen.schedulers.DiffusionScheduler`.
+        prediction_type: str or `None`, see `DiffusionModel`.
+        base: optional low-resolution generative model; its samples must
+            have half this stage's height and width.
+        condition_noise: float >= 0. Standard deviation of the training
+            noise on the condition.
+        seed: int or `None`.
+
+    References:
+        1. Ho et al. Cascaded Diffusion Models for High Fidelity Image
+           Generation. 2021. arXiv:2106.15282.
+        2. Saharia et al. Image Super-Resolution via Iterative Refinement.
+           2021. arXiv:2104.07636.
+    """
+
+    nested_arguments = ("denoiser", "scheduler", "base")
+
+    def __init__(
+        self,
+        denoiser,
+        scheduler=None,
+        prediction_type=None,
+        base=None,
+        condition_noise=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        if condition_noise < 0:
+            raise ValueError(
+                f"`condition_noise` must be >= 0; received {condition_noise!r}."
+            )
+        super().__init__(
+            denoiser,
+            scheduler=scheduler,
+            prediction_type=prediction_type,
+            num_classes=None,
+            condition_dropout=0.0,
+            seed=seed,
+            **kwargs,
+        )
+        height, width, _ = self.sample_shape
+        if height % 2 or width % 2:
+            raise ValueError(
+                "A x2 super-resolution stage needs an even height and width; "
+                f"the denoiser's images are {self.sample_shape}."
+            )
+        self.base = base
+        self.condition_noise = condition_noise
+
+    @property
+    def low_resolution_shape(self):
+        height, width, channels = self.sample_shape
+        return (height // 2, width // 2, channels)
+
+    def _denoiser_input_names(self, num_classes):
+        return ["x_t", "timesteps", "condition"]
+
+    def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
+        return [noisy, timesteps, condition]
+
+    # === Resolution changes ===
+
+    def downsample(self, images):
+        """2x2 average pooling: the low-resolution view of `images`."""
+        return ops.average_pool(images, 2, strides=2, padding="valid")
+
+    @staticmethod
+    def upsample(images):
+        """Nearest-neighbour x2, the condition's size inside the denoiser."""
+        return ops.repeat(ops.repeat(images, 2, axis=1), 2, axis=2)
+
+    def _unpack(self, inputs, training=False):
+        images = inputs["images"] if isinstance(inputs, dict) else inputs
+        condition = self.upsample(self.downsample(images))
+        if training and self.condition_noise > 0:
+            condition = condition + self.condition_noise * keras.random.normal(
+                ops.shape(condition), seed=self.seed_generator
+            )
+        return images, None, condition
+
+    # === Sampling ===
+
+    def sample(
+        self,
+        num_samples,
+        num_steps=None,
+        sampler="ddpm",
+        condition=None,
+        seed=None,
+    ):
+        """Super-resolves `condition` (low-resolution images in `[-1, 1]`),
+        or samples of `base` when `condition` is `None`."""
+        self._check_num_samples(num_samples)
+        if condition is None:
+            if self.base is None:
+                raise ValueError(
+                    "Pass `condition` (low-resolution images of shape "
+                    f"{self.low_resolution_shape}) or build the stage with "
+                    "a `base` model to sample them from."
+                )
+            condition = self.base.sample(num_samples, seed=seed)
+        condition = np.asarray(ops.convert_to_numpy(condition), "float32")
+        validate_array(
+            condition, self.low_resolution_shape, "condition", (-1.0, 1.0)
+        )
+        if len(condition) != num_samples:
+            raise ValueError(
+                f"`condition` holds {len(condition)} images for "
+                f"{num_samples} samples; pass one per sample."
+            )
+        return self._run(num_samples, num_steps, sampler, condition, seed)
+
+    def super_resolve(
+        self, low_resolution, num_steps=None, sampler="ddpm", seed=None
+    ):
+        """`sample(len(low_resolution), condition=low_resolution)`."""
+        return self.sample(
+            len(low_resolution), num_steps, sampler, low_resolution, seed
+        )
+
+    def _run(self, num_samples, num_steps, sampler, condition, seed):
+        scheduler = self.get_sampler(sampler)
+        timesteps = scheduler.timesteps(
+            self.num_train_timesteps if num_steps is None else num_steps
+        )
+        seed = self._seed(seed)
+        if isinstance(seed, int):
+            seed = keras.random.SeedGenerator(seed)
+        noise = keras.random.normal(
+            (num_samples,) + self.sample_shape, seed=seed
+        )
+        with backend.no_grad():
+            return self.reverse_diffusion(
+                noise,
+                scheduler,
+                timesteps,
+                condition=self.upsample(ops.convert_to_tensor(condition)),
+                loop_seed=self._loop_seed(seed),
+            )
+
+    def inpaint(self, *args, **kwargs):
+        raise NotImplementedError(
+            "CascadedDiffusion super-resolves; inpaint with a DiffusionModel."
+        )
+
+    # === Export ===
+
+    def serving_endpoints(self, sampler="ddim", num_steps=50):
+        scheduler = self.get_sampler(sampler)
+        timesteps = scheduler.timesteps(
+            min(num_steps, self.num_train_timesteps)
+        )
+        noise = keras.InputSpec(
+            shape=(None,) + self.sample_shape, dtype="float32"
+        )
+        low_resolution = keras.InputSpec(
+            shape=(None,) + self.low_resolution_shape, dtype="float32"
+        )
+
+        def super_resolve(noise, low_resolution):
+            return self.reverse_diffusion(
+                noise,
+                scheduler,
+                timesteps,
+                condition=self.upsample(low_resolution),
+            )
+
+        return {"sample": (super_resolve, [noise, low_resolution])}
+
+    def get_config(self):
+        config = super().get_config()
+        for name in ("num_classes", "condition_dropout"):
+            config.pop(name)
+        config["condition_noise"] = self.condition_noise
+        return config
