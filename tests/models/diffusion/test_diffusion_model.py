@@ -238,3 +238,27 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
     )
     assert "signature_def['denoise_step']" in show.stdout
+    np.save(tmp_path / "noise.npy", noise)
+    np.save(tmp_path / "labels.npy", labels)
+    outdir = tmp_path / "cli_outputs"
+    subprocess.run(
+        [
+            "saved_model_cli",
+            "run",
+            "--dir",
+            version_path,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "sample",
+            "--inputs",
+            f"noise={tmp_path / 'noise.npy'};labels={tmp_path / 'labels.npy'}",
+            "--outdir",
+            str(outdir),
+        ],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    (output_file,) = os.listdir(outdir)
+    np.testing.assert_allclose(np.load(outdir / output_file), images, atol=1e-5)
