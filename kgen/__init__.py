@@ -37,6 +37,7 @@ def _import_keras_quietly():
 _import_keras_quietly()
 
 from kgen import backend  # noqa: E402
+from kgen import bijectors  # noqa: E402
 from kgen import callbacks  # noqa: E402
 from kgen import datasets  # noqa: E402
 from kgen import distributions  # noqa: E402
@@ -54,6 +55,7 @@ from kgen.version import __version__  # noqa: E402
 __all__ = [
     "__version__",
     "backend",
+    "bijectors",
     "callbacks",
     "datasets",
     "distributions",

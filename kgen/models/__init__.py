@@ -3,6 +3,9 @@
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
+from kgen.models.flow import MAF
+from kgen.models.flow import FlowModel
+from kgen.models.flow import RealNVP
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
 from kgen.models.gan import SRGAN
@@ -30,11 +33,13 @@ __all__ = [
     "CascadedDiffusion",
     "DenoisingAutoencoder",
     "DiffusionModel",
+    "FlowModel",
     "LatentDiffusion",
     "DCGAN",
     "GAN",
     "Pix2Pix",
     "ProgressiveGAN",
+    "RealNVP",
     "SRGAN",
     "StyleGAN",
     "WGAN",
@@ -44,6 +49,7 @@ __all__ = [
     "CycleGAN",
     "GenerativeModel",
     "HierarchicalVAE",
+    "MAF",
     "VAE",
     "VAEGAN",
     "VQVAE",

@@ -1,0 +1,32 @@
+"""Bijectors in `keras.ops` with TensorFlow Probability's method names.
+
+Each is a Keras layer (weights train with `fit`), with `forward`,
+`inverse`, `forward_log_det_jacobian(x, event_ndims)` and
+`inverse_log_det_jacobian(y, event_ndims)`; `Chain` composes them in TFP's
+order. On the TensorFlow backend a `tfp.bijectors.Bijector` can stand in
+where only those methods are used (e.g. in `FlowModel`'s `log_prob`).
+"""
+
+from kgen.bijectors.act_norm import ActNorm
+from kgen.bijectors.affine_coupling import AffineCoupling
+from kgen.bijectors.bijector import Bijector
+from kgen.bijectors.chain import Chain
+from kgen.bijectors.invert import Invert
+from kgen.bijectors.invertible_conv1x1 import InvertibleConv1x1
+from kgen.bijectors.masked_autoregressive import MaskedAutoregressive
+from kgen.bijectors.masked_autoregressive import made_masks
+from kgen.bijectors.permute import Permute
+from kgen.bijectors.squeeze import Squeeze
+
+__all__ = [
+    "ActNorm",
+    "AffineCoupling",
+    "Bijector",
+    "Chain",
+    "Invert",
+    "InvertibleConv1x1",
+    "MaskedAutoregressive",
+    "Permute",
+    "Squeeze",
+    "made_masks",
+]

@@ -1,0 +1,88 @@
+import keras
+
+from kgen import bijectors
+from kgen.models.flow.flow_model import FlowModel
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class RealNVP(FlowModel):
+    """RealNVP: a stack of affine couplings with alternating masks.
+
+    Vectors (`event_shape=(d,)`, `d` even): half-split couplings with
+    alternating halves and a fixed reversal permutation between them, so
+    every feature is transformed (Dinh et al. 2017). Images: alternating
+    checkerboard couplings, an `ActNorm` after each.
+
+    Args:
+        event_shape: tuple. `(d,)` or `(height, width, channels)`.
+        num_couplings: int. Coupling layers.
+        hidden_dim: int. Conditioner width.
+        num_layers: int. Conditioner hidden layers.
+        num_bins: int or `None`. Dequantisation levels, see `FlowModel`.
+        seed: int or `None`.
+
+    References:
+        1. Dinh et al. Density estimation using Real NVP. 2017.
+           arXiv:1605.08803.
+    """
+
+    def __init__(
+        self,
+        event_shape,
+        num_couplings=6,
+        hidden_dim=64,
+        num_layers=2,
+        num_bins=None,
+        seed=None,
+        **kwargs,
+    ):
+        kwargs.pop("bijector", None)
+        kwargs.pop("base_distribution", None)
+        event_shape = tuple(event_shape)
+        layers = []
+        for index in range(num_couplings):
+            if len(event_shape) == 1:
+                layers.append(
+                    bijectors.AffineCoupling(
+                        "half",
+                        reverse=bool(index % 2),
+                        hidden_dim=hidden_dim,
+                        num_layers=num_layers,
+                    )
+                )
+                layers.append(
+                    bijectors.Permute(list(range(event_shape[0]))[::-1])
+                )
+            else:
+                layers.append(
+                    bijectors.AffineCoupling(
+                        "checkerboard",
+                        reverse=bool(index % 2),
+                        hidden_dim=hidden_dim,
+                        num_layers=num_layers,
+                    )
+                )
+                layers.append(bijectors.ActNorm(event_ndims=3))
+        super().__init__(
+            bijectors.Chain(layers[::-1]),
+            event_shape,
+            num_bins=num_bins,
+            seed=seed,
+            **kwargs,
+        )
+        self.num_couplings = num_couplings
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+
+    def get_config(self):
+        config = super().get_config()
+        for name in ("bijector", "base_distribution"):
+            config.pop(name)
+        config.update(
+            {
+                "num_couplings": self.num_couplings,
+                "hidden_dim": self.hidden_dim,
+                "num_layers": self.num_layers,
+            }
+        )
+        return config

@@ -1,0 +1,183 @@
+"""Every bijector: inverse(forward(x)) == x, ildj == -fldj, and the
+log-determinant equals a brute-force autodiff Jacobian determinant."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from kgen import backend
+from kgen import bijectors
+from tests.conftest import to_numpy
+
+
+def _randomize(bijector, seed=0):
+    """Non-trivial weights (zero-initialised heads would be identities)."""
+    rng = np.random.default_rng(seed)
+    for variable in bijector.trainable_weights:
+        values = rng.normal(0, 0.3, size=variable.shape)
+        variable.assign(values.astype("float32"))
+
+
+def _vector_coupling():
+    return bijectors.AffineCoupling("half", hidden_dim=8)
+
+
+def _cases():
+    return {
+        "coupling_half": (_vector_coupling, (3, 4)),
+        "coupling_half_reverse": (
+            lambda: bijectors.AffineCoupling(
+                "half", reverse=True, hidden_dim=8
+            ),
+            (3, 4),
+        ),
+        "coupling_checkerboard": (
+            lambda: bijectors.AffineCoupling("checkerboard", hidden_dim=4),
+            (2, 4, 4, 1),
+        ),
+        "coupling_channel": (
+            lambda: bijectors.AffineCoupling("channel", hidden_dim=4),
+            (2, 2, 2, 2),
+        ),
+        "act_norm": (lambda: bijectors.ActNorm(event_ndims=3), (2, 2, 2, 3)),
+        "invertible_conv1x1": (
+            lambda: bijectors.InvertibleConv1x1(seed=1),
+            (2, 2, 2, 3),
+        ),
+        "permute": (lambda: bijectors.Permute([2, 0, 3, 1]), (3, 4)),
+        "squeeze": (lambda: bijectors.Squeeze(), (2, 4, 4, 1)),
+        "maf": (lambda: bijectors.MaskedAutoregressive((8, 8)), (3, 4)),
+        "iaf": (
+            lambda: bijectors.Invert(bijectors.MaskedAutoregressive((8,))),
+            (3, 3),
+        ),
+        "chain": (
+            lambda: bijectors.Chain(
+                [
+                    _vector_coupling(),
+                    bijectors.Permute([3, 2, 1, 0]),
+                    bijectors.MaskedAutoregressive((8,)),
+                ]
+            ),
+            (3, 4),
+        ),
+    }
+
+
+CASES = _cases()
+
+
+def _built(name):
+    make, shape = CASES[name]
+    bijector = make()
+    bijector.build(shape)
+    _randomize(bijector)
+    x = np.random.default_rng(1).normal(size=shape).astype("float32")
+    return bijector, x
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round_trip_and_log_det_symmetry(name):
+    bijector, x = _built(name)
+    event_ndims = len(x.shape) - 1
+    y, fldj = bijector.forward_and_log_det(x, event_ndims)
+    back, ildj = bijector.inverse_and_log_det(y, event_ndims)
+    np.testing.assert_allclose(to_numpy(back), x, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(ildj), -to_numpy(fldj), atol=1e-5)
+    assert to_numpy(fldj).shape == (x.shape[0],)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_log_det_equals_brute_force_jacobian(name):
+    bijector, x = _built(name)
+    batch = x.shape[0]
+    flat = x.reshape(batch, -1)
+    size = flat.shape[1]
+
+    def output(i):
+        def fn(values):
+            y = bijector.forward(ops.reshape(values, x.shape))
+            return ops.reshape(y, (batch, -1))[:, i]
+
+        return fn
+
+    # Examples are independent, so d sum_b y_b[i] / dx_b is row i of J_b.
+    rows = [
+        to_numpy(backend.grad(output(i), ops.convert_to_tensor(flat)))
+        for i in range(size)
+    ]
+    jacobians = np.stack(rows, axis=1)
+    _, expected = np.linalg.slogdet(jacobians.astype("float64"))
+    log_det = bijector.forward_log_det_jacobian(x, len(x.shape) - 1)
+    np.testing.assert_allclose(to_numpy(log_det), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_config_round_trip_rebuilds_the_same_map(name):
+    bijector, x = _built(name)
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(bijector)
+    )
+    if not restored.built:
+        restored.build(x.shape)
+    restored.set_weights(bijector.get_weights())
+    np.testing.assert_allclose(
+        to_numpy(restored.forward(x)), to_numpy(bijector.forward(x)), atol=1e-6
+    )
+
+
+def test_maf_outputs_depend_only_on_earlier_inputs():
+    bijector, x = _built("maf")
+    shift, log_scale = bijector.shift_and_log_scale(x)
+    for i in range(x.shape[1]):
+        changed = x.copy()
+        changed[:, i:] += 1.0
+        new_shift, new_log_scale = bijector.shift_and_log_scale(changed)
+        np.testing.assert_allclose(
+            to_numpy(new_shift)[:, : i + 1], to_numpy(shift)[:, : i + 1]
+        )
+        np.testing.assert_allclose(
+            to_numpy(new_log_scale)[:, : i + 1],
+            to_numpy(log_scale)[:, : i + 1],
+        )
+
+
+def test_act_norm_data_dependent_init_standardises():
+    bijector = bijectors.ActNorm(event_ndims=3)
+    data = np.random.default_rng(2).normal(3.0, 2.0, (64, 4, 4, 3))
+    bijector.initialize(data.astype("float32"))
+    z = to_numpy(bijector.inverse(data.astype("float32")))
+    np.testing.assert_allclose(z.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "make, shape, match",
+    [
+        (lambda: bijectors.AffineCoupling("half"), (2, 3), "even number"),
+        (lambda: bijectors.AffineCoupling("channel"), (2, 4, 4, 3), "even"),
+        (lambda: bijectors.AffineCoupling("stripes"), (2, 4), "mask"),
+        (lambda: bijectors.Permute([0, 0, 1]), (2, 3), "permutation"),
+        (lambda: bijectors.Permute([1, 0]), (2, 3), "Permute of 2"),
+        (lambda: bijectors.Squeeze(), (2, 3, 4, 1), "even height"),
+        (lambda: bijectors.MaskedAutoregressive(), (2, 1), ">= 2"),
+        (lambda: bijectors.Chain([]), None, "at least one"),
+    ],
+)
+def test_bad_configurations_raise(make, shape, match):
+    with pytest.raises(ValueError, match=match):
+        bijector = make()
+        bijector.build(shape)
+
+
+def test_event_ndims_below_the_minimum_raises():
+    bijector, x = _built("coupling_half")
+    with pytest.raises(ValueError, match="event_ndims"):
+        bijector.forward_log_det_jacobian(x, event_ndims=0)
+    total = bijector.forward_log_det_jacobian(x[None], event_ndims=2)
+    np.testing.assert_allclose(
+        to_numpy(total),
+        to_numpy(bijector.forward_log_det_jacobian(x)).sum(keepdims=True),
+        rtol=1e-5,
+    )
