@@ -182,12 +182,27 @@ class FlowModel(GenerativeModel):
         return self.decode(temperature * z)
 
     def serving_endpoints(self):
-        spec = [keras.InputSpec(shape=(None,) + self.event_shape)]
+        spec = [
+            keras.InputSpec(shape=(None,) + self.event_shape, dtype="float32")
+        ]
+
+        def sample(noise):
+            return self.decode(noise)
+
+        def decode(z):
+            return self.decode(z)
+
+        def encode(x):
+            return self.encode(x)
+
+        def log_prob(x):
+            return self.log_prob(x)
+
         return {
-            "sample": (self.decode, spec),
-            "decode": (self.decode, spec),
-            "encode": (self.encode, spec),
-            "log_prob": (self.log_prob, spec),
+            "sample": (sample, spec),
+            "decode": (decode, spec),
+            "encode": (encode, spec),
+            "log_prob": (log_prob, spec),
         }
 
     def get_config(self):

@@ -1,0 +1,107 @@
+"""kgen bijectors against their TFP twins (TensorFlow backend, 1e-5)."""
+
+import numpy as np
+import pytest
+
+from kgen import bijectors
+from tests.bijectors.test_bijectors import _randomize
+from tests.conftest import BACKEND
+from tests.conftest import to_numpy
+
+pytestmark = pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="TFP is the reference on TensorFlow"
+)
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def tfb():
+    tfp = pytest.importorskip("tensorflow_probability")
+    return tfp.bijectors
+
+
+def _data(shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def _assert_same(kgen_bijector, tfp_bijector, x, event_ndims):
+    y = to_numpy(kgen_bijector.forward(x))
+    np.testing.assert_allclose(
+        y, tfp_bijector.forward(x).numpy(), atol=TOLERANCE
+    )
+    np.testing.assert_allclose(
+        to_numpy(kgen_bijector.forward_log_det_jacobian(x, event_ndims)),
+        tfp_bijector.forward_log_det_jacobian(x, event_ndims).numpy(),
+        atol=TOLERANCE,
+    )
+    np.testing.assert_allclose(
+        to_numpy(kgen_bijector.inverse(y)),
+        tfp_bijector.inverse(y).numpy(),
+        atol=TOLERANCE,
+    )
+    np.testing.assert_allclose(
+        to_numpy(kgen_bijector.inverse_log_det_jacobian(y, event_ndims)),
+        tfp_bijector.inverse_log_det_jacobian(y, event_ndims).numpy(),
+        atol=TOLERANCE,
+    )
+
+
+def test_permute(tfb):
+    permutation = [2, 0, 3, 1]
+    _assert_same(
+        bijectors.Permute(permutation),
+        tfb.Permute(permutation),
+        _data((5, 4)),
+        1,
+    )
+
+
+def test_affine_coupling_is_tfp_real_nvp(tfb):
+    coupling = bijectors.AffineCoupling("half", hidden_dim=8)
+    coupling.build((5, 6))
+    _randomize(coupling)
+
+    def shift_and_log_scale_fn(kept, output_units):
+        # TFP passes the kept half; kgen's conditioner sees it zero-padded.
+        padded = np.concatenate(
+            [kept.numpy(), np.zeros((kept.shape[0], output_units), "f")], 1
+        )
+        shift, log_scale = coupling.shift_and_log_scale(padded)
+        return shift[:, 3:], log_scale[:, 3:]
+
+    twin = tfb.RealNVP(
+        num_masked=3, shift_and_log_scale_fn=shift_and_log_scale_fn
+    )
+    _assert_same(coupling, twin, _data((5, 6)), 1)
+
+
+def test_masked_autoregressive_is_tfp_maf(tfb):
+    made = bijectors.MaskedAutoregressive((16, 16))
+    made.build((5, 4))
+    _randomize(made)
+    twin = tfb.MaskedAutoregressiveFlow(
+        shift_and_log_scale_fn=made.shift_and_log_scale
+    )
+    _assert_same(made, twin, _data((5, 4)), 1)
+
+
+def test_act_norm_is_tfp_scale_then_shift(tfb):
+    act_norm = bijectors.ActNorm(event_ndims=3)
+    act_norm.build((2, 3, 3, 4))
+    _randomize(act_norm)
+    bias, log_scale = (to_numpy(w) for w in (act_norm.bias, act_norm.log_scale))
+    twin = tfb.Chain([tfb.Shift(bias), tfb.Scale(np.exp(log_scale))])
+    _assert_same(act_norm, twin, _data((2, 3, 3, 4)), 3)
+
+
+def test_invertible_conv1x1_is_a_per_pixel_matvec(tfb):
+    import tensorflow as tf
+
+    conv = bijectors.InvertibleConv1x1(seed=3)
+    conv.build((2, 3, 3, 4))
+    _randomize(conv, seed=4)
+    matrix = to_numpy(conv.weight_matrix())
+    twin = tfb.ScaleMatvecLinearOperator(
+        tf.linalg.LinearOperatorFullMatrix(matrix)
+    )
+    _assert_same(conv, twin, _data((2, 3, 3, 4)), 3)
