@@ -15,6 +15,7 @@ from kgen.bijectors.invert import Invert
 from kgen.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from kgen.bijectors.masked_autoregressive import MaskedAutoregressive
 from kgen.bijectors.masked_autoregressive import made_masks
+from kgen.bijectors.multi_scale import MultiScale
 from kgen.bijectors.permute import Permute
 from kgen.bijectors.squeeze import Squeeze
 
@@ -26,6 +27,7 @@ __all__ = [
     "Invert",
     "InvertibleConv1x1",
     "MaskedAutoregressive",
+    "MultiScale",
     "Permute",
     "Squeeze",
     "made_masks",

@@ -51,6 +51,10 @@ class ActNorm(Bijector):
         self.bias.assign(mean)
         self.log_scale.assign(ops.log(std + 1e-6))
 
+    def initialize_from_data(self, y):
+        self.initialize(y)
+        return self.inverse(y)
+
     def _positions(self, x):
         count = 1
         for size in x.shape[-self.min_event_ndims : -1]:

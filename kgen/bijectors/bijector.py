@@ -64,6 +64,12 @@ class Bijector(keras.layers.Layer):
     def call(self, x):
         return self.forward(x)
 
+    def initialize_from_data(self, y):
+        """Data-dependent initialisation from a batch on the data side;
+        returns `inverse(y)` so a container can pass it on. Only layers
+        such as `ActNorm` change anything."""
+        return self.inverse(y)
+
     # === Subclass interface ===
 
     def _forward_and_log_det(self, x):

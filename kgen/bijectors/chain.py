@@ -47,6 +47,11 @@ class Chain(Bijector):
             total = total + log_det
         return y, total
 
+    def initialize_from_data(self, y):
+        for bijector in self.bijectors:
+            y = bijector.initialize_from_data(y)
+        return y
+
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         for bijector in reversed(self.bijectors):

@@ -5,6 +5,7 @@ from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
 from kgen.models.flow import MAF
 from kgen.models.flow import FlowModel
+from kgen.models.flow import Glow
 from kgen.models.flow import RealNVP
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
@@ -48,6 +49,7 @@ __all__ = [
     "ConditionalVAE",
     "CycleGAN",
     "GenerativeModel",
+    "Glow",
     "HierarchicalVAE",
     "MAF",
     "VAE",

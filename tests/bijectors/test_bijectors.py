@@ -52,6 +52,27 @@ def _cases():
             lambda: bijectors.Invert(bijectors.MaskedAutoregressive((8,))),
             (3, 3),
         ),
+        # Inverted so that `forward` takes images (MultiScale's own forward
+        # takes the flat latent).
+        "multi_scale": (
+            lambda: bijectors.Invert(
+                bijectors.MultiScale(
+                    [
+                        bijectors.Chain(
+                            [
+                                bijectors.ActNorm(event_ndims=3),
+                                bijectors.InvertibleConv1x1(seed=2),
+                                bijectors.AffineCoupling(
+                                    "channel", hidden_dim=4
+                                ),
+                            ]
+                        ),
+                        bijectors.AffineCoupling("channel", hidden_dim=4),
+                    ]
+                )
+            ),
+            (2, 4, 4, 1),
+        ),
         "chain": (
             lambda: bijectors.Chain(
                 [
@@ -163,6 +184,11 @@ def test_act_norm_data_dependent_init_standardises():
         (lambda: bijectors.Squeeze(), (2, 3, 4, 1), "even height"),
         (lambda: bijectors.MaskedAutoregressive(), (2, 1), ">= 2"),
         (lambda: bijectors.Chain([]), None, "at least one"),
+        (
+            lambda: bijectors.MultiScale([bijectors.Squeeze()] * 3),
+            (2, 4, 4, 1),
+            "fewer levels",
+        ),
     ],
 )
 def test_bad_configurations_raise(make, shape, match):

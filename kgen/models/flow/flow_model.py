@@ -4,7 +4,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen import bijectors
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
@@ -94,6 +93,11 @@ class FlowModel(GenerativeModel):
     def data_range(self):
         return (0.0, 1.0) if self.num_bins else None
 
+    @property
+    def latent_shape(self):
+        """Shape of one latent `z = f^-1(x)`."""
+        return self.event_shape
+
     def base(self):
         if self.base_distribution is not None:
             return self.base_distribution
@@ -113,10 +117,13 @@ class FlowModel(GenerativeModel):
     def log_prob(self, x):
         """Exact `log p(x)` (of the dequantised density if `num_bins`)."""
         x = ops.convert_to_tensor(x, "float32")
-        z = self.bijector.inverse(x)
-        log_det = self.bijector.inverse_log_det_jacobian(
-            x, event_ndims=len(self.event_shape)
-        )
+        event_ndims = len(self.event_shape)
+        if hasattr(self.bijector, "inverse_and_log_det"):
+            # kgen bijectors: one pass for both.
+            z, log_det = self.bijector.inverse_and_log_det(x, event_ndims)
+        else:
+            z = self.bijector.inverse(x)
+            log_det = self.bijector.inverse_log_det_jacobian(x, event_ndims)
         return self.base().log_prob(z) + log_det
 
     def dequantize(self, x, seed=None):
@@ -166,7 +173,8 @@ class FlowModel(GenerativeModel):
         y = ops.convert_to_tensor(x, "float32")
         if self.num_bins:
             y = self.dequantize(y, seed=0)
-        _initialize(self.bijector, y)
+        if hasattr(self.bijector, "initialize_from_data"):
+            self.bijector.initialize_from_data(y)
         self.initialized.assign(1.0)
 
     # === Sampling ===
@@ -185,6 +193,9 @@ class FlowModel(GenerativeModel):
         spec = [
             keras.InputSpec(shape=(None,) + self.event_shape, dtype="float32")
         ]
+        latent = [
+            keras.InputSpec(shape=(None,) + self.latent_shape, dtype="float32")
+        ]
 
         def sample(noise):
             return self.decode(noise)
@@ -199,8 +210,8 @@ class FlowModel(GenerativeModel):
             return self.log_prob(x)
 
         return {
-            "sample": (sample, spec),
-            "decode": (decode, spec),
+            "sample": (sample, latent),
+            "decode": (decode, latent),
             "encode": (encode, spec),
             "log_prob": (log_prob, spec),
         }
@@ -226,16 +237,3 @@ class FlowModel(GenerativeModel):
                 config["base_distribution"]
             )
         return super().from_config(config)
-
-
-def _initialize(bijector, y):
-    """Runs `y` through the flow's inverse, initialising `ActNorm`s."""
-    if isinstance(bijector, bijectors.Chain):
-        for member in bijector.bijectors:
-            y = _initialize(member, y)
-        return y
-    if isinstance(bijector, bijectors.ActNorm):
-        bijector.initialize(y)
-    if hasattr(bijector, "inverse"):
-        return bijector.inverse(y)
-    return y
