@@ -15,15 +15,28 @@ from kgen.models.generative_model import GenerativeModel
 class HierarchicalVAE(GenerativeModel):
     """A two-layer top-down VAE: `z2 -> z1 -> x`, with per-layer KL terms.
 
-    Generative model `p(z2) p(z1|z2) p(x|z1)`; inference runs bottom-up for
-    features, then top-down in the generative order, so the posterior of
-    `z1` sees the sampled `z2` (as in ladder / top-down VAEs):
+    Generative model `p(z2) p(z1|z2) p(x|z1)` (or `p(x|z1, z2)` with
+    `decoder_skip`); inference runs bottom-up for features, then top-down
+    in the generative order, so the posterior of `z1` sees the sampled `z2`
+    (as in ladder / top-down VAEs):
 
     ```
     q(z2|x) q(z1|x, z2)
     loss = E_q[-log p(x|z1)] + KL(q(z2|x) || p(z2))
            + E_q(z2)[KL(q(z1|x, z2) || p(z1|z2))]
     ```
+
+    `q(z1|x, z2)` is parameterised relative to the conditional prior
+    (ref. 3): with `p(z1|z2) = N(mu_p, exp(s_p))` and a head on
+    `(features, z2)` giving `(delta_mu, delta_s)`,
+
+    ```
+    q(z1|x, z2) = N(mu_p + delta_mu, exp(s_p + delta_s))
+    ```
+
+    so the posterior only learns what `x` adds to the prior. The prior's
+    output layer starts at zero (`p(z1|z2) = N(0, I)` at step 0), so
+    training starts from a flat VAE on `z1` and grows the hierarchy.
 
     Both KL terms are closed-form diagonal-Gaussian KLs; they are logged
     separately (`kl_z1`, `kl_z2`), which shows whether the top layer is
@@ -32,18 +45,42 @@ class HierarchicalVAE(GenerativeModel):
 
     Args:
         encoder: `keras.Model` images -> `(batch, features)` (deterministic
-            bottom-up features).
-        decoder: `keras.Model` `(batch, latent_dims[0]) -> ` Bernoulli
-            logits of data shape.
+            bottom-up features, e.g. a `vae_encoder` read at its last
+            hidden layer).
+        decoder: `keras.Model` `(batch, latent_dims[0])` (or
+            `(batch, latent_dims[0] + latent_dims[1])` with `decoder_skip`)
+            -> Bernoulli logits of data shape.
         latent_dims: `(z1_dim, z2_dim)`.
-        hidden_dim: int. Width of the conditional prior and posterior MLPs.
+        hidden_dim: int. Width of the conditional prior MLP.
+        decoder_skip: bool. If `True` the decoder reads `concat(z1, z2)`:
+            a skip path from the top layer to the data, so `z2` does not
+            reach `x` only through the noise of `z1`.
         seed: int or `None`.
+
+    Example:
+
+    ```python
+    shape = (8, 8, 1)
+    encoder = kgen.networks.vae_encoder(shape, 8)
+    features = keras.Model(encoder.inputs, encoder.layers[-2].output)
+    model = kgen.models.HierarchicalVAE(
+        features,
+        kgen.networks.vae_decoder(shape, 8 + 4),
+        latent_dims=(8, 4),
+        decoder_skip=True,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x_train, epochs=10, batch_size=64)
+    nll = -model.log_likelihood(x_test[:50], num_samples=1000)
+    ```
 
     References:
         1. Sonderby et al. Ladder Variational Autoencoders. 2016.
            arXiv:1602.02282.
         2. Kingma et al. Improved Variational Inference with Inverse
            Autoregressive Flow. 2016. arXiv:1606.04934 (top-down inference).
+        3. Vahdat and Kautz. NVAE: A Deep Hierarchical Variational
+           Autoencoder. 2020. arXiv:2007.03898 (residual posterior).
     """
 
     nested_arguments = ("encoder", "decoder")
@@ -54,6 +91,7 @@ class HierarchicalVAE(GenerativeModel):
         decoder,
         latent_dims=(16, 8),
         hidden_dim=128,
+        decoder_skip=False,
         seed=None,
         **kwargs,
     ):
@@ -64,28 +102,31 @@ class HierarchicalVAE(GenerativeModel):
                 "`latent_dims` must be two positive ints (z1_dim, z2_dim); "
                 f"received {latent_dims!r}."
             )
+        # === Networks ===
         self.encoder = encoder
         self.decoder = decoder
+        # === Config ===
         self.latent_dims = latent_dims
         self.hidden_dim = hidden_dim
+        self.decoder_skip = bool(decoder_skip)
         z1_dim, z2_dim = latent_dims
         features = encoder.output.shape[-1]
         # === Layers ===
         self.z2_posterior = layers.Dense(2 * z2_dim, name="z2_posterior")
+        # A zero output layer starts `p(z1|z2)` at N(0, I): the model then
+        # begins as a flat VAE on z1 and learns to use z2, rather than
+        # fighting a random prior of random scales from the first step.
         self.z1_prior = keras.Sequential(
             [
                 layers.Dense(hidden_dim, activation="relu"),
-                layers.Dense(2 * z1_dim),
+                layers.Dense(hidden_dim, activation="relu"),
+                layers.Dense(2 * z1_dim, kernel_initializer="zeros"),
             ],
             name="z1_prior",
         )
-        self.z1_posterior = keras.Sequential(
-            [
-                layers.Dense(hidden_dim, activation="relu"),
-                layers.Dense(2 * z1_dim),
-            ],
-            name="z1_posterior",
-        )
+        # The offset of `q(z1|x, z2)` from `p(z1|z2)` (residual form, ref.
+        # 3): one linear head on the features, as in the flat VAE.
+        self.z1_posterior = layers.Dense(2 * z1_dim, name="z1_posterior")
         self.z2_posterior.build((None, features))
         self.z1_prior.build((None, z2_dim))
         self.z1_posterior.build((None, features + z2_dim))
@@ -121,20 +162,28 @@ class HierarchicalVAE(GenerativeModel):
             len(self.data_shape),
         )
 
+    def _decode(self, z1, z2, training=False):
+        if self.decoder_skip:
+            return self.decoder(
+                ops.concatenate([z1, z2], axis=-1), training=training
+            )
+        return self.decoder(z1, training=training)
+
     def _pass(self, x, seed, training=False, features=None):
         """One top-down pass; returns the distributions and samples."""
         if features is None:
             features = self.encoder(x, training=training)
         q_z2 = self._normal(self.z2_posterior(features))
         z2 = q_z2.sample(seed=seed)
-        p_z1 = self._normal(self.z1_prior(z2, training=training))
-        q_z1 = self._normal(
-            self.z1_posterior(
-                ops.concatenate([features, z2], axis=-1), training=training
-            )
+        prior_moments = self.z1_prior(z2, training=training)
+        p_z1 = self._normal(prior_moments)
+        posterior_moments = self.z1_posterior(
+            ops.concatenate([features, z2], axis=-1), training=training
         )
+        # Means add; log-variances add, so the scales multiply.
+        q_z1 = self._normal(prior_moments + posterior_moments)
         z1 = q_z1.sample(seed=seed)
-        decoder_output = self.decoder(z1, training=training)
+        decoder_output = self._decode(z1, z2, training=training)
         return q_z2, z2, p_z1, q_z1, z1, decoder_output
 
     # === Training ===
@@ -168,17 +217,25 @@ class HierarchicalVAE(GenerativeModel):
 
     # === Evaluation and sampling ===
 
+    def _seed_generator(self, seed):
+        # z2 and z1 each draw noise; one int seed reused for both would
+        # correlate them, so an int starts a generator instead.
+        seed = self._seed(seed)
+        if isinstance(seed, int):
+            seed = keras.random.SeedGenerator(seed)
+        return seed
+
     def elbo(self, x, seed=None):
-        reconstruction, kl_z1, kl_z2 = self.loss_terms(x, self._seed(seed))
+        reconstruction, kl_z1, kl_z2 = self.loss_terms(
+            x, self._seed_generator(seed)
+        )
         return -(reconstruction + kl_z1 + kl_z2)
 
     def log_likelihood(self, x, num_samples=100, seed=None, chunk_size=100):
         """IWAE bound with `log w = log p(x|z1) p(z1|z2) p(z2) -
         log q(z1|x, z2) q(z2|x)`; the K samples run `chunk_size` at a time
         as one batch (the encoder's features are computed once)."""
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         batch = ops.shape(x)[0]
         features = self.encoder(x, training=False)
         chunks = []
@@ -201,17 +258,17 @@ class HierarchicalVAE(GenerativeModel):
         return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
 
     def sample(self, num_samples, seed=None):
-        """`z2 ~ N(0, I)`, `z1 ~ p(z1|z2)`; the means of `p(x|z1)`."""
+        """`z2 ~ N(0, I)`, `z1 ~ p(z1|z2)`; the means of `p(x|z1[, z2])`."""
         self._check_num_samples(num_samples)
-        seed = self._seed(seed)
+        seed = self._seed_generator(seed)
         z2 = keras.random.normal((num_samples, self.latent_dims[1]), seed=seed)
         z1 = self._normal(self.z1_prior(z2)).sample(seed=seed)
-        return ops.sigmoid(self.decoder(z1, training=False))
+        return ops.sigmoid(self._decode(z1, z2))
 
     def serving_endpoints(self):
         def sample(noise):
             z1 = self._normal(self.z1_prior(noise)).mean()
-            return ops.sigmoid(self.decoder(z1, training=False))
+            return ops.sigmoid(self._decode(z1, noise))
 
         noise = keras.InputSpec(
             shape=(None, self.latent_dims[1]), dtype="float32"
@@ -221,6 +278,10 @@ class HierarchicalVAE(GenerativeModel):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"latent_dims": self.latent_dims, "hidden_dim": self.hidden_dim}
+            {
+                "latent_dims": self.latent_dims,
+                "hidden_dim": self.hidden_dim,
+                "decoder_skip": self.decoder_skip,
+            }
         )
         return config
