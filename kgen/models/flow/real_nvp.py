@@ -8,10 +8,10 @@ from kgen.models.flow.flow_model import FlowModel
 class RealNVP(FlowModel):
     """RealNVP: a stack of affine couplings with alternating masks.
 
-    Vectors (`event_shape=(d,)`, `d` even): half-split couplings with
-    alternating halves and a fixed reversal permutation between them, so
-    every feature is transformed (Dinh et al. 2017). Images: alternating
-    checkerboard couplings, an `ActNorm` after each.
+    Vectors (`event_shape=(d,)`, `d` even): half-split couplings with a
+    reversal permutation after each, so the halves alternate and every
+    feature is transformed (Dinh et al. 2017; TFP's RealNVP + Permute).
+    Images: alternating checkerboard couplings, an `ActNorm` after each.
 
     Args:
         event_shape: tuple. `(d,)` or `(height, width, channels)`.
@@ -42,12 +42,12 @@ class RealNVP(FlowModel):
         layers = []
         for index in range(num_couplings):
             if len(event_shape) == 1:
+                # The reversal after each coupling alternates the halves;
+                # alternating `reverse` as well would undo it and leave one
+                # half never transformed.
                 layers.append(
                     bijectors.AffineCoupling(
-                        "half",
-                        reverse=bool(index % 2),
-                        hidden_dim=hidden_dim,
-                        num_layers=num_layers,
+                        "half", hidden_dim=hidden_dim, num_layers=num_layers
                     )
                 )
                 layers.append(

@@ -52,6 +52,19 @@ def test_fit_lowers_the_nll_and_round_trips(moons, build, tmp_path):
     )
 
 
+def test_real_nvp_transforms_every_feature():
+    # Regression: alternating masks *and* reversals would transform one
+    # half twice and the other never, so that x_0 passes through unchanged.
+    from tests.bijectors.test_bijectors import _randomize
+
+    model = kgen.models.RealNVP((4,), num_couplings=2, hidden_dim=8)
+    _randomize(model.bijector)
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    y = to_numpy(model.decode(x))
+    assert not np.isclose(y, x[:, ::-1], atol=1e-4).all(axis=0).any()
+    assert not np.isclose(y, x, atol=1e-4).all(axis=0).any()
+
+
 def test_image_flow_dequantises_and_reports_bits(digits, tmp_path):
     x, _ = digits
     x = np.round(x * 16) / 16
