@@ -64,6 +64,14 @@ class Bijector(keras.layers.Layer):
     def call(self, x):
         return self.forward(x)
 
+    def to_tfp(self):
+        """This bijector as a `tfp.bijectors.Bijector` (TensorFlow backend),
+        e.g. inside `tfp.distributions.TransformedDistribution`; the weights
+        stay this layer's."""
+        from kgen.backend.tfp_bijector import to_tfp
+
+        return to_tfp(self)
+
     def initialize_from_data(self, y):
         """Data-dependent initialisation from a batch on the data side;
         returns `inverse(y)` so a container can pass it on. Only layers

@@ -207,3 +207,11 @@ def test_event_ndims_below_the_minimum_raises():
         to_numpy(bijector.forward_log_det_jacobian(x)).sum(keepdims=True),
         rtol=1e-5,
     )
+
+
+def test_to_tfp_explains_the_backend_requirement():
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("the adapter works here (tests/bijectors/test_tfp_twins)")
+    bijector, _ = _built("permute")
+    with pytest.raises(RuntimeError, match="TensorFlow backend"):
+        bijector.to_tfp()

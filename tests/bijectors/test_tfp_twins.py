@@ -105,3 +105,21 @@ def test_invertible_conv1x1_is_a_per_pixel_matvec(tfb):
         tf.linalg.LinearOperatorFullMatrix(matrix)
     )
     _assert_same(conv, twin, _data((2, 3, 3, 4)), 3)
+
+
+@pytest.mark.parametrize("name", ["coupling_half", "maf", "chain"])
+def test_to_tfp_adapter_inside_a_transformed_distribution(name):
+    import tensorflow_probability as tfp
+
+    from tests.bijectors.test_bijectors import _built
+
+    bijector, x = _built(name)
+    base = tfp.distributions.MultivariateNormalDiag(loc=np.zeros(4, "f"))
+    transformed = tfp.distributions.TransformedDistribution(
+        base, bijector.to_tfp()
+    )
+    z, log_det = bijector.inverse_and_log_det(x)
+    expected = base.log_prob(to_numpy(z)).numpy() + to_numpy(log_det)
+    np.testing.assert_allclose(
+        transformed.log_prob(x).numpy(), expected, atol=TOLERANCE
+    )
