@@ -42,7 +42,7 @@ class DDIMScheduler(DiffusionScheduler):
         beta_start=1e-4,
         beta_end=0.02,
         prediction_type="epsilon",
-        timestep_spacing="leading",
+        timestep_spacing=None,
         eta=0.0,
         clip_sample=True,
         set_alpha_to_one=True,

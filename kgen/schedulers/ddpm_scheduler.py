@@ -45,7 +45,7 @@ class DDPMScheduler(DiffusionScheduler):
         beta_start=1e-4,
         beta_end=0.02,
         prediction_type="epsilon",
-        timestep_spacing="leading",
+        timestep_spacing=None,
         variance_type="fixed_small",
         clip_sample=True,
     ):

@@ -75,10 +75,13 @@ class DiffusionScheduler:
         beta_start: float. `beta_1` of the linear schedules.
         beta_end: float. `beta_T` of the linear schedules.
         prediction_type: str. `"epsilon"`, `"sample"` or `"v_prediction"`.
-        timestep_spacing: str. How `timesteps(n)` picks `n` of the `T`
-            steps: `"leading"`, `"trailing"` or `"linspace"` (Lin et al.
-            2023, Table 2; the same names and rules as diffusers).
+        timestep_spacing: str or `None`. How `timesteps(n)` picks `n` of
+            the `T` steps: `"leading"`, `"trailing"` or `"linspace"` (Lin
+            et al. 2023, Table 2; the same names and rules as diffusers);
+            `None` takes the step rule's default (`default_spacing`).
     """
+
+    default_spacing = "leading"
 
     def __init__(
         self,
@@ -87,8 +90,10 @@ class DiffusionScheduler:
         beta_start=1e-4,
         beta_end=0.02,
         prediction_type="epsilon",
-        timestep_spacing="leading",
+        timestep_spacing=None,
     ):
+        if timestep_spacing is None:
+            timestep_spacing = self.default_spacing
         if not isinstance(num_train_timesteps, int) or num_train_timesteps < 2:
             raise ValueError(
                 "`num_train_timesteps` must be an int >= 2; received "

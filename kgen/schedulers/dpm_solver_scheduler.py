@@ -38,23 +38,7 @@ class DPMSolverScheduler(DiffusionScheduler):
            Diffusion Probabilistic Models. 2022. arXiv:2211.01095.
     """
 
-    def __init__(
-        self,
-        num_train_timesteps=1000,
-        beta_schedule="linear",
-        beta_start=1e-4,
-        beta_end=0.02,
-        prediction_type="epsilon",
-        timestep_spacing="linspace",
-    ):
-        super().__init__(
-            num_train_timesteps=num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            timestep_spacing=timestep_spacing,
-        )
+    default_spacing = "linspace"
 
     def timesteps(self, num_inference_steps):
         # diffusers' DPM-Solver spaces n + 1 points and drops the last one

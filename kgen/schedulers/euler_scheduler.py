@@ -34,23 +34,7 @@ class EulerScheduler(DiffusionScheduler):
            Generative Models. 2022. arXiv:2206.00364.
     """
 
-    def __init__(
-        self,
-        num_train_timesteps=1000,
-        beta_schedule="linear",
-        beta_start=1e-4,
-        beta_end=0.02,
-        prediction_type="epsilon",
-        timestep_spacing="linspace",
-    ):
-        super().__init__(
-            num_train_timesteps=num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            timestep_spacing=timestep_spacing,
-        )
+    default_spacing = "linspace"
 
     def step(
         self,
