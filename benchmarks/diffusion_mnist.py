@@ -20,6 +20,7 @@ training images in [-1, 1], then reports:
 """
 
 import argparse
+import os
 import time
 
 import keras
@@ -65,6 +66,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--num-samples", type=int, default=200)
+    parser.add_argument(
+        "--model",
+        help="a .keras file: load it instead of training, or save the "
+        "trained model there when it does not exist yet",
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -74,21 +80,27 @@ def main():
         x_unit, y_train, test_unit, y_test
     )
 
-    model = build()
-    start = time.time()
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        verbose=0,
-    )
-    train_seconds = time.time() - start
+    if args.model and os.path.exists(args.model):
+        model = keras.saving.load_model(args.model)
+        train_seconds = None
+    else:
+        model = build()
+        start = time.time()
+        history = model.fit(
+            x_train,
+            y_train,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            verbose=0,
+        )
+        train_seconds = time.time() - start
+        print(
+            f"trained in {train_seconds:.0f} s, final loss "
+            f"{history.history['loss'][-1]:.4f}"
+        )
+        if args.model:
+            model.save(args.model)
     train_steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    print(
-        f"trained {train_steps} steps in {train_seconds:.0f} s, final loss "
-        f"{history.history['loss'][-1]:.4f}"
-    )
 
     fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
     kid = kgen.metrics.KernelInceptionDistance(

@@ -30,6 +30,10 @@ class DPMSolverScheduler(DiffusionScheduler):
     loop state.
 
     Args:
+        clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]` (static
+            thresholding; diffusers' `thresholding` plays this role). The
+            data prediction is extrapolated, so an imperfect pixel-space
+            model's `x_0` at high noise can leave the data range far.
         **kwargs: the noise schedule, see `DiffusionScheduler` (spacing
             defaults to `"linspace"`, as in diffusers).
 
@@ -39,6 +43,26 @@ class DPMSolverScheduler(DiffusionScheduler):
     """
 
     default_spacing = "linspace"
+
+    def __init__(
+        self,
+        num_train_timesteps=1000,
+        beta_schedule="linear",
+        beta_start=1e-4,
+        beta_end=0.02,
+        prediction_type="epsilon",
+        timestep_spacing=None,
+        clip_sample=False,
+    ):
+        super().__init__(
+            num_train_timesteps=num_train_timesteps,
+            beta_schedule=beta_schedule,
+            beta_start=beta_start,
+            beta_end=beta_end,
+            prediction_type=prediction_type,
+            timestep_spacing=timestep_spacing,
+        )
+        self.clip_sample = clip_sample
 
     def timesteps(self, num_inference_steps):
         # diffusers' DPM-Solver spaces n + 1 points and drops the last one
@@ -90,6 +114,8 @@ class DPMSolverScheduler(DiffusionScheduler):
         original, _ = self.predict_original_and_noise(
             model_output, sample, timestep
         )
+        if self.clip_sample:
+            original = ops.clip(original, -1.0, 1.0)
         # 2. alpha, sigma and lambda at s and at the target t.
         _, sigma_s, lambda_s = self._alpha_sigma_lambda(timestep)
         alpha_t, sigma_t, lambda_t = self._alpha_sigma_lambda(previous_timestep)
@@ -110,3 +136,8 @@ class DPMSolverScheduler(DiffusionScheduler):
             original + correction
         )
         return prev_sample, (original, lambda_s, steps_taken + 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config["clip_sample"] = self.clip_sample
+        return config

@@ -274,7 +274,7 @@ class DiffusionModel(GenerativeModel):
                 "prediction_type",
             )
         }
-        if sampler in ("ddpm", "ddim"):
+        if sampler in ("ddpm", "ddim", "dpm_solver"):
             config["clip_sample"] = self.sample_range == (-1.0, 1.0)
         return schedulers.get(sampler, **config)
 
