@@ -15,7 +15,8 @@ Keras chooses its own trainer):
   from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
-  (samplers), where a `SeedGenerator` cannot advance its state.
+  (samplers), where a `SeedGenerator` cannot advance its state;
+  `stateless_uniform(shape, seed)` likewise, in [0, 1).
 """
 
 import keras
@@ -28,6 +29,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import no_grad
     from kgen.backend.tensorflow import stateless_normal
+    from kgen.backend.tensorflow import stateless_uniform
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
@@ -35,6 +37,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import grad
     from kgen.backend.jax import no_grad
     from kgen.backend.jax import stateless_normal
+    from kgen.backend.jax import stateless_uniform
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
@@ -42,6 +45,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import grad
     from kgen.backend.torch import no_grad
     from kgen.backend.torch import stateless_normal
+    from kgen.backend.torch import stateless_uniform
     from kgen.backend.torch import value_and_grad
 else:
     raise ImportError(
@@ -55,5 +59,6 @@ __all__ = [
     "grad",
     "no_grad",
     "stateless_normal",
+    "stateless_uniform",
     "value_and_grad",
 ]

@@ -176,3 +176,8 @@ def stateless_normal(shape, seed, dtype="float32"):
 def no_grad():
     # Gradients are only ever taken explicitly here; nothing to switch off.
     return contextlib.nullcontext()
+
+
+def stateless_uniform(shape, seed, dtype="float32"):
+    key = jax.numpy.asarray(seed).astype("uint32")
+    return jax.random.uniform(key, shape, dtype=dtype)

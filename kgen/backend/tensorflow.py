@@ -68,3 +68,9 @@ def stateless_normal(shape, seed, dtype="float32"):
 def no_grad():
     # Gradients are only ever taken explicitly here; nothing to switch off.
     return contextlib.nullcontext()
+
+
+def stateless_uniform(shape, seed, dtype="float32"):
+    return tf.random.stateless_uniform(
+        shape, seed=tf.cast(seed, "int32"), dtype=dtype
+    )

@@ -68,3 +68,14 @@ def stateless_normal(shape, seed, dtype="float32"):
 
 def no_grad():
     return torch.no_grad()
+
+
+def stateless_uniform(shape, seed, dtype="float32"):
+    seed = torch.as_tensor(seed).reshape(-1).tolist()
+    first, second = (int(value) for value in seed)
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed((first * 1_000_003 + second) & 0xFFFFFFFF)
+    values = torch.rand(
+        tuple(shape), generator=generator, dtype=getattr(torch, dtype)
+    )
+    return values.to(get_device())

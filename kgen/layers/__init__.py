@@ -4,6 +4,7 @@ from kgen.layers.adaptive_instance_normalization import (
     AdaptiveInstanceNormalization,
 )
 from kgen.layers.learned_constant import LearnedConstant
+from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.layers.style_mixing import StyleMixing
@@ -12,6 +13,7 @@ from kgen.layers.vector_quantizer import VectorQuantizer
 __all__ = [
     "AdaptiveInstanceNormalization",
     "LearnedConstant",
+    "MaskedConv2D",
     "NoiseInjection",
     "SinusoidalEmbedding",
     "StyleMixing",

@@ -1,5 +1,6 @@
 """Generative model families, each a `keras.Model` trained by `fit`."""
 
+from kgen.models.autoregressive import PixelCNN
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
@@ -39,6 +40,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "PixelCNN",
     "ProgressiveGAN",
     "RealNVP",
     "SRGAN",

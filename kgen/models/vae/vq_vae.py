@@ -21,15 +21,19 @@ class VQVAE(GenerativeModel):
     `vq_loss`, `perplexity` (exp of the batch code-usage entropy) and
     `codebook_usage` (fraction of codes used in the batch).
 
-    Sampling needs a prior over code grids, fitted after the VQ-VAE (a
-    PixelCNN over `encode(x)`, the autoregressive family): until one is
-    given, `sample()` raises and says so. A uniform prior would give noise,
-    so none is faked.
+    Sampling needs a prior over code grids, fitted after the VQ-VAE: a
+    `kgen.models.PixelCNN(code_shape, num_levels=num_embeddings)` trained
+    on `encode(x)` and set as `prior`. Until one is given, `sample()`
+    raises and says so; a uniform prior would give noise, so none is
+    faked.
 
     Args:
         encoder: `keras.Model` images -> `(batch, h, w, embedding_dim)`.
         decoder: `keras.Model` code vectors -> images.
         quantizer: `kgen.layers.VectorQuantizer`.
+        prior: optional model of code grids with `sample(n, seed=...)`
+            (e.g. a fitted `PixelCNN`); may also be set later as
+            `vqvae.prior`.
         seed: int or `None`.
 
     References:
@@ -37,13 +41,16 @@ class VQVAE(GenerativeModel):
            2017. arXiv:1711.00937.
     """
 
-    nested_arguments = ("encoder", "decoder", "quantizer")
+    nested_arguments = ("encoder", "decoder", "quantizer", "prior")
 
-    def __init__(self, encoder, decoder, quantizer, seed=None, **kwargs):
+    def __init__(
+        self, encoder, decoder, quantizer, prior=None, seed=None, **kwargs
+    ):
         super().__init__(seed=seed, **kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.quantizer = quantizer
+        self.prior = prior
         self.trackers = {
             name: keras.metrics.Mean(name=name)
             for name in (
@@ -104,13 +111,24 @@ class VQVAE(GenerativeModel):
         return self.decode(self.encode(x))
 
     def sample(self, num_samples, seed=None):
-        raise ValueError(
-            "VQVAE.sample() needs a prior over code grids: fit an "
-            "autoregressive model (e.g. a PixelCNN) on vqvae.encode(x) "
-            f"({self.code_shape} grids of {self.quantizer.num_embeddings} "
-            "codes) and decode its samples with vqvae.decode(). kgen does "
-            "not fake this with a uniform prior."
-        )
+        """Decodes code grids drawn from `prior`."""
+        if self.prior is None:
+            raise ValueError(
+                "VQVAE.sample() needs a prior over code grids: fit "
+                f"kgen.models.PixelCNN({self.code_shape}, num_levels="
+                f"{self.quantizer.num_embeddings}) on vqvae.encode(x) and "
+                "set it as vqvae.prior. kgen does not fake this with a "
+                "uniform prior."
+            )
+        self._check_num_samples(num_samples)
+        codes = self.prior.sample(num_samples, seed=self._seed(seed))
+        shape = tuple(codes.shape[1:])
+        if shape != self.code_shape:
+            raise ValueError(
+                f"The prior samples {shape} grids; this VQ-VAE decodes "
+                f"{self.code_shape} grids."
+            )
+        return self.decode(codes)
 
     def serving_endpoints(self):
         images = keras.InputSpec(
