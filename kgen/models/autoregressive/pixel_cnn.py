@@ -31,6 +31,12 @@ class PixelCNN(GenerativeModel):
             codebook size for a VQ-VAE prior).
         filters: int. Channels of the masked convolutions.
         num_layers: int. Residual mask-B blocks.
+        condition_channels: int. If > 0, the model is `p(x | c)` for a
+            condition map `c` of shape `(height, width, condition_channels)`
+            (e.g. VQ-VAE-2's decoded top codes for its bottom prior),
+            added through unmasked 1x1 convolutions: `c` is given, not
+            generated, so it may be seen everywhere. Train with
+            `fit({"grids": x, "condition": c})`.
         seed: int or `None`.
 
     References:
@@ -44,6 +50,7 @@ class PixelCNN(GenerativeModel):
         num_levels=2,
         filters=64,
         num_layers=5,
+        condition_channels=0,
         seed=None,
         **kwargs,
     ):
@@ -61,12 +68,21 @@ class PixelCNN(GenerativeModel):
         self.num_levels = num_levels
         self.filters = filters
         self.num_layers = num_layers
+        self.condition_channels = condition_channels
         # === Layers ===
-        inputs = keras.Input(grid_shape + (num_levels,))
-        h = MaskedConv2D("A", filters, 7)(inputs)
+        inputs = [keras.Input(grid_shape + (num_levels,))]
+        if condition_channels:
+            inputs.append(keras.Input(grid_shape + (condition_channels,)))
+
+        def conditioned(h):
+            if not condition_channels:
+                return h
+            return h + layers.Conv2D(filters, 1)(inputs[1])
+
+        h = conditioned(MaskedConv2D("A", filters, 7)(inputs[0]))
         for _ in range(num_layers):
             update = layers.Activation("relu")(h)
-            update = MaskedConv2D("B", filters, 3)(update)
+            update = conditioned(MaskedConv2D("B", filters, 3)(update))
             h = h + update
         h = layers.Conv2D(filters, 1, activation="relu")(
             layers.Activation("relu")(h)
@@ -82,24 +98,44 @@ class PixelCNN(GenerativeModel):
     def _one_hot(self, x):
         return ops.one_hot(ops.cast(x, "int32"), self.num_levels)
 
+    def _unpack(self, x, condition=None):
+        if isinstance(x, dict):
+            x, condition = x["grids"], x.get("condition")
+        if self.condition_channels and condition is None:
+            raise ValueError(
+                "This PixelCNN is conditional (`condition_channels="
+                f"{self.condition_channels}`): pass `condition` maps of "
+                f"shape {self.grid_shape + (self.condition_channels,)}."
+            )
+        return x, condition
+
     def call(self, x, training=False):
         """Logits `(batch, height, width, num_levels)`."""
-        return self.network(self._one_hot(x), training=training)
+        x, condition = self._unpack(x)
+        inputs = [self._one_hot(x)]
+        if self.condition_channels:
+            inputs.append(ops.convert_to_tensor(condition, "float32"))
+        return self.network(inputs, training=training)
 
-    def log_prob(self, x):
-        """Exact `log p(x)` per grid, in nats."""
+    def log_prob(self, x, condition=None):
+        """Exact `log p(x)` (or `log p(x | condition)`) per grid, in nats."""
+        x, condition = self._unpack(x, condition)
         x = ops.convert_to_tensor(x)
+        logits = self({"grids": x, "condition": condition})
         negative = keras.losses.sparse_categorical_crossentropy(
-            ops.cast(x, "int32"), self(x), from_logits=True
+            ops.cast(x, "int32"), logits, from_logits=True
         )
         return -ops.sum(negative, axis=(1, 2))
 
-    def bits_per_dim(self, x):
-        return -self.log_prob(x) / (math.prod(self.grid_shape) * math.log(2))
+    def bits_per_dim(self, x, condition=None):
+        return -self.log_prob(x, condition) / (
+            math.prod(self.grid_shape) * math.log(2)
+        )
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
+        x, _ = self._unpack(x)
         negative = keras.losses.sparse_categorical_crossentropy(
             ops.cast(x, "int32"), y_pred, from_logits=True
         )
@@ -109,6 +145,8 @@ class PixelCNN(GenerativeModel):
         return ops.mean(loss)
 
     def _validate_data(self, x, argument):
+        if isinstance(x, dict):
+            x = x["grids"]
         super()._validate_data(x, argument)
         if x is None or not hasattr(x, "shape"):
             return
@@ -130,9 +168,10 @@ class PixelCNN(GenerativeModel):
                 + ". Quantise the data first (e.g. binarise images)."
             )
 
-    def sample(self, num_samples, temperature=1.0, seed=None):
+    def sample(self, num_samples, temperature=1.0, seed=None, condition=None):
         """Grids drawn pixel by pixel; `temperature` scales the logits."""
         self._check_num_samples(num_samples)
+        _, condition = self._unpack(None, condition)
         if not temperature > 0:
             raise ValueError(
                 f"`temperature` must be > 0; received {temperature!r}."
@@ -147,7 +186,8 @@ class PixelCNN(GenerativeModel):
         def body(index, flat):
             # 1. Logits of every pixel given the grid so far.
             grid = ops.reshape(flat, (num_samples, height, width))
-            logits = ops.reshape(self(grid), (num_samples, size, -1))
+            logits = self({"grids": grid, "condition": condition})
+            logits = ops.reshape(logits, (num_samples, size, -1))
             pixel = ops.take(logits, index, axis=1) / temperature
             # 2. Gumbel-max draw for pixel `index`.
             uniform = backend.stateless_uniform(
@@ -172,6 +212,7 @@ class PixelCNN(GenerativeModel):
                 "num_levels": self.num_levels,
                 "filters": self.filters,
                 "num_layers": self.num_layers,
+                "condition_channels": self.condition_channels,
             }
         )
         return config

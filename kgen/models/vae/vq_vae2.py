@@ -27,13 +27,17 @@ class VQVAE2(GenerativeModel):
 
     The top codes carry global structure, the bottom codes local detail
     (Razavi et al., 2019). `encode(x)` returns both index grids,
-    `decode(top, bottom)` the images; `sample()` needs priors over both
-    grids and raises until they are fitted, as for `VQVAE`.
+    `decode(top, bottom)` the images. `sample()` needs priors over both
+    grids, fitted after the VQ-VAE-2 and raising until set: a
+    `PixelCNN` over the top grids (`top_prior`) and a `PixelCNN` with
+    `condition_channels` over the bottom grids given
+    `bottom_condition(top)` (`bottom_prior`).
 
     Args:
         bottom_encoder, top_encoder, top_decoder, decoder: `keras.Model`s
             (see `kgen.networks.vqvae2_networks`).
         bottom_quantizer, top_quantizer: `kgen.layers.VectorQuantizer`s.
+        top_prior, bottom_prior: optional code-grid priors (see above).
         seed: int or `None`.
 
     References:
@@ -41,7 +45,7 @@ class VQVAE2(GenerativeModel):
            VQ-VAE-2. 2019. arXiv:1906.00446.
     """
 
-    nested_arguments = _NETWORKS
+    nested_arguments = _NETWORKS + ("top_prior", "bottom_prior")
 
     def __init__(
         self,
@@ -51,10 +55,14 @@ class VQVAE2(GenerativeModel):
         decoder,
         bottom_quantizer,
         top_quantizer,
+        top_prior=None,
+        bottom_prior=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
+        self.top_prior = top_prior
+        self.bottom_prior = bottom_prior
         self.bottom_encoder = bottom_encoder
         self.top_encoder = top_encoder
         self.top_decoder = top_decoder
@@ -131,13 +139,32 @@ class VQVAE2(GenerativeModel):
         bottom = self.bottom_quantizer.lookup(bottom_indices)
         return self.decoder(ops.concatenate([u, bottom], axis=-1))
 
+    def bottom_condition(self, top_indices):
+        """The decoded top codes at the bottom grid's resolution: what a
+        bottom-code prior is conditioned on."""
+        return self.top_decoder(self.top_quantizer.lookup(top_indices))
+
     def sample(self, num_samples, seed=None):
-        raise ValueError(
-            "VQVAE2.sample() needs priors over both code grids: fit an "
-            "autoregressive model (e.g. a PixelCNN) on the top indices of "
-            "vqvae2.encode(x), and one on the bottom indices conditioned on "
-            "the top, then decode with vqvae2.decode(top, bottom)."
+        """Top codes from `top_prior`, bottom codes from `bottom_prior`
+        given `bottom_condition(top)`, decoded."""
+        if self.top_prior is None or self.bottom_prior is None:
+            raise ValueError(
+                "VQVAE2.sample() needs priors over both code grids: fit "
+                "kgen.models.PixelCNN on the top indices of vqvae2.encode(x) "
+                "(set it as vqvae2.top_prior), and a PixelCNN with "
+                "`condition_channels` on the bottom indices given "
+                "vqvae2.bottom_condition(top) (vqvae2.bottom_prior). kgen "
+                "does not fake this with a uniform prior."
+            )
+        self._check_num_samples(num_samples)
+        seed = self._seed(seed)
+        if isinstance(seed, int):
+            seed = keras.random.SeedGenerator(seed)
+        top = self.top_prior.sample(num_samples, seed=seed)
+        bottom = self.bottom_prior.sample(
+            num_samples, seed=seed, condition=self.bottom_condition(top)
         )
+        return self.decode(top, bottom)
 
     def serving_endpoints(self):
         images = keras.InputSpec(

@@ -69,3 +69,45 @@ def test_encode_decode_export(digits, tmp_path):
     np.testing.assert_allclose(
         images.numpy(), to_numpy(model.decode(top, bottom)), atol=1e-5
     )
+
+
+def test_samples_through_top_and_conditional_bottom_priors(digits, tmp_path):
+    model = vq_vae2()
+    model.fit(digits[0], batch_size=64, epochs=1, verbose=0)
+    top, bottom = (to_numpy(codes) for codes in model.encode(digits[0]))
+    condition = to_numpy(model.bottom_condition(top))
+    top_prior = kgen.models.PixelCNN(
+        top.shape[1:],
+        num_levels=model.top_quantizer.num_embeddings,
+        filters=8,
+        num_layers=1,
+    )
+    bottom_prior = kgen.models.PixelCNN(
+        bottom.shape[1:],
+        num_levels=model.bottom_quantizer.num_embeddings,
+        filters=8,
+        num_layers=1,
+        condition_channels=condition.shape[-1],
+    )
+    for prior, data in (
+        (top_prior, top),
+        (bottom_prior, {"grids": bottom, "condition": condition}),
+    ):
+        prior.compile(optimizer="adam")
+        prior.fit(data, batch_size=64, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="condition"):
+        bottom_prior.log_prob(bottom[:2])
+    # The bottom prior's likelihood depends on its condition.
+    assert not np.allclose(
+        to_numpy(bottom_prior.log_prob(bottom[:4], condition[:4])),
+        to_numpy(bottom_prior.log_prob(bottom[:4], condition[:4] + 1.0)),
+    )
+    model.top_prior, model.bottom_prior = top_prior, bottom_prior
+    images = to_numpy(model.sample(3, seed=1))
+    assert images.shape == (3,) + SHAPE and np.isfinite(images).all()
+    path = str(tmp_path / "vqvae2_priors.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.sample(3, seed=1)), images, atol=1e-5
+    )
