@@ -53,29 +53,28 @@ def export_archive(model, endpoints):
     )
 
 
-def stateless_normal(shape, seed, dtype="float32"):
+def _generator(seed):
     # Keras runs torch eagerly (a `fori_loop` is a Python loop), so the
     # seed tensor can become the integer a `torch.Generator` needs.
-    seed = torch.as_tensor(seed).reshape(-1).tolist()
-    first, second = (int(value) for value in seed)
+    first, second = (int(v) for v in torch.as_tensor(seed).reshape(-1))
     generator = torch.Generator(device="cpu")
     generator.manual_seed((first * 1_000_003 + second) & 0xFFFFFFFF)
+    return generator
+
+
+def stateless_normal(shape, seed, dtype="float32"):
     values = torch.randn(
-        tuple(shape), generator=generator, dtype=getattr(torch, dtype)
+        tuple(shape), generator=_generator(seed), dtype=getattr(torch, dtype)
+    )
+    return values.to(get_device())
+
+
+def stateless_uniform(shape, seed, dtype="float32"):
+    values = torch.rand(
+        tuple(shape), generator=_generator(seed), dtype=getattr(torch, dtype)
     )
     return values.to(get_device())
 
 
 def no_grad():
     return torch.no_grad()
-
-
-def stateless_uniform(shape, seed, dtype="float32"):
-    seed = torch.as_tensor(seed).reshape(-1).tolist()
-    first, second = (int(value) for value in seed)
-    generator = torch.Generator(device="cpu")
-    generator.manual_seed((first * 1_000_003 + second) & 0xFFFFFFFF)
-    values = torch.rand(
-        tuple(shape), generator=generator, dtype=getattr(torch, dtype)
-    )
-    return values.to(get_device())

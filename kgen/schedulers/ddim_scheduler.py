@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
-from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -65,18 +64,9 @@ class DDIMScheduler(DiffusionScheduler):
     def stochastic(self):
         return self.eta > 0
 
-    def step(
-        self,
-        model_output,
-        timestep,
-        previous_timestep,
-        sample,
-        state=(),
-        noise=None,
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
     ):
-        model_output, sample = _tensors(model_output, sample)
-        if noise is not None:
-            (noise,) = _tensors(noise)
         # 1. alpha_bar at both ends; the last step lands on 1 or alpha_bar_0.
         alpha_bar = self.alpha_bar(timestep)
         final = 1.0 if self.set_alpha_to_one else float(self.alphas_cumprod[0])

@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
-from kgen.schedulers.diffusion_scheduler import _tensors
 
 VARIANCE_TYPES = ("fixed_small", "fixed_large")
 
@@ -65,18 +64,9 @@ class DDPMScheduler(DiffusionScheduler):
         self.variance_type = variance_type
         self.clip_sample = clip_sample
 
-    def step(
-        self,
-        model_output,
-        timestep,
-        previous_timestep,
-        sample,
-        state=(),
-        noise=None,
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
     ):
-        model_output, sample = _tensors(model_output, sample)
-        if noise is not None:
-            (noise,) = _tensors(noise)
         # 1. alpha_bar at both ends and the respaced beta.
         alpha_bar = self.alpha_bar(timestep)
         alpha_bar_prev = self.alpha_bar(previous_timestep)

@@ -282,7 +282,28 @@ class DiffusionScheduler:
         Returns:
             `(x_{t'}, state)`.
         """
+        model_output, sample = _tensors(model_output, sample)
+        if noise is not None:
+            (noise,) = _tensors(noise)
+        return self._step(
+            model_output, timestep, previous_timestep, sample, state, noise
+        )
+
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
+    ):
+        """The step rule on tensors; see `step`."""
         raise NotImplementedError
+
+    def _to_variance_exploding(self, sample, timestep):
+        """`(x_t / sqrt(alpha_bar_t), sigma_t)`: the Euler rules' view."""
+        return (
+            sample / ops.sqrt(self.alpha_bar(timestep)),
+            self.noise_level(timestep),
+        )
+
+    def _from_variance_exploding(self, scaled, timestep):
+        return scaled * ops.sqrt(self.alpha_bar(timestep))
 
     stochastic = False
 

@@ -3,7 +3,6 @@ import numpy as np
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
-from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -97,18 +96,9 @@ class DPMSolverScheduler(DiffusionScheduler):
         )
         return alpha, sigma, log_snr
 
-    def step(
-        self,
-        model_output,
-        timestep,
-        previous_timestep,
-        sample,
-        state=(),
-        noise=None,
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
     ):
-        model_output, sample = _tensors(model_output, sample)
-        if noise is not None:
-            (noise,) = _tensors(noise)
         previous_original, previous_lambda, steps_taken = state
         # 1. Data prediction at s = timestep.
         original, _ = self.predict_original_and_noise(

@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
-from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -37,25 +36,15 @@ class EulerMaruyamaScheduler(DiffusionScheduler):
 
     default_spacing = "linspace"
 
-    def step(
-        self,
-        model_output,
-        timestep,
-        previous_timestep,
-        sample,
-        state=(),
-        noise=None,
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
     ):
-        model_output, sample = _tensors(model_output, sample)
-        if noise is not None:
-            (noise,) = _tensors(noise)
         # 1. The noise the model sees in x_t (the score times -sigma).
         _, epsilon = self.predict_original_and_noise(
             model_output, sample, timestep
         )
         # 2. Into the variance-exploding view; drift and diffusion terms.
-        scaled = sample / ops.sqrt(self.alpha_bar(timestep))
-        sigma = self.noise_level(timestep)
+        scaled, sigma = self._to_variance_exploding(sample, timestep)
         sigma_prev = self.noise_level(previous_timestep)
         variance = sigma**2 - sigma_prev**2
         scaled = scaled - variance / sigma * epsilon
@@ -63,4 +52,4 @@ class EulerMaruyamaScheduler(DiffusionScheduler):
             scale = ops.where(previous_timestep >= 0, ops.sqrt(variance), 0.0)
             scaled = scaled + scale * noise
         # 3. Back to the variance-preserving x_t'.
-        return scaled * ops.sqrt(self.alpha_bar(previous_timestep)), state
+        return self._from_variance_exploding(scaled, previous_timestep), state

@@ -1,8 +1,6 @@
 import keras
-from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
-from kgen.schedulers.diffusion_scheduler import _tensors
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -36,25 +34,15 @@ class EulerScheduler(DiffusionScheduler):
 
     default_spacing = "linspace"
 
-    def step(
-        self,
-        model_output,
-        timestep,
-        previous_timestep,
-        sample,
-        state=(),
-        noise=None,
+    def _step(
+        self, model_output, timestep, previous_timestep, sample, state, noise
     ):
-        model_output, sample = _tensors(model_output, sample)
-        if noise is not None:
-            (noise,) = _tensors(noise)
         # 1. The noise the model sees in x_t.
         _, epsilon = self.predict_original_and_noise(
             model_output, sample, timestep
         )
         # 2. Into the variance-exploding view, one Euler step, and back.
-        scaled = sample / ops.sqrt(self.alpha_bar(timestep))
-        sigma = self.noise_level(timestep)
+        scaled, sigma = self._to_variance_exploding(sample, timestep)
         sigma_prev = self.noise_level(previous_timestep)
         scaled = scaled + (sigma_prev - sigma) * epsilon
-        return scaled * ops.sqrt(self.alpha_bar(previous_timestep)), state
+        return self._from_variance_exploding(scaled, previous_timestep), state

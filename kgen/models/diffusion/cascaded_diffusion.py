@@ -2,7 +2,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen import backend
 from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.utils.data_validation import validate_array
 
@@ -140,7 +139,13 @@ class CascadedDiffusion(DiffusionModel):
                 f"`condition` holds {len(condition)} images for "
                 f"{num_samples} samples; pass one per sample."
             )
-        return self._run(num_samples, num_steps, sampler, condition, seed)
+        return self._generate(
+            num_samples,
+            num_steps,
+            sampler,
+            seed,
+            condition=self.upsample(ops.convert_to_tensor(condition)),
+        )
 
     def super_resolve(
         self, low_resolution, num_steps=None, sampler="ddpm", seed=None
@@ -149,26 +154,6 @@ class CascadedDiffusion(DiffusionModel):
         return self.sample(
             len(low_resolution), num_steps, sampler, low_resolution, seed
         )
-
-    def _run(self, num_samples, num_steps, sampler, condition, seed):
-        scheduler = self.get_sampler(sampler)
-        timesteps = scheduler.timesteps(
-            self.num_train_timesteps if num_steps is None else num_steps
-        )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        with backend.no_grad():
-            return self.reverse_diffusion(
-                noise,
-                scheduler,
-                timesteps,
-                condition=self.upsample(ops.convert_to_tensor(condition)),
-                loop_seed=self._loop_seed(seed),
-            )
 
     def inpaint(self, *args, **kwargs):
         raise NotImplementedError(

@@ -309,6 +309,30 @@ class DiffusionModel(GenerativeModel):
             Samples of shape `(num_samples,) + sample_shape`.
         """
         self._check_num_samples(num_samples)
+        return self._generate(
+            num_samples,
+            num_steps,
+            sampler,
+            seed,
+            labels=labels,
+            guidance_scale=guidance_scale,
+            classifier=classifier,
+            classifier_scale=classifier_scale,
+        )
+
+    def _generate(
+        self,
+        num_samples,
+        num_steps,
+        sampler,
+        seed,
+        labels=None,
+        guidance_scale=0.0,
+        classifier=None,
+        **loop_arguments,
+    ):
+        """What every sampling method shares: the step rule and its
+        timesteps, seeds, labels, the starting noise and the loop."""
         scheduler = self.get_sampler(sampler)
         timesteps = scheduler.timesteps(
             self.num_train_timesteps if num_steps is None else num_steps
@@ -330,8 +354,8 @@ class DiffusionModel(GenerativeModel):
                 labels=labels,
                 guidance_scale=guidance_scale,
                 classifier=classifier,
-                classifier_scale=classifier_scale,
                 loop_seed=self._loop_seed(seed),
+                **loop_arguments,
             )
 
     def _loop_seed(self, seed):
@@ -543,29 +567,16 @@ class DiffusionModel(GenerativeModel):
             )
         if not np.isin(mask, (0.0, 1.0)).all():
             raise ValueError("`mask` must hold only 0 (hole) and 1 (known).")
-        scheduler = self.get_sampler(sampler)
-        timesteps = scheduler.timesteps(
-            self.num_train_timesteps if num_steps is None else num_steps
+        return self._generate(
+            len(images),
+            num_steps,
+            sampler,
+            seed,
+            labels=labels,
+            guidance_scale=guidance_scale,
+            known=ops.convert_to_tensor(images),
+            mask=ops.convert_to_tensor(np.broadcast_to(mask, images.shape)),
         )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
-        num_samples = len(images)
-        labels = self._sampling_labels(
-            labels, num_samples, guidance_scale, None, seed
-        )
-        noise = keras.random.normal(images.shape, seed=seed)
-        with backend.no_grad():
-            return self.reverse_diffusion(
-                noise,
-                scheduler,
-                timesteps,
-                labels=labels,
-                guidance_scale=guidance_scale,
-                loop_seed=self._loop_seed(seed),
-                known=ops.convert_to_tensor(images),
-                mask=ops.convert_to_tensor(np.broadcast_to(mask, images.shape)),
-            )
 
     # === Likelihood bound ===
 
