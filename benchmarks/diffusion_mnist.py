@@ -1,25 +1,33 @@
 """Diffusion on MNIST: samplers, guidance, inpainting and the likelihood bound.
 
-Trains one class-conditional DDPM (a ~1.1M-parameter U-Net, epsilon
-prediction, 1,000-step linear schedule, label dropout 0.1, Adam with EMA
-weights) for a CPU budget of `--epochs` epochs over the 60,000 MNIST
-training images in [-1, 1], then reports:
+Trains one class-conditional DDPM (a U-Net of `--widths` channels,
+~1.1M parameters at the default 32,64,64; epsilon prediction, 1,000-step
+linear schedule, label dropout 0.1, Adam with EMA weights) for `--epochs`
+epochs over the 60,000 MNIST training images in [-1, 1], then reports:
 
 1. Sample quality per sampler (DDPM 1000 steps; DDIM 10/20/50/100;
    DPM-Solver++ 10/20): FID and KID (FID-Inception features) of
-   `--num-samples` samples (balanced labels, no guidance) against 1,000
-   MNIST test images, the requested-label accuracy of an MNIST CNN on the
-   samples, and wall time. FID(train, test) at the same sample size is the
-   floor.
+   `--num-samples` samples (balanced labels, no guidance) against the
+   first 1,000 MNIST test images, the requested-label accuracy of an
+   MNIST CNN on the samples, and wall time. FID(train, test) at the same
+   sample size is the floor.
 2. Classifier-free guidance: requested-label accuracy at scales 0, 1, 3.
 3. Inpainting of the bottom half of test images: the largest error on the
    known pixels, and the CNN's accuracy on inpainted vs half-blank images.
 4. The bits-per-dim bound (Monte Carlo over timesteps) on test images.
 
+It runs in two stages so that an accelerator can train and sample while
+the scoring (the 87 MB FID-Inception weights) stays where the data is:
+`--stage generate --samples S.npz` trains (or loads `--model`), samples
+and times every sampler and writes the samples as 8-bit images (as a PNG
+would hold them) with the timings; `--stage score --samples S.npz` scores
+them. The default `--stage all` does both in one process.
+
     KGEN_DATA_DIR=../shared/data python -m benchmarks.diffusion_mnist
 """
 
 import argparse
+import json
 import os
 import time
 
@@ -27,9 +35,9 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import environment
 from benchmarks.common import print_table
 from benchmarks.common import write_json
-from benchmarks.gan_mnist import mnist_classifier
 
 SHAPE = (28, 28, 1)
 SAMPLERS = [
@@ -41,11 +49,15 @@ SAMPLERS = [
     ("dpm_solver", 10),
     ("dpm_solver", 20),
 ]
+GUIDANCE_SCALES = (0.0, 1.0, 3.0)
 
 
-def build():
+def build(widths=(32, 64, 64)):
     denoiser = kgen.networks.unet_denoiser(
-        SHAPE, widths=(32, 64, 64), attention_levels=(2,), num_classes=10
+        SHAPE,
+        widths=widths,
+        attention_levels=(len(widths) - 1,),
+        num_classes=10,
     )
     model = kgen.models.DiffusionModel(
         denoiser, num_classes=10, condition_dropout=0.1, seed=0
@@ -56,132 +68,153 @@ def build():
     return model
 
 
-def accuracy(classifier, images, labels):
-    predicted = classifier.predict((images + 1) / 2, verbose=0).argmax(1)
-    return float((predicted == labels).mean())
+def to_uint8(images):
+    """[-1, 1] floats to 8-bit pixels, rounded as an image file stores
+    them."""
+    return np.round((np.asarray(images) + 1) * 127.5).clip(0, 255)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--num-samples", type=int, default=200)
-    parser.add_argument(
-        "--model",
-        help="a .keras file: load it instead of training, or save the "
-        "trained model there when it does not exist yet",
+def from_uint8(pixels):
+    return pixels.astype("float32") / 127.5 - 1
+
+
+def inpainting_mask():
+    mask = np.ones(SHAPE, "float32")
+    mask[14:] = 0.0
+    return mask
+
+
+class TrainingBudget(keras.callbacks.Callback):
+    """Stops `fit` at the end of the epoch after which another epoch would
+    overrun `minutes` (an accelerator lease is timed)."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = minutes * 60
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.time() - self.start
+        if elapsed * (epoch + 2) / (epoch + 1) > self.seconds:
+            self.model.stop_training = True
+
+
+def load_or_train(args, x_train, y_train):
+    """The model from `--model` when it exists, else a freshly trained one
+    (saved there when `--model` is given). A `.weights.h5` path keeps only
+    the denoiser's (EMA) weights, a quarter of a `.keras` file, which also
+    holds the optimizer's moments and EMA copies."""
+    weights_only = bool(args.model) and args.model.endswith(".weights.h5")
+    if args.model and os.path.exists(args.model):
+        if weights_only:
+            model = build(args.widths)
+            model.denoiser.load_weights(args.model)
+        else:
+            model = keras.saving.load_model(args.model)
+        return model, {"loaded_from": args.model}
+    model = build(args.widths)
+    callbacks = []
+    if args.max_train_minutes:
+        callbacks.append(TrainingBudget(args.max_train_minutes))
+    start = time.time()
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        verbose=2,
     )
-    args = parser.parse_args()
+    training = {
+        "epochs": len(history.history["loss"]),
+        "train_steps": int(
+            keras.ops.convert_to_numpy(model.optimizer.iterations)
+        ),
+        "batch_size": args.batch_size,
+        "widths": list(args.widths),
+        "train_seconds": time.time() - start,
+        "final_loss": float(history.history["loss"][-1]),
+    }
+    print(training, flush=True)
+    if args.model:
+        if weights_only:
+            model.denoiser.save_weights(args.model)
+        else:
+            model.save(args.model)
+    return model, training
 
+
+def timed_sample(model, n, num_steps, sampler, **kwargs):
+    # The first call compiles the loop; time a second, identical call so
+    # the table compares sampling, not tracing.
+    model.sample(2, num_steps, sampler=sampler, seed=0, **_labels(kwargs, 2))
+    start = time.time()
+    samples = keras.ops.convert_to_numpy(
+        model.sample(n, num_steps, sampler=sampler, **kwargs)
+    )
+    return samples, time.time() - start
+
+
+def _labels(kwargs, n):
+    small = dict(kwargs)
+    small.pop("seed", None)
+    if "labels" in small:
+        small["labels"] = np.arange(n) % 10
+    return small
+
+
+def generate(args):
+    """Trains or loads the model and draws every sample set.
+
+    Returns:
+        `(arrays, info)`: 8-bit sample sets by name, and a JSON-able dict
+        of timings, training details and the likelihood bound.
+    """
     keras.utils.set_random_seed(0)
     (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
     x_train, test = x_unit * 2 - 1, test_unit * 2 - 1
-    classifier, classifier_accuracy = mnist_classifier(
-        x_unit, y_train, test_unit, y_test
-    )
-
-    if args.model and os.path.exists(args.model):
-        model = keras.saving.load_model(args.model)
-        train_seconds = None
-    else:
-        model = build()
-        start = time.time()
-        history = model.fit(
-            x_train,
-            y_train,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            verbose=0,
-        )
-        train_seconds = time.time() - start
-        print(
-            f"trained in {train_seconds:.0f} s, final loss "
-            f"{history.history['loss'][-1]:.4f}"
-        )
-        if args.model:
-            model.save(args.model)
-    train_steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-
-    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-    kid = kgen.metrics.KernelInceptionDistance(
-        value_range=(-1, 1), subset_size=100
-    )
-    fid.set_reference(test[:1000])
-    kid.set_reference(test[:1000])
+    model, training = load_or_train(args, x_train, y_train)
     n = args.num_samples
-    fid.update_state(generated_images=x_train[:n])
-    kid.update_state(generated_images=x_train[:n])
-    floor = {"fid": fid.result(), "kid": kid.result()}
-
     labels = np.arange(n) % 10
-    rows = []
+    arrays, seconds = {}, {}
+
+    # 1. One sample set per sampler, no guidance.
     for sampler, num_steps in SAMPLERS:
-        start = time.time()
-        samples = keras.ops.convert_to_numpy(
-            model.sample(n, num_steps, sampler=sampler, labels=labels, seed=1)
+        name = f"{sampler}-{num_steps}"
+        samples, seconds[name] = timed_sample(
+            model, n, num_steps, sampler, labels=labels, seed=1
         )
-        seconds = time.time() - start
-        for metric in (fid, kid):
-            metric.reset_state()
-            metric.update_state(generated_images=samples)
-        rows.append(
-            {
-                "sampler": f"{sampler}-{num_steps}",
-                "fid": fid.result(),
-                "kid": kid.result(),
-                "label_accuracy": accuracy(classifier, samples, labels),
-                "seconds": seconds,
-            }
-        )
-        print(rows[-1], flush=True)
-        if sampler == "ddpm":
-            kgen.utils.save_image_grid(
-                samples[:100],
-                "benchmarks/results/diffusion_mnist_ddpm.png",
-                value_range=(-1, 1),
-            )
-    print_table(rows, list(rows[0]))
+        arrays[name] = to_uint8(samples)
+        print(f"{name}: {seconds[name]:.1f} s", flush=True)
 
-    guidance = []
-    for scale in (0.0, 1.0, 3.0):
-        samples = keras.ops.convert_to_numpy(
-            model.sample(
-                n,
-                50,
-                sampler="ddim",
-                labels=labels,
-                guidance_scale=scale,
-                seed=2,
-            )
+    # 2. Classifier-free guidance at three scales (DDIM-50).
+    for scale in GUIDANCE_SCALES:
+        samples, _ = timed_sample(
+            model,
+            n,
+            50,
+            "ddim",
+            labels=labels,
+            guidance_scale=scale,
+            seed=2,
         )
-        guidance.append(
-            {
-                "guidance_scale": scale,
-                "label_accuracy": accuracy(classifier, samples, labels),
-            }
-        )
-    print_table(guidance, list(guidance[0]))
+        arrays[f"guidance-{scale:g}"] = to_uint8(samples)
 
-    known = test[:n]
-    mask = np.ones(SHAPE, "float32")
-    mask[14:] = 0.0
+    # 3. Inpainting the bottom half of test images (DDPM, 100 steps).
+    known, mask = test[:n], inpainting_mask()
+    start = time.time()
     inpainted = keras.ops.convert_to_numpy(
         model.inpaint(
             known, mask, 100, sampler="ddpm", labels=y_test[:n], seed=3
         )
     )
-    inpainting = {
-        "known_pixels_max_error": float(
-            np.abs((inpainted - known) * mask).max()
-        ),
-        "accuracy_inpainted": accuracy(classifier, inpainted, y_test[:n]),
-        "accuracy_half_blank": accuracy(
-            classifier, known * mask - (1 - mask), y_test[:n]
-        ),
-        "accuracy_original": accuracy(classifier, known, y_test[:n]),
-    }
-    print(inpainting)
+    seconds["inpaint-ddpm-100"] = time.time() - start
+    arrays["inpainted"] = to_uint8(inpainted)
+    known_error = float(np.abs((inpainted - known) * mask).max())
 
+    # 4. The bits-per-dim bound.
     start = time.time()
     bound = keras.ops.convert_to_numpy(
         model.bits_per_dim(test[:100], num_timesteps=100, seed=4)
@@ -193,31 +226,190 @@ def main():
         "timesteps_per_image": 100,
         "seconds": time.time() - start,
     }
-    print(bits)
+    print(bits, flush=True)
+    info = {
+        "training": training,
+        "parameters": int(model.count_params()),
+        "num_samples": n,
+        "seconds": seconds,
+        "inpainting_known_pixels_max_error": known_error,
+        "bound": bits,
+        "generated_on": dict(environment(), device=_device()),
+    }
+    return arrays, info
+
+
+def _device():
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].device_kind
+    if backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name()
+    return "cpu"
+
+
+def save_samples(path, arrays, info):
+    np.savez_compressed(
+        path,
+        info=np.array(json.dumps(info)),
+        **{name: a.astype("uint8") for name, a in arrays.items()},
+    )
+    print(f"wrote {path}")
+
+
+def load_samples(path):
+    with np.load(path) as data:
+        info = json.loads(str(data["info"]))
+        arrays = {k: data[k] for k in data.files if k != "info"}
+    return arrays, info
+
+
+def score(arrays, info):
+    """FID, KID and label accuracy of each sample set; writes the JSON."""
+    from benchmarks.gan_mnist import mnist_classifier
+
+    keras.utils.set_random_seed(0)
+    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
+    test = test_unit * 2 - 1
+    classifier, classifier_accuracy = mnist_classifier(
+        x_unit, y_train, test_unit, y_test
+    )
+    n = info["num_samples"]
+    labels = np.arange(n) % 10
+
+    def accuracy(images, wanted):
+        predicted = classifier.predict((images + 1) / 2, verbose=0)
+        return float((predicted.argmax(1) == wanted).mean())
+
+    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
+    kid = kgen.metrics.KernelInceptionDistance(
+        value_range=(-1, 1), subset_size=100
+    )
+    fid.set_reference(test[:1000])
+    kid.set_reference(test[:1000])
+
+    def distances(images):
+        for metric in (fid, kid):
+            metric.reset_state()
+            metric.update_state(generated_images=images)
+        return fid.result(), kid.result()
+
+    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
+    rows = []
+    for sampler, num_steps in SAMPLERS:
+        name = f"{sampler}-{num_steps}"
+        samples = from_uint8(arrays[name])
+        fid_value, kid_value = distances(samples)
+        rows.append(
+            {
+                "sampler": name,
+                "fid": fid_value,
+                "kid": kid_value,
+                "label_accuracy": accuracy(samples, labels),
+                "seconds": info["seconds"][name],
+            }
+        )
+        print(rows[-1], flush=True)
+    print_table(rows, list(rows[0]))
+    kgen.utils.save_image_grid(
+        from_uint8(arrays["ddpm-1000"][:100]),
+        "benchmarks/results/diffusion_mnist_ddpm.png",
+        value_range=(-1, 1),
+    )
+
+    guidance = [
+        {
+            "guidance_scale": scale,
+            "label_accuracy": accuracy(
+                from_uint8(arrays[f"guidance-{scale:g}"]), labels
+            ),
+        }
+        for scale in GUIDANCE_SCALES
+    ]
+    print_table(guidance, list(guidance[0]))
+
+    known, mask = test[:n], inpainting_mask()
+    inpainting = {
+        "known_pixels_max_error": info["inpainting_known_pixels_max_error"],
+        "accuracy_inpainted": accuracy(
+            from_uint8(arrays["inpainted"]), y_test[:n]
+        ),
+        "accuracy_half_blank": accuracy(known * mask - (1 - mask), y_test[:n]),
+        "accuracy_original": accuracy(known, y_test[:n]),
+        "seconds": info["seconds"]["inpaint-ddpm-100"],
+    }
+    print(inpainting)
+    print(info["bound"])
 
     reference = next(r for r in rows if r["sampler"] == "ddpm-1000")
     ddim50 = next(r for r in rows if r["sampler"] == "ddim-50")
     print(
         f"DDIM-50 FID / DDPM-1000 FID = {ddim50['fid'] / reference['fid']:.3f}"
-        f"; FID floor (train vs test, n={n}) {floor['fid']:.2f}"
+        f"; FID floor (train vs test, n={n}) {floor_fid:.2f}"
     )
+    generated_on = info["generated_on"]
     write_json(
-        f"diffusion_mnist_{keras.backend.backend()}",
+        f"diffusion_mnist_{generated_on['backend']}",
         {
-            "epochs": args.epochs,
-            "train_steps": train_steps,
-            "batch_size": args.batch_size,
-            "train_seconds": train_seconds,
-            "parameters": int(model.count_params()),
+            "training": info["training"],
+            "parameters": info["parameters"],
             "num_samples": n,
+            "generated_on": generated_on,
             "classifier_test_accuracy": classifier_accuracy,
-            "floor": floor,
+            "floor": {"fid": floor_fid, "kid": floor_kid},
             "samplers": rows,
             "guidance": guidance,
             "inpainting": inpainting,
-            "bound": bits,
+            "bound": info["bound"],
         },
     )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--stage", choices=("all", "generate", "score"), default="all"
+    )
+    parser.add_argument(
+        "--samples",
+        help="the .npz the generate stage writes and the score stage reads",
+    )
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--max-train-minutes",
+        type=float,
+        help="stop training early at an epoch end to stay in this budget",
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--widths",
+        type=lambda text: tuple(int(w) for w in text.split(",")),
+        default=(32, 64, 64),
+        help="the U-Net's channels per resolution, e.g. 16,32,32",
+    )
+    parser.add_argument("--num-samples", type=int, default=200)
+    parser.add_argument(
+        "--model",
+        help="a .keras or .weights.h5 file: load it instead of training, "
+        "or save the trained model there when it does not exist yet",
+    )
+    args = parser.parse_args()
+    if args.stage != "all" and not args.samples:
+        parser.error(f"--stage {args.stage} needs --samples PATH.npz")
+
+    if args.stage in ("all", "generate"):
+        arrays, info = generate(args)
+        if args.samples:
+            save_samples(args.samples, arrays, info)
+    if args.stage == "score":
+        arrays, info = load_samples(args.samples)
+    if args.stage in ("all", "score"):
+        score(arrays, info)
 
 
 if __name__ == "__main__":
