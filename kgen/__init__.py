@@ -48,7 +48,9 @@ from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
 from kgen import recipes  # noqa: E402
+from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
+from kgen import tokenizers  # noqa: E402
 from kgen import utils  # noqa: E402
 from kgen.version import __version__  # noqa: E402
 
@@ -66,6 +68,8 @@ __all__ = [
     "models",
     "networks",
     "recipes",
+    "samplers",
     "schedulers",
+    "tokenizers",
     "utils",
 ]

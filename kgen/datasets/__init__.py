@@ -1,9 +1,12 @@
-"""Datasets: the embedded digits (default), MNIST offline first, 2-D toys."""
+"""Datasets: the embedded digits (default), MNIST offline first, 2-D toys,
+text corpora."""
 
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
+from kgen.datasets.text import load_text
+from kgen.datasets.text import random_windows
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
 from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
 from kgen.datasets.toy import load_toy
@@ -14,6 +17,8 @@ __all__ = [
     "available",
     "load",
     "load_paired",
+    "load_text",
     "load_toy",
+    "random_windows",
     "unpaired",
 ]

@@ -3,6 +3,8 @@
 from kgen.layers.adaptive_instance_normalization import (
     AdaptiveInstanceNormalization,
 )
+from kgen.layers.causal_self_attention import CausalSelfAttention
+from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
@@ -12,6 +14,8 @@ from kgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = [
     "AdaptiveInstanceNormalization",
+    "CausalSelfAttention",
+    "CausalTransformerBlock",
     "LearnedConstant",
     "MaskedConv2D",
     "NoiseInjection",

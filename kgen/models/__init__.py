@@ -1,5 +1,6 @@
 """Generative model families, each a `keras.Model` trained by `fit`."""
 
+from kgen.models.autoregressive import GPT
 from kgen.models.autoregressive import PixelCNN
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
@@ -36,6 +37,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "DiffusionModel",
     "FlowModel",
+    "GPT",
     "LatentDiffusion",
     "DCGAN",
     "GAN",

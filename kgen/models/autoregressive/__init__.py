@@ -1,5 +1,6 @@
 """Autoregressive models: exact likelihood, sequential sampling."""
 
+from kgen.models.autoregressive.gpt import GPT
 from kgen.models.autoregressive.pixel_cnn import PixelCNN
 
-__all__ = ["PixelCNN"]
+__all__ = ["GPT", "PixelCNN"]

@@ -1,0 +1,48 @@
+"""Sampling rules: next-token rules for autoregressive decoding."""
+
+import keras
+
+from kgen.samplers.greedy_sampler import GreedySampler
+from kgen.samplers.random_sampler import RandomSampler
+from kgen.samplers.token_sampler import TokenSampler
+from kgen.samplers.top_k_sampler import TopKSampler
+from kgen.samplers.top_p_sampler import TopPSampler
+
+TOKEN_SAMPLERS = {
+    "greedy": GreedySampler,
+    "random": RandomSampler,
+    "top_k": TopKSampler,
+    "top_p": TopPSampler,
+}
+
+
+def get(identifier, **kwargs):
+    """A `TokenSampler` from a name (`"greedy"`, `"random"`, `"top_k"`,
+    `"top_p"`, with its arguments as keywords), a serialized config, or
+    an instance (returned as is)."""
+    if isinstance(identifier, TokenSampler):
+        if kwargs:
+            raise ValueError(
+                "Sampler arguments go to a sampler name, not to an instance "
+                f"({identifier!r}); received {sorted(kwargs)}."
+            )
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if identifier in TOKEN_SAMPLERS:
+        return TOKEN_SAMPLERS[identifier](**kwargs)
+    raise ValueError(
+        f"Unknown token sampler {identifier!r}; expected one of "
+        f"{sorted(TOKEN_SAMPLERS)} or a TokenSampler."
+    )
+
+
+__all__ = [
+    "GreedySampler",
+    "RandomSampler",
+    "TOKEN_SAMPLERS",
+    "TokenSampler",
+    "TopKSampler",
+    "TopPSampler",
+    "get",
+]

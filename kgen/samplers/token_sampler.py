@@ -1,0 +1,78 @@
+import keras
+from keras import ops
+
+from kgen import backend
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class TokenSampler:
+    """Base class of the next-token rules of autoregressive decoding.
+
+    A rule maps the logits of the next position to one token per sequence:
+    `sampler(logits, seed) -> (batch,) int32`. `seed` is a `(2,)` int
+    tensor, so a rule draws statelessly inside an `ops.fori_loop` (a
+    `SeedGenerator` cannot advance there under JAX); the decoding loop
+    passes a different seed per step. Subclasses override `filter_logits`
+    (which tokens may be drawn) and `stochastic`; the draw itself is
+    shared: Gumbel-max,
+
+    ```
+    token = argmax_v (logits_v / temperature + g_v),  g_v ~ Gumbel(0, 1)
+    ```
+
+    which samples `softmax(logits / temperature)` exactly. The names and
+    arguments follow keras-hub's samplers, which are TensorFlow-bound.
+
+    Args:
+        temperature: float > 0. Divides the logits before the draw.
+    """
+
+    stochastic = True
+
+    def __init__(self, temperature=1.0):
+        if not temperature > 0:
+            raise ValueError(
+                f"`temperature` must be > 0; received {temperature!r}."
+            )
+        self.temperature = temperature
+
+    def filter_logits(self, logits):
+        """The logits with disallowed tokens pushed to a large negative
+        value (keeps every token by default)."""
+        return logits
+
+    def __call__(self, logits, seed=None):
+        """Next tokens from `(batch, vocabulary_size)` logits."""
+        logits = ops.cast(logits, "float32") / self.temperature
+        logits = self.filter_logits(logits)
+        if self.stochastic:
+            if seed is None:
+                raise ValueError(
+                    f"{type(self).__name__} draws at random: pass `seed`, "
+                    "a (2,) int tensor."
+                )
+            uniform = backend.stateless_uniform(ops.shape(logits), seed)
+            logits = logits + _gumbel(uniform)
+        return ops.cast(ops.argmax(logits, axis=-1), "int32")
+
+    def get_config(self):
+        return {"temperature": self.temperature}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        config = self.get_config()
+        arguments = ", ".join(f"{k}={v!r}" for k, v in config.items())
+        return f"{type(self).__name__}({arguments})"
+
+
+# Logits of tokens a rule excludes: finite, so `argmax` and the Gumbel sum
+# stay NaN-free on every backend, and far below any real logit.
+EXCLUDED = -1e9
+
+
+def _gumbel(uniform):
+    # Keeps `uniform` inside (0, 1) so neither log reaches 0.
+    return -ops.log(-ops.log(uniform * (1.0 - 2e-7) + 1e-7))

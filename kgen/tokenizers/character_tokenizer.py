@@ -1,0 +1,101 @@
+import keras
+import numpy as np
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class CharacterTokenizer:
+    """Maps text to integer ids, one id per character of a fixed vocabulary.
+
+    A plain host-side object (NumPy in, NumPy out), not a Keras layer:
+    string tensors exist only in TensorFlow, and a character model's text
+    is tokenized once, before `fit`. Serializable with Keras, so it can
+    travel with a saved model's config.
+
+    Args:
+        vocabulary: str or list of single characters, all distinct; the id
+            of a character is its index. `CharacterTokenizer.from_text`
+            builds one from a corpus (sorted distinct characters, as
+            nanoGPT's `shakespeare_char` does).
+
+    Example:
+
+    >>> tokenizer = CharacterTokenizer.from_text("hello")
+    >>> tokenizer.vocabulary
+    'ehlo'
+    >>> tokenizer.tokenize("hole").tolist()
+    [1, 3, 2, 0]
+    >>> tokenizer.detokenize([1, 3, 2, 0])
+    'hole'
+    """
+
+    def __init__(self, vocabulary):
+        characters = list(vocabulary)
+        if not characters or any(
+            not isinstance(c, str) or len(c) != 1 for c in characters
+        ):
+            raise ValueError(
+                "`vocabulary` must be a non-empty str or list of single "
+                f"characters; received {vocabulary!r:.80}."
+            )
+        repeated = sorted({c for c in characters if characters.count(c) > 1})
+        if repeated:
+            raise ValueError(
+                f"`vocabulary` repeats the characters {repeated!r}."
+            )
+        self.vocabulary = "".join(characters)
+        self._ids = {c: i for i, c in enumerate(characters)}
+        self._characters = np.array(characters)
+
+    @classmethod
+    def from_text(cls, text):
+        """A tokenizer over the sorted distinct characters of `text`."""
+        if not isinstance(text, str) or not text:
+            raise ValueError("`text` must be a non-empty str.")
+        return cls("".join(sorted(set(text))))
+
+    @property
+    def vocabulary_size(self):
+        return len(self.vocabulary)
+
+    def tokenize(self, text):
+        """`(len(text),)` int32 ids; raises on characters outside the
+        vocabulary, naming them."""
+        if not isinstance(text, str):
+            raise ValueError(f"`text` must be a str; received {type(text)}.")
+        unknown = sorted(set(text) - set(self._ids))
+        if unknown:
+            raise ValueError(
+                f"`text` holds {len(unknown)} characters outside the "
+                f"vocabulary, e.g. {unknown[:10]!r}; build the tokenizer "
+                "from text that contains them."
+            )
+        return np.fromiter(
+            (self._ids[c] for c in text), dtype="int32", count=len(text)
+        )
+
+    __call__ = tokenize
+
+    def detokenize(self, ids):
+        """The text of `(length,)` ids, or a list of texts for
+        `(batch, length)` ids."""
+        ids = np.asarray(keras.ops.convert_to_numpy(ids))
+        if ids.ndim not in (1, 2) or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                "`ids` must be a 1-D or 2-D integer array; received dtype "
+                f"{ids.dtype} and shape {ids.shape}."
+            )
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
+            raise ValueError(
+                f"`ids` must lie in [0, {self.vocabulary_size}); received "
+                f"values in [{ids.min()}, {ids.max()}]."
+            )
+        if ids.ndim == 2:
+            return [self.detokenize(row) for row in ids]
+        return "".join(self._characters[ids].tolist())
+
+    def get_config(self):
+        return {"vocabulary": self.vocabulary}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
