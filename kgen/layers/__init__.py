@@ -5,6 +5,7 @@ from kgen.layers.adaptive_instance_normalization import (
 )
 from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
+from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
@@ -16,6 +17,7 @@ __all__ = [
     "AdaptiveInstanceNormalization",
     "CausalSelfAttention",
     "CausalTransformerBlock",
+    "GatedPixelCNNBlock",
     "LearnedConstant",
     "MaskedConv2D",
     "NoiseInjection",

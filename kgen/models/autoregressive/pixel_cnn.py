@@ -6,42 +6,56 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
+from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.data_validation import validate_labels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
 class PixelCNN(GenerativeModel):
-    """PixelCNN over grids of discrete values (binary images, VQ codes).
+    """PixelCNN over grids of discrete values (binary or 256-level
+    images, VQ codes), optionally class- or map-conditional.
 
     ```
-    p(x) = prod_i p(x_i | x_<i)       (raster order)
-    loss = -(1 / N) sum_n log p(x_n)  (nats per grid, exact)
+    p(x | c) = prod_i p(x_i | x_<i, c)   (raster order; softmax over levels)
+    loss = -(1 / N) sum_n log p(x_n | c_n)  (nats per grid, exact)
     ```
 
-    The inputs are one-hot encoded and pass a 7x7 mask-A convolution and
-    residual 3x3 mask-B convolutions (`kgen.layers.MaskedConv2D`), so the
-    `num_levels` logits of pixel `i` see pixels `< i` only. `sample` draws
-    the grid pixel by pixel as one `ops.fori_loop` (Gumbel-max with a
-    per-step seed), `h * w` network passes.
+    The inputs are one-hot encoded. The default `"gated"` network stacks
+    `kgen.layers.GatedPixelCNNBlock`s (vertical and horizontal stacks with
+    gated `tanh . sigmoid` units: every earlier pixel is in view, no blind
+    spot); `"plain"` is the original masked stack, a 7x7 mask-A
+    convolution then residual 3x3 mask-B ones (`kgen.layers.MaskedConv2D`,
+    blind up and right of each pixel). Either way the logits of pixel `i`
+    see pixels `< i` only. `sample` draws the grid pixel by pixel as one
+    `ops.fori_loop` (Gumbel-max with a per-step seed), `h * w` network
+    passes.
 
     Args:
         grid_shape: `(height, width)`.
         num_levels: int >= 2. Values per pixel (2 for binary images, the
             codebook size for a VQ-VAE prior).
-        filters: int. Channels of the masked convolutions.
-        num_layers: int. Residual mask-B blocks.
+        filters: int. Channels of every layer.
+        num_layers: int. Layers after the first (3x3 gated blocks or
+            residual mask-B convolutions).
         condition_channels: int. If > 0, the model is `p(x | c)` for a
             condition map `c` of shape `(height, width, condition_channels)`
             (e.g. VQ-VAE-2's decoded top codes for its bottom prior),
             added through unmasked 1x1 convolutions: `c` is given, not
             generated, so it may be seen everywhere. Train with
             `fit({"grids": x, "condition": c})`.
+        num_classes: int or `None`. Makes the model class-conditional
+            (a label embedding added to every layer): `fit(x, labels)`,
+            `sample(n, labels=...)`, `log_prob(x, labels=...)`.
+        architecture: `"gated"` or `"plain"` (see above).
         seed: int or `None`.
 
     References:
         1. van den Oord et al. Pixel Recurrent Neural Networks. 2016.
            arXiv:1601.06759.
+        2. van den Oord et al. Conditional Image Generation with PixelCNN
+           Decoders. 2016. arXiv:1606.05328.
     """
 
     def __init__(
@@ -51,6 +65,8 @@ class PixelCNN(GenerativeModel):
         filters=64,
         num_layers=5,
         condition_channels=0,
+        num_classes=None,
+        architecture="gated",
         seed=None,
         **kwargs,
     ):
@@ -64,26 +80,37 @@ class PixelCNN(GenerativeModel):
             raise ValueError(
                 f"`num_levels` must be an int >= 2; received {num_levels!r}."
             )
+        if num_classes is not None and (
+            not isinstance(num_classes, int) or num_classes < 2
+        ):
+            raise ValueError(
+                "`num_classes` must be an int >= 2 or None; received "
+                f"{num_classes!r}."
+            )
+        if architecture not in ("gated", "plain"):
+            raise ValueError(
+                "`architecture` must be 'gated' or 'plain'; received "
+                f"{architecture!r}."
+            )
         self.grid_shape = grid_shape
         self.num_levels = num_levels
         self.filters = filters
         self.num_layers = num_layers
         self.condition_channels = condition_channels
+        self.num_classes = num_classes
+        self.architecture = architecture
         # === Layers ===
-        inputs = [keras.Input(grid_shape + (num_levels,))]
+        # Any height: `sample` runs the network on a window of rows.
+        rows = (None, grid_shape[1])
+        inputs = {"grids": keras.Input(rows + (num_levels,))}
         if condition_channels:
-            inputs.append(keras.Input(grid_shape + (condition_channels,)))
-
-        def conditioned(h):
-            if not condition_channels:
-                return h
-            return h + layers.Conv2D(filters, 1)(inputs[1])
-
-        h = conditioned(MaskedConv2D("A", filters, 7)(inputs[0]))
-        for _ in range(num_layers):
-            update = layers.Activation("relu")(h)
-            update = conditioned(MaskedConv2D("B", filters, 3)(update))
-            h = h + update
+            inputs["condition"] = keras.Input(rows + (condition_channels,))
+        if num_classes:
+            inputs["labels"] = keras.Input((), dtype="int32")
+        if architecture == "gated":
+            h = _gated_stacks(inputs, filters, num_layers, num_classes)
+        else:
+            h = _masked_stack(inputs, filters, num_layers, num_classes)
         h = layers.Conv2D(filters, 1, activation="relu")(
             layers.Activation("relu")(h)
         )
@@ -92,50 +119,79 @@ class PixelCNN(GenerativeModel):
         self.built = True
 
     @property
+    def receptive_rows(self):
+        """How many rows above its own a pixel's logits can see: 3 for
+        the 7x7 first layer, 1 per 3x3 layer, and the gated network's
+        one-row shift from the vertical to the horizontal stack."""
+        return 3 + self.num_layers + (self.architecture == "gated")
+
+    @property
     def data_shape(self):
         return self.grid_shape
 
     def _one_hot(self, x):
         return ops.one_hot(ops.cast(x, "int32"), self.num_levels)
 
-    def _unpack(self, x, condition=None):
+    def _unpack(self, x, condition=None, labels=None):
+        """`(grids, condition, labels)` from a dict or arrays, checking
+        that a conditional model gets its conditions."""
         if isinstance(x, dict):
-            x, condition = x["grids"], x.get("condition")
+            x, condition, labels = (
+                x["grids"],
+                x.get("condition"),
+                x.get("labels"),
+            )
         if self.condition_channels and condition is None:
             raise ValueError(
                 "This PixelCNN is conditional (`condition_channels="
                 f"{self.condition_channels}`): pass `condition` maps of "
                 f"shape {self.grid_shape + (self.condition_channels,)}."
             )
-        return x, condition
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This PixelCNN is class-conditional (`num_classes="
+                f"{self.num_classes}`): pass `labels`."
+            )
+        return x, condition, labels
+
+    def _network_inputs(self, x, condition, labels):
+        inputs = {"grids": self._one_hot(x)}
+        if self.condition_channels:
+            inputs["condition"] = ops.convert_to_tensor(condition, "float32")
+        if self.num_classes:
+            inputs["labels"] = ops.reshape(
+                ops.convert_to_tensor(labels, "int32"), (-1,)
+            )
+        return inputs
 
     def call(self, x, training=False):
         """Logits `(batch, height, width, num_levels)`."""
-        x, condition = self._unpack(x)
-        inputs = [self._one_hot(x)]
-        if self.condition_channels:
-            inputs.append(ops.convert_to_tensor(condition, "float32"))
-        return self.network(inputs, training=training)
+        return self.network(
+            self._network_inputs(*self._unpack(x)), training=training
+        )
 
-    def log_prob(self, x, condition=None):
-        """Exact `log p(x)` (or `log p(x | condition)`) per grid, in nats."""
-        x, condition = self._unpack(x, condition)
+    def log_prob(self, x, condition=None, labels=None):
+        """Exact `log p(x)` (or `log p(x | condition, labels)`) per grid,
+        in nats."""
+        x, condition, labels = self._unpack(x, condition, labels)
         x = ops.convert_to_tensor(x)
-        logits = self({"grids": x, "condition": condition})
+        if labels is not None:
+            labels = validate_labels(labels, len(x), self.num_classes)
+        logits = self({"grids": x, "condition": condition, "labels": labels})
         negative = keras.losses.sparse_categorical_crossentropy(
             ops.cast(x, "int32"), logits, from_logits=True
         )
         return -ops.sum(negative, axis=(1, 2))
 
-    def bits_per_dim(self, x, condition=None):
-        return -self.log_prob(x, condition) / (
+    def bits_per_dim(self, x, condition=None, labels=None):
+        return -self.log_prob(x, condition, labels) / (
             math.prod(self.grid_shape) * math.log(2)
         )
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        x, _ = self._unpack(x)
+        x, _, _ = self._unpack(x)
         negative = keras.losses.sparse_categorical_crossentropy(
             ops.cast(x, "int32"), y_pred, from_logits=True
         )
@@ -143,6 +199,26 @@ class PixelCNN(GenerativeModel):
         if sample_weight is not None:
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        return super().fit(*self._pack_labels(x, y, "fit"), *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(
+            *self._pack_labels(x, y, "evaluate"), *args, **kwargs
+        )
+
+    def _pack_labels(self, x, y, method):
+        """`fit(grids, labels)` for class-conditional models."""
+        if y is None or isinstance(x, dict) or not hasattr(x, "shape"):
+            return x, y
+        if not self.num_classes:
+            raise ValueError(
+                f"This PixelCNN has no classes (`num_classes=None`) but "
+                f"`{method}` got labels `y`; build it with `num_classes`."
+            )
+        labels = validate_labels(y, len(x), self.num_classes, "y")
+        return {"grids": x, "labels": labels}, None
 
     def _validate_data(self, x, argument):
         if isinstance(x, dict):
@@ -168,35 +244,88 @@ class PixelCNN(GenerativeModel):
                 + ". Quantise the data first (e.g. binarise images)."
             )
 
-    def sample(self, num_samples, temperature=1.0, seed=None, condition=None):
-        """Grids drawn pixel by pixel; `temperature` scales the logits."""
+    def sample(
+        self,
+        num_samples,
+        temperature=1.0,
+        seed=None,
+        condition=None,
+        labels=None,
+        windowed=True,
+    ):
+        """Grids drawn pixel by pixel; `temperature` scales the logits.
+
+        Args:
+            num_samples: int.
+            temperature: float > 0.
+            seed: int or `None`.
+            condition: condition maps (map-conditional models).
+            labels: an int or `num_samples` ints (class-conditional
+                models).
+            windowed: bool. Run the network, for each pixel, only on the
+                `receptive_rows + 1` rows that can reach it (the same
+                logits, fewer rows: `height / (receptive_rows + 1)` times
+                less work on tall grids); `False` runs the whole grid per
+                pixel (the naive loop, kept to check and time this one).
+        """
         self._check_num_samples(num_samples)
-        _, condition = self._unpack(None, condition)
+        _, condition, labels = self._unpack(None, condition, labels)
+        if labels is not None:
+            labels = ops.convert_to_tensor(
+                validate_labels(labels, num_samples, self.num_classes)
+            )
+        if condition is not None:
+            condition = ops.convert_to_tensor(condition, "float32")
         if not temperature > 0:
             raise ValueError(
                 f"`temperature` must be > 0; received {temperature!r}."
             )
         height, width = self.grid_shape
         size = height * width
+        window = height
+        if windowed:
+            window = min(height, self.receptive_rows + 1)
         loop_seed = keras.random.randint(
             (2,), 0, 2**30, "int32", seed=self._seed(seed)
         )
         positions = ops.arange(size)
 
         def body(index, flat):
-            # 1. Logits of every pixel given the grid so far.
+            # 1. The rows that can reach pixel `index`: a window ending at
+            #    its row (starting at row 0 near the top, where the
+            #    network's own padding must be the true top edge).
+            row, column = index // width, index % width
+            start = ops.minimum(
+                ops.maximum(row - (window - 1), 0), height - window
+            )
             grid = ops.reshape(flat, (num_samples, height, width))
-            logits = self({"grids": grid, "condition": condition})
-            logits = ops.reshape(logits, (num_samples, size, -1))
-            pixel = ops.take(logits, index, axis=1) / temperature
-            # 2. Gumbel-max draw for pixel `index`.
+            inputs = {
+                "grids": ops.slice(
+                    grid, [0, start, 0], [num_samples, window, width]
+                ),
+                "labels": labels,
+                "condition": None,
+            }
+            if condition is not None:
+                inputs["condition"] = ops.slice(
+                    condition,
+                    [0, start, 0, 0],
+                    [num_samples, window, width, self.condition_channels],
+                )
+            # 2. The logits of pixel `index`, from its place in the window.
+            logits = ops.reshape(
+                self(inputs), (num_samples, window * width, -1)
+            )
+            offset = (row - start) * width + column
+            pixel = ops.take(logits, offset, axis=1) / temperature
+            # 3. Gumbel-max draw for pixel `index`.
             uniform = backend.stateless_uniform(
                 (num_samples, self.num_levels),
                 loop_seed + ops.stack([0, index]),
             )
             gumbel = -ops.log(-ops.log(uniform * (1 - 2e-7) + 1e-7))
             value = ops.cast(ops.argmax(pixel + gumbel, axis=-1), "int32")
-            # 3. Write it into the grid.
+            # 4. Write it into the grid.
             return ops.where(positions[None, :] == index, value[:, None], flat)
 
         flat = ops.zeros((num_samples, size), "int32")
@@ -213,6 +342,66 @@ class PixelCNN(GenerativeModel):
                 "filters": self.filters,
                 "num_layers": self.num_layers,
                 "condition_channels": self.condition_channels,
+                "num_classes": self.num_classes,
+                "architecture": self.architecture,
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Configs saved before `architecture` existed describe the masked
+        # (plain) network; the new default would rebuild another one.
+        config = dict(config)
+        config.setdefault("architecture", "plain")
+        return super().from_config(config)
+
+
+def _gated_stacks(inputs, filters, num_layers, num_classes):
+    """Gated vertical/horizontal stacks: a 7x7 first layer (mask A), then
+    `num_layers` 3x3 ones; returns the horizontal stack."""
+    conditions = _conditions(inputs, filters, num_classes)
+    grids = inputs["grids"]
+    vertical, horizontal = GatedPixelCNNBlock(filters, 7, "A")(
+        [grids, grids] + conditions
+    )
+    for _ in range(num_layers):
+        vertical, horizontal = GatedPixelCNNBlock(filters, 3, "B")(
+            [vertical, horizontal] + conditions
+        )
+    return horizontal
+
+
+def _masked_stack(inputs, filters, num_layers, num_classes):
+    """The original PixelCNN: a 7x7 mask-A convolution, then residual 3x3
+    mask-B ones (with the blind spot up and right of each pixel)."""
+    conditions = _conditions(inputs, filters, num_classes)
+
+    def conditioned(h):
+        for condition in conditions:
+            if len(condition.shape) == 4:
+                h = h + layers.Conv2D(filters, 1)(condition)
+            else:
+                bias = layers.Dense(filters)(condition)
+                h = h + layers.Reshape((1, 1, filters))(bias)
+        return h
+
+    h = conditioned(MaskedConv2D("A", filters, 7)(inputs["grids"]))
+    for _ in range(num_layers):
+        update = layers.Activation("relu")(h)
+        update = conditioned(MaskedConv2D("B", filters, 3)(update))
+        h = h + update
+    return h
+
+
+def _conditions(inputs, filters, num_classes):
+    """The condition map and/or the label embedding, as the blocks take
+    them (a map per pixel, a vector per example)."""
+    conditions = []
+    if "condition" in inputs:
+        conditions.append(inputs["condition"])
+    if "labels" in inputs:
+        conditions.append(
+            layers.Embedding(num_classes, filters)(inputs["labels"])
+        )
+    return conditions

@@ -15,36 +15,101 @@ def binary_digits():
     return (x[:128, 1:7, 1:6, 0] > 0.5).astype("int32")
 
 
-def pixel_cnn(num_levels=2):
+def pixel_cnn(num_levels=2, architecture="gated", num_classes=None):
     model = kgen.models.PixelCNN(
-        GRID, num_levels=num_levels, filters=8, num_layers=2, seed=0
+        GRID,
+        num_levels=num_levels,
+        filters=8,
+        num_layers=2,
+        num_classes=num_classes,
+        architecture=architecture,
+        seed=0,
     )
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     return model
 
 
-def test_outputs_depend_only_on_earlier_pixels():
-    model = pixel_cnn(num_levels=4)
+def randomise(model):
     rng = np.random.default_rng(0)
     for weight in model.network.weights:
         weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
-    grid = rng.integers(0, 4, (2,) + GRID)
-    logits = to_numpy(model(grid)).reshape(2, -1, 4)
-    for position in range(np.prod(GRID)):
-        changed = grid.reshape(2, -1).copy()
-        changed[:, position] = (changed[:, position] + 1) % 4
-        new = to_numpy(model(changed.reshape((2,) + GRID))).reshape(2, -1, 4)
-        # Positions <= the perturbed one see nothing of it ...
-        np.testing.assert_allclose(
-            new[:, : position + 1], logits[:, : position + 1], atol=1e-5
-        )
-        # ... and its right neighbour does (the receptive field is not
-        # empty; a plain PixelCNN has the known blind spot up-right, so
-        # only same-row neighbours are guaranteed).
-        if (position + 1) % GRID[1]:
-            assert not np.allclose(
-                new[:, position + 1], logits[:, position + 1]
-            )
+
+
+def influence(model, grid):
+    """`changed[p, q]`: perturbing pixel p changes the logits of pixel q."""
+    levels = model.num_levels
+    logits = to_numpy(model(grid)).reshape(len(grid), -1, levels)
+    size = np.prod(GRID)
+    changed = np.zeros((size, size), bool)
+    for position in range(size):
+        perturbed = grid.reshape(len(grid), -1).copy()
+        perturbed[:, position] = (perturbed[:, position] + 1) % levels
+        new = to_numpy(model(perturbed.reshape(grid.shape)))
+        new = new.reshape(len(grid), -1, levels)
+        changed[position] = ~np.isclose(new, logits, atol=1e-5).all((0, 2))
+    return changed
+
+
+@pytest.mark.parametrize("architecture", ["gated", "plain"])
+def test_outputs_depend_only_on_earlier_pixels(architecture):
+    model = pixel_cnn(num_levels=4, architecture=architecture)
+    randomise(model)
+    grid = np.random.default_rng(1).integers(0, 4, (2,) + GRID)
+    changed = influence(model, grid)
+    # A pixel's logits see nothing of itself or of later pixels ...
+    assert not np.tril(changed).any()
+    # ... and see the pixel just left of them.
+    for position in range(1, np.prod(GRID)):
+        if position % GRID[1]:
+            assert changed[position - 1, position]
+
+
+def test_gated_stacks_have_no_blind_spot():
+    # 7x7 first layer + two 3x3 layers: the receptive field of a pixel
+    # covers the rows above it (within 5 columns either side) and its row
+    # to the left, up-right pixels included.
+    model = pixel_cnn(num_levels=4, architecture="gated")
+    randomise(model)
+    grid = np.random.default_rng(2).integers(0, 4, (2,) + GRID)
+    changed = influence(model, grid)
+    width = GRID[1]
+    last = np.prod(GRID) - 1
+    assert changed[:last, last].all()
+    # The plain masked stack cannot see the last pixel of the row above
+    # from the first pixel of a row (4 columns right: beyond its 7x7
+    # first layer, and 3x3 mask-B layers never move right within a row);
+    # the gated stacks can.
+    up_right = (GRID[0] - 2) * width + width - 1
+    target = (GRID[0] - 1) * width
+    assert changed[up_right, target]
+    plain = pixel_cnn(num_levels=4, architecture="plain")
+    randomise(plain)
+    assert not influence(plain, grid)[up_right, target]
+
+
+def test_class_conditional_fit_sample_and_log_prob(binary_digits, digits):
+    labels = digits[1][: len(binary_digits)]
+    model = pixel_cnn(num_classes=10)
+    model.fit(binary_digits, labels, batch_size=32, epochs=2, verbose=0)
+    right = to_numpy(model.log_prob(binary_digits[:16], labels=labels[:16]))
+    wrong = to_numpy(
+        model.log_prob(binary_digits[:16], labels=(labels[:16] + 5) % 10)
+    )
+    assert right.mean() > wrong.mean()
+    samples = to_numpy(model.sample(3, labels=[0, 1, 2], seed=0))
+    assert samples.shape == (3,) + GRID
+    with pytest.raises(ValueError, match="class-conditional"):
+        model.sample(2)
+    with pytest.raises(ValueError, match="labels"):
+        model.sample(2, labels=[10, 1])
+    with pytest.raises(ValueError, match="num_classes=None"):
+        pixel_cnn().fit(binary_digits, labels, verbose=0)
+
+
+def test_configs_saved_before_the_gated_network_load_as_plain():
+    config = pixel_cnn(architecture="plain").get_config()
+    del config["architecture"], config["num_classes"]
+    assert kgen.models.PixelCNN.from_config(config).architecture == "plain"
 
 
 def test_fit_log_prob_sample_and_round_trip(binary_digits, tmp_path):
@@ -86,6 +151,10 @@ def test_bad_inputs_raise(binary_digits):
         kgen.layers.MaskedConv2D("C", 4, 3)
     with pytest.raises(ValueError, match="odd"):
         kgen.layers.MaskedConv2D("A", 4, 4)
+    with pytest.raises(ValueError, match="architecture"):
+        kgen.models.PixelCNN(GRID, architecture="pixelsnail")
+    with pytest.raises(ValueError, match="odd"):
+        kgen.layers.GatedPixelCNNBlock(4, kernel_size=4)
 
 
 def test_vq_vae_samples_through_a_pixel_cnn_prior(digits, tmp_path):
@@ -114,3 +183,40 @@ def test_vq_vae_samples_through_a_pixel_cnn_prior(digits, tmp_path):
     np.testing.assert_allclose(
         to_numpy(restored.sample(3, seed=2)), images, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("architecture", ["gated", "plain"])
+def test_windowed_sampling_equals_the_naive_loop(architecture):
+    tall = (9, 4)
+    model = kgen.models.PixelCNN(
+        tall,
+        num_levels=3,
+        filters=8,
+        num_layers=1,
+        condition_channels=2,
+        num_classes=4,
+        architecture=architecture,
+        seed=0,
+    )
+    randomise(model)
+    rng = np.random.default_rng(3)
+    # The window is no taller than the receptive field needs: a pixel
+    # `receptive_rows` rows up changes the logits, one more row up does not.
+    grid = rng.integers(0, 3, (1,) + tall)
+    condition = rng.normal(size=(1,) + tall + (2,)).astype("float32")
+    inputs = {"grids": grid, "condition": condition, "labels": np.array([1])}
+    logits = to_numpy(model(inputs))[0, -1, 0]
+    reach = model.receptive_rows
+    for rows_up, changes in ((reach, True), (reach + 1, False)):
+        perturbed = grid.copy()
+        perturbed[0, tall[0] - 1 - rows_up] += 1
+        perturbed %= 3
+        new = to_numpy(model(dict(inputs, grids=perturbed)))[0, -1, 0]
+        assert (not np.allclose(new, logits, atol=1e-6)) == changes
+    conditions = {
+        "condition": np.repeat(condition, 3, axis=0),
+        "labels": [0, 1, 3],
+    }
+    windowed = to_numpy(model.sample(3, seed=5, **conditions))
+    naive = to_numpy(model.sample(3, seed=5, windowed=False, **conditions))
+    np.testing.assert_array_equal(windowed, naive)

@@ -1,0 +1,264 @@
+"""Character GPT on tiny Shakespeare, side by side with nanoGPT.
+
+nanoGPT's README runs its character model on a CPU with 4 layers, 4
+heads, 128 dims, a 64-character context, batches of 12, dropout 0,
+2,000 iterations (AdamW 1e-3, warm-up 100, cosine to 1e-4, beta2 0.99,
+weight decay 0.1, gradient clip 1.0) and reports a validation loss of
+1.88 in "about 3 minutes". This script trains `kgen.models.GPT` with the
+same configuration and optimizer on the same split (first 90% of the
+text for training) for a wall-clock budget, estimating the train and
+validation losses every `--eval-interval` iterations from `--eval-iters`
+random batches each, as nanoGPT does; with `--nanogpt PATH` it first runs
+nanoGPT's own `train.py` (a checkout prepared with
+`data/shakespeare_char/prepare.py`) for the same budget on the same
+cores, and prints both curves and the loss reached within the budget.
+
+    KGEN_DATA_DIR=../shared/data taskset -c 1 \\
+        python -m benchmarks.gpt_shakespeare --nanogpt /tmp/nanogpt
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+import keras
+
+import kgen
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+
+CONFIG = {
+    "num_layers": 4,
+    "num_heads": 4,
+    "hidden_dim": 128,
+    "sequence_length": 64,
+    "batch_size": 12,
+    "max_iters": 2000,
+    "learning_rate": 1e-3,
+    "min_learning_rate": 1e-4,
+    "warmup_iters": 100,
+    "beta_2": 0.99,
+    "weight_decay": 0.1,
+    "grad_clip": 1.0,
+}
+
+
+class LossEstimates(keras.callbacks.Callback):
+    """nanoGPT's `estimate_loss`: every `interval` iterations (and at 0),
+    the mean loss on fixed random train and validation batches; stops
+    training once `seconds` have passed."""
+
+    def __init__(self, train, validation, interval, seconds):
+        super().__init__()
+        self.splits = {"train": train, "val": validation}
+        self.interval = interval
+        self.seconds = seconds
+        self.rows = []
+
+    def estimate(self, iteration):
+        row = {"iter": iteration, "seconds": time.time() - self.start}
+        for name, windows in self.splits.items():
+            row[f"{name}_loss"] = self.model.evaluate(
+                windows[:, :-1],
+                windows[:, 1:],
+                batch_size=len(windows),
+                verbose=0,
+            )
+        self.rows.append(row)
+        print(row, flush=True)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+        self.estimate(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        iteration = batch + 1
+        if iteration % self.interval == 0:
+            self.estimate(iteration)
+        if time.time() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
+def train_kgen(train_tokens, val_tokens, vocabulary_size, args):
+    c = CONFIG
+    window = c["sequence_length"] + 1
+    batches = kgen.datasets.random_windows(
+        train_tokens, window, c["max_iters"] * c["batch_size"], seed=0
+    )
+    eval_size = args.eval_iters * c["batch_size"]
+    estimates = LossEstimates(
+        kgen.datasets.random_windows(train_tokens, window, eval_size, seed=1),
+        kgen.datasets.random_windows(val_tokens, window, eval_size, seed=2),
+        args.eval_interval,
+        args.minutes * 60,
+    )
+    model = kgen.models.GPT(
+        vocabulary_size,
+        c["sequence_length"],
+        num_layers=c["num_layers"],
+        num_heads=c["num_heads"],
+        hidden_dim=c["hidden_dim"],
+        seed=0,
+    )
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        warmup_target=c["learning_rate"],
+        warmup_steps=c["warmup_iters"],
+        decay_steps=c["max_iters"] - c["warmup_iters"],
+        alpha=c["min_learning_rate"] / c["learning_rate"],
+    )
+    optimizer = keras.optimizers.AdamW(
+        schedule,
+        weight_decay=c["weight_decay"],
+        beta_2=c["beta_2"],
+        epsilon=1e-8,
+        global_clipnorm=c["grad_clip"],
+    )
+    # As nanoGPT: no weight decay on biases and normalisation scales.
+    optimizer.exclude_from_weight_decay(
+        var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
+    )
+    model.compile(optimizer=optimizer)
+    model.fit(
+        batches[:, :-1],
+        batches[:, 1:],
+        batch_size=c["batch_size"],
+        epochs=1,
+        shuffle=False,
+        callbacks=[estimates],
+        verbose=0,
+    )
+    return model, estimates.rows
+
+
+def run_nanogpt(path, args):
+    """nanoGPT's README CPU command, killed at the budget; each of its
+    `step N: train loss, val loss` lines timed from its first."""
+    command = [
+        sys.executable,
+        "-u",
+        "train.py",
+        "config/train_shakespeare_char.py",
+        "--device=cpu",
+        "--compile=False",
+        f"--eval_iters={args.eval_iters}",
+        f"--eval_interval={args.eval_interval}",
+        "--log_interval=50",
+        "--block_size=64",
+        "--batch_size=12",
+        "--n_layer=4",
+        "--n_head=4",
+        "--n_embd=128",
+        "--max_iters=2000",
+        "--lr_decay_iters=2000",
+        "--dropout=0.0",
+        "--out_dir=/tmp/kgen-nanogpt-out",
+    ]
+    pattern = re.compile(r"step (\d+): train loss ([\d.]+), val loss ([\d.]+)")
+    rows, start = [], None
+    process = subprocess.Popen(
+        command,
+        cwd=path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = None
+    for line in process.stdout:
+        match = pattern.search(line)
+        if match:
+            now = time.time()
+            if start is None:
+                start, deadline = now, now + args.minutes * 60
+            rows.append(
+                {
+                    "iter": int(match.group(1)),
+                    "seconds": now - start,
+                    "train_loss": float(match.group(2)),
+                    "val_loss": float(match.group(3)),
+                }
+            )
+            print("nanoGPT", rows[-1], flush=True)
+        if deadline is not None and time.time() > deadline:
+            process.kill()
+            break
+    process.wait()
+    if not rows:
+        raise RuntimeError(f"nanoGPT printed no evaluation: {command}")
+    return rows
+
+
+def within_budget(rows, seconds):
+    done = [r for r in rows if r["seconds"] <= seconds]
+    return done[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--data",
+        default=os.path.join(
+            os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
+        ),
+    )
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--eval-interval", type=int, default=100)
+    parser.add_argument("--eval-iters", type=int, default=20)
+    parser.add_argument("--nanogpt", help="a prepared nanoGPT checkout")
+    args = parser.parse_args()
+
+    reference = run_nanogpt(args.nanogpt, args) if args.nanogpt else None
+
+    train, validation = kgen.datasets.load_text(args.data)
+    tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(train + validation)
+    model, rows = train_kgen(
+        tokenizer(train), tokenizer(validation), tokenizer.vocabulary_size, args
+    )
+    budget = args.minutes * 60
+    tokens_per_iter = CONFIG["batch_size"] * CONFIG["sequence_length"]
+    summary = []
+    for name, curve in (("kgen", rows), ("nanoGPT", reference)):
+        if curve is None:
+            continue
+        last = within_budget(curve, budget)
+        summary.append(
+            {
+                "runtime": name
+                if name == "nanoGPT"
+                else f"kgen/{keras.backend.backend()}",
+                "iters_in_budget": last["iter"],
+                "seconds": last["seconds"],
+                "val_loss": last["val_loss"],
+                "train_loss": last["train_loss"],
+                "tokens_per_s": last["iter"]
+                * tokens_per_iter
+                / max(last["seconds"], 1e-9),
+            }
+        )
+    print_table(summary, list(summary[0]))
+    prompt = tokenizer("ROMEO:")[None]
+    text = tokenizer.detokenize(
+        model.generate(prompt, 58, sampler="top_k", seed=0)
+    )[0]
+    print(text)
+    write_json(
+        f"gpt_shakespeare_{keras.backend.backend()}",
+        {
+            "config": CONFIG,
+            "budget_seconds": budget,
+            "eval_interval": args.eval_interval,
+            "eval_iters": args.eval_iters,
+            "cpus_visible": len(os.sched_getaffinity(0)),
+            "summary": summary,
+            "kgen_curve": rows,
+            "nanogpt_curve": reference,
+            "sample": text,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
