@@ -211,6 +211,7 @@ def main():
     args = parser.parse_args()
 
     reference = run_nanogpt(args.nanogpt, args) if args.nanogpt else None
+    keras.utils.set_random_seed(0)
 
     train, validation = kgen.datasets.load_text(args.data)
     tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(train + validation)

@@ -2,6 +2,7 @@
 
 from kgen.models.autoregressive import GPT
 from kgen.models.autoregressive import PixelCNN
+from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
@@ -60,4 +61,5 @@ __all__ = [
     "VAEGAN",
     "VQVAE",
     "VQVAE2",
+    "WaveNet",
 ]

@@ -1,8 +1,21 @@
-"""Small helpers shared across kgen (data checks, image grids)."""
+"""Small helpers shared across kgen (data checks, image grids, audio)."""
 
+from kgen.utils.audio import load_wav
+from kgen.utils.audio import mu_law_decode
+from kgen.utils.audio import mu_law_encode
+from kgen.utils.audio import save_wav
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
 
-__all__ = ["image_grid", "save_image_grid", "validate_array", "validate_labels"]
+__all__ = [
+    "image_grid",
+    "load_wav",
+    "mu_law_decode",
+    "mu_law_encode",
+    "save_image_grid",
+    "save_wav",
+    "validate_array",
+    "validate_labels",
+]
