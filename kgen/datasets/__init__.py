@@ -5,6 +5,7 @@ from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
+from kgen.datasets.spoken_digits import load_spoken_digits
 from kgen.datasets.text import load_text
 from kgen.datasets.text import random_windows
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
@@ -17,6 +18,7 @@ __all__ = [
     "available",
     "load",
     "load_paired",
+    "load_spoken_digits",
     "load_text",
     "load_toy",
     "random_windows",

@@ -102,11 +102,13 @@ class PixelCNN(GenerativeModel):
         # === Layers ===
         # Any height: `sample` runs the network on a window of rows.
         rows = (None, grid_shape[1])
-        inputs = {"grids": keras.Input(rows + (num_levels,))}
+        inputs = {"grids": keras.Input(rows + (num_levels,), name="grids")}
         if condition_channels:
-            inputs["condition"] = keras.Input(rows + (condition_channels,))
+            inputs["condition"] = keras.Input(
+                rows + (condition_channels,), name="condition"
+            )
         if num_classes:
-            inputs["labels"] = keras.Input((), dtype="int32")
+            inputs["labels"] = keras.Input((), dtype="int32", name="labels")
         if architecture == "gated":
             h = _gated_stacks(inputs, filters, num_layers, num_classes)
         else:

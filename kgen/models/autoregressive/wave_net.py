@@ -91,9 +91,9 @@ class WaveNet(GenerativeModel):
         self.skip_channels = skip_channels
         self.num_classes = num_classes
         # === Layers ===
-        inputs = {"audio": keras.Input((None, num_levels))}
+        inputs = {"audio": keras.Input((None, num_levels), name="audio")}
         if num_classes:
-            inputs["labels"] = keras.Input((), dtype="int32")
+            inputs["labels"] = keras.Input((), dtype="int32", name="labels")
             label_embedding = layers.Embedding(num_classes, residual_channels)(
                 inputs["labels"]
             )
