@@ -1,8 +1,13 @@
-"""Sampling rules: next-token rules for autoregressive decoding."""
+"""Sampling rules: next-token rules for autoregressive decoding, and
+Markov chains on energies (Langevin dynamics, MALA)."""
 
 import keras
 
 from kgen.samplers.greedy_sampler import GreedySampler
+from kgen.samplers.langevin_sampler import LangevinSampler
+from kgen.samplers.metropolis_adjusted_langevin import (
+    MetropolisAdjustedLangevin,
+)
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import TokenSampler
 from kgen.samplers.top_k_sampler import TopKSampler
@@ -39,6 +44,8 @@ def get(identifier, **kwargs):
 
 __all__ = [
     "GreedySampler",
+    "LangevinSampler",
+    "MetropolisAdjustedLangevin",
     "RandomSampler",
     "TOKEN_SAMPLERS",
     "TokenSampler",
