@@ -22,25 +22,7 @@ import numpy as np
 import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
-
-
-class DynamicBinarization(keras.utils.PyDataset):
-    """Batches of freshly binarised grids, a new draw every epoch."""
-
-    def __init__(self, images, batch_size, seed=0):
-        super().__init__()
-        self.images = images
-        self.batch_size = batch_size
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self):
-        return len(self.images) // self.batch_size
-
-    def __getitem__(self, index):
-        batch = self.images[
-            index * self.batch_size : (index + 1) * self.batch_size
-        ]
-        return (self.rng.uniform(size=batch.shape) < batch).astype("int32")
+from benchmarks.vae_mnist_iwae import DynamicBinarization
 
 
 class StepBudget(keras.callbacks.Callback):
@@ -87,7 +69,7 @@ def main():
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     start = time.time()
     history = model.fit(
-        DynamicBinarization(x_train, args.batch_size),
+        DynamicBinarization(x_train, args.batch_size, dtype="int32"),
         epochs=1000,
         callbacks=[StepBudget(args.minutes * 60)],
         verbose=0,

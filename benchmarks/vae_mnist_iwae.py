@@ -33,11 +33,12 @@ SHAPE = (28, 28, 1)
 class DynamicBinarization(keras.utils.PyDataset):
     """Batches of freshly binarised images, a new draw every epoch."""
 
-    def __init__(self, images, batch_size, seed=0):
+    def __init__(self, images, batch_size, seed=0, dtype="float32"):
         super().__init__()
         self.images = images
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
+        self.dtype = dtype
 
     def __len__(self):
         return len(self.images) // self.batch_size
@@ -46,7 +47,7 @@ class DynamicBinarization(keras.utils.PyDataset):
         batch = self.images[
             index * self.batch_size : (index + 1) * self.batch_size
         ]
-        return (self.rng.uniform(size=batch.shape) < batch).astype("float32")
+        return (self.rng.uniform(size=batch.shape) < batch).astype(self.dtype)
 
 
 def build(name, latent_dim):

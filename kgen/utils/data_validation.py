@@ -135,3 +135,35 @@ def validate_labels(labels, count, num_classes, argument="labels"):
             f"in [{labels.min()}, {labels.max()}]."
         )
     return labels.astype("int32")
+
+
+def validate_levels(x, num_levels, argument, how_to_quantise):
+    """Checks discrete data: integers in `[0, num_levels)`.
+
+    `how_to_quantise` ends the message (e.g. "binarise images").
+    """
+    values = np.asarray(ops.convert_to_numpy(x))
+    integers = np.all(values == np.round(values))
+    if values.size and (
+        values.min() < 0 or values.max() >= num_levels or not integers
+    ):
+        raise ValueError(
+            f"`{argument}` must hold integer levels in [0, {num_levels}); "
+            f"received values in [{values.min():g}, {values.max():g}]"
+            + ("" if integers else " that are not integers")
+            + f". Quantise the data first ({how_to_quantise})."
+        )
+
+
+def pack_labels(x, y, num_classes, data_key, model_name, method):
+    """`fit(x, labels)` -> `fit({data_key: x, "labels": labels})` for a
+    class-conditional model; `y` for an unconditional one is an error."""
+    if y is None or isinstance(x, dict) or not hasattr(x, "shape"):
+        return x, y
+    if not num_classes:
+        raise ValueError(
+            f"This {model_name} is unconditional (`num_classes=None`) but "
+            f"`{method}` got labels `y`; build it with `num_classes`."
+        )
+    labels = validate_labels(y, len(x), num_classes, "y")
+    return {data_key: x, "labels": labels}, None

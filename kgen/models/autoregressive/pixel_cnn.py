@@ -1,7 +1,6 @@
 import math
 
 import keras
-import numpy as np
 from keras import layers
 from keras import ops
 
@@ -9,7 +8,10 @@ from kgen import backend
 from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.models.generative_model import GenerativeModel
+from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.data_validation import pack_labels
 from kgen.utils.data_validation import validate_labels
+from kgen.utils.data_validation import validate_levels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -211,16 +213,7 @@ class PixelCNN(GenerativeModel):
         )
 
     def _pack_labels(self, x, y, method):
-        """`fit(grids, labels)` for class-conditional models."""
-        if y is None or isinstance(x, dict) or not hasattr(x, "shape"):
-            return x, y
-        if not self.num_classes:
-            raise ValueError(
-                f"This PixelCNN has no classes (`num_classes=None`) but "
-                f"`{method}` got labels `y`; build it with `num_classes`."
-            )
-        labels = validate_labels(y, len(x), self.num_classes, "y")
-        return {"grids": x, "labels": labels}, None
+        return pack_labels(x, y, self.num_classes, "grids", "PixelCNN", method)
 
     def _validate_data(self, x, argument):
         if isinstance(x, dict):
@@ -228,23 +221,7 @@ class PixelCNN(GenerativeModel):
         super()._validate_data(x, argument)
         if x is None or not hasattr(x, "shape"):
             return
-        values = np.asarray(ops.convert_to_numpy(x))
-        if (
-            values.min() < 0
-            or values.max() >= self.num_levels
-            or not np.all(values == np.round(values))
-        ):
-            raise ValueError(
-                f"`{argument}` must hold integer levels in [0, "
-                f"{self.num_levels}); received values in "
-                f"[{values.min():g}, {values.max():g}]"
-                + (
-                    ""
-                    if np.all(values == np.round(values))
-                    else " that are not integers"
-                )
-                + ". Quantise the data first (e.g. binarise images)."
-            )
+        validate_levels(x, self.num_levels, argument, "e.g. binarise images")
 
     def sample(
         self,
@@ -278,10 +255,7 @@ class PixelCNN(GenerativeModel):
             )
         if condition is not None:
             condition = ops.convert_to_tensor(condition, "float32")
-        if not temperature > 0:
-            raise ValueError(
-                f"`temperature` must be > 0; received {temperature!r}."
-            )
+        sampler = RandomSampler(temperature)
         height, width = self.grid_shape
         size = height * width
         window = height
@@ -319,14 +293,9 @@ class PixelCNN(GenerativeModel):
                 self(inputs), (num_samples, window * width, -1)
             )
             offset = (row - start) * width + column
-            pixel = ops.take(logits, offset, axis=1) / temperature
-            # 3. Gumbel-max draw for pixel `index`.
-            uniform = backend.stateless_uniform(
-                (num_samples, self.num_levels),
-                loop_seed + ops.stack([0, index]),
-            )
-            gumbel = -ops.log(-ops.log(uniform * (1 - 2e-7) + 1e-7))
-            value = ops.cast(ops.argmax(pixel + gumbel, axis=-1), "int32")
+            pixel = ops.take(logits, offset, axis=1)
+            # 3. A draw from softmax(logits / temperature) for the pixel.
+            value = sampler(pixel, loop_seed + ops.stack([0, index]))
             # 4. Write it into the grid.
             return ops.where(positions[None, :] == index, value[:, None], flat)
 

@@ -5,7 +5,10 @@ from keras import ops
 
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
+from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.data_validation import pack_labels
 from kgen.utils.data_validation import validate_labels
+from kgen.utils.data_validation import validate_levels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -195,15 +198,7 @@ class WaveNet(GenerativeModel):
         )
 
     def _pack_labels(self, x, y, method):
-        if y is None or isinstance(x, dict) or not hasattr(x, "shape"):
-            return x, y
-        if not self.num_classes:
-            raise ValueError(
-                f"This WaveNet is unconditional (`num_classes=None`) but "
-                f"`{method}` got labels `y`; build it with `num_classes`."
-            )
-        labels = validate_labels(y, len(x), self.num_classes, "y")
-        return {"audio": x, "labels": labels}, None
+        return pack_labels(x, y, self.num_classes, "audio", "WaveNet", method)
 
     def _validate_data(self, x, argument):
         if isinstance(x, dict):
@@ -219,17 +214,9 @@ class WaveNet(GenerativeModel):
                 f"`{argument}` must be (batch, steps) quantised audio with at "
                 f"least 2 steps; received shape {values.shape}."
             )
-        if (
-            values.min() < 0
-            or values.max() >= self.num_levels
-            or not np.all(values == np.round(values))
-        ):
-            raise ValueError(
-                f"`{argument}` must hold integer levels in [0, "
-                f"{self.num_levels}); received values in "
-                f"[{values.min():g}, {values.max():g}]. Quantise the audio "
-                "first (`kgen.utils.mu_law_encode`)."
-            )
+        validate_levels(
+            values, self.num_levels, argument, "`kgen.utils.mu_law_encode`"
+        )
 
     # === Sampling ===
 
@@ -265,10 +252,7 @@ class WaveNet(GenerativeModel):
             raise ValueError(
                 f"`length` must be an int >= 2; received {length!r}."
             )
-        if not temperature > 0:
-            raise ValueError(
-                f"`temperature` must be > 0; received {temperature!r}."
-            )
+        sampler = RandomSampler(temperature)
         _, labels = self._unpack(None, labels)
         if labels is not None:
             labels = ops.convert_to_tensor(
@@ -291,15 +275,10 @@ class WaveNet(GenerativeModel):
             }
             # 2. The logits for step `step`, read one step earlier.
             logits = ops.take(self(inputs), step - 1 - start, axis=1)
-            # 3. Gumbel-max draw, written into the clip.
-            uniform = backend.stateless_uniform(
-                (num_samples, self.num_levels),
-                loop_seed + ops.stack([0, step]),
-            )
-            gumbel = -ops.log(-ops.log(uniform * (1 - 2e-7) + 1e-7))
-            value = ops.argmax(logits / temperature + gumbel, axis=-1)
+            # 3. A draw from softmax(logits / temperature), written in.
+            value = sampler(logits, loop_seed + ops.stack([0, step]))
             here = steps[None, :] == step
-            return ops.where(here, ops.cast(value, "int32")[:, None], audio)
+            return ops.where(here, value[:, None], audio)
 
         audio = ops.full((num_samples, length), self.num_levels // 2, "int32")
         with backend.no_grad():
