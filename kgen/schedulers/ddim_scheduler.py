@@ -27,6 +27,11 @@ class DDIMScheduler(DiffusionScheduler):
         clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]`.
         set_alpha_to_one: bool. The final step lands on `alpha_bar = 1`
             (the data) if `True`, else on `alpha_bar_0`.
+        use_clipped_model_output: bool. Recompute eps from the clipped
+            `x_0` (diffusers' option of the same name), so both terms of
+            eq. 12 agree. With `False` (the paper's and diffusers' default)
+            a large eps, as classifier-free guidance makes, leaves `x_0`
+            clipped but moves the sample by the unclipped eps.
         **kwargs: the noise schedule, see `DiffusionScheduler`.
 
     References:
@@ -45,6 +50,7 @@ class DDIMScheduler(DiffusionScheduler):
         eta=0.0,
         clip_sample=True,
         set_alpha_to_one=True,
+        use_clipped_model_output=False,
     ):
         super().__init__(
             num_train_timesteps=num_train_timesteps,
@@ -59,6 +65,7 @@ class DDIMScheduler(DiffusionScheduler):
         self.eta = eta
         self.clip_sample = clip_sample
         self.set_alpha_to_one = set_alpha_to_one
+        self.use_clipped_model_output = use_clipped_model_output
 
     @property
     def stochastic(self):
@@ -74,12 +81,16 @@ class DDIMScheduler(DiffusionScheduler):
             previous_timestep >= 0, self.alpha_bar(previous_timestep), final
         )
         # 2. Predicted x_0 (clipped) and eps; eps stays the unclipped
-        #    prediction, as in the paper and diffusers.
+        #    prediction unless `use_clipped_model_output`.
         original, epsilon = self.predict_original_and_noise(
             model_output, sample, timestep
         )
         if self.clip_sample:
             original = ops.clip(original, -1.0, 1.0)
+            if self.use_clipped_model_output:
+                epsilon = (sample - ops.sqrt(alpha_bar) * original) / ops.sqrt(
+                    1.0 - alpha_bar
+                )
         # 3. sigma_t(eta) (eq. 16).
         variance = (
             (1.0 - alpha_bar_prev)
@@ -103,6 +114,7 @@ class DDIMScheduler(DiffusionScheduler):
                 "eta": self.eta,
                 "clip_sample": self.clip_sample,
                 "set_alpha_to_one": self.set_alpha_to_one,
+                "use_clipped_model_output": self.use_clipped_model_output,
             }
         )
         return config

@@ -156,3 +156,35 @@ def test_unknown_sampler_name_raises():
         schedulers.DDIMScheduler(eta=2.0)
     with pytest.raises(ValueError, match="variance_type"):
         schedulers.DDPMScheduler(variance_type="learned")
+
+
+def test_ddim_clipped_model_output_keeps_eq_12_consistent():
+    scheduler = kgen.schedulers.get(
+        "ddim", clip_sample=True, use_clipped_model_output=True
+    )
+    rng = np.random.default_rng(0)
+    sample = rng.normal(size=(4, 3)).astype("float32")
+    # A large eps, as guidance makes it: x_0 = (x - sqrt(1 - a) eps) /
+    # sqrt(a) falls far outside [-1, 1] and is clipped.
+    model_output = (5.0 * rng.normal(size=(4, 3))).astype("float32")
+    timestep, previous = 500, 400
+    x, _ = scheduler.step(model_output, timestep, previous, sample)
+    alpha_bar = float(scheduler.alphas_cumprod[timestep])
+    alpha_bar_prev = float(scheduler.alphas_cumprod[previous])
+    original = np.clip(
+        (sample - np.sqrt(1 - alpha_bar) * model_output) / np.sqrt(alpha_bar),
+        -1,
+        1,
+    )
+    epsilon = (sample - np.sqrt(alpha_bar) * original) / np.sqrt(1 - alpha_bar)
+    expected = (
+        np.sqrt(alpha_bar_prev) * original
+        + np.sqrt(1 - alpha_bar_prev) * epsilon
+    )
+    np.testing.assert_allclose(to_numpy(x), expected, rtol=1e-4, atol=1e-5)
+    plain = kgen.schedulers.get("ddim", clip_sample=True)
+    assert not np.allclose(
+        to_numpy(plain.step(model_output, timestep, previous, sample)[0]),
+        expected,
+    )
+    assert scheduler.get_config()["use_clipped_model_output"] is True
