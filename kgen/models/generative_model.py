@@ -63,6 +63,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
     # === Training-data checks ===
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        x, y = self._pack_labels(x, y, "fit")
         self._validate_data(x, "x")
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
@@ -72,8 +73,15 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
+        x, y = self._pack_labels(x, y, "evaluate")
         self._validate_data(x, "x")
         return super().evaluate(x, y, *args, **kwargs)
+
+    def _pack_labels(self, x, y, method):
+        """`(x, y)` as `fit`/`evaluate` pass them on. Class-conditional
+        families override this to turn `fit(x, labels)` into
+        `fit({..., "labels": labels})`."""
+        return x, y
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)

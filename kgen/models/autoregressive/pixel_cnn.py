@@ -204,14 +204,6 @@ class PixelCNN(GenerativeModel):
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        return super().fit(*self._pack_labels(x, y, "fit"), *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(
-            *self._pack_labels(x, y, "evaluate"), *args, **kwargs
-        )
-
     def _pack_labels(self, x, y, method):
         return pack_labels(x, y, self.num_classes, "grids", "PixelCNN", method)
 

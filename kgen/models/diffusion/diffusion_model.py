@@ -686,14 +686,6 @@ class DiffusionModel(GenerativeModel):
 
     # === Training data ===
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        x, y = self._pack_labels(x, y, "fit")
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        x, y = self._pack_labels(x, y, "evaluate")
-        return super().evaluate(x, y, *args, **kwargs)
-
     def _pack_labels(self, x, y, method):
         array = x is not None and not isinstance(x, dict)
         if not (array and hasattr(x, "shape")):

@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 
 GRID = (6, 5)
@@ -30,9 +31,7 @@ def pixel_cnn(num_levels=2, architecture="gated", num_classes=None):
 
 
 def randomise(model):
-    rng = np.random.default_rng(0)
-    for weight in model.network.weights:
-        weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
+    randomise_weights(model.network)
 
 
 def influence(model, grid):

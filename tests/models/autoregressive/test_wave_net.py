@@ -6,6 +6,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 
 DILATIONS = (1, 2, 4)
@@ -38,9 +39,7 @@ def wave_net(num_classes=None):
 
 
 def randomise(model):
-    rng = np.random.default_rng(0)
-    for weight in model.network.weights:
-        weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
+    randomise_weights(model.network)
 
 
 def test_outputs_see_exactly_the_receptive_field_before_them():
