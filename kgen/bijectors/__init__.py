@@ -9,6 +9,7 @@ where only those methods are used (e.g. in `FlowModel`'s `log_prob`).
 
 from kgen.bijectors.act_norm import ActNorm
 from kgen.bijectors.affine_coupling import AffineCoupling
+from kgen.bijectors.batch_normalization import BatchNormalization
 from kgen.bijectors.bijector import Bijector
 from kgen.bijectors.chain import Chain
 from kgen.bijectors.invert import Invert
@@ -22,6 +23,7 @@ from kgen.bijectors.squeeze import Squeeze
 __all__ = [
     "ActNorm",
     "AffineCoupling",
+    "BatchNormalization",
     "Bijector",
     "Chain",
     "Invert",

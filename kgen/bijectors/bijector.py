@@ -22,12 +22,18 @@ class Bijector(keras.layers.Layer):
 
     Subclasses implement `_forward_and_log_det(x)` and
     `_inverse_and_log_det(y)`, each returning the value and the log-det
-    summed over the bijector's own `min_event_ndims` axes.
+    summed over the bijector's own `min_event_ndims` axes. The inverse
+    (data-to-latent, the training direction) takes Keras' `training`
+    flag; a subclass that uses it (`BatchNormalization`) or passes it on
+    (`Chain`, `MultiScale`) sets `takes_training = True` and accepts it in
+    `_inverse_and_log_det(y, training)`.
 
     Args:
         min_event_ndims: int. Rank of one event the map mixes (0 for an
             elementwise map, 1 for vectors, 3 for images).
     """
+
+    takes_training = False
 
     def __init__(self, min_event_ndims=1, **kwargs):
         super().__init__(**kwargs)
@@ -38,14 +44,14 @@ class Bijector(keras.layers.Layer):
     def forward(self, x):
         return self.forward_and_log_det(x)[0]
 
-    def inverse(self, y):
-        return self.inverse_and_log_det(y)[0]
+    def inverse(self, y, training=None):
+        return self.inverse_and_log_det(y, training=training)[0]
 
     def forward_log_det_jacobian(self, x, event_ndims=None):
         return self.forward_and_log_det(x, event_ndims)[1]
 
-    def inverse_log_det_jacobian(self, y, event_ndims=None):
-        return self.inverse_and_log_det(y, event_ndims)[1]
+    def inverse_log_det_jacobian(self, y, event_ndims=None, training=None):
+        return self.inverse_and_log_det(y, event_ndims, training)[1]
 
     def forward_and_log_det(self, x, event_ndims=None):
         """`(f(x), log |det df/dx|)` in one pass."""
@@ -54,11 +60,17 @@ class Bijector(keras.layers.Layer):
         y, log_det = self._forward_and_log_det(x)
         return y, self._reduce(log_det, x, event_ndims)
 
-    def inverse_and_log_det(self, y, event_ndims=None):
-        """`(f^-1(y), log |det df^-1/dy|)` in one pass."""
+    def inverse_and_log_det(self, y, event_ndims=None, training=None):
+        """`(f^-1(y), log |det df^-1/dy|)` in one pass.
+
+        `training=True` (a `FlowModel` in `fit`) lets layers normalise by
+        the batch and move their statistics; `None` means inference."""
         y = ops.convert_to_tensor(y)
         self._maybe_build(y)
-        x, log_det = self._inverse_and_log_det(y)
+        if self.takes_training:
+            x, log_det = self._inverse_and_log_det(y, training=training)
+        else:
+            x, log_det = self._inverse_and_log_det(y)
         return x, self._reduce(log_det, y, event_ndims)
 
     def call(self, x):

@@ -15,6 +15,8 @@ class Chain(Bijector):
         bijectors: list of bijectors, applied last to first in `forward`.
     """
 
+    takes_training = True
+
     def __init__(self, bijectors, **kwargs):
         bijectors = list(bijectors)
         if not bijectors:
@@ -40,10 +42,12 @@ class Chain(Bijector):
             total = total + log_det
         return x, total
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, training=None):
         total = 0.0
         for bijector in self.bijectors:
-            y, log_det = bijector.inverse_and_log_det(y, self.min_event_ndims)
+            y, log_det = bijector.inverse_and_log_det(
+                y, self.min_event_ndims, training=training
+            )
             total = total + log_det
         return y, total
 

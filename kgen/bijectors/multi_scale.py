@@ -34,6 +34,8 @@ class MultiScale(Bijector):
            Convolutions. 2018. arXiv:1807.03039.
     """
 
+    takes_training = True
+
     def __init__(self, levels, **kwargs):
         super().__init__(min_event_ndims=3, **kwargs)
         self.levels = list(levels)
@@ -62,11 +64,11 @@ class MultiScale(Bijector):
         self.event_size = int(np.prod(input_shape[-3:]))
         self.built = True
 
-    def _inverse_and_log_det(self, x):
+    def _inverse_and_log_det(self, x, training=None):
         parts, total, h = [], 0.0, x
         for index, level in enumerate(self.levels):
             h = self.squeeze.forward(h)
-            h, log_det = level.inverse_and_log_det(h, 3)
+            h, log_det = level.inverse_and_log_det(h, 3, training=training)
             total = total + log_det
             if index < len(self.levels) - 1:
                 factored, h = ops.split(h, 2, axis=-1)
@@ -98,10 +100,10 @@ class MultiScale(Bijector):
         x = ops.convert_to_tensor(x)
         return self._forward_and_log_det(x)
 
-    def inverse_and_log_det(self, y, event_ndims=None):
+    def inverse_and_log_det(self, y, event_ndims=None, training=None):
         y = ops.convert_to_tensor(y)
         self._maybe_build(y)
-        return self._inverse_and_log_det(y)
+        return self._inverse_and_log_det(y, training=training)
 
     def initialize_from_data(self, y):
         parts, h = [], y

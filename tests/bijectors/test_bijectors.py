@@ -19,6 +19,17 @@ def _randomize(bijector, seed=0):
         variable.assign(values.astype("float32"))
 
 
+def _randomize_moving_statistics(batch_normalization, seed=0):
+    rng = np.random.default_rng(seed)
+    channels = batch_normalization.moving_mean.shape
+    batch_normalization.moving_mean.assign(
+        rng.normal(0, 1, channels).astype("float32")
+    )
+    batch_normalization.moving_variance.assign(
+        rng.uniform(0.5, 2.0, channels).astype("float32")
+    )
+
+
 def _vector_coupling():
     return bijectors.AffineCoupling("half", hidden_dim=8)
 
@@ -41,6 +52,11 @@ def _cases():
             (2, 2, 2, 2),
         ),
         "act_norm": (lambda: bijectors.ActNorm(event_ndims=3), (2, 2, 2, 3)),
+        "batch_normalization": (bijectors.BatchNormalization, (3, 4)),
+        "batch_normalization_images": (
+            bijectors.BatchNormalization,
+            (2, 2, 2, 3),
+        ),
         "invertible_conv1x1": (
             lambda: bijectors.InvertibleConv1x1(seed=1),
             (2, 2, 2, 3),
@@ -94,6 +110,8 @@ def _built(name):
     bijector = make()
     bijector.build(shape)
     _randomize(bijector)
+    if isinstance(bijector, bijectors.BatchNormalization):
+        _randomize_moving_statistics(bijector)
     x = np.random.default_rng(1).normal(size=shape).astype("float32")
     return bijector, x
 
@@ -173,6 +191,40 @@ def test_act_norm_data_dependent_init_standardises():
     np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
 
 
+def test_batch_normalization_uses_batch_statistics_in_training():
+    bijector = bijectors.BatchNormalization(momentum=0.9)
+    data = np.random.default_rng(3).normal(3.0, 2.0, (256, 3))
+    data = data.astype("float32")
+    z, log_det = bijector.inverse_and_log_det(data, training=True)
+    z = to_numpy(z)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(0), 1.0, atol=1e-3)
+    variance = data.var(0)
+    np.testing.assert_allclose(
+        to_numpy(log_det), -0.5 * np.log(variance + 1e-3).sum(), rtol=1e-5
+    )
+    # The moving averages moved 10% of the way; inference uses them.
+    np.testing.assert_allclose(
+        to_numpy(bijector.moving_mean), 0.1 * data.mean(0), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        to_numpy(bijector.moving_variance), 0.9 + 0.1 * variance, rtol=1e-4
+    )
+    inference = to_numpy(bijector.inverse(data))
+    expected = (data - 0.1 * data.mean(0)) / np.sqrt(
+        0.9 + 0.1 * variance + 1e-3
+    )
+    np.testing.assert_allclose(inference, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_normalization_initialises_its_moving_statistics():
+    bijector = bijectors.BatchNormalization()
+    data = np.random.default_rng(4).normal(-1.0, 3.0, (512, 2, 2, 3))
+    z = to_numpy(bijector.initialize_from_data(data.astype("float32")))
+    np.testing.assert_allclose(z.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
+
+
 @pytest.mark.parametrize(
     "make, shape, match",
     [
@@ -184,6 +236,8 @@ def test_act_norm_data_dependent_init_standardises():
         (lambda: bijectors.Squeeze(), (2, 3, 4, 1), "even height"),
         (lambda: bijectors.MaskedAutoregressive(), (2, 1), ">= 2"),
         (lambda: bijectors.Chain([]), None, "at least one"),
+        (lambda: bijectors.BatchNormalization(momentum=1.0), None, "momentum"),
+        (lambda: bijectors.BatchNormalization(epsilon=0.0), None, "epsilon"),
         (
             lambda: bijectors.MultiScale([bijectors.Squeeze()] * 3),
             (2, 4, 4, 1),

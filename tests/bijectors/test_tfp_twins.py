@@ -94,6 +94,58 @@ def test_act_norm_is_tfp_scale_then_shift(tfb):
     _assert_same(act_norm, twin, _data((2, 3, 3, 4)), 3)
 
 
+def _tfp_batch_normalization(tfb, kgen_bijector, shape, training):
+    import tf_keras
+
+    # Unfused: the fused kernel (4-D inputs) moves the variance average by
+    # the unbiased batch variance; Keras 3 and kgen use the biased one.
+    layer = tf_keras.layers.BatchNormalization(
+        momentum=0.9, epsilon=1e-3, fused=False
+    )
+    layer.build(shape)
+    layer.set_weights(
+        [
+            np.exp(to_numpy(kgen_bijector.log_scale)),
+            to_numpy(kgen_bijector.bias),
+            to_numpy(kgen_bijector.moving_mean),
+            to_numpy(kgen_bijector.moving_variance),
+        ]
+    )
+    return tfb.BatchNormalization(layer, training=training), layer
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 3, 4)])
+def test_batch_normalization_is_tfp_batch_normalization(tfb, shape):
+    from tests.bijectors.test_bijectors import _randomize_moving_statistics
+
+    kgen_bijector = bijectors.BatchNormalization(momentum=0.9)
+    kgen_bijector.build(shape)
+    _randomize(kgen_bijector)
+    _randomize_moving_statistics(kgen_bijector)
+    event_ndims = len(shape) - 1
+    # Inference: both use the moving averages in both directions.
+    twin, _ = _tfp_batch_normalization(tfb, kgen_bijector, shape, False)
+    _assert_same(kgen_bijector, twin, _data(shape), event_ndims)
+    # Training: `inverse` normalises by the batch and moves the averages.
+    twin, layer = _tfp_batch_normalization(tfb, kgen_bijector, shape, True)
+    y = _data(shape, seed=1) * 2.0 + 1.0
+    expected_ildj = twin.inverse_log_det_jacobian(y, event_ndims).numpy()
+    expected = twin.inverse(y).numpy()
+    x, ildj = kgen_bijector.inverse_and_log_det(y, event_ndims, training=True)
+    np.testing.assert_allclose(to_numpy(x), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(to_numpy(ildj), expected_ildj, atol=TOLERANCE)
+    np.testing.assert_allclose(
+        to_numpy(kgen_bijector.moving_mean),
+        layer.moving_mean.numpy(),
+        atol=TOLERANCE,
+    )
+    np.testing.assert_allclose(
+        to_numpy(kgen_bijector.moving_variance),
+        layer.moving_variance.numpy(),
+        atol=TOLERANCE,
+    )
+
+
 def test_invertible_conv1x1_is_a_per_pixel_matvec(tfb):
     import tensorflow as tf
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen import bijectors
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
@@ -116,11 +117,16 @@ class FlowModel(GenerativeModel):
 
     def log_prob(self, x):
         """Exact `log p(x)` (of the dequantised density if `num_bins`)."""
+        return self._log_prob(x, training=False)
+
+    def _log_prob(self, x, training):
         x = ops.convert_to_tensor(x, "float32")
         event_ndims = len(self.event_shape)
-        if hasattr(self.bijector, "inverse_and_log_det"):
-            # kgen bijectors: one pass for both.
-            z, log_det = self.bijector.inverse_and_log_det(x, event_ndims)
+        if isinstance(self.bijector, bijectors.Bijector):
+            # kgen bijectors: one pass for both, and the training flag.
+            z, log_det = self.bijector.inverse_and_log_det(
+                x, event_ndims, training=training
+            )
         else:
             z = self.bijector.inverse(x)
             log_det = self.bijector.inverse_log_det_jacobian(x, event_ndims)
@@ -148,14 +154,21 @@ class FlowModel(GenerativeModel):
     # === Training ===
 
     def call(self, x, training=False):
-        return self.log_prob(x)
+        """Per-example `log p(x)`, of the dequantised `x` when `num_bins`:
+        the objective `fit` and `evaluate` use. Computed here, not in
+        `compute_loss`, so a step runs the flow once and passes the
+        training flag to bijectors such as `BatchNormalization`."""
+        x = ops.convert_to_tensor(x, "float32")
+        if self.num_bins:
+            x = self.dequantize(x)
+        return self._log_prob(x, training=training)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        if self.num_bins:
-            x = self.dequantize(ops.convert_to_tensor(x, "float32"))
-        loss = -self.log_prob(x)
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        loss = -y_pred
         if sample_weight is not None:
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)

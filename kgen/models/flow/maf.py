@@ -18,6 +18,8 @@ class MAF(FlowModel):
         num_flows: int. MADE layers.
         hidden_dims: tuple of ints. MADE hidden widths.
         inverse_autoregressive: bool. IAF instead of MAF.
+        batch_normalization: bool. A `BatchNormalization` bijector after
+            each MADE layer, as in the paper's "MAF with BN" models.
         seed: int or `None`.
 
     References:
@@ -33,6 +35,7 @@ class MAF(FlowModel):
         num_flows=5,
         hidden_dims=(64, 64),
         inverse_autoregressive=False,
+        batch_normalization=False,
         seed=None,
         **kwargs,
     ):
@@ -51,6 +54,8 @@ class MAF(FlowModel):
             layers.append(
                 bijectors.Invert(made) if inverse_autoregressive else made
             )
+            if batch_normalization:
+                layers.append(bijectors.BatchNormalization())
             layers.append(bijectors.Permute(list(range(event_shape[0]))[::-1]))
         super().__init__(
             bijectors.Chain(layers[::-1]), event_shape, seed=seed, **kwargs
@@ -58,6 +63,7 @@ class MAF(FlowModel):
         self.num_flows = num_flows
         self.hidden_dims = tuple(hidden_dims)
         self.inverse_autoregressive = inverse_autoregressive
+        self.batch_normalization = batch_normalization
 
     def get_config(self):
         config = super().get_config()
@@ -68,6 +74,7 @@ class MAF(FlowModel):
                 "num_flows": self.num_flows,
                 "hidden_dims": self.hidden_dims,
                 "inverse_autoregressive": self.inverse_autoregressive,
+                "batch_normalization": self.batch_normalization,
             }
         )
         return config
