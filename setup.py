@@ -41,7 +41,16 @@ setup(
     extras_require={
         "jax": ["jax[cpu]>=0.6,<0.11"],
         "torch": ["torch>=2.6"],
-        "test": ["pytest>=8", "pytest-xdist", "scipy", "ruff"],
+        # espeak-ng's library, for the spoken-digits audio set where the
+        # Debian program is not installed.
+        "audio": ["espeakng-loader>=0.2", "scipy"],
+        "test": [
+            "pytest>=8",
+            "pytest-xdist",
+            "scipy",
+            "ruff",
+            "espeakng-loader>=0.2",
+        ],
     },
     entry_points={"console_scripts": ["kgen=kgen.cli:main"]},
 )

@@ -1,9 +1,11 @@
 """Spoken digits synthesised with espeak-ng (deterministic, offline)."""
 
+import importlib.util
 import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -36,9 +38,11 @@ def load_spoken_digits(
 
     espeak-ng is a formant synthesiser: the same arguments give the same
     samples on every machine with the same espeak-ng, and nothing is
-    downloaded. Each clip is resampled to `sample_rate` (from espeak-ng's
-    22,050 Hz), peak-normalised to 0.9, and cut or zero-padded to
-    `clip_seconds`.
+    downloaded. It runs the `espeak-ng` program (Debian's package) when
+    installed, else the library that the `espeakng-loader` wheel ships
+    (`pip install kgen[audio]`), called through its C API. Each clip is
+    resampled to `sample_rate` (from espeak-ng's 22,050 Hz),
+    peak-normalised to 0.9, and cut or zero-padded to `clip_seconds`.
 
     Args:
         sample_rate: int. Samples per second of the clips.
@@ -52,48 +56,108 @@ def load_spoken_digits(
         len(pitches)`.
 
     Raises:
-        RuntimeError: espeak-ng is not installed.
+        RuntimeError: neither espeak-ng nor espeakng-loader is installed.
     """
-    executable = shutil.which("espeak-ng")
-    if executable is None:
+    synthesise = _command_line_synthesiser() or _library_synthesiser()
+    if synthesise is None:
         raise RuntimeError(
             "The spoken-digits dataset is synthesised with espeak-ng, which "
-            "is not installed (Debian/Ubuntu: `apt-get install espeak-ng`)."
+            "is not installed (Debian/Ubuntu: `apt-get install espeak-ng`, "
+            "or `pip install espeakng-loader` for its library)."
         )
     from scipy.signal import resample_poly
 
     length = int(round(clip_seconds * sample_rate))
     clips, labels = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "word.wav")
-        for digit, word in enumerate(DIGIT_WORDS):
-            for voice in voices:
-                for speed in speeds:
-                    for pitch in pitches:
-                        subprocess.run(
-                            [
-                                executable,
-                                "-v",
-                                voice,
-                                "-s",
-                                str(speed),
-                                "-p",
-                                str(pitch),
-                                "-w",
-                                path,
-                                word,
-                            ],
-                            check=True,
-                            capture_output=True,
-                        )
-                        audio, rate = load_wav(path)
-                        divisor = math.gcd(sample_rate, rate)
-                        audio = resample_poly(
-                            audio, sample_rate // divisor, rate // divisor
-                        )
-                        audio = 0.9 * audio / max(np.abs(audio).max(), 1e-6)
-                        clip = np.zeros(length, "float32")
-                        clip[: min(length, len(audio))] = audio[:length]
-                        clips.append(clip)
-                        labels.append(digit)
+    for digit, word in enumerate(DIGIT_WORDS):
+        for voice in voices:
+            for speed in speeds:
+                for pitch in pitches:
+                    audio, rate = synthesise(word, voice, speed, pitch)
+                    divisor = math.gcd(sample_rate, rate)
+                    audio = resample_poly(
+                        audio, sample_rate // divisor, rate // divisor
+                    )
+                    audio = 0.9 * audio / max(np.abs(audio).max(), 1e-6)
+                    clip = np.zeros(length, "float32")
+                    clip[: min(length, len(audio))] = audio[:length]
+                    clips.append(clip)
+                    labels.append(digit)
     return np.stack(clips), np.array(labels, "int64")
+
+
+def _command_line_synthesiser():
+    """`(word, voice, speed, pitch) -> (audio, rate)` through the
+    `espeak-ng` program, or `None` when it is not installed."""
+    executable = shutil.which("espeak-ng")
+    if executable is None:
+        return None
+
+    def synthesise(word, voice, speed, pitch):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "word.wav")
+            subprocess.run(
+                [executable, "-v", voice, "-s", str(speed), "-p", str(pitch)]
+                + ["-w", path, word],
+                check=True,
+                capture_output=True,
+            )
+            return load_wav(path)
+
+    return synthesise
+
+
+# Synthesises one word through espeak-ng's C API (speak_lib.h) and writes
+# the 16-bit samples to stdout. A fresh process per word: the library
+# keeps state between utterances (the same word comes out a few samples
+# longer or shorter the second time), which would break determinism.
+_LIBRARY_SCRIPT = """
+import ctypes, os, sys
+import espeakng_loader
+
+word, voice, speed, pitch = sys.argv[1:]
+library = ctypes.CDLL(espeakng_loader.get_library_path())
+folder = os.path.dirname(espeakng_loader.get_data_path()).encode()
+SYNCHRONOUS_OUTPUT, RATE, PITCH, CHARACTER_POSITION = 2, 1, 3, 1
+rate = library.espeak_Initialize(SYNCHRONOUS_OUTPUT, 0, folder, 0)
+if rate <= 0 or library.espeak_SetVoiceByName(voice.encode()) != 0:
+    sys.exit(f"espeak-ng: no voice {voice!r} or no data in {folder!r}")
+chunks = []
+def collect(samples, count, events):
+    chunks.append(ctypes.string_at(samples, 2 * count))
+    return 0
+callback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+    ctypes.c_void_p,
+)(collect)
+library.espeak_SetSynthCallback(callback)
+library.espeak_SetParameter(RATE, int(speed), 0)
+library.espeak_SetParameter(PITCH, int(pitch), 0)
+text = word.encode() + b"\\0"
+library.espeak_Synth(
+    text, ctypes.c_size_t(len(text)), 0, CHARACTER_POSITION, 0, 0, None,
+    None,
+)
+library.espeak_Synchronize()
+sys.stdout.buffer.write(rate.to_bytes(4, "little") + b"".join(chunks))
+"""
+
+
+def _library_synthesiser():
+    """The same through `libespeak-ng` from the `espeakng-loader` wheel,
+    or `None` when that is not installed."""
+    if importlib.util.find_spec("espeakng_loader") is None:
+        return None
+
+    def synthesise(word, voice, speed, pitch):
+        output = subprocess.run(
+            [sys.executable, "-c", _LIBRARY_SCRIPT, word, voice]
+            + [str(speed), str(pitch)],
+            check=True,
+            capture_output=True,
+        ).stdout
+        rate = int.from_bytes(output[:4], "little")
+        audio = np.frombuffer(output[4:], "<i2").astype("float32")
+        return audio / 32768.0, rate
+
+    return synthesise
