@@ -1,0 +1,142 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from kgen.models.energy.energy_model import EnergyModel
+from tests.conftest import to_numpy
+
+RANGE = (-4.0, 4.0)
+
+
+def mlp(width=32):
+    return keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(width, activation="swish"),
+            keras.layers.Dense(width, activation="swish"),
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+def langevin(**kwargs):
+    arguments = dict(step_size=0.01, num_steps=10, clip_range=RANGE)
+    arguments.update(kwargs)
+    return kgen.samplers.LangevinSampler(**arguments)
+
+
+@pytest.fixture(scope="module")
+def points():
+    return kgen.datasets.load_toy("8gaussians", 512, seed=0) / 1.5
+
+
+def test_fit_lowers_the_data_energy_below_the_noise_energy(points):
+    model = EnergyModel(
+        mlp(), langevin(), replay_buffer_size=256, initial_range=RANGE, seed=1
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(points, batch_size=64, epochs=4, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    noise = np.random.default_rng(0).uniform(*RANGE, (512, 2))
+    data_energy = to_numpy(model.energy(points)).mean()
+    noise_energy = to_numpy(model.energy(noise.astype("float32"))).mean()
+    assert data_energy < noise_energy - 0.1
+    samples = to_numpy(model.sample(16, num_steps=20, seed=0))
+    assert samples.shape == (16, 2) and np.isfinite(samples).all()
+    assert samples.min() >= RANGE[0] and samples.max() <= RANGE[1]
+    np.testing.assert_array_equal(
+        samples, to_numpy(model.sample(16, num_steps=20, seed=0))
+    )
+
+
+def _buffer_change(reinit_probability, points):
+    # One step of size 1e-3 with gradients clipped to 1 and no noise moves
+    # a chain by at most 1e-3 per coordinate.
+    sampler = langevin(
+        step_size=1e-3, num_steps=1, noise_scale=0.0, gradient_clip=1.0
+    )
+    model = EnergyModel(
+        mlp(),
+        sampler,
+        replay_buffer_size=64,
+        reinit_probability=reinit_probability,
+        initial_range=RANGE,
+        seed=2,
+    )
+    model.compile(optimizer="sgd")
+    before = to_numpy(model.replay_buffer).copy()
+    model.fit(points[:64], batch_size=64, epochs=1, verbose=0)
+    return np.abs(to_numpy(model.replay_buffer) - before).max(axis=1)
+
+
+def test_replay_buffer_keeps_the_chains_between_steps(points):
+    change = _buffer_change(0.0, points)
+    assert change.max() <= 1e-3 + 1e-6
+    assert (change > 0).sum() > 20  # about 64 (1 - 1/e) rows drawn
+    # Restarted chains jump to fresh noise in the 8-wide range.
+    assert _buffer_change(1.0, points).max() > 0.5
+
+
+def test_no_buffer_runs_short_chains_from_noise(points):
+    model = EnergyModel(
+        mlp(8),
+        langevin(),
+        replay_buffer_size=0,
+        reinit_probability=1.0,
+        initial_range=RANGE,
+    )
+    model.compile(optimizer="adam")
+    model.fit(points, batch_size=128, epochs=1, verbose=0)
+    assert not hasattr(model, "replay_buffer")
+    with pytest.raises(ValueError, match="needs a replay buffer"):
+        model.sample(4, from_buffer=True)
+
+
+def test_saves_and_loads_with_its_buffer(points, tmp_path):
+    model = EnergyModel(
+        mlp(8), langevin(num_steps=3), replay_buffer_size=32, seed=3
+    )
+    model.compile(optimizer="adam")
+    model.fit(points[:64], batch_size=32, epochs=1, verbose=0)
+    path = str(tmp_path / "ebm.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.energy(points[:8])),
+        to_numpy(model.energy(points[:8])),
+        atol=1e-6,
+    )
+    np.testing.assert_array_equal(
+        to_numpy(restored.replay_buffer), to_numpy(model.replay_buffer)
+    )
+    assert restored.sampler.get_config() == model.sampler.get_config()
+    assert restored.get_config()["replay_buffer_size"] == 32
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        ({"replay_buffer_size": 0}, "reinit_probability=1.0"),
+        ({"replay_buffer_size": -1}, "replay_buffer_size"),
+        ({"reinit_probability": 1.5}, "reinit_probability"),
+        ({"regularization_weight": -1.0}, "regularization_weight"),
+        ({"initial_range": (1.0, -1.0)}, "initial_range"),
+    ],
+)
+def test_bad_arguments_raise(arguments, match):
+    with pytest.raises(ValueError, match=match):
+        EnergyModel(mlp(4), **arguments)
+
+
+def test_bad_sampler_and_sampling_arguments_raise():
+    with pytest.raises(ValueError, match="step_size"):
+        EnergyModel(mlp(4), kgen.samplers.LangevinSampler(step_size=0.0))
+    model = EnergyModel(mlp(4), langevin(), replay_buffer_size=8)
+    with pytest.raises(ValueError, match="num_steps"):
+        model.sample(4, num_steps=0)
+    with pytest.raises(ValueError, match="num_samples"):
+        model.sample(0)
+    model.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="x"):
+        model.fit(np.zeros((8, 3), "float32"), verbose=0)
