@@ -2,6 +2,9 @@
 
 from kgen.distributions.bernoulli import Bernoulli
 from kgen.distributions.discretized_logistic import DiscretizedLogistic
+from kgen.distributions.discretized_logistic_mixture import (
+    DiscretizedLogisticMixture,
+)
 from kgen.distributions.distribution import Distribution
 from kgen.distributions.independent import Independent
 from kgen.distributions.kullback_leibler import kl_divergence
@@ -11,6 +14,7 @@ from kgen.distributions.normal import Normal
 __all__ = [
     "Bernoulli",
     "DiscretizedLogistic",
+    "DiscretizedLogisticMixture",
     "Distribution",
     "Independent",
     "Normal",

@@ -5,6 +5,9 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
+from kgen.distributions.discretized_logistic_mixture import (
+    DiscretizedLogisticMixture,
+)
 from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.models.generative_model import GenerativeModel
@@ -20,9 +23,15 @@ class PixelCNN(GenerativeModel):
     images, VQ codes), optionally class- or map-conditional.
 
     ```
-    p(x | c) = prod_i p(x_i | x_<i, c)   (raster order; softmax over levels)
+    p(x | c) = prod_i p(x_i | x_<i, c)   (raster order)
     loss = -(1 / N) sum_n log p(x_n | c_n)  (nats per grid, exact)
     ```
+
+    Each `p(x_i | x_<i, c)` is a softmax over the levels, or with
+    `likelihood="logistic_mixture"` a `DiscretizedLogisticMixture` (PixelCNN++:
+    `3 num_mixtures` outputs per pixel instead of `num_levels`, and
+    neighbouring levels share probability mass, which suits 256-level
+    intensities).
 
     The inputs are one-hot encoded. The default `"gated"` network stacks
     `kgen.layers.GatedPixelCNNBlock`s (vertical and horizontal stacks with
@@ -51,6 +60,8 @@ class PixelCNN(GenerativeModel):
             (a label embedding added to every layer): `fit(x, labels)`,
             `sample(n, labels=...)`, `log_prob(x, labels=...)`.
         architecture: `"gated"` or `"plain"` (see above).
+        likelihood: `"categorical"` or `"logistic_mixture"` (see above).
+        num_mixtures: int. Logistic components per pixel (mixture output).
         seed: int or `None`.
 
     References:
@@ -69,6 +80,8 @@ class PixelCNN(GenerativeModel):
         condition_channels=0,
         num_classes=None,
         architecture="gated",
+        likelihood="categorical",
+        num_mixtures=5,
         seed=None,
         **kwargs,
     ):
@@ -94,6 +107,16 @@ class PixelCNN(GenerativeModel):
                 "`architecture` must be 'gated' or 'plain'; received "
                 f"{architecture!r}."
             )
+        if likelihood not in ("categorical", "logistic_mixture"):
+            raise ValueError(
+                "`likelihood` must be 'categorical' or 'logistic_mixture'; "
+                f"received {likelihood!r}."
+            )
+        if not isinstance(num_mixtures, int) or num_mixtures < 1:
+            raise ValueError(
+                "`num_mixtures` must be a positive int; received "
+                f"{num_mixtures!r}."
+            )
         self.grid_shape = grid_shape
         self.num_levels = num_levels
         self.filters = filters
@@ -101,6 +124,8 @@ class PixelCNN(GenerativeModel):
         self.condition_channels = condition_channels
         self.num_classes = num_classes
         self.architecture = architecture
+        self.likelihood = likelihood
+        self.num_mixtures = num_mixtures
         # === Layers ===
         # Any height: `sample` runs the network on a window of rows.
         rows = (None, grid_shape[1])
@@ -118,8 +143,11 @@ class PixelCNN(GenerativeModel):
         h = layers.Conv2D(filters, 1, activation="relu")(
             layers.Activation("relu")(h)
         )
-        logits = layers.Conv2D(num_levels, 1)(h)
-        self.network = keras.Model(inputs, logits, name="pixel_cnn")
+        outputs_per_pixel = (
+            num_levels if likelihood == "categorical" else 3 * num_mixtures
+        )
+        outputs = layers.Conv2D(outputs_per_pixel, 1)(h)
+        self.network = keras.Model(inputs, outputs, name="pixel_cnn")
         self.built = True
 
     @property
@@ -169,7 +197,8 @@ class PixelCNN(GenerativeModel):
         return inputs
 
     def call(self, x, training=False):
-        """Logits `(batch, height, width, num_levels)`."""
+        """The pixel distributions' parameters: logits `(batch, height,
+        width, num_levels)`, or `3 num_mixtures` mixture parameters."""
         return self.network(
             self._network_inputs(*self._unpack(x)), training=training
         )
@@ -181,11 +210,32 @@ class PixelCNN(GenerativeModel):
         x = ops.convert_to_tensor(x)
         if labels is not None:
             labels = validate_labels(labels, len(x), self.num_classes)
-        logits = self({"grids": x, "condition": condition, "labels": labels})
-        negative = keras.losses.sparse_categorical_crossentropy(
-            ops.cast(x, "int32"), logits, from_logits=True
+        outputs = self({"grids": x, "condition": condition, "labels": labels})
+        return ops.sum(self._pixel_log_probs(x, outputs), axis=(1, 2))
+
+    def _mixture(self, outputs):
+        logits, loc, log_scale = ops.split(outputs, 3, axis=-1)
+        # Centred at mid-grey at initialisation; scales clamped as in
+        # PixelCNN++ (a bin is 1/255 wide, so exp(-7) is already sharp).
+        scale = ops.exp(ops.clip(log_scale, -7.0, 5.0))
+        return DiscretizedLogisticMixture(
+            logits, 0.5 + loc, scale, self.num_levels
         )
-        return -ops.sum(negative, axis=(1, 2))
+
+    def _pixel_log_probs(self, x, outputs):
+        """`log p(x_i | x_<i)` per pixel from the network's outputs."""
+        if self.likelihood == "categorical":
+            return -keras.losses.sparse_categorical_crossentropy(
+                ops.cast(x, "int32"), outputs, from_logits=True
+            )
+        values = ops.cast(x, "float32") / (self.num_levels - 1)
+        return self._mixture(outputs).log_prob(values)
+
+    def _level_logits(self, outputs):
+        """Logits over the levels (for sampling) from the outputs."""
+        if self.likelihood == "categorical":
+            return outputs
+        return self._mixture(outputs).level_logits()
 
     def bits_per_dim(self, x, condition=None, labels=None):
         return -self.log_prob(x, condition, labels) / (
@@ -196,10 +246,7 @@ class PixelCNN(GenerativeModel):
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
         x, _, _ = self._unpack(x)
-        negative = keras.losses.sparse_categorical_crossentropy(
-            ops.cast(x, "int32"), y_pred, from_logits=True
-        )
-        loss = ops.sum(negative, axis=(1, 2))
+        loss = -ops.sum(self._pixel_log_probs(x, y_pred), axis=(1, 2))
         if sample_weight is not None:
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
@@ -285,7 +332,7 @@ class PixelCNN(GenerativeModel):
                 self(inputs), (num_samples, window * width, -1)
             )
             offset = (row - start) * width + column
-            pixel = ops.take(logits, offset, axis=1)
+            pixel = self._level_logits(ops.take(logits, offset, axis=1))
             # 3. A draw from softmax(logits / temperature) for the pixel.
             value = sampler(pixel, loop_seed + ops.stack([0, index]))
             # 4. Write it into the grid.
@@ -307,6 +354,8 @@ class PixelCNN(GenerativeModel):
                 "condition_channels": self.condition_channels,
                 "num_classes": self.num_classes,
                 "architecture": self.architecture,
+                "likelihood": self.likelihood,
+                "num_mixtures": self.num_mixtures,
             }
         )
         return config
