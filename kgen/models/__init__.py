@@ -6,6 +6,8 @@ from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
+from kgen.models.energy import RBM
+from kgen.models.energy import EnergyModel
 from kgen.models.flow import MAF
 from kgen.models.flow import FlowModel
 from kgen.models.flow import Glow
@@ -37,12 +39,14 @@ __all__ = [
     "CascadedDiffusion",
     "DenoisingAutoencoder",
     "DiffusionModel",
+    "EnergyModel",
     "FlowModel",
     "GPT",
     "LatentDiffusion",
     "DCGAN",
     "GAN",
     "Pix2Pix",
+    "RBM",
     "PixelCNN",
     "ProgressiveGAN",
     "RealNVP",

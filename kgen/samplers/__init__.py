@@ -1,8 +1,9 @@
 """Sampling rules: next-token rules for autoregressive decoding, and
-Markov chains on energies (Langevin dynamics, MALA)."""
+Markov chains on energies (Langevin dynamics, MALA, block Gibbs)."""
 
 import keras
 
+from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
 from kgen.samplers.greedy_sampler import GreedySampler
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.samplers.metropolis_adjusted_langevin import (
@@ -43,6 +44,7 @@ def get(identifier, **kwargs):
 
 
 __all__ = [
+    "BlockGibbsSampler",
     "GreedySampler",
     "LangevinSampler",
     "MetropolisAdjustedLangevin",

@@ -1,0 +1,152 @@
+import itertools
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import to_numpy
+
+
+def random_rbm(num_visible, num_hidden, scale=1.0, seed=0):
+    rbm = kgen.models.RBM(num_visible, num_hidden, seed=seed)
+    rng = np.random.default_rng(seed)
+    rbm.kernel.assign(rng.normal(0, scale, (num_visible, num_hidden)))
+    rbm.visible_bias.assign(rng.normal(0, scale, num_visible))
+    rbm.hidden_bias.assign(rng.normal(0, scale, num_hidden))
+    return rbm
+
+
+def weights(rbm):
+    return [
+        to_numpy(w).astype("float64")
+        for w in (rbm.kernel, rbm.visible_bias, rbm.hidden_bias)
+    ]
+
+
+def all_binary(n):
+    return np.array(list(itertools.product((0.0, 1.0), repeat=n)))
+
+
+def brute_force_log_z(rbm):
+    kernel, b, c = weights(rbm)
+    v, h = all_binary(kernel.shape[0]), all_binary(kernel.shape[1])
+    log_terms = (v @ b)[:, None] + (h @ c)[None] + v @ kernel @ h.T
+    return np.logaddexp.reduce(log_terms.ravel())
+
+
+@pytest.fixture(scope="module")
+def binary_digits():
+    (x, _), _ = kgen.datasets.load("digits")
+    return (x.reshape(len(x), -1) > 0.5).astype("float32")
+
+
+def test_free_energy_marginalises_the_hidden_units():
+    rbm = random_rbm(5, 4)
+    visible = all_binary(5)
+    hidden = all_binary(4)
+    energies = np.stack(
+        [
+            to_numpy(rbm.energy(visible, np.repeat(h[None], 32, 0)))
+            for h in hidden
+        ],
+        axis=1,
+    ).astype("float64")
+    expected = -np.logaddexp.reduce(-energies, axis=1)
+    np.testing.assert_allclose(
+        to_numpy(rbm.free_energy(visible)), expected, rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (10, 6)])
+def test_exact_log_partition_enumerates_the_smaller_layer(shape):
+    rbm = random_rbm(*shape)
+    np.testing.assert_allclose(
+        rbm.log_partition_exact(), brute_force_log_z(rbm), rtol=1e-10
+    )
+
+
+def test_ais_matches_the_exact_log_partition():
+    # The bar: within 0.05 nats on a 10 x 6 RBM.
+    rbm = random_rbm(10, 6)
+    exact = rbm.log_partition_exact()
+    estimate, error = rbm.log_partition_ais(
+        num_chains=200, num_betas=2000, seed=0
+    )
+    assert abs(estimate - exact) < 0.05
+    assert error < 0.05
+
+
+def test_gibbs_chains_reach_the_exact_distribution():
+    rbm = random_rbm(4, 3)
+    visible = all_binary(4)
+    log_p = -to_numpy(rbm.free_energy(visible)) - rbm.log_partition_exact()
+    samples = to_numpy(rbm.sample(8000, num_steps=50, seed=1))
+    assert set(np.unique(samples)) <= {0.0, 1.0}
+    codes = samples @ (2 ** np.arange(3, -1, -1))
+    frequencies = np.bincount(codes.astype(int), minlength=16) / len(codes)
+    # Total variation; Monte Carlo error at 8,000 chains is about 0.02.
+    assert 0.5 * np.abs(frequencies - np.exp(log_p)).sum() < 0.04
+
+
+def test_pseudo_likelihood_equals_the_exact_conditionals():
+    rbm = random_rbm(5, 3)
+    visible = all_binary(5)
+    log_p = -to_numpy(rbm.free_energy(visible)).astype("float64")
+    index = {tuple(v): i for i, v in enumerate(visible)}
+    expected = np.zeros(len(visible))
+    for row, v in enumerate(visible):
+        for unit in range(5):
+            flipped = v.copy()
+            flipped[unit] = 1 - flipped[unit]
+            other = log_p[index[tuple(flipped)]]
+            expected[row] += log_p[row] - np.logaddexp(log_p[row], other)
+    np.testing.assert_allclose(
+        to_numpy(rbm.pseudo_log_likelihood(visible)), expected, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["cd1", "pcd"])
+def test_contrastive_divergence_lowers_the_reconstruction_error(
+    binary_digits, persistent
+):
+    rbm = kgen.models.RBM(64, 32, persistent=persistent, seed=0)
+    rbm.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.5))
+    history = rbm.fit(binary_digits, batch_size=32, epochs=5, verbose=0)
+    errors = history.history["reconstruction_error"]
+    assert errors[-1] < 0.8 * errors[0]
+    if persistent:
+        assert to_numpy(rbm.persistent_chains).sum() > 0
+    # Training raises the data's likelihood relative to an untrained RBM.
+    trained = to_numpy(rbm.pseudo_log_likelihood(binary_digits[:64])).mean()
+    assert trained > 64 * np.log(0.5)
+
+
+def test_saves_and_loads(binary_digits, tmp_path):
+    rbm = random_rbm(64, 8, scale=0.1)
+    rbm.compile(optimizer="sgd")
+    path = str(tmp_path / "rbm.keras")
+    rbm.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(restored.free_energy(binary_digits[:8])),
+        to_numpy(rbm.free_energy(binary_digits[:8])),
+        atol=1e-6,
+    )
+    assert restored.get_config() == rbm.get_config()
+
+
+def test_bad_input_raises(binary_digits):
+    rbm = kgen.models.RBM(64, 8)
+    rbm.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match="binary"):
+        rbm.fit(binary_digits * 0.5, verbose=0)
+    for arguments in ({"cd_steps": 0}, {"num_hidden": 0}):
+        with pytest.raises(ValueError, match=next(iter(arguments))):
+            kgen.models.RBM(**{"num_visible": 4, "num_hidden": 2, **arguments})
+    with pytest.raises(ValueError, match="log_partition_ais"):
+        kgen.models.RBM(30, 25).log_partition_exact()
+    with pytest.raises(ValueError, match="num_betas"):
+        rbm.log_partition_ais(num_betas=1)
+    with pytest.raises(ValueError, match="num_steps"):
+        kgen.samplers.BlockGibbsSampler(0)
