@@ -1,0 +1,154 @@
+"""RBM on binarised MNIST: kgen vs scikit-learn's BernoulliRBM, same budget.
+
+Both train a 784 x H Bernoulli RBM with persistent contrastive divergence
+(scikit-learn's only rule: one Gibbs sweep per step, as many chains as the
+batch), plain SGD at the same learning rate, batch size and epochs on the
+same images (MNIST thresholded at 0.5); scikit-learn runs twice, with
+`fit` (batches in the same order every epoch) and with `partial_fit` on
+shuffled batches (what Keras' `fit` does). All are then scored by kgen's
+annealed-importance-sampling estimate of log Z (scikit-learn has none;
+its weights are loaded into a kgen `RBM`): the test log-likelihood in
+nats, the exact pseudo-log-likelihood, and the mean-field reconstruction
+error, with the wall time of training.
+
+    KGEN_DATA_DIR=../shared/data taskset -c 0 python -m benchmarks.rbm_mnist
+"""
+
+import argparse
+import time
+
+import keras
+import numpy as np
+from keras import ops
+
+import kgen
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+
+
+def binarised_mnist(num_train, num_test):
+    (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
+    x_train = (x_train[:num_train].reshape(num_train, -1) > 0.5).astype("f")
+    x_test = (x_test[:num_test].reshape(num_test, -1) > 0.5).astype("f")
+    return x_train, x_test
+
+
+def train_kgen(x_train, args):
+    rbm = kgen.models.RBM(
+        784,
+        args.num_hidden,
+        persistent=True,
+        num_persistent_chains=args.batch_size,
+        seed=0,
+    )
+    rbm.compile(optimizer=keras.optimizers.SGD(args.learning_rate))
+    start = time.time()
+    rbm.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0)
+    return rbm, time.time() - start
+
+
+def train_sklearn(x_train, args, shuffle=False):
+    """`fit` takes the batches in order every epoch; with `shuffle`,
+    `partial_fit` on each batch of a fresh permutation (as Keras does)."""
+    from sklearn.neural_network import BernoulliRBM
+
+    model = BernoulliRBM(
+        n_components=args.num_hidden,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        n_iter=args.epochs,
+        random_state=0,
+    )
+    start = time.time()
+    if shuffle:
+        rng = np.random.default_rng(0)
+        for _ in range(args.epochs):
+            order = rng.permutation(len(x_train))
+            for first in range(0, len(order), args.batch_size):
+                model.partial_fit(
+                    x_train[order[first : first + args.batch_size]]
+                )
+    else:
+        model.fit(x_train)
+    seconds = time.time() - start
+    rbm = kgen.models.RBM(784, args.num_hidden)
+    rbm.kernel.assign(model.components_.T.astype("float32"))
+    rbm.hidden_bias.assign(model.intercept_hidden_.astype("float32"))
+    rbm.visible_bias.assign(model.intercept_visible_.astype("float32"))
+    return rbm, seconds
+
+
+def score(rbm, x_train, x_test, args):
+    log_z, error = rbm.log_partition_ais(
+        num_chains=args.ais_chains,
+        num_betas=args.ais_betas,
+        data=x_train,
+        seed=0,
+    )
+    log_likelihood = float(
+        ops.convert_to_numpy(rbm.log_prob(x_test, log_partition=log_z)).mean()
+    )
+    pseudo = np.concatenate(
+        [
+            ops.convert_to_numpy(rbm.pseudo_log_likelihood(chunk))
+            for chunk in np.array_split(x_test, 20)
+        ]
+    )
+    reconstruction = ops.convert_to_numpy(rbm.reconstruct(x_test))
+    return {
+        "log_z": log_z,
+        "log_z_standard_error": error,
+        "test_log_likelihood": log_likelihood,
+        "test_pseudo_log_likelihood": float(pseudo.mean()),
+        "test_reconstruction_error": float(
+            ((x_test - reconstruction) ** 2).mean()
+        ),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--num-train", type=int, default=20000)
+    parser.add_argument("--num-test", type=int, default=1000)
+    parser.add_argument("--num-hidden", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=20)
+    parser.add_argument("--learning-rate", type=float, default=0.05)
+    parser.add_argument("--ais-chains", type=int, default=100)
+    parser.add_argument("--ais-betas", type=int, default=10000)
+    args = parser.parse_args()
+    keras.utils.set_random_seed(0)
+    x_train, x_test = binarised_mnist(args.num_train, args.num_test)
+    rows = []
+    for name, train in (
+        ("kgen RBM", train_kgen),
+        ("sklearn fit", train_sklearn),
+        (
+            "sklearn partial_fit, shuffled",
+            lambda x, a: train_sklearn(x, a, shuffle=True),
+        ),
+    ):
+        rbm, seconds = train(x_train, args)
+        row = {"model": name, "train_seconds": seconds}
+        row.update(score(rbm, x_train, x_test, args))
+        rows.append(row)
+    print_table(
+        rows,
+        [
+            "model",
+            "test_log_likelihood",
+            "log_z",
+            "log_z_standard_error",
+            "test_pseudo_log_likelihood",
+            "test_reconstruction_error",
+            "train_seconds",
+        ],
+    )
+    write_json(
+        f"rbm_mnist_{keras.backend.backend()}",
+        {"arguments": vars(args), "rows": rows},
+    )
+
+
+if __name__ == "__main__":
+    main()
