@@ -1,3 +1,5 @@
+import numbers
+
 import keras
 from keras import ops
 
@@ -19,14 +21,26 @@ class BlockGibbsSampler:
 
     Args:
         num_steps: int >= 1. Full (h, v) sweeps per `run`.
+
+    Example:
+
+    ```python
+    sampler = kgen.samplers.BlockGibbsSampler(num_steps=100)
+    seed = keras.ops.convert_to_tensor([0, 1], "int32")
+    visible = sampler.run(
+        rbm.hidden_probabilities, rbm.visible_probabilities, start, seed
+    )
+    ```
+
+    References:
+        1. Geman & Geman. Stochastic Relaxation, Gibbs Distributions, and
+           the Bayesian Restoration of Images. IEEE TPAMI, 1984.
+        2. Hinton. A Practical Guide to Training Restricted Boltzmann
+           Machines. UTML TR 2010-003, 2010.
     """
 
     def __init__(self, num_steps=1):
-        if not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(
-                f"`num_steps` must be a positive int; received {num_steps!r}."
-            )
-        self.num_steps = num_steps
+        self.num_steps = _check_num_steps(num_steps)
 
     def run(
         self,
@@ -42,15 +56,20 @@ class BlockGibbsSampler:
             hidden_given_visible: `v -> p(h = 1 | v)`.
             visible_given_hidden: `h -> p(v = 1 | h)`.
             initial_visible: `(batch, num_visible)` binary states.
-            seed: `(2,)` int tensor.
-            num_steps: int or `None` (the sampler's own).
+            seed: `(2,)` int tensor (or two ints); the same seed gives the
+                same chains.
+            num_steps: int >= 1 or `None` (the sampler's own).
 
         Returns:
             The final visible states, with no gradient attached.
         """
-        num_steps = num_steps or self.num_steps
+        if num_steps is None:
+            num_steps = self.num_steps
+        num_steps = _check_num_steps(num_steps)
+        seed = ops.convert_to_tensor(seed, "int32")
 
         def draw(probabilities, offset):
+            # One uniform per unit: the whole layer in one draw.
             uniform = backend.stateless_uniform(
                 ops.shape(probabilities), seed + ops.stack([0, offset])
             )
@@ -72,3 +91,16 @@ class BlockGibbsSampler:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _check_num_steps(num_steps):
+    # `bool` is an `int` subclass; `True` sweeps are a mistake, not 1.
+    if (
+        isinstance(num_steps, bool)
+        or not isinstance(num_steps, numbers.Integral)
+        or num_steps < 1
+    ):
+        raise ValueError(
+            f"`num_steps` must be a positive int; received {num_steps!r}."
+        )
+    return int(num_steps)

@@ -1,5 +1,6 @@
 import itertools
 import math
+import numbers
 
 import keras
 import numpy as np
@@ -26,6 +27,10 @@ class RBM(GenerativeModel):
                   ~= grad [mean F(v_data) - mean F(v_k)]
     ```
 
+    Notation: `v` visible and `h` hidden binary units, `W` the `kernel`
+    (`W_i` its row `i`, `W_j` its column `j`), `b` the `visible_bias`,
+    `c` the `hidden_bias`.
+
     `fit` takes binary vectors and follows the last line: `v_k` after `k`
     (`cd_steps`) block Gibbs sweeps started at the data (CD-k) or at
     persistent chains kept between steps (PCD, `persistent=True`). The
@@ -43,18 +48,21 @@ class RBM(GenerativeModel):
         num_hidden: int. Hidden units.
         cd_steps: int >= 1. Gibbs sweeps per step (the k of CD-k).
         persistent: bool. PCD instead of CD.
-        num_persistent_chains: int. Chains kept for PCD.
-        seed: int or `None`.
+        num_persistent_chains: int. Chains kept for PCD, a non-trainable
+            `persistent_chains` variable that starts as fair random bits.
+        seed: int or `None`. Seeds the weights, the chains and sampling.
 
     Example:
 
     ```python
-    x = (digits.reshape(-1, 64) > 0.5).astype("float32")
-    rbm = kgen.models.RBM(64, 32, persistent=True)
+    (x, _), _ = kgen.datasets.load("digits")
+    x = (x.reshape(len(x), 64) > 0.5).astype("float32")
+    rbm = kgen.models.RBM(64, 32, persistent=True, seed=0)
     rbm.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
     rbm.fit(x, batch_size=32, epochs=20)
-    log_z, error = rbm.log_partition_ais(seed=0)
-    rbm.log_prob(x, log_partition=log_z), rbm.sample(16, seed=0)
+    log_z, error = rbm.log_partition_ais(data=x, seed=0)
+    log_p = rbm.log_prob(x, log_partition=log_z)
+    samples = rbm.sample(16, num_steps=1000, seed=0)
     ```
 
     References:
@@ -76,17 +84,25 @@ class RBM(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
-        for name, value in (
-            ("num_visible", num_visible),
-            ("num_hidden", num_hidden),
-            ("cd_steps", cd_steps),
-            ("num_persistent_chains", num_persistent_chains),
+        num_visible = _positive_int("num_visible", num_visible)
+        num_hidden = _positive_int("num_hidden", num_hidden)
+        cd_steps = _positive_int("cd_steps", cd_steps)
+        num_persistent_chains = _positive_int(
+            "num_persistent_chains", num_persistent_chains
+        )
+        if not isinstance(persistent, (bool, np.bool_)):
+            raise ValueError(
+                f"`persistent` must be a bool; received {persistent!r}."
+            )
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
         ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive int; received {value!r}."
-                )
+            raise ValueError(
+                f"`seed` must be an int or None; received {seed!r}."
+            )
+        seed = None if seed is None else int(seed)
+        super().__init__(seed=seed, **kwargs)
+        # === Config ===
         self.num_visible = num_visible
         self.num_hidden = num_hidden
         self.cd_steps = cd_steps
@@ -106,9 +122,15 @@ class RBM(GenerativeModel):
             shape=(num_hidden,), initializer="zeros", name="hidden_bias"
         )
         if self.persistent:
+            # Fair random bits: chains start spread over the state space
+            # rather than all at one corner.
+            def random_bits(shape, dtype=None):
+                uniform = keras.random.uniform(shape, seed=self.seed_generator)
+                return ops.cast(uniform < 0.5, dtype or "float32")
+
             self.persistent_chains = self.add_weight(
                 shape=(num_persistent_chains, num_visible),
-                initializer="zeros",
+                initializer=random_bits,
                 trainable=False,
                 name="persistent_chains",
             )
@@ -134,7 +156,15 @@ class RBM(GenerativeModel):
     # === Energies and conditionals ===
 
     def energy(self, visible, hidden):
-        """`E(v, h)`, shape `(batch,)`."""
+        """The joint energy `E(v, h) = -b^T v - c^T h - v^T W h`.
+
+        Args:
+            visible: `(batch, num_visible)` states.
+            hidden: `(batch, num_hidden)` states.
+
+        Returns:
+            `(batch,)` energies.
+        """
         visible = ops.convert_to_tensor(visible, "float32")
         hidden = ops.convert_to_tensor(hidden, "float32")
         interaction = ops.sum(ops.matmul(visible, self.kernel) * hidden, -1)
@@ -145,7 +175,14 @@ class RBM(GenerativeModel):
         )
 
     def free_energy(self, visible):
-        """`F(v) = -log sum_h exp(-E(v, h))`, shape `(batch,)`."""
+        """`F(v) = -log sum_h exp(-E(v, h))`, so `p(v) = exp(-F(v)) / Z`.
+
+        Args:
+            visible: `(batch, num_visible)` states (or probabilities).
+
+        Returns:
+            `(batch,)` free energies.
+        """
         visible = ops.convert_to_tensor(visible, "float32")
         pre_activation = ops.matmul(visible, self.kernel) + self.hidden_bias
         return -ops.matmul(visible, self.visible_bias) - ops.sum(
@@ -153,20 +190,44 @@ class RBM(GenerativeModel):
         )
 
     def hidden_probabilities(self, visible):
+        """`p(h_j = 1 | v) = sigmoid(c_j + v^T W_j)`.
+
+        Args:
+            visible: `(batch, num_visible)`.
+
+        Returns:
+            `(batch, num_hidden)` probabilities.
+        """
         visible = ops.convert_to_tensor(visible, "float32")
         return ops.sigmoid(ops.matmul(visible, self.kernel) + self.hidden_bias)
 
     def visible_probabilities(self, hidden):
+        """`p(v_i = 1 | h) = sigmoid(b_i + W_i h)`.
+
+        Args:
+            hidden: `(batch, num_hidden)`.
+
+        Returns:
+            `(batch, num_visible)` probabilities.
+        """
         hidden = ops.convert_to_tensor(hidden, "float32")
         return ops.sigmoid(
             ops.matmul(hidden, ops.transpose(self.kernel)) + self.visible_bias
         )
 
     def reconstruct(self, visible):
-        """Mean-field reconstruction `p(v | p(h | v))`."""
+        """Mean-field reconstruction `p(v | h = p(h | v))`, one step.
+
+        Args:
+            visible: `(batch, num_visible)`.
+
+        Returns:
+            `(batch, num_visible)` probabilities.
+        """
         return self.visible_probabilities(self.hidden_probabilities(visible))
 
     def call(self, visible, training=False):
+        """The free energies of `visible`, `(batch,)`."""
         return self.free_energy(visible)
 
     # === Training ===
@@ -183,22 +244,31 @@ class RBM(GenerativeModel):
             num_steps,
         )
 
+    def _negative_phase(self, visible):
+        """`v_k`: `cd_steps` sweeps from the data (CD) or the chains
+        (PCD)."""
+        start = self.persistent_chains if self.persistent else visible
+        return self._gibbs(start, self.seed_generator)
+
+    def _contrastive_loss(self, visible, negatives):
+        # Its gradient is the CD-k estimate of grad -log p(v); `negatives`
+        # carry no gradient (the sampler stops it).
+        return ops.mean(self.free_energy(visible)) - ops.mean(
+            self.free_energy(negatives)
+        )
+
     def train_step(self, data):
         visible, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         visible = ops.convert_to_tensor(visible, "float32")
-        # 1. The negative phase: k sweeps from the data or the chains.
-        start = self.persistent_chains if self.persistent else visible
-        negatives = self._gibbs(start, self.seed_generator)
+        # 1. The negative phase at the current weights.
+        negatives = self._negative_phase(visible)
         if self.persistent:
             self.persistent_chains.assign(negatives)
         variables = self.trainable_variables
 
         # 2. Free energy down on the data, up on the chains.
         def loss_fn():
-            loss = ops.mean(self.free_energy(visible)) - ops.mean(
-                self.free_energy(negatives)
-            )
-            return loss, None
+            return self._contrastive_loss(visible, negatives), None
 
         (loss, _), grads = backend.value_and_grad(loss_fn, variables)
         self.optimizer.apply(grads, variables)
@@ -208,8 +278,14 @@ class RBM(GenerativeModel):
 
     def test_step(self, data):
         visible, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._track_reconstruction(ops.convert_to_tensor(visible, "float32"))
-        return {"reconstruction_error": self.reconstruction_tracker.result()}
+        visible = ops.convert_to_tensor(visible, "float32")
+        # The same chains as training, but the persistent ones stay put.
+        negatives = self._negative_phase(visible)
+        self.loss_tracker.update_state(
+            self._contrastive_loss(visible, negatives)
+        )
+        self._track_reconstruction(visible)
+        return {m.name: m.result() for m in self.metrics}
 
     def _track_reconstruction(self, visible):
         error = ops.mean((visible - self.reconstruct(visible)) ** 2, axis=-1)
@@ -217,7 +293,10 @@ class RBM(GenerativeModel):
 
     def _validate_data(self, x, argument):
         super()._validate_data(x, argument)
-        if x is None or not hasattr(x, "shape"):
+        # Datasets and generators are only seen batch by batch in training.
+        if x is None or not (
+            isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "dtype")
+        ):
             return
         values = np.asarray(ops.convert_to_numpy(x))
         others = values[~np.isin(values, (0.0, 1.0))]
@@ -231,12 +310,22 @@ class RBM(GenerativeModel):
     # === Likelihood ===
 
     def pseudo_log_likelihood(self, visible):
-        """`sum_i log p(v_i | v_-i)` per example, over every unit (exact,
-        not the one-random-bit estimate; memory `batch x V x H`).
+        """`sum_i log p(v_i | v_-i)` per example, over every unit.
 
         ```
         log p(v_i | v_-i) = log sigmoid(F(v with v_i flipped) - F(v))
         ```
+
+        Exact, not the one-random-bit estimate (scikit-learn's `score_
+        samples`). Flipping bit `i` moves the hidden pre-activation by
+        `+-W_i`, so all `V` flips are one broadcast: memory grows as
+        `batch x V x H` floats; pass large sets in chunks.
+
+        Args:
+            visible: `(batch, num_visible)` binary states.
+
+        Returns:
+            `(batch,)` log pseudo-likelihoods (nats).
         """
         visible = ops.convert_to_tensor(visible, "float32")
         pre_activation = ops.matmul(visible, self.kernel) + self.hidden_bias
@@ -259,6 +348,12 @@ class RBM(GenerativeModel):
         log Z = logsumexp_h [c^T h + sum_i softplus(b_i + W_i h)]
               = logsumexp_v [-F(v)]
         ```
+
+        Returns:
+            `log Z`, a Python float.
+
+        Raises:
+            ValueError: if both layers have more than 20 units.
         """
         smaller = min(self.num_visible, self.num_hidden)
         if smaller > MAX_ENUMERATED_UNITS:
@@ -285,12 +380,18 @@ class RBM(GenerativeModel):
         return float(peak + math.log(np.exp(log_terms - peak).sum()))
 
     def log_partition_ais(
-        self, num_chains=100, num_betas=10000, data=None, seed=None
+        self,
+        num_chains=100,
+        num_betas=10000,
+        base_visible_bias=None,
+        data=None,
+        seed=None,
     ):
         """Annealed importance sampling estimate of `log Z`.
 
-        From a base-rate RBM `A` (`W = 0`, `c = 0`, visible biases from
-        `data`'s smoothed means, or 0) to this one through
+        From a base-rate RBM `A` (`W = 0`, `c = 0`, visible biases `b_A`:
+        `base_visible_bias`, the logits of `data`'s smoothed means as in
+        Salakhutdinov & Murray, or 0) to this one through
 
         ```
         log p*_k(v) = (1 - beta_k) b_A^T v + beta_k b^T v
@@ -304,30 +405,38 @@ class RBM(GenerativeModel):
         + H log 2` (at `beta = 0` the hidden units are fair coins, which
         the softplus term counts).
 
+        A base close to the data (`data=x_train`) needs far fewer
+        `num_betas` for the same error on a trained RBM.
+
         Args:
-            num_chains: int. Independent annealing runs.
+            num_chains: int >= 1. Independent annealing runs.
             num_betas: int >= 2. Intermediate distributions.
-            data: binary `(n, num_visible)` or `None`.
-            seed: int or `None`.
+            base_visible_bias: `(num_visible,)` array or `None`.
+            data: binary `(n, num_visible)` array or `None`; sets the base
+                biases to `logit((sum_n v + 0.5) / (n + 1))`. At most one
+                of `base_visible_bias` and `data`.
+            seed: int or `None` (the model's `seed_generator`).
 
         Returns:
             `(log_z, standard_error)`, floats; the error is the delta-method
             standard error of the log of the mean weight.
         """
-        if not isinstance(num_betas, int) or num_betas < 2:
+        num_chains = _positive_int("num_chains", num_chains)
+        if (
+            isinstance(num_betas, bool)
+            or not isinstance(num_betas, numbers.Integral)
+            or num_betas < 2
+        ):
             raise ValueError(
                 f"`num_betas` must be an int >= 2; received {num_betas!r}."
             )
-        base_bias = np.zeros(self.num_visible, "float32")
-        if data is not None:
-            means = np.asarray(ops.convert_to_numpy(data), "float64").mean(0)
-            means = (means * len(data) + 0.5) / (len(data) + 1.0)
-            base_bias = np.log(means / (1.0 - means)).astype("float32")
+        num_betas = int(num_betas)
+        base_bias = self._base_visible_bias(base_visible_bias, data)
         base_bias = ops.convert_to_tensor(base_bias)
         hidden_log2 = self.num_hidden * math.log(2.0)
         seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        if isinstance(seed, numbers.Integral):
+            seed = keras.random.SeedGenerator(int(seed))
         loop_seed = self._loop_seed(seed)
         betas = ops.linspace(0.0, 1.0, num_betas)
 
@@ -399,9 +508,41 @@ class RBM(GenerativeModel):
         error = weights.std() / (weights.mean() * math.sqrt(num_chains))
         return log_z, float(error)
 
+    def _base_visible_bias(self, base_visible_bias, data):
+        if base_visible_bias is not None and data is not None:
+            raise ValueError(
+                "Pass at most one of `base_visible_bias` and `data`; both "
+                "set the base-rate RBM's visible biases."
+            )
+        if data is not None:
+            self._validate_data(data, "data")
+            values = np.asarray(ops.convert_to_numpy(data), "float64")
+            # Smoothed so that a unit never on (or always on) in the data
+            # gets a finite logit.
+            means = (values.sum(0) + 0.5) / (len(values) + 1.0)
+            return np.log(means / (1.0 - means)).astype("float32")
+        if base_visible_bias is None:
+            return np.zeros(self.num_visible, "float32")
+        bias = np.asarray(ops.convert_to_numpy(base_visible_bias), "float32")
+        if bias.shape != (self.num_visible,) or not np.isfinite(bias).all():
+            raise ValueError(
+                "`base_visible_bias` must be finite with shape "
+                f"({self.num_visible},); received shape {bias.shape}."
+            )
+        return bias
+
     def log_prob(self, visible, log_partition=None):
-        """`log p(v) = -F(v) - log Z` per example; `log Z` from
-        `log_partition_ais()` when not given."""
+        """`log p(v) = -F(v) - log Z` per example.
+
+        Args:
+            visible: `(batch, num_visible)` binary states.
+            log_partition: float `log Z`, or `None` to estimate it with
+                `log_partition_ais()` (defaults; slow, and a fresh
+                estimate on every call: compute it once and pass it).
+
+        Returns:
+            `(batch,)` log-probabilities (nats).
+        """
         if log_partition is None:
             log_partition, _ = self.log_partition_ais()
         return -self.free_energy(visible) - log_partition
@@ -409,16 +550,31 @@ class RBM(GenerativeModel):
     # === Sampling ===
 
     def sample(self, num_samples, num_steps=1000, seed=None, initial=None):
-        """Visible states after `num_steps` Gibbs sweeps from uniform
-        random bits (or from `initial`)."""
+        """Visible states after `num_steps` block Gibbs sweeps.
+
+        Args:
+            num_samples: int. Independent chains.
+            num_steps: int >= 1. Sweeps per chain.
+            seed: int for reproducible samples, or `None` to advance the
+                model's own `seed_generator`.
+            initial: `(num_samples, num_visible)` binary starting states,
+                or `None` for fair random bits.
+
+        Returns:
+            `(num_samples, num_visible)` binary float32 states.
+        """
         self._check_num_samples(num_samples)
-        if not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(
-                f"`num_steps` must be a positive int; received {num_steps!r}."
-            )
+        num_steps = _positive_int("num_steps", num_steps)
+        if initial is not None:
+            shape = tuple(np.shape(initial))
+            if shape != (num_samples, self.num_visible):
+                raise ValueError(
+                    "`initial` must have shape (num_samples, num_visible) = "
+                    f"{(num_samples, self.num_visible)}; received {shape}."
+                )
         seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        if isinstance(seed, numbers.Integral):
+            seed = keras.random.SeedGenerator(int(seed))
         if initial is None:
             initial = ops.cast(
                 keras.random.uniform((num_samples, self.num_visible), seed=seed)
@@ -447,6 +603,19 @@ class RBM(GenerativeModel):
             }
         )
         return config
+
+
+def _positive_int(name, value):
+    # `bool` is an `int` subclass, but `True` units are a mistake, not 1.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 1
+    ):
+        raise ValueError(
+            f"`{name}` must be a positive int; received {value!r}."
+        )
+    return int(value)
 
 
 def _all_binary(num_units):

@@ -66,6 +66,20 @@ def test_exact_log_partition_enumerates_the_smaller_layer(shape):
     )
 
 
+def test_exact_log_partition_is_the_same_from_either_layer():
+    # Swapping the layers' roles keeps Z: the 6 x 10 RBM enumerates its
+    # visible units, its 10 x 6 mirror image its hidden ones.
+    rbm = random_rbm(6, 10)
+    kernel, visible_bias, hidden_bias = weights(rbm)
+    mirror = kgen.models.RBM(10, 6)
+    mirror.kernel.assign(kernel.T)
+    mirror.visible_bias.assign(hidden_bias)
+    mirror.hidden_bias.assign(visible_bias)
+    np.testing.assert_allclose(
+        mirror.log_partition_exact(), rbm.log_partition_exact(), rtol=1e-7
+    )
+
+
 def test_ais_matches_the_exact_log_partition():
     # The issue's bar: within 0.05 nats on a 10 x 6 RBM.
     rbm = random_rbm(10, 6)
@@ -75,6 +89,29 @@ def test_ais_matches_the_exact_log_partition():
     )
     assert abs(estimate - exact) < 0.05
     assert error < 0.05
+
+
+def test_ais_is_exact_when_the_base_is_the_target():
+    # W = 0 and c = 0 make the RBM its own base-rate RBM: every importance
+    # weight is 1, so even two distributions give log Z with no error.
+    rbm = kgen.models.RBM(6, 3)
+    rbm.kernel.assign(np.zeros((6, 3)))
+    data = np.array([[1, 0, 1, 1, 0, 0], [1, 1, 0, 1, 0, 1]], "float32")
+    means = (data.sum(0) + 0.5) / 3.0
+    rbm.visible_bias.assign(np.log(means / (1 - means)))
+    for base in (
+        {"data": data},
+        {"base_visible_bias": to_numpy(rbm.visible_bias)},
+    ):
+        log_z, error = rbm.log_partition_ais(num_chains=8, num_betas=2, **base)
+        np.testing.assert_allclose(log_z, rbm.log_partition_exact(), rtol=1e-6)
+        assert error < 1e-6
+    log_z = rbm.log_partition_exact()
+    np.testing.assert_allclose(
+        to_numpy(rbm.log_prob(data, log_partition=log_z)),
+        -to_numpy(rbm.free_energy(data)) - log_z,
+        rtol=1e-6,
+    )
 
 
 def test_gibbs_chains_reach_the_exact_distribution():
@@ -115,38 +152,113 @@ def test_contrastive_divergence_lowers_the_reconstruction_error(
     history = rbm.fit(binary_digits, batch_size=32, epochs=5, verbose=0)
     errors = history.history["reconstruction_error"]
     assert errors[-1] < 0.8 * errors[0]
-    if persistent:
-        assert to_numpy(rbm.persistent_chains).sum() > 0
+    assert np.isfinite(history.history["loss"]).all()
+    logs = rbm.evaluate(binary_digits[:64], verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "reconstruction_error"}
+    assert logs["reconstruction_error"] < errors[0]
     # Training raises the data's likelihood relative to an untrained RBM.
     trained = to_numpy(rbm.pseudo_log_likelihood(binary_digits[:64])).mean()
     assert trained > 64 * np.log(0.5)
 
 
-def test_saves_and_loads(binary_digits, tmp_path):
-    rbm = random_rbm(64, 8, scale=0.1)
+def test_persistent_chains_start_random_and_move(binary_digits):
+    rbm = kgen.models.RBM(64, 16, persistent=True, num_persistent_chains=32)
+    initial = to_numpy(rbm.persistent_chains)
+    assert initial.shape == (32, 64)
+    assert set(np.unique(initial)) == {0.0, 1.0}
+    assert 0.3 < initial.mean() < 0.7
+    rbm.compile(optimizer=keras.optimizers.SGD(0.05))
+    rbm.fit(binary_digits[:64], batch_size=32, epochs=1, verbose=0)
+    chains = to_numpy(rbm.persistent_chains)
+    assert set(np.unique(chains)) <= {0.0, 1.0}
+    assert (chains != initial).any()
+    # Evaluation runs the chains but leaves them where training put them.
+    rbm.evaluate(binary_digits[:64], verbose=0)
+    np.testing.assert_array_equal(to_numpy(rbm.persistent_chains), chains)
+
+
+def test_sample_is_binary_and_reproducible():
+    rbm = random_rbm(6, 4)
+    samples = to_numpy(rbm.sample(16, num_steps=5, seed=3))
+    assert samples.shape == (16, 6)
+    assert set(np.unique(samples)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(
+        samples, to_numpy(rbm.sample(16, num_steps=5, seed=3))
+    )
+    start = np.ones((16, 6), "float32")
+    assert to_numpy(rbm.sample(16, 1, seed=0, initial=start)).shape == (16, 6)
+    assert to_numpy(rbm.sample(4)).shape == (4, 6)
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["cd", "pcd"])
+def test_saves_and_loads(binary_digits, tmp_path, persistent):
+    if persistent:
+        rbm = kgen.models.RBM(64, 8, cd_steps=2, persistent=True, seed=1)
+    else:
+        rbm = random_rbm(64, 8, scale=0.1)
     rbm.compile(optimizer="sgd")
+    rbm.fit(binary_digits[:32], batch_size=16, epochs=1, verbose=0)
+    config = rbm.get_config()
+    assert kgen.models.RBM.from_config(config).get_config() == config
     path = str(tmp_path / "rbm.keras")
     rbm.save(path)
     restored = keras.saving.load_model(path)
+    assert isinstance(restored, kgen.models.RBM)
     np.testing.assert_allclose(
         to_numpy(restored.free_energy(binary_digits[:8])),
         to_numpy(rbm.free_energy(binary_digits[:8])),
         atol=1e-6,
     )
-    assert restored.get_config() == rbm.get_config()
+    assert restored.get_config() == config
+    if persistent:
+        np.testing.assert_array_equal(
+            to_numpy(restored.persistent_chains),
+            to_numpy(rbm.persistent_chains),
+        )
 
 
 def test_bad_input_raises(binary_digits):
     rbm = kgen.models.RBM(64, 8)
     rbm.compile(optimizer="sgd")
-    with pytest.raises(ValueError, match="binary"):
-        rbm.fit(binary_digits * 0.5, verbose=0)
-    for arguments in ({"cd_steps": 0}, {"num_hidden": 0}):
-        with pytest.raises(ValueError, match=next(iter(arguments))):
-            kgen.models.RBM(**{"num_visible": 4, "num_hidden": 2, **arguments})
+    for data in (binary_digits * 0.5, (binary_digits * 0.5).tolist()):
+        with pytest.raises(ValueError, match="`x` must be binary"):
+            rbm.fit(data, verbose=0)
+    with pytest.raises(ValueError, match="`x`"):
+        rbm.fit(binary_digits[:, :10], verbose=0)
+    with pytest.raises(ValueError, match="`data` must be binary"):
+        rbm.log_partition_ais(data=binary_digits * 0.5)
+    with pytest.raises(ValueError, match="at most one"):
+        rbm.log_partition_ais(data=binary_digits, base_visible_bias=[0] * 64)
+    with pytest.raises(ValueError, match="base_visible_bias"):
+        rbm.log_partition_ais(base_visible_bias=np.zeros(3))
     with pytest.raises(ValueError, match="log_partition_ais"):
         kgen.models.RBM(30, 25).log_partition_exact()
     with pytest.raises(ValueError, match="num_betas"):
         rbm.log_partition_ais(num_betas=1)
+    with pytest.raises(ValueError, match="num_chains"):
+        rbm.log_partition_ais(num_chains=0)
     with pytest.raises(ValueError, match="num_steps"):
-        kgen.samplers.BlockGibbsSampler(0)
+        rbm.sample(4, num_steps=0)
+    with pytest.raises(ValueError, match="initial"):
+        rbm.sample(4, num_steps=1, initial=np.zeros((3, 64)))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"num_visible": 0},
+        {"num_visible": 2.5},
+        {"num_hidden": 0},
+        {"num_hidden": True},
+        {"cd_steps": 0},
+        {"cd_steps": -1},
+        {"num_persistent_chains": 0},
+        {"persistent": "yes"},
+        {"seed": "0"},
+    ],
+    ids=lambda arguments: next(iter(arguments)),
+)
+def test_bad_constructor_arguments_raise(arguments):
+    name = next(iter(arguments))
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        kgen.models.RBM(**{"num_visible": 4, "num_hidden": 2, **arguments})
