@@ -448,30 +448,25 @@ class RBM(GenerativeModel):
                 + ops.sum(ops.softplus(beta * pre_activation), -1)
             )
 
-        def draw(probabilities, offset):
-            uniform = backend.stateless_uniform(
-                ops.shape(probabilities), loop_seed + ops.stack([0, offset])
-            )
-            return ops.cast(uniform < probabilities, "float32")
+        one_sweep = BlockGibbsSampler(num_steps=1)
 
         def sweep(visible, beta, index):
-            # A's hidden units do not touch v, so only B's are drawn.
-            hidden = draw(
-                ops.sigmoid(
-                    beta * (ops.matmul(visible, self.kernel) + self.hidden_bias)
+            # The chain at beta_k: B's hidden units scaled by beta (A's do
+            # not touch v), and a seed of its own per temperature.
+            return one_sweep.run(
+                lambda v: ops.sigmoid(
+                    beta * (ops.matmul(v, self.kernel) + self.hidden_bias)
                 ),
-                2 * index + 1,
-            )
-            return draw(
-                ops.sigmoid(
+                lambda h: ops.sigmoid(
                     (1.0 - beta) * base_bias
                     + beta
                     * (
-                        ops.matmul(hidden, ops.transpose(self.kernel))
+                        ops.matmul(h, ops.transpose(self.kernel))
                         + self.visible_bias
                     )
                 ),
-                2 * index + 2,
+                visible,
+                loop_seed + ops.stack([index, 0]),
             )
 
         def step(index, state):
@@ -484,12 +479,11 @@ class RBM(GenerativeModel):
             )
             return sweep(visible, betas[index], index), log_weights
 
-        initial = draw(
-            ops.broadcast_to(
-                ops.sigmoid(base_bias), (num_chains, self.num_visible)
-            ),
-            0,
+        # v_1 ~ p_A: independent bits with the base rates.
+        uniform = backend.stateless_uniform(
+            (num_chains, self.num_visible), loop_seed
         )
+        initial = ops.cast(uniform < ops.sigmoid(base_bias), "float32")
         with backend.no_grad():
             _, log_weights = ops.fori_loop(
                 1,
