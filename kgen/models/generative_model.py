@@ -186,6 +186,20 @@ class GenerativeModel(backend.Trainer, keras.Model):
         """`seed` if given, else the model's own generator."""
         return self.seed_generator if seed is None else seed
 
+    def _seed_generator(self, seed):
+        """A generator for several draws: a fresh one from an int `seed`
+        (one int given to each draw would repeat the same numbers), else
+        `_seed(seed)`."""
+        seed = self._seed(seed)
+        if isinstance(seed, numbers.Integral):
+            return keras.random.SeedGenerator(int(seed))
+        return seed
+
+    def _loop_seed(self, seed):
+        """A `(2,)` int32 seed drawn from `seed`, for the stateless draws
+        inside an `ops.fori_loop` body."""
+        return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
+
     def _check_num_samples(self, num_samples):
         if not isinstance(num_samples, numbers.Integral) or num_samples < 1:
             raise ValueError(

@@ -1,9 +1,8 @@
-import numbers
-
 import keras
 from keras import ops
 
 from kgen import backend
+from kgen.utils.data_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -40,7 +39,7 @@ class BlockGibbsSampler:
     """
 
     def __init__(self, num_steps=1):
-        self.num_steps = _check_num_steps(num_steps)
+        self.num_steps = validate_int(num_steps, "num_steps")
 
     def run(
         self,
@@ -65,7 +64,7 @@ class BlockGibbsSampler:
         """
         if num_steps is None:
             num_steps = self.num_steps
-        num_steps = _check_num_steps(num_steps)
+        num_steps = validate_int(num_steps, "num_steps")
         seed = ops.convert_to_tensor(seed, "int32")
 
         def draw(probabilities, offset):
@@ -91,16 +90,3 @@ class BlockGibbsSampler:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _check_num_steps(num_steps):
-    # `bool` is an `int` subclass; `True` sweeps are a mistake, not 1.
-    if (
-        isinstance(num_steps, bool)
-        or not isinstance(num_steps, numbers.Integral)
-        or num_steps < 1
-    ):
-        raise ValueError(
-            f"`num_steps` must be a positive int; received {num_steps!r}."
-        )
-    return int(num_steps)

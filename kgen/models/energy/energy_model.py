@@ -160,9 +160,6 @@ class EnergyModel(GenerativeModel):
             (num_samples,) + self.data_shape, low, high, seed=seed
         )
 
-    def _loop_seed(self, seed):
-        return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
-
     # === Training ===
 
     def negative_samples(self, batch_size):
@@ -250,9 +247,7 @@ class EnergyModel(GenerativeModel):
             raise ValueError(
                 f"`num_steps` must be a positive int; received {num_steps!r}."
             )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         if from_buffer:
             if not self.replay_buffer_size:
                 raise ValueError(

@@ -9,6 +9,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
+from kgen.utils.data_validation import validate_int
 
 # Enumerating 2^20 states is the most `log_partition_exact` will do.
 MAX_ENUMERATED_UNITS = 20
@@ -84,11 +85,11 @@ class RBM(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        num_visible = _positive_int("num_visible", num_visible)
-        num_hidden = _positive_int("num_hidden", num_hidden)
-        cd_steps = _positive_int("cd_steps", cd_steps)
-        num_persistent_chains = _positive_int(
-            "num_persistent_chains", num_persistent_chains
+        num_visible = validate_int(num_visible, "num_visible")
+        num_hidden = validate_int(num_hidden, "num_hidden")
+        cd_steps = validate_int(cd_steps, "cd_steps")
+        num_persistent_chains = validate_int(
+            num_persistent_chains, "num_persistent_chains"
         )
         if not isinstance(persistent, (bool, np.bool_)):
             raise ValueError(
@@ -231,9 +232,6 @@ class RBM(GenerativeModel):
         return self.free_energy(visible)
 
     # === Training ===
-
-    def _loop_seed(self, seed):
-        return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
 
     def _gibbs(self, visible, seed, num_steps=None):
         return self.gibbs.run(
@@ -421,22 +419,12 @@ class RBM(GenerativeModel):
             `(log_z, standard_error)`, floats; the error is the delta-method
             standard error of the log of the mean weight.
         """
-        num_chains = _positive_int("num_chains", num_chains)
-        if (
-            isinstance(num_betas, bool)
-            or not isinstance(num_betas, numbers.Integral)
-            or num_betas < 2
-        ):
-            raise ValueError(
-                f"`num_betas` must be an int >= 2; received {num_betas!r}."
-            )
-        num_betas = int(num_betas)
+        num_chains = validate_int(num_chains, "num_chains")
+        num_betas = validate_int(num_betas, "num_betas", minimum=2)
         base_bias = self._base_visible_bias(base_visible_bias, data)
         base_bias = ops.convert_to_tensor(base_bias)
         hidden_log2 = self.num_hidden * math.log(2.0)
-        seed = self._seed(seed)
-        if isinstance(seed, numbers.Integral):
-            seed = keras.random.SeedGenerator(int(seed))
+        seed = self._seed_generator(seed)
         loop_seed = self._loop_seed(seed)
         betas = ops.linspace(0.0, 1.0, num_betas)
 
@@ -558,7 +546,7 @@ class RBM(GenerativeModel):
             `(num_samples, num_visible)` binary float32 states.
         """
         self._check_num_samples(num_samples)
-        num_steps = _positive_int("num_steps", num_steps)
+        num_steps = validate_int(num_steps, "num_steps")
         if initial is not None:
             shape = tuple(np.shape(initial))
             if shape != (num_samples, self.num_visible):
@@ -566,9 +554,7 @@ class RBM(GenerativeModel):
                     "`initial` must have shape (num_samples, num_visible) = "
                     f"{(num_samples, self.num_visible)}; received {shape}."
                 )
-        seed = self._seed(seed)
-        if isinstance(seed, numbers.Integral):
-            seed = keras.random.SeedGenerator(int(seed))
+        seed = self._seed_generator(seed)
         if initial is None:
             initial = ops.cast(
                 keras.random.uniform((num_samples, self.num_visible), seed=seed)
@@ -597,19 +583,6 @@ class RBM(GenerativeModel):
             }
         )
         return config
-
-
-def _positive_int(name, value):
-    # `bool` is an `int` subclass, but `True` units are a mistake, not 1.
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < 1
-    ):
-        raise ValueError(
-            f"`{name}` must be a positive int; received {value!r}."
-        )
-    return int(value)
 
 
 def _all_binary(num_units):
