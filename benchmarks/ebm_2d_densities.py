@@ -10,14 +10,20 @@ model can reach (two moons: by quadrature over the arcs, as in
 are then assigned to the 8 modes (within 3 standard deviations of a
 centre) to check that sampling covers every one.
 
-    taskset -c 0 python -m benchmarks.ebm_2d_densities
+    taskset -c 0 python -m benchmarks.ebm_2d_densities \
+        --datasets 8gaussians --output-suffix _8gaussians
 
-Finding (JAX, defaults): two moons comes within 0.10 nats of its entropy;
-8 Gaussians stays ~0.44 above it whatever the step size, chain length,
-reinit probability or learning rate tried: every mode holds its 1/8 of
-the mass, but 14% of it lies on the ring between neighbouring modes,
-where the persistent chains (which rarely cross between modes) never go
-to push the energy up.
+Each dataset is trained with every `--regularization-weights` value and
+every `--seeds` seed; the weight with the lowest mean validation NLL (a
+third draw, neither train nor test) is the one reported on the test set.
+
+Finding (JAX, one core, 80 epochs, ~60 s a run): the energy-magnitude
+weight `alpha` decides the result. On a chain state the E^2 term's
+gradient `2 alpha E` cancels the contrastive push at `E = 1 / (2 alpha)`,
+so `alpha` caps how far the energy can rise off the data: at 0.1 the
+8 Gaussians' modes spread along the ring between them (gap 0.44 nats),
+at 0.03 they do not (gap 0.055 +- 0.022 over three seeds); two moons
+needs 0.1 (at 0.03 and below the energy drifts: gaps above 1 nat).
 """
 
 import argparse
@@ -76,8 +82,10 @@ def mode_counts(samples):
     return np.bincount(nearest[near], minlength=8), float(near.mean())
 
 
-def run(name, args):
+def run(name, args, regularization_weight, seed):
+    keras.utils.set_random_seed(seed)
     train = kgen.datasets.load_toy(name, args.num_train, seed=0)
+    validation = kgen.datasets.load_toy(name, 5000, seed=2)
     test = kgen.datasets.load_toy(name, 5000, seed=1)
     low = train.min(0) - 0.5
     high = train.max(0) + 0.5
@@ -97,9 +105,9 @@ def run(name, args):
         sampler,
         replay_buffer_size=10000,
         reinit_probability=args.reinit_probability,
-        regularization_weight=args.regularization_weight,
+        regularization_weight=regularization_weight,
         initial_range=(float(low.min()), float(high.max())),
-        seed=0,
+        seed=seed,
     )
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     start = time.time()
@@ -107,14 +115,20 @@ def run(name, args):
     train_seconds = time.time() - start
 
     log_z = grid_log_partition(model, low, high)
-    test_energy = ops.convert_to_numpy(model.energy(test)).astype("float64")
-    test_nll = float(test_energy.mean() + log_z)
+
+    def nll(points):
+        energies = ops.convert_to_numpy(model.energy(points))
+        return float(energies.astype("float64").mean() + log_z)
+
+    test_nll = nll(test)
     row = {
         "dataset": name,
+        "regularization_weight": regularization_weight,
+        "seed": seed,
+        "validation_nll": nll(validation),
         "test_nll": test_nll,
         "exact_entropy": exact,
         "gap": test_nll - exact,
-        "within_margin": test_nll - exact <= MARGIN,
         "train_seconds": train_seconds,
         "train_steps": args.epochs
         * math.ceil(args.num_train / args.batch_size),
@@ -136,6 +150,40 @@ def run(name, args):
     return row
 
 
+def select(rows):
+    """Per dataset, the regularisation weight with the lowest mean
+    validation NLL over seeds, and its test gap over those seeds."""
+    summary = []
+    for name in dict.fromkeys(row["dataset"] for row in rows):
+        by_weight = {}
+        for row in rows:
+            if row["dataset"] == name:
+                by_weight.setdefault(row["regularization_weight"], []).append(
+                    row
+                )
+        weight = min(
+            by_weight,
+            key=lambda w: np.mean([r["validation_nll"] for r in by_weight[w]]),
+        )
+        chosen = by_weight[weight]
+        gaps = np.array([r["gap"] for r in chosen])
+        entry = {
+            "dataset": name,
+            "chosen_weight": weight,
+            "seeds": len(chosen),
+            "test_nll_mean": float(np.mean([r["test_nll"] for r in chosen])),
+            "exact_entropy": chosen[0]["exact_entropy"],
+            "gap_mean": float(gaps.mean()),
+            "gap_std": float(gaps.std(ddof=1)) if len(gaps) > 1 else 0.0,
+            "gap_worst": float(gaps.max()),
+            "within_margin": bool(gaps.mean() <= MARGIN),
+        }
+        if "modes_covered" in chosen[0]:
+            entry["modes_covered_min"] = min(r["modes_covered"] for r in chosen)
+        summary.append(entry)
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", default="8gaussians,two_moons")
@@ -147,28 +195,50 @@ def main():
     parser.add_argument("--step-size", type=float, default=0.01)
     parser.add_argument("--chain-steps", type=int, default=40)
     parser.add_argument("--sample-steps", type=int, default=1000)
-    parser.add_argument("--regularization-weight", type=float, default=0.1)
+    parser.add_argument(
+        "--regularization-weights",
+        default="0.01,0.03,0.1",
+        help="Comma-separated; the one with the lowest validation NLL "
+        "(mean over seeds) is reported against the test set.",
+    )
+    parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--reinit-probability", type=float, default=0.05)
+    parser.add_argument("--output-suffix", default="")
     args = parser.parse_args()
-    keras.utils.set_random_seed(0)
-    rows = [run(name, args) for name in args.datasets.split(",")]
-    print_table(
-        rows,
-        [
-            "dataset",
-            "test_nll",
-            "exact_entropy",
-            "gap",
-            "within_margin",
-            "modes_covered",
-            "share_near_a_mode",
-            "train_seconds",
-        ],
-    )
+    weights = [float(w) for w in args.regularization_weights.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    for name in args.datasets.split(","):
+        for weight in weights:
+            for seed in seeds:
+                rows.append(run(name, args, weight, seed))
+                print_table(rows[-1:], RUN_COLUMNS)
+    print_table(rows, RUN_COLUMNS)
+    summary = select(rows)
+    print()
+    print_table(summary, list(summary[0]))
     write_json(
-        f"ebm_2d_densities_{keras.backend.backend()}",
-        {"arguments": vars(args), "margin": MARGIN, "rows": rows},
+        f"ebm_2d_densities_{keras.backend.backend()}{args.output_suffix}",
+        {
+            "arguments": vars(args),
+            "margin": MARGIN,
+            "summary": summary,
+            "rows": rows,
+        },
     )
+
+
+RUN_COLUMNS = [
+    "dataset",
+    "regularization_weight",
+    "seed",
+    "validation_nll",
+    "test_nll",
+    "gap",
+    "modes_covered",
+    "share_near_a_mode",
+    "train_seconds",
+]
 
 
 if __name__ == "__main__":
