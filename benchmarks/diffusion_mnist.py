@@ -52,7 +52,7 @@ SAMPLERS = [
 GUIDANCE_SCALES = (0.0, 1.0, 3.0)
 
 
-def build(widths=(32, 64, 64)):
+def build(widths=(32, 64, 64), learning_rate=5e-4):
     denoiser = kgen.networks.unet_denoiser(
         SHAPE,
         widths=widths,
@@ -63,7 +63,9 @@ def build(widths=(32, 64, 64)):
         denoiser, num_classes=10, condition_dropout=0.1, seed=0
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(5e-4, use_ema=True, ema_momentum=0.995)
+        optimizer=keras.optimizers.Adam(
+            learning_rate, use_ema=True, ema_momentum=0.995
+        )
     )
     return model
 
@@ -114,7 +116,11 @@ def load_or_train(args, x_train, y_train):
         else:
             model = keras.saving.load_model(args.model)
         return model, {"loaded_from": args.model}
-    model = build(args.widths)
+    model = build(args.widths, args.learning_rate)
+    if args.init_weights:
+        # Training goes on from an earlier run's (EMA) denoiser weights;
+        # the optimizer's moments start afresh.
+        model.denoiser.load_weights(args.init_weights)
     callbacks = []
     if args.max_train_minutes:
         callbacks.append(TrainingBudget(args.max_train_minutes))
@@ -136,6 +142,8 @@ def load_or_train(args, x_train, y_train):
         "widths": list(args.widths),
         "train_seconds": time.time() - start,
         "final_loss": float(history.history["loss"][-1]),
+        "learning_rate": args.learning_rate,
+        "initialised_from": args.init_weights,
     }
     print(training, flush=True)
     if args.model:
@@ -397,6 +405,12 @@ def main():
         "--model",
         help="a .keras or .weights.h5 file: load it instead of training, "
         "or save the trained model there when it does not exist yet",
+    )
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument(
+        "--init-weights",
+        help="a .weights.h5 of an earlier run's denoiser to go on training "
+        "from (when --model does not exist yet)",
     )
     args = parser.parse_args()
     if args.stage != "all" and not args.samples:
