@@ -265,12 +265,32 @@ class EnergyModel(GenerativeModel):
                 self.energy, initial, self._loop_seed(seed), num_steps
             )
 
-    def serving_endpoints(self):
+    def serving_endpoints(self, num_steps=None):
+        """`energy`: states -> `E(x)`; `sample`: starting states and a
+        `(2,)` int seed -> the states after `num_steps` sampler steps (the
+        sampler's own number by default). The caller draws the start,
+        e.g. uniform noise over `initial_range`."""
+        if num_steps is not None and (
+            not isinstance(num_steps, int) or num_steps < 1
+        ):
+            raise ValueError(
+                f"`num_steps` must be a positive int; received {num_steps!r}."
+            )
+
         def energy(x):
             return self.energy(x)
 
-        spec = [keras.InputSpec(shape=(None,) + self.data_shape)]
-        return {"energy": (energy, spec)}
+        def sample(x, seed):
+            return self.sampler.run(self.energy, x, seed, num_steps)
+
+        states = keras.InputSpec(
+            shape=(None,) + self.data_shape, dtype="float32"
+        )
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        return {
+            "energy": (energy, [states]),
+            "sample": (sample, [states, seed]),
+        }
 
     def get_config(self):
         config = super().get_config()

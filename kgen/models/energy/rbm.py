@@ -564,12 +564,33 @@ class RBM(GenerativeModel):
         with backend.no_grad():
             return self._gibbs(initial, seed, num_steps)
 
-    def serving_endpoints(self):
+    def serving_endpoints(self, num_steps=1000):
+        """`free_energy`: visible states -> `F(v)`; `sample`: starting
+        visible states and a `(2,)` int seed -> the states after
+        `num_steps` block Gibbs sweeps (the caller draws the start, e.g.
+        fair random bits, as a diffusion endpoint takes its noise)."""
+        num_steps = validate_int(num_steps, "num_steps")
+
         def free_energy(visible):
             return self.free_energy(visible)
 
-        spec = [keras.InputSpec(shape=(None, self.num_visible))]
-        return {"free_energy": (free_energy, spec)}
+        def sample(visible, seed):
+            return self.gibbs.run(
+                self.hidden_probabilities,
+                self.visible_probabilities,
+                visible,
+                seed,
+                num_steps,
+            )
+
+        visible = keras.InputSpec(
+            shape=(None, self.num_visible), dtype="float32"
+        )
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        return {
+            "free_energy": (free_energy, [visible]),
+            "sample": (sample, [visible, seed]),
+        }
 
     def get_config(self):
         config = super().get_config()

@@ -140,3 +140,57 @@ def test_bad_sampler_and_sampling_arguments_raise():
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="x"):
         model.fit(np.zeros((8, 3), "float32"), verbose=0)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "torch",
+    reason="export needs the TensorFlow or JAX backend",
+)
+def test_exported_sample_runs_langevin_on_the_energy(tmp_path):
+    from tests.export.test_saved_model import run_in_plain_tensorflow
+
+    # E(x) = |x|^2 / 2: the chains' law is N(0, I), up to the O(step)
+    # bias of unadjusted Langevin (variance 1 / (1 - step / 2)).
+    quadratic = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Lambda(
+                lambda x: 0.5 * keras.ops.sum(x**2, axis=-1, keepdims=True)
+            ),
+        ]
+    )
+    model = EnergyModel(
+        quadratic,
+        langevin(step_size=0.05, num_steps=200, clip_range=None),
+        replay_buffer_size=16,
+        initial_range=RANGE,
+    )
+    model(np.zeros((1, 2), "float32"))  # builds it
+    endpoints = model.serving_endpoints()
+    model.serving_endpoints = lambda: endpoints
+    try:
+        version_path = kgen.export.export_saved_model(
+            model, str(tmp_path / "ebm")
+        )
+    finally:
+        del model.serving_endpoints
+    start = np.random.default_rng(0).uniform(3.0, 4.0, (4000, 2))
+
+    def serve(signature, inputs):
+        served = run_in_plain_tensorflow(
+            version_path, signature, inputs, tmp_path
+        )
+        return next(iter(served.values()))
+
+    energies = serve("energy", {"x": start[:5].astype("float32")})
+    np.testing.assert_allclose(
+        energies, 0.5 * (start[:5] ** 2).sum(-1), rtol=1e-5
+    )
+    inputs = {"x": start.astype("float32"), "seed": np.array([2, 0], "int32")}
+    samples = serve("sample", inputs)
+    np.testing.assert_array_equal(serve("sample", inputs), samples)
+    # From a start far off the mode, 200 steps of size 0.05 forget it.
+    np.testing.assert_allclose(samples.mean(0), [0.0, 0.0], atol=0.06)
+    np.testing.assert_allclose(
+        np.cov(samples.T), np.eye(2) / (1 - 0.025), atol=0.08
+    )
