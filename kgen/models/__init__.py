@@ -8,6 +8,7 @@ from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
 from kgen.models.energy import RBM
 from kgen.models.energy import EnergyModel
+from kgen.models.energy import JointEnergyModel
 from kgen.models.flow import MAF
 from kgen.models.flow import FlowModel
 from kgen.models.flow import Glow
@@ -60,6 +61,7 @@ __all__ = [
     "GenerativeModel",
     "Glow",
     "HierarchicalVAE",
+    "JointEnergyModel",
     "MAF",
     "VAE",
     "VAEGAN",

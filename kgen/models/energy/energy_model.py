@@ -131,6 +131,11 @@ class EnergyModel(GenerativeModel):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.data_energy_tracker = keras.metrics.Mean(name="data_energy")
         self.sample_energy_tracker = keras.metrics.Mean(name="sample_energy")
+        # `train_step` never calls the model, so Keras would not build it
+        # from the data (and export would refuse it after `fit`); the
+        # network takes its input shape, so the model is complete here.
+        if energy_network.built:
+            self.built = True
 
     @property
     def data_shape(self):
@@ -191,7 +196,7 @@ class EnergyModel(GenerativeModel):
         )
 
     def train_step(self, data):
-        positives, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        positives, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         positives = ops.convert_to_tensor(positives, "float32")
         batch_size = ops.shape(positives)[0]
         negatives, indices = self.negative_samples(batch_size)
@@ -206,20 +211,33 @@ class EnergyModel(GenerativeModel):
 
         # 4. Contrastive loss: data energy down, sample energy up.
         def loss_fn():
-            data_energy = self.energy(positives, training=True)
-            sample_energy = self.energy(negatives, training=True)
-            loss = ops.mean(data_energy) - ops.mean(sample_energy)
-            loss = loss + self.regularization_weight * (
-                ops.mean(data_energy**2) + ops.mean(sample_energy**2)
-            )
-            return loss, (data_energy, sample_energy)
+            return self._training_loss(positives, negatives, targets)
 
-        (loss, energies), grads = backend.value_and_grad(loss_fn, variables)
+        (loss, outputs), grads = backend.value_and_grad(loss_fn, variables)
         self.optimizer.apply(grads, variables)
-        self.loss_tracker.update_state(loss)
-        self.data_energy_tracker.update_state(energies[0])
-        self.sample_energy_tracker.update_state(energies[1])
+        self._update_metrics(loss, outputs, targets)
         return {m.name: m.result() for m in self.metrics}
+
+    def _training_loss(self, positives, negatives, targets):
+        """`(loss, outputs)`: the contrastive loss and what the metrics
+        read (here the two energies; `targets` are unused)."""
+        data_energy = self.energy(positives, training=True)
+        sample_energy = self.energy(negatives, training=True)
+        return self._contrastive_loss(data_energy, sample_energy), (
+            data_energy,
+            sample_energy,
+        )
+
+    def _contrastive_loss(self, data_energy, sample_energy):
+        loss = ops.mean(data_energy) - ops.mean(sample_energy)
+        return loss + self.regularization_weight * (
+            ops.mean(data_energy**2) + ops.mean(sample_energy**2)
+        )
+
+    def _update_metrics(self, loss, outputs, targets):
+        self.loss_tracker.update_state(loss)
+        self.data_energy_tracker.update_state(outputs[0])
+        self.sample_energy_tracker.update_state(outputs[1])
 
     def test_step(self, data):
         positives, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -240,6 +258,14 @@ class EnergyModel(GenerativeModel):
             from_buffer: bool. Start from random replay-buffer rows.
             seed: int or `None`.
         """
+        return self._sample_chains(
+            self.energy, num_samples, num_steps, from_buffer, seed
+        )
+
+    def _sample_chains(
+        self, energy_fn, num_samples, num_steps, from_buffer, seed
+    ):
+        """`energy_fn`'s chains from noise or from the buffer."""
         self._check_num_samples(num_samples)
         if num_steps is not None and (
             not isinstance(num_steps, int) or num_steps < 1
@@ -262,7 +288,7 @@ class EnergyModel(GenerativeModel):
             initial = self._noise(num_samples, seed)
         with backend.no_grad():
             return self.sampler.run(
-                self.energy, initial, self._loop_seed(seed), num_steps
+                energy_fn, initial, self._loop_seed(seed), num_steps
             )
 
     def serving_endpoints(self, num_steps=None):

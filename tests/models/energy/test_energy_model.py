@@ -165,7 +165,6 @@ def test_exported_sample_runs_langevin_on_the_energy(tmp_path):
         replay_buffer_size=16,
         initial_range=RANGE,
     )
-    model(np.zeros((1, 2), "float32"))  # builds it
     endpoints = model.serving_endpoints()
     model.serving_endpoints = lambda: endpoints
     try:
