@@ -39,7 +39,13 @@ class EnergyModel(GenerativeModel):
         replay_buffer_size: int >= 0. Stored chains; 0 restarts every
             chain from noise (needs `reinit_probability=1`).
         reinit_probability: float in [0, 1].
-        regularization_weight: float >= 0. `alpha` above.
+        regularization_weight: float >= 0. `alpha` above. On a chain
+            state its gradient `2 alpha E` cancels the contrastive push at
+            `E = 1 / (2 alpha)`, so it caps how far energies rise off the
+            data: IGEBM's 1.0 suits images; densities with deep valleys
+            between modes need less (0.03 on 8 Gaussians, see
+            `benchmarks/ebm_2d_densities.py`), and too little lets the
+            energies drift.
         initial_range: `(low, high)`. Uniform noise the chains start from
             (the data's range).
         seed: int or `None`.
