@@ -7,7 +7,7 @@ import tempfile
 from kgen import backend
 
 
-def export_saved_model(model, path, version=1, overwrite=False):
+def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
     """Exports a model's serving endpoints as `path/<version>/`.
 
     One XLA-compiled endpoint per capability of the model (its
@@ -24,6 +24,9 @@ def export_saved_model(model, path, version=1, overwrite=False):
         path: str. Model base path; created if missing.
         version: int >= 1. TF Serving version folder.
         overwrite: bool. Replace an existing version instead of raising.
+        endpoints: `None` for `model.serving_endpoints()`, or the dict a
+            call of it with other arguments returns, e.g.
+            `model.serving_endpoints(num_steps=50)`.
 
     Returns:
         The version folder's path.
@@ -46,7 +49,9 @@ def export_saved_model(model, path, version=1, overwrite=False):
         raise FileExistsError(
             f"{target} exists; pass overwrite=True or a new version."
         )
-    archive = backend.export_archive(model, model.serving_endpoints())
+    if endpoints is None:
+        endpoints = model.serving_endpoints()
+    archive = backend.export_archive(model, endpoints)
 
     os.makedirs(path, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=path)

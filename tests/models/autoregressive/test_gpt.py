@@ -144,13 +144,9 @@ def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     endpoints = trained.serving_endpoints(
         prompt_length=2, max_new_tokens=5, sampler=sampler
     )
-    trained.serving_endpoints = lambda: endpoints
-    try:
-        version_path = kgen.export.export_saved_model(
-            trained, os.path.join(tmp_path, "gpt")
-        )
-    finally:
-        del trained.serving_endpoints
+    version_path = kgen.export.export_saved_model(
+        trained, os.path.join(tmp_path, "gpt"), endpoints=endpoints
+    )
     prompt = np.array([[5, 6], [7, 8]], "int32")
 
     def serve(seed):

@@ -166,13 +166,9 @@ def test_exported_sample_runs_langevin_on_the_energy(tmp_path):
         initial_range=RANGE,
     )
     endpoints = model.serving_endpoints()
-    model.serving_endpoints = lambda: endpoints
-    try:
-        version_path = kgen.export.export_saved_model(
-            model, str(tmp_path / "ebm")
-        )
-    finally:
-        del model.serving_endpoints
+    version_path = kgen.export.export_saved_model(
+        model, str(tmp_path / "ebm"), endpoints=endpoints
+    )
     start = np.random.default_rng(0).uniform(3.0, 4.0, (4000, 2))
 
     def serve(signature, inputs):

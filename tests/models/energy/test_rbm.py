@@ -273,13 +273,9 @@ def test_exported_sample_reaches_the_exact_distribution(tmp_path):
 
     rbm = random_rbm(4, 3)
     endpoints = rbm.serving_endpoints(num_steps=50)
-    rbm.serving_endpoints = lambda: endpoints
-    try:
-        version_path = kgen.export.export_saved_model(
-            rbm, str(tmp_path / "rbm")
-        )
-    finally:
-        del rbm.serving_endpoints
+    version_path = kgen.export.export_saved_model(
+        rbm, str(tmp_path / "rbm"), endpoints=endpoints
+    )
     start = np.random.default_rng(0).integers(0, 2, (8000, 4))
 
     def serve(seed):
