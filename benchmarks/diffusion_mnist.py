@@ -52,7 +52,7 @@ SAMPLERS = [
 GUIDANCE_SCALES = (0.0, 1.0, 3.0)
 
 
-def build(widths=(32, 64, 64), learning_rate=5e-4):
+def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995):
     denoiser = kgen.networks.unet_denoiser(
         SHAPE,
         widths=widths,
@@ -64,7 +64,7 @@ def build(widths=(32, 64, 64), learning_rate=5e-4):
     )
     model.compile(
         optimizer=keras.optimizers.Adam(
-            learning_rate, use_ema=True, ema_momentum=0.995
+            learning_rate, use_ema=True, ema_momentum=ema_momentum
         )
     )
     return model
@@ -116,7 +116,7 @@ def load_or_train(args, x_train, y_train):
         else:
             model = keras.saving.load_model(args.model)
         return model, {"loaded_from": args.model}
-    model = build(args.widths, args.learning_rate)
+    model = build(args.widths, args.learning_rate, args.ema_momentum)
     if args.init_weights:
         # Training goes on from an earlier run's (EMA) denoiser weights;
         # the optimizer's moments start afresh.
@@ -143,6 +143,7 @@ def load_or_train(args, x_train, y_train):
         "train_seconds": time.time() - start,
         "final_loss": float(history.history["loss"][-1]),
         "learning_rate": args.learning_rate,
+        "ema_momentum": args.ema_momentum,
         "initialised_from": args.init_weights,
     }
     print(training, flush=True)
@@ -407,6 +408,7 @@ def main():
         "or save the trained model there when it does not exist yet",
     )
     parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--ema-momentum", type=float, default=0.995)
     parser.add_argument(
         "--init-weights",
         help="a .weights.h5 of an earlier run's denoiser to go on training "
