@@ -11,10 +11,10 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
     """Exports a model's serving endpoints as `path/<version>/`.
 
     One XLA-compiled endpoint per capability of the model (its
-    `serving_endpoints()`): `sample` (noise in, samples out) for every
-    family, plus `encode` and `decode` for autoencoders. The folder is a
-    plain SavedModel: TensorFlow loads it without kgen or Keras, and TF
-    Serving serves `path` as a model base path.
+    `serving_endpoints()`, or `endpoints`): `sample` (noise in, samples
+    out) for every family, plus `encode` and `decode` for autoencoders.
+    The folder is a plain SavedModel: TensorFlow loads it without kgen or
+    Keras, and TF Serving serves `path` as a model base path.
 
     The version is written to a temporary folder beside it and renamed into
     place, so a crash never leaves a half-written `path/<version>/`.
@@ -51,6 +51,12 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         )
     if endpoints is None:
         endpoints = model.serving_endpoints()
+    elif not isinstance(endpoints, dict) or not endpoints:
+        raise ValueError(
+            "`endpoints` must be a non-empty dict {name: (fn, input_specs)}"
+            f" as `model.serving_endpoints(...)` returns; received "
+            f"{endpoints!r}."
+        )
     archive = backend.export_archive(model, endpoints)
 
     os.makedirs(path, exist_ok=True)

@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
+from kgen.utils.data_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -205,7 +206,9 @@ class EnergyModel(GenerativeModel):
         positives, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         positives = ops.convert_to_tensor(positives, "float32")
         batch_size = ops.shape(positives)[0]
-        negatives, indices = self.negative_samples(batch_size)
+        negatives, indices = None, None
+        if self._runs_chains:
+            negatives, indices = self.negative_samples(batch_size)
         # 3. The chains persist: write them back to the buffer.
         if indices is not None:
             self.replay_buffer.assign(
@@ -223,6 +226,11 @@ class EnergyModel(GenerativeModel):
         self.optimizer.apply(grads, variables)
         self._update_metrics(loss, outputs, targets)
         return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def _runs_chains(self):
+        """Whether a training step needs negative samples."""
+        return True
 
     def _training_loss(self, positives, negatives, targets):
         """`(loss, outputs)`: the contrastive loss and what the metrics
@@ -273,12 +281,8 @@ class EnergyModel(GenerativeModel):
     ):
         """`energy_fn`'s chains from noise or from the buffer."""
         self._check_num_samples(num_samples)
-        if num_steps is not None and (
-            not isinstance(num_steps, int) or num_steps < 1
-        ):
-            raise ValueError(
-                f"`num_steps` must be a positive int; received {num_steps!r}."
-            )
+        if num_steps is not None:
+            num_steps = validate_int(num_steps, "num_steps")
         seed = self._seed_generator(seed)
         if from_buffer:
             if not self.replay_buffer_size:
@@ -302,12 +306,8 @@ class EnergyModel(GenerativeModel):
         `(2,)` int seed -> the states after `num_steps` sampler steps (the
         sampler's own number by default). The caller draws the start,
         e.g. uniform noise over `initial_range`."""
-        if num_steps is not None and (
-            not isinstance(num_steps, int) or num_steps < 1
-        ):
-            raise ValueError(
-                f"`num_steps` must be a positive int; received {num_steps!r}."
-            )
+        if num_steps is not None:
+            num_steps = validate_int(num_steps, "num_steps")
 
         def energy(x):
             return self.energy(x)

@@ -25,14 +25,21 @@ class JointEnergyModel(EnergyModel):
     the inputs. `call` returns the logits, so `predict` classifies;
     `sample(labels=...)` runs the chains on the class energy `-f(x)[y]`.
 
+    The defaults are `EnergyModel`'s (IGEBM's). The JEM paper's own
+    setting has no energy term (`regularization_weight=0`) and SGLD of 20
+    steps of size 1 with noise 0.01, a 10,000-chain buffer and 5%
+    restarts. The classifier sees the data and the chains in separate
+    calls, so batch normalisation would mix the chains into its moving
+    statistics: prefer normalisation without state (the paper drops it).
+
     Args:
-        classifier: `keras.Model`, `(batch, *data_shape)` to
-            `(batch, num_classes)` logits. Avoid layers with state in
-            inference (the chains differentiate it through
-            `kgen.backend.grad`).
+        classifier: built `keras.Model`, `(batch, *data_shape)` to
+            `(batch, num_classes)` logits, `num_classes >= 2`. Avoid
+            layers with state in inference (the chains differentiate it
+            through `kgen.backend.grad`).
         sampler: as for `EnergyModel`.
         generative_weight: float >= 0. The weight of the `log p(x)` term;
-            0 trains a plain classifier.
+            0 trains a plain classifier (no chains are run).
         replay_buffer_size: as for `EnergyModel`.
         reinit_probability: as for `EnergyModel`.
         regularization_weight: as for `EnergyModel` (`alpha`).
@@ -41,17 +48,18 @@ class JointEnergyModel(EnergyModel):
 
     Example:
     ```python
+    # points: (n, 2) floats in [-3, 3]; labels: (n,) ints in [0, 8).
     classifier = keras.Sequential([
         keras.Input((2,)), keras.layers.Dense(64, activation="swish"),
         keras.layers.Dense(64, activation="swish"), keras.layers.Dense(8),
     ])
     sampler = kgen.samplers.LangevinSampler(step_size=0.01, num_steps=20)
     model = kgen.models.JointEnergyModel(
-        classifier, sampler, initial_range=(-4, 4)
+        classifier, sampler, regularization_weight=0.1, initial_range=(-3, 3)
     )
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    model.fit(points, labels, batch_size=256, epochs=20)
-    class_three = model.sample(100, labels=3, num_steps=500, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(points, labels, batch_size=128, epochs=30)
+    class_three = model.sample(100, num_steps=300, seed=0, labels=3)
     ```
 
     References:
@@ -79,11 +87,17 @@ class JointEnergyModel(EnergyModel):
                 "`generative_weight` must be >= 0; received "
                 f"{generative_weight!r}."
             )
-        output_shape = classifier.output_shape
-        if len(output_shape) != 2 or not output_shape[-1]:
+        output_shape = getattr(classifier, "output_shape", None)
+        if (
+            not isinstance(output_shape, tuple)
+            or len(output_shape) != 2
+            or not isinstance(output_shape[-1], int)
+            or output_shape[-1] < 2
+        ):
             raise ValueError(
-                "`classifier` must output `(batch, num_classes)` logits; its "
-                f"output shape is {output_shape}."
+                "`classifier` must be a built model with one output of "
+                "`(batch, num_classes)` logits, num_classes >= 2; its output "
+                f"shape is {output_shape}."
             )
         super().__init__(
             classifier,
@@ -96,8 +110,9 @@ class JointEnergyModel(EnergyModel):
             **kwargs,
         )
         self.generative_weight = float(generative_weight)
-        self.num_classes = int(output_shape[-1])
+        self.num_classes = output_shape[-1]
         # === Metrics ===
+        self.cross_entropy_tracker = keras.metrics.Mean(name="cross_entropy")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(
             name="accuracy"
         )
@@ -108,20 +123,48 @@ class JointEnergyModel(EnergyModel):
 
     @property
     def metrics(self):
-        return super().metrics + [self.accuracy_tracker]
+        return super().metrics + [
+            self.cross_entropy_tracker,
+            self.accuracy_tracker,
+        ]
 
     # === Energies and classes ===
 
     def logits(self, x, training=False):
-        """`f(x)`, shape `(batch, num_classes)`."""
+        """The classifier's logits `f(x)`.
+
+        Args:
+            x: `(batch, *data_shape)` inputs.
+            training: bool.
+
+        Returns:
+            `(batch, num_classes)` logits.
+        """
         return self.classifier(x, training=training)
 
     def energy(self, x, training=False):
-        """`E(x) = -logsumexp_y f(x)[y]`, shape `(batch,)`."""
+        """The marginal energy `E(x) = -logsumexp_y f(x)[y]`.
+
+        Args:
+            x: `(batch, *data_shape)` inputs.
+            training: bool.
+
+        Returns:
+            `(batch,)` energies.
+        """
         return -ops.logsumexp(self.logits(x, training=training), axis=-1)
 
     def class_energy(self, x, labels, training=False):
-        """`E(x, y) = -f(x)[y]`, shape `(batch,)`."""
+        """The joint energy `E(x, y) = -f(x)[y]`.
+
+        Args:
+            x: `(batch, *data_shape)` inputs.
+            labels: `(batch,)` int classes.
+            training: bool.
+
+        Returns:
+            `(batch,)` energies.
+        """
         logits = self.logits(x, training=training)
         one_hot = ops.one_hot(labels, self.num_classes, dtype=logits.dtype)
         return -ops.sum(logits * one_hot, axis=-1)
@@ -141,31 +184,65 @@ class JointEnergyModel(EnergyModel):
             )
         return x, validate_labels(y, len(x), self.num_classes, "y")
 
-    def _training_loss(self, positives, negatives, labels):
-        logits = self.logits(positives, training=True)
-        data_energy = -ops.logsumexp(logits, axis=-1)
-        sample_energy = self.energy(negatives, training=True)
-        cross_entropy = ops.mean(
+    def fit(self, x=None, y=None, *args, **kwargs):
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tuple):
+            inputs, labels = (validation_data + (None,))[:2]
+            kwargs["validation_data"] = self._pack_labels(
+                inputs, labels, "fit(validation_data=...)"
+            )
+        elif hasattr(validation_data, "shape"):
+            self._pack_labels(validation_data, None, "validation_data")
+        return super().fit(x, y, *args, **kwargs)
+
+    @property
+    def _runs_chains(self):
+        # A plain classifier (weight 0) needs no negative samples; skipping
+        # them also keeps a diverging energy's NaN (0 * NaN) out of it.
+        return self.generative_weight > 0
+
+    def _cross_entropy(self, labels, logits):
+        return ops.mean(
             keras.losses.sparse_categorical_crossentropy(
                 labels, logits, from_logits=True
             )
         )
+
+    def _training_loss(self, positives, negatives, labels):
+        logits = self.logits(positives, training=True)
+        data_energy = -ops.logsumexp(logits, axis=-1)
+        cross_entropy = self._cross_entropy(labels, logits)
+        if negatives is None:
+            return cross_entropy, (data_energy, None, logits, cross_entropy)
+        sample_energy = self.energy(negatives, training=True)
         loss = cross_entropy + self.generative_weight * (
             self._contrastive_loss(data_energy, sample_energy)
         )
-        return loss, (data_energy, sample_energy, logits)
+        return loss, (data_energy, sample_energy, logits, cross_entropy)
 
     def _update_metrics(self, loss, outputs, labels):
-        super()._update_metrics(loss, outputs, labels)
-        self.accuracy_tracker.update_state(labels, outputs[2])
+        data_energy, sample_energy, logits, cross_entropy = outputs
+        self.loss_tracker.update_state(loss)
+        self.data_energy_tracker.update_state(data_energy)
+        if sample_energy is not None:
+            self.sample_energy_tracker.update_state(sample_energy)
+        self.cross_entropy_tracker.update_state(cross_entropy)
+        self.accuracy_tracker.update_state(labels, logits)
 
     def test_step(self, data):
+        """`data_energy`, `cross_entropy` (also as `loss`, for callbacks
+        that watch `val_loss`) and `accuracy`."""
         inputs, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         logits = self.logits(ops.convert_to_tensor(inputs, "float32"))
+        cross_entropy = self._cross_entropy(labels, logits)
+        self.loss_tracker.update_state(cross_entropy)
         self.data_energy_tracker.update_state(-ops.logsumexp(logits, axis=-1))
+        self.cross_entropy_tracker.update_state(cross_entropy)
         self.accuracy_tracker.update_state(labels, logits)
         return {
+            "loss": self.loss_tracker.result(),
             "data_energy": self.data_energy_tracker.result(),
+            "cross_entropy": self.cross_entropy_tracker.result(),
             "accuracy": self.accuracy_tracker.result(),
         }
 
@@ -174,28 +251,32 @@ class JointEnergyModel(EnergyModel):
     def sample(
         self,
         num_samples,
-        labels=None,
         num_steps=None,
         from_buffer=False,
         seed=None,
+        labels=None,
     ):
-        """Langevin chains on `E(x)` (`labels=None`) or on the class
-        energies `E(x, y)`, from noise or from the buffer.
+        """Langevin chains on `E(x)`, or on `E(x, y)` given `labels`.
 
         Args:
             num_samples: int.
-            labels: `None`, an int class for every chain, or
-                `(num_samples,)` int classes.
             num_steps: int or `None` (the sampler's own).
             from_buffer: bool. Start from random replay-buffer rows.
             seed: int or `None`.
+            labels: `None` (the marginal `p(x)`), an int class for every
+                chain, or `(num_samples,)` int classes.
+
+        Returns:
+            `(num_samples, *data_shape)` chain states.
         """
         if labels is None:
             energy_fn = self.energy
         else:
             self._check_num_samples(num_samples)
             labels = ops.convert_to_tensor(
-                validate_labels(labels, num_samples, self.num_classes, "labels")
+                validate_labels(
+                    labels, num_samples, self.num_classes, "labels"
+                )
             )
 
             def energy_fn(x):
@@ -206,13 +287,23 @@ class JointEnergyModel(EnergyModel):
         )
 
     def serving_endpoints(self, num_steps=None):
-        """`EnergyModel`'s `energy` and `sample`, and `logits`."""
+        """`logits`, `energy`, and `sample`: start states, `(batch,)` int
+        labels and a `(2,)` int seed -> class-conditional chains."""
         endpoints = super().serving_endpoints(num_steps)
+        states, seed = endpoints["sample"][1]
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
 
         def logits(x):
             return self.logits(x)
 
-        endpoints["logits"] = (logits, endpoints["energy"][1])
+        def sample(x, labels, seed):
+            def energy_fn(states):
+                return self.class_energy(states, labels)
+
+            return self.sampler.run(energy_fn, x, seed, num_steps)
+
+        endpoints["logits"] = (logits, [states])
+        endpoints["sample"] = (sample, [states, labels, seed])
         return endpoints
 
     def get_config(self):

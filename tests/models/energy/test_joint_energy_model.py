@@ -107,31 +107,61 @@ def test_class_conditional_chains_go_to_their_class(trained):
 def test_generative_weight_zero_trains_a_plain_classifier(labelled_points):
     points, labels = labelled_points
     model = build(generative_weight=0.0)
-    model(points[:1])
-    before = [to_numpy(w) for w in model.classifier.weights]
     plain = classifier()
-    plain.set_weights(before)
-    logits = plain(points[:128])
-    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
-        labels[:128], logits
+    plain.set_weights(model.classifier.get_weights())
+    plain.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    buffer = to_numpy(model.replay_buffer)
     logs = model.train_on_batch(points[:128], labels[:128], return_dict=True)
-    np.testing.assert_allclose(logs["loss"], to_numpy(expected), rtol=1e-5)
+    loss = plain.train_on_batch(points[:128], labels[:128])
+    np.testing.assert_allclose(logs["loss"], loss, rtol=1e-5)
+    for mine, theirs in zip(model.classifier.weights, plain.weights):
+        np.testing.assert_allclose(
+            to_numpy(mine), to_numpy(theirs), rtol=1e-4, atol=1e-6
+        )
+    # No chains ran.
+    np.testing.assert_array_equal(to_numpy(model.replay_buffer), buffer)
+
+
+def test_evaluate_reports_the_classifier(trained, labelled_points):
+    model, _ = trained
+    points, labels = labelled_points
+    logs = model.evaluate(points, labels, verbose=0, return_dict=True)
+    assert logs["accuracy"] > 0.95
+    np.testing.assert_allclose(logs["loss"], logs["cross_entropy"])
+    logits = to_numpy(model.logits(points)).astype("float64")
+    log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -log_softmax[np.arange(len(labels)), labels].mean()
+    np.testing.assert_allclose(logs["cross_entropy"], expected, rtol=1e-3)
 
 
 def test_saves_and_loads(trained, labelled_points, tmp_path):
     model, _ = trained
-    points, _ = labelled_points
+    points, labels = labelled_points
     path = str(tmp_path / "jem.keras")
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, JointEnergyModel)
-    assert loaded.get_config()["generative_weight"] == 1.0
+    # Every argument but the classifier (its nested config keeps layer
+    # names, which differ) round-trips exactly.
+    config, loaded_config = model.get_config(), loaded.get_config()
+    assert (
+        config.pop("classifier")["class_name"]
+        == (loaded_config.pop("classifier")["class_name"])
+    )
+    assert loaded_config == config
     np.testing.assert_allclose(
         to_numpy(loaded(points[:8])), to_numpy(model(points[:8])), atol=1e-6
     )
     np.testing.assert_array_equal(
         to_numpy(loaded.replay_buffer), to_numpy(model.replay_buffer)
+    )
+    loaded.fit(points[:128], labels[:128], batch_size=64, verbose=0)
+    assert to_numpy(loaded.sample(4, num_steps=5, seed=0, labels=1)).shape == (
+        4,
+        2,
     )
 
 
@@ -142,6 +172,10 @@ def test_bad_input_raises(trained, labelled_points):
         model.fit(points, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="`y`"):
         model.fit(points, labels + 8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="labels"):
+        model.fit(
+            points, labels, epochs=1, verbose=0, validation_data=points[:10]
+        )
     with pytest.raises(ValueError, match="`labels`"):
         model.sample(4, labels=[0, 1])
     with pytest.raises(ValueError, match="`labels`"):
@@ -152,6 +186,10 @@ def test_bad_input_raises(trained, labelled_points):
         JointEnergyModel(
             keras.Sequential([keras.Input((4, 2)), keras.layers.Dense(3)])
         )
+    with pytest.raises(ValueError, match="num_classes >= 2"):
+        JointEnergyModel(classifier(num_classes=1))
+    with pytest.raises(ValueError, match="num_steps"):
+        model.sample(4, num_steps=True)
 
 
 @pytest.mark.skipif(
@@ -163,7 +201,9 @@ def test_exports_logits_energy_and_sample(trained, labelled_points, tmp_path):
 
     model, _ = trained
     points, _ = labelled_points
-    version_path = kgen.export.export_saved_model(model, str(tmp_path / "jem"))
+    version_path = kgen.export.export_saved_model(
+        model, str(tmp_path / "jem"), endpoints=model.serving_endpoints(300)
+    )
     for signature, expected in (
         ("logits", model.logits(points[:8])),
         ("energy", model.energy(points[:8])),
@@ -174,10 +214,21 @@ def test_exports_logits_energy_and_sample(trained, labelled_points, tmp_path):
         np.testing.assert_allclose(
             next(iter(served.values())), to_numpy(expected), atol=1e-5
         )
-    served = run_in_plain_tensorflow(
-        version_path,
-        "sample",
-        {"x": points[:8], "seed": np.array([0, 1], "int32")},
-        tmp_path,
-    )
-    assert next(iter(served.values())).shape == (8, 2)
+    start = np.random.default_rng(0).uniform(*RANGE, (400, 2))
+    wanted = np.arange(400) % 8
+    inputs = {
+        "x": start.astype("float32"),
+        "labels": wanted.astype("int32"),
+        "seed": np.array([0, 1], "int32"),
+    }
+
+    def serve_sample():
+        served = run_in_plain_tensorflow(
+            version_path, "sample", inputs, tmp_path
+        )
+        return next(iter(served.values()))
+
+    samples = serve_sample()
+    np.testing.assert_array_equal(serve_sample(), samples)
+    # The served chains follow the class energies (chance is 1/8).
+    assert (nearest_mode(samples) == wanted).mean() > 0.8
