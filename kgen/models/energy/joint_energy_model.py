@@ -274,9 +274,7 @@ class JointEnergyModel(EnergyModel):
         else:
             self._check_num_samples(num_samples)
             labels = ops.convert_to_tensor(
-                validate_labels(
-                    labels, num_samples, self.num_classes, "labels"
-                )
+                validate_labels(labels, num_samples, self.num_classes, "labels")
             )
 
             def energy_fn(x):
