@@ -55,7 +55,7 @@ SAMPLERS = [
 GUIDANCE_SCALES = (0.0, 1.0, 3.0)
 
 
-def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995):
+def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995, seed=0):
     denoiser = kgen.networks.unet_denoiser(
         SHAPE,
         widths=widths,
@@ -63,7 +63,7 @@ def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995):
         num_classes=10,
     )
     model = kgen.models.DiffusionModel(
-        denoiser, num_classes=10, condition_dropout=0.1, seed=0
+        denoiser, num_classes=10, condition_dropout=0.1, seed=seed
     )
     model.compile(
         optimizer=keras.optimizers.Adam(
@@ -124,7 +124,8 @@ def load_or_train(args, x_train, y_train):
             with open(args.model + ".json") as f:
                 training.update(json.load(f))
         return model, training
-    model = build(args.widths, args.learning_rate, args.ema_momentum)
+    keras.utils.set_random_seed(args.seed)
+    model = build(args.widths, args.learning_rate, args.ema_momentum, args.seed)
     if args.init_weights:
         # Training goes on from an earlier run's (EMA) denoiser weights;
         # the optimizer's moments start afresh.
@@ -153,6 +154,7 @@ def load_or_train(args, x_train, y_train):
         "learning_rate": args.learning_rate,
         "ema_momentum": args.ema_momentum,
         "initialised_from": args.init_weights,
+        "seed": args.seed,
         "trained_on": _device(),
     }
     print(training, flush=True)
@@ -420,6 +422,13 @@ def main():
         "--model",
         help="a .keras or .weights.h5 file: load it instead of training, "
         "or save the trained model there when it does not exist yet",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the training run's seed (weights, batches, noise); the "
+        "sample sets keep their own fixed seeds",
     )
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--ema-momentum", type=float, default=0.995)
