@@ -18,6 +18,8 @@ from kgen.bijectors.masked_autoregressive import MaskedAutoregressive
 from kgen.bijectors.masked_autoregressive import made_masks
 from kgen.bijectors.multi_scale import MultiScale
 from kgen.bijectors.permute import Permute
+from kgen.bijectors.rational_quadratic_spline import RationalQuadraticSpline
+from kgen.bijectors.spline_coupling import SplineCoupling
 from kgen.bijectors.squeeze import Squeeze
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "MaskedAutoregressive",
     "MultiScale",
     "Permute",
+    "RationalQuadraticSpline",
+    "SplineCoupling",
     "Squeeze",
     "made_masks",
 ]

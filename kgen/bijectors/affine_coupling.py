@@ -46,10 +46,7 @@ class AffineCoupling(Bijector):
     def __init__(
         self, mask="half", reverse=False, hidden_dim=64, num_layers=2, **kwargs
     ):
-        if mask not in MASKS:
-            raise ValueError(
-                f"`mask` must be one of {MASKS}; received {mask!r}."
-            )
+        check_mask(mask)
         super().__init__(min_event_ndims=1 if mask == "half" else 3, **kwargs)
         self.mask = mask
         self.reverse = reverse
@@ -59,72 +56,23 @@ class AffineCoupling(Bijector):
     def build(self, input_shape):
         event_shape = tuple(input_shape[-self.min_event_ndims :])
         self.mask_values = ops.convert_to_tensor(
-            self._make_mask(event_shape), "float32"
+            coupling_mask(self.mask, event_shape, self.reverse), "float32"
         )
-        if self.mask == "half":
-            hidden = [
-                layers.Dense(self.hidden_dim, activation="relu")
-                for _ in range(self.num_layers)
-            ]
-            output = layers.Dense(
-                2 * event_shape[-1], kernel_initializer="zeros"
-            )
-        else:
-            hidden = [
-                layers.Conv2D(
-                    self.hidden_dim, 3, padding="same", activation="relu"
-                )
-                for _ in range(self.num_layers)
-            ]
-            output = layers.Conv2D(
-                2 * event_shape[-1],
-                3,
-                padding="same",
-                kernel_initializer="zeros",
-            )
-        # A list, not a Sequential: Dense layers then accept any number of
-        # leading batch axes.
-        self.conditioner = hidden + [output]
-        shape = (None,) + event_shape
-        for layer in self.conditioner:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+        self.conditioner = coupling_conditioner(
+            self.mask,
+            event_shape,
+            self.hidden_dim,
+            self.num_layers,
+            2 * event_shape[-1],
+        )
         self.scale_factor = self.add_weight(
             shape=(event_shape[-1],), initializer="ones", name="scale_factor"
         )
         self.built = True
 
-    def _make_mask(self, event_shape):
-        if self.mask == "half":
-            features = event_shape[-1]
-            if features % 2:
-                raise ValueError(
-                    "A half-split coupling needs an even number of features; "
-                    f"received {features}. Pad the data or use a "
-                    "MaskedAutoregressive bijector."
-                )
-            mask = np.zeros(features)
-            mask[: features // 2] = 1.0
-        elif self.mask == "checkerboard":
-            height, width, channels = event_shape
-            rows, columns = np.indices((height, width))
-            mask = ((rows + columns) % 2 == 0).astype("float64")
-            mask = np.repeat(mask[..., None], channels, axis=-1)
-        else:
-            height, width, channels = event_shape
-            if channels % 2:
-                raise ValueError(
-                    "A channel coupling needs an even number of channels; "
-                    f"received {channels}. Squeeze the images first."
-                )
-            mask = np.zeros(event_shape)
-            mask[..., : channels // 2] = 1.0
-        return 1.0 - mask if self.reverse else mask
-
     def shift_and_log_scale(self, x):
         """`(shift, log_scale)` computed from the kept part of `x`."""
-        kept = self.mask_values * x
-        h = kept
+        h = self.mask_values * x
         for layer in self.conditioner:
             h = layer(h)
         shift, raw = ops.split(h, 2, axis=-1)
@@ -158,3 +106,65 @@ class AffineCoupling(Bijector):
             }
         )
         return config
+
+
+def check_mask(mask):
+    if mask not in MASKS:
+        raise ValueError(f"`mask` must be one of {MASKS}; received {mask!r}.")
+
+
+def coupling_mask(mask, event_shape, reverse=False):
+    """A coupling's binary mask over one event: 1 kept, 0 transformed."""
+    if mask == "half":
+        features = event_shape[-1]
+        if features % 2:
+            raise ValueError(
+                "A half-split coupling needs an even number of features; "
+                f"received {features}. Pad the data or use a "
+                "MaskedAutoregressive bijector."
+            )
+        values = np.zeros(features)
+        values[: features // 2] = 1.0
+    elif mask == "checkerboard":
+        height, width, channels = event_shape
+        rows, columns = np.indices((height, width))
+        values = ((rows + columns) % 2 == 0).astype("float64")
+        values = np.repeat(values[..., None], channels, axis=-1)
+    else:
+        height, width, channels = event_shape
+        if channels % 2:
+            raise ValueError(
+                "A channel coupling needs an even number of channels; "
+                f"received {channels}. Squeeze the images first."
+            )
+        values = np.zeros(event_shape)
+        values[..., : channels // 2] = 1.0
+    return 1.0 - values if reverse else values
+
+
+def coupling_conditioner(mask, event_shape, hidden_dim, num_layers, units):
+    """A coupling's conditioner network as built layers; the last starts
+    at zero, so the coupling starts as the identity.
+
+    A list, not a Sequential: Dense layers then accept any number of
+    leading batch axes."""
+    if mask == "half":
+        hidden = [
+            layers.Dense(hidden_dim, activation="relu")
+            for _ in range(num_layers)
+        ]
+        output = layers.Dense(units, kernel_initializer="zeros")
+    else:
+        hidden = [
+            layers.Conv2D(hidden_dim, 3, padding="same", activation="relu")
+            for _ in range(num_layers)
+        ]
+        output = layers.Conv2D(
+            units, 3, padding="same", kernel_initializer="zeros"
+        )
+    conditioner = hidden + [output]
+    shape = (None,) + tuple(event_shape)
+    for layer in conditioner:
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+    return conditioner

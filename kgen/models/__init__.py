@@ -12,6 +12,7 @@ from kgen.models.energy import JointEnergyModel
 from kgen.models.flow import MAF
 from kgen.models.flow import FlowModel
 from kgen.models.flow import Glow
+from kgen.models.flow import NeuralSplineFlow
 from kgen.models.flow import RealNVP
 from kgen.models.gan import DCGAN
 from kgen.models.gan import GAN
@@ -63,6 +64,7 @@ __all__ = [
     "HierarchicalVAE",
     "JointEnergyModel",
     "MAF",
+    "NeuralSplineFlow",
     "VAE",
     "VAEGAN",
     "VQVAE",

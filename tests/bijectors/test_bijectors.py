@@ -51,6 +51,29 @@ def _cases():
             lambda: bijectors.AffineCoupling("channel", hidden_dim=4),
             (2, 2, 2, 2),
         ),
+        "spline_coupling_half": (
+            lambda: bijectors.SplineCoupling(
+                "half", num_bins=4, bound=2.0, hidden_dim=8
+            ),
+            (3, 4),
+        ),
+        # One conditioner layer: random weights through two conv layers
+        # make bins so flat (slope ~0.002) that any float32 inverse, TFP's
+        # too, loses digits (error ~ ulp(y) / slope), whatever the code.
+        "spline_coupling_checkerboard": (
+            lambda: bijectors.SplineCoupling(
+                "checkerboard",
+                reverse=True,
+                num_bins=3,
+                hidden_dim=4,
+                num_layers=1,
+            ),
+            (2, 4, 4, 1),
+        ),
+        "rational_quadratic_spline": (
+            lambda: bijectors.RationalQuadraticSpline(num_bins=5, bound=1.5),
+            (3, 4),
+        ),
         "act_norm": (lambda: bijectors.ActNorm(event_ndims=3), (2, 2, 2, 3)),
         "batch_normalization": (bijectors.BatchNormalization, (3, 4)),
         "batch_normalization_images": (
@@ -236,6 +259,23 @@ def test_batch_normalization_initialises_its_moving_statistics():
         (lambda: bijectors.Squeeze(), (2, 3, 4, 1), "even height"),
         (lambda: bijectors.MaskedAutoregressive(), (2, 1), ">= 2"),
         (lambda: bijectors.Chain([]), None, "at least one"),
+        (lambda: bijectors.SplineCoupling("half"), (2, 3), "even number"),
+        (lambda: bijectors.SplineCoupling("rings"), None, "mask"),
+        (lambda: bijectors.SplineCoupling(num_bins=1), None, "num_bins"),
+        (lambda: bijectors.SplineCoupling(num_bins=2.5), None, "num_bins"),
+        (lambda: bijectors.SplineCoupling(bound=0.0), None, "bound"),
+        (
+            lambda: bijectors.RationalQuadraticSpline(
+                num_bins=4, bound=1.0, min_bin_size=0.5
+            ),
+            None,
+            "min_bin_size",
+        ),
+        (
+            lambda: bijectors.RationalQuadraticSpline(min_slope=1.0),
+            None,
+            "min_slope",
+        ),
         (lambda: bijectors.BatchNormalization(momentum=1.0), None, "momentum"),
         (lambda: bijectors.BatchNormalization(epsilon=0.0), None, "epsilon"),
         (
@@ -269,3 +309,43 @@ def test_to_tfp_explains_the_backend_requirement():
     bijector, _ = _built("permute")
     with pytest.raises(RuntimeError, match="TensorFlow backend"):
         bijector.to_tfp()
+
+
+@pytest.mark.parametrize(
+    "name", ["spline_coupling_half", "rational_quadratic_spline"]
+)
+def test_splines_start_as_the_identity_and_leave_the_tails_alone(name):
+    make, shape = CASES[name]
+    bijector = make()
+    x = np.random.default_rng(2).normal(size=shape).astype("float32")
+    y, log_det = bijector.forward_and_log_det(x, 1)
+    np.testing.assert_allclose(to_numpy(y), x, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(log_det), 0.0, atol=1e-5)
+    # Trained (random) splines: the identity, with zero log-det, beyond
+    # the bound (2.0 and 1.5 here), in both directions.
+    _randomize(bijector)
+    tails = np.array([[-9.0, 7.0, -3.1, 3.1]] * 3, "float32")
+    for direction in (
+        bijector.forward_and_log_det,
+        bijector.inverse_and_log_det,
+    ):
+        y, log_det = direction(tails, 1)
+        np.testing.assert_allclose(to_numpy(y), tails, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(log_det), 0.0, atol=1e-6)
+
+
+def test_spline_is_monotone_and_continuous_across_knots():
+    bijector = bijectors.RationalQuadraticSpline(num_bins=6, bound=2.0)
+    bijector.build((1, 2))
+    _randomize(bijector)
+    for variable in bijector.trainable_weights:
+        variable.assign(variable * 5.0)  # strongly non-linear
+    grid = np.linspace(-3.0, 3.0, 6001, dtype="float32")
+    x = np.stack([grid, grid[::-1]], axis=1)
+    y, log_det = (to_numpy(v) for v in bijector.forward_and_log_det(x))
+    assert (np.diff(y[:, 0]) > 0).all() and (np.diff(y[:, 1]) < 0).all()
+    # Continuous: steps between grid points are bounded by the largest
+    # slope times the spacing, knots and range ends included.
+    largest_step = np.exp(log_det).max() * (grid[1] - grid[0])
+    assert np.abs(np.diff(y, axis=0)).max() <= 1.01 * largest_step
+    assert np.isfinite(log_det).all()

@@ -75,6 +75,39 @@ def test_affine_coupling_is_tfp_real_nvp(tfb):
     _assert_same(coupling, twin, _data((5, 6)), 1)
 
 
+def test_rational_quadratic_spline_is_tfp_spline(tfb):
+    spline = bijectors.RationalQuadraticSpline(num_bins=6, bound=2.0)
+    spline.build((7, 3))
+    _randomize(spline)
+    widths, heights, slopes = (to_numpy(p) for p in spline.spline_parameters())
+    twin = tfb.RationalQuadraticSpline(widths, heights, slopes, range_min=-2.0)
+    # Both sides of the range and the bins inside it.
+    x = _data((7, 3)) * 1.5
+    _assert_same(spline, twin, x, 1)
+
+
+def test_spline_coupling_is_tfp_real_nvp_with_splines(tfb):
+    coupling = bijectors.SplineCoupling(
+        "half", num_bins=5, bound=2.5, hidden_dim=8
+    )
+    coupling.build((6, 4))
+    _randomize(coupling)
+
+    def bijector_fn(kept, output_units):
+        padded = np.concatenate(
+            [kept.numpy(), np.zeros((kept.shape[0], output_units), "f")], 1
+        )
+        widths, heights, slopes = (
+            to_numpy(p)[:, 2:] for p in coupling.spline_parameters(padded)
+        )
+        return tfb.RationalQuadraticSpline(
+            widths, heights, slopes, range_min=-2.5
+        )
+
+    twin = tfb.RealNVP(num_masked=2, bijector_fn=bijector_fn)
+    _assert_same(coupling, twin, _data((6, 4)) * 1.5, 1)
+
+
 def test_masked_autoregressive_is_tfp_maf(tfb):
     made = bijectors.MaskedAutoregressive((16, 16))
     made.build((5, 4))

@@ -39,32 +39,17 @@ class RealNVP(FlowModel):
         kwargs.pop("bijector", None)
         kwargs.pop("base_distribution", None)
         event_shape = tuple(event_shape)
-        layers = []
-        for index in range(num_couplings):
-            if len(event_shape) == 1:
-                # The reversal after each coupling alternates the halves;
-                # alternating `reverse` as well would undo it and leave one
-                # half never transformed.
-                layers.append(
-                    bijectors.AffineCoupling(
-                        "half", hidden_dim=hidden_dim, num_layers=num_layers
-                    )
-                )
-                layers.append(
-                    bijectors.Permute(list(range(event_shape[0]))[::-1])
-                )
-            else:
-                layers.append(
-                    bijectors.AffineCoupling(
-                        "checkerboard",
-                        reverse=bool(index % 2),
-                        hidden_dim=hidden_dim,
-                        num_layers=num_layers,
-                    )
-                )
-                layers.append(bijectors.ActNorm(event_ndims=3))
+
+        def coupling(mask, reverse):
+            return bijectors.AffineCoupling(
+                mask,
+                reverse=reverse,
+                hidden_dim=hidden_dim,
+                num_layers=num_layers,
+            )
+
         super().__init__(
-            bijectors.Chain(layers[::-1]),
+            coupling_stack(event_shape, num_couplings, coupling),
             event_shape,
             num_bins=num_bins,
             seed=seed,
@@ -86,3 +71,24 @@ class RealNVP(FlowModel):
             }
         )
         return config
+
+
+def coupling_stack(event_shape, num_couplings, make_coupling):
+    """RealNVP's layout with any coupling: `make_coupling(mask, reverse)`.
+
+    Vectors: half-split couplings, each followed by a reversal, so the
+    halves alternate. Images: checkerboard couplings of alternating
+    parity, each followed by an `ActNorm`. Returns the `Chain`, data =
+    forward(latent)."""
+    layers = []
+    for index in range(num_couplings):
+        if len(event_shape) == 1:
+            # The reversal after each coupling alternates the halves;
+            # alternating `reverse` as well would undo it and leave one
+            # half never transformed.
+            layers.append(make_coupling("half", False))
+            layers.append(bijectors.Permute(list(range(event_shape[0]))[::-1]))
+        else:
+            layers.append(make_coupling("checkerboard", bool(index % 2)))
+            layers.append(bijectors.ActNorm(event_ndims=3))
+    return bijectors.Chain(layers[::-1])

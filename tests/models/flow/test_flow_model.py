@@ -28,8 +28,17 @@ def moons():
         lambda: kgen.models.MAF(
             (2,), num_flows=2, hidden_dims=(16,), batch_normalization=True
         ),
+        lambda: kgen.models.NeuralSplineFlow(
+            (2,), num_couplings=2, num_spline_bins=4, hidden_dim=16
+        ),
     ],
-    ids=["real_nvp", "maf", "iaf", "maf_batch_normalization"],
+    ids=[
+        "real_nvp",
+        "maf",
+        "iaf",
+        "maf_batch_normalization",
+        "neural_spline_flow",
+    ],
 )
 def test_fit_lowers_the_nll_and_round_trips(moons, build, tmp_path):
     model = build()
@@ -93,10 +102,11 @@ def test_real_nvp_transforms_every_feature():
     assert not np.isclose(y, x, atol=1e-4).all(axis=0).any()
 
 
-def test_image_flow_dequantises_and_reports_bits(digits, tmp_path):
+@pytest.mark.parametrize("flow", ["RealNVP", "NeuralSplineFlow"])
+def test_image_flow_dequantises_and_reports_bits(digits, flow):
     x, _ = digits
     x = np.round(x * 16) / 16
-    model = kgen.models.RealNVP(
+    model = getattr(kgen.models, flow)(
         (8, 8, 1), num_couplings=2, hidden_dim=8, num_layers=1, num_bins=17
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
@@ -182,6 +192,8 @@ def test_bad_arguments_raise(moons):
         kgen.models.MAF((4, 4, 1))
     with pytest.raises(ValueError, match="num_bins"):
         kgen.models.RealNVP((2,), num_bins=1)
+    with pytest.raises(ValueError, match="num_bins"):
+        kgen.models.NeuralSplineFlow((2,), num_spline_bins=1)
     model = kgen.models.RealNVP((2,), num_couplings=2, hidden_dim=4)
     with pytest.raises(ValueError, match="temperature"):
         model.sample(3, temperature=0.0)
@@ -213,8 +225,12 @@ def test_tfp_bijector_and_base_drop_in(moons):
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )
-def test_log_prob_and_sample_export(moons, tmp_path):
-    model = kgen.models.RealNVP((2,), num_couplings=2, hidden_dim=8)
+@pytest.mark.parametrize("flow", ["RealNVP", "NeuralSplineFlow"])
+def test_log_prob_and_sample_export(moons, tmp_path, flow):
+    from tests.bijectors.test_bijectors import _randomize
+
+    model = getattr(kgen.models, flow)((2,), num_couplings=2, hidden_dim=8)
+    _randomize(model.bijector)  # not the identity it starts as
     version_path = kgen.export.export_saved_model(
         model, os.path.join(tmp_path, "flow")
     )
