@@ -37,7 +37,15 @@ class TopPSampler(TokenSampler):
         probabilities = ops.softmax(descending, axis=-1)
         # A token stays if the mass strictly before it is still below p,
         # so the most likely token always stays.
-        mass_before = ops.cumsum(probabilities, axis=-1) - probabilities
+        # An exclusive cumsum, not cumsum - probabilities, whose rounding
+        # can drop the mass before a token just below its exact value.
+        mass_before = ops.cumsum(
+            ops.concatenate(
+                [ops.zeros_like(probabilities[:, :1]), probabilities[:, :-1]],
+                axis=-1,
+            ),
+            axis=-1,
+        )
         num_kept = ops.sum(ops.cast(mass_before < self.p, "int32"), axis=-1)
         smallest_kept = ops.take_along_axis(
             descending, num_kept[:, None] - 1, axis=-1
