@@ -12,6 +12,7 @@ from kgen.bijectors.affine_coupling import AffineCoupling
 from kgen.bijectors.batch_normalization import BatchNormalization
 from kgen.bijectors.bijector import Bijector
 from kgen.bijectors.chain import Chain
+from kgen.bijectors.coupling import Coupling
 from kgen.bijectors.invert import Invert
 from kgen.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from kgen.bijectors.masked_autoregressive import MaskedAutoregressive
@@ -28,6 +29,7 @@ __all__ = [
     "BatchNormalization",
     "Bijector",
     "Chain",
+    "Coupling",
     "Invert",
     "InvertibleConv1x1",
     "MaskedAutoregressive",

@@ -1,15 +1,11 @@
 import keras
-import numpy as np
-from keras import layers
 from keras import ops
 
-from kgen.bijectors.bijector import Bijector
-
-MASKS = ("half", "checkerboard", "channel")
+from kgen.bijectors.coupling import Coupling
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class AffineCoupling(Bijector):
+class AffineCoupling(Coupling):
     """RealNVP's affine coupling layer.
 
     With a binary mask `b` (1: passed through and conditioned on, 0:
@@ -43,128 +39,29 @@ class AffineCoupling(Bijector):
            arXiv:1605.08803.
     """
 
-    def __init__(
-        self, mask="half", reverse=False, hidden_dim=64, num_layers=2, **kwargs
-    ):
-        check_mask(mask)
-        super().__init__(min_event_ndims=1 if mask == "half" else 3, **kwargs)
-        self.mask = mask
-        self.reverse = reverse
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-
     def build(self, input_shape):
-        event_shape = tuple(input_shape[-self.min_event_ndims :])
-        self.mask_values = ops.convert_to_tensor(
-            coupling_mask(self.mask, event_shape, self.reverse), "float32"
-        )
-        self.conditioner = coupling_conditioner(
-            self.mask,
-            event_shape,
-            self.hidden_dim,
-            self.num_layers,
-            2 * event_shape[-1],
-        )
+        super().build(input_shape)
         self.scale_factor = self.add_weight(
-            shape=(event_shape[-1],), initializer="ones", name="scale_factor"
+            shape=(input_shape[-1],), initializer="ones", name="scale_factor"
         )
-        self.built = True
+
+    def conditioner_units(self, event_shape):
+        return 2 * event_shape[-1]
 
     def shift_and_log_scale(self, x):
         """`(shift, log_scale)` computed from the kept part of `x`."""
-        h = self.mask_values * x
-        for layer in self.conditioner:
-            h = layer(h)
-        shift, raw = ops.split(h, 2, axis=-1)
+        shift, raw = ops.split(self.conditioner_outputs(x), 2, axis=-1)
         transformed = 1.0 - self.mask_values
         log_scale = transformed * self.scale_factor * ops.tanh(raw)
         return transformed * shift, log_scale
 
-    def _sum_event(self, values):
-        axes = tuple(range(-self.min_event_ndims, 0))
-        return ops.sum(values, axis=axes)
-
     def _forward_and_log_det(self, x):
         shift, log_scale = self.shift_and_log_scale(x)
         y = x * ops.exp(log_scale) + shift
-        return y, self._sum_event(log_scale)
+        return y, self.sum_event(log_scale)
 
     def _inverse_and_log_det(self, y):
         # The kept part is unchanged, so the conditioner sees the same input.
         shift, log_scale = self.shift_and_log_scale(y)
         x = (y - shift) * ops.exp(-log_scale)
-        return x, -self._sum_event(log_scale)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mask": self.mask,
-                "reverse": self.reverse,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-            }
-        )
-        return config
-
-
-def check_mask(mask):
-    if mask not in MASKS:
-        raise ValueError(f"`mask` must be one of {MASKS}; received {mask!r}.")
-
-
-def coupling_mask(mask, event_shape, reverse=False):
-    """A coupling's binary mask over one event: 1 kept, 0 transformed."""
-    if mask == "half":
-        features = event_shape[-1]
-        if features % 2:
-            raise ValueError(
-                "A half-split coupling needs an even number of features; "
-                f"received {features}. Pad the data or use a "
-                "MaskedAutoregressive bijector."
-            )
-        values = np.zeros(features)
-        values[: features // 2] = 1.0
-    elif mask == "checkerboard":
-        height, width, channels = event_shape
-        rows, columns = np.indices((height, width))
-        values = ((rows + columns) % 2 == 0).astype("float64")
-        values = np.repeat(values[..., None], channels, axis=-1)
-    else:
-        height, width, channels = event_shape
-        if channels % 2:
-            raise ValueError(
-                "A channel coupling needs an even number of channels; "
-                f"received {channels}. Squeeze the images first."
-            )
-        values = np.zeros(event_shape)
-        values[..., : channels // 2] = 1.0
-    return 1.0 - values if reverse else values
-
-
-def coupling_conditioner(mask, event_shape, hidden_dim, num_layers, units):
-    """A coupling's conditioner network as built layers; the last starts
-    at zero, so the coupling starts as the identity.
-
-    A list, not a Sequential: Dense layers then accept any number of
-    leading batch axes."""
-    if mask == "half":
-        hidden = [
-            layers.Dense(hidden_dim, activation="relu")
-            for _ in range(num_layers)
-        ]
-        output = layers.Dense(units, kernel_initializer="zeros")
-    else:
-        hidden = [
-            layers.Conv2D(hidden_dim, 3, padding="same", activation="relu")
-            for _ in range(num_layers)
-        ]
-        output = layers.Conv2D(
-            units, 3, padding="same", kernel_initializer="zeros"
-        )
-    conditioner = hidden + [output]
-    shape = (None,) + tuple(event_shape)
-    for layer in conditioner:
-        layer.build(shape)
-        shape = layer.compute_output_shape(shape)
-    return conditioner
+        return x, -self.sum_event(log_scale)

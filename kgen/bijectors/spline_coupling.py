@@ -1,17 +1,14 @@
 import keras
 from keras import ops
 
-from kgen.bijectors.affine_coupling import check_mask
-from kgen.bijectors.affine_coupling import coupling_conditioner
-from kgen.bijectors.affine_coupling import coupling_mask
-from kgen.bijectors.bijector import Bijector
+from kgen.bijectors.coupling import Coupling
 from kgen.bijectors.rational_quadratic_spline import check_spline_arguments
 from kgen.bijectors.rational_quadratic_spline import rational_quadratic_spline
 from kgen.bijectors.rational_quadratic_spline import spline_parameters
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class SplineCoupling(Bijector):
+class SplineCoupling(Coupling):
     """A rational-quadratic spline coupling layer (RQ-NSF, coupling form).
 
     With a binary mask `b` (1: kept and conditioned on, 0: transformed),
@@ -59,38 +56,27 @@ class SplineCoupling(Bijector):
         min_slope=1e-3,
         **kwargs,
     ):
-        check_mask(mask)
         check_spline_arguments(num_bins, bound, min_bin_size, min_slope)
-        super().__init__(min_event_ndims=1 if mask == "half" else 3, **kwargs)
-        self.mask = mask
-        self.reverse = reverse
+        super().__init__(
+            mask=mask,
+            reverse=reverse,
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+            **kwargs,
+        )
         self.num_bins = num_bins
         self.bound = bound
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
         self.min_bin_size = min_bin_size
         self.min_slope = min_slope
 
-    def build(self, input_shape):
-        event_shape = tuple(input_shape[-self.min_event_ndims :])
-        self.mask_values = ops.convert_to_tensor(
-            coupling_mask(self.mask, event_shape, self.reverse), "float32"
-        )
-        self.conditioner = coupling_conditioner(
-            self.mask,
-            event_shape,
-            self.hidden_dim,
-            self.num_layers,
-            (3 * self.num_bins - 1) * event_shape[-1],
-        )
-        self.built = True
+    def conditioner_units(self, event_shape):
+        # Per feature: K widths, K heights, K - 1 interior slopes.
+        return (3 * self.num_bins - 1) * event_shape[-1]
 
     def spline_parameters(self, x):
         """`(bin_widths, bin_heights, knot_slopes)` for every feature of
         `x`, computed from its kept part; each `x.shape + (bins,)`."""
-        h = self.mask_values * x
-        for layer in self.conditioner:
-            h = layer(h)
+        h = self.conditioner_outputs(x)
         # (..., parameters * features) -> (..., features, parameters),
         # by slicing rather than a reshape of the (dynamic) batch axes.
         raw = ops.stack(ops.split(h, 3 * self.num_bins - 1, axis=-1), -1)
@@ -115,8 +101,7 @@ class SplineCoupling(Bijector):
         )
         transformed = 1.0 - self.mask_values
         outputs = self.mask_values * values + transformed * splined
-        axes = tuple(range(-self.min_event_ndims, 0))
-        return outputs, ops.sum(transformed * log_det, axis=axes)
+        return outputs, self.sum_event(transformed * log_det)
 
     def _forward_and_log_det(self, x):
         return self._transform(x, inverse=False)
@@ -128,12 +113,8 @@ class SplineCoupling(Bijector):
         config = super().get_config()
         config.update(
             {
-                "mask": self.mask,
-                "reverse": self.reverse,
                 "num_bins": self.num_bins,
                 "bound": self.bound,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
                 "min_bin_size": self.min_bin_size,
                 "min_slope": self.min_slope,
             }
