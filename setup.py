@@ -27,6 +27,9 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["kgen", "kgen.*"]),
+    # The pretrained presets ship inside the package so that a wheel
+    # install loads them offline (`kgen.presets.load_preset(name)`).
+    package_data={"kgen.presets": ["files/*/*"]},
     install_requires=[
         # kgen.backend.jax relies on Keras' JAX trainer internals
         # (`_make_function`); tests/backend pins the tested minor range.

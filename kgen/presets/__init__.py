@@ -1,0 +1,37 @@
+"""Presets as data: a model's config, weights and model card in a folder.
+
+`save_to_preset(model, directory)` writes one; `load_preset(name)` loads a
+preset shipped inside the package (offline, from any installation) or a
+local directory, after checking the sha256 of every file.
+
+```python
+kgen.presets.list_presets()  # ['dcgan_digits', 'digits_classifier', ...]
+vae = kgen.presets.load_preset("vae_digits")
+kgen.presets.preset_metadata("vae_digits")["metrics"]
+kgen.presets.save_to_preset(vae, "my_presets/vae", {"description": "..."})
+```
+"""
+
+from kgen.presets.loading import check_preset
+from kgen.presets.loading import from_preset
+from kgen.presets.loading import load_preset
+from kgen.presets.loading import preset_metadata
+from kgen.presets.loading import verify_preset
+from kgen.presets.preset_error import PresetError
+from kgen.presets.registry import list_presets
+from kgen.presets.registry import shipped_presets
+from kgen.presets.saving import add_backend_reference
+from kgen.presets.saving import save_to_preset
+
+__all__ = [
+    "PresetError",
+    "add_backend_reference",
+    "check_preset",
+    "from_preset",
+    "list_presets",
+    "load_preset",
+    "preset_metadata",
+    "save_to_preset",
+    "shipped_presets",
+    "verify_preset",
+]

@@ -1,0 +1,252 @@
+"""Loading presets: verify every checksum, then rebuild the model."""
+
+import copy
+import hashlib
+import os
+
+import keras
+import numpy as np
+
+from kgen.presets import registry
+from kgen.presets.preset_error import PresetError
+
+
+def sha256(path):
+    """Hex sha256 digest of the file at `path`."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def preset_metadata(name_or_directory):
+    """The model card of a preset: its `metadata.json` as a dict.
+
+    The metadata is checked for its required keys; the other files are not
+    hashed (`verify_preset` does that).
+
+    Args:
+        name_or_directory: str, a shipped preset name or a preset directory.
+
+    Returns:
+        dict with at least `name`, `description`, `model_class`,
+        `num_parameters`, `trained`, `metrics`, `versions` and `files`.
+
+    Example:
+
+    ```python
+    card = kgen.presets.preset_metadata("vae_digits")
+    card["metrics"]["test_negative_elbo_nats"]
+    ```
+    """
+    return registry.read_metadata(registry.resolve(name_or_directory))
+
+
+def verify_preset(name_or_directory):
+    """Checks a preset's files against the sha256 in its metadata.
+
+    Args:
+        name_or_directory: str, a shipped preset name or a preset directory.
+
+    Returns:
+        dict, the verified metadata.
+
+    Raises:
+        PresetError: a listed file is missing or differs from its sha256, a
+            file in the directory is not listed, or the metadata is invalid.
+    """
+    directory = registry.resolve(name_or_directory)
+    metadata = registry.read_metadata(directory)
+    for filename, expected in sorted(metadata["files"].items()):
+        path = os.path.join(directory, filename)
+        if not os.path.isfile(path):
+            raise PresetError(
+                f"{path}: missing (metadata.json lists it with sha256 "
+                f"{expected})."
+            )
+        actual = sha256(path)
+        if actual != expected:
+            raise PresetError(
+                f"{path}: sha256 is {actual} but metadata.json says "
+                f"{expected}; the file was changed or corrupted. Restore it "
+                "or save the preset again."
+            )
+    unlisted = sorted(
+        name
+        for name in os.listdir(directory)
+        if name != registry.METADATA
+        and not name.startswith(".")
+        and name not in metadata["files"]
+    )
+    if unlisted:
+        raise PresetError(
+            f"{directory}: {unlisted} not listed in metadata.json's 'files'; "
+            "remove them or save the preset again."
+        )
+    return metadata
+
+
+def load_preset(name_or_directory):
+    """Loads a preset: a shipped name or a local directory, offline.
+
+    Every file's sha256 is checked before anything is deserialized; then
+    the model is rebuilt from `config.json` (Keras safe mode) and given the
+    weights of `model.weights.h5`. The model is returned uncompiled.
+
+    Args:
+        name_or_directory: str or `os.PathLike`: a name from
+            `kgen.presets.list_presets()` or the path of a directory written
+            by `save_to_preset`.
+
+    Returns:
+        the `keras.Model` (a `kgen.models.GenerativeModel` for generative
+        presets).
+
+    Raises:
+        PresetError: unknown name (the message lists the shipped presets),
+            or a file missing, altered or unreadable.
+
+    Example:
+
+    ```python
+    vae = kgen.presets.load_preset("vae_digits")
+    images = vae.sample(16, seed=0)
+    model = kgen.presets.load_preset("runs/my_preset")  # a local directory
+    ```
+    """
+    directory = registry.resolve(name_or_directory)
+    metadata = verify_preset(directory)
+    config_path = os.path.join(directory, registry.CONFIG)
+    config = registry.read_json(config_path)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise PresetError(
+            f"{config_path}: must hold a serialized Keras object (a JSON "
+            "object with 'class_name' and 'config')."
+        )
+    if config["class_name"] != metadata["model_class"]:
+        raise PresetError(
+            f"{config_path}: holds a {config['class_name']}, but "
+            f"metadata.json says {metadata['model_class']}."
+        )
+    return rebuild(directory, config)
+
+
+def rebuild(directory, config):
+    """The model of `config` with the weights of `directory`'s weights
+    file; nothing is verified (the callers do)."""
+    import kgen.models  # noqa: F401  (registers kgen's classes with Keras)
+
+    config_path = os.path.join(directory, registry.CONFIG)
+    try:
+        # A copy: deserializing nested Functional configs consumes them.
+        model = keras.saving.deserialize_keras_object(copy.deepcopy(config))
+    except Exception as error:
+        raise PresetError(
+            f"{config_path}: could not rebuild the {config['class_name']} "
+            f"({type(error).__name__}: {error})."
+        ) from error
+    weights_path = os.path.join(directory, registry.WEIGHTS)
+    try:
+        model.load_weights(weights_path)
+    except Exception as error:
+        raise PresetError(
+            f"{weights_path}: does not fit the {config['class_name']} of "
+            f"config.json ({type(error).__name__}: {error})."
+        ) from error
+    return model
+
+
+def from_preset(cls, name_or_directory):
+    """Loads a preset and checks that it holds a `cls`.
+
+    The body of `GenerativeModel.from_preset`.
+
+    Args:
+        cls: class the preset's model must be an instance of.
+        name_or_directory: str, a shipped preset name or a preset directory.
+
+    Returns:
+        the model, an instance of `cls`.
+
+    Raises:
+        PresetError: the preset holds a model of another class, or any
+            error of `load_preset`.
+
+    Example:
+
+    ```python
+    gan = kgen.presets.from_preset(kgen.models.DCGAN, "dcgan_digits")
+    ```
+    """
+    model = load_preset(name_or_directory)
+    if not isinstance(model, cls):
+        raise PresetError(
+            f"Preset {os.fspath(name_or_directory)!r} holds a "
+            f"{type(model).__name__}, which is not a {cls.__name__}; load it "
+            f"with {type(model).__name__}.from_preset or "
+            "kgen.presets.load_preset."
+        )
+    return model
+
+
+def check_preset(name_or_directory, atol=1e-5):
+    """Loads a preset and checks it reproduces its stored reference.
+
+    A generative preset stores `model.sample(num_samples, seed=seed)` as
+    computed when it was saved, per backend (random streams differ between
+    backends); another model stores outputs for fixed inputs.
+
+    Args:
+        name_or_directory: str, a shipped preset name or a preset directory.
+        atol: float, the largest absolute difference accepted.
+
+    Returns:
+        float, the largest absolute difference from the reference, or
+        `None` when the preset holds no reference for this backend.
+
+    Raises:
+        PresetError: the outputs differ by more than `atol`, or any error
+            of `load_preset`.
+
+    Example:
+
+    ```python
+    for name in kgen.presets.list_presets():
+        kgen.presets.check_preset(name)
+    ```
+    """
+    directory = registry.resolve(name_or_directory)
+    model = load_preset(directory)
+    metadata = registry.read_metadata(directory)
+    reference = metadata.get("reference")
+    if not reference:
+        return None
+    outputs = reference["outputs"]
+    backend = keras.backend.backend()
+    if reference["method"] == "sample":
+        if backend not in outputs:
+            return None
+        actual = model.sample(reference["num_samples"], seed=reference["seed"])
+        filename = outputs[backend]
+    else:
+        inputs = np.load(
+            os.path.join(directory, reference["inputs"]), allow_pickle=False
+        )
+        actual = model(inputs, training=False)
+        filename = outputs.get(backend, next(iter(outputs.values())))
+    expected = np.load(os.path.join(directory, filename), allow_pickle=False)
+    actual = np.asarray(keras.ops.convert_to_numpy(actual))
+    if actual.shape != expected.shape:
+        raise PresetError(
+            f"{os.path.join(directory, filename)}: reference of shape "
+            f"{expected.shape}, but the loaded model gives {actual.shape}."
+        )
+    difference = float(np.max(np.abs(actual - expected), initial=0.0))
+    if not difference <= atol:
+        raise PresetError(
+            f"{os.path.join(directory, filename)}: the loaded model's "
+            f"outputs differ from this reference by {difference:.3g} "
+            f"(atol {atol}) on {backend}."
+        )
+    return difference

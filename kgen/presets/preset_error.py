@@ -1,0 +1,19 @@
+"""The one error a preset that cannot be trusted or read raises."""
+
+
+class PresetError(ValueError):
+    """A preset is unknown, incomplete, altered or unreadable.
+
+    The message names the preset file and what is wrong with it: a missing
+    file, a sha256 that differs from `metadata.json`, a missing metadata
+    key, a file that is not JSON, or a model of another class than asked.
+
+    Example:
+
+    ```python
+    try:
+        model = kgen.presets.load_preset("vae_digits")
+    except kgen.presets.PresetError as error:
+        print(error)
+    ```
+    """
