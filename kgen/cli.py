@@ -2,10 +2,14 @@
 
 kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
+kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
 kgen export runs/dcgan/model.keras exported/dcgan
+kgen presets                                    # the shipped presets
+kgen presets vae_digits                         # one preset's model card
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -65,7 +69,7 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="write a grid of samples")
-    sample.add_argument("model_path", metavar="MODEL.keras")
+    sample.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     sample.add_argument("-n", "--num-samples", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="PNG path")
@@ -73,7 +77,7 @@ def build_parser():
     evaluate = commands.add_parser(
         "evaluate", help="score samples: FID, KID, IS, precision/recall"
     )
-    evaluate.add_argument("model_path", metavar="MODEL.keras")
+    evaluate.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     evaluate.add_argument(
         "--metric",
         choices=sorted(METRICS),
@@ -89,30 +93,50 @@ def build_parser():
     evaluate.add_argument(
         "--features",
         default="inception",
-        help="inception (FID-Inception pool3) or a classifier recipe name "
+        help="inception (FID-Inception pool3) or a classifier preset "
         "such as digits_classifier (a domain metric)",
     )
     evaluate.add_argument(
         "--classifier",
         default="digits_classifier",
-        help="classifier recipe for is",
+        help="classifier preset (name or directory) for is",
     )
     evaluate.add_argument("--seed", type=int, default=0)
 
     export = commands.add_parser("export", help="export a SavedModel")
-    export.add_argument("model_path", metavar="MODEL.keras")
+    export.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     export.add_argument("path", help="TF Serving model base path")
     export.add_argument("--version", type=int, default=1)
     export.add_argument("--overwrite", action="store_true")
+
+    presets = commands.add_parser(
+        "presets", help="list the shipped presets, or show one's model card"
+    )
+    presets.add_argument(
+        "name", nargs="?", help="a preset name or directory: its model card"
+    )
+    presets.add_argument(
+        "--json", action="store_true", help="the card as metadata.json"
+    )
+    presets.add_argument(
+        "--check",
+        action="store_true",
+        help="also load the preset and reproduce its reference outputs",
+    )
     return parser
+
+
+MODEL = "MODEL"
+MODEL_HELP = "a .keras file, a preset name (see `kgen presets`) or directory"
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"kgen {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:
+        message = " ".join(str(error).split("\n"))
+        print(f"kgen {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
@@ -287,6 +311,30 @@ METRICS = {
 
 
 def evaluate(args):
+    model = _load(args.model_path)
+    for name, result, detail in scores(model, args):
+        if isinstance(result, dict):
+            result = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+        else:
+            result = f"{result:.4f}"
+        print(f"{name}: {result}  ({detail})")
+    return 0
+
+
+def scores(model, args):
+    """The metrics `kgen evaluate` prints, for a model already loaded.
+
+    Recipes call it with the parsed command line they record next to the
+    numbers, so a model card's metric and its command agree.
+
+    Args:
+        model: a `kgen.models.GenerativeModel`.
+        args: `argparse.Namespace` of `kgen evaluate`, e.g.
+            `build_parser().parse_args(shlex.split(command)[1:])`.
+
+    Returns:
+        list of `(metric name, float or dict of floats, description)`.
+    """
     import keras
     import numpy as np
 
@@ -295,7 +343,6 @@ def evaluate(args):
     names = list(dict.fromkeys(args.metrics or ["fid"]))
     if args.num_samples < 2:
         raise ValueError("-n must be at least 2.")
-    model = _load(args.model_path)
     value_range = model.data_range or (0.0, 1.0)
     (x_train, _), (x_test, _) = kgen.datasets.load(
         args.reference, value_range=value_range
@@ -312,17 +359,19 @@ def evaluate(args):
     features = None
     if args.features != "inception":
         features = kgen.networks.classifier_features(
-            kgen.recipes.load(args.features)
+            kgen.presets.load_preset(args.features)
         )
     label = (
         "FID-Inception pool3"
         if features is None
         else f"domain features: {args.features}"
     )
+    results = []
     for name in names:
         if name == "is":
             metric = kgen.metrics.InceptionScore(
-                kgen.recipes.load(args.classifier), value_range=value_range
+                kgen.presets.load_preset(args.classifier),
+                value_range=value_range,
             )
             metric.update_state(samples)
             detail = f"classifier {args.classifier} (a domain IS)"
@@ -337,11 +386,11 @@ def evaluate(args):
             )
         result = metric.result()
         if isinstance(result, dict):
-            result = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+            result = {k: float(v) for k, v in result.items()}
         else:
-            result = f"{result:.4f}"
-        print(f"{name}: {result}  ({detail})")
-    return 0
+            result = float(result)
+        results.append((name, result, detail))
+    return results
 
 
 def _chunks(total, size):
@@ -363,13 +412,126 @@ def export(args):
 
 
 def _load(path):
+    """A model from a `.keras` file, a preset name or a preset directory."""
     import keras
 
-    import kgen  # noqa: F401  (registers kgen's classes with Keras)
+    import kgen
 
-    if not os.path.isfile(path):
+    if os.path.isfile(path):
+        return keras.saving.load_model(path)
+    if path.endswith(".keras"):
         raise FileNotFoundError(f"no model file at {path}")
-    return keras.saving.load_model(path)
+    return kgen.presets.load_preset(path)
+
+
+# === presets ===
+
+
+def presets(args):
+    import kgen
+
+    if args.name is None:
+        if args.json or args.check:
+            raise ValueError("--json and --check need a preset NAME.")
+        _print_preset_table()
+        return 0
+    metadata = kgen.presets.verify_preset(args.name)
+    if args.json:
+        print(json.dumps(metadata, indent=2, sort_keys=True))
+    else:
+        _print_card(metadata)
+    if args.check:
+        import keras
+
+        difference = kgen.presets.check_preset(args.name)
+        backend = keras.backend.backend()
+        if difference is None:
+            print(f"check: no reference outputs for backend {backend}")
+        else:
+            print(
+                f"check: reference outputs reproduced on {backend} "
+                f"(max |difference| {difference:.3g})"
+            )
+    return 0
+
+
+def _print_preset_table():
+    import kgen
+
+    rows = [("name", "class", "parameters", "trained", "metrics")]
+    for name in kgen.presets.list_presets():
+        card = kgen.presets.preset_metadata(name)
+        rows.append(
+            (
+                name,
+                card["model_class"],
+                f"{card['num_parameters']:,}",
+                "yes" if card["trained"] else "no",
+                ", ".join(
+                    f"{metric} {_format_value(card['metrics'][metric])}"
+                    for metric in _headline(card)
+                ),
+            )
+        )
+    if len(rows) == 1:
+        print("kgen: no presets are installed.")
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [
+            row[0].ljust(widths[0]),
+            row[1].ljust(widths[1]),
+            row[2].rjust(widths[2]),
+            row[3].ljust(widths[3]),
+            row[4],
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def _headline(card):
+    names = card.get("headline_metrics") or sorted(card["metrics"])[:2]
+    return [name for name in names if name in card["metrics"]]
+
+
+def _format_value(metric):
+    value = metric.get("value") if isinstance(metric, dict) else metric
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_card(card):
+    trained = "trained" if card["trained"] else "untrained"
+    print(
+        f"{card['name']}: {card['model_class']}, "
+        f"{card['num_parameters']:,} parameters, {trained}"
+    )
+    if card["description"]:
+        print(f"  {card['description']}")
+    for key in ("data", "training"):
+        if card.get(key):
+            print(f"{key}:")
+            _print_tree(card[key], indent=2)
+    if card["metrics"]:
+        print("metrics:")
+        for name, metric in sorted(card["metrics"].items()):
+            print(f"  {name}: {_format_value(metric)}")
+            if isinstance(metric, dict):
+                details = {k: v for k, v in metric.items() if k != "value"}
+                _print_tree(details, indent=4)
+    versions = ", ".join(f"{k} {v}" for k, v in card["versions"].items())
+    print(f"versions: {versions}")
+    print(f"files (sha256 verified): {', '.join(sorted(card['files']))}")
+
+
+def _print_tree(value, indent):
+    pad = " " * indent
+    for key, item in value.items():
+        if isinstance(item, dict):
+            print(f"{pad}{key}:")
+            _print_tree(item, indent + 2)
+        else:
+            print(f"{pad}{key}: {item}")
 
 
 COMMANDS = {
@@ -377,6 +539,7 @@ COMMANDS = {
     "sample": sample,
     "evaluate": evaluate,
     "export": export,
+    "presets": presets,
 }
 
 

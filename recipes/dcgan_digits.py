@@ -1,14 +1,31 @@
-"""DCGAN on the embedded 8x8 digits -> saved_models/dcgan_digits/.
+"""DCGAN on the embedded 8x8 digits -> the `dcgan_digits` preset.
 
-python recipes/dcgan_digits.py
+    python recipes/dcgan_digits.py
+    python recipes/update_presets.py dcgan_digits  # JAX, torch references
+
+Writes kgen/presets/files/dcgan_digits/ (config, weights, model card with
+the domain FID and IS, sample grid, reference samples) and
+runs/dcgan_digits/ (grids, SavedModel). Needs the digits_classifier preset
+(`recipes/digits_classifier.py`).
 """
+
+import math
+import os
+import pathlib
+import shlex
+import time
 
 import keras
 
 import kgen
+import kgen.cli
 
 # === Config ===
 name = "dcgan_digits"
+description = (
+    "A DCGAN (non-saturating loss) on the 8x8 digits: sample(n) gives 8x8x1 "
+    "images in [-1, 1]."
+)
 seed = 0
 latent_dim = 32
 filters = 32  # channels of the generator's last stage (DCGAN width)
@@ -18,6 +35,9 @@ beta_1 = 0.5  # Adam momentum, as in the DCGAN paper
 batch_size = 64
 epochs = 100
 grid_every = 10
+preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
+preset = preset / name
+runs = f"runs/{name}"
 
 # === Data === (tanh generator: pixels in [-1, 1])
 keras.utils.set_random_seed(seed)
@@ -37,7 +57,7 @@ model.compile(
 )
 
 # === Training ===
-folder = kgen.recipes.registry.default_directory() + "/" + name
+start = time.time()
 history = model.fit(
     x_train,
     validation_data=x_test,
@@ -45,31 +65,65 @@ history = model.fit(
     epochs=epochs,
     callbacks=[
         kgen.callbacks.SampleGrid(
-            f"runs/{name}/grids", grid_every, seed=seed, value_range=(-1, 1)
+            f"{runs}/grids", grid_every, seed=seed, value_range=(-1, 1)
         ),
         keras.callbacks.TerminateOnNaN(),
     ],
 )
+wall_time = time.time() - start
 
-# === Artefacts ===
-metrics = {k: float(v[-1]) for k, v in history.history.items()}
-kgen.recipes.save(
+# === Evaluation ===
+command = "python recipes/dcgan_digits.py"
+metrics = {
+    key: {"value": float(values[-1]), "command": command, "note": "last epoch"}
+    for key, values in history.history.items()
+}
+evaluate = (
+    f"kgen evaluate {name} --metric fid --metric is --features "
+    "digits_classifier -n 1000"
+)
+for metric, value, detail in kgen.cli.scores(
+    model, kgen.cli.build_parser().parse_args(shlex.split(evaluate)[1:])
+):
+    metrics[{"fid": "domain_fid", "is": "domain_inception_score"}[metric]] = {
+        "value": value,
+        "command": evaluate,
+        "note": detail,
+    }
+
+# === Preset ===
+kgen.presets.save_to_preset(
     model,
-    name,
-    metrics=metrics,
-    config=dict(
-        latent_dim=latent_dim,
-        filters=filters,
-        d_steps=d_steps,
-        learning_rate=learning_rate,
-        beta_1=beta_1,
-        batch_size=batch_size,
-        epochs=epochs,
-        seed=seed,
-    ),
+    preset,
+    {
+        "name": name,
+        "description": description,
+        "data": {
+            "dataset": "digits",
+            "train": "train split: the first 1,500 images",
+            "validation": "test split: the last 297 images",
+            "value_range": [-1, 1],
+        },
+        "training": {
+            "command": command,
+            "epochs": epochs,
+            "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
+            "batch_size": batch_size,
+            "optimizer": f"Adam({learning_rate}, beta_1={beta_1}) per network",
+            "config": dict(
+                latent_dim=latent_dim,
+                filters=filters,
+                d_steps=d_steps,
+                seed=seed,
+            ),
+            "hardware": f"{os.cpu_count()} CPU cores",
+            "backend": keras.backend.backend(),
+            "wall_time_s": round(wall_time, 1),
+        },
+        "metrics": metrics,
+        "headline_metrics": ["domain_fid", "domain_inception_score"],
+    },
+    overwrite=True,
 )
-kgen.utils.save_image_grid(
-    model.sample(64, seed=seed), f"{folder}/samples.png", value_range=(-1, 1)
-)
-kgen.export.export_saved_model(model, f"{folder}/saved_model", overwrite=True)
-print(f"{name}: {metrics} -> {folder}")
+kgen.export.export_saved_model(model, f"{runs}/saved_model", overwrite=True)
+print(f"{name}: {wall_time:.0f} s -> {preset}")

@@ -1,15 +1,33 @@
-"""VAE on the embedded 8x8 digits -> saved_models/vae_digits/.
+"""VAE on the embedded 8x8 digits -> the `vae_digits` preset.
 
-python recipes/vae_digits.py
+    python recipes/vae_digits.py
+    python recipes/update_presets.py vae_digits  # JAX, torch references
+
+Writes kgen/presets/files/vae_digits/ (config, weights, model card with the
+test ELBO and the domain FID and IS, sample grid, reference samples) and
+runs/vae_digits/ (grids, SavedModel). Needs the digits_classifier preset
+(`recipes/digits_classifier.py`).
 """
+
+import math
+import os
+import pathlib
+import shlex
+import time
 
 import keras
 import numpy as np
 
 import kgen
+import kgen.cli
 
 # === Config ===
 name = "vae_digits"
+description = (
+    "A convolutional VAE (8-dimensional latent, Bernoulli likelihood) on the "
+    "8x8 digits: sample(n) gives 8x8x1 images in [0, 1]; elbo, encode and "
+    "decode as kgen.models.VAE."
+)
 seed = 0
 latent_dim = 8
 filters = 32  # conv channels of the first encoder stage
@@ -20,6 +38,9 @@ learning_rate = 1e-3
 batch_size = 64
 epochs = 50
 grid_every = 10  # epochs between sample grids
+preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
+preset = preset / name
+runs = f"runs/{name}"
 
 # === Data ===
 keras.utils.set_random_seed(seed)
@@ -42,47 +63,84 @@ model = kgen.models.VAE(
 model.compile(optimizer=keras.optimizers.Adam(learning_rate))
 
 # === Training ===
-folder = kgen.recipes.registry.default_directory() + "/" + name
+start = time.time()
 history = model.fit(
     x_train,
     validation_data=x_test,
     batch_size=batch_size,
     epochs=epochs,
     callbacks=[
-        kgen.callbacks.SampleGrid(f"runs/{name}/grids", grid_every, seed=seed),
+        kgen.callbacks.SampleGrid(f"{runs}/grids", grid_every, seed=seed),
         keras.callbacks.TerminateOnNaN(),
     ],
 )
+wall_time = time.time() - start
 
-# === Evaluation, artefacts ===
-test_negative_elbo = float(
-    np.mean(
-        [
-            keras.ops.convert_to_numpy(-model.elbo(x_test, seed=s))
-            for s in range(10)
-        ]
-    )
+# === Evaluation ===
+command = "python recipes/vae_digits.py"
+test_negative_elbo = np.mean(
+    [keras.ops.convert_to_numpy(-model.elbo(x_test, seed=s)) for s in range(10)]
 )
 metrics = {
-    "test_negative_elbo_nats": test_negative_elbo,
-    "val_loss": float(history.history["val_loss"][-1]),
+    "test_negative_elbo_nats": {
+        "value": float(test_negative_elbo),
+        "command": command,
+        "note": "-ELBO on the 297 test images, mean over seeds 0-9",
+    },
+    "val_loss": {
+        "value": float(history.history["val_loss"][-1]),
+        "command": command,
+        "note": "last epoch, test split",
+    },
 }
-kgen.recipes.save(
-    model,
-    name,
-    metrics=metrics,
-    config=dict(
-        latent_dim=latent_dim,
-        filters=filters,
-        hidden_dim=hidden_dim,
-        likelihood=likelihood,
-        beta=beta,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
-        epochs=epochs,
-        seed=seed,
-    ),
+evaluate = (
+    f"kgen evaluate {name} --metric fid --metric is --features "
+    "digits_classifier -n 1000"
 )
-kgen.utils.save_image_grid(model.sample(64, seed=seed), f"{folder}/samples.png")
-kgen.export.export_saved_model(model, f"{folder}/saved_model", overwrite=True)
-print(f"{name}: {metrics} -> {folder}")
+for metric, value, detail in kgen.cli.scores(
+    model, kgen.cli.build_parser().parse_args(shlex.split(evaluate)[1:])
+):
+    metrics[{"fid": "domain_fid", "is": "domain_inception_score"}[metric]] = {
+        "value": value,
+        "command": evaluate,
+        "note": detail,
+    }
+
+# === Preset ===
+kgen.presets.save_to_preset(
+    model,
+    preset,
+    {
+        "name": name,
+        "description": description,
+        "data": {
+            "dataset": "digits",
+            "train": "train split: the first 1,500 images",
+            "validation": "test split: the last 297 images",
+            "value_range": [0, 1],
+        },
+        "training": {
+            "command": command,
+            "epochs": epochs,
+            "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
+            "batch_size": batch_size,
+            "optimizer": f"Adam({learning_rate})",
+            "config": dict(
+                latent_dim=latent_dim,
+                filters=filters,
+                hidden_dim=hidden_dim,
+                likelihood=likelihood,
+                beta=beta,
+                seed=seed,
+            ),
+            "hardware": f"{os.cpu_count()} CPU cores",
+            "backend": keras.backend.backend(),
+            "wall_time_s": round(wall_time, 1),
+        },
+        "metrics": metrics,
+        "headline_metrics": ["test_negative_elbo_nats", "domain_fid"],
+    },
+    overwrite=True,
+)
+kgen.export.export_saved_model(model, f"{runs}/saved_model", overwrite=True)
+print(f"{name}: {wall_time:.0f} s -> {preset}")

@@ -92,17 +92,26 @@ def test_refuses_to_overwrite_a_previous_run(trained_vae, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
+def test_sample_takes_a_preset_name(tmp_path, capsys):
+    grid = os.path.join(tmp_path, "grid.png")
+    assert cli.main(["sample", "dcgan_digits", "-n", "4", "--out", grid]) == 0
+    assert np.asarray(Image.open(grid)).shape == (2 * 32 + 1, 2 * 32 + 1)
+
+
+def test_an_unknown_model_is_one_line_error(capsys):
+    assert cli.main(["sample", "nope", "--out", "unused.png"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'dcgan_digits'" in err
+    assert cli.main(["sample", "missing.keras", "--out", "unused.png"]) == 2
+    assert "no model file at missing.keras" in capsys.readouterr().err
+    assert not os.path.exists("unused.png")
+
+
 def test_evaluate_with_domain_features(capsys):
-    model = os.path.join(
-        os.path.dirname(os.path.dirname(__file__)),
-        "saved_models",
-        "dcgan_digits",
-        "model.keras",
-    )
     code = cli.main(
         [
             "evaluate",
-            model,
+            "dcgan_digits",
             "--metric",
             "fid",
             "--metric",

@@ -16,8 +16,8 @@ class InceptionScore(keras.metrics.Metric):
     It is high when each sample is classified confidently (fidelity) and
     the classes are used evenly (diversity); its maximum is the number of
     classes. The FID-Inception network has no classifier head, so a
-    classifier is required: `kgen.recipes.load("digits_classifier")` gives
-    a domain IS for 8x8 digits (label such numbers as such).
+    classifier is required: `kgen.presets.load_preset("digits_classifier")`
+    gives a domain IS for 8x8 digits (label such numbers as such).
 
     Args:
         classifier: `keras.Model` from images in [0, 1] (resized to its

@@ -1,4 +1,4 @@
-"""Pretrained recipes shipped in `saved_models/`."""
+"""Deprecated: pretrained models are presets now, see `kgen.presets`."""
 
 from kgen.recipes.registry import available
 from kgen.recipes.registry import load

@@ -1,0 +1,313 @@
+import json
+import os
+import pathlib
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from kgen import cli
+from kgen.presets import PresetError
+from tests.conftest import BACKEND
+from tests.conftest import to_numpy
+
+SHIPPED = ("dcgan_digits", "digits_classifier", "vae_digits")
+
+
+def tiny_vae():
+    return kgen.models.VAE(
+        kgen.networks.vae_encoder((8, 8, 1), 2, filters=4, hidden_dim=8),
+        kgen.networks.vae_decoder((8, 8, 1), 2, filters=4, hidden_dim=8),
+        latent_dim=2,
+        seed=3,
+    )
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A tiny VAE and the preset it was saved to."""
+    model = tiny_vae()
+    model.compile(optimizer="adam")  # no optimizer state goes to the preset
+    directory = kgen.presets.save_to_preset(
+        model,
+        tmp_path / "tiny",
+        {"description": "a tiny VAE", "metrics": {"loss": 1.5}},
+    )
+    return model, directory
+
+
+def flip_a_byte(path, offset=-100):
+    data = bytearray(pathlib.Path(path).read_bytes())
+    data[offset] ^= 1
+    pathlib.Path(path).write_bytes(bytes(data))
+
+
+# === Save and load ===
+
+
+def test_round_trip_reproduces_samples(tiny):
+    model, directory = tiny
+    restored = kgen.presets.load_preset(directory)
+    assert isinstance(restored, kgen.models.VAE)
+    assert not restored.compiled
+    np.testing.assert_allclose(
+        to_numpy(restored.sample(5, seed=2)),
+        to_numpy(model.sample(5, seed=2)),
+        atol=1e-6,
+    )
+    assert kgen.presets.check_preset(directory) == 0.0
+
+
+def test_writes_config_weights_reference_and_model_card(tiny):
+    model, directory = tiny
+    assert sorted(os.listdir(directory)) == [
+        "config.json",
+        "metadata.json",
+        "model.weights.h5",
+        "reference_samples.npy",
+        "samples.png",
+    ]
+    card = kgen.presets.preset_metadata(directory)
+    assert card["name"] == "tiny" and card["description"] == "a tiny VAE"
+    assert card["model_class"] == "VAE" and card["trained"] is False
+    assert card["num_parameters"] == model.count_params()
+    assert card["metrics"] == {"loss": {"value": 1.5}}
+    assert card["versions"]["backend"] == BACKEND
+    assert card["versions"]["keras"] == keras.__version__
+    assert sorted(card["files"]) == sorted(
+        set(os.listdir(directory)) - {"metadata.json"}
+    )
+    assert card["reference"] == {
+        "method": "sample",
+        "num_samples": 4,
+        "seed": 0,
+        "outputs": {BACKEND: "reference_samples.npy"},
+    }
+    np.testing.assert_array_equal(
+        np.load(os.path.join(directory, "reference_samples.npy")),
+        to_numpy(model.sample(4, seed=0)),
+    )
+    with open(os.path.join(directory, "config.json")) as f:
+        assert "compile_config" not in json.load(f)
+
+
+def test_a_directory_loads_as_str_or_path(tiny, monkeypatch):
+    _, directory = tiny
+    monkeypatch.chdir(os.path.dirname(directory))
+    for argument in ("./tiny", pathlib.Path("tiny"), directory):
+        assert isinstance(kgen.presets.load_preset(argument), kgen.models.VAE)
+
+
+def test_a_plain_keras_model_keeps_reference_outputs(tmp_path):
+    classifier = kgen.networks.image_classifier((8, 8, 1), 10, filters=4)
+    directory = kgen.presets.save_to_preset(classifier, tmp_path / "c")
+    card = kgen.presets.preset_metadata(directory)
+    assert card["model_class"] == "Functional"
+    assert card["reference"]["method"] == "call"
+    inputs = np.load(os.path.join(directory, "reference_inputs.npy"))
+    restored = kgen.presets.load_preset(directory)
+    np.testing.assert_allclose(
+        to_numpy(restored(inputs)), to_numpy(classifier(inputs)), atol=1e-6
+    )
+    assert kgen.presets.check_preset(directory) <= 1e-6
+
+
+def test_from_preset_checks_the_class(tiny):
+    _, directory = tiny
+    model = kgen.presets.from_preset(kgen.models.VAE, directory)
+    assert isinstance(model, kgen.models.VAE)
+    with pytest.raises(PresetError, match="holds a VAE, which is not a DCGAN"):
+        kgen.presets.from_preset(kgen.models.DCGAN, directory)
+
+
+def test_add_backend_reference_keeps_the_preset_valid(tiny):
+    _, directory = tiny
+    assert kgen.presets.add_backend_reference(directory) == (
+        "reference_samples.npy"
+    )
+    assert kgen.presets.check_preset(directory) == 0.0
+
+
+# === Refused presets: one error type naming the file ===
+
+
+def test_a_changed_byte_is_refused(tiny):
+    _, directory = tiny
+    flip_a_byte(os.path.join(directory, "model.weights.h5"))
+    with pytest.raises(PresetError, match=r"model\.weights\.h5: sha256 is"):
+        kgen.presets.load_preset(directory)
+
+
+def test_a_missing_file_is_refused(tiny):
+    _, directory = tiny
+    os.remove(os.path.join(directory, "reference_samples.npy"))
+    with pytest.raises(PresetError, match=r"reference_samples\.npy: missing"):
+        kgen.presets.load_preset(directory)
+
+
+def test_an_unlisted_file_is_refused(tiny):
+    _, directory = tiny
+    pathlib.Path(directory, "extra.txt").write_text("?")
+    with pytest.raises(PresetError, match=r"\['extra.txt'\] not listed"):
+        kgen.presets.load_preset(directory)
+
+
+def test_a_missing_metadata_key_is_refused(tiny):
+    _, directory = tiny
+    path = os.path.join(directory, "metadata.json")
+    with open(path) as f:
+        card = json.load(f)
+    del card["files"]
+    with open(path, "w") as f:
+        json.dump(card, f)
+    with pytest.raises(
+        PresetError, match=r"metadata\.json: missing key\(s\) \['files'\]"
+    ):
+        kgen.presets.load_preset(directory)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", ""])
+def test_metadata_that_is_not_a_json_object_is_refused(tiny, text):
+    _, directory = tiny
+    pathlib.Path(directory, "metadata.json").write_text(text)
+    with pytest.raises(PresetError, match=r"metadata\.json: (not valid|must)"):
+        kgen.presets.load_preset(directory)
+
+
+def test_a_missing_metadata_file_is_refused(tiny):
+    _, directory = tiny
+    os.remove(os.path.join(directory, "metadata.json"))
+    with pytest.raises(PresetError, match=r"metadata\.json: missing\."):
+        kgen.presets.load_preset(directory)
+
+
+def test_an_unknown_name_lists_the_shipped_presets():
+    with pytest.raises(PresetError, match=r"'nope'.*\['dcgan_digits', "):
+        kgen.presets.load_preset("nope")
+    with pytest.raises(PresetError, match="name_or_directory"):
+        kgen.presets.load_preset(3)
+
+
+def test_bad_metadata_arguments():
+    with pytest.raises(ValueError, match=r"\['files'\] are written by"):
+        kgen.presets.save_to_preset(tiny_vae(), "unused", {"files": {}})
+    with pytest.raises(ValueError, match="`metadata` must be a dict"):
+        kgen.presets.save_to_preset(tiny_vae(), "unused", ["x"])
+    with pytest.raises(ValueError, match="must be a keras.Model"):
+        kgen.presets.save_to_preset("model", "unused")
+    assert not os.path.exists("unused")
+
+
+# === Atomic writes ===
+
+
+def test_refuses_to_overwrite_unless_asked(tiny):
+    _, directory = tiny
+    other = tiny_vae()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        kgen.presets.save_to_preset(other, directory)
+    kgen.presets.save_to_preset(other, directory, overwrite=True)
+    np.testing.assert_allclose(
+        to_numpy(kgen.presets.load_preset(directory).sample(2, seed=1)),
+        to_numpy(other.sample(2, seed=1)),
+        atol=1e-6,
+    )
+    assert os.listdir(os.path.dirname(directory)) == ["tiny"]
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failure_mid_save_leaves_nothing_behind(tiny, monkeypatch, existing):
+    _, directory = tiny
+    parent = os.path.dirname(directory)
+    target = directory if existing else os.path.join(parent, "new")
+    before = kgen.presets.preset_metadata(directory)
+
+    def fail(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(kgen.presets.saving, "_write_grid", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        kgen.presets.save_to_preset(tiny_vae(), target, overwrite=True)
+    assert sorted(os.listdir(parent)) == ["tiny"]  # no staging folder left
+    assert kgen.presets.preset_metadata(directory) == before
+    kgen.presets.load_preset(directory)
+
+
+# === Shipped presets ===
+
+
+def test_the_shipped_presets_are_listed():
+    assert kgen.presets.list_presets() == sorted(SHIPPED)
+    for name in SHIPPED:
+        card = kgen.presets.preset_metadata(name)
+        assert card["name"] == name and card["trained"] is True
+        assert card["description"] and card["training"]["command"]
+        for metric in card["metrics"].values():
+            assert metric["command"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_preset_reproduces_its_reference(name):
+    card = kgen.presets.verify_preset(name)
+    if card["reference"]["method"] == "sample":
+        assert BACKEND in card["reference"]["outputs"], (
+            f"no {BACKEND} reference; run recipes/update_presets.py"
+        )
+    difference = kgen.presets.check_preset(name, atol=1e-5)
+    assert difference is not None and difference <= 1e-5
+
+
+def test_a_changed_shipped_preset_is_refused(tmp_path):
+    copy = tmp_path / "vae_digits"
+    shutil.copytree(kgen.presets.shipped_presets()["vae_digits"], copy)
+    flip_a_byte(copy / "model.weights.h5", offset=5000)
+    with pytest.raises(PresetError, match="changed or corrupted"):
+        kgen.presets.load_preset(copy)
+
+
+# === Command line ===
+
+
+def test_kgen_presets_lists_the_shipped_presets(capsys):
+    assert cli.main(["presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "name",
+        "class",
+        "parameters",
+        "trained",
+        "metrics",
+    ]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert sorted(rows) == sorted(SHIPPED)
+    assert rows["dcgan_digits"].split()[1:4] == ["DCGAN", "144,898", "yes"]
+    assert "domain_fid" in rows["dcgan_digits"]
+    assert "test_accuracy 0.9259" in rows["digits_classifier"]
+    assert "test_negative_elbo_nats 24.07" in rows["vae_digits"]
+
+
+def test_kgen_presets_name_prints_the_model_card(capsys):
+    assert cli.main(["presets", "vae_digits", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("vae_digits: VAE, 184,817 parameters, trained\n")
+    assert "command: python recipes/vae_digits.py" in out
+    assert "files (sha256 verified): config.json, model.weights.h5" in out
+    assert f"check: reference outputs reproduced on {BACKEND}" in out
+    assert cli.main(["presets", "vae_digits", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card == kgen.presets.preset_metadata("vae_digits")
+
+
+def test_kgen_presets_errors_are_one_line(tmp_path, capsys):
+    assert cli.main(["presets", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("kgen presets: error: No preset 'nope'")
+    copy = tmp_path / "dcgan"
+    shutil.copytree(kgen.presets.shipped_presets()["dcgan_digits"], copy)
+    flip_a_byte(copy / "model.weights.h5")
+    assert cli.main(["presets", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model.weights.h5: sha256 is" in err

@@ -1,0 +1,107 @@
+"""A wheel installed outside the checkout loads the shipped presets offline.
+
+Builds the wheel from a clean copy of the source tree (no `build/` left
+over from an earlier build), installs it without dependencies into a fresh
+venv that sees this interpreter's packages (keras, TensorFlow, JAX, torch),
+and runs from a folder outside the repository.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import BACKEND
+from tests.conftest import REPO
+
+SNIPPET = textwrap.dedent(
+    """
+    import pathlib, shutil, sys
+    import kgen
+
+    venv = pathlib.Path(sys.prefix).resolve()
+    location = pathlib.Path(kgen.__file__).resolve()
+    assert venv in location.parents, (location, venv)
+    print("kgen from", location)
+    for name in kgen.presets.list_presets():
+        difference = kgen.presets.check_preset(name)
+        assert difference is not None and difference <= 1e-5, (name, difference)
+        print(name, "reproduces its reference, max |difference|", difference)
+    copy = pathlib.Path(sys.argv[1]) / "vae_digits"
+    shutil.copytree(kgen.presets.shipped_presets()["vae_digits"], copy)
+    weights = copy / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[5000] ^= 1
+    weights.write_bytes(bytes(data))
+    try:
+        kgen.presets.load_preset(copy)
+    except kgen.presets.PresetError as error:
+        print("tampered copy refused:", error)
+    else:
+        raise AssertionError("a tampered preset loaded")
+    """
+)
+
+
+def run(command, **kwargs):
+    result = subprocess.run(
+        [str(part) for part in command],
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.large
+@pytest.mark.skipif(
+    BACKEND != "tensorflow",
+    reason="packaging does not depend on the backend; test_presets checks "
+    "every backend's reference samples",
+)
+def test_a_wheel_install_loads_the_presets_offline(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            "build",
+            "dist",
+            "*.egg-info",
+            "__pycache__",
+            ".*_cache",
+            "runs",
+        ),
+    )
+    wheels = tmp_path / "wheels"
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps"]
+        + ["--no-build-isolation", "--no-index", source, "-w", wheels]
+    )
+    (wheel,) = wheels.glob("kgen-*.whl")
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--system-site-packages", venv])
+    python, kgen_script = venv / "bin" / "python", venv / "bin" / "kgen"
+    run(
+        [python, "-m", "pip", "install", "--no-deps", "--force-reinstall"]
+        + ["--no-index", wheel]
+    )
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+
+    listing = run([kgen_script, "presets"], cwd=outside, env=env)
+    print(listing)
+    names = [line.split()[0] for line in listing.splitlines()[1:]]
+    assert names == ["dcgan_digits", "digits_classifier", "vae_digits"]
+
+    report = run([python, "-c", SNIPPET, outside], cwd=outside, env=env)
+    print(report)
+    assert str(venv.resolve()) in report.splitlines()[0]
+    assert "tampered copy refused:" in report
