@@ -47,7 +47,7 @@ def main():
     )
     _, (_, labels_test) = kgen.datasets.load("digits")
     (x_train, _), _ = kgen.datasets.load("digits")
-    classifier = kgen.recipes.load("digits_classifier")
+    classifier = kgen.presets.load_preset("digits_classifier")
     rows = []
 
     # === Pix2Pix against the L1-only U-Net ===
