@@ -172,10 +172,12 @@ def timed_sample(model, n, num_steps, sampler, **kwargs):
     # A first, small call warms up. Eager JAX still traces and compiles
     # the loop at each call: about 2 s on an H100, most of a few-step
     # sampler's time there, little of any sampler's on a CPU.
-    model.sample(2, num_steps, sampler=sampler, seed=0, **_labels(kwargs, 2))
+    model.sample(
+        2, num_steps=num_steps, scheduler=sampler, seed=0, **_labels(kwargs, 2)
+    )
     start = time.time()
     samples = keras.ops.convert_to_numpy(
-        model.sample(n, num_steps, sampler=sampler, **kwargs)
+        model.sample(n, num_steps=num_steps, scheduler=sampler, **kwargs)
     )
     return samples, time.time() - start
 
@@ -230,7 +232,7 @@ def generate(args):
     start = time.time()
     inpainted = keras.ops.convert_to_numpy(
         model.inpaint(
-            known, mask, 100, sampler="ddpm", labels=y_test[:n], seed=3
+            known, mask, 100, scheduler="ddpm", labels=y_test[:n], seed=3
         )
     )
     seconds["inpaint-ddpm-100"] = time.time() - start

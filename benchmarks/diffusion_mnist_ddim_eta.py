@@ -85,7 +85,7 @@ def main():
     )
     fid.set_reference(test[:1000])
     kid.set_reference(test[:1000])
-    ddim = model.get_sampler("ddim").get_config()
+    ddim = model.get_scheduler("ddim").get_config()
 
     rows = []
     for name, arguments in ddim_settings(args.etas):
@@ -94,14 +94,14 @@ def main():
         )
         # A first, small call warms up, as in the main benchmark.
         model.sample(
-            2, args.num_steps, sampler=sampler, labels=labels[:2], seed=0
+            2, args.num_steps, scheduler=sampler, labels=labels[:2], seed=0
         )
         start = time.time()
         samples = keras.ops.convert_to_numpy(
             model.sample(
                 args.num_samples,
                 args.num_steps,
-                sampler=sampler,
+                scheduler=sampler,
                 labels=labels,
                 seed=1,
             )

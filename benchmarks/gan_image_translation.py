@@ -100,7 +100,9 @@ def main():
     start = time.time()
     cycle.fit(a, b, batch_size=64, epochs=args.epochs, verbose=0)
     forward = cycle.translate(a_test)
-    back = keras.ops.convert_to_numpy(cycle.translate(forward, "b_to_a"))
+    back = keras.ops.convert_to_numpy(
+        cycle.translate(forward, direction="b_to_a")
+    )
     cycle_error = float(np.abs(back - a_test).mean() / 2)
     inversion_error = float(
         np.abs(keras.ops.convert_to_numpy(forward) - (-a_test)).mean() / 2

@@ -113,10 +113,10 @@ def main():
 
     digits = [int(d) for d in args.digits.split(",")]
     length = audio.shape[1]
-    model.sample(len(digits), 8, labels=digits, seed=0)  # compile
+    model.sample(len(digits), length=8, labels=digits, seed=0)  # compile
     start = time.time()
     generated = keras.ops.convert_to_numpy(
-        model.sample(len(digits), length, labels=digits, seed=0)
+        model.sample(len(digits), length=length, labels=digits, seed=0)
     )
     sample_seconds = time.time() - start
     waves = kgen.utils.mu_law_decode(generated)

@@ -68,9 +68,6 @@ class DiscretizedLogisticMixture(Distribution):
         return per_bin.log_prob(levels)
 
     def _sample_n(self, sample_shape, seed):
-        seed = (
-            keras.random.SeedGenerator(seed) if isinstance(seed, int) else seed
-        )
         full_shape = tuple(ops.shape(self.logits + self.loc + self.scale))
         logits = ops.broadcast_to(self.logits, full_shape)
         flat = ops.reshape(logits, (-1, full_shape[-1]))

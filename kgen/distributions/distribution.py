@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kgen.utils import seeds
+
 
 class Distribution:
     """Base class of kgen distributions, with TFP's method names.
@@ -28,11 +30,12 @@ class Distribution:
 
         Args:
             sample_shape: int or tuple of ints.
-            seed: int, `keras.random.SeedGenerator` or `None`.
+            seed: int, `keras.random.SeedGenerator` or `None` (see
+                `kgen.utils.seeds`).
         """
         if isinstance(sample_shape, int):
             sample_shape = (sample_shape,)
-        return self._sample_n(tuple(sample_shape), seed)
+        return self._sample_n(tuple(sample_shape), seeds.seed_generator(seed))
 
     def kl_divergence(self, other):
         """`KL(self || other)`; see `kgen.distributions.kl_divergence`."""

@@ -1,8 +1,8 @@
-import numbers
-
 import keras
 
 from kgen import backend
+from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_array
 
 
@@ -31,8 +31,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = seeds.validate_model_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     # === Subclass interface ===
 
@@ -46,7 +46,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         """`(low, high)` the training data must lie in, or `None`."""
         return None
 
-    def sample(self, num_samples, seed=None, **conditions):
+    def sample(self, num_samples, *, seed=None, labels=None):
         """Draws `num_samples` new examples.
 
         Args:
@@ -182,27 +182,15 @@ class GenerativeModel(backend.Trainer, keras.Model):
         )
         return keras.ops.stop_gradient(outputs)
 
-    def _seed(self, seed):
-        """`seed` if given, else the model's own generator."""
-        return self.seed_generator if seed is None else seed
-
     def _seed_generator(self, seed):
-        """A generator for several draws: a fresh one from an int `seed`
-        (one int given to each draw would repeat the same numbers), else
-        `_seed(seed)`."""
-        seed = self._seed(seed)
-        if isinstance(seed, numbers.Integral):
-            return keras.random.SeedGenerator(int(seed))
-        return seed
+        """The source of a method's draws for its `seed=` argument: the
+        model's own generator for `None`, else `kgen.utils.seeds`' rule."""
+        return seeds.seed_generator(seed, default=self.seed_generator)
 
     def _loop_seed(self, seed):
         """A `(2,)` int32 seed drawn from `seed`, for the stateless draws
         inside an `ops.fori_loop` body."""
-        return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
+        return seeds.loop_seed(seed)
 
     def _check_num_samples(self, num_samples):
-        if not isinstance(num_samples, numbers.Integral) or num_samples < 1:
-            raise ValueError(
-                f"`num_samples` must be a positive int; received "
-                f"{num_samples!r}."
-            )
+        return validate_int(num_samples, "num_samples")

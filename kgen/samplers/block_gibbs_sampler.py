@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kgen import backend
-from kgen.utils.data_validation import validate_int
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")

@@ -29,7 +29,7 @@ def get(name, **schedule):
     """A scheduler by short name, on the noise schedule `**schedule`."""
     if name not in SCHEDULERS:
         raise ValueError(
-            f"Unknown sampler {name!r}; expected one of {sorted(SCHEDULERS)} "
+            f"Unknown scheduler {name!r}; expected one of {sorted(SCHEDULERS)} "
             "or a `kgen.schedulers.DiffusionScheduler` instance."
         )
     return SCHEDULERS[name](**schedule)

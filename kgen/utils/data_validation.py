@@ -1,24 +1,7 @@
 """Checks that training data fits a model before any step runs."""
 
-import numbers
-
 import numpy as np
 from keras import ops
-
-
-def validate_int(value, argument, minimum=1):
-    """`int(value)`, or a `ValueError` naming `argument` unless `value` is
-    an integer `>= minimum` (`bool` is an `int` subclass, but `True` units
-    or steps are a mistake, not 1)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{argument}` must be an int >= {minimum}; received {value!r}."
-        )
-    return int(value)
 
 
 def validate_array(x, expected_shape, argument="x", value_range=None):

@@ -69,7 +69,9 @@ def test_samplers_reach_the_data_distribution_with_the_exact_denoiser(
     # give the mean to ~0.007. (Coarser runs shrink the spread: a last
     # step from t > 0 straight to E[x_0 | x_t] removes variance.)
     samples = to_numpy(
-        gaussian_model().sample(2000, num_steps, sampler=sampler, seed=1)
+        gaussian_model().sample(
+            2000, num_steps=num_steps, scheduler=sampler, seed=1
+        )
     )
     assert abs(samples.mean() - MEAN) < 0.03
     assert abs(samples.std() - STD) < 0.02
@@ -150,7 +152,7 @@ def test_bad_schedule_arguments_raise(arguments, match):
 
 
 def test_unknown_sampler_name_raises():
-    with pytest.raises(ValueError, match="Unknown sampler"):
+    with pytest.raises(ValueError, match="Unknown scheduler"):
         schedulers.get("heun")
     with pytest.raises(ValueError, match="eta"):
         schedulers.DDIMScheduler(eta=2.0)

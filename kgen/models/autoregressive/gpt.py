@@ -7,6 +7,7 @@ from kgen import backend
 from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -234,6 +235,7 @@ class GPT(GenerativeModel):
         self,
         prompt,
         max_new_tokens,
+        *,
         sampler="greedy",
         seed=None,
         use_cache=True,
@@ -269,9 +271,7 @@ class GPT(GenerativeModel):
                 f"{self.sequence_length} tokens (`sequence_length`)."
             )
         sampler = samplers.get(sampler)
-        loop_seed = keras.random.randint(
-            (2,), 0, 2**30, "int32", seed=self._seed(seed)
-        )
+        loop_seed = self._loop_seed(self._seed_generator(seed))
         tokens = ops.concatenate(
             [
                 ops.convert_to_tensor(prompt, "int32"),
@@ -280,11 +280,13 @@ class GPT(GenerativeModel):
             axis=1,
         )
         with backend.no_grad():
-            return self.decode(
+            return self.generate_loop(
                 tokens, prompt_length, sampler, loop_seed, use_cache
             )
 
-    def decode(self, tokens, prompt_length, sampler, loop_seed, use_cache):
+    def generate_loop(
+        self, tokens, prompt_length, sampler, loop_seed, use_cache
+    ):
         """Fills `tokens[:, prompt_length:]` one position at a time as one
         `ops.fori_loop`; `prompt_length` is a Python int."""
         total = tokens.shape[1]
@@ -333,26 +335,29 @@ class GPT(GenerativeModel):
         )
         return tokens
 
-    def sample(self, num_samples, num_tokens=None, sampler="random", seed=None):
-        """`num_samples` sequences of `num_tokens` tokens (the whole
-        context by default), each from a uniformly drawn first token."""
+    def sample(self, num_samples, *, seed=None, length=None, sampler="random"):
+        """`num_samples` sequences of `length` tokens (the whole context
+        by default), each from a uniformly drawn first token.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            length: int in `[2, sequence_length]` or `None`.
+            sampler: a `kgen.samplers.TokenSampler` or its name.
+        """
         self._check_num_samples(num_samples)
-        num_tokens = num_tokens or self.sequence_length
-        if not isinstance(num_tokens, int) or not (
-            2 <= num_tokens <= self.sequence_length
-        ):
-            raise ValueError(
-                f"`num_tokens` must be an int in [2, {self.sequence_length}]"
-                f"; received {num_tokens!r}."
-            )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        length = validate_int(
+            self.sequence_length if length is None else length,
+            "length",
+            minimum=2,
+            maximum=self.sequence_length,
+        )
+        seed = self._seed_generator(seed)
         first = keras.random.randint(
             (num_samples, 1), 0, self.vocabulary_size, "int32", seed=seed
         )
         return self.generate(
-            ops.convert_to_numpy(first), num_tokens - 1, sampler, seed=seed
+            ops.convert_to_numpy(first), length - 1, sampler=sampler, seed=seed
         )
 
     # === Checks ===
@@ -420,7 +425,7 @@ class GPT(GenerativeModel):
 
         def generate(prompt, seed):
             padding = ops.zeros((ops.shape(prompt)[0], new), "int32")
-            return self.decode(
+            return self.generate_loop(
                 ops.concatenate([prompt, padding], axis=1),
                 prompt_length,
                 sampler,

@@ -265,21 +265,22 @@ class PixelCNN(GenerativeModel):
     def sample(
         self,
         num_samples,
-        temperature=1.0,
+        *,
         seed=None,
-        condition=None,
         labels=None,
+        condition=None,
+        temperature=1.0,
         windowed=True,
     ):
         """Grids drawn pixel by pixel; `temperature` scales the logits.
 
         Args:
             num_samples: int.
-            temperature: float > 0.
-            seed: int or `None`.
-            condition: condition maps (map-conditional models).
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: an int or `num_samples` ints (class-conditional
                 models).
+            condition: condition maps (map-conditional models).
+            temperature: float > 0.
             windowed: bool. Run the network, for each pixel, only on the
                 `receptive_rows + 1` rows that can reach it (the same
                 logits, fewer rows: `height / (receptive_rows + 1)` times
@@ -300,9 +301,7 @@ class PixelCNN(GenerativeModel):
         window = height
         if windowed:
             window = min(height, self.receptive_rows + 1)
-        loop_seed = keras.random.randint(
-            (2,), 0, 2**30, "int32", seed=self._seed(seed)
-        )
+        loop_seed = self._loop_seed(self._seed_generator(seed))
         positions = ops.arange(size)
 
         def body(index, flat):

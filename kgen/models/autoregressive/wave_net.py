@@ -6,6 +6,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import pack_labels
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
@@ -50,7 +51,7 @@ class WaveNet(GenerativeModel):
     model = kgen.models.WaveNet(dilations=(1, 2, 4, 8, 16, 32, 64, 128))
     model.compile(optimizer="adam")
     model.fit(levels, batch_size=16, epochs=10)
-    audio = kgen.utils.mu_law_decode(model.sample(4, 8000, seed=0))
+    audio = kgen.utils.mu_law_decode(model.sample(4, length=8000, seed=0))
     ```
 
     References:
@@ -215,10 +216,11 @@ class WaveNet(GenerativeModel):
     def sample(
         self,
         num_samples,
+        *,
         length,
+        seed=None,
         labels=None,
         temperature=1.0,
-        seed=None,
         windowed=True,
     ):
         """Clips of `length` steps drawn one step at a time.
@@ -228,9 +230,9 @@ class WaveNet(GenerativeModel):
         Args:
             num_samples: int.
             length: int >= 2. Steps per clip.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: an int or `num_samples` ints (conditional models).
             temperature: float > 0. Divides the logits.
-            seed: int or `None`.
             windowed: bool. Run the network on the `receptive_field` steps
                 that reach the next step (the same logits, less work);
                 `False` reruns the whole clip per step (the naive loop,
@@ -240,10 +242,7 @@ class WaveNet(GenerativeModel):
             `(num_samples, length)` int32 levels.
         """
         self._check_num_samples(num_samples)
-        if not isinstance(length, int) or length < 2:
-            raise ValueError(
-                f"`length` must be an int >= 2; received {length!r}."
-            )
+        length = validate_int(length, "length", minimum=2)
         sampler = RandomSampler(temperature)
         _, labels = self._unpack(None, labels)
         if labels is not None:
@@ -251,9 +250,7 @@ class WaveNet(GenerativeModel):
                 validate_labels(labels, num_samples, self.num_classes)
             )
         window = min(length, self.receptive_field) if windowed else length
-        loop_seed = keras.random.randint(
-            (2,), 0, 2**30, "int32", seed=self._seed(seed)
-        )
+        loop_seed = self._loop_seed(self._seed_generator(seed))
         steps = ops.arange(length)
 
         def body(step, audio):

@@ -114,10 +114,11 @@ class CascadedDiffusion(DiffusionModel):
     def sample(
         self,
         num_samples,
-        num_steps=None,
-        sampler="ddpm",
-        condition=None,
+        *,
         seed=None,
+        condition=None,
+        num_steps=None,
+        scheduler="ddpm",
     ):
         """Super-resolves `condition` (low-resolution images in `[-1, 1]`),
         or samples of `base` when `condition` is `None`."""
@@ -142,17 +143,21 @@ class CascadedDiffusion(DiffusionModel):
         return self._generate(
             num_samples,
             num_steps,
-            sampler,
+            scheduler,
             seed,
             condition=self.upsample(ops.convert_to_tensor(condition)),
         )
 
     def super_resolve(
-        self, low_resolution, num_steps=None, sampler="ddpm", seed=None
+        self, low_resolution, *, seed=None, num_steps=None, scheduler="ddpm"
     ):
         """`sample(len(low_resolution), condition=low_resolution)`."""
         return self.sample(
-            len(low_resolution), num_steps, sampler, low_resolution, seed
+            len(low_resolution),
+            seed=seed,
+            condition=low_resolution,
+            num_steps=num_steps,
+            scheduler=scheduler,
         )
 
     def inpaint(self, *args, **kwargs):
@@ -162,8 +167,8 @@ class CascadedDiffusion(DiffusionModel):
 
     # === Export ===
 
-    def serving_endpoints(self, sampler="ddim", num_steps=50):
-        scheduler = self.get_sampler(sampler)
+    def serving_endpoints(self, scheduler="ddim", num_steps=50):
+        scheduler = self.get_scheduler(scheduler)
         timesteps = scheduler.timesteps(
             min(num_steps, self.num_train_timesteps)
         )

@@ -62,7 +62,7 @@ class DiffusionModel(GenerativeModel):
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(x, epochs=1)
-    images = model.sample(16, num_steps=50, sampler="ddim", seed=1)
+    images = model.sample(16, num_steps=50, scheduler="ddim", seed=1)
     ```
 
     References:
@@ -235,33 +235,33 @@ class DiffusionModel(GenerativeModel):
 
     # === Sampling ===
 
-    def get_sampler(self, sampler):
+    def get_scheduler(self, scheduler):
         """A step rule on this model's noise schedule.
 
         Args:
-            sampler: a name from `kgen.schedulers.SCHEDULERS` (`"ddpm"`,
+            scheduler: a name from `kgen.schedulers.SCHEDULERS` (`"ddpm"`,
                 `"ddim"`, `"dpm_solver"`, `"euler"`, `"euler_maruyama"`)
                 or a `DiffusionScheduler` built on the same schedule.
         """
-        if isinstance(sampler, schedulers.DiffusionScheduler):
+        if isinstance(scheduler, schedulers.DiffusionScheduler):
             same = (
-                sampler.num_train_timesteps == self.num_train_timesteps
+                scheduler.num_train_timesteps == self.num_train_timesteps
                 and np.allclose(
-                    sampler.alphas_cumprod, self.scheduler.alphas_cumprod
+                    scheduler.alphas_cumprod, self.scheduler.alphas_cumprod
                 )
-                and sampler.prediction_type == self.scheduler.prediction_type
+                and scheduler.prediction_type == self.scheduler.prediction_type
             )
             if not same:
                 raise ValueError(
-                    "`sampler` must use the model's noise schedule and "
+                    "`scheduler` must use the model's noise schedule and "
                     f"prediction type ({self.scheduler}); received "
-                    f"{sampler}."
+                    f"{scheduler}."
                 )
-            return sampler
-        if not isinstance(sampler, str):
+            return scheduler
+        if not isinstance(scheduler, str):
             raise ValueError(
-                "`sampler` must be a name or a DiffusionScheduler; received "
-                f"{sampler!r}."
+                "`scheduler` must be a name or a DiffusionScheduler; received "
+                f"{scheduler!r}."
             )
         schedule = self.scheduler.get_config()
         config = {
@@ -274,41 +274,42 @@ class DiffusionModel(GenerativeModel):
                 "prediction_type",
             )
         }
-        if sampler in ("ddpm", "ddim", "dpm_solver"):
+        if scheduler in ("ddpm", "ddim", "dpm_solver"):
             config["clip_sample"] = self.sample_range == (-1.0, 1.0)
-        if sampler == "ddim" and config["clip_sample"]:
+        if scheduler == "ddim" and config["clip_sample"]:
             # Keeps eq. 12 consistent when x_0 is clipped: with the
             # unclipped eps, classifier-free guidance (scale 1) dropped
             # MNIST label accuracy from 91% to 28%; with it, 92% -> 100%.
             config["use_clipped_model_output"] = True
-        return schedulers.get(sampler, **config)
+        return schedulers.get(scheduler, **config)
 
     def sample(
         self,
         num_samples,
-        num_steps=None,
-        sampler="ddpm",
-        guidance_scale=0.0,
+        *,
+        seed=None,
         labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
         classifier=None,
         classifier_scale=1.0,
-        seed=None,
     ):
         """Draws samples by running a reverse diffusion from pure noise.
 
         Args:
             num_samples: int.
-            num_steps: int in `[1, T]`; defaults to `T` (all training
-                steps).
-            sampler: a step-rule name or scheduler, see `get_sampler`.
-            guidance_scale: float `w` of classifier-free guidance (0 = none);
-                needs a class-conditional model.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: int or int array of class ids (conditional models;
                 drawn uniformly when omitted).
+            num_steps: int in `[1, T]`; defaults to `T` (all training
+                steps).
+            scheduler: a step-rule name or scheduler, see `get_scheduler`.
+            guidance_scale: float `w` of classifier-free guidance (0 = none);
+                needs a class-conditional model.
             classifier: optional noise-conditional classifier
                 `[x_t, timesteps] -> logits` for classifier guidance.
             classifier_scale: float `s` of classifier guidance.
-            seed: int or `None`.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
@@ -317,7 +318,7 @@ class DiffusionModel(GenerativeModel):
         return self._generate(
             num_samples,
             num_steps,
-            sampler,
+            scheduler,
             seed,
             labels=labels,
             guidance_scale=guidance_scale,
@@ -329,7 +330,7 @@ class DiffusionModel(GenerativeModel):
         self,
         num_samples,
         num_steps,
-        sampler,
+        scheduler,
         seed,
         labels=None,
         guidance_scale=0.0,
@@ -338,13 +339,11 @@ class DiffusionModel(GenerativeModel):
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
-        scheduler = self.get_sampler(sampler)
+        scheduler = self.get_scheduler(scheduler)
         timesteps = scheduler.timesteps(
             self.num_train_timesteps if num_steps is None else num_steps
         )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         labels = self._sampling_labels(
             labels, num_samples, guidance_scale, classifier, seed
         )
@@ -362,9 +361,6 @@ class DiffusionModel(GenerativeModel):
                 loop_seed=self._loop_seed(seed),
                 **loop_arguments,
             )
-
-    def _loop_seed(self, seed):
-        return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
 
     def _sampling_labels(
         self, labels, num_samples, guidance_scale, classifier, seed
@@ -540,11 +536,12 @@ class DiffusionModel(GenerativeModel):
         self,
         images,
         mask,
-        num_steps=None,
-        sampler="ddpm",
-        labels=None,
-        guidance_scale=0.0,
+        *,
         seed=None,
+        labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
     ):
         """Fills the region where `mask == 0`, keeping the rest of `images`.
 
@@ -575,7 +572,7 @@ class DiffusionModel(GenerativeModel):
         return self._generate(
             len(images),
             num_steps,
-            sampler,
+            scheduler,
             seed,
             labels=labels,
             guidance_scale=guidance_scale,
@@ -602,9 +599,7 @@ class DiffusionModel(GenerativeModel):
         per example (the prior and decoder terms stay exact).
         """
         x = ops.convert_to_tensor(x, "float32")
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         total = self.num_train_timesteps
         batch = ops.shape(x)[0]
         if labels is not None:
@@ -713,11 +708,11 @@ class DiffusionModel(GenerativeModel):
 
     # === Export ===
 
-    def serving_endpoints(self, sampler="ddim", num_steps=50):
+    def serving_endpoints(self, scheduler="ddim", num_steps=50):
         """`sample` (noise -> samples by a deterministic DDIM run of
         `num_steps`, at most `T`) and `denoise_step` (`x_t, t -> ` the
         denoiser's output)."""
-        scheduler = self.get_sampler(sampler)
+        scheduler = self.get_scheduler(scheduler)
         timesteps = scheduler.timesteps(
             min(num_steps, self.num_train_timesteps)
         )

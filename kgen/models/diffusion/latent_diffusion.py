@@ -94,9 +94,29 @@ class LatentDiffusion(DiffusionModel):
             return self.encode(inputs["images"]), inputs.get("labels"), None
         return self.encode(inputs), None, None
 
-    def sample(self, num_samples, num_steps=None, sampler="ddpm", **kwargs):
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+    ):
         """Decoded latent samples; arguments as `DiffusionModel.sample`."""
-        latents = super().sample(num_samples, num_steps, sampler, **kwargs)
+        latents = super().sample(
+            num_samples,
+            seed=seed,
+            labels=labels,
+            num_steps=num_steps,
+            scheduler=scheduler,
+            guidance_scale=guidance_scale,
+            classifier=classifier,
+            classifier_scale=classifier_scale,
+        )
         return self.decode(latents)
 
     def inpaint(self, *args, **kwargs):
@@ -105,8 +125,8 @@ class LatentDiffusion(DiffusionModel):
             "masked; inpaint with a pixel-space DiffusionModel."
         )
 
-    def serving_endpoints(self, sampler="ddim", num_steps=50):
-        endpoints = super().serving_endpoints(sampler, num_steps)
+    def serving_endpoints(self, scheduler="ddim", num_steps=50):
+        endpoints = super().serving_endpoints(scheduler, num_steps)
         latent_sample, signature = endpoints["sample"]
 
         def sample(noise, labels=None):

@@ -4,7 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
-from kgen.utils.data_validation import validate_int
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -261,7 +261,9 @@ class EnergyModel(GenerativeModel):
 
     # === Sampling ===
 
-    def sample(self, num_samples, num_steps=None, from_buffer=False, seed=None):
+    def sample(
+        self, num_samples, *, seed=None, num_steps=None, from_buffer=False
+    ):
         """Langevin chains from uniform noise (or from stored chains).
 
         Args:

@@ -251,20 +251,21 @@ class JointEnergyModel(EnergyModel):
     def sample(
         self,
         num_samples,
-        num_steps=None,
-        from_buffer=False,
+        *,
         seed=None,
         labels=None,
+        num_steps=None,
+        from_buffer=False,
     ):
         """Langevin chains on `E(x)`, or on `E(x, y)` given `labels`.
 
         Args:
             num_samples: int.
-            num_steps: int or `None` (the sampler's own).
-            from_buffer: bool. Start from random replay-buffer rows.
-            seed: int or `None`.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: `None` (the marginal `p(x)`), an int class for every
                 chain, or `(num_samples,)` int classes.
+            num_steps: int or `None` (the sampler's own).
+            from_buffer: bool. Start from random replay-buffer rows.
 
         Returns:
             `(num_samples, *data_shape)` chain states.

@@ -1,6 +1,5 @@
 import itertools
 import math
-import numbers
 
 import keras
 import numpy as np
@@ -9,7 +8,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
-from kgen.utils.data_validation import validate_int
+from kgen.utils.argument_validation import validate_int
 
 # Enumerating 2^20 states is the most `log_partition_exact` will do.
 MAX_ENUMERATED_UNITS = 20
@@ -95,13 +94,6 @@ class RBM(GenerativeModel):
             raise ValueError(
                 f"`persistent` must be a bool; received {persistent!r}."
             )
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-        ):
-            raise ValueError(
-                f"`seed` must be an int or None; received {seed!r}."
-            )
-        seed = None if seed is None else int(seed)
         super().__init__(seed=seed, **kwargs)
         # === Config ===
         self.num_visible = num_visible
@@ -531,7 +523,7 @@ class RBM(GenerativeModel):
 
     # === Sampling ===
 
-    def sample(self, num_samples, num_steps=1000, seed=None, initial=None):
+    def sample(self, num_samples, *, seed=None, num_steps=1000, initial=None):
         """Visible states after `num_steps` block Gibbs sweeps.
 
         Args:

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from kgen import bijectors
+from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
@@ -134,7 +135,7 @@ class FlowModel(GenerativeModel):
 
     def dequantize(self, x, seed=None):
         noise = keras.random.uniform(
-            ops.shape(x), seed=self._seed(seed), dtype=x.dtype
+            ops.shape(x), seed=self._seed_generator(seed), dtype=x.dtype
         )
         return (x * (self.num_bins - 1) + noise) / self.num_bins
 
@@ -192,14 +193,20 @@ class FlowModel(GenerativeModel):
 
     # === Sampling ===
 
-    def sample(self, num_samples, temperature=1.0, seed=None):
+    def sample(self, num_samples, *, seed=None, temperature=1.0):
         """`f(T z)`: `temperature` T < 1 trades diversity for quality."""
         self._check_num_samples(num_samples)
         if not temperature > 0:
             raise ValueError(
                 f"`temperature` must be > 0; received {temperature!r}."
             )
-        z = self.base().sample(num_samples, seed=self._seed(seed))
+        seed = self._seed_generator(seed)
+        base = self.base()
+        if not isinstance(base, Distribution):
+            # A foreign (TFP) base takes TFP's stateless `(2,)` seed,
+            # drawn from the model's own generator.
+            seed = self._loop_seed(seed)
+        z = base.sample(num_samples, seed=seed)
         return self.decode(temperature * z)
 
     def serving_endpoints(self):

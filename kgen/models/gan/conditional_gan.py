@@ -99,7 +99,7 @@ class ConditionalGAN(GAN):
             )
         return real, ops.cast(ops.reshape(labels, (-1,)), "int32")
 
-    def sample(self, num_samples, labels=None, seed=None):
+    def sample(self, num_samples, *, seed=None, labels=None):
         """Draws `num_samples` samples of the given classes.
 
         Args:
@@ -109,7 +109,7 @@ class ConditionalGAN(GAN):
             seed: int or `None`.
         """
         self._check_num_samples(num_samples)
-        seed = self._seed(seed)
+        seed = self._seed_generator(seed)
         noise = self.sample_noise(num_samples, seed)
         if labels is None:
             labels = keras.random.randint(

@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import seeds
 
 _NETWORKS = (
     "generator_ab",
@@ -124,8 +125,13 @@ class CycleGAN(GenerativeModel):
     def call(self, images_a, training=False):
         return self.generator_ab(images_a, training=training)
 
-    def translate(self, images, direction="a_to_b"):
-        """Translates `images` from domain A to B (or `"b_to_a"`)."""
+    def translate(self, images, *, seed=None, direction="a_to_b"):
+        """Translates `images` from domain A to B (or `"b_to_a"`).
+
+        The generators run in inference mode: `seed` is part of the
+        paired-model contract and draws nothing here.
+        """
+        seeds.seed_generator(seed)  # still rejects a malformed seed
         if direction not in ("a_to_b", "b_to_a"):
             raise ValueError(
                 "`direction` must be 'a_to_b' or 'b_to_a'; received "
@@ -137,15 +143,23 @@ class CycleGAN(GenerativeModel):
         return generator(images, training=False)
 
     def sample(
-        self, num_samples=None, seed=None, condition=None, direction="a_to_b"
+        self, num_samples, *, seed=None, condition=None, direction="a_to_b"
     ):
-        """Translates `condition` images (`direction` as in `translate`)."""
+        """`translate(condition, direction=direction)`: `condition` holds
+        `num_samples` images."""
+        self._check_num_samples(num_samples)
         if condition is None:
             raise ValueError(
                 "CycleGAN samples are translations: pass the images to "
                 "translate as `condition=`."
             )
-        return self.translate(condition, direction)
+        count = ops.shape(condition)[0]
+        if num_samples != count:
+            raise ValueError(
+                f"`num_samples` ({num_samples}) must equal the number of "
+                f"`condition` images ({count})."
+            )
+        return self.translate(condition, seed=seed, direction=direction)
 
     # === Training ===
 

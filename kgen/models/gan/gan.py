@@ -152,10 +152,10 @@ class GAN(GenerativeModel):
     def sample_noise(self, num_samples, seed=None):
         """`z ~ N(0, I)` of shape `(num_samples, latent_dim)`."""
         return keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed(seed)
+            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
         )
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         self._check_num_samples(num_samples)
         noise = self.sample_noise(num_samples, seed)
         return self.generator(noise, training=False)

@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import seeds
 from kgen.utils.data_validation import validate_array
 
 
@@ -21,8 +22,9 @@ class Pix2Pix(GenerativeModel):
     ```
 
     The L1 term recovers the low frequencies; the adversarial term makes
-    the result sharp. `sample(condition=sources)` (or `translate`) applies
-    `G`; the generator's dropout is off at inference.
+    the result sharp. `translate(sources)` (or `sample(len(sources),
+    condition=sources)`) applies `G`; the generator's dropout is off at
+    inference.
 
     Args:
         generator: `keras.Model` source -> target image, e.g.
@@ -99,25 +101,32 @@ class Pix2Pix(GenerativeModel):
     def call(self, source, training=False):
         return self.generator(source, training=training)
 
-    def translate(self, source):
-        """`G(source)`: target-domain images."""
+    def translate(self, source, *, seed=None):
+        """`G(source)`: target-domain images.
+
+        The generator runs in inference mode, so a translation is a
+        function of `source` alone: `seed` is part of the paired-model
+        contract and draws nothing here.
+        """
+        seeds.seed_generator(seed)  # still rejects a malformed seed
         return self.generator(source, training=False)
 
-    def sample(self, num_samples=None, seed=None, condition=None):
-        """Translates `condition` (source images); `num_samples` must be
-        `None` or their count."""
+    def sample(self, num_samples, *, seed=None, condition=None):
+        """`translate(condition)`: `condition` holds `num_samples` source
+        images."""
+        self._check_num_samples(num_samples)
         if condition is None:
             raise ValueError(
                 "Pix2Pix samples are translations: pass the source images "
                 "as `condition=`."
             )
         count = ops.shape(condition)[0]
-        if num_samples is not None and num_samples != count:
+        if num_samples != count:
             raise ValueError(
                 f"`num_samples` ({num_samples}) must equal the number of "
                 f"`condition` images ({count})."
             )
-        return self.translate(condition)
+        return self.translate(condition, seed=seed)
 
     # === Training ===
 

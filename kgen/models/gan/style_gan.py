@@ -133,12 +133,12 @@ class StyleGAN(GAN):
         return tuple(self.synthesis.output.shape[1:])
 
     def call(self, noise, training=False):
-        return self.generate(noise)
+        return self.synthesize(noise)
 
     def sample_noise(self, num_samples, seed=None):
         # Two codes per sample: the second feeds style mixing.
         return keras.random.normal(
-            (num_samples, 2, self.latent_dim), seed=self._seed(seed)
+            (num_samples, 2, self.latent_dim), seed=self._seed_generator(seed)
         )
 
     # === Styles ===
@@ -148,19 +148,19 @@ class StyleGAN(GAN):
         w = self.mapping(noise, training=False)
         return self.w_average + truncation_psi * (w - self.w_average)
 
-    def generate(self, noise, truncation_psi=1.0):
+    def synthesize(self, noise, *, truncation_psi=1.0):
         """Renders `(batch, latent_dim)` noise with every layer styled by
         its truncated `w`."""
         w = self.styles(noise, truncation_psi)
         styles = ops.repeat(w[:, None, :], self.num_style_layers, axis=1)
         return self.synthesis(styles, training=False)
 
-    def sample(self, num_samples, seed=None, truncation_psi=1.0):
+    def sample(self, num_samples, *, seed=None, truncation_psi=1.0):
         self._check_num_samples(num_samples)
         noise = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed(seed)
+            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
         )
-        return self.generate(noise, truncation_psi)
+        return self.synthesize(noise, truncation_psi=truncation_psi)
 
     def mix_styles(
         self, coarse_noise, fine_noise, crossover, truncation_psi=1.0
@@ -198,7 +198,7 @@ class StyleGAN(GAN):
 
     def serving_endpoints(self):
         def sample(noise):
-            return self.generate(noise)
+            return self.synthesize(noise)
 
         noise = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
         return {"sample": (sample, [noise])}

@@ -117,7 +117,7 @@ class Autoencoder(GenerativeModel):
             )
         return ops.mean(per_example)
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         """Decodes codes drawn from the Gaussian fit of the training codes."""
         self._check_num_samples(num_samples)
         count = self.code_count
@@ -132,7 +132,7 @@ class Autoencoder(GenerativeModel):
         jitter = 1e-5 * ops.eye(self.latent_dim)
         factor = ops.linalg.cholesky(covariance + jitter)
         noise = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed(seed)
+            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
         )
         return self.decode(mean + ops.matmul(noise, ops.transpose(factor)))
 

@@ -85,11 +85,11 @@ class ConditionalVAE(VAE):
     def _unpack_inputs(self, inputs):
         return inputs["images"], inputs["labels"]
 
-    def sample(self, num_samples, seed=None, labels=None):
+    def sample(self, num_samples, *, seed=None, labels=None):
         """Decodes `z ~ p(z)` for the given classes (`None`: random classes,
         an int: one class, or `num_samples` ids)."""
         self._check_num_samples(num_samples)
-        seed = self._seed(seed)
+        seed = self._seed_generator(seed)
         if labels is None:
             labels = keras.random.randint(
                 (num_samples,), 0, self.num_classes, seed=seed

@@ -217,14 +217,6 @@ class HierarchicalVAE(GenerativeModel):
 
     # === Evaluation and sampling ===
 
-    def _seed_generator(self, seed):
-        # z2 and z1 each draw noise; one int seed reused for both would
-        # correlate them, so an int starts a generator instead.
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
-        return seed
-
     def elbo(self, x, seed=None):
         reconstruction, kl_z1, kl_z2 = self.loss_terms(
             x, self._seed_generator(seed)
@@ -257,7 +249,7 @@ class HierarchicalVAE(GenerativeModel):
             )
         return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         """`z2 ~ N(0, I)`, `z1 ~ p(z1|z2)`; the means of `p(x|z1[, z2])`."""
         self._check_num_samples(num_samples)
         seed = self._seed_generator(seed)

@@ -172,20 +172,25 @@ class VAE(GenerativeModel):
         )
         return self.likelihood_distribution(decoder_output).mean()
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         """Decodes `z ~ p(z)`; returns the means of `p(x|z)` (images)."""
         self._check_num_samples(num_samples)
         return self.decode(self._sample_prior(num_samples, seed))
 
     def _sample_prior(self, num_samples, seed):
         if isinstance(self._prior, Distribution):
-            return self._prior.sample(num_samples, seed=self._seed(seed))
-        # A foreign prior (e.g. TFP) takes its own seeds; a scalar one is
-        # drawn once per latent coordinate, as its log_prob is applied.
+            return self._prior.sample(
+                num_samples, seed=self._seed_generator(seed)
+            )
+        # A foreign prior (e.g. TFP) takes TFP's stateless `(2,)` seed,
+        # drawn from the model's generator; a scalar one is drawn once per
+        # latent coordinate, as its log_prob is applied.
         shape = (num_samples,)
         if len(self._prior.batch_shape) + len(self._prior.event_shape) == 0:
             shape += (self.latent_dim,)
-        return self._prior.sample(shape, seed=seed)
+        return self._prior.sample(
+            shape, seed=self._loop_seed(self._seed_generator(seed))
+        )
 
     # === Training ===
 
@@ -252,7 +257,7 @@ class VAE(GenerativeModel):
         with one posterior sample; `-elbo(x)` bounds `-log p(x)` from above.
         """
         posterior = self.encode(x, labels=labels)
-        latent = posterior.sample(seed=self._seed(seed))
+        latent = posterior.sample(seed=self._seed_generator(seed))
         outputs = {
             "decoder_output": self.decoder(
                 self.decoder_inputs(latent, labels), training=False
@@ -273,7 +278,7 @@ class VAE(GenerativeModel):
             `(num_samples, batch)` log weights.
         """
         posterior = self.encode(x, labels=labels)
-        latent = posterior.sample(num_samples, seed=self._seed(seed))
+        latent = posterior.sample(num_samples, seed=self._seed_generator(seed))
         batch = ops.shape(x)[0]
         flat = ops.reshape(latent, (-1, self.latent_dim))
         if labels is not None:
@@ -316,9 +321,7 @@ class VAE(GenerativeModel):
                 "`num_samples` must be a positive int; received "
                 f"{num_samples!r}."
             )
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         chunks = []
         for start in range(0, num_samples, chunk_size):
             count = min(chunk_size, num_samples - start)

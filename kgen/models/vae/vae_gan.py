@@ -122,10 +122,10 @@ class VAEGAN(GenerativeModel):
     def decode(self, latent):
         return self.decoder(latent, training=False)
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         self._check_num_samples(num_samples)
         latent = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed(seed)
+            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
         )
         return self.decode(latent)
 

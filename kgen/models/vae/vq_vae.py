@@ -110,7 +110,7 @@ class VQVAE(GenerativeModel):
     def reconstruct(self, x):
         return self.decode(self.encode(x))
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         """Decodes code grids drawn from `prior`."""
         if self.prior is None:
             raise ValueError(
@@ -121,7 +121,7 @@ class VQVAE(GenerativeModel):
                 "uniform prior."
             )
         self._check_num_samples(num_samples)
-        codes = self.prior.sample(num_samples, seed=self._seed(seed))
+        codes = self.prior.sample(num_samples, seed=self._seed_generator(seed))
         shape = tuple(codes.shape[1:])
         if shape != self.code_shape:
             raise ValueError(

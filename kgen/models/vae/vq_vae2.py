@@ -144,7 +144,7 @@ class VQVAE2(GenerativeModel):
         bottom-code prior is conditioned on."""
         return self.top_decoder(self.top_quantizer.lookup(top_indices))
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, *, seed=None):
         """Top codes from `top_prior`, bottom codes from `bottom_prior`
         given `bottom_condition(top)`, decoded."""
         if self.top_prior is None or self.bottom_prior is None:
@@ -157,9 +157,7 @@ class VQVAE2(GenerativeModel):
                 "does not fake this with a uniform prior."
             )
         self._check_num_samples(num_samples)
-        seed = self._seed(seed)
-        if isinstance(seed, int):
-            seed = keras.random.SeedGenerator(seed)
+        seed = self._seed_generator(seed)
         top = self.top_prior.sample(num_samples, seed=seed)
         bottom = self.bottom_prior.sample(
             num_samples, seed=seed, condition=self.bottom_condition(top)

@@ -98,11 +98,11 @@ def test_greedy_generation_follows_the_argmax(trained):
 
 
 def test_sample_and_round_trip(trained, tmp_path):
-    samples = to_numpy(trained.sample(3, 8, seed=1))
+    samples = to_numpy(trained.sample(3, length=8, seed=1))
     assert samples.shape == (3, 8)
     assert samples.min() >= 0 and samples.max() < trained.vocabulary_size
     np.testing.assert_array_equal(
-        samples, to_numpy(trained.sample(3, 8, seed=1))
+        samples, to_numpy(trained.sample(3, length=8, seed=1))
     )
     path = os.path.join(tmp_path, "gpt.keras")
     trained.save(path)
@@ -112,7 +112,7 @@ def test_sample_and_round_trip(trained, tmp_path):
         to_numpy(restored(tokens)), to_numpy(trained(tokens)), atol=1e-5
     )
     np.testing.assert_array_equal(
-        to_numpy(restored.sample(3, 8, seed=1)), samples
+        to_numpy(restored.sample(3, length=8, seed=1)), samples
     )
 
 

@@ -82,9 +82,11 @@ def test_windowed_sampling_equals_the_naive_loop_and_round_trip(tmp_path):
     model = wave_net(num_classes=4)
     randomise(model)
     length = 3 * model.receptive_field
-    windowed = to_numpy(model.sample(3, length, labels=[0, 1, 3], seed=2))
+    windowed = to_numpy(
+        model.sample(3, length=length, labels=[0, 1, 3], seed=2)
+    )
     naive = to_numpy(
-        model.sample(3, length, labels=[0, 1, 3], seed=2, windowed=False)
+        model.sample(3, length=length, labels=[0, 1, 3], seed=2, windowed=False)
     )
     assert windowed.shape == (3, length)
     assert windowed.min() >= 0 and windowed.max() < LEVELS
@@ -93,7 +95,7 @@ def test_windowed_sampling_equals_the_naive_loop_and_round_trip(tmp_path):
     model.save(path)
     restored = keras.saving.load_model(path)
     np.testing.assert_array_equal(
-        to_numpy(restored.sample(3, length, labels=[0, 1, 3], seed=2)),
+        to_numpy(restored.sample(3, length=length, labels=[0, 1, 3], seed=2)),
         windowed,
     )
 
@@ -107,8 +109,8 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ValueError, match="unconditional"):
         model.fit(np.zeros((2, 8), "int32"), np.zeros(2, "int32"), verbose=0)
     with pytest.raises(ValueError, match="conditional"):
-        wave_net(num_classes=4).sample(2, 10)
+        wave_net(num_classes=4).sample(2, length=10)
     with pytest.raises(ValueError, match="length"):
-        model.sample(2, 1)
+        model.sample(2, length=1)
     with pytest.raises(ValueError, match="dilations"):
         kgen.models.WaveNet(dilations=(1, 0))

@@ -43,19 +43,25 @@ def test_super_resolves_and_samples_through_its_base(
     low = to_numpy(model.downsample(x[:3]))
     assert low.shape == (3, 4, 4, 1)
     np.testing.assert_allclose(low[0, 0, 0, 0], x[0, :2, :2].mean(), 1e-5)
-    high = to_numpy(model.super_resolve(low, 5, "ddim", seed=1))
+    high = to_numpy(
+        model.super_resolve(low, num_steps=5, scheduler="ddim", seed=1)
+    )
     assert high.shape == (3,) + SHAPE and np.abs(high).max() <= 1
 
     # A base whose samples have the wrong shape is caught by name.
     with pytest.raises(ValueError, match="condition"):
-        model.sample(2, 5, "ddim", seed=1)
+        model.sample(2, num_steps=5, scheduler="ddim", seed=1)
     path = str(tmp_path / "cascade.keras")
     model.save(path)
     restored = keras.saving.load_model(path)
     assert isinstance(restored.base, kgen.models.DiffusionModel)
     np.testing.assert_allclose(
-        to_numpy(restored.super_resolve(low, 5, "ddim", seed=2)),
-        to_numpy(model.super_resolve(low, 5, "ddim", seed=2)),
+        to_numpy(
+            restored.super_resolve(low, num_steps=5, scheduler="ddim", seed=2)
+        ),
+        to_numpy(
+            model.super_resolve(low, num_steps=5, scheduler="ddim", seed=2)
+        ),
         atol=1e-5,
     )
 
@@ -73,18 +79,18 @@ def test_base_samples_feed_the_stage(digits_symmetric):
     base.compile(optimizer="adam")
     base.fit(low_x, batch_size=32, epochs=1, verbose=0)
     model = stage(base=base)
-    images = to_numpy(model.sample(2, 5, "ddim", seed=3))
+    images = to_numpy(model.sample(2, num_steps=5, scheduler="ddim", seed=3))
     assert images.shape == (2,) + SHAPE
 
 
 def test_bad_conditions_raise(digits_symmetric):
     model = stage()
     with pytest.raises(ValueError, match="base"):
-        model.sample(2, 5)
+        model.sample(2, num_steps=5)
     with pytest.raises(ValueError, match="condition"):
-        model.sample(2, 5, condition=np.zeros((2, 8, 8, 1)))
+        model.sample(2, num_steps=5, condition=np.zeros((2, 8, 8, 1)))
     with pytest.raises(ValueError, match="one per sample"):
-        model.sample(3, 5, condition=np.zeros((2, 4, 4, 1)))
+        model.sample(3, num_steps=5, condition=np.zeros((2, 4, 4, 1)))
     with pytest.raises(ValueError, match="condition_noise"):
         stage(condition_noise=-1.0)
     with pytest.raises(ValueError, match="3 inputs"):

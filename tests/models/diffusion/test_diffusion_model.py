@@ -66,11 +66,15 @@ def test_fit_each_prediction_type(labelled_digits, prediction_type):
 @pytest.mark.parametrize("sampler", sorted(schedulers.SCHEDULERS))
 def test_every_sampler_draws_finite_images(conditional_model, sampler):
     images = to_numpy(
-        conditional_model.sample(3, 5, sampler=sampler, labels=2, seed=1)
+        conditional_model.sample(
+            3, num_steps=5, scheduler=sampler, labels=2, seed=1
+        )
     )
     assert images.shape == (3,) + SHAPE and np.isfinite(images).all()
     again = to_numpy(
-        conditional_model.sample(3, 5, sampler=sampler, labels=2, seed=1)
+        conditional_model.sample(
+            3, num_steps=5, scheduler=sampler, labels=2, seed=1
+        )
     )
     np.testing.assert_allclose(images, again, atol=1e-5)
 
@@ -80,9 +84,18 @@ def test_guidance_changes_samples_and_ema_optimizer_trains(labelled_digits):
     model = diffusion_model(num_classes=10)
     model.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True))
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    plain = to_numpy(model.sample(2, 4, "ddim", labels=[3, 4], seed=2))
+    plain = to_numpy(
+        model.sample(2, num_steps=4, scheduler="ddim", labels=[3, 4], seed=2)
+    )
     guided = to_numpy(
-        model.sample(2, 4, "ddim", labels=[3, 4], guidance_scale=3.0, seed=2)
+        model.sample(
+            2,
+            num_steps=4,
+            scheduler="ddim",
+            labels=[3, 4],
+            guidance_scale=3.0,
+            seed=2,
+        )
     )
     assert not np.allclose(plain, guided)
 
@@ -102,7 +115,7 @@ def test_classifier_guidance_moves_samples_up_the_classifier(
         log_softmax = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
         return log_softmax[np.arange(3), labels]
 
-    kwargs = dict(num_steps=5, sampler="ddim", labels=labels, seed=3)
+    kwargs = dict(num_steps=5, scheduler="ddim", labels=labels, seed=3)
     plain = to_numpy(conditional_model.sample(3, **kwargs))
     guided = to_numpy(
         conditional_model.sample(
@@ -162,8 +175,16 @@ def test_round_trip_keeps_schedule_and_samples(conditional_model, tmp_path):
         conditional_model.scheduler.get_config()
     )
     np.testing.assert_allclose(
-        to_numpy(restored.sample(2, 4, "ddim", labels=[1, 2], seed=4)),
-        to_numpy(conditional_model.sample(2, 4, "ddim", labels=[1, 2], seed=4)),
+        to_numpy(
+            restored.sample(
+                2, num_steps=4, scheduler="ddim", labels=[1, 2], seed=4
+            )
+        ),
+        to_numpy(
+            conditional_model.sample(
+                2, num_steps=4, scheduler="ddim", labels=[1, 2], seed=4
+            )
+        ),
         atol=1e-5,
     )
 
@@ -174,17 +195,19 @@ def test_bad_sampling_arguments_raise(conditional_model, labelled_digits):
         conditional_model.sample(2, num_steps=21)
     with pytest.raises(ValueError, match="num_steps"):
         conditional_model.sample(2, num_steps=0)
-    with pytest.raises(ValueError, match="Unknown sampler"):
-        conditional_model.sample(2, 5, sampler="heun")
+    with pytest.raises(ValueError, match="Unknown scheduler"):
+        conditional_model.sample(2, num_steps=5, scheduler="heun")
     with pytest.raises(ValueError, match="noise schedule"):
-        conditional_model.sample(2, 5, sampler=schedulers.DDIMScheduler())
+        conditional_model.sample(
+            2, num_steps=5, scheduler=schedulers.DDIMScheduler()
+        )
     with pytest.raises(ValueError, match=r"\[0, 10\)"):
-        conditional_model.sample(2, 5, labels=[3, 12])
+        conditional_model.sample(2, num_steps=5, labels=[3, 12])
     unconditional = diffusion_model()
     with pytest.raises(ValueError, match="class-conditional"):
-        unconditional.sample(2, 5, guidance_scale=2.0)
+        unconditional.sample(2, num_steps=5, guidance_scale=2.0)
     with pytest.raises(ValueError, match="unconditional"):
-        unconditional.sample(2, 5, labels=1)
+        unconditional.sample(2, num_steps=5, labels=1)
     with pytest.raises(ValueError, match="labels"):
         unconditional.fit(x, np.zeros(len(x)), epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"\(images, labels\)"):
@@ -223,8 +246,8 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
     (images,) = served.values()
     expected = conditional_model.reverse_diffusion(
         noise,
-        conditional_model.get_sampler("ddim"),
-        conditional_model.get_sampler("ddim").timesteps(20),
+        conditional_model.get_scheduler("ddim"),
+        conditional_model.get_scheduler("ddim").timesteps(20),
         labels=labels,
     )
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)

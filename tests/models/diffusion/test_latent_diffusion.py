@@ -59,7 +59,11 @@ def test_fit_trains_the_denoiser_only_and_samples_images(
         not any(v is w for w in model.trainable_variables)
         for v in trained_vae.weights
     )
-    images = to_numpy(model.sample(3, 10, "ddim", labels=[1, 2, 3], seed=1))
+    images = to_numpy(
+        model.sample(
+            3, num_steps=10, scheduler="ddim", labels=[1, 2, 3], seed=1
+        )
+    )
     assert images.shape == (3,) + SHAPE
     assert images.min() >= 0 and images.max() <= 1
     latents = to_numpy(model.encode(x[:5]))
@@ -69,8 +73,16 @@ def test_fit_trains_the_denoiser_only_and_samples_images(
     model.save(path)
     restored = keras.saving.load_model(path)
     np.testing.assert_allclose(
-        to_numpy(restored.sample(2, 5, "ddim", labels=[4, 5], seed=2)),
-        to_numpy(model.sample(2, 5, "ddim", labels=[4, 5], seed=2)),
+        to_numpy(
+            restored.sample(
+                2, num_steps=5, scheduler="ddim", labels=[4, 5], seed=2
+            )
+        ),
+        to_numpy(
+            model.sample(
+                2, num_steps=5, scheduler="ddim", labels=[4, 5], seed=2
+            )
+        ),
         atol=1e-5,
     )
 

@@ -186,7 +186,9 @@ def test_sample_is_binary_and_reproducible():
         samples, to_numpy(rbm.sample(16, num_steps=5, seed=3))
     )
     start = np.ones((16, 6), "float32")
-    assert to_numpy(rbm.sample(16, 1, seed=0, initial=start)).shape == (16, 6)
+    assert to_numpy(
+        rbm.sample(16, num_steps=1, seed=0, initial=start)
+    ).shape == (16, 6)
     assert to_numpy(rbm.sample(4)).shape == (4, 6)
 
 

@@ -47,7 +47,7 @@ def test_four_optimizers_step_and_round_trip(domains, tmp_path):
         model.d_b_optimizer,
     ):
         assert iterations(optimizer) == 2
-    assert to_numpy(model.sample(condition=a[:3])).shape == (3, 8, 8, 1)
+    assert to_numpy(model.sample(3, condition=a[:3])).shape == (3, 8, 8, 1)
     back = model.translate(model.translate(a[:3]), direction="b_to_a")
     assert to_numpy(back).shape == (3, 8, 8, 1)
     logs = model.evaluate(a, b, batch_size=64, verbose=0, return_dict=True)
@@ -56,8 +56,8 @@ def test_four_optimizers_step_and_round_trip(domains, tmp_path):
     model.save(path)
     restored = keras.saving.load_model(path)
     np.testing.assert_allclose(
-        to_numpy(restored.translate(b[:2], "b_to_a")),
-        to_numpy(model.translate(b[:2], "b_to_a")),
+        to_numpy(restored.translate(b[:2], direction="b_to_a")),
+        to_numpy(model.translate(b[:2], direction="b_to_a")),
         atol=1e-6,
     )
     assert iterations(restored.d_b_optimizer) == 2

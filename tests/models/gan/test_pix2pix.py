@@ -36,7 +36,7 @@ def test_fit_translate_round_trip(edge_pairs, tmp_path):
         not np.array_equal(a, b)
         for a, b in zip(generator, weights_of(model.generator))
     )
-    translated = to_numpy(model.sample(condition=source[:5]))
+    translated = to_numpy(model.sample(5, condition=source[:5]))
     assert translated.shape == (5, 8, 8, 1)
     logs = model.evaluate(
         source, target, batch_size=64, verbose=0, return_dict=True

@@ -72,12 +72,12 @@ def test_style_mixing_takes_coarse_and_fine_layers_from_each_code():
     layers = model.num_style_layers
     np.testing.assert_allclose(
         to_numpy(model.mix_styles(a, b, crossover=layers)),
-        to_numpy(model.generate(a)),
+        to_numpy(model.synthesize(a)),
         atol=1e-6,
     )
     np.testing.assert_allclose(
         to_numpy(model.mix_styles(a, b, crossover=0)),
-        to_numpy(model.generate(b)),
+        to_numpy(model.synthesize(b)),
         atol=1e-6,
     )
     mixed = to_numpy(model.mix_styles(a, b, crossover=2))

@@ -1,0 +1,72 @@
+"""The one rule for seeds: what a `seed=` argument may be, and what it means.
+
+Every random draw in kgen takes its seed from `seed_generator(seed, ...)`:
+
+| `seed`                          | draws come from                       |
+|---------------------------------|---------------------------------------|
+| `None`                          | the model's own `seed_generator`      |
+| an integer (Python or NumPy)    | a fresh `SeedGenerator(seed)`         |
+| a `keras.random.SeedGenerator`  | that generator (it advances)          |
+| a `(2,)` integer tensor         | stateless draws (inside compiled      |
+|                                 | loops and exported endpoints)         |
+
+So `sample(n, seed=3)`, `sample(n, seed=np.int64(3))` and
+`sample(n, seed=keras.random.SeedGenerator(3))` give the same samples, and
+a method that makes several draws from one integer seed gets different
+numbers for each (an integer handed to two draws would repeat them).
+Loops written with `ops.fori_loop` take a `(2,)` seed from `loop_seed` and
+fold the step into it for each stateless draw.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+
+
+def seed_generator(seed, default=None, argument="seed"):
+    """The source of every draw for a `seed=` argument (see the table above).
+
+    Args:
+        seed: `None`, an integer, a `keras.random.SeedGenerator` or a
+            `(2,)` integer tensor.
+        default: what `None` means: the model's `SeedGenerator`, or `None`
+            for Keras' global one.
+        argument: str. The argument's name, for the error message.
+
+    Returns:
+        A `keras.random.SeedGenerator`, a `(2,)` tensor or `None`.
+    """
+    if seed is None:
+        return default
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed
+    if isinstance(seed, numbers.Integral) and not isinstance(
+        seed, (bool, np.bool_)
+    ):
+        return keras.random.SeedGenerator(int(seed))
+    if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
+        return seed
+    raise ValueError(
+        f"`{argument}` must be None, an int, a keras.random.SeedGenerator "
+        f"or a (2,) int tensor; received {seed!r}."
+    )
+
+
+def validate_model_seed(seed, argument="seed"):
+    """A constructor's `seed`: `None` or an integer (it is serialized)."""
+    if seed is None:
+        return None
+    if isinstance(seed, numbers.Integral) and not isinstance(
+        seed, (bool, np.bool_)
+    ):
+        return int(seed)
+    raise ValueError(f"`{argument}` must be an int or None; received {seed!r}.")
+
+
+def loop_seed(seed):
+    """A `(2,)` int32 seed drawn from `seed` (a `SeedGenerator`), for the
+    stateless draws inside an `ops.fori_loop` body."""
+    if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
+        return keras.ops.cast(seed, "int32")
+    return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
