@@ -47,6 +47,7 @@ from kgen import losses  # noqa: E402
 from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
+from kgen import presets  # noqa: E402
 from kgen import recipes  # noqa: E402
 from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
@@ -67,6 +68,7 @@ __all__ = [
     "metrics",
     "models",
     "networks",
+    "presets",
     "recipes",
     "samplers",
     "schedulers",

@@ -107,6 +107,37 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 )
         return cls(**config)
 
+    # === Presets ===
+
+    @classmethod
+    def from_preset(cls, name_or_directory):
+        """Loads a preset: a name from `kgen.presets.list_presets()` (shipped
+        inside the package, loads offline) or a preset directory.
+
+        Every file's sha256 is checked before anything is deserialized, and
+        the preset must hold a `cls`.
+
+        Example:
+
+        ```python
+        gan = kgen.models.DCGAN.from_preset("dcgan_digits")
+        images = gan.sample(16, seed=0)
+        ```
+        """
+        from kgen import presets
+
+        return presets.from_preset(cls, name_or_directory)
+
+    def save_to_preset(self, directory, metadata=None, overwrite=False):
+        """Writes this model as a preset directory (config, weights,
+        reference samples and a model card with every file's sha256),
+        atomically; see `kgen.presets.save_to_preset`."""
+        from kgen import presets
+
+        return presets.save_to_preset(
+            self, directory, metadata=metadata, overwrite=overwrite
+        )
+
     # === Several optimizers under one MultiOptimizer ===
 
     def _compile_optimizers(self, optimizers, networks, **kwargs):

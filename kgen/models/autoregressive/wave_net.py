@@ -217,8 +217,8 @@ class WaveNet(GenerativeModel):
         self,
         num_samples,
         *,
-        length,
         seed=None,
+        length,
         labels=None,
         temperature=1.0,
         windowed=True,
@@ -229,8 +229,8 @@ class WaveNet(GenerativeModel):
 
         Args:
             num_samples: int.
-            length: int >= 2. Steps per clip.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
+            length: int >= 2. Steps per clip (required).
             labels: an int or `num_samples` ints (conditional models).
             temperature: float > 0. Divides the logits.
             windowed: bool. Run the network on the `receptive_field` steps

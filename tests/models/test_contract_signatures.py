@@ -1,0 +1,90 @@
+"""The written contract, checked on every public model class by signature.
+
+`sample(num_samples, *, seed=None, ...)`: only `num_samples` is
+positional, `seed` defaults to `None`, and every other keyword is a name
+from `SAMPLE_VOCABULARY`, which gives each meaning one name across
+families. A new keyword must be added there, with its meaning, on purpose.
+"""
+
+import inspect
+
+import pytest
+
+import kgen
+
+# One name per meaning across families.
+SAMPLE_VOCABULARY = {
+    "seed": "None, an int or a keras.random.SeedGenerator",
+    "labels": "class ids (class-conditional models)",
+    "condition": "a conditioning tensor (source images, maps)",
+    "num_steps": "network evaluations / Markov-chain steps",
+    "scheduler": "the diffusion step rule (a name or a kgen.schedulers object)",
+    "guidance_scale": "classifier-free guidance weight",
+    "classifier": "a noise-conditional classifier for classifier guidance",
+    "classifier_scale": "classifier guidance weight",
+    "temperature": "divides logits / scales the base noise",
+    "truncation_psi": "StyleGAN truncation",
+    "length": "steps of a generated sequence",
+    "sampler": "the token sampling rule (kgen.samplers) of token models",
+    "windowed": "run the network only on the receptive field",
+    "from_buffer": "start chains from the replay buffer",
+    "initial": "starting states of the chains",
+    "direction": "translation direction of a two-way paired model",
+}
+
+PUBLIC_MODELS = sorted(
+    name for name in kgen.models.__all__ if name != "GenerativeModel"
+)
+
+
+def keywords_after_first(function):
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    return parameters[0], parameters[1:]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODELS)
+def test_sample_takes_only_num_samples_positionally(name):
+    cls = getattr(kgen.models, name)
+    first, rest = keywords_after_first(cls.sample)
+    assert first.name == "num_samples"
+    assert first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert first.default is inspect.Parameter.empty
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in rest), [
+        p.name for p in rest if p.kind is not inspect.Parameter.KEYWORD_ONLY
+    ]
+    names = [p.name for p in rest]
+    assert names[0] == "seed", names
+    assert rest[0].default is None
+    unknown = set(names) - set(SAMPLE_VOCABULARY)
+    assert not unknown, f"{name}.sample: names outside the vocabulary"
+
+
+@pytest.mark.parametrize("name", ["Pix2Pix", "CycleGAN", "SRGAN"])
+def test_paired_models_translate_with_a_keyword_seed(name):
+    translate = getattr(kgen.models, name).translate
+    first, rest = keywords_after_first(translate)
+    assert first.default is inspect.Parameter.empty
+    assert rest and rest[0].name == "seed"
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in rest)
+
+
+def test_token_models_generate_from_a_prompt():
+    parameters = list(
+        inspect.signature(kgen.models.GPT.generate).parameters.values()
+    )[1:]
+    assert [p.name for p in parameters[:2]] == ["prompt", "max_new_tokens"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[2:])
+    assert {"sampler", "seed"} <= {p.name for p in parameters[2:]}
+
+
+def test_every_model_loads_presets_through_the_base_class():
+    for name in PUBLIC_MODELS:
+        cls = getattr(kgen.models, name)
+        assert cls.from_preset.__func__ is (
+            kgen.models.GenerativeModel.from_preset.__func__
+        )
+
+
+def test_a_preset_of_another_class_is_refused():
+    with pytest.raises(kgen.presets.PresetError, match="not a VAE"):
+        kgen.models.VAE.from_preset("dcgan_digits")
