@@ -15,10 +15,20 @@ class GenerativeModel(backend.Trainer, keras.Model):
     `kgen.backend.value_and_grad` (several optimizers); `backend.Trainer`
     makes the latter run under `fit` and `evaluate` on JAX too.
 
-    Every model has `sample(num_samples, seed=None, **conditions)` and
-    checks its training data before the first step (`fit` and `evaluate`
-    raise `ValueError` for data of the wrong rank, shape, dtype or with
-    non-finite values).
+    The contract every model keeps:
+
+    - `sample(num_samples, *, seed=None, labels=None, ...)`: everything
+      after `num_samples` is keyword-only, with one name per meaning across
+      families (`num_steps`, `temperature`, `guidance_scale`, `scheduler`,
+      `length`, `condition`); paired models add `translate(x, *, seed)`,
+      latent models `encode` / `decode`, likelihood models `log_prob`, token
+      models `generate(prompt, max_new_tokens, *, sampler, seed)`.
+    - `seed=` is `None` (the model's `seed_generator`), any integer (a fresh
+      `SeedGenerator` from it) or a `keras.random.SeedGenerator`; the rule
+      lives in `kgen.utils.seeds` and nowhere else.
+    - `from_preset(name_or_directory)` / `save_to_preset(directory)`.
+    - `fit` and `evaluate` check the training data before the first step
+      (`ValueError` for the wrong rank, shape, dtype or non-finite values).
 
     Args:
         seed: int or `None`. Seeds `self.seed_generator`, which every random
