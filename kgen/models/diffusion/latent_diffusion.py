@@ -94,30 +94,10 @@ class LatentDiffusion(DiffusionModel):
             return self.encode(inputs["images"]), inputs.get("labels"), None
         return self.encode(inputs), None, None
 
-    def sample(
-        self,
-        num_samples,
-        *,
-        seed=None,
-        labels=None,
-        num_steps=None,
-        scheduler="ddpm",
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-    ):
-        """Decoded latent samples; arguments as `DiffusionModel.sample`."""
-        latents = super().sample(
-            num_samples,
-            seed=seed,
-            labels=labels,
-            num_steps=num_steps,
-            scheduler=scheduler,
-            guidance_scale=guidance_scale,
-            classifier=classifier,
-            classifier_scale=classifier_scale,
-        )
-        return self.decode(latents)
+    def _generate(self, *args, **kwargs):
+        # `sample` (and its arguments) is `DiffusionModel`'s; the loop runs
+        # on latents, which are decoded into images at the end.
+        return self.decode(super()._generate(*args, **kwargs))
 
     def inpaint(self, *args, **kwargs):
         raise NotImplementedError(
