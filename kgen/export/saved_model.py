@@ -1,10 +1,9 @@
 """SavedModel export in TF Serving's layout, written atomically."""
 
 import os
-import shutil
-import tempfile
 
 from kgen import backend
+from kgen.utils.atomic_directory import atomic_directory
 
 
 def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
@@ -59,18 +58,6 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         )
     archive = backend.export_archive(model, endpoints)
 
-    os.makedirs(path, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=path)
-    try:
+    with atomic_directory(target) as staging:
         archive.write_out(staging, verbose=False)
-        if os.path.exists(target):
-            retired = tempfile.mkdtemp(prefix=f".{version}.old-", dir=path)
-            os.replace(target, os.path.join(retired, "version"))
-            os.replace(staging, target)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, target)
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging)
     return target

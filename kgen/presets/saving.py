@@ -23,7 +23,6 @@ import numbers
 import os
 import platform
 import shutil
-import tempfile
 
 import keras
 import numpy as np
@@ -31,6 +30,7 @@ import numpy as np
 from kgen.presets import loading
 from kgen.presets import registry
 from kgen.presets.preset_error import PresetError
+from kgen.utils.atomic_directory import atomic_directory
 from kgen.version import __version__
 
 FORMAT_VERSION = 1
@@ -332,20 +332,5 @@ def _staging(directory, overwrite):
             raise FileExistsError(
                 f"{directory} exists; pass overwrite=True to replace it."
             )
-    parent, name = os.path.split(directory)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{name}.staging-", dir=parent)
-    os.chmod(staging, 0o755)
-    try:
+    with atomic_directory(directory) as staging:
         yield staging
-        if os.path.exists(directory):
-            old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
-            os.rmdir(old)
-            os.rename(directory, old)
-            os.rename(staging, directory)
-            shutil.rmtree(old)
-        else:
-            os.rename(staging, directory)
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging)
