@@ -41,9 +41,7 @@ def seed_generator(seed, default=None, argument="seed"):
         return default
     if isinstance(seed, keras.random.SeedGenerator):
         return seed
-    if isinstance(seed, numbers.Integral) and not isinstance(
-        seed, (bool, np.bool_)
-    ):
+    if _is_integer(seed):
         return keras.random.SeedGenerator(int(seed))
     if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
         return seed
@@ -57,9 +55,7 @@ def validate_model_seed(seed, argument="seed"):
     """A constructor's `seed`: `None` or an integer (it is serialized)."""
     if seed is None:
         return None
-    if isinstance(seed, numbers.Integral) and not isinstance(
-        seed, (bool, np.bool_)
-    ):
+    if _is_integer(seed):
         return int(seed)
     raise ValueError(f"`{argument}` must be an int or None; received {seed!r}.")
 
@@ -70,3 +66,10 @@ def loop_seed(seed):
     if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
         return keras.ops.cast(seed, "int32")
     return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
+
+
+def _is_integer(value):
+    """Python or NumPy integers; `bool` is an int subclass, not a seed."""
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, (bool, np.bool_)
+    )
