@@ -1,9 +1,11 @@
 import keras
 
 from kgen import backend
+from kgen.utils import labelled_data
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_array
+from kgen.utils.data_validation import validate_labels
 
 
 class GenerativeModel(backend.Trainer, keras.Model):
@@ -27,6 +29,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
       `SeedGenerator` from it) or a `keras.random.SeedGenerator`; the rule
       lives in `kgen.utils.seeds` and nowhere else.
     - `from_preset(name_or_directory)` / `save_to_preset(directory)`.
+    - Class conditioning: a model built with `num_classes` trains on
+      `fit(x, labels)`, `validation_data=(x_val, labels_val)` or a dataset
+      / generator / `PyDataset` of `(x, labels)` batches, all through one
+      path (`_prepare_data`); an unconditional one refuses labels.
     - `fit` and `evaluate` check the training data before the first step
       (`ValueError` for the wrong rank, shape, dtype or non-finite values).
 
@@ -70,28 +76,90 @@ class GenerativeModel(backend.Trainer, keras.Model):
         """`{name: (fn, input_signature)}` for `kgen.export`."""
         raise NotImplementedError
 
-    # === Training-data checks ===
+    # === Training data: one path for arrays, datasets and generators ===
+
+    # Families that can condition on class labels set `accepts_labels`; a
+    # model's `num_classes` (`None`: built unconditional) then decides
+    # whether `fit` wants labels or refuses them.
+    accepts_labels = False
+    # Where labels go. `True`: `fit(x, labels)` becomes
+    # `fit({data_key: x, "labels": labels})`, for families whose `call`
+    # needs them; `False`: they stay Keras' targets `y`, for families that
+    # read `y` in their own step or loss.
+    labels_in_inputs = True
+    data_key = "images"
+
+    @property
+    def is_class_conditional(self):
+        return self.accepts_labels and self.num_classes is not None
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        x, y = self._pack_labels(x, y, "fit")
-        self._validate_data(x, "x")
-        validation_data = kwargs.get("validation_data")
-        if validation_data is not None:
-            if isinstance(validation_data, tuple):
-                validation_data = validation_data[0]
-            self._validate_data(validation_data, "validation_data")
+        x, y = self._prepare_data(x, y, "x", "y")
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = self._prepare_validation_data(
+                kwargs["validation_data"]
+            )
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        x, y = self._pack_labels(x, y, "evaluate")
-        self._validate_data(x, "x")
+        x, y = self._prepare_data(x, y, "x", "y")
         return super().evaluate(x, y, *args, **kwargs)
 
-    def _pack_labels(self, x, y, method):
-        """`(x, y)` as `fit`/`evaluate` pass them on. Class-conditional
-        families override this to turn `fit(x, labels)` into
-        `fit({..., "labels": labels})`."""
-        return x, y
+    def _prepare_data(self, x, y, x_argument, y_argument):
+        """Checks `(x, y)` and puts the labels where the steps read them:
+        the one conditioning path of every family."""
+        if isinstance(x, dict):
+            self._validate_data(x.get(self.data_key), x_argument)
+            return x, y
+        self._validate_data(x, x_argument)
+        if not self.accepts_labels:
+            return x, y
+        if not labelled_data.is_array(x):
+            if x is None or not self.is_class_conditional:
+                return x, y
+            if not self.labels_in_inputs:
+                return x, y
+            return labelled_data.map_batches(
+                x, self._labelled_inputs, x_argument
+            ), y
+        if not self.is_class_conditional:
+            if y is not None:
+                raise ValueError(
+                    f"This {type(self).__name__} is unconditional "
+                    f"(`num_classes=None`) but got labels `{y_argument}`; "
+                    "build it with `num_classes` to condition on them."
+                )
+            return x, y
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} is class-conditional "
+                f"(`num_classes={self.num_classes}`): pass integer class "
+                f"labels as `{y_argument}`."
+            )
+        labels = validate_labels(y, len(x), self.num_classes, y_argument)
+        if self.labels_in_inputs:
+            return self._labelled_inputs(x, labels)
+        return x, labels
+
+    def _prepare_validation_data(self, data):
+        if not isinstance(data, tuple):
+            x, _ = self._prepare_data(
+                data, None, "validation_data", "validation_data[1]"
+            )
+            return x
+        if len(data) not in (2, 3):
+            raise ValueError(
+                "`validation_data` must be (x_val, y_val) or "
+                "(x_val, y_val, sample_weight_val); received a tuple of "
+                f"{len(data)}."
+            )
+        x, y = self._prepare_data(
+            data[0], data[1], "validation_data", "validation_data[1]"
+        )
+        return (x, y) + tuple(data[2:])
+
+    def _labelled_inputs(self, x, labels):
+        return {self.data_key: x, "labels": labels}, None
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)

@@ -12,7 +12,6 @@ from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
-from kgen.utils.data_validation import pack_labels
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -70,6 +69,9 @@ class PixelCNN(GenerativeModel):
         2. van den Oord et al. Conditional Image Generation with PixelCNN
            Decoders. 2016. arXiv:1606.05328.
     """
+
+    accepts_labels = True
+    data_key = "grids"
 
     def __init__(
         self,
@@ -251,12 +253,7 @@ class PixelCNN(GenerativeModel):
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
 
-    def _pack_labels(self, x, y, method):
-        return pack_labels(x, y, self.num_classes, "grids", "PixelCNN", method)
-
     def _validate_data(self, x, argument):
-        if isinstance(x, dict):
-            x = x["grids"]
         super()._validate_data(x, argument)
         if x is None or not hasattr(x, "shape"):
             return

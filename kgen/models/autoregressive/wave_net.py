@@ -7,7 +7,6 @@ from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils.argument_validation import validate_int
-from kgen.utils.data_validation import pack_labels
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -58,6 +57,9 @@ class WaveNet(GenerativeModel):
         1. van den Oord et al. WaveNet: A Generative Model for Raw Audio.
            2016. arXiv:1609.03499.
     """
+
+    accepts_labels = True
+    data_key = "audio"
 
     def __init__(
         self,
@@ -190,12 +192,7 @@ class WaveNet(GenerativeModel):
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
 
-    def _pack_labels(self, x, y, method):
-        return pack_labels(x, y, self.num_classes, "audio", "WaveNet", method)
-
     def _validate_data(self, x, argument):
-        if isinstance(x, dict):
-            x = x["audio"]
         if x is None or not hasattr(x, "shape"):
             return
         self._check_levels(x, argument)

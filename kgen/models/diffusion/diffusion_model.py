@@ -75,6 +75,7 @@ class DiffusionModel(GenerativeModel):
     """
 
     nested_arguments = ("denoiser", "scheduler")
+    accepts_labels = True
 
     def __init__(
         self,
@@ -167,7 +168,10 @@ class DiffusionModel(GenerativeModel):
     def _unpack(self, inputs, training=False):
         """`(samples, labels, condition)` from what `fit` feeds `call`."""
         if isinstance(inputs, dict):
-            return inputs["images"], inputs.get("labels"), None
+            labels = inputs.get("labels")
+            if labels is not None:
+                labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+            return inputs["images"], labels, None
         return inputs, None, None
 
     def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
@@ -678,33 +682,6 @@ class DiffusionModel(GenerativeModel):
         return self.negative_elbo(x, num_timesteps, labels, seed) / (
             dims * math.log(2.0)
         )
-
-    # === Training data ===
-
-    def _pack_labels(self, x, y, method):
-        array = x is not None and not isinstance(x, dict)
-        if not (array and hasattr(x, "shape")):
-            return x, y
-        if self.num_classes is None:
-            if y is not None:
-                raise ValueError(
-                    f"This model is unconditional (`num_classes=None`) but "
-                    f"`{method}` got labels `y`; build it with `num_classes` "
-                    "to condition on them."
-                )
-            return x, y
-        if y is None:
-            raise ValueError(
-                f"A class-conditional model trains on (images, labels): call "
-                f"{method}(x, y) with integer class labels."
-            )
-        labels = validate_labels(y, len(x), self.num_classes, "y")
-        return {"images": x, "labels": labels}, None
-
-    def _validate_data(self, x, argument):
-        if isinstance(x, dict):
-            x = x["images"]
-        validate_array(x, self.data_shape, argument, self.data_range)
 
     # === Export ===
 

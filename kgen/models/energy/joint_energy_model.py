@@ -69,6 +69,9 @@ class JointEnergyModel(EnergyModel):
     """
 
     nested_arguments = ("classifier", "sampler")
+    # The labels are the classifier's targets: they stay Keras' `y`.
+    accepts_labels = True
+    labels_in_inputs = False
 
     def __init__(
         self,
@@ -173,27 +176,6 @@ class JointEnergyModel(EnergyModel):
         return self.logits(x, training=training)
 
     # === Training ===
-
-    def _pack_labels(self, x, y, method):
-        if x is None or isinstance(x, dict) or not hasattr(x, "shape"):
-            return x, y
-        if y is None:
-            raise ValueError(
-                f"A JointEnergyModel trains on (inputs, labels): call "
-                f"{method}(x, y) with integer class labels."
-            )
-        return x, validate_labels(y, len(x), self.num_classes, "y")
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        validation_data = kwargs.get("validation_data")
-        if isinstance(validation_data, tuple):
-            inputs, labels = (validation_data + (None,))[:2]
-            kwargs["validation_data"] = self._pack_labels(
-                inputs, labels, "fit(validation_data=...)"
-            )
-        elif hasattr(validation_data, "shape"):
-            self._pack_labels(validation_data, None, "validation_data")
-        return super().fit(x, y, *args, **kwargs)
 
     @property
     def _runs_chains(self):

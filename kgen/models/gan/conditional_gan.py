@@ -45,6 +45,10 @@ class ConditionalGAN(GAN):
            arXiv:1802.05637.
     """
 
+    # `fit(x, labels)` keeps the labels as `y`: `train_step` reads them.
+    accepts_labels = True
+    labels_in_inputs = False
+
     def __init__(
         self,
         generator,
@@ -123,11 +127,6 @@ class ConditionalGAN(GAN):
 
     def _check_labels(self, labels, count, argument="labels"):
         return validate_labels(labels, count, self.num_classes, argument)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        if x is not None and y is not None and hasattr(x, "shape"):
-            self._check_labels(y, len(x), "y")
-        return super().fit(x, y, *args, **kwargs)
 
     def serving_endpoints(self):
         def sample(noise, labels):

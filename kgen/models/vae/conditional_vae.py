@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.models.vae.vae import VAE
-from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 
 
@@ -33,6 +32,8 @@ class ConditionalVAE(VAE):
         1. Sohn et al. Learning Structured Output Representation using Deep
            Conditional Generative Models. NeurIPS 2015.
     """
+
+    accepts_labels = True
 
     def __init__(
         self,
@@ -102,37 +103,6 @@ class ConditionalVAE(VAE):
 
     def _check_labels(self, labels, count, argument="labels"):
         return validate_labels(labels, count, self.num_classes, argument)
-
-    # === Training data ===
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        if x is not None and not isinstance(x, dict) and hasattr(x, "shape"):
-            if y is None:
-                raise ValueError(
-                    "A ConditionalVAE trains on (images, labels): call "
-                    "fit(x, y) with integer class labels."
-                )
-            x, y = (
-                {"images": x, "labels": self._check_labels(y, len(x), "y")},
-                None,
-            )
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        if x is not None and not isinstance(x, dict) and y is not None:
-            x, y = (
-                {"images": x, "labels": self._check_labels(y, len(x), "y")},
-                None,
-            )
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def _validate_data(self, x, argument):
-        if isinstance(x, dict):
-            validate_array(
-                x["images"], self.data_shape, argument, self.data_range
-            )
-            return
-        super()._validate_data(x, argument)
 
     # === Export ===
 

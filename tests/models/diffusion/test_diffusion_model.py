@@ -210,7 +210,7 @@ def test_bad_sampling_arguments_raise(conditional_model, labelled_digits):
         unconditional.sample(2, num_steps=5, labels=1)
     with pytest.raises(ValueError, match="labels"):
         unconditional.fit(x, np.zeros(len(x)), epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"\(images, labels\)"):
+    with pytest.raises(ValueError, match="class labels as `y`"):
         conditional_model.fit(x, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"\[-1.0, 1.0\]"):
         unconditional.fit(x + 1.5, epochs=1, verbose=0)

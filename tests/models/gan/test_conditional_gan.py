@@ -77,7 +77,7 @@ def test_sample_label_errors_and_missing_labels(labelled_digits):
     model = conditional_gan()
     with pytest.raises(ValueError, match="labels"):
         model.sample(3, labels=[1, 2])
-    with pytest.raises(ValueError, match=r"fit\(x, y\)"):
+    with pytest.raises(ValueError, match="class labels as `y`"):
         model.fit(labelled_digits[0], epochs=1, verbose=0)
 
 

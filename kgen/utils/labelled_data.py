@@ -1,0 +1,87 @@
+"""Applies one function to every `(x, y[, sample_weight])` batch of a
+dataset, so class labels reach a model's steps the same way whether `fit`
+got arrays, a `tf.data.Dataset`, a `keras.utils.PyDataset` or a Python
+generator."""
+
+import keras
+
+
+def is_array(x):
+    """An in-memory array of examples (not a dataset, generator or dict)."""
+    return (
+        x is not None
+        and not isinstance(x, dict)
+        and (hasattr(x, "shape") or isinstance(x, list))
+    )
+
+
+def map_batches(data, pack, argument="x"):
+    """`data` with `pack(x, y)` applied to each batch it yields.
+
+    Args:
+        data: a `tf.data.Dataset`, a `keras.utils.PyDataset` or a Python
+            iterator yielding `(x, y)` or `(x, y, sample_weight)` batches.
+        pack: `(x, y) -> (x, y)`; must be traceable by `tf.data` (no NumPy)
+            when `data` is a `tf.data.Dataset`.
+        argument: str. Names `data` in error messages.
+    """
+    if _is_tf_dataset(data):
+        return data.map(lambda *batch: _pack_batch(batch, pack, argument))
+    if isinstance(data, keras.utils.PyDataset):
+        return _PackedPyDataset(data, pack, argument)
+    if hasattr(data, "__next__"):
+        return (_pack_batch(batch, pack, argument) for batch in data)
+    raise TypeError(
+        f"`{argument}` must be an array, a `tf.data.Dataset`, a "
+        "`keras.utils.PyDataset` or a generator of (inputs, labels) batches "
+        f"for a class-conditional model; received {type(data).__name__}. "
+        "Wrap other loaders in a generator."
+    )
+
+
+def _is_tf_dataset(data):
+    # Checked by module name, as Keras does, so that JAX- or torch-only
+    # installs need not import TensorFlow.
+    module = type(data).__module__
+    return module.startswith("tensorflow") and hasattr(data, "element_spec")
+
+
+def _pack_batch(batch, pack, argument):
+    if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+        if isinstance(batch, tuple) and len(batch) == 1:
+            batch = batch[0]
+        if isinstance(batch, dict):
+            return batch
+        raise ValueError(
+            f"Each batch of `{argument}` must be (inputs, labels) or "
+            "(inputs, labels, sample_weight) for a class-conditional model; "
+            "received a batch without labels."
+        )
+    x, y = pack(batch[0], batch[1])
+    if len(batch) == 3:
+        return x, y, batch[2]
+    return (x,) if y is None else (x, y)
+
+
+class _PackedPyDataset(keras.utils.PyDataset):
+    """A `PyDataset` whose batches go through `pack` (same length and
+    worker settings as the one it wraps)."""
+
+    def __init__(self, dataset, pack, argument):
+        super().__init__(
+            workers=dataset.workers,
+            use_multiprocessing=dataset.use_multiprocessing,
+            max_queue_size=dataset.max_queue_size,
+        )
+        self.dataset = dataset
+        self.pack = pack
+        self.argument = argument
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        return _pack_batch(self.dataset[index], self.pack, self.argument)
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
