@@ -4,15 +4,17 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen import backend
 from kgen import schedulers
+from kgen.models.diffusion import likelihood_bound
+from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.generative_model import GenerativeModel
-from kgen.utils.data_validation import validate_array
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_probability
 from kgen.utils.data_validation import validate_labels
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusionModel(GenerativeModel):
+class DiffusionModel(DiffusionSampling, GenerativeModel):
     """A denoising diffusion model trained on the noise-prediction loss.
 
     Training draws `t ~ U{0, ..., T-1}` and `eps ~ N(0, I)` per example,
@@ -21,7 +23,7 @@ class DiffusionModel(GenerativeModel):
 
     ```
     x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps
-    loss = E ||target(x_0, eps, t) - denoiser(x_t, t)||^2
+    loss = E ||target(x_0, eps, t) - denoiser(x_t, t)||**2
     target = eps ("epsilon") | x_0 ("sample") | v ("v_prediction")
     v = sqrt(alpha_bar_t) eps - sqrt(1 - alpha_bar_t) x_0
     ```
@@ -99,18 +101,10 @@ class DiffusionModel(GenerativeModel):
             scheduler = type(scheduler).from_config(
                 dict(scheduler.get_config(), prediction_type=prediction_type)
             )
-        if num_classes is not None and (
-            not isinstance(num_classes, int) or num_classes < 1
-        ):
-            raise ValueError(
-                "`num_classes` must be a positive int or None; received "
-                f"{num_classes!r}."
-            )
-        if not 0.0 <= condition_dropout < 1.0:
-            raise ValueError(
-                "`condition_dropout` must lie in [0, 1); received "
-                f"{condition_dropout!r}."
-            )
+        num_classes = validate_optional_int(num_classes, "num_classes")
+        condition_dropout = validate_probability(
+            condition_dropout, "condition_dropout", exclusive_maximum=True
+        )
         expected_inputs = self._num_denoiser_inputs(num_classes)
         if len(denoiser.inputs) != expected_inputs:
             raise ValueError(
@@ -237,353 +231,6 @@ class DiffusionModel(GenerativeModel):
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
 
-    # === Sampling ===
-
-    def get_scheduler(self, scheduler):
-        """A step rule on this model's noise schedule.
-
-        Args:
-            scheduler: a name from `kgen.schedulers.SCHEDULERS` (`"ddpm"`,
-                `"ddim"`, `"dpm_solver"`, `"euler"`, `"euler_maruyama"`)
-                or a `DiffusionScheduler` built on the same schedule.
-        """
-        if isinstance(scheduler, schedulers.DiffusionScheduler):
-            same = (
-                scheduler.num_train_timesteps == self.num_train_timesteps
-                and np.allclose(
-                    scheduler.alphas_cumprod, self.scheduler.alphas_cumprod
-                )
-                and scheduler.prediction_type == self.scheduler.prediction_type
-            )
-            if not same:
-                raise ValueError(
-                    "`scheduler` must use the model's noise schedule and "
-                    f"prediction type ({self.scheduler}); received "
-                    f"{scheduler}."
-                )
-            return scheduler
-        if not isinstance(scheduler, str):
-            raise ValueError(
-                "`scheduler` must be a name or a DiffusionScheduler; received "
-                f"{scheduler!r}."
-            )
-        schedule = self.scheduler.get_config()
-        config = {
-            name: schedule[name]
-            for name in (
-                "num_train_timesteps",
-                "beta_schedule",
-                "beta_start",
-                "beta_end",
-                "prediction_type",
-            )
-        }
-        if scheduler in ("ddpm", "ddim", "dpm_solver"):
-            config["clip_sample"] = self.sample_range == (-1.0, 1.0)
-        if scheduler == "ddim" and config["clip_sample"]:
-            # Keeps eq. 12 consistent when x_0 is clipped: with the
-            # unclipped eps, classifier-free guidance (scale 1) dropped
-            # MNIST label accuracy from 91% to 28%; with it, 92% -> 100%.
-            config["use_clipped_model_output"] = True
-        return schedulers.get(scheduler, **config)
-
-    def sample(
-        self,
-        num_samples,
-        *,
-        seed=None,
-        labels=None,
-        num_steps=None,
-        scheduler="ddpm",
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-    ):
-        """Draws samples by running a reverse diffusion from pure noise.
-
-        Args:
-            num_samples: int.
-            seed: `None`, an int or a `keras.random.SeedGenerator`.
-            labels: int or int array of class ids (conditional models;
-                drawn uniformly when omitted).
-            num_steps: int in `[1, T]`; defaults to `T` (all training
-                steps).
-            scheduler: a step-rule name or scheduler, see `get_scheduler`.
-            guidance_scale: float `w` of classifier-free guidance (0 = none);
-                needs a class-conditional model.
-            classifier: optional noise-conditional classifier
-                `[x_t, timesteps] -> logits` for classifier guidance.
-            classifier_scale: float `s` of classifier guidance.
-
-        Returns:
-            Samples of shape `(num_samples,) + sample_shape`.
-        """
-        self._check_num_samples(num_samples)
-        return self._generate(
-            num_samples,
-            num_steps,
-            scheduler,
-            seed,
-            labels=labels,
-            guidance_scale=guidance_scale,
-            classifier=classifier,
-            classifier_scale=classifier_scale,
-        )
-
-    def _generate(
-        self,
-        num_samples,
-        num_steps,
-        scheduler,
-        seed,
-        labels=None,
-        guidance_scale=0.0,
-        classifier=None,
-        **loop_arguments,
-    ):
-        """What every sampling method shares: the step rule and its
-        timesteps, seeds, labels, the starting noise and the loop."""
-        scheduler = self.get_scheduler(scheduler)
-        timesteps = scheduler.timesteps(
-            self.num_train_timesteps if num_steps is None else num_steps
-        )
-        seed = self._seed_generator(seed)
-        labels = self._sampling_labels(
-            labels, num_samples, guidance_scale, classifier, seed
-        )
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        with backend.no_grad():
-            return self.reverse_diffusion(
-                noise,
-                scheduler,
-                timesteps,
-                labels=labels,
-                guidance_scale=guidance_scale,
-                classifier=classifier,
-                loop_seed=self._loop_seed(seed),
-                **loop_arguments,
-            )
-
-    def _sampling_labels(
-        self, labels, num_samples, guidance_scale, classifier, seed
-    ):
-        if guidance_scale and self.num_classes is None:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "class-conditional model: build it with `num_classes` and "
-                "train it with `condition_dropout` > 0."
-            )
-        if labels is None:
-            if classifier is not None:
-                raise ValueError("Classifier guidance needs `labels`.")
-            if self.num_classes is None:
-                return None
-            return ops.cast(
-                keras.random.randint(
-                    (num_samples,), 0, self.num_classes, seed=seed
-                ),
-                "int32",
-            )
-        if self.num_classes is None and classifier is None:
-            raise ValueError(
-                "`labels` were given, but the model is unconditional "
-                "(`num_classes=None`) and no `classifier` guides it."
-            )
-        num_classes = self.num_classes
-        if num_classes is None:
-            num_classes = classifier.outputs[0].shape[-1]
-        return ops.convert_to_tensor(
-            validate_labels(labels, num_samples, num_classes)
-        )
-
-    def reverse_diffusion(
-        self,
-        noise,
-        scheduler,
-        timesteps,
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        loop_seed=None,
-        known=None,
-        mask=None,
-    ):
-        """Runs `scheduler` from `noise` over `timesteps` as one
-        `ops.fori_loop` over `denoise_step`."""
-        timestep_table = ops.convert_to_tensor(timesteps, "int32")
-        previous_table = ops.convert_to_tensor(
-            scheduler.previous_timesteps(timesteps), "int32"
-        )
-        if loop_seed is None:
-            loop_seed = ops.zeros((2,), "int32")
-
-        def body(index, carry):
-            sample, state = carry
-            return self.denoise_step(
-                sample,
-                ops.take(timestep_table, index),
-                ops.take(previous_table, index),
-                scheduler,
-                state=state,
-                labels=labels,
-                condition=condition,
-                guidance_scale=guidance_scale,
-                classifier=classifier,
-                classifier_scale=classifier_scale,
-                step_seed=loop_seed + ops.stack([0, index]),
-                known=known,
-                mask=mask,
-            )
-
-        carry = (noise, scheduler.initial_state(noise))
-        sample, _ = ops.fori_loop(0, len(timesteps), body, carry)
-        if self.sample_range is not None:
-            # Like diffusers' pipelines: samples leave in the data range
-            # (few-step ODE solvers do not clip on the way).
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
-
-    def denoise_step(
-        self,
-        sample,
-        timestep,
-        previous_timestep,
-        scheduler,
-        state=(),
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        step_seed=None,
-        known=None,
-        mask=None,
-    ):
-        """One reverse step `x_t -> x_{t'}` with guidance and inpainting.
-
-        Returns:
-            `(x_{t'}, state)`.
-        """
-        # 1. The denoiser's output, with classifier-free guidance.
-        if guidance_scale:
-            batch = ops.shape(sample)[0]
-            both = self.denoise(
-                ops.concatenate([sample, sample], axis=0),
-                timestep,
-                ops.concatenate(
-                    [labels, ops.full((batch,), self.num_classes, "int32")],
-                    axis=0,
-                ),
-                None
-                if condition is None
-                else ops.concatenate([condition, condition], axis=0),
-            )
-            conditional, unconditional = both[:batch], both[batch:]
-            model_output = conditional + guidance_scale * (
-                conditional - unconditional
-            )
-        else:
-            model_output = self.denoise(sample, timestep, labels, condition)
-        # 2. Classifier guidance: move the predicted noise down the
-        #    classifier's log-likelihood gradient (Dhariwal & Nichol eq. 14).
-        if classifier is not None:
-            _, predicted_noise = scheduler.predict_original_and_noise(
-                model_output, sample, timestep
-            )
-            gradient = self._classifier_gradient(
-                classifier, sample, timestep, labels
-            )
-            noise_scale = ops.sqrt(1.0 - scheduler.alpha_bar(timestep))
-            predicted_noise = (
-                predicted_noise - classifier_scale * noise_scale * gradient
-            )
-            model_output = scheduler.model_output_from_noise(
-                predicted_noise, sample, timestep
-            )
-        # 3. The step rule, with fresh noise for stochastic rules.
-        noise = None
-        if scheduler.stochastic:
-            noise = backend.stateless_normal(ops.shape(sample), step_seed)
-        sample, state = scheduler.step(
-            model_output, timestep, previous_timestep, sample, state, noise
-        )
-        # 4. Inpainting: the known pixels, noised to the level just
-        #    reached, replace the sample's (exact at the final step).
-        if mask is not None:
-            known_noise = backend.stateless_normal(
-                ops.shape(known), step_seed + ops.convert_to_tensor([1, 0])
-            )
-            noisy_known = scheduler.add_noise(
-                known, known_noise, previous_timestep
-            )
-            sample = mask * noisy_known + (1.0 - mask) * sample
-        return sample, state
-
-    def _classifier_gradient(self, classifier, sample, timestep, labels):
-        batch = ops.shape(sample)[0]
-        timesteps = ops.full((batch,), timestep, "int32")
-        one_hot = ops.one_hot(labels, classifier.outputs[0].shape[-1])
-
-        def log_likelihood(x):
-            logits = classifier([x, timesteps], training=False)
-            return ops.sum(ops.log_softmax(logits, axis=-1) * one_hot, axis=-1)
-
-        return backend.grad(log_likelihood, sample)
-
-    # === Inpainting ===
-
-    def inpaint(
-        self,
-        images,
-        mask,
-        *,
-        seed=None,
-        labels=None,
-        num_steps=None,
-        scheduler="ddpm",
-        guidance_scale=0.0,
-    ):
-        """Fills the region where `mask == 0`, keeping the rest of `images`.
-
-        After every reverse step the known pixels are replaced by
-        `q(x_t' | x_0)` draws of the originals (Lugmayr et al. 2022 without
-        resampling), so the last step returns them exactly.
-
-        Args:
-            images: array `(batch,) + sample_shape` in the data range.
-            mask: array of 0s (hole) and 1s (known) broadcastable to
-                `images`, e.g. `(batch, height, width, 1)` or
-                `(height, width, 1)`.
-        """
-        images = np.asarray(ops.convert_to_numpy(images), "float32")
-        validate_array(images, self.sample_shape, "images", self.sample_range)
-        mask = np.asarray(ops.convert_to_numpy(mask), "float32")
-        try:
-            broadcast = np.broadcast_shapes(mask.shape, images.shape)
-        except ValueError:
-            broadcast = None
-        if broadcast != images.shape:
-            raise ValueError(
-                f"`mask` of shape {mask.shape} does not broadcast to the "
-                f"images' shape {images.shape}."
-            )
-        if not np.isin(mask, (0.0, 1.0)).all():
-            raise ValueError("`mask` must hold only 0 (hole) and 1 (known).")
-        return self._generate(
-            len(images),
-            num_steps,
-            scheduler,
-            seed,
-            labels=labels,
-            guidance_scale=guidance_scale,
-            known=ops.convert_to_tensor(images),
-            mask=ops.convert_to_tensor(np.broadcast_to(mask, images.shape)),
-        )
-
     # === Likelihood bound ===
 
     def negative_elbo(self, x, num_timesteps=None, labels=None, seed=None):
@@ -603,78 +250,13 @@ class DiffusionModel(GenerativeModel):
         per example (the prior and decoder terms stay exact).
         """
         x = ops.convert_to_tensor(x, "float32")
-        seed = self._seed_generator(seed)
-        total = self.num_train_timesteps
-        batch = ops.shape(x)[0]
         if labels is not None:
             labels = ops.convert_to_tensor(
-                validate_labels(labels, batch, self.num_classes)
+                validate_labels(labels, ops.shape(x)[0], self.num_classes)
             )
-        axes = tuple(range(1, len(x.shape)))
-        # Prior term: KL(N(sqrt(a) x, 1 - a) || N(0, 1)) per coordinate.
-        alpha_bar = self.scheduler.alpha_bar(total - 1)
-        prior = 0.5 * ops.sum(
-            alpha_bar * ops.square(x)
-            + (1.0 - alpha_bar)
-            - 1.0
-            - ops.log(1.0 - alpha_bar),
-            axis=axes,
+        return likelihood_bound.negative_elbo(
+            self, x, num_timesteps, labels, self._seed_generator(seed)
         )
-        # The decoder term (t = 0) is computed exactly: it dwarfs the
-        # others, so sampling it would make a high-variance estimate.
-        if num_timesteps is None:
-            draws = [ops.full((batch,), t, "int32") for t in range(1, total)]
-            weight = 1.0
-        else:
-            if not isinstance(num_timesteps, int) or num_timesteps < 1:
-                raise ValueError(
-                    "`num_timesteps` must be a positive int or None; "
-                    f"received {num_timesteps!r}."
-                )
-            draws = [
-                ops.cast(
-                    keras.random.randint((batch,), 1, total, seed=seed),
-                    "int32",
-                )
-                for _ in range(num_timesteps)
-            ]
-            weight = (total - 1) / num_timesteps
-        with backend.no_grad():
-            decoder = self._bound_term(
-                x, ops.zeros((batch,), "int32"), labels, seed
-            )
-            terms = ops.zeros((batch,))
-            for timesteps in draws:
-                terms = terms + self._bound_term(x, timesteps, labels, seed)
-        return prior + decoder + weight * terms
-
-    def _bound_term(self, x, timesteps, labels, seed):
-        axes = tuple(range(1, len(x.shape)))
-        noise = keras.random.normal(ops.shape(x), seed=seed)
-        noisy = self.scheduler.add_noise(x, noise, timesteps)
-        output = self.denoise(noisy, timesteps, labels)
-        original, _ = self.scheduler.predict_original_and_noise(
-            output, noisy, timesteps
-        )
-        # t > 0: KL between Gaussians of equal variance.
-        safe = ops.maximum(timesteps, 1)
-        true_mean, variance = self.scheduler.posterior_mean_variance(
-            x, noisy, safe
-        )
-        model_mean, _ = self.scheduler.posterior_mean_variance(
-            original, noisy, safe
-        )
-        kl = ops.sum(
-            ops.square(true_mean - model_mean) / (2.0 * variance), axis=axes
-        )
-        # t = 0: the discretised Gaussian decoder with variance beta_1.
-        decoder = -ops.sum(
-            _discretized_gaussian_log_prob(
-                x, original, float(self.scheduler.betas[0])
-            ),
-            axis=axes,
-        )
-        return ops.where(timesteps > 0, kl, decoder)
 
     def bits_per_dim(self, x, num_timesteps=None, labels=None, seed=None):
         """`negative_elbo / (D log 2)` for data on 256 levels in `[-1, 1]`."""
@@ -729,20 +311,3 @@ class DiffusionModel(GenerativeModel):
             }
         )
         return config
-
-
-def _standard_normal_cdf(x):
-    return 0.5 * (1.0 + ops.erf(x / math.sqrt(2.0)))
-
-
-def _discretized_gaussian_log_prob(x, mean, variance):
-    """`log P(x)` of a Gaussian integrated over the 256-level bin of `x`
-    in `[-1, 1]`; the end bins extend to infinity (Ho et al. 2020)."""
-    scale = math.sqrt(variance)
-    half_bin = 1.0 / 255.0
-    upper = _standard_normal_cdf((x - mean + half_bin) / scale)
-    lower = _standard_normal_cdf((x - mean - half_bin) / scale)
-    probability = ops.where(
-        x < -0.999, upper, ops.where(x > 0.999, 1.0 - lower, upper - lower)
-    )
-    return ops.log(ops.maximum(probability, 1e-12))

@@ -1,0 +1,251 @@
+"""The sampling half of `DiffusionModel`: step rules, guidance, the
+reverse-diffusion loop and inpainting, on the model's `denoise`."""
+
+import keras
+from keras import ops
+
+from kgen import backend
+from kgen.models.diffusion import guidance
+from kgen.models.diffusion import sampling_loop
+from kgen.models.diffusion.inpainting import check_inpainting_inputs
+from kgen.models.diffusion.inpainting import keep_known_pixels
+from kgen.models.diffusion.step_rules import get_step_rule
+from kgen.utils.data_validation import validate_labels
+
+
+class DiffusionSampling:
+    """Sampling methods of `DiffusionModel` (a mixin, kept apart so that
+    the model's file holds its objective, export and configuration).
+
+    Needs from the model: `denoise`, `scheduler`, `num_classes`,
+    `sample_shape`, `sample_range`, `num_train_timesteps`,
+    `_seed_generator`, `_loop_seed` and `_check_num_samples`.
+    """
+
+    def get_scheduler(self, scheduler):
+        """A step rule on this model's noise schedule: a name from
+        `kgen.schedulers.SCHEDULERS` (`"ddpm"`, `"ddim"`, `"dpm_solver"`,
+        `"euler"`, `"euler_maruyama"`) or a `DiffusionScheduler` built on
+        the same schedule (see `step_rules.get_step_rule`)."""
+        return get_step_rule(scheduler, self.scheduler, self.sample_range)
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+    ):
+        """Draws samples by running a reverse diffusion from pure noise.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: int or int array of class ids (conditional models;
+                drawn uniformly when omitted).
+            num_steps: int in `[1, T]`; defaults to `T` (all training
+                steps).
+            scheduler: a step-rule name or scheduler, see `get_scheduler`.
+            guidance_scale: float `w` of classifier-free guidance (0 = none);
+                needs a class-conditional model.
+            classifier: optional noise-conditional classifier
+                `[x_t, timesteps] -> logits` for classifier guidance.
+            classifier_scale: float `s` of classifier guidance.
+
+        Returns:
+            Samples of shape `(num_samples,) + sample_shape`.
+        """
+        self._check_num_samples(num_samples)
+        return self._generate(
+            num_samples,
+            num_steps,
+            scheduler,
+            seed,
+            labels=labels,
+            guidance_scale=guidance_scale,
+            classifier=classifier,
+            classifier_scale=classifier_scale,
+        )
+
+    def _generate(
+        self,
+        num_samples,
+        num_steps,
+        scheduler,
+        seed,
+        labels=None,
+        condition=None,
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+        after_step=None,
+    ):
+        """What every sampling method shares: the step rule and its
+        timesteps, seeds, labels, the starting noise and the loop."""
+        scheduler = self.get_scheduler(scheduler)
+        timesteps = scheduler.timesteps(
+            self.num_train_timesteps if num_steps is None else num_steps
+        )
+        seed = self._seed_generator(seed)
+        labels = self._sampling_labels(
+            labels, num_samples, guidance_scale, classifier, seed
+        )
+        noise = keras.random.normal(
+            (num_samples,) + self.sample_shape, seed=seed
+        )
+        with backend.no_grad():
+            return self.reverse_diffusion(
+                noise,
+                scheduler,
+                timesteps,
+                labels=labels,
+                condition=condition,
+                guidance_scale=guidance_scale,
+                classifier=classifier,
+                classifier_scale=classifier_scale,
+                loop_seed=self._loop_seed(seed),
+                after_step=after_step,
+            )
+
+    def _sampling_labels(
+        self, labels, num_samples, guidance_scale, classifier, seed
+    ):
+        if guidance_scale and self.num_classes is None:
+            raise ValueError(
+                "Classifier-free guidance (`guidance_scale` != 0) needs a "
+                "class-conditional model: build it with `num_classes` and "
+                "train it with `condition_dropout` > 0."
+            )
+        if labels is None:
+            if classifier is not None:
+                raise ValueError("Classifier guidance needs `labels`.")
+            if self.num_classes is None:
+                return None
+            return ops.cast(
+                keras.random.randint(
+                    (num_samples,), 0, self.num_classes, seed=seed
+                ),
+                "int32",
+            )
+        if self.num_classes is None and classifier is None:
+            raise ValueError(
+                "`labels` were given, but the model is unconditional "
+                "(`num_classes=None`) and no `classifier` guides it."
+            )
+        num_classes = self.num_classes
+        if num_classes is None:
+            num_classes = classifier.outputs[0].shape[-1]
+        return ops.convert_to_tensor(
+            validate_labels(labels, num_samples, num_classes)
+        )
+
+    def guided_denoise(
+        self,
+        scheduler,
+        labels=None,
+        condition=None,
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+    ):
+        """The `(x_t, t) -> output` function a sampling loop runs: the
+        denoiser with `labels` and `condition` bound, wrapped by
+        classifier-free guidance (`guidance_scale` != 0) and classifier
+        guidance (`classifier`)."""
+        if guidance_scale:
+            null_labels = ops.full_like(labels, self.num_classes)
+            denoise = guidance.classifier_free_guidance(
+                self.denoise, guidance_scale, labels, null_labels, condition
+            )
+        else:
+
+            def denoise(sample, timestep):
+                return self.denoise(sample, timestep, labels, condition)
+
+        if classifier is not None:
+            denoise = guidance.classifier_guidance(
+                denoise, scheduler, classifier, labels, classifier_scale
+            )
+        return denoise
+
+    def reverse_diffusion(
+        self,
+        noise,
+        scheduler,
+        timesteps,
+        labels=None,
+        condition=None,
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+        loop_seed=None,
+        after_step=None,
+    ):
+        """`reverse_diffusion.reverse_diffusion` on `guided_denoise`, the
+        samples clipped to `sample_range`."""
+        denoise = self.guided_denoise(
+            scheduler,
+            labels,
+            condition,
+            guidance_scale,
+            classifier,
+            classifier_scale,
+        )
+        sample = sampling_loop.reverse_diffusion(
+            denoise,
+            scheduler,
+            noise,
+            timesteps,
+            seed=loop_seed,
+            after_step=after_step,
+        )
+        if self.sample_range is not None:
+            # Like diffusers' pipelines: samples leave in the data range
+            # (few-step ODE solvers do not clip on the way).
+            sample = ops.clip(sample, *self.sample_range)
+        return sample
+
+    # === Inpainting ===
+
+    def inpaint(
+        self,
+        images,
+        mask,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+    ):
+        """Fills the region where `mask == 0`, keeping the rest of `images`.
+
+        After every reverse step the known pixels are replaced by
+        `q(x_t' | x_0)` draws of the originals (Lugmayr et al. 2022 without
+        resampling), so the last step returns them exactly.
+
+        Args:
+            images: array `(batch,) + sample_shape` in the data range.
+            mask: array of 0s (hole) and 1s (known) broadcastable to
+                `images`, e.g. `(batch, height, width, 1)` or
+                `(height, width, 1)`.
+        """
+        images, mask = check_inpainting_inputs(
+            images, mask, self.sample_shape, self.sample_range
+        )
+        return self._generate(
+            len(images),
+            num_steps,
+            scheduler,
+            seed,
+            labels=labels,
+            guidance_scale=guidance_scale,
+            after_step=keep_known_pixels(
+                self.get_scheduler(scheduler), images, mask
+            ),
+        )
