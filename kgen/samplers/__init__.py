@@ -1,8 +1,12 @@
 """Sampling rules: next-token rules for autoregressive decoding, and
-Markov chains on energies (Langevin dynamics, MALA, block Gibbs)."""
+Markov chains on energies (Langevin dynamics, MALA, block Gibbs) and
+annealed importance sampling of their normalising constants."""
 
 import keras
 
+from kgen.samplers.annealed_importance_sampling import (
+    annealed_importance_sampling,
+)
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
 from kgen.samplers.greedy_sampler import GreedySampler
 from kgen.samplers.langevin_sampler import LangevinSampler
@@ -53,5 +57,6 @@ __all__ = [
     "TokenSampler",
     "TopKSampler",
     "TopPSampler",
+    "annealed_importance_sampling",
     "get",
 ]
