@@ -11,6 +11,7 @@ from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
+from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
 from kgen.networks.progressive_generator import ProgressiveGenerator
 from kgen.networks.stylegan import stylegan_mapping
@@ -36,6 +37,7 @@ __all__ = [
     "mlp_discriminator",
     "mlp_generator",
     "patchgan_discriminator",
+    "pixel_cnn_network",
     "srgan_generator",
     "stylegan_mapping",
     "stylegan_synthesis",

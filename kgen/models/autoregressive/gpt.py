@@ -3,15 +3,15 @@ import numpy as np
 from keras import layers
 from keras import ops
 
-from kgen import backend
 from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
+from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GPT(GenerativeModel):
+class GPT(GPTGeneration, GenerativeModel):
     """A GPT-style decoder-only Transformer over token sequences.
 
     ```
@@ -73,17 +73,11 @@ class GPT(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("num_layers", num_layers),
-            ("num_heads", num_heads),
-            ("hidden_dim", hidden_dim),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive int; received {value!r}."
-                )
+        vocabulary_size = validate_int(vocabulary_size, "vocabulary_size")
+        sequence_length = validate_int(sequence_length, "sequence_length")
+        num_layers = validate_int(num_layers, "num_layers")
+        num_heads = validate_int(num_heads, "num_heads")
+        hidden_dim = validate_int(hidden_dim, "hidden_dim")
         if hidden_dim % num_heads:
             raise ValueError(
                 f"`hidden_dim` ({hidden_dim}) must be divisible by "
@@ -229,111 +223,7 @@ class GPT(GenerativeModel):
             )
         return ops.mean(negative)
 
-    # === Generation ===
-
-    def generate(
-        self,
-        prompt,
-        max_new_tokens,
-        *,
-        sampler="greedy",
-        seed=None,
-        use_cache=True,
-    ):
-        """Extends each prompt by `max_new_tokens` tokens.
-
-        Args:
-            prompt: `(batch, prompt_length)` int token ids, at least one
-                token each; `prompt_length + max_new_tokens` must fit the
-                context (`sequence_length`).
-            max_new_tokens: int >= 1.
-            sampler: a `kgen.samplers.TokenSampler` or its name
-                (`"greedy"`, `"random"`, `"top_k"`, `"top_p"`).
-            seed: int or `None` (the model's own seed generator).
-            use_cache: bool. `False` reruns the whole sequence for every
-                token (the naive loop, kept to check and time the cache).
-
-        Returns:
-            `(batch, prompt_length + max_new_tokens)` int32 tokens.
-        """
-        prompt = self._check_tokens(prompt, "prompt")
-        if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-            raise ValueError(
-                "`max_new_tokens` must be a positive int; received "
-                f"{max_new_tokens!r}."
-            )
-        batch, prompt_length = prompt.shape
-        total = prompt_length + max_new_tokens
-        if total > self.sequence_length:
-            raise ValueError(
-                f"The prompt ({prompt_length} tokens) plus `max_new_tokens` "
-                f"({max_new_tokens}) exceeds the context of "
-                f"{self.sequence_length} tokens (`sequence_length`)."
-            )
-        sampler = samplers.get(sampler)
-        loop_seed = self._loop_seed(self._seed_generator(seed))
-        tokens = ops.concatenate(
-            [
-                ops.convert_to_tensor(prompt, "int32"),
-                ops.zeros((batch, max_new_tokens), "int32"),
-            ],
-            axis=1,
-        )
-        with backend.no_grad():
-            return self.generate_loop(
-                tokens, prompt_length, sampler, loop_seed, use_cache
-            )
-
-    def generate_loop(
-        self, tokens, prompt_length, sampler, loop_seed, use_cache
-    ):
-        """Fills `tokens[:, prompt_length:]` one position at a time as one
-        `ops.fori_loop`; `prompt_length` is a Python int."""
-        total = tokens.shape[1]
-        positions = ops.arange(total)
-
-        def write(tokens, index, logits):
-            token = sampler(logits, loop_seed + ops.stack([0, index]))
-            here = positions[None, :] == prompt_length + index
-            return ops.where(here, token[:, None], tokens), token
-
-        if not use_cache:
-
-            def naive_step(index, tokens):
-                # 1. Rerun the whole sequence; read the logits just before
-                #    the position to fill.
-                logits = ops.take(
-                    self(tokens), prompt_length + index - 1, axis=1
-                )
-                # 2. Draw the next token and write it.
-                return write(tokens, index, logits)[0]
-
-            return ops.fori_loop(0, total - prompt_length, naive_step, tokens)
-
-        # 1. Prefill: the prompt's keys and values in one pass.
-        cache = self.empty_cache(ops.shape(tokens)[0], total)
-        logits, cache = self.call_with_cache(
-            tokens[:, :prompt_length], cache, 0
-        )
-
-        def cached_step(index, carry):
-            tokens, cache, logits = carry
-            # 2. Draw the next token from the last logits and write it.
-            tokens, token = write(tokens, index, logits)
-            # 3. One position through the stack: the logits for the next
-            #    token, and the new token's keys and values in the cache.
-            logits, cache = self.call_with_cache(
-                token[:, None], cache, prompt_length + index
-            )
-            return tokens, cache, logits[:, -1]
-
-        tokens, _, _ = ops.fori_loop(
-            0,
-            total - prompt_length,
-            cached_step,
-            (tokens, cache, logits[:, -1]),
-        )
-        return tokens
+    # === Generation (`generate` is in GPTGeneration) ===
 
     def sample(self, num_samples, *, seed=None, length=None, sampler="random"):
         """`num_samples` sequences of `length` tokens (the whole context

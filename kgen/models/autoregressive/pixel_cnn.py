@@ -1,17 +1,18 @@
 import math
 
 import keras
-from keras import layers
 from keras import ops
 
 from kgen import backend
 from kgen.distributions.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
-from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
-from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.models.generative_model import GenerativeModel
+from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.argument_validation import validate_choice
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -93,32 +94,13 @@ class PixelCNN(GenerativeModel):
             raise ValueError(
                 f"`grid_shape` must be (height, width); received {grid_shape}."
             )
-        if not isinstance(num_levels, int) or num_levels < 2:
-            raise ValueError(
-                f"`num_levels` must be an int >= 2; received {num_levels!r}."
-            )
-        if num_classes is not None and (
-            not isinstance(num_classes, int) or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an int >= 2 or None; received "
-                f"{num_classes!r}."
-            )
-        if architecture not in ("gated", "plain"):
-            raise ValueError(
-                "`architecture` must be 'gated' or 'plain'; received "
-                f"{architecture!r}."
-            )
-        if likelihood not in ("categorical", "logistic_mixture"):
-            raise ValueError(
-                "`likelihood` must be 'categorical' or 'logistic_mixture'; "
-                f"received {likelihood!r}."
-            )
-        if not isinstance(num_mixtures, int) or num_mixtures < 1:
-            raise ValueError(
-                "`num_mixtures` must be a positive int; received "
-                f"{num_mixtures!r}."
-            )
+        num_levels = validate_int(num_levels, "num_levels", minimum=2)
+        num_classes = validate_optional_int(num_classes, "num_classes", 2)
+        validate_choice(architecture, "architecture", ("gated", "plain"))
+        validate_choice(
+            likelihood, "likelihood", ("categorical", "logistic_mixture")
+        )
+        num_mixtures = validate_int(num_mixtures, "num_mixtures")
         self.grid_shape = grid_shape
         self.num_levels = num_levels
         self.filters = filters
@@ -129,27 +111,18 @@ class PixelCNN(GenerativeModel):
         self.likelihood = likelihood
         self.num_mixtures = num_mixtures
         # === Layers ===
-        # Any height: `sample` runs the network on a window of rows.
-        rows = (None, grid_shape[1])
-        inputs = {"grids": keras.Input(rows + (num_levels,), name="grids")}
-        if condition_channels:
-            inputs["condition"] = keras.Input(
-                rows + (condition_channels,), name="condition"
-            )
-        if num_classes:
-            inputs["labels"] = keras.Input((), dtype="int32", name="labels")
-        if architecture == "gated":
-            h = _gated_stacks(inputs, filters, num_layers, num_classes)
-        else:
-            h = _masked_stack(inputs, filters, num_layers, num_classes)
-        h = layers.Conv2D(filters, 1, activation="relu")(
-            layers.Activation("relu")(h)
+        self.network = pixel_cnn_network(
+            grid_shape[1],
+            num_levels,
+            filters=filters,
+            num_layers=num_layers,
+            condition_channels=condition_channels,
+            num_classes=num_classes,
+            architecture=architecture,
+            outputs_per_pixel=(
+                num_levels if likelihood == "categorical" else 3 * num_mixtures
+            ),
         )
-        outputs_per_pixel = (
-            num_levels if likelihood == "categorical" else 3 * num_mixtures
-        )
-        outputs = layers.Conv2D(outputs_per_pixel, 1)(h)
-        self.network = keras.Model(inputs, outputs, name="pixel_cnn")
         self.built = True
 
     @property
@@ -363,53 +336,3 @@ class PixelCNN(GenerativeModel):
         config = dict(config)
         config.setdefault("architecture", "plain")
         return super().from_config(config)
-
-
-def _gated_stacks(inputs, filters, num_layers, num_classes):
-    """Gated vertical/horizontal stacks: a 7x7 first layer (mask A), then
-    `num_layers` 3x3 ones; returns the horizontal stack."""
-    conditions = _conditions(inputs, filters, num_classes)
-    grids = inputs["grids"]
-    vertical, horizontal = GatedPixelCNNBlock(filters, 7, "A")(
-        [grids, grids] + conditions
-    )
-    for _ in range(num_layers):
-        vertical, horizontal = GatedPixelCNNBlock(filters, 3, "B")(
-            [vertical, horizontal] + conditions
-        )
-    return horizontal
-
-
-def _masked_stack(inputs, filters, num_layers, num_classes):
-    """The original PixelCNN: a 7x7 mask-A convolution, then residual 3x3
-    mask-B ones (with the blind spot up and right of each pixel)."""
-    conditions = _conditions(inputs, filters, num_classes)
-
-    def conditioned(h):
-        for condition in conditions:
-            if len(condition.shape) == 4:
-                h = h + layers.Conv2D(filters, 1)(condition)
-            else:
-                bias = layers.Dense(filters)(condition)
-                h = h + layers.Reshape((1, 1, filters))(bias)
-        return h
-
-    h = conditioned(MaskedConv2D("A", filters, 7)(inputs["grids"]))
-    for _ in range(num_layers):
-        update = layers.Activation("relu")(h)
-        update = conditioned(MaskedConv2D("B", filters, 3)(update))
-        h = h + update
-    return h
-
-
-def _conditions(inputs, filters, num_classes):
-    """The condition map and/or the label embedding, as the blocks take
-    them (a map per pixel, a vector per example)."""
-    conditions = []
-    if "condition" in inputs:
-        conditions.append(inputs["condition"])
-    if "labels" in inputs:
-        conditions.append(
-            layers.Embedding(num_classes, filters)(inputs["labels"])
-        )
-    return conditions

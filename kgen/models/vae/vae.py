@@ -1,5 +1,3 @@
-import math
-
 import keras
 from keras import ops
 
@@ -10,12 +8,16 @@ from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.models.generative_model import GenerativeModel
+from kgen.models.vae.vae_likelihood import VAELikelihood
+from kgen.utils.argument_validation import validate_choice
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
 
 LIKELIHOODS = ("bernoulli", "gaussian", "discretized_logistic")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VAE(GenerativeModel):
+class VAE(VAELikelihood, GenerativeModel):
     """Variational autoencoder trained on the evidence lower bound.
 
     An encoder gives the Gaussian posterior `q(z|x) = N(mu(x), sigma(x)**2)`;
@@ -88,17 +90,9 @@ class VAE(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive int; received {latent_dim!r}."
-            )
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(
-                f"`likelihood` must be one of {LIKELIHOODS}; received "
-                f"{likelihood!r}."
-            )
-        if not float(beta) >= 0.0:
-            raise ValueError(f"`beta` must be >= 0; received {beta!r}.")
+        latent_dim = validate_int(latent_dim, "latent_dim")
+        validate_choice(likelihood, "likelihood", LIKELIHOODS)
+        beta = validate_float(beta, "beta", minimum=0.0)
         if isinstance(prior, dict):
             prior = keras.saving.deserialize_keras_object(prior)
         # === Networks ===
@@ -269,72 +263,7 @@ class VAE(GenerativeModel):
         reconstruction_loss, kl_loss = self.loss_terms(x, outputs)
         return -(reconstruction_loss + kl_loss)
 
-    # === Evaluation ===
-
-    def log_importance_weights(self, x, num_samples, seed=None, labels=None):
-        """`log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)`, `z_k ~ q`.
-
-        Returns:
-            `(num_samples, batch)` log weights.
-        """
-        posterior = self.encode(x, labels=labels)
-        latent = posterior.sample(num_samples, seed=self._seed_generator(seed))
-        batch = ops.shape(x)[0]
-        flat = ops.reshape(latent, (-1, self.latent_dim))
-        if labels is not None:
-            labels = ops.reshape(
-                ops.repeat(ops.convert_to_tensor(labels)[None], num_samples, 0),
-                (-1,),
-            )
-        decoder_output = self.decoder(
-            self.decoder_inputs(flat, labels), training=False
-        )
-        repeated = ops.reshape(
-            ops.repeat(x[None], num_samples, axis=0),
-            (-1,) + self.data_shape,
-        )
-        log_likelihood = self.likelihood_distribution(decoder_output).log_prob(
-            repeated
-        )
-        log_likelihood = ops.reshape(log_likelihood, (num_samples, batch))
-        return (
-            log_likelihood
-            + self._prior_log_prob(latent)
-            - posterior.log_prob(latent)
-        )
-
-    def log_likelihood(
-        self, x, num_samples=100, seed=None, chunk_size=100, labels=None
-    ):
-        """Importance-weighted lower bound on `log p(x)` per example.
-
-        ```
-        log p(x) >= log (1/K) sum_k p(x, z_k) / q(z_k|x),   z_k ~ q(z|x)
-        ```
-
-        K = 1 is the ELBO; the bound rises towards `log p(x)` with K (Burda
-        et al., 2015, arXiv:1509.00519). The K samples are drawn in chunks
-        of `chunk_size` (memory) and combined exactly by log-sum-exp.
-        """
-        if not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(
-                "`num_samples` must be a positive int; received "
-                f"{num_samples!r}."
-            )
-        seed = self._seed_generator(seed)
-        chunks = []
-        for start in range(0, num_samples, chunk_size):
-            count = min(chunk_size, num_samples - start)
-            log_weights = self.log_importance_weights(x, count, seed, labels)
-            chunks.append(ops.logsumexp(log_weights, axis=0))
-        return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
-
-    def anomaly_score(self, x, num_samples=1, seed=None, labels=None):
-        """`-log p(x)` estimated by the ELBO (or the IWAE bound for
-        `num_samples > 1`): high for inputs unlike the training data."""
-        if num_samples == 1:
-            return -self.elbo(x, seed=seed, labels=labels)
-        return -self.log_likelihood(x, num_samples, seed=seed, labels=labels)
+    # === Latent space ===
 
     def interpolate(self, x1, x2, steps=8):
         """Decodes `steps` points on the line between the posterior means

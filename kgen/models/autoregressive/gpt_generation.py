@@ -1,0 +1,118 @@
+"""Token generation for `GPT`: a prompt extended token by token, with or
+without the key/value cache, as one `ops.fori_loop`."""
+
+from keras import ops
+
+from kgen import backend
+from kgen import samplers
+from kgen.utils.argument_validation import validate_int
+
+
+class GPTGeneration:
+    """`generate` and its loop (a mixin, kept apart so that the model's
+    file holds its network, likelihood and export).
+
+    Needs from the model: `__call__`, `call_with_cache`, `empty_cache`,
+    `sequence_length`, `_check_tokens`, `_seed_generator` and
+    `_loop_seed`.
+    """
+
+    def generate(
+        self,
+        prompt,
+        max_new_tokens,
+        *,
+        sampler="greedy",
+        seed=None,
+        use_cache=True,
+    ):
+        """Extends each prompt by `max_new_tokens` tokens.
+
+        Args:
+            prompt: `(batch, prompt_length)` int token ids, at least one
+                token each; `prompt_length + max_new_tokens` must fit the
+                context (`sequence_length`).
+            max_new_tokens: int >= 1.
+            sampler: a `kgen.samplers.TokenSampler` or its name
+                (`"greedy"`, `"random"`, `"top_k"`, `"top_p"`).
+            seed: int or `None` (the model's own seed generator).
+            use_cache: bool. `False` reruns the whole sequence for every
+                token (the naive loop, kept to check and time the cache).
+
+        Returns:
+            `(batch, prompt_length + max_new_tokens)` int32 tokens.
+        """
+        prompt = self._check_tokens(prompt, "prompt")
+        max_new_tokens = validate_int(max_new_tokens, "max_new_tokens")
+        batch, prompt_length = prompt.shape
+        total = prompt_length + max_new_tokens
+        if total > self.sequence_length:
+            raise ValueError(
+                f"The prompt ({prompt_length} tokens) plus `max_new_tokens` "
+                f"({max_new_tokens}) exceeds the context of "
+                f"{self.sequence_length} tokens (`sequence_length`)."
+            )
+        sampler = samplers.get(sampler)
+        loop_seed = self._loop_seed(self._seed_generator(seed))
+        tokens = ops.concatenate(
+            [
+                ops.convert_to_tensor(prompt, "int32"),
+                ops.zeros((batch, max_new_tokens), "int32"),
+            ],
+            axis=1,
+        )
+        with backend.no_grad():
+            return self.generate_loop(
+                tokens, prompt_length, sampler, loop_seed, use_cache
+            )
+
+    def generate_loop(
+        self, tokens, prompt_length, sampler, loop_seed, use_cache
+    ):
+        """Fills `tokens[:, prompt_length:]` one position at a time as one
+        `ops.fori_loop`; `prompt_length` is a Python int."""
+        total = tokens.shape[1]
+        positions = ops.arange(total)
+
+        def write(tokens, index, logits):
+            token = sampler(logits, loop_seed + ops.stack([0, index]))
+            here = positions[None, :] == prompt_length + index
+            return ops.where(here, token[:, None], tokens), token
+
+        if not use_cache:
+
+            def naive_step(index, tokens):
+                # 1. Rerun the whole sequence; read the logits just before
+                #    the position to fill.
+                logits = ops.take(
+                    self(tokens), prompt_length + index - 1, axis=1
+                )
+                # 2. Draw the next token and write it.
+                return write(tokens, index, logits)[0]
+
+            return ops.fori_loop(0, total - prompt_length, naive_step, tokens)
+
+        # 1. Prefill: the prompt's keys and values in one pass.
+        cache = self.empty_cache(ops.shape(tokens)[0], total)
+        logits, cache = self.call_with_cache(
+            tokens[:, :prompt_length], cache, 0
+        )
+
+        def cached_step(index, carry):
+            tokens, cache, logits = carry
+            # 2. Draw the next token from the last logits and write it.
+            tokens, token = write(tokens, index, logits)
+            # 3. One position through the stack: the logits for the next
+            #    token, and the new token's keys and values in the cache.
+            logits, cache = self.call_with_cache(
+                token[:, None], cache, prompt_length + index
+            )
+            return tokens, cache, logits[:, -1]
+
+        tokens, _, _ = ops.fori_loop(
+            0,
+            total - prompt_length,
+            cached_step,
+            (tokens, cache, logits[:, -1]),
+        )
+        return tokens
