@@ -5,6 +5,7 @@ from kgen import bijectors
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.flow.flow_model import FlowModel
+from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -31,6 +32,9 @@ class Glow(FlowModel):
            Convolutions. 2018. arXiv:1807.03039.
     """
 
+    # Its networks are built from its arguments, not passed in.
+    nested_arguments = ()
+
     def __init__(
         self,
         event_shape,
@@ -41,8 +45,6 @@ class Glow(FlowModel):
         seed=None,
         **kwargs,
     ):
-        kwargs.pop("bijector", None)
-        kwargs.pop("base_distribution", None)
         event_shape = tuple(event_shape)
         if len(event_shape) != 3:
             raise ValueError(
@@ -83,11 +85,13 @@ class Glow(FlowModel):
         return (int(np.prod(self.event_shape)),)
 
     def get_config(self):
-        config = super().get_config()
-        for name in ("bijector", "base_distribution"):
-            config.pop(name)
+        # Its bijector and base are built from these arguments, so the
+        # config holds them instead of FlowModel's.
+        config = GenerativeModel.get_config(self)
         config.update(
             {
+                "event_shape": self.event_shape,
+                "num_bins": self.num_bins,
                 "num_levels": self.num_levels,
                 "num_steps": self.num_steps,
                 "hidden_dim": self.hidden_dim,

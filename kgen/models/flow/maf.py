@@ -2,6 +2,7 @@ import keras
 
 from kgen import bijectors
 from kgen.models.flow.flow_model import FlowModel
+from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -29,6 +30,9 @@ class MAF(FlowModel):
            Autoregressive Flow. 2016. arXiv:1606.04934.
     """
 
+    # Its networks are built from its arguments, not passed in.
+    nested_arguments = ()
+
     def __init__(
         self,
         event_shape,
@@ -39,9 +43,6 @@ class MAF(FlowModel):
         seed=None,
         **kwargs,
     ):
-        kwargs.pop("bijector", None)
-        kwargs.pop("base_distribution", None)
-        kwargs.pop("num_bins", None)
         event_shape = tuple(event_shape)
         if len(event_shape) != 1:
             raise ValueError(
@@ -66,11 +67,12 @@ class MAF(FlowModel):
         self.batch_normalization = batch_normalization
 
     def get_config(self):
-        config = super().get_config()
-        for name in ("bijector", "base_distribution", "num_bins"):
-            config.pop(name)
+        # Its bijector and base are built from these arguments, so the
+        # config holds them instead of FlowModel's.
+        config = GenerativeModel.get_config(self)
         config.update(
             {
+                "event_shape": self.event_shape,
                 "num_flows": self.num_flows,
                 "hidden_dims": self.hidden_dims,
                 "inverse_autoregressive": self.inverse_autoregressive,

@@ -2,6 +2,7 @@ import keras
 
 from kgen import bijectors
 from kgen.models.flow.flow_model import FlowModel
+from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -26,6 +27,9 @@ class RealNVP(FlowModel):
            arXiv:1605.08803.
     """
 
+    # Its networks are built from its arguments, not passed in.
+    nested_arguments = ()
+
     def __init__(
         self,
         event_shape,
@@ -36,8 +40,6 @@ class RealNVP(FlowModel):
         seed=None,
         **kwargs,
     ):
-        kwargs.pop("bijector", None)
-        kwargs.pop("base_distribution", None)
         event_shape = tuple(event_shape)
 
         def coupling(mask, reverse):
@@ -60,11 +62,13 @@ class RealNVP(FlowModel):
         self.num_layers = num_layers
 
     def get_config(self):
-        config = super().get_config()
-        for name in ("bijector", "base_distribution"):
-            config.pop(name)
+        # Its bijector and base are built from these arguments, so the
+        # config holds them instead of FlowModel's.
+        config = GenerativeModel.get_config(self)
         config.update(
             {
+                "event_shape": self.event_shape,
+                "num_bins": self.num_bins,
                 "num_couplings": self.num_couplings,
                 "hidden_dim": self.hidden_dim,
                 "num_layers": self.num_layers,
