@@ -265,13 +265,27 @@ class PixelCNN(GenerativeModel):
             )
         if condition is not None:
             condition = ops.convert_to_tensor(condition, "float32")
-        sampler = RandomSampler(temperature)
+        window = self.grid_shape[0]
+        if windowed:
+            window = min(window, self.receptive_rows + 1)
+        loop_seed = self._loop_seed(self._seed_generator(seed))
+        with backend.no_grad():
+            return self._sample_loop(
+                num_samples,
+                labels,
+                condition,
+                RandomSampler(temperature),
+                loop_seed,
+                window,
+            )
+
+    def _sample_loop(
+        self, num_samples, labels, condition, sampler, loop_seed, window
+    ):
+        """`sample`'s pixel-by-pixel `ops.fori_loop` (also the exported
+        endpoint's); `num_samples` and `window` are Python ints."""
         height, width = self.grid_shape
         size = height * width
-        window = height
-        if windowed:
-            window = min(height, self.receptive_rows + 1)
-        loop_seed = self._loop_seed(self._seed_generator(seed))
         positions = ops.arange(size)
 
         def body(index, flat):
@@ -308,9 +322,41 @@ class PixelCNN(GenerativeModel):
             return ops.where(positions[None, :] == index, value[:, None], flat)
 
         flat = ops.zeros((num_samples, size), "int32")
-        with backend.no_grad():
-            flat = ops.fori_loop(0, size, body, flat)
+        flat = ops.fori_loop(0, size, body, flat)
         return ops.reshape(flat, (num_samples, height, width))
+
+    # === Export ===
+
+    def serving_endpoints(self, num_samples=16):
+        """`sample`: a `(2,)` int32 seed (plus `labels` / `condition` for
+        conditional models) -> `num_samples` grids, the same for the same
+        seed (XLA's random stream, not the in-process one). `num_samples`
+        is fixed at export: the loop's shapes are static in the compiled
+        graph."""
+        num_samples = validate_int(num_samples, "num_samples")
+        window = min(self.grid_shape[0], self.receptive_rows + 1)
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        labels = keras.InputSpec(shape=(num_samples,), dtype="int32")
+        condition = keras.InputSpec(
+            shape=(num_samples,) + self.grid_shape + (self.condition_channels,),
+            dtype="float32",
+        )
+
+        def sample(seed, labels=None, condition=None):
+            return self._sample_loop(
+                num_samples, labels, condition, RandomSampler(1.0), seed, window
+            )
+
+        def sample_given_condition(seed, condition):
+            return sample(seed, condition=condition)
+
+        if self.num_classes and self.condition_channels:
+            return {"sample": (sample, [seed, labels, condition])}
+        if self.num_classes:
+            return {"sample": (sample, [seed, labels])}
+        if self.condition_channels:
+            return {"sample": (sample_given_condition, [seed, condition])}
+        return {"sample": (sample, [seed])}
 
     def get_config(self):
         config = super().get_config()
