@@ -15,25 +15,6 @@ import shutil
 import sys
 import tempfile
 
-MODELS = ("vae", "dcgan")
-
-# Defaults per model: small enough for 2 CPU cores, large enough to learn
-# the digits.
-DEFAULTS = {
-    "vae": {
-        "epochs": 50,
-        "latent_dim": 8,
-        "learning_rate": 1e-3,
-        "value_range": (0, 1),
-    },
-    "dcgan": {
-        "epochs": 100,
-        "latent_dim": 32,
-        "learning_rate": 2e-4,
-        "value_range": (-1, 1),
-    },
-}
-
 
 def build_parser():
     parser = argparse.ArgumentParser(
@@ -41,23 +22,33 @@ def build_parser():
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model and export it")
-    train.add_argument("model", choices=MODELS)
+    train = commands.add_parser(
+        "train",
+        help="train an architecture preset and export it",
+        description="Trains an architecture preset (`kgen presets` lists "
+        "them; the preset holds every default) and writes model.keras, "
+        "samples.png, grids/ and saved_model/1/ to --out.",
+    )
+    train.add_argument("preset", help="an architecture preset name")
     data = train.add_mutually_exclusive_group()
     data.add_argument(
-        "--dataset", default="digits", help="digits (embedded) or mnist"
+        "--dataset",
+        help="digits (embedded), mnist or fashion_mnist; default: the preset's",
     )
     data.add_argument(
         "--data",
-        help="a .npy file of images (n, height, width, channels), already "
-        "scaled to the model's range: [0, 1] for vae, [-1, 1] for dcgan",
+        help="a .npy file of images (n, height, width[, channels]) in "
+        "[0, 1] (or uint8 0-255); the preset scales, binarises or "
+        "flattens them as it trains",
+    )
+    train.add_argument("--epochs", type=int, help="default: the preset's")
+    train.add_argument("--batch-size", type=int, help="default: the preset's")
+    train.add_argument(
+        "--latent-dim", type=int, help="for presets with a latent_dim"
     )
     train.add_argument(
-        "--epochs", type=int, help="default: 50 for vae, 100 for dcgan"
+        "--learning-rate", type=float, help="for every optimizer"
     )
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--latent-dim", type=int)
-    train.add_argument("--learning-rate", type=float)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--grid-every", type=int, default=10, help="epochs between grids"
@@ -147,24 +138,34 @@ def train(args):
     import keras
 
     import kgen
+    from kgen.presets import architectures
 
-    defaults = DEFAULTS[args.model]
-    if args.epochs is None:
-        args.epochs = defaults["epochs"]
-    if args.epochs < 1 or args.batch_size < 1:
+    preset = architectures.architecture(args.preset)
+    epochs = args.epochs or preset["training"]["epochs"]
+    batch_size = args.batch_size or preset["training"]["batch_size"]
+    if epochs < 1 or batch_size < 1:
         raise ValueError("--epochs and --batch-size must be positive.")
     out = os.path.abspath(args.out)
     if os.path.exists(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
 
-    x_train, x_test, data_name = _training_data(args, defaults["value_range"])
+    images, test_images, data_name = _training_images(args, preset)
+    x_train = architectures.prepare_data(args.preset, images)
+    x_test = None
+    if test_images is not None:
+        x_test = architectures.prepare_data(args.preset, test_images)
     keras.utils.set_random_seed(args.seed)
-    model = _build_model(args, x_train.shape[1:], defaults)
+    model = _build_model(args, preset, x_train.shape[1:])
     print(
-        f"kgen: training {args.model} on {data_name} "
-        f"({len(x_train)} images {x_train.shape[1:]}) for {args.epochs} "
-        f"epochs, backend {keras.backend.backend()}"
+        f"kgen: training {args.preset} ({preset['class_name']}) on "
+        f"{data_name} ({len(x_train)} examples {x_train.shape[1:]}) for "
+        f"{epochs} epochs, backend {keras.backend.backend()}"
     )
+    pictures = {
+        "value_range": preset["data"]["value_range"],
+        "image_shape": images.shape[1:] if images.ndim == 4 else None,
+        "sample_arguments": preset.get("sampling"),
+    }
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched.
     parent = os.path.dirname(out)
@@ -175,18 +176,18 @@ def train(args):
             os.path.join(staging, "grids"),
             every_n_epochs=args.grid_every,
             seed=args.seed,
-            value_range=defaults["value_range"],
+            **pictures,
         )
         history = model.fit(
             x_train,
             validation_data=x_test,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
+            batch_size=batch_size,
+            epochs=epochs,
             callbacks=[grids, keras.callbacks.TerminateOnNaN()],
             verbose=0 if args.quiet else "auto",
         )
         final = {k: float(v[-1]) for k, v in history.history.items()}
-        if len(history.epoch) < args.epochs or not all(
+        if len(history.epoch) < epochs or not all(
             map(_is_finite, final.values())
         ):
             raise ValueError(
@@ -194,7 +195,7 @@ def train(args):
                 f"{len(history.epoch)}; nothing was saved. Try a lower "
                 "--learning-rate."
             )
-        written = _write_outputs(model, staging, args, defaults)
+        written = _write_outputs(model, staging, args, pictures)
         if os.path.exists(out):
             shutil.rmtree(out)
         os.replace(staging, out)
@@ -208,63 +209,68 @@ def train(args):
     return 0
 
 
-def _training_data(args, value_range):
+def _training_images(args, preset):
+    """`(train, test or None, name)`: images in `[0, 1]`, with a channel."""
     import numpy as np
 
     import kgen
+    from kgen.utils.data_validation import validate_array
 
     if args.data:
         x = np.load(args.data, allow_pickle=False)
+        if x.dtype == np.uint8:
+            x = x.astype("float32") / 255.0
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4:
+            raise ValueError(
+                "--data must hold images (n, height, width[, channels]); "
+                f"received an array of shape {x.shape}."
+            )
+        validate_array(x, (None, None, None), "--data", (0.0, 1.0))
         split = max(1, len(x) // 10) if len(x) > 1 else 0
         return x[split:], (x[:split] if split else None), args.data
-    (x_train, _), (x_test, _) = kgen.datasets.load(
-        args.dataset, value_range=value_range
+    dataset = args.dataset or preset["data"]["dataset"]
+    (x_train, _), (x_test, _) = kgen.datasets.load(dataset)
+    return x_train, x_test, dataset
+
+
+def _build_model(args, preset, data_shape):
+    from kgen.presets import architectures
+
+    overrides = {}
+    if args.latent_dim is not None:
+        if "latent_dim" not in preset["arguments"]:
+            raise ValueError(
+                f"--latent-dim does not apply to preset {args.preset!r} "
+                f"(a {preset['class_name']})."
+            )
+        overrides["latent_dim"] = args.latent_dim
+    return architectures.build_architecture(
+        args.preset,
+        data_shape,
+        seed=args.seed,
+        learning_rate=args.learning_rate,
+        **overrides,
     )
-    return x_train, x_test, args.dataset
 
 
-def _build_model(args, image_shape, defaults):
-    import keras
-
-    import kgen
-
-    latent_dim = args.latent_dim or defaults["latent_dim"]
-    learning_rate = args.learning_rate or defaults["learning_rate"]
-    if len(image_shape) != 3:
-        raise ValueError(
-            "training data must be images (n, height, width, channels); "
-            f"received examples of shape {tuple(image_shape)}."
-        )
-    if args.model == "vae":
-        model = kgen.models.VAE(
-            encoder=kgen.networks.vae_encoder(image_shape, latent_dim),
-            decoder=kgen.networks.vae_decoder(image_shape, latent_dim),
-            latent_dim=latent_dim,
-            seed=args.seed,
-        )
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    else:
-        model = kgen.models.DCGAN(
-            image_shape=image_shape, latent_dim=latent_dim, seed=args.seed
-        )
-        model.compile(
-            g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-        )
-    return model
-
-
-def _write_outputs(model, folder, args, defaults):
+def _write_outputs(model, folder, args, pictures):
     import keras
 
     import kgen
 
     written = [("model", "model.keras")]
     model.save(os.path.join(folder, "model.keras"))
+    images = model.sample(
+        64, seed=args.seed, **(pictures["sample_arguments"] or {})
+    )
+    if pictures["image_shape"] is not None:
+        images = keras.ops.reshape(images, (-1,) + pictures["image_shape"])
     kgen.utils.save_image_grid(
-        model.sample(64, seed=args.seed),
+        images,
         os.path.join(folder, "samples.png"),
-        value_range=defaults["value_range"],
+        value_range=pictures["value_range"],
     )
     written.append(("sample grid", "samples.png"))
     if keras.backend.backend() == "torch":
@@ -471,6 +477,19 @@ def _print_preset_table():
                     f"{metric} {_format_value(card['metrics'][metric])}"
                     for metric in _headline(card)
                 ),
+            )
+        )
+    for name in kgen.presets.list_architectures():
+        model = kgen.presets.build_architecture(name)
+        entry = kgen.presets.ARCHITECTURES[name]
+        rows.append(
+            (
+                name,
+                entry["class_name"],
+                f"{model.count_params():,}",
+                "no",
+                f"architecture for {entry['data']['dataset']}: "
+                f"kgen train {name}",
             )
         )
     if len(rows) == 1:

@@ -27,13 +27,11 @@ description = (
     "images in [-1, 1]."
 )
 seed = 0
-latent_dim = 32
-filters = 32  # channels of the generator's last stage (DCGAN width)
-d_steps = 1
-learning_rate = 2e-4
-beta_1 = 0.5  # Adam momentum, as in the DCGAN paper
-batch_size = 64
-epochs = 100
+# The network, optimizers and schedule: the `dcgan` architecture preset
+# (kgen/presets/architectures.py), the one place they are written down.
+architecture = kgen.presets.ARCHITECTURES["dcgan"]
+batch_size = architecture["training"]["batch_size"]
+epochs = architecture["training"]["epochs"]
 grid_every = 10
 preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
 preset = preset / name
@@ -41,20 +39,12 @@ runs = f"runs/{name}"
 
 # === Data === (tanh generator: pixels in [-1, 1])
 keras.utils.set_random_seed(seed)
-(x_train, _), (x_test, _) = kgen.datasets.load("digits", value_range=(-1, 1))
+(x_train, _), (x_test, _) = kgen.datasets.load("digits")
+x_train = kgen.presets.architectures.prepare_data("dcgan", x_train)
+x_test = kgen.presets.architectures.prepare_data("dcgan", x_test)
 
 # === Model ===
-model = kgen.models.DCGAN(
-    image_shape=x_train.shape[1:],
-    latent_dim=latent_dim,
-    filters=filters,
-    d_steps=d_steps,
-    seed=seed,
-)
-model.compile(
-    g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
-    d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
-)
+model = kgen.presets.build_architecture("dcgan", x_train.shape[1:], seed=seed)
 
 # === Training ===
 start = time.time()
@@ -109,13 +99,9 @@ kgen.presets.save_to_preset(
             "epochs": epochs,
             "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
             "batch_size": batch_size,
-            "optimizer": f"Adam({learning_rate}, beta_1={beta_1}) per network",
-            "config": dict(
-                latent_dim=latent_dim,
-                filters=filters,
-                d_steps=d_steps,
-                seed=seed,
-            ),
+            "optimizers": architecture["optimizers"],
+            "config": dict(architecture["arguments"], seed=seed),
+            "architecture": "dcgan",
             "hardware": f"{os.cpu_count()} CPU cores",
             "backend": keras.backend.backend(),
             "wall_time_s": round(wall_time, 1),

@@ -29,14 +29,11 @@ description = (
     "decode as kgen.models.VAE."
 )
 seed = 0
-latent_dim = 8
-filters = 32  # conv channels of the first encoder stage
-hidden_dim = 256
-likelihood = "bernoulli"
-beta = 1.0
-learning_rate = 1e-3
-batch_size = 64
-epochs = 50
+# The networks, optimizer and schedule: the `vae` architecture preset
+# (kgen/presets/architectures.py), the one place they are written down.
+architecture = kgen.presets.ARCHITECTURES["vae"]
+batch_size = architecture["training"]["batch_size"]
+epochs = architecture["training"]["epochs"]
 grid_every = 10  # epochs between sample grids
 preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
 preset = preset / name
@@ -48,19 +45,7 @@ keras.utils.set_random_seed(seed)
 image_shape = x_train.shape[1:]
 
 # === Model ===
-model = kgen.models.VAE(
-    encoder=kgen.networks.vae_encoder(
-        image_shape, latent_dim, filters, hidden_dim
-    ),
-    decoder=kgen.networks.vae_decoder(
-        image_shape, latent_dim, filters, hidden_dim
-    ),
-    latent_dim=latent_dim,
-    likelihood=likelihood,
-    beta=beta,
-    seed=seed,
-)
-model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+model = kgen.presets.build_architecture("vae", image_shape, seed=seed)
 
 # === Training ===
 start = time.time()
@@ -124,15 +109,9 @@ kgen.presets.save_to_preset(
             "epochs": epochs,
             "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
             "batch_size": batch_size,
-            "optimizer": f"Adam({learning_rate})",
-            "config": dict(
-                latent_dim=latent_dim,
-                filters=filters,
-                hidden_dim=hidden_dim,
-                likelihood=likelihood,
-                beta=beta,
-                seed=seed,
-            ),
+            "optimizers": architecture["optimizers"],
+            "config": dict(architecture["arguments"], seed=seed),
+            "architecture": "vae",
             "hardware": f"{os.cpu_count()} CPU cores",
             "backend": keras.backend.backend(),
             "wall_time_s": round(wall_time, 1),

@@ -2,11 +2,14 @@
 
 import os
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from kgen import cli
+from kgen.presets.architectures import architecture
+from kgen.presets.architectures import list_architectures
 from tests.conftest import BACKEND
 
 
@@ -67,8 +70,8 @@ def test_export_command(trained_vae, tmp_path):
     "data, message",
     [
         (np.full((40, 8, 8, 1), np.nan, "float32"), "non-finite"),
-        (np.zeros((40, 8, 8), "float32"), "(n, height, width, channels)"),
-        (np.full((40, 8, 8, 1), 7.0, "float32"), r"[-1.0, 1.0]"),
+        (np.zeros((40, 64), "float32"), "(n, height, width[, channels])"),
+        (np.full((40, 8, 8, 1), 7.0, "float32"), r"[0.0, 1.0]"),
     ],
 )
 def test_bad_data_fails_cleanly_and_writes_nothing(
@@ -84,6 +87,36 @@ def test_bad_data_fails_cleanly_and_writes_nothing(
     assert message in capsys.readouterr().err
     assert not os.path.exists(out)
     assert os.listdir(tmp_path) == ["bad.npy"]
+
+
+@pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="one backend proves the presets train"
+)
+@pytest.mark.parametrize("preset", list_architectures())
+def test_every_architecture_preset_trains_samples_and_exports(
+    preset, digits, tmp_path
+):
+    data_file = os.path.join(tmp_path, "digits.npy")
+    np.save(data_file, digits[0][:40])
+    out = os.path.join(tmp_path, preset)
+    arguments = ["train", preset, "--data", data_file, "--out", out]
+    code = cli.main(arguments + ["--epochs", "1", "--quiet", "--seed", "3"])
+    assert code == 0
+    assert {"model.keras", "samples.png", "grids", "saved_model"} <= set(
+        os.listdir(out)
+    )
+    assert np.asarray(Image.open(os.path.join(out, "samples.png"))).ndim == 2
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert type(model).__name__ == architecture(preset)["class_name"]
+
+
+def test_latent_dim_only_where_the_preset_has_one(capsys):
+    arguments = ["train", "rbm", "--latent-dim", "4", "--out", "unused"]
+    assert cli.main(arguments) == 2
+    assert "--latent-dim does not apply" in capsys.readouterr().err
+    assert cli.main(["train", "nope", "--out", "unused"]) == 2
+    assert "'dcgan'" in capsys.readouterr().err
+    assert not os.path.exists("unused")
 
 
 def test_refuses_to_overwrite_a_previous_run(trained_vae, capsys):

@@ -23,6 +23,11 @@ class SampleGrid(keras.callbacks.Callback):
         seed: int. Seed of `sample()`.
         value_range: `(low, high)` of the model's samples.
         prefix: str. File-name prefix.
+        image_shape: `(height, width, channels)` to reshape samples that
+            are not images (a PixelCNN's grids, an RBM's vectors), or
+            `None`.
+        sample_arguments: dict of keyword arguments for `sample` (e.g.
+            `{"scheduler": "ddim", "num_steps": 20}`), or `None`.
     """
 
     def __init__(
@@ -33,6 +38,8 @@ class SampleGrid(keras.callbacks.Callback):
         seed=0,
         value_range=(0.0, 1.0),
         prefix="samples",
+        image_shape=None,
+        sample_arguments=None,
     ):
         super().__init__()
         if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
@@ -46,6 +53,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = seed
         self.value_range = tuple(value_range)
         self.prefix = prefix
+        self.image_shape = None if image_shape is None else tuple(image_shape)
+        self.sample_arguments = dict(sample_arguments or {})
         self.paths = []
 
     def on_epoch_end(self, epoch, logs=None):
@@ -56,7 +65,11 @@ class SampleGrid(keras.callbacks.Callback):
 
     def write(self, epoch):
         """Writes the grid for `epoch`; returns its path."""
-        images = self.model.sample(self.num_samples, seed=self.seed)
+        images = self.model.sample(
+            self.num_samples, seed=self.seed, **self.sample_arguments
+        )
+        if self.image_shape is not None:
+            images = keras.ops.reshape(images, (-1,) + self.image_shape)
         path = os.path.join(
             self.directory, f"{self.prefix}_epoch_{epoch:04d}.png"
         )
@@ -72,4 +85,6 @@ class SampleGrid(keras.callbacks.Callback):
             "seed": self.seed,
             "value_range": self.value_range,
             "prefix": self.prefix,
+            "image_shape": self.image_shape,
+            "sample_arguments": self.sample_arguments,
         }

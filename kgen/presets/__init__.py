@@ -9,9 +9,14 @@ kgen.presets.list_presets()  # ['dcgan_digits', 'digits_classifier', ...]
 vae = kgen.presets.load_preset("vae_digits")
 kgen.presets.preset_metadata("vae_digits")["metrics"]
 kgen.presets.save_to_preset(vae, "my_presets/vae", {"description": "..."})
+kgen.presets.list_architectures()  # ['dcgan', 'ddpm', ...]: untrained
+gan = kgen.models.DCGAN.from_preset("dcgan")  # built and compiled
 ```
 """
 
+from kgen.presets.architectures import ARCHITECTURES
+from kgen.presets.architectures import build_architecture
+from kgen.presets.architectures import list_architectures
 from kgen.presets.loading import check_preset
 from kgen.presets.loading import from_preset
 from kgen.presets.loading import load_preset
@@ -24,10 +29,13 @@ from kgen.presets.saving import add_backend_reference
 from kgen.presets.saving import save_to_preset
 
 __all__ = [
+    "ARCHITECTURES",
     "PresetError",
     "add_backend_reference",
+    "build_architecture",
     "check_preset",
     "from_preset",
+    "list_architectures",
     "list_presets",
     "load_preset",
     "preset_metadata",

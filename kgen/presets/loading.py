@@ -7,6 +7,7 @@ import os
 import keras
 import numpy as np
 
+from kgen.presets import architectures
 from kgen.presets import registry
 from kgen.presets.preset_error import PresetError
 
@@ -97,7 +98,10 @@ def load_preset(name_or_directory):
     Args:
         name_or_directory: str or `os.PathLike`: a name from
             `kgen.presets.list_presets()` or the path of a directory written
-            by `save_to_preset`.
+            by `save_to_preset`; an architecture name
+            (`kgen.presets.list_architectures()`) gives that architecture
+            untrained, compiled with its training defaults, for its own
+            dataset's shape.
 
     Returns:
         the `keras.Model` (a `kgen.models.GenerativeModel` for generative
@@ -115,6 +119,8 @@ def load_preset(name_or_directory):
     model = kgen.presets.load_preset("runs/my_preset")  # a local directory
     ```
     """
+    if _is_architecture(name_or_directory):
+        return architectures.build_architecture(name_or_directory)
     directory = registry.resolve(name_or_directory)
     metadata = verify_preset(directory)
     config_path = os.path.join(directory, registry.CONFIG)
@@ -250,3 +256,13 @@ def check_preset(name_or_directory, atol=1e-5):
             f"(atol {atol}) on {backend}."
         )
     return difference
+
+
+def _is_architecture(name_or_directory):
+    # A trained preset or a directory of the same name wins.
+    return (
+        isinstance(name_or_directory, str)
+        and name_or_directory in architectures.ARCHITECTURES
+        and name_or_directory not in registry.shipped_presets()
+        and not os.path.isdir(name_or_directory)
+    )

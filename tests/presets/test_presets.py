@@ -281,7 +281,13 @@ def test_kgen_presets_lists_the_shipped_presets(capsys):
         "metrics",
     ]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert sorted(rows) == sorted(SHIPPED)
+    architectures = kgen.presets.list_architectures()
+    assert sorted(rows) == sorted([*SHIPPED, *architectures])
+    assert rows["ddpm"].split()[1:2] + rows["ddpm"].split()[3:4] == [
+        "DiffusionModel",
+        "no",
+    ]
+    assert "kgen train ddpm" in rows["ddpm"]
     assert rows["dcgan_digits"].split()[1:4] == ["DCGAN", "144,898", "yes"]
     assert "domain_fid" in rows["dcgan_digits"]
     assert "test_accuracy 0.9259" in rows["digits_classifier"]

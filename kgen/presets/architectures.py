@@ -1,0 +1,237 @@
+"""Untrained presets: an architecture and its training defaults, as data.
+
+One entry per named architecture, and the one place its defaults live:
+`kgen train NAME` reads them, `build_architecture(NAME, data_shape)` builds
+and compiles the model, `GenerativeModel.from_preset(NAME)` builds it for
+the preset's own dataset. Each entry says
+
+- `class_name`: the `kgen.models` class, and `arguments` for it;
+- `data_argument`: the constructor argument that takes the data's shape
+  (`as_size`: its number of values instead);
+- `networks`: constructor arguments built by a `kgen.networks` (or
+  `kgen.schedulers`) function, from the data shape when `shaped`;
+- `optimizers`: `compile` arguments, as Keras optimizer configs;
+- `data`: the default dataset, its shape, and how examples are prepared
+  (`value_range`, `binarize` at 0.5, `layout`: `image` keeps
+  `(height, width, channels)`, `grid` drops the channel, `vector`
+  flattens);
+- `training`: `epochs` and `batch_size` sized for 2 CPU cores on digits;
+- `sampling` (optional): `sample` arguments for the pictures `kgen train`
+  writes.
+"""
+
+import copy
+
+import numpy as np
+
+from kgen.presets.preset_error import PresetError
+
+
+def _adam(learning_rate, beta_1=0.9):
+    return {
+        "class_name": "Adam",
+        "config": {"learning_rate": learning_rate, "beta_1": beta_1},
+    }
+
+
+DIGITS = {"dataset": "digits", "shape": [8, 8, 1]}
+
+ARCHITECTURES = {
+    "dcgan": {
+        "family": "gan",
+        "description": "DCGAN (Radford et al. 2015): strided convolutions, "
+        "sized from the image shape.",
+        "class_name": "DCGAN",
+        "arguments": {"latent_dim": 32, "filters": 32},
+        "data_argument": "image_shape",
+        "networks": {},
+        "optimizers": {
+            "g_optimizer": _adam(2e-4, beta_1=0.5),
+            "d_optimizer": _adam(2e-4, beta_1=0.5),
+        },
+        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
+        "training": {"epochs": 100, "batch_size": 64},
+    },
+    "vae": {
+        "family": "vae",
+        "description": "Convolutional VAE (Kingma & Welling 2014) with a "
+        "Bernoulli decoder.",
+        "class_name": "VAE",
+        "arguments": {"latent_dim": 8},
+        "networks": {
+            "encoder": {
+                "function": "networks.vae_encoder",
+                "shaped": True,
+                "arguments": {"latent_dim": 8},
+            },
+            "decoder": {
+                "function": "networks.vae_decoder",
+                "shaped": True,
+                "arguments": {"latent_dim": 8},
+            },
+        },
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": dict(DIGITS, value_range=[0, 1], layout="image"),
+        "training": {"epochs": 50, "batch_size": 64},
+    },
+    "ddpm": {
+        "family": "diffusion",
+        "description": "DDPM (Ho et al. 2020): a small U-Net on a 200-step "
+        "linear schedule.",
+        "class_name": "DiffusionModel",
+        "arguments": {},
+        "networks": {
+            "denoiser": {
+                "function": "networks.unet_denoiser",
+                "shaped": True,
+                "arguments": {"widths": [32, 64]},
+            },
+            "scheduler": {
+                "function": "schedulers.DDPMScheduler",
+                "shaped": False,
+                "arguments": {"num_train_timesteps": 200, "beta_end": 0.1},
+            },
+        },
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
+        "training": {"epochs": 50, "batch_size": 64},
+        "sampling": {"scheduler": "ddim", "num_steps": 20},
+    },
+    "real_nvp": {
+        "family": "flow",
+        "description": "RealNVP (Dinh et al. 2017): checkerboard affine "
+        "couplings on dequantised 17-level digits.",
+        "class_name": "RealNVP",
+        "arguments": {"num_couplings": 6, "hidden_dim": 64, "num_bins": 17},
+        "data_argument": "event_shape",
+        "networks": {},
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": dict(DIGITS, value_range=[0, 1], layout="image"),
+        "training": {"epochs": 50, "batch_size": 64},
+    },
+    "pixel_cnn": {
+        "family": "autoregressive",
+        "description": "Gated PixelCNN (van den Oord et al. 2016) on "
+        "binarised images.",
+        "class_name": "PixelCNN",
+        "arguments": {"num_levels": 2, "filters": 32, "num_layers": 4},
+        "data_argument": "grid_shape",
+        "networks": {},
+        "optimizers": {"optimizer": _adam(3e-3)},
+        "data": dict(
+            DIGITS,
+            shape=[8, 8],
+            value_range=[0, 1],
+            binarize=True,
+            layout="grid",
+        ),
+        "training": {"epochs": 30, "batch_size": 64},
+    },
+    "rbm": {
+        "family": "energy",
+        "description": "Bernoulli RBM (Hinton 2002) trained by CD-1 on "
+        "binarised images.",
+        "class_name": "RBM",
+        "arguments": {"num_hidden": 64},
+        "data_argument": "num_visible",
+        "as_size": True,
+        "networks": {},
+        "optimizers": {
+            "optimizer": {
+                "class_name": "SGD",
+                "config": {"learning_rate": 0.05, "momentum": 0.5},
+            }
+        },
+        "data": dict(
+            DIGITS,
+            shape=[64],
+            value_range=[0, 1],
+            binarize=True,
+            layout="vector",
+        ),
+        "training": {"epochs": 50, "batch_size": 32},
+    },
+}
+
+
+def list_architectures():
+    """Names of the untrained presets, sorted."""
+    return sorted(ARCHITECTURES)
+
+
+def architecture(name):
+    """A copy of the table entry `name`; `PresetError` if unknown."""
+    if name not in ARCHITECTURES:
+        raise PresetError(
+            f"Unknown architecture preset {name!r}; expected one of "
+            f"{list_architectures()}."
+        )
+    return copy.deepcopy(ARCHITECTURES[name])
+
+
+def prepare_data(name, x):
+    """Examples of an image dataset `x` in `[0, 1]`, as the preset trains
+    on them: scaled to its `value_range`, binarised, reshaped."""
+    data = architecture(name)["data"]
+    x = np.asarray(x, "float32")
+    if data.get("binarize"):
+        x = (x > 0.5).astype("float32")
+    low, high = data["value_range"]
+    x = low + (high - low) * x
+    if data["layout"] == "grid":
+        if x.ndim != 4 or x.shape[-1] != 1:
+            raise ValueError(
+                f"Preset {name!r} trains on one-channel images; received "
+                f"examples of shape {x.shape[1:]}."
+            )
+        x = x[..., 0]
+    elif data["layout"] == "vector":
+        x = x.reshape(len(x), -1)
+    return x
+
+
+def build_architecture(
+    name, data_shape=None, seed=None, learning_rate=None, **overrides
+):
+    """The preset `name`'s model for data of `data_shape`, compiled.
+
+    Args:
+        name: str, from `list_architectures()`.
+        data_shape: shape of one prepared example (`prepare_data`), or
+            `None` for the preset's own dataset.
+        seed: int or `None`, the model's seed.
+        learning_rate: float or `None` (the preset's), for every optimizer.
+        **overrides: constructor arguments to change (e.g. `latent_dim`),
+            also given to the networks that take them.
+    """
+    import keras
+
+    import kgen
+
+    entry = architecture(name)
+    shape = tuple(entry["data"]["shape"] if data_shape is None else data_shape)
+    arguments = dict(entry["arguments"])
+    arguments.update(overrides)
+    if "data_argument" in entry:
+        value = int(np.prod(shape)) if entry.get("as_size") else shape
+        arguments[entry["data_argument"]] = value
+    for argument, network in entry["networks"].items():
+        module, function = network["function"].split(".")
+        function = getattr(getattr(kgen, module), function)
+        network_arguments = dict(network["arguments"])
+        for key, value in overrides.items():
+            if key in network_arguments:
+                network_arguments[key] = value
+        if network["shaped"]:
+            arguments[argument] = function(shape, **network_arguments)
+        else:
+            arguments[argument] = function(**network_arguments)
+    model_class = getattr(kgen.models, entry["class_name"])
+    model = model_class(seed=seed, **arguments)
+    optimizers = {}
+    for key, optimizer in entry["optimizers"].items():
+        if learning_rate is not None:
+            optimizer["config"]["learning_rate"] = learning_rate
+        optimizers[key] = keras.optimizers.get(optimizer)
+    model.compile(**optimizers)
+    return model
