@@ -301,5 +301,17 @@ class GenerativeModel(backend.Trainer, keras.Model):
         inside an `ops.fori_loop` body."""
         return seeds.loop_seed(seed)
 
+    def _sample_labels(self, labels, num_samples, seed):
+        """Class ids for `sample` of a class-conditional model: `None`
+        draws them uniformly with `seed`, an int gives every sample that
+        class, else one id per sample (checked)."""
+        if labels is None:
+            return keras.random.randint(
+                (num_samples,), 0, self.num_classes, seed=seed, dtype="int32"
+            )
+        return keras.ops.convert_to_tensor(
+            validate_labels(labels, num_samples, self.num_classes)
+        )
+
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")

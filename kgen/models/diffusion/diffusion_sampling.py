@@ -126,12 +126,7 @@ class DiffusionSampling:
                 raise ValueError("Classifier guidance needs `labels`.")
             if self.num_classes is None:
                 return None
-            return ops.cast(
-                keras.random.randint(
-                    (num_samples,), 0, self.num_classes, seed=seed
-                ),
-                "int32",
-            )
+            return self._sample_labels(None, num_samples, seed)
         if self.num_classes is None and classifier is None:
             raise ValueError(
                 "`labels` were given, but the model is unconditional "

@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.gan.gan import GAN
-from kgen.utils.data_validation import validate_labels
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -61,10 +61,7 @@ class ConditionalGAN(GAN):
         seed=None,
         **kwargs,
     ):
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
-                f"`num_classes` must be an int >= 2; received {num_classes!r}."
-            )
+        num_classes = validate_int(num_classes, "num_classes", minimum=2)
         super().__init__(
             generator,
             discriminator,
@@ -115,18 +112,8 @@ class ConditionalGAN(GAN):
         self._check_num_samples(num_samples)
         seed = self._seed_generator(seed)
         noise = self.sample_noise(num_samples, seed)
-        if labels is None:
-            labels = keras.random.randint(
-                (num_samples,), 0, self.num_classes, seed=seed
-            )
-        else:
-            labels = ops.convert_to_tensor(
-                self._check_labels(labels, num_samples)
-            )
+        labels = self._sample_labels(labels, num_samples, seed)
         return self.generator([noise, labels], training=False)
-
-    def _check_labels(self, labels, count, argument="labels"):
-        return validate_labels(labels, count, self.num_classes, argument)
 
     def serving_endpoints(self):
         def sample(noise, labels):

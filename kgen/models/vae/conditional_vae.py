@@ -2,7 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.vae.vae import VAE
-from kgen.utils.data_validation import validate_labels
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -47,10 +47,7 @@ class ConditionalVAE(VAE):
         seed=None,
         **kwargs,
     ):
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
-                f"`num_classes` must be an int >= 2; received {num_classes!r}."
-            )
+        num_classes = validate_int(num_classes, "num_classes", minimum=2)
         super().__init__(
             encoder,
             decoder,
@@ -91,18 +88,8 @@ class ConditionalVAE(VAE):
         an int: one class, or `num_samples` ids)."""
         self._check_num_samples(num_samples)
         seed = self._seed_generator(seed)
-        if labels is None:
-            labels = keras.random.randint(
-                (num_samples,), 0, self.num_classes, seed=seed
-            )
-        else:
-            labels = ops.convert_to_tensor(
-                self._check_labels(labels, num_samples)
-            )
+        labels = self._sample_labels(labels, num_samples, seed)
         return self.decode(self._sample_prior(num_samples, seed), labels=labels)
-
-    def _check_labels(self, labels, count, argument="labels"):
-        return validate_labels(labels, count, self.num_classes, argument)
 
     # === Export ===
 
