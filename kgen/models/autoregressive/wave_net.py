@@ -7,6 +7,7 @@ from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -72,10 +73,7 @@ class WaveNet(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(num_levels, int) or num_levels < 2:
-            raise ValueError(
-                f"`num_levels` must be an int >= 2; received {num_levels!r}."
-            )
+        num_levels = validate_int(num_levels, "num_levels", minimum=2)
         dilations = tuple(dilations)
         if not dilations or any(
             not isinstance(d, int) or d < 1 for d in dilations
@@ -84,13 +82,7 @@ class WaveNet(GenerativeModel):
                 "`dilations` must be a non-empty sequence of positive ints; "
                 f"received {dilations!r}."
             )
-        if num_classes is not None and (
-            not isinstance(num_classes, int) or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an int >= 2 or None; received "
-                f"{num_classes!r}."
-            )
+        num_classes = validate_optional_int(num_classes, "num_classes", 2)
         self.num_levels = num_levels
         self.dilations = dilations
         self.residual_channels = residual_channels

@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_probability
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -86,16 +87,12 @@ class EnergyModel(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(replay_buffer_size, int) or replay_buffer_size < 0:
-            raise ValueError(
-                "`replay_buffer_size` must be an int >= 0; received "
-                f"{replay_buffer_size!r}."
-            )
-        if not 0.0 <= reinit_probability <= 1.0:
-            raise ValueError(
-                "`reinit_probability` must be in [0, 1]; received "
-                f"{reinit_probability!r}."
-            )
+        replay_buffer_size = validate_int(
+            replay_buffer_size, "replay_buffer_size", minimum=0
+        )
+        reinit_probability = validate_probability(
+            reinit_probability, "reinit_probability"
+        )
         if replay_buffer_size == 0 and reinit_probability < 1.0:
             raise ValueError(
                 "`replay_buffer_size=0` keeps no chains, so every chain must "

@@ -9,6 +9,7 @@ from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_optional_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -67,13 +68,7 @@ class FlowModel(GenerativeModel):
             raise ValueError(
                 f"`event_shape` must be positive ints; received {event_shape}."
             )
-        if num_bins is not None and (
-            not isinstance(num_bins, int) or num_bins < 2
-        ):
-            raise ValueError(
-                "`num_bins` must be an int >= 2 or None; received "
-                f"{num_bins!r}."
-            )
+        num_bins = validate_optional_int(num_bins, "num_bins", minimum=2)
         self.bijector = bijector
         self.event_shape = event_shape
         self.base_distribution = base_distribution

@@ -5,6 +5,8 @@ from kgen import backend
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -89,16 +91,9 @@ class GAN(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive int; received {latent_dim!r}."
-            )
-        if not isinstance(d_steps, int) or d_steps < 1:
-            raise ValueError(
-                f"`d_steps` must be a positive int; received {d_steps!r}."
-            )
-        if not float(r1_gamma) >= 0.0:
-            raise ValueError(f"`r1_gamma` must be >= 0; received {r1_gamma!r}.")
+        latent_dim = validate_int(latent_dim, "latent_dim")
+        d_steps = validate_int(d_steps, "d_steps")
+        r1_gamma = validate_float(r1_gamma, "r1_gamma", minimum=0.0)
         # === Networks ===
         self.generator = generator
         self.discriminator = discriminator

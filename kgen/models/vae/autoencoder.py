@@ -4,6 +4,8 @@ from keras import ops
 from kgen.distributions import Bernoulli
 from kgen.distributions import Independent
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_choice
+from kgen.utils.argument_validation import validate_int
 
 RECONSTRUCTION_LOSSES = ("bernoulli", "mse")
 
@@ -39,15 +41,10 @@ class Autoencoder(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive int; received {latent_dim!r}."
-            )
-        if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(
-                "`reconstruction_loss` must be one of "
-                f"{RECONSTRUCTION_LOSSES}; received {reconstruction_loss!r}."
-            )
+        latent_dim = validate_int(latent_dim, "latent_dim")
+        validate_choice(
+            reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES
+        )
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = latent_dim

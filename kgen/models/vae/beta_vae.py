@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.vae.vae import VAE
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -65,11 +66,7 @@ class BetaVAE(VAE):
             raise ValueError(
                 f"`capacity_max` must be >= 0; received {capacity_max!r}."
             )
-        if not isinstance(capacity_steps, int) or capacity_steps < 1:
-            raise ValueError(
-                "`capacity_steps` must be a positive int; received "
-                f"{capacity_steps!r}."
-            )
+        capacity_steps = validate_int(capacity_steps, "capacity_steps")
         self.capacity_max = capacity_max
         self.capacity_steps = capacity_steps
         self.step = self.add_weight(

@@ -7,6 +7,7 @@ from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.losses import adversarial
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -59,10 +60,7 @@ class VAEGAN(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive int; received {latent_dim!r}."
-            )
+        latent_dim = validate_int(latent_dim, "latent_dim")
         if len(discriminator.outputs) != 2:
             raise ValueError(
                 "`discriminator` must return [logits, features]; build it "
