@@ -89,9 +89,7 @@ def test_bad_data_fails_cleanly_and_writes_nothing(
     assert os.listdir(tmp_path) == ["bad.npy"]
 
 
-@pytest.mark.skipif(
-    BACKEND != "tensorflow", reason="one backend proves the presets train"
-)
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("preset", list_architectures())
 def test_every_architecture_preset_trains_samples_and_exports(
     preset, digits, tmp_path

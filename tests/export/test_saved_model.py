@@ -81,6 +81,7 @@ def saved_model_proto(version_path):
         return f.read()
 
 
+@pytest.mark.tensorflow_only
 @requires_export_backend
 def test_gan_sample_endpoint_serves_without_kgen(digits_symmetric, tmp_path):
     model = trained_gan(digits_symmetric)
@@ -103,6 +104,7 @@ def test_gan_sample_endpoint_serves_without_kgen(digits_symmetric, tmp_path):
     assert marker in saved_model_proto(version_path)
 
 
+@pytest.mark.tensorflow_only
 @requires_export_backend
 def test_vae_exports_encode_decode_and_sample(digits, tmp_path):
     model = vae()

@@ -134,6 +134,7 @@ def test_bad_input_gets_clear_errors(trained):
         kgen.models.GPT(10, 8, num_heads=3, hidden_dim=16)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

@@ -271,6 +271,7 @@ def test_logistic_mixture_fits_samples_and_round_trips(digits, tmp_path):
         kgen.models.PixelCNN(GRID, num_mixtures=0)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch",
     reason="export needs the TensorFlow or JAX backend",

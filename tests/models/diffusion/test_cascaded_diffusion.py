@@ -99,6 +99,7 @@ def test_bad_conditions_raise(digits_symmetric):
         )
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

@@ -48,6 +48,7 @@ def conditional_model(labelled_digits):
     return model
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize(
     "prediction_type", ["epsilon", "sample", "v_prediction"]
 )
@@ -230,6 +231,7 @@ def test_bad_constructor_arguments_raise():
         kgen.networks.unet_denoiser((7, 7, 1), widths=(8, 16))
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

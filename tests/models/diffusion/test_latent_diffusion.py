@@ -100,6 +100,7 @@ def test_data_is_checked_in_the_autoencoders_range(trained_vae, digits):
         model.inpaint(x[:2], np.ones(SHAPE))
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

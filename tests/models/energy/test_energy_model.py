@@ -142,6 +142,7 @@ def test_bad_sampler_and_sampling_arguments_raise():
         model.fit(np.zeros((8, 3), "float32"), verbose=0)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch",
     reason="export needs the TensorFlow or JAX backend",

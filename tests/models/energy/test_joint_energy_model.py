@@ -192,6 +192,7 @@ def test_bad_input_raises(trained, labelled_points):
         model.sample(4, num_steps=True)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch",
     reason="export needs the TensorFlow or JAX backend",

@@ -266,6 +266,7 @@ def test_bad_constructor_arguments_raise(arguments):
         kgen.models.RBM(**{"num_visible": 4, "num_hidden": 2, **arguments})
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch",
     reason="export needs the TensorFlow or JAX backend",

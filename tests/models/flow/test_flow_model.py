@@ -118,6 +118,7 @@ def test_image_flow_dequantises_and_reports_bits(digits, flow):
         model.fit(x * 2 - 1, epochs=1, verbose=0)
 
 
+@pytest.mark.tensorflow_only
 def test_glow_multi_scale_fits_samples_and_exports(digits, tmp_path):
     x, _ = digits
     x = np.round(x * 16) / 16
@@ -222,6 +223,7 @@ def test_tfp_bijector_and_base_drop_in(moons):
     assert to_numpy(model.sample(4, seed=0)).shape == (4, 2)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

@@ -63,6 +63,7 @@ MODELS = {
 }
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_sample_endpoint_matches_the_model(name, tmp_path):
     import tensorflow as tf

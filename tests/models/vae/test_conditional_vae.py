@@ -75,6 +75,7 @@ def test_missing_labels_and_range(labelled_digits):
         model.sample(2, labels=[1, 2, 3])
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch", reason="export: TF and JAX only"
 )

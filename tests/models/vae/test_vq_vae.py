@@ -75,6 +75,7 @@ def test_sample_says_what_to_fit_and_bad_codebook():
         kgen.layers.VectorQuantizer(1, 4)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch", reason="export: TF and JAX only"
 )

@@ -51,6 +51,7 @@ def test_sample_needs_priors_and_shape_checks():
         kgen.networks.vqvae2_networks((6, 6, 1))
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.skipif(
     keras.backend.backend() == "torch", reason="export: TF and JAX only"
 )
