@@ -1,0 +1,583 @@
+"""One tiny, compiled instance of every public model, for `test_contract`.
+
+`CASES` maps each class name in `kgen.models.__all__` (but
+`GenerativeModel`) to a builder returning a `Case`: the model, a few
+examples to fit on, and what `sample` needs to be cheap. The networks are
+the family tests' own, shrunk to 4x4 images, 4 filters and 8 seeded
+examples, since every case compiles a training step on every backend.
+The tests fit each model before sampling it (an `Autoencoder` samples from
+the Gaussian fitted to its codes).
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+
+import kgen
+from kgen import bijectors
+from kgen import schedulers
+
+SHAPE = (4, 4, 1)
+LOW_SHAPE = (2, 2, 1)
+LATENT_DIM = 4
+NUM_EXAMPLES = 8
+NUM_CLASSES = 3
+SCHEDULE = {"num_train_timesteps": 4, "beta_end": 0.3}
+DIFFUSION_SAMPLING = {"num_steps": 2, "scheduler": "ddim"}
+
+
+@dataclasses.dataclass
+class Case:
+    """A model with the data and arguments the contract tests need.
+
+    Attributes:
+        model: the built, compiled model.
+        x: numpy array, the training examples.
+        y: numpy array or `None`: labels (`conditional`) or the paired
+            targets (`paired`).
+        sample_kwargs: dict making `sample` cheap (`num_steps`, `length`).
+        sample_shape: shape of one sample, or `None` for `model.data_shape`.
+        integer_samples: bool. Samples are integer levels or tokens.
+        paired: bool. `sample` translates `condition=` (examples of `x`).
+        conditional: bool. Class-conditional: `y` holds labels, and `sample`
+            gets `labels=`.
+        stochastic: bool. Different seeds must give different samples.
+    """
+
+    model: keras.Model
+    x: np.ndarray
+    y: np.ndarray = None
+    sample_kwargs: dict = dataclasses.field(default_factory=dict)
+    sample_shape: tuple = None
+    integer_samples: bool = False
+    paired: bool = False
+    conditional: bool = False
+    stochastic: bool = True
+
+    def fit_arguments(self):
+        return (self.x,) if self.y is None else (self.x, self.y)
+
+    def sample_arguments(self, num_samples):
+        """`sample_kwargs` plus the condition or labels of `num_samples`."""
+        arguments = dict(self.sample_kwargs)
+        if self.paired:
+            arguments["condition"] = self.x[:num_samples]
+        if self.conditional:
+            arguments["labels"] = self.y[:num_samples]
+        return arguments
+
+
+# === Data ===
+
+
+def _rng():
+    return np.random.default_rng(0)
+
+
+def images(low=0.0, high=1.0, shape=SHAPE):
+    return _rng().uniform(low, high, (NUM_EXAMPLES,) + shape).astype("float32")
+
+
+def quantized_images():
+    """Images on 17 levels in [0, 1], for dequantizing flows."""
+    return np.round(images() * 16) / 16
+
+
+def points():
+    return _rng().normal(size=(NUM_EXAMPLES, 2)).astype("float32")
+
+
+def integers(high, shape):
+    return _rng().integers(0, high, (NUM_EXAMPLES,) + shape).astype("int32")
+
+
+def labels():
+    return np.arange(NUM_EXAMPLES, dtype="int32") % NUM_CLASSES
+
+
+# === Networks and compiling ===
+
+
+def adam():
+    return keras.optimizers.Adam(1e-3)
+
+
+def compiled(model, **optimizers):
+    model.compile(**(optimizers or {"optimizer": adam()}))
+    return model
+
+
+def gan_optimizers():
+    return {"g_optimizer": adam(), "d_optimizer": adam()}
+
+
+def generator():
+    return kgen.networks.dcgan_generator(SHAPE, LATENT_DIM, filters=4)
+
+
+def critic(**kwargs):
+    return kgen.networks.dcgan_discriminator(SHAPE, filters=4, **kwargs)
+
+
+def vae_networks(latent_dim=LATENT_DIM, num_classes=None):
+    return (
+        kgen.networks.vae_encoder(
+            SHAPE, latent_dim, 4, 16, num_classes=num_classes
+        ),
+        kgen.networks.vae_decoder(
+            SHAPE, latent_dim, 4, 16, num_classes=num_classes
+        ),
+    )
+
+
+def autoencoder_networks():
+    """A plain autoencoder's encoder outputs the code itself."""
+    encoder, decoder = vae_networks()
+    code = keras.layers.Dense(LATENT_DIM)(encoder.output)
+    return keras.Model(encoder.inputs, code), decoder
+
+
+def mlp(outputs):
+    return keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(8, activation="swish"),
+            keras.layers.Dense(outputs),
+        ]
+    )
+
+
+def langevin():
+    return kgen.samplers.LangevinSampler(
+        step_size=0.01, num_steps=2, clip_range=(-3.0, 3.0)
+    )
+
+
+def pixel_cnn(grid_shape, num_levels, **kwargs):
+    return kgen.models.PixelCNN(
+        grid_shape, num_levels=num_levels, filters=4, num_layers=1, **kwargs
+    )
+
+
+def unet_denoiser(shape=SHAPE, **kwargs):
+    return kgen.networks.unet_denoiser(
+        shape, widths=(4,), num_heads=2, **kwargs
+    )
+
+
+def vae():
+    encoder, decoder = vae_networks()
+    return kgen.models.VAE(encoder, decoder, LATENT_DIM, seed=0)
+
+
+# === Cases: GANs ===
+
+
+def gan():
+    model = kgen.models.GAN(generator(), critic(), LATENT_DIM, seed=0)
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def dcgan():
+    model = kgen.models.DCGAN(SHAPE, latent_dim=LATENT_DIM, filters=4, seed=0)
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def wgan():
+    model = kgen.models.WGAN(
+        generator(), critic(), LATENT_DIM, n_critic=2, seed=0
+    )
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def wgan_gp():
+    model = kgen.models.WGANGP(
+        generator(), critic(), LATENT_DIM, n_critic=2, seed=0
+    )
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def conditional_gan():
+    model = kgen.models.ConditionalGAN(
+        kgen.networks.conditional_dcgan_generator(
+            SHAPE, LATENT_DIM, NUM_CLASSES, filters=4
+        ),
+        kgen.networks.conditional_dcgan_discriminator(
+            SHAPE, NUM_CLASSES, filters=4
+        ),
+        latent_dim=LATENT_DIM,
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(
+        compiled(model, **gan_optimizers()),
+        images(-1.0),
+        labels(),
+        conditional=True,
+    )
+
+
+def style_gan():
+    model = kgen.models.StyleGAN(
+        kgen.networks.stylegan_mapping(LATENT_DIM, num_layers=1),
+        kgen.networks.stylegan_synthesis(SHAPE, LATENT_DIM, filters=4),
+        critic(),
+        latent_dim=LATENT_DIM,
+        seed=0,
+    )
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def progressive_gan():
+    model = kgen.models.ProgressiveGAN(
+        SHAPE, latent_dim=LATENT_DIM, filters=4, seed=0
+    )
+    return Case(compiled(model, **gan_optimizers()), images(-1.0))
+
+
+def pix2pix():
+    model = kgen.models.Pix2Pix(
+        kgen.networks.unet_generator(SHAPE, filters=4),
+        kgen.networks.patchgan_discriminator(SHAPE, SHAPE, filters=4),
+        seed=0,
+    )
+    return Case(
+        compiled(model, **gan_optimizers()),
+        images(-1.0),
+        images(-1.0)[::-1].copy(),
+        paired=True,
+        stochastic=False,
+    )
+
+
+def srgan():
+    model = kgen.models.SRGAN(
+        kgen.networks.srgan_generator(
+            LOW_SHAPE, factor=2, filters=4, num_residual_blocks=1
+        ),
+        critic(),
+        seed=0,
+    )
+    return Case(
+        compiled(model, **gan_optimizers()),
+        images(-1.0, shape=LOW_SHAPE),
+        images(-1.0),
+        sample_shape=SHAPE,
+        paired=True,
+        stochastic=False,
+    )
+
+
+def cycle_gan():
+    model = kgen.models.CycleGAN(
+        kgen.networks.unet_generator(SHAPE, filters=4, name="g_ab"),
+        kgen.networks.unet_generator(SHAPE, filters=4, name="g_ba"),
+        kgen.networks.patchgan_discriminator(SHAPE, filters=4, name="d_a"),
+        kgen.networks.patchgan_discriminator(SHAPE, filters=4, name="d_b"),
+        seed=0,
+    )
+    compiled(
+        model,
+        g_ab_optimizer=adam(),
+        g_ba_optimizer=adam(),
+        d_a_optimizer=adam(),
+        d_b_optimizer=adam(),
+    )
+    return Case(
+        model,
+        images(-1.0),
+        -images(-1.0),
+        paired=True,
+        stochastic=False,
+    )
+
+
+# === Cases: autoencoders and VAEs ===
+
+
+def autoencoder():
+    model = kgen.models.Autoencoder(*autoencoder_networks(), LATENT_DIM, seed=0)
+    return Case(compiled(model), images())
+
+
+def denoising_autoencoder():
+    model = kgen.models.DenoisingAutoencoder(
+        *autoencoder_networks(),
+        LATENT_DIM,
+        corruption=keras.layers.Dropout(0.5, seed=1),
+        seed=0,
+    )
+    return Case(compiled(model), images())
+
+
+def vae_case():
+    return Case(compiled(vae()), images())
+
+
+def beta_vae():
+    model = kgen.models.BetaVAE(
+        *vae_networks(), LATENT_DIM, capacity_max=5.0, capacity_steps=4, seed=0
+    )
+    return Case(compiled(model), images())
+
+
+def conditional_vae():
+    model = kgen.models.ConditionalVAE(
+        *vae_networks(num_classes=NUM_CLASSES),
+        latent_dim=LATENT_DIM,
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(compiled(model), images(), labels(), conditional=True)
+
+
+def hierarchical_vae():
+    # The encoder's 2 * 8 features feed both posteriors.
+    encoder, _ = vae_networks(latent_dim=8)
+    _, decoder = vae_networks(latent_dim=4)
+    model = kgen.models.HierarchicalVAE(
+        encoder, decoder, latent_dims=(4, 2), hidden_dim=8, seed=0
+    )
+    return Case(compiled(model), images())
+
+
+def vae_gan():
+    model = kgen.models.VAEGAN(
+        *vae_networks(),
+        critic(return_features=True),
+        latent_dim=LATENT_DIM,
+        seed=0,
+    )
+    compiled(model, e_optimizer=adam(), g_optimizer=adam(), d_optimizer=adam())
+    return Case(model, images())
+
+
+def vq_vae():
+    model = kgen.models.VQVAE(
+        kgen.networks.vqvae_encoder(SHAPE, embedding_dim=4, filters=4),
+        kgen.networks.vqvae_decoder(SHAPE, embedding_dim=4, filters=4),
+        kgen.layers.VectorQuantizer(8, 4, seed=0),
+        seed=0,
+    )
+    model.prior = pixel_cnn(model.code_shape, 8, seed=0)
+    return Case(compiled(model), images())
+
+
+def vq_vae2():
+    networks = kgen.networks.vqvae2_networks(SHAPE, embedding_dim=4, filters=4)
+    model = kgen.models.VQVAE2(
+        **networks,
+        bottom_quantizer=kgen.layers.VectorQuantizer(8, 4, seed=0),
+        top_quantizer=kgen.layers.VectorQuantizer(8, 4, seed=1),
+        seed=0,
+    )
+    top, bottom = (
+        keras.ops.convert_to_numpy(c) for c in model.encode(images())
+    )
+    condition = keras.ops.convert_to_numpy(model.bottom_condition(top))
+    model.top_prior = pixel_cnn(top.shape[1:], 8, seed=0)
+    model.bottom_prior = pixel_cnn(
+        bottom.shape[1:], 8, condition_channels=condition.shape[-1], seed=0
+    )
+    return Case(compiled(model), images())
+
+
+# === Cases: diffusion ===
+
+
+def diffusion_model():
+    model = kgen.models.DiffusionModel(
+        unet_denoiser(num_classes=NUM_CLASSES),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs=DIFFUSION_SAMPLING,
+        conditional=True,
+    )
+
+
+def latent_diffusion():
+    model = kgen.models.LatentDiffusion(
+        vae(),
+        kgen.networks.mlp_denoiser(LATENT_DIM, hidden_dim=8, num_layers=1),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        seed=0,
+    )
+    return Case(compiled(model), images(), sample_kwargs=DIFFUSION_SAMPLING)
+
+
+def cascaded_diffusion():
+    base = kgen.models.DiffusionModel(
+        unet_denoiser(LOW_SHAPE),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        seed=0,
+    )
+    model = kgen.models.CascadedDiffusion(
+        unet_denoiser(condition_channels=1),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        base=base,
+        condition_noise=0.1,
+        seed=0,
+    )
+    return Case(compiled(model), images(-1.0), sample_kwargs=DIFFUSION_SAMPLING)
+
+
+# === Cases: flows ===
+
+
+def flow_model():
+    bijector = bijectors.Chain(
+        [
+            bijectors.ActNorm(event_ndims=1),
+            bijectors.AffineCoupling(hidden_dim=8, num_layers=1),
+            bijectors.AffineCoupling(reverse=True, hidden_dim=8, num_layers=1),
+        ]
+    )
+    model = kgen.models.FlowModel(bijector, (2,), seed=0)
+    return Case(compiled(model), points())
+
+
+def real_nvp():
+    model = kgen.models.RealNVP((2,), num_couplings=2, hidden_dim=8, seed=0)
+    return Case(compiled(model), points())
+
+
+def maf():
+    model = kgen.models.MAF((2,), num_flows=2, hidden_dims=(8,), seed=0)
+    return Case(compiled(model), points())
+
+
+def neural_spline_flow():
+    model = kgen.models.NeuralSplineFlow(
+        (2,), num_couplings=2, num_spline_bins=4, hidden_dim=8, seed=0
+    )
+    return Case(compiled(model), points())
+
+
+def glow():
+    model = kgen.models.Glow(
+        SHAPE, num_levels=2, num_steps=1, hidden_dim=4, num_bins=17, seed=0
+    )
+    return Case(compiled(model), quantized_images())
+
+
+# === Cases: autoregressive ===
+
+
+def gpt():
+    model = kgen.models.GPT(
+        11, 8, num_layers=1, num_heads=2, hidden_dim=8, seed=0
+    )
+    return Case(
+        compiled(model),
+        integers(11, (8,)),
+        sample_kwargs={"length": 6},
+        sample_shape=(6,),
+        integer_samples=True,
+    )
+
+
+def pixel_cnn_case():
+    model = pixel_cnn((4, 4), 2, num_classes=NUM_CLASSES, seed=0)
+    return Case(
+        compiled(model),
+        integers(2, (4, 4)),
+        labels(),
+        integer_samples=True,
+        conditional=True,
+    )
+
+
+def wave_net():
+    model = kgen.models.WaveNet(
+        num_levels=16,
+        dilations=(1, 2),
+        residual_channels=4,
+        skip_channels=4,
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        integers(16, (12,)),
+        labels(),
+        sample_kwargs={"length": 6},
+        sample_shape=(6,),
+        integer_samples=True,
+        conditional=True,
+    )
+
+
+# === Cases: energy-based ===
+
+
+def energy_model():
+    model = kgen.models.EnergyModel(
+        mlp(1), langevin(), replay_buffer_size=16, seed=0
+    )
+    return Case(compiled(model), points(), sample_kwargs={"num_steps": 2})
+
+
+def joint_energy_model():
+    model = kgen.models.JointEnergyModel(
+        mlp(NUM_CLASSES), langevin(), replay_buffer_size=16, seed=0
+    )
+    return Case(
+        compiled(model),
+        points(),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        conditional=True,
+    )
+
+
+def rbm():
+    model = kgen.models.RBM(6, 4, seed=0)
+    return Case(
+        compiled(model),
+        integers(2, (6,)).astype("float32"),
+        sample_kwargs={"num_steps": 2},
+    )
+
+
+CASES = {
+    "Autoencoder": autoencoder,
+    "BetaVAE": beta_vae,
+    "CascadedDiffusion": cascaded_diffusion,
+    "ConditionalGAN": conditional_gan,
+    "ConditionalVAE": conditional_vae,
+    "CycleGAN": cycle_gan,
+    "DCGAN": dcgan,
+    "DenoisingAutoencoder": denoising_autoencoder,
+    "DiffusionModel": diffusion_model,
+    "EnergyModel": energy_model,
+    "FlowModel": flow_model,
+    "GAN": gan,
+    "GPT": gpt,
+    "Glow": glow,
+    "HierarchicalVAE": hierarchical_vae,
+    "JointEnergyModel": joint_energy_model,
+    "LatentDiffusion": latent_diffusion,
+    "MAF": maf,
+    "NeuralSplineFlow": neural_spline_flow,
+    "Pix2Pix": pix2pix,
+    "PixelCNN": pixel_cnn_case,
+    "ProgressiveGAN": progressive_gan,
+    "RBM": rbm,
+    "RealNVP": real_nvp,
+    "SRGAN": srgan,
+    "StyleGAN": style_gan,
+    "VAE": vae_case,
+    "VAEGAN": vae_gan,
+    "VQVAE": vq_vae,
+    "VQVAE2": vq_vae2,
+    "WGAN": wgan,
+    "WGANGP": wgan_gp,
+    "WaveNet": wave_net,
+}
