@@ -144,12 +144,7 @@ def test_sample_shape_dtype_finite(name):
     assert np.isfinite(drawn).all()
 
 
-@over_cases(
-    xfail={
-        "CascadedDiffusion": "a SeedGenerator seed differs from the same int: "
-        "the base advances it, an int restarts for the stage"
-    }
-)
+@over_cases()
 def test_seed_forms_agree(name):
     case, _ = trained(name)
     for seed in (np.int64(SEED), keras.random.SeedGenerator(SEED)):

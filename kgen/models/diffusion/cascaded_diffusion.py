@@ -123,6 +123,9 @@ class CascadedDiffusion(DiffusionModel):
         """Super-resolves `condition` (low-resolution images in `[-1, 1]`),
         or samples of `base` when `condition` is `None`."""
         self._check_num_samples(num_samples)
+        # One generator for the base's draws and this stage's, so an int
+        # seed and a SeedGenerator of it give the same samples.
+        seed = self._seed_generator(seed)
         if condition is None:
             if self.base is None:
                 raise ValueError(
