@@ -168,8 +168,6 @@ def test_a_seed_that_is_no_integer_is_refused(name, seed):
     xfail={
         "Glow": "sampling before any data pass builds the shared Squeeze "
         "from the latent side, which refuses the odd 1x1 coarsest level",
-        "VQVAE2": "priors set after construction come last in its variables "
-        "but first once loaded, so the saved optimizer state mismatches",
     }
 )
 def test_keras_round_trip_reproduces_samples(name, tmp_path):

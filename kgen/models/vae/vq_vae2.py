@@ -61,8 +61,6 @@ class VQVAE2(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        self.top_prior = top_prior
-        self.bottom_prior = bottom_prior
         self.bottom_encoder = bottom_encoder
         self.top_encoder = top_encoder
         self.top_decoder = top_decoder
@@ -89,6 +87,11 @@ class VQVAE2(GenerativeModel):
                 "bottom_perplexity",
             )
         }
+        # Last, as when a prior is set after fitting: the variables keep
+        # one order whether the priors come in here or later, so a saved
+        # optimizer state loads into a rebuilt model.
+        self.top_prior = top_prior
+        self.bottom_prior = bottom_prior
         self.built = True
 
     @property
