@@ -62,6 +62,10 @@ class MultiScale(Bijector):
                 channels //= 2
                 self.factored_shapes.append((height, width, channels))
         self.event_size = int(np.prod(input_shape[-3:]))
+        # Built from the data side: sampling first calls it from the latent
+        # side, whose coarsest level may be odd (a 7x7 of a 28x28 image).
+        if not self.squeeze.built:
+            self.squeeze.build(input_shape)
         self.built = True
 
     def _inverse_and_log_det(self, x, training=None):

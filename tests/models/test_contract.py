@@ -164,12 +164,7 @@ def test_a_seed_that_is_no_integer_is_refused(name, seed):
         draw(case.model, case, seed)
 
 
-@over_cases(
-    xfail={
-        "Glow": "sampling before any data pass builds the shared Squeeze "
-        "from the latent side, which refuses the odd 1x1 coarsest level",
-    }
-)
+@over_cases()
 def test_keras_round_trip_reproduces_samples(name, tmp_path):
     case, _ = trained(name)
     path = tmp_path / "m.keras"
