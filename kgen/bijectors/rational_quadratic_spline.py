@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -112,10 +113,7 @@ class RationalQuadraticSpline(Bijector):
 
 
 def check_spline_arguments(num_bins, bound, min_bin_size, min_slope):
-    if not isinstance(num_bins, int) or num_bins < 2:
-        raise ValueError(
-            f"`num_bins` must be an integer >= 2; received {num_bins!r}."
-        )
+    num_bins = validate_int(num_bins, "num_bins", minimum=2)
     if not bound > 0:
         raise ValueError(f"`bound` must be positive; received {bound!r}.")
     if not 0 < min_bin_size < 2 * bound / num_bins:

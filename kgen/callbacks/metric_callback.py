@@ -1,5 +1,7 @@
 import keras
 
+from kgen.utils.argument_validation import validate_int
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class MetricCallback(keras.callbacks.Callback):
@@ -40,11 +42,7 @@ class MetricCallback(keras.callbacks.Callback):
         self, metric, every_n_epochs=1, num_samples=1000, seed=0, batch_size=500
     ):
         super().__init__()
-        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(
-                "`every_n_epochs` must be a positive int; received "
-                f"{every_n_epochs!r}."
-            )
+        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
         self.metric = metric
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 
 from kgen.metrics.mode_coverage import mode_coverage
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -32,11 +33,7 @@ class ModeCoverage(keras.callbacks.Callback):
         seed=0,
     ):
         super().__init__()
-        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(
-                "`every_n_epochs` must be a positive int; received "
-                f"{every_n_epochs!r}."
-            )
+        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
         self.centers = np.asarray(centers, dtype="float32")
         self.std = float(std)
         self.every_n_epochs = every_n_epochs

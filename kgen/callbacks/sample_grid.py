@@ -2,6 +2,7 @@ import os
 
 import keras
 
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.image_grid import save_image_grid
 
 
@@ -42,11 +43,7 @@ class SampleGrid(keras.callbacks.Callback):
         sample_arguments=None,
     ):
         super().__init__()
-        if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
-            raise ValueError(
-                "`every_n_epochs` must be a positive int; received "
-                f"{every_n_epochs!r}."
-            )
+        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
         self.directory = directory
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples

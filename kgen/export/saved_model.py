@@ -3,6 +3,7 @@
 import os
 
 from kgen import backend
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.atomic_directory import atomic_directory
 
 
@@ -34,10 +35,7 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         FileExistsError: the version exists and `overwrite` is False.
         NotImplementedError: on the torch backend (see the message).
     """
-    if not isinstance(version, int) or version < 1:
-        raise ValueError(
-            f"`version` must be a positive int; received {version!r}."
-        )
+    version = validate_int(version, "version")
     if not model.built:
         raise ValueError(
             "Build or fit the model before exporting it: its weights do not "

@@ -4,6 +4,8 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen.utils.argument_validation import validate_int
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class CausalSelfAttention(keras.layers.Layer):
@@ -45,10 +47,7 @@ class CausalSelfAttention(keras.layers.Layer):
 
     def __init__(self, num_heads, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_heads, int) or num_heads < 1:
-            raise ValueError(
-                f"`num_heads` must be a positive int; received {num_heads!r}."
-            )
+        num_heads = validate_int(num_heads, "num_heads")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(
                 f"`dropout` must lie in [0, 1); received {dropout!r}."

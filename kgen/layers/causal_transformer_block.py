@@ -2,6 +2,7 @@ import keras
 from keras import layers
 
 from kgen.layers.causal_self_attention import CausalSelfAttention
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -44,11 +45,7 @@ class CausalTransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(intermediate_dim, int) or intermediate_dim < 1:
-            raise ValueError(
-                "`intermediate_dim` must be a positive int; received "
-                f"{intermediate_dim!r}."
-            )
+        intermediate_dim = validate_int(intermediate_dim, "intermediate_dim")
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout

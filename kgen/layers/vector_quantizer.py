@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kgen.utils.argument_validation import validate_int
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class VectorQuantizer(keras.layers.Layer):
@@ -49,11 +51,9 @@ class VectorQuantizer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(num_embeddings, int) or num_embeddings < 2:
-            raise ValueError(
-                "`num_embeddings` (codebook size) must be an int >= 2; "
-                f"received {num_embeddings!r}."
-            )
+        num_embeddings = validate_int(
+            num_embeddings, "num_embeddings", minimum=2
+        )
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.commitment_cost = commitment_cost

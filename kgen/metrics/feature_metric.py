@@ -1,6 +1,7 @@
 import keras
 
 from kgen.metrics import image_features
+from kgen.utils.argument_validation import validate_int
 
 
 class FeatureMetric(keras.metrics.Metric):
@@ -47,10 +48,7 @@ class FeatureMetric(keras.metrics.Metric):
                 f"`value_range` must be (low, high) with high > low; "
                 f"received {value_range!r}."
             )
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"`batch_size` must be a positive int; received {batch_size!r}."
-            )
+        batch_size = validate_int(batch_size, "batch_size")
         self.feature_extractor = feature_extractor
         self.value_range = (float(low), float(high))
         self.batch_size = batch_size

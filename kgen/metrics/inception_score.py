@@ -2,6 +2,7 @@ import keras
 import numpy as np
 
 from kgen.metrics import image_features
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -48,10 +49,7 @@ class InceptionScore(keras.metrics.Metric):
                 "InceptionScore needs a `classifier` (FID-Inception has no "
                 "classifier head), e.g. kgen.recipes.load('digits_classifier')."
             )
-        if not isinstance(num_splits, int) or num_splits < 1:
-            raise ValueError(
-                f"`num_splits` must be a positive int; received {num_splits!r}."
-            )
+        num_splits = validate_int(num_splits, "num_splits")
         self.classifier = classifier
         self.num_splits = num_splits
         self.from_logits = from_logits

@@ -3,6 +3,7 @@ import numpy as np
 
 from kgen.metrics.feature_metric import FeatureMetric
 from kgen.metrics.feature_store import FeatureStore
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -32,8 +33,7 @@ class PrecisionRecall(FeatureMetric):
     """
 
     def __init__(self, k=3, name="precision_recall", **kwargs):
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"`k` must be a positive int; received {k!r}.")
+        k = validate_int(k, "k")
         self.k = k
         super().__init__(name=name, **kwargs)
 

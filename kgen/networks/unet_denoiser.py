@@ -5,6 +5,7 @@ from keras import layers
 
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.image_shapes import check_image_shape
+from kgen.utils.argument_validation import validate_int
 
 
 def _groups(channels):
@@ -182,8 +183,7 @@ def mlp_denoiser(
     """An MLP `[x_t, t(, labels)] -> output` for vector data (2-D toys,
     VAE latents in latent diffusion), with the same time and class
     embeddings as `unet_denoiser`."""
-    if not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"`dim` must be a positive int; received {dim!r}.")
+    dim = validate_int(dim, "dim")
     vectors = keras.Input((dim,), name="noisy_vectors")
     timesteps = keras.Input((), dtype="int32", name="timesteps")
     inputs = [vectors, timesteps]

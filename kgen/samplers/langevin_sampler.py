@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -51,10 +52,7 @@ class LangevinSampler:
             raise ValueError(
                 f"`step_size` must be > 0; received {step_size!r}."
             )
-        if not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(
-                f"`num_steps` must be a positive int; received {num_steps!r}."
-            )
+        num_steps = validate_int(num_steps, "num_steps")
         if noise_scale is not None and not noise_scale >= 0:
             raise ValueError(
                 f"`noise_scale` must be >= 0; received {noise_scale!r}."

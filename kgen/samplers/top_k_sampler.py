@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.samplers.token_sampler import EXCLUDED
 from kgen.samplers.token_sampler import TokenSampler
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -25,8 +26,7 @@ class TopKSampler(TokenSampler):
 
     def __init__(self, k=5, temperature=1.0):
         super().__init__(temperature=temperature)
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"`k` must be a positive int; received {k!r}.")
+        k = validate_int(k, "k")
         self.k = k
 
     def filter_logits(self, logits):

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.utils.argument_validation import validate_int
+
 BETA_SCHEDULES = ("linear", "scaled_linear", "cosine")
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
 TIMESTEP_SPACINGS = ("leading", "trailing", "linspace")
@@ -94,11 +96,9 @@ class DiffusionScheduler:
     ):
         if timestep_spacing is None:
             timestep_spacing = self.default_spacing
-        if not isinstance(num_train_timesteps, int) or num_train_timesteps < 2:
-            raise ValueError(
-                "`num_train_timesteps` must be an int >= 2; received "
-                f"{num_train_timesteps!r}."
-            )
+        num_train_timesteps = validate_int(
+            num_train_timesteps, "num_train_timesteps", minimum=2
+        )
         if not 0 < beta_start <= beta_end < 1:
             raise ValueError(
                 "Expected 0 < `beta_start` <= `beta_end` < 1; received "
