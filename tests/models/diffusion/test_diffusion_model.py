@@ -168,28 +168,6 @@ def test_bound_sums_all_steps_and_sampling_it_is_unbiased():
     np.testing.assert_allclose(bits, exact / (2 * np.log(2)), rtol=1e-4)
 
 
-def test_round_trip_keeps_schedule_and_samples(conditional_model, tmp_path):
-    path = str(tmp_path / "diffusion.keras")
-    conditional_model.save(path)
-    restored = keras.saving.load_model(path)
-    assert restored.scheduler.get_config() == (
-        conditional_model.scheduler.get_config()
-    )
-    np.testing.assert_allclose(
-        to_numpy(
-            restored.sample(
-                2, num_steps=4, scheduler="ddim", labels=[1, 2], seed=4
-            )
-        ),
-        to_numpy(
-            conditional_model.sample(
-                2, num_steps=4, scheduler="ddim", labels=[1, 2], seed=4
-            )
-        ),
-        atol=1e-5,
-    )
-
-
 def test_bad_sampling_arguments_raise(conditional_model, labelled_digits):
     x, _ = labelled_digits
     with pytest.raises(ValueError, match="num_steps"):

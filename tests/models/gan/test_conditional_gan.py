@@ -33,7 +33,7 @@ def labelled_digits():
     return x[:128], y[:128]
 
 
-def test_fit_with_labels_and_sample_by_class(labelled_digits, tmp_path):
+def test_fit_with_labels_and_sample_by_class(labelled_digits):
     x, y = labelled_digits
     model = conditional_gan()
     history = model.fit(x, y, batch_size=64, epochs=1, verbose=0)
@@ -47,7 +47,6 @@ def test_fit_with_labels_and_sample_by_class(labelled_digits, tmp_path):
     assert not np.allclose(mixed[0], mixed[1])
     logs = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
     assert np.isfinite(logs["d_loss"])
-    networks.assert_round_trip(model, tmp_path, labels=[3, 1, 4, 1])
 
 
 def test_wasserstein_gradient_penalty_with_labels(labelled_digits):

@@ -3,7 +3,6 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
-from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.models.gan import networks
 
@@ -24,7 +23,7 @@ def pix2pix():
     return model
 
 
-def test_fit_translate_round_trip(edge_pairs, tmp_path):
+def test_fit_trains_the_generator_and_evaluates(edge_pairs):
     source, target = edge_pairs
     model = pix2pix()
     generator = weights_of(model.generator)
@@ -36,22 +35,10 @@ def test_fit_translate_round_trip(edge_pairs, tmp_path):
         not np.array_equal(a, b)
         for a, b in zip(generator, weights_of(model.generator))
     )
-    translated = to_numpy(model.sample(5, condition=source[:5]))
-    assert translated.shape == (5, 8, 8, 1)
     logs = model.evaluate(
         source, target, batch_size=64, verbose=0, return_dict=True
     )
     assert np.isfinite(logs["l1_loss"])
-    path = str(tmp_path / "pix2pix.keras")
-    model.save(path)
-    import keras
-
-    restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(
-        to_numpy(restored.translate(source[:3])),
-        to_numpy(model.translate(source[:3])),
-        atol=1e-6,
-    )
 
 
 def test_unpaired_or_missing_targets_are_rejected(edge_pairs):

@@ -8,7 +8,7 @@ from tests.conftest import weights_of
 from tests.models.gan import networks
 
 
-def test_fit_keeps_every_critic_weight_clipped(digits_symmetric, tmp_path):
+def test_fit_keeps_every_critic_weight_clipped(digits_symmetric):
     model = kgen.models.WGAN(
         networks.generator(),
         networks.critic(),
@@ -26,8 +26,6 @@ def test_fit_keeps_every_critic_weight_clipped(digits_symmetric, tmp_path):
     assert iterations(model.g_optimizer) == 2
     kernels = weights_of(model.discriminator)
     assert max(np.abs(w).max() for w in kernels) <= 0.02 + 1e-7
-    restored = networks.assert_round_trip(model, tmp_path)
-    assert restored.n_critic == 3 and restored.clip_value == 0.02
 
 
 def test_loss_is_the_wasserstein_estimate(digits_symmetric):

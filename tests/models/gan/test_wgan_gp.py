@@ -6,7 +6,7 @@ from tests.conftest import iterations
 from tests.models.gan import networks
 
 
-def test_fit_with_gradient_penalty_on_every_backend(digits_symmetric, tmp_path):
+def test_fit_with_gradient_penalty_on_every_backend(digits_symmetric):
     # The critic keeps its dropout: the penalty runs it in inference mode,
     # so JAX's input gradient carries no state.
     model = kgen.models.WGANGP(
@@ -21,8 +21,6 @@ def test_fit_with_gradient_penalty_on_every_backend(digits_symmetric, tmp_path):
     assert np.isfinite(history.history["d_loss"][-1])
     assert iterations(model.d_optimizer) == 4
     assert iterations(model.g_optimizer) == 2
-    restored = networks.assert_round_trip(model, tmp_path)
-    assert restored.gradient_penalty_weight == 10.0
 
 
 def test_penalty_enters_the_critic_loss(digits_symmetric):

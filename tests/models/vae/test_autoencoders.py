@@ -19,20 +19,7 @@ def networks(latent_dim, moments=False):
     return encoder, kgen.networks.vae_decoder(SHAPE, latent_dim, 8, 32)
 
 
-def round_trip(model, tmp_path):
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    assert type(restored) is type(model)
-    np.testing.assert_allclose(
-        to_numpy(restored.sample(3, seed=2)),
-        to_numpy(model.sample(3, seed=2)),
-        atol=1e-5,
-    )
-    return restored
-
-
-def test_beta_vae_capacity_grows_and_round_trips(digits, tmp_path):
+def test_beta_vae_capacity_grows(digits):
     encoder, decoder = networks(4, moments=True)
     model = kgen.models.BetaVAE(
         encoder, decoder, 4, beta=2.0, capacity_max=5.0, capacity_steps=4
@@ -44,13 +31,11 @@ def test_beta_vae_capacity_grows_and_round_trips(digits, tmp_path):
     assert float(to_numpy(model.capacity())) == pytest.approx(5.0)
     # Logged: the epoch mean of C(t) = 1.25 t at t = 0, 1, then 2, 3.
     assert history.history["capacity"] == pytest.approx([0.625, 3.125])
-    restored = round_trip(model, tmp_path)
-    assert float(to_numpy(restored.step)) == 4.0
     with pytest.raises(ValueError, match="capacity_max"):
         kgen.models.BetaVAE(encoder, decoder, 4, capacity_max=-1.0)
 
 
-def test_autoencoder_trains_and_samples_from_its_code_fit(digits, tmp_path):
+def test_autoencoder_trains_and_samples_from_its_code_fit(digits):
     encoder, decoder = networks(3)
     model = kgen.models.Autoencoder(encoder, decoder, 3)
     model.compile(optimizer="adam")
@@ -62,7 +47,6 @@ def test_autoencoder_trains_and_samples_from_its_code_fit(digits, tmp_path):
     samples = to_numpy(model.sample(5, seed=0))
     assert samples.shape == (5,) + SHAPE
     assert samples.min() >= 0 and samples.max() <= 1
-    round_trip(model, tmp_path)
 
 
 def test_denoising_autoencoder_corrupts_only_in_training(digits, tmp_path):
@@ -80,7 +64,11 @@ def test_denoising_autoencoder_corrupts_only_in_training(digits, tmp_path):
     np.testing.assert_allclose(
         to_numpy(model(x)["codes"]), to_numpy(model.encode(x)), atol=1e-6
     )
-    restored = round_trip(model, tmp_path)
+    # The contract's round trip compares configs without the nested
+    # networks, and the corruption never shows in samples: check it here.
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
     assert isinstance(restored.corruption, keras.layers.Dropout)
     with pytest.raises(ValueError, match="reconstruction_loss"):
         kgen.models.Autoencoder(encoder, decoder, 3, reconstruction_loss="l3")

@@ -27,7 +27,7 @@ def conditional_vae():
     return model
 
 
-def test_fit_sample_by_class_and_round_trip(labelled_digits, tmp_path):
+def test_fit_and_sample_by_class(labelled_digits):
     x, y = labelled_digits
     model = conditional_vae()
     history = model.fit(x, y, batch_size=64, epochs=2, verbose=0)
@@ -41,14 +41,6 @@ def test_fit_sample_by_class_and_round_trip(labelled_digits, tmp_path):
     elbo = to_numpy(model.elbo(x[:5], seed=0, labels=y[:5]))
     iwae = to_numpy(model.log_likelihood(x[:5], 20, seed=0, labels=y[:5]))
     assert elbo.shape == iwae.shape == (5,)
-    path = str(tmp_path / "cvae.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(
-        to_numpy(restored.sample(3, labels=[0, 1, 2], seed=4)),
-        to_numpy(model.sample(3, labels=[0, 1, 2], seed=4)),
-        atol=1e-6,
-    )
 
 
 @pytest.mark.parametrize(

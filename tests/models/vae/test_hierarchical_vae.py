@@ -24,7 +24,7 @@ def hierarchical_vae(decoder_skip=False):
     return model
 
 
-def test_fit_logs_per_layer_kl_and_round_trips(digits, tmp_path):
+def test_fit_logs_per_layer_kl(digits):
     model = hierarchical_vae()
     history = model.fit(digits[0], batch_size=64, epochs=3, verbose=0)
     assert {"loss", "reconstruction_loss", "kl_z1", "kl_z2"} <= set(
@@ -32,15 +32,6 @@ def test_fit_logs_per_layer_kl_and_round_trips(digits, tmp_path):
     )
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert iterations(model.optimizer) == 6
-    assert to_numpy(model.sample(3, seed=0)).shape == (3,) + SHAPE
-    path = str(tmp_path / "hvae.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(
-        to_numpy(restored.sample(3, seed=5)),
-        to_numpy(model.sample(3, seed=5)),
-        atol=1e-6,
-    )
 
 
 def test_iwae_bound_is_above_the_elbo(digits):
