@@ -71,7 +71,7 @@ def test_dead_codes_are_restarted(digits):
 def test_sample_says_what_to_fit_and_bad_codebook():
     with pytest.raises(ValueError, match="PixelCNN"):
         vq_vae().sample(4)
-    with pytest.raises(ValueError, match="codebook size"):
+    with pytest.raises(ValueError, match="num_embeddings. must be an int >= 2"):
         kgen.layers.VectorQuantizer(1, 4)
 
 
