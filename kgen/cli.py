@@ -161,11 +161,6 @@ def train(args):
         f"{data_name} ({len(x_train)} examples {x_train.shape[1:]}) for "
         f"{epochs} epochs, backend {keras.backend.backend()}"
     )
-    pictures = {
-        "value_range": preset["data"]["value_range"],
-        "image_shape": images.shape[1:] if images.ndim == 4 else None,
-        "sample_arguments": preset.get("sampling"),
-    }
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched.
     parent = os.path.dirname(out)
@@ -176,7 +171,9 @@ def train(args):
             os.path.join(staging, "grids"),
             every_n_epochs=args.grid_every,
             seed=args.seed,
-            **pictures,
+            value_range=preset["data"]["value_range"],
+            image_shape=images.shape[1:],
+            sample_arguments=preset.get("sampling"),
         )
         history = model.fit(
             x_train,
@@ -195,7 +192,7 @@ def train(args):
                 f"{len(history.epoch)}; nothing was saved. Try a lower "
                 "--learning-rate."
             )
-        written = _write_outputs(model, staging, args, pictures)
+        written = _write_outputs(model, staging, args, grids)
         if os.path.exists(out):
             shutil.rmtree(out)
         os.replace(staging, out)
@@ -255,23 +252,15 @@ def _build_model(args, preset, data_shape):
     )
 
 
-def _write_outputs(model, folder, args, pictures):
+def _write_outputs(model, folder, args, grids):
     import keras
 
     import kgen
 
     written = [("model", "model.keras")]
     model.save(os.path.join(folder, "model.keras"))
-    images = model.sample(
-        64, seed=args.seed, **(pictures["sample_arguments"] or {})
-    )
-    if pictures["image_shape"] is not None:
-        images = keras.ops.reshape(images, (-1,) + pictures["image_shape"])
-    kgen.utils.save_image_grid(
-        images,
-        os.path.join(folder, "samples.png"),
-        value_range=pictures["value_range"],
-    )
+    # The final picture, drawn as the callback drew the epoch grids.
+    grids.save(os.path.join(folder, "samples.png"))
     written.append(("sample grid", "samples.png"))
     if keras.backend.backend() == "torch":
         print(

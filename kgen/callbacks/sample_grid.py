@@ -62,17 +62,21 @@ class SampleGrid(keras.callbacks.Callback):
 
     def write(self, epoch):
         """Writes the grid for `epoch`; returns its path."""
+        path = os.path.join(
+            self.directory, f"{self.prefix}_epoch_{epoch:04d}.png"
+        )
+        self.save(path)
+        self.paths.append(path)
+        return path
+
+    def save(self, path):
+        """Writes the model's grid, as this callback draws it, to `path`."""
         images = self.model.sample(
             self.num_samples, seed=self.seed, **self.sample_arguments
         )
         if self.image_shape is not None:
             images = keras.ops.reshape(images, (-1,) + self.image_shape)
-        path = os.path.join(
-            self.directory, f"{self.prefix}_epoch_{epoch:04d}.png"
-        )
-        save_image_grid(images, path, value_range=self.value_range)
-        self.paths.append(path)
-        return path
+        return save_image_grid(images, path, value_range=self.value_range)
 
     def get_config(self):
         return {

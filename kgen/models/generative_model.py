@@ -115,9 +115,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
         if not self.accepts_labels:
             return x, y
         if not labelled_data.is_array(x):
-            if x is None or not self.is_class_conditional:
-                return x, y
-            if not self.labels_in_inputs:
+            # Datasets and generators: labels already ride in their
+            # batches; only families reading them from the inputs need
+            # each batch repacked.
+            if x is None or not (
+                self.is_class_conditional and self.labels_in_inputs
+            ):
                 return x, y
             return labelled_data.map_batches(
                 x, self._labelled_inputs, x_argument

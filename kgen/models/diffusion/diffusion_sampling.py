@@ -233,6 +233,8 @@ class DiffusionSampling:
         images, mask = check_inpainting_inputs(
             images, mask, self.sample_shape, self.sample_range
         )
+        # Built once: the loop and the known pixels' noising share it.
+        scheduler = self.get_scheduler(scheduler)
         return self._generate(
             len(images),
             num_steps,
@@ -240,7 +242,5 @@ class DiffusionSampling:
             seed,
             labels=labels,
             guidance_scale=guidance_scale,
-            after_step=keep_known_pixels(
-                self.get_scheduler(scheduler), images, mask
-            ),
+            after_step=keep_known_pixels(scheduler, images, mask),
         )
