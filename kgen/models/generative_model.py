@@ -307,7 +307,15 @@ class GenerativeModel(backend.Trainer, keras.Model):
     def _sample_labels(self, labels, num_samples, seed):
         """Class ids for `sample` of a class-conditional model: `None`
         draws them uniformly with `seed`, an int gives every sample that
-        class, else one id per sample (checked)."""
+        class, else one id per sample (checked). An unconditional model
+        returns `None` and refuses labels."""
+        if not self.is_class_conditional:
+            if labels is not None:
+                raise ValueError(
+                    f"`labels` were given, but this {type(self).__name__} "
+                    "is unconditional (`num_classes=None`)."
+                )
+            return None
         if labels is None:
             return keras.random.randint(
                 (num_samples,), 0, self.num_classes, seed=seed, dtype="int32"

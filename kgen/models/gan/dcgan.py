@@ -1,6 +1,8 @@
 import keras
 
 from kgen.models.gan.gan import GAN
+from kgen.networks import conditional_dcgan_discriminator
+from kgen.networks import conditional_dcgan_generator
 from kgen.networks import dcgan_discriminator
 from kgen.networks import dcgan_generator
 
@@ -16,6 +18,8 @@ class DCGAN(GAN):
         image_shape: `(height, width, channels)`, e.g. `(8, 8, 1)`.
         latent_dim: int. Size of the noise vector.
         filters: int. Width of the networks (see `kgen.networks.dcgan_*`).
+        num_classes: int >= 2 or `None`. Builds a class-conditional DCGAN
+            (label embedding in the generator, projection discriminator).
         loss: objective name or object (see `kgen.models.GAN`).
         d_steps: int. Discriminator updates per generator update.
         r1_gamma: float. R1 penalty weight.
@@ -44,6 +48,7 @@ class DCGAN(GAN):
         image_shape,
         latent_dim=64,
         filters=64,
+        num_classes=None,
         loss="non_saturating",
         d_steps=1,
         r1_gamma=0.0,
@@ -51,10 +56,21 @@ class DCGAN(GAN):
         **kwargs,
     ):
         image_shape = tuple(image_shape)
+        if num_classes is None:
+            generator = dcgan_generator(image_shape, latent_dim, filters)
+            discriminator = dcgan_discriminator(image_shape, filters)
+        else:
+            generator = conditional_dcgan_generator(
+                image_shape, latent_dim, num_classes, filters
+            )
+            discriminator = conditional_dcgan_discriminator(
+                image_shape, num_classes, filters
+            )
         super().__init__(
-            generator=dcgan_generator(image_shape, latent_dim, filters),
-            discriminator=dcgan_discriminator(image_shape, filters),
+            generator=generator,
+            discriminator=discriminator,
             latent_dim=latent_dim,
+            num_classes=num_classes,
             loss=loss,
             d_steps=d_steps,
             r1_gamma=r1_gamma,

@@ -30,6 +30,12 @@ class GAN(GenerativeModel):
     batches (a probability for the logistic objectives), the first thing
     to look at when training stalls or collapses.
 
+    Built with `num_classes`, it is a class-conditional GAN (Mirza and
+    Osindero, 2014): both networks take `[inputs, labels]`, `fit(x, labels)`
+    trains it on integer class labels and `sample(n, labels=...)` draws one
+    class or a mix (`kgen.networks.conditional_dcgan_generator` /
+    `conditional_dcgan_discriminator` build such networks).
+
     For a moving average of the generator, give the generator's optimizer
     `use_ema=True`: Keras keeps the average during training and writes it
     into the generator's weights when `fit` ends.
@@ -44,6 +50,8 @@ class GAN(GenerativeModel):
         discriminator: `keras.Model` mapping samples to `(batch, 1)` logits
             (scores for the Wasserstein and hinge objectives).
         latent_dim: int. Size of the noise vector.
+        num_classes: int >= 2 or `None`. Number of classes to condition on;
+            `None` builds an unconditional GAN.
         loss: objective name or `kgen.losses.AdversarialLoss` (or any object
             with `discriminator_loss` and `generator_loss`).
         d_steps: int. Discriminator updates per generator update. All reuse
@@ -72,18 +80,24 @@ class GAN(GenerativeModel):
     References:
         1. Goodfellow et al. Generative Adversarial Networks. 2014.
            arXiv:1406.2661.
-        2. Mescheder et al. Which Training Methods for GANs do actually
+        2. Mirza and Osindero. Conditional Generative Adversarial Nets.
+           2014. arXiv:1411.1784.
+        3. Mescheder et al. Which Training Methods for GANs do actually
            Converge? 2018. arXiv:1801.04406.
     """
 
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
+    # `fit(x, labels)` keeps the labels as `y`: `train_step` reads them.
+    accepts_labels = True
+    labels_in_inputs = False
 
     def __init__(
         self,
         generator,
         discriminator,
         latent_dim,
+        num_classes=None,
         loss="non_saturating",
         d_steps=1,
         r1_gamma=0.0,
@@ -94,11 +108,19 @@ class GAN(GenerativeModel):
         latent_dim = validate_int(latent_dim, "latent_dim")
         d_steps = validate_int(d_steps, "d_steps")
         r1_gamma = validate_float(r1_gamma, "r1_gamma", minimum=0.0)
+        if num_classes is not None:
+            num_classes = validate_int(num_classes, "num_classes", minimum=2)
+            for name, network in (
+                ("generator", generator),
+                ("discriminator", discriminator),
+            ):
+                _check_takes_labels(network, name)
         # === Networks ===
         self.generator = generator
         self.discriminator = discriminator
         # === Config ===
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.adversarial_loss = adversarial_loss.get(loss)
         self.d_steps = d_steps
         self.r1_gamma = float(r1_gamma)
@@ -136,11 +158,15 @@ class GAN(GenerativeModel):
 
     @property
     def data_shape(self):
-        shape = self.generator.compute_output_shape((None, self.latent_dim))
-        return tuple(shape[1:])
+        shape = (None, self.latent_dim)
+        if self.num_classes is not None:
+            shape = [shape, (None,)]
+        return tuple(self.generator.compute_output_shape(shape)[1:])
 
-    def call(self, noise, training=False):
-        return self.generator(noise, training=training)
+    def call(self, inputs, training=False):
+        """`generator(noise)`, or `generator([noise, labels])` when
+        class-conditional."""
+        return self.generator(inputs, training=training)
 
     # === Sampling ===
 
@@ -150,18 +176,34 @@ class GAN(GenerativeModel):
             (num_samples, self.latent_dim), seed=self._seed_generator(seed)
         )
 
-    def sample(self, num_samples, *, seed=None):
-        self._check_num_samples(num_samples)
-        noise = self.sample_noise(num_samples, seed)
-        return self.generator(noise, training=False)
+    def sample(self, num_samples, *, seed=None, labels=None):
+        """Draws `num_samples` samples.
 
-    # === Networks' inputs (conditional models add labels) ===
+        Args:
+            num_samples: int.
+            seed: int, `SeedGenerator` or `None`.
+            labels: class-conditional models only: `None` (uniformly random
+                classes), an int (all of one class) or `num_samples` ints.
+        """
+        self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
+        noise = self.sample_noise(num_samples, seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        return self.generator(
+            self.generator_inputs(noise, labels), training=False
+        )
+
+    # === Networks' inputs (labels when class-conditional) ===
 
     def generator_inputs(self, noise, labels=None):
-        return noise
+        if self.num_classes is None:
+            return noise
+        return [noise, labels]
 
     def discriminator_inputs(self, samples, labels=None):
-        return samples
+        if self.num_classes is None:
+            return samples
+        return [samples, labels]
 
     # === Training ===
 
@@ -251,9 +293,18 @@ class GAN(GenerativeModel):
         return {m.name: m.result() for m in self.metrics}
 
     def _unpack(self, data):
-        """`(real, labels)`; an unconditional GAN ignores any labels."""
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return real, None
+        """`(real, labels)`; labels are `None` for an unconditional GAN
+        (`fit` has refused any it was given)."""
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes is None:
+            return real, None
+        if labels is None:
+            raise ValueError(
+                f"This {type(self).__name__} is class-conditional "
+                f"(`num_classes={self.num_classes}`): train it on (images, "
+                "labels) batches with integer class labels."
+            )
+        return real, ops.cast(ops.reshape(labels, (-1,)), "int32")
 
     def _track_verdicts(self, real_outputs, fake_outputs):
         score = self.adversarial_loss.score
@@ -263,13 +314,19 @@ class GAN(GenerativeModel):
     # === Export ===
 
     def serving_endpoints(self):
-        def sample(noise):
-            return self.generator(noise, training=False)
+        noise = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
+        if self.num_classes is None:
 
-        signature = [
-            keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
-        ]
-        return {"sample": (sample, signature)}
+            def sample(noise):
+                return self.generator(noise, training=False)
+
+            return {"sample": (sample, [noise])}
+
+        def conditional_sample(noise, labels):
+            return self.generator([noise, labels], training=False)
+
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+        return {"sample": (conditional_sample, [noise, labels])}
 
     # === Serialization ===
 
@@ -278,6 +335,7 @@ class GAN(GenerativeModel):
         config.update(
             {
                 "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
                 "loss": keras.saving.serialize_keras_object(
                     self.adversarial_loss
                 ),
@@ -286,3 +344,18 @@ class GAN(GenerativeModel):
             }
         )
         return config
+
+
+def _check_takes_labels(network, name):
+    """A class-conditional GAN's networks take `[inputs, labels]`; a
+    functional network that takes one input is a mistake worth naming."""
+    try:
+        inputs = network.inputs
+    except (AttributeError, ValueError):  # Subclassed or unbuilt.
+        return
+    if inputs is not None and len(inputs) != 2:
+        raise ValueError(
+            f"With `num_classes` set, `{name}` must take `[inputs, labels]` "
+            f"(two inputs); it takes {len(inputs)}. Build it with e.g. "
+            f"`kgen.networks.conditional_dcgan_{name}`."
+        )

@@ -89,6 +89,8 @@ class ProgressiveGAN(GAN):
 
     def get_config(self):
         config = super().get_config()
+        # Unconditional: its networks are built here, without labels.
+        del config["num_classes"]
         config.update(
             {"image_shape": self.image_shape, "filters": self.filters}
         )

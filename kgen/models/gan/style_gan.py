@@ -207,6 +207,8 @@ class StyleGAN(GAN):
 
     def get_config(self):
         config = super().get_config()
+        # Unconditional: its networks are built here, without labels.
+        del config["num_classes"]
         config.update(
             {
                 "style_mixing_probability": self.style_mixing_probability,

@@ -25,6 +25,8 @@ class WGAN(GAN):
         discriminator: `keras.Model`, samples to `(batch, 1)` scores
             (no sigmoid).
         latent_dim: int.
+        num_classes: int >= 2 or `None`, as for `GAN` (networks taking
+            `[inputs, labels]`).
         clip_value: float. The paper's c = 0.01.
         n_critic: int. Critic updates per generator update.
         seed: int or `None`.
@@ -38,6 +40,7 @@ class WGAN(GAN):
         generator,
         discriminator,
         latent_dim,
+        num_classes=None,
         clip_value=0.01,
         n_critic=5,
         seed=None,
@@ -47,6 +50,7 @@ class WGAN(GAN):
             generator,
             discriminator,
             latent_dim,
+            num_classes=num_classes,
             loss="wasserstein",
             d_steps=n_critic,
             seed=seed,

@@ -27,6 +27,8 @@ class WGANGP(GAN):
         generator: `keras.Model`, noise to samples.
         discriminator: `keras.Model`, samples to `(batch, 1)` scores.
         latent_dim: int.
+        num_classes: int >= 2 or `None`, as for `GAN` (networks taking
+            `[inputs, labels]`).
         gradient_penalty_weight: float. The paper's lambda = 10.
         n_critic: int. Critic updates per generator update.
         seed: int or `None`.
@@ -41,6 +43,7 @@ class WGANGP(GAN):
         generator,
         discriminator,
         latent_dim,
+        num_classes=None,
         gradient_penalty_weight=10.0,
         n_critic=5,
         seed=None,
@@ -55,6 +58,7 @@ class WGANGP(GAN):
             generator,
             discriminator,
             latent_dim,
+            num_classes=num_classes,
             loss="wasserstein",
             d_steps=n_critic,
             seed=seed,

@@ -26,7 +26,8 @@ class BetaVAE(VAE):
     `capacity` besides the VAE's losses.
 
     Args:
-        encoder, decoder, latent_dim, likelihood, prior, seed: as for `VAE`.
+        encoder, decoder, latent_dim, num_classes, likelihood, prior, seed:
+            as for `VAE`.
         beta: float. The paper's beta (4 is common), or gamma with capacity
             (Burgess et al. use 1000 with pixel-sum losses).
         capacity_max: float or `None`. Final capacity in nats.
@@ -44,6 +45,7 @@ class BetaVAE(VAE):
         encoder,
         decoder,
         latent_dim,
+        num_classes=None,
         likelihood="bernoulli",
         beta=4.0,
         capacity_max=None,
@@ -56,6 +58,7 @@ class BetaVAE(VAE):
             encoder,
             decoder,
             latent_dim,
+            num_classes=num_classes,
             likelihood=likelihood,
             beta=beta,
             prior=prior,

@@ -36,6 +36,13 @@ class VAE(VAELikelihood, GenerativeModel):
     `log q(z|x) - log p(z)` for other priors, e.g. a `tfp.distributions`
     object on the TensorFlow backend.
 
+    Built with `num_classes`, it is a conditional VAE (Sohn et al., 2015):
+    the encoder and decoder take `[inputs, labels]`, giving `q(z|x, y)` and
+    `p(x|z, y)` with the prior `p(z)` shared, so `z` carries what the label
+    does not (style, stroke width). It trains on `fit(images, labels)`, and
+    `sample`, `encode`, `decode`, `elbo`, `log_likelihood` and
+    `anomaly_score` take `labels=`.
+
     The model only overrides `call` and `compute_loss`, so Keras' own
     trainers fit it on every backend. It reports `loss`,
     `reconstruction_loss` and `kl_loss` (nats per example).
@@ -46,6 +53,10 @@ class VAE(VAELikelihood, GenerativeModel):
         decoder: `keras.Model` mapping `(batch, latent_dim)` to data-shaped
             likelihood parameters (Bernoulli logits or Gaussian means).
         latent_dim: int.
+        num_classes: int >= 2 or `None`. Number of classes to condition on
+            (networks taking `[inputs, labels]`, e.g.
+            `kgen.networks.vae_encoder(..., num_classes=10)`); `None` builds
+            an unconditional VAE.
         likelihood: `"bernoulli"` (data in [0, 1]), `"gaussian"` (a
             learned global scale, as in the sigma-VAE) or
             `"discretized_logistic"` (8-bit pixels in [0, 1]: an exact
@@ -72,17 +83,22 @@ class VAE(VAELikelihood, GenerativeModel):
         1. Kingma and Welling. Auto-Encoding Variational Bayes. 2013.
            arXiv:1312.6114.
         2. Higgins et al. beta-VAE. ICLR 2017.
-        3. Rybkin et al. Simple and Effective VAE Training with Calibrated
+        3. Sohn et al. Learning Structured Output Representation using Deep
+           Conditional Generative Models. NeurIPS 2015.
+        4. Rybkin et al. Simple and Effective VAE Training with Calibrated
            Decoders. 2020. arXiv:2006.13202.
     """
 
     nested_arguments = ("encoder", "decoder")
+    # `fit(x, labels)` becomes `{"images": x, "labels": labels}` for `call`.
+    accepts_labels = True
 
     def __init__(
         self,
         encoder,
         decoder,
         latent_dim,
+        num_classes=None,
         likelihood="bernoulli",
         beta=1.0,
         prior=None,
@@ -93,6 +109,8 @@ class VAE(VAELikelihood, GenerativeModel):
         latent_dim = validate_int(latent_dim, "latent_dim")
         validate_choice(likelihood, "likelihood", LIKELIHOODS)
         beta = validate_float(beta, "beta", minimum=0.0)
+        if num_classes is not None:
+            num_classes = validate_int(num_classes, "num_classes", minimum=2)
         if isinstance(prior, dict):
             prior = keras.saving.deserialize_keras_object(prior)
         # === Networks ===
@@ -100,6 +118,7 @@ class VAE(VAELikelihood, GenerativeModel):
         self.decoder = decoder
         # === Config ===
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.likelihood = likelihood
         self.beta = float(beta)
         self.prior = prior
@@ -108,7 +127,7 @@ class VAE(VAELikelihood, GenerativeModel):
         )
         if likelihood != "bernoulli":
             # One learned log scale for all pixels: the maximum-likelihood
-            # decoder variance (sigma-VAE, ref. 3).
+            # decoder variance (sigma-VAE, ref. 4).
             self.log_scale = self.add_weight(
                 shape=(), initializer="zeros", name="log_scale"
             )
@@ -122,22 +141,39 @@ class VAE(VAELikelihood, GenerativeModel):
 
     @property
     def data_shape(self):
-        shape = self.decoder.compute_output_shape((None, self.latent_dim))
-        return tuple(shape[1:])
+        shape = (None, self.latent_dim)
+        if self.num_classes is not None:
+            shape = [shape, (None,)]
+        return tuple(self.decoder.compute_output_shape(shape)[1:])
 
     @property
     def data_range(self):
         return None if self.likelihood == "gaussian" else (0.0, 1.0)
 
-    # === Encoder and decoder ===
-
-    # === Networks' inputs (the conditional VAE adds labels) ===
+    # === Networks' inputs (labels when class-conditional) ===
 
     def encoder_inputs(self, x, labels=None):
-        return x
+        return self._with_labels(x, labels)
 
     def decoder_inputs(self, latent, labels=None):
-        return latent
+        return self._with_labels(latent, labels)
+
+    def _with_labels(self, inputs, labels):
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    f"`labels` were given, but this {type(self).__name__} "
+                    "is unconditional (`num_classes=None`)."
+                )
+            return inputs
+        if labels is None:
+            raise ValueError(
+                f"This {type(self).__name__} is class-conditional "
+                f"(`num_classes={self.num_classes}`): pass `labels` "
+                "(integer class ids)."
+            )
+        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        return [ops.convert_to_tensor(inputs), labels]
 
     def encode(self, x, training=False, labels=None):
         """The posterior `q(z|x)`, a diagonal normal per example."""
@@ -166,10 +202,21 @@ class VAE(VAELikelihood, GenerativeModel):
         )
         return self.likelihood_distribution(decoder_output).mean()
 
-    def sample(self, num_samples, *, seed=None):
-        """Decodes `z ~ p(z)`; returns the means of `p(x|z)` (images)."""
+    def sample(self, num_samples, *, seed=None, labels=None):
+        """Decodes `z ~ p(z)`; returns the means of `p(x|z)` (images).
+
+        Args:
+            num_samples: int.
+            seed: int, `SeedGenerator` or `None`.
+            labels: class-conditional models only: `None` (uniformly random
+                classes), an int (all of one class) or `num_samples` ints.
+        """
         self._check_num_samples(num_samples)
-        return self.decode(self._sample_prior(num_samples, seed))
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        return self.decode(
+            self._sample_prior(num_samples, seed), labels=labels
+        )
 
     def _sample_prior(self, num_samples, seed):
         if isinstance(self._prior, Distribution):
@@ -239,8 +286,11 @@ class VAE(VAELikelihood, GenerativeModel):
         return ops.mean(loss)
 
     def _unpack_inputs(self, inputs):
-        """`(images, labels)` of what `call` receives (labels: None)."""
-        return inputs, None
+        """`(images, labels)` of what `call` receives (labels: `None` for
+        an unconditional model)."""
+        if self.num_classes is None:
+            return inputs, None
+        return inputs[self.data_key], inputs["labels"]
 
     def kl_penalty(self, kl_loss, training):
         """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
@@ -302,29 +352,45 @@ class VAE(VAELikelihood, GenerativeModel):
     # === Export ===
 
     def serving_endpoints(self):
-        def sample(noise):
-            return self.decode(noise)
+        latent = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
+        images = keras.InputSpec(
+            shape=(None,) + self.data_shape, dtype="float32"
+        )
+        if self.num_classes is None:
 
-        def encode(images):
-            posterior = self.encode(images)
+            def sample(noise):
+                return self.decode(noise)
+
+            def encode(images):
+                return self._posterior_moments(images)
+
+            def decode(latent):
+                return self.decode(latent)
+
             return {
-                "mean": posterior.distribution.loc,
-                "scale": posterior.distribution.scale,
+                "sample": (sample, [latent]),
+                "encode": (encode, [images]),
+                "decode": (decode, [latent]),
             }
 
-        def decode(latent):
-            return self.decode(latent)
+        def conditional_sample(noise, labels):
+            return self.decode(noise, labels=labels)
 
-        latent = [
-            keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
-        ]
-        images = [
-            keras.InputSpec(shape=(None,) + self.data_shape, dtype="float32")
-        ]
+        def conditional_encode(images, labels):
+            return self._posterior_moments(images, labels)
+
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
         return {
-            "sample": (sample, latent),
-            "encode": (encode, images),
-            "decode": (decode, latent),
+            "sample": (conditional_sample, [latent, labels]),
+            "encode": (conditional_encode, [images, labels]),
+            "decode": (conditional_sample, [latent, labels]),
+        }
+
+    def _posterior_moments(self, images, labels=None):
+        posterior = self.encode(images, labels=labels)
+        return {
+            "mean": posterior.distribution.loc,
+            "scale": posterior.distribution.scale,
         }
 
     # === Serialization ===
@@ -341,6 +407,7 @@ class VAE(VAELikelihood, GenerativeModel):
         config.update(
             {
                 "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
                 "likelihood": self.likelihood,
                 "beta": self.beta,
                 "prior": keras.saving.serialize_keras_object(self.prior),

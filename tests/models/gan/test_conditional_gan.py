@@ -98,3 +98,43 @@ def test_generator_ema_through_the_optimizer(digits_symmetric):
     for average, weight, start in zip(averages, after, before):
         np.testing.assert_allclose(weight, average)
     assert any(not np.allclose(a, b) for a, b in zip(after, before))
+
+
+def test_num_classes_flag_is_the_conditional_gan(labelled_digits):
+    """`DCGAN(num_classes=...)` is a conditional GAN with built networks;
+    `ConditionalGAN` is the same model with the argument required."""
+    x, y = labelled_digits
+    model = kgen.models.DCGAN(
+        networks.IMAGE_SHAPE, latent_dim=8, filters=8, num_classes=10, seed=1
+    )
+    model.compile(g_optimizer=networks.adam(), d_optimizer=networks.adam())
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert iterations(model.g_optimizer) == 2
+    twos = to_numpy(model.sample(2, labels=2, seed=0))
+    threes = to_numpy(model.sample(2, labels=3, seed=0))
+    assert not np.allclose(twos, threes)
+    assert model.get_config()["num_classes"] == 10
+    with pytest.raises(ValueError, match="needs `num_classes`"):
+        kgen.models.ConditionalGAN(
+            networks.generator(), networks.critic(), 8, num_classes=None
+        )
+
+
+def test_networks_must_take_labels_when_conditional():
+    with pytest.raises(ValueError, match="`generator` must take"):
+        kgen.models.GAN(
+            networks.generator(), networks.critic(), 8, num_classes=10
+        )
+
+
+def test_unconditional_gan_refuses_labels(labelled_digits):
+    x, y = labelled_digits
+    model = kgen.models.GAN(
+        networks.generator(), networks.critic(), networks.LATENT_DIM
+    )
+    model.compile(g_optimizer=networks.adam(), d_optimizer=networks.adam())
+    with pytest.raises(ValueError, match="unconditional"):
+        model.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        model.sample(2, labels=1)
+    assert iterations(model.d_optimizer) == 0

@@ -89,3 +89,43 @@ def test_export_takes_labels(labelled_digits, tmp_path):
         images=tf.constant(labelled_digits[0][:3]), labels=tf.constant(labels)
     )
     assert encoded["mean"].shape == (3, 4)
+
+
+def test_num_classes_flag_is_the_conditional_vae(labelled_digits):
+    x, y = labelled_digits
+    model = kgen.models.BetaVAE(
+        kgen.networks.vae_encoder(SHAPE, 4, 8, 32, num_classes=10),
+        kgen.networks.vae_decoder(SHAPE, 4, 8, 32, num_classes=10),
+        latent_dim=4,
+        num_classes=10,
+        beta=2.0,
+        seed=0,
+    )
+    model.compile(optimizer="adam")
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    assert iterations(model.optimizer) == 2
+    twos = to_numpy(model.sample(2, labels=2, seed=0))
+    threes = to_numpy(model.sample(2, labels=3, seed=0))
+    assert not np.allclose(twos, threes)
+    with pytest.raises(ValueError, match="pass `labels`"):
+        model.encode(x[:2])
+    with pytest.raises(ValueError, match="needs `num_classes`"):
+        kgen.models.ConditionalVAE(
+            model.encoder, model.decoder, 4, num_classes=None
+        )
+
+
+def test_unconditional_vae_refuses_labels(labelled_digits):
+    x, y = labelled_digits
+    model = kgen.models.VAE(
+        kgen.networks.vae_encoder(SHAPE, 4, 8, 32),
+        kgen.networks.vae_decoder(SHAPE, 4, 8, 32),
+        latent_dim=4,
+    )
+    model.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="unconditional"):
+        model.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        model.sample(2, labels=1)
+    with pytest.raises(ValueError, match="unconditional"):
+        model.elbo(x[:2], labels=y[:2])
