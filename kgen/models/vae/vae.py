@@ -214,9 +214,7 @@ class VAE(VAELikelihood, GenerativeModel):
         self._check_num_samples(num_samples)
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)
-        return self.decode(
-            self._sample_prior(num_samples, seed), labels=labels
-        )
+        return self.decode(self._sample_prior(num_samples, seed), labels=labels)
 
     def _sample_prior(self, num_samples, seed):
         if isinstance(self._prior, Distribution):
