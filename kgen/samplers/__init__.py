@@ -1,6 +1,7 @@
 """Sampling rules: next-token rules for autoregressive decoding, and
-Markov chains on energies (Langevin dynamics, MALA, block Gibbs) and
-annealed importance sampling of their normalising constants."""
+Markov chain kernels with one interface (`MarkovChainSampler`: Langevin
+dynamics, MALA, block Gibbs) and annealed importance sampling of
+normalising constants on any of them."""
 
 import keras
 
@@ -10,6 +11,7 @@ from kgen.samplers.annealed_importance_sampling import (
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
 from kgen.samplers.greedy_sampler import GreedySampler
 from kgen.samplers.langevin_sampler import LangevinSampler
+from kgen.samplers.markov_chain_sampler import MarkovChainSampler
 from kgen.samplers.metropolis_adjusted_langevin import (
     MetropolisAdjustedLangevin,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "BlockGibbsSampler",
     "GreedySampler",
     "LangevinSampler",
+    "MarkovChainSampler",
     "MetropolisAdjustedLangevin",
     "RandomSampler",
     "TOKEN_SAMPLERS",

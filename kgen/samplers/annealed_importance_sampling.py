@@ -8,7 +8,12 @@ from kgen.utils.argument_validation import validate_int
 
 
 def annealed_importance_sampling(
-    log_unnormalized_prob, transition, initial_state, num_betas, seed
+    log_unnormalized_prob,
+    kernel,
+    tempered_target,
+    initial_state,
+    num_betas,
+    seed,
 ):
     """Log importance weights of chains annealed from `p_0` to `p_1`.
 
@@ -24,12 +29,16 @@ def annealed_importance_sampling(
     Args:
         log_unnormalized_prob: `(state, beta) -> (chains,)` log of the
             unnormalised intermediate density `p*_beta`.
-        transition: `(state, beta, seed) -> state`, one step of a Markov
-            kernel that leaves `p_beta` invariant; `seed` is a `(2,)` int32
-            stateless seed, distinct for every `beta`.
+        kernel: a `kgen.samplers.MarkovChainSampler`; at each `beta` the
+            chains make its `num_steps` transitions, which leave `p_beta`
+            invariant.
+        tempered_target: `beta -> ` the kernel's target for `p_beta` (an
+            energy function `x -> -log p*_beta(x)` for the gradient
+            kernels, a tempered two-layer model for block Gibbs).
         initial_state: `(chains, ...)` exact draws from `p_0`.
         num_betas: int >= 2. `K + 1`, the number of temperatures.
-        seed: `(2,)` int32 stateless seed; step `k` uses `seed + [k, 0]`.
+        seed: `(2,)` int32 stateless seed; the kernel's run at `beta_k`
+            draws with `seed + [k, j]`.
 
     Returns:
         `(chains,)` float32 log importance weights.
@@ -46,7 +55,8 @@ def annealed_importance_sampling(
             - log_unnormalized_prob(chains, betas[index - 1])
         )
         step_seed = seed + ops.stack([index, 0])
-        return transition(chains, betas[index], step_seed), log_weights
+        target = tempered_target(betas[index])
+        return kernel.run(target, chains, step_seed), log_weights
 
     num_chains = ops.shape(initial_state)[0]
     with backend.no_grad():

@@ -2,11 +2,11 @@ import keras
 from keras import ops
 
 from kgen import backend
-from kgen.utils.argument_validation import validate_int
+from kgen.samplers.markov_chain_sampler import MarkovChainSampler
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class LangevinSampler:
+class LangevinSampler(MarkovChainSampler):
     """Unadjusted Langevin dynamics on an energy `E(x)` (`p ~ exp(-E)`).
 
     ```
@@ -21,7 +21,8 @@ class LangevinSampler:
     small noise, gradients clipped) to move fast at the price of a
     colder, biased chain. `clip_range` keeps samples in the data domain.
 
-    The energy function must be pure: it is differentiated with
+    A `kgen.samplers.MarkovChainSampler`: `run(energy_fn, initial_state,
+    seed)`. The energy function must be pure: it is differentiated with
     `kgen.backend.grad`, which cannot carry state updates out on JAX
     (call networks with `training=False`).
 
@@ -52,7 +53,7 @@ class LangevinSampler:
             raise ValueError(
                 f"`step_size` must be > 0; received {step_size!r}."
             )
-        num_steps = validate_int(num_steps, "num_steps")
+        super().__init__(num_steps)
         if noise_scale is not None and not noise_scale >= 0:
             raise ValueError(
                 f"`noise_scale` must be >= 0; received {noise_scale!r}."
@@ -62,7 +63,6 @@ class LangevinSampler:
                 f"`gradient_clip` must be > 0; received {gradient_clip!r}."
             )
         self.step_size = step_size
-        self.num_steps = num_steps
         self.noise_scale = noise_scale
         self.gradient_clip = gradient_clip
         self.clip_range = None if clip_range is None else tuple(clip_range)
@@ -73,40 +73,21 @@ class LangevinSampler:
             return (2.0 * self.step_size) ** 0.5
         return self.noise_scale
 
-    def run(self, energy_fn, initial, seed, num_steps=None):
-        """Runs the chains from `initial`.
-
-        Args:
-            energy_fn: `x -> (batch,)` energies, pure.
-            initial: `(batch, ...)` starting points.
-            seed: `(2,)` int tensor; step `k` draws with `seed + [0, k]`.
-            num_steps: int or `None` (the sampler's own).
-
-        Returns:
-            The final states, with no gradient attached.
-        """
-        num_steps = num_steps or self.num_steps
-        noise_scale = self.effective_noise_scale
-
-        def step(index, x):
-            # 1. The energy's gradient, clipped entry-wise if asked.
-            gradient = backend.grad(energy_fn, x)
-            if self.gradient_clip is not None:
-                gradient = ops.clip(
-                    gradient, -self.gradient_clip, self.gradient_clip
-                )
-            # 2. A gradient step down the energy plus Gaussian noise.
-            noise = backend.stateless_normal(
-                ops.shape(x), seed + ops.stack([0, index])
+    def one_step(self, target, carry, seed):
+        (x,) = carry
+        # 1. The energy's gradient, clipped entry-wise if asked.
+        gradient = backend.grad(target, x)
+        if self.gradient_clip is not None:
+            gradient = ops.clip(
+                gradient, -self.gradient_clip, self.gradient_clip
             )
-            x = x - self.step_size * gradient + noise_scale * noise
-            # 3. Back into the data domain.
-            if self.clip_range is not None:
-                x = ops.clip(x, *self.clip_range)
-            return ops.stop_gradient(x)
-
-        initial = ops.stop_gradient(ops.convert_to_tensor(initial, "float32"))
-        return ops.fori_loop(0, num_steps, step, initial)
+        # 2. A gradient step down the energy plus Gaussian noise.
+        noise = backend.stateless_normal(ops.shape(x), seed)
+        x = x - self.step_size * gradient + self.effective_noise_scale * noise
+        # 3. Back into the data domain.
+        if self.clip_range is not None:
+            x = ops.clip(x, *self.clip_range)
+        return (x,)
 
     def get_config(self):
         return {
@@ -116,7 +97,3 @@ class LangevinSampler:
             "gradient_clip": self.gradient_clip,
             "clip_range": self.clip_range,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -5,6 +5,7 @@ import pytest
 from keras import ops
 
 from kgen import backend
+from kgen.samplers import MarkovChainSampler
 from kgen.samplers import annealed_importance_sampling
 from tests.conftest import to_numpy
 
@@ -20,10 +21,19 @@ def log_unnormalized_prob(x, beta):
     ) * 0.5 * math.log(2 * math.pi)
 
 
-def exact_draw(x, beta, seed):
-    # An exact draw from p_beta leaves p_beta invariant: a valid kernel.
-    precision = (1.0 - beta) + beta / WIDE_VARIANCE
-    return backend.stateless_normal(ops.shape(x), seed) / ops.sqrt(precision)
+class ExactDraw(MarkovChainSampler):
+    """An exact draw from p_beta leaves p_beta invariant: a valid kernel.
+    Its target is p_beta's precision."""
+
+    def one_step(self, target, carry, seed):
+        (x,) = carry
+        return (
+            backend.stateless_normal(ops.shape(x), seed) / ops.sqrt(target),
+        )
+
+
+def tempered_precision(beta):
+    return (1.0 - beta) + beta / WIDE_VARIANCE
 
 
 def test_recovers_the_log_ratio_of_normalising_constants():
@@ -31,7 +41,12 @@ def test_recovers_the_log_ratio_of_normalising_constants():
     initial = backend.stateless_normal((2000, 1), seed + 7)
     log_weights = to_numpy(
         annealed_importance_sampling(
-            log_unnormalized_prob, exact_draw, initial, 50, seed
+            log_unnormalized_prob,
+            ExactDraw(),
+            tempered_precision,
+            initial,
+            50,
+            seed,
         )
     ).astype("float64")
     peak = log_weights.max()
@@ -43,5 +58,10 @@ def test_needs_two_temperatures():
     initial = ops.zeros((4, 1))
     with pytest.raises(ValueError, match="num_betas"):
         annealed_importance_sampling(
-            log_unnormalized_prob, exact_draw, initial, 1, ops.zeros((2,))
+            log_unnormalized_prob,
+            ExactDraw(),
+            tempered_precision,
+            initial,
+            1,
+            ops.zeros((2,)),
         )

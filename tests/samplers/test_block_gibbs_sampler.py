@@ -24,6 +24,17 @@ def visible_given_hidden(hidden):
     return keras.ops.sigmoid(pre_activation)
 
 
+class TinyRBM:
+    """The target of a block Gibbs sampler: the two conditionals."""
+
+    def __init__(self, hidden_probabilities, visible_probabilities):
+        self.hidden_probabilities = hidden_probabilities
+        self.visible_probabilities = visible_probabilities
+
+
+TARGET = TinyRBM(hidden_given_visible, visible_given_hidden)
+
+
 def exact_visible_distribution():
     """`p(v)` over the 16 visible states, by enumerating the hidden ones."""
     v = np.array(list(itertools.product((0.0, 1.0), repeat=4)))
@@ -44,13 +55,7 @@ def start(num_chains):
 
 def run(sampler, initial, seed_tensor, num_steps=None):
     return to_numpy(
-        sampler.run(
-            hidden_given_visible,
-            visible_given_hidden,
-            initial,
-            seed_tensor,
-            num_steps=num_steps,
-        )
+        sampler.run(TARGET, initial, seed_tensor, num_steps=num_steps)
     )
 
 
@@ -94,13 +99,11 @@ def test_certain_conditionals_give_certain_states():
         return keras.ops.zeros_like(keras.ops.matmul(x, KERNEL.T))
 
     sampler = samplers.BlockGibbsSampler(3)
-    ones = to_numpy(
-        sampler.run(always_on, lambda h: 1.0 - always_off(h), start(8), seed())
-    )
+    on = TinyRBM(always_on, lambda h: 1.0 - always_off(h))
+    ones = to_numpy(sampler.run(on, start(8), seed()))
     np.testing.assert_array_equal(ones, np.ones((8, 4)))
-    zeros = to_numpy(
-        sampler.run(always_on, always_off, np.ones((8, 4)), [5, 6])
-    )
+    off = TinyRBM(always_on, always_off)
+    zeros = to_numpy(sampler.run(off, np.ones((8, 4)), [5, 6]))
     np.testing.assert_array_equal(zeros, np.zeros((8, 4)))
 
 
@@ -119,8 +122,7 @@ def test_bad_num_steps_raise(num_steps):
         samplers.BlockGibbsSampler(num_steps)
     with pytest.raises(ValueError, match="num_steps"):
         samplers.BlockGibbsSampler().run(
-            hidden_given_visible,
-            visible_given_hidden,
+            TARGET,
             start(2),
             seed(),
             num_steps=num_steps,

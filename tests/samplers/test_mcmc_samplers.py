@@ -12,7 +12,7 @@ NUM_CHAINS = 4000
 
 
 def gaussian_energy(x):
-    """`E(x) = (x - mu)^T P (x - mu) / 2`: p ~ N(mu, P^-1)."""
+    """`E(x) = (x - mu)**T P (x - mu) / 2`: p ~ N(mu, P**-1)."""
     centred = x - keras.ops.convert_to_tensor(MEAN)
     precision = keras.ops.convert_to_tensor(PRECISION)
     return 0.5 * keras.ops.sum(
@@ -46,9 +46,15 @@ def test_langevin_samples_a_gaussian_energy():
 
 def test_mala_is_exact_at_a_large_step():
     sampler = samplers.MetropolisAdjustedLangevin(step_size=0.3, num_steps=300)
-    x, acceptance = sampler.run(gaussian_energy, start(), seed())
+    x, results = sampler.run(
+        gaussian_energy, start(), seed(), return_kernel_results=True
+    )
     check_moments(to_numpy(x), atol=0.08)
-    acceptance = to_numpy(acceptance)
+    acceptance = to_numpy(results["acceptance_rate"])
+    assert acceptance.shape == (NUM_CHAINS,)
+    np.testing.assert_array_equal(
+        to_numpy(sampler.run(gaussian_energy, start(), seed())), to_numpy(x)
+    )
     assert 0.3 < acceptance.mean() < 0.95
     # Unadjusted Langevin at the same step is visibly biased.
     biased = samplers.LangevinSampler(step_size=0.3, num_steps=300)
@@ -82,3 +88,24 @@ def test_bad_arguments():
         samplers.LangevinSampler(noise_scale=-1.0)
     with pytest.raises(ValueError, match="step_size"):
         samplers.MetropolisAdjustedLangevin(step_size=-0.1)
+
+
+def test_every_kernel_has_one_interface():
+    """The same `run(target, initial_state, seed, num_steps,
+    return_kernel_results)` for every kernel: steps compose (two runs of
+    one step with the seed moved on equal one run of two steps)."""
+    for sampler in (
+        samplers.LangevinSampler(step_size=0.05, num_steps=2),
+        samplers.MetropolisAdjustedLangevin(step_size=0.05, num_steps=2),
+    ):
+        assert isinstance(sampler, samplers.MarkovChainSampler)
+        initial = start()[:16]
+        both = to_numpy(sampler.run(gaussian_energy, initial, seed()))
+        half = sampler.run(gaussian_energy, initial, seed(), num_steps=1)
+        step = sampler.draws_per_step
+        again = sampler.run(gaussian_energy, half, seed(1, 2 + step), 1)
+        np.testing.assert_allclose(to_numpy(again), both, rtol=1e-5, atol=1e-5)
+        _, results = sampler.run(
+            gaussian_energy, initial, seed(), return_kernel_results=True
+        )
+        assert isinstance(results, dict)

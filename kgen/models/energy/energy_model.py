@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
+from kgen.samplers.markov_chain_sampler import MarkovChainSampler
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
 
@@ -34,10 +35,10 @@ class EnergyModel(GenerativeModel):
         energy_network: `keras.Model`, `(batch, *data_shape)` to `(batch,)`
             or `(batch, 1)` energies. Avoid layers with state in
             inference (it is differentiated by `kgen.backend.grad`).
-        sampler: a `kgen.samplers.LangevinSampler` (or any object with
-            `run(energy_fn, initial, seed)`), or `None` for IGEBM's
-            setting: 60 steps of size 10, noise 0.005, clipped to
-            `initial_range`.
+        sampler: a `kgen.samplers.MarkovChainSampler` whose target is an
+            energy function (`LangevinSampler`, `MetropolisAdjustedLangevin`),
+            or `None` for IGEBM's setting: Langevin dynamics, 60 steps of
+            size 10, noise 0.005, clipped to `initial_range`.
         replay_buffer_size: int >= 0. Stored chains; 0 restarts every
             chain from noise (needs `reinit_probability=1`).
         reinit_probability: float in [0, 1].
@@ -109,6 +110,14 @@ class EnergyModel(GenerativeModel):
             raise ValueError(
                 "`initial_range` must be (low, high) with low < high; "
                 f"received {initial_range!r}."
+            )
+        if sampler is not None and not isinstance(
+            sampler, MarkovChainSampler
+        ):
+            raise ValueError(
+                "`sampler` must be a `kgen.samplers.MarkovChainSampler` "
+                "(e.g. `LangevinSampler`, `MetropolisAdjustedLangevin`) or "
+                f"None; received {sampler!r}."
             )
         self.energy_network = energy_network
         self.sampler = sampler or LangevinSampler(

@@ -221,13 +221,7 @@ class RBM(RBMLikelihood, GenerativeModel):
     # === Training ===
 
     def _gibbs(self, visible, seed, num_steps=None):
-        return self.gibbs.run(
-            self.hidden_probabilities,
-            self.visible_probabilities,
-            visible,
-            self._loop_seed(seed),
-            num_steps,
-        )
+        return self.gibbs.run(self, visible, self._loop_seed(seed), num_steps)
 
     def _negative_phase(self, visible):
         """`v_k`: `cd_steps` sweeps from the data (CD) or the chains
@@ -338,13 +332,7 @@ class RBM(RBMLikelihood, GenerativeModel):
             return self.free_energy(visible)
 
         def sample(visible, seed):
-            return self.gibbs.run(
-                self.hidden_probabilities,
-                self.visible_probabilities,
-                visible,
-                seed,
-                num_steps,
-            )
+            return self.gibbs.run(self, visible, seed, num_steps)
 
         visible = keras.InputSpec(
             shape=(None, self.num_visible), dtype="float32"

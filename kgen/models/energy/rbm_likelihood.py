@@ -153,26 +153,10 @@ class RBMLikelihood:
                 + ops.sum(ops.softplus(beta * pre_activation), -1)
             )
 
-        one_sweep = BlockGibbsSampler(num_steps=1)
-
-        def transition(visible, beta, step_seed):
-            # One Gibbs sweep at beta: B's hidden units scaled by beta (A's
-            # do not touch v).
-            return one_sweep.run(
-                lambda v: ops.sigmoid(
-                    beta * (ops.matmul(v, self.kernel) + self.hidden_bias)
-                ),
-                lambda h: ops.sigmoid(
-                    (1.0 - beta) * base_bias
-                    + beta
-                    * (
-                        ops.matmul(h, ops.transpose(self.kernel))
-                        + self.visible_bias
-                    )
-                ),
-                visible,
-                step_seed,
-            )
+        def tempered_target(beta):
+            # The intermediate RBM at beta: B's hidden units scaled by
+            # beta (A's do not touch v).
+            return _TemperedRBM(self, base_bias, beta)
 
         # v_1 ~ p_A: independent bits with the base rates.
         uniform = backend.stateless_uniform(
@@ -180,7 +164,12 @@ class RBMLikelihood:
         )
         initial = ops.cast(uniform < ops.sigmoid(base_bias), "float32")
         log_weights = annealed_importance_sampling(
-            log_unnormalized_prob, transition, initial, num_betas, loop_seed
+            log_unnormalized_prob,
+            BlockGibbsSampler(num_steps=1),
+            tempered_target,
+            initial,
+            num_betas,
+            loop_seed,
         )
         log_weights = np.asarray(ops.convert_to_numpy(log_weights), "float64")
         log_z_base = float(
@@ -238,3 +227,29 @@ def _all_binary(num_units):
     return np.array(
         list(itertools.product((0.0, 1.0), repeat=num_units)), "float64"
     )
+
+
+class _TemperedRBM:
+    """The conditionals of AIS's intermediate RBM `p_beta`, the target of
+    one block Gibbs sweep at `beta`."""
+
+    def __init__(self, rbm, base_visible_bias, beta):
+        self.rbm = rbm
+        self.base_visible_bias = base_visible_bias
+        self.beta = beta
+
+    def hidden_probabilities(self, visible):
+        rbm = self.rbm
+        return ops.sigmoid(
+            self.beta * (ops.matmul(visible, rbm.kernel) + rbm.hidden_bias)
+        )
+
+    def visible_probabilities(self, hidden):
+        rbm = self.rbm
+        pre_activation = (
+            ops.matmul(hidden, ops.transpose(rbm.kernel)) + rbm.visible_bias
+        )
+        return ops.sigmoid(
+            (1.0 - self.beta) * self.base_visible_bias
+            + self.beta * pre_activation
+        )

@@ -185,3 +185,17 @@ def test_exported_sample_runs_langevin_on_the_energy(tmp_path):
     np.testing.assert_allclose(
         np.cov(samples.T), np.eye(2) / (1 - 0.025), atol=0.08
     )
+
+
+def test_any_markov_chain_sampler_drives_the_model(points):
+    """MALA drops in for Langevin dynamics (one kernel interface); an
+    object that is not a `MarkovChainSampler` is refused by name."""
+    sampler = kgen.samplers.MetropolisAdjustedLangevin(0.01, num_steps=3)
+    model = EnergyModel(mlp(8), sampler, replay_buffer_size=64, seed=2)
+    model.compile(optimizer="adam")
+    history = model.fit(points[:128], batch_size=64, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    samples = to_numpy(model.sample(4, num_steps=2, seed=0))
+    assert samples.shape == (4, 2) and np.isfinite(samples).all()
+    with pytest.raises(ValueError, match="`sampler` must be"):
+        EnergyModel(mlp(4), sampler=lambda energy, x, seed: x)
