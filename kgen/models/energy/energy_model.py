@@ -111,9 +111,7 @@ class EnergyModel(GenerativeModel):
                 "`initial_range` must be (low, high) with low < high; "
                 f"received {initial_range!r}."
             )
-        if sampler is not None and not isinstance(
-            sampler, MarkovChainSampler
-        ):
+        if sampler is not None and not isinstance(sampler, MarkovChainSampler):
             raise ValueError(
                 "`sampler` must be a `kgen.samplers.MarkovChainSampler` "
                 "(e.g. `LangevinSampler`, `MetropolisAdjustedLangevin`) or "
