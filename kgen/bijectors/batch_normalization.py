@@ -2,6 +2,8 @@ import keras
 from keras import ops
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_probability
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -43,12 +45,12 @@ class BatchNormalization(Bijector):
     takes_training = True
 
     def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(
-                f"`momentum` must be in [0, 1); received {momentum!r}."
-            )
-        if not epsilon > 0:
-            raise ValueError(f"`epsilon` must be > 0; received {epsilon!r}.")
+        momentum = validate_probability(
+            momentum, "momentum", exclusive_maximum=True
+        )
+        epsilon = validate_float(
+            epsilon, "epsilon", minimum=0.0, exclusive_minimum=True
+        )
         super().__init__(min_event_ndims=1, **kwargs)
         self.momentum = momentum
         self.epsilon = epsilon

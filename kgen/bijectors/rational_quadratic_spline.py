@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
 
@@ -114,17 +115,24 @@ class RationalQuadraticSpline(Bijector):
 
 def check_spline_arguments(num_bins, bound, min_bin_size, min_slope):
     num_bins = validate_int(num_bins, "num_bins", minimum=2)
-    if not bound > 0:
-        raise ValueError(f"`bound` must be positive; received {bound!r}.")
-    if not 0 < min_bin_size < 2 * bound / num_bins:
-        raise ValueError(
-            "`min_bin_size` must be in (0, 2 * bound / num_bins) = "
-            f"(0, {2 * bound / num_bins:g}); received {min_bin_size!r}."
-        )
-    if not 0 < min_slope < 1:
-        raise ValueError(
-            f"`min_slope` must be in (0, 1); received {min_slope!r}."
-        )
+    bound = validate_float(bound, "bound", minimum=0.0, exclusive_minimum=True)
+    # Bins of the smallest size must still fit in the 2 * bound interval.
+    validate_float(
+        min_bin_size,
+        "min_bin_size",
+        minimum=0.0,
+        maximum=2 * bound / num_bins,
+        exclusive_minimum=True,
+        exclusive_maximum=True,
+    )
+    validate_float(
+        min_slope,
+        "min_slope",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+        exclusive_maximum=True,
+    )
 
 
 def spline_parameters(

@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from kgen.utils.argument_validation import validate_probability
+
 TEXT_CORPORA = ("pydoc_topics",)
 
 
@@ -29,11 +31,9 @@ def load_text(name_or_path, validation_fraction=0.1):
     tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(train + validation)
     ```
     """
-    if not 0.0 <= validation_fraction < 1.0:
-        raise ValueError(
-            "`validation_fraction` must lie in [0, 1); received "
-            f"{validation_fraction!r}."
-        )
+    validation_fraction = validate_probability(
+        validation_fraction, "validation_fraction", exclusive_maximum=True
+    )
     if name_or_path == "pydoc_topics":
         from pydoc_data.topics import topics
 

@@ -5,6 +5,7 @@ from keras import layers
 from keras import ops
 
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_probability
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -48,10 +49,9 @@ class CausalSelfAttention(keras.layers.Layer):
     def __init__(self, num_heads, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         num_heads = validate_int(num_heads, "num_heads")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must lie in [0, 1); received {dropout!r}."
-            )
+        dropout = validate_probability(
+            dropout, "dropout", exclusive_maximum=True
+        )
         self.num_heads = num_heads
         self.dropout = dropout
         self.dropout_layer = layers.Dropout(dropout)

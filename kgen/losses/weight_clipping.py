@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kgen.utils.argument_validation import validate_float
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class WeightClipping(keras.constraints.Constraint):
@@ -15,11 +17,9 @@ class WeightClipping(keras.constraints.Constraint):
     """
 
     def __init__(self, clip_value=0.01):
-        if not clip_value > 0:
-            raise ValueError(
-                f"`clip_value` must be > 0; received {clip_value!r}."
-            )
-        self.clip_value = float(clip_value)
+        self.clip_value = validate_float(
+            clip_value, "clip_value", minimum=0.0, exclusive_minimum=True
+        )
 
     def __call__(self, weights):
         return ops.clip(weights, -self.clip_value, self.clip_value)

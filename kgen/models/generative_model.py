@@ -29,10 +29,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
       `SeedGenerator` from it) or a `keras.random.SeedGenerator`; the rule
       lives in `kgen.utils.seeds` and nowhere else.
     - `from_preset(name_or_directory)` / `save_to_preset(directory)`.
-    - Class conditioning: a model built with `num_classes` trains on
+    - Conditioning: a model built with `num_classes` trains on
       `fit(x, labels)`, `validation_data=(x_val, labels_val)` or a dataset
       / generator / `PyDataset` of `(x, labels)` batches, all through one
-      path (`_prepare_data`); an unconditional one refuses labels.
+      path (`_prepare_data`); an unconditional one refuses labels. A model
+      with a `condition_shape` (condition maps) takes its condition
+      tensors the same way, in place of the labels.
     - `fit` and `evaluate` check the training data before the first step
       (`ValueError` for the wrong rank, shape, dtype or non-finite values).
 
@@ -93,6 +95,14 @@ class GenerativeModel(backend.Trainer, keras.Model):
     def is_class_conditional(self):
         return self.accepts_labels and self.num_classes is not None
 
+    @property
+    def condition_shape(self):
+        """Shape of one example's conditioning tensor (e.g. a PixelCNN's
+        `(height, width, channels)` map), or `None` when the model takes
+        none. A model with one trains on `fit(x, conditions)`, which
+        becomes `fit({data_key: x, "condition": conditions})`."""
+        return None
+
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
         if kwargs.get("validation_data") is not None:
@@ -106,26 +116,34 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def _prepare_data(self, x, y, x_argument, y_argument):
-        """Checks `(x, y)` and puts the labels where the steps read them:
-        the one conditioning path of every family."""
+        """Checks `(x, y)` and puts the class labels and condition tensors
+        where the steps read them: the one conditioning path of every
+        family.
+
+        `y` is the labels of a class-conditional model, the conditions of
+        a model with a `condition_shape`, and `{"labels": ...,
+        "condition": ...}` for a model with both."""
         if isinstance(x, dict):
             self._validate_data(x.get(self.data_key), x_argument)
             return x, y
         self._validate_data(x, x_argument)
-        if not self.accepts_labels:
+        wants_labels = self.is_class_conditional
+        wants_condition = self.condition_shape is not None
+        if not (self.accepts_labels or wants_condition):
             return x, y
+        packs_inputs = wants_condition or (
+            wants_labels and self.labels_in_inputs
+        )
         if not labelled_data.is_array(x):
-            # Datasets and generators: labels already ride in their
-            # batches; only families reading them from the inputs need
-            # each batch repacked.
-            if x is None or not (
-                self.is_class_conditional and self.labels_in_inputs
-            ):
+            # Datasets and generators: labels and conditions already ride
+            # in their batches; only families reading them from the inputs
+            # need each batch repacked.
+            if x is None or not packs_inputs:
                 return x, y
             return labelled_data.map_batches(
-                x, self._labelled_inputs, x_argument
+                x, self._conditioned_inputs, x_argument
             ), y
-        if not self.is_class_conditional:
+        if not (wants_labels or wants_condition):
             if y is not None:
                 raise ValueError(
                     f"This {type(self).__name__} is unconditional "
@@ -133,16 +151,58 @@ class GenerativeModel(backend.Trainer, keras.Model):
                     "build it with `num_classes` to condition on them."
                 )
             return x, y
-        if y is None:
+        y = self._validate_targets(y, len(x), y_argument)
+        if packs_inputs:
+            return self._conditioned_inputs(x, y)
+        return x, y
+
+    def _validate_targets(self, y, count, argument):
+        """`y` checked as this model's labels, conditions or both."""
+        wants_labels = self.is_class_conditional
+        wants_condition = self.condition_shape is not None
+        if wants_labels and wants_condition:
+            if not isinstance(y, dict) or set(y) != {"labels", "condition"}:
+                raise ValueError(
+                    f"This {type(self).__name__} conditions on class labels "
+                    "and condition tensors: pass `"
+                    f'{argument}={{"labels": ..., "condition": ...}}`; '
+                    f"received {type(y).__name__}."
+                )
+            return {
+                "labels": self._validate_labels(
+                    y["labels"], count, f"{argument}['labels']"
+                ),
+                "condition": self._validate_condition(
+                    y["condition"], count, f"{argument}['condition']"
+                ),
+            }
+        if wants_labels:
+            return self._validate_labels(y, count, argument)
+        return self._validate_condition(y, count, argument)
+
+    def _validate_labels(self, labels, count, argument):
+        if labels is None:
             raise ValueError(
                 f"This {type(self).__name__} is class-conditional "
                 f"(`num_classes={self.num_classes}`): pass integer class "
-                f"labels as `{y_argument}`."
+                f"labels as `{argument}`."
             )
-        labels = validate_labels(y, len(x), self.num_classes, y_argument)
-        if self.labels_in_inputs:
-            return self._labelled_inputs(x, labels)
-        return x, labels
+        return validate_labels(labels, count, self.num_classes, argument)
+
+    def _validate_condition(self, condition, count, argument):
+        if condition is None:
+            raise ValueError(
+                f"This {type(self).__name__} is conditional "
+                f"(`condition_shape={self.condition_shape}`): pass the "
+                f"condition tensors as `{argument}`."
+            )
+        validate_array(condition, self.condition_shape, argument)
+        if len(condition) != count:
+            raise ValueError(
+                f"`{argument}` must hold one condition per example "
+                f"({count}); received {len(condition)}."
+            )
+        return condition
 
     def _prepare_validation_data(self, data):
         if not isinstance(data, tuple):
@@ -161,8 +221,13 @@ class GenerativeModel(backend.Trainer, keras.Model):
         )
         return (x, y) + tuple(data[2:])
 
-    def _labelled_inputs(self, x, labels):
-        return {self.data_key: x, "labels": labels}, None
+    def _conditioned_inputs(self, x, y):
+        """`({data_key: x, "labels" / "condition": y}, None)`: the inputs
+        of a family whose `call` reads its conditioning."""
+        if isinstance(y, dict):
+            return dict(y, **{self.data_key: x}), None
+        key = "condition" if self.condition_shape is not None else "labels"
+        return {self.data_key: x, key: y}, None
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)

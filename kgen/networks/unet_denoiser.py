@@ -6,6 +6,7 @@ from keras import layers
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.image_shapes import check_image_shape
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_shape
 
 
 def _groups(channels):
@@ -97,9 +98,7 @@ def unet_denoiser(
         `labels` and `condition` when configured.
     """
     image_shape = check_image_shape(image_shape)
-    widths = tuple(widths)
-    if not widths or min(widths) < 1:
-        raise ValueError(f"`widths` must be positive ints; got {widths!r}.")
+    widths = validate_shape(widths, "widths")
     height, width = image_shape[:2]
     for level in range(len(widths) - 1):
         if height % 2 or width % 2:

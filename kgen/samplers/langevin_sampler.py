@@ -3,6 +3,8 @@ from keras import ops
 
 from kgen import backend
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_optional_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -49,19 +51,16 @@ class LangevinSampler(MarkovChainSampler):
         gradient_clip=None,
         clip_range=None,
     ):
-        if not step_size > 0:
-            raise ValueError(
-                f"`step_size` must be > 0; received {step_size!r}."
-            )
         super().__init__(num_steps)
-        if noise_scale is not None and not noise_scale >= 0:
-            raise ValueError(
-                f"`noise_scale` must be >= 0; received {noise_scale!r}."
-            )
-        if gradient_clip is not None and not gradient_clip > 0:
-            raise ValueError(
-                f"`gradient_clip` must be > 0; received {gradient_clip!r}."
-            )
+        step_size = validate_float(
+            step_size, "step_size", minimum=0.0, exclusive_minimum=True
+        )
+        noise_scale = validate_optional_float(
+            noise_scale, "noise_scale", minimum=0.0
+        )
+        gradient_clip = validate_optional_float(
+            gradient_clip, "gradient_clip", minimum=0.0, exclusive_minimum=True
+        )
         self.step_size = step_size
         self.noise_scale = noise_scale
         self.gradient_clip = gradient_clip

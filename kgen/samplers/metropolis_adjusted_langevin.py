@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -35,12 +36,10 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
     """
 
     def __init__(self, step_size=0.01, num_steps=100):
-        if not step_size > 0:
-            raise ValueError(
-                f"`step_size` must be > 0; received {step_size!r}."
-            )
         super().__init__(num_steps)
-        self.step_size = step_size
+        self.step_size = validate_float(
+            step_size, "step_size", minimum=0.0, exclusive_minimum=True
+        )
 
     draws_per_step = 2
 

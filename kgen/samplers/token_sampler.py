@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -30,11 +31,9 @@ class TokenSampler:
     stochastic = True
 
     def __init__(self, temperature=1.0):
-        if not temperature > 0:
-            raise ValueError(
-                f"`temperature` must be > 0; received {temperature!r}."
-            )
-        self.temperature = temperature
+        self.temperature = validate_float(
+            temperature, "temperature", minimum=0.0, exclusive_minimum=True
+        )
 
     def filter_logits(self, logits):
         """The logits with disallowed tokens pushed to a large negative

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.samplers.token_sampler import EXCLUDED
 from kgen.samplers.token_sampler import TokenSampler
+from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -27,9 +28,9 @@ class TopPSampler(TokenSampler):
 
     def __init__(self, p=0.9, temperature=1.0):
         super().__init__(temperature=temperature)
-        if not 0.0 < p <= 1.0:
-            raise ValueError(f"`p` must lie in (0, 1]; received {p!r}.")
-        self.p = p
+        self.p = validate_float(
+            p, "p", minimum=0.0, maximum=1.0, exclusive_minimum=True
+        )
 
     def filter_logits(self, logits):
         # A sort, not `ops.top_k` (see `TopKSampler.filter_logits`).

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.utils.argument_validation import validate_probability
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -60,9 +61,7 @@ class DDIMScheduler(DiffusionScheduler):
             prediction_type=prediction_type,
             timestep_spacing=timestep_spacing,
         )
-        if not 0.0 <= eta <= 1.0:
-            raise ValueError(f"`eta` must lie in [0, 1]; received {eta!r}.")
-        self.eta = eta
+        self.eta = validate_probability(eta, "eta")
         self.clip_sample = clip_sample
         self.set_alpha_to_one = set_alpha_to_one
         self.use_clipped_model_output = use_clipped_model_output

@@ -86,6 +86,13 @@ def validate_float(
     return number
 
 
+def validate_optional_float(value, argument, **bounds):
+    """`None`, or `validate_float(value, argument, **bounds)`."""
+    if value is None:
+        return None
+    return validate_float(value, argument, **bounds)
+
+
 def validate_probability(value, argument, exclusive_maximum=False):
     """`float(value)` in `[0, 1]` (or `[0, 1)`)."""
     return validate_float(

@@ -55,7 +55,8 @@ class PixelCNN(GenerativeModel):
             (e.g. VQ-VAE-2's decoded top codes for its bottom prior),
             added through unmasked 1x1 convolutions: `c` is given, not
             generated, so it may be seen everywhere. Train with
-            `fit({"grids": x, "condition": c})`.
+            `fit(x, c)` (with `num_classes` too: `fit(x, {"labels": y,
+            "condition": c})`).
         num_classes: int or `None`. Makes the model class-conditional
             (a label embedding added to every layer): `fit(x, labels)`,
             `sample(n, labels=...)`, `log_prob(x, labels=...)`.
@@ -135,6 +136,12 @@ class PixelCNN(GenerativeModel):
     @property
     def data_shape(self):
         return self.grid_shape
+
+    @property
+    def condition_shape(self):
+        if not self.condition_channels:
+            return None
+        return self.grid_shape + (self.condition_channels,)
 
     def _one_hot(self, x):
         return ops.one_hot(ops.cast(x, "int32"), self.num_levels)

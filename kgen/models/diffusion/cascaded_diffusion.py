@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
 
 
@@ -56,10 +57,9 @@ class CascadedDiffusion(DiffusionModel):
         seed=None,
         **kwargs,
     ):
-        if condition_noise < 0:
-            raise ValueError(
-                f"`condition_noise` must be >= 0; received {condition_noise!r}."
-            )
+        condition_noise = validate_float(
+            condition_noise, "condition_noise", minimum=0.0
+        )
         super().__init__(
             denoiser,
             scheduler=scheduler,

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -61,10 +62,9 @@ class LatentDiffusion(DiffusionModel):
             seed=seed,
             **kwargs,
         )
-        if not latent_scale > 0:
-            raise ValueError(
-                f"`latent_scale` must be > 0; received {latent_scale!r}."
-            )
+        latent_scale = validate_float(
+            latent_scale, "latent_scale", minimum=0.0, exclusive_minimum=True
+        )
         autoencoder.trainable = False
         self.autoencoder = autoencoder
         self.latent_scale = latent_scale

@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
 
@@ -100,11 +101,9 @@ class EnergyModel(GenerativeModel):
                 "restart from noise: set `reinit_probability=1.0` (received "
                 f"{reinit_probability!r}) or give the buffer a size."
             )
-        if not regularization_weight >= 0:
-            raise ValueError(
-                "`regularization_weight` must be >= 0; received "
-                f"{regularization_weight!r}."
-            )
+        regularization_weight = validate_float(
+            regularization_weight, "regularization_weight", minimum=0.0
+        )
         low, high = initial_range
         if not low < high:
             raise ValueError(

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.energy.energy_model import EnergyModel
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_labels
 
 
@@ -85,11 +86,9 @@ class JointEnergyModel(EnergyModel):
         seed=None,
         **kwargs,
     ):
-        if not generative_weight >= 0:
-            raise ValueError(
-                "`generative_weight` must be >= 0; received "
-                f"{generative_weight!r}."
-            )
+        generative_weight = validate_float(
+            generative_weight, "generative_weight", minimum=0.0
+        )
         output_shape = getattr(classifier, "output_shape", None)
         if (
             not isinstance(output_shape, tuple)

@@ -9,7 +9,9 @@ from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_shape
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -63,11 +65,7 @@ class FlowModel(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        event_shape = tuple(int(d) for d in event_shape)
-        if not event_shape or min(event_shape) < 1:
-            raise ValueError(
-                f"`event_shape` must be positive ints; received {event_shape}."
-            )
+        event_shape = validate_shape(event_shape, "event_shape")
         num_bins = validate_optional_int(num_bins, "num_bins", minimum=2)
         self.bijector = bijector
         self.event_shape = event_shape
@@ -191,10 +189,9 @@ class FlowModel(GenerativeModel):
     def sample(self, num_samples, *, seed=None, temperature=1.0):
         """`f(T z)`: `temperature` T < 1 trades diversity for quality."""
         self._check_num_samples(num_samples)
-        if not temperature > 0:
-            raise ValueError(
-                f"`temperature` must be > 0; received {temperature!r}."
-            )
+        temperature = validate_float(
+            temperature, "temperature", minimum=0.0, exclusive_minimum=True
+        )
         seed = self._seed_generator(seed)
         base = self.base()
         if not isinstance(base, Distribution):

@@ -6,6 +6,7 @@ from kgen.losses import adversarial_loss
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_float
 
 _NETWORKS = (
     "generator_ab",
@@ -65,12 +66,10 @@ class CycleGAN(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        for name, weight in (
-            ("cycle_weight", cycle_weight),
-            ("identity_weight", identity_weight),
-        ):
-            if not float(weight) >= 0.0:
-                raise ValueError(f"`{name}` must be >= 0; received {weight!r}.")
+        cycle_weight = validate_float(cycle_weight, "cycle_weight", minimum=0.0)
+        identity_weight = validate_float(
+            identity_weight, "identity_weight", minimum=0.0
+        )
         # === Networks ===
         self.generator_ab = generator_ab
         self.generator_ba = generator_ba

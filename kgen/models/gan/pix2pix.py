@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
 
 
@@ -54,10 +55,7 @@ class Pix2Pix(GenerativeModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if not float(l1_weight) >= 0.0:
-            raise ValueError(
-                f"`l1_weight` must be >= 0; received {l1_weight!r}."
-            )
+        l1_weight = validate_float(l1_weight, "l1_weight", minimum=0.0)
         # === Networks ===
         self.generator = generator
         self.discriminator = discriminator

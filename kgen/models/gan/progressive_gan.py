@@ -4,6 +4,8 @@ from keras import ops
 from kgen.models.gan.gan import GAN
 from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
 from kgen.networks.progressive_generator import ProgressiveGenerator
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_probability
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -74,12 +76,8 @@ class ProgressiveGAN(GAN):
 
     def set_growth(self, stage, alpha=1.0):
         """Sets the stage (0 .. num_stages) and fade-in alpha (0 .. 1)."""
-        if not 0 <= stage <= self.num_stages:
-            raise ValueError(
-                f"`stage` must be in [0, {self.num_stages}]; received {stage}."
-            )
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"`alpha` must be in [0, 1]; received {alpha}.")
+        stage = validate_int(stage, "stage", minimum=0, maximum=self.num_stages)
+        alpha = validate_probability(alpha, "alpha")
         for network in (self.generator, self.discriminator):
             network.stage.assign(float(stage))
             network.alpha.assign(float(alpha))

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.layers import StyleMixing
 from kgen.models.gan.gan import GAN
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -168,11 +169,9 @@ class StyleGAN(GAN):
         """Renders layers `< crossover` with the styles of `coarse_noise`
         and the rest with those of `fine_noise` (both `(batch,
         latent_dim)`)."""
-        if not 0 <= crossover <= self.num_style_layers:
-            raise ValueError(
-                f"`crossover` must be in [0, {self.num_style_layers}]; "
-                f"received {crossover!r}."
-            )
+        crossover = validate_int(
+            crossover, "crossover", minimum=0, maximum=self.num_style_layers
+        )
         coarse = self.styles(coarse_noise, truncation_psi)
         fine = self.styles(fine_noise, truncation_psi)
         layers = [

@@ -2,6 +2,7 @@ import keras
 
 from kgen.losses import adversarial
 from kgen.models.gan.gan import GAN
+from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -49,11 +50,9 @@ class WGANGP(GAN):
         seed=None,
         **kwargs,
     ):
-        if not float(gradient_penalty_weight) >= 0.0:
-            raise ValueError(
-                "`gradient_penalty_weight` must be >= 0; received "
-                f"{gradient_penalty_weight!r}."
-            )
+        gradient_penalty_weight = validate_float(
+            gradient_penalty_weight, "gradient_penalty_weight", minimum=0.0
+        )
         super().__init__(
             generator,
             discriminator,

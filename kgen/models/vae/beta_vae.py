@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.models.vae.vae import VAE
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -65,10 +66,9 @@ class BetaVAE(VAE):
             seed=seed,
             **kwargs,
         )
-        if capacity_max is not None and not capacity_max >= 0:
-            raise ValueError(
-                f"`capacity_max` must be >= 0; received {capacity_max!r}."
-            )
+        capacity_max = validate_optional_float(
+            capacity_max, "capacity_max", minimum=0.0
+        )
         capacity_steps = validate_int(capacity_steps, "capacity_steps")
         self.capacity_max = capacity_max
         self.capacity_steps = capacity_steps

@@ -333,11 +333,9 @@ class VAE(VAELikelihood, GenerativeModel):
         Returns:
             `(batch, len(values), *data_shape)`.
         """
-        if not 0 <= dimension < self.latent_dim:
-            raise ValueError(
-                f"`dimension` must be in [0, {self.latent_dim}); received "
-                f"{dimension!r}."
-            )
+        dimension = validate_int(
+            dimension, "dimension", minimum=0, maximum=self.latent_dim - 1
+        )
         mean = self.encode(x).mean()
         values = ops.convert_to_tensor(values, "float32")
         count = ops.shape(values)[0]

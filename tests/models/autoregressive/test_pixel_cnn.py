@@ -292,3 +292,47 @@ def test_sample_endpoint_serves_reproducible_grids(binary_digits, tmp_path):
     assert set(np.unique(grids)) <= {0, 1}
     np.testing.assert_array_equal(serve([5, 9]), grids)
     assert not np.array_equal(serve([6, 9]), grids)
+
+
+def test_condition_maps_take_the_one_conditioning_path(binary_digits):
+    """`fit(x, maps)`, `validation_data=(x, maps)` and a dataset of
+    `(x, maps)` batches all reach `call` as `{"grids", "condition"}`; with
+    `num_classes` too, `y` is `{"labels", "condition"}`."""
+    import tensorflow as tf
+
+    x = binary_digits[:64]
+    maps = np.random.default_rng(0).normal(size=x.shape + (2,))
+    maps = maps.astype("float32")
+    model = kgen.models.PixelCNN(
+        GRID, num_levels=2, filters=8, num_layers=1, condition_channels=2
+    )
+    assert model.condition_shape == GRID + (2,)
+    model.compile(optimizer="adam")
+    history = model.fit(
+        x, maps, batch_size=32, validation_data=(x, maps), verbose=0
+    )
+    assert np.isfinite(history.history["val_loss"]).all()
+    dataset = tf.data.Dataset.from_tensor_slices((x, maps)).batch(32)
+    model.fit(dataset, verbose=0)
+    assert iterations(model.optimizer) == 4
+    with pytest.raises(ValueError, match="pass the condition tensors"):
+        model.fit(x, verbose=0)
+    with pytest.raises(ValueError, match=r"`y`.*\(6, 5, 2\)"):
+        model.fit(x, maps[..., :1], verbose=0)
+    with pytest.raises(ValueError, match="one condition per example"):
+        model.fit(x, maps[:10], verbose=0)
+
+    both = kgen.models.PixelCNN(
+        GRID,
+        num_levels=2,
+        filters=8,
+        num_layers=1,
+        condition_channels=2,
+        num_classes=3,
+    )
+    both.compile(optimizer="adam")
+    labels = np.arange(64) % 3
+    both.fit(x, {"labels": labels, "condition": maps}, verbose=0)
+    assert iterations(both.optimizer) == 2
+    with pytest.raises(ValueError, match='"labels": ..., "condition"'):
+        both.fit(x, labels, verbose=0)

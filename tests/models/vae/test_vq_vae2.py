@@ -90,12 +90,12 @@ def test_samples_through_top_and_conditional_bottom_priors(digits, tmp_path):
         num_layers=1,
         condition_channels=condition.shape[-1],
     )
-    for prior, data in (
-        (top_prior, top),
-        (bottom_prior, {"grids": bottom, "condition": condition}),
+    for prior, data, conditions in (
+        (top_prior, top, None),
+        (bottom_prior, bottom, condition),
     ):
         prior.compile(optimizer="adam")
-        prior.fit(data, batch_size=64, epochs=1, verbose=0)
+        prior.fit(data, conditions, batch_size=64, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="condition"):
         bottom_prior.log_prob(bottom[:2])
     # The bottom prior's likelihood depends on its condition.
