@@ -11,6 +11,9 @@ Keras chooses its own trainer):
   inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
 - `export_archive(model, endpoints)`: a `keras.export.ExportArchive` with
   one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`.
+- `scale_loss_for_distribution(loss)`: a replica's loss divided by the
+  number of replicas under `tf.distribute` (which sums their gradients);
+  `value_and_grad` and the single-optimizer trainers apply it.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
@@ -28,6 +31,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import no_grad
+    from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import stateless_uniform
     from kgen.backend.tensorflow import value_and_grad
@@ -36,6 +40,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import grad
     from kgen.backend.jax import no_grad
+    from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import stateless_uniform
     from kgen.backend.jax import value_and_grad
@@ -44,6 +49,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import grad
     from kgen.backend.torch import no_grad
+    from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import stateless_uniform
     from kgen.backend.torch import value_and_grad
@@ -58,6 +64,7 @@ __all__ = [
     "export_archive",
     "grad",
     "no_grad",
+    "scale_loss_for_distribution",
     "stateless_normal",
     "stateless_uniform",
     "value_and_grad",

@@ -181,3 +181,9 @@ def no_grad():
 def stateless_uniform(shape, seed, dtype="float32"):
     key = jax.numpy.asarray(seed).astype("uint32")
     return jax.random.uniform(key, shape, dtype=dtype)
+
+
+def scale_loss_for_distribution(loss):
+    """The loss as is: Keras' JAX distribution computes the mean over the
+    global batch, so no replica share needs dividing (TensorFlow's does)."""
+    return loss

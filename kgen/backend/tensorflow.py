@@ -29,8 +29,24 @@ class Trainer:
 def value_and_grad(fn, variables):
     with tf.GradientTape() as tape:
         loss, aux = fn()
-    grads = tape.gradient(loss, variables)
+        scaled = scale_loss_for_distribution(loss)
+    grads = tape.gradient(scaled, variables)
     return (loss, aux), grads
+
+
+def scale_loss_for_distribution(loss):
+    """`loss / num_replicas` under a `tf.distribute` strategy.
+
+    Each replica computes the mean loss of its share of the batch and the
+    optimizer sums the replicas' gradients, so the gradient of the global
+    batch mean is that of `loss / num_replicas`. Keras divides its own
+    losses so (`keras.losses.Loss`); a kgen family's loss is its own code,
+    so kgen divides it here, once for every family.
+    """
+    num_replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if num_replicas == 1:
+        return loss
+    return loss * tf.cast(1.0 / num_replicas, loss.dtype)
 
 
 def grad(fn, x):

@@ -78,3 +78,9 @@ def stateless_uniform(shape, seed, dtype="float32"):
 
 def no_grad():
     return torch.no_grad()
+
+
+def scale_loss_for_distribution(loss):
+    """The loss as is: Keras' torch distribution computes the mean over the
+    global batch, so no replica share needs dividing (TensorFlow's does)."""
+    return loss

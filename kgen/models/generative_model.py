@@ -232,6 +232,15 @@ class GenerativeModel(backend.Trainer, keras.Model):
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)
 
+    def _compute_loss(self, *args, **kwargs):
+        # Keras' trainers call this around `compute_loss`. Under a
+        # `tf.distribute` strategy they sum the replicas' gradients and log
+        # `loss * num_replicas`, expecting the loss divided as Keras' own
+        # `Loss` objects divide it; kgen families write their own
+        # `compute_loss`, so the division is made here, for all of them.
+        loss = super()._compute_loss(*args, **kwargs)
+        return backend.scale_loss_for_distribution(loss)
+
     # === Serialization ===
 
     def get_config(self):
