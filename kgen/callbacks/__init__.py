@@ -4,5 +4,14 @@ from kgen.callbacks.metric_callback import MetricCallback
 from kgen.callbacks.mode_coverage import ModeCoverage
 from kgen.callbacks.progressive_growing import ProgressiveGrowing
 from kgen.callbacks.sample_grid import SampleGrid
+from kgen.callbacks.terminate_on_non_finite import NonFiniteLossError
+from kgen.callbacks.terminate_on_non_finite import TerminateOnNonFinite
 
-__all__ = ["MetricCallback", "ModeCoverage", "ProgressiveGrowing", "SampleGrid"]
+__all__ = [
+    "MetricCallback",
+    "ModeCoverage",
+    "NonFiniteLossError",
+    "ProgressiveGrowing",
+    "SampleGrid",
+    "TerminateOnNonFinite",
+]

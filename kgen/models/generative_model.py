@@ -105,6 +105,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
+        if len(args) > 3:  # `callbacks` given by position.
+            args = args[:3] + (_with_non_finite_check(args[3]),) + args[4:]
+        else:
+            kwargs["callbacks"] = _with_non_finite_check(
+                kwargs.get("callbacks")
+            )
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._prepare_validation_data(
                 kwargs["validation_data"]
@@ -400,3 +406,16 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")
+
+
+def _with_non_finite_check(callbacks):
+    """`callbacks` plus a `TerminateOnNonFinite`, unless one is there: a
+    NaN loss stops every kgen `fit` with an error naming the step."""
+    from kgen.callbacks import TerminateOnNonFinite
+
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        return callbacks
+    callbacks = list(callbacks or [])
+    if not any(isinstance(c, TerminateOnNonFinite) for c in callbacks):
+        callbacks.append(TerminateOnNonFinite())
+    return callbacks
