@@ -42,10 +42,13 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
         # Counted here: a multi-optimizer family's `MultiOptimizer` does
         # not count the steps its optimizers make.
         self._steps += 1
+        numbers = {
+            name: _as_float(value) for name, value in (logs or {}).items()
+        }
         bad = {
-            name: value
-            for name, value in (logs or {}).items()
-            if _is_number(value) and not math.isfinite(float(value))
+            name: number
+            for name, number in numbers.items()
+            if number is not None and not math.isfinite(number)
         }
         if not bad:
             return
@@ -66,9 +69,10 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
         return {"raise_error": self.raise_error}
 
 
-def _is_number(value):
+def _as_float(value):
+    """`float(value)`, converted once (a device sync for a tensor), or
+    `None` for a log that is not a number."""
     try:
-        float(value)
+        return float(value)
     except (TypeError, ValueError):
-        return False
-    return True
+        return None

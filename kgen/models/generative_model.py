@@ -390,11 +390,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         class, else one id per sample (checked). An unconditional model
         returns `None` and refuses labels."""
         if not self.is_class_conditional:
-            if labels is not None:
-                raise ValueError(
-                    f"`labels` were given, but this {type(self).__name__} "
-                    "is unconditional (`num_classes=None`)."
-                )
+            self._refuse_labels(labels)
             return None
         if labels is None:
             return keras.random.randint(
@@ -403,6 +399,14 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return keras.ops.convert_to_tensor(
             validate_labels(labels, num_samples, self.num_classes)
         )
+
+    def _refuse_labels(self, labels):
+        """Raises if an unconditional model is given `labels`."""
+        if labels is not None:
+            raise ValueError(
+                f"`labels` were given, but this {type(self).__name__} "
+                "is unconditional (`num_classes=None`)."
+            )
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")

@@ -41,9 +41,6 @@ class BlockGibbsSampler(MarkovChainSampler):
 
     draws_per_step = 2
 
-    def __init__(self, num_steps=1):
-        super().__init__(num_steps)
-
     def one_step(self, target, carry, seed):
         (visible,) = carry
 
@@ -51,7 +48,7 @@ class BlockGibbsSampler(MarkovChainSampler):
             # One uniform per unit: the whole layer in one draw.
             uniform = backend.stateless_uniform(
                 ops.shape(probabilities),
-                seed + ops.convert_to_tensor([0, offset], "int32"),
+                self.draw_seed(seed, offset),
             )
             return ops.cast(uniform < probabilities, probabilities.dtype)
 

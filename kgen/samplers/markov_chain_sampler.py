@@ -59,9 +59,15 @@ class MarkovChainSampler:
         Args:
             target: the distribution (see the class docstring).
             carry: as returned by `bootstrap` or `one_step`.
-            seed: `(2,)` int32; draw `j` of the step uses `seed + [0, j]`.
+            seed: `(2,)` int32; draw `j` of the step uses
+                `draw_seed(seed, j)`, i.e. `seed + [0, j]`.
         """
         raise NotImplementedError
+
+    @staticmethod
+    def draw_seed(seed, draw):
+        """The seed of draw number `draw` of a step given its `seed`."""
+        return seed + ops.convert_to_tensor([0, draw], "int32")
 
     def kernel_results(self, carry, num_steps):
         """Diagnostics of a finished run, a dict (none by default)."""

@@ -35,13 +35,13 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
            1996.
     """
 
+    draws_per_step = 2
+
     def __init__(self, step_size=0.01, num_steps=100):
         super().__init__(num_steps)
         self.step_size = validate_float(
             step_size, "step_size", minimum=0.0, exclusive_minimum=True
         )
-
-    draws_per_step = 2
 
     def bootstrap(self, target, state):
         batch = ops.shape(state)[0]
@@ -73,9 +73,7 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
             + log_proposal(x, proposal, proposal_gradient)
             - log_proposal(proposal, x, gradient)
         )
-        uniform = backend.stateless_uniform(
-            (batch,), seed + ops.convert_to_tensor([0, 1], "int32")
-        )
+        uniform = backend.stateless_uniform((batch,), self.draw_seed(seed, 1))
         accept = ops.log(uniform) < log_ratio
         # 3. Keep the proposal where accepted.
         mask = ops.reshape(accept, (batch,) + (1,) * (len(x.shape) - 1))

@@ -160,11 +160,7 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def _with_labels(self, inputs, labels):
         if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(
-                    f"`labels` were given, but this {type(self).__name__} "
-                    "is unconditional (`num_classes=None`)."
-                )
+            self._refuse_labels(labels)
             return inputs
         if labels is None:
             raise ValueError(
