@@ -36,6 +36,10 @@ class Bijector(keras.layers.Layer):
     takes_training = False
 
     def __init__(self, min_event_ndims=1, **kwargs):
+        # Log-determinants are float32 under a mixed policy: a bijector
+        # computes in float32 and only its conditioner network in the
+        # policy's dtype (kgen.utils.mixed_precision).
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.min_event_ndims = min_event_ndims
 

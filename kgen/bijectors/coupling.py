@@ -4,6 +4,7 @@ from keras import layers
 from keras import ops
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.mixed_precision import to_float32
 
 MASKS = ("half", "checkerboard", "channel")
 
@@ -70,7 +71,7 @@ class Coupling(Bijector):
         h = self.mask_values * x
         for layer in self.conditioner:
             h = layer(h)
-        return h
+        return to_float32(h)
 
     def sum_event(self, values):
         axes = tuple(range(-self.min_event_ndims, 0))

@@ -1,10 +1,12 @@
 """SavedModel export in TF Serving's layout, written atomically."""
 
+import functools
 import os
 
 from kgen import backend
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.mixed_precision import to_float32
 
 
 def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
@@ -54,8 +56,22 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
             f" as `model.serving_endpoints(...)` returns; received "
             f"{endpoints!r}."
         )
+    # Served outputs are float32 whatever the dtype policy the networks
+    # compute in (kgen.utils.mixed_precision).
+    endpoints = {
+        name: (_float32_outputs(fn), specs)
+        for name, (fn, specs) in endpoints.items()
+    }
     archive = backend.export_archive(model, endpoints)
 
     with atomic_directory(target) as staging:
         archive.write_out(staging, verbose=False)
     return target
+
+
+def _float32_outputs(fn):
+    @functools.wraps(fn)
+    def endpoint(*args):
+        return to_float32(fn(*args))
+
+    return endpoint

@@ -104,12 +104,15 @@ class CausalSelfAttention(keras.layers.Layer):
         scores = ops.einsum("bqhd,bkhd->bhqk", query, key) / math.sqrt(
             self.head_dim
         )
-        # A large finite value, not -inf: fully masked rows never occur
-        # here, and -inf turns into NaN in some backends' fused softmax.
-        scores = ops.where(visible[None, None], scores, -1e9)
-        weights = self.dropout_layer(
-            ops.softmax(scores, axis=-1), training=training
+        # The softmax is float32 under a mixed policy (float16 cannot hold
+        # the mask value, and its sums lose the small weights). A large
+        # finite mask, not -inf: fully masked rows never occur here, and
+        # -inf turns into NaN in some backends' fused softmax.
+        scores = ops.where(
+            visible[None, None], ops.cast(scores, "float32"), -1e9
         )
+        weights = ops.cast(ops.softmax(scores, axis=-1), value.dtype)
+        weights = self.dropout_layer(weights, training=training)
         attended = ops.einsum("bhqk,bkhd->bqhd", weights, value)
         outputs = self.output_dense(ops.reshape(attended, (batch, length, -1)))
         if cache is None:

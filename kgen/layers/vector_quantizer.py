@@ -50,6 +50,9 @@ class VectorQuantizer(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
+        # Nearest-code distances and the codebook's moving averages stay
+        # float32 under a mixed policy (kgen.utils.mixed_precision).
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         num_embeddings = validate_int(
             num_embeddings, "num_embeddings", minimum=2

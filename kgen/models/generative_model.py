@@ -6,6 +6,7 @@ from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
+from kgen.utils.mixed_precision import to_float32
 
 
 class GenerativeModel(backend.Trainer, keras.Model):
@@ -48,6 +49,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
     nested_arguments = ()
 
     def __init__(self, seed=None, **kwargs):
+        # Under a mixed dtype policy only the networks compute in half
+        # precision; the model's own math (losses, log-densities,
+        # schedules, chains) is float32 (kgen.utils.mixed_precision), so
+        # the model itself is a float32 layer: it neither casts its inputs
+        # down nor reads its variables through a half-precision autocast.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.seed = seeds.validate_model_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
@@ -258,6 +265,47 @@ class GenerativeModel(backend.Trainer, keras.Model):
         config["seed"] = self.seed
         return config
 
+    # Keras saves layers' weights but not their `SeedGenerator` states, so
+    # a run resumed from a checkpoint (`BackupAndRestore`, `kgen train
+    # --resume`) would draw other noise, dropout masks and timesteps than
+    # the uninterrupted run. The model saves every seed state inside it
+    # (its own, its networks' Dropout layers', its samplers') with its own
+    # variables, and restores them when the file has them (files written
+    # before hold none; their models load with fresh seeds as before).
+    _SEED_STATE_KEY = "seed_generator_state_"
+
+    def _seed_generators_in_order(self):
+        generators, seen = [], set()
+        for layer in self._flatten_layers(include_self=True):
+            for generator in layer._seed_generators:
+                if id(generator) not in seen:
+                    seen.add(id(generator))
+                    generators.append(generator)
+        return generators
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for index, generator in enumerate(self._seed_generators_in_order()):
+            store[f"{self._SEED_STATE_KEY}{index}"] = generator.state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        seed_keys = [k for k in keys if k.startswith(self._SEED_STATE_KEY)]
+        super().load_own_variables(
+            {k: store[k] for k in keys if k not in seed_keys}
+        )
+        generators = self._seed_generators_in_order()
+        if not seed_keys:
+            return
+        if len(seed_keys) != len(generators):
+            raise ValueError(
+                f"The file holds {len(seed_keys)} seed generator states; "
+                f"this {type(self).__name__} has {len(generators)}: it was "
+                "saved from a model of another architecture."
+            )
+        for index, generator in enumerate(generators):
+            generator.state.assign(store[f"{self._SEED_STATE_KEY}{index}"])
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
@@ -299,6 +347,98 @@ class GenerativeModel(backend.Trainer, keras.Model):
             self, directory, metadata=metadata, overwrite=overwrite
         )
 
+    # === Optimizers and loss scaling ===
+
+    def compile(self, optimizer="rmsprop", *args, **kwargs):
+        optimizer = self._with_loss_scaling(
+            keras.optimizers.get(optimizer), kwargs.get("auto_scale_loss", True)
+        )
+        super().compile(optimizer, *args, **kwargs)
+
+    def _with_loss_scaling(self, optimizer, auto_scale_loss=True):
+        """`optimizer` in a `LossScaleOptimizer` when a network computes in
+        float16, as Keras' `compile` does for a `mixed_float16` model: a
+        kgen model is itself float32 (its networks are not), so Keras'
+        check of the model's own policy would miss them."""
+        if not auto_scale_loss or isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            return optimizer
+        if any(
+            layer.compute_dtype == "float16" for layer in self._flatten_layers()
+        ):
+            return keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    @property
+    def _loss_scale_optimizer(self):
+        optimizer = getattr(self, "optimizer", None)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return optimizer
+        return None
+
+    def _value_and_grad(self, fn, variables):
+        """`backend.value_and_grad(fn, variables)` for a custom step; under
+        loss scaling the gradients are those of `loss * scale` (the loss
+        returned is unscaled) and `_apply_gradients` divides them back."""
+        scaler = self._loss_scale_optimizer
+        if scaler is None:
+            return backend.value_and_grad(fn, variables)
+
+        def scaled():
+            loss, aux = fn()
+            scale = keras.ops.cast(scaler.dynamic_scale, loss.dtype)
+            return loss * scale, (loss, aux)
+
+        (_, (loss, aux)), grads = backend.value_and_grad(scaled, variables)
+        return (loss, aux), grads
+
+    def _apply_gradients(self, optimizer, grads, variables):
+        """`optimizer.apply(grads, variables)` for a custom step, with
+        dynamic loss scaling when the model has a `LossScaleOptimizer`.
+
+        Keras' `LossScaleOptimizer` cannot sit inside a `MultiOptimizer`,
+        and a `MultiOptimizer` only applies all variables at once, while a
+        GAN's step applies one network's. So the model's one scale (the
+        `LossScaleOptimizer` around the `MultiOptimizer`) is applied here,
+        by the same rule: gradients are divided by the scale; a step with a
+        non-finite gradient changes no weight or optimizer state and halves
+        the scale; `dynamic_growth_steps` finite steps in a row double it.
+        The skip is a select, not a branch, so it traces alike on every
+        backend.
+        """
+        scaler = self._loss_scale_optimizer
+        if optimizer is scaler:
+            optimizer = scaler.inner_optimizer
+        if scaler is None:
+            optimizer.apply(grads, variables)
+            return
+        ops = keras.ops
+        scale = scaler.dynamic_scale
+        grads = [g / ops.cast(scale, g.dtype) for g in grads]
+        finite = scaler.check_finite(grads)
+        if not optimizer.built:
+            optimizer.build(variables)
+        state = list(variables) + list(optimizer.variables)
+        before = [ops.copy(v.value) for v in state]
+        optimizer.apply(grads, variables)
+        for variable, old in zip(state, before):
+            variable.assign(ops.where(finite, variable.value, old))
+        grow = ops.logical_and(
+            finite,
+            ops.equal(scaler.step_counter, scaler.dynamic_growth_steps - 1),
+        )
+        scaler.dynamic_scale.assign(
+            ops.where(finite, ops.where(grow, scale * 2.0, scale), scale * 0.5)
+        )
+        scaler.step_counter.assign(
+            ops.where(
+                ops.logical_and(finite, ops.logical_not(grow)),
+                scaler.step_counter + 1,
+                0,
+            )
+        )
+
     # === Several optimizers under one MultiOptimizer ===
 
     def _compile_optimizers(self, optimizers, networks, **kwargs):
@@ -330,9 +470,11 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
         for name, optimizer in optimizers.items():
             setattr(self, name, optimizer)
-        super().compile(
-            optimizer=keras.optimizers.MultiOptimizer(optimizer_of), **kwargs
+        auto_scale_loss = kwargs.pop("auto_scale_loss", True)
+        optimizer = self._with_loss_scaling(
+            keras.optimizers.MultiOptimizer(optimizer_of), auto_scale_loss
         )
+        super().compile(optimizer=optimizer, **kwargs)
         self._optimizer_arguments = dict(optimizers, **kwargs)
 
     def get_compile_config(self):
@@ -350,11 +492,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 name: keras.saving.deserialize_keras_object(value)
                 for name, value in config.items()
             }
-            self.compile(**config)
-            if self.built:
-                self.optimizer.build(self.trainable_variables)
-            return
-        super().compile_from_config(config)
+        else:
+            # Keras' own `compile_from_config` skips a custom `compile`.
+            config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # === Helpers for subclasses ===
 
@@ -372,7 +515,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
             inputs,
             training=True,
         )
-        return keras.ops.stop_gradient(outputs)
+        return keras.ops.stop_gradient(to_float32(outputs))
 
     def _seed_generator(self, seed):
         """The source of a method's draws for its `seed=` argument: the

@@ -1,5 +1,6 @@
 import keras
 from keras import layers
+from keras import ops
 
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
@@ -51,6 +52,9 @@ class ProgressiveDiscriminator(keras.Model):
         _, entry_gates, chain_gates = growth_gates(
             self.stage.value, self.alpha.value, self.num_stages
         )
+        # As in the generator: gates in the blocks' compute dtype.
+        entry_gates = ops.cast(entry_gates, self.compute_dtype)
+        chain_gates = ops.cast(chain_gates, self.compute_dtype)
         steps = self.num_stages
         h = None
         for k in range(steps, -1, -1):

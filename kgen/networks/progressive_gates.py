@@ -26,7 +26,10 @@ def growth_gates(stage, alpha, num_stages):
     except that level s enters with weight 1 (its block is what fades).
     """
     levels = ops.arange(num_stages + 1, dtype="float32")
+    # Variables read inside a mixed-precision layer arrive in its compute
+    # dtype; the gates are computed in float32.
     stage = ops.cast(stage, "float32")
+    alpha = ops.cast(alpha, "float32")
     alpha = ops.where(stage > 0, alpha, 1.0)
     is_stage = ops.cast(ops.equal(levels, stage), "float32")
     is_previous = ops.cast(ops.equal(levels, stage - 1), "float32")

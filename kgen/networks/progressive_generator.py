@@ -1,5 +1,6 @@
 import keras
 from keras import layers
+from keras import ops
 
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
@@ -62,6 +63,9 @@ class ProgressiveGenerator(keras.Model):
         output_gates, _, _ = growth_gates(
             self.stage.value, self.alpha.value, self.num_stages
         )
+        # The gates come out float32; the blocks compute in the policy's
+        # dtype (bfloat16 under mixed precision).
+        output_gates = ops.cast(output_gates, self.compute_dtype)
         x = self.project(noise, training=training)
         images = output_gates[0] * self.upsample[0](self.to_rgb[0](x))
         for k, block in enumerate(self.blocks, start=1):

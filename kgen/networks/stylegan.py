@@ -18,7 +18,8 @@ def stylegan_mapping(latent_dim, w_dim=None, num_layers=4, name="mapping"):
     """
     w_dim = w_dim or latent_dim
     noise = keras.Input((latent_dim,), name="noise")
-    x = layers.UnitNormalization()(noise)
+    # float32: the norm's epsilon underflows in float16.
+    x = layers.UnitNormalization(dtype="float32")(noise)
     x = layers.Rescaling(float(latent_dim) ** 0.5)(x)
     for _ in range(num_layers):
         x = layers.Dense(w_dim)(x)

@@ -11,6 +11,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.data_validation import validate_labels
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -188,9 +189,11 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
             timesteps = ops.full((ops.shape(noisy)[0],), timesteps, "int32")
         if self.num_classes is not None and labels is None:
             labels = ops.full((ops.shape(noisy)[0],), self.num_classes, "int32")
-        return self.denoiser(
-            self.denoiser_inputs(noisy, timesteps, labels, condition),
-            training=False,
+        return to_float32(
+            self.denoiser(
+                self.denoiser_inputs(noisy, timesteps, labels, condition),
+                training=False,
+            )
         )
 
     def call(self, inputs, training=False):
@@ -211,9 +214,11 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
                     < self.condition_dropout
                 )
                 labels = ops.where(dropped, self.num_classes, labels)
-        prediction = self.denoiser(
-            self.denoiser_inputs(noisy, timesteps, labels, condition),
-            training=training,
+        prediction = to_float32(
+            self.denoiser(
+                self.denoiser_inputs(noisy, timesteps, labels, condition),
+                training=training,
+            )
         )
         target = self.scheduler.training_target(images, noise, timesteps)
         return {"prediction": prediction, "target": target}

@@ -225,8 +225,8 @@ class EnergyModel(GenerativeModel):
         def loss_fn():
             return self._training_loss(positives, negatives, targets)
 
-        (loss, outputs), grads = backend.value_and_grad(loss_fn, variables)
-        self.optimizer.apply(grads, variables)
+        (loss, outputs), grads = self._value_and_grad(loss_fn, variables)
+        self._apply_gradients(self.optimizer, grads, variables)
         self._update_metrics(loss, outputs, targets)
         return {m.name: m.result() for m in self.metrics}
 

@@ -249,8 +249,8 @@ class RBM(RBMLikelihood, GenerativeModel):
         def loss_fn():
             return self._contrastive_loss(visible, negatives), None
 
-        (loss, _), grads = backend.value_and_grad(loss_fn, variables)
-        self.optimizer.apply(grads, variables)
+        (loss, _), grads = self._value_and_grad(loss_fn, variables)
+        self._apply_gradients(self.optimizer, grads, variables)
         self.loss_tracker.update_state(loss)
         self._track_reconstruction(visible)
         return {m.name: m.result() for m in self.metrics}

@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.mixed_precision import to_float32
 
 _NETWORKS = (
     "generator_ab",
@@ -122,7 +122,7 @@ class CycleGAN(GenerativeModel):
         return tuple(self.generator_ab.inputs[0].shape[1:])
 
     def call(self, images_a, training=False):
-        return self.generator_ab(images_a, training=training)
+        return to_float32(self.generator_ab(images_a, training=training))
 
     def translate(self, images, *, seed=None, direction="a_to_b"):
         """Translates `images` from domain A to B (or `"b_to_a"`).
@@ -139,7 +139,7 @@ class CycleGAN(GenerativeModel):
         generator = (
             self.generator_ab if direction == "a_to_b" else self.generator_ba
         )
-        return generator(images, training=False)
+        return to_float32(generator(images, training=False))
 
     def sample(
         self, num_samples, *, seed=None, condition=None, direction="a_to_b"
@@ -176,18 +176,21 @@ class CycleGAN(GenerativeModel):
         return images_a, images_b
 
     def _generator_losses(self, a, b, training):
-        fake_b = self.generator_ab(a, training=training)
-        fake_a = self.generator_ba(b, training=training)
-        cycle = ops.mean(
-            ops.abs(self.generator_ba(fake_b, training=training) - a)
-        ) + ops.mean(ops.abs(self.generator_ab(fake_a, training=training) - b))
-        identity = ops.mean(
-            ops.abs(self.generator_ba(a, training=training) - a)
-        ) + ops.mean(ops.abs(self.generator_ab(b, training=training) - b))
+        def run(network, x):
+            return to_float32(network(x, training=training))
+
+        fake_b = run(self.generator_ab, a)
+        fake_a = run(self.generator_ba, b)
+        cycle = ops.mean(ops.abs(run(self.generator_ba, fake_b) - a)) + (
+            ops.mean(ops.abs(run(self.generator_ab, fake_a) - b))
+        )
+        identity = ops.mean(ops.abs(run(self.generator_ba, a) - a)) + (
+            ops.mean(ops.abs(run(self.generator_ab, b) - b))
+        )
         adversarial = self.adversarial_loss.generator_loss(
-            self.discriminator_b(fake_b, training=training)
+            run(self.discriminator_b, fake_b)
         ) + self.adversarial_loss.generator_loss(
-            self.discriminator_a(fake_a, training=training)
+            run(self.discriminator_a, fake_a)
         )
         total = (
             adversarial
@@ -198,8 +201,8 @@ class CycleGAN(GenerativeModel):
 
     def _discriminator_loss(self, discriminator, real, fake, training):
         return self.adversarial_loss.discriminator_loss(
-            discriminator(real, training=training),
-            discriminator(fake, training=training),
+            to_float32(discriminator(real, training=training)),
+            to_float32(discriminator(fake, training=training)),
         )
 
     def train_step(self, data):
@@ -207,12 +210,16 @@ class CycleGAN(GenerativeModel):
         # 1. Both generators, one joint loss (the cycle couples them).
         generators = (self.generator_ab, self.generator_ba)
         g_variables = [v for g in generators for v in g.trainable_variables]
-        (g_loss, cycle), grads = backend.value_and_grad(
+        (g_loss, cycle), grads = self._value_and_grad(
             lambda: self._generator_losses(a, b, training=True), g_variables
         )
         split = len(self.generator_ab.trainable_variables)
-        self.g_ab_optimizer.apply(grads[:split], g_variables[:split])
-        self.g_ba_optimizer.apply(grads[split:], g_variables[split:])
+        self._apply_gradients(
+            self.g_ab_optimizer, grads[:split], g_variables[:split]
+        )
+        self._apply_gradients(
+            self.g_ba_optimizer, grads[split:], g_variables[split:]
+        )
         # 2. Each discriminator on its domain's real and translated images.
         fake_a = self._frozen_forward(self.generator_ba, b)
         fake_b = self._frozen_forward(self.generator_ab, a)
@@ -222,14 +229,14 @@ class CycleGAN(GenerativeModel):
             ("d_b_loss", self.discriminator_b, self.d_b_optimizer, b, fake_b),
         ):
             variables = discriminator.trainable_variables
-            (d_losses[name], _), grads = backend.value_and_grad(
+            (d_losses[name], _), grads = self._value_and_grad(
                 lambda: (
                     self._discriminator_loss(discriminator, real, fake, True),
                     None,
                 ),
                 variables,
             )
-            optimizer.apply(grads, variables)
+            self._apply_gradients(optimizer, grads, variables)
         self.trackers["g_loss"].update_state(g_loss)
         self.trackers["cycle_loss"].update_state(cycle)
         for name, value in d_losses.items():

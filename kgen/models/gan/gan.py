@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -166,7 +166,7 @@ class GAN(GenerativeModel):
     def call(self, inputs, training=False):
         """`generator(noise)`, or `generator([noise, labels])` when
         class-conditional."""
-        return self.generator(inputs, training=training)
+        return to_float32(self.generator(inputs, training=training))
 
     # === Sampling ===
 
@@ -189,8 +189,8 @@ class GAN(GenerativeModel):
         seed = self._seed_generator(seed)
         noise = self.sample_noise(num_samples, seed)
         labels = self._sample_labels(labels, num_samples, seed)
-        return self.generator(
-            self.generator_inputs(noise, labels), training=False
+        return to_float32(
+            self.generator(self.generator_inputs(noise, labels), training=False)
         )
 
     # === Networks' inputs (labels when class-conditional) ===
@@ -234,7 +234,7 @@ class GAN(GenerativeModel):
 
         def critic(x, training=True):
             inputs = self.discriminator_inputs(x, labels)
-            return self.discriminator(inputs, training=training)
+            return to_float32(self.discriminator(inputs, training=training))
 
         def loss_fn():
             real_outputs = critic(real)
@@ -243,8 +243,8 @@ class GAN(GenerativeModel):
             loss = loss + self.discriminator_penalty(critic, real, fake)
             return loss, (real_outputs, fake_outputs)
 
-        (loss, outputs), grads = backend.value_and_grad(loss_fn, variables)
-        self.d_optimizer.apply(grads, variables)
+        (loss, outputs), grads = self._value_and_grad(loss_fn, variables)
+        self._apply_gradients(self.d_optimizer, grads, variables)
         self._track_verdicts(*outputs)
         return loss
 
@@ -254,16 +254,20 @@ class GAN(GenerativeModel):
         variables = self.generator.trainable_variables
 
         def loss_fn():
-            fake = self.generator(
-                self.generator_inputs(noise, labels), training=True
+            fake = to_float32(
+                self.generator(
+                    self.generator_inputs(noise, labels), training=True
+                )
             )
-            fake_outputs = self.discriminator(
-                self.discriminator_inputs(fake, labels), training=True
+            fake_outputs = to_float32(
+                self.discriminator(
+                    self.discriminator_inputs(fake, labels), training=True
+                )
             )
             return self.generator_loss(fake_outputs), None
 
-        (loss, _), grads = backend.value_and_grad(loss_fn, variables)
-        self.g_optimizer.apply(grads, variables)
+        (loss, _), grads = self._value_and_grad(loss_fn, variables)
+        self._apply_gradients(self.g_optimizer, grads, variables)
         return loss
 
     def train_step(self, data):
@@ -278,12 +282,16 @@ class GAN(GenerativeModel):
     def test_step(self, data):
         real, labels = self._unpack(data)
         noise = self.sample_noise(ops.shape(real)[0])
-        fake = self.generator(self.generator_inputs(noise, labels))
-        real_outputs = self.discriminator(
-            self.discriminator_inputs(real, labels), training=False
+        fake = to_float32(self.generator(self.generator_inputs(noise, labels)))
+        real_outputs = to_float32(
+            self.discriminator(
+                self.discriminator_inputs(real, labels), training=False
+            )
         )
-        fake_outputs = self.discriminator(
-            self.discriminator_inputs(fake, labels), training=False
+        fake_outputs = to_float32(
+            self.discriminator(
+                self.discriminator_inputs(fake, labels), training=False
+            )
         )
         self.d_loss_tracker.update_state(
             self.discriminator_loss(real_outputs, fake_outputs)
@@ -318,12 +326,12 @@ class GAN(GenerativeModel):
         if self.num_classes is None:
 
             def sample(noise):
-                return self.generator(noise, training=False)
+                return to_float32(self.generator(noise, training=False))
 
             return {"sample": (sample, [noise])}
 
         def conditional_sample(noise, labels):
-            return self.generator([noise, labels], training=False)
+            return to_float32(self.generator([noise, labels], training=False))
 
         labels = keras.InputSpec(shape=(None,), dtype="int32")
         return {"sample": (conditional_sample, [noise, labels])}

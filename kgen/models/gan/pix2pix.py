@@ -1,12 +1,12 @@
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -97,7 +97,7 @@ class Pix2Pix(GenerativeModel):
         return self.source_shape
 
     def call(self, source, training=False):
-        return self.generator(source, training=training)
+        return to_float32(self.generator(source, training=training))
 
     def translate(self, source, *, seed=None):
         """`G(source)`: target-domain images.
@@ -107,7 +107,7 @@ class Pix2Pix(GenerativeModel):
         contract and draws nothing here.
         """
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        return self.generator(source, training=False)
+        return to_float32(self.generator(source, training=False))
 
     def sample(self, num_samples, *, seed=None, condition=None):
         """`translate(condition)`: `condition` holds `num_samples` source
@@ -150,7 +150,9 @@ class Pix2Pix(GenerativeModel):
 
     def discriminate(self, source, image, training):
         """`D(s, image)`: the discriminator judges the pair."""
-        return self.discriminator([source, image], training=training)
+        return to_float32(
+            self.discriminator([source, image], training=training)
+        )
 
     def reconstruction_loss(self, target, fake):
         """`E|t - G(s)|`."""
@@ -162,7 +164,7 @@ class Pix2Pix(GenerativeModel):
     # === Steps ===
 
     def _generator_losses(self, source, target, training):
-        fake = self.generator(source, training=training)
+        fake = to_float32(self.generator(source, training=training))
         fake_logits = self.discriminate(source, fake, training)
         reconstruction = self.reconstruction_loss(target, fake)
         adversarial = self.adversarial_loss.generator_loss(fake_logits)
@@ -180,20 +182,20 @@ class Pix2Pix(GenerativeModel):
         # 1. Discriminator on real pairs and translations.
         fake = self._frozen_forward(self.generator, source)
         d_variables = self.discriminator.trainable_variables
-        (d_loss, _), grads = backend.value_and_grad(
+        (d_loss, _), grads = self._value_and_grad(
             lambda: (
                 self._discriminator_loss(source, target, fake, True),
                 None,
             ),
             d_variables,
         )
-        self.d_optimizer.apply(grads, d_variables)
+        self._apply_gradients(self.d_optimizer, grads, d_variables)
         # 2. Generator: fool the discriminator, stay close to the target.
         g_variables = self.generator.trainable_variables
-        (g_loss, reconstruction), grads = backend.value_and_grad(
+        (g_loss, reconstruction), grads = self._value_and_grad(
             lambda: self._generator_losses(source, target, True), g_variables
         )
-        self.g_optimizer.apply(grads, g_variables)
+        self._apply_gradients(self.g_optimizer, grads, g_variables)
         return self._track(d_loss, g_loss, reconstruction)
 
     def test_step(self, data):

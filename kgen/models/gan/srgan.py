@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.gan.pix2pix import Pix2Pix
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -66,12 +67,12 @@ class SRGAN(Pix2Pix):
         self.adversarial_weight = float(adversarial_weight)
 
     def discriminate(self, source, image, training):
-        return self.discriminator(image, training=training)
+        return to_float32(self.discriminator(image, training=training))
 
     def reconstruction_loss(self, target, fake):
         if self.content_network is not None:
-            target = self.content_network(target, training=False)
-            fake = self.content_network(fake, training=False)
+            target = to_float32(self.content_network(target, training=False))
+            fake = to_float32(self.content_network(fake, training=False))
         return ops.mean(ops.square(target - fake))
 
     def generator_objective(self, adversarial, reconstruction):

@@ -4,6 +4,7 @@ from keras import ops
 from kgen.layers import StyleMixing
 from kgen.models.gan.gan import GAN
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -146,7 +147,7 @@ class StyleGAN(GAN):
 
     def styles(self, noise, truncation_psi=1.0):
         """`w' = w_avg + psi (f(z) - w_avg)` for `(batch, latent_dim)` noise."""
-        w = self.mapping(noise, training=False)
+        w = to_float32(self.mapping(noise, training=False))
         return self.w_average + truncation_psi * (w - self.w_average)
 
     def synthesize(self, noise, *, truncation_psi=1.0):
@@ -154,7 +155,7 @@ class StyleGAN(GAN):
         its truncated `w`."""
         w = self.styles(noise, truncation_psi)
         styles = ops.repeat(w[:, None, :], self.num_style_layers, axis=1)
-        return self.synthesis(styles, training=False)
+        return to_float32(self.synthesis(styles, training=False))
 
     def sample(self, num_samples, *, seed=None, truncation_psi=1.0):
         self._check_num_samples(num_samples)
@@ -178,7 +179,9 @@ class StyleGAN(GAN):
             coarse if index < crossover else fine
             for index in range(self.num_style_layers)
         ]
-        return self.synthesis(ops.stack(layers, axis=1), training=False)
+        return to_float32(
+            self.synthesis(ops.stack(layers, axis=1), training=False)
+        )
 
     # === Training ===
 
@@ -186,7 +189,7 @@ class StyleGAN(GAN):
         logs = super().train_step(data)
         real, _ = self._unpack(data)
         noise = self.sample_noise(ops.shape(real)[0])[:, 0]
-        w = ops.stop_gradient(self.mapping(noise, training=False))
+        w = ops.stop_gradient(to_float32(self.mapping(noise, training=False)))
         decay = self.w_average_decay
         self.w_average.assign(
             decay * self.w_average + (1.0 - decay) * ops.mean(w, axis=0)

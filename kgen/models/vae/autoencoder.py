@@ -6,6 +6,7 @@ from kgen.distributions import Independent
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 RECONSTRUCTION_LOSSES = ("bernoulli", "mse")
 
@@ -78,17 +79,20 @@ class Autoencoder(GenerativeModel):
         return (0.0, 1.0) if self.reconstruction_loss == "bernoulli" else None
 
     def encode(self, x, training=False):
-        return self.encoder(x, training=training)
+        return to_float32(self.encoder(x, training=training))
 
     def decode(self, codes, training=False):
-        output = self.decoder(codes, training=training)
+        output = to_float32(self.decoder(codes, training=training))
         if self.reconstruction_loss == "bernoulli":
             return ops.sigmoid(output)
         return output
 
     def call(self, x, training=False):
         codes = self.encode(self.corrupt(x, training), training)
-        return {"codes": codes, "decoder_output": self.decoder(codes)}
+        return {
+            "codes": codes,
+            "decoder_output": to_float32(self.decoder(codes)),
+        }
 
     def corrupt(self, x, training):
         """The input the encoder sees (the identity here)."""

@@ -9,6 +9,7 @@ from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -164,15 +165,17 @@ class HierarchicalVAE(GenerativeModel):
 
     def _decode(self, z1, z2, training=False):
         if self.decoder_skip:
-            return self.decoder(
-                ops.concatenate([z1, z2], axis=-1), training=training
+            return to_float32(
+                self.decoder(
+                    ops.concatenate([z1, z2], axis=-1), training=training
+                )
             )
-        return self.decoder(z1, training=training)
+        return to_float32(self.decoder(z1, training=training))
 
     def _pass(self, x, seed, training=False, features=None):
         """One top-down pass; returns the distributions and samples."""
         if features is None:
-            features = self.encoder(x, training=training)
+            features = to_float32(self.encoder(x, training=training))
         q_z2 = self._normal(self.z2_posterior(features))
         z2 = q_z2.sample(seed=seed)
         prior_moments = self.z1_prior(z2, training=training)
@@ -229,7 +232,7 @@ class HierarchicalVAE(GenerativeModel):
         as one batch (the encoder's features are computed once)."""
         seed = self._seed_generator(seed)
         batch = ops.shape(x)[0]
-        features = self.encoder(x, training=False)
+        features = to_float32(self.encoder(x, training=False))
         chunks = []
         for start in range(0, num_samples, chunk_size):
             count = min(chunk_size, num_samples - start)

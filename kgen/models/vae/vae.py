@@ -12,6 +12,7 @@ from kgen.models.vae.vae_likelihood import VAELikelihood
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 LIKELIHOODS = ("bernoulli", "gaussian", "discretized_logistic")
 
@@ -173,8 +174,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def encode(self, x, training=False, labels=None):
         """The posterior `q(z|x)`, a diagonal normal per example."""
-        moments = self.encoder(
-            self.encoder_inputs(x, labels), training=training
+        moments = to_float32(
+            self.encoder(self.encoder_inputs(x, labels), training=training)
         )
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
@@ -193,8 +194,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def decode(self, latent, training=False, labels=None):
         """The mean of `p(x|z)`: the image a latent code stands for."""
-        decoder_output = self.decoder(
-            self.decoder_inputs(latent, labels), training=training
+        decoder_output = to_float32(
+            self.decoder(self.decoder_inputs(latent, labels), training=training)
         )
         return self.likelihood_distribution(decoder_output).mean()
 
@@ -234,8 +235,10 @@ class VAE(VAELikelihood, GenerativeModel):
         posterior = self.encode(x, training=training, labels=labels)
         latent = posterior.sample(seed=self.seed_generator)
         return {
-            "decoder_output": self.decoder(
-                self.decoder_inputs(latent, labels), training=training
+            "decoder_output": to_float32(
+                self.decoder(
+                    self.decoder_inputs(latent, labels), training=training
+                )
             ),
             "latent": latent,
             "posterior_mean": posterior.distribution.loc,
@@ -297,8 +300,10 @@ class VAE(VAELikelihood, GenerativeModel):
         posterior = self.encode(x, labels=labels)
         latent = posterior.sample(seed=self._seed_generator(seed))
         outputs = {
-            "decoder_output": self.decoder(
-                self.decoder_inputs(latent, labels), training=False
+            "decoder_output": to_float32(
+                self.decoder(
+                    self.decoder_inputs(latent, labels), training=False
+                )
             ),
             "latent": latent,
             "posterior_mean": posterior.distribution.loc,

@@ -1,13 +1,13 @@
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.losses import adversarial
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -110,15 +110,17 @@ class VAEGAN(GenerativeModel):
         return tuple(self.encoder.inputs[0].shape[1:])
 
     def call(self, x, training=False):
-        return self.decoder(self.encode(x).mean(), training=training)
+        return to_float32(
+            self.decoder(self.encode(x).mean(), training=training)
+        )
 
     def encode(self, x, training=False):
-        moments = self.encoder(x, training=training)
+        moments = to_float32(self.encoder(x, training=training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
     def decode(self, latent):
-        return self.decoder(latent, training=False)
+        return to_float32(self.decoder(latent, training=False))
 
     def sample(self, num_samples, *, seed=None):
         self._check_num_samples(num_samples)
@@ -143,13 +145,19 @@ class VAEGAN(GenerativeModel):
             )
         )
         z = posterior.distribution.loc + posterior.distribution.scale * latent
-        reconstruction = self.decoder(z, training=training)
-        prior_samples = self.decoder(prior_latent, training=training)
-        real_logits, real_features = self.discriminator(x, training=training)
-        fake_logits, fake_features = self.discriminator(
-            reconstruction, training=training
+        reconstruction = to_float32(self.decoder(z, training=training))
+        prior_samples = to_float32(
+            self.decoder(prior_latent, training=training)
         )
-        prior_logits, _ = self.discriminator(prior_samples, training=training)
+        real_logits, real_features = to_float32(
+            self.discriminator(x, training=training)
+        )
+        fake_logits, fake_features = to_float32(
+            self.discriminator(reconstruction, training=training)
+        )
+        prior_logits, _ = to_float32(
+            self.discriminator(prior_samples, training=training)
+        )
         feature_loss = ops.mean(
             ops.sum(ops.square(real_features - fake_features), axis=-1)
         )
@@ -179,8 +187,8 @@ class VAEGAN(GenerativeModel):
             return loss, None
 
         d_vars = self.discriminator.trainable_variables
-        (d_loss, _), grads = backend.value_and_grad(d_loss_fn, d_vars)
-        self.d_optimizer.apply(grads, d_vars)
+        (d_loss, _), grads = self._value_and_grad(d_loss_fn, d_vars)
+        self._apply_gradients(self.d_optimizer, grads, d_vars)
 
         # 2. Encoder: prior + feature-matching reconstruction.
         def e_loss_fn():
@@ -188,10 +196,8 @@ class VAEGAN(GenerativeModel):
             return kl + feature_loss, (kl, feature_loss)
 
         e_vars = self.encoder.trainable_variables
-        (_, (kl, feature_loss)), grads = backend.value_and_grad(
-            e_loss_fn, e_vars
-        )
-        self.e_optimizer.apply(grads, e_vars)
+        (_, (kl, feature_loss)), grads = self._value_and_grad(e_loss_fn, e_vars)
+        self._apply_gradients(self.e_optimizer, grads, e_vars)
 
         # 3. Decoder: reconstruct in feature space and fool the critic.
         def g_loss_fn():
@@ -202,8 +208,8 @@ class VAEGAN(GenerativeModel):
             return self.feature_weight * feature_loss + adversarial_loss, None
 
         g_vars = self.decoder.trainable_variables
-        (g_loss, _), grads = backend.value_and_grad(g_loss_fn, g_vars)
-        self.g_optimizer.apply(grads, g_vars)
+        (g_loss, _), grads = self._value_and_grad(g_loss_fn, g_vars)
+        self._apply_gradients(self.g_optimizer, grads, g_vars)
 
         for name, value in (
             ("kl_loss", kl),

@@ -6,6 +6,7 @@ import math
 from keras import ops
 
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
 
 
 class VAELikelihood:
@@ -32,8 +33,8 @@ class VAELikelihood:
                 ops.repeat(ops.convert_to_tensor(labels)[None], num_samples, 0),
                 (-1,),
             )
-        decoder_output = self.decoder(
-            self.decoder_inputs(flat, labels), training=False
+        decoder_output = to_float32(
+            self.decoder(self.decoder_inputs(flat, labels), training=False)
         )
         repeated = ops.reshape(
             ops.repeat(x[None], num_samples, axis=0),

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -76,12 +77,12 @@ class VQVAE(GenerativeModel):
 
     def call(self, x, training=False):
         quantized = self.quantizer(
-            self.encoder(x, training=training), training=training
+            to_float32(self.encoder(x, training=training)), training=training
         )
         return dict(
             quantized,
-            reconstruction=self.decoder(
-                quantized["quantized"], training=training
+            reconstruction=to_float32(
+                self.decoder(quantized["quantized"], training=training)
             ),
         )
 
@@ -101,11 +102,15 @@ class VQVAE(GenerativeModel):
 
     def encode(self, x):
         """Code indices `(batch, *code_shape)` of images."""
-        return self.quantizer(self.encoder(x, training=False))["indices"]
+        return self.quantizer(to_float32(self.encoder(x, training=False)))[
+            "indices"
+        ]
 
     def decode(self, indices):
         """Images from a grid of code indices."""
-        return self.decoder(self.quantizer.lookup(indices), training=False)
+        return to_float32(
+            self.decoder(self.quantizer.lookup(indices), training=False)
+        )
 
     def reconstruct(self, x):
         return self.decode(self.encode(x))

@@ -3,6 +3,7 @@ from keras import layers
 from keras import ops
 
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.mixed_precision import to_float32
 
 _NETWORKS = (
     "bottom_encoder",
@@ -112,9 +113,11 @@ class VQVAE2(GenerativeModel):
 
     def call(self, x, training=False):
         top, bottom, u = self._quantize(x, training)
-        reconstruction = self.decoder(
-            ops.concatenate([u, bottom["quantized"]], axis=-1),
-            training=training,
+        reconstruction = to_float32(
+            self.decoder(
+                ops.concatenate([u, bottom["quantized"]], axis=-1),
+                training=training,
+            )
         )
         return {
             "reconstruction": reconstruction,
@@ -140,7 +143,7 @@ class VQVAE2(GenerativeModel):
     def decode(self, top_indices, bottom_indices):
         u = self.top_decoder(self.top_quantizer.lookup(top_indices))
         bottom = self.bottom_quantizer.lookup(bottom_indices)
-        return self.decoder(ops.concatenate([u, bottom], axis=-1))
+        return to_float32(self.decoder(ops.concatenate([u, bottom], axis=-1)))
 
     def bottom_condition(self, top_indices):
         """The decoded top codes at the bottom grid's resolution: what a

@@ -1,0 +1,133 @@
+"""Every family under a mixed dtype policy: `mixed_bfloat16` on every
+backend, `mixed_float16` (with loss scaling) on TensorFlow.
+
+The networks compute in half precision; the variables, the losses, the
+samples and the exported outputs stay float32 (kgen.utils.mixed_precision).
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import BACKEND
+from tests.models import contract_cases
+
+NUM_STEPS = 3
+BATCH_SIZE = 4
+
+POLICIES = ["mixed_bfloat16"]
+if BACKEND == "tensorflow":
+    POLICIES.append("mixed_float16")
+
+
+@pytest.fixture
+def policy(request):
+    keras.mixed_precision.set_dtype_policy(request.param)
+    yield request.param
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+# Models with no network apart from their density: an RBM's energy and a
+# MAF's MADE are weights of the float32 density itself.
+ALL_FLOAT32 = ("MAF", "RBM")
+
+
+def _three_batches(array):
+    repeats = -(-NUM_STEPS * BATCH_SIZE // len(array))
+    return np.concatenate([array] * repeats)[: NUM_STEPS * BATCH_SIZE]
+
+
+def _half_precision_layers(model):
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if layer.compute_dtype in ("bfloat16", "float16")
+    ]
+
+
+@pytest.mark.parametrize("policy", POLICIES, indirect=True)
+@pytest.mark.parametrize("name", sorted(contract_cases.CASES))
+def test_family_trains_in_mixed_precision(name, policy, tmp_path):
+    case = contract_cases.CASES[name]()
+    model = case.model
+    # The networks compute in half precision: the policy took effect.
+    assert bool(_half_precision_layers(model)) == (name not in ALL_FLOAT32)
+
+    # A dtype clash raises alike traced or eager; on TensorFlow eager
+    # keeps these 66 tiny fits cheap (tracing dominates them). Its traced
+    # mixed-precision steps are checked by the loss-scaling test below.
+    model.run_eagerly = BACKEND == "tensorflow"
+    arguments = [_three_batches(a) for a in case.fit_arguments()]
+    history = model.fit(
+        *arguments, batch_size=BATCH_SIZE, shuffle=False, verbose=0
+    )
+    for term, values in history.history.items():
+        assert np.all(np.isfinite(values)), (term, values)
+    assert len(next(iter(history.history.values()))) == 1
+    assert {v.dtype for v in model.weights} <= {"float32", "int32", "int64"}
+    # Loss scaling exactly when a network computes in float16.
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) == (
+        policy == "mixed_float16" and name not in ALL_FLOAT32
+    )
+
+    samples = model.sample(2, seed=1, **case.sample_arguments(2))
+    expected = "int32" if case.integer_samples else "float32"
+    assert keras.backend.standardize_dtype(samples.dtype) == expected
+    assert np.all(np.isfinite(keras.ops.convert_to_numpy(samples)))
+
+    if BACKEND == "tensorflow":
+        _assert_exported_outputs_are_float32(model, tmp_path)
+
+
+def _assert_exported_outputs_are_float32(model, tmp_path):
+    import tensorflow as tf
+
+    try:
+        model.serving_endpoints()
+    except NotImplementedError:
+        return  # nothing to serve (WaveNet)
+    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "m"))
+    loaded = tf.saved_model.load(path)
+    for name, signature in loaded.signatures.items():
+        for output_name, spec in signature.structured_outputs.items():
+            assert spec.dtype in (tf.float32, tf.int32), (
+                name,
+                output_name,
+                spec.dtype,
+            )
+
+
+@pytest.mark.tensorflow_only
+def test_float16_overflow_skips_the_step_and_halves_the_scale():
+    """A multi-optimizer family's loss scaling (the model's one scale) acts
+    as Keras' `LossScaleOptimizer` does: an overflowing step changes no
+    weight and halves the scale; a finite one trains."""
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        case = contract_cases.CASES["GAN"]()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    model = case.model
+    model.optimizer.build(model.trainable_variables)
+    scaler = model.optimizer
+    weights = [keras.ops.convert_to_numpy(v) for v in model.trainable_weights]
+    # A scale that overflows float16 gradients on the first step.
+    scaler.dynamic_scale.assign(2.0**40)
+    model.fit(case.x[:BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0)
+    for before, variable in zip(weights, model.trainable_weights):
+        np.testing.assert_array_equal(
+            before, keras.ops.convert_to_numpy(variable)
+        )
+    # Both networks' steps overflowed: the scale halved twice.
+    assert float(keras.ops.convert_to_numpy(scaler.dynamic_scale)) == 2.0**38
+
+    scaler.dynamic_scale.assign(2.0**10)
+    model.fit(case.x[:BATCH_SIZE], batch_size=BATCH_SIZE, verbose=0)
+    changed = [
+        not np.array_equal(before, keras.ops.convert_to_numpy(after))
+        for before, after in zip(weights, model.trainable_weights)
+    ]
+    assert all(changed)
