@@ -7,23 +7,7 @@ from kgen.backend.stateless import ReadThroughScope
 
 
 class Trainer:
-    """`TorchTrainer` already calls `train_step(data)`.
-
-    One adaptation: a custom step's optimizer is built on its first
-    `apply`, after `fit` has run the callbacks' `on_train_begin`, so
-    `BackupAndRestore` would restore optimizer state into nothing and the
-    build would then reset it. Build it before, as the TensorFlow adapter
-    does (and Keras' JAX trainer).
-    """
-
-    def make_train_function(self, force=False):
-        if (
-            self.built
-            and self.optimizer is not None
-            and not self.optimizer.built
-        ):
-            self.optimizer.build(self.trainable_variables)
-        return super().make_train_function(force)
+    """Nothing to adapt: `TorchTrainer` calls `train_step(data)`."""
 
 
 def value_and_grad(fn, variables):
