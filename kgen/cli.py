@@ -9,6 +9,7 @@ kgen presets vae_digits                         # one preset's model card
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -50,6 +51,12 @@ def build_parser():
         "--learning-rate", type=float, help="for every optimizer"
     )
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="train data-parallel on this many devices (JAX, TensorFlow)",
+    )
     train.add_argument(
         "--grid-every", type=int, default=10, help="epochs between grids"
     )
@@ -145,6 +152,15 @@ def train(args):
     batch_size = args.batch_size or preset["training"]["batch_size"]
     if epochs < 1 or batch_size < 1:
         raise ValueError("--epochs and --batch-size must be positive.")
+    if args.devices < 1:
+        raise ValueError(
+            f"--devices must be positive; received {args.devices}."
+        )
+    if batch_size % args.devices:
+        raise ValueError(
+            f"--batch-size {batch_size} must divide by --devices "
+            f"{args.devices}: each device takes an equal share of a batch."
+        )
     out = os.path.abspath(args.out)
     if os.path.exists(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
@@ -154,12 +170,19 @@ def train(args):
     x_test = None
     if test_images is not None:
         x_test = architectures.prepare_data(args.preset, test_images)
+    if args.devices > 1:
+        scope = kgen.backend.data_parallel(args.devices).scope
+        x_train, x_test = _whole_batches(x_train, x_test, batch_size, args)
+    else:
+        scope = contextlib.nullcontext
     keras.utils.set_random_seed(args.seed)
-    model = _build_model(args, preset, x_train.shape[1:])
+    with scope():
+        model = _build_model(args, preset, x_train.shape[1:])
     print(
         f"kgen: training {args.preset} ({preset['class_name']}) on "
         f"{data_name} ({len(x_train)} examples {x_train.shape[1:]}) for "
         f"{epochs} epochs, backend {keras.backend.backend()}"
+        + (f", {args.devices} devices" if args.devices > 1 else "")
     )
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched.
@@ -175,14 +198,15 @@ def train(args):
             image_shape=images.shape[1:],
             sample_arguments=preset.get("sampling"),
         )
-        history = model.fit(
-            x_train,
-            validation_data=x_test,
-            batch_size=batch_size,
-            epochs=epochs,
-            callbacks=[grids, keras.callbacks.TerminateOnNaN()],
-            verbose=0 if args.quiet else "auto",
-        )
+        with scope():
+            history = model.fit(
+                x_train,
+                validation_data=x_test,
+                batch_size=batch_size,
+                epochs=epochs,
+                callbacks=[grids, keras.callbacks.TerminateOnNaN()],
+                verbose=0 if args.quiet else "auto",
+            )
         final = {k: float(v[-1]) for k, v in history.history.items()}
         if len(history.epoch) < epochs or not all(
             map(_is_finite, final.values())
@@ -204,6 +228,31 @@ def train(args):
     for label, relative in written:
         print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
+
+
+def _whole_batches(x_train, x_test, batch_size, args):
+    """Drops the few examples that would leave a last batch the devices
+    cannot share evenly (JAX shards every batch)."""
+
+    def trimmed(x):
+        if x is None:
+            return None
+        extra = len(x) % batch_size % args.devices
+        return x[: len(x) - extra] if len(x) - extra else None
+
+    train, test = trimmed(x_train), trimmed(x_test)
+    if train is None:
+        raise ValueError(
+            f"--devices {args.devices} needs at least {args.devices} "
+            "training examples."
+        )
+    dropped = len(x_train) - len(train)
+    if dropped:
+        print(
+            f"kgen: leaving out {dropped} training example(s) so every "
+            f"batch splits over {args.devices} devices"
+        )
+    return train, test
 
 
 def _training_images(args, preset):

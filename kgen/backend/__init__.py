@@ -14,6 +14,22 @@ Keras chooses its own trainer):
 - `scale_loss_for_distribution(loss)`: a replica's loss divided by the
   number of replicas under `tf.distribute` (which sums their gradients);
   `value_and_grad` and the single-optimizer trainers apply it.
+- `data_parallel(num_devices)`: Keras' `DataParallel` distribution on JAX,
+  a `MirroredStrategy` on TensorFlow; a model built, compiled and fitted
+  in its `scope()` trains data-parallel. On torch a `ValueError` saying
+  what Keras offers there.
+- `draw_for_replica(draw, shape, axis=0, rows=None)`: `draw(shape)` for a
+  shape whose `axis` runs over the batch's examples; under `tf.distribute`
+  this replica's rows of one draw for the global batch, so data-parallel
+  steps draw the one-device numbers. `replica_rows(size)` finds those rows
+  (`None` where there is nothing to split), ahead of a loop whose body
+  draws.
+- `moments(x, axes)`: `keras.ops.moments`, over the global batch under
+  `tf.distribute` (batch normalization's statistics).
+- `sum_over_replicas(x)`, `gather_over_replicas(x, axis=0)`: a per-replica
+  sum totalled, or per-replica rows concatenated, over the replicas under
+  `tf.distribute` (running statistics, replay buffers); `x` elsewhere.
+  Every replica then assigns the same value to a mirrored variable.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
@@ -28,30 +44,48 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import Trainer
+    from kgen.backend.tensorflow import data_parallel
+    from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import export_archive
+    from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
+    from kgen.backend.tensorflow import replica_rows
     from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import stateless_uniform
+    from kgen.backend.tensorflow import sum_over_replicas
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
+    from kgen.backend.jax import data_parallel
+    from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import export_archive
+    from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
+    from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
+    from kgen.backend.jax import replica_rows
     from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import stateless_uniform
+    from kgen.backend.jax import sum_over_replicas
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
+    from kgen.backend.torch import data_parallel
+    from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import export_archive
+    from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
+    from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
+    from kgen.backend.torch import replica_rows
     from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import stateless_uniform
+    from kgen.backend.torch import sum_over_replicas
     from kgen.backend.torch import value_and_grad
 else:
     raise ImportError(
@@ -61,11 +95,17 @@ else:
 
 __all__ = [
     "Trainer",
+    "data_parallel",
+    "draw_for_replica",
     "export_archive",
+    "gather_over_replicas",
     "grad",
+    "moments",
     "no_grad",
+    "replica_rows",
     "scale_loss_for_distribution",
     "stateless_normal",
     "stateless_uniform",
+    "sum_over_replicas",
     "value_and_grad",
 ]

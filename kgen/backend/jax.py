@@ -187,3 +187,38 @@ def scale_loss_for_distribution(loss):
     """The loss as is: Keras' JAX distribution computes the mean over the
     global batch, so no replica share needs dividing (TensorFlow's does)."""
     return loss
+
+
+def replica_rows(size):
+    # One program sees the global batch: nothing to split.
+    return None
+
+
+def draw_for_replica(draw, shape, axis=0, rows=None):
+    return draw(tuple(shape))
+
+
+def moments(x, axes):
+    return keras.ops.moments(x, axes)
+
+
+def sum_over_replicas(x):
+    return x
+
+
+def gather_over_replicas(x, axis=0):
+    return x
+
+
+def data_parallel(num_devices):
+    """A `keras.distribution.DataParallel` over `num_devices` of the
+    devices JAX sees: build, compile and fit in its `scope()`."""
+    devices = keras.distribution.list_devices()
+    if len(devices) < num_devices:
+        raise ValueError(
+            f"{num_devices} devices were asked for, but JAX sees "
+            f"{len(devices)} device(s) ({devices}). On a CPU, "
+            "XLA_FLAGS=--xla_force_host_platform_device_count=N splits the "
+            "host for a trial."
+        )
+    return keras.distribution.DataParallel(devices=devices[:num_devices])

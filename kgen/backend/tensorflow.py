@@ -26,6 +26,23 @@ class Trainer:
         return super().make_train_function(force)
 
 
+def data_parallel(num_devices):
+    """A `MirroredStrategy` over `num_devices` GPUs (or logical CPUs where
+    there are no GPUs): build, compile and fit in its `scope()`."""
+    devices = tf.config.list_logical_devices("GPU") or (
+        tf.config.list_logical_devices("CPU")
+    )
+    if len(devices) < num_devices:
+        raise ValueError(
+            f"{num_devices} devices were asked for, but TensorFlow sees "
+            f"{len(devices)} device(s) ({[d.name for d in devices]}). Split "
+            "a CPU for a trial with `tf.config."
+            "set_logical_device_configuration` before TensorFlow starts."
+        )
+    names = [device.name for device in devices[:num_devices]]
+    return tf.distribute.MirroredStrategy(names)
+
+
 def value_and_grad(fn, variables):
     with tf.GradientTape() as tape:
         loss, aux = fn()
@@ -47,6 +64,71 @@ def scale_loss_for_distribution(loss):
     if num_replicas == 1:
         return loss
     return loss * tf.cast(1.0 / num_replicas, loss.dtype)
+
+
+def replica_rows(size):
+    """`(start, total)`: where this replica's `size` rows begin in the
+    global batch, and its size; `None` outside `tf.distribute`.
+
+    Shares may be unequal (a last batch), so the sizes are gathered rather
+    than assumed. The gather is a collective (`merge_call`), which TF does
+    not allow inside a loop body: loops find their rows before they start.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    size = tf.reshape(tf.cast(size, "int32"), (1,))
+    sizes = context.all_gather(size, axis=0)
+    start = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+    return start, tf.reduce_sum(sizes)
+
+
+def draw_for_replica(draw, shape, axis=0, rows=None):
+    """This replica's rows of the draw for the global batch.
+
+    `MirroredStrategy` runs the step once per replica on its share of the
+    batch, and the model's seed state is mirrored, so every replica would
+    draw the same numbers for its rows (two replicas: the first half's
+    noise twice). Drawing for the whole batch from the shared state and
+    keeping this replica's rows (`rows`, from `replica_rows`, found here
+    when not given) gives each example the number it gets on one device.
+    """
+    shape = list(shape)
+    if rows is None:
+        rows = replica_rows(shape[axis])
+    if rows is None:
+        return draw(tuple(shape))
+    start, total = rows
+    size = tf.cast(shape[axis], "int32")
+    shape[axis] = total
+    values = draw(tuple(shape))
+    return tf.gather(values, tf.range(start, start + size), axis=axis)
+
+
+def moments(x, axes):
+    """Mean and variance over `axes` of the global batch: all-reduced
+    across replicas under `tf.distribute` (see `BatchNormalization`)."""
+    context = tf.distribute.get_replica_context()
+    synchronized = context is not None and context.num_replicas_in_sync > 1
+    return keras.ops.moments(x, axes, synchronized=synchronized)
+
+
+def sum_over_replicas(x):
+    """`x` summed over the replicas under `tf.distribute`: the global
+    batch's total of a per-replica sum (running statistics)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def gather_over_replicas(x, axis=0):
+    """The replicas' `x` concatenated along `axis` in replica order: the
+    global batch's rows of a per-replica tensor."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_gather(x, axis=axis)
 
 
 def grad(fn, x):

@@ -1,5 +1,6 @@
 """PyTorch: Keras' own trainer already runs a stateful `train_step`."""
 
+import keras
 import torch
 from keras.src.backend.torch.core import get_device
 
@@ -84,3 +85,35 @@ def scale_loss_for_distribution(loss):
     """The loss as is: Keras' torch distribution computes the mean over the
     global batch, so no replica share needs dividing (TensorFlow's does)."""
     return loss
+
+
+def replica_rows(size):
+    # One program sees the global batch: nothing to split.
+    return None
+
+
+def draw_for_replica(draw, shape, axis=0, rows=None):
+    return draw(tuple(shape))
+
+
+def moments(x, axes):
+    return keras.ops.moments(x, axes)
+
+
+def sum_over_replicas(x):
+    return x
+
+
+def gather_over_replicas(x, axis=0):
+    return x
+
+
+def data_parallel(num_devices):
+    raise ValueError(
+        f"{num_devices} devices were asked for, but Keras 3.15 trains on one "
+        "device with the torch backend: `keras.distribution` is implemented "
+        "for JAX (and TensorFlow), and `fit` does not wrap the model in "
+        "torch's DistributedDataParallel (Keras' torch guide does that in "
+        "a hand-written loop). Use KERAS_BACKEND=jax or tensorflow for "
+        "several devices."
+    )

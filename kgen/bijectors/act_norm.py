@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.bijectors.bijector import Bijector
 
 
@@ -46,10 +47,10 @@ class ActNorm(Bijector):
         y = ops.convert_to_tensor(y)
         self._maybe_build(y)
         axes = tuple(range(len(y.shape) - 1))
-        mean = ops.mean(y, axis=axes)
-        std = ops.std(y, axis=axes)
+        # The global batch's statistics when the step runs data-parallel.
+        mean, variance = backend.moments(y, axes)
         self.bias.assign(mean)
-        self.log_scale.assign(ops.log(std + 1e-6))
+        self.log_scale.assign(ops.log(ops.sqrt(variance) + 1e-6))
 
     def initialize_from_data(self, y):
         self.initialize(y)

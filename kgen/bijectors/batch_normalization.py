@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.bijectors.bijector import Bijector
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_probability
@@ -72,7 +73,9 @@ class BatchNormalization(Bijector):
 
     def _inverse_and_log_det(self, y, training=None):
         if training:
-            mean, variance = ops.moments(y, axes=tuple(range(len(y.shape) - 1)))
+            # The global batch's statistics when the step runs
+            # data-parallel (as `kgen.layers.BatchNormalization`).
+            mean, variance = backend.moments(y, tuple(range(len(y.shape) - 1)))
             for moving, batch in (
                 (self.moving_mean, mean),
                 (self.moving_variance, variance),
@@ -98,8 +101,9 @@ class BatchNormalization(Bijector):
         y = ops.convert_to_tensor(y)
         self._maybe_build(y)
         axes = tuple(range(len(y.shape) - 1))
-        self.moving_mean.assign(ops.mean(y, axis=axes))
-        self.moving_variance.assign(ops.var(y, axis=axes))
+        mean, variance = backend.moments(y, axes)
+        self.moving_mean.assign(mean)
+        self.moving_variance.assign(variance)
         return self.inverse(y)
 
     def get_config(self):

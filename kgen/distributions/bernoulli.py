@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.distributions.distribution import Distribution
 from kgen.distributions.distribution import to_list
+from kgen.utils import batch_random
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -54,7 +55,9 @@ class Bernoulli(Distribution):
 
     def _sample_n(self, sample_shape, seed):
         shape = sample_shape + tuple(ops.shape(self.logits))
-        uniform = keras.random.uniform(shape, dtype=self.dtype, seed=seed)
+        uniform = batch_random.uniform(
+            shape, seed, dtype=self.dtype, axis=len(sample_shape)
+        )
         return ops.cast(uniform < self.probs, self.sample_dtype)
 
     def mean(self):

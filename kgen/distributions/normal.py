@@ -5,6 +5,7 @@ from keras import ops
 
 from kgen.distributions.distribution import Distribution
 from kgen.distributions.distribution import to_list
+from kgen.utils import batch_random
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -44,7 +45,10 @@ class Normal(Distribution):
 
     def _sample_n(self, sample_shape, seed):
         shape = sample_shape + tuple(ops.shape(self.loc + self.scale))
-        eps = keras.random.normal(shape, dtype=self.dtype, seed=seed)
+        # The batch axes follow the sample axes.
+        eps = batch_random.normal(
+            shape, seed, self.dtype, axis=len(sample_shape)
+        )
         return self.loc + self.scale * eps
 
     def mean(self):

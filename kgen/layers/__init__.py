@@ -3,9 +3,12 @@
 from kgen.layers.adaptive_instance_normalization import (
     AdaptiveInstanceNormalization,
 )
+from kgen.layers.batch_normalization import BatchNormalization
 from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
+from kgen.layers.dropout import Dropout
 from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
+from kgen.layers.gaussian_noise import GaussianNoise
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
@@ -15,8 +18,11 @@ from kgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = [
     "AdaptiveInstanceNormalization",
+    "BatchNormalization",
     "CausalSelfAttention",
     "CausalTransformerBlock",
+    "Dropout",
+    "GaussianNoise",
     "GatedPixelCNNBlock",
     "LearnedConstant",
     "MaskedConv2D",

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen.layers.dropout import Dropout
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
 
@@ -54,7 +55,7 @@ class CausalSelfAttention(keras.layers.Layer):
         )
         self.num_heads = num_heads
         self.dropout = dropout
-        self.dropout_layer = layers.Dropout(dropout)
+        self.dropout_layer = Dropout(dropout)
 
     def build(self, input_shape):
         hidden_dim = input_shape[-1]

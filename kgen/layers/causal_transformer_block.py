@@ -2,6 +2,7 @@ import keras
 from keras import layers
 
 from kgen.layers.causal_self_attention import CausalSelfAttention
+from kgen.layers.dropout import Dropout
 from kgen.utils.argument_validation import validate_int
 
 
@@ -60,8 +61,8 @@ class CausalTransformerBlock(keras.layers.Layer):
         self.feedforward_norm = layers.LayerNormalization(
             epsilon=layer_norm_epsilon, name="feedforward_norm"
         )
-        self.feedforward_dropout = layers.Dropout(dropout)
-        self.attention_dropout = layers.Dropout(dropout)
+        self.feedforward_dropout = Dropout(dropout)
+        self.attention_dropout = Dropout(dropout)
 
     def build(self, input_shape):
         hidden_dim = input_shape[-1]

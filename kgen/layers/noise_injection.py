@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kgen.utils import batch_random
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class NoiseInjection(keras.layers.Layer):
@@ -29,12 +31,11 @@ class NoiseInjection(keras.layers.Layer):
     def call(self, x, training=False):
         if training:
             shape = ops.shape(x)[:-1] + (1,)
-            seed = self.seed_generator
+            noise = batch_random.normal(shape, self.seed_generator, x.dtype)
         else:
             # One fixed noise image shared by the whole batch.
             shape = (1,) + tuple(ops.shape(x)[1:-1]) + (1,)
-            seed = self.seed
-        noise = keras.random.normal(shape, dtype=x.dtype, seed=seed)
+            noise = keras.random.normal(shape, dtype=x.dtype, seed=self.seed)
         return x + noise * self.noise_weight
 
     def compute_output_shape(self, input_shape):

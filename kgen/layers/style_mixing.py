@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kgen.utils import batch_random
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class StyleMixing(keras.layers.Layer):
@@ -33,10 +35,10 @@ class StyleMixing(keras.layers.Layer):
             return first
         second = ops.repeat(second[:, None, :], self.num_layers, axis=1)
         batch = ops.shape(first)[0]
-        crossover = keras.random.randint(
-            (batch, 1), 1, self.num_layers, seed=self.seed_generator
+        crossover = batch_random.randint(
+            (batch, 1), 1, self.num_layers, self.seed_generator
         )
-        mixed = keras.random.uniform((batch, 1), seed=self.seed_generator)
+        mixed = batch_random.uniform((batch, 1), self.seed_generator)
         crossover = ops.where(
             mixed < self.probability, crossover, self.num_layers
         )

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.utils.argument_validation import validate_int
 
 
@@ -113,7 +114,12 @@ class VectorQuantizer(keras.layers.Layer):
         loss = self.commitment_cost * commitment
         if not self.use_ema:
             loss = loss + ops.mean(ops.square(ops.stop_gradient(z_e) - z_q))
-        usage = ops.mean(one_hot, axis=0)
+        # Code usage of the global batch when the step runs data-parallel:
+        # perplexity is not a mean, so replicas' values cannot be averaged.
+        total = backend.sum_over_replicas
+        usage = total(ops.sum(one_hot, axis=0)) / total(
+            ops.cast(ops.shape(one_hot)[0], one_hot.dtype)
+        )
         return {
             "quantized": z_e + ops.stop_gradient(z_q - z_e),
             "indices": ops.reshape(indices, ops.shape(z_e)[:-1]),
@@ -125,13 +131,16 @@ class VectorQuantizer(keras.layers.Layer):
     def _ema_update(self, flat, one_hot):
         flat = ops.stop_gradient(flat)
         decay = self.decay
-        counts = ops.sum(one_hot, axis=0)
-        cluster_size = decay * self.cluster_size + (1 - decay) * counts
-        embedding_sum = decay * self.embedding_sum + (1 - decay) * ops.matmul(
-            ops.transpose(one_hot), flat
+        # Totals over the global batch when the step runs data-parallel.
+        counts = backend.sum_over_replicas(ops.sum(one_hot, axis=0))
+        vector_sums = backend.sum_over_replicas(
+            ops.matmul(ops.transpose(one_hot), flat)
         )
+        cluster_size = decay * self.cluster_size + (1 - decay) * counts
+        embedding_sum = decay * self.embedding_sum + (1 - decay) * vector_sums
         if self.dead_code_threshold > 0:
             # Restart dead codes at random vectors of this batch.
+            flat = backend.gather_over_replicas(flat)
             picks = keras.random.randint(
                 (self.num_embeddings,),
                 0,

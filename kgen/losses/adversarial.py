@@ -6,10 +6,10 @@ hinge); `softplus(t) = log(1 + exp(t))`, so `-log sigmoid(t) = softplus(-t)`
 and `-log(1 - sigmoid(t)) = softplus(t)`. Every loss is minimised.
 """
 
-import keras
 from keras import ops
 
 from kgen import backend
+from kgen.utils import batch_random
 
 
 def minimax_discriminator_loss(real_logits, fake_logits):
@@ -94,7 +94,7 @@ def gradient_penalty(critic, real, fake, seed=None):
         seed: int or `keras.random.SeedGenerator`.
     """
     shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-    eps = keras.random.uniform(shape, seed=seed)
+    eps = batch_random.uniform(shape, seed)
     interpolates = eps * real + (1.0 - eps) * fake
     gradients = backend.grad(lambda x: critic(x, training=False), interpolates)
     norms = ops.sqrt(

@@ -1,9 +1,11 @@
 import keras
 
 from kgen import backend
+from kgen.utils import batch_random
 from kgen.utils import labelled_data
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.data_validation import check_batches_divide
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.mixed_precision import to_float32
@@ -112,6 +114,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
+        first = next(iter(x.values())) if isinstance(x, dict) else x
+        if labelled_data.is_array(first) and not args:
+            check_batches_divide(len(first), kwargs.get("batch_size"))
         if len(args) > 3:  # `callbacks` given by position.
             args = args[:3] + (_with_non_finite_check(args[3]),) + args[4:]
         else:
@@ -536,8 +541,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
             self._refuse_labels(labels)
             return None
         if labels is None:
-            return keras.random.randint(
-                (num_samples,), 0, self.num_classes, seed=seed, dtype="int32"
+            return batch_random.randint(
+                (num_samples,), 0, self.num_classes, seed
             )
         return keras.ops.convert_to_tensor(
             validate_labels(labels, num_samples, self.num_classes)

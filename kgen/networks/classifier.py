@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from kgen.layers.dropout import Dropout
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
@@ -37,7 +38,7 @@ def image_classifier(
         )(x)
     x = layers.Flatten()(x)
     features = layers.Dense(features_dim, activation="relu", name="features")(x)
-    x = layers.Dropout(0.3)(features)
+    x = Dropout(0.3)(features)
     probabilities = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(images, probabilities, name=name)
 

@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from kgen.layers.batch_normalization import BatchNormalization
+from kgen.layers.dropout import Dropout
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
@@ -147,7 +149,7 @@ def _generator_body(x, image_shape, filters, output_activation):
     base_height, base_width = height >> steps, width >> steps
     base_filters = filters * 2**steps
     x = layers.Dense(base_height * base_width * base_filters, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((base_height, base_width, base_filters))(x)
     for step in range(steps):
@@ -158,7 +160,7 @@ def _generator_body(x, image_shape, filters, output_activation):
             padding="same",
             use_bias=False,
         )(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.ReLU()(x)
     return layers.Conv2D(
         channels, 3, padding="same", activation=output_activation
@@ -176,7 +178,7 @@ def _discriminator_body(images, filters, dropout_rate, spectral_normalization):
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     if dropout_rate:
-        x = layers.Dropout(dropout_rate)(x)
+        x = Dropout(dropout_rate)(x)
     return x
 
 

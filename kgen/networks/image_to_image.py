@@ -4,6 +4,8 @@ SRGAN upsampler."""
 import keras
 from keras import layers
 
+from kgen.layers.batch_normalization import BatchNormalization
+from kgen.layers.dropout import Dropout
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
@@ -44,10 +46,13 @@ def unet_generator(
         x = layers.LeakyReLU(0.2)(x)
     for step in reversed(range(steps)):
         x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(filters * 2**step, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
+        # No bias before batch normalization: its beta is the bias.
+        x = layers.Conv2D(filters * 2**step, 3, padding="same", use_bias=False)(
+            x
+        )
+        x = BatchNormalization()(x)
         if step == steps - 1:
-            x = layers.Dropout(0.5)(x)
+            x = Dropout(0.5)(x)
         x = layers.ReLU()(x)
         x = layers.Concatenate()([x, skips[step]])
     outputs = layers.Conv2D(
@@ -121,14 +126,14 @@ def srgan_generator(
     x = layers.Conv2D(filters, 3, padding="same")(low)
     x = skip = layers.PReLU(shared_axes=[1, 2])(x)
     for _ in range(num_residual_blocks):
-        y = layers.Conv2D(filters, 3, padding="same")(x)
-        y = layers.BatchNormalization()(y)
+        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        y = BatchNormalization()(y)
         y = layers.PReLU(shared_axes=[1, 2])(y)
-        y = layers.Conv2D(filters, 3, padding="same")(y)
-        y = layers.BatchNormalization()(y)
+        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+        y = BatchNormalization()(y)
         x = layers.Add()([x, y])
-    x = layers.Conv2D(filters, 3, padding="same")(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = BatchNormalization()(x)
     x = layers.Add()([x, skip])
     while factor > 1:
         x = layers.UpSampling2D(2)(x)

@@ -1,8 +1,8 @@
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils import batch_random
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -46,7 +46,7 @@ class BlockGibbsSampler(MarkovChainSampler):
 
         def draw(probabilities, offset):
             # One uniform per unit: the whole layer in one draw.
-            uniform = backend.stateless_uniform(
+            uniform = batch_random.stateless_uniform(
                 ops.shape(probabilities),
                 self.draw_seed(seed, offset),
             )

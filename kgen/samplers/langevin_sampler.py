@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_optional_float
 
@@ -81,7 +82,7 @@ class LangevinSampler(MarkovChainSampler):
                 gradient, -self.gradient_clip, self.gradient_clip
             )
         # 2. A gradient step down the energy plus Gaussian noise.
-        noise = backend.stateless_normal(ops.shape(x), seed)
+        noise = batch_random.stateless_normal(ops.shape(x), seed)
         x = x - self.step_size * gradient + self.effective_noise_scale * noise
         # 3. Back into the data domain.
         if self.clip_range is not None:

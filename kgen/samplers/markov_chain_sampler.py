@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
 
 
@@ -111,9 +112,10 @@ class MarkovChainSampler:
             carry = self.one_step(target, carry, step_seed)
             return (ops.stop_gradient(carry[0]),) + tuple(carry[1:])
 
-        carry = ops.fori_loop(
-            0, num_steps, step, tuple(self.bootstrap(target, state))
-        )
+        with batch_random.rows_found_before_loop(ops.shape(state)[0]):
+            carry = ops.fori_loop(
+                0, num_steps, step, tuple(self.bootstrap(target, state))
+            )
         states = ops.stop_gradient(carry[0])
         if return_kernel_results:
             return states, self.kernel_results(carry, num_steps)

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 
 
@@ -62,7 +63,7 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
             return -ops.sum(ops.reshape(squares, (batch, -1)), -1) / (4.0 * s)
 
         # 1. A Langevin proposal.
-        noise = backend.stateless_normal(ops.shape(x), seed)
+        noise = batch_random.stateless_normal(ops.shape(x), seed)
         proposal = x - s * gradient + (2.0 * s) ** 0.5 * noise
         proposal_energy = target(proposal)
         proposal_gradient = backend.grad(target, proposal)
@@ -73,7 +74,9 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
             + log_proposal(x, proposal, proposal_gradient)
             - log_proposal(proposal, x, gradient)
         )
-        uniform = backend.stateless_uniform((batch,), self.draw_seed(seed, 1))
+        uniform = batch_random.stateless_uniform(
+            (batch,), self.draw_seed(seed, 1)
+        )
         accept = ops.log(uniform) < log_ratio
         # 3. Keep the proposal where accepted.
         mask = ops.reshape(accept, (batch,) + (1,) * (len(x.shape) - 1))

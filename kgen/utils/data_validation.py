@@ -1,5 +1,6 @@
 """Checks that training data fits a model before any step runs."""
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -167,3 +168,40 @@ def pack_labels(x, y, num_classes, data_key, model_name, method):
         )
     labels = validate_labels(y, len(x), num_classes, "y")
     return {data_key: x, "labels": labels}, None
+
+
+def check_batches_divide(num_examples, batch_size, argument="x"):
+    """Refuses, before training starts, array data whose batches cannot be
+    split evenly over the devices of a `keras.distribution`.
+
+    Keras shards every batch along the distribution's batch axis, and JAX
+    raises an `IndivisibleError` on a batch (often the epoch's last) that
+    does not divide by the device count: after a whole epoch's work.
+    """
+    distribution = keras.distribution.distribution()
+    if distribution is None or not hasattr(distribution, "batch_dim_name"):
+        return
+    mesh = distribution.device_mesh
+    axis = list(mesh.axis_names).index(distribution.batch_dim_name)
+    num_devices = mesh.shape[axis]
+    batch_size = 32 if batch_size is None else batch_size
+    last = num_examples % batch_size
+    if num_devices == 1 or (
+        batch_size % num_devices == 0 and last % num_devices == 0
+    ):
+        return
+    usable = num_examples - last % num_devices
+    raise ValueError(
+        f"`{argument}` has {num_examples} examples in batches of "
+        f"{batch_size}: with the {num_devices} devices of the "
+        f"{type(distribution).__name__} distribution every batch must "
+        f"divide by {num_devices}, but "
+        + (
+            f"`batch_size` {batch_size} does not"
+            if batch_size % num_devices
+            else f"the last batch has {last} examples"
+        )
+        + f". Use a `batch_size` that divides by {num_devices} and, for "
+        f"instance, the first {usable} examples, or a `tf.data.Dataset` "
+        "batched with `drop_remainder=True`."
+    )

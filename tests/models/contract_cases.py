@@ -305,7 +305,7 @@ def denoising_autoencoder():
     model = kgen.models.DenoisingAutoencoder(
         *autoencoder_networks(),
         LATENT_DIM,
-        corruption=keras.layers.Dropout(0.5, seed=1),
+        corruption=kgen.layers.Dropout(0.5, seed=1),
         seed=0,
     )
     return Case(compiled(model), images())

@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import BACKEND
 from tests.conftest import weights_of
 from tests.models import contract_cases
 
@@ -41,16 +40,7 @@ def _fit(name, callbacks=()):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(
-            "DCGAN",
-            marks=pytest.mark.xfail(
-                BACKEND == "torch",
-                strict=True,
-                reason="torch: the resumed DCGAN differs by ~3e-3 although "
-                "every variable and optimizer state is restored equal; "
-                "not yet explained (issue 21's note)",
-            ),
-        ),
+        "DCGAN",
         "VAE",
         "DiffusionModel",
         "EnergyModel",

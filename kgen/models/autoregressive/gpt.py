@@ -5,6 +5,7 @@ from keras import ops
 
 from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
+from kgen.layers.dropout import Dropout
 from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
@@ -104,7 +105,7 @@ class GPT(GPTGeneration, GenerativeModel):
             embeddings_initializer=initializer,
             name="position_embedding",
         )
-        self.embedding_dropout = layers.Dropout(dropout)
+        self.embedding_dropout = Dropout(dropout)
         self.blocks = [
             CausalTransformerBlock(
                 num_heads,

@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
 
@@ -104,8 +105,8 @@ class CascadedDiffusion(DiffusionModel):
         images = inputs["images"] if isinstance(inputs, dict) else inputs
         condition = self.upsample(self.downsample(images))
         if training and self.condition_noise > 0:
-            condition = condition + self.condition_noise * keras.random.normal(
-                ops.shape(condition), seed=self.seed_generator
+            condition = condition + self.condition_noise * batch_random.normal(
+                ops.shape(condition), self.seed_generator
             )
         return images, None, condition
 

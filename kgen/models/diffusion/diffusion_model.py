@@ -8,6 +8,7 @@ from kgen import schedulers
 from kgen.models.diffusion import likelihood_bound
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.data_validation import validate_labels
@@ -200,17 +201,17 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
         """One training draw: `{"prediction", "target"}` for a batch."""
         images, labels, condition = self._unpack(inputs, training)
         batch = ops.shape(images)[0]
-        timesteps = keras.random.randint(
-            (batch,), 0, self.num_train_timesteps, seed=self.seed_generator
+        timesteps = batch_random.randint(
+            (batch,), 0, self.num_train_timesteps, self.seed_generator
         )
         timesteps = ops.cast(timesteps, "int32")
-        noise = keras.random.normal(ops.shape(images), seed=self.seed_generator)
+        noise = batch_random.normal(ops.shape(images), self.seed_generator)
         noisy = self.scheduler.add_noise(images, noise, timesteps)
         if labels is not None:
             labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
             if training and self.condition_dropout > 0:
                 dropped = (
-                    keras.random.uniform((batch,), seed=self.seed_generator)
+                    batch_random.uniform((batch,), self.seed_generator)
                     < self.condition_dropout
                 )
                 labels = ops.where(dropped, self.num_classes, labels)

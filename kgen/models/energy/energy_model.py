@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
@@ -171,8 +172,8 @@ class EnergyModel(GenerativeModel):
 
     def _noise(self, num_samples, seed):
         low, high = self.initial_range
-        return keras.random.uniform(
-            (num_samples,) + self.data_shape, low, high, seed=seed
+        return batch_random.uniform(
+            (num_samples,) + self.data_shape, seed, low, high
         )
 
     # === Training ===
@@ -184,11 +185,11 @@ class EnergyModel(GenerativeModel):
         noise = self._noise(batch_size, self.seed_generator)
         if not self.replay_buffer_size:
             return self._run_chains(noise), None
-        indices = keras.random.randint(
-            (batch_size,), 0, self.replay_buffer_size, seed=self.seed_generator
+        indices = batch_random.randint(
+            (batch_size,), 0, self.replay_buffer_size, self.seed_generator
         )
         stored = ops.take(self.replay_buffer, indices, axis=0)
-        restart = keras.random.uniform((batch_size,), seed=self.seed_generator)
+        restart = batch_random.uniform((batch_size,), self.seed_generator)
         restart = ops.reshape(
             restart < self.reinit_probability,
             (batch_size,) + (1,) * len(self.data_shape),
@@ -214,9 +215,13 @@ class EnergyModel(GenerativeModel):
             negatives, indices = self.negative_samples(batch_size)
         # 3. The chains persist: write them back to the buffer.
         if indices is not None:
+            # Every replica writes the whole batch's chains, so the
+            # mirrored buffer stays one buffer.
+            rows = backend.gather_over_replicas(indices)
+            chains = backend.gather_over_replicas(negatives)
             self.replay_buffer.assign(
                 ops.scatter_update(
-                    self.replay_buffer, ops.expand_dims(indices, 1), negatives
+                    self.replay_buffer, ops.expand_dims(rows, 1), chains
                 )
             )
         variables = self.energy_network.trainable_variables

@@ -6,6 +6,7 @@ from kgen import backend
 from kgen.models.energy.rbm_likelihood import RBMLikelihood
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
 
 
@@ -226,8 +227,12 @@ class RBM(RBMLikelihood, GenerativeModel):
     def _negative_phase(self, visible):
         """`v_k`: `cd_steps` sweeps from the data (CD) or the chains
         (PCD)."""
-        start = self.persistent_chains if self.persistent else visible
-        return self._gibbs(start, self.seed_generator)
+        if not self.persistent:
+            return self._gibbs(visible, self.seed_generator)
+        # Every replica runs all the chains alike (their term of the loss
+        # is divided by the replica count like the data's).
+        with batch_random.shared_across_replicas():
+            return self._gibbs(self.persistent_chains, self.seed_generator)
 
     def _contrastive_loss(self, visible, negatives):
         # Its gradient is the CD-k estimate of grad -log p(v); `negatives`

@@ -9,6 +9,7 @@ from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_shape
@@ -127,8 +128,8 @@ class FlowModel(GenerativeModel):
         return self.base().log_prob(z) + log_det
 
     def dequantize(self, x, seed=None):
-        noise = keras.random.uniform(
-            ops.shape(x), seed=self._seed_generator(seed), dtype=x.dtype
+        noise = batch_random.uniform(
+            ops.shape(x), self._seed_generator(seed), dtype=x.dtype
         )
         return (x * (self.num_bins - 1) + noise) / self.num_bins
 

@@ -4,6 +4,7 @@ from keras import ops
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
@@ -172,8 +173,8 @@ class GAN(GenerativeModel):
 
     def sample_noise(self, num_samples, seed=None):
         """`z ~ N(0, I)` of shape `(num_samples, latent_dim)`."""
-        return keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
+        return batch_random.normal(
+            (num_samples, self.latent_dim), self._seed_generator(seed)
         )
 
     def sample(self, num_samples, *, seed=None, labels=None):

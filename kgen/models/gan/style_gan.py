@@ -1,8 +1,10 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.layers import StyleMixing
 from kgen.models.gan.gan import GAN
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
@@ -139,8 +141,8 @@ class StyleGAN(GAN):
 
     def sample_noise(self, num_samples, seed=None):
         # Two codes per sample: the second feeds style mixing.
-        return keras.random.normal(
-            (num_samples, 2, self.latent_dim), seed=self._seed_generator(seed)
+        return batch_random.normal(
+            (num_samples, 2, self.latent_dim), self._seed_generator(seed)
         )
 
     # === Styles ===
@@ -191,8 +193,10 @@ class StyleGAN(GAN):
         noise = self.sample_noise(ops.shape(real)[0])[:, 0]
         w = ops.stop_gradient(to_float32(self.mapping(noise, training=False)))
         decay = self.w_average_decay
+        # The global batch's mean when the step runs data-parallel.
+        batch_mean, _ = backend.moments(w, axes=(0,))
         self.w_average.assign(
-            decay * self.w_average + (1.0 - decay) * ops.mean(w, axis=0)
+            decay * self.w_average + (1.0 - decay) * batch_mean
         )
         return logs
 

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.distributions import Bernoulli
 from kgen.distributions import Independent
 from kgen.models.generative_model import GenerativeModel
@@ -110,11 +111,15 @@ class Autoencoder(GenerativeModel):
             axes = tuple(range(1, len(self.data_shape) + 1))
             per_example = ops.sum(ops.square(x - output), axis=axes)
         if training:
+            # Totals over the global batch when the step runs
+            # data-parallel.
             codes = ops.stop_gradient(y_pred["codes"])
-            self.code_count.assign_add(ops.cast(ops.shape(codes)[0], "float32"))
-            self.code_sum.assign_add(ops.sum(codes, axis=0))
+            total = backend.sum_over_replicas
+            count = ops.cast(ops.shape(codes)[0], "float32")
+            self.code_count.assign_add(total(count))
+            self.code_sum.assign_add(total(ops.sum(codes, axis=0)))
             self.code_outer_sum.assign_add(
-                ops.matmul(ops.transpose(codes), codes)
+                total(ops.matmul(ops.transpose(codes), codes))
             )
         return ops.mean(per_example)
 

@@ -1,5 +1,6 @@
 import keras
 
+from kgen.layers.gaussian_noise import GaussianNoise
 from kgen.models.vae.autoencoder import Autoencoder
 
 
@@ -8,9 +9,11 @@ class DenoisingAutoencoder(Autoencoder):
     """An autoencoder that reconstructs clean inputs from corrupted ones.
 
     The corruption is a Keras layer applied in training only, by default
-    `keras.layers.GaussianNoise(0.3)`; `keras.layers.Dropout(p)` gives the
+    `kgen.layers.GaussianNoise(0.3)`; `kgen.layers.Dropout(p)` gives the
     masking noise of Vincent et al. Learning to undo it makes the codes
-    capture the data's structure rather than copy pixels.
+    capture the data's structure rather than copy pixels. (Keras' own
+    `GaussianNoise` and `Dropout` work too, but under `tf.distribute` they
+    give every replica the same noise; kgen's draw the one-device noise.)
 
     Args:
         encoder, decoder, latent_dim, reconstruction_loss, seed: as for
@@ -42,9 +45,7 @@ class DenoisingAutoencoder(Autoencoder):
             seed=seed,
             **kwargs,
         )
-        self.corruption = corruption or keras.layers.GaussianNoise(
-            0.3, seed=seed
-        )
+        self.corruption = corruption or GaussianNoise(0.3, seed=seed)
 
     def corrupt(self, x, training):
         return self.corruption(x, training=training)

@@ -6,6 +6,7 @@ from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.losses import adversarial
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
@@ -168,11 +169,11 @@ class VAEGAN(GenerativeModel):
         batch = ops.shape(x)[0]
         # Noise drawn once, outside the gradient functions: all three
         # networks see the same reconstruction and prior samples.
-        latent = keras.random.normal(
-            (batch, self.latent_dim), seed=self.seed_generator
+        latent = batch_random.normal(
+            (batch, self.latent_dim), self.seed_generator
         )
-        prior_latent = keras.random.normal(
-            (batch, self.latent_dim), seed=self.seed_generator
+        prior_latent = batch_random.normal(
+            (batch, self.latent_dim), self.seed_generator
         )
 
         def terms():
