@@ -24,6 +24,12 @@ import jax
 import keras
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from kgen.backend.global_batch import draw_for_replica  # noqa: F401
+from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
+from kgen.backend.global_batch import moments  # noqa: F401
+from kgen.backend.global_batch import replica_rows  # noqa: F401
+from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
+from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
 from kgen.backend.stateless import ReadThroughScope
 
 
@@ -181,33 +187,6 @@ def no_grad():
 def stateless_uniform(shape, seed, dtype="float32"):
     key = jax.numpy.asarray(seed).astype("uint32")
     return jax.random.uniform(key, shape, dtype=dtype)
-
-
-def scale_loss_for_distribution(loss):
-    """The loss as is: Keras' JAX distribution computes the mean over the
-    global batch, so no replica share needs dividing (TensorFlow's does)."""
-    return loss
-
-
-def replica_rows(size):
-    # One program sees the global batch: nothing to split.
-    return None
-
-
-def draw_for_replica(draw, shape, axis=0, rows=None):
-    return draw(tuple(shape))
-
-
-def moments(x, axes):
-    return keras.ops.moments(x, axes)
-
-
-def sum_over_replicas(x):
-    return x
-
-
-def gather_over_replicas(x, axis=0):
-    return x
 
 
 def data_parallel(num_devices):

@@ -1,9 +1,14 @@
 """PyTorch: Keras' own trainer already runs a stateful `train_step`."""
 
-import keras
 import torch
 from keras.src.backend.torch.core import get_device
 
+from kgen.backend.global_batch import draw_for_replica  # noqa: F401
+from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
+from kgen.backend.global_batch import moments  # noqa: F401
+from kgen.backend.global_batch import replica_rows  # noqa: F401
+from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
+from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
 from kgen.backend.stateless import ReadThroughScope
 
 
@@ -79,33 +84,6 @@ def stateless_uniform(shape, seed, dtype="float32"):
 
 def no_grad():
     return torch.no_grad()
-
-
-def scale_loss_for_distribution(loss):
-    """The loss as is: Keras' torch distribution computes the mean over the
-    global batch, so no replica share needs dividing (TensorFlow's does)."""
-    return loss
-
-
-def replica_rows(size):
-    # One program sees the global batch: nothing to split.
-    return None
-
-
-def draw_for_replica(draw, shape, axis=0, rows=None):
-    return draw(tuple(shape))
-
-
-def moments(x, axes):
-    return keras.ops.moments(x, axes)
-
-
-def sum_over_replicas(x):
-    return x
-
-
-def gather_over_replicas(x, axis=0):
-    return x
 
 
 def data_parallel(num_devices):

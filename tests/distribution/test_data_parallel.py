@@ -20,13 +20,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 TOLERANCE = 1e-5
 
 
-def run_check(backend, names, extra_environment=None, arguments=()):
+def run_module(module, arguments, backend, extra_environment=None):
+    """`python -m module *arguments` in a fresh process on `backend`;
+    its stdout (the run must succeed)."""
     environment = dict(os.environ, KERAS_BACKEND=backend)
     environment.update(extra_environment or {})
     result = subprocess.run(
-        [sys.executable, "-m", "tests.distribution.data_parallel_check"]
-        + list(arguments)
-        + list(names),
+        [sys.executable, "-m", module] + list(arguments),
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -34,7 +34,17 @@ def run_check(backend, names, extra_environment=None, arguments=()):
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return result.stdout
+
+
+def run_check(backend, names, extra_environment=None, arguments=()):
+    stdout = run_module(
+        "tests.distribution.data_parallel_check",
+        list(arguments) + list(names),
+        backend,
+        extra_environment,
+    )
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def every_family():
@@ -82,27 +92,18 @@ def test_cli_trains_on_two_devices(tmp_path, digits):
     data = os.path.join(tmp_path, "digits.npy")
     np.save(data, digits[0][:41])
     out = os.path.join(tmp_path, "run")
-    environment = dict(
-        os.environ,
-        KERAS_BACKEND="jax",
-        XLA_FLAGS="--xla_force_host_platform_device_count=2",
-    )
     arguments = ["--data", data, "--epochs", "1", "--batch-size", "8"]
-    result = subprocess.run(
-        [sys.executable, "-m", "kgen", "train", "dcgan", "--devices", "2"]
-        + arguments
-        + ["--out", out, "--quiet"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    stdout = run_module(
+        "kgen",
+        ["train", "dcgan", "--devices", "2", "--out", out, "--quiet"]
+        + arguments,
+        "jax",
+        {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     # 41 examples: 37 train in batches of 8 and 4 validate; the last
     # training batch (5) cannot split, so one example is left out.
-    assert "leaving out 1 training example(s)" in result.stdout
-    assert "backend jax, 2 devices" in result.stdout
+    assert "leaving out 1 training example(s)" in stdout
+    assert "backend jax, 2 devices" in stdout
     assert os.path.isfile(os.path.join(out, "model.keras"))
 
 
