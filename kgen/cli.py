@@ -172,7 +172,9 @@ def train(args):
         x_test = architectures.prepare_data(args.preset, test_images)
     if args.devices > 1:
         scope = kgen.backend.data_parallel(args.devices).scope
-        x_train, x_test = _whole_batches(x_train, x_test, batch_size, args)
+        x_train, x_test = _whole_batches(
+            x_train, x_test, batch_size, args.devices
+        )
     else:
         scope = contextlib.nullcontext
     keras.utils.set_random_seed(args.seed)
@@ -230,27 +232,27 @@ def train(args):
     return 0
 
 
-def _whole_batches(x_train, x_test, batch_size, args):
+def _whole_batches(x_train, x_test, batch_size, num_devices):
     """Drops the few examples that would leave a last batch the devices
     cannot share evenly (JAX shards every batch)."""
 
     def trimmed(x):
         if x is None:
             return None
-        extra = len(x) % batch_size % args.devices
+        extra = len(x) % batch_size % num_devices
         return x[: len(x) - extra] if len(x) - extra else None
 
     train, test = trimmed(x_train), trimmed(x_test)
     if train is None:
         raise ValueError(
-            f"--devices {args.devices} needs at least {args.devices} "
+            f"--devices {num_devices} needs at least {num_devices} "
             "training examples."
         )
     dropped = len(x_train) - len(train)
     if dropped:
         print(
             f"kgen: leaving out {dropped} training example(s) so every "
-            f"batch splits over {args.devices} devices"
+            f"batch splits over {num_devices} devices"
         )
     return train, test
 

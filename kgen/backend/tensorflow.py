@@ -66,6 +66,15 @@ def scale_loss_for_distribution(loss):
     return loss * tf.cast(1.0 / num_replicas, loss.dtype)
 
 
+def _several_replicas():
+    """The replica context when a step runs on several replicas, else
+    `None` (no strategy, one replica, or cross-replica code)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context
+
+
 def replica_rows(size):
     """`(start, total)`: where this replica's `size` rows begin in the
     global batch, and its size; `None` outside `tf.distribute`.
@@ -74,8 +83,8 @@ def replica_rows(size):
     than assumed. The gather is a collective (`merge_call`), which TF does
     not allow inside a loop body: loops find their rows before they start.
     """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = _several_replicas()
+    if context is None:
         return None
     size = tf.reshape(tf.cast(size, "int32"), (1,))
     sizes = context.all_gather(size, axis=0)
@@ -108,16 +117,15 @@ def draw_for_replica(draw, shape, axis=0, rows=None):
 def moments(x, axes):
     """Mean and variance over `axes` of the global batch: all-reduced
     across replicas under `tf.distribute` (see `BatchNormalization`)."""
-    context = tf.distribute.get_replica_context()
-    synchronized = context is not None and context.num_replicas_in_sync > 1
+    synchronized = _several_replicas() is not None
     return keras.ops.moments(x, axes, synchronized=synchronized)
 
 
 def sum_over_replicas(x):
     """`x` summed over the replicas under `tf.distribute`: the global
     batch's total of a per-replica sum (running statistics)."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = _several_replicas()
+    if context is None:
         return x
     return context.all_reduce(tf.distribute.ReduceOp.SUM, x)
 
@@ -125,8 +133,8 @@ def sum_over_replicas(x):
 def gather_over_replicas(x, axis=0):
     """The replicas' `x` concatenated along `axis` in replica order: the
     global batch's rows of a per-replica tensor."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
+    context = _several_replicas()
+    if context is None:
         return x
     return context.all_gather(x, axis=axis)
 

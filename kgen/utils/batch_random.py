@@ -23,32 +23,33 @@ _STATE = threading.local()
 
 
 @contextlib.contextmanager
-def shared_across_replicas():
-    """Draws in this context are the same on every replica: for rows that
-    are not the batch's examples but which every replica holds whole."""
-    previous = getattr(_STATE, "shared", False)
-    _STATE.shared = True
+def _setting(name, value):
+    previous = getattr(_STATE, name, None)
+    setattr(_STATE, name, value)
     try:
         yield
     finally:
-        _STATE.shared = previous
+        setattr(_STATE, name, previous)
 
 
-@contextlib.contextmanager
+def shared_across_replicas():
+    """Draws in this context are the same on every replica: for rows that
+    are not the batch's examples but which every replica holds whole."""
+    return _setting("shared", True)
+
+
 def rows_found_before_loop(batch_size):
     """Draws in this context take this replica's rows of a `batch_size`
     batch from one search made on entry: a loop body (`ops.fori_loop`)
     cannot run the collective that finds them on TensorFlow."""
-    previous = getattr(_STATE, "rows", None)
-    _STATE.rows = backend.replica_rows(batch_size)
-    try:
-        yield
-    finally:
-        _STATE.rows = previous
+    if getattr(_STATE, "shared", None):
+        # Shared draws split nothing: no search (a collective) needed.
+        return contextlib.nullcontext()
+    return _setting("rows", backend.replica_rows(batch_size))
 
 
 def _draw(draw, shape, axis=0):
-    if getattr(_STATE, "shared", False) or axis >= len(shape):
+    if getattr(_STATE, "shared", None) or axis >= len(shape):
         # Shared rows, or no batch axis (a scalar distribution's draws).
         return draw(tuple(shape))
     rows = getattr(_STATE, "rows", None)

@@ -190,9 +190,7 @@ class GAN(GenerativeModel):
         seed = self._seed_generator(seed)
         noise = self.sample_noise(num_samples, seed)
         labels = self._sample_labels(labels, num_samples, seed)
-        return to_float32(
-            self.generator(self.generator_inputs(noise, labels), training=False)
-        )
+        return self._generator_outputs(noise, labels, training=False)
 
     # === Networks' inputs (labels when class-conditional) ===
 
@@ -205,6 +203,23 @@ class GAN(GenerativeModel):
         if self.num_classes is None:
             return samples
         return [samples, labels]
+
+    def _generator_outputs(self, noise, labels=None, training=False):
+        """The generator's float32 samples for `noise` (and labels)."""
+        return to_float32(
+            self.generator(
+                self.generator_inputs(noise, labels), training=training
+            )
+        )
+
+    def _discriminator_outputs(self, samples, labels=None, training=False):
+        """The discriminator's float32 outputs for `samples` (and
+        labels)."""
+        return to_float32(
+            self.discriminator(
+                self.discriminator_inputs(samples, labels), training=training
+            )
+        )
 
     # === Training ===
 
@@ -234,8 +249,7 @@ class GAN(GenerativeModel):
         variables = self.discriminator.trainable_variables
 
         def critic(x, training=True):
-            inputs = self.discriminator_inputs(x, labels)
-            return to_float32(self.discriminator(inputs, training=training))
+            return self._discriminator_outputs(x, labels, training)
 
         def loss_fn():
             real_outputs = critic(real)
@@ -255,15 +269,9 @@ class GAN(GenerativeModel):
         variables = self.generator.trainable_variables
 
         def loss_fn():
-            fake = to_float32(
-                self.generator(
-                    self.generator_inputs(noise, labels), training=True
-                )
-            )
-            fake_outputs = to_float32(
-                self.discriminator(
-                    self.discriminator_inputs(fake, labels), training=True
-                )
+            fake = self._generator_outputs(noise, labels, training=True)
+            fake_outputs = self._discriminator_outputs(
+                fake, labels, training=True
             )
             return self.generator_loss(fake_outputs), None
 
@@ -283,17 +291,9 @@ class GAN(GenerativeModel):
     def test_step(self, data):
         real, labels = self._unpack(data)
         noise = self.sample_noise(ops.shape(real)[0])
-        fake = to_float32(self.generator(self.generator_inputs(noise, labels)))
-        real_outputs = to_float32(
-            self.discriminator(
-                self.discriminator_inputs(real, labels), training=False
-            )
-        )
-        fake_outputs = to_float32(
-            self.discriminator(
-                self.discriminator_inputs(fake, labels), training=False
-            )
-        )
+        fake = self._generator_outputs(noise, labels)
+        real_outputs = self._discriminator_outputs(real, labels)
+        fake_outputs = self._discriminator_outputs(fake, labels)
         self.d_loss_tracker.update_state(
             self.discriminator_loss(real_outputs, fake_outputs)
         )
