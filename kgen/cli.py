@@ -459,14 +459,10 @@ def export(args):
 
 def _load(path):
     """A model from a `.keras` file, a preset name or a preset directory."""
-    import keras
-
     import kgen
 
-    if os.path.isfile(path):
-        return keras.saving.load_model(path)
-    if path.endswith(".keras"):
-        raise FileNotFoundError(f"no model file at {path}")
+    if os.path.isfile(path) or path.endswith(".keras"):
+        return kgen.models.load_model(path)
     return kgen.presets.load_preset(path)
 
 

@@ -1,6 +1,7 @@
 """The `kgen` command line, run in-process through `kgen.cli.main`."""
 
 import os
+import zipfile
 
 import keras
 import numpy as np
@@ -134,7 +135,7 @@ def test_an_unknown_model_is_one_line_error(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'dcgan_digits'" in err
     assert cli.main(["sample", "missing.keras", "--out", "unused.png"]) == 2
-    assert "no model file at missing.keras" in capsys.readouterr().err
+    assert "No model file at missing.keras" in capsys.readouterr().err
     assert not os.path.exists("unused.png")
 
 
@@ -160,3 +161,27 @@ def test_evaluate_with_domain_features(capsys):
     assert 0.0 < fid < 100.0
     score = float(lines[1].split()[1])
     assert lines[1].startswith("is: ") and 1.0 <= score <= 10.0
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated", "altered"])
+def test_a_damaged_model_file_is_one_line_error(tmp_path, capsys, damage):
+    import kgen
+
+    good = str(tmp_path / "good.keras")
+    kgen.presets.load_preset("vae_digits").save(good)
+    data = bytearray(open(good, "rb").read())
+    bad = str(tmp_path / "bad.keras")
+    if damage == "text":
+        data = bytearray(b"not a model\n")
+    elif damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        with zipfile.ZipFile(good) as archive:
+            member = archive.getinfo("model.weights.h5")
+        data[member.header_offset + 200] ^= 0xFF
+    open(bad, "wb").write(bytes(data))
+    assert cli.main(["sample", bad, "--out", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and bad in err
+    with pytest.raises(kgen.utils.UnreadableFileError, match="bad.keras"):
+        kgen.models.load_model(bad)

@@ -1,5 +1,6 @@
 """Callbacks for watching generative models train."""
 
+from kgen.callbacks.backup_and_restore import BackupAndRestore
 from kgen.callbacks.metric_callback import MetricCallback
 from kgen.callbacks.mode_coverage import ModeCoverage
 from kgen.callbacks.progressive_growing import ProgressiveGrowing
@@ -8,6 +9,7 @@ from kgen.callbacks.terminate_on_non_finite import NonFiniteLossError
 from kgen.callbacks.terminate_on_non_finite import TerminateOnNonFinite
 
 __all__ = [
+    "BackupAndRestore",
     "MetricCallback",
     "ModeCoverage",
     "NonFiniteLossError",

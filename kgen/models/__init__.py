@@ -25,6 +25,7 @@ from kgen.models.gan import Pix2Pix
 from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
+from kgen.models.load_model import load_model
 from kgen.models.vae import VAE
 from kgen.models.vae import VAEGAN
 from kgen.models.vae import VQVAE
@@ -45,6 +46,7 @@ __all__ = [
     "FlowModel",
     "GPT",
     "LatentDiffusion",
+    "load_model",
     "DCGAN",
     "GAN",
     "Pix2Pix",

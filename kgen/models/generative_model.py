@@ -1,6 +1,7 @@
 import keras
 
 from kgen import backend
+from kgen.models import resumable_fit
 from kgen.utils import batch_random
 from kgen.utils import labelled_data
 from kgen.utils import seeds
@@ -113,21 +114,25 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return None
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        if len(args) > len(resumable_fit.FIT_ARGUMENTS):
+            raise TypeError("fit() got too many positional arguments.")
+        kwargs.update(zip(resumable_fit.FIT_ARGUMENTS, args))
         x, y = self._prepare_data(x, y, "x", "y")
         first = next(iter(x.values())) if isinstance(x, dict) else x
-        if labelled_data.is_array(first) and not args:
+        is_array = labelled_data.is_array(first)
+        if is_array:
             check_batches_divide(len(first), kwargs.get("batch_size"))
-        if len(args) > 3:  # `callbacks` given by position.
-            args = args[:3] + (_with_non_finite_check(args[3]),) + args[4:]
-        else:
-            kwargs["callbacks"] = _with_non_finite_check(
-                kwargs.get("callbacks")
-            )
+        kwargs["callbacks"] = _with_non_finite_check(kwargs.get("callbacks"))
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._prepare_validation_data(
                 kwargs["validation_data"]
             )
-        return super().fit(x, y, *args, **kwargs)
+        backup = resumable_fit.backup_callback(kwargs["callbacks"])
+        if backup is not None:
+            return resumable_fit.fit_with_backup(
+                super().fit, self, x, y, backup, is_array, kwargs
+            )
+        return super().fit(x, y, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
@@ -569,5 +574,7 @@ def _with_non_finite_check(callbacks):
         return callbacks
     callbacks = list(callbacks or [])
     if not any(isinstance(c, TerminateOnNonFinite) for c in callbacks):
-        callbacks.append(TerminateOnNonFinite())
+        # First, so that no later callback (a step-wise checkpoint) sees a
+        # non-finite step's weights.
+        callbacks.insert(0, TerminateOnNonFinite())
     return callbacks

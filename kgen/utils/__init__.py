@@ -8,8 +8,10 @@ from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
 __all__ = [
+    "UnreadableFileError",
     "image_grid",
     "load_wav",
     "mu_law_decode",

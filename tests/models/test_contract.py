@@ -24,7 +24,9 @@ from tests.conftest import weights_of
 from tests.models.contract_cases import CASES
 
 PUBLIC_MODELS = {
-    name for name in kgen.models.__all__ if name != "GenerativeModel"
+    name
+    for name in kgen.models.__all__
+    if name not in ("GenerativeModel", "load_model")
 }
 # Keras' own `Model` arguments, in every config.
 KERAS_CONFIG_KEYS = {"name", "trainable", "dtype"}

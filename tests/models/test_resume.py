@@ -1,65 +1,133 @@
-"""Kill and resume: a run stopped after an epoch and resumed with
-`keras.callbacks.BackupAndRestore` ends with the uninterrupted run's
-weights, bit for bit (weights, optimizer state, seed generators, replay
-buffers, batch statistics)."""
+"""Kill and resume: a run stopped at any step and resumed with
+`kgen.callbacks.BackupAndRestore` ends with the uninterrupted run's
+weights, bit for bit (weights, optimizer state, seed generators, data
+order, replay buffers, persistent chains, batch statistics)."""
+
+import os
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 
+import kgen
+from kgen.utils import UnreadableFileError
 from tests.conftest import weights_of
 from tests.models import contract_cases
 
-NUM_EPOCHS = 4
-KILLED_AFTER_EPOCH = 1
-BATCH_SIZE = 4
+NUM_EPOCHS = 3
+BATCH_SIZE = 2
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
 class _Kill(keras.callbacks.Callback):
-    """Stands for a killed process: raises after an epoch was saved."""
+    """Stands for a killed process: raises after training step `step`
+    (counted over the whole fit, from 1)."""
 
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == KILLED_AFTER_EPOCH:
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+        self.steps_done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps_done += 1
+        if self.steps_done == self.step:
             raise KeyboardInterrupt
 
 
-def _fit(name, callbacks=()):
+def _fit(name, callbacks=(), **kwargs):
     keras.utils.set_random_seed(0)
     case = contract_cases.CASES[name]()
     case.model.fit(
         *case.fit_arguments(),
         batch_size=BATCH_SIZE,
         epochs=NUM_EPOCHS,
-        shuffle=False,
         verbose=0,
         callbacks=list(callbacks),
+        **kwargs,
     )
     return case.model
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "DCGAN",
-        "VAE",
-        "DiffusionModel",
-        "EnergyModel",
-        "GPT",
-    ],
-)
-def test_killed_run_resumes_to_the_same_weights(name, tmp_path):
-    uninterrupted = weights_of(_fit(name))
+def _assert_same_weights(model, expected):
+    for variable, wanted, actual in zip(
+        model.weights, expected, weights_of(model)
+    ):
+        np.testing.assert_array_equal(actual, wanted, err_msg=variable.path)
 
+
+def _steps_per_epoch(name):
+    case = contract_cases.CASES[name]()
+    return -(-len(keras.tree.flatten(case.x)[0]) // BATCH_SIZE)
+
+
+@pytest.mark.parametrize(
+    "name", ["DCGAN", "VAE", "DiffusionModel", "EnergyModel", "GPT"]
+)
+def test_run_killed_at_a_random_step_resumes_to_the_same_weights(
+    name, tmp_path
+):
+    # Shuffled data, a checkpoint every step, killed inside an epoch.
+    total = NUM_EPOCHS * _steps_per_epoch(name)
+    kill_at = int(np.random.default_rng(len(name)).integers(2, total - 1))
+    backup = str(tmp_path / "backup")
+    uninterrupted = weights_of(
+        _fit(name, [kgen.callbacks.BackupAndRestore(str(tmp_path / "a"), 1)])
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        _fit(name, [kgen.callbacks.BackupAndRestore(backup, 1), _Kill(kill_at)])
+    # A new process would build the model afresh: a new model, same seed.
+    resumed = _fit(name, [kgen.callbacks.BackupAndRestore(backup, 1)])
+
+    _assert_same_weights(resumed, uninterrupted)
+    assert not os.path.exists(backup)  # removed after the finished fit
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("name", ["VAE", "DCGAN"])
+def test_keras_backup_and_restore_resumes_shuffled_epochs(name, tmp_path):
+    """Keras' own callback resumes at an epoch boundary; kgen's `fit`
+    orders each epoch by `(seed, epoch)`, so shuffled data replays."""
+    callback = keras.callbacks.BackupAndRestore
+    uninterrupted = weights_of(_fit(name, [callback(str(tmp_path / "a"))]))
     backup = str(tmp_path / "backup")
     with pytest.raises(KeyboardInterrupt):
-        _fit(name, [keras.callbacks.BackupAndRestore(backup), _Kill()])
-    # A new process would build the model afresh: a new model, same seed.
-    resumed = _fit(name, [keras.callbacks.BackupAndRestore(backup)])
+        _fit(name, [callback(backup), _Kill(_steps_per_epoch(name) + 1)])
+    _assert_same_weights(_fit(name, [callback(backup)]), uninterrupted)
 
-    for variable, expected, actual in zip(
-        resumed.weights, uninterrupted, weights_of(resumed)
-    ):
-        np.testing.assert_array_equal(actual, expected, err_msg=variable.path)
+
+@pytest.mark.tensorflow_only
+def test_sigkilled_process_resumes_to_the_same_weights(tmp_path):
+    """A real SIGKILL, at a random step, of a process saving every step."""
+
+    def run(*arguments):
+        return subprocess.run(
+            [sys.executable, "-m", "tests.models.resume_check"]
+            + [str(a) for a in arguments],
+            cwd=ROOT,
+            env=dict(os.environ, KERAS_BACKEND=keras.backend.backend()),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    kill_at = int(np.random.default_rng().integers(2, NUM_EPOCHS * 4 - 1))
+    killed = run(tmp_path / "backup", tmp_path / "killed.npz", kill_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not (tmp_path / "killed.npz").exists()
+    resumed = run(tmp_path / "backup", tmp_path / "resumed.npz", 0)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    plain = run(tmp_path / "fresh", tmp_path / "plain.npz", 0)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    expected = np.load(tmp_path / "plain.npz")
+    actual = np.load(tmp_path / "resumed.npz")
+    for key in expected.files:
+        np.testing.assert_array_equal(
+            actual[key], expected[key], err_msg=f"{key}, killed at {kill_at}"
+        )
 
 
 @pytest.mark.tensorflow_only
@@ -79,3 +147,114 @@ def test_seed_states_are_saved_and_loaded_with_the_weights(tmp_path):
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(actual), keras.ops.convert_to_numpy(expected)
     )
+
+
+def _kept_backup(tmp_path):
+    """A finished VAE run's checkpoints, kept."""
+    backup = str(tmp_path / "backup")
+    _fit(
+        "VAE",
+        [kgen.callbacks.BackupAndRestore(backup, delete_checkpoint=False)],
+    )
+    checkpoints = sorted(os.listdir(backup))
+    assert len(checkpoints) == 2  # the two newest are kept
+    return backup, os.path.join(backup, checkpoints[-1])
+
+
+def _fresh_vae():
+    keras.utils.set_random_seed(1)
+    return contract_cases.CASES["VAE"]()
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("weights", "differs from the sha256"),
+        ("state", "state cannot be read"),
+        ("missing", "missing from the checkpoint"),
+    ],
+)
+def test_damaged_checkpoint_is_refused_before_training(
+    tmp_path, damage, message
+):
+    backup, newest = _kept_backup(tmp_path)
+    if damage == "weights":
+        path = os.path.join(newest, "model.weights.h5")
+        data = bytearray(open(path, "rb").read())
+        data[len(data) // 2] ^= 0xFF
+        open(path, "wb").write(bytes(data))
+    elif damage == "state":
+        path = os.path.join(newest, "training_state.json")
+        open(path, "w").write('{"epoch": 3, "st')
+    else:
+        os.remove(os.path.join(newest, "model.weights.h5"))
+    case = _fresh_vae()
+    before = weights_of(case.model)
+    with pytest.raises(UnreadableFileError, match=message) as error:
+        case.model.fit(
+            case.x,
+            epochs=NUM_EPOCHS + 1,
+            verbose=0,
+            callbacks=[kgen.callbacks.BackupAndRestore(backup)],
+        )
+    assert newest in str(error.value)
+    _assert_same_weights(case.model, before)
+
+
+@pytest.mark.tensorflow_only
+def test_checkpoint_of_another_model_is_not_half_loaded(tmp_path):
+    backup, _ = _kept_backup(tmp_path)
+    keras.utils.set_random_seed(1)
+    other = contract_cases.CASES["Autoencoder"]()
+    before = weights_of(other.model)
+    with pytest.raises(UnreadableFileError, match="does not load"):
+        other.model.fit(
+            other.x,
+            epochs=NUM_EPOCHS + 1,
+            verbose=0,
+            callbacks=[kgen.callbacks.BackupAndRestore(backup)],
+        )
+    _assert_same_weights(other.model, before)
+
+
+@pytest.mark.tensorflow_only
+def test_staging_folder_of_a_killed_write_is_ignored(tmp_path):
+    backup, newest = _kept_backup(tmp_path)
+    os.makedirs(os.path.join(backup, ".checkpoint-000009-000000000.staging-x"))
+    callback = kgen.callbacks.BackupAndRestore(backup)
+    assert callback.latest_state()["epoch"] == NUM_EPOCHS
+
+
+@pytest.mark.tensorflow_only
+def test_step_checkpoints_are_refused_where_they_cannot_resume(tmp_path):
+    case = _fresh_vae()
+    with pytest.raises(ValueError, match="resumes at the start of the saved"):
+        case.model.fit(
+            case.x,
+            verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path), 2)],
+        )
+    # A generator stands for any input that is not arrays.
+    with pytest.raises(ValueError, match="needs array data"):
+        case.model.fit(
+            (x for x in [case.x[:4]] * 2),
+            verbose=0,
+            callbacks=[kgen.callbacks.BackupAndRestore(str(tmp_path), 2)],
+        )
+    with pytest.raises(ValueError, match="save_freq"):
+        kgen.callbacks.BackupAndRestore(str(tmp_path), save_freq=0)
+
+
+@pytest.mark.tensorflow_only
+def test_validation_split_under_a_backup(tmp_path):
+    case = _fresh_vae()
+    history = case.model.fit(
+        case.x,
+        validation_split=0.25,
+        batch_size=BATCH_SIZE,
+        epochs=2,
+        verbose=0,
+        callbacks=[kgen.callbacks.BackupAndRestore(str(tmp_path / "b"), 1)],
+    )
+    assert len(history.history["val_loss"]) == 2
