@@ -38,9 +38,10 @@ def build_parser():
     )
     data.add_argument(
         "--data",
-        help="a .npy file of images (n, height, width[, channels]) in "
-        "[0, 1] (or uint8 0-255); the preset scales, binarises or "
-        "flattens them as it trains",
+        help="a folder of image files, or a .npy file of images (n, "
+        "height, width[, channels]) in [0, 1] (or uint8 0-255), "
+        "memory-mapped; read a batch at a time, and the preset scales, "
+        "binarises or flattens each batch",
     )
     train.add_argument("--epochs", type=int, help="default: the preset's")
     train.add_argument("--batch-size", type=int, help="default: the preset's")
@@ -62,7 +63,21 @@ def build_parser():
     )
     train.add_argument("--out", required=True, help="output folder")
     train.add_argument(
-        "--overwrite", action="store_true", help="replace an existing --out"
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out (and an unfinished run's checkpoint)",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the killed run whose checkpoint is OUT.checkpoint "
+        "(same arguments; --epochs may grow)",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="steps between checkpoints (default: every epoch; steps need "
+        "--dataset data)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -143,8 +158,10 @@ def main(argv=None):
 
 def train(args):
     import keras
+    import numpy as np
 
     import kgen
+    from kgen.models import resumable_fit
     from kgen.presets import architectures
 
     preset = architectures.architecture(args.preset)
@@ -161,31 +178,46 @@ def train(args):
             f"--batch-size {batch_size} must divide by --devices "
             f"{args.devices}: each device takes an equal share of a batch."
         )
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise ValueError(
+            "--checkpoint-every must be a positive number of steps; "
+            f"received {args.checkpoint_every}."
+        )
+    if args.checkpoint_every and args.data:
+        raise ValueError(
+            "--checkpoint-every needs --dataset data: --data is read a "
+            "batch at a time and resumes at epoch boundaries."
+        )
     out = os.path.abspath(args.out)
+    if os.path.isfile(out):
+        raise FileExistsError(f"--out {out} is a file; name a folder.")
     if os.path.exists(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
-
-    images, test_images, data_name = _training_images(args, preset)
-    x_train = architectures.prepare_data(args.preset, images)
-    x_test = None
-    if test_images is not None:
-        x_test = architectures.prepare_data(args.preset, test_images)
+    x_train, x_test, image_shape, data_name = _training_data(
+        args, preset, batch_size
+    )
     if args.devices > 1:
         scope = kgen.backend.data_parallel(args.devices).scope
-        x_train, x_test = _whole_batches(
-            x_train, x_test, batch_size, args.devices
-        )
     else:
         scope = contextlib.nullcontext
     keras.utils.set_random_seed(args.seed)
+    data_shape = x_train[np.arange(1)].shape[1:]
     with scope():
-        model = _build_model(args, preset, x_train.shape[1:])
+        model = _build_model(args, preset, data_shape)
     print(
         f"kgen: training {args.preset} ({preset['class_name']}) on "
-        f"{data_name} ({len(x_train)} examples {x_train.shape[1:]}) for "
+        f"{data_name} ({len(x_train)} examples {data_shape}) for "
         f"{epochs} epochs, backend {keras.backend.backend()}"
         + (f", {args.devices} devices" if args.devices > 1 else "")
+        + (", resumed" if args.resume else "")
     )
+    is_array = isinstance(x_train, np.ndarray)
+    if not is_array:
+        # Read a batch at a time, in the order `(seed, epoch)` fixes.
+        x_train = resumable_fit.EpochOrderedBatches(
+            (x_train, None, None), batch_size, True, args.seed
+        )
+    backup_dir = _backup_folder(out, args)
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched.
     parent = os.path.dirname(out)
@@ -197,31 +229,48 @@ def train(args):
             every_n_epochs=args.grid_every,
             seed=args.seed,
             value_range=preset["data"]["value_range"],
-            image_shape=images.shape[1:],
+            image_shape=image_shape,
             sample_arguments=preset.get("sampling"),
         )
+        callbacks = [
+            grids,
+            kgen.callbacks.BackupAndRestore(
+                backup_dir, save_freq=args.checkpoint_every or "epoch"
+            ),
+        ]
+        if isinstance(x_train, resumable_fit.EpochOrderedBatches):
+            callbacks.append(x_train.epoch_callback())
         with scope():
             history = model.fit(
                 x_train,
                 validation_data=x_test,
-                batch_size=batch_size,
+                batch_size=batch_size if is_array else None,
                 epochs=epochs,
-                callbacks=[grids, keras.callbacks.TerminateOnNaN()],
+                callbacks=callbacks,
                 verbose=0 if args.quiet else "auto",
             )
         final = {k: float(v[-1]) for k, v in history.history.items()}
-        if len(history.epoch) < epochs or not all(
-            map(_is_finite, final.values())
-        ):
+        last_epoch = history.epoch[-1] if history.epoch else -1
+        if last_epoch < epochs - 1 or not all(map(_is_finite, final.values())):
             raise ValueError(
                 f"training diverged (non-finite loss) at epoch "
-                f"{len(history.epoch)}; nothing was saved. Try a lower "
+                f"{last_epoch + 1}; nothing was saved. Try a lower "
                 "--learning-rate."
             )
         written = _write_outputs(model, staging, args, grids)
         if os.path.exists(out):
             shutil.rmtree(out)
         os.replace(staging, out)
+    except kgen.callbacks.NonFiniteLossError as error:
+        raise ValueError(
+            f"{error} The last good checkpoint is in {backup_dir}; "
+            "--resume continues from it."
+        ) from error
+    except BaseException:
+        # A run that failed before its first checkpoint leaves nothing.
+        if not kgen.callbacks.BackupAndRestore(backup_dir).latest_state():
+            shutil.rmtree(backup_dir, ignore_errors=True)
+        raise
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)
@@ -230,6 +279,97 @@ def train(args):
     for label, relative in written:
         print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
+
+
+# The arguments a resumed run must repeat (`--epochs` may grow).
+_RUN_ARGUMENTS = (
+    "preset",
+    "dataset",
+    "data",
+    "batch_size",
+    "latent_dim",
+    "learning_rate",
+    "seed",
+    "devices",
+    "checkpoint_every",
+)
+
+
+def _backup_folder(out, args):
+    """`OUT.checkpoint`: the checkpoints of a run until it finishes, with
+    the arguments that started it (`arguments.json`)."""
+    backup_dir = out + ".checkpoint"
+    arguments_file = os.path.join(backup_dir, "arguments.json")
+    arguments = {name: getattr(args, name) for name in _RUN_ARGUMENTS}
+    exists = os.path.exists(backup_dir)
+    if args.resume:
+        if not exists:
+            raise FileNotFoundError(
+                f"--resume: no checkpoint at {backup_dir} (a run that "
+                "finished removes it)."
+            )
+        with open(arguments_file) as file:
+            saved = json.load(file)
+        changed = sorted(
+            k for k in _RUN_ARGUMENTS if saved.get(k) != arguments[k]
+        )
+        if changed:
+            raise ValueError(
+                "--resume needs the arguments of the run it continues; "
+                + ", ".join(
+                    f"--{k.replace('_', '-')} was {saved.get(k)!r}, now "
+                    f"{arguments[k]!r}"
+                    for k in changed
+                )
+                + "."
+            )
+        return backup_dir
+    if exists:
+        if not args.overwrite:
+            raise FileExistsError(
+                f"{backup_dir} holds the checkpoint of an unfinished run: "
+                "pass --resume to continue it, or --overwrite to start "
+                "afresh."
+            )
+        shutil.rmtree(backup_dir)
+    os.makedirs(backup_dir)
+    with open(arguments_file, "w") as file:
+        json.dump(arguments, file, indent=2)
+    return backup_dir
+
+
+def _training_data(args, preset, batch_size):
+    """`(train, test or None, image shape, name)`: the preset's prepared
+    examples; arrays for `--dataset`, read by the batch for `--data`."""
+    import numpy as np
+
+    import kgen
+    from kgen.datasets import lazy_images
+    from kgen.presets import architectures
+
+    def prepare(images):
+        return architectures.prepare_data(args.preset, images)
+
+    if not args.data:
+        dataset = args.dataset or preset["data"]["dataset"]
+        (images, _), (test_images, _) = kgen.datasets.load(dataset)
+        x_train, x_test = prepare(images), prepare(test_images)
+        if args.devices > 1:
+            x_train, x_test = _whole_batches(
+                x_train, x_test, batch_size, args.devices
+            )
+        return x_train, x_test, images.shape[1:], dataset
+    images = lazy_images.open_images(args.data)
+    count = len(images)
+    # A tenth held out for validation, at most 1,000 examples (in memory).
+    split = min(count // 10, 1000) if count > 1 else 0
+    rows = np.arange(split, count)
+    if args.devices > 1:
+        rows, _ = _whole_batches(rows, None, batch_size, args.devices)
+    x_train = lazy_images.PreparedImages(images, rows, prepare)
+    x_test = prepare(images[np.arange(split)]) if split else None
+    image_shape = images[np.arange(1)].shape[1:]
+    return x_train, x_test, image_shape, args.data
 
 
 def _whole_batches(x_train, x_test, batch_size, num_devices):
@@ -255,32 +395,6 @@ def _whole_batches(x_train, x_test, batch_size, num_devices):
             f"batch splits over {num_devices} devices"
         )
     return train, test
-
-
-def _training_images(args, preset):
-    """`(train, test or None, name)`: images in `[0, 1]`, with a channel."""
-    import numpy as np
-
-    import kgen
-    from kgen.utils.data_validation import validate_array
-
-    if args.data:
-        x = np.load(args.data, allow_pickle=False)
-        if x.dtype == np.uint8:
-            x = x.astype("float32") / 255.0
-        if x.ndim == 3:
-            x = x[..., None]
-        if x.ndim != 4:
-            raise ValueError(
-                "--data must hold images (n, height, width[, channels]); "
-                f"received an array of shape {x.shape}."
-            )
-        validate_array(x, (None, None, None), "--data", (0.0, 1.0))
-        split = max(1, len(x) // 10) if len(x) > 1 else 0
-        return x[split:], (x[:split] if split else None), args.data
-    dataset = args.dataset or preset["data"]["dataset"]
-    (x_train, _), (x_test, _) = kgen.datasets.load(dataset)
-    return x_train, x_test, dataset
 
 
 def _build_model(args, preset, data_shape):

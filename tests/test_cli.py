@@ -185,3 +185,120 @@ def test_a_damaged_model_file_is_one_line_error(tmp_path, capsys, damage):
     assert err.count("\n") == 1 and bad in err
     with pytest.raises(kgen.utils.UnreadableFileError, match="bad.keras"):
         kgen.models.load_model(bad)
+
+
+def _weights(path):
+    model = keras.saving.load_model(path)
+    return [keras.ops.convert_to_numpy(v) for v in model.weights]
+
+
+@pytest.mark.tensorflow_only
+def test_killed_train_resumes_to_the_same_model(tmp_path, monkeypatch):
+    import kgen
+
+    arguments = ["train", "vae", "--epochs", "2", "--quiet"]
+    arguments += ["--checkpoint-every", "5", "--grid-every", "5"]
+    plain = str(tmp_path / "plain")
+    assert cli.main(arguments + ["--out", plain]) == 0
+
+    saving = kgen.callbacks.BackupAndRestore.on_train_batch_end
+    steps = []
+
+    def killed_after_step_30(callback, batch, logs=None):
+        saving(callback, batch, logs)
+        steps.append(batch)
+        if len(steps) == 30:  # inside the second epoch
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        kgen.callbacks.BackupAndRestore,
+        "on_train_batch_end",
+        killed_after_step_30,
+    )
+    out = str(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(arguments + ["--out", out])
+    monkeypatch.undo()
+    assert not os.path.exists(out) and os.path.isdir(out + ".checkpoint")
+
+    assert cli.main(arguments + ["--out", out]) == 2  # not without --resume
+    assert cli.main(arguments + ["--out", out, "--resume"]) == 0
+    assert not os.path.exists(out + ".checkpoint")
+    for actual, expected in zip(
+        _weights(os.path.join(out, "model.keras")),
+        _weights(os.path.join(plain, "model.keras")),
+    ):
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.tensorflow_only
+def test_resume_refuses_other_arguments_and_a_missing_checkpoint(
+    tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    arguments = ["train", "vae", "--epochs", "1", "--out", out]
+    assert cli.main(arguments + ["--resume"]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+    os.makedirs(out + ".checkpoint")
+    with open(os.path.join(out + ".checkpoint", "arguments.json"), "w") as f:
+        f.write('{"preset": "vae", "seed": 1}')
+    assert cli.main(arguments + ["--resume"]) == 2
+    assert "--seed was 1, now 0" in capsys.readouterr().err
+    assert cli.main(arguments) == 2
+    assert "pass --resume to continue" in capsys.readouterr().err
+
+
+@pytest.mark.tensorflow_only
+def test_non_finite_loss_exits_with_the_step_and_keeps_the_checkpoint(
+    digits, tmp_path, capsys
+):
+    data_file = str(tmp_path / "digits.npy")
+    np.save(data_file, digits[0][:40])
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "vae", "--data", data_file, "--epochs", "3", "--quiet"]
+        + ["--learning-rate", "1e12", "--out", out]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "non-finite value at step" in err and "--resume" in err
+    assert not os.path.exists(out)
+    import h5py
+
+    import kgen
+
+    backup = kgen.callbacks.BackupAndRestore(out + ".checkpoint")
+    assert backup.latest_state()["epoch"] >= 1  # checked against its sha256
+    newest = sorted(os.listdir(out + ".checkpoint"))[-1]
+    weights = os.path.join(out + ".checkpoint", newest, "model.weights.h5")
+    values = []
+    with h5py.File(weights) as file:
+        file.visititems(
+            lambda _, item: (
+                values.append(np.asarray(item))
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    assert values and all(
+        np.isfinite(v).all() for v in values if v.dtype.kind == "f"
+    )
+
+
+@pytest.mark.tensorflow_only
+def test_train_reads_a_folder_of_images(digits, tmp_path, capsys):
+    folder = tmp_path / "images" / "any"
+    folder.mkdir(parents=True)
+    for index, image in enumerate(digits[0][:24]):
+        Image.fromarray((image[..., 0] * 255).astype("uint8")).save(
+            folder / f"{index}.png"
+        )
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "vae", "--data", str(tmp_path / "images"), "--epochs", "1"]
+        + ["--quiet", "--out", out]
+    )
+    assert code == 0
+    assert "(22 examples" in capsys.readouterr().out  # 2 held out
+    assert os.path.isfile(os.path.join(out, "model.keras"))

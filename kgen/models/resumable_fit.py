@@ -203,6 +203,11 @@ class EpochOrderedBatches(keras.utils.PyDataset):
             return rows
         return generator.permutation(self._count)
 
+    def epoch_callback(self):
+        """The callback that tells these batches which epoch `fit` is in
+        (a kgen model's `fit` adds it for arrays itself)."""
+        return _DataEpoch(self)
+
     def __len__(self):
         return math.ceil(self._count / self.batch_size)
 
