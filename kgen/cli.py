@@ -193,13 +193,13 @@ def train(args):
         raise FileExistsError(f"--out {out} is a file; name a folder.")
     if os.path.exists(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
-    x_train, x_test, image_shape, data_name = _training_data(
-        args, preset, batch_size
-    )
     if args.devices > 1:
         scope = kgen.backend.data_parallel(args.devices).scope
     else:
         scope = contextlib.nullcontext
+    x_train, x_test, image_shape, data_name = _training_data(
+        args, preset, batch_size
+    )
     keras.utils.set_random_seed(args.seed)
     data_shape = x_train[np.arange(1)].shape[1:]
     with scope():

@@ -33,7 +33,10 @@ SAMPLE_VOCABULARY = {
 }
 
 PUBLIC_MODELS = sorted(
-    name for name in kgen.models.__all__ if name != "GenerativeModel"
+    name
+    for name in kgen.models.__all__
+    if isinstance(getattr(kgen.models, name), type)
+    and name != "GenerativeModel"
 )
 
 
