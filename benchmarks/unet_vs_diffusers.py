@@ -1,0 +1,333 @@
+"""kgen's U-Net diffusion training against diffusers' `UNet2DModel`.
+
+Trains, on the torch backend, kgen's `DiffusionModel` with
+`kgen.networks.unet_denoiser` through `model.fit`, and diffusers'
+`UNet2DModel` of about the same size (parameter counts printed; within
+10%) in a plain PyTorch loop, on the same task: epsilon prediction, MSE,
+uniform timesteps of the same 1000-step linear schedule (beta 1e-4 to
+0.02), the same batch of 32x32x1 images in [-1, 1] (random pixels: the
+speed does not depend on them; MNIST is 28x28, padded to 32 in practice)
+and the same Adam (learning rate 1e-3, betas 0.9/0.999, epsilon 1e-7;
+Keras' Adam for kgen, `torch.optim.Adam` for diffusers).
+
+Both U-Nets: widths 32, 64, 64 at 32, 16 and 8 pixels, one residual block
+per level on the way down and two on the way up, GroupNorm with 8 groups,
+self-attention (4 heads) at 8x8 and in the middle block, stride-2
+convolutions down and nearest upsampling plus convolution up.
+
+Reports images per second and the forward FLOPs per image of each network
+(`torch.utils.flop_counter.FlopCounterMode`: convolutions and matrix
+products; normalisations and activations are not counted), taking a
+training step as 3x the forward FLOPs: `train_gflops_per_s` = images/s x
+training GFLOP per image, i.e. images/s per GFLOP of work per image, the
+throughput with the networks' sizes factored out.
+
+    pip install diffusers  # benchmark-only dependency
+    taskset -c 1 env KERAS_BACKEND=torch python -m benchmarks.unet_vs_diffusers
+
+`--device cuda` runs both on a GPU (Keras' torch backend picks it up),
+`--bf16` trains both under bfloat16 autocast (Keras' `mixed_bfloat16`
+policy for kgen, `torch.autocast` for diffusers).
+"""
+
+import argparse
+import os
+import random
+import time
+
+import numpy as np
+
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+
+IMAGE_SHAPE = (32, 32, 1)
+WIDTHS = (32, 64, 64)
+NUM_HEADS = 4
+NORM_GROUPS = 8
+NUM_TRAIN_TIMESTEPS = 1000
+ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
+
+def import_diffusers():
+    try:
+        import diffusers
+    except ImportError as error:
+        raise SystemExit(
+            "This benchmark needs diffusers, which kgen does not depend on: "
+            "`pip install diffusers` (a benchmark-only dependency). "
+            f"Import failed: {error}"
+        )
+    return diffusers
+
+
+def setup_device(args):
+    """Checks the backend and device before Keras picks its device."""
+    if os.environ.get("KERAS_BACKEND") != "torch":
+        raise SystemExit(
+            "Run with KERAS_BACKEND=torch: both U-Nets train in PyTorch "
+            f"(KERAS_BACKEND is {os.environ.get('KERAS_BACKEND')!r})."
+        )
+    if args.device == "cpu":
+        # Keras' torch backend uses a visible GPU by itself.
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device.")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        torch.set_num_interop_threads(1)
+    return torch.device(args.device)
+
+
+def build_kgen(args):
+    import keras
+
+    import kgen
+
+    if args.bf16:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    denoiser = kgen.networks.unet_denoiser(
+        IMAGE_SHAPE,
+        widths=WIDTHS,
+        num_res_blocks=1,
+        attention_levels=(len(WIDTHS) - 1,),
+        num_heads=NUM_HEADS,
+    )
+    model = kgen.models.DiffusionModel(
+        denoiser, kgen.schedulers.DDPMScheduler(NUM_TRAIN_TIMESTEPS), seed=0
+    )
+    model.compile(optimizer=keras.optimizers.Adam(**ADAM))
+    return model
+
+
+def build_diffusers(device):
+    diffusers = import_diffusers()
+
+    levels = range(len(WIDTHS))
+    last = len(WIDTHS) - 1
+    down = ["AttnDownBlock2D" if i == last else "DownBlock2D" for i in levels]
+    up = ["AttnUpBlock2D" if i == 0 else "UpBlock2D" for i in levels]
+    return diffusers.UNet2DModel(
+        sample_size=IMAGE_SHAPE[0],
+        in_channels=IMAGE_SHAPE[-1],
+        out_channels=IMAGE_SHAPE[-1],
+        layers_per_block=1,
+        block_out_channels=WIDTHS,
+        down_block_types=tuple(down),
+        up_block_types=tuple(up),
+        norm_num_groups=NORM_GROUPS,
+        attention_head_dim=WIDTHS[-1] // NUM_HEADS,
+    ).to(device)
+
+
+class DiffusersTrainer:
+    """The plain PyTorch loop: noise, timesteps, MSE, backward, Adam."""
+
+    def __init__(self, unet, alphas_cumprod, device, bf16):
+        import torch
+
+        self.torch = torch
+        self.unet = unet.train()
+        self.device = device
+        self.bf16 = bf16
+        table = torch.as_tensor(alphas_cumprod, device=device)
+        self.signal = table.sqrt()
+        self.noise_scale = (1.0 - table).sqrt()
+        self.optimizer = torch.optim.Adam(
+            unet.parameters(),
+            lr=ADAM["learning_rate"],
+            betas=(ADAM["beta_1"], ADAM["beta_2"]),
+            eps=ADAM["epsilon"],
+        )
+
+    def step(self, images):
+        torch = self.torch
+        batch = images.shape[0]
+        noise = torch.randn_like(images)
+        timesteps = torch.randint(
+            0, NUM_TRAIN_TIMESTEPS, (batch,), device=self.device
+        )
+        noisy = (
+            self.signal[timesteps].view(-1, 1, 1, 1) * images
+            + self.noise_scale[timesteps].view(-1, 1, 1, 1) * noise
+        )
+        with torch.autocast(
+            self.device.type, dtype=torch.bfloat16, enabled=self.bf16
+        ):
+            prediction = self.unet(noisy, timesteps).sample
+        loss = torch.nn.functional.mse_loss(prediction.float(), noise)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def run(self, images, batch_size, steps):
+        """`images`: NCHW on the host, moved to the device per batch (as
+        Keras moves kgen's)."""
+        for index in range(steps):
+            batch = images[index * batch_size : (index + 1) * batch_size]
+            loss = self.step(batch.to(self.device, non_blocking=True))
+        return float(loss.detach())
+
+
+def forward_flops(function):
+    """FLOPs of one call, counted by torch's dispatcher (conv, matmul,
+    attention)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        function()
+    return counter.get_total_flops()
+
+
+def synchronize(device):
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument(
+        "--bf16", action="store_true", help="bfloat16 autocast (for GPUs)"
+    )
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (0: torch's default)",
+    )
+    args = parser.parse_args()
+
+    import_diffusers()
+    device = setup_device(args)
+    import torch
+
+    # Not `keras.utils.set_random_seed`, which imports TensorFlow: Keras'
+    # unseeded initializers draw their seeds from Python's `random`.
+    random.seed(0)
+    torch.manual_seed(0)
+    model = build_kgen(args)
+    unet = build_diffusers(device)
+    trainer = DiffusersTrainer(
+        unet, model.scheduler.alphas_cumprod, device, args.bf16
+    )
+    kgen_params = model.denoiser.count_params()
+    diffusers_params = sum(p.numel() for p in unet.parameters())
+    if abs(kgen_params / diffusers_params - 1) > 0.1:
+        print(
+            f"warning: parameter counts differ by more than 10% "
+            f"({kgen_params:,} vs {diffusers_params:,})"
+        )
+
+    # Forward FLOPs per image, from a batch of 8 (float32, eval mode).
+    probe = np.zeros((8,) + IMAGE_SHAPE, "float32")
+    timesteps = np.full((8,), 500, "int32")
+    kgen_flops = forward_flops(
+        lambda: model.denoiser([probe, timesteps], training=False)
+    ) / len(probe)
+    probe_nchw = torch.zeros((8, IMAGE_SHAPE[-1]) + IMAGE_SHAPE[:2])
+    diffusers_flops = forward_flops(
+        lambda: unet(probe_nchw.to(device), torch.full((8,), 500).to(device))
+    ) / len(probe)
+
+    count = args.steps * args.batch_size
+    x = np.random.default_rng(0).uniform(-1, 1, (count,) + IMAGE_SHAPE)
+    x = x.astype("float32")
+    x_nchw = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    losses = {}
+
+    def kgen_round(data):
+        start = time.perf_counter()
+        history = model.fit(
+            data, batch_size=args.batch_size, epochs=1, verbose=0
+        )
+        synchronize(device)
+        losses["kgen"] = history.history["loss"][-1]
+        return time.perf_counter() - start
+
+    def diffusers_round(data):
+        start = time.perf_counter()
+        losses["diffusers"] = trainer.run(
+            data, args.batch_size, len(data) // args.batch_size
+        )
+        synchronize(device)
+        return time.perf_counter() - start
+
+    # Warm-up: first calls allocate, build the optimizers, tune kernels.
+    kgen_round(x[: 2 * args.batch_size])
+    diffusers_round(x_nchw[: 2 * args.batch_size])
+    seconds = {"kgen": [], "diffusers": []}
+    for _ in range(args.repeats):
+        seconds["kgen"].append(kgen_round(x))
+        seconds["diffusers"].append(diffusers_round(x_nchw))
+
+    rows = []
+    for name, params, flops in (
+        ("kgen unet_denoiser (fit)", kgen_params, kgen_flops),
+        ("diffusers UNet2DModel", diffusers_params, diffusers_flops),
+    ):
+        key = "kgen" if name.startswith("kgen") else "diffusers"
+        images_per_s = count / float(np.median(seconds[key]))
+        train_gflop = 3 * flops / 1e9
+        rows.append(
+            {
+                "network": name,
+                "params": int(params),
+                "fwd_gflop_per_image": flops / 1e9,
+                "images_per_s": images_per_s,
+                "train_gflops_per_s": images_per_s * train_gflop,
+                "last_loss": losses[key],
+                "seconds": seconds[key],
+            }
+        )
+    print_table(
+        rows,
+        [
+            "network",
+            "params",
+            "fwd_gflop_per_image",
+            "images_per_s",
+            "train_gflops_per_s",
+            "last_loss",
+        ],
+    )
+    ratio = rows[0]["images_per_s"] / rows[1]["images_per_s"]
+    normalized = rows[0]["train_gflops_per_s"] / rows[1]["train_gflops_per_s"]
+    print(
+        f"kgen/diffusers: images/s {ratio:.3f}, FLOP-normalised "
+        f"{normalized:.3f}; params {kgen_params / diffusers_params:.3f}; "
+        f"{args.device}{' bf16' if args.bf16 else ''}, batch "
+        f"{args.batch_size}, {args.steps} steps x {args.repeats} repeats "
+        f"(median), torch threads {torch.get_num_threads()}"
+    )
+    write_json(
+        f"unet_vs_diffusers_{args.device}",
+        {
+            "device": args.device,
+            "bf16": args.bf16,
+            "batch_size": args.batch_size,
+            "steps": args.steps,
+            "repeats": args.repeats,
+            "image_shape": list(IMAGE_SHAPE),
+            "widths": list(WIDTHS),
+            "torch_threads": torch.get_num_threads(),
+            "affinity": sorted(os.sched_getaffinity(0)),
+            "diffusers": import_diffusers().__version__,
+            "torch": torch.__version__,
+            "images_per_s_ratio": ratio,
+            "flop_normalized_ratio": normalized,
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
