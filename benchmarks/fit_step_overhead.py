@@ -349,13 +349,25 @@ def variables_of(networks, names):
     return [v for name in names for v in networks[name].trainable_variables]
 
 
+def keras_adams(case, networks):
+    """One built Keras Adam per update of `case` (built eagerly: a
+    `tf.function` may not create its variables)."""
+    import keras
+
+    optimizers = []
+    for update in case.updates:
+        optimizer = keras.optimizers.Adam(**update.adam)
+        optimizer.build(variables_of(networks, update.trained))
+        optimizers.append(optimizer)
+    return optimizers
+
+
 class TensorFlowLoop:
     """`tf.GradientTape` steps in one `tf.function`."""
 
     description = "tf.GradientTape in tf.function, keras Adam"
 
     def __init__(self, case, model, jit_compile):
-        import keras
         import tensorflow as tf
 
         tf.random.set_seed(0)
@@ -372,12 +384,7 @@ class TensorFlowLoop:
         )
         networks = case.networks(model)
         constants = case.constants(model, m)
-        optimizers = []
-        for update in case.updates:
-            optimizer = keras.optimizers.Adam(**update.adam)
-            # Built eagerly: a tf.function may not create its variables.
-            optimizer.build(variables_of(networks, update.trained))
-            optimizers.append(optimizer)
+        optimizers = keras_adams(case, networks)
 
         def call(name, inputs, frozen=False):
             outputs = networks[name](inputs, training=True)
@@ -438,7 +445,6 @@ class JaxLoop:
     def __init__(self, case, model, jit_compile):
         import jax
         import jax.numpy as jnp
-        import keras
 
         m = types.SimpleNamespace(
             softplus=jax.nn.softplus,
@@ -453,11 +459,7 @@ class JaxLoop:
         )
         networks = case.networks(model)
         constants = case.constants(model, m)
-        optimizers = []
-        for update in case.updates:
-            optimizer = keras.optimizers.Adam(**update.adam)
-            optimizer.build(variables_of(networks, update.trained))
-            optimizers.append(optimizer)
+        optimizers = keras_adams(case, networks)
 
         def copy(variables):
             # Copies: donating the variables' own buffers would delete them

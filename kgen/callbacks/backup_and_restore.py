@@ -1,5 +1,4 @@
 import glob
-import hashlib
 import json
 import os
 import re
@@ -9,6 +8,7 @@ import keras
 import numpy as np
 
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.file_digest import sha256
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
 WEIGHTS = "model.weights.h5"
@@ -177,7 +177,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 "epoch": int(epoch),
                 "step": int(step),
                 "shuffle_seed": self.shuffle_seed,
-                "weights_sha256": _sha256(weights),
+                "weights_sha256": sha256(weights),
             }
             with open(os.path.join(staging, STATE), "w") as file:
                 json.dump(state, file, indent=2)
@@ -235,20 +235,12 @@ def _read_state(folder):
         raise UnreadableFileError(
             f"{weights}: missing from the checkpoint." + advice
         )
-    if _sha256(weights) != state["weights_sha256"]:
+    if sha256(weights) != state["weights_sha256"]:
         raise UnreadableFileError(
             f"{weights}: differs from the sha256 in {STATE} (altered or "
             "damaged after it was written)." + advice
         )
     return state
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def new_shuffle_seed(model):

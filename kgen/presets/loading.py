@@ -1,7 +1,6 @@
 """Loading presets: verify every checksum, then rebuild the model."""
 
 import copy
-import hashlib
 import os
 
 import keras
@@ -10,15 +9,7 @@ import numpy as np
 from kgen.presets import architectures
 from kgen.presets import registry
 from kgen.presets.preset_error import PresetError
-
-
-def sha256(path):
-    """Hex sha256 digest of the file at `path`."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from kgen.utils.file_digest import sha256
 
 
 def preset_metadata(name_or_directory):

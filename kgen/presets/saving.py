@@ -31,6 +31,7 @@ from kgen.presets import loading
 from kgen.presets import registry
 from kgen.presets.preset_error import PresetError
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.file_digest import sha256
 from kgen.version import __version__
 
 FORMAT_VERSION = 1
@@ -205,7 +206,7 @@ def _versions():
 
 def _write_metadata(staging, card):
     card["files"] = {
-        name: loading.sha256(os.path.join(staging, name))
+        name: sha256(os.path.join(staging, name))
         for name in sorted(os.listdir(staging))
         if name != registry.METADATA
     }

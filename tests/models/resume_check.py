@@ -15,16 +15,24 @@ import kgen
 from tests.models import contract_cases
 
 
-class _SigKill(keras.callbacks.Callback):
-    def __init__(self, step):
+class StopAfterStep(keras.callbacks.Callback):
+    """Calls `stop()` after training step `step` (counted over the whole
+    fit, from 1): a SIGKILL here, an exception in `test_resume`."""
+
+    def __init__(self, step, stop):
         super().__init__()
         self.step = step
+        self.stop = stop
         self.steps_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps_done += 1
         if self.steps_done == self.step:
-            os.kill(os.getpid(), signal.SIGKILL)
+            self.stop()
+
+
+def _sigkill():
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main(backup, out, kill_at):
@@ -32,7 +40,7 @@ def main(backup, out, kill_at):
     case = contract_cases.CASES["VAE"]()
     callbacks = [kgen.callbacks.BackupAndRestore(backup, save_freq=1)]
     if kill_at:
-        callbacks.append(_SigKill(kill_at))
+        callbacks.append(StopAfterStep(kill_at, _sigkill))
     case.model.fit(
         case.x, batch_size=2, epochs=3, verbose=0, callbacks=callbacks
     )

@@ -16,25 +16,20 @@ import kgen
 from kgen.utils import UnreadableFileError
 from tests.conftest import weights_of
 from tests.models import contract_cases
+from tests.models.resume_check import StopAfterStep
 
 NUM_EPOCHS = 3
 BATCH_SIZE = 2
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
-class _Kill(keras.callbacks.Callback):
-    """Stands for a killed process: raises after training step `step`
-    (counted over the whole fit, from 1)."""
+def _interrupt():
+    raise KeyboardInterrupt
 
-    def __init__(self, step):
-        super().__init__()
-        self.step = step
-        self.steps_done = 0
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps_done += 1
-        if self.steps_done == self.step:
-            raise KeyboardInterrupt
+def _kill(step):
+    """Stands for a killed process: raises after training step `step`."""
+    return StopAfterStep(step, _interrupt)
 
 
 def _fit(name, callbacks=(), **kwargs):
@@ -78,7 +73,7 @@ def test_run_killed_at_a_random_step_resumes_to_the_same_weights(
     )
 
     with pytest.raises(KeyboardInterrupt):
-        _fit(name, [kgen.callbacks.BackupAndRestore(backup, 1), _Kill(kill_at)])
+        _fit(name, [kgen.callbacks.BackupAndRestore(backup, 1), _kill(kill_at)])
     # A new process would build the model afresh: a new model, same seed.
     resumed = _fit(name, [kgen.callbacks.BackupAndRestore(backup, 1)])
 
@@ -95,7 +90,7 @@ def test_keras_backup_and_restore_resumes_shuffled_epochs(name, tmp_path):
     uninterrupted = weights_of(_fit(name, [callback(str(tmp_path / "a"))]))
     backup = str(tmp_path / "backup")
     with pytest.raises(KeyboardInterrupt):
-        _fit(name, [callback(backup), _Kill(_steps_per_epoch(name) + 1)])
+        _fit(name, [callback(backup), _kill(_steps_per_epoch(name) + 1)])
     _assert_same_weights(_fit(name, [callback(backup)]), uninterrupted)
 
 
