@@ -79,6 +79,13 @@ def build_parser():
         help="steps between checkpoints (default: every epoch; steps need "
         "--dataset data)",
     )
+    train.add_argument(
+        "--max-skipped-steps",
+        type=int,
+        default=0,
+        help="skip (undo) up to this many steps with a NaN or infinite "
+        "loss instead of stopping at the first; may change on --resume",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser("sample", help="write a grid of samples")
@@ -183,6 +190,11 @@ def train(args):
             "--checkpoint-every must be a positive number of steps; "
             f"received {args.checkpoint_every}."
         )
+    if args.max_skipped_steps < 0:
+        raise ValueError(
+            "--max-skipped-steps must be 0 or more; received "
+            f"{args.max_skipped_steps}."
+        )
     if args.checkpoint_every and args.data:
         raise ValueError(
             "--checkpoint-every needs --dataset data: --data is read a "
@@ -233,6 +245,9 @@ def train(args):
             sample_arguments=preset.get("sampling"),
         )
         callbacks = [
+            kgen.callbacks.TerminateOnNonFinite(
+                max_skipped_steps=args.max_skipped_steps
+            ),
             grids,
             kgen.callbacks.BackupAndRestore(
                 backup_dir, save_freq=args.checkpoint_every or "epoch"

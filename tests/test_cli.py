@@ -287,6 +287,22 @@ def test_non_finite_loss_exits_with_the_step_and_keeps_the_checkpoint(
 
 
 @pytest.mark.tensorflow_only
+def test_train_skips_non_finite_steps_up_to_its_limit(digits, tmp_path, capsys):
+    data_file = str(tmp_path / "digits.npy")
+    np.save(data_file, digits[0][:40])
+    arguments = ["train", "vae", "--data", data_file, "--quiet"]
+    arguments += ["--out", str(tmp_path / "run")]
+    assert cli.main(arguments + ["--max-skipped-steps", "-1"]) == 2
+    assert "--max-skipped-steps must be 0 or more" in capsys.readouterr().err
+    # At this rate every step after the first diverges: two are undone,
+    # the third stops the run (one batch per epoch).
+    arguments += ["--learning-rate", "1e12", "--max-skipped-steps", "2"]
+    assert cli.main(arguments) == 2
+    err = capsys.readouterr().err
+    assert "at step 4 of this fit" in err and "after 2 skipped step" in err
+
+
+@pytest.mark.tensorflow_only
 def test_train_reads_a_folder_of_images(digits, tmp_path, capsys):
     folder = tmp_path / "images" / "any"
     folder.mkdir(parents=True)

@@ -30,6 +30,9 @@ Keras chooses its own trainer):
   sum totalled, or per-replica rows concatenated, over the replicas under
   `tf.distribute` (running statistics, replay buffers); `x` elsewhere.
   Every replica then assigns the same value to a mirrored variable.
+- `undo_non_finite_steps(model)`: the model's `train_step`, changed to
+  undo a step whose logs or variables come out NaN or infinite and to log
+  `skipped_steps` (for `TerminateOnNonFinite(max_skipped_steps=N)`).
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
@@ -56,6 +59,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import stateless_uniform
     from kgen.backend.tensorflow import sum_over_replicas
+    from kgen.backend.tensorflow import undo_non_finite_steps
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
@@ -71,6 +75,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import stateless_uniform
     from kgen.backend.jax import sum_over_replicas
+    from kgen.backend.jax import undo_non_finite_steps
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
@@ -86,6 +91,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import stateless_uniform
     from kgen.backend.torch import sum_over_replicas
+    from kgen.backend.torch import undo_non_finite_steps
     from kgen.backend.torch import value_and_grad
 else:
     raise ImportError(
@@ -107,5 +113,6 @@ __all__ = [
     "stateless_normal",
     "stateless_uniform",
     "sum_over_replicas",
+    "undo_non_finite_steps",
     "value_and_grad",
 ]

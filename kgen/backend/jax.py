@@ -30,6 +30,10 @@ from kgen.backend.global_batch import moments  # noqa: F401
 from kgen.backend.global_batch import replica_rows  # noqa: F401
 from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
+from kgen.backend.non_finite_steps import all_finite
+from kgen.backend.non_finite_steps import undo_if_non_finite
+from kgen.backend.non_finite_steps import undo_stateful_step
+from kgen.backend.non_finite_steps import with_skip_flag
 from kgen.backend.stateless import ReadThroughScope
 
 
@@ -113,6 +117,28 @@ def _or(value, default):
 def _is_stateful(step):
     """`train_step(data)` (stateful, kgen) vs `(state, data)` (Keras)."""
     return len(inspect.signature(step).parameters) == 1
+
+
+def undo_non_finite_steps(model):
+    """The model's `train_step`, made to undo a non-finite step (see
+    `kgen.backend.non_finite_steps`). Keras' own pure step
+    `(state, data) -> (logs, state)` is guarded on its state tuple."""
+    step = type(model).train_step.__get__(model)
+    if _is_stateful(step):
+        return undo_stateful_step(model, step)
+
+    def guarded_step(state, data):
+        logs, new_state = step(state, data)
+        # The metric accumulators are checked through the logs.
+        checked = [value for group in new_state[:3] for value in group]
+        finite = all_finite(list(logs.values()) + checked)
+        kept = tuple(
+            undo_if_non_finite(finite, new_group, old_group)
+            for new_group, old_group in zip(new_state, state)
+        )
+        return with_skip_flag(logs, finite), kept
+
+    return guarded_step
 
 
 def value_and_grad(fn, variables):

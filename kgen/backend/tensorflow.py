@@ -5,6 +5,8 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from kgen.backend.non_finite_steps import undo_stateful_step
+
 
 class Trainer:
     """`TensorFlowTrainer` already calls a stateful `train_step(data)`.
@@ -41,6 +43,23 @@ def data_parallel(num_devices):
         )
     names = [device.name for device in devices[:num_devices]]
     return tf.distribute.MirroredStrategy(names)
+
+
+def undo_non_finite_steps(model):
+    """The model's `train_step`, made to undo a non-finite step (see
+    `kgen.backend.non_finite_steps`). One replica only: under
+    `tf.distribute` the undo would assign mirrored variables from inside
+    a replica, which TensorFlow does not allow."""
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if replicas > 1:
+        raise ValueError(
+            "`TerminateOnNonFinite(max_skipped_steps=...)` skips bad steps "
+            f"on one replica only; this model trains on {replicas} "
+            "(a `tf.distribute` strategy). Use max_skipped_steps=0, or "
+            "KERAS_BACKEND=jax with `keras.distribution.DataParallel`, "
+            "where skipping works on several devices."
+        )
+    return undo_stateful_step(model, type(model).train_step.__get__(model))
 
 
 def value_and_grad(fn, variables):

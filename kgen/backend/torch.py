@@ -9,11 +9,18 @@ from kgen.backend.global_batch import moments  # noqa: F401
 from kgen.backend.global_batch import replica_rows  # noqa: F401
 from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
+from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.stateless import ReadThroughScope
 
 
 class Trainer:
     """Nothing to adapt: `TorchTrainer` calls `train_step(data)`."""
+
+
+def undo_non_finite_steps(model):
+    """The model's `train_step`, made to undo a non-finite step (see
+    `kgen.backend.non_finite_steps`)."""
+    return undo_stateful_step(model, type(model).train_step.__get__(model))
 
 
 def value_and_grad(fn, variables):

@@ -1,6 +1,10 @@
 import math
+import warnings
 
 import keras
+
+from kgen.backend.non_finite_steps import SKIPPED_STEPS
+from kgen.utils.argument_validation import validate_int
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -18,55 +22,133 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
     still write the NaN weights. This callback checks every logged value
     and raises `NonFiniteLossError`, so the epoch-end callbacks never see
     the bad weights: the last checkpoint written stays the last good one.
-    `kgen` models add it to every `fit` unless one is passed.
+    `kgen` models add it to every `fit` unless one is passed, and run it
+    first among the callbacks.
+
+    With `max_skipped_steps=N`, a kgen model's `fit` skips up to `N` bad
+    steps instead: such a step is undone whole inside the step (weights,
+    optimizer state, batch statistics, seed generators and metrics are as
+    if the batch had never come; `kgen.backend.undo_non_finite_steps`),
+    training goes on, and the next bad step after `N` stops it as above,
+    with the last good weights. The logs gain `skipped_steps` (the count in
+    the current epoch, so `History` keeps one per epoch), `skipped_steps`
+    lists each skip as `(epoch, batch, message)`, and a warning at the end
+    of training reports them.
 
     Args:
         raise_error: bool. `True` raises; `False` sets
             `model.stop_training` and records the message in `message`.
+        max_skipped_steps: int >= 0. Non-finite steps one `fit` may skip
+            before stopping. Needs `steps_per_execution=1` and, on
+            TensorFlow, one replica.
     """
 
-    def __init__(self, raise_error=True):
+    def __init__(self, raise_error=True, max_skipped_steps=0):
         super().__init__()
         self.raise_error = bool(raise_error)
+        self.max_skipped_steps = validate_int(
+            max_skipped_steps, "max_skipped_steps", minimum=0
+        )
         self.message = None
+        self.skipped_steps = []
         self._epoch = 0
         self._steps = 0
+        self._skipped_in_epoch = 0
 
     def on_train_begin(self, logs=None):
         self._steps = 0
+        self.skipped_steps = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._skipped_in_epoch = 0
 
     def on_train_batch_end(self, batch, logs=None):
         # Counted here: a multi-optimizer family's `MultiOptimizer` does
         # not count the steps its optimizers make.
         self._steps += 1
+        logs = {} if logs is None else logs
+        skipped = _as_float(logs.get(SKIPPED_STEPS, 0.0)) == 1.0
+        if SKIPPED_STEPS in logs:
+            # This callback runs first and every callback shares `logs`:
+            # the others see the epoch's count, not this step's flag.
+            self._skipped_in_epoch += int(skipped)
+            logs[SKIPPED_STEPS] = self._skipped_in_epoch
         numbers = {
-            name: _as_float(value) for name, value in (logs or {}).items()
+            name: _as_float(value)
+            for name, value in logs.items()
+            if name != SKIPPED_STEPS
         }
         bad = {
             name: number
             for name, number in numbers.items()
             if number is not None and not math.isfinite(number)
         }
-        if not bad:
+        if not bad and not skipped:
             return
         terms = ", ".join(f"{name}={value}" for name, value in bad.items())
-        self.message = (
-            f"Training produced a non-finite value at step {self._steps} "
-            f"of this fit (epoch {self._epoch + 1}, batch {batch + 1}): "
-            f"{terms}. The "
-            "weights of this step are not saved by this fit's epoch-end "
-            "callbacks; lower the learning rate, check the data, or resume "
-            "from the last checkpoint."
+        where = (
+            f"step {self._steps} of this fit (epoch {self._epoch + 1}, "
+            f"batch {batch + 1})"
         )
+        if skipped:
+            self.skipped_steps.append(
+                (self._epoch, batch, terms or "a non-finite variable")
+            )
+            if len(self.skipped_steps) <= self.max_skipped_steps:
+                return
+            self.message = (
+                f"Training produced a non-finite value at {where}: "
+                f"{terms or 'a non-finite variable'}, after "
+                f"{self.max_skipped_steps} skipped step(s) (the "
+                "`max_skipped_steps` limit). That step is undone, so the "
+                "model holds the last good weights; lower the learning "
+                "rate or check the data."
+            )
+        else:
+            self.message = (
+                f"Training produced a non-finite value at {where}: "
+                f"{terms}. The weights of this step are not saved by this "
+                "fit's epoch-end callbacks; lower the learning rate, check "
+                "the data, or resume from the last checkpoint."
+            )
         if self.raise_error:
             raise NonFiniteLossError(self.message)
         self.model.stop_training = True
 
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None or SKIPPED_STEPS not in logs:
+            return
+        logs[SKIPPED_STEPS] = self._skipped_in_epoch
+        # The extra log makes Keras report the epoch with the last step's
+        # logs, which, for a skipped last step, hold its values from before
+        # the undo: read the metrics again.
+        results = self.model.get_metrics_result()
+        for name in logs:
+            if name in results:
+                logs[name] = _as_float(results[name])
+
+    def on_train_end(self, logs=None):
+        if not self.skipped_steps:
+            return
+        listed = "; ".join(
+            f"epoch {epoch + 1} batch {batch + 1} ({terms})"
+            for epoch, batch, terms in self.skipped_steps[:10]
+        )
+        more = len(self.skipped_steps) - 10
+        warnings.warn(
+            f"fit skipped {len(self.skipped_steps)} non-finite step(s) "
+            f"(max_skipped_steps={self.max_skipped_steps}): {listed}"
+            + (f"; and {more} more" if more > 0 else "")
+            + ".",
+            stacklevel=2,
+        )
+
     def get_config(self):
-        return {"raise_error": self.raise_error}
+        return {
+            "raise_error": self.raise_error,
+            "max_skipped_steps": self.max_skipped_steps,
+        }
 
 
 def _as_float(value):

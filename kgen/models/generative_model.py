@@ -1,3 +1,5 @@
+import contextlib
+
 import keras
 
 from kgen import backend
@@ -128,11 +130,40 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 kwargs["validation_data"]
             )
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
-        if backup is not None:
-            return resumable_fit.fit_with_backup(
-                super().fit, self, x, y, backup, is_array, kwargs
+        with self._non_finite_steps_undone(kwargs["callbacks"]):
+            if backup is not None:
+                return resumable_fit.fit_with_backup(
+                    super().fit, self, x, y, backup, is_array, kwargs
+                )
+            return super().fit(x, y, **kwargs)
+
+    @contextlib.contextmanager
+    def _non_finite_steps_undone(self, callbacks):
+        """Within it, `train_step` undoes a non-finite step, when the fit's
+        `TerminateOnNonFinite` may skip steps.
+
+        The guarded step shadows the class' `train_step` as an instance
+        attribute, the one thing every Keras trainer reads when it builds
+        its train function; both train functions are rebuilt around it.
+        """
+        terminate = _non_finite_check(callbacks)
+        if terminate is None or terminate.max_skipped_steps == 0:
+            yield
+            return
+        if self.steps_per_execution != 1:
+            raise ValueError(
+                "`TerminateOnNonFinite(max_skipped_steps=...)` needs "
+                "`steps_per_execution=1` (it counts the skipped steps "
+                "one by one); this model was compiled with "
+                f"steps_per_execution={self.steps_per_execution}."
             )
-        return super().fit(x, y, **kwargs)
+        vars(self)["train_step"] = backend.undo_non_finite_steps(self)
+        self.train_function = None
+        try:
+            yield
+        finally:
+            del vars(self)["train_step"]
+            self.train_function = None
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
@@ -566,15 +597,28 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
 
 def _with_non_finite_check(callbacks):
-    """`callbacks` plus a `TerminateOnNonFinite`, unless one is there: a
-    NaN loss stops every kgen `fit` with an error naming the step."""
+    """`callbacks` with a `TerminateOnNonFinite` first (added unless one is
+    there): a NaN loss stops every kgen `fit` with an error naming the
+    step."""
     from kgen.callbacks import TerminateOnNonFinite
 
     if isinstance(callbacks, keras.callbacks.CallbackList):
         return callbacks
     callbacks = list(callbacks or [])
-    if not any(isinstance(c, TerminateOnNonFinite) for c in callbacks):
-        # First, so that no later callback (a step-wise checkpoint) sees a
-        # non-finite step's weights.
-        callbacks.insert(0, TerminateOnNonFinite())
-    return callbacks
+    check = _non_finite_check(callbacks) or TerminateOnNonFinite()
+    # First, so that no later callback (a step-wise checkpoint) sees a
+    # non-finite step's weights, and all see its `skipped_steps` count.
+    return [check] + [c for c in callbacks if c is not check]
+
+
+def _non_finite_check(callbacks):
+    """The `TerminateOnNonFinite` among `callbacks` (a list or a
+    `CallbackList`), or `None`."""
+    from kgen.callbacks import TerminateOnNonFinite
+
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = callbacks.callbacks
+    for callback in callbacks or []:
+        if isinstance(callback, TerminateOnNonFinite):
+            return callback
+    return None
