@@ -18,6 +18,8 @@ Keras chooses its own trainer):
   a `MirroredStrategy` on TensorFlow; a model built, compiled and fitted
   in its `scope()` trains data-parallel. On torch a `ValueError` saying
   what Keras offers there.
+- `num_replicas(model)`: the replicas of a model's `tf.distribute`
+  strategy; 1 on JAX and torch (one program sees the global batch).
 - `draw_for_replica(draw, shape, axis=0, rows=None)`: `draw(shape)` for a
   shape whose `axis` runs over the batch's examples; under `tf.distribute`
   this replica's rows of one draw for the global batch, so data-parallel
@@ -54,6 +56,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
+    from kgen.backend.tensorflow import num_replicas
     from kgen.backend.tensorflow import replica_rows
     from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
@@ -70,6 +73,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import grad
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
+    from kgen.backend.jax import num_replicas
     from kgen.backend.jax import replica_rows
     from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
@@ -86,6 +90,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import grad
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
+    from kgen.backend.torch import num_replicas
     from kgen.backend.torch import replica_rows
     from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
@@ -108,6 +113,7 @@ __all__ = [
     "grad",
     "moments",
     "no_grad",
+    "num_replicas",
     "replica_rows",
     "scale_loss_for_distribution",
     "stateless_normal",

@@ -5,6 +5,11 @@ Nothing is split, so nothing needs joining; see `kgen.backend`."""
 import keras
 
 
+def num_replicas(model):
+    # One program: a JAX distribution shards the one global batch.
+    return 1
+
+
 def scale_loss_for_distribution(loss):
     # The loss is already the global batch's mean.
     return loss

