@@ -8,6 +8,7 @@ from kgen.utils import batch_random
 from kgen.utils import labelled_data
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_batches_divide
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
@@ -119,6 +120,11 @@ class GenerativeModel(backend.Trainer, keras.Model):
         if len(args) > len(resumable_fit.FIT_ARGUMENTS):
             raise TypeError("fit() got too many positional arguments.")
         kwargs.update(zip(resumable_fit.FIT_ARGUMENTS, args))
+        # Keras checks neither: `batch_size=0` fails deep in its data
+        # adapter (a ZeroDivisionError) and `True` trains on batches of 1.
+        validate_optional_int(kwargs.get("batch_size"), "batch_size")
+        validate_int(kwargs.get("epochs", 1), "epochs", minimum=0)
+        validate_int(kwargs.get("initial_epoch", 0), "initial_epoch", 0)
         x, y = self._prepare_data(x, y, "x", "y")
         first = next(iter(x.values())) if isinstance(x, dict) else x
         is_array = labelled_data.is_array(first)
