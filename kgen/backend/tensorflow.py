@@ -50,7 +50,7 @@ def undo_non_finite_steps(model):
     `kgen.backend.non_finite_steps`). One replica only: under
     `tf.distribute` the undo would assign mirrored variables from inside
     a replica, which TensorFlow does not allow."""
-    replicas = model.distribute_strategy.num_replicas_in_sync
+    replicas = num_replicas(model)
     if replicas > 1:
         raise ValueError(
             "`TerminateOnNonFinite(max_skipped_steps=...)` skips bad steps "

@@ -124,7 +124,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         # adapter (a ZeroDivisionError) and `True` trains on batches of 1.
         validate_optional_int(kwargs.get("batch_size"), "batch_size")
         validate_int(kwargs.get("epochs", 1), "epochs", minimum=0)
-        validate_int(kwargs.get("initial_epoch", 0), "initial_epoch", 0)
+        validate_int(kwargs.get("initial_epoch", 0), "initial_epoch", minimum=0)
         x, y = self._prepare_data(x, y, "x", "y")
         first = next(iter(x.values())) if isinstance(x, dict) else x
         is_array = labelled_data.is_array(first)
