@@ -171,29 +171,17 @@ def train(args):
     from kgen.models import resumable_fit
     from kgen.presets import architectures
 
+    _check_train_numbers(args)
     preset = architectures.architecture(args.preset)
-    epochs = args.epochs or preset["training"]["epochs"]
-    batch_size = args.batch_size or preset["training"]["batch_size"]
-    if epochs < 1 or batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be positive.")
-    if args.devices < 1:
-        raise ValueError(
-            f"--devices must be positive; received {args.devices}."
-        )
+    training = preset["training"]
+    epochs = training["epochs"] if args.epochs is None else args.epochs
+    batch_size = (
+        training["batch_size"] if args.batch_size is None else args.batch_size
+    )
     if batch_size % args.devices:
         raise ValueError(
             f"--batch-size {batch_size} must divide by --devices "
             f"{args.devices}: each device takes an equal share of a batch."
-        )
-    if args.checkpoint_every is not None and args.checkpoint_every < 1:
-        raise ValueError(
-            "--checkpoint-every must be a positive number of steps; "
-            f"received {args.checkpoint_every}."
-        )
-    if args.max_skipped_steps < 0:
-        raise ValueError(
-            "--max-skipped-steps must be 0 or more; received "
-            f"{args.max_skipped_steps}."
         )
     if args.checkpoint_every and args.data:
         raise ValueError(
@@ -294,6 +282,28 @@ def train(args):
     for label, relative in written:
         print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
+
+
+def _check_train_numbers(args):
+    """Refuses a number out of range before anything is read or built;
+    the messages name the option. `None`: the preset's default."""
+    from kgen.utils import argument_validation as valid
+
+    valid.validate_optional_int(args.epochs, "--epochs")
+    valid.validate_optional_int(args.batch_size, "--batch-size")
+    valid.validate_optional_int(args.latent_dim, "--latent-dim")
+    valid.validate_optional_float(
+        args.learning_rate,
+        "--learning-rate",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    # The range `keras.utils.set_random_seed` accepts.
+    valid.validate_int(args.seed, "--seed", minimum=0, maximum=2**32 - 1)
+    valid.validate_int(args.devices, "--devices")
+    valid.validate_int(args.grid_every, "--grid-every")
+    valid.validate_optional_int(args.checkpoint_every, "--checkpoint-every")
+    valid.validate_int(args.max_skipped_steps, "--max-skipped-steps", minimum=0)
 
 
 # The arguments a resumed run must repeat (`--epochs` may grow).
@@ -465,7 +475,10 @@ def _is_finite(value):
 
 def sample(args):
     import kgen
+    from kgen.utils.argument_validation import validate_int
 
+    validate_int(args.num_samples, "-n")
+    _check_image_path(args.out, "--out")
     model = _load(args.model_path)
     images = model.sample(args.num_samples, seed=args.seed)
     path = kgen.utils.save_image_grid(
@@ -473,6 +486,22 @@ def sample(args):
     )
     print(f"kgen: {args.num_samples} samples: {os.path.abspath(path)}")
     return 0
+
+
+def _check_image_path(path, option):
+    """Refuses a path PIL cannot write an image to (by its extension), or
+    an existing folder, before any sample is drawn."""
+    from PIL import Image
+
+    extension = os.path.splitext(path)[1].lower()
+    if (
+        os.path.isdir(path)
+        or Image.registered_extensions().get(extension) not in Image.SAVE
+    ):
+        raise ValueError(
+            f"`{option}` must be an image file path such as grid.png; "
+            f"received {path!r}."
+        )
 
 
 # === evaluate ===
@@ -514,10 +543,10 @@ def scores(model, args):
     import numpy as np
 
     import kgen
+    from kgen.utils.argument_validation import validate_int
 
     names = list(dict.fromkeys(args.metrics or ["fid"]))
-    if args.num_samples < 2:
-        raise ValueError("-n must be at least 2.")
+    validate_int(args.num_samples, "-n", minimum=2)
     value_range = model.data_range or (0.0, 1.0)
     (x_train, _), (x_test, _) = kgen.datasets.load(
         args.reference, value_range=value_range
@@ -577,7 +606,9 @@ def _chunks(total, size):
 
 def export(args):
     import kgen
+    from kgen.utils.argument_validation import validate_int
 
+    validate_int(args.version, "--version")
     model = _load(args.model_path)
     path = kgen.export.export_saved_model(
         model, args.path, version=args.version, overwrite=args.overwrite
@@ -587,12 +618,21 @@ def export(args):
 
 
 def _load(path):
-    """A model from a `.keras` file, a preset name or a preset directory."""
+    """A kgen generative model from a `.keras` file, a preset name or a
+    preset directory."""
     import kgen
 
     if os.path.isfile(path) or path.endswith(".keras"):
-        return kgen.models.load_model(path)
-    return kgen.presets.load_preset(path)
+        model = kgen.models.load_model(path)
+    else:
+        model = kgen.presets.load_preset(path)
+    if not isinstance(model, kgen.models.GenerativeModel):
+        raise ValueError(
+            f"MODEL {path} holds a {type(model).__name__}, not a kgen "
+            "generative model: give a .keras file saved from one, or a "
+            "preset that is one (see `kgen presets`)."
+        )
+    return model
 
 
 # === presets ===

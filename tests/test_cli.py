@@ -293,7 +293,8 @@ def test_train_skips_non_finite_steps_up_to_its_limit(digits, tmp_path, capsys):
     arguments = ["train", "vae", "--data", data_file, "--quiet"]
     arguments += ["--out", str(tmp_path / "run")]
     assert cli.main(arguments + ["--max-skipped-steps", "-1"]) == 2
-    assert "--max-skipped-steps must be 0 or more" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "`--max-skipped-steps` must be an int >= 0; received -1" in err
     # At this rate every step after the first diverges: two are undone,
     # the third stops the run (one batch per epoch).
     arguments += ["--learning-rate", "1e12", "--max-skipped-steps", "2"]

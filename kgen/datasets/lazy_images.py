@@ -13,7 +13,9 @@ import os
 
 import keras
 import numpy as np
+from PIL import Image
 
+from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import validate_array
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -54,6 +56,7 @@ class MappedImages:
             self.array = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as error:
             raise ValueError(f"--data {path}: not a .npy array ({error}).")
+        check_real_dtype(self.array.dtype, "--data")
         if self.array.ndim not in (3, 4):
             raise ValueError(
                 "--data must hold images (n, height, width[, channels]); "
@@ -93,7 +96,9 @@ class ImageFolder:
                 f"--data {directory}: no image files "
                 f"({', '.join(IMAGE_EXTENSIONS)})."
             )
-        first = keras.utils.load_img(self.files[0])
+        # `load_img` converts to its `color_mode` (RGB by default), so the
+        # file's own mode is read from PIL before any conversion.
+        first = _load_image(self.files[0], color_mode=None)
         self.color_mode = "grayscale" if first.mode in ("L", "1") else "rgb"
         self.size = first.size
 
@@ -107,9 +112,7 @@ class ImageFolder:
         """Images `rows` as floats in `[0, 1]`; `check`: refuse others."""
         images = []
         for row in np.asarray(rows):
-            image = keras.utils.load_img(
-                self.files[row], color_mode=self.color_mode
-            )
+            image = _load_image(self.files[row], self.color_mode)
             if image.size != self.size:
                 raise ValueError(
                     f"--data: {self.files[row]} is {image.size[0]}x"
@@ -133,6 +136,23 @@ class PreparedImages:
 
     def __getitem__(self, rows):
         return self.prepare(self.images[self.rows[np.asarray(rows)]])
+
+
+def _load_image(file, color_mode="rgb"):
+    """`keras.utils.load_img(file)` (`color_mode=None`: PIL's image as
+    stored); `ValueError` naming `--data` and the file if it is not a
+    readable image (damaged, or not what its extension says)."""
+    try:
+        if color_mode is None:
+            with Image.open(file) as image:
+                image.load()
+                return image
+        return keras.utils.load_img(file, color_mode=color_mode)
+    except OSError as error:
+        # PIL's own message names a BytesIO, not the file.
+        raise ValueError(
+            f"--data: {file} is not a readable image ({type(error).__name__})."
+        ) from None
 
 
 def _as_float_images(images, check):

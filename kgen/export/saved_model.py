@@ -4,6 +4,8 @@ import functools
 import os
 
 from kgen import backend
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.mixed_precision import to_float32
@@ -23,7 +25,7 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
 
     Args:
         model: a built kgen `GenerativeModel`.
-        path: str. Model base path; created if missing.
+        path: str or `os.PathLike`. Model base path; created if missing.
         version: int >= 1. TF Serving version folder.
         overwrite: bool. Replace an existing version instead of raising.
         endpoints: `None` for `model.serving_endpoints()`, or the dict a
@@ -34,10 +36,22 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         The version folder's path.
 
     Raises:
+        ValueError: naming the argument that is not as described above.
         FileExistsError: the version exists and `overwrite` is False.
         NotImplementedError: on the torch backend (see the message).
     """
+    if not isinstance(model, GenerativeModel):
+        raise ValueError(
+            "`model` must be a kgen generative model (a "
+            f"`kgen.models.GenerativeModel`); received {model!r}."
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(
+            f"`path` must be a folder path (str or os.PathLike); received "
+            f"{path!r}."
+        )
     version = validate_int(version, "version")
+    overwrite = validate_bool(overwrite, "overwrite")
     if not model.built:
         raise ValueError(
             "Build or fit the model before exporting it: its weights do not "
@@ -50,7 +64,7 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         )
     if endpoints is None:
         endpoints = model.serving_endpoints()
-    elif not isinstance(endpoints, dict) or not endpoints:
+    elif not _is_endpoints(endpoints):
         raise ValueError(
             "`endpoints` must be a non-empty dict {name: (fn, input_specs)}"
             f" as `model.serving_endpoints(...)` returns; received "
@@ -67,6 +81,21 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
     with atomic_directory(target) as staging:
         archive.write_out(staging, verbose=False)
     return target
+
+
+def _is_endpoints(endpoints):
+    return (
+        isinstance(endpoints, dict)
+        and bool(endpoints)
+        and all(
+            isinstance(name, str)
+            and isinstance(endpoint, (tuple, list))
+            and len(endpoint) == 2
+            and callable(endpoint[0])
+            and isinstance(endpoint[1], (tuple, list))
+            for name, endpoint in endpoints.items()
+        )
+    )
 
 
 def _float32_outputs(fn):

@@ -2,6 +2,7 @@ import keras
 
 from kgen.metrics import image_features
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_range
 
 
 class FeatureMetric(keras.metrics.Metric):
@@ -22,9 +23,9 @@ class FeatureMetric(keras.metrics.Metric):
     against one precomputed reference every epoch.
 
     Args:
-        feature_extractor: `keras.Model` or `None` for FID-Inception. A
-            custom extractor receives images in [0, 1], resized to its
-            input size.
+        feature_extractor: `keras.Model` with one input of images, or
+            `None` for FID-Inception. A custom extractor receives images
+            in [0, 1], resized to its input size.
         value_range: `(low, high)` of the images given to the metric.
         batch_size: int. Images per forward pass.
         weights_path: str or `None`. FID-Inception weights file (see
@@ -42,16 +43,13 @@ class FeatureMetric(keras.metrics.Metric):
         dtype=None,
     ):
         super().__init__(name=name, dtype=dtype)
-        low, high = value_range
-        if not high > low:
-            raise ValueError(
-                f"`value_range` must be (low, high) with high > low; "
-                f"received {value_range!r}."
+        if feature_extractor is not None:
+            image_features.network_input_shape(
+                feature_extractor, "feature_extractor"
             )
-        batch_size = validate_int(batch_size, "batch_size")
         self.feature_extractor = feature_extractor
-        self.value_range = (float(low), float(high))
-        self.batch_size = batch_size
+        self.value_range = validate_range(value_range, "value_range")
+        self.batch_size = validate_int(batch_size, "batch_size")
         self.weights_path = weights_path
         self._inception = None
         self._reference = None
@@ -82,7 +80,12 @@ class FeatureMetric(keras.metrics.Metric):
                 )
         else:
             model = self.feature_extractor
-            input_shape = tuple(model.inputs[0].shape[1:])
+            input_shape = image_features.network_input_shape(
+                model, "feature_extractor"
+            )
+            image_features.check_channels(
+                images, input_shape[-1], argument, "feature_extractor"
+            )
 
             def preprocess(batch):
                 return image_features.to_unit_input(
@@ -119,6 +122,16 @@ class FeatureMetric(keras.metrics.Metric):
 
     def _real_side(self):
         return self._reference if self._reference is not None else self._real
+
+    def _check_count(self, side, count, minimum, reason):
+        """Refuses a result from fewer than `minimum` images of `side`
+        ("real" or "generated"); `reason` says why they are needed."""
+        if count < minimum:
+            raise ValueError(
+                f"{type(self).__name__} needs at least {minimum} {side} "
+                f"images ({reason}); it has {count}. Pass more as "
+                f"`{side}_images` to `update_state`."
+            )
 
     def get_config(self):
         return {

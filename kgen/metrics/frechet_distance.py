@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from kgen.utils.data_validation import validate_finite
+
 
 def frechet_distance(mean_a, covariance_a, mean_b, covariance_b):
     """`||mu_a - mu_b||**2 + tr(S_a + S_b - 2 (S_a S_b)**(1/2))`.
@@ -28,22 +30,12 @@ def frechet_distance(mean_a, covariance_a, mean_b, covariance_b):
         2. Dowson and Landau. The Frechet distance between multivariate
            normal distributions. 1982.
     """
-    mean_a, mean_b = (np.asarray(m, dtype=np.float64) for m in (mean_a, mean_b))
-    covariance_a, covariance_b = (
-        np.asarray(c, dtype=np.float64) for c in (covariance_a, covariance_b)
+    mean_a, covariance_a = validate_gaussian(
+        mean_a, covariance_a, "mean_a", "covariance_a"
     )
-    if mean_a.shape != mean_b.shape or mean_a.ndim != 1:
-        raise ValueError(
-            "The means must be vectors of one size; received shapes "
-            f"{mean_a.shape} and {mean_b.shape}."
-        )
-    size = mean_a.shape[0]
-    for covariance in (covariance_a, covariance_b):
-        if covariance.shape != (size, size):
-            raise ValueError(
-                f"Covariances must have shape {(size, size)}; received "
-                f"{covariance.shape}."
-            )
+    size = len(mean_a)
+    mean_b = validate_finite(mean_b, (size,), "mean_b")
+    covariance_b = validate_finite(covariance_b, (size, size), "covariance_b")
     root_a = _psd_sqrt(covariance_a)
     middle = root_a @ covariance_b @ root_a
     eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2.0)
@@ -57,10 +49,19 @@ def frechet_distance(mean_a, covariance_a, mean_b, covariance_b):
     )
     if not np.isfinite(distance):
         raise ValueError(
-            "The Frechet distance is not finite: the statistics contain NaN "
-            "or infinity."
+            "The Frechet distance overflowed float64: the statistics are "
+            "too large."
         )
     return float(distance)
+
+
+def validate_gaussian(mean, covariance, mean_argument, covariance_argument):
+    """A Gaussian's finite `(mean, covariance)`, shaped `(d,)` and
+    `(d, d)`, as float64 NumPy; `ValueError` naming the argument else."""
+    mean = validate_finite(mean, (None,), mean_argument)
+    size = len(mean)
+    covariance = validate_finite(covariance, (size, size), covariance_argument)
+    return mean, covariance
 
 
 def _psd_sqrt(matrix):

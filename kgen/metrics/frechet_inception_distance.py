@@ -3,7 +3,9 @@ import numpy as np
 
 from kgen.metrics.feature_metric import FeatureMetric
 from kgen.metrics.frechet_distance import frechet_distance
+from kgen.metrics.frechet_distance import validate_gaussian
 from kgen.metrics.running_moments import RunningMoments
+from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -46,38 +48,35 @@ class FrechetInceptionDistance(FeatureMetric):
         return RunningMoments()
 
     def set_reference_statistics(self, mean, covariance, count):
-        """Fixes the real side to precomputed moments (e.g. from an .npz)."""
-        mean = np.asarray(mean, dtype=np.float64)
-        covariance = np.asarray(covariance, dtype=np.float64)
-        if covariance.shape != (len(mean), len(mean)):
-            raise ValueError(
-                f"`covariance` must have shape {(len(mean), len(mean))}; "
-                f"received {covariance.shape}."
-            )
-        if count < 2:
-            raise ValueError(f"`count` must be at least 2; received {count}.")
+        """Fixes the real side to precomputed moments (e.g. from an .npz).
+
+        Args:
+            mean: array `(d,)`.
+            covariance: array `(d, d)`.
+            count: int >= 2. Images the moments were computed from (an
+                .npz holds it as a 0-d array, accepted too).
+        """
+        mean, covariance = validate_gaussian(
+            mean, covariance, "mean", "covariance"
+        )
+        if isinstance(count, np.ndarray) and count.ndim == 0:
+            count = count.item()
+        count = validate_int(count, "count", minimum=2)
         reference = RunningMoments()
-        reference.count, reference.mean = int(count), mean
+        reference.count, reference.mean = count, mean
         reference.scatter = covariance * (count - 1)
         self._reference = reference
 
     def reference_statistics(self):
         """`(mean, covariance, count)` of the real side, for reuse."""
         real = self._real_side()
-        self._check_count(real, "real")
+        self._check_count("real", real.count, 2, "for a covariance")
         return real.mean, real.covariance(), real.count
 
     def result(self):
         real, generated = self._real_side(), self._generated
-        self._check_count(real, "real")
-        self._check_count(generated, "generated")
+        self._check_count("real", real.count, 2, "for a covariance")
+        self._check_count("generated", generated.count, 2, "for a covariance")
         return frechet_distance(
             real.mean, real.covariance(), generated.mean, generated.covariance()
         )
-
-    def _check_count(self, moments, side):
-        if moments.count < 2:
-            raise ValueError(
-                f"FID needs at least 2 {side} images (a covariance); it has "
-                f"{moments.count}. Call update_state({side}_images=...)."
-            )

@@ -1,5 +1,6 @@
 """Image checks, preprocessing and batched feature extraction for metrics."""
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -37,6 +38,38 @@ def validate_images(images, value_range, argument="images"):
             "value_range=(0, 255) or (-1, 1)."
         )
     return images
+
+
+def network_input_shape(network, argument):
+    """`(height, width, channels)` of the images `network` takes.
+
+    Raises `ValueError` naming `argument` unless `network` is a
+    `keras.Model` with one input of images `(batch, height, width,
+    channels)`, as functional and `Sequential` models have.
+    """
+    inputs = getattr(network, "inputs", None)
+    if (
+        not isinstance(network, keras.Model)
+        or not inputs
+        or len(inputs) != 1
+        or len(inputs[0].shape) != 4
+    ):
+        raise ValueError(
+            f"`{argument}` must be a keras.Model with one input of images "
+            f"(batch, height, width, channels); received {network!r}."
+        )
+    return tuple(inputs[0].shape[1:])
+
+
+def check_channels(images, channels, argument, network):
+    """Refuses images `network` cannot take: grey images are replicated
+    for a colour network, but colour images are not made grey."""
+    given = images.shape[-1]
+    if given != channels and not (given == 1 and channels == 3):
+        raise ValueError(
+            f"`{argument}` has {given} channels, but the `{network}` "
+            f"takes images with {channels}."
+        )
 
 
 def to_inception_input(images, value_range):

@@ -2,7 +2,10 @@ import keras
 import numpy as np
 
 from kgen.metrics import image_features
+from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_range
+from kgen.utils.data_validation import validate_finite
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -47,21 +50,27 @@ class InceptionScore(keras.metrics.Metric):
         if classifier is None:
             raise ValueError(
                 "InceptionScore needs a `classifier` (FID-Inception has no "
-                "classifier head), e.g. kgen.recipes.load('digits_classifier')."
+                "classifier head), e.g. "
+                "kgen.presets.load_preset('digits_classifier')."
             )
-        num_splits = validate_int(num_splits, "num_splits")
+        image_features.network_input_shape(classifier, "classifier")
         self.classifier = classifier
-        self.num_splits = num_splits
-        self.from_logits = from_logits
-        self.value_range = tuple(value_range)
-        self.batch_size = batch_size
+        self.num_splits = validate_int(num_splits, "num_splits")
+        self.from_logits = validate_bool(from_logits, "from_logits")
+        self.value_range = validate_range(value_range, "value_range")
+        self.batch_size = validate_int(batch_size, "batch_size")
         self.reset_state()
 
     def update_state(self, generated_images, sample_weight=None):
         images = image_features.validate_images(
             generated_images, self.value_range, "generated_images"
         )
-        input_shape = tuple(self.classifier.inputs[0].shape[1:])
+        input_shape = image_features.network_input_shape(
+            self.classifier, "classifier"
+        )
+        image_features.check_channels(
+            images, input_shape[-1], "generated_images", "classifier"
+        )
         outputs = image_features.extract(
             self.classifier,
             images,
@@ -73,6 +82,12 @@ class InceptionScore(keras.metrics.Metric):
         if self.from_logits:
             outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
             outputs /= outputs.sum(axis=1, keepdims=True)
+        else:
+            _check_probabilities(
+                outputs,
+                "the `classifier`'s outputs",
+                " If it gives logits, pass `from_logits=True`.",
+            )
         self._probabilities.append(outputs)
 
     def reset_state(self):
@@ -83,8 +98,9 @@ class InceptionScore(keras.metrics.Metric):
         count = sum(len(p) for p in self._probabilities)
         if count < self.num_splits:
             raise ValueError(
-                f"Inception Score with {self.num_splits} splits needs at "
-                f"least {self.num_splits} images; it has {count}."
+                f"Inception Score with `num_splits` = {self.num_splits} "
+                f"needs at least {self.num_splits} images; it has {count}. "
+                "Pass more as `generated_images` to `update_state`."
             )
         probabilities = np.concatenate(self._probabilities)
         return np.array(
@@ -118,8 +134,14 @@ class InceptionScore(keras.metrics.Metric):
 
 
 def inception_score(probabilities):
-    """`exp(mean_x KL(p(y|x) || p(y)))` of a `(n, classes)` matrix."""
-    p = np.asarray(probabilities, dtype=np.float64)
+    """`exp(mean_x KL(p(y|x) || p(y)))` of a `(n, classes)` matrix whose
+    rows are probabilities."""
+    p = validate_finite(probabilities, (None, None), "probabilities")
+    if not p.size:
+        raise ValueError(
+            f"`probabilities` holds no values; received shape {p.shape}."
+        )
+    _check_probabilities(p, "`probabilities`")
     marginal = p.mean(axis=0, keepdims=True)
     # 0 log 0 = 0: classes a sample never uses contribute nothing.
     terms = np.where(
@@ -132,3 +154,15 @@ def inception_score(probabilities):
         0.0,
     )
     return float(np.exp(terms.sum(axis=1).mean()))
+
+
+def _check_probabilities(p, what, hint=""):
+    """Refuses a matrix `p` whose rows are not probabilities: non-negative
+    and summing to 1 (up to the rounding of a mixed-precision softmax)."""
+    sums = p.sum(axis=1)
+    if (p < 0).any() or not np.allclose(sums, 1.0, rtol=0.0, atol=1e-2):
+        raise ValueError(
+            f"The rows of {what} must be probabilities (non-negative, "
+            f"summing to 1); received values in [{p.min():g}, {p.max():g}] "
+            f"and row sums in [{sums.min():g}, {sums.max():g}].{hint}"
+        )

@@ -2,6 +2,10 @@
 
 import numpy as np
 
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.data_validation import validate_finite
+
 
 def polynomial_mmd(features_a, features_b, degree=3, gamma=None, coef0=1.0):
     """Unbiased `MMD^2` with the kernel `k(x, y) = (gamma x.y + coef0)**degree`.
@@ -18,6 +22,9 @@ def polynomial_mmd(features_a, features_b, degree=3, gamma=None, coef0=1.0):
     Args:
         features_a: array `(m, d)`, m >= 2.
         features_b: array `(n, d)`, n >= 2.
+        degree: int >= 1.
+        gamma: float, or `None` for `1 / d`.
+        coef0: float.
 
     Returns:
         A Python float (may be slightly negative: the estimator is unbiased).
@@ -25,19 +32,20 @@ def polynomial_mmd(features_a, features_b, degree=3, gamma=None, coef0=1.0):
     References:
         1. Binkowski et al. Demystifying MMD GANs. 2018. arXiv:1801.01401.
     """
-    a = np.asarray(features_a, dtype=np.float64)
-    b = np.asarray(features_b, dtype=np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(
-            "Features must be matrices (samples, dim) of one dim; received "
-            f"shapes {a.shape} and {b.shape}."
-        )
+    a = validate_finite(features_a, (None, None), "features_a")
+    b = validate_finite(features_b, (None, a.shape[1]), "features_b")
+    for argument, features in (("features_a", a), ("features_b", b)):
+        if len(features) < 2:
+            raise ValueError(
+                f"`{argument}` must hold at least 2 samples (the unbiased "
+                f"estimator averages over pairs); received {len(features)}."
+            )
     m, n = len(a), len(b)
-    if m < 2 or n < 2:
-        raise ValueError(
-            f"KID needs at least 2 samples per side; received {m} and {n}."
-        )
-    gamma = 1.0 / a.shape[1] if gamma is None else gamma
+    degree = validate_int(degree, "degree")
+    gamma = (
+        1.0 / a.shape[1] if gamma is None else validate_float(gamma, "gamma")
+    )
+    coef0 = validate_float(coef0, "coef0")
 
     def kernel(x, y):
         return (gamma * (x @ y.T) + coef0) ** degree

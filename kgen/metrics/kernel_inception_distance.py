@@ -4,6 +4,8 @@ import numpy as np
 from kgen.metrics.feature_metric import FeatureMetric
 from kgen.metrics.feature_store import FeatureStore
 from kgen.metrics.kernel_distance import polynomial_mmd
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -20,7 +22,8 @@ class KernelInceptionDistance(FeatureMetric):
     Args:
         num_subsets: int.
         subset_size: int. Capped at the smaller side's sample count.
-        seed: int. Seed of the subset draws.
+        seed: int >= 0 seeding the subset draws, or `None` for fresh
+            draws at each `result()`.
         **kwargs: see `kgen.metrics.FeatureMetric`.
 
     References:
@@ -30,14 +33,9 @@ class KernelInceptionDistance(FeatureMetric):
     def __init__(
         self, num_subsets=100, subset_size=1000, seed=0, name="kid", **kwargs
     ):
-        if num_subsets < 1 or subset_size < 2:
-            raise ValueError(
-                "`num_subsets` must be >= 1 and `subset_size` >= 2; received "
-                f"{num_subsets} and {subset_size}."
-            )
-        self.num_subsets = num_subsets
-        self.subset_size = subset_size
-        self.seed = seed
+        self.num_subsets = validate_int(num_subsets, "num_subsets")
+        self.subset_size = validate_int(subset_size, "subset_size", minimum=2)
+        self.seed = validate_optional_int(seed, "seed", minimum=0)
         super().__init__(name=name, **kwargs)
 
     def _new_accumulator(self):
@@ -48,11 +46,8 @@ class KernelInceptionDistance(FeatureMetric):
         real = self._real_side().features
         generated = self._generated.features
         counts = [0 if f is None else len(f) for f in (real, generated)]
-        if min(counts) < 2:
-            raise ValueError(
-                "KID needs at least 2 real and 2 generated images; it has "
-                f"{counts[0]} and {counts[1]}."
-            )
+        for side, count in zip(("real", "generated"), counts):
+            self._check_count(side, count, 2, "for pairs within each side")
         size = min(self.subset_size, *counts)
         rng = np.random.default_rng(self.seed)
         return np.array(

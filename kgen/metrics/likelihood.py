@@ -4,6 +4,8 @@ import math
 
 from keras import ops
 
+from kgen.utils.argument_validation import validate_int
+
 
 def bits_per_dim(negative_log_likelihood, num_dims):
     """`nll / (D ln 2)`: nats per example to bits per dimension.
@@ -12,6 +14,7 @@ def bits_per_dim(negative_log_likelihood, num_dims):
     add `D log(num_bins)` nats (the dequantisation correction) to `nll`
     before converting, as flows and diffusion models report.
     """
+    num_dims = validate_int(num_dims, "num_dims")
     return ops.convert_to_tensor(negative_log_likelihood) / (
         num_dims * math.log(2.0)
     )
@@ -23,6 +26,12 @@ def negative_elbo(model, x, num_draws=1, seed=None):
     Works for any model with `elbo(x, seed)` (the VAE family). An upper
     bound on `-log p(x)`.
     """
+    if not callable(getattr(model, "elbo", None)):
+        raise ValueError(
+            "`model` must have an `elbo(x, seed)` method (the VAE family); "
+            f"received a {type(model).__name__}."
+        )
+    num_draws = validate_int(num_draws, "num_draws")
     total = 0.0
     for draw in range(num_draws):
         draw_seed = None if seed is None else seed + draw
@@ -39,5 +48,17 @@ def iwae_bound(log_weights, axis=0):
     Computed with log-sum-exp for stability.
     """
     log_weights = ops.convert_to_tensor(log_weights)
+    rank = len(log_weights.shape)
+    if rank == 0:
+        raise ValueError(
+            "`log_weights` must have an axis of K importance weights; "
+            "received a scalar."
+        )
+    axis = validate_int(axis, "axis", minimum=-rank, maximum=rank - 1)
     count = ops.shape(log_weights)[axis]
+    if count == 0:
+        raise ValueError(
+            f"`log_weights` holds no weights along `axis` {axis}; received "
+            f"shape {tuple(log_weights.shape)}."
+        )
     return ops.logsumexp(log_weights, axis=axis) - math.log(count)

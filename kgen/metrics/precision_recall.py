@@ -44,12 +44,12 @@ class PrecisionRecall(FeatureMetric):
         real = self._real_side().features
         generated = self._generated.features
         for side, features in (("real", real), ("generated", generated)):
-            count = 0 if features is None else len(features)
-            if count <= self.k:
-                raise ValueError(
-                    f"Precision/recall with k={self.k} needs more than "
-                    f"{self.k} {side} images; it has {count}."
-                )
+            self._check_count(
+                side,
+                0 if features is None else len(features),
+                self.k + 1,
+                f"`k` = {self.k} neighbours besides each image itself",
+            )
         return {
             "precision": coverage(generated, real, self.k),
             "recall": coverage(real, generated, self.k),

@@ -1,6 +1,7 @@
 import contextlib
 
 import keras
+import numpy as np
 
 from kgen import backend
 from kgen.models import resumable_fit
@@ -10,8 +11,12 @@ from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_batches_divide
+from kgen.utils.data_validation import host_array
+from kgen.utils.data_validation import is_host_array
 from kgen.utils.data_validation import validate_array
+from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
+from kgen.utils.data_validation import validate_levels
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -43,7 +48,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
       with a `condition_shape` (condition maps) takes its condition
       tensors the same way, in place of the labels.
     - `fit` and `evaluate` check the training data before the first step
-      (`ValueError` for the wrong rank, shape, dtype or non-finite values).
+      (`ValueError` for the wrong rank, shape, dtype or non-finite values);
+      every public method taking examples or codes (`encode`, `decode`,
+      `log_prob`, `translate`...) checks them the same way, naming its
+      own argument. A model that takes no labels or targets refuses a `y`.
 
     Args:
         seed: int or `None`. Seeds `self.seed_generator`, which every random
@@ -97,6 +105,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
     # model's `num_classes` (`None`: built unconditional) then decides
     # whether `fit` wants labels or refuses them.
     accepts_labels = False
+    # Families whose `y` is data of their own (a paired model's targets, a
+    # GPT's next tokens). The others model `x` alone and refuse a `y`,
+    # which they would otherwise ignore.
+    takes_targets = False
     # Where labels go. `True`: `fit(x, labels)` becomes
     # `fit({data_key: x, "labels": labels})`, for families whose `call`
     # needs them; `False`: they stay Keras' targets `y`, for families that
@@ -194,6 +206,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
         wants_labels = self.is_class_conditional
         wants_condition = self.condition_shape is not None
         if not (self.accepts_labels or wants_condition):
+            if y is not None and not self.takes_targets:
+                raise ValueError(
+                    f"This {type(self).__name__} models `{x_argument}` "
+                    f"alone and takes no labels or targets; received "
+                    f"`{y_argument}` of type {type(y).__name__}."
+                )
             return x, y
         packs_inputs = wants_condition or (
             wants_labels and self.labels_in_inputs
@@ -604,6 +622,55 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 f"`labels` were given, but this {type(self).__name__} "
                 "is unconditional (`num_classes=None`)."
             )
+
+    def _check_examples(self, x, argument="x"):
+        """Checks examples given to a public method (`encode`, `log_prob`,
+        `elbo`...) as `fit` checks its data, family checks included (a
+        PixelCNN's levels, an RBM's binary units); a backend tensor by
+        its dtype and shape only (`validate_input` says why).
+
+        Returns:
+            `x`, as NumPy if it was host data.
+        """
+        if not is_host_array(x):
+            return validate_input(x, self.data_shape, argument)
+        x = host_array(x, argument)
+        validate_input(x, self.data_shape, argument)
+        self._validate_data(x, argument)
+        return x
+
+    def _check_codes(self, codes, shape, argument, num_levels=None):
+        """Checks what `decode` (or a generator) takes: latent vectors of
+        one example's `shape`, or code indices in `[0, num_levels)`.
+
+        Returns:
+            `codes`, as NumPy if it was host data.
+        """
+        codes = validate_input(codes, shape, argument)
+        if num_levels is not None and isinstance(codes, np.ndarray):
+            validate_levels(codes, num_levels, argument, "the codes of encode")
+        return codes
+
+    def _check_labels(self, labels, x, argument="labels"):
+        """Class ids for a public method of a class-conditional model: one
+        per example of `x` (or one int for all); `None` for an
+        unconditional one, which refuses them. A backend tensor passes
+        unread."""
+        if not self.is_class_conditional:
+            self._refuse_labels(labels)
+            return None
+        if labels is None:
+            raise ValueError(
+                f"This {type(self).__name__} is class-conditional "
+                f"(`num_classes={self.num_classes}`): pass `{argument}` "
+                "(integer class ids)."
+            )
+        if not is_host_array(labels) and hasattr(labels, "shape"):
+            return labels
+        count = x.shape[0]
+        if count is None:
+            count = len(labels)
+        return validate_labels(labels, count, self.num_classes, argument)
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")

@@ -117,6 +117,25 @@ def validate_choice(value, argument, choices):
     return value
 
 
+def validate_range(value, argument):
+    """`(float(low), float(high))` for a pair of finite numbers with
+    `low < high`, such as a `value_range`."""
+    try:
+        low, high = value
+        low, high = float(low), float(high)
+        valid = math.isfinite(low) and math.isfinite(high) and low < high
+    except (TypeError, ValueError):
+        valid = False
+    if valid:
+        valid = not any(isinstance(v, (bool, np.bool_, str)) for v in value)
+    if not valid:
+        raise ValueError(
+            f"`{argument}` must be a pair (low, high) of finite numbers "
+            f"with low < high; received {value!r}."
+        )
+    return low, high
+
+
 def validate_shape(value, argument, rank=None):
     """`tuple(int, ...)` of positive sizes (of length `rank` if given)."""
     try:

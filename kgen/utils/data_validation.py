@@ -29,14 +29,7 @@ def validate_array(x, expected_shape, argument="x", value_range=None):
     if not _is_array_like(x):
         return
     array = x if isinstance(x, np.ndarray) else _to_numpy(x, argument)
-    if array.dtype == bool or not (
-        np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.floating)
-    ):
-        raise ValueError(
-            f"`{argument}` must hold real numbers (an integer or float "
-            f"dtype); received dtype {array.dtype}."
-        )
+    check_real_dtype(array.dtype, argument)
     _check_shape(array.shape, expected_shape, argument)
     if array.shape[0] == 0:
         raise ValueError(
@@ -58,6 +51,60 @@ def validate_array(x, expected_shape, argument="x", value_range=None):
                 f"`{argument}` values must lie in [{low}, {high}] for this "
                 f"model; received values in [{minimum:g}, {maximum:g}]."
             )
+
+
+def check_real_dtype(dtype, argument):
+    """Raises `ValueError` unless `dtype` (NumPy's or a backend's) is an
+    integer or float dtype: not bool, complex or string."""
+    try:
+        name = keras.backend.standardize_dtype(dtype)
+    except ValueError:
+        name = str(dtype)
+    if name == "bool" or not ("int" in name or "float" in name):
+        raise ValueError(
+            f"`{argument}` must hold real numbers (an integer or float "
+            f"dtype); received dtype {name}."
+        )
+
+
+def is_host_array(x):
+    """Whether `x` is data on the host (a NumPy array, list or tuple), as
+    opposed to a backend tensor."""
+    return isinstance(x, (np.ndarray, list, tuple))
+
+
+def validate_input(x, expected_shape, argument, value_range=None):
+    """Checks the examples or codes given to a public method (`encode`,
+    `log_prob`, `translate`...); raises `ValueError` naming `argument`.
+
+    Host data (NumPy arrays, lists) gets every check `validate_array`
+    makes of `fit`'s data. A backend tensor gets its dtype and shape
+    checked only: it may be symbolic (the method traced inside a step,
+    under `jit` or for export), and reading a device's values back would
+    stall every call.
+
+    Returns:
+        `x` as NumPy if it was host data, else `x` unchanged.
+    """
+    if is_host_array(x):
+        array = host_array(x, argument)
+        validate_array(array, expected_shape, argument, value_range)
+        return array
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise ValueError(
+            f"`{argument}` must be an array or tensor of shape (batch, "
+            f"{', '.join(str(d) for d in expected_shape)}); received "
+            f"{type(x).__name__}."
+        )
+    check_real_dtype(x.dtype, argument)
+    _check_shape(tuple(x.shape), expected_shape, argument)
+    return x
+
+
+def host_array(x, argument):
+    """`x` (host data) as a NumPy array; `ValueError` naming `argument`
+    if it cannot be one (ragged lists)."""
+    return x if isinstance(x, np.ndarray) else _to_numpy(x, argument)
 
 
 def _is_array_like(x):
@@ -144,6 +191,7 @@ def validate_levels(x, num_levels, argument, how_to_quantise):
     `how_to_quantise` ends the message (e.g. "binarise images").
     """
     values = np.asarray(ops.convert_to_numpy(x))
+    check_real_dtype(values.dtype, argument)
     integers = np.all(values == np.round(values))
     if values.size and (
         values.min() < 0 or values.max() >= num_levels or not integers
@@ -218,3 +266,38 @@ def check_batches_divide(
         f"instance, the first {usable} examples, or a `tf.data.Dataset` "
         "batched with `drop_remainder=True`."
     )
+
+
+def validate_finite(x, shape, argument):
+    """`x` as a float64 NumPy array of `shape`, every value finite: for
+    statistics and features given to a metric.
+
+    Args:
+        x: array-like (NumPy, backend tensor, nested lists).
+        shape: tuple. The expected shape; `None` entries match any size.
+        argument: str. Name used in the error message.
+
+    Raises:
+        ValueError: naming `argument`, for a dtype other than integers or
+            floats, another shape, or a NaN or infinity.
+    """
+    array = _to_numpy(x, argument)
+    check_real_dtype(array.dtype, argument)
+    if array.ndim != len(shape) or any(
+        wanted is not None and actual != wanted
+        for actual, wanted in zip(array.shape, shape)
+    ):
+        expected = ", ".join("any" if d is None else str(d) for d in shape)
+        expected += "," if len(shape) == 1 else ""
+        raise ValueError(
+            f"`{argument}` must have shape ({expected}); received shape "
+            f"{array.shape}."
+        )
+    array = array.astype("float64")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"`{argument}` contains {int(array.size - finite.sum())} "
+            f"non-finite values (NaN or infinity) out of {array.size}."
+        )
+    return array

@@ -49,11 +49,11 @@ def test_rank_deficient_covariances_stay_finite():
 
 def test_rejects_mismatched_shapes_and_nan():
     mean, cov = np.zeros(3), np.eye(3)
-    with pytest.raises(ValueError, match="means"):
+    with pytest.raises(ValueError, match="`mean_b` must have shape"):
         frechet_distance(mean, cov, np.zeros(4), np.eye(4))
-    with pytest.raises(ValueError, match="Covariances"):
+    with pytest.raises(ValueError, match="`covariance_b` must have shape"):
         frechet_distance(mean, cov, mean, np.eye(4))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="`mean_a` contains 3 non-finite"):
         frechet_distance(mean + np.nan, cov, mean, cov)
 
 

@@ -64,6 +64,25 @@ def test_fid_reference_survives_reset_and_round_trips_statistics():
     assert other.result() == pytest.approx(first, rel=1e-12)
 
 
+def test_fid_reference_statistics_load_from_an_npz(tmp_path):
+    fid = kgen.metrics.FrechetInceptionDistance(
+        feature_extractor=flatten_extractor()
+    )
+    fid.update_state(real_images=images(50))
+    mean, covariance, count = fid.reference_statistics()
+    path = str(tmp_path / "reference.npz")
+    np.savez(path, mean=mean, covariance=covariance, count=count)
+    other = kgen.metrics.FrechetInceptionDistance(
+        feature_extractor=flatten_extractor()
+    )
+    with np.load(path) as saved:
+        # `count` comes back as a 0-d array.
+        other.set_reference_statistics(
+            saved["mean"], saved["covariance"], saved["count"]
+        )
+    assert other.reference_statistics()[2] == 50
+
+
 def test_value_range_is_declared_and_checked():
     fid = kgen.metrics.FrechetInceptionDistance(
         feature_extractor=flatten_extractor(), value_range=(0, 255)
@@ -158,3 +177,7 @@ def test_inception_score_metric_over_a_classifier():
     assert 3.0 < metric.result() <= 4.0
     with pytest.raises(ValueError, match="classifier"):
         kgen.metrics.InceptionScore(None)
+    # Logits read as probabilities would give a meaningless score.
+    metric = kgen.metrics.InceptionScore(classifier, num_splits=2)
+    with pytest.raises(ValueError, match="from_logits=True"):
+        metric.update_state(np.broadcast_to(levels, (100, 8, 8, 1)))

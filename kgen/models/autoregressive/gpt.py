@@ -9,6 +9,8 @@ from kgen.layers.dropout import Dropout
 from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.data_validation import check_real_dtype
+from kgen.utils.data_validation import host_array
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -60,6 +62,8 @@ class GPT(GPTGeneration, GenerativeModel):
         1. Radford et al. Language Models are Unsupervised Multitask
            Learners. 2019 (GPT-2).
     """
+
+    takes_targets = True
 
     def __init__(
         self,
@@ -254,11 +258,13 @@ class GPT(GPTGeneration, GenerativeModel):
     # === Checks ===
 
     def _check_tokens(self, tokens, argument, max_length=None):
-        values = np.asarray(keras.ops.convert_to_numpy(tokens))
-        if values.ndim != 2 or values.shape[1] < 1:
+        values = host_array(keras.ops.convert_to_numpy(tokens), argument)
+        check_real_dtype(values.dtype, argument)
+        if values.ndim != 2 or values.shape[0] < 1 or values.shape[1] < 1:
             raise ValueError(
-                f"`{argument}` must be a (batch, length) array of token ids; "
-                f"received shape {values.shape}."
+                f"`{argument}` must be a (batch, length) array of token ids "
+                f"with at least one sequence and one token; received shape "
+                f"{values.shape}."
             )
         if max_length is not None and values.shape[1] > max_length:
             raise ValueError(

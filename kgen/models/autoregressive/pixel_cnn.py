@@ -10,9 +10,12 @@ from kgen.distributions.discretized_logistic_mixture import (
 from kgen.models.generative_model import GenerativeModel
 from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.data_validation import is_host_array
+from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -155,6 +158,11 @@ class PixelCNN(GenerativeModel):
                 x.get("condition"),
                 x.get("labels"),
             )
+        if not self.condition_channels and condition is not None:
+            raise ValueError(
+                "`condition` was given, but this PixelCNN has no condition "
+                "maps (`condition_channels=None`)."
+            )
         if self.condition_channels and condition is None:
             raise ValueError(
                 "This PixelCNN is conditional (`condition_channels="
@@ -189,11 +197,21 @@ class PixelCNN(GenerativeModel):
         """Exact `log p(x)` (or `log p(x | condition, labels)`) per grid,
         in nats."""
         x, condition, labels = self._unpack(x, condition, labels)
-        x = ops.convert_to_tensor(x)
+        x = ops.convert_to_tensor(self._check_examples(x))
         if labels is not None:
-            labels = validate_labels(labels, len(x), self.num_classes)
+            labels = self._check_labels(labels, x)
+        if condition is not None:
+            condition = self._check_sample_condition(condition, x.shape[0])
         outputs = self({"grids": x, "condition": condition, "labels": labels})
         return ops.sum(self._pixel_log_probs(x, outputs), axis=(1, 2))
+
+    def _check_sample_condition(self, condition, count):
+        """`condition` maps for `count` grids, as a float32 tensor."""
+        if is_host_array(condition):
+            condition = self._validate_condition(condition, count, "condition")
+        else:
+            validate_input(condition, self.condition_shape, "condition")
+        return ops.convert_to_tensor(condition, "float32")
 
     def _mixture(self, outputs):
         logits, loc, log_scale = ops.split(outputs, 3, axis=-1)
@@ -265,13 +283,14 @@ class PixelCNN(GenerativeModel):
                 pixel (the naive loop, kept to check and time this one).
         """
         self._check_num_samples(num_samples)
+        windowed = validate_bool(windowed, "windowed")
         _, condition, labels = self._unpack(None, condition, labels)
         if labels is not None:
             labels = ops.convert_to_tensor(
                 validate_labels(labels, num_samples, self.num_classes)
             )
         if condition is not None:
-            condition = ops.convert_to_tensor(condition, "float32")
+            condition = self._check_sample_condition(condition, num_samples)
         window = self.grid_shape[0]
         if windowed:
             window = min(window, self.receptive_rows + 1)

@@ -6,8 +6,11 @@ from keras import ops
 from kgen import backend
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.data_validation import check_real_dtype
+from kgen.utils.data_validation import host_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
@@ -190,11 +193,13 @@ class WaveNet(GenerativeModel):
         self._check_levels(x, argument)
 
     def _check_levels(self, x, argument):
-        values = np.asarray(keras.ops.convert_to_numpy(x))
-        if values.ndim != 2 or values.shape[1] < 2:
+        values = host_array(keras.ops.convert_to_numpy(x), argument)
+        check_real_dtype(values.dtype, argument)
+        if values.ndim != 2 or values.shape[0] < 1 or values.shape[1] < 2:
             raise ValueError(
-                f"`{argument}` must be (batch, steps) quantised audio with at "
-                f"least 2 steps; received shape {values.shape}."
+                f"`{argument}` must be (batch, steps) quantised audio: one "
+                "clip or more, each of at least 2 steps; received shape "
+                f"{values.shape}."
             )
         validate_levels(
             values, self.num_levels, argument, "`kgen.utils.mu_law_encode`"
@@ -238,6 +243,7 @@ class WaveNet(GenerativeModel):
             labels = ops.convert_to_tensor(
                 validate_labels(labels, num_samples, self.num_classes)
             )
+        windowed = validate_bool(windowed, "windowed")
         window = min(length, self.receptive_field) if windowed else length
         loop_seed = self._loop_seed(self._seed_generator(seed))
         steps = ops.arange(length)

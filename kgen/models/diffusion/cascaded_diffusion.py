@@ -6,6 +6,7 @@ from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
+from kgen.utils.data_validation import validate_input
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -94,6 +95,8 @@ class CascadedDiffusion(DiffusionModel):
 
     def downsample(self, images):
         """2x2 average pooling: the low-resolution view of `images`."""
+        images = self._check_examples(images, "images")
+        images = ops.convert_to_tensor(images, "float32")
         return ops.average_pool(images, 2, strides=2, padding="valid")
 
     @staticmethod
@@ -135,10 +138,12 @@ class CascadedDiffusion(DiffusionModel):
                     "a `base` model to sample them from."
                 )
             condition = self.base.sample(num_samples, seed=seed)
-        condition = np.asarray(ops.convert_to_numpy(condition), "float32")
+        # Checked before the cast: NumPy would read strings such as "0.5".
+        condition = np.asarray(ops.convert_to_numpy(condition))
         validate_array(
             condition, self.low_resolution_shape, "condition", (-1.0, 1.0)
         )
+        condition = condition.astype("float32")
         if len(condition) != num_samples:
             raise ValueError(
                 f"`condition` holds {len(condition)} images for "
@@ -156,6 +161,12 @@ class CascadedDiffusion(DiffusionModel):
         self, low_resolution, *, seed=None, num_steps=None, scheduler="ddpm"
     ):
         """`sample(len(low_resolution), condition=low_resolution)`."""
+        low_resolution = validate_input(
+            low_resolution,
+            self.low_resolution_shape,
+            "low_resolution",
+            (-1.0, 1.0),
+        )
         return self.sample(
             len(low_resolution),
             seed=seed,

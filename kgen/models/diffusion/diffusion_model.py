@@ -11,6 +11,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
+from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.mixed_precision import to_float32
 
@@ -255,6 +256,9 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
         estimated without bias from `num_timesteps` uniformly drawn steps
         per example (the prior and decoder terms stay exact).
         """
+        # The bound is of what the denoiser models: a `LatentDiffusion`'s
+        # latents, a `DiffusionModel`'s images.
+        x = validate_input(x, self.sample_shape, "x", self.sample_range)
         x = ops.convert_to_tensor(x, "float32")
         if labels is not None:
             labels = ops.convert_to_tensor(

@@ -10,6 +10,7 @@ from kgen.models.diffusion import sampling_loop
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.diffusion.step_rules import get_step_rule
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_labels
 
 
@@ -87,6 +88,13 @@ class DiffusionSampling:
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
+        guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        classifier_scale = validate_float(classifier_scale, "classifier_scale")
+        if classifier is not None and not isinstance(classifier, keras.Model):
+            raise ValueError(
+                "`classifier` must be a Keras model `[x_t, timesteps] -> "
+                f"logits` (or `None`); received {classifier!r}."
+            )
         scheduler = self.get_scheduler(scheduler)
         timesteps = scheduler.timesteps(
             self.num_train_timesteps if num_steps is None else num_steps

@@ -4,15 +4,20 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import validate_array
 
 
 def check_inpainting_inputs(images, mask, sample_shape, sample_range):
     """`(images, mask)` as float32 tensors, the mask broadcast to the
     images; `ValueError` naming the argument otherwise."""
-    images = np.asarray(ops.convert_to_numpy(images), "float32")
+    # Checked before the cast: NumPy would read strings such as "0.5".
+    images = np.asarray(ops.convert_to_numpy(images))
     validate_array(images, sample_shape, "images", sample_range)
-    mask = np.asarray(ops.convert_to_numpy(mask), "float32")
+    images = images.astype("float32")
+    mask = np.asarray(ops.convert_to_numpy(mask))
+    check_real_dtype(mask.dtype, "mask")
+    mask = mask.astype("float32")
     try:
         broadcast = np.broadcast_shapes(mask.shape, images.shape)
     except ValueError:

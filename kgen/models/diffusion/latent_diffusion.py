@@ -83,10 +83,13 @@ class LatentDiffusion(DiffusionModel):
 
     def encode(self, images):
         """Scaled posterior means `latent_scale * E_q(z|x)[z]`."""
+        images = self._check_examples(images, "images")
         posterior = self.autoencoder.encode(images, training=False)
         return ops.stop_gradient(posterior.mean()) * self.latent_scale
 
     def decode(self, latents):
+        """The images of (scaled) `latents`."""
+        latents = self._check_codes(latents, self.sample_shape, "latents")
         return self.autoencoder.decode(latents / self.latent_scale)
 
     def _unpack(self, inputs, training=False):

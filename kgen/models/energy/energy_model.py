@@ -6,6 +6,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
@@ -164,6 +165,7 @@ class EnergyModel(GenerativeModel):
 
     def energy(self, x, training=False):
         """`E(x)`, shape `(batch,)`."""
+        x = self._check_examples(x)
         energies = self.energy_network(x, training=training)
         return ops.reshape(energies, (ops.shape(energies)[0],))
 
@@ -291,6 +293,7 @@ class EnergyModel(GenerativeModel):
     ):
         """`energy_fn`'s chains from noise or from the buffer."""
         self._check_num_samples(num_samples)
+        from_buffer = validate_bool(from_buffer, "from_buffer")
         if num_steps is not None:
             num_steps = validate_int(num_steps, "num_steps")
         seed = self._seed_generator(seed)

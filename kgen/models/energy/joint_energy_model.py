@@ -142,7 +142,7 @@ class JointEnergyModel(EnergyModel):
         Returns:
             `(batch, num_classes)` logits.
         """
-        return self.classifier(x, training=training)
+        return self.classifier(self._check_examples(x), training=training)
 
     def energy(self, x, training=False):
         """The marginal energy `E(x) = -logsumexp_y f(x)[y]`.
@@ -167,6 +167,8 @@ class JointEnergyModel(EnergyModel):
         Returns:
             `(batch,)` energies.
         """
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
         logits = self.logits(x, training=training)
         one_hot = ops.one_hot(labels, self.num_classes, dtype=logits.dtype)
         return -ops.sum(logits * one_hot, axis=-1)

@@ -8,6 +8,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.data_validation import validate_input
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -154,7 +155,8 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(batch,)` energies.
         """
-        visible = ops.convert_to_tensor(visible, "float32")
+        visible = ops.convert_to_tensor(self._check_visible(visible), "float32")
+        hidden = validate_input(hidden, (self.num_hidden,), "hidden", (0, 1))
         hidden = ops.convert_to_tensor(hidden, "float32")
         interaction = ops.sum(ops.matmul(visible, self.kernel) * hidden, -1)
         return -(
@@ -172,7 +174,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(batch,)` free energies.
         """
-        visible = ops.convert_to_tensor(visible, "float32")
+        visible = ops.convert_to_tensor(self._check_visible(visible), "float32")
         pre_activation = ops.matmul(visible, self.kernel) + self.hidden_bias
         return -ops.matmul(visible, self.visible_bias) - ops.sum(
             ops.softplus(pre_activation), axis=-1
@@ -187,7 +189,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(batch, num_hidden)` probabilities.
         """
-        visible = ops.convert_to_tensor(visible, "float32")
+        visible = ops.convert_to_tensor(self._check_visible(visible), "float32")
         return ops.sigmoid(ops.matmul(visible, self.kernel) + self.hidden_bias)
 
     def visible_probabilities(self, hidden):
@@ -199,6 +201,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(batch, num_visible)` probabilities.
         """
+        hidden = validate_input(hidden, (self.num_hidden,), "hidden", (0, 1))
         hidden = ops.convert_to_tensor(hidden, "float32")
         return ops.sigmoid(
             ops.matmul(hidden, ops.transpose(self.kernel)) + self.visible_bias
@@ -213,6 +216,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(batch, num_visible)` probabilities.
         """
+        visible = self._check_visible(visible)
         return self.visible_probabilities(self.hidden_probabilities(visible))
 
     def call(self, visible, training=False):
@@ -275,6 +279,12 @@ class RBM(RBMLikelihood, GenerativeModel):
         error = ops.mean((visible - self.reconstruct(visible)) ** 2, axis=-1)
         self.reconstruction_tracker.update_state(error)
 
+    def _check_visible(self, visible, binary=False, name="visible"):
+        """Visible states, or probabilities in [0, 1] unless `binary`."""
+        if binary:
+            return self._check_examples(visible, name)
+        return validate_input(visible, self.data_shape, name, self.data_range)
+
     def _validate_data(self, x, argument):
         super()._validate_data(x, argument)
         # Datasets and generators are only seen batch by batch in training.
@@ -310,6 +320,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         self._check_num_samples(num_samples)
         num_steps = validate_int(num_steps, "num_steps")
         if initial is not None:
+            initial = self._check_visible(initial, binary=True, name="initial")
             shape = tuple(np.shape(initial))
             if shape != (num_samples, self.num_visible):
                 raise ValueError(

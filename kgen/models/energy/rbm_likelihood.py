@@ -45,6 +45,7 @@ class RBMLikelihood:
         Returns:
             `(batch,)` log pseudo-likelihoods (nats).
         """
+        visible = self._check_visible(visible, binary=True)
         visible = ops.convert_to_tensor(visible, "float32")
         pre_activation = ops.matmul(visible, self.kernel) + self.hidden_bias
         sign = 1.0 - 2.0 * visible  # +1 turns a 0 on, -1 turns a 1 off
@@ -217,6 +218,7 @@ class RBMLikelihood:
         Returns:
             `(batch,)` log-probabilities (nats).
         """
+        visible = self._check_visible(visible, binary=True)
         if log_partition is None:
             log_partition, _ = self.log_partition_ais()
         return -self.free_energy(visible) - log_partition

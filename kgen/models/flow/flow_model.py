@@ -104,15 +104,17 @@ class FlowModel(GenerativeModel):
 
     def encode(self, x):
         """`z = f^-1(x)`."""
+        x = self._check_examples(x)
         return self.bijector.inverse(ops.convert_to_tensor(x, "float32"))
 
     def decode(self, z):
         """`x = f(z)`."""
+        z = self._check_codes(z, self.latent_shape, "z")
         return self.bijector.forward(ops.convert_to_tensor(z, "float32"))
 
     def log_prob(self, x):
         """Exact `log p(x)` (of the dequantised density if `num_bins`)."""
-        return self._log_prob(x, training=False)
+        return self._log_prob(self._check_examples(x), training=False)
 
     def _log_prob(self, x, training):
         x = ops.convert_to_tensor(x, "float32")
@@ -128,6 +130,14 @@ class FlowModel(GenerativeModel):
         return self.base().log_prob(z) + log_det
 
     def dequantize(self, x, seed=None):
+        """`(x (num_bins - 1) + u) / num_bins`, `u ~ U[0, 1)`: data on
+        `num_bins` levels in [0, 1] spread uniformly over their bins."""
+        if self.num_bins is None:
+            raise ValueError(
+                "dequantize needs discrete data: build the flow with "
+                "`num_bins` (e.g. 256 for 8-bit images)."
+            )
+        x = ops.convert_to_tensor(self._check_examples(x), "float32")
         noise = batch_random.uniform(
             ops.shape(x), self._seed_generator(seed), dtype=x.dtype
         )
@@ -140,7 +150,7 @@ class FlowModel(GenerativeModel):
                 "bits_per_dim needs discrete data: build the flow with "
                 "`num_bins` (e.g. 256 for 8-bit images)."
             )
-        x = ops.convert_to_tensor(x, "float32")
+        x = ops.convert_to_tensor(self._check_examples(x), "float32")
         dims = int(np.prod(self.event_shape))
         log_prob = self.log_prob(self.dequantize(x, seed))
         nats = -log_prob + dims * math.log(self.num_bins)

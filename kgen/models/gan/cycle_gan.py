@@ -5,9 +5,13 @@ from kgen.losses import adversarial_loss
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.data_validation import validate_array
+from kgen.utils.data_validation import validate_input
 from kgen.utils.mixed_precision import to_float32
 
+_DIRECTIONS = ("a_to_b", "b_to_a")
 _NETWORKS = (
     "generator_ab",
     "generator_ba",
@@ -52,6 +56,7 @@ class CycleGAN(GenerativeModel):
 
     _multi_optimizer_compile = True
     nested_arguments = _NETWORKS
+    takes_targets = True
 
     def __init__(
         self,
@@ -131,14 +136,7 @@ class CycleGAN(GenerativeModel):
         paired-model contract and draws nothing here.
         """
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        if direction not in ("a_to_b", "b_to_a"):
-            raise ValueError(
-                "`direction` must be 'a_to_b' or 'b_to_a'; received "
-                f"{direction!r}."
-            )
-        generator = (
-            self.generator_ab if direction == "a_to_b" else self.generator_ba
-        )
+        generator, images = self._checked_input(images, direction, "images")
         return to_float32(generator(images, training=False))
 
     def sample(
@@ -152,19 +150,37 @@ class CycleGAN(GenerativeModel):
                 "CycleGAN samples are translations: pass the images to "
                 "translate as `condition=`."
             )
-        count = ops.shape(condition)[0]
+        seeds.seed_generator(seed)  # still rejects a malformed seed
+        generator, images = self._checked_input(
+            condition, direction, "condition"
+        )
+        count = ops.shape(images)[0]
         if num_samples != count:
             raise ValueError(
                 f"`num_samples` ({num_samples}) must equal the number of "
                 f"`condition` images ({count})."
             )
-        return self.translate(condition, seed=seed, direction=direction)
+        return to_float32(generator(images, training=False))
+
+    def _checked_input(self, images, direction, argument):
+        """The generator of `direction`, and `images` checked against its
+        input under the caller's name."""
+        direction = validate_choice(direction, "direction", _DIRECTIONS)
+        generator = (
+            self.generator_ab if direction == "a_to_b" else self.generator_ba
+        )
+        images = validate_input(
+            images, tuple(generator.inputs[0].shape[1:]), argument
+        )
+        return generator, images
 
     # === Training ===
 
     def fit(self, x=None, y=None, *args, **kwargs):
         # Unpaired, but batched together: equal counts keep batches full.
+        self._validate_data(x, "x")
         check_pairs(x, y, "domain-B images `y`")
+        validate_array(y, tuple(self.generator_ba.inputs[0].shape[1:]), "y")
         return super().fit(x, y, *args, **kwargs)
 
     def _unpack(self, data):

@@ -43,6 +43,7 @@ class Pix2Pix(GenerativeModel):
 
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
+    takes_targets = True
     reconstruction_loss_name = "l1_loss"
 
     def __init__(
@@ -107,7 +108,12 @@ class Pix2Pix(GenerativeModel):
         contract and draws nothing here.
         """
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        return to_float32(self.generator(source, training=False))
+        return self._translate(source, "source")
+
+    def _translate(self, images, argument):
+        """`G(images)`, `images` checked under the caller's name."""
+        images = self._check_examples(images, argument)
+        return to_float32(self.generator(images, training=False))
 
     def sample(self, num_samples, *, seed=None, condition=None):
         """`translate(condition)`: `condition` holds `num_samples` source
@@ -118,13 +124,15 @@ class Pix2Pix(GenerativeModel):
                 "Pix2Pix samples are translations: pass the source images "
                 "as `condition=`."
             )
+        condition = self._check_examples(condition, "condition")
         count = ops.shape(condition)[0]
         if num_samples != count:
             raise ValueError(
                 f"`num_samples` ({num_samples}) must equal the number of "
                 f"`condition` images ({count})."
             )
-        return self.translate(condition, seed=seed)
+        seeds.seed_generator(seed)  # still rejects a malformed seed
+        return self._translate(condition, "condition")
 
     # === Training ===
 
@@ -134,6 +142,7 @@ class Pix2Pix(GenerativeModel):
         return tuple(shape[1:])
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        self._validate_data(x, "x")
         check_pairs(x, y, "target images `y`")
         validate_array(y, self.target_shape, "y")
         return super().fit(x, y, *args, **kwargs)

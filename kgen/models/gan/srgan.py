@@ -83,7 +83,7 @@ class SRGAN(Pix2Pix):
 
     def upscale(self, low_resolution):
         """`G(low_resolution)`: the super-resolved images."""
-        return self.translate(low_resolution)
+        return self._translate(low_resolution, "low_resolution")
 
     def get_config(self):
         config = super().get_config()

@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.layers import StyleMixing
 from kgen.models.gan.gan import GAN
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
@@ -149,6 +150,8 @@ class StyleGAN(GAN):
 
     def styles(self, noise, truncation_psi=1.0):
         """`w' = w_avg + psi (f(z) - w_avg)` for `(batch, latent_dim)` noise."""
+        noise = self._check_codes(noise, (self.latent_dim,), "noise")
+        truncation_psi = validate_float(truncation_psi, "truncation_psi")
         w = to_float32(self.mapping(noise, training=False))
         return self.w_average + truncation_psi * (w - self.w_average)
 

@@ -80,9 +80,13 @@ class Autoencoder(GenerativeModel):
         return (0.0, 1.0) if self.reconstruction_loss == "bernoulli" else None
 
     def encode(self, x, training=False):
+        """The codes of `x`, `(batch, latent_dim)`."""
+        x = self._check_examples(x)
         return to_float32(self.encoder(x, training=training))
 
     def decode(self, codes, training=False):
+        """The reconstructions of `(batch, latent_dim)` codes."""
+        codes = self._check_codes(codes, (self.latent_dim,), "codes")
         output = to_float32(self.decoder(codes, training=training))
         if self.reconstruction_loss == "bernoulli":
             return ops.sigmoid(output)
@@ -126,6 +130,7 @@ class Autoencoder(GenerativeModel):
     def sample(self, num_samples, *, seed=None):
         """Decodes codes drawn from the Gaussian fit of the training codes."""
         self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
         count = self.code_count
         if float(keras.ops.convert_to_numpy(count)) < 2:
             raise ValueError(
@@ -137,9 +142,7 @@ class Autoencoder(GenerativeModel):
         covariance = self.code_outer_sum / count - ops.outer(mean, mean)
         jitter = 1e-5 * ops.eye(self.latent_dim)
         factor = ops.linalg.cholesky(covariance + jitter)
-        noise = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
-        )
+        noise = keras.random.normal((num_samples, self.latent_dim), seed=seed)
         return self.decode(mean + ops.matmul(noise, ops.transpose(factor)))
 
     def serving_endpoints(self):

@@ -9,6 +9,7 @@ from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -221,6 +222,8 @@ class HierarchicalVAE(GenerativeModel):
     # === Evaluation and sampling ===
 
     def elbo(self, x, seed=None):
+        """Per-example evidence lower bound (nats), one posterior sample."""
+        x = ops.convert_to_tensor(self._check_examples(x), "float32")
         reconstruction, kl_z1, kl_z2 = self.loss_terms(
             x, self._seed_generator(seed)
         )
@@ -230,6 +233,9 @@ class HierarchicalVAE(GenerativeModel):
         """IWAE bound with `log w = log p(x|z1) p(z1|z2) p(z2) -
         log q(z1|x, z2) q(z2|x)`; the K samples run `chunk_size` at a time
         as one batch (the encoder's features are computed once)."""
+        num_samples = validate_int(num_samples, "num_samples")
+        chunk_size = validate_int(chunk_size, "chunk_size")
+        x = ops.convert_to_tensor(self._check_examples(x), "float32")
         seed = self._seed_generator(seed)
         batch = ops.shape(x)[0]
         features = to_float32(self.encoder(x, training=False))

@@ -174,6 +174,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def encode(self, x, training=False, labels=None):
         """The posterior `q(z|x)`, a diagonal normal per example."""
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
         moments = to_float32(
             self.encoder(self.encoder_inputs(x, labels), training=training)
         )
@@ -194,6 +196,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def decode(self, latent, training=False, labels=None):
         """The mean of `p(x|z)`: the image a latent code stands for."""
+        latent = self._check_codes(latent, (self.latent_dim,), "latent")
+        labels = self._check_labels(labels, latent)
         decoder_output = to_float32(
             self.decoder(self.decoder_inputs(latent, labels), training=training)
         )
@@ -297,6 +301,8 @@ class VAE(VAELikelihood, GenerativeModel):
         """Per-example evidence lower bound `E_q[log p(x|z)] - KL` (nats),
         with one posterior sample; `-elbo(x)` bounds `-log p(x)` from above.
         """
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
         posterior = self.encode(x, labels=labels)
         latent = posterior.sample(seed=self._seed_generator(seed))
         outputs = {
@@ -321,6 +327,9 @@ class VAE(VAELikelihood, GenerativeModel):
         Returns:
             `(batch, steps, *data_shape)`.
         """
+        x1 = self._check_examples(x1, "x1")
+        x2 = self._check_examples(x2, "x2")
+        steps = validate_int(steps, "steps", minimum=2)
         start, end = self.encode(x1).mean(), self.encode(x2).mean()
         weights = ops.linspace(0.0, 1.0, steps)[None, :, None]
         path = start[:, None, :] * (1.0 - weights) + end[:, None, :] * weights

@@ -116,11 +116,15 @@ class VAEGAN(GenerativeModel):
         )
 
     def encode(self, x, training=False):
+        """The posterior `q(z|x)`, a diagonal normal per example."""
+        x = self._check_examples(x)
         moments = to_float32(self.encoder(x, training=training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
     def decode(self, latent):
+        """The generator's images of `(batch, latent_dim)` codes."""
+        latent = self._check_codes(latent, (self.latent_dim,), "latent")
         return to_float32(self.decoder(latent, training=False))
 
     def sample(self, num_samples, *, seed=None):

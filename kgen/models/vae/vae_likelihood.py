@@ -15,7 +15,8 @@ class VAELikelihood:
 
     Needs from the model: `encode`, `decoder`, `decoder_inputs`,
     `likelihood_distribution`, `elbo`, `latent_dim`, `data_shape`,
-    `_prior_log_prob` and `_seed_generator`.
+    `_prior_log_prob`, `_seed_generator`, `_check_examples` and
+    `_check_labels`.
     """
 
     def log_importance_weights(self, x, num_samples, seed=None, labels=None):
@@ -24,6 +25,8 @@ class VAELikelihood:
         Returns:
             `(num_samples, batch)` log weights.
         """
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
         posterior = self.encode(x, labels=labels)
         latent = posterior.sample(num_samples, seed=self._seed_generator(seed))
         batch = ops.shape(x)[0]
@@ -64,6 +67,9 @@ class VAELikelihood:
         of `chunk_size` (memory) and combined exactly by log-sum-exp.
         """
         num_samples = validate_int(num_samples, "num_samples")
+        chunk_size = validate_int(chunk_size, "chunk_size")
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
         seed = self._seed_generator(seed)
         chunks = []
         for start in range(0, num_samples, chunk_size):
@@ -75,6 +81,7 @@ class VAELikelihood:
     def anomaly_score(self, x, num_samples=1, seed=None, labels=None):
         """`-log p(x)` estimated by the ELBO (or the IWAE bound for
         `num_samples > 1`): high for inputs unlike the training data."""
+        num_samples = validate_int(num_samples, "num_samples")
         if num_samples == 1:
             return -self.elbo(x, seed=seed, labels=labels)
         return -self.log_likelihood(x, num_samples, seed=seed, labels=labels)

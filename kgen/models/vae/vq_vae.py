@@ -102,12 +102,19 @@ class VQVAE(GenerativeModel):
 
     def encode(self, x):
         """Code indices `(batch, *code_shape)` of images."""
+        x = self._check_examples(x)
         return self.quantizer(to_float32(self.encoder(x, training=False)))[
             "indices"
         ]
 
     def decode(self, indices):
         """Images from a grid of code indices."""
+        indices = self._check_codes(
+            indices,
+            self.code_shape,
+            "indices",
+            num_levels=self.quantizer.num_embeddings,
+        )
         return to_float32(
             self.decoder(self.quantizer.lookup(indices), training=False)
         )

@@ -137,6 +137,7 @@ class VQVAE2(GenerativeModel):
 
     def encode(self, x):
         """`(top_indices, bottom_indices)` grids of images."""
+        x = self._check_examples(x)
         top, bottom, _ = self._quantize(x)
         return top["indices"], bottom["indices"]
 
