@@ -3,6 +3,7 @@
 kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
 kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
+kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
 kgen export runs/dcgan/model.keras exported/dcgan
 kgen presets                                    # the shipped presets
 kgen presets vae_digits                         # one preset's model card
@@ -88,11 +89,22 @@ def build_parser():
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    sample = commands.add_parser("sample", help="write a grid of samples")
+    sample = commands.add_parser(
+        "sample", aliases=["generate"], help="write a grid of samples"
+    )
     sample.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     sample.add_argument("-n", "--num-samples", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="PNG path")
+    sample.add_argument(
+        "--labels",
+        type=int,
+        nargs="+",
+        metavar="CLASS",
+        help="class-conditional models: the classes, cycled over the "
+        "samples (`--labels 3`: all threes; `--labels 0 1 2 3 4 5 6 7 8 9` "
+        "with -n 100: one class per column of the grid)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate", help="score samples: FID, KID, IS, precision/recall"
@@ -474,13 +486,33 @@ def _is_finite(value):
 
 
 def sample(args):
+    import numpy as np
+
     import kgen
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.num_samples, "-n")
     _check_image_path(args.out, "--out")
     model = _load(args.model_path)
-    images = model.sample(args.num_samples, seed=args.seed)
+    options = {}
+    if args.labels is not None:
+        if not getattr(model, "is_class_conditional", False):
+            raise ValueError(
+                f"`--labels` needs a class-conditional model; MODEL "
+                f"{args.model_path} is a {type(model).__name__} without "
+                "classes."
+            )
+        bad = [c for c in args.labels if not 0 <= c < model.num_classes]
+        if bad:
+            raise ValueError(
+                f"`--labels` must lie in [0, {model.num_classes}); "
+                f"received {bad}."
+            )
+        # Cycled, so that a grid's columns hold one class each.
+        options["labels"] = np.resize(
+            np.asarray(args.labels, "int32"), args.num_samples
+        )
+    images = model.sample(args.num_samples, seed=args.seed, **options)
     path = kgen.utils.save_image_grid(
         images, args.out, value_range=model.data_range or (0.0, 1.0)
     )
@@ -761,6 +793,7 @@ def _print_tree(value, indent):
 COMMANDS = {
     "train": train,
     "sample": sample,
+    "generate": sample,
     "evaluate": evaluate,
     "export": export,
     "presets": presets,

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import kgen
 from kgen import cli
 from kgen.presets.architectures import architecture
 from kgen.presets.architectures import list_architectures
 from tests.conftest import BACKEND
+from tests.models import contract_cases
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +130,34 @@ def test_sample_takes_a_preset_name(tmp_path, capsys):
     grid = os.path.join(tmp_path, "grid.png")
     assert cli.main(["sample", "dcgan_digits", "-n", "4", "--out", grid]) == 0
     assert np.asarray(Image.open(grid)).shape == (2 * 32 + 1, 2 * 32 + 1)
+
+
+def test_generate_draws_the_given_classes(tmp_path, capsys):
+    model = contract_cases.CASES["ConditionalGAN"]().model
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    grid = str(tmp_path / "grid.png")
+    arguments = ["generate", path, "-n", "4", "--out", grid, "--seed", "3"]
+    assert cli.main(arguments + ["--labels", "1", "2"]) == 0
+    expected = kgen.utils.save_image_grid(
+        model.sample(4, seed=3, labels=[1, 2, 1, 2]),
+        str(tmp_path / "expected.png"),
+    )
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(grid)), np.asarray(Image.open(expected))
+    )
+    assert cli.main(arguments + ["--labels", "10"]) == 2
+    assert "`--labels` must lie in [0, 3)" in capsys.readouterr().err
+
+
+def test_generate_refuses_labels_for_an_unconditional_model(tmp_path, capsys):
+    grid = os.path.join(tmp_path, "grid.png")
+    arguments = ["generate", "dcgan_digits", "--labels", "3", "--out", grid]
+    assert cli.main(arguments) == 2
+    assert "`--labels` needs a class-conditional model" in (
+        capsys.readouterr().err
+    )
+    assert not os.path.exists(grid)
 
 
 def test_an_unknown_model_is_one_line_error(capsys):
