@@ -76,6 +76,29 @@ def build(name, latent_dim):
     )
 
 
+def binarised_test(x_test, num_test, seed=123):
+    """The first `num_test` test images, binarised once with `seed`."""
+    rng = np.random.default_rng(seed)
+    test = (rng.uniform(size=x_test.shape) < x_test).astype("float32")
+    return test[:num_test]
+
+
+def iwae_log_likelihood(model, images, num_samples, batch_size=50):
+    """Per-image IWAE bound on log p(x) with K = `num_samples`; batch `i`
+    (from image `i`) uses seed `i`, so a prefix of `images` gives the same
+    values as the whole."""
+    return np.concatenate(
+        [
+            keras.ops.convert_to_numpy(
+                model.log_likelihood(
+                    images[i : i + batch_size], num_samples, seed=i
+                )
+            )
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=8)
@@ -85,9 +108,7 @@ def main():
     args = parser.parse_args()
 
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
-    rng = np.random.default_rng(123)
-    test = (rng.uniform(size=x_test.shape) < x_test).astype("float32")
-    test = test[: args.num_test]
+    test = binarised_test(x_test, args.num_test)
     rows = []
     for name in ("vae", "hierarchical_vae"):
         keras.utils.set_random_seed(0)
@@ -99,16 +120,7 @@ def main():
         )
         train_seconds = time.time() - start
         start = time.time()
-        log_likelihood = np.concatenate(
-            [
-                keras.ops.convert_to_numpy(
-                    model.log_likelihood(
-                        test[i : i + 50], args.num_samples, seed=i
-                    )
-                )
-                for i in range(0, len(test), 50)
-            ]
-        )
+        log_likelihood = iwae_log_likelihood(model, test, args.num_samples)
         elbo = keras.ops.convert_to_numpy(model.elbo(test, seed=0))
         rows.append(
             {

@@ -9,6 +9,11 @@ A preset directory holds:
   generative model (`reference_samples_<backend>.npy` for other backends,
   whose random streams differ), or `reference_inputs.npy` and
   `reference_outputs.npy` for another model with one fixed-shape input;
+- `reference_noise.npz` and `reference_noise_outputs.npy`: for a
+  generative model whose exported `sample` endpoint is a function of its
+  start noise (a generator, a decoder, a flow, a deterministic DDIM run),
+  fixed noise and that endpoint's outputs for it: every backend must
+  reproduce them from the same noise (to float tolerance);
 - `samples.png`: a grid of `model.sample(64, seed=0)` for an image model;
 - `metadata.json`: the model card (name, description, class, parameter
   count, data, training, metrics with the commands that measured them,
@@ -244,11 +249,29 @@ def _write_reference(model, loaded, staging):
         actual = _numpy(loaded.sample(**arguments))
         _check_reproduced(expected, actual)
         _save_array(os.path.join(staging, "reference_samples.npy"), actual)
-        return dict(
+        reference = dict(
             method="sample",
             outputs={backend: "reference_samples.npy"},
             **arguments,
         )
+        noise_inputs = loading.noise_reference_inputs(loaded)
+        if noise_inputs is not None:
+            expected = _numpy(loading.run_sample_endpoint(model, noise_inputs))
+            actual = _numpy(loading.run_sample_endpoint(loaded, noise_inputs))
+            _check_reproduced(expected, actual)
+            np.savez(
+                os.path.join(staging, "reference_noise.npz"), *noise_inputs
+            )
+            _save_array(
+                os.path.join(staging, "reference_noise_outputs.npy"), actual
+            )
+            reference["noise"] = dict(
+                endpoint="sample",
+                inputs="reference_noise.npz",
+                outputs="reference_noise_outputs.npy",
+                backend=backend,
+            )
+        return reference
     shape = _input_shape(model)
     if shape is None:
         return None

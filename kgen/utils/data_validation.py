@@ -108,7 +108,10 @@ def host_array(x, argument):
 
 
 def _is_array_like(x):
-    return isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "dtype")
+    # Both attributes: a `PyDataset` may keep a `dtype` of its own.
+    return isinstance(x, (np.ndarray, list, tuple)) or (
+        hasattr(x, "dtype") and hasattr(x, "shape")
+    )
 
 
 def _to_numpy(x, argument):
