@@ -35,14 +35,7 @@ def validate_array(x, expected_shape, argument="x", value_range=None):
         raise ValueError(
             f"`{argument}` holds no examples (shape {array.shape})."
         )
-    if np.issubdtype(array.dtype, np.floating):
-        finite = np.isfinite(array)
-        if not finite.all():
-            raise ValueError(
-                f"`{argument}` contains {int(array.size - finite.sum())} "
-                f"non-finite values (NaN or infinity) out of {array.size}; "
-                "clean or impute them before training."
-            )
+    _check_finite(array, argument, "; clean or impute them before training")
     if value_range is not None:
         low, high = value_range
         minimum, maximum = float(array.min()), float(array.max())
@@ -297,10 +290,19 @@ def validate_finite(x, shape, argument):
             f"{array.shape}."
         )
     array = array.astype("float64")
+    _check_finite(array, argument)
+    return array
+
+
+def _check_finite(array, argument, advice=""):
+    """Raises `ValueError` naming `argument` if float `array` holds a NaN
+    or an infinity; `advice` ends the message."""
+    if not np.issubdtype(array.dtype, np.floating):
+        return
     finite = np.isfinite(array)
     if not finite.all():
         raise ValueError(
             f"`{argument}` contains {int(array.size - finite.sum())} "
-            f"non-finite values (NaN or infinity) out of {array.size}."
+            f"non-finite values (NaN or infinity) out of {array.size}"
+            f"{advice}."
         )
-    return array
