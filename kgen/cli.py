@@ -90,12 +90,32 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = commands.add_parser(
-        "sample", aliases=["generate"], help="write a grid of samples"
+        "sample",
+        aliases=["generate"],
+        help="write samples: an image grid, a 2-D scatter plot, text or a "
+        "WAV, by the model",
     )
     sample.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     sample.add_argument("-n", "--num-samples", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", required=True, help="PNG path")
+    sample.add_argument(
+        "--out",
+        required=True,
+        help="output path: an image (.png) for images and 2-D points, .txt "
+        "for a text model, .wav for an audio model, or .npy (the samples "
+        "as an array) for any",
+    )
+    sample.add_argument(
+        "--length",
+        type=int,
+        help="sequence models: tokens or audio steps per sample (default: "
+        "the preset's)",
+    )
+    sample.add_argument(
+        "--prompt",
+        help="text models: the text every sample continues (default: a "
+        "random first character)",
+    )
     sample.add_argument(
         "--labels",
         type=int,
@@ -488,13 +508,17 @@ def _is_finite(value):
 def sample(args):
     import numpy as np
 
-    import kgen
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.num_samples, "-n")
-    _check_image_path(args.out, "--out")
+    if args.length is not None:
+        validate_int(args.length, "--length")
     model = _load(args.model_path)
-    options = {}
+    card = _preset_card(args.model_path)
+    write = _sample_writer(model, card, args)  # checks --out first
+    options = dict(card.get("sample_arguments", {}))
+    if args.length is not None:
+        options["length"] = args.length
     if args.labels is not None:
         if not getattr(model, "is_class_conditional", False):
             raise ValueError(
@@ -512,12 +536,152 @@ def sample(args):
         options["labels"] = np.resize(
             np.asarray(args.labels, "int32"), args.num_samples
         )
-    images = model.sample(args.num_samples, seed=args.seed, **options)
-    path = kgen.utils.save_image_grid(
-        images, args.out, value_range=model.data_range or (0.0, 1.0)
-    )
+    if args.prompt is not None:
+        samples = _continue_prompt(model, args, options)
+    else:
+        samples = model.sample(args.num_samples, seed=args.seed, **options)
+    path = write(np.asarray(_numpy(samples)))
     print(f"kgen: {args.num_samples} samples: {os.path.abspath(path)}")
     return 0
+
+
+def _continue_prompt(model, args, options):
+    """`--prompt`: each sample continues the prompt's tokens, drawn as
+    `sample` draws (`sampler="random"`), up to `length` tokens in all."""
+    import numpy as np
+
+    import kgen
+
+    if not kgen.presets.has_tokenizer(args.model_path):
+        raise ValueError(
+            f"`--prompt` needs a text model (a preset with a tokenizer); "
+            f"MODEL {args.model_path} has none."
+        )
+    try:
+        tokens = kgen.presets.load_tokenizer(args.model_path)(args.prompt)
+    except ValueError as error:  # it names its own argument, `text`
+        raise ValueError(
+            str(error).replace("`text`", "`--prompt`", 1)
+        ) from None
+    length = options.get("length", model.sequence_length)
+    if not 1 <= len(tokens) < length:
+        raise ValueError(
+            f"`--prompt` must hold 1 to {length - 1} characters (the "
+            f"samples are {length} long); received {len(tokens)}."
+        )
+    prompt = np.tile(tokens[None], (args.num_samples, 1))
+    return model.generate(
+        prompt, length - len(tokens), sampler="random", seed=args.seed
+    )
+
+
+def _numpy(x):
+    import keras
+
+    return keras.ops.convert_to_numpy(x)
+
+
+def _preset_card(path):
+    """The model card of a preset MODEL; `{}` for a `.keras` file."""
+    import kgen
+
+    if os.path.isfile(path) or path.endswith(".keras"):
+        return {}
+    return kgen.presets.preset_metadata(path)
+
+
+# The file each kind of sample is written to, by `--out`'s extension.
+SAMPLE_FILES = {
+    "text": (".txt",),
+    "audio": (".wav",),
+}
+
+
+def _sample_kind(model, card, model_path):
+    """What a model's samples are: "text" (a preset with a tokenizer),
+    "audio" (its card gives a sample rate), "points" (2-D vectors),
+    "image" (images, or vectors its card gives an image shape)."""
+    import kgen
+
+    data = card.get("data", {})
+    if card and kgen.presets.has_tokenizer(model_path):
+        return "text"
+    if "sample_rate" in data:
+        return "audio"
+    if tuple(model.data_shape) == (2,):
+        return "points"
+    return "image"
+
+
+def _sample_writer(model, card, args):
+    """A function writing samples to `args.out` as their kind asks (or
+    as a `.npy` array, for any kind); refuses a bad `--out` before any
+    sample is drawn."""
+    import numpy as np
+
+    import kgen
+
+    kind = _sample_kind(model, card, args.model_path)
+    out = args.out
+    if os.path.isdir(out):
+        raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")
+    if out.lower().endswith(".npy"):
+        return lambda samples: _saved(np.save, out, samples)
+    if kind in SAMPLE_FILES:
+        if not out.lower().endswith(SAMPLE_FILES[kind]):
+            raise ValueError(
+                f"`--out` must be a {' or '.join(SAMPLE_FILES[kind])} (or "
+                f".npy) path for the {kind} samples of MODEL "
+                f"{args.model_path}; received {out!r}."
+            )
+    else:
+        _check_image_path(out, "--out")
+    data = card.get("data", {})
+    if kind == "text":
+        tokenizer = kgen.presets.load_tokenizer(args.model_path)
+        return lambda samples: _write_text(
+            out, tokenizer.detokenize(samples.astype("int32"))
+        )
+    if kind == "audio":
+        return lambda samples: _write_clips(
+            out, samples, model.num_levels, data["sample_rate"]
+        )
+    if kind == "points":
+        return lambda samples: kgen.utils.save_scatter_plot(samples, out)
+    value_range = model.data_range or (0.0, 1.0)
+    image_shape = data.get("image_shape")
+
+    def write_images(samples):
+        if image_shape is not None:
+            samples = samples.reshape((-1, *image_shape))
+        return kgen.utils.save_image_grid(samples, out, value_range=value_range)
+
+    return write_images
+
+
+def _saved(save, path, samples):
+    save(path, samples)
+    return path
+
+
+def _write_text(path, texts):
+    with open(path, "w", encoding="utf-8") as f:
+        for index, text in enumerate(texts):
+            f.write(f"--- sample {index}\n{text}\n")
+    return path
+
+
+def _write_clips(path, levels, num_levels, sample_rate):
+    """Mu-law levels of each clip, decoded and joined by 0.25 s of
+    silence into one WAV."""
+    import numpy as np
+
+    import kgen
+
+    silence = np.zeros(int(0.25 * sample_rate), "float32")
+    clips = [kgen.utils.mu_law_decode(clip, num_levels) for clip in levels]
+    audio = np.concatenate([part for c in clips for part in (c, silence)])
+    return kgen.utils.save_wav(path, audio, sample_rate)
 
 
 def _check_image_path(path, option):

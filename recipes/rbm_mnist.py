@@ -189,6 +189,7 @@ kgen.presets.save_to_preset(
         "data": {
             "dataset": "mnist",
             "shape": [784],
+            "image_shape": [28, 28, 1],  # how `kgen generate` draws them
             "source": "kgen.datasets.load('mnist'): the 60,000/10,000 split",
             "train": f"the {num_train:,} training images, pixel > 0.5",
             "test": f"the {num_test:,} test images, pixel > 0.5",

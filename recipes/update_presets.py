@@ -5,7 +5,8 @@
 
 Each preset is loaded from its own files (sha256 verified) and saved again
 with `kgen.presets.save_to_preset` on TensorFlow: config, weights, model
-card, `samples.png` and `reference_samples.npy` (`model.sample(4, seed=0)`);
+card, tokenizer, `samples.png` and `reference_samples.npy`
+(`model.sample(4, seed=0)`);
 then one subprocess per other backend (JAX, torch) adds that backend's
 `reference_samples_<backend>.npy`. Weights and model cards are kept, so
 this is the one command to run after any change to how `sample` turns a
@@ -60,7 +61,14 @@ def main():
             for key, value in kgen.presets.preset_metadata(directory).items()
             if key not in kgen.presets.saving.COMPUTED_KEYS
         }
-        kgen.presets.save_to_preset(model, directory, card, overwrite=True)
+        tokenizer = (
+            kgen.presets.load_tokenizer(directory)
+            if kgen.presets.has_tokenizer(directory)
+            else None
+        )
+        kgen.presets.save_to_preset(
+            model, directory, card, overwrite=True, tokenizer=tokenizer
+        )
         print(f"{name}: {main_backend} -> {directory}")
         for backend in other_backends:
             subprocess.run(

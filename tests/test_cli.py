@@ -160,6 +160,80 @@ def test_generate_refuses_labels_for_an_unconditional_model(tmp_path, capsys):
     assert not os.path.exists(grid)
 
 
+# === generate: text, 2-D points, audio, every shipped preset ===
+
+
+def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
+    model = kgen.models.GPT(5, 8, num_layers=1, num_heads=2, hidden_dim=8)
+    directory = str(tmp_path / "gpt")
+    kgen.presets.save_to_preset(
+        model,
+        directory,
+        tokenizer=kgen.tokenizers.CharacterTokenizer("abcde"),
+    )
+    out = str(tmp_path / "text.txt")
+    arguments = ["generate", directory, "-n", "2", "--length", "6"]
+    assert cli.main(arguments + ["--out", out]) == 0
+    with open(out, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert lines[0::2] == ["--- sample 0", "--- sample 1"]
+    assert all(len(t) == 6 and set(t) <= set("abcde") for t in lines[1::2])
+    assert cli.main(arguments + ["--prompt", "dab", "--out", out]) == 0
+    with open(out, encoding="utf-8") as f:
+        texts = f.read().splitlines()[1::2]
+    assert [t[:3] for t in texts] == ["dab", "dab"]
+    assert all(len(t) == 6 for t in texts)
+    capsys.readouterr()
+    assert cli.main(arguments + ["--out", str(tmp_path / "text.png")]) == 2
+    assert "`--out` must be a .txt (or .npy) path" in capsys.readouterr().err
+    assert cli.main(arguments + ["--prompt", "abcdea", "--out", out]) == 2
+    assert "`--prompt` must hold 1 to 5 characters" in capsys.readouterr().err
+    assert cli.main(arguments + ["--prompt", "abz", "--out", out]) == 2
+    assert "`--prompt` holds 1 characters outside" in capsys.readouterr().err
+
+
+def test_generate_draws_2d_points_as_a_scatter_plot(tmp_path, capsys):
+    model = contract_cases.CASES["NeuralSplineFlow"]().model
+    directory = str(tmp_path / "flow")
+    kgen.presets.save_to_preset(model, directory)
+    out = str(tmp_path / "points.png")
+    assert cli.main(["generate", directory, "-n", "200", "--out", out]) == 0
+    picture = np.asarray(Image.open(out))
+    assert picture.shape == (512, 512) and picture.dtype == np.uint8
+    assert 0 < (picture < 255).sum() <= 200  # a pixel per point at most
+    assert cli.main(["generate", directory, "--prompt", "a", "--out", out]) == 2
+    assert "`--prompt` needs a text model" in capsys.readouterr().err
+
+
+def test_generate_joins_audio_clips_into_one_wav(tmp_path):
+    model = contract_cases.CASES["WaveNet"]().model
+    directory = str(tmp_path / "wave_net")
+    kgen.presets.save_to_preset(
+        model,
+        directory,
+        {"data": {"sample_rate": 800}, "sample_arguments": {"length": 6}},
+    )
+    out = str(tmp_path / "clips.wav")
+    assert cli.main(["generate", directory, "-n", "3", "--out", out]) == 0
+    audio, rate = kgen.utils.load_wav(out)
+    assert rate == 800
+    assert audio.shape == (3 * (6 + 200),)  # each clip, then 0.25 s silence
+    assert np.all(audio[6:206] == 0) and np.abs(audio).max() <= 1
+
+
+@pytest.mark.parametrize("name", kgen.presets.list_presets())
+def test_generate_works_for_every_shipped_preset(name, tmp_path):
+    model = kgen.presets.load_preset(name)
+    if not isinstance(model, kgen.models.GenerativeModel):
+        pytest.skip(f"{name} is not a generative model")
+    kind = cli._sample_kind(model, kgen.presets.preset_metadata(name), name)
+    out = str(tmp_path / f"out{cli.SAMPLE_FILES.get(kind, ('.png',))[0]}")
+    assert cli.main(["generate", name, "-n", "4", "--out", out]) == 0
+    assert os.path.getsize(out) > 0
+    if kind == "image":
+        assert np.asarray(Image.open(out)).ndim in (2, 3)
+
+
 def test_an_unknown_model_is_one_line_error(capsys):
     assert cli.main(["sample", "nope", "--out", "unused.png"]) == 2
     err = capsys.readouterr().err

@@ -19,7 +19,9 @@ from kgen.presets.architectures import build_architecture
 from kgen.presets.architectures import list_architectures
 from kgen.presets.loading import check_preset
 from kgen.presets.loading import from_preset
+from kgen.presets.loading import has_tokenizer
 from kgen.presets.loading import load_preset
+from kgen.presets.loading import load_tokenizer
 from kgen.presets.loading import preset_metadata
 from kgen.presets.loading import verify_preset
 from kgen.presets.preset_error import PresetError
@@ -35,9 +37,11 @@ __all__ = [
     "build_architecture",
     "check_preset",
     "from_preset",
+    "has_tokenizer",
     "list_architectures",
     "list_presets",
     "load_preset",
+    "load_tokenizer",
     "preset_metadata",
     "save_to_preset",
     "shipped_presets",

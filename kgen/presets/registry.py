@@ -21,6 +21,7 @@ FILES = pathlib.Path(__file__).resolve().parent / "files"
 METADATA = "metadata.json"
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
+TOKENIZER = "tokenizer.json"
 
 # Keys every metadata.json has; `save_to_preset` writes them all.
 REQUIRED_KEYS = (

@@ -15,6 +15,8 @@ A preset directory holds:
   fixed noise and that endpoint's outputs for it: every backend must
   reproduce them from the same noise (to float tolerance);
 - `samples.png`: a grid of `model.sample(64, seed=0)` for an image model;
+- `tokenizer.json`: the serialized tokenizer of a token model, when one
+  is given (`kgen.presets.load_tokenizer` reads it);
 - `metadata.json`: the model card (name, description, class, parameter
   count, data, training, metrics with the commands that measured them,
   versions) and `files`, the sha256 of every other file.
@@ -54,7 +56,9 @@ REFERENCE_SEED = 0
 GRID_NUM_SAMPLES = 64
 
 
-def save_to_preset(model, directory, metadata=None, overwrite=False):
+def save_to_preset(
+    model, directory, metadata=None, overwrite=False, tokenizer=None
+):
     """Writes `model` as a preset directory that `load_preset` reads.
 
     The files are written to a staging folder beside `directory` and
@@ -98,7 +102,19 @@ def save_to_preset(model, directory, metadata=None, overwrite=False):
             f"`model` must be a keras.Model; received {type(model).__name__}."
         )
     card = _card(metadata, directory)
+    if tokenizer is not None and not callable(
+        getattr(tokenizer, "get_config", None)
+    ):
+        raise ValueError(
+            "`tokenizer` must be None or a Keras-serializable tokenizer "
+            f"(with get_config); received {type(tokenizer).__name__}."
+        )
     with _staging(directory, overwrite) as staging:
+        if tokenizer is not None:
+            _write_json(
+                os.path.join(staging, registry.TOKENIZER),
+                keras.saving.serialize_keras_object(tokenizer),
+            )
         config = keras.saving.serialize_keras_object(model)
         config.pop("compile_config", None)
         _write_json(os.path.join(staging, registry.CONFIG), config)
@@ -107,8 +123,9 @@ def save_to_preset(model, directory, metadata=None, overwrite=False):
         bare.set_weights(model.get_weights())
         bare.save_weights(os.path.join(staging, registry.WEIGHTS))
         loaded = loading.rebuild(staging, config)
-        card["reference"] = _write_reference(model, loaded, staging)
-        _write_grid(loaded, staging)
+        arguments = card.get("sample_arguments", {})
+        card["reference"] = _write_reference(model, loaded, staging, arguments)
+        _write_grid(loaded, staging, arguments)
         card.update(
             format_version=FORMAT_VERSION,
             model_class=config["class_name"],
@@ -147,7 +164,11 @@ def add_backend_reference(directory):
     filename = reference["outputs"].get(
         backend, f"reference_samples_{backend}.npy"
     )
-    samples = model.sample(reference["num_samples"], seed=reference["seed"])
+    samples = model.sample(
+        reference["num_samples"],
+        seed=reference["seed"],
+        **reference.get("arguments", {}),
+    )
     with _staging(directory, overwrite=True) as staging:
         for name in metadata["files"]:
             shutil.copy2(os.path.join(directory, name), staging)
@@ -178,6 +199,11 @@ def _card(metadata, directory):
     card.setdefault("name", os.path.basename(os.path.abspath(directory)))
     card.setdefault("description", "")
     card.setdefault("trained", bool(card.get("training")))
+    if not isinstance(card.get("sample_arguments", {}), dict):
+        raise ValueError(
+            "`metadata['sample_arguments']` must be a dict of keyword "
+            f"arguments of `sample`; received {card['sample_arguments']!r}."
+        )
     metrics = card.setdefault("metrics", {})
     if not isinstance(metrics, dict):
         raise ValueError(
@@ -237,7 +263,7 @@ def _json_default(value):
 # === Reference outputs ===
 
 
-def _write_reference(model, loaded, staging):
+def _write_reference(model, loaded, staging, sample_arguments):
     """Writes the outputs `check_preset` compares with; returns the
     metadata entry, or `None` for a model without a fixed input."""
     from kgen.models import GenerativeModel
@@ -245,8 +271,8 @@ def _write_reference(model, loaded, staging):
     backend = keras.backend.backend()
     if isinstance(model, GenerativeModel):
         arguments = dict(num_samples=REFERENCE_NUM_SAMPLES, seed=REFERENCE_SEED)
-        expected = _numpy(model.sample(**arguments))
-        actual = _numpy(loaded.sample(**arguments))
+        expected = _numpy(model.sample(**arguments, **sample_arguments))
+        actual = _numpy(loaded.sample(**arguments, **sample_arguments))
         _check_reproduced(expected, actual)
         _save_array(os.path.join(staging, "reference_samples.npy"), actual)
         reference = dict(
@@ -254,6 +280,8 @@ def _write_reference(model, loaded, staging):
             outputs={backend: "reference_samples.npy"},
             **arguments,
         )
+        if sample_arguments:
+            reference["arguments"] = sample_arguments
         noise_inputs = loading.noise_reference_inputs(loaded)
         if noise_inputs is not None:
             expected = _numpy(loading.run_sample_endpoint(model, noise_inputs))
@@ -312,7 +340,7 @@ def _check_reproduced(expected, actual):
         )
 
 
-def _write_grid(model, staging):
+def _write_grid(model, staging, sample_arguments):
     from kgen.models import GenerativeModel
     from kgen.utils import save_image_grid
 
@@ -322,7 +350,7 @@ def _write_grid(model, staging):
     if len(shape) != 3 or shape[-1] not in (1, 3):
         return
     save_image_grid(
-        model.sample(GRID_NUM_SAMPLES, seed=REFERENCE_SEED),
+        model.sample(GRID_NUM_SAMPLES, seed=REFERENCE_SEED, **sample_arguments),
         os.path.join(staging, "samples.png"),
         value_range=model.data_range or (0.0, 1.0),
     )

@@ -53,6 +53,21 @@ class CharacterTokenizer:
             raise ValueError("`text` must be a non-empty str.")
         return cls("".join(sorted(set(text))))
 
+    @classmethod
+    def from_preset(cls, name_or_directory):
+        """The tokenizer saved with a preset (a shipped name or a
+        directory), such as `"gpt_shakespeare"`'s."""
+        from kgen.presets import PresetError
+        from kgen.presets import load_tokenizer
+
+        tokenizer = load_tokenizer(name_or_directory)
+        if not isinstance(tokenizer, cls):
+            raise PresetError(
+                f"Preset {name_or_directory!r} holds a "
+                f"{type(tokenizer).__name__}, not a {cls.__name__}."
+            )
+        return tokenizer
+
     @property
     def vocabulary_size(self):
         return len(self.vocabulary)

@@ -1,4 +1,5 @@
-"""Small helpers shared across kgen (data checks, image grids, audio)."""
+"""Small helpers shared across kgen (data checks, image grids, scatter
+plots, audio)."""
 
 from kgen.utils.audio import load_wav
 from kgen.utils.audio import mu_law_decode
@@ -8,6 +9,8 @@ from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
+from kgen.utils.scatter_plot import save_scatter_plot
+from kgen.utils.scatter_plot import scatter_plot
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
 __all__ = [
@@ -17,7 +20,9 @@ __all__ = [
     "mu_law_decode",
     "mu_law_encode",
     "save_image_grid",
+    "save_scatter_plot",
     "save_wav",
+    "scatter_plot",
     "validate_array",
     "validate_labels",
 ]

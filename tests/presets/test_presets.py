@@ -259,6 +259,62 @@ def test_a_failure_mid_save_leaves_nothing_behind(tiny, monkeypatch, existing):
     kgen.presets.load_preset(directory)
 
 
+# === Tokenizers and sampling arguments ===
+
+
+def tiny_gpt():
+    return kgen.models.GPT(5, 8, num_layers=1, num_heads=2, hidden_dim=8)
+
+
+def test_a_tokenizer_travels_with_its_preset(tmp_path):
+    tokenizer = kgen.tokenizers.CharacterTokenizer("abcde")
+    directory = kgen.presets.save_to_preset(
+        tiny_gpt(), tmp_path / "gpt", tokenizer=tokenizer
+    )
+    assert kgen.presets.has_tokenizer(directory)
+    loaded = kgen.presets.load_tokenizer(directory)
+    assert loaded.vocabulary == "abcde"
+    restored = kgen.tokenizers.CharacterTokenizer.from_preset(directory)
+    assert restored("dab").tolist() == [3, 0, 1]
+    # The tokenizer is one of the preset's checked files.
+    flip_a_byte(os.path.join(directory, "tokenizer.json"), offset=-5)
+    with pytest.raises(PresetError, match="changed or corrupted"):
+        kgen.presets.load_tokenizer(directory)
+
+
+def test_a_preset_without_a_tokenizer_says_so(tiny):
+    _, directory = tiny
+    assert not kgen.presets.has_tokenizer(directory)
+    with pytest.raises(PresetError, match="holds no tokenizer"):
+        kgen.presets.load_tokenizer(directory)
+
+
+def test_a_tokenizer_must_be_serializable(tmp_path):
+    with pytest.raises(ValueError, match="`tokenizer` must be None or a"):
+        kgen.presets.save_to_preset(
+            tiny_gpt(), tmp_path / "gpt", tokenizer=str.split
+        )
+    assert not os.path.exists(tmp_path / "gpt")
+
+
+def test_sample_arguments_reach_every_sample_of_the_preset(tmp_path):
+    model = kgen.models.WaveNet(
+        num_levels=16, dilations=(1, 2), residual_channels=4, skip_channels=4
+    )
+    directory = kgen.presets.save_to_preset(
+        model, tmp_path / "wave_net", {"sample_arguments": {"length": 6}}
+    )
+    card = kgen.presets.verify_preset(directory)
+    assert card["reference"]["arguments"] == {"length": 6}
+    reference = np.load(os.path.join(directory, "reference_samples.npy"))
+    assert reference.shape == (4, 6)
+    assert kgen.presets.check_preset(directory) == 0.0
+    with pytest.raises(ValueError, match=r"sample_arguments'\]` must be a"):
+        kgen.presets.save_to_preset(
+            model, tmp_path / "bad", {"sample_arguments": [6]}
+        )
+
+
 # === Shipped presets ===
 
 

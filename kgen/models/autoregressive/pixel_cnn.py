@@ -16,7 +16,6 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import is_host_array
 from kgen.utils.data_validation import validate_input
-from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
 
@@ -273,7 +272,7 @@ class PixelCNN(GenerativeModel):
             num_samples: int.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: an int or `num_samples` ints (class-conditional
-                models).
+                models; `None` draws classes uniformly).
             condition: condition maps (map-conditional models).
             temperature: float > 0.
             windowed: bool. Run the network, for each pixel, only on the
@@ -284,17 +283,15 @@ class PixelCNN(GenerativeModel):
         """
         self._check_num_samples(num_samples)
         windowed = validate_bool(windowed, "windowed")
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
         _, condition, labels = self._unpack(None, condition, labels)
-        if labels is not None:
-            labels = ops.convert_to_tensor(
-                validate_labels(labels, num_samples, self.num_classes)
-            )
         if condition is not None:
             condition = self._check_sample_condition(condition, num_samples)
         window = self.grid_shape[0]
         if windowed:
             window = min(window, self.receptive_rows + 1)
-        loop_seed = self._loop_seed(self._seed_generator(seed))
+        loop_seed = self._loop_seed(seed)
         with backend.no_grad():
             return self._sample_loop(
                 num_samples,

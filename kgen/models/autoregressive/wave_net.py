@@ -225,7 +225,8 @@ class WaveNet(GenerativeModel):
             num_samples: int.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
             length: int >= 2. Steps per clip (required).
-            labels: an int or `num_samples` ints (conditional models).
+            labels: an int or `num_samples` ints (conditional models;
+                `None` draws classes uniformly).
             temperature: float > 0. Divides the logits.
             windowed: bool. Run the network on the `receptive_field` steps
                 that reach the next step (the same logits, less work);
@@ -238,14 +239,11 @@ class WaveNet(GenerativeModel):
         self._check_num_samples(num_samples)
         length = validate_int(length, "length", minimum=2)
         sampler = RandomSampler(temperature)
-        _, labels = self._unpack(None, labels)
-        if labels is not None:
-            labels = ops.convert_to_tensor(
-                validate_labels(labels, num_samples, self.num_classes)
-            )
         windowed = validate_bool(windowed, "windowed")
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
         window = min(length, self.receptive_field) if windowed else length
-        loop_seed = self._loop_seed(self._seed_generator(seed))
+        loop_seed = self._loop_seed(seed)
         steps = ops.arange(length)
 
         def body(step, audio):

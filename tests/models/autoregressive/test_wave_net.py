@@ -89,6 +89,8 @@ def test_windowed_sampling_equals_the_naive_loop():
     assert windowed.shape == (3, length)
     assert windowed.min() >= 0 and windowed.max() < LEVELS
     np.testing.assert_array_equal(windowed, naive)
+    # Without labels, as every class-conditional model: uniform classes.
+    assert to_numpy(model.sample(2, length=10, seed=0)).shape == (2, 10)
 
 
 def test_bad_input_gets_clear_errors():
@@ -99,8 +101,8 @@ def test_bad_input_gets_clear_errors():
         model.log_prob(np.zeros((2, 1), "int32"))
     with pytest.raises(ValueError, match="unconditional"):
         model.fit(np.zeros((2, 8), "int32"), np.zeros(2, "int32"), verbose=0)
-    with pytest.raises(ValueError, match="conditional"):
-        wave_net(num_classes=4).sample(2, length=10)
+    with pytest.raises(ValueError, match="is unconditional"):
+        model.sample(2, length=10, labels=[0, 1])
     with pytest.raises(ValueError, match="length"):
         model.sample(2, length=1)
     with pytest.raises(ValueError, match="dilations"):

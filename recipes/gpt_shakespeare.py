@@ -1,0 +1,184 @@
+"""Character GPT on tiny Shakespeare, nanoGPT's CPU run -> `gpt_shakespeare`.
+
+    KGEN_DATA_DIR=../shared/data python recipes/gpt_shakespeare.py
+    python recipes/update_presets.py gpt_shakespeare  # JAX, torch references
+
+nanoGPT's README configuration for a CPU (4 layers, 4 heads, 128 wide, a
+64-character context, batches of 12, 2,000 iterations of AdamW with
+warm-up and cosine decay, dropout 0), trained by
+`benchmarks/gpt_shakespeare.py`'s `train_kgen` (imported) on the first 90%
+of the text. The validation loss is measured two ways: nanoGPT's estimate
+(20 batches of 12 random windows of the last 10%) and the mean over 2,400
+windows. Writes kgen/presets/files/gpt_shakespeare/ with the character
+tokenizer (`kgen.presets.load_tokenizer`).
+"""
+
+import argparse
+import os
+import time
+
+import keras
+import model_card  # recipes/model_card.py, beside this script
+
+model_card.use_repository_packages()
+import kgen  # noqa: E402
+from benchmarks.gpt_shakespeare import CONFIG  # noqa: E402
+from benchmarks.gpt_shakespeare import train_kgen  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+args = parser.parse_args()
+
+# === Config ===
+name = "gpt_shakespeare"
+description = (
+    "A character-level GPT (4 layers, 4 heads, 128 wide, 64-character "
+    "context; nanoGPT's CPU configuration) on tiny Shakespeare: "
+    "generate(tokenizer(prompt)[None], n) continues a prompt, sample(n) "
+    "gives n 64-character sequences from random first characters; the "
+    "character tokenizer ships with it (kgen.presets.load_tokenizer)."
+)
+seed = 0
+config = dict(CONFIG)
+run = argparse.Namespace(eval_interval=100, eval_iters=20, minutes=600.0)
+num_validation_windows = 2400  # seed 3; nanoGPT's estimate uses 240, seed 2
+preset = model_card.PRESETS / name
+data_path = os.path.join(
+    os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
+)
+command = "KGEN_DATA_DIR=../shared/data python recipes/gpt_shakespeare.py"
+paper = {
+    "val_loss": 1.88,
+    "reference": "nanoGPT README, shakespeare_char on a CPU (the same "
+    "configuration, 2,000 iterations): validation loss 1.88",
+}
+if args.smoke:  # a minute end to end, written to /tmp
+    import benchmarks.gpt_shakespeare
+
+    benchmarks.gpt_shakespeare.CONFIG.update(max_iters=20, warmup_iters=5)
+    config = dict(benchmarks.gpt_shakespeare.CONFIG)
+    run.eval_interval, num_validation_windows = 10, 24
+    preset = model_card.SMOKE / name
+
+# === Data ===
+keras.utils.set_random_seed(seed)
+train_text, validation_text = kgen.datasets.load_text(data_path)
+tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(
+    train_text + validation_text
+)
+train_tokens, validation_tokens = (
+    tokenizer(train_text),
+    tokenizer(validation_text),
+)
+
+# === Training ===
+start = time.time()
+model, curve = train_kgen(
+    train_tokens, validation_tokens, tokenizer.vocabulary_size, run
+)
+wall_time = time.time() - start  # includes the curve's evaluations
+
+
+# === Evaluation ===
+def validation_loss(model, num_windows, seed):
+    """Mean next-character cross-entropy (nats) over `num_windows` random
+    validation windows of 65 characters (seed `seed`)."""
+    windows = kgen.datasets.random_windows(
+        validation_tokens, config["sequence_length"] + 1, num_windows, seed=seed
+    )
+    return float(
+        model.evaluate(
+            windows[:, :-1], windows[:, 1:], batch_size=240, verbose=0
+        )
+    )
+
+
+estimate_windows = run.eval_iters * config["batch_size"]
+nanogpt_estimate = validation_loss(model, estimate_windows, seed=2)
+val_loss = validation_loss(model, num_validation_windows, seed=3)
+prompt = tokenizer("ROMEO:")[None]
+text = tokenizer.detokenize(
+    model.generate(prompt, 58, sampler="top_k", seed=0)
+)[0]
+print(
+    f"{name}: validation loss {val_loss:.4f} (nanoGPT's estimate "
+    f"{nanogpt_estimate:.4f}); {text!r}"
+)
+evaluation = (
+    "recipes/gpt_shakespeare.py `validation_loss`; re-measured by pytest "
+    "-m large tests/presets/test_text_audio_presets.py"
+)
+metrics = {
+    "val_loss": model_card.metric(
+        val_loss,
+        command,
+        f"mean cross-entropy (nats per character) over "
+        f"{num_validation_windows:,} random 65-character windows (seed 3) "
+        "of the validation text (the last 10%). nanoGPT on a CPU: "
+        f"{paper['val_loss']} ("
+        + ("bar met" if val_loss <= paper["val_loss"] else "bar missed")
+        + ")",
+        evaluation=evaluation,
+    ),
+    "val_loss_nanogpt_estimate": model_card.metric(
+        nanogpt_estimate,
+        command,
+        f"nanoGPT's estimate_loss: {run.eval_iters} batches of "
+        f"{config['batch_size']} random windows (seed 2), the number its "
+        "README quotes",
+        evaluation=evaluation,
+    ),
+    "train_loss_nanogpt_estimate": model_card.metric(
+        curve[-1]["train_loss"],
+        command,
+        f"the same estimate on the training text at iteration "
+        f"{curve[-1]['iter']}",
+    ),
+}
+
+# === Preset ===
+kgen.presets.save_to_preset(
+    model,
+    preset,
+    {
+        "name": name,
+        "description": description,
+        "data": {
+            "dataset": "tiny shakespeare",
+            "source": "$KGEN_DATA_DIR/tinyshakespeare.txt (1,115,394 "
+            "characters; nanoGPT's data/shakespeare_char input)",
+            "train": "the first 90% of the characters",
+            "validation": "the last 10%",
+            "vocabulary": f"{tokenizer.vocabulary_size} characters, sorted",
+        },
+        "training": model_card.training_section(
+            command,
+            epochs=1,
+            steps=config["max_iters"],
+            batch_size=config["batch_size"],
+            wall_time=wall_time,
+            examples_seen=config["max_iters"]
+            * config["batch_size"]
+            * config["sequence_length"],
+            optimizers={
+                "optimizer": "AdamW",
+                "learning_rate": config["learning_rate"],
+                "schedule": f"linear warm-up over {config['warmup_iters']} "
+                f"steps, cosine decay to {config['min_learning_rate']}",
+                "beta_2": config["beta_2"],
+                "weight_decay": config["weight_decay"],
+                "global_clipnorm": config["grad_clip"],
+            },
+            config=dict(config, seed=seed),
+            examples="characters (tokens) seen",
+            curve=curve,
+        ),
+        "metrics": metrics,
+        "headline_metrics": ["val_loss", "val_loss_nanogpt_estimate"],
+        "paper": paper,
+        "sample_text": {"prompt": "ROMEO:", "top_k_seed_0": text},
+    },
+    overwrite=True,
+    tokenizer=tokenizer,
+)
+model_card.report(name, preset, wall_time)

@@ -1,0 +1,111 @@
+"""An MNIST classifier for domain metrics -> the `mnist_classifier` preset.
+
+Gives the class histogram of a model's samples (mode coverage), a domain
+Inception Score and, through its "features" layer, a fast domain FID for
+28x28 digits (`kgen evaluate MODEL --features mnist_classifier`).
+
+    KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py
+    python recipes/update_presets.py mnist_classifier
+"""
+
+import argparse
+import math
+import time
+
+import keras
+import model_card  # recipes/model_card.py, beside this script
+
+model_card.use_repository_packages()
+import kgen  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+args = parser.parse_args()
+
+# === Config ===
+name = "mnist_classifier"
+description = (
+    "A small convolutional classifier of 28x28 MNIST digits in [0, 1] "
+    "(softmax over 10 classes, a 128-wide 'features' layer): the class "
+    "histogram of a model's samples, a domain Inception Score and the "
+    "feature extractor of a domain FID "
+    "(`kgen evaluate MODEL --features mnist_classifier`)."
+)
+seed = 0
+filters = 32
+features_dim = 128
+learning_rate = 1e-3
+batch_size = 128
+epochs = 4
+preset = model_card.PRESETS / name
+command = "KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py"
+
+# === Data === (images in [0, 1])
+keras.utils.set_random_seed(seed)
+(x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")
+if args.smoke:
+    x_train, y_train, epochs = x_train[:512], y_train[:512], 1
+    preset = model_card.SMOKE / name
+
+# === Model ===
+model = kgen.networks.image_classifier(
+    x_train.shape[1:], 10, filters=filters, features_dim=features_dim
+)
+schedule = keras.optimizers.schedules.CosineDecay(
+    learning_rate, epochs * math.ceil(len(x_train) / batch_size), alpha=0.01
+)
+model.compile(
+    optimizer=keras.optimizers.Adam(schedule),
+    loss="sparse_categorical_crossentropy",
+    metrics=["accuracy"],
+)
+
+# === Training ===
+start = time.time()
+history = model.fit(
+    x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
+)
+wall_time = time.time() - start
+
+# === Evaluation, preset ===
+test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+note = "model.evaluate on the 10,000 test images"
+kgen.presets.save_to_preset(
+    model,
+    preset,
+    {
+        "name": name,
+        "description": description,
+        "data": {
+            "dataset": "mnist",
+            "shape": [28, 28, 1],
+            "source": model_card.MNIST_SOURCE,
+            "train": "the 60,000 training images",
+            "test": "the 10,000 test images",
+            "value_range": [0, 1],
+            "labels": "digit 0-9",
+        },
+        "training": model_card.training_section(
+            command,
+            epochs=epochs,
+            steps=epochs * math.ceil(len(x_train) / batch_size),
+            batch_size=batch_size,
+            wall_time=wall_time,
+            optimizers={
+                "optimizer": "Adam",
+                "learning_rate": learning_rate,
+                "schedule": "cosine decay to 1% over all steps",
+                "loss": "sparse categorical cross-entropy",
+            },
+            config=dict(filters=filters, features_dim=features_dim, seed=seed),
+        ),
+        "metrics": {
+            "test_accuracy": model_card.metric(test_accuracy, command, note),
+            "test_loss": model_card.metric(test_loss, command, note),
+        },
+        "headline_metrics": ["test_accuracy"],
+    },
+    overwrite=True,
+)
+print(f"{name}: test accuracy {test_accuracy:.4f}")
+model_card.report(name, preset, wall_time)
