@@ -24,6 +24,7 @@ import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
+from benchmarks import mnist_scores  # noqa: E402
 from benchmarks.gan_mnist import build  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -93,29 +94,20 @@ wall_time = time.time() - start
 def fid_and_classes(model):
     """FID of `num_samples` samples (seed `sample_seed`) against the first
     `num_samples` test images, and the classifier's class fractions."""
-    samples = keras.ops.convert_to_numpy(
-        model.sample(num_samples, seed=sample_seed)
-    )
-    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-    fid.set_reference(x_test[:num_samples])
-    fid.update_state(generated_images=samples)
-    classifier = kgen.presets.load_preset(classifier_preset)
-    probabilities = classifier.predict((samples + 1) / 2, verbose=0)
-    counts = np.bincount(probabilities.argmax(-1), minlength=10)
-    return float(fid.result()), counts / num_samples
+    samples = model.sample(num_samples, seed=sample_seed)
+    labels = mnist_scores.classes(samples, classifier=classifier_preset)
+    counts = np.bincount(labels, minlength=10)
+    return mnist_scores.fid(samples, x_test[:num_samples]), counts / num_samples
 
 
 start = time.time()
 fid, fractions = fid_and_classes(model)
-floor = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-floor.set_reference(x_test[:num_samples])
-floor.update_state(generated_images=x_train[:num_samples])
-fid_floor = float(floor.result())
+fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
 eval_time = time.time() - start
 evaluation = (
     f"recipes/gan_mnist.py `fid_and_classes`: model.sample({num_samples}, "
     f"seed={sample_seed}); re-measured by pytest -m large "
-    "tests/presets/test_gan_presets.py"
+    "tests/presets/test_mnist_presets.py"
 )
 metrics = {
     "fid_inception": model_card.metric(

@@ -106,7 +106,7 @@ print(
 )
 evaluation = (
     "recipes/gpt_shakespeare.py `validation_loss`; re-measured by pytest "
-    "-m large tests/presets/test_text_audio_presets.py"
+    "-m large tests/presets/test_likelihood_presets.py"
 )
 metrics = {
     "val_loss": model_card.metric(

@@ -89,7 +89,7 @@ metrics = {
         "benchmarks/flow_2d_densities.py (60 epochs of 20,000 points): "
         "kgen RealNVP 3.679, TFP RealNVP 3.660, kgen NSF 3.573",
         evaluation="-model.log_prob(test).mean(); re-measured by pytest "
-        "-m large tests/presets/test_text_audio_presets.py",
+        "-m large tests/presets/test_likelihood_presets.py",
         exact_entropy=exact_entropy,
     ),
 }

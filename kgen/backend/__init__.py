@@ -35,6 +35,9 @@ Keras chooses its own trainer):
 - `undo_non_finite_steps(model)`: the model's `train_step`, changed to
   undo a step whose logs or variables come out NaN or infinite and to log
   `skipped_steps` (for `TerminateOnNonFinite(max_skipped_steps=N)`).
+- `fori_loop(lower, upper, body, init_val)`: `keras.ops.fori_loop`, run
+  as one graph on TensorFlow (eager `tf.while_loop` steps from Python),
+  for long sampling loops.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
@@ -52,6 +55,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import data_parallel
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import export_archive
+    from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import moments
@@ -69,6 +73,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import data_parallel
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import export_archive
+    from kgen.backend.jax import fori_loop
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
     from kgen.backend.jax import moments
@@ -86,6 +91,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import data_parallel
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import export_archive
+    from kgen.backend.torch import fori_loop
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
     from kgen.backend.torch import moments
@@ -110,6 +116,7 @@ __all__ = [
     "draw_for_replica",
     "export_archive",
     "gather_over_replicas",
+    "fori_loop",
     "grad",
     "moments",
     "no_grad",

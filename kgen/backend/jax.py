@@ -206,6 +206,10 @@ def stateless_normal(shape, seed, dtype="float32"):
     return jax.random.normal(key, shape, dtype=dtype)
 
 
+def fori_loop(lower, upper, body, init_val):
+    return keras.ops.fori_loop(lower, upper, body, init_val)
+
+
 def no_grad():
     # Gradients are only ever taken explicitly here; nothing to switch off.
     return contextlib.nullcontext()

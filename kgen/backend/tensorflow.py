@@ -200,6 +200,15 @@ def no_grad():
     return contextlib.nullcontext()
 
 
+def fori_loop(lower, upper, body, init_val):
+    # Eager `tf.while_loop` runs its body op by op from Python: a
+    # WaveNet's thousands of sampling steps ran 5-8x slower than as one
+    # graph. (Inside a graph already, the function is inlined.)
+    return tf.function(
+        lambda value: keras.ops.fori_loop(lower, upper, body, value)
+    )(init_val)
+
+
 def stateless_uniform(shape, seed, dtype="float32"):
     return tf.random.stateless_uniform(
         shape, seed=tf.cast(seed, "int32"), dtype=dtype

@@ -1,5 +1,6 @@
 """PyTorch: Keras' own trainer already runs a stateful `train_step`."""
 
+import keras
 import torch
 from keras.src.backend.torch.core import get_device
 
@@ -88,6 +89,10 @@ def stateless_uniform(shape, seed, dtype="float32"):
         tuple(shape), generator=_generator(seed), dtype=getattr(torch, dtype)
     )
     return values.to(get_device())
+
+
+def fori_loop(lower, upper, body, init_val):
+    return keras.ops.fori_loop(lower, upper, body, init_val)
 
 
 def no_grad():

@@ -74,10 +74,18 @@ def save_to_preset(
             directory's name), `description`, `trained` (default: whether
             `training` is given), `data`, `training` (command, epochs,
             steps, hardware, wall time), `metrics` (`{name: {"value": ...,
-            "command": ...}}`; a bare number is accepted), `headline_metrics`
-            and any other JSON-serializable keys. The keys in
-            `COMPUTED_KEYS` are written by this function.
+            "command": ...}}`; a bare number is accepted), `headline_metrics`,
+            `sample_arguments` (keyword arguments every `sample` call of the
+            preset's checks, grid and `kgen generate` passes, such as a
+            WaveNet's `length`), `reference_arguments` (overrides of those
+            for the stored reference samples, where the defaults would take
+            minutes to check on every backend) and any other
+            JSON-serializable keys. The keys in `COMPUTED_KEYS` are written
+            by this function.
         overwrite: bool, replace an existing `directory`.
+        tokenizer: `None` or the tokenizer that turns text into the
+            model's token ids (a Keras-serializable object such as
+            `kgen.tokenizers.CharacterTokenizer`), saved beside the model.
 
     Returns:
         str, the absolute path of the preset directory.
@@ -124,7 +132,12 @@ def save_to_preset(
         bare.save_weights(os.path.join(staging, registry.WEIGHTS))
         loaded = loading.rebuild(staging, config)
         arguments = card.get("sample_arguments", {})
-        card["reference"] = _write_reference(model, loaded, staging, arguments)
+        card["reference"] = _write_reference(
+            model,
+            loaded,
+            staging,
+            {**arguments, **card.get("reference_arguments", {})},
+        )
         _write_grid(loaded, staging, arguments)
         card.update(
             format_version=FORMAT_VERSION,
@@ -199,11 +212,12 @@ def _card(metadata, directory):
     card.setdefault("name", os.path.basename(os.path.abspath(directory)))
     card.setdefault("description", "")
     card.setdefault("trained", bool(card.get("training")))
-    if not isinstance(card.get("sample_arguments", {}), dict):
-        raise ValueError(
-            "`metadata['sample_arguments']` must be a dict of keyword "
-            f"arguments of `sample`; received {card['sample_arguments']!r}."
-        )
+    for key in ("sample_arguments", "reference_arguments"):
+        if not isinstance(card.get(key, {}), dict):
+            raise ValueError(
+                f"`metadata['{key}']` must be a dict of keyword arguments "
+                f"of `sample`; received {card[key]!r}."
+            )
     metrics = card.setdefault("metrics", {})
     if not isinstance(metrics, dict):
         raise ValueError(

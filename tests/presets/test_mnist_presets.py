@@ -16,6 +16,7 @@ import pytest
 from keras import ops
 
 import kgen
+from benchmarks import mnist_scores
 from benchmarks.rbm_mnist import binarised_mnist
 from benchmarks.vae_mnist_iwae import binarised_test
 from benchmarks.vae_mnist_iwae import iwae_log_likelihood
@@ -25,6 +26,17 @@ from benchmarks.vae_mnist_iwae import iwae_log_likelihood
 # reproduces its value to float error.
 VAE_TOLERANCE_NATS = 0.5
 RBM_TOLERANCE_NATS = 0.5
+# FID of the same samples on the same backend: the Inception features are
+# deterministic, so only float error remains.
+FID_TOLERANCE = 0.05
+
+
+def on_the_cards_backend(name):
+    """Skips unless this is the backend whose random stream drew the
+    card's samples (the others draw other samples from the same seed)."""
+    backend = kgen.presets.preset_metadata(name)["training"]["backend"]
+    if keras.backend.backend() != backend:
+        pytest.skip(f"{name}'s card was measured on {backend}")
 
 
 @pytest.mark.large
@@ -63,3 +75,39 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
     assert abs(float(np.mean(log_p)) - metric["value"]) <= (
         RBM_TOLERANCE_NATS
     ), (float(np.mean(log_p)), metric)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", ["dcgan_mnist"])
+def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
+    on_the_cards_backend(name)
+    metrics = kgen.presets.preset_metadata(name)["metrics"]
+    model = kgen.presets.load_preset(name)
+    _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
+    samples = model.sample(1000, seed=1)
+    fid = mnist_scores.fid(samples, x_test[:1000])
+    assert abs(fid - metrics["fid_inception"]["value"]) <= FID_TOLERANCE
+    fractions = np.bincount(mnist_scores.classes(samples), minlength=10)
+    fractions = fractions / 1000
+    np.testing.assert_allclose(
+        fractions, metrics["max_class_fraction"]["class_fractions"]
+    )
+    # The issue's bar: all 10 classes present, none above 20%.
+    assert fractions.min() > 0 and fractions.max() <= 0.2, fractions
+
+
+@pytest.mark.large
+def test_ddpm_preset_reaches_its_fid_and_label_accuracy():
+    on_the_cards_backend("ddpm_mnist")
+    card = kgen.presets.preset_metadata("ddpm_mnist")
+    fid_metric = card["metrics"]["fid_inception_ddim50"]
+    accuracy_metric = card["metrics"]["label_accuracy_ddim50"]
+    model = kgen.presets.load_preset("ddpm_mnist")
+    _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
+    n = fid_metric["subset"]["num_samples"]
+    labels = np.arange(n) % 10
+    samples = model.sample(n, seed=1, labels=labels, **card["sample_arguments"])
+    fid = mnist_scores.fid(samples, x_test[:1000])
+    assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE
+    accuracy = np.mean(mnist_scores.classes(samples) == labels)
+    assert abs(accuracy - accuracy_metric["subset"]["value"]) <= 1 / n

@@ -309,6 +309,19 @@ def test_sample_arguments_reach_every_sample_of_the_preset(tmp_path):
     reference = np.load(os.path.join(directory, "reference_samples.npy"))
     assert reference.shape == (4, 6)
     assert kgen.presets.check_preset(directory) == 0.0
+    # A shorter reference, for a default that is slow to check.
+    directory = kgen.presets.save_to_preset(
+        model,
+        tmp_path / "short",
+        {
+            "sample_arguments": {"length": 6},
+            "reference_arguments": {"length": 3},
+        },
+    )
+    card = kgen.presets.verify_preset(directory)
+    assert card["reference"]["arguments"] == {"length": 3}
+    assert card["sample_arguments"] == {"length": 6}
+    assert kgen.presets.check_preset(directory) == 0.0
     with pytest.raises(ValueError, match=r"sample_arguments'\]` must be a"):
         kgen.presets.save_to_preset(
             model, tmp_path / "bad", {"sample_arguments": [6]}

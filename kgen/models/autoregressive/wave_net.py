@@ -264,7 +264,7 @@ class WaveNet(GenerativeModel):
 
         audio = ops.full((num_samples, length), self.num_levels // 2, "int32")
         with backend.no_grad():
-            return ops.fori_loop(1, length, body, audio)
+            return backend.fori_loop(1, length, body, audio)
 
     # === Serialization ===
 

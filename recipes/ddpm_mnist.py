@@ -1,0 +1,201 @@
+"""A class-conditional DDPM on MNIST, CPU-sized -> `ddpm_mnist`.
+
+    KGEN_DATA_DIR=../shared/data python recipes/ddpm_mnist.py
+    python recipes/update_presets.py ddpm_mnist  # JAX, torch references
+
+The model is `benchmarks/diffusion_mnist.py`'s `build` (imported): a U-Net
+of widths 32, 64, 64 with attention at the lowest resolution (1.1M
+parameters), epsilon prediction on the 1,000-step linear schedule, label
+dropout 0.1 (classifier-free guidance), Adam with EMA weights, trained on
+the 60,000 training images in [-1, 1]. Scored with DDIM-50 (the preset's
+default sampler: `sample_arguments`): FID of 1,000 samples with balanced
+labels against 1,000 test images, beside FID(train, test) at the same
+size, and the `mnist_classifier` preset's accuracy on the requested
+labels (`recipes/mnist_classifier.py`: run it first). The issue's 4.3M
+U-Net and its DDPM-1000 comparison need a GPU: see the card.
+"""
+
+import argparse
+import time
+
+import keras
+import model_card  # recipes/model_card.py, beside this script
+import numpy as np
+
+model_card.use_repository_packages()
+import kgen  # noqa: E402
+from benchmarks import mnist_scores  # noqa: E402
+from benchmarks.diffusion_mnist import build  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+args = parser.parse_args()
+
+# === Config ===
+name = "ddpm_mnist"
+description = (
+    "A class-conditional DDPM (U-Net of widths 32, 64, 64, 1.1M "
+    "parameters; 1,000-step linear schedule, epsilon prediction, label "
+    "dropout 0.1) on MNIST: sample(n, labels=...) gives 28x28x1 images in "
+    "[-1, 1] by DDIM-50 by default (the preset's sample_arguments); any "
+    "scheduler and num_steps, guidance_scale (classifier-free) and inpaint "
+    "as kgen.models.DiffusionModel."
+)
+seed = 0
+widths = (32, 64, 64)
+learning_rate = 5e-4
+ema_momentum = 0.995
+batch_size = 64
+epochs = args.epochs
+sampling = {"num_steps": 50, "scheduler": "ddim"}
+num_samples = 1000
+num_subset = 200  # re-measured by the large test
+sample_seed = 1
+classifier_preset = "mnist_classifier"
+preset = model_card.PRESETS / name
+command = "KGEN_DATA_DIR=../shared/data python recipes/ddpm_mnist.py" + (
+    "" if epochs == 3 else f" --epochs {epochs}"
+)
+
+# === Data === (images in [-1, 1], labels 0-9)
+keras.utils.set_random_seed(seed)
+(x_train, y_train), (x_test, _) = kgen.datasets.load(
+    "mnist", value_range=(-1, 1)
+)
+if args.smoke:  # a minute end to end, written to /tmp
+    x_train, y_train, epochs = x_train[:256], y_train[:256], 1
+    num_samples, num_subset = 20, 10
+    sampling["num_steps"] = 5
+    preset = model_card.SMOKE / name
+    classifier_preset = str(model_card.SMOKE / "mnist_classifier")
+
+# === Model ===
+model = build(widths, learning_rate, ema_momentum, seed)
+
+# === Training === (fit ends with the EMA weights in the model)
+start = time.time()
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=batch_size,
+    epochs=epochs,
+    callbacks=[keras.callbacks.TerminateOnNaN()],
+    verbose=2,
+)
+wall_time = time.time() - start
+
+
+# === Evaluation ===
+def fid_and_accuracy(model, n):
+    """DDIM-50 FID of `n` samples (labels `arange(n) % 10`, seed
+    `sample_seed`) against the first `num_samples` test images, and the
+    classifier's accuracy on the requested labels."""
+    labels = np.arange(n) % 10
+    samples = model.sample(n, seed=sample_seed, labels=labels, **sampling)
+    predicted = mnist_scores.classes(samples, classifier=classifier_preset)
+    return (
+        mnist_scores.fid(samples, x_test[:num_samples]),
+        float(np.mean(predicted == labels)),
+    )
+
+
+start = time.time()
+fid, accuracy = fid_and_accuracy(model, num_samples)
+sample_time = time.time() - start
+fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
+print(
+    f"{name}: DDIM-50 FID {fid:.2f} (floor {fid_floor:.2f}), label "
+    f"accuracy {accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
+)
+evaluation = (
+    "recipes/ddpm_mnist.py `fid_and_accuracy`; the "
+    f"{num_subset}-sample value re-measured by pytest -m large "
+    "tests/presets/test_mnist_presets.py"
+)
+metrics = {
+    "fid_inception_ddim50": model_card.metric(
+        fid,
+        command,
+        f"FID (TF-2015 Inception pool3) of {num_samples} DDIM-50 samples "
+        f"(labels arange(n) % 10, seed {sample_seed}, no guidance) against "
+        f"the first {num_samples} test images; floor {fid_floor:.2f}: "
+        f"{fid / fid_floor:.2f}x the floor (bar: 1.1x, with the 4.3M U-Net "
+        "on a GPU); DDPM-1000 not measured (on 2 CPU cores it costs 4 s "
+        "per sample)",
+        evaluation=evaluation,
+        subset={"num_samples": num_subset, "value": fid_subset},
+        sample_wall_time_s=round(sample_time, 1),
+    ),
+    "fid_inception_floor": model_card.metric(
+        fid_floor,
+        command,
+        f"FID(first {num_samples} training images, first {num_samples} test "
+        "images): what a perfect model scores at this sample size",
+    ),
+    "label_accuracy_ddim50": model_card.metric(
+        accuracy,
+        command,
+        f"the mnist_classifier preset's accuracy on the {num_samples} "
+        "samples' requested labels (no guidance)",
+        subset={"num_samples": num_subset, "value": accuracy_subset},
+    ),
+}
+
+# === Preset ===
+steps = epochs * -(-len(x_train) // batch_size)
+kgen.presets.save_to_preset(
+    model,
+    preset,
+    {
+        "name": name,
+        "description": description,
+        "data": {
+            "dataset": "mnist",
+            "shape": [28, 28, 1],
+            "source": model_card.MNIST_SOURCE,
+            "train": "all 60,000 training images in [-1, 1], with labels",
+            "test": f"the first {num_samples} test images (FID reference)",
+            "value_range": [-1, 1],
+            "labels": "digit 0-9",
+        },
+        "training": model_card.training_section(
+            command,
+            epochs=epochs,
+            steps=steps,
+            batch_size=batch_size,
+            wall_time=wall_time,
+            optimizers={
+                "optimizer": "Adam",
+                "learning_rate": learning_rate,
+                "ema_momentum": ema_momentum,
+                "weights": "the EMA weights",
+            },
+            config={
+                "widths": list(widths),
+                "attention_levels": [len(widths) - 1],
+                "condition_dropout": 0.1,
+                "seed": seed,
+            },
+            networks="benchmarks/diffusion_mnist.py `build`",
+            final_loss=float(history.history["loss"][-1]),
+        ),
+        "metrics": metrics,
+        "headline_metrics": [
+            "fid_inception_ddim50",
+            "fid_inception_floor",
+            "label_accuracy_ddim50",
+        ],
+        "sample_arguments": sampling,
+        "paper": {
+            "reference": "the issue's bar: DDIM-50 FID within 1.1x of "
+            "DDPM-1000 and of the real-vs-real floor, for the 4.3M U-Net "
+            "(kgen's GPU run: FID 17.9 with DDIM-50, 1.06x DDPM-1000; "
+            "benchmarks/diffusion_mnist.py); this CPU-sized model is not "
+            "held to it",
+        },
+    },
+    overwrite=True,
+)
+model_card.report(name, preset, wall_time)
