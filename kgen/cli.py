@@ -506,6 +506,8 @@ def _is_finite(value):
 
 
 def sample(args):
+    import inspect
+
     import numpy as np
 
     from kgen.utils.argument_validation import validate_int
@@ -518,6 +520,12 @@ def sample(args):
     write = _sample_writer(model, card, args)  # checks --out first
     options = dict(card.get("sample_arguments", {}))
     if args.length is not None:
+        if "length" not in inspect.signature(model.sample).parameters:
+            raise ValueError(
+                "`--length` needs a sequence model (whose samples have a "
+                f"length); MODEL {args.model_path} is a "
+                f"{type(model).__name__}."
+            )
         options["length"] = args.length
     if args.labels is not None:
         if not getattr(model, "is_class_conditional", False):
@@ -597,7 +605,7 @@ SAMPLE_FILES = {
 }
 
 
-def _sample_kind(model, card, model_path):
+def sample_kind(model, card, model_path):
     """What a model's samples are: "text" (a preset with a tokenizer),
     "audio" (its card gives a sample rate), "points" (2-D vectors),
     "image" (images, or vectors its card gives an image shape)."""
@@ -621,7 +629,7 @@ def _sample_writer(model, card, args):
 
     import kgen
 
-    kind = _sample_kind(model, card, args.model_path)
+    kind = sample_kind(model, card, args.model_path)
     out = args.out
     if os.path.isdir(out):
         raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")

@@ -227,7 +227,7 @@ def test_generate_works_for_every_shipped_preset(name, tmp_path):
     if not isinstance(model, kgen.models.GenerativeModel):
         pytest.skip(f"{name} is not a generative model")
     card = kgen.presets.preset_metadata(name)
-    kind = cli._sample_kind(model, card, name)
+    kind = cli.sample_kind(model, card, name)
     out = str(tmp_path / f"out{cli.SAMPLE_FILES.get(kind, ('.png',))[0]}")
     arguments = ["generate", name, "-n", "4", "--out", out]
     if "length" in card.get("sample_arguments", {}):

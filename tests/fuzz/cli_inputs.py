@@ -306,6 +306,17 @@ def _sample_argvs(files):
         "--seed x",
         ["sample", VALID_MODEL, "--seed", "x", *rest()],
     )
+    for value in ("0", "x", "5"):  # 5: the model has no length
+        yield (
+            ("--length",),
+            f"--length {value}",
+            ["sample", VALID_MODEL, "--length", value, *rest()],
+        )
+    yield (
+        ("--prompt",),
+        "--prompt for a model without a tokenizer",
+        ["sample", VALID_MODEL, "--prompt", "a", *rest()],
+    )
     folder = files.folder("grid_folder")
     # An --out in a folder that does not exist yet is fine: it is made.
     for description, out in (
