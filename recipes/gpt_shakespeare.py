@@ -171,7 +171,9 @@ kgen.presets.save_to_preset(
             },
             config=dict(config, seed=seed),
             examples="characters (tokens) seen",
-            curve=curve,
+            val_loss_every_100_iterations=[
+                round(row["val_loss"], 4) for row in curve
+            ],
         ),
         "metrics": metrics,
         "headline_metrics": ["val_loss", "val_loss_nanogpt_estimate"],

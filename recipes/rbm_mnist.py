@@ -18,18 +18,13 @@ preset's own grid is for image-shaped models; this one samples flat
 """
 
 import argparse
-import os
-import pathlib
-import sys
 import time
 
-import keras
+import model_card  # recipes/model_card.py, beside this script
 import numpy as np
 from keras import ops
 
-root = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(root))  # `benchmarks` is a package of the repo
-
+model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks.rbm_mnist import binarised_mnist  # noqa: E402
 from benchmarks.rbm_mnist import train_kgen  # noqa: E402
@@ -62,8 +57,8 @@ paper = {
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
-preset = root / "kgen/presets/files" / name
-runs = root / "runs" / name
+preset = model_card.PRESETS / name
+runs = model_card.ROOT / "runs" / name
 command = (
     "KGEN_DATA_DIR=../shared/data KERAS_BACKEND=jax python recipes/rbm_mnist.py"
 )
@@ -71,8 +66,8 @@ num_train, num_test = 60000, 10000
 if args.smoke:  # seconds end to end, written to /tmp
     num_train, num_test = 200, 100
     config.epochs, config.ais_betas = 1, 100
-    preset = pathlib.Path("/tmp/kgen_smoke") / name
-    runs = pathlib.Path("/tmp/kgen_smoke/runs")
+    preset = model_card.SMOKE / name
+    runs = model_card.SMOKE / "runs"
 
 
 def test_log_likelihood(rbm, x_train, x_test):
@@ -190,32 +185,29 @@ kgen.presets.save_to_preset(
             "dataset": "mnist",
             "shape": [784],
             "image_shape": [28, 28, 1],  # how `kgen generate` draws them
-            "source": "kgen.datasets.load('mnist'): the 60,000/10,000 split",
+            "source": model_card.MNIST_SOURCE,
             "train": f"the {num_train:,} training images, pixel > 0.5",
             "test": f"the {num_test:,} test images, pixel > 0.5",
             "value_range": [0, 1],
         },
-        "training": {
-            "command": command,
-            "epochs": config.epochs,
-            "steps": steps,
-            "images_seen": config.epochs * num_train,
-            "batch_size": config.batch_size,
-            "optimizers": {
+        "training": model_card.training_section(
+            command,
+            epochs=config.epochs,
+            steps=steps,
+            batch_size=config.batch_size,
+            wall_time=wall_time,
+            optimizers={
                 "optimizer": "SGD",
                 "learning_rate": config.learning_rate,
             },
-            "config": {
+            config={
                 "num_visible": 784,
                 "num_hidden": config.num_hidden,
                 "rule": "PCD-1 (persistent=True, cd_steps=1)",
                 "num_persistent_chains": config.batch_size,
                 "seed": seed,
             },
-            "hardware": f"{os.cpu_count()} CPU cores (shared), no GPU",
-            "backend": keras.backend.backend(),
-            "wall_time_s": round(wall_time, 1),
-        },
+        ),
         "metrics": metrics,
         "headline_metrics": [
             "test_log_likelihood_nats",
@@ -231,5 +223,4 @@ samples = ops.convert_to_numpy(model.sample(64, seed=0))
 kgen.utils.save_image_grid(
     np.reshape(samples, (64, 28, 28, 1)), str(runs / "samples.png")
 )
-size = sum(f.stat().st_size for f in preset.iterdir())
-print(f"{name}: {wall_time:.0f} s training, {size / 1e6:.1f} MB -> {preset}")
+model_card.report(name, preset, wall_time)

@@ -1,8 +1,8 @@
 """VAEs on dynamically binarised MNIST -> `vae_mnist`, `hierarchical_vae_mnist`.
 
     KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py vae
-    KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py hierarchical_vae
-    # (not run yet: hierarchical_vae_mnist is not shipped)
+    KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py hierarchical_vae \\
+        --epochs 8
     python recipes/update_presets.py vae_mnist  # JAX, torch references
 
 The networks, the binarisation and the IWAE evaluation are those of
@@ -14,16 +14,12 @@ NLL by the IWAE bound, sample grid, reference samples).
 
 import argparse
 import math
-import os
-import pathlib
-import sys
 import time
 
 import keras
+import model_card  # recipes/model_card.py, beside this script
 
-root = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(root))  # `benchmarks` is a package of the repo
-
+model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks.vae_mnist_iwae import DynamicBinarization  # noqa: E402
 from benchmarks.vae_mnist_iwae import binarised_test  # noqa: E402
@@ -58,10 +54,10 @@ num_test = args.num_test  # K = 5000 costs ~0.8-1.6 s per image on 1 core
 num_iwae_samples = 5000
 test_subset = 100  # re-measured by tests/presets/test_mnist_presets.py
 paper_nll = 86.76  # Burda et al. 2016, Table 1: VAE, 1 stochastic layer
-preset = root / "kgen/presets/files" / name
+preset = model_card.PRESETS / name
 if args.smoke:  # a few seconds end to end, written to /tmp
     num_test, num_iwae_samples, test_subset = 10, 10, 5
-    preset = pathlib.Path("/tmp/kgen_smoke") / name
+    preset = model_card.SMOKE / name
 command = (
     f"KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py {args.model}"
     + ("" if epochs == 12 else f" --epochs {epochs}")
@@ -143,7 +139,7 @@ kgen.presets.save_to_preset(
         "data": {
             "dataset": "mnist",
             "shape": [28, 28, 1],
-            "source": "kgen.datasets.load('mnist'): the 60,000/10,000 split",
+            "source": model_card.MNIST_SOURCE,
             "train": (
                 "all 60,000 training images, dynamically binarised: each "
                 "epoch draws pixel ~ Bernoulli(intensity) afresh"
@@ -154,24 +150,21 @@ kgen.presets.save_to_preset(
             ),
             "value_range": [0, 1],
         },
-        "training": {
-            "command": command,
-            "epochs": epochs,
-            "steps": steps,
-            "images_seen": steps * batch_size,
-            "batch_size": batch_size,
-            "optimizers": {
+        "training": model_card.training_section(
+            command,
+            epochs=epochs,
+            steps=steps,
+            batch_size=batch_size,
+            wall_time=wall_time,
+            optimizers={
                 "optimizer": "Adam",
                 "learning_rate": learning_rate,
                 "schedule": "cosine decay to 1% over all steps",
             },
-            "config": {"latent_dim": latent_dim, "seed": seed},
-            "networks": "benchmarks/vae_mnist_iwae.py `build`",
-            "final_loss": float(history.history["loss"][-1]),
-            "hardware": f"{os.cpu_count()} CPU cores (shared), no GPU",
-            "backend": keras.backend.backend(),
-            "wall_time_s": round(wall_time, 1),
-        },
+            config={"latent_dim": latent_dim, "seed": seed},
+            networks="benchmarks/vae_mnist_iwae.py `build`",
+            final_loss=float(history.history["loss"][-1]),
+        ),
         "metrics": metrics,
         "headline_metrics": ["test_nll_iwae_nats"],
         "paper": {
@@ -182,5 +175,4 @@ kgen.presets.save_to_preset(
     },
     overwrite=True,
 )
-size = sum(f.stat().st_size for f in preset.iterdir())
-print(f"{name}: {wall_time:.0f} s training, {size / 1e6:.1f} MB -> {preset}")
+model_card.report(name, preset, wall_time)
