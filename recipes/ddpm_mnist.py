@@ -151,15 +151,12 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "mnist",
-            "shape": [28, 28, 1],
-            "source": model_card.MNIST_SOURCE,
-            "train": "all 60,000 training images in [-1, 1], with labels",
-            "test": f"the first {num_samples} test images (FID reference)",
-            "value_range": [-1, 1],
-            "labels": "digit 0-9",
-        },
+        "data": model_card.mnist_data(
+            train="all 60,000 training images in [-1, 1], with labels",
+            test=f"the first {num_samples} test images (FID reference)",
+            value_range=(-1, 1),
+            labels="digit 0-9",
+        ),
         "training": model_card.training_section(
             command,
             epochs=epochs,

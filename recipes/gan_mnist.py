@@ -154,14 +154,11 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "mnist",
-            "shape": [28, 28, 1],
-            "source": model_card.MNIST_SOURCE,
-            "train": "all 60,000 training images, scaled to [-1, 1]",
-            "test": f"the first {num_samples} test images (FID reference)",
-            "value_range": [-1, 1],
-        },
+        "data": model_card.mnist_data(
+            train="all 60,000 training images, scaled to [-1, 1]",
+            test=f"the first {num_samples} test images (FID reference)",
+            value_range=(-1, 1),
+        ),
         "training": model_card.training_section(
             command,
             epochs=epochs,

@@ -76,15 +76,12 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "mnist",
-            "shape": [28, 28, 1],
-            "source": model_card.MNIST_SOURCE,
-            "train": "the 60,000 training images",
-            "test": "the 10,000 test images",
-            "value_range": [0, 1],
-            "labels": "digit 0-9",
-        },
+        "data": model_card.mnist_data(
+            train="the 60,000 training images",
+            test="the 10,000 test images",
+            value_range=(0, 1),
+            labels="digit 0-9",
+        ),
         "training": model_card.training_section(
             command,
             epochs=epochs,

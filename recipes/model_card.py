@@ -31,6 +31,20 @@ def hardware():
     return f"{os.cpu_count()} CPU cores (shared), no GPU"
 
 
+def mnist_data(train, test, value_range, shape=(28, 28, 1), **details):
+    """The card's `data` section of a model of MNIST: what was trained
+    and tested on (`train`, `test`: str) and the samples' value range."""
+    return {
+        "dataset": "mnist",
+        "shape": list(shape),
+        "source": MNIST_SOURCE,
+        "train": train,
+        "test": test,
+        "value_range": list(value_range),
+        **details,
+    }
+
+
 def training_section(
     command,
     *,

@@ -181,15 +181,13 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "mnist",
-            "shape": [784],
-            "image_shape": [28, 28, 1],  # how `kgen generate` draws them
-            "source": model_card.MNIST_SOURCE,
-            "train": f"the {num_train:,} training images, pixel > 0.5",
-            "test": f"the {num_test:,} test images, pixel > 0.5",
-            "value_range": [0, 1],
-        },
+        "data": model_card.mnist_data(
+            shape=(784,),
+            image_shape=(28, 28, 1),  # how `kgen generate` draws them
+            train=f"the {num_train:,} training images, pixel > 0.5",
+            test=f"the {num_test:,} test images, pixel > 0.5",
+            value_range=(0, 1),
+        ),
         "training": model_card.training_section(
             command,
             epochs=config.epochs,

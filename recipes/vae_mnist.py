@@ -136,20 +136,17 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "mnist",
-            "shape": [28, 28, 1],
-            "source": model_card.MNIST_SOURCE,
-            "train": (
+        "data": model_card.mnist_data(
+            train=(
                 "all 60,000 training images, dynamically binarised: each "
                 "epoch draws pixel ~ Bernoulli(intensity) afresh"
             ),
-            "test": (
+            test=(
                 f"the first {num_test} test images, binarised once "
                 "(numpy default_rng(123))"
             ),
-            "value_range": [0, 1],
-        },
+            value_range=(0, 1),
+        ),
         "training": model_card.training_section(
             command,
             epochs=epochs,
