@@ -873,14 +873,19 @@ def presets(args):
 def _print_preset_table():
     import kgen
 
-    rows = [("name", "class", "parameters", "trained", "metrics")]
-    for name in kgen.presets.list_presets():
+    rows = [("name", "class", "parameters", "MB", "trained", "metrics")]
+    for name, directory in kgen.presets.shipped_presets().items():
         card = kgen.presets.preset_metadata(name)
+        size = sum(
+            os.path.getsize(os.path.join(directory, f))
+            for f in os.listdir(directory)
+        )
         rows.append(
             (
                 name,
                 card["model_class"],
                 f"{card['num_parameters']:,}",
+                f"{size / 1e6:.1f}",
                 "yes" if card["trained"] else "no",
                 ", ".join(
                     f"{metric} {_format_value(card['metrics'][metric])}"
@@ -896,6 +901,7 @@ def _print_preset_table():
                 name,
                 entry["class_name"],
                 f"{model.count_params():,}",
+                "-",
                 "no",
                 f"architecture for {entry['data']['dataset']}: "
                 f"kgen train {name}",
@@ -904,14 +910,15 @@ def _print_preset_table():
     if len(rows) == 1:
         print("kgen: no presets are installed.")
         return
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         cells = [
             row[0].ljust(widths[0]),
             row[1].ljust(widths[1]),
             row[2].rjust(widths[2]),
-            row[3].ljust(widths[3]),
-            row[4],
+            row[3].rjust(widths[3]),
+            row[4].ljust(widths[4]),
+            row[5],
         ]
         print("  ".join(cells).rstrip())
 

@@ -16,6 +16,7 @@ from tests.conftest import to_numpy
 SHIPPED = (
     "dcgan_digits",
     "digits_classifier",
+    "mnist_classifier",
     "rbm_mnist",
     "vae_digits",
     "vae_mnist",
@@ -373,18 +374,26 @@ def test_kgen_presets_lists_the_shipped_presets(capsys):
         "name",
         "class",
         "parameters",
+        "MB",
         "trained",
         "metrics",
     ]
     rows = {line.split()[0]: line for line in lines[1:]}
     architectures = kgen.presets.list_architectures()
     assert sorted(rows) == sorted([*SHIPPED, *architectures])
-    assert rows["ddpm"].split()[1:2] + rows["ddpm"].split()[3:4] == [
+    assert rows["ddpm"].split()[1:2] + rows["ddpm"].split()[3:5] == [
         "DiffusionModel",
+        "-",
         "no",
     ]
     assert "kgen train ddpm" in rows["ddpm"]
-    assert rows["dcgan_digits"].split()[1:4] == ["DCGAN", "144,898", "yes"]
+    name, model_class, parameters, size, trained = rows["dcgan_digits"].split()[
+        :5
+    ]
+    assert (model_class, parameters, trained) == ("DCGAN", "144,898", "yes")
+    directory = kgen.presets.shipped_presets()["dcgan_digits"]
+    total = sum(f.stat().st_size for f in pathlib.Path(directory).iterdir())
+    assert size == f"{total / 1e6:.1f}"
     assert "domain_fid" in rows["dcgan_digits"]
     assert "test_accuracy 0.9259" in rows["digits_classifier"]
     assert "test_negative_elbo_nats 24.07" in rows["vae_digits"]
