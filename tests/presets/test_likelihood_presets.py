@@ -34,6 +34,7 @@ def test_gpt_preset_reaches_its_validation_loss():
     _, validation = kgen.datasets.load_text(path)
     # nanoGPT's estimate: 20 batches of 12 random windows (seed 2).
     windows = kgen.datasets.random_windows(tokenizer(validation), 65, 240, 2)
+    model.compile()  # presets load uncompiled; `evaluate` needs no optimizer
     loss = model.evaluate(
         windows[:, :-1], windows[:, 1:], batch_size=240, verbose=0
     )

@@ -111,3 +111,14 @@ def test_ddpm_preset_reaches_its_fid_and_label_accuracy():
     assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE
     accuracy = np.mean(mnist_scores.classes(samples) == labels)
     assert abs(accuracy - accuracy_metric["subset"]["value"]) <= 1 / n
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", ["glow_mnist"])
+def test_flow_preset_reaches_its_bits_per_dim(name):
+    on_the_cards_backend(name)  # the dequantisation noise is drawn
+    metric = kgen.presets.preset_metadata(name)["metrics"]["test_bits_per_dim"]
+    model = kgen.presets.load_preset(name)
+    _, (x_test, _) = kgen.datasets.load("mnist")
+    bits = ops.convert_to_numpy(model.bits_per_dim(x_test[:1000], seed=1))
+    assert abs(float(np.mean(bits)) - metric["value"]) <= 1e-4

@@ -15,7 +15,9 @@ from tests.conftest import to_numpy
 
 SHIPPED = (
     "dcgan_digits",
+    "dcgan_mnist",
     "digits_classifier",
+    "gpt_shakespeare",
     "mnist_classifier",
     "rbm_mnist",
     "vae_digits",
