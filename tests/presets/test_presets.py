@@ -19,6 +19,7 @@ SHIPPED = (
     "digits_classifier",
     "gpt_shakespeare",
     "mnist_classifier",
+    "nsf_checkerboard",
     "rbm_mnist",
     "vae_digits",
     "vae_mnist",
