@@ -589,13 +589,25 @@ def _numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
+def value_range_of(model, card):
+    """The range a model's samples lie in: the model's own `data_range`,
+    else its model card's (a GAN built from any generator cannot know
+    its generator's output range), else [0, 1]."""
+    card_range = card.get("data", {}).get("value_range")
+    return tuple(model.data_range or card_range or (0.0, 1.0))
+
+
 def _preset_card(path):
-    """The model card of a preset MODEL; `{}` for a `.keras` file."""
+    """The model card of a preset MODEL; `{}` for a `.keras` file or an
+    architecture (`_load` has refused any other MODEL already)."""
     import kgen
 
     if os.path.isfile(path) or path.endswith(".keras"):
         return {}
-    return kgen.presets.preset_metadata(path)
+    try:
+        return kgen.presets.preset_metadata(path)
+    except kgen.presets.PresetError:
+        return {}
 
 
 # The file each kind of sample is written to, by `--out`'s extension.
@@ -656,7 +668,7 @@ def _sample_writer(model, card, args):
         )
     if kind == "points":
         return lambda samples: kgen.utils.save_scatter_plot(samples, out)
-    value_range = model.data_range or (0.0, 1.0)
+    value_range = value_range_of(model, card)
     image_shape = data.get("image_shape")
 
     def write_images(samples):
@@ -751,7 +763,7 @@ def scores(model, args):
 
     names = list(dict.fromkeys(args.metrics or ["fid"]))
     validate_int(args.num_samples, "-n", minimum=2)
-    value_range = model.data_range or (0.0, 1.0)
+    value_range = value_range_of(model, _preset_card(args.model_path))
     (x_train, _), (x_test, _) = kgen.datasets.load(
         args.reference, value_range=value_range
     )

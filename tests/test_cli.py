@@ -221,6 +221,21 @@ def test_generate_joins_audio_clips_into_one_wav(tmp_path):
     assert np.all(audio[6:206] == 0) and np.abs(audio).max() <= 1
 
 
+def test_generate_takes_the_sample_range_from_the_card(tmp_path):
+    # A GAN built from any generator does not know its output range; the
+    # dcgan_mnist card says [-1, 1].
+    model = kgen.presets.load_preset("dcgan_mnist")
+    assert model.data_range is None
+    grid = str(tmp_path / "grid.png")
+    assert cli.main(["generate", "dcgan_mnist", "-n", "4", "--out", grid]) == 0
+    expected = kgen.utils.save_image_grid(
+        model.sample(4, seed=0), str(tmp_path / "e.png"), value_range=(-1, 1)
+    )
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(grid)), np.asarray(Image.open(expected))
+    )
+
+
 @pytest.mark.parametrize("name", kgen.presets.list_presets())
 def test_generate_works_for_every_shipped_preset(name, tmp_path):
     model = kgen.presets.load_preset(name)

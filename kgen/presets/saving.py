@@ -138,7 +138,9 @@ def save_to_preset(
             staging,
             {**arguments, **card.get("reference_arguments", {})},
         )
-        _write_grid(loaded, staging, arguments)
+        _write_grid(
+            loaded, staging, arguments, card.get("data", {}).get("value_range")
+        )
         card.update(
             format_version=FORMAT_VERSION,
             model_class=config["class_name"],
@@ -354,7 +356,7 @@ def _check_reproduced(expected, actual):
         )
 
 
-def _write_grid(model, staging, sample_arguments):
+def _write_grid(model, staging, sample_arguments, card_range):
     from kgen.models import GenerativeModel
     from kgen.utils import save_image_grid
 
@@ -366,7 +368,9 @@ def _write_grid(model, staging, sample_arguments):
     save_image_grid(
         model.sample(GRID_NUM_SAMPLES, seed=REFERENCE_SEED, **sample_arguments),
         os.path.join(staging, "samples.png"),
-        value_range=model.data_range or (0.0, 1.0),
+        # A GAN built from any generator does not know its output range;
+        # its card's data section says it.
+        value_range=model.data_range or card_range or (0.0, 1.0),
     )
 
 
