@@ -16,6 +16,7 @@ from tests.conftest import to_numpy
 SHIPPED = (
     "dcgan_digits",
     "dcgan_mnist",
+    "ddpm_mnist",
     "digits_classifier",
     "gpt_shakespeare",
     "mnist_classifier",
