@@ -24,6 +24,7 @@ SHIPPED = (
     "rbm_mnist",
     "vae_digits",
     "vae_mnist",
+    "wave_net_spoken_digits",
 )
 
 
