@@ -18,6 +18,7 @@ SHIPPED = (
     "dcgan_mnist",
     "ddpm_mnist",
     "digits_classifier",
+    "glow_mnist",
     "gpt_shakespeare",
     "mnist_classifier",
     "nsf_checkerboard",
