@@ -63,10 +63,8 @@ if args.smoke:  # a minute end to end, written to /tmp
 # === Model ===
 model = build(args.model)
 steps = epochs * math.ceil(len(x_train) / batch_size)
-schedule = keras.optimizers.schedules.CosineDecay(
-    learning_rate, steps, alpha=0.01
-)
-model.compile(optimizer=keras.optimizers.Adam(schedule))
+optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
+model.compile(optimizer=optimizer)
 
 # === Training ===
 start = time.time()
@@ -119,11 +117,7 @@ kgen.presets.save_to_preset(
             steps=steps,
             batch_size=batch_size,
             wall_time=wall_time,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "schedule": "cosine decay to 1% over all steps",
-            },
+            optimizers=optimizer_card,
             config={"seed": seed},
             networks="benchmarks/flow_mnist_bpd.py `build`",
             final_loss=float(history.history["loss"][-1]),

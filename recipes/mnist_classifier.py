@@ -51,11 +51,10 @@ if args.smoke:
 model = kgen.networks.image_classifier(
     x_train.shape[1:], 10, filters=filters, features_dim=features_dim
 )
-schedule = keras.optimizers.schedules.CosineDecay(
-    learning_rate, epochs * math.ceil(len(x_train) / batch_size), alpha=0.01
-)
+steps = epochs * math.ceil(len(x_train) / batch_size)
+optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(
-    optimizer=keras.optimizers.Adam(schedule),
+    optimizer=optimizer,
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
 )
@@ -85,15 +84,13 @@ kgen.presets.save_to_preset(
         "training": model_card.training_section(
             command,
             epochs=epochs,
-            steps=epochs * math.ceil(len(x_train) / batch_size),
+            steps=steps,
             batch_size=batch_size,
             wall_time=wall_time,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "schedule": "cosine decay to 1% over all steps",
-                "loss": "sparse categorical cross-entropy",
-            },
+            optimizers=dict(
+                optimizer_card,
+                loss="sparse categorical cross-entropy",
+            ),
             config=dict(filters=filters, features_dim=features_dim, seed=seed),
         ),
         "metrics": {

@@ -31,6 +31,20 @@ def hardware():
     return f"{os.cpu_count()} CPU cores (shared), no GPU"
 
 
+def cosine_adam(learning_rate, steps):
+    """Adam whose learning rate decays along a cosine to 1% over `steps`,
+    and the card's `optimizers` entry that says so."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, steps, alpha=0.01
+    )
+    card = {
+        "optimizer": "Adam",
+        "learning_rate": learning_rate,
+        "schedule": "cosine decay to 1% over all steps",
+    }
+    return keras.optimizers.Adam(schedule), card
+
+
 def mnist_data(train, test, value_range, shape=(28, 28, 1), **details):
     """The card's `data` section of a model of MNIST: what was trained
     and tested on (`train`, `test`: str) and the samples' value range."""

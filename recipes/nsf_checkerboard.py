@@ -63,10 +63,8 @@ test = kgen.datasets.load_toy("checkerboard", num_test, seed=1)
 # === Model ===
 model = kgen.models.NeuralSplineFlow((2,), seed=seed, **flow_config)
 steps = epochs * math.ceil(num_train / batch_size)
-schedule = keras.optimizers.schedules.CosineDecay(
-    learning_rate, steps, alpha=0.01
-)
-model.compile(optimizer=keras.optimizers.Adam(schedule))
+optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
+model.compile(optimizer=optimizer)
 
 # === Training ===
 start = time.time()
@@ -115,11 +113,7 @@ kgen.presets.save_to_preset(
             steps=steps,
             batch_size=batch_size,
             wall_time=wall_time,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "schedule": "cosine decay to 1% over all steps",
-            },
+            optimizers=optimizer_card,
             config=dict(flow_config, seed=seed),
         ),
         "metrics": metrics,

@@ -75,10 +75,8 @@ test = binarised_test(x_test, num_test)
 # === Model ===
 model = build(args.model, latent_dim)
 steps = epochs * len(train)
-schedule = keras.optimizers.schedules.CosineDecay(
-    learning_rate, steps, alpha=0.01
-)
-model.compile(optimizer=keras.optimizers.Adam(schedule))
+optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
+model.compile(optimizer=optimizer)
 
 # === Training ===
 start = time.time()
@@ -153,11 +151,7 @@ kgen.presets.save_to_preset(
             steps=steps,
             batch_size=batch_size,
             wall_time=wall_time,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "schedule": "cosine decay to 1% over all steps",
-            },
+            optimizers=optimizer_card,
             config={"latent_dim": latent_dim, "seed": seed},
             networks="benchmarks/vae_mnist_iwae.py `build`",
             final_loss=float(history.history["loss"][-1]),
