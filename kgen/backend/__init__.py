@@ -10,7 +10,8 @@ Keras chooses its own trainer):
 - `grad(fn, x)`: `d sum(fn(x)) / dx`, differentiable itself, so it nests
   inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
 - `export_archive(model, endpoints)`: a `keras.export.ExportArchive` with
-  one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`.
+  one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`,
+  and `{name: tf.function}` of the endpoints added.
 - `scale_loss_for_distribution(loss)`: a replica's loss divided by the
   number of replicas under `tf.distribute` (which sums their gradients);
   `value_and_grad` and the single-optimizer trainers apply it.

@@ -188,17 +188,18 @@ def grad(fn, x):
 def export_archive(model, endpoints):
     archive = keras.export.ExportArchive()
     archive.track(model)
+    functions = {}
     for name, (fn, input_signature) in endpoints.items():
         # jax2tf's native serialization stores the endpoint as StableHLO in
         # an `XlaCallModule` op: XLA-compiled by construction, at any batch
         # size (polymorphic shapes).
-        archive.add_endpoint(
+        functions[name] = archive.add_endpoint(
             name,
             fn,
             input_signature=list(input_signature),
             jax2tf_kwargs={"native_serialization": True},
         )
-    return archive
+    return archive, functions
 
 
 def stateless_normal(shape, seed, dtype="float32"):

@@ -176,6 +176,7 @@ def grad(fn, x):
 def export_archive(model, endpoints):
     archive = keras.export.ExportArchive()
     archive.track(model)
+    functions = {}
     for name, (fn, input_signature) in endpoints.items():
         # `ExportArchive.add_endpoint` drops `jit_compile` on this backend
         # (Keras 3.15); an already-traced `tf.function(jit_compile=True)`
@@ -185,8 +186,8 @@ def export_archive(model, endpoints):
             fn, input_signature=specs, jit_compile=True, autograph=False
         )
         function.get_concrete_function()
-        archive.add_endpoint(name, function)
-    return archive
+        functions[name] = archive.add_endpoint(name, function)
+    return archive, functions
 
 
 def stateless_normal(shape, seed, dtype="float32"):

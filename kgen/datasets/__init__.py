@@ -1,6 +1,7 @@
-"""Datasets: the embedded digits (default), MNIST offline first, 2-D toys,
-text corpora."""
+"""Datasets: the embedded digits (default), MNIST offline first,
+Fashion-MNIST, captioned images, 2-D toys, text corpora."""
 
+from kgen.datasets.captioned import load_captioned
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.paired import load_paired
@@ -17,6 +18,7 @@ __all__ = [
     "EIGHT_GAUSSIANS_STD",
     "available",
     "load",
+    "load_captioned",
     "load_paired",
     "load_spoken_digits",
     "load_text",

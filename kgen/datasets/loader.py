@@ -3,10 +3,15 @@
 import numpy as np
 
 from kgen.datasets import digits
+from kgen.datasets import fashion_mnist
 from kgen.datasets import mnist
 
 _LOADERS = {
     "digits": (digits.load_digits, digits.MAX_VALUE),
+    "fashion_mnist": (
+        fashion_mnist.load_fashion_mnist,
+        fashion_mnist.MAX_VALUE,
+    ),
     "mnist": (mnist.load_mnist, mnist.MAX_VALUE),
 }
 
@@ -20,8 +25,9 @@ def load(name, value_range=(0.0, 1.0)):
     """Loads an image dataset as float32 `(n, height, width, 1)` arrays.
 
     Args:
-        name: `"digits"` (8x8, embedded in scikit-learn: the default) or
-            `"mnist"` (28x28, `$KGEN_DATA_DIR/mnist.npz` or a download).
+        name: `"digits"` (8x8, embedded in scikit-learn: the default),
+            `"mnist"` (28x28, `$KGEN_DATA_DIR/mnist.npz` or a download) or
+            `"fashion_mnist"` (28x28, Debian's `dataset-fashion-mnist`).
         value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
             Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
 

@@ -1,6 +1,7 @@
 """SavedModel export in TF Serving's layout, written atomically."""
 
 import functools
+import inspect
 import os
 
 from kgen import backend
@@ -76,11 +77,56 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
         name: (_float32_outputs(fn), specs)
         for name, (fn, specs) in endpoints.items()
     }
-    archive = backend.export_archive(model, endpoints)
+    archive, functions = backend.export_archive(model, endpoints)
+    _add_text_endpoints(model, archive, functions, endpoints)
 
     with atomic_directory(target) as staging:
         archive.write_out(staging, verbose=False)
     return target
+
+
+def _add_text_endpoints(model, archive, functions, endpoints):
+    """Adds `model.text_endpoints()`: each takes `prompts`, a `(batch,)`
+    string tensor, in place of its source endpoint's token ids (the last
+    input), and tokenizes them in TensorFlow ops.
+
+    The tokenizer's lookup table is a TensorFlow resource that XLA cannot
+    compile, so the tokenizing graph is a plain `tf.function` around the
+    XLA-compiled source endpoint (Keras' documented way to put
+    preprocessing before a model in an `ExportArchive`); the same graph
+    serves from the TensorFlow and the JAX backend.
+    """
+    text_endpoints = getattr(model, "text_endpoints", None)
+    if text_endpoints is None:
+        return
+    import tensorflow as tf
+
+    for name, (source, tokenizer) in text_endpoints().items():
+        if source not in functions:
+            continue
+        function = functions[source]
+        # The source's own argument names ("noise"), but for the ids.
+        names = list(inspect.signature(endpoints[source][0]).parameters)
+        specs = [
+            tf.TensorSpec(spec.shape, spec.dtype, name=name)
+            for spec, name in zip(function.input_signature[:-1], names)
+        ]
+        specs.append(tf.TensorSpec((None,), tf.string, name="prompts"))
+        text_function = tf.function(
+            _with_prompts(function, tokenizer.tf_tokenize),
+            input_signature=specs,
+        )
+        text_function.get_concrete_function()
+        archive.track(tokenizer._tf_table)
+        archive.add_endpoint(name, text_function)
+
+
+def _with_prompts(function, tokenize):
+    def with_prompts(*args):
+        *others, prompts = args
+        return function(*others, tokenize(prompts))
+
+    return with_prompts
 
 
 def _is_endpoints(endpoints):

@@ -10,17 +10,23 @@ class LearnedConstant(keras.layers.Layer):
     the latent code (Karras et al., 2019, section 2); the input only
     supplies the batch size.
 
+    A text encoder's position embedding is one too: a learned vector per
+    position, the same for every text.
+
     Args:
         shape: tuple. Shape of one constant, e.g. `(4, 4, 256)`.
+        initializer: the constant's Keras initializer (StyleGAN's ones by
+            default).
     """
 
-    def __init__(self, shape, **kwargs):
+    def __init__(self, shape, initializer="ones", **kwargs):
         super().__init__(**kwargs)
         self.shape = tuple(shape)
+        self.initializer = keras.initializers.get(initializer)
 
     def build(self, input_shape):
         self.constant = self.add_weight(
-            shape=self.shape, initializer="ones", name="constant"
+            shape=self.shape, initializer=self.initializer, name="constant"
         )
 
     def call(self, inputs):
@@ -33,4 +39,5 @@ class LearnedConstant(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["shape"] = self.shape
+        config["initializer"] = keras.initializers.serialize(self.initializer)
         return config

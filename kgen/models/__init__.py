@@ -6,6 +6,7 @@ from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import LatentDiffusion
+from kgen.models.diffusion import TextToImage
 from kgen.models.energy import RBM
 from kgen.models.energy import EnergyModel
 from kgen.models.energy import JointEnergyModel
@@ -56,6 +57,7 @@ __all__ = [
     "RealNVP",
     "SRGAN",
     "StyleGAN",
+    "TextToImage",
     "WGAN",
     "WGANGP",
     "ConditionalGAN",

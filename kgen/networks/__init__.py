@@ -16,6 +16,7 @@ from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
 from kgen.networks.progressive_generator import ProgressiveGenerator
 from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
+from kgen.networks.text_encoder import text_encoder
 from kgen.networks.unet_denoiser import mlp_denoiser
 from kgen.networks.unet_denoiser import unet_denoiser
 from kgen.networks.vae import vae_decoder
@@ -41,6 +42,7 @@ __all__ = [
     "srgan_generator",
     "stylegan_mapping",
     "stylegan_synthesis",
+    "text_encoder",
     "unet_denoiser",
     "unet_generator",
     "vae_decoder",

@@ -42,7 +42,28 @@ def _attention_block(x, num_heads, name):
     return x + layers.Reshape((height, width, channels))(h)
 
 
-def _embed_conditions(timesteps, labels, dim, num_classes, name):
+def _cross_attention_block(x, context, num_heads, name):
+    """Attention from the pixels (queries) to a text encoder's token
+    embeddings (keys and values), residual: how a prompt reaches every
+    position (Rombach et al. 2022, eq. 7)."""
+    height, width, channels = x.shape[1:]
+    h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
+    h = layers.Reshape((height * width, channels))(h)
+    h = layers.MultiHeadAttention(
+        num_heads, channels // num_heads, name=f"{name}_attention"
+    )(h, context)
+    return x + layers.Reshape((height, width, channels))(h)
+
+
+def _attention(x, context, num_heads, name):
+    """Self-attention, then cross-attention when there is a `context`."""
+    x = _attention_block(x, num_heads, name)
+    if context is None:
+        return x
+    return _cross_attention_block(x, context, num_heads, f"{name}_cross")
+
+
+def _embed_conditions(timesteps, labels, dim, num_classes, name, context=None):
     embedding = SinusoidalEmbedding(dim // 4, name=f"{name}_sinusoidal")(
         timesteps
     )
@@ -57,6 +78,14 @@ def _embed_conditions(timesteps, labels, dim, num_classes, name):
             num_classes + 1, dim, name=f"{name}_labels"
         )(labels)
         embedding = embedding + label_embedding
+    if context is not None:
+        # The mean token embedding joins the time embedding, as Imagen
+        # adds its pooled text embedding (Saharia et al. 2022, appendix
+        # F): a global summary of the prompt in every residual block.
+        pooled = layers.GlobalAveragePooling1D(name=f"{name}_pool")(context)
+        embedding = embedding + layers.Dense(dim, name=f"{name}_context")(
+            pooled
+        )
     return layers.Activation("swish")(embedding)
 
 
@@ -68,6 +97,7 @@ def unet_denoiser(
     num_heads=4,
     num_classes=None,
     condition_channels=0,
+    context_shape=None,
     name="unet_denoiser",
 ):
     """A DDPM-style U-Net `[x_t, t(, labels)(, condition)] -> output`.
@@ -92,10 +122,15 @@ def unet_denoiser(
         condition_channels: int. Adds an image input of the same height and
             width with that many channels, concatenated to `x_t` (e.g. the
             upsampled low-resolution image of a super-resolution stage).
+        context_shape: `(sequence_length, width)` or `None`. Adds a float
+            `context` input (a text encoder's token embeddings) that every
+            attention block attends to after its self-attention, and whose
+            mean joins the time embedding: the denoiser of a
+            `TextToImage` model.
 
     Returns:
         A functional `keras.Model` with inputs `[x_t, timesteps]` plus
-        `labels` and `condition` when configured.
+        `labels`, `condition` and `context` when configured.
     """
     image_shape = check_image_shape(image_shape)
     widths = validate_shape(widths, "widths")
@@ -129,8 +164,18 @@ def unet_denoiser(
         )
         inputs.append(condition)
         x = layers.Concatenate()([images, condition])
+    context = None
+    if context_shape is not None:
+        context_shape = validate_shape(context_shape, "context_shape")
+        if len(context_shape) != 2:
+            raise ValueError(
+                "`context_shape` must be (sequence_length, width); "
+                f"received {context_shape}."
+            )
+        context = keras.Input(context_shape, name="context")
+        inputs.append(context)
     embedding = _embed_conditions(
-        timesteps, labels, embedding_dim, num_classes, name
+        timesteps, labels, embedding_dim, num_classes, name, context
     )
 
     h = layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
@@ -139,7 +184,9 @@ def unet_denoiser(
         for block in range(num_res_blocks):
             h = _residual_block(h, embedding, channels, f"down{level}_{block}")
             if level in attention_levels:
-                h = _attention_block(h, num_heads, f"down{level}_{block}_attn")
+                h = _attention(
+                    h, context, num_heads, f"down{level}_{block}_attn"
+                )
             skips.append(h)
         if level < len(widths) - 1:
             h = layers.Conv2D(
@@ -147,7 +194,7 @@ def unet_denoiser(
             )(h)
             skips.append(h)
     h = _residual_block(h, embedding, widths[-1], "middle1")
-    h = _attention_block(h, num_heads, "middle_attn")
+    h = _attention(h, context, num_heads, "middle_attn")
     h = _residual_block(h, embedding, widths[-1], "middle2")
     for level in reversed(range(len(widths))):
         for block in range(num_res_blocks + 1):
@@ -156,7 +203,7 @@ def unet_denoiser(
                 h, embedding, widths[level], f"up{level}_{block}"
             )
             if level in attention_levels:
-                h = _attention_block(h, num_heads, f"up{level}_{block}_attn")
+                h = _attention(h, context, num_heads, f"up{level}_{block}_attn")
         if level > 0:
             h = layers.UpSampling2D(2, name=f"upsample{level}")(h)
             h = layers.Conv2D(

@@ -49,6 +49,9 @@ BAD_KEYWORDS = {
     "from_buffer": ("no",),
     "windowed": ("no",),
     "max_new_tokens": (0, -1, 1.5, True),
+    # No text, a number, a word outside the vocabulary, a character the
+    # tokenizer cannot read, one prompt too few.
+    "prompts": ([], 3, "a zebra", "a thick \u00e9", ["two"]),
 }
 
 # First parameters that take examples like the training data, and those
@@ -286,7 +289,10 @@ def _sample_inputs(harness):
         if keyword in parameters:
             for value in values:
                 add(keyword, f"{keyword}={value!r}", **{keyword: value})
-    if "guidance_scale" in parameters and not case.conditional:
+    text_conditional = "prompts" in parameters
+    if "guidance_scale" in parameters and not (
+        case.conditional or text_conditional
+    ):
         add(
             "guidance_scale",
             "guidance_scale=2.0, unconditional",

@@ -412,6 +412,32 @@ def latent_diffusion():
     return Case(compiled(model), images(), sample_kwargs=DIFFUSION_SAMPLING)
 
 
+CAPTIONS = ("a thick one", "two", "a slanted one", "a thin two") * 2
+
+
+def text_to_image():
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
+    model = kgen.models.TextToImage(
+        unet_denoiser(context_shape=(tokenizer.sequence_length, 4)),
+        kgen.networks.text_encoder(
+            tokenizer.vocabulary_size,
+            tokenizer.sequence_length,
+            width=4,
+            num_layers=1,
+            num_heads=2,
+        ),
+        tokenizer,
+        schedulers.DDPMScheduler(**SCHEDULE),
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        np.array(CAPTIONS),
+        sample_kwargs=dict(DIFFUSION_SAMPLING, prompts="a thick two"),
+    )
+
+
 def cascaded_diffusion():
     base = kgen.models.DiffusionModel(
         unet_denoiser(LOW_SHAPE),
@@ -573,6 +599,7 @@ CASES = {
     "RealNVP": real_nvp,
     "SRGAN": srgan,
     "StyleGAN": style_gan,
+    "TextToImage": text_to_image,
     "VAE": vae_case,
     "VAEGAN": vae_gan,
     "VQVAE": vq_vae,

@@ -17,6 +17,7 @@ SAMPLE_VOCABULARY = {
     "seed": "None, an int or a keras.random.SeedGenerator",
     "labels": "class ids (class-conditional models)",
     "condition": "a conditioning tensor (source images, maps)",
+    "prompts": "text prompts of a text-conditioned model (str or ids)",
     "num_steps": "network evaluations / Markov-chain steps",
     "scheduler": "the diffusion step rule (a name or a kgen.schedulers object)",
     "guidance_scale": "classifier-free guidance weight",

@@ -1,0 +1,532 @@
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+from kgen import backend
+from kgen.models.diffusion import guidance
+from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.inpainting import check_inpainting_inputs
+from kgen.models.diffusion.inpainting import keep_known_pixels
+from kgen.models.generative_model import GenerativeModel
+from kgen.tokenizers.word_tokenizer import WordTokenizer
+from kgen.utils import batch_random
+from kgen.utils import labelled_data
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.mixed_precision import to_float32
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class TextToImage(DiffusionModel):
+    """A text-conditioned diffusion model: prompt in, image out.
+
+    A text encoder (trained jointly, as Latent Diffusion's `BERTEmbedder`)
+    turns a tokenized caption into token embeddings; the denoiser attends
+    to them (cross-attention) at every attention block. Training is
+    `DiffusionModel`'s loss with the caption as the condition, replaced by
+    the empty caption (all padding) with probability `condition_dropout`
+    so that classifier-free guidance has an unconditional model:
+
+    ```
+    c = text_encoder(tokenize(caption)),  c_0 = text_encoder(tokenize(""))
+    loss = E ||target(x_0, eps, t) - denoiser(x_t, t, c)||**2
+    guided = (1 + w) denoiser(x_t, t, c) - w denoiser(x_t, t, c_0)
+    ```
+
+    `fit(images, captions)` takes captions as str (tokenized here, on the
+    host) or as token ids, from arrays, `validation_data=(images,
+    captions)`, a `tf.data.Dataset` (string captions are tokenized in
+    TensorFlow ops) or a generator of `(images, captions)` batches.
+
+    Prompts are read by `tokenizer` (see `WordTokenizer`): a word outside
+    its vocabulary raises, a prompt longer than its `sequence_length` is
+    truncated with a warning.
+
+    Args:
+        denoiser: `keras.Model` `[x_t, timesteps, context] -> output`
+            shaped like `x_t`, e.g. `kgen.networks.unet_denoiser(shape,
+            context_shape=(sequence_length, width))`.
+        text_encoder: `keras.Model` `(batch, sequence_length)` int ids ->
+            `(batch, sequence_length, width)`, e.g.
+            `kgen.networks.text_encoder`.
+        tokenizer: a `kgen.tokenizers.WordTokenizer` (serialized with the
+            model).
+        scheduler, prediction_type, seed: see `DiffusionModel`.
+        condition_dropout: float in `[0, 1)`. Probability of training on
+            the empty caption; classifier-free guidance needs it > 0.
+
+    Example:
+
+    ```python
+    (x, captions, _), _ = kgen.datasets.load_captioned(
+        "digits", value_range=(-1, 1)
+    )
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(captions)
+    model = kgen.models.TextToImage(
+        kgen.networks.unet_denoiser(
+            (8, 8, 1), context_shape=(tokenizer.sequence_length, 64)
+        ),
+        kgen.networks.text_encoder(
+            tokenizer.vocabulary_size, tokenizer.sequence_length, 64
+        ),
+        tokenizer,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x, captions, epochs=1)
+    images = model.generate(
+        ["a thick seven"] * 4, num_steps=50, guidance_scale=3.0
+    )
+    ```
+
+    References:
+        1. Rombach et al. High-Resolution Image Synthesis with Latent
+           Diffusion Models. 2022. arXiv:2112.10752.
+        2. Ho & Salimans. Classifier-Free Diffusion Guidance. 2022.
+           arXiv:2207.12598.
+        3. Meng et al. SDEdit: Guided Image Synthesis and Editing with
+           Stochastic Differential Equations. 2022. arXiv:2108.01073.
+    """
+
+    nested_arguments = ("denoiser", "text_encoder", "tokenizer", "scheduler")
+    accepts_labels = False
+    data_key = "images"
+
+    def __init__(
+        self,
+        denoiser,
+        text_encoder,
+        tokenizer,
+        scheduler=None,
+        prediction_type=None,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
+        if not isinstance(tokenizer, WordTokenizer):
+            raise ValueError(
+                "`tokenizer` must be a kgen.tokenizers.WordTokenizer; "
+                f"received {type(tokenizer).__name__}."
+            )
+        if (
+            not isinstance(text_encoder, keras.Model)
+            or len(text_encoder.outputs or ()) != 1
+        ):
+            raise ValueError(
+                "`text_encoder` must be a functional keras.Model "
+                "`(batch, sequence_length) ids -> (batch, sequence_length, "
+                f"width)`; received {text_encoder!r}."
+            )
+        encoded = tuple(text_encoder.outputs[0].shape[1:])
+        expected = (tokenizer.sequence_length,)
+        if tuple(text_encoder.inputs[0].shape[1:]) != expected:
+            raise ValueError(
+                f"`text_encoder` must take {expected} token ids, the "
+                f"tokenizer's `sequence_length`; it takes "
+                f"{tuple(text_encoder.inputs[0].shape[1:])}."
+            )
+        super().__init__(
+            denoiser,
+            scheduler=scheduler,
+            prediction_type=prediction_type,
+            condition_dropout=condition_dropout,
+            seed=seed,
+            **kwargs,
+        )
+        context = tuple(denoiser.inputs[2].shape[1:])
+        if context != encoded:
+            raise ValueError(
+                f"`denoiser`'s context input {context} must match "
+                f"`text_encoder`'s output {encoded}."
+            )
+        self.text_encoder = text_encoder
+        self.tokenizer = tokenizer
+        if denoiser.built and text_encoder.built:
+            self.built = True
+
+    def _denoiser_input_names(self, num_classes):
+        return ["x_t", "timesteps", "context"]
+
+    @property
+    def sequence_length(self):
+        return self.tokenizer.sequence_length
+
+    # === Prompts ===
+
+    def tokenize(self, prompts, num_samples=None, argument="prompts"):
+        """`(n, sequence_length)` int32 ids of `prompts`: a str (repeated
+        `num_samples` times), a list or array of str, or token ids
+        (checked against the vocabulary)."""
+        if isinstance(prompts, str):
+            prompts = [prompts] * (1 if num_samples is None else num_samples)
+        array = prompts
+        if not isinstance(prompts, (list, tuple)) or (
+            prompts and not isinstance(prompts[0], (str, bytes))
+        ):
+            array = np.asarray(ops.convert_to_numpy(prompts))
+        if isinstance(array, np.ndarray) and array.dtype.kind in "iu":
+            ids = array.astype("int32")
+            shape = (self.sequence_length,)
+            if ids.ndim != 2 or ids.shape[1:] != shape:
+                raise ValueError(
+                    f"`{argument}` as token ids must have shape (n,) + "
+                    f"{shape}; received {ids.shape}."
+                )
+            if ids.size and (
+                ids.min() < 0 or ids.max() >= self.tokenizer.vocabulary_size
+            ):
+                raise ValueError(
+                    f"`{argument}` ids must lie in [0, "
+                    f"{self.tokenizer.vocabulary_size}); received values in "
+                    f"[{ids.min()}, {ids.max()}]."
+                )
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ids = self.tokenizer.tokenize(array, argument)
+            for warning in caught:
+                warnings.warn(str(warning.message), stacklevel=3)
+        if num_samples is not None and len(ids) != num_samples:
+            raise ValueError(
+                f"`{argument}` must be one str or {num_samples} prompts "
+                f"(`num_samples`); received {len(ids)}."
+            )
+        return ids
+
+    def encode_text(self, token_ids):
+        """The text encoder's `(n, sequence_length, width)` embeddings."""
+        return to_float32(
+            self.text_encoder(
+                ops.convert_to_tensor(token_ids, "int32"), training=False
+            )
+        )
+
+    # === Training ===
+
+    def _prepare_data(self, x, y, x_argument, y_argument):
+        """`{"images": x, "tokens": ids}`: the one path of arrays, datasets
+        and generators (see `GenerativeModel._prepare_data`)."""
+        if isinstance(x, dict):
+            self._validate_data(x.get(self.data_key), x_argument)
+            return x, y
+        self._validate_data(x, x_argument)
+        if not labelled_data.is_array(x):
+            if x is None:
+                return x, y
+            if y is not None:
+                raise ValueError(
+                    f"`{y_argument}` must be empty when `{x_argument}` is a "
+                    "dataset or generator: its batches hold (images, "
+                    "captions)."
+                )
+            return labelled_data.map_batches(
+                x, self._tokenized_batch, x_argument
+            ), None
+        if y is None:
+            raise ValueError(
+                f"A TextToImage model trains on (images, captions): pass "
+                f"the captions as `{y_argument}` (str or token ids)."
+            )
+        tokens = self.tokenize(y, argument=y_argument)
+        if len(tokens) != len(x):
+            raise ValueError(
+                f"`{y_argument}` must hold one caption per image: "
+                f"{len(x)} images, {len(tokens)} captions."
+            )
+        return {self.data_key: x, "tokens": tokens}, None
+
+    def _tokenized_batch(self, images, captions):
+        if type(captions).__module__.startswith("tensorflow"):
+            import tensorflow as tf
+
+            if captions.dtype == tf.string:
+                captions = self.tokenizer.tf_tokenize(captions)
+            return {self.data_key: images, "tokens": captions}, None
+        return {self.data_key: images, "tokens": self.tokenize(captions)}, None
+
+    def call(self, inputs, training=False):
+        """One training draw: `{"prediction", "target"}` for a batch."""
+        images = inputs[self.data_key]
+        tokens = ops.cast(inputs["tokens"], "int32")
+        batch = ops.shape(images)[0]
+        timesteps = ops.cast(
+            batch_random.randint(
+                (batch,), 0, self.num_train_timesteps, self.seed_generator
+            ),
+            "int32",
+        )
+        noise = batch_random.normal(ops.shape(images), self.seed_generator)
+        noisy = self.scheduler.add_noise(images, noise, timesteps)
+        if training and self.condition_dropout > 0:
+            dropped = (
+                batch_random.uniform((batch,), self.seed_generator)
+                < self.condition_dropout
+            )
+            # The empty caption: every position padding.
+            tokens = ops.where(dropped[:, None], 0, tokens)
+        context = self.text_encoder(tokens, training=training)
+        prediction = to_float32(
+            self.denoiser([noisy, timesteps, context], training=training)
+        )
+        target = self.scheduler.training_target(images, noise, timesteps)
+        return {"prediction": prediction, "target": target}
+
+    # === Sampling ===
+
+    def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
+        # `condition`: the text encoder's embeddings of the prompts.
+        return [noisy, timesteps, condition]
+
+    def _sampling_labels(
+        self, labels, num_samples, guidance_scale, classifier, seed
+    ):
+        self._refuse_labels(labels)
+        if guidance_scale and self.condition_dropout == 0:
+            raise ValueError(
+                "Classifier-free guidance (`guidance_scale` != 0) needs a "
+                "model trained with the empty caption: this one has "
+                "`condition_dropout=0`. Sample with `guidance_scale=0`."
+            )
+        if classifier is not None:
+            raise ValueError("A TextToImage model takes no `classifier`.")
+        return None
+
+    def guided_denoise(
+        self,
+        scheduler,
+        labels=None,
+        condition=None,
+        guidance_scale=0.0,
+        classifier=None,
+        classifier_scale=1.0,
+    ):
+        """`(x_t, t) -> output` of the prompts whose token ids are
+        `condition`, guided towards them by `guidance_scale`. The prompts
+        are encoded once, outside the sampling loop."""
+        context = self.encode_text(condition)
+
+        def denoise(sample, timestep, context, _):
+            return self.denoise(sample, timestep, condition=context)
+
+        if not guidance_scale:
+            return lambda sample, timestep: denoise(
+                sample, timestep, context, None
+            )
+        null_context = self.encode_text(ops.zeros_like(condition))
+        return guidance.classifier_free_guidance(
+            denoise, guidance_scale, context, null_context, None
+        )
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        prompts=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+    ):
+        """Draws images for prompts by a reverse diffusion from noise.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: refused: a TextToImage model conditions on `prompts`.
+            prompts: `None` (the empty prompt: unconditional samples), one
+                str for every sample, or `num_samples` str or token-id
+                rows.
+            num_steps, scheduler: see `DiffusionModel.sample`.
+            guidance_scale: float `w` of classifier-free guidance.
+
+        Returns:
+            `(num_samples,) + sample_shape` images in `[-1, 1]`.
+        """
+        num_samples = self._check_num_samples(num_samples)
+        tokens = self.tokenize("" if prompts is None else prompts, num_samples)
+        return self._generate(
+            num_samples,
+            num_steps,
+            scheduler,
+            seed,
+            labels=labels,
+            condition=tokens,
+            guidance_scale=guidance_scale,
+        )
+
+    def generate(
+        self,
+        prompts,
+        *,
+        num_steps=50,
+        guidance_scale=0.0,
+        scheduler="ddim",
+        seed=None,
+    ):
+        """One image per prompt: `sample(len(prompts), prompts=prompts)`
+        with a 50-step DDIM run by default.
+
+        Args:
+            prompts: a str or a non-empty list or array of str.
+            num_steps: int. Network evaluations (twice that many rows are
+                denoised with guidance).
+            guidance_scale: float `w`; `(1 + w) eps(x_t, c) - w eps(x_t)`.
+            scheduler: a step-rule name or scheduler.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+        """
+        tokens = self.tokenize(prompts)
+        return self.sample(
+            len(tokens),
+            seed=seed,
+            prompts=tokens,
+            num_steps=num_steps,
+            scheduler=scheduler,
+            guidance_scale=guidance_scale,
+        )
+
+    def image_to_image(
+        self,
+        images,
+        prompts,
+        *,
+        strength=0.8,
+        num_steps=50,
+        guidance_scale=0.0,
+        scheduler="ddim",
+        seed=None,
+    ):
+        """Redraws `images` towards `prompts` (SDEdit): noises them to the
+        step a fraction `strength` of the way into the schedule and runs
+        the reverse diffusion from there.
+
+        Args:
+            images: `(n,) + sample_shape` in `[-1, 1]`.
+            prompts: one str or `n` prompts.
+            strength: float in `(0, 1]`. 1 ignores the images (a full
+                run from noise); small values keep them nearly intact.
+            num_steps: int. Steps of the full schedule; about `strength *
+                num_steps` of them run.
+        """
+        images = ops.convert_to_tensor(self._check_examples(images, "images"))
+        strength = validate_float(
+            strength, "strength", minimum=0.0, exclusive_minimum=True
+        )
+        if strength > 1:
+            raise ValueError(
+                f"`strength` must be in (0, 1]; received {strength}."
+            )
+        num_steps = validate_int(num_steps, "num_steps")
+        count = int(ops.shape(images)[0])
+        tokens = self.tokenize(prompts, count)
+        guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        self._sampling_labels(None, count, guidance_scale, None, None)
+        scheduler = self.get_scheduler(scheduler)
+        timesteps = scheduler.timesteps(num_steps)
+        start = min(int(round(num_steps * (1.0 - strength))), num_steps - 1)
+        timesteps = timesteps[start:]
+        seed = self._seed_generator(seed)
+        noise = keras.random.normal(ops.shape(images), seed=seed)
+        noisy = self.scheduler.add_noise(
+            images, noise, ops.full((count,), timesteps[0], "int32")
+        )
+        with backend.no_grad():
+            return self.reverse_diffusion(
+                noisy,
+                scheduler,
+                timesteps,
+                condition=tokens,
+                guidance_scale=guidance_scale,
+                loop_seed=self._loop_seed(seed),
+            )
+
+    def inpaint(
+        self,
+        images,
+        mask,
+        *,
+        prompts=None,
+        seed=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+    ):
+        """Fills the region where `mask == 0` to match `prompts`, keeping
+        the rest of `images` (see `DiffusionModel.inpaint`)."""
+        images, mask = check_inpainting_inputs(
+            images, mask, self.sample_shape, self.sample_range
+        )
+        count = int(ops.shape(images)[0])
+        tokens = self.tokenize("" if prompts is None else prompts, count)
+        scheduler = self.get_scheduler(scheduler)
+        return self._generate(
+            count,
+            num_steps,
+            scheduler,
+            seed,
+            condition=tokens,
+            guidance_scale=guidance_scale,
+            after_step=keep_known_pixels(scheduler, images, mask),
+        )
+
+    def negative_elbo(self, x, num_timesteps=None, labels=None, seed=None):
+        raise NotImplementedError(
+            "TextToImage has no likelihood bound of its own here: the bound "
+            "depends on the caption. Score images with FID or the prompt "
+            "accuracy of benchmarks/text_to_image.py."
+        )
+
+    # === Export ===
+
+    def serving_endpoints(
+        self, scheduler="ddim", num_steps=50, guidance_scale=0.0
+    ):
+        """`generate` (noise and prompt token ids -> images by a
+        deterministic run of `num_steps`) and `encode_text` (token ids ->
+        embeddings). `kgen.export` adds `generate_text`, which takes the
+        prompts as strings and tokenizes them inside the graph."""
+        scheduler = self.get_scheduler(scheduler)
+        timesteps = scheduler.timesteps(
+            min(num_steps, self.num_train_timesteps)
+        )
+        guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        self._sampling_labels(None, 1, guidance_scale, None, None)
+        noise = keras.InputSpec(
+            shape=(None,) + self.sample_shape, dtype="float32"
+        )
+        tokens = keras.InputSpec(
+            shape=(None, self.sequence_length), dtype="int32"
+        )
+
+        def generate(noise, tokens):
+            return self.reverse_diffusion(
+                noise,
+                scheduler,
+                timesteps,
+                condition=tokens,
+                guidance_scale=guidance_scale,
+            )
+
+        return {
+            "generate": (generate, [noise, tokens]),
+            "encode_text": (self.encode_text, [tokens]),
+        }
+
+    def text_endpoints(self):
+        """`{name: (endpoint, tokenizer)}`: the endpoints `kgen.export`
+        also serves with string prompts, tokenized in the graph."""
+        return {"generate_text": ("generate", self.tokenizer)}
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = GenerativeModel.get_config(self)
+        config.update(
+            {
+                "prediction_type": self.prediction_type,
+                "condition_dropout": self.condition_dropout,
+            }
+        )
+        return config

@@ -1,0 +1,223 @@
+import re
+import warnings
+
+import keras
+import numpy as np
+
+PAD = "[PAD]"
+UNKNOWN = "[UNK]"
+# Words are runs of these; everything else (spaces, punctuation) separates
+# them. TensorFlow's `tf.strings` ops split the same way inside a
+# SavedModel (`tf_tokenize`).
+_WORD = "[a-z0-9]+"
+_SEPARATORS = "[^a-z0-9]+"
+# Characters a prompt may hold besides letters and digits: anything else
+# (accents, emoji, other scripts) is refused, not silently dropped.
+_PUNCTUATION = " \t\n,.;:!?'\"-()"
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class WordTokenizer:
+    """Maps text to a fixed-length row of word ids, padded with 0.
+
+    Text is lowercased and split into runs of ASCII letters and digits
+    (punctuation separates words and is dropped): `"A thick, slanted
+    seven"` is `["a", "thick", "slanted", "seven"]`. Id 0 is `[PAD]`, id 1
+    `[UNK]`, the words follow. Like `CharacterTokenizer` a host-side
+    object (NumPy in and out), serializable with a model's config;
+    `tf_tokenize` is the same mapping in TensorFlow ops, for a SavedModel
+    that takes prompts as strings.
+
+    On the host a word outside the vocabulary raises (a prompt would
+    otherwise lose a word silently) and a prompt longer than
+    `sequence_length` words is truncated with a warning. Inside a
+    SavedModel (`tf_tokenize`) neither can raise: unknown words become
+    `[UNK]` and long prompts are truncated.
+
+    Args:
+        vocabulary: list of distinct words (lowercase runs of `[a-z0-9]`);
+            ids 2, 3, ... in this order.
+        sequence_length: int. Ids per text.
+
+    Example:
+
+    >>> tokenizer = WordTokenizer.from_texts(["a thick seven", "a 7"])
+    >>> tokenizer.vocabulary
+    ['7', 'a', 'seven', 'thick']
+    >>> tokenizer.tokenize(["a thick seven"]).tolist()
+    [[3, 5, 4]]
+    """
+
+    def __init__(self, vocabulary, sequence_length):
+        vocabulary = list(vocabulary)
+        if not vocabulary or not all(
+            isinstance(word, str) and re.fullmatch(_WORD, word)
+            for word in vocabulary
+        ):
+            raise ValueError(
+                "`vocabulary` must be a non-empty list of lowercase words "
+                f"of [a-z0-9]; received {vocabulary!r:.80}."
+            )
+        if len(set(vocabulary)) != len(vocabulary):
+            repeated = sorted(
+                {w for w in vocabulary if vocabulary.count(w) > 1}
+            )
+            raise ValueError(f"`vocabulary` repeats the words {repeated!r}.")
+        if (
+            isinstance(sequence_length, bool)
+            or not isinstance(sequence_length, (int, np.integer))
+            or sequence_length < 1
+        ):
+            raise ValueError(
+                "`sequence_length` must be a positive int; received "
+                f"{sequence_length!r}."
+            )
+        self.vocabulary = vocabulary
+        self.sequence_length = int(sequence_length)
+        self._ids = {word: index + 2 for index, word in enumerate(vocabulary)}
+        self._words = np.array([PAD, UNKNOWN] + vocabulary)
+
+    @classmethod
+    def from_texts(cls, texts, sequence_length=None):
+        """A tokenizer over the sorted distinct words of `texts`, with
+        `sequence_length` defaulting to the longest text's word count."""
+        texts = _as_texts(texts, "texts")
+        if not texts:
+            raise ValueError("`texts` must hold at least one text.")
+        split = [split_words(text) for text in texts]
+        vocabulary = sorted({word for words in split for word in words})
+        if sequence_length is None:
+            sequence_length = max(len(words) for words in split)
+        return cls(vocabulary, sequence_length)
+
+    @property
+    def vocabulary_size(self):
+        """Ids in use: the words plus `[PAD]` and `[UNK]`."""
+        return len(self.vocabulary) + 2
+
+    def tokenize(self, texts, argument="texts"):
+        """`(len(texts), sequence_length)` int32 ids of a str or a list or
+        array of str (a str gives one row).
+
+        Raises:
+            ValueError: naming `argument`, for text that is not a str, an
+                empty list, characters outside ASCII letters, digits and
+                punctuation, or words outside the vocabulary.
+        """
+        texts = _as_texts(texts, argument)
+        if not texts:
+            raise ValueError(f"`{argument}` must hold at least one text.")
+        ids = np.zeros((len(texts), self.sequence_length), "int32")
+        unknown, longest = set(), 0
+        for row, text in enumerate(texts):
+            odd = sorted(
+                {c for c in text if not (c.isascii() and c.isalnum())}
+                - set(_PUNCTUATION)
+            )
+            if odd:
+                raise ValueError(
+                    f"`{argument}[{row}]` ({text!r:.60}) holds characters "
+                    f"the tokenizer cannot read: {odd[:10]!r}; use ASCII "
+                    "letters, digits and punctuation."
+                )
+            words = split_words(text)
+            unknown.update(w for w in words if w not in self._ids)
+            longest = max(longest, len(words))
+            words = words[: self.sequence_length]
+            ids[row, : len(words)] = [self._ids.get(w, 1) for w in words]
+        if unknown:
+            raise ValueError(
+                f"`{argument}` holds {len(unknown)} words outside the "
+                f"vocabulary of {len(self.vocabulary)}: "
+                f"{sorted(unknown)[:10]!r}."
+            )
+        if longest > self.sequence_length:
+            warnings.warn(
+                f"`{argument}` holds a text of {longest} words; only the "
+                f"first {self.sequence_length} (`sequence_length`) are "
+                "kept.",
+                stacklevel=2,
+            )
+        return ids
+
+    __call__ = tokenize
+
+    def detokenize(self, ids):
+        """The texts of `(batch, sequence_length)` ids (padding dropped)."""
+        ids = np.asarray(keras.ops.convert_to_numpy(ids))
+        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                "`ids` must be a 2-D integer array; received dtype "
+                f"{ids.dtype} and shape {ids.shape}."
+            )
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
+            raise ValueError(
+                f"`ids` must lie in [0, {self.vocabulary_size}); received "
+                f"values in [{ids.min()}, {ids.max()}]."
+            )
+        return [" ".join(self._words[row[row > 0]].tolist()) for row in ids]
+
+    def tf_tokenize(self, texts):
+        """`tokenize` in TensorFlow ops, for string tensors in a graph (a
+        SavedModel's signature, a `tf.data` pipeline): `(batch,)` strings
+        to `(batch, sequence_length)` int32 ids. Unknown words become
+        `[UNK]`, long texts are truncated: a graph cannot warn."""
+        import tensorflow as tf
+
+        table = getattr(self, "_tf_table", None)
+        if table is None:
+            table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(self.vocabulary),
+                    tf.range(2, self.vocabulary_size, dtype=tf.int32),
+                ),
+                default_value=1,
+            )
+            # Kept: a SavedModel must track the table it looks words up in.
+            self._tf_table = table
+        texts = tf.strings.lower(tf.convert_to_tensor(texts, tf.string))
+        texts = tf.strings.regex_replace(texts, _SEPARATORS, " ")
+        words = tf.strings.split(tf.strings.strip(texts))
+        ids = tf.ragged.map_flat_values(table.lookup, words)
+        return ids.to_tensor(
+            default_value=0, shape=[None, self.sequence_length]
+        )
+
+    def get_config(self):
+        return {
+            "vocabulary": list(self.vocabulary),
+            "sequence_length": self.sequence_length,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def split_words(text):
+    """The lowercase words of `text`, as `WordTokenizer` reads them."""
+    return re.findall(_WORD, text.lower())
+
+
+def _as_texts(texts, argument):
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, np.ndarray) and texts.ndim != 1:
+        raise ValueError(
+            f"`{argument}` must be a str or a 1-D list or array of str; "
+            f"received an array of shape {texts.shape}."
+        )
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise ValueError(
+            f"`{argument}` must be a str or a list or array of str; "
+            f"received {type(texts).__name__}."
+        ) from None
+    texts = [t.decode() if isinstance(t, bytes) else t for t in texts]
+    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+    if bad:
+        raise ValueError(
+            f"`{argument}` must hold only str; received {bad[0]} items."
+        )
+    return texts

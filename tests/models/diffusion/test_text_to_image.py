@@ -1,0 +1,217 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import BACKEND
+from tests.conftest import to_numpy
+from tests.conftest import weights_of
+from tests.export.test_saved_model import run_in_plain_tensorflow
+
+SHAPE = (8, 8, 1)
+SAMPLING = {"num_steps": 3, "scheduler": "ddim"}
+PROMPTS = ["a thick, slanted seven", "the digit 2"]
+# Host-side checks and sampling variants that one backend proves; fit,
+# generate and export run on every backend (and the contract harness).
+ONE_BACKEND = pytest.mark.tensorflow_only
+
+
+@pytest.fixture(scope="module")
+def captioned_digits():
+    (images, captions, _), _ = kgen.datasets.load_captioned(
+        "digits", value_range=(-1.0, 1.0)
+    )
+    return images[:16], captions[:16]
+
+
+def tiny_model(captions, condition_dropout=0.1):
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(
+        list(captions) + PROMPTS
+    )
+    model = kgen.models.TextToImage(
+        kgen.networks.unet_denoiser(
+            SHAPE,
+            widths=(8, 8),
+            num_heads=2,
+            context_shape=(tokenizer.sequence_length, 8),
+        ),
+        kgen.networks.text_encoder(
+            tokenizer.vocabulary_size,
+            tokenizer.sequence_length,
+            width=8,
+            num_layers=1,
+            num_heads=2,
+        ),
+        tokenizer,
+        kgen.schedulers.DDPMScheduler(num_train_timesteps=10),
+        condition_dropout=condition_dropout,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+@pytest.fixture(scope="module")
+def trained(captioned_digits):
+    images, captions = captioned_digits
+    model = tiny_model(captions)
+    before = weights_of(model.text_encoder)
+    model.fit(images, captions, batch_size=8, epochs=1, verbose=0)
+    return model, before
+
+
+def test_fit_trains_the_text_encoder(trained):
+    model, before = trained
+    after = weights_of(model.text_encoder)
+    assert len(after) == len(before)
+    # The token and position embeddings and the attention all moved.
+    changed = [not np.allclose(a, b) for a, b in zip(after, before)]
+    assert np.mean(changed) > 0.9, changed
+
+
+def test_generate_draws_one_image_per_prompt(trained):
+    model, _ = trained
+    images = to_numpy(
+        model.generate(PROMPTS, guidance_scale=2.0, seed=1, **SAMPLING)
+    )
+    assert images.shape == (2,) + SHAPE
+    assert np.isfinite(images).all() and np.abs(images).max() <= 1.0
+    again = model.generate(PROMPTS, guidance_scale=2.0, seed=1, **SAMPLING)
+    np.testing.assert_array_equal(to_numpy(again), images)
+    other = model.generate(
+        PROMPTS[::-1], guidance_scale=2.0, seed=1, **SAMPLING
+    )
+    assert not np.allclose(to_numpy(other), images)
+
+
+@ONE_BACKEND
+def test_guidance_scale_changes_the_images(trained):
+    model, _ = trained
+    plain = model.generate(PROMPTS, seed=1, **SAMPLING)
+    guided = model.generate(PROMPTS, guidance_scale=3.0, seed=1, **SAMPLING)
+    assert not np.allclose(to_numpy(plain), to_numpy(guided))
+
+
+@ONE_BACKEND
+def test_image_to_image_keeps_more_at_lower_strength(trained, captioned_digits):
+    model, _ = trained
+    images = captioned_digits[0][:2]
+    distances = [
+        np.abs(
+            to_numpy(
+                model.image_to_image(
+                    images, PROMPTS, strength=strength, num_steps=10, seed=0
+                )
+            )
+            - images
+        ).mean()
+        for strength in (0.1, 1.0)
+    ]
+    assert distances[0] < distances[1]
+
+
+@ONE_BACKEND
+def test_inpaint_keeps_the_known_pixels(trained, captioned_digits):
+    model, _ = trained
+    images = captioned_digits[0][:2]
+    mask = np.ones(SHAPE, "float32")
+    mask[4:] = 0.0
+    filled = to_numpy(
+        model.inpaint(images, mask, prompts="a thick seven", seed=0, **SAMPLING)
+    )
+    np.testing.assert_allclose(filled[:, :4], images[:, :4], atol=1e-5)
+    assert not np.allclose(filled[:, 4:], images[:, 4:])
+
+
+@ONE_BACKEND
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m: m.generate([]), "prompts.*at least one"),
+        (lambda m: m.generate(["a purple seven"]), "prompts.*purple"),
+        (lambda m: m.sample(3, prompts=["a seven"] * 2), "prompts.*3"),
+        (lambda m: m.sample(2, labels=[1, 2]), "labels"),
+        (
+            lambda m: m.image_to_image(np.zeros((1,) + SHAPE), "2", strength=0),
+            "strength",
+        ),
+    ],
+    ids=["empty", "unknown_word", "count", "labels", "strength"],
+)
+def test_bad_prompts_are_refused(trained, call, match):
+    model, _ = trained
+    with pytest.raises(ValueError, match=match):
+        call(model)
+
+
+@ONE_BACKEND
+def test_a_long_prompt_is_truncated_with_a_warning(trained):
+    model, _ = trained
+    long_prompt = " ".join(["seven"] * (model.sequence_length + 2))
+    with pytest.warns(UserWarning, match="sequence_length"):
+        tokens = model.tokenize([long_prompt])
+    assert tokens.shape == (1, model.sequence_length)
+
+
+@ONE_BACKEND
+def test_guidance_needs_caption_dropout(captioned_digits):
+    model = tiny_model(captioned_digits[1], condition_dropout=0.0)
+    with pytest.raises(ValueError, match="guidance_scale.*condition_dropout"):
+        model.generate(PROMPTS, guidance_scale=1.0, **SAMPLING)
+
+
+@ONE_BACKEND
+@pytest.mark.parametrize(
+    "captions, match",
+    [(None, "captions.*`y`"), ("drop", "y.*one caption per image")],
+)
+def test_fit_refuses_missing_or_miscounted_captions(
+    captioned_digits, captions, match
+):
+    images, all_captions = captioned_digits
+    if captions == "drop":
+        captions = all_captions[:-1]
+    model = tiny_model(all_captions)
+    with pytest.raises(ValueError, match=match):
+        model.fit(images, captions, epochs=1, verbose=0)
+
+
+@pytest.mark.tensorflow_only
+def test_fit_tokenizes_string_datasets_in_the_graph(captioned_digits):
+    import tensorflow as tf
+
+    images, captions = captioned_digits
+    model = tiny_model(captions)
+    dataset = tf.data.Dataset.from_tensor_slices((images, captions)).batch(8)
+    history = model.fit(dataset, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+@pytest.mark.skipif(
+    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
+)
+def test_exported_string_signature_matches_generate(trained, tmp_path):
+    model, _ = trained
+    endpoints = model.serving_endpoints(num_steps=3, guidance_scale=2.0)
+    path = kgen.export.export_saved_model(
+        model, str(tmp_path / "t2i"), endpoints=endpoints
+    )
+    seed = 5
+    # `generate` draws its start noise so; the DDIM run adds none.
+    noise = to_numpy(
+        keras.random.normal((2,) + SHAPE, seed=keras.random.SeedGenerator(seed))
+    )
+    served = run_in_plain_tensorflow(
+        path,
+        "generate_text",
+        {"noise": noise, "prompts": np.array(PROMPTS)},
+        str(tmp_path),
+    )
+    (images,) = served.values()
+    expected = model.generate(
+        PROMPTS, guidance_scale=2.0, seed=seed, **SAMPLING
+    )
+    np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
+    assert os.path.isdir(path)
