@@ -4,6 +4,7 @@ kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
 kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
 kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
+kgen generate PRESET "a thick slanted seven" -n 16 --out grid.png
 kgen export runs/dcgan/model.keras exported/dcgan
 kgen presets                                    # the shipped presets
 kgen presets vae_digits                         # one preset's model card
@@ -96,6 +97,13 @@ def build_parser():
         "WAV, by the model",
     )
     sample.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
+    sample.add_argument(
+        "text",
+        nargs="?",
+        metavar="PROMPT",
+        help="text-to-image models: the prompt of every image (default: "
+        "the empty prompt, unconditional); text models: as --prompt",
+    )
     sample.add_argument("-n", "--num-samples", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument(
@@ -115,6 +123,12 @@ def build_parser():
         "--prompt",
         help="text models: the text every sample continues (default: a "
         "random first character)",
+    )
+    sample.add_argument(
+        "--guidance-scale",
+        type=float,
+        help="classifier-free guidance weight w of text-to-image and "
+        "class-conditional diffusion models (default: the preset's)",
     )
     sample.add_argument(
         "--labels",
@@ -232,10 +246,13 @@ def train(args):
     x_train, x_test, image_shape, data_name = _training_data(
         args, preset, batch_size
     )
+    captions_train = captions_test = None
+    if preset.get("captioned"):
+        (x_train, captions_train), (x_test, captions_test) = x_train, x_test
     keras.utils.set_random_seed(args.seed)
     data_shape = x_train[np.arange(1)].shape[1:]
     with scope():
-        model = _build_model(args, preset, data_shape)
+        model = _build_model(args, preset, data_shape, captions_train)
     print(
         f"kgen: training {args.preset} ({preset['class_name']}) on "
         f"{data_name} ({len(x_train)} examples {data_shape}) for "
@@ -276,9 +293,13 @@ def train(args):
         if isinstance(x_train, resumable_fit.EpochOrderedBatches):
             callbacks.append(x_train.epoch_callback())
         with scope():
+            validation_data = x_test
+            if captions_test is not None:
+                validation_data = (x_test, captions_test)
             history = model.fit(
                 x_train,
-                validation_data=x_test,
+                captions_train,
+                validation_data=validation_data,
                 batch_size=batch_size if is_array else None,
                 epochs=epochs,
                 callbacks=callbacks,
@@ -407,6 +428,8 @@ def _training_data(args, preset, batch_size):
     def prepare(images):
         return architectures.prepare_data(args.preset, images)
 
+    if preset.get("captioned"):
+        return _captioned_data(args, preset, batch_size, prepare)
     if not args.data:
         dataset = args.dataset or preset["data"]["dataset"]
         (images, _), (test_images, _) = kgen.datasets.load(dataset)
@@ -427,6 +450,36 @@ def _training_data(args, preset, batch_size):
     x_test = prepare(images[np.arange(split)]) if split else None
     image_shape = images[np.arange(1)].shape[1:]
     return x_train, x_test, image_shape, args.data
+
+
+def _captioned_data(args, preset, batch_size, prepare):
+    """`((x_train, captions), (x_test, captions), image shape, name)` of a
+    preset that trains on `kgen.datasets.load_captioned`."""
+    import kgen
+
+    if args.data:
+        raise ValueError(
+            f"Preset {args.preset!r} trains on captioned images: use "
+            "`--dataset digits|mnist|fashion_mnist` (`--data` holds no "
+            "captions)."
+        )
+    dataset = args.dataset or preset["data"]["dataset"]
+    (images, captions, _), (test_images, test_captions, _) = (
+        kgen.datasets.load_captioned(dataset)
+    )
+    x_train, x_test = prepare(images), prepare(test_images)
+    if args.devices > 1:
+        x_train, x_test = _whole_batches(
+            x_train, x_test, batch_size, args.devices
+        )
+        captions = captions[: len(x_train)]
+        test_captions = None if x_test is None else test_captions[: len(x_test)]
+    return (
+        (x_train, captions),
+        (x_test, test_captions),
+        images.shape[1:],
+        f"{dataset} (captioned)",
+    )
 
 
 def _whole_batches(x_train, x_test, batch_size, num_devices):
@@ -454,7 +507,7 @@ def _whole_batches(x_train, x_test, batch_size, num_devices):
     return train, test
 
 
-def _build_model(args, preset, data_shape):
+def _build_model(args, preset, data_shape, captions=None):
     from kgen.presets import architectures
 
     overrides = {}
@@ -468,6 +521,7 @@ def _build_model(args, preset, data_shape):
     return architectures.build_architecture(
         args.preset,
         data_shape,
+        captions=captions,
         seed=args.seed,
         learning_rate=args.learning_rate,
         **overrides,
@@ -519,8 +573,29 @@ def sample(args):
     card = _preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first
     options = dict(card.get("sample_arguments", {}))
+    parameters = inspect.signature(model.sample).parameters
+    if args.text is not None:
+        if args.prompt is not None:
+            raise ValueError(
+                f"Give the prompt once: as PROMPT ({args.text!r}) or as "
+                f"`--prompt` ({args.prompt!r})."
+            )
+        if "prompts" not in parameters:
+            args.prompt, args.text = args.text, None
+    if "prompts" in parameters:
+        # A text-to-image model: every image gets the prompt.
+        prompt = args.text if args.prompt is None else args.prompt
+        options["prompts"] = "" if prompt is None else prompt
+        args.prompt = None
+    if args.guidance_scale is not None:
+        if "guidance_scale" not in parameters:
+            raise ValueError(
+                "`--guidance-scale` needs a guided diffusion model; MODEL "
+                f"{args.model_path} is a {type(model).__name__}."
+            )
+        options["guidance_scale"] = args.guidance_scale
     if args.length is not None:
-        if "length" not in inspect.signature(model.sample).parameters:
+        if "length" not in parameters:
             raise ValueError(
                 "`--length` needs a sequence model (whose samples have a "
                 f"length); MODEL {args.model_path} is a "

@@ -92,8 +92,16 @@ def test_bad_data_fails_cleanly_and_writes_nothing(
     assert os.listdir(tmp_path) == ["bad.npy"]
 
 
+# Presets that train on images alone (from a `--data` file).
+IMAGE_ARCHITECTURES = [
+    name
+    for name in list_architectures()
+    if not architecture(name).get("captioned")
+]
+
+
 @pytest.mark.tensorflow_only
-@pytest.mark.parametrize("preset", list_architectures())
+@pytest.mark.parametrize("preset", IMAGE_ARCHITECTURES)
 def test_every_architecture_preset_trains_samples_and_exports(
     preset, digits, tmp_path
 ):
@@ -109,6 +117,30 @@ def test_every_architecture_preset_trains_samples_and_exports(
     assert np.asarray(Image.open(os.path.join(out, "samples.png"))).ndim == 2
     model = keras.saving.load_model(os.path.join(out, "model.keras"))
     assert type(model).__name__ == architecture(preset)["class_name"]
+
+
+@pytest.mark.tensorflow_only
+def test_text_to_image_trains_on_captions_and_serves_prompts(
+    digits, tmp_path, capsys
+):
+    import tensorflow as tf
+
+    out = os.path.join(tmp_path, "t2i")
+    arguments = ["train", "text_to_image", "--epochs", "1", "--quiet"]
+    assert cli.main(arguments + ["--dataset", "digits", "--out", out]) == 0
+    assert "digits (captioned)" in capsys.readouterr().out
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert isinstance(model, kgen.models.TextToImage)
+    served = tf.saved_model.load(os.path.join(out, "saved_model", "1"))
+    images = served.signatures["generate_text"](
+        noise=tf.zeros((2, 8, 8, 1)), prompts=tf.constant(["a 7", "two"])
+    )
+    assert next(iter(images.values())).shape == (2, 8, 8, 1)
+    data_file = os.path.join(tmp_path, "digits.npy")
+    np.save(data_file, digits[0][:40])
+    other = os.path.join(tmp_path, "other")
+    assert cli.main(arguments + ["--data", data_file, "--out", other]) == 2
+    assert "trains on captioned images" in capsys.readouterr().err
 
 
 def test_latent_dim_only_where_the_preset_has_one(capsys):
@@ -148,6 +180,34 @@ def test_generate_draws_the_given_classes(tmp_path, capsys):
     )
     assert cli.main(arguments + ["--labels", "10"]) == 2
     assert "`--labels` must lie in [0, 3)" in capsys.readouterr().err
+
+
+@pytest.mark.tensorflow_only
+def test_generate_draws_every_image_for_the_prompt(tmp_path, capsys):
+    model = contract_cases.CASES["TextToImage"]().model
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    grid = str(tmp_path / "grid.png")
+    arguments = ["generate", path, "-n", "4", "--out", grid, "--seed", "3"]
+    guided = ["--guidance-scale", "2"]
+    assert (
+        cli.main(arguments[:2] + ["a thick two"] + arguments[2:] + guided) == 0
+    )
+    expected = kgen.utils.save_image_grid(
+        model.sample(4, seed=3, prompts="a thick two", guidance_scale=2.0),
+        str(tmp_path / "expected.png"),
+        value_range=(-1, 1),
+    )
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(grid)), np.asarray(Image.open(expected))
+    )
+    assert cli.main(arguments + ["--prompt", "a zebra"]) == 2
+    assert "`prompts` holds 1 words outside" in capsys.readouterr().err
+    assert (
+        cli.main(arguments[:2] + ["two"] + arguments[2:] + ["--prompt", "two"])
+        == 2
+    )
+    assert "Give the prompt once" in capsys.readouterr().err
 
 
 def test_generate_refuses_labels_for_an_unconditional_model(tmp_path, capsys):

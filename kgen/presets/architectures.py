@@ -15,6 +15,10 @@ the preset's own dataset. Each entry says
   (`value_range`, `binarize` at 0.5, `layout`: `image` keeps
   `(height, width, channels)`, `grid` drops the channel, `vector`
   flattens);
+- `captioned` (optional): trains on `(images, captions)` of
+  `kgen.datasets.load_captioned`; the tokenizer is built from the
+  captions, and the text encoder and the denoiser's context are sized
+  from it;
 - `training`: `epochs` and `batch_size` sized for 2 CPU cores on digits;
 - `sampling` (optional): `sample` arguments for the pictures `kgen train`
   writes.
@@ -95,6 +99,36 @@ ARCHITECTURES = {
         "optimizers": {"optimizer": _adam(1e-3)},
         "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
         "training": {"epochs": 50, "batch_size": 64},
+        "sampling": {"scheduler": "ddim", "num_steps": 20},
+    },
+    "text_to_image": {
+        "family": "diffusion",
+        "description": "Text-to-image diffusion: a text encoder trained "
+        "jointly with a cross-attention U-Net on captioned images "
+        "(kgen.datasets.load_captioned), classifier-free guidance.",
+        "class_name": "TextToImage",
+        "arguments": {"condition_dropout": 0.1},
+        "captioned": True,
+        "networks": {
+            "denoiser": {
+                "function": "networks.unet_denoiser",
+                "shaped": True,
+                "arguments": {"widths": [32, 64]},
+            },
+            "text_encoder": {
+                "function": "networks.text_encoder",
+                "shaped": False,
+                "arguments": {"width": 32, "num_layers": 2, "num_heads": 4},
+            },
+            "scheduler": {
+                "function": "schedulers.DDPMScheduler",
+                "shaped": False,
+                "arguments": {"beta_schedule": "cosine"},
+            },
+        },
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
+        "training": {"epochs": 100, "batch_size": 64},
         "sampling": {"scheduler": "ddim", "num_steps": 20},
     },
     "real_nvp": {
@@ -191,7 +225,12 @@ def prepare_data(name, x):
 
 
 def build_architecture(
-    name, data_shape=None, seed=None, learning_rate=None, **overrides
+    name,
+    data_shape=None,
+    seed=None,
+    learning_rate=None,
+    captions=None,
+    **overrides,
 ):
     """The preset `name`'s model for data of `data_shape`, compiled.
 
@@ -201,6 +240,9 @@ def build_architecture(
             `None` for the preset's own dataset.
         seed: int or `None`, the model's seed.
         learning_rate: float or `None` (the preset's), for every optimizer.
+        captions: the training captions of a `captioned` preset, which
+            its tokenizer is built from; `None` for the train captions of
+            the preset's own dataset.
         **overrides: constructor arguments to change (e.g. `latent_dim`),
             also given to the networks that take them.
     """
@@ -215,10 +257,23 @@ def build_architecture(
     if "data_argument" in entry:
         value = int(np.prod(shape)) if entry.get("as_size") else shape
         arguments[entry["data_argument"]] = value
+    extra = {}
+    if entry.get("captioned"):
+        tokenizer = _tokenizer(entry, captions)
+        arguments["tokenizer"] = tokenizer
+        width = entry["networks"]["text_encoder"]["arguments"]["width"]
+        extra = {
+            "denoiser": {"context_shape": (tokenizer.sequence_length, width)},
+            "text_encoder": {
+                "vocabulary_size": tokenizer.vocabulary_size,
+                "sequence_length": tokenizer.sequence_length,
+            },
+        }
     for argument, network in entry["networks"].items():
         module, function = network["function"].split(".")
         function = getattr(getattr(kgen, module), function)
         network_arguments = dict(network["arguments"])
+        network_arguments.update(extra.get(argument, {}))
         for key, value in overrides.items():
             if key in network_arguments:
                 network_arguments[key] = value
@@ -235,3 +290,12 @@ def build_architecture(
         optimizers[key] = keras.optimizers.get(optimizer)
     model.compile(**optimizers)
     return model
+
+
+def _tokenizer(entry, captions):
+    from kgen import datasets
+    from kgen import tokenizers
+
+    if captions is None:
+        (_, captions, _), _ = datasets.load_captioned(entry["data"]["dataset"])
+    return tokenizers.WordTokenizer.from_texts(captions)
