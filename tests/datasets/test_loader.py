@@ -52,3 +52,40 @@ def test_mnist_file_without_the_arrays_is_rejected(tmp_path, monkeypatch):
     monkeypatch.setenv("KGEN_DATA_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="y_train"):
         mnist.load_mnist(allow_download=False)
+
+
+def _idx_file(path, values):
+    import gzip
+
+    header = (0x0800 | values.ndim).to_bytes(4, "big") + b"".join(
+        size.to_bytes(4, "big") for size in values.shape
+    )
+    with gzip.open(path, "wb") as file:
+        file.write(header + values.astype("uint8").tobytes())
+
+
+def test_fashion_mnist_reads_idx_files_from_the_data_dir(tmp_path, monkeypatch):
+    from kgen.datasets import fashion_mnist
+
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (5, 28, 28)),
+        "y_train": np.arange(5),
+        "x_test": rng.integers(0, 256, (3, 28, 28)),
+        "y_test": np.arange(3),
+    }
+    for key, name in fashion_mnist.FILES.items():
+        _idx_file(folder / name, arrays[key])
+    monkeypatch.setenv("KGEN_DATA_DIR", str(tmp_path))
+    (x_train, y_train), (x_test, _) = kgen.datasets.load("fashion_mnist")
+    assert x_train.shape == (5, 28, 28, 1) and x_test.shape == (3, 28, 28, 1)
+    np.testing.assert_allclose(x_train[..., 0] * 255, arrays["x_train"])
+    np.testing.assert_array_equal(y_train, arrays["y_train"])
+    import gzip
+
+    with gzip.open(folder / fashion_mnist.FILES["y_test"], "wb") as file:
+        file.write((0x0801).to_bytes(4, "big") + (3).to_bytes(4, "big") + b"ab")
+    with pytest.raises(ValueError, match="truncated"):
+        kgen.datasets.load("fashion_mnist")
