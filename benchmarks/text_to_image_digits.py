@@ -13,8 +13,8 @@ and judges them:
 - composition: the same judges on prompts of the held-out class-attribute
   combinations, which no training caption holds;
 - quality: domain FID / KID (features of the shipped `digits_classifier`)
-  against the 297 real test images, beside the floor (real train against
-  real test, same sizes).
+  of the generated images against the 297 real test images, beside the
+  floor: as many real train images against the same test images.
 
 KERAS_BACKEND=jax python benchmarks/text_to_image_digits.py
 """
@@ -30,11 +30,11 @@ from benchmarks import common
 from kgen.datasets import captioned
 
 
-def build_model(tokenizer, width=64, seed=0):
+def build_model(tokenizer, widths=(32, 64), width=64, seed=0):
     return kgen.models.TextToImage(
         kgen.networks.unet_denoiser(
             (8, 8, 1),
-            widths=(64, 128),
+            widths=widths,
             num_heads=4,
             context_shape=(tokenizer.sequence_length, width),
         ),
@@ -110,25 +110,13 @@ def domain_scores(images, reference, features):
     return scores
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--num-prompts", type=int, default=1000)
-    parser.add_argument("--num-steps", type=int, default=50)
-    parser.add_argument("--scales", type=float, nargs="+", default=[0, 1, 3, 5])
-    parser.add_argument("--save", help="save the trained model (.keras)")
-    args = parser.parse_args()
-
-    (x, captions, attributes), (x_test, test_captions, test_attributes) = (
-        kgen.datasets.load_captioned("digits", value_range=(-1.0, 1.0))
-    )
-    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(
-        np.concatenate([captions, test_captions])
-    )
-    keras.utils.set_random_seed(0)
-    model = build_model(tokenizer)
-    steps = args.epochs * (len(x) // args.batch_size)
+def train(x, captions, tokenizer, epochs, batch_size, seed=0):
+    """`(model, seconds, final loss)` after `epochs` of whole batches,
+    Adam with a cosine decay to a tenth."""
+    keras.utils.set_random_seed(seed)
+    model = build_model(tokenizer, seed=seed)
+    count = len(x) // batch_size * batch_size
+    steps = epochs * (count // batch_size)
     model.compile(
         optimizer=keras.optimizers.Adam(
             keras.optimizers.schedules.CosineDecay(1e-3, steps, alpha=0.1)
@@ -136,16 +124,21 @@ def main():
     )
     start = time.time()
     history = model.fit(
-        x[: len(x) // args.batch_size * args.batch_size],
-        captions[: len(x) // args.batch_size * args.batch_size],
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        verbose=0,
+        x[:count],
+        captions[:count],
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=2,
     )
-    train_seconds = time.time() - start
-    if args.save:
-        model.save(args.save)
+    seconds = round(time.time() - start, 1)
+    return model, seconds, float(history.history["loss"][-1])
 
+
+def evaluate(
+    model, test_captions, test_attributes, num_prompts, scales, num_steps
+):
+    """`(rows, info)`: one row of judged accuracies and domain FID / KID
+    per guidance scale, and the judge's accuracy and the FID floor."""
     (real, real_labels), (real_test, real_test_labels) = kgen.datasets.load(
         "digits"
     )
@@ -167,19 +160,21 @@ def main():
         kgen.presets.load_preset("digits_classifier")
     )
     rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(test_captions), args.num_prompts)
+    picks = rng.integers(0, len(test_captions), num_prompts)
     prompts = test_captions[picks]
     prompt_attributes = {k: v[picks] for k, v in test_attributes.items()}
     held = np.flatnonzero(test_attributes["held_out"])
     held_picks = held[rng.integers(0, len(held), 200)]
     held_prompts = test_captions[held_picks]
     held_attributes = {k: v[held_picks] for k, v in test_attributes.items()}
-    floor = domain_scores(real[: len(real_test)], real_test, features)
+    # The floor at the generated set's size: FID is biased upwards for
+    # small sets, so a floor of fewer images would sit too high.
+    floor = domain_scores(real[:num_prompts], real_test, features)
 
     rows = []
-    for scale in args.scales:
+    for scale in scales:
         start = time.time()
-        images = generate(model, prompts, scale, args.num_steps, seed=0)
+        images = generate(model, prompts, scale, num_steps, seed=0)
         seconds = time.time() - start
         row = {"guidance_scale": scale, "generate_s": round(seconds, 1)}
         row.update(
@@ -192,7 +187,7 @@ def main():
             )
         )
         held_images = generate(
-            model, held_prompts, scale, args.num_steps, seed=10_000
+            model, held_prompts, scale, num_steps, seed=10_000
         )
         held_row = judged(
             held_images,
@@ -206,15 +201,58 @@ def main():
         row.update(domain_scores(images, real_test, features))
         rows.append(row)
 
+    info = {"judge_test_accuracy": judge_accuracy, "floor": floor}
+    return rows, info
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--num-prompts", type=int, default=1000)
+    parser.add_argument("--num-steps", type=int, default=50)
+    parser.add_argument("--scales", type=float, nargs="+", default=[0, 1, 3, 5])
+    parser.add_argument("--save", help="save the trained model (.keras)")
+    parser.add_argument(
+        "--model", help="score this saved model (.keras) instead of training"
+    )
+    args = parser.parse_args()
+
+    (x, captions, attributes), (x_test, test_captions, test_attributes) = (
+        kgen.datasets.load_captioned("digits", value_range=(-1.0, 1.0))
+    )
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(
+        np.concatenate([captions, test_captions])
+    )
+    steps = args.epochs * (len(x) // args.batch_size)
+    if args.model:
+        model = keras.saving.load_model(args.model)
+        train_seconds, final_loss = None, None
+    else:
+        model, train_seconds, final_loss = train(
+            x, captions, tokenizer, args.epochs, args.batch_size
+        )
+        if args.save:
+            model.save(args.save)
+
+    rows, info = evaluate(
+        model,
+        test_captions,
+        test_attributes,
+        args.num_prompts,
+        args.scales,
+        args.num_steps,
+    )
     columns = list(rows[0])
     print(
         f"TextToImage on captioned digits: {model.count_params():,} "
         f"parameters, {args.epochs} epochs ({steps} steps) in "
-        f"{train_seconds:.0f} s, final loss "
-        f"{history.history['loss'][-1]:.4f}; {args.num_prompts} test "
+        f"{train_seconds} s, final loss {final_loss}; "
+        f"{args.num_prompts} test "
         f"prompts and 200 held-out-combination prompts, DDIM-"
-        f"{args.num_steps}; judge CNN test accuracy {judge_accuracy:.4f}; "
-        f"domain FID floor {floor['fid']:.3f}, KID floor {floor['kid']:.4f}"
+        f"{args.num_steps}; judge CNN test accuracy "
+        f"{info['judge_test_accuracy']:.4f}; domain FID floor "
+        f"{info['floor']['fid']:.3f}, KID floor {info['floor']['kid']:.4f}"
     )
     common.print_table(rows, columns)
     common.write_json(
@@ -225,9 +263,8 @@ def main():
             "parameters": model.count_params(),
             "train_steps": steps,
             "train_seconds": round(train_seconds, 1),
-            "final_loss": float(history.history["loss"][-1]),
-            "judge_test_accuracy": judge_accuracy,
-            "floor": floor,
+            "final_loss": final_loss,
+            **info,
             "rows": rows,
         },
     )
