@@ -6,11 +6,15 @@ Each file is what `kgen generate PRESET --seed 0` writes for the preset's
 kind of sample: a grid of 64 images (class-conditional presets: `--labels
 0 ... 9`, one class per column; an RBM's 784-vectors drawn as 28x28, as
 its card says), a scatter plot of 5,000 points of a 2-D flow, 4 texts of a
-character model, one clip per digit of an audio model. Prints the
-README's gallery table.
+character model, one clip per digit of an audio model; a text-to-image
+preset draws one of `PROMPTS` per column (eight images each, with its
+card's sampling arguments). Prints the README's gallery table.
+
+    python recipes/gallery.py [NAME ...]   # default: every preset
 """
 
 import pathlib
+import sys
 
 import kgen
 import kgen.cli
@@ -21,12 +25,39 @@ gallery = pathlib.Path(__file__).resolve().parents[1] / "docs" / "gallery"
 # Samples and file extension per kind of sample (see `kgen generate`).
 num_samples = {"image": 64, "points": 5000, "text": 4, "audio": 10}
 extension = {"image": ".png", "points": ".png", "text": ".txt", "audio": ".wav"}
+# A text-to-image preset's columns: plain, combined and held-out
+# (`kgen.datasets.captioned.HELD_OUT`: a thin four, a thick seven)
+# descriptions.
+PROMPTS = [
+    "a thick zero",
+    "a thin, slanted one",
+    "2, backslanted",
+    "a bold three",
+    "a thin four",
+    "a thick seven",
+    "an italic eight",
+    "a fine, left-leaning nine",
+]
+
+
+def draw_prompts(model, card, path):
+    """`len(PROMPTS)` columns of eight images, a prompt per column."""
+    prompts = [prompt for _ in range(8) for prompt in PROMPTS]
+    options = dict(card.get("sample_arguments", {}))
+    images = model.sample(len(prompts), seed=seed, prompts=prompts, **options)
+    kgen.utils.save_image_grid(
+        kgen.cli._numpy(images),
+        str(path),
+        value_range=kgen.cli.value_range_of(model, card),
+        num_columns=len(PROMPTS),
+    )
 
 
 def main():
     gallery.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in kgen.presets.list_presets():
+    names = sys.argv[1:] or kgen.presets.list_presets()
+    for name in names:
         model = kgen.presets.load_preset(name)
         if not isinstance(model, kgen.models.GenerativeModel):
             continue
@@ -38,7 +69,10 @@ def main():
         if model.is_class_conditional:
             arguments += ["--labels"]
             arguments += [str(c) for c in range(model.num_classes)]
-        if kgen.cli.main(arguments + ["--out", str(path)]) != 0:
+        if isinstance(model, kgen.models.TextToImage):
+            draw_prompts(model, card, path)
+            arguments = ["generate", name, "# columns: " + " | ".join(PROMPTS)]
+        elif kgen.cli.main(arguments + ["--out", str(path)]) != 0:
             raise SystemExit(f"{name}: kgen {' '.join(arguments)} failed")
         headline = ", ".join(
             f"{metric} {card['metrics'][metric]['value']:.4g}"

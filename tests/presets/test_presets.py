@@ -23,6 +23,7 @@ SHIPPED = (
     "mnist_classifier",
     "nsf_checkerboard",
     "rbm_mnist",
+    "text_to_image_digits",
     "vae_digits",
     "vae_mnist",
     "wave_net_spoken_digits",
