@@ -29,6 +29,7 @@ import numpy as np
 
 from kgen.datasets import fashion_mnist
 from kgen.datasets import loader
+from kgen.datasets.spoken_digits import DIGIT_WORDS
 
 # {dataset: {attribute: (low value, high value)}}.
 ATTRIBUTES = {
@@ -63,18 +64,6 @@ SYNONYMS = {
     "dark": ("dark", "dim"),
     "light": ("pale", "bright"),
 }
-DIGIT_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-)
 FASHION_NOUNS = (
     ("t-shirt", "top"),
     ("trousers", "jeans"),

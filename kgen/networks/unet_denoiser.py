@@ -31,27 +31,17 @@ def _residual_block(x, embedding, width, name):
     return x + h
 
 
-def _attention_block(x, num_heads, name):
-    """Self-attention over the pixels of one resolution, residual."""
+def _attention_block(x, num_heads, name, context=None):
+    """Attention from the pixels of one resolution (queries) to
+    themselves, or to `context` (a text encoder's token embeddings: how a
+    prompt reaches every position, Rombach et al. 2022, eq. 7); residual.
+    """
     height, width, channels = x.shape[1:]
     h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
     h = layers.Reshape((height * width, channels))(h)
     h = layers.MultiHeadAttention(
         num_heads, channels // num_heads, name=f"{name}_attention"
-    )(h, h)
-    return x + layers.Reshape((height, width, channels))(h)
-
-
-def _cross_attention_block(x, context, num_heads, name):
-    """Attention from the pixels (queries) to a text encoder's token
-    embeddings (keys and values), residual: how a prompt reaches every
-    position (Rombach et al. 2022, eq. 7)."""
-    height, width, channels = x.shape[1:]
-    h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
-    h = layers.Reshape((height * width, channels))(h)
-    h = layers.MultiHeadAttention(
-        num_heads, channels // num_heads, name=f"{name}_attention"
-    )(h, context)
+    )(h, h if context is None else context)
     return x + layers.Reshape((height, width, channels))(h)
 
 
@@ -60,7 +50,7 @@ def _attention(x, context, num_heads, name):
     x = _attention_block(x, num_heads, name)
     if context is None:
         return x
-    return _cross_attention_block(x, context, num_heads, f"{name}_cross")
+    return _attention_block(x, num_heads, f"{name}_cross", context)
 
 
 def _embed_conditions(timesteps, labels, dim, num_classes, name, context=None):
