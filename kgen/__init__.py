@@ -53,6 +53,7 @@ from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
 from kgen import tokenizers  # noqa: E402
 from kgen import utils  # noqa: E402
+from kgen import watermarks  # noqa: E402
 from kgen.version import __version__  # noqa: E402
 
 __all__ = [
@@ -74,4 +75,5 @@ __all__ = [
     "schedulers",
     "tokenizers",
     "utils",
+    "watermarks",
 ]

@@ -19,6 +19,7 @@ from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import TokenSampler
 from kgen.samplers.top_k_sampler import TopKSampler
 from kgen.samplers.top_p_sampler import TopPSampler
+from kgen.samplers.watermarked_sampler import WatermarkedSampler
 
 TOKEN_SAMPLERS = {
     "greedy": GreedySampler,
@@ -60,6 +61,7 @@ __all__ = [
     "TokenSampler",
     "TopKSampler",
     "TopPSampler",
+    "WatermarkedSampler",
     "annealed_importance_sampling",
     "get",
 ]

@@ -29,6 +29,10 @@ class TokenSampler:
     """
 
     stochastic = True
+    # Rules that also read the token before each position (a watermark's
+    # green lists) set this; the decoding loop then passes
+    # `previous_tokens=`.
+    reads_previous_token = False
 
     def __init__(self, temperature=1.0):
         self.temperature = validate_float(

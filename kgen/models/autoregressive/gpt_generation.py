@@ -75,7 +75,12 @@ class GPTGeneration:
         positions = ops.arange(total)
 
         def write(tokens, index, logits):
-            token = sampler(logits, loop_seed + ops.stack([0, index]))
+            step_seed = loop_seed + ops.stack([0, index])
+            if sampler.reads_previous_token:
+                previous = ops.take(tokens, prompt_length + index - 1, axis=1)
+                token = sampler(logits, step_seed, previous_tokens=previous)
+            else:
+                token = sampler(logits, step_seed)
             here = positions[None, :] == prompt_length + index
             return ops.where(here, token[:, None], tokens), token
 

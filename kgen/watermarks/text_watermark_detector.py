@@ -1,0 +1,88 @@
+import math
+
+import keras
+import numpy as np
+
+from kgen.watermarks.green_list import check_green_list_arguments
+from kgen.watermarks.green_list import green_list_table
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class TextWatermarkDetector:
+    """Tests token sequences for the green-list watermark of a
+    `kgen.samplers.WatermarkedSampler` with the same key: no model needed.
+
+    Each token after the first is green or not given its predecessor.
+    Without the watermark a token is green with probability `gamma`, so
+    the count `G` of green tokens among `T` scored has the one-sided
+    z-test (Kirchenbauer et al. 2023, eq. 2):
+
+    ```
+    z = (G - gamma T) / sqrt(T gamma (1 - gamma)),  p = 1 - Phi(z)
+    ```
+
+    Args:
+        vocabulary_size, gamma, key: the sampler's.
+        threshold: float. `detect` flags sequences with `z > threshold`
+            (4 in the paper: a false-positive rate near 3e-5 per test).
+    """
+
+    def __init__(
+        self, vocabulary_size, gamma=0.25, key=15485863, threshold=4.0
+    ):
+        self.vocabulary_size, self.gamma, self.key = check_green_list_arguments(
+            vocabulary_size, gamma, key
+        )
+        self.threshold = float(threshold)
+
+    def score(self, tokens):
+        """`{"z_score", "p_value", "green_fraction", "num_scored"}`, each a
+        `(batch,)` NumPy array, for `(batch, length)` int tokens (a 1-D
+        sequence is a batch of one)."""
+        tokens = np.asarray(keras.ops.convert_to_numpy(tokens))
+        if tokens.ndim == 1:
+            tokens = tokens[None]
+        if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
+            raise ValueError(
+                "`tokens` must be a 1-D or 2-D integer array; received "
+                f"dtype {tokens.dtype} and shape {tokens.shape}."
+            )
+        if tokens.shape[1] < 2:
+            raise ValueError(
+                "`tokens` must hold at least 2 tokens per sequence (the "
+                f"first is not scored); received {tokens.shape[1]}."
+            )
+        if tokens.min() < 0 or tokens.max() >= self.vocabulary_size:
+            raise ValueError(
+                f"`tokens` must lie in [0, {self.vocabulary_size}); received "
+                f"values in [{tokens.min()}, {tokens.max()}]."
+            )
+        table = green_list_table(self.vocabulary_size, self.gamma, self.key)
+        green = table[tokens[:, :-1], tokens[:, 1:]].sum(axis=1)
+        scored = tokens.shape[1] - 1
+        expected = self.gamma * scored
+        spread = math.sqrt(scored * self.gamma * (1.0 - self.gamma))
+        z_score = (green - expected) / spread
+        p_value = np.array([0.5 * math.erfc(z / math.sqrt(2)) for z in z_score])
+        return {
+            "z_score": z_score,
+            "p_value": p_value,
+            "green_fraction": green / scored,
+            "num_scored": np.full(len(tokens), scored),
+        }
+
+    def detect(self, tokens):
+        """`(batch,)` bool: `z_score > threshold`."""
+        return self.score(tokens)["z_score"] > self.threshold
+
+    def get_config(self):
+        return {
+            "vocabulary_size": self.vocabulary_size,
+            "gamma": self.gamma,
+            "key": self.key,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
