@@ -6,6 +6,8 @@ kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
 kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
 kgen generate PRESET "a thick slanted seven" -n 16 --out grid.png
 kgen export runs/dcgan/model.keras exported/dcgan
+kgen generate gpt_shakespeare --watermark-key 42 --out text.txt
+kgen watermark detect gpt_shakespeare text.txt --key 42
 kgen presets                                    # the shipped presets
 kgen presets vae_digits                         # one preset's model card
 """
@@ -125,6 +127,25 @@ def build_parser():
         "random first character)",
     )
     sample.add_argument(
+        "--watermark-key",
+        type=int,
+        metavar="KEY",
+        help="token models: draw with a green-list watermark of this "
+        "secret key (`kgen watermark detect` finds it)",
+    )
+    sample.add_argument(
+        "--watermark-delta",
+        type=float,
+        default=2.0,
+        help="logit bonus of the green tokens (default 2)",
+    )
+    sample.add_argument(
+        "--watermark-gamma",
+        type=float,
+        default=0.25,
+        help="green fraction of the vocabulary (default 0.25)",
+    )
+    sample.add_argument(
         "--guidance-scale",
         type=float,
         help="classifier-free guidance weight w of text-to-image and "
@@ -174,6 +195,28 @@ def build_parser():
     export.add_argument("path", help="TF Serving model base path")
     export.add_argument("--version", type=int, default=1)
     export.add_argument("--overwrite", action="store_true")
+
+    watermark = commands.add_parser(
+        "watermark",
+        help="test text for a green-list watermark (`kgen generate "
+        "--watermark-key` embeds one)",
+    )
+    watermark.add_argument("action", choices=["detect"])
+    watermark.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
+    watermark.add_argument(
+        "text_path",
+        metavar="TEXT",
+        help="a text file; each `--- sample N` block (as `kgen generate` "
+        "writes them) is tested on its own",
+    )
+    watermark.add_argument("--key", type=int, required=True)
+    watermark.add_argument("--gamma", type=float, default=0.25)
+    watermark.add_argument(
+        "--threshold",
+        type=float,
+        default=4.0,
+        help="z-score above which a text is called watermarked (default 4)",
+    )
 
     presets = commands.add_parser(
         "presets", help="list the shipped presets, or show one's model card"
@@ -564,6 +607,7 @@ def sample(args):
 
     import numpy as np
 
+    import kgen
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.num_samples, "-n")
@@ -619,6 +663,20 @@ def sample(args):
         options["labels"] = np.resize(
             np.asarray(args.labels, "int32"), args.num_samples
         )
+    if args.watermark_key is not None:
+        if "sampler" not in parameters:
+            raise ValueError(
+                "`--watermark-key` needs a token model (whose `sample` "
+                f"takes a sampler); MODEL {args.model_path} is a "
+                f"{type(model).__name__}."
+            )
+        options["sampler"] = kgen.samplers.WatermarkedSampler(
+            model.vocabulary_size,
+            sampler=options.get("sampler", "random"),
+            gamma=args.watermark_gamma,
+            delta=args.watermark_delta,
+            key=args.watermark_key,
+        )
     if args.prompt is not None:
         samples = _continue_prompt(model, args, options)
     else:
@@ -654,7 +712,10 @@ def _continue_prompt(model, args, options):
         )
     prompt = np.tile(tokens[None], (args.num_samples, 1))
     return model.generate(
-        prompt, length - len(tokens), sampler="random", seed=args.seed
+        prompt,
+        length - len(tokens),
+        sampler=options.get("sampler", "random"),
+        seed=args.seed,
     )
 
 
@@ -1056,6 +1117,65 @@ def _print_tree(value, indent):
             print(f"{pad}{key}: {item}")
 
 
+# === watermark ===
+
+
+def watermark(args):
+    """`kgen watermark detect MODEL TEXT`: the z-score, p-value and
+    verdict of each sample in TEXT, tokenized by MODEL's tokenizer."""
+    import kgen
+
+    if not kgen.presets.has_tokenizer(args.model_path):
+        raise ValueError(
+            f"MODEL {args.model_path} has no tokenizer to read TEXT with: "
+            "name a text preset (such as gpt_shakespeare)."
+        )
+    tokenizer = kgen.presets.load_tokenizer(args.model_path)
+    with open(args.text_path, encoding="utf-8") as f:
+        text = f.read()
+    samples = _text_samples(text)
+    detector = kgen.watermarks.TextWatermarkDetector(
+        tokenizer.vocabulary_size,
+        gamma=args.gamma,
+        key=args.key,
+        threshold=args.threshold,
+    )
+    found = 0
+    for index, sample_text in enumerate(samples):
+        try:
+            tokens = tokenizer(sample_text)
+        except ValueError as error:  # it names its own argument, `text`
+            raise ValueError(
+                str(error).replace("`text`", f"TEXT's sample {index}", 1)
+            ) from None
+        scores = {k: v[0] for k, v in detector.score(tokens).items()}
+        marked = scores["z_score"] > detector.threshold
+        found += int(marked)
+        print(
+            f"sample {index}: z {scores['z_score']:.2f}, p "
+            f"{scores['p_value']:.2e}, green {scores['green_fraction']:.3f} "
+            f"of {scores['num_scored']} tokens: "
+            + ("watermarked" if marked else "not watermarked")
+        )
+    print(f"kgen: {found} of {len(samples)} samples watermarked")
+    return 0
+
+
+def _text_samples(text):
+    """The `--- sample N` blocks `kgen generate` writes, or the whole text
+    when it has none."""
+    blocks, current = [], None
+    for line in text.split("\n"):
+        if line.startswith("--- sample "):
+            current = []
+            blocks.append(current)
+        elif current is not None:
+            current.append(line)
+    if not blocks:
+        return [text]
+    return ["\n".join(block).rstrip("\n") for block in blocks]
+
+
 COMMANDS = {
     "train": train,
     "sample": sample,
@@ -1063,6 +1183,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "export": export,
     "presets": presets,
+    "watermark": watermark,
 }
 
 

@@ -252,6 +252,36 @@ def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
     assert "`--prompt` holds 1 characters outside" in capsys.readouterr().err
 
 
+@pytest.mark.tensorflow_only
+def test_watermarked_text_is_detected_with_its_key_only(tmp_path, capsys):
+    model = kgen.models.GPT(8, 64, num_layers=1, num_heads=2, hidden_dim=8)
+    directory = str(tmp_path / "gpt")
+    kgen.presets.save_to_preset(
+        model,
+        directory,
+        tokenizer=kgen.tokenizers.CharacterTokenizer("abcdefgh"),
+    )
+    marked, plain = str(tmp_path / "marked.txt"), str(tmp_path / "plain.txt")
+    arguments = ["generate", directory, "-n", "3", "--length", "64"]
+    watermark = ["--watermark-key", "42", "--watermark-delta", "4"]
+    assert cli.main(arguments + watermark + ["--out", marked]) == 0
+    assert cli.main(arguments + ["--out", plain]) == 0
+    capsys.readouterr()
+    detect = ["watermark", "detect", directory]
+    assert cli.main(detect + [marked, "--key", "42"]) == 0
+    assert "3 of 3 samples watermarked" in capsys.readouterr().out
+    assert cli.main(detect + [plain, "--key", "42"]) == 0
+    assert "0 of 3 samples watermarked" in capsys.readouterr().out
+    assert cli.main(detect + [marked, "--key", "43"]) == 0
+    assert "0 of 3 samples watermarked" in capsys.readouterr().out
+    grid = str(tmp_path / "grid.png")
+    assert (
+        cli.main(["generate", "dcgan_digits"] + watermark + ["--out", grid])
+        == 2
+    )
+    assert "`--watermark-key` needs a token model" in capsys.readouterr().err
+
+
 def test_generate_draws_2d_points_as_a_scatter_plot(tmp_path, capsys):
     model = contract_cases.CASES["NeuralSplineFlow"]().model
     directory = str(tmp_path / "flow")

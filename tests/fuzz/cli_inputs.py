@@ -20,7 +20,14 @@ from PIL import Image
 from tests.fuzz.bad_input import BadInput
 from tests.fuzz.bad_input import CliResult
 
-SUBCOMMANDS = ("train", "sample", "evaluate", "export", "presets")
+SUBCOMMANDS = (
+    "train",
+    "sample",
+    "evaluate",
+    "export",
+    "presets",
+    "watermark",
+)
 VALID_MODEL = "vae_digits"
 TINY_SHAPE = (16, 8, 8)
 BAD_NUMBERS = ("0", "-1", "x", "nan")
@@ -169,6 +176,7 @@ def cli_inputs(subcommand, workspace):
         "evaluate": _evaluate_argvs,
         "export": _export_argvs,
         "presets": _presets_argvs,
+        "watermark": _watermark_argvs,
     }[subcommand]
     known = _known_options()
     inputs = []
@@ -317,6 +325,16 @@ def _sample_argvs(files):
         "--prompt for a model without a tokenizer",
         ["sample", VALID_MODEL, "--prompt", "a", *rest()],
     )
+    yield (
+        ("--watermark-key",),
+        "--watermark-key for a model that draws no tokens",
+        ["sample", VALID_MODEL, "--watermark-key", "1", *rest()],
+    )
+    yield (
+        ("--guidance-scale",),
+        "--guidance-scale for a model without guidance",
+        ["sample", VALID_MODEL, "--guidance-scale", "2", *rest()],
+    )
     folder = files.folder("grid_folder")
     # An --out in a folder that does not exist yet is fine: it is made.
     for description, out in (
@@ -386,6 +404,26 @@ def _export_argvs(files):
         "an existing version",
         export(path=existing),
     )
+
+
+def _watermark_argvs(files):
+    text = files.text_file("watermarked.txt", "--- sample 0\nthe king\n")
+
+    def detect(*changes, model="gpt_shakespeare", path=text):
+        return ["watermark", "detect", model, path, "--key", "1", *changes]
+
+    yield (
+        ("MODEL", VALID_MODEL),
+        "MODEL without a tokenizer",
+        detect(model=VALID_MODEL),
+    )
+    missing = files.path("no_such_text.txt")
+    yield ("TEXT", missing), "TEXT missing", detect(path=missing)
+    odd = files.text_file("odd.txt", "caf\u00e9 \u2603\n")
+    yield ("TEXT", odd), "TEXT outside the vocabulary", detect(path=odd)
+    yield ("--gamma", "gamma"), "--gamma 0", detect("--gamma", "0")
+    yield ("--key", "key"), "--key -1", detect("--key", "-1")
+    yield ("--key",), "--key x", detect("--key", "x")
 
 
 def _presets_argvs(files):
