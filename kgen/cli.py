@@ -618,19 +618,16 @@ def sample(args):
     write = _sample_writer(model, card, args)  # checks --out first
     options = dict(card.get("sample_arguments", {}))
     parameters = inspect.signature(model.sample).parameters
-    if args.text is not None:
-        if args.prompt is not None:
-            raise ValueError(
-                f"Give the prompt once: as PROMPT ({args.text!r}) or as "
-                f"`--prompt` ({args.prompt!r})."
-            )
-        if "prompts" not in parameters:
-            args.prompt, args.text = args.text, None
+    if args.text is not None and args.prompt is not None:
+        raise ValueError(
+            f"Give the prompt once: as PROMPT ({args.text!r}) or as "
+            f"`--prompt` ({args.prompt!r})."
+        )
+    prompt = args.prompt if args.text is None else args.text
     if "prompts" in parameters:
         # A text-to-image model: every image gets the prompt.
-        prompt = args.text if args.prompt is None else args.prompt
         options["prompts"] = "" if prompt is None else prompt
-        args.prompt = None
+        prompt = None
     if args.guidance_scale is not None:
         if "guidance_scale" not in parameters:
             raise ValueError(
@@ -677,8 +674,8 @@ def sample(args):
             delta=args.watermark_delta,
             key=args.watermark_key,
         )
-    if args.prompt is not None:
-        samples = _continue_prompt(model, args, options)
+    if prompt is not None:
+        samples = _continue_prompt(model, prompt, args, options)
     else:
         samples = model.sample(args.num_samples, seed=args.seed, **options)
     path = write(np.asarray(_numpy(samples)))
@@ -686,7 +683,7 @@ def sample(args):
     return 0
 
 
-def _continue_prompt(model, args, options):
+def _continue_prompt(model, prompt, args, options):
     """`--prompt`: each sample continues the prompt's tokens, drawn as
     `sample` draws (`sampler="random"`), up to `length` tokens in all."""
     import numpy as np
@@ -699,7 +696,7 @@ def _continue_prompt(model, args, options):
             f"MODEL {args.model_path} has none."
         )
     try:
-        tokens = kgen.presets.load_tokenizer(args.model_path)(args.prompt)
+        tokens = kgen.presets.load_tokenizer(args.model_path)(prompt)
     except ValueError as error:  # it names its own argument, `text`
         raise ValueError(
             str(error).replace("`text`", "`--prompt`", 1)

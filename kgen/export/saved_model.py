@@ -117,7 +117,7 @@ def _add_text_endpoints(model, archive, functions, endpoints):
             input_signature=specs,
         )
         text_function.get_concrete_function()
-        archive.track(tokenizer._tf_table)
+        archive.track(tokenizer.tf_lookup_table())
         archive.add_endpoint(name, text_function)
 
 

@@ -66,11 +66,14 @@ class WatermarkedSampler(TokenSampler):
     def green_mask(self, previous_tokens):
         """`(batch, V)` float32: 1 where a token is green after each of
         `previous_tokens`."""
+        # One byte per entry into the graph (a float table would be four),
+        # the selected rows cast afterwards.
         table = ops.convert_to_tensor(
             green_list_table(self.vocabulary_size, self.gamma, self.key),
-            "float32",
+            "uint8",
         )
-        return ops.take(table, ops.cast(previous_tokens, "int32"), axis=0)
+        rows = ops.take(table, ops.cast(previous_tokens, "int32"), axis=0)
+        return ops.cast(rows, "float32")
 
     def __call__(self, logits, seed=None, previous_tokens=None):
         if previous_tokens is None:

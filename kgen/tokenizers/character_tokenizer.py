@@ -1,6 +1,8 @@
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import check_token_ids
+
 
 @keras.saving.register_keras_serializable(package="kgen")
 class CharacterTokenizer:
@@ -93,17 +95,7 @@ class CharacterTokenizer:
     def detokenize(self, ids):
         """The text of `(length,)` ids, or a list of texts for
         `(batch, length)` ids."""
-        ids = np.asarray(keras.ops.convert_to_numpy(ids))
-        if ids.ndim not in (1, 2) or not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(
-                "`ids` must be a 1-D or 2-D integer array; received dtype "
-                f"{ids.dtype} and shape {ids.shape}."
-            )
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
-            raise ValueError(
-                f"`ids` must lie in [0, {self.vocabulary_size}); received "
-                f"values in [{ids.min()}, {ids.max()}]."
-            )
+        ids = check_token_ids(ids, self.vocabulary_size)
         if ids.ndim == 2:
             return [self.detokenize(row) for row in ids]
         return "".join(self._characters[ids].tolist())

@@ -4,6 +4,8 @@ import warnings
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import check_token_ids
+
 PAD = "[PAD]"
 UNKNOWN = "[UNK]"
 # Words are runs of these; everything else (spaces, punctuation) separates
@@ -144,17 +146,7 @@ class WordTokenizer:
 
     def detokenize(self, ids):
         """The texts of `(batch, sequence_length)` ids (padding dropped)."""
-        ids = np.asarray(keras.ops.convert_to_numpy(ids))
-        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(
-                "`ids` must be a 2-D integer array; received dtype "
-                f"{ids.dtype} and shape {ids.shape}."
-            )
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size):
-            raise ValueError(
-                f"`ids` must lie in [0, {self.vocabulary_size}); received "
-                f"values in [{ids.min()}, {ids.max()}]."
-            )
+        ids = check_token_ids(ids, self.vocabulary_size, ranks=(2,))
         return [" ".join(self._words[row[row > 0]].tolist()) for row in ids]
 
     def tf_tokenize(self, texts):
@@ -164,17 +156,7 @@ class WordTokenizer:
         `[UNK]`, long texts are truncated: a graph cannot warn."""
         import tensorflow as tf
 
-        table = getattr(self, "_tf_table", None)
-        if table is None:
-            table = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(self.vocabulary),
-                    tf.range(2, self.vocabulary_size, dtype=tf.int32),
-                ),
-                default_value=1,
-            )
-            # Kept: a SavedModel must track the table it looks words up in.
-            self._tf_table = table
+        table = self.tf_lookup_table()
         texts = tf.strings.lower(tf.convert_to_tensor(texts, tf.string))
         texts = tf.strings.regex_replace(texts, _SEPARATORS, " ")
         words = tf.strings.split(tf.strings.strip(texts))
@@ -182,6 +164,22 @@ class WordTokenizer:
         return ids.to_tensor(
             default_value=0, shape=[None, self.sequence_length]
         )
+
+    def tf_lookup_table(self):
+        """The `tf.lookup.StaticHashTable` word -> id that `tf_tokenize`
+        reads (unknown words: `[UNK]`), made once: a SavedModel tracks the
+        table its graph looks words up in."""
+        if getattr(self, "_tf_table", None) is None:
+            import tensorflow as tf
+
+            self._tf_table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(self.vocabulary),
+                    tf.range(2, self.vocabulary_size, dtype=tf.int32),
+                ),
+                default_value=1,
+            )
+        return self._tf_table
 
     def get_config(self):
         return {

@@ -3,6 +3,7 @@ import math
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import check_token_ids
 from kgen.watermarks.green_list import check_green_list_arguments
 from kgen.watermarks.green_list import green_list_table
 
@@ -39,23 +40,13 @@ class TextWatermarkDetector:
         """`{"z_score", "p_value", "green_fraction", "num_scored"}`, each a
         `(batch,)` NumPy array, for `(batch, length)` int tokens (a 1-D
         sequence is a batch of one)."""
-        tokens = np.asarray(keras.ops.convert_to_numpy(tokens))
+        tokens = check_token_ids(tokens, self.vocabulary_size, "tokens")
         if tokens.ndim == 1:
             tokens = tokens[None]
-        if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
-            raise ValueError(
-                "`tokens` must be a 1-D or 2-D integer array; received "
-                f"dtype {tokens.dtype} and shape {tokens.shape}."
-            )
         if tokens.shape[1] < 2:
             raise ValueError(
                 "`tokens` must hold at least 2 tokens per sequence (the "
                 f"first is not scored); received {tokens.shape[1]}."
-            )
-        if tokens.min() < 0 or tokens.max() >= self.vocabulary_size:
-            raise ValueError(
-                f"`tokens` must lie in [0, {self.vocabulary_size}); received "
-                f"values in [{tokens.min()}, {tokens.max()}]."
             )
         table = green_list_table(self.vocabulary_size, self.gamma, self.key)
         green = table[tokens[:, :-1], tokens[:, 1:]].sum(axis=1)

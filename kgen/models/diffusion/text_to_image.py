@@ -1,5 +1,3 @@
-import warnings
-
 import keras
 import numpy as np
 from keras import ops
@@ -10,6 +8,7 @@ from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.generative_model import GenerativeModel
+from kgen.tokenizers.token_ids import check_token_ids
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 from kgen.utils import batch_random
 from kgen.utils import labelled_data
@@ -167,27 +166,16 @@ class TextToImage(DiffusionModel):
         ):
             array = np.asarray(ops.convert_to_numpy(prompts))
         if isinstance(array, np.ndarray) and array.dtype.kind in "iu":
-            ids = array.astype("int32")
-            shape = (self.sequence_length,)
-            if ids.ndim != 2 or ids.shape[1:] != shape:
+            ids = check_token_ids(
+                array, self.tokenizer.vocabulary_size, argument, ranks=(2,)
+            ).astype("int32")
+            if ids.shape[1] != self.sequence_length:
                 raise ValueError(
-                    f"`{argument}` as token ids must have shape (n,) + "
-                    f"{shape}; received {ids.shape}."
-                )
-            if ids.size and (
-                ids.min() < 0 or ids.max() >= self.tokenizer.vocabulary_size
-            ):
-                raise ValueError(
-                    f"`{argument}` ids must lie in [0, "
-                    f"{self.tokenizer.vocabulary_size}); received values in "
-                    f"[{ids.min()}, {ids.max()}]."
+                    f"`{argument}` as token ids must have shape (n, "
+                    f"{self.sequence_length}); received {ids.shape}."
                 )
         else:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                ids = self.tokenizer.tokenize(array, argument)
-            for warning in caught:
-                warnings.warn(str(warning.message), stacklevel=3)
+            ids = self.tokenizer.tokenize(array, argument)
         if num_samples is not None and len(ids) != num_samples:
             raise ValueError(
                 f"`{argument}` must be one str or {num_samples} prompts "
@@ -475,7 +463,7 @@ class TextToImage(DiffusionModel):
         raise NotImplementedError(
             "TextToImage has no likelihood bound of its own here: the bound "
             "depends on the caption. Score images with FID or the prompt "
-            "accuracy of benchmarks/text_to_image.py."
+            "accuracy of benchmarks/text_to_image_digits.py."
         )
 
     # === Export ===
