@@ -6,6 +6,10 @@ pure `keras.ops` with no model imports, so a step runs inside
 `ops.fori_loop` and exports with XLA. `get(name, **schedule)` builds one
 by its short name (`"ddpm"`, `"ddim"`, `"dpm_solver"`, `"euler"`,
 `"euler_maruyama"`).
+
+Flow matching has its own path (`FlowMatchScheduler`: straight lines
+from data to noise, a velocity target) and ODE solvers on it,
+`get_flow_match("euler" | "heun", **schedule)`.
 """
 
 from kgen.schedulers.ddim_scheduler import DDIMScheduler
@@ -15,6 +19,9 @@ from kgen.schedulers.diffusion_scheduler import make_betas
 from kgen.schedulers.dpm_solver_scheduler import DPMSolverScheduler
 from kgen.schedulers.euler_maruyama_scheduler import EulerMaruyamaScheduler
 from kgen.schedulers.euler_scheduler import EulerScheduler
+from kgen.schedulers.flow_match_euler_scheduler import FlowMatchEulerScheduler
+from kgen.schedulers.flow_match_heun_scheduler import FlowMatchHeunScheduler
+from kgen.schedulers.flow_match_scheduler import FlowMatchScheduler
 
 SCHEDULERS = {
     "ddpm": DDPMScheduler,
@@ -22,6 +29,12 @@ SCHEDULERS = {
     "dpm_solver": DPMSolverScheduler,
     "euler": EulerScheduler,
     "euler_maruyama": EulerMaruyamaScheduler,
+}
+
+# The ODE solvers of a flow-matching model, by the same short names.
+FLOW_MATCH_SCHEDULERS = {
+    "euler": FlowMatchEulerScheduler,
+    "heun": FlowMatchHeunScheduler,
 }
 
 
@@ -35,6 +48,17 @@ def get(name, **schedule):
     return SCHEDULERS[name](**schedule)
 
 
+def get_flow_match(name, **schedule):
+    """A flow-matching ODE solver by short name (`"euler"`, `"heun"`)."""
+    if name not in FLOW_MATCH_SCHEDULERS:
+        raise ValueError(
+            f"Unknown flow-matching scheduler {name!r}; expected one of "
+            f"{sorted(FLOW_MATCH_SCHEDULERS)} or a "
+            "`kgen.schedulers.FlowMatchScheduler` instance."
+        )
+    return FLOW_MATCH_SCHEDULERS[name](**schedule)
+
+
 __all__ = [
     "DDIMScheduler",
     "DDPMScheduler",
@@ -42,7 +66,12 @@ __all__ = [
     "DiffusionScheduler",
     "EulerMaruyamaScheduler",
     "EulerScheduler",
+    "FLOW_MATCH_SCHEDULERS",
+    "FlowMatchEulerScheduler",
+    "FlowMatchHeunScheduler",
+    "FlowMatchScheduler",
     "SCHEDULERS",
     "get",
+    "get_flow_match",
     "make_betas",
 ]

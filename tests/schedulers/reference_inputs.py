@@ -14,3 +14,9 @@ def inputs():
 def model(x, t):
     """A smooth stand-in for a denoiser's output at `(x, t)`."""
     return 0.6 * x + 0.2 * np.sin(t / 150.0 + np.arange(6.0).reshape(SHAPE))
+
+
+def flow_velocity(x, t):
+    """A smooth stand-in for a flow-matching network's velocity at
+    `(x, t)`, `t` the timestep in `[0, num_train_timesteps]`."""
+    return -0.7 * x + 0.3 * np.cos(t / 200.0 + np.arange(6.0).reshape(SHAPE))
