@@ -5,6 +5,7 @@ from kgen.models.autoregressive import PixelCNN
 from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import DiffusionModel
+from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
 from kgen.models.diffusion import TextToImage
 from kgen.models.energy import RBM
@@ -43,6 +44,7 @@ __all__ = [
     "CascadedDiffusion",
     "DenoisingAutoencoder",
     "DiffusionModel",
+    "FlowMatching",
     "EnergyModel",
     "FlowModel",
     "GPT",

@@ -53,6 +53,15 @@ def _attention(x, context, num_heads, name):
     return _attention_block(x, num_heads, f"{name}_cross", context)
 
 
+def _timestep_input(timestep_dtype):
+    if timestep_dtype not in ("int32", "float32"):
+        raise ValueError(
+            "`timestep_dtype` must be 'int32' (discrete diffusion steps) or "
+            f"'float32' (continuous time); received {timestep_dtype!r}."
+        )
+    return keras.Input((), dtype=timestep_dtype, name="timesteps")
+
+
 def _embed_conditions(timesteps, labels, dim, num_classes, name, context=None):
     embedding = SinusoidalEmbedding(dim // 4, name=f"{name}_sinusoidal")(
         timesteps
@@ -88,6 +97,7 @@ def unet_denoiser(
     num_classes=None,
     condition_channels=0,
     context_shape=None,
+    timestep_dtype="int32",
     name="unet_denoiser",
 ):
     """A DDPM-style U-Net `[x_t, t(, labels)(, condition)] -> output`.
@@ -117,6 +127,9 @@ def unet_denoiser(
             attention block attends to after its self-attention, and whose
             mean joins the time embedding: the denoiser of a
             `TextToImage` model.
+        timestep_dtype: str. `"int32"` for the integer steps of a
+            discrete diffusion, `"float32"` for continuous time (a
+            `FlowMatching` model's `sigma * num_train_timesteps`).
 
     Returns:
         A functional `keras.Model` with inputs `[x_t, timesteps]` plus
@@ -141,7 +154,7 @@ def unet_denoiser(
             )
     embedding_dim = 4 * widths[0]
     images = keras.Input(image_shape, name="noisy_images")
-    timesteps = keras.Input((), dtype="int32", name="timesteps")
+    timesteps = _timestep_input(timestep_dtype)
     inputs = [images, timesteps]
     labels = None
     if num_classes is not None:
@@ -214,14 +227,19 @@ def unet_denoiser(
 
 
 def mlp_denoiser(
-    dim, hidden_dim=256, num_layers=3, num_classes=None, name="mlp_denoiser"
+    dim,
+    hidden_dim=256,
+    num_layers=3,
+    num_classes=None,
+    timestep_dtype="int32",
+    name="mlp_denoiser",
 ):
     """An MLP `[x_t, t(, labels)] -> output` for vector data (2-D toys,
     VAE latents in latent diffusion), with the same time and class
-    embeddings as `unet_denoiser`."""
+    embeddings (and `timestep_dtype`) as `unet_denoiser`."""
     dim = validate_int(dim, "dim")
     vectors = keras.Input((dim,), name="noisy_vectors")
-    timesteps = keras.Input((), dtype="int32", name="timesteps")
+    timesteps = _timestep_input(timestep_dtype)
     inputs = [vectors, timesteps]
     labels = None
     if num_classes is not None:

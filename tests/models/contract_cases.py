@@ -402,6 +402,22 @@ def diffusion_model():
     )
 
 
+def flow_matching():
+    model = kgen.models.FlowMatching(
+        unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
+        num_classes=NUM_CLASSES,
+        optimal_transport=True,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs={"num_steps": 2, "scheduler": "heun"},
+        conditional=True,
+    )
+
+
 def latent_diffusion():
     model = kgen.models.LatentDiffusion(
         vae(),
@@ -583,6 +599,7 @@ CASES = {
     "DenoisingAutoencoder": denoising_autoencoder,
     "DiffusionModel": diffusion_model,
     "EnergyModel": energy_model,
+    "FlowMatching": flow_matching,
     "FlowModel": flow_model,
     "GAN": gan,
     "GPT": gpt,

@@ -38,6 +38,7 @@ CONDITIONAL = (
     "ConditionalGAN",
     "ConditionalVAE",
     "DiffusionModel",
+    "FlowMatching",
     "JointEnergyModel",
     "PixelCNN",
     "WaveNet",
@@ -45,6 +46,7 @@ CONDITIONAL = (
 # One representative per family keeps export's XLA compiles few
 # (LatentDiffusion: the diffusion loop and a decoder, at an MLP's cost).
 EXPORT_ENDPOINTS = {
+    "FlowMatching": "sample",
     "GAN": "sample",
     "GPT": "generate",
     "LatentDiffusion": "sample",

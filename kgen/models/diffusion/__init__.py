@@ -2,12 +2,14 @@
 
 from kgen.models.diffusion.cascaded_diffusion import CascadedDiffusion
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
 from kgen.models.diffusion.text_to_image import TextToImage
 
 __all__ = [
     "CascadedDiffusion",
     "DiffusionModel",
+    "FlowMatching",
     "LatentDiffusion",
     "TextToImage",
 ]

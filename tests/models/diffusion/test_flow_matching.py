@@ -1,0 +1,167 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from scipy import optimize
+from scipy import stats
+
+import kgen
+from tests.conftest import BACKEND
+from tests.conftest import to_numpy
+from tests.export.test_saved_model import run_in_plain_tensorflow
+
+SHAPE = (8, 8, 1)
+
+
+class GaussianVelocity(keras.layers.Layer):
+    """The exact velocity of `x_0 ~ N(mean, std**2 I)` on the straight
+    path (a = 1 - sigma, q = a**2 std**2 + sigma**2):
+
+        v(x, sigma) = (sigma - a std**2) (x - a mean) / q - mean
+    """
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean, self.std = mean, std
+
+    def call(self, inputs):
+        x, timesteps = inputs
+        sigma = ops.reshape(timesteps / 1000.0, (-1, 1))
+        a = 1.0 - sigma
+        q = a**2 * self.std**2 + sigma**2
+        return (sigma - a * self.std**2) * (x - a * self.mean) / q - self.mean
+
+
+def gaussian_flow(mean, std, dim=3):
+    x = keras.Input((dim,))
+    timesteps = keras.Input((), dtype="float32")
+    velocity = GaussianVelocity(mean, std)([x, timesteps])
+    return kgen.models.FlowMatching(keras.Model([x, timesteps], velocity))
+
+
+def small_model(**kwargs):
+    denoiser = kgen.networks.unet_denoiser(
+        SHAPE,
+        widths=(8, 16),
+        num_heads=2,
+        num_classes=kwargs.get("num_classes"),
+        timestep_dtype="float32",
+    )
+    model = kgen.models.FlowMatching(denoiser, seed=0, **kwargs)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def test_exact_velocity_samples_and_log_prob_match_the_gaussian():
+    mean, std = 0.5, 0.3
+    model = gaussian_flow(mean, std)
+    # 1. Samples: the ODE carries N(0, I) onto N(mean, std**2).
+    samples = to_numpy(
+        model.sample(4000, num_steps=16, scheduler="heun", seed=0)
+    )
+    np.testing.assert_allclose(samples.mean(0), mean, atol=0.02)
+    np.testing.assert_allclose(samples.std(0), std, atol=0.02)
+    # 2. log p by the instantaneous change of variables: the Jacobian is
+    #    diagonal, so Hutchinson's Rademacher estimate is exact and the
+    #    only error is Heun's.
+    x = np.random.default_rng(0).normal(mean, std, (16, 3))
+    x = x.astype("float32")
+    expected = stats.norm(mean, std).logpdf(x).sum(axis=1)
+    log_prob = to_numpy(model.log_prob(x, num_steps=32, seed=1))
+    np.testing.assert_allclose(log_prob, expected, atol=1e-2)
+
+
+def test_optimal_transport_pairs_nearer_noise():
+    from kgen.models.diffusion.minibatch_coupling import (
+        optimal_transport_partners,
+    )
+
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(64, 4)).astype("float32") + 2.0
+    noise = rng.normal(size=(64, 4)).astype("float32")
+    partners = to_numpy(
+        optimal_transport_partners(data, noise, keras.random.SeedGenerator(0))
+    )
+    cost = np.sum((data[:, None] - noise[None]) ** 2, axis=2)
+    rows, columns = optimize.linear_sum_assignment(cost)
+    exact = cost[rows, columns].mean()
+    independent = np.mean(np.diag(cost))
+    coupled = np.mean(np.sum((data - partners) ** 2, axis=1))
+    # Every partner is one of the noise rows, and the entropic plan gets
+    # most of the way from independent pairs to the exact assignment.
+    assert all((noise == row).all(axis=1).any() for row in partners)
+    assert coupled < exact + 0.25 * (independent - exact)
+
+
+@pytest.mark.tensorflow_only
+def test_conditional_flow_learns_its_classes_and_guidance_sharpens():
+    # Two classes of 2-D points, at (-2, 0) and (2, 0).
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 2048)
+    x = rng.normal(0, 0.2, (2048, 2)) + np.stack(
+        [4.0 * labels - 2.0, np.zeros(2048)], axis=1
+    )
+    model = kgen.models.FlowMatching(
+        kgen.networks.mlp_denoiser(
+            2, hidden_dim=64, num_classes=2, timestep_dtype="float32"
+        ),
+        num_classes=2,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.fit(x.astype("float32"), labels, epochs=12, verbose=0)
+    wanted = np.array([0] * 100 + [1] * 100)
+    for scale in (0.0, 2.0):
+        samples = to_numpy(
+            model.sample(
+                200, labels=wanted, num_steps=10, seed=1, guidance_scale=scale
+            )
+        )
+        assert np.mean((samples[:, 0] > 0) == wanted) > 0.95
+
+
+def test_bad_arguments_are_named():
+    integer_time = kgen.networks.unet_denoiser(SHAPE, widths=(8, 16))
+    with pytest.raises(ValueError, match="timestep_dtype='float32'"):
+        kgen.models.FlowMatching(integer_time)
+    model = small_model()
+    with pytest.raises(ValueError, match="time_sampling"):
+        kgen.models.FlowMatching(model.denoiser, time_sampling="beta")
+    with pytest.raises(ValueError, match="logit_std"):
+        kgen.models.FlowMatching(model.denoiser, logit_std=0.0)
+    with pytest.raises(ValueError, match="3 inputs"):
+        kgen.models.FlowMatching(model.denoiser, num_classes=10)
+    with pytest.raises(ValueError, match="guidance"):
+        model.sample(2, guidance_scale=1.0)
+    with pytest.raises(ValueError, match="num_train_timesteps"):
+        model.sample(
+            2,
+            scheduler=kgen.schedulers.FlowMatchHeunScheduler(
+                num_train_timesteps=10
+            ),
+        )
+    with pytest.raises(ValueError, match="scheduler"):
+        model.sample(2, scheduler="ddim")
+    with pytest.raises(ValueError, match="`x`"):
+        model.log_prob(np.zeros((2, 4, 4, 1), "float32"))
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.skipif(
+    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
+)
+def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
+    model = small_model(num_classes=3)
+    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "flow"))
+    noise = np.random.default_rng(0).normal(size=(2,) + SHAPE)
+    noise = noise.astype("float32")
+    labels = np.array([0, 2], "int32")
+    served = run_in_plain_tensorflow(
+        path, "sample", {"noise": noise, "labels": labels}, tmp_path
+    )
+    (images,) = served.values()
+    scheduler = model.get_scheduler("euler")
+    expected = model.integrate(noise, scheduler, scheduler.sigmas(50), labels)
+    np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
