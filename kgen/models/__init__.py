@@ -28,6 +28,7 @@ from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.load_model import load_model
+from kgen.models.masked_token import MaskGIT
 from kgen.models.vae import VAE
 from kgen.models.vae import VAEGAN
 from kgen.models.vae import VQVAE
@@ -70,6 +71,7 @@ __all__ = [
     "HierarchicalVAE",
     "JointEnergyModel",
     "MAF",
+    "MaskGIT",
     "NeuralSplineFlow",
     "VAE",
     "VAEGAN",

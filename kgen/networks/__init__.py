@@ -9,6 +9,7 @@ from kgen.networks.dcgan import dcgan_generator
 from kgen.networks.image_to_image import patchgan_discriminator
 from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
+from kgen.networks.masked_token_transformer import masked_token_transformer
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
 from kgen.networks.pixel_cnn import pixel_cnn_network
@@ -34,6 +35,7 @@ __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
     "image_classifier",
+    "masked_token_transformer",
     "mlp_denoiser",
     "mlp_discriminator",
     "mlp_generator",

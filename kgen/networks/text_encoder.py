@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from kgen.layers.learned_constant import LearnedConstant
+from kgen.networks.transformer_blocks import bidirectional_blocks
 from kgen.utils.argument_validation import validate_int
 
 
@@ -62,17 +63,6 @@ def text_encoder(
         initializer=keras.initializers.RandomNormal(stddev=0.02),
         name="position_embedding",
     )(ids)
-    h = h + positions
-    for index in range(num_layers):
-        update = layers.LayerNormalization(name=f"block{index}_norm1")(h)
-        update = layers.MultiHeadAttention(
-            num_heads, width // num_heads, name=f"block{index}_attention"
-        )(update, update)
-        h = h + update
-        update = layers.LayerNormalization(name=f"block{index}_norm2")(h)
-        update = layers.Dense(
-            4 * width, activation="gelu", name=f"block{index}_dense1"
-        )(update)
-        h = h + layers.Dense(width, name=f"block{index}_dense2")(update)
+    h = bidirectional_blocks(h + positions, num_layers, num_heads, "block")
     outputs = layers.LayerNormalization(name="out_norm")(h)
     return keras.Model(ids, outputs, name=name)

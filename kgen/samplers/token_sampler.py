@@ -55,7 +55,7 @@ class TokenSampler:
                     "a (2,) int tensor."
                 )
             uniform = backend.stateless_uniform(ops.shape(logits), seed)
-            logits = logits + _gumbel(uniform)
+            logits = logits + gumbel_from_uniform(uniform)
         return ops.cast(ops.argmax(logits, axis=-1), "int32")
 
     def get_config(self):
@@ -76,6 +76,7 @@ class TokenSampler:
 EXCLUDED = -1e9
 
 
-def _gumbel(uniform):
+def gumbel_from_uniform(uniform):
+    """Standard Gumbel draws, `-log(-log(u))`, from uniform ones."""
     # Keeps `uniform` inside (0, 1) so neither log reaches 0.
     return -ops.log(-ops.log(uniform * (1.0 - 2e-7) + 1e-7))

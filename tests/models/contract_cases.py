@@ -525,6 +525,21 @@ def gpt():
     )
 
 
+def mask_git():
+    network = kgen.networks.masked_token_transformer(
+        (4, 4), 4, width=8, num_layers=1, num_heads=2, num_classes=NUM_CLASSES
+    )
+    model = kgen.models.MaskGIT(network, num_classes=NUM_CLASSES, seed=0)
+    return Case(
+        compiled(model),
+        integers(4, (4, 4)),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        integer_samples=True,
+        conditional=True,
+    )
+
+
 def pixel_cnn_case():
     model = pixel_cnn((4, 4), 2, num_classes=NUM_CLASSES, seed=0)
     return Case(
@@ -608,6 +623,7 @@ CASES = {
     "JointEnergyModel": joint_energy_model,
     "LatentDiffusion": latent_diffusion,
     "MAF": maf,
+    "MaskGIT": mask_git,
     "NeuralSplineFlow": neural_spline_flow,
     "Pix2Pix": pix2pix,
     "PixelCNN": pixel_cnn_case,

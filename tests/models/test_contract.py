@@ -40,6 +40,7 @@ CONDITIONAL = (
     "DiffusionModel",
     "FlowMatching",
     "JointEnergyModel",
+    "MaskGIT",
     "PixelCNN",
     "WaveNet",
 )
@@ -50,6 +51,7 @@ EXPORT_ENDPOINTS = {
     "GAN": "sample",
     "GPT": "generate",
     "LatentDiffusion": "sample",
+    "MaskGIT": "sample",
     "RealNVP": "sample",
     "VAE": "sample",
 }

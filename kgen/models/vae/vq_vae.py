@@ -23,8 +23,9 @@ class VQVAE(GenerativeModel):
     `codebook_usage` (fraction of codes used in the batch).
 
     Sampling needs a prior over code grids, fitted after the VQ-VAE: a
-    `kgen.models.PixelCNN(code_shape, num_levels=num_embeddings)` trained
-    on `encode(x)` and set as `prior`. Until one is given, `sample()`
+    `kgen.models.PixelCNN(code_shape, num_levels=num_embeddings)` (one
+    network call per code) or a `kgen.models.MaskGIT` (a few parallel
+    steps) trained on `encode(x)` and set as `prior`. Until one is given, `sample()`
     raises and says so; a uniform prior would give noise, so none is
     faked.
 
@@ -128,8 +129,8 @@ class VQVAE(GenerativeModel):
             raise ValueError(
                 "VQVAE.sample() needs a prior over code grids: fit "
                 f"kgen.models.PixelCNN({self.code_shape}, num_levels="
-                f"{self.quantizer.num_embeddings}) on vqvae.encode(x) and "
-                "set it as vqvae.prior. kgen does not fake this with a "
+                f"{self.quantizer.num_embeddings}) or a kgen.models.MaskGIT "
+                "on vqvae.encode(x) and set it as vqvae.prior. kgen does not fake this with a "
                 "uniform prior."
             )
         self._check_num_samples(num_samples)

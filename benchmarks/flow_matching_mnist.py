@@ -1,0 +1,257 @@
+"""Flow matching against DDPM on MNIST at an equal training budget.
+
+Trains two class-conditional models on the 60,000 MNIST training images
+in [-1, 1] with everything but the objective equal: the same U-Net
+(`--widths`, float timesteps for flow matching), label dropout 0.1, Adam
+(`--learning-rate`) with EMA weights (`--ema-momentum`), batch
+`--batch-size`, `--train-steps` steps (so the same images seen), seed 0.
+
+- `ddpm`: epsilon prediction on the 1,000-step linear schedule
+  (`benchmarks.diffusion_mnist`'s model), sampled by DDIM (eta 0, its
+  deterministic sampler).
+- `flow`: rectified flow with logit-normal time sampling, sampled by
+  Euler steps (and Heun's, at the same number of network calls).
+
+Then scores `--num-samples` samples (balanced labels, seed 1, no
+guidance, stored as 8-bit pixels) of each sampler at 10 / 20 / 50
+network calls by FID and KID (FID-Inception features) against the first
+1,000 MNIST test images, with the requested-label accuracy of an MNIST
+CNN; FID(train, test) at the same size is the floor.
+
+Training is one call per model, so two cores (or a timed lease) can
+train both at once; `--stage score` then samples and scores both:
+
+    KGEN_DATA_DIR=../shared/data python -m benchmarks.flow_matching_mnist \
+        --stage train --kind ddpm --model D.weights.h5
+    ... --stage train --kind flow --model F.weights.h5
+    ... --stage score --ddpm D.weights.h5 --flow F.weights.h5
+"""
+
+import argparse
+import json
+import time
+
+import keras
+import numpy as np
+
+import kgen
+from benchmarks.common import environment
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+from benchmarks.diffusion_mnist import SHAPE
+from benchmarks.diffusion_mnist import from_uint8
+from benchmarks.diffusion_mnist import to_uint8
+
+NETWORK_CALLS = (10, 20, 50)
+
+
+def build(kind, widths, learning_rate=5e-4, ema_momentum=0.995):
+    denoiser = kgen.networks.unet_denoiser(
+        SHAPE,
+        widths=widths,
+        attention_levels=(len(widths) - 1,),
+        num_classes=10,
+        timestep_dtype="float32" if kind == "flow" else "int32",
+    )
+    if kind == "flow":
+        model = kgen.models.FlowMatching(denoiser, num_classes=10, seed=0)
+    else:
+        model = kgen.models.DiffusionModel(denoiser, num_classes=10, seed=0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate, use_ema=True, ema_momentum=ema_momentum
+        )
+    )
+    return model
+
+
+class StopAfterSteps(keras.callbacks.Callback):
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        iterations = keras.ops.convert_to_numpy(self.model.optimizer.iterations)
+        if int(iterations) >= self.steps:
+            self.model.stop_training = True
+
+
+def train(args):
+    keras.utils.set_random_seed(0)
+    (x_unit, y_train), _ = kgen.datasets.load("mnist")
+    model = build(args.kind, args.widths, args.learning_rate, args.ema_momentum)
+    epochs = -(-args.train_steps * args.batch_size // len(x_unit))
+    start = time.time()
+    history = model.fit(
+        x_unit * 2 - 1,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=epochs,
+        callbacks=[StopAfterSteps(args.train_steps)],
+        verbose=2,
+    )
+    info = {
+        "kind": args.kind,
+        "train_steps": int(
+            keras.ops.convert_to_numpy(model.optimizer.iterations)
+        ),
+        "batch_size": args.batch_size,
+        "widths": list(args.widths),
+        "parameters": model.denoiser.count_params(),
+        "train_seconds": time.time() - start,
+        "final_loss": float(history.history["loss"][-1]),
+        "learning_rate": args.learning_rate,
+        "ema_momentum": args.ema_momentum,
+        "trained_on": environment(),
+    }
+    print(info, flush=True)
+    model.denoiser.save_weights(args.model)
+    with open(args.model + ".json", "w") as f:
+        json.dump(info, f, indent=2)
+
+
+def load(kind, path):
+    with open(path + ".json") as f:
+        info = json.load(f)
+    model = build(kind, tuple(info["widths"]))
+    model.denoiser.load_weights(path)
+    return model, info
+
+
+def samplers():
+    """`(name, kind, scheduler, num_steps)` at each count of network
+    calls (Heun's `n` steps make `2 n - 1` calls)."""
+    rows = []
+    for calls in NETWORK_CALLS:
+        rows.append((f"ddim-{calls}", "ddpm", "ddim", calls))
+        rows.append((f"euler-{calls}", "flow", "euler", calls))
+        rows.append(
+            (f"heun-{(calls + 1) // 2}", "flow", "heun", (calls + 1) // 2)
+        )
+    return rows
+
+
+def score(args):
+    from benchmarks.gan_mnist import mnist_classifier
+
+    keras.utils.set_random_seed(0)
+    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
+    classifier, classifier_accuracy = mnist_classifier(
+        x_unit, y_train, test_unit, y_test
+    )
+    models = {
+        "ddpm": load("ddpm", args.ddpm),
+        "flow": load("flow", args.flow),
+    }
+    n = args.num_samples
+    labels = np.arange(n) % 10
+    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
+    kid = kgen.metrics.KernelInceptionDistance(
+        value_range=(-1, 1), subset_size=100
+    )
+    test = test_unit * 2 - 1
+    fid.set_reference(test[:1000])
+    kid.set_reference(test[:1000])
+
+    def distances(images):
+        for metric in (fid, kid):
+            metric.reset_state()
+            metric.update_state(generated_images=images)
+        return fid.result(), kid.result()
+
+    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
+    rows = []
+    for name, kind, scheduler, num_steps in samplers():
+        model, _ = models[kind]
+        model.sample(
+            2, labels=[0, 1], num_steps=num_steps, scheduler=scheduler, seed=0
+        )
+        start = time.time()
+        samples = keras.ops.convert_to_numpy(
+            model.sample(
+                n,
+                labels=labels,
+                num_steps=num_steps,
+                scheduler=scheduler,
+                seed=1,
+            )
+        )
+        seconds = time.time() - start
+        samples = from_uint8(to_uint8(samples))
+        fid_value, kid_value = distances(samples)
+        predicted = classifier.predict((samples + 1) / 2, verbose=0)
+        rows.append(
+            {
+                "sampler": name,
+                "model": kind,
+                "network_calls": model.get_scheduler(
+                    scheduler
+                ).num_function_evaluations(num_steps)
+                if kind == "flow"
+                else num_steps,
+                "fid": fid_value,
+                "kid": kid_value,
+                "label_accuracy": float((predicted.argmax(1) == labels).mean()),
+                "seconds": seconds,
+            }
+        )
+        print(rows[-1], flush=True)
+        if name in ("ddim-50", "euler-50"):
+            kgen.utils.save_image_grid(
+                samples[:100],
+                f"benchmarks/results/flow_matching_mnist_{name}.png",
+                value_range=(-1, 1),
+            )
+    print_table(rows, list(rows[0]))
+    winners = []
+    for calls in NETWORK_CALLS:
+        ddim = next(r for r in rows if r["sampler"] == f"ddim-{calls}")
+        euler = next(r for r in rows if r["sampler"] == f"euler-{calls}")
+        winner = "flow (Euler)" if euler["fid"] < ddim["fid"] else "ddpm (DDIM)"
+        winners.append({"network_calls": calls, "lower_fid": winner})
+    print_table(winners, ["network_calls", "lower_fid"])
+    print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
+    write_json(
+        "flow_matching_mnist",
+        {
+            "training": {k: info for k, (_, info) in models.items()},
+            "num_samples": n,
+            "classifier_test_accuracy": classifier_accuracy,
+            "floor": {"fid": floor_fid, "kid": floor_kid},
+            "samplers": rows,
+            "winners": winners,
+            "scored_on": environment(),
+        },
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stage", choices=("train", "score"), required=True)
+    parser.add_argument("--kind", choices=("ddpm", "flow"))
+    parser.add_argument("--model", help="train: where the weights go")
+    parser.add_argument("--ddpm", help="score: the ddpm weights")
+    parser.add_argument("--flow", help="score: the flow weights")
+    parser.add_argument(
+        "--widths",
+        type=lambda text: tuple(int(w) for w in text.split(",")),
+        default=(16, 32, 32),
+    )
+    parser.add_argument("--train-steps", type=int, default=2400)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--ema-momentum", type=float, default=0.995)
+    parser.add_argument("--num-samples", type=int, default=500)
+    args = parser.parse_args()
+    if args.stage == "train":
+        if not (args.kind and args.model):
+            parser.error("--stage train needs --kind and --model")
+        train(args)
+    else:
+        if not (args.ddpm and args.flow):
+            parser.error("--stage score needs --ddpm and --flow")
+        score(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from kgen import backend
+from kgen.models.diffusion import guidance
+from kgen.models.generative_model import GenerativeModel
+from kgen.samplers.random_sampler import RandomSampler
+from kgen.samplers.token_sampler import gumbel_from_uniform
+from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_probability
+from kgen.utils.data_validation import validate_levels
+
+MASK_SCHEDULES = ("cosine", "arccos", "linear")
+# The confidence of a token that is already decided (or given): never
+# among the least confident, so never masked again.
+_DECIDED = 1e9
+
+
+def mask_ratio(schedule, progress):
+    """`gamma(r)`, the fraction of tokens masked at progress `r` in
+    `[0, 1]`: `cos(pi r / 2)`, `arccos(r) / (pi / 2)` or `1 - r`."""
+    if schedule == "cosine":
+        return ops.cos(math.pi / 2.0 * progress)
+    if schedule == "arccos":
+        return ops.arccos(progress) / (math.pi / 2.0)
+    return 1.0 - progress
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class MaskGIT(GenerativeModel):
+    """A masked generative Transformer over grids of discrete codes
+    (MaskGIT), trained by `fit` and decoded in a few parallel steps.
+
+    Training masks a random fraction `gamma(r)`, `r ~ U(0, 1)`, of each
+    grid's tokens with `[MASK]` and trains a bidirectional network to
+    predict them, by cross-entropy on the masked positions only:
+
+    ```
+    loss = -E_r E_mask sum_{i masked} log p(x_i | x_unmasked) / #masked
+    ```
+
+    `sample` starts from an all-`[MASK]` grid and, over `num_steps`
+    steps, draws every masked token at once, keeps the most confident
+    and masks the rest again: after step `t` of `T`, `floor(N gamma((t +
+    1) / T))` of the `N` undecided tokens stay masked (at least one fewer
+    each step, none after the last). Confidences are the drawn tokens'
+    log-probabilities plus Gumbel noise of scale `choice_temperature (1 -
+    (t + 1) / T)` (MaskGIT's annealed randomness). One `ops.fori_loop`:
+    it compiles and exports. 8 steps decode a grid that an
+    autoregressive prior draws in one network call per token.
+
+    `inpaint` fixes the known tokens and decodes the rest the same way.
+    Its grids are codes of a `kgen.models.VQVAE` (`vqvae.encode(x)`), so a
+    fitted MaskGIT is a `vqvae.prior`.
+
+    Args:
+        network: `keras.Model` `[tokens(, labels)] -> logits`, tokens
+            `(batch, *code_shape)` in `[0, num_levels]` (`num_levels` is
+            `[MASK]`) and logits `(batch, *code_shape, num_levels)`
+            (e.g. `kgen.networks.masked_token_transformer`).
+        mask_schedule: str. `gamma`: `"cosine"` (MaskGIT's), `"arccos"`
+            or `"linear"`.
+        num_classes: int or `None`. Class-conditional: `fit(codes,
+            labels)`, `sample(n, labels=...)`.
+        condition_dropout: float in `[0, 1)`. Probability of training on
+            the "no class" token, which classifier-free guidance needs.
+        seed: int or `None`.
+
+    Example:
+
+    ```python
+    codes = vqvae.encode(x)  # (n, 7, 7) ints in [0, 128)
+    prior = kgen.models.MaskGIT(
+        kgen.networks.masked_token_transformer((7, 7), 128), seed=0
+    )
+    prior.compile(optimizer=keras.optimizers.Adam(3e-4))
+    prior.fit(codes, epochs=10)
+    vqvae.prior = prior
+    images = vqvae.sample(16, seed=1)
+    ```
+
+    References:
+        1. Chang et al. MaskGIT: Masked Generative Image Transformer.
+           2022. arXiv:2202.04200.
+        2. Chang et al. Muse: Text-To-Image Generation via Masked
+           Generative Transformers. 2023. arXiv:2301.00704.
+    """
+
+    nested_arguments = ("network",)
+    accepts_labels = True
+
+    def __init__(
+        self,
+        network,
+        mask_schedule="cosine",
+        num_classes=None,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        if mask_schedule not in MASK_SCHEDULES:
+            raise ValueError(
+                f"`mask_schedule` must be one of {MASK_SCHEDULES}; received "
+                f"{mask_schedule!r}."
+            )
+        num_classes = validate_optional_int(num_classes, "num_classes")
+        expected = 1 if num_classes is None else 2
+        if len(network.inputs) != expected:
+            raise ValueError(
+                f"`network` must take {expected} inputs (tokens"
+                f"{', labels' if num_classes is not None else ''}); it "
+                f"takes {len(network.inputs)}."
+            )
+        self.network = network
+        self.mask_schedule = mask_schedule
+        self.num_classes = num_classes
+        self.condition_dropout = validate_probability(
+            condition_dropout, "condition_dropout", exclusive_maximum=True
+        )
+        if network.built:
+            self.built = True
+
+    # === Shapes ===
+
+    @property
+    def code_shape(self):
+        """Shape of one grid of code indices, e.g. `(7, 7)`."""
+        return tuple(self.network.inputs[0].shape[1:])
+
+    @property
+    def data_shape(self):
+        return self.code_shape
+
+    @property
+    def num_levels(self):
+        """Codebook size; token `num_levels` is `[MASK]`."""
+        return self.network.outputs[0].shape[-1]
+
+    @property
+    def mask_token(self):
+        return self.num_levels
+
+    @property
+    def sequence_length(self):
+        return math.prod(self.code_shape)
+
+    def _validate_data(self, x, argument):
+        super()._validate_data(x, argument)
+        if x is None or not hasattr(x, "shape"):
+            return
+        validate_levels(x, self.num_levels, argument, "e.g. vqvae.encode(x)")
+
+    # === The network ===
+
+    def _logits(self, tokens, labels=None):
+        """The network's `(batch, length, num_levels)` logits for flat
+        `(batch, length)` tokens; no labels means the "no class" token."""
+        batch = ops.shape(tokens)[0]
+        inputs = [ops.reshape(tokens, (batch,) + self.code_shape)]
+        if self.num_classes is not None:
+            if labels is None:
+                labels = ops.full((batch,), self.num_classes, "int32")
+            inputs.append(ops.cast(labels, "int32"))
+        logits = self.network(inputs, training=False)
+        return ops.reshape(
+            ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
+        )
+
+    # === Training ===
+
+    def call(self, inputs, training=False):
+        """One training draw: the logits, targets and masked positions."""
+        labels = None
+        if isinstance(inputs, dict):
+            labels = inputs.get("labels")
+            inputs = inputs["images"]
+        batch = ops.shape(inputs)[0]
+        tokens = ops.reshape(
+            ops.cast(inputs, "int32"), (batch, self.sequence_length)
+        )
+        # 1. How many tokens to mask: ceil(gamma(r) N), at least one.
+        progress = batch_random.uniform((batch,), self.seed_generator)
+        ratio = mask_ratio(self.mask_schedule, progress)
+        num_masked = ops.maximum(ops.ceil(ratio * self.sequence_length), 1.0)
+        # 2. Which: the positions of the lowest random scores.
+        scores = batch_random.uniform(
+            (batch, self.sequence_length), self.seed_generator
+        )
+        ranks = ops.argsort(ops.argsort(scores, axis=1), axis=1)
+        masked = ops.cast(ranks, "float32") < num_masked[:, None]
+        network_inputs = [
+            ops.reshape(
+                ops.where(masked, self.mask_token, tokens),
+                (batch,) + self.code_shape,
+            )
+        ]
+        # 3. Labels, dropped now and then for classifier-free guidance.
+        if self.num_classes is not None:
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+            if training and self.condition_dropout > 0:
+                dropped = (
+                    batch_random.uniform((batch,), self.seed_generator)
+                    < self.condition_dropout
+                )
+                labels = ops.where(dropped, self.num_classes, labels)
+            network_inputs.append(labels)
+        logits = self.network(network_inputs, training=training)
+        logits = ops.reshape(
+            ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
+        )
+        return {"logits": logits, "targets": tokens, "masked": masked}
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        losses = keras.losses.sparse_categorical_crossentropy(
+            y_pred["targets"], y_pred["logits"], from_logits=True
+        )
+        masked = ops.cast(y_pred["masked"], "float32")
+        per_example = ops.sum(losses * masked, axis=1) / ops.sum(masked, axis=1)
+        if sample_weight is not None:
+            return ops.sum(per_example * sample_weight) / ops.sum(sample_weight)
+        return ops.mean(per_example)
+
+    # === Decoding ===
+
+    def _decode_tokens(
+        self,
+        tokens,
+        num_steps,
+        loop_seed,
+        labels=None,
+        temperature=1.0,
+        guidance_scale=0.0,
+        choice_temperature=4.5,
+    ):
+        """The parallel decoding loop from flat `(batch, length)` tokens,
+        `[MASK]` where undecided; returns them all decided."""
+        sampler = RandomSampler(temperature)
+        logits_of = self._logits
+        if guidance_scale:
+            null_labels = ops.full_like(labels, self.num_classes)
+            logits_of = guidance.classifier_free_guidance(
+                lambda tokens, _, labels, __: self._logits(tokens, labels),
+                guidance_scale,
+                labels,
+                null_labels,
+                None,
+            )
+        else:
+            unguided = logits_of
+
+            def logits_of(tokens, _):
+                return unguided(tokens, labels)
+
+        undecided = ops.sum(
+            ops.cast(tokens == self.mask_token, "float32"), axis=1
+        )
+
+        def body(step, tokens):
+            progress = ops.cast(step + 1, "float32") / num_steps
+            # 1. A token for every position, from softmax(logits / T).
+            logits = logits_of(tokens, step)
+            drawn = sampler(logits, loop_seed + ops.stack([0, step]))
+            is_masked = tokens == self.mask_token
+            drawn = ops.where(is_masked, drawn, tokens)
+            # 2. Confidence: the drawn tokens' log-probabilities, with
+            #    annealed Gumbel noise; decided tokens rank last.
+            log_probs = ops.log_softmax(logits / temperature, axis=-1)
+            confidence = ops.take_along_axis(
+                log_probs, drawn[..., None], axis=-1
+            )[..., 0]
+            noise = gumbel_from_uniform(
+                backend.stateless_uniform(
+                    ops.shape(confidence), loop_seed + ops.stack([1, step])
+                )
+            )
+            confidence = (
+                confidence + choice_temperature * (1.0 - progress) * noise
+            )
+            confidence = ops.where(is_masked, confidence, _DECIDED)
+            # 3. How many stay masked: floor(N gamma(progress)), at least
+            #    one fewer than now and one while steps remain, none after
+            #    the last.
+            now = ops.sum(ops.cast(is_masked, "float32"), axis=1)
+            keep = ops.floor(
+                undecided * mask_ratio(self.mask_schedule, progress)
+            )
+            keep = ops.maximum(
+                ops.minimum(keep, now - 1.0), ops.minimum(now, 1.0)
+            )
+            keep = ops.where(step == num_steps - 1, 0.0, keep)
+            # 4. Mask the least confident again.
+            ranks = ops.argsort(ops.argsort(confidence, axis=1), axis=1)
+            again = ops.cast(ranks, "float32") < keep[:, None]
+            return ops.where(again, self.mask_token, drawn)
+
+        return ops.fori_loop(0, num_steps, body, tokens)
+
+    def _decode(self, tokens, seed, labels, num_steps, **kwargs):
+        num_steps = validate_int(num_steps, "num_steps")
+        kwargs["temperature"] = validate_float(
+            kwargs["temperature"],
+            "temperature",
+            minimum=0.0,
+            exclusive_minimum=True,
+        )
+        kwargs["guidance_scale"] = validate_float(
+            kwargs["guidance_scale"], "guidance_scale"
+        )
+        kwargs["choice_temperature"] = validate_float(
+            kwargs["choice_temperature"], "choice_temperature", minimum=0.0
+        )
+        if kwargs["guidance_scale"] and self.num_classes is None:
+            raise ValueError(
+                "Classifier-free guidance (`guidance_scale` != 0) needs a "
+                "class-conditional model: build it with `num_classes` and "
+                "train it with `condition_dropout` > 0."
+            )
+        with backend.no_grad():
+            tokens = self._decode_tokens(
+                tokens, num_steps, self._loop_seed(seed), labels, **kwargs
+            )
+        return ops.reshape(tokens, (-1,) + self.code_shape)
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=8,
+        temperature=1.0,
+        guidance_scale=0.0,
+        choice_temperature=4.5,
+    ):
+        """Grids of codes decoded in `num_steps` parallel steps.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: int or int array of class ids (conditional models;
+                drawn uniformly when omitted).
+            num_steps: int >= 1. Network calls (twice as many rows under
+                guidance).
+            temperature: float > 0. Divides the logits of the token
+                draws.
+            guidance_scale: float `w`: logits `(1 + w) l(x, c) - w l(x)`.
+            choice_temperature: float >= 0. Scale of the Gumbel noise on
+                the confidences at the first step, annealed to 0.
+
+        Returns:
+            int32 `(num_samples, *code_shape)` code indices.
+        """
+        self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        tokens = ops.full(
+            (num_samples, self.sequence_length), self.mask_token, "int32"
+        )
+        return self._decode(
+            tokens,
+            seed,
+            labels,
+            num_steps,
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            choice_temperature=choice_temperature,
+        )
+
+    def inpaint(
+        self,
+        codes,
+        mask,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=8,
+        temperature=1.0,
+        guidance_scale=0.0,
+        choice_temperature=4.5,
+    ):
+        """Decodes the tokens where `mask == 0`, keeping the rest of
+        `codes` exactly.
+
+        Args:
+            codes: int array `(batch, *code_shape)`.
+            mask: array of 0s (decode) and 1s (keep), `code_shape` or
+                `(batch, *code_shape)`.
+        """
+        codes = self._check_examples(codes, "codes")
+        mask = np.asarray(mask)
+        if mask.shape not in (self.code_shape, tuple(codes.shape)):
+            raise ValueError(
+                f"`mask` must have shape {self.code_shape} or "
+                f"{tuple(codes.shape)}; received {mask.shape}."
+            )
+        if not np.isin(mask, (0, 1)).all():
+            raise ValueError("`mask` must hold only 0 (decode) and 1 (keep).")
+        batch = len(codes)
+        mask = np.broadcast_to(mask, codes.shape).reshape(batch, -1)
+        tokens = np.where(
+            mask == 1, np.reshape(codes, (batch, -1)), self.mask_token
+        ).astype("int32")
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, batch, seed)
+        return self._decode(
+            ops.convert_to_tensor(tokens),
+            seed,
+            labels,
+            num_steps,
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            choice_temperature=choice_temperature,
+        )
+
+    # === Export ===
+
+    def serving_endpoints(self, num_steps=8):
+        """`sample`: a `(2,)` int32 seed and flat `(batch, length)`
+        tokens, `[MASK]` (`num_levels`) where undecided (all of them to
+        sample, the unknown ones to inpaint), plus `(batch,)` labels for
+        a class-conditional model -> `(batch, *code_shape)` grids decoded
+        in `num_steps` steps (XLA's random stream, not the in-process
+        one)."""
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        tokens = keras.InputSpec(
+            shape=(None, self.sequence_length), dtype="int32"
+        )
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+
+        def sample(seed, tokens, labels=None):
+            decoded = self._decode_tokens(tokens, num_steps, seed, labels)
+            return ops.reshape(decoded, (-1,) + self.code_shape)
+
+        if self.num_classes is not None:
+            return {"sample": (sample, [seed, tokens, labels])}
+        return {"sample": (sample, [seed, tokens])}
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "mask_schedule": self.mask_schedule,
+                "num_classes": self.num_classes,
+                "condition_dropout": self.condition_dropout,
+            }
+        )
+        return config
