@@ -25,9 +25,9 @@ class VQVAE(GenerativeModel):
     Sampling needs a prior over code grids, fitted after the VQ-VAE: a
     `kgen.models.PixelCNN(code_shape, num_levels=num_embeddings)` (one
     network call per code) or a `kgen.models.MaskGIT` (a few parallel
-    steps) trained on `encode(x)` and set as `prior`. Until one is given, `sample()`
-    raises and says so; a uniform prior would give noise, so none is
-    faked.
+    steps) trained on `encode(x)` and set as `prior`. Until one is
+    given, `sample()` raises and says so; a uniform prior would give
+    noise, so none is faked.
 
     Args:
         encoder: `keras.Model` images -> `(batch, h, w, embedding_dim)`.
@@ -130,8 +130,8 @@ class VQVAE(GenerativeModel):
                 "VQVAE.sample() needs a prior over code grids: fit "
                 f"kgen.models.PixelCNN({self.code_shape}, num_levels="
                 f"{self.quantizer.num_embeddings}) or a kgen.models.MaskGIT "
-                "on vqvae.encode(x) and set it as vqvae.prior. kgen does not fake this with a "
-                "uniform prior."
+                "on vqvae.encode(x) and set it as vqvae.prior. kgen does "
+                "not fake this with a uniform prior."
             )
         self._check_num_samples(num_samples)
         codes = self.prior.sample(num_samples, seed=self._seed_generator(seed))
