@@ -101,6 +101,30 @@ ARCHITECTURES = {
         "training": {"epochs": 50, "batch_size": 64},
         "sampling": {"scheduler": "ddim", "num_steps": 20},
     },
+    "flow_matching": {
+        "family": "diffusion",
+        "description": "Flow matching (rectified flow, Lipman et al. "
+        "2023; Liu et al. 2023): a small U-Net regressing the straight "
+        "path's velocity, sampled by Euler steps.",
+        "class_name": "FlowMatching",
+        "arguments": {},
+        "networks": {
+            "denoiser": {
+                "function": "networks.unet_denoiser",
+                "shaped": True,
+                "arguments": {"widths": [32, 64], "timestep_dtype": "float32"},
+            },
+            "scheduler": {
+                "function": "schedulers.FlowMatchEulerScheduler",
+                "shaped": False,
+                "arguments": {},
+            },
+        },
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
+        "training": {"epochs": 50, "batch_size": 64},
+        "sampling": {"scheduler": "euler", "num_steps": 20},
+    },
     "text_to_image": {
         "family": "diffusion",
         "description": "Text-to-image diffusion: a text encoder trained "
