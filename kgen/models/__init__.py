@@ -4,6 +4,7 @@ from kgen.models.autoregressive import GPT
 from kgen.models.autoregressive import PixelCNN
 from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
+from kgen.models.diffusion import ConsistencyModel
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
@@ -43,6 +44,7 @@ __all__ = [
     "Autoencoder",
     "BetaVAE",
     "CascadedDiffusion",
+    "ConsistencyModel",
     "DenoisingAutoencoder",
     "DiffusionModel",
     "FlowMatching",

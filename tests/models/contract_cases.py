@@ -418,6 +418,28 @@ def flow_matching():
     )
 
 
+def consistency_model():
+    teacher = kgen.models.FlowMatching(
+        unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    model = kgen.models.ConsistencyModel(
+        unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
+        teacher=teacher,
+        num_classes=NUM_CLASSES,
+        num_discretization_steps=4,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        conditional=True,
+    )
+
+
 def latent_diffusion():
     model = kgen.models.LatentDiffusion(
         vae(),
@@ -607,6 +629,7 @@ CASES = {
     "Autoencoder": autoencoder,
     "BetaVAE": beta_vae,
     "CascadedDiffusion": cascaded_diffusion,
+    "ConsistencyModel": consistency_model,
     "ConditionalGAN": conditional_gan,
     "ConditionalVAE": conditional_vae,
     "CycleGAN": cycle_gan,

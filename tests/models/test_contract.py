@@ -37,6 +37,7 @@ SEED = 3
 CONDITIONAL = (
     "ConditionalGAN",
     "ConditionalVAE",
+    "ConsistencyModel",
     "DiffusionModel",
     "FlowMatching",
     "JointEnergyModel",
@@ -47,6 +48,7 @@ CONDITIONAL = (
 # One representative per family keeps export's XLA compiles few
 # (LatentDiffusion: the diffusion loop and a decoder, at an MLP's cost).
 EXPORT_ENDPOINTS = {
+    "ConsistencyModel": "sample",
     "FlowMatching": "sample",
     "GAN": "sample",
     "GPT": "generate",

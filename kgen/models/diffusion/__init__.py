@@ -1,6 +1,7 @@
 """Diffusion models: DDPM-style training, any step rule for sampling."""
 
 from kgen.models.diffusion.cascaded_diffusion import CascadedDiffusion
+from kgen.models.diffusion.consistency_model import ConsistencyModel
 from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
@@ -8,6 +9,7 @@ from kgen.models.diffusion.text_to_image import TextToImage
 
 __all__ = [
     "CascadedDiffusion",
+    "ConsistencyModel",
     "DiffusionModel",
     "FlowMatching",
     "LatentDiffusion",

@@ -15,6 +15,7 @@ from tests.export.test_saved_model import run_in_plain_tensorflow
 SHAPE = (8, 8, 1)
 
 
+@keras.saving.register_keras_serializable(package="kgen_tests")
 class GaussianVelocity(keras.layers.Layer):
     """The exact velocity of `x_0 ~ N(mean, std**2 I)` on the straight
     path (a = 1 - sigma, q = a**2 std**2 + sigma**2):
@@ -32,6 +33,9 @@ class GaussianVelocity(keras.layers.Layer):
         a = 1.0 - sigma
         q = a**2 * self.std**2 + sigma**2
         return (sigma - a * self.std**2) * (x - a * self.mean) / q - self.mean
+
+    def get_config(self):
+        return dict(super().get_config(), mean=self.mean, std=self.std)
 
 
 def gaussian_flow(mean, std, dim=3):

@@ -1,0 +1,466 @@
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from kgen import backend
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_probability
+from kgen.utils.mixed_precision import to_float32
+
+# Karras et al.'s noise range and spacing (in the variance-exploding view
+# sigma = t / (1 - t) of the straight path), used by both consistency
+# papers; iCT's curriculum and lognormal index distribution.
+SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0
+INITIAL_STEPS, FINAL_STEPS = 10, 1280
+LOGNORMAL_MEAN, LOGNORMAL_STD = -1.1, 2.0
+
+
+def karras_sigmas(num_points):
+    """`num_points` ascending noise levels from `SIGMA_MIN` to `SIGMA_MAX`,
+    `(sigma_min**(1/rho) + i / (N - 1) (sigma_max**(1/rho) -
+    sigma_min**(1/rho)))**rho`; `num_points` may be a tensor."""
+    index = ops.arange(FINAL_STEPS + 1, dtype="float32")
+    fraction = index / (ops.cast(num_points, "float32") - 1.0)
+    low, high = SIGMA_MIN ** (1 / RHO), SIGMA_MAX ** (1 / RHO)
+    return (low + ops.minimum(fraction, 1.0) * (high - low)) ** RHO
+
+
+def sigma_to_time(sigma):
+    """The straight path's `t` with `x_t / (1 - t) = x_0 + sigma eps`."""
+    return sigma / (1.0 + sigma)
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class ConsistencyModel(GenerativeModel):
+    """A consistency model on the straight path: one network call (or a
+    few) from noise to data, distilled from a `FlowMatching` teacher or
+    trained from data alone.
+
+    Notation: the path of `FlowMatching`, `x_t = (1 - t) x_0 + t eps`,
+    whose noise level in the variance-exploding view is `sigma = t / (1 -
+    t)`. The consistency function maps any point of an ODE trajectory to
+    its start, parametrized so that the boundary condition `f(x, t_min) =
+    x` holds exactly:
+
+    ```
+    f(x_t, t) = x_t - (t - t_min) F_theta(x_t, t)
+    ```
+
+    `F` is a velocity, so a student copied from its teacher's network
+    starts out as the teacher's one-step denoiser `x_t - t v`. Training
+    pairs adjacent points `t_n < t_{n+1}` of a discretization (Karras'
+    spacing of `sigma` from 0.002 to 80) and regresses
+
+    ```
+    loss = lambda_n d(f_theta(x_{t_{n+1}}, t_{n+1}), f_target(x_{t_n}, t_n))
+    d(a, b) = sqrt(||a - b||**2 + c**2) - c        (pseudo-Huber)
+    ```
+
+    - Distillation (`teacher` given): `x_{t_n}` is one ODE step of the
+      frozen teacher from `x_{t_{n+1}}` (`teacher_solver`, with the
+      teacher's classifier-free guidance `teacher_guidance_scale`), `n`
+      uniform over `num_discretization_steps` points, `lambda = 1`, and
+      the target network an EMA of the student (`target_ema`).
+    - Training (`teacher=None`, the improved recipe of Song & Dhariwal
+      2024): `x_{t_n}` shares `x_{t_{n+1}}`'s data and noise, the target
+      is the student itself without gradient, the discretization doubles
+      from 10 to 1280 steps over `total_training_steps` (a curriculum),
+      `n` is drawn by a lognormal density over `sigma`, and `lambda_n =
+      1 / (sigma_{n+1} - sigma_n)`.
+
+    `c = 0.00054 sqrt(d)` for `d` dimensions. `sample` takes one step
+    (`num_steps=1`) or alternates denoising and re-noising on a Karras
+    grid of `num_steps` levels.
+
+    Args:
+        network: `keras.Model` `[x_t, timesteps(, labels)] -> F` like a
+            `FlowMatching` denoiser (float timesteps `t * 1000`).
+        teacher: a trained `kgen.models.FlowMatching` to distill, or
+            `None` to train from data.
+        num_discretization_steps: int >= 2. Points of the distillation's
+            discretization (ignored without a teacher).
+        target_ema: float in `[0, 1)`. EMA rate of the distillation's
+            target network; `0` uses the student itself.
+        teacher_solver: str. `"euler"` or `"heun"`.
+        teacher_guidance_scale: float. The teacher's guidance `w`.
+        total_training_steps: int. Length of consistency training's
+            curriculum, in optimizer steps.
+        num_classes: int or `None`. Class-conditional (like the teacher).
+        condition_dropout: float in `[0, 1)`. Label dropout (training from
+            data only; a distilled student copies its guided teacher).
+        seed: int or `None`.
+
+    Example:
+
+    ```python
+    student = keras.models.clone_model(teacher.denoiser)
+    student.set_weights(teacher.denoiser.get_weights())
+    model = kgen.models.ConsistencyModel(student, teacher=teacher, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4))
+    model.fit(x, epochs=1)
+    images = model.sample(16, num_steps=1, seed=1)
+    ```
+
+    References:
+        1. Song et al. Consistency Models. 2023. arXiv:2303.01469.
+        2. Song & Dhariwal. Improved Techniques for Training Consistency
+           Models. 2024. arXiv:2310.14189.
+    """
+
+    nested_arguments = ("network", "teacher")
+    accepts_labels = True
+
+    def __init__(
+        self,
+        network,
+        teacher=None,
+        num_discretization_steps=18,
+        target_ema=0.95,
+        teacher_solver="heun",
+        teacher_guidance_scale=0.0,
+        total_training_steps=10000,
+        num_classes=None,
+        condition_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        from kgen.models.diffusion.flow_matching import FlowMatching
+
+        num_classes = validate_optional_int(num_classes, "num_classes")
+        if teacher is not None:
+            if not isinstance(teacher, FlowMatching):
+                raise ValueError(
+                    "`teacher` must be a trained kgen.models.FlowMatching "
+                    f"(or None to train from data); received "
+                    f"{type(teacher).__name__}."
+                )
+            if teacher.num_classes != num_classes:
+                raise ValueError(
+                    f"`num_classes` ({num_classes}) must be the teacher's "
+                    f"({teacher.num_classes})."
+                )
+            # A frozen copy: no optimizer state of the teacher's travels
+            # with the student's checkpoints, and the caller's model is
+            # left as it was.
+            frozen = FlowMatching.from_config(teacher.get_config())
+            frozen.denoiser.set_weights(teacher.denoiser.get_weights())
+            _freeze(frozen)
+            teacher = frozen
+        expected = 2 if num_classes is None else 3
+        if len(network.inputs) != expected:
+            raise ValueError(
+                f"`network` must take {expected} inputs (x_t, timesteps"
+                f"{', labels' if num_classes is not None else ''}); it "
+                f"takes {len(network.inputs)}."
+            )
+        if teacher_solver not in ("euler", "heun"):
+            raise ValueError(
+                "`teacher_solver` must be 'euler' or 'heun'; received "
+                f"{teacher_solver!r}."
+            )
+        self.network = network
+        self.teacher = teacher
+        self.num_discretization_steps = validate_int(
+            num_discretization_steps, "num_discretization_steps", minimum=2
+        )
+        self.target_ema = validate_probability(
+            target_ema, "target_ema", exclusive_maximum=True
+        )
+        self.teacher_solver = teacher_solver
+        self.teacher_guidance_scale = validate_float(
+            teacher_guidance_scale, "teacher_guidance_scale"
+        )
+        self.total_training_steps = validate_int(
+            total_training_steps, "total_training_steps"
+        )
+        self.num_classes = num_classes
+        self.condition_dropout = validate_probability(
+            condition_dropout, "condition_dropout", exclusive_maximum=True
+        )
+        # === State ===
+        self.target_network = None
+        if teacher is not None and self.target_ema > 0:
+            # Keras' optimizer EMA averages for the end of `fit`; the
+            # target must be read at every step, so it is a network of
+            # its own, updated in `call` like batch statistics.
+            self.target_network = keras.models.clone_model(network)
+            self.target_network.set_weights(network.get_weights())
+            _freeze(self.target_network)
+        self.training_step = self.add_weight(
+            shape=(),
+            initializer="zeros",
+            dtype="float32",
+            trainable=False,
+            name="training_step",
+        )
+        if network.built:
+            self.built = True
+
+    # === Shapes ===
+
+    @property
+    def sample_shape(self):
+        return tuple(self.network.inputs[0].shape[1:])
+
+    @property
+    def data_shape(self):
+        return self.sample_shape
+
+    @property
+    def sample_range(self):
+        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
+
+    @property
+    def data_range(self):
+        return self.sample_range
+
+    # === The consistency function ===
+
+    def consistency(self, x, times, labels=None, network=None, training=False):
+        """`f(x_t, t) = x_t - (t - t_min) F(x_t, t)`, per example."""
+        network = network or self.network
+        x = ops.convert_to_tensor(x, "float32")
+        batch = ops.shape(x)[0]
+        times = ops.convert_to_tensor(times, "float32")
+        if len(times.shape) == 0:
+            times = ops.full((batch,), times, "float32")
+        inputs = [x, times * 1000.0]
+        if self.num_classes is not None:
+            if labels is None:
+                labels = ops.full((batch,), self.num_classes, "int32")
+            inputs.append(ops.cast(labels, "int32"))
+        velocity = to_float32(network(inputs, training=training))
+        skip = times - sigma_to_time(SIGMA_MIN)
+        return x - ops.reshape(skip, (-1,) + (1,) * (len(x.shape) - 1)) * (
+            velocity
+        )
+
+    # === Training ===
+
+    def _teacher_step(self, x, time, time_next, labels):
+        """One ODE step of the frozen teacher from `time` to `time_next`."""
+        scale = self.teacher_guidance_scale
+
+        def velocity(x, t):
+            conditional = self.teacher.velocity(x, t, labels)
+            if not scale:
+                return conditional
+            unconditional = self.teacher.velocity(x, t, None)
+            return conditional + scale * (conditional - unconditional)
+
+        shape = (-1,) + (1,) * (len(x.shape) - 1)
+        step = ops.reshape(time_next - time, shape)
+        slope = velocity(x, time)
+        guess = x + step * slope
+        if self.teacher_solver == "euler":
+            return guess
+        return x + step * 0.5 * (slope + velocity(guess, time_next))
+
+    def _draw_indices(self, batch, num_points):
+        """`n` in `[0, num_points - 2]`: uniform (distillation) or by the
+        lognormal density over sigma (training)."""
+        if self.teacher is not None:
+            uniform = batch_random.uniform((batch,), self.seed_generator)
+            return ops.cast(ops.floor(uniform * (num_points - 1.0)), "int32")
+        sigmas = karras_sigmas(num_points)
+        cdf = ops.erf(
+            (ops.log(sigmas) - LOGNORMAL_MEAN) / (math.sqrt(2) * LOGNORMAL_STD)
+        )
+        weights = cdf[1:] - cdf[:-1]
+        valid = ops.arange(FINAL_STEPS) < ops.cast(num_points - 1, "int32")
+        logits = ops.where(valid, ops.log(weights + 1e-20), -1e9)
+        return ops.reshape(
+            keras.random.categorical(
+                logits[None], batch, seed=self.seed_generator
+            ),
+            (batch,),
+        )
+
+    def _num_points(self):
+        """Points of the discretization at this step: fixed for
+        distillation; iCT's doubling curriculum for training."""
+        if self.teacher is not None:
+            return float(self.num_discretization_steps)
+        stages = math.floor(math.log2(FINAL_STEPS / INITIAL_STEPS)) + 1
+        stage_length = max(self.total_training_steps // stages, 1)
+        stage = ops.floor(self.training_step / stage_length)
+        steps = ops.minimum(INITIAL_STEPS * 2.0**stage, FINAL_STEPS)
+        return steps + 1.0
+
+    def call(self, inputs, training=False):
+        """One training draw: `{"prediction", "target", "weight"}`."""
+        labels = None
+        if isinstance(inputs, dict):
+            labels = inputs.get("labels")
+            inputs = inputs["images"]
+        x0 = ops.convert_to_tensor(inputs, "float32")
+        batch = ops.shape(x0)[0]
+        if labels is not None:
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+            if training and self.teacher is None and self.condition_dropout:
+                dropped = (
+                    batch_random.uniform((batch,), self.seed_generator)
+                    < self.condition_dropout
+                )
+                labels = ops.where(dropped, self.num_classes, labels)
+        # 1. Adjacent points t_n < t_{n+1} of the discretization.
+        num_points = self._num_points()
+        index = self._draw_indices(batch, num_points)
+        sigmas = karras_sigmas(num_points)
+        sigma, sigma_next = ops.take(sigmas, index), ops.take(sigmas, index + 1)
+        time, time_next = sigma_to_time(sigma), sigma_to_time(sigma_next)
+        # 2. x_{t_{n+1}} on the path, and x_{t_n}: the teacher's ODE step,
+        #    or the same data and noise at t_n.
+        noise = batch_random.normal(ops.shape(x0), self.seed_generator)
+        shape = (-1,) + (1,) * (len(x0.shape) - 1)
+
+        def on_path(t):
+            t = ops.reshape(t, shape)
+            return (1.0 - t) * x0 + t * noise
+
+        noisy_next = on_path(time_next)
+        if self.teacher is not None:
+            noisy = ops.stop_gradient(
+                self._teacher_step(noisy_next, time_next, time, labels)
+            )
+        else:
+            noisy = on_path(time)
+        # 3. The student at t_{n+1}; the target at t_n, without gradient.
+        prediction = self.consistency(
+            noisy_next, time_next, labels, training=training
+        )
+        target_network = self.target_network or self.network
+        target = ops.stop_gradient(
+            self.consistency(noisy, time, labels, target_network)
+        )
+        weight = ops.ones((batch,), "float32")
+        if self.teacher is None:
+            weight = 1.0 / (sigma_next - sigma)
+        if training:
+            self._update_state()
+        return {"prediction": prediction, "target": target, "weight": weight}
+
+    def _update_state(self):
+        self.training_step.assign(self.training_step + 1.0)
+        if self.target_network is None:
+            return
+        rate = self.target_ema
+        for target, online in zip(
+            self.target_network.weights, self.network.weights
+        ):
+            target.assign(rate * target + (1.0 - rate) * online)
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        prediction, target = y_pred["prediction"], y_pred["target"]
+        axes = tuple(range(1, len(prediction.shape)))
+        dims = int(np.prod(prediction.shape[1:]))
+        huber = 0.00054 * math.sqrt(dims)
+        distance = (
+            ops.sqrt(
+                ops.sum(ops.square(prediction - target), axis=axes) + huber**2
+            )
+            - huber
+        )
+        loss = y_pred["weight"] * distance
+        if sample_weight is not None:
+            return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
+        return ops.mean(loss)
+
+    # === Sampling ===
+
+    def sample_times(self, num_steps):
+        """The `num_steps` descending times a sample visits: `t_max`,
+        then the first `num_steps - 1` interior points of a Karras grid
+        of `num_steps + 1` noise levels."""
+        num_steps = validate_int(num_steps, "num_steps")
+        sigmas = keras.ops.convert_to_numpy(karras_sigmas(num_steps + 1))
+        sigmas = sigmas[: num_steps + 1][::-1][:num_steps]
+        return (sigmas / (1.0 + sigmas)).astype("float32")
+
+    def sample(self, num_samples, *, seed=None, labels=None, num_steps=1):
+        """Draws samples in `num_steps` consistency steps:
+
+        ```
+        x_0 = f(t_max eps, t_max)
+        for t in sample_times(num_steps)[1:]:
+            x_0 = f((1 - t) x_0 + t z, t)
+        ```
+        """
+        self._check_num_samples(num_samples)
+        times = self.sample_times(num_steps)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        shape = (num_samples,) + self.sample_shape
+        noise = [keras.random.normal(shape, seed=seed) for _ in times]
+        with backend.no_grad():
+            return self._multistep(noise, times, labels)
+
+    def _multistep(self, noise, times, labels):
+        sample = self.consistency(times[0] * noise[0], times[0], labels)
+        for time, fresh in zip(times[1:], noise[1:]):
+            if self.sample_range is not None:
+                sample = ops.clip(sample, *self.sample_range)
+            sample = self.consistency(
+                (1.0 - time) * sample + time * fresh, time, labels
+            )
+        if self.sample_range is not None:
+            sample = ops.clip(sample, *self.sample_range)
+        return sample
+
+    # === Export ===
+
+    def serving_endpoints(self, num_steps=1):
+        """`sample`: `num_steps` noise tensors stacked on a leading axis
+        (plus labels) -> samples."""
+        times = self.sample_times(num_steps)
+        noise = keras.InputSpec(
+            shape=(len(times), None) + self.sample_shape, dtype="float32"
+        )
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+
+        def sample(noise, labels=None):
+            return self._multistep(
+                [noise[i] for i in range(len(times))], times, labels
+            )
+
+        if self.num_classes is not None:
+            return {"sample": (sample, [noise, labels])}
+        return {"sample": (sample, [noise])}
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_discretization_steps": self.num_discretization_steps,
+                "target_ema": self.target_ema,
+                "teacher_solver": self.teacher_solver,
+                "teacher_guidance_scale": self.teacher_guidance_scale,
+                "total_training_steps": self.total_training_steps,
+                "num_classes": self.num_classes,
+                "condition_dropout": self.condition_dropout,
+            }
+        )
+        return config
+
+
+def _freeze(model):
+    """Freezes every variable: a frozen functional model rebuilt from its
+    config (or cloned) leaves the dense layers inside Keras'
+    `MultiHeadAttention` trainable, which `model.trainable = False`
+    alone does not reach."""
+    model.trainable = False
+    for variable in model.variables:
+        variable.trainable = False
