@@ -615,6 +615,27 @@ class GenerativeModel(backend.Trainer, keras.Model):
             validate_labels(labels, num_samples, self.num_classes)
         )
 
+    def _drop_labels(self, labels, rate, training):
+        """`labels` as flat int32 ids, each replaced in training by the
+        "no class" id `num_classes` with probability `rate`: the
+        unconditional examples classifier-free guidance needs."""
+        labels = keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        if not (training and rate > 0):
+            return labels
+        batch = keras.ops.shape(labels)[0]
+        dropped = batch_random.uniform((batch,), self.seed_generator) < rate
+        return keras.ops.where(dropped, self.num_classes, labels)
+
+    @staticmethod
+    def _mean_over_examples(losses, sample_weight=None):
+        """The batch's loss from per-example `losses`, weighted by
+        `sample_weight` when given."""
+        if sample_weight is None:
+            return keras.ops.mean(losses)
+        return keras.ops.sum(losses * sample_weight) / keras.ops.sum(
+            sample_weight
+        )
+
     def _refuse_labels(self, labels):
         """Raises if an unconditional model is given `labels`."""
         if labels is not None:

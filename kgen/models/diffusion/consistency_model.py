@@ -303,13 +303,9 @@ class ConsistencyModel(GenerativeModel):
         x0 = ops.convert_to_tensor(inputs, "float32")
         batch = ops.shape(x0)[0]
         if labels is not None:
-            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-            if training and self.teacher is None and self.condition_dropout:
-                dropped = (
-                    batch_random.uniform((batch,), self.seed_generator)
-                    < self.condition_dropout
-                )
-                labels = ops.where(dropped, self.num_classes, labels)
+            # A distilled student copies its guided teacher: no dropout.
+            rate = self.condition_dropout if self.teacher is None else 0.0
+            labels = self._drop_labels(labels, rate, training)
         # 1. Adjacent points t_n < t_{n+1} of the discretization.
         num_points = self._num_points()
         index = self._draw_indices(batch, num_points)
@@ -372,10 +368,9 @@ class ConsistencyModel(GenerativeModel):
             )
             - huber
         )
-        loss = y_pred["weight"] * distance
-        if sample_weight is not None:
-            return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
-        return ops.mean(loss)
+        return self._mean_over_examples(
+            y_pred["weight"] * distance, sample_weight
+        )
 
     # === Sampling ===
 

@@ -209,13 +209,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
         noise = batch_random.normal(ops.shape(images), self.seed_generator)
         noisy = self.scheduler.add_noise(images, noise, timesteps)
         if labels is not None:
-            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-            if training and self.condition_dropout > 0:
-                dropped = (
-                    batch_random.uniform((batch,), self.seed_generator)
-                    < self.condition_dropout
-                )
-                labels = ops.where(dropped, self.num_classes, labels)
+            labels = self._drop_labels(labels, self.condition_dropout, training)
         prediction = to_float32(
             self.denoiser(
                 self.denoiser_inputs(noisy, timesteps, labels, condition),
@@ -234,9 +228,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
         loss = ops.mean(
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
-        if sample_weight is not None:
-            return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
-        return ops.mean(loss)
+        return self._mean_over_examples(loss, sample_weight)
 
     # === Likelihood bound ===
 

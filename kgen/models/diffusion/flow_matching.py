@@ -221,14 +221,9 @@ class FlowMatching(GenerativeModel):
         #    classifier-free guidance.
         network_inputs = [noisy, self.scheduler.to_timesteps(sigmas)]
         if self.num_classes is not None:
-            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-            if training and self.condition_dropout > 0:
-                dropped = (
-                    batch_random.uniform((batch,), self.seed_generator)
-                    < self.condition_dropout
-                )
-                labels = ops.where(dropped, self.num_classes, labels)
-            network_inputs.append(labels)
+            network_inputs.append(
+                self._drop_labels(labels, self.condition_dropout, training)
+            )
         prediction = to_float32(
             self.denoiser(network_inputs, training=training)
         )
@@ -243,9 +238,7 @@ class FlowMatching(GenerativeModel):
         loss = ops.mean(
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
-        if sample_weight is not None:
-            return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
-        return ops.mean(loss)
+        return self._mean_over_examples(loss, sample_weight)
 
     # === Sampling ===
 

@@ -203,14 +203,9 @@ class MaskGIT(GenerativeModel):
         ]
         # 3. Labels, dropped now and then for classifier-free guidance.
         if self.num_classes is not None:
-            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-            if training and self.condition_dropout > 0:
-                dropped = (
-                    batch_random.uniform((batch,), self.seed_generator)
-                    < self.condition_dropout
-                )
-                labels = ops.where(dropped, self.num_classes, labels)
-            network_inputs.append(labels)
+            network_inputs.append(
+                self._drop_labels(labels, self.condition_dropout, training)
+            )
         logits = self.network(network_inputs, training=training)
         logits = ops.reshape(
             ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
@@ -227,9 +222,7 @@ class MaskGIT(GenerativeModel):
         )
         masked = ops.cast(y_pred["masked"], "float32")
         per_example = ops.sum(losses * masked, axis=1) / ops.sum(masked, axis=1)
-        if sample_weight is not None:
-            return ops.sum(per_example * sample_weight) / ops.sum(sample_weight)
-        return ops.mean(per_example)
+        return self._mean_over_examples(per_example, sample_weight)
 
     # === Decoding ===
 
