@@ -42,6 +42,15 @@ def optimal_transport_partners(
         2. Cuturi. Sinkhorn Distances: Lightspeed Computation of Optimal
            Transport. 2013. arXiv:1306.0895.
     """
+    log_plan = sinkhorn_log_plan(data, noise, regularization, num_iterations)
+    partners = keras.random.categorical(log_plan, 1, seed=seed)
+    return ops.take(noise, ops.reshape(partners, (-1,)), axis=0)
+
+
+def sinkhorn_log_plan(data, noise, regularization=0.05, num_iterations=50):
+    """`log P(j | i)` (up to a constant per row) of the entropic OT plan
+    between the rows of `data` and `noise`; see
+    `optimal_transport_partners`."""
     batch = ops.shape(data)[0]
     flat_data = ops.reshape(data, (batch, -1))
     flat_noise = ops.reshape(noise, (batch, -1))
@@ -61,7 +70,4 @@ def optimal_transport_partners(
         return -ops.logsumexp(log_kernel + row[:, None], axis=0)
 
     column = ops.fori_loop(0, num_iterations, body, column)
-    partners = keras.random.categorical(
-        log_kernel + column[None, :], 1, seed=seed
-    )
-    return ops.take(noise, ops.reshape(partners, (-1,)), axis=0)
+    return log_kernel + column[None, :]

@@ -78,25 +78,31 @@ def test_exact_velocity_samples_and_log_prob_match_the_gaussian():
 
 
 def test_optimal_transport_pairs_nearer_noise():
-    from kgen.models.diffusion.minibatch_coupling import (
-        optimal_transport_partners,
-    )
+    from kgen.models.diffusion import minibatch_coupling
 
     rng = np.random.default_rng(0)
     data = rng.normal(size=(64, 4)).astype("float32") + 2.0
     noise = rng.normal(size=(64, 4)).astype("float32")
-    partners = to_numpy(
-        optimal_transport_partners(data, noise, keras.random.SeedGenerator(0))
-    )
     cost = np.sum((data[:, None] - noise[None]) ** 2, axis=2)
     rows, columns = optimize.linear_sum_assignment(cost)
     exact = cost[rows, columns].mean()
     independent = np.mean(np.diag(cost))
-    coupled = np.mean(np.sum((data - partners) ** 2, axis=1))
-    # Every partner is one of the noise rows, and the entropic plan gets
+    # The plan's expected pairing cost, E_i E_{j ~ P(j | i)} C_ij, gets
     # most of the way from independent pairs to the exact assignment.
-    assert all((noise == row).all(axis=1).any() for row in partners)
+    log_plan = to_numpy(minibatch_coupling.sinkhorn_log_plan(data, noise))
+    plan = np.exp(log_plan - log_plan.max(axis=1, keepdims=True))
+    plan /= plan.sum(axis=1, keepdims=True)
+    coupled = np.sum(plan * cost, axis=1).mean()
     assert coupled < exact + 0.25 * (independent - exact)
+    # Its columns are near uniform (each noise row used about once).
+    np.testing.assert_allclose(plan.sum(axis=0), 1.0, atol=0.05)
+    # The partners drawn from it are rows of `noise`.
+    partners = to_numpy(
+        minibatch_coupling.optimal_transport_partners(
+            data, noise, keras.random.SeedGenerator(0)
+        )
+    )
+    assert all((noise == row).all(axis=1).any() for row in partners)
 
 
 @pytest.mark.tensorflow_only
