@@ -24,6 +24,8 @@ SAMPLE_VOCABULARY = {
     "classifier": "a noise-conditional classifier for classifier guidance",
     "classifier_scale": "classifier guidance weight",
     "temperature": "divides logits / scales the base noise",
+    "choice_temperature": "noise on the confidences that rank parallel "
+    "decoding's tokens (MaskGIT)",
     "truncation_psi": "StyleGAN truncation",
     "length": "steps of a generated sequence",
     "sampler": "the token sampling rule (kgen.samplers) of token models",
