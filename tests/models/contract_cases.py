@@ -406,7 +406,6 @@ def flow_matching():
     model = kgen.models.FlowMatching(
         unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
         num_classes=NUM_CLASSES,
-        optimal_transport=True,
         seed=0,
     )
     return Case(

@@ -275,13 +275,15 @@ class ConsistencyModel(GenerativeModel):
         )
         weights = cdf[1:] - cdf[:-1]
         valid = ops.arange(FINAL_STEPS) < ops.cast(num_points - 1, "int32")
-        logits = ops.where(valid, ops.log(weights + 1e-20), -1e9)
-        return ops.reshape(
-            keras.random.categorical(
-                logits[None], batch, seed=self.seed_generator
-            ),
-            (batch,),
+        weights = ops.where(valid, weights, 0.0)
+        # Inverse-CDF draws from one uniform per example (`batch_random`'s,
+        # as every per-example draw of a step).
+        cumulative = ops.cumsum(weights) / ops.sum(weights)
+        uniform = batch_random.uniform((batch,), self.seed_generator)
+        index = ops.sum(
+            ops.cast(cumulative[None, :] < uniform[:, None], "int32"), axis=1
         )
+        return ops.minimum(index, ops.cast(num_points - 2, "int32"))
 
     def _num_points(self):
         """Points of the discretization at this step: fixed for

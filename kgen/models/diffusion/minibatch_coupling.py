@@ -1,8 +1,9 @@
 """Mini-batch optimal-transport coupling of data and noise for flow
 matching (Tong et al. 2024; Pooladian et al. 2023)."""
 
-import keras
 from keras import ops
+
+from kgen.utils import batch_random
 
 
 def optimal_transport_partners(
@@ -23,6 +24,8 @@ def optimal_transport_partners(
 
     Exact assignment (the Hungarian method) would need a host call inside
     the compiled train step; Sinkhorn is `keras.ops` on every backend.
+    Under a `tf.distribute` strategy each replica couples its own rows
+    (the plan of its part of the batch); JAX couples the global batch.
 
     Args:
         data: `(batch, ...)` training examples.
@@ -43,8 +46,13 @@ def optimal_transport_partners(
            Transport. 2013. arXiv:1306.0895.
     """
     log_plan = sinkhorn_log_plan(data, noise, regularization, num_iterations)
-    partners = keras.random.categorical(log_plan, 1, seed=seed)
-    return ops.take(noise, ops.reshape(partners, (-1,)), axis=0)
+    # Inverse-CDF draws from one uniform per example (`batch_random`'s),
+    # so a data-parallel step draws the numbers of one device.
+    cumulative = ops.cumsum(ops.softmax(log_plan, axis=1), axis=1)
+    uniform = batch_random.uniform((ops.shape(data)[0],), seed)
+    partners = ops.sum(ops.cast(cumulative < uniform[:, None], "int32"), axis=1)
+    partners = ops.minimum(partners, ops.shape(data)[0] - 1)
+    return ops.take(noise, partners, axis=0)
 
 
 def sinkhorn_log_plan(data, noise, regularization=0.05, num_iterations=50):
