@@ -418,17 +418,18 @@ class ConsistencyModel(GenerativeModel):
     # === Export ===
 
     def serving_endpoints(self, num_steps=1):
-        """`sample`: `num_steps` noise tensors stacked on a leading axis
-        (plus labels) -> samples."""
+        """`sample`: `(batch, num_steps) + sample_shape` noise, one draw
+        per step (plus labels) -> samples. The batch axis comes first, as
+        the labels' does, so that an XLA export sees one batch size."""
         times = self.sample_times(num_steps)
         noise = keras.InputSpec(
-            shape=(len(times), None) + self.sample_shape, dtype="float32"
+            shape=(None, len(times)) + self.sample_shape, dtype="float32"
         )
         labels = keras.InputSpec(shape=(None,), dtype="int32")
 
         def sample(noise, labels=None):
             return self._multistep(
-                [noise[i] for i in range(len(times))], times, labels
+                [noise[:, i] for i in range(len(times))], times, labels
             )
 
         if self.num_classes is not None:
