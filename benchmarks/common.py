@@ -20,6 +20,27 @@ def environment():
     }
 
 
+def inception_distances(reference, value_range):
+    """`distances(images) -> (fid, kid)` against `reference`, with the
+    FID-Inception features of the reference computed once."""
+    import kgen
+
+    fid = kgen.metrics.FrechetInceptionDistance(value_range=value_range)
+    kid = kgen.metrics.KernelInceptionDistance(
+        value_range=value_range, subset_size=100
+    )
+    fid.set_reference(reference)
+    kid.set_reference(reference)
+
+    def distances(images):
+        for metric in (fid, kid):
+            metric.reset_state()
+            metric.update_state(generated_images=images)
+        return fid.result(), kid.result()
+
+    return distances
+
+
 def print_table(rows, columns):
     widths = [
         max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns

@@ -39,6 +39,7 @@ import numpy as np
 
 import kgen
 from benchmarks.common import environment
+from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -311,18 +312,7 @@ def score(arrays, info):
         predicted = classifier.predict((images + 1) / 2, verbose=0)
         return float((predicted.argmax(1) == wanted).mean())
 
-    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-    kid = kgen.metrics.KernelInceptionDistance(
-        value_range=(-1, 1), subset_size=100
-    )
-    fid.set_reference(test[:1000])
-    kid.set_reference(test[:1000])
-
-    def distances(images):
-        for metric in (fid, kid):
-            metric.reset_state()
-            metric.update_state(generated_images=images)
-        return fid.result(), kid.result()
+    distances = inception_distances(test[:1000], (-1, 1))
 
     floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
     rows = []

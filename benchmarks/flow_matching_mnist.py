@@ -36,6 +36,7 @@ import numpy as np
 
 import kgen
 from benchmarks.common import environment
+from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
@@ -145,19 +146,7 @@ def score(args):
     }
     n = args.num_samples
     labels = np.arange(n) % 10
-    fid = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-    kid = kgen.metrics.KernelInceptionDistance(
-        value_range=(-1, 1), subset_size=100
-    )
-    test = test_unit * 2 - 1
-    fid.set_reference(test[:1000])
-    kid.set_reference(test[:1000])
-
-    def distances(images):
-        for metric in (fid, kid):
-            metric.reset_state()
-            metric.update_state(generated_images=images)
-        return fid.result(), kid.result()
+    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
 
     floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
     rows = []
@@ -220,7 +209,6 @@ def score(args):
             "floor": {"fid": floor_fid, "kid": floor_kid},
             "samplers": rows,
             "winners": winners,
-            "scored_on": environment(),
         },
     )
 

@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 import kgen
-from benchmarks.common import environment
+from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -142,19 +142,11 @@ def main():
     classifier, classifier_accuracy = mnist_classifier(
         x_train, y_train, x_test, y_test
     )
-    fid = kgen.metrics.FrechetInceptionDistance(value_range=(0, 1))
-    kid = kgen.metrics.KernelInceptionDistance(
-        value_range=(0, 1), subset_size=100
-    )
-    fid.set_reference(x_test[:1000])
-    kid.set_reference(x_test[:1000])
+    distances = inception_distances(x_test[:1000], (0, 1))
 
     def scores(images, wanted):
-        for metric in (fid, kid):
-            metric.reset_state()
-            metric.update_state(generated_images=images)
         predicted = classifier.predict(images, verbose=0).argmax(1)
-        return fid.result(), kid.result(), float((predicted == wanted).mean())
+        return *distances(images), float((predicted == wanted).mean())
 
     floor = decode(vqvae, encode(vqvae, x_test[:n]))
     floor_fid, floor_kid, floor_accuracy = scores(floor, y_test[:n])
@@ -202,7 +194,6 @@ def main():
             "classifier_test_accuracy": classifier_accuracy,
             "rows": rows,
             "speedup_over_pixel_cnn": speedups,
-            "environment": environment(),
         },
     )
 

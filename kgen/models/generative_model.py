@@ -8,6 +8,7 @@ from kgen.models import resumable_fit
 from kgen.utils import batch_random
 from kgen.utils import labelled_data
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_batches_divide
@@ -614,6 +615,18 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return keras.ops.convert_to_tensor(
             validate_labels(labels, num_samples, self.num_classes)
         )
+
+    def _check_guidance_scale(self, guidance_scale):
+        """`guidance_scale` as a float; a nonzero one needs a
+        class-conditional model (trained with label dropout)."""
+        guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        if guidance_scale and self.num_classes is None:
+            raise ValueError(
+                "Classifier-free guidance (`guidance_scale` != 0) needs a "
+                "class-conditional model: build it with `num_classes` and "
+                "train it with `condition_dropout` > 0."
+            )
+        return guidance_scale
 
     def _drop_labels(self, labels, rate, training):
         """`labels` as flat int32 ids, each replaced in training by the

@@ -80,7 +80,8 @@ class ConsistencyModel(GenerativeModel):
 
     Args:
         network: `keras.Model` `[x_t, timesteps(, labels)] -> F` like a
-            `FlowMatching` denoiser (float timesteps `t * 1000`).
+            `FlowMatching` denoiser (float timesteps: `t` scaled as the
+            teacher scales sigma, `t * 1000` without one).
         teacher: a trained `kgen.models.FlowMatching` to distill, or
             `None` to train from data.
         num_discretization_steps: int >= 2. Points of the distillation's
@@ -184,6 +185,11 @@ class ConsistencyModel(GenerativeModel):
         self.condition_dropout = validate_probability(
             condition_dropout, "condition_dropout", exclusive_maximum=True
         )
+        # The network's timestep input is `t` scaled as its teacher's (so a
+        # student copied from the teacher's network starts where it is).
+        self._timestep_scale = float(
+            1000 if teacher is None else teacher.scheduler.num_train_timesteps
+        )
         # === State ===
         self.target_network = None
         if teacher is not None and self.target_ema > 0:
@@ -231,7 +237,7 @@ class ConsistencyModel(GenerativeModel):
         times = ops.convert_to_tensor(times, "float32")
         if len(times.shape) == 0:
             times = ops.full((batch,), times, "float32")
-        inputs = [x, times * 1000.0]
+        inputs = [x, times * self._timestep_scale]
         if self.num_classes is not None:
             if labels is None:
                 labels = ops.full((batch,), self.num_classes, "int32")
@@ -246,15 +252,9 @@ class ConsistencyModel(GenerativeModel):
 
     def _teacher_step(self, x, time, time_next, labels):
         """One ODE step of the frozen teacher from `time` to `time_next`."""
-        scale = self.teacher_guidance_scale
-
-        def velocity(x, t):
-            conditional = self.teacher.velocity(x, t, labels)
-            if not scale:
-                return conditional
-            unconditional = self.teacher.velocity(x, t, None)
-            return conditional + scale * (conditional - unconditional)
-
+        velocity = self.teacher.guided_velocity(
+            labels, guidance_scale=self.teacher_guidance_scale
+        )
         shape = (-1,) + (1,) * (len(x.shape) - 1)
         step = ops.reshape(time_next - time, shape)
         slope = velocity(x, time)

@@ -123,12 +123,7 @@ class DiffusionSampling:
     def _sampling_labels(
         self, labels, num_samples, guidance_scale, classifier, seed
     ):
-        if guidance_scale and self.num_classes is None:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "class-conditional model: build it with `num_classes` and "
-                "train it with `condition_dropout` > 0."
-            )
+        self._check_guidance_scale(guidance_scale)
         if labels is None:
             if classifier is not None:
                 raise ValueError("Classifier guidance needs `labels`.")

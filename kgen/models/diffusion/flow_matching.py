@@ -315,13 +315,7 @@ class FlowMatching(GenerativeModel):
             Samples of shape `(num_samples,) + sample_shape`.
         """
         self._check_num_samples(num_samples)
-        guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        if guidance_scale and self.num_classes is None:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "class-conditional model: build it with `num_classes` and "
-                "train it with `condition_dropout` > 0."
-            )
+        guidance_scale = self._check_guidance_scale(guidance_scale)
         scheduler = self.get_scheduler(scheduler)
         sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
         seed = self._seed_generator(seed)

@@ -25,6 +25,10 @@ def classifier_free_guidance(denoise, scale, labels, null_labels, condition):
 
     def guided(sample, timestep):
         batch = ops.shape(sample)[0]
+        timestep = ops.convert_to_tensor(timestep)
+        if len(timestep.shape):
+            # One timestep per example (a consistency model's teacher).
+            timestep = ops.concatenate([timestep, timestep], axis=0)
         both = denoise(
             ops.concatenate([sample, sample], axis=0),
             timestep,

@@ -307,18 +307,12 @@ class MaskGIT(GenerativeModel):
             minimum=0.0,
             exclusive_minimum=True,
         )
-        kwargs["guidance_scale"] = validate_float(
-            kwargs["guidance_scale"], "guidance_scale"
+        kwargs["guidance_scale"] = self._check_guidance_scale(
+            kwargs["guidance_scale"]
         )
         kwargs["choice_temperature"] = validate_float(
             kwargs["choice_temperature"], "choice_temperature", minimum=0.0
         )
-        if kwargs["guidance_scale"] and self.num_classes is None:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "class-conditional model: build it with `num_classes` and "
-                "train it with `condition_dropout` > 0."
-            )
         with backend.no_grad():
             tokens = self._decode_tokens(
                 tokens, num_steps, self._loop_seed(seed), labels, **kwargs
