@@ -77,10 +77,12 @@ class StopAfterSteps(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(args):
+def fit_for_steps(model, args):
+    """Fits `model` for `args.train_steps` steps of batch `args.batch_size`
+    on the 60,000 MNIST training images in [-1, 1] with their labels
+    (seed 0), and returns its training record."""
     keras.utils.set_random_seed(0)
     (x_unit, y_train), _ = kgen.datasets.load("mnist")
-    model = build(args.kind, args.widths, args.learning_rate, args.ema_momentum)
     epochs = -(-args.train_steps * args.batch_size // len(x_unit))
     start = time.time()
     history = model.fit(
@@ -91,24 +93,38 @@ def train(args):
         callbacks=[StopAfterSteps(args.train_steps)],
         verbose=2,
     )
-    info = {
+    return {
         "kind": args.kind,
         "train_steps": int(
             keras.ops.convert_to_numpy(model.optimizer.iterations)
         ),
         "batch_size": args.batch_size,
-        "widths": list(args.widths),
-        "parameters": model.denoiser.count_params(),
         "train_seconds": time.time() - start,
         "final_loss": float(history.history["loss"][-1]),
         "learning_rate": args.learning_rate,
-        "ema_momentum": args.ema_momentum,
         "trained_on": environment(),
     }
+
+
+def save_trained(network, info, path):
+    """`network`'s weights at `path` and the training record beside them
+    (`path + ".json"`), which `load` reads back."""
     print(info, flush=True)
-    model.denoiser.save_weights(args.model)
-    with open(args.model + ".json", "w") as f:
+    network.save_weights(path)
+    with open(path + ".json", "w") as f:
         json.dump(info, f, indent=2)
+
+
+def train(args):
+    keras.utils.set_random_seed(0)
+    model = build(args.kind, args.widths, args.learning_rate, args.ema_momentum)
+    info = fit_for_steps(model, args)
+    info.update(
+        widths=list(args.widths),
+        parameters=model.denoiser.count_params(),
+        ema_momentum=args.ema_momentum,
+    )
+    save_trained(model.denoiser, info, args.model)
 
 
 def load(kind, path):
@@ -213,6 +229,20 @@ def score(args):
     )
 
 
+def add_training_arguments(parser, train_steps, learning_rate):
+    """The U-Net and optimizer flags every MNIST few-step benchmark
+    shares."""
+    parser.add_argument(
+        "--widths",
+        type=lambda text: tuple(int(w) for w in text.split(",")),
+        default=(16, 32, 32),
+        help="the U-Net's widths",
+    )
+    parser.add_argument("--train-steps", type=int, default=train_steps)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=learning_rate)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stage", choices=("train", "score"), required=True)
@@ -220,14 +250,7 @@ def main():
     parser.add_argument("--model", help="train: where the weights go")
     parser.add_argument("--ddpm", help="score: the ddpm weights")
     parser.add_argument("--flow", help="score: the flow weights")
-    parser.add_argument(
-        "--widths",
-        type=lambda text: tuple(int(w) for w in text.split(",")),
-        default=(16, 32, 32),
-    )
-    parser.add_argument("--train-steps", type=int, default=2400)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    add_training_arguments(parser, train_steps=2400, learning_rate=5e-4)
     parser.add_argument("--ema-momentum", type=float, default=0.995)
     parser.add_argument("--num-samples", type=int, default=500)
     args = parser.parse_args()

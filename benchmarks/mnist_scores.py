@@ -26,3 +26,24 @@ def classes(samples, value_range=(-1, 1), classifier="mnist_classifier"):
     unit = (keras.ops.convert_to_numpy(samples) - low) / (high - low)
     model = kgen.presets.load_preset(classifier)
     return np.argmax(model.predict(unit, verbose=0), axis=-1)
+
+
+def fid_and_label_accuracy(
+    model,
+    num_samples,
+    reference,
+    *,
+    seed,
+    sample_arguments=None,
+    classifier="mnist_classifier",
+):
+    """FID against `reference` (in [-1, 1]) of a class-conditional
+    model's `num_samples` samples, labels `arange(num_samples) % 10` drawn
+    from `seed` with `sample_arguments`, and the `classifier` preset's
+    accuracy on those labels."""
+    labels = np.arange(num_samples) % 10
+    samples = model.sample(
+        num_samples, seed=seed, labels=labels, **(sample_arguments or {})
+    )
+    predicted = classes(samples, classifier=classifier)
+    return fid(samples, reference), float(np.mean(predicted == labels))

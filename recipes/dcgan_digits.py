@@ -16,6 +16,7 @@ import shlex
 import time
 
 import keras
+import model_card  # recipes/model_card.py, beside this script
 
 import kgen
 import kgen.cli
@@ -88,12 +89,7 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "digits",
-            "train": "train split: the first 1,500 images",
-            "validation": "test split: the last 297 images",
-            "value_range": [-1, 1],
-        },
+        "data": model_card.digits_data((-1, 1), held_out="validation"),
         "training": {
             "command": command,
             "epochs": epochs,

@@ -20,7 +20,6 @@ import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
-import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -86,17 +85,16 @@ history = model.fit(
 wall_time = time.time() - start
 
 
-# === Evaluation ===
+# === Evaluation === (DDIM-50 samples against the first `num_samples`
+# test images; the classifier's accuracy on the requested labels)
 def fid_and_accuracy(model, n):
-    """DDIM-50 FID of `n` samples (labels `arange(n) % 10`, seed
-    `sample_seed`) against the first `num_samples` test images, and the
-    classifier's accuracy on the requested labels."""
-    labels = np.arange(n) % 10
-    samples = model.sample(n, seed=sample_seed, labels=labels, **sampling)
-    predicted = mnist_scores.classes(samples, classifier=classifier_preset)
-    return (
-        mnist_scores.fid(samples, x_test[:num_samples]),
-        float(np.mean(predicted == labels)),
+    return mnist_scores.fid_and_label_accuracy(
+        model,
+        n,
+        x_test[:num_samples],
+        seed=sample_seed,
+        sample_arguments=sampling,
+        classifier=classifier_preset,
     )
 
 
@@ -110,7 +108,7 @@ print(
     f"accuracy {accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
 )
 evaluation = (
-    "recipes/ddpm_mnist.py `fid_and_accuracy`; the "
+    "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
     f"{num_subset}-sample value re-measured by pytest -m large "
     "tests/presets/test_mnist_presets.py"
 )

@@ -13,6 +13,7 @@ import pathlib
 import time
 
 import keras
+import model_card  # recipes/model_card.py, beside this script
 
 import kgen
 
@@ -64,13 +65,7 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "digits",
-            "train": "train split: the first 1,500 images",
-            "test": "test split: the last 297 images",
-            "value_range": [0, 1],
-            "labels": "digit 0-9",
-        },
+        "data": model_card.digits_data((0, 1), labels=True),
         "training": {
             "command": command,
             "epochs": epochs,

@@ -59,6 +59,22 @@ def mnist_data(train, test, value_range, shape=(28, 28, 1), **details):
     }
 
 
+def digits_data(value_range, *, held_out="test", labels=False):
+    """The card's `data` section of a model of the 8x8 digits: the train
+    split, the test split in its role (`held_out`: "test" or
+    "validation"), the samples' value range and, with `labels`, the
+    classes."""
+    data = {
+        "dataset": "digits",
+        "train": "train split: the first 1,500 images",
+        held_out: "test split: the last 297 images",
+        "value_range": list(value_range),
+    }
+    if labels:
+        data["labels"] = "digit 0-9"
+    return data
+
+
 def training_section(
     command,
     *,

@@ -365,12 +365,22 @@ def _write_grid(model, staging, sample_arguments, card_range):
     shape = tuple(model.data_shape)
     if len(shape) != 3 or shape[-1] not in (1, 3):
         return
+    arguments = dict(sample_arguments)
+    num_samples, num_columns = GRID_NUM_SAMPLES, None
+    if model.is_class_conditional and "labels" not in arguments:
+        # A class per column, as `kgen generate --labels` draws them: some
+        # models' unconditional samples are not what they are for (a
+        # JEM's marginal chains mix far more slowly than its class ones).
+        num_columns = model.num_classes
+        num_samples = max(num_samples // num_columns, 1) * num_columns
+        arguments["labels"] = np.arange(num_samples) % num_columns
     save_image_grid(
-        model.sample(GRID_NUM_SAMPLES, seed=REFERENCE_SEED, **sample_arguments),
+        model.sample(num_samples, seed=REFERENCE_SEED, **arguments),
         os.path.join(staging, "samples.png"),
         # A GAN built from any generator does not know its output range;
         # its card's data section says it.
         value_range=model.data_range or card_range or (0.0, 1.0),
+        num_columns=num_columns,
     )
 
 

@@ -97,19 +97,32 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
 
 
 @pytest.mark.large
-def test_ddpm_preset_reaches_its_fid_and_label_accuracy():
-    on_the_cards_backend("ddpm_mnist")
-    card = kgen.presets.preset_metadata("ddpm_mnist")
-    fid_metric = card["metrics"]["fid_inception_ddim50"]
-    accuracy_metric = card["metrics"]["label_accuracy_ddim50"]
-    model = kgen.presets.load_preset("ddpm_mnist")
+@pytest.mark.parametrize(
+    "name, fid_key, accuracy_key",
+    [
+        ("ddpm_mnist", "fid_inception_ddim50", "label_accuracy_ddim50"),
+        ("flow_matching_mnist", "fid_inception", "label_accuracy"),
+        ("consistency_mnist", "fid_inception", "label_accuracy"),
+    ],
+)
+def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
+    name, fid_key, accuracy_key
+):
+    on_the_cards_backend(name)
+    card = kgen.presets.preset_metadata(name)
+    fid_metric = card["metrics"][fid_key]
+    accuracy_metric = card["metrics"][accuracy_key]
+    model = kgen.presets.load_preset(name)
     _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
     n = fid_metric["subset"]["num_samples"]
-    labels = np.arange(n) % 10
-    samples = model.sample(n, seed=1, labels=labels, **card["sample_arguments"])
-    fid = mnist_scores.fid(samples, x_test[:1000])
+    fid, accuracy = mnist_scores.fid_and_label_accuracy(
+        model,
+        n,
+        x_test[:1000],
+        seed=1,
+        sample_arguments=card["sample_arguments"],
+    )
     assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE
-    accuracy = np.mean(mnist_scores.classes(samples) == labels)
     assert abs(accuracy - accuracy_metric["subset"]["value"]) <= 1 / n
 
 

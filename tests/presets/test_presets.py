@@ -14,12 +14,15 @@ from tests.conftest import BACKEND
 from tests.conftest import to_numpy
 
 SHIPPED = (
+    "consistency_mnist",
     "dcgan_digits",
     "dcgan_mnist",
     "ddpm_mnist",
     "digits_classifier",
+    "flow_matching_mnist",
     "glow_mnist",
     "gpt_shakespeare",
+    "jem_digits",
     "mnist_classifier",
     "nsf_checkerboard",
     "rbm_mnist",
@@ -216,7 +219,7 @@ def test_a_missing_metadata_file_is_refused(tiny):
 
 
 def test_an_unknown_name_lists_the_shipped_presets():
-    with pytest.raises(PresetError, match=r"'nope'.*\['dcgan_digits', "):
+    with pytest.raises(PresetError, match=r"'nope'.*\['consistency_mnist', "):
         kgen.presets.load_preset("nope")
     with pytest.raises(PresetError, match="name_or_directory"):
         kgen.presets.load_preset(3)
