@@ -1,51 +1,109 @@
 """MaskGIT against a PixelCNN prior over the same VQ-VAE codes of MNIST.
 
-1. Trains `kgen.models.VQVAE` (128 EMA codes with dead-code restarts on a
-   7x7 grid, `benchmarks.vqvae_mnist`'s model) for `--vqvae-epochs` on
-   the MNIST train split in [0, 1] and encodes both splits.
-2. Trains two class-conditional priors on the 60,000 training code grids
-   for `--prior-epochs` epochs each (batch 128, Adam 1e-3, label dropout
-   0.1 for MaskGIT): a gated `PixelCNN` (one network call per code, 49
-   per grid, windowed) and a `MaskGIT` (a 4-block bidirectional
-   Transformer, cosine mask schedule).
-3. Draws `--num-samples` grids from each (balanced labels, seed 1,
-   temperature 1, no guidance; MaskGIT at 4 / 8 / 12 steps), decodes them
-   with the VQ-VAE and scores the images by FID and KID (FID-Inception
-   features) against the first 1,000 MNIST test images, with the
-   requested-label accuracy of an MNIST CNN. The VQ-VAE's reconstructions
-   of the test images are the floor the priors can reach.
-4. Times each prior's sampling of the same batch of `--num-samples`
-   grids (a second call; the first traces and compiles).
+Three stages, each resumable and each writing into `--workdir`, so the
+two priors can train side by side on one core each:
 
-    KGEN_DATA_DIR=../shared/data python -m benchmarks.mask_git_mnist
+1. `--stage vqvae` trains `kgen.models.VQVAE` (64 EMA codes with
+   dead-code restarts on a 14x14 grid: one halving, so each code covers
+   2x2 pixels) for `--vqvae-epochs` on the MNIST train split in [0, 1],
+   and stores its weights and the code grids of both splits.
+2. `--stage prior --kind pixel_cnn|mask_git` trains one class-conditional
+   prior on the 60,000 training grids for `--prior-epochs` epochs (batch
+   128, Adam 1e-3; `BackupAndRestore` resumes an interrupted run): a gated
+   `PixelCNN` (one network call per code, 196 per grid, windowed to the
+   rows its receptive field reaches) or a `MaskGIT` (a bidirectional
+   Transformer, cosine mask schedule, label dropout 0.1). The two get the
+   same images and, on one core, about the same training time per epoch.
+3. `--stage score` draws `--num-samples` grids from each prior (balanced
+   labels, seed 1, temperature 1, no guidance; MaskGIT at 4 / 8 / 12
+   steps), decodes them with the VQ-VAE and scores the images by FID and
+   KID (FID-Inception features) against the first 1,000 MNIST test images,
+   with the requested-label accuracy of the `mnist_classifier` preset. The
+   VQ-VAE's reconstructions of test images are the floor the priors can
+   reach. Each prior samples the same batch twice; the second call, after
+   tracing and compiling, is the one timed.
+4. `--stage sampling` scores MaskGIT-8 with other sampling settings
+   (temperature 0.7 and 0.5, guidance 1.0) the same way, untimed
+   (`mask_git_mnist_sampling.json`).
+
+    W=/tmp/mask_git; export KGEN_DATA_DIR=../shared/data
+    python -m benchmarks.mask_git_mnist --stage vqvae --workdir $W
+    taskset -c 0 python -m benchmarks.mask_git_mnist --stage prior \\
+        --kind pixel_cnn --workdir $W &
+    taskset -c 1 python -m benchmarks.mask_git_mnist --stage prior \\
+        --kind mask_git --workdir $W
+    python -m benchmarks.mask_git_mnist --stage score --workdir $W
+    python -m benchmarks.mask_git_mnist --stage sampling --workdir $W
+
+The weights of the run in `benchmarks/results/mask_git_mnist.json`
+(without optimizer state) are in `benchmarks/checkpoints/mask_git_mnist/`:
+`--stage score` and `--stage sampling` accept it as `--workdir`.
 """
 
 import argparse
+import json
+import os
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
+from benchmarks.mnist_scores import classes
 
 MASK_GIT_STEPS = (4, 8, 12)
+SAMPLING_SETTINGS = (
+    {"temperature": 1.0},
+    {"temperature": 0.7},
+    {"temperature": 0.5},
+    {"guidance_scale": 1.0},
+)
+NUM_CODES = 64
+CODE_HALVINGS = 1
 
 
-def train_vqvae(x_train, epochs):
-    model = kgen.models.VQVAE(
-        kgen.networks.vqvae_encoder((28, 28, 1), 16, 32),
-        kgen.networks.vqvae_decoder((28, 28, 1), 16, 32),
-        kgen.layers.VectorQuantizer(
-            128, 16, use_ema=True, dead_code_threshold=1.0, seed=0
+def build_vqvae(prior=None):
+    return kgen.models.VQVAE(
+        kgen.networks.vqvae_encoder(
+            (28, 28, 1), 16, 32, max_steps=CODE_HALVINGS
         ),
+        kgen.networks.vqvae_decoder(
+            (28, 28, 1), 16, 32, max_steps=CODE_HALVINGS
+        ),
+        kgen.layers.VectorQuantizer(
+            NUM_CODES, 16, use_ema=True, dead_code_threshold=1.0, seed=0
+        ),
+        prior=prior,
         seed=0,
     )
-    model.compile(optimizer=keras.optimizers.Adam(2e-3))
-    model.fit(x_train, batch_size=128, epochs=epochs, verbose=2)
-    return model
+
+
+def build_prior(kind, code_shape):
+    if kind == "pixel_cnn":
+        return kgen.models.PixelCNN(
+            code_shape,
+            num_levels=NUM_CODES,
+            filters=64,
+            num_layers=5,
+            num_classes=10,
+            seed=0,
+        )
+    return kgen.models.MaskGIT(
+        kgen.networks.masked_token_transformer(
+            code_shape,
+            NUM_CODES,
+            width=96,
+            num_layers=4,
+            num_heads=4,
+            num_classes=10,
+        ),
+        num_classes=10,
+        seed=0,
+    )
 
 
 def encode(vqvae, x):
@@ -61,141 +119,238 @@ def decode(vqvae, codes):
     return np.clip(keras.ops.convert_to_numpy(vqvae.decode(codes)), 0, 1)
 
 
-def train_prior(model, codes, labels, epochs):
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+def write_record(path, record):
+    print(record, flush=True)
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2)
+
+
+def read_record(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def train_vqvae(args):
+    keras.utils.set_random_seed(0)
+    (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
+    vqvae = build_vqvae()
+    vqvae.compile(optimizer=keras.optimizers.Adam(2e-3))
     start = time.time()
-    history = model.fit(codes, labels, batch_size=128, epochs=epochs, verbose=2)
-    return {
-        "parameters": int(model.count_params()),
-        "train_seconds": time.time() - start,
-        "final_loss": float(history.history["loss"][-1]),
-    }
+    history = vqvae.fit(
+        x_train, batch_size=128, epochs=args.vqvae_epochs, verbose=2
+    )
+    seconds = time.time() - start
+    vqvae.save_weights(os.path.join(args.workdir, "vqvae.weights.h5"))
+    np.savez_compressed(
+        os.path.join(args.workdir, "codes.npz"),
+        train=encode(vqvae, x_train),
+        test=encode(vqvae, x_test),
+    )
+    write_record(
+        os.path.join(args.workdir, "vqvae.json"),
+        {
+            "epochs": args.vqvae_epochs,
+            "code_shape": list(vqvae.code_shape),
+            "num_codes": NUM_CODES,
+            "parameters": int(vqvae.count_params()),
+            "train_seconds": seconds,
+            "history": {k: v[-1] for k, v in history.history.items()},
+            "trained_on": environment(),
+        },
+    )
+
+
+def train_prior(args):
+    keras.utils.set_random_seed(0)
+    (_, y_train), _ = kgen.datasets.load("mnist")
+    codes = np.load(os.path.join(args.workdir, "codes.npz"))["train"]
+    prior = build_prior(args.kind, codes.shape[1:])
+    prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+    start = time.time()
+    history = prior.fit(
+        codes,
+        y_train,
+        batch_size=128,
+        epochs=args.prior_epochs,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(
+                os.path.join(args.workdir, f"{args.kind}_backup")
+            )
+        ],
+        verbose=2,
+    )
+    prior.save_weights(os.path.join(args.workdir, f"{args.kind}.weights.h5"))
+    write_record(
+        os.path.join(args.workdir, f"{args.kind}.json"),
+        {
+            "kind": args.kind,
+            "epochs": args.prior_epochs,
+            "parameters": int(prior.count_params()),
+            # The seconds of this run only, when it resumed a backup.
+            "train_seconds": time.time() - start,
+            "final_loss": float(history.history["loss"][-1]),
+            "trained_on": environment(),
+        },
+    )
+
+
+def load_trained(workdir):
+    """The trained VQ-VAE and `{kind: prior}`, as the stages left them."""
+    code_shape = tuple(
+        read_record(os.path.join(workdir, "vqvae.json"))["code_shape"]
+    )
+    vqvae = build_vqvae()
+    vqvae.load_weights(os.path.join(workdir, "vqvae.weights.h5"))
+    priors = {}
+    for kind in ("pixel_cnn", "mask_git"):
+        priors[kind] = build_prior(kind, code_shape)
+        priors[kind].load_weights(os.path.join(workdir, f"{kind}.weights.h5"))
+    return vqvae, priors
 
 
 def timed(draw):
+    """The grids of `draw()` and the seconds of its second call."""
     draw()
     start = time.time()
     grids = keras.ops.convert_to_numpy(draw())
     return grids, time.time() - start
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--vqvae-epochs", type=int, default=3)
-    parser.add_argument("--prior-epochs", type=int, default=10)
-    parser.add_argument("--num-samples", type=int, default=500)
-    args = parser.parse_args()
-    from benchmarks.gan_mnist import mnist_classifier
-
+def score(args):
     keras.utils.set_random_seed(0)
-    (x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")
-    vqvae = train_vqvae(x_train, args.vqvae_epochs)
-    train_codes = encode(vqvae, x_train)
-    code_shape, num_levels = vqvae.code_shape, 128
-
-    pixel_cnn = kgen.models.PixelCNN(
-        code_shape,
-        num_levels=num_levels,
-        filters=64,
-        num_layers=5,
-        num_classes=10,
-        seed=0,
-    )
-    mask_git = kgen.models.MaskGIT(
-        kgen.networks.masked_token_transformer(
-            code_shape,
-            num_levels,
-            width=128,
-            num_layers=4,
-            num_heads=4,
-            num_classes=10,
-        ),
-        num_classes=10,
-        seed=0,
-    )
-    training = {
-        "pixel_cnn": train_prior(
-            pixel_cnn, train_codes, y_train, args.prior_epochs
-        ),
-        "mask_git": train_prior(
-            mask_git, train_codes, y_train, args.prior_epochs
-        ),
-    }
-    print(training, flush=True)
-
+    (x_train, _), (x_test, y_test) = kgen.datasets.load("mnist")
+    vqvae, priors = load_trained(args.workdir)
     n = args.num_samples
     labels = np.arange(n) % 10
     draws = {
         "pixel_cnn": (
-            lambda: pixel_cnn.sample(n, labels=labels, seed=1),
-            int(np.prod(code_shape)),
+            lambda: priors["pixel_cnn"].sample(n, labels=labels, seed=1),
+            int(np.prod(vqvae.code_shape)),
         )
     }
     for steps in MASK_GIT_STEPS:
         draws[f"mask_git-{steps}"] = (
-            lambda steps=steps: mask_git.sample(
+            lambda steps=steps: priors["mask_git"].sample(
                 n, labels=labels, num_steps=steps, seed=1
             ),
             steps,
         )
-
-    classifier, classifier_accuracy = mnist_classifier(
-        x_train, y_train, x_test, y_test
-    )
     distances = inception_distances(x_test[:1000], (0, 1))
 
-    def scores(images, wanted):
-        predicted = classifier.predict(images, verbose=0).argmax(1)
-        return *distances(images), float((predicted == wanted).mean())
-
-    floor = decode(vqvae, encode(vqvae, x_test[:n]))
-    floor_fid, floor_kid, floor_accuracy = scores(floor, y_test[:n])
-    rows = [
-        {
-            "prior": "reconstructions (floor)",
-            "network_calls": 0,
-            "fid": floor_fid,
-            "kid": floor_kid,
-            "label_accuracy": floor_accuracy,
-            "seconds": 0.0,
+    def row(name, calls, images, wanted, seconds):
+        fid_value, kid_value = distances(images)
+        predicted = classes(images, value_range=(0, 1))
+        return {
+            "prior": name,
+            "network_calls": calls,
+            "fid": fid_value,
+            "kid": kid_value,
+            "label_accuracy": float(np.mean(predicted == wanted)),
+            "seconds": seconds,
         }
+
+    # The floors: held-out real images (the test set's second thousand)
+    # and the VQ-VAE's reconstructions of them.
+    real = x_test[1000 : 1000 + n]
+    rows = [
+        row("real test images (floor)", 0, real, y_test[1000 : 1000 + n], 0),
+        row(
+            "VQ-VAE reconstructions",
+            0,
+            decode(vqvae, encode(vqvae, real)),
+            y_test[1000 : 1000 + n],
+            0.0,
+        ),
     ]
     for name, (draw, calls) in draws.items():
         grids, seconds = timed(draw)
         images = decode(vqvae, grids)
-        fid_value, kid_value, accuracy = scores(images, labels)
-        rows.append(
-            {
-                "prior": name,
-                "network_calls": calls,
-                "fid": fid_value,
-                "kid": kid_value,
-                "label_accuracy": accuracy,
-                "seconds": seconds,
-            }
-        )
+        rows.append(row(name, calls, images, labels, seconds))
         print(rows[-1], flush=True)
         kgen.utils.save_image_grid(
             images[:100], f"benchmarks/results/mask_git_mnist_{name}.png"
         )
     print_table(rows, list(rows[0]))
-    pixel_seconds = rows[1]["seconds"]
+    pixel_seconds = rows[2]["seconds"]
     speedups = {
-        row["prior"]: pixel_seconds / row["seconds"] for row in rows[2:]
+        row["prior"]: pixel_seconds / row["seconds"] for row in rows[3:]
     }
     print("speed-up over the PixelCNN prior, same batch:", speedups)
     write_json(
-        f"mask_git_mnist_{keras.backend.backend()}",
+        "mask_git_mnist",
         {
-            "vqvae_epochs": args.vqvae_epochs,
-            "prior_epochs": args.prior_epochs,
-            "training": training,
+            "vqvae": read_record(os.path.join(args.workdir, "vqvae.json")),
+            "priors": {
+                kind: read_record(os.path.join(args.workdir, f"{kind}.json"))
+                for kind in priors
+            },
             "num_samples": n,
-            "classifier_test_accuracy": classifier_accuracy,
+            "scored_on": environment(),
             "rows": rows,
             "speedup_over_pixel_cnn": speedups,
         },
     )
+
+
+def sampling(args):
+    """MaskGIT-8's FID, KID and label accuracy at `SAMPLING_SETTINGS`."""
+    (_, _), (x_test, _) = kgen.datasets.load("mnist")
+    vqvae, priors = load_trained(args.workdir)
+    distances = inception_distances(x_test[:1000], (0, 1))
+    labels = np.arange(args.num_samples) % 10
+    rows = []
+    for settings in SAMPLING_SETTINGS:
+        grids = priors["mask_git"].sample(
+            args.num_samples, labels=labels, num_steps=8, seed=1, **settings
+        )
+        images = decode(vqvae, keras.ops.convert_to_numpy(grids))
+        fid_value, kid_value = distances(images)
+        predicted = classes(images, value_range=(0, 1))
+        rows.append(
+            {
+                "settings": json.dumps(settings),
+                "fid": fid_value,
+                "kid": kid_value,
+                "label_accuracy": float(np.mean(predicted == labels)),
+            }
+        )
+        print(rows[-1], flush=True)
+    print_table(rows, list(rows[0]))
+    write_json(
+        "mask_git_mnist_sampling",
+        {
+            "num_samples": args.num_samples,
+            "num_steps": 8,
+            "scored_on": environment(),
+            "rows": rows,
+        },
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--stage",
+        choices=("vqvae", "prior", "score", "sampling"),
+        required=True,
+    )
+    parser.add_argument("--kind", choices=("pixel_cnn", "mask_git"))
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--vqvae-epochs", type=int, default=3)
+    parser.add_argument("--prior-epochs", type=int, default=3)
+    parser.add_argument("--num-samples", type=int, default=500)
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    if args.stage == "vqvae":
+        train_vqvae(args)
+    elif args.stage == "prior":
+        if not args.kind:
+            parser.error("--stage prior needs --kind")
+        train_prior(args)
+    elif args.stage == "score":
+        score(args)
+    else:
+        sampling(args)
 
 
 if __name__ == "__main__":

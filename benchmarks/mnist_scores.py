@@ -36,14 +36,21 @@ def fid_and_label_accuracy(
     seed,
     sample_arguments=None,
     classifier="mnist_classifier",
+    value_range=(-1, 1),
 ):
-    """FID against `reference` (in [-1, 1]) of a class-conditional
-    model's `num_samples` samples, labels `arange(num_samples) % 10` drawn
-    from `seed` with `sample_arguments`, and the `classifier` preset's
-    accuracy on those labels."""
+    """FID against `reference` of a class-conditional model's
+    `num_samples` samples, labels `arange(num_samples) % 10` drawn from
+    `seed` with `sample_arguments`, and the `classifier` preset's accuracy
+    on those labels; samples and reference lie in `value_range` (samples
+    are clipped to it, as an 8-bit image of them would be: a VQ-VAE's
+    linear decoder overshoots a little)."""
     labels = np.arange(num_samples) % 10
     samples = model.sample(
         num_samples, seed=seed, labels=labels, **(sample_arguments or {})
     )
-    predicted = classes(samples, classifier=classifier)
-    return fid(samples, reference), float(np.mean(predicted == labels))
+    samples = np.clip(keras.ops.convert_to_numpy(samples), *value_range)
+    predicted = classes(samples, value_range, classifier=classifier)
+    return (
+        fid(samples, reference, value_range),
+        float(np.mean(predicted == labels)),
+    )

@@ -644,7 +644,7 @@ def sample(args):
             )
         options["length"] = args.length
     if args.labels is not None:
-        if not getattr(model, "is_class_conditional", False):
+        if not getattr(model, "samples_by_class", False):
             raise ValueError(
                 f"`--labels` needs a class-conditional model; MODEL "
                 f"{args.model_path} is a {type(model).__name__} without "

@@ -66,7 +66,7 @@ def main():
         path = gallery / f"{name}{extension[kind]}"
         arguments = ["generate", name, "-n", str(num_samples[kind])]
         arguments += ["--seed", str(seed)]
-        if model.is_class_conditional:
+        if model.samples_by_class:
             arguments += ["--labels"]
             arguments += [str(c) for c in range(model.num_classes)]
         if isinstance(model, kgen.models.TextToImage):

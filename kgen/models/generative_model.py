@@ -122,6 +122,12 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return self.accepts_labels and self.num_classes is not None
 
     @property
+    def samples_by_class(self):
+        """Whether `sample(labels=...)` draws given classes: a
+        class-conditional model, or (a VQ-VAE) one whose prior is."""
+        return self.is_class_conditional
+
+    @property
     def condition_shape(self):
         """Shape of one example's conditioning tensor (e.g. a PixelCNN's
         `(height, width, channels)` map), or `None` when the model takes

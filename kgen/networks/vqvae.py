@@ -7,13 +7,29 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
-def vqvae_encoder(image_shape, embedding_dim=16, filters=32, name="encoder"):
-    """Strided convolutions to a `(h', w', embedding_dim)` grid (28x28 ->
-    7x7, 8x8 -> 2x2), one vector per code position."""
+def vqvae_encoder(
+    image_shape, embedding_dim=16, filters=32, max_steps=4, name="encoder"
+):
+    """Strided convolutions to a `(h', w', embedding_dim)` grid, one vector
+    per code position.
+
+    Each step halves the resolution while the sides stay even and at least
+    2, for at most `max_steps` steps: 28x28 -> 7x7 and 8x8 -> 2x2 by
+    default, 28x28 -> 14x14 with `max_steps=1` (four times the codes, each
+    covering 2x2 pixels).
+
+    Args:
+        image_shape: `(height, width, channels)`.
+        embedding_dim: int. Size of each code vector.
+        filters: int. Channels of the first step; doubled per step.
+        max_steps: int. Most halvings.
+        name: str.
+    """
     image_shape = check_image_shape(image_shape)
+    max_steps = _check_max_steps(max_steps)
     images = keras.Input(image_shape, name="images")
     x = images
-    for step in range(num_resolution_steps(image_shape)):
+    for step in range(num_resolution_steps(image_shape, max_steps)):
         x = layers.Conv2D(
             filters * 2**step, 3, strides=2, padding="same", activation="relu"
         )(x)
@@ -21,10 +37,13 @@ def vqvae_encoder(image_shape, embedding_dim=16, filters=32, name="encoder"):
     return keras.Model(images, outputs, name=name)
 
 
-def vqvae_decoder(image_shape, embedding_dim=16, filters=32, name="decoder"):
-    """The mirror of `vqvae_encoder`: code grid to images (linear output)."""
+def vqvae_decoder(
+    image_shape, embedding_dim=16, filters=32, max_steps=4, name="decoder"
+):
+    """The mirror of `vqvae_encoder` with the same arguments: code grid to
+    images (linear output)."""
     height, width, channels = check_image_shape(image_shape)
-    steps = num_resolution_steps(image_shape)
+    steps = num_resolution_steps(image_shape, _check_max_steps(max_steps))
     codes = keras.Input(
         (height >> steps, width >> steps, embedding_dim), name="codes"
     )
@@ -36,6 +55,14 @@ def vqvae_decoder(image_shape, embedding_dim=16, filters=32, name="decoder"):
         )(x)
     outputs = layers.Conv2D(channels, 3, padding="same")(x)
     return keras.Model(codes, outputs, name=name)
+
+
+def _check_max_steps(max_steps):
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
+        raise TypeError(f"`max_steps` must be an int; received {max_steps!r}.")
+    if max_steps < 0:
+        raise ValueError(f"`max_steps` must be >= 0; received {max_steps!r}.")
+    return max_steps
 
 
 def vqvae2_networks(image_shape, embedding_dim=16, filters=32):

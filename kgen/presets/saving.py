@@ -367,7 +367,7 @@ def _write_grid(model, staging, sample_arguments, card_range):
         return
     arguments = dict(sample_arguments)
     num_samples, num_columns = GRID_NUM_SAMPLES, None
-    if model.is_class_conditional and "labels" not in arguments:
+    if model.samples_by_class and "labels" not in arguments:
         # A class per column, as `kgen generate --labels` draws them: some
         # models' unconditional samples are not what they are for (a
         # JEM's marginal chains mix far more slowly than its class ones).

@@ -23,3 +23,23 @@ def test_networks_fit_the_image_shape(image_shape):
 def test_rejects_non_image_shapes():
     with pytest.raises(ValueError, match="image_shape"):
         kgen.networks.dcgan_generator((64,), 8)
+
+
+@pytest.mark.parametrize("max_steps, code_side", [(4, 7), (1, 14), (0, 28)])
+def test_vqvae_networks_stop_at_max_steps(max_steps, code_side):
+    shape = (28, 28, 1)
+    encoder = kgen.networks.vqvae_encoder(shape, 4, 8, max_steps=max_steps)
+    decoder = kgen.networks.vqvae_decoder(shape, 4, 8, max_steps=max_steps)
+    codes = encoder(np.zeros((2,) + shape, "float32"))
+    assert tuple(keras.ops.shape(codes)) == (2, code_side, code_side, 4)
+    assert tuple(keras.ops.shape(decoder(codes))) == (2,) + shape
+
+
+@pytest.mark.parametrize(
+    "max_steps, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)]
+)
+def test_vqvae_networks_reject_bad_max_steps(max_steps, error):
+    with pytest.raises(error, match="max_steps"):
+        kgen.networks.vqvae_encoder((28, 28, 1), max_steps=max_steps)
+    with pytest.raises(error, match="max_steps"):
+        kgen.networks.vqvae_decoder((28, 28, 1), max_steps=max_steps)

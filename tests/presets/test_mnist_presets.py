@@ -113,7 +113,8 @@ def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
     fid_metric = card["metrics"][fid_key]
     accuracy_metric = card["metrics"][accuracy_key]
     model = kgen.presets.load_preset(name)
-    _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
+    value_range = tuple(card["data"]["value_range"])
+    _, (x_test, _) = kgen.datasets.load("mnist", value_range=value_range)
     n = fid_metric["subset"]["num_samples"]
     fid, accuracy = mnist_scores.fid_and_label_accuracy(
         model,
@@ -121,6 +122,7 @@ def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
         x_test[:1000],
         seed=1,
         sample_arguments=card["sample_arguments"],
+        value_range=value_range,
     )
     assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE
     assert abs(accuracy - accuracy_metric["subset"]["value"]) <= 1 / n

@@ -1,3 +1,5 @@
+import inspect
+
 import keras
 from keras import ops
 
@@ -123,8 +125,42 @@ class VQVAE(GenerativeModel):
     def reconstruct(self, x):
         return self.decode(self.encode(x))
 
-    def sample(self, num_samples, *, seed=None):
-        """Decodes code grids drawn from `prior`."""
+    # === Sampling through the prior ===
+
+    @property
+    def num_classes(self):
+        """The prior's classes: `sample(labels=...)` draws those digits.
+        The autoencoder itself trains on images alone, so `fit` takes no
+        labels (`is_class_conditional` stays false)."""
+        return getattr(self.prior, "num_classes", None)
+
+    @property
+    def samples_by_class(self):
+        return bool(getattr(self.prior, "is_class_conditional", False))
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=None,
+        temperature=None,
+        guidance_scale=None,
+    ):
+        """Decodes code grids drawn from `prior`.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: class ids for a class-conditional prior.
+            num_steps: parallel decoding steps of a `MaskGIT` prior.
+            temperature: the prior's sampling temperature.
+            guidance_scale: classifier-free guidance of a `MaskGIT` prior.
+
+        `None` leaves an argument at the prior's own default; one the
+        prior does not take is refused.
+        """
         if self.prior is None:
             raise ValueError(
                 "VQVAE.sample() needs a prior over code grids: fit "
@@ -134,7 +170,27 @@ class VQVAE(GenerativeModel):
                 "not fake this with a uniform prior."
             )
         self._check_num_samples(num_samples)
-        codes = self.prior.sample(num_samples, seed=self._seed_generator(seed))
+        given = {
+            name: value
+            for name, value in (
+                ("labels", labels),
+                ("num_steps", num_steps),
+                ("temperature", temperature),
+                ("guidance_scale", guidance_scale),
+            )
+            if value is not None
+        }
+        accepted = inspect.signature(self.prior.sample).parameters
+        for name in given:
+            if name not in accepted:
+                raise ValueError(
+                    f"`{name}` is not an argument of this VQ-VAE's prior, "
+                    f"a {type(self.prior).__name__}; it takes "
+                    f"{sorted(set(accepted) - {'num_samples', 'seed'})}."
+                )
+        codes = self.prior.sample(
+            num_samples, seed=self._seed_generator(seed), **given
+        )
         shape = tuple(codes.shape[1:])
         if shape != self.code_shape:
             raise ValueError(
@@ -157,4 +213,16 @@ class VQVAE(GenerativeModel):
         def decode(indices):
             return self.decode(indices)
 
-        return {"encode": (encode, [images]), "decode": (decode, [indices])}
+        endpoints = {
+            "encode": (encode, [images]),
+            "decode": (decode, [indices]),
+        }
+        if self.prior is not None:
+            # The prior's own sampling endpoint, its grids decoded.
+            prior_sample, signature = self.prior.serving_endpoints()["sample"]
+
+            def sample(*inputs):
+                return self.decode(prior_sample(*inputs))
+
+            endpoints["sample"] = (sample, signature)
+        return endpoints

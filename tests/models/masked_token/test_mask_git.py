@@ -88,14 +88,42 @@ def test_every_token_is_decided_and_inpainting_keeps_the_known(num_steps):
 def test_a_fitted_mask_git_is_a_vqvae_prior():
     vqvae = contract_cases.vq_vae().model
     code_shape = vqvae.code_shape
-    vqvae.prior = kgen.models.MaskGIT(
+    prior = kgen.models.MaskGIT(
         kgen.networks.masked_token_transformer(
-            code_shape, 8, width=8, num_layers=1, num_heads=2
+            code_shape, 8, width=8, num_layers=1, num_heads=2, num_classes=3
         ),
+        num_classes=3,
         seed=0,
     )
-    images = to_numpy(vqvae.sample(3, seed=0))
+    vqvae.prior = prior
+    # Labels pick the prior's classes; the autoencoder trains without them.
+    assert vqvae.samples_by_class and vqvae.num_classes == 3
+    assert not vqvae.is_class_conditional
+    labels = np.array([0, 1, 2])
+    images = to_numpy(vqvae.sample(3, seed=0, labels=labels, num_steps=2))
     assert images.shape == (3,) + vqvae.data_shape
+    codes = prior.sample(3, seed=0, labels=labels, num_steps=2)
+    np.testing.assert_allclose(images, to_numpy(vqvae.decode(codes)))
+    # The exported endpoint is the prior's, its grids decoded.
+    sample, signature = vqvae.serving_endpoints()["sample"]
+    prior_sample, prior_signature = prior.serving_endpoints()["sample"]
+    assert [(s.shape, s.dtype) for s in signature] == [
+        (s.shape, s.dtype) for s in prior_signature
+    ]
+    inputs = (
+        np.array([1, 2], "int32"),
+        np.full((3, int(np.prod(code_shape))), 8, "int32"),
+        labels.astype("int32"),
+    )
+    np.testing.assert_allclose(
+        to_numpy(sample(*inputs)),
+        to_numpy(vqvae.decode(prior_sample(*inputs))),
+    )
+    with pytest.raises(ValueError, match="`windowed`|`num_steps`"):
+        vqvae.prior = kgen.models.PixelCNN(
+            code_shape, num_levels=8, filters=4, num_layers=1
+        )
+        vqvae.sample(2, num_steps=2)
 
 
 def test_bad_arguments_are_named():
