@@ -110,11 +110,15 @@ def test_a_fitted_mask_git_is_a_vqvae_prior():
     assert [(s.shape, s.dtype) for s in signature] == [
         (s.shape, s.dtype) for s in prior_signature
     ]
-    inputs = (
-        np.array([1, 2], "int32"),
-        np.full((3, int(np.prod(code_shape))), 8, "int32"),
-        labels.astype("int32"),
-    )
+    # As the exported function receives them: backend tensors.
+    inputs = [
+        keras.ops.convert_to_tensor(x)
+        for x in (
+            np.array([1, 2], "int32"),
+            np.full((3, int(np.prod(code_shape))), 8, "int32"),
+            labels.astype("int32"),
+        )
+    ]
     np.testing.assert_allclose(
         to_numpy(sample(*inputs)),
         to_numpy(vqvae.decode(prior_sample(*inputs))),
