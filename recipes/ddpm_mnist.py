@@ -98,48 +98,26 @@ def fid_and_accuracy(model, n):
     )
 
 
-start = time.time()
-fid, accuracy = fid_and_accuracy(model, num_samples)
-sample_time = time.time() - start
-fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+scores = model_card.class_conditional_scores(
+    fid_and_accuracy, model, num_samples, num_subset
+)
 fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
 print(
-    f"{name}: DDIM-50 FID {fid:.2f} (floor {fid_floor:.2f}), label "
-    f"accuracy {accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
+    f"{name}: DDIM-50 FID {scores['fid']:.2f} (floor {fid_floor:.2f}), label "
+    f"accuracy {scores['accuracy']:.3f}; {num_subset} samples: FID "
+    f"{scores['fid_subset']:.2f}"
 )
-evaluation = (
-    "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
-    f"{num_subset}-sample value re-measured by pytest -m large "
-    "tests/presets/test_mnist_presets.py"
+metrics = model_card.class_conditional_metrics(
+    scores,
+    fid_floor,
+    command,
+    sampler="DDIM-50",
+    sample_seed=sample_seed,
+    fid_key="fid_inception_ddim50",
+    accuracy_key="label_accuracy_ddim50",
+    fid_note_end=" (bar: 1.1x, with the 4.3M U-Net on a GPU); DDPM-1000 not "
+    "measured (on 2 CPU cores it costs 4 s per sample)",
 )
-metrics = {
-    "fid_inception_ddim50": model_card.metric(
-        fid,
-        command,
-        f"FID (TF-2015 Inception pool3) of {num_samples} DDIM-50 samples "
-        f"(labels arange(n) % 10, seed {sample_seed}, no guidance) against "
-        f"the first {num_samples} test images; floor {fid_floor:.2f}: "
-        f"{fid / fid_floor:.2f}x the floor (bar: 1.1x, with the 4.3M U-Net "
-        "on a GPU); DDPM-1000 not measured (on 2 CPU cores it costs 4 s "
-        "per sample)",
-        evaluation=evaluation,
-        subset={"num_samples": num_subset, "value": fid_subset},
-        sample_wall_time_s=round(sample_time, 1),
-    ),
-    "fid_inception_floor": model_card.metric(
-        fid_floor,
-        command,
-        f"FID(first {num_samples} training images, first {num_samples} test "
-        "images): what a perfect model scores at this sample size",
-    ),
-    "label_accuracy_ddim50": model_card.metric(
-        accuracy,
-        command,
-        f"the mnist_classifier preset's accuracy on the {num_samples} "
-        "samples' requested labels (no guidance)",
-        subset={"num_samples": num_subset, "value": accuracy_subset},
-    ),
-}
 
 # === Preset ===
 steps = epochs * -(-len(x_train) // batch_size)

@@ -28,7 +28,6 @@ images, beside FID(train, test) at the same size, and the
 """
 
 import argparse
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
@@ -130,47 +129,22 @@ def fid_and_accuracy(model, n):
     )
 
 
-start = time.time()
-fid, accuracy = fid_and_accuracy(model, num_samples)
-sample_time = time.time() - start
-fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+scores = model_card.class_conditional_scores(
+    fid_and_accuracy, model, num_samples, num_subset
+)
 fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
 print(
-    f"{name}: {config['sampler']} FID {fid:.2f} (floor {fid_floor:.2f}), "
-    f"label accuracy {accuracy:.3f}; {num_subset} samples: FID "
-    f"{fid_subset:.2f}"
+    f"{name}: {config['sampler']} FID {scores['fid']:.2f} (floor "
+    f"{fid_floor:.2f}), label accuracy {scores['accuracy']:.3f}; "
+    f"{num_subset} samples: FID {scores['fid_subset']:.2f}"
 )
-evaluation = (
-    "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
-    f"{num_subset}-sample value re-measured by pytest -m large "
-    "tests/presets/test_mnist_presets.py"
+metrics = model_card.class_conditional_metrics(
+    scores,
+    fid_floor,
+    command,
+    sampler=config["sampler"],
+    sample_seed=sample_seed,
 )
-metrics = {
-    "fid_inception": model_card.metric(
-        fid,
-        command,
-        f"FID (TF-2015 Inception pool3) of {num_samples} {config['sampler']} "
-        f"samples (labels arange(n) % 10, seed {sample_seed}, no guidance) "
-        f"against the first {num_samples} test images; floor "
-        f"{fid_floor:.2f}: {fid / fid_floor:.2f}x the floor",
-        evaluation=evaluation,
-        subset={"num_samples": num_subset, "value": fid_subset},
-        sample_wall_time_s=round(sample_time, 1),
-    ),
-    "fid_inception_floor": model_card.metric(
-        fid_floor,
-        command,
-        f"FID(first {num_samples} training images, first {num_samples} test "
-        "images): what a perfect model scores at this sample size",
-    ),
-    "label_accuracy": model_card.metric(
-        accuracy,
-        command,
-        f"the mnist_classifier preset's accuracy on the {num_samples} "
-        "samples' requested labels (no guidance)",
-        subset={"num_samples": num_subset, "value": accuracy_subset},
-    ),
-}
 
 # === Preset ===
 train_steps = info["train_steps"]

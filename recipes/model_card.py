@@ -9,6 +9,7 @@ things with the same keys.
 import os
 import pathlib
 import sys
+import time
 
 import keras
 
@@ -119,6 +120,75 @@ def metric(value, command, note, **details):
     """One `metrics` entry: the value, the command that measured it and
     what it is."""
     return {"value": float(value), "command": command, "note": note, **details}
+
+
+def class_conditional_scores(fid_and_accuracy, model, num_samples, num_subset):
+    """Scores of a class-conditional MNIST preset's samples:
+    `fid_and_accuracy(model, n) -> (fid, label_accuracy)` on `num_samples`
+    (timed: `sample_time`) and on `num_subset`, the subset the large test
+    re-measures."""
+    start = time.time()
+    fid, accuracy = fid_and_accuracy(model, num_samples)
+    sample_time = time.time() - start
+    fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+    return {
+        "num_samples": num_samples,
+        "num_subset": num_subset,
+        "fid": fid,
+        "accuracy": accuracy,
+        "fid_subset": fid_subset,
+        "accuracy_subset": accuracy_subset,
+        "sample_time": sample_time,
+    }
+
+
+def class_conditional_metrics(
+    scores,
+    fid_floor,
+    command,
+    *,
+    sampler,
+    sample_seed,
+    fid_key="fid_inception",
+    accuracy_key="label_accuracy",
+    fid_note_end="",
+):
+    """The card's FID, FID-floor and label-accuracy metrics from
+    `class_conditional_scores`' `scores`; `fid_note_end` ends the FID
+    note (a bar, what was not measured)."""
+    n, subset = scores["num_samples"], scores["num_subset"]
+    fid = scores["fid"]
+    evaluation = (
+        "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
+        f"{subset}-sample value re-measured by pytest -m large "
+        "tests/presets/test_mnist_presets.py"
+    )
+    return {
+        fid_key: metric(
+            fid,
+            command,
+            f"FID (TF-2015 Inception pool3) of {n} {sampler} samples (labels "
+            f"arange(n) % 10, seed {sample_seed}, no guidance) against the "
+            f"first {n} test images; floor {fid_floor:.2f}: "
+            f"{fid / fid_floor:.2f}x the floor{fid_note_end}",
+            evaluation=evaluation,
+            subset={"num_samples": subset, "value": scores["fid_subset"]},
+            sample_wall_time_s=round(scores["sample_time"], 1),
+        ),
+        "fid_inception_floor": metric(
+            fid_floor,
+            command,
+            f"FID(first {n} training images, first {n} test images): what a "
+            "perfect model scores at this sample size",
+        ),
+        accuracy_key: metric(
+            scores["accuracy"],
+            command,
+            f"the mnist_classifier preset's accuracy on the {n} samples' "
+            "requested labels (no guidance)",
+            subset={"num_samples": subset, "value": scores["accuracy_subset"]},
+        ),
+    }
 
 
 def report(name, preset, wall_time):

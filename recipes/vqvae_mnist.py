@@ -29,7 +29,6 @@ per code). Both presets share the VQ-VAE. This script scores a preset as
 
 import argparse
 import os
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
@@ -125,10 +124,9 @@ def fid_and_accuracy(model, n):
     )
 
 
-start = time.time()
-fid, accuracy = fid_and_accuracy(model, num_samples)
-sample_time = time.time() - start
-fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+scores = model_card.class_conditional_scores(
+    fid_and_accuracy, model, num_samples, num_subset
+)
 fid_floor = mnist_scores.fid(
     x_train[:num_samples], x_test[:num_samples], (0, 1)
 )
@@ -137,48 +135,24 @@ fid_reconstructions = mnist_scores.fid(
     keras.ops.clip(reconstructions, 0, 1), x_test[:num_samples], (0, 1)
 )
 print(
-    f"{name}: {config['sampler']} FID {fid:.2f} (floor {fid_floor:.2f}, "
-    f"reconstructions {fid_reconstructions:.2f}), label accuracy "
-    f"{accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
+    f"{name}: {config['sampler']} FID {scores['fid']:.2f} (floor "
+    f"{fid_floor:.2f}, reconstructions {fid_reconstructions:.2f}), label "
+    f"accuracy {scores['accuracy']:.3f}; {num_subset} samples: FID "
+    f"{scores['fid_subset']:.2f}"
 )
-evaluation = (
-    "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
-    f"{num_subset}-sample value re-measured by pytest -m large "
-    "tests/presets/test_mnist_presets.py"
+metrics = model_card.class_conditional_metrics(
+    scores,
+    fid_floor,
+    command,
+    sampler=config["sampler"],
+    sample_seed=sample_seed,
 )
-metrics = {
-    "fid_inception": model_card.metric(
-        fid,
-        command,
-        f"FID (TF-2015 Inception pool3) of {num_samples} {config['sampler']} "
-        f"samples (labels arange(n) % 10, seed {sample_seed}, no guidance) "
-        f"against the first {num_samples} test images; floor "
-        f"{fid_floor:.2f}: {fid / fid_floor:.2f}x the floor",
-        evaluation=evaluation,
-        subset={"num_samples": num_subset, "value": fid_subset},
-        sample_wall_time_s=round(sample_time, 1),
-    ),
-    "fid_inception_floor": model_card.metric(
-        fid_floor,
-        command,
-        f"FID(first {num_samples} training images, first {num_samples} test "
-        "images): what a perfect model scores at this sample size",
-    ),
-    "fid_inception_reconstructions": model_card.metric(
-        fid_reconstructions,
-        command,
-        f"FID of the VQ-VAE's reconstructions of the next {num_samples} "
-        "test images (clipped to [0, 1]): the floor of any prior over "
-        "these codes",
-    ),
-    "label_accuracy": model_card.metric(
-        accuracy,
-        command,
-        f"the mnist_classifier preset's accuracy on the {num_samples} "
-        "samples' requested labels (no guidance)",
-        subset={"num_samples": num_subset, "value": accuracy_subset},
-    ),
-}
+metrics["fid_inception_reconstructions"] = model_card.metric(
+    fid_reconstructions,
+    command,
+    f"FID of the VQ-VAE's reconstructions of the next {num_samples} test "
+    "images (clipped to [0, 1]): the floor of any prior over these codes",
+)
 
 # === Preset ===
 batch_size = 128

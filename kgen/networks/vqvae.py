@@ -5,6 +5,7 @@ from keras import layers
 
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
+from kgen.utils.argument_validation import validate_int
 
 
 def vqvae_encoder(
@@ -26,7 +27,7 @@ def vqvae_encoder(
         name: str.
     """
     image_shape = check_image_shape(image_shape)
-    max_steps = _check_max_steps(max_steps)
+    max_steps = validate_int(max_steps, "max_steps", minimum=0)
     images = keras.Input(image_shape, name="images")
     x = images
     for step in range(num_resolution_steps(image_shape, max_steps)):
@@ -43,7 +44,9 @@ def vqvae_decoder(
     """The mirror of `vqvae_encoder` with the same arguments: code grid to
     images (linear output)."""
     height, width, channels = check_image_shape(image_shape)
-    steps = num_resolution_steps(image_shape, _check_max_steps(max_steps))
+    steps = num_resolution_steps(
+        image_shape, validate_int(max_steps, "max_steps", minimum=0)
+    )
     codes = keras.Input(
         (height >> steps, width >> steps, embedding_dim), name="codes"
     )
@@ -55,14 +58,6 @@ def vqvae_decoder(
         )(x)
     outputs = layers.Conv2D(channels, 3, padding="same")(x)
     return keras.Model(codes, outputs, name=name)
-
-
-def _check_max_steps(max_steps):
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
-        raise TypeError(f"`max_steps` must be an int; received {max_steps!r}.")
-    if max_steps < 0:
-        raise ValueError(f"`max_steps` must be >= 0; received {max_steps!r}.")
-    return max_steps
 
 
 def vqvae2_networks(image_shape, embedding_dim=16, filters=32):

@@ -35,11 +35,9 @@ def test_vqvae_networks_stop_at_max_steps(max_steps, code_side):
     assert tuple(keras.ops.shape(decoder(codes))) == (2,) + shape
 
 
-@pytest.mark.parametrize(
-    "max_steps, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)]
-)
-def test_vqvae_networks_reject_bad_max_steps(max_steps, error):
-    with pytest.raises(error, match="max_steps"):
+@pytest.mark.parametrize("max_steps", [-1, 1.5, True])
+def test_vqvae_networks_reject_bad_max_steps(max_steps):
+    with pytest.raises(ValueError, match="max_steps"):
         kgen.networks.vqvae_encoder((28, 28, 1), max_steps=max_steps)
-    with pytest.raises(error, match="max_steps"):
+    with pytest.raises(ValueError, match="max_steps"):
         kgen.networks.vqvae_decoder((28, 28, 1), max_steps=max_steps)
