@@ -29,6 +29,8 @@ SHIPPED = (
     "text_to_image_digits",
     "vae_digits",
     "vae_mnist",
+    "vqvae_mask_git_mnist",
+    "vqvae_pixel_cnn_mnist",
     "wave_net_spoken_digits",
 )
 
