@@ -8,6 +8,9 @@ kgen generate PRESET "a thick slanted seven" -n 16 --out grid.png
 kgen export runs/dcgan/model.keras exported/dcgan
 kgen generate gpt_shakespeare --watermark-key 42 --out text.txt
 kgen watermark detect gpt_shakespeare text.txt --key 42
+kgen generate flow_matching_mnist --num-steps 50 --watermark-key 7 \
+    --out marked.npy
+kgen watermark detect flow_matching_mnist marked.npy --key 7 --num-steps 50
 kgen presets                                    # the shipped presets
 kgen presets vae_digits                         # one preset's model card
 """
@@ -131,7 +134,21 @@ def build_parser():
         type=int,
         metavar="KEY",
         help="token models: draw with a green-list watermark of this "
-        "secret key (`kgen watermark detect` finds it)",
+        "secret key; diffusion and flow models: with a Tree-Ring key in "
+        "the start noise (`kgen watermark detect` finds either)",
+    )
+    sample.add_argument(
+        "--watermark-radius",
+        type=int,
+        default=8,
+        help="diffusion and flow models: the keyed frequencies' outer "
+        "ring (default 8)",
+    )
+    sample.add_argument(
+        "--watermark-inner-radius",
+        type=int,
+        default=4,
+        help="diffusion and flow models: their inner ring (default 4)",
     )
     sample.add_argument(
         "--watermark-delta",
@@ -144,6 +161,12 @@ def build_parser():
         type=float,
         default=0.25,
         help="green fraction of the vocabulary (default 0.25)",
+    )
+    sample.add_argument(
+        "--num-steps",
+        type=int,
+        help="diffusion, flow, consistency and masked-token models: "
+        "sampler steps (default: the preset's)",
     )
     sample.add_argument(
         "--guidance-scale",
@@ -198,24 +221,43 @@ def build_parser():
 
     watermark = commands.add_parser(
         "watermark",
-        help="test text for a green-list watermark (`kgen generate "
-        "--watermark-key` embeds one)",
+        help="test text or images for the watermark that `kgen generate "
+        "--watermark-key` embeds",
     )
     watermark.add_argument("action", choices=["detect"])
     watermark.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     watermark.add_argument(
         "text_path",
-        metavar="TEXT",
-        help="a text file; each `--- sample N` block (as `kgen generate` "
-        "writes them) is tested on its own",
+        metavar="FILE",
+        help="text models: a text file, each `--- sample N` block (as "
+        "`kgen generate` writes them) tested on its own; diffusion and "
+        "flow models: a .npy of samples (`kgen generate --out x.npy`) or "
+        "one image file",
     )
     watermark.add_argument("--key", type=int, required=True)
     watermark.add_argument("--gamma", type=float, default=0.25)
     watermark.add_argument(
+        "--radius",
+        type=int,
+        default=8,
+        help="images: the keyed frequencies' outer ring (default 8)",
+    )
+    watermark.add_argument(
+        "--inner-radius",
+        type=int,
+        default=4,
+        help="images: their inner ring (default 4)",
+    )
+    watermark.add_argument(
+        "--num-steps",
+        type=int,
+        help="images: sampler steps to invert (default: the preset's, else 50)",
+    )
+    watermark.add_argument(
         "--threshold",
         type=float,
-        default=4.0,
-        help="z-score above which a text is called watermarked (default 4)",
+        help="z-score above which a sample is called watermarked (default "
+        "4 for text, 2.326 for images: p < 0.01)",
     )
 
     presets = commands.add_parser(
@@ -635,6 +677,14 @@ def sample(args):
                 f"{args.model_path} is a {type(model).__name__}."
             )
         options["guidance_scale"] = args.guidance_scale
+    if args.num_steps is not None:
+        if "num_steps" not in parameters:
+            raise ValueError(
+                "`--num-steps` needs a model sampled in steps (diffusion, "
+                f"flow, consistency, masked-token); MODEL {args.model_path} "
+                f"is a {type(model).__name__}."
+            )
+        options["num_steps"] = validate_int(args.num_steps, "--num-steps")
     if args.length is not None:
         if "length" not in parameters:
             raise ValueError(
@@ -660,12 +710,19 @@ def sample(args):
         options["labels"] = np.resize(
             np.asarray(args.labels, "int32"), args.num_samples
         )
-    if args.watermark_key is not None:
+    if args.watermark_key is not None and "watermark" in parameters:
+        options["watermark"] = kgen.watermarks.FourierNoiseWatermark(
+            radius=args.watermark_radius,
+            inner_radius=args.watermark_inner_radius,
+            key=args.watermark_key,
+        )
+    elif args.watermark_key is not None:
         if "sampler" not in parameters:
             raise ValueError(
                 "`--watermark-key` needs a token model (whose `sample` "
-                f"takes a sampler); MODEL {args.model_path} is a "
-                f"{type(model).__name__}."
+                "takes a sampler) or a diffusion or flow model (whose "
+                f"`sample` takes a watermark); MODEL {args.model_path} is "
+                f"a {type(model).__name__}."
             )
         options["sampler"] = kgen.samplers.WatermarkedSampler(
             model.vocabulary_size,
@@ -1118,15 +1175,22 @@ def _print_tree(value, indent):
 
 
 def watermark(args):
-    """`kgen watermark detect MODEL TEXT`: the z-score, p-value and
-    verdict of each sample in TEXT, tokenized by MODEL's tokenizer."""
+    """`kgen watermark detect MODEL FILE`: the z-score, p-value and
+    verdict of each sample in FILE: texts tokenized by MODEL's tokenizer,
+    or images whose start noise MODEL's sampler is inverted to."""
     import kgen
 
     if not kgen.presets.has_tokenizer(args.model_path):
+        model = _load(args.model_path)
+        if hasattr(model, "invert"):
+            return _detect_image_watermark(model, args)
         raise ValueError(
-            f"MODEL {args.model_path} has no tokenizer to read TEXT with: "
-            "name a text preset (such as gpt_shakespeare)."
+            f"MODEL {args.model_path} has no tokenizer to read text with "
+            "and no sampler to invert: name a text preset (such as "
+            "gpt_shakespeare) or a diffusion or flow model (such as "
+            "flow_matching_mnist)."
         )
+    threshold = 4.0 if args.threshold is None else args.threshold
     tokenizer = kgen.presets.load_tokenizer(args.model_path)
     with open(args.text_path, encoding="utf-8") as f:
         text = f.read()
@@ -1135,7 +1199,7 @@ def watermark(args):
         tokenizer.vocabulary_size,
         gamma=args.gamma,
         key=args.key,
-        threshold=args.threshold,
+        threshold=threshold,
     )
     found = 0
     for index, sample_text in enumerate(samples):
@@ -1156,6 +1220,57 @@ def watermark(args):
         )
     print(f"kgen: {found} of {len(samples)} samples watermarked")
     return 0
+
+
+def _detect_image_watermark(model, args):
+    import numpy as np
+
+    import kgen
+
+    card = _preset_card(args.model_path)
+    num_steps = args.num_steps
+    if num_steps is None:
+        num_steps = card.get("sample_arguments", {}).get("num_steps", 50)
+    detector = kgen.watermarks.FourierNoiseWatermark(
+        radius=args.radius,
+        inner_radius=args.inner_radius,
+        key=args.key,
+        threshold=2.326 if args.threshold is None else args.threshold,
+    )
+    images = _read_images(args.text_path, model, card)
+    scores = detector.score(images, model, num_steps=num_steps)
+    marked = scores["z_score"] > detector.threshold
+    for index, (z_score, p_value) in enumerate(
+        zip(scores["z_score"], scores["p_value"])
+    ):
+        print(
+            f"sample {index}: z {z_score:.2f}, p {p_value:.2e}: "
+            + ("watermarked" if marked[index] else "not watermarked")
+        )
+    print(f"kgen: {int(np.sum(marked))} of {len(marked)} samples watermarked")
+    return 0
+
+
+def _read_images(path, model, card):
+    """FILE's images in MODEL's sample range: a `.npy` batch as `kgen
+    generate` saves it, or one image file (8-bit, scaled to the range)."""
+    import numpy as np
+    from PIL import Image
+
+    if path.lower().endswith(".npy"):
+        return np.load(path).astype("float32")
+    try:
+        image = np.asarray(Image.open(path), "float32") / 255.0
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"FILE must be a .npy of samples or an image file; {path!r} "
+            f"could not be read ({error})."
+        ) from None
+    channels = model.sample_shape[-1]
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], channels, axis=-1)
+    low, high = value_range_of(model, card)
+    return (image[None] * (high - low) + low).astype("float32")
 
 
 def _text_samples(text):

@@ -35,9 +35,11 @@ class GenerativeModel(backend.Trainer, keras.Model):
     - `sample(num_samples, *, seed=None, labels=None, ...)`: everything
       after `num_samples` is keyword-only, with one name per meaning across
       families (`num_steps`, `temperature`, `guidance_scale`, `scheduler`,
-      `length`, `condition`); paired models add `translate(x, *, seed)`,
-      latent models `encode` / `decode`, likelihood models `log_prob`, token
-      models `generate(prompt, max_new_tokens, *, sampler, seed)`.
+      `length`, `condition`, `watermark`); paired models add
+      `translate(x, *, seed)`, latent models `encode` / `decode`,
+      likelihood models `log_prob`, token models `generate(prompt,
+      max_new_tokens, *, sampler, seed)`, models with a deterministic
+      sampler `invert(samples, *, num_steps, labels)`.
     - `seed=` is `None` (the model's `seed_generator`), any integer (a fresh
       `SeedGenerator` from it) or a `keras.random.SeedGenerator`; the rule
       lives in `kgen.utils.seeds` and nowhere else.

@@ -33,6 +33,8 @@ SAMPLE_VOCABULARY = {
     "from_buffer": "start chains from the replay buffer",
     "initial": "starting states of the chains",
     "direction": "translation direction of a two-way paired model",
+    "watermark": "a key written into the start noise "
+    "(kgen.watermarks.FourierNoiseWatermark)",
 }
 
 PUBLIC_MODELS = sorted(

@@ -11,6 +11,8 @@ from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
 
 
@@ -41,6 +43,7 @@ class DiffusionSampling:
         guidance_scale=0.0,
         classifier=None,
         classifier_scale=1.0,
+        watermark=None,
     ):
         """Draws samples by running a reverse diffusion from pure noise.
 
@@ -57,6 +60,10 @@ class DiffusionSampling:
             classifier: optional noise-conditional classifier
                 `[x_t, timesteps] -> logits` for classifier guidance.
             classifier_scale: float `s` of classifier guidance.
+            watermark: optional key written into the start noise, such as
+                a `kgen.watermarks.FourierNoiseWatermark` (its `embed`);
+                sample with a deterministic rule (`"ddim"`) to find it
+                again by `invert`.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
@@ -71,7 +78,45 @@ class DiffusionSampling:
             guidance_scale=guidance_scale,
             classifier=classifier,
             classifier_scale=classifier_scale,
+            watermark=watermark,
         )
+
+    def invert(self, samples, *, num_steps=50, labels=None):
+        """The start noise from which deterministic DDIM over `num_steps`
+        draws `samples` (`sampling_loop.ddim_inversion`): what a
+        noise-level watermark is read from.
+
+        Args:
+            samples: `(batch,) + sample_shape` in the sample range.
+            num_steps: int in `[1, T]`: the DDIM run to invert.
+            labels: class ids of a class-conditional model; `None` runs
+                it unconditioned (the "no label" class of classifier-free
+                guidance), as when the labels are not known.
+
+        Returns:
+            Noise of the same shape as `samples`.
+        """
+        samples = validate_input(
+            samples, self.sample_shape, "samples", self.sample_range
+        )
+        scheduler = self.get_scheduler("ddim")
+        timesteps = scheduler.timesteps(
+            validate_int(
+                num_steps, "num_steps", maximum=self.num_train_timesteps
+            )
+        )
+        if labels is not None:
+            labels = self._sampling_labels(
+                labels, len(samples), 0.0, None, None
+            )
+
+        def denoise(sample, timestep):
+            return self.denoise(sample, timestep, labels)
+
+        with backend.no_grad():
+            return sampling_loop.ddim_inversion(
+                denoise, scheduler, samples, timesteps
+            )
 
     def _generate(
         self,
@@ -85,6 +130,7 @@ class DiffusionSampling:
         classifier=None,
         classifier_scale=1.0,
         after_step=None,
+        watermark=None,
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
@@ -96,6 +142,12 @@ class DiffusionSampling:
                 f"logits` (or `None`); received {classifier!r}."
             )
         scheduler = self.get_scheduler(scheduler)
+        if watermark is not None and scheduler.stochastic:
+            raise ValueError(
+                "A `watermark` in the start noise is read back by inverting "
+                "a deterministic sampler: sample with scheduler='ddim' (or "
+                f"another deterministic rule); received {scheduler}."
+            )
         timesteps = scheduler.timesteps(
             self.num_train_timesteps if num_steps is None else num_steps
         )
@@ -106,6 +158,8 @@ class DiffusionSampling:
         noise = keras.random.normal(
             (num_samples,) + self.sample_shape, seed=seed
         )
+        if watermark is not None:
+            noise = watermark.embed(noise)
         with backend.no_grad():
             return self.reverse_diffusion(
                 noise,

@@ -297,6 +297,7 @@ class FlowMatching(GenerativeModel):
         num_steps=50,
         scheduler="euler",
         guidance_scale=0.0,
+        watermark=None,
     ):
         """Draws samples by solving the flow's ODE from noise.
 
@@ -310,6 +311,9 @@ class FlowMatching(GenerativeModel):
             scheduler: `"euler"`, `"heun"` or a `FlowMatchScheduler`.
             guidance_scale: float `w` of classifier-free guidance (0 =
                 none); needs a class-conditional model.
+            watermark: optional key written into the start noise, such as
+                a `kgen.watermarks.FourierNoiseWatermark` (its `embed`),
+                found again by `invert`.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
@@ -323,6 +327,8 @@ class FlowMatching(GenerativeModel):
         noise = keras.random.normal(
             (num_samples,) + self.sample_shape, seed=seed
         )
+        if watermark is not None:
+            noise = watermark.embed(noise)
         with backend.no_grad():
             return self.integrate(
                 noise,
@@ -330,6 +336,53 @@ class FlowMatching(GenerativeModel):
                 sigmas,
                 labels,
                 guidance_scale=guidance_scale,
+            )
+
+    def invert(self, samples, *, num_steps=50, labels=None):
+        """The start noise from which the Euler sampler over `num_steps`
+        draws `samples` (what a noise-level watermark is read from).
+
+        Each Euler step `x' = x + (sigma' - sigma) v(x, sigma)` is undone
+        with the velocity taken at the `x'` there is, `x = x' - (sigma' -
+        sigma) v(x', sigma)`, over the sampler's steps in reverse (as
+        DDIM inversion, `sampling_loop.ddim_inversion`): exact where the
+        velocity does not change between `x` and `x'`.
+
+        Args:
+            samples: `(batch,) + sample_shape` in the sample range.
+            num_steps: int >= 1: the Euler run to invert.
+            labels: class ids of a class-conditional model; `None` runs
+                it unconditioned (the "no label" class), as when the
+                labels are not known.
+
+        Returns:
+            Noise of the same shape as `samples`.
+        """
+        samples = validate_input(
+            samples, self.sample_shape, "samples", self.sample_range
+        )
+        scheduler = self.get_scheduler("euler")
+        sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
+        if labels is not None:
+            labels = ops.convert_to_tensor(
+                validate_labels(labels, len(samples), self.num_classes)
+            )
+        velocity = self.guided_velocity(labels)
+        # The sampler's (sigma -> sigma') steps, last first.
+        sigma_table = ops.convert_to_tensor(sigmas[-2::-1].copy())
+        next_table = ops.convert_to_tensor(sigmas[:0:-1].copy())
+
+        def body(index, sample):
+            sigma = ops.take(sigma_table, index)
+            step = ops.take(next_table, index) - sigma
+            return sample - step * velocity(sample, sigma)
+
+        with backend.no_grad():
+            return ops.fori_loop(
+                0,
+                len(sigmas) - 1,
+                body,
+                ops.convert_to_tensor(samples, "float32"),
             )
 
     # === Likelihood ===

@@ -102,6 +102,11 @@ class LatentDiffusion(DiffusionModel):
         # on latents, which are decoded into images at the end.
         return self.decode(super()._generate(*args, **kwargs))
 
+    def invert(self, images, **kwargs):
+        """The start latents from which DDIM draws the latents of `images`
+        (their `encode`); `kwargs` as `DiffusionModel.invert`."""
+        return super().invert(self.encode(images), **kwargs)
+
     def inpaint(self, *args, **kwargs):
         raise NotImplementedError(
             "LatentDiffusion diffuses vector codes, where pixels cannot be "

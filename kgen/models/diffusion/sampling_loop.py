@@ -61,3 +61,57 @@ def reverse_diffusion(
     carry = (noise, scheduler.initial_state(noise))
     sample, _ = ops.fori_loop(0, len(timesteps), body, carry)
     return sample
+
+
+def ddim_inversion(denoise, scheduler, sample, timesteps):
+    """Runs deterministic DDIM backwards: data to the noise that DDIM over
+    `timesteps` would turn into it.
+
+    Each step of DDIM (`eta = 0`) from `t` to `t'` is invertible but for
+    the network's input, which is `x_t`; inversion evaluates it at the
+    `x_t'` it has instead (Song et al. 2021, eq. 13; Mokady et al. 2023,
+    sec. 3), visiting the sampler's steps in reverse:
+
+    ```
+    eps = eps(denoise(x_t', t)),  x_0 = (x_t' - sqrt(1 - a_t') eps) / sqrt(a_t')
+    x_t = sqrt(a_t) x_0 + sqrt(1 - a_t) eps,   a = alpha_bar, a_{-1} = 1
+    ```
+
+    Args:
+        denoise: `(x_t, t) -> model output` in the scheduler's prediction
+            type.
+        scheduler: a `kgen.schedulers.DiffusionScheduler` (its schedule
+            and prediction type; its step rule is not used).
+        sample: the data `x_0`, `(batch,) + sample_shape`.
+        timesteps: the sampler's descending timesteps.
+
+    Returns:
+        `x_T`, `(batch,) + sample_shape`.
+    """
+    # The sampler's (t -> t') pairs in reverse: from t' up to t.
+    target_table = ops.convert_to_tensor(timesteps[::-1], "int32")
+    start_table = ops.convert_to_tensor(
+        scheduler.previous_timesteps(timesteps)[::-1], "int32"
+    )
+
+    def body(index, sample):
+        timestep = ops.take(target_table, index)
+        alpha_start = scheduler.alpha_bar(ops.take(start_table, index))
+        alpha_target = scheduler.alpha_bar(timestep)
+        # 1. The network's noise estimate at the next noise level.
+        model_output = denoise(sample, timestep)
+        _, epsilon = scheduler.predict_original_and_noise(
+            model_output, sample, timestep
+        )
+        # 2. The data it implies from where the sample is now.
+        original = (sample - ops.sqrt(1.0 - alpha_start) * epsilon) / ops.sqrt(
+            alpha_start
+        )
+        # 3. Eq. 12 with eta = 0, one level up.
+        return (
+            ops.sqrt(alpha_target) * original
+            + ops.sqrt(1.0 - alpha_target) * epsilon
+        )
+
+    sample = ops.convert_to_tensor(sample, "float32")
+    return ops.fori_loop(0, len(timesteps), body, sample)
