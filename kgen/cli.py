@@ -140,14 +140,12 @@ def build_parser():
     sample.add_argument(
         "--watermark-radius",
         type=int,
-        default=8,
         help="diffusion and flow models: the keyed frequencies' outer "
-        "ring (default 8)",
+        "ring (default: FourierNoiseWatermark's, 8)",
     )
     sample.add_argument(
         "--watermark-inner-radius",
         type=int,
-        default=4,
         help="diffusion and flow models: their inner ring (default 4)",
     )
     sample.add_argument(
@@ -239,13 +237,12 @@ def build_parser():
     watermark.add_argument(
         "--radius",
         type=int,
-        default=8,
-        help="images: the keyed frequencies' outer ring (default 8)",
+        help="images: the keyed frequencies' outer ring (default: "
+        "FourierNoiseWatermark's, 8)",
     )
     watermark.add_argument(
         "--inner-radius",
         type=int,
-        default=4,
         help="images: their inner ring (default 4)",
     )
     watermark.add_argument(
@@ -712,9 +709,11 @@ def sample(args):
         )
     if args.watermark_key is not None and "watermark" in parameters:
         options["watermark"] = kgen.watermarks.FourierNoiseWatermark(
-            radius=args.watermark_radius,
-            inner_radius=args.watermark_inner_radius,
             key=args.watermark_key,
+            **_given(
+                radius=args.watermark_radius,
+                inner_radius=args.watermark_inner_radius,
+            ),
         )
     elif args.watermark_key is not None:
         if "sampler" not in parameters:
@@ -1190,7 +1189,6 @@ def watermark(args):
             "gpt_shakespeare) or a diffusion or flow model (such as "
             "flow_matching_mnist)."
         )
-    threshold = 4.0 if args.threshold is None else args.threshold
     tokenizer = kgen.presets.load_tokenizer(args.model_path)
     with open(args.text_path, encoding="utf-8") as f:
         text = f.read()
@@ -1199,7 +1197,7 @@ def watermark(args):
         tokenizer.vocabulary_size,
         gamma=args.gamma,
         key=args.key,
-        threshold=threshold,
+        **_given(threshold=args.threshold),
     )
     found = 0
     for index, sample_text in enumerate(samples):
@@ -1229,16 +1227,18 @@ def _detect_image_watermark(model, args):
 
     card = _preset_card(args.model_path)
     num_steps = args.num_steps
-    if num_steps is None:
-        num_steps = card.get("sample_arguments", {}).get("num_steps", 50)
+    if num_steps is None:  # the preset's sampler, else `invert`'s default
+        num_steps = card.get("sample_arguments", {}).get("num_steps")
     detector = kgen.watermarks.FourierNoiseWatermark(
-        radius=args.radius,
-        inner_radius=args.inner_radius,
         key=args.key,
-        threshold=2.326 if args.threshold is None else args.threshold,
+        **_given(
+            radius=args.radius,
+            inner_radius=args.inner_radius,
+            threshold=args.threshold,
+        ),
     )
     images = _read_images(args.text_path, model, card)
-    scores = detector.score(images, model, num_steps=num_steps)
+    scores = detector.score(images, model, **_given(num_steps=num_steps))
     marked = scores["z_score"] > detector.threshold
     for index, (z_score, p_value) in enumerate(
         zip(scores["z_score"], scores["p_value"])
@@ -1249,6 +1249,12 @@ def _detect_image_watermark(model, args):
         )
     print(f"kgen: {int(np.sum(marked))} of {len(marked)} samples watermarked")
     return 0
+
+
+def _given(**options):
+    """The options given on the command line (not `None`), so that an
+    option left out keeps the library's default."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _read_images(path, model, card):

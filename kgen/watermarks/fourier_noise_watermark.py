@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.watermarks.z_test import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -81,16 +82,16 @@ class FourierNoiseWatermark:
         """`(mask, values)`, `(height, width)` float32 NumPy arrays in the
         FFT's frequency order: 1 on the keyed frequencies, and the key's
         value there (0 elsewhere)."""
-        frequency_y = np.fft.fftfreq(height) * height
-        frequency_x = np.fft.fftfreq(width) * width
-        distance = np.hypot(frequency_y[:, None], frequency_x[None, :])
-        ring = np.round(distance).astype("int64")
-        mask = (ring >= self.inner_radius) & (ring <= self.radius)
         if 2 * self.radius >= min(height, width):
             raise ValueError(
                 f"`radius` must be below half the noise's side, "
                 f"{min(height, width) // 2}; received {self.radius}."
             )
+        frequency_y = np.fft.fftfreq(height) * height
+        frequency_x = np.fft.fftfreq(width) * width
+        distance = np.hypot(frequency_y[:, None], frequency_x[None, :])
+        ring = np.round(distance).astype("int64")
+        mask = (ring >= self.inner_radius) & (ring <= self.radius)
         # Random signs rather than Tree-Ring's Gaussian values: the same
         # expected energy as white noise's coefficients, and the largest
         # `z` of an exact inversion for it, `sqrt(|M|)`.
@@ -138,8 +139,8 @@ class FourierNoiseWatermark:
         z_score = ops.convert_to_numpy(correlation) / math.sqrt(
             float(np.sum(values**2))
         )
-        p_value = np.array([0.5 * math.erfc(z / math.sqrt(2)) for z in z_score])
-        return {"z_score": z_score.astype("float64"), "p_value": p_value}
+        z_score = z_score.astype("float64")
+        return {"z_score": z_score, "p_value": p_values(z_score)}
 
     def score(self, images, model, **invert_arguments):
         """`score_noise(model.invert(images, **invert_arguments))`: the

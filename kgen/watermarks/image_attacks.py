@@ -115,7 +115,8 @@ def jpeg_compress(images, quality, value_range=(0.0, 1.0)):
         pixels = ops.clip(ops.round(_rgb_to_ycbcr(pixels)), 0.0, 255.0)
         tables.append(quantization_table(quality, chrominance=True))
         tables.append(tables[-1])
-    # 2. Edge padding to whole blocks.
+    # 2. Edge padding to whole blocks (by concatenation: `ops.pad`'s
+    #    "edge" mode runs on JAX only).
     pad_height = -height % _BLOCK
     pad_width = -width % _BLOCK
     if pad_height or pad_width:
@@ -235,8 +236,9 @@ def rotate(images, degrees, value_range=(0.0, 1.0)):
         0.0,
         0.0,
     ]
+    # One row per image: JAX's affine_transform does not broadcast one.
     transform = ops.tile(
-        ops.convert_to_tensor([transform], "float32"), (unit.shape[0], 1)
+        ops.convert_to_tensor([transform], "float32"), (ops.shape(unit)[0], 1)
     )
     rotated = ops.image.affine_transform(
         unit, transform, "bilinear", fill_mode="constant", fill_value=0.0

@@ -6,6 +6,7 @@ import numpy as np
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.watermarks.green_list import check_green_list_arguments
 from kgen.watermarks.green_list import green_list_table
+from kgen.watermarks.z_test import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -54,7 +55,7 @@ class TextWatermarkDetector:
         expected = self.gamma * scored
         spread = math.sqrt(scored * self.gamma * (1.0 - self.gamma))
         z_score = (green - expected) / spread
-        p_value = np.array([0.5 * math.erfc(z / math.sqrt(2)) for z in z_score])
+        p_value = p_values(z_score)
         return {
             "z_score": z_score,
             "p_value": p_value,

@@ -106,9 +106,7 @@ class DiffusionSampling:
             )
         )
         if labels is not None:
-            labels = self._sampling_labels(
-                labels, len(samples), 0.0, None, None
-            )
+            labels = self._sample_labels(labels, len(samples), None)
 
         def denoise(sample, timestep):
             return self.denoise(sample, timestep, labels)

@@ -364,9 +364,7 @@ class FlowMatching(GenerativeModel):
         scheduler = self.get_scheduler("euler")
         sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
         if labels is not None:
-            labels = ops.convert_to_tensor(
-                validate_labels(labels, len(samples), self.num_classes)
-            )
+            labels = self._sample_labels(labels, len(samples), None)
         velocity = self.guided_velocity(labels)
         # The sampler's (sigma -> sigma') steps, last first.
         sigma_table = ops.convert_to_tensor(sigmas[-2::-1].copy())
