@@ -37,20 +37,11 @@ from kgen.watermarks import image_attacks
 WHITE_NOISE_THRESHOLD = 2.326
 
 
-def auroc(positives, negatives):
-    """P(positive > negative), ties counted half (Mann-Whitney U)."""
-    positives = np.asarray(positives)[:, None]
-    negatives = np.asarray(negatives)[None, :]
-    return float(
-        np.mean(positives > negatives) + 0.5 * np.mean(positives == negatives)
-    )
-
-
 def detection_row(condition, marked, unmarked):
     threshold = float(np.quantile(unmarked, 0.99))
     return {
         "condition": condition,
-        "auroc": auroc(marked, unmarked),
+        "auroc": kgen.privacy.auroc(marked, unmarked),
         "tpr_at_1pct_fpr": float(np.mean(marked > threshold)),
         "threshold_1pct_fpr": threshold,
         "tpr_z_2.326": float(np.mean(marked > WHITE_NOISE_THRESHOLD)),

@@ -48,6 +48,7 @@ from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
 from kgen import presets  # noqa: E402
+from kgen import privacy  # noqa: E402
 from kgen import recipes  # noqa: E402
 from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
@@ -70,6 +71,7 @@ __all__ = [
     "models",
     "networks",
     "presets",
+    "privacy",
     "recipes",
     "samplers",
     "schedulers",

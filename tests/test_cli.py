@@ -1,5 +1,6 @@
 """The `kgen` command line, run in-process through `kgen.cli.main`."""
 
+import json
 import os
 import re
 import zipfile
@@ -567,3 +568,27 @@ def test_train_reads_a_folder_of_images(digits, tmp_path, capsys):
     assert code == 0
     assert "(22 examples" in capsys.readouterr().out  # 2 held out
     assert os.path.isfile(os.path.join(out, "model.keras"))
+
+
+@pytest.mark.tensorflow_only
+def test_audit_privacy_prints_and_writes_both_attacks(tmp_path, capsys):
+    report = str(tmp_path / "privacy.json")
+    arguments = ["audit", "privacy", "vae_digits", "-n", "40"]
+    arguments += ["--num-members", "30", "--json", report]
+    assert cli.main(arguments) == 0
+    out = capsys.readouterr().out
+    assert "40 samples against digits (1500 train, 297 held-out)" in out
+    assert re.search(r"nearest sample \(black box\): AUROC 0\.\d{3}", out)
+    assert re.search(r"elbo \(white box\): AUROC 0\.\d{3}", out)
+    with open(report) as f:
+        written = json.load(f)
+    assert written["num_members"] == 30 and written["data"] == "digits"
+    assert written["likelihood_attack"]["statistic"] == "elbo"
+
+
+def test_audit_privacy_names_a_missing_or_unknown_dataset(trained_vae, capsys):
+    model = os.path.join(trained_vae, "model.keras")
+    assert cli.main(["audit", "privacy", model]) == 2
+    assert "`--data` is needed" in capsys.readouterr().err
+    assert cli.main(["audit", "privacy", model, "--data", "nope"]) == 2
+    assert "Unknown dataset 'nope'" in capsys.readouterr().err
