@@ -113,6 +113,41 @@ def train_controls(workdir, steps):
         json.dump(results, f, indent=2)
 
 
+def cached_samples(name, model, workdir, num_samples, sample_arguments):
+    """`(samples, labels)`: `num_samples` samples of the model in its own
+    value range, drawn as `privacy_audit` draws them (batches of 500,
+    seeds 0, 500, ...; balanced classes `arange(n) % 10` for a model
+    that samples by class, else labels `None`), kept in
+    W/samples/<name>.npz for the other benchmarks of the same samples."""
+    path = os.path.join(workdir, "samples", f"{name}.npz")
+    if os.path.exists(path):
+        with np.load(path) as stored:
+            if len(stored["samples"]) >= num_samples:
+                labels = stored["labels"] if stored["labels"].size else None
+                return stored["samples"][:num_samples], (
+                    None if labels is None else labels[:num_samples]
+                )
+    by_class = getattr(model, "samples_by_class", False)
+    labels = np.arange(num_samples) % 10 if by_class else None
+    batches = []
+    for offset in range(0, num_samples, 500):
+        count = min(500, num_samples - offset)
+        arguments = dict(sample_arguments)
+        if by_class:
+            arguments["labels"] = labels[offset : offset + count]
+        batches.append(
+            keras.ops.convert_to_numpy(
+                model.sample(count, seed=offset, **arguments)
+            )
+        )
+    samples = np.concatenate(batches)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    np.savez(
+        path, samples=samples, labels=np.array([] if labels is None else labels)
+    )
+    return samples, labels
+
+
 def audit(name, workdir, num_samples, num_members):
     """`privacy_audit` of one preset or control; writes W/<name>.json."""
     if name in CONTROLS:
@@ -131,13 +166,17 @@ def audit(name, workdir, num_samples, num_members):
         x_train = control_images(x_train)
         y_train = None
     start = time.perf_counter()
+    samples, _ = cached_samples(
+        name, model, workdir, num_samples, sample_arguments
+    )
+    sample_seconds = time.perf_counter() - start
     report = kgen.privacy.privacy_audit(
         model,
         x_train,
         x_test,
         train_labels=y_train,
         holdout_labels=y_test,
-        num_samples=num_samples,
+        samples=samples,
         num_members=num_members,
         seed=0,
         value_range=value_range,
@@ -148,6 +187,7 @@ def audit(name, workdir, num_samples, num_members):
         model=name,
         model_class=type(model).__name__,
         seconds=time.perf_counter() - start,
+        sample_seconds=sample_seconds,
         sample_arguments=sample_arguments,
     )
     with open(os.path.join(workdir, f"{name}.json"), "w") as f:
