@@ -36,6 +36,7 @@ def _import_keras_quietly():
 
 _import_keras_quietly()
 
+from kgen import augmentation  # noqa: E402
 from kgen import backend  # noqa: E402
 from kgen import bijectors  # noqa: E402
 from kgen import callbacks  # noqa: E402
@@ -59,6 +60,7 @@ from kgen.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",
+    "augmentation",
     "backend",
     "bijectors",
     "callbacks",
