@@ -41,6 +41,7 @@ from kgen import backend  # noqa: E402
 from kgen import bijectors  # noqa: E402
 from kgen import callbacks  # noqa: E402
 from kgen import datasets  # noqa: E402
+from kgen import detection  # noqa: E402
 from kgen import distributions  # noqa: E402
 from kgen import export  # noqa: E402
 from kgen import layers  # noqa: E402
@@ -65,6 +66,7 @@ __all__ = [
     "bijectors",
     "callbacks",
     "datasets",
+    "detection",
     "distributions",
     "export",
     "layers",

@@ -1,11 +1,9 @@
 """Train a classifier on one set of images, test it on real ones."""
 
-import keras
 import numpy as np
 
-from kgen.networks.classifier import image_classifier
-from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.classifier_training import train_image_classifier
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 
@@ -72,51 +70,18 @@ def classification_accuracy_score(
     test_labels = validate_labels(
         test_labels, len(test_images), num_classes, "test_labels"
     )
-    num_steps = validate_int(num_steps, "num_steps")
-    batch_size = validate_int(batch_size, "batch_size")
-    learning_rate = validate_float(
-        learning_rate, "learning_rate", 0.0, exclusive_minimum=True
-    )
-    seed = validate_int(seed, "seed", minimum=0)
 
-    classifier = (build_classifier or image_classifier)(
-        image_shape, num_classes
-    )
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    classifier.fit(
-        _ShuffledBatches(
-            train_images, train_labels, batch_size, num_steps, seed
-        ),
-        epochs=1,
-        verbose=0,
+    classifier = train_image_classifier(
+        train_images,
+        train_labels,
+        num_classes,
+        build_classifier=build_classifier,
+        num_steps=num_steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
     )
     _, accuracy = classifier.evaluate(
         test_images, test_labels, batch_size=256, verbose=0
     )
     return float(accuracy)
-
-
-class _ShuffledBatches(keras.utils.PyDataset):
-    """`num_steps` batches, a fresh permutation of the data per pass: a
-    training set smaller than a batch still fills every batch."""
-
-    def __init__(self, images, labels, batch_size, num_steps, seed):
-        super().__init__()
-        rng = np.random.default_rng(seed)
-        passes = -(-num_steps * batch_size // len(images))
-        order = np.concatenate(
-            [rng.permutation(len(images)) for _ in range(passes)]
-        )
-        self.index = order[: num_steps * batch_size].reshape(num_steps, -1)
-        self.images, self.labels = images, labels
-
-    def __len__(self):
-        return len(self.index)
-
-    def __getitem__(self, step):
-        batch = self.index[step]
-        return self.images[batch], self.labels[batch]
