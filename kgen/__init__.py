@@ -54,6 +54,7 @@ from kgen import privacy  # noqa: E402
 from kgen import recipes  # noqa: E402
 from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
+from kgen import style  # noqa: E402
 from kgen import tokenizers  # noqa: E402
 from kgen import utils  # noqa: E402
 from kgen import watermarks  # noqa: E402
@@ -79,6 +80,7 @@ __all__ = [
     "recipes",
     "samplers",
     "schedulers",
+    "style",
     "tokenizers",
     "utils",
     "watermarks",

@@ -1,5 +1,6 @@
 """Datasets: the embedded digits (default), MNIST offline first,
-Fashion-MNIST, captioned images, 2-D toys, text corpora."""
+Fashion-MNIST, captioned images, 2-D toys, text corpora, procedural
+textures."""
 
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.loader import available
@@ -9,6 +10,8 @@ from kgen.datasets.paired import unpaired
 from kgen.datasets.spoken_digits import load_spoken_digits
 from kgen.datasets.text import load_text
 from kgen.datasets.text import random_windows
+from kgen.datasets.textures import TEXTURE_KINDS
+from kgen.datasets.textures import load_textures
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
 from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
 from kgen.datasets.toy import load_toy
@@ -16,12 +19,14 @@ from kgen.datasets.toy import load_toy
 __all__ = [
     "EIGHT_GAUSSIANS_CENTERS",
     "EIGHT_GAUSSIANS_STD",
+    "TEXTURE_KINDS",
     "available",
     "load",
     "load_captioned",
     "load_paired",
     "load_spoken_digits",
     "load_text",
+    "load_textures",
     "load_toy",
     "random_windows",
     "unpaired",

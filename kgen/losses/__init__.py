@@ -1,4 +1,5 @@
-"""Losses: adversarial objectives and penalties as functions and classes."""
+"""Losses: adversarial objectives and penalties, and style and content
+losses on feature maps, as functions and classes."""
 
 from kgen.losses.adversarial import gradient_penalty
 from kgen.losses.adversarial import hinge_discriminator_loss
@@ -12,11 +13,20 @@ from kgen.losses.adversarial import r1_penalty
 from kgen.losses.adversarial import wasserstein_discriminator_loss
 from kgen.losses.adversarial import wasserstein_generator_loss
 from kgen.losses.adversarial_loss import AdversarialLoss
+from kgen.losses.style import channel_moments
+from kgen.losses.style import content_loss
+from kgen.losses.style import gram_matrix
+from kgen.losses.style import gram_style_loss
+from kgen.losses.style import moment_style_loss
 from kgen.losses.weight_clipping import WeightClipping
 
 __all__ = [
     "AdversarialLoss",
     "WeightClipping",
+    "channel_moments",
+    "content_loss",
+    "gram_matrix",
+    "gram_style_loss",
     "gradient_penalty",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
@@ -24,6 +34,7 @@ __all__ = [
     "least_squares_generator_loss",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
+    "moment_style_loss",
     "non_saturating_generator_loss",
     "r1_penalty",
     "wasserstein_discriminator_loss",

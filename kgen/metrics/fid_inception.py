@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.file_digest import sha256
 from kgen.utils.torchscript_reader import read_tensors
 
@@ -83,7 +84,9 @@ def find_weights(path=None):
     )
 
 
-def fid_inception_v3(weights_path=None, name="fid_inception_v3"):
+def fid_inception_v3(
+    weights_path=None, name="fid_inception_v3", image_size=IMAGE_SIZE
+):
     """The FID-Inception network with its genuine weights: images -> pool3.
 
     Input convention: 299x299 RGB, channels last, float32, scaled as the
@@ -102,10 +105,13 @@ def fid_inception_v3(weights_path=None, name="fid_inception_v3"):
         weights_path: optional str or path-like. The weights file or its
             folder; see `find_weights` for the default search.
         name: str. Model name.
+        image_size: int >= 75. The input side: 299 for FID. Other sizes
+            give the same convolutions on another grid, for the network's
+            intermediate features (style transfer reads its stem).
 
     Returns:
-        A functional `keras.Model` mapping `(batch, 299, 299, 3)` float32 to
-        `(batch, 2048)` pool3 features.
+        A functional `keras.Model` mapping `(batch, image_size,
+        image_size, 3)` float32 to `(batch, 2048)` pool3 features.
 
     Raises:
         FileNotFoundError, ValueError: see `find_weights`; `ValueError` also
@@ -125,10 +131,12 @@ def fid_inception_v3(weights_path=None, name="fid_inception_v3"):
         2. Szegedy et al., Rethinking the Inception Architecture for
            Computer Vision, 2015. https://arxiv.org/abs/1512.00567
     """
+    # 75 is the smallest side whose 8x8 blocks keep a 1x1 grid.
+    image_size = validate_int(image_size, "image_size", minimum=75)
     tensors = read_tensors(find_weights(weights_path))
     builder = _Builder()
     images = keras.Input(
-        (IMAGE_SIZE, IMAGE_SIZE, 3), dtype="float32", name="images"
+        (image_size, image_size, 3), dtype="float32", name="images"
     )
     features = builder.network(images)
     model = keras.Model(images, features, name=name)

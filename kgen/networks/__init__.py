@@ -15,6 +15,7 @@ from kgen.networks.mlp import mlp_generator
 from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.networks.progressive_discriminator import ProgressiveDiscriminator
 from kgen.networks.progressive_generator import ProgressiveGenerator
+from kgen.networks.style_decoder import style_decoder
 from kgen.networks.stylegan import stylegan_mapping
 from kgen.networks.stylegan import stylegan_synthesis
 from kgen.networks.text_encoder import text_encoder
@@ -42,6 +43,7 @@ __all__ = [
     "patchgan_discriminator",
     "pixel_cnn_network",
     "srgan_generator",
+    "style_decoder",
     "stylegan_mapping",
     "stylegan_synthesis",
     "text_encoder",
