@@ -26,6 +26,8 @@ from kgen.networks.vae import vae_encoder
 from kgen.networks.vqvae import vqvae2_networks
 from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
+from kgen.networks.watermark import watermark_encoder
+from kgen.networks.watermark import watermark_extractor
 
 __all__ = [
     "ProgressiveDiscriminator",
@@ -53,5 +55,7 @@ __all__ = [
     "vae_encoder",
     "vqvae_decoder",
     "vqvae_encoder",
+    "watermark_encoder",
+    "watermark_extractor",
     "vqvae2_networks",
 ]

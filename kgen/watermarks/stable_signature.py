@@ -1,0 +1,180 @@
+import keras
+from keras import ops
+
+from kgen.utils.argument_validation import validate_bool
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_range
+from kgen.utils.data_validation import validate_input
+from kgen.watermarks.bit_key import bit_match_scores
+from kgen.watermarks.bit_key import key_bits
+from kgen.watermarks.training_attacks import attacked_versions
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class StableSignature(keras.Model):
+    """Fine-tunes a generative model's decoder so that every image it
+    makes carries one multi-bit key (Stable Signature, Fernandez et al.
+    2023): the watermark is in the weights, not added afterwards.
+
+    A frozen extractor (a trained `BitWatermark`'s) reads the key's bits;
+    the decoder `D` (a GAN's generator, a VAE's decoder: latents to
+    images) is fine-tuned from its original `D_0` on latents `z` by `fit`:
+
+    ```
+    L = mean_a BCE(extractor(a(D(z))), key)
+        + image_weight * |D(z) - D_0(z)|**2
+    ```
+
+    over the plain 8-bit image and, with `attack_training`, each attack
+    of the suite. `score` tests images for the key (bit accuracy and the
+    binomial p-value of `bit_key.bit_match_scores`).
+
+    Args:
+        decoder: `keras.Model`, latents -> images in `value_range`; its
+            weights are the ones fine-tuned.
+        extractor: `keras.Model`, images in [0, 1] -> `(batch, num_bits)`
+            logits; frozen.
+        key: int. Seeds the key's bits (`bit_key.key_bits`).
+        image_weight: float >= 0. Weight of the change to the images.
+        value_range: `(low, high)` of the decoder's images.
+        attack_training: bool. Also read the key from attacked images
+            while fine-tuning.
+        original_decoder: the decoder before fine-tuning; `None` clones
+            `decoder` as it is now.
+
+    Example:
+
+    ```python
+    signature = kgen.watermarks.StableSignature(
+        gan.generator, bit_watermark.extractor, key=7, value_range=(-1, 1)
+    )
+    signature.compile(optimizer=keras.optimizers.Adam(1e-4))
+    signature.fit(np.random.normal(size=(8192, latent_dim)), batch_size=64)
+    images = gan.sample(16)  # the same generator, now watermarked
+    signature.score(images)["p_value"]
+    ```
+
+    References:
+        [1] Fernandez et al. The Stable Signature: Rooting Watermarks in
+            Latent Diffusion Models. ICCV 2023. arXiv:2303.15435.
+    """
+
+    def __init__(
+        self,
+        decoder,
+        extractor,
+        key=0,
+        image_weight=10.0,
+        value_range=(0.0, 1.0),
+        attack_training=True,
+        original_decoder=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        # === Layers ===
+        self.decoder = decoder
+        self.extractor = extractor
+        self.extractor.trainable = False
+        if original_decoder is None:
+            # Why a clone: the reference images must not move while the
+            # decoder they come from is trained.
+            original_decoder = keras.models.clone_model(decoder)
+            original_decoder.set_weights(decoder.get_weights())
+        self.original_decoder = original_decoder
+        self.original_decoder.trainable = False
+        # === Config ===
+        self.num_bits = int(extractor.output_shape[-1])
+        self.key = validate_int(key, "key", minimum=0)
+        self.bits = key_bits(self.key, self.num_bits)
+        self.image_weight = validate_float(image_weight, "image_weight", 0.0)
+        self.value_range = validate_range(value_range, "value_range")
+        self.attack_training = validate_bool(attack_training, "attack_training")
+        self.image_shape = tuple(extractor.input_shape[1:])
+        # The noise attack's draws while fine-tuning.
+        self.seed_generator = keras.random.SeedGenerator(self.key)
+        self.bit_accuracy_tracker = keras.metrics.Mean(name="bit_accuracy")
+        self.image_tracker = keras.metrics.Mean(name="image_loss")
+
+    @property
+    def metrics(self):
+        return super().metrics + [self.bit_accuracy_tracker, self.image_tracker]
+
+    def _unit(self, images):
+        low, high = self.value_range
+        return (ops.convert_to_tensor(images, "float32") - low) / (high - low)
+
+    def call(self, latents, training=False):
+        return {
+            "images": self._unit(self.decoder(latents, training=False)),
+            "original": ops.stop_gradient(
+                self._unit(self.original_decoder(latents, training=False))
+            ),
+        }
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        images = y_pred["images"]
+        if self.attack_training:
+            versions = attacked_versions(images, self.seed_generator)
+        else:
+            versions = attacked_versions(images, None)[:1]
+        logits = ops.stack(
+            [self.extractor(v, training=False) for v in versions], axis=0
+        )
+        bits = ops.convert_to_tensor(self.bits)[None, None]
+        bit_loss = ops.mean(
+            ops.maximum(logits, 0.0)
+            - logits * bits
+            + ops.log1p(ops.exp(-ops.abs(logits)))
+        )
+        image_loss = ops.mean(ops.square(images - y_pred["original"]))
+        clean = ops.cast((logits[0] > 0) == (bits[0] > 0.5), "float32")
+        self.bit_accuracy_tracker.update_state(ops.mean(clean))
+        self.image_tracker.update_state(image_loss)
+        return bit_loss + self.image_weight * image_loss
+
+    def score(self, images):
+        """`bit_match_scores` of `images` (in `value_range`) against the
+        key: `num_matching`, `bit_accuracy`, `p_value` per image."""
+        images = validate_input(
+            images, self.image_shape, "images", self.value_range
+        )
+        return bit_match_scores(self.extractor(self._unit(images)), self.bits)
+
+    def detect(self, images, p_value=1e-2):
+        """`(batch,)` bool: the key found with a binomial p-value below
+        `p_value`."""
+        p_value = validate_float(
+            p_value, "p_value", 0.0, 1.0, exclusive_minimum=True
+        )
+        return self.score(images)["p_value"] < p_value
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "extractor": keras.saving.serialize_keras_object(
+                    self.extractor
+                ),
+                "key": self.key,
+                "image_weight": self.image_weight,
+                "value_range": self.value_range,
+                "attack_training": self.attack_training,
+                "original_decoder": keras.saving.serialize_keras_object(
+                    self.original_decoder
+                ),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("decoder", "extractor", "original_decoder"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
