@@ -1,0 +1,244 @@
+"""A key in the weights: the `dcgan_mnist` generator fine-tuned so that
+every digit it draws carries a 32-bit key (Stable Signature), detected
+clean and under every attack of the suite, with its FID cost.
+
+Stages (each reads what the one before left in W):
+
+1. `extractor`: a `kgen.watermarks.BitWatermark` (HiDDeN encoder and
+   extractor, 32 bits) trained on MNIST's training images as a
+   curriculum: `--plain-steps` steps reading the bits from the plain
+   8-bit images with no image penalty (the code is learnt), then
+   `--attack-steps` steps reading them from every attacked version as
+   well, with the image penalty. Reports the extractor's bit accuracy on
+   test images it embeds, clean and attacked. W/bit_watermark.keras.
+2. `finetune`: `kgen.watermarks.StableSignature` fine-tunes a copy of
+   the `dcgan_mnist` generator against the frozen extractor, key 7, on
+   `--finetune-steps` batches of 64 fresh latents, reading the key from
+   the attacked images too. W/stable_signature.keras.
+3. `score`: 1,000 latents (seed 1) through the original and the
+   fine-tuned generator: FID of each against the first 1,000 test
+   images (the watermark's FID cost), the pixel change (PSNR), and
+   detection: the binomial p-value of the bits read. The threshold
+   flagging 1% of the original generator's images (clean) sets the TPR
+   at 1% FPR; the nominal test (p < 0.01) is reported with the FPR it
+   really has on the original generator's images and on real test
+   images. Then the same under each attack, the threshold set on
+   attacked unmarked images.
+
+    export KGEN_DATA_DIR=../shared/data
+    python -m benchmarks.stable_signature_mnist --stage extractor --workdir W
+    python -m benchmarks.stable_signature_mnist --stage finetune --workdir W
+    python -m benchmarks.stable_signature_mnist --stage score --workdir W
+"""
+
+import argparse
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+import kgen
+from benchmarks import common
+from kgen.watermarks import image_attacks
+
+NUM_BITS = 32
+KEY = 7
+SHAPE = (28, 28, 1)
+
+
+def train_extractor(args):
+    (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
+    keras.utils.set_random_seed(0)
+    encoder = kgen.networks.watermark_encoder(SHAPE, NUM_BITS)
+    extractor = kgen.networks.watermark_extractor(SHAPE, NUM_BITS)
+    results = {}
+    phases = (
+        ("plain", args.plain_steps, 0.0, False),
+        ("attacked", args.attack_steps, args.image_weight, True),
+    )
+    offset = 0
+    for phase, steps, image_weight, attack_training in phases:
+        model = kgen.watermarks.BitWatermark(
+            encoder,
+            extractor,
+            strength=0.1,
+            image_weight=image_weight,
+            attack_training=attack_training,
+            seed=0,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        images = x_train[offset : offset + steps * 64]
+        offset += steps * 64
+        start = time.perf_counter()
+        history = model.fit(images, batch_size=64, verbose=2)
+        results[phase] = {
+            "steps": steps,
+            "seconds": time.perf_counter() - start,
+            "final": {k: float(v[-1]) for k, v in history.history.items()},
+        }
+    model.save(os.path.join(args.workdir, "bit_watermark.keras"))
+    bits = kgen.watermarks.key_bits(KEY, NUM_BITS)
+    marked = keras.ops.convert_to_numpy(model.embed(x_test[:500], bits))
+    results["psnr_db"] = psnr(marked, x_test[:500])
+    results["bit_accuracy"] = {
+        name: float(np.mean(model.score(images, bits)["bit_accuracy"]))
+        for name, images in attacked("clean", marked)
+    }
+    print(json.dumps(results, indent=2))
+    with open(os.path.join(args.workdir, "extractor.json"), "w") as f:
+        json.dump(results, f, indent=2)
+
+
+def attacked(name, images, value_range=(0.0, 1.0)):
+    """`(condition, images)`: clean, then each attack of the suite."""
+    yield name, images
+    suite = image_attacks.attack_suite(value_range)
+    for index, (attack_name, attack) in enumerate(suite.items()):
+        yield (
+            attack_name,
+            keras.ops.convert_to_numpy(attack(images, seed=index)),
+        )
+
+
+def psnr(a, b, peak=1.0):
+    return float(10 * np.log10(peak**2 / np.mean((a - b) ** 2)))
+
+
+def finetune(args):
+    keras.utils.set_random_seed(0)
+    bits_model = keras.saving.load_model(
+        os.path.join(args.workdir, "bit_watermark.keras")
+    )
+    gan = kgen.presets.load_preset("dcgan_mnist")
+    signature = kgen.watermarks.StableSignature(
+        gan.generator,
+        bits_model.extractor,
+        key=KEY,
+        image_weight=args.finetune_image_weight,
+        value_range=(-1.0, 1.0),
+        attack_training=True,
+    )
+    signature.compile(optimizer=keras.optimizers.Adam(1e-4))
+    latents = np.random.default_rng(0).normal(
+        size=(args.finetune_steps * 64, gan.latent_dim)
+    )
+    start = time.perf_counter()
+    history = signature.fit(latents.astype("float32"), batch_size=64, verbose=2)
+    result = {
+        "steps": args.finetune_steps,
+        "seconds": time.perf_counter() - start,
+        "image_weight": args.finetune_image_weight,
+        "final": {k: float(v[-1]) for k, v in history.history.items()},
+    }
+    signature.save(os.path.join(args.workdir, "stable_signature.keras"))
+    with open(os.path.join(args.workdir, "finetune.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    print(result)
+
+
+def detection_row(condition, marked, unmarked, real):
+    """TPR at the empirical 1% FPR of unmarked generated images, and the
+    nominal binomial test's rates."""
+    # Low p-values mean "marked": threshold at the 1% quantile.
+    threshold = float(np.quantile(unmarked, 0.01))
+    row = {
+        "condition": condition,
+        "tpr_at_1pct_fpr": float(np.mean(marked < threshold)),
+        "threshold_p": threshold,
+        "tpr_p_0.01": float(np.mean(marked < 0.01)),
+        "fpr_p_0.01": float(np.mean(unmarked < 0.01)),
+        "auroc": kgen.privacy.auroc(-np.log(marked), -np.log(unmarked)),
+    }
+    if real is not None:
+        row["fpr_real_p_0.01"] = float(np.mean(real < 0.01))
+    return row
+
+
+def score(args):
+    signature = keras.saving.load_model(
+        os.path.join(args.workdir, "stable_signature.keras")
+    )
+    _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
+    latents = (
+        np.random.default_rng(1)
+        .normal(size=(args.num_samples, signature.decoder.input_shape[-1]))
+        .astype("float32")
+    )
+
+    def draw(decoder):
+        return np.clip(
+            keras.ops.convert_to_numpy(decoder.predict(latents, verbose=0)),
+            -1.0,
+            1.0,
+        )
+
+    marked = draw(signature.decoder)
+    unmarked = draw(signature.original_decoder)
+    distances = common.inception_distances(x_test[:1000], (-1.0, 1.0))
+    fid_marked, kid_marked = distances(marked)
+    fid_unmarked, kid_unmarked = distances(unmarked)
+    real = x_test[1000 : 1000 + args.num_samples]
+
+    def p_values(images):
+        return signature.score(images)["p_value"]
+
+    rows = []
+    for (condition, m), (_, u), (_, r) in zip(
+        attacked("clean", marked, (-1.0, 1.0)),
+        attacked("clean", unmarked, (-1.0, 1.0)),
+        attacked("clean", real, (-1.0, 1.0)),
+    ):
+        rows.append(
+            detection_row(condition, p_values(m), p_values(u), p_values(r))
+        )
+        rows[-1]["bit_accuracy"] = float(
+            np.mean(signature.score(m)["bit_accuracy"])
+        )
+        print(rows[-1])
+    common.print_table(rows, list(rows[0]))
+    quality = {
+        "fid_watermarked": fid_marked,
+        "fid_original": fid_unmarked,
+        "fid_cost": fid_marked / fid_unmarked - 1.0,
+        "kid_watermarked": kid_marked,
+        "kid_original": kid_unmarked,
+        "psnr_db": psnr((marked + 1) / 2, (unmarked + 1) / 2),
+    }
+    print(quality)
+    payload = {"rows": rows, "quality": quality, "num_samples": len(marked)}
+    for name in ("extractor", "finetune"):
+        with open(os.path.join(args.workdir, f"{name}.json")) as f:
+            payload[name] = json.load(f)
+    common.write_json("stable_signature_mnist", payload)
+    grid = np.concatenate([unmarked[:16], marked[:16]])
+    kgen.utils.save_image_grid(
+        grid,
+        f"{common.RESULTS}/stable_signature_mnist.png",
+        value_range=(-1, 1),
+        num_columns=16,
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--stage", choices=["extractor", "finetune", "score"], required=True
+    )
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--plain-steps", type=int, default=300)
+    parser.add_argument("--attack-steps", type=int, default=600)
+    parser.add_argument("--image-weight", type=float, default=1.0)
+    parser.add_argument("--finetune-steps", type=int, default=400)
+    parser.add_argument("--finetune-image-weight", type=float, default=10.0)
+    parser.add_argument("--num-samples", type=int, default=1000)
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    {"extractor": train_extractor, "finetune": finetune, "score": score}[
+        args.stage
+    ](args)
+
+
+if __name__ == "__main__":
+    main()
