@@ -220,9 +220,10 @@ def build_parser():
     watermark = commands.add_parser(
         "watermark",
         help="test text or images for the watermark that `kgen generate "
-        "--watermark-key` embeds",
+        "--watermark-key` embeds, or embed / test a multi-bit key with a "
+        "trained BitWatermark or StableSignature (.keras)",
     )
-    watermark.add_argument("action", choices=["detect"])
+    watermark.add_argument("action", choices=["detect", "embed"])
     watermark.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     watermark.add_argument(
         "text_path",
@@ -232,7 +233,22 @@ def build_parser():
         "flow models: a .npy of samples (`kgen generate --out x.npy`) or "
         "one image file",
     )
-    watermark.add_argument("--key", type=int, required=True)
+    watermark.add_argument(
+        "--key",
+        type=int,
+        help="the key (a StableSignature's own when left out)",
+    )
+    watermark.add_argument(
+        "--out",
+        help="embed: where the marked images go (.npy, or .png for a grid)",
+    )
+    watermark.add_argument(
+        "--p-value",
+        type=float,
+        default=0.01,
+        help="multi-bit keys: the binomial p-value below which an image "
+        "is called watermarked",
+    )
     watermark.add_argument("--gamma", type=float, default=0.25)
     watermark.add_argument(
         "--radius",
@@ -1312,6 +1328,18 @@ def watermark(args):
     or images whose start noise MODEL's sampler is inverted to."""
     import kgen
 
+    bit_model = _bit_watermark_model(args.model_path)
+    if bit_model is not None:
+        return _bit_watermark(bit_model, args)
+    if args.action == "embed":
+        raise ValueError(
+            "`embed` needs a trained kgen.watermarks.BitWatermark saved as "
+            f".keras; MODEL {args.model_path} is not one (a generative "
+            "model embeds its key as it samples: `kgen generate "
+            "--watermark-key`)."
+        )
+    if args.key is None:
+        raise ValueError("`--key` is needed to test for this watermark.")
     if not kgen.presets.has_tokenizer(args.model_path):
         model = _load(args.model_path)
         if hasattr(model, "invert"):
@@ -1382,6 +1410,101 @@ def _detect_image_watermark(model, args):
         )
     print(f"kgen: {int(np.sum(marked))} of {len(marked)} samples watermarked")
     return 0
+
+
+def _bit_watermark_model(path):
+    """The BitWatermark or StableSignature saved at `path`, else `None`."""
+    import keras
+
+    import kgen
+
+    if not (os.path.isfile(path) and path.endswith(".keras")):
+        return None
+    try:
+        model = keras.saving.load_model(path)
+    except (ValueError, OSError, TypeError):
+        return None
+    bit_classes = (
+        kgen.watermarks.BitWatermark,
+        kgen.watermarks.StableSignature,
+    )
+    return model if isinstance(model, bit_classes) else None
+
+
+def _bit_watermark(model, args):
+    """`embed` or `detect` a multi-bit key with a trained model."""
+    import numpy as np
+
+    import kgen
+    from kgen.utils.argument_validation import validate_float
+
+    is_signature = isinstance(model, kgen.watermarks.StableSignature)
+    if args.key is None and not is_signature:
+        raise ValueError("`--key` is needed: a BitWatermark takes any key.")
+    key = model.key if args.key is None else args.key
+    bits = kgen.watermarks.key_bits(key, model.num_bits)
+    low, high = model.value_range
+    images = _read_bit_images(args.text_path, model.image_shape, low, high)
+    if args.action == "embed":
+        if is_signature:
+            raise ValueError(
+                "`embed` needs a BitWatermark: a StableSignature's key is "
+                "in its decoder's weights, in every image it decodes."
+            )
+        if not args.out:
+            raise ValueError("`embed` needs `--out` (.npy or .png).")
+        marked = _numpy(model.embed(images, bits))
+        if args.out.lower().endswith(".png"):
+            kgen.utils.save_image_grid(
+                marked, args.out, value_range=(low, high)
+            )
+        else:
+            np.save(args.out, marked)
+        print(f"kgen: {len(marked)} images with key {key}: {args.out}")
+        return 0
+    threshold = validate_float(
+        args.p_value,
+        "--p-value",
+        0.0,
+        1.0,
+        exclusive_minimum=True,
+        exclusive_maximum=True,
+    )
+    scores = model.score(images, bits)
+    marked = scores["p_value"] < threshold
+    for index, (matching, p_value) in enumerate(
+        zip(scores["num_matching"], scores["p_value"])
+    ):
+        print(
+            f"sample {index}: {matching} of {model.num_bits} bits match, p "
+            f"{p_value:.2e}: "
+            + ("watermarked" if marked[index] else "not watermarked")
+        )
+    print(f"kgen: {int(np.sum(marked))} of {len(marked)} samples watermarked")
+    return 0
+
+
+def _read_bit_images(path, image_shape, low, high):
+    """A `.npy` batch or one image file, as a batch of `image_shape`."""
+    import numpy as np
+    from PIL import Image
+
+    if path.lower().endswith(".npy"):
+        images = np.load(path).astype("float32")
+    else:
+        try:
+            image = np.asarray(Image.open(path), "float32") / 255.0
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"FILE must be a .npy of images or an image file; {path!r} "
+                f"could not be read ({error})."
+            ) from None
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], image_shape[-1], axis=-1)
+        images = image[None] * (high - low) + low
+    if images.ndim == len(image_shape):
+        images = images[None]
+    return images
 
 
 def _given(**options):

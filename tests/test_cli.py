@@ -592,3 +592,32 @@ def test_audit_privacy_names_a_missing_or_unknown_dataset(trained_vae, capsys):
     assert "`--data` is needed" in capsys.readouterr().err
     assert cli.main(["audit", "privacy", model, "--data", "nope"]) == 2
     assert "Unknown dataset 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.tensorflow_only
+def test_watermark_embed_and_detect_a_bit_key(digits, tmp_path, capsys):
+    watermark = kgen.watermarks.BitWatermark(
+        kgen.networks.watermark_encoder((8, 8, 1), 8, filters=8),
+        kgen.networks.watermark_extractor((8, 8, 1), 8, filters=8),
+        seed=0,
+    )
+    path = str(tmp_path / "bits.keras")
+    watermark.save(path)
+    images, marked = str(tmp_path / "x.npy"), str(tmp_path / "m.npy")
+    np.save(images, digits[0][:3])
+    command = ["watermark", "embed", path, images, "--key", "5"]
+    assert cli.main(command + ["--out", marked]) == 0
+    expected = keras.ops.convert_to_numpy(
+        watermark.embed(digits[0][:3], kgen.watermarks.key_bits(5, 8))
+    )
+    np.testing.assert_allclose(np.load(marked), expected, atol=1e-6)
+    capsys.readouterr()
+    assert cli.main(["watermark", "detect", path, marked, "--key", "5"]) == 0
+    out = capsys.readouterr().out
+    # An untrained extractor: the verdicts are chance, the report is not.
+    assert re.search(r"sample 2: \d of 8 bits match, p \d\.\d\de[+-]\d\d", out)
+    assert "of 3 samples watermarked" in out
+    assert cli.main(["watermark", "detect", path, marked]) == 2
+    assert "`--key` is needed" in capsys.readouterr().err
+    assert cli.main(["watermark", "embed", "dcgan_digits", images]) == 2
+    assert "`embed` needs a trained" in capsys.readouterr().err

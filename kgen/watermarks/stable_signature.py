@@ -137,13 +137,15 @@ class StableSignature(keras.Model):
         self.image_tracker.update_state(image_loss)
         return bit_loss + self.image_weight * image_loss
 
-    def score(self, images):
+    def score(self, images, bits=None):
         """`bit_match_scores` of `images` (in `value_range`) against the
-        key: `num_matching`, `bit_accuracy`, `p_value` per image."""
+        key's bits (or other `bits`: to test for another key):
+        `num_matching`, `bit_accuracy`, `p_value` per image."""
         images = validate_input(
             images, self.image_shape, "images", self.value_range
         )
-        return bit_match_scores(self.extractor(self._unit(images)), self.bits)
+        bits = self.bits if bits is None else bits
+        return bit_match_scores(self.extractor(self._unit(images)), bits)
 
     def detect(self, images, p_value=1e-2):
         """`(batch,)` bool: the key found with a binomial p-value below
