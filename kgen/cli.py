@@ -1228,6 +1228,8 @@ def _print_tree(value, indent):
 def audit(args):
     """`kgen audit privacy MODEL`: distance to closest record and
     membership inference (`kgen.privacy.privacy_audit`)."""
+    import numpy as np
+
     import kgen
     from kgen.utils.argument_validation import validate_int
 
@@ -1244,6 +1246,12 @@ def audit(args):
     (x_train, y_train), (x_test, y_test) = kgen.datasets.load(
         data, value_range=value_range
     )
+    if x_train[0].size != int(np.prod(model.data_shape)):
+        raise ValueError(
+            f"`--data` {data} holds {x_train.shape[1:]} images; MODEL "
+            f"{args.model_path} models {tuple(model.data_shape)} examples: "
+            "give the dataset it was trained on."
+        )
     options = {}
     statistic = kgen.privacy.likelihood_statistic(model)
     if statistic == "negative_elbo":

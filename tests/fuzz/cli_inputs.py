@@ -27,6 +27,7 @@ SUBCOMMANDS = (
     "export",
     "presets",
     "watermark",
+    "audit",
 )
 VALID_MODEL = "vae_digits"
 TINY_SHAPE = (16, 8, 8)
@@ -177,6 +178,7 @@ def cli_inputs(subcommand, workspace):
         "export": _export_argvs,
         "presets": _presets_argvs,
         "watermark": _watermark_argvs,
+        "audit": _audit_argvs,
     }[subcommand]
     known = _known_options()
     inputs = []
@@ -424,6 +426,29 @@ def _watermark_argvs(files):
     yield ("--gamma", "gamma"), "--gamma 0", detect("--gamma", "0")
     yield ("--key", "key"), "--key -1", detect("--key", "-1")
     yield ("--key",), "--key x", detect("--key", "x")
+
+
+def _audit_argvs(files):
+    def audit(*changes, model=VALID_MODEL):
+        return ["audit", "privacy", model, "-n", "8", *changes]
+
+    for option, values in (
+        ("-n", ("0", "x")),
+        ("--num-members", ("0", "x")),
+        ("--num-timesteps", ("x",)),
+        ("--seed", ("-1", "x")),
+    ):
+        for value in values:
+            yield (option,), f"{option} {value}", audit(option, value)
+    yield ("--data", "nope"), "an unknown dataset", audit("--data", "nope")
+    yield (
+        ("--data", "mnist"),
+        "a dataset of another image shape",
+        audit("--data", "mnist"),
+    )
+    yield ("aspect",), "an unknown aspect", ["audit", "memory", VALID_MODEL]
+    missing = files.path("missing.keras")
+    yield ("MODEL", missing), "MODEL missing", audit(model=missing)
 
 
 def _presets_argvs(files):
