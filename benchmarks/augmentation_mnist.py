@@ -54,18 +54,6 @@ def real_subset(x_train, y_train, per_class, seed):
     return x_train[index], y_train[index]
 
 
-def synthetic(name, workdir, num_samples):
-    """The preset's cached samples in [0, 1] and their labels."""
-    model = kgen.presets.load_preset(name)
-    card = kgen.presets.preset_metadata(name)
-    low, high = card["data"]["value_range"]
-    samples, labels = privacy_mnist.cached_samples(
-        name, model, workdir, num_samples, card.get("sample_arguments", {})
-    )
-    samples = (np.clip(samples, low, high) - low) / (high - low)
-    return samples.astype("float32"), labels.astype("int32")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workdir", required=True)
@@ -76,7 +64,7 @@ def main():
 
     (x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")
     samples = {
-        name: synthetic(name, args.workdir, args.num_samples)
+        name: privacy_mnist.unit_samples(name, args.workdir, args.num_samples)
         for name in args.models
     }
 

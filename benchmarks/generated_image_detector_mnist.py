@@ -31,34 +31,13 @@ import kgen
 from benchmarks import common
 from benchmarks import privacy_mnist
 
-PRESETS = (
-    "dcgan_mnist",
-    "vae_mnist",
-    "glow_mnist",
-    "ddpm_mnist",
-    "flow_matching_mnist",
-    "consistency_mnist",
-    "vqvae_pixel_cnn_mnist",
-    "vqvae_mask_git_mnist",
-    "rbm_mnist",
-)
-NUM_TRAIN = 700
+PRESETS = privacy_mnist.PRESETS
+# The share of each preset's samples that trains detectors.
+TRAIN_FRACTION = 0.7
 
 
 def eight_bit(x):
     return (np.round(np.clip(x, 0.0, 1.0) * 255) / 255).astype("float32")
-
-
-def samples_of(name, workdir, num_samples):
-    """The preset's cached samples as 8-bit 28x28x1 images in [0, 1]."""
-    model = kgen.presets.load_preset(name)
-    card = kgen.presets.preset_metadata(name)
-    low, high = card["data"]["value_range"]
-    samples, _ = privacy_mnist.cached_samples(
-        name, model, workdir, num_samples, card.get("sample_arguments", {})
-    )
-    samples = np.reshape(samples, (len(samples), 28, 28, 1))
-    return eight_bit((samples - low) / (high - low))
 
 
 def main():
@@ -72,12 +51,16 @@ def main():
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
     rng = np.random.default_rng(0)
     real_train = eight_bit(x_train[rng.permutation(len(x_train))])
-    num_test = args.num_samples - NUM_TRAIN
+    num_train = int(TRAIN_FRACTION * args.num_samples)
+    num_test = args.num_samples - num_train
     real_test = eight_bit(x_test[:num_test])
     splits = {}
     for name in args.models:
-        samples = samples_of(name, args.workdir, args.num_samples)
-        splits[name] = (samples[:NUM_TRAIN], samples[NUM_TRAIN:])
+        samples, _ = privacy_mnist.unit_samples(
+            name, args.workdir, args.num_samples
+        )
+        samples = eight_bit(samples)
+        splits[name] = (samples[:num_train], samples[num_train:])
 
     def train(generated, seed=0):
         keras.utils.set_random_seed(seed)
@@ -158,7 +141,7 @@ def main():
             "rows": rows,
             "matrix": matrix,
             "leave_one_out": leave_one_out,
-            "num_train": NUM_TRAIN,
+            "num_train": num_train,
             "num_test": num_test,
             "num_steps": args.num_steps,
         },

@@ -148,6 +148,21 @@ def cached_samples(name, model, workdir, num_samples, sample_arguments):
     return samples, labels
 
 
+def unit_samples(name, workdir, num_samples):
+    """A preset's cached samples as 28x28x1 images clipped to its range
+    and scaled to [0, 1], and their labels (`None` if unconditional):
+    the samples `benchmarks.augmentation_mnist` and
+    `benchmarks.generated_image_detector_mnist` use."""
+    model = kgen.presets.load_preset(name)
+    card = kgen.presets.preset_metadata(name)
+    low, high = card["data"]["value_range"]
+    samples, labels = cached_samples(
+        name, model, workdir, num_samples, card.get("sample_arguments", {})
+    )
+    samples = np.clip(samples, low, high).reshape(len(samples), 28, 28, 1)
+    return ((samples - low) / (high - low)).astype("float32"), labels
+
+
 def audit(name, workdir, num_samples, num_members):
     """`privacy_audit` of one preset or control; writes W/<name>.json."""
     if name in CONTROLS:

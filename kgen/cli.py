@@ -1406,7 +1406,9 @@ def _detect_image_watermark(model, args):
             threshold=args.threshold,
         ),
     )
-    images = _read_images(args.text_path, model, card)
+    images = _read_images(
+        args.text_path, model.sample_shape, value_range_of(model, card)
+    )
     scores = detector.score(images, model, **_given(num_steps=num_steps))
     marked = scores["z_score"] > detector.threshold
     for index, (z_score, p_value) in enumerate(
@@ -1452,7 +1454,7 @@ def _bit_watermark(model, args):
     key = model.key if args.key is None else args.key
     bits = kgen.watermarks.key_bits(key, model.num_bits)
     low, high = model.value_range
-    images = _read_bit_images(args.text_path, model.image_shape, low, high)
+    images = _read_images(args.text_path, model.image_shape, (low, high))
     if args.action == "embed":
         if is_signature:
             raise ValueError(
@@ -1492,43 +1494,22 @@ def _bit_watermark(model, args):
     return 0
 
 
-def _read_bit_images(path, image_shape, low, high):
-    """A `.npy` batch or one image file, as a batch of `image_shape`."""
-    import numpy as np
-    from PIL import Image
-
-    if path.lower().endswith(".npy"):
-        images = np.load(path).astype("float32")
-    else:
-        try:
-            image = np.asarray(Image.open(path), "float32") / 255.0
-        except (OSError, ValueError) as error:
-            raise ValueError(
-                f"FILE must be a .npy of images or an image file; {path!r} "
-                f"could not be read ({error})."
-            ) from None
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], image_shape[-1], axis=-1)
-        images = image[None] * (high - low) + low
-    if images.ndim == len(image_shape):
-        images = images[None]
-    return images
-
-
 def _given(**options):
     """The options given on the command line (not `None`), so that an
     option left out keeps the library's default."""
     return {name: value for name, value in options.items() if value is not None}
 
 
-def _read_images(path, model, card):
-    """FILE's images in MODEL's sample range: a `.npy` batch as `kgen
-    generate` saves it, or one image file (8-bit, scaled to the range)."""
+def _read_images(path, image_shape, value_range):
+    """FILE's images in `value_range`: a `.npy` batch as `kgen generate`
+    saves it (one image of `image_shape` is a batch of one), or one image
+    file (8-bit, scaled to the range)."""
     import numpy as np
     from PIL import Image
 
     if path.lower().endswith(".npy"):
-        return np.load(path).astype("float32")
+        images = np.load(path).astype("float32")
+        return images[None] if images.ndim == len(image_shape) else images
     try:
         image = np.asarray(Image.open(path), "float32") / 255.0
     except (OSError, ValueError) as error:
@@ -1536,10 +1517,9 @@ def _read_images(path, model, card):
             f"FILE must be a .npy of samples or an image file; {path!r} "
             f"could not be read ({error})."
         ) from None
-    channels = model.sample_shape[-1]
     if image.ndim == 2:
-        image = np.repeat(image[..., None], channels, axis=-1)
-    low, high = value_range_of(model, card)
+        image = np.repeat(image[..., None], image_shape[-1], axis=-1)
+    low, high = value_range
     return (image[None] * (high - low) + low).astype("float32")
 
 

@@ -5,14 +5,14 @@ from keras import ops
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_range
 from kgen.utils.data_validation import validate_input
 from kgen.watermarks.bit_key import bit_match_scores
+from kgen.watermarks.bit_key_model import BitKeyModel
 from kgen.watermarks.training_attacks import attacked_versions
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class BitWatermark(keras.Model):
+class BitWatermark(BitKeyModel):
     """A multi-bit message an encoder hides in any image and an extractor
     reads back, robust to the attack suite (HiDDeN, Zhu et al. 2018).
 
@@ -60,31 +60,16 @@ class BitWatermark(keras.Model):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(extractor, image_weight, value_range, **kwargs)
         # === Layers ===
         self.encoder = encoder
-        self.extractor = extractor
         # === Config ===
         self.strength = validate_float(
             strength, "strength", 0.0, exclusive_minimum=True
         )
-        self.image_weight = validate_float(image_weight, "image_weight", 0.0)
-        self.value_range = validate_range(value_range, "value_range")
         self.attack_training = validate_bool(attack_training, "attack_training")
         self.seed = seeds.validate_model_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.num_bits = int(extractor.output_shape[-1])
-        self.image_shape = tuple(extractor.input_shape[1:])
-        self.bit_accuracy_tracker = keras.metrics.Mean(name="bit_accuracy")
-        self.image_tracker = keras.metrics.Mean(name="image_loss")
-
-    @property
-    def metrics(self):
-        return super().metrics + [self.bit_accuracy_tracker, self.image_tracker]
-
-    def _unit(self, images):
-        low, high = self.value_range
-        return (ops.convert_to_tensor(images, "float32") - low) / (high - low)
 
     def _from_unit(self, unit):
         low, high = self.value_range
@@ -151,30 +136,16 @@ class BitWatermark(keras.Model):
     ):
         if y_pred is None:
             y_pred = self(x, training=training)
-        bits = y_pred["bits"][None]
-        logits = y_pred["logits"]
-        bit_loss = ops.mean(
-            ops.maximum(logits, 0.0)
-            - logits * bits
-            + ops.log1p(ops.exp(-ops.abs(logits)))
+        return self._key_loss(
+            y_pred["logits"], y_pred["bits"], y_pred["marked"], y_pred["unit"]
         )
-        image_loss = ops.mean(ops.square(y_pred["marked"] - y_pred["unit"]))
-        clean = ops.cast((logits[0] > 0) == (bits[0] > 0.5), "float32")
-        self.bit_accuracy_tracker.update_state(ops.mean(clean))
-        self.image_tracker.update_state(image_loss)
-        return bit_loss + self.image_weight * image_loss
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
                 "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "extractor": keras.saving.serialize_keras_object(
-                    self.extractor
-                ),
                 "strength": self.strength,
-                "image_weight": self.image_weight,
-                "value_range": self.value_range,
                 "attack_training": self.attack_training,
                 "seed": self.seed,
             }

@@ -4,15 +4,15 @@ from keras import ops
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
-from kgen.utils.argument_validation import validate_range
 from kgen.utils.data_validation import validate_input
 from kgen.watermarks.bit_key import bit_match_scores
 from kgen.watermarks.bit_key import key_bits
+from kgen.watermarks.bit_key_model import BitKeyModel
 from kgen.watermarks.training_attacks import attacked_versions
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class StableSignature(keras.Model):
+class StableSignature(BitKeyModel):
     """Fine-tunes a generative model's decoder so that every image it
     makes carries one multi-bit key (Stable Signature, Fernandez et al.
     2023): the watermark is in the weights, not added afterwards.
@@ -71,10 +71,9 @@ class StableSignature(keras.Model):
         original_decoder=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(extractor, image_weight, value_range, **kwargs)
         # === Layers ===
         self.decoder = decoder
-        self.extractor = extractor
         self.extractor.trainable = False
         if original_decoder is None:
             # Why a clone: the reference images must not move while the
@@ -84,25 +83,11 @@ class StableSignature(keras.Model):
         self.original_decoder = original_decoder
         self.original_decoder.trainable = False
         # === Config ===
-        self.num_bits = int(extractor.output_shape[-1])
         self.key = validate_int(key, "key", minimum=0)
         self.bits = key_bits(self.key, self.num_bits)
-        self.image_weight = validate_float(image_weight, "image_weight", 0.0)
-        self.value_range = validate_range(value_range, "value_range")
         self.attack_training = validate_bool(attack_training, "attack_training")
-        self.image_shape = tuple(extractor.input_shape[1:])
         # The noise attack's draws while fine-tuning.
         self.seed_generator = keras.random.SeedGenerator(self.key)
-        self.bit_accuracy_tracker = keras.metrics.Mean(name="bit_accuracy")
-        self.image_tracker = keras.metrics.Mean(name="image_loss")
-
-    @property
-    def metrics(self):
-        return super().metrics + [self.bit_accuracy_tracker, self.image_tracker]
-
-    def _unit(self, images):
-        low, high = self.value_range
-        return (ops.convert_to_tensor(images, "float32") - low) / (high - low)
 
     def call(self, latents, training=False):
         return {
@@ -125,17 +110,7 @@ class StableSignature(keras.Model):
         logits = ops.stack(
             [self.extractor(v, training=False) for v in versions], axis=0
         )
-        bits = ops.convert_to_tensor(self.bits)[None, None]
-        bit_loss = ops.mean(
-            ops.maximum(logits, 0.0)
-            - logits * bits
-            + ops.log1p(ops.exp(-ops.abs(logits)))
-        )
-        image_loss = ops.mean(ops.square(images - y_pred["original"]))
-        clean = ops.cast((logits[0] > 0) == (bits[0] > 0.5), "float32")
-        self.bit_accuracy_tracker.update_state(ops.mean(clean))
-        self.image_tracker.update_state(image_loss)
-        return bit_loss + self.image_weight * image_loss
+        return self._key_loss(logits, self.bits, images, y_pred["original"])
 
     def score(self, images, bits=None):
         """`bit_match_scores` of `images` (in `value_range`) against the
@@ -160,12 +135,7 @@ class StableSignature(keras.Model):
         config.update(
             {
                 "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "extractor": keras.saving.serialize_keras_object(
-                    self.extractor
-                ),
                 "key": self.key,
-                "image_weight": self.image_weight,
-                "value_range": self.value_range,
                 "attack_training": self.attack_training,
                 "original_decoder": keras.saving.serialize_keras_object(
                     self.original_decoder
