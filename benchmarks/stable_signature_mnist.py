@@ -108,8 +108,9 @@ def psnr(a, b, peak=1.0):
 
 def finetune(args):
     keras.utils.set_random_seed(0)
+    # Only the extractor is needed, not the optimizer's state.
     bits_model = keras.saving.load_model(
-        os.path.join(args.workdir, "bit_watermark.keras")
+        os.path.join(args.workdir, "bit_watermark.keras"), compile=False
     )
     gan = kgen.presets.load_preset("dcgan_mnist")
     signature = kgen.watermarks.StableSignature(
@@ -158,7 +159,7 @@ def detection_row(condition, marked, unmarked, real):
 
 def score(args):
     signature = keras.saving.load_model(
-        os.path.join(args.workdir, "stable_signature.keras")
+        os.path.join(args.workdir, "stable_signature.keras"), compile=False
     )
     _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
     latents = (
