@@ -53,7 +53,13 @@ learning_rate = 1e-3  # Adam, cosine decay to 1% over the run
 num_test = args.num_test  # K = 5000 costs ~0.8-1.6 s per image on 1 core
 num_iwae_samples = 5000
 test_subset = 100  # re-measured by tests/presets/test_mnist_presets.py
-paper_nll = 86.76  # Burda et al. 2016, Table 1: VAE, 1 stochastic layer
+# Burda et al. 2016, Table 1, VAEs trained with k = 1: one stochastic layer
+# 86.76 (the bar for every VAE preset), two layers 85.33.
+bar_nll = 86.76
+paper_nll, paper_layers = {
+    "vae": (86.76, "one-layer"),
+    "hierarchical_vae": (85.33, "two-layer"),
+}[args.model]
 preset = model_card.PRESETS / name
 if args.smoke:  # a few seconds end to end, written to /tmp
     num_test, num_iwae_samples, test_subset = 10, 10, 5
@@ -103,13 +109,15 @@ metrics = {
             f"first {num_test} of the 10,000 test images (binarised once, "
             "numpy seed 123), batches of 50 with seeds 0, 50, ...; the full "
             "test set was not evaluated (CPU budget). Paper: "
-            f"{paper_nll} nats (Burda et al. 2016, one-layer VAE, "
+            f"{paper_nll} nats (Burda et al. 2016, {paper_layers} VAE, "
             f"3,280 passes; here {epochs}): "
             + (
-                "bar met"
+                "met"
                 if nll <= paper_nll
-                else f"bar missed by {nll - paper_nll:.2f} nats"
+                else f"missed by {nll - paper_nll:.2f} nats"
             )
+            + f"; the issue's bar {bar_nll}: "
+            + ("met" if nll <= bar_nll else f"missed by {nll - bar_nll:.2f}")
             + f", standard error of the {num_test}-image mean "
             f"{log_likelihood.std() / math.sqrt(num_test):.2f} nats"
         ),

@@ -6,6 +6,12 @@ case twice from the same seed, fits 3 steps of 4 examples on one device
 and on two, and compares the weights and the logged losses (with SGD for
 the harness's Adam: see `data_parallel_check._sgd`). The checks
 start their own backend, so they run once, in the TensorFlow leg.
+
+CI checks `MECHANISMS`, one family for each way a replica could part from
+the one-device run; every other family reaches its draws and statistics
+through the same kgen code (`kgen.utils.batch_random`, `kgen.layers`,
+`kgen.backend`), so its check repeats one of these. The sweep over every
+contract case (about 10 minutes of subprocesses) is `-m large`.
 """
 
 import json
@@ -53,6 +59,33 @@ def every_family():
     return sorted(contract_cases.CASES)
 
 
+# One contract case for each replica-sensitive mechanism (what it covers).
+MECHANISMS = (
+    "DCGAN",  # BatchNormalization's global statistics; two optimizers
+    "WGANGP",  # per-example interpolation draws; input gradients
+    "VAE",  # reparameterised draws (kgen.distributions)
+    "DenoisingAutoencoder",  # kgen's Dropout masks from the seed state
+    "DiffusionModel",  # per-example timesteps and noise
+    "FlowMatching",  # per-example times (inverse CDF of one uniform)
+    "Glow",  # ActNorm's data-dependent initialisation
+    "VQVAE",  # the codebook's EMA and perplexity over the global batch
+    "StyleGAN",  # the running average of w; style mixing draws
+    "EnergyModel",  # the replay buffer gathered over replicas
+    "MaskGIT",  # per-example mask ratios and positions
+)
+
+
+def families(scope):
+    """`MECHANISMS` in CI, every contract case with `-m large`."""
+    return every_family() if scope == "every" else list(MECHANISMS)
+
+
+SCOPES = [
+    "mechanisms",
+    pytest.param("every", marks=pytest.mark.large),
+]
+
+
 def assert_matches(results, names):
     assert sorted(results) == sorted(names)
     for name, differences in results.items():
@@ -61,11 +94,11 @@ def assert_matches(results, names):
 
 
 @pytest.mark.tensorflow_only
-def test_jax_data_parallel_on_two_devices_matches_one_device():
-    # Every contract case, random draws, batch statistics and running
-    # averages included: a JAX array is global, so the two devices compute
-    # the one-device batch.
-    names = every_family()
+@pytest.mark.parametrize("scope", SCOPES)
+def test_jax_data_parallel_on_two_devices_matches_one_device(scope):
+    # Random draws, batch statistics and running averages included: a JAX
+    # array is global, so the two devices compute the one-device batch.
+    names = families(scope)
     flags = "--xla_force_host_platform_device_count=2"
     results = run_check("jax", names, {"XLA_FLAGS": flags}, ["--indivisible"])
     message = results.pop("indivisible_error")
@@ -78,12 +111,13 @@ def test_jax_data_parallel_on_two_devices_matches_one_device():
 
 
 @pytest.mark.tensorflow_only
-def test_mirrored_strategy_on_two_cpus_matches_one_device():
-    # Every contract case. Without kgen's handling each replica drew the
-    # same noise and dropout masks for its rows, normalized by its own
-    # batch statistics and kept its own running averages, and every
-    # update was 2x (the loss was never divided by the replica count).
-    names = every_family()
+@pytest.mark.parametrize("scope", SCOPES)
+def test_mirrored_strategy_on_two_cpus_matches_one_device(scope):
+    # Without kgen's handling each replica drew the same noise and dropout
+    # masks for its rows, normalized by its own batch statistics and kept
+    # its own running averages, and every update was 2x (the loss was
+    # never divided by the replica count).
+    names = families(scope)
     results = run_check(
         "tensorflow", names, arguments=["--logical-cpus", "2", "--indivisible"]
     )
