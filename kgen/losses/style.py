@@ -41,7 +41,7 @@ def gram_style_loss(features, style_features):
 def moment_style_loss(features, style_features, epsilon=1e-5):
     """`mean_l (|mu_l(F) - mu_l(S)|**2 + |sigma_l(F) - sigma_l(S)|**2)`,
     per-channel spatial means and standard deviations matched layer by
-    layer (Huang & Belongie 2017, eq. 6: what AdaIN transfers)."""
+    layer (Huang & Belongie 2017, eq. 13: what AdaIN transfers)."""
     losses = []
     for layer, style in zip(features, style_features):
         mean, std = channel_moments(layer, epsilon)

@@ -67,13 +67,14 @@ def _from_unit(images, value_range):
 def quantization_table(quality, chrominance=False):
     """The IJG (libjpeg) quantisation table at `quality` in `[1, 100]`, an
     `(8, 8)` float32 NumPy array: the Annex K table scaled by
-    `5000 / quality` below 50 and `200 - 2 quality` from 50, each entry
+    `5000 // quality` (integer division, as libjpeg's) below 50 and
+    `200 - 2 quality` from 50, each entry
     `floor((entry * scale + 50) / 100)` clipped to `[1, 255]`."""
     quality = validate_int(quality, "quality", minimum=1, maximum=100)
     table = np.array(
         _CHROMINANCE_TABLE if chrominance else _LUMINANCE_TABLE, "float64"
     )
-    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
     return np.clip(np.floor((table * scale + 50) / 100), 1, 255).astype(
         "float32"
     )

@@ -103,10 +103,11 @@ class StableSignature(BitKeyModel):
         if y_pred is None:
             y_pred = self(x, training=training)
         images = y_pred["images"]
-        if self.attack_training:
-            versions = attacked_versions(images, self.seed_generator)
-        else:
-            versions = attacked_versions(images, None)[:1]
+        # Without attack training the suite is not run at all: its noise
+        # attack would otherwise draw (unseeded) for a discarded version.
+        versions = attacked_versions(
+            images, self.seed_generator, attacks=self.attack_training
+        )
         logits = ops.stack(
             [self.extractor(v, training=False) for v in versions], axis=0
         )

@@ -116,3 +116,22 @@ def test_stable_signature_fine_tunes_the_decoder_alone(tmp_path):
         signature.score(images * 3)
     with pytest.raises(ValueError, match="`key`"):
         StableSignature(decoder, extractor, key=-1)
+
+
+def test_stable_signature_without_attacks_reads_the_plain_image_alone():
+    # On every backend: the attack suite is not run, so nothing is drawn
+    # (an unseeded draw inside JAX's compiled step would fail to trace).
+    decoder = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(64), keras.layers.Reshape(SHAPE)]
+    )
+    signature = StableSignature(
+        decoder, bit_watermark().extractor, key=3, attack_training=False
+    )
+    signature.compile(optimizer=keras.optimizers.Adam(1e-2))
+    state = to_numpy(signature.seed_generator.state)
+    latents = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    history = signature.fit(latents, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    np.testing.assert_array_equal(
+        to_numpy(signature.seed_generator.state), state
+    )

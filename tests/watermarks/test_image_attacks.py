@@ -63,6 +63,24 @@ def test_quantization_tables_scale_as_libjpeg():
     )
 
 
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("quality", [10, 30, 45, 75])
+def test_quantization_tables_are_the_ones_libjpeg_writes(quality):
+    # The tables Pillow's libjpeg stores in the file (compared as sorted
+    # values, whatever order the file lists them in): libjpeg scales by
+    # the integer 5000 // quality below 50.
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8, 3), "uint8")).save(
+        buffer, "JPEG", quality=quality
+    )
+    written = Image.open(buffer).quantization
+    for index, chrominance in ((0, False), (1, True)):
+        ours = image_attacks.quantization_table(quality, chrominance)
+        np.testing.assert_array_equal(
+            np.sort(ours.ravel()), np.sort(np.asarray(written[index]))
+        )
+
+
 def test_geometric_attacks_on_a_known_image():
     images = np.random.default_rng(1).uniform(-1, 1, (2, 9, 9, 1))
     images = images.astype("float32")
