@@ -39,9 +39,15 @@ def bit_match_scores(logits, bits):
         `bit_accuracy`, `p_value` (float64).
     """
     logits = np.asarray(ops.convert_to_numpy(logits))
-    read = logits > 0
-    matching = np.sum(read == (np.asarray(bits) > 0.5), axis=-1)
+    bits = np.asarray(bits)
     num_bits = logits.shape[-1]
+    if bits.ndim not in (1, 2) or bits.shape[-1] != num_bits:
+        raise ValueError(
+            f"`bits` must have shape ({num_bits},) or (batch, {num_bits}): "
+            f"one per bit the extractor reads; got shape {bits.shape}"
+        )
+    read = logits > 0
+    matching = np.sum(read == (bits > 0.5), axis=-1)
     tail = [
         sum(math.comb(num_bits, i) for i in range(k, num_bits + 1))
         / 2**num_bits

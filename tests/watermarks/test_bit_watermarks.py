@@ -40,6 +40,9 @@ def test_p_value_is_the_binomial_tail_and_the_key_a_fixed_draw():
     np.testing.assert_allclose(
         scores["p_value"], scipy.stats.binom.sf(np.arange(11) - 1, 10, 0.5)
     )
+    for bad in (bits[:1], bits[:9], np.ones((2, 2, 10))):
+        with pytest.raises(ValueError, match=r"`bits` must have shape \(10,\)"):
+            bit_match_scores(logits, bad)
 
 
 def test_bit_watermark_fits_embeds_reads_and_round_trips(digits, tmp_path):
