@@ -19,6 +19,44 @@ class Trainer:
     """Nothing to adapt: `TorchTrainer` calls `train_step(data)`."""
 
 
+def _standard_layout_for_single_filter_half_kernels():
+    """Works around a torch CPU bug that breaks `mixed_bfloat16` training.
+
+    Keras' torch `conv` permutes the `(h, w, in, out)` kernel to
+    `(out, in, h, w)` and stores it channels-last. With one output filter
+    (a discriminator's logit, a one-channel image) that layout is also
+    torch's ambiguous "contiguous", and torch 2.x's CPU `slow_conv2d`
+    backward in bfloat16 / float16 then raises "grad_weight must be
+    contiguous". A kernel with one filter, in half precision on the CPU,
+    is given the standard layout instead (a copy of a few numbers); the
+    convolution computes the same values. Keras' conversion is private, so
+    it is wrapped here, in the one torch-specific module.
+    """
+    import keras.src.backend.torch.nn as torch_nn
+
+    to_channels_last = torch_nn._maybe_convert_to_channels_last
+    if getattr(to_channels_last, "_kgen_wrapped", False):
+        return
+
+    def maybe_convert_to_channels_last(tensor):
+        if (
+            tensor.ndim >= 4
+            and tensor.shape[0] == 1
+            and tensor.dtype in (torch.bfloat16, torch.float16)
+            and tensor.device.type == "cpu"
+        ):
+            # The batch dimension of an input, or the filters of a kernel:
+            # either way the standard layout is a valid operand.
+            return tensor.contiguous()
+        return to_channels_last(tensor)
+
+    maybe_convert_to_channels_last._kgen_wrapped = True
+    torch_nn._maybe_convert_to_channels_last = maybe_convert_to_channels_last
+
+
+_standard_layout_for_single_filter_half_kernels()
+
+
 def undo_non_finite_steps(model):
     """The model's `train_step`, made to undo a non-finite step (see
     `kgen.backend.non_finite_steps`)."""

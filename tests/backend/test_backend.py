@@ -139,3 +139,30 @@ def test_keras_is_the_tested_minor_and_keeps_the_private_jax_hook():
 
     parameters = list(inspect.signature(JAXTrainer._make_function).parameters)
     assert parameters[:2] == ["self", "step_function"]
+
+
+def test_half_precision_single_filter_convolution_has_gradients():
+    # A one-filter convolution (a discriminator's logit) on channels-last
+    # inputs, in bfloat16: torch's CPU backward raised "grad_weight must
+    # be contiguous" until kgen.backend.torch gave such kernels the
+    # standard layout. The gradient must be torch's float32 one, rounded.
+    layer = keras.layers.Conv2D(1, 3, padding="same", dtype="mixed_bfloat16")
+    x = ops.convert_to_tensor(
+        np.random.default_rng(0).normal(size=(2, 4, 4, 4)).astype("float32")
+    )
+    layer.build(x.shape)
+    reference = keras.layers.Conv2D(1, 3, padding="same")
+    reference.build(x.shape)
+    reference.set_weights(layer.get_weights())
+
+    def loss_of(conv):
+        return lambda: (ops.mean(ops.cast(conv(x), "float32") ** 2), None)
+
+    _, grads = backend.value_and_grad(loss_of(layer), layer.trainable_weights)
+    _, expected = backend.value_and_grad(
+        loss_of(reference), reference.trainable_weights
+    )
+    for gradient, wanted in zip(grads, expected):
+        np.testing.assert_allclose(
+            to_numpy(gradient), to_numpy(wanted), rtol=0.05, atol=0.02
+        )
