@@ -18,20 +18,54 @@ def pytest_report_header(config):
     return f"keras {keras.__version__}, backend {BACKEND}"
 
 
+# What the JAX and torch legs of CI run: the code that differs between
+# backends (kgen.backend, gradients, traced loops, random draws, dtype
+# policies, distribution, export) and the contract harness, which fits,
+# samples, saves and exports every public model on each backend. The rest
+# of the suite checks Python logic and `keras.ops` numerics that one
+# backend proves (argument errors, CLI, datasets, tokenizers, metrics,
+# watermarks, per-family behaviour); it runs under TensorFlow, the
+# README's test command. A test elsewhere that must run on every backend
+# is marked `all_backends`.
+BACKEND_MATRIX = (
+    "tests/backend/",
+    "tests/bijectors/",
+    "tests/distribution/",
+    "tests/distributions/",
+    "tests/export/",
+    "tests/layers/test_replica_aware_layers.py",
+    "tests/models/test_contract.py",
+    "tests/models/test_mixed_precision.py",
+    "tests/models/test_resume.py",
+    "tests/samplers/",
+)
+
+
+def _in_backend_matrix(item):
+    path = pathlib.Path(str(item.fspath)).relative_to(REPO).as_posix()
+    return "all_backends" in item.keywords or path.startswith(BACKEND_MATRIX)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Runs `tensorflow_only` tests under TensorFlow alone: checks that one
-    backend proves (SavedModel endpoints against the model, per-family
-    numerics already run under every backend by the contract harness), so
-    the JAX and torch legs of CI do not repeat them."""
+    """Under JAX and torch, runs the backend matrix alone (see
+    `BACKEND_MATRIX`), less its `tensorflow_only` tests: checks that one
+    backend proves (SavedModel endpoints against the model, numerics the
+    contract harness already runs on this backend)."""
     if BACKEND == "tensorflow":
         return
-    skip = pytest.mark.skip(
+    proven = pytest.mark.skip(
         reason="tensorflow_only: one backend proves it; the contract "
         "harness (tests/models/test_contract.py) covers this backend"
     )
+    elsewhere = pytest.mark.skip(
+        reason="outside the backend matrix (tests/conftest.py): "
+        "backend-independent, proven under TensorFlow"
+    )
     for item in items:
         if "tensorflow_only" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(proven)
+        elif not _in_backend_matrix(item):
+            item.add_marker(elsewhere)
 
 
 @pytest.fixture(autouse=True)

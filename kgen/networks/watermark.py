@@ -20,7 +20,8 @@ def watermark_encoder(
     Args:
         image_shape: `(height, width, channels)`.
         num_bits: int. Message length.
-        filters: int. Channels of every hidden convolution.
+        filters: int >= 2. Channels of every hidden convolution (the
+            message grid has half as many).
         num_layers: int >= 1. Convolutions before the message joins.
         name: str.
 
@@ -30,6 +31,7 @@ def watermark_encoder(
     """
     image_shape = check_image_shape(image_shape)
     num_bits = validate_int(num_bits, "num_bits")
+    filters = validate_int(filters, "filters", minimum=2)
     images = keras.Input(image_shape, name="images")
     bits = keras.Input((num_bits,), name="bits")
     x = images
@@ -66,7 +68,7 @@ def watermark_extractor(
     Args:
         image_shape: `(height, width, channels)`.
         num_bits: int.
-        filters: int. Channels of the first convolution, doubled at each
+        filters: int >= 1. Channels of the first convolution, doubled at each
             stride.
         num_layers: int >= 1.
         name: str.
@@ -77,6 +79,7 @@ def watermark_extractor(
     """
     image_shape = check_image_shape(image_shape)
     num_bits = validate_int(num_bits, "num_bits")
+    filters = validate_int(filters, "filters")
     images = keras.Input(image_shape, name="images")
     x = images
     width = filters

@@ -118,9 +118,11 @@ class BitWatermark(BitKeyModel):
             "float32",
         )
         marked = self._embed_unit(unit, bits)
-        versions = attacked_versions(marked, self.seed_generator)
-        if not self.attack_training:
-            versions = versions[:1]
+        # Without attack training the suite is not run: it would draw from
+        # the seed generator for images that are thrown away.
+        versions = attacked_versions(
+            marked, self.seed_generator, attacks=self.attack_training
+        )
         logits = [
             self.extractor(attacked, training=training) for attacked in versions
         ]

@@ -84,8 +84,9 @@ class FourierNoiseWatermark:
         value there (0 elsewhere)."""
         if 2 * self.radius >= min(height, width):
             raise ValueError(
-                f"`radius` must be below half the noise's side, "
-                f"{min(height, width) // 2}; received {self.radius}."
+                f"`radius` must be below half the noise's side (at most "
+                f"{(min(height, width) - 1) // 2} for "
+                f"{height}x{width} noise); received {self.radius}."
             )
         frequency_y = np.fft.fftfreq(height) * height
         frequency_x = np.fft.fftfreq(width) * width

@@ -130,6 +130,7 @@ def _float_cases():
     return names
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize("name", _float_cases())
 def test_a_skipped_step_is_undone_whole(name):
     """A bad batch skipped leaves the weights, optimizer state, seed state

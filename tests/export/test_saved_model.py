@@ -179,7 +179,7 @@ def test_saved_model_cli_runs_the_sample_signature(digits_symmetric, tmp_path):
     )
 
 
-@requires_export_backend
+@pytest.mark.tensorflow_only  # file handling, the same on every backend
 def test_versions_are_never_overwritten_silently(tmp_path):
     model = vae()
     base = os.path.join(tmp_path, "vae")

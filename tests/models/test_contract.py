@@ -65,10 +65,12 @@ def over_cases(names=None, xfail=None):
     xfail = xfail or {}
 
     def param(name):
-        if name not in xfail:
-            return pytest.param(name, id=name)
-        mark = pytest.mark.xfail(strict=True, reason=xfail[name])
-        return pytest.param(name, id=name, marks=mark)
+        # One worker runs every test of a case: `trained` and `samples`
+        # (a fit and a sampling loop, compiled) are cached per process.
+        marks = [pytest.mark.xdist_group(name)]
+        if name in xfail:
+            marks.append(pytest.mark.xfail(strict=True, reason=xfail[name]))
+        return pytest.param(name, id=name, marks=marks)
 
     return pytest.mark.parametrize(
         "name", [param(name) for name in sorted(names or CASES)]

@@ -41,3 +41,10 @@ def test_vqvae_networks_reject_bad_max_steps(max_steps):
         kgen.networks.vqvae_encoder((28, 28, 1), max_steps=max_steps)
     with pytest.raises(ValueError, match="max_steps"):
         kgen.networks.vqvae_decoder((28, 28, 1), max_steps=max_steps)
+
+
+def test_watermark_networks_name_a_bad_filters():
+    with pytest.raises(ValueError, match="`filters`"):
+        kgen.networks.watermark_encoder((8, 8, 1), 4, filters=1)
+    with pytest.raises(ValueError, match="`filters`"):
+        kgen.networks.watermark_extractor((8, 8, 1), 4, filters=0)

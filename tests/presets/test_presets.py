@@ -354,6 +354,7 @@ def test_the_shipped_presets_are_listed():
             assert metric["command"]
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_preset_reproduces_its_reference(name):
     card = kgen.presets.verify_preset(name)

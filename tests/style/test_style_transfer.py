@@ -17,8 +17,8 @@ from tests.conftest import to_numpy
 SHAPE = (8, 8, 1)
 # The losses, the feature network and AdaIN's training are Keras layers and
 # `keras.ops` that the contract harness runs on every backend; the pixel
-# optimisation's input gradients (`kgen.backend.grad`) and AdaIN's moments
-# are what a backend could break, so those two run under all three.
+# optimisation's input gradients are `kgen.backend.grad`, which
+# tests/backend proves on each. So this file runs under TensorFlow.
 
 
 @pytest.fixture(scope="module")

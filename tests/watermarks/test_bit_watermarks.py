@@ -45,6 +45,7 @@ def test_p_value_is_the_binomial_tail_and_the_key_a_fixed_draw():
             bit_match_scores(logits, bad)
 
 
+@pytest.mark.all_backends
 def test_bit_watermark_fits_embeds_reads_and_round_trips(digits, tmp_path):
     images = digits[0][:32]
     model = bit_watermark(attack_training=True)
@@ -121,6 +122,20 @@ def test_stable_signature_fine_tunes_the_decoder_alone(tmp_path):
         StableSignature(decoder, extractor, key=-1)
 
 
+def test_bit_watermark_without_attacks_draws_the_key_bits_alone():
+    model = bit_watermark(attack_training=False)
+    images = np.random.default_rng(0).uniform(size=(4,) + SHAPE)
+    outputs = model(images.astype("float32"))
+    assert tuple(outputs["logits"].shape) == (1, 4, NUM_BITS)
+    # One draw (the bits) advanced the seed: the suite drew nothing.
+    one_draw = keras.random.SeedGenerator(model.seed)
+    keras.random.uniform((4, NUM_BITS), seed=one_draw)
+    np.testing.assert_array_equal(
+        to_numpy(model.seed_generator.state), to_numpy(one_draw.state)
+    )
+
+
+@pytest.mark.all_backends
 def test_stable_signature_without_attacks_reads_the_plain_image_alone():
     # On every backend: the attack suite is not run, so nothing is drawn
     # (an unseeded draw inside JAX's compiled step would fail to trace).

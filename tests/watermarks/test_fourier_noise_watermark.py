@@ -135,6 +135,12 @@ def test_bad_arguments_are_named():
         FourierNoiseWatermark(radius=0)
     with pytest.raises(ValueError, match="`radius`"):
         FourierNoiseWatermark(radius=4).embed(np.zeros((1, 8, 8, 1)))
+    # On an odd side the largest radius is (side - 1) // 2, and it works.
+    with pytest.raises(ValueError, match=r"at most 4 for 9x9 noise"):
+        FourierNoiseWatermark(radius=5).embed(np.zeros((1, 9, 9, 1)))
+    FourierNoiseWatermark(radius=4, inner_radius=1).embed(
+        np.zeros((1, 9, 9, 1))
+    )
     with pytest.raises(ValueError, match="`inner_radius`"):
         FourierNoiseWatermark(radius=3, inner_radius=4)
     with pytest.raises(ValueError, match="channel 1"):

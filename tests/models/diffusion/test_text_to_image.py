@@ -13,8 +13,9 @@ from tests.export.test_saved_model import run_in_plain_tensorflow
 SHAPE = (8, 8, 1)
 SAMPLING = {"num_steps": 3, "scheduler": "ddim"}
 PROMPTS = ["a thick, slanted seven", "the digit 2"]
-# Host-side checks and sampling variants that one backend proves; fit,
-# generate and export run on every backend (and the contract harness).
+# Host-side checks and sampling variants that one backend proves; the
+# contract harness fits and samples on every backend, and the string
+# signature is exported from TF and JAX (`all_backends`).
 ONE_BACKEND = pytest.mark.tensorflow_only
 
 
@@ -189,6 +190,7 @@ def test_fit_tokenizes_string_datasets_in_the_graph(captioned_digits):
     assert np.isfinite(history.history["loss"]).all()
 
 
+@pytest.mark.all_backends  # the string signature from TF and from JAX
 @pytest.mark.skipif(
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )

@@ -33,6 +33,7 @@ def small_gan(d_steps=1, cls=kgen.models.GAN):
     return model
 
 
+@pytest.mark.all_backends
 def test_fit_steps_both_optimizers_and_reports_losses(digits_symmetric):
     # `call(noise)` never sees the data: the model must build itself.
     model = small_gan()

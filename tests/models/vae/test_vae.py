@@ -33,6 +33,7 @@ def small_vae(**kwargs):
     return model
 
 
+@pytest.mark.all_backends
 def test_fit_reports_the_three_losses(digits):
     model = small_vae()
     history = model.fit(digits[0], batch_size=64, epochs=2, verbose=0)
