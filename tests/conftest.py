@@ -42,7 +42,7 @@ BACKEND_MATRIX = (
 
 
 def _in_backend_matrix(item):
-    path = pathlib.Path(str(item.fspath)).relative_to(REPO).as_posix()
+    path = item.path.relative_to(REPO).as_posix()
     return "all_backends" in item.keywords or path.startswith(BACKEND_MATRIX)
 
 

@@ -1,6 +1,6 @@
 """Every family under a mixed dtype policy: `mixed_float16` (with loss
 scaling) on TensorFlow, `mixed_bfloat16` on torch, and `mixed_bfloat16`
-for one family per kind of step on JAX and TensorFlow (see `CASES`).
+for one family per kind of step on JAX and TensorFlow (see `FAMILY_POLICIES`).
 
 The networks compute in half precision; the variables, the losses, the
 samples and the exported outputs stay float32 (kgen.utils.mixed_precision).
@@ -56,17 +56,21 @@ def _half_precision_layers(model):
 # (DiffusionModel), tokens (GPT) and an exact-likelihood flow (Glow).
 KINDS_OF_STEP = ["DCGAN", "DiffusionModel", "GPT", "Glow", "VAE"]
 if BACKEND == "torch":
-    CASES = [(name, "mixed_bfloat16") for name in sorted(contract_cases.CASES)]
+    FAMILY_POLICIES = [
+        (name, "mixed_bfloat16") for name in sorted(contract_cases.CASES)
+    ]
 else:
-    CASES = [(name, "mixed_bfloat16") for name in KINDS_OF_STEP]
+    FAMILY_POLICIES = [(name, "mixed_bfloat16") for name in KINDS_OF_STEP]
 if BACKEND == "tensorflow":
-    CASES += [(name, "mixed_float16") for name in sorted(contract_cases.CASES)]
+    FAMILY_POLICIES += [
+        (name, "mixed_float16") for name in sorted(contract_cases.CASES)
+    ]
 
 
 @pytest.mark.parametrize(
     "name, policy",
-    CASES,
-    ids=[f"{n}-{p}" for n, p in CASES],
+    FAMILY_POLICIES,
+    ids=[f"{n}-{p}" for n, p in FAMILY_POLICIES],
     indirect=["policy"],
 )
 def test_family_trains_in_mixed_precision(name, policy, tmp_path):
