@@ -27,6 +27,12 @@ the requested-label accuracy of an MNIST CNN, exactly as
     ... --stage train --kind trained --model CT.weights.h5
     ... --stage score --teacher F.weights.h5 --distilled CD.weights.h5 \
         --trained CT.weights.h5
+
+A distillation goes on from a consistency preset (the student, its EMA
+target and the frozen teacher travel in it) for `--train-steps` more:
+
+    ... --stage train --kind distilled --resume consistency_mnist \
+        --model CD2.weights.h5
 """
 
 import argparse
@@ -77,6 +83,8 @@ def build(kind, teacher, widths, train_steps, learning_rate):
 
 def train(args):
     keras.utils.set_random_seed(0)
+    if args.resume:
+        return resume(args)
     teacher, widths = None, args.widths
     if args.kind == "distilled":
         teacher, teacher_info = flow_matching_mnist.load("flow", args.teacher)
@@ -90,6 +98,33 @@ def train(args):
         parameters=model.network.count_params(),
         teacher=args.teacher,
     )
+    flow_matching_mnist.save_trained(model.network, info, args.model)
+
+
+def resume(args):
+    """Continues a distillation for `args.train_steps` more steps from a
+    consistency preset (`args.resume`: a name or a directory), which holds
+    the student, its EMA target and the frozen teacher. Adam starts afresh
+    (a preset keeps no optimizer state); the batches are drawn with the
+    seed `steps done so far`, so they are not the first run's again."""
+    model = kgen.models.ConsistencyModel.from_preset(args.resume)
+    card = kgen.presets.preset_metadata(args.resume)
+    previous = card["training"]
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    info = flow_matching_mnist.fit_for_steps(
+        model, args, seed=previous["steps"]
+    )
+    info.update(
+        widths=list(previous["config"]["widths"]),
+        parameters=model.network.count_params(),
+        teacher=f"the preset's own ({args.resume})",
+        resumed_from={
+            "preset": args.resume,
+            "train_steps": previous["steps"],
+            "train_seconds": previous["wall_time_s"],
+        },
+    )
+    info["total_train_steps"] = previous["steps"] + info["train_steps"]
     flow_matching_mnist.save_trained(model.network, info, args.model)
 
 
@@ -143,7 +178,7 @@ def score(args):
         print(row, flush=True)
         kgen.utils.save_image_grid(
             samples[:100],
-            f"benchmarks/results/consistency_mnist_{name}.png",
+            f"benchmarks/results/{args.results}_{name}.png",
             value_range=(-1, 1),
         )
         return row
@@ -185,7 +220,7 @@ def score(args):
     print(bar)
     print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
     write_json(
-        "consistency_mnist",
+        args.results,
         {
             "teacher": teacher_info,
             "training": {k: info for k, (_, info) in models.items()},
@@ -206,16 +241,25 @@ def main():
     parser.add_argument("--teacher", help="the flow-matching teacher weights")
     parser.add_argument("--distilled", help="score: the distilled weights")
     parser.add_argument("--trained", help="score: the trained weights")
+    parser.add_argument(
+        "--resume",
+        help="train distilled: continue from this consistency preset",
+    )
     # `--widths`: the U-Net of `trained` (`distilled` copies its teacher's).
     flow_matching_mnist.add_training_arguments(
         parser, train_steps=1500, learning_rate=2e-4
     )
     parser.add_argument("--num-samples", type=int, default=500)
+    parser.add_argument(
+        "--results",
+        default="consistency_mnist",
+        help="score: the name of the JSON and grids in benchmarks/results",
+    )
     args = parser.parse_args()
     if args.stage == "train":
         if not (args.kind and args.model):
             parser.error("--stage train needs --kind and --model")
-        if args.kind == "distilled" and not args.teacher:
+        if args.kind == "distilled" and not (args.teacher or args.resume):
             parser.error("--kind distilled needs --teacher")
         train(args)
     else:

@@ -77,11 +77,11 @@ class StopAfterSteps(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_for_steps(model, args):
+def fit_for_steps(model, args, seed=0):
     """Fits `model` for `args.train_steps` steps of batch `args.batch_size`
     on the 60,000 MNIST training images in [-1, 1] with their labels
-    (seed 0), and returns its training record."""
-    keras.utils.set_random_seed(0)
+    (shuffled with `seed`), and returns its training record."""
+    keras.utils.set_random_seed(seed)
     (x_unit, y_train), _ = kgen.datasets.load("mnist")
     epochs = -(-args.train_steps * args.batch_size // len(x_unit))
     start = time.time()

@@ -362,11 +362,12 @@ def test_every_shipped_preset_reproduces_its_reference(name):
         assert BACKEND in card["reference"]["outputs"], (
             f"no {BACKEND} reference; run recipes/update_presets.py"
         )
-    # Samples from a seed to 1e-5 on the backend that stored them; from
-    # the stored noise, to `NOISE_ATOL` on the others.
-    difference = kgen.presets.check_preset(name, atol=1e-5)
+    # Samples from a seed on this backend, and from the stored noise, to
+    # float tolerance (`FLOAT_ATOL`: the machine that stored them may have
+    # rounded differently).
+    difference = kgen.presets.check_preset(name)
     assert difference is not None
-    assert difference <= kgen.presets.loading.NOISE_ATOL
+    assert difference <= kgen.presets.loading.FLOAT_ATOL
 
 
 def test_a_changed_shipped_preset_is_refused(tmp_path):
