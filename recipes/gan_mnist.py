@@ -131,7 +131,7 @@ metrics = {
         command,
         f"the largest share of one class among the {num_samples} samples, "
         "as labelled by the mnist_classifier preset (bar: 0.2); "
-        f"class fractions 0-9: {[round(f, 3) for f in fractions]}",
+        f"class fractions 0-9: {[round(float(f), 3) for f in fractions]}",
         class_fractions=fractions.tolist(),
     ),
     "classes_present": model_card.metric(

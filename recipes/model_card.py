@@ -28,8 +28,12 @@ def use_repository_packages():
 
 
 def hardware():
-    """What trained the model, in words."""
-    return f"{os.cpu_count()} CPU cores (shared), no GPU"
+    """What trained the model, in words: the cores this process may run on
+    (`taskset` pins a recipe to one while another trains beside it)."""
+    usable, total = len(os.sched_getaffinity(0)), os.cpu_count()
+    if usable < total:
+        return f"{usable} of {total} shared CPU cores (taskset), no GPU"
+    return f"{total} CPU cores (shared), no GPU"
 
 
 def cosine_adam(learning_rate, steps):
