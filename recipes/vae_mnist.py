@@ -2,7 +2,7 @@
 
     KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py vae
     KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py hierarchical_vae \\
-        --epochs 8
+        --epochs 16
     python recipes/update_presets.py vae_mnist  # JAX, torch references
 
 The networks, the binarisation and the IWAE evaluation are those of

@@ -40,7 +40,7 @@ def on_the_cards_backend(name):
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("name", ["vae_mnist"])
+@pytest.mark.parametrize("name", ["vae_mnist", "hierarchical_vae_mnist"])
 def test_vae_preset_reaches_its_iwae_nll(name):
     card = kgen.presets.preset_metadata(name)
     metric = card["metrics"]["test_nll_iwae_nats"]
@@ -78,7 +78,7 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("name", ["dcgan_mnist"])
+@pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
 def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
     on_the_cards_backend(name)
     metrics = kgen.presets.preset_metadata(name)["metrics"]

@@ -22,6 +22,7 @@ SHIPPED = (
     "flow_matching_mnist",
     "glow_mnist",
     "gpt_shakespeare",
+    "hierarchical_vae_mnist",
     "jem_digits",
     "mnist_classifier",
     "nsf_checkerboard",
@@ -32,6 +33,7 @@ SHIPPED = (
     "vqvae_mask_git_mnist",
     "vqvae_pixel_cnn_mnist",
     "wave_net_spoken_digits",
+    "wgan_gp_mnist",
 )
 
 
