@@ -123,8 +123,8 @@ def resume(args):
             "train_steps": previous["steps"],
             "train_seconds": previous["wall_time_s"],
         },
+        total_train_steps=previous["steps"] + info["train_steps"],
     )
-    info["total_train_steps"] = previous["steps"] + info["train_steps"]
     flow_matching_mnist.save_trained(model.network, info, args.model)
 
 
@@ -260,7 +260,7 @@ def main():
         if not (args.kind and args.model):
             parser.error("--stage train needs --kind and --model")
         if args.kind == "distilled" and not (args.teacher or args.resume):
-            parser.error("--kind distilled needs --teacher")
+            parser.error("--kind distilled needs --teacher or --resume")
         train(args)
     else:
         if not (args.teacher and args.distilled):
