@@ -1,6 +1,6 @@
 """VAEs on dynamically binarised MNIST -> `vae_mnist`, `hierarchical_vae_mnist`.
 
-    KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py vae
+    KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py vae --epochs 24
     KGEN_DATA_DIR=../shared/data python recipes/vae_mnist.py hierarchical_vae \\
         --epochs 16
     python recipes/update_presets.py vae_mnist  # JAX, torch references
