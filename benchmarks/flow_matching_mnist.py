@@ -77,12 +77,13 @@ class StopAfterSteps(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_for_steps(model, args, seed=0):
+def fit_for_steps(model, args, seed=0, dataset="mnist"):
     """Fits `model` for `args.train_steps` steps of batch `args.batch_size`
-    on the 60,000 MNIST training images in [-1, 1] with their labels
-    (shuffled with `seed`), and returns its training record."""
+    on the 60,000 training images of `dataset` (MNIST, or Fashion-MNIST
+    for `recipes/flow_matching_fashion_mnist.py`) in [-1, 1] with their
+    labels (shuffled with `seed`), and returns its training record."""
     keras.utils.set_random_seed(seed)
-    (x_unit, y_train), _ = kgen.datasets.load("mnist")
+    (x_unit, y_train), _ = kgen.datasets.load(dataset)
     epochs = -(-args.train_steps * args.batch_size // len(x_unit))
     start = time.time()
     history = model.fit(

@@ -1,11 +1,14 @@
-"""An MNIST classifier for domain metrics -> the `mnist_classifier` preset.
+"""MNIST classifiers for domain metrics -> `mnist_classifier`,
+`fashion_mnist_classifier`.
 
-Gives the class histogram of a model's samples (mode coverage), a domain
+Gives the class histogram of a model's samples (mode coverage), the
+accuracy of a class-conditional model on its requested labels, a domain
 Inception Score and, through its "features" layer, a fast domain FID for
-28x28 digits (`kgen evaluate MODEL --features mnist_classifier`).
+28x28 images (`kgen evaluate MODEL --features mnist_classifier`).
 
     KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py
-    python recipes/update_presets.py mnist_classifier
+    python recipes/mnist_classifier.py --data fashion_mnist
+    python recipes/update_presets.py mnist_classifier fashion_mnist_classifier
 """
 
 import argparse
@@ -19,30 +22,44 @@ model_card.use_repository_packages()
 import kgen  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument(
+    "--data", choices=("mnist", "fashion_mnist"), default="mnist"
+)
 parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
-name = "mnist_classifier"
+name = f"{args.data}_classifier"
+images = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST images"}[
+    args.data
+]
+classes = {
+    "mnist": "digit 0-9",
+    "fashion_mnist": "Fashion-MNIST class 0-9 ("
+    + ", ".join(kgen.datasets.fashion_mnist.CLASS_NAMES)
+    + ")",
+}[args.data]
 description = (
-    "A small convolutional classifier of 28x28 MNIST digits in [0, 1] "
-    "(softmax over 10 classes, a 128-wide 'features' layer): the class "
-    "histogram of a model's samples, a domain Inception Score and the "
-    "feature extractor of a domain FID "
-    "(`kgen evaluate MODEL --features mnist_classifier`)."
+    f"A small convolutional classifier of 28x28 {images} in "
+    "[0, 1] (softmax over 10 classes, a 128-wide 'features' layer): the "
+    "class histogram of a model's samples, a domain Inception Score and "
+    "the feature extractor of a domain FID "
+    f"(`kgen evaluate MODEL --features {name}`)."
 )
 seed = 0
 filters = 32
 features_dim = 128
 learning_rate = 1e-3
 batch_size = 128
-epochs = 4
+epochs = {"mnist": 4, "fashion_mnist": 12}[args.data]
 preset = model_card.PRESETS / name
-command = "KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py"
+command = "KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py" + (
+    "" if args.data == "mnist" else f" --data {args.data}"
+)
 
 # === Data === (images in [0, 1])
 keras.utils.set_random_seed(seed)
-(x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")
+(x_train, y_train), (x_test, y_test) = kgen.datasets.load(args.data)
 if args.smoke:
     x_train, y_train, epochs = x_train[:512], y_train[:512], 1
     preset = model_card.SMOKE / name
@@ -79,7 +96,8 @@ kgen.presets.save_to_preset(
             train="the 60,000 training images",
             test="the 10,000 test images",
             value_range=(0, 1),
-            labels="digit 0-9",
+            dataset=args.data,
+            labels=classes,
         ),
         "training": model_card.training_section(
             command,

@@ -16,7 +16,6 @@ import keras
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PRESETS = ROOT / "kgen" / "presets" / "files"
 SMOKE = pathlib.Path("/tmp/kgen_smoke")  # where `--smoke` runs write
-MNIST_SOURCE = "kgen.datasets.load('mnist'): the 60,000/10,000 split"
 
 
 def use_repository_packages():
@@ -50,13 +49,22 @@ def cosine_adam(learning_rate, steps):
     return keras.optimizers.Adam(schedule), card
 
 
-def mnist_data(train, test, value_range, shape=(28, 28, 1), **details):
-    """The card's `data` section of a model of MNIST: what was trained
-    and tested on (`train`, `test`: str) and the samples' value range."""
+def mnist_data(
+    train,
+    test,
+    value_range,
+    shape=(28, 28, 1),
+    dataset="mnist",
+    **details,
+):
+    """The card's `data` section of a model of MNIST (or of
+    `dataset="fashion_mnist"`, which has the same split and shape): what
+    was trained and tested on (`train`, `test`: str) and the samples'
+    value range."""
     return {
-        "dataset": "mnist",
+        "dataset": dataset,
         "shape": list(shape),
-        "source": MNIST_SOURCE,
+        "source": f"kgen.datasets.load({dataset!r}): the 60,000/10,000 split",
         "train": train,
         "test": test,
         "value_range": list(value_range),
@@ -156,10 +164,12 @@ def class_conditional_metrics(
     fid_key="fid_inception",
     accuracy_key="label_accuracy",
     fid_note_end="",
+    classifier="mnist_classifier",
 ):
     """The card's FID, FID-floor and label-accuracy metrics from
     `class_conditional_scores`' `scores`; `fid_note_end` ends the FID
-    note (a bar, what was not measured)."""
+    note (a bar, what was not measured); `classifier` names the preset
+    that labelled the samples."""
     n, subset = scores["num_samples"], scores["num_subset"]
     fid = scores["fid"]
     evaluation = (
@@ -188,7 +198,7 @@ def class_conditional_metrics(
         accuracy_key: metric(
             scores["accuracy"],
             command,
-            f"the mnist_classifier preset's accuracy on the {n} samples' "
+            f"the {classifier} preset's accuracy on the {n} samples' "
             "requested labels (no guidance)",
             subset={"num_samples": subset, "value": scores["accuracy_subset"]},
         ),

@@ -138,9 +138,7 @@ def save_to_preset(
             staging,
             {**arguments, **card.get("reference_arguments", {})},
         )
-        _write_grid(
-            loaded, staging, arguments, card.get("data", {}).get("value_range")
-        )
+        _write_grid(loaded, staging, arguments, card.get("data", {}))
         card.update(
             format_version=FORMAT_VERSION,
             model_class=config["class_name"],
@@ -356,13 +354,16 @@ def _check_reproduced(expected, actual):
         )
 
 
-def _write_grid(model, staging, sample_arguments, card_range):
+def _write_grid(model, staging, sample_arguments, data):
+    """`samples.png`: a grid of the model's samples, for images or for
+    samples its card's `data` gives an `image_shape` (an RBM's vectors, a
+    PixelCNN's grids without a channel axis)."""
     from kgen.models import GenerativeModel
     from kgen.utils import save_image_grid
 
     if not isinstance(model, GenerativeModel):
         return
-    shape = tuple(model.data_shape)
+    shape = tuple(data.get("image_shape") or model.data_shape)
     if len(shape) != 3 or shape[-1] not in (1, 3):
         return
     arguments = dict(sample_arguments)
@@ -374,12 +375,13 @@ def _write_grid(model, staging, sample_arguments, card_range):
         num_columns = model.num_classes
         num_samples = max(num_samples // num_columns, 1) * num_columns
         arguments["labels"] = np.arange(num_samples) % num_columns
+    samples = model.sample(num_samples, seed=REFERENCE_SEED, **arguments)
     save_image_grid(
-        model.sample(num_samples, seed=REFERENCE_SEED, **arguments),
+        _numpy(samples).reshape((-1, *shape)),
         os.path.join(staging, "samples.png"),
         # A GAN built from any generator does not know its output range;
         # its card's data section says it.
-        value_range=model.data_range or card_range or (0.0, 1.0),
+        value_range=model.data_range or data.get("value_range") or (0.0, 1.0),
         num_columns=num_columns,
     )
 

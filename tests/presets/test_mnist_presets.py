@@ -1,4 +1,4 @@
-"""The MNIST presets re-measure their headline metrics (large: minutes).
+"""The MNIST and Fashion-MNIST presets re-measure their headline metrics.
 
 Each test loads a shipped preset, measures its headline metric on a fixed
 subset with the card's own settings and seeds, and finds the card's value
@@ -105,6 +105,7 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
         ("consistency_mnist", "fid_inception", "label_accuracy"),
         ("vqvae_mask_git_mnist", "fid_inception", "label_accuracy"),
         ("vqvae_pixel_cnn_mnist", "fid_inception", "label_accuracy"),
+        ("flow_matching_fashion_mnist", "fid_inception", "label_accuracy"),
     ],
 )
 def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
@@ -116,7 +117,8 @@ def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
     accuracy_metric = card["metrics"][accuracy_key]
     model = kgen.presets.load_preset(name)
     value_range = tuple(card["data"]["value_range"])
-    _, (x_test, _) = kgen.datasets.load("mnist", value_range=value_range)
+    dataset = card["data"]["dataset"]  # mnist or fashion_mnist
+    _, (x_test, _) = kgen.datasets.load(dataset, value_range=value_range)
     n = fid_metric["subset"]["num_samples"]
     fid, accuracy = mnist_scores.fid_and_label_accuracy(
         model,
@@ -124,6 +126,7 @@ def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
         x_test[:1000],
         seed=1,
         sample_arguments=card["sample_arguments"],
+        classifier=f"{dataset}_classifier",
         value_range=value_range,
     )
     assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE

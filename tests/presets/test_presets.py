@@ -19,6 +19,8 @@ SHIPPED = (
     "dcgan_mnist",
     "ddpm_mnist",
     "digits_classifier",
+    "fashion_mnist_classifier",
+    "flow_matching_fashion_mnist",
     "flow_matching_mnist",
     "glow_mnist",
     "gpt_shakespeare",
@@ -79,6 +81,23 @@ def test_round_trip_reproduces_samples(tiny):
         atol=1e-6,
     )
     assert kgen.presets.check_preset(directory) == 0.0
+
+
+def test_grid_of_vectors_uses_the_cards_image_shape(tmp_path):
+    # An RBM samples 16-vectors; its card says they are 4x4 images.
+    model = kgen.models.RBM(16, 4, seed=0)
+    directory = kgen.presets.save_to_preset(
+        model,
+        tmp_path / "rbm",
+        {"data": {"image_shape": [4, 4, 1], "value_range": [0, 1]}},
+    )
+    from PIL import Image
+
+    grid = np.asarray(Image.open(os.path.join(directory, "samples.png")))
+    assert grid.ndim == 2  # one grey channel
+    # Without an image shape a vector model has no grid to draw.
+    bare = kgen.presets.save_to_preset(model, tmp_path / "bare", {})
+    assert "samples.png" not in os.listdir(bare)
 
 
 def test_writes_config_weights_reference_and_model_card(tiny):
