@@ -21,6 +21,11 @@ from benchmarks.rbm_mnist import binarised_mnist
 from benchmarks.vae_mnist_iwae import binarised_test
 from benchmarks.vae_mnist_iwae import iwae_log_likelihood
 
+# Each test runs on whichever backend it is given (and skips where its card
+# was drawn from another backend's random stream), not only under the
+# TensorFlow leg of tests/conftest.py's backend matrix.
+pytestmark = pytest.mark.all_backends
+
 # Over 100 images the IWAE bound with K = 5000 moves by ~0.1 nats between
 # random streams; AIS with the card's seed on the card's backend (JAX)
 # reproduces its value to float error.
@@ -54,6 +59,22 @@ def test_vae_preset_reaches_its_iwae_nll(name):
     nll = float(-log_likelihood.mean())
     assert abs(nll - metric["first_100"]) <= VAE_TOLERANCE_NATS, (
         nll,
+        metric,
+    )
+
+
+@pytest.mark.large
+def test_pixel_cnn_preset_reaches_its_exact_nll():
+    # Exact likelihood, no sampling: every backend computes the same value.
+    metric = kgen.presets.preset_metadata("pixel_cnn_mnist")["metrics"][
+        "test_nll_nats"
+    ]
+    model = kgen.presets.load_preset("pixel_cnn_mnist")
+    _, (x_test, _) = kgen.datasets.load("mnist")
+    test = binarised_test(x_test[..., 0], 100).astype("int32")
+    nll = -ops.convert_to_numpy(model.log_prob(test))
+    assert abs(float(nll.mean()) - metric["first_100"]) <= 1e-3, (
+        float(nll.mean()),
         metric,
     )
 

@@ -28,6 +28,7 @@ SHIPPED = (
     "jem_digits",
     "mnist_classifier",
     "nsf_checkerboard",
+    "pixel_cnn_mnist",
     "rbm_mnist",
     "text_to_image_digits",
     "vae_digits",
