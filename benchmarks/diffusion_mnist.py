@@ -56,7 +56,13 @@ SAMPLERS = [
 GUIDANCE_SCALES = (0.0, 1.0, 3.0)
 
 
-def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995, seed=0):
+def build(
+    widths=(32, 64, 64),
+    learning_rate=5e-4,
+    ema_momentum=0.995,
+    seed=0,
+    prediction_type="epsilon",
+):
     denoiser = kgen.networks.unet_denoiser(
         SHAPE,
         widths=widths,
@@ -64,7 +70,11 @@ def build(widths=(32, 64, 64), learning_rate=5e-4, ema_momentum=0.995, seed=0):
         num_classes=10,
     )
     model = kgen.models.DiffusionModel(
-        denoiser, num_classes=10, condition_dropout=0.1, seed=seed
+        denoiser,
+        num_classes=10,
+        condition_dropout=0.1,
+        prediction_type=prediction_type,
+        seed=seed,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(

@@ -36,7 +36,6 @@ model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks import consistency_mnist  # noqa: E402
 from benchmarks import flow_matching_mnist  # noqa: E402
-from benchmarks import mnist_scores  # noqa: E402
 
 # === Config ===
 PRESETS = {
@@ -118,33 +117,18 @@ else:
 
 # === Evaluation === (the preset's sampler against the first
 # `num_samples` test images; the classifier's accuracy on the labels)
-def fid_and_accuracy(model, n):
-    return mnist_scores.fid_and_label_accuracy(
-        model,
-        n,
-        x_test[:num_samples],
-        seed=sample_seed,
-        sample_arguments=config["sample_arguments"],
-        classifier=classifier_preset,
-    )
-
-
 scores = model_card.class_conditional_scores(
-    fid_and_accuracy, model, num_samples, num_subset
-)
-fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
-print(
-    f"{name}: {config['sampler']} FID {scores['fid']:.2f} (floor "
-    f"{fid_floor:.2f}), label accuracy {scores['accuracy']:.3f}; "
-    f"{num_subset} samples: FID {scores['fid_subset']:.2f}"
-)
-metrics = model_card.class_conditional_metrics(
-    scores,
-    fid_floor,
-    command,
+    model,
+    x_train,
+    x_test,
     sampler=config["sampler"],
+    sample_arguments=config["sample_arguments"],
     sample_seed=sample_seed,
+    num_samples=num_samples,
+    num_subset=num_subset,
+    classifier=classifier_preset,
 )
+metrics = model_card.class_conditional_metrics(scores, command)
 
 # === Preset ===
 train_steps = info["train_steps"]

@@ -26,7 +26,6 @@ import model_card  # recipes/model_card.py, beside this script
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks import flow_matching_mnist  # noqa: E402
-from benchmarks import mnist_scores  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 flow_matching_mnist.add_training_arguments(
@@ -81,34 +80,18 @@ info = flow_matching_mnist.fit_for_steps(model, args, seed, dataset=dataset)
 
 # === Evaluation === (Euler-10 samples against the first `num_samples`
 # test images; the classifier's accuracy on the requested labels)
-def fid_and_accuracy(model, n):
-    return mnist_scores.fid_and_label_accuracy(
-        model,
-        n,
-        x_test[:num_samples],
-        seed=sample_seed,
-        sample_arguments=sampling,
-        classifier=classifier_preset,
-    )
-
-
 scores = model_card.class_conditional_scores(
-    fid_and_accuracy, model, num_samples, num_subset
-)
-fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
-print(
-    f"{name}: Euler-10 FID {scores['fid']:.2f} (floor {fid_floor:.2f}), "
-    f"label accuracy {scores['accuracy']:.3f}; {num_subset} samples: FID "
-    f"{scores['fid_subset']:.2f}"
-)
-metrics = model_card.class_conditional_metrics(
-    scores,
-    fid_floor,
-    command,
+    model,
+    x_train,
+    x_test,
     sampler="Euler-10",
+    sample_arguments=sampling,
     sample_seed=sample_seed,
-    classifier="fashion_mnist_classifier",
+    num_samples=num_samples,
+    num_subset=num_subset,
+    classifier=classifier_preset,
 )
+metrics = model_card.class_conditional_metrics(scores, command)
 
 # === Preset ===
 steps = info["train_steps"]

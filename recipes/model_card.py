@@ -134,19 +134,60 @@ def metric(value, command, note, **details):
     return {"value": float(value), "command": command, "note": note, **details}
 
 
-def class_conditional_scores(fid_and_accuracy, model, num_samples, num_subset):
-    """Scores of a class-conditional MNIST preset's samples:
-    `fid_and_accuracy(model, n) -> (fid, label_accuracy)` on `num_samples`
-    (timed: `sample_time`) and on `num_subset`, the subset the large test
-    re-measures."""
+def class_conditional_scores(
+    model,
+    x_train,
+    x_test,
+    *,
+    sampler,
+    sample_arguments,
+    sample_seed,
+    num_samples,
+    num_subset,
+    classifier="mnist_classifier",
+    value_range=(-1, 1),
+):
+    """Scores of a class-conditional MNIST (or Fashion-MNIST) preset, as
+    `benchmarks/mnist_scores.py`'s `fid_and_label_accuracy` measures them
+    with the preset's sampler (`sampler`: its name, `sample_arguments`):
+    FID against the first `num_samples` test images and the `classifier`
+    preset's accuracy on the requested labels, for `num_samples` samples
+    (timed: `sample_time`) and for `num_subset`, the subset the large test
+    re-measures; beside them `fid_floor`, FID(first `num_samples` training
+    images, the same test images). Printed, and returned for
+    `class_conditional_metrics`."""
+    from benchmarks import mnist_scores
+
+    reference = x_test[:num_samples]
+
+    def fid_and_accuracy(n):
+        return mnist_scores.fid_and_label_accuracy(
+            model,
+            n,
+            reference,
+            seed=sample_seed,
+            sample_arguments=sample_arguments,
+            classifier=classifier,
+            value_range=value_range,
+        )
+
     start = time.time()
-    fid, accuracy = fid_and_accuracy(model, num_samples)
+    fid, accuracy = fid_and_accuracy(num_samples)
     sample_time = time.time() - start
-    fid_subset, accuracy_subset = fid_and_accuracy(model, num_subset)
+    fid_subset, accuracy_subset = fid_and_accuracy(num_subset)
+    fid_floor = mnist_scores.fid(x_train[:num_samples], reference, value_range)
+    print(
+        f"{sampler} FID {fid:.2f} (floor {fid_floor:.2f}), label accuracy "
+        f"{accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
+    )
     return {
+        "sampler": sampler,
+        "sample_seed": sample_seed,
+        "classifier": classifier,
         "num_samples": num_samples,
         "num_subset": num_subset,
         "fid": fid,
+        "fid_floor": fid_floor,
         "accuracy": accuracy,
         "fid_subset": fid_subset,
         "accuracy_subset": accuracy_subset,
@@ -156,22 +197,17 @@ def class_conditional_scores(fid_and_accuracy, model, num_samples, num_subset):
 
 def class_conditional_metrics(
     scores,
-    fid_floor,
     command,
     *,
-    sampler,
-    sample_seed,
     fid_key="fid_inception",
     accuracy_key="label_accuracy",
     fid_note_end="",
-    classifier="mnist_classifier",
 ):
     """The card's FID, FID-floor and label-accuracy metrics from
     `class_conditional_scores`' `scores`; `fid_note_end` ends the FID
-    note (a bar, what was not measured); `classifier` names the preset
-    that labelled the samples."""
+    note (a bar, what was not measured)."""
     n, subset = scores["num_samples"], scores["num_subset"]
-    fid = scores["fid"]
+    fid, fid_floor = scores["fid"], scores["fid_floor"]
     evaluation = (
         "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
         f"{subset}-sample value re-measured by pytest -m large "
@@ -181,10 +217,11 @@ def class_conditional_metrics(
         fid_key: metric(
             fid,
             command,
-            f"FID (TF-2015 Inception pool3) of {n} {sampler} samples (labels "
-            f"arange(n) % 10, seed {sample_seed}, no guidance) against the "
-            f"first {n} test images; floor {fid_floor:.2f}: "
-            f"{fid / fid_floor:.2f}x the floor{fid_note_end}",
+            f"FID (TF-2015 Inception pool3) of {n} {scores['sampler']} "
+            "samples (labels arange(n) % 10, seed "
+            f"{scores['sample_seed']}, no guidance) against the first {n} "
+            f"test images; floor {fid_floor:.2f}: {fid / fid_floor:.2f}x "
+            f"the floor{fid_note_end}",
             evaluation=evaluation,
             subset={"num_samples": subset, "value": scores["fid_subset"]},
             sample_wall_time_s=round(scores["sample_time"], 1),
@@ -198,8 +235,8 @@ def class_conditional_metrics(
         accuracy_key: metric(
             scores["accuracy"],
             command,
-            f"the {classifier} preset's accuracy on the {n} samples' "
-            "requested labels (no guidance)",
+            f"the {scores['classifier']} preset's accuracy on the {n} "
+            "samples' requested labels (no guidance)",
             subset={"num_samples": subset, "value": scores["accuracy_subset"]},
         ),
     }
