@@ -106,9 +106,7 @@ kgen.presets.save_to_preset(
             test=f"the first {num_samples} test images (FID reference)",
             value_range=(-1, 1),
             dataset=dataset,
-            labels="Fashion-MNIST class 0-9 ("
-            + ", ".join(kgen.datasets.fashion_mnist.CLASS_NAMES)
-            + ")",
+            labels=model_card.class_labels(dataset),
         ),
         "training": model_card.training_section(
             command,

@@ -33,12 +33,6 @@ name = f"{args.data}_classifier"
 images = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST images"}[
     args.data
 ]
-classes = {
-    "mnist": "digit 0-9",
-    "fashion_mnist": "Fashion-MNIST class 0-9 ("
-    + ", ".join(kgen.datasets.fashion_mnist.CLASS_NAMES)
-    + ")",
-}[args.data]
 description = (
     f"A small convolutional classifier of 28x28 {images} in "
     "[0, 1] (softmax over 10 classes, a 128-wide 'features' layer): the "
@@ -97,7 +91,7 @@ kgen.presets.save_to_preset(
             test="the 10,000 test images",
             value_range=(0, 1),
             dataset=args.data,
-            labels=classes,
+            labels=model_card.class_labels(args.data),
         ),
         "training": model_card.training_section(
             command,

@@ -49,6 +49,16 @@ def cosine_adam(learning_rate, steps):
     return keras.optimizers.Adam(schedule), card
 
 
+def class_labels(dataset):
+    """What the 10 labels of `"mnist"` or `"fashion_mnist"` are, in words
+    (a card's `data.labels`)."""
+    if dataset == "fashion_mnist":
+        from kgen.datasets.fashion_mnist import CLASS_NAMES
+
+        return f"Fashion-MNIST class 0-9 ({', '.join(CLASS_NAMES)})"
+    return "digit 0-9"
+
+
 def mnist_data(
     train,
     test,

@@ -18,10 +18,10 @@ import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
-import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
+from benchmarks.pixel_cnn_mnist import exact_nll  # noqa: E402
 from benchmarks.vae_mnist_iwae import DynamicBinarization  # noqa: E402
 from benchmarks.vae_mnist_iwae import binarised_test  # noqa: E402
 
@@ -93,12 +93,7 @@ wall_time = time.time() - start
 
 # === Evaluation === (exact: no sampling, so every backend agrees)
 start = time.time()
-nll = np.concatenate(
-    [
-        -keras.ops.convert_to_numpy(model.log_prob(test[i : i + 500]))
-        for i in range(0, num_test, 500)
-    ]
-)
+nll = exact_nll(model, test)
 eval_time = time.time() - start
 test_nll = float(nll.mean())
 standard_error = float(nll.std() / math.sqrt(num_test))
