@@ -53,28 +53,45 @@ def train_extractor(args):
     keras.utils.set_random_seed(0)
     encoder = kgen.networks.watermark_encoder(SHAPE, NUM_BITS)
     extractor = kgen.networks.watermark_extractor(SHAPE, NUM_BITS)
-    results = {}
-    phases = (
-        ("plain", args.plain_steps, 0.0, False),
-        ("attacked", args.attack_steps, args.image_weight, True),
-    )
+    if (
+        not len(args.attack_steps)
+        == len(args.image_weight)
+        == len(args.learning_rate)
+    ):
+        raise ValueError(
+            "--attack-steps, --image-weight and --learning-rate need one "
+            "value per attacked phase."
+        )
+    results = {"image_loss": args.image_loss}
+    phases = [("plain", args.plain_steps, 0.0, False, 1e-3)] + [
+        (f"attacked_{i}" if i else "attacked", steps, weight, True, rate)
+        for i, (steps, weight, rate) in enumerate(
+            zip(args.attack_steps, args.image_weight, args.learning_rate)
+        )
+    ]
     offset = 0
-    for phase, steps, image_weight, attack_training in phases:
+    for phase, steps, image_weight, attack_training, rate in phases:
         model = kgen.watermarks.BitWatermark(
             encoder,
             extractor,
             strength=0.1,
             image_weight=image_weight,
             attack_training=attack_training,
+            image_loss=args.image_loss,
             seed=0,
         )
-        model.compile(optimizer=keras.optimizers.Adam(1e-3))
-        images = x_train[offset : offset + steps * 64]
+        model.compile(optimizer=keras.optimizers.Adam(rate))
+        # The training images in order, from the start again when used up.
+        images = np.take(
+            x_train, np.arange(offset, offset + steps * 64) % len(x_train), 0
+        )
         offset += steps * 64
         start = time.perf_counter()
         history = model.fit(images, batch_size=64, verbose=2)
         results[phase] = {
             "steps": steps,
+            "image_weight": image_weight,
+            "learning_rate": rate,
             "seconds": time.perf_counter() - start,
             "final": {k: float(v[-1]) for k, v in history.history.items()},
         }
@@ -120,6 +137,7 @@ def finetune(args):
         image_weight=args.finetune_image_weight,
         value_range=(-1.0, 1.0),
         attack_training=True,
+        image_loss=args.image_loss,
     )
     signature.compile(optimizer=keras.optimizers.Adam(1e-4))
     latents = np.random.default_rng(0).normal(
@@ -131,6 +149,7 @@ def finetune(args):
         "steps": args.finetune_steps,
         "seconds": time.perf_counter() - start,
         "image_weight": args.finetune_image_weight,
+        "image_loss": args.image_loss,
         "final": {k: float(v[-1]) for k, v in history.history.items()},
     }
     signature.save(os.path.join(args.workdir, "stable_signature.keras"))
@@ -212,11 +231,11 @@ def score(args):
     for name in ("extractor", "finetune"):
         with open(os.path.join(args.workdir, f"{name}.json")) as f:
             payload[name] = json.load(f)
-    common.write_json("stable_signature_mnist", payload)
+    common.write_json(args.results, payload)
     grid = np.concatenate([unmarked[:16], marked[:16]])
     kgen.utils.save_image_grid(
         grid,
-        f"{common.RESULTS}/stable_signature_mnist.png",
+        f"{common.RESULTS}/{args.results}.png",
         value_range=(-1, 1),
         num_columns=16,
     )
@@ -228,12 +247,24 @@ def main():
         "--stage", choices=["extractor", "finetune", "score"], required=True
     )
     parser.add_argument("--workdir", required=True)
+    parser.add_argument(
+        "--image-loss", choices=("mse", "watson_dct"), default="mse"
+    )
     parser.add_argument("--plain-steps", type=int, default=300)
-    parser.add_argument("--attack-steps", type=int, default=600)
-    parser.add_argument("--image-weight", type=float, default=1.0)
+    # One value each per attacked phase of the extractor's curriculum.
+    parser.add_argument("--attack-steps", type=int, nargs="+", default=[600])
+    parser.add_argument("--image-weight", type=float, nargs="+", default=[1.0])
+    parser.add_argument(
+        "--learning-rate", type=float, nargs="+", default=[1e-3]
+    )
     parser.add_argument("--finetune-steps", type=int, default=400)
     parser.add_argument("--finetune-image-weight", type=float, default=10.0)
     parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument(
+        "--results",
+        default="stable_signature_mnist",
+        help="score: the name of the JSON and grid in benchmarks/results",
+    )
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     {"extractor": train_extractor, "finetune": finetune, "score": score}[

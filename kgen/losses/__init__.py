@@ -1,5 +1,6 @@
-"""Losses: adversarial objectives and penalties, and style and content
-losses on feature maps, as functions and classes."""
+"""Losses: adversarial objectives and penalties, style and content losses
+on feature maps, and perceptual image distances, as functions and
+classes."""
 
 from kgen.losses.adversarial import gradient_penalty
 from kgen.losses.adversarial import hinge_discriminator_loss
@@ -13,6 +14,7 @@ from kgen.losses.adversarial import r1_penalty
 from kgen.losses.adversarial import wasserstein_discriminator_loss
 from kgen.losses.adversarial import wasserstein_generator_loss
 from kgen.losses.adversarial_loss import AdversarialLoss
+from kgen.losses.perceptual import watson_dct_loss
 from kgen.losses.style import channel_moments
 from kgen.losses.style import content_loss
 from kgen.losses.style import gram_matrix
@@ -39,4 +41,5 @@ __all__ = [
     "r1_penalty",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
+    "watson_dct_loss",
 ]

@@ -21,7 +21,7 @@ class BitWatermark(BitKeyModel):
 
     ```
     x_w = clip(x + strength * encoder(x, m), 0, 1)
-    L = mean_a BCE(extractor(a(x_w)), m) + image_weight * |x_w - x|**2
+    L = mean_a BCE(extractor(a(x_w)), m) + image_weight * d(x_w, x)
     ```
 
     over the attacks `a` of `image_attacks.attack_suite` and the plain
@@ -42,6 +42,9 @@ class BitWatermark(BitKeyModel):
             (else from the plain 8-bit image alone: a watermark that
             learns fast but breaks under attack; train without, then
             with, as a curriculum).
+        image_loss: `"mse"` (`d = |x_w - x|**2`) or `"watson_dct"`
+            (`kgen.losses.watson_dct_loss`: the encoder learns to hide
+            the bits where the image masks them).
         seed: int or `None`. Seeds the messages and the noise attack.
 
     References:
@@ -57,10 +60,13 @@ class BitWatermark(BitKeyModel):
         image_weight=10.0,
         value_range=(0.0, 1.0),
         attack_training=True,
+        image_loss="mse",
         seed=None,
         **kwargs,
     ):
-        super().__init__(extractor, image_weight, value_range, **kwargs)
+        super().__init__(
+            extractor, image_weight, value_range, image_loss, **kwargs
+        )
         # === Layers ===
         self.encoder = encoder
         # === Config ===

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.utils import block_dct
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -41,7 +42,6 @@ _CHROMINANCE_TABLE = [
     [24, 26, 56, 99, 99, 99, 99, 99],
     [47, 66, 99, 99, 99, 99, 99, 99],
 ] + [[99] * 8] * 4
-_BLOCK = 8
 
 
 def _check_images(images):
@@ -80,16 +80,6 @@ def quantization_table(quality, chrominance=False):
     )
 
 
-def _dct_matrix():
-    # D[u, x] = c(u) / 2 cos((2 x + 1) u pi / 16), c(0) = 1 / sqrt(2):
-    # the orthonormal 8-point DCT-II of JPEG, so block' = D block D**T.
-    u = np.arange(_BLOCK)[:, None]
-    x = np.arange(_BLOCK)[None, :]
-    matrix = np.cos((2 * x + 1) * u * math.pi / (2 * _BLOCK)) / 2
-    matrix[0] /= math.sqrt(2)
-    return matrix.astype("float32")
-
-
 def jpeg_compress(images, quality, value_range=(0.0, 1.0)):
     """JPEG compression and decompression at `quality` (libjpeg's scale).
 
@@ -116,26 +106,13 @@ def jpeg_compress(images, quality, value_range=(0.0, 1.0)):
         pixels = ops.clip(ops.round(_rgb_to_ycbcr(pixels)), 0.0, 255.0)
         tables.append(quantization_table(quality, chrominance=True))
         tables.append(tables[-1])
-    # 2. Edge padding to whole blocks (by concatenation: `ops.pad`'s
-    #    "edge" mode runs on JAX only).
-    pad_height = -height % _BLOCK
-    pad_width = -width % _BLOCK
-    if pad_height or pad_width:
-        pixels = ops.concatenate(
-            [pixels] + [pixels[:, -1:]] * pad_height, axis=1
-        )
-        pixels = ops.concatenate(
-            [pixels] + [pixels[:, :, -1:]] * pad_width, axis=2
-        )
-    rows, columns = (height + pad_height) // 8, (width + pad_width) // 8
+    # 2. Edge padding to whole blocks.
+    pixels = block_dct.edge_pad_to_blocks(pixels)
     # 3. Blockwise DCT, quantisation and inverse.
-    blocks = ops.reshape(pixels - 128.0, (-1, rows, 8, columns, 8, channels))
-    dct = ops.convert_to_tensor(_dct_matrix())
-    table = ops.convert_to_tensor(np.stack(tables, axis=-1))
-    coefficients = ops.einsum("ux,brxcyk,vy->brucvk", dct, blocks, dct)
-    coefficients = ops.round(coefficients / table[:, None]) * table[:, None]
-    blocks = ops.einsum("ux,brucvk,vy->brxcyk", dct, coefficients, dct)
-    pixels = ops.reshape(blocks + 128.0, (-1, rows * 8, columns * 8, channels))[
+    table = ops.convert_to_tensor(np.stack(tables, axis=-1))[:, None]
+    coefficients = block_dct.blockwise_dct(pixels - 128.0)
+    coefficients = ops.round(coefficients / table) * table
+    pixels = (block_dct.inverse_blockwise_dct(coefficients) + 128.0)[
         :, :height, :width
     ]
     # 4. Back to RGB and 8 bits.

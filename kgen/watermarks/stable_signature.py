@@ -23,7 +23,7 @@ class StableSignature(BitKeyModel):
 
     ```
     L = mean_a BCE(extractor(a(D(z))), key)
-        + image_weight * |D(z) - D_0(z)|**2
+        + image_weight * d(D(z), D_0(z))
     ```
 
     over the plain 8-bit image and, with `attack_training`, each attack
@@ -42,6 +42,10 @@ class StableSignature(BitKeyModel):
             while fine-tuning.
         original_decoder: the decoder before fine-tuning; `None` clones
             `decoder` as it is now.
+        image_loss: `"mse"` (`d = |D(z) - D_0(z)|**2`) or `"watson_dct"`
+            (`kgen.losses.watson_dct_loss`, as the paper's perceptual
+            loss: the key goes where the image masks it; pair it with an
+            extractor trained under the same loss).
 
     Example:
 
@@ -69,9 +73,12 @@ class StableSignature(BitKeyModel):
         value_range=(0.0, 1.0),
         attack_training=True,
         original_decoder=None,
+        image_loss="mse",
         **kwargs,
     ):
-        super().__init__(extractor, image_weight, value_range, **kwargs)
+        super().__init__(
+            extractor, image_weight, value_range, image_loss, **kwargs
+        )
         # === Layers ===
         self.decoder = decoder
         self.extractor.trainable = False

@@ -153,3 +153,37 @@ def test_stable_signature_without_attacks_reads_the_plain_image_alone():
     np.testing.assert_array_equal(
         to_numpy(signature.seed_generator.state), state
     )
+
+
+def test_watson_image_loss_trains_both_models_and_round_trips(digits):
+    images = digits[0][:16]
+    model = bit_watermark(attack_training=False, image_loss="watson_dct")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(images, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["image_loss"]).all()
+    assert BitWatermark.from_config(model.get_config()).image_loss == (
+        "watson_dct"
+    )
+    decoder = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(64, activation="sigmoid"),
+            keras.layers.Reshape(SHAPE),
+        ]
+    )
+    signature = StableSignature(
+        decoder,
+        model.extractor,
+        attack_training=False,
+        image_loss="watson_dct",
+    )
+    signature.compile(optimizer=keras.optimizers.Adam(1e-2))
+    latents = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    history = signature.fit(latents, batch_size=8, epochs=2, verbose=0)
+    # The decoder moved, so the distance is positive and finite.
+    assert 0 < history.history["image_loss"][-1] < np.inf
+    assert StableSignature.from_config(signature.get_config()).image_loss == (
+        "watson_dct"
+    )
+    with pytest.raises(ValueError, match="`image_loss` must be one of"):
+        bit_watermark(image_loss="lpips")
