@@ -8,11 +8,12 @@ Stages (each reads what the one before left in W):
    extractor, 32 bits) trained on MNIST's training images as a
    curriculum: `--plain-steps` steps reading the bits from the plain
    8-bit images with no image penalty (the code is learnt), then one
-   phase per `--attack-steps` value reading them from every attacked
-   version as well, with that phase's `--image-weight` (the penalty
-   `--image-loss`) and `--learning-rate`. Reports the extractor's bit
-   accuracy on test images it embeds, clean and attacked.
-   W/bit_watermark.keras.
+   phase per `--phase-steps` value with that phase's `--image-weight`
+   (the penalty `--image-loss`) and `--learning-rate`, reading the bits
+   from every attacked version as well unless `--no-extractor-attacks`.
+   Reports the extractor's bit accuracy on test images it embeds, clean
+   and attacked, and the FID cost of its own embedding on real test
+   images. W/bit_watermark.keras.
 2. `finetune`: `kgen.watermarks.StableSignature` fine-tunes a copy of
    the `dcgan_mnist` generator against the frozen extractor, key 7, on
    `--finetune-steps` batches of 64 fresh latents, under the same
@@ -39,12 +40,24 @@ distance (`--image-loss watson_dct`) keeps it in the strokes; its
 extractor is trained under the same loss with a rising weight:
 
     ... --stage extractor --workdir V --image-loss watson_dct \
-        --attack-steps 600 900 --image-weight 0.02 0.15 \
+        --phase-steps 600 900 --image-weight 0.02 0.15 \
         --learning-rate 1e-3 5e-4
     ... --stage finetune --workdir V --image-loss watson_dct \
         --finetune-image-weight WEIGHT --finetune-learning-rate RATE \
         --finetune-steps STEPS --no-finetune-attacks
     ... --stage score --workdir V --results stable_signature_mnist_watson
+
+Read from the plain image alone, the key can be faint: an extractor
+trained without the attack suite hides its bits at PSNR 45 dB, and the
+generator fine-tuned against it keeps its FID (attacks then erase it):
+
+    ... --stage extractor --workdir Q --image-loss watson_dct \
+        --no-extractor-attacks --phase-steps 600 900 \
+        --image-weight 0.05 0.3 --learning-rate 1e-3 5e-4
+    ... --stage finetune --workdir Q --image-loss watson_dct \
+        --finetune-image-weight 1 --finetune-learning-rate 1e-4 \
+        --finetune-steps 1600 --no-finetune-attacks
+    ... --stage score --workdir Q --results stable_signature_mnist_faint
 
 `--stage fid_sensitivity` measures why: the same noise costs FID far
 more on the background than on the strokes.
@@ -69,23 +82,26 @@ SHAPE = (28, 28, 1)
 
 def train_extractor(args):
     if (
-        not len(args.attack_steps)
+        not len(args.phase_steps)
         == len(args.image_weight)
         == len(args.learning_rate)
     ):
         raise ValueError(
-            "--attack-steps, --image-weight and --learning-rate need one "
-            "value per attacked phase."
+            "--phase-steps, --image-weight and --learning-rate need one "
+            "value per penalised phase."
         )
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
     keras.utils.set_random_seed(0)
     encoder = kgen.networks.watermark_encoder(SHAPE, NUM_BITS)
     extractor = kgen.networks.watermark_extractor(SHAPE, NUM_BITS)
-    results = {"image_loss": args.image_loss}
+    results = {
+        "image_loss": args.image_loss,
+        "extractor_attacks": args.extractor_attacks,
+    }
     phases = [("plain", args.plain_steps, 0.0, False, 1e-3)] + [
-        (f"attacked_{i}" if i else "attacked", steps, weight, True, rate)
+        (f"phase_{i + 1}", steps, weight, args.extractor_attacks, rate)
         for i, (steps, weight, rate) in enumerate(
-            zip(args.attack_steps, args.image_weight, args.learning_rate)
+            zip(args.phase_steps, args.image_weight, args.learning_rate)
         )
     ]
     offset = 0
@@ -111,6 +127,7 @@ def train_extractor(args):
             "steps": steps,
             "image_weight": image_weight,
             "learning_rate": rate,
+            "attack_training": attack_training,
             "seconds": time.perf_counter() - start,
             "final": {k: float(v[-1]) for k, v in history.history.items()},
         }
@@ -122,9 +139,34 @@ def train_extractor(args):
         name: float(np.mean(model.score(images, bits)["bit_accuracy"]))
         for name, images in attacked("clean", marked)
     }
+    # What the key costs where the generator has no part in it: real test
+    # images, stored as 8 bits once embedded, against the first 1,000.
+    real = x_test[1000:2000]
+    embedded = (
+        np.round(keras.ops.convert_to_numpy(model.embed(real, bits)) * 255.0)
+        / 255.0
+    )
+    fid = test_set_fid(x_test[:1000])
+    results["fid_real"] = fid(real)
+    results["fid_embedded_real"] = fid(embedded.astype("float32"))
     print(json.dumps(results, indent=2))
     with open(os.path.join(args.workdir, "extractor.json"), "w") as f:
         json.dump(results, f, indent=2)
+
+
+def test_set_fid(reference):
+    """`images -> FID` against `reference` (MNIST test images in [0, 1]);
+    FID alone: `common.inception_distances` would run Inception again for
+    a KID."""
+    metric = kgen.metrics.FrechetInceptionDistance(value_range=(0.0, 1.0))
+    metric.set_reference(reference)
+
+    def fid(images):
+        metric.reset_state()
+        metric.update_state(generated_images=images)
+        return float(metric.result())
+
+    return fid
 
 
 def attacked(name, images, value_range=(0.0, 1.0)):
@@ -279,16 +321,7 @@ def fid_sensitivity(args):
     images = (gan.generator.predict(latents, verbose=0) + 1.0) / 2.0
     images = np.clip(keras.ops.convert_to_numpy(images), 0.0, 1.0)
     strokes = (images > 0.3).astype("float32")
-    # FID alone: `common.inception_distances` would run Inception again
-    # for a KID this stage does not report.
-    metric = kgen.metrics.FrechetInceptionDistance(value_range=(0.0, 1.0))
-    metric.set_reference(x_test[:1000])
-
-    def fid(changed):
-        metric.reset_state()
-        metric.update_state(generated_images=changed)
-        return float(metric.result())
-
+    fid = test_set_fid(x_test[:1000])
     noise = np.random.default_rng(0).normal(size=images.shape)
     rows = [{"change": "none", "rms": 0.0, "fid": fid(images)}]
     for rms in (0.01, 0.026):
@@ -326,10 +359,17 @@ def main():
     )
     parser.add_argument("--plain-steps", type=int, default=300)
     # One value each per attacked phase of the extractor's curriculum.
-    parser.add_argument("--attack-steps", type=int, nargs="+", default=[600])
+    parser.add_argument("--phase-steps", type=int, nargs="+", default=[600])
     parser.add_argument("--image-weight", type=float, nargs="+", default=[1.0])
     parser.add_argument(
         "--learning-rate", type=float, nargs="+", default=[1e-3]
+    )
+    parser.add_argument(
+        "--extractor-attacks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read the bits from the attacked images too in the penalised "
+        "phases of the extractor's curriculum",
     )
     parser.add_argument("--finetune-steps", type=int, default=400)
     parser.add_argument("--finetune-image-weight", type=float, default=10.0)

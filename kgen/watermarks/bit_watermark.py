@@ -41,7 +41,9 @@ class BitWatermark(BitKeyModel):
         attack_training: bool. Read the bits from the attacked images too
             (else from the plain 8-bit image alone: a watermark that
             learns fast but breaks under attack; train without, then
-            with, as a curriculum).
+            with, as a curriculum). Surviving the suite takes a stronger
+            key: where the images must change least (a generator's FID),
+            train without.
         image_loss: `"mse"` (`d = |x_w - x|**2`) or `"watson_dct"`
             (`kgen.losses.watson_dct_loss`: the encoder learns to hide
             the bits where the image masks them).
