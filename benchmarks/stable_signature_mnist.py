@@ -73,6 +73,7 @@ import numpy as np
 
 import kgen
 from benchmarks import common
+from kgen.watermarks import bit_key_model
 from kgen.watermarks import image_attacks
 
 NUM_BITS = 32
@@ -146,7 +147,7 @@ def train_extractor(args):
         np.round(keras.ops.convert_to_numpy(model.embed(real, bits)) * 255.0)
         / 255.0
     )
-    fid = test_set_fid(x_test[:1000])
+    fid = fid_against(x_test[:1000])
     results["fid_real"] = fid(real)
     results["fid_embedded_real"] = fid(embedded.astype("float32"))
     print(json.dumps(results, indent=2))
@@ -154,8 +155,8 @@ def train_extractor(args):
         json.dump(results, f, indent=2)
 
 
-def test_set_fid(reference):
-    """`images -> FID` against `reference` (MNIST test images in [0, 1]);
+def fid_against(reference):
+    """`images -> FID` against `reference` (MNIST images in [0, 1]);
     FID alone: `common.inception_distances` would run Inception again for
     a KID."""
     metric = kgen.metrics.FrechetInceptionDistance(value_range=(0.0, 1.0))
@@ -321,7 +322,7 @@ def fid_sensitivity(args):
     images = (gan.generator.predict(latents, verbose=0) + 1.0) / 2.0
     images = np.clip(keras.ops.convert_to_numpy(images), 0.0, 1.0)
     strokes = (images > 0.3).astype("float32")
-    fid = test_set_fid(x_test[:1000])
+    fid = fid_against(x_test[:1000])
     noise = np.random.default_rng(0).normal(size=images.shape)
     rows = [{"change": "none", "rms": 0.0, "fid": fid(images)}]
     for rms in (0.01, 0.026):
@@ -355,10 +356,10 @@ def main():
     )
     parser.add_argument("--workdir", required=True)
     parser.add_argument(
-        "--image-loss", choices=("mse", "watson_dct"), default="mse"
+        "--image-loss", choices=bit_key_model.IMAGE_LOSSES, default="mse"
     )
     parser.add_argument("--plain-steps", type=int, default=300)
-    # One value each per attacked phase of the extractor's curriculum.
+    # One value each per penalised phase of the extractor's curriculum.
     parser.add_argument("--phase-steps", type=int, nargs="+", default=[600])
     parser.add_argument("--image-weight", type=float, nargs="+", default=[1.0])
     parser.add_argument(
