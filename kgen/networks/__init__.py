@@ -6,6 +6,8 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.dit_denoiser import DIT_SIZES
+from kgen.networks.dit_denoiser import dit_denoiser
 from kgen.networks.image_to_image import patchgan_discriminator
 from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
@@ -30,6 +32,7 @@ from kgen.networks.watermark import watermark_encoder
 from kgen.networks.watermark import watermark_extractor
 
 __all__ = [
+    "DIT_SIZES",
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
     "classifier_features",
@@ -37,6 +40,7 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "dit_denoiser",
     "image_classifier",
     "masked_token_transformer",
     "mlp_denoiser",

@@ -3,7 +3,9 @@
 import keras
 from keras import layers
 
-from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.networks.denoiser_inputs import conditioning_embedding
+from kgen.networks.denoiser_inputs import image_denoiser_inputs
+from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.image_shapes import check_image_shape
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_shape
@@ -51,41 +53,6 @@ def _attention(x, context, num_heads, name):
     if context is None:
         return x
     return _attention_block(x, num_heads, f"{name}_cross", context)
-
-
-def _timestep_input(timestep_dtype):
-    if timestep_dtype not in ("int32", "float32"):
-        raise ValueError(
-            "`timestep_dtype` must be 'int32' (discrete diffusion steps) or "
-            f"'float32' (continuous time); received {timestep_dtype!r}."
-        )
-    return keras.Input((), dtype=timestep_dtype, name="timesteps")
-
-
-def _embed_conditions(timesteps, labels, dim, num_classes, name, context=None):
-    embedding = SinusoidalEmbedding(dim // 4, name=f"{name}_sinusoidal")(
-        timesteps
-    )
-    embedding = layers.Dense(dim, activation="swish", name=f"{name}_time1")(
-        embedding
-    )
-    embedding = layers.Dense(dim, name=f"{name}_time2")(embedding)
-    if labels is not None:
-        # Index `num_classes` is the "no label" class that classifier-free
-        # guidance trains on and samples with.
-        label_embedding = layers.Embedding(
-            num_classes + 1, dim, name=f"{name}_labels"
-        )(labels)
-        embedding = embedding + label_embedding
-    if context is not None:
-        # The mean token embedding joins the time embedding, as Imagen
-        # adds its pooled text embedding (Saharia et al. 2022, appendix
-        # F): a global summary of the prompt in every residual block.
-        pooled = layers.GlobalAveragePooling1D(name=f"{name}_pool")(context)
-        embedding = embedding + layers.Dense(dim, name=f"{name}_context")(
-            pooled
-        )
-    return layers.Activation("swish")(embedding)
 
 
 def unet_denoiser(
@@ -153,32 +120,23 @@ def unet_denoiser(
                 f"({num_heads}); received widths {widths}."
             )
     embedding_dim = 4 * widths[0]
-    images = keras.Input(image_shape, name="noisy_images")
-    timesteps = _timestep_input(timestep_dtype)
-    inputs = [images, timesteps]
-    labels = None
-    if num_classes is not None:
-        labels = keras.Input((), dtype="int32", name="labels")
-        inputs.append(labels)
-    x = images
-    if condition_channels:
-        condition = keras.Input(
-            image_shape[:2] + (condition_channels,), name="condition"
-        )
-        inputs.append(condition)
-        x = layers.Concatenate()([images, condition])
-    context = None
-    if context_shape is not None:
-        context_shape = validate_shape(context_shape, "context_shape")
-        if len(context_shape) != 2:
-            raise ValueError(
-                "`context_shape` must be (sequence_length, width); "
-                f"received {context_shape}."
-            )
-        context = keras.Input(context_shape, name="context")
-        inputs.append(context)
-    embedding = _embed_conditions(
-        timesteps, labels, embedding_dim, num_classes, name, context
+    inputs, tensors = image_denoiser_inputs(
+        image_shape,
+        num_classes,
+        condition_channels,
+        context_shape,
+        timestep_dtype,
+    )
+    x, context = tensors["images"], tensors["context"]
+    if tensors["condition"] is not None:
+        x = layers.Concatenate()([x, tensors["condition"]])
+    embedding = conditioning_embedding(
+        tensors["timesteps"],
+        tensors["labels"],
+        embedding_dim,
+        num_classes,
+        name,
+        context,
     )
 
     h = layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
@@ -239,13 +197,13 @@ def mlp_denoiser(
     embeddings (and `timestep_dtype`) as `unet_denoiser`."""
     dim = validate_int(dim, "dim")
     vectors = keras.Input((dim,), name="noisy_vectors")
-    timesteps = _timestep_input(timestep_dtype)
+    timesteps = timestep_input(timestep_dtype)
     inputs = [vectors, timesteps]
     labels = None
     if num_classes is not None:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs.append(labels)
-    embedding = _embed_conditions(
+    embedding = conditioning_embedding(
         timesteps, labels, hidden_dim, num_classes, name
     )
     h = layers.Dense(hidden_dim, name="stem")(vectors)

@@ -1,7 +1,9 @@
 """One tiny, compiled instance of every public model, for `test_contract`.
 
 `CASES` maps each class name in `kgen.models.__all__` (but
-`GenerativeModel`) to a builder returning a `Case`: the model, a few
+`GenerativeModel`), and `Class[variant]` for a class run again on another
+network (`DiffusionModel[dit]`: the same contract on a DiT denoiser), to a
+builder returning a `Case`: the model, a few
 examples to fit on, and what `sample` needs to be cheap. The networks are
 the family tests' own, shrunk to 4x4 images, 4 filters and 8 seeded
 examples, since every case compiles a training step on every backend.
@@ -164,6 +166,18 @@ def unet_denoiser(shape=SHAPE, **kwargs):
     return kgen.networks.unet_denoiser(
         shape, widths=(4,), num_heads=2, **kwargs
     )
+
+
+def dit_denoiser(shape=SHAPE, **kwargs):
+    return kgen.networks.dit_denoiser(
+        shape, patch_size=2, hidden_dim=4, num_layers=1, num_heads=2, **kwargs
+    )
+
+
+def model_class_name(case_name):
+    """The `kgen.models` class a case builds (`DiffusionModel[dit]` ->
+    `DiffusionModel`)."""
+    return case_name.split("[")[0]
 
 
 def vae():
@@ -386,9 +400,9 @@ def vq_vae2():
 # === Cases: diffusion ===
 
 
-def diffusion_model():
+def diffusion_model(denoiser=unet_denoiser):
     model = kgen.models.DiffusionModel(
-        unet_denoiser(num_classes=NUM_CLASSES),
+        denoiser(num_classes=NUM_CLASSES),
         schedulers.DDPMScheduler(**SCHEDULE),
         num_classes=NUM_CLASSES,
         seed=0,
@@ -452,10 +466,10 @@ def latent_diffusion():
 CAPTIONS = ("a thick one", "two", "a slanted one", "a thin two") * 2
 
 
-def text_to_image():
+def text_to_image(denoiser=unet_denoiser):
     tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
     model = kgen.models.TextToImage(
-        unet_denoiser(context_shape=(tokenizer.sequence_length, 4)),
+        denoiser(context_shape=(tokenizer.sequence_length, 4)),
         kgen.networks.text_encoder(
             tokenizer.vocabulary_size,
             tokenizer.sequence_length,
@@ -635,6 +649,7 @@ CASES = {
     "DCGAN": dcgan,
     "DenoisingAutoencoder": denoising_autoencoder,
     "DiffusionModel": diffusion_model,
+    "DiffusionModel[dit]": lambda: diffusion_model(dit_denoiser),
     "EnergyModel": energy_model,
     "FlowMatching": flow_matching,
     "FlowModel": flow_model,
@@ -655,6 +670,7 @@ CASES = {
     "SRGAN": srgan,
     "StyleGAN": style_gan,
     "TextToImage": text_to_image,
+    "TextToImage[dit]": lambda: text_to_image(dit_denoiser),
     "VAE": vae_case,
     "VAEGAN": vae_gan,
     "VQVAE": vq_vae,

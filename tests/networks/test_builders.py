@@ -48,3 +48,78 @@ def test_watermark_networks_name_a_bad_filters():
         kgen.networks.watermark_encoder((8, 8, 1), 4, filters=1)
     with pytest.raises(ValueError, match="`filters`"):
         kgen.networks.watermark_extractor((8, 8, 1), 4, filters=0)
+
+
+@pytest.mark.parametrize(
+    "image_shape, patch_size", [((8, 8, 3), 2), ((16, 12, 1), 4)]
+)
+def test_dit_denoiser_shapes_and_zero_start(image_shape, patch_size):
+    denoiser = kgen.networks.dit_denoiser(
+        image_shape,
+        patch_size=patch_size,
+        hidden_dim=16,
+        num_layers=2,
+        num_heads=2,
+        num_classes=3,
+        condition_channels=1,
+        context_shape=(5, 6),
+    )
+    assert [i.name for i in denoiser.inputs] == [
+        "noisy_images",
+        "timesteps",
+        "labels",
+        "condition",
+        "context",
+    ]
+    rng = np.random.default_rng(0)
+    inputs = [
+        rng.normal(size=(2,) + image_shape).astype("float32"),
+        np.array([3, 700], "int32"),
+        np.array([0, 3], "int32"),
+        rng.normal(size=(2,) + image_shape[:2] + (1,)).astype("float32"),
+        rng.normal(size=(2, 5, 6)).astype("float32"),
+    ]
+    outputs = keras.ops.convert_to_numpy(denoiser(inputs))
+    assert outputs.shape == (2,) + image_shape
+    # The output layer starts at zero, as the U-Net's does.
+    np.testing.assert_array_equal(outputs, 0.0)
+
+
+def test_dit_denoiser_unpatchifies_each_token_to_its_patch():
+    denoiser = kgen.networks.dit_denoiser(
+        (4, 6, 2), patch_size=2, hidden_dim=8, num_layers=1, num_heads=2
+    )
+    out = denoiser.get_layer("out")
+    kernel, bias = out.get_weights()
+    # Every token writes the bias, whose 8 values fill its 2x2x2 patch
+    # in (row, column, channel) order.
+    out.set_weights([kernel, np.arange(8, dtype="float32") / 10])
+    images = keras.ops.convert_to_numpy(
+        denoiser([np.zeros((1, 4, 6, 2), "float32"), np.zeros((1,), "int32")])
+    )[0]
+    np.testing.assert_allclose(images[0, 0], [0.0, 0.1])
+    np.testing.assert_allclose(images[0, 1], [0.2, 0.3])
+    np.testing.assert_allclose(images[1, 0], [0.4, 0.5])
+    np.testing.assert_allclose(images[1, 1], [0.6, 0.7])
+    np.testing.assert_allclose(images[2:4, 4:6], images[0:2, 0:2])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"image_shape": (6, 6, 1), "patch_size": 4}, "divisible by `patch"),
+        ({"hidden_dim": 10, "num_heads": 4}, "divisible by `num_heads`"),
+        ({"position_embedding": "rope"}, "position_embedding"),
+        ({"patch_size": 0}, "patch_size"),
+        ({"num_layers": -1}, "num_layers"),
+    ],
+)
+def test_dit_denoiser_names_bad_arguments(arguments, message):
+    arguments = {
+        "image_shape": (8, 8, 1),
+        "hidden_dim": 8,
+        "num_heads": 2,
+        **arguments,
+    }
+    with pytest.raises(ValueError, match=message):
+        kgen.networks.dit_denoiser(**arguments)

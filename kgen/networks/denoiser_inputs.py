@@ -1,0 +1,105 @@
+"""The inputs and the conditioning embedding every denoiser shares.
+
+`unet_denoiser`, `dit_denoiser` and `mlp_denoiser` take the same inputs
+under the same names (`noisy_images` or `noisy_vectors`, `timesteps`,
+`labels`, `condition`, `context`), so that every diffusion family calls
+any of them alike, and turn time, class and text into one embedding
+vector the same way.
+"""
+
+import keras
+from keras import layers
+
+from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.utils.argument_validation import validate_shape
+
+
+def timestep_input(timestep_dtype):
+    """The `timesteps` input: int32 steps or float32 continuous time."""
+    if timestep_dtype not in ("int32", "float32"):
+        raise ValueError(
+            "`timestep_dtype` must be 'int32' (discrete diffusion steps) or "
+            f"'float32' (continuous time); received {timestep_dtype!r}."
+        )
+    return keras.Input((), dtype=timestep_dtype, name="timesteps")
+
+
+def image_denoiser_inputs(
+    image_shape, num_classes, condition_channels, context_shape, timestep_dtype
+):
+    """The inputs of an image denoiser, in the order every family passes
+    them: `[x_t, timesteps]`, then `labels`, `condition` and `context`
+    where configured.
+
+    Returns:
+        `(inputs, tensors)`: the list of `keras.Input`s, and a dict of them
+        by role (`images`, `timesteps`, `labels`, `condition`, `context`;
+        `None` where absent).
+    """
+    tensors = {
+        "images": keras.Input(image_shape, name="noisy_images"),
+        "timesteps": timestep_input(timestep_dtype),
+        "labels": None,
+        "condition": None,
+        "context": None,
+    }
+    if num_classes is not None:
+        tensors["labels"] = keras.Input((), dtype="int32", name="labels")
+    if condition_channels:
+        tensors["condition"] = keras.Input(
+            tuple(image_shape[:2]) + (condition_channels,), name="condition"
+        )
+    if context_shape is not None:
+        context_shape = validate_shape(context_shape, "context_shape")
+        if len(context_shape) != 2:
+            raise ValueError(
+                "`context_shape` must be (sequence_length, width); "
+                f"received {context_shape}."
+            )
+        tensors["context"] = keras.Input(context_shape, name="context")
+    roles = ("images", "timesteps", "labels", "condition", "context")
+    inputs = [tensors[role] for role in roles if tensors[role] is not None]
+    return inputs, tensors
+
+
+def conditioning_embedding(
+    timesteps,
+    labels,
+    dim,
+    num_classes,
+    name,
+    context=None,
+    frequency_dim=None,
+):
+    """One `dim`-vector per example from the time, the class and the text:
+
+    ```
+    e = MLP(sinusoid(t)) + E_class[label] + W mean_tokens(context)
+    return swish(e)
+    ```
+
+    Index `num_classes` of the class table is the "no label" class that
+    classifier-free guidance trains on and samples with; the sinusoid has
+    `frequency_dim` features (default `dim // 4`, as DDPM's U-Net).
+    """
+    embedding = SinusoidalEmbedding(
+        frequency_dim or dim // 4, name=f"{name}_sinusoidal"
+    )(timesteps)
+    embedding = layers.Dense(dim, activation="swish", name=f"{name}_time1")(
+        embedding
+    )
+    embedding = layers.Dense(dim, name=f"{name}_time2")(embedding)
+    if labels is not None:
+        label_embedding = layers.Embedding(
+            num_classes + 1, dim, name=f"{name}_labels"
+        )(labels)
+        embedding = embedding + label_embedding
+    if context is not None:
+        # The mean token embedding joins the time embedding, as Imagen
+        # adds its pooled text embedding (Saharia et al. 2022, appendix
+        # F): a global summary of the prompt in every block.
+        pooled = layers.GlobalAveragePooling1D(name=f"{name}_pool")(context)
+        embedding = embedding + layers.Dense(dim, name=f"{name}_context")(
+            pooled
+        )
+    return layers.Activation("swish")(embedding)
