@@ -47,6 +47,10 @@ setup(
         # espeak-ng's library, for the spoken-digits audio set where the
         # Debian program is not installed.
         "audio": ["espeakng-loader>=0.2", "scipy"],
+        # The peers that benchmarks/ runs beside kgen (never imported by
+        # the library); CI installs them so the GPU suite's dry run
+        # exercises every path.
+        "benchmarks": ["diffusers>=0.42,<0.43"],
         "test": [
             "pytest>=8",
             "pytest-xdist",

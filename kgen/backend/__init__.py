@@ -41,6 +41,10 @@ Keras chooses its own trainer):
   for long sampling loops.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
+- `device_name()`: the accelerator the backend computes on (its kind, as
+  "NVIDIA H100 80GB HBM3"), or "cpu"; `peak_memory_bytes()`: the most
+  accelerator memory this process has held, `None` on a CPU (benchmarks
+  report both beside their timings).
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -54,6 +58,7 @@ _BACKEND = keras.backend.backend()
 if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import Trainer
     from kgen.backend.tensorflow import data_parallel
+    from kgen.backend.tensorflow import device_name
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import fori_loop
@@ -62,6 +67,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
     from kgen.backend.tensorflow import num_replicas
+    from kgen.backend.tensorflow import peak_memory_bytes
     from kgen.backend.tensorflow import replica_rows
     from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
@@ -72,6 +78,7 @@ if _BACKEND == "tensorflow":
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
     from kgen.backend.jax import data_parallel
+    from kgen.backend.jax import device_name
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import fori_loop
@@ -80,6 +87,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
     from kgen.backend.jax import num_replicas
+    from kgen.backend.jax import peak_memory_bytes
     from kgen.backend.jax import replica_rows
     from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
@@ -90,6 +98,7 @@ elif _BACKEND == "jax":
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
     from kgen.backend.torch import data_parallel
+    from kgen.backend.torch import device_name
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import fori_loop
@@ -98,6 +107,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
     from kgen.backend.torch import num_replicas
+    from kgen.backend.torch import peak_memory_bytes
     from kgen.backend.torch import replica_rows
     from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
@@ -114,6 +124,7 @@ else:
 __all__ = [
     "Trainer",
     "data_parallel",
+    "device_name",
     "draw_for_replica",
     "export_archive",
     "gather_over_replicas",
@@ -122,6 +133,7 @@ __all__ = [
     "moments",
     "no_grad",
     "num_replicas",
+    "peak_memory_bytes",
     "replica_rows",
     "scale_loss_for_distribution",
     "stateless_normal",

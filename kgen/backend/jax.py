@@ -233,3 +233,13 @@ def data_parallel(num_devices):
             "host for a trial."
         )
     return keras.distribution.DataParallel(devices=devices[:num_devices])
+
+
+def device_name():
+    return jax.devices()[0].device_kind
+
+
+def peak_memory_bytes():
+    stats = jax.devices()[0].memory_stats()
+    # The CPU client keeps no allocator statistics.
+    return None if stats is None else stats.get("peak_bytes_in_use")

@@ -214,3 +214,17 @@ def stateless_uniform(shape, seed, dtype="float32"):
     return tf.random.stateless_uniform(
         shape, seed=tf.cast(seed, "int32"), dtype=dtype
     )
+
+
+def device_name():
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "cpu"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return details.get("device_name", gpus[0].name)
+
+
+def peak_memory_bytes():
+    if not tf.config.list_physical_devices("GPU"):
+        return None
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"]

@@ -146,3 +146,15 @@ def data_parallel(num_devices):
         "a hand-written loop). Use KERAS_BACKEND=jax or tensorflow for "
         "several devices."
     )
+
+
+def device_name():
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return "cpu"
+
+
+def peak_memory_bytes():
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated()
+    return None
