@@ -108,6 +108,8 @@ def training_section(
     optimizers,
     config,
     examples_seen=None,
+    hardware_used=None,
+    backend=None,
     **details,
 ):
     """The card's `training` section.
@@ -119,6 +121,10 @@ def training_section(
         optimizers: dict, the optimizer(s) and their schedule.
         config: dict, the model's and the run's settings.
         examples_seen: int, default `steps * batch_size`.
+        hardware_used: str, what trained it, default this machine's
+            `hardware()` (a model trained on a lent GPU is written here).
+        backend: str, the Keras backend that trained it, default this
+            process's.
         **details: further JSON-serializable entries.
     """
     return {
@@ -132,8 +138,8 @@ def training_section(
         "optimizers": optimizers,
         "config": config,
         **details,
-        "hardware": hardware(),
-        "backend": keras.backend.backend(),
+        "hardware": hardware_used or hardware(),
+        "backend": backend or keras.backend.backend(),
         "wall_time_s": round(wall_time, 1),
     }
 

@@ -66,8 +66,14 @@ def main():
             if kgen.presets.has_tokenizer(directory)
             else None
         )
+        stored = kgen.presets.preset_metadata(directory)
         kgen.presets.save_to_preset(
-            model, directory, card, overwrite=True, tokenizer=tokenizer
+            model,
+            directory,
+            card,
+            overwrite=True,
+            tokenizer=tokenizer,
+            weights_dtype=stored.get("weights_dtype", "float32"),
         )
         print(f"{name}: {main_backend} -> {directory}")
         for backend in other_backends:

@@ -49,6 +49,7 @@ COMPUTED_KEYS = (
     "num_parameters",
     "reference",
     "versions",
+    "weights_dtype",
     "files",
 )
 REFERENCE_NUM_SAMPLES = 4
@@ -56,8 +57,16 @@ REFERENCE_SEED = 0
 GRID_NUM_SAMPLES = 64
 
 
+WEIGHTS_DTYPES = ("float32", "float16")
+
+
 def save_to_preset(
-    model, directory, metadata=None, overwrite=False, tokenizer=None
+    model,
+    directory,
+    metadata=None,
+    overwrite=False,
+    tokenizer=None,
+    weights_dtype="float32",
 ):
     """Writes `model` as a preset directory that `load_preset` reads.
 
@@ -86,6 +95,12 @@ def save_to_preset(
         tokenizer: `None` or the tokenizer that turns text into the
             model's token ids (a Keras-serializable object such as
             `kgen.tokenizers.CharacterTokenizer`), saved beside the model.
+        weights_dtype: `"float32"` or `"float16"`: the precision the
+            weights file stores its floating-point weights in (loading
+            casts them back to the model's dtype). Half the size, at the
+            cost of rounding every weight; the preset must still
+            reproduce `model`, so round `model`'s weights to float16
+            values first and measure its metrics after rounding.
 
     Returns:
         str, the absolute path of the preset directory.
@@ -110,6 +125,11 @@ def save_to_preset(
             f"`model` must be a keras.Model; received {type(model).__name__}."
         )
     card = _card(metadata, directory)
+    if weights_dtype not in WEIGHTS_DTYPES:
+        raise ValueError(
+            f"`weights_dtype` must be one of {WEIGHTS_DTYPES}; received "
+            f"{weights_dtype!r}."
+        )
     if tokenizer is not None and not callable(
         getattr(tokenizer, "get_config", None)
     ):
@@ -129,7 +149,10 @@ def save_to_preset(
         # An uncompiled copy, so the weights file holds no optimizer state.
         bare = keras.saving.deserialize_keras_object(copy.deepcopy(config))
         bare.set_weights(model.get_weights())
-        bare.save_weights(os.path.join(staging, registry.WEIGHTS))
+        weights_path = os.path.join(staging, registry.WEIGHTS)
+        bare.save_weights(weights_path)
+        if weights_dtype != "float32":
+            _store_floats_as(weights_path, weights_dtype)
         loaded = loading.rebuild(staging, config)
         arguments = card.get("sample_arguments", {})
         card["reference"] = _write_reference(
@@ -144,6 +167,7 @@ def save_to_preset(
             model_class=config["class_name"],
             num_parameters=int(loaded.count_params()),
             versions=_versions(),
+            weights_dtype=weights_dtype,
         )
         _write_metadata(staging, card)
     return os.path.abspath(directory)
@@ -275,6 +299,30 @@ def _json_default(value):
 
 
 # === Reference outputs ===
+
+
+def _store_floats_as(weights_path, dtype):
+    """Rewrites a Keras weights file with its float32 arrays in `dtype`
+    (into a new file: HDF5 does not give back a deleted array's space)."""
+    import h5py
+
+    def copy_group(source, target):
+        target.attrs.update(source.attrs)
+        for key, item in source.items():
+            if isinstance(item, h5py.Group):
+                copy_group(item, target.create_group(key))
+                continue
+            values = item[()]
+            if item.dtype == np.float32:
+                values = values.astype(dtype)
+            target.create_dataset(key, data=values)
+            target[key].attrs.update(item.attrs)
+
+    converted = weights_path + ".converting"
+    with h5py.File(weights_path, "r") as source:
+        with h5py.File(converted, "w") as target:
+            copy_group(source, target)
+    os.replace(converted, weights_path)
 
 
 def _write_reference(model, loaded, staging, sample_arguments):
