@@ -5,10 +5,11 @@ Keras' array adapter shuffles with the global random state, so a process
 started again draws epoch 0's order for the epoch it resumes. Here epoch
 `e` is ordered by `(shuffle_seed, e)`, and the seed rides in kgen's
 checkpoints. A checkpoint taken inside epoch `e` after `k` batches resumes
-as two `fit` calls: the rest of epoch `e` (its batches `k, k + 1, ...`,
-as arrays), then epochs `e + 1, ...`. Keras' trainers cannot start an
-epoch at a given batch: their epoch iterator fixes every epoch's length
-before the first one starts.
+as two `fit` calls: the rest of epoch `e` (its batches `k, k + 1, ...`),
+then epochs `e + 1, ...`. Keras' trainers cannot start an epoch at a given
+batch: their epoch iterator fixes every epoch's length before the first
+one starts. Both calls read `PyDataset`s of the same batches, so the rest
+of the epoch trains and validates as the uninterrupted epoch did.
 """
 
 import math
@@ -93,6 +94,12 @@ def _fit_arrays(fit, model, x, y, backup, ours, kwargs):
         )
     kwargs.pop("class_weight", None)
     batch_size = kwargs.pop("batch_size", None) or 32
+    # Keras validates in batches of `batch_size` by default; the batches
+    # below are a PyDataset, which would leave it validating in 32s, so
+    # a backup alone would change a run (its validation draws).
+    kwargs["validation_batch_size"] = (
+        kwargs.get("validation_batch_size") or batch_size
+    )
     data = tuple(
         None if part is None else keras.tree.map_structure(np.asarray, part)
         for part in (x, y, kwargs.pop("sample_weight", None))
@@ -116,16 +123,19 @@ def _fit_arrays(fit, model, x, y, backup, ours, kwargs):
 
     # A checkpoint inside epoch `e`: first the rest of `e`, then the rest.
     epoch, step = state["epoch"], state["step"]
-    x, y, sample_weight = _take(data, batches.rows(epoch)[step * batch_size :])
     last_epoch = epoch + 1 >= kwargs.get("epochs", 1)
     # The backup outlives the first `fit` when a second one follows.
     backup.finishing_epoch = not last_epoch
     backup._step_offset = step
+    # A `PyDataset` fitted with the later epochs' arguments, so that Keras
+    # treats it as it treated the uninterrupted epoch. As arrays with a
+    # `batch_size` it was validated in batches of that size, the epochs
+    # (a `PyDataset` has none) in Keras' default of 32, with other noise
+    # drawn; and Keras gives TensorFlow a static batch size for arrays, an
+    # unknown one for a `PyDataset`, and the two traced train steps round
+    # differently under oneDNN (1e-7 apart after a step of a small U-Net).
     first = fit(
-        x,
-        y,
-        sample_weight=sample_weight,
-        batch_size=batch_size,
+        _EpochTail(batches, epoch, step),
         shuffle=False,
         callbacks=callbacks,
         **dict(kwargs, initial_epoch=epoch, epochs=epoch + 1),
@@ -212,14 +222,37 @@ class EpochOrderedBatches(keras.utils.PyDataset):
         return math.ceil(self._count / self.batch_size)
 
     def __getitem__(self, index):
+        return self.batch(self.epoch, index)
+
+    def batch(self, epoch, index):
+        """Batch `index` of `epoch`."""
         if index >= len(self):
             raise IndexError(index)
         start = index * self.batch_size
-        rows = self.rows(self.epoch)[start : start + self.batch_size]
+        rows = self.rows(epoch)[start : start + self.batch_size]
         x, y, sample_weight = _take(self.data, rows)
         if sample_weight is not None:
             return x, y, sample_weight
         return x if y is None else (x, y)
+
+
+class _EpochTail(keras.utils.PyDataset):
+    """Batches `first, first + 1, ...` of `epoch` of `batches`: the rest
+    of an epoch resumed inside it."""
+
+    def __init__(self, batches, epoch, first):
+        super().__init__()
+        self.batches = batches
+        self.epoch = epoch
+        self.first = first
+
+    def __len__(self):
+        return len(self.batches) - self.first
+
+    def __getitem__(self, index):
+        if index >= len(self):
+            raise IndexError(index)
+        return self.batches.batch(self.epoch, self.first + index)
 
 
 class _DataEpoch(keras.callbacks.Callback):

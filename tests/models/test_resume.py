@@ -1,13 +1,15 @@
 """Kill and resume: a run stopped at any step and resumed with
 `kgen.callbacks.BackupAndRestore` ends with the uninterrupted run's
 weights, bit for bit (weights, optimizer state, seed generators, data
-order, replay buffers, persistent chains, batch statistics)."""
+order, replay buffers, persistent chains, batch statistics), validated
+or not."""
 
 import os
 import signal
 import subprocess
 import sys
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -20,6 +22,8 @@ from tests.models.resume_check import StopAfterStep
 
 NUM_EPOCHS = 3
 BATCH_SIZE = 2
+# Validation examples: two batches of `BATCH_SIZE`, one of Keras' 32.
+VALIDATION_SIZE = 4
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
@@ -32,13 +36,18 @@ def _kill(step):
     return StopAfterStep(step, _interrupt)
 
 
-def _fit(name, callbacks=(), **kwargs):
+def _fit(name, callbacks=(), validated=False, epochs=NUM_EPOCHS, **kwargs):
     keras.utils.set_random_seed(0)
     case = contract_cases.CASES[name]()
+    if validated:
+        examples = [part[:VALIDATION_SIZE] for part in case.fit_arguments()]
+        kwargs["validation_data"] = (
+            tuple(examples) if len(examples) > 1 else examples[0]
+        )
     case.model.fit(
         *case.fit_arguments(),
         batch_size=BATCH_SIZE,
-        epochs=NUM_EPOCHS,
+        epochs=epochs,
         verbose=0,
         callbacks=list(callbacks),
         **kwargs,
@@ -51,6 +60,29 @@ def _assert_same_weights(model, expected):
         model.weights, expected, weights_of(model)
     ):
         np.testing.assert_array_equal(actual, wanted, err_msg=variable.path)
+
+
+def _saved_arrays(path):
+    """Every array of a weights file, by its path in the file: the
+    weights, each optimizer's state and the seed generator states (what a
+    checkpoint holds)."""
+    arrays = {}
+
+    def read(name, item):
+        if isinstance(item, h5py.Dataset):
+            arrays[name] = item[()]
+
+    with h5py.File(path, "r") as file:
+        file.visititems(read)
+    return arrays
+
+
+def _assert_same_arrays(actual, expected, message=""):
+    assert sorted(actual) == sorted(expected)
+    for name, wanted in expected.items():
+        np.testing.assert_array_equal(
+            actual[name], wanted, err_msg=f"{name}{message}"
+        )
 
 
 def _steps_per_epoch(name):
@@ -81,6 +113,63 @@ def test_run_killed_at_a_random_step_resumes_to_the_same_weights(
     assert not os.path.exists(backup)  # removed after the finished fit
 
 
+@pytest.mark.parametrize("name", ["DCGAN", "DiffusionModel"])
+def test_run_killed_inside_a_validated_epoch_resumes_every_array(
+    name, tmp_path
+):
+    """Validation draws from the seed generator too (a GAN's latents, a
+    diffusion model's timesteps and noise), so the rest of a resumed epoch
+    must validate in the uninterrupted epoch's batches: fitted as arrays,
+    it validated in batches of 2 where the epochs used 32, and ended 1
+    (DCGAN) or 2 (DiffusionModel) draws ahead."""
+    # Resumed with one batch of epoch 0 left, then epoch 1.
+    kill_at = _steps_per_epoch(name) - 1
+    backup = str(tmp_path / "backup")
+    uninterrupted = _fit(
+        name,
+        [kgen.callbacks.BackupAndRestore(str(tmp_path / "a"), 1)],
+        validated=True,
+        epochs=2,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        _fit(
+            name,
+            [kgen.callbacks.BackupAndRestore(backup, 1), _kill(kill_at)],
+            validated=True,
+            epochs=2,
+        )
+    resumed = _fit(
+        name,
+        [kgen.callbacks.BackupAndRestore(backup, 1)],
+        validated=True,
+        epochs=2,
+    )
+
+    expected = str(tmp_path / "uninterrupted.weights.h5")
+    actual = str(tmp_path / "resumed.weights.h5")
+    uninterrupted.save_weights(expected)
+    resumed.save_weights(actual)
+    _assert_same_arrays(_saved_arrays(actual), _saved_arrays(expected))
+
+
+@pytest.mark.parametrize("name", ["DCGAN"])
+def test_a_backup_does_not_change_a_validated_run(name, tmp_path):
+    """Keras validates in batches of `batch_size`; the batches a backup
+    trains on validated in 32s, so adding a backup changed the run."""
+    plain = _fit(name, validated=True, epochs=2, shuffle=False)
+    backed_up = _fit(
+        name,
+        [kgen.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
+        validated=True,
+        epochs=2,
+        shuffle=False,
+    )
+    paths = [str(tmp_path / f"{n}.weights.h5") for n in ("plain", "backup")]
+    plain.save_weights(paths[0])
+    backed_up.save_weights(paths[1])
+    _assert_same_arrays(_saved_arrays(paths[1]), _saved_arrays(paths[0]))
+
+
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("name", ["VAE", "DCGAN"])
 def test_keras_backup_and_restore_resumes_shuffled_epochs(name, tmp_path):
@@ -96,7 +185,8 @@ def test_keras_backup_and_restore_resumes_shuffled_epochs(name, tmp_path):
 
 @pytest.mark.tensorflow_only
 def test_sigkilled_process_resumes_to_the_same_weights(tmp_path):
-    """A real SIGKILL, at a random step, of a process saving every step."""
+    """A real SIGKILL, at a random step, of a process saving every step and
+    validating every epoch: every array of the saved model matches."""
 
     def run(*arguments):
         return subprocess.run(
@@ -110,19 +200,22 @@ def test_sigkilled_process_resumes_to_the_same_weights(tmp_path):
         )
 
     kill_at = int(np.random.default_rng().integers(2, NUM_EPOCHS * 4 - 1))
-    killed = run(tmp_path / "backup", tmp_path / "killed.npz", kill_at)
+    killed_path, resumed_path, plain_path = (
+        tmp_path / f"{name}.weights.h5"
+        for name in ("killed", "resumed", "plain")
+    )
+    killed = run(tmp_path / "backup", killed_path, kill_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert not (tmp_path / "killed.npz").exists()
-    resumed = run(tmp_path / "backup", tmp_path / "resumed.npz", 0)
+    assert not killed_path.exists()
+    resumed = run(tmp_path / "backup", resumed_path, 0)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    plain = run(tmp_path / "fresh", tmp_path / "plain.npz", 0)
+    plain = run(tmp_path / "fresh", plain_path, 0)
     assert plain.returncode == 0, plain.stderr[-2000:]
-    expected = np.load(tmp_path / "plain.npz")
-    actual = np.load(tmp_path / "resumed.npz")
-    for key in expected.files:
-        np.testing.assert_array_equal(
-            actual[key], expected[key], err_msg=f"{key}, killed at {kill_at}"
-        )
+    _assert_same_arrays(
+        _saved_arrays(resumed_path),
+        _saved_arrays(plain_path),
+        f", killed at step {kill_at}",
+    )
 
 
 @pytest.mark.tensorflow_only
