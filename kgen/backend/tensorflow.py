@@ -228,3 +228,9 @@ def peak_memory_bytes():
     if not tf.config.list_physical_devices("GPU"):
         return None
     return tf.config.experimental.get_memory_info("GPU:0")["peak"]
+
+
+def is_concrete(x):
+    if isinstance(x, tf.Tensor):
+        return hasattr(x, "numpy")  # an EagerTensor, not a graph tensor
+    return tf.executing_eagerly()

@@ -158,3 +158,8 @@ def peak_memory_bytes():
     if torch.cuda.is_available():
         return torch.cuda.max_memory_allocated()
     return None
+
+
+def is_concrete(x):
+    # Eager always; torch.compile's fake tensors hold no values.
+    return not type(x).__name__.startswith("Fake")

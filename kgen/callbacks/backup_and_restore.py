@@ -10,6 +10,7 @@ import numpy as np
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.unreadable_file_error import UnreadableFileError
+from kgen.utils.weights_file import save_weights
 
 WEIGHTS = "model.weights.h5"
 STATE = "training_state.json"
@@ -172,7 +173,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         name = f"checkpoint-{epoch:06d}-{step:09d}"
         with atomic_directory(os.path.join(self.backup_dir, name)) as staging:
             weights = os.path.join(staging, WEIGHTS)
-            self.model.save_weights(weights)
+            save_weights(self.model, weights)
             state = {
                 "epoch": int(epoch),
                 "step": int(step),

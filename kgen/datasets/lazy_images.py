@@ -9,7 +9,9 @@ what `EpochOrderedBatches` asks of its data. A folder is read with Keras'
 while these take their order from `EpochOrderedBatches` (seed, epoch).
 """
 
+import math
 import os
+import stat
 
 import keras
 import numpy as np
@@ -19,20 +21,32 @@ from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import validate_array
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# The largest image `--data` takes by default (height x width), checked
+# from each file's header before any pixel is decoded: a model is built
+# for the data's shape, so a larger image costs gigabytes before the first
+# step (`kgen train --max-image-pixels` raises it).
+MAX_IMAGE_PIXELS = 1024 * 1024
 
 
-def open_images(path):
+def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS):
     """A `.npy` file (memory-mapped) or a folder of images, as images in
     `[0, 1]` with a channel axis, read when indexed.
+
+    Sizes are checked from the headers before anything is decoded or
+    allocated: images of more than `max_image_pixels` pixels, special files
+    (FIFOs, devices, sockets, links to them) and decompression bombs are
+    refused.
 
     Raises:
         ValueError: naming `--data`, for anything else, or when the first
             batch is not images in `[0, 1]` (or uint8).
     """
+    if os.path.exists(path) and not os.path.isdir(path):
+        _check_regular_file(path)
     if os.path.isdir(path):
-        images = ImageFolder(path)
+        images = ImageFolder(path, max_image_pixels)
     elif path.endswith(".npy") and os.path.isfile(path):
-        images = MappedImages(path)
+        images = MappedImages(path, max_image_pixels)
     else:
         raise ValueError(
             f"--data must be a .npy file or a folder of images; received "
@@ -51,7 +65,7 @@ class MappedImages:
     """A `.npy` array of images, memory-mapped: uint8 `0-255` or floats in
     `[0, 1]`, shaped `(n, height, width[, channels])`."""
 
-    def __init__(self, path):
+    def __init__(self, path, max_image_pixels=MAX_IMAGE_PIXELS):
         try:
             self.array = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as error:
@@ -62,6 +76,7 @@ class MappedImages:
                 "--data must hold images (n, height, width[, channels]); "
                 f"{path} holds an array of shape {self.array.shape}."
             )
+        _check_pixels(self.array.shape[1:3], max_image_pixels, path)
         self.path = path
 
     def __len__(self):
@@ -84,7 +99,7 @@ class ImageFolder:
     """The image files in a folder (and its subfolders), sorted by path;
     every image must have the first one's size and colour mode."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, max_image_pixels=MAX_IMAGE_PIXELS):
         self.files = sorted(
             os.path.join(root, name)
             for root, _, names in os.walk(directory)
@@ -96,11 +111,14 @@ class ImageFolder:
                 f"--data {directory}: no image files "
                 f"({', '.join(IMAGE_EXTENSIONS)})."
             )
+        for file in self.files:
+            _check_regular_file(file)
+        self.max_image_pixels = max_image_pixels
         # `load_img` converts to its `color_mode` (RGB by default), so the
         # file's own mode is read from PIL before any conversion.
-        first = _load_image(self.files[0], color_mode=None)
-        self.color_mode = "grayscale" if first.mode in ("L", "1") else "rgb"
-        self.size = first.size
+        size, mode = _image_header(self.files[0], max_image_pixels)
+        self.color_mode = "grayscale" if mode in ("L", "1") else "rgb"
+        self.size = size
 
     def __len__(self):
         return len(self.files)
@@ -112,13 +130,14 @@ class ImageFolder:
         """Images `rows` as floats in `[0, 1]`; `check`: refuse others."""
         images = []
         for row in np.asarray(rows):
-            image = _load_image(self.files[row], self.color_mode)
-            if image.size != self.size:
+            # The size from the header, before the pixels are decoded.
+            size, _ = _image_header(self.files[row], self.max_image_pixels)
+            if size != self.size:
                 raise ValueError(
-                    f"--data: {self.files[row]} is {image.size[0]}x"
-                    f"{image.size[1]}; the folder's first image is "
-                    f"{self.size[0]}x{self.size[1]}."
+                    f"--data: {self.files[row]} is {size[0]}x{size[1]}; the "
+                    f"folder's first image is {self.size[0]}x{self.size[1]}."
                 )
+            image = _load_image(self.files[row], self.color_mode)
             images.append(keras.utils.img_to_array(image, dtype="uint8"))
         return _as_float_images(np.stack(images), check)
 
@@ -135,19 +154,78 @@ class PreparedImages:
         return len(self.rows)
 
     def __getitem__(self, rows):
-        return self.prepare(self.images[self.rows[np.asarray(rows)]])
+        examples = self.rows[np.asarray(rows)]
+        try:
+            return self.prepare(self.images[examples])
+        except ValueError as error:
+            # Every batch is checked as it is read; name the examples.
+            raise ValueError(
+                f"{error} Bad examples: {self._bad_examples(examples)}."
+            ) from None
+
+    def _bad_examples(self, examples):
+        images = self.images.read(examples, check=False)
+        flat = images.reshape(len(images), -1)
+        good = np.isfinite(flat).all(1) & (flat >= 0).all(1)
+        good &= (flat <= 1).all(1)
+        bad = sorted(int(e) for e in examples[~good])
+        shown = ", ".join(map(str, bad[:8]))
+        return shown + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+
+
+def _check_regular_file(path):
+    """Refuses what is not a regular file (a FIFO would block for ever, a
+    device such as /dev/zero never ends), links to them included."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise ValueError(
+            f"--data: {path} is {kind}; only regular files are read."
+        )
+
+
+def _check_pixels(size, max_image_pixels, path):
+    pixels = math.prod(int(side) for side in size)
+    if pixels > max_image_pixels:
+        raise ValueError(
+            f"--data: {path} holds {'x'.join(map(str, size))} images "
+            f"({pixels:,} pixels), over --max-image-pixels "
+            f"{max_image_pixels:,}; resize them or raise the limit."
+        )
+
+
+def _image_header(file, max_image_pixels):
+    """`(size, mode)` of an image file read from its header alone, its
+    pixel count checked; decompression bombs refused by name."""
+    try:
+        with Image.open(file) as image:
+            size, mode = image.size, image.mode
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"--data: {file} is refused: {error}") from None
+    except OSError as error:
+        raise ValueError(
+            f"--data: {file} is not a readable image ({type(error).__name__})."
+        ) from None
+    _check_pixels(size[::-1], max_image_pixels, file)
+    return size, mode
 
 
 def _load_image(file, color_mode="rgb"):
-    """`keras.utils.load_img(file)` (`color_mode=None`: PIL's image as
-    stored); `ValueError` naming `--data` and the file if it is not a
-    readable image (damaged, or not what its extension says)."""
+    """`keras.utils.load_img(file)`; `ValueError` naming `--data` and the
+    file if it is not a readable image (damaged, not what its extension
+    says, or a decompression bomb)."""
     try:
-        if color_mode is None:
-            with Image.open(file) as image:
-                image.load()
-                return image
         return keras.utils.load_img(file, color_mode=color_mode)
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"--data: {file} is refused: {error}") from None
     except OSError as error:
         # PIL's own message names a BytesIO, not the file.
         raise ValueError(

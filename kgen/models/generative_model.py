@@ -156,6 +156,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 num_replicas=backend.num_replicas(self),
             )
         kwargs["callbacks"] = _with_non_finite_check(kwargs.get("callbacks"))
+        batches = _BatchCount()
+        if isinstance(kwargs["callbacks"], list):
+            kwargs["callbacks"].append(batches)
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._prepare_validation_data(
                 kwargs["validation_data"]
@@ -163,10 +166,19 @@ class GenerativeModel(backend.Trainer, keras.Model):
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
         with self._non_finite_steps_undone(kwargs["callbacks"]):
             if backup is not None:
-                return resumable_fit.fit_with_backup(
+                history = resumable_fit.fit_with_backup(
                     super().fit, self, x, y, backup, is_array, kwargs
                 )
-            return super().fit(x, y, **kwargs)
+            else:
+                history = super().fit(x, y, **kwargs)
+        if batches.epochs and not batches.batches:
+            # Keras runs the epochs of an empty dataset and returns no
+            # logs: nothing was trained, and nothing says so.
+            raise ValueError(
+                "`x` yielded no batches: nothing was trained (an empty "
+                "dataset, or `steps_per_epoch` past its end)."
+            )
+        return history
 
     @contextlib.contextmanager
     def _non_finite_steps_undone(self, callbacks):
@@ -716,6 +728,20 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")
+
+
+class _BatchCount(keras.callbacks.Callback):
+    """Counts the epochs begun and the batches trained in one `fit`."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = self.batches = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs += 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
 
 
 def _with_non_finite_check(callbacks):

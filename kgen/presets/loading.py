@@ -36,7 +36,11 @@ def preset_metadata(name_or_directory):
 
 
 def verify_preset(name_or_directory):
-    """Checks a preset's files against the sha256 in its metadata.
+    """Checks a preset's files and its model card against their sha256.
+
+    The digests give integrity, not authenticity: a damaged, truncated or
+    edited preset is refused, but anyone can write a preset whose digests
+    agree (nothing is signed); load presets from sources you trust.
 
     Args:
         name_or_directory: str, a shipped preset name or a preset directory.
@@ -50,6 +54,13 @@ def verify_preset(name_or_directory):
     """
     directory = registry.resolve(name_or_directory)
     metadata = registry.read_metadata(directory)
+    card = registry.card_digest(metadata)
+    if card != metadata["card_sha256"]:
+        raise PresetError(
+            f"{os.path.join(directory, registry.METADATA)}: the model card's "
+            f"sha256 is {card} but it records {metadata['card_sha256']}; "
+            "the card was changed. Restore it or save the preset again."
+        )
     for filename, expected in sorted(metadata["files"].items()):
         path = os.path.join(directory, filename)
         if not os.path.isfile(path):

@@ -11,6 +11,7 @@ by adding entries to that table; everything else goes through it.
 """
 
 import functools
+import hashlib
 import json
 import os
 import pathlib
@@ -33,7 +34,17 @@ REQUIRED_KEYS = (
     "metrics",
     "versions",
     "files",
+    "card_sha256",
 )
+
+
+def card_digest(metadata):
+    """The sha256 of a model card: its canonical JSON (sorted keys, no
+    spaces) without the `card_sha256` entry that stores it. With the
+    `files` table it covers, every byte of a preset is checked."""
+    card = {k: v for k, v in metadata.items() if k != "card_sha256"}
+    text = json.dumps(card, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @functools.cache

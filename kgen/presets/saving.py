@@ -51,6 +51,7 @@ COMPUTED_KEYS = (
     "versions",
     "weights_dtype",
     "files",
+    "card_sha256",
 )
 REFERENCE_NUM_SAMPLES = 4
 REFERENCE_SEED = 0
@@ -279,6 +280,9 @@ def _write_metadata(staging, card):
         for name in sorted(os.listdir(staging))
         if name != registry.METADATA
     }
+    # Round-tripped through JSON first: the digest is of what is stored.
+    card = json.loads(json.dumps(card, default=_json_default))
+    card["card_sha256"] = registry.card_digest(card)
     _write_json(os.path.join(staging, registry.METADATA), card)
 
 

@@ -2,6 +2,7 @@
 FID-Inception weights are all checked with it."""
 
 import hashlib
+import os
 
 
 def sha256(path):
@@ -10,4 +11,26 @@ def sha256(path):
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def data_digest(path):
+    """A digest of a training data path: the sha256 of a file, or of a
+    folder's listing (every file's relative path, size and modification
+    time), so that a resumed run notices data replaced since it began
+    without reading a folder of images twice."""
+    if not os.path.isdir(path):
+        return sha256(path)
+    digest = hashlib.sha256()
+    for root, folders, files in os.walk(path):
+        folders.sort()
+        for name in sorted(files):
+            file_path = os.path.join(root, name)
+            status = os.stat(file_path)
+            entry = (
+                os.path.relpath(file_path, path),
+                status.st_size,
+                status.st_mtime_ns,
+            )
+            digest.update(repr(entry).encode())
     return digest.hexdigest()

@@ -16,12 +16,19 @@ a method that makes several draws from one integer seed gets different
 numbers for each (an integer handed to two draws would repeat them).
 Loops written with `ops.fori_loop` take a `(2,)` seed from `loop_seed` and
 fold the step into it for each stateless draw.
+
+An integer seed lies in `[0, MAX_SEED]`: the range every backend's
+`SeedGenerator` takes (JAX's refuses negative seeds and seeds of 2**32 or
+more, torch's seeds of 2**31 or more), so that a seed means the same on
+each; beyond it the backends raise unrelated overflow errors.
 """
 
 import numbers
 
 import keras
 import numpy as np
+
+MAX_SEED = 2**31 - 1
 
 
 def seed_generator(seed, default=None, argument="seed"):
@@ -42,7 +49,7 @@ def seed_generator(seed, default=None, argument="seed"):
     if isinstance(seed, keras.random.SeedGenerator):
         return seed
     if _is_integer(seed):
-        return keras.random.SeedGenerator(int(seed))
+        return keras.random.SeedGenerator(_in_range(seed, argument))
     if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
         return seed
     raise ValueError(
@@ -56,8 +63,17 @@ def validate_model_seed(seed, argument="seed"):
     if seed is None:
         return None
     if _is_integer(seed):
-        return int(seed)
+        return _in_range(seed, argument)
     raise ValueError(f"`{argument}` must be an int or None; received {seed!r}.")
+
+
+def _in_range(seed, argument):
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(
+            f"`{argument}` must lie in [0, 2**31 - 1] (the seeds every "
+            f"backend takes); received {seed}."
+        )
+    return int(seed)
 
 
 def loop_seed(seed):

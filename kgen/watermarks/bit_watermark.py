@@ -104,6 +104,14 @@ class BitWatermark(BitKeyModel):
         )
         return self._from_unit(self._embed_unit(self._unit(images), bits))
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # The networks are built for one image shape; Keras would report
+        # another shape as "Exception encountered when calling
+        # BitWatermark.call()" deep in the encoder.
+        if hasattr(x, "shape"):
+            validate_input(x, self.image_shape, "x", self.value_range)
+        return super().fit(x, y, *args, **kwargs)
+
     def extract(self, images):
         """The extractor's `(batch, num_bits)` logits for `images`."""
         images = validate_input(

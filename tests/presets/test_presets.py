@@ -434,6 +434,23 @@ def test_a_changed_shipped_preset_is_refused(tmp_path):
         kgen.presets.load_preset(copy)
 
 
+def test_an_edited_model_card_is_refused(tmp_path, capsys):
+    """Issue 44: the card was the one file no digest covered; an edited
+    metric was printed under "files (sha256 verified)"."""
+    copy = tmp_path / "vae_digits"
+    shutil.copytree(kgen.presets.shipped_presets()["vae_digits"], copy)
+    path = copy / "metadata.json"
+    card = json.loads(path.read_text())
+    card["description"] += " (edited)"
+    path.write_text(json.dumps(card))
+    with pytest.raises(PresetError, match="the card was changed"):
+        kgen.presets.load_preset(copy)
+    assert cli.main(["presets", str(copy)]) == 2
+    assert "the card was changed" in capsys.readouterr().err
+    assert cli.main(["presets", "vae_digits"]) == 0
+    assert "not authenticity" in capsys.readouterr().out
+
+
 # === Command line ===
 
 

@@ -3,6 +3,7 @@ import numpy as np
 from keras import layers
 from keras import ops
 
+from kgen import backend
 from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.dropout import Dropout
@@ -155,6 +156,21 @@ class GPT(GPTGeneration, GenerativeModel):
             self.final_norm(h), ops.transpose(self.token_embedding.embeddings)
         )
 
+    def __call__(self, tokens, *args, **kwargs):
+        # Token ids outside `[0, vocabulary_size)` are refused in an eager
+        # call, before Keras wraps the error in its own; inside a traced
+        # graph nothing can be read, and an embedding lookup would return
+        # NaN (JAX) or another token's row (XLA clamps), so the exported
+        # signatures clamp ids into range (see `serving_endpoints`).
+        # Training steps were checked with the data (`_validate_data`).
+        if (
+            not kwargs.get("training")
+            and not isinstance(tokens, keras.KerasTensor)
+            and backend.is_concrete(tokens)
+        ):
+            self._check_tokens(tokens, "tokens", self.sequence_length)
+        return super().__call__(tokens, *args, **kwargs)
+
     def call(self, tokens, training=False):
         """Next-token logits `(batch, length, vocabulary_size)`."""
         h = self._embed(tokens, 0, training)
@@ -302,9 +318,11 @@ class GPT(GPTGeneration, GenerativeModel):
         """`generate`: `(batch, prompt_length)` prompt tokens and a `(2,)`
         int seed -> the prompt plus `max_new_tokens` tokens (the rest of
         the context by default), decoded with the key/value cache;
-        `logits`: `(batch, length)` tokens -> next-token logits. The
-        prompt length is fixed at export: the loop's length and the
-        cache's size are static in the compiled graph."""
+        `logits`: `(batch, length)` tokens -> next-token logits. Token ids
+        outside `[0, vocabulary_size)` cannot be refused inside a served
+        graph: both endpoints clamp them into range (a client validates
+        its ids). The prompt length is fixed at export: the loop's length
+        and the cache's size are static in the compiled graph."""
         if not isinstance(prompt_length, int) or not (
             1 <= prompt_length < self.sequence_length
         ):
@@ -321,6 +339,7 @@ class GPT(GPTGeneration, GenerativeModel):
         sampler = samplers.get(sampler)
 
         def generate(prompt, seed):
+            prompt = ops.clip(prompt, 0, self.vocabulary_size - 1)
             padding = ops.zeros((ops.shape(prompt)[0], new), "int32")
             return self.generate_loop(
                 ops.concatenate([prompt, padding], axis=1),
@@ -331,7 +350,9 @@ class GPT(GPTGeneration, GenerativeModel):
             )
 
         def logits(tokens):
-            return self(tokens)
+            # A graph cannot raise on a value: ids out of range are
+            # clamped to [0, vocabulary_size - 1], as the docstring says.
+            return self(ops.clip(tokens, 0, self.vocabulary_size - 1))
 
         return {
             "generate": (

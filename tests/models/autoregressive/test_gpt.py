@@ -157,3 +157,35 @@ def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     logits = to_numpy(trained(tokens))[:, 1:-1]
     top_5 = np.argsort(logits, axis=-1)[..., -5:]
     assert np.all((top_5 == tokens[:, 2:, None]).any(-1))
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize("tokens", [[[1, -1, 2]], [[1, 10, 2]], [[65, 10**6]]])
+def test_token_ids_out_of_range_are_refused_in_an_eager_call(tokens):
+    """Issue 44: negative ids were embedded on every backend, and ids past
+    the vocabulary gave NaN logits on JAX."""
+    model = gpt(10)
+    for given in (np.array(tokens), keras.ops.convert_to_tensor(tokens)):
+        with pytest.raises(ValueError, match=r"token ids in \[0, 10\)"):
+            model(given)
+    assert to_numpy(model(np.array([[1, 9, 0]]))).shape == (1, 3, 10)
+
+
+@pytest.mark.skipif(
+    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
+)
+def test_exported_logits_clamp_ids_as_documented(trained, tmp_path):
+    from tests.export.test_saved_model import run_in_plain_tensorflow
+
+    version_path = kgen.export.export_saved_model(
+        trained, os.path.join(tmp_path, "gpt")
+    )
+    vocabulary = trained.vocabulary_size
+    given = np.array([[-5, 3, vocabulary, 10**6]], "int32")
+    served = run_in_plain_tensorflow(
+        version_path, "logits", {"tokens": given}, tmp_path
+    )
+    clamped = np.clip(given, 0, vocabulary - 1)
+    np.testing.assert_allclose(
+        next(iter(served.values())), to_numpy(trained(clamped)), atol=1e-4
+    )

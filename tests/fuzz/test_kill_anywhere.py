@@ -1,0 +1,102 @@
+"""Kill anywhere: a real `kgen train` SIGKILLed at any of 13 moments of
+its run (training steps, checkpoint writes, validation, epoch ends, the
+output writes, the export, the last clean-up), then resumed with
+`--resume`, ends with every array of the uninterrupted run's model
+(weights, optimizer state, seed states), bit for bit, on TensorFlow and
+JAX, with validation data (the CLI always validates).
+
+Minutes per backend (a process start per run): `pytest -m large`.
+"""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+
+ARGUMENTS = ["train", "vae", "--epochs", "2", "--checkpoint-every", "5"]
+ARGUMENTS += ["--quiet", "--grid-every", "1"]
+# (event, occurrence): 24 steps and 5 validation batches per epoch.
+MOMENTS = [
+    ("train_batch", 3),
+    ("checkpoint_weights", 1),
+    ("train_batch", 10),
+    ("train_batch", 24),
+    ("validation_batch", 2),
+    ("epoch_end", 1),
+    ("train_batch", 31),
+    ("checkpoint_weights", 6),
+    ("validation_batch", 8),
+    ("epoch_end", 2),
+    ("outputs", 1),
+    ("export", 1),
+    ("outputs_in_place", 1),
+]
+
+
+def run(backend, out, *options, kill=None):
+    command = [sys.executable]
+    if kill:
+        command += ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
+        command += ["--"]
+    else:
+        command += ["-m", "kgen"]
+    return subprocess.run(
+        command + ARGUMENTS + ["--out", out, *options],
+        cwd=REPO,
+        env=dict(os.environ, KERAS_BACKEND=backend),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def saved_arrays(model_file):
+    """Every array of a `.keras` file's weights, by its path."""
+    with zipfile.ZipFile(model_file) as archive:
+        weights = io.BytesIO(archive.read("model.weights.h5"))
+    arrays = {}
+    with h5py.File(weights, "r") as file:
+        file.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()])
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return arrays
+
+
+@pytest.fixture(scope="module", params=["tensorflow", "jax"])
+def uninterrupted(request, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("plain") / "run")
+    done = run(request.param, out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return request.param, saved_arrays(os.path.join(out, "model.keras"))
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(
+    "moment", MOMENTS, ids=[f"{e}-{n}" for e, n in MOMENTS]
+)
+def test_killed_anywhere_resumes_to_the_same_model(
+    uninterrupted, moment, tmp_path
+):
+    backend, expected = uninterrupted
+    out = str(tmp_path / "run")
+    killed = run(backend, out, kill=moment)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    resumed = run(backend, out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not os.path.exists(out + ".checkpoint")
+    actual = saved_arrays(os.path.join(out, "model.keras"))
+    assert sorted(actual) == sorted(expected)
+    for name, values in expected.items():
+        np.testing.assert_array_equal(actual[name], values, err_msg=name)
