@@ -9,6 +9,7 @@ what `EpochOrderedBatches` asks of its data. A folder is read with Keras'
 while these take their order from `EpochOrderedBatches` (seed, epoch).
 """
 
+import contextlib
 import math
 import os
 import stat
@@ -204,26 +205,26 @@ def _check_pixels(size, max_image_pixels, path):
 
 def _image_header(file, max_image_pixels):
     """`(size, mode)` of an image file read from its header alone, its
-    pixel count checked; decompression bombs refused by name."""
-    try:
+    pixel count checked."""
+    with _readable(file):
         with Image.open(file) as image:
             size, mode = image.size, image.mode
-    except Image.DecompressionBombError as error:
-        raise ValueError(f"--data: {file} is refused: {error}") from None
-    except OSError as error:
-        raise ValueError(
-            f"--data: {file} is not a readable image ({type(error).__name__})."
-        ) from None
     _check_pixels(size[::-1], max_image_pixels, file)
     return size, mode
 
 
 def _load_image(file, color_mode="rgb"):
-    """`keras.utils.load_img(file)`; `ValueError` naming `--data` and the
-    file if it is not a readable image (damaged, not what its extension
-    says, or a decompression bomb)."""
-    try:
+    """`keras.utils.load_img(file)`, its errors named as `_readable`'s."""
+    with _readable(file):
         return keras.utils.load_img(file, color_mode=color_mode)
+
+
+@contextlib.contextmanager
+def _readable(file):
+    """`ValueError` naming `--data` and the file for an unreadable image
+    (damaged, not what its extension says) or a decompression bomb."""
+    try:
+        yield
     except Image.DecompressionBombError as error:
         raise ValueError(f"--data: {file} is refused: {error}") from None
     except OSError as error:

@@ -34,7 +34,8 @@ def image_denoiser_inputs(
     Returns:
         `(inputs, tensors)`: the list of `keras.Input`s, and a dict of them
         by role (`images`, `timesteps`, `labels`, `condition`, `context`;
-        `None` where absent).
+        `None` where absent), with `x`: the images with the condition's
+        channels concatenated, what the network's first layer takes.
     """
     tensors = {
         "images": keras.Input(image_shape, name="noisy_images"),
@@ -59,6 +60,11 @@ def image_denoiser_inputs(
         tensors["context"] = keras.Input(context_shape, name="context")
     roles = ("images", "timesteps", "labels", "condition", "context")
     inputs = [tensors[role] for role in roles if tensors[role] is not None]
+    tensors["x"] = tensors["images"]
+    if tensors["condition"] is not None:
+        tensors["x"] = layers.Concatenate()(
+            [tensors["images"], tensors["condition"]]
+        )
     return inputs, tensors
 
 

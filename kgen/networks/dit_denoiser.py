@@ -124,9 +124,7 @@ def dit_denoiser(
         context_shape,
         timestep_dtype,
     )
-    x, context = tensors["images"], tensors["context"]
-    if tensors["condition"] is not None:
-        x = layers.Concatenate()([x, tensors["condition"]])
+    x, context = tensors["x"], tensors["context"]
     conditioning = conditioning_embedding(
         tensors["timesteps"],
         tensors["labels"],

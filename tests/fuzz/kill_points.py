@@ -8,6 +8,7 @@ atexit runs. `tests/fuzz/test_kill_anywhere.py` resumes each killed run
 and compares it with one never stopped.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ EVENTS = (
     "validation_batch",  # inside the end-of-epoch validation
     "epoch_end",  # after an epoch's checkpoint
     "outputs",  # model.keras written, the rest of --out not yet
-    "export",  # inside the SavedModel write
+    "export",  # the SavedModel written, not yet renamed into place
     "outputs_in_place",  # --out renamed into place, checkpoint not removed
 )
 
@@ -32,11 +33,10 @@ def _kill():
 
 def install(event, count):
     """Patches kgen so that the `count`th `event` kills the process."""
-    import keras
-
     import kgen
     from kgen import cli
     from kgen.callbacks import backup_and_restore
+    from kgen.export import saved_model
 
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; one of {EVENTS}")
@@ -83,13 +83,17 @@ def install(event, count):
 
     cli._write_outputs = outputs
 
-    write_out = keras.export.ExportArchive.write_out
+    # The SavedModel is written to a staging folder, renamed at the end:
+    # killed when it is written and not yet in place.
+    staged = saved_model.atomic_directory
 
-    def export(self, *args, **kwargs):
-        tick("export")
-        return write_out(self, *args, **kwargs)
+    @contextlib.contextmanager
+    def export(directory):
+        with staged(directory) as staging:
+            yield staging
+            tick("export")
 
-    keras.export.ExportArchive.write_out = export
+    saved_model.atomic_directory = export
 
     rmtree = shutil.rmtree
 
