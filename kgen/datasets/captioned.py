@@ -27,6 +27,7 @@ measure composition: `HELD_OUT`.
 
 import numpy as np
 
+from kgen.datasets import emoji
 from kgen.datasets import fashion_mnist
 from kgen.datasets import loader
 from kgen.datasets.spoken_digits import DIGIT_WORDS
@@ -86,7 +87,7 @@ _QUANTILES = (1.0 / 3.0, 2.0 / 3.0)
 
 def available():
     """Names `load_captioned` accepts."""
-    return sorted(ATTRIBUTES)
+    return sorted([*ATTRIBUTES, "emoji"])
 
 
 def measure_attributes(name, images):
@@ -157,17 +158,23 @@ def bin_attributes(measurements, labels, thresholds):
     return binned
 
 
-def load_captioned(name="digits", value_range=(0.0, 1.0)):
+def load_captioned(name="digits", value_range=(0.0, 1.0), image_size=None):
     """Images with English captions of their class and measured attributes.
 
     Captions vary in template, word order and synonyms ("a thick, slanted
     seven", "7, bold", "a pair of small, dark trousers") and are the same
     on every call: each split draws its wording from a fixed seed.
 
+    The emoji (`"emoji"`) are captioned by their Unicode names ("fox",
+    "woman mage: medium skin tone"), with their group as the label and
+    nothing held out beyond the test split's families.
+
     Args:
         name: `"digits"` (8x8, embedded), `"mnist"` or `"fashion_mnist"`
-            (28x28, see `kgen.datasets.load`).
+            (28x28) or `"emoji"` (colour; see `kgen.datasets.load`).
         value_range: `(low, high)` the pixels are scaled to.
+        image_size: the emoji's side (see `kgen.datasets.load`); `None`
+            for the other datasets.
 
     Returns:
         `(x_train, captions_train, attributes_train), (x_test,
@@ -184,8 +191,12 @@ def load_captioned(name="digits", value_range=(0.0, 1.0)):
     captions[0]  # e.g. 'a thin zero'
     ```
     """
+    if name == "emoji":
+        return _load_emoji_captioned(value_range, image_size)
     _check_name(name)
-    (x_train, y_train), (x_test, y_test) = loader.load(name, value_range)
+    (x_train, y_train), (x_test, y_test) = loader.load(
+        name, value_range, image_size=image_size
+    )
     low, high = value_range
     unit_train = (x_train - low) / (high - low)
     unit_test = (x_test - low) / (high - low)
@@ -211,6 +222,24 @@ def load_captioned(name="digits", value_range=(0.0, 1.0)):
         captions = compose_captions(name, attributes, _CAPTION_SEEDS[split])
         splits.append((images, captions, attributes))
     return tuple(splits)
+
+
+def _load_emoji_captioned(value_range, image_size):
+    (x_train, y_train), (x_test, y_test) = loader.load(
+        "emoji", value_range, image_size=image_size
+    )
+    (_, _, names_train), (_, _, names_test) = emoji.load_emoji(image_size or 32)
+    return tuple(
+        (
+            images,
+            names,
+            {"labels": labels, "held_out": np.zeros(len(labels), bool)},
+        )
+        for images, labels, names in (
+            (x_train, y_train, names_train),
+            (x_test, y_test, names_test),
+        )
+    )
 
 
 def _held_out(name, labels, attributes):
@@ -302,4 +331,5 @@ CLASS_NAMES = {
     "digits": DIGIT_WORDS,
     "mnist": DIGIT_WORDS,
     "fashion_mnist": fashion_mnist.CLASS_NAMES,
+    "emoji": emoji.GROUP_NAMES,
 }

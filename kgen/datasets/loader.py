@@ -3,11 +3,13 @@
 import numpy as np
 
 from kgen.datasets import digits
+from kgen.datasets import emoji
 from kgen.datasets import fashion_mnist
 from kgen.datasets import mnist
 
 _LOADERS = {
     "digits": (digits.load_digits, digits.MAX_VALUE),
+    "emoji": (emoji.load_emoji, emoji.MAX_VALUE),
     "fashion_mnist": (
         fashion_mnist.load_fashion_mnist,
         fashion_mnist.MAX_VALUE,
@@ -21,15 +23,23 @@ def available():
     return sorted(_LOADERS)
 
 
-def load(name, value_range=(0.0, 1.0)):
-    """Loads an image dataset as float32 `(n, height, width, 1)` arrays.
+def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
+    """Loads an image dataset as float32 `(n, height, width, channels)`
+    arrays.
 
     Args:
         name: `"digits"` (8x8, embedded in scikit-learn: the default),
-            `"mnist"` (28x28, `$KGEN_DATA_DIR/mnist.npz` or a download) or
-            `"fashion_mnist"` (28x28, Debian's `dataset-fashion-mnist`).
+            `"mnist"` (28x28, `$KGEN_DATA_DIR/mnist.npz` or a download),
+            `"fashion_mnist"` (28x28, Debian's `dataset-fashion-mnist`)
+            or `"emoji"` (colour, 9 groups as labels, rendered from
+            Debian's `fonts-noto-color-emoji` and `unicode-data`; see
+            `kgen.datasets.emoji`).
         value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
             Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
+        image_size: the emoji's side, one of 16, 32 (the default), 64 or
+            128; the other datasets have one size and take `None`.
+        alpha: emoji only: RGBA with the transparency rather than RGB on
+            white.
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are int64 class ids.
@@ -50,10 +60,23 @@ def load(name, value_range=(0.0, 1.0)):
             f"{value_range!r}."
         )
     load_raw, max_value = _LOADERS[name]
-    (x_train, y_train), (x_test, y_test) = load_raw()
+    if name == "emoji":
+        train, test = load_raw(image_size or 32, alpha)
+        (x_train, y_train), (x_test, y_test) = train[:2], test[:2]
+    elif image_size is not None or alpha:
+        raise ValueError(
+            f"`image_size` and `alpha` are the emoji dataset's options; "
+            f"{name!r} has one size and no alpha (received image_size="
+            f"{image_size!r}, alpha={alpha!r})."
+        )
+    else:
+        (x_train, y_train), (x_test, y_test) = load_raw()
 
     def scale(images):
-        images = np.asarray(images, dtype="float32")[..., None] / max_value
+        images = np.asarray(images, dtype="float32")
+        if images.ndim == 3:  # greyscale: one channel
+            images = images[..., None]
+        images = images / max_value
         return (low + (high - low) * images).astype("float32")
 
     return (scale(x_train), np.asarray(y_train, "int64")), (
