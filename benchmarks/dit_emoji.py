@@ -1,0 +1,248 @@
+"""A class-conditional DiT trained by flow matching on colour emoji.
+
+The 9 emoji groups of `kgen.datasets.load("emoji")` are the labels
+(label dropout 0.1 for classifier-free guidance); the denoiser is
+`kgen.networks.dit_denoiser` (adaLN-Zero, sinusoidal positions), trained
+in `mixed_bfloat16` with Adam and EMA weights for a time budget, made for
+a lent GPU and resumable in chunks:
+
+    # on the GPU: train for 5 minutes (resumes from --checkpoint-dir),
+    # keep float16 EMA weights and Euler-50 samples of balanced groups
+    python -m benchmarks.dit_emoji --image-size 64 --minutes 5 \\
+        --checkpoint-dir CKPT --weights W.npz --samples S.npz --out R.json
+    # here: FID of those samples against the held-out emoji, beside the
+    # floor (FID of as many train images against the same test images)
+    python -m benchmarks.dit_emoji --image-size 64 --score \\
+        --weights W.npz --samples S.npz --out R.json
+
+`--dry-run` runs the whole job at toy size on the CPU (CI).
+"""
+
+import argparse
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+import kgen
+from benchmarks import common
+
+# DiT sizes by image size: (patch_size, hidden_dim, num_layers, num_heads),
+# 256 tokens at 64 px and 64 at 32 px; --dry-run's has 16 tokens.
+SIZES = {64: (4, 256, 8, 4), 32: (4, 256, 8, 4)}
+DRY_SIZE = (8, 32, 1, 2)
+NUM_GROUPS = len(kgen.datasets.emoji.GROUP_NAMES)
+SAMPLING = {"num_steps": 50, "scheduler": "euler"}
+
+
+def build(image_size, learning_rate, ema_momentum, seed=0, dry_run=False):
+    patch_size, hidden_dim, num_layers, num_heads = (
+        DRY_SIZE if dry_run else SIZES[image_size]
+    )
+    denoiser = kgen.networks.dit_denoiser(
+        (image_size, image_size, 3),
+        patch_size=patch_size,
+        hidden_dim=hidden_dim,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        num_classes=NUM_GROUPS,
+        timestep_dtype="float32",
+    )
+    model = kgen.models.FlowMatching(
+        denoiser, num_classes=NUM_GROUPS, condition_dropout=0.1, seed=seed
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate, use_ema=True, ema_momentum=ema_momentum
+        )
+    )
+    return model
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit` after the epoch past which another would overrun."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.time() - self.start
+        if elapsed * (epoch + 2) / (epoch + 1) > self.seconds:
+            self.model.stop_training = True
+
+
+def to_uint8(images):
+    return np.round((np.asarray(images, "float32") + 1) * 127.5).clip(0, 255)
+
+
+def balanced_labels(count):
+    return np.arange(count) % NUM_GROUPS
+
+
+def train(args, x_train, y_train):
+    if not args.dry_run:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    model = build(
+        args.image_size,
+        args.learning_rate,
+        args.ema_momentum,
+        dry_run=args.dry_run,
+    )
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        TimeBudget(args.minutes * 60),
+    ]
+    if args.checkpoint_dir:
+        callbacks.append(
+            kgen.callbacks.BackupAndRestore(
+                args.checkpoint_dir,
+                save_freq=args.checkpoint_every,
+                delete_checkpoint=False,
+            )
+        )
+    # Epochs of `--repeat` passes: a few thousand images make epochs of
+    # a dozen steps, and fit's per-epoch work then dominates on a GPU.
+    x_train = np.concatenate([x_train] * args.repeat)
+    y_train = np.concatenate([y_train] * args.repeat)
+    start = time.time()
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    wall = time.time() - start
+    losses = history.history.get("loss", [float("nan")])
+    epochs = len(history.history.get("loss", []))
+    # fit ends with the EMA weights in the model (use_ema); float16 as
+    # the preset would store them.
+    arrays = {
+        f"w{i}": w.astype("float16")
+        for i, w in enumerate(model.denoiser.get_weights())
+    }
+    training = {
+        "device": kgen.backend.device_name(),
+        "backend": keras.backend.backend(),
+        "train_seconds": wall,
+        "epochs_this_run": epochs,
+        "images_per_second": epochs * len(x_train) / wall,
+        "final_loss": float(losses[-1]),
+        "parameters": model.denoiser.count_params(),
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "ema_momentum": args.ema_momentum,
+    }
+    # Shards of at most 12 MB: a lent device returns files of 16 MiB.
+    shard, shards, size = {}, [], 0
+    for key, array in arrays.items():
+        if shard and size + array.nbytes > 12e6:
+            shards.append(shard)
+            shard, size = {}, 0
+        shard[key] = array
+        size += array.nbytes
+    shards.append(shard)
+    for index, shard in enumerate(shards):
+        path = args.weights.replace(".npz", f"-{index}.npz")
+        np.savez(path, training=np.array(json.dumps(training)), **shard)
+    print(json.dumps(training))
+    start = time.time()
+    samples = model.sample(
+        args.num_samples,
+        seed=1,
+        labels=balanced_labels(args.num_samples),
+        **args.sampling,
+    )
+    samples = to_uint8(keras.ops.convert_to_numpy(samples)).astype("uint8")
+    training["sample_seconds"] = time.time() - start
+    np.savez_compressed(args.samples, samples=samples)
+    return training
+
+
+def score(args, x_train, x_test):
+    with np.load(args.samples) as stored:
+        samples = stored["samples"].astype("float32") / 127.5 - 1
+    count = min(len(samples), len(x_test))
+    reference = x_test[:count]
+    rng = np.random.default_rng(0)
+    floor_images = x_train[rng.choice(len(x_train), count, replace=False)]
+    metric = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
+    metric.set_reference(reference)
+    fids = {}
+    for key, images in (
+        ("fid_inception", samples[:count]),
+        ("fid_inception_floor", floor_images),
+    ):
+        metric.reset_state()
+        metric.update_state(generated_images=images)
+        fids[key] = float(metric.result())
+    return dict(fids, fid_count=count)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--image-size", type=int, choices=(32, 64))
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--epochs", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--ema-momentum", type=float, default=0.999)
+    parser.add_argument("--num-samples", type=int, default=900)
+    parser.add_argument("--checkpoint-dir")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=2000,
+        help="steps between checkpoints (optimizer moments and EMA "
+        "included: 16 bytes a parameter)",
+    )
+    parser.add_argument("--weights", default="dit_emoji_weights.npz")
+    parser.add_argument("--samples", default="dit_emoji_samples.npz")
+    parser.add_argument("--score", action="store_true")
+    parser.add_argument("--out")
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args(argv)
+    if args.dry_run:
+        args.image_size = 32
+        args.epochs, args.batch_size, args.num_samples = 1, 16, 9
+        args.repeat = 1
+    args.image_size = args.image_size or 64
+    args.sampling = dict(SAMPLING, **({"num_steps": 2} if args.dry_run else {}))
+    (x_train, y_train), (x_test, _) = kgen.datasets.load(
+        "emoji", value_range=(-1, 1), image_size=args.image_size
+    )
+    if args.dry_run:
+        x_train, y_train = x_train[:32], y_train[:32]
+    result = {
+        "image_size": args.image_size,
+        "train_images": len(x_train),
+        "test_images": len(x_test),
+        "sampling": args.sampling,
+        "command": "python -m benchmarks.dit_emoji "
+        + " ".join(os.sys.argv[1:] if argv is None else argv),
+    }
+    if args.out and os.path.exists(args.out):
+        with open(args.out) as file:
+            result = dict(json.load(file), **result)
+    if args.score:
+        result["scores"] = score(args, x_train, x_test)
+        print(json.dumps(result["scores"]))
+    else:
+        result["training"] = train(args, x_train, y_train)
+    result["environment"] = common.environment()
+    if args.out:
+        with open(args.out, "w") as file:
+            json.dump(result, file, indent=2)
+    return result
+
+
+if __name__ == "__main__":
+    main()
