@@ -14,6 +14,23 @@ import kgen  # noqa: E402
 BACKEND = keras.backend.backend()
 
 
+def _fid_weights_found():
+    try:
+        kgen.metrics.find_weights()
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
+# Tests that run the FID-Inception network need its weights, which are not
+# in the repository (`kgen fetch-fid-inception`, or $KGEN_DATA_DIR).
+requires_fid_weights = pytest.mark.skipif(
+    not _fid_weights_found(),
+    reason="the FID-Inception weights are not in $KGEN_DATA_DIR or "
+    "~/.keras/kgen (kgen fetch-fid-inception)",
+)
+
+
 def pytest_report_header(config):
     return f"keras {keras.__version__}, backend {BACKEND}"
 

@@ -38,7 +38,8 @@ def test_dry_run_measures_every_installed_path(tmp_path):
                 assert row["status"] == "ok", row
                 assert row["train_images_per_s"] > 0
                 assert row["sample_images_per_s"] > 0
-                assert row["forward_flops_per_image"] > 0
+                if installed("torch"):  # torch counts the FLOPs
+                    assert row["forward_flops_per_image"] > 0
             else:
                 assert row["status"] == f"skipped: {backend} is not installed"
         peer = rows[f"{network}/diffusers"]

@@ -14,6 +14,7 @@ through the same kgen code (`kgen.utils.batch_random`, `kgen.layers`,
 contract case (about 10 minutes of subprocesses) is `-m large`.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -24,6 +25,11 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 TOLERANCE = 1e-5
+# The JAX checks run in a JAX subprocess, whatever this one's backend.
+requires_jax = pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None,
+    reason="needs JAX (pip install -e '.[jax]')",
+)
 
 
 def run_module(module, arguments, backend, extra_environment=None):
@@ -93,6 +99,7 @@ def assert_matches(results, names):
         assert differences["logs"] < TOLERANCE, (name, differences)
 
 
+@requires_jax
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("scope", SCOPES)
 def test_jax_data_parallel_on_two_devices_matches_one_device(scope):
@@ -131,6 +138,7 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(scope):
     assert_matches(results, names)
 
 
+@requires_jax
 @pytest.mark.tensorflow_only
 def test_cli_trains_on_two_devices(tmp_path, digits):
     data = os.path.join(tmp_path, "digits.npy")

@@ -12,6 +12,7 @@ from kgen.style import adaptive_instance_normalization
 from kgen.style import gatys_style_transfer
 from kgen.style import inception_feature_network
 from kgen.style import style_transfer_losses
+from tests.conftest import requires_fid_weights
 from tests.conftest import to_numpy
 
 SHAPE = (8, 8, 1)
@@ -80,6 +81,7 @@ def test_adain_gives_the_content_the_style_moments():
     )
 
 
+@requires_fid_weights
 @pytest.mark.tensorflow_only
 def test_feature_network_shapes_and_grey_as_rgb():
     network = inception_feature_network((28, 28, 1))  # 128x128 stem
@@ -92,6 +94,7 @@ def test_feature_network_shapes_and_grey_as_rgb():
         inception_feature_network((28, 28, 2))
 
 
+@requires_fid_weights
 @pytest.mark.tensorflow_only
 def test_grey_images_read_as_rgb_ones(feature_network, contents_and_styles):
     grey = contents_and_styles[0][:2]
@@ -100,6 +103,7 @@ def test_grey_images_read_as_rgb_ones(feature_network, contents_and_styles):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=1e-5)
 
 
+@requires_fid_weights
 def test_gatys_moves_the_style_and_keeps_pixels_in_range(
     feature_network, contents_and_styles
 ):
@@ -120,6 +124,7 @@ def test_gatys_moves_the_style_and_keeps_pixels_in_range(
         gatys_style_transfer(contents * 3, styles, feature_network)
 
 
+@requires_fid_weights
 @pytest.mark.tensorflow_only
 def test_adain_model_fits_stylizes_and_round_trips(
     feature_network, contents_and_styles, tmp_path
