@@ -119,6 +119,15 @@ def build_parser():
     sample.add_argument("-n", "--num-samples", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument(
+        "--max-output-bytes",
+        type=int,
+        default=2**31,
+        help="the most bytes of samples drawn (n x values per sample x "
+        "4), checked before any is drawn where the shape is known, else "
+        "after the first chunk (default 2 GiB); samples are drawn "
+        f"{SAMPLE_CHUNK} at a time",
+    )
+    sample.add_argument(
         "--out",
         required=True,
         help="output path: an image (.png) for images and 2-D points, .txt "
@@ -346,6 +355,11 @@ def build_parser():
 
 
 MODEL = "MODEL"
+# `kgen generate` draws at most this many samples per `sample` call: a
+# network's activations grow with the batch, and a sampler's with them.
+# Every chunk draws from one seed generator, so `-n` up to a chunk gives
+# exactly what one `sample(n, seed=SEED)` call gives.
+SAMPLE_CHUNK = 256
 MODEL_HELP = "a .keras file, a preset name (see `kgen presets`) or directory"
 
 
@@ -786,6 +800,7 @@ def sample(args):
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.num_samples, "-n")
+    validate_int(args.max_output_bytes, "--max-output-bytes")
     if args.length is not None:
         validate_int(args.length, "--length")
     model = _load(args.model_path)
@@ -869,11 +884,50 @@ def sample(args):
     if prompt is not None:
         samples = _continue_prompt(model, prompt, args, options)
     else:
-        samples = model.sample(args.num_samples, seed=args.seed, **options)
+        samples = _sample_in_chunks(model, args, options)
     with _writing(args.out, "--out") as temporary:
         write(np.asarray(_numpy(samples)), temporary)
     print(f"kgen: {args.num_samples} samples: {os.path.abspath(args.out)}")
     return 0
+
+
+def _sample_in_chunks(model, args, options):
+    """`model.sample(-n, seed=--seed, **options)` drawn `SAMPLE_CHUNK` at
+    a time from one seed generator into one array, refused (naming `-n`
+    and `--max-output-bytes`) when the samples would pass the budget."""
+    import numpy as np
+
+    from kgen.utils.seeds import seed_generator
+
+    num_samples = args.num_samples
+    generator = seed_generator(args.seed, argument="--seed")
+    shape = getattr(model, "data_shape", None)
+    if shape is not None and all(isinstance(d, int) for d in shape):
+        _check_output_bytes(num_samples * 4 * int(np.prod(shape)), args)
+    samples = None
+    for start in range(0, num_samples, SAMPLE_CHUNK):
+        size = min(SAMPLE_CHUNK, num_samples - start)
+        chunk_options = dict(options)
+        if "labels" in options:
+            chunk_options["labels"] = options["labels"][start : start + size]
+        chunk = np.asarray(
+            _numpy(model.sample(size, seed=generator, **chunk_options))
+        )
+        if samples is None:
+            per_sample = chunk.nbytes // size
+            _check_output_bytes(num_samples * per_sample, args)
+            samples = np.empty((num_samples, *chunk.shape[1:]), chunk.dtype)
+        samples[start : start + size] = chunk
+    return samples
+
+
+def _check_output_bytes(total, args):
+    if total > args.max_output_bytes:
+        raise ValueError(
+            f"`-n {args.num_samples}` samples take {total:,} bytes, over "
+            f"`--max-output-bytes` ({args.max_output_bytes:,}); draw fewer "
+            "or raise the limit."
+        )
 
 
 def _continue_prompt(model, prompt, args, options):

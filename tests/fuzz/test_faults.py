@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zlib
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -19,6 +20,7 @@ from PIL import Image
 from kgen import cli
 from kgen.datasets import lazy_images
 from tests.conftest import REPO
+from tests.conftest import to_numpy
 
 # Argument checks in NumPy and Python: one backend proves them.
 pytestmark = pytest.mark.tensorflow_only
@@ -243,3 +245,34 @@ def test_a_bit_watermark_names_images_of_another_size():
     images = np.random.default_rng(0).uniform(size=(4, 8, 8, 1))
     with pytest.raises(ValueError, match=r"must have shape \(28, 28, 1\)"):
         model.fit(images.astype("float32"), verbose=0)
+
+
+def test_generate_refuses_more_samples_than_its_budget(tmp_path, capsys):
+    """Issue 44: `kgen generate -n 10000000` died of an OOM traceback."""
+    out = str(tmp_path / "samples.npy")
+    command = ["generate", "dcgan_digits", "-n", "10000000", "--out", out]
+    assert cli.main(command) == 2
+    err = capsys.readouterr().err
+    assert "`-n 10000000` samples take 2,560,000,000 bytes" in err, err
+    assert "--max-output-bytes" in err and err.count("\n") == 1
+    assert not os.path.exists(out)
+
+
+def test_generate_draws_in_chunks_from_one_seed(tmp_path, monkeypatch):
+    import kgen
+
+    monkeypatch.setattr(cli, "SAMPLE_CHUNK", 4)
+    out = str(tmp_path / "samples.npy")
+    command = ["generate", "dcgan_digits", "-n", "10", "--out", out]
+    assert cli.main(command + ["--seed", "3"]) == 0
+    chunked = np.load(out)
+    model = kgen.presets.load_preset("dcgan_digits")
+    generator = keras.random.SeedGenerator(3)
+    expected = [model.sample(n, seed=generator) for n in (4, 4, 2)]
+    np.testing.assert_array_equal(
+        chunked, np.concatenate([to_numpy(e) for e in expected])
+    )
+    # Up to a chunk, what one call gives.
+    np.testing.assert_array_equal(
+        chunked[:4], to_numpy(model.sample(4, seed=3))
+    )
