@@ -1,6 +1,6 @@
 """Datasets: the embedded digits (default), MNIST offline first,
-Fashion-MNIST, captioned images, 2-D toys, text corpora, procedural
-textures."""
+Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
+procedural textures."""
 
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.loader import available
