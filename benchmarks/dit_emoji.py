@@ -28,6 +28,7 @@ import numpy as np
 
 import kgen
 from benchmarks import common
+from benchmarks.diffusion_mnist import TrainingBudget
 
 # DiT sizes by image size: (patch_size, hidden_dim, num_layers, num_heads),
 # 256 tokens at 64 px and 64 at 32 px; --dry-run's has 16 tokens.
@@ -61,22 +62,6 @@ def build(image_size, learning_rate, ema_momentum, seed=0, dry_run=False):
     return model
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops `fit` after the epoch past which another would overrun."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.time() - self.start
-        if elapsed * (epoch + 2) / (epoch + 1) > self.seconds:
-            self.model.stop_training = True
-
-
 def to_uint8(images):
     return np.round((np.asarray(images, "float32") + 1) * 127.5).clip(0, 255)
 
@@ -96,7 +81,7 @@ def train(args, x_train, y_train):
     )
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        TimeBudget(args.minutes * 60),
+        TrainingBudget(args.minutes),
     ]
     if args.checkpoint_dir:
         callbacks.append(
