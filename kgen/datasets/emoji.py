@@ -144,6 +144,20 @@ def render(text, image_size, font):
     return np.asarray(square)
 
 
+def _names_and_split(entries):
+    """The names and a test-split mask of `read_emoji_test`'s entries."""
+    names = np.array([name for _, name, _ in entries])
+    test = [is_test_family(family_key(text)) for text, _, _ in entries]
+    return names, np.array(test)
+
+
+def split_names():
+    """`(names_train, names_test)` in `load_emoji`'s order, read from
+    `emoji-test.txt` alone (no image is drawn)."""
+    names, test = _names_and_split(read_emoji_test())
+    return names[~test], names[test]
+
+
 @functools.lru_cache(maxsize=2)
 def _rendered(image_size):
     from PIL import ImageFont
@@ -193,10 +207,7 @@ def load_emoji(image_size=32, alpha=False):
         images = colour * opacity + 255.0 * (1.0 - opacity)
         images = np.round(images).astype("uint8")
     labels = np.array([group for _, _, group in entries], "int64")
-    names = np.array([name for _, name, _ in entries])
-    test = np.array(
-        [is_test_family(family_key(text)) for text, _, _ in entries]
-    )
+    names, test = _names_and_split(entries)
     return (images[~test], labels[~test], names[~test]), (
         images[test],
         labels[test],
