@@ -1,4 +1,4 @@
-"""Samples of every shipped generative preset -> docs/gallery/ (README).
+"""Samples of every shipped generative preset -> docs/gallery/.
 
     python recipes/gallery.py
 
@@ -8,7 +8,7 @@ kind of sample: a grid of 64 images (class-conditional presets: `--labels
 its card says), a scatter plot of 5,000 points of a 2-D flow, 4 texts of a
 character model, one clip per digit of an audio model; a text-to-image
 preset draws one of `PROMPTS` per column (eight images each, with its
-card's sampling arguments). Prints the README's gallery table.
+card's sampling arguments). Prints the gallery table of docs/presets.md.
 
     python recipes/gallery.py [NAME ...]   # default: every preset
 """
