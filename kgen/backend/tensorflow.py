@@ -174,8 +174,11 @@ def grad(fn, x):
 
 
 def export_archive(model, endpoints):
+    # The endpoints' variables are tracked by `add_endpoint` itself; a
+    # `track(model)` as well would write every weight twice (Keras 3.15
+    # saves the tracked Keras variables and, again, the tf.Variables the
+    # endpoints use), doubling the SavedModel.
     archive = keras.export.ExportArchive()
-    archive.track(model)
     functions = {}
     for name, (fn, input_signature) in endpoints.items():
         # `ExportArchive.add_endpoint` drops `jit_compile` on this backend
