@@ -694,17 +694,17 @@ def test_a_run_killed_while_writing_its_outputs_resumes_to_them(
     assert cli.main(arguments + ["--out", plain]) == 0
     capsys.readouterr()
 
-    writing = cli._write_outputs
+    writing = cli.train._write_outputs
 
     def killed_while_writing(model, folder, args, grids):
         model.save(os.path.join(folder, "model.keras"))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_write_outputs", killed_while_writing)
+    monkeypatch.setattr(cli.train, "_write_outputs", killed_while_writing)
     out = str(tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
         cli.main(arguments + ["--out", out])
-    monkeypatch.setattr(cli, "_write_outputs", writing)
+    monkeypatch.setattr(cli.train, "_write_outputs", writing)
     checkpoint = out + ".checkpoint"
     assert not os.path.exists(out) and os.path.isdir(checkpoint)
     files = _checkpoint_files(checkpoint)

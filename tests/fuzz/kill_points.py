@@ -74,14 +74,14 @@ def install(event, count):
 
     backup_and_restore.save_weights = checkpoint_weights
 
-    write_outputs = cli._write_outputs
+    write_outputs = cli.train._write_outputs
 
     def outputs(model, folder, args, grids):
         model.save(os.path.join(folder, "model.keras"))
         tick("outputs")
         return write_outputs(model, folder, args, grids)
 
-    cli._write_outputs = outputs
+    cli.train._write_outputs = outputs
 
     # The SavedModel is written to a staging folder, renamed at the end:
     # killed when it is written and not yet in place.

@@ -261,7 +261,7 @@ def test_generate_refuses_more_samples_than_its_budget(tmp_path, capsys):
 def test_generate_draws_in_chunks_from_one_seed(tmp_path, monkeypatch):
     import kgen
 
-    monkeypatch.setattr(cli, "SAMPLE_CHUNK", 4)
+    monkeypatch.setattr(cli.generate, "SAMPLE_CHUNK", 4)
     out = str(tmp_path / "samples.npy")
     command = ["generate", "dcgan_digits", "-n", "10", "--out", out]
     assert cli.main(command + ["--seed", "3"]) == 0

@@ -1,0 +1,84 @@
+"""The `kgen` command line: train, sample and export generative models.
+
+kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
+kgen sample runs/dcgan/model.keras -n 64 --out grid.png
+kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
+kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
+kgen generate PRESET "a thick slanted seven" -n 16 --out grid.png
+kgen export runs/dcgan/model.keras exported/dcgan
+kgen generate gpt_shakespeare --watermark-key 42 --out text.txt
+kgen watermark detect gpt_shakespeare text.txt --key 42
+kgen generate flow_matching_mnist --num-steps 50 --watermark-key 7 \
+    --out marked.npy
+kgen watermark detect flow_matching_mnist marked.npy --key 7 --num-steps 50
+kgen presets                                    # the shipped presets
+kgen presets vae_digits                         # one preset's model card
+"""
+
+import argparse
+import sys
+
+from kgen.cli import audit
+from kgen.cli import evaluate
+from kgen.cli import export
+from kgen.cli import fetch_fid_inception
+from kgen.cli import generate
+from kgen.cli import presets
+from kgen.cli import train
+from kgen.cli import watermark
+
+# What recipes, docs/generate.py and the tests use as `kgen.cli.<name>`:
+# copies of names, so a test patches the module that uses one
+# (`kgen.cli.generate.SAMPLE_CHUNK`), not these.
+from kgen.cli.common import MODEL  # noqa: F401
+from kgen.cli.common import MODEL_HELP  # noqa: F401
+from kgen.cli.common import _numpy  # noqa: F401
+from kgen.cli.common import value_range_of  # noqa: F401
+from kgen.cli.evaluate import METRICS  # noqa: F401
+from kgen.cli.evaluate import scores  # noqa: F401
+from kgen.cli.generate import SAMPLE_CHUNK  # noqa: F401
+from kgen.cli.generate import SAMPLE_FILES  # noqa: F401
+from kgen.cli.generate import sample_kind  # noqa: F401
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="kgen", description="Deep generative models for Keras 3."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    # The order of `kgen --help`.
+    for command in (
+        train,
+        generate,
+        evaluate,
+        export,
+        watermark,
+        audit,
+        presets,
+        fetch_fid_inception,
+    ):
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, OSError) as error:
+        message = " ".join(str(error).split("\n"))
+        print(f"kgen {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+COMMANDS = {
+    "train": train.train,
+    "sample": generate.sample,
+    "generate": generate.sample,
+    "evaluate": evaluate.evaluate,
+    "export": export.export,
+    "presets": presets.presets,
+    "watermark": watermark.watermark,
+    "audit": audit.audit,
+    "fetch-fid-inception": fetch_fid_inception.fetch_fid_inception,
+}

@@ -1,0 +1,394 @@
+"""`kgen sample` (alias `kgen generate`): draws samples and writes them
+as their kind asks."""
+
+import os
+
+from kgen.cli.common import MODEL
+from kgen.cli.common import MODEL_HELP
+from kgen.cli.common import _given
+from kgen.cli.common import _load
+from kgen.cli.common import _numpy
+from kgen.cli.common import _preset_card
+from kgen.cli.common import _tokenizer
+from kgen.cli.common import _writing
+from kgen.cli.common import value_range_of
+
+# `kgen generate` draws at most this many samples per `sample` call: a
+# network's activations grow with the batch, and a sampler's with them.
+# Every chunk draws from one seed generator, so `-n` up to a chunk gives
+# exactly what one `sample(n, seed=SEED)` call gives.
+SAMPLE_CHUNK = 256
+
+
+def add_parser(commands):
+    """Adds `kgen sample` (alias `generate`) and its options to `commands`."""
+    sample = commands.add_parser(
+        "sample",
+        aliases=["generate"],
+        help="write samples: an image grid, a 2-D scatter plot, text or a "
+        "WAV, by the model",
+    )
+    sample.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
+    sample.add_argument(
+        "text",
+        nargs="?",
+        metavar="PROMPT",
+        help="text-to-image models: the prompt of every image (default: "
+        "the empty prompt, unconditional); text models: as --prompt",
+    )
+    sample.add_argument("-n", "--num-samples", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument(
+        "--max-output-bytes",
+        type=int,
+        default=2**31,
+        help="the most bytes of samples drawn (n x values per sample x "
+        "4), checked before any is drawn where the shape is known, else "
+        "after the first chunk (default 2 GiB); samples are drawn "
+        f"{SAMPLE_CHUNK} at a time",
+    )
+    sample.add_argument(
+        "--out",
+        required=True,
+        help="output path: an image (.png) for images and 2-D points, .txt "
+        "for a text model, .wav for an audio model, or .npy (the samples "
+        "as an array) for any",
+    )
+    sample.add_argument(
+        "--length",
+        type=int,
+        help="sequence models: tokens or audio steps per sample (default: "
+        "the preset's)",
+    )
+    sample.add_argument(
+        "--prompt",
+        help="text models: the text every sample continues (default: a "
+        "random first character)",
+    )
+    sample.add_argument(
+        "--watermark-key",
+        type=int,
+        metavar="KEY",
+        help="token models: draw with a green-list watermark of this "
+        "secret key; diffusion and flow models: with a Tree-Ring key in "
+        "the start noise (`kgen watermark detect` finds either)",
+    )
+    sample.add_argument(
+        "--watermark-radius",
+        type=int,
+        help="diffusion and flow models: the keyed frequencies' outer "
+        "ring (default: FourierNoiseWatermark's, 8)",
+    )
+    sample.add_argument(
+        "--watermark-inner-radius",
+        type=int,
+        help="diffusion and flow models: their inner ring (default 4)",
+    )
+    sample.add_argument(
+        "--watermark-delta",
+        type=float,
+        default=2.0,
+        help="logit bonus of the green tokens (default 2)",
+    )
+    sample.add_argument(
+        "--watermark-gamma",
+        type=float,
+        default=0.25,
+        help="green fraction of the vocabulary (default 0.25)",
+    )
+    sample.add_argument(
+        "--num-steps",
+        type=int,
+        help="diffusion, flow, consistency and masked-token models: "
+        "sampler steps (default: the preset's)",
+    )
+    sample.add_argument(
+        "--guidance-scale",
+        type=float,
+        help="classifier-free guidance weight w of text-to-image and "
+        "class-conditional diffusion models (default: the preset's)",
+    )
+    sample.add_argument(
+        "--labels",
+        type=int,
+        nargs="+",
+        metavar="CLASS",
+        help="class-conditional models: the classes, cycled over the "
+        "samples (`--labels 3`: all threes; `--labels 0 1 2 3 4 5 6 7 8 9` "
+        "with -n 100: one class per column of the grid)",
+    )
+
+
+def sample(args):
+    import inspect
+
+    import numpy as np
+
+    import kgen
+    from kgen.utils.argument_validation import validate_int
+
+    validate_int(args.num_samples, "-n")
+    validate_int(args.max_output_bytes, "--max-output-bytes")
+    if args.length is not None:
+        validate_int(args.length, "--length")
+    model = _load(args.model_path)
+    card = _preset_card(args.model_path)
+    write = _sample_writer(model, card, args)  # checks --out first
+    options = dict(card.get("sample_arguments", {}))
+    parameters = inspect.signature(model.sample).parameters
+    if args.text is not None and args.prompt is not None:
+        raise ValueError(
+            f"Give the prompt once: as PROMPT ({args.text!r}) or as "
+            f"`--prompt` ({args.prompt!r})."
+        )
+    prompt = args.prompt if args.text is None else args.text
+    if "prompts" in parameters:
+        # A text-to-image model: every image gets the prompt.
+        options["prompts"] = "" if prompt is None else prompt
+        prompt = None
+    if args.guidance_scale is not None:
+        if "guidance_scale" not in parameters:
+            raise ValueError(
+                "`--guidance-scale` needs a guided diffusion model; MODEL "
+                f"{args.model_path} is a {type(model).__name__}."
+            )
+        options["guidance_scale"] = args.guidance_scale
+    if args.num_steps is not None:
+        if "num_steps" not in parameters:
+            raise ValueError(
+                "`--num-steps` needs a model sampled in steps (diffusion, "
+                f"flow, consistency, masked-token); MODEL {args.model_path} "
+                f"is a {type(model).__name__}."
+            )
+        options["num_steps"] = validate_int(args.num_steps, "--num-steps")
+    if args.length is not None:
+        if "length" not in parameters:
+            raise ValueError(
+                "`--length` needs a sequence model (whose samples have a "
+                f"length); MODEL {args.model_path} is a "
+                f"{type(model).__name__}."
+            )
+        options["length"] = args.length
+    if args.labels is not None:
+        if not getattr(model, "samples_by_class", False):
+            raise ValueError(
+                f"`--labels` needs a class-conditional model; MODEL "
+                f"{args.model_path} is a {type(model).__name__} without "
+                "classes."
+            )
+        bad = [c for c in args.labels if not 0 <= c < model.num_classes]
+        if bad:
+            raise ValueError(
+                f"`--labels` must lie in [0, {model.num_classes}); "
+                f"received {bad}."
+            )
+        # Cycled, so that a grid's columns hold one class each.
+        options["labels"] = np.resize(
+            np.asarray(args.labels, "int32"), args.num_samples
+        )
+    if args.watermark_key is not None and "watermark" in parameters:
+        options["watermark"] = kgen.watermarks.FourierNoiseWatermark(
+            key=args.watermark_key,
+            **_given(
+                radius=args.watermark_radius,
+                inner_radius=args.watermark_inner_radius,
+            ),
+        )
+    elif args.watermark_key is not None:
+        if "sampler" not in parameters:
+            raise ValueError(
+                "`--watermark-key` needs a token model (whose `sample` "
+                "takes a sampler) or a diffusion or flow model (whose "
+                f"`sample` takes a watermark); MODEL {args.model_path} is "
+                f"a {type(model).__name__}."
+            )
+        options["sampler"] = kgen.samplers.WatermarkedSampler(
+            model.vocabulary_size,
+            sampler=options.get("sampler", "random"),
+            gamma=args.watermark_gamma,
+            delta=args.watermark_delta,
+            key=args.watermark_key,
+        )
+    if prompt is not None:
+        samples = _continue_prompt(model, prompt, args, options)
+    else:
+        samples = _sample_in_chunks(model, args, options)
+    with _writing(args.out, "--out") as temporary:
+        write(np.asarray(_numpy(samples)), temporary)
+    print(f"kgen: {args.num_samples} samples: {os.path.abspath(args.out)}")
+    return 0
+
+
+def _sample_in_chunks(model, args, options):
+    """`model.sample(-n, seed=--seed, **options)` drawn `SAMPLE_CHUNK` at
+    a time from one seed generator into one array, refused (naming `-n`
+    and `--max-output-bytes`) when the samples would pass the budget."""
+    import numpy as np
+
+    from kgen.utils.seeds import seed_generator
+
+    num_samples = args.num_samples
+    generator = seed_generator(args.seed, argument="--seed")
+    shape = getattr(model, "data_shape", None)
+    if shape is not None and all(isinstance(d, int) for d in shape):
+        _check_output_bytes(num_samples * 4 * int(np.prod(shape)), args)
+    samples = None
+    for start in range(0, num_samples, SAMPLE_CHUNK):
+        size = min(SAMPLE_CHUNK, num_samples - start)
+        chunk_options = dict(options)
+        if "labels" in options:
+            chunk_options["labels"] = options["labels"][start : start + size]
+        chunk = np.asarray(
+            _numpy(model.sample(size, seed=generator, **chunk_options))
+        )
+        if samples is None:
+            per_sample = chunk.nbytes // size
+            _check_output_bytes(num_samples * per_sample, args)
+            samples = np.empty((num_samples, *chunk.shape[1:]), chunk.dtype)
+        samples[start : start + size] = chunk
+    return samples
+
+
+def _check_output_bytes(total, args):
+    if total > args.max_output_bytes:
+        raise ValueError(
+            f"`-n {args.num_samples}` samples take {total:,} bytes, over "
+            f"`--max-output-bytes` ({args.max_output_bytes:,}); draw fewer "
+            "or raise the limit."
+        )
+
+
+def _continue_prompt(model, prompt, args, options):
+    """`--prompt`: each sample continues the prompt's tokens, drawn as
+    `sample` draws (`sampler="random"`), up to `length` tokens in all."""
+    import numpy as np
+
+    tokenizer = _tokenizer(args.model_path)
+    if tokenizer is None:
+        raise ValueError(
+            f"`--prompt` needs a text model (a preset with a tokenizer); "
+            f"MODEL {args.model_path} has none."
+        )
+    try:
+        tokens = tokenizer(prompt)
+    except ValueError as error:  # it names its own argument, `text`
+        raise ValueError(
+            str(error).replace("`text`", "`--prompt`", 1)
+        ) from None
+    length = options.get("length", model.sequence_length)
+    if not 1 <= len(tokens) < length:
+        raise ValueError(
+            f"`--prompt` must hold 1 to {length - 1} characters (the "
+            f"samples are {length} long); received {len(tokens)}."
+        )
+    prompt = np.tile(tokens[None], (args.num_samples, 1))
+    return model.generate(
+        prompt,
+        length - len(tokens),
+        sampler=options.get("sampler", "random"),
+        seed=args.seed,
+    )
+
+
+# The file each kind of sample is written to, by `--out`'s extension.
+SAMPLE_FILES = {
+    "text": (".txt",),
+    "audio": (".wav",),
+}
+
+
+def sample_kind(model, card, model_path):
+    """What a model's samples are: "text" (a preset with a tokenizer),
+    "audio" (its card gives a sample rate), "points" (2-D vectors),
+    "image" (images, or vectors its card gives an image shape)."""
+
+    data = card.get("data", {})
+    if card and _tokenizer(model_path) is not None:
+        return "text"
+    if "sample_rate" in data:
+        return "audio"
+    if tuple(model.data_shape) == (2,):
+        return "points"
+    return "image"
+
+
+def _sample_writer(model, card, args):
+    """A function `write(samples, path)` writing samples as their kind
+    asks (or as a `.npy` array, for any kind), for `args.out`; refuses a
+    bad `--out` before any sample is drawn."""
+    import numpy as np
+
+    import kgen
+
+    kind = sample_kind(model, card, args.model_path)
+    out = args.out
+    if os.path.isdir(out):
+        raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")
+    if out.lower().endswith(".npy"):
+        return lambda samples, path: np.save(path, samples)
+    if kind in SAMPLE_FILES:
+        if not out.lower().endswith(SAMPLE_FILES[kind]):
+            raise ValueError(
+                f"`--out` must be a {' or '.join(SAMPLE_FILES[kind])} (or "
+                f".npy) path for the {kind} samples of MODEL "
+                f"{args.model_path}; received {out!r}."
+            )
+    else:
+        _check_image_path(out, "--out")
+    data = card.get("data", {})
+    if kind == "text":
+        tokenizer = _tokenizer(args.model_path)
+        return lambda samples, path: _write_text(
+            path, tokenizer.detokenize(samples.astype("int32"))
+        )
+    if kind == "audio":
+        return lambda samples, path: _write_clips(
+            path, samples, model.num_levels, data["sample_rate"]
+        )
+    if kind == "points":
+        return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
+    value_range = value_range_of(model, card)
+    image_shape = data.get("image_shape")
+
+    def write_images(samples, path):
+        if image_shape is not None:
+            samples = samples.reshape((-1, *image_shape))
+        kgen.utils.save_image_grid(samples, path, value_range=value_range)
+
+    return write_images
+
+
+def _write_text(path, texts):
+    with open(path, "w", encoding="utf-8") as f:
+        for index, text in enumerate(texts):
+            f.write(f"--- sample {index}\n{text}\n")
+    return path
+
+
+def _write_clips(path, levels, num_levels, sample_rate):
+    """Mu-law levels of each clip, decoded and joined by 0.25 s of
+    silence into one WAV."""
+    import numpy as np
+
+    import kgen
+
+    silence = np.zeros(int(0.25 * sample_rate), "float32")
+    clips = [kgen.utils.mu_law_decode(clip, num_levels) for clip in levels]
+    audio = np.concatenate([part for c in clips for part in (c, silence)])
+    return kgen.utils.save_wav(path, audio, sample_rate)
+
+
+def _check_image_path(path, option):
+    """Refuses a path PIL cannot write an image to (by its extension), or
+    an existing folder, before any sample is drawn."""
+    from PIL import Image
+
+    extension = os.path.splitext(path)[1].lower()
+    if (
+        os.path.isdir(path)
+        or Image.registered_extensions().get(extension) not in Image.SAVE
+    ):
+        raise ValueError(
+            f"`{option}` must be an image file path such as grid.png; "
+            f"received {path!r}."
+        )

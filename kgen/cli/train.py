@@ -1,0 +1,494 @@
+"""`kgen train`: trains an architecture preset and writes its outputs."""
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+
+
+def add_parser(commands):
+    """Adds `kgen train` and its options to `commands`."""
+    train = commands.add_parser(
+        "train",
+        help="train an architecture preset and export it",
+        description="Trains an architecture preset (`kgen presets` lists "
+        "them; the preset holds every default) and writes model.keras, "
+        "samples.png, grids/ and saved_model/1/ to --out.",
+    )
+    train.add_argument("preset", help="an architecture preset name")
+    data = train.add_mutually_exclusive_group()
+    data.add_argument(
+        "--dataset",
+        help="digits (embedded), mnist or fashion_mnist; default: the preset's",
+    )
+    data.add_argument(
+        "--data",
+        help="a folder of image files, or a .npy file of images (n, "
+        "height, width[, channels]) in [0, 1] (or uint8 0-255), "
+        "memory-mapped; read a batch at a time, and the preset scales, "
+        "binarises or flattens each batch",
+    )
+    train.add_argument(
+        "--max-image-pixels",
+        type=int,
+        default=1024 * 1024,
+        help="the largest --data image (height x width) taken, checked "
+        "from the headers before anything is read (default 1,048,576)",
+    )
+    train.add_argument("--epochs", type=int, help="default: the preset's")
+    train.add_argument("--batch-size", type=int, help="default: the preset's")
+    train.add_argument(
+        "--latent-dim", type=int, help="for presets with a latent_dim"
+    )
+    train.add_argument(
+        "--learning-rate", type=float, help="for every optimizer"
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="train data-parallel on this many devices (JAX, TensorFlow)",
+    )
+    train.add_argument(
+        "--grid-every", type=int, default=10, help="epochs between grids"
+    )
+    train.add_argument("--out", required=True, help="output folder")
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out (and an unfinished run's checkpoint)",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the killed run whose checkpoint is OUT.checkpoint "
+        "(same arguments; --epochs may grow)",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="steps between checkpoints (default: every epoch; steps need "
+        "--dataset data)",
+    )
+    train.add_argument(
+        "--max-skipped-steps",
+        type=int,
+        default=0,
+        help="skip (undo) up to this many steps with a NaN or infinite "
+        "loss instead of stopping at the first; may change on --resume",
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def train(args):
+    import keras
+    import numpy as np
+
+    import kgen
+    from kgen.models import resumable_fit
+    from kgen.presets import architectures
+
+    _check_train_numbers(args)
+    preset = architectures.architecture(args.preset)
+    training = preset["training"]
+    epochs = training["epochs"] if args.epochs is None else args.epochs
+    batch_size = (
+        training["batch_size"] if args.batch_size is None else args.batch_size
+    )
+    if batch_size % args.devices:
+        raise ValueError(
+            f"--batch-size {batch_size} must divide by --devices "
+            f"{args.devices}: each device takes an equal share of a batch."
+        )
+    if args.checkpoint_every and args.data:
+        raise ValueError(
+            "--checkpoint-every needs --dataset data: --data is read a "
+            "batch at a time and resumes at epoch boundaries."
+        )
+    out = os.path.abspath(args.out)
+    if os.path.isfile(out):
+        raise FileExistsError(f"--out {out} is a file; name a folder.")
+    # A resumed run may find --out written by the run it continues (killed
+    # after its outputs were in place, before its checkpoint was removed).
+    if (
+        os.path.exists(out)
+        and os.listdir(out)
+        and not (args.overwrite or args.resume)
+    ):
+        raise FileExistsError(f"{out} is not empty; pass --overwrite.")
+    if args.devices > 1:
+        scope = kgen.backend.data_parallel(args.devices).scope
+    else:
+        scope = contextlib.nullcontext
+    x_train, x_test, image_shape, data_name = _training_data(
+        args, preset, batch_size
+    )
+    captions_train = captions_test = None
+    if preset.get("captioned"):
+        (x_train, captions_train), (x_test, captions_test) = x_train, x_test
+    keras.utils.set_random_seed(args.seed)
+    data_shape = x_train[np.arange(1)].shape[1:]
+    with scope():
+        model = _build_model(args, preset, data_shape, captions_train)
+    print(
+        f"kgen: training {args.preset} ({preset['class_name']}) on "
+        f"{data_name} ({len(x_train)} examples {data_shape}) for "
+        f"{epochs} epochs, backend {keras.backend.backend()}"
+        + (f", {args.devices} devices" if args.devices > 1 else "")
+        + (", resumed" if args.resume else "")
+    )
+    is_array = isinstance(x_train, np.ndarray)
+    if not is_array:
+        # Read a batch at a time, in the order `(seed, epoch)` fixes.
+        x_train = resumable_fit.EpochOrderedBatches(
+            (x_train, None, None), batch_size, True, args.seed
+        )
+    backup_dir = _backup_folder(out, args, preset, epochs)
+    # Everything is written to a staging folder renamed to --out at the end:
+    # a failed or diverged run leaves --out untouched, and the checkpoint
+    # is removed only once --out is in place.
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".kgen-train-", dir=parent)
+    try:
+        grids = kgen.callbacks.SampleGrid(
+            os.path.join(staging, "grids"),
+            every_n_epochs=args.grid_every,
+            seed=args.seed,
+            value_range=preset["data"]["value_range"],
+            image_shape=image_shape,
+            sample_arguments=preset.get("sampling"),
+        )
+        callbacks = [
+            kgen.callbacks.TerminateOnNonFinite(
+                max_skipped_steps=args.max_skipped_steps
+            ),
+            grids,
+            kgen.callbacks.BackupAndRestore(
+                backup_dir,
+                save_freq=args.checkpoint_every or "epoch",
+                delete_checkpoint=False,
+            ),
+        ]
+        if isinstance(x_train, resumable_fit.EpochOrderedBatches):
+            callbacks.append(x_train.epoch_callback())
+        with scope():
+            validation_data = x_test
+            if captions_test is not None:
+                validation_data = (x_test, captions_test)
+            history = model.fit(
+                x_train,
+                captions_train,
+                validation_data=validation_data,
+                batch_size=batch_size if is_array else None,
+                epochs=epochs,
+                callbacks=callbacks,
+                verbose=0 if args.quiet else "auto",
+            )
+        final = {k: float(v[-1]) for k, v in history.history.items()}
+        if not all(map(_is_finite, final.values())):
+            raise ValueError(
+                f"training diverged (non-finite loss) at epoch "
+                f"{history.epoch[-1] + 1}; nothing was saved. Try a lower "
+                "--learning-rate."
+            )
+        if not history.epoch:
+            print(
+                f"kgen: the checkpoint has trained all {epochs} epochs; "
+                "writing its outputs"
+            )
+        written = _write_outputs(model, staging, args, grids)
+        if os.path.exists(out):
+            # Renamed aside first, so that a kill leaves a whole --out or
+            # a whole staging folder, never a half-removed one.
+            previous = tempfile.mkdtemp(prefix=".kgen-old-", dir=parent)
+            os.replace(out, os.path.join(previous, "out"))
+            os.replace(staging, out)
+            shutil.rmtree(previous)
+        else:
+            os.replace(staging, out)
+        # The run's work is safe in --out: only now its checkpoint goes.
+        shutil.rmtree(backup_dir)
+    except kgen.callbacks.NonFiniteLossError as error:
+        raise ValueError(
+            f"{error} The last good checkpoint is in {backup_dir}; "
+            "--resume continues from it."
+        ) from error
+    except BaseException:
+        # A run that failed before its first checkpoint leaves nothing.
+        if not kgen.callbacks.BackupAndRestore(backup_dir).latest_state():
+            shutil.rmtree(backup_dir, ignore_errors=True)
+        raise
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging)
+    if final:
+        metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()))
+        print(f"kgen: final metrics: {metrics}")
+    for label, relative in written:
+        print(f"kgen: {label}: {os.path.join(out, relative)}")
+    return 0
+
+
+def _check_train_numbers(args):
+    """Refuses a number out of range before anything is read or built;
+    the messages name the option. `None`: the preset's default."""
+    from kgen.utils import argument_validation as valid
+    from kgen.utils.seeds import MAX_SEED
+
+    valid.validate_optional_int(args.epochs, "--epochs")
+    valid.validate_optional_int(args.batch_size, "--batch-size")
+    valid.validate_optional_int(args.latent_dim, "--latent-dim")
+    valid.validate_optional_float(
+        args.learning_rate,
+        "--learning-rate",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    valid.validate_int(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
+    valid.validate_int(args.devices, "--devices")
+    valid.validate_int(args.grid_every, "--grid-every")
+    valid.validate_optional_int(args.checkpoint_every, "--checkpoint-every")
+    valid.validate_int(args.max_skipped_steps, "--max-skipped-steps", minimum=0)
+    valid.validate_int(args.max_image_pixels, "--max-image-pixels")
+
+
+# The arguments a resumed run must repeat (`--epochs` may grow).
+_RUN_ARGUMENTS = (
+    "preset",
+    "dataset",
+    "data",
+    "batch_size",
+    "latent_dim",
+    "learning_rate",
+    "seed",
+    "devices",
+    "checkpoint_every",
+)
+
+
+def _run_arguments(args, preset):
+    """The run's arguments as it trains with them: defaults resolved to
+    the preset's values and `--data` to an absolute path and a digest of
+    what it holds, so that a resume compares what it trains on, not how
+    it was spelled."""
+    from kgen.utils.file_digest import data_digest
+
+    arguments = {name: getattr(args, name) for name in _RUN_ARGUMENTS}
+    if args.data is None:
+        arguments["dataset"] = args.dataset or preset["data"]["dataset"]
+    else:
+        arguments["data"] = os.path.abspath(args.data)
+        arguments["data_digest"] = data_digest(args.data)
+    if args.batch_size is None:
+        arguments["batch_size"] = preset["training"]["batch_size"]
+    if args.latent_dim is None:
+        arguments["latent_dim"] = preset["arguments"].get("latent_dim")
+    # Each optimizer's rate: the preset's, or --learning-rate for all.
+    arguments["learning_rate"] = [
+        float(optimizer["config"]["learning_rate"])
+        if args.learning_rate is None
+        else args.learning_rate
+        for _, optimizer in sorted(preset["optimizers"].items())
+    ]
+    return arguments
+
+
+def _backup_folder(out, args, preset, epochs):
+    """`OUT.checkpoint`: the checkpoints of a run until its outputs are
+    in place, with the arguments that started it (`arguments.json`).
+    A resume must repeat them, and may not ask for fewer epochs than its
+    checkpoint has trained; a refusal changes nothing."""
+    import kgen
+
+    backup_dir = out + ".checkpoint"
+    arguments_file = os.path.join(backup_dir, "arguments.json")
+    arguments = _run_arguments(args, preset)
+    exists = os.path.exists(backup_dir)
+    if args.resume:
+        if not exists:
+            raise FileNotFoundError(
+                f"--resume: no checkpoint at {backup_dir} (a run that "
+                "finished removes it)."
+            )
+        with open(arguments_file) as file:
+            saved = json.load(file)
+        changed = sorted(k for k in arguments if saved.get(k) != arguments[k])
+        if changed:
+            raise ValueError(
+                "--resume needs the arguments of the run it continues; "
+                + ", ".join(
+                    _changed(k, saved.get(k), arguments[k]) for k in changed
+                )
+                + "."
+            )
+        state = kgen.callbacks.BackupAndRestore(backup_dir).latest_state()
+        if state is not None and (state["epoch"], state["step"]) > (epochs, 0):
+            raise ValueError(
+                f"--epochs {epochs} is fewer than the checkpoint in "
+                f"{backup_dir} has trained ({state['epoch']} epochs"
+                + (f" and {state['step']} steps" if state["step"] else "")
+                + f"); pass --epochs {state['epoch'] + (state['step'] > 0)} "
+                "or more. The checkpoint is unchanged."
+            )
+        return backup_dir
+    if exists:
+        if not args.overwrite:
+            raise FileExistsError(
+                f"{backup_dir} holds the checkpoint of an unfinished run: "
+                "pass --resume to continue it, or --overwrite to start "
+                "afresh."
+            )
+        shutil.rmtree(backup_dir)
+    os.makedirs(backup_dir)
+    with open(arguments_file, "w") as file:
+        json.dump(arguments, file, indent=2)
+    return backup_dir
+
+
+def _changed(name, before, now):
+    if name == "data_digest":
+        return "the data in --data changed since the run started"
+    return f"--{name.replace('_', '-')} was {before!r}, now {now!r}"
+
+
+def _training_data(args, preset, batch_size):
+    """`(train, test or None, image shape, name)`: the preset's prepared
+    examples; arrays for `--dataset`, read by the batch for `--data`."""
+    import numpy as np
+
+    import kgen
+    from kgen.datasets import lazy_images
+    from kgen.presets import architectures
+
+    def prepare(images):
+        return architectures.prepare_data(args.preset, images)
+
+    if preset.get("captioned"):
+        return _captioned_data(args, preset, batch_size, prepare)
+    if not args.data:
+        dataset = args.dataset or preset["data"]["dataset"]
+        (images, _), (test_images, _) = kgen.datasets.load(dataset)
+        x_train, x_test = prepare(images), prepare(test_images)
+        if args.devices > 1:
+            x_train, x_test = _whole_batches(
+                x_train, x_test, batch_size, args.devices
+            )
+        return x_train, x_test, images.shape[1:], dataset
+    images = lazy_images.open_images(args.data, args.max_image_pixels)
+    count = len(images)
+    # A tenth held out for validation, at most 1,000 examples (in memory).
+    split = min(count // 10, 1000) if count > 1 else 0
+    rows = np.arange(split, count)
+    if args.devices > 1:
+        rows, _ = _whole_batches(rows, None, batch_size, args.devices)
+    x_train = lazy_images.PreparedImages(images, rows, prepare)
+    x_test = prepare(images[np.arange(split)]) if split else None
+    image_shape = images[np.arange(1)].shape[1:]
+    return x_train, x_test, image_shape, args.data
+
+
+def _captioned_data(args, preset, batch_size, prepare):
+    """`((x_train, captions), (x_test, captions), image shape, name)` of a
+    preset that trains on `kgen.datasets.load_captioned`."""
+    import kgen
+
+    if args.data:
+        raise ValueError(
+            f"Preset {args.preset!r} trains on captioned images: use "
+            "`--dataset digits|mnist|fashion_mnist` (`--data` holds no "
+            "captions)."
+        )
+    dataset = args.dataset or preset["data"]["dataset"]
+    (images, captions, _), (test_images, test_captions, _) = (
+        kgen.datasets.load_captioned(dataset)
+    )
+    x_train, x_test = prepare(images), prepare(test_images)
+    if args.devices > 1:
+        x_train, x_test = _whole_batches(
+            x_train, x_test, batch_size, args.devices
+        )
+        captions = captions[: len(x_train)]
+        test_captions = None if x_test is None else test_captions[: len(x_test)]
+    return (
+        (x_train, captions),
+        (x_test, test_captions),
+        images.shape[1:],
+        f"{dataset} (captioned)",
+    )
+
+
+def _whole_batches(x_train, x_test, batch_size, num_devices):
+    """Drops the few examples that would leave a last batch the devices
+    cannot share evenly (JAX shards every batch)."""
+
+    def trimmed(x):
+        if x is None:
+            return None
+        extra = len(x) % batch_size % num_devices
+        return x[: len(x) - extra] if len(x) - extra else None
+
+    train, test = trimmed(x_train), trimmed(x_test)
+    if train is None:
+        raise ValueError(
+            f"--devices {num_devices} needs at least {num_devices} "
+            "training examples."
+        )
+    dropped = len(x_train) - len(train)
+    if dropped:
+        print(
+            f"kgen: leaving out {dropped} training example(s) so every "
+            f"batch splits over {num_devices} devices"
+        )
+    return train, test
+
+
+def _build_model(args, preset, data_shape, captions=None):
+    from kgen.presets import architectures
+
+    overrides = {}
+    if args.latent_dim is not None:
+        if "latent_dim" not in preset["arguments"]:
+            raise ValueError(
+                f"--latent-dim does not apply to preset {args.preset!r} "
+                f"(a {preset['class_name']})."
+            )
+        overrides["latent_dim"] = args.latent_dim
+    return architectures.build_architecture(
+        args.preset,
+        data_shape,
+        captions=captions,
+        seed=args.seed,
+        learning_rate=args.learning_rate,
+        **overrides,
+    )
+
+
+def _write_outputs(model, folder, args, grids):
+    import keras
+
+    import kgen
+
+    written = [("model", "model.keras")]
+    model.save(os.path.join(folder, "model.keras"))
+    # The final picture, drawn as the callback drew the epoch grids.
+    grids.save(os.path.join(folder, "samples.png"))
+    written.append(("sample grid", "samples.png"))
+    if keras.backend.backend() == "torch":
+        print(
+            "kgen: no SavedModel from the torch backend (needs torch-xla); "
+            "run `KERAS_BACKEND=tensorflow kgen export "
+            f"{os.path.join(args.out, 'model.keras')} DIR`."
+        )
+    else:
+        kgen.export.export_saved_model(
+            model, os.path.join(folder, "saved_model")
+        )
+        written.append(("SavedModel (TF Serving layout)", "saved_model/1"))
+    return written
+
+
+def _is_finite(value):
+    return value == value and abs(value) != float("inf")
