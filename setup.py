@@ -57,6 +57,9 @@ setup(
             "scipy",
             "ruff",
             "espeakng-loader>=0.2",
+            # TF Serving's config proto, which reads saved_models/'s
+            # models.config in the tests (the same minor as TensorFlow).
+            "tensorflow-serving-api>=2.20,<2.22",
         ],
     },
     entry_points={"console_scripts": ["kgen=kgen.cli:main"]},

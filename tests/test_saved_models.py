@@ -1,0 +1,173 @@
+"""`saved_models/`: TF Serving's model base paths for the shipped presets.
+
+`python recipes/saved_models.py` writes them; here `models.config` is
+read with TF Serving's own proto, and every listed SavedModel is loaded
+by plain TensorFlow (kgen and Keras unimportable, as TF Serving sees it)
+and must reproduce its preset's reference outputs for the reference
+noise, or, for an endpoint that draws from a seed input, serve the same
+samples as the preset's own endpoint.
+"""
+
+import functools
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kgen
+from kgen.presets import registry
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "saved_models"
+# Endpoints whose samples draw from a seed input (no reference noise) and
+# take minutes to compare: pixel by pixel, code by code.
+SLOW = ("pixel_cnn_mnist", "vqvae_pixel_cnn_mnist")
+
+pytestmark = [
+    # Loading SavedModels is TensorFlow's, whatever backend wrote them.
+    pytest.mark.tensorflow_only,
+    pytest.mark.xdist_group("saved_models"),
+]
+
+
+def listed_models():
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    text_format.Parse((FOLDER / "models.config").read_text(), config)
+    return config.model_config_list.config
+
+
+def test_models_config_lists_every_exported_preset():
+    configs = listed_models()
+    names = [config.name for config in configs]
+    for config in configs:
+        assert config.base_path == f"/models/{config.name}"
+        assert config.model_platform == "tensorflow"
+        assert (FOLDER / config.name / "1" / "saved_model.pb").is_file()
+    generative = [
+        name
+        for name in kgen.presets.list_presets()
+        if kgen.presets.preset_metadata(name)["model_class"] != "Functional"
+    ]
+    # The WaveNet exports no endpoint (its sampler is windowed Python).
+    assert names == [n for n in generative if n != "wave_net_spoken_digits"]
+    folders = sorted(p.name for p in FOLDER.iterdir() if p.is_dir())
+    assert folders == names  # nothing unlisted
+
+
+SERVE = textwrap.dedent(
+    """
+    import json
+    import sys
+    sys.modules["kgen"] = None
+    sys.modules["keras"] = None
+    import numpy as np
+    import tensorflow as tf
+
+    for path, endpoint, inputs_file, outputs_file in json.loads(sys.argv[1]):
+        with np.load(inputs_file) as arrays:
+            inputs = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        served = tf.saved_model.load(path)
+        outputs = getattr(served, endpoint)(*[tf.constant(x) for x in inputs])
+        np.save(outputs_file, outputs.numpy())
+    """
+)
+
+
+def serve(jobs, folder):
+    """`{name: outputs}` of each SavedModel's endpoint for its inputs, in
+    one plain TensorFlow process (`jobs`: `{name: (endpoint, inputs)}`)."""
+    arguments = []
+    for name, (endpoint, inputs) in jobs.items():
+        inputs_file = folder / f"{name}_inputs.npz"
+        np.savez(inputs_file, *inputs)
+        arguments.append(
+            [str(FOLDER / name / "1"), endpoint, str(inputs_file)]
+            + [str(folder / f"{name}_outputs.npy")]
+        )
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    environment.pop("PYTHONPATH", None)
+    subprocess.run(
+        [sys.executable, "-c", SERVE, json.dumps(arguments)],
+        check=True,
+        cwd=folder,
+        env=environment,
+    )
+    return {name: np.load(folder / f"{name}_outputs.npy") for name in jobs}
+
+
+@functools.cache
+def endpoint_case(name):
+    """`(endpoint, inputs, expected outputs)` for the preset `name`."""
+    import tensorflow as tf
+
+    directory = registry.resolve(name)
+    reference = registry.read_metadata(directory)["reference"]
+    if "noise" in reference:
+        noise = reference["noise"]
+        with np.load(os.path.join(directory, noise["inputs"])) as arrays:
+            inputs = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        expected = np.load(os.path.join(directory, noise["outputs"]))
+        return noise["endpoint"], inputs, expected
+    # A seed input, or a text model's `generate`: the preset's own
+    # endpoint, compiled as export compiles it (a Langevin chain amplifies
+    # the last-bit differences of another compilation).
+    model = kgen.presets.load_preset(name)
+    endpoints = model.serving_endpoints()
+    endpoint = "sample" if "sample" in endpoints else "generate"
+    function, specs = endpoints[endpoint]
+    inputs = [
+        np.array([3, 1], dtype=spec.dtype)
+        if tuple(spec.shape) == (2,)
+        else np.zeros((2,) + tuple(spec.shape[1:]), dtype=spec.dtype)
+        for spec in specs
+    ]
+    compiled = tf.function(function, jit_compile=True, autograph=False)
+    return endpoint, inputs, np.asarray(compiled(*inputs))
+
+
+def listed_names():
+    try:
+        return [config.name for config in listed_models()]
+    except ImportError:  # reported by the test above
+        return []
+
+
+@pytest.fixture(scope="module")
+def served_outputs(tmp_path_factory):
+    """Serves the models a test asks for; the first request serves every
+    model but the slow ones, in one process (one TensorFlow start)."""
+    outputs = {}
+
+    def served(name):
+        if name not in outputs:
+            names = [name] if name in SLOW else listed_names()
+            jobs = {
+                n: endpoint_case(n)[:2] for n in names if n not in SLOW
+            } or {name: endpoint_case(name)[:2]}
+            outputs.update(serve(jobs, tmp_path_factory.mktemp("served")))
+        return outputs[name]
+
+    return served
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.large) if name in SLOW else name
+        for name in listed_names()
+    ],
+)
+def test_a_served_model_reproduces_its_preset(name, served_outputs):
+    _, _, expected = endpoint_case(name)
+    actual = served_outputs(name)
+    assert actual.shape == expected.shape
+    difference = float(np.max(np.abs(actual - expected)))
+    assert difference <= 1e-4, json.dumps({"name": name, "diff": difference})
