@@ -6,13 +6,7 @@ from kgen.cli.common import MODEL_HELP
 from kgen.cli.common import _load
 from kgen.cli.common import _preset_card
 from kgen.cli.common import value_range_of
-
-METRICS = {
-    "fid": "FrechetInceptionDistance",
-    "kid": "KernelInceptionDistance",
-    "is": "InceptionScore",
-    "precision_recall": "PrecisionRecall",
-}
+from kgen.metrics import SAMPLE_METRICS as METRICS
 
 
 def add_parser(commands):
@@ -72,9 +66,6 @@ def scores(model, args):
     Returns:
         list of `(metric name, float or dict of floats, description)`.
     """
-    import keras
-    import numpy as np
-
     import kgen
     from kgen.utils.argument_validation import validate_int
 
@@ -87,48 +78,34 @@ def scores(model, args):
     reference = (x_train if args.split == "train" else x_test)[
         : args.num_samples
     ]
-    samples = np.concatenate(
-        [
-            keras.ops.convert_to_numpy(model.sample(count, seed=args.seed + i))
-            for i, count in enumerate(_chunks(args.num_samples, 500))
-        ]
-    )
     features = None
     if args.features != "inception":
         features = kgen.networks.classifier_features(
             kgen.presets.load_preset(args.features)
         )
+    classifier = None
+    if "is" in names:
+        classifier = kgen.presets.load_preset(args.classifier)
+    results = kgen.metrics.score_model(
+        model,
+        reference,
+        names,
+        num_samples=args.num_samples,
+        seed=args.seed,
+        feature_extractor=features,
+        classifier=classifier,
+        value_range=value_range,
+    )
     label = (
         "FID-Inception pool3"
         if features is None
         else f"domain features: {args.features}"
     )
-    results = []
-    for name in names:
-        if name == "is":
-            metric = kgen.metrics.InceptionScore(
-                kgen.presets.load_preset(args.classifier),
-                value_range=value_range,
-            )
-            metric.update_state(samples)
-            detail = f"classifier {args.classifier} (a domain IS)"
-        else:
-            metric = getattr(kgen.metrics, METRICS[name])(
-                feature_extractor=features, value_range=value_range
-            )
-            metric.update_state(reference, samples)
-            detail = (
-                f"{label}; {len(samples)} samples vs {args.reference} "
-                f"{args.split} {len(reference)}"
-            )
-        result = metric.result()
-        if isinstance(result, dict):
-            result = {k: float(v) for k, v in result.items()}
-        else:
-            result = float(result)
-        results.append((name, result, detail))
-    return results
-
-
-def _chunks(total, size):
-    return [min(size, total - start) for start in range(0, total, size)]
+    details = {
+        name: f"classifier {args.classifier} (a domain IS)"
+        if name == "is"
+        else f"{label}; {args.num_samples} samples vs {args.reference} "
+        f"{args.split} {len(reference)}"
+        for name in names
+    }
+    return [(name, results[name], details[name]) for name in names]

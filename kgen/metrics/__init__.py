@@ -14,6 +14,8 @@ from kgen.metrics.likelihood import iwae_bound
 from kgen.metrics.likelihood import negative_elbo
 from kgen.metrics.mode_coverage import mode_coverage
 from kgen.metrics.precision_recall import PrecisionRecall
+from kgen.metrics.score_model import SAMPLE_METRICS
+from kgen.metrics.score_model import score_model
 
 __all__ = [
     "FeatureMetric",
@@ -21,6 +23,7 @@ __all__ = [
     "InceptionScore",
     "KernelInceptionDistance",
     "PrecisionRecall",
+    "SAMPLE_METRICS",
     "bits_per_dim",
     "fid_inception_v3",
     "find_weights",
@@ -30,4 +33,5 @@ __all__ = [
     "mode_coverage",
     "negative_elbo",
     "polynomial_mmd",
+    "score_model",
 ]
