@@ -67,32 +67,7 @@ metrics = {
     key: {"value": float(values[-1]), "command": command, "note": "last epoch"}
     for key, values in history.history.items()
 }
-evaluate = (
-    f"kgen evaluate {name} --metric fid --metric is --features "
-    "digits_classifier -n 1000"
-)
-domain_note = (
-    "on the digits_classifier preset's features and predictions: a domain "
-    "metric for 8x8 digits, not comparable with FID-Inception; 1,000 "
-    "samples (seed 0) against the first 1,000 digits train images"
-)
-digits_classifier = kgen.presets.load_preset("digits_classifier")
-(x_reference, _), _ = kgen.datasets.load("digits", value_range=(-1, 1))
-scores = kgen.metrics.score_model(
-    model,
-    x_reference[:1000],
-    ["fid", "is"],
-    num_samples=1000,
-    feature_extractor=kgen.networks.classifier_features(digits_classifier),
-    classifier=digits_classifier,
-    value_range=(-1, 1),
-)
-for metric, value in scores.items():
-    metrics[{"fid": "domain_fid", "is": "domain_inception_score"}[metric]] = {
-        "value": value,
-        "command": evaluate,
-        "note": domain_note,
-    }
+metrics.update(model_card.digits_domain_metrics(model, name, (-1, 1)))
 
 # === Preset ===
 kgen.presets.save_to_preset(
