@@ -5,16 +5,19 @@ import sys
 import tempfile
 
 
-def _import_keras_quietly():
-    """Imports Keras (and TensorFlow) without TensorFlow's start-up chatter.
+def _import_keras(quiet):
+    """Imports Keras (and TensorFlow), without TensorFlow's start-up chatter
+    when `quiet`.
 
     TensorFlow's C++ runtime prints oneDNN and CUDA notices to file
     descriptor 2 before its log level applies (`TF_CPP_MIN_LOG_LEVEL` does
-    not hide them in TF 2.21), so they are captured during the import and
-    replayed only if the import fails.
+    not hide them in TF 2.21). A quiet import captures them and replays
+    them only if the import fails. Redirecting a process's fd 2 is not a
+    library's call to make, so only the `kgen` command, or a process that
+    sets `KGEN_QUIET_IMPORT=1`, asks for it.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "keras" in sys.modules or os.environ.get("KGEN_VERBOSE_IMPORT"):
+    if not quiet or "keras" in sys.modules:
         import keras  # noqa: F401
 
         return
@@ -34,7 +37,13 @@ def _import_keras_quietly():
             os.close(saved_fd)
 
 
-_import_keras_quietly()
+_import_keras(
+    quiet=os.environ.get("KGEN_QUIET_IMPORT") == "1"
+    # The `kgen` console script; `python -m kgen` (argv[0] is "-m" while
+    # the package is being located).
+    or (sys.argv[0] if sys.argv else "") == "-m"
+    or os.path.basename(sys.argv[0] if sys.argv else "") == "kgen"
+)
 
 from kgen import augmentation  # noqa: E402
 from kgen import backend  # noqa: E402
@@ -51,7 +60,6 @@ from kgen import models  # noqa: E402
 from kgen import networks  # noqa: E402
 from kgen import presets  # noqa: E402
 from kgen import privacy  # noqa: E402
-from kgen import recipes  # noqa: E402
 from kgen import samplers  # noqa: E402
 from kgen import schedulers  # noqa: E402
 from kgen import style  # noqa: E402
@@ -77,7 +85,6 @@ __all__ = [
     "networks",
     "presets",
     "privacy",
-    "recipes",
     "samplers",
     "schedulers",
     "style",

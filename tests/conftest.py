@@ -47,7 +47,7 @@ def pytest_report_header(config):
 BACKEND_MATRIX = (
     "tests/backend/",
     "tests/bijectors/",
-    "tests/distribution/",
+    "tests/data_parallel/",
     "tests/distributions/",
     "tests/export/",
     "tests/layers/test_replica_aware_layers.py",

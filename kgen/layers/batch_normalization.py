@@ -22,7 +22,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def _moments(self, inputs, mask):
         # Keras' private hook for the batch moments (Keras 3.15, pinned in
-        # setup.py; tests/distribution pins this behaviour).
+        # setup.py; tests/data_parallel pins this behaviour).
         if mask is None and not self.synchronized:
             return backend.moments(inputs, self._reduction_axes)
         return super()._moments(inputs, mask)

@@ -6,7 +6,7 @@ from keras import ops
 
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
-from kgen.watermarks.z_test import p_values
+from kgen.watermarks.p_values import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")

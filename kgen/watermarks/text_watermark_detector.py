@@ -6,7 +6,7 @@ import numpy as np
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.watermarks.green_list import check_green_list_arguments
 from kgen.watermarks.green_list import green_list_table
-from kgen.watermarks.z_test import p_values
+from kgen.watermarks.p_values import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")

@@ -1,6 +1,6 @@
 """kgen's Dropout, GaussianNoise and BatchNormalization: Keras' layers
 with draws and statistics that stay right under data parallelism (tested
-in tests/distribution); here, that on one device they are Keras' layers
+in tests/data_parallel); here, that on one device they are Keras' layers
 and their draws come from their own seed state."""
 
 import keras

@@ -1,4 +1,4 @@
-"""Writes diffusers_reference.py: diffusers' scheduler outputs on fixed
+"""Writes diffusers_reference.json: diffusers' scheduler outputs on fixed
 inputs, the reference the scheduler tests compare kgen with.
 
 diffusers is not a kgen dependency; run this where it is installed:
@@ -12,8 +12,8 @@ output, and a pseudo-denoiser `model(x, t)` for whole trajectories, so the
 tests can rebuild the same inputs with NumPy.
 """
 
+import json
 import pathlib
-import pprint
 
 import diffusers
 import numpy as np
@@ -211,14 +211,8 @@ def main():
         "single_step": single_step_cases(),
         "trajectory": trajectory_cases(),
     }
-    path = pathlib.Path(__file__).with_name("diffusers_reference.py")
-    path.write_text(
-        '"""diffusers scheduler outputs on fixed inputs (data, not code).\n\n'
-        "Written by tests/schedulers/make_diffusers_reference.py with\n"
-        f"diffusers {diffusers.__version__}; do not edit by hand.\n"
-        '"""\n\n'
-        f"REFERENCE = {pprint.pformat(data, width=78, compact=True)}\n"
-    )
+    path = pathlib.Path(__file__).with_name("diffusers_reference.json")
+    path.write_text(json.dumps(data, sort_keys=True) + "\n")
     print(f"wrote {path}")
 
 

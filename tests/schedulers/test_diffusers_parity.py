@@ -1,16 +1,21 @@
 """kgen's schedulers against diffusers' numbers (tests/schedulers/
-diffusers_reference.py, written by make_diffusers_reference.py)."""
+diffusers_reference.json, written by make_diffusers_reference.py)."""
+
+import json
+import pathlib
 
 import numpy as np
 import pytest
 
 from kgen import schedulers
 from tests.conftest import to_numpy
-from tests.schedulers.diffusers_reference import REFERENCE
 from tests.schedulers.reference_inputs import SHAPE
 from tests.schedulers.reference_inputs import inputs
 from tests.schedulers.reference_inputs import model
 
+REFERENCE = json.loads(
+    pathlib.Path(__file__).with_name("diffusers_reference.json").read_text()
+)
 TOLERANCE = 1e-5
 
 

@@ -397,11 +397,3 @@ class PixelCNN(GenerativeModel):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        # Configs saved before `architecture` existed describe the masked
-        # (plain) network; the new default would rebuild another one.
-        config = dict(config)
-        config.setdefault("architecture", "plain")
-        return super().from_config(config)

@@ -105,12 +105,6 @@ def test_class_conditional_fit_sample_and_log_prob(binary_digits, digits):
         pixel_cnn().fit(binary_digits, labels, verbose=0)
 
 
-def test_configs_saved_before_the_gated_network_load_as_plain():
-    config = pixel_cnn(architecture="plain").get_config()
-    del config["architecture"], config["num_classes"]
-    assert kgen.models.PixelCNN.from_config(config).architecture == "plain"
-
-
 def test_fit_lowers_log_prob_and_samples_binary_levels(binary_digits):
     model = pixel_cnn()
     before = -to_numpy(model.log_prob(binary_digits)).mean()

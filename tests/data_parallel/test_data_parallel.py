@@ -51,7 +51,7 @@ def run_module(module, arguments, backend, extra_environment=None):
 
 def run_check(backend, names, extra_environment=None, arguments=()):
     stdout = run_module(
-        "tests.distribution.data_parallel_check",
+        "tests.data_parallel.data_parallel_check",
         list(arguments) + list(names),
         backend,
         extra_environment,

@@ -6,8 +6,8 @@ starts:
 
 ```
 KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2 \
-    python -m tests.distribution.data_parallel_check GAN VAE
-KERAS_BACKEND=tensorflow python -m tests.distribution.data_parallel_check \
+    python -m tests.data_parallel.data_parallel_check GAN VAE
+KERAS_BACKEND=tensorflow python -m tests.data_parallel.data_parallel_check \
     --logical-cpus 2 RealNVP
 ```
 """
