@@ -100,23 +100,6 @@ def inpainting_mask():
     return mask
 
 
-class TrainingBudget(keras.callbacks.Callback):
-    """Stops `fit` at the end of the epoch after which another epoch would
-    overrun `minutes` (an accelerator lease is timed)."""
-
-    def __init__(self, minutes):
-        super().__init__()
-        self.seconds = minutes * 60
-
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.time() - self.start
-        if elapsed * (epoch + 2) / (epoch + 1) > self.seconds:
-            self.model.stop_training = True
-
-
 def load_or_train(args, x_train, y_train):
     """The model from `--model` when it exists, else a freshly trained one
     (saved there when `--model` is given). A `.weights.h5` path keeps only
@@ -143,7 +126,7 @@ def load_or_train(args, x_train, y_train):
         model.denoiser.load_weights(args.init_weights)
     callbacks = []
     if args.max_train_minutes:
-        callbacks.append(TrainingBudget(args.max_train_minutes))
+        callbacks.append(kgen.callbacks.TrainingBudget(args.max_train_minutes))
     start = time.time()
     history = model.fit(
         x_train,

@@ -28,7 +28,6 @@ import numpy as np
 
 import kgen
 from benchmarks import common
-from benchmarks.diffusion_mnist import TrainingBudget
 
 # DiT sizes by image size: (patch_size, hidden_dim, num_layers, num_heads),
 # 256 tokens at 64 px and 64 at 32 px; --dry-run's has 16 tokens.
@@ -81,7 +80,7 @@ def train(args, x_train, y_train):
     )
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        TrainingBudget(args.minutes),
+        kgen.callbacks.TrainingBudget(args.minutes),
     ]
     if args.checkpoint_dir:
         callbacks.append(

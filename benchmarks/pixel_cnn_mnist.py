@@ -22,7 +22,6 @@ import numpy as np
 import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
-from benchmarks.vae_mnist_iwae import DynamicBinarization
 from benchmarks.vae_mnist_iwae import binarised_test
 
 
@@ -81,7 +80,9 @@ def main():
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     start = time.time()
     history = model.fit(
-        DynamicBinarization(x_train, args.batch_size, dtype="int32"),
+        kgen.datasets.DynamicBinarization(
+            x_train, args.batch_size, dtype="int32"
+        ),
         epochs=1000,
         callbacks=[StepBudget(args.minutes * 60)],
         verbose=0,

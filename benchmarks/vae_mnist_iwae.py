@@ -21,33 +21,12 @@ import argparse
 import time
 
 import keras
-import numpy as np
 
 import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
 SHAPE = (28, 28, 1)
-
-
-class DynamicBinarization(keras.utils.PyDataset):
-    """Batches of freshly binarised images, a new draw every epoch."""
-
-    def __init__(self, images, batch_size, seed=0, dtype="float32"):
-        super().__init__()
-        self.images = images
-        self.batch_size = batch_size
-        self.rng = np.random.default_rng(seed)
-        self.dtype = dtype
-
-    def __len__(self):
-        return len(self.images) // self.batch_size
-
-    def __getitem__(self, index):
-        batch = self.images[
-            index * self.batch_size : (index + 1) * self.batch_size
-        ]
-        return (self.rng.uniform(size=batch.shape) < batch).astype(self.dtype)
 
 
 def build(name, latent_dim):
@@ -78,25 +57,7 @@ def build(name, latent_dim):
 
 def binarised_test(x_test, num_test, seed=123):
     """The first `num_test` test images, binarised once with `seed`."""
-    rng = np.random.default_rng(seed)
-    test = (rng.uniform(size=x_test.shape) < x_test).astype("float32")
-    return test[:num_test]
-
-
-def iwae_log_likelihood(model, images, num_samples, batch_size=50):
-    """Per-image IWAE bound on log p(x) with K = `num_samples`; batch `i`
-    (from image `i`) uses seed `i`, so a prefix of `images` gives the same
-    values as the whole."""
-    return np.concatenate(
-        [
-            keras.ops.convert_to_numpy(
-                model.log_likelihood(
-                    images[i : i + batch_size], num_samples, seed=i
-                )
-            )
-            for i in range(0, len(images), batch_size)
-        ]
-    )
+    return kgen.datasets.binarize(x_test, seed)[:num_test]
 
 
 def main():
@@ -116,11 +77,15 @@ def main():
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         start = time.time()
         model.fit(
-            DynamicBinarization(x_train, 100), epochs=args.epochs, verbose=0
+            kgen.datasets.DynamicBinarization(x_train, 100),
+            epochs=args.epochs,
+            verbose=0,
         )
         train_seconds = time.time() - start
         start = time.time()
-        log_likelihood = iwae_log_likelihood(model, test, args.num_samples)
+        log_likelihood = kgen.metrics.iwae_log_likelihood(
+            model, test, args.num_samples
+        )
         elbo = keras.ops.convert_to_numpy(model.elbo(test, seed=0))
         rows.append(
             {

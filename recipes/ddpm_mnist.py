@@ -49,7 +49,6 @@ import numpy as np
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks import mnist_scores  # noqa: E402
-from benchmarks.diffusion_mnist import TrainingBudget  # noqa: E402
 from benchmarks.diffusion_mnist import build  # noqa: E402
 
 SIZES = {
@@ -192,7 +191,7 @@ def draw_comparison(path):
 if args.stage in ("all", "train"):
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if args.max_train_minutes:
-        callbacks.append(TrainingBudget(args.max_train_minutes))
+        callbacks.append(kgen.callbacks.TrainingBudget(args.max_train_minutes))
     start = time.time()
     history = model.fit(
         x_train,

@@ -6,7 +6,7 @@
 `kgen.models.PixelCNN` with gated stacks (van den Oord et al. 2016,
 "Conditional Image Generation with PixelCNN Decoders") over 28x28 binary
 grids, trained on the 60,000 training images re-binarised every epoch
-(`benchmarks/vae_mnist_iwae.py`'s `DynamicBinarization`) with a cosine
+(`kgen.datasets.DynamicBinarization`) with a cosine
 learning-rate decay. Scored by the exact test NLL in nats on all 10,000
 test images binarised once (numpy seed 123, as `benchmarks/
 pixel_cnn_mnist.py` and the VAE presets do), against the paper's 81.30.
@@ -22,8 +22,6 @@ import model_card  # recipes/model_card.py, beside this script
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks.pixel_cnn_mnist import exact_nll  # noqa: E402
-from benchmarks.vae_mnist_iwae import DynamicBinarization  # noqa: E402
-from benchmarks.vae_mnist_iwae import binarised_test  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=4)
@@ -65,8 +63,11 @@ keras.utils.set_random_seed(seed)
 x_train = x_train[..., 0]
 if args.smoke:
     x_train = x_train[:256]
-train = DynamicBinarization(x_train, batch_size, seed=seed, dtype="int32")
-test = binarised_test(x_test[..., 0], num_test).astype("int32")
+train = kgen.datasets.DynamicBinarization(
+    x_train, batch_size, seed=seed, dtype="int32"
+)
+test = kgen.datasets.binarize(x_test[..., 0], seed=123)[:num_test]
+test = test.astype("int32")
 
 # === Model ===
 model = kgen.models.PixelCNN(

@@ -21,10 +21,7 @@ import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.vae_mnist_iwae import DynamicBinarization  # noqa: E402
-from benchmarks.vae_mnist_iwae import binarised_test  # noqa: E402
 from benchmarks.vae_mnist_iwae import build  # noqa: E402
-from benchmarks.vae_mnist_iwae import iwae_log_likelihood  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("model", choices=["vae", "hierarchical_vae"])
@@ -75,8 +72,8 @@ keras.utils.set_random_seed(seed)
 (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
 if args.smoke:
     x_train = x_train[:1000]
-train = DynamicBinarization(x_train, batch_size, seed=seed)
-test = binarised_test(x_test, num_test)
+train = kgen.datasets.DynamicBinarization(x_train, batch_size, seed=seed)
+test = kgen.datasets.binarize(x_test, seed=123)[:num_test]
 
 # === Model ===
 model = build(args.model, latent_dim)
@@ -91,13 +88,13 @@ wall_time = time.time() - start
 
 # === Evaluation ===
 start = time.time()
-log_likelihood = iwae_log_likelihood(model, test, num_iwae_samples)
+log_likelihood = kgen.metrics.iwae_log_likelihood(model, test, num_iwae_samples)
 elbo = keras.ops.convert_to_numpy(model.elbo(test, seed=0))
 eval_time = time.time() - start
 nll = float(-log_likelihood.mean())
 evaluation = (
-    f"benchmarks.vae_mnist_iwae.iwae_log_likelihood(model, "
-    f"binarised_test(x_test, {num_test}), {num_iwae_samples}); the first "
+    f"kgen.metrics.iwae_log_likelihood(model, kgen.datasets.binarize("
+    f"x_test, seed=123)[:{num_test}], {num_iwae_samples}); the first "
     f"{test_subset}: pytest -m large tests/presets/test_mnist_presets.py"
 )
 metrics = {

@@ -7,6 +7,7 @@ from kgen.callbacks.progressive_growing import ProgressiveGrowing
 from kgen.callbacks.sample_grid import SampleGrid
 from kgen.callbacks.terminate_on_non_finite import NonFiniteLossError
 from kgen.callbacks.terminate_on_non_finite import TerminateOnNonFinite
+from kgen.callbacks.training_budget import TrainingBudget
 
 __all__ = [
     "BackupAndRestore",
@@ -16,4 +17,5 @@ __all__ = [
     "ProgressiveGrowing",
     "SampleGrid",
     "TerminateOnNonFinite",
+    "TrainingBudget",
 ]

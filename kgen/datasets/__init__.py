@@ -3,6 +3,8 @@ Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
 procedural textures."""
 
 from kgen.datasets.captioned import load_captioned
+from kgen.datasets.dynamic_binarization import DynamicBinarization
+from kgen.datasets.dynamic_binarization import binarize
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.paired import load_paired
@@ -17,10 +19,12 @@ from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
 from kgen.datasets.toy import load_toy
 
 __all__ = [
+    "DynamicBinarization",
     "EIGHT_GAUSSIANS_CENTERS",
     "EIGHT_GAUSSIANS_STD",
     "TEXTURE_KINDS",
     "available",
+    "binarize",
     "load",
     "load_captioned",
     "load_paired",

@@ -7,6 +7,7 @@ from kgen.metrics.frechet_distance import frechet_distance
 from kgen.metrics.frechet_inception_distance import FrechetInceptionDistance
 from kgen.metrics.inception_score import InceptionScore
 from kgen.metrics.inception_score import inception_score
+from kgen.metrics.iwae_log_likelihood import iwae_log_likelihood
 from kgen.metrics.kernel_distance import polynomial_mmd
 from kgen.metrics.kernel_inception_distance import KernelInceptionDistance
 from kgen.metrics.likelihood import bits_per_dim
@@ -30,6 +31,7 @@ __all__ = [
     "frechet_distance",
     "inception_score",
     "iwae_bound",
+    "iwae_log_likelihood",
     "mode_coverage",
     "negative_elbo",
     "polynomial_mmd",

@@ -19,8 +19,6 @@ import kgen
 from benchmarks import mnist_scores
 from benchmarks.pixel_cnn_mnist import exact_nll
 from benchmarks.rbm_mnist import binarised_mnist
-from benchmarks.vae_mnist_iwae import binarised_test
-from benchmarks.vae_mnist_iwae import iwae_log_likelihood
 
 # Each test runs on whichever backend it is given (and skips where its card
 # was drawn from another backend's random stream), not only under the
@@ -54,8 +52,8 @@ def test_vae_preset_reaches_its_iwae_nll(name):
     _, (x_test, _) = kgen.datasets.load("mnist")
     # The first 100 of the card's 500 test images: the same binarisation
     # and the same per-batch seeds, so the card's `first_100` is this mean.
-    log_likelihood = iwae_log_likelihood(
-        model, binarised_test(x_test, 100), 5000
+    log_likelihood = kgen.metrics.iwae_log_likelihood(
+        model, kgen.datasets.binarize(x_test, seed=123)[:100], 5000
     )
     nll = float(-log_likelihood.mean())
     assert abs(nll - metric["first_100"]) <= VAE_TOLERANCE_NATS, (
@@ -72,7 +70,8 @@ def test_pixel_cnn_preset_reaches_its_exact_nll():
     ]
     model = kgen.presets.load_preset("pixel_cnn_mnist")
     _, (x_test, _) = kgen.datasets.load("mnist")
-    test = binarised_test(x_test[..., 0], 100).astype("int32")
+    test = kgen.datasets.binarize(x_test[..., 0], seed=123)[:100]
+    test = test.astype("int32")
     nll = exact_nll(model, test)
     assert abs(float(nll.mean()) - metric["first_100"]) <= 1e-3, (
         float(nll.mean()),

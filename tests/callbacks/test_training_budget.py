@@ -1,0 +1,33 @@
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+
+
+class SlowEpochs(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(0.3)
+
+
+def test_stops_before_the_epoch_that_would_overrun():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((4, 2), "float32")
+    history = model.fit(
+        x,
+        x[:, :1],
+        epochs=50,
+        verbose=0,
+        # 0.9 s: epochs of about 0.3 s each, so it stops after two or so.
+        callbacks=[SlowEpochs(), kgen.callbacks.TrainingBudget(0.015)],
+    )
+    assert 1 <= len(history.history["loss"]) <= 3
+
+
+@pytest.mark.parametrize("minutes", [0, -1.0, float("nan"), "5"])
+def test_a_budget_must_be_positive(minutes):
+    with pytest.raises(ValueError, match="`minutes` must be a finite number"):
+        kgen.callbacks.TrainingBudget(minutes)
