@@ -1,9 +1,9 @@
-import contextlib
-
 import keras
 import numpy as np
 
 from kgen import backend
+from kgen.backend import loss_scaling
+from kgen.models import non_finite_guard
 from kgen.models import resumable_fit
 from kgen.utils import batch_random
 from kgen.utils import labelled_data
@@ -155,7 +155,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 kwargs.get("batch_size"),
                 num_replicas=backend.num_replicas(self),
             )
-        kwargs["callbacks"] = _with_non_finite_check(kwargs.get("callbacks"))
+        kwargs["callbacks"] = non_finite_guard.with_non_finite_check(
+            kwargs.get("callbacks")
+        )
         batches = _BatchCount()
         if isinstance(kwargs["callbacks"], list):
             kwargs["callbacks"].append(batches)
@@ -164,7 +166,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 kwargs["validation_data"]
             )
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
-        with self._non_finite_steps_undone(kwargs["callbacks"]):
+        with non_finite_guard.steps_undone(self, kwargs["callbacks"]):
             if backup is not None:
                 history = resumable_fit.fit_with_backup(
                     super().fit, self, x, y, backup, is_array, kwargs
@@ -179,34 +181,6 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 "dataset, or `steps_per_epoch` past its end)."
             )
         return history
-
-    @contextlib.contextmanager
-    def _non_finite_steps_undone(self, callbacks):
-        """Within it, `train_step` undoes a non-finite step, when the fit's
-        `TerminateOnNonFinite` may skip steps.
-
-        The guarded step shadows the class' `train_step` as an instance
-        attribute, the one thing every Keras trainer reads when it builds
-        its train function; both train functions are rebuilt around it.
-        """
-        terminate = _non_finite_check(callbacks)
-        if terminate is None or terminate.max_skipped_steps == 0:
-            yield
-            return
-        if self.steps_per_execution != 1:
-            raise ValueError(
-                "`TerminateOnNonFinite(max_skipped_steps=...)` needs "
-                "`steps_per_execution=1` (it counts the skipped steps "
-                "one by one); this model was compiled with "
-                f"steps_per_execution={self.steps_per_execution}."
-            )
-        vars(self)["train_step"] = backend.undo_non_finite_steps(self)
-        self.train_function = None
-        try:
-            yield
-        finally:
-            del vars(self)["train_step"]
-            self.train_function = None
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
@@ -446,87 +420,24 @@ class GenerativeModel(backend.Trainer, keras.Model):
         super().compile(optimizer, *args, **kwargs)
 
     def _with_loss_scaling(self, optimizer, auto_scale_loss=True):
-        """`optimizer` in a `LossScaleOptimizer` when a network computes in
-        float16, as Keras' `compile` does for a `mixed_float16` model: a
-        kgen model is itself float32 (its networks are not), so Keras'
-        check of the model's own policy would miss them."""
-        if not auto_scale_loss or isinstance(
-            optimizer, keras.optimizers.LossScaleOptimizer
-        ):
-            return optimizer
-        if any(
-            layer.compute_dtype == "float16" for layer in self._flatten_layers()
-        ):
-            return keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+        return loss_scaling.with_loss_scaling(self, optimizer, auto_scale_loss)
 
     @property
     def _loss_scale_optimizer(self):
-        optimizer = getattr(self, "optimizer", None)
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            return optimizer
-        return None
+        return loss_scaling.loss_scale_optimizer(self)
 
     def _value_and_grad(self, fn, variables):
-        """`backend.value_and_grad(fn, variables)` for a custom step; under
-        loss scaling the gradients are those of `loss * scale` (the loss
-        returned is unscaled) and `_apply_gradients` divides them back."""
-        scaler = self._loss_scale_optimizer
-        if scaler is None:
-            return backend.value_and_grad(fn, variables)
-
-        def scaled():
-            loss, aux = fn()
-            scale = keras.ops.cast(scaler.dynamic_scale, loss.dtype)
-            return loss * scale, (loss, aux)
-
-        (_, (loss, aux)), grads = backend.value_and_grad(scaled, variables)
-        return (loss, aux), grads
+        """`backend.value_and_grad` for a custom step, under the model's
+        loss scale (`kgen.backend.loss_scaling`)."""
+        return loss_scaling.value_and_grad(
+            self._loss_scale_optimizer, fn, variables
+        )
 
     def _apply_gradients(self, optimizer, grads, variables):
-        """`optimizer.apply(grads, variables)` for a custom step, with
-        dynamic loss scaling when the model has a `LossScaleOptimizer`.
-
-        Keras' `LossScaleOptimizer` cannot sit inside a `MultiOptimizer`,
-        and a `MultiOptimizer` only applies all variables at once, while a
-        GAN's step applies one network's. So the model's one scale (the
-        `LossScaleOptimizer` around the `MultiOptimizer`) is applied here,
-        by the same rule: gradients are divided by the scale; a step with a
-        non-finite gradient changes no weight or optimizer state and halves
-        the scale; `dynamic_growth_steps` finite steps in a row double it.
-        The skip is a select, not a branch, so it traces alike on every
-        backend.
-        """
-        scaler = self._loss_scale_optimizer
-        if optimizer is scaler:
-            optimizer = scaler.inner_optimizer
-        if scaler is None:
-            optimizer.apply(grads, variables)
-            return
-        ops = keras.ops
-        scale = scaler.dynamic_scale
-        grads = [g / ops.cast(scale, g.dtype) for g in grads]
-        finite = scaler.check_finite(grads)
-        if not optimizer.built:
-            optimizer.build(variables)
-        state = list(variables) + list(optimizer.variables)
-        before = [ops.copy(v.value) for v in state]
-        optimizer.apply(grads, variables)
-        for variable, old in zip(state, before):
-            variable.assign(ops.where(finite, variable.value, old))
-        grow = ops.logical_and(
-            finite,
-            ops.equal(scaler.step_counter, scaler.dynamic_growth_steps - 1),
-        )
-        scaler.dynamic_scale.assign(
-            ops.where(finite, ops.where(grow, scale * 2.0, scale), scale * 0.5)
-        )
-        scaler.step_counter.assign(
-            ops.where(
-                ops.logical_and(finite, ops.logical_not(grow)),
-                scaler.step_counter + 1,
-                0,
-            )
+        """`optimizer.apply(grads, variables)` for a custom step, under the
+        model's loss scale (`kgen.backend.loss_scaling`)."""
+        loss_scaling.apply_gradients(
+            self._loss_scale_optimizer, optimizer, grads, variables
         )
 
     # === Several optimizers under one MultiOptimizer ===
@@ -742,31 +653,3 @@ class _BatchCount(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
-
-
-def _with_non_finite_check(callbacks):
-    """`callbacks` with a `TerminateOnNonFinite` first (added unless one is
-    there): a NaN loss stops every kgen `fit` with an error naming the
-    step."""
-    from kgen.callbacks import TerminateOnNonFinite
-
-    if isinstance(callbacks, keras.callbacks.CallbackList):
-        return callbacks
-    callbacks = list(callbacks or [])
-    check = _non_finite_check(callbacks) or TerminateOnNonFinite()
-    # First, so that no later callback (a step-wise checkpoint) sees a
-    # non-finite step's weights, and all see its `skipped_steps` count.
-    return [check] + [c for c in callbacks if c is not check]
-
-
-def _non_finite_check(callbacks):
-    """The `TerminateOnNonFinite` among `callbacks` (a list or a
-    `CallbackList`), or `None`."""
-    from kgen.callbacks import TerminateOnNonFinite
-
-    if isinstance(callbacks, keras.callbacks.CallbackList):
-        callbacks = callbacks.callbacks
-    for callback in callbacks or []:
-        if isinstance(callback, TerminateOnNonFinite):
-            return callback
-    return None
