@@ -13,15 +13,19 @@ card's sampling arguments). Prints the gallery table of docs/presets.md.
     python recipes/gallery.py [NAME ...]   # default: every preset
 """
 
+import os
 import pathlib
+import subprocess
 import sys
 
+import keras
+
 import kgen
-import kgen.cli
 
 # === Config ===
 seed = 0
-gallery = pathlib.Path(__file__).resolve().parents[1] / "docs" / "gallery"
+root = pathlib.Path(__file__).resolve().parents[1]
+gallery = root / "docs" / "gallery"
 # Samples and file extension per kind of sample (see `kgen generate`).
 num_samples = {"image": 64, "points": 5000, "text": 4, "audio": 10}
 extension = {"image": ".png", "points": ".png", "text": ".txt", "audio": ".wav"}
@@ -46,11 +50,19 @@ def draw_prompts(model, card, path):
     options = dict(card.get("sample_arguments", {}))
     images = model.sample(len(prompts), seed=seed, prompts=prompts, **options)
     kgen.utils.save_image_grid(
-        kgen.cli._numpy(images),
+        keras.ops.convert_to_numpy(images),
         str(path),
-        value_range=kgen.cli.value_range_of(model, card),
+        value_range=kgen.presets.value_range_of(model, card),
         num_columns=len(PROMPTS),
     )
+
+
+def generate(arguments):
+    """Runs `kgen ARGUMENTS` (the command line, as a user runs it) from
+    this checkout; whether it succeeded."""
+    environment = dict(os.environ, PYTHONPATH=str(root))
+    command = [sys.executable, "-m", "kgen"] + arguments
+    return subprocess.run(command, env=environment).returncode == 0
 
 
 def main():
@@ -62,7 +74,9 @@ def main():
         if not isinstance(model, kgen.models.GenerativeModel):
             continue
         card = kgen.presets.preset_metadata(name)
-        kind = kgen.cli.sample_kind(model, card, name)
+        kind = kgen.presets.sample_kind(
+            model, card, has_tokenizer=kgen.presets.has_tokenizer(name)
+        )
         path = gallery / f"{name}{extension[kind]}"
         arguments = ["generate", name, "-n", str(num_samples[kind])]
         arguments += ["--seed", str(seed)]
@@ -72,7 +86,7 @@ def main():
         if isinstance(model, kgen.models.TextToImage):
             draw_prompts(model, card, path)
             arguments = ["generate", name, "# columns: " + " | ".join(PROMPTS)]
-        elif kgen.cli.main(arguments + ["--out", str(path)]) != 0:
+        elif not generate(arguments + ["--out", str(path)]):
             raise SystemExit(f"{name}: kgen {' '.join(arguments)} failed")
         headline = ", ".join(
             f"{metric} {card['metrics'][metric]['value']:.4g}"

@@ -68,11 +68,10 @@ def _numpy(x):
 
 
 def value_range_of(model, card):
-    """The range a model's samples lie in: the model's own `data_range`,
-    else its model card's (a GAN built from any generator cannot know
-    its generator's output range), else [0, 1]."""
-    card_range = card.get("data", {}).get("value_range")
-    return tuple(model.data_range or card_range or (0.0, 1.0))
+    """`kgen.presets.value_range_of` (kept here for the subcommands)."""
+    import kgen
+
+    return kgen.presets.value_range_of(model, card)
 
 
 @contextlib.contextmanager

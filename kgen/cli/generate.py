@@ -298,18 +298,13 @@ SAMPLE_FILES = {
 
 
 def sample_kind(model, card, model_path):
-    """What a model's samples are: "text" (a preset with a tokenizer),
-    "audio" (its card gives a sample rate), "points" (2-D vectors),
-    "image" (images, or vectors its card gives an image shape)."""
+    """`kgen.presets.sample_kind` of a MODEL (a `.keras` file keeps no
+    tokenizer)."""
+    import kgen
 
-    data = card.get("data", {})
-    if card and _tokenizer(model_path) is not None:
-        return "text"
-    if "sample_rate" in data:
-        return "audio"
-    if tuple(model.data_shape) == (2,):
-        return "points"
-    return "image"
+    return kgen.presets.sample_kind(
+        model, card, has_tokenizer=_tokenizer(model_path) is not None
+    )
 
 
 def _sample_writer(model, card, args):

@@ -27,11 +27,15 @@ from kgen.presets.loading import verify_preset
 from kgen.presets.preset_error import PresetError
 from kgen.presets.registry import list_presets
 from kgen.presets.registry import shipped_presets
+from kgen.presets.sample_kinds import SAMPLE_KINDS
+from kgen.presets.sample_kinds import sample_kind
+from kgen.presets.sample_kinds import value_range_of
 from kgen.presets.saving import add_backend_reference
 from kgen.presets.saving import save_to_preset
 
 __all__ = [
     "ARCHITECTURES",
+    "SAMPLE_KINDS",
     "PresetError",
     "add_backend_reference",
     "build_architecture",
@@ -43,7 +47,9 @@ __all__ = [
     "load_preset",
     "load_tokenizer",
     "preset_metadata",
+    "sample_kind",
     "save_to_preset",
     "shipped_presets",
+    "value_range_of",
     "verify_preset",
 ]

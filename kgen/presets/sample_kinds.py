@@ -1,0 +1,36 @@
+"""What a preset's samples are, and the range their values lie in: what
+a client needs to show or write them (`kgen generate`, the gallery)."""
+
+SAMPLE_KINDS = ("image", "points", "text", "audio")
+
+
+def sample_kind(model, metadata=None, has_tokenizer=False):
+    """What `model`'s samples are.
+
+    Args:
+        model: a `kgen.models.GenerativeModel`.
+        metadata: its model card (`preset_metadata`), or `None` for a
+            model without one (a `.keras` file).
+        has_tokenizer: bool, whether its preset ships a tokenizer.
+
+    Returns:
+        `"text"` (a preset with a tokenizer), `"audio"` (its card gives a
+        sample rate), `"points"` (2-D vectors) or `"image"` (images, or
+        vectors its card gives an image shape).
+    """
+    data = (metadata or {}).get("data", {})
+    if metadata and has_tokenizer:
+        return "text"
+    if "sample_rate" in data:
+        return "audio"
+    if tuple(model.data_shape) == (2,):
+        return "points"
+    return "image"
+
+
+def value_range_of(model, metadata=None):
+    """The range `model`'s samples lie in: the model's own `data_range`,
+    else its model card's (a GAN built from any generator cannot know its
+    generator's output range), else `(0.0, 1.0)`."""
+    card_range = (metadata or {}).get("data", {}).get("value_range")
+    return tuple(model.data_range or card_range or (0.0, 1.0))
