@@ -1,6 +1,7 @@
 """Loading presets: verify every checksum, then rebuild the model."""
 
 import copy
+import functools
 import os
 
 import keras
@@ -95,7 +96,8 @@ def load_preset(name_or_directory):
 
     Every file's sha256 is checked before anything is deserialized; then
     the model is rebuilt from `config.json` (Keras safe mode) and given the
-    weights of `model.weights.h5`. The model is returned uncompiled.
+    weights of `model.weights.h5`. The model is returned uncompiled, and
+    its `sample` takes the card's `sample_arguments` as defaults.
 
     Args:
         name_or_directory: str or `os.PathLike`: a name from
@@ -137,7 +139,28 @@ def load_preset(name_or_directory):
             f"{config_path}: holds a {config['class_name']}, but "
             f"metadata.json says {metadata['model_class']}."
         )
-    return rebuild(directory, config)
+    model = rebuild(directory, config)
+    return _with_sample_defaults(model, metadata.get("sample_arguments"))
+
+
+def _with_sample_defaults(model, defaults):
+    """`model`, whose `sample` takes its card's `sample_arguments` (a
+    WaveNet's `length`, a diffusion preset's scheduler and steps) as
+    defaults, so `sample(n)` alone draws what the card measured; an
+    argument given still wins. The defaults are the preset's, not the
+    class': a `.keras` file saved from the model does not keep them."""
+    if not defaults:
+        return model
+    method = model.sample
+
+    @functools.wraps(method)
+    def sample(num_samples, **arguments):
+        return method(num_samples, **{**defaults, **arguments})
+
+    # An instance attribute shadows the class' method (Keras' tracking
+    # has nothing to track in a function).
+    vars(model)["sample"] = sample
+    return model
 
 
 def load_tokenizer(name_or_directory):
