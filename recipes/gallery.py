@@ -92,7 +92,7 @@ def main():
             f"{metric} {card['metrics'][metric]['value']:.4g}"
             for metric in card.get("headline_metrics", [])
         )
-        link = f"docs/gallery/{path.name}"
+        link = f"gallery/{path.name}"  # from docs/presets.md
         shown = (
             f"![{name}]({link})"
             if kind in ("image", "points")
