@@ -65,20 +65,19 @@ def every_family():
     return sorted(contract_cases.CASES)
 
 
-# One contract case for each replica-sensitive mechanism (what it covers).
+# One contract case for each replica-sensitive mechanism (what it covers);
+# `-m large` runs every contract case.
 MECHANISMS = (
     "DCGAN",  # BatchNormalization's global statistics; two optimizers
-    "WGANGP",  # per-example interpolation draws; input gradients
-    "VAE",  # reparameterised draws (kgen.distributions)
+    "WGANGP",  # per-example draws (kgen.utils.batch_random); input grads
     "DenoisingAutoencoder",  # kgen's Dropout masks from the seed state
-    "DiffusionModel",  # per-example timesteps and noise
-    "FlowMatching",  # per-example times (inverse CDF of one uniform)
     "Glow",  # ActNorm's data-dependent initialisation
     "VQVAE",  # the codebook's EMA and perplexity over the global batch
-    "StyleGAN",  # the running average of w; style mixing draws
     "EnergyModel",  # the replay buffer gathered over replicas
-    "MaskGIT",  # per-example mask ratios and positions
 )
+# VAE, DiffusionModel, FlowMatching and MaskGIT draw per example through
+# the same `batch_random` as WGANGP; StyleGAN's running average of w sums
+# over replicas as the codebook's EMA does.
 
 
 def families(scope):

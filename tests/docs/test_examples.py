@@ -15,6 +15,10 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+# The blocks that train a U-Net (diffusion, flow matching, text-to-image)
+# take 20-40 s each on 2 CPU cores: they run with `-m large`, the rest in
+# CI.
+TRAINS_A_UNET = "kgen.networks.unet_denoiser("
 
 
 def _blocks():
@@ -23,7 +27,9 @@ def _blocks():
         for match in BLOCK.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             name = f"{page.relative_to(REPO)}:{line}"
-            yield pytest.param(match.group(1), id=name)
+            source = match.group(1)
+            marks = pytest.mark.large if TRAINS_A_UNET in source else ()
+            yield pytest.param(source, id=name, marks=marks)
 
 
 def test_the_pages_have_examples():
