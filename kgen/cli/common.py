@@ -5,6 +5,8 @@ import contextlib
 import os
 import shutil
 
+from kgen.presets import value_range_of  # noqa: F401  (the subcommands')
+
 MODEL = "MODEL"
 MODEL_HELP = "a .keras file, a preset name (see `kgen presets`) or directory"
 
@@ -65,13 +67,6 @@ def _numpy(x):
     import keras
 
     return keras.ops.convert_to_numpy(x)
-
-
-def value_range_of(model, card):
-    """`kgen.presets.value_range_of` (kept here for the subcommands)."""
-    import kgen
-
-    return kgen.presets.value_range_of(model, card)
 
 
 @contextlib.contextmanager

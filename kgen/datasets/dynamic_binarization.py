@@ -50,7 +50,7 @@ class DynamicBinarization(keras.utils.PyDataset):
         batch = self.images[
             index * self.batch_size : (index + 1) * self.batch_size
         ]
-        return (self.rng.uniform(size=batch.shape) < batch).astype(self.dtype)
+        return _draw(self.rng, batch, self.dtype)
 
 
 def binarize(images, seed):
@@ -67,4 +67,9 @@ def binarize(images, seed):
     images = np.asarray(images)
     validate_array(images, images.shape[1:], "images", (0.0, 1.0))
     rng = np.random.default_rng(validate_int(seed, "seed", 0))
-    return (rng.uniform(size=images.shape) < images).astype("float32")
+    return _draw(rng, images, "float32")
+
+
+def _draw(rng, images, dtype):
+    """`x_bin ~ Bernoulli(x)`, pixel by pixel."""
+    return (rng.uniform(size=images.shape) < images).astype(dtype)
