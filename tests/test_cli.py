@@ -97,9 +97,15 @@ def test_bad_data_fails_cleanly_and_writes_nothing(
     assert os.listdir(tmp_path) == ["bad.npy"]
 
 
-# Presets that train on images alone (from a `--data` file).
+# Presets that train on images alone (from a `--data` file); those sized
+# for MNIST (the shipped presets' architectures) train here under -m large.
 IMAGE_ARCHITECTURES = [
-    name
+    pytest.param(
+        name,
+        marks=()
+        if architecture(name)["data"]["dataset"] == "digits"
+        else pytest.mark.large,
+    )
     for name in list_architectures()
     if not architecture(name).get("captioned")
 ]

@@ -25,6 +25,7 @@ from kgen.networks.unet_denoiser import mlp_denoiser
 from kgen.networks.unet_denoiser import unet_denoiser
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
+from kgen.networks.vae import vae_features
 from kgen.networks.vqvae import vqvae2_networks
 from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
@@ -57,6 +58,7 @@ __all__ = [
     "unet_generator",
     "vae_decoder",
     "vae_encoder",
+    "vae_features",
     "vqvae_decoder",
     "vqvae_encoder",
     "watermark_encoder",

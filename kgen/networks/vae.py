@@ -32,20 +32,8 @@ def vae_encoder(
         2 * latent_dim)` (or `[images, labels] -> ...`): the posterior
         mean, then its log-variance, as `kgen.models.VAE` expects.
     """
-    image_shape = check_image_shape(image_shape)
-    steps = num_resolution_steps(image_shape)
-
-    images = keras.Input(image_shape, name="images")
-    x = images
-    for step in range(steps):
-        x = layers.Conv2D(
-            filters * 2**step,
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-        )(x)
-    x = layers.Flatten()(x)
+    images = keras.Input(check_image_shape(image_shape), name="images")
+    x = _convolutions(images, filters)
     inputs = images
     if num_classes:
         labels = keras.Input((), dtype="int32", name="labels")
@@ -54,6 +42,38 @@ def vae_encoder(
     x = layers.Dense(hidden_dim, activation="relu")(x)
     moments = layers.Dense(2 * latent_dim, name="moments")(x)
     return keras.Model(inputs, moments, name=name)
+
+
+def vae_features(image_shape, filters=32, hidden_dim=256, name="features"):
+    """`vae_encoder` without its moments: the hidden features a model
+    with its own heads reads (`kgen.models.HierarchicalVAE`'s encoder).
+
+    Args:
+        image_shape: `(height, width, channels)`.
+        filters: int. Channels of the first stage; doubled per stage.
+        hidden_dim: int. Width of the last (ReLU) layer.
+        name: str.
+
+    Returns:
+        A functional `keras.Model` `(batch, *image_shape) -> (batch,
+        hidden_dim)`: `vae_encoder`'s layers up to its last hidden one.
+
+    Example:
+
+    ```python
+    features = kgen.networks.vae_features((28, 28, 1), hidden_dim=256)
+    model = kgen.models.HierarchicalVAE(
+        features,
+        kgen.networks.vae_decoder((28, 28, 1), 24),
+        latent_dims=(16, 8),
+    )
+    ```
+    """
+    images = keras.Input(check_image_shape(image_shape), name="images")
+    x = layers.Dense(hidden_dim, activation="relu")(
+        _convolutions(images, filters)
+    )
+    return keras.Model(images, x, name=name)
 
 
 def vae_decoder(
@@ -109,6 +129,20 @@ def vae_decoder(
         )(x)
     outputs = layers.Conv2D(channels, 3, padding="same")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _convolutions(images, filters):
+    """The encoder's strided stages, flattened."""
+    x = images
+    for step in range(num_resolution_steps(tuple(images.shape[1:]))):
+        x = layers.Conv2D(
+            filters * 2**step,
+            3,
+            strides=2,
+            padding="same",
+            activation="relu",
+        )(x)
+    return layers.Flatten()(x)
 
 
 def _one_hot(labels, num_classes):

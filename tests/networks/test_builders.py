@@ -20,6 +20,16 @@ def test_networks_fit_the_image_shape(image_shape):
     assert tuple(keras.ops.shape(decoder(noise))) == (2,) + image_shape
 
 
+def test_vae_features_are_the_encoder_without_its_moments():
+    encoder = kgen.networks.vae_encoder((28, 28, 1), 4, 8, 16)
+    features = kgen.networks.vae_features((28, 28, 1), 8, 16)
+    assert [w.shape for w in features.weights] == [
+        w.shape for w in encoder.weights[:-2]
+    ]
+    batch = np.zeros((2, 28, 28, 1), "float32")
+    assert tuple(keras.ops.shape(features(batch))) == (2, 16)
+
+
 def test_rejects_non_image_shapes():
     with pytest.raises(ValueError, match="image_shape"):
         kgen.networks.dcgan_generator((64,), 8)
