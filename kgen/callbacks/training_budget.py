@@ -1,41 +1,65 @@
-"""Stops training before a wall-clock budget runs out."""
+"""Stops training before a wall-clock or step budget runs out."""
 
 import time
 
 import keras
 
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
 
 
 class TrainingBudget(keras.callbacks.Callback):
-    """Stops `fit` at the end of the epoch after which another would
-    overrun `minutes` of wall time.
+    """Stops `fit` when a budget of wall time or of steps is spent.
 
-    For timed runs (an accelerator lease, a CI job): the run ends on an
-    epoch boundary, so epoch-end callbacks (checkpoints, sample grids)
-    see the last epoch. The next epoch is assumed to take as long as the
-    mean of those so far.
+    `minutes`: at the end of the epoch after which another would overrun
+    that much wall time. For timed runs (an accelerator lease, a CI job):
+    the run ends on an epoch boundary, so epoch-end callbacks (checkpoints,
+    sample grids) see the last epoch. The next epoch is assumed to take as
+    long as the mean of those so far.
+
+    `steps`: right after this `fit`'s `steps`-th batch, mid-epoch if need
+    be: a budget of examples seen (`steps * batch_size`) that does not
+    depend on the dataset's size. Give `fit` enough epochs to reach it.
 
     Args:
-        minutes: float > 0. The wall-clock budget of this `fit`.
+        minutes: float > 0 or `None`. The wall-clock budget of this `fit`.
+        steps: int >= 1 or `None`. The number of batches this `fit` trains
+            on. At least one of the two is given.
 
     Example:
 
     ```python
     model.fit(x, epochs=1000, callbacks=[kgen.callbacks.TrainingBudget(7)])
+    budget = kgen.callbacks.TrainingBudget(steps=2400)
+    model.fit(x, batch_size=64, epochs=3, callbacks=[budget])
     ```
     """
 
-    def __init__(self, minutes):
+    def __init__(self, minutes=None, steps=None):
         super().__init__()
-        self.minutes = validate_float(
-            minutes, "minutes", minimum=0, exclusive_minimum=True
-        )
+        if minutes is None and steps is None:
+            raise ValueError(
+                "`TrainingBudget` needs `minutes` or `steps`; received neither."
+            )
+        if minutes is not None:
+            minutes = validate_float(
+                minutes, "minutes", minimum=0, exclusive_minimum=True
+            )
+        self.minutes = minutes
+        self.steps = None if steps is None else validate_int(steps, "steps")
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
+        self.steps_done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps_done += 1
+        if self.steps is not None and self.steps_done >= self.steps:
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.minutes is None:
+            return
         elapsed = time.monotonic() - self.start
         if elapsed * (epoch + 2) / (epoch + 1) > self.minutes * 60:
             self.model.stop_training = True

@@ -1,5 +1,8 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods."""
 
+from kgen.metrics.class_conditional_scores import fid_and_label_accuracy
+from kgen.metrics.class_conditional_scores import fid_of_images
+from kgen.metrics.class_conditional_scores import predicted_labels
 from kgen.metrics.feature_metric import FeatureMetric
 from kgen.metrics.fid_inception import fid_inception_v3
 from kgen.metrics.fid_inception import find_weights
@@ -13,6 +16,7 @@ from kgen.metrics.kernel_inception_distance import KernelInceptionDistance
 from kgen.metrics.likelihood import bits_per_dim
 from kgen.metrics.likelihood import iwae_bound
 from kgen.metrics.likelihood import negative_elbo
+from kgen.metrics.likelihood import negative_log_likelihood
 from kgen.metrics.mode_coverage import mode_coverage
 from kgen.metrics.precision_recall import PrecisionRecall
 from kgen.metrics.score_model import SAMPLE_METRICS
@@ -26,7 +30,9 @@ __all__ = [
     "PrecisionRecall",
     "SAMPLE_METRICS",
     "bits_per_dim",
+    "fid_and_label_accuracy",
     "fid_inception_v3",
+    "fid_of_images",
     "find_weights",
     "frechet_distance",
     "inception_score",
@@ -34,6 +40,8 @@ __all__ = [
     "iwae_log_likelihood",
     "mode_coverage",
     "negative_elbo",
+    "negative_log_likelihood",
     "polynomial_mmd",
+    "predicted_labels",
     "score_model",
 ]

@@ -17,6 +17,7 @@ gan = kgen.models.DCGAN.from_preset("dcgan")  # built and compiled
 from kgen.presets.architectures import ARCHITECTURES
 from kgen.presets.architectures import build_architecture
 from kgen.presets.architectures import list_architectures
+from kgen.presets.architectures import prepare_data
 from kgen.presets.loading import check_preset
 from kgen.presets.loading import from_preset
 from kgen.presets.loading import has_tokenizer
@@ -46,6 +47,7 @@ __all__ = [
     "list_presets",
     "load_preset",
     "load_tokenizer",
+    "prepare_data",
     "preset_metadata",
     "sample_kind",
     "save_to_preset",

@@ -31,3 +31,25 @@ def test_stops_before_the_epoch_that_would_overrun():
 def test_a_budget_must_be_positive(minutes):
     with pytest.raises(ValueError, match="`minutes` must be a finite number"):
         kgen.callbacks.TrainingBudget(minutes)
+
+
+def test_a_step_budget_stops_mid_epoch():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((40, 2), "float32")
+    model.fit(
+        x,
+        x[:, :1],
+        batch_size=4,
+        epochs=5,
+        verbose=0,
+        callbacks=[kgen.callbacks.TrainingBudget(steps=13)],
+    )
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 13
+
+
+def test_a_budget_names_what_it_spends():
+    with pytest.raises(ValueError, match="`minutes` or `steps`"):
+        kgen.callbacks.TrainingBudget()
+    with pytest.raises(ValueError, match="`steps`"):
+        kgen.callbacks.TrainingBudget(steps=0)
