@@ -47,6 +47,7 @@ from benchmarks import flow_matching_mnist
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
+from benchmarks.diffusion_mnist import SHAPE
 from benchmarks.diffusion_mnist import from_uint8
 from benchmarks.diffusion_mnist import to_uint8
 
@@ -64,7 +65,7 @@ def build(kind, teacher, widths, train_steps, learning_rate):
         )
     else:
         network = kgen.networks.unet_denoiser(
-            flow_matching_mnist.SHAPE,
+            SHAPE,
             widths=widths,
             attention_levels=(len(widths) - 1,),
             num_classes=10,

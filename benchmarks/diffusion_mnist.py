@@ -63,18 +63,14 @@ def build(
     seed=0,
     prediction_type="epsilon",
 ):
-    denoiser = kgen.networks.unet_denoiser(
-        SHAPE,
+    """`kgen.presets`' `ddpm_mnist_small_untrained` (the `ddpm_mnist`
+    preset's architecture at CPU widths) at `widths`."""
+    model = kgen.presets.build_architecture(
+        "ddpm_mnist_small_untrained",
+        seed=seed,
         widths=widths,
         attention_levels=(len(widths) - 1,),
-        num_classes=10,
-    )
-    model = kgen.models.DiffusionModel(
-        denoiser,
-        num_classes=10,
-        condition_dropout=0.1,
         prediction_type=prediction_type,
-        seed=seed,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(

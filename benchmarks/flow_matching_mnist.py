@@ -39,7 +39,6 @@ from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
-from benchmarks.diffusion_mnist import SHAPE
 from benchmarks.diffusion_mnist import from_uint8
 from benchmarks.diffusion_mnist import to_uint8
 
@@ -47,34 +46,23 @@ NETWORK_CALLS = (10, 20, 50)
 
 
 def build(kind, widths, learning_rate=5e-4, ema_momentum=0.995):
-    denoiser = kgen.networks.unet_denoiser(
-        SHAPE,
+    """`kgen.presets`' `flow_matching_mnist_untrained` (`flow`) or the
+    epsilon-predicting `ddpm_mnist_small_untrained` (`ddpm`) at `widths`."""
+    model = kgen.presets.build_architecture(
+        "flow_matching_mnist_untrained"
+        if kind == "flow"
+        else "ddpm_mnist_small_untrained",
+        seed=0,
         widths=widths,
         attention_levels=(len(widths) - 1,),
-        num_classes=10,
-        timestep_dtype="float32" if kind == "flow" else "int32",
+        **({} if kind == "flow" else {"prediction_type": "epsilon"}),
     )
-    if kind == "flow":
-        model = kgen.models.FlowMatching(denoiser, num_classes=10, seed=0)
-    else:
-        model = kgen.models.DiffusionModel(denoiser, num_classes=10, seed=0)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate, use_ema=True, ema_momentum=ema_momentum
         )
     )
     return model
-
-
-class StopAfterSteps(keras.callbacks.Callback):
-    def __init__(self, steps):
-        super().__init__()
-        self.steps = steps
-
-    def on_train_batch_end(self, batch, logs=None):
-        iterations = keras.ops.convert_to_numpy(self.model.optimizer.iterations)
-        if int(iterations) >= self.steps:
-            self.model.stop_training = True
 
 
 def fit_for_steps(model, args, seed=0, dataset="mnist"):
@@ -91,7 +79,7 @@ def fit_for_steps(model, args, seed=0, dataset="mnist"):
         y_train,
         batch_size=args.batch_size,
         epochs=epochs,
-        callbacks=[StopAfterSteps(args.train_steps)],
+        callbacks=[kgen.callbacks.TrainingBudget(steps=args.train_steps)],
         verbose=2,
     )
     return {

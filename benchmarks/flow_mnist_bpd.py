@@ -19,27 +19,17 @@ import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
-SHAPE = (28, 28, 1)
+ARCHITECTURES = {
+    "realnvp": "real_nvp_mnist_untrained",
+    "nsf": "neural_spline_flow_mnist_untrained",
+    "glow": "glow_mnist_untrained",
+}
 
 
 def build(name):
-    if name == "realnvp":
-        return kgen.models.RealNVP(
-            SHAPE, num_couplings=6, hidden_dim=32, num_bins=256, seed=0
-        )
-    if name == "nsf":
-        # RealNVP's layout and conditioners with 8-bin spline couplings.
-        return kgen.models.NeuralSplineFlow(
-            SHAPE,
-            num_couplings=6,
-            num_spline_bins=8,
-            hidden_dim=32,
-            num_bins=256,
-            seed=0,
-        )
-    return kgen.models.Glow(
-        SHAPE, num_levels=2, num_steps=4, hidden_dim=64, num_bins=256, seed=0
-    )
+    """The `kgen.presets` architecture of `name` (`realnvp`, `nsf`,
+    `glow`)."""
+    return kgen.presets.build_architecture(ARCHITECTURES[name], seed=0)
 
 
 def main():

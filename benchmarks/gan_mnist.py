@@ -35,30 +35,11 @@ def mnist_classifier(x_train, y_train, x_test, y_test):
 
 
 def build(name, latent_dim):
-    generator = kgen.networks.dcgan_generator(SHAPE, latent_dim, filters=32)
-    if name == "dcgan":
-        model = kgen.models.GAN(
-            generator,
-            kgen.networks.dcgan_discriminator(SHAPE, filters=32),
-            latent_dim,
-            seed=0,
-        )
-        optimizer = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa
-    else:
-        model = kgen.models.WGANGP(
-            generator,
-            kgen.networks.dcgan_discriminator(
-                SHAPE, filters=32, dropout_rate=0.0
-            ),
-            latent_dim,
-            n_critic=2,
-            seed=0,
-        )
-        optimizer = lambda: keras.optimizers.Adam(  # noqa
-            1e-4, beta_1=0.0, beta_2=0.9
-        )
-    model.compile(g_optimizer=optimizer(), d_optimizer=optimizer())
-    return model
+    """`kgen.presets`' `dcgan_mnist_untrained` or `wgan_gp_mnist_untrained`
+    (`name`: `dcgan`, `wgan_gp`), compiled."""
+    return kgen.presets.build_architecture(
+        f"{name}_mnist_untrained", seed=0, latent_dim=latent_dim
+    )
 
 
 def main():

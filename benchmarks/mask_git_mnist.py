@@ -53,7 +53,6 @@ from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import write_json
-from benchmarks.mnist_scores import classes
 
 MASK_GIT_STEPS = (4, 8, 12)
 SAMPLING_SETTINGS = (
@@ -211,7 +210,9 @@ def image_scores(distances, images, wanted):
     """FID and KID (`distances`, from `inception_distances`) of images in
     [0, 1], and the `mnist_classifier` preset's accuracy on `wanted`."""
     fid_value, kid_value = distances(images)
-    predicted = classes(images, value_range=(0, 1))
+    predicted = kgen.metrics.predicted_labels(
+        images, kgen.presets.load_preset("mnist_classifier")
+    )
     return {
         "fid": fid_value,
         "kid": kid_value,

@@ -40,19 +40,6 @@ class StepBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def exact_nll(model, grids, batch_size=500):
-    """Per-grid `-log p(x)` in nats of a PixelCNN, in batches of
-    `batch_size` (exact: no sampling, so every backend agrees)."""
-    return np.concatenate(
-        [
-            -keras.ops.convert_to_numpy(
-                model.log_prob(grids[i : i + batch_size])
-            )
-            for i in range(0, len(grids), batch_size)
-        ]
-    )
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=20.0)
@@ -92,7 +79,7 @@ def main():
     print(f"trained {steps} steps in {train_seconds:.0f} s", flush=True)
 
     start = time.time()
-    nll = exact_nll(model, test)
+    nll = kgen.metrics.negative_log_likelihood(model, test)
     evaluation = {
         "test_nll_nats": float(nll.mean()),
         "standard_error": float(nll.std() / np.sqrt(len(nll))),

@@ -27,22 +27,25 @@ from benchmarks.common import write_json
 
 
 def binarised_mnist(num_train, num_test):
+    """MNIST thresholded at 0.5 and flattened, as the `rbm_mnist` preset
+    trains on it (`kgen.presets.prepare_data`)."""
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
-    x_train = (x_train[:num_train].reshape(num_train, -1) > 0.5).astype("f")
-    x_test = (x_test[:num_test].reshape(num_test, -1) > 0.5).astype("f")
-    return x_train, x_test
+    prepare = kgen.presets.prepare_data
+    return (
+        prepare("rbm_mnist_untrained", x_train[:num_train]),
+        prepare("rbm_mnist_untrained", x_test[:num_test]),
+    )
 
 
 def train_kgen(x_train, args, seed):
     keras.utils.set_random_seed(seed)
-    rbm = kgen.models.RBM(
-        784,
-        args.num_hidden,
-        persistent=True,
-        num_persistent_chains=args.batch_size,
+    rbm = kgen.presets.build_architecture(
+        "rbm_mnist_untrained",
         seed=seed,
+        learning_rate=args.learning_rate,
+        num_hidden=args.num_hidden,
+        num_persistent_chains=args.batch_size,
     )
-    rbm.compile(optimizer=keras.optimizers.SGD(args.learning_rate))
     start = time.time()
     rbm.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0)
     return rbm, time.time() - start

@@ -26,32 +26,26 @@ import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
-SHAPE = (28, 28, 1)
-
 
 def build(name, latent_dim):
-    encoder = kgen.networks.vae_encoder(SHAPE, latent_dim, 32, 256)
+    """`kgen.presets`' `vae_mnist_untrained` or
+    `hierarchical_vae_mnist_untrained` (`name`: `vae`,
+    `hierarchical_vae`; latents `latent_dim` and `latent_dim // 2`).
+
+    The hierarchical VAE reads the flat VAE's encoder at its last hidden
+    layer (`kgen.networks.vae_features`); its decoder also sees z2 and
+    its hidden width 243 (flat: 256) pays for the z2 heads and the prior
+    MLP, so the two models have the same size to within 0.1%."""
     if name == "vae":
-        return kgen.models.VAE(
-            encoder,
-            kgen.networks.vae_decoder(SHAPE, latent_dim, 32, 256),
-            latent_dim=latent_dim,
-            seed=0,
+        return kgen.presets.build_architecture(
+            "vae_mnist_untrained", seed=0, latent_dim=latent_dim
         )
-    # The same encoder, read at its last hidden layer (256 ReLU units): the
-    # model's own linear heads stand in for the flat VAE's `moments` layer.
-    features = keras.Model(encoder.inputs, encoder.layers[-2].output)
     z2_dim = latent_dim // 2
-    # The decoder also sees z2 (`decoder_skip`); its hidden width 243 (flat:
-    # 256) pays for the z2 heads and the prior MLP, so the two models have
-    # the same parameter count to within 0.1%.
-    return kgen.models.HierarchicalVAE(
-        features,
-        kgen.networks.vae_decoder(SHAPE, latent_dim + z2_dim, 32, 243),
-        latent_dims=(latent_dim, z2_dim),
-        hidden_dim=128,
-        decoder_skip=True,
+    return kgen.presets.build_architecture(
+        "hierarchical_vae_mnist_untrained",
         seed=0,
+        latent_dims=(latent_dim, z2_dim),
+        latent_dim=latent_dim + z2_dim,
     )
 
 

@@ -16,9 +16,6 @@ import pytest
 from keras import ops
 
 import kgen
-from benchmarks import mnist_scores
-from benchmarks.pixel_cnn_mnist import exact_nll
-from benchmarks.rbm_mnist import binarised_mnist
 
 # Each test runs on whichever backend it is given (and skips where its card
 # was drawn from another backend's random stream), not only under the
@@ -72,7 +69,7 @@ def test_pixel_cnn_preset_reaches_its_exact_nll():
     _, (x_test, _) = kgen.datasets.load("mnist")
     test = kgen.datasets.binarize(x_test[..., 0], seed=123)[:100]
     test = test.astype("int32")
-    nll = exact_nll(model, test)
+    nll = kgen.metrics.negative_log_likelihood(model, test)
     assert abs(float(nll.mean()) - metric["first_100"]) <= 1e-3, (
         float(nll.mean()),
         metric,
@@ -88,7 +85,10 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
     card = kgen.presets.preset_metadata("rbm_mnist")
     metric = card["metrics"]["test_log_likelihood_nats"]
     model = kgen.presets.load_preset("rbm_mnist")
-    x_train, x_test = binarised_mnist(60000, 10000)
+    (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
+    prepare = kgen.presets.prepare_data
+    x_train = prepare("rbm_mnist_untrained", x_train)
+    x_test = prepare("rbm_mnist_untrained", x_test)
     log_z, _ = model.log_partition_ais(
         num_chains=300, num_betas=14500, data=x_train, seed=0
     )
@@ -106,9 +106,13 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
     model = kgen.presets.load_preset(name)
     _, (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
     samples = model.sample(1000, seed=1)
-    fid = mnist_scores.fid(samples, x_test[:1000])
+    fid = kgen.metrics.fid_of_images(
+        samples, x_test[:1000], value_range=(-1, 1)
+    )
     assert abs(fid - metrics["fid_inception"]["value"]) <= FID_TOLERANCE
-    fractions = np.bincount(mnist_scores.classes(samples), minlength=10)
+    classifier = kgen.presets.load_preset("mnist_classifier")
+    labels = kgen.metrics.predicted_labels(samples, classifier, (-1, 1))
+    fractions = np.bincount(labels, minlength=10)
     fractions = fractions / 1000
     np.testing.assert_allclose(
         fractions, metrics["max_class_fraction"]["class_fractions"]
@@ -141,13 +145,13 @@ def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
     dataset = card["data"]["dataset"]  # mnist or fashion_mnist
     _, (x_test, _) = kgen.datasets.load(dataset, value_range=value_range)
     n = fid_metric["subset"]["num_samples"]
-    fid, accuracy = mnist_scores.fid_and_label_accuracy(
+    fid, accuracy = kgen.metrics.fid_and_label_accuracy(
         model,
         n,
         x_test[:1000],
+        kgen.presets.load_preset(f"{dataset}_classifier"),
         seed=1,
         sample_arguments=card["sample_arguments"],
-        classifier=f"{dataset}_classifier",
         value_range=value_range,
     )
     assert abs(fid - fid_metric["subset"]["value"]) <= FID_TOLERANCE
