@@ -1,9 +1,10 @@
 """A class-conditional DDPM on MNIST -> `ddpm_mnist`.
 
-Two sizes of one model (`benchmarks/diffusion_mnist.py`'s `build`: a
-U-Net with attention at the lowest resolution, the 1,000-step linear
-schedule, label dropout 0.1 for classifier-free guidance, Adam with EMA
-weights, the 60,000 training images in [-1, 1]):
+Two sizes of one model (`kgen.presets`' `ddpm_mnist_untrained` and
+`ddpm_mnist_small_untrained`: a U-Net with attention at the lowest
+resolution, the 1,000-step linear schedule, label dropout 0.1 for
+classifier-free guidance, Adam with EMA weights, the 60,000 training
+images in [-1, 1]):
 
 - `--size gpu` (the shipped preset): the issue's U-Net of widths 64, 128,
   128 (4.3M parameters), epsilon target, batch 128, learning rate 2e-4,
@@ -48,24 +49,16 @@ import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks import mnist_scores  # noqa: E402
-from benchmarks.diffusion_mnist import build  # noqa: E402
 
-SIZES = {
+SIZES = {  # the U-Net, target and optimizer are the architecture's
     "gpu": {
-        "widths": (64, 128, 128),
-        "prediction_type": "epsilon",
-        "learning_rate": 2e-4,
-        "ema_momentum": 0.9995,
+        "architecture": "ddpm_mnist_untrained",
         "batch_size": 128,
         "epochs": 1000,  # bounded by --max-train-minutes
         "weights_dtype": "float16",
     },
     "cpu": {
-        "widths": (32, 64, 64),
-        "prediction_type": "v_prediction",
-        "learning_rate": 5e-4,
-        "ema_momentum": 0.995,
+        "architecture": "ddpm_mnist_small_untrained",
         "batch_size": 64,
         "epochs": 3,
         "weights_dtype": "float32",
@@ -98,10 +91,14 @@ if args.stage != "all" and not args.weights:
 # === Config ===
 name = "ddpm_mnist"
 size = SIZES[args.size]
-widths = size["widths"]
-prediction_type = args.prediction_type or size["prediction_type"]
-learning_rate = size["learning_rate"]
-ema_momentum = size["ema_momentum"]
+architecture = kgen.presets.ARCHITECTURES[size["architecture"]]
+widths = architecture["networks"]["denoiser"]["arguments"]["widths"]
+prediction_type = (
+    args.prediction_type or architecture["arguments"]["prediction_type"]
+)
+optimizer_config = architecture["optimizers"]["optimizer"]["config"]
+learning_rate = optimizer_config["learning_rate"]
+ema_momentum = optimizer_config["ema_momentum"]
 batch_size = size["batch_size"]
 epochs = args.epochs or size["epochs"]
 seed = 0
@@ -141,7 +138,9 @@ if args.smoke:  # a minute end to end, written to /tmp
     classifier_preset = str(model_card.SMOKE / "mnist_classifier")
 
 # === Model ===
-model = build(widths, learning_rate, ema_momentum, seed, prediction_type)
+model = kgen.presets.build_architecture(
+    size["architecture"], seed=seed, prediction_type=prediction_type
+)
 
 
 def round_to_float16(network):
@@ -247,11 +246,12 @@ if args.comparison_samples:
     labels = np.arange(num_samples) % 10
     reference = x_test[:num_samples]
     for sampler, samples in compared.items():
-        fid = mnist_scores.fid(samples, reference)
-        accuracy = np.mean(
-            mnist_scores.classes(samples, classifier=classifier_preset)
-            == labels
+        fid = kgen.metrics.fid_of_images(
+            samples, reference, value_range=(-1, 1)
         )
+        classifier = kgen.presets.load_preset(classifier_preset)
+        predicted = kgen.metrics.predicted_labels(samples, classifier, (-1, 1))
+        accuracy = np.mean(predicted == labels)
         key = "comparison_fid_" + sampler.replace("-", "")
         metrics[key] = model_card.metric(
             fid,
@@ -323,7 +323,8 @@ kgen.presets.save_to_preset(
                 "prediction_type": prediction_type,
                 "seed": seed,
             },
-            networks="benchmarks/diffusion_mnist.py `build`",
+            networks=f"kgen.presets.build_architecture("
+            f"{size['architecture']!r})",
             final_loss=training["final_loss"],
             hardware_used=hardware,
             backend=training["backend"],

@@ -28,14 +28,13 @@ images, beside FID(train, test) at the same size, and the
 """
 
 import argparse
+import json
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks import consistency_mnist  # noqa: E402
-from benchmarks import flow_matching_mnist  # noqa: E402
 
 # === Config ===
 PRESETS = {
@@ -105,14 +104,48 @@ command = (
 keras.utils.set_random_seed(seed)
 (x_train, _), (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
 
-# === Model === (the benchmark's trained weights and training record)
+
+# === Model === (the benchmark's trained weights and training record,
+# `W.weights.h5` and `W.weights.h5.json`, in kgen's architecture)
+def load_flow(path):
+    """`flow_matching_mnist_untrained` at the trained widths, with the
+    trained denoiser."""
+    with open(path + ".json") as f:
+        info = json.load(f)
+    widths = tuple(info["widths"])
+    model = kgen.presets.build_architecture(
+        "flow_matching_mnist_untrained",
+        seed=0,
+        widths=widths,
+        attention_levels=(len(widths) - 1,),
+    )
+    model.denoiser.load_weights(path)
+    return model, info
+
+
+def load_distilled(path, teacher):
+    """A consistency model distilled from `teacher` (its network copied
+    into the student, as the distillation began), with the trained
+    student network."""
+    with open(path + ".json") as f:
+        info = json.load(f)
+    network = keras.models.clone_model(teacher.denoiser)
+    network.set_weights(teacher.denoiser.get_weights())
+    model = kgen.models.ConsistencyModel(
+        network, teacher=teacher, num_classes=10, seed=0
+    )
+    model.compile(optimizer=keras.optimizers.Adam(info["learning_rate"]))
+    model.network.load_weights(path)
+    return model, info
+
+
 if name == "flow_matching_mnist":
-    model, info = flow_matching_mnist.load("flow", args.weights)
+    model, info = load_flow(args.weights)
 else:
     if not args.teacher:
         parser.error("consistency_mnist needs --teacher")
-    teacher, _ = flow_matching_mnist.load("flow", args.teacher)
-    model, info = consistency_mnist.load("distilled", args.weights, teacher)
+    teacher, _ = load_flow(args.teacher)
+    model, info = load_distilled(args.weights, teacher)
 
 
 # === Evaluation === (the preset's sampler against the first
@@ -172,7 +205,8 @@ kgen.presets.save_to_preset(
                     ),
                 },
                 config={"widths": info["widths"], "seed": seed},
-                networks=f"{config['benchmark']} `build`",
+                networks="the denoiser of kgen.presets.build_architecture("
+                "'flow_matching_mnist_untrained')",
                 final_loss=info["final_loss"],
             ),
             # Trained by the benchmark, one model per core.

@@ -3,7 +3,8 @@
     KGEN_DATA_DIR=../shared/data python recipes/flow_mnist.py glow
     python recipes/update_presets.py glow_mnist  # JAX, torch references
 
-The flows are `benchmarks/flow_mnist_bpd.py`'s `build` (imported): Glow
+The flows are `kgen.presets`' `glow_mnist_untrained` and
+`real_nvp_mnist_untrained` (also `benchmarks/flow_mnist_bpd.py`'s): Glow
 with 2 levels of 4 steps (64-wide coupling networks) or RealNVP with 6
 couplings, on uniformly dequantised 8-bit MNIST in [0, 1]. Trained for a
 CPU budget of epochs with a cosine learning-rate decay and scored by the
@@ -22,7 +23,6 @@ import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.flow_mnist_bpd import build  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("model", choices=["glow", "realnvp"])
@@ -33,6 +33,7 @@ args = parser.parse_args()
 # === Config ===
 name = {"glow": "glow_mnist", "realnvp": "real_nvp_mnist"}[args.model]
 model_class = {"glow": "Glow", "realnvp": "RealNVP"}[args.model]
+architecture = f"{name}_untrained"
 description = (
     f"A {model_class} flow on uniformly dequantised MNIST: sample(n) gives "
     "28x28x1 images (about [0, 1]; the preset samples at temperature 0.7, "
@@ -61,7 +62,7 @@ if args.smoke:  # a minute end to end, written to /tmp
     preset = model_card.SMOKE / name
 
 # === Model ===
-model = build(args.model)
+model = kgen.presets.build_architecture(architecture, seed=seed)
 steps = epochs * math.ceil(len(x_train) / batch_size)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
@@ -119,7 +120,7 @@ kgen.presets.save_to_preset(
             wall_time=wall_time,
             optimizers=optimizer_card,
             config={"seed": seed},
-            networks="benchmarks/flow_mnist_bpd.py `build`",
+            networks=f"kgen.presets.build_architecture({architecture!r})",
             final_loss=float(history.history["loss"][-1]),
         ),
         "metrics": metrics,

@@ -4,8 +4,9 @@
     KGEN_DATA_DIR=../shared/data python recipes/gan_mnist.py wgan_gp
     python recipes/update_presets.py dcgan_mnist  # JAX, torch references
 
-The networks and optimizers are those of `benchmarks/gan_mnist.py`
-(imported from it); this script trains longer on all 60,000 training
+The networks and optimizers are `kgen.presets`' `dcgan_mnist_untrained`
+and `wgan_gp_mnist_untrained` (also `benchmarks/gan_mnist.py`'s); this
+script trains longer on all 60,000 training
 images and scores 1,000 samples (seed 1) two ways: FID on the original
 TF-2015 Inception weights against 1,000 test images, beside FID(1,000
 training images, the same test images), the floor at this sample size;
@@ -24,8 +25,6 @@ import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks import mnist_scores  # noqa: E402
-from benchmarks.gan_mnist import build  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("model", choices=["dcgan", "wgan_gp"])
@@ -76,7 +75,9 @@ if args.smoke:  # a minute end to end, written to /tmp
     classifier_preset = str(model_card.SMOKE / "mnist_classifier")
 
 # === Model ===
-model = build(args.model, latent_dim)
+model = kgen.presets.build_architecture(
+    f"{args.model}_mnist_untrained", seed=seed, latent_dim=latent_dim
+)
 
 # === Training ===
 start = time.time()
@@ -95,14 +96,20 @@ def fid_and_classes(model):
     """FID of `num_samples` samples (seed `sample_seed`) against the first
     `num_samples` test images, and the classifier's class fractions."""
     samples = model.sample(num_samples, seed=sample_seed)
-    labels = mnist_scores.classes(samples, classifier=classifier_preset)
+    classifier = kgen.presets.load_preset(classifier_preset)
+    labels = kgen.metrics.predicted_labels(samples, classifier, (-1, 1))
     counts = np.bincount(labels, minlength=10)
-    return mnist_scores.fid(samples, x_test[:num_samples]), counts / num_samples
+    fid = kgen.metrics.fid_of_images(
+        samples, x_test[:num_samples], value_range=(-1, 1)
+    )
+    return fid, counts / num_samples
 
 
 start = time.time()
 fid, fractions = fid_and_classes(model)
-fid_floor = mnist_scores.fid(x_train[:num_samples], x_test[:num_samples])
+fid_floor = kgen.metrics.fid_of_images(
+    x_train[:num_samples], x_test[:num_samples], value_range=(-1, 1)
+)
 eval_time = time.time() - start
 evaluation = (
     f"recipes/gan_mnist.py `fid_and_classes`: model.sample({num_samples}, "
@@ -167,7 +174,8 @@ kgen.presets.save_to_preset(
             wall_time=wall_time,
             optimizers={"generator": optimizers, "discriminator": optimizers},
             config={"latent_dim": latent_dim, "filters": 32, "seed": seed},
-            networks="benchmarks/gan_mnist.py `build`",
+            networks=f"kgen.presets.build_architecture("
+            f"'{args.model}_mnist_untrained')",
         ),
         "metrics": metrics,
         "headline_metrics": [

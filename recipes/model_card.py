@@ -164,7 +164,7 @@ def class_conditional_scores(
     value_range=(-1, 1),
 ):
     """Scores of a class-conditional MNIST (or Fashion-MNIST) preset, as
-    `benchmarks/mnist_scores.py`'s `fid_and_label_accuracy` measures them
+    `kgen.metrics.fid_and_label_accuracy` measures them
     with the preset's sampler (`sampler`: its name, `sample_arguments`):
     FID against the first `num_samples` test images and the `classifier`
     preset's accuracy on the requested labels, for `num_samples` samples
@@ -172,18 +172,19 @@ def class_conditional_scores(
     re-measures; beside them `fid_floor`, FID(first `num_samples` training
     images, the same test images). Printed, and returned for
     `class_conditional_metrics`."""
-    from benchmarks import mnist_scores
+    import kgen
 
     reference = x_test[:num_samples]
+    classifier_model = kgen.presets.load_preset(classifier)
 
     def fid_and_accuracy(n):
-        return mnist_scores.fid_and_label_accuracy(
+        return kgen.metrics.fid_and_label_accuracy(
             model,
             n,
             reference,
+            classifier_model,
             seed=sample_seed,
             sample_arguments=sample_arguments,
-            classifier=classifier,
             value_range=value_range,
         )
 
@@ -191,7 +192,9 @@ def class_conditional_scores(
     fid, accuracy = fid_and_accuracy(num_samples)
     sample_time = time.time() - start
     fid_subset, accuracy_subset = fid_and_accuracy(num_subset)
-    fid_floor = mnist_scores.fid(x_train[:num_samples], reference, value_range)
+    fid_floor = kgen.metrics.fid_of_images(
+        x_train[:num_samples], reference, value_range=value_range
+    )
     print(
         f"{sampler} FID {fid:.2f} (floor {fid_floor:.2f}), label accuracy "
         f"{accuracy:.3f}; {num_subset} samples: FID {fid_subset:.2f}"
@@ -225,7 +228,7 @@ def class_conditional_metrics(
     n, subset = scores["num_samples"], scores["num_subset"]
     fid, fid_floor = scores["fid"], scores["fid_floor"]
     evaluation = (
-        "benchmarks/mnist_scores.py `fid_and_label_accuracy`; the "
+        "kgen.metrics.fid_and_label_accuracy; the "
         f"{subset}-sample value re-measured by pytest -m large "
         "tests/presets/test_mnist_presets.py"
     )

@@ -21,7 +21,6 @@ import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.pixel_cnn_mnist import exact_nll  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=4)
@@ -31,8 +30,9 @@ args = parser.parse_args()
 # === Config ===
 name = "pixel_cnn_mnist"
 seed = 0
-filters = 32
-num_layers = 8
+architecture = "pixel_cnn_mnist_untrained"  # kgen.presets.ARCHITECTURES
+filters = kgen.presets.ARCHITECTURES[architecture]["arguments"]["filters"]
+num_layers = kgen.presets.ARCHITECTURES[architecture]["arguments"]["num_layers"]
 batch_size = 64
 epochs = args.epochs
 learning_rate = 1e-3  # Adam, cosine decay to 1% over the run
@@ -70,14 +70,7 @@ test = kgen.datasets.binarize(x_test[..., 0], seed=123)[:num_test]
 test = test.astype("int32")
 
 # === Model ===
-model = kgen.models.PixelCNN(
-    (28, 28),
-    num_levels=2,
-    filters=filters,
-    num_layers=num_layers,
-    architecture="gated",
-    seed=seed,
-)
+model = kgen.presets.build_architecture(architecture, seed=seed)
 steps = epochs * len(train)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
@@ -94,7 +87,7 @@ wall_time = time.time() - start
 
 # === Evaluation === (exact: no sampling, so every backend agrees)
 start = time.time()
-nll = exact_nll(model, test)
+nll = kgen.metrics.negative_log_likelihood(model, test)
 eval_time = time.time() - start
 test_nll = float(nll.mean())
 standard_error = float(nll.std() / math.sqrt(num_test))

@@ -5,8 +5,11 @@
         --epochs 16
     python recipes/update_presets.py vae_mnist  # JAX, torch references
 
-The networks, the binarisation and the IWAE evaluation are those of
-`benchmarks/vae_mnist_iwae.py` (imported from it); this script trains
+The networks are `kgen.presets`' `vae_mnist_untrained` and
+`hierarchical_vae_mnist_untrained`; the binarisation and the IWAE
+evaluation are `benchmarks/vae_mnist_iwae.py`'s, from kgen (`kgen.datasets.
+DynamicBinarization`, `kgen.metrics.iwae_log_likelihood`); this script
+trains
 longer, with a cosine learning-rate decay, and writes
 kgen/presets/files/<name>_mnist/ (config, weights, model card with the test
 NLL by the IWAE bound, sample grid, reference samples).
@@ -21,7 +24,6 @@ import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.vae_mnist_iwae import build  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("model", choices=["vae", "hierarchical_vae"])
@@ -76,7 +78,7 @@ train = kgen.datasets.DynamicBinarization(x_train, batch_size, seed=seed)
 test = kgen.datasets.binarize(x_test, seed=123)[:num_test]
 
 # === Model ===
-model = build(args.model, latent_dim)
+model = kgen.presets.build_architecture(f"{name}_untrained", seed=seed)
 steps = epochs * len(train)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
@@ -158,7 +160,7 @@ kgen.presets.save_to_preset(
             wall_time=wall_time,
             optimizers=optimizer_card,
             config={"latent_dim": latent_dim, "seed": seed},
-            networks="benchmarks/vae_mnist_iwae.py `build`",
+            networks=f"kgen.presets.build_architecture('{name}_untrained')",
             final_loss=float(history.history["loss"][-1]),
         ),
         "metrics": metrics,

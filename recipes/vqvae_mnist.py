@@ -36,7 +36,6 @@ import model_card  # recipes/model_card.py, beside this script
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 from benchmarks import mask_git_mnist  # noqa: E402
-from benchmarks import mnist_scores  # noqa: E402
 
 # === Config ===
 PRESETS = {
@@ -125,8 +124,8 @@ scores = model_card.class_conditional_scores(
     value_range=(0, 1),
 )
 reconstructions = vqvae.decode(vqvae.encode(x_test[num_samples:][:num_samples]))
-fid_reconstructions = mnist_scores.fid(
-    keras.ops.clip(reconstructions, 0, 1), x_test[:num_samples], (0, 1)
+fid_reconstructions = kgen.metrics.fid_of_images(
+    keras.ops.clip(reconstructions, 0, 1), x_test[:num_samples]
 )
 print(f"{name}: the VQ-VAE's reconstructions FID {fid_reconstructions:.2f}")
 metrics = model_card.class_conditional_metrics(scores, command)
