@@ -47,6 +47,11 @@ Keras chooses its own trainer):
   "NVIDIA H100 80GB HBM3"), or "cpu"; `peak_memory_bytes()`: the most
   accelerator memory this process has held, `None` on a CPU (benchmarks
   report both beside their timings).
+- `sample_batch_size(num_samples)`: the batch a `sample` call runs at.
+  JAX compiles and keeps a program per shape, so there it is a bucket
+  (`num_samples` rounded up to a power of two, or to a multiple of 1024
+  past 1024) whose first `num_samples` rows are exactly the samples
+  (kgen/models/sample_batching.py); `num_samples` elsewhere.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -72,6 +77,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import num_replicas
     from kgen.backend.tensorflow import peak_memory_bytes
     from kgen.backend.tensorflow import replica_rows
+    from kgen.backend.tensorflow import sample_batch_size
     from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import stateless_uniform
@@ -93,6 +99,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import num_replicas
     from kgen.backend.jax import peak_memory_bytes
     from kgen.backend.jax import replica_rows
+    from kgen.backend.jax import sample_batch_size
     from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import stateless_uniform
@@ -114,6 +121,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import num_replicas
     from kgen.backend.torch import peak_memory_bytes
     from kgen.backend.torch import replica_rows
+    from kgen.backend.torch import sample_batch_size
     from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import stateless_uniform
@@ -141,6 +149,7 @@ __all__ = [
     "num_replicas",
     "peak_memory_bytes",
     "replica_rows",
+    "sample_batch_size",
     "scale_loss_for_distribution",
     "stateless_normal",
     "stateless_uniform",

@@ -115,6 +115,12 @@ def _generator(seed):
     return generator
 
 
+def sample_batch_size(num_samples):
+    # Eager calls and `tf.function`s of a free batch size do not keep a
+    # compiled program per batch size here.
+    return num_samples
+
+
 def stateless_normal(shape, seed, dtype="float32"):
     values = torch.randn(
         tuple(shape), generator=_generator(seed), dtype=getattr(torch, dtype)

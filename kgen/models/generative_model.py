@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.backend import loss_scaling
 from kgen.models import non_finite_guard
 from kgen.models import resumable_fit
+from kgen.models.sample_batching import batched_sample
 from kgen.utils import batch_random
 from kgen.utils import labelled_data
 from kgen.utils import seeds
@@ -75,6 +76,13 @@ class GenerativeModel(backend.Trainer, keras.Model):
         super().__init__(**kwargs)
         self.seed = seeds.validate_model_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def __init_subclass__(cls, **kwargs):
+        # Every family's `sample`, however it is inherited, runs at the
+        # backend's batch sizes (kgen/models/sample_batching.py).
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls.sample, "batches_samples", False):
+            cls.sample = batched_sample(cls.sample)
 
     # === Subclass interface ===
 
