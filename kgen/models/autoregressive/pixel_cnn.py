@@ -292,21 +292,22 @@ class PixelCNN(GenerativeModel):
         if windowed:
             window = min(window, self.receptive_rows + 1)
         loop_seed = self._loop_seed(seed)
-        with backend.no_grad():
-            return self._sample_loop(
-                num_samples,
-                labels,
-                condition,
-                RandomSampler(temperature),
-                loop_seed,
-                window,
-            )
+        sampler = RandomSampler(temperature)
 
-    def _sample_loop(
-        self, num_samples, labels, condition, sampler, loop_seed, window
-    ):
+        def draw(logits, index):
+            return sampler(logits, loop_seed + ops.stack([0, index]))
+
+        with backend.no_grad():
+            flat = ops.zeros((num_samples, math.prod(self.grid_shape)), "int32")
+            return self._sample_loop(flat, labels, condition, draw, window)
+
+    def _sample_loop(self, flat, labels, condition, draw, window):
         """`sample`'s pixel-by-pixel `ops.fori_loop` (also the exported
-        endpoint's); `num_samples` and `window` are Python ints."""
+        endpoint's) over `flat`, zero grids of shape `(batch, height *
+        width)`: `draw(logits, index)` picks the levels of pixel `index`
+        from its `(batch, num_levels)` logits; `window` is a Python int.
+        Nothing here names the batch size, which an exported endpoint
+        leaves free."""
         height, width = self.grid_shape
         size = height * width
         positions = ops.arange(size)
@@ -319,67 +320,80 @@ class PixelCNN(GenerativeModel):
             start = ops.minimum(
                 ops.maximum(row - (window - 1), 0), height - window
             )
-            grid = ops.reshape(flat, (num_samples, height, width))
+            rows = start + ops.arange(window)
+            grid = ops.reshape(flat, (-1, height, width))
             inputs = {
-                "grids": ops.slice(
-                    grid, [0, start, 0], [num_samples, window, width]
-                ),
+                "grids": ops.take(grid, rows, axis=1),
                 "labels": labels,
                 "condition": None,
             }
             if condition is not None:
-                inputs["condition"] = ops.slice(
-                    condition,
-                    [0, start, 0, 0],
-                    [num_samples, window, width, self.condition_channels],
-                )
+                inputs["condition"] = ops.take(condition, rows, axis=1)
             # 2. The logits of pixel `index`, from its place in the window.
+            outputs = self(inputs)
             logits = ops.reshape(
-                self(inputs), (num_samples, window * width, -1)
+                outputs, (-1, window * width, outputs.shape[-1])
             )
             offset = (row - start) * width + column
             pixel = self._level_logits(ops.take(logits, offset, axis=1))
             # 3. A draw from softmax(logits / temperature) for the pixel.
-            value = sampler(pixel, loop_seed + ops.stack([0, index]))
+            value = draw(pixel, index)
             # 4. Write it into the grid.
             return ops.where(positions[None, :] == index, value[:, None], flat)
 
-        flat = ops.zeros((num_samples, size), "int32")
         flat = ops.fori_loop(0, size, body, flat)
-        return ops.reshape(flat, (num_samples, height, width))
+        return ops.reshape(flat, (-1, height, width))
 
     # === Export ===
 
-    def serving_endpoints(self, num_samples=16):
-        """`sample`: a `(2,)` int32 seed (plus `labels` / `condition` for
-        conditional models) -> `num_samples` grids, the same for the same
-        seed (XLA's random stream, not the in-process one). `num_samples`
-        is fixed at export: the loop's shapes are static in the compiled
-        graph."""
-        num_samples = validate_int(num_samples, "num_samples")
+    def serving_endpoints(self):
+        """`sample`: standard normal `noise` of shape `(batch, height,
+        width)` (plus `labels` / `condition` for conditional models) ->
+        `batch` grids. Noise, not a seed, so that the client chooses how
+        many grids it gets (a seed would fix the count in the compiled
+        loop's static shapes) and the same noise gives the same grids on
+        every backend. Pixel `i` takes the level where the CDF of its
+        distribution first passes `Phi(noise_i)`:
+
+            x_i = #{k : CDF_i(k) <= Phi(noise_i)},  Phi the normal CDF
+
+        an inverse-CDF draw from `softmax(logits_i)`, the distribution
+        `sample` draws from with its own random stream (`Phi` to 1.5e-7,
+        see `_normal_cdf`)."""
         window = min(self.grid_shape[0], self.receptive_rows + 1)
-        seed = keras.InputSpec(shape=(2,), dtype="int32")
-        labels = keras.InputSpec(shape=(num_samples,), dtype="int32")
+        height, width = self.grid_shape
+        noise = keras.InputSpec(
+            shape=(None,) + self.grid_shape, dtype="float32"
+        )
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
         condition = keras.InputSpec(
-            shape=(num_samples,) + self.grid_shape + (self.condition_channels,),
+            shape=(None,) + self.grid_shape + (self.condition_channels,),
             dtype="float32",
         )
 
-        def sample(seed, labels=None, condition=None):
-            return self._sample_loop(
-                num_samples, labels, condition, RandomSampler(1.0), seed, window
-            )
+        def sample(noise, labels=None, condition=None):
+            uniform = ops.reshape(_normal_cdf(noise), (-1, height * width))
 
-        def sample_given_condition(seed, condition):
-            return sample(seed, condition=condition)
+            def draw(logits, index):
+                cdf = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
+                below = cdf <= ops.take(uniform, index, axis=1)[:, None]
+                level = ops.sum(ops.cast(below, "int32"), axis=-1)
+                # Rounding can leave the last CDF value a hair under 1.
+                return ops.minimum(level, self.num_levels - 1)
+
+            flat = ops.zeros_like(uniform, "int32")
+            return self._sample_loop(flat, labels, condition, draw, window)
+
+        def sample_given_condition(noise, condition):
+            return sample(noise, condition=condition)
 
         if self.num_classes and self.condition_channels:
-            return {"sample": (sample, [seed, labels, condition])}
+            return {"sample": (sample, [noise, labels, condition])}
         if self.num_classes:
-            return {"sample": (sample, [seed, labels])}
+            return {"sample": (sample, [noise, labels])}
         if self.condition_channels:
-            return {"sample": (sample_given_condition, [seed, condition])}
-        return {"sample": (sample, [seed])}
+            return {"sample": (sample_given_condition, [noise, condition])}
+        return {"sample": (sample, [noise])}
 
     def get_config(self):
         config = super().get_config()
@@ -397,3 +411,23 @@ class PixelCNN(GenerativeModel):
             }
         )
         return config
+
+
+def _normal_cdf(x):
+    """`Phi(x) = (1 + erf(x / sqrt(2))) / 2`, with erf from Abramowitz and
+    Stegun 7.1.26 (absolute error under 1.5e-7, float32's resolution near
+    1): JAX's `erf` lowers to a StableHLO op that TensorFlow's
+    `XlaCallModule` (TF 2.21) cannot read, so a SavedModel exported from
+    JAX with `ops.erf` fails to load."""
+    y = ops.abs(x) / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * y)
+    polynomial = t * (
+        0.254829592
+        + t
+        * (
+            -0.284496736
+            + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))
+        )
+    )
+    erf = 1.0 - polynomial * ops.exp(-y * y)
+    return 0.5 * (1.0 + ops.sign(x) * erf)

@@ -261,31 +261,49 @@ def test_logistic_mixture_fits_samples_and_round_trips(digits, tmp_path):
     keras.backend.backend() == "torch",
     reason="export needs the TensorFlow or JAX backend",
 )
-def test_sample_endpoint_serves_reproducible_grids(binary_digits, tmp_path):
+def test_sample_endpoint_serves_as_many_grids_as_noise_rows(
+    binary_digits, tmp_path
+):
     from tests.export.test_saved_model import run_in_plain_tensorflow
 
     model = pixel_cnn(num_classes=3)
     model.fit(binary_digits[:32], np.arange(32) % 3, epochs=1, verbose=0)
-    version = kgen.export.export_saved_model(
-        model,
-        tmp_path / "served",
-        endpoints=model.serving_endpoints(num_samples=4),
-    )
-    labels = np.array([0, 1, 2, 1], "int32")
-
-    def serve(seed):
-        inputs = {"seed": np.array(seed, "int32"), "labels": labels}
+    version = kgen.export.export_saved_model(model, tmp_path / "served")
+    function, _ = model.serving_endpoints()["sample"]
+    noise = np.random.default_rng(0).standard_normal((5,) + GRID)
+    noise = noise.astype("float32")
+    labels = np.array([0, 1, 2, 1, 0], "int32")
+    for count in (5, 2):
+        inputs = {"noise": noise[:count], "labels": labels[:count]}
         served = run_in_plain_tensorflow(version, "sample", inputs, tmp_path)
-        return next(iter(served.values()))
-
-    # XLA draws its own random stream (TF's stateless kernels and XLA's
-    # differ for the same seed), so the served grids are checked for what
-    # they must be: reproducible, seed-dependent, on the model's levels.
-    grids = serve([5, 9])
-    assert grids.shape == (4,) + GRID
+        grids = next(iter(served.values()))
+        assert grids.shape == (count,) + GRID
+        # The same noise gives the model's own grids, not just some grids.
+        expected = function(
+            *[keras.ops.convert_to_tensor(x) for x in inputs.values()]
+        )
+        np.testing.assert_array_equal(grids, to_numpy(expected))
     assert set(np.unique(grids)) <= {0, 1}
-    np.testing.assert_array_equal(serve([5, 9]), grids)
-    assert not np.array_equal(serve([6, 9]), grids)
+
+
+def test_sample_endpoint_draws_each_pixel_by_its_inverse_cdf():
+    """Noise `z` picks level `#{k : CDF(k) <= Phi(z)}` of a pixel's
+    distribution: checked on the first pixel, whose distribution is the
+    network's for an empty grid."""
+    from scipy.stats import norm
+
+    model = pixel_cnn(num_levels=4)
+    function, _ = model.serving_endpoints()["sample"]
+    first_noise = np.linspace(-3, 3, 64, dtype="float32")
+    noise = np.zeros((64,) + GRID, "float32")
+    noise[:, 0, 0] = first_noise
+    first = to_numpy(function(keras.ops.convert_to_tensor(noise)))[:, 0, 0]
+    empty = {"grids": np.zeros((1,) + GRID, "int32"), "labels": None}
+    outputs = keras.ops.reshape(model(dict(empty, condition=None)), (1, -1, 4))
+    logits = to_numpy(model._level_logits(outputs[:, 0]))[0]
+    cdf = np.cumsum(np.exp(logits) / np.exp(logits).sum())
+    expected = (cdf[None, :-1] <= norm.cdf(first_noise)[:, None]).sum(1)
+    np.testing.assert_array_equal(first, expected)
 
 
 def test_condition_maps_take_the_one_conditioning_path(binary_digits):
