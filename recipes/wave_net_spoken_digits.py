@@ -3,13 +3,14 @@
     KERAS_BACKEND=jax python recipes/wave_net_spoken_digits.py
     python recipes/update_presets.py wave_net_spoken_digits  # references
 
-The data, network and held-out split are those of
-`benchmarks/wave_net_spoken_digits.py` (imported): espeak-ng's digits
-"zero" to "nine" (2 voices x 3 speeds x 3 pitches, 0.75 s at 8 kHz, 8-bit
-mu-law), pitch 50 held out (60 clips), a WaveNet of one stack of 9
-dilations (receptive field 513 steps) conditioned on the digit. Trained
-for a fixed number of epochs; scored by the held-out NLL in nats and bits
-per sample. Writes kgen/presets/files/wave_net_spoken_digits/
+The data and held-out split are `kgen.datasets.load_spoken_digits_split`'s
+(as `benchmarks/wave_net_spoken_digits.py`'s): espeak-ng's digits "zero"
+to "nine" (2 voices x 3 speeds x 3 pitches, 0.75 s at 8 kHz, 8-bit
+mu-law), pitch 50 held out (60 clips). The network is a WaveNet of one
+stack of 9 dilations (receptive field 513 steps) conditioned on the
+digit. Trained for a fixed number of epochs; scored by the held-out NLL
+in nats and bits per sample (`kgen.metrics.nats_per_sample`). Writes
+kgen/presets/files/wave_net_spoken_digits/
 (`kgen generate wave_net_spoken_digits --labels 3 7 -n 2 --out d.wav`).
 """
 
@@ -19,14 +20,13 @@ import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
-import numpy as np
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.wave_net_spoken_digits import HELD_OUT_PITCH  # noqa: E402
-from benchmarks.wave_net_spoken_digits import PITCHES  # noqa: E402
-from benchmarks.wave_net_spoken_digits import SAMPLE_RATE  # noqa: E402
-from benchmarks.wave_net_spoken_digits import held_out_nats  # noqa: E402
+
+SAMPLE_RATE = kgen.datasets.SPOKEN_DIGITS_SAMPLE_RATE
+PITCHES = kgen.datasets.SPOKEN_DIGITS_PITCHES
+HELD_OUT_PITCH = kgen.datasets.SPOKEN_DIGITS_HELD_OUT_PITCH
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=30)
@@ -59,16 +59,13 @@ command = "KERAS_BACKEND=jax python recipes/wave_net_spoken_digits.py" + (
     "" if epochs == 30 else f" --epochs {epochs}"
 )
 
-# === Data === (ordered digit, voice, speed, pitch; pitch fastest)
+# === Data === (pitch HELD_OUT_PITCH held out)
 keras.utils.set_random_seed(seed)
-audio, labels = kgen.datasets.load_spoken_digits(
-    sample_rate=SAMPLE_RATE, pitches=PITCHES
+(train_audio, y_train), (test_audio, y_test) = (
+    kgen.datasets.load_spoken_digits_split(HELD_OUT_PITCH)
 )
-pitch = np.tile(PITCHES, len(audio) // len(PITCHES))
-levels = kgen.utils.mu_law_encode(audio).astype("int32")
-train = pitch != HELD_OUT_PITCH
-x_train, y_train = levels[train], labels[train]
-x_test, y_test = levels[~train], labels[~train]
+x_train = kgen.utils.mu_law_encode(train_audio).astype("int32")
+x_test = kgen.utils.mu_law_encode(test_audio).astype("int32")
 if args.smoke:  # a minute end to end, written to /tmp
     epochs, clip_steps = 1, 40
     preset = model_card.SMOKE / name
@@ -85,7 +82,7 @@ history = model.fit(
 wall_time = time.time() - start
 
 # === Evaluation ===
-nats = held_out_nats(model, x_test, y_test)
+nats = kgen.metrics.nats_per_sample(model, x_test, y_test)
 print(f"{name}: held-out {nats:.4f} nats per sample")
 metrics = {
     "test_nats_per_sample": model_card.metric(
@@ -95,7 +92,7 @@ metrics = {
         f"(pitch {HELD_OUT_PITCH}, all digits, voices and speeds), "
         f"{nats / math.log(2):.3f} bits; a uniform model scores ln 256 = "
         "5.545. No paper number exists for this synthetic data",
-        evaluation="benchmarks.wave_net_spoken_digits.held_out_nats; "
+        evaluation="kgen.metrics.nats_per_sample; "
         "re-measured by pytest -m large "
         "tests/presets/test_likelihood_presets.py",
         bits_per_sample=nats / math.log(2),

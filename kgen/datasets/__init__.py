@@ -9,7 +9,11 @@ from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
+from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
+from kgen.datasets.spoken_digits import SPOKEN_DIGITS_PITCHES
+from kgen.datasets.spoken_digits import SPOKEN_DIGITS_SAMPLE_RATE
 from kgen.datasets.spoken_digits import load_spoken_digits
+from kgen.datasets.spoken_digits import load_spoken_digits_split
 from kgen.datasets.text import load_text
 from kgen.datasets.text import random_windows
 from kgen.datasets.textures import TEXTURE_KINDS
@@ -22,6 +26,9 @@ __all__ = [
     "DynamicBinarization",
     "EIGHT_GAUSSIANS_CENTERS",
     "EIGHT_GAUSSIANS_STD",
+    "SPOKEN_DIGITS_HELD_OUT_PITCH",
+    "SPOKEN_DIGITS_PITCHES",
+    "SPOKEN_DIGITS_SAMPLE_RATE",
     "TEXTURE_KINDS",
     "available",
     "binarize",
@@ -29,6 +36,7 @@ __all__ = [
     "load_captioned",
     "load_paired",
     "load_spoken_digits",
+    "load_spoken_digits_split",
     "load_text",
     "load_textures",
     "load_toy",

@@ -24,14 +24,19 @@ DIGIT_WORDS = (
     "eight",
     "nine",
 )
+# The wave_net_spoken_digits preset's data: 8 kHz clips at three pitches,
+# the middle one held out (`load_spoken_digits_split`).
+SPOKEN_DIGITS_SAMPLE_RATE = 8000
+SPOKEN_DIGITS_PITCHES = (25, 50, 75)
+SPOKEN_DIGITS_HELD_OUT_PITCH = 50
 
 
 def load_spoken_digits(
-    sample_rate=8000,
+    sample_rate=SPOKEN_DIGITS_SAMPLE_RATE,
     clip_seconds=0.75,
     voices=("en", "en-us"),
     speeds=(130, 160, 190),
-    pitches=(25, 50, 75),
+    pitches=SPOKEN_DIGITS_PITCHES,
 ):
     """The words "zero" to "nine" spoken by espeak-ng, one clip per voice,
     speed and pitch: a small, deterministic speech set for WaveNet.
@@ -84,6 +89,44 @@ def load_spoken_digits(
                     clips.append(clip)
                     labels.append(digit)
     return np.stack(clips), np.array(labels, "int64")
+
+
+def load_spoken_digits_split(
+    held_out_pitch=SPOKEN_DIGITS_HELD_OUT_PITCH, **kwargs
+):
+    """`load_spoken_digits`' clips split by pitch: those spoken at
+    `held_out_pitch` are the test set, the others the training set.
+
+    A test of generalisation to an unheard voice pitch (the
+    `wave_net_spoken_digits` preset's held-out NLL).
+
+    Args:
+        held_out_pitch: int, one of `pitches`.
+        **kwargs: `load_spoken_digits` arguments.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, as `load_spoken_digits`.
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = (
+        kgen.datasets.load_spoken_digits_split()
+    )
+    levels = kgen.utils.mu_law_encode(x_train).astype("int32")
+    ```
+    """
+    pitches = tuple(kwargs.get("pitches", SPOKEN_DIGITS_PITCHES))
+    if held_out_pitch not in pitches:
+        raise ValueError(
+            f"`held_out_pitch` must be one of the pitches {pitches}; "
+            f"received {held_out_pitch!r}."
+        )
+    audio, labels = load_spoken_digits(**kwargs)
+    # Clips are ordered digit, voice, speed, pitch (pitch fastest).
+    pitch = np.tile(pitches, len(audio) // len(pitches))
+    test = pitch == held_out_pitch
+    return (audio[~test], labels[~test]), (audio[test], labels[test])
 
 
 def _command_line_synthesiser():

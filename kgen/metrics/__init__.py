@@ -15,6 +15,7 @@ from kgen.metrics.kernel_distance import polynomial_mmd
 from kgen.metrics.kernel_inception_distance import KernelInceptionDistance
 from kgen.metrics.likelihood import bits_per_dim
 from kgen.metrics.likelihood import iwae_bound
+from kgen.metrics.likelihood import nats_per_sample
 from kgen.metrics.likelihood import negative_elbo
 from kgen.metrics.likelihood import negative_log_likelihood
 from kgen.metrics.mode_coverage import mode_coverage
@@ -39,6 +40,7 @@ __all__ = [
     "iwae_bound",
     "iwae_log_likelihood",
     "mode_coverage",
+    "nats_per_sample",
     "negative_elbo",
     "negative_log_likelihood",
     "polynomial_mmd",

@@ -49,6 +49,36 @@ def negative_log_likelihood(model, x, batch_size=500):
     )
 
 
+def nats_per_sample(model, x, labels=None, batch_size=20):
+    """Mean `-log p` per step in nats of sequences `x` (given `labels`),
+    by the model's exact `nats_per_sample`, `batch_size` at a time.
+
+    The held-out score of the WaveNet preset; divide by `ln 2` for bits.
+
+    Example:
+
+    ```python
+    nats = kgen.metrics.nats_per_sample(wave_net, test_levels, test_labels)
+    ```
+    """
+    if not callable(getattr(model, "nats_per_sample", None)):
+        raise ValueError(
+            "`model` must have a `nats_per_sample(x, labels)` method; "
+            f"received a {type(model).__name__}."
+        )
+    batch_size = validate_int(batch_size, "batch_size")
+    nats = [
+        ops.convert_to_numpy(
+            model.nats_per_sample(
+                x[i : i + batch_size],
+                None if labels is None else labels[i : i + batch_size],
+            )
+        )
+        for i in range(0, len(x), batch_size)
+    ]
+    return float(np.concatenate(nats).mean())
+
+
 def negative_elbo(model, x, num_draws=1, seed=None):
     """Mean over examples of `-ELBO(x)` in nats, averaged over draws.
 

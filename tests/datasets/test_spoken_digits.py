@@ -38,3 +38,22 @@ def test_clips_from_the_program_are_deterministic_and_labelled():
 def test_clips_from_the_library_are_deterministic_and_labelled(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     _check_clips(kgen.datasets.load_spoken_digits)
+
+
+def test_the_split_holds_out_one_pitch(monkeypatch):
+    def synthesise(word, voice, speed, pitch):
+        # A constant clip whose sign says its pitch.
+        return np.full(16000, 0.5 if pitch == 50 else -0.5, "float32"), 16000
+
+    monkeypatch.setattr(
+        spoken_digits, "_command_line_synthesiser", lambda: synthesise
+    )
+    (x_train, y_train), (x_test, y_test) = (
+        kgen.datasets.load_spoken_digits_split()
+    )
+    assert len(x_train) == 120 and len(x_test) == 60
+    assert (x_test[:, 100] > 0).all() and (x_train[:, 100] < 0).all()
+    np.testing.assert_array_equal(np.bincount(y_test), [6] * 10)
+    np.testing.assert_array_equal(np.bincount(y_train), [12] * 10)
+    with pytest.raises(ValueError, match="held_out_pitch"):
+        kgen.datasets.load_spoken_digits_split(60)

@@ -45,3 +45,21 @@ def test_negative_elbo_of_a_vae(digits):
     )
     assert value == pytest.approx(expected, rel=1e-5)
     assert isinstance(model, keras.Model)
+
+
+def test_nats_per_sample_is_the_mean_over_batches():
+    model = kgen.models.WaveNet(
+        num_levels=16,
+        dilations=(1, 2),
+        residual_channels=4,
+        skip_channels=4,
+        num_classes=3,
+        seed=0,
+    )
+    x = np.random.default_rng(0).integers(0, 16, (7, 12)).astype("int32")
+    labels = np.arange(7) % 3
+    expected = to_numpy(model.nats_per_sample(x, labels)).mean()
+    nats = kgen.metrics.nats_per_sample(model, x, labels, batch_size=3)
+    np.testing.assert_allclose(nats, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="nats_per_sample"):
+        kgen.metrics.nats_per_sample(object(), x)
