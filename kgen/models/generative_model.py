@@ -1,3 +1,5 @@
+import contextlib
+
 import keras
 import numpy as np
 
@@ -7,6 +9,7 @@ from kgen.models import non_finite_guard
 from kgen.models import resumable_fit
 from kgen.models.sample_batching import batched_sample
 from kgen.utils import batch_random
+from kgen.utils import checked_batches
 from kgen.utils import labelled_data
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
@@ -174,7 +177,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 kwargs["validation_data"]
             )
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
-        with non_finite_guard.steps_undone(self, kwargs["callbacks"]):
+        with (
+            non_finite_guard.steps_undone(self, kwargs["callbacks"]),
+            _batch_errors_unwrapped(),
+        ):
             if backup is not None:
                 history = resumable_fit.fit_with_backup(
                     super().fit, self, x, y, backup, is_array, kwargs
@@ -192,7 +198,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
-        return super().evaluate(x, y, *args, **kwargs)
+        with _batch_errors_unwrapped():
+            return super().evaluate(x, y, *args, **kwargs)
 
     def _prepare_data(self, x, y, x_argument, y_argument):
         """Checks `(x, y)` and puts the class labels and condition tensors
@@ -206,6 +213,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
             self._validate_data(x.get(self.data_key), x_argument)
             return x, y
         self._validate_data(x, x_argument)
+        if x is not None and not labelled_data.is_array(x):
+            x = checked_batches.check_each_batch(
+                x, self._check_batch, x_argument
+            )
         wants_labels = self.is_class_conditional
         wants_condition = self.condition_shape is not None
         if not (self.accepts_labels or wants_condition):
@@ -316,6 +327,18 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)
+
+    def _check_batch(self, batch, name):
+        """One batch of a dataset, checked as `fit` checks arrays."""
+        x, y = batch, None
+        if isinstance(batch, tuple):
+            x, y = batch[0], batch[1] if len(batch) > 1 else None
+        if isinstance(x, dict):
+            x = x.get(self.data_key)
+        self._validate_data(x, name)
+        if self.is_class_conditional and y is not None:
+            if not isinstance(y, dict):
+                self._validate_labels(y, len(x), f"{name}[1]")
 
     def _compute_loss(self, *args, **kwargs):
         # Keras' trainers call this around `compute_loss`. Under a
@@ -647,6 +670,19 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")
+
+
+@contextlib.contextmanager
+def _batch_errors_unwrapped():
+    """A bad dataset batch's `ValueError`, as raised, out of the error
+    TensorFlow's iterator wraps it in (kgen/utils/checked_batches.py)."""
+    try:
+        yield
+    except Exception as error:
+        unwrapped = checked_batches.unwrap_batch_error(error)
+        if unwrapped is None:
+            raise
+        raise unwrapped from None
 
 
 class _BatchCount(keras.callbacks.Callback):

@@ -217,6 +217,80 @@ def test_an_empty_dataset_is_refused_not_trained_on():
     assert case.model.fit(case.x, verbose=0).history["loss"]
 
 
+def mid_epoch_faults(x):
+    """`(name, make_data, message)`: 64 examples like `x` (4x4 images in
+    [0, 1]) whose batch 2 goes bad after two good ones, in each form `fit`
+    takes besides arrays."""
+    import tensorflow as tf
+
+    x = np.resize(np.asarray(x, "float32"), (64,) + np.shape(x)[1:])
+    nan, wide = x.copy(), x.copy()
+    nan[40] = np.nan
+    wide[36] = 3.0
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self, data):
+            super().__init__()
+            self.data = data
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return (self.data[16 * index : 16 * (index + 1)],)
+
+    def shrinking():
+        for index in range(4):
+            yield (x[:16] if index < 2 else x[:16, :2, :2],)
+
+    return [
+        (
+            "tf.data NaN",
+            lambda: tf.data.Dataset.from_tensor_slices(nan).batch(16),
+            r"`x \(batch 2\)` contains 16 non-finite values",
+        ),
+        (
+            "PyDataset out of range",
+            lambda: Batches(wide),
+            r"`x \(batch 2\)` values must lie in \[0.0, 1.0\]",
+        ),
+        (
+            "generator changes shape",
+            shrinking,
+            r"`x \(batch 2\)` must have shape \(4, 4, 1\)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3), ids=lambda i: f"fault{i}")
+def test_a_batch_that_goes_bad_mid_epoch_is_refused_by_index(index):
+    """A dataset's values are seen batch by batch: a NaN, a value out of
+    range or a changed shape after two good batches was trained on, or
+    failed deep in a step."""
+    from tests.models import contract_cases
+
+    case = contract_cases.CASES["VAE"]()
+    _, make_data, message = mid_epoch_faults(case.x)[index]
+    with pytest.raises(ValueError, match=message):
+        case.model.fit(make_data(), epochs=1, verbose=0)
+
+
+def test_dataset_labels_out_of_range_are_refused_by_batch():
+    import tensorflow as tf
+
+    from tests.models import contract_cases
+
+    case = contract_cases.CASES["DiffusionModel"]()
+    labels = np.asarray(case.y).copy()
+    labels[-1] = 99
+    data = tf.data.Dataset.from_tensor_slices((case.x, labels)).batch(4)
+    last = (len(labels) - 1) // 4
+    with pytest.raises(ValueError, match=rf"`x \(batch {last}\)\[1\]`"):
+        case.model.fit(data, epochs=1, verbose=0)
+    good = tf.data.Dataset.from_tensor_slices((case.x, case.y)).batch(4)
+    case.model.fit(good, validation_data=good, epochs=1, verbose=0)
+
+
 def test_a_samples_file_is_checked_before_it_is_read(tmp_path, capsys):
     """A complex `.npy` lost its imaginary part; a wrong shape failed
     deep in the model."""
