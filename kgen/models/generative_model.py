@@ -1,5 +1,3 @@
-import contextlib
-
 import keras
 import numpy as np
 
@@ -179,7 +177,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
         with (
             non_finite_guard.steps_undone(self, kwargs["callbacks"]),
-            _batch_errors_unwrapped(),
+            checked_batches.errors_unwrapped(),
         ):
             if backup is not None:
                 history = resumable_fit.fit_with_backup(
@@ -198,7 +196,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x, y = self._prepare_data(x, y, "x", "y")
-        with _batch_errors_unwrapped():
+        with checked_batches.errors_unwrapped():
             return super().evaluate(x, y, *args, **kwargs)
 
     def _prepare_data(self, x, y, x_argument, y_argument):
@@ -670,19 +668,6 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")
-
-
-@contextlib.contextmanager
-def _batch_errors_unwrapped():
-    """A bad dataset batch's `ValueError`, as raised, out of the error
-    TensorFlow's iterator wraps it in (kgen/utils/checked_batches.py)."""
-    try:
-        yield
-    except Exception as error:
-        unwrapped = checked_batches.unwrap_batch_error(error)
-        if unwrapped is None:
-            raise
-        raise unwrapped from None
 
 
 class _BatchCount(keras.callbacks.Callback):

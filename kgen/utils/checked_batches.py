@@ -11,9 +11,11 @@ model's own checks on each batch and names the batch in the error:
     received values in [-1, 3.5].
 
 A `tf.data.Dataset` checks its batches in a `tf.py_function` (TensorFlow
-raises the error from inside its iterator; `unwrap_batch_error` gives it
+raises the error from inside its iterator; `errors_unwrapped` gives it
 back as the `ValueError` it was).
 """
+
+import contextlib
 
 import keras
 import numpy as np
@@ -45,9 +47,23 @@ def check_each_batch(data, check, argument="x"):
     return data
 
 
-def unwrap_batch_error(error):
-    """The `ValueError` a batch check raised inside TensorFlow's iterator,
-    or `None` when `error` came from elsewhere."""
+@contextlib.contextmanager
+def errors_unwrapped():
+    """A context for `fit` / `evaluate`: a bad batch's `ValueError` comes
+    out as raised, not inside the error TensorFlow's iterator wraps it
+    in."""
+    try:
+        yield
+    except Exception as error:
+        unwrapped = _unwrap(error)
+        if unwrapped is None:
+            raise
+        raise unwrapped from None
+
+
+def _unwrap(error):
+    """The `ValueError` a batch check raised, or `None` when `error` came
+    from elsewhere."""
     message = str(error)
     if _MARKER not in message:
         return None
