@@ -5,7 +5,8 @@ heads, 128 dims, a 64-character context, batches of 12, dropout 0,
 2,000 iterations (AdamW 1e-3, warm-up 100, cosine to 1e-4, beta2 0.99,
 weight decay 0.1, gradient clip 1.0) and reports a validation loss of
 1.88 in "about 3 minutes". This script trains `kgen.models.GPT` with the
-same configuration and optimizer on the same split (first 90% of the
+same configuration and optimizer (`kgen.presets.ARCHITECTURES
+["gpt_shakespeare_untrained"]`, the preset's) on the same split (first 90% of the
 text for training) for a wall-clock budget, estimating the train and
 validation losses every `--eval-interval` iterations from `--eval-iters`
 random batches each, as nanoGPT does; with `--nanogpt PATH` it first runs
@@ -30,105 +31,59 @@ import kgen
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
-CONFIG = {
-    "num_layers": 4,
-    "num_heads": 4,
-    "hidden_dim": 128,
-    "sequence_length": 64,
-    "batch_size": 12,
-    "max_iters": 2000,
-    "learning_rate": 1e-3,
-    "min_learning_rate": 1e-4,
-    "warmup_iters": 100,
-    "beta_2": 0.99,
-    "weight_decay": 0.1,
-    "grad_clip": 1.0,
-}
+ARCHITECTURE = "gpt_shakespeare_untrained"  # nanoGPT's CPU configuration
+ENTRY = kgen.presets.ARCHITECTURES[ARCHITECTURE]
+SEQUENCE_LENGTH = ENTRY["arguments"]["sequence_length"]
+BATCH_SIZE = ENTRY["training"]["batch_size"]
+MAX_ITERS = ENTRY["training"]["steps"]
 
 
-class LossEstimates(keras.callbacks.Callback):
-    """nanoGPT's `estimate_loss`: every `interval` iterations (and at 0),
-    the mean loss on fixed random train and validation batches; stops
-    training once `seconds` have passed."""
+class StopAfter(keras.callbacks.Callback):
+    """Stops training, mid-epoch, once `seconds` have passed."""
 
-    def __init__(self, train, validation, interval, seconds):
+    def __init__(self, seconds):
         super().__init__()
-        self.splits = {"train": train, "val": validation}
-        self.interval = interval
         self.seconds = seconds
-        self.rows = []
-
-    def estimate(self, iteration):
-        row = {"iter": iteration, "seconds": time.time() - self.start}
-        for name, windows in self.splits.items():
-            row[f"{name}_loss"] = self.model.evaluate(
-                windows[:, :-1],
-                windows[:, 1:],
-                batch_size=len(windows),
-                verbose=0,
-            )
-        self.rows.append(row)
-        print(row, flush=True)
 
     def on_train_begin(self, logs=None):
         self.start = time.time()
-        self.estimate(0)
 
     def on_train_batch_end(self, batch, logs=None):
-        iteration = batch + 1
-        if iteration % self.interval == 0:
-            self.estimate(iteration)
         if time.time() - self.start > self.seconds:
             self.model.stop_training = True
 
 
 def train_kgen(train_tokens, val_tokens, vocabulary_size, args):
-    c = CONFIG
-    window = c["sequence_length"] + 1
+    """The gpt_shakespeare preset's architecture and training
+    (recipes/gpt_shakespeare.py), stopped after `args.minutes`."""
+    window = SEQUENCE_LENGTH + 1
     batches = kgen.datasets.random_windows(
-        train_tokens, window, c["max_iters"] * c["batch_size"], seed=0
+        train_tokens, window, MAX_ITERS * BATCH_SIZE, seed=0
     )
-    eval_size = args.eval_iters * c["batch_size"]
-    estimates = LossEstimates(
-        kgen.datasets.random_windows(train_tokens, window, eval_size, seed=1),
-        kgen.datasets.random_windows(val_tokens, window, eval_size, seed=2),
+    eval_size = args.eval_iters * BATCH_SIZE
+    splits = {
+        "train": kgen.datasets.random_windows(
+            train_tokens, window, eval_size, seed=1
+        ),
+        "val": kgen.datasets.random_windows(
+            val_tokens, window, eval_size, seed=2
+        ),
+    }
+    estimates = kgen.callbacks.LossEstimates(
+        {name: (w[:, :-1], w[:, 1:]) for name, w in splits.items()},
         args.eval_interval,
-        args.minutes * 60,
+        verbose=1,
     )
-    model = kgen.models.GPT(
-        vocabulary_size,
-        c["sequence_length"],
-        num_layers=c["num_layers"],
-        num_heads=c["num_heads"],
-        hidden_dim=c["hidden_dim"],
-        seed=0,
+    model = kgen.presets.build_architecture(
+        ARCHITECTURE, seed=0, vocabulary_size=vocabulary_size
     )
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        warmup_target=c["learning_rate"],
-        warmup_steps=c["warmup_iters"],
-        decay_steps=c["max_iters"] - c["warmup_iters"],
-        alpha=c["min_learning_rate"] / c["learning_rate"],
-    )
-    optimizer = keras.optimizers.AdamW(
-        schedule,
-        weight_decay=c["weight_decay"],
-        beta_2=c["beta_2"],
-        epsilon=1e-8,
-        global_clipnorm=c["grad_clip"],
-    )
-    # As nanoGPT: no weight decay on biases and normalisation scales.
-    optimizer.exclude_from_weight_decay(
-        var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
-    )
-    model.compile(optimizer=optimizer)
     model.fit(
         batches[:, :-1],
         batches[:, 1:],
-        batch_size=c["batch_size"],
+        batch_size=BATCH_SIZE,
         epochs=1,
         shuffle=False,
-        callbacks=[estimates],
+        callbacks=[StopAfter(args.minutes * 60), estimates],
         verbose=0,
     )
     return model, estimates.rows
@@ -175,7 +130,7 @@ def run_nanogpt(path, args):
                 start, deadline = now, now + args.minutes * 60
             rows.append(
                 {
-                    "iter": int(match.group(1)),
+                    "step": int(match.group(1)),
                     "seconds": now - start,
                     "train_loss": float(match.group(2)),
                     "val_loss": float(match.group(3)),
@@ -219,7 +174,7 @@ def main():
         tokenizer(train), tokenizer(validation), tokenizer.vocabulary_size, args
     )
     budget = args.minutes * 60
-    tokens_per_iter = CONFIG["batch_size"] * CONFIG["sequence_length"]
+    tokens_per_iter = BATCH_SIZE * SEQUENCE_LENGTH
     summary = []
     for name, curve in (("kgen", rows), ("nanoGPT", reference)):
         if curve is None:
@@ -230,11 +185,11 @@ def main():
                 "runtime": name
                 if name == "nanoGPT"
                 else f"kgen/{keras.backend.backend()}",
-                "iters_in_budget": last["iter"],
+                "iters_in_budget": last["step"],
                 "seconds": last["seconds"],
                 "val_loss": last["val_loss"],
                 "train_loss": last["train_loss"],
-                "tokens_per_s": last["iter"]
+                "tokens_per_s": last["step"]
                 * tokens_per_iter
                 / max(last["seconds"], 1e-9),
             }
@@ -248,7 +203,7 @@ def main():
     write_json(
         f"gpt_shakespeare_{keras.backend.backend()}",
         {
-            "config": CONFIG,
+            "architecture": ARCHITECTURE,
             "budget_seconds": budget,
             "eval_interval": args.eval_interval,
             "eval_iters": args.eval_iters,

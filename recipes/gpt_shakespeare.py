@@ -5,12 +5,15 @@
 
 nanoGPT's README configuration for a CPU (4 layers, 4 heads, 128 wide, a
 64-character context, batches of 12, 2,000 iterations of AdamW with
-warm-up and cosine decay, dropout 0), trained by
-`benchmarks/gpt_shakespeare.py`'s `train_kgen` (imported) on the first 90%
-of the text. The validation loss is measured two ways: nanoGPT's estimate
-(20 batches of 12 random windows of the last 10%) and the mean over 2,400
-windows. Writes kgen/presets/files/gpt_shakespeare/ with the character
-tokenizer (`kgen.presets.load_tokenizer`).
+warm-up and cosine decay, dropout 0): the architecture
+`gpt_shakespeare_untrained` (`kgen.presets.ARCHITECTURES`, which
+`benchmarks/gpt_shakespeare.py` races against nanoGPT), trained by `fit`
+on the first 90% of the text, the losses estimated every 100 iterations
+by `kgen.callbacks.LossEstimates`. The validation loss is measured two
+ways: nanoGPT's estimate (20 batches of 12 random windows of the last
+10%) and the mean over 2,400 windows. Writes
+kgen/presets/files/gpt_shakespeare/ with the character tokenizer
+(`kgen.presets.load_tokenizer`).
 """
 
 import argparse
@@ -22,8 +25,6 @@ import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.gpt_shakespeare import CONFIG  # noqa: E402
-from benchmarks.gpt_shakespeare import train_kgen  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
@@ -39,8 +40,17 @@ description = (
     "character tokenizer ships with it (kgen.presets.load_tokenizer)."
 )
 seed = 0
-config = dict(CONFIG)
-run = argparse.Namespace(eval_interval=100, eval_iters=20, minutes=600.0)
+architecture = "gpt_shakespeare_untrained"  # nanoGPT's CPU configuration
+entry = kgen.presets.ARCHITECTURES[architecture]
+steps = entry["training"]["steps"]
+batch_size = entry["training"]["batch_size"]
+sequence_length = entry["arguments"]["sequence_length"]
+optimizer = entry["optimizers"]["optimizer"]["config"]
+schedule = optimizer["learning_rate"]["config"]
+warmup_steps = schedule["warmup_steps"]
+learning_rate = None  # the architecture's warm-up and cosine decay
+eval_interval = 100  # nanoGPT's estimate_loss: every 100 iterations,
+eval_iters = 20  # 20 batches of 12 random windows
 num_validation_windows = 2400  # seed 3; nanoGPT's estimate uses 240, seed 2
 preset = model_card.PRESETS / name
 data_path = os.path.join(
@@ -53,11 +63,10 @@ paper = {
     "configuration, 2,000 iterations): validation loss 1.88",
 }
 if args.smoke:  # a minute end to end, written to /tmp
-    import benchmarks.gpt_shakespeare
-
-    benchmarks.gpt_shakespeare.CONFIG.update(max_iters=20, warmup_iters=5)
-    config = dict(benchmarks.gpt_shakespeare.CONFIG)
-    run.eval_interval, num_validation_windows = 10, 24
+    steps, warmup_steps, eval_interval, num_validation_windows = 20, 5, 10, 24
+    learning_rate = keras.optimizers.schedules.CosineDecay(
+        **dict(schedule, warmup_steps=warmup_steps, decay_steps=15)
+    )
     preset = model_card.SMOKE / name
 
 # === Data ===
@@ -71,11 +80,43 @@ train_tokens, validation_tokens = (
     tokenizer(validation_text),
 )
 
-# === Training ===
+# === Training === (windows of sequence_length + 1: inputs and targets)
 start = time.time()
-model, curve = train_kgen(
-    train_tokens, validation_tokens, tokenizer.vocabulary_size, run
+window = sequence_length + 1
+batches = kgen.datasets.random_windows(
+    train_tokens, window, steps * batch_size, seed=0
 )
+estimate_windows = eval_iters * batch_size
+train_windows = kgen.datasets.random_windows(
+    train_tokens, window, estimate_windows, seed=1
+)
+validation_windows = kgen.datasets.random_windows(
+    validation_tokens, window, estimate_windows, seed=2
+)
+estimates = kgen.callbacks.LossEstimates(
+    {
+        "train": (train_windows[:, :-1], train_windows[:, 1:]),
+        "val": (validation_windows[:, :-1], validation_windows[:, 1:]),
+    },
+    eval_interval,
+    verbose=1,
+)
+model = kgen.presets.build_architecture(
+    architecture,
+    seed=seed,
+    learning_rate=learning_rate,
+    vocabulary_size=tokenizer.vocabulary_size,
+)
+model.fit(
+    batches[:, :-1],
+    batches[:, 1:],
+    batch_size=batch_size,
+    epochs=1,
+    shuffle=False,
+    callbacks=[estimates],
+    verbose=0,
+)
+curve = estimates.rows
 wall_time = time.time() - start  # includes the curve's evaluations
 
 
@@ -84,7 +125,7 @@ def validation_loss(model, num_windows, seed):
     """Mean next-character cross-entropy (nats) over `num_windows` random
     validation windows of 65 characters (seed `seed`)."""
     windows = kgen.datasets.random_windows(
-        validation_tokens, config["sequence_length"] + 1, num_windows, seed=seed
+        validation_tokens, window, num_windows, seed=seed
     )
     return float(
         model.evaluate(
@@ -93,7 +134,6 @@ def validation_loss(model, num_windows, seed):
     )
 
 
-estimate_windows = run.eval_iters * config["batch_size"]
 nanogpt_estimate = validation_loss(model, estimate_windows, seed=2)
 val_loss = validation_loss(model, num_validation_windows, seed=3)
 prompt = tokenizer("ROMEO:")[None]
@@ -123,8 +163,8 @@ metrics = {
     "val_loss_nanogpt_estimate": model_card.metric(
         nanogpt_estimate,
         command,
-        f"nanoGPT's estimate_loss: {run.eval_iters} batches of "
-        f"{config['batch_size']} random windows (seed 2), the number its "
+        f"nanoGPT's estimate_loss: {eval_iters} batches of "
+        f"{batch_size} random windows (seed 2), the number its "
         "README quotes",
         evaluation=evaluation,
     ),
@@ -132,7 +172,7 @@ metrics = {
         curve[-1]["train_loss"],
         command,
         f"the same estimate on the training text at iteration "
-        f"{curve[-1]['iter']}",
+        f"{curve[-1]['step']}",
     ),
 }
 
@@ -154,22 +194,28 @@ kgen.presets.save_to_preset(
         "training": model_card.training_section(
             command,
             epochs=1,
-            steps=config["max_iters"],
-            batch_size=config["batch_size"],
+            steps=steps,
+            batch_size=batch_size,
             wall_time=wall_time,
-            examples_seen=config["max_iters"]
-            * config["batch_size"]
-            * config["sequence_length"],
+            examples_seen=steps * batch_size * sequence_length,
             optimizers={
                 "optimizer": "AdamW",
-                "learning_rate": config["learning_rate"],
-                "schedule": f"linear warm-up over {config['warmup_iters']} "
-                f"steps, cosine decay to {config['min_learning_rate']}",
-                "beta_2": config["beta_2"],
-                "weight_decay": config["weight_decay"],
-                "global_clipnorm": config["grad_clip"],
+                "learning_rate": schedule["warmup_target"],
+                "schedule": f"linear warm-up over {warmup_steps} "
+                "steps, cosine decay to "
+                f"{schedule['warmup_target'] * schedule['alpha']:g}",
+                "beta_2": optimizer["beta_2"],
+                "weight_decay": optimizer["weight_decay"],
+                "weight_decay_on": "matrices (not biases, normalisation "
+                "scales and offsets)",
+                "global_clipnorm": optimizer["global_clipnorm"],
             },
-            config=dict(config, seed=seed),
+            config=dict(
+                entry["arguments"],
+                vocabulary_size=tokenizer.vocabulary_size,
+                architecture=architecture,
+                seed=seed,
+            ),
             examples="characters (tokens) seen",
             val_loss_every_100_iterations=[
                 round(row["val_loss"], 4) for row in curve

@@ -99,6 +99,7 @@ def test_bad_data_fails_cleanly_and_writes_nothing(
 
 # Presets that train on images alone (from a `--data` file); those sized
 # for MNIST (the shipped presets' architectures) train here under -m large.
+# A text architecture (`trained_by` a recipe) is not `kgen train`'s.
 IMAGE_ARCHITECTURES = [
     pytest.param(
         name,
@@ -108,6 +109,7 @@ IMAGE_ARCHITECTURES = [
     )
     for name in list_architectures()
     if not architecture(name).get("captioned")
+    and "trained_by" not in architecture(name)
 ]
 
 
@@ -437,6 +439,14 @@ def test_an_unknown_model_is_one_line_error(capsys):
     assert cli.main(["sample", "missing.keras", "--out", "unused.png"]) == 2
     assert "No model file at missing.keras" in capsys.readouterr().err
     assert not os.path.exists("unused.png")
+
+
+def test_train_names_the_recipe_of_a_text_architecture(tmp_path, capsys):
+    out = str(tmp_path / "gpt")
+    assert cli.main(["train", "gpt_shakespeare_untrained", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "recipes/gpt_shakespeare.py trains it" in err
+    assert not os.path.exists(out)
 
 
 def test_evaluate_with_domain_features(capsys):

@@ -1,6 +1,7 @@
 """Callbacks for watching generative models train."""
 
 from kgen.callbacks.backup_and_restore import BackupAndRestore
+from kgen.callbacks.loss_estimates import LossEstimates
 from kgen.callbacks.metric_callback import MetricCallback
 from kgen.callbacks.mode_coverage import ModeCoverage
 from kgen.callbacks.progressive_growing import ProgressiveGrowing
@@ -11,6 +12,7 @@ from kgen.callbacks.training_budget import TrainingBudget
 
 __all__ = [
     "BackupAndRestore",
+    "LossEstimates",
     "MetricCallback",
     "ModeCoverage",
     "NonFiniteLossError",

@@ -84,7 +84,7 @@ def _print_preset_table():
                 "-",
                 "no",
                 f"architecture for {entry['data']['dataset']}: "
-                f"kgen train {name}",
+                + entry.get("trained_by", f"kgen train {name}"),
             )
         )
     if len(rows) == 1:

@@ -92,6 +92,12 @@ def train(args):
 
     _check_train_numbers(args)
     preset = architectures.architecture(args.preset)
+    if "trained_by" in preset:
+        raise ValueError(
+            f"Preset {args.preset!r} trains on "
+            f"{preset['data']['dataset']}, which `kgen train` does not "
+            f"read; {preset['trained_by']} trains it."
+        )
     training = preset["training"]
     epochs = training["epochs"] if args.epochs is None else args.epochs
     batch_size = (

@@ -24,7 +24,13 @@ the preset's own dataset. Each entry says
   writes;
 - `rebuilds` (optional): the shipped presets trained on this architecture
   (their recipes build it here; `tests/presets/test_architectures.py`
-  checks that its weights are shaped as theirs).
+  checks that its weights are shaped as theirs);
+- `trained_by` (optional): the script that trains an architecture which
+  `kgen train` does not (a text model); `kgen train` names it instead.
+
+An optimizer config with `exclude_vectors_from_weight_decay` leaves the
+model's vectors (biases, normalisation scales and offsets) out of its
+weight decay, as GPT-2 and nanoGPT do.
 
 An override of `build_architecture` goes to the constructor and to every
 network that takes it, or to those networks alone when the constructor's
@@ -46,6 +52,44 @@ def _adam(learning_rate, beta_1=0.9, beta_2=0.999, ema_momentum=None):
         # The weights an epoch ends with are the moving average's.
         config.update(use_ema=True, ema_momentum=ema_momentum)
     return {"class_name": "Adam", "config": config}
+
+
+def _adamw_warmup_cosine(
+    learning_rate,
+    min_learning_rate,
+    warmup_steps,
+    steps,
+    beta_2,
+    weight_decay,
+    global_clipnorm,
+):
+    """nanoGPT's optimizer: AdamW from 0 to `learning_rate` over
+    `warmup_steps`, then a cosine to `min_learning_rate` at `steps`; no
+    weight decay on vectors."""
+    schedule = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "CosineDecay",
+        "config": {
+            "initial_learning_rate": 0.0,
+            "warmup_target": learning_rate,
+            "warmup_steps": warmup_steps,
+            "decay_steps": steps - warmup_steps,
+            "alpha": min_learning_rate / learning_rate,
+        },
+        "registered_name": None,
+    }
+    config = {
+        "learning_rate": schedule,
+        "beta_2": beta_2,
+        "epsilon": 1e-8,
+        "weight_decay": weight_decay,
+        "global_clipnorm": global_clipnorm,
+    }
+    return {
+        "class_name": "AdamW",
+        "config": config,
+        "exclude_vectors_from_weight_decay": True,
+    }
 
 
 DIGITS = {"dataset": "digits", "shape": [8, 8, 1]}
@@ -503,6 +547,43 @@ ARCHITECTURES = {
         "training": {"epochs": 10, "batch_size": 20},
         "rebuilds": ["rbm_mnist"],
     },
+    "gpt_shakespeare_untrained": {
+        "family": "autoregressive",
+        "description": "Character GPT of the gpt_shakespeare preset, "
+        "nanoGPT's configuration for a CPU: 4 layers, 4 heads, 128 wide, a "
+        "64-character context, dropout 0; AdamW (beta_2 0.99, weight decay "
+        "0.1 but on vectors, gradients clipped to norm 1) warming up to 1e-3 "
+        "over 100 steps, then a cosine to 1e-4 at step 2,000, on batches of "
+        "12 random 65-character windows.",
+        "class_name": "GPT",
+        "arguments": {
+            "vocabulary_size": 65,
+            "sequence_length": 64,
+            "num_layers": 4,
+            "num_heads": 4,
+            "hidden_dim": 128,
+        },
+        "networks": {},
+        "optimizers": {
+            "optimizer": _adamw_warmup_cosine(
+                1e-3,
+                min_learning_rate=1e-4,
+                warmup_steps=100,
+                steps=2000,
+                beta_2=0.99,
+                weight_decay=0.1,
+                global_clipnorm=1.0,
+            )
+        },
+        "data": {
+            "dataset": "tiny shakespeare",
+            "shape": [64],
+            "layout": "tokens",
+        },
+        "training": {"epochs": 1, "steps": 2000, "batch_size": 12},
+        "trained_by": "recipes/gpt_shakespeare.py",
+        "rebuilds": ["gpt_shakespeare"],
+    },
 }
 
 
@@ -608,9 +689,18 @@ def build_architecture(
     model = model_class(seed=seed, **arguments)
     optimizers = {}
     for key, optimizer in entry["optimizers"].items():
+        exclude_vectors = optimizer.pop(
+            "exclude_vectors_from_weight_decay", False
+        )
         if learning_rate is not None:
             optimizer["config"]["learning_rate"] = learning_rate
         optimizers[key] = keras.optimizers.get(optimizer)
+        if exclude_vectors:
+            optimizers[key].exclude_from_weight_decay(
+                var_list=[
+                    v for v in model.trainable_variables if len(v.shape) < 2
+                ]
+            )
     model.compile(**optimizers)
     return model
 
