@@ -61,48 +61,15 @@ SAMPLING_SETTINGS = (
     {"temperature": 0.5},
     {"guidance_scale": 1.0},
 )
-NUM_CODES = 64
-CODE_HALVINGS = 1
-
-
-def build_vqvae(prior=None):
-    return kgen.models.VQVAE(
-        kgen.networks.vqvae_encoder(
-            (28, 28, 1), 16, 32, max_steps=CODE_HALVINGS
-        ),
-        kgen.networks.vqvae_decoder(
-            (28, 28, 1), 16, 32, max_steps=CODE_HALVINGS
-        ),
-        kgen.layers.VectorQuantizer(
-            NUM_CODES, 16, use_ema=True, dead_code_threshold=1.0, seed=0
-        ),
-        prior=prior,
-        seed=0,
-    )
-
-
-def build_prior(kind, code_shape):
-    if kind == "pixel_cnn":
-        return kgen.models.PixelCNN(
-            code_shape,
-            num_levels=NUM_CODES,
-            filters=64,
-            num_layers=5,
-            num_classes=10,
-            seed=0,
-        )
-    return kgen.models.MaskGIT(
-        kgen.networks.masked_token_transformer(
-            code_shape,
-            NUM_CODES,
-            width=96,
-            num_layers=4,
-            num_heads=4,
-            num_classes=10,
-        ),
-        num_classes=10,
-        seed=0,
-    )
+# kgen.presets.ARCHITECTURES: the VQ-VAE and a prior per kind (the presets').
+VQVAE = "vqvae_mnist_untrained"
+PRIORS = {
+    "pixel_cnn": "pixel_cnn_mnist_codes_untrained",
+    "mask_git": "mask_git_mnist_codes_untrained",
+}
+NUM_CODES = kgen.presets.ARCHITECTURES[VQVAE]["networks"]["quantizer"][
+    "arguments"
+]["num_embeddings"]
 
 
 def encode(vqvae, x):
@@ -132,8 +99,7 @@ def read_record(path):
 def train_vqvae(args):
     keras.utils.set_random_seed(0)
     (x_train, _), _ = kgen.datasets.load("mnist")
-    vqvae = build_vqvae()
-    vqvae.compile(optimizer=keras.optimizers.Adam(2e-3))
+    vqvae = kgen.presets.build_architecture(VQVAE, seed=0)  # Adam 2e-3
     start = time.time()
     history = vqvae.fit(
         x_train, batch_size=128, epochs=args.vqvae_epochs, verbose=2
@@ -162,8 +128,9 @@ def train_prior(args):
     keras.utils.set_random_seed(0)
     (_, y_train), _ = kgen.datasets.load("mnist")
     codes = np.load(os.path.join(args.workdir, "codes.npz"))["train"]
-    prior = build_prior(args.kind, codes.shape[1:])
-    prior.compile(optimizer=keras.optimizers.Adam(1e-3))
+    prior = kgen.presets.build_architecture(  # Adam 1e-3
+        PRIORS[args.kind], data_shape=codes.shape[1:], seed=0
+    )
     start = time.time()
     history = prior.fit(
         codes,
@@ -197,11 +164,13 @@ def load_trained(workdir):
     code_shape = tuple(
         read_record(os.path.join(workdir, "vqvae.json"))["code_shape"]
     )
-    vqvae = build_vqvae()
+    vqvae = kgen.presets.build_architecture(VQVAE, seed=0, compile=False)
     vqvae.load_weights(os.path.join(workdir, "vqvae.weights.h5"))
     priors = {}
     for kind in ("pixel_cnn", "mask_git"):
-        priors[kind] = build_prior(kind, code_shape)
+        priors[kind] = kgen.presets.build_architecture(
+            PRIORS[kind], data_shape=code_shape, seed=0, compile=False
+        )
         priors[kind].load_weights(os.path.join(workdir, f"{kind}.weights.h5"))
     return vqvae, priors
 

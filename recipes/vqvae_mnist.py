@@ -16,11 +16,13 @@
 that benchmark's run (without optimizer state), so `--workdir
 benchmarks/checkpoints/mask_git_mnist` writes the presets without
 retraining. The models are trained by `benchmarks/mask_git_mnist.py`'s
-stages (the
-training records in the work directory go into the cards): a VQ-VAE with
-64 codes on a 14x14 grid, then one prior over its codes per preset, a
-MaskGIT (8 parallel steps by default) or a gated PixelCNN (196 steps, one
-per code). Both presets share the VQ-VAE. This script scores a preset as
+stages (the training records in the work directory go into the cards): a
+VQ-VAE with 64 codes on a 14x14 grid, then one prior over its codes per
+preset, a MaskGIT (8 parallel steps by default) or a gated PixelCNN (196
+steps, one per code); the architectures are `kgen.presets.ARCHITECTURES`'
+`vqvae_mnist_untrained`, `mask_git_mnist_codes_untrained` and
+`pixel_cnn_mnist_codes_untrained`, which this script loads the weights
+into. Both presets share the VQ-VAE. This script scores a preset as
 `ddpm_mnist` is scored (FID of 1,000 samples with balanced labels against
 1,000 test images, beside FID(train, test) at the same size, and the
 `mnist_classifier` preset's accuracy on the requested labels; run
@@ -28,6 +30,7 @@ per code). Both presets share the VQ-VAE. This script scores a preset as
 """
 
 import argparse
+import json
 import os
 
 import keras
@@ -35,12 +38,12 @@ import model_card  # recipes/model_card.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks import mask_git_mnist  # noqa: E402
 
 # === Config ===
 PRESETS = {
     "vqvae_mask_git_mnist": {
         "kind": "mask_git",
+        "prior": "mask_git_mnist_codes_untrained",
         "description": (
             "A VQ-VAE of MNIST (64 codes on a 14x14 grid, each code 2x2 "
             "pixels) with a class-conditional MaskGIT prior over its codes "
@@ -59,6 +62,7 @@ PRESETS = {
     },
     "vqvae_pixel_cnn_mnist": {
         "kind": "pixel_cnn",
+        "prior": "pixel_cnn_mnist_codes_untrained",
         "description": (
             "A VQ-VAE of MNIST (64 codes on a 14x14 grid, each code 2x2 "
             "pixels) with a class-conditional gated PixelCNN prior over "
@@ -96,16 +100,28 @@ command = (
 keras.utils.set_random_seed(seed)
 (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
 
+
 # === Model === (the benchmark's trained VQ-VAE and prior)
-vqvae, priors = mask_git_mnist.load_trained(args.workdir)
+def read_record(stage):
+    """The benchmark's training record of `stage` (`vqvae` or a kind)."""
+    with open(os.path.join(args.workdir, f"{stage}.json")) as f:
+        return json.load(f)
+
+
+def trained(architecture, stage, **arguments):
+    """`architecture` with the weights the benchmark's `stage` saved."""
+    model = kgen.presets.build_architecture(
+        architecture, seed=0, compile=False, **arguments
+    )
+    model.load_weights(os.path.join(args.workdir, f"{stage}.weights.h5"))
+    return model
+
+
+vqvae_info, prior_info = read_record("vqvae"), read_record(kind)
+vqvae = trained("vqvae_mnist_untrained", "vqvae")
+prior = trained(config["prior"], kind, data_shape=vqvae_info["code_shape"])
 model = kgen.models.VQVAE(
-    vqvae.encoder, vqvae.decoder, vqvae.quantizer, prior=priors[kind], seed=0
-)
-vqvae_info = mask_git_mnist.read_record(
-    os.path.join(args.workdir, "vqvae.json")
-)
-prior_info = mask_git_mnist.read_record(
-    os.path.join(args.workdir, f"{kind}.json")
+    vqvae.encoder, vqvae.decoder, vqvae.quantizer, prior=prior, seed=0
 )
 
 
@@ -174,8 +190,8 @@ kgen.presets.save_to_preset(
                     "prior_epochs": prior_info["epochs"],
                     "seed": seed,
                 },
-                networks="benchmarks/mask_git_mnist.py `build_vqvae`, "
-                "`build_prior`",
+                networks="kgen.presets.build_architecture of "
+                f"'vqvae_mnist_untrained' and '{config['prior']}'",
                 final_loss={
                     "vqvae": vqvae_info["history"]["loss"],
                     "prior": prior_info["final_loss"],

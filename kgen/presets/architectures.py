@@ -547,6 +547,100 @@ ARCHITECTURES = {
         "training": {"epochs": 10, "batch_size": 20},
         "rebuilds": ["rbm_mnist"],
     },
+    # The VQ-VAE of the vqvae_*_mnist presets and the priors over its codes,
+    # trained in stages by benchmarks/mask_git_mnist.py; a preset is the
+    # VQ-VAE with one prior (`kgen.models.VQVAE(..., prior=)`).
+    "vqvae_mnist_untrained": {
+        "family": "vae",
+        "description": "VQ-VAE (van den Oord et al. 2017) of the "
+        "vqvae_pixel_cnn_mnist and vqvae_mask_git_mnist presets: one "
+        "halving to a 14x14 grid of 16-dimensional vectors, 32 filters, 64 "
+        "codes updated by moving averages (dead codes restarted).",
+        "class_name": "VQVAE",
+        "arguments": {},
+        "networks": {
+            "encoder": {
+                "function": "networks.vqvae_encoder",
+                "shaped": True,
+                "arguments": {
+                    "embedding_dim": 16,
+                    "filters": 32,
+                    "max_steps": 1,
+                },
+            },
+            "decoder": {
+                "function": "networks.vqvae_decoder",
+                "shaped": True,
+                "arguments": {
+                    "embedding_dim": 16,
+                    "filters": 32,
+                    "max_steps": 1,
+                },
+            },
+            "quantizer": {
+                "function": "layers.VectorQuantizer",
+                "shaped": False,
+                "arguments": {
+                    "num_embeddings": 64,
+                    "embedding_dim": 16,
+                    "use_ema": True,
+                    "dead_code_threshold": 1.0,
+                    "seed": 0,
+                },
+            },
+        },
+        "optimizers": {"optimizer": _adam(2e-3)},
+        "data": dict(MNIST, value_range=[0, 1], layout="image"),
+        "training": {"epochs": 3, "batch_size": 128},
+        "trained_by": "python -m benchmarks.mask_git_mnist --stage vqvae",
+    },
+    "pixel_cnn_mnist_codes_untrained": {
+        "family": "autoregressive",
+        "description": "Class-conditional PixelCNN prior over "
+        "vqvae_mnist_untrained's 14x14 grids of 64 codes (the "
+        "vqvae_pixel_cnn_mnist preset's): 5 layers of 64 filters.",
+        "class_name": "PixelCNN",
+        "arguments": {
+            "num_levels": 64,
+            "filters": 64,
+            "num_layers": 5,
+            "num_classes": 10,
+        },
+        "data_argument": "grid_shape",
+        "networks": {},
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": {"dataset": "mnist codes", "shape": [14, 14], "layout": "grid"},
+        "training": {"epochs": 3, "batch_size": 128},
+        "trained_by": "python -m benchmarks.mask_git_mnist --stage prior "
+        "--kind pixel_cnn",
+    },
+    "mask_git_mnist_codes_untrained": {
+        "family": "masked_token",
+        "description": "Class-conditional MaskGIT (Chang et al. 2022) prior "
+        "over vqvae_mnist_untrained's 14x14 grids of 64 codes (the "
+        "vqvae_mask_git_mnist preset's): a transformer of 4 layers, 4 "
+        "heads, 96 wide, the cosine mask schedule.",
+        "class_name": "MaskGIT",
+        "arguments": {"num_classes": 10},
+        "networks": {
+            "network": {
+                "function": "networks.masked_token_transformer",
+                "shaped": True,
+                "arguments": {
+                    "num_levels": 64,
+                    "width": 96,
+                    "num_layers": 4,
+                    "num_heads": 4,
+                    "num_classes": 10,
+                },
+            },
+        },
+        "optimizers": {"optimizer": _adam(1e-3)},
+        "data": {"dataset": "mnist codes", "shape": [14, 14], "layout": "grid"},
+        "training": {"epochs": 3, "batch_size": 128},
+        "trained_by": "python -m benchmarks.mask_git_mnist --stage prior "
+        "--kind mask_git",
+    },
     "gpt_shakespeare_untrained": {
         "family": "autoregressive",
         "description": "Character GPT of the gpt_shakespeare preset, "
@@ -629,6 +723,7 @@ def build_architecture(
     seed=None,
     learning_rate=None,
     captions=None,
+    compile=True,
     **overrides,
 ):
     """The preset `name`'s model for data of `data_shape`, compiled.
@@ -642,6 +737,8 @@ def build_architecture(
         captions: the training captions of a `captioned` preset, which
             its tokenizer is built from; `None` for the train captions of
             the preset's own dataset.
+        compile: bool. `False` leaves the model uncompiled, to load
+            trained weights saved without optimizer state into.
         **overrides: constructor arguments to change (e.g. `latent_dim`),
             also given to the networks that take them; an argument that
             only networks take (`widths`) goes to them alone.
@@ -687,6 +784,8 @@ def build_architecture(
             arguments[key] = value
     model_class = getattr(kgen.models, entry["class_name"])
     model = model_class(seed=seed, **arguments)
+    if not compile:
+        return model
     optimizers = {}
     for key, optimizer in entry["optimizers"].items():
         exclude_vectors = optimizer.pop(
