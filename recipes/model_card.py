@@ -19,9 +19,9 @@ SMOKE = pathlib.Path("/tmp/kgen_smoke")  # where `--smoke` runs write
 
 
 def use_repository_packages():
-    """Puts the repository first on `sys.path`: recipes import
-    `benchmarks` (the shared training and evaluation code) and `kgen`
-    from the checkout they live in."""
+    """Puts the repository first on `sys.path`: recipes import `kgen`
+    (and `text_to_image_digits` the benchmark it shares code with) from
+    the checkout they live in."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
