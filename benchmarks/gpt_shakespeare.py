@@ -5,11 +5,12 @@ heads, 128 dims, a 64-character context, batches of 12, dropout 0,
 2,000 iterations (AdamW 1e-3, warm-up 100, cosine to 1e-4, beta2 0.99,
 weight decay 0.1, gradient clip 1.0) and reports a validation loss of
 1.88 in "about 3 minutes". This script trains `kgen.models.GPT` with the
-same configuration and optimizer (`kgen.presets.ARCHITECTURES
-["gpt_shakespeare_untrained"]`, the preset's) on the same split (first 90% of the
-text for training) for a wall-clock budget, estimating the train and
-validation losses every `--eval-interval` iterations from `--eval-iters`
-random batches each, as nanoGPT does; with `--nanogpt PATH` it first runs
+same configuration and optimizer (the gpt_shakespeare preset's,
+`kgen.presets.ARCHITECTURES["gpt_shakespeare_untrained"]`) on the same
+split (first 90% of the text for training) for a wall-clock budget,
+estimating the train and validation losses every `--eval-interval`
+iterations from `--eval-iters` random batches each, as nanoGPT does
+(`kgen.callbacks.LossEstimates`); with `--nanogpt PATH` it first runs
 nanoGPT's own `train.py` (a checkout prepared with
 `data/shakespeare_char/prepare.py`) for the same budget on the same
 cores, and prints both curves and the loss reached within the budget.
