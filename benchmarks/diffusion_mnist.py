@@ -232,7 +232,7 @@ def generate(args):
     # 4. The bits-per-dim bound.
     start = time.time()
     bound = keras.ops.convert_to_numpy(
-        model.bits_per_dim(test[:100], num_timesteps=100, seed=4)
+        model.bits_per_dim(test[:100], num_steps=100, seed=4)
     )
     bits = {
         "bits_per_dim": float(bound.mean()),

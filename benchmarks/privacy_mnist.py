@@ -63,7 +63,7 @@ NUM_CONTROL_IMAGES = 100
 # The white-box statistics' costs: the diffusion bound from 10 drawn
 # steps per image, flow matching's exact likelihood from 8 Heun steps.
 LIKELIHOOD_OPTIONS = {
-    "ddpm_mnist": {"num_timesteps": 10},
+    "ddpm_mnist": {"num_steps": 10},
     "flow_matching_mnist": {"num_steps": 8},
 }
 

@@ -10,6 +10,9 @@ from kgen.cli.common import _preset_card
 from kgen.cli.common import _writing
 from kgen.cli.common import value_range_of
 
+# The white-box statistics that take `num_steps`, and their defaults.
+DEFAULT_NUM_STEPS = {"negative_elbo": 10, "log_prob": 16}
+
 
 def add_parser(commands):
     """Adds `kgen audit` and its options to `commands`."""
@@ -34,17 +37,13 @@ def add_parser(commands):
         help="training and as many held-out examples attacked",
     )
     audit.add_argument(
-        "--num-timesteps",
-        type=int,
-        default=10,
-        help="diffusion models: steps drawn per example to estimate the "
-        "variational bound (the white-box statistic)",
-    )
-    audit.add_argument(
         "--num-steps",
         type=int,
-        default=16,
-        help="flow-matching models: ODE steps of the exact log-likelihood",
+        help="steps of the white-box statistic: diffusion models, steps "
+        "drawn per example to estimate the variational bound (default "
+        f"{DEFAULT_NUM_STEPS['negative_elbo']}); flow-matching models, ODE "
+        "steps of the exact log-likelihood (default "
+        f"{DEFAULT_NUM_STEPS['log_prob']})",
     )
     audit.add_argument("--seed", type=int, default=0)
     audit.add_argument("--json", help="also write the report to this file")
@@ -56,6 +55,7 @@ def audit(args):
     import numpy as np
 
     import kgen
+    from kgen.models import contract
     from kgen.utils.argument_validation import validate_int
 
     model = _load(args.model_path)
@@ -79,12 +79,13 @@ def audit(args):
         )
     options = {}
     statistic = kgen.privacy.likelihood_statistic(model)
-    if statistic == "negative_elbo":
-        options["num_timesteps"] = validate_int(
-            args.num_timesteps, "--num-timesteps"
-        )
-    if statistic == "log_prob" and "num_steps" in _parameters(model.log_prob):
-        options["num_steps"] = validate_int(args.num_steps, "--num-steps")
+    if statistic in DEFAULT_NUM_STEPS and "num_steps" in contract.options(
+        model, statistic
+    ):
+        num_steps = args.num_steps
+        if num_steps is None:
+            num_steps = DEFAULT_NUM_STEPS[statistic]
+        options["num_steps"] = validate_int(num_steps, "--num-steps")
     report = kgen.privacy.privacy_audit(
         model,
         x_train,
@@ -147,9 +148,3 @@ def audit(args):
                 )
         print(f"kgen: report: {os.path.abspath(args.json)}")
     return 0
-
-
-def _parameters(function):
-    import inspect
-
-    return set(inspect.signature(function).parameters)

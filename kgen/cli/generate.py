@@ -120,11 +120,10 @@ def add_parser(commands):
 
 
 def sample(args):
-    import inspect
-
     import numpy as np
 
     import kgen
+    from kgen.models import contract
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.num_samples, "-n")
@@ -135,7 +134,7 @@ def sample(args):
     card = _preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first
     options = dict(card.get("sample_arguments", {}))
-    parameters = inspect.signature(model.sample).parameters
+    parameters = contract.options(model)
     if args.text is not None and args.prompt is not None:
         raise ValueError(
             f"Give the prompt once: as PROMPT ({args.text!r}) or as "

@@ -76,6 +76,7 @@ def watermark(args):
     verdict of each sample in FILE: texts tokenized by MODEL's tokenizer,
     or images whose start noise MODEL's sampler is inverted to."""
     import kgen
+    from kgen.models import contract
 
     model = _load(args.model_path, watermarks=True)
     if isinstance(
@@ -93,7 +94,7 @@ def watermark(args):
         raise ValueError("`--key` is needed to test for this watermark.")
     tokenizer = _tokenizer(args.model_path)
     if tokenizer is None:
-        if hasattr(model, "invert"):
+        if contract.can(model, "invert"):
             return _detect_image_watermark(model, args)
         raise ValueError(
             f"MODEL {args.model_path} has no tokenizer to read text with "

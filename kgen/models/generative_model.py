@@ -63,6 +63,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
             draw of the model uses.
     """
 
+    # What it can do, by `kgen.models.contract`'s names.
+    capabilities = ("sample",)
+
     # Constructor arguments holding Keras objects (the networks): `get_config`
     # nests their serialized configs and `from_config` rebuilds them.
     nested_arguments = ()

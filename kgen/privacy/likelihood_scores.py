@@ -1,11 +1,11 @@
 """The white-box membership statistic each family offers: how well the
 model explains an example, higher meaning "more likely a member"."""
 
-import inspect
-
 import numpy as np
 from keras import ops
 
+from kgen.models import contract
+from kgen.models.gan.gan import GAN
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import host_array
 
@@ -27,7 +27,7 @@ def _log_prob(model, x, seed=None, **arguments):
         # A flow of discrete data: the density of the dequantised example,
         # as the flow was trained (the bin corner itself is no data).
         x = model.dequantize(x, seed=seed)
-    if "seed" in _parameters(model.log_prob):
+    if "seed" in contract.options(model, "log_prob"):
         arguments["seed"] = seed
     return model.log_prob(x, **arguments)
 
@@ -41,16 +41,17 @@ def _energy(model, x, **_):
     return -model.energy(x)
 
 
-# (statistic, the method it needs, the score): the first that a model has
-# is used. The order puts a family's own training objective first: an RBM
-# also has `log_prob` through AIS, whose `log Z` is the same for every
-# example and costs far more than the free energy it adds to.
+# (statistic, the method it calls, the score): the first that a model can
+# compute is used, by its `kgen.models.contract` capabilities. The order
+# puts a family's own training objective first: an RBM also has `log_prob`
+# through AIS, whose `log Z` is the same for every example and costs far
+# more than the free energy it adds to.
 STATISTICS = (
     ("free_energy", "free_energy", _free_energy),
     ("elbo", "elbo", _elbo),
     ("negative_elbo", "negative_elbo", _negative_elbo),
     ("log_prob", "log_prob", _log_prob),
-    ("discriminator", "discriminator", _discriminator),
+    ("discriminator", "_discriminator_outputs", _discriminator),
     ("energy", "energy", _energy),
 )
 
@@ -59,10 +60,18 @@ def likelihood_statistic(model):
     """The name of the statistic `likelihood_scores` uses for `model`, or
     `None` when the model offers none (a consistency model, a VQ-VAE:
     only the black-box nearest-neighbour attack applies)."""
-    for name, method, _ in STATISTICS:
-        if getattr(model, method, None) is not None:
+    for name, _, _ in STATISTICS:
+        if _offers(model, name):
             return name
     return None
+
+
+def _offers(model, statistic):
+    if statistic == "discriminator":
+        # A GAN's discriminator scores realism; the contract has no
+        # capability for it (a paired model's judges a source-image pair).
+        return isinstance(model, GAN)
+    return contract.can(model, statistic)
 
 
 def likelihood_scores(
@@ -79,7 +88,7 @@ def likelihood_scores(
     - `free_energy` (RBM): `-F(x)`, `log p(x)` up to the constant `log Z`;
     - `elbo` (VAEs): the evidence lower bound, one posterior draw;
     - `negative_elbo` (diffusion): minus the variational bound, its KL
-      terms estimated at `num_timesteps` drawn steps (`options`);
+      terms estimated at `num_steps` drawn steps (`options`);
     - `log_prob` (flows, PixelCNN, WaveNet, flow matching): `log p(x)`,
       of the dequantised example for a flow of discrete data;
     - `discriminator` (GANs): the discriminator's output;
@@ -94,8 +103,8 @@ def likelihood_scores(
             non-members are scored under the same noise.
         batch_size: int. Examples scored at once.
         **options: keyword arguments of the statistic's method that it
-            takes (`num_timesteps=` for diffusion, `num_steps=` for flow
-            matching); others are refused.
+            takes (`num_steps=` for diffusion and flow matching); others
+            are refused.
 
     Returns:
         `(statistic, scores)`: the statistic's name and a float64 NumPy
@@ -116,8 +125,7 @@ def likelihood_scores(
         )
     batch_size = validate_int(batch_size, "batch_size")
     _, method_name, score = next(s for s in STATISTICS if s[0] == statistic)
-    method = getattr(model, method_name)
-    accepted = _parameters(method)
+    accepted = contract.options(model, method_name) | {"x"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise ValueError(
@@ -146,10 +154,3 @@ def likelihood_scores(
         values = score(model, x[start : start + batch_size], **batch_arguments)
         scores.append(np.asarray(ops.convert_to_numpy(values), "float64"))
     return statistic, np.concatenate(scores)
-
-
-def _parameters(method):
-    try:
-        return set(inspect.signature(method).parameters)
-    except (TypeError, ValueError):
-        return set()

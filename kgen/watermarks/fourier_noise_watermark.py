@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.models import contract
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.watermarks.p_values import p_values
@@ -147,7 +148,7 @@ class FourierNoiseWatermark:
         """`score_noise(model.invert(images, **invert_arguments))`: the
         test for images that `model` may have drawn with this key (pass the
         `num_steps` it sampled with)."""
-        if not hasattr(model, "invert"):
+        if not contract.can(model, "invert"):
             raise ValueError(
                 "`model` must be a model with a deterministic sampler to "
                 "invert (`invert`), such as kgen.models.DiffusionModel or "

@@ -1,4 +1,5 @@
-"""The generated halves of `docs/cli.md` and `docs/presets.md` are fresh."""
+"""The generated halves of `docs/cli.md`, `docs/presets.md` and
+`docs/contract.md` are fresh."""
 
 import importlib.util
 import pathlib
@@ -18,7 +19,7 @@ def _generator():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.parametrize("page", ["cli.md", "presets.md"])
+@pytest.mark.parametrize("page", ["cli.md", "presets.md", "contract.md"])
 def test_a_generated_page_is_fresh(page):
     generator = _generator()
     assert generator.render(page) == (DOCS / page).read_text(), (

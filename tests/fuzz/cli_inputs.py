@@ -435,7 +435,7 @@ def _audit_argvs(files):
     for option, values in (
         ("-n", ("0", "x")),
         ("--num-members", ("0", "x")),
-        ("--num-timesteps", ("x",)),
+        ("--num-steps", ("x",)),
         ("--seed", ("-1", "x")),
     ):
         for value in values:

@@ -2,8 +2,10 @@
 
 `sample(num_samples, *, seed=None, ...)`: only `num_samples` is
 positional, `seed` defaults to `None`, and every other keyword is a name
-from `SAMPLE_VOCABULARY`, which gives each meaning one name across
-families. A new keyword must be added there, with its meaning, on purpose.
+from `kgen.models.contract.VOCABULARY`, which gives each meaning one name
+across families. A new keyword must be added there, with its meaning, on
+purpose. Each class declares its capabilities exactly when it has their
+methods.
 """
 
 import inspect
@@ -11,31 +13,7 @@ import inspect
 import pytest
 
 import kgen
-
-# One name per meaning across families.
-SAMPLE_VOCABULARY = {
-    "seed": "None, an int or a keras.random.SeedGenerator",
-    "labels": "class ids (class-conditional models)",
-    "condition": "a conditioning tensor (source images, maps)",
-    "prompts": "text prompts of a text-conditioned model (str or ids)",
-    "num_steps": "network evaluations / Markov-chain steps",
-    "scheduler": "the diffusion step rule (a name or a kgen.schedulers object)",
-    "guidance_scale": "classifier-free guidance weight",
-    "classifier": "a noise-conditional classifier for classifier guidance",
-    "classifier_scale": "classifier guidance weight",
-    "temperature": "divides logits / scales the base noise",
-    "choice_temperature": "noise on the confidences that rank parallel "
-    "decoding's tokens (MaskGIT)",
-    "truncation_psi": "StyleGAN truncation",
-    "length": "steps of a generated sequence",
-    "sampler": "the token sampling rule (kgen.samplers) of token models",
-    "windowed": "run the network only on the receptive field",
-    "from_buffer": "start chains from the replay buffer",
-    "initial": "starting states of the chains",
-    "direction": "translation direction of a two-way paired model",
-    "watermark": "a key written into the start noise "
-    "(kgen.watermarks.FourierNoiseWatermark)",
-}
+from kgen.models import contract
 
 PUBLIC_MODELS = sorted(
     name
@@ -63,8 +41,36 @@ def test_sample_takes_only_num_samples_positionally(name):
     names = [p.name for p in rest]
     assert names[0] == "seed", names
     assert rest[0].default is None
-    unknown = set(names) - set(SAMPLE_VOCABULARY)
+    unknown = set(names) - set(contract.VOCABULARY)
     assert not unknown, f"{name}.sample: names outside the vocabulary"
+
+
+# Methods inherited only to raise `NotImplementedError` (issue 45: they
+# should not be inherited at all); the contract does not declare them.
+INHERITED_TO_RAISE = {
+    "CascadedDiffusion": {"inpaint"},
+    "LatentDiffusion": {"inpaint"},
+    "TextToImage": {"bits_per_dim", "negative_elbo"},
+}
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODELS)
+def test_capabilities_are_declared_exactly_when_their_methods_exist(name):
+    cls = getattr(kgen.models, name)
+    present = {
+        capability
+        for capability, (methods, _) in contract.CAPABILITIES.items()
+        if all(callable(getattr(cls, method, None)) for method in methods)
+    }
+    declared = set(contract.capabilities(cls))
+    assert declared <= present
+    assert present - declared == INHERITED_TO_RAISE.get(name, set())
+    assert contract.options(cls) <= set(contract.VOCABULARY)
+
+
+def test_an_unknown_capability_is_refused():
+    with pytest.raises(ValueError, match="Unknown capability 'fly'"):
+        contract.can(kgen.models.VAE, "fly")
 
 
 @pytest.mark.parametrize("name", ["Pix2Pix", "CycleGAN", "SRGAN"])

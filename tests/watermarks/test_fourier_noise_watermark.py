@@ -35,6 +35,9 @@ def test_white_noise_scores_standard_normal_and_the_key_its_norm():
 class _Identity:
     """A "model" whose sampler is the identity: the noise is the image."""
 
+    # What the detector asks of a model (`kgen.models.contract`).
+    capabilities = ("invert",)
+
     def invert(self, images):
         return images
 

@@ -64,6 +64,8 @@ class GPT(GPTGeneration, GenerativeModel):
            Learners. 2019 (GPT-2).
     """
 
+    capabilities = ("sample", "log_prob", "generate")
+
     takes_targets = True
 
     def __init__(

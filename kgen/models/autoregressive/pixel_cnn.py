@@ -74,6 +74,8 @@ class PixelCNN(GenerativeModel):
            Decoders. 2016. arXiv:1606.05328.
     """
 
+    capabilities = ("sample", "log_prob", "bits_per_dim")
+
     accepts_labels = True
     data_key = "grids"
 

@@ -62,6 +62,8 @@ class WaveNet(GenerativeModel):
            2016. arXiv:1609.03499.
     """
 
+    capabilities = ("sample", "log_prob")
+
     accepts_labels = True
     data_key = "audio"
 

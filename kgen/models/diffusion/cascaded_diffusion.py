@@ -47,6 +47,8 @@ class CascadedDiffusion(DiffusionModel):
            2021. arXiv:2104.07636.
     """
 
+    capabilities = ("sample", "bits_per_dim", "negative_elbo", "invert")
+
     nested_arguments = ("denoiser", "scheduler", "base")
 
     def __init__(

@@ -79,6 +79,14 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
            Synthesis. 2021. arXiv:2105.05233 (classifier guidance).
     """
 
+    capabilities = (
+        "sample",
+        "bits_per_dim",
+        "negative_elbo",
+        "invert",
+        "inpaint",
+    )
+
     nested_arguments = ("denoiser", "scheduler")
     accepts_labels = True
 
@@ -232,7 +240,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
 
     # === Likelihood bound ===
 
-    def negative_elbo(self, x, num_timesteps=None, labels=None, seed=None):
+    def negative_elbo(self, x, *, labels=None, num_steps=None, seed=None):
         """The variational bound `-log p(x) <= L`, nats per example.
 
         ```
@@ -243,10 +251,10 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
 
         with DDPM's fixed posterior variances and a discretised Gaussian
         decoder over 256 levels in `[-1, 1]` (Ho et al. 2020, eq. 5 and
-        section 3.3). Summed over all `T` steps when `num_timesteps` is
-        `None` (`T` denoiser passes), else the KL terms of `t > 1` are
-        estimated without bias from `num_timesteps` uniformly drawn steps
-        per example (the prior and decoder terms stay exact).
+        section 3.3). Summed over all `T` steps when `num_steps` is `None`
+        (`T` denoiser passes), else the KL terms of `t > 1` are estimated
+        without bias from `num_steps` uniformly drawn steps per example
+        (the prior and decoder terms stay exact).
         """
         # The bound is of what the denoiser models: a `LatentDiffusion`'s
         # latents, a `DiffusionModel`'s images.
@@ -257,15 +265,16 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
                 validate_labels(labels, ops.shape(x)[0], self.num_classes)
             )
         return likelihood_bound.negative_elbo(
-            self, x, num_timesteps, labels, self._seed_generator(seed)
+            self, x, num_steps, labels, self._seed_generator(seed)
         )
 
-    def bits_per_dim(self, x, num_timesteps=None, labels=None, seed=None):
+    def bits_per_dim(self, x, *, labels=None, num_steps=None, seed=None):
         """`negative_elbo / (D log 2)` for data on 256 levels in `[-1, 1]`."""
         dims = int(np.prod(self.sample_shape))
-        return self.negative_elbo(x, num_timesteps, labels, seed) / (
-            dims * math.log(2.0)
+        bound = self.negative_elbo(
+            x, labels=labels, num_steps=num_steps, seed=seed
         )
+        return bound / (dims * math.log(2.0))
 
     # === Export ===
 

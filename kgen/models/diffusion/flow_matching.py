@@ -93,6 +93,8 @@ class FlowMatching(GenerativeModel):
            arXiv:2302.00482.
     """
 
+    capabilities = ("sample", "log_prob", "bits_per_dim", "invert")
+
     nested_arguments = ("denoiser", "scheduler")
     accepts_labels = True
 

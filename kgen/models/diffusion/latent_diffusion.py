@@ -39,6 +39,14 @@ class LatentDiffusion(DiffusionModel):
            Diffusion Models. 2022. arXiv:2112.10752.
     """
 
+    capabilities = (
+        "sample",
+        "encode",
+        "bits_per_dim",
+        "negative_elbo",
+        "invert",
+    )
+
     nested_arguments = ("autoencoder", "denoiser", "scheduler")
 
     def __init__(

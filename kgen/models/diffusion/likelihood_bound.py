@@ -9,19 +9,19 @@ from kgen import backend
 from kgen.utils.argument_validation import validate_optional_int
 
 
-def negative_elbo(model, x, num_timesteps, labels, seed):
+def negative_elbo(model, x, num_steps, labels, seed):
     """`L >= -log p(x)` in nats per example; see
     `DiffusionModel.negative_elbo`.
 
     Args:
         model: the `DiffusionModel` (its `scheduler` and `denoise`).
         x: `(batch,) + sample_shape` float data in `[-1, 1]`.
-        num_timesteps: `None` (all `T - 1` KL terms) or the number of
+        num_steps: `None` (all `T - 1` KL terms) or the number of
             uniformly drawn terms of the unbiased estimate.
         labels: `None` or `(batch,)` int32 class ids.
         seed: a `keras.random.SeedGenerator`.
     """
-    num_timesteps = validate_optional_int(num_timesteps, "num_timesteps")
+    num_steps = validate_optional_int(num_steps, "num_steps")
     scheduler = model.scheduler
     total = scheduler.num_train_timesteps
     batch = ops.shape(x)[0]
@@ -37,7 +37,7 @@ def negative_elbo(model, x, num_timesteps, labels, seed):
     )
     # The decoder term (t = 0) is computed exactly: it dwarfs the others,
     # so sampling it would make a high-variance estimate.
-    if num_timesteps is None:
+    if num_steps is None:
         draws = [ops.full((batch,), t, "int32") for t in range(1, total)]
         weight = 1.0
     else:
@@ -45,9 +45,9 @@ def negative_elbo(model, x, num_timesteps, labels, seed):
             ops.cast(
                 keras.random.randint((batch,), 1, total, seed=seed), "int32"
             )
-            for _ in range(num_timesteps)
+            for _ in range(num_steps)
         ]
-        weight = (total - 1) / num_timesteps
+        weight = (total - 1) / num_steps
     with backend.no_grad():
         decoder = _bound_term(
             model, x, ops.zeros((batch,), "int32"), labels, seed

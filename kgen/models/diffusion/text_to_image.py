@@ -89,6 +89,8 @@ class TextToImage(DiffusionModel):
            Stochastic Differential Equations. 2022. arXiv:2108.01073.
     """
 
+    capabilities = ("sample", "generate", "invert", "inpaint", "image_to_image")
+
     nested_arguments = ("denoiser", "text_encoder", "tokenizer", "scheduler")
     accepts_labels = False
     data_key = "images"
@@ -459,7 +461,7 @@ class TextToImage(DiffusionModel):
             after_step=keep_known_pixels(scheduler, images, mask),
         )
 
-    def negative_elbo(self, x, num_timesteps=None, labels=None, seed=None):
+    def negative_elbo(self, x, *, labels=None, num_steps=None, seed=None):
         raise NotImplementedError(
             "TextToImage has no likelihood bound of its own here: the bound "
             "depends on the caption. Score images with FID or the prompt "

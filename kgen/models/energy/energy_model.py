@@ -77,6 +77,8 @@ class EnergyModel(GenerativeModel):
            Approximations to the Likelihood Gradient. ICML 2008.
     """
 
+    capabilities = ("sample", "energy")
+
     nested_arguments = ("energy_network", "sampler")
 
     def __init__(

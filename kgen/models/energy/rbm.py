@@ -71,6 +71,8 @@ class RBM(RBMLikelihood, GenerativeModel):
            Belief Networks. ICML 2008.
     """
 
+    capabilities = ("sample", "log_prob", "energy", "free_energy")
+
     def __init__(
         self,
         num_visible,

@@ -54,6 +54,8 @@ class FlowModel(GenerativeModel):
     ```
     """
 
+    capabilities = ("sample", "encode", "log_prob", "bits_per_dim")
+
     nested_arguments = ("bijector",)
 
     def __init__(

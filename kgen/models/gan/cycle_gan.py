@@ -54,6 +54,8 @@ class CycleGAN(GenerativeModel):
            Cycle-Consistent Adversarial Networks. 2017. arXiv:1703.10593.
     """
 
+    capabilities = ("sample", "translate")
+
     _multi_optimizer_compile = True
     nested_arguments = _NETWORKS
     takes_targets = True

@@ -41,6 +41,8 @@ class Pix2Pix(GenerativeModel):
            Adversarial Networks. 2017. arXiv:1611.07004.
     """
 
+    capabilities = ("sample", "translate")
+
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
     takes_targets = True

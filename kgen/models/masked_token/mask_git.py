@@ -92,6 +92,8 @@ class MaskGIT(GenerativeModel):
            Generative Transformers. 2023. arXiv:2301.00704.
     """
 
+    capabilities = ("sample", "inpaint")
+
     nested_arguments = ("network",)
     accepts_labels = True
 

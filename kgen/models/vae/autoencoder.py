@@ -31,6 +31,8 @@ class Autoencoder(GenerativeModel):
         seed: int or `None`.
     """
 
+    capabilities = ("sample", "encode")
+
     nested_arguments = ("encoder", "decoder")
 
     def __init__(

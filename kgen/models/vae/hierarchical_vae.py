@@ -85,6 +85,8 @@ class HierarchicalVAE(GenerativeModel):
            Autoencoder. 2020. arXiv:2007.03898 (residual posterior).
     """
 
+    capabilities = ("sample", "elbo")
+
     nested_arguments = ("encoder", "decoder")
 
     def __init__(

@@ -90,6 +90,8 @@ class VAE(VAELikelihood, GenerativeModel):
            Decoders. 2020. arXiv:2006.13202.
     """
 
+    capabilities = ("sample", "encode", "elbo")
+
     nested_arguments = ("encoder", "decoder")
     # `fit(x, labels)` becomes `{"images": x, "labels": labels}` for `call`.
     accepts_labels = True

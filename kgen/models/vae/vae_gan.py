@@ -47,6 +47,8 @@ class VAEGAN(GenerativeModel):
            similarity metric. 2016. arXiv:1512.09300.
     """
 
+    capabilities = ("sample", "encode")
+
     _multi_optimizer_compile = True
     nested_arguments = ("encoder", "decoder", "discriminator")
 

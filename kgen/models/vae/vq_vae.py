@@ -45,6 +45,8 @@ class VQVAE(GenerativeModel):
            2017. arXiv:1711.00937.
     """
 
+    capabilities = ("sample", "encode")
+
     nested_arguments = ("encoder", "decoder", "quantizer", "prior")
 
     def __init__(

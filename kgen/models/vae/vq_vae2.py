@@ -46,6 +46,8 @@ class VQVAE2(GenerativeModel):
            VQ-VAE-2. 2019. arXiv:1906.00446.
     """
 
+    capabilities = ("sample", "encode")
+
     nested_arguments = _NETWORKS + ("top_prior", "bottom_prior")
 
     def __init__(

@@ -153,7 +153,7 @@ def test_bound_sums_all_steps_and_sampling_it_is_unbiased():
     )
     sampled = np.stack(
         [
-            to_numpy(model.negative_elbo(x, num_timesteps=1, seed=100 + i))
+            to_numpy(model.negative_elbo(x, num_steps=1, seed=100 + i))
             for i in range(40)
         ]
     )
