@@ -377,7 +377,9 @@ class PixelCNN(GenerativeModel):
             uniform = ops.reshape(_normal_cdf(noise), (-1, height * width))
 
             def draw(logits, index):
-                cdf = ops.cumsum(ops.softmax(logits, axis=-1), axis=-1)
+                # float32 whatever the policy: `uniform` is float32.
+                probabilities = ops.softmax(ops.cast(logits, "float32"))
+                cdf = ops.cumsum(probabilities, axis=-1)
                 below = cdf <= ops.take(uniform, index, axis=1)[:, None]
                 level = ops.sum(ops.cast(below, "int32"), axis=-1)
                 # Rounding can leave the last CDF value a hair under 1.
