@@ -16,6 +16,7 @@ back as the `ValueError` it was).
 """
 
 import contextlib
+import functools
 
 import keras
 import numpy as np
@@ -38,10 +39,13 @@ def check_each_batch(data, check, argument="x"):
             7)".
         argument: str. Names `data` in error messages.
     """
-    if labelled_data._is_tf_dataset(data):
+    if labelled_data.is_tf_dataset(data):
         return _checked_tf_dataset(data, check, argument)
     if isinstance(data, keras.utils.PyDataset):
-        return _CheckedPyDataset(data, check, argument)
+        return labelled_data.MappedPyDataset(
+            data,
+            functools.partial(_checked_batch, check=check, argument=argument),
+        )
     if hasattr(data, "__next__"):
         return _checked_iterator(data, check, argument)
     return data
@@ -84,35 +88,12 @@ def _checked(check, batch, name):
 
 def _checked_iterator(data, check, argument):
     for index, batch in enumerate(data):
-        _checked(check, _to_numpy(batch), f"{argument} (batch {index})")
-        yield batch
+        yield _checked_batch(index, batch, check, argument)
 
 
-class _CheckedPyDataset(keras.utils.PyDataset):
-    """A `PyDataset` whose batches are checked (same length and worker
-    settings as the one it wraps)."""
-
-    def __init__(self, dataset, check, argument):
-        super().__init__(
-            workers=dataset.workers,
-            use_multiprocessing=dataset.use_multiprocessing,
-            max_queue_size=dataset.max_queue_size,
-        )
-        self.dataset = dataset
-        self.check = check
-        self.argument = argument
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, index):
-        batch = self.dataset[index]
-        name = f"{self.argument} (batch {index})"
-        _checked(self.check, _to_numpy(batch), name)
-        return batch
-
-    def on_epoch_end(self):
-        self.dataset.on_epoch_end()
+def _checked_batch(index, batch, check, argument):
+    _checked(check, _to_numpy(batch), f"{argument} (batch {index})")
+    return batch
 
 
 def _checked_tf_dataset(data, check, argument):

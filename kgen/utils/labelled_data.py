@@ -3,6 +3,8 @@ dataset, so class labels reach a model's steps the same way whether `fit`
 got arrays, a `tf.data.Dataset`, a `keras.utils.PyDataset` or a Python
 generator."""
 
+import functools
+
 import keras
 
 
@@ -25,10 +27,12 @@ def map_batches(data, pack, argument="x"):
             when `data` is a `tf.data.Dataset`.
         argument: str. Names `data` in error messages.
     """
-    if _is_tf_dataset(data):
+    if is_tf_dataset(data):
         return data.map(lambda *batch: _pack_batch(batch, pack, argument))
     if isinstance(data, keras.utils.PyDataset):
-        return _PackedPyDataset(data, pack, argument)
+        return MappedPyDataset(
+            data, functools.partial(_pack_indexed, pack=pack, argument=argument)
+        )
     if hasattr(data, "__next__"):
         return (_pack_batch(batch, pack, argument) for batch in data)
     raise TypeError(
@@ -39,7 +43,7 @@ def map_batches(data, pack, argument="x"):
     )
 
 
-def _is_tf_dataset(data):
+def is_tf_dataset(data):
     # Checked by module name, as Keras does, so that JAX- or torch-only
     # installs need not import TensorFlow.
     module = type(data).__module__
@@ -63,25 +67,29 @@ def _pack_batch(batch, pack, argument):
     return (x,) if y is None else (x, y)
 
 
-class _PackedPyDataset(keras.utils.PyDataset):
-    """A `PyDataset` whose batches go through `pack` (same length and
-    worker settings as the one it wraps)."""
+def _pack_indexed(index, batch, pack, argument):
+    return _pack_batch(batch, pack, argument)
 
-    def __init__(self, dataset, pack, argument):
+
+class MappedPyDataset(keras.utils.PyDataset):
+    """A `PyDataset` whose batches go through `function(index, batch)`
+    (same length and worker settings as the one it wraps; `function`
+    must pickle where the workers are processes)."""
+
+    def __init__(self, dataset, function):
         super().__init__(
             workers=dataset.workers,
             use_multiprocessing=dataset.use_multiprocessing,
             max_queue_size=dataset.max_queue_size,
         )
         self.dataset = dataset
-        self.pack = pack
-        self.argument = argument
+        self.function = function
 
     def __len__(self):
         return len(self.dataset)
 
     def __getitem__(self, index):
-        return _pack_batch(self.dataset[index], self.pack, self.argument)
+        return self.function(index, self.dataset[index])
 
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
