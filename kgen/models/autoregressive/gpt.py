@@ -8,6 +8,7 @@ from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.dropout import Dropout
 from kgen.models.autoregressive.gpt_generation import GPTGeneration
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import check_real_dtype
@@ -66,7 +67,7 @@ class GPT(GPTGeneration, GenerativeModel):
 
     capabilities = ("sample", "log_prob", "generate")
 
-    takes_targets = True
+    conditioning = Conditioning(targets=True)
 
     def __init__(
         self,

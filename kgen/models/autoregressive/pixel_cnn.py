@@ -7,6 +7,7 @@ from kgen import backend
 from kgen.distributions.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.samplers.random_sampler import RandomSampler
@@ -76,8 +77,7 @@ class PixelCNN(GenerativeModel):
 
     capabilities = ("sample", "log_prob", "bits_per_dim")
 
-    accepts_labels = True
-    data_key = "grids"
+    conditioning = Conditioning(labels=True, data_key="grids")
 
     def __init__(
         self,

@@ -4,6 +4,7 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils.argument_validation import validate_bool
@@ -64,8 +65,7 @@ class WaveNet(GenerativeModel):
 
     capabilities = ("sample", "log_prob")
 
-    accepts_labels = True
-    data_key = "audio"
+    conditioning = Conditioning(labels=True, data_key="audio")
 
     def __init__(
         self,

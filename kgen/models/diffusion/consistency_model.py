@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -115,7 +116,7 @@ class ConsistencyModel(GenerativeModel):
     """
 
     nested_arguments = ("network", "teacher")
-    accepts_labels = True
+    conditioning = Conditioning(labels=True)
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from kgen import schedulers
+from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import likelihood_bound
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.generative_model import GenerativeModel
@@ -88,7 +89,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
     )
 
     nested_arguments = ("denoiser", "scheduler")
-    accepts_labels = True
+    conditioning = Conditioning(labels=True)
 
     def __init__(
         self,

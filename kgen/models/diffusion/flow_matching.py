@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen import backend
 from kgen import schedulers
+from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import flow_likelihood
 from kgen.models.diffusion import guidance
 from kgen.models.diffusion import minibatch_coupling
@@ -96,7 +97,7 @@ class FlowMatching(GenerativeModel):
     capabilities = ("sample", "log_prob", "bits_per_dim", "invert")
 
     nested_arguments = ("denoiser", "scheduler")
-    accepts_labels = True
+    conditioning = Conditioning(labels=True)
 
     def __init__(
         self,

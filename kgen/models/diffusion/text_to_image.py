@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
 from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
@@ -92,8 +93,8 @@ class TextToImage(DiffusionModel):
     capabilities = ("sample", "generate", "invert", "inpaint", "image_to_image")
 
     nested_arguments = ("denoiser", "text_encoder", "tokenizer", "scheduler")
-    accepts_labels = False
-    data_key = "images"
+    # Its prompts ride in the inputs as tokens, not as labels.
+    conditioning = Conditioning()
 
     def __init__(
         self,
@@ -199,7 +200,7 @@ class TextToImage(DiffusionModel):
         """`{"images": x, "tokens": ids}`: the one path of arrays, datasets
         and generators (see `GenerativeModel._prepare_data`)."""
         if isinstance(x, dict):
-            self._validate_data(x.get(self.data_key), x_argument)
+            self._validate_data(x.get("images"), x_argument)
             return x, y
         self._validate_data(x, x_argument)
         if not labelled_data.is_array(x):
@@ -225,7 +226,7 @@ class TextToImage(DiffusionModel):
                 f"`{y_argument}` must hold one caption per image: "
                 f"{len(x)} images, {len(tokens)} captions."
             )
-        return {self.data_key: x, "tokens": tokens}, None
+        return {"images": x, "tokens": tokens}, None
 
     def _tokenized_batch(self, images, captions):
         if type(captions).__module__.startswith("tensorflow"):
@@ -233,12 +234,12 @@ class TextToImage(DiffusionModel):
 
             if captions.dtype == tf.string:
                 captions = self.tokenizer.tf_tokenize(captions)
-            return {self.data_key: images, "tokens": captions}, None
-        return {self.data_key: images, "tokens": self.tokenize(captions)}, None
+            return {"images": images, "tokens": captions}, None
+        return {"images": images, "tokens": self.tokenize(captions)}, None
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
-        images = inputs[self.data_key]
+        images = inputs["images"]
         tokens = ops.cast(inputs["tokens"], "int32")
         batch = ops.shape(images)[0]
         timesteps = ops.cast(

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.models.conditioning import Conditioning
 from kgen.models.energy.energy_model import EnergyModel
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_labels
@@ -71,8 +72,7 @@ class JointEnergyModel(EnergyModel):
 
     nested_arguments = ("classifier", "sampler")
     # The labels are the classifier's targets: they stay Keras' `y`.
-    accepts_labels = True
-    labels_in_inputs = False
+    conditioning = Conditioning(labels=True, labels_in_inputs=False)
 
     def __init__(
         self,

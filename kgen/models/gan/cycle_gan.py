@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models.conditioning import Conditioning
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
@@ -58,7 +59,7 @@ class CycleGAN(GenerativeModel):
 
     _multi_optimizer_compile = True
     nested_arguments = _NETWORKS
-    takes_targets = True
+    conditioning = Conditioning(targets=True)
 
     def __init__(
         self,

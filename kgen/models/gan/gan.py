@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -90,8 +91,7 @@ class GAN(GenerativeModel):
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
     # `fit(x, labels)` keeps the labels as `y`: `train_step` reads them.
-    accepts_labels = True
-    labels_in_inputs = False
+    conditioning = Conditioning(labels=True, labels_in_inputs=False)
 
     def __init__(
         self,

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
@@ -45,7 +46,7 @@ class Pix2Pix(GenerativeModel):
 
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
-    takes_targets = True
+    conditioning = Conditioning(targets=True)
     reconstruction_loss_name = "l1_loss"
 
     def __init__(

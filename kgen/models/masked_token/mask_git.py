@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
@@ -95,7 +96,7 @@ class MaskGIT(GenerativeModel):
     capabilities = ("sample", "inpaint")
 
     nested_arguments = ("network",)
-    accepts_labels = True
+    conditioning = Conditioning(labels=True)
 
     def __init__(
         self,

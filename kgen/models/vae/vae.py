@@ -7,6 +7,7 @@ from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
+from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae.vae_likelihood import VAELikelihood
 from kgen.utils.argument_validation import validate_choice
@@ -94,7 +95,7 @@ class VAE(VAELikelihood, GenerativeModel):
 
     nested_arguments = ("encoder", "decoder")
     # `fit(x, labels)` becomes `{"images": x, "labels": labels}` for `call`.
-    accepts_labels = True
+    conditioning = Conditioning(labels=True)
 
     def __init__(
         self,
@@ -293,7 +294,7 @@ class VAE(VAELikelihood, GenerativeModel):
         an unconditional model)."""
         if self.num_classes is None:
             return inputs, None
-        return inputs[self.data_key], inputs["labels"]
+        return inputs[self.conditioning.data_key], inputs["labels"]
 
     def kl_penalty(self, kl_loss, training):
         """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
