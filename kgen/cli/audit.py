@@ -11,7 +11,7 @@ from kgen.cli.common import _writing
 from kgen.cli.common import value_range_of
 
 # The white-box statistics that take `num_steps`, and their defaults.
-DEFAULT_NUM_STEPS = {"negative_elbo": 10, "log_prob": 16}
+DEFAULT_NUM_STEPS = {"elbo": 10, "log_prob": 16}
 
 
 def add_parser(commands):
@@ -41,7 +41,7 @@ def add_parser(commands):
         type=int,
         help="steps of the white-box statistic: diffusion models, steps "
         "drawn per example to estimate the variational bound (default "
-        f"{DEFAULT_NUM_STEPS['negative_elbo']}); flow-matching models, ODE "
+        f"{DEFAULT_NUM_STEPS['elbo']}); flow-matching models, ODE "
         "steps of the exact log-likelihood (default "
         f"{DEFAULT_NUM_STEPS['log_prob']})",
     )

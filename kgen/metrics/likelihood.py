@@ -63,7 +63,7 @@ def nats_per_sample(model, x, labels=None, batch_size=20):
     """
     if not callable(getattr(model, "nats_per_sample", None)):
         raise ValueError(
-            "`model` must have a `nats_per_sample(x, labels)` method; "
+            "`model` must have a `nats_per_sample(x, *, labels)` method; "
             f"received a {type(model).__name__}."
         )
     batch_size = validate_int(batch_size, "batch_size")
@@ -71,7 +71,7 @@ def nats_per_sample(model, x, labels=None, batch_size=20):
         ops.convert_to_numpy(
             model.nats_per_sample(
                 x[i : i + batch_size],
-                None if labels is None else labels[i : i + batch_size],
+                labels=None if labels is None else labels[i : i + batch_size],
             )
         )
         for i in range(0, len(x), batch_size)

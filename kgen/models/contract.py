@@ -64,12 +64,13 @@ CAPABILITIES = {
     ),
     "elbo": (
         ("elbo",),
-        "a lower bound on each example's log-likelihood, in nats: `elbo(x)`",
+        "a lower bound on each example's log-likelihood, in nats (a VAE's "
+        "evidence bound, a diffusion model's variational bound): `elbo(x)`",
     ),
-    "negative_elbo": (
-        ("negative_elbo",),
-        "the variational bound of a diffusion model, in nats (lower is "
-        "better): `negative_elbo(x)`",
+    "discriminate": (
+        ("discriminate",),
+        "a GAN discriminator's realism score of each example (higher: more "
+        "like the training data): `discriminate(x)`",
     ),
     "generate": (
         ("generate",),

@@ -5,7 +5,6 @@ import numpy as np
 from keras import ops
 
 from kgen.models import contract
-from kgen.models.gan.gan import GAN
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import host_array
 
@@ -18,10 +17,6 @@ def _elbo(model, x, **arguments):
     return model.elbo(x, **arguments)
 
 
-def _negative_elbo(model, x, **arguments):
-    return -model.negative_elbo(x, **arguments)
-
-
 def _log_prob(model, x, seed=None, **arguments):
     if getattr(model, "num_bins", None):
         # A flow of discrete data: the density of the dequantised example,
@@ -32,9 +27,8 @@ def _log_prob(model, x, seed=None, **arguments):
     return model.log_prob(x, **arguments)
 
 
-def _discriminator(model, x, labels=None, **_):
-    outputs = model._discriminator_outputs(x, labels)
-    return ops.reshape(outputs, (ops.shape(outputs)[0], -1))[:, 0]
+def _discriminate(model, x, labels=None, **_):
+    return model.discriminate(x, labels=labels)
 
 
 def _energy(model, x, **_):
@@ -49,9 +43,8 @@ def _energy(model, x, **_):
 STATISTICS = (
     ("free_energy", "free_energy", _free_energy),
     ("elbo", "elbo", _elbo),
-    ("negative_elbo", "negative_elbo", _negative_elbo),
     ("log_prob", "log_prob", _log_prob),
-    ("discriminator", "_discriminator_outputs", _discriminator),
+    ("discriminate", "discriminate", _discriminate),
     ("energy", "energy", _energy),
 )
 
@@ -61,17 +54,9 @@ def likelihood_statistic(model):
     `None` when the model offers none (a consistency model, a VQ-VAE:
     only the black-box nearest-neighbour attack applies)."""
     for name, _, _ in STATISTICS:
-        if _offers(model, name):
+        if contract.can(model, name):
             return name
     return None
-
-
-def _offers(model, statistic):
-    if statistic == "discriminator":
-        # A GAN's discriminator scores realism; the contract has no
-        # capability for it (a paired model's judges a source-image pair).
-        return isinstance(model, GAN)
-    return contract.can(model, statistic)
 
 
 def likelihood_scores(
@@ -86,12 +71,12 @@ def likelihood_scores(
     first of these the model has:
 
     - `free_energy` (RBM): `-F(x)`, `log p(x)` up to the constant `log Z`;
-    - `elbo` (VAEs): the evidence lower bound, one posterior draw;
-    - `negative_elbo` (diffusion): minus the variational bound, its KL
-      terms estimated at `num_steps` drawn steps (`options`);
+    - `elbo` (VAEs, diffusion): the evidence lower bound, one posterior
+      draw; a diffusion model's variational bound, its KL terms estimated
+      at `num_steps` drawn steps (`options`);
     - `log_prob` (flows, PixelCNN, WaveNet, flow matching): `log p(x)`,
       of the dequantised example for a flow of discrete data;
-    - `discriminator` (GANs): the discriminator's output;
+    - `discriminate` (GANs): the discriminator's realism score;
     - `energy` (energy-based models): `-E(x)`.
 
     Args:
@@ -136,9 +121,7 @@ def likelihood_scores(
     arguments = dict(options)
     if "seed" in accepted or statistic == "log_prob":
         arguments["seed"] = seed
-    conditional = labels is not None and (
-        "labels" in accepted or statistic == "discriminator"
-    )
+    conditional = labels is not None and "labels" in accepted
     x = host_array(x, "x")
     scores = []
     for start in range(0, len(x), batch_size):

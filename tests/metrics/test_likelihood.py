@@ -58,7 +58,7 @@ def test_nats_per_sample_is_the_mean_over_batches():
     )
     x = np.random.default_rng(0).integers(0, 16, (7, 12)).astype("int32")
     labels = np.arange(7) % 3
-    expected = to_numpy(model.nats_per_sample(x, labels)).mean()
+    expected = to_numpy(model.nats_per_sample(x, labels=labels)).mean()
     nats = kgen.metrics.nats_per_sample(model, x, labels, batch_size=3)
     np.testing.assert_allclose(nats, expected, rtol=1e-5)
     with pytest.raises(ValueError, match="nats_per_sample"):

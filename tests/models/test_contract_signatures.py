@@ -50,7 +50,7 @@ def test_sample_takes_only_num_samples_positionally(name):
 INHERITED_TO_RAISE = {
     "CascadedDiffusion": {"inpaint"},
     "LatentDiffusion": {"inpaint"},
-    "TextToImage": {"bits_per_dim", "negative_elbo"},
+    "TextToImage": {"bits_per_dim", "elbo"},
 }
 
 
@@ -66,6 +66,27 @@ def test_capabilities_are_declared_exactly_when_their_methods_exist(name):
     assert declared <= present
     assert present - declared == INHERITED_TO_RAISE.get(name, set())
     assert contract.options(cls) <= set(contract.VOCABULARY)
+
+
+# The likelihood capabilities: one estimate per name, in nats per example
+# (`bits_per_dim` per dimension), the data positional, the rest keywords.
+LIKELIHOODS = ("log_prob", "elbo", "bits_per_dim", "free_energy")
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODELS)
+def test_likelihoods_take_the_data_alone_positionally(name):
+    cls = getattr(kgen.models, name)
+    for capability in set(LIKELIHOODS) & set(contract.capabilities(cls)):
+        method = getattr(cls, capability)
+        first, rest = keywords_after_first(method)
+        assert first.default is inspect.Parameter.empty, capability
+        positional = [
+            p.name for p in rest if p.kind is not inspect.Parameter.KEYWORD_ONLY
+        ]
+        assert not positional, f"{name}.{capability}: {positional}"
+        assert {p.name for p in rest} <= set(contract.VOCABULARY) | {
+            "log_partition"
+        }, capability
 
 
 def test_an_unknown_capability_is_refused():

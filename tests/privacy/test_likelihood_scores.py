@@ -13,8 +13,8 @@ from tests.models import contract_cases as cases
     "builder, statistic",
     [
         (cases.vae_case, "elbo"),
-        (cases.dcgan, "discriminator"),
-        (cases.diffusion_model, "negative_elbo"),
+        (cases.dcgan, "discriminate"),
+        (cases.diffusion_model, "elbo"),
         (cases.glow, "log_prob"),
         (cases.flow_matching, "log_prob"),
         (cases.rbm, "free_energy"),

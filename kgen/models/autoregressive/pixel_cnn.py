@@ -194,7 +194,7 @@ class PixelCNN(GenerativeModel):
             self._network_inputs(*self._unpack(x)), training=training
         )
 
-    def log_prob(self, x, condition=None, labels=None):
+    def log_prob(self, x, *, condition=None, labels=None):
         """Exact `log p(x)` (or `log p(x | condition, labels)`) per grid,
         in nats."""
         x, condition, labels = self._unpack(x, condition, labels)
@@ -238,8 +238,8 @@ class PixelCNN(GenerativeModel):
             return outputs
         return self._mixture(outputs).level_logits()
 
-    def bits_per_dim(self, x, condition=None, labels=None):
-        return -self.log_prob(x, condition, labels) / (
+    def bits_per_dim(self, x, *, condition=None, labels=None):
+        return -self.log_prob(x, condition=condition, labels=labels) / (
             math.prod(self.grid_shape) * math.log(2)
         )
 

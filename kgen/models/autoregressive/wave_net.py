@@ -159,7 +159,7 @@ class WaveNet(GenerativeModel):
             )
         return self.network(inputs, training=training)
 
-    def log_prob(self, x, labels=None):
+    def log_prob(self, x, *, labels=None):
         """Exact `log p(x_2..x_T | x_1)` per clip, in nats (the first
         sample is given)."""
         audio, labels = self._unpack(x, labels)
@@ -173,9 +173,9 @@ class WaveNet(GenerativeModel):
         )
         return -ops.sum(negative, axis=-1)
 
-    def nats_per_sample(self, x, labels=None):
+    def nats_per_sample(self, x, *, labels=None):
         steps = np.shape(x["audio"] if isinstance(x, dict) else x)[-1]
-        return -self.log_prob(x, labels) / max(steps - 1, 1)
+        return -self.log_prob(x, labels=labels) / max(steps - 1, 1)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True

@@ -47,7 +47,7 @@ class CascadedDiffusion(DiffusionModel):
            2021. arXiv:2104.07636.
     """
 
-    capabilities = ("sample", "bits_per_dim", "negative_elbo", "invert")
+    capabilities = ("sample", "bits_per_dim", "elbo", "invert")
 
     nested_arguments = ("denoiser", "scheduler", "base")
 

@@ -38,7 +38,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
     (trained with label dropout) and classifier guidance
     `eps - s sqrt(1 - alpha_bar_t) grad log p(c | x_t)` with a
     noise-conditional classifier. `inpaint` fills a masked region;
-    `negative_elbo` / `bits_per_dim` give the variational bound.
+    `elbo` / `bits_per_dim` give the variational bound.
 
     For EMA weights, compile with `keras.optimizers.Adam(...,
     use_ema=True)`: Keras keeps the average and swaps it into the model at
@@ -83,7 +83,7 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
     capabilities = (
         "sample",
         "bits_per_dim",
-        "negative_elbo",
+        "elbo",
         "invert",
         "inpaint",
     )
@@ -241,8 +241,8 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
 
     # === Likelihood bound ===
 
-    def negative_elbo(self, x, *, labels=None, num_steps=None, seed=None):
-        """The variational bound `-log p(x) <= L`, nats per example.
+    def elbo(self, x, *, labels=None, num_steps=None, seed=None):
+        """The variational lower bound `log p(x) >= -L`, nats per example.
 
         ```
         L = KL(q(x_T|x_0) || N(0, I))
@@ -265,17 +265,15 @@ class DiffusionModel(DiffusionSampling, GenerativeModel):
             labels = ops.convert_to_tensor(
                 validate_labels(labels, ops.shape(x)[0], self.num_classes)
             )
-        return likelihood_bound.negative_elbo(
+        return -likelihood_bound.negative_elbo(
             self, x, num_steps, labels, self._seed_generator(seed)
         )
 
     def bits_per_dim(self, x, *, labels=None, num_steps=None, seed=None):
-        """`negative_elbo / (D log 2)` for data on 256 levels in `[-1, 1]`."""
+        """`-elbo / (D log 2)` for data on 256 levels in `[-1, 1]`."""
         dims = int(np.prod(self.sample_shape))
-        bound = self.negative_elbo(
-            x, labels=labels, num_steps=num_steps, seed=seed
-        )
-        return bound / (dims * math.log(2.0))
+        bound = self.elbo(x, labels=labels, num_steps=num_steps, seed=seed)
+        return -bound / (dims * math.log(2.0))
 
     # === Export ===
 

@@ -43,7 +43,7 @@ class LatentDiffusion(DiffusionModel):
         "sample",
         "encode",
         "bits_per_dim",
-        "negative_elbo",
+        "elbo",
         "invert",
     )
 

@@ -11,7 +11,7 @@ from kgen.utils.argument_validation import validate_optional_int
 
 def negative_elbo(model, x, num_steps, labels, seed):
     """`L >= -log p(x)` in nats per example; see
-    `DiffusionModel.negative_elbo`.
+    `-DiffusionModel.elbo`.
 
     Args:
         model: the `DiffusionModel` (its `scheduler` and `denoise`).

@@ -462,7 +462,7 @@ class TextToImage(DiffusionModel):
             after_step=keep_known_pixels(scheduler, images, mask),
         )
 
-    def negative_elbo(self, x, *, labels=None, num_steps=None, seed=None):
+    def elbo(self, x, *, labels=None, num_steps=None, seed=None):
         raise NotImplementedError(
             "TextToImage has no likelihood bound of its own here: the bound "
             "depends on the caption. Score images with FID or the prompt "

@@ -206,7 +206,7 @@ class RBMLikelihood:
             )
         return bias
 
-    def log_prob(self, visible, log_partition=None):
+    def log_prob(self, visible, *, log_partition=None):
         """`log p(v) = -F(v) - log Z` per example.
 
         Args:

@@ -145,7 +145,7 @@ class FlowModel(GenerativeModel):
         )
         return (x * (self.num_bins - 1) + noise) / self.num_bins
 
-    def bits_per_dim(self, x, seed=None):
+    def bits_per_dim(self, x, *, seed=None):
         """`-log2 P(x) / D` bound for data on `num_bins` levels in [0, 1]."""
         if self.num_bins is None:
             raise ValueError(

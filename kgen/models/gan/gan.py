@@ -88,6 +88,7 @@ class GAN(GenerativeModel):
            Converge? 2018. arXiv:1801.04406.
     """
 
+    capabilities = ("sample", "discriminate")
     _multi_optimizer_compile = True
     nested_arguments = ("generator", "discriminator")
     # `fit(x, labels)` keeps the labels as `y`: `train_step` reads them.
@@ -219,6 +220,26 @@ class GAN(GenerativeModel):
             self.discriminator(
                 self.discriminator_inputs(samples, labels), training=training
             )
+        )
+
+    def discriminate(self, x, *, labels=None):
+        """The discriminator's realism score of each example, float32
+        `(n,)`: higher means more like the training data (the statistic
+        of LOGAN's white-box membership attack). A discriminator with
+        several outputs per example (patches) is averaged over them.
+
+        Args:
+            x: array `(n, *data_shape)` in the data range.
+            labels: int array `(n,)` (or one int) of a class-conditional
+                model's classes.
+        """
+        x = self._check_examples(x)
+        labels = self._check_labels(labels, x)
+        if labels is not None:
+            labels = ops.convert_to_tensor(labels)
+        outputs = self._discriminator_outputs(x, labels)
+        return ops.mean(
+            ops.reshape(outputs, (ops.shape(outputs)[0], -1)), axis=-1
         )
 
     # === Training ===

@@ -160,7 +160,7 @@ class Pix2Pix(GenerativeModel):
 
     # === Hooks a paired model overrides (SRGAN) ===
 
-    def discriminate(self, source, image, training):
+    def _discriminator_outputs(self, source, image, training):
         """`D(s, image)`: the discriminator judges the pair."""
         return to_float32(
             self.discriminator([source, image], training=training)
@@ -177,7 +177,7 @@ class Pix2Pix(GenerativeModel):
 
     def _generator_losses(self, source, target, training):
         fake = to_float32(self.generator(source, training=training))
-        fake_logits = self.discriminate(source, fake, training)
+        fake_logits = self._discriminator_outputs(source, fake, training)
         reconstruction = self.reconstruction_loss(target, fake)
         adversarial = self.adversarial_loss.generator_loss(fake_logits)
         objective = self.generator_objective(adversarial, reconstruction)
@@ -185,8 +185,8 @@ class Pix2Pix(GenerativeModel):
 
     def _discriminator_loss(self, source, target, fake, training):
         return self.adversarial_loss.discriminator_loss(
-            self.discriminate(source, target, training),
-            self.discriminate(source, fake, training),
+            self._discriminator_outputs(source, target, training),
+            self._discriminator_outputs(source, fake, training),
         )
 
     def train_step(self, data):

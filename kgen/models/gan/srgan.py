@@ -66,7 +66,7 @@ class SRGAN(Pix2Pix):
         self.content_weight = float(content_weight)
         self.adversarial_weight = float(adversarial_weight)
 
-    def discriminate(self, source, image, training):
+    def _discriminator_outputs(self, source, image, training):
         return to_float32(self.discriminator(image, training=training))
 
     def reconstruction_loss(self, target, fake):

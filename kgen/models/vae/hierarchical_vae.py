@@ -223,7 +223,7 @@ class HierarchicalVAE(GenerativeModel):
 
     # === Evaluation and sampling ===
 
-    def elbo(self, x, seed=None):
+    def elbo(self, x, *, seed=None):
         """Per-example evidence lower bound (nats), one posterior sample."""
         x = ops.convert_to_tensor(self._check_examples(x), "float32")
         reconstruction, kl_z1, kl_z2 = self.loss_terms(

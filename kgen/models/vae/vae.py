@@ -300,7 +300,7 @@ class VAE(VAELikelihood, GenerativeModel):
         """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
         return self.beta * kl_loss
 
-    def elbo(self, x, seed=None, labels=None):
+    def elbo(self, x, *, labels=None, seed=None):
         """Per-example evidence lower bound `E_q[log p(x|z)] - KL` (nats),
         with one posterior sample; `-elbo(x)` bounds `-log p(x)` from above.
         """
