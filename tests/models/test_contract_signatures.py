@@ -45,15 +45,6 @@ def test_sample_takes_only_num_samples_positionally(name):
     assert not unknown, f"{name}.sample: names outside the vocabulary"
 
 
-# Methods inherited only to raise `NotImplementedError` (issue 45: they
-# should not be inherited at all); the contract does not declare them.
-INHERITED_TO_RAISE = {
-    "CascadedDiffusion": {"inpaint"},
-    "LatentDiffusion": {"inpaint"},
-    "TextToImage": {"bits_per_dim", "elbo"},
-}
-
-
 @pytest.mark.parametrize("name", PUBLIC_MODELS)
 def test_capabilities_are_declared_exactly_when_their_methods_exist(name):
     cls = getattr(kgen.models, name)
@@ -62,9 +53,9 @@ def test_capabilities_are_declared_exactly_when_their_methods_exist(name):
         for capability, (methods, _) in contract.CAPABILITIES.items()
         if all(callable(getattr(cls, method, None)) for method in methods)
     }
-    declared = set(contract.capabilities(cls))
-    assert declared <= present
-    assert present - declared == INHERITED_TO_RAISE.get(name, set())
+    # A class has a capability's methods exactly when it declares it: none
+    # inherits a method only to raise.
+    assert set(contract.capabilities(cls)) == present
     assert contract.options(cls) <= set(contract.VOCABULARY)
 
 

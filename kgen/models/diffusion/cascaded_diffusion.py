@@ -2,7 +2,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
@@ -10,7 +11,7 @@ from kgen.utils.data_validation import validate_input
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class CascadedDiffusion(DiffusionModel):
+class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
     """A x2 super-resolution diffusion stage conditioned on a low-res image.
 
     Trains on high-resolution images alone: each batch is average-pooled
@@ -175,11 +176,6 @@ class CascadedDiffusion(DiffusionModel):
             condition=low_resolution,
             num_steps=num_steps,
             scheduler=scheduler,
-        )
-
-    def inpaint(self, *args, **kwargs):
-        raise NotImplementedError(
-            "CascadedDiffusion super-resolves; inpaint with a DiffusionModel."
         )
 
     # === Export ===

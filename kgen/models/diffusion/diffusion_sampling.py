@@ -7,8 +7,6 @@ from keras import ops
 from kgen import backend
 from kgen.models.diffusion import guidance
 from kgen.models.diffusion import sampling_loop
-from kgen.models.diffusion.inpainting import check_inpainting_inputs
-from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -259,43 +257,3 @@ class DiffusionSampling:
             # (few-step ODE solvers do not clip on the way).
             sample = ops.clip(sample, *self.sample_range)
         return sample
-
-    # === Inpainting ===
-
-    def inpaint(
-        self,
-        images,
-        mask,
-        *,
-        seed=None,
-        labels=None,
-        num_steps=None,
-        scheduler="ddpm",
-        guidance_scale=0.0,
-    ):
-        """Fills the region where `mask == 0`, keeping the rest of `images`.
-
-        After every reverse step the known pixels are replaced by
-        `q(x_t' | x_0)` draws of the originals (Lugmayr et al. 2022 without
-        resampling), so the last step returns them exactly.
-
-        Args:
-            images: array `(batch,) + sample_shape` in the data range.
-            mask: array of 0s (hole) and 1s (known) broadcastable to
-                `images`, e.g. `(batch, height, width, 1)` or
-                `(height, width, 1)`.
-        """
-        images, mask = check_inpainting_inputs(
-            images, mask, self.sample_shape, self.sample_range
-        )
-        # Built once: the loop and the known pixels' noising share it.
-        scheduler = self.get_scheduler(scheduler)
-        return self._generate(
-            len(images),
-            num_steps,
-            scheduler,
-            seed,
-            labels=labels,
-            guidance_scale=guidance_scale,
-            after_step=keep_known_pixels(scheduler, images, mask),
-        )

@@ -55,3 +55,47 @@ def keep_known_pixels(scheduler, known, mask):
         return mask * noisy_known + (1.0 - mask) * sample
 
     return after_step
+
+
+class Inpainting:
+    """`inpaint` for a diffusion family whose samples are the data (a
+    mixin: a family that diffuses codes or needs a prompt does not take
+    it, rather than inheriting a method that would raise)."""
+
+    def inpaint(
+        self,
+        images,
+        mask,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=None,
+        scheduler="ddpm",
+        guidance_scale=0.0,
+    ):
+        """Fills the region where `mask == 0`, keeping the rest of `images`.
+
+        After every reverse step the known pixels are replaced by
+        `q(x_t' | x_0)` draws of the originals (Lugmayr et al. 2022 without
+        resampling), so the last step returns them exactly.
+
+        Args:
+            images: array `(batch,) + sample_shape` in the data range.
+            mask: array of 0s (hole) and 1s (known) broadcastable to
+                `images`, e.g. `(batch, height, width, 1)` or
+                `(height, width, 1)`.
+        """
+        images, mask = check_inpainting_inputs(
+            images, mask, self.sample_shape, self.sample_range
+        )
+        # Built once: the loop and the known pixels' noising share it.
+        scheduler = self.get_scheduler(scheduler)
+        return self._generate(
+            len(images),
+            num_steps,
+            scheduler,
+            seed,
+            labels=labels,
+            guidance_scale=guidance_scale,
+            after_step=keep_known_pixels(scheduler, images, mask),
+        )

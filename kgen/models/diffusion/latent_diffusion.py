@@ -1,12 +1,13 @@
 import keras
 from keras import ops
 
-from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class LatentDiffusion(DiffusionModel):
+class LatentDiffusion(VariationalBound, DenoisingDiffusion):
     """Diffusion on the latent codes of a trained, frozen kgen VAE.
 
     Images are encoded once per batch to their posterior means, scaled to
@@ -114,12 +115,6 @@ class LatentDiffusion(DiffusionModel):
         """The start latents from which DDIM draws the latents of `images`
         (their `encode`); `kwargs` as `DiffusionModel.invert`."""
         return super().invert(self.encode(images), **kwargs)
-
-    def inpaint(self, *args, **kwargs):
-        raise NotImplementedError(
-            "LatentDiffusion diffuses vector codes, where pixels cannot be "
-            "masked; inpaint with a pixel-space DiffusionModel."
-        )
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):
         endpoints = super().serving_endpoints(scheduler, num_steps)

@@ -5,7 +5,7 @@ from keras import ops
 from kgen import backend
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
-from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.generative_model import GenerativeModel
@@ -19,7 +19,7 @@ from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class TextToImage(DiffusionModel):
+class TextToImage(DenoisingDiffusion):
     """A text-conditioned diffusion model: prompt in, image out.
 
     A text encoder (trained jointly, as Latent Diffusion's `BERTEmbedder`)
@@ -460,13 +460,6 @@ class TextToImage(DiffusionModel):
             condition=tokens,
             guidance_scale=guidance_scale,
             after_step=keep_known_pixels(scheduler, images, mask),
-        )
-
-    def elbo(self, x, *, labels=None, num_steps=None, seed=None):
-        raise NotImplementedError(
-            "TextToImage has no likelihood bound of its own here: the bound "
-            "depends on the caption. Score images with FID or the prompt "
-            "accuracy of benchmarks/text_to_image_digits.py."
         )
 
     # === Export ===

@@ -96,8 +96,8 @@ def test_data_is_checked_in_the_autoencoders_range(trained_vae, digits):
         kgen.models.LatentDiffusion(
             trained_vae, model.denoiser, latent_scale=0.0
         )
-    with pytest.raises(NotImplementedError, match="pixel-space"):
-        model.inpaint(x[:2], np.ones(SHAPE))
+    # Codes have no pixels to mask: the class has no `inpaint` at all.
+    assert not hasattr(model, "inpaint")
 
 
 @pytest.mark.tensorflow_only

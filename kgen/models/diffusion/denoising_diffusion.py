@@ -1,0 +1,219 @@
+import keras
+from keras import ops
+
+from kgen import schedulers
+from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_probability
+from kgen.utils.mixed_precision import to_float32
+
+
+class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
+    """What every denoising diffusion family shares: the networks and
+    schedule, the noise-prediction loss, `sample`, `invert` and the
+    exported endpoints. `DiffusionModel` documents them; it and its kin
+    (`LatentDiffusion`, `CascadedDiffusion`, `TextToImage`) add the
+    capabilities that work for them (`Inpainting`, `VariationalBound`)."""
+
+    capabilities = ("sample", "invert")
+
+    nested_arguments = ("denoiser", "scheduler")
+    conditioning = Conditioning(labels=True)
+
+    def __init__(
+        self,
+        denoiser,
+        scheduler=None,
+        prediction_type=None,
+        num_classes=None,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        if scheduler is None:
+            scheduler = schedulers.DDPMScheduler()
+        if not isinstance(scheduler, schedulers.DiffusionScheduler):
+            raise ValueError(
+                "`scheduler` must be a kgen.schedulers.DiffusionScheduler; "
+                f"received {type(scheduler).__name__}."
+            )
+        if prediction_type is not None:
+            scheduler = type(scheduler).from_config(
+                dict(scheduler.get_config(), prediction_type=prediction_type)
+            )
+        num_classes = validate_optional_int(num_classes, "num_classes")
+        condition_dropout = validate_probability(
+            condition_dropout, "condition_dropout", exclusive_maximum=True
+        )
+        expected_inputs = self._num_denoiser_inputs(num_classes)
+        if len(denoiser.inputs) != expected_inputs:
+            raise ValueError(
+                f"`denoiser` must take {expected_inputs} inputs "
+                f"({', '.join(self._denoiser_input_names(num_classes))}); "
+                f"it takes {len(denoiser.inputs)}."
+            )
+        self.denoiser = denoiser
+        self.scheduler = scheduler
+        self.prediction_type = prediction_type
+        self.num_classes = num_classes
+        self.condition_dropout = condition_dropout
+        if denoiser.built:
+            self.built = True
+
+    # === Shapes and data ===
+
+    def _denoiser_input_names(self, num_classes):
+        names = ["x_t", "timesteps"]
+        if num_classes is not None:
+            names.append("labels")
+        return names
+
+    def _num_denoiser_inputs(self, num_classes):
+        return len(self._denoiser_input_names(num_classes))
+
+    @property
+    def sample_shape(self):
+        """Shape of one sample of the diffusion (the denoiser's input)."""
+        return tuple(self.denoiser.inputs[0].shape[1:])
+
+    @property
+    def data_shape(self):
+        return self.sample_shape
+
+    @property
+    def sample_range(self):
+        """`(low, high)` the diffusion's samples live in, or `None`.
+
+        Images live in `[-1, 1]`, where the step rules clip the predicted
+        `x_0` and the final samples; vectors (2-D toys, latents) are
+        unbounded."""
+        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
+
+    @property
+    def data_range(self):
+        return self.sample_range
+
+    @property
+    def num_train_timesteps(self):
+        return self.scheduler.num_train_timesteps
+
+    # === Training ===
+
+    def _unpack(self, inputs, training=False):
+        """`(samples, labels, condition)` from what `fit` feeds `call`."""
+        if isinstance(inputs, dict):
+            labels = inputs.get("labels")
+            if labels is not None:
+                labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+            return inputs["images"], labels, None
+        return inputs, None, None
+
+    def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
+        """The denoiser's input list; subclasses add conditions."""
+        inputs = [noisy, timesteps]
+        if self.num_classes is not None:
+            inputs.append(labels)
+        return inputs
+
+    def denoise(self, noisy, timesteps, labels=None, condition=None):
+        """The denoiser's output at `(x_t, t)`; `timesteps` may be one int
+        for the whole batch."""
+        noisy = ops.convert_to_tensor(noisy, "float32")
+        timesteps = ops.convert_to_tensor(timesteps, "int32")
+        if labels is not None:
+            labels = ops.convert_to_tensor(labels, "int32")
+        if condition is not None:
+            condition = ops.convert_to_tensor(condition, "float32")
+        if len(timesteps.shape) == 0:
+            timesteps = ops.full((ops.shape(noisy)[0],), timesteps, "int32")
+        if self.num_classes is not None and labels is None:
+            labels = ops.full((ops.shape(noisy)[0],), self.num_classes, "int32")
+        return to_float32(
+            self.denoiser(
+                self.denoiser_inputs(noisy, timesteps, labels, condition),
+                training=False,
+            )
+        )
+
+    def call(self, inputs, training=False):
+        """One training draw: `{"prediction", "target"}` for a batch."""
+        images, labels, condition = self._unpack(inputs, training)
+        batch = ops.shape(images)[0]
+        timesteps = batch_random.randint(
+            (batch,), 0, self.num_train_timesteps, self.seed_generator
+        )
+        timesteps = ops.cast(timesteps, "int32")
+        noise = batch_random.normal(ops.shape(images), self.seed_generator)
+        noisy = self.scheduler.add_noise(images, noise, timesteps)
+        if labels is not None:
+            labels = self._drop_labels(labels, self.condition_dropout, training)
+        prediction = to_float32(
+            self.denoiser(
+                self.denoiser_inputs(noisy, timesteps, labels, condition),
+                training=training,
+            )
+        )
+        target = self.scheduler.training_target(images, noise, timesteps)
+        return {"prediction": prediction, "target": target}
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        axes = tuple(range(1, len(y_pred["prediction"].shape)))
+        loss = ops.mean(
+            ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
+        )
+        return self._mean_over_examples(loss, sample_weight)
+
+    # === Export ===
+
+    def serving_endpoints(self, scheduler="ddim", num_steps=50):
+        """`sample` (noise -> samples by a deterministic DDIM run of
+        `num_steps`, at most `T`) and `denoise_step` (`x_t, t -> ` the
+        denoiser's output)."""
+        scheduler = self.get_scheduler(scheduler)
+        timesteps = scheduler.timesteps(
+            min(num_steps, self.num_train_timesteps)
+        )
+        shape = (None,) + self.sample_shape
+        noise = keras.InputSpec(shape=shape, dtype="float32")
+        steps = keras.InputSpec(shape=(None,), dtype="int32")
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+        conditional = self.num_classes is not None
+
+        def sample(noise, labels=None):
+            return self.reverse_diffusion(
+                noise, scheduler, timesteps, labels=labels
+            )
+
+        def denoise_step(noisy, timesteps, labels=None):
+            return self.denoise(noisy, timesteps, labels)
+
+        if conditional:
+            return {
+                "sample": (sample, [noise, labels]),
+                "denoise_step": (denoise_step, [noise, steps, labels]),
+            }
+        return {
+            "sample": (sample, [noise]),
+            "denoise_step": (denoise_step, [noise, steps]),
+        }
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "prediction_type": self.prediction_type,
+                "num_classes": self.num_classes,
+                "condition_dropout": self.condition_dropout,
+            }
+        )
+        return config
