@@ -1,8 +1,7 @@
-import inspect
-
 import keras
 from keras import ops
 
+from kgen.models import contract
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.mixed_precision import to_float32
 
@@ -182,13 +181,13 @@ class VQVAE(GenerativeModel):
             )
             if value is not None
         }
-        accepted = inspect.signature(self.prior.sample).parameters
+        accepted = contract.options(self.prior, "sample")
         for name in given:
             if name not in accepted:
                 raise ValueError(
                     f"`{name}` is not an argument of this VQ-VAE's prior, "
                     f"a {type(self.prior).__name__}; it takes "
-                    f"{sorted(set(accepted) - {'num_samples', 'seed'})}."
+                    f"{sorted(accepted - {'seed'})}."
                 )
         codes = self.prior.sample(
             num_samples, seed=self._seed_generator(seed), **given
