@@ -295,10 +295,27 @@ def test_watermarked_text_is_detected_with_its_key_only(tmp_path, capsys):
     assert "`--watermark-key` needs a token model" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def flow_preset(tmp_path_factory):
+    """`(preset directory, .keras file)` of one class-conditional 8x8
+    flow-matching model, written once for the tests that read it: writing
+    a preset draws its reference samples, the slow part."""
+    folder = tmp_path_factory.mktemp("flow_preset")
+    model = flow_matching_model(num_classes=10)
+    directory, keras_file = str(folder / "flow"), str(folder / "flow.keras")
+    kgen.presets.save_to_preset(
+        model, directory, metadata={"sample_arguments": {"num_steps": 3}}
+    )
+    model.save(keras_file)
+    return directory, keras_file
+
+
 @pytest.mark.tensorflow_only
-def test_watermarked_images_are_detected_with_their_key_only(tmp_path, capsys):
-    directory = str(tmp_path / "flow")
-    kgen.presets.save_to_preset(flow_matching_model(num_classes=10), directory)
+@pytest.mark.xdist_group("flow_preset")
+def test_watermarked_images_are_detected_with_their_key_only(
+    flow_preset, tmp_path, capsys
+):
+    directory, _ = flow_preset
     marked, plain = str(tmp_path / "marked.npy"), str(tmp_path / "plain.npy")
     arguments = ["generate", directory, "-n", "3", "--num-steps", "5"]
     watermark = ["--watermark-key", "7", "--watermark-radius", "3"]
@@ -327,14 +344,13 @@ def test_watermarked_images_are_detected_with_their_key_only(tmp_path, capsys):
 
 
 @pytest.mark.tensorflow_only
-def test_every_command_reads_model_the_same_three_ways(tmp_path, capsys):
+@pytest.mark.xdist_group("flow_preset")
+def test_every_command_reads_model_the_same_three_ways(
+    flow_preset, tmp_path, capsys
+):
     """Issue 44, case 5: a `.keras` file is a MODEL for `watermark
     detect` as for `generate` (it was read as a preset name)."""
-    model = flow_matching_model(num_classes=10)
-    directory = str(tmp_path / "flow")
-    kgen.presets.save_to_preset(model, directory)
-    keras_file = str(tmp_path / "flow.keras")
-    model.save(keras_file)
+    directory, keras_file = flow_preset
     marked = str(tmp_path / "marked.npy")
     assert (
         cli.main(
@@ -410,7 +426,21 @@ def test_generate_takes_the_sample_range_from_the_card(tmp_path):
     )
 
 
-@pytest.mark.parametrize("name", kgen.presets.list_presets())
+# Presets whose `generate` takes the image path of the cheaper image
+# presets here, at 20-30 s of compiled sampling each; tests/presets draws
+# their samples on every backend, and `-m large` generates them here too.
+SLOW_IMAGE_PRESETS = ("ddpm_mnist", "vqvae_pixel_cnn_mnist")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.large)
+        if name in SLOW_IMAGE_PRESETS
+        else name
+        for name in kgen.presets.list_presets()
+    ],
+)
 def test_generate_works_for_every_shipped_preset(name, tmp_path):
     if name == "pixel_cnn_mnist":
         # 784 sequential passes (a minute and a half) on the image path

@@ -62,9 +62,10 @@ EXPORT_ENDPOINTS = {
 }
 
 
-def over_cases(names=None, xfail=None):
+def over_cases(names=None, xfail=None, large=()):
     """Parametrizes `name` over `names` (every case by default); the cases
-    in `xfail` (`{name: reason}`) are expected to fail, strictly."""
+    in `xfail` (`{name: reason}`) are expected to fail, strictly, and
+    those in `large` run only under `-m large`."""
     xfail = xfail or {}
 
     def param(name):
@@ -73,6 +74,8 @@ def over_cases(names=None, xfail=None):
         marks = [pytest.mark.xdist_group(name)]
         if name in xfail:
             marks.append(pytest.mark.xfail(strict=True, reason=xfail[name]))
+        if name in large:
+            marks.append(pytest.mark.large)
         return pytest.param(name, id=name, marks=marks)
 
     return pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """`sample(n)` at the backend's batch sizes (kgen/models/sample_batching.py).
 
 On JAX a call runs at a bucket of rows and keeps the first `n`; these tests
-check that this returns the samples of an unpadded call, on every class of
-the contract harness, and how per-example arguments are padded. The draws
+check that this returns the samples of an unpadded call, on every case of
+the contract harness (`-m large`; CI on one case per `sample` code), and
+how per-example arguments are padded. The draws
 are the same numbers; the arithmetic may not be: XLA's kernels for a batch
 of 4 can round differently from those for 3 in the last bit (6e-8 in
 ProgressiveGAN's samples, 38 classes agree bit for bit).
@@ -19,12 +20,28 @@ from tests.models.test_contract import over_cases
 from tests.models.test_contract import samples
 from tests.models.test_contract import trained
 
+# Cases whose `sample` is another case's code on the same kind of model
+# (the name after "as"): CI pads one of each, `-m large` every case.
+SAME_SAMPLE_CODE = {
+    "GAN": "DCGAN",
+    "WGAN": "DCGAN",
+    "WGANGP": "DCGAN",
+    "BetaVAE": "VAE",
+    "FlowModel": "Glow",
+    "MAF": "Glow",
+    "NeuralSplineFlow": "Glow",
+    "RealNVP": "Glow",
+    "DiffusionModel[dit]": "DiffusionModel",
+    "TextToImage[dit]": "TextToImage",
+    "SRGAN": "Pix2Pix",
+}
+
 
 @pytest.mark.all_backends
 @pytest.mark.skipif(
     BACKEND != "jax", reason="only JAX pads: elsewhere the bucket is n"
 )
-@over_cases()
+@over_cases(large=SAME_SAMPLE_CODE)
 def test_a_padded_call_returns_the_unpadded_samples(name, monkeypatch):
     # `samples` draws 3 through JAX's bucket of 4.
     padded = samples(name)
