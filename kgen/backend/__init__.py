@@ -39,6 +39,10 @@ Keras chooses its own trainer):
 - `fori_loop(lower, upper, body, init_val)`: `keras.ops.fori_loop`, run
   as one graph on TensorFlow (eager `tf.while_loop` steps from Python),
   for long sampling loops.
+- `inference_call(network, inputs)`: `network(inputs, training=False)`,
+  for the eager inference passes of `sample`, `decode` and their kin; on
+  JAX one jitted program per network and input shape, so sampling at
+  many batch sizes keeps few programs.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
@@ -52,6 +56,8 @@ Keras chooses its own trainer):
   (`num_samples` rounded up to a power of two, or to a multiple of 1024
   past 1024) whose first `num_samples` rows are exactly the samples
   (kgen/models/sample_batching.py); `num_samples` elsewhere.
+  `first_rows(x, n)`: `x[:n]`, cut on the host on JAX for a concrete
+  array, where each `n` would compile and keep a slicing program.
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -68,9 +74,11 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import device_name
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import export_archive
+    from kgen.backend.tensorflow import first_rows
     from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import inference_call
     from kgen.backend.tensorflow import is_concrete
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
@@ -90,9 +98,11 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import device_name
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import export_archive
+    from kgen.backend.jax import first_rows
     from kgen.backend.jax import fori_loop
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
+    from kgen.backend.jax import inference_call
     from kgen.backend.jax import is_concrete
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
@@ -112,9 +122,11 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import device_name
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import export_archive
+    from kgen.backend.torch import first_rows
     from kgen.backend.torch import fori_loop
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
+    from kgen.backend.torch import inference_call
     from kgen.backend.torch import is_concrete
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
@@ -141,8 +153,10 @@ __all__ = [
     "draw_for_replica",
     "export_archive",
     "gather_over_replicas",
+    "first_rows",
     "fori_loop",
     "grad",
+    "inference_call",
     "is_concrete",
     "moments",
     "no_grad",

@@ -205,6 +205,15 @@ def stateless_normal(shape, seed, dtype="float32"):
     )
 
 
+def inference_call(network, inputs):
+    # One compiled program per shape is JAX's concern (kgen/backend/jax.py).
+    return network(inputs, training=False)
+
+
+def first_rows(x, num_rows):
+    return x[:num_rows]
+
+
 def no_grad():
     # Gradients are only ever taken explicitly here; nothing to switch off.
     return contextlib.nullcontext()

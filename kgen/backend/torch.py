@@ -139,6 +139,15 @@ def fori_loop(lower, upper, body, init_val):
     return keras.ops.fori_loop(lower, upper, body, init_val)
 
 
+def inference_call(network, inputs):
+    # One compiled program per shape is JAX's concern (kgen/backend/jax.py).
+    return network(inputs, training=False)
+
+
+def first_rows(x, num_rows):
+    return x[:num_rows]
+
+
 def no_grad():
     return torch.no_grad()
 

@@ -103,6 +103,10 @@ def _first_rows(outputs, num_samples):
         return tuple(_first_rows(value, num_samples) for value in outputs)
     if outputs is None or isinstance(outputs, str):
         return outputs
-    if isinstance(outputs, list) or len(getattr(outputs, "shape", ())):
+    if isinstance(outputs, list) or (
+        isinstance(outputs, np.ndarray) and outputs.ndim
+    ):
         return outputs[:num_samples]
+    if len(getattr(outputs, "shape", ())):
+        return backend.first_rows(outputs, num_samples)
     return outputs

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
 from kgen.models.conditioning import Conditioning
@@ -207,11 +208,10 @@ class GAN(GenerativeModel):
 
     def _generator_outputs(self, noise, labels=None, training=False):
         """The generator's float32 samples for `noise` (and labels)."""
-        return to_float32(
-            self.generator(
-                self.generator_inputs(noise, labels), training=training
-            )
-        )
+        inputs = self.generator_inputs(noise, labels)
+        if training:
+            return to_float32(self.generator(inputs, training=True))
+        return to_float32(backend.inference_call(self.generator, inputs))
 
     def _discriminator_outputs(self, samples, labels=None, training=False):
         """The discriminator's float32 outputs for `samples` (and

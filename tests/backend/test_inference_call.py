@@ -1,0 +1,61 @@
+"""`kgen.backend.inference_call` and `first_rows`: the eager inference pass
+and the row cut of `sample`, compiled once per shape on JAX."""
+
+import gc
+import weakref
+
+import keras
+import numpy as np
+import pytest
+
+from kgen import backend
+from tests.conftest import BACKEND
+
+
+def network():
+    return keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def test_inference_call_is_the_networks_inference_pass():
+    model = network()
+    for rows in (1, 2, 5):
+        x = np.random.default_rng(rows).normal(size=(rows, 3))
+        x = x.astype("float32")
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(backend.inference_call(model, x)),
+            keras.ops.convert_to_numpy(model(x, training=False)),
+            rtol=1e-6,
+            atol=1e-6,
+        )
+
+
+def test_first_rows_are_the_leading_rows():
+    x = keras.ops.reshape(keras.ops.arange(24, dtype="float32"), (6, 4))
+    for rows in (1, 3, 6):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(backend.first_rows(x, rows)),
+            keras.ops.convert_to_numpy(x)[:rows],
+        )
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX keeps one call a network")
+def test_jax_keeps_one_call_per_network_and_drops_it_with_the_network():
+    from kgen.backend import jax as jax_backend
+
+    model = network()
+    for rows in (1, 2, 4):
+        backend.inference_call(model, np.zeros((rows, 3), "float32"))
+    assert model in jax_backend._INFERENCE_CALLS
+    # The cached call does not keep its network alive.
+    reference = weakref.ref(model)
+    del model
+    gc.collect()
+    assert reference() is None
