@@ -1,0 +1,87 @@
+"""The pieces the architecture tables share: optimizer configs and the
+MNIST presets' networks, as data."""
+
+
+def adam(learning_rate, beta_1=0.9, beta_2=0.999, ema_momentum=None):
+    """An Adam config; with `ema_momentum`, Keras' moving average of the
+    weights."""
+    config = {"learning_rate": learning_rate, "beta_1": beta_1}
+    if beta_2 != 0.999:
+        config["beta_2"] = beta_2
+    if ema_momentum is not None:
+        # The weights an epoch ends with are the moving average's.
+        config.update(use_ema=True, ema_momentum=ema_momentum)
+    return {"class_name": "Adam", "config": config}
+
+
+def adamw_warmup_cosine(
+    learning_rate,
+    min_learning_rate,
+    warmup_steps,
+    steps,
+    beta_2,
+    weight_decay,
+    global_clipnorm,
+):
+    """nanoGPT's optimizer: AdamW from 0 to `learning_rate` over
+    `warmup_steps`, then a cosine to `min_learning_rate` at `steps`; no
+    weight decay on vectors."""
+    schedule = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "CosineDecay",
+        "config": {
+            "initial_learning_rate": 0.0,
+            "warmup_target": learning_rate,
+            "warmup_steps": warmup_steps,
+            "decay_steps": steps - warmup_steps,
+            "alpha": min_learning_rate / learning_rate,
+        },
+        "registered_name": None,
+    }
+    config = {
+        "learning_rate": schedule,
+        "beta_2": beta_2,
+        "epsilon": 1e-8,
+        "weight_decay": weight_decay,
+        "global_clipnorm": global_clipnorm,
+    }
+    return {
+        "class_name": "AdamW",
+        "config": config,
+        "exclude_vectors_from_weight_decay": True,
+    }
+
+
+DIGITS = {"dataset": "digits", "shape": [8, 8, 1]}
+MNIST = {"dataset": "mnist", "shape": [28, 28, 1]}
+
+
+def mnist_unet(widths, timestep_dtype="int32"):
+    """The class-conditional U-Net of the MNIST diffusion presets:
+    attention at the lowest resolution."""
+    return {
+        "function": "networks.unet_denoiser",
+        "shaped": True,
+        "arguments": {
+            "widths": widths,
+            "attention_levels": [len(widths) - 1],
+            "num_classes": 10,
+            "timestep_dtype": timestep_dtype,
+        },
+    }
+
+
+def mnist_dcgan(dropout_rate=0.3):
+    """The MNIST GANs' DCGAN networks (32 filters, 64-d latent)."""
+    return {
+        "generator": {
+            "function": "networks.dcgan_generator",
+            "shaped": True,
+            "arguments": {"latent_dim": 64, "filters": 32},
+        },
+        "discriminator": {
+            "function": "networks.dcgan_discriminator",
+            "shaped": True,
+            "arguments": {"filters": 32, "dropout_rate": dropout_rate},
+        },
+    }
