@@ -89,7 +89,10 @@ class Autoencoder(GenerativeModel):
     def decode(self, codes, training=False):
         """The reconstructions of `(batch, latent_dim)` codes."""
         codes = self._check_codes(codes, (self.latent_dim,), "codes")
-        output = to_float32(self.decoder(codes, training=training))
+        if training:
+            output = to_float32(self.decoder(codes, training=True))
+        else:
+            output = to_float32(backend.inference_call(self.decoder, codes))
         if self.reconstruction_loss == "bernoulli":
             return ops.sigmoid(output)
         return output

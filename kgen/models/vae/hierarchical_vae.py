@@ -4,6 +4,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen import backend
 from kgen.distributions import Bernoulli
 from kgen.distributions import Independent
 from kgen.distributions import Normal
@@ -167,13 +168,10 @@ class HierarchicalVAE(GenerativeModel):
         )
 
     def _decode(self, z1, z2, training=False):
-        if self.decoder_skip:
-            return to_float32(
-                self.decoder(
-                    ops.concatenate([z1, z2], axis=-1), training=training
-                )
-            )
-        return to_float32(self.decoder(z1, training=training))
+        inputs = ops.concatenate([z1, z2], axis=-1) if self.decoder_skip else z1
+        if training:
+            return to_float32(self.decoder(inputs, training=True))
+        return to_float32(backend.inference_call(self.decoder, inputs))
 
     def _pass(self, x, seed, training=False, features=None):
         """One top-down pass; returns the distributions and samples."""

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.distributions import Bernoulli
 from kgen.distributions import DiscretizedLogistic
 from kgen.distributions import Distribution
@@ -201,10 +202,12 @@ class VAE(VAELikelihood, GenerativeModel):
         """The mean of `p(x|z)`: the image a latent code stands for."""
         latent = self._check_codes(latent, (self.latent_dim,), "latent")
         labels = self._check_labels(labels, latent)
-        decoder_output = to_float32(
-            self.decoder(self.decoder_inputs(latent, labels), training=training)
-        )
-        return self.likelihood_distribution(decoder_output).mean()
+        inputs = self.decoder_inputs(latent, labels)
+        if training:
+            decoder_output = self.decoder(inputs, training=True)
+        else:
+            decoder_output = backend.inference_call(self.decoder, inputs)
+        return self.likelihood_distribution(to_float32(decoder_output)).mean()
 
     def sample(self, num_samples, *, seed=None, labels=None):
         """Decodes `z ~ p(z)`; returns the means of `p(x|z)` (images).

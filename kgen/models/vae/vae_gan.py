@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
@@ -127,7 +128,7 @@ class VAEGAN(GenerativeModel):
     def decode(self, latent):
         """The generator's images of `(batch, latent_dim)` codes."""
         latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        return to_float32(self.decoder(latent, training=False))
+        return to_float32(backend.inference_call(self.decoder, latent))
 
     def sample(self, num_samples, *, seed=None):
         self._check_num_samples(num_samples)

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.models import contract
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.mixed_precision import to_float32
@@ -120,7 +121,7 @@ class VQVAE(GenerativeModel):
             num_levels=self.quantizer.num_embeddings,
         )
         return to_float32(
-            self.decoder(self.quantizer.lookup(indices), training=False)
+            backend.inference_call(self.decoder, self.quantizer.lookup(indices))
         )
 
     def reconstruct(self, x):

@@ -100,8 +100,10 @@ def test_samples_through_top_and_conditional_bottom_priors(digits, tmp_path):
         bottom_prior.log_prob(bottom[:2])
     # The bottom prior's likelihood depends on its condition.
     assert not np.allclose(
-        to_numpy(bottom_prior.log_prob(bottom[:4], condition[:4])),
-        to_numpy(bottom_prior.log_prob(bottom[:4], condition[:4] + 1.0)),
+        to_numpy(bottom_prior.log_prob(bottom[:4], condition=condition[:4])),
+        to_numpy(
+            bottom_prior.log_prob(bottom[:4], condition=condition[:4] + 1.0)
+        ),
     )
     model.top_prior, model.bottom_prior = top_prior, bottom_prior
     images = to_numpy(model.sample(3, seed=1))
