@@ -35,25 +35,26 @@ def _energy(model, x, **_):
     return -model.energy(x)
 
 
-# (statistic, the method it calls, the score): the first that a model can
-# compute is used, by its `kgen.models.contract` capabilities. The order
+# capability -> the score from its method of the same name: the first a
+# model can compute, by its `kgen.models.contract` capabilities, is used.
+# The order
 # puts a family's own training objective first: an RBM also has `log_prob`
 # through AIS, whose `log Z` is the same for every example and costs far
 # more than the free energy it adds to.
-STATISTICS = (
-    ("free_energy", "free_energy", _free_energy),
-    ("elbo", "elbo", _elbo),
-    ("log_prob", "log_prob", _log_prob),
-    ("discriminate", "discriminate", _discriminate),
-    ("energy", "energy", _energy),
-)
+STATISTICS = {
+    "free_energy": _free_energy,
+    "elbo": _elbo,
+    "log_prob": _log_prob,
+    "discriminate": _discriminate,
+    "energy": _energy,
+}
 
 
 def likelihood_statistic(model):
     """The name of the statistic `likelihood_scores` uses for `model`, or
     `None` when the model offers none (a consistency model, a VQ-VAE:
     only the black-box nearest-neighbour attack applies)."""
-    for name, _, _ in STATISTICS:
+    for name in STATISTICS:
         if contract.can(model, name):
             return name
     return None
@@ -109,13 +110,13 @@ def likelihood_scores(
             "samples."
         )
     batch_size = validate_int(batch_size, "batch_size")
-    _, method_name, score = next(s for s in STATISTICS if s[0] == statistic)
-    accepted = contract.options(model, method_name) | {"x"}
+    score = STATISTICS[statistic]
+    accepted = contract.options(model, statistic) | {"x"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise ValueError(
             f"`options` {unknown} are not arguments of "
-            f"{type(model).__name__}.{method_name}, which takes "
+            f"{type(model).__name__}.{statistic}, which takes "
             f"{sorted(accepted - {'x', 'seed', 'labels'})}."
         )
     arguments = dict(options)
