@@ -385,14 +385,13 @@ def _training_data(args, preset, batch_size):
         return x_train, x_test, images.shape[1:], dataset
     images = lazy_images.open_images(args.data, args.max_image_pixels)
     count = len(images)
-    # A tenth held out for validation, at most 1,000 examples (in memory).
-    split = min(count // 10, 1000) if count > 1 else 0
+    image_shape = images[np.arange(1)].shape[1:]
+    split = lazy_images.validation_count(count, image_shape)
     rows = np.arange(split, count)
     if args.devices > 1:
         rows, _ = _whole_batches(rows, None, batch_size, args.devices)
     x_train = lazy_images.PreparedImages(images, rows, prepare)
     x_test = prepare(images[np.arange(split)]) if split else None
-    image_shape = images[np.arange(1)].shape[1:]
     return x_train, x_test, image_shape, args.data
 
 

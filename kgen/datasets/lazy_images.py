@@ -27,6 +27,20 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 # for the data's shape, so a larger image costs gigabytes before the first
 # step (`kgen train --max-image-pixels` raises it).
 MAX_IMAGE_PIXELS = 1024 * 1024
+# The most bytes of held-out examples (float32) kept in memory for
+# validation; the training rows are read a batch at a time. A fixed budget
+# rather than a share of free memory, so that a run resumed on a busier
+# machine holds out the same examples.
+MAX_VALIDATION_BYTES = 256 * 1024 * 1024
+
+
+def validation_count(count, example_shape):
+    """How many of `count` examples of `example_shape` (float32) to hold
+    out: a tenth, at most 1,000 and at most `MAX_VALIDATION_BYTES`."""
+    example_bytes = 4 * math.prod(int(side) for side in example_shape)
+    if count < 2:
+        return 0
+    return min(count // 10, 1000, MAX_VALIDATION_BYTES // example_bytes)
 
 
 def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS):

@@ -18,7 +18,9 @@ import pytest
 from PIL import Image
 
 from kgen import cli
+from kgen.cli import train
 from kgen.datasets import lazy_images
+from kgen.presets import architectures
 from tests.conftest import REPO
 from tests.conftest import to_numpy
 
@@ -350,3 +352,25 @@ def test_generate_draws_in_chunks_from_one_seed(tmp_path, monkeypatch):
     np.testing.assert_array_equal(
         chunked[:4], to_numpy(model.sample(4, seed=3))
     )
+
+
+def test_the_held_out_examples_stay_within_their_memory_budget(tmp_path):
+    # A tenth, at most 1,000, at most 256 MiB as float32: 21 RGB images
+    # of 1024x1024 (12 MiB each), wherever the data has more.
+    assert lazy_images.validation_count(500, (1024, 1024, 3)) == 21
+    assert lazy_images.validation_count(500, (28, 28, 1)) == 50
+    assert lazy_images.validation_count(1_000_000, (8, 8)) == 1000
+    assert lazy_images.validation_count(1, (8, 8)) == 0
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(40):
+        Image.new("RGB", (64, 64), (index, 0, 0)).save(folder / f"{index}.png")
+    args = cli.build_parser().parse_args(
+        ["train", "vae", "--data", str(folder), "--out", str(tmp_path / "o")]
+    )
+    preset = architectures.architecture("vae")
+    with pytest.MonkeyPatch.context() as patch:
+        # Three held-out images' worth, of the four a tenth would hold.
+        patch.setattr(lazy_images, "MAX_VALIDATION_BYTES", 3 * 64 * 64 * 12)
+        x_train, x_test, shape, _ = train._training_data(args, preset, 32)
+    assert len(x_test) == 3 and len(x_train) == 37 and shape == (64, 64, 3)
