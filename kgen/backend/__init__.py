@@ -43,6 +43,11 @@ Keras chooses its own trainer):
   for the eager inference passes of `sample`, `decode` and their kin; on
   JAX one jitted program per network and input shape, so sampling at
   many batch sizes keeps few programs.
+- `enable_determinism()`: deterministic kernels for the rest of the
+  process, where exact resume is promised (`kgen.callbacks.
+  BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
+  torch its deterministic algorithms; XLA on a CPU is deterministic
+  already (on a GPU, `XLA_FLAGS=--xla_gpu_deterministic_ops=true`).
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
@@ -73,6 +78,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import data_parallel
     from kgen.backend.tensorflow import device_name
     from kgen.backend.tensorflow import draw_for_replica
+    from kgen.backend.tensorflow import enable_determinism
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import first_rows
     from kgen.backend.tensorflow import fori_loop
@@ -97,6 +103,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import data_parallel
     from kgen.backend.jax import device_name
     from kgen.backend.jax import draw_for_replica
+    from kgen.backend.jax import enable_determinism
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import first_rows
     from kgen.backend.jax import fori_loop
@@ -121,6 +128,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import data_parallel
     from kgen.backend.torch import device_name
     from kgen.backend.torch import draw_for_replica
+    from kgen.backend.torch import enable_determinism
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import first_rows
     from kgen.backend.torch import fori_loop
@@ -151,6 +159,7 @@ __all__ = [
     "data_parallel",
     "device_name",
     "draw_for_replica",
+    "enable_determinism",
     "export_archive",
     "gather_over_replicas",
     "first_rows",

@@ -252,3 +252,10 @@ def is_concrete(x):
     if isinstance(x, tf.Tensor):
         return hasattr(x, "numpy")  # an EagerTensor, not a graph tensor
     return tf.executing_eagerly()
+
+
+def enable_determinism():
+    # Thread schedules may reorder some kernels' float reductions (seen
+    # once as a 2.8e-14 difference in a resumed run under load); TF's
+    # deterministic kernels fix the order. Process-wide, as TF has it.
+    tf.config.experimental.enable_op_determinism()

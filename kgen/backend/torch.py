@@ -178,3 +178,9 @@ def peak_memory_bytes():
 def is_concrete(x):
     # Eager always; torch.compile's fake tensors hold no values.
     return not type(x).__name__.startswith("Fake")
+
+
+def enable_determinism():
+    # Deterministic kernels where torch has them; where it has none (some
+    # CUDA scatters) a warning rather than an error, so training still runs.
+    torch.use_deterministic_algorithms(True, warn_only=True)

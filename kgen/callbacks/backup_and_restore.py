@@ -7,6 +7,7 @@ import shutil
 import keras
 import numpy as np
 
+from kgen import backend
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -45,6 +46,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
       before `fit` starts; one that fails while loading is undone (every
       variable is put back), never half-loaded.
 
+    - **Deterministic kernels.** Constructing the callback turns on
+      `kgen.backend.enable_determinism()` for the process (TensorFlow's
+      op determinism), so thread schedules cannot reorder a reduction of
+      the resumed run against the uninterrupted one.
+
     The weights file carries the optimizer state and every seed generator
     state of a kgen model (`GenerativeModel.save_own_variables`), so noise
     draws, EMA weights, replay buffers and persistent chains resume too.
@@ -78,6 +84,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         super().__init__(
             backup_dir, save_freq=save_freq, delete_checkpoint=delete_checkpoint
         )
+        backend.enable_determinism()
         self.shuffle_seed = None
         # Set by `GenerativeModel.fit` while it runs the rest of a resumed
         # epoch as a `fit` of its own (see the class docstring).

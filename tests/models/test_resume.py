@@ -346,3 +346,19 @@ def test_validation_split_under_a_backup(tmp_path):
         callbacks=[kgen.callbacks.BackupAndRestore(str(tmp_path / "b"), 1)],
     )
     assert len(history.history["val_loss"]) == 2
+
+
+@pytest.mark.tensorflow_only
+def test_backup_and_restore_turns_on_deterministic_kernels(tmp_path):
+    # TF's public API can only turn op determinism on; its own module can
+    # also read and reset it.
+    from tensorflow.python.framework import config
+
+    was_enabled = config.is_op_determinism_enabled()
+    config.disable_op_determinism()
+    try:
+        kgen.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+        assert config.is_op_determinism_enabled()
+    finally:
+        if not was_enabled:
+            config.disable_op_determinism()
