@@ -6,6 +6,7 @@ from kgen.models.public_inputs import PublicInputs
 from kgen.models.sample_batching import batched_sample
 from kgen.models.seed_state import SeedState
 from kgen.models.training_steps import TrainingSteps
+from kgen.utils import preset_hooks
 from kgen.utils import seeds
 
 
@@ -154,16 +155,13 @@ class GenerativeModel(
         images = gan.sample(16, seed=0)
         ```
         """
-        from kgen import presets
-
-        return presets.from_preset(cls, name_or_directory)
+        # `kgen.presets` sits above the models and registers this.
+        return preset_hooks.get("from_preset")(cls, name_or_directory)
 
     def save_to_preset(self, directory, metadata=None, overwrite=False):
         """Writes this model as a preset directory (config, weights,
         reference samples and a model card with every file's sha256),
         atomically; see `kgen.presets.save_to_preset`."""
-        from kgen import presets
-
-        return presets.save_to_preset(
+        return preset_hooks.get("save_to_preset")(
             self, directory, metadata=metadata, overwrite=overwrite
         )

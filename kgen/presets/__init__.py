@@ -25,7 +25,6 @@ from kgen.presets.loading import load_preset
 from kgen.presets.loading import load_tokenizer
 from kgen.presets.loading import preset_metadata
 from kgen.presets.loading import verify_preset
-from kgen.presets.preset_error import PresetError
 from kgen.presets.registry import list_presets
 from kgen.presets.registry import shipped_presets
 from kgen.presets.sample_kinds import SAMPLE_KINDS
@@ -33,6 +32,17 @@ from kgen.presets.sample_kinds import sample_kind
 from kgen.presets.sample_kinds import value_range_of
 from kgen.presets.saving import add_backend_reference
 from kgen.presets.saving import save_to_preset
+from kgen.utils import preset_hooks  # noqa: E402
+from kgen.utils.preset_error import PresetError
+
+# The `from_preset` and `save_to_preset` of a model class, and a
+# tokenizer's `from_preset`, call these: the models and tokenizers sit
+# below this package and do not import it.
+preset_hooks.register(
+    from_preset=from_preset,
+    save_to_preset=save_to_preset,
+    load_tokenizer=load_tokenizer,
+)
 
 __all__ = [
     "ARCHITECTURES",

@@ -43,8 +43,8 @@ import numpy as np
 
 from kgen.presets.architecture_parts import DIGITS
 from kgen.presets.architecture_parts import adam
-from kgen.presets.preset_error import PresetError
 from kgen.presets.untrained_architectures import UNTRAINED_ARCHITECTURES
+from kgen.utils.preset_error import PresetError
 
 ARCHITECTURES = {
     "dcgan": {
@@ -283,8 +283,17 @@ def build_architecture(
     """
     import keras
 
-    import kgen
+    from kgen import layers
+    from kgen import models
+    from kgen import networks
+    from kgen import schedulers
 
+    # The modules an entry's `networks` may name a builder of.
+    builders = {
+        "layers": layers,
+        "networks": networks,
+        "schedulers": schedulers,
+    }
     entry = architecture(name)
     shape = tuple(entry["data"]["shape"] if data_shape is None else data_shape)
     arguments = dict(entry["arguments"])
@@ -306,7 +315,7 @@ def build_architecture(
         }
     for argument, network in entry["networks"].items():
         module, function = network["function"].split(".")
-        function = getattr(getattr(kgen, module), function)
+        function = getattr(builders[module], function)
         network_arguments = dict(network["arguments"])
         network_arguments.update(extra.get(argument, {}))
         for key, value in overrides.items():
@@ -320,7 +329,7 @@ def build_architecture(
     for key, value in overrides.items():
         if key in entry["arguments"] or key not in network_only:
             arguments[key] = value
-    model_class = getattr(kgen.models, entry["class_name"])
+    model_class = getattr(models, entry["class_name"])
     model = model_class(seed=seed, **arguments)
     if not compile:
         return model

@@ -9,8 +9,8 @@ import numpy as np
 
 from kgen.presets import architectures
 from kgen.presets import registry
-from kgen.presets.preset_error import PresetError
 from kgen.utils.file_digest import sha256
+from kgen.utils.preset_error import PresetError
 
 
 def preset_metadata(name_or_directory):

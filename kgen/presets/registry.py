@@ -16,7 +16,7 @@ import json
 import os
 import pathlib
 
-from kgen.presets.preset_error import PresetError
+from kgen.utils.preset_error import PresetError
 
 FILES = pathlib.Path(__file__).resolve().parent / "files"
 METADATA = "metadata.json"

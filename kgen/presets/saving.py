@@ -36,9 +36,9 @@ import numpy as np
 
 from kgen.presets import loading
 from kgen.presets import registry
-from kgen.presets.preset_error import PresetError
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
+from kgen.utils.preset_error import PresetError
 from kgen.version import __version__
 
 FORMAT_VERSION = 1

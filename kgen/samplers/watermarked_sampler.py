@@ -2,10 +2,10 @@ import keras
 from keras import ops
 
 from kgen import samplers
+from kgen.samplers.green_list import check_green_list_arguments
+from kgen.samplers.green_list import green_list_table
 from kgen.samplers.token_sampler import TokenSampler
 from kgen.utils.argument_validation import validate_float
-from kgen.watermarks.green_list import check_green_list_arguments
-from kgen.watermarks.green_list import green_list_table
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -26,7 +26,7 @@ class WatermarkedSampler(TokenSampler):
     text written without the key holds; `kgen.watermarks.
     TextWatermarkDetector` tests for it with the key alone, without the
     model. The green lists are one keyed `V x V` table
-    (`kgen.watermarks.green_list`): vocabularies up to 8,192 tokens, such
+    (`kgen.samplers.green_list`): vocabularies up to 8,192 tokens, such
     as kgen's character models.
 
     Args:

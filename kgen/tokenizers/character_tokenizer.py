@@ -2,6 +2,8 @@ import keras
 import numpy as np
 
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils import preset_hooks
+from kgen.utils.preset_error import PresetError
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -59,10 +61,8 @@ class CharacterTokenizer:
     def from_preset(cls, name_or_directory):
         """The tokenizer saved with a preset (a shipped name or a
         directory), such as `"gpt_shakespeare"`'s."""
-        from kgen.presets import PresetError
-        from kgen.presets import load_tokenizer
-
-        tokenizer = load_tokenizer(name_or_directory)
+        # `kgen.presets` sits above the tokenizers and registers this.
+        tokenizer = preset_hooks.get("load_tokenizer")(name_or_directory)
         if not isinstance(tokenizer, cls):
             raise PresetError(
                 f"Preset {name_or_directory!r} holds a "

@@ -3,9 +3,9 @@ import math
 import keras
 import numpy as np
 
+from kgen.samplers.green_list import check_green_list_arguments
+from kgen.samplers.green_list import green_list_table
 from kgen.tokenizers.token_ids import check_token_ids
-from kgen.watermarks.green_list import check_green_list_arguments
-from kgen.watermarks.green_list import green_list_table
 from kgen.watermarks.p_values import p_values
 
 

@@ -1,0 +1,104 @@
+"""The floors of docs/architecture.md, read from the code: every import,
+at module level or inside a function, of the package, the recipes and the
+benchmarks."""
+
+import ast
+
+from tests.conftest import REPO
+
+# Recipes that still import `benchmarks/` (docs/architecture.md, "Debts").
+RECIPES_ON_BENCHMARKS = {"text_to_image_digits.py"}
+
+
+def _imports(path):
+    """The absolute module names `path` imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            # `from kgen import backend` imports `kgen.backend`; the root
+            # package itself is loaded whatever is imported from it.
+            if node.module != "kgen":
+                names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _files(folder):
+    return sorted((REPO / folder).rglob("*.py"))
+
+
+def _floor(module):
+    """`kgen.models.gan.dcgan` -> `kgen.models`; `kgen` -> `kgen`."""
+    return ".".join(module.split(".")[:2])
+
+
+def _kgen_module(path):
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _reaches(module, prefixes):
+    return any(
+        module == prefix or module.startswith(prefix + ".")
+        for prefix in prefixes
+    )
+
+
+def test_the_models_import_neither_presets_nor_the_command_line():
+    offenders = [
+        (str(path.relative_to(REPO)), module)
+        for path in _files("kgen/models")
+        for module in _imports(path)
+        if _reaches(module, ("kgen.presets", "kgen.cli"))
+    ]
+    assert offenders == []
+
+
+def test_only_the_command_line_imports_the_command_line():
+    offenders = [
+        (str(path.relative_to(REPO)), module)
+        for folder in ("kgen", "recipes", "benchmarks")
+        for path in _files(folder)
+        if not path.is_relative_to(REPO / "kgen" / "cli")
+        and path != REPO / "kgen" / "__main__.py"
+        for module in _imports(path)
+        if _reaches(module, ("kgen.cli",))
+    ]
+    assert offenders == []
+
+
+def test_recipes_do_not_import_benchmarks():
+    importing = {
+        path.name
+        for path in _files("recipes")
+        if any(_reaches(module, ("benchmarks",)) for module in _imports(path))
+    }
+    assert importing == RECIPES_ON_BENCHMARKS
+
+
+def test_no_import_circle_passes_through_the_models_or_the_presets():
+    edges = {}
+    for path in _files("kgen"):
+        source = _floor(_kgen_module(path))
+        for module in _imports(path):
+            if _reaches(module, ("kgen",)) and _floor(module) != source:
+                edges.setdefault(source, set()).add(_floor(module))
+
+    def reachable(start):
+        seen, stack = set(), [start]
+        while stack:
+            for target in edges.get(stack.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen
+
+    for floor in ("kgen.models", "kgen.presets"):
+        circle = sorted(
+            other
+            for other in reachable(floor)
+            if floor in reachable(other) and other != floor
+        )
+        assert floor not in reachable(floor), (floor, circle)
