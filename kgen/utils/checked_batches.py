@@ -42,7 +42,7 @@ def check_each_batch(data, check, argument="x"):
     if labelled_data.is_tf_dataset(data):
         return _checked_tf_dataset(data, check, argument)
     if isinstance(data, keras.utils.PyDataset):
-        return labelled_data.MappedPyDataset(
+        return _CheckedPyDataset(
             data,
             functools.partial(_checked_batch, check=check, argument=argument),
         )
@@ -89,6 +89,19 @@ def _checked(check, batch, name):
 def _checked_iterator(data, check, argument):
     for index, batch in enumerate(data):
         yield _checked_batch(index, batch, check, argument)
+
+
+class _CheckedPyDataset(labelled_data.MappedPyDataset):
+    """Checks each batch; a `ValueError` from reading one (data that check
+    themselves, as `kgen train --data`'s images) is marked as the checks'
+    own are, since TensorFlow reads it inside its iterator too."""
+
+    def __getitem__(self, index):
+        try:
+            batch = self.dataset[index]
+        except ValueError as error:
+            raise ValueError(_MARKER + str(error)) from None
+        return self.function(index, batch)
 
 
 def _checked_batch(index, batch, check, argument):

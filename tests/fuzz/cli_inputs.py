@@ -93,6 +93,19 @@ class Files:
             ),
             "a folder of images of two sizes": self._mixed_folder(),
             "a folder with a damaged .png": self._damaged_folder(),
+            # Issue 44's classes: sizes, special files, deep faults.
+            "a .npy with a NaN deep in the rows": self.npy(
+                "deep_nan", self._deep_nan(tiny)
+            ),
+            "a .npy of complex numbers": self.npy(
+                "complex", tiny.astype("complex64")
+            ),
+            "a .npy of 4000x4000 images": self._huge_npy(),
+            "a folder with a 3000x3000 image": self._huge_folder(),
+            "a folder with a decompression bomb": self._bomb_folder(),
+            "a FIFO named .npy": self._fifo("pipe.npy"),
+            "a folder with a FIFO image": self._fifo_folder(),
+            "a link to /dev/zero named .npy": self._link("/dev/zero"),
         }
         self.bad_models = self._bad_models()
 
@@ -135,6 +148,47 @@ class Files:
         with open(os.path.join(folder, "1.png"), "wb") as file:
             file.write(b"\x89PNG not really")
         return folder
+
+    @staticmethod
+    def _deep_nan(tiny):
+        # Past the first batch `open_images` checks, in the training rows.
+        rows = np.concatenate([tiny] * 8)
+        rows[100, 3, 3] = np.nan
+        return rows
+
+    def _huge_npy(self):
+        path = self.path("huge.npy")
+        # Sparse on disk: only the header is written.
+        array = np.lib.format.open_memmap(
+            path, mode="w+", dtype="uint8", shape=(2, 4000, 4000)
+        )
+        del array
+        return path
+
+    def _huge_folder(self):
+        folder = self.folder("huge_image")
+        Image.new("L", (3000, 3000)).save(os.path.join(folder, "0.png"))
+        return folder
+
+    def _bomb_folder(self):
+        from tests.fuzz.test_faults import bomb_png
+
+        folder = self.folder("bomb")
+        bomb_png(os.path.join(folder, "0.png"), 20_000)
+        return folder
+
+    def _fifo(self, name):
+        os.mkfifo(self.path(name))
+        return self.path(name)
+
+    def _fifo_folder(self):
+        folder = self.folder("fifo_image")
+        os.mkfifo(os.path.join(folder, "0.png"))
+        return folder
+
+    def _link(self, target):
+        os.symlink(target, self.path("zero.npy"))
+        return self.path("zero.npy")
 
     def _bad_models(self):
         import kgen
