@@ -67,6 +67,7 @@ def build(kind, widths, learning_rate=5e-4, ema_momentum=0.995):
 
 def fit_for_steps(model, args, seed=0, dataset="mnist"):
     """Fits `model` for `args.train_steps` steps of batch `args.batch_size`
+    (or until `args.max_train_minutes` of wall time, if given, are spent)
     on the 60,000 training images of `dataset` (MNIST, or Fashion-MNIST
     for `recipes/flow_matching_fashion_mnist.py`) in [-1, 1] with their
     labels (shuffled with `seed`), and returns its training record."""
@@ -79,7 +80,11 @@ def fit_for_steps(model, args, seed=0, dataset="mnist"):
         y_train,
         batch_size=args.batch_size,
         epochs=epochs,
-        callbacks=[kgen.callbacks.TrainingBudget(steps=args.train_steps)],
+        callbacks=[
+            kgen.callbacks.TrainingBudget(
+                args.max_train_minutes, steps=args.train_steps
+            )
+        ],
         verbose=2,
     )
     return {
@@ -91,6 +96,7 @@ def fit_for_steps(model, args, seed=0, dataset="mnist"):
         "train_seconds": time.time() - start,
         "final_loss": float(history.history["loss"][-1]),
         "learning_rate": args.learning_rate,
+        "device": kgen.backend.device_name(),
         "trained_on": environment(),
     }
 
@@ -230,6 +236,11 @@ def add_training_arguments(parser, train_steps, learning_rate):
     parser.add_argument("--train-steps", type=int, default=train_steps)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=learning_rate)
+    parser.add_argument(
+        "--max-train-minutes",
+        type=float,
+        help="a wall-time budget besides --train-steps (a GPU lease)",
+    )
 
 
 def main():
