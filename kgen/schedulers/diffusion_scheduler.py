@@ -255,6 +255,11 @@ class DiffusionScheduler:
 
     # === Reverse step ===
 
+    def loop_points(self, timesteps):
+        """`(points, next_points)` of `kgen.schedulers.sampling_loop`:
+        each timestep once, stepping to the one after it."""
+        return timesteps, self.previous_timesteps(timesteps)
+
     def initial_state(self, sample):
         """Extra loop state a multistep rule carries (none by default)."""
         return ()
@@ -306,6 +311,8 @@ class DiffusionScheduler:
         return scaled * ops.sqrt(self.alpha_bar(timestep))
 
     stochastic = False
+    # The sampling loop's timesteps are integers.
+    timestep_dtype = "int32"
 
     # === Serialization ===
 

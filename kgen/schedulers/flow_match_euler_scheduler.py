@@ -1,5 +1,4 @@
 import keras
-from keras import ops
 
 from kgen.schedulers.flow_match_scheduler import FlowMatchScheduler
 
@@ -32,20 +31,6 @@ class FlowMatchEulerScheduler(FlowMatchScheduler):
     def num_function_evaluations(self, num_steps):
         return num_steps
 
-    def solve(self, velocity, sample, sigmas, after_step=None):
-        table = ops.convert_to_tensor(sigmas, "float32")
-        sample = ops.convert_to_tensor(sample, "float32")
-
-        def body(index, sample):
-            sigma = ops.take(table, index)
-            sigma_next = ops.take(table, index + 1)
-            # 1. The (guided) velocity at x.
-            slope = velocity(sample, sigma)
-            # 2. One Euler step towards the data.
-            sample = sample + (sigma_next - sigma) * slope
-            # 3. Whatever the caller does to each new sample.
-            if after_step is not None:
-                sample = after_step(sample, sigma_next, index)
-            return sample
-
-        return ops.fori_loop(0, len(sigmas) - 1, body, sample)
+    def step(self, velocity, sigma, sigma_next, sample, state, noise=None):
+        # One Euler step towards the data.
+        return sample + (sigma_next - sigma) * velocity, state

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 from kgen.schedulers.flow_match_scheduler import FlowMatchScheduler
@@ -32,30 +33,44 @@ class FlowMatchHeunScheduler(FlowMatchScheduler):
     def num_function_evaluations(self, num_steps):
         return 2 * num_steps - 1
 
-    def solve(self, velocity, sample, sigmas, after_step=None):
-        table = ops.convert_to_tensor(sigmas, "float32")
-        sample = ops.convert_to_tensor(sample, "float32")
-        num_steps = len(sigmas) - 1
+    def loop_points(self, sigmas):
+        """Each step but the last visits two points, `sigma` (the Euler
+        guess) and `sigma'` (the correction, stepping to `sigma'`
+        itself); the last, to `0`, is Euler's alone."""
+        sigmas = np.asarray(sigmas, "float32")
+        inner = sigmas[1:-1]
+        points = np.stack([sigmas[:-2], inner], 1).reshape(-1)
+        next_points = np.stack([inner, inner], 1).reshape(-1)
+        return (
+            np.append(points, sigmas[-2]),
+            np.append(next_points, sigmas[-1]),
+        )
 
-        def heun_step(index, sample):
-            sigma = ops.take(table, index)
-            sigma_next = ops.take(table, index + 1)
-            step = sigma_next - sigma
-            # 1. The slope at x, and the Euler guess at sigma'.
-            slope = velocity(sample, sigma)
-            guess = sample + step * slope
-            # 2. The trapezoid: the mean of both ends' slopes.
-            slope_next = velocity(guess, sigma_next)
-            sample = sample + step * 0.5 * (slope + slope_next)
-            if after_step is not None:
-                sample = after_step(sample, sigma_next, index)
-            return sample
+    def initial_state(self, sample):
+        # (x at the step's start, the slope there, the step, stage 0|1)
+        return (
+            ops.zeros_like(sample),
+            ops.zeros_like(sample),
+            ops.zeros((), "float32"),
+            ops.zeros((), "int32"),
+        )
 
-        sample = ops.fori_loop(0, num_steps - 1, heun_step, sample)
-        # 3. The last step, to sigma = 0, is Euler's.
-        last = num_steps - 1
-        sigma, sigma_next = table[last], table[last + 1]
-        sample = sample + (sigma_next - sigma) * velocity(sample, sigma)
-        if after_step is not None:
-            sample = after_step(sample, sigma_next, last)
-        return sample
+    def step(self, velocity, sigma, sigma_next, sample, state, noise=None):
+        start, start_slope, start_step, stage = state
+        correcting = ops.equal(stage, 1)
+        # 1. Stage 0: the slope at x and the Euler guess at sigma' (the
+        #    whole step when sigma' = 0).
+        step = sigma_next - sigma
+        guess = sample + step * velocity
+        # 2. Stage 1: the trapezoid, the mean of both ends' slopes.
+        corrected = start + start_step * 0.5 * (start_slope + velocity)
+        next_stage = ops.where(
+            ops.logical_or(correcting, ops.equal(sigma_next, 0.0)), 0, 1
+        )
+        state = (
+            ops.where(correcting, start, sample),
+            ops.where(correcting, start_slope, velocity),
+            ops.where(correcting, start_step, step),
+            ops.cast(next_stage, "int32"),
+        )
+        return ops.where(correcting, corrected, guess), state

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.schedulers import sampling_loop
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
@@ -127,21 +128,43 @@ class FlowMatchScheduler:
 
     # === The solver ===
 
-    def solve(self, velocity, sample, sigmas, after_step=None):
-        """Integrates `dx / dsigma = velocity(x, sigma)` over `sigmas`.
+    # The sampling loop's points are sigmas, and every rule here is an
+    # ODE solver.
+    timestep_dtype = "float32"
+    stochastic = False
+
+    def loop_points(self, sigmas):
+        """`(points, next_points)` of `kgen.schedulers.sampling_loop`:
+        the velocity is evaluated at each point, stepping to the next
+        (one step per sigma, by default)."""
+        sigmas = np.asarray(sigmas, "float32")
+        return sigmas[:-1], sigmas[1:]
+
+    def initial_state(self, sample):
+        """Extra loop state a multi-stage rule carries (none by default)."""
+        return ()
+
+    def step(self, velocity, sigma, sigma_next, sample, state, noise=None):
+        """One step of the rule from `sigma` towards `sigma_next`, given
+        the velocity at `(sample, sigma)`; `noise` is unused (the rules
+        are deterministic). Returns `(sample, state)`."""
+        raise NotImplementedError
+
+    def solve(self, velocity, sample, sigmas):
+        """Integrates `dx / dsigma = velocity(x, sigma)` over `sigmas` in
+        the one sampling loop (`kgen.schedulers.sampling_loop`).
 
         Args:
             velocity: `(x, sigma) -> v`, with `sigma` a scalar float
                 tensor; guidance wraps this function.
             sample: the start, noise at `sigmas[0]`.
             sigmas: the descending sigmas of `sigmas(num_steps)`.
-            after_step: optional `(x, sigma_next, step) -> x` run after
-                every step.
 
         Returns:
             The sample at `sigmas[-1]` (the data for a full run).
         """
-        raise NotImplementedError
+        sample = ops.convert_to_tensor(sample, "float32")
+        return sampling_loop.reverse_diffusion(velocity, self, sample, sigmas)
 
     # === Serialization ===
 

@@ -4,7 +4,7 @@ import pytest
 
 import kgen
 from kgen import schedulers
-from kgen.models.diffusion import sampling_loop
+from kgen.schedulers import sampling_loop
 from kgen.watermarks import FourierNoiseWatermark
 from tests.conftest import to_numpy
 from tests.models.diffusion.test_diffusion_model import diffusion_model

@@ -6,8 +6,8 @@ from keras import ops
 
 from kgen import backend
 from kgen.models.diffusion import guidance
-from kgen.models.diffusion import sampling_loop
 from kgen.models.diffusion.step_rules import get_step_rule
+from kgen.schedulers import sampling_loop
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input

@@ -1,4 +1,5 @@
-"""The reverse-diffusion loop, as a function of a denoise function."""
+"""The one sampling loop of the diffusion and flow-matching schedulers,
+and DDIM inversion, as functions of a denoise function."""
 
 from keras import ops
 
@@ -11,18 +12,26 @@ def reverse_diffusion(
     """Runs `scheduler` from `noise` over `timesteps` in one `fori_loop`.
 
     ```
-    x_T = noise
-    for (t, t') in zip(timesteps, scheduler.previous_timesteps(timesteps)):
-        x_t' = scheduler.step(denoise(x_t, t), t, t', x_t, z)
+    x = noise
+    for (t, t') in zip(*scheduler.loop_points(timesteps)):
+        x, state = scheduler.step(denoise(x, t), t, t', x, state, z)
     ```
+
+    A diffusion scheduler visits each timestep once and steps to the
+    next; a flow-matching scheduler's points are its sigmas, and a
+    two-stage rule (Heun's) visits a point twice, carrying the first
+    stage in `state`, as diffusers' Heun schedulers do.
 
     Args:
         denoise: `(x_t, t) -> model output` in the scheduler's prediction
-            type, with `t` a scalar int tensor; guidance wraps this
+            type (a velocity for flow matching), with `t` a scalar tensor
+            of the scheduler's `timestep_dtype`; guidance wraps this
             function (`kgen.models.diffusion.guidance`).
-        scheduler: a `kgen.schedulers.DiffusionScheduler`.
+        scheduler: a `kgen.schedulers.DiffusionScheduler` or
+            `FlowMatchScheduler`.
         noise: the start `x_T`, `(batch,) + sample_shape`.
-        timesteps: the schedule's descending timesteps to visit.
+        timesteps: the diffusion schedule's descending timesteps, or a
+            flow's sigmas (`sigmas(num_steps)`, ending at `0`).
         seed: `(2,)` int32 stateless seed of the loop's draws (step `i`
             draws with `seed + [0, i]`), `None` for zeros.
         after_step: optional `(x_t', t', step_seed) -> x_t'` run after
@@ -31,17 +40,16 @@ def reverse_diffusion(
     Returns:
         `x_0`, `(batch,) + sample_shape`.
     """
-    timestep_table = ops.convert_to_tensor(timesteps, "int32")
-    previous_table = ops.convert_to_tensor(
-        scheduler.previous_timesteps(timesteps), "int32"
-    )
+    points, next_points = scheduler.loop_points(timesteps)
+    point_table = ops.convert_to_tensor(points, scheduler.timestep_dtype)
+    next_table = ops.convert_to_tensor(next_points, scheduler.timestep_dtype)
     if seed is None:
         seed = ops.zeros((2,), "int32")
 
     def body(index, carry):
         sample, state = carry
-        timestep = ops.take(timestep_table, index)
-        previous_timestep = ops.take(previous_table, index)
+        timestep = ops.take(point_table, index)
+        next_timestep = ops.take(next_table, index)
         step_seed = seed + ops.stack([0, index])
         # 1. The (guided) denoiser's output at x_t.
         model_output = denoise(sample, timestep)
@@ -51,15 +59,15 @@ def reverse_diffusion(
             step_noise = backend.stateless_normal(ops.shape(sample), step_seed)
         # 3. The step rule: x_t -> x_t'.
         sample, state = scheduler.step(
-            model_output, timestep, previous_timestep, sample, state, step_noise
+            model_output, timestep, next_timestep, sample, state, step_noise
         )
         # 4. Whatever the caller does to each new sample.
         if after_step is not None:
-            sample = after_step(sample, previous_timestep, step_seed)
+            sample = after_step(sample, next_timestep, step_seed)
         return sample, state
 
     carry = (noise, scheduler.initial_state(noise))
-    sample, _ = ops.fori_loop(0, len(timesteps), body, carry)
+    sample, _ = ops.fori_loop(0, len(points), body, carry)
     return sample
 
 
