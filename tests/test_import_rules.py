@@ -9,6 +9,34 @@ from tests.conftest import REPO
 # Recipes that still import `benchmarks/` (docs/architecture.md, "Debts").
 RECIPES_ON_BENCHMARKS = {"text_to_image_digits.py"}
 
+# docs/architecture.md's floors, bottom first: a package may import its
+# own floor and those below.
+FLOORS = (
+    ("backend",),
+    ("utils",),
+    ("datasets", "tokenizers"),
+    (
+        "layers",
+        "losses",
+        "distributions",
+        "bijectors",
+        "schedulers",
+        "samplers",
+        "metrics",
+    ),
+    ("callbacks",),
+    ("networks",),
+    ("models",),
+    ("watermarks", "detection", "privacy", "augmentation", "style", "export"),
+    ("presets",),
+    ("cli",),
+)
+LEVEL = {
+    f"kgen.{package}": level
+    for level, packages in enumerate(FLOORS)
+    for package in packages
+}
+
 
 def _imports(path):
     """The absolute module names `path` imports."""
@@ -44,6 +72,23 @@ def _reaches(module, prefixes):
         module == prefix or module.startswith(prefix + ".")
         for prefix in prefixes
     )
+
+
+def test_every_package_imports_only_its_floor_and_those_below():
+    assert set(LEVEL) == {
+        f"kgen.{path.name}"
+        for path in (REPO / "kgen").iterdir()
+        if (path / "__init__.py").exists()
+    }
+    upward = sorted(
+        (str(path.relative_to(REPO)), module)
+        for path in _files("kgen")
+        if _floor(_kgen_module(path)) in LEVEL
+        for module in _imports(path)
+        if _floor(module) in LEVEL
+        and LEVEL[_floor(module)] > LEVEL[_floor(_kgen_module(path))]
+    )
+    assert upward == []
 
 
 def test_the_models_import_neither_presets_nor_the_command_line():

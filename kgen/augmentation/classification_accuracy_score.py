@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from kgen.networks.classifier_training import train_image_classifier
 from kgen.utils.argument_validation import validate_int
-from kgen.utils.classifier_training import train_image_classifier
 from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 

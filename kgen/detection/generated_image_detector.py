@@ -3,8 +3,8 @@
 import numpy as np
 from keras import ops
 
+from kgen.networks.classifier_training import train_image_classifier
 from kgen.privacy.membership_inference import membership_inference
-from kgen.utils.classifier_training import train_image_classifier
 from kgen.utils.data_validation import validate_array
 
 REAL, GENERATED = 0, 1
@@ -36,7 +36,7 @@ def train_generated_image_detector(
         real_images: array `(n, height, width, channels)` in [0, 1].
         generated_images: array `(m, height, width, channels)` in [0, 1].
         build_classifier, num_steps, batch_size, learning_rate, seed: as
-            `kgen.utils.classifier_training.train_image_classifier`
+            `kgen.networks.classifier_training.train_image_classifier`
             (default network `kgen.networks.image_classifier`).
 
     Returns:
