@@ -39,6 +39,7 @@ from kgen.models.vae import BetaVAE
 from kgen.models.vae import ConditionalVAE
 from kgen.models.vae import DenoisingAutoencoder
 from kgen.models.vae import HierarchicalVAE
+from kgen.models.vae import KLAutoencoder
 
 __all__ = [
     "Autoencoder",
@@ -72,6 +73,7 @@ __all__ = [
     "Glow",
     "HierarchicalVAE",
     "JointEnergyModel",
+    "KLAutoencoder",
     "MAF",
     "MaskGIT",
     "NeuralSplineFlow",

@@ -11,6 +11,7 @@ from kgen.networks.dit_denoiser import dit_denoiser
 from kgen.networks.image_to_image import patchgan_discriminator
 from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
+from kgen.networks.kl_autoencoder import kl_autoencoder_networks
 from kgen.networks.masked_token_transformer import masked_token_transformer
 from kgen.networks.mlp import mlp_discriminator
 from kgen.networks.mlp import mlp_generator
@@ -43,6 +44,7 @@ __all__ = [
     "dcgan_generator",
     "dit_denoiser",
     "image_classifier",
+    "kl_autoencoder_networks",
     "masked_token_transformer",
     "mlp_denoiser",
     "mlp_discriminator",

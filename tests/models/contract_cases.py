@@ -325,6 +325,17 @@ def denoising_autoencoder():
     return Case(compiled(model), images())
 
 
+def kl_autoencoder():
+    model = kgen.models.KLAutoencoder(
+        *kgen.networks.kl_autoencoder_networks(
+            SHAPE, latent_channels=2, filters=4, max_steps=1
+        ),
+        kl_weight=1e-3,
+        seed=0,
+    )
+    return Case(compiled(model), images(-1.0))
+
+
 def vae_case():
     return Case(compiled(vae()), images())
 
@@ -464,6 +475,19 @@ def latent_diffusion():
 
 
 CAPTIONS = ("a thick one", "two", "a slanted one", "a thin two") * 2
+
+
+def latent_diffusion_on_kl_autoencoder():
+    autoencoder = kl_autoencoder().model
+    model = kgen.models.LatentDiffusion(
+        autoencoder,
+        kgen.networks.unet_denoiser(
+            autoencoder.latent_shape, widths=(4,), attention_levels=()
+        ),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        seed=0,
+    )
+    return Case(compiled(model), images(-1.0), sample_kwargs=DIFFUSION_SAMPLING)
 
 
 def text_to_image(denoiser=unet_denoiser):
@@ -658,7 +682,9 @@ CASES = {
     "Glow": glow,
     "HierarchicalVAE": hierarchical_vae,
     "JointEnergyModel": joint_energy_model,
+    "KLAutoencoder": kl_autoencoder,
     "LatentDiffusion": latent_diffusion,
+    "LatentDiffusion[kl]": latent_diffusion_on_kl_autoencoder,
     "MAF": maf,
     "MaskGIT": mask_git,
     "NeuralSplineFlow": neural_spline_flow,

@@ -3,6 +3,7 @@ from kgen.models.vae.beta_vae import BetaVAE
 from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.hierarchical_vae import HierarchicalVAE
+from kgen.models.vae.kl_autoencoder import KLAutoencoder
 from kgen.models.vae.vae import VAE
 from kgen.models.vae.vae_gan import VAEGAN
 from kgen.models.vae.vq_vae import VQVAE
@@ -13,6 +14,7 @@ __all__ = [
     "BetaVAE",
     "ConditionalVAE",
     "DenoisingAutoencoder",
+    "KLAutoencoder",
     "HierarchicalVAE",
     "VAE",
     "VAEGAN",

@@ -1,0 +1,196 @@
+import keras
+from keras import ops
+
+from kgen import backend
+from kgen.distributions import Independent
+from kgen.distributions import Normal
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_choice
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.mixed_precision import to_float32
+
+RECONSTRUCTION_LOSSES = ("l1", "mse")
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class KLAutoencoder(GenerativeModel):
+    """Stable Diffusion's first stage: images to a small spatial latent,
+    kept near `N(0, I)` by a weak KL term, for `LatentDiffusion`.
+
+    ```
+    q(z|x) = N(mu(x), diag sigma(x)^2),   z: (h / f, w / f, c)
+    loss = sum |x - D(z)|  +  kl_weight * KL(q(z|x) || N(0, I)),
+           z ~ q(z|x)   (reparameterised)
+    KL = 1/2 sum (mu^2 + sigma^2 - 1 - log sigma^2)
+    ```
+
+    A `VAE` keeps a flat code and a KL of weight 1, so it can sample from
+    its prior; here the code keeps the image's layout (a U-Net or DiT
+    denoiser runs on it) and the KL weight is small (Stable Diffusion's is
+    1e-6), so the latent keeps detail and only its scale is held near
+    unit. `sample` decodes `N(0, I)` draws, which are not images of the
+    data unless the KL weight is large: the latent is for a diffusion
+    model to learn. Stable Diffusion adds a perceptual and an adversarial
+    term at scale; at the sizes trained here the pixel loss alone is used.
+
+    Args:
+        encoder: `keras.Model` images -> `(batch, h', w', 2 c)`: the
+            posterior means and log-variances, concatenated on the channel
+            axis (`kgen.networks.kl_autoencoder_networks`).
+        decoder: `keras.Model` `(batch, h', w', c)` latents -> images.
+        kl_weight: float >= 0. The KL term's weight.
+        reconstruction_loss: `"l1"` (Stable Diffusion's) or `"mse"`,
+            summed over pixels.
+        seed: int or `None`.
+
+    Example:
+
+    ```python
+    encoder, decoder = kgen.networks.kl_autoencoder_networks((8, 8, 1))
+    autoencoder = kgen.models.KLAutoencoder(encoder, decoder, seed=0)
+    autoencoder.compile(optimizer="adam")
+    ```
+
+    References:
+        1. Rombach et al. High-Resolution Image Synthesis with Latent
+           Diffusion Models. 2022. arXiv:2112.10752 (section 3, appendix
+           G: the KL-regularised autoencoder).
+    """
+
+    capabilities = ("sample", "encode")
+
+    nested_arguments = ("encoder", "decoder")
+
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        kl_weight=1e-6,
+        reconstruction_loss="l1",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        self.kl_weight = validate_float(kl_weight, "kl_weight", minimum=0.0)
+        validate_choice(
+            reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES
+        )
+        self.reconstruction_loss = reconstruction_loss
+        self.encoder = encoder
+        self.decoder = decoder
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name="reconstruction_loss"
+        )
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        if encoder.built and decoder.built:
+            self.built = True
+
+    @property
+    def latent_shape(self):
+        """`(h', w', c)`: the decoder's input."""
+        return tuple(self.decoder.input_shape[1:])
+
+    @property
+    def data_shape(self):
+        shape = self.decoder.compute_output_shape((None,) + self.latent_shape)
+        return tuple(shape[1:])
+
+    @property
+    def data_range(self):
+        # Linear outputs: images in any range (Stable Diffusion's [-1, 1]).
+        return None
+
+    def encode(self, x, training=False):
+        """The posterior `q(z|x)`: a diagonal normal over the latent grid
+        of each example."""
+        x = self._check_examples(x)
+        moments = to_float32(self.encoder(x, training=training))
+        mean, log_variance = ops.split(moments, 2, axis=-1)
+        # Stable Diffusion's bounds, so that an untrained encoder's
+        # log-variance cannot overflow `exp`.
+        log_variance = ops.clip(log_variance, -30.0, 20.0)
+        return Independent(
+            Normal(mean, ops.exp(0.5 * log_variance)), len(self.latent_shape)
+        )
+
+    def decode(self, latent, training=False):
+        """The images that `(batch, h', w', c)` latents stand for."""
+        latent = self._check_codes(latent, self.latent_shape, "latent")
+        if training:
+            return to_float32(self.decoder(latent, training=True))
+        return to_float32(backend.inference_call(self.decoder, latent))
+
+    def sample(self, num_samples, *, seed=None):
+        """Decodes latents drawn from `N(0, I)`."""
+        self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
+        latent = keras.random.normal(
+            (num_samples,) + self.latent_shape, seed=seed
+        )
+        return self.decode(latent)
+
+    # === Training ===
+
+    def call(self, x, training=False):
+        posterior = self.encode(x, training=training)
+        latent = posterior.sample(seed=self.seed_generator)
+        return {
+            "reconstruction": to_float32(
+                self.decoder(latent, training=training)
+            ),
+            "posterior_mean": posterior.distribution.loc,
+            "posterior_scale": posterior.distribution.scale,
+        }
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        axes = tuple(range(1, len(self.data_shape) + 1))
+        error = x - y_pred["reconstruction"]
+        if self.reconstruction_loss == "l1":
+            reconstruction_loss = ops.sum(ops.abs(error), axis=axes)
+        else:
+            reconstruction_loss = ops.sum(ops.square(error), axis=axes)
+        mean = y_pred["posterior_mean"]
+        variance = ops.square(y_pred["posterior_scale"])
+        kl_loss = 0.5 * ops.sum(
+            ops.square(mean) + variance - 1.0 - ops.log(variance),
+            axis=tuple(range(1, len(self.latent_shape) + 1)),
+        )
+        loss = reconstruction_loss + self.kl_weight * kl_loss
+        self.reconstruction_loss_tracker.update_state(
+            reconstruction_loss, sample_weight=sample_weight
+        )
+        self.kl_loss_tracker.update_state(kl_loss, sample_weight=sample_weight)
+        if sample_weight is not None:
+            return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
+        return ops.mean(loss)
+
+    # === Export ===
+
+    def serving_endpoints(self):
+        latent = keras.InputSpec(
+            shape=(None,) + self.latent_shape, dtype="float32"
+        )
+        images = keras.InputSpec(
+            shape=(None,) + self.data_shape, dtype="float32"
+        )
+
+        def encode(images):
+            return self.encode(images).mean()
+
+        return {
+            "sample": (self.decode, [latent]),
+            "encode": (encode, [images]),
+            "decode": (self.decode, [latent]),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "kl_weight": self.kl_weight,
+                "reconstruction_loss": self.reconstruction_loss,
+            }
+        )
+        return config
