@@ -48,6 +48,10 @@ Keras chooses its own trainer):
   BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
   torch its deterministic algorithms; XLA on a CPU is deterministic
   already (on a GPU, `XLA_FLAGS=--xla_gpu_deterministic_ops=true`).
+- `inference_method(layer, method_name, inputs)`: `layer.<method_name>(
+  inputs)` for inference, as `inference_call` (a flow's bijector's
+  `forward` when it samples): on JAX one jitted program per layer,
+  method and input shape.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
@@ -85,6 +89,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import inference_call
+    from kgen.backend.tensorflow import inference_method
     from kgen.backend.tensorflow import is_concrete
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
@@ -110,6 +115,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
     from kgen.backend.jax import inference_call
+    from kgen.backend.jax import inference_method
     from kgen.backend.jax import is_concrete
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
@@ -135,6 +141,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
     from kgen.backend.torch import inference_call
+    from kgen.backend.torch import inference_method
     from kgen.backend.torch import is_concrete
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
@@ -166,6 +173,7 @@ __all__ = [
     "fori_loop",
     "grad",
     "inference_call",
+    "inference_method",
     "is_concrete",
     "moments",
     "no_grad",

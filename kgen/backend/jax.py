@@ -254,6 +254,8 @@ def no_grad():
 # gets one jitted inference call (its programs cached per input shape by
 # JAX), dropped with the network.
 _INFERENCE_CALLS = weakref.WeakKeyDictionary()
+# layer -> {method name: its jitted stateless run}, for `inference_method`.
+_INFERENCE_METHODS = weakref.WeakKeyDictionary()
 
 
 def inference_call(network, inputs):
@@ -275,6 +277,26 @@ def inference_call(network, inputs):
         [v.value for v in network.non_trainable_variables],
         inputs,
     )
+
+
+def inference_method(layer, method_name, inputs):
+    calls = _INFERENCE_METHODS.get(layer)
+    if calls is None:
+        calls = _INFERENCE_METHODS[layer] = {}
+    call = calls.get(method_name)
+    if call is None:
+        layer_ref = weakref.ref(layer)
+
+        def run(values, inputs):
+            layer = layer_ref()
+            # The method reads the layer's variables as these values.
+            with keras.StatelessScope(
+                state_mapping=list(zip(layer.variables, values))
+            ):
+                return getattr(layer, method_name)(inputs)
+
+        call = calls[method_name] = jax.jit(run)
+    return call([v.value for v in layer.variables], inputs)
 
 
 def stateless_uniform(shape, seed, dtype="float32"):

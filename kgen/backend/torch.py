@@ -144,6 +144,10 @@ def inference_call(network, inputs):
     return network(inputs, training=False)
 
 
+def inference_method(layer, method_name, inputs):
+    return getattr(layer, method_name)(inputs)
+
+
 def first_rows(x, num_rows):
     return x[:num_rows]
 

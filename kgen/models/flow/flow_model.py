@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen import backend
 from kgen import bijectors
 from kgen.distributions import Distribution
 from kgen.distributions import Independent
@@ -111,8 +112,13 @@ class FlowModel(GenerativeModel):
 
     def decode(self, z):
         """`x = f(z)`."""
-        z = self._check_codes(z, self.latent_shape, "z")
-        return self.bijector.forward(ops.convert_to_tensor(z, "float32"))
+        z = ops.convert_to_tensor(
+            self._check_codes(z, self.latent_shape, "z"), "float32"
+        )
+        if isinstance(self.bijector, keras.layers.Layer):
+            # One compiled program per batch size on JAX, not one per op.
+            return backend.inference_method(self.bijector, "forward", z)
+        return self.bijector.forward(z)
 
     def log_prob(self, x):
         """Exact `log p(x)` (of the dequantised density if `num_bins`)."""
