@@ -62,6 +62,12 @@ EXPORT_ENDPOINTS = {
 }
 
 
+# Variants whose classes each run on every backend in their own cases
+# (`LatentDiffusion` on a VAE, `KLAutoencoder`): their combination is the
+# same code on each, so TensorFlow alone proves it.
+PROVEN_ON_TENSORFLOW = ("LatentDiffusion[kl]",)
+
+
 def over_cases(names=None, xfail=None, large=()):
     """Parametrizes `name` over `names` (every case by default); the cases
     in `xfail` (`{name: reason}`) are expected to fail, strictly, and
@@ -72,6 +78,8 @@ def over_cases(names=None, xfail=None, large=()):
         # One worker runs every test of a case: `trained` and `samples`
         # (a fit and a sampling loop, compiled) are cached per process.
         marks = [pytest.mark.xdist_group(name)]
+        if name in PROVEN_ON_TENSORFLOW:
+            marks.append(pytest.mark.tensorflow_only)
         if name in xfail:
             marks.append(pytest.mark.xfail(strict=True, reason=xfail[name]))
         if name in large:
