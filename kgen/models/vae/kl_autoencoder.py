@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.distributions import Independent
 from kgen.distributions import Normal
+from kgen.distributions import kl_divergence
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
@@ -151,12 +152,16 @@ class KLAutoencoder(GenerativeModel):
             reconstruction_loss = ops.sum(ops.abs(error), axis=axes)
         else:
             reconstruction_loss = ops.sum(ops.square(error), axis=axes)
-        mean = y_pred["posterior_mean"]
-        variance = ops.square(y_pred["posterior_scale"])
-        kl_loss = 0.5 * ops.sum(
-            ops.square(mean) + variance - 1.0 - ops.log(variance),
-            axis=tuple(range(1, len(self.latent_shape) + 1)),
+        event_ndims = len(self.latent_shape)
+        posterior = Independent(
+            Normal(y_pred["posterior_mean"], y_pred["posterior_scale"]),
+            event_ndims,
         )
+        prior = Independent(
+            Normal(ops.zeros(self.latent_shape), ops.ones(self.latent_shape)),
+            event_ndims,
+        )
+        kl_loss = kl_divergence(posterior, prior)
         loss = reconstruction_loss + self.kl_weight * kl_loss
         self.reconstruction_loss_tracker.update_state(
             reconstruction_loss, sample_weight=sample_weight
