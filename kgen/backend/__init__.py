@@ -39,6 +39,10 @@ Keras chooses its own trainer):
 - `fori_loop(lower, upper, body, init_val)`: `keras.ops.fori_loop`, run
   as one graph on TensorFlow (eager `tf.while_loop` steps from Python),
   for long sampling loops.
+- `build_then_load(build, load)`: `load(build())`, the model returned; on
+  JAX the variables `load` assigns skip their initializers (each compiles
+  a program per shape there), so presets load in a fraction of the time;
+  `has_values(variables)` is false for such variables until then.
 - `inference_call(network, inputs)`: `network(inputs, training=False)`,
   for the eager inference passes of `sample`, `decode` and their kin; on
   JAX one jitted program per network and input shape, so sampling at
@@ -52,6 +56,13 @@ Keras chooses its own trainer):
   inputs)` for inference, as `inference_call` (a flow's bijector's
   `forward` when it samples): on JAX one jitted program per layer,
   method and input shape.
+- `inference_program(owner, key, function, *args)`: `function(owner,
+  *args)` for inference (a whole sampling loop), compiled once per owner,
+  `key` and argument shapes and kept (the newest 8 keys per owner): on
+  JAX a `jax.jit` with the owner's variables as arguments, on TensorFlow
+  a `tf.function`; torch runs it eagerly. `key` must name everything
+  `function` closes over; `function` must not hold the owner. With `key`
+  `None` the program is compiled for this call alone and not kept.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
@@ -79,6 +90,7 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import Trainer
+    from kgen.backend.tensorflow import build_then_load
     from kgen.backend.tensorflow import data_parallel
     from kgen.backend.tensorflow import device_name
     from kgen.backend.tensorflow import draw_for_replica
@@ -88,8 +100,10 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import has_values
     from kgen.backend.tensorflow import inference_call
     from kgen.backend.tensorflow import inference_method
+    from kgen.backend.tensorflow import inference_program
     from kgen.backend.tensorflow import is_concrete
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
@@ -105,6 +119,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
     from kgen.backend.jax import Trainer
+    from kgen.backend.jax import build_then_load
     from kgen.backend.jax import data_parallel
     from kgen.backend.jax import device_name
     from kgen.backend.jax import draw_for_replica
@@ -114,8 +129,10 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import fori_loop
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
+    from kgen.backend.jax import has_values
     from kgen.backend.jax import inference_call
     from kgen.backend.jax import inference_method
+    from kgen.backend.jax import inference_program
     from kgen.backend.jax import is_concrete
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
@@ -131,6 +148,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
     from kgen.backend.torch import Trainer
+    from kgen.backend.torch import build_then_load
     from kgen.backend.torch import data_parallel
     from kgen.backend.torch import device_name
     from kgen.backend.torch import draw_for_replica
@@ -140,8 +158,10 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import fori_loop
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
+    from kgen.backend.torch import has_values
     from kgen.backend.torch import inference_call
     from kgen.backend.torch import inference_method
+    from kgen.backend.torch import inference_program
     from kgen.backend.torch import is_concrete
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
@@ -163,17 +183,20 @@ else:
 
 __all__ = [
     "Trainer",
+    "build_then_load",
     "data_parallel",
     "device_name",
     "draw_for_replica",
     "enable_determinism",
     "export_archive",
-    "gather_over_replicas",
     "first_rows",
     "fori_loop",
+    "gather_over_replicas",
     "grad",
+    "has_values",
     "inference_call",
     "inference_method",
+    "inference_program",
     "is_concrete",
     "moments",
     "no_grad",

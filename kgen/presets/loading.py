@@ -7,6 +7,7 @@ import os
 import keras
 import numpy as np
 
+from kgen import backend
 from kgen.presets import architectures
 from kgen.presets import registry
 from kgen.utils.file_digest import sha256
@@ -221,23 +222,28 @@ def rebuild(directory, config):
     import kgen.models  # noqa: F401  (registers kgen's classes with Keras)
 
     config_path = os.path.join(directory, registry.CONFIG)
-    try:
-        # A copy: deserializing nested Functional configs consumes them.
-        model = keras.saving.deserialize_keras_object(copy.deepcopy(config))
-    except Exception as error:
-        raise PresetError(
-            f"{config_path}: could not rebuild the {config['class_name']} "
-            f"({type(error).__name__}: {error})."
-        ) from error
     weights_path = os.path.join(directory, registry.WEIGHTS)
-    try:
-        model.load_weights(weights_path)
-    except Exception as error:
-        raise PresetError(
-            f"{weights_path}: does not fit the {config['class_name']} of "
-            f"config.json ({type(error).__name__}: {error})."
-        ) from error
-    return model
+
+    def build():
+        try:
+            # A copy: deserializing nested Functional configs consumes them.
+            return keras.saving.deserialize_keras_object(copy.deepcopy(config))
+        except Exception as error:
+            raise PresetError(
+                f"{config_path}: could not rebuild the "
+                f"{config['class_name']} ({type(error).__name__}: {error})."
+            ) from error
+
+    def load(model):
+        try:
+            model.load_weights(weights_path)
+        except Exception as error:
+            raise PresetError(
+                f"{weights_path}: does not fit the {config['class_name']} "
+                f"of config.json ({type(error).__name__}: {error})."
+            ) from error
+
+    return backend.build_then_load(build, load)
 
 
 def from_preset(cls, name_or_directory):
@@ -318,7 +324,14 @@ def noise_reference_inputs(model):
 def run_sample_endpoint(model, inputs):
     """The outputs of `model`'s exported `sample` endpoint for `inputs`."""
     function, _ = model.serving_endpoints()["sample"]
-    return function(*[keras.ops.convert_to_tensor(x) for x in inputs])
+    # Compiled whole, as the exported signature is (and faster than op by
+    # op on JAX); not kept, since `function` holds the model.
+    return backend.inference_program(
+        model,
+        None,
+        lambda _, *inputs: function(*inputs),
+        *[keras.ops.convert_to_tensor(x) for x in inputs],
+    )
 
 
 def check_preset(name_or_directory, atol=FLOAT_ATOL):

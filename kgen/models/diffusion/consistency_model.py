@@ -152,7 +152,10 @@ class ConsistencyModel(GenerativeModel):
             # with the student's checkpoints, and the caller's model is
             # left as it was.
             frozen = FlowMatching.from_config(teacher.get_config())
-            frozen.denoiser.set_weights(teacher.denoiser.get_weights())
+            # A teacher rebuilt inside `backend.build_then_load` has no
+            # values yet; its weights come with the student's.
+            if backend.has_values(teacher.denoiser.variables):
+                frozen.denoiser.set_weights(teacher.denoiser.get_weights())
             _freeze(frozen)
             teacher = frozen
         expected = 2 if num_classes is None else 3
@@ -198,7 +201,8 @@ class ConsistencyModel(GenerativeModel):
             # target must be read at every step, so it is a network of
             # its own, updated in `call` like batch statistics.
             self.target_network = keras.models.clone_model(network)
-            self.target_network.set_weights(network.get_weights())
+            if backend.has_values(network.variables):
+                self.target_network.set_weights(network.get_weights())
             _freeze(self.target_network)
         self.training_step = self.add_weight(
             shape=(),
@@ -402,7 +406,15 @@ class ConsistencyModel(GenerativeModel):
         shape = (num_samples,) + self.sample_shape
         noise = [keras.random.normal(shape, seed=seed) for _ in times]
         with backend.no_grad():
-            return self._multistep(noise, times, labels)
+            return backend.inference_program(
+                self,
+                ("multistep", tuple(times.tolist())),
+                lambda model, noise, labels: model._multistep(
+                    noise, times, labels
+                ),
+                noise,
+                labels,
+            )
 
     def _multistep(self, noise, times, labels):
         sample = self.consistency(times[0] * noise[0], times[0], labels)

@@ -1,7 +1,10 @@
 """The sampling half of `DiffusionModel`: step rules, guidance, the
 reverse-diffusion loop and inpainting, on the model's `denoise`."""
 
+import functools
+
 import keras
+import numpy as np
 from keras import ops
 
 from kgen import backend
@@ -234,26 +237,80 @@ class DiffusionSampling:
         loop_seed=None,
         after_step=None,
     ):
-        """`reverse_diffusion.reverse_diffusion` on `guided_denoise`, the
-        samples clipped to `sample_range`."""
-        denoise = self.guided_denoise(
-            scheduler,
+        """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
+        samples clipped to `sample_range`: one compiled program per step
+        rule, timesteps and guidance scale (`backend.inference_program`).
+        """
+        if classifier is not None or after_step is not None:
+            # A classifier's weights and an inpainting step's known pixels
+            # are not the model's arguments: such loops are traced anew.
+            return _reverse_diffusion(
+                self,
+                noise,
+                labels,
+                condition,
+                loop_seed,
+                scheduler=scheduler,
+                timesteps=timesteps,
+                guidance_scale=guidance_scale,
+                classifier=classifier,
+                classifier_scale=classifier_scale,
+                after_step=after_step,
+            )
+        options = {
+            "scheduler": scheduler,
+            "timesteps": timesteps,
+            "guidance_scale": guidance_scale,
+        }
+        key = (
+            "reverse_diffusion",
+            repr(scheduler),
+            tuple(np.asarray(timesteps).tolist()),
+            float(guidance_scale),
+        )
+        return backend.inference_program(
+            self,
+            key,
+            functools.partial(_reverse_diffusion, **options),
+            noise,
             labels,
             condition,
-            guidance_scale,
-            classifier,
-            classifier_scale,
+            loop_seed,
         )
-        sample = sampling_loop.reverse_diffusion(
-            denoise,
-            scheduler,
-            noise,
-            timesteps,
-            seed=loop_seed,
-            after_step=after_step,
-        )
-        if self.sample_range is not None:
-            # Like diffusers' pipelines: samples leave in the data range
-            # (few-step ODE solvers do not clip on the way).
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
+
+
+def _reverse_diffusion(
+    model,
+    noise,
+    labels,
+    condition,
+    loop_seed,
+    *,
+    scheduler,
+    timesteps,
+    guidance_scale,
+    classifier=None,
+    classifier_scale=1.0,
+    after_step=None,
+):
+    denoise = model.guided_denoise(
+        scheduler,
+        labels,
+        condition,
+        guidance_scale,
+        classifier,
+        classifier_scale,
+    )
+    sample = sampling_loop.reverse_diffusion(
+        denoise,
+        scheduler,
+        noise,
+        timesteps,
+        seed=loop_seed,
+        after_step=after_step,
+    )
+    if model.sample_range is not None:
+        # Like diffusers' pipelines: samples leave in the data range
+        # (few-step ODE solvers do not clip on the way).
+        sample = ops.clip(sample, *model.sample_range)
+    return sample

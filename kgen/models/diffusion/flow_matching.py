@@ -282,14 +282,27 @@ class FlowMatching(GenerativeModel):
             )
         return lambda x, sigma: self.velocity(x, sigma, labels)
 
-    def integrate(self, noise, scheduler, sigmas, labels=None, **kwargs):
+    def integrate(
+        self, noise, scheduler, sigmas, labels=None, guidance_scale=0.0
+    ):
         """Solves the (guided) ODE from `noise` over `sigmas`; samples are
-        clipped to `sample_range`."""
-        velocity = self.guided_velocity(labels, **kwargs)
-        sample = scheduler.solve(velocity, noise, sigmas)
-        if self.sample_range is not None:
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
+        clipped to `sample_range`. One compiled program per solver, sigmas
+        and guidance scale (`backend.inference_program`)."""
+
+        def solve(model, noise, labels):
+            velocity = model.guided_velocity(labels, guidance_scale)
+            sample = scheduler.solve(velocity, noise, sigmas)
+            if model.sample_range is not None:
+                sample = ops.clip(sample, *model.sample_range)
+            return sample
+
+        key = (
+            "integrate",
+            repr(scheduler),
+            tuple(np.asarray(sigmas).tolist()),
+            float(guidance_scale),
+        )
+        return backend.inference_program(self, key, solve, noise, labels)
 
     def sample(
         self,

@@ -1,0 +1,106 @@
+"""`kgen.backend.inference_program` (a sampling loop compiled once per
+model and options) and `build_then_load` (presets loaded without running
+the initializers of the weights they overwrite)."""
+
+import gc
+import weakref
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from kgen import backend
+from kgen.backend import program_cache
+from tests.conftest import BACKEND
+
+
+def diffusion_model():
+    denoiser = kgen.networks.mlp_denoiser(2, hidden_dim=8, num_layers=1)
+    scheduler = kgen.schedulers.DDPMScheduler(num_train_timesteps=20)
+    return kgen.models.DiffusionModel(denoiser, scheduler, seed=0)
+
+
+def _numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def test_a_compiled_sampling_loop_reads_the_weights_of_each_call():
+    model = diffusion_model()
+    first = _numpy(model.sample(2, seed=1, num_steps=3))
+    np.testing.assert_array_equal(
+        first, _numpy(model.sample(2, seed=1, num_steps=3))
+    )
+    # Weights changed after the program was compiled are the ones it runs
+    # (they are its arguments, not constants baked into it).
+    rng = np.random.default_rng(0)
+    for variable in model.denoiser.trainable_variables:
+        variable.assign(rng.normal(size=variable.shape).astype("float32"))
+    changed = _numpy(model.sample(2, seed=1, num_steps=3))
+    assert np.abs(changed - first).max() > 1e-3
+
+
+@pytest.mark.skipif(BACKEND == "torch", reason="eager torch keeps nothing")
+def test_one_program_per_options_is_kept_and_dropped_with_the_model():
+    if BACKEND == "jax":
+        from kgen.backend.jax import _INFERENCE_PROGRAMS
+    else:
+        from kgen.backend.tensorflow import _INFERENCE_PROGRAMS
+    model = diffusion_model()
+    for _ in range(2):
+        model.sample(1, seed=0, num_steps=2)
+    assert len(_INFERENCE_PROGRAMS._programs[model]) == 1
+    # The programs do not keep their model alive.
+    reference = weakref.ref(model)
+    del model
+    gc.collect()
+    assert reference() is None
+
+
+def test_a_program_cache_keeps_the_most_recently_used_programs_per_owner():
+    compiled = []
+
+    def compile(owner_ref, function):
+        compiled.append(function)
+        return function
+
+    cache = program_cache.ProgramCache(compile)
+    owner = keras.layers.Dense(1)
+    limit = program_cache.MAX_PROGRAMS_PER_OWNER
+    for key in range(limit):
+        cache.get(owner, key, lambda owner: None)
+    cache.get(owner, 0, None)  # 0 is now the most recent
+    cache.get(owner, "new", lambda owner: None)
+    assert len(compiled) == limit + 1
+    assert list(cache._programs[owner]) == [*range(2, limit), 0, "new"]
+
+
+def test_build_then_load_gives_the_loaded_weights_and_initializes_the_rest(
+    tmp_path,
+):
+    from keras.src.backend.common import global_state
+
+    def build():
+        return keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)]
+        )
+
+    source = build()
+    path = str(tmp_path / "source.weights.h5")
+    source.save_weights(path)
+    before = list(
+        global_state.get_global_attribute("uninitialized_variables") or ()
+    )
+    loaded = backend.build_then_load(build, lambda m: m.load_weights(path))
+    for expected, actual in zip(source.weights, loaded.weights):
+        np.testing.assert_array_equal(_numpy(expected), _numpy(actual))
+    assert backend.has_values(loaded.variables)
+    # A load that assigns only part of the model: the rest is initialized.
+    partial = backend.build_then_load(
+        build, lambda m: m.layers[0].kernel.assign(np.ones((3, 4)))
+    )
+    assert backend.has_values(partial.variables)
+    np.testing.assert_array_equal(_numpy(partial.layers[0].kernel), 1.0)
+    assert np.abs(_numpy(partial.layers[1].kernel)).max() > 0
+    after = global_state.get_global_attribute("uninitialized_variables")
+    assert list(after or ()) == before
