@@ -27,7 +27,6 @@ import numpy as np
 
 import kgen
 from benchmarks import common
-from kgen.datasets import captioned
 
 
 def build_model(tokenizer, widths=(32, 64), width=64, seed=0):
@@ -52,62 +51,11 @@ def build_model(tokenizer, widths=(32, 64), width=64, seed=0):
     )
 
 
-def train_judge(images, labels, seed=0):
+def train_judge(seed=0):
+    """The class judge: a CNN trained on the real train digits."""
+    images, labels = kgen.datasets.load("digits")[0]
     keras.utils.set_random_seed(seed)
-    judge = kgen.networks.image_classifier((8, 8, 1), 10, filters=32)
-    judge.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    judge.fit(images, labels, epochs=60, batch_size=64, verbose=0)
-    return judge
-
-
-def generate(model, prompts, scale, num_steps, seed):
-    chunks = []
-    for start in range(0, len(prompts), 250):
-        chunks.append(
-            keras.ops.convert_to_numpy(
-                model.generate(
-                    list(prompts[start : start + 250]),
-                    num_steps=num_steps,
-                    guidance_scale=scale,
-                    seed=seed + start,
-                )
-            )
-        )
-    return (np.concatenate(chunks) + 1.0) / 2.0
-
-
-def judged(images, labels, attributes, judge, medians):
-    """Class accuracy and, per attribute, accuracy over the prompts that
-    name it."""
-    predicted = np.argmax(judge.predict(images, verbose=0), axis=-1)
-    row = {"class_accuracy": float(np.mean(predicted == labels))}
-    measured = captioned.measure_attributes("digits", images)
-    correct_all = predicted == labels
-    for attribute in captioned.ATTRIBUTES["digits"]:
-        named = attributes[attribute] >= 0
-        high = measured[attribute] > medians[attribute][labels]
-        correct = high == (attributes[attribute] == 1)
-        row[f"{attribute}_accuracy"] = float(np.mean(correct[named]))
-        correct_all &= correct | ~named
-    row["all_correct"] = float(np.mean(correct_all))
-    return row
-
-
-def domain_scores(images, reference, features):
-    scores = {}
-    for name, cls in (
-        ("fid", kgen.metrics.FrechetInceptionDistance),
-        ("kid", kgen.metrics.KernelInceptionDistance),
-    ):
-        metric = cls(feature_extractor=features)
-        metric.set_reference(reference)
-        metric.update_state(generated_images=images)
-        scores[name] = float(np.asarray(metric.result()).reshape(-1)[0])
-    return scores
+    return kgen.networks.fit_image_classifier(images, labels, 10, epochs=60)
 
 
 def train(x, captions, tokenizer, epochs, batch_size, seed=0):
@@ -137,72 +85,20 @@ def train(x, captions, tokenizer, epochs, batch_size, seed=0):
 def evaluate(
     model, test_captions, test_attributes, num_prompts, scales, num_steps
 ):
-    """`(rows, info)`: one row of judged accuracies and domain FID / KID
-    per guidance scale, and the judge's accuracy and the FID floor."""
-    (real, real_labels), (real_test, real_test_labels) = kgen.datasets.load(
-        "digits"
+    """`(rows, info)`: `kgen.metrics.prompt_following_scores` with the
+    class judge and `digits_classifier`'s features."""
+    return kgen.metrics.prompt_following_scores(
+        model,
+        test_captions,
+        test_attributes,
+        judge=train_judge(),
+        features=kgen.networks.classifier_features(
+            kgen.presets.load_preset("digits_classifier")
+        ),
+        num_prompts=num_prompts,
+        guidance_scales=scales,
+        num_steps=num_steps,
     )
-    judge = train_judge(real, real_labels)
-    judge_accuracy = float(
-        np.mean(
-            np.argmax(judge.predict(real_test, verbose=0), -1)
-            == real_test_labels
-        )
-    )
-    measured_train = captioned.measure_attributes("digits", real)
-    medians = {
-        attribute: np.array(
-            [np.median(values[real_labels == c]) for c in range(10)]
-        )
-        for attribute, values in measured_train.items()
-    }
-    features = kgen.networks.classifier_features(
-        kgen.presets.load_preset("digits_classifier")
-    )
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(test_captions), num_prompts)
-    prompts = test_captions[picks]
-    prompt_attributes = {k: v[picks] for k, v in test_attributes.items()}
-    held = np.flatnonzero(test_attributes["held_out"])
-    held_picks = held[rng.integers(0, len(held), 200)]
-    held_prompts = test_captions[held_picks]
-    held_attributes = {k: v[held_picks] for k, v in test_attributes.items()}
-    # The floor at the generated set's size: FID is biased upwards for
-    # small sets, so a floor of fewer images would sit too high.
-    floor = domain_scores(real[:num_prompts], real_test, features)
-
-    rows = []
-    for scale in scales:
-        start = time.time()
-        images = generate(model, prompts, scale, num_steps, seed=0)
-        seconds = time.time() - start
-        row = {"guidance_scale": scale, "generate_s": round(seconds, 1)}
-        row.update(
-            judged(
-                images,
-                prompt_attributes["labels"],
-                prompt_attributes,
-                judge,
-                medians,
-            )
-        )
-        held_images = generate(
-            model, held_prompts, scale, num_steps, seed=10_000
-        )
-        held_row = judged(
-            held_images,
-            held_attributes["labels"],
-            held_attributes,
-            judge,
-            medians,
-        )
-        row["held_out_class"] = held_row["class_accuracy"]
-        row["held_out_all_correct"] = held_row["all_correct"]
-        row.update(domain_scores(images, real_test, features))
-        rows.append(row)
-
-    info = {"judge_test_accuracy": judge_accuracy, "floor": floor}
-    return rows, info
 
 
 def main():

@@ -6,9 +6,6 @@ import ast
 
 from tests.conftest import REPO
 
-# Recipes that still import `benchmarks/` (docs/architecture.md, "Debts").
-RECIPES_ON_BENCHMARKS = {"text_to_image_digits.py"}
-
 # docs/architecture.md's floors, bottom first: a package may import its
 # own floor and those below.
 FLOORS = (
@@ -120,7 +117,7 @@ def test_recipes_do_not_import_benchmarks():
         for path in _files("recipes")
         if any(_reaches(module, ("benchmarks",)) for module in _imports(path))
     }
-    assert importing == RECIPES_ON_BENCHMARKS
+    assert importing == set()
 
 
 def test_no_import_circle_passes_through_the_models_or_the_presets():

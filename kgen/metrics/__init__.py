@@ -20,6 +20,9 @@ from kgen.metrics.likelihood import negative_elbo
 from kgen.metrics.likelihood import negative_log_likelihood
 from kgen.metrics.mode_coverage import mode_coverage
 from kgen.metrics.precision_recall import PrecisionRecall
+from kgen.metrics.prompt_following import attribute_medians
+from kgen.metrics.prompt_following import prompt_following
+from kgen.metrics.prompt_following import prompt_following_scores
 from kgen.metrics.score_model import SAMPLE_METRICS
 from kgen.metrics.score_model import score_model
 
@@ -30,6 +33,7 @@ __all__ = [
     "KernelInceptionDistance",
     "PrecisionRecall",
     "SAMPLE_METRICS",
+    "attribute_medians",
     "bits_per_dim",
     "fid_and_label_accuracy",
     "fid_inception_v3",
@@ -45,5 +49,7 @@ __all__ = [
     "negative_log_likelihood",
     "polynomial_mmd",
     "predicted_labels",
+    "prompt_following",
+    "prompt_following_scores",
     "score_model",
 ]

@@ -2,6 +2,7 @@
 
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
+from kgen.networks.classifier_training import fit_image_classifier
 from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
@@ -43,6 +44,7 @@ __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
     "dit_denoiser",
+    "fit_image_classifier",
     "image_classifier",
     "kl_autoencoder_networks",
     "masked_token_transformer",

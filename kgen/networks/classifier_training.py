@@ -66,6 +66,60 @@ def train_image_classifier(
     return classifier
 
 
+def fit_image_classifier(
+    images,
+    labels,
+    num_classes,
+    *,
+    epochs,
+    batch_size=64,
+    filters=32,
+    learning_rate=1e-3,
+):
+    """`kgen.networks.image_classifier` trained by Adam for `epochs`
+    passes of Keras' shuffled batches: the judge of prompt following
+    (`kgen.metrics.prompt_following_scores`). Seed Keras
+    (`keras.utils.set_random_seed`) first to fix it.
+
+    Args:
+        images: float32 NumPy array `(n, height, width, channels)`.
+        labels: int NumPy array `(n,)` in `[0, num_classes)`.
+        num_classes: int.
+        epochs: int.
+        batch_size: int.
+        filters: int, the classifier's first convolution's width.
+        learning_rate: float.
+
+    Returns:
+        The trained, compiled `keras.Model` (accuracy as its metric).
+    """
+    classifier = image_classifier(
+        images.shape[1:],
+        num_classes,
+        filters=validate_int(filters, "filters"),
+    )
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(
+            validate_float(
+                learning_rate,
+                "learning_rate",
+                0.0,
+                exclusive_minimum=True,
+            )
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    classifier.fit(
+        images,
+        labels,
+        epochs=validate_int(epochs, "epochs"),
+        batch_size=validate_int(batch_size, "batch_size"),
+        verbose=0,
+    )
+    return classifier
+
+
 class _ShuffledBatches(keras.utils.PyDataset):
     """`num_steps` batches, a fresh permutation of the data per pass: a
     training set smaller than a batch still fills every batch."""
