@@ -58,6 +58,7 @@ EXPORT_ENDPOINTS = {
     "LatentDiffusion": "sample",
     "MaskGIT": "sample",
     "RealNVP": "sample",
+    "TextToImage": "generate",
     "VAE": "sample",
 }
 
