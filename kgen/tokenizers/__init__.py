@@ -1,6 +1,13 @@
 """Tokenizers: text to integer ids and back."""
 
 from kgen.tokenizers.character_tokenizer import CharacterTokenizer
+from kgen.tokenizers.smiles_tokenizer import SmilesTokenizer
+from kgen.tokenizers.smiles_tokenizer import split_smiles
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 
-__all__ = ["CharacterTokenizer", "WordTokenizer"]
+__all__ = [
+    "CharacterTokenizer",
+    "SmilesTokenizer",
+    "WordTokenizer",
+    "split_smiles",
+]
