@@ -1,12 +1,14 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
-procedural textures."""
+procedural textures, molecules (MOSES' SMILES)."""
 
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.dynamic_binarization import DynamicBinarization
 from kgen.datasets.dynamic_binarization import binarize
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
+from kgen.datasets.molecules import MOSES_SPLITS
+from kgen.datasets.molecules import load_molecules
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
@@ -29,11 +31,13 @@ __all__ = [
     "SPOKEN_DIGITS_HELD_OUT_PITCH",
     "SPOKEN_DIGITS_PITCHES",
     "SPOKEN_DIGITS_SAMPLE_RATE",
+    "MOSES_SPLITS",
     "TEXTURE_KINDS",
     "available",
     "binarize",
     "load",
     "load_captioned",
+    "load_molecules",
     "load_paired",
     "load_spoken_digits",
     "load_spoken_digits_split",
