@@ -51,6 +51,10 @@ setup(
         # the library); CI installs them so the GPU suite's dry run
         # exercises every path.
         "benchmarks": ["diffusers>=0.42,<0.43"],
+        # RDKit, for the molecule metrics (`kgen.metrics.molecules`).
+        # MOSES' data is the molsets wheel, installed without its
+        # dependencies (`pip install --no-deps molsets`): they do not build.
+        "chem": ["rdkit>=2024.3"],
         "test": [
             "pytest>=8",
             "pytest-xdist",

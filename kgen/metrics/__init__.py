@@ -1,5 +1,7 @@
-"""Evaluation: FID, KID, Inception Score, precision/recall, likelihoods."""
+"""Evaluation: FID, KID, Inception Score, precision/recall, likelihoods,
+prompt following, and MOSES' molecule metrics (`kgen.metrics.molecules`)."""
 
+from kgen.metrics import molecules
 from kgen.metrics.class_conditional_scores import fid_and_label_accuracy
 from kgen.metrics.class_conditional_scores import fid_of_images
 from kgen.metrics.class_conditional_scores import predicted_labels
@@ -44,6 +46,7 @@ __all__ = [
     "iwae_bound",
     "iwae_log_likelihood",
     "mode_coverage",
+    "molecules",
     "nats_per_sample",
     "negative_elbo",
     "negative_log_likelihood",
