@@ -1,6 +1,6 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
-procedural textures, molecules (MOSES' SMILES)."""
+procedural textures, molecules (MOSES' SMILES, antimicrobial peptides)."""
 
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.dynamic_binarization import DynamicBinarization
@@ -8,7 +8,9 @@ from kgen.datasets.dynamic_binarization import binarize
 from kgen.datasets.loader import available
 from kgen.datasets.loader import load
 from kgen.datasets.molecules import MOSES_SPLITS
+from kgen.datasets.molecules import PEPTIDE_SPLITS
 from kgen.datasets.molecules import load_molecules
+from kgen.datasets.molecules import load_peptides
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
@@ -32,6 +34,7 @@ __all__ = [
     "SPOKEN_DIGITS_PITCHES",
     "SPOKEN_DIGITS_SAMPLE_RATE",
     "MOSES_SPLITS",
+    "PEPTIDE_SPLITS",
     "TEXTURE_KINDS",
     "available",
     "binarize",
@@ -39,6 +42,7 @@ __all__ = [
     "load_captioned",
     "load_molecules",
     "load_paired",
+    "load_peptides",
     "load_spoken_digits",
     "load_spoken_digits_split",
     "load_text",

@@ -1,5 +1,7 @@
-"""Molecule datasets as SMILES strings: MOSES, read offline from the
-`molsets` wheel's package data."""
+"""Molecule datasets, read offline from wheels' package data: MOSES'
+SMILES strings (the `molsets` wheel) and antimicrobial peptides (the
+`modlamp` wheel). Neither package is imported: their dependencies pin
+versions that do not install."""
 
 import csv
 import gzip
@@ -12,10 +14,17 @@ MOLECULE_DATASETS = ("moses",)
 # 176,074 test molecules, and 176,225 test molecules whose Bemis-Murcko
 # scaffolds no training molecule has.
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
-_INSTALL = (
-    "pip install --no-deps molsets==0.3.1 (its pinned pomegranate==0.12.0 "
-    "does not build, moses issue 104; kgen reads only its data files)"
-)
+_INSTALL = {
+    "molsets": "pip install --no-deps molsets==0.3.1 (its pinned "
+    "pomegranate==0.12.0 does not build, moses issue 104; kgen reads only "
+    "its data files)",
+    "modlamp": "pip install --no-deps modlamp==4.3.3 (kgen reads only its "
+    "data files)",
+}
+PEPTIDE_SPLITS = ("train", "test")
+# A fixed tenth of each class of modlAMP's AMPvsUniProt is held out, for
+# a classifier that judges generated peptides.
+_PEPTIDE_TEST_FRACTION = 0.1
 
 
 def load_molecules(name="moses", split="train"):
@@ -70,16 +79,80 @@ def load_molecules(name="moses", split="train"):
 def moses_data_file(filename):
     """The path of one of MOSES' data files (`train.csv.gz`,
     `test_stats.npz`, ...) in the installed `molsets` distribution."""
+    return _package_data("molsets", f"moses/dataset/data/{filename}")
+
+
+def load_peptides(split="train"):
+    """Antimicrobial peptides against random UniProt sequences.
+
+    modlAMP's `AMPvsUniProt` set (Müller et al. 2017): peptides of the
+    APD3 database and UniProt sequences of 10 to 50 residues, in the 20
+    standard amino acids' one-letter codes, read from the installed
+    `modlamp` distribution's package data. Each distinct sequence counts
+    once (2,540 antimicrobial, 2,080 UniProt), and a fixed tenth of each
+    class is the `"test"` split.
+
+    Args:
+        split: `"train"` (4,158 sequences) or `"test"` (462).
+
+    Returns:
+        `(sequences, labels)`: a 1-D object array of str, and int64 labels,
+        1 for antimicrobial, 0 for UniProt.
+
+    Raises:
+        ValueError: an unknown `split`.
+        FileNotFoundError: `modlamp` is not installed, saying how to
+            install it.
+    """
+    if split not in PEPTIDE_SPLITS:
+        raise ValueError(
+            f"`split` must be one of {list(PEPTIDE_SPLITS)}; received "
+            f"{split!r}."
+        )
+    path = _package_data("modlamp", "modlamp/data/AMPvsUniProt.csv")
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    # An sklearn-style header: count, features, then the class names.
+    if rows[0][2:] != ["UniProt", "AMP"]:
+        raise ValueError(
+            f"{path}: expected the classes UniProt and AMP; its header is "
+            f"{rows[0]!r}."
+        )
+    # The file repeats 222 sequences (780 rows), 22 of them under both
+    # labels: each distinct sequence is kept once, and the 22 left out,
+    # so that no sequence is in both splits and none has two labels.
+    labelled = {}
+    for row in rows[1:]:
+        labelled.setdefault(row[0].strip(), set()).add(int(row[1]))
+    kept = sorted(
+        (sequence, labels.pop())
+        for sequence, labels in labelled.items()
+        if len(labels) == 1
+    )
+    sequences = np.array([sequence for sequence, _ in kept], dtype=object)
+    labels = np.array([label for _, label in kept], dtype="int64")
+    test = np.zeros(len(labels), bool)
+    rng = np.random.default_rng(0)
+    for label in (0, 1):
+        members = np.flatnonzero(labels == label)
+        count = int(round(len(members) * _PEPTIDE_TEST_FRACTION))
+        test[rng.choice(members, count, replace=False)] = True
+    keep = test if split == "test" else ~test
+    return sequences[keep], labels[keep]
+
+
+def _package_data(distribution_name, relative_path):
     try:
-        distribution = importlib.metadata.distribution("molsets")
+        distribution = importlib.metadata.distribution(distribution_name)
     except importlib.metadata.PackageNotFoundError:
         raise FileNotFoundError(
-            f"MOSES' data comes with the molsets wheel; {_INSTALL}."
+            f"This dataset comes with the {distribution_name} wheel; "
+            f"{_INSTALL[distribution_name]}."
         ) from None
-    path = distribution.locate_file(f"moses/dataset/data/{filename}")
+    path = distribution.locate_file(relative_path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path}: not in the installed molsets "
-            f"{distribution.version}; {_INSTALL}."
+            f"{path}: not in the installed {distribution_name} "
+            f"{distribution.version}; {_INSTALL[distribution_name]}."
         )
     return str(path)
