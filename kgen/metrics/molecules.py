@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from kgen.tokenizers.token_ids import as_texts
+
 # MOSES' fingerprint for internal diversity: Morgan, radius 2, 1024 bits.
 _MORGAN_RADIUS = 2
 _MORGAN_BITS = 1024
@@ -38,13 +40,7 @@ def _as_smiles(smiles, argument):
         raise ValueError(
             f"`{argument}` must be a list or array of SMILES str, not one str."
         )
-    smiles = list(smiles)
-    bad = [type(s).__name__ for s in smiles if not isinstance(s, str)]
-    if bad:
-        raise ValueError(
-            f"`{argument}` must hold only str; received {bad[0]} items."
-        )
-    return smiles
+    return as_texts(smiles, argument)
 
 
 def canonical_smiles(smiles):

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.utils import preset_hooks
 from kgen.utils.preset_error import PresetError
@@ -41,11 +42,7 @@ class CharacterTokenizer:
                 "`vocabulary` must be a non-empty str or list of single "
                 f"characters; received {vocabulary!r:.80}."
             )
-        repeated = sorted({c for c in characters if characters.count(c) > 1})
-        if repeated:
-            raise ValueError(
-                f"`vocabulary` repeats the characters {repeated!r}."
-            )
+        check_distinct(characters, "characters")
         self.vocabulary = "".join(characters)
         self._ids = {c: i for i, c in enumerate(characters)}
         self._characters = np.array(characters)

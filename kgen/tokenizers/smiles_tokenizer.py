@@ -3,6 +3,8 @@ import re
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import as_texts
+from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 
 PAD = "[PAD]"
@@ -83,11 +85,7 @@ class SmilesTokenizer:
                 "`vocabulary` must be a non-empty list of SMILES tokens "
                 f"(as `split_smiles` gives them); received {vocabulary!r:.80}."
             )
-        if len(set(vocabulary)) != len(vocabulary):
-            repeated = sorted(
-                {t for t in vocabulary if vocabulary.count(t) > 1}
-            )
-            raise ValueError(f"`vocabulary` repeats the tokens {repeated!r}.")
+        check_distinct(vocabulary, "tokens")
         if (
             isinstance(sequence_length, bool)
             or not isinstance(sequence_length, (int, np.integer))
@@ -198,26 +196,7 @@ def _is_token(token):
 
 
 def _as_smiles(smiles):
-    if isinstance(smiles, str):
-        return [smiles]
-    if isinstance(smiles, np.ndarray) and smiles.ndim != 1:
-        raise ValueError(
-            "`smiles` must be a str or a 1-D list or array of str; "
-            f"received an array of shape {smiles.shape}."
-        )
-    try:
-        smiles = list(smiles)
-    except TypeError:
-        raise ValueError(
-            "`smiles` must be a str or a list or array of str; received "
-            f"{type(smiles).__name__}."
-        ) from None
+    smiles = as_texts(smiles, "smiles")
     if not smiles:
         raise ValueError("`smiles` must hold at least one SMILES string.")
-    smiles = [s.decode() if isinstance(s, bytes) else s for s in smiles]
-    bad = [type(s).__name__ for s in smiles if not isinstance(s, str)]
-    if bad:
-        raise ValueError(
-            f"`smiles` must hold only str; received {bad[0]} items."
-        )
     return smiles

@@ -1,5 +1,6 @@
-"""The check every reader of token ids shares: the tokenizers'
-`detokenize`, a text-to-image model's prompts, the watermark detector."""
+"""The checks the tokenizers share: token ids (also read by a
+text-to-image model's prompts and the watermark detector), texts, and a
+vocabulary without repeats."""
 
 import keras
 import numpy as np
@@ -21,3 +22,37 @@ def check_token_ids(ids, vocabulary_size, argument="ids", ranks=(1, 2)):
             f"values in [{ids.min()}, {ids.max()}]."
         )
     return ids
+
+
+def check_distinct(vocabulary, noun):
+    """`ValueError` naming the entries `vocabulary` repeats (`noun`: what
+    they are, "words", "tokens", "characters")."""
+    repeated = sorted({v for v in vocabulary if vocabulary.count(v) > 1})
+    if repeated:
+        raise ValueError(f"`vocabulary` repeats the {noun} {repeated!r}.")
+
+
+def as_texts(texts, argument):
+    """A str or a 1-D list or array of str (bytes decoded) as a list of
+    str; `ValueError` naming `argument` otherwise."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, np.ndarray) and texts.ndim != 1:
+        raise ValueError(
+            f"`{argument}` must be a str or a 1-D list or array of str; "
+            f"received an array of shape {texts.shape}."
+        )
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise ValueError(
+            f"`{argument}` must be a str or a list or array of str; "
+            f"received {type(texts).__name__}."
+        ) from None
+    texts = [t.decode() if isinstance(t, bytes) else t for t in texts]
+    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+    if bad:
+        raise ValueError(
+            f"`{argument}` must hold only str; received {bad[0]} items."
+        )
+    return texts

@@ -4,6 +4,8 @@ import warnings
 import keras
 import numpy as np
 
+from kgen.tokenizers.token_ids import as_texts
+from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 
 PAD = "[PAD]"
@@ -60,11 +62,7 @@ class WordTokenizer:
                 "`vocabulary` must be a non-empty list of lowercase words "
                 f"of [a-z0-9]; received {vocabulary!r:.80}."
             )
-        if len(set(vocabulary)) != len(vocabulary):
-            repeated = sorted(
-                {w for w in vocabulary if vocabulary.count(w) > 1}
-            )
-            raise ValueError(f"`vocabulary` repeats the words {repeated!r}.")
+        check_distinct(vocabulary, "words")
         if (
             isinstance(sequence_length, bool)
             or not isinstance(sequence_length, (int, np.integer))
@@ -83,7 +81,7 @@ class WordTokenizer:
     def from_texts(cls, texts, sequence_length=None):
         """A tokenizer over the sorted distinct words of `texts`, with
         `sequence_length` defaulting to the longest text's word count."""
-        texts = _as_texts(texts, "texts")
+        texts = as_texts(texts, "texts")
         if not texts:
             raise ValueError("`texts` must hold at least one text.")
         split = [split_words(text) for text in texts]
@@ -106,7 +104,7 @@ class WordTokenizer:
                 empty list, characters outside ASCII letters, digits and
                 punctuation, or words outside the vocabulary.
         """
-        texts = _as_texts(texts, argument)
+        texts = as_texts(texts, argument)
         if not texts:
             raise ValueError(f"`{argument}` must hold at least one text.")
         ids = np.zeros((len(texts), self.sequence_length), "int32")
@@ -195,27 +193,3 @@ class WordTokenizer:
 def split_words(text):
     """The lowercase words of `text`, as `WordTokenizer` reads them."""
     return re.findall(_WORD, text.lower())
-
-
-def _as_texts(texts, argument):
-    if isinstance(texts, str):
-        return [texts]
-    if isinstance(texts, np.ndarray) and texts.ndim != 1:
-        raise ValueError(
-            f"`{argument}` must be a str or a 1-D list or array of str; "
-            f"received an array of shape {texts.shape}."
-        )
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise ValueError(
-            f"`{argument}` must be a str or a list or array of str; "
-            f"received {type(texts).__name__}."
-        ) from None
-    texts = [t.decode() if isinstance(t, bytes) else t for t in texts]
-    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
-    if bad:
-        raise ValueError(
-            f"`{argument}` must hold only str; received {bad[0]} items."
-        )
-    return texts
