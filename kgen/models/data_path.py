@@ -130,7 +130,7 @@ class DataPath:
                 x, self._conditioned_inputs, x_argument
             ), y
         if not (wants_labels or wants_condition):
-            if y is not None:
+            if y is not None and not self.conditioning.targets:
                 raise ValueError(
                     f"This {type(self).__name__} is unconditional "
                     f"(`num_classes=None`) but got labels `{y_argument}`; "

@@ -584,6 +584,29 @@ def gpt():
     )
 
 
+def gpt_class_conditional():
+    """A molecule GPT's layout: rows start at `[BOS]` (id 1)."""
+    model = kgen.models.GPT(
+        11,
+        8,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        num_classes=NUM_CLASSES,
+        start_id=1,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        integers(11, (8,)),
+        labels(),
+        sample_kwargs={"length": 6},
+        sample_shape=(6,),
+        integer_samples=True,
+        conditional=True,
+    )
+
+
 def mask_git():
     network = kgen.networks.masked_token_transformer(
         (4, 4), 4, width=8, num_layers=1, num_heads=2, num_classes=NUM_CLASSES
@@ -679,6 +702,7 @@ CASES = {
     "FlowModel": flow_model,
     "GAN": gan,
     "GPT": gpt,
+    "GPT[class_conditional]": gpt_class_conditional,
     "Glow": glow,
     "HierarchicalVAE": hierarchical_vae,
     "JointEnergyModel": joint_energy_model,

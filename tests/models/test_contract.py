@@ -42,6 +42,7 @@ CONDITIONAL = (
     "DiffusionModel",
     "DiffusionModel[dit]",
     "FlowMatching",
+    "GPT[class_conditional]",
     "JointEnergyModel",
     "MaskGIT",
     "PixelCNN",

@@ -11,6 +11,7 @@ from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import host_array
 
@@ -30,10 +31,25 @@ class GPT(GPTGeneration, GenerativeModel):
     cache with the prompt in one pass, then costs one position per new
     token, as one `ops.fori_loop` (it compiles and exports).
 
+    Built with `num_classes`, the model is class-conditional: a learned
+    class embedding `C[y]` is added to the first position's input,
+
+    ```
+    h_0[0] = E[x_1] + P[0] + C[y]
+    ```
+
+    which every later position attends to (as a class token would be,
+    without lengthening the context); it trains on `fit(rows, labels)`
+    and `sample(n, labels=...)` draws those classes. With `start_id`
+    (a tokenizer's `[BOS]`) every sample starts at that token, as a
+    sequence of a tokenizer with start and end symbols must, rather than
+    at a uniformly drawn one.
+
     Train with `fit(windows)` on `(batch, length)` token windows (every
     position predicts the next one) or `fit(inputs, targets)` with
     `targets = windows[:, 1:]` and `inputs = windows[:, :-1]`, which uses
-    all `length - 1` targets and the full context (nanoGPT's batches).
+    all `length - 1` targets and the full context (nanoGPT's batches); a
+    class-conditional model trains on `fit(windows, labels)`.
 
     Args:
         vocabulary_size: int. Token ids lie in `[0, vocabulary_size)`.
@@ -44,6 +60,9 @@ class GPT(GPTGeneration, GenerativeModel):
         intermediate_dim: int or `None`. Feed-forward width
             (`4 * hidden_dim` if `None`).
         dropout: float. Embedding, attention and residual dropout.
+        num_classes: int >= 2 or `None` (unconditional).
+        start_id: int in `[0, vocabulary_size)` or `None`. The token
+            `sample` starts every sequence at; `None` draws it uniformly.
         seed: int or `None`.
 
     Example:
@@ -67,7 +86,7 @@ class GPT(GPTGeneration, GenerativeModel):
 
     capabilities = ("sample", "log_prob", "generate")
 
-    conditioning = Conditioning(targets=True)
+    conditioning = Conditioning(labels=True, targets=True, data_key="tokens")
 
     def __init__(
         self,
@@ -78,6 +97,8 @@ class GPT(GPTGeneration, GenerativeModel):
         hidden_dim=128,
         intermediate_dim=None,
         dropout=0.0,
+        num_classes=None,
+        start_id=None,
         seed=None,
         **kwargs,
     ):
@@ -99,6 +120,12 @@ class GPT(GPTGeneration, GenerativeModel):
         self.hidden_dim = hidden_dim
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
+        self.num_classes = validate_optional_int(num_classes, "num_classes", 2)
+        if start_id is not None:
+            start_id = validate_int(
+                start_id, "start_id", minimum=0, maximum=vocabulary_size - 1
+            )
+        self.start_id = start_id
         # === Layers ===
         initializer = keras.initializers.RandomNormal(stddev=0.02)
         self.token_embedding = layers.Embedding(
@@ -113,6 +140,14 @@ class GPT(GPTGeneration, GenerativeModel):
             embeddings_initializer=initializer,
             name="position_embedding",
         )
+        self.label_embedding = None
+        if self.num_classes is not None:
+            self.label_embedding = layers.Embedding(
+                self.num_classes,
+                hidden_dim,
+                embeddings_initializer=initializer,
+                name="label_embedding",
+            )
         self.embedding_dropout = Dropout(dropout)
         self.blocks = [
             CausalTransformerBlock(
@@ -132,6 +167,8 @@ class GPT(GPTGeneration, GenerativeModel):
         hidden_shape = (None, None, self.hidden_dim)
         self.token_embedding.build((None, None))
         self.position_embedding.build((None,))
+        if self.label_embedding is not None:
+            self.label_embedding.build((None,))
         for block in self.blocks:
             block.build(hidden_shape)
         self.final_norm.build(hidden_shape)
@@ -147,10 +184,16 @@ class GPT(GPTGeneration, GenerativeModel):
 
     # === Forward passes ===
 
-    def _embed(self, tokens, start, training):
+    def _embed(self, tokens, start, training, labels=None):
         positions = start + ops.arange(ops.shape(tokens)[1])
         h = self.token_embedding(ops.cast(tokens, "int32"))
         h = h + self.position_embedding(positions)[None]
+        if labels is not None:
+            # Only a pass from position 0 carries the class; the cached
+            # steps after it read it through attention.
+            first = positions[None, :, None] == 0
+            label = self.label_embedding(ops.cast(labels, "int32"))
+            h = h + ops.where(first, label[:, None, :], 0.0)
         return self.embedding_dropout(h, training=training)
 
     def _logits(self, h):
@@ -159,24 +202,29 @@ class GPT(GPTGeneration, GenerativeModel):
             self.final_norm(h), ops.transpose(self.token_embedding.embeddings)
         )
 
-    def __call__(self, tokens, *args, **kwargs):
+    def __call__(self, inputs, *args, **kwargs):
         # Token ids outside `[0, vocabulary_size)` are refused in an eager
         # call, before Keras wraps the error in its own; inside a traced
         # graph nothing can be read, and an embedding lookup would return
         # NaN (JAX) or another token's row (XLA clamps), so the exported
         # signatures clamp ids into range (see `serving_endpoints`).
         # Training steps were checked with the data (`_validate_data`).
+        tokens = inputs["tokens"] if isinstance(inputs, dict) else inputs
         if (
             not kwargs.get("training")
             and not isinstance(tokens, keras.KerasTensor)
             and backend.is_concrete(tokens)
         ):
             self._check_tokens(tokens, "tokens", self.sequence_length)
-        return super().__call__(tokens, *args, **kwargs)
+        return super().__call__(inputs, *args, **kwargs)
 
-    def call(self, tokens, training=False):
-        """Next-token logits `(batch, length, vocabulary_size)`."""
-        h = self._embed(tokens, 0, training)
+    def call(self, inputs, training=False):
+        """Next-token logits `(batch, length, vocabulary_size)` of tokens,
+        or of `{"tokens": ..., "labels": ...}` (class-conditional)."""
+        tokens, labels = inputs, None
+        if isinstance(inputs, dict):
+            tokens, labels = inputs["tokens"], inputs.get("labels")
+        h = self._embed(tokens, 0, training, labels)
         for block in self.blocks:
             h = block(h, training=training)
         return self._logits(h)
@@ -195,14 +243,15 @@ class GPT(GPTGeneration, GenerativeModel):
             )
         )
 
-    def call_with_cache(self, tokens, cache, cache_index):
+    def call_with_cache(self, tokens, cache, cache_index, labels=None):
         """Logits of `tokens` placed at positions `cache_index ...`, given
-        the keys and values of earlier positions in `cache`.
+        the keys and values of earlier positions in `cache` (and the
+        class `labels` where the pass starts at position 0).
 
         Returns:
             `(logits, updated_cache)`.
         """
-        h = self._embed(tokens, cache_index, training=False)
+        h = self._embed(tokens, cache_index, False, labels)
         updated = []
         for index, block in enumerate(self.blocks):
             h, layer_cache = block(
@@ -213,28 +262,33 @@ class GPT(GPTGeneration, GenerativeModel):
 
     # === Likelihood ===
 
-    def log_prob(self, tokens):
-        """Exact `log p(x_2..x_L | x_1)` per sequence, in nats (the first
-        token is given: the model has no start symbol)."""
+    def log_prob(self, tokens, *, labels=None):
+        """Exact `log p(x_2..x_L | x_1)` per sequence (given `labels`, for
+        a class-conditional model), in nats; the first token is given."""
         tokens = self._check_tokens(tokens, "tokens", self.sequence_length)
+        labels = self._check_labels(labels, tokens)
         tokens = ops.convert_to_tensor(tokens, "int32")
-        logits = self(tokens)[:, :-1]
+        inputs = tokens
+        if labels is not None:
+            inputs = {"tokens": tokens, "labels": labels}
+        logits = self(inputs)[:, :-1]
         negative = keras.losses.sparse_categorical_crossentropy(
             tokens[:, 1:], logits, from_logits=True
         )
         return -ops.sum(negative, axis=-1)
 
-    def nats_per_token(self, tokens):
+    def nats_per_token(self, tokens, *, labels=None):
         """Mean negative log-likelihood per predicted token, per sequence."""
         length = np.shape(tokens)[-1]
-        return -self.log_prob(tokens) / max(length - 1, 1)
+        return -self.log_prob(tokens, labels=labels) / max(length - 1, 1)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
         if y is None:
             # Self-supervised windows: position i predicts token i + 1.
-            y, y_pred = x[:, 1:], y_pred[:, :-1]
+            tokens = x["tokens"] if isinstance(x, dict) else x
+            y, y_pred = tokens[:, 1:], y_pred[:, :-1]
         negative = keras.losses.sparse_categorical_crossentropy(
             ops.cast(y, "int32"), y_pred, from_logits=True
         )
@@ -249,13 +303,24 @@ class GPT(GPTGeneration, GenerativeModel):
 
     # === Generation (`generate` is in GPTGeneration) ===
 
-    def sample(self, num_samples, *, seed=None, length=None, sampler="random"):
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        length=None,
+        sampler="random",
+    ):
         """`num_samples` sequences of `length` tokens (the whole context
-        by default), each from a uniformly drawn first token.
+        by default), each from `start_id` or a uniformly drawn first
+        token.
 
         Args:
             num_samples: int.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: class-conditional models: one class id per sample,
+                one int for all, or `None` (drawn uniformly).
             length: int in `[2, sequence_length]` or `None`.
             sampler: a `kgen.samplers.TokenSampler` or its name.
         """
@@ -267,11 +332,19 @@ class GPT(GPTGeneration, GenerativeModel):
             maximum=self.sequence_length,
         )
         seed = self._seed_generator(seed)
-        first = keras.random.randint(
-            (num_samples, 1), 0, self.vocabulary_size, "int32", seed=seed
-        )
+        labels = self._sample_labels(labels, num_samples, seed)
+        if self.start_id is None:
+            first = keras.random.randint(
+                (num_samples, 1), 0, self.vocabulary_size, "int32", seed=seed
+            )
+        else:
+            first = np.full((num_samples, 1), self.start_id, "int32")
         return self.generate(
-            ops.convert_to_numpy(first), length - 1, sampler=sampler, seed=seed
+            ops.convert_to_numpy(first),
+            length - 1,
+            labels=labels,
+            sampler=sampler,
+            seed=seed,
         )
 
     # === Checks ===
@@ -309,7 +382,11 @@ class GPT(GPTGeneration, GenerativeModel):
         self._check_tokens(x, argument, self.sequence_length)
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        if y is not None and hasattr(y, "shape"):
+        if (
+            y is not None
+            and hasattr(y, "shape")
+            and not self.is_class_conditional
+        ):
             self._check_tokens(y, "y", self.sequence_length)
         return super().fit(x, y, *args, **kwargs)
 
@@ -321,7 +398,9 @@ class GPT(GPTGeneration, GenerativeModel):
         """`generate`: `(batch, prompt_length)` prompt tokens and a `(2,)`
         int seed -> the prompt plus `max_new_tokens` tokens (the rest of
         the context by default), decoded with the key/value cache;
-        `logits`: `(batch, length)` tokens -> next-token logits. Token ids
+        `logits`: `(batch, length)` tokens -> next-token logits. A
+        class-conditional model's endpoints take `(batch,)` int `labels`
+        after the tokens (clamped into `[0, num_classes)`). Token ids
         outside `[0, vocabulary_size)` cannot be refused inside a served
         graph: both endpoints clamp them into range (a client validates
         its ids). The prompt length is fixed at export: the loop's length
@@ -341,7 +420,12 @@ class GPT(GPTGeneration, GenerativeModel):
             )
         sampler = samplers.get(sampler)
 
-        def generate(prompt, seed):
+        def clamped_labels(labels):
+            if labels is None:
+                return None
+            return ops.clip(labels, 0, self.num_classes - 1)
+
+        def generate(prompt, seed, labels=None):
             prompt = ops.clip(prompt, 0, self.vocabulary_size - 1)
             padding = ops.zeros((ops.shape(prompt)[0], new), "int32")
             return self.generate_loop(
@@ -350,25 +434,34 @@ class GPT(GPTGeneration, GenerativeModel):
                 sampler,
                 seed,
                 use_cache=True,
+                labels=clamped_labels(labels),
             )
 
-        def logits(tokens):
+        def logits(tokens, labels=None):
             # A graph cannot raise on a value: ids out of range are
             # clamped to [0, vocabulary_size - 1], as the docstring says.
-            return self(ops.clip(tokens, 0, self.vocabulary_size - 1))
+            inputs = ops.clip(tokens, 0, self.vocabulary_size - 1)
+            if labels is not None:
+                inputs = {"tokens": inputs, "labels": clamped_labels(labels)}
+            return self(inputs)
 
+        prompt_spec = keras.InputSpec(
+            shape=(None, prompt_length), dtype="int32"
+        )
+        seed_spec = keras.InputSpec(shape=(2,), dtype="int32")
+        tokens_spec = keras.InputSpec(shape=(None, None), dtype="int32")
+        if self.is_class_conditional:
+            labels_spec = keras.InputSpec(shape=(None,), dtype="int32")
+            return {
+                "generate": (
+                    lambda prompt, labels, seed: generate(prompt, seed, labels),
+                    [prompt_spec, labels_spec, seed_spec],
+                ),
+                "logits": (logits, [tokens_spec, labels_spec]),
+            }
         return {
-            "generate": (
-                generate,
-                [
-                    keras.InputSpec(shape=(None, prompt_length), dtype="int32"),
-                    keras.InputSpec(shape=(2,), dtype="int32"),
-                ],
-            ),
-            "logits": (
-                logits,
-                [keras.InputSpec(shape=(None, None), dtype="int32")],
-            ),
+            "generate": (generate, [prompt_spec, seed_spec]),
+            "logits": (logits, [tokens_spec]),
         }
 
     # === Serialization ===
@@ -384,6 +477,8 @@ class GPT(GPTGeneration, GenerativeModel):
                 "hidden_dim": self.hidden_dim,
                 "intermediate_dim": self.intermediate_dim,
                 "dropout": self.dropout,
+                "num_classes": self.num_classes,
+                "start_id": self.start_id,
             }
         )
         return config

@@ -22,6 +22,7 @@ class GPTGeneration:
         prompt,
         max_new_tokens,
         *,
+        labels=None,
         sampler="greedy",
         seed=None,
         use_cache=True,
@@ -33,6 +34,8 @@ class GPTGeneration:
                 token each; `prompt_length + max_new_tokens` must fit the
                 context (`sequence_length`).
             max_new_tokens: int >= 1.
+            labels: class-conditional models: one class id per prompt
+                (or one int for all).
             sampler: a `kgen.samplers.TokenSampler` or its name
                 (`"greedy"`, `"random"`, `"top_k"`, `"top_p"`).
             seed: int or `None` (the model's own seed generator).
@@ -43,6 +46,7 @@ class GPTGeneration:
             `(batch, prompt_length + max_new_tokens)` int32 tokens.
         """
         prompt = self._check_tokens(prompt, "prompt")
+        labels = self._check_labels(labels, prompt)
         max_new_tokens = validate_int(max_new_tokens, "max_new_tokens")
         batch, prompt_length = prompt.shape
         total = prompt_length + max_new_tokens
@@ -63,14 +67,16 @@ class GPTGeneration:
         )
         with backend.no_grad():
             return self.generate_loop(
-                tokens, prompt_length, sampler, loop_seed, use_cache
+                tokens, prompt_length, sampler, loop_seed, use_cache, labels
             )
 
     def generate_loop(
-        self, tokens, prompt_length, sampler, loop_seed, use_cache
+        self, tokens, prompt_length, sampler, loop_seed, use_cache, labels=None
     ):
         """Fills `tokens[:, prompt_length:]` one position at a time as one
         `ops.fori_loop`; `prompt_length` is a Python int."""
+        if labels is not None:
+            labels = ops.convert_to_tensor(labels, "int32")
         total = tokens.shape[1]
         positions = ops.arange(total)
 
@@ -89,8 +95,11 @@ class GPTGeneration:
             def naive_step(index, tokens):
                 # 1. Rerun the whole sequence; read the logits just before
                 #    the position to fill.
+                inputs = tokens
+                if labels is not None:
+                    inputs = {"tokens": tokens, "labels": labels}
                 logits = ops.take(
-                    self(tokens), prompt_length + index - 1, axis=1
+                    self(inputs), prompt_length + index - 1, axis=1
                 )
                 # 2. Draw the next token and write it.
                 return write(tokens, index, logits)[0]
@@ -100,7 +109,7 @@ class GPTGeneration:
         # 1. Prefill: the prompt's keys and values in one pass.
         cache = self.empty_cache(ops.shape(tokens)[0], total)
         logits, cache = self.call_with_cache(
-            tokens[:, :prompt_length], cache, 0
+            tokens[:, :prompt_length], cache, 0, labels
         )
 
         def cached_step(index, carry):

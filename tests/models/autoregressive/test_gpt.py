@@ -189,3 +189,62 @@ def test_exported_logits_clamp_ids_as_documented(trained, tmp_path):
     np.testing.assert_allclose(
         next(iter(served.values())), to_numpy(trained(clamped)), atol=1e-4
     )
+
+
+def class_conditional_gpt():
+    model = kgen.models.GPT(
+        6,
+        8,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        num_classes=2,
+        start_id=1,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+def test_a_class_conditional_gpt_learns_each_class_from_its_start():
+    # Class 0 writes 1 2 2 2 ..., class 1 writes 1 3 3 3 ...: only the
+    # label, added at position 0, tells the second token.
+    labels = np.arange(64) % 2
+    rows = np.where(labels[:, None] == 0, 2, 3) * np.ones((64, 8), "int32")
+    rows[:, 0] = 1
+    model = class_conditional_gpt()
+    model.fit(rows, labels, batch_size=16, epochs=30, verbose=0)
+    samples = to_numpy(model.sample(8, seed=0, labels=[0, 1] * 4))
+    assert (samples[:, 0] == 1).all()
+    np.testing.assert_array_equal(samples[:, 1], [2, 3] * 4)
+    # Uniformly drawn labels give both classes; log_prob reads the label.
+    drawn = to_numpy(model.sample(64, seed=1))[:, 1]
+    assert {2, 3} <= set(drawn.tolist())
+    right = to_numpy(model.log_prob(rows[:2], labels=[0, 1]))
+    wrong = to_numpy(model.log_prob(rows[:2], labels=[1, 0]))
+    assert (right > wrong + 5).all()
+
+
+def test_a_class_conditional_gpt_needs_and_checks_its_labels():
+    model = class_conditional_gpt()
+    prompt = np.ones((2, 1), "int32")
+    with pytest.raises(ValueError, match="pass `labels`"):
+        model.generate(prompt, 3)
+    with pytest.raises(ValueError, match="labels"):
+        model.sample(2, labels=[0, 2])
+    unconditional = gpt(6)
+    with pytest.raises(ValueError, match="unconditional"):
+        unconditional.sample(2, labels=[0, 1])
+    with pytest.raises(ValueError, match="start_id"):
+        kgen.models.GPT(6, 8, start_id=6)
+
+
+def test_the_cache_carries_the_class_label():
+    model = class_conditional_gpt()
+    prompt = np.ones((4, 1), "int32")
+    labels = [0, 1, 0, 1]
+    cached = model.generate(prompt, 7, labels=labels, seed=3, sampler="random")
+    naive = model.generate(
+        prompt, 7, labels=labels, seed=3, sampler="random", use_cache=False
+    )
+    np.testing.assert_array_equal(to_numpy(cached), to_numpy(naive))
