@@ -10,7 +10,10 @@ from kgen.datasets.loader import load
 from kgen.datasets.molecules import MOSES_SPLITS
 from kgen.datasets.molecules import PEPTIDE_SPLITS
 from kgen.datasets.molecules import load_molecules
+from kgen.datasets.molecules import load_moses_statistics
 from kgen.datasets.molecules import load_peptides
+from kgen.datasets.molecules import moses_data_file
+from kgen.datasets.molecules import moses_filter_smarts
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
@@ -41,6 +44,7 @@ __all__ = [
     "load",
     "load_captioned",
     "load_molecules",
+    "load_moses_statistics",
     "load_paired",
     "load_peptides",
     "load_spoken_digits",
@@ -48,6 +52,8 @@ __all__ = [
     "load_text",
     "load_textures",
     "load_toy",
+    "moses_data_file",
+    "moses_filter_smarts",
     "random_windows",
     "unpaired",
 ]

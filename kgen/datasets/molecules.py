@@ -82,6 +82,53 @@ def moses_data_file(filename):
     return _package_data("molsets", f"moses/dataset/data/{filename}")
 
 
+def load_moses_statistics(split="test"):
+    """MOSES' stored statistics of a test split, which its metrics
+    compare generated molecules with (`test_stats.npz`).
+
+    Args:
+        split: `"test"` or `"test_scaffolds"`.
+
+    Returns:
+        dict: `fcd_mean` `(512,)` and `fcd_covariance` `(512, 512)`
+        (ChemNet's features), `fingerprints` `(n, 1024)` uint8 (Morgan,
+        radius 2, for SNN), `fragments` and `scaffolds` (dicts of BRICS
+        fragment and Bemis-Murcko scaffold SMILES -> molecule counts).
+    """
+    if split not in ("test", "test_scaffolds"):
+        raise ValueError(
+            f"`split` must be 'test' or 'test_scaffolds'; received {split!r}."
+        )
+    path = moses_data_file(f"{split}_stats.npz")
+    # MOSES pickled a dict of arrays and Counters into the file, so it
+    # loads only with pickles allowed; it is the installed wheel's own
+    # data, never a downloaded file.
+    with np.load(path, allow_pickle=True) as archive:
+        stats = archive["stats"].item()
+    return {
+        "fcd_mean": np.asarray(stats["FCD"]["mu"], "float64"),
+        "fcd_covariance": np.asarray(stats["FCD"]["sigma"], "float64"),
+        "fingerprints": np.asarray(stats["SNN"]["fps"], "uint8"),
+        "fragments": dict(stats["Frag"]["frag"]),
+        "scaffolds": dict(stats["Scaf"]["scaf"]),
+    }
+
+
+def moses_filter_smarts():
+    """The SMARTS patterns of MOSES' filters: its medicinal chemistry
+    filters (`mcf.csv`) and the PAINS filters (`wehi_pains.csv`), as
+    shipped in the `molsets` wheel."""
+    patterns = []
+    for filename, column in (("mcf.csv", 1), ("wehi_pains.csv", 0)):
+        path = _package_data("molsets", f"moses/metrics/{filename}")
+        with open(path, newline="") as file:
+            rows = list(csv.reader(file))
+        if filename == "mcf.csv":
+            rows = rows[1:]  # its header; PAINS' file has none
+        patterns += [row[column].strip() for row in rows if row]
+    return patterns
+
+
 def load_peptides(split="train"):
     """Antimicrobial peptides against random UniProt sequences.
 

@@ -1,5 +1,8 @@
 """Network builders sized from the data shape."""
 
+from kgen.networks.chemnet import chemnet
+from kgen.networks.chemnet import chemnet_inputs
+from kgen.networks.chemnet import chemnet_weights_file
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
 from kgen.networks.classifier_training import fit_image_classifier
@@ -38,6 +41,9 @@ __all__ = [
     "DIT_SIZES",
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
+    "chemnet",
+    "chemnet_inputs",
+    "chemnet_weights_file",
     "classifier_features",
     "conditional_dcgan_discriminator",
     "conditional_dcgan_generator",

@@ -213,6 +213,26 @@ def _named_tensors(value, name, seen):
             yield from _named_tensors(item, child, seen)
 
 
+def read_archive(path):
+    """The object a torch zip archive pickles (`torch.save` or
+    `torch.jit.save`), its tensors as NumPy arrays, without torch.
+
+    Raises:
+        ValueError: the file is not a torch zip or is inconsistent.
+        pickle.UnpicklingError: the file names a class this reader refuses.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ValueError(
+            f"{path} is not a TorchScript file (not a zip: {error})."
+        ) from None
+    with archive:
+        prefix = _archive_prefix(archive)
+        with archive.open(f"{prefix}data.pkl") as file:
+            return _RestrictedUnpickler(file, archive, prefix).load()
+
+
 def read_tensors(path):
     """Reads every tensor of a TorchScript file as NumPy, without torch.
 
@@ -235,14 +255,4 @@ def read_tensors(path):
     >>> tensors[0][0], tensors[0][1].shape  # doctest: +SKIP
     ('net.layers.conv.weight', (32, 3, 3, 3))
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
-        raise ValueError(
-            f"{path} is not a TorchScript file (not a zip: {error})."
-        ) from None
-    with archive:
-        prefix = _archive_prefix(archive)
-        with archive.open(f"{prefix}data.pkl") as file:
-            root = _RestrictedUnpickler(file, archive, prefix).load()
-    return list(_named_tensors(root, "", set()))
+    return list(_named_tensors(read_archive(path), "", set()))
