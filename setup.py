@@ -54,7 +54,7 @@ setup(
         # RDKit, for the molecule metrics (`kgen.metrics.molecules`).
         # MOSES' data is the molsets wheel, installed without its
         # dependencies (`pip install --no-deps molsets`): they do not build.
-        "chem": ["rdkit>=2024.3"],
+        "chem": ["rdkit>=2024.3", "selfies>=2.1"],
         "test": [
             "pytest>=8",
             "pytest-xdist",

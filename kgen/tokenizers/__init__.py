@@ -1,13 +1,17 @@
 """Tokenizers: text to integer ids and back."""
 
 from kgen.tokenizers.character_tokenizer import CharacterTokenizer
+from kgen.tokenizers.selfies_tokenizer import SelfiesTokenizer
+from kgen.tokenizers.selfies_tokenizer import split_selfies
 from kgen.tokenizers.smiles_tokenizer import SmilesTokenizer
 from kgen.tokenizers.smiles_tokenizer import split_smiles
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 
 __all__ = [
     "CharacterTokenizer",
+    "SelfiesTokenizer",
     "SmilesTokenizer",
     "WordTokenizer",
+    "split_selfies",
     "split_smiles",
 ]

@@ -80,10 +80,11 @@ class SmilesTokenizer:
 
     def __init__(self, vocabulary, sequence_length):
         vocabulary = list(vocabulary)
-        if not vocabulary or not all(map(_is_token, vocabulary)):
+        if not vocabulary or not all(map(self._is_token, vocabulary)):
             raise ValueError(
-                "`vocabulary` must be a non-empty list of SMILES tokens "
-                f"(as `split_smiles` gives them); received {vocabulary!r:.80}."
+                f"`vocabulary` must be a non-empty list of {self.notation} "
+                f"tokens (as `{self._split.__name__}` gives them); received "
+                f"{vocabulary!r:.80}."
             )
         check_distinct(vocabulary, "tokens")
         if (
@@ -107,7 +108,7 @@ class SmilesTokenizer:
         `sequence_length` defaulting to the longest one's token count
         plus `[BOS]` and `[EOS]`."""
         smiles = _as_smiles(smiles)
-        split = [split_smiles(s) for s in smiles]
+        split = [cls._split(s) for s in smiles]
         vocabulary = sorted({token for tokens in split for token in tokens})
         if sequence_length is None:
             sequence_length = max(map(len, split)) + 2
@@ -142,7 +143,7 @@ class SmilesTokenizer:
         smiles = _as_smiles(smiles)
         ids = np.full((len(smiles), self.sequence_length), self.pad_id)
         for row, text in enumerate(smiles):
-            tokens = split_smiles(text)
+            tokens = self._split(text)
             unknown = sorted(set(tokens) - set(self._ids))
             if unknown:
                 raise ValueError(
@@ -177,8 +178,21 @@ class SmilesTokenizer:
             if len(ends):
                 row = row[: ends[0]]
             row = row[row >= len(SPECIAL_TOKENS)]
-            texts.append("".join(self._tokens[row].tolist()))
+            texts.append(self._join(self._tokens[row].tolist()))
         return texts
+
+    # === What a notation changes (`SelfiesTokenizer` overrides them) ===
+
+    notation = "SMILES"
+    _split = staticmethod(split_smiles)
+
+    @staticmethod
+    def _join(tokens):
+        return "".join(tokens)
+
+    @staticmethod
+    def _is_token(token):
+        return isinstance(token, str) and _TOKEN.fullmatch(token) is not None
 
     def get_config(self):
         return {
@@ -189,10 +203,6 @@ class SmilesTokenizer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _is_token(token):
-    return isinstance(token, str) and _TOKEN.fullmatch(token) is not None
 
 
 def _as_smiles(smiles):
