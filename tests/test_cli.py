@@ -266,6 +266,51 @@ def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
 
 
 @pytest.mark.tensorflow_only
+def test_generate_writes_one_smiles_per_line_and_evaluate_scores_them(
+    tmp_path, capsys
+):
+    tokenizer = kgen.tokenizers.SmilesTokenizer.from_smiles(
+        ["CCO", "c1ccccc1Cl", "CC(=O)N"], sequence_length=10
+    )
+    model = kgen.models.GPT(
+        tokenizer.vocabulary_size,
+        10,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        start_id=tokenizer.bos_id,
+    )
+    directory = str(tmp_path / "molecules")
+    card = {"name": "molecules", "data": {"representation": "SMILES"}}
+    kgen.presets.save_to_preset(model, directory, card, tokenizer=tokenizer)
+    out = str(tmp_path / "molecules.smi")
+    assert cli.main(["generate", directory, "-n", "5", "--out", out]) == 0
+    with open(out, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    # Five lines, each the detokenized row (invalid molecules kept).
+    rows = model.sample(5, seed=keras.random.SeedGenerator(0))
+    assert lines == tokenizer.detokenize(keras.ops.convert_to_numpy(rows)) + [
+        ""
+    ]
+    pytest.importorskip("rdkit", reason="MOSES' metrics need RDKit")
+    try:
+        kgen.datasets.moses_data_file("train.csv.gz")
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    capsys.readouterr()
+    evaluate = ["evaluate", directory, "--metric", "moses", "-n", "20"]
+    assert cli.main(evaluate) == 0
+    printed = capsys.readouterr().out
+    assert "validity: " in printed and "novelty: " in printed
+    assert (
+        cli.main(evaluate[:2] + ["--metric", "fid", "--metric", "moses"]) == 2
+    )
+    assert "takes no other metric" in capsys.readouterr().err
+    assert cli.main(["evaluate", "dcgan_digits", "--metric", "moses"]) == 2
+    assert "needs a molecule model" in capsys.readouterr().err
+
+
+@pytest.mark.tensorflow_only
 def test_watermarked_text_is_detected_with_its_key_only(tmp_path, capsys):
     model = kgen.models.GPT(8, 64, num_layers=1, num_heads=2, hidden_dim=8)
     directory = str(tmp_path / "gpt")

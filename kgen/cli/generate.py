@@ -51,7 +51,8 @@ def add_parser(commands):
         "--out",
         required=True,
         help="output path: an image (.png) for images and 2-D points, .txt "
-        "for a text model, .wav for an audio model, or .npy (the samples "
+        "for a text model, .txt or .smi (one SMILES per line) for a "
+        "molecule model, .wav for an audio model, or .npy (the samples "
         "as an array) for any",
     )
     sample.add_argument(
@@ -292,6 +293,7 @@ def _continue_prompt(model, prompt, args, options):
 # The file each kind of sample is written to, by `--out`'s extension.
 SAMPLE_FILES = {
     "text": (".txt",),
+    "molecules": (".txt", ".smi"),
     "audio": (".wav",),
 }
 
@@ -335,6 +337,11 @@ def _sample_writer(model, card, args):
         return lambda samples, path: _write_text(
             path, tokenizer.detokenize(samples.astype("int32"))
         )
+    if kind == "molecules":
+        tokenizer = _tokenizer(args.model_path)
+        return lambda samples, path: _write_lines(
+            path, tokenizer.detokenize(samples.astype("int32"))
+        )
     if kind == "audio":
         return lambda samples, path: _write_clips(
             path, samples, model.num_levels, data["sample_rate"]
@@ -356,6 +363,14 @@ def _write_text(path, texts):
     with open(path, "w", encoding="utf-8") as f:
         for index, text in enumerate(texts):
             f.write(f"--- sample {index}\n{text}\n")
+    return path
+
+
+def _write_lines(path, texts):
+    """One sample per line: the `.smi` layout RDKit and MOSES read (a
+    molecule the model wrote badly is kept, as an invalid line)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{text}\n" for text in texts)
     return path
 
 

@@ -355,7 +355,7 @@ def moses_metrics(
             `kgen.datasets.load_molecules("moses", "train")` gives them).
         test_statistics: `kgen.datasets.load_moses_statistics("test")`,
             or `None` to leave out FCD/Test, SNN/Test, Frag/Test and
-            Scaf/Test.
+            Scaf/Test (without its `fcd_` entries: FCD alone).
         filter_smarts: `kgen.datasets.moses_filter_smarts()`, or `None`
             to leave out Filters.
 
@@ -371,7 +371,9 @@ def moses_metrics(
     if filter_smarts is not None:
         names.append("filters")
     if test_statistics is not None:
-        names += ["fcd_test", "snn_test", "fragment_test", "scaffold_test"]
+        if "fcd_mean" in test_statistics:
+            names.append("fcd_test")
+        names += ["snn_test", "fragment_test", "scaffold_test"]
     canonical = canonical_smiles(smiles)
     valid = [c for c in canonical if c is not None]
     table = {"validity": len(valid) / len(canonical)}
@@ -390,13 +392,14 @@ def moses_metrics(
         table["filters"] = float(np.mean(passes_filters(valid, filter_smarts)))
     if test_statistics is not None:
         stats = test_statistics
-        table["fcd_test"] = (
-            frechet_chemnet_distance(
-                valid, (stats["fcd_mean"], stats["fcd_covariance"])
+        if "fcd_mean" in stats:
+            table["fcd_test"] = (
+                frechet_chemnet_distance(
+                    valid, (stats["fcd_mean"], stats["fcd_covariance"])
+                )
+                if len(valid) > 1
+                else float("nan")
             )
-            if len(valid) > 1
-            else float("nan")
-        )
         table["snn_test"] = nearest_neighbour_similarity(
             valid, stats["fingerprints"]
         )
