@@ -6,7 +6,9 @@ Each file is what `kgen generate PRESET --seed 0` writes for the preset's
 kind of sample: a grid of 64 images (class-conditional presets: `--labels
 0 ... 9`, one class per column; an RBM's 784-vectors drawn as 28x28, as
 its card says), a scatter plot of 5,000 points of a 2-D flow, 4 texts of a
-character model, one clip per digit of an audio model; a text-to-image
+character model, 12 molecules of a SMILES model drawn by RDKit (with the
+SMILES file beside; a class per column), one clip per digit of an audio
+model; a text-to-image
 preset draws one of `PROMPTS` per column (eight images each, with its
 card's sampling arguments). Prints the gallery table of docs/presets.md.
 
@@ -27,8 +29,20 @@ seed = 0
 root = pathlib.Path(__file__).resolve().parents[1]
 gallery = root / "docs" / "gallery"
 # Samples and file extension per kind of sample (see `kgen generate`).
-num_samples = {"image": 64, "points": 5000, "text": 4, "audio": 10}
-extension = {"image": ".png", "points": ".png", "text": ".txt", "audio": ".wav"}
+num_samples = {
+    "image": 64,
+    "points": 5000,
+    "text": 4,
+    "molecules": 12,
+    "audio": 10,
+}
+extension = {
+    "image": ".png",
+    "points": ".png",
+    "text": ".txt",
+    "molecules": ".png",
+    "audio": ".wav",
+}
 # A text-to-image preset's columns: plain, combined and held-out
 # (`kgen.datasets.captioned.HELD_OUT`: a thin four, a thick seven)
 # descriptions.
@@ -55,6 +69,27 @@ def draw_prompts(model, card, path):
         value_range=kgen.presets.value_range_of(model, card),
         num_columns=len(PROMPTS),
     )
+
+
+def draw_molecules(arguments, path, num_columns):
+    """`kgen ARGUMENTS --out PATH.smi`, drawn by RDKit into `path`, each
+    molecule over its QED."""
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    smiles_path = path.with_suffix(".smi")
+    if not generate(arguments + ["--out", str(smiles_path)]):
+        return False
+    smiles = smiles_path.read_text().splitlines()
+    qed = kgen.metrics.molecules.properties(smiles, "qed")
+    image = Draw.MolsToGridImage(
+        [Chem.MolFromSmiles(text) or Chem.Mol() for text in smiles],
+        molsPerRow=num_columns,
+        subImgSize=(220, 180),
+        legends=[f"QED {value:.2f}" for value in qed],
+    )
+    image.save(path)
+    return True
 
 
 def generate(arguments):
@@ -86,6 +121,10 @@ def main():
         if isinstance(model, kgen.models.TextToImage):
             draw_prompts(model, card, path)
             arguments = ["generate", name, "# columns: " + " | ".join(PROMPTS)]
+        elif kind == "molecules":
+            columns = model.num_classes if model.samples_by_class else 4
+            if not draw_molecules(arguments, path, columns):
+                raise SystemExit(f"{name}: kgen {' '.join(arguments)} failed")
         elif not generate(arguments + ["--out", str(path)]):
             raise SystemExit(f"{name}: kgen {' '.join(arguments)} failed")
         headline = ", ".join(
@@ -95,7 +134,7 @@ def main():
         link = f"gallery/{path.name}"  # from docs/presets.md
         shown = (
             f"![{name}]({link})"
-            if kind in ("image", "points")
+            if kind in ("image", "points", "molecules")
             else (f"[{path.name}]({link})")
         )
         rows.append(
