@@ -144,7 +144,10 @@ def _molecule_scores(model, args, names):
     draws = argparse.Namespace(
         num_samples=args.num_samples, seed=args.seed, max_output_bytes=2**31
     )
-    rows = _sample_in_chunks(model, draws, {})
+    # The preset's own sampling arguments (a molecule GPT's temperature),
+    # as `kgen generate` draws.
+    options = _preset_card(args.model_path).get("sample_arguments", {})
+    rows = _sample_in_chunks(model, draws, dict(options))
     smiles = _tokenizer(args.model_path).detokenize(rows.astype("int32"))
     training = kgen.datasets.load_molecules("moses", "train")
     statistics = kgen.datasets.load_moses_statistics("test")

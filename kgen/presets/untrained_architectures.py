@@ -390,4 +390,39 @@ UNTRAINED_ARCHITECTURES = {
         "trained_by": "recipes/gpt_shakespeare.py",
         "rebuilds": ["gpt_shakespeare"],
     },
+    "gpt_moses_untrained": {
+        "family": "autoregressive",
+        "description": "SMILES GPT of the gpt_moses preset: 4 layers, 4 "
+        "heads, 128 wide, conditioned on 3 QED terciles, every sample "
+        "started at [BOS]; AdamW (beta_2 0.99, weight decay 0.1 but on "
+        "vectors, gradients clipped to norm 1) warming up to 1e-3 over 100 "
+        "steps, then a cosine to 1e-4 at step 2,500, on batches of 128 "
+        "molecules of similar length.",
+        "class_name": "GPT",
+        "arguments": {
+            "vocabulary_size": 27,
+            "sequence_length": 56,
+            "num_layers": 4,
+            "num_heads": 4,
+            "hidden_dim": 128,
+            "num_classes": 3,
+            "start_id": 1,
+        },
+        "networks": {},
+        "optimizers": {
+            "optimizer": adamw_warmup_cosine(
+                1e-3,
+                min_learning_rate=1e-4,
+                warmup_steps=100,
+                steps=2500,
+                beta_2=0.99,
+                weight_decay=0.1,
+                global_clipnorm=1.0,
+            )
+        },
+        "data": {"dataset": "moses", "shape": [56], "layout": "tokens"},
+        "training": {"epochs": 1, "steps": 2500, "batch_size": 128},
+        "trained_by": "recipes/gpt_moses.py",
+        "rebuilds": ["gpt_moses"],
+    },
 }

@@ -23,6 +23,7 @@ SHIPPED = (
     "flow_matching_fashion_mnist",
     "flow_matching_mnist",
     "glow_mnist",
+    "gpt_moses",
     "gpt_shakespeare",
     "hierarchical_vae_mnist",
     "jem_digits",
