@@ -153,7 +153,7 @@ def _molecule_scores(model, args, names):
     statistics = kgen.datasets.load_moses_statistics("test")
     detail = f"{args.num_samples} samples, seed {args.seed}; MOSES' definition"
     try:
-        kgen.networks.chemnet_weights_file()
+        kgen.metrics.chemnet_weights_file()
     except FileNotFoundError as error:
         # The rest of the table needs no ChemNet; say why FCD is missing.
         print(f"kgen: no fcd_test: {error}")

@@ -2,6 +2,9 @@
 prompt following, and MOSES' molecule metrics (`kgen.metrics.molecules`)."""
 
 from kgen.metrics import molecules
+from kgen.metrics.chemnet_features import chemnet
+from kgen.metrics.chemnet_features import chemnet_inputs
+from kgen.metrics.chemnet_features import chemnet_weights_file
 from kgen.metrics.class_conditional_scores import fid_and_label_accuracy
 from kgen.metrics.class_conditional_scores import fid_of_images
 from kgen.metrics.class_conditional_scores import predicted_labels
@@ -29,6 +32,9 @@ from kgen.metrics.score_model import SAMPLE_METRICS
 from kgen.metrics.score_model import score_model
 
 __all__ = [
+    "chemnet",
+    "chemnet_inputs",
+    "chemnet_weights_file",
     "FeatureMetric",
     "FrechetInceptionDistance",
     "InceptionScore",

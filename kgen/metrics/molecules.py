@@ -180,10 +180,10 @@ def properties(smiles, name="qed"):
 
 def chemnet_statistics(smiles, batch_size=256):
     """The mean `(512,)` and covariance `(512, 512)` (float64) of
-    ChemNet's features of `smiles` (`kgen.networks.chemnet`), the
+    ChemNet's features of `smiles` (`kgen.metrics.chemnet`), the
     statistics FCD compares."""
-    from kgen.networks.chemnet import chemnet
-    from kgen.networks.chemnet import chemnet_inputs
+    from kgen.metrics.chemnet_features import chemnet
+    from kgen.metrics.chemnet_features import chemnet_inputs
 
     smiles = _as_smiles(smiles, "smiles")
     if len(smiles) < 2:

@@ -1,8 +1,5 @@
 """Network builders sized from the data shape."""
 
-from kgen.networks.chemnet import chemnet
-from kgen.networks.chemnet import chemnet_inputs
-from kgen.networks.chemnet import chemnet_weights_file
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
 from kgen.networks.classifier_training import fit_image_classifier
@@ -41,9 +38,6 @@ __all__ = [
     "DIT_SIZES",
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
-    "chemnet",
-    "chemnet_inputs",
-    "chemnet_weights_file",
     "classifier_features",
     "conditional_dcgan_discriminator",
     "conditional_dcgan_generator",

@@ -118,7 +118,7 @@ def _moses_or_skip(split="test", count=200):
 
 
 def _chemnet_or_skip():
-    from kgen.networks.chemnet import chemnet_weights_file
+    from kgen.metrics.chemnet_features import chemnet_weights_file
 
     try:
         chemnet_weights_file()
@@ -135,8 +135,8 @@ def test_fcd_equals_the_fcd_package():
     ours = molecules.frechet_chemnet_distance(generated, reference)
     assert ours == pytest.approx(expected, rel=1e-3)
     # The features themselves, which fcd feeds padded to 350 symbols.
-    from kgen.networks import chemnet
-    from kgen.networks import chemnet_inputs
+    from kgen.metrics import chemnet
+    from kgen.metrics import chemnet_inputs
 
     features = chemnet().predict_on_batch(chemnet_inputs(generated[:16]))
     model = fcd.load_ref_model()

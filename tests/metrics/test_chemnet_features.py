@@ -1,13 +1,13 @@
-"""`kgen.networks.chemnet_inputs` (ChemNet's one-hot input, as `fcd`
+"""`kgen.metrics.chemnet_inputs` (ChemNet's one-hot input, as `fcd`
 builds it) and `chemnet`'s refusals; its features are checked against
 the `fcd` package in tests/metrics/test_molecules.py."""
 
 import numpy as np
 import pytest
 
-from kgen.networks import chemnet_inputs
-from kgen.networks.chemnet import CHEMNET_LENGTH
-from kgen.networks.chemnet import CHEMNET_VOCABULARY
+from kgen.metrics import chemnet_inputs
+from kgen.metrics.chemnet_features import CHEMNET_LENGTH
+from kgen.metrics.chemnet_features import CHEMNET_VOCABULARY
 
 pytestmark = pytest.mark.tensorflow_only
 
