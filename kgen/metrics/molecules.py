@@ -45,13 +45,22 @@ def _as_smiles(smiles, argument):
     return as_texts(smiles, argument)
 
 
+def _molecules(smiles):
+    """RDKit's molecule of each SMILES of `smiles`, `None` where it cannot
+    parse it (or the string is empty)."""
+    chem = _rdkit()
+    return [
+        chem.MolFromSmiles(text) if text else None
+        for text in _as_smiles(smiles, "smiles")
+    ]
+
+
 def canonical_smiles(smiles):
     """RDKit's canonical SMILES of each string, `None` where RDKit cannot
     parse it (or it is empty), as MOSES' `canonic_smiles`."""
     chem = _rdkit()
     canonical = []
-    for text in _as_smiles(smiles, "smiles"):
-        molecule = chem.MolFromSmiles(text) if text else None
+    for molecule in _molecules(smiles):
         canonical.append(
             None if molecule is None else chem.MolToSmiles(molecule)
         )
@@ -103,15 +112,14 @@ def novelty(smiles, training_smiles):
 def morgan_fingerprints(smiles):
     """`(n, 1024)` uint8 Morgan fingerprints (radius 2) of the valid
     molecules among `smiles`, in order."""
-    chem = _rdkit()
+    _rdkit()  # RDKit, or an error saying how to install it
     from rdkit.Chem import rdFingerprintGenerator
 
     generator = rdFingerprintGenerator.GetMorganGenerator(
         radius=_MORGAN_RADIUS, fpSize=_MORGAN_BITS
     )
     rows = []
-    for text in _as_smiles(smiles, "smiles"):
-        molecule = chem.MolFromSmiles(text) if text else None
+    for molecule in _molecules(smiles):
         if molecule is not None:
             rows.append(generator.GetFingerprintAsNumPy(molecule))
     return np.array(rows, dtype="uint8").reshape(-1, _MORGAN_BITS)
@@ -164,15 +172,14 @@ def properties(smiles, name="qed"):
         raise ValueError(
             f"`name` must be one of {PROPERTIES}; received {name!r}."
         )
-    chem = _rdkit()
+    _rdkit()  # RDKit, or an error saying how to install it
     from rdkit.Chem import QED
     from rdkit.Chem import Crippen
 
     compute = QED.qed if name == "qed" else Crippen.MolLogP
-    smiles = _as_smiles(smiles, "smiles")
-    values = np.full(len(smiles), np.nan)
-    for index, text in enumerate(smiles):
-        molecule = chem.MolFromSmiles(text) if text else None
+    molecules = _molecules(smiles)
+    values = np.full(len(molecules), np.nan)
+    for index, molecule in enumerate(molecules):
         if molecule is not None:
             values[index] = compute(molecule)
     return values
@@ -266,8 +273,7 @@ def fragment_counts(smiles):
     from rdkit.Chem import AllChem
 
     counts = {}
-    for text in _as_smiles(smiles, "smiles"):
-        molecule = chem.MolFromSmiles(text) if text else None
+    for molecule in _molecules(smiles):
         if molecule is None:
             continue
         pieces = chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(molecule))
@@ -284,8 +290,7 @@ def scaffold_counts(smiles, min_rings=2):
     from rdkit.Chem.Scaffolds import MurckoScaffold
 
     counts = {}
-    for text in _as_smiles(smiles, "smiles"):
-        molecule = chem.MolFromSmiles(text) if text else None
+    for molecule in _molecules(smiles):
         if molecule is None:
             continue
         try:
@@ -321,10 +326,9 @@ def passes_filters(smiles, filter_smarts):
     chem = _rdkit()
     patterns = [chem.MolFromSmarts(text) for text in filter_smarts]
     allowed = {"C", "N", "S", "O", "F", "Cl", "Br", "H"}
-    smiles = _as_smiles(smiles, "smiles")
-    passes = np.zeros(len(smiles), bool)
-    for index, text in enumerate(smiles):
-        molecule = chem.MolFromSmiles(text) if text else None
+    molecules = _molecules(smiles)
+    passes = np.zeros(len(molecules), bool)
+    for index, molecule in enumerate(molecules):
         if molecule is None:
             continue
         atoms = molecule.GetAtoms()
