@@ -9,6 +9,7 @@ stand beside MOSES' published baselines. RDKit parses and canonicalizes
 metric runs, not with `kgen.metrics`.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -189,7 +190,6 @@ def chemnet_statistics(smiles, batch_size=256):
     """The mean `(512,)` and covariance `(512, 512)` (float64) of
     ChemNet's features of `smiles` (`kgen.metrics.chemnet`), the
     statistics FCD compares."""
-    from kgen.metrics.chemnet_features import chemnet
     from kgen.metrics.chemnet_features import chemnet_inputs
 
     smiles = _as_smiles(smiles, "smiles")
@@ -198,7 +198,7 @@ def chemnet_statistics(smiles, batch_size=256):
             "`smiles` must hold at least 2 strings for a covariance; "
             f"received {len(smiles)}."
         )
-    network = _chemnet(chemnet)
+    network = _chemnet()
     features = np.concatenate(
         [
             network.predict_on_batch(
@@ -210,15 +210,13 @@ def chemnet_statistics(smiles, batch_size=256):
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
-_CHEMNET = []
-
-
-def _chemnet(build):
+@functools.cache
+def _chemnet():
     # Built once per process: reading and assigning its weights takes
     # a second, and `moses_metrics` may run for many models.
-    if not _CHEMNET:
-        _CHEMNET.append(build())
-    return _CHEMNET[0]
+    from kgen.metrics.chemnet_features import chemnet
+
+    return chemnet()
 
 
 def frechet_chemnet_distance(smiles, reference):
