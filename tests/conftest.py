@@ -1,13 +1,26 @@
 import os
 import pathlib
 
-import keras
-import numpy as np
-import pytest
-
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # Shared data beside the checkout (CI sets the same path explicitly).
 os.environ.setdefault("KGEN_DATA_DIR", str(REPO.parent / "shared" / "data"))
+# XLA without LLVM's optimisation passes, for this process and the
+# subprocesses the tests start: the suite compiles hundreds of programs of
+# tiny models, whose compile time dwarfs their run time. Measured on CI's
+# two cores, four JAX contract cases took 145 s with the passes and 80 s
+# without; programs compute the same (the suite's tolerances hold).
+XLA_TEST_FLAGS = (
+    "--xla_backend_optimization_level=0 "
+    "--xla_llvm_disable_expensive_passes=true"
+)
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} {XLA_TEST_FLAGS}".strip()
+    )
+
+import keras  # noqa: E402  (after XLA_FLAGS: JAX reads them once)
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 import kgen  # noqa: E402
 

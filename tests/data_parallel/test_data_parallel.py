@@ -23,6 +23,8 @@ import sys
 import numpy as np
 import pytest
 
+from tests.conftest import XLA_TEST_FLAGS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 TOLERANCE = 1e-5
 # The JAX checks run in a JAX subprocess, whatever this one's backend.
@@ -36,7 +38,10 @@ def run_module(module, arguments, backend, extra_environment=None):
     """`python -m module *arguments` in a fresh process on `backend`;
     its stdout (the run must succeed)."""
     environment = dict(os.environ, KERAS_BACKEND=backend)
-    environment.update(extra_environment or {})
+    extra_environment = dict(extra_environment or {})
+    if "XLA_FLAGS" in extra_environment:  # added to the suite's own flags
+        extra_environment["XLA_FLAGS"] += " " + XLA_TEST_FLAGS
+    environment.update(extra_environment)
     result = subprocess.run(
         [sys.executable, "-m", module] + list(arguments),
         cwd=ROOT,

@@ -1,6 +1,4 @@
 import os
-import shutil
-import subprocess
 
 import keras
 import numpy as np
@@ -226,37 +224,9 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
         labels=labels,
     )
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
-    if shutil.which("saved_model_cli") is None:
-        return
-    show = subprocess.run(
-        ["saved_model_cli", "show", "--dir", version_path, "--all"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    assert "signature_def['denoise_step']" in show.stdout
-    np.save(tmp_path / "noise.npy", noise)
-    np.save(tmp_path / "labels.npy", labels)
-    outdir = tmp_path / "cli_outputs"
-    subprocess.run(
-        [
-            "saved_model_cli",
-            "run",
-            "--dir",
-            version_path,
-            "--tag_set",
-            "serve",
-            "--signature_def",
-            "sample",
-            "--inputs",
-            f"noise={tmp_path / 'noise.npy'};labels={tmp_path / 'labels.npy'}",
-            "--outdir",
-            str(outdir),
-        ],
-        check=True,
-        capture_output=True,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-    )
-    (output_file,) = os.listdir(outdir)
-    np.testing.assert_allclose(np.load(outdir / output_file), images, atol=1e-5)
+    # `saved_model_cli run` on a served signature is proven once, in
+    # tests/export/test_saved_model.py; here, that the step is served.
+    import tensorflow as tf
+
+    signatures = tf.saved_model.load(version_path).signatures
+    assert {"sample", "denoise_step"} <= set(signatures)
