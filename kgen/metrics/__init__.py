@@ -1,7 +1,9 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods,
-prompt following, and MOSES' molecule metrics (`kgen.metrics.molecules`)."""
+prompt following, MOSES' molecule metrics (`kgen.metrics.molecules`) and
+peptide metrics (`kgen.metrics.peptides`)."""
 
 from kgen.metrics import molecules
+from kgen.metrics import peptides
 from kgen.metrics.chemnet_features import chemnet
 from kgen.metrics.chemnet_features import chemnet_inputs
 from kgen.metrics.chemnet_features import chemnet_weights_file
@@ -54,6 +56,7 @@ __all__ = [
     "mode_coverage",
     "molecules",
     "nats_per_sample",
+    "peptides",
     "negative_elbo",
     "negative_log_likelihood",
     "polynomial_mmd",
