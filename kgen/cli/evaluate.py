@@ -8,9 +8,11 @@ from kgen.cli.common import _preset_card
 from kgen.cli.common import value_range_of
 from kgen.metrics import SAMPLE_METRICS as METRICS
 
-# Metrics of a molecule model's SMILES rather than of images: `moses` is
-# MOSES' table (`kgen.metrics.molecules.moses_metrics`).
-MOLECULE_METRICS = ("moses",)
+# Metrics of a molecule model's sequences rather than of images, and the
+# sample kind each needs: `moses` is MOSES' table of a SMILES model
+# (`kgen.metrics.molecules.moses_metrics`), `peptides` the table of a
+# peptide model (`kgen.metrics.peptides.peptide_metrics`).
+MOLECULE_METRICS = {"moses": "molecules", "peptides": "peptides"}
 
 
 def add_parser(commands):
@@ -23,12 +25,13 @@ def add_parser(commands):
     evaluate.add_argument("model_path", metavar=MODEL, help=MODEL_HELP)
     evaluate.add_argument(
         "--metric",
-        choices=sorted(METRICS) + list(MOLECULE_METRICS),
+        choices=sorted(METRICS) + sorted(MOLECULE_METRICS),
         action="append",
         dest="metrics",
-        help="repeatable; default fid. moses (alone): validity, unique@1k "
-        "and @10k, novelty against MOSES' training set, IntDiv1 and 2 of "
-        "-n molecules (MOSES scores 30,000)",
+        help="repeatable; default fid. moses (alone): MOSES' table of -n "
+        "molecules (MOSES scores 30,000). peptides (alone): validity, "
+        "uniqueness, novelty, descriptor distances to the held-out "
+        "peptides and the fraction an AMP classifier calls antimicrobial",
     )
     evaluate.add_argument(
         "--reference", default="digits", help="dataset of real images"
@@ -122,24 +125,27 @@ def scores(model, args):
 
 
 def _molecule_scores(model, args, names):
-    """MOSES' table of `-n` SMILES drawn as `kgen generate` draws them."""
+    """The table of `--metric moses` or `peptides`, of `-n` sequences
+    drawn as `kgen generate` draws them."""
     import argparse
 
-    import kgen
     from kgen.cli.common import _tokenizer
     from kgen.cli.generate import _sample_in_chunks
     from kgen.cli.generate import sample_kind
 
+    metric = next(name for name in names if name in MOLECULE_METRICS)
     if len(names) > 1:
         raise ValueError(
-            "`--metric moses` scores molecules and takes no other metric; "
-            f"received {names}."
+            f"`--metric {metric}` scores {MOLECULE_METRICS[metric]} and "
+            f"takes no other metric; received {names}."
         )
     kind = sample_kind(model, _preset_card(args.model_path), args.model_path)
-    if kind != "molecules":
+    if kind != MOLECULE_METRICS[metric]:
+        example = {"moses": "gpt_moses", "peptides": "gpt_peptides"}[metric]
         raise ValueError(
-            "`--metric moses` needs a molecule model (a SMILES preset such "
-            f"as gpt_moses); MODEL {args.model_path} draws {kind} samples."
+            f"`--metric {metric}` needs a model of {MOLECULE_METRICS[metric]}"
+            f" (a preset such as {example}); MODEL {args.model_path} draws "
+            f"{kind} samples."
         )
     draws = argparse.Namespace(
         num_samples=args.num_samples, seed=args.seed, max_output_bytes=2**31
@@ -148,10 +154,46 @@ def _molecule_scores(model, args, names):
     # as `kgen generate` draws.
     options = _preset_card(args.model_path).get("sample_arguments", {})
     rows = _sample_in_chunks(model, draws, dict(options))
-    smiles = _tokenizer(args.model_path).detokenize(rows.astype("int32"))
+    sequences = _tokenizer(args.model_path).detokenize(rows.astype("int32"))
+    detail = f"{args.num_samples} samples, seed {args.seed}"
+    if metric == "peptides":
+        return _peptide_table(sequences, detail)
+    return _moses_table(sequences, detail)
+
+
+def _peptide_table(sequences, detail):
+    """`kgen.metrics.peptides.peptide_metrics` of `sequences` against
+    `load_peptides`' splits: novelty against `"train"`, descriptors
+    against `"test"`, and an AMP classifier fitted on `"train"`."""
+    import kgen
+    from kgen.metrics import peptides
+
+    training, labels = kgen.datasets.load_peptides("train")
+    held_out, _ = kgen.datasets.load_peptides("test")
+    classifier = peptides.amp_classifier(training, labels)
+    table = peptides.peptide_metrics(sequences, training, held_out, classifier)
+    details = {
+        "novelty": f"{detail}, against the {len(training):,} training peptides",
+        "antimicrobial_fraction": f"{detail}; a random forest fitted on the "
+        "training peptides",
+    }
+    for name in peptides.DESCRIPTORS:
+        details[f"descriptor_w1_{name}"] = (
+            f"{detail}, against the {len(held_out)} held-out peptides"
+        )
+    return [
+        (name, value, details.get(name, detail))
+        for name, value in table.items()
+    ]
+
+
+def _moses_table(smiles, detail):
+    """MOSES' table of `smiles` (`kgen.metrics.molecules.moses_metrics`)."""
+    import kgen
+
     training = kgen.datasets.load_molecules("moses", "train")
     statistics = kgen.datasets.load_moses_statistics("test")
-    detail = f"{args.num_samples} samples, seed {args.seed}; MOSES' definition"
+    detail = f"{detail}; MOSES' definition"
     try:
         kgen.metrics.chemnet_weights_file()
     except FileNotFoundError as error:

@@ -294,6 +294,7 @@ def _continue_prompt(model, prompt, args, options):
 SAMPLE_FILES = {
     "text": (".txt",),
     "molecules": (".txt", ".smi"),
+    "peptides": (".txt",),
     "audio": (".wav",),
 }
 
@@ -337,7 +338,7 @@ def _sample_writer(model, card, args):
         return lambda samples, path: _write_text(
             path, tokenizer.detokenize(samples.astype("int32"))
         )
-    if kind == "molecules":
+    if kind in ("molecules", "peptides"):
         tokenizer = _tokenizer(args.model_path)
         return lambda samples, path: _write_lines(
             path, tokenizer.detokenize(samples.astype("int32"))
@@ -368,7 +369,8 @@ def _write_text(path, texts):
 
 def _write_lines(path, texts):
     """One sample per line: the `.smi` layout RDKit and MOSES read (a
-    molecule the model wrote badly is kept, as an invalid line)."""
+    molecule the model wrote badly is kept, as an invalid line), or one
+    peptide per line."""
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(f"{text}\n" for text in texts)
     return path

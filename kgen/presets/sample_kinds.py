@@ -1,7 +1,7 @@
 """What a preset's samples are, and the range their values lie in: what
 a client needs to show or write them (`kgen generate`, the gallery)."""
 
-SAMPLE_KINDS = ("image", "points", "text", "molecules", "audio")
+SAMPLE_KINDS = ("image", "points", "text", "molecules", "peptides", "audio")
 
 
 def sample_kind(model, metadata=None, has_tokenizer=False):
@@ -15,15 +15,18 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
 
     Returns:
         `"molecules"` (a preset with a tokenizer whose card gives the
-        representation `"SMILES"` or `"SELFIES"`), `"text"` (a preset
+        representation `"SMILES"` or `"SELFIES"`), `"peptides"` (one
+        whose card gives `"amino acids"`), `"text"` (a preset
         with any other tokenizer), `"audio"` (its card gives a sample
         rate), `"points"` (2-D vectors) or `"image"` (images, or
         vectors its card gives an image shape).
     """
     data = (metadata or {}).get("data", {})
     if metadata and has_tokenizer:
-        is_molecule = data.get("representation") in ("SMILES", "SELFIES")
-        return "molecules" if is_molecule else "text"
+        representation = data.get("representation")
+        if representation in ("SMILES", "SELFIES"):
+            return "molecules"
+        return "peptides" if representation == "amino acids" else "text"
     if "sample_rate" in data:
         return "audio"
     if tuple(model.data_shape) == (2,):
