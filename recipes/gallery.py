@@ -7,10 +7,11 @@ kind of sample: a grid of 64 images (class-conditional presets: `--labels
 0 ... 9`, one class per column; an RBM's 784-vectors drawn as 28x28, as
 its card says), a scatter plot of 5,000 points of a 2-D flow, 4 texts of a
 character model, 12 molecules of a SMILES model drawn by RDKit (with the
-SMILES file beside; a class per column), one clip per digit of an audio
-model; a text-to-image
-preset draws one of `PROMPTS` per column (eight images each, with its
-card's sampling arguments). Prints the gallery table of docs/presets.md.
+SMILES file beside; a class per column), 16 sequences of a peptide model
+(one per line, the labels in turn), one clip per digit of an audio model;
+a text-to-image preset draws one of `PROMPTS` per column (eight images
+each, with its card's sampling arguments). Prints the gallery table of
+docs/presets.md.
 
     python recipes/gallery.py [NAME ...]   # default: every preset
 """
@@ -34,6 +35,7 @@ num_samples = {
     "points": 5000,
     "text": 4,
     "molecules": 12,
+    "peptides": 16,
     "audio": 10,
 }
 extension = {
@@ -41,6 +43,7 @@ extension = {
     "points": ".png",
     "text": ".txt",
     "molecules": ".png",
+    "peptides": ".txt",
     "audio": ".wav",
 }
 # A text-to-image preset's columns: plain, combined and held-out

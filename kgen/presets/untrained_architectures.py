@@ -425,4 +425,40 @@ UNTRAINED_ARCHITECTURES = {
         "trained_by": "recipes/gpt_moses.py",
         "rebuilds": ["gpt_moses"],
     },
+    "gpt_peptides_untrained": {
+        "family": "autoregressive",
+        "description": "Peptide GPT of the gpt_peptides preset: 3 layers, "
+        "4 heads, 96 wide, dropout 0.1, over the 20 amino acids, "
+        "conditioned on the antimicrobial label, every sample started at "
+        "[BOS]; AdamW (beta_2 0.99, weight decay 0.1 but on vectors, "
+        "gradients clipped to norm 1) warming up to 1e-3 over 100 steps, "
+        "then a cosine to 1e-4 at step 3,000, on batches of 64 peptides.",
+        "class_name": "GPT",
+        "arguments": {
+            "vocabulary_size": 23,
+            "sequence_length": 52,
+            "num_layers": 3,
+            "num_heads": 4,
+            "hidden_dim": 96,
+            "dropout": 0.1,
+            "num_classes": 2,
+            "start_id": 1,
+        },
+        "networks": {},
+        "optimizers": {
+            "optimizer": adamw_warmup_cosine(
+                1e-3,
+                min_learning_rate=1e-4,
+                warmup_steps=100,
+                steps=3000,
+                beta_2=0.99,
+                weight_decay=0.1,
+                global_clipnorm=1.0,
+            )
+        },
+        "data": {"dataset": "peptides", "shape": [52], "layout": "tokens"},
+        "training": {"epochs": 48, "steps": 2976, "batch_size": 64},
+        "trained_by": "recipes/gpt_peptides.py",
+        "rebuilds": ["gpt_peptides"],
+    },
 }

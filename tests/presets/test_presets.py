@@ -24,6 +24,7 @@ SHIPPED = (
     "flow_matching_mnist",
     "glow_mnist",
     "gpt_moses",
+    "gpt_peptides",
     "gpt_shakespeare",
     "hierarchical_vae_mnist",
     "jem_digits",
@@ -107,19 +108,25 @@ def test_round_trip_reproduces_samples(tiny):
 
 
 def test_grid_of_vectors_uses_the_cards_image_shape(tmp_path):
-    # An RBM samples 16-vectors; its card says they are 4x4 images.
+    # An RBM samples 16-vectors; its card says they are 4x4 images (five
+    # Gibbs sweeps, not the default 1,000, draw them).
     model = kgen.models.RBM(16, 4, seed=0)
     directory = kgen.presets.save_to_preset(
         model,
         tmp_path / "rbm",
-        {"data": {"image_shape": [4, 4, 1], "value_range": [0, 1]}},
+        {
+            "data": {"image_shape": [4, 4, 1], "value_range": [0, 1]},
+            "sample_arguments": {"num_steps": 5},
+        },
     )
     from PIL import Image
 
     grid = np.asarray(Image.open(os.path.join(directory, "samples.png")))
     assert grid.ndim == 2  # one grey channel
     # Without an image shape a vector model has no grid to draw.
-    bare = kgen.presets.save_to_preset(model, tmp_path / "bare", {})
+    bare = kgen.presets.save_to_preset(
+        model, tmp_path / "bare", {"sample_arguments": {"num_steps": 5}}
+    )
     assert "samples.png" not in os.listdir(bare)
 
 
