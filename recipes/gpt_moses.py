@@ -356,17 +356,7 @@ kgen.presets.save_to_preset(
             steps=steps,
             batch_size=batch_size,
             wall_time=wall_time,
-            optimizers={
-                "optimizer": "AdamW",
-                "learning_rate": 1e-3,
-                "schedule": "linear warm-up over 100 steps, cosine decay to "
-                "1e-4 at step 2,500",
-                "beta_2": 0.99,
-                "weight_decay": 0.1,
-                "weight_decay_on": "matrices (not biases, normalisation "
-                "scales and offsets)",
-                "global_clipnorm": 1.0,
-            },
+            optimizers=model_card.nanogpt_adamw_card(2_500),
             config=dict(
                 architecture,
                 vocabulary_size=tokenizer.vocabulary_size,

@@ -49,6 +49,23 @@ def cosine_adam(learning_rate, steps):
     return keras.optimizers.Adam(schedule), card
 
 
+def nanogpt_adamw_card(decay_steps):
+    """The card's `optimizers` entry of a GPT architecture trained with
+    `adamw_warmup_cosine` (kgen/presets/architecture_parts.py) at 1e-3,
+    warming up over 100 steps and decaying to 1e-4 at `decay_steps`."""
+    return {
+        "optimizer": "AdamW",
+        "learning_rate": 1e-3,
+        "schedule": "linear warm-up over 100 steps, cosine decay to 1e-4 "
+        f"at step {decay_steps:,}",
+        "beta_2": 0.99,
+        "weight_decay": 0.1,
+        "weight_decay_on": "matrices (not biases, normalisation scales and "
+        "offsets)",
+        "global_clipnorm": 1.0,
+    }
+
+
 def class_labels(dataset):
     """What the 10 labels of `"mnist"` or `"fashion_mnist"` are, in words
     (a card's `data.labels`)."""
