@@ -80,6 +80,9 @@ def test_exact_log_partition_is_the_same_from_either_layer():
     )
 
 
+# The bar (2,000 annealing steps, 45 s in CI): -m large, as the
+# other bars are; the test below proves AIS exact where it must be.
+@pytest.mark.large
 def test_ais_matches_the_exact_log_partition():
     # The bar: within 0.05 nats on a 10 x 6 RBM.
     rbm = random_rbm(10, 6)
