@@ -8,11 +8,15 @@ from kgen.cli.common import _preset_card
 from kgen.cli.common import value_range_of
 from kgen.metrics import SAMPLE_METRICS as METRICS
 
-# Metrics of a molecule model's sequences rather than of images, and the
-# sample kind each needs: `moses` is MOSES' table of a SMILES model
-# (`kgen.metrics.molecules.moses_metrics`), `peptides` the table of a
-# peptide model (`kgen.metrics.peptides.peptide_metrics`).
-MOLECULE_METRICS = {"moses": "molecules", "peptides": "peptides"}
+# Metrics of a molecule model's sequences rather than of images, with the
+# sample kind each needs and a preset of that kind: `moses` is MOSES'
+# table of a SMILES model (`kgen.metrics.molecules.moses_metrics`),
+# `peptides` the table of a peptide model
+# (`kgen.metrics.peptides.peptide_metrics`).
+MOLECULE_METRICS = {
+    "moses": ("molecules", "gpt_moses"),
+    "peptides": ("peptides", "gpt_peptides"),
+}
 
 
 def add_parser(commands):
@@ -134,18 +138,18 @@ def _molecule_scores(model, args, names):
     from kgen.cli.generate import sample_kind
 
     metric = next(name for name in names if name in MOLECULE_METRICS)
+    needed_kind, example = MOLECULE_METRICS[metric]
     if len(names) > 1:
         raise ValueError(
-            f"`--metric {metric}` scores {MOLECULE_METRICS[metric]} and "
-            f"takes no other metric; received {names}."
+            f"`--metric {metric}` scores {needed_kind} and takes no other "
+            f"metric; received {names}."
         )
     kind = sample_kind(model, _preset_card(args.model_path), args.model_path)
-    if kind != MOLECULE_METRICS[metric]:
-        example = {"moses": "gpt_moses", "peptides": "gpt_peptides"}[metric]
+    if kind != needed_kind:
         raise ValueError(
-            f"`--metric {metric}` needs a model of {MOLECULE_METRICS[metric]}"
-            f" (a preset such as {example}); MODEL {args.model_path} draws "
-            f"{kind} samples."
+            f"`--metric {metric}` needs a model of {needed_kind} (a preset "
+            f"such as {example}); MODEL {args.model_path} draws {kind} "
+            "samples."
         )
     draws = argparse.Namespace(
         num_samples=args.num_samples, seed=args.seed, max_output_bytes=2**31

@@ -96,6 +96,18 @@ def _hydrophobic_moment(values):
     return float(np.abs(np.sum(values * np.exp(1j * angles))) / len(values))
 
 
+def _peptides(sequences):
+    """`sequences` as a list of str, refusing any that is not a peptide."""
+    sequences = _as_sequences(sequences, "sequences")
+    for index, sequence in enumerate(sequences):
+        if not is_peptide(sequence):
+            raise ValueError(
+                f"`sequences[{index}]` ({sequence!r:.60}) is not a peptide "
+                f"of the letters {AMINO_ACIDS}."
+            )
+    return sequences
+
+
 def peptide_descriptors(sequences):
     """The global physicochemical descriptors of each peptide.
 
@@ -114,14 +126,8 @@ def peptide_descriptors(sequences):
     Raises:
         ValueError: for a sequence that is not a peptide, naming it.
     """
-    sequences = _as_sequences(sequences, "sequences")
     rows = []
-    for index, sequence in enumerate(sequences):
-        if not is_peptide(sequence):
-            raise ValueError(
-                f"`sequences[{index}]` ({sequence!r:.60}) is not a peptide "
-                f"of the letters {AMINO_ACIDS}."
-            )
+    for sequence in _peptides(sequences):
         scale = np.array([_EISENBERG[r] for r in sequence])
         rows.append(
             (
@@ -139,14 +145,18 @@ def peptide_descriptors(sequences):
 
 def composition(sequences):
     """`(len(sequences), 20)` fractions of each amino acid (in
-    `AMINO_ACIDS` order) in each peptide."""
-    sequences = _as_sequences(sequences, "sequences")
+    `AMINO_ACIDS` order) in each peptide.
+
+    Raises:
+        ValueError: for a sequence that is not a peptide, naming it.
+    """
+    sequences = _peptides(sequences)
     index = {letter: i for i, letter in enumerate(AMINO_ACIDS)}
     counts = np.zeros((len(sequences), len(AMINO_ACIDS)))
     for row, sequence in enumerate(sequences):
         for letter in sequence:
             counts[row, index[letter]] += 1
-        counts[row] /= max(len(sequence), 1)
+        counts[row] /= len(sequence)
     return counts
 
 

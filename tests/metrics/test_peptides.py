@@ -80,6 +80,8 @@ def test_the_amp_classifier_tells_held_out_peptides_apart():
 def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="sequences\\[1\\].*not a peptide"):
         peptides.peptide_descriptors(["GLK", "GLB"])
+    with pytest.raises(ValueError, match="sequences\\[0\\].*not a peptide"):
+        peptides.composition(["GLB"])
     with pytest.raises(ValueError, match="`sequences` must be a list"):
         peptides.peptide_descriptors("GLK")
     with pytest.raises(ValueError, match="`reference` holds no valid"):
