@@ -18,6 +18,14 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
         f"{os.environ.get('XLA_FLAGS', '')} {XLA_TEST_FLAGS}".strip()
     )
 
+# One OpenMP thread per pytest-xdist worker: CI's two workers share two
+# cores, and torch's OpenMP threads spin while they wait for a core. The
+# torch leg took 364 s with two threads a worker and 97 s with one (its
+# preset reproductions 247 s and 44 s). The subprocesses tests start
+# inherit it. TensorFlow's and XLA's own thread pools gain nothing here.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import keras  # noqa: E402  (after XLA_FLAGS: JAX reads them once)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -25,6 +33,18 @@ import pytest  # noqa: E402
 import kgen  # noqa: E402
 
 BACKEND = keras.backend.backend()
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    # Without Grappler, TensorFlow's graph optimizer, for the same reason
+    # as XLA's passes: it rewrites every traced step and sampling loop of
+    # a tiny model before its first run.
+    # tests/models/diffusion and tests/callbacks took 326 s with it and
+    # 283 s without on CI's cores. Plain-TensorFlow subprocesses (serving
+    # a SavedModel) keep it, as users' runs do.
+    tf.config.optimizer.set_experimental_options(
+        {"disable_meta_optimizer": True}
+    )
 
 
 def _fid_weights_found():
