@@ -1,6 +1,7 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
-procedural textures, molecules (MOSES' SMILES, antimicrobial peptides)."""
+procedural textures, molecules (MOSES' SMILES, antimicrobial peptides),
+Moving MNIST clips."""
 
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.dynamic_binarization import DynamicBinarization
@@ -14,6 +15,8 @@ from kgen.datasets.molecules import load_moses_statistics
 from kgen.datasets.molecules import load_peptides
 from kgen.datasets.molecules import moses_data_file
 from kgen.datasets.molecules import moses_filter_smarts
+from kgen.datasets.moving_mnist import load_moving_mnist
+from kgen.datasets.moving_mnist import moving_mnist_clips
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
@@ -44,6 +47,7 @@ __all__ = [
     "load",
     "load_captioned",
     "load_molecules",
+    "load_moving_mnist",
     "load_moses_statistics",
     "load_paired",
     "load_peptides",
@@ -54,6 +58,7 @@ __all__ = [
     "load_toy",
     "moses_data_file",
     "moses_filter_smarts",
+    "moving_mnist_clips",
     "random_windows",
     "unpaired",
 ]

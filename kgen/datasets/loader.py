@@ -6,6 +6,7 @@ from kgen.datasets import digits
 from kgen.datasets import emoji
 from kgen.datasets import fashion_mnist
 from kgen.datasets import mnist
+from kgen.datasets import moving_mnist
 
 _LOADERS = {
     "digits": (digits.load_digits, digits.MAX_VALUE),
@@ -15,6 +16,7 @@ _LOADERS = {
         fashion_mnist.MAX_VALUE,
     ),
     "mnist": (mnist.load_mnist, mnist.MAX_VALUE),
+    "moving_mnist": (moving_mnist.load_moving_mnist, moving_mnist.MAX_VALUE),
 }
 
 
@@ -25,7 +27,7 @@ def available():
 
 def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
     """Loads an image dataset as float32 `(n, height, width, channels)`
-    arrays.
+    arrays, or a video dataset as `(n, frames, height, width, channels)`.
 
     Args:
         name: `"digits"` (8x8, embedded in scikit-learn: the default),
@@ -33,11 +35,16 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
             `"fashion_mnist"` (28x28, Debian's `dataset-fashion-mnist`)
             or `"emoji"` (colour, 9 groups as labels, rendered from
             Debian's `fonts-noto-color-emoji` and `unicode-data`; see
-            `kgen.datasets.emoji`).
+            `kgen.datasets.emoji`), or `"moving_mnist"` (clips of two
+            MNIST digits bouncing in 64x64 for 20 frames, built from
+            MNIST; labels `(n, 2)` are the digits' classes; 1,000 train
+            and 500 test clips, more with
+            `kgen.datasets.load_moving_mnist`).
         value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
             Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
         image_size: the emoji's side, one of 16, 32 (the default), 64 or
-            128; the other datasets have one size and take `None`.
+            128, or Moving MNIST's, 64 (the default) or 32; the other
+            datasets have one size and take `None`.
         alpha: emoji only: RGBA with the transparency rather than RGB on
             white.
 
@@ -60,6 +67,16 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
             f"{value_range!r}."
         )
     load_raw, max_value = _LOADERS[name]
+    if name == "moving_mnist":
+        if alpha:
+            raise ValueError(
+                "`alpha` is the emoji dataset's option; Moving MNIST is "
+                f"greyscale (received alpha={alpha!r})."
+            )
+        return load_raw(
+            image_size=image_size or moving_mnist.CANVAS_SIZE,
+            value_range=value_range,
+        )
     if name == "emoji":
         train, test = load_raw(image_size or 32, alpha)
         (x_train, y_train), (x_test, y_test) = train[:2], test[:2]

@@ -1,5 +1,5 @@
-"""Small helpers shared across kgen (data checks, image grids, scatter
-plots, audio)."""
+"""Small helpers shared across kgen (data checks, image grids, animated
+GIFs of clips, scatter plots, audio)."""
 
 from kgen.utils.audio import load_wav
 from kgen.utils.audio import mu_law_decode
@@ -12,6 +12,7 @@ from kgen.utils.image_grid import save_image_grid
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
 from kgen.utils.unreadable_file_error import UnreadableFileError
+from kgen.utils.video_grid import save_video_grid
 
 __all__ = [
     "UnreadableFileError",
@@ -21,6 +22,7 @@ __all__ = [
     "mu_law_encode",
     "save_image_grid",
     "save_scatter_plot",
+    "save_video_grid",
     "save_wav",
     "scatter_plot",
     "validate_array",
