@@ -501,6 +501,24 @@ def test_generate_draws_2d_points_as_a_scatter_plot(tmp_path, capsys):
     assert "`--prompt` needs a text model" in capsys.readouterr().err
 
 
+def test_generate_writes_the_clips_of_a_video_model_as_a_gif(tmp_path):
+    denoiser = kgen.networks.video_unet_denoiser(
+        (3, 8, 8, 1), widths=(4,), num_heads=2, timestep_dtype="float32"
+    )
+    directory = str(tmp_path / "video")
+    kgen.presets.save_to_preset(
+        kgen.models.FlowMatching(denoiser, seed=0),
+        directory,
+        {"sample_arguments": {"num_steps": 2}},
+    )
+    out = str(tmp_path / "clips.gif")
+    assert cli.main(["generate", directory, "-n", "4", "--out", out]) == 0
+    with Image.open(out) as gif:
+        assert gif.n_frames == 3
+        assert gif.size == (2 * 32 + 1, 2 * 32 + 1)  # 2x2 clips, 4x scale
+    assert cli.main(["generate", directory, "--out", "clips.png"]) == 2
+
+
 def test_generate_joins_audio_clips_into_one_wav(tmp_path):
     model = contract_cases.CASES["WaveNet"]().model
     directory = str(tmp_path / "wave_net")

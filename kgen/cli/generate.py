@@ -52,8 +52,8 @@ def add_parser(commands):
         required=True,
         help="output path: an image (.png) for images and 2-D points, .txt "
         "for a text model, .txt or .smi (one SMILES per line) for a "
-        "molecule model, .wav for an audio model, or .npy (the samples "
-        "as an array) for any",
+        "molecule model, .wav for an audio model, .gif for a video model, "
+        "or .npy (the samples as an array) for any",
     )
     sample.add_argument(
         "--length",
@@ -296,6 +296,7 @@ SAMPLE_FILES = {
     "molecules": (".txt", ".smi"),
     "peptides": (".txt",),
     "audio": (".wav",),
+    "video": (".gif",),
 }
 
 
@@ -350,6 +351,10 @@ def _sample_writer(model, card, args):
     if kind == "points":
         return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
     value_range = value_range_of(model, card)
+    if kind == "video":
+        return lambda samples, path: kgen.utils.save_video_grid(
+            samples, path, value_range=value_range
+        )
     image_shape = data.get("image_shape")
 
     def write_images(samples, path):

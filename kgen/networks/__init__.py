@@ -28,6 +28,7 @@ from kgen.networks.unet_denoiser import unet_denoiser
 from kgen.networks.vae import vae_decoder
 from kgen.networks.vae import vae_encoder
 from kgen.networks.vae import vae_features
+from kgen.networks.video_denoiser import video_unet_denoiser
 from kgen.networks.vqvae import vqvae2_networks
 from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
@@ -59,6 +60,7 @@ __all__ = [
     "stylegan_synthesis",
     "text_encoder",
     "unet_denoiser",
+    "video_unet_denoiser",
     "unet_generator",
     "vae_decoder",
     "vae_encoder",

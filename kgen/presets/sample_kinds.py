@@ -1,7 +1,15 @@
 """What a preset's samples are, and the range their values lie in: what
 a client needs to show or write them (`kgen generate`, the gallery)."""
 
-SAMPLE_KINDS = ("image", "points", "text", "molecules", "peptides", "audio")
+SAMPLE_KINDS = (
+    "image",
+    "points",
+    "video",
+    "text",
+    "molecules",
+    "peptides",
+    "audio",
+)
 
 
 def sample_kind(model, metadata=None, has_tokenizer=False):
@@ -18,8 +26,9 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         representation `"SMILES"` or `"SELFIES"`), `"peptides"` (one
         whose card gives `"amino acids"`), `"text"` (a preset
         with any other tokenizer), `"audio"` (its card gives a sample
-        rate), `"points"` (2-D vectors) or `"image"` (images, or
-        vectors its card gives an image shape).
+        rate), `"points"` (2-D vectors), `"video"` (clips `(frames,
+        height, width, channels)`) or `"image"` (images, or vectors its
+        card gives an image shape).
     """
     data = (metadata or {}).get("data", {})
     if metadata and has_tokenizer:
@@ -31,7 +40,7 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         return "audio"
     if tuple(model.data_shape) == (2,):
         return "points"
-    return "image"
+    return "video" if len(model.data_shape) == 4 else "image"
 
 
 def value_range_of(model, metadata=None):

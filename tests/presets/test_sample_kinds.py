@@ -31,4 +31,10 @@ def test_a_preset_says_what_its_samples_are(name):
 def test_a_model_without_a_card_is_drawn_by_its_shape():
     model = kgen.models.RealNVP(event_shape=(2,), num_couplings=1)
     assert kgen.presets.sample_kind(model) == "points"
+    clips = kgen.models.FlowMatching(
+        kgen.networks.video_unet_denoiser(
+            (2, 4, 4, 1), (4,), num_heads=2, timestep_dtype="float32"
+        )
+    )
+    assert kgen.presets.sample_kind(clips) == "video"
     assert kgen.presets.value_range_of(model) == (0.0, 1.0)

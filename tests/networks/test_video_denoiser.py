@@ -1,0 +1,62 @@
+import keras
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import randomise_weights
+from tests.conftest import to_numpy
+
+SHAPE = (3, 8, 8, 1)
+
+
+def tiny(**kwargs):
+    return kgen.networks.video_unet_denoiser(
+        SHAPE, widths=(4, 8), num_heads=2, **kwargs
+    )
+
+
+def test_every_frame_sees_the_others_and_keeps_its_place():
+    network = tiny(num_classes=10)
+    assert [x.name for x in network.inputs] == [
+        "noisy_videos",
+        "timesteps",
+        "labels",
+    ]
+    clips = np.random.default_rng(0).normal(size=(2,) + SHAPE)
+    timesteps, labels = np.array([5, 7], "int32"), np.array([1, 10], "int32")
+    # Zero-initialised output, as the image U-Net's.
+    np.testing.assert_array_equal(
+        to_numpy(network([clips, timesteps, labels])), 0.0
+    )
+    randomise_weights(network, scale=0.1)
+    outputs = to_numpy(network([clips, timesteps, labels]))
+    assert outputs.shape == (2,) + SHAPE
+    # Changing the first frame changes the last frame's output: the
+    # temporal layers carry it along the clip.
+    changed = clips.copy()
+    changed[:, 0] += 1.0
+    moved = to_numpy(network([changed, timesteps, labels]))
+    assert np.abs(moved[:, -1] - outputs[:, -1]).max() > 1e-4
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match=r"`video_shape` must be \(frames"):
+        kgen.networks.video_unet_denoiser((8, 8, 1))
+    with pytest.raises(ValueError, match="cannot be halved"):
+        kgen.networks.video_unet_denoiser((3, 6, 6, 1), widths=(4, 8, 8))
+    with pytest.raises(ValueError, match="divisible by `num_heads`"):
+        kgen.networks.video_unet_denoiser(SHAPE, widths=(6,), num_heads=4)
+
+
+def test_flow_matching_trains_and_samples_clips():
+    # The families take any data shape their network takes: a video
+    # model is a FlowMatching (or DiffusionModel) over this denoiser.
+    model = kgen.models.FlowMatching(tiny(timestep_dtype="float32"), seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    clips = np.random.default_rng(1).uniform(-1, 1, (4,) + SHAPE)
+    history = model.fit(clips, batch_size=2, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    samples = to_numpy(model.sample(2, num_steps=2, seed=0))
+    assert samples.shape == (2,) + SHAPE and np.isfinite(samples).all()
+    again = to_numpy(model.sample(2, num_steps=2, seed=0))
+    np.testing.assert_array_equal(samples, again)
