@@ -1,9 +1,11 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods,
-prompt following, MOSES' molecule metrics (`kgen.metrics.molecules`) and
-peptide metrics (`kgen.metrics.peptides`)."""
+prompt following, MOSES' molecule metrics (`kgen.metrics.molecules`),
+peptide metrics (`kgen.metrics.peptides`) and clip metrics
+(`kgen.metrics.video`)."""
 
 from kgen.metrics import molecules
 from kgen.metrics import peptides
+from kgen.metrics import video
 from kgen.metrics.chemnet_features import chemnet
 from kgen.metrics.chemnet_features import chemnet_inputs
 from kgen.metrics.chemnet_features import chemnet_weights_file
@@ -57,6 +59,7 @@ __all__ = [
     "molecules",
     "nats_per_sample",
     "peptides",
+    "video",
     "negative_elbo",
     "negative_log_likelihood",
     "polynomial_mmd",
