@@ -7,25 +7,22 @@ from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import image_denoiser_inputs
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.image_shapes import check_image_shape
+from kgen.networks.unet_levels import check_levels
+from kgen.networks.unet_levels import group_count
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_shape
 
 
-def _groups(channels):
-    for groups in (8, 4, 2):
-        if channels % groups == 0:
-            return groups
-    return 1
-
-
 def _residual_block(x, embedding, width, name):
     """Two 3x3 convolutions with the embedding added in between."""
-    h = layers.GroupNormalization(_groups(x.shape[-1]), name=f"{name}_norm1")(x)
+    h = layers.GroupNormalization(
+        group_count(x.shape[-1]), name=f"{name}_norm1"
+    )(x)
     h = layers.Activation("swish")(h)
     h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv1")(h)
     shift = layers.Dense(width, name=f"{name}_embedding")(embedding)
     h = h + layers.Reshape((1, 1, width))(shift)
-    h = layers.GroupNormalization(_groups(width), name=f"{name}_norm2")(h)
+    h = layers.GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
     h = layers.Activation("swish")(h)
     h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv2")(h)
     if x.shape[-1] != width:
@@ -39,7 +36,7 @@ def _attention_block(x, num_heads, name, context=None):
     prompt reaches every position, Rombach et al. 2022, eq. 7); residual.
     """
     height, width, channels = x.shape[1:]
-    h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
+    h = layers.GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
     h = layers.Reshape((height * width, channels))(h)
     h = layers.MultiHeadAttention(
         num_heads, channels // num_heads, name=f"{name}_attention"
@@ -104,21 +101,9 @@ def unet_denoiser(
     """
     image_shape = check_image_shape(image_shape)
     widths = validate_shape(widths, "widths")
-    height, width = image_shape[:2]
-    for level in range(len(widths) - 1):
-        if height % 2 or width % 2:
-            raise ValueError(
-                f"`image_shape` {image_shape} cannot be halved "
-                f"{len(widths) - 1} times for `widths` {widths}: reached "
-                f"{height}x{width} at level {level}. Use fewer levels."
-            )
-        height, width = height // 2, width // 2
-    for value in widths:
-        if value % num_heads:
-            raise ValueError(
-                f"Every width must be divisible by `num_heads` "
-                f"({num_heads}); received widths {widths}."
-            )
+    check_levels(
+        *image_shape[:2], widths, num_heads, "image_shape", image_shape
+    )
     embedding_dim = 4 * widths[0]
     inputs, tensors = image_denoiser_inputs(
         image_shape,
@@ -168,7 +153,7 @@ def unet_denoiser(
             h = layers.Conv2D(
                 widths[level - 1], 3, padding="same", name=f"up{level}"
             )(h)
-    h = layers.GroupNormalization(_groups(widths[0]), name="out_norm")(h)
+    h = layers.GroupNormalization(group_count(widths[0]), name="out_norm")(h)
     h = layers.Activation("swish")(h)
     # Zero-initialised output: the untrained denoiser predicts 0, a stable
     # start for every prediction type.

@@ -13,17 +13,12 @@ from keras import layers
 
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import timestep_input
+from kgen.networks.unet_levels import check_levels
+from kgen.networks.unet_levels import group_count
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_shape
 
 FRAME_AXIS = 1
-
-
-def _groups(channels):
-    for groups in (8, 4, 2):
-        if channels % groups == 0:
-            return groups
-    return 1
 
 
 def _spatial_convolution(width, name, strides=1):
@@ -39,12 +34,14 @@ def _spatial_convolution(width, name, strides=1):
 def _residual_block(x, embedding, width, name):
     """Two per-frame 3x3 convolutions with the embedding added between
     them, then a 3-frame convolution along time; residual."""
-    h = layers.GroupNormalization(_groups(x.shape[-1]), name=f"{name}_norm1")(x)
+    h = layers.GroupNormalization(
+        group_count(x.shape[-1]), name=f"{name}_norm1"
+    )(x)
     h = layers.Activation("swish")(h)
     h = _spatial_convolution(width, f"{name}_conv1")(h)
     shift = layers.Dense(width, name=f"{name}_embedding")(embedding)
     h = h + layers.Reshape((1, 1, 1, width))(shift)
-    h = layers.GroupNormalization(_groups(width), name=f"{name}_norm2")(h)
+    h = layers.GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
     h = layers.Activation("swish")(h)
     h = _spatial_convolution(width, f"{name}_conv2")(h)
     h = h + layers.Conv3D(
@@ -59,7 +56,7 @@ def _attention_block(x, num_heads, axes, name):
     """Self-attention over `axes` of `(batch, frames, height, width,
     channels)`, the other axes kept apart; residual."""
     channels = x.shape[-1]
-    h = layers.GroupNormalization(_groups(channels), name=f"{name}_norm")(x)
+    h = layers.GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
     h = layers.MultiHeadAttention(
         num_heads,
         channels // num_heads,
@@ -136,21 +133,9 @@ def video_unet_denoiser(
     widths = validate_shape(widths, "widths")
     num_res_blocks = validate_int(num_res_blocks, "num_res_blocks")
     num_heads = validate_int(num_heads, "num_heads")
-    height, width = video_shape[1:3]
-    for level in range(len(widths) - 1):
-        if height % 2 or width % 2:
-            raise ValueError(
-                f"`video_shape` {video_shape} cannot be halved "
-                f"{len(widths) - 1} times for `widths` {widths}: reached "
-                f"{height}x{width} at level {level}. Use fewer levels."
-            )
-        height, width = height // 2, width // 2
-    for value in widths:
-        if value % num_heads:
-            raise ValueError(
-                f"Every width must be divisible by `num_heads` "
-                f"({num_heads}); received widths {widths}."
-            )
+    check_levels(
+        *video_shape[1:3], widths, num_heads, "video_shape", video_shape
+    )
     videos = keras.Input(video_shape, name="noisy_videos")
     timesteps = timestep_input(timestep_dtype)
     inputs = [videos, timesteps]
@@ -191,7 +176,7 @@ def video_unet_denoiser(
         if level > 0:
             h = layers.UpSampling3D((1, 2, 2), name=f"upsample{level}")(h)
             h = _spatial_convolution(widths[level - 1], f"up{level}")(h)
-    h = layers.GroupNormalization(_groups(widths[0]), name="out_norm")(h)
+    h = layers.GroupNormalization(group_count(widths[0]), name="out_norm")(h)
     h = layers.Activation("swish")(h)
     # Zero-initialised output, as `unet_denoiser`'s: the untrained
     # denoiser predicts 0.
