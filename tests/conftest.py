@@ -21,10 +21,11 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
 # One OpenMP thread per pytest-xdist worker: CI's two workers share two
 # cores, and torch's OpenMP threads spin while they wait for a core. The
 # torch leg took 364 s with two threads a worker and 97 s with one (its
-# preset reproductions 247 s and 44 s). The subprocesses tests start
-# inherit it. TensorFlow's and XLA's own thread pools gain nothing here,
-# and TensorFlow without Grappler, though 13% faster, held 3x the memory
-# (tests/models/gan and tests/callbacks: 4.8 GB against 1.7 GB).
+# preset reproductions and MCMC tests 247 s and 44 s). The subprocesses
+# tests start inherit it. TensorFlow's and XLA's own thread pools gain
+# nothing here, and TensorFlow without Grappler, though 13% faster, held
+# 3x the memory (tests/models/gan and tests/callbacks: 4.8 GB against
+# 1.7 GB).
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
