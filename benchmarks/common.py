@@ -1,4 +1,5 @@
-"""Shared bits of the benchmark scripts: tables and JSON results."""
+"""Shared bits of the benchmark scripts: tables, JSON results, and the
+callbacks of a GPU job trained in resumable chunks."""
 
 import json
 import os
@@ -18,6 +19,27 @@ def environment():
         "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
+    """Stop on a NaN loss or after `minutes`; with `checkpoint_dir`, keep
+    checkpoints every `save_freq` (steps, or "epoch") that a later chunk
+    resumes from."""
+    import keras
+
+    import kgen
+
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        kgen.callbacks.TrainingBudget(minutes),
+    ]
+    if checkpoint_dir:
+        callbacks.append(
+            kgen.callbacks.BackupAndRestore(
+                checkpoint_dir, save_freq=save_freq, delete_checkpoint=False
+            )
+        )
+    return callbacks
 
 
 def inception_distances(reference, value_range):

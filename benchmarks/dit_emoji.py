@@ -78,18 +78,9 @@ def train(args, x_train, y_train):
         args.ema_momentum,
         dry_run=args.dry_run,
     )
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        kgen.callbacks.TrainingBudget(args.minutes),
-    ]
-    if args.checkpoint_dir:
-        callbacks.append(
-            kgen.callbacks.BackupAndRestore(
-                args.checkpoint_dir,
-                save_freq=args.checkpoint_every,
-                delete_checkpoint=False,
-            )
-        )
+    callbacks = common.budget_callbacks(
+        args.minutes, args.checkpoint_dir, args.checkpoint_every
+    )
     # Epochs of `--repeat` passes: a few thousand images make epochs of
     # a dozen steps, and fit's per-epoch work then dominates on a GPU.
     x_train = np.concatenate([x_train] * args.repeat)

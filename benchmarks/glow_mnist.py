@@ -67,16 +67,7 @@ def test_bits_per_dim(model, x_test, batch_size=1000):
 
 
 def train(args, model, x_train):
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        kgen.callbacks.TrainingBudget(args.minutes),
-    ]
-    if args.checkpoint_dir:
-        callbacks.append(
-            kgen.callbacks.BackupAndRestore(
-                args.checkpoint_dir, delete_checkpoint=False
-            )
-        )
+    callbacks = common.budget_callbacks(args.minutes, args.checkpoint_dir)
     start = time.time()
     history = model.fit(
         x_train,

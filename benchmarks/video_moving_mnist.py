@@ -76,18 +76,9 @@ def train(args, x_train, x_test):
     if not args.dry_run:
         keras.config.set_dtype_policy("mixed_bfloat16")
     model = build(args)
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        kgen.callbacks.TrainingBudget(args.minutes),
-    ]
-    if args.checkpoint_dir:
-        callbacks.append(
-            kgen.callbacks.BackupAndRestore(
-                args.checkpoint_dir,
-                save_freq=args.checkpoint_every,
-                delete_checkpoint=False,
-            )
-        )
+    callbacks = common.budget_callbacks(
+        args.minutes, args.checkpoint_dir, args.checkpoint_every
+    )
     start = time.time()
     history = model.fit(
         x_train,

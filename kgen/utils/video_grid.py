@@ -6,6 +6,7 @@ import os
 import numpy as np
 from keras import ops
 
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.atomic_file import atomic_file
 from kgen.utils.image_grid import image_grid
 
@@ -52,14 +53,9 @@ def save_video_grid(
             "`clips` must have shape (n, frames, height, width, 1 or 3); "
             f"received {clips.shape}."
         )
-    if not (
-        isinstance(frames_per_second, int)
-        and 1 <= frames_per_second <= MAX_FRAMES_PER_SECOND
-    ):
-        raise ValueError(
-            "`frames_per_second` must be an int in [1, "
-            f"{MAX_FRAMES_PER_SECOND}]; received {frames_per_second!r}."
-        )
+    frames_per_second = validate_int(
+        frames_per_second, "frames_per_second", maximum=MAX_FRAMES_PER_SECOND
+    )
     if scale is None:
         scale = max(1, math.ceil(32 / clips.shape[2]))
     grids = [
