@@ -25,6 +25,8 @@ image with one of them is removed) and marked in the test split, to
 measure composition: `HELD_OUT`.
 """
 
+import unicodedata
+
 import numpy as np
 
 from kgen.datasets import emoji
@@ -229,7 +231,10 @@ def _load_emoji_captioned(value_range, image_size):
         "emoji", value_range, image_size=image_size
     )
     # The names alone: load_emoji would composite every image again.
-    names_train, names_test = emoji.split_names()
+    names_train, names_test = (
+        np.array([ascii_caption(name) for name in names])
+        for names in emoji.split_names()
+    )
     return tuple(
         (
             images,
@@ -241,6 +246,30 @@ def _load_emoji_captioned(value_range, image_size):
             (x_test, y_test, names_test),
         )
     )
+
+
+def ascii_caption(text):
+    """`text` in the characters `kgen.tokenizers.WordTokenizer` reads:
+    curly quotes straight, accents dropped (NFKD decomposition without the
+    combining marks) and the three symbols of emoji names spelled out
+    (Unicode's names hold "o’clock", "piñata", "Antigua & Barbuda",
+    "keycap: #")."""
+    text = text.translate(_READABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_READABLE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "&": "and",
+        "#": "number sign",
+        "*": "asterisk",
+    }
+)
 
 
 def _held_out(name, labels, attributes):

@@ -158,13 +158,40 @@ def split_names():
     return names[~test], names[test]
 
 
+def emoji_font(path=None):
+    """Noto Color Emoji at its strike, laid out by libraqm.
+
+    Most emoji are sequences that the font's ligatures draw as one glyph:
+    a skin tone after a person, zero-width-joined families and
+    professions, two regional indicators for a flag. Pillow's basic layout
+    has no ligatures and draws their parts side by side (a person beside
+    a skin-tone swatch, "JP" for Japan's flag), so without libraqm the
+    dataset would differ from machine to machine; that is refused.
+
+    Raises:
+        FileNotFoundError: the font (its Debian package named).
+        RuntimeError: Pillow has no libraqm layout (`libraqm0`; Pillow's
+            wheels bundle it but load `libfribidi0` from the system).
+    """
+    from PIL import ImageFont
+    from PIL import features
+
+    path = path or find_file(FONT_PATHS, "fonts-noto-color-emoji")
+    if not features.check("raqm"):
+        raise RuntimeError(
+            "The emoji dataset needs Pillow's libraqm text layout to draw "
+            "skin tones, zero-width-joined sequences and flags as one "
+            "glyph; this Pillow has none (install Debian's `libraqm0`, or "
+            "`libfribidi0` for Pillow's wheels, which bundle raqm)."
+        )
+    return ImageFont.truetype(
+        path, _FONT_SIZE, layout_engine=ImageFont.Layout.RAQM
+    )
+
+
 @functools.lru_cache(maxsize=2)
 def _rendered(image_size):
-    from PIL import ImageFont
-
-    font = ImageFont.truetype(
-        find_file(FONT_PATHS, "fonts-noto-color-emoji"), _FONT_SIZE
-    )
+    font = emoji_font()
     entries = read_emoji_test()
     images = np.stack(
         [render(text, image_size, font) for text, _, _ in entries]

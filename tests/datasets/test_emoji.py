@@ -83,6 +83,19 @@ def test_load_captioned_gives_the_names():
     # Each group's name is a label's class name.
     classes = kgen.datasets.captioned.CLASS_NAMES["emoji"]
     assert classes[attributes["labels"][0]] == "Smileys & Emotion"
+    # Every name is in the characters the word tokenizer reads.
+    names = np.concatenate([captions, test_captions])
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(names)
+    assert tokenizer.tokenize(names).shape == (len(names), 13)
+    assert "twelve o'clock" in names and "keycap: number sign" in names
+
+
+def test_ascii_caption_keeps_the_words():
+    ascii_caption = kgen.datasets.captioned.ascii_caption
+    assert ascii_caption("flag: S\u00e3o Tom\u00e9 & Pr\u00edncipe") == (
+        "flag: Sao Tome and Principe"
+    )
+    assert ascii_caption("twelve o\u2019clock") == "twelve o'clock"
 
 
 def test_bad_arguments_are_named():
@@ -100,3 +113,30 @@ def test_missing_packages_are_named(monkeypatch):
             emoji.load_emoji(16)
     finally:
         emoji._rendered.cache_clear()
+
+
+def test_sequences_are_drawn_as_one_glyph():
+    # A flag is two regional indicators and a toned hand a hand and a
+    # skin-tone modifier: one square glyph each, not two side by side.
+    from PIL import ImageFont
+
+    font = emoji.emoji_font()
+    basic = ImageFont.truetype(
+        font.path, font.size, layout_engine=ImageFont.Layout.BASIC
+    )
+    for text in ("\U0001f1ef\U0001f1f5", "\U0001f44b\U0001f3fd"):
+        assert text_aspect(text, font) < 1.5
+        assert text_aspect(text, basic) > 1.5
+
+
+def text_aspect(text, font):
+    left, top, right, bottom = font.getbbox(text)
+    return (right - left) / (bottom - top)
+
+
+def test_without_text_shaping_the_dataset_is_refused(monkeypatch):
+    from PIL import features
+
+    monkeypatch.setattr(features, "check", lambda name: name != "raqm")
+    with pytest.raises(RuntimeError, match="libraqm"):
+        emoji.emoji_font()
