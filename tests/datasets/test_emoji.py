@@ -3,11 +3,12 @@ import os
 
 import numpy as np
 import pytest
+from PIL import features
 
 import kgen
 from kgen.datasets import emoji
 
-installed = all(
+installed = features.check("raqm") and all(
     any(os.path.isfile(path) for path in paths)
     for paths in (emoji.FONT_PATHS, emoji.EMOJI_TEST_PATHS)
 )
@@ -17,7 +18,8 @@ pytestmark = [
     pytest.mark.skipif(
         not installed,
         reason="needs Debian's fonts-noto-color-emoji and unicode-data "
-        "(apt-get install fonts-noto-color-emoji unicode-data; CI does)",
+        "(apt-get install fonts-noto-color-emoji unicode-data; CI does) "
+        "and Pillow's libraqm layout",
     ),
 ]
 
