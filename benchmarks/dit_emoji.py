@@ -208,10 +208,15 @@ def main(argv=None):
         with open(args.out) as file:
             result = dict(json.load(file), **result)
     if args.score:
-        result["scores"] = score(args, x_train, x_test)
+        # Each stage keeps its own command: the two run on two machines.
+        result["scores"] = dict(
+            score(args, x_train, x_test), command=result["command"]
+        )
         print(json.dumps(result["scores"]))
     else:
-        result["training"] = train(args, x_train, y_train)
+        result["training"] = dict(
+            train(args, x_train, y_train), command=result["command"]
+        )
     result["environment"] = common.environment()
     if args.out:
         with open(args.out, "w") as file:

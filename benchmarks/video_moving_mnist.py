@@ -207,10 +207,13 @@ def main(argv=None):
     if args.out and os.path.exists(args.out):
         with open(args.out) as file:
             result = dict(json.load(file), **result)
+    # Each stage keeps its own command: the two run on two machines.
     if not args.score:
-        result["training"] = train(args, x_train, x_test)
+        result["training"] = dict(
+            train(args, x_train, x_test), command=result["command"]
+        )
     if args.score or args.dry_run:
-        result["scores"] = score(args, x_test)
+        result["scores"] = dict(score(args, x_test), command=result["command"])
         print(json.dumps(result["scores"]))
     result["environment"] = common.environment()
     if args.out:
