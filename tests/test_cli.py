@@ -213,6 +213,10 @@ def test_generate_draws_the_given_classes(tmp_path, capsys):
     )
     assert cli.main(arguments + ["--labels", "10"]) == 2
     assert "`--labels` must lie in [0, 3)" in capsys.readouterr().err
+    # A column per label: 4 samples of 3 classes are 2 rows of 3 columns
+    # (a square grid is 2 by 2).
+    assert cli.main(arguments + ["--labels", "0", "1", "2"]) == 0
+    assert Image.open(grid).size[0] > Image.open(grid).size[1]
 
 
 @pytest.mark.tensorflow_only
@@ -553,7 +557,12 @@ def test_generate_takes_the_sample_range_from_the_card(tmp_path):
 # Presets whose `generate` takes the image path of the cheaper image
 # presets here, at 20-30 s of compiled sampling each; tests/presets draws
 # their samples on every backend, and `-m large` generates them here too.
-SLOW_IMAGE_PRESETS = ("ddpm_mnist", "vqvae_pixel_cnn_mnist")
+SLOW_IMAGE_PRESETS = (
+    "ddpm_mnist",
+    "flow_matching_emoji",
+    "text_to_image_emoji",
+    "vqvae_pixel_cnn_mnist",
+)
 
 
 @pytest.mark.parametrize(

@@ -356,11 +356,16 @@ def _sample_writer(model, card, args):
             samples, path, value_range=value_range
         )
     image_shape = data.get("image_shape")
+    # A column per label when --labels cycles through them.
+    labels = getattr(args, "labels", None) or []
+    num_columns = len(labels) if len(set(labels)) > 1 else None
 
     def write_images(samples, path):
         if image_shape is not None:
             samples = samples.reshape((-1, *image_shape))
-        kgen.utils.save_image_grid(samples, path, value_range=value_range)
+        kgen.utils.save_image_grid(
+            samples, path, value_range=value_range, num_columns=num_columns
+        )
 
     return write_images
 
