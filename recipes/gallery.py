@@ -46,7 +46,8 @@ extension = {
     "peptides": ".txt",
     "audio": ".wav",
 }
-# A text-to-image preset's columns: plain, combined and held-out
+# A text-to-image preset's columns: its card's `example_prompts`, else
+# (the digits) plain, combined and held-out
 # (`kgen.datasets.captioned.HELD_OUT`: a thin four, a thick seven)
 # descriptions.
 PROMPTS = [
@@ -62,16 +63,18 @@ PROMPTS = [
 
 
 def draw_prompts(model, card, path):
-    """`len(PROMPTS)` columns of eight images, a prompt per column."""
-    prompts = [prompt for _ in range(8) for prompt in PROMPTS]
+    """A column of eight images per prompt."""
+    columns = card.get("example_prompts", PROMPTS)
+    prompts = [prompt for _ in range(8) for prompt in columns]
     options = dict(card.get("sample_arguments", {}))
     images = model.sample(len(prompts), seed=seed, prompts=prompts, **options)
     kgen.utils.save_image_grid(
         keras.ops.convert_to_numpy(images),
         str(path),
         value_range=kgen.presets.value_range_of(model, card),
-        num_columns=len(PROMPTS),
+        num_columns=len(columns),
     )
+    return columns
 
 
 def draw_molecules(arguments, path, num_columns):
@@ -122,8 +125,8 @@ def main():
             arguments += ["--labels"]
             arguments += [str(c) for c in range(model.num_classes)]
         if isinstance(model, kgen.models.TextToImage):
-            draw_prompts(model, card, path)
-            arguments = ["generate", name, "# columns: " + " | ".join(PROMPTS)]
+            columns = draw_prompts(model, card, path)
+            arguments = ["generate", name, "# columns: " + " | ".join(columns)]
         elif kind == "molecules":
             columns = model.num_classes if model.samples_by_class else 4
             if not draw_molecules(arguments, path, columns):

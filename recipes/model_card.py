@@ -6,6 +6,7 @@ and the closing size line are built here so that every card names the same
 things with the same keys.
 """
 
+import json
 import os
 import pathlib
 import sys
@@ -317,4 +318,115 @@ def digits_domain_metrics(model, name, value_range):
     return {
         keys[metric]: {"value": value, "command": command, "note": note}
         for metric, value in scores.items()
+    }
+
+
+def emoji_data(image_size, num_train, num_test, labels=None, **details):
+    """The card's `data` section of a model of the colour emoji at
+    `image_size` px (pixels in [-1, 1])."""
+    data = {
+        "dataset": "emoji",
+        "shape": [image_size, image_size, 3],
+        "source": f"kgen.datasets.load('emoji', image_size={image_size}): "
+        "Noto Color Emoji (Debian's fonts-noto-color-emoji) on white, the "
+        "fully-qualified emoji of Unicode's emoji-test.txt (unicode-data)",
+        "train": f"the {num_train:,} emoji of the train split",
+        "test": f"the {num_test:,} emoji of the test split (about one family "
+        "in eight, every skin tone and gender of an emoji on one side)",
+        "value_range": [-1, 1],
+        **details,
+    }
+    if labels:
+        data["labels"] = labels
+    return data
+
+
+def _weights(networks):
+    networks = networks if isinstance(networks, list) else [networks]
+    return [w for network in networks for w in network.get_weights()]
+
+
+def save_float16_weights(path, networks, training):
+    """The weights of `networks` (one or a list) in float16 and the
+    `training` record (a dict) in one .npz: what a lent GPU brings back
+    (16 MiB a file)."""
+    import numpy as np
+
+    arrays = {
+        f"w{i}": w.astype("float16") for i, w in enumerate(_weights(networks))
+    }
+    np.savez(path, training=np.array(json.dumps(training)), **arrays)
+    print(f"wrote {path}")
+
+
+def load_float16_weights(path, networks):
+    """Sets the weights of `networks` (one or a list) from
+    `save_float16_weights`' file and returns its `training` record."""
+    import numpy as np
+
+    networks = networks if isinstance(networks, list) else [networks]
+    with np.load(path) as stored:
+        start = 0
+        for network in networks:
+            count = len(network.get_weights())
+            network.set_weights(
+                [
+                    stored[f"w{i}"].astype("float32")
+                    for i in range(start, start + count)
+                ]
+            )
+            start += count
+        return json.loads(str(stored["training"]))
+
+
+def emoji_group_judge(image_size, seed=0, epochs=40):
+    """A classifier of the 9 emoji groups fitted on the train emoji
+    (`kgen.networks.fit_image_classifier`, pixels in [0, 1]) and its
+    accuracy on the test emoji: the judge of a generated emoji's group."""
+    import kgen
+
+    (x_train, y_train), (x_test, y_test) = kgen.datasets.load(
+        "emoji", image_size=image_size
+    )
+    keras.utils.set_random_seed(seed)
+    judge = kgen.networks.fit_image_classifier(
+        x_train, y_train, len(kgen.datasets.emoji.GROUP_NAMES), epochs=epochs
+    )
+    accuracy = float(
+        (kgen.metrics.predicted_labels(x_test, judge) == y_test).mean()
+    )
+    print(f"emoji group judge: test accuracy {accuracy:.3f}")
+    return judge, accuracy
+
+
+def fit_for_minutes(model, x, y, *, minutes, batch_size, repeat, seed, smoke):
+    """`model.fit` on `x`, `y` for a wall-clock budget (a lent GPU's
+    lease), in epochs of `repeat` passes: a few thousand images make
+    epochs of a few dozen steps, and fit's per-epoch work would dominate
+    on a GPU. Returns the `training` record of `save_float16_weights`."""
+    import numpy as np
+
+    import kgen
+
+    keras.utils.set_random_seed(seed)
+    start = time.time()
+    history = model.fit(
+        np.concatenate([x] * repeat),
+        np.concatenate([y] * repeat),
+        batch_size=batch_size,
+        epochs=1 if smoke else 100_000,
+        callbacks=[
+            keras.callbacks.TerminateOnNaN(),
+            kgen.callbacks.TrainingBudget(minutes),
+        ],
+        verbose=2,
+    )
+    epochs = len(history.history["loss"])
+    return {
+        "wall_time": time.time() - start,
+        "epochs": epochs * repeat,
+        "steps": epochs * -(-len(x) * repeat // batch_size),
+        "final_loss": float(history.history["loss"][-1]),
+        "hardware": kgen.backend.device_name(),
+        "backend": keras.backend.backend(),
     }

@@ -20,6 +20,7 @@ SHIPPED = (
     "ddpm_mnist",
     "digits_classifier",
     "fashion_mnist_classifier",
+    "flow_matching_emoji",
     "flow_matching_fashion_mnist",
     "flow_matching_mnist",
     "glow_mnist",
@@ -33,6 +34,7 @@ SHIPPED = (
     "pixel_cnn_mnist",
     "rbm_mnist",
     "text_to_image_digits",
+    "text_to_image_emoji",
     "vae_digits",
     "vae_mnist",
     "vqvae_mask_git_mnist",
@@ -41,22 +43,33 @@ SHIPPED = (
     "wgan_gp_mnist",
 )
 # References that take minutes under torch's eager CPU kernels (784
-# sequential full PixelCNN passes; 100 calls of the 4.3M-parameter U-Net):
+# sequential full PixelCNN passes; 100 calls of a 4.3M-parameter U-Net):
 # 8 of CI's 45 minutes. Under torch they run with `-m large`; CI checks
 # them under TensorFlow and JAX, and the contract harness samples their
 # classes under torch.
-SLOW_UNDER_TORCH = ("ddpm_mnist", "pixel_cnn_mnist", "vqvae_pixel_cnn_mnist")
+SLOW_UNDER_TORCH = (
+    "ddpm_mnist",
+    "flow_matching_emoji",
+    "pixel_cnn_mnist",
+    "text_to_image_emoji",
+    "vqvae_pixel_cnn_mnist",
+)
 # pixel_cnn_mnist's 784 sequential passes take about 90 s under
 # TensorFlow too; CI checks it under JAX, and under TensorFlow the same
 # gated PixelCNN sampler reproduces vqvae_pixel_cnn_mnist's reference (a
-# 14x14 grid of codes, 196 passes).
-SLOW_UNDER_TENSORFLOW = ("pixel_cnn_mnist",)
+# 14x14 grid of codes, 196 passes). flow_matching_emoji's 50 calls of a
+# 4.3M-parameter U-Net (55 s) are checked under JAX alone: its Euler
+# loop is flow_matching_mnist's, whose reference CI checks under
+# TensorFlow.
+SLOW_UNDER_TENSORFLOW = ("flow_matching_emoji", "pixel_cnn_mnist")
 # A second preset of a class whose sampler the first one's reference
 # already proves on every backend (flow_matching_mnist: the same network
-# and Heun loop, other weights; 15-75 s a backend). It still loads,
-# its files checked against their sha256, and samples in CI
-# (tests/test_cli.py: `kgen generate` of every shipped preset).
-SAME_SAMPLER_AS_ANOTHER = ("flow_matching_fashion_mnist",)
+# and Heun loop, other weights; 15-75 s a backend; text_to_image_digits:
+# the same guided DDIM loop, 68 s under JAX for the emoji). The first
+# still loads, its files checked against their sha256, and samples in CI
+# (tests/test_cli.py: `kgen generate` of every shipped preset); the
+# emoji one is served from saved_models/ (tests/test_saved_models.py).
+SAME_SAMPLER_AS_ANOTHER = ("flow_matching_fashion_mnist", "text_to_image_emoji")
 
 
 def reference_cases():
