@@ -65,10 +65,9 @@ SLOW_UNDER_TENSORFLOW = ("flow_matching_emoji", "pixel_cnn_mnist")
 # A second preset of a class whose sampler the first one's reference
 # already proves on every backend (flow_matching_mnist: the same network
 # and Heun loop, other weights; 15-75 s a backend; text_to_image_digits:
-# the same guided DDIM loop, 68 s under JAX for the emoji). The first
-# still loads, its files checked against their sha256, and samples in CI
-# (tests/test_cli.py: `kgen generate` of every shipped preset); the
-# emoji one is served from saved_models/ (tests/test_saved_models.py).
+# the same guided DDIM loop, 68 s under JAX for the emoji). Their files
+# are checked against their sha256 in CI, and the first samples there
+# (tests/test_cli.py: `kgen generate` of every shipped preset).
 SAME_SAMPLER_AS_ANOTHER = ("flow_matching_fashion_mnist", "text_to_image_emoji")
 
 
@@ -448,10 +447,12 @@ def test_sample_arguments_reach_every_sample_of_the_preset(tmp_path):
 # === Shipped presets ===
 
 
-def test_the_shipped_presets_are_listed():
+def test_the_shipped_presets_are_listed_and_intact():
     assert kgen.presets.list_presets() == sorted(SHIPPED)
     for name in SHIPPED:
-        card = kgen.presets.preset_metadata(name)
+        # Every file and card against its sha256, also for the presets
+        # whose reference runs with `-m large` alone.
+        card = kgen.presets.verify_preset(name)
         assert card["name"] == name and card["trained"] is True
         assert card["description"] and card["training"]["command"]
         for metric in card["metrics"].values():
