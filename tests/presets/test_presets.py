@@ -57,18 +57,22 @@ SLOW_UNDER_TORCH = (
 # pixel_cnn_mnist's 784 sequential passes take about 90 s under
 # TensorFlow too; CI checks it under JAX, and under TensorFlow the same
 # gated PixelCNN sampler reproduces vqvae_pixel_cnn_mnist's reference (a
-# 14x14 grid of codes, 196 passes). flow_matching_emoji's 50 calls of a
-# 4.3M-parameter U-Net (55 s) are checked under JAX alone: its Euler
-# loop is flow_matching_mnist's, whose reference CI checks under
-# TensorFlow.
-SLOW_UNDER_TENSORFLOW = ("flow_matching_emoji", "pixel_cnn_mnist")
+# 14x14 grid of codes, 196 passes).
+SLOW_UNDER_TENSORFLOW = ("pixel_cnn_mnist",)
 # A second preset of a class whose sampler the first one's reference
 # already proves on every backend (flow_matching_mnist: the same network
-# and Heun loop, other weights; 15-75 s a backend; text_to_image_digits:
-# the same guided DDIM loop, 68 s under JAX for the emoji). Their files
-# are checked against their sha256 in CI, and the first samples there
-# (tests/test_cli.py: `kgen generate` of every shipped preset).
-SAME_SAMPLER_AS_ANOTHER = ("flow_matching_fashion_mnist", "text_to_image_emoji")
+# and flow-matching loop, other weights; 15-75 s a backend, 55 s under
+# JAX for the emoji; text_to_image_digits: the same guided DDIM loop, 68
+# s under JAX for the emoji). Their files are checked against their
+# sha256 in CI, flow_matching_fashion_mnist samples there
+# (tests/test_cli.py: `kgen generate` of every shipped preset) and
+# flow_matching_emoji is served from saved_models/ against its reference
+# outputs (tests/test_saved_models.py).
+SAME_SAMPLER_AS_ANOTHER = (
+    "flow_matching_emoji",
+    "flow_matching_fashion_mnist",
+    "text_to_image_emoji",
+)
 
 
 def reference_cases():
