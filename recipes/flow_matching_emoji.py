@@ -149,15 +149,8 @@ reference = x_test[:num_samples]
 floor_images = x_train[
     np.random.default_rng(0).choice(len(x_train), num_samples, replace=False)
 ]
-# One metric, its reference's Inception features extracted once.
-fid_metric = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-fid_metric.set_reference(reference)
-fids = []
-for images in (samples, floor_images):
-    fid_metric.reset_state()
-    fid_metric.update_state(generated_images=images)
-    fids.append(float(fid_metric.result()))
-fid, fid_floor = fids
+fid_of = model_card.fid_scorer(reference)
+fid, fid_floor = fid_of(samples), fid_of(floor_images)
 judge, judge_accuracy = model_card.emoji_group_judge(
     image_size, epochs=judge_epochs
 )

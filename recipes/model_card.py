@@ -430,3 +430,20 @@ def fit_for_minutes(model, x, y, *, minutes, batch_size, repeat, seed, smoke):
         "hardware": kgen.backend.device_name(),
         "backend": keras.backend.backend(),
     }
+
+
+def fid_scorer(reference):
+    """`fid(images)`: FID-Inception of `images` against `reference` (both
+    in [-1, 1]), the reference's features extracted once for every call
+    (`kgen.metrics.fid_of_images` extracts them each time)."""
+    import kgen
+
+    metric = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
+    metric.set_reference(reference)
+
+    def fid(images):
+        metric.reset_state()
+        metric.update_state(generated_images=images)
+        return float(metric.result())
+
+    return fid

@@ -187,17 +187,7 @@ reference = x_test[:num_prompts]
 floor_images = x_train[
     np.random.default_rng(0).choice(len(x_train), num_prompts, replace=False)
 ]
-# One metric, its reference's Inception features extracted once.
-fid_metric = kgen.metrics.FrechetInceptionDistance(value_range=(-1, 1))
-fid_metric.set_reference(reference)
-
-
-def fid_of(images):
-    fid_metric.reset_state()
-    fid_metric.update_state(generated_images=images)
-    return float(fid_metric.result())
-
-
+fid_of = model_card.fid_scorer(reference)
 fid_floor = fid_of(floor_images)
 judge, judge_accuracy = model_card.emoji_group_judge(
     image_size, epochs=judge_epochs

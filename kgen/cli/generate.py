@@ -357,7 +357,7 @@ def _sample_writer(model, card, args):
         )
     image_shape = data.get("image_shape")
     # A column per label when --labels cycles through them.
-    labels = getattr(args, "labels", None) or []
+    labels = args.labels or []
     num_columns = len(labels) if len(set(labels)) > 1 else None
 
     def write_images(samples, path):

@@ -158,7 +158,7 @@ def split_names():
     return names[~test], names[test]
 
 
-def emoji_font(path=None):
+def emoji_font():
     """Noto Color Emoji at its strike, laid out by libraqm.
 
     Most emoji are sequences that the font's ligatures draw as one glyph:
@@ -176,7 +176,7 @@ def emoji_font(path=None):
     from PIL import ImageFont
     from PIL import features
 
-    path = path or find_file(FONT_PATHS, "fonts-noto-color-emoji")
+    path = find_file(FONT_PATHS, "fonts-noto-color-emoji")
     if not features.check("raqm"):
         raise RuntimeError(
             "The emoji dataset needs Pillow's libraqm text layout to draw "
