@@ -78,6 +78,12 @@ Keras chooses its own trainer):
   (kgen/models/sample_batching.py); `num_samples` elsewhere.
   `first_rows(x, n)`: `x[:n]`, cut on the host on JAX for a concrete
   array, where each `n` would compile and keep a slicing program.
+- `jvp(function, primals, tangents)`: `(function(*primals), J tangents)`
+  by forward-mode differentiation (`keras.ops.jvp` on every backend,
+  kept differentiable in reverse mode under `fit`; on torch with
+  attention on its math kernel, the only one with a forward-mode
+  derivative); `finite_difference_jvp` the same by a central difference
+  (`forward_mode.py`).
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -96,6 +102,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import enable_determinism
     from kgen.backend.tensorflow import export_archive
+    from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
     from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import gather_over_replicas
@@ -105,6 +112,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import inference_method
     from kgen.backend.tensorflow import inference_program
     from kgen.backend.tensorflow import is_concrete
+    from kgen.backend.tensorflow import jvp
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
     from kgen.backend.tensorflow import num_replicas
@@ -125,6 +133,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import enable_determinism
     from kgen.backend.jax import export_archive
+    from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
     from kgen.backend.jax import fori_loop
     from kgen.backend.jax import gather_over_replicas
@@ -134,6 +143,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import inference_method
     from kgen.backend.jax import inference_program
     from kgen.backend.jax import is_concrete
+    from kgen.backend.jax import jvp
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
     from kgen.backend.jax import num_replicas
@@ -154,6 +164,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import enable_determinism
     from kgen.backend.torch import export_archive
+    from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
     from kgen.backend.torch import fori_loop
     from kgen.backend.torch import gather_over_replicas
@@ -163,6 +174,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import inference_method
     from kgen.backend.torch import inference_program
     from kgen.backend.torch import is_concrete
+    from kgen.backend.torch import jvp
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
     from kgen.backend.torch import num_replicas
@@ -189,6 +201,7 @@ __all__ = [
     "draw_for_replica",
     "enable_determinism",
     "export_archive",
+    "finite_difference_jvp",
     "first_rows",
     "fori_loop",
     "gather_over_replicas",
@@ -198,6 +211,7 @@ __all__ = [
     "inference_method",
     "inference_program",
     "is_concrete",
+    "jvp",
     "moments",
     "no_grad",
     "num_replicas",

@@ -27,6 +27,8 @@ import numpy as np
 from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
+from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
 from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
 from kgen.backend.global_batch import moments  # noqa: F401

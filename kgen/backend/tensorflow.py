@@ -5,6 +5,8 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
+from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import ProgramCache
 

@@ -4,6 +4,7 @@ import keras
 import torch
 from keras.src.backend.torch.core import get_device
 
+from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
 from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
 from kgen.backend.global_batch import moments  # noqa: F401
@@ -93,6 +94,18 @@ def grad(fn, x):
             torch.sum(fn(x)), x, create_graph=True
         )
     return gradient
+
+
+def jvp(function, primals, tangents):
+    """`torch.func.jvp` (through `keras.ops.jvp`) with attention on
+    PyTorch's plain math kernel: its fused CPU and flash kernels of
+    `scaled_dot_product_attention` have no forward-mode derivative
+    (NotImplementedError in torch 2.13)."""
+    from torch.nn.attention import SDPBackend
+    from torch.nn.attention import sdpa_kernel
+
+    with sdpa_kernel(SDPBackend.MATH):
+        return keras.ops.jvp(function, tuple(primals), tuple(tangents))
 
 
 def export_archive(model, endpoints):

@@ -8,6 +8,7 @@ from kgen.models.diffusion import ConsistencyModel
 from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
+from kgen.models.diffusion import MeanFlow
 from kgen.models.diffusion import TextToImage
 from kgen.models.energy import RBM
 from kgen.models.energy import EnergyModel
@@ -54,6 +55,7 @@ __all__ = [
     "GPT",
     "LatentDiffusion",
     "load_model",
+    "MeanFlow",
     "DCGAN",
     "GAN",
     "Pix2Pix",

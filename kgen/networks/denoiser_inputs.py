@@ -2,9 +2,9 @@
 
 `unet_denoiser`, `dit_denoiser` and `mlp_denoiser` take the same inputs
 under the same names (`noisy_images` or `noisy_vectors`, `timesteps`,
-`labels`, `condition`, `context`), so that every diffusion family calls
-any of them alike, and turn time, class and text into one embedding
-vector the same way.
+`step_sizes`, `labels`, `condition`, `context`), so that every diffusion
+family calls any of them alike, and turn time, step size, class and text
+into one embedding vector the same way.
 """
 
 import keras
@@ -24,22 +24,38 @@ def timestep_input(timestep_dtype):
     return keras.Input((), dtype=timestep_dtype, name="timesteps")
 
 
+def step_size_input(step_size_input):
+    """The `step_sizes` input of a denoiser that predicts a jump (the
+    length `t - r` of `MeanFlow`'s average velocity, a shortcut model's
+    step), on the timesteps' float scale; `None` when not asked for."""
+    if not step_size_input:
+        return None
+    return keras.Input((), dtype="float32", name="step_sizes")
+
+
 def image_denoiser_inputs(
-    image_shape, num_classes, condition_channels, context_shape, timestep_dtype
+    image_shape,
+    num_classes,
+    condition_channels,
+    context_shape,
+    timestep_dtype,
+    step_size=False,
 ):
     """The inputs of an image denoiser, in the order every family passes
-    them: `[x_t, timesteps]`, then `labels`, `condition` and `context`
-    where configured.
+    them: `[x_t, timesteps]`, then `step_sizes`, `labels`, `condition`
+    and `context` where configured.
 
     Returns:
         `(inputs, tensors)`: the list of `keras.Input`s, and a dict of them
-        by role (`images`, `timesteps`, `labels`, `condition`, `context`;
-        `None` where absent), with `x`: the images with the condition's
-        channels concatenated, what the network's first layer takes.
+        by role (`images`, `timesteps`, `step_sizes`, `labels`,
+        `condition`, `context`; `None` where absent), with `x`: the images
+        with the condition's channels concatenated, what the network's
+        first layer takes.
     """
     tensors = {
         "images": keras.Input(image_shape, name="noisy_images"),
         "timesteps": timestep_input(timestep_dtype),
+        "step_sizes": step_size_input(step_size),
         "labels": None,
         "condition": None,
         "context": None,
@@ -58,7 +74,14 @@ def image_denoiser_inputs(
                 f"received {context_shape}."
             )
         tensors["context"] = keras.Input(context_shape, name="context")
-    roles = ("images", "timesteps", "labels", "condition", "context")
+    roles = (
+        "images",
+        "timesteps",
+        "step_sizes",
+        "labels",
+        "condition",
+        "context",
+    )
     inputs = [tensors[role] for role in roles if tensors[role] is not None]
     tensors["x"] = tensors["images"]
     if tensors["condition"] is not None:
@@ -76,25 +99,29 @@ def conditioning_embedding(
     name,
     context=None,
     frequency_dim=None,
+    step_sizes=None,
 ):
-    """One `dim`-vector per example from the time, the class and the text:
+    """One `dim`-vector per example from the time, the step size, the
+    class and the text:
 
     ```
-    e = MLP(sinusoid(t)) + E_class[label] + W mean_tokens(context)
+    e = MLP(sinusoid(t)) + MLP'(sinusoid(d)) + E_class[label]
+        + W mean_tokens(context)
     return swish(e)
     ```
 
     Index `num_classes` of the class table is the "no label" class that
-    classifier-free guidance trains on and samples with; the sinusoid has
-    `frequency_dim` features (default `dim // 4`, as DDPM's U-Net).
+    classifier-free guidance trains on and samples with; the sinusoids
+    have `frequency_dim` features (default `dim // 4`, as DDPM's U-Net).
+    The step size `d` has its own embedding added to the time's, as
+    MeanFlow embeds `(t, t - r)` (Geng et al. 2025, table 1c) and
+    shortcut models `(t, d)` (Frans et al. 2024).
     """
-    embedding = SinusoidalEmbedding(
-        frequency_dim or dim // 4, name=f"{name}_sinusoidal"
-    )(timesteps)
-    embedding = layers.Dense(dim, activation="swish", name=f"{name}_time1")(
-        embedding
-    )
-    embedding = layers.Dense(dim, name=f"{name}_time2")(embedding)
+    embedding = _scalar_embedding(timesteps, dim, frequency_dim, name, "time")
+    if step_sizes is not None:
+        embedding = embedding + _scalar_embedding(
+            step_sizes, dim, frequency_dim, name, "step_size"
+        )
     if labels is not None:
         label_embedding = layers.Embedding(
             num_classes + 1, dim, name=f"{name}_labels"
@@ -109,3 +136,15 @@ def conditioning_embedding(
             pooled
         )
     return layers.Activation("swish")(embedding)
+
+
+def _scalar_embedding(values, dim, frequency_dim, name, role):
+    """`MLP(sinusoid(values))`: a `dim`-vector per example."""
+    suffix = "" if role == "time" else f"_{role}"
+    embedding = SinusoidalEmbedding(
+        frequency_dim or dim // 4, name=f"{name}_sinusoidal{suffix}"
+    )(values)
+    embedding = layers.Dense(dim, activation="swish", name=f"{name}_{role}1")(
+        embedding
+    )
+    return layers.Dense(dim, name=f"{name}_{role}2")(embedding)

@@ -35,6 +35,7 @@ def dit_denoiser(
     context_shape=None,
     position_embedding="sinusoidal",
     timestep_dtype="int32",
+    step_size_input=False,
     name="dit_denoiser",
 ):
     """A DiT `[x_t, t(, labels)(, condition)(, context)] -> output`.
@@ -77,10 +78,15 @@ def dit_denoiser(
             `"learned"`.
         timestep_dtype: str. `"int32"` for discrete diffusion steps,
             `"float32"` for continuous time.
+        step_size_input: bool. Adds a float `step_sizes` input after
+            `timesteps` (the jump a `MeanFlow` or shortcut model
+            predicts over, on the timesteps' scale), embedded as the
+            time is and added to `c`.
 
     Returns:
         A functional `keras.Model` with inputs `[x_t, timesteps]` plus
-        `labels`, `condition` and `context` when configured.
+        `step_sizes`, `labels`, `condition` and `context` when
+        configured.
 
     Example:
 
@@ -123,6 +129,7 @@ def dit_denoiser(
         condition_channels,
         context_shape,
         timestep_dtype,
+        step_size_input,
     )
     x, context = tensors["x"], tensors["context"]
     conditioning = conditioning_embedding(
@@ -133,6 +140,7 @@ def dit_denoiser(
         name,
         context,
         frequency_dim=TIMESTEP_FREQUENCIES,
+        step_sizes=tensors["step_sizes"],
     )
 
     # 1. Patchify: one token per patch, with its grid position.

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from kgen.networks import denoiser_inputs
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import image_denoiser_inputs
 from kgen.networks.denoiser_inputs import timestep_input
@@ -62,6 +63,7 @@ def unet_denoiser(
     condition_channels=0,
     context_shape=None,
     timestep_dtype="int32",
+    step_size_input=False,
     name="unet_denoiser",
 ):
     """A DDPM-style U-Net `[x_t, t(, labels)(, condition)] -> output`.
@@ -94,10 +96,15 @@ def unet_denoiser(
         timestep_dtype: str. `"int32"` for the integer steps of a
             discrete diffusion, `"float32"` for continuous time (a
             `FlowMatching` model's `sigma * num_train_timesteps`).
+        step_size_input: bool. Adds a float `step_sizes` input after
+            `timesteps` (the jump a `MeanFlow` or shortcut model
+            predicts over, on the timesteps' scale), embedded as the
+            time is and added to it.
 
     Returns:
         A functional `keras.Model` with inputs `[x_t, timesteps]` plus
-        `labels`, `condition` and `context` when configured.
+        `step_sizes`, `labels`, `condition` and `context` when
+        configured.
     """
     image_shape = check_image_shape(image_shape)
     widths = validate_shape(widths, "widths")
@@ -111,6 +118,7 @@ def unet_denoiser(
         condition_channels,
         context_shape,
         timestep_dtype,
+        step_size_input,
     )
     x, context = tensors["x"], tensors["context"]
     embedding = conditioning_embedding(
@@ -120,6 +128,7 @@ def unet_denoiser(
         num_classes,
         name,
         context,
+        step_sizes=tensors["step_sizes"],
     )
 
     h = layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
@@ -173,21 +182,26 @@ def mlp_denoiser(
     num_layers=3,
     num_classes=None,
     timestep_dtype="int32",
+    step_size_input=False,
     name="mlp_denoiser",
 ):
-    """An MLP `[x_t, t(, labels)] -> output` for vector data (2-D toys,
-    VAE latents in latent diffusion), with the same time and class
-    embeddings (and `timestep_dtype`) as `unet_denoiser`."""
+    """An MLP `[x_t, t(, step_sizes)(, labels)] -> output` for vector
+    data (2-D toys, VAE latents in latent diffusion), with the same time,
+    step-size and class embeddings (and `timestep_dtype`) as
+    `unet_denoiser`."""
     dim = validate_int(dim, "dim")
     vectors = keras.Input((dim,), name="noisy_vectors")
     timesteps = timestep_input(timestep_dtype)
+    step_sizes = denoiser_inputs.step_size_input(step_size_input)
     inputs = [vectors, timesteps]
+    if step_sizes is not None:
+        inputs.append(step_sizes)
     labels = None
     if num_classes is not None:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs.append(labels)
     embedding = conditioning_embedding(
-        timesteps, labels, hidden_dim, num_classes, name
+        timesteps, labels, hidden_dim, num_classes, name, step_sizes=step_sizes
     )
     h = layers.Dense(hidden_dim, name="stem")(vectors)
     for index in range(num_layers):

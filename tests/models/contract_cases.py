@@ -442,6 +442,26 @@ def flow_matching():
     )
 
 
+def mean_flow():
+    model = kgen.models.MeanFlow(
+        unet_denoiser(
+            num_classes=NUM_CLASSES,
+            timestep_dtype="float32",
+            step_size_input=True,
+        ),
+        num_classes=NUM_CLASSES,
+        training_guidance_scale=1.0,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        conditional=True,
+    )
+
+
 def consistency_model():
     teacher = kgen.models.FlowMatching(
         unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
@@ -710,6 +730,7 @@ CASES = {
     "LatentDiffusion": latent_diffusion,
     "LatentDiffusion[kl]": latent_diffusion_on_kl_autoencoder,
     "MAF": maf,
+    "MeanFlow": mean_flow,
     "MaskGIT": mask_git,
     "NeuralSplineFlow": neural_spline_flow,
     "Pix2Pix": pix2pix,

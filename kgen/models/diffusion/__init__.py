@@ -5,6 +5,7 @@ from kgen.models.diffusion.consistency_model import ConsistencyModel
 from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
+from kgen.models.diffusion.mean_flow import MeanFlow
 from kgen.models.diffusion.text_to_image import TextToImage
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "DiffusionModel",
     "FlowMatching",
     "LatentDiffusion",
+    "MeanFlow",
     "TextToImage",
 ]
