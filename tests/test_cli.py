@@ -555,21 +555,28 @@ def test_generate_takes_the_sample_range_from_the_card(tmp_path):
 
 
 # Presets whose `generate` takes the image path of the cheaper image
-# presets here, at 20-30 s of compiled sampling each; tests/presets draws
+# presets here, at 10-30 s of compiled sampling each; tests/presets draws
 # their samples on every backend, and `-m large` generates them here too.
 SLOW_IMAGE_PRESETS = (
+    "consistency_mnist",
     "ddpm_mnist",
     "flow_matching_emoji",
+    "rbm_mnist",
+    "text_to_image_digits",
     "text_to_image_emoji",
     "vqvae_pixel_cnn_mnist",
 )
+# Token presets whose kind of output the tests above write from tiny
+# models of the same kind (text, SMILES, peptides) at 10-15 s less each;
+# tests/presets draws their samples on every backend.
+TOKEN_PRESETS = ("gpt_moses", "gpt_peptides", "gpt_shakespeare")
 
 
 @pytest.mark.parametrize(
     "name",
     [
         pytest.param(name, marks=pytest.mark.large)
-        if name in SLOW_IMAGE_PRESETS
+        if name in SLOW_IMAGE_PRESETS + TOKEN_PRESETS
         else name
         for name in kgen.presets.list_presets()
     ],

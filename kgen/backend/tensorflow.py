@@ -6,7 +6,6 @@ import keras
 import tensorflow as tf
 
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
-from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import ProgramCache
 
@@ -252,6 +251,20 @@ def inference_program(owner, key, function, *args):
 
 def first_rows(x, num_rows):
     return x[:num_rows]
+
+
+def jvp(function, primals, tangents):
+    """`keras.ops.jvp` (a `tf.autodiff.ForwardAccumulator`); executing
+    eagerly, the primal output is computed again outside it: there an
+    enclosing `GradientTape` sees only the last op the accumulator
+    watched (TF 2.21), so a loss through the primal lost the gradients of
+    every other weight (tests/backend/test_forward_mode.py). Traced, as
+    under `fit`, one pass gives both."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    outputs, output_tangents = keras.ops.jvp(function, primals, tangents)
+    if tf.executing_eagerly():
+        outputs = function(*primals)
+    return outputs, output_tangents
 
 
 def no_grad():

@@ -3,6 +3,7 @@ in the backend matrix of tests/conftest.py)."""
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 import kgen
@@ -58,10 +59,18 @@ def test_jvp_equals_a_central_difference_through_a_denoiser():
     )
 
 
-def test_the_primal_output_of_jvp_trains_under_fit():
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_the_primal_output_of_jvp_trains_under_fit(run_eagerly):
     """A loss through the JVP's primal output (its tangent stopped, as
-    `MeanFlow`'s target) moves the weights on this backend."""
-    network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    `MeanFlow`'s target) moves every weight on this backend, traced or
+    eager (eager TensorFlow had dropped all but the last op's)."""
+    network = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(3, activation="swish"),
+            keras.layers.Dense(2),
+        ]
+    )
 
     class Model(keras.Model):
         def __init__(self):
@@ -79,8 +88,9 @@ def test_the_primal_output_of_jvp_trains_under_fit():
             )
 
     model = Model()
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), run_eagerly=run_eagerly)
     before = [to_numpy(w).copy() for w in network.weights]
-    model.fit(np.ones((4, 2), "float32"), epochs=1, batch_size=4, verbose=0)
-    # The bias moves only through the primal (the tangent has none).
-    assert not np.allclose(to_numpy(network.weights[1]), before[1])
+    data = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    model.fit(data, epochs=1, batch_size=4, verbose=0)
+    for weight, start in zip(network.weights, before):
+        assert not np.allclose(to_numpy(weight), start), weight.path

@@ -15,6 +15,7 @@ import pytest
 import kgen
 from tests.conftest import BACKEND
 from tests.models import contract_cases
+from tests.models.test_contract import EXPORT_ENDPOINTS
 
 NUM_STEPS = 3
 BATCH_SIZE = 4
@@ -101,7 +102,9 @@ def test_family_trains_in_mixed_precision(name, policy, tmp_path):
     assert keras.backend.standardize_dtype(samples.dtype) == expected
     assert np.all(np.isfinite(keras.ops.convert_to_numpy(samples)))
 
-    if BACKEND == "tensorflow":
+    # Exported by one representative per family, as the contract harness
+    # exports (each export is an XLA compile: 10-20 s of CI per family).
+    if BACKEND == "tensorflow" and name in EXPORT_ENDPOINTS:
         _assert_exported_outputs_are_float32(model, tmp_path)
 
 

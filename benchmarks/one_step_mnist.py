@@ -1,0 +1,265 @@
+"""One-step class-conditional MNIST trained from scratch (MeanFlow),
+beside the distilled consistency model and its flow-matching teacher.
+
+Trains `kgen.models.MeanFlow` on the 60,000 MNIST training images in
+[-1, 1] with the `flow_matching_mnist` preset's U-Net (`--widths`, float
+timesteps, plus the `step_sizes` input), label dropout 0.1, classifier-
+free guidance folded into training (`--training-guidance-scale`), Adam
+(`--learning-rate`) with EMA weights, batch `--batch-size`, for
+`--train-steps` steps or `--max-train-minutes`, seed 0. `--init` goes on
+from saved weights (a fresh optimizer), so a long run trains in chunks.
+
+The score stage draws `--num-samples` samples (balanced labels, seed 1,
+8-bit pixels) and scores FID and KID (FID-Inception features) against the
+first 1,000 MNIST test images and the requested-label accuracy of an
+MNIST CNN, as `benchmarks.consistency_mnist` does: MeanFlow at 1, 2 and 4
+calls beside the `consistency_mnist` preset at 1 and 2 and the
+`flow_matching_mnist` preset's Euler-10 and -50 (both presets trained on
+this CPU: the teacher 2,400 steps, the student 1,500 more).
+
+    KGEN_DATA_DIR=../shared/data KERAS_BACKEND=jax python -m \
+        benchmarks.one_step_mnist --stage train --model MF.weights.h5
+    ... --stage train --init MF.weights.h5 --model MF2.weights.h5
+    ... --stage score --mean-flow MF2.weights.h5
+
+`--dry-run` trains and scores a tiny model on 8x8 digits in seconds (CI).
+"""
+
+import argparse
+import json
+import time
+
+import keras
+import numpy as np
+
+import kgen
+from benchmarks import flow_matching_mnist
+from benchmarks.common import inception_distances
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+from benchmarks.diffusion_mnist import SHAPE
+from benchmarks.diffusion_mnist import from_uint8
+from benchmarks.diffusion_mnist import to_uint8
+
+MEAN_FLOW_CALLS = (1, 2, 4)
+
+
+def build(args, shape=SHAPE):
+    """A compiled class-conditional `MeanFlow` on the flow-matching
+    presets' U-Net."""
+    network = kgen.networks.unet_denoiser(
+        shape,
+        widths=args.widths,
+        attention_levels=(len(args.widths) - 1,),
+        num_classes=10,
+        timestep_dtype="float32",
+        step_size_input=True,
+    )
+    model = kgen.models.MeanFlow(
+        network,
+        training_guidance_scale=args.training_guidance_scale,
+        num_classes=10,
+        seed=0,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            args.learning_rate, use_ema=True, ema_momentum=args.ema_momentum
+        )
+    )
+    return model
+
+
+def train(args):
+    keras.utils.set_random_seed(0)
+    args.kind = "mean_flow"
+    model = build(args)
+    previous = None
+    if args.init:
+        model.denoiser.load_weights(args.init)
+        with open(args.init + ".json") as f:
+            previous = json.load(f)
+    info = flow_matching_mnist.fit_for_steps(
+        model, args, seed=previous["total_train_steps"] if previous else 0
+    )
+    done = previous["total_train_steps"] if previous else 0
+    info.update(
+        widths=list(args.widths),
+        parameters=model.denoiser.count_params(),
+        ema_momentum=args.ema_momentum,
+        training_guidance_scale=args.training_guidance_scale,
+        total_train_steps=done + info["train_steps"],
+        total_train_seconds=(
+            (previous["total_train_seconds"] if previous else 0.0)
+            + info["train_seconds"]
+        ),
+        resumed_from=args.init,
+    )
+    flow_matching_mnist.save_trained(model.denoiser, info, args.model)
+
+
+def load(path):
+    with open(path + ".json") as f:
+        info = json.load(f)
+    args = argparse.Namespace(
+        widths=tuple(info["widths"]),
+        training_guidance_scale=info["training_guidance_scale"],
+        learning_rate=info["learning_rate"],
+        ema_momentum=info["ema_momentum"],
+    )
+    model = build(args)
+    model.denoiser.load_weights(path)
+    return model, info
+
+
+def samplers(mean_flow):
+    """`(name, network calls, draw(n, labels, seed))` of every row."""
+    consistency = kgen.models.ConsistencyModel.from_preset("consistency_mnist")
+    flow = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
+    rows = []
+    for calls in MEAN_FLOW_CALLS:
+        rows.append(
+            (
+                f"mean_flow-{calls}",
+                calls,
+                lambda n, y, seed, calls=calls: mean_flow.sample(
+                    n, labels=y, num_steps=calls, seed=seed
+                ),
+            )
+        )
+    for calls in (1, 2):
+        rows.append(
+            (
+                f"consistency_mnist-{calls}",
+                calls,
+                lambda n, y, seed, calls=calls: consistency.sample(
+                    n, labels=y, num_steps=calls, seed=seed
+                ),
+            )
+        )
+    for calls in (10, 50):
+        rows.append(
+            (
+                f"flow_matching_mnist-euler-{calls}",
+                calls,
+                lambda n, y, seed, calls=calls: flow.sample(
+                    n, labels=y, num_steps=calls, seed=seed
+                ),
+            )
+        )
+    return rows
+
+
+def score(args):
+    from benchmarks.gan_mnist import mnist_classifier
+
+    keras.utils.set_random_seed(0)
+    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
+    classifier, classifier_accuracy = mnist_classifier(
+        x_unit, y_train, test_unit, y_test
+    )
+    mean_flow, info = load(args.mean_flow)
+    n = args.num_samples
+    labels = np.arange(n) % 10
+    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
+    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
+    rows = []
+    for name, calls, draw in samplers(mean_flow):
+        draw(2, [0, 1], 0)  # compiles
+        start = time.time()
+        samples = keras.ops.convert_to_numpy(draw(n, labels, 1))
+        seconds = time.time() - start
+        samples = from_uint8(to_uint8(samples))
+        fid_value, kid_value = distances(samples)
+        predicted = classifier.predict((samples + 1) / 2, verbose=0)
+        rows.append(
+            {
+                "sampler": name,
+                "network_calls": calls,
+                "fid": fid_value,
+                "kid": kid_value,
+                "label_accuracy": float((predicted.argmax(1) == labels).mean()),
+                "seconds": seconds,
+            }
+        )
+        print(rows[-1], flush=True)
+        kgen.utils.save_image_grid(
+            samples[:100],
+            f"benchmarks/results/{args.results}_{name}.png",
+            value_range=(-1, 1),
+        )
+    print_table(rows, list(rows[0]))
+    by_name = {row["sampler"]: row for row in rows}
+    bar = {
+        "one_call_label_accuracy": by_name["mean_flow-1"]["label_accuracy"],
+        "one_call_label_accuracy_bar": 0.85,
+        "one_call_fid": by_name["mean_flow-1"]["fid"],
+        "consistency_one_call_fid": by_name["consistency_mnist-1"]["fid"],
+    }
+    print(bar)
+    print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
+    write_json(
+        args.results,
+        {
+            "training": info,
+            "num_samples": n,
+            "classifier_test_accuracy": classifier_accuracy,
+            "floor": {"fid": floor_fid, "kid": floor_kid},
+            "samplers": rows,
+            "bar": bar,
+        },
+    )
+
+
+def dry_run(args):
+    """The train stage's model, at 8x8 on 128 digits for 4 steps, then one
+    draw at each of MeanFlow's call counts (no presets, no FID)."""
+    args.widths = (8,)
+    model = build(args, shape=(8, 8, 1))
+    (x, y), _ = kgen.datasets.load("digits", value_range=(-1, 1))
+    history = model.fit(x[:128], y[:128], batch_size=32, epochs=1, verbose=0)
+    losses = history.history["loss"]
+    results = {"loss": losses[-1]}
+    for calls in MEAN_FLOW_CALLS:
+        samples = keras.ops.convert_to_numpy(
+            model.sample(10, labels=np.arange(10), num_steps=calls, seed=1)
+        )
+        results[f"mean_flow-{calls}_finite"] = bool(np.isfinite(samples).all())
+    print(results)
+    write_json(args.results, {"dry_run": results})
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stage", choices=("train", "score"))
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--model", help="train: where the weights go")
+    parser.add_argument("--init", help="train: go on from these weights")
+    parser.add_argument("--mean-flow", help="score: the MeanFlow weights")
+    flow_matching_mnist.add_training_arguments(
+        parser, train_steps=2400, learning_rate=5e-4
+    )
+    parser.add_argument("--ema-momentum", type=float, default=0.995)
+    parser.add_argument("--training-guidance-scale", type=float, default=1.0)
+    parser.add_argument("--num-samples", type=int, default=500)
+    parser.add_argument(
+        "--results",
+        default="one_step_mnist",
+        help="the name of the JSON and grids in benchmarks/results",
+    )
+    args = parser.parse_args(argv)
+    if args.dry_run:
+        return dry_run(args)
+    if args.stage == "train":
+        if not args.model:
+            parser.error("--stage train needs --model")
+        return train(args)
+    if args.stage == "score":
+        if not args.mean_flow:
+            parser.error("--stage score needs --mean-flow")
+        return score(args)
+    parser.error("give --stage train, --stage score or --dry-run")
+
+
+if __name__ == "__main__":
+    main()
