@@ -27,6 +27,8 @@ VOCABULARY = {
     "num_steps": "network evaluations / Markov-chain steps",
     "scheduler": "the diffusion step rule (a name or a kgen.schedulers object)",
     "guidance_scale": "classifier-free guidance weight",
+    "guidance_interval": "(low, high) noise levels in [0, 1] where "
+    "classifier-free guidance acts",
     "classifier": "a noise-conditional classifier for classifier guidance",
     "classifier_scale": "classifier guidance weight",
     "temperature": "divides logits / scales the base noise",

@@ -9,6 +9,7 @@ from scipy import stats
 
 import kgen
 from tests.conftest import BACKEND
+from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
@@ -175,3 +176,30 @@ def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
     scheduler = model.get_scheduler("euler")
     expected = model.integrate(noise, scheduler, scheduler.sigmas(50), labels)
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
+
+
+def test_guidance_interval_guides_only_the_steps_inside_it():
+    model = small_model(num_classes=3)
+    randomise_weights(model.denoiser)
+
+    def draw(**guidance):
+        return to_numpy(
+            model.sample(3, labels=[0, 1, 2], num_steps=4, seed=2, **guidance)
+        )
+
+    unguided, guided = draw(), draw(guidance_scale=3.0)
+    assert np.abs(guided - unguided).max() > 1e-3
+    # Euler-4 visits sigma = 1, 0.75, 0.5, 0.25.
+    everywhere = draw(guidance_scale=3.0, guidance_interval=(0.0, 1.0))
+    nowhere = draw(guidance_scale=3.0, guidance_interval=(0.8, 0.9))
+    middle = draw(guidance_scale=3.0, guidance_interval=(0.3, 0.8))
+    np.testing.assert_allclose(everywhere, guided, atol=1e-5)
+    np.testing.assert_allclose(nowhere, unguided, atol=1e-5)
+    assert np.abs(middle - guided).max() > 1e-3
+    assert np.abs(middle - unguided).max() > 1e-3
+    with pytest.raises(ValueError, match="guidance_interval"):
+        model.sample(2, guidance_scale=1.0, guidance_interval=(0.6, 0.2))
+    with pytest.raises(ValueError, match="guidance_interval"):
+        model.sample(2, guidance_scale=1.0, guidance_interval=0.5)
+    with pytest.raises(ValueError, match="nonzero `guidance_scale`"):
+        model.sample(2, guidance_interval=(0.2, 0.6))
