@@ -42,6 +42,40 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
     return callbacks
 
 
+def score_class_conditional_sampler(
+    name, network_calls, draw, labels, distances, classifier, grid_path
+):
+    """One row of a class-conditional MNIST sampler table: `draw(n,
+    labels, seed)` compiled on two samples, then timed on `labels` (seed
+    1), stored as 8-bit pixels, scored by FID and KID (`distances`) and
+    by `classifier`'s accuracy on the requested labels; the first 100
+    samples written to `grid_path`."""
+    import keras
+
+    import kgen
+    from benchmarks.diffusion_mnist import from_uint8
+    from benchmarks.diffusion_mnist import to_uint8
+
+    draw(2, [0, 1], 0)  # compiles
+    start = time.time()
+    samples = keras.ops.convert_to_numpy(draw(len(labels), labels, 1))
+    seconds = time.time() - start
+    samples = from_uint8(to_uint8(samples))
+    fid_value, kid_value = distances(samples)
+    predicted = classifier.predict((samples + 1) / 2, verbose=0)
+    row = {
+        "sampler": name,
+        "network_calls": network_calls,
+        "fid": fid_value,
+        "kid": kid_value,
+        "label_accuracy": float((predicted.argmax(1) == labels).mean()),
+        "seconds": seconds,
+    }
+    print(row, flush=True)
+    kgen.utils.save_image_grid(samples[:100], grid_path, value_range=(-1, 1))
+    return row
+
+
 def inception_distances(reference, value_range):
     """`distances(images) -> (fid, kid)` against `reference`, with the
     FID-Inception features of the reference computed once."""

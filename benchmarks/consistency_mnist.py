@@ -37,7 +37,6 @@ target and the frozen teacher travel in it) for `--train-steps` more:
 
 import argparse
 import json
-import time
 
 import keras
 import numpy as np
@@ -46,10 +45,9 @@ import kgen
 from benchmarks import flow_matching_mnist
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
+from benchmarks.common import score_class_conditional_sampler
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
-from benchmarks.diffusion_mnist import from_uint8
-from benchmarks.diffusion_mnist import to_uint8
 
 STUDENT_STEPS = (1, 2)
 
@@ -161,28 +159,15 @@ def score(args):
     floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
 
     def measure(name, network_calls, draw):
-        draw(2, [0, 1], 0)  # compiles
-        start = time.time()
-        samples = keras.ops.convert_to_numpy(draw(n, labels, 1))
-        seconds = time.time() - start
-        samples = from_uint8(to_uint8(samples))
-        fid_value, kid_value = distances(samples)
-        predicted = classifier.predict((samples + 1) / 2, verbose=0)
-        row = {
-            "sampler": name,
-            "network_calls": network_calls,
-            "fid": fid_value,
-            "kid": kid_value,
-            "label_accuracy": float((predicted.argmax(1) == labels).mean()),
-            "seconds": seconds,
-        }
-        print(row, flush=True)
-        kgen.utils.save_image_grid(
-            samples[:100],
+        return score_class_conditional_sampler(
+            name,
+            network_calls,
+            draw,
+            labels,
+            distances,
+            classifier,
             f"benchmarks/results/{args.results}_{name}.png",
-            value_range=(-1, 1),
         )
-        return row
 
     rows = [
         measure(

@@ -27,7 +27,6 @@ this CPU: the teacher 2,400 steps, the student 1,500 more).
 
 import argparse
 import json
-import time
 
 import keras
 import numpy as np
@@ -36,10 +35,9 @@ import kgen
 from benchmarks import flow_matching_mnist
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
+from benchmarks.common import score_class_conditional_sampler
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
-from benchmarks.diffusion_mnist import from_uint8
-from benchmarks.diffusion_mnist import to_uint8
 
 MEAN_FLOW_CALLS = (1, 2, 4)
 
@@ -115,38 +113,22 @@ def samplers(mean_flow):
     """`(name, network calls, draw(n, labels, seed))` of every row."""
     consistency = kgen.models.ConsistencyModel.from_preset("consistency_mnist")
     flow = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
-    rows = []
-    for calls in MEAN_FLOW_CALLS:
-        rows.append(
-            (
-                f"mean_flow-{calls}",
-                calls,
-                lambda n, y, seed, calls=calls: mean_flow.sample(
-                    n, labels=y, num_steps=calls, seed=seed
-                ),
-            )
+    models = [
+        ("mean_flow", mean_flow, MEAN_FLOW_CALLS),
+        ("consistency_mnist", consistency, (1, 2)),
+        ("flow_matching_mnist-euler", flow, (10, 50)),
+    ]
+    return [
+        (
+            f"{name}-{calls}",
+            calls,
+            lambda n, y, seed, model=model, calls=calls: model.sample(
+                n, labels=y, num_steps=calls, seed=seed
+            ),
         )
-    for calls in (1, 2):
-        rows.append(
-            (
-                f"consistency_mnist-{calls}",
-                calls,
-                lambda n, y, seed, calls=calls: consistency.sample(
-                    n, labels=y, num_steps=calls, seed=seed
-                ),
-            )
-        )
-    for calls in (10, 50):
-        rows.append(
-            (
-                f"flow_matching_mnist-euler-{calls}",
-                calls,
-                lambda n, y, seed, calls=calls: flow.sample(
-                    n, labels=y, num_steps=calls, seed=seed
-                ),
-            )
-        )
-    return rows
+        for name, model, call_counts in models
+        for calls in call_counts
+    ]
 
 
 def score(args):
@@ -162,31 +144,18 @@ def score(args):
     labels = np.arange(n) % 10
     distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
     floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
-    rows = []
-    for name, calls, draw in samplers(mean_flow):
-        draw(2, [0, 1], 0)  # compiles
-        start = time.time()
-        samples = keras.ops.convert_to_numpy(draw(n, labels, 1))
-        seconds = time.time() - start
-        samples = from_uint8(to_uint8(samples))
-        fid_value, kid_value = distances(samples)
-        predicted = classifier.predict((samples + 1) / 2, verbose=0)
-        rows.append(
-            {
-                "sampler": name,
-                "network_calls": calls,
-                "fid": fid_value,
-                "kid": kid_value,
-                "label_accuracy": float((predicted.argmax(1) == labels).mean()),
-                "seconds": seconds,
-            }
-        )
-        print(rows[-1], flush=True)
-        kgen.utils.save_image_grid(
-            samples[:100],
+    rows = [
+        score_class_conditional_sampler(
+            name,
+            calls,
+            draw,
+            labels,
+            distances,
+            classifier,
             f"benchmarks/results/{args.results}_{name}.png",
-            value_range=(-1, 1),
         )
+        for name, calls, draw in samplers(mean_flow)
+    ]
     print_table(rows, list(rows[0]))
     by_name = {row["sampler"]: row for row in rows}
     bar = {
