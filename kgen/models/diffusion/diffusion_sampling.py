@@ -42,6 +42,7 @@ class DiffusionSampling:
         num_steps=None,
         scheduler="ddpm",
         guidance_scale=0.0,
+        guidance_interval=None,
         classifier=None,
         classifier_scale=1.0,
         watermark=None,
@@ -58,6 +59,9 @@ class DiffusionSampling:
             scheduler: a step-rule name or scheduler, see `get_scheduler`.
             guidance_scale: float `w` of classifier-free guidance (0 = none);
                 needs a class-conditional model.
+            guidance_interval: `(low, high)` in [0, 1], or `None`: guide
+                only the steps whose noise level `sqrt(1 - alpha_bar_t)`
+                lies in it (Kynkaanniemi et al. 2024).
             classifier: optional noise-conditional classifier
                 `[x_t, timesteps] -> logits` for classifier guidance.
             classifier_scale: float `s` of classifier guidance.
@@ -77,6 +81,7 @@ class DiffusionSampling:
             seed,
             labels=labels,
             guidance_scale=guidance_scale,
+            guidance_interval=guidance_interval,
             classifier=classifier,
             classifier_scale=classifier_scale,
             watermark=watermark,
@@ -130,10 +135,14 @@ class DiffusionSampling:
         classifier_scale=1.0,
         after_step=None,
         watermark=None,
+        guidance_interval=None,
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
         guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        guidance_interval = guidance.check_guidance_interval(
+            guidance_interval, guidance_scale
+        )
         classifier_scale = validate_float(classifier_scale, "classifier_scale")
         if classifier is not None and not isinstance(classifier, keras.Model):
             raise ValueError(
@@ -167,6 +176,7 @@ class DiffusionSampling:
                 labels=labels,
                 condition=condition,
                 guidance_scale=guidance_scale,
+                guidance_interval=guidance_interval,
                 classifier=classifier,
                 classifier_scale=classifier_scale,
                 loop_seed=self._loop_seed(seed),
@@ -203,15 +213,23 @@ class DiffusionSampling:
         guidance_scale=0.0,
         classifier=None,
         classifier_scale=1.0,
+        guidance_interval=None,
     ):
         """The `(x_t, t) -> output` function a sampling loop runs: the
         denoiser with `labels` and `condition` bound, wrapped by
-        classifier-free guidance (`guidance_scale` != 0) and classifier
-        guidance (`classifier`)."""
+        classifier-free guidance (`guidance_scale` != 0, within
+        `guidance_interval` when given) and classifier guidance
+        (`classifier`)."""
         if guidance_scale:
             null_labels = ops.full_like(labels, self.num_classes)
             denoise = guidance.classifier_free_guidance(
-                self.denoise, guidance_scale, labels, null_labels, condition
+                self.denoise,
+                guidance_scale,
+                labels,
+                null_labels,
+                condition,
+                interval=guidance_interval,
+                noise_level=noise_level(scheduler),
             )
         else:
 
@@ -236,6 +254,7 @@ class DiffusionSampling:
         classifier_scale=1.0,
         loop_seed=None,
         after_step=None,
+        guidance_interval=None,
     ):
         """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
         samples clipped to `sample_range`: one compiled program per step
@@ -256,17 +275,20 @@ class DiffusionSampling:
                 classifier=classifier,
                 classifier_scale=classifier_scale,
                 after_step=after_step,
+                guidance_interval=guidance_interval,
             )
         options = {
             "scheduler": scheduler,
             "timesteps": timesteps,
             "guidance_scale": guidance_scale,
+            "guidance_interval": guidance_interval,
         }
         key = (
             "reverse_diffusion",
             repr(scheduler),
             tuple(np.asarray(timesteps).tolist()),
             float(guidance_scale),
+            guidance_interval,
         )
         return backend.inference_program(
             self,
@@ -292,6 +314,7 @@ def _reverse_diffusion(
     classifier=None,
     classifier_scale=1.0,
     after_step=None,
+    guidance_interval=None,
 ):
     denoise = model.guided_denoise(
         scheduler,
@@ -300,6 +323,7 @@ def _reverse_diffusion(
         guidance_scale,
         classifier,
         classifier_scale,
+        guidance_interval=guidance_interval,
     )
     sample = sampling_loop.reverse_diffusion(
         denoise,
@@ -314,3 +338,10 @@ def _reverse_diffusion(
         # (few-step ODE solvers do not clip on the way).
         sample = ops.clip(sample, *model.sample_range)
     return sample
+
+
+def noise_level(scheduler):
+    """`t -> sqrt(1 - alpha_bar_t)`: the share of noise in `x_t`, in [0,
+    1), the scale of `guidance_interval` (flow matching's `sigma` is its
+    counterpart)."""
+    return lambda timestep: ops.sqrt(1.0 - scheduler.alpha_bar(timestep))

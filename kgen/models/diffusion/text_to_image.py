@@ -4,6 +4,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion import guidance
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
@@ -292,10 +293,12 @@ class TextToImage(DenoisingDiffusion):
         guidance_scale=0.0,
         classifier=None,
         classifier_scale=1.0,
+        guidance_interval=None,
     ):
         """`(x_t, t) -> output` of the prompts whose token ids are
-        `condition`, guided towards them by `guidance_scale`. The prompts
-        are encoded once, outside the sampling loop."""
+        `condition`, guided towards them by `guidance_scale` (within
+        `guidance_interval` when given). The prompts are encoded once,
+        outside the sampling loop."""
         context = self.encode_text(condition)
 
         def denoise(sample, timestep, context, _):
@@ -307,7 +310,13 @@ class TextToImage(DenoisingDiffusion):
             )
         null_context = self.encode_text(ops.zeros_like(condition))
         return guidance.classifier_free_guidance(
-            denoise, guidance_scale, context, null_context, None
+            denoise,
+            guidance_scale,
+            context,
+            null_context,
+            None,
+            interval=guidance_interval,
+            noise_level=diffusion_sampling.noise_level(scheduler),
         )
 
     def sample(

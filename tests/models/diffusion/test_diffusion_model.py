@@ -230,3 +230,32 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
 
     signatures = tf.saved_model.load(version_path).signatures
     assert {"sample", "denoise_step"} <= set(signatures)
+
+
+@pytest.mark.tensorflow_only
+def test_guidance_interval_limits_guidance_to_its_noise_levels(
+    conditional_model,
+):
+    def draw(**guidance):
+        return to_numpy(
+            conditional_model.sample(
+                3,
+                labels=[0, 1, 2],
+                num_steps=3,
+                scheduler="ddim",
+                seed=2,
+                **guidance,
+            )
+        )
+
+    unguided, guided = draw(), draw(guidance_scale=3.0)
+    assert np.abs(guided - unguided).max() > 1e-3
+    # Every noise level sqrt(1 - alpha_bar_t) lies in (0, 1).
+    everywhere = draw(guidance_scale=3.0, guidance_interval=(0.0, 1.0))
+    nowhere = draw(guidance_scale=3.0, guidance_interval=(0.0, 0.0))
+    np.testing.assert_allclose(everywhere, guided, atol=1e-5)
+    np.testing.assert_allclose(nowhere, unguided, atol=1e-5)
+    with pytest.raises(ValueError, match="guidance_interval"):
+        conditional_model.sample(
+            2, guidance_scale=1.0, guidance_interval=(0.5, 2.0)
+        )
