@@ -12,9 +12,14 @@ from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
 
-# The network's time inputs are `t` and `t - r` times this, the scale of
-# `FlowMatching`'s default scheduler, so one denoiser builder serves both.
-TIME_SCALE = 1000.0
+# The network's time inputs are `t` and `t - r` themselves, in [0, 1], as
+# the paper's code feeds them: the target differentiates the network in
+# `t`, and on `FlowMatching`'s 1000x scale its sinusoids' fast features
+# made that derivative, and so the target, noisy. Measured (8x8 digits,
+# U-Net 32/64, 469 steps of 64, JAX, guidance 1): reported loss 2.06 at
+# scale 1 against 964 at 1000; one-call label accuracy 98.2% / 99.2%,
+# two-call 99.8% / 91.8%.
+TIME_SCALE = 1.0
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -62,8 +67,8 @@ class MeanFlow(GenerativeModel):
 
     Args:
         denoiser: `keras.Model` `[z_t, timesteps, step_sizes(, labels)]
-            -> u`, shaped like `z_t`, with float timesteps `t * 1000`
-            and step sizes `(t - r) * 1000` (e.g.
+            -> u`, shaped like `z_t`, with float timesteps `t` and step
+            sizes `t - r`, both in [0, 1] (e.g.
             `kgen.networks.unet_denoiser(..., timestep_dtype="float32",
             step_size_input=True)`).
         logit_mean: float. Mean of the logit-normal draws of `t` and `r`.

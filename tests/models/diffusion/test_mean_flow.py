@@ -27,8 +27,8 @@ class PointMassVelocity(keras.layers.Layer):
         self.point = list(point)
 
     def call(self, inputs):
-        z, timesteps, _ = inputs
-        times = ops.reshape(timesteps / 1000.0, (-1, 1))
+        z, times, _ = inputs
+        times = ops.reshape(times, (-1, 1))
         return (z - ops.convert_to_tensor(self.point)) / times
 
     def get_config(self):
