@@ -12,12 +12,12 @@ from tests.conftest import to_numpy
 
 
 def small_denoiser():
-    """A U-Net with attention and both time inputs: the ops `MeanFlow`
-    differentiates forward (convolutions, group norms, attention,
-    sinusoids)."""
+    """A one-level U-Net (its middle has attention) with both time
+    inputs: the ops `MeanFlow` differentiates forward (convolutions,
+    group norms, attention, sinusoids)."""
     return kgen.networks.unet_denoiser(
         (4, 4, 1),
-        widths=(4, 8),
+        widths=(4,),
         num_heads=2,
         timestep_dtype="float32",
         step_size_input=True,
