@@ -1,5 +1,5 @@
-"""Jacobian-vector products (`jvp` of JAX and TensorFlow; torch's adds
-a kernel choice, kgen/backend/torch.py).
+"""Jacobian-vector products: `jvp` is JAX's; TensorFlow's and torch's
+wrap it with one fix each (kgen/backend/tensorflow.py, torch.py).
 
 Keras' `ops.jvp` is forward-mode differentiation on all three backends
 (JAX's `jax.jvp`, TensorFlow's `tf.autodiff.ForwardAccumulator`, torch's
