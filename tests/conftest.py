@@ -29,6 +29,30 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# JAX's persistent compilation cache, one per run: the controller makes
+# the folder and the xdist workers and the subprocesses tests start
+# inherit it. The suite compiles the same programs again and again (a
+# resumed run rebuilds its model; a reloaded model samples as the saved
+# one did), and XLA's compile dominates JAX's tiny steps: the resume tests
+# took 100 s without it and 57 s with it on CI's two cores. The cache is
+# keyed on the program, the flags and the jax version, so a hit runs
+# what a compile would. A fresh folder per run keeps local timings honest
+# to CI's; `JAX_COMPILATION_CACHE_DIR` set by hand is kept.
+if (
+    os.environ.get("KERAS_BACKEND") == "jax"
+    and "JAX_COMPILATION_CACHE_DIR" not in os.environ
+):
+    import atexit
+    import shutil
+    import tempfile
+
+    _cache = tempfile.mkdtemp(prefix="kgen-jax-compilation-cache-")
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
+    # Every program: the suite's are small and compile in under the
+    # default second, yet add up.
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
 import keras  # noqa: E402  (after XLA_FLAGS: JAX reads them once)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
