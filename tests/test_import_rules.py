@@ -4,7 +4,13 @@ benchmarks."""
 
 import ast
 
+import pytest
+
 from tests.conftest import REPO
+
+# One backend proves these: torch, whose import is the cheapest of the
+# subprocesses the rules start (tests/conftest.py).
+pytestmark = pytest.mark.torch_only
 
 # docs/architecture.md's floors, bottom first: a package may import its
 # own floor and those below.

@@ -7,6 +7,10 @@ from kgen.augmentation import class_balanced_samples
 from kgen.augmentation import classification_accuracy_score
 from tests.models import contract_cases as cases
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 @pytest.fixture(scope="module")
 def digits_split():
@@ -14,7 +18,6 @@ def digits_split():
     return x_train[:600], y_train[:600], x_test, y_test
 
 
-@pytest.mark.tensorflow_only
 def test_real_labels_teach_the_classifier_and_shuffled_ones_do_not(
     digits_split,
 ):

@@ -19,6 +19,12 @@ BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 # take 20-40 s each on 2 CPU cores: they run with `-m large`, the rest in
 # CI.
 TRAINS_A_UNET = "kgen.networks.unet_denoiser("
+# The blocks call public kgen the same way on every backend, so one
+# backend proves them: torch, whose eager kernels run their tiny fits
+# cheapest (tests/conftest.py: 173 s of CI's worker time under
+# TensorFlow, 55 s under torch), and TensorFlow the blocks that export a
+# SavedModel.
+EXPORTS = "kgen.export."
 
 
 def _blocks():
@@ -28,7 +34,13 @@ def _blocks():
             line = text.count("\n", 0, match.start()) + 1
             name = f"{page.relative_to(REPO)}:{line}"
             source = match.group(1)
-            marks = pytest.mark.large if TRAINS_A_UNET in source else ()
+            marks = [
+                pytest.mark.tensorflow_only
+                if EXPORTS in source
+                else pytest.mark.torch_only
+            ]
+            if TRAINS_A_UNET in source:
+                marks.append(pytest.mark.large)
             yield pytest.param(source, id=name, marks=marks)
 
 
@@ -36,9 +48,6 @@ def test_the_pages_have_examples():
     assert len(list(_blocks())) >= 10
 
 
-# The blocks call public kgen the same way on every backend; the contract
-# harness proves each backend's side of it.
-@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("source", _blocks())
 def test_an_example_runs_as_written(source, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

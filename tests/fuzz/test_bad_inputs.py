@@ -28,14 +28,20 @@ def gap_key(bad):
     return f"{bad.target} [{bad.argument}] {bad.description}"
 
 
-# The checks are of argument validation, which kgen does in NumPy and
-# Python before any backend runs: one backend proves them.
-@pytest.mark.tensorflow_only
-@pytest.mark.parametrize(
-    "area, group",
-    bad_inputs.groups(),
-    ids=[f"{area}-{group}" for area, group in bad_inputs.groups()],
-)
+def _cases():
+    """The groups, each where one backend proves it: the checks are of
+    argument validation, which kgen does in NumPy and Python before any
+    backend runs, so torch (eager: cheapest, tests/conftest.py), and
+    TensorFlow for export's, which writes SavedModels."""
+    for area, group in bad_inputs.groups():
+        exports = "export" in (area, group)
+        mark = (
+            pytest.mark.tensorflow_only if exports else pytest.mark.torch_only
+        )
+        yield pytest.param(area, group, id=f"{area}-{group}", marks=mark)
+
+
+@pytest.mark.parametrize("area, group", _cases())
 def test_bad_inputs_are_refused_clearly(area, group, tmp_path):
     results = bad_inputs.run_group(area, group, str(tmp_path))
     assert results, f"no bad inputs were generated for {area} {group}"

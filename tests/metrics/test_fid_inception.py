@@ -14,6 +14,10 @@ from kgen.metrics.fid_inception import find_weights
 from kgen.utils.torchscript_reader import read_tensors
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 WEIGHTS = os.path.join(
     os.environ.get("KGEN_DATA_DIR", ""), FID_INCEPTION_FILENAME
 )

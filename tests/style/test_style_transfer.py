@@ -15,6 +15,10 @@ from kgen.style import style_transfer_losses
 from tests.conftest import requires_fid_weights
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 # The losses, the feature network and AdaIN's training are Keras layers and
 # `keras.ops` that the contract harness runs on every backend; the pixel
@@ -35,7 +39,6 @@ def contents_and_styles():
     return x_train[:16], styles
 
 
-@pytest.mark.tensorflow_only
 def test_gram_matrix_and_losses_follow_their_formulas():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 2, 3, 4, 5)).astype("float32")
@@ -82,7 +85,6 @@ def test_adain_gives_the_content_the_style_moments():
 
 
 @requires_fid_weights
-@pytest.mark.tensorflow_only
 def test_feature_network_shapes_and_grey_as_rgb():
     network = inception_feature_network((28, 28, 1))  # 128x128 stem
     shapes = [tuple(o.shape[1:]) for o in network.outputs]
@@ -95,7 +97,6 @@ def test_feature_network_shapes_and_grey_as_rgb():
 
 
 @requires_fid_weights
-@pytest.mark.tensorflow_only
 def test_grey_images_read_as_rgb_ones(feature_network, contents_and_styles):
     grey = contents_and_styles[0][:2]
     rgb = inception_feature_network((8, 8, 3), image_size=75)
@@ -125,7 +126,6 @@ def test_gatys_moves_the_style_and_keeps_pixels_in_range(
 
 
 @requires_fid_weights
-@pytest.mark.tensorflow_only
 def test_adain_model_fits_stylizes_and_round_trips(
     feature_network, contents_and_styles, tmp_path
 ):
@@ -158,7 +158,6 @@ def test_adain_model_fits_stylizes_and_round_trips(
         model.stylize(contents[:3], styles[:1], alpha=2.0)
 
 
-@pytest.mark.tensorflow_only
 def test_textures_are_deterministic_cycle_their_kinds_and_lie_in_range():
     images, kinds = kgen.datasets.load_textures(12, image_size=16, seed=4)
     assert images.shape == (12, 16, 16, 1) and images.dtype == "float32"

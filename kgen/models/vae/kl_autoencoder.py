@@ -147,7 +147,9 @@ class KLAutoencoder(GenerativeModel):
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
         axes = tuple(range(1, len(self.data_shape) + 1))
-        error = x - y_pred["reconstruction"]
+        # `ops.subtract`, not `-`: a NumPy batch minus a torch tensor is a
+        # TypeError (compute_loss is public, called outside `fit` too).
+        error = ops.subtract(x, y_pred["reconstruction"])
         if self.reconstruction_loss == "l1":
             reconstruction_loss = ops.sum(ops.abs(error), axis=axes)
         else:

@@ -94,7 +94,9 @@ class VQVAE(GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        reconstruction_loss = ops.mean(ops.square(x - y_pred["reconstruction"]))
+        reconstruction_loss = ops.mean(
+            ops.square(ops.subtract(x, y_pred["reconstruction"]))
+        )
         values = {
             "reconstruction_loss": reconstruction_loss,
             "vq_loss": y_pred["loss"],

@@ -131,7 +131,9 @@ class VQVAE2(GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        reconstruction_loss = ops.mean(ops.square(x - y_pred["reconstruction"]))
+        reconstruction_loss = ops.mean(
+            ops.square(ops.subtract(x, y_pred["reconstruction"]))
+        )
         values = dict(y_pred, reconstruction_loss=reconstruction_loss)
         for name, tracker in self.trackers.items():
             tracker.update_state(values[name])

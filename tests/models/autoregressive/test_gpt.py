@@ -9,6 +9,10 @@ from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 CONTEXT = 16
 
 
@@ -178,9 +182,7 @@ def test_token_ids_out_of_range_are_refused_in_an_eager_call(tokens):
     assert to_numpy(model(np.array([[1, 9, 0]]))).shape == (1, 3, 10)
 
 
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
+@pytest.mark.tensorflow_only
 def test_exported_logits_clamp_ids_as_documented(trained, tmp_path):
     from tests.export.test_saved_model import run_in_plain_tensorflow
 

@@ -10,6 +10,10 @@ from tests.conftest import BACKEND
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 SCHEDULE = {"num_train_timesteps": 20, "beta_end": 0.3}
 

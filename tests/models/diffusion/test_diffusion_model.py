@@ -12,6 +12,10 @@ from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 from tests.schedulers.test_schedulers import gaussian_model
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 # A short schedule keeps sampling loops and the exact bound cheap.
 SCHEDULE = {"num_train_timesteps": 20, "beta_end": 0.3}
@@ -46,7 +50,6 @@ def conditional_model(labelled_digits):
     return model
 
 
-@pytest.mark.tensorflow_only
 @pytest.mark.parametrize(
     "prediction_type", ["epsilon", "sample", "v_prediction"]
 )
@@ -232,7 +235,6 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
     assert {"sample", "denoise_step"} <= set(signatures)
 
 
-@pytest.mark.tensorflow_only
 def test_guidance_interval_limits_guidance_to_its_noise_levels(
     conditional_model,
 ):

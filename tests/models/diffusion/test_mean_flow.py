@@ -10,6 +10,10 @@ from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 POINT = np.array([0.5, -1.0, 2.0], "float32")
 

@@ -9,12 +9,13 @@ from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 SAMPLING = {"num_steps": 3, "scheduler": "ddim"}
 PROMPTS = ["a thick, slanted seven", "the digit 2"]
-# Host-side checks and sampling variants that one backend proves; the
-# contract harness fits, samples and exports on every backend.
-ONE_BACKEND = pytest.mark.tensorflow_only
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,6 @@ def test_generate_draws_one_image_per_prompt(trained):
     assert not np.allclose(to_numpy(other), images)
 
 
-@ONE_BACKEND
 def test_guidance_scale_changes_the_images(trained):
     model, _ = trained
     plain = model.generate(PROMPTS, seed=1, **SAMPLING)
@@ -93,7 +93,6 @@ def test_guidance_scale_changes_the_images(trained):
     assert not np.allclose(to_numpy(plain), to_numpy(guided))
 
 
-@ONE_BACKEND
 def test_image_to_image_keeps_more_at_lower_strength(trained, captioned_digits):
     model, _ = trained
     images = captioned_digits[0][:2]
@@ -111,7 +110,6 @@ def test_image_to_image_keeps_more_at_lower_strength(trained, captioned_digits):
     assert distances[0] < distances[1]
 
 
-@ONE_BACKEND
 def test_inpaint_keeps_the_known_pixels(trained, captioned_digits):
     model, _ = trained
     images = captioned_digits[0][:2]
@@ -124,7 +122,6 @@ def test_inpaint_keeps_the_known_pixels(trained, captioned_digits):
     assert not np.allclose(filled[:, 4:], images[:, 4:])
 
 
-@ONE_BACKEND
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -145,7 +142,6 @@ def test_bad_prompts_are_refused(trained, call, match):
         call(model)
 
 
-@ONE_BACKEND
 def test_a_long_prompt_is_truncated_with_a_warning(trained):
     model, _ = trained
     long_prompt = " ".join(["seven"] * (model.sequence_length + 2))
@@ -154,14 +150,12 @@ def test_a_long_prompt_is_truncated_with_a_warning(trained):
     assert tokens.shape == (1, model.sequence_length)
 
 
-@ONE_BACKEND
 def test_guidance_needs_caption_dropout(captioned_digits):
     model = tiny_model(captioned_digits[1], condition_dropout=0.0)
     with pytest.raises(ValueError, match="guidance_scale.*condition_dropout"):
         model.generate(PROMPTS, guidance_scale=1.0, **SAMPLING)
 
 
-@ONE_BACKEND
 @pytest.mark.parametrize(
     "captions, match",
     [(None, "captions.*`y`"), ("drop", "y.*one caption per image")],
@@ -177,7 +171,6 @@ def test_fit_refuses_missing_or_miscounted_captions(
         model.fit(images, captions, epochs=1, verbose=0)
 
 
-@pytest.mark.tensorflow_only
 def test_fit_tokenizes_string_datasets_in_the_graph(captioned_digits):
     import tensorflow as tf
 
@@ -191,7 +184,7 @@ def test_fit_tokenizes_string_datasets_in_the_graph(captioned_digits):
 # The tokenizing graph is TensorFlow's around the exported `generate` on
 # every backend; the contract harness checks that `generate` on each
 # (`EXPORT_ENDPOINTS`).
-@ONE_BACKEND
+@pytest.mark.tensorflow_only
 def test_exported_string_signature_matches_generate(trained, tmp_path):
     model, _ = trained
     endpoints = model.serving_endpoints(num_steps=3, guidance_scale=2.0)

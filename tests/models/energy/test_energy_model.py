@@ -6,6 +6,10 @@ import kgen
 from kgen.models.energy.energy_model import EnergyModel
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 RANGE = (-4.0, 4.0)
 
 

@@ -7,6 +7,10 @@ import pytest
 import kgen
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def random_rbm(num_visible, num_hidden, scale=1.0, seed=0):
     rbm = kgen.models.RBM(num_visible, num_hidden, seed=seed)

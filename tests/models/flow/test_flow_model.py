@@ -11,6 +11,10 @@ from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 @pytest.fixture(scope="module")
 def moons():
@@ -205,9 +209,7 @@ def test_bad_arguments_raise(moons):
         model.fit(np.zeros((4, 3), "float32"), epochs=1, verbose=0)
 
 
-@pytest.mark.skipif(
-    BACKEND != "tensorflow", reason="TFP is the reference on TensorFlow"
-)
+@pytest.mark.tensorflow_only  # TFP is the reference on TensorFlow
 def test_tfp_bijector_and_base_drop_in(moons):
     tfp = pytest.importorskip("tensorflow_probability")
     tfb, tfd = tfp.bijectors, tfp.distributions
