@@ -112,8 +112,8 @@ def _runs_on(item):
     `all_backends`, then `torch_only`: a check one backend proves whose
     many tiny models are cheapest under torch's eager kernels, where
     TensorFlow traces and optimises a graph for each model's every step
-    (the per-family, documentation, style and privacy tests: 938 s of
-    CI's worker time under TensorFlow, 179 s under torch)."""
+    (the per-family, documentation, watermark, style and privacy tests:
+    1,270 s of CI's worker time under TensorFlow, 260 s under torch)."""
     if "tensorflow_only" in item.keywords:
         return ("tensorflow",)
     if "all_backends" in item.keywords:

@@ -11,6 +11,10 @@ from kgen.watermarks import key_bits
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 # The bit watermark's training step (every attack of the suite inside the
 # compiled step) runs on all three backends; StableSignature reuses the
@@ -27,7 +31,6 @@ def bit_watermark(**kwargs):
     )
 
 
-@pytest.mark.tensorflow_only
 def test_p_value_is_the_binomial_tail_and_the_key_a_fixed_draw():
     bits = key_bits(5, 10)
     np.testing.assert_array_equal(bits, key_bits(5, 10))
@@ -78,7 +81,6 @@ def test_bit_watermark_fits_embeds_reads_and_round_trips(digits, tmp_path):
         model.extract(images[:4, :4])
 
 
-@pytest.mark.tensorflow_only
 def test_stable_signature_fine_tunes_the_decoder_alone(tmp_path):
     decoder = keras.Sequential(
         [

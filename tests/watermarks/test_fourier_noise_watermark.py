@@ -11,6 +11,10 @@ from tests.models.diffusion.test_diffusion_model import diffusion_model
 from tests.models.diffusion.test_flow_matching import gaussian_flow
 from tests.models.diffusion.test_flow_matching import small_model
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def test_white_noise_scores_standard_normal_and_the_key_its_norm():
     watermark = FourierNoiseWatermark(radius=4, inner_radius=1, key=3)
@@ -106,7 +110,6 @@ def test_euler_inversion_recovers_the_noise_of_the_exact_gaussian_flow():
     assert np.abs(coarse - to_numpy(noise)).max() > 0.05
 
 
-@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("family", ["diffusion", "flow_matching"])
 def test_sample_embeds_the_key_and_invert_reads_it_back(family):
     watermark = FourierNoiseWatermark(radius=3, inner_radius=1, key=5)
@@ -152,7 +155,6 @@ def test_bad_arguments_are_named():
         FourierNoiseWatermark().score(np.zeros((1, 16, 16, 1)), object())
 
 
-@pytest.mark.tensorflow_only
 def test_bad_invert_arguments_are_named():
     model = diffusion_model()
     with pytest.raises(ValueError, match="`num_steps`"):

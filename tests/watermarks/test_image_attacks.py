@@ -9,6 +9,10 @@ import kgen
 from kgen.watermarks import image_attacks
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def smooth_images(channels=1):
     """Digits-like 28x28 images: 8x8 digits upsampled, with some noise."""
@@ -36,7 +40,6 @@ def pil_jpeg(images, quality):
     return np.stack(decoded).reshape(images.shape)
 
 
-@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("quality", [90, 50, 25])
 def test_jpeg_decodes_as_libjpeg_does(channels, quality):
@@ -63,7 +66,6 @@ def test_quantization_tables_scale_as_libjpeg():
     )
 
 
-@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("quality", [10, 30, 45, 75])
 def test_quantization_tables_are_the_ones_libjpeg_writes(quality):
     # The tables Pillow's libjpeg stores in the file (compared as sorted

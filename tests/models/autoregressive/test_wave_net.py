@@ -7,6 +7,10 @@ from tests.conftest import iterations
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 DILATIONS = (1, 2, 4)
 LEVELS = 16
 

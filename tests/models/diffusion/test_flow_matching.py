@@ -13,6 +13,10 @@ from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 
 
@@ -106,7 +110,6 @@ def test_optimal_transport_pairs_nearer_noise():
     assert all((noise == row).all(axis=1).any() for row in partners)
 
 
-@pytest.mark.tensorflow_only
 def test_conditional_flow_learns_its_classes_and_guidance_sharpens():
     # Two classes of 2-D points, at (-2, 0) and (2, 0).
     rng = np.random.default_rng(0)

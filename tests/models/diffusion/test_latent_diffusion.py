@@ -12,6 +12,10 @@ from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 LATENT_DIM = 4
 

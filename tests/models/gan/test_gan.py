@@ -12,6 +12,10 @@ from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 IMAGE_SHAPE = (8, 8, 1)
 LATENT_DIM = 8
 

@@ -7,6 +7,10 @@ from kgen.networks.progressive_gates import growth_gates
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def test_growth_gates():
     output, entry, chain = (to_numpy(g) for g in growth_gates(0, 0.3, 2))

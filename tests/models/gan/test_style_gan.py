@@ -6,6 +6,10 @@ from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.models.gan import networks
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 LATENT_DIM = 8
 
 

@@ -7,6 +7,10 @@ from tests.conftest import iterations
 from tests.conftest import weights_of
 from tests.models.gan import networks
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def test_fit_keeps_every_critic_weight_clipped(digits_symmetric):
     model = kgen.models.WGAN(

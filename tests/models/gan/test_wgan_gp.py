@@ -5,6 +5,10 @@ import kgen
 from tests.conftest import iterations
 from tests.models.gan import networks
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 
 def test_fit_with_gradient_penalty_on_every_backend(digits_symmetric):
     # The critic keeps its dropout: the penalty runs it in inference mode,

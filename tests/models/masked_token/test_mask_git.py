@@ -7,6 +7,10 @@ from kgen.models.masked_token.mask_git import mask_ratio
 from tests.conftest import to_numpy
 from tests.models import contract_cases
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 CODE_SHAPE = (4, 4)
 
 
@@ -50,7 +54,6 @@ def test_mask_schedules_run_from_all_to_none():
         )
 
 
-@pytest.mark.tensorflow_only
 def test_learns_class_grids_with_and_without_guidance():
     codes, labels = class_grids()
     model = small_model()

@@ -6,6 +6,10 @@ import kgen
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 SHAPE = (8, 8, 1)
 
 

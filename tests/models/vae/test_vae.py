@@ -13,6 +13,10 @@ from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.distributions.tfp_reference import tfp_distributions
 
+# One backend proves these: torch, whose eager kernels run their tiny
+# models cheapest (tests/conftest.py); what exports runs under TensorFlow.
+pytestmark = pytest.mark.torch_only
+
 IMAGE_SHAPE = (8, 8, 1)
 LATENT_DIM = 4
 
@@ -50,6 +54,7 @@ def test_fit_reports_the_three_losses(digits):
         assert model.jit_compile is True
 
 
+@pytest.mark.tensorflow_only  # TFP as the reference
 def test_loss_terms_equal_tfp(digits):
     tfd = tfp_distributions()
     model = small_vae()
@@ -76,6 +81,7 @@ def test_loss_terms_equal_tfp(digits):
     )
 
 
+@pytest.mark.tensorflow_only  # TFP as the reference
 def test_tfp_prior_trains():
     tfd = tfp_distributions()
     (x, _), _ = kgen.datasets.load("digits")
@@ -182,7 +188,7 @@ def test_bad_hyper_parameters(argument, value):
         kgen.models.VAE(**arguments)
 
 
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="TFP prior: TF only")
+@pytest.mark.tensorflow_only  # a TFP prior
 def test_saving_with_a_foreign_prior_explains_why_not(tmp_path):
     tfd = tfp_distributions()
     model = small_vae(prior=tfd.Normal(0.0, 1.0))
