@@ -72,6 +72,7 @@ class Inpainting:
         num_steps=None,
         scheduler="ddpm",
         guidance_scale=0.0,
+        guidance_interval=None,
     ):
         """Fills the region where `mask == 0`, keeping the rest of `images`.
 
@@ -84,6 +85,8 @@ class Inpainting:
             mask: array of 0s (hole) and 1s (known) broadcastable to
                 `images`, e.g. `(batch, height, width, 1)` or
                 `(height, width, 1)`.
+            seed, labels, num_steps, scheduler, guidance_scale,
+                guidance_interval: as `sample`'s.
         """
         images, mask = check_inpainting_inputs(
             images, mask, self.sample_shape, self.sample_range
@@ -97,5 +100,6 @@ class Inpainting:
             seed,
             labels=labels,
             guidance_scale=guidance_scale,
+            guidance_interval=guidance_interval,
             after_step=keep_known_pixels(scheduler, images, mask),
         )

@@ -329,6 +329,7 @@ class TextToImage(DenoisingDiffusion):
         num_steps=None,
         scheduler="ddpm",
         guidance_scale=0.0,
+        guidance_interval=None,
     ):
         """Draws images for prompts by a reverse diffusion from noise.
 
@@ -341,6 +342,9 @@ class TextToImage(DenoisingDiffusion):
                 rows.
             num_steps, scheduler: see `DiffusionModel.sample`.
             guidance_scale: float `w` of classifier-free guidance.
+            guidance_interval: `(low, high)` in [0, 1], or `None`: guide
+                only the steps whose noise level `sqrt(1 - alpha_bar_t)`
+                lies in it (see `DiffusionModel.sample`).
 
         Returns:
             `(num_samples,) + sample_shape` images in `[-1, 1]`.
@@ -355,6 +359,7 @@ class TextToImage(DenoisingDiffusion):
             labels=labels,
             condition=tokens,
             guidance_scale=guidance_scale,
+            guidance_interval=guidance_interval,
         )
 
     def generate(
@@ -363,6 +368,7 @@ class TextToImage(DenoisingDiffusion):
         *,
         num_steps=50,
         guidance_scale=0.0,
+        guidance_interval=None,
         scheduler="ddim",
         seed=None,
     ):
@@ -374,6 +380,8 @@ class TextToImage(DenoisingDiffusion):
             num_steps: int. Network evaluations (twice that many rows are
                 denoised with guidance).
             guidance_scale: float `w`; `(1 + w) eps(x_t, c) - w eps(x_t)`.
+            guidance_interval: `(low, high)` noise levels in [0, 1] that
+                guidance is limited to, or `None` (see `sample`).
             scheduler: a step-rule name or scheduler.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
         """
@@ -385,6 +393,7 @@ class TextToImage(DenoisingDiffusion):
             num_steps=num_steps,
             scheduler=scheduler,
             guidance_scale=guidance_scale,
+            guidance_interval=guidance_interval,
         )
 
     def image_to_image(
@@ -395,6 +404,7 @@ class TextToImage(DenoisingDiffusion):
         strength=0.8,
         num_steps=50,
         guidance_scale=0.0,
+        guidance_interval=None,
         scheduler="ddim",
         seed=None,
     ):
@@ -409,6 +419,8 @@ class TextToImage(DenoisingDiffusion):
                 run from noise); small values keep them nearly intact.
             num_steps: int. Steps of the full schedule; about `strength *
                 num_steps` of them run.
+            guidance_scale, guidance_interval, scheduler, seed: see
+                `generate`.
         """
         images = ops.convert_to_tensor(self._check_examples(images, "images"))
         strength = validate_float(
@@ -422,6 +434,9 @@ class TextToImage(DenoisingDiffusion):
         count = int(ops.shape(images)[0])
         tokens = self.tokenize(prompts, count)
         guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        guidance_interval = guidance.check_guidance_interval(
+            guidance_interval, guidance_scale
+        )
         self._sampling_labels(None, count, guidance_scale, None, None)
         scheduler = self.get_scheduler(scheduler)
         timesteps = scheduler.timesteps(num_steps)
@@ -439,6 +454,7 @@ class TextToImage(DenoisingDiffusion):
                 timesteps,
                 condition=tokens,
                 guidance_scale=guidance_scale,
+                guidance_interval=guidance_interval,
                 loop_seed=self._loop_seed(seed),
             )
 
@@ -452,6 +468,7 @@ class TextToImage(DenoisingDiffusion):
         num_steps=None,
         scheduler="ddpm",
         guidance_scale=0.0,
+        guidance_interval=None,
     ):
         """Fills the region where `mask == 0` to match `prompts`, keeping
         the rest of `images` (see `DiffusionModel.inpaint`)."""
@@ -468,6 +485,7 @@ class TextToImage(DenoisingDiffusion):
             seed,
             condition=tokens,
             guidance_scale=guidance_scale,
+            guidance_interval=guidance_interval,
             after_step=keep_known_pixels(scheduler, images, mask),
         )
 

@@ -8,6 +8,9 @@ import kgen
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.models.diffusion.guidance_checks import (
+    assert_guidance_follows_its_interval,
+)
 
 # One backend proves these: torch, whose eager kernels run their tiny
 # models cheapest (tests/conftest.py); what exports runs under TensorFlow.
@@ -120,6 +123,32 @@ def test_inpaint_keeps_the_known_pixels(trained, captioned_digits):
     )
     np.testing.assert_allclose(filled[:, :4], images[:, :4], atol=1e-5)
     assert not np.allclose(filled[:, 4:], images[:, 4:])
+
+
+@pytest.mark.parametrize("method", ["generate", "image_to_image", "inpaint"])
+def test_guidance_interval_reaches_every_way_of_drawing(
+    trained, captioned_digits, method
+):
+    """Guidance everywhere is plain guidance, nowhere is no guidance, in
+    each method that draws (every noise level lies in (0, 1))."""
+    model, _ = trained
+    images = captioned_digits[0][:2]
+    mask = np.ones(SHAPE, "float32")
+    mask[4:] = 0.0
+    inputs = {
+        "generate": (PROMPTS,),
+        "image_to_image": (images, PROMPTS),
+        "inpaint": (images, mask),
+    }[method]
+    extra = {"prompts": PROMPTS} if method == "inpaint" else {}
+
+    def draw(**guidance):
+        call = getattr(model, method)
+        return to_numpy(call(*inputs, seed=1, **SAMPLING, **extra, **guidance))
+
+    assert_guidance_follows_its_interval(draw)
+    with pytest.raises(ValueError, match="guidance_interval"):
+        draw(guidance_scale=3.0, guidance_interval=(0.5, 2.0))
 
 
 @pytest.mark.parametrize(
