@@ -1,6 +1,6 @@
 """Every family under a mixed dtype policy: `mixed_float16` (with loss
 scaling) on TensorFlow, `mixed_bfloat16` on torch, and `mixed_bfloat16`
-for one family per kind of step on JAX and TensorFlow (see `FAMILY_POLICIES`).
+for one family per kind of step on JAX (see `FAMILY_POLICIES`).
 
 The networks compute in half precision; the variables, the losses, the
 samples and the exported outputs stay float32 (kgen.utils.mixed_precision).
@@ -48,24 +48,24 @@ def _half_precision_layers(model):
 
 # Which families train under which policy. TensorFlow, whose ops refuse
 # mixed dtypes that JAX and torch promote, proves every family's casts
-# under `mixed_float16` (which adds loss scaling); torch (eager: a second
+# under `mixed_float16` (which adds loss scaling; its `mixed_bfloat16`
+# makes the same casts to another half type); torch (eager: a second
 # each) trains every family in `mixed_bfloat16`, for its kernels'
 # half-precision gaps (see kgen.backend.torch). JAX compiles each step
-# (15-30 s apiece on CI's cores), so it and TensorFlow's `mixed_bfloat16`
-# run one family per kind of step: Keras' own step with `compute_loss`
-# (VAE), a multi-optimizer step (DCGAN), a sampling loop
-# (DiffusionModel), tokens (GPT) and an exact-likelihood flow (Glow).
+# (15-30 s apiece on CI's cores), so it runs `mixed_bfloat16` for one
+# family per kind of step: Keras' own step with `compute_loss` (VAE), a
+# multi-optimizer step (DCGAN), a sampling loop (DiffusionModel), tokens
+# (GPT) and an exact-likelihood flow (Glow).
 KINDS_OF_STEP = ["DCGAN", "DiffusionModel", "GPT", "Glow", "VAE"]
-if BACKEND == "torch":
-    FAMILY_POLICIES = [
-        (name, "mixed_bfloat16") for name in sorted(contract_cases.CASES)
-    ]
-else:
-    FAMILY_POLICIES = [(name, "mixed_bfloat16") for name in KINDS_OF_STEP]
-if BACKEND == "tensorflow":
-    FAMILY_POLICIES += [
+FAMILY_POLICIES = {
+    "tensorflow": [
         (name, "mixed_float16") for name in sorted(contract_cases.CASES)
-    ]
+    ],
+    "jax": [(name, "mixed_bfloat16") for name in KINDS_OF_STEP],
+    "torch": [
+        (name, "mixed_bfloat16") for name in sorted(contract_cases.CASES)
+    ],
+}[BACKEND]
 
 
 @pytest.mark.parametrize(
