@@ -173,9 +173,9 @@ def to_numpy(x):
     return np.asarray(keras.ops.convert_to_numpy(x))
 
 
-def randomise_weights(network, scale=0.3):
+def randomise_weights(network, scale=0.3, seed=0):
     """Gives every weight of `network` a seeded random value, so no unit
     is zero at initialisation (causality tests must see every path)."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for weight in network.weights:
         weight.assign(rng.normal(0, scale, weight.shape).astype("float32"))

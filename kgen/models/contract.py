@@ -26,9 +26,12 @@ VOCABULARY = {
     "prompts": "text prompts of a text-conditioned model (str or ids)",
     "num_steps": "network evaluations / Markov-chain steps",
     "scheduler": "the diffusion step rule (a name or a kgen.schedulers object)",
-    "guidance_scale": "classifier-free guidance weight",
+    "guidance_scale": "classifier-free guidance weight (or autoguidance's, "
+    "with a guide)",
     "guidance_interval": "(low, high) noise levels in [0, 1] where "
-    "classifier-free guidance acts",
+    "guidance acts",
+    "guide": "a smaller or less-trained model of the same kind that "
+    "autoguidance steers away from",
     "classifier": "a noise-conditional classifier for classifier guidance",
     "classifier_scale": "classifier guidance weight",
     "temperature": "divides logits / scales the base noise",

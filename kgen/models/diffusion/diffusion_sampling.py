@@ -46,6 +46,7 @@ class DiffusionSampling:
         classifier=None,
         classifier_scale=1.0,
         watermark=None,
+        guide=None,
     ):
         """Draws samples by running a reverse diffusion from pure noise.
 
@@ -69,6 +70,12 @@ class DiffusionSampling:
                 a `kgen.watermarks.FourierNoiseWatermark` (its `embed`);
                 sample with a deterministic rule (`"ddim"`) to find it
                 again by `invert`.
+            guide: optional `DiffusionModel` on the same noise schedule,
+                a smaller or less-trained version of this one, for
+                autoguidance (Karras et al. 2024): `guidance_scale` `w`
+                then weighs `(1 + w) D(x_t | c) - w D_guide(x_t | c)`
+                in place of the unconditional output, and the model may
+                be unconditional.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
@@ -85,6 +92,7 @@ class DiffusionSampling:
             classifier=classifier,
             classifier_scale=classifier_scale,
             watermark=watermark,
+            guide=guide,
         )
 
     def invert(self, samples, *, num_steps=50, labels=None):
@@ -136,6 +144,7 @@ class DiffusionSampling:
         after_step=None,
         watermark=None,
         guidance_interval=None,
+        guide=None,
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
@@ -143,6 +152,7 @@ class DiffusionSampling:
         guidance_interval = guidance.check_guidance_interval(
             guidance_interval, guidance_scale
         )
+        guide = self._check_guide(guide, guidance_scale)
         classifier_scale = validate_float(classifier_scale, "classifier_scale")
         if classifier is not None and not isinstance(classifier, keras.Model):
             raise ValueError(
@@ -161,7 +171,11 @@ class DiffusionSampling:
         )
         seed = self._seed_generator(seed)
         labels = self._sampling_labels(
-            labels, num_samples, guidance_scale, classifier, seed
+            labels,
+            num_samples,
+            0.0 if guide is not None else guidance_scale,
+            classifier,
+            seed,
         )
         noise = keras.random.normal(
             (num_samples,) + self.sample_shape, seed=seed
@@ -181,7 +195,20 @@ class DiffusionSampling:
                 classifier_scale=classifier_scale,
                 loop_seed=self._loop_seed(seed),
                 after_step=after_step,
+                guide=guide,
             )
+
+    def _check_guide(self, guide, guidance_scale):
+        guide = guidance.check_guide(guide, self, guidance_scale)
+        if guide is not None and (
+            guide.scheduler.get_config() != self.scheduler.get_config()
+        ):
+            raise ValueError(
+                "`guide` must denoise on the model's noise schedule and "
+                f"prediction type ({self.scheduler.get_config()}); it has "
+                f"{guide.scheduler.get_config()}."
+            )
+        return guide
 
     def _sampling_labels(
         self, labels, num_samples, guidance_scale, classifier, seed
@@ -214,13 +241,22 @@ class DiffusionSampling:
         classifier=None,
         classifier_scale=1.0,
         guidance_interval=None,
+        guide=None,
     ):
         """The `(x_t, t) -> output` function a sampling loop runs: the
         denoiser with `labels` and `condition` bound, wrapped by
         classifier-free guidance (`guidance_scale` != 0, within
-        `guidance_interval` when given) and classifier guidance
-        (`classifier`)."""
-        if guidance_scale:
+        `guidance_interval` when given), or autoguidance when a `guide`
+        is given, and classifier guidance (`classifier`)."""
+        if guide is not None:
+            denoise = guidance.autoguidance(
+                lambda x, t: self.denoise(x, t, labels, condition),
+                lambda x, t: guide.denoise(x, t, labels, condition),
+                guidance_scale,
+                interval=guidance_interval,
+                noise_level=noise_level(scheduler),
+            )
+        elif guidance_scale:
             null_labels = ops.full_like(labels, self.num_classes)
             denoise = guidance.classifier_free_guidance(
                 self.denoise,
@@ -255,14 +291,16 @@ class DiffusionSampling:
         loop_seed=None,
         after_step=None,
         guidance_interval=None,
+        guide=None,
     ):
         """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
         samples clipped to `sample_range`: one compiled program per step
         rule, timesteps and guidance scale (`backend.inference_program`).
         """
-        if classifier is not None or after_step is not None:
-            # A classifier's weights and an inpainting step's known pixels
-            # are not the model's arguments: such loops are traced anew.
+        if any(part is not None for part in (classifier, after_step, guide)):
+            # A classifier's or guide's weights and an inpainting step's
+            # known pixels are not the model's arguments: such loops are
+            # traced anew.
             return _reverse_diffusion(
                 self,
                 noise,
@@ -276,6 +314,7 @@ class DiffusionSampling:
                 classifier_scale=classifier_scale,
                 after_step=after_step,
                 guidance_interval=guidance_interval,
+                guide=guide,
             )
         options = {
             "scheduler": scheduler,
@@ -315,6 +354,7 @@ def _reverse_diffusion(
     classifier_scale=1.0,
     after_step=None,
     guidance_interval=None,
+    guide=None,
 ):
     denoise = model.guided_denoise(
         scheduler,
@@ -324,6 +364,7 @@ def _reverse_diffusion(
         classifier,
         classifier_scale,
         guidance_interval=guidance_interval,
+        guide=guide,
     )
     sample = sampling_loop.reverse_diffusion(
         denoise,

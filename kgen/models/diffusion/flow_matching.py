@@ -268,12 +268,25 @@ class FlowMatching(GenerativeModel):
         )
 
     def guided_velocity(
-        self, labels=None, guidance_scale=0.0, guidance_interval=None
+        self,
+        labels=None,
+        guidance_scale=0.0,
+        guidance_interval=None,
+        guide=None,
     ):
         """The `(x, sigma) -> v` an ODE solver integrates: the network
         with `labels` bound, under classifier-free guidance
-        `(1 + w) v(x, c) - w v(x)` when `guidance_scale` is not 0 (only
-        for `sigma` in `guidance_interval`, when given)."""
+        `(1 + w) v(x, c) - w v(x)` when `guidance_scale` is not 0, or
+        autoguidance `(1 + w) v(x, c) - w v_guide(x, c)` with a `guide`
+        (only for `sigma` in `guidance_interval`, when given)."""
+        if guide is not None:
+            return guidance.autoguidance(
+                lambda x, sigma: self.velocity(x, sigma, labels),
+                lambda x, sigma: guide.velocity(x, sigma, labels),
+                guidance_scale,
+                interval=guidance_interval,
+                noise_level=lambda sigma: sigma,
+            )
         if guidance_scale:
             null_labels = ops.full_like(labels, self.num_classes)
             return guidance.classifier_free_guidance(
@@ -295,6 +308,7 @@ class FlowMatching(GenerativeModel):
         labels=None,
         guidance_scale=0.0,
         guidance_interval=None,
+        guide=None,
     ):
         """Solves the (guided) ODE from `noise` over `sigmas`; samples are
         clipped to `sample_range`. One compiled program per solver, sigmas
@@ -302,12 +316,17 @@ class FlowMatching(GenerativeModel):
 
         def solve(model, noise, labels):
             velocity = model.guided_velocity(
-                labels, guidance_scale, guidance_interval
+                labels, guidance_scale, guidance_interval, guide
             )
             sample = scheduler.solve(velocity, noise, sigmas)
             if model.sample_range is not None:
                 sample = ops.clip(sample, *model.sample_range)
             return sample
+
+        if guide is not None:
+            # The guide's weights are not the model's arguments: its
+            # loops are traced anew, as a classifier's are in diffusion.
+            return solve(self, noise, labels)
 
         key = (
             "integrate",
@@ -329,6 +348,7 @@ class FlowMatching(GenerativeModel):
         guidance_scale=0.0,
         guidance_interval=None,
         watermark=None,
+        guide=None,
     ):
         """Draws samples by solving the flow's ODE from noise.
 
@@ -348,12 +368,20 @@ class FlowMatching(GenerativeModel):
             watermark: optional key written into the start noise, such as
                 a `kgen.watermarks.FourierNoiseWatermark` (its `embed`),
                 found again by `invert`.
+            guide: optional `FlowMatching`, a smaller or less-trained
+                version of this model, for autoguidance (Karras et al.
+                2024): `guidance_scale` `w` then weighs `(1 + w) v(x, c)
+                - w v_guide(x, c)` in place of the unconditional
+                velocity, and the model may be unconditional.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
         self._check_num_samples(num_samples)
-        guidance_scale = self._check_guidance_scale(guidance_scale)
+        guidance_scale = validate_float(guidance_scale, "guidance_scale")
+        guide = guidance.check_guide(guide, self, guidance_scale)
+        if guide is None:
+            guidance_scale = self._check_guidance_scale(guidance_scale)
         guidance_interval = guidance.check_guidance_interval(
             guidance_interval, guidance_scale
         )
@@ -374,6 +402,7 @@ class FlowMatching(GenerativeModel):
                 labels,
                 guidance_scale=guidance_scale,
                 guidance_interval=guidance_interval,
+                guide=guide,
             )
 
     def invert(self, samples, *, num_steps=50, labels=None):
