@@ -45,13 +45,17 @@ from benchmarks.diffusion_mnist import to_uint8
 NETWORK_CALLS = (10, 20, 50)
 
 
-def build(kind, widths, learning_rate=5e-4, ema_momentum=0.995):
+def build(
+    kind, widths, learning_rate=5e-4, ema_momentum=0.995, data_shape=None
+):
     """`kgen.presets`' `flow_matching_mnist_untrained` (`flow`) or the
-    epsilon-predicting `ddpm_mnist_small_untrained` (`ddpm`) at `widths`."""
+    epsilon-predicting `ddpm_mnist_small_untrained` (`ddpm`) at `widths`
+    (and `data_shape`, MNIST's by default)."""
     model = kgen.presets.build_architecture(
         "flow_matching_mnist_untrained"
         if kind == "flow"
         else "ddpm_mnist_small_untrained",
+        data_shape,
         seed=0,
         widths=widths,
         attention_levels=(len(widths) - 1,),

@@ -1,0 +1,26 @@
+"""`python -m benchmarks.guidance_mnist --dry-run`: the guide's training
+and every guidance row of the benchmark at toy size."""
+
+import json
+
+import pytest
+
+from benchmarks import guidance_mnist
+
+# The samplers' guidance is proved in tests/models/diffusion; this checks
+# the script's own wiring, on the backend cheapest for it.
+pytestmark = pytest.mark.torch_only
+
+
+def test_dry_run_trains_a_guide_and_draws_every_row(tmp_path):
+    results = guidance_mnist.main(
+        ["--dry-run", "--results", str(tmp_path / "guidance")]
+    )
+    stored = json.loads((tmp_path / "guidance.json").read_text())
+    assert stored["dry_run"] == results
+    rows = [name for name in results if name.endswith("_finite")]
+    # The unguided row, and CFG, CFG in an interval and autoguidance at
+    # each scale.
+    assert len(rows) == 1 + 3 * len(guidance_mnist.GUIDANCE_SCALES)
+    assert all(results[name] for name in rows)
+    assert results["guide_loss"] > 0
