@@ -9,6 +9,7 @@ from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
 from kgen.models.diffusion import MeanFlow
+from kgen.models.diffusion import ShortcutModel
 from kgen.models.diffusion import TextToImage
 from kgen.models.energy import RBM
 from kgen.models.energy import EnergyModel
@@ -63,6 +64,7 @@ __all__ = [
     "PixelCNN",
     "ProgressiveGAN",
     "RealNVP",
+    "ShortcutModel",
     "SRGAN",
     "StyleGAN",
     "TextToImage",

@@ -462,6 +462,26 @@ def mean_flow():
     )
 
 
+def shortcut_model():
+    model = kgen.models.ShortcutModel(
+        unet_denoiser(
+            num_classes=NUM_CLASSES,
+            timestep_dtype="float32",
+            step_size_input=True,
+        ),
+        num_base_steps=8,
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        conditional=True,
+    )
+
+
 def consistency_model():
     teacher = kgen.models.FlowMatching(
         unet_denoiser(num_classes=NUM_CLASSES, timestep_dtype="float32"),
@@ -739,6 +759,7 @@ CASES = {
     "RBM": rbm,
     "RealNVP": real_nvp,
     "SRGAN": srgan,
+    "ShortcutModel": shortcut_model,
     "StyleGAN": style_gan,
     "TextToImage": text_to_image,
     "TextToImage[dit]": lambda: text_to_image(dit_denoiser),

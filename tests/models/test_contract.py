@@ -47,6 +47,7 @@ CONDITIONAL = (
     "MaskGIT",
     "MeanFlow",
     "PixelCNN",
+    "ShortcutModel",
     "WaveNet",
 )
 # One representative per family keeps export's XLA compiles few

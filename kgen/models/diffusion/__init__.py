@@ -6,6 +6,7 @@ from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
 from kgen.models.diffusion.mean_flow import MeanFlow
+from kgen.models.diffusion.shortcut_model import ShortcutModel
 from kgen.models.diffusion.text_to_image import TextToImage
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "FlowMatching",
     "LatentDiffusion",
     "MeanFlow",
+    "ShortcutModel",
     "TextToImage",
 ]

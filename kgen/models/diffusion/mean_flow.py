@@ -1,29 +1,15 @@
 import keras
-import numpy as np
 from keras import ops
 
 from kgen import backend
-from kgen.models.conditioning import Conditioning
-from kgen.models.generative_model import GenerativeModel
+from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_int
-from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
-from kgen.utils.mixed_precision import to_float32
-
-# The network's time inputs are `t` and `t - r` themselves, in [0, 1], as
-# the paper's code feeds them: the target differentiates the network in
-# `t`, and on `FlowMatching`'s 1000x scale its sinusoids' fast features
-# made that derivative, and so the target, noisy. Measured (8x8 digits,
-# U-Net 32/64, 469 steps of 64, JAX, guidance 1): reported loss 2.06 at
-# scale 1 against 964 at 1000; one-call label accuracy 98.2% / 99.2%,
-# two-call 99.8% / 91.8%.
-TIME_SCALE = 1.0
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class MeanFlow(GenerativeModel):
+class MeanFlow(AverageVelocityModel):
     """One-step generation trained from scratch: a network of the average
     velocity between two times of the straight path (MeanFlow).
 
@@ -107,9 +93,6 @@ class MeanFlow(GenerativeModel):
            arXiv:2505.13447.
     """
 
-    nested_arguments = ("denoiser",)
-    conditioning = Conditioning(labels=True)
-
     def __init__(
         self,
         denoiser,
@@ -123,26 +106,13 @@ class MeanFlow(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
-        num_classes = validate_optional_int(num_classes, "num_classes")
-        names = ["z_t", "timesteps", "step_sizes"]
-        if num_classes is not None:
-            names.append("labels")
-        if len(denoiser.inputs) != len(names):
-            raise ValueError(
-                f"`denoiser` must take {len(names)} inputs "
-                f"({', '.join(names)}); it takes {len(denoiser.inputs)}. "
-                "Build it with `step_size_input=True`"
-                + (" and `num_classes`." if num_classes else ".")
-            )
-        for index, role in ((1, "timesteps"), (2, "step_sizes")):
-            if "float" not in str(denoiser.inputs[index].dtype):
-                raise ValueError(
-                    f"`denoiser` must take float {role}; its input "
-                    f"{index} is {denoiser.inputs[index].dtype}. Build it "
-                    "with `timestep_dtype='float32'`."
-                )
-        self.denoiser = denoiser
+        super().__init__(
+            denoiser,
+            num_classes=num_classes,
+            condition_dropout=condition_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.logit_mean = validate_float(logit_mean, "logit_mean")
         self.logit_std = validate_float(
             logit_std, "logit_std", minimum=0.0, exclusive_minimum=True
@@ -159,70 +129,14 @@ class MeanFlow(GenerativeModel):
         self.training_guidance_scale = validate_float(
             training_guidance_scale, "training_guidance_scale", minimum=0.0
         )
-        self.num_classes = num_classes
-        self.condition_dropout = validate_probability(
-            condition_dropout, "condition_dropout", exclusive_maximum=True
-        )
         if self.training_guidance_scale and (
-            num_classes is None or not self.condition_dropout
+            self.num_classes is None or not self.condition_dropout
         ):
             raise ValueError(
                 "`training_guidance_scale` > 0 needs a class-conditional "
                 "model (`num_classes`) trained with `condition_dropout` > "
                 "0: the guidance is against its unconditioned velocity."
             )
-        if denoiser.built:
-            self.built = True
-
-    # === Shapes ===
-
-    @property
-    def sample_shape(self):
-        return tuple(self.denoiser.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.sample_shape
-
-    @property
-    def sample_range(self):
-        """`(-1, 1)` for images (samples are clipped there), `None` for
-        vectors."""
-        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
-
-    @property
-    def data_range(self):
-        return self.sample_range
-
-    # === The network ===
-
-    def average_velocity(
-        self, z, start_times, end_times, labels=None, training=False
-    ):
-        """`u_theta(z_t, r, t)`: the average velocity from `r =
-        start_times` to `t = end_times` (floats or one per example). An
-        unconditioned call of a class-conditional model uses the "no
-        label" class."""
-        z = ops.convert_to_tensor(z, "float32")
-        batch = ops.shape(z)[0]
-        times = []
-        for value in (start_times, end_times):
-            value = ops.convert_to_tensor(value, "float32")
-            if len(value.shape) == 0:
-                value = ops.full((batch,), value, "float32")
-            times.append(value)
-        start_times, end_times = times
-        return self._network(
-            z, end_times, end_times - start_times, labels, training
-        )
-
-    def _network(self, z, times, step_sizes, labels, training):
-        inputs = [z, times * TIME_SCALE, step_sizes * TIME_SCALE]
-        if self.num_classes is not None:
-            if labels is None:
-                labels = ops.full((ops.shape(z)[0],), self.num_classes)
-            inputs.append(ops.cast(labels, "int32"))
-        return to_float32(self.denoiser(inputs, training=training))
 
     # === Training ===
 
@@ -309,95 +223,6 @@ class MeanFlow(GenerativeModel):
         loss = weighted - ops.stop_gradient(weighted - error)
         return self._mean_over_examples(loss, sample_weight)
 
-    # === Sampling ===
-
-    def sample_times(self, num_steps):
-        """The `num_steps + 1` times a sample visits, `1` to `0`,
-        evenly spaced."""
-        num_steps = validate_int(num_steps, "num_steps")
-        return np.linspace(1.0, 0.0, num_steps + 1).astype("float32")
-
-    def sample(self, num_samples, *, seed=None, labels=None, num_steps=1):
-        """Draws samples in `num_steps` network calls, from noise:
-
-        ```
-        z = eps
-        for (t, r) in zip(times[:-1], times[1:]):
-            z = z - (t - r) u_theta(z, r, t)
-        ```
-
-        Args:
-            num_samples: int.
-            seed: `None`, an int or a `keras.random.SeedGenerator`.
-            labels: int or int array of class ids (conditional models;
-                drawn uniformly when omitted).
-            num_steps: int >= 1. Network calls (1: one jump from noise).
-
-        Returns:
-            Samples of shape `(num_samples,) + sample_shape`.
-        """
-        self._check_num_samples(num_samples)
-        times = self.sample_times(num_steps)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        with backend.no_grad():
-            return backend.inference_program(
-                self,
-                ("jumps", tuple(times.tolist())),
-                lambda model, noise, labels: model._jumps(noise, times, labels),
-                noise,
-                labels,
-            )
-
-    def _jumps(self, noise, times, labels):
-        """The jumps of `sample` from `noise` over `times` (Python floats:
-        a few calls, unrolled into one program)."""
-        sample = noise
-        for end_time, start_time in zip(times[:-1], times[1:]):
-            velocity = self.average_velocity(
-                sample, float(start_time), float(end_time), labels
-            )
-            sample = sample - float(end_time - start_time) * velocity
-        if self.sample_range is not None:
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
-
-    # === Export ===
-
-    def serving_endpoints(self, num_steps=1):
-        """`sample` (noise -> samples in `num_steps` calls) and
-        `average_velocity` (`z, start_times, end_times -> u`)."""
-        times = self.sample_times(num_steps)
-        shape = (None,) + self.sample_shape
-        noise = keras.InputSpec(shape=shape, dtype="float32")
-        time_spec = keras.InputSpec(shape=(None,), dtype="float32")
-        labels = keras.InputSpec(shape=(None,), dtype="int32")
-
-        def sample(noise, labels=None):
-            return self._jumps(noise, times, labels)
-
-        def average_velocity(z, start_times, end_times, labels=None):
-            return self.average_velocity(z, start_times, end_times, labels)
-
-        if self.num_classes is not None:
-            return {
-                "sample": (sample, [noise, labels]),
-                "average_velocity": (
-                    average_velocity,
-                    [noise, time_spec, time_spec, labels],
-                ),
-            }
-        return {
-            "sample": (sample, [noise]),
-            "average_velocity": (
-                average_velocity,
-                [noise, time_spec, time_spec],
-            ),
-        }
-
     # === Serialization ===
 
     def get_config(self):
@@ -409,8 +234,6 @@ class MeanFlow(GenerativeModel):
                 "average_velocity_fraction": self.average_velocity_fraction,
                 "adaptive_weight_constant": self.adaptive_weight_constant,
                 "training_guidance_scale": self.training_guidance_scale,
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
             }
         )
         return config

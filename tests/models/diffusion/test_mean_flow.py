@@ -9,6 +9,9 @@ import kgen
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.models.diffusion.guidance_checks import (
+    assert_guidance_follows_its_interval,
+)
 
 # One backend proves these: torch, whose eager kernels run their tiny
 # models cheapest (tests/conftest.py); what exports runs under TensorFlow.
@@ -161,3 +164,28 @@ def test_bad_arguments_name_themselves():
         point_mass_model(training_guidance_scale=1.0)
     with pytest.raises(ValueError, match="num_steps"):
         model.sample(2, num_steps=0)
+
+
+def test_sampling_guidance_follows_its_interval():
+    # Two levels: at widths (8,) each group norm holds one channel and
+    # normalises the label's per-channel shift away.
+    denoiser = kgen.networks.unet_denoiser(
+        SHAPE,
+        widths=(8, 16),
+        num_heads=2,
+        num_classes=10,
+        timestep_dtype="float32",
+        step_size_input=True,
+    )
+    randomise_weights(denoiser)
+    model = kgen.models.MeanFlow(denoiser, num_classes=10, seed=0)
+
+    def draw(**guidance):
+        return to_numpy(
+            model.sample(3, labels=[0, 1, 2], num_steps=4, seed=2, **guidance)
+        )
+
+    # Four jumps start from t = 1, 0.75, 0.5 and 0.25.
+    assert_guidance_follows_its_interval(draw, nowhere=(0.8, 0.9))
+    with pytest.raises(ValueError, match="class-conditional"):
+        point_mass_model().sample(2, guidance_scale=1.0)
