@@ -31,6 +31,7 @@ from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.load_model import load_model
+from kgen.models.masked_token import MaskedDiffusion
 from kgen.models.masked_token import MaskGIT
 from kgen.models.vae import VAE
 from kgen.models.vae import VAEGAN
@@ -80,6 +81,7 @@ __all__ = [
     "KLAutoencoder",
     "MAF",
     "MaskGIT",
+    "MaskedDiffusion",
     "NeuralSplineFlow",
     "VAE",
     "VAEGAN",

@@ -662,6 +662,23 @@ def mask_git():
     )
 
 
+def masked_diffusion():
+    network = kgen.networks.masked_token_transformer(
+        (8,), 4, width=8, num_layers=1, num_heads=2, num_classes=NUM_CLASSES
+    )
+    model = kgen.models.MaskedDiffusion(
+        network, num_classes=NUM_CLASSES, seed=0
+    )
+    return Case(
+        compiled(model),
+        integers(4, (8,)),
+        labels(),
+        sample_kwargs={"num_steps": 2},
+        integer_samples=True,
+        conditional=True,
+    )
+
+
 def pixel_cnn_case():
     model = pixel_cnn((4, 4), 2, num_classes=NUM_CLASSES, seed=0)
     return Case(
@@ -752,6 +769,7 @@ CASES = {
     "MAF": maf,
     "MeanFlow": mean_flow,
     "MaskGIT": mask_git,
+    "MaskedDiffusion": masked_diffusion,
     "NeuralSplineFlow": neural_spline_flow,
     "Pix2Pix": pix2pix,
     "PixelCNN": pixel_cnn_case,

@@ -45,6 +45,7 @@ CONDITIONAL = (
     "GPT[class_conditional]",
     "JointEnergyModel",
     "MaskGIT",
+    "MaskedDiffusion",
     "MeanFlow",
     "PixelCNN",
     "ShortcutModel",

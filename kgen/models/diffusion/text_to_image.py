@@ -294,15 +294,29 @@ class TextToImage(DenoisingDiffusion):
         classifier=None,
         classifier_scale=1.0,
         guidance_interval=None,
+        guide=None,
     ):
         """`(x_t, t) -> output` of the prompts whose token ids are
         `condition`, guided towards them by `guidance_scale` (within
-        `guidance_interval` when given). The prompts are encoded once,
-        outside the sampling loop."""
+        `guidance_interval` when given), or away from a weaker `guide`'s
+        output for the same prompts (autoguidance). The prompts are
+        encoded once, outside the sampling loop."""
         context = self.encode_text(condition)
 
         def denoise(sample, timestep, context, _):
             return self.denoise(sample, timestep, condition=context)
+
+        if guide is not None:
+            guide_context = guide.encode_text(condition)
+            return guidance.autoguidance(
+                lambda sample, timestep: denoise(sample, timestep, context, 0),
+                lambda sample, timestep: guide.denoise(
+                    sample, timestep, condition=guide_context
+                ),
+                guidance_scale,
+                interval=guidance_interval,
+                noise_level=diffusion_sampling.noise_level(scheduler),
+            )
 
         if not guidance_scale:
             return lambda sample, timestep: denoise(

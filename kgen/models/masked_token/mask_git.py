@@ -1,21 +1,15 @@
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
 from kgen import backend
-from kgen.models.conditioning import Conditioning
-from kgen.models.diffusion import guidance
-from kgen.models.generative_model import GenerativeModel
+from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import gumbel_from_uniform
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
-from kgen.utils.argument_validation import validate_optional_int
-from kgen.utils.argument_validation import validate_probability
-from kgen.utils.data_validation import validate_levels
 
 MASK_SCHEDULES = ("cosine", "arccos", "linear")
 # The confidence of a token that is already decided (or given): never
@@ -34,7 +28,7 @@ def mask_ratio(schedule, progress):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class MaskGIT(GenerativeModel):
+class MaskGIT(MaskedTokenModel):
     """A masked generative Transformer over grids of discrete codes
     (MaskGIT), trained by `fit` and decoded in a few parallel steps.
 
@@ -95,9 +89,6 @@ class MaskGIT(GenerativeModel):
 
     capabilities = ("sample", "inpaint")
 
-    nested_arguments = ("network",)
-    conditioning = Conditioning(labels=True)
-
     def __init__(
         self,
         network,
@@ -107,74 +98,19 @@ class MaskGIT(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(seed=seed, **kwargs)
         if mask_schedule not in MASK_SCHEDULES:
             raise ValueError(
                 f"`mask_schedule` must be one of {MASK_SCHEDULES}; received "
                 f"{mask_schedule!r}."
             )
-        num_classes = validate_optional_int(num_classes, "num_classes")
-        expected = 1 if num_classes is None else 2
-        if len(network.inputs) != expected:
-            raise ValueError(
-                f"`network` must take {expected} inputs (tokens"
-                f"{', labels' if num_classes is not None else ''}); it "
-                f"takes {len(network.inputs)}."
-            )
-        self.network = network
+        super().__init__(
+            network,
+            num_classes=num_classes,
+            condition_dropout=condition_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.mask_schedule = mask_schedule
-        self.num_classes = num_classes
-        self.condition_dropout = validate_probability(
-            condition_dropout, "condition_dropout", exclusive_maximum=True
-        )
-        if network.built:
-            self.built = True
-
-    # === Shapes ===
-
-    @property
-    def code_shape(self):
-        """Shape of one grid of code indices, e.g. `(7, 7)`."""
-        return tuple(self.network.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.code_shape
-
-    @property
-    def num_levels(self):
-        """Codebook size; token `num_levels` is `[MASK]`."""
-        return self.network.outputs[0].shape[-1]
-
-    @property
-    def mask_token(self):
-        return self.num_levels
-
-    @property
-    def sequence_length(self):
-        return math.prod(self.code_shape)
-
-    def _validate_data(self, x, argument):
-        super()._validate_data(x, argument)
-        if x is None or not hasattr(x, "shape"):
-            return
-        validate_levels(x, self.num_levels, argument, "e.g. vqvae.encode(x)")
-
-    # === The network ===
-
-    def _logits(self, tokens, labels=None):
-        """The network's `(batch, length, num_levels)` logits for flat
-        `(batch, length)` tokens; no labels means the "no class" token."""
-        batch = ops.shape(tokens)[0]
-        inputs = [ops.reshape(tokens, (batch,) + self.code_shape)]
-        if self.num_classes is not None:
-            if labels is None:
-                labels = ops.full((batch,), self.num_classes, "int32")
-            inputs.append(ops.cast(labels, "int32"))
-        logits = self.network(inputs, training=False)
-        return ops.reshape(
-            ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
-        )
 
     # === Training ===
 
@@ -242,22 +178,7 @@ class MaskGIT(GenerativeModel):
         """The parallel decoding loop from flat `(batch, length)` tokens,
         `[MASK]` where undecided; returns them all decided."""
         sampler = RandomSampler(temperature)
-        logits_of = self._logits
-        if guidance_scale:
-            null_labels = ops.full_like(labels, self.num_classes)
-            logits_of = guidance.classifier_free_guidance(
-                lambda tokens, _, labels, __: self._logits(tokens, labels),
-                guidance_scale,
-                labels,
-                null_labels,
-                None,
-            )
-        else:
-            unguided = logits_of
-
-            def logits_of(tokens, _):
-                return unguided(tokens, labels)
-
+        logits_of = self._conditional_logits(labels, guidance_scale)
         undecided = ops.sum(
             ops.cast(tokens == self.mask_token, "float32"), axis=1
         )
@@ -265,7 +186,7 @@ class MaskGIT(GenerativeModel):
         def body(step, tokens):
             progress = ops.cast(step + 1, "float32") / num_steps
             # 1. A token for every position, from softmax(logits / T).
-            logits = logits_of(tokens, step)
+            logits = logits_of(tokens)
             drawn = sampler(logits, loop_seed + ops.stack([0, step]))
             is_masked = tokens == self.mask_token
             drawn = ops.where(is_masked, drawn, tokens)
@@ -387,22 +308,9 @@ class MaskGIT(GenerativeModel):
             mask: array of 0s (decode) and 1s (keep), `code_shape` or
                 `(batch, *code_shape)`.
         """
-        codes = self._check_examples(codes, "codes")
-        mask = np.asarray(mask)
-        if mask.shape not in (self.code_shape, tuple(codes.shape)):
-            raise ValueError(
-                f"`mask` must have shape {self.code_shape} or "
-                f"{tuple(codes.shape)}; received {mask.shape}."
-            )
-        if not np.isin(mask, (0, 1)).all():
-            raise ValueError("`mask` must hold only 0 (decode) and 1 (keep).")
-        batch = len(codes)
-        mask = np.broadcast_to(mask, codes.shape).reshape(batch, -1)
-        tokens = np.where(
-            mask == 1, np.reshape(codes, (batch, -1)), self.mask_token
-        ).astype("int32")
+        tokens = self._tokens_to_inpaint(codes, mask)
         seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, batch, seed)
+        labels = self._sample_labels(labels, len(tokens), seed)
         return self._decode(
             ops.convert_to_tensor(tokens),
             seed,
@@ -443,8 +351,6 @@ class MaskGIT(GenerativeModel):
         config.update(
             {
                 "mask_schedule": self.mask_schedule,
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
             }
         )
         return config

@@ -1,0 +1,331 @@
+import keras
+from keras import ops
+
+from kgen import backend
+from kgen.models.masked_token.masked_token_model import MaskedTokenModel
+from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
+
+# The smallest masking time drawn: the bound weighs each draw by `1 / t`.
+_MIN_TIME = 1e-3
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class MaskedDiffusion(MaskedTokenModel):
+    """Masked (absorbing-state) discrete diffusion over token sequences
+    (MDLM): text, SMILES or codes, trained by `fit` on a bound of their
+    likelihood and drawn in parallel steps.
+
+    The forward process hides each token behind `[MASK]` independently
+    with probability `t` (the linear schedule `alpha_t = 1 - t`). The
+    network predicts the hidden tokens from the rest; a revealed token is
+    never changed again. The negative ELBO in continuous time is a
+    `1 / t`-weighted cross-entropy on the hidden tokens, here per token
+    of a length-`L` sequence:
+
+    ```
+    -log p(x) / L <= E_{t ~ U(0, 1)} E_{z_t} [
+        1 / (t L) sum_{i: z_t,i = MASK} -log p_theta(x_i | z_t) ]
+    ```
+
+    `fit` reports this bound in nats per token (`exp(loss)` bounds the
+    perplexity), with stratified `t` across each batch to lower its
+    variance. `sample` runs the reverse process over `num_steps` evenly
+    spaced times: from `t` to `s < t`, each hidden token is revealed with
+    probability `(t - s) / t`, its value drawn from the network's
+    softmax; all are revealed at `s = 0`. Unlike `MaskGIT`'s, the
+    reveals do not rank by confidence: the sampler is the model's own
+    reverse process, so its bound scores what `sample` draws.
+
+    Args:
+        network: `keras.Model` `[tokens(, labels)] -> logits`, tokens
+            `(batch, length)` in `[0, num_levels]` (`num_levels` is
+            `[MASK]`), logits `(batch, length, num_levels)` (e.g.
+            `kgen.networks.masked_token_transformer((length,),
+            vocabulary_size)`).
+        num_classes: int or `None`. Class-conditional: `fit(tokens,
+            labels)`, `sample(n, labels=...)`.
+        condition_dropout: float in `[0, 1)`. Probability of training on
+            the "no class" token, which classifier-free guidance needs.
+        seed: int or `None`.
+
+    Example:
+
+    ```python
+    tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(text)
+    ids = ...  # (n, 64) windows of tokenizer(text)
+    model = kgen.models.MaskedDiffusion(
+        kgen.networks.masked_token_transformer(
+            (64,), tokenizer.vocabulary_size
+        ),
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(ids, epochs=10)
+    bound = model.negative_elbo(ids[:256])  # nats per token
+    texts = tokenizer.detokenize(model.sample(4, num_steps=64, seed=1))
+    ```
+
+    References:
+        1. Sahoo et al. Simple and Effective Masked Diffusion Language
+           Models. 2024. arXiv:2406.07524.
+        2. Shi et al. Simplified and Generalized Masked Diffusion for
+           Discrete Data (MD4). 2024. arXiv:2406.04329.
+    """
+
+    capabilities = ("sample", "inpaint")
+
+    # === Training ===
+
+    def _hide(self, tokens, labels, times, uniform, training):
+        """The network's logits with each token hidden where `uniform <
+        times` (per example), and which were hidden."""
+        hidden = uniform < times[:, None]
+        network_inputs = [
+            ops.reshape(
+                ops.where(hidden, self.mask_token, tokens),
+                (-1,) + self.code_shape,
+            )
+        ]
+        if self.num_classes is not None:
+            network_inputs.append(ops.cast(labels, "int32"))
+        logits = self.network(network_inputs, training=training)
+        logits = ops.reshape(
+            ops.cast(logits, "float32"),
+            (-1, self.sequence_length, self.num_levels),
+        )
+        return logits, hidden
+
+    def call(self, inputs, training=False):
+        """One training draw: the logits, targets, hidden positions and
+        masking times."""
+        labels = None
+        if isinstance(inputs, dict):
+            labels = inputs.get("labels")
+            inputs = inputs["images"]
+        batch = ops.shape(inputs)[0]
+        tokens = ops.reshape(
+            ops.cast(inputs, "int32"), (batch, self.sequence_length)
+        )
+        # 1. Stratified times: one uniform offset, spread over the batch.
+        offset = batch_random.uniform((1,), self.seed_generator)
+        spread = ops.cast(ops.arange(batch), "float32") / ops.cast(
+            batch, "float32"
+        )
+        times = _MIN_TIME + (1.0 - _MIN_TIME) * ops.mod(offset + spread, 1.0)
+        # 2. Labels, dropped now and then for classifier-free guidance.
+        if self.num_classes is not None:
+            labels = self._drop_labels(labels, self.condition_dropout, training)
+        uniform = batch_random.uniform(
+            (batch, self.sequence_length), self.seed_generator
+        )
+        logits, hidden = self._hide(tokens, labels, times, uniform, training)
+        return {
+            "logits": logits,
+            "targets": tokens,
+            "hidden": hidden,
+            "times": times,
+        }
+
+    def _bound(self, outputs):
+        """Each example's bound, nats per token, from one draw."""
+        losses = keras.losses.sparse_categorical_crossentropy(
+            outputs["targets"], outputs["logits"], from_logits=True
+        )
+        hidden = ops.cast(outputs["hidden"], "float32")
+        return ops.sum(losses * hidden, axis=1) / (
+            outputs["times"] * self.sequence_length
+        )
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        return self._mean_over_examples(self._bound(y_pred), sample_weight)
+
+    def negative_elbo(self, tokens, *, labels=None, num_draws=16, seed=None):
+        """The bound `fit` trains, per example, in nats per token: a
+        Monte Carlo mean over `num_draws` masking times, stratified in
+        `(0, 1)`, and masks (the model's `"no class"` token for a
+        class-conditional model given no `labels`).
+
+        Args:
+            tokens: int array `(batch, length)` in `[0, num_levels)`.
+            labels: class ids of a class-conditional model, or `None`.
+            num_draws: int >= 1.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+
+        Returns:
+            `(batch,)` float32; `exp` of its mean bounds the perplexity.
+        """
+        tokens = self._check_examples(tokens, "tokens")
+        num_draws = validate_int(num_draws, "num_draws")
+        batch = len(tokens)
+        tokens = ops.reshape(
+            ops.convert_to_tensor(tokens, "int32"),
+            (batch, self.sequence_length),
+        )
+        if labels is not None:
+            labels = self._sample_labels(labels, batch, None)
+        elif self.num_classes is not None:
+            labels = ops.full((batch,), self.num_classes, "int32")
+        seed = self._seed_generator(seed)
+        offsets = keras.random.uniform((batch,), seed=seed)
+        total = 0.0
+        with backend.no_grad():
+            for draw in range(num_draws):
+                times = ops.mod(offsets + draw / num_draws, 1.0)
+                times = _MIN_TIME + (1.0 - _MIN_TIME) * times
+                uniform = keras.random.uniform(
+                    (batch, self.sequence_length), seed=seed
+                )
+                logits, hidden = self._hide(
+                    tokens, labels, times, uniform, False
+                )
+                total = total + self._bound(
+                    {
+                        "logits": logits,
+                        "targets": tokens,
+                        "hidden": hidden,
+                        "times": times,
+                    }
+                )
+        return total / num_draws
+
+    # === Sampling ===
+
+    def _reverse_process(
+        self, tokens, num_steps, loop_seed, labels, temperature, guidance_scale
+    ):
+        """The reverse process from flat `(batch, length)` tokens, `[MASK]`
+        where hidden, over `num_steps` evenly spaced times from 1 to 0."""
+        sampler = RandomSampler(temperature)
+        logits_of = self._conditional_logits(labels, guidance_scale)
+
+        def body(step, tokens):
+            # 1. From t to s: reveal each hidden token w.p. (t - s) / t.
+            time = 1.0 - ops.cast(step, "float32") / num_steps
+            reveal_probability = (1.0 / num_steps) / time
+            reveal = (
+                backend.stateless_uniform(
+                    ops.shape(tokens), loop_seed + ops.stack([1, step])
+                )
+                < reveal_probability
+            )
+            # 2. Its value from the network's softmax(logits / T).
+            drawn = sampler(logits_of(tokens), loop_seed + ops.stack([0, step]))
+            hidden = tokens == self.mask_token
+            return ops.where(ops.logical_and(hidden, reveal), drawn, tokens)
+
+        return ops.fori_loop(0, num_steps, body, tokens)
+
+    def _decode(self, tokens, seed, labels, num_steps, temperature, scale):
+        num_steps = validate_int(num_steps, "num_steps")
+        temperature = validate_float(
+            temperature, "temperature", minimum=0.0, exclusive_minimum=True
+        )
+        scale = self._check_guidance_scale(scale)
+        with backend.no_grad():
+            tokens = self._reverse_process(
+                tokens,
+                num_steps,
+                self._loop_seed(seed),
+                labels,
+                temperature,
+                scale,
+            )
+        return ops.reshape(tokens, (-1,) + self.code_shape)
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=64,
+        temperature=1.0,
+        guidance_scale=0.0,
+    ):
+        """Sequences drawn by the reverse process in `num_steps` steps.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: int or int array of class ids (conditional models;
+                drawn uniformly when omitted).
+            num_steps: int >= 1. Network calls, each revealing about
+                `1 / num_steps` of the tokens (twice the rows under
+                guidance).
+            temperature: float > 0. Divides the logits of the draws.
+            guidance_scale: float `w`: logits `(1 + w) l(x, c) - w l(x)`.
+
+        Returns:
+            int32 `(num_samples, *code_shape)` token ids.
+        """
+        self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        tokens = ops.full(
+            (num_samples, self.sequence_length), self.mask_token, "int32"
+        )
+        return self._decode(
+            tokens, seed, labels, num_steps, temperature, guidance_scale
+        )
+
+    def inpaint(
+        self,
+        codes,
+        mask,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=64,
+        temperature=1.0,
+        guidance_scale=0.0,
+    ):
+        """Draws the tokens where `mask == 0` by the reverse process,
+        keeping the rest of `codes` exactly (infilling).
+
+        Args:
+            codes: int array `(batch, *code_shape)`.
+            mask: array of 0s (draw) and 1s (keep), `code_shape` or
+                `(batch, *code_shape)`.
+        """
+        tokens = self._tokens_to_inpaint(codes, mask)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, len(tokens), seed)
+        return self._decode(
+            ops.convert_to_tensor(tokens),
+            seed,
+            labels,
+            num_steps,
+            temperature,
+            guidance_scale,
+        )
+
+    # === Export ===
+
+    def serving_endpoints(self, num_steps=64):
+        """`sample`: a `(2,)` int32 seed and flat `(batch, length)`
+        tokens, `[MASK]` (`num_levels`) where to draw (all of them to
+        sample, the unknown ones to infill), plus `(batch,)` labels for
+        a class-conditional model -> `(batch, *code_shape)` tokens (XLA's
+        random stream, not the in-process one)."""
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        tokens = keras.InputSpec(
+            shape=(None, self.sequence_length), dtype="int32"
+        )
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+
+        def sample(seed, tokens, labels=None):
+            drawn = self._reverse_process(
+                tokens, num_steps, seed, labels, 1.0, 0.0
+            )
+            return ops.reshape(drawn, (-1,) + self.code_shape)
+
+        if self.num_classes is not None:
+            return {"sample": (sample, [seed, tokens, labels])}
+        return {"sample": (sample, [seed, tokens])}

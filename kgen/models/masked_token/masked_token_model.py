@@ -1,0 +1,154 @@
+import math
+
+import numpy as np
+from keras import ops
+
+from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import guidance
+from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.argument_validation import validate_probability
+from kgen.utils.data_validation import validate_levels
+
+
+class MaskedTokenModel(GenerativeModel):
+    """The base of models over grids or sequences of discrete tokens
+    whose bidirectional network predicts the tokens hidden behind a
+    `[MASK]` token (id `num_levels`) from the rest: `MaskGIT`'s confident
+    parallel decoding, `MaskedDiffusion`'s absorbing-state diffusion.
+
+    Args:
+        network: `keras.Model` `[tokens(, labels)] -> logits`, tokens
+            `(batch, *code_shape)` in `[0, num_levels]` (`num_levels` is
+            `[MASK]`) and logits `(batch, *code_shape, num_levels)`
+            (e.g. `kgen.networks.masked_token_transformer`).
+        num_classes: int or `None`. Class-conditional: `fit(tokens,
+            labels)`, `sample(n, labels=...)`.
+        condition_dropout: float in `[0, 1)`. Probability of training on
+            the "no class" token, which classifier-free guidance needs.
+        seed: int or `None`.
+    """
+
+    nested_arguments = ("network",)
+    conditioning = Conditioning(labels=True)
+
+    def __init__(
+        self,
+        network,
+        num_classes=None,
+        condition_dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        num_classes = validate_optional_int(num_classes, "num_classes")
+        expected = 1 if num_classes is None else 2
+        if len(network.inputs) != expected:
+            raise ValueError(
+                f"`network` must take {expected} inputs (tokens"
+                f"{', labels' if num_classes is not None else ''}); it "
+                f"takes {len(network.inputs)}."
+            )
+        self.network = network
+        self.num_classes = num_classes
+        self.condition_dropout = validate_probability(
+            condition_dropout, "condition_dropout", exclusive_maximum=True
+        )
+        if network.built:
+            self.built = True
+
+    # === Shapes ===
+
+    @property
+    def code_shape(self):
+        """Shape of one grid of code indices, e.g. `(7, 7)`."""
+        return tuple(self.network.inputs[0].shape[1:])
+
+    @property
+    def data_shape(self):
+        return self.code_shape
+
+    @property
+    def num_levels(self):
+        """Codebook size; token `num_levels` is `[MASK]`."""
+        return self.network.outputs[0].shape[-1]
+
+    @property
+    def mask_token(self):
+        return self.num_levels
+
+    @property
+    def sequence_length(self):
+        return math.prod(self.code_shape)
+
+    def _validate_data(self, x, argument):
+        super()._validate_data(x, argument)
+        if x is None or not hasattr(x, "shape"):
+            return
+        validate_levels(
+            x,
+            self.num_levels,
+            argument,
+            "e.g. vqvae.encode(x) or a tokenizer's ids",
+        )
+
+    # === The network ===
+
+    def _logits(self, tokens, labels=None):
+        """The network's `(batch, length, num_levels)` logits for flat
+        `(batch, length)` tokens; no labels means the "no class" token."""
+        batch = ops.shape(tokens)[0]
+        inputs = [ops.reshape(tokens, (batch,) + self.code_shape)]
+        if self.num_classes is not None:
+            if labels is None:
+                labels = ops.full((batch,), self.num_classes, "int32")
+            inputs.append(ops.cast(labels, "int32"))
+        logits = self.network(inputs, training=False)
+        return ops.reshape(
+            ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
+        )
+
+    def _conditional_logits(self, labels, guidance_scale):
+        """`tokens -> logits` with `labels` bound, under classifier-free
+        guidance `(1 + w) l(x, c) - w l(x)` when `guidance_scale` is not
+        0 (both halves as one batch)."""
+        if not guidance_scale:
+            return lambda tokens: self._logits(tokens, labels)
+        guided = guidance.classifier_free_guidance(
+            lambda tokens, _, labels, __: self._logits(tokens, labels),
+            guidance_scale,
+            labels,
+            ops.full_like(labels, self.num_classes),
+            None,
+        )
+        return lambda tokens: guided(tokens, 0)
+
+    def _tokens_to_inpaint(self, codes, mask):
+        """Flat `(batch, length)` int32 tokens: `codes` where `mask` is 1
+        (keep), `[MASK]` where it is 0 (decode); both checked."""
+        codes = self._check_examples(codes, "codes")
+        mask = np.asarray(mask)
+        if mask.shape not in (self.code_shape, tuple(codes.shape)):
+            raise ValueError(
+                f"`mask` must have shape {self.code_shape} or "
+                f"{tuple(codes.shape)}; received {mask.shape}."
+            )
+        if not np.isin(mask, (0, 1)).all():
+            raise ValueError("`mask` must hold only 0 (decode) and 1 (keep).")
+        batch = len(codes)
+        mask = np.broadcast_to(mask, codes.shape).reshape(batch, -1)
+        return np.where(
+            mask == 1, np.reshape(codes, (batch, -1)), self.mask_token
+        ).astype("int32")
+
+    # === Serialization ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "condition_dropout": self.condition_dropout,
+            }
+        )
+        return config
