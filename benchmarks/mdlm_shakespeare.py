@@ -1,0 +1,182 @@
+"""Masked discrete diffusion (MDLM) on tiny Shakespeare beside the
+character GPT, at the GPT preset's budget.
+
+`kgen.models.MaskedDiffusion` on a bidirectional Transformer of the
+`gpt_shakespeare` preset's size (4 layers, 4 heads, 128 wide, 64
+characters) trains as that preset did (nanoGPT's CPU run): `--steps`
+(2,000) batches of 12 random 64-character windows of the first 90% of
+the text, with the preset architecture's own optimizer (AdamW warming up
+to 1e-3 over 100 steps, cosine to 1e-4). It then reports, on the same
+240 random validation windows (nanoGPT's estimate: 20 batches of 12,
+seed 2):
+
+- MDLM's negative ELBO in nats per character (`--num-draws` masking
+  draws each), an upper bound on its cross-entropy, and `exp` of it, a
+  bound on its perplexity;
+- the shipped `gpt_shakespeare` preset's exact next-character
+  cross-entropy (nats per character) on the windows' last 64
+  characters, the quantity nanoGPT reports as its validation loss;
+
+and four samples of each (MDLM: `--sample-steps` reverse steps; GPT: 64
+characters from a random first character).
+
+    KGEN_DATA_DIR=../shared/data KERAS_BACKEND=jax python -m \
+        benchmarks.mdlm_shakespeare
+
+`--dry-run` trains for 20 steps and evaluates 24 windows (CI).
+"""
+
+import argparse
+import copy
+import os
+import time
+
+import keras
+import numpy as np
+
+import kgen
+from benchmarks.common import print_table
+from benchmarks.common import write_json
+
+SEQUENCE_LENGTH = 64
+BATCH_SIZE = 12
+ARCHITECTURE = "gpt_shakespeare_untrained"
+
+
+def build(vocabulary_size, steps):
+    """The MDLM at the GPT architecture's size, with its optimizer
+    (its cosine decay ending at `steps`)."""
+    entry = kgen.presets.ARCHITECTURES[ARCHITECTURE]
+    arguments = entry["arguments"]
+    network = kgen.networks.masked_token_transformer(
+        (SEQUENCE_LENGTH,),
+        vocabulary_size,
+        width=arguments["hidden_dim"],
+        num_layers=arguments["num_layers"],
+        num_heads=arguments["num_heads"],
+    )
+    model = kgen.models.MaskedDiffusion(network, seed=0)
+    config = copy.deepcopy(entry["optimizers"]["optimizer"])
+    exclude_vectors = config.pop("exclude_vectors_from_weight_decay", False)
+    schedule = config["config"]["learning_rate"]["config"]
+    # A run shorter than the preset's (the dry run) warms up for a
+    # quarter of its steps at most.
+    schedule["warmup_steps"] = min(schedule["warmup_steps"], steps // 4)
+    schedule["decay_steps"] = steps - schedule["warmup_steps"]
+    optimizer = keras.optimizers.get(config)
+    if exclude_vectors:
+        optimizer.exclude_from_weight_decay(
+            var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
+        )
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--num-draws", type=int, default=16)
+    parser.add_argument("--sample-steps", type=int, default=64)
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument(
+        "--results",
+        default="mdlm_shakespeare",
+        help="the name of the JSON in benchmarks/results",
+    )
+    args = parser.parse_args(argv)
+    num_windows = 240
+    if args.dry_run:
+        args.steps, args.num_draws, args.sample_steps = 20, 2, 4
+        num_windows = 24
+    keras.utils.set_random_seed(0)
+    path = os.path.join(
+        os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
+    )
+    train_text, validation_text = kgen.datasets.load_text(
+        path if os.path.exists(path) else "pydoc_topics"
+    )
+    tokenizer = kgen.tokenizers.CharacterTokenizer.from_text(
+        train_text + validation_text
+    )
+    windows = kgen.datasets.random_windows(
+        tokenizer(train_text), SEQUENCE_LENGTH, args.steps * BATCH_SIZE, seed=0
+    )
+    validation = kgen.datasets.random_windows(
+        tokenizer(validation_text), SEQUENCE_LENGTH + 1, num_windows, seed=2
+    )
+
+    # 1. MDLM at the GPT's budget.
+    model = build(tokenizer.vocabulary_size, args.steps)
+    start = time.time()
+    history = model.fit(
+        windows, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=2
+    )
+    train_seconds = time.time() - start
+    bound = keras.ops.convert_to_numpy(
+        model.negative_elbo(validation[:, 1:], num_draws=args.num_draws, seed=1)
+    )
+    mdlm_samples = keras.ops.convert_to_numpy(
+        model.sample(4, num_steps=args.sample_steps, seed=1)
+    )
+    rows = [
+        {
+            "model": "MaskedDiffusion",
+            "parameters": model.count_params(),
+            "validation_nats_per_char": float(bound.mean()),
+            "kind": "negative ELBO (upper bound)",
+            "perplexity": float(np.exp(bound.mean())),
+            "train_seconds": train_seconds,
+        }
+    ]
+
+    # 2. The shipped GPT on the same windows (exact cross-entropy).
+    gpt_row, gpt_samples = None, None
+    if not args.dry_run:
+        gpt = kgen.presets.load_preset("gpt_shakespeare")
+        gpt_tokenizer = kgen.presets.load_tokenizer("gpt_shakespeare")
+        if gpt_tokenizer.get_config() != tokenizer.get_config():
+            raise ValueError("the GPT preset's characters differ from ours")
+        gpt.compile(loss="sparse_categorical_crossentropy")
+        cross_entropy = gpt.evaluate(
+            validation[:, :-1], validation[:, 1:], batch_size=240, verbose=0
+        )
+        cross_entropy = float(np.ravel(cross_entropy)[0])
+        gpt_row = {
+            "model": "GPT (gpt_shakespeare preset)",
+            "parameters": gpt.count_params(),
+            "validation_nats_per_char": cross_entropy,
+            "kind": "cross-entropy (exact)",
+            "perplexity": float(np.exp(cross_entropy)),
+            "train_seconds": None,
+        }
+        rows.append(gpt_row)
+        gpt_samples = keras.ops.convert_to_numpy(gpt.sample(4, seed=1))
+    print_table(rows, list(rows[0]))
+    texts = {
+        "mdlm": [tokenizer.detokenize(ids) for ids in mdlm_samples],
+        "gpt": None
+        if gpt_samples is None
+        else [tokenizer.detokenize(ids) for ids in gpt_samples],
+    }
+    for name, samples in texts.items():
+        for text in samples or ():
+            print(f"{name}: {text!r}")
+    results = {
+        "steps": args.steps,
+        "batch_size": BATCH_SIZE,
+        "sequence_length": SEQUENCE_LENGTH,
+        "validation_windows": num_windows,
+        "num_draws": args.num_draws,
+        "sample_steps": args.sample_steps,
+        "final_train_loss": float(history.history["loss"][-1]),
+        "device": kgen.backend.device_name(),
+        "backend": keras.backend.backend(),
+        "rows": rows,
+        "samples": texts,
+    }
+    write_json(args.results, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
