@@ -206,3 +206,32 @@ def test_guidance_interval_guides_only_the_steps_inside_it():
         model.sample(2, guidance_scale=1.0, guidance_interval=0.5)
     with pytest.raises(ValueError, match="nonzero `guidance_scale`"):
         model.sample(2, guidance_interval=(0.2, 0.6))
+
+
+def test_reflow_trains_on_the_couplings_it_draws():
+    model = small_model(num_classes=3)
+    randomise_weights(model.denoiser, scale=0.05)
+    couplings = model.reflow_couplings(
+        6, labels=[0, 1, 2, 0, 1, 2], num_steps=4, seed=5
+    )
+    assert set(couplings) == {"images", "noise", "labels"}
+    # The samples are the sampler's from the same seed.
+    np.testing.assert_allclose(
+        couplings["images"],
+        to_numpy(
+            model.sample(6, labels=[0, 1, 2, 0, 1, 2], num_steps=4, seed=5)
+        ),
+        atol=1e-5,
+    )
+    # Training pairs each sample with its own noise: the target is the
+    # straight path's velocity between them.
+    outputs = model(couplings, training=True)
+    np.testing.assert_allclose(
+        to_numpy(outputs["target"]),
+        couplings["noise"] - couplings["images"],
+        atol=1e-5,
+    )
+    history = model.fit(couplings, batch_size=3, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    with pytest.raises(ValueError, match="num_pairs"):
+        model.reflow_couplings(0)
