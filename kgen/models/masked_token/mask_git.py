@@ -9,7 +9,6 @@ from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import gumbel_from_uniform
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_int
 
 MASK_SCHEDULES = ("cosine", "arccos", "linear")
 # The confidence of a token that is already decided (or given): never
@@ -223,25 +222,28 @@ class MaskGIT(MaskedTokenModel):
 
         return ops.fori_loop(0, num_steps, body, tokens)
 
-    def _decode(self, tokens, seed, labels, num_steps, **kwargs):
-        num_steps = validate_int(num_steps, "num_steps")
-        kwargs["temperature"] = validate_float(
-            kwargs["temperature"],
-            "temperature",
-            minimum=0.0,
-            exclusive_minimum=True,
+    def _decode(
+        self,
+        tokens,
+        seed,
+        labels,
+        num_steps,
+        temperature,
+        guidance_scale,
+        choice_temperature,
+    ):
+        choice_temperature = validate_float(
+            choice_temperature, "choice_temperature", minimum=0.0
         )
-        kwargs["guidance_scale"] = self._check_guidance_scale(
-            kwargs["guidance_scale"]
+        return super()._decode(
+            tokens,
+            seed,
+            labels,
+            num_steps,
+            temperature,
+            guidance_scale,
+            choice_temperature=choice_temperature,
         )
-        kwargs["choice_temperature"] = validate_float(
-            kwargs["choice_temperature"], "choice_temperature", minimum=0.0
-        )
-        with backend.no_grad():
-            tokens = self._decode_tokens(
-                tokens, num_steps, self._loop_seed(seed), labels, **kwargs
-            )
-        return ops.reshape(tokens, (-1,) + self.code_shape)
 
     def sample(
         self,
@@ -283,9 +285,9 @@ class MaskGIT(MaskedTokenModel):
             seed,
             labels,
             num_steps,
-            temperature=temperature,
-            guidance_scale=guidance_scale,
-            choice_temperature=choice_temperature,
+            temperature,
+            guidance_scale,
+            choice_temperature,
         )
 
     def inpaint(
@@ -316,33 +318,10 @@ class MaskGIT(MaskedTokenModel):
             seed,
             labels,
             num_steps,
-            temperature=temperature,
-            guidance_scale=guidance_scale,
-            choice_temperature=choice_temperature,
+            temperature,
+            guidance_scale,
+            choice_temperature,
         )
-
-    # === Export ===
-
-    def serving_endpoints(self, num_steps=8):
-        """`sample`: a `(2,)` int32 seed and flat `(batch, length)`
-        tokens, `[MASK]` (`num_levels`) where undecided (all of them to
-        sample, the unknown ones to inpaint), plus `(batch,)` labels for
-        a class-conditional model -> `(batch, *code_shape)` grids decoded
-        in `num_steps` steps (XLA's random stream, not the in-process
-        one)."""
-        seed = keras.InputSpec(shape=(2,), dtype="int32")
-        tokens = keras.InputSpec(
-            shape=(None, self.sequence_length), dtype="int32"
-        )
-        labels = keras.InputSpec(shape=(None,), dtype="int32")
-
-        def sample(seed, tokens, labels=None):
-            decoded = self._decode_tokens(tokens, num_steps, seed, labels)
-            return ops.reshape(decoded, (-1,) + self.code_shape)
-
-        if self.num_classes is not None:
-            return {"sample": (sample, [seed, tokens, labels])}
-        return {"sample": (sample, [seed, tokens])}
 
     # === Serialization ===
 

@@ -5,7 +5,6 @@ from kgen import backend
 from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils import batch_random
-from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
 # The smallest masking time drawn: the bound weighs each draw by `1 / t`.
@@ -76,6 +75,7 @@ class MaskedDiffusion(MaskedTokenModel):
     """
 
     capabilities = ("sample", "inpaint")
+    default_num_steps = 64
 
     # === Training ===
 
@@ -197,8 +197,14 @@ class MaskedDiffusion(MaskedTokenModel):
 
     # === Sampling ===
 
-    def _reverse_process(
-        self, tokens, num_steps, loop_seed, labels, temperature, guidance_scale
+    def _decode_tokens(
+        self,
+        tokens,
+        num_steps,
+        loop_seed,
+        labels=None,
+        temperature=1.0,
+        guidance_scale=0.0,
     ):
         """The reverse process from flat `(batch, length)` tokens, `[MASK]`
         where hidden, over `num_steps` evenly spaced times from 1 to 0."""
@@ -221,23 +227,6 @@ class MaskedDiffusion(MaskedTokenModel):
             return ops.where(ops.logical_and(hidden, reveal), drawn, tokens)
 
         return ops.fori_loop(0, num_steps, body, tokens)
-
-    def _decode(self, tokens, seed, labels, num_steps, temperature, scale):
-        num_steps = validate_int(num_steps, "num_steps")
-        temperature = validate_float(
-            temperature, "temperature", minimum=0.0, exclusive_minimum=True
-        )
-        scale = self._check_guidance_scale(scale)
-        with backend.no_grad():
-            tokens = self._reverse_process(
-                tokens,
-                num_steps,
-                self._loop_seed(seed),
-                labels,
-                temperature,
-                scale,
-            )
-        return ops.reshape(tokens, (-1,) + self.code_shape)
 
     def sample(
         self,
@@ -305,27 +294,3 @@ class MaskedDiffusion(MaskedTokenModel):
             temperature,
             guidance_scale,
         )
-
-    # === Export ===
-
-    def serving_endpoints(self, num_steps=64):
-        """`sample`: a `(2,)` int32 seed and flat `(batch, length)`
-        tokens, `[MASK]` (`num_levels`) where to draw (all of them to
-        sample, the unknown ones to infill), plus `(batch,)` labels for
-        a class-conditional model -> `(batch, *code_shape)` tokens (XLA's
-        random stream, not the in-process one)."""
-        seed = keras.InputSpec(shape=(2,), dtype="int32")
-        tokens = keras.InputSpec(
-            shape=(None, self.sequence_length), dtype="int32"
-        )
-        labels = keras.InputSpec(shape=(None,), dtype="int32")
-
-        def sample(seed, tokens, labels=None):
-            drawn = self._reverse_process(
-                tokens, num_steps, seed, labels, 1.0, 0.0
-            )
-            return ops.reshape(drawn, (-1,) + self.code_shape)
-
-        if self.num_classes is not None:
-            return {"sample": (sample, [seed, tokens, labels])}
-        return {"sample": (sample, [seed, tokens])}

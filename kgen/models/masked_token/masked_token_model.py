@@ -1,11 +1,15 @@
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
+from kgen import backend
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.data_validation import validate_levels
@@ -31,6 +35,8 @@ class MaskedTokenModel(GenerativeModel):
 
     nested_arguments = ("network",)
     conditioning = Conditioning(labels=True)
+    # The decoding steps of `sample` and of the exported `sample`.
+    default_num_steps = 8
 
     def __init__(
         self,
@@ -140,6 +146,74 @@ class MaskedTokenModel(GenerativeModel):
         return np.where(
             mask == 1, np.reshape(codes, (batch, -1)), self.mask_token
         ).astype("int32")
+
+    # === Decoding ===
+
+    def _decode_tokens(
+        self,
+        tokens,
+        num_steps,
+        loop_seed,
+        labels=None,
+        temperature=1.0,
+        guidance_scale=0.0,
+    ):
+        """The subclass's decoding loop from flat `(batch, length)`
+        tokens, `[MASK]` where undecided; returns them all decided."""
+        raise NotImplementedError
+
+    def _decode(
+        self,
+        tokens,
+        seed,
+        labels,
+        num_steps,
+        temperature,
+        guidance_scale,
+        **options,
+    ):
+        """`_decode_tokens` with its arguments checked, as grids."""
+        num_steps = validate_int(num_steps, "num_steps")
+        temperature = validate_float(
+            temperature, "temperature", minimum=0.0, exclusive_minimum=True
+        )
+        guidance_scale = self._check_guidance_scale(guidance_scale)
+        with backend.no_grad():
+            tokens = self._decode_tokens(
+                tokens,
+                num_steps,
+                self._loop_seed(seed),
+                labels,
+                temperature,
+                guidance_scale,
+                **options,
+            )
+        return ops.reshape(tokens, (-1,) + self.code_shape)
+
+    # === Export ===
+
+    def serving_endpoints(self, num_steps=None):
+        """`sample`: a `(2,)` int32 seed and flat `(batch, length)`
+        tokens, `[MASK]` (`num_levels`) where undecided (all of them to
+        sample, the unknown ones to inpaint), plus `(batch,)` labels for
+        a class-conditional model -> `(batch, *code_shape)` tokens decoded
+        in `num_steps` steps (the class's `default_num_steps` when
+        `None`; XLA's random stream, not the in-process one)."""
+        if num_steps is None:
+            num_steps = self.default_num_steps
+        seed = keras.InputSpec(shape=(2,), dtype="int32")
+        tokens = keras.InputSpec(
+            shape=(None, self.sequence_length), dtype="int32"
+        )
+        labels = keras.InputSpec(shape=(None,), dtype="int32")
+
+        def sample(seed, tokens, labels=None):
+            decoded = self._decode_tokens(tokens, num_steps, seed, labels)
+            return ops.reshape(decoded, (-1,) + self.code_shape)
+
+        if self.num_classes is not None:
+            return {"sample": (sample, [seed, tokens, labels])}
+        return {"sample": (sample, [seed, tokens])}
 
     # === Serialization ===
 
