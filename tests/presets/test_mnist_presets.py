@@ -128,6 +128,7 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
         ("ddpm_mnist", "fid_inception_ddim50", "label_accuracy_ddim50"),
         ("flow_matching_mnist", "fid_inception", "label_accuracy"),
         ("consistency_mnist", "fid_inception", "label_accuracy"),
+        ("mean_flow_mnist", "fid_inception", "label_accuracy"),
         ("vqvae_mask_git_mnist", "fid_inception", "label_accuracy"),
         ("vqvae_pixel_cnn_mnist", "fid_inception", "label_accuracy"),
         ("flow_matching_fashion_mnist", "fid_inception", "label_accuracy"),

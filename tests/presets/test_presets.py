@@ -29,6 +29,7 @@ SHIPPED = (
     "gpt_shakespeare",
     "hierarchical_vae_mnist",
     "jem_digits",
+    "mean_flow_mnist",
     "mnist_classifier",
     "nsf_checkerboard",
     "pixel_cnn_mnist",
