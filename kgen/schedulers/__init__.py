@@ -7,11 +7,15 @@ pure `keras.ops` with no model imports, so a step runs inside
 by its short name (`"ddpm"`, `"ddim"`, `"dpm_solver"`, `"euler"`,
 `"euler_maruyama"`).
 
+A consistency model's multistep sampling is a step rule of the same
+loop (`ConsistencyScheduler`).
+
 Flow matching has its own path (`FlowMatchScheduler`: straight lines
 from data to noise, a velocity target) and ODE solvers on it,
 `get_flow_match("euler" | "heun", **schedule)`.
 """
 
+from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
 from kgen.schedulers.ddim_scheduler import DDIMScheduler
 from kgen.schedulers.ddpm_scheduler import DDPMScheduler
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
@@ -60,6 +64,7 @@ def get_flow_match(name, **schedule):
 
 
 __all__ = [
+    "ConsistencyScheduler",
     "DDIMScheduler",
     "DDPMScheduler",
     "DPMSolverScheduler",

@@ -7,7 +7,14 @@ from kgen import backend
 
 
 def reverse_diffusion(
-    denoise, scheduler, noise, timesteps, *, seed=None, after_step=None
+    denoise,
+    scheduler,
+    noise,
+    timesteps,
+    *,
+    seed=None,
+    after_step=None,
+    step_noise=None,
 ):
     """Runs `scheduler` from `noise` over `timesteps` in one `fori_loop`.
 
@@ -20,15 +27,16 @@ def reverse_diffusion(
     A diffusion scheduler visits each timestep once and steps to the
     next; a flow-matching scheduler's points are its sigmas, and a
     two-stage rule (Heun's) visits a point twice, carrying the first
-    stage in `state`, as diffusers' Heun schedulers do.
+    stage in `state`, as diffusers' Heun schedulers do; a consistency
+    model's points are its sampling times (`ConsistencyScheduler`).
 
     Args:
         denoise: `(x_t, t) -> model output` in the scheduler's prediction
             type (a velocity for flow matching), with `t` a scalar tensor
             of the scheduler's `timestep_dtype`; guidance wraps this
             function (`kgen.models.diffusion.guidance`).
-        scheduler: a `kgen.schedulers.DiffusionScheduler` or
-            `FlowMatchScheduler`.
+        scheduler: a `kgen.schedulers.DiffusionScheduler`,
+            `FlowMatchScheduler` or `ConsistencyScheduler`.
         noise: the start `x_T`, `(batch,) + sample_shape`.
         timesteps: the diffusion schedule's descending timesteps, or a
             flow's sigmas (`sigmas(num_steps)`, ending at `0`).
@@ -36,6 +44,9 @@ def reverse_diffusion(
             draws with `seed + [0, i]`), `None` for zeros.
         after_step: optional `(x_t', t', step_seed) -> x_t'` run after
             every step (inpainting uses it to put the known pixels back).
+        step_noise: optional `(num_steps, batch) + sample_shape` noise a
+            stochastic rule takes at each step instead of drawing it from
+            `seed` (an exported signature takes its noise as an input).
 
     Returns:
         `x_0`, `(batch,) + sample_shape`.
@@ -54,12 +65,14 @@ def reverse_diffusion(
         # 1. The (guided) denoiser's output at x_t.
         model_output = denoise(sample, timestep)
         # 2. Fresh noise for stochastic step rules.
-        step_noise = None
-        if scheduler.stochastic:
-            step_noise = backend.stateless_normal(ops.shape(sample), step_seed)
+        fresh = None
+        if step_noise is not None:
+            fresh = ops.take(step_noise, index, axis=0)
+        elif scheduler.stochastic:
+            fresh = backend.stateless_normal(ops.shape(sample), step_seed)
         # 3. The step rule: x_t -> x_t'.
         sample, state = scheduler.step(
-            model_output, timestep, next_timestep, sample, state, step_noise
+            model_output, timestep, next_timestep, sample, state, fresh
         )
         # 4. Whatever the caller does to each new sample.
         if after_step is not None:

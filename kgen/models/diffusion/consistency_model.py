@@ -7,6 +7,8 @@ from keras import ops
 from kgen import backend
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
+from kgen.schedulers import sampling_loop
+from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -391,7 +393,8 @@ class ConsistencyModel(GenerativeModel):
         return (sigmas / (1.0 + sigmas)).astype("float32")
 
     def sample(self, num_samples, *, seed=None, labels=None, num_steps=1):
-        """Draws samples in `num_steps` consistency steps:
+        """Draws samples in `num_steps` consistency steps
+        (`kgen.schedulers.ConsistencyScheduler`):
 
         ```
         x_0 = f(t_max eps, t_max)
@@ -404,7 +407,9 @@ class ConsistencyModel(GenerativeModel):
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)
         shape = (num_samples,) + self.sample_shape
-        noise = [keras.random.normal(shape, seed=seed) for _ in times]
+        noise = ops.stack(
+            [keras.random.normal(shape, seed=seed) for _ in times]
+        )
         with backend.no_grad():
             return backend.inference_program(
                 self,
@@ -417,16 +422,17 @@ class ConsistencyModel(GenerativeModel):
             )
 
     def _multistep(self, noise, times, labels):
-        sample = self.consistency(times[0] * noise[0], times[0], labels)
-        for time, fresh in zip(times[1:], noise[1:]):
-            if self.sample_range is not None:
-                sample = ops.clip(sample, *self.sample_range)
-            sample = self.consistency(
-                (1.0 - time) * sample + time * fresh, time, labels
-            )
-        if self.sample_range is not None:
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
+        """`noise`: `(len(times), batch) + sample_shape`, the start's draw
+        then one for each renoising."""
+        # The last step lands on t = 0, where its draw has no weight.
+        step_noise = ops.concatenate([noise[1:], ops.zeros_like(noise[:1])])
+        return sampling_loop.reverse_diffusion(
+            lambda sample, time: self.consistency(sample, time, labels),
+            ConsistencyScheduler(sample_range=self.sample_range),
+            times[0] * noise[0],
+            times,
+            step_noise=step_noise,
+        )
 
     # === Export ===
 
@@ -441,9 +447,7 @@ class ConsistencyModel(GenerativeModel):
         labels = keras.InputSpec(shape=(None,), dtype="int32")
 
         def sample(noise, labels=None):
-            return self._multistep(
-                [noise[:, i] for i in range(len(times))], times, labels
-            )
+            return self._multistep(ops.moveaxis(noise, 1, 0), times, labels)
 
         if self.num_classes is not None:
             return {"sample": (sample, [noise, labels])}
