@@ -274,20 +274,14 @@ class MaskGIT(MaskedTokenModel):
         Returns:
             int32 `(num_samples, *code_shape)` code indices.
         """
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
-        tokens = ops.full(
-            (num_samples, self.sequence_length), self.mask_token, "int32"
-        )
-        return self._decode(
-            tokens,
+        return self._sample_tokens(
+            num_samples,
             seed,
             labels,
-            num_steps,
-            temperature,
-            guidance_scale,
-            choice_temperature,
+            num_steps=num_steps,
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            choice_temperature=choice_temperature,
         )
 
     def inpaint(
@@ -310,17 +304,15 @@ class MaskGIT(MaskedTokenModel):
             mask: array of 0s (decode) and 1s (keep), `code_shape` or
                 `(batch, *code_shape)`.
         """
-        tokens = self._tokens_to_inpaint(codes, mask)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, len(tokens), seed)
-        return self._decode(
-            ops.convert_to_tensor(tokens),
+        return self._inpaint_tokens(
+            codes,
+            mask,
             seed,
             labels,
-            num_steps,
-            temperature,
-            guidance_scale,
-            choice_temperature,
+            num_steps=num_steps,
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            choice_temperature=choice_temperature,
         )
 
     # === Serialization ===

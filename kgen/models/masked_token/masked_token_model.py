@@ -190,6 +190,26 @@ class MaskedTokenModel(GenerativeModel):
             )
         return ops.reshape(tokens, (-1,) + self.code_shape)
 
+    def _sample_tokens(self, num_samples, seed, labels, **options):
+        """`sample`: `num_samples` sequences decoded from all `[MASK]`;
+        `options` (`num_steps`, `temperature`, ...) go to `_decode`."""
+        self._check_num_samples(num_samples)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, num_samples, seed)
+        tokens = ops.full(
+            (num_samples, self.sequence_length), self.mask_token, "int32"
+        )
+        return self._decode(tokens, seed, labels, **options)
+
+    def _inpaint_tokens(self, codes, mask, seed, labels, **options):
+        """`inpaint`: `codes` decoded where `mask == 0`, kept elsewhere."""
+        tokens = self._tokens_to_inpaint(codes, mask)
+        seed = self._seed_generator(seed)
+        labels = self._sample_labels(labels, len(tokens), seed)
+        return self._decode(
+            ops.convert_to_tensor(tokens), seed, labels, **options
+        )
+
     # === Export ===
 
     def serving_endpoints(self, num_steps=None):
