@@ -8,6 +8,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def image_classifier(
     image_shape,
     num_classes=10,
@@ -43,6 +44,7 @@ def image_classifier(
     return keras.Model(images, probabilities, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def classifier_features(classifier, layer_name="features"):
     """The sub-model from a classifier's input to one of its layers."""
     return keras.Model(

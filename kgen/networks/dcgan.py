@@ -9,6 +9,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def dcgan_generator(
     image_shape,
     latent_dim,
@@ -42,6 +43,7 @@ def dcgan_generator(
     return keras.Model(noise, images, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def conditional_dcgan_generator(
     image_shape,
     latent_dim,
@@ -66,6 +68,7 @@ def conditional_dcgan_generator(
     return keras.Model([noise, labels], images, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def dcgan_discriminator(
     image_shape,
     filters=64,
@@ -108,6 +111,7 @@ def dcgan_discriminator(
     return keras.Model(images, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def conditional_dcgan_discriminator(
     image_shape,
     num_classes,

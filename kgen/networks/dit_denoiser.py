@@ -23,6 +23,7 @@ DIT_SIZES = {
 }
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def dit_denoiser(
     image_shape,
     patch_size=2,

@@ -10,6 +10,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def unet_generator(
     image_shape,
     output_channels=None,
@@ -61,6 +62,7 @@ def unet_generator(
     return keras.Model(source, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def patchgan_discriminator(
     image_shape,
     source_shape=None,
@@ -97,6 +99,7 @@ def patchgan_discriminator(
     return keras.Model(inputs, logits, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def srgan_generator(
     low_resolution_shape,
     factor=4,

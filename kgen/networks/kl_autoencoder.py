@@ -1,10 +1,13 @@
 """The encoder and decoder of a `kgen.models.KLAutoencoder`."""
 
+import keras
+
 from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
 from kgen.utils.argument_validation import validate_int
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def kl_autoencoder_networks(
     image_shape, latent_channels=4, filters=32, max_steps=2
 ):

@@ -11,6 +11,7 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_shape
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def masked_token_transformer(
     code_shape,
     num_levels,

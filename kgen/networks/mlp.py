@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def mlp_generator(
     data_dim, latent_dim, hidden_dim=128, num_layers=3, name="generator"
 ):
@@ -16,6 +17,7 @@ def mlp_generator(
     return keras.Model(noise, layers.Dense(data_dim)(x), name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def mlp_discriminator(
     data_dim,
     hidden_dim=128,

@@ -7,6 +7,7 @@ from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.masked_conv2d import MaskedConv2D
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def pixel_cnn_network(
     width,
     num_levels,

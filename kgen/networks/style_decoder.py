@@ -8,6 +8,7 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_shape
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def style_decoder(
     feature_shape, image_shape, filters=64, num_layers=3, name="decoder"
 ):

@@ -10,6 +10,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def stylegan_mapping(latent_dim, w_dim=None, num_layers=4, name="mapping"):
     """The mapping network `f: z -> w` (8 layers in the paper).
 
@@ -27,6 +28,7 @@ def stylegan_mapping(latent_dim, w_dim=None, num_layers=4, name="mapping"):
     return keras.Model(noise, x, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def stylegan_synthesis(
     image_shape,
     w_dim,

@@ -8,6 +8,7 @@ from kgen.networks.transformer_blocks import bidirectional_blocks
 from kgen.utils.argument_validation import validate_int
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def text_encoder(
     vocabulary_size,
     sequence_length,

@@ -53,6 +53,7 @@ def _attention(x, context, num_heads, name):
     return _attention_block(x, num_heads, f"{name}_cross", context)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def unet_denoiser(
     image_shape,
     widths=(32, 64),
@@ -176,6 +177,7 @@ def unet_denoiser(
     return keras.Model(inputs, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def mlp_denoiser(
     dim,
     hidden_dim=256,

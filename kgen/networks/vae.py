@@ -7,6 +7,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vae_encoder(
     image_shape,
     latent_dim,
@@ -44,6 +45,7 @@ def vae_encoder(
     return keras.Model(inputs, moments, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vae_features(image_shape, filters=32, hidden_dim=256, name="features"):
     """`vae_encoder` without its moments: the hidden features a model
     with its own heads reads (`kgen.models.HierarchicalVAE`'s encoder).
@@ -76,6 +78,7 @@ def vae_features(image_shape, filters=32, hidden_dim=256, name="features"):
     return keras.Model(images, x, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vae_decoder(
     image_shape,
     latent_dim,

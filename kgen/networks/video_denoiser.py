@@ -74,6 +74,7 @@ def _space_time_attention(x, num_heads, spatial, name):
     return _attention_block(x, num_heads, (FRAME_AXIS,), f"{name}_temporal")
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def video_unet_denoiser(
     video_shape,
     widths=(32, 64),

@@ -8,6 +8,7 @@ from kgen.networks.image_shapes import num_resolution_steps
 from kgen.utils.argument_validation import validate_int
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vqvae_encoder(
     image_shape, embedding_dim=16, filters=32, max_steps=4, name="encoder"
 ):
@@ -38,6 +39,7 @@ def vqvae_encoder(
     return keras.Model(images, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vqvae_decoder(
     image_shape, embedding_dim=16, filters=32, max_steps=4, name="decoder"
 ):
@@ -60,6 +62,7 @@ def vqvae_decoder(
     return keras.Model(codes, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def vqvae2_networks(image_shape, embedding_dim=16, filters=32):
     """The four networks of a two-level `kgen.models.VQVAE2`.
 

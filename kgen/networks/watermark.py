@@ -7,6 +7,7 @@ from kgen.networks.image_shapes import check_image_shape
 from kgen.utils.argument_validation import validate_int
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def watermark_encoder(
     image_shape, num_bits, filters=32, num_layers=3, name="watermark_encoder"
 ):
@@ -53,6 +54,7 @@ def watermark_encoder(
     return keras.Model([images, bits], residual, name=name)
 
 
+@keras.saving.register_keras_serializable(package="kgen")
 def watermark_extractor(
     image_shape,
     num_bits,

@@ -1,5 +1,29 @@
-"""The pieces the architecture tables share: optimizer configs and the
-MNIST presets' networks, as data."""
+"""The pieces the architecture tables share: optimizer configs, the
+MNIST presets' networks, and the serialized forms of network builders and
+of schedulers, as data."""
+
+import keras
+
+from kgen import networks
+
+
+def builder(function):
+    """Keras' serialized form of a registered network builder (a function
+    of `kgen.networks`), which `keras.saving.deserialize_keras_object`
+    turns back into the function."""
+    return keras.saving.serialize_keras_object(function)
+
+
+def serialized(cls, **config):
+    """Keras' serialized form of `cls(**config)` (`cls` registered with
+    Keras), written without building the object:
+    `keras.saving.deserialize_keras_object` builds it."""
+    return {
+        "module": cls.__module__,
+        "class_name": cls.__name__,
+        "config": config,
+        "registered_name": keras.saving.get_registered_name(cls),
+    }
 
 
 def adam(learning_rate, beta_1=0.9, beta_2=0.999, ema_momentum=None):
@@ -60,7 +84,7 @@ def mnist_unet(widths, timestep_dtype="int32"):
     """The class-conditional U-Net of the MNIST diffusion presets:
     attention at the lowest resolution."""
     return {
-        "function": "networks.unet_denoiser",
+        "builder": builder(networks.unet_denoiser),
         "shaped": True,
         "arguments": {
             "widths": widths,
@@ -75,12 +99,12 @@ def mnist_dcgan(dropout_rate=0.3):
     """The MNIST GANs' DCGAN networks (32 filters, 64-d latent)."""
     return {
         "generator": {
-            "function": "networks.dcgan_generator",
+            "builder": builder(networks.dcgan_generator),
             "shaped": True,
             "arguments": {"latent_dim": 64, "filters": 32},
         },
         "discriminator": {
-            "function": "networks.dcgan_discriminator",
+            "builder": builder(networks.dcgan_discriminator),
             "shaped": True,
             "arguments": {"filters": 32, "dropout_rate": dropout_rate},
         },

@@ -8,8 +8,11 @@ the preset's own dataset. Each entry says
 - `class_name`: the `kgen.models` class, and `arguments` for it;
 - `data_argument`: the constructor argument that takes the data's shape
   (`as_size`: its number of values instead);
-- `networks`: constructor arguments built by a `kgen.networks` (or
-  `kgen.schedulers`) function, from the data shape when `shaped`;
+- `networks`: constructor arguments built from Keras' serialized forms
+  (`keras.saving.deserialize_keras_object`): a registered
+  `kgen.networks` `builder` called with its `arguments` (and the data
+  shape first when `shaped`), or a serialized object (a scheduler, a
+  quantizer) whose `config` is its constructor's arguments;
 - `optimizers`: `compile` arguments, as Keras optimizer configs;
 - `data`: the default dataset, its shape, and how examples are prepared
   (`value_range`, `binarize` at 0.5, `layout`: `image` keeps
@@ -41,8 +44,12 @@ import copy
 
 import numpy as np
 
+from kgen import networks
+from kgen import schedulers
 from kgen.presets.architecture_parts import DIGITS
 from kgen.presets.architecture_parts import adam
+from kgen.presets.architecture_parts import builder
+from kgen.presets.architecture_parts import serialized
 from kgen.presets.untrained_architectures import UNTRAINED_ARCHITECTURES
 from kgen.utils.preset_error import PresetError
 
@@ -70,12 +77,12 @@ ARCHITECTURES = {
         "arguments": {"latent_dim": 8},
         "networks": {
             "encoder": {
-                "function": "networks.vae_encoder",
+                "builder": builder(networks.vae_encoder),
                 "shaped": True,
                 "arguments": {"latent_dim": 8},
             },
             "decoder": {
-                "function": "networks.vae_decoder",
+                "builder": builder(networks.vae_decoder),
                 "shaped": True,
                 "arguments": {"latent_dim": 8},
             },
@@ -92,15 +99,13 @@ ARCHITECTURES = {
         "arguments": {},
         "networks": {
             "denoiser": {
-                "function": "networks.unet_denoiser",
+                "builder": builder(networks.unet_denoiser),
                 "shaped": True,
                 "arguments": {"widths": [32, 64]},
             },
-            "scheduler": {
-                "function": "schedulers.DDPMScheduler",
-                "shaped": False,
-                "arguments": {"num_train_timesteps": 200, "beta_end": 0.1},
-            },
+            "scheduler": serialized(
+                schedulers.DDPMScheduler, num_train_timesteps=200, beta_end=0.1
+            ),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
@@ -116,15 +121,11 @@ ARCHITECTURES = {
         "arguments": {},
         "networks": {
             "denoiser": {
-                "function": "networks.unet_denoiser",
+                "builder": builder(networks.unet_denoiser),
                 "shaped": True,
                 "arguments": {"widths": [32, 64], "timestep_dtype": "float32"},
             },
-            "scheduler": {
-                "function": "schedulers.FlowMatchEulerScheduler",
-                "shaped": False,
-                "arguments": {},
-            },
+            "scheduler": serialized(schedulers.FlowMatchEulerScheduler),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
@@ -141,20 +142,18 @@ ARCHITECTURES = {
         "captioned": True,
         "networks": {
             "denoiser": {
-                "function": "networks.unet_denoiser",
+                "builder": builder(networks.unet_denoiser),
                 "shaped": True,
                 "arguments": {"widths": [32, 64]},
             },
             "text_encoder": {
-                "function": "networks.text_encoder",
+                "builder": builder(networks.text_encoder),
                 "shaped": False,
                 "arguments": {"width": 32, "num_layers": 2, "num_heads": 4},
             },
-            "scheduler": {
-                "function": "schedulers.DDPMScheduler",
-                "shaped": False,
-                "arguments": {"beta_schedule": "cosine"},
-            },
+            "scheduler": serialized(
+                schedulers.DDPMScheduler, beta_schedule="cosine"
+            ),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
@@ -283,17 +282,8 @@ def build_architecture(
     """
     import keras
 
-    from kgen import layers
     from kgen import models
-    from kgen import networks
-    from kgen import schedulers
 
-    # The modules an entry's `networks` may name a builder of.
-    builders = {
-        "layers": layers,
-        "networks": networks,
-        "schedulers": schedulers,
-    }
     entry = architecture(name)
     shape = tuple(entry["data"]["shape"] if data_shape is None else data_shape)
     arguments = dict(entry["arguments"])
@@ -314,14 +304,20 @@ def build_architecture(
             },
         }
     for argument, network in entry["networks"].items():
-        module, function = network["function"].split(".")
-        function = getattr(builders[module], function)
-        network_arguments = dict(network["arguments"])
+        # A builder's call arguments, or a serialized object's config.
+        key = "arguments" if "builder" in network else "config"
+        network_arguments = dict(network[key])
         network_arguments.update(extra.get(argument, {}))
-        for key, value in overrides.items():
-            if key in network_arguments:
-                network_arguments[key] = value
-                network_only.add(key)
+        for option, value in overrides.items():
+            if option in network_arguments:
+                network_arguments[option] = value
+                network_only.add(option)
+        if key == "config":
+            arguments[argument] = keras.saving.deserialize_keras_object(
+                dict(network, config=network_arguments)
+            )
+            continue
+        function = keras.saving.deserialize_keras_object(network["builder"])
         if network["shaped"]:
             arguments[argument] = function(shape, **network_arguments)
         else:

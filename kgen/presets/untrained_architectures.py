@@ -2,11 +2,15 @@
 the presets trained on it (their recipes build it through
 `kgen.presets.build_architecture`); see `architectures.py` for the keys."""
 
+from kgen import layers
+from kgen import networks
 from kgen.presets.architecture_parts import MNIST
 from kgen.presets.architecture_parts import adam
 from kgen.presets.architecture_parts import adamw_warmup_cosine
+from kgen.presets.architecture_parts import builder
 from kgen.presets.architecture_parts import mnist_dcgan
 from kgen.presets.architecture_parts import mnist_unet
+from kgen.presets.architecture_parts import serialized
 
 UNTRAINED_ARCHITECTURES = {
     "ddpm_mnist_untrained": {
@@ -159,12 +163,12 @@ UNTRAINED_ARCHITECTURES = {
         "arguments": {"latent_dim": 32},
         "networks": {
             "encoder": {
-                "function": "networks.vae_encoder",
+                "builder": builder(networks.vae_encoder),
                 "shaped": True,
                 "arguments": {"latent_dim": 32, "hidden_dim": 256},
             },
             "decoder": {
-                "function": "networks.vae_decoder",
+                "builder": builder(networks.vae_decoder),
                 "shaped": True,
                 "arguments": {"latent_dim": 32, "hidden_dim": 256},
             },
@@ -189,12 +193,12 @@ UNTRAINED_ARCHITECTURES = {
         },
         "networks": {
             "encoder": {
-                "function": "networks.vae_features",
+                "builder": builder(networks.vae_features),
                 "shaped": True,
                 "arguments": {"hidden_dim": 256},
             },
             "decoder": {
-                "function": "networks.vae_decoder",
+                "builder": builder(networks.vae_decoder),
                 "shaped": True,
                 "arguments": {"latent_dim": 48, "hidden_dim": 243},
             },
@@ -272,7 +276,7 @@ UNTRAINED_ARCHITECTURES = {
         "arguments": {},
         "networks": {
             "encoder": {
-                "function": "networks.vqvae_encoder",
+                "builder": builder(networks.vqvae_encoder),
                 "shaped": True,
                 "arguments": {
                     "embedding_dim": 16,
@@ -281,7 +285,7 @@ UNTRAINED_ARCHITECTURES = {
                 },
             },
             "decoder": {
-                "function": "networks.vqvae_decoder",
+                "builder": builder(networks.vqvae_decoder),
                 "shaped": True,
                 "arguments": {
                     "embedding_dim": 16,
@@ -289,17 +293,14 @@ UNTRAINED_ARCHITECTURES = {
                     "max_steps": 1,
                 },
             },
-            "quantizer": {
-                "function": "layers.VectorQuantizer",
-                "shaped": False,
-                "arguments": {
-                    "num_embeddings": 64,
-                    "embedding_dim": 16,
-                    "use_ema": True,
-                    "dead_code_threshold": 1.0,
-                    "seed": 0,
-                },
-            },
+            "quantizer": serialized(
+                layers.VectorQuantizer,
+                num_embeddings=64,
+                embedding_dim=16,
+                use_ema=True,
+                dead_code_threshold=1.0,
+                seed=0,
+            ),
         },
         "optimizers": {"optimizer": adam(2e-3)},
         "data": dict(MNIST, value_range=[0, 1], layout="image"),
@@ -336,7 +337,7 @@ UNTRAINED_ARCHITECTURES = {
         "arguments": {"num_classes": 10},
         "networks": {
             "network": {
-                "function": "networks.masked_token_transformer",
+                "builder": builder(networks.masked_token_transformer),
                 "shaped": True,
                 "arguments": {
                     "num_levels": 64,

@@ -8,6 +8,7 @@ VQ-VAE presets are two entries, the VQ-VAE's and its prior's.
 import collections
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
@@ -102,3 +103,27 @@ def test_an_optimizer_can_leave_vectors_out_of_weight_decay():
 def test_an_architecture_can_be_left_uncompiled():
     assert not kgen.presets.build_architecture("vae", compile=False).compiled
     assert kgen.presets.build_architecture("vae").compiled
+
+
+@pytest.mark.parametrize("name", sorted(kgen.presets.ARCHITECTURES))
+def test_every_network_entry_is_a_keras_serialized_form(name):
+    for network in kgen.presets.ARCHITECTURES[name]["networks"].values():
+        if "builder" in network:
+            function = keras.saving.deserialize_keras_object(network["builder"])
+            assert (
+                keras.saving.serialize_keras_object(function)
+                == (network["builder"])
+            )
+        else:
+            built = keras.saving.deserialize_keras_object(network)
+            stored = keras.saving.serialize_keras_object(built)
+            assert stored["registered_name"] == network["registered_name"]
+            for key, value in network["config"].items():
+                assert stored["config"][key] == value
+
+
+def test_an_override_reaches_a_serialized_scheduler():
+    model = kgen.presets.build_architecture(
+        "ddpm", compile=False, num_train_timesteps=50
+    )
+    assert model.scheduler.num_train_timesteps == 50
