@@ -1,9 +1,12 @@
-"""Shared bits of the benchmark scripts: tables, JSON results, and the
-callbacks of a GPU job trained in resumable chunks."""
+"""Shared bits of the benchmark scripts: tables, JSON results with their
+headlines, and the callbacks of a GPU job trained in resumable chunks."""
 
 import json
+import numbers
 import os
 import platform
+import shlex
+import sys
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -111,13 +114,129 @@ def print_table(rows, columns):
         )
 
 
-def write_json(name, payload):
+def write_json(name, payload, *, headline):
+    """Writes `results/NAME.json`: `payload`, the run's `environment` and
+    its `headline`, the row `docs/benchmarks.md` shows for it.
+
+    `headline` is a dict of
+    - `title`: what was measured, in a line;
+    - `values`: a label for each headline number and the JSON pointer
+      (RFC 6901, "/samplers/0/fid") of that number in this result, so
+      the page quotes the measurement rather than a copy of it;
+    - `peer` (optional): what the result is measured beside;
+    - `notes` (optional): what to read from it;
+    - `command` and `hardware` (optional): this run's own command line
+      and machine when not given.
+
+    The file is written whole or not at all."""
+    record = dict(payload, environment=environment())
+    record["headline"] = {
+        "command": run_command(),
+        "hardware": hardware(),
+        **headline,
+    }
+    headline_values(record, name)  # a pointer that misses fails here
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, f"{name}.json")
-    with open(path, "w") as f:
-        json.dump(dict(payload, environment=environment()), f, indent=2)
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        json.dump(record, f, indent=2)
+    os.replace(partial, path)
     print(f"wrote {path}")
     return path
+
+
+HEADLINE_KEYS = ("title", "values", "peer", "notes", "command", "hardware")
+HEADLINE_REQUIRED = ("title", "values", "command", "hardware")
+
+
+def headline_values(record, name="result"):
+    """`{label: number}` of a result's headline, read through its pointers;
+    a `ValueError` naming the result when the headline is malformed."""
+    headline = record.get("headline")
+    if not isinstance(headline, dict):
+        raise ValueError(f"{name}: no `headline` dict.")
+    unknown = set(headline) - set(HEADLINE_KEYS)
+    missing = [key for key in HEADLINE_REQUIRED if not headline.get(key)]
+    if unknown or missing:
+        raise ValueError(
+            f"{name}: `headline` has unknown keys {sorted(unknown)} or "
+            f"misses {missing}; expected keys among {HEADLINE_KEYS}."
+        )
+    values = {}
+    for label, pointer in headline["values"].items():
+        value = resolve_pointer(record, pointer)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(
+                f"{name}: headline value {label!r} points at {pointer!r}, "
+                f"which holds {value!r}; expected a number."
+            )
+        values[label] = value
+    return values
+
+
+def resolve_pointer(document, pointer):
+    """The value at a JSON pointer (RFC 6901) in `document`."""
+    if pointer == "":
+        return document
+    if not pointer.startswith("/"):
+        raise ValueError(f"JSON pointer {pointer!r} must start with '/'.")
+    value = document
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        try:
+            if isinstance(value, list):
+                value = value[int(token)]
+            else:
+                value = value[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise ValueError(
+                f"JSON pointer {pointer!r}: nothing at {token!r}."
+            ) from None
+    return value
+
+
+def run_command():
+    """This process's command line as a user would type it, with the
+    backend chosen by the environment."""
+    words = ["python", "-m", _module_name(), *sys.argv[1:]]
+    command = " ".join(shlex.quote(word) for word in words)
+    backend = os.environ.get("KERAS_BACKEND")
+    return f"KERAS_BACKEND={backend} {command}" if backend else command
+
+
+def hardware():
+    """The accelerator's name, else the CPU cores this process may use."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        devices = [d for d in jax.devices() if d.platform != "cpu"]
+        if devices:
+            return f"one {devices[0].device_kind}"
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return f"one {torch.cuda.get_device_name(0)}"
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return f"one {details.get('device_name', 'GPU')}"
+    cores = len(os.sched_getaffinity(0))
+    return f"{cores} CPU core{'s' if cores > 1 else ''}"
+
+
+def _module_name():
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:
+        return spec.name
+    return os.path.splitext(os.path.basename(sys.argv[0]))[0]
 
 
 def _fmt(value):

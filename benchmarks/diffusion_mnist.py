@@ -371,6 +371,20 @@ def score(arrays, info):
             "inpainting": inpainting,
             "bound": info["bound"],
         },
+        headline={
+            "title": "Class-conditional DDPM on MNIST: samplers, guidance, "
+            "inpainting and the likelihood bound",
+            "values": {
+                **{
+                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
+                    for i, row in enumerate(rows)
+                    if row["sampler"] in ("ddpm-1000", "ddim-10", "ddim-50")
+                },
+                "floor FID": "/floor/fid",
+                "bound (bits/dim)": "/bound/bits_per_dim",
+            },
+            "peer": "DDPM-1000 (the target: DDIM-50 within 1.10x of it)",
+        },
     )
 
 

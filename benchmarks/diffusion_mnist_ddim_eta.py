@@ -132,6 +132,20 @@ def main():
             "rows": rows,
             "environment": environment(),
         },
+        headline={
+            "title": f"DDIM-{args.num_steps}'s eta on MNIST: how much "
+            "per-step noise closes the gap to DDPM-1000",
+            "values": {
+                **{
+                    f"{row['setting']} FID": f"/rows/{i}/fid"
+                    for i, row in enumerate(rows)
+                },
+                **(
+                    {"DDPM-1000 FID": "/ddpm_1000_fid"} if args.ddpm_fid else {}
+                ),
+            },
+            "peer": "DDPM-1000 on the same weights",
+        },
     )
 
 

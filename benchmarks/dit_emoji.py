@@ -161,6 +161,34 @@ def score(args, x_train, x_test):
     return dict(fids, fid_count=count)
 
 
+def headline(args, result):
+    """The result's row in docs/benchmarks.md: what its stages measured,
+    with their commands and machines (a score stage run after training on
+    a lent device names both)."""
+    values = {}
+    if "training" in result:
+        values["train images/s"] = "/training/images_per_second"
+        values["final loss"] = "/training/final_loss"
+    if "scores" in result:
+        values["FID"] = "/scores/fid_inception"
+        values["floor FID"] = "/scores/fid_inception_floor"
+    command, hardware = common.run_command(), common.hardware()
+    training = result.get("training", {})
+    if args.score and training.get("device", "cpu") != "cpu":
+        hardware = f"one {training['device']} (training); {hardware} (scoring)"
+        if training.get("command"):
+            command = f"{training['command']}\n{command}"
+    return {
+        "title": ("Dry run: a " if args.dry_run else "A ")
+        + "class-conditional DiT trained by flow matching on the "
+        f"{args.image_size} px emoji",
+        "values": values,
+        "peer": "the floor: as many train emoji against the same held-out ones",
+        "command": command,
+        "hardware": hardware,
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--image-size", type=int, choices=(32, 64))
@@ -218,6 +246,9 @@ def main(argv=None):
             train(args, x_train, y_train), command=result["command"]
         )
     result["environment"] = common.environment()
+    result.pop("headline", None)
+    result["headline"] = headline(args, result)
+    common.headline_values(result, "dit_emoji")
     if args.out:
         with open(args.out, "w") as file:
             json.dump(result, file, indent=2)

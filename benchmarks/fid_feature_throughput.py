@@ -159,6 +159,24 @@ def main():
             "build_seconds": build_seconds,
             "rows": rows,
         },
+        headline={
+            "title": f"FID-Inception features on the {backend} backend: "
+            f"images per second at batch {args.batch_size}",
+            "values": {
+                "predict_on_batch img/s": "/rows/0/images_per_s",
+                "model(x) img/s": "/rows/1/images_per_s",
+                **(
+                    {
+                        "torch.jit img/s": "/rows/2/images_per_s",
+                        "predict_on_batch / torch.jit": "/rows/0/vs_torch_jit",
+                    }
+                    if peer
+                    else {}
+                ),
+            },
+            "peer": "the original TorchScript file under torch.jit, in its "
+            "own process",
+        },
     )
 
 

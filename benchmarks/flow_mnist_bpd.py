@@ -86,6 +86,15 @@ def main():
     write_json(
         f"flow_mnist_bpd_{keras.backend.backend()}{args.output_suffix}",
         {"num_test": len(x_test), "rows": rows},
+        headline={
+            "title": "Flows on dequantised MNIST: test bits/dim after "
+            f"{args.epochs} CPU epoch{'s' if args.epochs > 1 else ''}",
+            "values": {
+                row["model"]: f"/rows/{i}/test_bits_per_dim"
+                for i, row in enumerate(rows)
+            },
+            "peer": "the papers at convergence: RealNVP 1.06, Glow 1.05",
+        },
     )
 
 

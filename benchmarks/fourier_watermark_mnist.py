@@ -162,6 +162,21 @@ def main():
         f"fourier_watermark_{args.preset}_rings"
         f"{args.inner_radius}-{args.radius}",
         {"summary": summary, "rows": rows},
+        headline={
+            "title": "Tree-Ring key (FourierNoiseWatermark, rings "
+            f"{args.inner_radius}-{args.radius}) in the {args.preset} "
+            "preset's start noise, detected by inversion",
+            "values": {
+                "clean TPR at 1% FPR": "/rows/0/tpr_at_1pct_fpr",
+                "FID cost": "/summary/fid_cost",
+                **{
+                    f"{row['condition']} TPR": f"/rows/{i}/tpr_at_1pct_fpr"
+                    for i, row in enumerate(rows)
+                    if row["condition"] in ("jpeg_50", "resize_0.5")
+                },
+            },
+            "peer": "the same samples without the key (same seeds and labels)",
+        },
     )
 
 

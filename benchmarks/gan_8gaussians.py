@@ -89,6 +89,20 @@ def main():
     write_json(
         f"gan_8gaussians_{keras.backend.backend()}",
         {"epochs": args.epochs, "num_train": args.num_train, "rows": rows},
+        headline={
+            "title": "GANs on a ring of 8 Gaussians, "
+            f"{keras.backend.backend()} backend: modes recovered",
+            "values": {
+                f"{row['model']} {label}": f"/rows/{i}/{key}"
+                for i, row in enumerate(rows)
+                for label, key in (
+                    ("modes", "modes_covered"),
+                    ("within 3 std", "high_quality_fraction"),
+                )
+            },
+            "notes": "Bar: >= 7 of 8 modes and >= 70% of samples within 3 "
+            "standard deviations of a mode, for each model.",
+        },
     )
 
 

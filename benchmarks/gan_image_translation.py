@@ -121,6 +121,19 @@ def main():
             "cyclegan_cycle_l1": cycle_error,
             "cyclegan_inversion_l1": inversion_error,
         },
+        headline={
+            "title": "Pix2Pix against an L1-only U-Net (edges to digits), "
+            "and CycleGAN (digits to inverted digits), on the embedded "
+            "digits",
+            "values": {
+                "Pix2Pix accuracy": "/pix2pix_vs_l1_only/0/classifier_accuracy",
+                "L1-only accuracy": "/pix2pix_vs_l1_only/1/classifier_accuracy",
+                "Pix2Pix domain FID": "/pix2pix_vs_l1_only/0/domain_fid",
+                "L1-only domain FID": "/pix2pix_vs_l1_only/1/domain_fid",
+                "CycleGAN cycle L1": "/cyclegan_cycle_l1",
+            },
+            "peer": "the same U-Net trained with L1 only",
+        },
     )
 
 

@@ -134,6 +134,19 @@ def main(argv=None):
         keras.ops.convert_to_numpy(samples).clip(0, 1), args.grid
     )
     result["environment"] = common.environment()
+    result["headline"] = {
+        "title": ("Dry run: " if args.dry_run else "")
+        + f"Glow on MNIST ({model.num_levels} levels x {args.num_steps} "
+        "steps), one resumable chunk towards the paper's bits/dim",
+        "values": {
+            "test bits/dim": "/test_bits_per_dim",
+            "epochs in all": "/training/total_epochs",
+        },
+        "peer": "the Glow paper's 1.05 bits/dim (the bar: 1.10)",
+        "command": common.run_command(),
+        "hardware": common.hardware(),
+    }
+    common.headline_values(result, "glow_mnist")
     print(json.dumps(result), flush=True)
     if args.out:
         with open(args.out, "w") as file:

@@ -214,6 +214,20 @@ def main():
             "nanogpt_curve": reference,
             "sample": text,
         },
+        headline={
+            "title": "Character GPT on tiny Shakespeare in nanoGPT's CPU "
+            "configuration"
+            + (", beside nanoGPT in the same budget" if reference else ""),
+            "values": {
+                f"{row['runtime']} {label}": f"/summary/{i}/{key}"
+                for label, key in (
+                    ("val loss", "val_loss"),
+                    ("tokens/s", "tokens_per_s"),
+                )
+                for i, row in enumerate(summary)
+            },
+            "peer": "nanoGPT's own train.py, same configuration and cores",
+        },
     )
 
 

@@ -49,7 +49,9 @@ import time
 
 import numpy as np
 
+from benchmarks.common import headline_values
 from benchmarks.common import print_table
+from benchmarks.common import run_command
 
 # Dense bfloat16 matrix throughput by the vendors' datasheets (TFLOP/s),
 # by the start of the device name; MFU is left out for other chips.
@@ -799,6 +801,8 @@ def main():
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "command": "python -m benchmarks.gpu_suite " + " ".join(sys.argv[1:]),
     }
+    payload["headline"] = headline(payload)
+    headline_values(payload, "gpu_suite")
     out = args.out or os.path.join(
         os.path.dirname(os.path.abspath(__file__)),
         "results",
@@ -808,6 +812,42 @@ def main():
     with open(out, "w") as f:
         json.dump(payload, f, indent=2)
     print(f"wrote {out}")
+
+
+def headline(payload):
+    """The suite's row in docs/benchmarks.md: kgen's U-Net, DiT and GPT on
+    JAX beside their peers at the smaller size, where measured. The
+    machine is the measured device's (this process imports no backend)."""
+    size = min(int(size) for size in payload["sizes"])
+    wanted = [
+        (f"{network}{size}/{framework}", "train_images_per_s", "img/s")
+        for network in ("unet", "dit")
+        for framework in ("jax", "diffusers")
+    ] + [
+        (f"gpt/{framework}", "train_tokens_per_s", "tokens/s")
+        for framework in ("jax", "nanogpt")
+    ]
+    index = {row["part"]: i for i, row in enumerate(payload["rows"])}
+    values = {
+        f"{part} {unit}": f"/rows/{index[part]}/{key}"
+        for part, key, unit in wanted
+        if part in index
+        and isinstance(payload["rows"][index[part]].get(key), (int, float))
+    }
+    device = payload["device"]
+    cores = len(os.sched_getaffinity(0))
+    return {
+        "title": ("Dry run of the" if payload["dry_run"] else "The")
+        + " GPU suite: diffusion training and sampling of kgen's U-Net and "
+        "DiT beside diffusers, and GPT beside nanoGPT, in bfloat16",
+        "values": values or {"suite seconds": "/seconds"},
+        "peer": "diffusers UNet2DModel and DiTTransformer2DModel at matched "
+        "widths; nanoGPT (torch.compile, fused AdamW)",
+        "command": run_command(),
+        "hardware": f"one {device}"
+        if device not in ("cpu", "none")
+        else f"{cores} CPU core{'s' if cores > 1 else ''}",
+    }
 
 
 def versions():

@@ -135,6 +135,20 @@ def score(args):
             "floor": {"fid": floor_fid, "kid": floor_kid},
             "samplers": rows,
         },
+        headline={
+            "title": "Guidance on flow_matching_mnist at equal network "
+            "calls: none, classifier-free, in an interval, and autoguidance",
+            "values": {
+                **{
+                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
+                    for i, row in enumerate(rows)
+                    if i == 0
+                    or row["sampler"].endswith(f"-{GUIDANCE_SCALES[-1]}")
+                },
+                "floor FID": "/floor/fid",
+            },
+            "peer": f"the unguided Euler-{2 * args.steps} at the same calls",
+        },
     )
 
 
@@ -154,7 +168,15 @@ def dry_run(args):
         samples = keras.ops.convert_to_numpy(draw(10, np.arange(10), 1))
         results[f"{name}_finite"] = bool(np.isfinite(samples).all())
     print(results)
-    write_json(args.results, {"dry_run": results})
+    write_json(
+        args.results,
+        {"dry_run": results},
+        headline={
+            "title": "Dry run of the guidance benchmark: a tiny guide and "
+            "every guided row at toy size",
+            "values": {"guide loss": "/dry_run/guide_loss"},
+        },
+    )
     return results
 
 

@@ -174,7 +174,31 @@ def main(argv=None):
         "rows": rows,
         "samples": texts,
     }
-    write_json(args.results, results)
+    write_json(
+        args.results,
+        results,
+        headline={
+            "title": ("Dry run: " if args.dry_run else "")
+            + "Masked discrete diffusion (MDLM) on tiny Shakespeare at the "
+            "gpt_shakespeare preset's budget",
+            "values": {
+                "MDLM bound (nats/char)": "/rows/0/validation_nats_per_char",
+                "MDLM perplexity bound": "/rows/0/perplexity",
+                **(
+                    {
+                        "GPT cross-entropy (nats/char)": (
+                            "/rows/1/validation_nats_per_char"
+                        ),
+                        "GPT perplexity": "/rows/1/perplexity",
+                    }
+                    if gpt_row
+                    else {}
+                ),
+            },
+            "peer": "the gpt_shakespeare preset's exact cross-entropy on "
+            "the same windows",
+        },
+    )
     return results
 
 

@@ -59,6 +59,8 @@ PRESETS = (
     "rbm_mnist",
 )
 CONTROLS = ("dcgan_overfit_100", "vae_overfit_100")
+# The rows the headline quotes: a preset beside the two positive controls.
+HEADLINE_MODELS = ("ddpm_mnist", *CONTROLS)
 NUM_CONTROL_IMAGES = 100
 # The white-box statistics' costs: the diffusion bound from 10 drawn
 # steps per image, flow matching's exact likelihood from 8 Heun steps.
@@ -246,7 +248,27 @@ def report(workdir):
     if os.path.exists(controls):
         with open(controls) as f:
             payload["controls_training"] = json.load(f)
-    common.write_json("privacy_mnist", payload)
+    values = {
+        f"{row['model']} {label}": f"/rows/{i}/{key}"
+        for i, row in enumerate(rows)
+        for label, key in (
+            ("black-box AUROC", "nn_auroc"),
+            ("white-box AUROC", "wb_auroc"),
+        )
+        if row["model"] in HEADLINE_MODELS and row[key] is not None
+    }
+    common.write_json(
+        "privacy_mnist",
+        payload,
+        headline={
+            "title": "Memorisation and membership inference of the MNIST "
+            "presets, with models overfitted on 100 images as positive "
+            "controls",
+            "values": values or {"membership AUROC": "/rows/0/nn_auroc"},
+            "peer": "the positive controls: the dcgan_mnist and vae_mnist "
+            "architectures trained on only 100 images",
+        },
+    )
 
 
 def main():

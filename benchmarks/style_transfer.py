@@ -161,6 +161,19 @@ def main():
             "adain_steps": args.adain_steps,
             "adain_final_losses": {k: v[-1] for k, v in history.items()},
         },
+        headline={
+            "title": "Style transfer on MNIST and Fashion-MNIST with texture "
+            "styles: Gatys' optimisation against a trained AdaIN network",
+            "values": {
+                "unstyled style loss": "/rows/0/style_loss_before",
+                "Gatys style loss": "/rows/0/style_loss_after",
+                "AdaIN style loss": "/rows/1/style_loss_after",
+                "Gatys s/image": "/rows/0/seconds_per_image",
+                "AdaIN s/image": "/rows/1/seconds_per_image",
+            },
+            "peer": "Gatys et al.'s per-image optimisation "
+            "(kgen.style.gatys_style_transfer)",
+        },
     )
 
 

@@ -164,6 +164,22 @@ def main():
             **info,
             "rows": rows,
         },
+        headline={
+            "title": "TextToImage on captioned 8x8 digits: does the image "
+            "follow the prompt, by guidance scale",
+            "values": {
+                f"{label}, w = {row['guidance_scale']:g}": f"/rows/{i}/{key}"
+                for i, row in enumerate(rows)
+                for label, key in (
+                    ("all right", "all_correct"),
+                    ("domain FID", "fid"),
+                )
+                if i in (0, len(rows) - 1)
+            }
+            | {"FID floor": "/floor/fid"},
+            "peer": "a CNN judge trained on real digits; real train digits "
+            "for the FID floor",
+        },
     )
 
 

@@ -151,6 +151,10 @@ def main():
         {key for row in rows for key in row}, key=list(rows[-1]).index
     )
     common.print_table(rows, columns)
+    # The headline's watermarked row: delta 2, else the strongest.
+    shown = next(
+        (i for i, row in enumerate(rows) if row["delta"] == 2), len(rows) - 1
+    )
     common.write_json(
         "text_watermark_gpt",
         {
@@ -162,6 +166,25 @@ def main():
             "threshold_at_fpr_1pct": threshold,
             "human_fpr_at_z4": human_fpr_at_z4,
             "rows": rows,
+        },
+        headline={
+            "title": "Green-list text watermark (WatermarkedSampler, gamma "
+            f"{args.gamma:g}) on the {NAME} preset",
+            "values": {
+                "unmarked perplexity": "/rows/0/perplexity",
+                **{
+                    f"delta {rows[shown]['delta']:g} {label}": (
+                        f"/rows/{shown}/{key}"
+                    )
+                    for label, key in (
+                        ("TPR at 1% FPR", "tpr_at_fpr_1pct"),
+                        ("median z", "median_z"),
+                        ("perplexity", "perplexity"),
+                    )
+                },
+            },
+            "peer": "held-out human text (the 1% FPR threshold); "
+            "unwatermarked random sampling",
         },
     )
 

@@ -326,6 +326,19 @@ def main():
             "flop_normalized_ratio": normalized,
             "rows": rows,
         },
+        headline={
+            "title": "U-Net diffusion training on the torch backend: kgen's "
+            "unet_denoiser through fit beside diffusers' UNet2DModel, batch "
+            f"{args.batch_size}{' in bfloat16' if args.bf16 else ''}",
+            "values": {
+                "kgen img/s": "/rows/0/images_per_s",
+                "diffusers img/s": "/rows/1/images_per_s",
+                "images/s ratio": "/images_per_s_ratio",
+                "per-GFLOP ratio": "/flop_normalized_ratio",
+            },
+            "peer": "diffusers UNet2DModel of the same widths in a plain "
+            "PyTorch loop",
+        },
     )
 
 

@@ -62,6 +62,14 @@ def main():
     write_json(
         "vae_anomaly_digits",
         {"epochs": args.epochs, "anomaly_class": args.anomaly, "rows": rows},
+        headline={
+            "title": "VAE anomaly detection on the embedded digits: held-out "
+            f"{args.anomaly}s against the other digits",
+            "values": {
+                f"AUROC, {row['score']}": f"/rows/{i}/auroc"
+                for i, row in enumerate(rows)
+            },
+        },
     )
 
 

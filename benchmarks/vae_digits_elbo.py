@@ -79,6 +79,19 @@ def main():
             "train_negative_elbo_trained": train_after,
             "train_seconds": train_seconds,
         },
+        headline={
+            "title": "VAE on the embedded 8x8 digits: held-out negative ELBO "
+            "before and after training",
+            "values": {
+                "test at init (nats)": "/test_negative_elbo_init",
+                f"test after {args.epochs} epochs": (
+                    "/test_negative_elbo_trained"
+                ),
+                f"train after {args.epochs} epochs": (
+                    "/train_negative_elbo_trained"
+                ),
+            },
+        },
     )
 
 

@@ -104,6 +104,21 @@ def main():
             "num_test": len(test),
             "rows": rows,
         },
+        headline={
+            "title": "Flat VAE against HierarchicalVAE at equal parameters "
+            "on dynamically binarised MNIST: IWAE test NLL after "
+            f"{args.epochs} epochs",
+            "values": {
+                f"{row['model']} {label}": f"/rows/{i}/{key}"
+                for i, row in enumerate(rows)
+                for label, key in (
+                    ("NLL (nats)", "test_nll_iwae"),
+                    ("-ELBO", "test_negative_elbo"),
+                )
+            },
+            "peer": "Burda et al.'s one-layer VAE, about 86.8 nats after "
+            "3,280 epochs",
+        },
     )
 
 

@@ -64,6 +64,22 @@ def main():
     write_json(
         f"vqvae_mnist_{keras.backend.backend()}",
         {"epochs": args.epochs, "num_codes": args.codes, "rows": rows},
+        headline={
+            "title": f"VQ-VAE ({args.codes} EMA codes) on MNIST with and "
+            "without dead-code restarts",
+            "values": {
+                label + (", restarts" if row["dead_code_restart"] else ""): (
+                    f"/rows/{i}/{key}"
+                )
+                for i, row in enumerate(rows)
+                for label, key in (
+                    ("codes used", "codes_used"),
+                    ("perplexity", "perplexity"),
+                    ("test MSE", "test_mse"),
+                )
+            },
+            "peer": "the same VQ-VAE without dead-code restarts",
+        },
     )
 
 

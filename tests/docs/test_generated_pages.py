@@ -1,5 +1,5 @@
-"""The generated halves of `docs/cli.md`, `docs/presets.md` and
-`docs/contract.md` are fresh."""
+"""The generated halves of `docs/cli.md`, `docs/presets.md`,
+`docs/contract.md` and `docs/benchmarks.md` are fresh."""
 
 import importlib.util
 import pathlib
@@ -19,7 +19,9 @@ def _generator():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.parametrize("page", ["cli.md", "presets.md", "contract.md"])
+@pytest.mark.parametrize(
+    "page", ["cli.md", "presets.md", "contract.md", "benchmarks.md"]
+)
 def test_a_generated_page_is_fresh(page):
     generator = _generator()
     assert generator.render(page) == (DOCS / page).read_text(), (

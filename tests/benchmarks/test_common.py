@@ -1,0 +1,65 @@
+"""`benchmarks.common.write_json`: a result is written whole, with the
+headline `docs/benchmarks.md` shows, and refused when its headline points
+at nothing."""
+
+import json
+
+import pytest
+
+from benchmarks import common
+
+HEADLINE = {
+    "title": "A toy result",
+    "values": {"FID": "/rows/1/fid", "steps": "/steps"},
+    "peer": "nothing",
+}
+
+
+@pytest.mark.torch_only
+def test_write_json_stores_the_headline_with_its_command_and_hardware(
+    tmp_path,
+):
+    payload = {"steps": 3, "rows": [{"fid": 9.0}, {"fid": 7.5}]}
+    path = common.write_json(str(tmp_path / "toy"), payload, headline=HEADLINE)
+    stored = json.loads(open(path).read())
+    assert stored["headline"]["title"] == "A toy result"
+    assert stored["headline"]["command"].startswith(
+        ("python -m", "KERAS_BACKEND=")
+    )
+    assert "CPU core" in stored["headline"]["hardware"]
+    assert common.headline_values(stored) == {"FID": 7.5, "steps": 3}
+    assert list(tmp_path.iterdir()) == [tmp_path / "toy.json"]
+
+
+@pytest.mark.torch_only
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"FID": "/rows/5/fid"}, "nothing at '5'"),
+        ({"FID": "rows/0/fid"}, "must start with '/'"),
+        ({"FID": "/rows/0"}, "expected a number"),
+    ],
+)
+def test_a_headline_that_misses_is_refused_and_nothing_is_written(
+    tmp_path, values, message
+):
+    with pytest.raises(ValueError, match=message):
+        common.write_json(
+            str(tmp_path / "toy"),
+            {"rows": [{"fid": 9.0}]},
+            headline=dict(HEADLINE, values=values),
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_headline_without_a_title_is_refused():
+    headline = {"values": {"x": "/x"}, "command": "c", "hardware": "h"}
+    record = {"x": 1, "headline": headline}
+    with pytest.raises(ValueError, match="misses \\['title'\\]"):
+        common.headline_values(record, "toy")
+
+
+def test_a_pointer_reads_escaped_keys():
+    document = {"a/b": {"m~n": [1, 2.5]}}
+    assert common.resolve_pointer(document, "/a~1b/m~0n/1") == 2.5
+    assert common.resolve_pointer(document, "") is document
