@@ -231,6 +231,18 @@ def hardware():
     return f"{cores} CPU core{'s' if cores > 1 else ''}"
 
 
+def command_and_hardware(training, scoring):
+    """`(command, hardware)` of a result written by this process: when it
+    scores (`scoring`) what a `training` stage trained on a lent device,
+    both stages' commands and machines, else this run's."""
+    command, machine = run_command(), hardware()
+    if scoring and training.get("device", "cpu") != "cpu":
+        machine = f"one {training['device']} (training); {machine} (scoring)"
+        if training.get("command"):
+            command = f"{training['command']}\n{command}"
+    return command, machine
+
+
 def _module_name():
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)

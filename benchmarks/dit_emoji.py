@@ -172,12 +172,9 @@ def headline(args, result):
     if "scores" in result:
         values["FID"] = "/scores/fid_inception"
         values["floor FID"] = "/scores/fid_inception_floor"
-    command, hardware = common.run_command(), common.hardware()
-    training = result.get("training", {})
-    if args.score and training.get("device", "cpu") != "cpu":
-        hardware = f"one {training['device']} (training); {hardware} (scoring)"
-        if training.get("command"):
-            command = f"{training['command']}\n{command}"
+    command, hardware = common.command_and_hardware(
+        result.get("training", {}), args.score
+    )
     return {
         "title": ("Dry run: a " if args.dry_run else "A ")
         + "class-conditional DiT trained by flow matching on the "

@@ -168,12 +168,9 @@ def headline(args, result):
         values["digit identity"] = "/scores/digit_identity"
         values["prediction MSE"] = "/scores/prediction_mse"
         values["last frame repeated MSE"] = "/scores/last_frame_repeated_mse"
-    command, hardware = common.run_command(), common.hardware()
-    training = result.get("training", {})
-    if args.score and training.get("device", "cpu") != "cpu":
-        hardware = f"one {training['device']} (training); {hardware} (scoring)"
-        if training.get("command"):
-            command = f"{training['command']}\n{command}"
+    command, hardware = common.command_and_hardware(
+        result.get("training", {}), args.score
+    )
     return {
         "title": ("Dry run: video" if args.dry_run else "Video")
         + f" diffusion on Moving MNIST at {args.image_size} px, scored by "
