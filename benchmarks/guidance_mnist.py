@@ -1,6 +1,6 @@
 """Guidance on `flow_matching_mnist` at equal network calls: none,
 classifier-free guidance, the same limited to an interval of noise levels,
-and autoguidance by a smaller, shorter-trained flow.
+autoguidance by a smaller, shorter-trained flow, and CFG++.
 
 The guide is a class-conditional rectified flow trained by this script's
 train stage as `benchmarks.flow_matching_mnist` trains the preset's model
@@ -42,6 +42,9 @@ GUIDANCE_SCALES = (0.5, 1.5)
 # Kynkaanniemi et al. keep it for EDM2 (their interval is in EDM's
 # sigma; flow matching's sigma in [0, 1] is the noise share of x).
 GUIDANCE_INTERVAL = (0.2, 0.8)
+# CFG++'s strengths, in (0, 1]: at few Euler steps its per-step weight
+# stays near the strength (`kgen.models.diffusion.guidance`).
+CFG_PLUS_PLUS_STRENGTHS = (0.5, 1.0)
 
 
 def train(args):
@@ -81,6 +84,9 @@ def samplers(model, guide, steps):
                 steps,
             ),
         ]
+    for strength in CFG_PLUS_PLUS_STRENGTHS:
+        options = {"guidance_scale": strength, "guidance": "cfg++"}
+        rows.append((f"cfg++-{strength}", 2 * steps, options, steps))
     return [
         (
             name,
@@ -137,13 +143,15 @@ def score(args):
         },
         headline={
             "title": "Guidance on flow_matching_mnist at equal network "
-            "calls: none, classifier-free, in an interval, and autoguidance",
+            "calls: none, classifier-free, in an interval, autoguidance "
+            "and CFG++",
             "values": {
                 **{
                     f"{row['sampler']} FID": f"/samplers/{i}/fid"
                     for i, row in enumerate(rows)
                     if i == 0
                     or row["sampler"].endswith(f"-{GUIDANCE_SCALES[-1]}")
+                    or row["sampler"].startswith("cfg++")
                 },
                 "floor FID": "/floor/fid",
             },

@@ -32,6 +32,8 @@ VOCABULARY = {
     "guidance acts",
     "guide": "a smaller or less-trained model of the same kind that "
     "autoguidance steers away from",
+    "guidance": "the guidance rule: 'cfg' (classifier-free, or "
+    "autoguidance with a guide) or 'cfg++'",
     "classifier": "a noise-conditional classifier for classifier guidance",
     "classifier_scale": "classifier guidance weight",
     "temperature": "divides logits / scales the base noise",

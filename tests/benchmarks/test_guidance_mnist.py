@@ -19,8 +19,12 @@ def test_dry_run_trains_a_guide_and_draws_every_row(tmp_path):
     stored = json.loads((tmp_path / "guidance.json").read_text())
     assert stored["dry_run"] == results
     rows = [name for name in results if name.endswith("_finite")]
-    # The unguided row, and CFG, CFG in an interval and autoguidance at
-    # each scale.
-    assert len(rows) == 1 + 3 * len(guidance_mnist.GUIDANCE_SCALES)
+    # The unguided row, CFG, CFG in an interval and autoguidance at each
+    # scale, and CFG++ at each strength.
+    assert len(rows) == (
+        1
+        + 3 * len(guidance_mnist.GUIDANCE_SCALES)
+        + len(guidance_mnist.CFG_PLUS_PLUS_STRENGTHS)
+    )
     assert all(results[name] for name in rows)
     assert results["guide_loss"] > 0

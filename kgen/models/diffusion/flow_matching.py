@@ -8,8 +8,13 @@ from kgen import backend
 from kgen import schedulers
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import flow_likelihood
-from kgen.models.diffusion import guidance
 from kgen.models.diffusion import minibatch_coupling
+from kgen.models.diffusion.guidance import autoguidance
+from kgen.models.diffusion.guidance import cfg_plus_plus_scale
+from kgen.models.diffusion.guidance import check_guidance_interval
+from kgen.models.diffusion.guidance import check_guidance_rule
+from kgen.models.diffusion.guidance import check_guide
+from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -282,14 +287,18 @@ class FlowMatching(GenerativeModel):
         guidance_scale=0.0,
         guidance_interval=None,
         guide=None,
+        guidance="cfg",
+        sigmas=None,
     ):
         """The `(x, sigma) -> v` an ODE solver integrates: the network
         with `labels` bound, under classifier-free guidance
         `(1 + w) v(x, c) - w v(x)` when `guidance_scale` is not 0, or
         autoguidance `(1 + w) v(x, c) - w v_guide(x, c)` with a `guide`
-        (only for `sigma` in `guidance_interval`, when given)."""
+        (only for `sigma` in `guidance_interval`, when given); with
+        `guidance="cfg++"`, CFG++ at strength `guidance_scale` over the
+        Euler steps of `sigmas` (`guidance.cfg_plus_plus_scale`)."""
         if guide is not None:
-            return guidance.autoguidance(
+            return autoguidance(
                 lambda x, sigma: self.velocity(x, sigma, labels),
                 lambda x, sigma: guide.velocity(x, sigma, labels),
                 guidance_scale,
@@ -298,9 +307,12 @@ class FlowMatching(GenerativeModel):
             )
         if guidance_scale:
             null_labels = ops.full_like(labels, self.num_classes)
-            return guidance.classifier_free_guidance(
+            scale = guidance_scale
+            if guidance == "cfg++":
+                scale = cfg_plus_plus_scale(guidance_scale, sigmas)
+            return classifier_free_guidance(
                 lambda x, sigma, labels, _: self.velocity(x, sigma, labels),
-                guidance_scale,
+                scale,
                 labels,
                 null_labels,
                 None,
@@ -318,6 +330,7 @@ class FlowMatching(GenerativeModel):
         guidance_scale=0.0,
         guidance_interval=None,
         guide=None,
+        guidance="cfg",
     ):
         """Solves the (guided) ODE from `noise` over `sigmas`; samples are
         clipped to `sample_range`. One compiled program per solver, sigmas
@@ -325,7 +338,12 @@ class FlowMatching(GenerativeModel):
 
         def solve(model, noise, labels):
             velocity = model.guided_velocity(
-                labels, guidance_scale, guidance_interval, guide
+                labels,
+                guidance_scale,
+                guidance_interval,
+                guide,
+                guidance,
+                sigmas,
             )
             sample = scheduler.solve(velocity, noise, sigmas)
             if model.sample_range is not None:
@@ -343,6 +361,7 @@ class FlowMatching(GenerativeModel):
             tuple(np.asarray(sigmas).tolist()),
             float(guidance_scale),
             guidance_interval,
+            guidance,
         )
         return backend.inference_program(self, key, solve, noise, labels)
 
@@ -358,6 +377,7 @@ class FlowMatching(GenerativeModel):
         guidance_interval=None,
         watermark=None,
         guide=None,
+        guidance="cfg",
     ):
         """Draws samples by solving the flow's ODE from noise.
 
@@ -382,19 +402,28 @@ class FlowMatching(GenerativeModel):
                 2024): `guidance_scale` `w` then weighs `(1 + w) v(x, c)
                 - w v_guide(x, c)` in place of the unconditional
                 velocity, and the model may be unconditional.
+            guidance: `"cfg"` (classifier-free guidance, or autoguidance
+                with a `guide`) or `"cfg++"` (Chung et al. 2024): each
+                Euler step takes its data estimate from the velocity
+                guided at strength `guidance_scale` in (0, 1] and its
+                noise from the unconditional one, so samples stay near
+                the model's path at strong guidance.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
         self._check_num_samples(num_samples)
         guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guide = guidance.check_guide(guide, self, guidance_scale)
+        guide = check_guide(guide, self, guidance_scale)
         if guide is None:
             guidance_scale = self._check_guidance_scale(guidance_scale)
-        guidance_interval = guidance.check_guidance_interval(
+        guidance_interval = check_guidance_interval(
             guidance_interval, guidance_scale
         )
         scheduler = self.get_scheduler(scheduler)
+        guidance = check_guidance_rule(
+            guidance, guidance_scale, guide, scheduler
+        )
         sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)
@@ -412,6 +441,7 @@ class FlowMatching(GenerativeModel):
                 guidance_scale=guidance_scale,
                 guidance_interval=guidance_interval,
                 guide=guide,
+                guidance=guidance,
             )
 
     def reflow_couplings(

@@ -1,5 +1,6 @@
 """Guidance: wrappers of a denoise function `(x_t, t) -> model output`."""
 
+import numpy as np
 from keras import ops
 
 from kgen import backend
@@ -28,7 +29,7 @@ def classifier_free_guidance(
 
     Args:
         denoise: `(x_t, t, labels, condition) -> model output`.
-        scale: float `w`.
+        scale: float `w`, or `t -> w(t)` (`cfg_plus_plus_scale`).
         labels: `(batch,)` int class ids.
         null_labels: `(batch,)` ids of the "no class" token.
         condition: optional conditioning tensor, or `None`.
@@ -58,7 +59,7 @@ def classifier_free_guidance(
         )
         conditional, unconditional = both[:batch], both[batch:]
         weight = _interval_weight(
-            scale,
+            scale(timestep) if callable(scale) else scale,
             interval,
             noise_level,
             timestep[:batch] if len(timestep.shape) else timestep,
@@ -67,6 +68,61 @@ def classifier_free_guidance(
         return conditional + weight * (conditional - unconditional)
 
     return guided
+
+
+def cfg_plus_plus_scale(strength, sigmas):
+    """CFG++ (Chung et al. 2024) on a flow's Euler steps, as the
+    classifier-free guidance weight of each step.
+
+    CFG++ takes each step's data estimate from the guided velocity and
+    its noise estimate from the unconditional one, so that the sample
+    stays on the path the model was trained on (classifier-free guidance
+    extrapolates both, and leaves it at large weights):
+
+    ```
+    v_l = v_u + l (v_c - v_u),                 l in [0, 1]
+    x_0 = x - sigma v_l,   eps = x + (1 - sigma) v_u
+    x'  = (1 - sigma') x_0 + sigma' eps
+    ```
+
+    On a first-order step this is one Euler step `x' = x + (sigma' -
+    sigma) v` of a velocity that classifier-free guidance
+    `(1 + w) v_c - w v_u` gives at a weight set per step:
+
+    ```
+    w(sigma) = l sigma (1 - sigma') / (sigma - sigma') - 1
+    ```
+
+    It grows as the steps get finer (about `l sigma (1 - sigma) / step`),
+    which is why `l` stays in [0, 1] where classifier-free guidance
+    takes weights of several units. Written this way, CFG++ is one more
+    weight schedule of the same two-halves batch, with no change to the
+    solver.
+
+    Args:
+        strength: float `l` in [0, 1].
+        sigmas: the run's descending sigmas (`sigmas(num_steps)`, ending
+            at `0`), which the Euler steps visit in order.
+
+    Returns:
+        `sigma -> w(sigma)`, looking `sigma'` up among `sigmas`.
+
+    References:
+        1. Chung et al. CFG++: Manifold-constrained Classifier Free
+           Guidance for Diffusion Models. 2024. arXiv:2406.08070.
+    """
+    sigmas = np.asarray(sigmas, "float64")
+    points, next_points = sigmas[:-1], sigmas[1:]
+    weights = strength * points * (1.0 - next_points) / (points - next_points)
+    point_table = ops.convert_to_tensor(points.astype("float32"))
+    weight_table = ops.convert_to_tensor((weights - 1.0).astype("float32"))
+
+    def scale(sigma):
+        # The loop evaluates the velocity at exactly these sigmas.
+        index = ops.argmin(ops.abs(point_table - sigma))
+        return ops.take(weight_table, index)
+
+    return scale
 
 
 def autoguidance(
@@ -154,6 +210,37 @@ def check_guide(guide, model, guidance_scale):
             "`guidance_scale` too."
         )
     return guide
+
+
+GUIDANCE_RULES = ("cfg", "cfg++")
+
+
+def check_guidance_rule(guidance, guidance_scale, guide, scheduler):
+    """`guidance` ("cfg" or "cfg++"), checked against what CFG++ needs:
+    a strength in [0, 1], no guide, and a first-order (Euler) solver."""
+    if guidance not in GUIDANCE_RULES:
+        raise ValueError(
+            f"`guidance` must be one of {GUIDANCE_RULES}; received "
+            f"{guidance!r} (autoguidance: pass a `guide`)."
+        )
+    if guidance == "cfg" or not guidance_scale:
+        return guidance
+    if guide is not None:
+        raise ValueError(
+            "`guidance='cfg++'` guides by the unconditional model; it "
+            "takes no `guide`."
+        )
+    if not 0.0 < guidance_scale <= 1.0:
+        raise ValueError(
+            "`guidance='cfg++'` takes a `guidance_scale` in (0, 1], the "
+            f"strength of CFG++; received {guidance_scale!r}."
+        )
+    if scheduler.num_function_evaluations(2) != 2:
+        raise ValueError(
+            "`guidance='cfg++'` needs a first-order solver (one velocity "
+            f"per step, 'euler'); received {type(scheduler).__name__}."
+        )
+    return guidance
 
 
 def check_guidance_interval(guidance_interval, guidance_scale):
