@@ -41,6 +41,7 @@ BAD_KEYWORDS = {
     "temperature": (0.0, -1.0, float("nan"), float("inf"), "1"),
     # A negative guidance scale is still a defined (if odd) extrapolation.
     "guidance_scale": (float("nan"), float("inf"), "2"),
+    "guidance": ("no_such_rule", 3),
     "truncation_psi": (float("nan"), "1"),
     "scheduler": ("no_such_scheduler", 3),
     "sampler": ("no_such_sampler", 3),
