@@ -207,26 +207,11 @@ def run_command():
 
 def hardware():
     """The accelerator's name, else the CPU cores this process may use."""
-    import keras
+    import kgen
 
-    if keras.backend.backend() == "jax":
-        import jax
-
-        devices = [d for d in jax.devices() if d.platform != "cpu"]
-        if devices:
-            return f"one {devices[0].device_kind}"
-    elif keras.backend.backend() == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            return f"one {torch.cuda.get_device_name(0)}"
-    elif keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            details = tf.config.experimental.get_device_details(gpus[0])
-            return f"one {details.get('device_name', 'GPU')}"
+    device = kgen.backend.device_name()
+    if device.lower() != "cpu":
+        return f"one {device}"
     cores = len(os.sched_getaffinity(0))
     return f"{cores} CPU core{'s' if cores > 1 else ''}"
 
