@@ -43,6 +43,7 @@ from kgen.models.vae import ConditionalVAE
 from kgen.models.vae import DenoisingAutoencoder
 from kgen.models.vae import HierarchicalVAE
 from kgen.models.vae import KLAutoencoder
+from kgen.models.vae import SequenceVAE
 
 __all__ = [
     "Autoencoder",
@@ -79,6 +80,7 @@ __all__ = [
     "HierarchicalVAE",
     "JointEnergyModel",
     "KLAutoencoder",
+    "SequenceVAE",
     "MAF",
     "MaskGIT",
     "MaskedDiffusion",

@@ -624,6 +624,24 @@ def gpt():
     )
 
 
+def sequence_vae():
+    """Rows of a tokenizer with a start symbol (id 1), as the VAE needs."""
+    model = kgen.models.SequenceVAE(
+        11,
+        8,
+        1,
+        latent_dim=3,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        encoder_layers=1,
+        seed=0,
+    )
+    tokens = integers(11, (8,))
+    tokens[:, 0] = 1
+    return Case(compiled(model), tokens, integer_samples=True)
+
+
 def gpt_class_conditional():
     """A molecule GPT's layout: rows start at `[BOS]` (id 1)."""
     model = kgen.models.GPT(
@@ -777,6 +795,7 @@ CASES = {
     "RBM": rbm,
     "RealNVP": real_nvp,
     "SRGAN": srgan,
+    "SequenceVAE": sequence_vae,
     "ShortcutModel": shortcut_model,
     "StyleGAN": style_gan,
     "TextToImage": text_to_image,

@@ -14,6 +14,8 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import host_array
+from kgen.utils.data_validation import is_host_array
+from kgen.utils.data_validation import validate_input
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -40,7 +42,19 @@ class GPT(GPTGeneration, GenerativeModel):
 
     which every later position attends to (as a class token would be,
     without lengthening the context); it trains on `fit(rows, labels)`
-    and `sample(n, labels=...)` draws those classes. With `start_id`
+    and `sample(n, labels=...)` draws those classes.
+
+    Built with `condition_dim`, every position's input also carries a
+    projection of one real vector per sequence (a property target, or a
+    `SequenceVAE`'s latent code),
+
+    ```
+    h_0[i] = E[x_i] + P[i] + W c + b        (every i)
+    ```
+
+    so the condition reaches each step of the decode loop directly, as
+    the latent does in the MOSES VAE's decoder; it trains on
+    `fit(rows, conditions)` and `sample(n, condition=...)`. With `start_id`
     (a tokenizer's `[BOS]`) every sample starts at that token, as a
     sequence of a tokenizer with start and end symbols must, rather than
     at a uniformly drawn one.
@@ -61,6 +75,8 @@ class GPT(GPTGeneration, GenerativeModel):
             (`4 * hidden_dim` if `None`).
         dropout: float. Embedding, attention and residual dropout.
         num_classes: int >= 2 or `None` (unconditional).
+        condition_dim: int or `None`. Size of the real vector each
+            sequence is conditioned on; `None` takes none.
         start_id: int in `[0, vocabulary_size)` or `None`. The token
             `sample` starts every sequence at; `None` draws it uniformly.
         seed: int or `None`.
@@ -98,6 +114,7 @@ class GPT(GPTGeneration, GenerativeModel):
         intermediate_dim=None,
         dropout=0.0,
         num_classes=None,
+        condition_dim=None,
         start_id=None,
         seed=None,
         **kwargs,
@@ -121,6 +138,9 @@ class GPT(GPTGeneration, GenerativeModel):
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
         self.num_classes = validate_optional_int(num_classes, "num_classes", 2)
+        self.condition_dim = validate_optional_int(
+            condition_dim, "condition_dim"
+        )
         if start_id is not None:
             start_id = validate_int(
                 start_id, "start_id", minimum=0, maximum=vocabulary_size - 1
@@ -148,6 +168,13 @@ class GPT(GPTGeneration, GenerativeModel):
                 embeddings_initializer=initializer,
                 name="label_embedding",
             )
+        self.condition_projection = None
+        if self.condition_dim is not None:
+            self.condition_projection = layers.Dense(
+                hidden_dim,
+                kernel_initializer=initializer,
+                name="condition_projection",
+            )
         self.embedding_dropout = Dropout(dropout)
         self.blocks = [
             CausalTransformerBlock(
@@ -169,6 +196,8 @@ class GPT(GPTGeneration, GenerativeModel):
         self.position_embedding.build((None,))
         if self.label_embedding is not None:
             self.label_embedding.build((None,))
+        if self.condition_projection is not None:
+            self.condition_projection.build((None, self.condition_dim))
         for block in self.blocks:
             block.build(hidden_shape)
         self.final_norm.build(hidden_shape)
@@ -179,15 +208,24 @@ class GPT(GPTGeneration, GenerativeModel):
         return (None,)
 
     @property
+    def condition_shape(self):
+        if self.condition_dim is None:
+            return None
+        return (self.condition_dim,)
+
+    @property
     def head_dim(self):
         return self.hidden_dim // self.num_heads
 
     # === Forward passes ===
 
-    def _embed(self, tokens, start, training, labels=None):
+    def _embed(self, tokens, start, training, labels=None, condition=None):
         positions = start + ops.arange(ops.shape(tokens)[1])
         h = self.token_embedding(ops.cast(tokens, "int32"))
         h = h + self.position_embedding(positions)[None]
+        if condition is not None:
+            projected = self.condition_projection(ops.cast(condition, h.dtype))
+            h = h + projected[:, None, :]
         if labels is not None:
             # Only a pass from position 0 carries the class; the cached
             # steps after it read it through attention.
@@ -220,11 +258,13 @@ class GPT(GPTGeneration, GenerativeModel):
 
     def call(self, inputs, training=False):
         """Next-token logits `(batch, length, vocabulary_size)` of tokens,
-        or of `{"tokens": ..., "labels": ...}` (class-conditional)."""
-        tokens, labels = inputs, None
+        or of `{"tokens": ..., "labels": ..., "condition": ...}` (a
+        conditional model's)."""
+        tokens, labels, condition = inputs, None, None
         if isinstance(inputs, dict):
-            tokens, labels = inputs["tokens"], inputs.get("labels")
-        h = self._embed(tokens, 0, training, labels)
+            tokens = inputs["tokens"]
+            labels, condition = inputs.get("labels"), inputs.get("condition")
+        h = self._embed(tokens, 0, training, labels, condition)
         for block in self.blocks:
             h = block(h, training=training)
         return self._logits(h)
@@ -243,15 +283,18 @@ class GPT(GPTGeneration, GenerativeModel):
             )
         )
 
-    def call_with_cache(self, tokens, cache, cache_index, labels=None):
+    def call_with_cache(
+        self, tokens, cache, cache_index, labels=None, condition=None
+    ):
         """Logits of `tokens` placed at positions `cache_index ...`, given
         the keys and values of earlier positions in `cache` (and the
-        class `labels` where the pass starts at position 0).
+        class `labels` where the pass starts at position 0, and the
+        `condition` vectors of a conditional model at every pass).
 
         Returns:
             `(logits, updated_cache)`.
         """
-        h = self._embed(tokens, cache_index, False, labels)
+        h = self._embed(tokens, cache_index, False, labels, condition)
         updated = []
         for index, block in enumerate(self.blocks):
             h, layer_cache = block(
@@ -262,25 +305,25 @@ class GPT(GPTGeneration, GenerativeModel):
 
     # === Likelihood ===
 
-    def log_prob(self, tokens, *, labels=None):
-        """Exact `log p(x_2..x_L | x_1)` per sequence (given `labels`, for
-        a class-conditional model), in nats; the first token is given."""
+    def log_prob(self, tokens, *, labels=None, condition=None):
+        """Exact `log p(x_2..x_L | x_1)` per sequence (given `labels` and
+        `condition`, for a conditional model), in nats; the first token
+        is given."""
         tokens = self._check_tokens(tokens, "tokens", self.sequence_length)
         labels = self._check_labels(labels, tokens)
+        condition = self._check_condition(condition, len(tokens))
         tokens = ops.convert_to_tensor(tokens, "int32")
-        inputs = tokens
-        if labels is not None:
-            inputs = {"tokens": tokens, "labels": labels}
-        logits = self(inputs)[:, :-1]
+        logits = self(self._inputs(tokens, labels, condition))[:, :-1]
         negative = keras.losses.sparse_categorical_crossentropy(
             tokens[:, 1:], logits, from_logits=True
         )
         return -ops.sum(negative, axis=-1)
 
-    def nats_per_token(self, tokens, *, labels=None):
+    def nats_per_token(self, tokens, *, labels=None, condition=None):
         """Mean negative log-likelihood per predicted token, per sequence."""
         length = np.shape(tokens)[-1]
-        return -self.log_prob(tokens, labels=labels) / max(length - 1, 1)
+        log_prob = self.log_prob(tokens, labels=labels, condition=condition)
+        return -log_prob / max(length - 1, 1)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
@@ -309,6 +352,7 @@ class GPT(GPTGeneration, GenerativeModel):
         *,
         seed=None,
         labels=None,
+        condition=None,
         length=None,
         sampler="random",
     ):
@@ -321,6 +365,8 @@ class GPT(GPTGeneration, GenerativeModel):
             seed: `None`, an int or a `keras.random.SeedGenerator`.
             labels: class-conditional models: one class id per sample,
                 one int for all, or `None` (drawn uniformly).
+            condition: models built with `condition_dim`:
+                `(num_samples, condition_dim)` condition vectors.
             length: int in `[2, sequence_length]` or `None`.
             sampler: a `kgen.samplers.TokenSampler` or its name.
         """
@@ -333,6 +379,7 @@ class GPT(GPTGeneration, GenerativeModel):
         )
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)
+        condition = self._check_condition(condition, num_samples)
         if self.start_id is None:
             first = keras.random.randint(
                 (num_samples, 1), 0, self.vocabulary_size, "int32", seed=seed
@@ -343,11 +390,48 @@ class GPT(GPTGeneration, GenerativeModel):
             ops.convert_to_numpy(first),
             length - 1,
             labels=labels,
+            condition=condition,
             sampler=sampler,
             seed=seed,
         )
 
+    def _inputs(self, tokens, labels=None, condition=None):
+        """What `call` takes: the tokens alone, or with their labels and
+        condition vectors in a dict."""
+        if labels is None and condition is None:
+            return tokens
+        inputs = {"tokens": tokens}
+        if labels is not None:
+            inputs["labels"] = labels
+        if condition is not None:
+            inputs["condition"] = condition
+        return inputs
+
     # === Checks ===
+
+    def _check_condition(self, condition, count, argument="condition"):
+        """`count` condition vectors as a float32 tensor for a model built
+        with `condition_dim` (which needs them); `None` for one without
+        (which refuses them). A backend tensor is checked by its shape."""
+        if self.condition_dim is None:
+            if condition is not None:
+                raise ValueError(
+                    f"`{argument}` was given, but this "
+                    f"{type(self).__name__} takes no condition "
+                    "(`condition_dim=None`)."
+                )
+            return None
+        if condition is None:
+            raise ValueError(
+                f"This {type(self).__name__} is conditional "
+                f"(`condition_dim={self.condition_dim}`): pass `{argument}`,"
+                f" one vector of {self.condition_dim} values per sequence."
+            )
+        if is_host_array(condition):
+            condition = self._validate_condition(condition, count, argument)
+        else:
+            validate_input(condition, self.condition_shape, argument)
+        return ops.convert_to_tensor(condition, "float32")
 
     def _check_tokens(self, tokens, argument, max_length=None):
         values = host_array(keras.ops.convert_to_numpy(tokens), argument)
@@ -386,6 +470,7 @@ class GPT(GPTGeneration, GenerativeModel):
             y is not None
             and hasattr(y, "shape")
             and not self.is_class_conditional
+            and self.condition_dim is None
         ):
             self._check_tokens(y, "y", self.sequence_length)
         return super().fit(x, y, *args, **kwargs)
@@ -400,11 +485,13 @@ class GPT(GPTGeneration, GenerativeModel):
         the context by default), decoded with the key/value cache;
         `logits`: `(batch, length)` tokens -> next-token logits. A
         class-conditional model's endpoints take `(batch,)` int `labels`
-        after the tokens (clamped into `[0, num_classes)`). Token ids
-        outside `[0, vocabulary_size)` cannot be refused inside a served
-        graph: both endpoints clamp them into range (a client validates
-        its ids). The prompt length is fixed at export: the loop's length
-        and the cache's size are static in the compiled graph."""
+        after the tokens (clamped into `[0, num_classes)`), and a model
+        with `condition_dim` `(batch, condition_dim)` float `condition`
+        vectors after those. Token ids outside `[0, vocabulary_size)`
+        cannot be refused inside a served graph: both endpoints clamp
+        them into range (a client validates its ids). The prompt length
+        is fixed at export: the loop's length and the cache's size are
+        static in the compiled graph."""
         if not isinstance(prompt_length, int) or not (
             1 <= prompt_length < self.sequence_length
         ):
@@ -425,7 +512,7 @@ class GPT(GPTGeneration, GenerativeModel):
                 return None
             return ops.clip(labels, 0, self.num_classes - 1)
 
-        def generate(prompt, seed, labels=None):
+        def generate(prompt, seed, labels=None, condition=None):
             prompt = ops.clip(prompt, 0, self.vocabulary_size - 1)
             padding = ops.zeros((ops.shape(prompt)[0], new), "int32")
             return self.generate_loop(
@@ -435,29 +522,61 @@ class GPT(GPTGeneration, GenerativeModel):
                 seed,
                 use_cache=True,
                 labels=clamped_labels(labels),
+                condition=condition,
             )
 
-        def logits(tokens, labels=None):
+        def logits(tokens, labels=None, condition=None):
             # A graph cannot raise on a value: ids out of range are
             # clamped to [0, vocabulary_size - 1], as the docstring says.
-            inputs = ops.clip(tokens, 0, self.vocabulary_size - 1)
-            if labels is not None:
-                inputs = {"tokens": inputs, "labels": clamped_labels(labels)}
-            return self(inputs)
+            tokens = ops.clip(tokens, 0, self.vocabulary_size - 1)
+            return self(self._inputs(tokens, clamped_labels(labels), condition))
 
         prompt_spec = keras.InputSpec(
             shape=(None, prompt_length), dtype="int32"
         )
         seed_spec = keras.InputSpec(shape=(2,), dtype="int32")
         tokens_spec = keras.InputSpec(shape=(None, None), dtype="int32")
+        labels_spec = keras.InputSpec(shape=(None,), dtype="int32")
+        condition_spec = keras.InputSpec(
+            shape=(None, self.condition_dim), dtype="float32"
+        )
+        # The conditioning inputs follow the tokens, labels first; each
+        # endpoint's argument names are its signature's input names.
+        if self.is_class_conditional and self.condition_dim is not None:
+            return {
+                "generate": (
+                    lambda prompt, labels, condition, seed: generate(
+                        prompt, seed, labels, condition
+                    ),
+                    [prompt_spec, labels_spec, condition_spec, seed_spec],
+                ),
+                "logits": (
+                    logits,
+                    [tokens_spec, labels_spec, condition_spec],
+                ),
+            }
         if self.is_class_conditional:
-            labels_spec = keras.InputSpec(shape=(None,), dtype="int32")
             return {
                 "generate": (
                     lambda prompt, labels, seed: generate(prompt, seed, labels),
                     [prompt_spec, labels_spec, seed_spec],
                 ),
                 "logits": (logits, [tokens_spec, labels_spec]),
+            }
+        if self.condition_dim is not None:
+            return {
+                "generate": (
+                    lambda prompt, condition, seed: generate(
+                        prompt, seed, condition=condition
+                    ),
+                    [prompt_spec, condition_spec, seed_spec],
+                ),
+                "logits": (
+                    lambda tokens, condition: logits(
+                        tokens, condition=condition
+                    ),
+                    [tokens_spec, condition_spec],
+                ),
             }
         return {
             "generate": (generate, [prompt_spec, seed_spec]),
@@ -478,6 +597,7 @@ class GPT(GPTGeneration, GenerativeModel):
                 "intermediate_dim": self.intermediate_dim,
                 "dropout": self.dropout,
                 "num_classes": self.num_classes,
+                "condition_dim": self.condition_dim,
                 "start_id": self.start_id,
             }
         )

@@ -13,8 +13,8 @@ class GPTGeneration:
     file holds its network, likelihood and export).
 
     Needs from the model: `__call__`, `call_with_cache`, `empty_cache`,
-    `sequence_length`, `_check_tokens`, `_seed_generator` and
-    `_loop_seed`.
+    `sequence_length`, `_inputs`, `_check_tokens`, `_check_labels`,
+    `_check_condition`, `_seed_generator` and `_loop_seed`.
     """
 
     def generate(
@@ -23,6 +23,7 @@ class GPTGeneration:
         max_new_tokens,
         *,
         labels=None,
+        condition=None,
         sampler="greedy",
         seed=None,
         use_cache=True,
@@ -36,6 +37,8 @@ class GPTGeneration:
             max_new_tokens: int >= 1.
             labels: class-conditional models: one class id per prompt
                 (or one int for all).
+            condition: models built with `condition_dim`: one condition
+                vector per prompt.
             sampler: a `kgen.samplers.TokenSampler` or its name
                 (`"greedy"`, `"random"`, `"top_k"`, `"top_p"`).
             seed: int or `None` (the model's own seed generator).
@@ -47,6 +50,7 @@ class GPTGeneration:
         """
         prompt = self._check_tokens(prompt, "prompt")
         labels = self._check_labels(labels, prompt)
+        condition = self._check_condition(condition, len(prompt))
         max_new_tokens = validate_int(max_new_tokens, "max_new_tokens")
         batch, prompt_length = prompt.shape
         total = prompt_length + max_new_tokens
@@ -67,14 +71,29 @@ class GPTGeneration:
         )
         with backend.no_grad():
             return self.generate_loop(
-                tokens, prompt_length, sampler, loop_seed, use_cache, labels
+                tokens,
+                prompt_length,
+                sampler,
+                loop_seed,
+                use_cache,
+                labels,
+                condition,
             )
 
     def generate_loop(
-        self, tokens, prompt_length, sampler, loop_seed, use_cache, labels=None
+        self,
+        tokens,
+        prompt_length,
+        sampler,
+        loop_seed,
+        use_cache,
+        labels=None,
+        condition=None,
     ):
         """Fills `tokens[:, prompt_length:]` one position at a time as one
-        `ops.fori_loop`; `prompt_length` is a Python int."""
+        `ops.fori_loop`; `prompt_length` is a Python int. The class
+        `labels` enter at position 0 (the prefill), the `condition`
+        vectors at every position."""
         if labels is not None:
             labels = ops.convert_to_tensor(labels, "int32")
         total = tokens.shape[1]
@@ -95,9 +114,7 @@ class GPTGeneration:
             def naive_step(index, tokens):
                 # 1. Rerun the whole sequence; read the logits just before
                 #    the position to fill.
-                inputs = tokens
-                if labels is not None:
-                    inputs = {"tokens": tokens, "labels": labels}
+                inputs = self._inputs(tokens, labels, condition)
                 logits = ops.take(
                     self(inputs), prompt_length + index - 1, axis=1
                 )
@@ -109,7 +126,7 @@ class GPTGeneration:
         # 1. Prefill: the prompt's keys and values in one pass.
         cache = self.empty_cache(ops.shape(tokens)[0], total)
         logits, cache = self.call_with_cache(
-            tokens[:, :prompt_length], cache, 0, labels
+            tokens[:, :prompt_length], cache, 0, labels, condition
         )
 
         def cached_step(index, carry):
@@ -119,7 +136,7 @@ class GPTGeneration:
             # 3. One position through the stack: the logits for the next
             #    token, and the new token's keys and values in the cache.
             logits, cache = self.call_with_cache(
-                token[:, None], cache, prompt_length + index
+                token[:, None], cache, prompt_length + index, None, condition
             )
             return tokens, cache, logits[:, -1]
 

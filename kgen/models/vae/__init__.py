@@ -4,6 +4,7 @@ from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.hierarchical_vae import HierarchicalVAE
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
+from kgen.models.vae.sequence_vae import SequenceVAE
 from kgen.models.vae.vae import VAE
 from kgen.models.vae.vae_gan import VAEGAN
 from kgen.models.vae.vq_vae import VQVAE
@@ -16,6 +17,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "KLAutoencoder",
     "HierarchicalVAE",
+    "SequenceVAE",
     "VAE",
     "VAEGAN",
     "VQVAE",
