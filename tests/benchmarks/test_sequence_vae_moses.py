@@ -1,0 +1,45 @@
+"""`python -m benchmarks.sequence_vae_moses --dry-run`: the SMILES VAE's
+training, sampling, reconstruction and latent-optimisation paths of the
+benchmark at toy size (needs RDKit and the `molsets` wheel; skipped
+without)."""
+
+import json
+
+import pytest
+
+from tests.datasets.test_molecules import needs_molsets
+
+pytest.importorskip("rdkit", reason="the molecule metrics need RDKit")
+
+# The model is proved in tests/models/vae; this checks the script's own
+# wiring, on the backend cheapest for it.
+pytestmark = pytest.mark.torch_only
+
+
+@needs_molsets
+def test_dry_run_trains_samples_and_climbs(tmp_path):
+    from benchmarks import sequence_vae_moses
+
+    results = sequence_vae_moses.main(
+        [
+            "--dry-run",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--results",
+            str(tmp_path / "vae"),
+        ]
+    )
+    stored = json.loads((tmp_path / "vae.json").read_text())
+    assert (
+        stored["reconstruction_accuracy"] == results["reconstruction_accuracy"]
+    )
+    assert results["training"]["steps"] == 8
+    assert [row["decoding"] for row in results["samples"]] == [
+        "prior, random",
+        "prior, greedy",
+    ]
+    for row in results["samples"]:
+        assert 0.0 <= row["validity"] <= 1.0
+    optimisation = results["latent_optimisation"]
+    assert 0.0 < optimisation["test_molecules_qed"] < 1.0
+    assert optimisation["climb_steps"] == 2
