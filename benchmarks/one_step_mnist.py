@@ -40,6 +40,8 @@ from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
 
 MEAN_FLOW_CALLS = (1, 2, 4)
+# The rows the bar compares, which every score has.
+BAR_ROWS = {"mean_flow-1", "consistency_mnist-1"}
 
 
 def build(args, shape=SHAPE):
@@ -155,6 +157,7 @@ def score(args):
             f"benchmarks/results/{args.results}_{name}.png",
         )
         for name, calls, draw in samplers(mean_flow)
+        if args.samplers is None or name in args.samplers
     ]
     print_table(rows, list(rows[0]))
     by_name = {row["sampler"]: row for row in rows}
@@ -238,6 +241,12 @@ def main(argv=None):
     parser.add_argument("--training-guidance-scale", type=float, default=1.0)
     parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument(
+        "--samplers",
+        type=lambda text: text.split(","),
+        help="score: only these rows (comma-separated names, e.g. "
+        "mean_flow-1,consistency_mnist-1); all by default",
+    )
+    parser.add_argument(
         "--results",
         default="one_step_mnist",
         help="the name of the JSON and grids in benchmarks/results",
@@ -252,6 +261,8 @@ def main(argv=None):
     if args.stage == "score":
         if not args.mean_flow:
             parser.error("--stage score needs --mean-flow")
+        if args.samplers and not BAR_ROWS <= set(args.samplers):
+            parser.error(f"--samplers must include {sorted(BAR_ROWS)}")
         return score(args)
     parser.error("give --stage train, --stage score or --dry-run")
 
