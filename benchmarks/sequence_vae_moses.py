@@ -28,8 +28,9 @@ It then reports:
         benchmarks.sequence_vae_moses --train-minutes 30
 
 Needs RDKit (`pip install 'kgen[chem]'`) and MOSES' data (`pip install
---no-deps molsets==0.3.1`). `--dry-run` trains a tiny model for 8 steps
-on 512 molecules and scores 16 (CI).
+--no-deps molsets==0.3.1`). `--weights W --init V` trains on from `V`
+and saves to `W`, so a long run goes in chunks. `--dry-run` trains a
+tiny model for 8 steps on 512 molecules and scores 16 (CI).
 """
 
 import argparse
@@ -150,6 +151,9 @@ def main(argv=None):
     parser.add_argument("--climb-steps", type=int, default=50)
     parser.add_argument("--cache", default="/tmp/kgen_sequence_vae_moses")
     parser.add_argument("--weights", help="save (or, if present, load) here")
+    parser.add_argument(
+        "--init", help="go on training from these weights (a fresh Adam)"
+    )
     parser.add_argument("--results", default="sequence_vae_moses")
     args = parser.parse_args(argv)
     if args.dry_run:
@@ -174,6 +178,10 @@ def main(argv=None):
     if args.weights and os.path.exists(args.weights):
         model.load_weights(args.weights)
     else:
+        if args.init:
+            # The weights hold the KL warm-up's step counter too, so the
+            # schedule goes on where the last chunk stopped.
+            model.load_weights(args.init)
         budget = kgen.callbacks.TrainingBudget(
             minutes=args.train_minutes, steps=args.steps
         )

@@ -20,14 +20,11 @@ pytestmark = pytest.mark.torch_only
 def test_dry_run_trains_samples_and_climbs(tmp_path):
     from benchmarks import sequence_vae_moses
 
+    arguments = ["--dry-run", "--cache", str(tmp_path / "cache")]
     results = sequence_vae_moses.main(
-        [
-            "--dry-run",
-            "--cache",
-            str(tmp_path / "cache"),
-            "--results",
-            str(tmp_path / "vae"),
-        ]
+        arguments
+        + ["--results", str(tmp_path / "vae")]
+        + ["--weights", str(tmp_path / "chunk1.weights.h5")]
     )
     stored = json.loads((tmp_path / "vae.json").read_text())
     assert (
@@ -43,3 +40,11 @@ def test_dry_run_trains_samples_and_climbs(tmp_path):
     optimisation = results["latent_optimisation"]
     assert 0.0 < optimisation["test_molecules_qed"] < 1.0
     assert optimisation["climb_steps"] == 2
+    # A second chunk goes on from the first: the KL warm-up's step
+    # counter travels with the weights.
+    resumed = sequence_vae_moses.main(
+        arguments
+        + ["--results", str(tmp_path / "vae2")]
+        + ["--init", str(tmp_path / "chunk1.weights.h5")]
+    )
+    assert resumed["training"]["steps"] == 16
