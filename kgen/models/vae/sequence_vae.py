@@ -266,7 +266,19 @@ class SequenceVAE(GenerativeModel):
     def call(self, tokens, training=False):
         posterior = self._posterior(tokens, training)
         latent = posterior.sample(seed=self.seed_generator)
-        outputs = {
+        outputs = self._decoded(tokens, posterior, latent, training)
+        if self.property_head is not None:
+            outputs["properties"] = to_float32(
+                self.property_head(
+                    posterior.distribution.loc, training=training
+                )
+            )
+        return outputs
+
+    def _decoded(self, tokens, posterior, latent, training=False):
+        """`call`'s outputs but the properties: the decoder's logits of
+        `tokens` given `latent`, and the posterior's moments."""
+        return {
             "logits": to_float32(
                 self.decoder(
                     {"tokens": tokens, "condition": latent}, training=training
@@ -275,13 +287,6 @@ class SequenceVAE(GenerativeModel):
             "posterior_mean": posterior.distribution.loc,
             "posterior_scale": posterior.distribution.scale,
         }
-        if self.property_head is not None:
-            outputs["properties"] = to_float32(
-                self.property_head(
-                    posterior.distribution.loc, training=training
-                )
-            )
-        return outputs
 
     def loss_terms(self, tokens, outputs):
         """Per-sequence `(reconstruction_loss, kl_loss)` in nats from
@@ -342,13 +347,7 @@ class SequenceVAE(GenerativeModel):
         with backend.no_grad():
             posterior = self._posterior(tokens)
             latent = posterior.sample(seed=self._seed_generator(seed))
-            outputs = {
-                "logits": to_float32(
-                    self.decoder({"tokens": tokens, "condition": latent})
-                ),
-                "posterior_mean": posterior.distribution.loc,
-                "posterior_scale": posterior.distribution.scale,
-            }
+            outputs = self._decoded(tokens, posterior, latent)
             reconstruction_loss, kl_loss = self.loss_terms(tokens, outputs)
         return -(reconstruction_loss + kl_loss)
 
