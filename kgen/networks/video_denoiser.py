@@ -8,8 +8,11 @@ every pixel see its own past and future. Spatial resolution halves and
 doubles as in `unet_denoiser`; time keeps its length.
 """
 
+import math
+
 import keras
 from keras import layers
+from keras import ops
 
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import timestep_input
@@ -54,16 +57,27 @@ def _residual_block(x, embedding, width, name):
 
 def _attention_block(x, num_heads, axes, name):
     """Self-attention over `axes` of `(batch, frames, height, width,
-    channels)`, the other axes kept apart; residual."""
+    channels)`, the other axes kept apart; residual.
+
+    The axes kept apart are folded into the batch, so the attention sees
+    `(batch * rest, sequence, channels)` and its scores are 4-D:
+    `MultiHeadAttention(attention_axes=...)` on the 5-D clip makes 6-D
+    scores, whose softmax TensorFlow's oneDNN kernel refuses ("Input
+    dims must be <= 5") on CPUs where it is on. The weights are the same
+    either way."""
     channels = x.shape[-1]
     h = layers.GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
+    kept = [axis for axis in (1, 2, 3) if axis not in axes]
+    order = (0, *kept, *axes, 4)
+    h = ops.transpose(h, order)
+    folded_shape = h.shape
+    length = math.prod(h.shape[1 + len(kept) : 4])
+    h = ops.reshape(h, (-1, length, channels))
     h = layers.MultiHeadAttention(
-        num_heads,
-        channels // num_heads,
-        attention_axes=axes,
-        name=f"{name}_attention",
+        num_heads, channels // num_heads, name=f"{name}_attention"
     )(h, h)
-    return x + h
+    h = ops.reshape(h, (-1, *folded_shape[1:]))
+    return x + ops.transpose(h, [order.index(axis) for axis in range(5)])
 
 
 def _space_time_attention(x, num_heads, spatial, name):

@@ -45,3 +45,30 @@ def test_bad_shapes_are_named():
         kgen.networks.video_unet_denoiser((3, 6, 6, 1), widths=(4, 8, 8))
     with pytest.raises(ValueError, match="divisible by `num_heads`"):
         kgen.networks.video_unet_denoiser(SHAPE, widths=(6,), num_heads=4)
+
+
+@pytest.mark.torch_only
+@pytest.mark.parametrize("axes", [(1,), (2, 3)])
+def test_attention_folds_the_kept_axes_into_the_batch_exactly(axes):
+    """The block attends over `axes` as `MultiHeadAttention(attention_axes=
+    axes)` on the whole clip does, with the same weights, without the 6-D
+    scores that TensorFlow's oneDNN softmax refuses."""
+    import keras
+
+    from kgen.networks.video_denoiser import _attention_block
+
+    clips = keras.Input((3, 4, 4, 8))
+    folded = keras.Model(clips, _attention_block(clips, 2, axes, "block"))
+    randomise_weights(folded, scale=0.3)
+    norm = folded.get_layer("block_norm")
+    attention = folded.get_layer("block_attention")
+    whole = keras.layers.MultiHeadAttention(2, 4, attention_axes=axes)
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 4, 8))
+    x = x.astype("float32")
+    normalised = norm(x)
+    whole(normalised, normalised)
+    whole.set_weights(attention.get_weights())
+    expected = x + to_numpy(whole(normalised, normalised))
+    np.testing.assert_allclose(
+        to_numpy(folded(x)), expected, rtol=1e-5, atol=1e-5
+    )
