@@ -8,6 +8,11 @@ free guidance folded into training (`--training-guidance-scale`), Adam
 (`--learning-rate`) with EMA weights, batch `--batch-size`, for
 `--train-steps` steps or `--max-train-minutes`, seed 0. `--init` goes on
 from saved weights (a fresh optimizer), so a long run trains in chunks.
+`--kind shortcut` trains a `kgen.models.ShortcutModel` (Frans et al.
+2024: 128 base steps, a quarter of each batch on self-consistency
+targets, forward passes only) on the same network and data instead, the
+second route to one step from scratch; `--shortcut W` adds its rows at
+1, 2 and 4 calls to the score.
 
 The score stage draws `--num-samples` samples (balanced labels, seed 1,
 8-bit pixels) and scores FID and KID (FID-Inception features) against the
@@ -45,8 +50,8 @@ BAR_ROWS = {"mean_flow-1", "consistency_mnist-1"}
 
 
 def build(args, shape=SHAPE):
-    """A compiled class-conditional `MeanFlow` on the flow-matching
-    presets' U-Net."""
+    """A compiled class-conditional `MeanFlow` (or, for `--kind
+    shortcut`, `ShortcutModel`) on the flow-matching presets' U-Net."""
     network = kgen.networks.unet_denoiser(
         shape,
         widths=args.widths,
@@ -55,12 +60,19 @@ def build(args, shape=SHAPE):
         timestep_dtype="float32",
         step_size_input=True,
     )
-    model = kgen.models.MeanFlow(
-        network,
-        training_guidance_scale=args.training_guidance_scale,
-        num_classes=10,
-        seed=0,
-    )
+    if args.kind == "shortcut":
+        # Frans et al.'s 128 base steps and a quarter of each batch on
+        # the self-consistency targets; label dropout 0.1, as MeanFlow's.
+        model = kgen.models.ShortcutModel(
+            network, num_base_steps=128, num_classes=10, seed=0
+        )
+    else:
+        model = kgen.models.MeanFlow(
+            network,
+            training_guidance_scale=args.training_guidance_scale,
+            num_classes=10,
+            seed=0,
+        )
     model.compile(
         optimizer=keras.optimizers.Adam(
             args.learning_rate, use_ema=True, ema_momentum=args.ema_momentum
@@ -71,7 +83,6 @@ def build(args, shape=SHAPE):
 
 def train(args):
     keras.utils.set_random_seed(0)
-    args.kind = "mean_flow"
     model = build(args)
     previous = None
     if args.init:
@@ -101,8 +112,9 @@ def load(path):
     with open(path + ".json") as f:
         info = json.load(f)
     args = argparse.Namespace(
+        kind=info["kind"],
         widths=tuple(info["widths"]),
-        training_guidance_scale=info["training_guidance_scale"],
+        training_guidance_scale=info.get("training_guidance_scale"),
         learning_rate=info["learning_rate"],
         ema_momentum=info["ema_momentum"],
     )
@@ -111,7 +123,7 @@ def load(path):
     return model, info
 
 
-def samplers(mean_flow):
+def samplers(mean_flow, shortcut=None):
     """`(name, network calls, draw(n, labels, seed))` of every row."""
     consistency = kgen.models.ConsistencyModel.from_preset("consistency_mnist")
     flow = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
@@ -120,6 +132,8 @@ def samplers(mean_flow):
         ("consistency_mnist", consistency, (1, 2)),
         ("flow_matching_mnist-euler", flow, (10, 50)),
     ]
+    if shortcut is not None:
+        models.insert(1, ("shortcut", shortcut, MEAN_FLOW_CALLS))
     return [
         (
             f"{name}-{calls}",
@@ -142,6 +156,9 @@ def score(args):
         x_unit, y_train, test_unit, y_test
     )
     mean_flow, info = load(args.mean_flow)
+    shortcut, shortcut_info = None, None
+    if args.shortcut:
+        shortcut, shortcut_info = load(args.shortcut)
     n = args.num_samples
     labels = np.arange(n) % 10
     distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
@@ -156,7 +173,7 @@ def score(args):
             classifier,
             f"benchmarks/results/{args.results}_{name}.png",
         )
-        for name, calls, draw in samplers(mean_flow)
+        for name, calls, draw in samplers(mean_flow, shortcut)
         if args.samplers is None or name in args.samplers
     ]
     print_table(rows, list(rows[0]))
@@ -174,6 +191,7 @@ def score(args):
         args.results,
         {
             "training": info,
+            "shortcut_training": shortcut_info,
             "num_samples": n,
             "classifier_test_accuracy": classifier_accuracy,
             "floor": {"fid": floor_fid, "kid": floor_kid},
@@ -204,16 +222,21 @@ def dry_run(args):
     """The train stage's model, at 8x8 on 128 digits for 4 steps, then one
     draw at each of MeanFlow's call counts (no presets, no FID)."""
     args.widths = (8,)
-    model = build(args, shape=(8, 8, 1))
     (x, y), _ = kgen.datasets.load("digits", value_range=(-1, 1))
-    history = model.fit(x[:128], y[:128], batch_size=32, epochs=1, verbose=0)
-    losses = history.history["loss"]
-    results = {"loss": losses[-1]}
-    for calls in MEAN_FLOW_CALLS:
-        samples = keras.ops.convert_to_numpy(
-            model.sample(10, labels=np.arange(10), num_steps=calls, seed=1)
+    results = {}
+    for kind in ("mean_flow", "shortcut"):
+        args.kind = kind
+        model = build(args, shape=(8, 8, 1))
+        history = model.fit(
+            x[:128], y[:128], batch_size=32, epochs=1, verbose=0
         )
-        results[f"mean_flow-{calls}_finite"] = bool(np.isfinite(samples).all())
+        results[f"{kind}_loss"] = history.history["loss"][-1]
+        for calls in MEAN_FLOW_CALLS:
+            samples = keras.ops.convert_to_numpy(
+                model.sample(10, labels=np.arange(10), num_steps=calls, seed=1)
+            )
+            finite = bool(np.isfinite(samples).all())
+            results[f"{kind}-{calls}_finite"] = finite
     print(results)
     write_json(
         args.results,
@@ -221,7 +244,10 @@ def dry_run(args):
         headline={
             "title": "Dry run of the one-step benchmark: MeanFlow trained "
             "and sampled at toy size",
-            "values": {"loss": "/dry_run/loss"},
+            "values": {
+                "MeanFlow loss": "/dry_run/mean_flow_loss",
+                "shortcut loss": "/dry_run/shortcut_loss",
+            },
         },
     )
     return results
@@ -233,7 +259,16 @@ def main(argv=None):
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--model", help="train: where the weights go")
     parser.add_argument("--init", help="train: go on from these weights")
+    parser.add_argument(
+        "--kind",
+        choices=("mean_flow", "shortcut"),
+        default="mean_flow",
+        help="train: the one-step model",
+    )
     parser.add_argument("--mean-flow", help="score: the MeanFlow weights")
+    parser.add_argument(
+        "--shortcut", help="score: shortcut-model weights (adds its rows)"
+    )
     flow_matching_mnist.add_training_arguments(
         parser, train_steps=2400, learning_rate=5e-4
     )

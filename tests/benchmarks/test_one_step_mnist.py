@@ -1,5 +1,6 @@
-"""`python -m benchmarks.one_step_mnist --dry-run`: the MeanFlow training
-and sampling paths of the benchmark at toy size."""
+"""`python -m benchmarks.one_step_mnist --dry-run`: the MeanFlow and
+shortcut-model training and sampling paths of the benchmark at toy
+size."""
 
 import json
 
@@ -11,12 +12,13 @@ from benchmarks import one_step_mnist
 # A CPU benchmark (no lease to protect), whose model and sampler the
 # contract harness fits and draws on every backend: a minute of CI here.
 @pytest.mark.large
-def test_dry_run_trains_and_samples_at_every_call_count(tmp_path):
+def test_dry_run_trains_and_samples_both_models_at_every_call_count(tmp_path):
     results = one_step_mnist.main(
         ["--dry-run", "--results", str(tmp_path / "one_step")]
     )
     stored = json.loads((tmp_path / "one_step.json").read_text())
     assert stored["dry_run"] == results
-    for calls in one_step_mnist.MEAN_FLOW_CALLS:
-        assert results[f"mean_flow-{calls}_finite"]
-    assert results["loss"] > 0
+    for kind in ("mean_flow", "shortcut"):
+        for calls in one_step_mnist.MEAN_FLOW_CALLS:
+            assert results[f"{kind}-{calls}_finite"]
+        assert results[f"{kind}_loss"] > 0
