@@ -113,5 +113,20 @@ class PublicInputs:
             count = len(labels)
         return validate_labels(labels, count, self.num_classes, argument)
 
+    def _check_condition_values(self, condition, count, argument="condition"):
+        """Condition tensors given to a public method (`sample`,
+        `log_prob`...) of a model with a `condition_shape`: host data
+        checked as `fit` checks them (shape, finite values, one per
+        example of `count`), a backend tensor by its shape alone.
+
+        Returns:
+            `condition` as a float32 tensor.
+        """
+        if is_host_array(condition):
+            condition = self._validate_condition(condition, count, argument)
+        else:
+            validate_input(condition, self.condition_shape, argument)
+        return keras.ops.convert_to_tensor(condition, "float32")
+
     def _check_num_samples(self, num_samples):
         return validate_int(num_samples, "num_samples")

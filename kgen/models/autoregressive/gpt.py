@@ -14,8 +14,6 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import host_array
-from kgen.utils.data_validation import is_host_array
-from kgen.utils.data_validation import validate_input
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -427,11 +425,7 @@ class GPT(GPTGeneration, GenerativeModel):
                 f"(`condition_dim={self.condition_dim}`): pass `{argument}`,"
                 f" one vector of {self.condition_dim} values per sequence."
             )
-        if is_host_array(condition):
-            condition = self._validate_condition(condition, count, argument)
-        else:
-            validate_input(condition, self.condition_shape, argument)
-        return ops.convert_to_tensor(condition, "float32")
+        return self._check_condition_values(condition, count, argument)
 
     def _check_tokens(self, tokens, argument, max_length=None):
         values = host_array(keras.ops.convert_to_numpy(tokens), argument)

@@ -15,8 +15,6 @@ from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
-from kgen.utils.data_validation import is_host_array
-from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_levels
 
 
@@ -202,17 +200,9 @@ class PixelCNN(GenerativeModel):
         if labels is not None:
             labels = self._check_labels(labels, x)
         if condition is not None:
-            condition = self._check_sample_condition(condition, x.shape[0])
+            condition = self._check_condition_values(condition, x.shape[0])
         outputs = self({"grids": x, "condition": condition, "labels": labels})
         return ops.sum(self._pixel_log_probs(x, outputs), axis=(1, 2))
-
-    def _check_sample_condition(self, condition, count):
-        """`condition` maps for `count` grids, as a float32 tensor."""
-        if is_host_array(condition):
-            condition = self._validate_condition(condition, count, "condition")
-        else:
-            validate_input(condition, self.condition_shape, "condition")
-        return ops.convert_to_tensor(condition, "float32")
 
     def _mixture(self, outputs):
         logits, loc, log_scale = ops.split(outputs, 3, axis=-1)
@@ -289,7 +279,7 @@ class PixelCNN(GenerativeModel):
         labels = self._sample_labels(labels, num_samples, seed)
         _, condition, labels = self._unpack(None, condition, labels)
         if condition is not None:
-            condition = self._check_sample_condition(condition, num_samples)
+            condition = self._check_condition_values(condition, num_samples)
         window = self.grid_shape[0]
         if windowed:
             window = min(window, self.receptive_rows + 1)

@@ -11,6 +11,7 @@ from kgen.distributions import kl_divergence
 from kgen.models.autoregressive.gpt import GPT
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
+from kgen.models.vae.vae import _standard_normal
 from kgen.networks.text_encoder import text_encoder
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -186,6 +187,7 @@ class SequenceVAE(GenerativeModel):
                 ],
                 name="property_head",
             )
+        self._prior = _standard_normal(latent_dim)
         self.step = self.add_weight(
             shape=(), initializer="zeros", trainable=False, name="step"
         )
@@ -299,11 +301,8 @@ class SequenceVAE(GenerativeModel):
         posterior = Independent(
             Normal(outputs["posterior_mean"], outputs["posterior_scale"]), 1
         )
-        prior = Independent(
-            Normal(ops.zeros((self.latent_dim,)), ops.ones((self.latent_dim,))),
-            1,
-        )
-        return ops.sum(negative, axis=-1), kl_divergence(posterior, prior)
+        kl_loss = kl_divergence(posterior, self._prior)
+        return ops.sum(negative, axis=-1), kl_loss
 
     def kl_weight(self):
         """`beta(t)`: the KL term's weight at the current step."""
