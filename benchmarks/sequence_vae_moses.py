@@ -100,8 +100,29 @@ def build(args, tokenizer):
         num_properties=1,
         seed=0,
     )
+    if args.decoder_init:
+        warm_start_decoder(model, args.decoder_init)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     return model
+
+
+def warm_start_decoder(model, preset):
+    """Starts the VAE's decoder from a SMILES GPT preset of the same
+    tokenizer and shape (`gpt_moses`): its embeddings, blocks and final
+    norm. The GPT's class embedding has no place in the decoder, and the
+    code's projection starts where the VAE's seed put it, so training
+    first teaches the decoder to read `z`, not SMILES' grammar.
+    """
+    gpt = kgen.models.GPT.from_preset(preset)
+    decoder = model.decoder
+    pairs = [
+        (gpt.token_embedding, decoder.token_embedding),
+        (gpt.position_embedding, decoder.position_embedding),
+        (gpt.final_norm, decoder.final_norm),
+        *zip(gpt.blocks, decoder.blocks, strict=True),
+    ]
+    for source, target in pairs:
+        target.set_weights(source.get_weights())
 
 
 def sample_metrics(smiles, training):
@@ -146,6 +167,17 @@ def main(argv=None):
     parser.add_argument("--encoder-layers", type=int, default=2)
     parser.add_argument("--beta", type=float, default=0.05)
     parser.add_argument("--beta-warmup-steps", type=int, default=2000)
+    parser.add_argument(
+        "--decoder-init",
+        help="a GPT preset of the same tokenizer to start the decoder from "
+        "(e.g. gpt_moses; needs --num-layers and --hidden-dim to match)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="of the token-by-token prior samples",
+    )
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-test", type=int, default=500)
     parser.add_argument("--climb-steps", type=int, default=50)
@@ -204,12 +236,18 @@ def main(argv=None):
 
     # 1. Prior samples, token by token and greedy.
     rows_out = []
-    for sampler in ("random", "greedy"):
+    samplers = {
+        f"random, temperature {args.temperature:g}": (
+            kgen.samplers.RandomSampler(temperature=args.temperature)
+        ),
+        "greedy": "greedy",
+    }
+    for name, sampler in samplers.items():
         tokens = model.sample(args.num_samples, seed=1, sampler=sampler)
         smiles = tokenizer.detokenize(keras.ops.convert_to_numpy(tokens))
         rows_out.append(
             {
-                "decoding": f"prior, {sampler}",
+                "decoding": f"prior, {name}",
                 **sample_metrics(smiles, training),
             }
         )
@@ -273,6 +311,7 @@ def main(argv=None):
             "hidden_dim": args.hidden_dim,
             "num_layers": args.num_layers,
             "encoder_layers": args.encoder_layers,
+            "decoder_init": args.decoder_init,
             "parameters": model.count_params(),
             "final_logs": final,
             "backend": keras.backend.backend(),
