@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen import schedulers
 from kgen.models.diffusion import guidance
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.schedulers import sampling_loop
@@ -47,6 +48,7 @@ class DiffusionSampling:
         classifier_scale=1.0,
         watermark=None,
         guide=None,
+        guidance="cfg",
     ):
         """Draws samples by running a reverse diffusion from pure noise.
 
@@ -76,6 +78,13 @@ class DiffusionSampling:
                 then weighs `(1 + w) D(x_t | c) - w D_guide(x_t | c)`
                 in place of the unconditional output, and the model may
                 be unconditional.
+            guidance: `"cfg"` (classifier-free guidance, or autoguidance
+                with a `guide`) or `"cfg++"` (Chung et al. 2024): on
+                `scheduler="ddim"`, each step's data estimate comes from
+                the output guided at strength `guidance_scale` in (0, 1]
+                and its noise from the unconditional one
+                (`guidance.cfg_plus_plus_scale`). The DDIM steps then
+                leave the predicted `x_0` unclipped, as the paper's do.
 
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
@@ -93,6 +102,7 @@ class DiffusionSampling:
             classifier_scale=classifier_scale,
             watermark=watermark,
             guide=guide,
+            guidance_rule=guidance,
         )
 
     def invert(self, samples, *, num_steps=50, labels=None):
@@ -145,6 +155,7 @@ class DiffusionSampling:
         watermark=None,
         guidance_interval=None,
         guide=None,
+        guidance_rule="cfg",
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
@@ -160,6 +171,11 @@ class DiffusionSampling:
                 f"logits` (or `None`); received {classifier!r}."
             )
         scheduler = self.get_scheduler(scheduler)
+        guidance_rule = guidance.check_guidance_rule(
+            guidance_rule, guidance_scale, guide
+        )
+        if guidance_rule == "cfg++":
+            scheduler = _unclipped_ddim(scheduler)
         if watermark is not None and scheduler.stochastic:
             raise ValueError(
                 "A `watermark` in the start noise is read back by inverting "
@@ -196,6 +212,7 @@ class DiffusionSampling:
                 loop_seed=self._loop_seed(seed),
                 after_step=after_step,
                 guide=guide,
+                guidance_rule=guidance_rule,
             )
 
     def _check_guide(self, guide, guidance_scale):
@@ -242,12 +259,15 @@ class DiffusionSampling:
         classifier_scale=1.0,
         guidance_interval=None,
         guide=None,
+        guidance_rule="cfg",
+        timesteps=None,
     ):
         """The `(x_t, t) -> output` function a sampling loop runs: the
         denoiser with `labels` and `condition` bound, wrapped by
         classifier-free guidance (`guidance_scale` != 0, within
-        `guidance_interval` when given), or autoguidance when a `guide`
-        is given, and classifier guidance (`classifier`)."""
+        `guidance_interval` when given; with `guidance_rule="cfg++"`,
+        CFG++ over the DDIM steps of `timesteps`), or autoguidance when a
+        `guide` is given, and classifier guidance (`classifier`)."""
         if guide is not None:
             denoise = guidance.autoguidance(
                 lambda x, t: self.denoise(x, t, labels, condition),
@@ -260,7 +280,9 @@ class DiffusionSampling:
             null_labels = ops.full_like(labels, self.num_classes)
             denoise = guidance.classifier_free_guidance(
                 self.denoise,
-                guidance_scale,
+                guidance_weight(
+                    guidance_scale, guidance_rule, scheduler, timesteps
+                ),
                 labels,
                 null_labels,
                 condition,
@@ -292,6 +314,7 @@ class DiffusionSampling:
         after_step=None,
         guidance_interval=None,
         guide=None,
+        guidance_rule="cfg",
     ):
         """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
         samples clipped to `sample_range`: one compiled program per step
@@ -315,12 +338,14 @@ class DiffusionSampling:
                 after_step=after_step,
                 guidance_interval=guidance_interval,
                 guide=guide,
+                guidance_rule=guidance_rule,
             )
         options = {
             "scheduler": scheduler,
             "timesteps": timesteps,
             "guidance_scale": guidance_scale,
             "guidance_interval": guidance_interval,
+            "guidance_rule": guidance_rule,
         }
         key = (
             "reverse_diffusion",
@@ -328,6 +353,7 @@ class DiffusionSampling:
             tuple(np.asarray(timesteps).tolist()),
             float(guidance_scale),
             guidance_interval,
+            guidance_rule,
         )
         return backend.inference_program(
             self,
@@ -355,6 +381,7 @@ def _reverse_diffusion(
     after_step=None,
     guidance_interval=None,
     guide=None,
+    guidance_rule="cfg",
 ):
     denoise = model.guided_denoise(
         scheduler,
@@ -365,6 +392,8 @@ def _reverse_diffusion(
         classifier_scale,
         guidance_interval=guidance_interval,
         guide=guide,
+        guidance_rule=guidance_rule,
+        timesteps=timesteps,
     )
     sample = sampling_loop.reverse_diffusion(
         denoise,
@@ -386,3 +415,43 @@ def noise_level(scheduler):
     1), the scale of `guidance_interval` (flow matching's `sigma` is its
     counterpart)."""
     return lambda timestep: ops.sqrt(1.0 - scheduler.alpha_bar(timestep))
+
+
+def _unclipped_ddim(scheduler):
+    """`scheduler`, a deterministic DDIM rule, with the predicted `x_0`
+    left unclipped: CFG++'s step takes `x_0` and the noise from different
+    outputs, which one clipped `x_0` cannot represent, and its strength
+    in [0, 1] interpolates, so the estimate stays in range where
+    classifier-free guidance's extrapolation needed the clip."""
+    if not isinstance(scheduler, schedulers.DDIMScheduler) or scheduler.eta:
+        raise ValueError(
+            "`guidance='cfg++'` steps by deterministic DDIM: use "
+            f"scheduler='ddim' (eta 0); received {scheduler}."
+        )
+    config = scheduler.get_config()
+    config.update(clip_sample=False, use_clipped_model_output=False)
+    return schedulers.DDIMScheduler(**config)
+
+
+def guidance_weight(guidance_scale, guidance_rule, scheduler, timesteps):
+    """Classifier-free guidance's weight: `guidance_scale` itself, or for
+    `guidance_rule="cfg++"` the weight of each DDIM step that makes it
+    CFG++ at strength `guidance_scale` (`guidance.cfg_plus_plus_scale`,
+    where `x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps` and
+    the last step lands on the scheduler's final `alpha_bar`)."""
+    if guidance_rule != "cfg++":
+        return guidance_scale
+    strength = guidance_scale
+    final = 1.0 if scheduler.set_alpha_to_one else scheduler.alphas_cumprod[0]
+    table = np.asarray(scheduler.alphas_cumprod, "float64")
+
+    def alpha_bar(points):
+        points = points.astype("int64")
+        return np.where(points >= 0, table[np.maximum(points, 0)], final)
+
+    return guidance.cfg_plus_plus_scale(
+        strength,
+        *scheduler.loop_points(timesteps),
+        signal=lambda points: np.sqrt(alpha_bar(points)),
+        noise=lambda points: np.sqrt(1.0 - alpha_bar(points)),
+    )

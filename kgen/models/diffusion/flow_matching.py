@@ -309,7 +309,14 @@ class FlowMatching(GenerativeModel):
             null_labels = ops.full_like(labels, self.num_classes)
             scale = guidance_scale
             if guidance == "cfg++":
-                scale = cfg_plus_plus_scale(guidance_scale, sigmas)
+                sigmas = np.asarray(sigmas, "float64")
+                scale = cfg_plus_plus_scale(
+                    guidance_scale,
+                    sigmas[:-1],
+                    sigmas[1:],
+                    signal=lambda sigma: 1.0 - sigma,
+                    noise=lambda sigma: sigma,
+                )
             return classifier_free_guidance(
                 lambda x, sigma, labels, _: self.velocity(x, sigma, labels),
                 scale,
@@ -421,9 +428,12 @@ class FlowMatching(GenerativeModel):
             guidance_interval, guidance_scale
         )
         scheduler = self.get_scheduler(scheduler)
-        guidance = check_guidance_rule(
-            guidance, guidance_scale, guide, scheduler
-        )
+        guidance = check_guidance_rule(guidance, guidance_scale, guide)
+        if guidance == "cfg++" and scheduler.num_function_evaluations(2) != 2:
+            raise ValueError(
+                "`guidance='cfg++'` needs a first-order solver (one velocity "
+                f"per step, 'euler'); received {type(scheduler).__name__}."
+            )
         sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)

@@ -70,57 +70,71 @@ def classifier_free_guidance(
     return guided
 
 
-def cfg_plus_plus_scale(strength, sigmas):
-    """CFG++ (Chung et al. 2024) on a flow's Euler steps, as the
+def cfg_plus_plus_scale(strength, points, next_points, signal, noise):
+    """CFG++ (Chung et al. 2024) on a first-order deterministic sampler
+    (a flow's Euler steps, DDIM's with `eta = 0`), as the
     classifier-free guidance weight of each step.
 
-    CFG++ takes each step's data estimate from the guided velocity and
-    its noise estimate from the unconditional one, so that the sample
-    stays on the path the model was trained on (classifier-free guidance
-    extrapolates both, and leaves it at large weights):
+    Both samplers write `x_t = a_t x_0 + b_t eps` (flow matching: `a =
+    1 - sigma`, `b = sigma`; diffusion: `a = sqrt(alpha_bar)`, `b =
+    sqrt(1 - alpha_bar)`) and step from `t` to `t'` by
 
     ```
-    v_l = v_u + l (v_c - v_u),                 l in [0, 1]
-    x_0 = x - sigma v_l,   eps = x + (1 - sigma) v_u
-    x'  = (1 - sigma') x_0 + sigma' eps
+    x_t' = a_t' x_0 + b_t' eps,      x_0 = (x_t - b_t eps) / a_t
     ```
 
-    On a first-order step this is one Euler step `x' = x + (sigma' -
-    sigma) v` of a velocity that classifier-free guidance
-    `(1 + w) v_c - w v_u` gives at a weight set per step:
+    with `(x_0, eps)` from one model output. CFG++ takes the data
+    estimate from the guided output and the noise from the
+    unconditional one, so that the sample stays on the path the model
+    was trained on (classifier-free guidance extrapolates both, and
+    leaves it at large weights):
 
     ```
-    w(sigma) = l sigma (1 - sigma') / (sigma - sigma') - 1
+    eps_l = eps_u + l (eps_c - eps_u),          l in [0, 1]
+    x_t'  = a_t' (x_t - b_t eps_l) / a_t + b_t' eps_u
     ```
 
-    It grows as the steps get finer (about `l sigma (1 - sigma) / step`),
-    which is why `l` stays in [0, 1] where classifier-free guidance
-    takes weights of several units. Written this way, CFG++ is one more
-    weight schedule of the same two-halves batch, with no change to the
-    solver.
+    This is the plain step on the output classifier-free guidance
+    `(1 + w) out_c - w out_u` gives at a weight set per step (any
+    output, noise, velocity or data, is affine in `eps` at fixed `x_t`):
+
+    ```
+    w(t) = l a_t' b_t / (a_t' b_t - a_t b_t') - 1
+    ```
+
+    It grows as the steps get finer (for a flow, about `l sigma (1 -
+    sigma) / step`), which is why `l` stays in [0, 1] where
+    classifier-free guidance takes weights of several units. Written
+    this way, CFG++ is one more weight schedule of the same two-halves
+    batch, with no change to the solver.
 
     Args:
         strength: float `l` in [0, 1].
-        sigmas: the run's descending sigmas (`sigmas(num_steps)`, ending
-            at `0`), which the Euler steps visit in order.
+        points: the sampling loop's points (sigmas or timesteps), in the
+            order it visits them.
+        next_points: the point each step goes to.
+        signal: numpy `points -> a`.
+        noise: numpy `points -> b`.
 
     Returns:
-        `sigma -> w(sigma)`, looking `sigma'` up among `sigmas`.
+        `t -> w(t)`, looking `t` up among `points`.
 
     References:
         1. Chung et al. CFG++: Manifold-constrained Classifier Free
            Guidance for Diffusion Models. 2024. arXiv:2406.08070.
     """
-    sigmas = np.asarray(sigmas, "float64")
-    points, next_points = sigmas[:-1], sigmas[1:]
-    weights = strength * points * (1.0 - next_points) / (points - next_points)
+    points = np.asarray(points, "float64")
+    next_points = np.asarray(next_points, "float64")
+    a, b = signal(points), noise(points)
+    next_a, next_b = signal(next_points), noise(next_points)
+    weights = strength * next_a * b / (next_a * b - a * next_b) - 1.0
     point_table = ops.convert_to_tensor(points.astype("float32"))
-    weight_table = ops.convert_to_tensor((weights - 1.0).astype("float32"))
+    weight_table = ops.convert_to_tensor(weights.astype("float32"))
 
-    def scale(sigma):
-        # The loop evaluates the velocity at exactly these sigmas.
-        index = ops.argmin(ops.abs(point_table - sigma))
-        return ops.take(weight_table, index)
+    def scale(point):
+        # The loop evaluates the output at exactly these points.
+        distance = ops.abs(point_table - ops.cast(point, "float32"))
+        return ops.take(weight_table, ops.argmin(distance))
 
     return scale
 
@@ -215,16 +229,16 @@ def check_guide(guide, model, guidance_scale):
 GUIDANCE_RULES = ("cfg", "cfg++")
 
 
-def check_guidance_rule(guidance, guidance_scale, guide, scheduler):
+def check_guidance_rule(guidance, guidance_scale, guide):
     """`guidance` ("cfg" or "cfg++"), checked against what CFG++ needs:
-    a strength in [0, 1], no guide, and a first-order (Euler) solver."""
+    a strength in [0, 1] and no guide. The caller checks its solver."""
     if guidance not in GUIDANCE_RULES:
         raise ValueError(
             f"`guidance` must be one of {GUIDANCE_RULES}; received "
             f"{guidance!r} (autoguidance: pass a `guide`)."
         )
     if guidance == "cfg" or not guidance_scale:
-        return guidance
+        return "cfg"
     if guide is not None:
         raise ValueError(
             "`guidance='cfg++'` guides by the unconditional model; it "
@@ -234,11 +248,6 @@ def check_guidance_rule(guidance, guidance_scale, guide, scheduler):
         raise ValueError(
             "`guidance='cfg++'` takes a `guidance_scale` in (0, 1], the "
             f"strength of CFG++; received {guidance_scale!r}."
-        )
-    if scheduler.num_function_evaluations(2) != 2:
-        raise ValueError(
-            "`guidance='cfg++'` needs a first-order solver (one velocity "
-            f"per step, 'euler'); received {type(scheduler).__name__}."
         )
     return guidance
 

@@ -295,12 +295,15 @@ class TextToImage(DenoisingDiffusion):
         classifier_scale=1.0,
         guidance_interval=None,
         guide=None,
+        guidance_rule="cfg",
+        timesteps=None,
     ):
         """`(x_t, t) -> output` of the prompts whose token ids are
         `condition`, guided towards them by `guidance_scale` (within
-        `guidance_interval` when given), or away from a weaker `guide`'s
-        output for the same prompts (autoguidance). The prompts are
-        encoded once, outside the sampling loop."""
+        `guidance_interval` when given; CFG++ over the DDIM steps of
+        `timesteps` with `guidance_rule="cfg++"`), or away from a weaker
+        `guide`'s output for the same prompts (autoguidance). The prompts
+        are encoded once, outside the sampling loop."""
         context = self.encode_text(condition)
 
         def denoise(sample, timestep, context, _):
@@ -325,7 +328,9 @@ class TextToImage(DenoisingDiffusion):
         null_context = self.encode_text(ops.zeros_like(condition))
         return guidance.classifier_free_guidance(
             denoise,
-            guidance_scale,
+            diffusion_sampling.guidance_weight(
+                guidance_scale, guidance_rule, scheduler, timesteps
+            ),
             context,
             null_context,
             None,
@@ -344,6 +349,7 @@ class TextToImage(DenoisingDiffusion):
         scheduler="ddpm",
         guidance_scale=0.0,
         guidance_interval=None,
+        guidance="cfg",
     ):
         """Draws images for prompts by a reverse diffusion from noise.
 
@@ -359,6 +365,8 @@ class TextToImage(DenoisingDiffusion):
             guidance_interval: `(low, high)` in [0, 1], or `None`: guide
                 only the steps whose noise level `sqrt(1 - alpha_bar_t)`
                 lies in it (see `DiffusionModel.sample`).
+            guidance: `"cfg"` or `"cfg++"` (with `scheduler="ddim"` and a
+                strength in (0, 1]; see `DiffusionModel.sample`).
 
         Returns:
             `(num_samples,) + sample_shape` images in `[-1, 1]`.
@@ -374,6 +382,7 @@ class TextToImage(DenoisingDiffusion):
             condition=tokens,
             guidance_scale=guidance_scale,
             guidance_interval=guidance_interval,
+            guidance_rule=guidance,
         )
 
     def generate(
@@ -385,6 +394,7 @@ class TextToImage(DenoisingDiffusion):
         guidance_interval=None,
         scheduler="ddim",
         seed=None,
+        guidance="cfg",
     ):
         """One image per prompt: `sample(len(prompts), prompts=prompts)`
         with a 50-step DDIM run by default.
@@ -398,6 +408,7 @@ class TextToImage(DenoisingDiffusion):
                 guidance is limited to, or `None` (see `sample`).
             scheduler: a step-rule name or scheduler.
             seed: `None`, an int or a `keras.random.SeedGenerator`.
+            guidance: `"cfg"` or `"cfg++"` (see `sample`).
         """
         tokens = self.tokenize(prompts)
         return self.sample(
@@ -408,6 +419,7 @@ class TextToImage(DenoisingDiffusion):
             scheduler=scheduler,
             guidance_scale=guidance_scale,
             guidance_interval=guidance_interval,
+            guidance=guidance,
         )
 
     def image_to_image(

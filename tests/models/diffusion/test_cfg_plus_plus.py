@@ -1,11 +1,15 @@
-"""CFG++ on a flow's Euler steps: the data estimate from the guided
-velocity, the noise from the unconditional one (Chung et al. 2024)."""
+"""CFG++ on a flow's Euler steps and on DDIM's: the data estimate from
+the guided output, the noise from the unconditional one (Chung et al.
+2024)."""
 
+import keras
 import numpy as np
 import pytest
+from keras import layers
 from keras import ops
 
 import kgen
+from kgen import schedulers
 from kgen.models.diffusion import flow_matching
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
 from kgen.models.diffusion.guidance import classifier_free_guidance
@@ -13,6 +17,17 @@ from kgen.schedulers import FlowMatchEulerScheduler
 from tests.conftest import randomise_weights
 
 pytestmark = pytest.mark.torch_only
+
+
+def _flow_scale(strength, sigmas):
+    sigmas = np.asarray(sigmas, "float64")
+    return cfg_plus_plus_scale(
+        strength,
+        sigmas[:-1],
+        sigmas[1:],
+        signal=lambda sigma: 1.0 - sigma,
+        noise=lambda sigma: sigma,
+    )
 
 
 def _velocity(x, sigma, labels, _):
@@ -31,7 +46,7 @@ def test_a_guided_euler_run_is_the_cfg_plus_plus_recursion():
     start = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
     guided = classifier_free_guidance(
         _velocity,
-        cfg_plus_plus_scale(strength, sigmas),
+        _flow_scale(strength, sigmas),
         labels,
         null_labels,
         None,
@@ -82,9 +97,9 @@ def test_sample_guides_each_step_by_its_own_cfg_plus_plus_weight(
     # alone cannot show which weights were used: record them.
     asked = []
 
-    def recording(strength, sigmas):
-        asked.append((strength, np.asarray(sigmas)))
-        return cfg_plus_plus_scale(strength, sigmas)
+    def recording(strength, points, next_points, **scales):
+        asked.append((strength, np.append(points, next_points[-1])))
+        return cfg_plus_plus_scale(strength, points, next_points, **scales)
 
     monkeypatch.setattr(flow_matching, "cfg_plus_plus_scale", recording)
     model = _model()
@@ -112,3 +127,101 @@ def test_sample_guides_each_step_by_its_own_cfg_plus_plus_weight(
 def test_cfg_plus_plus_refuses_what_it_cannot_do(options, message):
     with pytest.raises(ValueError, match=message):
         _model().sample(2, labels=[0, 1], num_steps=2, **options)
+
+
+# === DDIM ===
+
+
+def _diffusion_model():
+    # eps = 0.9 x + e(label) + e(t): a denoiser whose class moves its
+    # output as much as its input does (a random U-Net's barely moves),
+    # so that the guidance strength shows in the samples.
+    noisy = keras.Input((8, 8, 1))
+    timesteps = keras.Input((), dtype="int32")
+    labels = keras.Input((), dtype="int32")
+    initializer = keras.initializers.RandomNormal(stddev=0.3, seed=2)
+    shift = layers.Add()(
+        [
+            layers.Embedding(11, 64, embeddings_initializer=initializer)(
+                labels
+            ),
+            layers.Embedding(20, 64, embeddings_initializer=initializer)(
+                timesteps
+            ),
+        ]
+    )
+    noise = layers.Add()(
+        [layers.Rescaling(0.9)(noisy), layers.Reshape((8, 8, 1))(shift)]
+    )
+    return kgen.models.DiffusionModel(
+        keras.Model([noisy, timesteps, labels], noise),
+        schedulers.DDPMScheduler(num_train_timesteps=20, beta_end=0.3),
+        num_classes=10,
+        seed=0,
+    )
+
+
+def test_ddim_cfg_plus_plus_is_the_papers_recursion():
+    # Algorithm 1 of Chung et al.: x_0 from the guided noise, the step
+    # back onto the path with the unconditional noise, x_0 unclipped.
+    strength, num_steps = 0.7, 4
+    model = _diffusion_model()
+    labels = np.array([1, 7, 3], "int32")
+    got = model.sample(
+        3,
+        labels=labels,
+        num_steps=num_steps,
+        scheduler="ddim",
+        guidance="cfg++",
+        guidance_scale=strength,
+        seed=keras.random.SeedGenerator(5),
+    )
+
+    x = ops.convert_to_numpy(
+        keras.random.normal((3, 8, 8, 1), seed=keras.random.SeedGenerator(5))
+    )
+    null_labels = np.full(3, 10, "int32")
+    ddim = model.get_scheduler("ddim")
+    timesteps = ddim.timesteps(num_steps)
+    alpha_bars = np.append(model.scheduler.alphas_cumprod[timesteps], 1.0)
+    for index, timestep in enumerate(timesteps):
+        conditional, unconditional = (
+            ops.convert_to_numpy(model.denoise(x, timestep, ids))
+            for ids in (labels, null_labels)
+        )
+        noise = unconditional + strength * (conditional - unconditional)
+        alpha_bar, next_alpha_bar = alpha_bars[index], alpha_bars[index + 1]
+        original = (x - np.sqrt(1.0 - alpha_bar) * noise) / np.sqrt(alpha_bar)
+        x = (
+            np.sqrt(next_alpha_bar) * original
+            + np.sqrt(1.0 - next_alpha_bar) * unconditional
+        )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(got), np.clip(x, -1.0, 1.0), atol=1e-4
+    )
+    # The strength shows: most pixels are inside the range and move.
+    assert np.mean(np.abs(x) < 1.0) > 0.5
+    weaker = model.sample(
+        3,
+        labels=labels,
+        num_steps=num_steps,
+        scheduler="ddim",
+        guidance="cfg++",
+        guidance_scale=0.2,
+        seed=keras.random.SeedGenerator(5),
+    )
+    assert np.abs(ops.convert_to_numpy(weaker - got)).max() > 0.1
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"scheduler": "ddpm"}, "deterministic DDIM"),
+        ({"scheduler": "ddim", "guidance_scale": 3.0}, r"in \(0, 1\]"),
+        ({"scheduler": "ddim", "guidance": "cfgpp"}, "must be one of"),
+    ],
+)
+def test_ddim_cfg_plus_plus_refuses_what_it_cannot_do(options, message):
+    options = {"guidance": "cfg++", "guidance_scale": 0.5, **options}
+    with pytest.raises(ValueError, match=message):
+        _diffusion_model().sample(2, labels=[0, 1], num_steps=2, **options)

@@ -96,6 +96,24 @@ def test_guidance_scale_changes_the_images(trained):
     assert not np.allclose(to_numpy(plain), to_numpy(guided))
 
 
+def test_one_cfg_plus_plus_step_is_cfg_at_strength_minus_one(trained):
+    # One DDIM step lands on x_0 (alpha_bar' = 1), where CFG++'s weight
+    # l b / b - 1 is l - 1 and clipping x_0 before or after is the same.
+    model, _ = trained
+    one_step = {"num_steps": 1, "scheduler": "ddim", "seed": 1}
+    plus = model.generate(
+        PROMPTS, guidance="cfg++", guidance_scale=0.4, **one_step
+    )
+    cfg = model.generate(PROMPTS, guidance_scale=-0.6, **one_step)
+    plain = to_numpy(model.generate(PROMPTS, **one_step))
+    # The tiny model's prompt moves its output little: compare the moves.
+    moved, cfg_moved = to_numpy(plus) - plain, to_numpy(cfg) - plain
+    assert np.abs(cfg_moved).max() > 1e-5
+    np.testing.assert_allclose(
+        moved, cfg_moved, atol=0.02 * np.abs(cfg_moved).max()
+    )
+
+
 def test_image_to_image_keeps_more_at_lower_strength(trained, captioned_digits):
     model, _ = trained
     images = captioned_digits[0][:2]
