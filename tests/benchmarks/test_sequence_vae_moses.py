@@ -32,7 +32,7 @@ def test_dry_run_trains_samples_and_climbs(tmp_path):
     )
     assert results["training"]["steps"] == 8
     assert [row["decoding"] for row in results["samples"]] == [
-        "prior, random",
+        "prior, random, temperature 1",
         "prior, greedy",
     ]
     for row in results["samples"]:
