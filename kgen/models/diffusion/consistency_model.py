@@ -6,6 +6,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
@@ -392,7 +393,16 @@ class ConsistencyModel(GenerativeModel):
         sigmas = sigmas[: num_steps + 1][::-1][:num_steps]
         return (sigmas / (1.0 + sigmas)).astype("float32")
 
-    def sample(self, num_samples, *, seed=None, labels=None, num_steps=1):
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        labels=None,
+        num_steps=1,
+        guidance_scale=0.0,
+        guidance_interval=None,
+    ):
         """Draws samples in `num_steps` consistency steps
         (`kgen.schedulers.ConsistencyScheduler`):
 
@@ -401,9 +411,41 @@ class ConsistencyModel(GenerativeModel):
         for t in sample_times(num_steps)[1:]:
             x_0 = f((1 - t) x_0 + t z, t)
         ```
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            labels: int or int array of class ids (conditional models;
+                drawn uniformly when omitted).
+            num_steps: int >= 1. Network calls (twice the rows under
+                guidance).
+            guidance_scale: float `w` of classifier-free guidance on the
+                consistency function, `(1 + w) f(x_t | c) - w f(x_t)`
+                (0 = none): a model trained from data with
+                `condition_dropout` > 0. A distilled model carries its
+                teacher's guidance (`teacher_guidance_scale`) instead:
+                its "no class" output was never trained.
+            guidance_interval: `(low, high)` in [0, 1], or `None`: guide
+                only the steps whose time `t` lies in it.
+
+        Returns:
+            Samples of shape `(num_samples,) + sample_shape`.
         """
         self._check_num_samples(num_samples)
         times = self.sample_times(num_steps)
+        guidance_scale = self._check_guidance_scale(guidance_scale)
+        if guidance_scale and (
+            self.teacher is not None or not self.condition_dropout
+        ):
+            raise ValueError(
+                "`guidance_scale` needs a consistency model trained from "
+                "data with `condition_dropout` > 0 (its 'no class' output); "
+                "a distilled one takes its teacher's guidance at training "
+                "(`teacher_guidance_scale`)."
+            )
+        guidance_interval = guidance.check_guidance_interval(
+            guidance_interval, guidance_scale
+        )
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, num_samples, seed)
         shape = (num_samples,) + self.sample_shape
@@ -413,21 +455,44 @@ class ConsistencyModel(GenerativeModel):
         with backend.no_grad():
             return backend.inference_program(
                 self,
-                ("multistep", tuple(times.tolist())),
+                (
+                    "multistep",
+                    tuple(times.tolist()),
+                    guidance_scale,
+                    guidance_interval,
+                ),
                 lambda model, noise, labels: model._multistep(
-                    noise, times, labels
+                    noise, times, labels, guidance_scale, guidance_interval
                 ),
                 noise,
                 labels,
             )
 
-    def _multistep(self, noise, times, labels):
+    def _multistep(
+        self, noise, times, labels, guidance_scale=0.0, guidance_interval=None
+    ):
         """`noise`: `(len(times), batch) + sample_shape`, the start's draw
         then one for each renoising."""
         # The last step lands on t = 0, where its draw has no weight.
         step_noise = ops.concatenate([noise[1:], ops.zeros_like(noise[:1])])
+
+        def consistency(sample, time):
+            return self.consistency(sample, time, labels)
+
+        if guidance_scale:
+            consistency = guidance.classifier_free_guidance(
+                lambda sample, time, labels, _: self.consistency(
+                    sample, time, labels
+                ),
+                guidance_scale,
+                labels,
+                ops.full_like(labels, self.num_classes),
+                None,
+                interval=guidance_interval,
+                noise_level=lambda time: time,
+            )
         return sampling_loop.reverse_diffusion(
-            lambda sample, time: self.consistency(sample, time, labels),
+            consistency,
             ConsistencyScheduler(sample_range=self.sample_range),
             times[0] * noise[0],
             times,

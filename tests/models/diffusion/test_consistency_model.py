@@ -4,7 +4,11 @@ import pytest
 
 import kgen
 from kgen.models.diffusion import consistency_model
+from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
+from tests.models.diffusion.guidance_checks import (
+    assert_guidance_follows_its_interval,
+)
 from tests.models.diffusion.test_flow_matching import gaussian_flow
 
 MEAN, STD = 0.5, 0.3
@@ -90,3 +94,55 @@ def test_bad_arguments_are_named():
         kgen.models.ConsistencyModel(student(), target_ema=1.0)
     with pytest.raises(ValueError, match="num_steps"):
         kgen.models.ConsistencyModel(student()).sample(2, num_steps=0)
+
+
+def guided_student(condition_dropout=0.2):
+    network = student(num_classes=2)
+    randomise_weights(network, scale=0.5, seed=3)
+    return kgen.models.ConsistencyModel(
+        network, num_classes=2, condition_dropout=condition_dropout, seed=0
+    )
+
+
+@pytest.mark.torch_only
+def test_guidance_extrapolates_the_consistency_function():
+    model = guided_student()
+    labels = np.array([0, 1, 1, 0], "int32")
+    guided = to_numpy(
+        model.sample(
+            4,
+            labels=labels,
+            guidance_scale=2.0,
+            seed=keras.random.SeedGenerator(4),
+        )
+    )
+    # One step: f(t_max eps) at the class and at "no class", extrapolated.
+    noise = keras.random.normal((4, 3), seed=keras.random.SeedGenerator(4))
+    start = model.sample_times(1)[0] * to_numpy(noise)
+    time = model.sample_times(1)[0]
+    conditional = to_numpy(model.consistency(start, time, labels))
+    unconditional = to_numpy(model.consistency(start, time, np.full(4, 2)))
+    expected = 3.0 * conditional - 2.0 * unconditional
+    np.testing.assert_allclose(guided, expected, atol=1e-5)
+    assert np.abs(conditional - unconditional).max() > 1e-2
+
+    def draw(**guidance_options):
+        return to_numpy(
+            model.sample(
+                4, labels=labels, num_steps=3, seed=1, **guidance_options
+            )
+        )
+
+    assert_guidance_follows_its_interval(draw)
+
+
+@pytest.mark.torch_only
+def test_guidance_needs_a_trained_no_class_output():
+    with pytest.raises(ValueError, match="condition_dropout"):
+        guided_student(condition_dropout=0.0).sample(
+            2, labels=[0, 1], guidance_scale=1.0
+        )
+    with pytest.raises(ValueError, match="guidance_interval"):
+        guided_student().sample(
+            2, labels=[0, 1], guidance_scale=1.0, guidance_interval=(0.5, 2)
+        )
