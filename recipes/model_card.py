@@ -19,6 +19,41 @@ PRESETS = ROOT / "kgen" / "presets" / "files"
 SMOKE = pathlib.Path("/tmp/kgen_smoke")  # where `--smoke` runs write
 
 
+# What the MOSES metrics of a SMILES preset's card mean
+# (`kgen.metrics.molecules.moses_metrics`), and the published models its
+# card stands beside.
+MOSES_PAPER = {
+    "reference": "MOSES README (Polykovskiy et al. 2020), 30,000 samples "
+    "of models trained on all 1.58M molecules for many epochs",
+    "CharRNN": {"validity": 0.975, "unique_at_10k": 0.999, "novelty": 0.842},
+    "VAE": {"validity": 0.977, "unique_at_10k": 0.998, "novelty": 0.695},
+}
+MOSES_NOTES = {
+    "validity": "the fraction RDKit parses",
+    "unique_at_1k": "distinct canonical SMILES among the first 1,000 "
+    "valid ones",
+    "unique_at_10k": "distinct canonical SMILES among the first 10,000 "
+    "valid ones",
+    "novelty": "the fraction of distinct valid molecules not in MOSES' "
+    "1,584,663 training SMILES",
+    "internal_diversity_1": "IntDiv1: 1 - mean Tanimoto similarity of "
+    "Morgan fingerprints (radius 2, 1,024 bits) over all pairs",
+    "internal_diversity_2": "IntDiv2: as IntDiv1, of the squared "
+    "similarities (root mean square)",
+    "filters": "the fraction of valid molecules MOSES' filters keep "
+    "(medicinal chemistry and PAINS substructures, charges, atoms, rings)",
+    "fcd_test": "Frechet ChemNet Distance of the valid molecules to MOSES' "
+    "stored test statistics (ChemNet of the fcd wheel; a 3,000-molecule "
+    "sample of MOSES' test set itself scores 4.41 against them)",
+    "snn_test": "mean Tanimoto similarity of each valid molecule to its "
+    "nearest MOSES test molecule",
+    "fragment_test": "cosine similarity of BRICS fragment counts to MOSES' "
+    "test set's",
+    "scaffold_test": "cosine similarity of Bemis-Murcko scaffold counts "
+    "to MOSES' test set's",
+}
+
+
 def use_repository_packages():
     """Puts the repository first on `sys.path`: recipes import `kgen`
     (and `text_to_image_digits` the benchmark it shares code with) from

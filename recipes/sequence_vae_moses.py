@@ -1,0 +1,237 @@
+"""A SMILES VAE on MOSES with a drug-likeness head -> `sequence_vae_moses`.
+
+    KERAS_BACKEND=jax python -m benchmarks.sequence_vae_moses \
+        --num-layers 4 --decoder-init gpt_moses --learning-rate 3e-4 \
+        --temperature 0.7 --train-minutes 65 --weights V.weights.h5 \
+        --results sequence_vae_moses_warm
+    python recipes/sequence_vae_moses.py --weights V.weights.h5 \
+        --training benchmarks/results/sequence_vae_moses_warm.json
+    python recipes/update_presets.py sequence_vae_moses  # JAX, torch
+
+MOSES' VAE role (Gomez-Bombarelli et al. 2018; Polykovskiy et al. 2020):
+`kgen.models.SequenceVAE`, a Transformer encoder to a 64-dimensional
+code and a GPT decoder reading the code at every position, over
+`gpt_moses`' atom-level SMILES tokenizer, with a head predicting each
+molecule's standardised QED from its code. The benchmark trains it (its
+decoder started from `gpt_moses`' weights, `--decoder-init`) and
+measures reconstruction and latent optimisation; this script loads those
+weights, picks the sampling temperature as `gpt_moses` does, measures
+MOSES' table on 30,000 samples as `kgen evaluate` draws them, and writes
+kgen/presets/files/sequence_vae_moses/ with the tokenizer. Needs RDKit
+and MOSES' data (`pip install --no-deps molsets==0.3.1`).
+"""
+
+import argparse
+import json
+import os
+import time
+
+import keras
+import model_card  # recipes/model_card.py, beside this script
+import numpy as np
+
+model_card.use_repository_packages()
+import kgen  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--weights", required=True, help="the trained weights")
+parser.add_argument(
+    "--training",
+    required=True,
+    help="the benchmark's results JSON of that run (its settings, steps "
+    "and wall time, reconstruction and latent optimisation)",
+)
+parser.add_argument(
+    "--qed-cache",
+    default="/tmp/kgen_sequence_vae_moses/qed_160000.npy",
+    help="the benchmark's QED of its training molecules (the head's "
+    "standardisation)",
+)
+parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+args = parser.parse_args()
+
+# === Config ===
+name = "sequence_vae_moses"
+num_evaluation_samples = 30_000  # MOSES' recommendation
+temperatures = (1.0, 0.9, 0.8, 0.7, 0.6)
+validity_target = 0.92  # gpt_moses' rule
+command = (
+    "python -m benchmarks.sequence_vae_moses --num-layers 4 "
+    "--decoder-init gpt_moses --learning-rate 3e-4 --temperature 0.7 "
+    "--train-minutes 65 --weights V.weights.h5 && python "
+    "recipes/sequence_vae_moses.py --weights V.weights.h5 --training ..."
+)
+evaluation = f"kgen evaluate {name} --metric moses -n 30000"
+preset = model_card.PRESETS / name
+if args.smoke:  # minutes end to end, written to /tmp
+    num_evaluation_samples, temperatures = 256, (1.0, 0.7)
+    preset = model_card.SMOKE / name
+
+with open(args.training) as file:
+    record = json.load(file)
+training = record["training"]
+tokenizer = kgen.presets.load_tokenizer("gpt_moses")
+model = kgen.models.SequenceVAE(
+    tokenizer.vocabulary_size,
+    tokenizer.sequence_length,
+    tokenizer.bos_id,
+    latent_dim=training["latent_dim"],
+    num_layers=training["num_layers"],
+    num_heads=4,
+    hidden_dim=training["hidden_dim"],
+    encoder_layers=training["encoder_layers"],
+    beta=training["beta"],
+    beta_warmup_steps=training["beta_warmup_steps"],
+    num_properties=1,
+    seed=0,
+)
+model.load_weights(args.weights)
+qed = np.load(args.qed_cache)
+qed_mean, qed_std = float(qed.mean()), float(qed.std())
+
+
+def generate(num_samples, sample_seed, temperature):
+    """SMILES of `num_samples` prior draws as `kgen generate` draws them:
+    256 per `sample` call from one seed generator."""
+    sampler = kgen.samplers.RandomSampler(temperature)
+    generator = keras.random.SeedGenerator(sample_seed)
+    smiles = []
+    for first in range(0, num_samples, 256):
+        size = min(256, num_samples - first)
+        rows = model.sample(size, seed=generator, sampler=sampler)
+        smiles += tokenizer.detokenize(keras.ops.convert_to_numpy(rows))
+    return smiles
+
+
+# The preset samples at the highest temperature whose validity on 1,000
+# draws of their own seed (99) reaches the target, as gpt_moses does.
+train_smiles = kgen.datasets.load_molecules("moses", "train")
+preset_temperature = temperatures[-1]
+temperature_scan = {}
+for temperature in temperatures:
+    smiles = generate(1000, 99, temperature)
+    temperature_scan[temperature] = {
+        "validity": kgen.metrics.molecules.validity(smiles),
+        "novelty": kgen.metrics.molecules.novelty(smiles, train_smiles),
+    }
+    print(f"{name}: temperature {temperature}: {temperature_scan[temperature]}")
+    if temperature_scan[temperature]["validity"] >= validity_target:
+        preset_temperature = temperature
+        break
+
+start = time.time()
+samples = generate(num_evaluation_samples, 0, preset_temperature)
+table = kgen.metrics.molecules.moses_metrics(
+    samples,
+    train_smiles,
+    kgen.datasets.load_moses_statistics("test"),
+    kgen.datasets.moses_filter_smarts(),
+)
+print(f"{name}: {table} ({time.time() - start:.0f} s)")
+
+metrics = {
+    key: model_card.metric(
+        value,
+        command,
+        f"{model_card.MOSES_NOTES[key]}, of {num_evaluation_samples:,} "
+        f"samples (seed 0, temperature {preset_temperature})",
+        evaluation=evaluation,
+    )
+    for key, value in table.items()
+}
+benchmark = "python -m benchmarks.sequence_vae_moses (the training run)"
+optimisation = record["latent_optimisation"]
+metrics["reconstruction_accuracy"] = model_card.metric(
+    record["reconstruction_accuracy"],
+    benchmark,
+    "the fraction of 500 MOSES test molecules whose posterior mean decodes "
+    "(greedily) to the same canonical SMILES",
+)
+for stage in ("before", "after"):
+    for key in ("validity", "mean_qed"):
+        metrics[f"latent_optimisation_{key}_{stage}"] = model_card.metric(
+            optimisation[stage][key],
+            benchmark,
+            f"{key.replace('_', ' ')} of the 500 test molecules' codes "
+            f"decoded greedily, {stage} {optimisation['climb_steps']} steps "
+            "of `optimize_latents` up the QED head (the test molecules' "
+            f"own mean QED: {optimisation['test_molecules_qed']:.3f})",
+        )
+
+kgen.presets.save_to_preset(
+    model,
+    preset,
+    {
+        "name": name,
+        "description": "A SMILES VAE (Transformer encoder, 64-dimensional "
+        "code, 4-layer GPT decoder reading the code at every position) on "
+        "MOSES, with a head predicting drug-likeness (QED) from the code: "
+        "sample(n) decodes n codes drawn from N(0, I) into [BOS]-started "
+        "token rows (tokenizer.detokenize makes them SMILES; `kgen "
+        f"generate {name} --out molecules.txt` writes one per line), "
+        "encode(rows) gives the posterior, decode(z) the greedy molecule, "
+        "and optimize_latents(z) climbs the QED head. It samples at "
+        f"temperature {preset_temperature} (the card's sample_arguments); "
+        "the SMILES tokenizer ships with it (kgen.presets.load_tokenizer).",
+        "data": {
+            "dataset": "moses",
+            "representation": "SMILES",
+            "source": "kgen.datasets.load_molecules('moses', 'train'): "
+            "molsets 0.3.1's train.csv.gz",
+            "train": f"{training['num_molecules']:,} of the 1,584,663 "
+            "training molecules (a permutation, seed 0)",
+            "properties": "QED (RDKit), standardised: predict_properties "
+            f"gives (QED - {qed_mean:.4f}) / {qed_std:.4f}",
+            "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
+            "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
+        },
+        "training": model_card.training_section(
+            command,
+            epochs=1,
+            steps=training["steps"],
+            batch_size=training["batch_size"],
+            wall_time=training["train_seconds"],
+            optimizers={
+                "optimizer": "Adam",
+                "learning_rate": training["learning_rate"],
+                "schedule": "constant",
+            },
+            config={
+                "latent_dim": training["latent_dim"],
+                "hidden_dim": training["hidden_dim"],
+                "num_layers": training["num_layers"],
+                "encoder_layers": training["encoder_layers"],
+                "beta": training["beta"],
+                "beta_warmup_steps": training["beta_warmup_steps"],
+                "decoder_init": training.get("decoder_init"),
+                "vocabulary_size": tokenizer.vocabulary_size,
+                "sequence_length": tokenizer.sequence_length,
+                "start_id": tokenizer.bos_id,
+                "seed": 0,
+            },
+            examples="molecules seen",
+            backend=training["backend"],
+            final_logs=training["final_logs"],
+        ),
+        "metrics": metrics,
+        "headline_metrics": ["validity", "unique_at_10k", "novelty"],
+        "paper": model_card.MOSES_PAPER,
+        "sample_smiles": samples[:8],
+        "sample_arguments": {
+            "sampler": keras.saving.serialize_keras_object(
+                kgen.samplers.RandomSampler(preset_temperature)
+            )
+        },
+        "temperature_choice": {
+            "rule": f"the highest of {list(temperatures)} whose validity "
+            f"on 1,000 draws (seed 99) is at least {validity_target}",
+            "scan": {str(t): v for t, v in temperature_scan.items()},
+            "chosen": preset_temperature,
+        },
+    },
+    overwrite=True,
+    tokenizer=tokenizer,
+)
+model_card.report(name, preset, training["train_seconds"])
+if args.smoke:
+    print(f"smoke run: {os.fspath(preset)}")
