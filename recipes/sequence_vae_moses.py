@@ -47,6 +47,9 @@ parser.add_argument(
     help="the benchmark's QED of its training molecules (the head's "
     "standardisation)",
 )
+parser.add_argument(
+    "--out", help="write the preset here instead of kgen/presets/files"
+)
 parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
@@ -66,6 +69,8 @@ preset = model_card.PRESETS / name
 if args.smoke:  # minutes end to end, written to /tmp
     num_evaluation_samples, temperatures = 256, (1.0, 0.7)
     preset = model_card.SMOKE / name
+if args.out:
+    preset = args.out
 
 with open(args.training) as file:
     record = json.load(file)
