@@ -100,6 +100,33 @@ def inception_distances(reference, value_range):
     return distances
 
 
+def compile_like_architecture(model, architecture, steps):
+    """Compiles `model` with the optimizer of
+    `kgen.presets.ARCHITECTURES[architecture]` (an MDLM trained as a GPT
+    preset was): its warm-up cut to a quarter of `steps` at most, its
+    cosine decay ending at `steps`, weight decay kept off vectors where
+    the entry says so."""
+    import copy
+
+    import keras
+
+    import kgen
+
+    entry = kgen.presets.ARCHITECTURES[architecture]
+    config = copy.deepcopy(entry["optimizers"]["optimizer"])
+    exclude_vectors = config.pop("exclude_vectors_from_weight_decay", False)
+    schedule = config["config"]["learning_rate"]["config"]
+    schedule["warmup_steps"] = min(schedule["warmup_steps"], steps // 4)
+    schedule["decay_steps"] = steps - schedule["warmup_steps"]
+    optimizer = keras.optimizers.get(config)
+    if exclude_vectors:
+        optimizer.exclude_from_weight_decay(
+            var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
+        )
+    model.compile(optimizer=optimizer)
+    return model
+
+
 def print_table(rows, columns):
     widths = [
         max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns

@@ -30,7 +30,6 @@ on 512 molecules and scores 16 (CI).
 """
 
 import argparse
-import copy
 import os
 import time
 
@@ -39,6 +38,7 @@ import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import compile_like_architecture
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.sequence_vae_moses import sample_metrics
@@ -63,18 +63,7 @@ def build(vocabulary_size, sequence_length, args):
         num_heads=arguments["num_heads"],
     )
     model = kgen.models.MaskedDiffusion(network, seed=0)
-    config = copy.deepcopy(entry["optimizers"]["optimizer"])
-    exclude_vectors = config.pop("exclude_vectors_from_weight_decay", False)
-    schedule = config["config"]["learning_rate"]["config"]
-    schedule["warmup_steps"] = min(schedule["warmup_steps"], args.steps // 4)
-    schedule["decay_steps"] = args.steps - schedule["warmup_steps"]
-    optimizer = keras.optimizers.get(config)
-    if exclude_vectors:
-        optimizer.exclude_from_weight_decay(
-            var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
-        )
-    model.compile(optimizer=optimizer)
-    return model
+    return compile_like_architecture(model, ARCHITECTURE, args.steps)
 
 
 def gpt_nats_per_molecule(gpt, rows, eos_id, num_classes):

@@ -27,7 +27,6 @@ characters from a random first character).
 """
 
 import argparse
-import copy
 import os
 import time
 
@@ -35,6 +34,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import compile_like_architecture
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -56,20 +56,7 @@ def build(vocabulary_size, steps):
         num_heads=arguments["num_heads"],
     )
     model = kgen.models.MaskedDiffusion(network, seed=0)
-    config = copy.deepcopy(entry["optimizers"]["optimizer"])
-    exclude_vectors = config.pop("exclude_vectors_from_weight_decay", False)
-    schedule = config["config"]["learning_rate"]["config"]
-    # A run shorter than the preset's (the dry run) warms up for a
-    # quarter of its steps at most.
-    schedule["warmup_steps"] = min(schedule["warmup_steps"], steps // 4)
-    schedule["decay_steps"] = steps - schedule["warmup_steps"]
-    optimizer = keras.optimizers.get(config)
-    if exclude_vectors:
-        optimizer.exclude_from_weight_decay(
-            var_list=[v for v in model.trainable_variables if len(v.shape) < 2]
-        )
-    model.compile(optimizer=optimizer)
-    return model
+    return compile_like_architecture(model, ARCHITECTURE, steps)
 
 
 def main(argv=None):
