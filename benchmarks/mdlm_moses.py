@@ -41,6 +41,7 @@ import kgen
 from benchmarks.common import compile_like_architecture
 from benchmarks.common import print_table
 from benchmarks.common import write_json
+from benchmarks.sequence_vae_moses import held_out_molecules
 from benchmarks.sequence_vae_moses import sample_metrics
 
 PRESET = "gpt_moses"
@@ -112,13 +113,7 @@ def main(argv=None):
     train = kgen.datasets.load_molecules("moses", "train")
     order = np.random.default_rng(0).permutation(len(train))
     rows = tokenizer(train[order[: args.num_molecules]])
-    test = kgen.datasets.load_molecules("moses", "test")
-    test = test[np.random.default_rng(1).permutation(len(test))]
-    fits = [
-        len(kgen.tokenizers.split_smiles(s)) + 2 <= tokenizer.sequence_length
-        for s in test[: 2 * args.num_test]
-    ]
-    test_rows = tokenizer(test[: 2 * args.num_test][fits][: args.num_test])
+    test_rows = tokenizer(held_out_molecules(tokenizer, args.num_test))
 
     # 1. MDLM on the GPT's data and optimizer.
     keras.utils.set_random_seed(0)

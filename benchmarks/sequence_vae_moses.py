@@ -75,14 +75,20 @@ def prepare(args):
         os.makedirs(args.cache, exist_ok=True)
         np.save(path + ".partial.npy", qed)
         os.replace(path + ".partial.npy", path)
+    test = held_out_molecules(tokenizer, args.num_test)
+    return tokenizer, tokenizer(smiles), qed, train, test
+
+
+def held_out_molecules(tokenizer, count):
+    """`count` MOSES test molecules (a permutation, seed 1) that fit the
+    tokenizer's context with `[BOS]` and `[EOS]`."""
     test = kgen.datasets.load_molecules("moses", "test")
     test = test[np.random.default_rng(1).permutation(len(test))]
     fits = [
         len(kgen.tokenizers.split_smiles(s)) + 2 <= tokenizer.sequence_length
-        for s in test[: 2 * args.num_test]
+        for s in test[: 2 * count]
     ]
-    test = test[: 2 * args.num_test][np.array(fits)][: args.num_test]
-    return tokenizer, tokenizer(smiles), qed, train, test
+    return test[: 2 * count][np.array(fits)][:count]
 
 
 def build(args, tokenizer):
