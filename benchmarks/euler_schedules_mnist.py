@@ -39,9 +39,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import inception_distances
-from benchmarks.common import print_table
-from benchmarks.common import score_class_conditional_sampler
+from benchmarks.common import score_mnist_samplers
 from benchmarks.common import write_json
 
 SHIFTS = ((10, 3.0), (50, 3.0))
@@ -111,41 +109,25 @@ def draws(model):
 
 
 def score(args):
-    from benchmarks.gan_mnist import mnist_classifier
+    grids = {}
 
-    keras.utils.set_random_seed(0)
-    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
-    classifier, classifier_accuracy = mnist_classifier(
-        x_unit, y_train, test_unit, y_test
+    def load_rows():
+        model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
+        rows = draws(model)
+        grids.update({name: sigmas for name, _, sigmas, _ in rows})
+        return [(name, calls, draw) for name, calls, _, draw in rows]
+
+    rows, record = score_mnist_samplers(
+        load_rows, args.num_samples, args.results
     )
-    model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
-    n = args.num_samples
-    labels = np.arange(n) % 10
-    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
-    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
-    rows = []
-    for name, calls, sigmas, draw in draws(model):
-        row = score_class_conditional_sampler(
-            name,
-            calls,
-            draw,
-            labels,
-            distances,
-            classifier,
-            f"benchmarks/results/{args.results}_{name}.png",
-        )
-        row["sigmas"] = [round(float(sigma), 4) for sigma in sigmas]
-        rows.append(row)
-    print_table(rows, [key for key in rows[0] if key != "sigmas"])
-    print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
+    for row in rows:
+        row["sigmas"] = [round(float(s), 4) for s in grids[row["sampler"]]]
     index = {row["sampler"]: i for i, row in enumerate(rows)}
     write_json(
         args.results,
         {
             "model": "flow_matching_mnist",
-            "num_samples": n,
-            "classifier_test_accuracy": classifier_accuracy,
-            "floor": {"fid": floor_fid, "kid": floor_kid},
+            **record,
             "samplers": rows,
         },
         headline={

@@ -32,9 +32,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import inception_distances
-from benchmarks.common import print_table
-from benchmarks.common import score_class_conditional_sampler
+from benchmarks.common import score_mnist_samplers
 from benchmarks.common import write_json
 
 GUIDANCE_SCALES = (0.5, 1.5)
@@ -102,43 +100,26 @@ def samplers(model, guide, steps):
 
 
 def score(args):
-    from benchmarks.gan_mnist import mnist_classifier
+    loaded = {}
 
-    keras.utils.set_random_seed(0)
-    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
-    classifier, classifier_accuracy = mnist_classifier(
-        x_unit, y_train, test_unit, y_test
-    )
-    model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
-    guide, guide_info = flow_matching_mnist.load("flow", args.guide)
-    n = args.num_samples
-    labels = np.arange(n) % 10
-    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
-    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
-    rows = [
-        score_class_conditional_sampler(
-            name,
-            calls,
-            draw,
-            labels,
-            distances,
-            classifier,
-            f"benchmarks/results/{args.results}_{name}.png",
+    def load_rows():
+        model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
+        guide, loaded["guide_info"] = flow_matching_mnist.load(
+            "flow", args.guide
         )
-        for name, calls, draw in samplers(model, guide, args.steps)
-    ]
-    print_table(rows, list(rows[0]))
-    print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
+        return samplers(model, guide, args.steps)
+
+    rows, record = score_mnist_samplers(
+        load_rows, args.num_samples, args.results
+    )
     write_json(
         args.results,
         {
-            "guide": guide_info,
+            "guide": loaded["guide_info"],
             "model": "flow_matching_mnist",
             "euler_steps": args.steps,
             "guidance_interval": GUIDANCE_INTERVAL,
-            "num_samples": n,
-            "classifier_test_accuracy": classifier_accuracy,
-            "floor": {"fid": floor_fid, "kid": floor_kid},
+            **record,
             "samplers": rows,
         },
         headline={

@@ -38,9 +38,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import inception_distances
-from benchmarks.common import print_table
-from benchmarks.common import score_class_conditional_sampler
+from benchmarks.common import score_mnist_samplers
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
 
@@ -148,35 +146,23 @@ def samplers(mean_flow, shortcut=None):
 
 
 def score(args):
-    from benchmarks.gan_mnist import mnist_classifier
+    loaded = {}
 
-    keras.utils.set_random_seed(0)
-    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
-    classifier, classifier_accuracy = mnist_classifier(
-        x_unit, y_train, test_unit, y_test
+    def load_rows():
+        loaded["mean_flow"], loaded["info"] = load(args.mean_flow)
+        loaded["shortcut"], loaded["shortcut_info"] = None, None
+        if args.shortcut:
+            loaded["shortcut"], loaded["shortcut_info"] = load(args.shortcut)
+        return [
+            row
+            for row in samplers(loaded["mean_flow"], loaded["shortcut"])
+            if args.samplers is None or row[0] in args.samplers
+        ]
+
+    rows, record = score_mnist_samplers(
+        load_rows, args.num_samples, args.results
     )
-    mean_flow, info = load(args.mean_flow)
-    shortcut, shortcut_info = None, None
-    if args.shortcut:
-        shortcut, shortcut_info = load(args.shortcut)
-    n = args.num_samples
-    labels = np.arange(n) % 10
-    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
-    floor_fid, floor_kid = distances(x_unit[:n] * 2 - 1)
-    rows = [
-        score_class_conditional_sampler(
-            name,
-            calls,
-            draw,
-            labels,
-            distances,
-            classifier,
-            f"benchmarks/results/{args.results}_{name}.png",
-        )
-        for name, calls, draw in samplers(mean_flow, shortcut)
-        if args.samplers is None or name in args.samplers
-    ]
-    print_table(rows, list(rows[0]))
+    info, shortcut_info = loaded["info"], loaded["shortcut_info"]
     by_name = {row["sampler"]: row for row in rows}
     index = {row["sampler"]: f"/samplers/{i}" for i, row in enumerate(rows)}
     bar = {
@@ -186,15 +172,12 @@ def score(args):
         "consistency_one_call_fid": by_name["consistency_mnist-1"]["fid"],
     }
     print(bar)
-    print(f"FID floor (train vs test, n={n}): {floor_fid:.2f}")
     write_json(
         args.results,
         {
             "training": info,
             "shortcut_training": shortcut_info,
-            "num_samples": n,
-            "classifier_test_accuracy": classifier_accuracy,
-            "floor": {"fid": floor_fid, "kid": floor_kid},
+            **record,
             "samplers": rows,
             "bar": bar,
         },
