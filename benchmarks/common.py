@@ -79,57 +79,65 @@ def score_class_conditional_sampler(
     return row
 
 
-def score_mnist_samplers(load_rows, num_samples, results):
+class MnistSamplerTable:
     """The class-conditional MNIST sampler table of several benchmarks.
 
-    Trains the MNIST CNN that judges labels (seed 0), then calls
-    `load_rows()` for the `(name, network calls, draw)` rows (after the
-    classifier, so that loading a model leaves its training as the
-    published tables had it), scores each as
+    Built first, it trains the MNIST CNN that judges labels (seed 0), so
+    that the models a benchmark loads afterwards leave the classifier's
+    training as the published tables had it. `score(rows, results)` then
+    scores `(name, network calls, draw)` rows as
     `score_class_conditional_sampler` does on `num_samples` balanced
     labels against the first 1,000 MNIST test images, with grids at
-    `results/RESULTS_NAME.png`, and prints the table.
-
-    Returns:
-        `(rows, record)`: the rows, and `num_samples`,
-        `classifier_test_accuracy` and the FID `floor` (train against
-        test at `num_samples`) for the results JSON.
+    `results/RESULTS_NAME.png`, and prints the table; `record` holds
+    `num_samples`, `classifier_test_accuracy` and the FID `floor` (train
+    against test at `num_samples`) for the results JSON.
     """
-    import keras
-    import numpy as np
 
-    import kgen
-    from benchmarks.gan_mnist import mnist_classifier
+    def __init__(self, num_samples):
+        import keras
 
-    keras.utils.set_random_seed(0)
-    (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")
-    classifier, classifier_accuracy = mnist_classifier(
-        x_unit, y_train, test_unit, y_test
-    )
-    rows_to_score = load_rows()
-    labels = np.arange(num_samples) % 10
-    distances = inception_distances(test_unit[:1000] * 2 - 1, (-1, 1))
-    floor_fid, floor_kid = distances(x_unit[:num_samples] * 2 - 1)
-    rows = [
-        score_class_conditional_sampler(
-            name,
-            calls,
-            draw,
-            labels,
-            distances,
-            classifier,
-            os.path.join(RESULTS, f"{results}_{name}.png"),
+        import kgen
+        from benchmarks.gan_mnist import mnist_classifier
+
+        keras.utils.set_random_seed(0)
+        (self.x_unit, y_train), (self.test_unit, y_test) = kgen.datasets.load(
+            "mnist"
         )
-        for name, calls, draw in rows_to_score
-    ]
-    print_table(rows, list(rows[0]))
-    print(f"FID floor (train vs test, n={num_samples}): {floor_fid:.2f}")
-    record = {
-        "num_samples": num_samples,
-        "classifier_test_accuracy": classifier_accuracy,
-        "floor": {"fid": floor_fid, "kid": floor_kid},
-    }
-    return rows, record
+        self.classifier, accuracy = mnist_classifier(
+            self.x_unit, y_train, self.test_unit, y_test
+        )
+        self.num_samples = num_samples
+        self.record = {
+            "num_samples": num_samples,
+            "classifier_test_accuracy": accuracy,
+        }
+
+    def score(self, rows, results):
+        import numpy as np
+
+        labels = np.arange(self.num_samples) % 10
+        distances = inception_distances(self.test_unit[:1000] * 2 - 1, (-1, 1))
+        floor_fid, floor_kid = distances(
+            self.x_unit[: self.num_samples] * 2 - 1
+        )
+        self.record["floor"] = {"fid": floor_fid, "kid": floor_kid}
+        scored = [
+            score_class_conditional_sampler(
+                name,
+                calls,
+                draw,
+                labels,
+                distances,
+                self.classifier,
+                os.path.join(RESULTS, f"{results}_{name}.png"),
+            )
+            for name, calls, draw in rows
+        ]
+        print_table(scored, list(scored[0]))
+        print(
+            f"FID floor (train vs test, n={self.num_samples}): {floor_fid:.2f}"
+        )
+        return scored
 
 
 def inception_distances(reference, value_range):

@@ -39,7 +39,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import score_mnist_samplers
+from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
 
 SHIFTS = ((10, 3.0), (50, 3.0))
@@ -109,16 +109,13 @@ def draws(model):
 
 
 def score(args):
-    grids = {}
-
-    def load_rows():
-        model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
-        rows = draws(model)
-        grids.update({name: sigmas for name, _, sigmas, _ in rows})
-        return [(name, calls, draw) for name, calls, _, draw in rows]
-
-    rows, record = score_mnist_samplers(
-        load_rows, args.num_samples, args.results
+    table = MnistSamplerTable(args.num_samples)
+    model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
+    rows_to_draw = draws(model)
+    grids = {name: sigmas for name, _, sigmas, _ in rows_to_draw}
+    rows = table.score(
+        [(name, calls, draw) for name, calls, _, draw in rows_to_draw],
+        args.results,
     )
     for row in rows:
         row["sigmas"] = [round(float(s), 4) for s in grids[row["sampler"]]]
@@ -127,7 +124,7 @@ def score(args):
         args.results,
         {
             "model": "flow_matching_mnist",
-            **record,
+            **table.record,
             "samplers": rows,
         },
         headline={

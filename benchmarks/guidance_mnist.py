@@ -32,7 +32,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import score_mnist_samplers
+from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
 
 GUIDANCE_SCALES = (0.5, 1.5)
@@ -100,26 +100,18 @@ def samplers(model, guide, steps):
 
 
 def score(args):
-    loaded = {}
-
-    def load_rows():
-        model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
-        guide, loaded["guide_info"] = flow_matching_mnist.load(
-            "flow", args.guide
-        )
-        return samplers(model, guide, args.steps)
-
-    rows, record = score_mnist_samplers(
-        load_rows, args.num_samples, args.results
-    )
+    table = MnistSamplerTable(args.num_samples)
+    model = kgen.models.FlowMatching.from_preset("flow_matching_mnist")
+    guide, guide_info = flow_matching_mnist.load("flow", args.guide)
+    rows = table.score(samplers(model, guide, args.steps), args.results)
     write_json(
         args.results,
         {
-            "guide": loaded["guide_info"],
+            "guide": guide_info,
             "model": "flow_matching_mnist",
             "euler_steps": args.steps,
             "guidance_interval": GUIDANCE_INTERVAL,
-            **record,
+            **table.record,
             "samplers": rows,
         },
         headline={

@@ -38,7 +38,7 @@ import numpy as np
 
 import kgen
 from benchmarks import flow_matching_mnist
-from benchmarks.common import score_mnist_samplers
+from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import SHAPE
 
@@ -146,23 +146,19 @@ def samplers(mean_flow, shortcut=None):
 
 
 def score(args):
-    loaded = {}
-
-    def load_rows():
-        loaded["mean_flow"], loaded["info"] = load(args.mean_flow)
-        loaded["shortcut"], loaded["shortcut_info"] = None, None
-        if args.shortcut:
-            loaded["shortcut"], loaded["shortcut_info"] = load(args.shortcut)
-        return [
+    table = MnistSamplerTable(args.num_samples)
+    mean_flow, info = load(args.mean_flow)
+    shortcut, shortcut_info = None, None
+    if args.shortcut:
+        shortcut, shortcut_info = load(args.shortcut)
+    rows = table.score(
+        [
             row
-            for row in samplers(loaded["mean_flow"], loaded["shortcut"])
+            for row in samplers(mean_flow, shortcut)
             if args.samplers is None or row[0] in args.samplers
-        ]
-
-    rows, record = score_mnist_samplers(
-        load_rows, args.num_samples, args.results
+        ],
+        args.results,
     )
-    info, shortcut_info = loaded["info"], loaded["shortcut_info"]
     by_name = {row["sampler"]: row for row in rows}
     index = {row["sampler"]: f"/samplers/{i}" for i, row in enumerate(rows)}
     bar = {
@@ -177,7 +173,7 @@ def score(args):
         {
             "training": info,
             "shortcut_training": shortcut_info,
-            **record,
+            **table.record,
             "samplers": rows,
             "bar": bar,
         },
