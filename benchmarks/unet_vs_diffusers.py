@@ -22,6 +22,12 @@ training step as 3x the forward FLOPs: `train_gflops_per_s` = images/s x
 training GFLOP per image, i.e. images/s per GFLOP of work per image, the
 throughput with the networks' sizes factored out.
 
+kgen's same network on JAX and TensorFlow is timed beside them
+(`--backends`): one worker process per backend builds it and times its
+`fit` rounds when asked, so the four trainings take turns on the same
+core, round by round. The network is the same on every backend, so its
+FLOPs are counted once, on torch.
+
     pip install diffusers  # benchmark-only dependency
     taskset -c 1 env KERAS_BACKEND=torch python -m benchmarks.unet_vs_diffusers
 
@@ -31,8 +37,11 @@ policy for kgen, `torch.autocast` for diffusers).
 """
 
 import argparse
+import json
 import os
 import random
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -189,7 +198,80 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def main():
+def time_fit(model, images, batch_size, device=None):
+    """Seconds of one epoch of `fit` over `images`, and its last loss."""
+    start = time.perf_counter()
+    history = model.fit(images, batch_size=batch_size, epochs=1, verbose=0)
+    if device is not None:
+        synchronize(device)
+    return time.perf_counter() - start, history.history["loss"][-1]
+
+
+WORKER_PREFIX = "unet_vs_diffusers worker: "
+
+
+def worker(args):
+    """Builds kgen's network on this process's backend and times a `fit`
+    round each time the parent writes a line; answers in JSON lines."""
+    random.seed(0)
+    model = build_kgen(args)
+    images = images_for(args)
+    time_fit(model, images[: 2 * args.batch_size], args.batch_size)
+    reply({"params": int(model.denoiser.count_params())})
+    for _ in sys.stdin:
+        seconds, loss = time_fit(model, images, args.batch_size)
+        reply({"seconds": seconds, "loss": float(loss)})
+
+
+def reply(message):
+    print(WORKER_PREFIX + json.dumps(message), flush=True)
+
+
+class Worker:
+    """A worker process for one backend, on this process's cores."""
+
+    def __init__(self, backend, args):
+        command = [sys.executable, "-m", "benchmarks.unet_vs_diffusers"]
+        command += ["--worker", f"--batch-size={args.batch_size}"]
+        command += [f"--steps={args.steps}"]
+        env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
+        self.backend = backend
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self.params = self.receive()["params"]
+
+    def receive(self):
+        for line in self.process.stdout:
+            if line.startswith(WORKER_PREFIX):
+                return json.loads(line[len(WORKER_PREFIX) :])
+        raise SystemExit(
+            f"The {self.backend} worker stopped (exit code "
+            f"{self.process.wait()}); its error is above."
+        )
+
+    def time_round(self):
+        self.process.stdin.write("round\n")
+        self.process.stdin.flush()
+        message = self.receive()
+        return message["seconds"], message["loss"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def images_for(args):
+    count = args.steps * args.batch_size
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, (count,) + IMAGE_SHAPE).astype("float32")
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
@@ -204,7 +286,23 @@ def main():
         default=1,
         help="torch CPU threads (0: torch's default)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--backends",
+        default="jax,tensorflow",
+        help="other Keras backends whose kgen training is timed beside "
+        "(comma-separated; '' for none; CPU only)",
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    backends = [b for b in args.backends.split(",") if b]
+    if backends and args.device != "cpu":
+        raise SystemExit(
+            "--backends times kgen on the CPU; on a GPU run "
+            "`python -m benchmarks.gpu_suite`, which covers every backend "
+            "(or pass --backends '')."
+        )
 
     import_diffusers()
     device = setup_device(args)
@@ -226,6 +324,13 @@ def main():
             f"warning: parameter counts differ by more than 10% "
             f"({kgen_params:,} vs {diffusers_params:,})"
         )
+    workers = [Worker(backend, args) for backend in backends]
+    for other in workers:
+        if other.params != kgen_params:
+            raise SystemExit(
+                f"kgen's network has {other.params:,} parameters on "
+                f"{other.backend} but {kgen_params:,} on torch."
+            )
 
     # Forward FLOPs per image, from a batch of 8 (float32, eval mode).
     probe = np.zeros((8,) + IMAGE_SHAPE, "float32")
@@ -238,55 +343,61 @@ def main():
         lambda: unet(probe_nchw.to(device), torch.full((8,), 500).to(device))
     ) / len(probe)
 
-    count = args.steps * args.batch_size
-    x = np.random.default_rng(0).uniform(-1, 1, (count,) + IMAGE_SHAPE)
-    x = x.astype("float32")
+    x = images_for(args)
+    count = len(x)
     x_nchw = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-    losses = {}
-
-    def kgen_round(data):
-        start = time.perf_counter()
-        history = model.fit(
-            data, batch_size=args.batch_size, epochs=1, verbose=0
-        )
-        synchronize(device)
-        losses["kgen"] = history.history["loss"][-1]
-        return time.perf_counter() - start
 
     def diffusers_round(data):
         start = time.perf_counter()
-        losses["diffusers"] = trainer.run(
-            data, args.batch_size, len(data) // args.batch_size
-        )
+        loss = trainer.run(data, args.batch_size, len(data) // args.batch_size)
         synchronize(device)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, loss
 
-    # Warm-up: first calls allocate, build the optimizers, tune kernels.
-    kgen_round(x[: 2 * args.batch_size])
+    # Warm-up: first calls allocate, build the optimizers, tune kernels
+    # (the workers warmed up before they answered).
+    time_fit(model, x[: 2 * args.batch_size], args.batch_size, device)
     diffusers_round(x_nchw[: 2 * args.batch_size])
-    seconds = {"kgen": [], "diffusers": []}
+    rounds = {
+        "torch": lambda: time_fit(model, x, args.batch_size, device),
+        "diffusers": lambda: diffusers_round(x_nchw),
+    }
+    for other in workers:
+        rounds[other.backend] = other.time_round
+    seconds = {name: [] for name in rounds}
+    losses = {}
     for _ in range(args.repeats):
-        seconds["kgen"].append(kgen_round(x))
-        seconds["diffusers"].append(diffusers_round(x_nchw))
+        for name, round_ in rounds.items():
+            elapsed, losses[name] = round_()
+            seconds[name].append(elapsed)
+    for other in workers:
+        other.close()
 
     rows = []
-    for name, params, flops in (
-        ("kgen unet_denoiser (fit)", kgen_params, kgen_flops),
-        ("diffusers UNet2DModel", diffusers_params, diffusers_flops),
-    ):
-        key = "kgen" if name.startswith("kgen") else "diffusers"
+    for key in rounds:
+        name = "diffusers UNet2DModel"
+        if key != "diffusers":
+            name = f"kgen unet_denoiser (fit, {key})"
+        params = diffusers_params if key == "diffusers" else kgen_params
+        flops = diffusers_flops if key == "diffusers" else kgen_flops
         images_per_s = count / float(np.median(seconds[key]))
         train_gflop = 3 * flops / 1e9
         rows.append(
             {
                 "network": name,
+                "backend": "torch" if key == "diffusers" else key,
                 "params": int(params),
                 "fwd_gflop_per_image": flops / 1e9,
                 "images_per_s": images_per_s,
                 "train_gflops_per_s": images_per_s * train_gflop,
-                "last_loss": losses[key],
+                "last_loss": float(losses[key]),
                 "seconds": seconds[key],
             }
+        )
+    peer = rows[1]
+    for row in rows:
+        row["images_per_s_ratio"] = row["images_per_s"] / peer["images_per_s"]
+        row["flop_normalized_ratio"] = (
+            row["train_gflops_per_s"] / peer["train_gflops_per_s"]
         )
     print_table(
         rows,
@@ -296,18 +407,27 @@ def main():
             "fwd_gflop_per_image",
             "images_per_s",
             "train_gflops_per_s",
+            "images_per_s_ratio",
             "last_loss",
         ],
     )
-    ratio = rows[0]["images_per_s"] / rows[1]["images_per_s"]
-    normalized = rows[0]["train_gflops_per_s"] / rows[1]["train_gflops_per_s"]
+    ratio = rows[0]["images_per_s_ratio"]
+    normalized = rows[0]["flop_normalized_ratio"]
     print(
-        f"kgen/diffusers: images/s {ratio:.3f}, FLOP-normalised "
+        f"kgen (torch)/diffusers: images/s {ratio:.3f}, FLOP-normalised "
         f"{normalized:.3f}; params {kgen_params / diffusers_params:.3f}; "
         f"{args.device}{' bf16' if args.bf16 else ''}, batch "
         f"{args.batch_size}, {args.steps} steps x {args.repeats} repeats "
-        f"(median), torch threads {torch.get_num_threads()}"
+        f"(median, taking turns), torch threads {torch.get_num_threads()}"
     )
+    values = {
+        "kgen img/s": "/rows/0/images_per_s",
+        "diffusers img/s": "/rows/1/images_per_s",
+        "images/s ratio": "/images_per_s_ratio",
+        "per-GFLOP ratio": "/flop_normalized_ratio",
+    }
+    for index, row in enumerate(rows[2:], start=2):
+        values[f"{row['backend']} ratio"] = f"/rows/{index}/images_per_s_ratio"
     write_json(
         f"unet_vs_diffusers_{args.device}",
         {
@@ -327,15 +447,11 @@ def main():
             "rows": rows,
         },
         headline={
-            "title": "U-Net diffusion training on the torch backend: kgen's "
-            "unet_denoiser through fit beside diffusers' UNet2DModel, batch "
-            f"{args.batch_size}{' in bfloat16' if args.bf16 else ''}",
-            "values": {
-                "kgen img/s": "/rows/0/images_per_s",
-                "diffusers img/s": "/rows/1/images_per_s",
-                "images/s ratio": "/images_per_s_ratio",
-                "per-GFLOP ratio": "/flop_normalized_ratio",
-            },
+            "title": "U-Net diffusion training: kgen's unet_denoiser through "
+            "fit on torch (and JAX, TensorFlow) beside diffusers' "
+            f"UNet2DModel, batch {args.batch_size}"
+            f"{' in bfloat16' if args.bf16 else ''}",
+            "values": values,
             "peer": "diffusers UNet2DModel of the same widths in a plain "
             "PyTorch loop",
         },

@@ -84,6 +84,11 @@ Keras chooses its own trainer):
   attention on its math kernel, the only one with a forward-mode
   derivative); `finite_difference_jvp` the same by a central difference
   (`forward_mode.py`).
+- `fused_group_normalization(x, groups, gamma, beta, epsilon)`: group
+  normalization over `x`'s last axis as one kernel (torch's native
+  `group_norm` reading channels-last activations in place), `gamma` and
+  `beta` possibly `None`; `None` on JAX and TensorFlow, where XLA fuses
+  Keras' own layer (`kgen.layers.GroupNormalization` uses it).
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -105,6 +110,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
     from kgen.backend.tensorflow import fori_loop
+    from kgen.backend.tensorflow import fused_group_normalization
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import has_values
@@ -136,6 +142,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
     from kgen.backend.jax import fori_loop
+    from kgen.backend.jax import fused_group_normalization
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
     from kgen.backend.jax import has_values
@@ -167,6 +174,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
     from kgen.backend.torch import fori_loop
+    from kgen.backend.torch import fused_group_normalization
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
     from kgen.backend.torch import has_values
@@ -204,6 +212,7 @@ __all__ = [
     "finite_difference_jvp",
     "first_rows",
     "fori_loop",
+    "fused_group_normalization",
     "gather_over_replicas",
     "grad",
     "has_values",

@@ -262,6 +262,10 @@ _INFERENCE_CALLS = weakref.WeakKeyDictionary()
 _INFERENCE_METHODS = weakref.WeakKeyDictionary()
 
 
+# XLA fuses Keras' own group normalization into a few kernels.
+fused_group_normalization = None
+
+
 def inference_call(network, inputs):
     call = _INFERENCE_CALLS.get(network)
     if call is None:

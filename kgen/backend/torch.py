@@ -1,5 +1,7 @@
 """PyTorch: Keras' own trainer already runs a stateful `train_step`."""
 
+import contextlib
+
 import keras
 import torch
 from keras.src.backend.torch.core import get_device
@@ -58,6 +60,42 @@ def _standard_layout_for_single_filter_half_kernels():
 _standard_layout_for_single_filter_half_kernels()
 
 
+def _convolve_channels_last_inputs_without_copies():
+    """Lets Keras' torch convolutions and pools read channels-last inputs
+    in place, without the two full copies Keras 3.15 makes of each input.
+
+    Keras' `_transpose_spatial_inputs` permutes NHWC to NCHW and calls
+    `.contiguous()`, a copy in the standard layout; `conv` then copies it
+    back to torch's `channels_last` memory format, which is where the
+    permuted view already was. On a CPU U-Net step these copies and their
+    gradients cost a seventh of the time (keras-team/keras#23279, fixed
+    after 3.15 by #23199). Here a permuted view that is already
+    channels-last in memory is returned as it is; any other input keeps
+    Keras' path. Every torch convolution and pooling kernel accepts the
+    `channels_last` format, and the values are the same.
+    """
+    import keras.src.backend.torch.nn as torch_nn
+
+    transpose = torch_nn._transpose_spatial_inputs
+    if getattr(transpose, "_kgen_wrapped", False):
+        return
+    orders = {4: (0, 3, 1, 2), 5: (0, 4, 1, 2, 3)}
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+    def transpose_spatial_inputs(inputs):
+        if inputs.ndim in orders:
+            permuted = torch.permute(inputs, orders[inputs.ndim])
+            if permuted.is_contiguous(memory_format=formats[inputs.ndim]):
+                return permuted
+        return transpose(inputs)
+
+    transpose_spatial_inputs._kgen_wrapped = True
+    torch_nn._transpose_spatial_inputs = transpose_spatial_inputs
+
+
+_convolve_channels_last_inputs_without_copies()
+
+
 def undo_non_finite_steps(model):
     """The model's `train_step`, made to undo a non-finite step (see
     `kgen.backend.non_finite_steps`)."""
@@ -104,8 +142,22 @@ def jvp(function, primals, tangents):
     from torch.nn.attention import SDPBackend
     from torch.nn.attention import sdpa_kernel
 
-    with sdpa_kernel(SDPBackend.MATH):
+    with sdpa_kernel(SDPBackend.MATH), _forward_mode():
         return keras.ops.jvp(function, tuple(primals), tuple(tangents))
+
+
+_forward_mode_depth = 0
+
+
+@contextlib.contextmanager
+def _forward_mode():
+    """Marks the calls made under `jvp` (nested ones too)."""
+    global _forward_mode_depth
+    _forward_mode_depth += 1
+    try:
+        yield
+    finally:
+        _forward_mode_depth -= 1
 
 
 def export_archive(model, endpoints):
@@ -150,6 +202,26 @@ def stateless_uniform(shape, seed, dtype="float32"):
 
 def fori_loop(lower, upper, body, init_val):
     return keras.ops.fori_loop(lower, upper, body, init_val)
+
+
+def fused_group_normalization(inputs, groups, gamma, beta, epsilon):
+    # Channels-first is a view of a channels-last activation, and torch's
+    # CPU and CUDA `group_norm` kernels read that layout without a copy.
+    x = torch.movedim(inputs, -1, 1)
+    if _forward_mode_depth:
+        # group_norm's forward-mode derivative is a decomposition that
+        # views its input, which a channels-last layout cannot give.
+        x = x.contiguous()
+    # Statistics in float32 for half-precision inputs, as Keras' layer.
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    gamma, beta = (
+        None if v is None else keras.ops.convert_to_tensor(v).to(dtype)
+        for v in (gamma, beta)
+    )
+    outputs = torch.nn.functional.group_norm(
+        x.to(dtype), groups, gamma, beta, epsilon
+    )
+    return torch.movedim(outputs, 1, -1)
 
 
 def inference_call(network, inputs):

@@ -11,6 +11,7 @@ from kgen.layers.dit_block import DiTBlock
 from kgen.layers.dropout import Dropout
 from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.gaussian_noise import GaussianNoise
+from kgen.layers.group_normalization import GroupNormalization
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
@@ -29,6 +30,7 @@ __all__ = [
     "Dropout",
     "GaussianNoise",
     "GatedPixelCNNBlock",
+    "GroupNormalization",
     "LearnedConstant",
     "MaskedConv2D",
     "NoiseInjection",

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from kgen.layers.group_normalization import GroupNormalization
 from kgen.networks import denoiser_inputs
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import image_denoiser_inputs
@@ -16,14 +17,12 @@ from kgen.utils.argument_validation import validate_shape
 
 def _residual_block(x, embedding, width, name):
     """Two 3x3 convolutions with the embedding added in between."""
-    h = layers.GroupNormalization(
-        group_count(x.shape[-1]), name=f"{name}_norm1"
-    )(x)
+    h = GroupNormalization(group_count(x.shape[-1]), name=f"{name}_norm1")(x)
     h = layers.Activation("swish")(h)
     h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv1")(h)
     shift = layers.Dense(width, name=f"{name}_embedding")(embedding)
     h = h + layers.Reshape((1, 1, width))(shift)
-    h = layers.GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
+    h = GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
     h = layers.Activation("swish")(h)
     h = layers.Conv2D(width, 3, padding="same", name=f"{name}_conv2")(h)
     if x.shape[-1] != width:
@@ -37,7 +36,7 @@ def _attention_block(x, num_heads, name, context=None):
     prompt reaches every position, Rombach et al. 2022, eq. 7); residual.
     """
     height, width, channels = x.shape[1:]
-    h = layers.GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
+    h = GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
     h = layers.Reshape((height * width, channels))(h)
     h = layers.MultiHeadAttention(
         num_heads, channels // num_heads, name=f"{name}_attention"
@@ -163,7 +162,7 @@ def unet_denoiser(
             h = layers.Conv2D(
                 widths[level - 1], 3, padding="same", name=f"up{level}"
             )(h)
-    h = layers.GroupNormalization(group_count(widths[0]), name="out_norm")(h)
+    h = GroupNormalization(group_count(widths[0]), name="out_norm")(h)
     h = layers.Activation("swish")(h)
     # Zero-initialised output: the untrained denoiser predicts 0, a stable
     # start for every prediction type.

@@ -14,6 +14,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen.layers.group_normalization import GroupNormalization
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.unet_levels import check_levels
@@ -37,14 +38,12 @@ def _spatial_convolution(width, name, strides=1):
 def _residual_block(x, embedding, width, name):
     """Two per-frame 3x3 convolutions with the embedding added between
     them, then a 3-frame convolution along time; residual."""
-    h = layers.GroupNormalization(
-        group_count(x.shape[-1]), name=f"{name}_norm1"
-    )(x)
+    h = GroupNormalization(group_count(x.shape[-1]), name=f"{name}_norm1")(x)
     h = layers.Activation("swish")(h)
     h = _spatial_convolution(width, f"{name}_conv1")(h)
     shift = layers.Dense(width, name=f"{name}_embedding")(embedding)
     h = h + layers.Reshape((1, 1, 1, width))(shift)
-    h = layers.GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
+    h = GroupNormalization(group_count(width), name=f"{name}_norm2")(h)
     h = layers.Activation("swish")(h)
     h = _spatial_convolution(width, f"{name}_conv2")(h)
     h = h + layers.Conv3D(
@@ -66,7 +65,7 @@ def _attention_block(x, num_heads, axes, name):
     dims must be <= 5") on CPUs where it is on. The weights are the same
     either way."""
     channels = x.shape[-1]
-    h = layers.GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
+    h = GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
     kept = [axis for axis in (1, 2, 3) if axis not in axes]
     order = (0, *kept, *axes, 4)
     h = ops.transpose(h, order)
@@ -191,7 +190,7 @@ def video_unet_denoiser(
         if level > 0:
             h = layers.UpSampling3D((1, 2, 2), name=f"upsample{level}")(h)
             h = _spatial_convolution(widths[level - 1], f"up{level}")(h)
-    h = layers.GroupNormalization(group_count(widths[0]), name="out_norm")(h)
+    h = GroupNormalization(group_count(widths[0]), name="out_norm")(h)
     h = layers.Activation("swish")(h)
     # Zero-initialised output, as `unet_denoiser`'s: the untrained
     # denoiser predicts 0.
