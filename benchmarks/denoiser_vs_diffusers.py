@@ -1,9 +1,13 @@
-"""kgen's U-Net diffusion training against diffusers' `UNet2DModel`.
+"""kgen's diffusion training against diffusers', U-Net or DiT.
 
-Trains, on the torch backend, kgen's `DiffusionModel` with
-`kgen.networks.unet_denoiser` through `model.fit`, and diffusers'
-`UNet2DModel` of about the same size (parameter counts printed; within
-10%) in a plain PyTorch loop, on the same task: epsilon prediction, MSE,
+Trains, on the torch backend, kgen's `DiffusionModel` through
+`model.fit` with `kgen.networks.unet_denoiser` (`--network unet`) or
+`dit_denoiser` (`--network dit`), and diffusers' `UNet2DModel` or
+`DiTTransformer2DModel` of about the same size (parameter counts
+printed: the U-Nets within 3%; diffusers' DiT embeds the timestep and
+class again in each block, 12% more parameters at the same FLOPs) in a
+plain PyTorch loop, on the same task: epsilon
+prediction, MSE,
 uniform timesteps of the same 1000-step linear schedule (beta 1e-4 to
 0.02), the same batch of 32x32x1 images in [-1, 1] (random pixels: the
 speed does not depend on them; MNIST is 28x28, padded to 32 in practice)
@@ -14,6 +18,10 @@ Both U-Nets: widths 32, 64, 64 at 32, 16 and 8 pixels, one residual block
 per level on the way down and two on the way up, GroupNorm with 8 groups,
 self-attention (4 heads) at 8x8 and in the middle block, stride-2
 convolutions down and nearest upsampling plus convolution up.
+
+Both DiTs: 2x2 patches (256 tokens), 4 adaLN-Zero blocks 128 wide with 4
+heads and an MLP 4x as wide, sinusoidal positions, conditioned on one of
+10 classes (diffusers' DiT needs a class; the labels are random).
 
 Reports images per second and the forward FLOPs per image of each network
 (`torch.utils.flop_counter.FlopCounterMode`: convolutions and matrix
@@ -29,7 +37,8 @@ core, round by round. The network is the same on every backend, so its
 FLOPs are counted once, on torch.
 
     pip install diffusers  # benchmark-only dependency
-    taskset -c 1 env KERAS_BACKEND=torch python -m benchmarks.unet_vs_diffusers
+    taskset -c 1 env KERAS_BACKEND=torch python -m \
+        benchmarks.denoiser_vs_diffusers --network unet   # or dit
 
 `--device cuda` runs both on a GPU (Keras' torch backend picks it up),
 `--bf16` trains both under bfloat16 autocast (Keras' `mixed_bfloat16`
@@ -55,6 +64,13 @@ NUM_HEADS = 4
 NORM_GROUPS = 8
 NUM_TRAIN_TIMESTEPS = 1000
 ADAM = {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+DIT = {"patch_size": 2, "hidden_dim": 128, "num_layers": 4, "num_heads": 4}
+NUM_CLASSES = {"unet": None, "dit": 10}
+PEERS = {
+    "unet": ("UNet2DModel", "unet_denoiser"),
+    "dit": ("DiTTransformer2DModel", "dit_denoiser"),
+}
+TITLES = {"unet": "U-Net", "dit": "DiT"}
 
 
 def import_diffusers():
@@ -96,28 +112,55 @@ def build_kgen(args):
 
     if args.bf16:
         keras.config.set_dtype_policy("mixed_bfloat16")
-    denoiser = kgen.networks.unet_denoiser(
-        IMAGE_SHAPE,
-        widths=WIDTHS,
-        num_res_blocks=1,
-        attention_levels=(len(WIDTHS) - 1,),
-        num_heads=NUM_HEADS,
-    )
+    num_classes = NUM_CLASSES[args.network]
+    if args.network == "unet":
+        denoiser = kgen.networks.unet_denoiser(
+            IMAGE_SHAPE,
+            widths=WIDTHS,
+            num_res_blocks=1,
+            attention_levels=(len(WIDTHS) - 1,),
+            num_heads=NUM_HEADS,
+        )
+    else:
+        denoiser = kgen.networks.dit_denoiser(
+            IMAGE_SHAPE, num_classes=num_classes, **DIT
+        )
     model = kgen.models.DiffusionModel(
-        denoiser, kgen.schedulers.DDPMScheduler(NUM_TRAIN_TIMESTEPS), seed=0
+        denoiser,
+        kgen.schedulers.DDPMScheduler(NUM_TRAIN_TIMESTEPS),
+        num_classes=num_classes,
+        seed=0,
     )
     model.compile(optimizer=keras.optimizers.Adam(**ADAM))
     return model
 
 
-def build_diffusers(device):
+def build_diffusers(network, device):
+    """diffusers' network and `forward(noisy, timesteps, labels)`."""
     diffusers = import_diffusers()
 
+    if network == "dit":
+        dit = diffusers.DiTTransformer2DModel(
+            num_attention_heads=DIT["num_heads"],
+            attention_head_dim=DIT["hidden_dim"] // DIT["num_heads"],
+            in_channels=IMAGE_SHAPE[-1],
+            out_channels=IMAGE_SHAPE[-1],
+            num_layers=DIT["num_layers"],
+            sample_size=IMAGE_SHAPE[0],
+            patch_size=DIT["patch_size"],
+            num_embeds_ada_norm=NUM_CLASSES["dit"] + 1,
+        ).to(device)
+        return (
+            dit,
+            lambda noisy, timesteps, labels: (
+                dit(noisy, timestep=timesteps, class_labels=labels).sample
+            ),
+        )
     levels = range(len(WIDTHS))
     last = len(WIDTHS) - 1
     down = ["AttnDownBlock2D" if i == last else "DownBlock2D" for i in levels]
     up = ["AttnUpBlock2D" if i == 0 else "UpBlock2D" for i in levels]
-    return diffusers.UNet2DModel(
+    unet = diffusers.UNet2DModel(
         sample_size=IMAGE_SHAPE[0],
         in_channels=IMAGE_SHAPE[-1],
         out_channels=IMAGE_SHAPE[-1],
@@ -128,29 +171,31 @@ def build_diffusers(device):
         norm_num_groups=NORM_GROUPS,
         attention_head_dim=WIDTHS[-1] // NUM_HEADS,
     ).to(device)
+    return unet, lambda noisy, timesteps, labels: unet(noisy, timesteps).sample
 
 
 class DiffusersTrainer:
     """The plain PyTorch loop: noise, timesteps, MSE, backward, Adam."""
 
-    def __init__(self, unet, alphas_cumprod, device, bf16):
+    def __init__(self, network, forward, alphas_cumprod, device, bf16):
         import torch
 
         self.torch = torch
-        self.unet = unet.train()
+        self.forward = forward
+        network.train()
         self.device = device
         self.bf16 = bf16
         table = torch.as_tensor(alphas_cumprod, device=device)
         self.signal = table.sqrt()
         self.noise_scale = (1.0 - table).sqrt()
         self.optimizer = torch.optim.Adam(
-            unet.parameters(),
+            network.parameters(),
             lr=ADAM["learning_rate"],
             betas=(ADAM["beta_1"], ADAM["beta_2"]),
             eps=ADAM["epsilon"],
         )
 
-    def step(self, images):
+    def step(self, images, labels):
         torch = self.torch
         batch = images.shape[0]
         noise = torch.randn_like(images)
@@ -164,19 +209,22 @@ class DiffusersTrainer:
         with torch.autocast(
             self.device.type, dtype=torch.bfloat16, enabled=self.bf16
         ):
-            prediction = self.unet(noisy, timesteps).sample
+            prediction = self.forward(noisy, timesteps, labels)
         loss = torch.nn.functional.mse_loss(prediction.float(), noise)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return loss
 
-    def run(self, images, batch_size, steps):
+    def run(self, images, labels, batch_size, steps):
         """`images`: NCHW on the host, moved to the device per batch (as
-        Keras moves kgen's)."""
+        Keras moves kgen's), with their `labels`."""
         for index in range(steps):
-            batch = images[index * batch_size : (index + 1) * batch_size]
-            loss = self.step(batch.to(self.device, non_blocking=True))
+            window = slice(index * batch_size, (index + 1) * batch_size)
+            loss = self.step(
+                images[window].to(self.device, non_blocking=True),
+                labels[window].to(self.device, non_blocking=True),
+            )
         return float(loss.detach())
 
 
@@ -198,16 +246,20 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def time_fit(model, images, batch_size, device=None):
-    """Seconds of one epoch of `fit` over `images`, and its last loss."""
+def time_fit(model, data, batch_size, device=None, rows=None):
+    """Seconds of one epoch of `fit` over the first `rows` of `data`
+    (`(images, labels)`; all of them by default), and its last loss."""
+    images, labels = (None if a is None else a[:rows] for a in data)
     start = time.perf_counter()
-    history = model.fit(images, batch_size=batch_size, epochs=1, verbose=0)
+    history = model.fit(
+        images, labels, batch_size=batch_size, epochs=1, verbose=0
+    )
     if device is not None:
         synchronize(device)
     return time.perf_counter() - start, history.history["loss"][-1]
 
 
-WORKER_PREFIX = "unet_vs_diffusers worker: "
+WORKER_PREFIX = "denoiser_vs_diffusers worker: "
 
 
 def worker(args):
@@ -215,11 +267,11 @@ def worker(args):
     round each time the parent writes a line; answers in JSON lines."""
     random.seed(0)
     model = build_kgen(args)
-    images = images_for(args)
-    time_fit(model, images[: 2 * args.batch_size], args.batch_size)
+    data = training_data(args)
+    time_fit(model, data, args.batch_size, rows=2 * args.batch_size)
     reply({"params": int(model.denoiser.count_params())})
     for _ in sys.stdin:
-        seconds, loss = time_fit(model, images, args.batch_size)
+        seconds, loss = time_fit(model, data, args.batch_size)
         reply({"seconds": seconds, "loss": float(loss)})
 
 
@@ -231,9 +283,9 @@ class Worker:
     """A worker process for one backend, on this process's cores."""
 
     def __init__(self, backend, args):
-        command = [sys.executable, "-m", "benchmarks.unet_vs_diffusers"]
-        command += ["--worker", f"--batch-size={args.batch_size}"]
-        command += [f"--steps={args.steps}"]
+        command = [sys.executable, "-m", "benchmarks.denoiser_vs_diffusers"]
+        command += ["--worker", f"--network={args.network}"]
+        command += [f"--batch-size={args.batch_size}", f"--steps={args.steps}"]
         env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
         self.backend = backend
         self.process = subprocess.Popen(
@@ -265,14 +317,21 @@ class Worker:
         self.process.wait()
 
 
-def images_for(args):
+def training_data(args):
+    """The same `(images, labels)` in every process; `labels` `None` for
+    an unconditional network."""
     count = args.steps * args.batch_size
     rng = np.random.default_rng(0)
-    return rng.uniform(-1, 1, (count,) + IMAGE_SHAPE).astype("float32")
+    images = rng.uniform(-1, 1, (count,) + IMAGE_SHAPE).astype("float32")
+    num_classes = NUM_CLASSES[args.network]
+    if num_classes is None:
+        return images, None
+    return images, rng.integers(0, num_classes, count).astype("int32")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--network", choices=("unet", "dit"), default="unet")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
         "--bf16", action="store_true", help="bfloat16 autocast (for GPUs)"
@@ -313,12 +372,12 @@ def main(argv=None):
     random.seed(0)
     torch.manual_seed(0)
     model = build_kgen(args)
-    unet = build_diffusers(device)
+    network, forward = build_diffusers(args.network, device)
     trainer = DiffusersTrainer(
-        unet, model.scheduler.alphas_cumprod, device, args.bf16
+        network, forward, model.scheduler.alphas_cumprod, device, args.bf16
     )
     kgen_params = model.denoiser.count_params()
-    diffusers_params = sum(p.numel() for p in unet.parameters())
+    diffusers_params = sum(p.numel() for p in network.parameters())
     if abs(kgen_params / diffusers_params - 1) > 0.1:
         print(
             f"warning: parameter counts differ by more than 10% "
@@ -335,31 +394,51 @@ def main(argv=None):
     # Forward FLOPs per image, from a batch of 8 (float32, eval mode).
     probe = np.zeros((8,) + IMAGE_SHAPE, "float32")
     timesteps = np.full((8,), 500, "int32")
+    probe_labels = np.zeros((8,), "int32")
+    inputs = [probe, timesteps]
+    if NUM_CLASSES[args.network] is not None:
+        inputs.append(probe_labels)
     kgen_flops = forward_flops(
-        lambda: model.denoiser([probe, timesteps], training=False)
+        lambda: model.denoiser(inputs, training=False)
     ) / len(probe)
     probe_nchw = torch.zeros((8, IMAGE_SHAPE[-1]) + IMAGE_SHAPE[:2])
     diffusers_flops = forward_flops(
-        lambda: unet(probe_nchw.to(device), torch.full((8,), 500).to(device))
+        lambda: forward(
+            probe_nchw.to(device),
+            torch.full((8,), 500).to(device),
+            torch.from_numpy(probe_labels).long().to(device),
+        )
     ) / len(probe)
 
-    x = images_for(args)
-    count = len(x)
-    x_nchw = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+    data = training_data(args)
+    images, labels = data
+    count = len(images)
+    images_nchw = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+    labels = (
+        torch.zeros(count, dtype=torch.long)
+        if labels is None
+        else (torch.from_numpy(labels).long())
+    )
 
-    def diffusers_round(data):
+    def diffusers_round(rows=count):
         start = time.perf_counter()
-        loss = trainer.run(data, args.batch_size, len(data) // args.batch_size)
+        loss = trainer.run(
+            images_nchw[:rows],
+            labels[:rows],
+            args.batch_size,
+            rows // args.batch_size,
+        )
         synchronize(device)
         return time.perf_counter() - start, loss
 
     # Warm-up: first calls allocate, build the optimizers, tune kernels
     # (the workers warmed up before they answered).
-    time_fit(model, x[: 2 * args.batch_size], args.batch_size, device)
-    diffusers_round(x_nchw[: 2 * args.batch_size])
+    warmup = 2 * args.batch_size
+    time_fit(model, data, args.batch_size, device, rows=warmup)
+    diffusers_round(warmup)
     rounds = {
-        "torch": lambda: time_fit(model, x, args.batch_size, device),
-        "diffusers": lambda: diffusers_round(x_nchw),
+        "torch": lambda: time_fit(model, data, args.batch_size, device),
+        "diffusers": diffusers_round,
     }
     for other in workers:
         rounds[other.backend] = other.time_round
@@ -372,11 +451,12 @@ def main(argv=None):
     for other in workers:
         other.close()
 
+    peer_name, kgen_name = PEERS[args.network]
     rows = []
     for key in rounds:
-        name = "diffusers UNet2DModel"
+        name = f"diffusers {peer_name}"
         if key != "diffusers":
-            name = f"kgen unet_denoiser (fit, {key})"
+            name = f"kgen {kgen_name} (fit, {key})"
         params = diffusers_params if key == "diffusers" else kgen_params
         flops = diffusers_flops if key == "diffusers" else kgen_flops
         images_per_s = count / float(np.median(seconds[key]))
@@ -428,8 +508,9 @@ def main(argv=None):
     }
     for index, row in enumerate(rows[2:], start=2):
         values[f"{row['backend']} ratio"] = f"/rows/{index}/images_per_s_ratio"
+    sizes = {"widths": list(WIDTHS)} if args.network == "unet" else DIT
     write_json(
-        f"unet_vs_diffusers_{args.device}",
+        f"{args.network}_vs_diffusers_{args.device}",
         {
             "device": args.device,
             "bf16": args.bf16,
@@ -437,7 +518,9 @@ def main(argv=None):
             "steps": args.steps,
             "repeats": args.repeats,
             "image_shape": list(IMAGE_SHAPE),
-            "widths": list(WIDTHS),
+            "network": args.network,
+            "sizes": sizes,
+            "num_classes": NUM_CLASSES[args.network],
             "torch_threads": torch.get_num_threads(),
             "affinity": sorted(os.sched_getaffinity(0)),
             "diffusers": import_diffusers().__version__,
@@ -447,12 +530,12 @@ def main(argv=None):
             "rows": rows,
         },
         headline={
-            "title": "U-Net diffusion training: kgen's unet_denoiser through "
-            "fit on torch (and JAX, TensorFlow) beside diffusers' "
-            f"UNet2DModel, batch {args.batch_size}"
+            "title": f"{TITLES[args.network]} diffusion training: kgen's "
+            f"{kgen_name} through fit on torch (and JAX, TensorFlow) beside "
+            f"diffusers' {peer_name}, batch {args.batch_size}"
             f"{' in bfloat16' if args.bf16 else ''}",
             "values": values,
-            "peer": "diffusers UNet2DModel of the same widths in a plain "
+            "peer": f"diffusers {peer_name} of the same widths in a plain "
             "PyTorch loop",
         },
     )
