@@ -55,6 +55,9 @@ setup(
         # MOSES' data is the molsets wheel, installed without its
         # dependencies (`pip install --no-deps molsets`): they do not build.
         "chem": ["rdkit>=2024.3", "selfies>=2.1"],
+        # music21, whose corpus holds Bach's chorales
+        # (`kgen.datasets.load_bach_chorales`).
+        "music": ["music21>=9.1"],
         "test": [
             "pytest>=8",
             "pytest-xdist",

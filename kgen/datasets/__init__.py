@@ -1,8 +1,12 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
 procedural textures, molecules (MOSES' SMILES, antimicrobial peptides),
-Moving MNIST clips."""
+Moving MNIST clips, Bach's chorales."""
 
+from kgen.datasets.bach_chorales import BACH_CHORALE_SPLITS
+from kgen.datasets.bach_chorales import chorale_frames
+from kgen.datasets.bach_chorales import chorale_windows
+from kgen.datasets.bach_chorales import load_bach_chorales
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.dynamic_binarization import DynamicBinarization
 from kgen.datasets.dynamic_binarization import binarize
@@ -33,6 +37,7 @@ from kgen.datasets.toy import EIGHT_GAUSSIANS_STD
 from kgen.datasets.toy import load_toy
 
 __all__ = [
+    "BACH_CHORALE_SPLITS",
     "DynamicBinarization",
     "EIGHT_GAUSSIANS_CENTERS",
     "EIGHT_GAUSSIANS_STD",
@@ -44,7 +49,10 @@ __all__ = [
     "TEXTURE_KINDS",
     "available",
     "binarize",
+    "chorale_frames",
+    "chorale_windows",
     "load",
+    "load_bach_chorales",
     "load_captioned",
     "load_molecules",
     "load_moving_mnist",

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kgen.datasets import bach_chorales
 from kgen.datasets import digits
 from kgen.datasets import emoji
 from kgen.datasets import fashion_mnist
@@ -22,7 +23,7 @@ _LOADERS = {
 
 def available():
     """Names `load` accepts."""
-    return sorted(_LOADERS)
+    return sorted([*_LOADERS, "bach_chorales"])
 
 
 def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
@@ -39,7 +40,13 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
             MNIST digits bouncing in 64x64 for 20 frames, built from
             MNIST; labels `(n, 2)` are the digits' classes; 1,000 train
             and 500 test clips, more with
-            `kgen.datasets.load_moving_mnist`).
+            `kgen.datasets.load_moving_mnist`), or `"bach_chorales"`:
+            int32 windows `(n, 32, 4)` of two bars of the chorales'
+            four voices (MIDI pitches per sixteenth note, 0 a rest;
+            `kgen.datasets.bach_chorales`) every bar, the training ones
+            in every transposition that keeps the voices in range,
+            labelled with their chorale's index in the split; it takes
+            no `value_range`, `image_size` or `alpha`.
         value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
             Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
         image_size: the emoji's side, one of 16, 32 (the default), 64 or
@@ -58,6 +65,20 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
     x_train.shape  # (1500, 8, 8, 1)
     ```
     """
+    if name == "bach_chorales":
+        if (value_range, image_size, alpha) != ((0.0, 1.0), None, False):
+            raise ValueError(
+                "The Bach chorales are MIDI pitches, not images: they take "
+                "no `value_range`, `image_size` or `alpha` (received "
+                f"value_range={value_range!r}, image_size={image_size!r}, "
+                f"alpha={alpha!r})."
+            )
+        train, _ = bach_chorales.load_bach_chorales("train")
+        test, _ = bach_chorales.load_bach_chorales("test")
+        return (
+            bach_chorales.chorale_windows(train, augment=True),
+            bach_chorales.chorale_windows(test),
+        )
     if name not in _LOADERS:
         raise ValueError(f"Unknown dataset {name!r}; available: {available()}.")
     low, high = value_range
