@@ -1,0 +1,45 @@
+"""`python -m benchmarks.chorales_mdlm --dry-run`: masked diffusion over
+a few chorales at toy size, its bound, harmonisations and MIDI files
+(needs music21; skipped without)."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("music21", reason="the chorales come from music21")
+
+# The model is proved in tests/models/masked_token; this checks the
+# script's own wiring, on the backend cheapest for it.
+pytestmark = pytest.mark.torch_only
+
+
+def test_dry_run_bounds_harmonises_and_writes_midi(tmp_path):
+    import music21
+
+    from benchmarks import chorales_mdlm
+
+    results = chorales_mdlm.main(
+        ["--dry-run", "--results", str(tmp_path / "chorales")]
+    )
+    stored = json.loads((tmp_path / "chorales.json").read_text())
+    assert stored["training"]["steps"] == 4
+    assert np.isfinite(results["negative_elbo_nats_per_frame"])
+    assert results["negative_elbo_nats_per_frame"] > 0
+    harmonised = results["table"][1]
+    assert harmonised["soprano_kept"]
+    assert 0.0 <= harmonised["atb_tokens_as_bach"] <= 1.0
+    midi = tmp_path / "chorales_midi" / "harmonised_0.mid"
+    score = music21.converter.parse(str(midi))
+    assert len(score.parts) == 4
+
+
+def test_tokens_round_trip_and_refuse_pitches_out_of_range():
+    from benchmarks import chorales_mdlm
+
+    frames = np.array([[81, 69, 0, 36], [72, 64, 57, 48]])
+    tokens = chorales_mdlm.to_tokens(frames)
+    assert tokens.min() >= 0 and tokens.max() < chorales_mdlm.NUM_LEVELS
+    np.testing.assert_array_equal(chorales_mdlm.to_pitches(tokens), frames)
+    with pytest.raises(ValueError, match="outside the tokens"):
+        chorales_mdlm.to_tokens(np.array([[100, 60, 50, 40]]))
