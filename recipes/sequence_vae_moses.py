@@ -78,9 +78,14 @@ command = (
     "--num-layers 4 --learning-rate 3e-4 --temperature 0.7 --beta 0.5 "
     "--beta-warmup-steps 6000 --init V.weights.h5 --train-minutes 50 "
     "--weights V2.weights.h5 --results sequence_vae_moses_beta && python "
-    "recipes/sequence_vae_moses.py --weights V2.weights.h5 --training "
+    "-m benchmarks.sequence_vae_moses --num-layers 4 --learning-rate 1.5e-4 "
+    "--temperature 0.7 --beta 0.5 --beta-warmup-steps 6000 --init "
+    "V2.weights.h5 --train-minutes 55 --weights V3.weights.h5 --results "
+    "sequence_vae_moses_fine && python recipes/sequence_vae_moses.py "
+    "--weights V3.weights.h5 --training "
     "benchmarks/results/sequence_vae_moses_warm.json "
-    "benchmarks/results/sequence_vae_moses_beta.json"
+    "benchmarks/results/sequence_vae_moses_beta.json "
+    "benchmarks/results/sequence_vae_moses_fine.json"
 )
 evaluation = f"kgen evaluate {name} --metric moses -n 30000"
 preset = model_card.PRESETS / name

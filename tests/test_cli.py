@@ -569,7 +569,12 @@ SLOW_IMAGE_PRESETS = (
 # Token presets whose kind of output the tests above write from tiny
 # models of the same kind (text, SMILES, peptides) at 10-15 s less each;
 # tests/presets draws their samples on every backend.
-TOKEN_PRESETS = ("gpt_moses", "gpt_peptides", "gpt_shakespeare")
+TOKEN_PRESETS = (
+    "gpt_moses",
+    "gpt_peptides",
+    "gpt_shakespeare",
+    "sequence_vae_moses",
+)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The molecule preset meets its bar as an outside judge scores it: the
+"""The molecule presets meet their bar as an outside judge scores it: the
 SMILES `kgen generate` writes, read with RDKit and MOSES' training set
 straight from the `molsets` wheel (large: a minute)."""
 
@@ -13,14 +13,15 @@ from kgen import cli
 
 @pytest.mark.large
 @pytest.mark.tensorflow_only
-def test_gpt_moses_writes_valid_unique_novel_molecules(tmp_path):
+@pytest.mark.parametrize("name", ["gpt_moses", "sequence_vae_moses"])
+def test_a_molecule_preset_writes_valid_unique_novel_molecules(tmp_path, name):
     chem = pytest.importorskip("rdkit.Chem", reason="needs RDKit")
     try:
         wheel = importlib.metadata.distribution("molsets")
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("needs pip install --no-deps molsets==0.3.1")
     out = tmp_path / "molecules.txt"
-    arguments = ["generate", "gpt_moses", "-n", "1000", "--out", str(out)]
+    arguments = ["generate", name, "-n", "1000", "--out", str(out)]
     assert cli.main(arguments) == 0
     lines = out.read_text().splitlines()
     assert len(lines) == 1000

@@ -34,6 +34,7 @@ SHIPPED = (
     "nsf_checkerboard",
     "pixel_cnn_mnist",
     "rbm_mnist",
+    "sequence_vae_moses",
     "text_to_image_digits",
     "text_to_image_emoji",
     "vae_digits",

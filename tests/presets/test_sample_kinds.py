@@ -7,6 +7,7 @@ import kgen
 EXPECTED = {
     "gpt_shakespeare": ("text", (0.0, 1.0)),
     "gpt_moses": ("molecules", (0.0, 1.0)),
+    "sequence_vae_moses": ("molecules", (0.0, 1.0)),
     "gpt_peptides": ("peptides", (0.0, 1.0)),
     "wave_net_spoken_digits": ("audio", (0.0, 1.0)),
     "nsf_checkerboard": ("points", (0.0, 1.0)),
