@@ -268,7 +268,8 @@ def worker(args):
     random.seed(0)
     model = build_kgen(args)
     data = training_data(args)
-    time_fit(model, data, args.batch_size, rows=2 * args.batch_size)
+    warmup = min(2, args.steps) * args.batch_size
+    time_fit(model, data, args.batch_size, rows=warmup)
     reply({"params": int(model.denoiser.count_params())})
     for _ in sys.stdin:
         seconds, loss = time_fit(model, data, args.batch_size)
@@ -433,7 +434,7 @@ def main(argv=None):
 
     # Warm-up: first calls allocate, build the optimizers, tune kernels
     # (the workers warmed up before they answered).
-    warmup = 2 * args.batch_size
+    warmup = min(2, args.steps) * args.batch_size
     time_fit(model, data, args.batch_size, device, rows=warmup)
     diffusers_round(warmup)
     rounds = {
