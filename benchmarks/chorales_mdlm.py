@@ -39,6 +39,7 @@ from keras import ops
 
 import kgen
 from benchmarks.common import RESULTS
+from benchmarks.common import fit_under_budget
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -150,22 +151,13 @@ def main(argv=None):
         model.load_weights(args.weights)
     else:
         order = np.random.default_rng(0).permutation(len(train_tokens))
-        rows = train_tokens[order]
-        batch_size = min(BATCH_SIZE, len(rows))
-        usable = len(rows) - len(rows) % batch_size
-        budget = kgen.callbacks.TrainingBudget(
-            minutes=args.train_minutes, steps=args.steps
+        history, train_seconds = fit_under_budget(
+            model,
+            train_tokens[order],
+            batch_size=BATCH_SIZE,
+            minutes=args.train_minutes,
+            steps=args.steps,
         )
-        start = time.time()
-        history = model.fit(
-            rows[:usable],
-            batch_size=batch_size,
-            epochs=10**6,
-            steps_per_epoch=min(500, usable // batch_size),
-            callbacks=[budget],
-            verbose=2,
-        )
-        train_seconds = time.time() - start
         steps = int(ops.convert_to_numpy(model.optimizer.iterations))
         final_loss = float(history.history["loss"][-1])
         if args.weights:

@@ -45,6 +45,28 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
     return callbacks
 
 
+def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
+    """`model.fit` on the whole batches of `(x, y)` in epochs of at most
+    500 steps, until `minutes` or `steps` (`kgen.callbacks.
+    TrainingBudget`) runs out; returns the history and the seconds it
+    took."""
+    import kgen
+
+    batch_size = min(batch_size, len(x))
+    usable = len(x) - len(x) % batch_size
+    start = time.time()
+    history = model.fit(
+        x[:usable],
+        None if y is None else y[:usable],
+        batch_size=batch_size,
+        epochs=10**6,
+        steps_per_epoch=min(500, usable // batch_size),
+        callbacks=[kgen.callbacks.TrainingBudget(minutes=minutes, steps=steps)],
+        verbose=2,
+    )
+    return history, time.time() - start
+
+
 def score_class_conditional_sampler(
     name, network_calls, draw, labels, distances, classifier, grid_path
 ):

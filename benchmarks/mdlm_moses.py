@@ -31,7 +31,6 @@ on 512 molecules and scores 16 (CI).
 
 import argparse
 import os
-import time
 
 import keras
 import numpy as np
@@ -39,6 +38,7 @@ from keras import ops
 
 import kgen
 from benchmarks.common import compile_like_architecture
+from benchmarks.common import fit_under_budget
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.sequence_vae_moses import held_out_molecules
@@ -122,20 +122,13 @@ def main(argv=None):
     if args.weights and os.path.exists(args.weights):
         model.load_weights(args.weights)
     else:
-        budget = kgen.callbacks.TrainingBudget(
-            minutes=args.train_minutes, steps=args.steps
+        history, train_seconds = fit_under_budget(
+            model,
+            rows,
+            batch_size=BATCH_SIZE,
+            minutes=args.train_minutes,
+            steps=args.steps,
         )
-        usable = len(rows) - len(rows) % BATCH_SIZE
-        start = time.time()
-        history = model.fit(
-            rows[:usable],
-            batch_size=min(BATCH_SIZE, usable),
-            epochs=10**6,
-            steps_per_epoch=min(500, usable // BATCH_SIZE),
-            callbacks=[budget],
-            verbose=2,
-        )
-        train_seconds = time.time() - start
         steps = int(ops.convert_to_numpy(model.optimizer.iterations))
         final_loss = float(history.history["loss"][-1])
         if args.weights:

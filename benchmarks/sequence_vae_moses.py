@@ -42,6 +42,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import fit_under_budget
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -220,21 +221,14 @@ def main(argv=None):
             # The weights hold the KL warm-up's step counter too, so the
             # schedule goes on where the last chunk stopped.
             model.load_weights(args.init)
-        budget = kgen.callbacks.TrainingBudget(
-            minutes=args.train_minutes, steps=args.steps
-        )
-        usable = len(rows) - len(rows) % args.batch_size
-        start = time.time()
-        history = model.fit(
-            rows[:usable],
-            properties[:usable],
+        history, train_seconds = fit_under_budget(
+            model,
+            rows,
+            properties,
             batch_size=args.batch_size,
-            epochs=10**6,
-            steps_per_epoch=min(500, usable // args.batch_size),
-            callbacks=[budget],
-            verbose=2,
+            minutes=args.train_minutes,
+            steps=args.steps,
         )
-        train_seconds = time.time() - start
         steps = int(keras.ops.convert_to_numpy(model.step))
         final = {k: float(v[-1]) for k, v in history.history.items()}
         if args.weights:
