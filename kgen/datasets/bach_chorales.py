@@ -138,34 +138,37 @@ def load_bach_chorales(split="train"):
     return chorales, numbers
 
 
+def _voice_extremes(frames):
+    """`[(lowest, highest) or None, ...]`: each voice's sounding pitches
+    in `frames` (`None` for a voice that only rests)."""
+    frames = np.asarray(frames)
+    extremes = []
+    for voice in range(len(VOICES)):
+        sounding = frames[:, voice][frames[:, voice] != REST]
+        extremes.append(
+            (int(sounding.min()), int(sounding.max()))
+            if len(sounding)
+            else None
+        )
+    return extremes
+
+
 def voice_ranges(chorales):
     """`(4, 2)` lowest and highest sounding pitch of each voice."""
     stacked = np.concatenate([np.asarray(c) for c in chorales])
-    ranges = np.empty((len(VOICES), 2), "int32")
-    for voice in range(len(VOICES)):
-        sounding = stacked[:, voice][stacked[:, voice] != REST]
-        ranges[voice] = sounding.min(), sounding.max()
-    return ranges
+    return np.asarray(_voice_extremes(stacked), "int32")
 
 
 def transpositions(chorale, ranges):
     """Every shift in semitones (-11..11 around the written key) that
     keeps each voice of `chorale` inside `ranges`, `(4, 2)` as
     `voice_ranges` gives."""
-    chorale = np.asarray(chorale)
-    shifts = []
-    for shift in range(-11, 12):
-        fits = True
-        for voice in range(len(VOICES)):
-            sounding = chorale[:, voice][chorale[:, voice] != REST]
-            if len(sounding) and (
-                sounding.min() + shift < ranges[voice, 0]
-                or sounding.max() + shift > ranges[voice, 1]
-            ):
-                fits = False
-        if fits:
-            shifts.append(shift)
-    return shifts
+    lowest, highest = -11, 11
+    for (low, high), extremes in zip(ranges, _voice_extremes(chorale)):
+        if extremes is not None:
+            lowest = max(lowest, int(low) - extremes[0])
+            highest = min(highest, int(high) - extremes[1])
+    return list(range(lowest, highest + 1))
 
 
 def transpose(chorale, shift):
