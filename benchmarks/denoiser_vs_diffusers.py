@@ -287,6 +287,7 @@ class Worker:
         command = [sys.executable, "-m", "benchmarks.denoiser_vs_diffusers"]
         command += ["--worker", f"--network={args.network}"]
         command += [f"--batch-size={args.batch_size}", f"--steps={args.steps}"]
+        command += ["--bf16"] if args.bf16 else []
         env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
         self.backend = backend
         self.process = subprocess.Popen(
