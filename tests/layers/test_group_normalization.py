@@ -11,8 +11,8 @@ import kgen
 BACKEND = keras.backend.backend()
 
 
-def _pair(groups, seed=0, **kwargs):
-    """kgen's layer and Keras' with the same random gamma and beta."""
+def _pair(groups, **kwargs):
+    """kgen's layer and Keras' with the same arguments."""
     ours = kgen.layers.GroupNormalization(groups, **kwargs)
     theirs = keras.layers.GroupNormalization(groups, **kwargs)
     return ours, theirs
