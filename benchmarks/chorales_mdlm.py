@@ -25,6 +25,8 @@ grid, so the bound is not put beside them as a like-for-like number.
 
     KERAS_BACKEND=jax python -m benchmarks.chorales_mdlm --train-minutes 20
 
+`--weights W --init V` trains on from `V`'s weights and saves to `W`.
+
 Needs music21 (`pip install 'kgen[music]'`). `--dry-run` trains a tiny
 model for 4 steps on a few chorales (CI).
 """
@@ -108,6 +110,14 @@ def main(argv=None):
     parser.add_argument("--sample-steps", type=int, default=64)
     parser.add_argument("--num-harmonised", type=int, default=256)
     parser.add_argument("--weights", help="save (or, if present, load) here")
+    parser.add_argument(
+        "--init", help="go on training from these weights (a fresh Adam)"
+    )
+    parser.add_argument(
+        "--cosine-decay",
+        action="store_true",
+        help="decay the learning rate to 0 over --steps (cosine)",
+    )
     parser.add_argument("--results", default="chorales_mdlm")
     args = parser.parse_args(argv)
 
@@ -145,11 +155,18 @@ def main(argv=None):
         num_heads=4 if args.width >= 64 else 2,
     )
     model = kgen.models.MaskedDiffusion(network, seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    learning_rate = args.learning_rate
+    if args.cosine_decay:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            args.learning_rate, decay_steps=args.steps
+        )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     train_seconds, steps, final_loss = 0.0, 0, None
     if args.weights and os.path.exists(args.weights):
         model.load_weights(args.weights)
     else:
+        if args.init:
+            model.load_weights(args.init)
         order = np.random.default_rng(0).permutation(len(train_tokens))
         history, train_seconds = fit_under_budget(
             model,
@@ -219,6 +236,8 @@ def main(argv=None):
             "train_seconds": train_seconds,
             "batch_size": BATCH_SIZE,
             "learning_rate": args.learning_rate,
+            "cosine_decay": args.cosine_decay,
+            "init": args.init and os.path.basename(args.init),
             "width": args.width,
             "num_layers": args.num_layers,
             "final_loss_nats_per_token": final_loss,
