@@ -27,6 +27,7 @@ from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_PITCHES
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_SAMPLE_RATE
 from kgen.datasets.spoken_digits import load_spoken_digits
+from kgen.datasets.spoken_digits import load_spoken_digits_many_voices
 from kgen.datasets.spoken_digits import load_spoken_digits_split
 from kgen.datasets.text import load_text
 from kgen.datasets.text import random_windows
@@ -60,6 +61,7 @@ __all__ = [
     "load_paired",
     "load_peptides",
     "load_spoken_digits",
+    "load_spoken_digits_many_voices",
     "load_spoken_digits_split",
     "load_text",
     "load_textures",

@@ -16,6 +16,7 @@ from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
 from kgen.layers.noise_injection import NoiseInjection
 from kgen.layers.patch_position_embedding import PatchPositionEmbedding
+from kgen.layers.phase_shuffle import PhaseShuffle
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.layers.style_mixing import StyleMixing
 from kgen.layers.vector_quantizer import VectorQuantizer
@@ -35,6 +36,7 @@ __all__ = [
     "MaskedConv2D",
     "NoiseInjection",
     "PatchPositionEmbedding",
+    "PhaseShuffle",
     "SinusoidalEmbedding",
     "StyleMixing",
     "VectorQuantizer",

@@ -29,6 +29,7 @@ from kgen.models.gan import CycleGAN
 from kgen.models.gan import Pix2Pix
 from kgen.models.gan import ProgressiveGAN
 from kgen.models.gan import StyleGAN
+from kgen.models.gan import WaveGAN
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.load_model import load_model
 from kgen.models.masked_token import MaskedDiffusion
@@ -72,6 +73,7 @@ __all__ = [
     "TextToImage",
     "WGAN",
     "WGANGP",
+    "WaveGAN",
     "ConditionalGAN",
     "ConditionalVAE",
     "CycleGAN",

@@ -34,6 +34,8 @@ from kgen.networks.vqvae import vqvae_decoder
 from kgen.networks.vqvae import vqvae_encoder
 from kgen.networks.watermark import watermark_encoder
 from kgen.networks.watermark import watermark_extractor
+from kgen.networks.wavegan import wavegan_discriminator
+from kgen.networks.wavegan import wavegan_generator
 
 __all__ = [
     "DIT_SIZES",
@@ -70,4 +72,6 @@ __all__ = [
     "watermark_encoder",
     "watermark_extractor",
     "vqvae2_networks",
+    "wavegan_discriminator",
+    "wavegan_generator",
 ]

@@ -6,6 +6,7 @@ from kgen.models.gan.pix2pix import Pix2Pix
 from kgen.models.gan.progressive_gan import ProgressiveGAN
 from kgen.models.gan.srgan import SRGAN
 from kgen.models.gan.style_gan import StyleGAN
+from kgen.models.gan.wave_gan import WaveGAN
 from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
@@ -18,6 +19,7 @@ __all__ = [
     "ProgressiveGAN",
     "SRGAN",
     "StyleGAN",
+    "WaveGAN",
     "WGAN",
     "WGANGP",
 ]
