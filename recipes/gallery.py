@@ -8,7 +8,8 @@ kind of sample: a grid of 64 images (class-conditional presets: `--labels
 its card says), a scatter plot of 5,000 points of a 2-D flow, 4 texts of a
 character model, 12 molecules of a SMILES model drawn by RDKit (with the
 SMILES file beside; a class per column), 16 sequences of a peptide model
-(one per line, the labels in turn), one clip per digit of an audio model;
+(one per line, the labels in turn), one clip per digit of an audio model,
+4 pieces of a music model in one MIDI file, 8 clips of a video model;
 a text-to-image preset draws one of `PROMPTS` per column (eight images
 each, with its card's sampling arguments). Prints the gallery table of
 docs/presets.md.
@@ -37,6 +38,8 @@ num_samples = {
     "molecules": 12,
     "peptides": 16,
     "audio": 10,
+    "music": 4,
+    "video": 8,
 }
 extension = {
     "image": ".png",
@@ -45,6 +48,8 @@ extension = {
     "molecules": ".png",
     "peptides": ".txt",
     "audio": ".wav",
+    "music": ".mid",
+    "video": ".gif",
 }
 # A text-to-image preset's columns: its card's `example_prompts`, else
 # (the digits) plain, combined and held-out

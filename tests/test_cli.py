@@ -539,6 +539,63 @@ def test_generate_joins_audio_clips_into_one_wav(tmp_path):
     assert np.all(audio[6:206] == 0) and np.abs(audio).max() <= 1
 
 
+def test_generate_writes_a_gan_clips_and_evaluate_scores_them(tmp_path):
+    # A WaveGAN's samples are audio in [-1, 1], not mu-law levels.
+    directory = str(tmp_path / "wave_gan")
+    kgen.presets.save_to_preset(
+        contract_cases.CASES["WaveGAN"]().model,
+        directory,
+        {"data": {"sample_rate": 8000}},
+    )
+    out = str(tmp_path / "clips.wav")
+    assert cli.main(["generate", directory, "-n", "2", "--out", out]) == 0
+    audio, rate = kgen.utils.load_wav(out)
+    assert rate == 8000 and audio.shape == (2 * (1024 + 2000),)
+    assert np.abs(audio[:1024]).max() > 0 and np.all(audio[1024:3024] == 0)
+    classifier = str(tmp_path / "classifier")
+    kgen.presets.save_to_preset(
+        kgen.networks.audio_classifier(1024, 3), classifier
+    )
+    arguments = ["evaluate", directory, "--metric", "is", "-n", "20"]
+    code = cli.main(arguments + ["--classifier", classifier])
+    assert code == 0
+
+
+def test_generate_writes_a_music_model_as_midi(tmp_path, capsys):
+    music21 = pytest.importorskip("music21")
+    network = kgen.networks.masked_token_transformer(
+        (8, 4), 4, width=8, num_layers=1, num_heads=2
+    )
+    directory = str(tmp_path / "chorales")
+    kgen.presets.save_to_preset(
+        kgen.models.MaskedDiffusion(network, seed=0),
+        directory,
+        {
+            "data": {
+                "lowest_pitch": 60,
+                "voices": ["Soprano", "Alto", "Tenor", "Bass"],
+            },
+            "sample_arguments": {"num_steps": 2},
+        },
+    )
+    out = str(tmp_path / "chorale.mid")
+    assert cli.main(["generate", directory, "-n", "2", "--out", out]) == 0
+    score = music21.converter.parse(out)
+    assert [part.partName for part in score.parts] == [
+        "Soprano",
+        "Alto",
+        "Tenor",
+        "Bass",
+    ]
+    pitches = [
+        n.pitch.midi for part in score.parts for n in part.flatten().notes
+    ]
+    # Tokens 1-3 are pitches 60-62; token 0 is a rest.
+    assert pitches and set(pitches) <= {60, 61, 62}
+    assert cli.main(["generate", directory, "--out", "chorale.png"]) == 2
+    assert ".mid" in capsys.readouterr().err
+
+
 def test_generate_takes_the_sample_range_from_the_card(tmp_path):
     # A GAN built from any generator does not know its output range; the
     # dcgan_mnist card says [-1, 1].

@@ -89,12 +89,16 @@ def scores(model, args):
     if set(names) & set(MOLECULE_METRICS):
         return _molecule_scores(model, args, names)
     value_range = value_range_of(model, _preset_card(args.model_path))
-    (x_train, _), (x_test, _) = kgen.datasets.load(
-        args.reference, value_range=value_range
-    )
-    reference = (x_train if args.split == "train" else x_test)[
-        : args.num_samples
-    ]
+    reference = None
+    # The Inception Score needs no real examples (an audio model's has no
+    # image dataset to load).
+    if set(names) != {"is"}:
+        (x_train, _), (x_test, _) = kgen.datasets.load(
+            args.reference, value_range=value_range
+        )
+        reference = (x_train if args.split == "train" else x_test)[
+            : args.num_samples
+        ]
     features = None
     if args.features != "inception":
         features = kgen.networks.classifier_features(

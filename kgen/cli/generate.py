@@ -53,6 +53,7 @@ def add_parser(commands):
         help="output path: an image (.png) for images and 2-D points, .txt "
         "for a text model, .txt or .smi (one SMILES per line) for a "
         "molecule model, .wav for an audio model, .gif for a video model, "
+        ".mid (one track per voice) for a music model, "
         "or .npy (the samples as an array) for any",
     )
     sample.add_argument(
@@ -297,7 +298,17 @@ SAMPLE_FILES = {
     "peptides": (".txt",),
     "audio": (".wav",),
     "video": (".gif",),
+    "music": (".mid", ".midi"),
 }
+
+
+def _music_pitches(tokens, data):
+    """A music model's tokens `(n, frames, voices)` as MIDI pitches: token
+    `k > 0` is pitch `lowest_pitch + k - 1` (the card's), 0 a rest."""
+    import numpy as np
+
+    tokens = np.asarray(tokens).astype("int64")
+    return np.where(tokens == 0, 0, tokens + data["lowest_pitch"] - 1)
 
 
 def sample_kind(model, card, model_path):
@@ -346,7 +357,16 @@ def _sample_writer(model, card, args):
         )
     if kind == "audio":
         return lambda samples, path: _write_clips(
-            path, samples, model.num_levels, data["sample_rate"]
+            path,
+            samples,
+            getattr(model, "num_levels", None),
+            data["sample_rate"],
+        )
+    if kind == "music":
+        return lambda samples, path: kgen.utils.save_midi(
+            _music_pitches(samples, data),
+            path,
+            voice_names=data.get("voices"),
         )
     if kind == "points":
         return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
@@ -386,15 +406,19 @@ def _write_lines(path, texts):
     return path
 
 
-def _write_clips(path, levels, num_levels, sample_rate):
-    """Mu-law levels of each clip, decoded and joined by 0.25 s of
-    silence into one WAV."""
+def _write_clips(path, clips, num_levels, sample_rate):
+    """Each clip (mu-law levels when `num_levels` is set, else samples in
+    [-1, 1]) joined by 0.25 s of silence into one WAV."""
     import numpy as np
 
     import kgen
 
     silence = np.zeros(int(0.25 * sample_rate), "float32")
-    clips = [kgen.utils.mu_law_decode(clip, num_levels) for clip in levels]
+    clips = np.asarray(clips)
+    if num_levels is None:
+        clips = [np.clip(clip.reshape(-1), -1.0, 1.0) for clip in clips]
+    else:
+        clips = [kgen.utils.mu_law_decode(c, num_levels) for c in clips]
     audio = np.concatenate([part for c in clips for part in (c, silence)])
     return kgen.utils.save_wav(path, audio, sample_rate)
 

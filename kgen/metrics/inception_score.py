@@ -25,7 +25,10 @@ class InceptionScore(keras.metrics.Metric):
 
     Args:
         classifier: `keras.Model` from images in [0, 1] (resized to its
-            input) to class probabilities (or logits with `from_logits`).
+            input) to class probabilities (or logits with `from_logits`),
+            or from audio clips `(steps, channels)` in [-1, 1] (of its
+            input's length), e.g. the `spoken_digits_classifier` preset
+            for an audio model's IS.
         num_splits: int.
         from_logits: bool.
         value_range: `(low, high)` of the images given to the metric.
@@ -53,7 +56,7 @@ class InceptionScore(keras.metrics.Metric):
                 "classifier head), e.g. "
                 "kgen.presets.load_preset('digits_classifier')."
             )
-        image_features.network_input_shape(classifier, "classifier")
+        _classifier_input_shape(classifier)
         self.classifier = classifier
         self.num_splits = validate_int(num_splits, "num_splits")
         self.from_logits = validate_bool(from_logits, "from_logits")
@@ -62,23 +65,11 @@ class InceptionScore(keras.metrics.Metric):
         self.reset_state()
 
     def update_state(self, generated_images, sample_weight=None):
-        images = image_features.validate_images(
-            generated_images, self.value_range, "generated_images"
-        )
-        input_shape = image_features.network_input_shape(
-            self.classifier, "classifier"
-        )
-        image_features.check_channels(
-            images, input_shape[-1], "generated_images", "classifier"
-        )
-        outputs = image_features.extract(
-            self.classifier,
-            images,
-            lambda batch: image_features.to_unit_input(
-                batch, self.value_range, input_shape
-            ),
-            self.batch_size,
-        )
+        input_shape = _classifier_input_shape(self.classifier)
+        if len(input_shape) == 2:
+            outputs = self._audio_outputs(generated_images, input_shape)
+        else:
+            outputs = self._image_outputs(generated_images, input_shape)
         if self.from_logits:
             outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
             outputs /= outputs.sum(axis=1, keepdims=True)
@@ -92,6 +83,50 @@ class InceptionScore(keras.metrics.Metric):
 
     def reset_state(self):
         self._probabilities = []
+
+    def _image_outputs(self, generated_images, input_shape):
+        images = image_features.validate_images(
+            generated_images, self.value_range, "generated_images"
+        )
+        image_features.check_channels(
+            images, input_shape[-1], "generated_images", "classifier"
+        )
+        return image_features.extract(
+            self.classifier,
+            images,
+            lambda batch: image_features.to_unit_input(
+                batch, self.value_range, input_shape
+            ),
+            self.batch_size,
+        )
+
+    def _audio_outputs(self, generated_clips, input_shape):
+        clips = np.asarray(keras.ops.convert_to_numpy(generated_clips))
+        if clips.ndim == 2:
+            clips = clips[..., None]
+        if clips.shape[1:] != tuple(input_shape):
+            raise ValueError(
+                "`generated_images` must be clips shaped as the "
+                f"`classifier`'s input, (n, {input_shape[0]}, "
+                f"{input_shape[1]}); received shape {clips.shape}."
+            )
+        clips = validate_finite(
+            clips, (None,) + tuple(input_shape), "generated_images"
+        ).astype("float32")
+        low, high = self.value_range
+        if clips.size and (clips.min() < low or clips.max() > high):
+            raise ValueError(
+                "`generated_images` values must lie in the declared "
+                f"value_range [{low}, {high}]; received [{clips.min():g}, "
+                f"{clips.max():g}]."
+            )
+        return image_features.extract(
+            self.classifier,
+            clips,
+            # Audio classifiers take clips in [-1, 1].
+            lambda batch: (batch - low) * (2.0 / (high - low)) - 1.0,
+            self.batch_size,
+        )
 
     def split_scores(self):
         """The score of each split (float64 array)."""
@@ -131,6 +166,21 @@ class InceptionScore(keras.metrics.Metric):
             config["classifier"]
         )
         return cls(**config)
+
+
+def _classifier_input_shape(classifier):
+    """`(height, width, channels)` of an image classifier's input or
+    `(steps, channels)` of an audio classifier's; a `ValueError` for any
+    other network."""
+    inputs = getattr(classifier, "inputs", None)
+    if (
+        isinstance(classifier, keras.Model)
+        and inputs
+        and len(inputs) == 1
+        and len(inputs[0].shape) == 3
+    ):
+        return tuple(inputs[0].shape[1:])
+    return image_features.network_input_shape(classifier, "classifier")
 
 
 def inception_score(probabilities):

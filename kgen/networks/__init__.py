@@ -1,5 +1,6 @@
 """Network builders sized from the data shape."""
 
+from kgen.networks.audio_classifier import audio_classifier
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
 from kgen.networks.classifier_training import fit_image_classifier
@@ -38,6 +39,7 @@ from kgen.networks.wavegan import wavegan_discriminator
 from kgen.networks.wavegan import wavegan_generator
 
 __all__ = [
+    "audio_classifier",
     "DIT_SIZES",
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",

@@ -9,6 +9,7 @@ SAMPLE_KINDS = (
     "molecules",
     "peptides",
     "audio",
+    "music",
 )
 
 
@@ -26,7 +27,8 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         representation `"SMILES"` or `"SELFIES"`), `"peptides"` (one
         whose card gives `"amino acids"`), `"text"` (a preset
         with any other tokenizer), `"audio"` (its card gives a sample
-        rate), `"points"` (2-D vectors), `"video"` (clips `(frames,
+        rate), `"music"` (voices of MIDI pitch tokens: its card gives the
+        `lowest_pitch` token 1 stands for), `"points"` (2-D vectors), `"video"` (clips `(frames,
         height, width, channels)`) or `"image"` (images, or vectors its
         card gives an image shape).
     """
@@ -38,6 +40,8 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         return "peptides" if representation == "amino acids" else "text"
     if "sample_rate" in data:
         return "audio"
+    if "lowest_pitch" in data:
+        return "music"
     if tuple(model.data_shape) == (2,):
         return "points"
     return "video" if len(model.data_shape) == 4 else "image"

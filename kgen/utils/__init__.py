@@ -1,5 +1,5 @@
 """Small helpers shared across kgen (data checks, image grids, animated
-GIFs of clips, scatter plots, audio)."""
+GIFs of clips, scatter plots, audio, MIDI)."""
 
 from kgen.utils.audio import load_wav
 from kgen.utils.audio import mu_law_decode
@@ -9,6 +9,7 @@ from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
+from kgen.utils.midi import save_midi
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -21,6 +22,7 @@ __all__ = [
     "mu_law_decode",
     "mu_law_encode",
     "save_image_grid",
+    "save_midi",
     "save_scatter_plot",
     "save_video_grid",
     "save_wav",

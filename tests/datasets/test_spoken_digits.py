@@ -57,3 +57,29 @@ def test_the_split_holds_out_one_pitch(monkeypatch):
     np.testing.assert_array_equal(np.bincount(y_train), [12] * 10)
     with pytest.raises(ValueError, match="held_out_pitch"):
         kgen.datasets.load_spoken_digits_split(60)
+
+
+def test_many_voices_hold_out_one_accent(monkeypatch):
+    settings = []
+
+    def synthesise(word, voice, speed, pitch):
+        settings.append((word, voice, speed, pitch))
+        # A constant clip whose sign says whether the accent is held out.
+        sign = 1.0 if voice.startswith("en-029") else -1.0
+        return np.full(22050, 0.5 * sign, "float32"), 22050
+
+    monkeypatch.setattr(
+        spoken_digits, "_command_line_synthesiser", lambda: synthesise
+    )
+    x_train, y_train = kgen.datasets.load_spoken_digits_many_voices("train")
+    x_test, y_test = kgen.datasets.load_spoken_digits_many_voices("test")
+    assert x_train.shape == (2520, 6144) and x_test.shape == (360, 6144)
+    assert (x_train[:, 100] < 0).all() and (x_test[:, 100] > 0).all()
+    np.testing.assert_array_equal(np.bincount(y_train), [252] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test), [36] * 10)
+    voices = {voice for _, voice, _, _ in settings}
+    assert len(voices) == 32 and "en-us-nyc+f4" in voices
+    # Clips are ordered digit first, whatever order threads finish in.
+    np.testing.assert_array_equal(y_train, np.repeat(np.arange(10), 252))
+    with pytest.raises(ValueError, match="split"):
+        kgen.datasets.load_spoken_digits_many_voices("validation")

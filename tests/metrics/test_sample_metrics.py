@@ -181,3 +181,32 @@ def test_inception_score_metric_over_a_classifier():
     metric = kgen.metrics.InceptionScore(classifier, num_splits=2)
     with pytest.raises(ValueError, match="from_logits=True"):
         metric.update_state(np.broadcast_to(levels, (100, 8, 8, 1)))
+
+
+def test_inception_score_over_an_audio_classifier():
+    inputs = keras.Input((16, 1))
+    # Class = the sign of the clip's mean, on clips in [-1, 1].
+    mean = keras.layers.GlobalAveragePooling1D()(inputs)
+    logits = keras.layers.Dense(
+        2,
+        kernel_initializer=keras.initializers.Constant([[-50, 50]]),
+        bias_initializer="zeros",
+    )(mean)
+    classifier = keras.Model(inputs, logits)
+    signs = np.repeat([-0.5, 0.5], 50)[:, None, None]
+    clips = np.broadcast_to(signs, (100, 16, 1))
+    metric = kgen.metrics.InceptionScore(
+        classifier, num_splits=1, from_logits=True, value_range=(-1, 1)
+    )
+    metric.update_state(clips)
+    assert metric.result() == pytest.approx(2.0, rel=1e-3)
+    # Samples in another range are mapped to the classifier's [-1, 1].
+    metric = kgen.metrics.InceptionScore(
+        classifier, num_splits=1, from_logits=True, value_range=(0, 2)
+    )
+    metric.update_state(clips + 1.0)
+    assert metric.result() == pytest.approx(2.0, rel=1e-3)
+    with pytest.raises(ValueError, match=r"\(n, 16, 1\)"):
+        metric.update_state(np.zeros((4, 8, 1)))
+    with pytest.raises(ValueError, match="value_range"):
+        metric.update_state(np.full((4, 16, 1), 3.0))

@@ -212,6 +212,24 @@ def wgan_gp():
     return Case(compiled(model, **gan_optimizers()), images(-1.0))
 
 
+def wave_gan():
+    # The shortest clip five stride-4 stages allow.
+    model = kgen.models.WaveGAN(
+        audio_length=1024,
+        latent_dim=LATENT_DIM,
+        model_size=1,
+        num_classes=NUM_CLASSES,
+        n_critic=1,
+        seed=0,
+    )
+    return Case(
+        compiled(model, **gan_optimizers()),
+        images(-1.0, shape=(1024, 1)),
+        labels(),
+        conditional=True,
+    )
+
+
 def conditional_gan():
     model = kgen.models.ConditionalGAN(
         kgen.networks.conditional_dcgan_generator(
@@ -806,5 +824,6 @@ CASES = {
     "VQVAE2": vq_vae2,
     "WGAN": wgan,
     "WGANGP": wgan_gp,
+    "WaveGAN": wave_gan,
     "WaveNet": wave_net,
 }

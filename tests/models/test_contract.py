@@ -49,6 +49,7 @@ CONDITIONAL = (
     "MeanFlow",
     "PixelCNN",
     "ShortcutModel",
+    "WaveGAN",
     "WaveNet",
 )
 # One representative per family keeps export's XLA compiles few

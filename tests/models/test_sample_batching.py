@@ -26,6 +26,7 @@ SAME_SAMPLE_CODE = {
     "GAN": "DCGAN",
     "WGAN": "DCGAN",
     "WGANGP": "DCGAN",
+    "WaveGAN": "DCGAN",
     "BetaVAE": "VAE",
     "FlowModel": "Glow",
     "MAF": "Glow",
