@@ -28,9 +28,9 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         whose card gives `"amino acids"`), `"text"` (a preset
         with any other tokenizer), `"audio"` (its card gives a sample
         rate), `"music"` (voices of MIDI pitch tokens: its card gives the
-        `lowest_pitch` token 1 stands for), `"points"` (2-D vectors), `"video"` (clips `(frames,
-        height, width, channels)`) or `"image"` (images, or vectors its
-        card gives an image shape).
+        `lowest_pitch` token 1 stands for), `"points"` (2-D vectors),
+        `"video"` (clips `(frames, height, width, channels)`) or
+        `"image"` (images, or vectors its card gives an image shape).
     """
     data = (metadata or {}).get("data", {})
     if metadata and has_tokenizer:
