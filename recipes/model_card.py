@@ -376,6 +376,22 @@ def emoji_data(image_size, num_train, num_test, labels=None, **details):
     return data
 
 
+def spoken_digits_data(train="2,520 clips (7 accents)", **details):
+    """The card's `data` section of a model of
+    `kgen.datasets.load_spoken_digits_many_voices` (clips in [-1, 1])."""
+    return {
+        "dataset": "spoken digits, 32 voices",
+        "source": "kgen.datasets.load_spoken_digits_many_voices: espeak-ng's "
+        "8 English accents x 4 variants x 3 speeds x 3 pitches per digit, "
+        "8 kHz, 6,144 samples, peak 0.9",
+        "train": train,
+        "test": "360 clips (the held-out accent en-029)",
+        "value_range": [-1.0, 1.0],
+        "labels": "digit 0-9",
+        **details,
+    }
+
+
 def _weights(networks):
     networks = networks if isinstance(networks, list) else [networks]
     return [w for network in networks for w in network.get_weights()]

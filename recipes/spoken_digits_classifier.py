@@ -28,7 +28,7 @@ model_card.use_repository_packages()
 import kgen  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--epochs", type=int, default=12)
+parser.add_argument("--epochs", type=int, default=4)
 parser.add_argument(
     "--data-cache", help="an .npz of the clips (synthesis takes minutes)"
 )
@@ -130,18 +130,11 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": {
-            "dataset": "spoken digits, 32 voices",
-            "source": "kgen.datasets.load_spoken_digits_many_voices: "
-            "espeak-ng's 8 English accents x 4 variants x 3 speeds x 3 "
-            "pitches per digit, 8 kHz, 6,144 samples",
-            "train": f"{len(x_train)} clips (7 accents), each also rolled "
+        "data": model_card.spoken_digits_data(
+            train=f"{len(x_train):,} clips (7 accents), each also rolled "
             f"by up to {max_shift} samples ({num_shifts} copies in all)",
-            "test": f"{len(x_test)} clips (the held-out accent en-029)",
-            "value_range": [-1.0, 1.0],
-            "input": "audio (n, 6144, 1) at 8 kHz",
-            "labels": "digit 0-9",
-        },
+            input="audio (n, 6144, 1) at 8 kHz",
+        ),
         "training": model_card.training_section(
             command,
             epochs=epochs,
