@@ -69,28 +69,6 @@ def to_pitches(tokens):
     return np.where(tokens == 0, 0, tokens + LOWEST - 1).astype("int32")
 
 
-def write_midi(frames, path):
-    """One track per voice; a pitch held over frames is one note."""
-    import music21
-
-    score = music21.stream.Score()
-    for voice in range(frames.shape[1]):
-        part = music21.stream.Part(id=kgen.datasets.bach_chorales.VOICES[voice])
-        start = 0
-        for end in range(1, len(frames) + 1):
-            if end == len(frames) or frames[end, voice] != frames[start, voice]:
-                length = (end - start) / 4
-                pitch = int(frames[start, voice])
-                part.append(
-                    music21.note.Rest(quarterLength=length)
-                    if pitch == 0
-                    else music21.note.Note(pitch, quarterLength=length)
-                )
-                start = end
-        score.insert(0, part)
-    score.write("midi", fp=path)
-
-
 def ordered_fraction(frames):
     """Frames whose sounding voices keep S >= A >= T >= B."""
     frames = np.asarray(frames).reshape(-1, 4)
@@ -226,7 +204,11 @@ def main(argv=None):
     for index in range(2):
         for kind, tokens in (("sample", samples), ("harmonised", harmonised)):
             path = os.path.join(midi_dir, f"{kind}_{index}.mid")
-            write_midi(to_pitches(tokens[index]), path)
+            kgen.utils.save_midi(
+                to_pitches(tokens[index]),
+                path,
+                kgen.datasets.bach_chorales.VOICES,
+            )
             files.append(os.path.relpath(path, RESULTS))
 
     results = {
