@@ -17,6 +17,8 @@ class InceptionScore(keras.metrics.Metric):
     ```
 
     averaged over `num_splits` splits of the samples, as in Salimans et al.
+    The splits are consecutive runs of the samples given: give them in a
+    random order (real examples sorted by class score 1 in every split).
     It is high when each sample is classified confidently (fidelity) and
     the classes are used evenly (diversity); its maximum is the number of
     classes. The FID-Inception network has no classifier head, so a

@@ -29,12 +29,14 @@ SHIPPED = (
     "gpt_shakespeare",
     "hierarchical_vae_mnist",
     "jem_digits",
+    "masked_diffusion_chorales",
     "mean_flow_mnist",
     "mnist_classifier",
     "nsf_checkerboard",
     "pixel_cnn_mnist",
     "rbm_mnist",
     "sequence_vae_moses",
+    "spoken_digits_classifier",
     "text_to_image_digits",
     "text_to_image_emoji",
     "vae_digits",
@@ -42,6 +44,7 @@ SHIPPED = (
     "vqvae_mask_git_mnist",
     "vqvae_pixel_cnn_mnist",
     "wave_net_spoken_digits",
+    "wavegan_spoken_digits",
     "wgan_gp_mnist",
 )
 # References that take minutes under torch's eager CPU kernels (784
