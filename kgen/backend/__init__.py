@@ -7,8 +7,11 @@ Keras chooses its own trainer):
   `test_step(data)` written in `keras.ops` run under `fit` and `evaluate`.
 - `value_and_grad(fn, variables)`: `fn() -> (loss, aux)`; returns
   `((loss, aux), grads)` with one gradient per variable.
-- `grad(fn, x)`: `d sum(fn(x)) / dx`, differentiable itself, so it nests
-  inside `value_and_grad` (gradient penalties, R1, Langevin dynamics).
+- `grad(fn, x, discard_state_updates=False)`: `d sum(fn(x)) / dx`,
+  differentiable itself, so it nests inside `value_and_grad` (gradient
+  penalties, R1, Langevin dynamics). With `discard_state_updates` the
+  variables `fn` assigns (seed generators of random layers in training
+  mode) keep their values on every backend; without it JAX refuses them.
 - `export_archive(model, endpoints)`: a `keras.export.ExportArchive` with
   one XLA-compiled serving endpoint per `{name: (fn, input_signature)}`,
   and `{name: tf.function}` of the endpoints added.

@@ -173,11 +173,12 @@ def value_and_grad(fn, variables):
     return (loss, aux), grads
 
 
-def grad(fn, x):
+def grad(fn, x, discard_state_updates=False):
     def total(x):
         with ReadThroughScope() as scope:
             y = fn(x)
-        if scope.assigned_variables:
+        # The scope's assignments never leave it: discarded.
+        if scope.assigned_variables and not discard_state_updates:
             names = ", ".join(v.path for v in scope.assigned_variables)
             raise ValueError(
                 "The function passed to `kgen.backend.grad` assigned "

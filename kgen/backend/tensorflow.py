@@ -165,11 +165,18 @@ def gather_over_replicas(x, axis=0):
     return context.all_gather(x, axis=axis)
 
 
-def grad(fn, x):
+def grad(fn, x, discard_state_updates=False):
     x = tf.convert_to_tensor(x)
+    # A stateless scope reads the live variables and keeps what `fn`
+    # assigns to itself, which is then dropped (as on JAX).
+    scope = (
+        keras.StatelessScope()
+        if discard_state_updates
+        else contextlib.nullcontext()
+    )
     # A persistent outer tape (from `value_and_grad`) records this inner
     # gradient too, so penalties on it are differentiable.
-    with tf.GradientTape() as tape:
+    with tf.GradientTape() as tape, scope:
         tape.watch(x)
         y = tf.reduce_sum(fn(x))
     return tape.gradient(y, x)

@@ -121,16 +121,23 @@ def value_and_grad(fn, variables):
     return (loss, aux), list(grads)
 
 
-def grad(fn, x):
+def grad(fn, x, discard_state_updates=False):
     with torch.enable_grad():
         x = torch.as_tensor(x)
         if not x.requires_grad:
             x = x.detach().requires_grad_(True)
+        # A stateless scope reads the live variables and keeps what `fn`
+        # assigns to itself, which is then dropped (as on JAX).
+        scope = (
+            keras.StatelessScope()
+            if discard_state_updates
+            else contextlib.nullcontext()
+        )
+        with scope:
+            y = torch.sum(fn(x))
         # `create_graph=True` keeps the result differentiable, so a gradient
         # penalty built on it trains the network that produced it.
-        (gradient,) = torch.autograd.grad(
-            torch.sum(fn(x)), x, create_graph=True
-        )
+        (gradient,) = torch.autograd.grad(y, x, create_graph=True)
     return gradient
 
 

@@ -79,24 +79,35 @@ def least_squares_generator_loss(fake_outputs):
     return 0.5 * ops.mean(ops.square(fake_outputs - 1.0))
 
 
-def gradient_penalty(critic, real, fake, seed=None):
+def gradient_penalty(critic, real, fake, seed=None, training=False):
     """WGAN-GP's `E[(||grad_x D(x_hat)||_2 - 1)**2]`.
 
     `x_hat = eps x + (1 - eps) G(z)` with `eps ~ U[0, 1]` drawn once per
-    sample (Gulrajani et al., 2017, arXiv:1704.00028, Algorithm 1). The
-    critic runs in inference mode inside the input gradient, so stateful
-    layers neither update nor break JAX's derivative; WGAN-GP critics
-    should have no batch normalisation anyway (ibid., section 4).
+    sample (Gulrajani et al., 2017, arXiv:1704.00028, Algorithm 1). By
+    default the critic runs in inference mode inside the input gradient,
+    so stateful layers neither update nor break JAX's derivative; WGAN-GP
+    critics should have no batch normalisation anyway (ibid., section 4).
 
     Args:
         critic: callable `x -> (batch, 1)` scores.
         real, fake: tensors of one shape `(batch, ...)`.
         seed: int or `keras.random.SeedGenerator`.
+        training: bool. Run the critic in training mode: needed when
+            training mode makes it another function (WaveGAN's phase
+            shuffle), since the penalty must bound the function the loss
+            sees.
     """
     shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
     eps = batch_random.uniform(shape, seed)
     interpolates = eps * real + (1.0 - eps) * fake
-    gradients = backend.grad(lambda x: critic(x, training=False), interpolates)
+    # In training mode a random layer's draws do not advance its seed
+    # state (JAX cannot carry the update out of an input gradient): the
+    # same on every backend.
+    gradients = backend.grad(
+        lambda x: critic(x, training=training),
+        interpolates,
+        discard_state_updates=training,
+    )
     norms = ops.sqrt(
         ops.sum(ops.square(gradients), axis=tuple(range(1, len(real.shape))))
         + 1e-12

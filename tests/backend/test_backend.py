@@ -123,6 +123,28 @@ def test_grad_rejects_functions_that_update_state_on_jax():
         backend.grad(lambda x: normalization(x, training=True), x)
 
 
+def test_grad_can_discard_the_state_updates_of_random_layers():
+    # A random layer in training mode inside an input gradient (WaveGAN's
+    # phase shuffle in its penalty): the draw leaves the seed state as it
+    # was on every backend, and the gradient still trains the weights.
+    seed = keras.random.SeedGenerator(3)
+    before = to_numpy(seed.state)
+    w = keras.Variable(np.array(2.0, "float32"))
+    x = ops.ones((3,))
+
+    def penalty():
+        def noisy(x):
+            return w * x * keras.random.uniform((3,), seed=seed)
+
+        inner = backend.grad(noisy, x, discard_state_updates=True)
+        return ops.sum(inner), inner
+
+    (value, inner), (dw,) = backend.value_and_grad(penalty, [w])
+    np.testing.assert_array_equal(before, to_numpy(seed.state))
+    np.testing.assert_allclose(to_numpy(value), to_numpy(dw) * 2.0, rtol=1e-5)
+    assert 0.0 < to_numpy(dw) < 3.0
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="jax not installed"
 )

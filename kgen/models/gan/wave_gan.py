@@ -1,5 +1,6 @@
 import keras
 
+from kgen.losses import adversarial
 from kgen.models.gan.wgan_gp import WGANGP
 from kgen.networks.wavegan import check_audio_length
 from kgen.networks.wavegan import wavegan_discriminator
@@ -113,6 +114,17 @@ class WaveGAN(WGANGP):
     @property
     def data_range(self):
         return (-1.0, 1.0)
+
+    def discriminator_penalty(self, critic, real, fake):
+        # Phase shuffle makes the training-mode critic another function
+        # (later strided stages read other phases), and the loss scores
+        # with it; a penalty on the inference-mode critic leaves it
+        # unbounded, and its scores grew into the thousands in a few
+        # hundred steps. The penalty runs through the shuffles, as the
+        # paper's code builds it.
+        return self.gradient_penalty_weight * adversarial.gradient_penalty(
+            critic, real, fake, seed=self.seed_generator, training=True
+        )
 
     def get_config(self):
         config = super().get_config()
