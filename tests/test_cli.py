@@ -622,6 +622,9 @@ SLOW_IMAGE_PRESETS = (
     "text_to_image_digits",
     "text_to_image_emoji",
     "vqvae_pixel_cnn_mnist",
+    # 4 clips of 16 frames by DDIM-50 (45 s); the GIF path is the tiny
+    # video model's above.
+    "video_diffusion_moving_mnist",
 )
 # Token presets whose kind of output the tests above write from tiny
 # models of the same kind (text, SMILES, peptides) at 10-15 s less each;

@@ -12,6 +12,7 @@ EXPECTED = {
     "wave_net_spoken_digits": ("audio", (0.0, 1.0)),
     "masked_diffusion_chorales": ("music", (0.0, 1.0)),
     "nsf_checkerboard": ("points", (0.0, 1.0)),
+    "video_diffusion_moving_mnist": ("video", (-1.0, 1.0)),
     "dcgan_digits": ("image", (-1.0, 1.0)),
     "vae_digits": ("image", (0.0, 1.0)),
     "rbm_mnist": ("image", (0.0, 1.0)),
