@@ -66,8 +66,11 @@ for path in args.training:
     with open(path) as file:
         chunks.append(json.load(file))
 training = chunks[-1]["training"]
-command = chunks[-1]["headline"]["command"]
+command = " && ".join(chunk["headline"]["command"] for chunk in chunks)
 train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
+# A chunk started with --init counts its steps from 0 (a fresh Adam); one
+# resumed from --checkpoint-dir counts on from its checkpoint's.
+steps = sum(chunk["training"]["steps"] for chunk in chunks)
 
 # === Model ===
 model = kgen.models.WaveGAN(
@@ -126,13 +129,17 @@ kgen.presets.save_to_preset(
         "data": model_card.spoken_digits_data(sample_rate=sample_rate),
         "training": model_card.training_section(
             command,
-            epochs=round(training["steps"] * training["batch_size"] / 2520, 1),
-            steps=training["steps"],
+            epochs=round(steps * training["batch_size"] / 2520, 1),
+            steps=steps,
             batch_size=training["batch_size"],
             wall_time=train_seconds,
             optimizers={
-                "g_optimizer": "Adam(beta_1=0.5, beta_2=0.9), EMA "
-                f"{training['ema_momentum']}",
+                "g_optimizer": "Adam(beta_1=0.5, beta_2=0.9)"
+                + (
+                    f", EMA {training['ema_momentum']}"
+                    if training["ema_momentum"]
+                    else ", no EMA: the raw generator"
+                ),
                 "d_optimizer": "Adam(beta_1=0.5, beta_2=0.9)",
                 "learning_rate": training["learning_rate"],
             },
