@@ -21,9 +21,9 @@ The table, in `results/wavegan_spoken_digits.json`, puts the samples
 beside the held-out accent's real clips; the paper's SC09 numbers (IS
 4.67 for WaveGAN, 9.18 for real clips) are on recorded speech, far
 noisier and more varied than espeak-ng's. `--init V` trains on from
-`V`'s weights (a checkpoint's `model.weights.h5` too). `--dry-run` trains a toy model
-for a step on 40 clips in 2 voices, cut to 1,024 samples, and scores it
-(CI).
+`V`'s weights (a checkpoint's `model.weights.h5` too) with fresh Adams.
+`--dry-run` trains a toy model for a step on 40 clips in 2 voices, cut
+to 1,024 samples, and scores it (CI).
 """
 
 import argparse
