@@ -54,26 +54,11 @@ BATCH_SIZE = 64
 
 
 def to_tokens(windows):
-    windows = np.asarray(windows)
-    sounding = windows[windows != 0]
-    if len(sounding) and (sounding.min() < LOWEST or sounding.max() > HIGHEST):
-        raise ValueError(
-            f"Pitches {sounding.min()}..{sounding.max()} fall outside the "
-            f"tokens' {LOWEST}..{HIGHEST}."
-        )
-    return np.where(windows == 0, 0, windows - LOWEST + 1).astype("int32")
+    return kgen.datasets.pitch_tokens(windows, LOWEST, HIGHEST)
 
 
 def to_pitches(tokens):
-    tokens = np.asarray(tokens)
-    return np.where(tokens == 0, 0, tokens + LOWEST - 1).astype("int32")
-
-
-def ordered_fraction(frames):
-    """Frames whose sounding voices keep S >= A >= T >= B."""
-    frames = np.asarray(frames).reshape(-1, 4)
-    sounding = frames[(frames != 0).all(axis=1)]
-    return float((np.diff(sounding, axis=1) <= 0).all(axis=1).mean())
+    return kgen.datasets.token_pitches(tokens, LOWEST)
 
 
 def main(argv=None):
@@ -179,11 +164,15 @@ def main(argv=None):
     table = [
         {
             "what": "Bach (test windows)",
-            "ordered_frames": ordered_fraction(to_pitches(bach)),
+            "ordered_frames": kgen.datasets.ordered_voices_fraction(
+                to_pitches(bach)
+            ),
         },
         {
             "what": "harmonised from Bach's soprano",
-            "ordered_frames": ordered_fraction(to_pitches(harmonised)),
+            "ordered_frames": kgen.datasets.ordered_voices_fraction(
+                to_pitches(harmonised)
+            ),
             "atb_tokens_as_bach": float(
                 (harmonised[lower] == bach[lower]).mean()
             ),
@@ -191,7 +180,9 @@ def main(argv=None):
         },
         {
             "what": f"sampled ({args.sample_steps} reverse steps)",
-            "ordered_frames": ordered_fraction(to_pitches(samples)),
+            "ordered_frames": kgen.datasets.ordered_voices_fraction(
+                to_pitches(samples)
+            ),
         },
     ]
     print(f"negative ELBO: {nats_per_frame:.3f} nats per frame (bound)")

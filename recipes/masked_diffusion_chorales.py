@@ -87,17 +87,6 @@ steps = sum(chunk["training"]["steps"] for chunk in chunks)
 train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
 
 
-def to_tokens(pitches):
-    return np.where(pitches == 0, 0, pitches - lowest_pitch + 1).astype("int32")
-
-
-def ordered_fraction(pitches):
-    """Frames whose sounding voices keep S >= A >= T >= B."""
-    frames = np.asarray(pitches).reshape(-1, num_voices)
-    sounding = frames[(frames != 0).all(axis=1)]
-    return float((np.diff(sounding, axis=1) <= 0).all(axis=1).mean())
-
-
 # === Model ===
 keras.utils.set_random_seed(0)
 network = kgen.networks.masked_token_transformer(
@@ -116,14 +105,19 @@ if args.smoke:
     x_test = x_test[:16]
 start = time.time()
 bound = keras.ops.convert_to_numpy(
-    model.negative_elbo(to_tokens(x_test), num_draws=num_draws, seed=1)
+    model.negative_elbo(
+        kgen.datasets.pitch_tokens(x_test, lowest_pitch, highest_pitch),
+        num_draws=num_draws,
+        seed=1,
+    )
 )
 nats_per_frame = num_voices * float(bound.mean())
 tokens = keras.ops.convert_to_numpy(
     model.sample(num_checked, num_steps=sample_steps, seed=4)
 )
-pitches = np.where(tokens == 0, 0, tokens + lowest_pitch - 1)
-ordered = ordered_fraction(pitches)
+ordered = kgen.datasets.ordered_voices_fraction(
+    kgen.datasets.token_pitches(tokens, lowest_pitch)
+)
 print(
     f"{name}: test bound {nats_per_frame:.3f} nats per frame, samples' "
     f"frames ordered {ordered:.3f} ({time.time() - start:.0f} s)"

@@ -305,10 +305,9 @@ SAMPLE_FILES = {
 def _music_pitches(tokens, data):
     """A music model's tokens `(n, frames, voices)` as MIDI pitches: token
     `k > 0` is pitch `lowest_pitch + k - 1` (the card's), 0 a rest."""
-    import numpy as np
+    from kgen.datasets import token_pitches
 
-    tokens = np.asarray(tokens).astype("int64")
-    return np.where(tokens == 0, 0, tokens + data["lowest_pitch"] - 1)
+    return token_pitches(tokens, data["lowest_pitch"])
 
 
 def sample_kind(model, card, model_path):

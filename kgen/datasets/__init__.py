@@ -7,6 +7,9 @@ from kgen.datasets.bach_chorales import BACH_CHORALE_SPLITS
 from kgen.datasets.bach_chorales import chorale_frames
 from kgen.datasets.bach_chorales import chorale_windows
 from kgen.datasets.bach_chorales import load_bach_chorales
+from kgen.datasets.bach_chorales import ordered_voices_fraction
+from kgen.datasets.bach_chorales import pitch_tokens
+from kgen.datasets.bach_chorales import token_pitches
 from kgen.datasets.captioned import load_captioned
 from kgen.datasets.dynamic_binarization import DynamicBinarization
 from kgen.datasets.dynamic_binarization import binarize
@@ -69,6 +72,9 @@ __all__ = [
     "moses_data_file",
     "moses_filter_smarts",
     "moving_mnist_clips",
+    "ordered_voices_fraction",
+    "pitch_tokens",
     "random_windows",
+    "token_pitches",
     "unpaired",
 ]

@@ -202,3 +202,57 @@ def chorale_windows(chorales, length=32, stride=16, augment=False):
         np.stack(windows).astype("int32"),
         np.asarray(ids, "int64"),
     )
+
+
+def pitch_tokens(frames, lowest_pitch, highest_pitch):
+    """MIDI pitches as the tokens of a model over `highest_pitch -
+    lowest_pitch + 2` levels: 0 a rest, `pitch - lowest_pitch + 1` a
+    pitch.
+
+    Args:
+        frames: int array of MIDI pitches, 0 where a voice rests.
+        lowest_pitch, highest_pitch: ints, the pitches of tokens 1 and
+            `highest_pitch - lowest_pitch + 1`.
+
+    Returns:
+        int32 tokens of `frames`' shape.
+
+    Raises:
+        ValueError: a pitch outside `[lowest_pitch, highest_pitch]`.
+    """
+    frames = np.asarray(frames)
+    sounding = frames[frames != REST]
+    if len(sounding) and (
+        sounding.min() < lowest_pitch or sounding.max() > highest_pitch
+    ):
+        raise ValueError(
+            f"`frames` holds pitches {sounding.min()}..{sounding.max()}, "
+            f"outside the tokens' {lowest_pitch}..{highest_pitch}."
+        )
+    tokens = np.where(frames == REST, 0, frames - lowest_pitch + 1)
+    return tokens.astype("int32")
+
+
+def token_pitches(tokens, lowest_pitch):
+    """`pitch_tokens` undone: token `k > 0` is MIDI pitch `lowest_pitch +
+    k - 1`, token 0 a rest (0)."""
+    tokens = np.asarray(tokens).astype("int64")
+    pitches = np.where(tokens == 0, REST, tokens + lowest_pitch - 1)
+    return pitches.astype("int32")
+
+
+def ordered_voices_fraction(frames):
+    """The fraction of frames in which all four voices sound and keep
+    soprano >= alto >= tenor >= bass (Bach's test windows: 0.975).
+
+    Args:
+        frames: int MIDI pitches `(..., 4)`, 0 a rest.
+
+    Returns:
+        float, `nan` when no frame has all four voices sounding.
+    """
+    frames = np.asarray(frames).reshape(-1, len(VOICES))
+    sounding = frames[(frames != REST).all(axis=1)]
+    if not len(sounding):
+        return float("nan")
+    return float((np.diff(sounding, axis=1) <= 0).all(axis=1).mean())

@@ -131,3 +131,27 @@ def test_the_corpus_splits_by_chorale_into_two_bar_windows():
     assert x_train.shape[1:] == (32, 4) and x_test.shape[1:] == (32, 4)
     assert len(x_train) > 5 * len(x_test)  # transposed copies
     assert y_test.max() == len(test) - 1
+
+
+def test_pitches_and_tokens_round_trip_and_refuse_pitches_out_of_range():
+    frames = np.array([[81, 69, 0, 36], [72, 64, 57, 48]])
+    tokens = kgen.datasets.pitch_tokens(frames, 33, 84)
+    np.testing.assert_array_equal(tokens, [[49, 37, 0, 4], [40, 32, 25, 16]])
+    np.testing.assert_array_equal(
+        kgen.datasets.token_pitches(tokens, 33), frames
+    )
+    with pytest.raises(ValueError, match=r"`frames` holds pitches 40..100"):
+        kgen.datasets.pitch_tokens(np.array([[100, 60, 50, 40]]), 33, 84)
+
+
+def test_ordered_voices_count_the_frames_where_all_four_sound():
+    frames = np.array(
+        [
+            [72, 67, 60, 48],  # ordered
+            [72, 74, 60, 48],  # alto above soprano
+            [72, 0, 60, 48],  # a rest: not counted
+            [60, 60, 55, 48],  # unison keeps the order
+        ]
+    )
+    assert kgen.datasets.ordered_voices_fraction(frames) == 2 / 3
+    assert np.isnan(kgen.datasets.ordered_voices_fraction(frames[2:3]))
