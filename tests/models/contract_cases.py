@@ -2,7 +2,8 @@
 
 `CASES` maps each class name in `kgen.models.__all__` (but
 `GenerativeModel`), and `Class[variant]` for a class run again on another
-network (`DiffusionModel[dit]`: the same contract on a DiT denoiser), to a
+network (`DiffusionModel[dit]`: the same contract on a DiT denoiser;
+`DiffusionModel[video]` on clips), to a
 builder returning a `Case`: the model, a few
 examples to fit on, and what `sample` needs to be cheap. The networks are
 the family tests' own, shrunk to 4x4 images, 4 filters and 8 seeded
@@ -171,6 +172,20 @@ def unet_denoiser(shape=SHAPE, **kwargs):
 def dit_denoiser(shape=SHAPE, **kwargs):
     return kgen.networks.dit_denoiser(
         shape, patch_size=2, hidden_dim=4, num_layers=1, num_heads=2, **kwargs
+    )
+
+
+# Clips of 3 frames: the video U-Net's time convolution spans 3.
+VIDEO_SHAPE = (3, 4, 4, 1)
+
+
+def video_unet_denoiser(**kwargs):
+    return kgen.networks.video_unet_denoiser(
+        VIDEO_SHAPE,
+        widths=(4,),
+        spatial_attention_levels=(),
+        num_heads=2,
+        **kwargs,
     )
 
 
@@ -439,6 +454,22 @@ def diffusion_model(denoiser=unet_denoiser):
     return Case(
         compiled(model),
         images(-1.0),
+        labels(),
+        sample_kwargs=DIFFUSION_SAMPLING,
+        conditional=True,
+    )
+
+
+def video_diffusion_model():
+    model = kgen.models.DiffusionModel(
+        video_unet_denoiser(num_classes=NUM_CLASSES),
+        schedulers.DDPMScheduler(**SCHEDULE),
+        num_classes=NUM_CLASSES,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0, shape=VIDEO_SHAPE),
         labels(),
         sample_kwargs=DIFFUSION_SAMPLING,
         conditional=True,
@@ -790,6 +821,7 @@ CASES = {
     "DenoisingAutoencoder": denoising_autoencoder,
     "DiffusionModel": diffusion_model,
     "DiffusionModel[dit]": lambda: diffusion_model(dit_denoiser),
+    "DiffusionModel[video]": video_diffusion_model,
     "EnergyModel": energy_model,
     "FlowMatching": flow_matching,
     "FlowModel": flow_model,
