@@ -45,6 +45,7 @@ SHIPPED = (
     "video_diffusion_moving_mnist",
     "vqvae_pixel_cnn_mnist",
     "wave_net_spoken_digits",
+    "wavegan_spoken_digits",
     "wgan_gp_mnist",
 )
 # References that take minutes under torch's eager CPU kernels (784

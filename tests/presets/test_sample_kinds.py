@@ -10,6 +10,7 @@ EXPECTED = {
     "sequence_vae_moses": ("molecules", (0.0, 1.0)),
     "gpt_peptides": ("peptides", (0.0, 1.0)),
     "wave_net_spoken_digits": ("audio", (0.0, 1.0)),
+    "wavegan_spoken_digits": ("audio", (-1.0, 1.0)),
     "masked_diffusion_chorales": ("music", (0.0, 1.0)),
     "nsf_checkerboard": ("points", (0.0, 1.0)),
     "video_diffusion_moving_mnist": ("video", (-1.0, 1.0)),
