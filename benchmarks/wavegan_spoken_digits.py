@@ -151,7 +151,7 @@ def build(args, audio_length):
     # The paper keeps no average of the generator, and none is kept by
     # default: an EMA at 0.999, which fit writes into the generator when
     # it ends, scored IS 1.00 after 1,027 steps where the raw generator
-    # scored 3.84 (0.999**1027 = 0.36 of it was still the near-silent
+    # scored 3.56 (0.999**1027 = 0.36 of it was still the near-silent
     # generator of the first steps). `--ema-momentum M` keeps one.
     ema = {"use_ema": True, "ema_momentum": args.ema_momentum}
     model.compile(

@@ -3,11 +3,11 @@
 `CASES` maps each class name in `kgen.models.__all__` (but
 `GenerativeModel`), and `Class[variant]` for a class run again on another
 network (`DiffusionModel[dit]`: the same contract on a DiT denoiser;
-`DiffusionModel[video]` on clips), to a
-builder returning a `Case`: the model, a few
-examples to fit on, and what `sample` needs to be cheap. The networks are
-the family tests' own, shrunk to 4x4 images, 4 filters and 8 seeded
-examples, since every case compiles a training step on every backend.
+`DiffusionModel[video]` on clips), to a builder returning a `Case`: the
+model, a few examples to fit on, and what `sample` needs to be cheap.
+The networks are the family tests' own, shrunk to 4x4 images, 4 filters
+and 8 seeded examples, since every case compiles a training step on
+every backend.
 The tests fit each model before sampling it (an `Autoencoder` samples from
 the Gaussian fitted to its codes).
 """
@@ -179,9 +179,9 @@ def dit_denoiser(shape=SHAPE, **kwargs):
 VIDEO_SHAPE = (3, 4, 4, 1)
 
 
-def video_unet_denoiser(**kwargs):
+def video_unet_denoiser(shape=VIDEO_SHAPE, **kwargs):
     return kgen.networks.video_unet_denoiser(
-        VIDEO_SHAPE,
+        shape,
         widths=(4,),
         spatial_attention_levels=(),
         num_heads=2,
@@ -444,32 +444,16 @@ def vq_vae2():
 # === Cases: diffusion ===
 
 
-def diffusion_model(denoiser=unet_denoiser):
+def diffusion_model(denoiser=unet_denoiser, shape=SHAPE):
     model = kgen.models.DiffusionModel(
-        denoiser(num_classes=NUM_CLASSES),
+        denoiser(shape, num_classes=NUM_CLASSES),
         schedulers.DDPMScheduler(**SCHEDULE),
         num_classes=NUM_CLASSES,
         seed=0,
     )
     return Case(
         compiled(model),
-        images(-1.0),
-        labels(),
-        sample_kwargs=DIFFUSION_SAMPLING,
-        conditional=True,
-    )
-
-
-def video_diffusion_model():
-    model = kgen.models.DiffusionModel(
-        video_unet_denoiser(num_classes=NUM_CLASSES),
-        schedulers.DDPMScheduler(**SCHEDULE),
-        num_classes=NUM_CLASSES,
-        seed=0,
-    )
-    return Case(
-        compiled(model),
-        images(-1.0, shape=VIDEO_SHAPE),
+        images(-1.0, shape=shape),
         labels(),
         sample_kwargs=DIFFUSION_SAMPLING,
         conditional=True,
@@ -821,7 +805,9 @@ CASES = {
     "DenoisingAutoencoder": denoising_autoencoder,
     "DiffusionModel": diffusion_model,
     "DiffusionModel[dit]": lambda: diffusion_model(dit_denoiser),
-    "DiffusionModel[video]": video_diffusion_model,
+    "DiffusionModel[video]": lambda: diffusion_model(
+        video_unet_denoiser, VIDEO_SHAPE
+    ),
     "EnergyModel": energy_model,
     "FlowMatching": flow_matching,
     "FlowModel": flow_model,
