@@ -37,6 +37,9 @@ setup(
         "tensorflow>=2.20,<2.22",
         "tensorflow-probability>=0.25",
         "tf-keras>=2.20",
+        # `kgen train`'s logs (`tf.summary` writes through it; TensorFlow
+        # 2.21 no longer installs it).
+        "tensorboard>=2.20",
         "numpy",
         "scikit-learn",
         "pillow",
@@ -55,6 +58,9 @@ setup(
         # MOSES' data is the molsets wheel, installed without its
         # dependencies (`pip install --no-deps molsets`): they do not build.
         "chem": ["rdkit>=2024.3", "selfies>=2.1"],
+        # grain and ArrayRecord, which pack and stream sharded image
+        # datasets (`kgen.datasets.pack_shards`, `kgen data pack`).
+        "data": ["grain>=0.2.18,<0.3", "array-record>=0.8.6"],
         # music21, whose corpus holds Bach's chorales
         # (`kgen.datasets.load_bach_chorales`).
         "music": ["music21>=9.1"],
@@ -64,6 +70,8 @@ setup(
             "scipy",
             "ruff",
             "espeakng-loader>=0.2",
+            "grain>=0.2.18,<0.3",
+            "array-record>=0.8.6",
             # TF Serving's config proto, which reads saved_models/'s
             # models.config in the tests (the same minor as TensorFlow).
             "tensorflow-serving-api>=2.20,<2.22",

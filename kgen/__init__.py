@@ -51,6 +51,7 @@ from kgen import bijectors  # noqa: E402
 from kgen import callbacks  # noqa: E402
 from kgen import datasets  # noqa: E402
 from kgen import detection  # noqa: E402
+from kgen import distribute  # noqa: E402
 from kgen import distributions  # noqa: E402
 from kgen import export  # noqa: E402
 from kgen import layers  # noqa: E402
@@ -76,6 +77,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "detection",
+    "distribute",
     "distributions",
     "export",
     "layers",

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.torch_only
 # own floor and those below.
 FLOORS = (
     ("backend",),
-    ("utils",),
+    ("utils", "distribute"),
     ("datasets", "tokenizers"),
     (
         "layers",

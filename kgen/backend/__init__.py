@@ -92,6 +92,13 @@ Keras chooses its own trainer):
   `group_norm` reading channels-last activations in place), `gamma` and
   `beta` possibly `None`; `None` on JAX and TensorFlow, where XLA fuses
   Keras' own layer (`kgen.layers.GroupNormalization` uses it).
+- `initialize_processes(coordinator_address, num_processes, process_id,
+  heartbeat_timeout_seconds)`: joins a job of several processes (JAX's
+  distributed runtime, gloo collectives on a CPU); a `ValueError` naming
+  JAX on TensorFlow and torch, whose Keras `fit` runs one process.
+  `process_id()`, `num_processes()`: this process and the job's count (0
+  and 1 outside a job); `sync_processes(name)`: waits until every process
+  reaches the same named point (nothing with one process).
 - `stateless_normal(shape, seed)`: standard normal noise from a `(2,)`
   integer seed tensor, for random draws inside `ops.fori_loop` bodies
   (samplers), where a `SeedGenerator` cannot advance its state;
@@ -120,18 +127,22 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import inference_call
     from kgen.backend.tensorflow import inference_method
     from kgen.backend.tensorflow import inference_program
+    from kgen.backend.tensorflow import initialize_processes
     from kgen.backend.tensorflow import is_concrete
     from kgen.backend.tensorflow import jvp
     from kgen.backend.tensorflow import moments
     from kgen.backend.tensorflow import no_grad
+    from kgen.backend.tensorflow import num_processes
     from kgen.backend.tensorflow import num_replicas
     from kgen.backend.tensorflow import peak_memory_bytes
+    from kgen.backend.tensorflow import process_id
     from kgen.backend.tensorflow import replica_rows
     from kgen.backend.tensorflow import sample_batch_size
     from kgen.backend.tensorflow import scale_loss_for_distribution
     from kgen.backend.tensorflow import stateless_normal
     from kgen.backend.tensorflow import stateless_uniform
     from kgen.backend.tensorflow import sum_over_replicas
+    from kgen.backend.tensorflow import sync_processes
     from kgen.backend.tensorflow import undo_non_finite_steps
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
@@ -152,18 +163,22 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import inference_call
     from kgen.backend.jax import inference_method
     from kgen.backend.jax import inference_program
+    from kgen.backend.jax import initialize_processes
     from kgen.backend.jax import is_concrete
     from kgen.backend.jax import jvp
     from kgen.backend.jax import moments
     from kgen.backend.jax import no_grad
+    from kgen.backend.jax import num_processes
     from kgen.backend.jax import num_replicas
     from kgen.backend.jax import peak_memory_bytes
+    from kgen.backend.jax import process_id
     from kgen.backend.jax import replica_rows
     from kgen.backend.jax import sample_batch_size
     from kgen.backend.jax import scale_loss_for_distribution
     from kgen.backend.jax import stateless_normal
     from kgen.backend.jax import stateless_uniform
     from kgen.backend.jax import sum_over_replicas
+    from kgen.backend.jax import sync_processes
     from kgen.backend.jax import undo_non_finite_steps
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
@@ -184,18 +199,22 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import inference_call
     from kgen.backend.torch import inference_method
     from kgen.backend.torch import inference_program
+    from kgen.backend.torch import initialize_processes
     from kgen.backend.torch import is_concrete
     from kgen.backend.torch import jvp
     from kgen.backend.torch import moments
     from kgen.backend.torch import no_grad
+    from kgen.backend.torch import num_processes
     from kgen.backend.torch import num_replicas
     from kgen.backend.torch import peak_memory_bytes
+    from kgen.backend.torch import process_id
     from kgen.backend.torch import replica_rows
     from kgen.backend.torch import sample_batch_size
     from kgen.backend.torch import scale_loss_for_distribution
     from kgen.backend.torch import stateless_normal
     from kgen.backend.torch import stateless_uniform
     from kgen.backend.torch import sum_over_replicas
+    from kgen.backend.torch import sync_processes
     from kgen.backend.torch import undo_non_finite_steps
     from kgen.backend.torch import value_and_grad
 else:
@@ -222,18 +241,22 @@ __all__ = [
     "inference_call",
     "inference_method",
     "inference_program",
+    "initialize_processes",
     "is_concrete",
     "jvp",
     "moments",
     "no_grad",
+    "num_processes",
     "num_replicas",
     "peak_memory_bytes",
+    "process_id",
     "replica_rows",
     "sample_batch_size",
     "scale_loss_for_distribution",
     "stateless_normal",
     "stateless_uniform",
     "sum_over_replicas",
+    "sync_processes",
     "undo_non_finite_steps",
     "value_and_grad",
 ]

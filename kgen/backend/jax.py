@@ -383,6 +383,8 @@ def data_parallel(num_devices):
     """A `keras.distribution.DataParallel` over `num_devices` of the
     devices JAX sees: build, compile and fit in its `scope()`."""
     devices = keras.distribution.list_devices()
+    if num_devices is None:
+        num_devices = len(devices)
     if len(devices) < num_devices:
         raise ValueError(
             f"{num_devices} devices were asked for, but JAX sees "
@@ -390,7 +392,13 @@ def data_parallel(num_devices):
             "XLA_FLAGS=--xla_force_host_platform_device_count=N splits the "
             "host for a trial."
         )
-    return keras.distribution.DataParallel(devices=devices[:num_devices])
+    # Several processes: each feeds its own share of every global batch
+    # (`kgen.models.resumable_fit.EpochOrderedBatches`); Keras' own
+    # sharding splits only `tf.data` datasets.
+    return keras.distribution.DataParallel(
+        devices=devices[:num_devices],
+        auto_shard_dataset=jax.process_count() == 1,
+    )
 
 
 def device_name():
@@ -412,3 +420,42 @@ def enable_determinism():
     # deterministic kernels are chosen when the client starts
     # (`XLA_FLAGS=--xla_gpu_deterministic_ops=true`), not from here.
     return None
+
+
+def initialize_processes(
+    coordinator_address, num_processes, process_id, heartbeat_timeout_seconds
+):
+    # On a CPU the processes reduce through gloo over TCP, so the job
+    # runs on one machine too (CI); JAX's CPU client has no collectives
+    # otherwise. The flag must be set before the client starts.
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    # `keras.distribution.initialize` passes JAX none of its timeouts, and
+    # JAX's own (100 s heartbeat, 300 s at shutdown) leave the survivors
+    # of a lost process waiting minutes: the same call with a bound.
+    jax.distributed.initialize(
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+        initialization_timeout=max(60, 4 * heartbeat_timeout_seconds),
+        heartbeat_timeout_seconds=heartbeat_timeout_seconds,
+        shutdown_timeout_seconds=heartbeat_timeout_seconds,
+    )
+    # What `keras.distribution.initialize` does next: one global seed.
+    from keras.src.backend.jax import distribution_lib
+
+    distribution_lib.initialize_rng()
+
+
+def process_id():
+    return jax.process_index()
+
+
+def num_processes():
+    return jax.process_count()
+
+
+def sync_processes(name):
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)

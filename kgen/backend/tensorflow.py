@@ -36,6 +36,8 @@ def data_parallel(num_devices):
     devices = tf.config.list_logical_devices("GPU") or (
         tf.config.list_logical_devices("CPU")
     )
+    if num_devices is None:
+        num_devices = len(devices)
     if len(devices) < num_devices:
         raise ValueError(
             f"{num_devices} devices were asked for, but TensorFlow sees "
@@ -323,3 +325,30 @@ def enable_determinism():
     # once as a 2.8e-14 difference in a resumed run under load); TF's
     # deterministic kernels fix the order. Process-wide, as TF has it.
     tf.config.experimental.enable_op_determinism()
+
+
+# Keras 3 does not run `fit` under `MultiWorkerMirroredStrategy`
+# (keras-team/keras#20585): one process per job here.
+MULTI_PROCESS_UNSUPPORTED = (
+    "a job of several processes trains on the JAX backend only: Keras 3 "
+    "does not support TensorFlow's MultiWorkerMirroredStrategy in `fit` "
+    "(keras-team/keras#20585). Run every process with KERAS_BACKEND=jax."
+)
+
+
+def initialize_processes(
+    coordinator_address, num_processes, process_id, heartbeat_timeout_seconds
+):
+    raise ValueError(MULTI_PROCESS_UNSUPPORTED)
+
+
+def process_id():
+    return 0
+
+
+def num_processes():
+    return 1
+
+
+def sync_processes(name):
+    return None

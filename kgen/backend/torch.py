@@ -301,3 +301,30 @@ def enable_determinism():
     # Deterministic kernels where torch has them; where it has none (some
     # CUDA scatters) a warning rather than an error, so training still runs.
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+# Keras 3.15's torch trainer runs one process; its DistributedDataParallel
+# in `fit` arrives with Keras 3.16, and then this is where it joins.
+MULTI_PROCESS_UNSUPPORTED = (
+    "a job of several processes trains on the JAX backend only: Keras "
+    "3.15's torch trainer runs `fit` in one process (no "
+    "DistributedDataParallel). Run every process with KERAS_BACKEND=jax."
+)
+
+
+def initialize_processes(
+    coordinator_address, num_processes, process_id, heartbeat_timeout_seconds
+):
+    raise ValueError(MULTI_PROCESS_UNSUPPORTED)
+
+
+def process_id():
+    return 0
+
+
+def num_processes():
+    return 1
+
+
+def sync_processes(name):
+    return None

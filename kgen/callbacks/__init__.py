@@ -6,6 +6,7 @@ from kgen.callbacks.metric_callback import MetricCallback
 from kgen.callbacks.mode_coverage import ModeCoverage
 from kgen.callbacks.progressive_growing import ProgressiveGrowing
 from kgen.callbacks.sample_grid import SampleGrid
+from kgen.callbacks.tensorboard import TensorBoard
 from kgen.callbacks.terminate_on_non_finite import NonFiniteLossError
 from kgen.callbacks.terminate_on_non_finite import TerminateOnNonFinite
 from kgen.callbacks.training_budget import TrainingBudget
@@ -18,6 +19,7 @@ __all__ = [
     "NonFiniteLossError",
     "ProgressiveGrowing",
     "SampleGrid",
+    "TensorBoard",
     "TerminateOnNonFinite",
     "TrainingBudget",
 ]

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from kgen import backend
+from kgen import distribute
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -176,9 +177,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save(self, epoch, step):
         self._steps_since_save = 0
-        os.makedirs(self.backup_dir, exist_ok=True)
+        # One process of a job writes the checkpoint; every process saves
+        # (see `kgen.distribute.writable_path`).
+        backup_dir = distribute.writable_path(self.backup_dir)
+        os.makedirs(backup_dir, exist_ok=True)
         name = f"checkpoint-{epoch:06d}-{step:09d}"
-        with atomic_directory(os.path.join(self.backup_dir, name)) as staging:
+        with atomic_directory(os.path.join(backup_dir, name)) as staging:
             weights = os.path.join(staging, WEIGHTS)
             save_weights(self.model, weights)
             state = {
@@ -191,11 +195,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 json.dump(state, file, indent=2)
                 file.flush()
                 os.fsync(file.fileno())
-        for old in _checkpoints(self.backup_dir)[:-2]:
+        for old in _checkpoints(backup_dir)[:-2]:
             shutil.rmtree(old)
 
     def on_train_end(self, logs=None):
-        if self.finishing_epoch:
+        if self.finishing_epoch or not distribute.is_writer():
             return
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)

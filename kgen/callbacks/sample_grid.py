@@ -2,6 +2,7 @@ import os
 
 import keras
 
+from kgen import distribute
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.image_grid import save_image_grid
 
@@ -76,6 +77,9 @@ class SampleGrid(keras.callbacks.Callback):
         )
         if self.image_shape is not None:
             images = keras.ops.reshape(images, (-1,) + self.image_shape)
+        # Every process of a job samples (one program over all devices);
+        # one writes the picture.
+        path = distribute.writable_path(path)
         return save_image_grid(images, path, value_range=self.value_range)
 
     def get_config(self):

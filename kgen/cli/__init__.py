@@ -1,6 +1,7 @@
 """The `kgen` command line: train, sample and export generative models.
 
 kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
+kgen data pack images/ shards/ --shards 16      # then kgen train --data shards/
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
 kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
 kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
@@ -19,6 +20,7 @@ import argparse
 import sys
 
 from kgen.cli import audit
+from kgen.cli import data
 from kgen.cli import evaluate
 from kgen.cli import export
 from kgen.cli import fetch_fid_inception
@@ -49,6 +51,7 @@ def build_parser():
     # The order of `kgen --help`.
     for command in (
         train,
+        data,
         generate,
         evaluate,
         export,
@@ -73,6 +76,7 @@ def main(argv=None):
 
 COMMANDS = {
     "train": train.train,
+    "data": data.pack,
     "sample": generate.sample,
     "generate": generate.sample,
     "evaluate": evaluate.evaluate,

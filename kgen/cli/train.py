@@ -36,6 +36,12 @@ def add_parser(commands):
         help="the largest --data image (height x width) taken, checked "
         "from the headers before anything is read (default 1,048,576)",
     )
+    train.add_argument(
+        "--image-size",
+        help="resize and centre-crop every --data image to SIDE or "
+        "HEIGHTxWIDTH pixels (64, 64x96); the architecture follows it. "
+        "Needed when --data images are not the preset's own size",
+    )
     train.add_argument("--epochs", type=int, help="default: the preset's")
     train.add_argument("--batch-size", type=int, help="default: the preset's")
     train.add_argument(
@@ -48,9 +54,19 @@ def add_parser(commands):
     train.add_argument(
         "--devices",
         type=int,
-        default=1,
-        help="train data-parallel on this many devices (JAX, TensorFlow)",
+        help="train data-parallel on this many devices (JAX, TensorFlow); "
+        "default: 1, or every device of a job of several processes",
     )
+    job = train.add_argument_group(
+        "a job of several processes (JAX)",
+        "Each process runs `kgen train` with the same arguments and its own "
+        "--process-id, or with Keras' variables KERAS_DISTRIBUTION_JOB_"
+        "ADDRESSES, KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_"
+        "DISTRIBUTION_PROCESS_ID set; process 0 writes --out.",
+    )
+    job.add_argument("--coordinator", help="HOST:PORT of process 0")
+    job.add_argument("--num-processes", type=int)
+    job.add_argument("--process-id", type=int)
     train.add_argument(
         "--grid-every", type=int, default=10, help="epochs between grids"
     )
@@ -83,14 +99,61 @@ def add_parser(commands):
 
 
 def train(args):
+    import kgen
+
+    _check_train_numbers(args)
+    # Before anything touches the backend: JAX joins a job at start-up.
+    if kgen.distribute.initialize(
+        args.coordinator, args.num_processes, args.process_id
+    ):
+        return _in_job(_train, args)
+    return _train(args)
+
+
+def _in_job(train, args):
+    """`train(args)` as one process of a job. A failure in any process
+    (a lost peer first shows as a failed collective) ends this process at
+    once with one line: JAX's exit would otherwise wait at its shutdown
+    barrier for the processes that are gone, then abort."""
+    import sys
+
+    import kgen
+
+    name = (
+        f"process {kgen.distribute.process_id()} of "
+        f"{kgen.distribute.num_processes()}"
+    )
+    try:
+        code = train(args)
+    except BaseException as error:
+        message = " ".join(str(error).split())
+        lost = any(
+            sign in message
+            for sign in ("Gloo", "Connection reset", "heartbeat", "UNAVAILABLE")
+        )
+        if lost:
+            message = (
+                "another process of the job stopped (a collective failed: "
+                f"{message[:300]}). The job is over; start every process "
+                "again with --resume to continue from the last checkpoint."
+            )
+        print(f"kgen train: error ({name}): {message}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        kgen.distribute.discard_scratch()
+        os._exit(2)
+    return code
+
+
+def _train(args):
     import keras
     import numpy as np
 
     import kgen
     from kgen.models import resumable_fit
     from kgen.presets import architectures
+    from kgen.utils import memory_estimate
 
-    _check_train_numbers(args)
     preset = architectures.architecture(args.preset)
     if "trained_by" in preset:
         raise ValueError(
@@ -103,10 +166,24 @@ def train(args):
     batch_size = (
         training["batch_size"] if args.batch_size is None else args.batch_size
     )
+    in_job = kgen.distribute.num_processes() > 1
+    if in_job:
+        job_devices = len(keras.distribution.list_devices())
+        if args.devices not in (None, job_devices):
+            raise ValueError(
+                f"--devices {args.devices}: a job of "
+                f"{kgen.distribute.num_processes()} processes trains on "
+                f"all its {job_devices} devices; leave --devices out."
+            )
+        args.devices = job_devices
+    elif args.devices is None:
+        args.devices = 1
     if batch_size % args.devices:
         raise ValueError(
-            f"--batch-size {batch_size} must divide by --devices "
-            f"{args.devices}: each device takes an equal share of a batch."
+            f"--batch-size {batch_size} must divide by the "
+            f"{args.devices} devices of the run (--devices, or every "
+            "device of a job): each device takes an equal share of a "
+            "global batch."
         )
     if args.checkpoint_every and args.data:
         raise ValueError(
@@ -125,7 +202,7 @@ def train(args):
     ):
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
     if args.devices > 1:
-        scope = kgen.backend.data_parallel(args.devices).scope
+        scope = kgen.distribute.data_parallel(args.devices).scope
     else:
         scope = contextlib.nullcontext
     x_train, x_test, image_shape, data_name = _training_data(
@@ -135,29 +212,48 @@ def train(args):
     if preset.get("captioned"):
         (x_train, captions_train), (x_test, captions_test) = x_train, x_test
     keras.utils.set_random_seed(args.seed)
-    data_shape = x_train[np.arange(1)].shape[1:]
+    streamed = isinstance(x_train, kgen.datasets.ShardedImages)
+    if streamed:
+        first = x_train.batch(0, 0)
+        data_shape = (first[0] if isinstance(first, tuple) else first).shape
+        data_shape = data_shape[1:]
+    else:
+        data_shape = x_train[np.arange(1)].shape[1:]
     with scope():
         model = _build_model(args, preset, data_shape, captions_train)
+    # Refused before any folder is made, naming --batch-size and
+    # --image-size, rather than an out-of-memory error at the first step.
+    memory_estimate.check_fits(model, batch_size, data_shape)
     print(
         f"kgen: training {args.preset} ({preset['class_name']}) on "
-        f"{data_name} ({len(x_train)} examples {data_shape}) for "
+        f"{data_name} ({x_train.count if streamed else len(x_train)} "
+        f"examples {data_shape}) for "
         f"{epochs} epochs, backend {keras.backend.backend()}"
         + (f", {args.devices} devices" if args.devices > 1 else "")
+        + (
+            f", process {kgen.distribute.process_id()} of "
+            f"{kgen.distribute.num_processes()}"
+            if in_job
+            else ""
+        )
         + (", resumed" if args.resume else "")
     )
     is_array = isinstance(x_train, np.ndarray)
-    if not is_array:
+    if not (is_array or streamed):
         # Read a batch at a time, in the order `(seed, epoch)` fixes.
         x_train = resumable_fit.EpochOrderedBatches(
             (x_train, None, None), batch_size, True, args.seed
         )
     backup_dir = _backup_folder(out, args, preset, epochs)
+    writer = kgen.distribute.is_writer()
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched, and the checkpoint
-    # is removed only once --out is in place.
+    # is removed only once --out is in place. The other processes of a
+    # job write theirs to a private scratch folder.
     parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".kgen-train-", dir=parent)
+    staging_parent = kgen.distribute.writable_path(parent)
+    os.makedirs(staging_parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".kgen-train-", dir=staging_parent)
     try:
         grids = kgen.callbacks.SampleGrid(
             os.path.join(staging, "grids"),
@@ -177,8 +273,15 @@ def train(args):
                 save_freq=args.checkpoint_every or "epoch",
                 delete_checkpoint=False,
             ),
+            # In the checkpoint's folder while the run lives (a resumed
+            # run appends to them); moved to OUT/logs with the outputs.
+            kgen.callbacks.TensorBoard(
+                os.path.join(backup_dir, "logs"),
+                sample_grid=grids,
+                batch_size=batch_size,
+            ),
         ]
-        if isinstance(x_train, resumable_fit.EpochOrderedBatches):
+        if not is_array:
             callbacks.append(x_train.epoch_callback())
         with scope():
             validation_data = x_test
@@ -206,17 +309,10 @@ def train(args):
                 "writing its outputs"
             )
         written = _write_outputs(model, staging, args, grids)
-        if os.path.exists(out):
-            # Renamed aside first, so that a kill leaves a whole --out or
-            # a whole staging folder, never a half-removed one.
-            previous = tempfile.mkdtemp(prefix=".kgen-old-", dir=parent)
-            os.replace(out, os.path.join(previous, "out"))
-            os.replace(staging, out)
-            shutil.rmtree(previous)
-        else:
-            os.replace(staging, out)
-        # The run's work is safe in --out: only now its checkpoint goes.
-        shutil.rmtree(backup_dir)
+        kgen.distribute.barrier("kgen-train-outputs-written")
+        if writer:
+            written.append(("TensorBoard logs", "logs"))
+            _move_into_place(staging, out, backup_dir)
     except kgen.callbacks.NonFiniteLossError as error:
         raise ValueError(
             f"{error} The last good checkpoint is in {backup_dir}; "
@@ -224,18 +320,49 @@ def train(args):
         ) from error
     except BaseException:
         # A run that failed before its first checkpoint leaves nothing.
-        if not kgen.callbacks.BackupAndRestore(backup_dir).latest_state():
+        if writer and not _has_checkpoint(backup_dir):
             shutil.rmtree(backup_dir, ignore_errors=True)
         raise
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)
+    if in_job:
+        # The others leave once --out is in place.
+        kgen.distribute.barrier("kgen-train-done")
     if final:
         metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(final.items()))
         print(f"kgen: final metrics: {metrics}")
-    for label, relative in written:
-        print(f"kgen: {label}: {os.path.join(out, relative)}")
+    if writer:
+        for label, relative in written:
+            print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
+
+
+def _move_into_place(staging, out, backup_dir):
+    """Renames `staging` (with the run's TensorBoard logs) to `out`, then
+    removes the run's checkpoint: a kill at any point leaves a whole
+    `out` or the checkpoint to resume from."""
+    shutil.copytree(
+        os.path.join(backup_dir, "logs"), os.path.join(staging, "logs")
+    )
+    if os.path.exists(out):
+        # Renamed aside first, so that a kill leaves a whole --out or
+        # a whole staging folder, never a half-removed one.
+        parent = os.path.dirname(out)
+        previous = tempfile.mkdtemp(prefix=".kgen-old-", dir=parent)
+        os.replace(out, os.path.join(previous, "out"))
+        os.replace(staging, out)
+        shutil.rmtree(previous)
+    else:
+        os.replace(staging, out)
+    # The run's work is safe in --out: only now its checkpoint goes.
+    shutil.rmtree(backup_dir)
+
+
+def _has_checkpoint(backup_dir):
+    import kgen
+
+    return bool(kgen.callbacks.BackupAndRestore(backup_dir).latest_state())
 
 
 def _check_train_numbers(args):
@@ -254,7 +381,9 @@ def _check_train_numbers(args):
         exclusive_minimum=True,
     )
     valid.validate_int(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
-    valid.validate_int(args.devices, "--devices")
+    valid.validate_optional_int(args.devices, "--devices")
+    valid.validate_optional_int(args.num_processes, "--num-processes")
+    valid.validate_optional_int(args.process_id, "--process-id", minimum=0)
     valid.validate_int(args.grid_every, "--grid-every")
     valid.validate_optional_int(args.checkpoint_every, "--checkpoint-every")
     valid.validate_int(args.max_skipped_steps, "--max-skipped-steps", minimum=0)
@@ -266,6 +395,7 @@ _RUN_ARGUMENTS = (
     "preset",
     "dataset",
     "data",
+    "image_size",
     "batch_size",
     "latent_dim",
     "learning_rate",
@@ -340,17 +470,21 @@ def _backup_folder(out, args, preset, epochs):
                 "or more. The checkpoint is unchanged."
             )
         return backup_dir
-    if exists:
-        if not args.overwrite:
-            raise FileExistsError(
-                f"{backup_dir} holds the checkpoint of an unfinished run: "
-                "pass --resume to continue it, or --overwrite to start "
-                "afresh."
-            )
-        shutil.rmtree(backup_dir)
-    os.makedirs(backup_dir)
-    with open(arguments_file, "w") as file:
-        json.dump(arguments, file, indent=2)
+    if exists and not args.overwrite:
+        raise FileExistsError(
+            f"{backup_dir} holds the checkpoint of an unfinished run: "
+            "pass --resume to continue it, or --overwrite to start "
+            "afresh."
+        )
+    # Every process of a job has read the folder before one writes it.
+    kgen.distribute.barrier("kgen-train-backup-checked")
+    if kgen.distribute.is_writer():
+        if exists:
+            shutil.rmtree(backup_dir)
+        os.makedirs(backup_dir)
+        with open(arguments_file, "w") as file:
+            json.dump(arguments, file, indent=2)
+    kgen.distribute.barrier("kgen-train-backup-written")
     return backup_dir
 
 
@@ -383,9 +517,19 @@ def _training_data(args, preset, batch_size):
                 x_train, x_test, batch_size, args.devices
             )
         return x_train, x_test, images.shape[1:], dataset
-    images = lazy_images.open_images(args.data, args.max_image_pixels)
+    if os.path.isdir(args.data) and os.path.isfile(
+        os.path.join(args.data, "index.json")
+    ):
+        return _sharded_data(args, batch_size, prepare)
+    image_size = None
+    if args.image_size is not None:
+        image_size = lazy_images.parse_image_size(args.image_size)
+    images = lazy_images.open_images(
+        args.data, args.max_image_pixels, image_size=image_size
+    )
     count = len(images)
     image_shape = images[np.arange(1)].shape[1:]
+    _check_image_size(args, preset, image_shape)
     split = lazy_images.validation_count(count, image_shape)
     rows = np.arange(split, count)
     if args.devices > 1:
@@ -393,6 +537,49 @@ def _training_data(args, preset, batch_size):
     x_train = lazy_images.PreparedImages(images, rows, prepare)
     x_test = prepare(images[np.arange(split)]) if split else None
     return x_train, x_test, image_shape, args.data
+
+
+def _check_image_size(args, preset, image_shape):
+    """Refuses `--data` images of another size than the preset's unless
+    `--image-size` says at what size to train: a size is a choice of
+    architecture and memory, made once, explicitly (as diffusers'
+    `--resolution`), not whatever the first file is."""
+    own = tuple(preset["data"]["shape"][:2])
+    if args.image_size is None and tuple(image_shape[:2]) != own:
+        height, width = image_shape[:2]
+        raise ValueError(
+            f"--data holds {height}x{width} images; {args.preset} is sized "
+            f"for {own[0]}x{own[1]}. Pass --image-size to choose the "
+            f"training size: --image-size {height}x{width} trains at "
+            "theirs, --image-size 64 resizes and centre-crops them to "
+            "64x64 (the architecture follows either)."
+        )
+
+
+def _sharded_data(args, batch_size, prepare):
+    """`(train, None, image shape, name)` for a folder of shards written
+    by `kgen data pack`: this process's share of every global batch,
+    streamed (no validation split: the shards are all training data)."""
+    import kgen
+
+    if args.image_size is not None:
+        raise ValueError(
+            "--image-size applies to images read from a folder or a .npy "
+            "file; shards hold their images at the size they were packed "
+            "at (kgen data pack --image-size)."
+        )
+    from kgen.presets import architectures
+
+    entry = architectures.architecture(args.preset)
+    batches = kgen.datasets.from_shards(
+        args.data,
+        batch_size,
+        seed=args.seed,
+        prepare=prepare,
+        # The labels go to a class-conditional architecture alone.
+        with_labels=entry["arguments"].get("num_classes") is not None,
+    )
+    return batches, None, batches.example_shape, args.data
 
 
 def _captioned_data(args, preset, batch_size, prepare):

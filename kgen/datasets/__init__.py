@@ -1,7 +1,8 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
 procedural textures, molecules (MOSES' SMILES, antimicrobial peptides),
-Moving MNIST clips, Bach's chorales."""
+Moving MNIST clips, Bach's chorales; image sets packed into shards and
+streamed (`pack_shards`, `from_shards`)."""
 
 from kgen.datasets.bach_chorales import BACH_CHORALE_SPLITS
 from kgen.datasets.bach_chorales import chorale_frames
@@ -26,6 +27,9 @@ from kgen.datasets.moving_mnist import load_moving_mnist
 from kgen.datasets.moving_mnist import moving_mnist_clips
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
+from kgen.datasets.sharded_images import ShardedImages
+from kgen.datasets.shards import from_shards
+from kgen.datasets.shards import pack_shards
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_HELD_OUT_PITCH
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_PITCHES
 from kgen.datasets.spoken_digits import SPOKEN_DIGITS_SAMPLE_RATE
@@ -50,14 +54,17 @@ __all__ = [
     "SPOKEN_DIGITS_SAMPLE_RATE",
     "MOSES_SPLITS",
     "PEPTIDE_SPLITS",
+    "ShardedImages",
     "TEXTURE_KINDS",
     "available",
     "binarize",
     "chorale_frames",
     "chorale_windows",
+    "from_shards",
     "load",
     "load_bach_chorales",
     "load_captioned",
+    "pack_shards",
     "load_molecules",
     "load_moving_mnist",
     "load_moses_statistics",

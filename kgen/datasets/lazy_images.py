@@ -7,11 +7,16 @@ what `EpochOrderedBatches` asks of its data. A folder is read with Keras'
 `keras.utils.image_dataset_from_directory`: that function returns a
 `tf.data` pipeline whose reshuffling a resumed process cannot replay,
 while these take their order from `EpochOrderedBatches` (seed, epoch).
+
+With an `image_size`, every image is resized and centre-cropped to it as
+it is read (`kgen train --image-size`), so a folder of photographs of any
+sizes trains a network sized for small images.
 """
 
 import contextlib
 import math
 import os
+import re
 import stat
 
 import keras
@@ -32,6 +37,9 @@ MAX_IMAGE_PIXELS = 1024 * 1024
 # rather than a share of free memory, so that a run resumed on a busier
 # machine holds out the same examples.
 MAX_VALIDATION_BYTES = 256 * 1024 * 1024
+# The largest side `--image-size` takes: the networks are sized for the
+# image, and a larger one would not train on one machine anyway.
+MAX_IMAGE_SIDE = 4096
 
 
 def validation_count(count, example_shape):
@@ -43,7 +51,26 @@ def validation_count(count, example_shape):
     return min(count // 10, 1000, MAX_VALIDATION_BYTES // example_bytes)
 
 
-def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS):
+def parse_image_size(text):
+    """`(height, width)` from `--image-size` text: `"64"` is 64x64,
+    `"64x96"` (or `"64X96"`) is 64 high and 96 wide.
+
+    Raises:
+        ValueError: naming `--image-size`, for anything else or a side
+            outside `[1, MAX_IMAGE_SIDE]`.
+    """
+    match = re.fullmatch(r"(\d+)(?:[xX](\d+))?", str(text).strip())
+    if match is None:
+        raise ValueError(
+            f"--image-size must be SIDE or HEIGHTxWIDTH in pixels (64, "
+            f"64x96); received {text!r}."
+        )
+    height = int(match.group(1))
+    width = height if match.group(2) is None else int(match.group(2))
+    return _check_image_size((height, width))
+
+
+def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS, image_size=None):
     """A `.npy` file (memory-mapped) or a folder of images, as images in
     `[0, 1]` with a channel axis, read when indexed.
 
@@ -52,16 +79,25 @@ def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS):
     (FIFOs, devices, sockets, links to them) and decompression bombs are
     refused.
 
+    Args:
+        path: str, a `.npy` file or a folder of image files.
+        max_image_pixels: int, the most pixels a source image may have.
+        image_size: `(height, width)` or `None`. Every image is resized so
+            that it covers this size, its aspect ratio kept, and cropped
+            to it about its centre; a folder may then mix sizes.
+
     Raises:
         ValueError: naming `--data`, for anything else, or when the first
             batch is not images in `[0, 1]` (or uint8).
     """
+    if image_size is not None:
+        image_size = _check_image_size(image_size)
     if os.path.exists(path) and not os.path.isdir(path):
         _check_regular_file(path)
     if os.path.isdir(path):
-        images = ImageFolder(path, max_image_pixels)
+        images = ImageFolder(path, max_image_pixels, image_size)
     elif path.endswith(".npy") and os.path.isfile(path):
-        images = MappedImages(path, max_image_pixels)
+        images = MappedImages(path, max_image_pixels, image_size)
     else:
         raise ValueError(
             f"--data must be a .npy file or a folder of images; received "
@@ -76,11 +112,47 @@ def open_images(path, max_image_pixels=MAX_IMAGE_PIXELS):
     return images
 
 
+def resize_and_crop(image, image_size):
+    """`image` (`(height, width, channels)` floats in `[0, 1]`) resized to
+    cover `image_size` (`(height, width)`), its aspect ratio kept, and
+    cropped to it about its centre.
+
+    One bicubic resampling of the centred crop box (PIL's `resize` with a
+    `box`, antialiased when it shrinks), each channel as a float image so
+    nothing is rounded to 8 bits; clipped to `[0, 1]` since bicubic
+    weights overshoot at edges (to the source's range where that is wider,
+    so that the range check still sees bad data).
+    """
+    height, width = image.shape[:2]
+    target_height, target_width = image_size
+    if (height, width) == (target_height, target_width):
+        return image
+    # The source box that, scaled by `scale`, is exactly the target.
+    scale = max(target_height / height, target_width / width)
+    box_height, box_width = target_height / scale, target_width / scale
+    top, left = (height - box_height) / 2, (width - box_width) / 2
+    box = (left, top, left + box_width, top + box_height)
+    channels = [
+        np.asarray(
+            Image.fromarray(
+                np.ascontiguousarray(image[..., channel], "float32"), "F"
+            ).resize(
+                (target_width, target_height), Image.Resampling.BICUBIC, box
+            )
+        )
+        for channel in range(image.shape[-1])
+    ]
+    low, high = min(0.0, image.min()), max(1.0, image.max())
+    return np.clip(np.stack(channels, axis=-1), low, high)
+
+
 class MappedImages:
     """A `.npy` array of images, memory-mapped: uint8 `0-255` or floats in
     `[0, 1]`, shaped `(n, height, width[, channels])`."""
 
-    def __init__(self, path, max_image_pixels=MAX_IMAGE_PIXELS):
+    def __init__(
+        self, path, max_image_pixels=MAX_IMAGE_PIXELS, image_size=None
+    ):
         try:
             self.array = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as error:
@@ -93,6 +165,7 @@ class MappedImages:
             )
         _check_pixels(self.array.shape[1:3], max_image_pixels, path)
         self.path = path
+        self.image_size = image_size
 
     def __len__(self):
         return len(self.array)
@@ -107,14 +180,25 @@ class MappedImages:
         order = np.argsort(rows)
         images = np.empty((len(rows),) + self.array.shape[1:], self.array.dtype)
         images[order] = self.array[rows[order]]
-        return _as_float_images(images, check)
+        images = _as_float_images(images, check)
+        if self.image_size is None:
+            return images
+        resized = np.empty(
+            (len(images),) + self.image_size + images.shape[3:], "float32"
+        )
+        for index, image in enumerate(images):
+            resized[index] = resize_and_crop(image, self.image_size)
+        return resized
 
 
 class ImageFolder:
-    """The image files in a folder (and its subfolders), sorted by path;
-    every image must have the first one's size and colour mode."""
+    """The image files in a folder (and its subfolders), sorted by path,
+    in the first one's colour mode; without an `image_size` every image
+    must also have the first one's size."""
 
-    def __init__(self, directory, max_image_pixels=MAX_IMAGE_PIXELS):
+    def __init__(
+        self, directory, max_image_pixels=MAX_IMAGE_PIXELS, image_size=None
+    ):
         self.files = sorted(
             os.path.join(root, name)
             for root, _, names in os.walk(directory)
@@ -134,6 +218,7 @@ class ImageFolder:
         size, mode = _image_header(self.files[0], max_image_pixels)
         self.color_mode = "grayscale" if mode in ("L", "1") else "rgb"
         self.size = size
+        self.image_size = image_size
 
     def __len__(self):
         return len(self.files)
@@ -147,13 +232,17 @@ class ImageFolder:
         for row in np.asarray(rows):
             # The size from the header, before the pixels are decoded.
             size, _ = _image_header(self.files[row], self.max_image_pixels)
-            if size != self.size:
+            if self.image_size is None and size != self.size:
                 raise ValueError(
                     f"--data: {self.files[row]} is {size[0]}x{size[1]}; the "
-                    f"folder's first image is {self.size[0]}x{self.size[1]}."
+                    f"folder's first image is {self.size[0]}x{self.size[1]}"
+                    " (--image-size resizes them to one size)."
                 )
             image = _load_image(self.files[row], self.color_mode)
-            images.append(keras.utils.img_to_array(image, dtype="uint8"))
+            image = keras.utils.img_to_array(image, dtype="uint8")
+            if self.image_size is not None:
+                image = resize_and_crop(image / 255.0, self.image_size)
+            images.append(image)
         return _as_float_images(np.stack(images), check)
 
 
@@ -205,6 +294,24 @@ def _check_regular_file(path):
         raise ValueError(
             f"--data: {path} is {kind}; only regular files are read."
         )
+
+
+def _check_image_size(image_size):
+    """`image_size` as a `(height, width)` tuple of ints in
+    `[1, MAX_IMAGE_SIDE]`; `ValueError` naming `--image-size` otherwise."""
+    try:
+        height, width = (int(side) for side in image_size)
+        valid = (height, width) == tuple(image_size)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid or not (
+        0 < height <= MAX_IMAGE_SIDE and 0 < width <= MAX_IMAGE_SIDE
+    ):
+        raise ValueError(
+            f"--image-size must be a height and width of 1 to "
+            f"{MAX_IMAGE_SIDE} pixels; received {image_size!r}."
+        )
+    return height, width
 
 
 def _check_pixels(size, max_image_pixels, path):

@@ -1,6 +1,7 @@
 import keras
 
 from kgen import backend
+from kgen import distribute
 from kgen.models import non_finite_guard
 from kgen.models import resumable_fit
 from kgen.models.conditioning import Conditioning
@@ -71,7 +72,9 @@ class DataPath:
             non_finite_guard.steps_undone(self, kwargs["callbacks"]),
             checked_batches.errors_unwrapped(),
         ):
-            if backup is not None:
+            if backup is not None or (
+                is_array and distribute.num_processes() > 1
+            ):
                 history = resumable_fit.fit_with_backup(
                     super().fit, self, x, y, backup, is_array, kwargs
                 )

@@ -17,8 +17,10 @@ import math
 import keras
 import numpy as np
 
+from kgen import distribute
 from kgen.callbacks.backup_and_restore import BackupAndRestore
 from kgen.callbacks.backup_and_restore import new_shuffle_seed
+from kgen.utils import labelled_data
 
 # `keras.Model.fit`'s arguments after `x` and `y`, in order.
 FIT_ARGUMENTS = (
@@ -55,12 +57,14 @@ def fit_with_backup(fit, model, x, y, backup, is_array, kwargs):
         fit: Keras' `fit` of `model`.
         model: the model.
         x, y: the prepared data.
-        backup: the `BackupAndRestore` among `kwargs["callbacks"]`.
+        backup: the `BackupAndRestore` among `kwargs["callbacks"]`, or
+            `None` in a job of several processes, which feeds each its
+            share of the batches below whether or not it keeps a backup.
         is_array: whether `x` is arrays (a structure of them).
         kwargs: `fit`'s other arguments, by name.
     """
     ours = isinstance(backup, BackupAndRestore)
-    if not ours and backup.save_freq != "epoch":
+    if backup is not None and not ours and backup.save_freq != "epoch":
         raise ValueError(
             "keras.callbacks.BackupAndRestore with an int `save_freq` "
             "resumes at the start of the saved epoch and trains its first "
@@ -68,13 +72,15 @@ def fit_with_backup(fit, model, x, y, backup, is_array, kwargs):
             "resumes at the saved step."
         )
     if not is_array:
-        if ours and backup.save_freq != "epoch":
+        if ours and backup.save_freq != "epoch" and not _addressable(x):
             raise ValueError(
                 "kgen.callbacks.BackupAndRestore with an int `save_freq` "
                 "needs array data: only arrays can be resumed at a step "
                 "inside an epoch. Use `save_freq='epoch'` for datasets and "
                 "generators."
             )
+        if _addressable(x) and ours:
+            return _fit_batches(fit, model, x, backup, kwargs)
         return fit(x, y, **kwargs)
     try:
         return _fit_arrays(fit, model, x, y, backup, ours, kwargs)
@@ -111,6 +117,38 @@ def _fit_arrays(fit, model, x, y, backup, ours, kwargs):
     if ours:
         backup.shuffle_seed = seed
     batches = EpochOrderedBatches(data, batch_size, shuffle, seed)
+    if distribute.num_processes() > 1:
+        kwargs["validation_data"] = _validation_share(
+            kwargs.get("validation_data"), kwargs["validation_batch_size"]
+        )
+    return _fit_batches(fit, model, batches, backup, kwargs, state)
+
+
+def _addressable(x):
+    """Whether `x` gives any batch of any epoch on demand (`batch(epoch,
+    index)`), as `EpochOrderedBatches` and sharded data do: such data
+    resume inside an epoch."""
+    return callable(getattr(x, "batch", None)) and hasattr(x, "epoch")
+
+
+def _validation_share(data, batch_size):
+    """This process's share of array validation data, in order (Keras
+    would feed every process the whole of it)."""
+    first = data[0] if isinstance(data, tuple) else data
+    if data is None or not labelled_data.is_array(first):
+        return data
+    if not isinstance(data, tuple):
+        data = (data,)
+    data = tuple(data) + (None,) * (3 - len(data))
+    return EpochOrderedBatches(data, batch_size, False, 0)
+
+
+def _fit_batches(fit, model, batches, backup, kwargs, state=None):
+    """`fit` over `batches` (`batch(epoch, index)`), resumed inside the
+    epoch of `backup`'s checkpoint when it holds one."""
+    if state is None and isinstance(backup, BackupAndRestore):
+        state = backup.latest_state()
+    kwargs.pop("shuffle", None)
     callbacks = kwargs.pop("callbacks")
     if isinstance(callbacks, keras.callbacks.CallbackList):
         callbacks.append(_DataEpoch(batches))
@@ -193,6 +231,11 @@ class EpochOrderedBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self.seed = int(seed)
         self.epoch = 0
+        # In a job of several processes, process `p` feeds the `p`-th
+        # slice of every global batch, so the job's global batches are
+        # those of one process over all the devices.
+        self.process_id = distribute.process_id()
+        self.num_processes = distribute.num_processes()
         self._count = _count(data)
         self._cached = (None, None)
 
@@ -230,6 +273,16 @@ class EpochOrderedBatches(keras.utils.PyDataset):
             raise IndexError(index)
         start = index * self.batch_size
         rows = self.rows(epoch)[start : start + self.batch_size]
+        if self.num_processes > 1:
+            if len(rows) % self.num_processes:
+                raise ValueError(
+                    f"Batch {index} holds {len(rows)} examples, which do "
+                    f"not split over the job's {self.num_processes} "
+                    "processes; give every batch, the last included, a "
+                    "multiple of that many."
+                )
+            share = len(rows) // self.num_processes
+            rows = rows[self.process_id * share :][:share]
         x, y, sample_weight = _take(self.data, rows)
         if sample_weight is not None:
             return x, y, sample_weight

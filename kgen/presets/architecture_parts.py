@@ -82,10 +82,12 @@ MNIST = {"dataset": "mnist", "shape": [28, 28, 1]}
 
 def mnist_unet(widths, timestep_dtype="int32"):
     """The class-conditional U-Net of the MNIST diffusion presets:
-    attention at the lowest resolution."""
+    attention at the lowest resolution (for 28x28 images; other sizes
+    follow `kgen.presets.image_size_rule`)."""
     return {
         "builder": builder(networks.unet_denoiser),
         "shaped": True,
+        "follows_image_size": True,
         "arguments": {
             "widths": widths,
             "attention_levels": [len(widths) - 1],

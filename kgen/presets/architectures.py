@@ -12,7 +12,11 @@ the preset's own dataset. Each entry says
   (`keras.saving.deserialize_keras_object`): a registered
   `kgen.networks` `builder` called with its `arguments` (and the data
   shape first when `shaped`), or a serialized object (a scheduler, a
-  quantizer) whose `config` is its constructor's arguments;
+  quantizer) whose `config` is its constructor's arguments; a U-Net
+  that `follows_image_size` takes its `widths` and `attention_levels`
+  from `kgen.presets.image_size_rule.unet_levels` when built for images
+  of another height and width than the entry's `data` (its own are kept
+  at that size, so the presets it rebuilds keep their weights);
 - `optimizers`: `compile` arguments, as Keras optimizer configs;
 - `data`: the default dataset, its shape, and how examples are prepared
   (`value_range`, `binarize` at 0.5, `layout`: `image` keeps
@@ -46,6 +50,7 @@ import numpy as np
 
 from kgen import networks
 from kgen import schedulers
+from kgen.presets import image_size_rule
 from kgen.presets.architecture_parts import DIGITS
 from kgen.presets.architecture_parts import adam
 from kgen.presets.architecture_parts import builder
@@ -101,6 +106,7 @@ ARCHITECTURES = {
             "denoiser": {
                 "builder": builder(networks.unet_denoiser),
                 "shaped": True,
+                "follows_image_size": True,
                 "arguments": {"widths": [32, 64]},
             },
             "scheduler": serialized(
@@ -123,6 +129,7 @@ ARCHITECTURES = {
             "denoiser": {
                 "builder": builder(networks.unet_denoiser),
                 "shaped": True,
+                "follows_image_size": True,
                 "arguments": {"widths": [32, 64], "timestep_dtype": "float32"},
             },
             "scheduler": serialized(schedulers.FlowMatchEulerScheduler),
@@ -144,6 +151,7 @@ ARCHITECTURES = {
             "denoiser": {
                 "builder": builder(networks.unet_denoiser),
                 "shaped": True,
+                "follows_image_size": True,
                 "arguments": {"widths": [32, 64]},
             },
             "text_encoder": {
@@ -286,6 +294,7 @@ def build_architecture(
 
     entry = architecture(name)
     shape = tuple(entry["data"]["shape"] if data_shape is None else data_shape)
+    own_size = tuple(entry["data"]["shape"][:2])
     arguments = dict(entry["arguments"])
     network_only = set()
     if "data_argument" in entry:
@@ -308,6 +317,8 @@ def build_architecture(
         key = "arguments" if "builder" in network else "config"
         network_arguments = dict(network[key])
         network_arguments.update(extra.get(argument, {}))
+        if network.get("follows_image_size") and shape[:2] != own_size:
+            network_arguments.update(_sized_levels(shape, network, overrides))
         for option, value in overrides.items():
             if option in network_arguments:
                 network_arguments[option] = value
@@ -345,6 +356,17 @@ def build_architecture(
             )
     model.compile(**optimizers)
     return model
+
+
+def _sized_levels(shape, network, overrides):
+    """A U-Net's levels for images of `shape` (`image_size_rule`), its
+    attention placed for the `widths` an override gives."""
+    sized = image_size_rule.unet_levels(shape, network["arguments"]["widths"])
+    if "widths" in overrides:
+        sized["attention_levels"] = image_size_rule.attention_levels(
+            shape, len(overrides["widths"])
+        )
+    return sized
 
 
 def _tokenizer(entry, captions):

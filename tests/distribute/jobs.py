@@ -1,0 +1,75 @@
+"""Starting a job of several local processes for a test: each process on
+JAX with Keras' three variables, the coordinator on 127.0.0.1, every
+process bounded in time and ended with the test."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+# A job's processes each finish in well under this on CI's two cores.
+TIMEOUT_SECONDS = 300
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def job_environment(port, num_processes, process_id):
+    return dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}",
+        KERAS_DISTRIBUTION_NUM_PROCESSES=str(num_processes),
+        KERAS_DISTRIBUTION_PROCESS_ID=str(process_id),
+        PYTHONUNBUFFERED="1",
+    )
+
+
+@contextlib.contextmanager
+def started(command, num_processes=2, log_dir=None):
+    """Starts `command` (argv) as each process of a job; yields the
+    `Popen`s (stdout and stderr to `log_dir/process-I.log` when given) and
+    kills whatever is still running when the block ends."""
+    port = free_port()
+    processes, logs = [], []
+    try:
+        for process_id in range(num_processes):
+            log = subprocess.DEVNULL
+            if log_dir is not None:
+                log = open(
+                    os.path.join(log_dir, f"process-{process_id}.log"), "w"
+                )
+                logs.append(log)
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=REPO,
+                    env=job_environment(port, num_processes, process_id),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        for log in logs:
+            log.close()
+
+
+def run(command, num_processes=2, log_dir=None):
+    """Runs a job to its end; the return codes, in process order."""
+    with started(command, num_processes, log_dir) as processes:
+        return [p.wait(timeout=TIMEOUT_SECONDS) for p in processes]
+
+
+def kgen_command(*arguments):
+    return [sys.executable, "-m", "kgen", *arguments]

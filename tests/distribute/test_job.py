@@ -1,0 +1,146 @@
+"""Jobs of two processes on this machine (JAX, one CPU device each, gloo
+between them, the coordinator on 127.0.0.1), started by the test in JAX
+subprocesses whatever this process's backend."""
+
+import glob
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from tests.distribute import jobs
+
+TOLERANCE = 1e-5
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="gloo's TCP transport: Linux"
+)
+
+
+def test_two_processes_train_as_one_process_over_two_devices(tmp_path):
+    # A GAN (two optimizers, batch normalisation over the global batch),
+    # a VAE and a diffusion model (noise drawn per example).
+    names = ["DCGAN", "VAE", "DiffusionModel"]
+    job_file = str(tmp_path / "job.npz")
+    codes = jobs.run(
+        [sys.executable, "-m", "tests.distribute.job_check", job_file] + names,
+        log_dir=str(tmp_path),
+    )
+    assert codes == [0, 0], _logs(tmp_path)
+    one_file = str(tmp_path / "one.npz")
+    environment = dict(
+        jobs.job_environment(0, 1, 0),
+        XLA_FLAGS=os.environ.get("XLA_FLAGS", "")
+        + " --xla_force_host_platform_device_count=2",
+    )
+    for name in list(environment):
+        if name.startswith("KERAS_DISTRIBUTION_"):
+            del environment[name]
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "-m", "tests.distribute.job_check", one_file] + names,
+        cwd=jobs.REPO,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=jobs.TIMEOUT_SECONDS,
+    )
+    job, one = np.load(job_file), np.load(one_file)
+    assert sorted(job.files) == sorted(one.files)
+    assert {name.split("/")[0] for name in job.files} == set(names)
+    for name in job.files:
+        np.testing.assert_allclose(job[name], one[name], atol=TOLERANCE)
+    # One writer: the other process wrote its copy to a scratch folder.
+    assert sorted(os.listdir(tmp_path)) == [
+        "job.npz",
+        "one.npz",
+        "process-0.log",
+        "process-1.log",
+    ]
+
+
+TRAIN = ["train", "dcgan", "--epochs", "4", "--checkpoint-every", "5"]
+TRAIN += ["--quiet"]
+
+
+def test_kgen_train_job_writes_once_stops_when_a_process_dies_and_resumes(
+    tmp_path,
+):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    plain = str(runs / "plain")
+    codes = jobs.run(
+        jobs.kgen_command(*TRAIN, "--out", plain), log_dir=str(tmp_path)
+    )
+    assert codes == [0, 0], _logs(tmp_path)
+    # Process 0 wrote --out; nothing of process 1 lies beside it.
+    assert sorted(os.listdir(runs)) == ["plain"]
+    assert {"model.keras", "samples.png", "saved_model", "logs"} <= set(
+        os.listdir(plain)
+    )
+    _assert_tensorboard_logs(os.path.join(plain, "logs"), epochs=4)
+
+    # A process killed mid-run: the other stops with one clear line, in
+    # far less than the heartbeat's bound, and --out is not written.
+    killed = str(runs / "killed")
+    with jobs.started(
+        jobs.kgen_command(*TRAIN, "--out", killed), log_dir=str(tmp_path)
+    ) as processes:
+        checkpoints = os.path.join(killed + ".checkpoint", "checkpoint-*")
+        deadline = time.monotonic() + jobs.TIMEOUT_SECONDS
+        while not glob.glob(checkpoints) and time.monotonic() < deadline:
+            assert processes[0].poll() is None, _logs(tmp_path)
+            time.sleep(0.05)
+        processes[1].kill()
+        killed_at = time.monotonic()
+        code = processes[0].wait(timeout=jobs.TIMEOUT_SECONDS)
+        stopped_after = time.monotonic() - killed_at
+    log = _logs(tmp_path)
+    assert code == 2, log
+    assert "another process of the job stopped" in log
+    assert "--resume" in log and "Traceback" not in log
+    assert stopped_after < 30  # kgen.distribute.HEARTBEAT_TIMEOUT_SECONDS
+    assert not os.path.exists(killed)
+
+    codes = jobs.run(
+        jobs.kgen_command(*TRAIN, "--out", killed, "--resume"),
+        log_dir=str(tmp_path),
+    )
+    assert codes == [0, 0], _logs(tmp_path)
+    assert sorted(os.listdir(runs)) == ["killed", "plain"]
+    for resumed, uninterrupted in zip(
+        _weights(os.path.join(killed, "model.keras")),
+        _weights(os.path.join(plain, "model.keras")),
+    ):
+        np.testing.assert_array_equal(resumed, uninterrupted)
+
+
+def _assert_tensorboard_logs(log_dir, epochs):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(
+        os.path.join(log_dir, "train"),
+        size_guidance={event_accumulator.TENSORS: 0},
+    )
+    events.Reload()
+    tags = events.Tags()["tensors"]
+    for tag in ("epoch_d_loss", "epoch_g_loss", "epoch_examples_per_second"):
+        assert tag in tags, tags
+        assert len(events.Tensors(tag)) == epochs
+    assert any("learning_rate" in tag for tag in tags), tags
+    assert "samples" in tags  # the epoch's sample grid, as an image
+
+
+def _weights(path):
+    model = keras.saving.load_model(path)
+    return [keras.ops.convert_to_numpy(v) for v in model.weights]
+
+
+def _logs(folder):
+    return "\n".join(
+        open(path).read()[-3000:]
+        for path in sorted(glob.glob(os.path.join(folder, "process-*.log")))
+    )
