@@ -58,6 +58,23 @@ def test_train_writes_model_grid_and_saved_model(trained_vae, capsys):
     ]
 
 
+def test_train_writes_tensorboard_logs(trained_vae):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(
+        os.path.join(trained_vae, "logs", "train"),
+        size_guidance={event_accumulator.TENSORS: 0},
+    )
+    events.Reload()
+    tags = events.Tags()["tensors"]
+    for tag in ("epoch_loss", "epoch_kl_loss", "epoch_reconstruction_loss"):
+        assert [e.step for e in events.Tensors(tag)] == [0, 1], tags
+    assert "epoch_learning_rate" in tags and "epoch_steps_per_second" in tags
+    assert "epoch_examples_per_second" in tags
+    # The grid of each epoch (--grid-every 1), as an image.
+    assert [e.step for e in events.Tensors("samples")] == [0, 1]
+
+
 def test_sample_writes_a_grid(trained_vae, tmp_path):
     grid = os.path.join(tmp_path, "grid.png")
     model = os.path.join(trained_vae, "model.keras")

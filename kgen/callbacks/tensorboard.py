@@ -39,6 +39,7 @@ class TensorBoard(keras.callbacks.TensorBoard):
         self, log_dir="logs", sample_grid=None, batch_size=None, **kwargs
     ):
         kwargs.setdefault("write_graph", False)
+        kwargs.setdefault("write_steps_per_second", True)
         super().__init__(distribute.writable_path(log_dir), **kwargs)
         self._arguments = dict(kwargs, log_dir=log_dir, batch_size=batch_size)
         if sample_grid is not None and not isinstance(sample_grid, SampleGrid):

@@ -156,7 +156,7 @@ def check_fits(model, batch_size, data_shape, available=None):
         + (
             f"Lower --batch-size (at most {fitting} fits) or "
             if fitting >= 1
-            else "Lower "
+            else "Not even --batch-size 1 fits: lower "
         )
         + "--image-size"
         + (f" (e.g. {_halved(data_shape)})." if len(data_shape) > 1 else ".")

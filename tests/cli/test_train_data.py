@@ -1,0 +1,80 @@
+"""`kgen train` on a user's own data: colour photographs of another size
+than the preset's (`--image-size`), and shards written by `kgen data
+pack`."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgen import cli
+
+
+@pytest.fixture(scope="module")
+def photographs(tmp_path_factory):
+    """16 colour JPEGs of 96x128 (height x width), as a user's folder."""
+    folder = tmp_path_factory.mktemp("photographs")
+    generator = np.random.default_rng(0)
+    for index in range(16):
+        pixels = generator.integers(0, 256, (96, 128, 3), dtype="uint8")
+        Image.fromarray(pixels).save(folder / f"{index:02d}.jpg")
+    return str(folder)
+
+
+def test_photographs_of_another_size_need_an_image_size(
+    photographs, tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "flow_matching", "--data", photographs, "--epochs", "1"]
+        + ["--quiet", "--out", out]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--image-size" in err
+    assert "96x128" in err
+    assert not os.path.exists(out) and not os.path.exists(out + ".checkpoint")
+
+
+def test_photographs_train_at_the_image_size_asked_for(
+    photographs, tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "flow_matching", "--data", photographs, "--epochs", "1"]
+        + ["--image-size", "32", "--batch-size", "8", "--quiet"]
+        + ["--out", out]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert "(32, 32, 3)" in capsys.readouterr().out
+    assert {"model.keras", "samples.png", "logs"} <= set(os.listdir(out))
+
+
+def test_a_step_that_would_not_fit_in_memory_is_refused_first(
+    photographs, tmp_path, capsys
+):
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "flow_matching", "--data", photographs, "--epochs", "1"]
+        + ["--image-size", "2048", "--batch-size", "8"]
+        + ["--max-image-pixels", str(2048 * 2048), "--out", out]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--batch-size" in err and "--image-size" in err
+    assert not os.path.exists(out + ".checkpoint")
+
+
+def test_train_streams_shards_packed_by_kgen_data(tmp_path, capsys):
+    pytest.importorskip("grain")
+    shards = str(tmp_path / "shards")
+    assert cli.main(["data", "pack", "digits", shards, "--shards", "4"]) == 0
+    out = str(tmp_path / "run")
+    code = cli.main(
+        ["train", "vae", "--data", shards, "--epochs", "1", "--quiet"]
+        + ["--out", out]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert "(1500 examples (8, 8, 1))" in capsys.readouterr().out
+    assert os.path.isfile(os.path.join(out, "model.keras"))
