@@ -190,8 +190,7 @@ def _parse_sizes(shape):
             name, equals, size = part.partition("=")
             if not equals or not name.strip() or not size.strip():
                 raise ValueError(
-                    f"--mesh must read `data=N,model=M`; received "
-                    f"{shape!r}."
+                    f"--mesh must read `data=N,model=M`; received {shape!r}."
                 )
             items.append((name.strip(), size.strip()))
     elif isinstance(shape, dict):

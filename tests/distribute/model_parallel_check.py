@@ -128,9 +128,7 @@ def _run(kind, distribution):
             optimizer.build(model.trainable_variables)
             result["kind"] = layout_maps.network_kind(model)
             result["weight_fraction"] = _device_fraction(model.weights)
-            result["optimizer_fraction"] = _device_fraction(
-                optimizer.variables
-            )
+            result["optimizer_fraction"] = _device_fraction(optimizer.variables)
     return result
 
 
@@ -150,9 +148,7 @@ def _device_fraction(variables):
 
 
 def _largest_difference(a, b):
-    return max(
-        float(np.max(np.abs(x - y), initial=0.0)) for x, y in zip(a, b)
-    )
+    return max(float(np.max(np.abs(x - y), initial=0.0)) for x, y in zip(a, b))
 
 
 def _step(run, index):
@@ -195,13 +191,27 @@ def _fallback_layout():
     kernels = {v.path: v for v in network.weights}
     return {
         path: list(kernels[path].value.sharding.spec)
-        for path in ("block0/attention/query/kernel", "block0/mlp_hidden/kernel")
+        for path in (
+            "block0/attention/query/kernel",
+            "block0/mlp_hidden/kernel",
+        )
     }
+
+
+def _mesh_error():
+    """The message for a mesh of 6 devices on 8."""
+    try:
+        layout_maps.device_mesh("data=3,model=2")
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def main():
     results = {kind: _compare(kind) for kind in CASES}
     results["fallback"] = _fallback_layout()
+    results["mesh_error"] = _mesh_error()
+    results["mesh_shape"] = list(layout_maps.device_mesh({"model": 8}).shape)
     print(json.dumps(results))
 
 
