@@ -8,6 +8,9 @@ import tensorflow as tf
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import ProgramCache
+from kgen.backend.single_process import num_processes  # noqa: F401
+from kgen.backend.single_process import process_id  # noqa: F401
+from kgen.backend.single_process import sync_processes  # noqa: F401
 
 
 class Trainer:
@@ -336,19 +339,5 @@ MULTI_PROCESS_UNSUPPORTED = (
 )
 
 
-def initialize_processes(
-    coordinator_address, num_processes, process_id, heartbeat_timeout_seconds
-):
+def initialize_processes(*job_settings):
     raise ValueError(MULTI_PROCESS_UNSUPPORTED)
-
-
-def process_id():
-    return 0
-
-
-def num_processes():
-    return 1
-
-
-def sync_processes(name):
-    return None

@@ -15,6 +15,9 @@ from kgen.backend.global_batch import replica_rows  # noqa: F401
 from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
+from kgen.backend.single_process import num_processes  # noqa: F401
+from kgen.backend.single_process import process_id  # noqa: F401
+from kgen.backend.single_process import sync_processes  # noqa: F401
 from kgen.backend.stateless import ReadThroughScope
 
 
@@ -312,19 +315,5 @@ MULTI_PROCESS_UNSUPPORTED = (
 )
 
 
-def initialize_processes(
-    coordinator_address, num_processes, process_id, heartbeat_timeout_seconds
-):
+def initialize_processes(*job_settings):
     raise ValueError(MULTI_PROCESS_UNSUPPORTED)
-
-
-def process_id():
-    return 0
-
-
-def num_processes():
-    return 1
-
-
-def sync_processes(name):
-    return None

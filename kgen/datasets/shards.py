@@ -126,38 +126,10 @@ def pack_shards(
     return index
 
 
-def from_shards(
-    path,
-    batch_size,
-    *,
-    seed=0,
-    shuffle=True,
-    process_id=None,
-    num_processes=None,
-    prepare=None,
-    verify=False,
-    with_labels=True,
-):
-    """This process's share of each global batch of a shard folder, as a
-    `keras.utils.PyDataset` (a `ShardedImages`; see it for the order and
-    the batches dropped to keep processes in step).
-
-    Args:
-        path: str, a folder written by `pack_shards`.
-        batch_size: int, the global batch, divisible by `num_processes`.
-        seed: int >= 0, the order's seed: epoch `e` is ordered by
-            `(seed, e)`.
-        shuffle: bool, a new order every epoch.
-        process_id: int, default `kgen.distribute.process_id()`.
-        num_processes: int, default `kgen.distribute.num_processes()`.
-        prepare: callable applied to each batch of float32 images in
-            `[0, 1]`, or `None`.
-        verify: bool, check this process's shards' sha256 first.
-        with_labels: bool; `False` yields images alone from labelled
-            shards.
-
-    Returns:
-        A `ShardedImages`; pass its `epoch_callback()` to `fit`.
+def from_shards(path, batch_size, **options):
+    """This process's share of each global batch of a shard folder:
+    `ShardedImages(path, batch_size, **options)` (see it for the options,
+    the order and the batches dropped to keep processes in step).
 
     Example:
 
@@ -166,17 +138,7 @@ def from_shards(
     model.fit(data, epochs=5, callbacks=[data.epoch_callback()])
     ```
     """
-    return ShardedImages(
-        path,
-        batch_size,
-        seed=seed,
-        shuffle=shuffle,
-        process_id=process_id,
-        num_processes=num_processes,
-        prepare=prepare,
-        verify=verify,
-        with_labels=with_labels,
-    )
+    return ShardedImages(path, batch_size, **options)
 
 
 def _require_array_record():

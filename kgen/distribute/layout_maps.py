@@ -188,7 +188,7 @@ def _parse_sizes(shape):
         items = []
         for part in shape.split(","):
             name, equals, size = part.partition("=")
-            if not equals or not name.strip() or not size.strip():
+            if not (equals and name.strip() and size.strip()) or "=" in size:
                 raise ValueError(
                     f"--mesh must read `data=N,model=M`; received {shape!r}."
                 )
