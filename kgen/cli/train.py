@@ -57,6 +57,12 @@ def add_parser(commands):
         help="train data-parallel on this many devices (JAX, TensorFlow); "
         "default: 1, or every device of a job of several processes",
     )
+    train.add_argument(
+        "--mesh",
+        help="shard the model over devices (JAX): data=N,model=M, the "
+        "weights and optimizer state split over the model axis, each batch "
+        "over the data axis; for the U-Net, DiT and GPT architectures",
+    )
     job = train.add_argument_group(
         "a job of several processes (JAX)",
         "Each process runs `kgen train` with the same arguments and its own "
@@ -167,7 +173,15 @@ def _train(args):
         training["batch_size"] if args.batch_size is None else args.batch_size
     )
     in_job = kgen.distribute.num_processes() > 1
-    if in_job:
+    mesh = None
+    if args.mesh is not None:
+        if args.devices is not None:
+            raise ValueError(
+                "--mesh names every device already; leave --devices out."
+            )
+        mesh = kgen.distribute.device_mesh(args.mesh)
+        args.devices = mesh.shape[0]
+    elif in_job:
         job_devices = len(keras.distribution.list_devices())
         if args.devices not in (None, job_devices):
             raise ValueError(
@@ -181,9 +195,9 @@ def _train(args):
     if batch_size % args.devices:
         raise ValueError(
             f"--batch-size {batch_size} must divide by the "
-            f"{args.devices} devices of the run (--devices, or every "
-            "device of a job): each device takes an equal share of a "
-            "global batch."
+            f"{args.devices} devices that share each batch (--devices, "
+            "the data axis of --mesh, or every device of a job): each "
+            "takes an equal share of a global batch."
         )
     if args.checkpoint_every and args.data:
         raise ValueError(
@@ -201,7 +215,11 @@ def _train(args):
         and not (args.overwrite or args.resume)
     ):
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
-    if args.devices > 1:
+    if mesh is not None:
+        scope = kgen.distribute.model_parallel(
+            mesh, _network_kind(args, preset)
+        ).scope
+    elif args.devices > 1:
         scope = kgen.distribute.data_parallel(args.devices).scope
     else:
         scope = contextlib.nullcontext
@@ -407,6 +425,7 @@ _RUN_ARGUMENTS = (
     "learning_rate",
     "seed",
     "devices",
+    "mesh",
     "checkpoint_every",
 )
 
@@ -543,6 +562,23 @@ def _training_data(args, preset, batch_size):
     x_train = lazy_images.PreparedImages(images, rows, prepare)
     x_test = prepare(images[np.arange(split)]) if split else None
     return x_train, x_test, image_shape, args.data
+
+
+def _network_kind(args, preset):
+    """The kind of network `--mesh` shards (`kgen.distribute.KINDS`)."""
+    if preset["class_name"] == "GPT":
+        return "gpt"
+    denoiser = preset.get("networks", {}).get("denoiser") or {}
+    builder = (denoiser.get("builder") or {}).get("config")
+    kind = {"kgen>dit_denoiser": "dit", "kgen>unet_denoiser": "unet"}.get(
+        builder
+    )
+    if kind is None:
+        raise ValueError(
+            f"--mesh shards a U-Net, DiT or GPT; preset {args.preset!r} is "
+            f"a {preset['class_name']} without one (use --devices)."
+        )
+    return kind
 
 
 def _check_image_size(args, preset, image_shape):

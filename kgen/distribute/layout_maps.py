@@ -159,7 +159,7 @@ def device_mesh(shape):
 
     Returns:
         A `keras.distribution.DeviceMesh` whose `model` axis runs over
-        neighbouring devices (those of one host first).
+        neighbouring devices (consecutive in Keras' list).
 
     Raises:
         ValueError: bad syntax, an unknown or repeated axis, a size that

@@ -78,3 +78,36 @@ def test_train_streams_shards_packed_by_kgen_data(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert "(1500 examples (8, 8, 1))" in capsys.readouterr().out
     assert os.path.isfile(os.path.join(out, "model.keras"))
+
+
+def test_mesh_shards_only_a_unet_dit_or_gpt(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    code = cli.main(["train", "vae", "--mesh", "data=1,model=1", "--out", out])
+    assert code == 2
+    assert "--mesh shards a U-Net, DiT or GPT" in capsys.readouterr().err
+
+
+def test_train_shards_a_unet_over_a_mesh_of_eight_devices(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = str(tmp_path / "run")
+    environment = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        XLA_FLAGS=os.environ.get("XLA_FLAGS", "")
+        + " --xla_force_host_platform_device_count=8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kgen", "train", "ddpm", "--epochs", "1"]
+        + ["--mesh", "data=2,model=4", "--quiet", "--out", out],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {"model.keras", "samples.png", "saved_model"} <= set(os.listdir(out))

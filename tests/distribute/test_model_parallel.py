@@ -76,6 +76,9 @@ def test_an_unknown_kind_is_refused():
         layout_maps.layout_map("vit", "data=1")
 
 
+# TensorFlow's Keras would create every variable whole without a word,
+# torch's lists no devices.
+@pytest.mark.all_backends
 @pytest.mark.skipif(
     keras.backend.backend() == "jax", reason="JAX shards variables"
 )
