@@ -755,11 +755,22 @@ def _weights(path):
 
 
 @pytest.mark.tensorflow_only
-def test_killed_train_resumes_to_the_same_model(tmp_path, monkeypatch):
+@pytest.mark.parametrize("source", ["dataset", "npy", "shards"])
+def test_killed_train_resumes_to_the_same_model(source, tmp_path, monkeypatch):
     import kgen
 
     arguments = ["train", "vae", "--epochs", "2", "--quiet"]
     arguments += ["--checkpoint-every", "5", "--grid-every", "5"]
+    # Arrays in memory, images read a batch at a time, streamed shards:
+    # each resumes at the step its checkpoint records.
+    (images, _), _ = kgen.datasets.load("digits")
+    if source == "npy":
+        np.save(tmp_path / "digits.npy", images)
+        arguments += ["--data", str(tmp_path / "digits.npy")]
+    elif source == "shards":
+        pytest.importorskip("grain")
+        kgen.datasets.pack_shards(images, tmp_path / "shards", num_shards=3)
+        arguments += ["--data", str(tmp_path / "shards")]
     plain = str(tmp_path / "plain")
     assert cli.main(arguments + ["--out", plain]) == 0
 

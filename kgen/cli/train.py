@@ -91,8 +91,8 @@ def add_parser(commands):
     train.add_argument(
         "--checkpoint-every",
         type=int,
-        help="steps between checkpoints (default: every epoch; steps need "
-        "--dataset data)",
+        help="steps between checkpoints (default: every epoch); a run "
+        "resumes at the step its checkpoint records",
     )
     train.add_argument(
         "--max-skipped-steps",
@@ -198,11 +198,6 @@ def _train(args):
             f"{args.devices} devices that share each batch (--devices, "
             "the data axis of --mesh, or every device of a job): each "
             "takes an equal share of a global batch."
-        )
-    if args.checkpoint_every and args.data:
-        raise ValueError(
-            "--checkpoint-every needs --dataset data: --data is read a "
-            "batch at a time and resumes at epoch boundaries."
         )
     out = os.path.abspath(args.out)
     if os.path.isfile(out):

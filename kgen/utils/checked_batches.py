@@ -97,8 +97,14 @@ class _CheckedPyDataset(labelled_data.MappedPyDataset):
     own are, since TensorFlow reads it inside its iterator too."""
 
     def __getitem__(self, index):
+        return self.batch(None, index)
+
+    def batch(self, epoch, index):
         try:
-            batch = self.dataset[index]
+            if epoch is None:
+                batch = self.dataset[index]
+            else:
+                batch = self.dataset.batch(epoch, index)
         except ValueError as error:
             raise ValueError(_MARKER + str(error)) from None
         return self.function(index, batch)

@@ -91,5 +91,20 @@ class MappedPyDataset(keras.utils.PyDataset):
     def __getitem__(self, index):
         return self.function(index, self.dataset[index])
 
+    # Data that give any batch of any epoch on demand (`batch(epoch,
+    # index)` and an `epoch` that `fit` sets: kgen's epoch-ordered arrays,
+    # images and shards) stay so when mapped, so that a checkpoint inside
+    # an epoch resumes at its batch.
+    @property
+    def epoch(self):
+        return self.dataset.epoch
+
+    @epoch.setter
+    def epoch(self, epoch):
+        self.dataset.epoch = epoch
+
+    def batch(self, epoch, index):
+        return self.function(index, self.dataset.batch(epoch, index))
+
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
