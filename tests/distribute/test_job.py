@@ -19,10 +19,24 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_two_processes_train_as_one_process_over_two_devices(tmp_path):
-    # A GAN (two optimizers, batch normalisation over the global batch),
-    # a VAE and a diffusion model (noise drawn per example).
-    names = ["DCGAN", "VAE", "DiffusionModel"]
+def _every_family():
+    from tests.data_parallel.test_data_parallel import every_family
+
+    return every_family()
+
+
+# A GAN (two optimizers, batch normalisation over the global batch), a VAE
+# and a diffusion model (noise drawn per example); `-m large`: every
+# contract class.
+FAMILIES = [
+    pytest.param(["DCGAN", "VAE", "DiffusionModel"], id="gan-vae-diffusion"),
+    pytest.param(None, id="every", marks=pytest.mark.large),
+]
+
+
+@pytest.mark.parametrize("names", FAMILIES)
+def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
+    names = names or _every_family()
     job_file = str(tmp_path / "job.npz")
     codes = jobs.run(
         [sys.executable, "-m", "tests.distribute.job_check", job_file] + names,
