@@ -532,7 +532,7 @@ def _training_data(args, preset, batch_size):
         dataset = args.dataset or preset["data"]["dataset"]
         (images, _), (test_images, _) = kgen.datasets.load(dataset)
         x_train, x_test = prepare(images), prepare(test_images)
-        if args.devices > 1:
+        if (args.devices or 1) > 1:
             x_train, x_test = _whole_batches(
                 x_train, x_test, batch_size, args.devices
             )
@@ -552,7 +552,7 @@ def _training_data(args, preset, batch_size):
     _check_image_size(args, preset, image_shape)
     split = lazy_images.validation_count(count, image_shape)
     rows = np.arange(split, count)
-    if args.devices > 1:
+    if (args.devices or 1) > 1:
         rows, _ = _whole_batches(rows, None, batch_size, args.devices)
     x_train = lazy_images.PreparedImages(images, rows, prepare)
     x_test = prepare(images[np.arange(split)]) if split else None
@@ -635,7 +635,7 @@ def _captioned_data(args, preset, batch_size, prepare):
         kgen.datasets.load_captioned(dataset)
     )
     x_train, x_test = prepare(images), prepare(test_images)
-    if args.devices > 1:
+    if (args.devices or 1) > 1:
         x_train, x_test = _whole_batches(
             x_train, x_test, batch_size, args.devices
         )

@@ -366,7 +366,8 @@ def test_the_held_out_examples_stay_within_their_memory_budget(tmp_path):
     for index in range(40):
         Image.new("RGB", (64, 64), (index, 0, 0)).save(folder / f"{index}.png")
     args = cli.build_parser().parse_args(
-        ["train", "vae", "--data", str(folder), "--out", str(tmp_path / "o")]
+        ["train", "vae", "--data", str(folder), "--image-size", "64"]
+        + ["--out", str(tmp_path / "o")]
     )
     preset = architectures.architecture("vae")
     with pytest.MonkeyPatch.context() as patch:
