@@ -581,6 +581,9 @@ def _check_image_size(args, preset, image_shape):
     `--image-size` says at what size to train: a size is a choice of
     architecture and memory, made once, explicitly (as diffusers'
     `--resolution`), not whatever the first file is."""
+    if preset["data"].get("layout") == "vector":
+        # Flattened: the architecture takes any number of values.
+        return
     own = tuple(preset["data"]["shape"][:2])
     if args.image_size is None and tuple(image_shape[:2]) != own:
         height, width = image_shape[:2]
