@@ -179,6 +179,7 @@ def _train(args):
             raise ValueError(
                 "--mesh names every device already; leave --devices out."
             )
+        kind = _network_kind(args, preset)
         mesh = kgen.distribute.device_mesh(args.mesh)
         args.devices = mesh.shape[0]
     elif in_job:
@@ -211,9 +212,7 @@ def _train(args):
     ):
         raise FileExistsError(f"{out} is not empty; pass --overwrite.")
     if mesh is not None:
-        scope = kgen.distribute.model_parallel(
-            mesh, _network_kind(args, preset)
-        ).scope
+        scope = kgen.distribute.model_parallel(mesh, kind).scope
     elif args.devices > 1:
         scope = kgen.distribute.data_parallel(args.devices).scope
     else:

@@ -167,6 +167,7 @@ def device_mesh(shape):
             number of devices.
     """
     sizes = _parse_sizes(shape)
+    _require_jax()
     devices = keras.distribution.list_devices()
     product = sizes["data"] * sizes["model"]
     if product != len(devices):
@@ -180,6 +181,18 @@ def device_mesh(shape):
         axis_names=list(AXIS_NAMES),
         devices=devices,
     )
+
+
+def _require_jax():
+    # Keras' TensorFlow backend accepts a `ModelParallel` and creates
+    # every variable whole, and its torch backend has no
+    # `keras.distribution` at all.
+    if keras.backend.backend() != "jax":
+        raise ValueError(
+            "Model parallelism (--mesh) needs the JAX backend "
+            "(KERAS_BACKEND=jax): Keras shards variables on JAX alone; "
+            f"the backend is {keras.backend.backend()}."
+        )
 
 
 def _parse_sizes(shape):
@@ -288,14 +301,7 @@ def model_parallel(mesh, kind):
             JAX alone), the job has several processes, or a bad `mesh` or
             `kind`.
     """
-    # Keras' TensorFlow backend accepts a `ModelParallel` and creates
-    # every variable whole, and its torch backend lists no devices.
-    if keras.backend.backend() != "jax":
-        raise ValueError(
-            "Model parallelism (--mesh) needs the JAX backend "
-            "(KERAS_BACKEND=jax): Keras shards variables on JAX alone; "
-            f"the backend is {keras.backend.backend()}."
-        )
+    _require_jax()
     # kgen's `fit` cuts a job's data by process for `data_parallel`,
     # where a process's devices hold whole replicas; a mesh's model axis
     # may span processes.

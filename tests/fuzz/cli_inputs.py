@@ -44,6 +44,8 @@ TRAIN_NUMBERS = {
     "--grid-every": (),
     "--checkpoint-every": (),
     "--max-skipped-steps": ("0",),
+    "--num-processes": (),
+    "--process-id": ("0",),
 }
 
 
@@ -326,9 +328,19 @@ def _train_argvs(files):
     )
     yield ("--resume",), "--resume with no checkpoint", train("--resume")
     yield (
-        ("--checkpoint-every", "--data"),
-        "--checkpoint-every with --data",
-        train("--checkpoint-every", "5"),
+        ("--image-size",),
+        "--image-size that is not SIDE or HEIGHTxWIDTH",
+        train("--image-size", "8x"),
+    )
+    yield (
+        ("--mesh",),
+        "--mesh over more devices than there are",
+        train("--mesh", "data=3,model=5", preset="ddpm"),
+    )
+    yield (
+        ("--coordinator",),
+        "--num-processes and --process-id without --coordinator",
+        train("--num-processes", "2", "--process-id", "0"),
     )
     yield (
         ("--latent-dim",),
