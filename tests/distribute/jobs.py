@@ -65,10 +65,10 @@ def started(command, num_processes=2, log_dir=None):
             log.close()
 
 
-def run(command, num_processes=2, log_dir=None):
+def run(command, num_processes=2, log_dir=None, timeout=TIMEOUT_SECONDS):
     """Runs a job to its end; the return codes, in process order."""
     with started(command, num_processes, log_dir) as processes:
-        return [p.wait(timeout=TIMEOUT_SECONDS) for p in processes]
+        return [p.wait(timeout=timeout) for p in processes]
 
 
 def kgen_command(*arguments):

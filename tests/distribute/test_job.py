@@ -36,11 +36,14 @@ FAMILIES = [
 
 @pytest.mark.parametrize("names", FAMILIES)
 def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
+    # Every class: 48 cases built and fitted in each process, in minutes.
+    timeout = jobs.TIMEOUT_SECONDS if names else 12 * jobs.TIMEOUT_SECONDS
     names = names or _every_family()
     job_file = str(tmp_path / "job.npz")
     codes = jobs.run(
         [sys.executable, "-m", "tests.distribute.job_check", job_file] + names,
         log_dir=str(tmp_path),
+        timeout=timeout,
     )
     assert codes == [0, 0], _logs(tmp_path)
     one_file = str(tmp_path / "one.npz")
@@ -60,7 +63,7 @@ def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
         env=environment,
         check=True,
         capture_output=True,
-        timeout=jobs.TIMEOUT_SECONDS,
+        timeout=timeout,
     )
     job, one = np.load(job_file), np.load(one_file)
     assert sorted(job.files) == sorted(one.files)
