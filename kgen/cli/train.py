@@ -299,12 +299,6 @@ def _train(args):
             validation_data = x_test
             if captions_test is not None:
                 validation_data = (x_test, captions_test)
-            if in_job and not is_array and x_test is not None:
-                # Each process validates on its share, as it trains (a
-                # kgen model's `fit` cuts array data so itself).
-                validation_data = resumable_fit.EpochOrderedBatches(
-                    (x_test, None, None), batch_size, False, 0
-                )
             history = model.fit(
                 x_train,
                 captions_train,

@@ -117,10 +117,6 @@ def _fit_arrays(fit, model, x, y, backup, ours, kwargs):
     if ours:
         backup.shuffle_seed = seed
     batches = EpochOrderedBatches(data, batch_size, shuffle, seed)
-    if distribute.num_processes() > 1:
-        kwargs["validation_data"] = _validation_share(
-            kwargs.get("validation_data"), kwargs["validation_batch_size"]
-        )
     return _fit_batches(fit, model, batches, backup, kwargs, state)
 
 
@@ -149,6 +145,12 @@ def _fit_batches(fit, model, batches, backup, kwargs, state=None):
     if state is None and isinstance(backup, BackupAndRestore):
         state = backup.latest_state()
     kwargs.pop("shuffle", None)
+    if distribute.num_processes() > 1:
+        kwargs["validation_data"] = _validation_share(
+            kwargs.get("validation_data"),
+            kwargs.get("validation_batch_size")
+            or getattr(batches, "batch_size", 32),
+        )
     callbacks = kwargs.pop("callbacks")
     if isinstance(callbacks, keras.callbacks.CallbackList):
         callbacks.append(_DataEpoch(batches))
