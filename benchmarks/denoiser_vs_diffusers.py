@@ -105,17 +105,17 @@ def setup_device(args):
     return torch.device(args.device)
 
 
-def build_kgen(args):
+def build_kgen(args, image_shape=IMAGE_SHAPE):
     import keras
 
     import kgen
 
-    if args.bf16:
+    if getattr(args, "bf16", False):
         keras.config.set_dtype_policy("mixed_bfloat16")
     num_classes = NUM_CLASSES[args.network]
     if args.network == "unet":
         denoiser = kgen.networks.unet_denoiser(
-            IMAGE_SHAPE,
+            image_shape,
             widths=WIDTHS,
             num_res_blocks=1,
             attention_levels=(len(WIDTHS) - 1,),
@@ -123,7 +123,7 @@ def build_kgen(args):
         )
     else:
         denoiser = kgen.networks.dit_denoiser(
-            IMAGE_SHAPE, num_classes=num_classes, **DIT
+            image_shape, num_classes=num_classes, **DIT
         )
     model = kgen.models.DiffusionModel(
         denoiser,
@@ -135,7 +135,7 @@ def build_kgen(args):
     return model
 
 
-def build_diffusers(network, device):
+def build_diffusers(network, device, image_shape=IMAGE_SHAPE):
     """diffusers' network and `forward(noisy, timesteps, labels)`."""
     diffusers = import_diffusers()
 
@@ -143,10 +143,10 @@ def build_diffusers(network, device):
         dit = diffusers.DiTTransformer2DModel(
             num_attention_heads=DIT["num_heads"],
             attention_head_dim=DIT["hidden_dim"] // DIT["num_heads"],
-            in_channels=IMAGE_SHAPE[-1],
-            out_channels=IMAGE_SHAPE[-1],
+            in_channels=image_shape[-1],
+            out_channels=image_shape[-1],
             num_layers=DIT["num_layers"],
-            sample_size=IMAGE_SHAPE[0],
+            sample_size=image_shape[0],
             patch_size=DIT["patch_size"],
             num_embeds_ada_norm=NUM_CLASSES["dit"] + 1,
         ).to(device)
@@ -161,9 +161,9 @@ def build_diffusers(network, device):
     down = ["AttnDownBlock2D" if i == last else "DownBlock2D" for i in levels]
     up = ["AttnUpBlock2D" if i == 0 else "UpBlock2D" for i in levels]
     unet = diffusers.UNet2DModel(
-        sample_size=IMAGE_SHAPE[0],
-        in_channels=IMAGE_SHAPE[-1],
-        out_channels=IMAGE_SHAPE[-1],
+        sample_size=image_shape[0],
+        in_channels=image_shape[-1],
+        out_channels=image_shape[-1],
         layers_per_block=1,
         block_out_channels=WIDTHS,
         down_block_types=tuple(down),

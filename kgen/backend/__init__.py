@@ -50,6 +50,13 @@ Keras chooses its own trainer):
   for the eager inference passes of `sample`, `decode` and their kin; on
   JAX one jitted program per network and input shape, so sampling at
   many batch sizes keeps few programs.
+- `dot_product_attention(query, key, value, scale, is_causal=False)`:
+  `softmax(q k^T * scale) v` over `(batch, length, heads, dim)` tensors
+  (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
+  fused `scaled_dot_product_attention`, cuDNN's on a GPU under JAX; on
+  a CPU under JAX and TensorFlow a group of heads at a time, with the
+  scores recomputed in the backward pass (`blocked_attention.py`), where
+  XLA's one-pass attention would stream the scores through memory.
 - `enable_determinism()`: deterministic kernels for the rest of the
   process, where exact resume is promised (`kgen.callbacks.
   BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
@@ -114,6 +121,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import build_then_load
     from kgen.backend.tensorflow import data_parallel
     from kgen.backend.tensorflow import device_name
+    from kgen.backend.tensorflow import dot_product_attention
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import enable_determinism
     from kgen.backend.tensorflow import export_archive
@@ -150,6 +158,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import build_then_load
     from kgen.backend.jax import data_parallel
     from kgen.backend.jax import device_name
+    from kgen.backend.jax import dot_product_attention
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import enable_determinism
     from kgen.backend.jax import export_archive
@@ -186,6 +195,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import build_then_load
     from kgen.backend.torch import data_parallel
     from kgen.backend.torch import device_name
+    from kgen.backend.torch import dot_product_attention
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import enable_determinism
     from kgen.backend.torch import export_archive
@@ -228,6 +238,7 @@ __all__ = [
     "build_then_load",
     "data_parallel",
     "device_name",
+    "dot_product_attention",
     "draw_for_replica",
     "enable_determinism",
     "export_archive",

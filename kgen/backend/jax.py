@@ -27,6 +27,7 @@ import numpy as np
 from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from kgen.backend import blocked_attention
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
@@ -261,6 +262,19 @@ def no_grad():
 _INFERENCE_CALLS = weakref.WeakKeyDictionary()
 # layer -> {method name: its jitted stateless run}, for `inference_method`.
 _INFERENCE_METHODS = weakref.WeakKeyDictionary()
+
+
+def dot_product_attention(query, key, value, scale, is_causal=False):
+    # On a GPU, Keras' call reaches cuDNN's fused (flash) kernel.
+    if jax.default_backend() == "cpu" and blocked_attention.is_worth_blocking(
+        query, key
+    ):
+        return blocked_attention.blocked_attention(
+            query, key, value, scale, is_causal
+        )
+    return keras.ops.dot_product_attention(
+        query, key, value, scale=scale, is_causal=is_causal
+    )
 
 
 # XLA fuses Keras' own group normalization into a few kernels.

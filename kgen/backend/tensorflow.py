@@ -5,6 +5,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from kgen.backend import blocked_attention
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import ProgramCache
@@ -341,3 +342,17 @@ MULTI_PROCESS_UNSUPPORTED = (
 
 def initialize_processes(*job_settings):
     raise ValueError(MULTI_PROCESS_UNSUPPORTED)
+
+
+def dot_product_attention(query, key, value, scale, is_causal=False):
+    # Keras' TensorFlow attention is XLA's (under `jit_compile`) or plain
+    # ops either way; on a GPU XLA's own fusions serve.
+    if not tf.config.list_logical_devices(
+        "GPU"
+    ) and blocked_attention.is_worth_blocking(query, key):
+        return blocked_attention.blocked_attention(
+            query, key, value, scale, is_causal
+        )
+    return keras.ops.dot_product_attention(
+        query, key, value, scale=scale, is_causal=is_causal
+    )

@@ -14,6 +14,7 @@ from kgen.layers.gaussian_noise import GaussianNoise
 from kgen.layers.group_normalization import GroupNormalization
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.masked_conv2d import MaskedConv2D
+from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.noise_injection import NoiseInjection
 from kgen.layers.patch_position_embedding import PatchPositionEmbedding
 from kgen.layers.phase_shuffle import PhaseShuffle
@@ -34,6 +35,7 @@ __all__ = [
     "GroupNormalization",
     "LearnedConstant",
     "MaskedConv2D",
+    "MultiHeadAttention",
     "NoiseInjection",
     "PatchPositionEmbedding",
     "PhaseShuffle",

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen import backend
 from kgen.layers.dropout import Dropout
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
@@ -30,7 +31,9 @@ class CausalSelfAttention(keras.layers.Layer):
     `keras.layers.MultiHeadAttention` has no cache (keras-hub adds one in
     a subclass that reaches into its private projections), hence this
     layer; its fused query/key/value projection is one matrix product
-    instead of three.
+    instead of three. Without a cache, and without dropout in training,
+    the attention is one fused call (`kgen.backend.
+    dot_product_attention`: cuDNN's or torch's flash kernel on a GPU).
 
     Args:
         num_heads: int. Attention heads; must divide the input width.
@@ -89,6 +92,17 @@ class CausalSelfAttention(keras.layers.Layer):
             (batch, length, 3, self.num_heads, self.head_dim),
         )
         query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        if cache is None and not (training and self.dropout > 0):
+            # The whole sequence, no dropout on the weights (which the
+            # fused kernels Keras reaches do not take): one fused call.
+            attended = backend.dot_product_attention(
+                query,
+                key,
+                value,
+                scale=1.0 / math.sqrt(self.head_dim),
+                is_causal=True,
+            )
+            return self.output_dense(ops.reshape(attended, (batch, length, -1)))
         query_positions = ops.arange(length)
         if cache is not None:
             start = ops.cast(cache_index, "int32")

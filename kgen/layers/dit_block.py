@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.layers.adaptive_layer_normalization import AdaptiveLayerNormalization
+from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 
@@ -66,7 +67,7 @@ class DiTBlock(keras.layers.Layer):
         self.attention_norm = AdaptiveLayerNormalization(
             return_gate=True, name="attention_norm", dtype=policy
         )
-        self.attention = keras.layers.MultiHeadAttention(
+        self.attention = MultiHeadAttention(
             self.num_heads,
             width // self.num_heads,
             name="attention",
@@ -99,7 +100,7 @@ class DiTBlock(keras.layers.Layer):
             self.context_norm = keras.layers.LayerNormalization(
                 epsilon=1e-6, name="context_norm", dtype=policy
             )
-            self.context_attention = keras.layers.MultiHeadAttention(
+            self.context_attention = MultiHeadAttention(
                 self.num_heads,
                 width // self.num_heads,
                 name="context_attention",

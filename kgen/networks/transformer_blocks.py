@@ -2,6 +2,8 @@
 
 from keras import layers
 
+from kgen.layers.multi_head_attention import MultiHeadAttention
+
 
 def bidirectional_blocks(h, num_layers, num_heads, name):
     """`num_layers` residual blocks of full self-attention and a GELU MLP:
@@ -20,7 +22,7 @@ def bidirectional_blocks(h, num_layers, num_heads, name):
     width = h.shape[-1]
     for index in range(num_layers):
         update = layers.LayerNormalization(name=f"{name}{index}_norm1")(h)
-        update = layers.MultiHeadAttention(
+        update = MultiHeadAttention(
             num_heads, width // num_heads, name=f"{name}{index}_attention"
         )(update, update)
         h = h + update

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from kgen.layers.group_normalization import GroupNormalization
+from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.networks import denoiser_inputs
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import image_denoiser_inputs
@@ -38,7 +39,7 @@ def _attention_block(x, num_heads, name, context=None):
     height, width, channels = x.shape[1:]
     h = GroupNormalization(group_count(channels), name=f"{name}_norm")(x)
     h = layers.Reshape((height * width, channels))(h)
-    h = layers.MultiHeadAttention(
+    h = MultiHeadAttention(
         num_heads, channels // num_heads, name=f"{name}_attention"
     )(h, h if context is None else context)
     return x + layers.Reshape((height, width, channels))(h)

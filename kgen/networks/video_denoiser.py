@@ -15,6 +15,7 @@ from keras import layers
 from keras import ops
 
 from kgen.layers.group_normalization import GroupNormalization
+from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.unet_levels import check_levels
@@ -72,7 +73,7 @@ def _attention_block(x, num_heads, axes, name):
     folded_shape = h.shape
     length = math.prod(h.shape[1 + len(kept) : 4])
     h = ops.reshape(h, (-1, length, channels))
-    h = layers.MultiHeadAttention(
+    h = MultiHeadAttention(
         num_heads, channels // num_heads, name=f"{name}_attention"
     )(h, h)
     h = ops.reshape(h, (-1, *folded_shape[1:]))

@@ -79,3 +79,56 @@ def test_inference_method_is_the_layers_method_on_its_current_weights():
         # A later call reads the weights as they are then.
         for variable in coupling.trainable_variables:
             variable.assign(variable + 0.1)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_traces_a_hot_network_that_then_reads_its_current_weights():
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    model = network()
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    x = torch.as_tensor(x)
+    with torch.no_grad():
+        for _ in range(torch_backend.CALLS_BEFORE_TRACING + 1):
+            backend.inference_call(model, x)
+        (graph,) = torch_backend._TRACED_CALLS[model].values()
+        assert isinstance(graph, torch.fx.GraphModule)
+        model.layers[0].kernel.assign(model.layers[0].kernel * 2.0)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(backend.inference_call(model, x)),
+            keras.ops.convert_to_numpy(model(x, training=False)),
+            rtol=1e-6,
+            atol=1e-6,
+        )
+    # Not with autograd on: a training pass records its own graph.
+    assert backend.inference_call(model, x).requires_grad
+
+
+class ValueBranch(keras.layers.Layer):
+    """Reads a tensor's value in Python, which no graph can replay."""
+
+    def call(self, x):
+        return x * 2.0 if float(keras.ops.sum(x)) > 0 else x
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_runs_a_network_that_reads_values_eagerly_and_says_why():
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    model = keras.Sequential([keras.Input((3,)), ValueBranch()])
+    with torch.no_grad():
+        for _ in range(torch_backend.CALLS_BEFORE_TRACING - 1):
+            backend.inference_call(model, torch.ones((2, 3)))
+        with pytest.warns(UserWarning, match="runs its inference passes"):
+            backend.inference_call(model, torch.ones((2, 3)))
+        # The branch follows the values: -1s are not doubled.
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(
+                backend.inference_call(model, -torch.ones((2, 3)))
+            ),
+            -np.ones((2, 3)),
+        )

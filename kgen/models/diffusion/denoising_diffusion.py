@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen import schedulers
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
@@ -133,9 +134,9 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         if self.num_classes is not None and labels is None:
             labels = ops.full((ops.shape(noisy)[0],), self.num_classes, "int32")
         return to_float32(
-            self.denoiser(
+            backend.inference_call(
+                self.denoiser,
                 self.denoiser_inputs(noisy, timesteps, labels, condition),
-                training=False,
             )
         )
 
