@@ -49,7 +49,10 @@ Keras chooses its own trainer):
 - `inference_call(network, inputs)`: `network(inputs, training=False)`,
   for the eager inference passes of `sample`, `decode` and their kin; on
   JAX one jitted program per network and input shape, so sampling at
-  many batch sizes keeps few programs.
+  many batch sizes keeps few programs; on torch, with autograd off, one
+  aten graph per network and input signature (`make_fx`) once the
+  network has been called `CALLS_BEFORE_TRACING` times with it, or the
+  eager pass with a warning where tracing fails.
 - `dot_product_attention(query, key, value, scale, is_causal=False)`:
   `softmax(q k^T * scale) v` over `(batch, length, heads, dim)` tensors
   (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
