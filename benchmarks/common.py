@@ -350,3 +350,46 @@ def _fmt(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     return "" if value is None else str(value)
+
+
+class BackendWorker:
+    """A benchmark's worker process on another Keras backend, on this
+    process's cores: `python -m MODULE --worker ARGUMENTS` with
+    `KERAS_BACKEND=backend` (and no GPU), answering each `ask()` with one
+    JSON line after `prefix`. `ready` is its first answer, sent once it
+    has built and warmed up what it times, so the processes then take
+    turns round by round."""
+
+    def __init__(self, module, prefix, backend, arguments):
+        import subprocess
+
+        env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
+        self.backend = backend
+        self.prefix = prefix
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module, "--worker", *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self.ready = self.receive()
+
+    def receive(self):
+        for line in self.process.stdout:
+            if line.startswith(self.prefix):
+                return json.loads(line[len(self.prefix) :])
+        raise SystemExit(
+            f"The {self.backend} worker stopped (exit code "
+            f"{self.process.wait()}); its error is above."
+        )
+
+    def ask(self):
+        """Its answer to one round."""
+        self.process.stdin.write("round\n")
+        self.process.stdin.flush()
+        return self.receive()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()

@@ -49,12 +49,12 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
 import numpy as np
 
+from benchmarks.common import BackendWorker
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -280,43 +280,27 @@ def reply(message):
     print(WORKER_PREFIX + json.dumps(message), flush=True)
 
 
-class Worker:
-    """A worker process for one backend, on this process's cores."""
+class Worker(BackendWorker):
+    """kgen's training on another backend, timed a `fit` round at a time."""
 
     def __init__(self, backend, args):
-        command = [sys.executable, "-m", "benchmarks.denoiser_vs_diffusers"]
-        command += ["--worker", f"--network={args.network}"]
-        command += [f"--batch-size={args.batch_size}", f"--steps={args.steps}"]
-        command += ["--bf16"] if args.bf16 else []
-        env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
-        self.backend = backend
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
+        arguments = [f"--network={args.network}"]
+        arguments += [
+            f"--batch-size={args.batch_size}",
+            f"--steps={args.steps}",
+        ]
+        arguments += ["--bf16"] if args.bf16 else []
+        super().__init__(
+            "benchmarks.denoiser_vs_diffusers",
+            WORKER_PREFIX,
+            backend,
+            arguments,
         )
-        self.params = self.receive()["params"]
-
-    def receive(self):
-        for line in self.process.stdout:
-            if line.startswith(WORKER_PREFIX):
-                return json.loads(line[len(WORKER_PREFIX) :])
-        raise SystemExit(
-            f"The {self.backend} worker stopped (exit code "
-            f"{self.process.wait()}); its error is above."
-        )
+        self.params = self.ready["params"]
 
     def time_round(self):
-        self.process.stdin.write("round\n")
-        self.process.stdin.flush()
-        message = self.receive()
+        message = self.ask()
         return message["seconds"], message["loss"]
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
 
 
 def training_data(args):

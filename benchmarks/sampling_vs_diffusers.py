@@ -21,12 +21,12 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
 import numpy as np
 
+from benchmarks.common import BackendWorker
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.denoiser_vs_diffusers import NUM_CLASSES
@@ -120,44 +120,26 @@ def reply(message):
     print(WORKER_PREFIX + json.dumps(message), flush=True)
 
 
-class Worker:
-    """A worker process for one backend, on this process's cores."""
+class Worker(BackendWorker):
+    """kgen's sampling on another backend, timed a round at a time."""
 
     def __init__(self, backend, args):
-        command = [sys.executable, "-m", "benchmarks.sampling_vs_diffusers"]
-        command += ["--worker", f"--network={args.network}"]
-        command += [f"--batch-size={args.batch_size}"]
-        command += [f"--num-steps={args.num_steps}", f"--calls={args.calls}"]
-        env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
-        self.backend = backend
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
+        super().__init__(
+            "benchmarks.sampling_vs_diffusers",
+            WORKER_PREFIX,
+            backend,
+            [
+                f"--network={args.network}",
+                f"--batch-size={args.batch_size}",
+                f"--num-steps={args.num_steps}",
+                f"--calls={args.calls}",
+            ],
         )
-        ready = self.receive()
-        self.params = ready["params"]
-        self.first_call_seconds = ready["first_call_seconds"]
-
-    def receive(self):
-        for line in self.process.stdout:
-            if line.startswith(WORKER_PREFIX):
-                return json.loads(line[len(WORKER_PREFIX) :])
-        raise SystemExit(
-            f"The {self.backend} worker stopped (exit code "
-            f"{self.process.wait()}); its error is above."
-        )
+        self.params = self.ready["params"]
+        self.first_call_seconds = self.ready["first_call_seconds"]
 
     def time_round(self):
-        self.process.stdin.write("round\n")
-        self.process.stdin.flush()
-        return self.receive()["seconds"]
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
+        return self.ask()["seconds"]
 
 
 def main(argv=None):
