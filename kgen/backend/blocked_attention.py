@@ -34,7 +34,9 @@ def is_worth_blocking(query, key):
     and `key` `(batch, keys, heads, dim)` outgrows a CPU's cache."""
     _, length, heads, _ = query.shape
     keys = key.shape[1]
-    if None in (length, keys, heads):
+    # A free or symbolic length (an export for any sequence length)
+    # keeps the one-pass attention, which serves every length.
+    if not all(isinstance(d, int) for d in (length, keys, heads)):
         return False
     return heads * length * keys * 4 >= MIN_SCORE_BYTES_PER_EXAMPLE
 

@@ -71,3 +71,10 @@ def test_only_scores_past_the_cache_are_blocked():
     large = np.zeros((1, 256, 4, 8), "float32")  # a DiT's 256 tokens
     assert not blocked_attention.is_worth_blocking(small, small)
     assert blocked_attention.is_worth_blocking(large, large)
+
+
+def test_a_free_length_keeps_the_one_pass_attention():
+    # A symbolic sequence length (an export for every length) cannot be
+    # compared with the cache's size.
+    query = keras.KerasTensor((None, None, 4, 8))
+    assert not blocked_attention.is_worth_blocking(query, query)
