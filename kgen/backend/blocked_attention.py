@@ -29,6 +29,16 @@ CACHE_BYTES = 2**20
 MIN_SCORE_BYTES_PER_EXAMPLE = 2**18
 
 
+def dot_product_attention(query, key, value, scale, is_causal, on_cpu):
+    """Blocked on a CPU where the scores outgrow its cache; Keras'
+    `dot_product_attention` (a fused kernel on a GPU) otherwise."""
+    if on_cpu and is_worth_blocking(query, key):
+        return blocked_attention(query, key, value, scale, is_causal)
+    return keras.ops.dot_product_attention(
+        query, key, value, scale=scale, is_causal=is_causal
+    )
+
+
 def is_worth_blocking(query, key):
     """Whether the score tensor of `query` `(batch, queries, heads, dim)`
     and `key` `(batch, keys, heads, dim)` outgrows a CPU's cache."""

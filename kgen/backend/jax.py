@@ -266,14 +266,8 @@ _INFERENCE_METHODS = weakref.WeakKeyDictionary()
 
 def dot_product_attention(query, key, value, scale, is_causal=False):
     # On a GPU, Keras' call reaches cuDNN's fused (flash) kernel.
-    if jax.default_backend() == "cpu" and blocked_attention.is_worth_blocking(
-        query, key
-    ):
-        return blocked_attention.blocked_attention(
-            query, key, value, scale, is_causal
-        )
-    return keras.ops.dot_product_attention(
-        query, key, value, scale=scale, is_causal=is_causal
+    return blocked_attention.dot_product_attention(
+        query, key, value, scale, is_causal, jax.default_backend() == "cpu"
     )
 
 

@@ -347,12 +347,7 @@ def initialize_processes(*job_settings):
 def dot_product_attention(query, key, value, scale, is_causal=False):
     # Keras' TensorFlow attention is XLA's (under `jit_compile`) or plain
     # ops either way; on a GPU XLA's own fusions serve.
-    if not tf.config.list_logical_devices(
-        "GPU"
-    ) and blocked_attention.is_worth_blocking(query, key):
-        return blocked_attention.blocked_attention(
-            query, key, value, scale, is_causal
-        )
-    return keras.ops.dot_product_attention(
-        query, key, value, scale=scale, is_causal=is_causal
+    on_cpu = not tf.config.list_logical_devices("GPU")
+    return blocked_attention.dot_product_attention(
+        query, key, value, scale, is_causal, on_cpu
     )

@@ -270,17 +270,17 @@ def inference_call(network, inputs):
         tuple((tuple(x.shape), x.dtype, x.device) for x in leaves),
     )
     graph = graphs.get(signature, 0)
-    if isinstance(graph, int):
-        graphs[signature] = graph + 1
-        if len(graphs) > MAX_PROGRAMS_PER_OWNER:
-            graphs.popitem(last=False)
-        if graph + 1 < CALLS_BEFORE_TRACING:
-            return network(inputs, training=False)
-        graph = graphs[signature] = _trace_inference(network, inputs)
-    values = [v.value for v in network.variables]
-    if graph is None:
+    if isinstance(graph, int):  # the calls so far
+        graph = graph + 1
+        if graph == CALLS_BEFORE_TRACING:
+            graph = _trace_inference(network, inputs)
+        graphs[signature] = graph
+    graphs.move_to_end(signature)
+    if len(graphs) > MAX_PROGRAMS_PER_OWNER:
+        graphs.popitem(last=False)
+    if graph is None or isinstance(graph, int):
         return network(inputs, training=False)
-    return graph(values, inputs)
+    return graph([v.value for v in network.variables], inputs)
 
 
 def _is_concrete_tensor(x):
