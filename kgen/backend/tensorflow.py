@@ -5,6 +5,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from kgen.backend import array_batches
 from kgen.backend import blocked_attention
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
@@ -17,12 +18,29 @@ from kgen.backend.single_process import sync_processes  # noqa: F401
 class Trainer:
     """`TensorFlowTrainer` already calls a stateful `train_step(data)`.
 
-    One adaptation: Keras' TF trainer defers building the optimizer to the
-    first trace of the step, where a custom step's `optimizer.apply` would
-    create variables inside `tf.function` ("only supports singleton
-    tf.Variables created on the first call"). Build it eagerly instead, as
-    the JAX and torch trainers do.
+    Two adaptations. Keras' TF trainer defers building the optimizer to
+    the first trace of the step, where a custom step's `optimizer.apply`
+    would create variables inside `tf.function` ("only supports singleton
+    tf.Variables created on the first call"); build it eagerly instead, as
+    the JAX and torch trainers do. And on one schedulable CPU, `fit`'s
+    arrays come as `kgen.backend.array_batches`' pipeline, which does not
+    autotune: Keras' would idle about as long as it trains (see there).
     """
+
+    def fit(self, x=None, y=None, **kwargs):
+        if array_batches.schedulable_cpus() == 1 and (
+            array_batches.can_batch(x, y, kwargs)
+        ):
+            x = array_batches.array_batches(
+                x,
+                y,
+                kwargs.pop("sample_weight", None),
+                kwargs.pop("batch_size", None),
+                kwargs.pop("shuffle", True),
+            )
+            # The pipeline shuffles; Keras would warn that it cannot.
+            y, kwargs["shuffle"] = None, False
+        return super().fit(x, y, **kwargs)
 
     def make_train_function(self, force=False):
         if (
