@@ -41,6 +41,7 @@ from kgen.cli.evaluate import scores  # noqa: F401
 from kgen.cli.generate import SAMPLE_CHUNK  # noqa: F401
 from kgen.cli.generate import SAMPLE_FILES  # noqa: F401
 from kgen.cli.generate import sample_kind  # noqa: F401
+from kgen.cli.terminal import printable
 
 
 def build_parser():
@@ -68,8 +69,11 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, OSError) as error:
-        message = " ".join(str(error).split("\n"))
+    except (ValueError, OSError, RecursionError) as error:
+        if isinstance(error, RecursionError):
+            # A structure nested deeper than Python reads (a JSON file).
+            error = ValueError("input nested too deep to read")
+        message = printable(" ".join(str(error).split("\n")))
         print(f"kgen {args.command}: error: {message}", file=sys.stderr)
         return 2
 

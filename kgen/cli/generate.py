@@ -161,7 +161,11 @@ def sample(args):
                 f"flow, consistency, masked-token); MODEL {args.model_path} "
                 f"is a {type(model).__name__}."
             )
-        options["num_steps"] = validate_int(args.num_steps, "--num-steps")
+        options["num_steps"] = validate_int(
+            args.num_steps,
+            "--num-steps",
+            maximum=kgen.presets.registry.MAX_NUM_STEPS,
+        )
     if args.length is not None:
         if "length" not in parameters:
             raise ValueError(

@@ -3,6 +3,8 @@
 import json
 import os
 
+from kgen.cli.terminal import say
+
 
 def add_parser(commands):
     """Adds `kgen presets` and its options to `commands`."""
@@ -41,7 +43,7 @@ def presets(args):
         difference = kgen.presets.check_preset(args.name)
         backend = keras.backend.backend()
         if difference is None:
-            print(f"check: no reference outputs for backend {backend}")
+            say(f"check: no reference outputs for backend {backend}")
         else:
             print(
                 f"check: reference outputs reproduced on {backend} "
@@ -88,7 +90,7 @@ def _print_preset_table():
             )
         )
     if len(rows) == 1:
-        print("kgen: no presets are installed.")
+        say("kgen: no presets are installed.")
         return
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
@@ -100,7 +102,7 @@ def _print_preset_table():
             row[4].ljust(widths[4]),
             row[5],
         ]
-        print("  ".join(cells).rstrip())
+        say("  ".join(cells).rstrip())
 
 
 def _headline(card):
@@ -117,27 +119,27 @@ def _format_value(metric):
 
 def _print_card(card):
     trained = "trained" if card["trained"] else "untrained"
-    print(
+    say(
         f"{card['name']}: {card['model_class']}, "
         f"{card['num_parameters']:,} parameters, {trained}"
     )
     if card["description"]:
-        print(f"  {card['description']}")
+        say(f"  {card['description']}")
     for key in ("data", "training"):
         if card.get(key):
-            print(f"{key}:")
+            say(f"{key}:")
             _print_tree(card[key], indent=2)
     if card["metrics"]:
-        print("metrics:")
+        say("metrics:")
         for name, metric in sorted(card["metrics"].items()):
-            print(f"  {name}: {_format_value(metric)}")
+            say(f"  {name}: {_format_value(metric)}")
             if isinstance(metric, dict):
                 details = {k: v for k, v in metric.items() if k != "value"}
                 _print_tree(details, indent=4)
     versions = ", ".join(f"{k} {v}" for k, v in card["versions"].items())
-    print(f"versions: {versions}")
-    print(f"files (sha256 verified): {', '.join(sorted(card['files']))}")
-    print(
+    say(f"versions: {versions}")
+    say(f"files (sha256 verified): {', '.join(sorted(card['files']))}")
+    say(
         "verified: every file and this card against their sha256 "
         "(integrity: a changed or damaged preset is refused; not "
         "authenticity: nothing is signed)"
@@ -148,7 +150,7 @@ def _print_tree(value, indent):
     pad = " " * indent
     for key, item in value.items():
         if isinstance(item, dict):
-            print(f"{pad}{key}:")
+            say(f"{pad}{key}:")
             _print_tree(item, indent + 2)
         else:
-            print(f"{pad}{key}: {item}")
+            say(f"{pad}{key}: {item}")

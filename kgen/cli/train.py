@@ -203,6 +203,10 @@ def _train(args):
     out = os.path.abspath(args.out)
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out} is a file; name a folder.")
+    # Before hours of training, not after them.
+    from kgen.utils.regular_file import check_writable_target
+
+    check_writable_target(out, directory=True)
     # A resumed run may find --out written by the run it continues (killed
     # after its outputs were in place, before its checkpoint was removed).
     if (
@@ -354,10 +358,13 @@ def _move_into_place(staging, out, backup_dir):
     """Renames `staging` (with the run's TensorBoard logs) to `out`, then
     removes the run's checkpoint: a kill at any point leaves a whole
     `out` or the checkpoint to resume from."""
+    from kgen.utils.regular_file import check_writable_target
+
     shutil.copytree(
         os.path.join(backup_dir, "logs"), os.path.join(staging, "logs")
     )
-    if os.path.exists(out):
+    check_writable_target(out, directory=True)
+    if os.path.lexists(out):
         # Renamed aside first, so that a kill leaves a whole --out or
         # a whole staging folder, never a half-removed one.
         parent = os.path.dirname(out)

@@ -2,7 +2,11 @@
 
 import copy
 import functools
+import hashlib
+import io
+import math
 import os
+import zipfile
 
 import keras
 import numpy as np
@@ -10,8 +14,10 @@ import numpy as np
 from kgen import backend
 from kgen.presets import architectures
 from kgen.presets import registry
-from kgen.utils.file_digest import sha256
+from kgen.presets import weights_check
 from kgen.utils.preset_error import PresetError
+from kgen.utils.regular_file import check_regular_file
+from kgen.utils.regular_file import open_regular_file
 
 
 def preset_metadata(name_or_directory):
@@ -65,12 +71,15 @@ def verify_preset(name_or_directory):
         )
     for filename, expected in sorted(metadata["files"].items()):
         path = os.path.join(directory, filename)
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             raise PresetError(
                 f"{path}: missing (metadata.json lists it with sha256 "
                 f"{expected})."
             )
-        actual = sha256(path)
+        # Kind and size first: a link out of the folder, a FIFO or a
+        # sparse file of terabytes is refused unread.
+        check_regular_file(path, registry.MAX_FILE_BYTES, PresetError)
+        actual = _sha256(path)
         if actual != expected:
             raise PresetError(
                 f"{path}: sha256 is {actual} but metadata.json says "
@@ -90,6 +99,72 @@ def verify_preset(name_or_directory):
             "remove them or save the preset again."
         )
     return metadata
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open_regular_file(path, registry.MAX_FILE_BYTES, PresetError) as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_array(directory, filename):
+    """The `.npy` array, or the `.npz` arrays (a list, in order), of a
+    preset file that `verify_preset` hashed.
+
+    Only a regular file inside the folder is read, and no array is made
+    before its header's size is checked against the bytes that hold it:
+    NumPy allocates what a header declares before reading, so a small
+    file could otherwise ask for terabytes.
+    """
+    path = os.path.join(directory, filename)
+    with open_regular_file(path, registry.MAX_FILE_BYTES, PresetError) as f:
+        try:
+            if not zipfile.is_zipfile(f):
+                f.seek(0)
+                return _checked_npy(f.read(), path)
+            with zipfile.ZipFile(f) as archive:
+                members = archive.infolist()
+                unpacked = sum(member.file_size for member in members)
+                if unpacked > MAX_REFERENCE_BYTES:
+                    raise PresetError(
+                        f"{path}: its arrays unpack to {unpacked:,} bytes, "
+                        f"above the {MAX_REFERENCE_BYTES:,} bytes of a "
+                        "reference."
+                    )
+                names = {member.filename for member in members}
+                return [
+                    _checked_npy(archive.read(f"arr_{i}.npy"), path)
+                    for i in range(len(names))
+                ]
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
+            if isinstance(error, PresetError):
+                raise
+            raise PresetError(
+                f"{path}: not a readable array file "
+                f"({type(error).__name__}: {error})."
+            ) from None
+
+
+def _checked_npy(data, path):
+    """The array of `.npy` bytes `data`, its header checked first."""
+    buffer = io.BytesIO(data)
+    version = np.lib.format.read_magic(buffer)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, _, dtype = read_header(buffer)
+    declared = math.prod(shape) * dtype.itemsize
+    if dtype.hasobject or declared > len(data) - buffer.tell():
+        raise PresetError(
+            f"{path}: an array header declares {shape} of {dtype}, which "
+            f"{len(data) - buffer.tell():,} bytes cannot hold."
+        )
+    buffer.seek(0)
+    return np.load(buffer, allow_pickle=False)
 
 
 def load_preset(name_or_directory):
@@ -140,6 +215,11 @@ def load_preset(name_or_directory):
             f"{config_path}: holds a {config['class_name']}, but "
             f"metadata.json says {metadata['model_class']}."
         )
+    import kgen.models  # noqa: F401  (registers kgen's classes with Keras)
+
+    weights_check.check_sizes(
+        metadata, config, config_path, os.path.join(directory, registry.WEIGHTS)
+    )
     model = rebuild(directory, config)
     return _with_sample_defaults(model, metadata.get("sample_arguments"))
 
@@ -289,6 +369,10 @@ def from_preset(cls, name_or_directory):
 # change in how a seed becomes noise moves samples by O(1).
 FLOAT_ATOL = 1e-4
 
+# The most a preset's reference arrays may unpack to (the shipped ones
+# hold at most a few MB).
+MAX_REFERENCE_BYTES = 256 * 2**20
+
 
 def noise_reference_inputs(model):
     """Fixed inputs of `model`'s exported `sample` endpoint when it is a
@@ -382,24 +466,17 @@ def check_preset(name_or_directory, atol=FLOAT_ATOL):
                 **reference.get("arguments", {}),
             )
     else:
-        inputs = np.load(
-            os.path.join(directory, reference["inputs"]), allow_pickle=False
-        )
+        inputs = read_array(directory, reference["inputs"])
         actual = model(inputs, training=False)
         filename = outputs.get(backend, next(iter(outputs.values())))
     if filename is not None:
-        expected = np.load(
-            os.path.join(directory, filename), allow_pickle=False
-        )
+        expected = read_array(directory, filename)
         difference = _difference(directory, filename, expected, actual, atol)
     if "noise" in reference:
         # The same noise on every backend: the same images.
         noise = reference["noise"]
-        with np.load(os.path.join(directory, noise["inputs"])) as arrays:
-            inputs = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
-        expected = np.load(
-            os.path.join(directory, noise["outputs"]), allow_pickle=False
-        )
+        inputs = read_array(directory, noise["inputs"])
+        expected = read_array(directory, noise["outputs"])
         actual = run_sample_endpoint(model, inputs)
         noise_difference = _difference(
             directory, noise["outputs"], expected, actual, atol

@@ -17,12 +17,25 @@ import os
 import pathlib
 
 from kgen.utils.preset_error import PresetError
+from kgen.utils.regular_file import open_regular_file
 
 FILES = pathlib.Path(__file__).resolve().parent / "files"
 METADATA = "metadata.json"
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
 TOKENIZER = "tokenizer.json"
+
+# Bounds on what a preset folder, written by anyone, may make kgen read:
+# each is checked before the bytes are read. The shipped presets' largest
+# JSON file is under 1 MB and their largest file under 20 MB.
+MAX_JSON_BYTES = 16 * 2**20
+MAX_FILE_BYTES = 8 * 2**30
+# Bounds on the card's values that size work or memory, checked as the
+# command line checks its arguments: a card's default runs unasked.
+MAX_NUM_STEPS = 10_000
+MAX_LENGTH = 2**20
+MAX_REFERENCE_SAMPLES = 256
+MAX_SAMPLE_RATE = 384_000
 
 # Keys every metadata.json has; `save_to_preset` writes them all.
 REQUIRED_KEYS = (
@@ -115,15 +128,18 @@ def resolve(name_or_directory):
 
 
 def read_json(path):
-    """The object in JSON file `path`; `PresetError` if missing or not
-    JSON."""
-    if not os.path.isfile(path):
+    """The object in JSON file `path`; `PresetError` if missing, not a
+    regular file of at most `MAX_JSON_BYTES`, not JSON, or nested too
+    deep to read."""
+    if not os.path.lexists(path):
         raise PresetError(f"{path}: missing.")
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        with open_regular_file(path, MAX_JSON_BYTES, PresetError) as file:
+            return json.loads(file.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PresetError(f"{path}: not valid JSON ({error}).") from None
+    except RecursionError:
+        raise PresetError(f"{path}: JSON nested too deep to read.") from None
 
 
 def read_metadata(directory):
@@ -164,17 +180,112 @@ def read_metadata(directory):
                 "preset holds."
             )
     for filename in files:
-        if filename != os.path.basename(filename) or filename in (
-            "",
-            ".",
-            "..",
-            METADATA,
-        ):
+        if not is_plain_name(filename) or filename == METADATA:
             raise PresetError(
                 f"{path}: 'files' may list only plain file names inside the "
                 f"preset directory; received {filename!r}."
             )
+    _check_card_values(metadata, path)
+    for field, filename in card_paths(metadata):
+        if not isinstance(filename, str) or filename not in files:
+            raise PresetError(
+                f"{path}: '{field}' must name a file that 'files' lists "
+                f"(and so hashes); received {filename!r}."
+            )
     return metadata
+
+
+def _check_card_values(metadata, path):
+    """`PresetError` naming the field when a card value that sizes work
+    or memory is not an int (a number for a rate) within its bound."""
+    bounded = []
+    for field in ("sample_arguments", "reference", "data"):
+        value = metadata.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise PresetError(
+                f"{path}: '{field}' must be a JSON object; received "
+                f"{type(value).__name__}."
+            )
+    reference = metadata.get("reference") or {}
+    for prefix, arguments in (
+        ("sample_arguments", metadata.get("sample_arguments") or {}),
+        ("reference.arguments", reference.get("arguments") or {}),
+    ):
+        if not isinstance(arguments, dict):
+            raise PresetError(f"{path}: '{prefix}' must be a JSON object.")
+        bounded += [
+            (f"{prefix}.num_steps", arguments.get("num_steps"), MAX_NUM_STEPS),
+            (f"{prefix}.length", arguments.get("length"), MAX_LENGTH),
+        ]
+    bounded.append(
+        (
+            "reference.num_samples",
+            reference.get("num_samples"),
+            MAX_REFERENCE_SAMPLES,
+        )
+    )
+    for field, value, maximum in bounded:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PresetError(
+                f"{path}: '{field}' must be an int; received {value!r}."
+            )
+        if not 1 <= value <= maximum:
+            raise PresetError(
+                f"{path}: '{field}' must lie in [1, {maximum:,}]; received "
+                f"{value:,}."
+            )
+    rate = (metadata.get("data") or {}).get("sample_rate")
+    if rate is not None and (
+        isinstance(rate, bool)
+        or not isinstance(rate, (int, float))
+        or not 0 < rate <= MAX_SAMPLE_RATE
+    ):
+        raise PresetError(
+            f"{path}: 'data.sample_rate' must be a number in (0, "
+            f"{MAX_SAMPLE_RATE:,}] Hz; received {rate!r}."
+        )
+
+
+def is_plain_name(filename):
+    """Whether `filename` names a file directly inside a folder: no
+    separator, no `.` or `..`, no control character."""
+    return (
+        isinstance(filename, str)
+        and filename == os.path.basename(filename)
+        and "/" not in filename
+        and "\\" not in filename
+        and filename not in ("", ".", "..")
+        and all(character.isprintable() for character in filename)
+    )
+
+
+def card_paths(metadata):
+    """`(field, filename)` for every file the card's `reference` names."""
+    reference = metadata.get("reference")
+    if not reference:
+        return []
+    if not isinstance(reference, dict):
+        raise PresetError(
+            f"{METADATA}: 'reference' must be a JSON object; received "
+            f"{type(reference).__name__}."
+        )
+    paths = []
+    outputs = reference.get("outputs", {})
+    if not isinstance(outputs, dict):
+        outputs = {"": outputs}
+    for backend, filename in outputs.items():
+        paths.append((f"reference.outputs.{backend}".rstrip("."), filename))
+    if "inputs" in reference:
+        paths.append(("reference.inputs", reference["inputs"]))
+    noise = reference.get("noise")
+    if noise is not None:
+        if not isinstance(noise, dict):
+            noise = {"inputs": noise}
+        for key in ("inputs", "outputs"):
+            paths.append((f"reference.noise.{key}", noise.get(key)))
+    return paths
 
 
 def _is_sha256(value):

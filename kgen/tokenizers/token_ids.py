@@ -2,6 +2,8 @@
 text-to-image model's prompts and the watermark detector), texts, and a
 vocabulary without repeats."""
 
+import collections
+
 import keras
 import numpy as np
 
@@ -26,8 +28,10 @@ def check_token_ids(ids, vocabulary_size, argument="ids", ranks=(1, 2)):
 
 def check_distinct(vocabulary, noun):
     """`ValueError` naming the entries `vocabulary` repeats (`noun`: what
-    they are, "words", "tokens", "characters")."""
-    repeated = sorted({v for v in vocabulary if vocabulary.count(v) > 1})
+    they are, "words", "tokens", "characters"), in one pass: a preset's
+    vocabulary may be long, and counting each entry would take hours."""
+    counts = collections.Counter(vocabulary)
+    repeated = sorted(v for v, count in counts.items() if count > 1)
     if repeated:
         raise ValueError(f"`vocabulary` repeats the {noun} {repeated!r}.")
 

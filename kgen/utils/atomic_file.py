@@ -4,6 +4,8 @@ import contextlib
 import os
 import tempfile
 
+from kgen.utils.regular_file import check_writable_target
+
 
 @contextlib.contextmanager
 def atomic_file(path):
@@ -12,7 +14,10 @@ def atomic_file(path):
     When the block succeeds the temporary file is renamed to `path`; when
     it fails (a full disk, an interrupt) it is removed. A reader never
     sees a truncated `path`, and an earlier `path` stays until the new one
-    is whole.
+    is whole. Only a regular file is ever replaced: a symbolic link, a
+    FIFO, a device or a directory at `path` raises `ValueError`, before
+    and again after the block (`os.replace` would put a file in its
+    place).
 
     Example:
 
@@ -22,6 +27,7 @@ def atomic_file(path):
     ```
     """
     path = os.path.abspath(os.fspath(path))
+    check_writable_target(path)
     directory, name = os.path.split(path)
     stem, extension = os.path.splitext(name)
     handle, temporary = tempfile.mkstemp(
@@ -35,6 +41,7 @@ def atomic_file(path):
     os.chmod(temporary, 0o666 & ~umask)
     try:
         yield temporary
+        check_writable_target(path)
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
