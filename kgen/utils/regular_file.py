@@ -94,6 +94,11 @@ def check_writable_target(path, directory=False):
         status = os.lstat(path)
     except FileNotFoundError:
         return
+    except NotADirectoryError:
+        raise ValueError(
+            f"{path}: a folder on this path is a file; name a path whose "
+            "folders are directories."
+        ) from None
     wanted = stat.S_ISDIR if directory else stat.S_ISREG
     if not wanted(status.st_mode):
         expected = "a directory" if directory else "a regular file"
