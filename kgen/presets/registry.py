@@ -185,6 +185,7 @@ def read_metadata(directory):
                 f"{path}: 'files' may list only plain file names inside the "
                 f"preset directory; received {filename!r}."
             )
+    _check_card_types(metadata, path)
     _check_card_values(metadata, path)
     for field, filename in card_paths(metadata):
         if not isinstance(filename, str) or filename not in files:
@@ -193,6 +194,46 @@ def read_metadata(directory):
                 f"(and so hashes); received {filename!r}."
             )
     return metadata
+
+
+# The JSON type of each card field that kgen reads (None: may be absent).
+CARD_TYPES = {
+    "name": (str,),
+    "description": (str,),
+    "model_class": (str,),
+    "num_parameters": (int,),
+    "trained": (bool,),
+    "metrics": (dict,),
+    "versions": (dict,),
+    "training": (dict, type(None)),
+    "data": (dict, type(None)),
+    "reference": (dict, type(None)),
+    "sample_arguments": (dict, type(None)),
+    "headline_metrics": (list, type(None)),
+}
+
+
+def _check_card_types(metadata, path):
+    for field, types in CARD_TYPES.items():
+        value = metadata.get(field)
+        wrong_bool = isinstance(value, bool) and bool not in types
+        if wrong_bool or not isinstance(value, types):
+            names = " or ".join(
+                "null" if t is type(None) else _JSON_NAMES[t] for t in types
+            )
+            raise PresetError(
+                f"{path}: '{field}' must be {names}; received "
+                f"{type(value).__name__}."
+            )
+
+
+_JSON_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    dict: "an object",
+    list: "a list",
+}
 
 
 def _check_card_values(metadata, path):

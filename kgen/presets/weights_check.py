@@ -120,16 +120,17 @@ def check_sizes(metadata, config, config_path, weights_path):
     """`PresetError` unless the model of `config` has the card's
     `num_parameters` and the weights file stores at least that many
     values, all checked before anything of their size is allocated."""
+    card_path = os.path.join(os.path.dirname(config_path), "metadata.json")
     declared = metadata["num_parameters"]
     if isinstance(declared, bool) or not isinstance(declared, int):
         raise PresetError(
-            f"metadata.json: 'num_parameters' must be an int; received "
+            f"{card_path}: 'num_parameters' must be an int; received "
             f"{declared!r}."
         )
     num_values, _ = stored_arrays(weights_path)
     if declared > num_values:
         raise PresetError(
-            f"metadata.json: 'num_parameters' is {declared:,}, but "
+            f"{card_path}: 'num_parameters' is {declared:,}, but "
             f"{weights_path} stores {num_values:,} values."
         )
     built = count_parameters(config, config_path)

@@ -1,0 +1,45 @@
+"""The preset-folder fuzzer (`tests/fuzz/preset_folders.py`): mutated,
+resealed folders load or are refused cleanly, within a memory and a time
+bound, and `kgen presets DIR` never ends in a traceback."""
+
+import collections
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+FAILURES = ("traceback", "unnamed", "over-memory", "hang")
+
+
+# One backend proves it: the checks run before any backend computes.
+@pytest.mark.torch_only
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="caps memory by /proc"
+)
+def test_mutated_preset_folders_load_or_are_refused_cleanly(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.fuzz.preset_folders",
+            str(tmp_path),
+            "--count=30",
+            "--seed=0",
+        ],
+        cwd=REPO,
+        env=dict(os.environ, KERAS_BACKEND="torch"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    cases = [json.loads(line) for line in result.stdout.splitlines()]
+    outcomes = collections.Counter(case["outcome"] for case in cases)
+    failures = [case for case in cases if case["outcome"] in FAILURES]
+    assert not failures, "\n".join(map(json.dumps, failures))
+    # Both kinds happen: the mutations reach past the first check.
+    assert outcomes["loaded"] > 0 and outcomes["refused"] > 0, outcomes
