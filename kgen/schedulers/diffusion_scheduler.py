@@ -12,6 +12,10 @@ BETA_SCHEDULES = ("linear", "scaled_linear", "cosine")
 PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
 TIMESTEP_SPACINGS = ("leading", "trailing", "linspace")
 
+# Each schedule holds arrays of this length (8 MB at the bound); a config
+# from a preset folder names it, so it is bounded before they are made.
+MAX_NUM_TRAIN_TIMESTEPS = 10**6
+
 
 def make_betas(beta_schedule, num_train_timesteps, beta_start, beta_end):
     """The per-step variances `beta_t`, as float64 NumPy.
@@ -97,7 +101,10 @@ class DiffusionScheduler:
         if timestep_spacing is None:
             timestep_spacing = self.default_spacing
         num_train_timesteps = validate_int(
-            num_train_timesteps, "num_train_timesteps", minimum=2
+            num_train_timesteps,
+            "num_train_timesteps",
+            minimum=2,
+            maximum=MAX_NUM_TRAIN_TIMESTEPS,
         )
         if not 0 < beta_start <= beta_end < 1:
             raise ValueError(

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from kgen.schedulers import sampling_loop
+from kgen.schedulers.diffusion_scheduler import MAX_NUM_TRAIN_TIMESTEPS
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
@@ -58,7 +59,10 @@ class FlowMatchScheduler:
 
     def __init__(self, num_train_timesteps=1000, shift=1.0):
         self.num_train_timesteps = validate_int(
-            num_train_timesteps, "num_train_timesteps", minimum=2
+            num_train_timesteps,
+            "num_train_timesteps",
+            minimum=2,
+            maximum=MAX_NUM_TRAIN_TIMESTEPS,
         )
         self.shift = validate_float(
             shift, "shift", minimum=0.0, exclusive_minimum=True

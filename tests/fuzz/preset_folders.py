@@ -25,7 +25,7 @@ import shutil
 import signal
 import sys
 
-SOURCES = ("vae_digits", "gpt_shakespeare")
+SOURCES = ("vae_digits", "gpt_shakespeare", "ddpm_mnist")
 JSON_FILES = ("metadata.json", "config.json", "tokenizer.json")
 # What an attacker puts in a field: sizes past any bound, wrong types,
 # structures where scalars were, control characters.

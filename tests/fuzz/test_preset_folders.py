@@ -27,7 +27,7 @@ def test_mutated_preset_folders_load_or_are_refused_cleanly(tmp_path):
             "-m",
             "tests.fuzz.preset_folders",
             str(tmp_path),
-            "--count=30",
+            "--count=25",
             "--seed=0",
         ],
         cwd=REPO,

@@ -243,3 +243,14 @@ def test_kgen_presets_escapes_the_cards_control_characters(tiny, capsys):
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[32mverified: signed by kgen" in out
     assert not any(line.startswith("\x1b") for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "scheduler",
+    [kgen.schedulers.DDPMScheduler, kgen.schedulers.FlowMatchScheduler],
+)
+def test_schedule_lengths_a_config_names_are_bounded(scheduler):
+    # Arrays of this length are made in the constructor, before any
+    # parameter count could refuse the config.
+    with pytest.raises(ValueError, match="num_train_timesteps"):
+        scheduler(2**31)
