@@ -57,7 +57,11 @@ def audit(args):
     import kgen
     from kgen.models import contract
     from kgen.utils.argument_validation import validate_int
+    from kgen.utils.regular_file import check_writable_target
 
+    if args.json is not None:
+        # Before the audit's minutes, not after them.
+        check_writable_target(os.path.abspath(args.json))
     model = _load(args.model_path)
     card = _preset_card(args.model_path)
     data = args.data or card.get("data", {}).get("dataset")

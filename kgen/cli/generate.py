@@ -333,9 +333,12 @@ def _sample_writer(model, card, args):
     import kgen
 
     kind = sample_kind(model, card, args.model_path)
+    from kgen.utils.regular_file import check_writable_target
+
     out = args.out
     if os.path.isdir(out):
         raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")
+    check_writable_target(os.path.abspath(out))
     if out.lower().endswith(".npy"):
         return lambda samples, path: np.save(path, samples)
     if kind in SAMPLE_FILES:

@@ -254,3 +254,17 @@ def test_schedule_lengths_a_config_names_are_bounded(scheduler):
     # parameter count could refuse the config.
     with pytest.raises(ValueError, match="num_train_timesteps"):
         scheduler(2**31)
+
+
+def test_kgen_generate_refuses_a_symlink_out_before_sampling(tmp_path, capsys):
+    kept = tmp_path / "kept.npy"
+    kept.write_bytes(b"keep")
+    out = tmp_path / "samples.npy"
+    out.symlink_to(kept)
+    status = kgen.cli.main(
+        ["generate", "vae_digits", "-n", "2", "--out", str(out)]
+    )
+    assert status == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "is a symbolic link" in error
+    assert kept.read_bytes() == b"keep" and out.is_symlink()
