@@ -31,7 +31,10 @@ def check_regular_file(path, max_bytes, error=UnreadableFileError):
         error: (`UnreadableFileError` by default) naming `path` and why.
         FileNotFoundError: nothing is at `path`.
     """
-    status = os.lstat(path)
+    return _checked_size(path, os.lstat(path), max_bytes, error)
+
+
+def _checked_size(path, status, max_bytes, error):
     if not stat.S_ISREG(status.st_mode):
         raise error(
             f"{path}: is {kind_of(status.st_mode)}; only regular files are "
@@ -67,17 +70,7 @@ def open_regular_file(path, max_bytes, error=UnreadableFileError):
             raise
         raise error(f"{path}: cannot be opened ({failure}).") from None
     with os.fdopen(descriptor, "rb") as file:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise error(
-                f"{path}: is {kind_of(status.st_mode)}; only regular files "
-                "are read here."
-            )
-        if status.st_size > max_bytes:
-            raise error(
-                f"{path}: {status.st_size:,} bytes, above the "
-                f"{max_bytes:,} bytes read from such a file."
-            )
+        _checked_size(path, os.fstat(descriptor), max_bytes, error)
         yield file
 
 
