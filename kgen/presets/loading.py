@@ -2,7 +2,6 @@
 
 import copy
 import functools
-import hashlib
 import io
 import math
 import os
@@ -15,8 +14,8 @@ from kgen import backend
 from kgen.presets import architectures
 from kgen.presets import registry
 from kgen.presets import weights_check
+from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
-from kgen.utils.regular_file import check_regular_file
 from kgen.utils.regular_file import open_regular_file
 
 
@@ -78,8 +77,7 @@ def verify_preset(name_or_directory):
             )
         # Kind and size first: a link out of the folder, a FIFO or a
         # sparse file of terabytes is refused unread.
-        check_regular_file(path, registry.MAX_FILE_BYTES, PresetError)
-        actual = _sha256(path)
+        actual = sha256(path, registry.MAX_FILE_BYTES, PresetError)
         if actual != expected:
             raise PresetError(
                 f"{path}: sha256 is {actual} but metadata.json says "
@@ -99,14 +97,6 @@ def verify_preset(name_or_directory):
             "remove them or save the preset again."
         )
     return metadata
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open_regular_file(path, registry.MAX_FILE_BYTES, PresetError) as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_array(directory, filename):

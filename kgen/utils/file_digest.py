@@ -4,11 +4,23 @@ FID-Inception weights are all checked with it."""
 import hashlib
 import os
 
+from kgen.utils.regular_file import open_regular_file
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
-def sha256(path):
-    """Hex sha256 digest of the file at `path`."""
+
+def sha256(path, max_bytes=None, error=UnreadableFileError):
+    """Hex sha256 digest of the file at `path`.
+
+    With `max_bytes`, only a regular file of at most that size is read
+    (`open_regular_file`: no symbolic link followed, no FIFO waited on);
+    anything else raises `error` naming `path`, unread.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as file:
+    if max_bytes is None:
+        opened = open(path, "rb")
+    else:
+        opened = open_regular_file(path, max_bytes, error)
+    with opened as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

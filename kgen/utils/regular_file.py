@@ -23,31 +23,6 @@ def kind_of(mode):
     return "not a regular file"
 
 
-def check_regular_file(path, max_bytes, error=UnreadableFileError):
-    """The size of `path`, which must be a regular file (a symbolic link
-    is refused, not followed) of at most `max_bytes`.
-
-    Raises:
-        error: (`UnreadableFileError` by default) naming `path` and why.
-        FileNotFoundError: nothing is at `path`.
-    """
-    return _checked_size(path, os.lstat(path), max_bytes, error)
-
-
-def _checked_size(path, status, max_bytes, error):
-    if not stat.S_ISREG(status.st_mode):
-        raise error(
-            f"{path}: is {kind_of(status.st_mode)}; only regular files are "
-            "read here."
-        )
-    if status.st_size > max_bytes:
-        raise error(
-            f"{path}: {status.st_size:,} bytes, above the {max_bytes:,} "
-            "bytes read from such a file."
-        )
-    return status.st_size
-
-
 @contextlib.contextmanager
 def open_regular_file(path, max_bytes, error=UnreadableFileError):
     """`open(path, "rb")` for a regular file of at most `max_bytes`.
@@ -70,7 +45,17 @@ def open_regular_file(path, max_bytes, error=UnreadableFileError):
             raise
         raise error(f"{path}: cannot be opened ({failure}).") from None
     with os.fdopen(descriptor, "rb") as file:
-        _checked_size(path, os.fstat(descriptor), max_bytes, error)
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise error(
+                f"{path}: is {kind_of(status.st_mode)}; only regular files "
+                "are read here."
+            )
+        if status.st_size > max_bytes:
+            raise error(
+                f"{path}: {status.st_size:,} bytes, above the "
+                f"{max_bytes:,} bytes read from such a file."
+            )
         yield file
 
 
