@@ -72,7 +72,9 @@ def replaced(value, path, new):
 
 
 def reseal(directory):
-    """Rewrites the card's sha256s of every listed regular file."""
+    """Rewrites the card's sha256s of every listed regular file, as
+    whoever writes the folder can."""
+    directory = pathlib.Path(directory)
     card_path = directory / "metadata.json"
     try:
         card = json.loads(card_path.read_text())

@@ -2,7 +2,6 @@
 also reseals the card's sha256s: refused cleanly, before allocating what
 it asks for, without reading outside the folder or following links."""
 
-import hashlib
 import json
 import os
 import pathlib
@@ -16,6 +15,7 @@ import kgen
 from kgen.presets import PresetError
 from kgen.presets import registry
 from kgen.utils.atomic_file import atomic_file
+from tests.fuzz.preset_folders import reseal
 from tests.presets.test_presets import tiny_vae
 
 
@@ -27,19 +27,6 @@ def tiny(tmp_path):
         model, tmp_path / "tiny", {"description": "a tiny VAE", "metrics": {}}
     )
     return model, directory
-
-
-def reseal(directory):
-    """Rewrites every sha256 of the card, as whoever wrote the folder
-    can."""
-    directory = pathlib.Path(directory)
-    card = json.loads((directory / registry.METADATA).read_text())
-    for name in card["files"]:
-        path = directory / name
-        if path.is_file() and not path.is_symlink():
-            card["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    card["card_sha256"] = registry.card_digest(card)
-    (directory / registry.METADATA).write_text(json.dumps(card))
 
 
 def edit_card(directory, edit):
