@@ -59,8 +59,8 @@ def add_parser(commands):
     sample.add_argument(
         "--length",
         type=int,
-        help="sequence models: tokens or audio steps per sample (default: "
-        "the preset's)",
+        help="sequence models: tokens or audio steps per sample, at most "
+        "65,536 (default: the preset's)",
     )
     sample.add_argument(
         "--prompt",
@@ -102,7 +102,7 @@ def add_parser(commands):
         "--num-steps",
         type=int,
         help="diffusion, flow, consistency and masked-token models: "
-        "sampler steps (default: the preset's)",
+        "sampler steps, at most 1,000 (default: the preset's)",
     )
     sample.add_argument(
         "--guidance-scale",
@@ -131,7 +131,9 @@ def sample(args):
     validate_int(args.num_samples, "-n")
     validate_int(args.max_output_bytes, "--max-output-bytes")
     if args.length is not None:
-        validate_int(args.length, "--length")
+        validate_int(
+            args.length, "--length", maximum=kgen.presets.registry.MAX_LENGTH
+        )
     model = _load(args.model_path)
     card = _preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first

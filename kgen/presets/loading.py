@@ -211,7 +211,33 @@ def load_preset(name_or_directory):
         metadata, config, config_path, os.path.join(directory, registry.WEIGHTS)
     )
     model = rebuild(directory, config)
+    _check_sample_arguments(model, metadata, directory)
     return _with_sample_defaults(model, metadata.get("sample_arguments"))
+
+
+def _check_sample_arguments(model, metadata, directory):
+    """`PresetError` naming the field when the card's `sample_arguments`
+    or reference arguments name an argument `model.sample` does not
+    take: checked as the command line checks its options, before a
+    default runs unasked."""
+    from kgen.models import contract
+
+    card_path = os.path.join(directory, registry.METADATA)
+    accepted = set()
+    if callable(getattr(model, "sample", None)):
+        accepted = contract.options(model) - {"seed"}
+    reference = metadata.get("reference") or {}
+    for field, arguments in (
+        ("sample_arguments", metadata.get("sample_arguments")),
+        ("reference.arguments", reference.get("arguments")),
+    ):
+        unknown = sorted(set(arguments or ()) - accepted)
+        if unknown:
+            raise PresetError(
+                f"{card_path}: '{field}' names {unknown}, which "
+                f"{type(model).__name__}.sample does not take (it takes "
+                f"{sorted(accepted)})."
+            )
 
 
 def _with_sample_defaults(model, defaults):
@@ -272,12 +298,23 @@ def load_tokenizer(name_or_directory):
     path = os.path.join(directory, registry.TOKENIZER)
     config = registry.read_json(path)
     try:
-        return keras.saving.deserialize_keras_object(config)
+        tokenizer = keras.saving.deserialize_keras_object(config)
     except Exception as error:
         raise PresetError(
             f"{path}: could not rebuild the tokenizer "
             f"({type(error).__name__}: {error})."
         ) from error
+    kinds = (
+        kgen.tokenizers.CharacterTokenizer,
+        kgen.tokenizers.SmilesTokenizer,
+        kgen.tokenizers.WordTokenizer,
+    )
+    if not isinstance(tokenizer, kinds):
+        raise PresetError(
+            f"{path}: holds a {type(tokenizer).__name__}, not one of kgen's "
+            f"tokenizers ({', '.join(kind.__name__ for kind in kinds)})."
+        )
+    return tokenizer
 
 
 def has_tokenizer(name_or_directory):
@@ -444,6 +481,29 @@ def check_preset(name_or_directory, atol=FLOAT_ATOL):
     reference = metadata.get("reference")
     if not reference:
         return None
+    try:
+        return _reproduce(directory, model, reference, atol)
+    except (PresetError, MemoryError):
+        raise
+    except Exception as error:
+        # A folder's config can describe a model that builds but cannot
+        # run: the check's finding, not a crash of the command.
+        arguments = reference.get("arguments")
+        asked = (
+            f" with metadata.json's 'reference.arguments' {arguments!r}"
+            if arguments
+            else ""
+        )
+        raise PresetError(
+            f"{directory}: the {type(model).__name__} of config.json fails "
+            f"to reproduce the reference{asked} ({type(error).__name__}: "
+            f"{error})."
+        ) from error
+
+
+def _reproduce(directory, model, reference, atol):
+    """The largest absolute difference of `model`'s outputs from the
+    card's `reference`; `PresetError` above `atol`."""
     outputs = reference["outputs"]
     backend = keras.backend.backend()
     difference = None

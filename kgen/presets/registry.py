@@ -32,8 +32,12 @@ MAX_JSON_BYTES = 16 * 2**20
 MAX_FILE_BYTES = 8 * 2**30
 # Bounds on the card's values that size work or memory, checked as the
 # command line checks its arguments: a card's default runs unasked.
-MAX_NUM_STEPS = 10_000
-MAX_LENGTH = 2**20
+# DDPM's 1,000 steps are the most a sampler of the field takes; 2**16
+# tokens or audio steps (4 s at 16 kHz) are 11 times the longest shipped
+# default. Work grows linearly in each, so their product with `-n`
+# bounds a sampling run's time.
+MAX_NUM_STEPS = 1_000
+MAX_LENGTH = 2**16
 MAX_REFERENCE_SAMPLES = 256
 MAX_SAMPLE_RATE = 384_000
 

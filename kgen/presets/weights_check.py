@@ -20,6 +20,42 @@ from keras.src.backend.common import global_state
 
 from kgen.utils.preset_error import PresetError
 
+# Config fields that count or index (sizes, shapes, axes, strides) and
+# so must be ints wherever they hold numbers. Keras builds some layers
+# with a float there and fails only when the model first runs.
+INTEGER_FIELDS = frozenset(
+    (
+        "axes",
+        "axis",
+        "batch_shape",
+        "dilation_rate",
+        "dim",
+        "filters",
+        "groups",
+        "hidden_dim",
+        "input_dim",
+        "kernel_size",
+        "key_dim",
+        "latent_dim",
+        "newshape",
+        "num_classes",
+        "num_heads",
+        "num_layers",
+        "num_train_timesteps",
+        "output_dim",
+        "pool_size",
+        "seed",
+        "sequence_length",
+        "shape",
+        "size",
+        "strides",
+        "target_shape",
+        "units",
+        "value_dim",
+        "vocabulary_size",
+    )
+)
+
 
 def stored_arrays(path):
     """`(num_values, num_bytes)` of the arrays of Keras weights file
@@ -95,6 +131,29 @@ def _check_dataset(path, where, dataset):
         )
 
 
+def check_integer_fields(config, config_path):
+    """`PresetError` naming the field when a number in one of
+    `INTEGER_FIELDS`, anywhere in `config`, is not an int."""
+    pending = [((), config)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((where + (str(key),), item))
+                if key not in INTEGER_FIELDS:
+                    continue
+                numbers = item if isinstance(item, list) else [item]
+                for number in numbers:
+                    if isinstance(number, (bool, float)):
+                        raise PresetError(
+                            f"{config_path}: '{'/'.join(where + (key,))}' "
+                            f"must hold ints; received {item!r}."
+                        )
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                pending.append((where + (str(index),), item))
+
+
 def count_parameters(config, config_path):
     """The parameters of the model `config` builds, counted from its
     variables' shapes: built in a `StatelessScope` whose variables get
@@ -133,6 +192,7 @@ def check_sizes(metadata, config, config_path, weights_path):
             f"{card_path}: 'num_parameters' is {declared:,}, but "
             f"{weights_path} stores {num_values:,} values."
         )
+    check_integer_fields(config, config_path)
     built = count_parameters(config, config_path)
     if built != declared:
         raise PresetError(

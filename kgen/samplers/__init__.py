@@ -41,7 +41,20 @@ def get(identifier, **kwargs):
             )
         return identifier
     if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
+        # A card's default may hold a serialized sampler written by anyone.
+        try:
+            sampler = keras.saving.deserialize_keras_object(identifier)
+        except Exception as error:
+            raise ValueError(
+                f"A serialized token sampler could not be read "
+                f"({type(error).__name__}: {error})."
+            ) from None
+        if not isinstance(sampler, TokenSampler):
+            raise ValueError(
+                "A serialized token sampler must be a TokenSampler; "
+                f"received a {type(sampler).__name__}."
+            )
+        return sampler
     if identifier in TOKEN_SAMPLERS:
         return TOKEN_SAMPLERS[identifier](**kwargs)
     raise ValueError(

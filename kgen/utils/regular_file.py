@@ -7,6 +7,11 @@ import stat
 
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
+# A file of a few MB on disk can declare terabytes of holes, which read
+# (and hash) as zeros for minutes. Past this size, a file must store at
+# least half of its bytes: no file kgen writes has holes.
+SPARSE_CHECK_BYTES = 64 * 2**20
+
 
 def kind_of(mode):
     """What a `st_mode` is, in words."""
@@ -55,6 +60,17 @@ def open_regular_file(path, max_bytes, error=UnreadableFileError):
             raise error(
                 f"{path}: {status.st_size:,} bytes, above the "
                 f"{max_bytes:,} bytes read from such a file."
+            )
+        stored = getattr(status, "st_blocks", None)
+        if (
+            stored is not None
+            and status.st_size > SPARSE_CHECK_BYTES
+            and stored * 512 < status.st_size // 2
+        ):
+            raise error(
+                f"{path}: a sparse file of {status.st_size:,} bytes that "
+                f"stores {stored * 512:,}; only files written whole are "
+                "read here."
             )
         yield file
 

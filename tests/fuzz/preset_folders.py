@@ -2,13 +2,17 @@
 preset's card, config, tokenizer and weights headers, resealed (its
 sha256s rewritten, as whoever controls the folder can), must load or be
 refused with a `PresetError` naming a file of the folder, within a memory
-bound and a time bound; `kgen presets DIR` must print or exit 2.
+bound and a time bound, by every entry point that opens a folder
+(`load_preset`, `from_preset`, `kgen presets DIR` with and without
+`--check`, `kgen generate`); a command must succeed or exit 2 with one
+line.
 
 `python -m tests.fuzz.preset_folders WORKDIR --count N --seed S` runs
 the cases in this process, under an address-space cap set after kgen is
 imported, and prints one JSON line per case: `{"case", "outcome",
-"message"}`, where an outcome is `loaded`, `refused` or a failure
-(`traceback`, `unnamed`, `over-memory`, `hang`).
+"message", "slowest"}`, where an outcome is `loaded`, `refused` or a
+failure (`traceback`, `unnamed`, `over-memory`, `hang`), and `slowest`
+is the entry point that took longest, with its seconds.
 """
 
 import argparse
@@ -24,8 +28,9 @@ import resource
 import shutil
 import signal
 import sys
+import time
 
-SOURCES = ("vae_digits", "gpt_shakespeare", "ddpm_mnist")
+SOURCES = ("vae_digits", "gpt_shakespeare", "gpt_moses", "ddpm_mnist")
 JSON_FILES = ("metadata.json", "config.json", "tokenizer.json")
 # What an attacker puts in a field: sizes past any bound, wrong types,
 # structures where scalars were, control characters.
@@ -46,6 +51,7 @@ REPLACEMENTS = (
     [2**20] * 3,
 )
 MEMORY_BOUND = 1 << 30
+FAILURES = ("traceback", "unnamed", "over-memory", "hang")
 CASE_SECONDS = 30
 
 
@@ -197,37 +203,100 @@ def _alarm(signum, frame):
     raise Hang()
 
 
-def run_case(directory):
-    """The outcome of loading, and printing the card of, `directory`."""
+# What `kgen generate` writes for each source: the kind its samples are.
+OUTPUTS = {
+    "vae_digits": "png",
+    "gpt_shakespeare": "txt",
+    "gpt_moses": "smi",
+    "ddpm_mnist": "png",
+}
+
+
+def entry_points(directory, source):
+    """`(name, call)` for every way a user opens a preset folder: the
+    API's two loaders and the three commands that read one; a command
+    returns its exit status."""
     import kgen
     import kgen.cli
+
+    out = directory.parent / f"{directory.name}.{OUTPUTS[source]}"
+
+    def command(*argv):
+        def call():
+            with contextlib.redirect_stdout(io.StringIO()):
+                with contextlib.redirect_stderr(io.StringIO()) as err:
+                    status = kgen.cli.main(list(argv))
+            return status, err.getvalue()
+
+        return call
+
+    return (
+        ("load_preset", lambda: kgen.presets.load_preset(directory)),
+        (
+            "from_preset",
+            lambda: kgen.models.GenerativeModel.from_preset(directory),
+        ),
+        ("kgen presets", command("presets", str(directory))),
+        ("kgen presets --check", command("presets", str(directory), "--check")),
+        (
+            "kgen generate",
+            command("generate", str(directory), "-n", "2", "--out", str(out)),
+        ),
+    )
+
+
+def run_entry_point(directory, call, seconds):
+    """The outcome of one entry point on `directory`: `loaded` (or
+    printed), `refused` (a `PresetError` naming the folder, or exit 2
+    with one line), or a failure; `hang` past `seconds`."""
     from kgen.utils import UnreadableFileError
 
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(CASE_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         try:
-            kgen.presets.load_preset(directory)
-            outcome, message = "loaded", ""
+            result = call()
         except UnreadableFileError as error:
             message = str(error)
             named = str(directory) in message.split(":", 1)[0]
-            outcome = "refused" if named else "unnamed"
-        with contextlib.redirect_stdout(io.StringIO()):
-            with contextlib.redirect_stderr(io.StringIO()):
-                status = kgen.cli.main(["presets", str(directory)])
-        if status not in (0, 2):
-            outcome, message = "traceback", f"kgen presets exited {status}"
+            return ("refused" if named else "unnamed"), message
+        if not isinstance(result, tuple):
+            return "loaded", ""
+        status, stderr = result
+        if status == 0:
+            return "loaded", ""
+        if status != 2:
+            return "traceback", f"exited {status}: {stderr}"
+        if len(stderr.strip().splitlines()) != 1:
+            return "traceback", f"not one line: {stderr}"
+        return "refused", stderr
     except Hang:
-        outcome, message = "hang", f"over {CASE_SECONDS} s"
+        return "hang", f"over {seconds} s"
     except MemoryError:
-        outcome, message = "over-memory", "MemoryError"
+        return "over-memory", "MemoryError"
     except BaseException as error:  # noqa: BLE001  (the fuzzer's finding)
-        outcome = "traceback"
-        message = f"{type(error).__name__}: {error}"
+        return "traceback", f"{type(error).__name__}: {error}"
     finally:
-        signal.alarm(0)
-    return outcome, message.splitlines()[0][:300] if message else ""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def run_case(directory, source, seconds=CASE_SECONDS):
+    """`(outcome, message, slowest)`: the first failure of any entry
+    point on `directory`, else the outcome of `load_preset`, with the
+    entry point that decided it; `slowest` is `(entry point, seconds)`."""
+    outcome = None
+    slowest = ("", 0.0)
+    for name, call in entry_points(directory, source):
+        start = time.monotonic()
+        result, message = run_entry_point(directory, call, seconds)
+        took = round(time.monotonic() - start, 2)
+        slowest = max(slowest, (name, took), key=lambda x: x[1])
+        message = message.strip().splitlines()[0][:300] if message else ""
+        if result in FAILURES:
+            return result, f"{name}: {message}", slowest
+        if outcome is None:
+            outcome = result, f"{name}: {message}" if message else ""
+    return (*outcome, slowest)
 
 
 def cap_memory():
@@ -244,6 +313,12 @@ def main(argv=None):
     parser.add_argument("workdir")
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=CASE_SECONDS,
+        help="the time bound of each entry point on each case",
+    )
     args = parser.parse_args(argv)
     import kgen
 
@@ -255,20 +330,23 @@ def main(argv=None):
         cases += json_cases(source, rng, args.count)
         cases += weights_cases(source) + file_cases(source)
     # Warm: the first load imports and traces what every later one reuses.
-    run_case(pathlib.Path(shipped[SOURCES[0]]))
+    for name in SOURCES:
+        directory = pathlib.Path(args.workdir) / f"warm_{name}"
+        shutil.copytree(shipped[name], directory)
+        outcome, message, _ = run_case(directory, name)
+        if outcome != "loaded":
+            raise SystemExit(f"the shipped {name} fails: {message}")
     if sys.platform.startswith("linux"):
         cap_memory()
     for index, (case, mutate) in enumerate(cases):
         directory = pathlib.Path(args.workdir) / f"case{index}"
-        source = pathlib.Path(shipped[case.split("/")[0].split(":")[0]])
-        shutil.copytree(source, directory)
+        name = case.split("/")[0].split(":")[0]
+        shutil.copytree(shipped[name], directory)
         mutate(directory)
         reseal(directory)
-        outcome, message = run_case(directory)
-        print(
-            json.dumps({"case": case, "outcome": outcome, "message": message}),
-            flush=True,
-        )
+        outcome, message, slowest = run_case(directory, name, args.seconds)
+        record = {"case": case, "outcome": outcome, "message": message}
+        print(json.dumps({**record, "slowest": slowest}), flush=True)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -190,7 +190,11 @@ def test_outputs_replace_only_regular_files(tmp_path, kind):
     [
         (
             lambda c: c.update(sample_arguments={"num_steps": 10**6}),
-            r"'sample_arguments\.num_steps' must lie in \[1, 10,000\]",
+            r"'sample_arguments\.num_steps' must lie in \[1, 1,000\]",
+        ),
+        (
+            lambda c: c.update(sample_arguments={"length": 10**5}),
+            r"'sample_arguments\.length' must lie in \[1, 65,536\]",
         ),
         (
             lambda c: c["data"].update(sample_rate=2e9),
@@ -255,3 +259,51 @@ def test_kgen_generate_refuses_a_symlink_out_before_sampling(tmp_path, capsys):
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "is a symbolic link" in error
     assert kept.read_bytes() == b"keep" and out.is_symlink()
+
+
+def test_a_float_where_a_config_counts_is_refused_before_building(tiny):
+    _, directory = tiny
+    path = pathlib.Path(directory) / registry.CONFIG
+    text = path.read_text()
+    # Keras builds a Dense of 1.5 units' config and fails only when run.
+    path.write_text(text.replace('"units": 8', '"units": 8.0', 1))
+    assert path.read_text() != text
+    reseal(directory)
+    with pytest.raises(PresetError, match=r"config\.json: '.*units' must"):
+        kgen.presets.load_preset(directory)
+
+
+def test_card_sample_arguments_must_be_arguments_of_sample(tiny):
+    _, directory = tiny
+    edit_card(directory, lambda c: c.update(sample_arguments={"steps": 5}))
+    with pytest.raises(PresetError, match=r"'sample_arguments' names"):
+        kgen.presets.load_preset(directory)
+
+
+def test_check_names_the_folder_when_its_card_arguments_fail(tmp_path, capsys):
+    gpt = kgen.models.GPT(5, 8, num_layers=1, num_heads=2, hidden_dim=8)
+    directory = kgen.presets.save_to_preset(
+        gpt, tmp_path / "gpt", {"description": "a tiny GPT", "metrics": {}}
+    )
+    edit_card(
+        directory, lambda c: c["reference"].update(arguments={"length": 99})
+    )
+    status = kgen.cli.main(["presets", str(directory), "--check"])
+    error = capsys.readouterr().err.strip()
+    assert status == 2, error
+    assert len(error.splitlines()) == 1 and str(directory) in error
+
+
+def test_a_sparse_file_is_refused_before_it_is_hashed(tiny):
+    _, directory = tiny
+    # Listed first: resealing would read it.
+    edit_card(directory, lambda c: c["files"].update({"padding.bin": "0" * 64}))
+    path = pathlib.Path(directory) / "padding.bin"
+    with open(path, "wb") as file:
+        file.truncate(2**31)  # 2 GiB of holes: a few kB on disk
+    if path.stat().st_blocks * 512 >= 2**30:
+        pytest.skip("this file system stores holes")
+    start = time.monotonic()
+    with pytest.raises(PresetError, match=r"padding\.bin: a sparse file"):
+        kgen.presets.verify_preset(directory)
+    assert time.monotonic() - start < 10
