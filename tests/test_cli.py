@@ -1062,3 +1062,14 @@ def test_resume_compares_resolved_arguments_and_the_data(
     assert cli.main(resumed) == 2
     assert "the data in --data changed" in capsys.readouterr().err
     assert os.path.isdir("c.checkpoint")
+
+
+def test_a_command_out_of_memory_exits_2_with_one_line(monkeypatch, capsys):
+    def exhausted(args):
+        raise MemoryError()
+
+    monkeypatch.setitem(kgen.cli.COMMANDS, "presets", exhausted)
+    assert kgen.cli.main(["presets"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("kgen presets: error: out of memory")
+    assert len(error.splitlines()) == 1

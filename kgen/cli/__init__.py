@@ -69,10 +69,15 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, OSError, RecursionError) as error:
+    except (ValueError, OSError, RecursionError, MemoryError) as error:
         if isinstance(error, RecursionError):
             # A structure nested deeper than Python reads (a JSON file).
             error = ValueError("input nested too deep to read")
+        if isinstance(error, MemoryError):
+            error = ValueError(
+                f"out of memory ({error or 'MemoryError'}); ask for fewer "
+                "samples or a smaller model"
+            )
         message = printable(" ".join(str(error).split("\n")))
         print(f"kgen {args.command}: error: {message}", file=sys.stderr)
         return 2

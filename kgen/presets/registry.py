@@ -38,7 +38,7 @@ MAX_FILE_BYTES = 8 * 2**30
 # bounds a sampling run's time.
 MAX_NUM_STEPS = 1_000
 MAX_LENGTH = 2**16
-MAX_REFERENCE_SAMPLES = 256
+MAX_REFERENCE_SAMPLES = 16
 MAX_SAMPLE_RATE = 384_000
 
 # Keys every metadata.json has; `save_to_preset` writes them all.

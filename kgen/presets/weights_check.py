@@ -12,6 +12,7 @@ hold.
 """
 
 import copy
+import math
 import os
 
 import h5py
@@ -20,6 +21,10 @@ from keras.src.backend.common import global_state
 
 from kgen.utils.preset_error import PresetError
 
+# The most values a shape in a config may hold per sample: a 512 px
+# autoencoder's widest activation (512 x 512 x 128) with room to spare;
+# the shipped presets' largest is 2**20.
+MAX_SHAPE_VALUES = 2**26
 # Config fields that count or index (sizes, shapes, axes, strides) and
 # so must be ints wherever they hold numbers. Keras builds some layers
 # with a float there and fails only when the model first runs.
@@ -131,27 +136,44 @@ def _check_dataset(path, where, dataset):
         )
 
 
-def check_integer_fields(config, config_path):
+def check_config_values(config, config_path):
     """`PresetError` naming the field when a number in one of
-    `INTEGER_FIELDS`, anywhere in `config`, is not an int."""
+    `INTEGER_FIELDS`, anywhere in `config`, is not an int, or when a
+    shape (a list under a key naming a shape) holds more than
+    `MAX_SHAPE_VALUES` values per sample: its parameters do not bound
+    the activations of a convolutional or recurrent network, whose
+    shapes a config names and a sample allocates."""
     pending = [((), config)]
     while pending:
         where, value = pending.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                pending.append((where + (str(key),), item))
-                if key not in INTEGER_FIELDS:
-                    continue
-                numbers = item if isinstance(item, list) else [item]
-                for number in numbers:
-                    if isinstance(number, (bool, float)):
-                        raise PresetError(
-                            f"{config_path}: '{'/'.join(where + (key,))}' "
-                            f"must hold ints; received {item!r}."
-                        )
-        elif isinstance(value, list):
+        if isinstance(value, list):
             for index, item in enumerate(value):
                 pending.append((where + (str(index),), item))
+            continue
+        if not isinstance(value, dict):
+            continue
+        for key, item in value.items():
+            pending.append((where + (str(key),), item))
+            field = "/".join(where + (str(key),))
+            numbers = item if isinstance(item, list) else [item]
+            if key in INTEGER_FIELDS and any(
+                isinstance(number, (bool, float)) for number in numbers
+            ):
+                raise PresetError(
+                    f"{config_path}: '{field}' must hold ints; received "
+                    f"{item!r}."
+                )
+            if "shape" not in str(key) or not isinstance(item, list):
+                continue
+            # A layer of several inputs records a list of shapes.
+            shapes = item if item and isinstance(item[0], list) else [item]
+            for shape in shapes:
+                sizes = [n for n in shape if isinstance(n, int)]
+                if math.prod(sizes) > MAX_SHAPE_VALUES:
+                    raise PresetError(
+                        f"{config_path}: '{field}' is {item}, more than "
+                        f"{MAX_SHAPE_VALUES:,} values per sample."
+                    )
 
 
 def count_parameters(config, config_path):
@@ -192,7 +214,7 @@ def check_sizes(metadata, config, config_path, weights_path):
             f"{card_path}: 'num_parameters' is {declared:,}, but "
             f"{weights_path} stores {num_values:,} values."
         )
-    check_integer_fields(config, config_path)
+    check_config_values(config, config_path)
     built = count_parameters(config, config_path)
     if built != declared:
         raise PresetError(

@@ -307,3 +307,17 @@ def test_a_sparse_file_is_refused_before_it_is_hashed(tiny):
     with pytest.raises(PresetError, match=r"padding\.bin: a sparse file"):
         kgen.presets.verify_preset(directory)
     assert time.monotonic() - start < 10
+
+
+def test_an_image_shape_past_its_bound_is_refused_before_building(tiny):
+    _, directory = tiny
+    path = pathlib.Path(directory) / registry.CONFIG
+    config = json.loads(path.read_text())
+    # Parameters do not bound a convolution's activations: the image
+    # shape alone would make sampling allocate terabytes.
+    text = json.dumps(config).replace("8, 8, 1", "65536, 65536, 1")
+    assert text != json.dumps(config)
+    path.write_text(text)
+    reseal(directory)
+    with pytest.raises(PresetError, match=r"shape' is .* values per sample"):
+        kgen.presets.load_preset(directory)
