@@ -6,6 +6,7 @@ from setuptools import find_packages
 from setuptools import setup
 
 HERE = pathlib.Path(__file__).parent
+TFP = ["tensorflow-probability>=0.25", "tf-keras>=2.20"]
 
 
 def version():
@@ -35,8 +36,6 @@ setup(
         # (`_make_function`); tests/backend pins the tested minor range.
         "keras>=3.15,<3.16",
         "tensorflow>=2.20,<2.22",
-        "tensorflow-probability>=0.25",
-        "tf-keras>=2.20",
         # `kgen train`'s logs (`tf.summary` writes through it; TensorFlow
         # 2.21 no longer installs it).
         "tensorboard>=2.20",
@@ -46,6 +45,10 @@ setup(
     ],
     extras_require={
         "jax": ["jax[cpu]>=0.6,<0.11"],
+        # TensorFlow Probability (and the tf-keras it imports), only for
+        # `Bijector.to_tfp()`; the tests hold kgen's distributions and
+        # bijectors against it.
+        "tfp": TFP,
         "torch": ["torch>=2.6"],
         # espeak-ng's library, for the spoken-digits audio set where the
         # Debian program is not installed.
@@ -53,7 +56,7 @@ setup(
         # The peers that benchmarks/ runs beside kgen (never imported by
         # the library); CI installs them so the GPU suite's dry run
         # exercises every path.
-        "benchmarks": ["diffusers>=0.42,<0.43"],
+        "benchmarks": ["diffusers>=0.42,<0.43", *TFP],
         # RDKit, for the molecule metrics (`kgen.metrics.molecules`).
         # MOSES' data is the molsets wheel, installed without its
         # dependencies (`pip install --no-deps molsets`): they do not build.
@@ -75,6 +78,7 @@ setup(
             # TF Serving's config proto, which reads saved_models/'s
             # models.config in the tests (the same minor as TensorFlow).
             "tensorflow-serving-api>=2.20,<2.22",
+            *TFP,
         ],
     },
     entry_points={"console_scripts": ["kgen=kgen.cli:main"]},

@@ -16,7 +16,13 @@ def to_tfp(bijector):
             "On other backends use the kgen bijector directly: it has the "
             "same method names."
         )
-    import tensorflow_probability as tfp
+    try:
+        import tensorflow_probability as tfp
+    except ImportError:
+        raise ImportError(
+            "`to_tfp()` needs TensorFlow Probability, an extra of kgen: "
+            "`pip install kgen[tfp]`."
+        ) from None
 
     class KgenBijector(tfp.bijectors.Bijector):
         def __init__(self):

