@@ -29,16 +29,8 @@ from kgen.cli import presets
 from kgen.cli import train
 from kgen.cli import watermark
 
-# What recipes, docs/generate.py and the tests use as `kgen.cli.<name>`:
-# copies of names, so a test patches the module that uses one
-# (`kgen.cli.generate.SAMPLE_CHUNK`), not these.
-from kgen.cli.common import MODEL  # noqa: F401
-from kgen.cli.common import MODEL_HELP  # noqa: F401
-from kgen.cli.common import _numpy  # noqa: F401
-from kgen.cli.common import value_range_of  # noqa: F401
-from kgen.cli.evaluate import METRICS  # noqa: F401
-from kgen.cli.evaluate import scores  # noqa: F401
-from kgen.cli.generate import SAMPLE_CHUNK  # noqa: F401
+# The sample kinds and their files, which the tests read as
+# `kgen.cli.<name>`.
 from kgen.cli.generate import SAMPLE_FILES  # noqa: F401
 from kgen.cli.generate import sample_kind  # noqa: F401
 from kgen.cli.terminal import printable

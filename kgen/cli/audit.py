@@ -5,10 +5,10 @@ import os
 
 from kgen.cli.common import MODEL
 from kgen.cli.common import MODEL_HELP
-from kgen.cli.common import _load
-from kgen.cli.common import _preset_card
-from kgen.cli.common import _writing
+from kgen.cli.common import open_model
+from kgen.cli.common import preset_card
 from kgen.cli.common import value_range_of
+from kgen.cli.common import writing_atomically
 
 # The white-box statistics that take `num_steps`, and their defaults.
 DEFAULT_NUM_STEPS = {"elbo": 10, "log_prob": 16}
@@ -62,8 +62,8 @@ def audit(args):
     if args.json is not None:
         # Before the audit's minutes, not after them.
         check_writable_target(os.path.abspath(args.json))
-    model = _load(args.model_path)
-    card = _preset_card(args.model_path)
+    model = open_model(args.model_path)
+    card = preset_card(args.model_path)
     data = args.data or card.get("data", {}).get("dataset")
     if data is None:
         raise ValueError(
@@ -143,7 +143,7 @@ def audit(args):
             f"advantage {attack['advantage']:.3f}"
         )
     if args.json:
-        with _writing(args.json, "--json") as temporary:
+        with writing_atomically(args.json, "--json") as temporary:
             with open(temporary, "w") as f:
                 json.dump(
                     dict(report, model=args.model_path, data=data),

@@ -11,14 +11,14 @@ MODEL = "MODEL"
 MODEL_HELP = "a .keras file, a preset name (see `kgen presets`) or directory"
 
 
-def _load(path, watermarks=False):
+def open_model(path, watermarks=False):
     """The model of MODEL, the one way every command reads it: a `.keras`
     file, a preset name or a preset directory. A kgen generative model,
     or with `watermarks` also a trained `BitWatermark` or
     `StableSignature`."""
     import kgen
 
-    if _is_keras_file(path):
+    if is_keras_file(path):
         model = kgen.models.load_model(path)
     else:
         model = kgen.presets.load_preset(path)
@@ -36,16 +36,16 @@ def _load(path, watermarks=False):
     return model
 
 
-def _is_keras_file(path):
+def is_keras_file(path):
     return os.path.isfile(path) or path.endswith(".keras")
 
 
-def _preset_card(path):
+def preset_card(path):
     """The model card of a preset MODEL; `{}` for a `.keras` file or an
-    architecture (`_load` has refused any other MODEL already)."""
+    architecture (`open_model` has refused any other MODEL already)."""
     import kgen
 
-    if _is_keras_file(path):
+    if is_keras_file(path):
         return {}
     try:
         return kgen.presets.preset_metadata(path)
@@ -53,24 +53,24 @@ def _preset_card(path):
         return {}
 
 
-def _tokenizer(path):
+def preset_tokenizer(path):
     """The tokenizer a preset MODEL ships with, else `None` (a `.keras`
     file keeps none)."""
     import kgen
 
-    if _is_keras_file(path) or not kgen.presets.has_tokenizer(path):
+    if is_keras_file(path) or not kgen.presets.has_tokenizer(path):
         return None
     return kgen.presets.load_tokenizer(path)
 
 
-def _numpy(x):
+def to_numpy(x):
     import keras
 
     return keras.ops.convert_to_numpy(x)
 
 
 @contextlib.contextmanager
-def _writing(path, option):
+def writing_atomically(path, option):
     """A temporary path that becomes `path` once written whole; a failed
     write (a full disk) leaves nothing and names the option and the
     space left."""
@@ -87,7 +87,7 @@ def _writing(path, option):
         ) from error
 
 
-def _given(**options):
+def given(**options):
     """The options given on the command line (not `None`), so that an
     option left out keeps the library's default."""
     return {name: value for name, value in options.items() if value is not None}

@@ -3,8 +3,8 @@ precision/recall; MOSES' table for a molecule model)."""
 
 from kgen.cli.common import MODEL
 from kgen.cli.common import MODEL_HELP
-from kgen.cli.common import _load
-from kgen.cli.common import _preset_card
+from kgen.cli.common import open_model
+from kgen.cli.common import preset_card
 from kgen.cli.common import value_range_of
 from kgen.metrics import SAMPLE_METRICS as METRICS
 
@@ -57,7 +57,7 @@ def add_parser(commands):
 
 
 def evaluate(args):
-    model = _load(args.model_path)
+    model = open_model(args.model_path)
     for name, result, detail in scores(model, args):
         if isinstance(result, dict):
             result = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
@@ -88,7 +88,7 @@ def scores(model, args):
     validate_int(args.num_samples, "-n", minimum=2)
     if set(names) & set(MOLECULE_METRICS):
         return _molecule_scores(model, args, names)
-    value_range = value_range_of(model, _preset_card(args.model_path))
+    value_range = value_range_of(model, preset_card(args.model_path))
     reference = None
     # The Inception Score needs no real examples (an audio model's has no
     # image dataset to load).
@@ -135,10 +135,9 @@ def scores(model, args):
 def _molecule_scores(model, args, names):
     """The table of `--metric moses` or `peptides`, of `-n` sequences
     drawn as `kgen generate` draws them."""
-    import argparse
-
-    from kgen.cli.common import _tokenizer
-    from kgen.cli.generate import _sample_in_chunks
+    import kgen
+    from kgen.cli.common import preset_tokenizer
+    from kgen.cli.generate import SAMPLE_CHUNK
     from kgen.cli.generate import sample_kind
 
     metric = next(name for name in names if name in MOLECULE_METRICS)
@@ -148,21 +147,27 @@ def _molecule_scores(model, args, names):
             f"`--metric {metric}` scores {needed_kind} and takes no other "
             f"metric; received {names}."
         )
-    kind = sample_kind(model, _preset_card(args.model_path), args.model_path)
+    kind = sample_kind(model, preset_card(args.model_path), args.model_path)
     if kind != needed_kind:
         raise ValueError(
             f"`--metric {metric}` needs a model of {needed_kind} (a preset "
             f"such as {example}); MODEL {args.model_path} draws {kind} "
             "samples."
         )
-    draws = argparse.Namespace(
-        num_samples=args.num_samples, seed=args.seed, max_output_bytes=2**31
-    )
     # The preset's own sampling arguments (a molecule GPT's temperature),
     # as `kgen generate` draws.
-    options = _preset_card(args.model_path).get("sample_arguments", {})
-    rows = _sample_in_chunks(model, draws, dict(options))
-    sequences = _tokenizer(args.model_path).detokenize(rows.astype("int32"))
+    options = preset_card(args.model_path).get("sample_arguments", {})
+    rows = kgen.models.sample_in_chunks(
+        model,
+        args.num_samples,
+        seed=args.seed,
+        chunk_size=SAMPLE_CHUNK,
+        max_bytes=2**31,
+        **options,
+    )
+    sequences = preset_tokenizer(args.model_path).detokenize(
+        rows.astype("int32")
+    )
     detail = f"{args.num_samples} samples, seed {args.seed}"
     if metric == "peptides":
         return _peptide_table(sequences, detail)

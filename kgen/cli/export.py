@@ -4,7 +4,7 @@ import os
 
 from kgen.cli.common import MODEL
 from kgen.cli.common import MODEL_HELP
-from kgen.cli.common import _load
+from kgen.cli.common import open_model
 
 
 def add_parser(commands):
@@ -21,7 +21,7 @@ def export(args):
     from kgen.utils.argument_validation import validate_int
 
     validate_int(args.version, "--version")
-    model = _load(args.model_path)
+    model = open_model(args.model_path)
     path = kgen.export.export_saved_model(
         model, args.path, version=args.version, overwrite=args.overwrite
     )

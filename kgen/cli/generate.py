@@ -5,18 +5,17 @@ import os
 
 from kgen.cli.common import MODEL
 from kgen.cli.common import MODEL_HELP
-from kgen.cli.common import _given
-from kgen.cli.common import _load
-from kgen.cli.common import _numpy
-from kgen.cli.common import _preset_card
-from kgen.cli.common import _tokenizer
-from kgen.cli.common import _writing
+from kgen.cli.common import given
+from kgen.cli.common import open_model
+from kgen.cli.common import preset_card
+from kgen.cli.common import preset_tokenizer
+from kgen.cli.common import to_numpy
 from kgen.cli.common import value_range_of
+from kgen.cli.common import writing_atomically
 
-# `kgen generate` draws at most this many samples per `sample` call: a
-# network's activations grow with the batch, and a sampler's with them.
-# Every chunk draws from one seed generator, so `-n` up to a chunk gives
-# exactly what one `sample(n, seed=SEED)` call gives.
+# `kgen generate` draws at most this many samples per `sample` call
+# (`kgen.models.sample_in_chunks`): `-n` up to a chunk gives exactly what
+# one `sample(n, seed=SEED)` call gives.
 SAMPLE_CHUNK = 256
 
 
@@ -134,8 +133,8 @@ def sample(args):
         validate_int(
             args.length, "--length", maximum=kgen.presets.registry.MAX_LENGTH
         )
-    model = _load(args.model_path)
-    card = _preset_card(args.model_path)
+    model = open_model(args.model_path)
+    card = preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first
     options = dict(card.get("sample_arguments", {}))
     parameters = contract.options(model)
@@ -196,7 +195,7 @@ def sample(args):
     if args.watermark_key is not None and "watermark" in parameters:
         options["watermark"] = kgen.watermarks.FourierNoiseWatermark(
             key=args.watermark_key,
-            **_given(
+            **given(
                 radius=args.watermark_radius,
                 inner_radius=args.watermark_inner_radius,
             ),
@@ -219,41 +218,33 @@ def sample(args):
     if prompt is not None:
         samples = _continue_prompt(model, prompt, args, options)
     else:
-        samples = _sample_in_chunks(model, args, options)
-    with _writing(args.out, "--out") as temporary:
-        write(np.asarray(_numpy(samples)), temporary)
+        samples = sample_chunked(model, args, options)
+    with writing_atomically(args.out, "--out") as temporary:
+        write(np.asarray(to_numpy(samples)), temporary)
     print(f"kgen: {args.num_samples} samples: {os.path.abspath(args.out)}")
     return 0
 
 
-def _sample_in_chunks(model, args, options):
-    """`model.sample(-n, seed=--seed, **options)` drawn `SAMPLE_CHUNK` at
-    a time from one seed generator into one array, refused (naming `-n`
-    and `--max-output-bytes`) when the samples would pass the budget."""
+def sample_chunked(model, args, options):
+    """`model.sample(-n, seed=--seed, **options)` by
+    `kgen.models.sample_in_chunks`, `SAMPLE_CHUNK` at a time, refused
+    (naming `-n` and `--max-output-bytes`) before drawing when samples of
+    a known shape would pass the budget."""
     import numpy as np
 
-    from kgen.utils.seeds import seed_generator
+    import kgen
 
-    num_samples = args.num_samples
-    generator = seed_generator(args.seed, argument="--seed")
     shape = getattr(model, "data_shape", None)
     if shape is not None and all(isinstance(d, int) for d in shape):
-        _check_output_bytes(num_samples * 4 * int(np.prod(shape)), args)
-    samples = None
-    for start in range(0, num_samples, SAMPLE_CHUNK):
-        size = min(SAMPLE_CHUNK, num_samples - start)
-        chunk_options = dict(options)
-        if "labels" in options:
-            chunk_options["labels"] = options["labels"][start : start + size]
-        chunk = np.asarray(
-            _numpy(model.sample(size, seed=generator, **chunk_options))
-        )
-        if samples is None:
-            per_sample = chunk.nbytes // size
-            _check_output_bytes(num_samples * per_sample, args)
-            samples = np.empty((num_samples, *chunk.shape[1:]), chunk.dtype)
-        samples[start : start + size] = chunk
-    return samples
+        _check_output_bytes(args.num_samples * 4 * int(np.prod(shape)), args)
+    return kgen.models.sample_in_chunks(
+        model,
+        args.num_samples,
+        seed=args.seed,
+        chunk_size=SAMPLE_CHUNK,
+        max_bytes=args.max_output_bytes,
+        **options,
+    )
 
 
 def _check_output_bytes(total, args):
@@ -270,7 +261,7 @@ def _continue_prompt(model, prompt, args, options):
     `sample` draws (`sampler="random"`), up to `length` tokens in all."""
     import numpy as np
 
-    tokenizer = _tokenizer(args.model_path)
+    tokenizer = preset_tokenizer(args.model_path)
     if tokenizer is None:
         raise ValueError(
             f"`--prompt` needs a text model (a preset with a tokenizer); "
@@ -322,7 +313,7 @@ def sample_kind(model, card, model_path):
     import kgen
 
     return kgen.presets.sample_kind(
-        model, card, has_tokenizer=_tokenizer(model_path) is not None
+        model, card, has_tokenizer=preset_tokenizer(model_path) is not None
     )
 
 
@@ -354,12 +345,12 @@ def _sample_writer(model, card, args):
         _check_image_path(out, "--out")
     data = card.get("data", {})
     if kind == "text":
-        tokenizer = _tokenizer(args.model_path)
+        tokenizer = preset_tokenizer(args.model_path)
         return lambda samples, path: _write_text(
             path, tokenizer.detokenize(samples.astype("int32"))
         )
     if kind in ("molecules", "peptides"):
-        tokenizer = _tokenizer(args.model_path)
+        tokenizer = preset_tokenizer(args.model_path)
         return lambda samples, path: _write_lines(
             path, tokenizer.detokenize(samples.astype("int32"))
         )

@@ -3,13 +3,13 @@ a multi-bit key with a trained watermark model."""
 
 from kgen.cli.common import MODEL
 from kgen.cli.common import MODEL_HELP
-from kgen.cli.common import _given
-from kgen.cli.common import _load
-from kgen.cli.common import _numpy
-from kgen.cli.common import _preset_card
-from kgen.cli.common import _tokenizer
-from kgen.cli.common import _writing
+from kgen.cli.common import given
+from kgen.cli.common import open_model
+from kgen.cli.common import preset_card
+from kgen.cli.common import preset_tokenizer
+from kgen.cli.common import to_numpy
 from kgen.cli.common import value_range_of
+from kgen.cli.common import writing_atomically
 
 
 def add_parser(commands):
@@ -78,7 +78,7 @@ def watermark(args):
     import kgen
     from kgen.models import contract
 
-    model = _load(args.model_path, watermarks=True)
+    model = open_model(args.model_path, watermarks=True)
     if isinstance(
         model, (kgen.watermarks.BitWatermark, kgen.watermarks.StableSignature)
     ):
@@ -92,7 +92,7 @@ def watermark(args):
         )
     if args.key is None:
         raise ValueError("`--key` is needed to test for this watermark.")
-    tokenizer = _tokenizer(args.model_path)
+    tokenizer = preset_tokenizer(args.model_path)
     if tokenizer is None:
         if contract.can(model, "invert"):
             return _detect_image_watermark(model, args)
@@ -109,7 +109,7 @@ def watermark(args):
         tokenizer.vocabulary_size,
         gamma=args.gamma,
         key=args.key,
-        **_given(threshold=args.threshold),
+        **given(threshold=args.threshold),
     )
     found = 0
     for index, sample_text in enumerate(samples):
@@ -137,13 +137,13 @@ def _detect_image_watermark(model, args):
 
     import kgen
 
-    card = _preset_card(args.model_path)
+    card = preset_card(args.model_path)
     num_steps = args.num_steps
     if num_steps is None:  # the preset's sampler, else `invert`'s default
         num_steps = card.get("sample_arguments", {}).get("num_steps")
     detector = kgen.watermarks.FourierNoiseWatermark(
         key=args.key,
-        **_given(
+        **given(
             radius=args.radius,
             inner_radius=args.inner_radius,
             threshold=args.threshold,
@@ -152,7 +152,7 @@ def _detect_image_watermark(model, args):
     images = _read_images(
         args.text_path, model.sample_shape, value_range_of(model, card)
     )
-    scores = detector.score(images, model, **_given(num_steps=num_steps))
+    scores = detector.score(images, model, **given(num_steps=num_steps))
     marked = scores["z_score"] > detector.threshold
     for index, (z_score, p_value) in enumerate(
         zip(scores["z_score"], scores["p_value"])
@@ -189,8 +189,8 @@ def _bit_watermark(model, args):
             raise ValueError(
                 f"`embed` needs `--out` (.npy or .png); received {args.out!r}."
             )
-        marked = _numpy(model.embed(images, bits))
-        with _writing(args.out, "--out") as temporary:
+        marked = to_numpy(model.embed(images, bits))
+        with writing_atomically(args.out, "--out") as temporary:
             if args.out.lower().endswith(".png"):
                 kgen.utils.save_image_grid(
                     marked, temporary, value_range=(low, high)

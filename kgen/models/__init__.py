@@ -34,6 +34,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.models.load_model import load_model
 from kgen.models.masked_token import MaskedDiffusion
 from kgen.models.masked_token import MaskGIT
+from kgen.models.sample_chunks import sample_in_chunks
 from kgen.models.vae import VAE
 from kgen.models.vae import VAEGAN
 from kgen.models.vae import VQVAE
@@ -67,6 +68,7 @@ __all__ = [
     "PixelCNN",
     "ProgressiveGAN",
     "RealNVP",
+    "sample_in_chunks",
     "ShortcutModel",
     "SRGAN",
     "StyleGAN",

@@ -2,8 +2,8 @@
 membership leakage."""
 
 import numpy as np
-from keras import ops
 
+from kgen.models.sample_chunks import sample_in_chunks
 from kgen.privacy.distance_to_closest_record import distance_to_closest_record
 from kgen.privacy.likelihood_scores import likelihood_scores
 from kgen.privacy.likelihood_scores import likelihood_statistic
@@ -173,19 +173,11 @@ def _take(labels, index):
 
 
 def _draw(model, num_samples, seed, sample_arguments):
-    """`num_samples` samples in batches of at most 500, balanced classes
-    for a model that samples by class."""
-    batches = []
-    for offset in range(0, num_samples, 500):
-        count = min(500, num_samples - offset)
-        arguments = dict(sample_arguments)
-        if getattr(model, "samples_by_class", False):
-            arguments["labels"] = np.arange(offset, offset + count) % (
-                model.num_classes
-            )
-        batches.append(
-            ops.convert_to_numpy(
-                model.sample(count, seed=seed + offset, **arguments)
-            )
-        )
-    return np.concatenate(batches)
+    """`num_samples` samples, 500 a call, balanced classes for a model
+    that samples by class."""
+    arguments = dict(sample_arguments)
+    if getattr(model, "samples_by_class", False):
+        arguments["labels"] = np.arange(num_samples) % model.num_classes
+    return sample_in_chunks(
+        model, num_samples, seed=seed, chunk_size=500, **arguments
+    )
