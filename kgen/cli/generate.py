@@ -17,6 +17,10 @@ from kgen.cli.common import writing_atomically
 # (`kgen.models.sample_in_chunks`): `-n` up to a chunk gives exactly what
 # one `sample(n, seed=SEED)` call gives.
 SAMPLE_CHUNK = 256
+# The most `--num-steps` and `--length` a user may ask for: ten and 64
+# times what a preset's card may set unasked (`kgen.presets.registry`).
+MAX_NUM_STEPS = 10_000
+MAX_LENGTH = 2**20
 
 
 def add_parser(commands):
@@ -59,7 +63,7 @@ def add_parser(commands):
         "--length",
         type=int,
         help="sequence models: tokens or audio steps per sample, at most "
-        "65,536 (default: the preset's)",
+        "2**20 (default: the preset's)",
     )
     sample.add_argument(
         "--prompt",
@@ -101,7 +105,7 @@ def add_parser(commands):
         "--num-steps",
         type=int,
         help="diffusion, flow, consistency and masked-token models: "
-        "sampler steps, at most 1,000 (default: the preset's)",
+        "sampler steps, at most 10,000 (default: the preset's)",
     )
     sample.add_argument(
         "--guidance-scale",
@@ -131,7 +135,7 @@ def sample(args):
     validate_int(args.max_output_bytes, "--max-output-bytes")
     if args.length is not None:
         validate_int(
-            args.length, "--length", maximum=kgen.presets.registry.MAX_LENGTH
+            args.length, "--length", maximum=MAX_LENGTH
         )
     model = open_model(args.model_path)
     card = preset_card(args.model_path)
@@ -165,7 +169,7 @@ def sample(args):
         options["num_steps"] = validate_int(
             args.num_steps,
             "--num-steps",
-            maximum=kgen.presets.registry.MAX_NUM_STEPS,
+            maximum=MAX_NUM_STEPS,
         )
     if args.length is not None:
         if "length" not in parameters:

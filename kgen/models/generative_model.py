@@ -1,3 +1,6 @@
+import json
+import os
+
 import keras
 
 from kgen import backend
@@ -110,6 +113,52 @@ class GenerativeModel(
     def serving_endpoints(self):
         """`{name: (fn, input_signature)}` for `kgen.export`."""
         raise NotImplementedError
+
+    @property
+    def sample_defaults(self):
+        """`dict` of the arguments `sample` takes when a call leaves them
+        out: a preset's card `sample_arguments` (a WaveNet's `length`, a
+        diffusion preset's scheduler and steps), so `sample(n)` alone
+        draws what the card measured; an argument given still wins. Saved
+        with the model (`.keras` files and presets alike), so a model
+        samples the same however it was loaded."""
+        return json.loads(self.__dict__.get("_sample_defaults", "{}"))
+
+    @sample_defaults.setter
+    def sample_defaults(self, arguments):
+        from kgen.models import contract
+
+        if not isinstance(arguments, dict):
+            raise ValueError(
+                "`sample_defaults` must be a dict of `sample` arguments; "
+                f"received {type(arguments).__name__}."
+            )
+        accepted = contract.options(self) - {"seed"}
+        unknown = sorted(set(arguments) - accepted)
+        if unknown:
+            raise ValueError(
+                f"`sample_defaults` names {unknown}, which "
+                f"{type(self).__name__}.sample does not take (it takes "
+                f"{sorted(accepted)})."
+            )
+        # Kept as JSON: a plain value Keras' attribute tracking leaves
+        # alone, and what the `.keras` file stores.
+        self.__dict__["_sample_defaults"] = json.dumps(arguments)
+
+    _SAMPLE_DEFAULTS_FILE = "sample_defaults.json"
+
+    def save_assets(self, dir_path):
+        defaults = self.__dict__.get("_sample_defaults")
+        if defaults is not None:
+            path = os.path.join(dir_path, self._SAMPLE_DEFAULTS_FILE)
+            with open(path, "w") as file:
+                file.write(defaults)
+
+    def load_assets(self, dir_path):
+        path = os.path.join(dir_path, self._SAMPLE_DEFAULTS_FILE)
+        if os.path.isfile(path):  # files saved before hold none
+            with open(path) as file:
+                self.sample_defaults = json.load(file)
 
     @property
     def samples_by_class(self):

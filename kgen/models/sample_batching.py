@@ -36,10 +36,12 @@ PER_EXAMPLE_ARGUMENTS = ("labels", "condition", "initial", "prompts")
 
 def batched_sample(sample):
     """`sample(self, num_samples, **kwargs)` run at the backend's bucket
-    for `num_samples`, keeping its signature and docstring."""
+    for `num_samples`, with the model's `sample_defaults` for arguments
+    left out, keeping its signature and docstring."""
 
     @functools.wraps(sample)
     def bucketed(self, num_samples, *args, **kwargs):
+        kwargs = {**self.sample_defaults, **kwargs}
         batch_size = _batch_size(num_samples)
         if batch_size == num_samples:
             return sample(self, num_samples, *args, **kwargs)

@@ -1,7 +1,6 @@
 """Loading presets: verify every checksum, then rebuild the model."""
 
 import copy
-import functools
 import io
 import math
 import os
@@ -14,6 +13,7 @@ from kgen import backend
 from kgen.presets import architectures
 from kgen.presets import registry
 from kgen.presets import weights_check
+from kgen.utils.deserialize_instance import deserialize_instance
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
 from kgen.utils.regular_file import open_regular_file
@@ -212,7 +212,9 @@ def load_preset(name_or_directory):
     )
     model = rebuild(directory, config)
     _check_sample_arguments(model, metadata, directory)
-    return _with_sample_defaults(model, metadata.get("sample_arguments"))
+    if metadata.get("sample_arguments"):
+        model.sample_defaults = metadata["sample_arguments"]
+    return model
 
 
 def _check_sample_arguments(model, metadata, directory):
@@ -238,26 +240,6 @@ def _check_sample_arguments(model, metadata, directory):
                 f"{type(model).__name__}.sample does not take (it takes "
                 f"{sorted(accepted)})."
             )
-
-
-def _with_sample_defaults(model, defaults):
-    """`model`, whose `sample` takes its card's `sample_arguments` (a
-    WaveNet's `length`, a diffusion preset's scheduler and steps) as
-    defaults, so `sample(n)` alone draws what the card measured; an
-    argument given still wins. The defaults are the preset's, not the
-    class': a `.keras` file saved from the model does not keep them."""
-    if not defaults:
-        return model
-    method = model.sample
-
-    @functools.wraps(method)
-    def sample(num_samples, **arguments):
-        return method(num_samples, **{**defaults, **arguments})
-
-    # An instance attribute shadows the class' method (Keras' tracking
-    # has nothing to track in a function).
-    vars(model)["sample"] = sample
-    return model
 
 
 def load_tokenizer(name_or_directory):
@@ -297,23 +279,12 @@ def load_tokenizer(name_or_directory):
         )
     path = os.path.join(directory, registry.TOKENIZER)
     config = registry.read_json(path)
-    try:
-        tokenizer = keras.saving.deserialize_keras_object(config)
-    except Exception as error:
-        raise PresetError(
-            f"{path}: could not rebuild the tokenizer "
-            f"({type(error).__name__}: {error})."
-        ) from error
     kinds = (
         kgen.tokenizers.CharacterTokenizer,
         kgen.tokenizers.SmilesTokenizer,
         kgen.tokenizers.WordTokenizer,
     )
-    if not isinstance(tokenizer, kinds):
-        raise PresetError(
-            f"{path}: holds a {type(tokenizer).__name__}, not one of kgen's "
-            f"tokenizers ({', '.join(kind.__name__ for kind in kinds)})."
-        )
+    tokenizer = deserialize_instance(config, kinds, path, PresetError)
     return tokenizer
 
 

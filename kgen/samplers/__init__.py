@@ -3,8 +3,6 @@ Markov chain kernels with one interface (`MarkovChainSampler`: Langevin
 dynamics, MALA, block Gibbs) and annealed importance sampling of
 normalising constants on any of them."""
 
-import keras
-
 from kgen.samplers.annealed_importance_sampling import (
     annealed_importance_sampling,
 )
@@ -20,6 +18,7 @@ from kgen.samplers.token_sampler import TokenSampler
 from kgen.samplers.top_k_sampler import TopKSampler
 from kgen.samplers.top_p_sampler import TopPSampler
 from kgen.samplers.watermarked_sampler import WatermarkedSampler
+from kgen.utils.deserialize_instance import deserialize_instance
 
 TOKEN_SAMPLERS = {
     "greedy": GreedySampler,
@@ -42,19 +41,9 @@ def get(identifier, **kwargs):
         return identifier
     if isinstance(identifier, dict):
         # A card's default may hold a serialized sampler written by anyone.
-        try:
-            sampler = keras.saving.deserialize_keras_object(identifier)
-        except Exception as error:
-            raise ValueError(
-                f"A serialized token sampler could not be read "
-                f"({type(error).__name__}: {error})."
-            ) from None
-        if not isinstance(sampler, TokenSampler):
-            raise ValueError(
-                "A serialized token sampler must be a TokenSampler; "
-                f"received a {type(sampler).__name__}."
-            )
-        return sampler
+        return deserialize_instance(
+            identifier, TokenSampler, "A serialized token sampler"
+        )
     if identifier in TOKEN_SAMPLERS:
         return TOKEN_SAMPLERS[identifier](**kwargs)
     raise ValueError(

@@ -573,3 +573,28 @@ def test_kgen_presets_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["presets", str(copy)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model.weights.h5: sha256 is" in err
+
+
+def test_a_preset_samples_as_its_keras_file(tmp_path):
+    """The card's `sample_arguments` are the model's `sample_defaults`,
+    saved in a `.keras` file too: both sample the same arrays."""
+    # Glow samples at temperature 0.7 by its card, 1.0 by its class.
+    preset = kgen.presets.load_preset("glow_mnist")
+    assert preset.sample_defaults == {"temperature": 0.7}
+    path = str(tmp_path / "glow.keras")
+    preset.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.sample_defaults == preset.sample_defaults
+    np.testing.assert_allclose(
+        to_numpy(loaded.sample(4, seed=0)),
+        to_numpy(preset.sample(4, seed=0)),
+        atol=1e-5,
+    )
+
+
+def test_sample_defaults_name_arguments_of_sample(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match=r"names \['num_steps'\]"):
+        model.sample_defaults = {"num_steps": 5}
+    with pytest.raises(ValueError, match="must be a dict"):
+        model.sample_defaults = [("seed", 1)]

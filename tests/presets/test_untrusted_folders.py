@@ -194,7 +194,7 @@ def test_outputs_replace_only_regular_files(tmp_path, kind):
         ),
         (
             lambda c: c.update(sample_arguments={"length": 10**5}),
-            r"'sample_arguments\.length' must lie in \[1, 65,536\]",
+            r"'sample_arguments\.length' must lie in \[1, 16,384\]",
         ),
         (
             lambda c: c["data"].update(sample_rate=2e9),
