@@ -43,7 +43,9 @@ def main():
     rows = []
     for name, num_samples in (("elbo", 1), ("iwae_k100", 100)):
         scores = keras.ops.convert_to_numpy(
-            model.anomaly_score(x_test, num_samples=num_samples, seed=0)
+            model.anomaly_score(
+                x_test, num_importance_samples=num_samples, seed=0
+            )
         )
         rows.append(
             {

@@ -134,9 +134,7 @@ def sample(args):
     validate_int(args.num_samples, "-n")
     validate_int(args.max_output_bytes, "--max-output-bytes")
     if args.length is not None:
-        validate_int(
-            args.length, "--length", maximum=MAX_LENGTH
-        )
+        validate_int(args.length, "--length", maximum=MAX_LENGTH)
     model = open_model(args.model_path)
     card = preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first

@@ -28,7 +28,7 @@ def test_a_prefix_gets_the_same_estimates(vae, digits):
 
 
 def test_bad_counts_are_named(vae, digits):
-    with pytest.raises(ValueError, match="`num_samples`"):
+    with pytest.raises(ValueError, match="`num_importance_samples`"):
         kgen.metrics.iwae_log_likelihood(vae, digits[0][:4], 0)
     with pytest.raises(ValueError, match="`batch_size`"):
         kgen.metrics.iwae_log_likelihood(vae, digits[0][:4], 2, batch_size=0)

@@ -74,7 +74,7 @@ class HierarchicalVAE(GenerativeModel):
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(x_train, epochs=10, batch_size=64)
-    nll = -model.log_likelihood(x_test[:50], num_samples=1000)
+    nll = -model.log_likelihood(x_test[:50], num_importance_samples=1000)
     ```
 
     References:
@@ -229,11 +229,15 @@ class HierarchicalVAE(GenerativeModel):
         )
         return -(reconstruction + kl_z1 + kl_z2)
 
-    def log_likelihood(self, x, num_samples=100, seed=None, chunk_size=100):
+    def log_likelihood(
+        self, x, num_importance_samples=100, seed=None, chunk_size=100
+    ):
         """IWAE bound with `log w = log p(x|z1) p(z1|z2) p(z2) -
         log q(z1|x, z2) q(z2|x)`; the K samples run `chunk_size` at a time
         as one batch (the encoder's features are computed once)."""
-        num_samples = validate_int(num_samples, "num_samples")
+        num_samples = validate_int(
+            num_importance_samples, "num_importance_samples"
+        )
         chunk_size = validate_int(chunk_size, "chunk_size")
         x = ops.convert_to_tensor(self._check_examples(x), "float32")
         seed = self._seed_generator(seed)

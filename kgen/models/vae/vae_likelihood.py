@@ -54,7 +54,12 @@ class VAELikelihood:
         )
 
     def log_likelihood(
-        self, x, num_samples=100, seed=None, chunk_size=100, labels=None
+        self,
+        x,
+        num_importance_samples=100,
+        seed=None,
+        chunk_size=100,
+        labels=None,
     ):
         """Importance-weighted lower bound on `log p(x)` per example.
 
@@ -66,7 +71,9 @@ class VAELikelihood:
         et al., 2015, arXiv:1509.00519). The K samples are drawn in chunks
         of `chunk_size` (memory) and combined exactly by log-sum-exp.
         """
-        num_samples = validate_int(num_samples, "num_samples")
+        num_samples = validate_int(
+            num_importance_samples, "num_importance_samples"
+        )
         chunk_size = validate_int(chunk_size, "chunk_size")
         x = self._check_examples(x)
         labels = self._check_labels(labels, x)
@@ -78,10 +85,15 @@ class VAELikelihood:
             chunks.append(ops.logsumexp(log_weights, axis=0))
         return ops.logsumexp(ops.stack(chunks), axis=0) - math.log(num_samples)
 
-    def anomaly_score(self, x, num_samples=1, seed=None, labels=None):
+    def anomaly_score(
+        self, x, num_importance_samples=1, seed=None, labels=None
+    ):
         """`-log p(x)` estimated by the ELBO (or the IWAE bound for
-        `num_samples > 1`): high for inputs unlike the training data."""
-        num_samples = validate_int(num_samples, "num_samples")
+        `num_importance_samples > 1`): high for inputs unlike the training
+        data."""
+        num_samples = validate_int(
+            num_importance_samples, "num_importance_samples"
+        )
         if num_samples == 1:
             return -self.elbo(x, seed=seed, labels=labels)
         return -self.log_likelihood(x, num_samples, seed=seed, labels=labels)
