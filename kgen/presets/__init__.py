@@ -18,13 +18,13 @@ from kgen.presets.architectures import ARCHITECTURES
 from kgen.presets.architectures import build_architecture
 from kgen.presets.architectures import list_architectures
 from kgen.presets.architectures import prepare_data
-from kgen.presets.loading import check_preset
 from kgen.presets.loading import from_preset
 from kgen.presets.loading import has_tokenizer
 from kgen.presets.loading import load_preset
 from kgen.presets.loading import load_tokenizer
 from kgen.presets.loading import preset_metadata
 from kgen.presets.loading import verify_preset
+from kgen.presets.reference_check import check_preset
 from kgen.presets.registry import list_presets
 from kgen.presets.registry import shipped_presets
 from kgen.presets.sample_kinds import SAMPLE_KINDS

@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from kgen.presets import loading
+from kgen.presets import reference_check
 from kgen.presets import registry
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
@@ -348,10 +349,14 @@ def _write_reference(model, loaded, staging, sample_arguments):
         )
         if sample_arguments:
             reference["arguments"] = sample_arguments
-        noise_inputs = loading.noise_reference_inputs(loaded)
+        noise_inputs = reference_check.noise_reference_inputs(loaded)
         if noise_inputs is not None:
-            expected = _numpy(loading.run_sample_endpoint(model, noise_inputs))
-            actual = _numpy(loading.run_sample_endpoint(loaded, noise_inputs))
+            expected = _numpy(
+                reference_check.run_sample_endpoint(model, noise_inputs)
+            )
+            actual = _numpy(
+                reference_check.run_sample_endpoint(loaded, noise_inputs)
+            )
             _check_reproduced(expected, actual)
             np.savez(
                 os.path.join(staging, "reference_noise.npz"), *noise_inputs

@@ -487,7 +487,7 @@ def test_every_shipped_preset_reproduces_its_reference(name):
     # rounded differently).
     difference = kgen.presets.check_preset(name)
     assert difference is not None
-    assert difference <= kgen.presets.loading.FLOAT_ATOL
+    assert difference <= kgen.presets.reference_check.FLOAT_ATOL
 
 
 def test_a_changed_shipped_preset_is_refused(tmp_path):
