@@ -142,7 +142,7 @@ def load(kind, path, teacher):
 
 
 def score(args):
-    from benchmarks.gan_mnist import mnist_classifier
+    from benchmarks.common import mnist_classifier
 
     keras.utils.set_random_seed(0)
     (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")

@@ -39,8 +39,11 @@ import numpy as np
 
 import kgen
 from benchmarks.common import environment
+from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
+from benchmarks.common import mnist_classifier
 from benchmarks.common import print_table
+from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 
 SHAPE = (28, 28, 1)
@@ -78,16 +81,6 @@ def build(
         )
     )
     return model
-
-
-def to_uint8(images):
-    """[-1, 1] floats to 8-bit pixels, rounded as an image file stores
-    them."""
-    return np.round((np.asarray(images) + 1) * 127.5).clip(0, 255)
-
-
-def from_uint8(pixels):
-    return pixels.astype("float32") / 127.5 - 1
 
 
 def inpainting_mask():
@@ -286,7 +279,6 @@ def load_samples(path):
 
 def score(arrays, info):
     """FID, KID and label accuracy of each sample set; writes the JSON."""
-    from benchmarks.gan_mnist import mnist_classifier
 
     keras.utils.set_random_seed(0)
     (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")

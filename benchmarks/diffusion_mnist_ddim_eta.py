@@ -22,11 +22,11 @@ import numpy as np
 
 import kgen
 from benchmarks.common import environment
+from benchmarks.common import from_uint8
 from benchmarks.common import print_table
+from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import build
-from benchmarks.diffusion_mnist import from_uint8
-from benchmarks.diffusion_mnist import to_uint8
 
 
 def ddim_settings(etas):

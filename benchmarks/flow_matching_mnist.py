@@ -36,11 +36,11 @@ import numpy as np
 
 import kgen
 from benchmarks.common import environment
+from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
+from benchmarks.common import to_uint8
 from benchmarks.common import write_json
-from benchmarks.diffusion_mnist import from_uint8
-from benchmarks.diffusion_mnist import to_uint8
 
 NETWORK_CALLS = (10, 20, 50)
 
@@ -148,7 +148,7 @@ def samplers():
 
 
 def score(args):
-    from benchmarks.gan_mnist import mnist_classifier
+    from benchmarks.common import mnist_classifier
 
     keras.utils.set_random_seed(0)
     (x_unit, y_train), (test_unit, y_test) = kgen.datasets.load("mnist")

@@ -16,22 +16,11 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import mnist_classifier
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
 SHAPE = (28, 28, 1)
-
-
-def mnist_classifier(x_train, y_train, x_test, y_test):
-    classifier = kgen.networks.image_classifier(SHAPE, 10, filters=32)
-    classifier.compile(
-        optimizer="adam",
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    classifier.fit(x_train, y_train, batch_size=128, epochs=2, verbose=0)
-    _, accuracy = classifier.evaluate(x_test, y_test, verbose=0)
-    return classifier, float(accuracy)
 
 
 def build(name, latent_dim):
