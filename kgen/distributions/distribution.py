@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.distributions import kl_registry
 from kgen.utils import seeds
 
 
@@ -39,9 +40,7 @@ class Distribution:
 
     def kl_divergence(self, other):
         """`KL(self || other)`; see `kgen.distributions.kl_divergence`."""
-        from kgen.distributions.kullback_leibler import kl_divergence
-
-        return kl_divergence(self, other)
+        return kl_registry.kl_divergence(self, other)
 
     def stddev(self):
         return ops.sqrt(self.variance())
