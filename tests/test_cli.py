@@ -156,6 +156,34 @@ def test_every_architecture_preset_trains_samples_and_exports(
     assert type(model).__name__ == architecture(preset)["class_name"]
 
 
+# 40 s of training each: a U-Net fits, samples and exports.
+@pytest.mark.large
+@pytest.mark.tensorflow_only
+def test_a_class_conditional_architecture_trains_on_its_labels(tmp_path):
+    out = os.path.join(tmp_path, "ddpm")
+    arguments = ["train", "ddpm_mnist_small_untrained", "--dataset", "digits"]
+    arguments += ["--epochs", "1", "--quiet", "--out", out]
+    assert cli.main(arguments) == 0
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert model.num_classes == 10
+
+
+@pytest.mark.large
+@pytest.mark.tensorflow_only
+def test_unlabelled_data_trains_a_conditional_architecture_unconditionally(
+    digits, tmp_path, capsys
+):
+    data_file = os.path.join(tmp_path, "digits.npy")
+    np.save(data_file, digits[0][:40])
+    out = os.path.join(tmp_path, "ddpm")
+    arguments = ["train", "ddpm_mnist_small_untrained", "--data", data_file]
+    arguments += ["--image-size", "8", "--epochs", "1", "--quiet"]
+    assert cli.main(arguments + ["--out", out]) == 0
+    assert "holds no labels" in capsys.readouterr().out
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert model.num_classes is None
+
+
 @pytest.mark.tensorflow_only
 def test_text_to_image_refuses_images_without_captions(
     digits, tmp_path, capsys

@@ -27,7 +27,9 @@ def add_parser(commands):
         help="a folder of image files, or a .npy file of images (n, "
         "height, width[, channels]) in [0, 1] (or uint8 0-255), "
         "memory-mapped; read a batch at a time, and the preset scales, "
-        "binarises or flattens each batch",
+        "binarises or flattens each batch. Images hold no labels: a "
+        "class-conditional preset trains on them without its classes "
+        "(on --dataset, or shards packed with labels, with them)",
     )
     train.add_argument(
         "--max-image-pixels",
@@ -221,12 +223,9 @@ def _train(args):
         scope = kgen.distribute.data_parallel(args.devices).scope
     else:
         scope = contextlib.nullcontext
-    x_train, x_test, image_shape, data_name = _training_data(
-        args, preset, batch_size
+    (x_train, y_train), (x_test, y_test), image_shape, data_name = (
+        _training_data(args, preset, batch_size)
     )
-    captions_train = captions_test = None
-    if preset.get("captioned"):
-        (x_train, captions_train), (x_test, captions_test) = x_train, x_test
     keras.utils.set_random_seed(args.seed)
     streamed = isinstance(x_train, kgen.datasets.ShardedImages)
     if streamed:
@@ -235,8 +234,25 @@ def _train(args):
         data_shape = data_shape[1:]
     else:
         data_shape = x_train[np.arange(1)].shape[1:]
+    # Images without labels (a folder or a .npy) train a class-conditional
+    # architecture without its classes, as diffusers' unconditional
+    # script trains on a folder.
+    unlabelled = (
+        _is_class_conditional(args) and y_train is None and not streamed
+    )
+    if unlabelled:
+        print(
+            f"kgen: --data holds no labels: training {args.preset} "
+            "without classes (num_classes=None)"
+        )
     with scope():
-        model = _build_model(args, preset, data_shape, captions_train)
+        model = _build_model(
+            args,
+            preset,
+            data_shape,
+            captions=y_train if preset.get("captioned") else None,
+            unlabelled=unlabelled,
+        )
     # Refused before any folder is made, naming --batch-size and
     # --image-size, rather than an out-of-memory error at the first step.
     memory_estimate.check_fits(model, batch_size, data_shape)
@@ -301,11 +317,11 @@ def _train(args):
             callbacks.append(x_train.epoch_callback())
         with scope():
             validation_data = x_test
-            if captions_test is not None:
-                validation_data = (x_test, captions_test)
+            if y_test is not None:
+                validation_data = (x_test, y_test)
             history = model.fit(
                 x_train,
-                captions_train,
+                y_train,
                 validation_data=validation_data,
                 batch_size=batch_size if is_array else None,
                 epochs=epochs,
@@ -515,8 +531,11 @@ def _changed(name, before, now):
 
 
 def _training_data(args, preset, batch_size):
-    """`(train, test or None, image shape, name)`: the preset's prepared
-    examples; arrays for `--dataset`, read by the batch for `--data`."""
+    """`((x, y), (x_test, y_test), image shape, name)`: the preset's
+    prepared examples, arrays for `--dataset`, read by the batch for
+    `--data`; `y` the class labels of a class-conditional preset (of a
+    labelled `--dataset`), or the captions of a text-to-image one, else
+    `None`; `x_test` `None` where there is no held-out set."""
     import numpy as np
 
     import kgen
@@ -530,13 +549,25 @@ def _training_data(args, preset, batch_size):
         return _captioned_data(args, preset, batch_size, prepare)
     if not args.data:
         dataset = args.dataset or preset["data"]["dataset"]
-        (images, _), (test_images, _) = kgen.datasets.load(dataset)
+        (images, labels), (test_images, test_labels) = kgen.datasets.load(
+            dataset
+        )
         x_train, x_test = prepare(images), prepare(test_images)
         if (args.devices or 1) > 1:
             x_train, x_test = _whole_batches(
                 x_train, x_test, batch_size, args.devices
             )
-        return x_train, x_test, images.shape[1:], dataset
+        if not _is_class_conditional(args):
+            labels = test_labels = None
+        else:  # as `_whole_batches` trimmed the images
+            labels = labels[: len(x_train)]
+            test_labels = None if x_test is None else test_labels[: len(x_test)]
+        return (
+            (x_train, labels),
+            (x_test, test_labels),
+            images.shape[1:],
+            dataset,
+        )
     if os.path.isdir(args.data) and os.path.isfile(
         os.path.join(args.data, "index.json")
     ):
@@ -556,7 +587,7 @@ def _training_data(args, preset, batch_size):
         rows, _ = _whole_batches(rows, None, batch_size, args.devices)
     x_train = lazy_images.PreparedImages(images, rows, prepare)
     x_test = prepare(images[np.arange(split)]) if split else None
-    return x_train, x_test, image_shape, args.data
+    return (x_train, None), (x_test, None), image_shape, args.data
 
 
 def _network_kind(args, preset):
@@ -608,18 +639,23 @@ def _sharded_data(args, batch_size, prepare):
             "file; shards hold their images at the size they were packed "
             "at (kgen data pack --image-size)."
         )
-    from kgen.presets import architectures
 
-    entry = architectures.architecture(args.preset)
     batches = kgen.datasets.from_shards(
         args.data,
         batch_size,
         seed=args.seed,
         prepare=prepare,
         # The labels go to a class-conditional architecture alone.
-        with_labels=entry["arguments"].get("num_classes") is not None,
+        with_labels=_is_class_conditional(args),
     )
-    return batches, None, batches.example_shape, args.data
+    return (batches, None), (None, None), batches.example_shape, args.data
+
+
+def _is_class_conditional(args):
+    from kgen.presets import architectures
+
+    entry = architectures.architecture(args.preset)
+    return entry["arguments"].get("num_classes") is not None
 
 
 def _captioned_data(args, preset, batch_size, prepare):
@@ -677,10 +713,10 @@ def _whole_batches(x_train, x_test, batch_size, num_devices):
     return train, test
 
 
-def _build_model(args, preset, data_shape, captions=None):
+def _build_model(args, preset, data_shape, captions=None, unlabelled=False):
     from kgen.presets import architectures
 
-    overrides = {}
+    overrides = {"num_classes": None} if unlabelled else {}
     if args.latent_dim is not None:
         if "latent_dim" not in preset["arguments"]:
             raise ValueError(
