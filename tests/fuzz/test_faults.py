@@ -373,5 +373,8 @@ def test_the_held_out_examples_stay_within_their_memory_budget(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         # Three held-out images' worth, of the four a tenth would hold.
         patch.setattr(lazy_images, "MAX_VALIDATION_BYTES", 3 * 64 * 64 * 12)
-        x_train, x_test, shape, _ = train._training_data(args, preset, 32)
+        (x_train, labels), (x_test, _), shape, _ = train._training_data(
+            args, preset, 32
+        )
+    assert labels is None  # images alone
     assert len(x_test) == 3 and len(x_train) == 37 and shape == (64, 64, 3)
