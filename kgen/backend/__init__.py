@@ -102,8 +102,6 @@ Keras chooses its own trainer):
   `group_norm` reading channels-last activations in place), `gamma` and
   `beta` possibly `None`; `None` on JAX and TensorFlow, where XLA fuses
   Keras' own layer (`kgen.layers.GroupNormalization` uses it).
-- `gelu(x)`: the exact GELU, `x Phi(x)`, where the backend computes it
-  faster than Keras' activation (JAX: through `erf`); `None` elsewhere.
 - `initialize_processes(coordinator_address, num_processes, process_id,
   heartbeat_timeout_seconds)`: joins a job of several processes (JAX's
   distributed runtime, gloo collectives on a CPU); a `ValueError` naming
@@ -135,7 +133,6 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import fused_group_normalization
     from kgen.backend.tensorflow import gather_over_replicas
-    from kgen.backend.tensorflow import gelu
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import has_values
     from kgen.backend.tensorflow import inference_call
@@ -173,7 +170,6 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import fori_loop
     from kgen.backend.jax import fused_group_normalization
     from kgen.backend.jax import gather_over_replicas
-    from kgen.backend.jax import gelu
     from kgen.backend.jax import grad
     from kgen.backend.jax import has_values
     from kgen.backend.jax import inference_call
@@ -211,7 +207,6 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import fori_loop
     from kgen.backend.torch import fused_group_normalization
     from kgen.backend.torch import gather_over_replicas
-    from kgen.backend.torch import gelu
     from kgen.backend.torch import grad
     from kgen.backend.torch import has_values
     from kgen.backend.torch import inference_call
@@ -255,7 +250,6 @@ __all__ = [
     "fori_loop",
     "fused_group_normalization",
     "gather_over_replicas",
-    "gelu",
     "grad",
     "has_values",
     "inference_call",

@@ -275,14 +275,6 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
 fused_group_normalization = None
 
 
-def gelu(x):
-    # The exact GELU through `erf`: `jax.nn.gelu(approximate=False)` goes
-    # through `erfc`, whose expansion on a CPU costs about twice as much
-    # (a DiT's training step: 4% of its time).
-    half = np.asarray(0.5, x.dtype)
-    return half * x * (1 + jax.lax.erf(x * np.asarray(0.5**0.5, x.dtype)))
-
-
 def inference_call(network, inputs):
     call = _INFERENCE_CALLS.get(network)
     if call is None:

@@ -241,9 +241,6 @@ def stateless_normal(shape, seed, dtype="float32"):
 # XLA fuses Keras' own group normalization into a few kernels.
 fused_group_normalization = None
 
-# Keras' exact GELU is TensorFlow's own kernel.
-gelu = None
-
 
 def inference_call(network, inputs):
     # One compiled program per shape is JAX's concern (kgen/backend/jax.py).

@@ -218,10 +218,6 @@ def fori_loop(lower, upper, body, init_val):
     return keras.ops.fori_loop(lower, upper, body, init_val)
 
 
-# Keras' exact GELU is torch's own kernel.
-gelu = None
-
-
 def fused_group_normalization(inputs, groups, gamma, beta, epsilon):
     # Channels-first is a view of a channels-last activation, and torch's
     # CPU and CUDA `group_norm` kernels read that layout without a copy.
