@@ -104,14 +104,12 @@ model.load_weights(args.weights)
 if args.smoke:
     x_test = x_test[:16]
 start = time.time()
-bound = keras.ops.convert_to_numpy(
-    model.negative_elbo(
-        kgen.datasets.pitch_tokens(x_test, lowest_pitch, highest_pitch),
-        num_draws=num_draws,
-        seed=1,
-    )
+test_tokens = kgen.datasets.pitch_tokens(x_test, lowest_pitch, highest_pitch)
+elbo = keras.ops.convert_to_numpy(
+    model.elbo(test_tokens, num_draws=num_draws, seed=1)
 )
-nats_per_frame = num_voices * float(bound.mean())
+# The bound per token, times the voices of a frame.
+nats_per_frame = -num_voices * float(elbo.mean()) / test_tokens.shape[1]
 tokens = keras.ops.convert_to_numpy(
     model.sample(num_checked, num_steps=sample_steps, seed=4)
 )

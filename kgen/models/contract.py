@@ -10,14 +10,17 @@ what a model can do instead of probing its methods and signatures:
 Each family declares its capabilities as the class attribute
 `capabilities`; `tests/models/test_contract_signatures.py` checks that a
 class declares a capability exactly when it has the capability's methods,
-and that every `sample` keyword is a name of `VOCABULARY`.
+that every public method of every model class is named in `METHODS`, and
+that every argument of those methods is a name of `VOCABULARY` (`sample`'s
+keywords among them).
 docs/contract.md's capability table is generated from here
 (`python docs/generate.py`).
 """
 
 import inspect
 
-# One name per meaning across families: every keyword of every `sample`.
+# One name per meaning across families: every argument of every public
+# method of every model class, `sample`'s keywords first.
 VOCABULARY = {
     "seed": "None (the model's own generator), an int or a "
     "keras.random.SeedGenerator",
@@ -48,6 +51,190 @@ VOCABULARY = {
     "direction": "translation direction of a two-way paired model",
     "watermark": "a key written into the start noise "
     "(kgen.watermarks.FourierNoiseWatermark)",
+    # The data and codes methods take (first, positionally).
+    "x": "examples like the training data",
+    "x1": "the examples at one end of an interpolation",
+    "x2": "the examples at its other end",
+    "images": "images in the data range, where the method takes images "
+    "whatever the model's data (a text-to-image model's inputs, a "
+    "cascade's resolutions, inpainting)",
+    "low_resolution": "the low-resolution images a super-resolution model "
+    "upscales",
+    "samples": "the model's samples (what `sample` returns, or what a "
+    "GAN's discriminator scores)",
+    "tokens": "int token ids (a token model's data)",
+    "prompt": "int token ids of the prompts a token model continues, one "
+    "row each",
+    "z": "latent codes: what `encode` returns and `decode` takes",
+    "indices": "a vector-quantized model's code indices",
+    "top_indices": "VQ-VAE-2's top-level code indices",
+    "bottom_indices": "VQ-VAE-2's bottom-level code indices",
+    "visible": "an RBM's visible units",
+    "hidden": "an RBM's hidden units",
+    "noise": "the start noise of a sampler, or a generator's input",
+    "noisy": "the noised examples x_t a denoiser takes",
+    "timesteps": "integer diffusion steps",
+    "times": "continuous times in [0, 1]",
+    "start_times": "the earlier time r of an average velocity",
+    "end_times": "the later time t of an average velocity",
+    "sigmas": "flow-matching noise levels in [0, 1]",
+    "mask": "1 where a value is kept, 0 where it is drawn",
+    "strength": "how far into the schedule image-to-image starts, in (0, 1]",
+    # Counts and sizes.
+    "num_samples": "how many examples to draw (or per example, where a "
+    "method draws for each)",
+    "num_importance_samples": "importance samples per example of an "
+    "importance-sampled likelihood",
+    "num_draws": "Monte Carlo draws per example of a stochastic bound",
+    "num_points": "points on an interpolation's path",
+    "num_pairs": "how many (noise, sample) couplings to draw",
+    "num_chains": "parallel Markov chains",
+    "num_betas": "inverse temperatures of annealed importance sampling",
+    "max_new_tokens": "tokens appended to each prompt",
+    "batch_size": "examples per batch",
+    "chunk_size": "examples per batch of a memory-bound computation",
+    "dimension": "a latent dimension's index",
+    "values": "the values a latent dimension is set to",
+    "property_index": "which predicted property a latent search steers",
+    # Training hooks a subclass overrides (`GAN`'s and `VAE`'s steps).
+    "training": "Keras' training-mode flag",
+    "real": "a batch of training examples",
+    "fake": "a batch of generated examples",
+    "real_outputs": "the discriminator's outputs on real examples",
+    "fake_outputs": "the discriminator's outputs on generated examples",
+    "critic": "the discriminator a penalty differentiates",
+    "adversarial": "the generator's adversarial loss term",
+    "reconstruction": "the generator's reconstruction loss term",
+    "target": "the examples a reconstruction is compared with",
+    "outputs": "the forward pass' outputs, as `call` returns them",
+    "decoder_output": "the decoder's raw output (a likelihood's parameters)",
+    "kl_loss": "the KL term of a VAE's loss",
+    "network": "the network a function evaluates (online or EMA copy)",
+    "stage": "ProgressiveGAN's resolution stage",
+    "alpha": "ProgressiveGAN's fade-in weight in [0, 1]",
+    "coarse_noise": "StyleGAN's noise of the coarse styles",
+    "fine_noise": "StyleGAN's noise of the fine styles",
+    "crossover": "StyleGAN's layer where the fine styles take over",
+    "learning_rate": "the step size of a gradient search",
+    "maximize": "whether a search climbs (True) or descends",
+    "prior_weight": "the weight of the prior's log-density in a search",
+    "data": "examples whose mean initialises a chain's base rate",
+    "base_visible_bias": "the visible bias of AIS' base RBM",
+    "log_partition": "a precomputed `log Z`",
+    # Loops and caches, compiled.
+    "loop_seed": "a compiled loop's seed tensor (drawn once from `seed`)",
+    "after_step": "a function applied to the sample after each step",
+    "use_cache": "decode with the key/value cache",
+    "cache": "a key/value cache (`empty_cache`)",
+    "cache_index": "the position the cache is written at",
+    "prompt_length": "the length of the prompts being continued",
+    "argument": "the argument's name for error messages",
+    # Presets and saving (Keras' and kgen's).
+    "name_or_directory": "a preset's name, or a preset folder",
+    "directory": "a folder to write",
+    "metadata": "a preset card's fields",
+    "overwrite": "replace an existing folder",
+    "dir_path": "Keras' asset folder (`save_assets` / `load_assets`)",
+}
+
+# One name per meaning across families: every public method of every model
+# class that Keras' `Model` does not define, and what it does. The
+# capabilities' methods are described in `CAPABILITIES`.
+METHODS = {
+    # The contract's capabilities.
+    "sample": "draws new examples",
+    "translate": "maps examples of one domain to another",
+    "encode": "latent codes of examples",
+    "decode": "examples of latent codes",
+    "log_prob": "each example's log-likelihood, in nats",
+    "bits_per_dim": "the negative log-likelihood per dimension, in bits",
+    "elbo": "a lower bound on each example's log-likelihood, in nats",
+    "discriminate": "a discriminator's realism score of each example",
+    "generate": "continues token prompts (GPT), or draws one image per text "
+    "prompt (TextToImage)",
+    "invert": "runs the sampler backwards, from samples to start noise",
+    "inpaint": "fills the masked parts of examples",
+    "image_to_image": "redraws images towards prompts",
+    "energy": "each example's energy",
+    "free_energy": "each example's free energy",
+    # Presets, saving and serving.
+    "from_preset": "a model from a preset name or folder",
+    "save_to_preset": "writes a preset folder",
+    "save_assets": "Keras' hook: writes the model's assets",
+    "load_assets": "Keras' hook: reads the model's assets",
+    "serving_endpoints": "the functions `kgen export` serves",
+    "text_endpoints": "the text-side functions a text-to-image export serves",
+    # Further likelihoods, each named by its unit.
+    "log_likelihood": "an importance-sampled log-likelihood, in nats",
+    "log_importance_weights": "`log p(x, z) - log q(z|x)` per importance "
+    "sample",
+    "anomaly_score": "minus an importance-sampled log-likelihood",
+    "nats_per_token": "the negative log-likelihood per predicted token",
+    "nats_per_sample": "the negative log-likelihood per audio sample",
+    "pseudo_log_likelihood": "an RBM's exact pseudo-log-likelihood",
+    "log_partition_exact": "an RBM's `log Z` by enumeration",
+    "log_partition_ais": "an RBM's `log Z` by annealed importance sampling",
+    "likelihood_distribution": "`p(x|z)` of a decoder's output",
+    "hidden_probabilities": "`p(h = 1 | v)` of an RBM",
+    "visible_probabilities": "`p(v = 1 | h)` of an RBM",
+    "class_energy": "a joint energy model's energy of each class",
+    # Latent spaces.
+    "interpolate": "decodes points between two examples' codes",
+    "latent_traversal": "decodes codes with one dimension swept",
+    "reconstruct": "an RBM's one-step mean-field reconstruction",
+    "optimize_latents": "a gradient search in latent space for a property",
+    "predict_properties": "a property head's predictions from codes",
+    "bottom_condition": "VQ-VAE-2's bottom-level condition from top codes",
+    "dequantize": "continuous values of discrete data (a flow's input)",
+    "base": "a flow's base distribution",
+    "styles": "StyleGAN's truncated styles of noise",
+    "synthesize": "StyleGAN's images of styles",
+    "mix_styles": "StyleGAN's images with coarse and fine styles from two "
+    "noises",
+    # Diffusion and flow internals a caller may drive.
+    "denoise": "the denoiser's output at a noise level",
+    "denoiser_inputs": "the denoiser's inputs at a noise level",
+    "guided_denoise": "the guided denoiser a sampler steps with",
+    "reverse_diffusion": "the sampling loop from given noise",
+    "get_scheduler": "a step rule by name or object",
+    "sample_noise": "start noise of a sampler",
+    "sample_times": "the descending times a few-step sample visits",
+    "velocity": "a flow-matching network's velocity",
+    "guided_velocity": "the guided velocity an integrator steps with",
+    "integrate": "the ODE from given noise",
+    "average_velocity": "MeanFlow's average velocity between two times",
+    "consistency": "a consistency model's map to data",
+    "reflow_couplings": "(noise, sample) pairs for reflow",
+    "super_resolve": "a cascade's upscaled images",
+    "upscale": "a super-resolution GAN's upscaled images",
+    "downsample": "a cascade's low-resolution images",
+    "upsample": "a cascade's images resized up",
+    "tokenize": "token ids of text prompts",
+    "encode_text": "the text encoder's embeddings of token ids",
+    "empty_cache": "a zero key/value cache",
+    "call_with_cache": "logits of new tokens through a key/value cache",
+    "logits": "a classifier's logits (a joint energy model's)",
+    "generate_loop": "the compiled token loop `generate` runs",
+    "negative_samples": "samples from an energy model's chains",
+    "corrupt": "a denoising autoencoder's corrupted inputs",
+    # Training steps and terms a subclass overrides.
+    "loss_terms": "the named terms of the training loss",
+    "kl_penalty": "the weighted KL term",
+    "kl_weight": "the KL weight at the current step",
+    "capacity": "BetaVAE's KL capacity at the current step",
+    "encoder_inputs": "an encoder's inputs",
+    "decoder_inputs": "a decoder's inputs",
+    "generator_inputs": "a generator's inputs",
+    "discriminator_inputs": "a discriminator's inputs",
+    "generator_loss": "the generator's loss",
+    "discriminator_loss": "the discriminator's loss",
+    "discriminator_penalty": "the discriminator's gradient penalty",
+    "generator_step": "one generator update",
+    "discriminator_step": "one discriminator update",
+    "generator_objective": "a paired GAN's generator loss terms",
+    "reconstruction_loss": "a paired GAN's reconstruction term",
+    "initialize": "data-dependent initialisation of a flow",
+    "set_growth": "ProgressiveGAN's stage and fade-in",
 }
 
 # capability -> (the methods a model with it has, what it does).

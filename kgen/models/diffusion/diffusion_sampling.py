@@ -9,7 +9,13 @@ from keras import ops
 
 from kgen import backend
 from kgen import schedulers
-from kgen.models.diffusion import guidance
+from kgen.models.diffusion.guidance import autoguidance
+from kgen.models.diffusion.guidance import cfg_plus_plus_scale
+from kgen.models.diffusion.guidance import check_guidance_interval
+from kgen.models.diffusion.guidance import check_guidance_rule
+from kgen.models.diffusion.guidance import check_guide
+from kgen.models.diffusion.guidance import classifier_free_guidance
+from kgen.models.diffusion.guidance import classifier_guidance
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.schedulers import sampling_loop
 from kgen.utils.argument_validation import validate_float
@@ -102,7 +108,7 @@ class DiffusionSampling:
             classifier_scale=classifier_scale,
             watermark=watermark,
             guide=guide,
-            guidance_rule=guidance,
+            guidance=guidance,
         )
 
     def invert(self, samples, *, num_steps=50, labels=None):
@@ -155,12 +161,12 @@ class DiffusionSampling:
         watermark=None,
         guidance_interval=None,
         guide=None,
-        guidance_rule="cfg",
+        guidance="cfg",
     ):
         """What every sampling method shares: the step rule and its
         timesteps, seeds, labels, the starting noise and the loop."""
         guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guidance_interval = guidance.check_guidance_interval(
+        guidance_interval = check_guidance_interval(
             guidance_interval, guidance_scale
         )
         guide = self._check_guide(guide, guidance_scale)
@@ -171,10 +177,8 @@ class DiffusionSampling:
                 f"logits` (or `None`); received {classifier!r}."
             )
         scheduler = self.get_scheduler(scheduler)
-        guidance_rule = guidance.check_guidance_rule(
-            guidance_rule, guidance_scale, guide
-        )
-        if guidance_rule == "cfg++":
+        guidance = check_guidance_rule(guidance, guidance_scale, guide)
+        if guidance == "cfg++":
             scheduler = _unclipped_ddim(scheduler)
         if watermark is not None and scheduler.stochastic:
             raise ValueError(
@@ -212,11 +216,11 @@ class DiffusionSampling:
                 loop_seed=self._loop_seed(seed),
                 after_step=after_step,
                 guide=guide,
-                guidance_rule=guidance_rule,
+                guidance=guidance,
             )
 
     def _check_guide(self, guide, guidance_scale):
-        guide = guidance.check_guide(guide, self, guidance_scale)
+        guide = check_guide(guide, self, guidance_scale)
         if guide is not None and (
             guide.scheduler.get_config() != self.scheduler.get_config()
         ):
@@ -259,17 +263,17 @@ class DiffusionSampling:
         classifier_scale=1.0,
         guidance_interval=None,
         guide=None,
-        guidance_rule="cfg",
+        guidance="cfg",
         timesteps=None,
     ):
         """The `(x_t, t) -> output` function a sampling loop runs: the
         denoiser with `labels` and `condition` bound, wrapped by
         classifier-free guidance (`guidance_scale` != 0, within
-        `guidance_interval` when given; with `guidance_rule="cfg++"`,
+        `guidance_interval` when given; with `guidance="cfg++"`,
         CFG++ over the DDIM steps of `timesteps`), or autoguidance when a
         `guide` is given, and classifier guidance (`classifier`)."""
         if guide is not None:
-            denoise = guidance.autoguidance(
+            denoise = autoguidance(
                 lambda x, t: self.denoise(x, t, labels, condition),
                 lambda x, t: guide.denoise(x, t, labels, condition),
                 guidance_scale,
@@ -278,11 +282,9 @@ class DiffusionSampling:
             )
         elif guidance_scale:
             null_labels = ops.full_like(labels, self.num_classes)
-            denoise = guidance.classifier_free_guidance(
+            denoise = classifier_free_guidance(
                 self.denoise,
-                guidance_weight(
-                    guidance_scale, guidance_rule, scheduler, timesteps
-                ),
+                guidance_weight(guidance_scale, guidance, scheduler, timesteps),
                 labels,
                 null_labels,
                 condition,
@@ -295,7 +297,7 @@ class DiffusionSampling:
                 return self.denoise(sample, timestep, labels, condition)
 
         if classifier is not None:
-            denoise = guidance.classifier_guidance(
+            denoise = classifier_guidance(
                 denoise, scheduler, classifier, labels, classifier_scale
             )
         return denoise
@@ -314,7 +316,7 @@ class DiffusionSampling:
         after_step=None,
         guidance_interval=None,
         guide=None,
-        guidance_rule="cfg",
+        guidance="cfg",
     ):
         """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
         samples clipped to `sample_range`: one compiled program per step
@@ -338,14 +340,14 @@ class DiffusionSampling:
                 after_step=after_step,
                 guidance_interval=guidance_interval,
                 guide=guide,
-                guidance_rule=guidance_rule,
+                guidance=guidance,
             )
         options = {
             "scheduler": scheduler,
             "timesteps": timesteps,
             "guidance_scale": guidance_scale,
             "guidance_interval": guidance_interval,
-            "guidance_rule": guidance_rule,
+            "guidance": guidance,
         }
         key = (
             "reverse_diffusion",
@@ -353,7 +355,7 @@ class DiffusionSampling:
             tuple(np.asarray(timesteps).tolist()),
             float(guidance_scale),
             guidance_interval,
-            guidance_rule,
+            guidance,
         )
         return backend.inference_program(
             self,
@@ -381,7 +383,7 @@ def _reverse_diffusion(
     after_step=None,
     guidance_interval=None,
     guide=None,
-    guidance_rule="cfg",
+    guidance="cfg",
 ):
     denoise = model.guided_denoise(
         scheduler,
@@ -392,7 +394,7 @@ def _reverse_diffusion(
         classifier_scale,
         guidance_interval=guidance_interval,
         guide=guide,
-        guidance_rule=guidance_rule,
+        guidance=guidance,
         timesteps=timesteps,
     )
     sample = sampling_loop.reverse_diffusion(
@@ -433,13 +435,13 @@ def _unclipped_ddim(scheduler):
     return schedulers.DDIMScheduler(**config)
 
 
-def guidance_weight(guidance_scale, guidance_rule, scheduler, timesteps):
+def guidance_weight(guidance_scale, guidance, scheduler, timesteps):
     """Classifier-free guidance's weight: `guidance_scale` itself, or for
-    `guidance_rule="cfg++"` the weight of each DDIM step that makes it
-    CFG++ at strength `guidance_scale` (`guidance.cfg_plus_plus_scale`,
+    `guidance="cfg++"` the weight of each DDIM step that makes it
+    CFG++ at strength `guidance_scale` (`cfg_plus_plus_scale`,
     where `x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps` and
     the last step lands on the scheduler's final `alpha_bar`)."""
-    if guidance_rule != "cfg++":
+    if guidance != "cfg++":
         return guidance_scale
     strength = guidance_scale
     final = 1.0 if scheduler.set_alpha_to_one else scheduler.alphas_cumprod[0]
@@ -449,7 +451,7 @@ def guidance_weight(guidance_scale, guidance_rule, scheduler, timesteps):
         points = points.astype("int64")
         return np.where(points >= 0, table[np.maximum(points, 0)], final)
 
-    return guidance.cfg_plus_plus_scale(
+    return cfg_plus_plus_scale(
         strength,
         *scheduler.loop_points(timesteps),
         signal=lambda points: np.sqrt(alpha_bar(points)),

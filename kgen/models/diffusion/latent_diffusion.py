@@ -90,16 +90,16 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
     def sample_range(self):
         return None
 
-    def encode(self, images):
+    def encode(self, x):
         """Scaled posterior means `latent_scale * E_q(z|x)[z]`."""
-        images = self._check_examples(images, "images")
-        posterior = self.autoencoder.encode(images, training=False)
+        x = self._check_examples(x, "x")
+        posterior = self.autoencoder.encode(x, training=False)
         return ops.stop_gradient(posterior.mean()) * self.latent_scale
 
-    def decode(self, latents):
-        """The images of (scaled) `latents`."""
-        latents = self._check_codes(latents, self.sample_shape, "latents")
-        return self.autoencoder.decode(latents / self.latent_scale)
+    def decode(self, z):
+        """The images of (scaled) latents `z`."""
+        z = self._check_codes(z, self.sample_shape, "z")
+        return self.autoencoder.decode(z / self.latent_scale)
 
     def _unpack(self, inputs, training=False):
         if isinstance(inputs, dict):
@@ -111,10 +111,12 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         # on latents, which are decoded into images at the end.
         return self.decode(super()._generate(*args, **kwargs))
 
-    def invert(self, images, **kwargs):
-        """The start latents from which DDIM draws the latents of `images`
-        (their `encode`); `kwargs` as `DiffusionModel.invert`."""
-        return super().invert(self.encode(images), **kwargs)
+    def invert(self, samples, *, num_steps=50, labels=None):
+        """The start latents from which DDIM draws the latents of
+        `samples`, images (their `encode`); as `DiffusionModel.invert`."""
+        return super().invert(
+            self.encode(samples), num_steps=num_steps, labels=labels
+        )
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):
         endpoints = super().serving_endpoints(scheduler, num_steps)

@@ -5,8 +5,10 @@ from keras import ops
 from kgen import backend
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import diffusion_sampling
-from kgen.models.diffusion import guidance
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.guidance import autoguidance
+from kgen.models.diffusion.guidance import check_guidance_interval
+from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.generative_model import GenerativeModel
@@ -187,11 +189,11 @@ class TextToImage(DenoisingDiffusion):
             )
         return ids
 
-    def encode_text(self, token_ids):
+    def encode_text(self, tokens):
         """The text encoder's `(n, sequence_length, width)` embeddings."""
         return to_float32(
             self.text_encoder(
-                ops.convert_to_tensor(token_ids, "int32"), training=False
+                ops.convert_to_tensor(tokens, "int32"), training=False
             )
         )
 
@@ -295,13 +297,13 @@ class TextToImage(DenoisingDiffusion):
         classifier_scale=1.0,
         guidance_interval=None,
         guide=None,
-        guidance_rule="cfg",
+        guidance="cfg",
         timesteps=None,
     ):
         """`(x_t, t) -> output` of the prompts whose token ids are
         `condition`, guided towards them by `guidance_scale` (within
         `guidance_interval` when given; CFG++ over the DDIM steps of
-        `timesteps` with `guidance_rule="cfg++"`), or away from a weaker
+        `timesteps` with `guidance="cfg++"`), or away from a weaker
         `guide`'s output for the same prompts (autoguidance). The prompts
         are encoded once, outside the sampling loop."""
         context = self.encode_text(condition)
@@ -311,7 +313,7 @@ class TextToImage(DenoisingDiffusion):
 
         if guide is not None:
             guide_context = guide.encode_text(condition)
-            return guidance.autoguidance(
+            return autoguidance(
                 lambda sample, timestep: denoise(sample, timestep, context, 0),
                 lambda sample, timestep: guide.denoise(
                     sample, timestep, condition=guide_context
@@ -326,10 +328,10 @@ class TextToImage(DenoisingDiffusion):
                 sample, timestep, context, None
             )
         null_context = self.encode_text(ops.zeros_like(condition))
-        return guidance.classifier_free_guidance(
+        return classifier_free_guidance(
             denoise,
             diffusion_sampling.guidance_weight(
-                guidance_scale, guidance_rule, scheduler, timesteps
+                guidance_scale, guidance, scheduler, timesteps
             ),
             context,
             null_context,
@@ -382,7 +384,7 @@ class TextToImage(DenoisingDiffusion):
             condition=tokens,
             guidance_scale=guidance_scale,
             guidance_interval=guidance_interval,
-            guidance_rule=guidance,
+            guidance=guidance,
         )
 
     def generate(
@@ -460,7 +462,7 @@ class TextToImage(DenoisingDiffusion):
         count = int(ops.shape(images)[0])
         tokens = self.tokenize(prompts, count)
         guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guidance_interval = guidance.check_guidance_interval(
+        guidance_interval = check_guidance_interval(
             guidance_interval, guidance_scale
         )
         self._sampling_labels(None, count, guidance_scale, None, None)

@@ -132,15 +132,15 @@ class CycleGAN(GenerativeModel):
     def call(self, images_a, training=False):
         return to_float32(self.generator_ab(images_a, training=training))
 
-    def translate(self, images, *, seed=None, direction="a_to_b"):
-        """Translates `images` from domain A to B (or `"b_to_a"`).
+    def translate(self, x, *, seed=None, direction="a_to_b"):
+        """Translates `x` from domain A to B (or `"b_to_a"`).
 
         The generators run in inference mode: `seed` is part of the
         paired-model contract and draws nothing here.
         """
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        generator, images = self._checked_input(images, direction, "images")
-        return to_float32(generator(images, training=False))
+        generator, x = self._checked_input(x, direction, "x")
+        return to_float32(generator(x, training=False))
 
     def sample(
         self, num_samples, *, seed=None, condition=None, direction="a_to_b"

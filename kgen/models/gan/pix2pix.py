@@ -103,15 +103,15 @@ class Pix2Pix(GenerativeModel):
     def call(self, source, training=False):
         return to_float32(self.generator(source, training=training))
 
-    def translate(self, source, *, seed=None):
-        """`G(source)`: target-domain images.
+    def translate(self, x, *, seed=None):
+        """`G(x)`: target-domain images.
 
         The generator runs in inference mode, so a translation is a
-        function of `source` alone: `seed` is part of the paired-model
+        function of `x` alone: `seed` is part of the paired-model
         contract and draws nothing here.
         """
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        return self._translate(source, "source")
+        return self._translate(x, "x")
 
     def _translate(self, images, argument):
         """`G(images)`, `images` checked under the caller's name."""

@@ -286,7 +286,7 @@ class MaskGIT(MaskedTokenModel):
 
     def inpaint(
         self,
-        codes,
+        tokens,
         mask,
         *,
         seed=None,
@@ -297,15 +297,15 @@ class MaskGIT(MaskedTokenModel):
         choice_temperature=4.5,
     ):
         """Decodes the tokens where `mask == 0`, keeping the rest of
-        `codes` exactly.
+        `tokens` exactly.
 
         Args:
-            codes: int array `(batch, *code_shape)`.
+            tokens: int array `(batch, *code_shape)`.
             mask: array of 0s (decode) and 1s (keep), `code_shape` or
                 `(batch, *code_shape)`.
         """
         return self._inpaint_tokens(
-            codes,
+            tokens,
             mask,
             seed,
             labels,

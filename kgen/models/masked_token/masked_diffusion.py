@@ -63,7 +63,7 @@ class MaskedDiffusion(MaskedTokenModel):
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(ids, epochs=10)
-    bound = model.negative_elbo(ids[:256])  # nats per token
+    nats_per_token = -model.elbo(ids[:256]) / 64
     texts = tokenizer.detokenize(model.sample(4, num_steps=64, seed=1))
     ```
 
@@ -74,7 +74,7 @@ class MaskedDiffusion(MaskedTokenModel):
            Discrete Data (MD4). 2024. arXiv:2406.04329.
     """
 
-    capabilities = ("sample", "inpaint")
+    capabilities = ("sample", "elbo", "inpaint")
     default_num_steps = 64
 
     # === Training ===
@@ -146,11 +146,14 @@ class MaskedDiffusion(MaskedTokenModel):
             y_pred = self(x, training=training)
         return self._mean_over_examples(self._bound(y_pred), sample_weight)
 
-    def negative_elbo(self, tokens, *, labels=None, num_draws=16, seed=None):
-        """The bound `fit` trains, per example, in nats per token: a
-        Monte Carlo mean over `num_draws` masking times, stratified in
-        `(0, 1)`, and masks (the model's `"no class"` token for a
-        class-conditional model given no `labels`).
+    def elbo(self, tokens, *, labels=None, num_draws=16, seed=None):
+        """A lower bound on each sequence's log-likelihood, in nats: the
+        bound `fit` trains (which it reports per token), as a Monte Carlo
+        mean over `num_draws` masking times, stratified in `(0, 1)`, and
+        masks (the model's `"no class"` token for a class-conditional
+        model given no `labels`):
+
+            log p(x) >= -E_t[(1 / t) sum_{i hidden at t} -log p(x_i | x_t)]
 
         Args:
             tokens: int array `(batch, length)` in `[0, num_levels)`.
@@ -159,7 +162,8 @@ class MaskedDiffusion(MaskedTokenModel):
             seed: `None`, an int or a `keras.random.SeedGenerator`.
 
         Returns:
-            `(batch,)` float32; `exp` of its mean bounds the perplexity.
+            `(batch,)` float32; `exp(-elbo / length)` bounds each
+            sequence's perplexity.
         """
         tokens = self._check_examples(tokens, "tokens")
         num_draws = validate_int(num_draws, "num_draws")
@@ -193,7 +197,7 @@ class MaskedDiffusion(MaskedTokenModel):
                         "times": times,
                     }
                 )
-        return total / num_draws
+        return -total / num_draws * self.sequence_length
 
     # === Sampling ===
 
@@ -265,7 +269,7 @@ class MaskedDiffusion(MaskedTokenModel):
 
     def inpaint(
         self,
-        codes,
+        tokens,
         mask,
         *,
         seed=None,
@@ -275,15 +279,15 @@ class MaskedDiffusion(MaskedTokenModel):
         guidance_scale=0.0,
     ):
         """Draws the tokens where `mask == 0` by the reverse process,
-        keeping the rest of `codes` exactly (infilling).
+        keeping the rest of `tokens` exactly (infilling).
 
         Args:
-            codes: int array `(batch, *code_shape)`.
+            tokens: int array `(batch, *code_shape)`.
             mask: array of 0s (draw) and 1s (keep), `code_shape` or
                 `(batch, *code_shape)`.
         """
         return self._inpaint_tokens(
-            codes,
+            tokens,
             mask,
             seed,
             labels,

@@ -129,22 +129,22 @@ class MaskedTokenModel(GenerativeModel):
         )
         return lambda tokens: guided(tokens, 0)
 
-    def _tokens_to_inpaint(self, codes, mask):
-        """Flat `(batch, length)` int32 tokens: `codes` where `mask` is 1
+    def _tokens_to_inpaint(self, tokens, mask):
+        """Flat `(batch, length)` int32 tokens: `tokens` where `mask` is 1
         (keep), `[MASK]` where it is 0 (decode); both checked."""
-        codes = self._check_examples(codes, "codes")
+        tokens = self._check_examples(tokens, "tokens")
         mask = np.asarray(mask)
-        if mask.shape not in (self.code_shape, tuple(codes.shape)):
+        if mask.shape not in (self.code_shape, tuple(tokens.shape)):
             raise ValueError(
                 f"`mask` must have shape {self.code_shape} or "
-                f"{tuple(codes.shape)}; received {mask.shape}."
+                f"{tuple(tokens.shape)}; received {mask.shape}."
             )
         if not np.isin(mask, (0, 1)).all():
             raise ValueError("`mask` must hold only 0 (decode) and 1 (keep).")
-        batch = len(codes)
-        mask = np.broadcast_to(mask, codes.shape).reshape(batch, -1)
+        batch = len(tokens)
+        mask = np.broadcast_to(mask, tokens.shape).reshape(batch, -1)
         return np.where(
-            mask == 1, np.reshape(codes, (batch, -1)), self.mask_token
+            mask == 1, np.reshape(tokens, (batch, -1)), self.mask_token
         ).astype("int32")
 
     # === Decoding ===
@@ -201,9 +201,9 @@ class MaskedTokenModel(GenerativeModel):
         )
         return self._decode(tokens, seed, labels, **options)
 
-    def _inpaint_tokens(self, codes, mask, seed, labels, **options):
-        """`inpaint`: `codes` decoded where `mask == 0`, kept elsewhere."""
-        tokens = self._tokens_to_inpaint(codes, mask)
+    def _inpaint_tokens(self, tokens, mask, seed, labels, **options):
+        """`inpaint`: `tokens` decoded where `mask == 0`, kept elsewhere."""
+        tokens = self._tokens_to_inpaint(tokens, mask)
         seed = self._seed_generator(seed)
         labels = self._sample_labels(labels, len(tokens), seed)
         return self._decode(

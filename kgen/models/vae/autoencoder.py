@@ -86,13 +86,13 @@ class Autoencoder(GenerativeModel):
         x = self._check_examples(x)
         return to_float32(self.encoder(x, training=training))
 
-    def decode(self, codes, training=False):
-        """The reconstructions of `(batch, latent_dim)` codes."""
-        codes = self._check_codes(codes, (self.latent_dim,), "codes")
+    def decode(self, z, training=False):
+        """The reconstructions of `(batch, latent_dim)` codes `z`."""
+        z = self._check_codes(z, (self.latent_dim,), "z")
         if training:
-            output = to_float32(self.decoder(codes, training=True))
+            output = to_float32(self.decoder(z, training=True))
         else:
-            output = to_float32(backend.inference_call(self.decoder, codes))
+            output = to_float32(backend.inference_call(self.decoder, z))
         if self.reconstruction_loss == "bernoulli":
             return ops.sigmoid(output)
         return output

@@ -114,12 +114,12 @@ class KLAutoencoder(GenerativeModel):
             Normal(mean, ops.exp(0.5 * log_variance)), len(self.latent_shape)
         )
 
-    def decode(self, latent, training=False):
+    def decode(self, z, training=False):
         """The images that `(batch, h', w', c)` latents stand for."""
-        latent = self._check_codes(latent, self.latent_shape, "latent")
+        z = self._check_codes(z, self.latent_shape, "z")
         if training:
-            return to_float32(self.decoder(latent, training=True))
-        return to_float32(backend.inference_call(self.decoder, latent))
+            return to_float32(self.decoder(z, training=True))
+        return to_float32(backend.inference_call(self.decoder, z))
 
     def sample(self, num_samples, *, seed=None):
         """Decodes latents drawn from `N(0, I)`."""

@@ -160,8 +160,8 @@ class VAE(VAELikelihood, GenerativeModel):
     def encoder_inputs(self, x, labels=None):
         return self._with_labels(x, labels)
 
-    def decoder_inputs(self, latent, labels=None):
-        return self._with_labels(latent, labels)
+    def decoder_inputs(self, z, labels=None):
+        return self._with_labels(z, labels)
 
     def _with_labels(self, inputs, labels):
         if self.num_classes is None:
@@ -198,11 +198,11 @@ class VAE(VAELikelihood, GenerativeModel):
                 base = DiscretizedLogistic(decoder_output, scale)
         return Independent(base, len(self.data_shape))
 
-    def decode(self, latent, training=False, labels=None):
-        """The mean of `p(x|z)`: the image a latent code stands for."""
-        latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        labels = self._check_labels(labels, latent)
-        inputs = self.decoder_inputs(latent, labels)
+    def decode(self, z, training=False, labels=None):
+        """The mean of `p(x|z)`: the image a latent code `z` stands for."""
+        z = self._check_codes(z, (self.latent_dim,), "z")
+        labels = self._check_labels(labels, z)
+        inputs = self.decoder_inputs(z, labels)
         if training:
             decoder_output = self.decoder(inputs, training=True)
         else:
@@ -326,21 +326,21 @@ class VAE(VAELikelihood, GenerativeModel):
 
     # === Latent space ===
 
-    def interpolate(self, x1, x2, steps=8):
-        """Decodes `steps` points on the line between the posterior means
+    def interpolate(self, x1, x2, num_points=8):
+        """Decodes `num_points` points on the line between the posterior means
         of `x1` and `x2` (batches of equal size).
 
         Returns:
-            `(batch, steps, *data_shape)`.
+            `(batch, num_points, *data_shape)`.
         """
         x1 = self._check_examples(x1, "x1")
         x2 = self._check_examples(x2, "x2")
-        steps = validate_int(steps, "steps", minimum=2)
+        num_points = validate_int(num_points, "num_points", minimum=2)
         start, end = self.encode(x1).mean(), self.encode(x2).mean()
-        weights = ops.linspace(0.0, 1.0, steps)[None, :, None]
+        weights = ops.linspace(0.0, 1.0, num_points)[None, :, None]
         path = start[:, None, :] * (1.0 - weights) + end[:, None, :] * weights
         images = self.decode(ops.reshape(path, (-1, self.latent_dim)))
-        return ops.reshape(images, (-1, steps) + self.data_shape)
+        return ops.reshape(images, (-1, num_points) + self.data_shape)
 
     def latent_traversal(self, x, dimension, values):
         """Decodes the posterior mean of `x` with latent `dimension` set to

@@ -125,10 +125,10 @@ class VAEGAN(GenerativeModel):
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
-    def decode(self, latent):
+    def decode(self, z):
         """The generator's images of `(batch, latent_dim)` codes."""
-        latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        return to_float32(backend.inference_call(self.decoder, latent))
+        z = self._check_codes(z, (self.latent_dim,), "z")
+        return to_float32(backend.inference_call(self.decoder, z))
 
     def sample(self, num_samples, *, seed=None):
         self._check_num_samples(num_samples)

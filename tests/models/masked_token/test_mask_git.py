@@ -149,7 +149,7 @@ def test_bad_arguments_are_named():
         model.inpaint(
             np.zeros((2,) + CODE_SHAPE, "int32"), np.full(CODE_SHAPE, 2)
         )
-    with pytest.raises(ValueError, match="codes"):
+    with pytest.raises(ValueError, match="`tokens`"):
         model.inpaint(np.full((2,) + CODE_SHAPE, 9), np.ones(CODE_SHAPE))
     unconditional = small_model(num_classes=None)
     with pytest.raises(ValueError, match="guidance"):

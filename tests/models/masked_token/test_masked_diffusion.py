@@ -49,7 +49,7 @@ def test_the_bound_of_the_exact_model_is_the_cross_entropy():
     model = independent_model()
     tokens = independent_tokens(512)
     exact = -np.log(PROBABILITIES[tokens]).mean(axis=1)
-    bound = to_numpy(model.negative_elbo(tokens, num_draws=64, seed=1))
+    bound = -to_numpy(model.elbo(tokens, num_draws=64, seed=1)) / LENGTH
     assert bound.shape == (512,)
     np.testing.assert_allclose(bound.mean(), exact.mean(), rtol=0.02)
     # The training loss is the same bound, with stratified times.
@@ -97,9 +97,9 @@ def constant_sequences(count=1024, seed=0):
 def test_fit_lowers_the_bound_and_samples_follow_the_data():
     tokens = constant_sequences()
     model = small_model()
-    before = float(to_numpy(model.negative_elbo(tokens[:256], seed=0)).mean())
+    before = -float(to_numpy(model.elbo(tokens[:256], seed=0)).mean()) / LENGTH
     model.fit(tokens, epochs=6, batch_size=64, verbose=0)
-    after = float(to_numpy(model.negative_elbo(tokens[:256], seed=0)).mean())
+    after = -float(to_numpy(model.elbo(tokens[:256], seed=0)).mean()) / LENGTH
     assert before > 1.0 and after < 0.6 * before
     samples = to_numpy(model.sample(64, num_steps=LENGTH, seed=1))
     constant = (samples == samples[:, :1]).all(axis=1).mean()

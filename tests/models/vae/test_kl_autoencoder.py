@@ -74,5 +74,5 @@ def test_bad_arguments_are_named():
         kgen.models.KLAutoencoder(*networks, kl_weight=-1.0)
     with pytest.raises(ValueError, match="reconstruction_loss"):
         kgen.models.KLAutoencoder(*networks, reconstruction_loss="huber")
-    with pytest.raises(ValueError, match="latent"):
+    with pytest.raises(ValueError, match="`z`"):
         autoencoder().decode(np.zeros((2, 3, 3, 2), "float32"))

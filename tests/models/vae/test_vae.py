@@ -227,7 +227,7 @@ def test_anomaly_interpolation_and_traversal(trained_vae):
         model.anomaly_score(noise.astype("float32"), seed=0)
     )
     assert scores.shape == (8,) and noise_scores.mean() > scores.mean()
-    path = to_numpy(model.interpolate(x_test[:2], x_test[2:4], steps=5))
+    path = to_numpy(model.interpolate(x_test[:2], x_test[2:4], num_points=5))
     assert path.shape == (2, 5, 8, 8, 1)
     np.testing.assert_allclose(
         path[:, 0],
