@@ -1,10 +1,12 @@
 """`kgen train`: trains an architecture preset and writes its outputs."""
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
+
+from kgen.cli import train_checkpoint
+from kgen.cli import train_data
 
 
 def add_parser(commands):
@@ -224,7 +226,7 @@ def _train(args):
     else:
         scope = contextlib.nullcontext
     (x_train, y_train), (x_test, y_test), image_shape, data_name = (
-        _training_data(args, preset, batch_size)
+        train_data.training_data(args, preset, batch_size)
     )
     keras.utils.set_random_seed(args.seed)
     streamed = isinstance(x_train, kgen.datasets.ShardedImages)
@@ -238,7 +240,9 @@ def _train(args):
     # architecture without its classes, as diffusers' unconditional
     # script trains on a folder.
     unlabelled = (
-        _is_class_conditional(args) and y_train is None and not streamed
+        train_data.is_class_conditional(args)
+        and y_train is None
+        and not streamed
     )
     if unlabelled:
         print(
@@ -276,7 +280,7 @@ def _train(args):
         x_train = resumable_fit.EpochOrderedBatches(
             (x_train, None, None), batch_size, True, args.seed
         )
-    backup_dir = _backup_folder(out, args, preset, epochs)
+    backup_dir = train_checkpoint.backup_folder(out, args, preset, epochs)
     writer = kgen.distribute.is_writer()
     # Everything is written to a staging folder renamed to --out at the end:
     # a failed or diverged run leaves --out untouched, and the checkpoint
@@ -344,7 +348,7 @@ def _train(args):
         kgen.distribute.barrier("kgen-train-outputs-written")
         if writer:
             written.append(("TensorBoard logs", "logs"))
-            _move_into_place(staging, out, backup_dir)
+            train_checkpoint.move_into_place(staging, out, backup_dir)
     except kgen.callbacks.NonFiniteLossError as error:
         raise ValueError(
             f"{error} The last good checkpoint is in {backup_dir}; "
@@ -352,7 +356,7 @@ def _train(args):
         ) from error
     except BaseException:
         # A run that failed before its first checkpoint leaves nothing.
-        if writer and not _has_checkpoint(backup_dir):
+        if writer and not train_checkpoint.has_checkpoint(backup_dir):
             shutil.rmtree(backup_dir, ignore_errors=True)
         raise
     finally:
@@ -368,36 +372,6 @@ def _train(args):
         for label, relative in written:
             print(f"kgen: {label}: {os.path.join(out, relative)}")
     return 0
-
-
-def _move_into_place(staging, out, backup_dir):
-    """Renames `staging` (with the run's TensorBoard logs) to `out`, then
-    removes the run's checkpoint: a kill at any point leaves a whole
-    `out` or the checkpoint to resume from."""
-    from kgen.utils.regular_file import check_writable_target
-
-    shutil.copytree(
-        os.path.join(backup_dir, "logs"), os.path.join(staging, "logs")
-    )
-    check_writable_target(out, directory=True)
-    if os.path.lexists(out):
-        # Renamed aside first, so that a kill leaves a whole --out or
-        # a whole staging folder, never a half-removed one.
-        parent = os.path.dirname(out)
-        previous = tempfile.mkdtemp(prefix=".kgen-old-", dir=parent)
-        os.replace(out, os.path.join(previous, "out"))
-        os.replace(staging, out)
-        shutil.rmtree(previous)
-    else:
-        os.replace(staging, out)
-    # The run's work is safe in --out: only now its checkpoint goes.
-    shutil.rmtree(backup_dir)
-
-
-def _has_checkpoint(backup_dir):
-    import kgen
-
-    return bool(kgen.callbacks.BackupAndRestore(backup_dir).latest_state())
 
 
 def _check_train_numbers(args):
@@ -425,171 +399,6 @@ def _check_train_numbers(args):
     valid.validate_int(args.max_image_pixels, "--max-image-pixels")
 
 
-# The arguments a resumed run must repeat (`--epochs` may grow).
-_RUN_ARGUMENTS = (
-    "preset",
-    "dataset",
-    "data",
-    "image_size",
-    "batch_size",
-    "latent_dim",
-    "learning_rate",
-    "seed",
-    "devices",
-    "mesh",
-    "checkpoint_every",
-)
-
-
-def _run_arguments(args, preset):
-    """The run's arguments as it trains with them: defaults resolved to
-    the preset's values and `--data` to an absolute path and a digest of
-    what it holds, so that a resume compares what it trains on, not how
-    it was spelled."""
-    from kgen.utils.file_digest import data_digest
-
-    arguments = {name: getattr(args, name) for name in _RUN_ARGUMENTS}
-    if args.data is None:
-        arguments["dataset"] = args.dataset or preset["data"]["dataset"]
-    else:
-        arguments["data"] = os.path.abspath(args.data)
-        arguments["data_digest"] = data_digest(args.data)
-    if args.batch_size is None:
-        arguments["batch_size"] = preset["training"]["batch_size"]
-    if args.latent_dim is None:
-        arguments["latent_dim"] = preset["arguments"].get("latent_dim")
-    # Each optimizer's rate: the preset's, or --learning-rate for all.
-    arguments["learning_rate"] = [
-        float(optimizer["config"]["learning_rate"])
-        if args.learning_rate is None
-        else args.learning_rate
-        for _, optimizer in sorted(preset["optimizers"].items())
-    ]
-    return arguments
-
-
-def _backup_folder(out, args, preset, epochs):
-    """`OUT.checkpoint`: the checkpoints of a run until its outputs are
-    in place, with the arguments that started it (`arguments.json`).
-    A resume must repeat them, and may not ask for fewer epochs than its
-    checkpoint has trained; a refusal changes nothing."""
-    import kgen
-
-    backup_dir = out + ".checkpoint"
-    arguments_file = os.path.join(backup_dir, "arguments.json")
-    arguments = _run_arguments(args, preset)
-    exists = os.path.exists(backup_dir)
-    if args.resume:
-        if not exists:
-            raise FileNotFoundError(
-                f"--resume: no checkpoint at {backup_dir} (a run that "
-                "finished removes it)."
-            )
-        with open(arguments_file) as file:
-            saved = json.load(file)
-        changed = sorted(k for k in arguments if saved.get(k) != arguments[k])
-        if changed:
-            raise ValueError(
-                "--resume needs the arguments of the run it continues; "
-                + ", ".join(
-                    _changed(k, saved.get(k), arguments[k]) for k in changed
-                )
-                + "."
-            )
-        state = kgen.callbacks.BackupAndRestore(backup_dir).latest_state()
-        if state is not None and (state["epoch"], state["step"]) > (epochs, 0):
-            raise ValueError(
-                f"--epochs {epochs} is fewer than the checkpoint in "
-                f"{backup_dir} has trained ({state['epoch']} epochs"
-                + (f" and {state['step']} steps" if state["step"] else "")
-                + f"); pass --epochs {state['epoch'] + (state['step'] > 0)} "
-                "or more. The checkpoint is unchanged."
-            )
-        return backup_dir
-    if exists and not args.overwrite:
-        raise FileExistsError(
-            f"{backup_dir} holds the checkpoint of an unfinished run: "
-            "pass --resume to continue it, or --overwrite to start "
-            "afresh."
-        )
-    # Every process of a job has read the folder before one writes it.
-    kgen.distribute.barrier("kgen-train-backup-checked")
-    if kgen.distribute.is_writer():
-        if exists:
-            shutil.rmtree(backup_dir)
-        os.makedirs(backup_dir)
-        with open(arguments_file, "w") as file:
-            json.dump(arguments, file, indent=2)
-    kgen.distribute.barrier("kgen-train-backup-written")
-    return backup_dir
-
-
-def _changed(name, before, now):
-    if name == "data_digest":
-        return "the data in --data changed since the run started"
-    return f"--{name.replace('_', '-')} was {before!r}, now {now!r}"
-
-
-def _training_data(args, preset, batch_size):
-    """`((x, y), (x_test, y_test), image shape, name)`: the preset's
-    prepared examples, arrays for `--dataset`, read by the batch for
-    `--data`; `y` the class labels of a class-conditional preset (of a
-    labelled `--dataset`), or the captions of a text-to-image one, else
-    `None`; `x_test` `None` where there is no held-out set."""
-    import numpy as np
-
-    import kgen
-    from kgen.datasets import lazy_images
-    from kgen.presets import architectures
-
-    def prepare(images):
-        return architectures.prepare_data(args.preset, images)
-
-    if preset.get("captioned"):
-        return _captioned_data(args, preset, batch_size, prepare)
-    if not args.data:
-        dataset = args.dataset or preset["data"]["dataset"]
-        (images, labels), (test_images, test_labels) = kgen.datasets.load(
-            dataset
-        )
-        x_train, x_test = prepare(images), prepare(test_images)
-        if (args.devices or 1) > 1:
-            x_train, x_test = _whole_batches(
-                x_train, x_test, batch_size, args.devices
-            )
-        if not _is_class_conditional(args):
-            labels = test_labels = None
-        else:  # as `_whole_batches` trimmed the images
-            labels = labels[: len(x_train)]
-            test_labels = None if x_test is None else test_labels[: len(x_test)]
-        return (
-            (x_train, labels),
-            (x_test, test_labels),
-            images.shape[1:],
-            dataset,
-        )
-    if os.path.isdir(args.data) and os.path.isfile(
-        os.path.join(args.data, "index.json")
-    ):
-        return _sharded_data(args, batch_size, prepare)
-    image_size = None
-    if args.image_size is not None:
-        image_size = lazy_images.parse_image_size(args.image_size)
-    images = lazy_images.open_images(
-        args.data, args.max_image_pixels, image_size=image_size
-    )
-    count = len(images)
-    image_shape = images[np.arange(1)].shape[1:]
-    _check_image_size(args, preset, image_shape)
-    split = lazy_images.validation_count(count, image_shape)
-    rows = np.arange(split, count)
-    if (args.devices or 1) > 1:
-        rows, _ = _whole_batches(rows, None, batch_size, args.devices)
-    x_train = lazy_images.PreparedImages(images, rows, prepare)
-    x_test = prepare(images[np.arange(split)]) if split else None
-    return (x_train, None), (x_test, None), image_shape, args.data
-
-
 def _network_kind(args, preset):
     """The kind of network `--mesh` shards (`kgen.distribute.KINDS`)."""
     if preset["class_name"] == "GPT":
@@ -605,112 +414,6 @@ def _network_kind(args, preset):
             f"a {preset['class_name']} without one (use --devices)."
         )
     return kind
-
-
-def _check_image_size(args, preset, image_shape):
-    """Refuses `--data` images of another size than the preset's unless
-    `--image-size` says at what size to train: a size is a choice of
-    architecture and memory, made once, explicitly (as diffusers'
-    `--resolution`), not whatever the first file is."""
-    if preset["data"].get("layout") == "vector":
-        # Flattened: the architecture takes any number of values.
-        return
-    own = tuple(preset["data"]["shape"][:2])
-    if args.image_size is None and tuple(image_shape[:2]) != own:
-        height, width = image_shape[:2]
-        raise ValueError(
-            f"--data holds {height}x{width} images; {args.preset} is sized "
-            f"for {own[0]}x{own[1]}. Pass --image-size to choose the "
-            f"training size: --image-size {height}x{width} trains at "
-            "theirs, --image-size 64 resizes and centre-crops them to "
-            "64x64 (the architecture follows either)."
-        )
-
-
-def _sharded_data(args, batch_size, prepare):
-    """`(train, None, image shape, name)` for a folder of shards written
-    by `kgen data pack`: this process's share of every global batch,
-    streamed (no validation split: the shards are all training data)."""
-    import kgen
-
-    if args.image_size is not None:
-        raise ValueError(
-            "--image-size applies to images read from a folder or a .npy "
-            "file; shards hold their images at the size they were packed "
-            "at (kgen data pack --image-size)."
-        )
-
-    batches = kgen.datasets.from_shards(
-        args.data,
-        batch_size,
-        seed=args.seed,
-        prepare=prepare,
-        # The labels go to a class-conditional architecture alone.
-        with_labels=_is_class_conditional(args),
-    )
-    return (batches, None), (None, None), batches.example_shape, args.data
-
-
-def _is_class_conditional(args):
-    from kgen.presets import architectures
-
-    entry = architectures.architecture(args.preset)
-    return entry["arguments"].get("num_classes") is not None
-
-
-def _captioned_data(args, preset, batch_size, prepare):
-    """`((x_train, captions), (x_test, captions), image shape, name)` of a
-    preset that trains on `kgen.datasets.load_captioned`."""
-    import kgen
-
-    if args.data:
-        raise ValueError(
-            f"Preset {args.preset!r} trains on captioned images: use "
-            "`--dataset digits|mnist|fashion_mnist` (`--data` holds no "
-            "captions)."
-        )
-    dataset = args.dataset or preset["data"]["dataset"]
-    (images, captions, _), (test_images, test_captions, _) = (
-        kgen.datasets.load_captioned(dataset)
-    )
-    x_train, x_test = prepare(images), prepare(test_images)
-    if (args.devices or 1) > 1:
-        x_train, x_test = _whole_batches(
-            x_train, x_test, batch_size, args.devices
-        )
-        captions = captions[: len(x_train)]
-        test_captions = None if x_test is None else test_captions[: len(x_test)]
-    return (
-        (x_train, captions),
-        (x_test, test_captions),
-        images.shape[1:],
-        f"{dataset} (captioned)",
-    )
-
-
-def _whole_batches(x_train, x_test, batch_size, num_devices):
-    """Drops the few examples that would leave a last batch the devices
-    cannot share evenly (JAX shards every batch)."""
-
-    def trimmed(x):
-        if x is None:
-            return None
-        extra = len(x) % batch_size % num_devices
-        return x[: len(x) - extra] if len(x) - extra else None
-
-    train, test = trimmed(x_train), trimmed(x_test)
-    if train is None:
-        raise ValueError(
-            f"--devices {num_devices} needs at least {num_devices} "
-            "training examples."
-        )
-    dropped = len(x_train) - len(train)
-    if dropped:
-        print(
-            f"kgen: leaving out {dropped} training example(s) so every "
-            f"batch splits over {num_devices} devices"
-        )
-    return train, test
 
 
 def _build_model(args, preset, data_shape, captions=None, unlabelled=False):

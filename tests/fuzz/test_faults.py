@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from kgen import cli
-from kgen.cli import train
+from kgen.cli import train_data
 from kgen.datasets import lazy_images
 from kgen.presets import architectures
 from tests.conftest import REPO
@@ -373,7 +373,7 @@ def test_the_held_out_examples_stay_within_their_memory_budget(tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         # Three held-out images' worth, of the four a tenth would hold.
         patch.setattr(lazy_images, "MAX_VALIDATION_BYTES", 3 * 64 * 64 * 12)
-        (x_train, labels), (x_test, _), shape, _ = train._training_data(
+        (x_train, labels), (x_test, _), shape, _ = train_data.training_data(
             args, preset, 32
         )
     assert labels is None  # images alone

@@ -1,12 +1,13 @@
-import math
-
 import keras
-import numpy as np
 from keras import ops
 
 from kgen import backend
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import consistency_training
 from kgen.models.diffusion import guidance
+from kgen.models.diffusion.consistency_training import SIGMA_MIN
+from kgen.models.diffusion.consistency_training import karras_sigmas
+from kgen.models.diffusion.consistency_training import sigma_to_time
 from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
@@ -16,28 +17,6 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
-
-# Karras et al.'s noise range and spacing (in the variance-exploding view
-# sigma = t / (1 - t) of the straight path), used by both consistency
-# papers; iCT's curriculum and lognormal index distribution.
-SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0
-INITIAL_STEPS, FINAL_STEPS = 10, 1280
-LOGNORMAL_MEAN, LOGNORMAL_STD = -1.1, 2.0
-
-
-def karras_sigmas(num_points):
-    """`num_points` ascending noise levels from `SIGMA_MIN` to `SIGMA_MAX`,
-    `(sigma_min**(1/rho) + i / (N - 1) (sigma_max**(1/rho) -
-    sigma_min**(1/rho)))**rho`; `num_points` may be a tensor."""
-    index = ops.arange(FINAL_STEPS + 1, dtype="float32")
-    fraction = index / (ops.cast(num_points, "float32") - 1.0)
-    low, high = SIGMA_MIN ** (1 / RHO), SIGMA_MAX ** (1 / RHO)
-    return (low + ops.minimum(fraction, 1.0) * (high - low)) ** RHO
-
-
-def sigma_to_time(sigma):
-    """The straight path's `t` with `x_t / (1 - t) = x_0 + sigma eps`."""
-    return sigma / (1.0 + sigma)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -159,7 +138,7 @@ class ConsistencyModel(GenerativeModel):
             # values yet; its weights come with the student's.
             if backend.has_values(teacher.denoiser.variables):
                 frozen.denoiser.set_weights(teacher.denoiser.get_weights())
-            _freeze(frozen)
+            consistency_training.freeze(frozen)
             teacher = frozen
         expected = 2 if num_classes is None else 3
         if len(network.inputs) != expected:
@@ -206,7 +185,7 @@ class ConsistencyModel(GenerativeModel):
             self.target_network = keras.models.clone_model(network)
             if backend.has_values(network.variables):
                 self.target_network.set_weights(network.get_weights())
-            _freeze(self.target_network)
+            consistency_training.freeze(self.target_network)
         self.training_step = self.add_weight(
             shape=(),
             initializer="zeros",
@@ -258,52 +237,6 @@ class ConsistencyModel(GenerativeModel):
 
     # === Training ===
 
-    def _teacher_step(self, x, time, time_next, labels):
-        """One ODE step of the frozen teacher from `time` to `time_next`."""
-        velocity = self.teacher.guided_velocity(
-            labels, guidance_scale=self.teacher_guidance_scale
-        )
-        shape = (-1,) + (1,) * (len(x.shape) - 1)
-        step = ops.reshape(time_next - time, shape)
-        slope = velocity(x, time)
-        guess = x + step * slope
-        if self.teacher_solver == "euler":
-            return guess
-        return x + step * 0.5 * (slope + velocity(guess, time_next))
-
-    def _draw_indices(self, batch, num_points):
-        """`n` in `[0, num_points - 2]`: uniform (distillation) or by the
-        lognormal density over sigma (training)."""
-        if self.teacher is not None:
-            uniform = batch_random.uniform((batch,), self.seed_generator)
-            return ops.cast(ops.floor(uniform * (num_points - 1.0)), "int32")
-        sigmas = karras_sigmas(num_points)
-        cdf = ops.erf(
-            (ops.log(sigmas) - LOGNORMAL_MEAN) / (math.sqrt(2) * LOGNORMAL_STD)
-        )
-        weights = cdf[1:] - cdf[:-1]
-        valid = ops.arange(FINAL_STEPS) < ops.cast(num_points - 1, "int32")
-        weights = ops.where(valid, weights, 0.0)
-        # Inverse-CDF draws from one uniform per example (`batch_random`'s,
-        # as every per-example draw of a step).
-        cumulative = ops.cumsum(weights) / ops.sum(weights)
-        uniform = batch_random.uniform((batch,), self.seed_generator)
-        index = ops.sum(
-            ops.cast(cumulative[None, :] < uniform[:, None], "int32"), axis=1
-        )
-        return ops.minimum(index, ops.cast(num_points - 2, "int32"))
-
-    def _num_points(self):
-        """Points of the discretization at this step: fixed for
-        distillation; iCT's doubling curriculum for training."""
-        if self.teacher is not None:
-            return float(self.num_discretization_steps)
-        stages = math.floor(math.log2(FINAL_STEPS / INITIAL_STEPS)) + 1
-        stage_length = max(self.total_training_steps // stages, 1)
-        stage = ops.floor(self.training_step / stage_length)
-        steps = ops.minimum(INITIAL_STEPS * 2.0**stage, FINAL_STEPS)
-        return steps + 1.0
-
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target", "weight"}`."""
         labels = None
@@ -317,8 +250,8 @@ class ConsistencyModel(GenerativeModel):
             rate = self.condition_dropout if self.teacher is None else 0.0
             labels = self._drop_labels(labels, rate, training)
         # 1. Adjacent points t_n < t_{n+1} of the discretization.
-        num_points = self._num_points()
-        index = self._draw_indices(batch, num_points)
+        num_points = consistency_training.num_points(self)
+        index = consistency_training.draw_indices(self, batch, num_points)
         sigmas = karras_sigmas(num_points)
         sigma, sigma_next = ops.take(sigmas, index), ops.take(sigmas, index + 1)
         time, time_next = sigma_to_time(sigma), sigma_to_time(sigma_next)
@@ -334,7 +267,9 @@ class ConsistencyModel(GenerativeModel):
         noisy_next = on_path(time_next)
         if self.teacher is not None:
             noisy = ops.stop_gradient(
-                self._teacher_step(noisy_next, time_next, time, labels)
+                consistency_training.teacher_step(
+                    self, noisy_next, time_next, time, labels
+                )
             )
         else:
             noisy = on_path(time)
@@ -368,15 +303,8 @@ class ConsistencyModel(GenerativeModel):
     ):
         if y_pred is None:
             y_pred = self(x, training=training)
-        prediction, target = y_pred["prediction"], y_pred["target"]
-        axes = tuple(range(1, len(prediction.shape)))
-        dims = int(np.prod(prediction.shape[1:]))
-        huber = 0.00054 * math.sqrt(dims)
-        distance = (
-            ops.sqrt(
-                ops.sum(ops.square(prediction - target), axis=axes) + huber**2
-            )
-            - huber
+        distance = consistency_training.pseudo_huber(
+            y_pred["prediction"], y_pred["target"]
         )
         return self._mean_over_examples(
             y_pred["weight"] * distance, sample_weight
@@ -534,13 +462,3 @@ class ConsistencyModel(GenerativeModel):
             }
         )
         return config
-
-
-def _freeze(model):
-    """Freezes every variable: a frozen functional model rebuilt from its
-    config (or cloned) leaves the dense layers inside Keras'
-    `MultiHeadAttention` trainable, which `model.trainable = False`
-    alone does not reach."""
-    model.trainable = False
-    for variable in model.variables:
-        variable.trainable = False

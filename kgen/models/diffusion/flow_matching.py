@@ -1,28 +1,16 @@
-import math
-
 import keras
-import numpy as np
 from keras import ops
 
-from kgen import backend
 from kgen import schedulers
 from kgen.models.conditioning import Conditioning
-from kgen.models.diffusion import flow_likelihood
+from kgen.models.diffusion import flow_matching_likelihood
+from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion import minibatch_coupling
-from kgen.models.diffusion.guidance import autoguidance
-from kgen.models.diffusion.guidance import cfg_plus_plus_scale
-from kgen.models.diffusion.guidance import check_guidance_interval
-from kgen.models.diffusion.guidance import check_guidance_rule
-from kgen.models.diffusion.guidance import check_guide
-from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
-from kgen.utils.data_validation import validate_input
-from kgen.utils.data_validation import validate_labels
 from kgen.utils.mixed_precision import to_float32
 
 TIME_SAMPLINGS = ("uniform", "logit_normal")
@@ -263,23 +251,7 @@ class FlowMatching(GenerativeModel):
         """An ODE solver on this model's timestep scale: `"euler"`,
         `"heun"` (with the model's `shift`), or a `FlowMatchScheduler`
         with the same `num_train_timesteps`."""
-        if isinstance(scheduler, schedulers.FlowMatchScheduler):
-            expected = self.scheduler.num_train_timesteps
-            if scheduler.num_train_timesteps != expected:
-                raise ValueError(
-                    "`scheduler` must scale sigma like the model's "
-                    f"(num_train_timesteps={expected}); received "
-                    f"{scheduler}."
-                )
-            return scheduler
-        if not isinstance(scheduler, str):
-            raise ValueError(
-                "`scheduler` must be 'euler', 'heun' or a "
-                f"kgen.schedulers.FlowMatchScheduler; received {scheduler!r}."
-            )
-        return schedulers.get_flow_match(
-            scheduler, **self.scheduler.get_config()
-        )
+        return flow_matching_sampling.get_scheduler(self, scheduler)
 
     def guided_velocity(
         self,
@@ -297,36 +269,15 @@ class FlowMatching(GenerativeModel):
         (only for `sigma` in `guidance_interval`, when given); with
         `guidance="cfg++"`, CFG++ at strength `guidance_scale` over the
         Euler steps of `sigmas` (`guidance.cfg_plus_plus_scale`)."""
-        if guide is not None:
-            return autoguidance(
-                lambda x, sigma: self.velocity(x, sigma, labels),
-                lambda x, sigma: guide.velocity(x, sigma, labels),
-                guidance_scale,
-                interval=guidance_interval,
-                noise_level=lambda sigma: sigma,
-            )
-        if guidance_scale:
-            null_labels = ops.full_like(labels, self.num_classes)
-            scale = guidance_scale
-            if guidance == "cfg++":
-                sigmas = np.asarray(sigmas, "float64")
-                scale = cfg_plus_plus_scale(
-                    guidance_scale,
-                    sigmas[:-1],
-                    sigmas[1:],
-                    signal=lambda sigma: 1.0 - sigma,
-                    noise=lambda sigma: sigma,
-                )
-            return classifier_free_guidance(
-                lambda x, sigma, labels, _: self.velocity(x, sigma, labels),
-                scale,
-                labels,
-                null_labels,
-                None,
-                interval=guidance_interval,
-                noise_level=lambda sigma: sigma,
-            )
-        return lambda x, sigma: self.velocity(x, sigma, labels)
+        return flow_matching_sampling.guided_velocity(
+            self,
+            labels,
+            guidance_scale,
+            guidance_interval,
+            guide,
+            guidance,
+            sigmas,
+        )
 
     def integrate(
         self,
@@ -342,35 +293,17 @@ class FlowMatching(GenerativeModel):
         """Solves the (guided) ODE from `noise` over `sigmas`; samples are
         clipped to `sample_range`. One compiled program per solver, sigmas
         and guidance (`backend.inference_program`)."""
-
-        def solve(model, noise, labels):
-            velocity = model.guided_velocity(
-                labels,
-                guidance_scale,
-                guidance_interval,
-                guide,
-                guidance,
-                sigmas,
-            )
-            sample = scheduler.solve(velocity, noise, sigmas)
-            if model.sample_range is not None:
-                sample = ops.clip(sample, *model.sample_range)
-            return sample
-
-        if guide is not None:
-            # The guide's weights are not the model's arguments: its
-            # loops are traced anew, as a classifier's are in diffusion.
-            return solve(self, noise, labels)
-
-        key = (
-            "integrate",
-            repr(scheduler),
-            tuple(np.asarray(sigmas).tolist()),
-            float(guidance_scale),
+        return flow_matching_sampling.integrate(
+            self,
+            noise,
+            scheduler,
+            sigmas,
+            labels,
+            guidance_scale,
             guidance_interval,
+            guide,
             guidance,
         )
-        return backend.inference_program(self, key, solve, noise, labels)
 
     def sample(
         self,
@@ -419,40 +352,19 @@ class FlowMatching(GenerativeModel):
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
-        self._check_num_samples(num_samples)
-        guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guide = check_guide(guide, self, guidance_scale)
-        if guide is None:
-            guidance_scale = self._check_guidance_scale(guidance_scale)
-        guidance_interval = check_guidance_interval(
-            guidance_interval, guidance_scale
+        return flow_matching_sampling.sample(
+            self,
+            num_samples,
+            seed,
+            labels,
+            num_steps,
+            scheduler,
+            guidance_scale,
+            guidance_interval,
+            watermark,
+            guide,
+            guidance,
         )
-        scheduler = self.get_scheduler(scheduler)
-        guidance = check_guidance_rule(guidance, guidance_scale, guide)
-        if guidance == "cfg++" and scheduler.num_function_evaluations(2) != 2:
-            raise ValueError(
-                "`guidance='cfg++'` needs a first-order solver (one velocity "
-                f"per step, 'euler'); received {type(scheduler).__name__}."
-            )
-        sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        if watermark is not None:
-            noise = watermark.embed(noise)
-        with backend.no_grad():
-            return self.integrate(
-                noise,
-                scheduler,
-                sigmas,
-                labels,
-                guidance_scale=guidance_scale,
-                guidance_interval=guidance_interval,
-                guide=guide,
-                guidance=guidance,
-            )
 
     def reflow_couplings(
         self,
@@ -487,24 +399,9 @@ class FlowMatching(GenerativeModel):
             samples, `"noise"` the noise each started from and, for a
             class-conditional model, `"labels"`.
         """
-        num_pairs = validate_int(num_pairs, "num_pairs")
-        guidance_scale = self._check_guidance_scale(guidance_scale)
-        scheduler = self.get_scheduler(scheduler)
-        sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_pairs, seed)
-        noise = keras.random.normal((num_pairs,) + self.sample_shape, seed=seed)
-        with backend.no_grad():
-            images = self.integrate(
-                noise, scheduler, sigmas, labels, guidance_scale
-            )
-        couplings = {
-            "images": ops.convert_to_numpy(images),
-            "noise": ops.convert_to_numpy(noise),
-        }
-        if labels is not None:
-            couplings["labels"] = ops.convert_to_numpy(labels)
-        return couplings
+        return flow_matching_sampling.reflow_couplings(
+            self, num_pairs, seed, labels, num_steps, scheduler, guidance_scale
+        )
 
     def invert(self, samples, *, num_steps=50, labels=None):
         """The start noise from which the Euler sampler over `num_steps`
@@ -526,30 +423,7 @@ class FlowMatching(GenerativeModel):
         Returns:
             Noise of the same shape as `samples`.
         """
-        samples = validate_input(
-            samples, self.sample_shape, "samples", self.sample_range
-        )
-        scheduler = self.get_scheduler("euler")
-        sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
-        if labels is not None:
-            labels = self._sample_labels(labels, len(samples), None)
-        velocity = self.guided_velocity(labels)
-        # The sampler's (sigma -> sigma') steps, last first.
-        sigma_table = ops.convert_to_tensor(sigmas[-2::-1].copy())
-        next_table = ops.convert_to_tensor(sigmas[:0:-1].copy())
-
-        def body(index, sample):
-            sigma = ops.take(sigma_table, index)
-            step = ops.take(next_table, index) - sigma
-            return sample - step * velocity(sample, sigma)
-
-        with backend.no_grad():
-            return ops.fori_loop(
-                0,
-                len(sigmas) - 1,
-                body,
-                ops.convert_to_tensor(samples, "float32"),
-            )
+        return flow_matching_sampling.invert(self, samples, num_steps, labels)
 
     # === Likelihood ===
 
@@ -561,20 +435,8 @@ class FlowMatching(GenerativeModel):
         with one Rademacher probe per example (unbiased; `seed` draws it);
         see `flow_likelihood.log_prob`.
         """
-        x = validate_input(x, self.sample_shape, "x", self.sample_range)
-        x = ops.convert_to_tensor(x, "float32")
-        num_steps = validate_int(num_steps, "num_steps")
-        if labels is not None:
-            labels = ops.convert_to_tensor(
-                validate_labels(labels, ops.shape(x)[0], self.num_classes)
-            )
-        seed = self._seed_generator(seed)
-        probes = ops.sign(keras.random.uniform(ops.shape(x), seed=seed) - 0.5)
-        return flow_likelihood.log_prob(
-            lambda x, sigma: self.velocity(x, sigma, labels),
-            x,
-            num_steps,
-            probes,
+        return flow_matching_likelihood.log_prob(
+            self, x, labels, num_steps, seed
         )
 
     def bits_per_dim(self, x, *, labels=None, num_steps=64, seed=None):
@@ -588,22 +450,8 @@ class FlowMatching(GenerativeModel):
         bits/dim = -(log p(x + u) + D log(2 / 255)) / (D log 2)
         ```
         """
-        if self.sample_range != (-1.0, 1.0):
-            raise ValueError(
-                "`bits_per_dim` is for images on 256 levels in [-1, 1]; "
-                "use `log_prob` for vectors."
-            )
-        x = validate_input(x, self.sample_shape, "x", self.sample_range)
-        seed = self._seed_generator(seed)
-        dequantized = ops.convert_to_tensor(x, "float32") + (
-            keras.random.uniform(ops.shape(x), -1.0, 1.0, seed=seed) / 255.0
-        )
-        dims = int(np.prod(self.sample_shape))
-        log_density = self.log_prob(
-            dequantized, labels=labels, num_steps=num_steps, seed=seed
-        )
-        return -(log_density + dims * math.log(2.0 / 255.0)) / (
-            dims * math.log(2.0)
+        return flow_matching_likelihood.bits_per_dim(
+            self, x, labels, num_steps, seed
         )
 
     # === Export ===
@@ -611,28 +459,9 @@ class FlowMatching(GenerativeModel):
     def serving_endpoints(self, scheduler="euler", num_steps=50):
         """`sample` (noise -> samples by a `num_steps` solve) and
         `velocity` (`x_sigma, sigmas -> v`)."""
-        scheduler = self.get_scheduler(scheduler)
-        sigmas = scheduler.sigmas(num_steps)
-        shape = (None,) + self.sample_shape
-        noise = keras.InputSpec(shape=shape, dtype="float32")
-        sigma_spec = keras.InputSpec(shape=(None,), dtype="float32")
-        labels = keras.InputSpec(shape=(None,), dtype="int32")
-
-        def sample(noise, labels=None):
-            return self.integrate(noise, scheduler, sigmas, labels)
-
-        def velocity(x, sigmas, labels=None):
-            return self.velocity(x, sigmas, labels)
-
-        if self.num_classes is not None:
-            return {
-                "sample": (sample, [noise, labels]),
-                "velocity": (velocity, [noise, sigma_spec, labels]),
-            }
-        return {
-            "sample": (sample, [noise]),
-            "velocity": (velocity, [noise, sigma_spec]),
-        }
+        return flow_matching_sampling.serving_endpoints(
+            self, scheduler, num_steps
+        )
 
     # === Serialization ===
 

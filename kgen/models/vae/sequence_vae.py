@@ -11,6 +11,7 @@ from kgen.distributions import kl_divergence
 from kgen.models.autoregressive.gpt import GPT
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
+from kgen.models.vae import sequence_vae_properties
 from kgen.models.vae.vae import _standard_normal
 from kgen.networks.text_encoder import text_encoder
 from kgen.utils import batch_random
@@ -179,13 +180,8 @@ class SequenceVAE(GenerativeModel):
         )
         self.property_head = None
         if self.num_properties is not None:
-            self.property_head = keras.Sequential(
-                [
-                    keras.Input((latent_dim,)),
-                    layers.Dense(hidden_dim, activation="gelu"),
-                    layers.Dense(self.num_properties),
-                ],
-                name="property_head",
+            self.property_head = sequence_vae_properties.property_head(
+                latent_dim, hidden_dim, self.num_properties
             )
         self._prior = _standard_normal(latent_dim)
         self.step = self.add_weight(
@@ -232,20 +228,20 @@ class SequenceVAE(GenerativeModel):
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
-    def decode(self, latent, *, sampler="greedy", seed=None):
-        """The sequences latent codes stand for: the GPT decoder run from
+    def decode(self, z, *, sampler="greedy", seed=None):
+        """The sequences latent codes `z` stand for: the GPT decoder run from
         `start_id` with `z` at every position, by `sampler` (greedy by
         default: the most likely token at each step).
 
         Returns:
             `(batch, sequence_length)` int32 tokens.
         """
-        latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        first = np.full((ops.shape(latent)[0], 1), self.start_id, "int32")
+        z = self._check_codes(z, (self.latent_dim,), "z")
+        first = np.full((ops.shape(z)[0], 1), self.start_id, "int32")
         return self.decoder.generate(
             first,
             self.sequence_length - 1,
-            condition=latent,
+            condition=z,
             sampler=sampler,
             seed=self._seed_generator(seed),
         )
@@ -325,9 +321,8 @@ class SequenceVAE(GenerativeModel):
         self.kl_loss_tracker.update_state(kl_loss, sample_weight=sample_weight)
         self.kl_weight_tracker.update_state(kl_weight)
         if y is not None:
-            squared = ops.mean(
-                ops.square(y_pred["properties"] - ops.cast(y, "float32")),
-                axis=-1,
+            squared = sequence_vae_properties.property_loss(
+                y_pred["properties"], y
             )
             self.property_loss_tracker.update_state(
                 squared, sample_weight=sample_weight
@@ -352,18 +347,14 @@ class SequenceVAE(GenerativeModel):
 
     # === The latent space ===
 
-    def predict_properties(self, latent):
+    def predict_properties(self, z):
         """The property network's predictions `f(z)`,
         `(batch, num_properties)`."""
-        self._check_has_properties("predict_properties")
-        latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        with backend.no_grad():
-            predicted = self.property_head(ops.convert_to_tensor(latent))
-        return to_float32(predicted)
+        return sequence_vae_properties.predict_properties(self, z)
 
     def optimize_latents(
         self,
-        latent,
+        z,
         *,
         property_index=0,
         num_steps=100,
@@ -371,7 +362,7 @@ class SequenceVAE(GenerativeModel):
         prior_weight=1.0,
         maximize=True,
     ):
-        """Moves latent codes towards higher (or lower) predicted property
+        """Moves latent codes `z` towards higher (or lower) predicted property
         by gradient ascent on
 
         ```
@@ -384,7 +375,7 @@ class SequenceVAE(GenerativeModel):
         the same spirit).
 
         Args:
-            latent: `(batch, latent_dim)` starting codes (e.g.
+            z: `(batch, latent_dim)` starting codes (e.g.
                 `encode(tokens).mean()`).
             property_index: int. The property `k` to move.
             num_steps: int. Gradient steps.
@@ -395,39 +386,15 @@ class SequenceVAE(GenerativeModel):
         Returns:
             `(batch, latent_dim)` codes, for `decode`.
         """
-        self._check_has_properties("optimize_latents")
-        latent = self._check_codes(latent, (self.latent_dim,), "latent")
-        property_index = validate_int(
+        return sequence_vae_properties.optimize_latents(
+            self,
+            z,
             property_index,
-            "property_index",
-            minimum=0,
-            maximum=self.num_properties - 1,
+            num_steps,
+            learning_rate,
+            prior_weight,
+            maximize,
         )
-        num_steps = validate_int(num_steps, "num_steps", minimum=0)
-        learning_rate = validate_float(learning_rate, "learning_rate")
-        prior_weight = validate_float(prior_weight, "prior_weight", minimum=0)
-        sign = 1.0 if maximize else -1.0
-
-        def objective(z):
-            predicted = self.property_head(z, training=False)
-            predicted = to_float32(predicted)[:, property_index]
-            return sign * predicted - 0.5 * prior_weight * ops.sum(
-                ops.square(z), axis=-1
-            )
-
-        z = ops.convert_to_tensor(latent, "float32")
-        for _ in range(num_steps):
-            step = learning_rate * backend.grad(objective, z)
-            z = ops.stop_gradient(z + step)
-        return z
-
-    def _check_has_properties(self, method):
-        if self.num_properties is None:
-            raise ValueError(
-                f"`{method}` needs a property network: build the "
-                f"{type(self).__name__} with `num_properties` and train it "
-                "on `fit(tokens, properties)`."
-            )
 
     # === Checks ===
 

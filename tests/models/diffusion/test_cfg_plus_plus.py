@@ -10,7 +10,7 @@ from keras import ops
 
 import kgen
 from kgen import schedulers
-from kgen.models.diffusion import flow_matching
+from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.schedulers import FlowMatchEulerScheduler
@@ -101,7 +101,9 @@ def test_sample_guides_each_step_by_its_own_cfg_plus_plus_weight(
         asked.append((strength, np.append(points, next_points[-1])))
         return cfg_plus_plus_scale(strength, points, next_points, **scales)
 
-    monkeypatch.setattr(flow_matching, "cfg_plus_plus_scale", recording)
+    monkeypatch.setattr(
+        flow_matching_sampling, "cfg_plus_plus_scale", recording
+    )
     model = _model()
     model.sample(2, labels=[0, 1], num_steps=5, guidance_scale=0.7)
     assert asked == []

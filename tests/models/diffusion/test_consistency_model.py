@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from kgen.models.diffusion import consistency_model
+from kgen.models.diffusion import consistency_training
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.models.diffusion.guidance_checks import (
@@ -40,9 +41,11 @@ def test_training_curriculum_doubles_and_draws_valid_indices():
     # log2(1280 / 10) + 1 = 8 stages of 75 steps: 10, 20, ..., 1280.
     for step, expected in ((0, 11), (74, 11), (75, 21), (599, 1281)):
         model.training_step.assign(float(step))
-        points = float(to_numpy(model._num_points()))
+        points = float(to_numpy(consistency_training.num_points(model)))
         assert points == expected
-        indices = to_numpy(model._draw_indices(4096, points))
+        indices = to_numpy(
+            consistency_training.draw_indices(model, 4096, points)
+        )
         assert indices.min() >= 0 and indices.max() <= expected - 2
     # The lognormal density puts most draws near sigma = exp(-1.1).
     sigmas = to_numpy(consistency_model.karras_sigmas(1281))[indices]

@@ -131,7 +131,7 @@ def test_bad_input_gets_clear_errors():
         model.fit(x, np.zeros((4, 1), "float32"), batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="num_properties"):
         model.optimize_latents(np.zeros((2, 4), "float32"))
-    with pytest.raises(ValueError, match="latent"):
+    with pytest.raises(ValueError, match="`z`"):
         model.decode(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match="start_id"):
         kgen.models.SequenceVAE(8, LENGTH, 8)
