@@ -10,6 +10,7 @@ methods.
 
 import inspect
 
+import keras
 import pytest
 
 import kgen
@@ -78,6 +79,69 @@ def test_likelihoods_take_the_data_alone_positionally(name):
         assert {p.name for p in rest} <= set(contract.VOCABULARY) | {
             "log_partition"
         }, capability
+
+
+def public_methods(cls):
+    """The public methods a model class adds to Keras' `Model`."""
+    keras_names = set(dir(keras.Model))
+    for name in dir(cls):
+        if name.startswith("_") or name in keras_names:
+            continue
+        value = getattr(cls, name)
+        static = inspect.getattr_static(cls, name)
+        if isinstance(static, property) or isinstance(value, type):
+            continue
+        if callable(value):
+            yield name, value
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODELS)
+def test_every_public_method_and_argument_is_in_the_vocabulary(name):
+    """One name per meaning over every public method: each method's name
+    is in `contract.METHODS` and each of its arguments in
+    `contract.VOCABULARY`, where the meaning of each is written once."""
+    cls = getattr(kgen.models, name)
+    methods = dict(public_methods(cls))
+    assert "sample" in methods
+    unknown_methods = set(methods) - set(contract.METHODS)
+    assert not unknown_methods, f"{name}: methods outside the vocabulary"
+    for method_name, method in methods.items():
+        parameters = inspect.signature(method).parameters.values()
+        names = {
+            p.name
+            for p in parameters
+            if p.name not in ("self", "cls")
+            and p.kind
+            not in (
+                inspect.Parameter.VAR_POSITIONAL,
+                inspect.Parameter.VAR_KEYWORD,
+            )
+        }
+        unknown = names - set(contract.VOCABULARY)
+        assert not unknown, f"{name}.{method_name}: arguments {unknown}"
+        hidden = [
+            p.name
+            for p in parameters
+            if p.kind is inspect.Parameter.VAR_KEYWORD
+            and method_name not in KERAS_HOOKS
+        ]
+        assert not hidden, f"{name}.{method_name} hides its arguments"
+
+
+# Keras' own hooks keep Keras' signatures.
+KERAS_HOOKS = ("save_assets", "load_assets", "from_preset")
+
+
+def test_the_vocabulary_has_no_unused_names():
+    """A name nobody uses is a meaning nobody needs: every entry of
+    `METHODS` and `VOCABULARY` is used by some model class."""
+    used_methods, used_arguments = set(), set()
+    for name in PUBLIC_MODELS:
+        for method_name, method in public_methods(getattr(kgen.models, name)):
+            used_methods.add(method_name)
+            used_arguments |= set(inspect.signature(method).parameters)
+    assert set(contract.METHODS) - used_methods == set()
+    assert set(contract.VOCABULARY) - used_arguments == set()
 
 
 def test_an_unknown_capability_is_refused():
