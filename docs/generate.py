@@ -147,9 +147,18 @@ def contract_reference():
         if isinstance(cls, type) and name != "GenerativeModel":
             listed = ", ".join(f"`{c}`" for c in contract.capabilities(cls))
             lines.append(f"| `{name}` | {listed} |")
-    lines += ["", "## The `sample` vocabulary", ""]
-    lines += ["| keyword | meaning |", "|---|---|"]
+    lines += ["", "## The vocabulary of arguments", ""]
+    lines += [
+        "Every argument of every public model method, `sample`'s first.",
+        "",
+        "| argument | meaning |",
+        "|---|---|",
+    ]
     for name, meaning in contract.VOCABULARY.items():
+        lines.append(f"| `{name}` | {meaning} |")
+    lines += ["", "## The vocabulary of methods", ""]
+    lines += ["| method | what it does |", "|---|---|"]
+    for name, meaning in contract.METHODS.items():
         lines.append(f"| `{name}` | {meaning} |")
     lines.append("")
     return "\n".join(lines)

@@ -4,8 +4,8 @@ Each family's tiny harness model (`tests/models/contract_cases.py`) is
 built once; the bad inputs are made from its own training examples, its
 `data_shape` / `data_range`, and the signatures of its `sample` and of its
 other public methods, found with `inspect`: any public method whose first
-parameter takes examples (`x`, `images`, `tokens`...) or codes (`latent`,
-`z`, `indices`...) is called once with valid values, and then with bad
+parameter takes examples (`x`, `images`, `tokens`...) or codes (`z`,
+`indices`...) is called once with valid values, and then with bad
 ones.
 """
 
@@ -60,14 +60,12 @@ BAD_KEYWORDS = {
 DATA_PARAMETERS = (
     "x",
     "images",
-    "source",
     "visible",
     "tokens",
-    "audio",
     "prompt",
     "low_resolution",
 )
-CODE_PARAMETERS = ("latent", "latents", "codes", "z", "indices", "noise")
+CODE_PARAMETERS = ("z", "indices", "noise")
 # Valid values of other required parameters (a function: of the valid
 # first input).
 VALID_EXTRAS = {"max_new_tokens": 2, "mask": np.ones_like}
