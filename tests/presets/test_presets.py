@@ -575,13 +575,32 @@ def test_kgen_presets_errors_are_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "model.weights.h5: sha256 is" in err
 
 
-def test_a_preset_samples_as_its_keras_file(tmp_path):
+@pytest.mark.parametrize(
+    "name, defaults",
+    [
+        # Glow samples at temperature 0.7 by its card, 1.0 by its class.
+        ("glow_mnist", {"temperature": 0.7}),
+        # The issue's cases: by their cards, 50 DDIM steps and 10 Euler
+        # steps, where their classes default to 1,000 DDPM steps and 50
+        # Euler steps.
+        pytest.param(
+            "ddpm_mnist",
+            {"num_steps": 50, "scheduler": "ddim"},
+            marks=pytest.mark.large,
+        ),
+        pytest.param(
+            "flow_matching_mnist",
+            {"num_steps": 10, "scheduler": "euler"},
+            marks=pytest.mark.large,
+        ),
+    ],
+)
+def test_a_preset_samples_as_its_keras_file(name, defaults, tmp_path):
     """The card's `sample_arguments` are the model's `sample_defaults`,
     saved in a `.keras` file too: both sample the same arrays."""
-    # Glow samples at temperature 0.7 by its card, 1.0 by its class.
-    preset = kgen.presets.load_preset("glow_mnist")
-    assert preset.sample_defaults == {"temperature": 0.7}
-    path = str(tmp_path / "glow.keras")
+    preset = kgen.presets.load_preset(name)
+    assert preset.sample_defaults == defaults
+    path = str(tmp_path / f"{name}.keras")
     preset.save(path)
     loaded = keras.saving.load_model(path)
     assert loaded.sample_defaults == preset.sample_defaults
