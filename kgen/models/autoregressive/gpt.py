@@ -4,16 +4,15 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
-from kgen import samplers
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.dropout import Dropout
+from kgen.models.autoregressive import gpt_checks
+from kgen.models.autoregressive import gpt_export
 from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
-from kgen.utils.data_validation import check_real_dtype
-from kgen.utils.data_validation import host_array
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -411,48 +410,10 @@ class GPT(GPTGeneration, GenerativeModel):
         """`count` condition vectors as a float32 tensor for a model built
         with `condition_dim` (which needs them); `None` for one without
         (which refuses them). A backend tensor is checked by its shape."""
-        if self.condition_dim is None:
-            if condition is not None:
-                raise ValueError(
-                    f"`{argument}` was given, but this "
-                    f"{type(self).__name__} takes no condition "
-                    "(`condition_dim=None`)."
-                )
-            return None
-        if condition is None:
-            raise ValueError(
-                f"This {type(self).__name__} is conditional "
-                f"(`condition_dim={self.condition_dim}`): pass `{argument}`,"
-                f" one vector of {self.condition_dim} values per sequence."
-            )
-        return self._check_condition_values(condition, count, argument)
+        return gpt_checks.check_condition(self, condition, count, argument)
 
     def _check_tokens(self, tokens, argument, max_length=None):
-        values = host_array(keras.ops.convert_to_numpy(tokens), argument)
-        check_real_dtype(values.dtype, argument)
-        if values.ndim != 2 or values.shape[0] < 1 or values.shape[1] < 1:
-            raise ValueError(
-                f"`{argument}` must be a (batch, length) array of token ids "
-                f"with at least one sequence and one token; received shape "
-                f"{values.shape}."
-            )
-        if max_length is not None and values.shape[1] > max_length:
-            raise ValueError(
-                f"`{argument}` has {values.shape[1]} tokens per sequence, "
-                f"more than the context of {max_length} "
-                "(`sequence_length`)."
-            )
-        if values.size and (
-            not np.all(values == np.round(values))
-            or values.min() < 0
-            or values.max() >= self.vocabulary_size
-        ):
-            raise ValueError(
-                f"`{argument}` must hold integer token ids in [0, "
-                f"{self.vocabulary_size}); received values in "
-                f"[{values.min()}, {values.max()}]."
-            )
-        return values.astype("int32")
+        return gpt_checks.check_tokens(self, tokens, argument, max_length)
 
     def _validate_data(self, x, argument):
         if x is None or not hasattr(x, "shape"):
@@ -486,96 +447,9 @@ class GPT(GPTGeneration, GenerativeModel):
         them into range (a client validates its ids). The prompt length
         is fixed at export: the loop's length and the cache's size are
         static in the compiled graph."""
-        if not isinstance(prompt_length, int) or not (
-            1 <= prompt_length < self.sequence_length
-        ):
-            raise ValueError(
-                "`prompt_length` must be an int in [1, "
-                f"{self.sequence_length}); received {prompt_length!r}."
-            )
-        new = max_new_tokens or self.sequence_length - prompt_length
-        if prompt_length + new > self.sequence_length:
-            raise ValueError(
-                f"`prompt_length` + `max_new_tokens` ({prompt_length + new})"
-                f" exceeds the context of {self.sequence_length} tokens."
-            )
-        sampler = samplers.get(sampler)
-
-        def clamped_labels(labels):
-            if labels is None:
-                return None
-            return ops.clip(labels, 0, self.num_classes - 1)
-
-        def generate(prompt, seed, labels=None, condition=None):
-            prompt = ops.clip(prompt, 0, self.vocabulary_size - 1)
-            padding = ops.zeros((ops.shape(prompt)[0], new), "int32")
-            return self.generate_loop(
-                ops.concatenate([prompt, padding], axis=1),
-                prompt_length,
-                sampler,
-                seed,
-                use_cache=True,
-                labels=clamped_labels(labels),
-                condition=condition,
-            )
-
-        def logits(tokens, labels=None, condition=None):
-            # A graph cannot raise on a value: ids out of range are
-            # clamped to [0, vocabulary_size - 1], as the docstring says.
-            tokens = ops.clip(tokens, 0, self.vocabulary_size - 1)
-            return self(self._inputs(tokens, clamped_labels(labels), condition))
-
-        prompt_spec = keras.InputSpec(
-            shape=(None, prompt_length), dtype="int32"
+        return gpt_export.serving_endpoints(
+            self, prompt_length, max_new_tokens, sampler
         )
-        seed_spec = keras.InputSpec(shape=(2,), dtype="int32")
-        tokens_spec = keras.InputSpec(shape=(None, None), dtype="int32")
-        labels_spec = keras.InputSpec(shape=(None,), dtype="int32")
-        condition_spec = keras.InputSpec(
-            shape=(None, self.condition_dim), dtype="float32"
-        )
-        # The conditioning inputs follow the tokens, labels first; each
-        # endpoint's argument names are its signature's input names.
-        if self.is_class_conditional and self.condition_dim is not None:
-            return {
-                "generate": (
-                    lambda prompt, labels, condition, seed: generate(
-                        prompt, seed, labels, condition
-                    ),
-                    [prompt_spec, labels_spec, condition_spec, seed_spec],
-                ),
-                "logits": (
-                    logits,
-                    [tokens_spec, labels_spec, condition_spec],
-                ),
-            }
-        if self.is_class_conditional:
-            return {
-                "generate": (
-                    lambda prompt, labels, seed: generate(prompt, seed, labels),
-                    [prompt_spec, labels_spec, seed_spec],
-                ),
-                "logits": (logits, [tokens_spec, labels_spec]),
-            }
-        if self.condition_dim is not None:
-            return {
-                "generate": (
-                    lambda prompt, condition, seed: generate(
-                        prompt, seed, condition=condition
-                    ),
-                    [prompt_spec, condition_spec, seed_spec],
-                ),
-                "logits": (
-                    lambda tokens, condition: logits(
-                        tokens, condition=condition
-                    ),
-                    [tokens_spec, condition_spec],
-                ),
-            }
-        return {
-            "generate": (generate, [prompt_spec, seed_spec]),
-            "logits": (logits, [tokens_spec]),
-        }
 
     # === Serialization ===
 

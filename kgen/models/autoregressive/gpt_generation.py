@@ -10,7 +10,7 @@ from kgen.utils.argument_validation import validate_int
 
 class GPTGeneration:
     """`generate` and its loop (a mixin, kept apart so that the model's
-    file holds its network, likelihood and export).
+    file holds its network and likelihood; export is `gpt_export`).
 
     Needs from the model: `__call__`, `call_with_cache`, `empty_cache`,
     `sequence_length`, `_inputs`, `_check_tokens`, `_check_labels`,

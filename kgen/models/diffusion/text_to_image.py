@@ -1,23 +1,13 @@
 import keras
-import numpy as np
 from keras import ops
 
-from kgen import backend
 from kgen.models.conditioning import Conditioning
-from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion import text_to_image_prompts
+from kgen.models.diffusion import text_to_image_sampling
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
-from kgen.models.diffusion.guidance import autoguidance
-from kgen.models.diffusion.guidance import check_guidance_interval
-from kgen.models.diffusion.guidance import classifier_free_guidance
-from kgen.models.diffusion.inpainting import check_inpainting_inputs
-from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.models.generative_model import GenerativeModel
-from kgen.tokenizers.token_ids import check_token_ids
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 from kgen.utils import batch_random
-from kgen.utils import labelled_data
-from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -164,30 +154,9 @@ class TextToImage(DenoisingDiffusion):
         """`(n, sequence_length)` int32 ids of `prompts`: a str (repeated
         `num_samples` times), a list or array of str, or token ids
         (checked against the vocabulary)."""
-        if isinstance(prompts, str):
-            prompts = [prompts] * (1 if num_samples is None else num_samples)
-        array = prompts
-        if not isinstance(prompts, (list, tuple)) or (
-            prompts and not isinstance(prompts[0], (str, bytes))
-        ):
-            array = np.asarray(ops.convert_to_numpy(prompts))
-        if isinstance(array, np.ndarray) and array.dtype.kind in "iu":
-            ids = check_token_ids(
-                array, self.tokenizer.vocabulary_size, argument, ranks=(2,)
-            ).astype("int32")
-            if ids.shape[1] != self.sequence_length:
-                raise ValueError(
-                    f"`{argument}` as token ids must have shape (n, "
-                    f"{self.sequence_length}); received {ids.shape}."
-                )
-        else:
-            ids = self.tokenizer.tokenize(array, argument)
-        if num_samples is not None and len(ids) != num_samples:
-            raise ValueError(
-                f"`{argument}` must be one str or {num_samples} prompts "
-                f"(`num_samples`); received {len(ids)}."
-            )
-        return ids
+        return text_to_image_prompts.tokenize(
+            self, prompts, num_samples, argument
+        )
 
     def encode_text(self, tokens):
         """The text encoder's `(n, sequence_length, width)` embeddings."""
@@ -202,43 +171,12 @@ class TextToImage(DenoisingDiffusion):
     def _prepare_data(self, x, y, x_argument, y_argument):
         """`{"images": x, "tokens": ids}`: the one path of arrays, datasets
         and generators (see `GenerativeModel._prepare_data`)."""
-        if isinstance(x, dict):
-            self._validate_data(x.get("images"), x_argument)
-            return x, y
-        self._validate_data(x, x_argument)
-        if not labelled_data.is_array(x):
-            if x is None:
-                return x, y
-            if y is not None:
-                raise ValueError(
-                    f"`{y_argument}` must be empty when `{x_argument}` is a "
-                    "dataset or generator: its batches hold (images, "
-                    "captions)."
-                )
-            return labelled_data.map_batches(
-                x, self._tokenized_batch, x_argument
-            ), None
-        if y is None:
-            raise ValueError(
-                f"A TextToImage model trains on (images, captions): pass "
-                f"the captions as `{y_argument}` (str or token ids)."
-            )
-        tokens = self.tokenize(y, argument=y_argument)
-        if len(tokens) != len(x):
-            raise ValueError(
-                f"`{y_argument}` must hold one caption per image: "
-                f"{len(x)} images, {len(tokens)} captions."
-            )
-        return {"images": x, "tokens": tokens}, None
+        return text_to_image_prompts.prepare_data(
+            self, x, y, x_argument, y_argument
+        )
 
     def _tokenized_batch(self, images, captions):
-        if type(captions).__module__.startswith("tensorflow"):
-            import tensorflow as tf
-
-            if captions.dtype == tf.string:
-                captions = self.tokenizer.tf_tokenize(captions)
-            return {"images": images, "tokens": captions}, None
-        return {"images": images, "tokens": self.tokenize(captions)}, None
+        return text_to_image_prompts.tokenized_batch(self, images, captions)
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
@@ -306,38 +244,18 @@ class TextToImage(DenoisingDiffusion):
         `timesteps` with `guidance="cfg++"`), or away from a weaker
         `guide`'s output for the same prompts (autoguidance). The prompts
         are encoded once, outside the sampling loop."""
-        context = self.encode_text(condition)
-
-        def denoise(sample, timestep, context, _):
-            return self.denoise(sample, timestep, condition=context)
-
-        if guide is not None:
-            guide_context = guide.encode_text(condition)
-            return autoguidance(
-                lambda sample, timestep: denoise(sample, timestep, context, 0),
-                lambda sample, timestep: guide.denoise(
-                    sample, timestep, condition=guide_context
-                ),
-                guidance_scale,
-                interval=guidance_interval,
-                noise_level=diffusion_sampling.noise_level(scheduler),
-            )
-
-        if not guidance_scale:
-            return lambda sample, timestep: denoise(
-                sample, timestep, context, None
-            )
-        null_context = self.encode_text(ops.zeros_like(condition))
-        return classifier_free_guidance(
-            denoise,
-            diffusion_sampling.guidance_weight(
-                guidance_scale, guidance, scheduler, timesteps
-            ),
-            context,
-            null_context,
-            None,
-            interval=guidance_interval,
-            noise_level=diffusion_sampling.noise_level(scheduler),
+        return text_to_image_sampling.guided_denoise(
+            self,
+            scheduler,
+            labels,
+            condition,
+            guidance_scale,
+            classifier,
+            classifier_scale,
+            guidance_interval,
+            guide,
+            guidance,
+            timesteps,
         )
 
     def sample(
@@ -450,41 +368,17 @@ class TextToImage(DenoisingDiffusion):
             guidance_scale, guidance_interval, scheduler, seed: see
                 `generate`.
         """
-        images = ops.convert_to_tensor(self._check_examples(images, "images"))
-        strength = validate_float(
-            strength, "strength", minimum=0.0, exclusive_minimum=True
+        return text_to_image_sampling.image_to_image(
+            self,
+            images,
+            prompts,
+            strength,
+            num_steps,
+            guidance_scale,
+            guidance_interval,
+            scheduler,
+            seed,
         )
-        if strength > 1:
-            raise ValueError(
-                f"`strength` must be in (0, 1]; received {strength}."
-            )
-        num_steps = validate_int(num_steps, "num_steps")
-        count = int(ops.shape(images)[0])
-        tokens = self.tokenize(prompts, count)
-        guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guidance_interval = check_guidance_interval(
-            guidance_interval, guidance_scale
-        )
-        self._sampling_labels(None, count, guidance_scale, None, None)
-        scheduler = self.get_scheduler(scheduler)
-        timesteps = scheduler.timesteps(num_steps)
-        start = min(int(round(num_steps * (1.0 - strength))), num_steps - 1)
-        timesteps = timesteps[start:]
-        seed = self._seed_generator(seed)
-        noise = keras.random.normal(ops.shape(images), seed=seed)
-        noisy = self.scheduler.add_noise(
-            images, noise, ops.full((count,), timesteps[0], "int32")
-        )
-        with backend.no_grad():
-            return self.reverse_diffusion(
-                noisy,
-                scheduler,
-                timesteps,
-                condition=tokens,
-                guidance_scale=guidance_scale,
-                guidance_interval=guidance_interval,
-                loop_seed=self._loop_seed(seed),
-            )
 
     def inpaint(
         self,
@@ -500,21 +394,16 @@ class TextToImage(DenoisingDiffusion):
     ):
         """Fills the region where `mask == 0` to match `prompts`, keeping
         the rest of `images` (see `DiffusionModel.inpaint`)."""
-        images, mask = check_inpainting_inputs(
-            images, mask, self.sample_shape, self.sample_range
-        )
-        count = int(ops.shape(images)[0])
-        tokens = self.tokenize("" if prompts is None else prompts, count)
-        scheduler = self.get_scheduler(scheduler)
-        return self._generate(
-            count,
+        return text_to_image_sampling.inpaint(
+            self,
+            images,
+            mask,
+            prompts,
+            seed,
             num_steps,
             scheduler,
-            seed,
-            condition=tokens,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
-            after_step=keep_known_pixels(scheduler, images, mask),
+            guidance_scale,
+            guidance_interval,
         )
 
     # === Export ===
@@ -526,32 +415,9 @@ class TextToImage(DenoisingDiffusion):
         deterministic run of `num_steps`) and `encode_text` (token ids ->
         embeddings). `kgen.export` adds `generate_text`, which takes the
         prompts as strings and tokenizes them inside the graph."""
-        scheduler = self.get_scheduler(scheduler)
-        timesteps = scheduler.timesteps(
-            min(num_steps, self.num_train_timesteps)
+        return text_to_image_sampling.serving_endpoints(
+            self, scheduler, num_steps, guidance_scale
         )
-        guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        self._sampling_labels(None, 1, guidance_scale, None, None)
-        noise = keras.InputSpec(
-            shape=(None,) + self.sample_shape, dtype="float32"
-        )
-        tokens = keras.InputSpec(
-            shape=(None, self.sequence_length), dtype="int32"
-        )
-
-        def generate(noise, tokens):
-            return self.reverse_diffusion(
-                noise,
-                scheduler,
-                timesteps,
-                condition=tokens,
-                guidance_scale=guidance_scale,
-            )
-
-        return {
-            "generate": (generate, [noise, tokens]),
-            "encode_text": (self.encode_text, [tokens]),
-        }
 
     def text_endpoints(self):
         """`{name: (endpoint, tokenizer)}`: the endpoints `kgen.export`
