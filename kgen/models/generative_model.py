@@ -4,6 +4,7 @@ import os
 import keras
 
 from kgen import backend
+from kgen.models import constructor_arguments
 from kgen.models.data_path import DataPath
 from kgen.models.public_inputs import PublicInputs
 from kgen.models.sample_batching import batched_sample
@@ -66,9 +67,11 @@ class GenerativeModel(
     # What it can do, by `kgen.models.contract`'s names.
     capabilities = ("sample",)
 
-    # Constructor arguments holding Keras objects (the networks): `get_config`
-    # nests their serialized configs and `from_config` rebuilds them.
-    nested_arguments = ()
+    def __new__(cls, *args, **kwargs):
+        model = super().__new__(cls, *args, **kwargs)
+        # The config, recorded once (kgen/models/constructor_arguments.py).
+        constructor_arguments.record(model, args, kwargs)
+        return model
 
     def __init__(self, seed=None, **kwargs):
         # Under a mixed dtype policy only the networks compute in half
@@ -169,23 +172,37 @@ class GenerativeModel(
     # === Serialization ===
 
     def get_config(self):
-        config = super().get_config()
-        for name in self.nested_arguments:
-            config[name] = keras.saving.serialize_keras_object(
-                getattr(self, name)
+        """The constructor's arguments, Keras objects serialized
+        (`kgen.models.constructor_arguments`), and Keras' name, dtype and
+        trainable flag."""
+        arguments = constructor_arguments.recorded(self)
+        if arguments is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} was built without binding its "
+                "constructor's arguments, so it has no config."
             )
+        config = super().get_config()
+        for name, value in arguments.items():
+            # A network may be attached or replaced after construction (a
+            # VQ-VAE's prior, a distilled model's teacher): the one the
+            # model holds now is the one to save.
+            current = getattr(self, name, None)
+            if isinstance(current, keras.layers.Layer):
+                value = current
+            config[name] = constructor_arguments.serialize(value, name, self)
+        # A seed of `None` was drawn at construction; the config keeps the
+        # draw, so a reloaded model continues the same stream.
         config["seed"] = self.seed
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in cls.nested_arguments:
-            if config.get(name) is not None:
-                config[name] = keras.saving.deserialize_keras_object(
-                    config[name]
-                )
-        return cls(**config)
+        return cls(
+            **{
+                name: constructor_arguments.deserialize(entry)
+                for name, entry in config.items()
+            }
+        )
 
     # === Presets ===
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import kgen
+from kgen.models import constructor_arguments
 from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
@@ -133,8 +134,11 @@ def samples(name):
 def plain_config(model):
     """`get_config()` without the nested networks, whose layer names are
     renumbered when a model is loaded."""
-    nested = type(model).nested_arguments
-    return {k: v for k, v in model.get_config().items() if k not in nested}
+    return {
+        name: entry
+        for name, entry in model.get_config().items()
+        if not constructor_arguments.is_serialized_object(entry)
+    }
 
 
 def optimizers_of(model):

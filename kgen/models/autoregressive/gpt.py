@@ -450,23 +450,3 @@ class GPT(GPTGeneration, GenerativeModel):
         return gpt_export.serving_endpoints(
             self, prompt_length, max_new_tokens, sampler
         )
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "hidden_dim": self.hidden_dim,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "num_classes": self.num_classes,
-                "condition_dim": self.condition_dim,
-                "start_id": self.start_id,
-            }
-        )
-        return config

@@ -389,23 +389,6 @@ class PixelCNN(GenerativeModel):
             return {"sample": (sample_given_condition, [noise, condition])}
         return {"sample": (sample, [noise])}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "grid_shape": self.grid_shape,
-                "num_levels": self.num_levels,
-                "filters": self.filters,
-                "num_layers": self.num_layers,
-                "condition_channels": self.condition_channels,
-                "num_classes": self.num_classes,
-                "architecture": self.architecture,
-                "likelihood": self.likelihood,
-                "num_mixtures": self.num_mixtures,
-            }
-        )
-        return config
-
 
 def _normal_cdf(x):
     """`Phi(x) = (1 + erf(x / sqrt(2))) / 2`, with erf from Abramowitz and

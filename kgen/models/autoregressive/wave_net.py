@@ -267,18 +267,3 @@ class WaveNet(GenerativeModel):
         audio = ops.full((num_samples, length), self.num_levels // 2, "int32")
         with backend.no_grad():
             return backend.fori_loop(1, length, body, audio)
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_levels": self.num_levels,
-                "dilations": list(self.dilations),
-                "residual_channels": self.residual_channels,
-                "skip_channels": self.skip_channels,
-                "num_classes": self.num_classes,
-            }
-        )
-        return config

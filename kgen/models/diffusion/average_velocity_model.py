@@ -50,7 +50,6 @@ class AverageVelocityModel(GenerativeModel):
         seed: int or `None`.
     """
 
-    nested_arguments = ("denoiser",)
     conditioning = Conditioning(labels=True)
 
     def __init__(
@@ -268,15 +267,3 @@ class AverageVelocityModel(GenerativeModel):
                 [noise, time_spec, time_spec],
             ),
         }
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

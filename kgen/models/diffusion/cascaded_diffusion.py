@@ -50,8 +50,6 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
 
     capabilities = ("sample", "bits_per_dim", "elbo", "invert")
 
-    nested_arguments = ("denoiser", "scheduler", "base")
-
     def __init__(
         self,
         denoiser,
@@ -201,10 +199,3 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
             )
 
         return {"sample": (super_resolve, [noise, low_resolution])}
-
-    def get_config(self):
-        config = super().get_config()
-        for name in ("num_classes", "condition_dropout"):
-            config.pop(name)
-        config["condition_noise"] = self.condition_noise
-        return config

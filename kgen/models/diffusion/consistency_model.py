@@ -97,7 +97,6 @@ class ConsistencyModel(GenerativeModel):
            Models. 2024. arXiv:2310.14189.
     """
 
-    nested_arguments = ("network", "teacher")
     conditioning = Conditioning(labels=True)
 
     def __init__(
@@ -445,20 +444,3 @@ class ConsistencyModel(GenerativeModel):
         if self.num_classes is not None:
             return {"sample": (sample, [noise, labels])}
         return {"sample": (sample, [noise])}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_discretization_steps": self.num_discretization_steps,
-                "target_ema": self.target_ema,
-                "teacher_solver": self.teacher_solver,
-                "teacher_guidance_scale": self.teacher_guidance_scale,
-                "total_training_steps": self.total_training_steps,
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

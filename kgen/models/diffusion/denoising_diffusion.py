@@ -21,7 +21,6 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
 
     capabilities = ("sample", "invert")
 
-    nested_arguments = ("denoiser", "scheduler")
     conditioning = Conditioning(labels=True)
 
     def __init__(
@@ -205,16 +204,3 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
             "sample": (sample, [noise]),
             "denoise_step": (denoise_step, [noise, steps]),
         }
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "prediction_type": self.prediction_type,
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

@@ -93,7 +93,6 @@ class FlowMatching(GenerativeModel):
 
     capabilities = ("sample", "log_prob", "bits_per_dim", "invert")
 
-    nested_arguments = ("denoiser", "scheduler")
     conditioning = Conditioning(labels=True)
 
     def __init__(
@@ -462,19 +461,3 @@ class FlowMatching(GenerativeModel):
         return flow_matching_sampling.serving_endpoints(
             self, scheduler, num_steps
         )
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "time_sampling": self.time_sampling,
-                "logit_mean": self.logit_mean,
-                "logit_std": self.logit_std,
-                "optimal_transport": self.optimal_transport,
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

@@ -48,8 +48,6 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         "invert",
     )
 
-    nested_arguments = ("autoencoder", "denoiser", "scheduler")
-
     def __init__(
         self,
         autoencoder,
@@ -127,8 +125,3 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
 
         endpoints["sample"] = (sample, signature)
         return endpoints
-
-    def get_config(self):
-        config = super().get_config()
-        config["latent_scale"] = self.latent_scale
-        return config

@@ -222,18 +222,3 @@ class MeanFlow(AverageVelocityModel):
         weighted = weight * error
         loss = weighted - ops.stop_gradient(weighted - error)
         return self._mean_over_examples(loss, sample_weight)
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "logit_mean": self.logit_mean,
-                "logit_std": self.logit_std,
-                "average_velocity_fraction": self.average_velocity_fraction,
-                "adaptive_weight_constant": self.adaptive_weight_constant,
-                "training_guidance_scale": self.training_guidance_scale,
-            }
-        )
-        return config

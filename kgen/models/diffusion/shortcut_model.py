@@ -175,15 +175,3 @@ class ShortcutModel(AverageVelocityModel):
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
         return self._mean_over_examples(error, sample_weight)
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_base_steps": self.num_base_steps,
-                "bootstrap_fraction": self.bootstrap_fraction,
-            }
-        )
-        return config

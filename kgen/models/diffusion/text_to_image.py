@@ -5,7 +5,6 @@ from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import text_to_image_prompts
 from kgen.models.diffusion import text_to_image_sampling
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
-from kgen.models.generative_model import GenerativeModel
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 from kgen.utils import batch_random
 from kgen.utils.mixed_precision import to_float32
@@ -85,7 +84,6 @@ class TextToImage(DenoisingDiffusion):
 
     capabilities = ("sample", "generate", "invert", "inpaint", "image_to_image")
 
-    nested_arguments = ("denoiser", "text_encoder", "tokenizer", "scheduler")
     # Its prompts ride in the inputs as tokens, not as labels.
     conditioning = Conditioning()
 
@@ -423,15 +421,3 @@ class TextToImage(DenoisingDiffusion):
         """`{name: (endpoint, tokenizer)}`: the endpoints `kgen.export`
         also serves with string prompts, tokenized in the graph."""
         return {"generate_text": ("generate", self.tokenizer)}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = GenerativeModel.get_config(self)
-        config.update(
-            {
-                "prediction_type": self.prediction_type,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

@@ -79,8 +79,6 @@ class EnergyModel(GenerativeModel):
 
     capabilities = ("sample", "energy")
 
-    nested_arguments = ("energy_network", "sampler")
-
     def __init__(
         self,
         energy_network,
@@ -338,15 +336,3 @@ class EnergyModel(GenerativeModel):
             "energy": (energy, [states]),
             "sample": (sample, [states, seed]),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "replay_buffer_size": self.replay_buffer_size,
-                "reinit_probability": self.reinit_probability,
-                "regularization_weight": self.regularization_weight,
-                "initial_range": self.initial_range,
-            }
-        )
-        return config

@@ -70,7 +70,6 @@ class JointEnergyModel(EnergyModel):
            arXiv:1912.03263.
     """
 
-    nested_arguments = ("classifier", "sampler")
     # The labels are the classifier's targets: they stay Keras' `y`.
     conditioning = Conditioning(labels=True, labels_in_inputs=False)
 
@@ -287,8 +286,3 @@ class JointEnergyModel(EnergyModel):
         endpoints["logits"] = (logits, [states])
         endpoints["sample"] = (sample, [states, labels, seed])
         return endpoints
-
-    def get_config(self):
-        config = super().get_config()
-        config["generative_weight"] = self.generative_weight
-        return config

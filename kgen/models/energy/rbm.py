@@ -360,16 +360,3 @@ class RBM(RBMLikelihood, GenerativeModel):
             "free_energy": (free_energy, [visible]),
             "sample": (sample, [visible, seed]),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_visible": self.num_visible,
-                "num_hidden": self.num_hidden,
-                "cd_steps": self.cd_steps,
-                "persistent": self.persistent,
-                "num_persistent_chains": self.num_persistent_chains,
-            }
-        )
-        return config

@@ -57,8 +57,6 @@ class FlowModel(GenerativeModel):
 
     capabilities = ("sample", "encode", "log_prob", "bits_per_dim")
 
-    nested_arguments = ("bijector",)
-
     def __init__(
         self,
         bijector,
@@ -246,25 +244,3 @@ class FlowModel(GenerativeModel):
             "encode": (encode, spec),
             "log_prob": (log_prob, spec),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "event_shape": self.event_shape,
-                "base_distribution": keras.saving.serialize_keras_object(
-                    self.base_distribution
-                ),
-                "num_bins": self.num_bins,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("base_distribution") is not None:
-            config["base_distribution"] = keras.saving.deserialize_keras_object(
-                config["base_distribution"]
-            )
-        return super().from_config(config)

@@ -5,7 +5,6 @@ from kgen import bijectors
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.models.flow.flow_model import FlowModel
-from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -31,9 +30,6 @@ class Glow(FlowModel):
         1. Kingma & Dhariwal. Glow: Generative Flow with Invertible 1x1
            Convolutions. 2018. arXiv:1807.03039.
     """
-
-    # Its networks are built from its arguments, not passed in.
-    nested_arguments = ()
 
     def __init__(
         self,
@@ -83,18 +79,3 @@ class Glow(FlowModel):
     @property
     def latent_shape(self):
         return (int(np.prod(self.event_shape)),)
-
-    def get_config(self):
-        # Its bijector and base are built from these arguments, so the
-        # config holds them instead of FlowModel's.
-        config = GenerativeModel.get_config(self)
-        config.update(
-            {
-                "event_shape": self.event_shape,
-                "num_bins": self.num_bins,
-                "num_levels": self.num_levels,
-                "num_steps": self.num_steps,
-                "hidden_dim": self.hidden_dim,
-            }
-        )
-        return config

@@ -2,7 +2,6 @@ import keras
 
 from kgen import bijectors
 from kgen.models.flow.flow_model import FlowModel
-from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -29,9 +28,6 @@ class MAF(FlowModel):
         2. Kingma et al. Improved Variational Inference with Inverse
            Autoregressive Flow. 2016. arXiv:1606.04934.
     """
-
-    # Its networks are built from its arguments, not passed in.
-    nested_arguments = ()
 
     def __init__(
         self,
@@ -65,18 +61,3 @@ class MAF(FlowModel):
         self.hidden_dims = tuple(hidden_dims)
         self.inverse_autoregressive = inverse_autoregressive
         self.batch_normalization = batch_normalization
-
-    def get_config(self):
-        # Its bijector and base are built from these arguments, so the
-        # config holds them instead of FlowModel's.
-        config = GenerativeModel.get_config(self)
-        config.update(
-            {
-                "event_shape": self.event_shape,
-                "num_flows": self.num_flows,
-                "hidden_dims": self.hidden_dims,
-                "inverse_autoregressive": self.inverse_autoregressive,
-                "batch_normalization": self.batch_normalization,
-            }
-        )
-        return config

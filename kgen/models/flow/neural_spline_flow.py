@@ -3,7 +3,6 @@ import keras
 from kgen import bijectors
 from kgen.models.flow.flow_model import FlowModel
 from kgen.models.flow.real_nvp import coupling_stack
-from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -44,9 +43,6 @@ class NeuralSplineFlow(FlowModel):
         1. Durkan et al. Neural Spline Flows. 2019. arXiv:1906.04032.
     """
 
-    # Its networks are built from its arguments, not passed in.
-    nested_arguments = ()
-
     def __init__(
         self,
         event_shape,
@@ -83,20 +79,3 @@ class NeuralSplineFlow(FlowModel):
         self.bound = bound
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
-
-    def get_config(self):
-        # Its bijector and base are built from these arguments, so the
-        # config holds them instead of FlowModel's.
-        config = GenerativeModel.get_config(self)
-        config.update(
-            {
-                "event_shape": self.event_shape,
-                "num_bins": self.num_bins,
-                "num_couplings": self.num_couplings,
-                "num_spline_bins": self.num_spline_bins,
-                "bound": self.bound,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-            }
-        )
-        return config

@@ -2,7 +2,6 @@ import keras
 
 from kgen import bijectors
 from kgen.models.flow.flow_model import FlowModel
-from kgen.models.generative_model import GenerativeModel
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -26,9 +25,6 @@ class RealNVP(FlowModel):
         1. Dinh et al. Density estimation using Real NVP. 2017.
            arXiv:1605.08803.
     """
-
-    # Its networks are built from its arguments, not passed in.
-    nested_arguments = ()
 
     def __init__(
         self,
@@ -60,21 +56,6 @@ class RealNVP(FlowModel):
         self.num_couplings = num_couplings
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
-
-    def get_config(self):
-        # Its bijector and base are built from these arguments, so the
-        # config holds them instead of FlowModel's.
-        config = GenerativeModel.get_config(self)
-        config.update(
-            {
-                "event_shape": self.event_shape,
-                "num_bins": self.num_bins,
-                "num_couplings": self.num_couplings,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-            }
-        )
-        return config
 
 
 def coupling_stack(event_shape, num_couplings, make_coupling):

@@ -58,7 +58,6 @@ class CycleGAN(GenerativeModel):
     capabilities = ("sample", "translate")
 
     _multi_optimizer_compile = True
-    nested_arguments = _NETWORKS
     conditioning = Conditioning(targets=True)
 
     def __init__(
@@ -293,18 +292,3 @@ class CycleGAN(GenerativeModel):
             "sample": (sample, [spec]),
             "sample_b_to_a": (sample_b_to_a, [spec]),
         }
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "cycle_weight": self.cycle_weight,
-                "identity_weight": self.identity_weight,
-                "loss": keras.saving.serialize_keras_object(
-                    self.adversarial_loss
-                ),
-            }
-        )
-        return config

@@ -83,13 +83,3 @@ class DCGAN(GAN):
     @property
     def data_range(self):
         return (-1.0, 1.0)
-
-    # Its networks are built from `image_shape`, not passed in.
-    nested_arguments = ()
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"image_shape": self.image_shape, "filters": self.filters}
-        )
-        return config

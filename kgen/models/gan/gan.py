@@ -91,7 +91,6 @@ class GAN(GenerativeModel):
 
     capabilities = ("sample", "discriminate")
     _multi_optimizer_compile = True
-    nested_arguments = ("generator", "discriminator")
     # `fit(x, labels)` keeps the labels as `y`: `train_step` reads them.
     conditioning = Conditioning(labels=True, labels_in_inputs=False)
 
@@ -357,23 +356,6 @@ class GAN(GenerativeModel):
 
         labels = keras.InputSpec(shape=(None,), dtype="int32")
         return {"sample": (conditional_sample, [noise, labels])}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "num_classes": self.num_classes,
-                "loss": keras.saving.serialize_keras_object(
-                    self.adversarial_loss
-                ),
-                "d_steps": self.d_steps,
-                "r1_gamma": self.r1_gamma,
-            }
-        )
-        return config
 
 
 def _check_takes_labels(network, name):

@@ -45,7 +45,6 @@ class Pix2Pix(GenerativeModel):
     capabilities = ("sample", "translate")
 
     _multi_optimizer_compile = True
-    nested_arguments = ("generator", "discriminator")
     conditioning = Conditioning(targets=True)
     reconstruction_loss_name = "l1_loss"
 
@@ -233,20 +232,6 @@ class Pix2Pix(GenerativeModel):
             shape=(None,) + self.source_shape, dtype="float32"
         )
         return {"sample": (sample, [source])}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "l1_weight": self.l1_weight,
-                "loss": keras.saving.serialize_keras_object(
-                    self.adversarial_loss
-                ),
-            }
-        )
-        return config
 
 
 def check_pairs(x, y, argument):

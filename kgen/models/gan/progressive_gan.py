@@ -81,15 +81,3 @@ class ProgressiveGAN(GAN):
         for network in (self.generator, self.discriminator):
             network.stage.assign(float(stage))
             network.alpha.assign(float(alpha))
-
-    # Its networks are built from `image_shape`, not passed in.
-    nested_arguments = ()
-
-    def get_config(self):
-        config = super().get_config()
-        # Unconditional: its networks are built here, without labels.
-        del config["num_classes"]
-        config.update(
-            {"image_shape": self.image_shape, "filters": self.filters}
-        )
-        return config

@@ -38,7 +38,6 @@ class SRGAN(Pix2Pix):
            a Generative Adversarial Network. 2017. arXiv:1609.04802.
     """
 
-    nested_arguments = ("generator", "discriminator", "content_network")
     reconstruction_loss_name = "content_loss"
 
     def __init__(
@@ -84,14 +83,3 @@ class SRGAN(Pix2Pix):
     def upscale(self, low_resolution):
         """`G(low_resolution)`: the super-resolved images."""
         return self._translate(low_resolution, "low_resolution")
-
-    def get_config(self):
-        config = super().get_config()
-        del config["l1_weight"]  # fixed at 0: the content loss replaces it
-        config.update(
-            {
-                "content_weight": self.content_weight,
-                "adversarial_weight": self.adversarial_weight,
-            }
-        )
-        return config

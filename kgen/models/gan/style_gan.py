@@ -91,8 +91,6 @@ class StyleGAN(GAN):
            Adversarial Networks. 2019. arXiv:1812.04948.
     """
 
-    nested_arguments = ("mapping", "synthesis", "discriminator")
-
     def __init__(
         self,
         mapping,
@@ -211,17 +209,3 @@ class StyleGAN(GAN):
 
         noise = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")
         return {"sample": (sample, [noise])}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        # Unconditional: its networks are built here, without labels.
-        del config["num_classes"]
-        config.update(
-            {
-                "style_mixing_probability": self.style_mixing_probability,
-                "w_average_decay": self.w_average_decay,
-            }
-        )
-        return config

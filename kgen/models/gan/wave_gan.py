@@ -65,9 +65,6 @@ class WaveGAN(WGANGP):
            arXiv:1704.00028.
     """
 
-    # Its networks are built from its arguments, not passed in.
-    nested_arguments = ()
-
     def __init__(
         self,
         audio_length=16384,
@@ -125,15 +122,3 @@ class WaveGAN(WGANGP):
         return self.gradient_penalty_weight * adversarial.gradient_penalty(
             critic, real, fake, seed=self.seed_generator, training=True
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "audio_length": self.audio_length,
-                "model_size": self.model_size,
-                "phase_shuffle": self.phase_shuffle,
-                "upsampling": self.upsampling,
-            }
-        )
-        return config

@@ -63,12 +63,3 @@ class WGAN(GAN):
             variable.constraint = clipping
             # Start inside the box, as the constraint keeps it after.
             variable.assign(clipping(variable))
-
-    def get_config(self):
-        config = super().get_config()
-        for name in ("loss", "d_steps", "r1_gamma"):
-            del config[name]
-        config.update(
-            {"clip_value": self.clip_value, "n_critic": self.n_critic}
-        )
-        return config

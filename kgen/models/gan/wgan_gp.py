@@ -70,15 +70,3 @@ class WGANGP(GAN):
         return self.gradient_penalty_weight * adversarial.gradient_penalty(
             critic, real, fake, seed=self.seed_generator
         )
-
-    def get_config(self):
-        config = super().get_config()
-        for name in ("loss", "d_steps", "r1_gamma"):
-            del config[name]
-        config.update(
-            {
-                "gradient_penalty_weight": self.gradient_penalty_weight,
-                "n_critic": self.n_critic,
-            }
-        )
-        return config

@@ -314,14 +314,3 @@ class MaskGIT(MaskedTokenModel):
             guidance_scale=guidance_scale,
             choice_temperature=choice_temperature,
         )
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mask_schedule": self.mask_schedule,
-            }
-        )
-        return config

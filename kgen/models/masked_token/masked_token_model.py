@@ -33,7 +33,6 @@ class MaskedTokenModel(GenerativeModel):
         seed: int or `None`.
     """
 
-    nested_arguments = ("network",)
     conditioning = Conditioning(labels=True)
     # The decoding steps of `sample` and of the exported `sample`.
     default_num_steps = 8
@@ -234,15 +233,3 @@ class MaskedTokenModel(GenerativeModel):
         if self.num_classes is not None:
             return {"sample": (sample, [seed, tokens, labels])}
         return {"sample": (sample, [seed, tokens])}
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_classes": self.num_classes,
-                "condition_dropout": self.condition_dropout,
-            }
-        )
-        return config

@@ -33,8 +33,6 @@ class Autoencoder(GenerativeModel):
 
     capabilities = ("sample", "encode")
 
-    nested_arguments = ("encoder", "decoder")
-
     def __init__(
         self,
         encoder,
@@ -159,13 +157,3 @@ class Autoencoder(GenerativeModel):
             "encode": (lambda images: self.encode(images), [images]),
             "decode": (lambda latent: self.decode(latent), [latent]),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "reconstruction_loss": self.reconstruction_loss,
-            }
-        )
-        return config

@@ -92,13 +92,3 @@ class BetaVAE(VAE):
         if self.capacity_max is None:
             return self.beta * kl_loss
         return self.beta * ops.abs(kl_loss - capacity)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "capacity_max": self.capacity_max,
-                "capacity_steps": self.capacity_steps,
-            }
-        )
-        return config

@@ -25,8 +25,6 @@ class DenoisingAutoencoder(Autoencoder):
            Denoising Autoencoders. ICML 2008.
     """
 
-    nested_arguments = ("encoder", "decoder", "corruption")
-
     def __init__(
         self,
         encoder,

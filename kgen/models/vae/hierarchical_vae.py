@@ -88,8 +88,6 @@ class HierarchicalVAE(GenerativeModel):
 
     capabilities = ("sample", "elbo")
 
-    nested_arguments = ("encoder", "decoder")
-
     def __init__(
         self,
         encoder,
@@ -279,14 +277,3 @@ class HierarchicalVAE(GenerativeModel):
             shape=(None, self.latent_dims[1]), dtype="float32"
         )
         return {"sample": (sample, [noise])}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "latent_dims": self.latent_dims,
-                "hidden_dim": self.hidden_dim,
-                "decoder_skip": self.decoder_skip,
-            }
-        )
-        return config

@@ -60,8 +60,6 @@ class KLAutoencoder(GenerativeModel):
 
     capabilities = ("sample", "encode")
 
-    nested_arguments = ("encoder", "decoder")
-
     def __init__(
         self,
         encoder,
@@ -191,13 +189,3 @@ class KLAutoencoder(GenerativeModel):
             "encode": (encode, [images]),
             "decode": (self.decode, [latent]),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "kl_weight": self.kl_weight,
-                "reconstruction_loss": self.reconstruction_loss,
-            }
-        )
-        return config

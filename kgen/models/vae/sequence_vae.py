@@ -466,26 +466,3 @@ class SequenceVAE(GenerativeModel):
             "decode": (decode, [latent_spec, seed_spec]),
             "encode": (encode, [tokens_spec]),
         }
-
-    # === Serialization ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length,
-                "start_id": self.start_id,
-                "latent_dim": self.latent_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "hidden_dim": self.hidden_dim,
-                "encoder_layers": self.encoder_layers,
-                "dropout": self.dropout,
-                "beta": self.beta,
-                "beta_warmup_steps": self.beta_warmup_steps,
-                "num_properties": self.num_properties,
-                "property_weight": self.property_weight,
-            }
-        )
-        return config

@@ -94,7 +94,6 @@ class VAE(VAELikelihood, GenerativeModel):
 
     capabilities = ("sample", "encode", "elbo")
 
-    nested_arguments = ("encoder", "decoder")
     # `fit(x, labels)` becomes `{"images": x, "labels": labels}` for `call`.
     conditioning = Conditioning(labels=True)
 
@@ -404,28 +403,6 @@ class VAE(VAELikelihood, GenerativeModel):
             "mean": posterior.distribution.loc,
             "scale": posterior.distribution.scale,
         }
-
-    # === Serialization ===
-
-    def get_config(self):
-        if self.prior is not None and not isinstance(self.prior, Distribution):
-            raise ValueError(
-                "This VAE's `prior` is not a kgen distribution "
-                f"({type(self.prior).__name__}) and cannot be saved in a "
-                "Keras config; save the weights with `save_weights`, or use "
-                "a `kgen.distributions` prior."
-            )
-        config = super().get_config()
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "num_classes": self.num_classes,
-                "likelihood": self.likelihood,
-                "beta": self.beta,
-                "prior": keras.saving.serialize_keras_object(self.prior),
-            }
-        )
-        return config
 
 
 def _standard_normal(latent_dim):

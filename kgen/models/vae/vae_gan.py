@@ -51,7 +51,6 @@ class VAEGAN(GenerativeModel):
     capabilities = ("sample", "encode")
 
     _multi_optimizer_compile = True
-    nested_arguments = ("encoder", "decoder", "discriminator")
 
     def __init__(
         self,
@@ -238,13 +237,3 @@ class VAEGAN(GenerativeModel):
             "encode": (lambda images: self.encode(images).mean(), [images]),
             "decode": (lambda latent: self.decode(latent), [latent]),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "feature_weight": self.feature_weight,
-            }
-        )
-        return config

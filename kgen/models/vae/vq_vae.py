@@ -47,8 +47,6 @@ class VQVAE(GenerativeModel):
 
     capabilities = ("sample", "encode")
 
-    nested_arguments = ("encoder", "decoder", "quantizer", "prior")
-
     def __init__(
         self, encoder, decoder, quantizer, prior=None, seed=None, **kwargs
     ):

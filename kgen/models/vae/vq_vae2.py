@@ -48,8 +48,6 @@ class VQVAE2(GenerativeModel):
 
     capabilities = ("sample", "encode")
 
-    nested_arguments = _NETWORKS + ("top_prior", "bottom_prior")
-
     def __init__(
         self,
         bottom_encoder,
