@@ -144,8 +144,12 @@ def main(argv=None):
             model.save_weights(args.weights)
 
     # 1. The bound on the test windows, nats per frame of four voices.
-    bound = ops.convert_to_numpy(
-        model.negative_elbo(test_tokens, num_draws=args.num_draws, seed=1)
+    # The bound per token (`elbo` is per sequence, in nats).
+    bound = (
+        -ops.convert_to_numpy(
+            model.elbo(test_tokens, num_draws=args.num_draws, seed=1)
+        )
+        / model.sequence_length
     )
     nats_per_frame = 4 * float(bound.mean())
 

@@ -133,8 +133,12 @@ def main(argv=None):
         final_loss = float(history.history["loss"][-1])
         if args.weights:
             model.save_weights(args.weights)
-    bound = ops.convert_to_numpy(
-        model.negative_elbo(test_rows, num_draws=args.num_draws, seed=1)
+    # The bound per token (`elbo` is per sequence, in nats).
+    bound = (
+        -ops.convert_to_numpy(
+            model.elbo(test_rows, num_draws=args.num_draws, seed=1)
+        )
+        / model.sequence_length
     )
     mdlm_smiles = tokenizer.detokenize(
         ops.convert_to_numpy(

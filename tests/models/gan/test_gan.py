@@ -131,7 +131,7 @@ def test_dcgan_builds_networks_from_image_shape(digits_symmetric):
     model = kgen.models.DCGAN(IMAGE_SHAPE, latent_dim=4, filters=8, seed=0)
     model.compile()
     model.fit(digits_symmetric, batch_size=64, epochs=1, verbose=0)
-    assert model.get_config()["image_shape"] == IMAGE_SHAPE
+    assert tuple(model.get_config()["image_shape"]) == IMAGE_SHAPE
 
 
 @pytest.mark.parametrize(

@@ -134,8 +134,8 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="temperature"):
         model.sample(2, temperature=0.0)
     with pytest.raises(ValueError, match="num_draws"):
-        model.negative_elbo(independent_tokens(2), num_draws=0)
+        model.elbo(independent_tokens(2), num_draws=0)
     with pytest.raises(ValueError, match="tokens"):
-        model.negative_elbo(np.full((2, LENGTH), 7))
+        model.elbo(np.full((2, LENGTH), 7))
     with pytest.raises(ValueError, match="mask"):
         model.inpaint(independent_tokens(2), np.zeros(3))
