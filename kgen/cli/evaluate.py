@@ -154,16 +154,14 @@ def _molecule_scores(model, args, names):
             f"such as {example}); MODEL {args.model_path} draws {kind} "
             "samples."
         )
-    # The preset's own sampling arguments (a molecule GPT's temperature),
+    # At the model's own `sample_defaults` (a molecule GPT's temperature),
     # as `kgen generate` draws.
-    options = preset_card(args.model_path).get("sample_arguments", {})
     rows = kgen.models.sample_in_chunks(
         model,
         args.num_samples,
         seed=args.seed,
         chunk_size=SAMPLE_CHUNK,
         max_bytes=2**31,
-        **options,
     )
     sequences = preset_tokenizer(args.model_path).detokenize(
         rows.astype("int32")

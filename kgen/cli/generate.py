@@ -138,7 +138,9 @@ def sample(args):
     model = open_model(args.model_path)
     card = preset_card(args.model_path)
     write = _sample_writer(model, card, args)  # checks --out first
-    options = dict(card.get("sample_arguments", {}))
+    # The model's own defaults (a preset card's `sample_arguments`, kept
+    # by a `.keras` file too), which the options below may override.
+    options = model.sample_defaults
     parameters = contract.options(model)
     if args.text is not None and args.prompt is not None:
         raise ValueError(

@@ -323,3 +323,24 @@ def options(model, method="sample"):
         inspect.Parameter.KEYWORD_ONLY,
     )
     return {p.name for p in parameters[1:] if p.kind in named}
+
+
+def check_sample_arguments(model, arguments, argument):
+    """`ValueError` naming `argument` unless `arguments` (a dict of
+    defaults for `model.sample`, such as a preset card's) names only
+    arguments `model.sample` takes, `seed` excepted: a default seed would
+    make every call draw the same samples."""
+    if not isinstance(arguments, dict):
+        raise ValueError(
+            f"`{argument}` must be a dict of `sample` arguments; received "
+            f"{type(arguments).__name__}."
+        )
+    accepted = set()
+    if callable(getattr(model, "sample", None)):
+        accepted = options(model) - {"seed"}
+    unknown = sorted(set(arguments) - accepted)
+    if unknown:
+        raise ValueError(
+            f"`{argument}` names {unknown}, which {type(model).__name__}"
+            f".sample does not take (it takes {sorted(accepted)})."
+        )

@@ -131,19 +131,7 @@ class GenerativeModel(
     def sample_defaults(self, arguments):
         from kgen.models import contract
 
-        if not isinstance(arguments, dict):
-            raise ValueError(
-                "`sample_defaults` must be a dict of `sample` arguments; "
-                f"received {type(arguments).__name__}."
-            )
-        accepted = contract.options(self) - {"seed"}
-        unknown = sorted(set(arguments) - accepted)
-        if unknown:
-            raise ValueError(
-                f"`sample_defaults` names {unknown}, which "
-                f"{type(self).__name__}.sample does not take (it takes "
-                f"{sorted(accepted)})."
-            )
+        contract.check_sample_arguments(self, arguments, "sample_defaults")
         # Kept as JSON: a plain value Keras' attribute tracking leaves
         # alone, and what the `.keras` file stores.
         self.__dict__["_sample_defaults"] = json.dumps(arguments)

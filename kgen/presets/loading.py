@@ -224,22 +224,16 @@ def _check_sample_arguments(model, metadata, directory):
     default runs unasked."""
     from kgen.models import contract
 
-    card_path = os.path.join(directory, registry.METADATA)
-    accepted = set()
-    if callable(getattr(model, "sample", None)):
-        accepted = contract.options(model) - {"seed"}
     reference = metadata.get("reference") or {}
     for field, arguments in (
         ("sample_arguments", metadata.get("sample_arguments")),
         ("reference.arguments", reference.get("arguments")),
     ):
-        unknown = sorted(set(arguments or ()) - accepted)
-        if unknown:
-            raise PresetError(
-                f"{card_path}: '{field}' names {unknown}, which "
-                f"{type(model).__name__}.sample does not take (it takes "
-                f"{sorted(accepted)})."
-            )
+        try:
+            contract.check_sample_arguments(model, arguments or {}, field)
+        except ValueError as error:
+            card_path = os.path.join(directory, registry.METADATA)
+            raise PresetError(f"{card_path}: {error}") from None
 
 
 def load_tokenizer(name_or_directory):
@@ -284,8 +278,7 @@ def load_tokenizer(name_or_directory):
         kgen.tokenizers.SmilesTokenizer,
         kgen.tokenizers.WordTokenizer,
     )
-    tokenizer = deserialize_instance(config, kinds, path, PresetError)
-    return tokenizer
+    return deserialize_instance(config, kinds, path, PresetError)
 
 
 def has_tokenizer(name_or_directory):

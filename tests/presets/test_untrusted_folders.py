@@ -276,7 +276,9 @@ def test_a_float_where_a_config_counts_is_refused_before_building(tiny):
 def test_card_sample_arguments_must_be_arguments_of_sample(tiny):
     _, directory = tiny
     edit_card(directory, lambda c: c.update(sample_arguments={"steps": 5}))
-    with pytest.raises(PresetError, match=r"'sample_arguments' names"):
+    with pytest.raises(
+        PresetError, match=r"metadata\.json: `sample_arguments` names"
+    ):
         kgen.presets.load_preset(directory)
 
 
