@@ -5,10 +5,11 @@ shapes whose `axis` (the first, unless said) runs over the batch: the
 training noise of every family, its timesteps, masks and dropout. They
 give each example the numbers it gets on one device when the step runs
 data-parallel (see `kgen.backend.draw_for_replica`); elsewhere they are
-`keras.random`'s draws. Draws not tied to the examples (a codebook
-restart, a `(2,)` loop seed) stay on `keras.random`; rows that every
-replica holds whole (an RBM's persistent chains) are drawn inside
-`shared_across_replicas()`.
+`keras.random`'s draws; `stratified_uniform` spreads one draw over the
+global batch (masked diffusion's times). Draws not tied to the examples
+(a codebook restart, a `(2,)` loop seed) stay on `keras.random`; rows
+that every replica holds whole (an RBM's persistent chains) are drawn
+inside `shared_across_replicas()`.
 """
 
 import contextlib
@@ -81,6 +82,26 @@ def randint(shape, minval, maxval, seed, dtype="int32"):
         ),
         shape,
     )
+
+
+def stratified_uniform(batch_size, seed):
+    """`(batch_size,)` uniforms in `[0, 1)` stratified over the batch:
+    example `i` of `n` gets `(u + i / n) mod 1` for one `u ~ U[0, 1)`.
+
+    Under data parallelism `i` and `n` are the example's position in the
+    global batch and that batch's size, and every replica shares `u`, so
+    each example gets the number it gets on one device.
+    """
+    with shared_across_replicas():
+        offset = uniform((1,), seed)
+    index = ops.cast(ops.arange(batch_size), "float32")
+    total = ops.cast(batch_size, "float32")
+    rows = backend.replica_rows(batch_size)
+    if rows is not None:
+        start, total = rows
+        index = index + ops.cast(start, "float32")
+        total = ops.cast(total, "float32")
+    return ops.mod(offset + index / total, 1.0)
 
 
 def stateless_normal(shape, seed):

@@ -79,6 +79,7 @@ MECHANISMS = (
     "Glow",  # ActNorm's data-dependent initialisation
     "VQVAE",  # the codebook's EMA and perplexity over the global batch
     "EnergyModel",  # the replay buffer gathered over replicas
+    "MaskedDiffusion",  # times stratified over the global batch
 )
 # VAE, DiffusionModel, FlowMatching and MaskGIT draw per example through
 # the same `batch_random` as WGANGP; StyleGAN's running average of w sums

@@ -110,11 +110,8 @@ class MaskedDiffusion(MaskedTokenModel):
             ops.cast(inputs, "int32"), (batch, self.sequence_length)
         )
         # 1. Stratified times: one uniform offset, spread over the batch.
-        offset = batch_random.uniform((1,), self.seed_generator)
-        spread = ops.cast(ops.arange(batch), "float32") / ops.cast(
-            batch, "float32"
-        )
-        times = _MIN_TIME + (1.0 - _MIN_TIME) * ops.mod(offset + spread, 1.0)
+        spread = batch_random.stratified_uniform(batch, self.seed_generator)
+        times = _MIN_TIME + (1.0 - _MIN_TIME) * spread
         # 2. Labels, dropped now and then for classifier-free guidance.
         if self.num_classes is not None:
             labels = self._drop_labels(labels, self.condition_dropout, training)
