@@ -23,6 +23,7 @@ SNIPPET = textwrap.dedent(
     """
     import pathlib, shutil, sys
     import kgen
+    from kgen.presets.reference_check import FLOAT_ATOL
 
     venv = pathlib.Path(sys.prefix).resolve()
     location = pathlib.Path(kgen.__file__).resolve()
@@ -30,7 +31,9 @@ SNIPPET = textwrap.dedent(
     print("kgen from", location)
     for name in kgen.presets.list_presets():
         difference = kgen.presets.check_preset(name)
-        assert difference is not None and difference <= 1e-5, (name, difference)
+        assert difference is not None and difference <= FLOAT_ATOL, (
+            name, difference
+        )
         print(name, "reproduces its reference, max |difference|", difference)
     copy = pathlib.Path(sys.argv[1]) / "vae_digits"
     shutil.copytree(kgen.presets.shipped_presets()["vae_digits"], copy)
