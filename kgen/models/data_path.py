@@ -64,8 +64,8 @@ class DataPath:
         if isinstance(kwargs["callbacks"], list):
             kwargs["callbacks"].append(batches)
         if kwargs.get("validation_data") is not None:
-            kwargs["validation_data"] = self._prepare_validation_data(
-                kwargs["validation_data"]
+            kwargs["validation_data"] = prepare_validation_data(
+                self, kwargs["validation_data"]
             )
         backup = resumable_fit.backup_callback(kwargs["callbacks"])
         with (
@@ -108,7 +108,9 @@ class DataPath:
         self._validate_data(x, x_argument)
         if x is not None and not labelled_data.is_array(x):
             x = checked_batches.check_each_batch(
-                x, self._check_batch, x_argument
+                x,
+                lambda batch, name: check_batch(self, batch, name),
+                x_argument,
             )
         wants_labels = self.is_class_conditional
         wants_condition = self.condition_shape is not None
@@ -130,7 +132,7 @@ class DataPath:
             if x is None or not packs_inputs:
                 return x, y
             return labelled_data.map_batches(
-                x, self._conditioned_inputs, x_argument
+                x, lambda x, y: conditioned_inputs(self, x, y), x_argument
             ), y
         if not (wants_labels or wants_condition):
             if y is not None and not self.conditioning.targets:
@@ -140,98 +142,104 @@ class DataPath:
                     "build it with `num_classes` to condition on them."
                 )
             return x, y
-        y = self._validate_targets(y, len(x), y_argument)
+        y = validate_targets(self, y, len(x), y_argument)
         if packs_inputs:
-            return self._conditioned_inputs(x, y)
+            return conditioned_inputs(self, x, y)
         return x, y
-
-    def _validate_targets(self, y, count, argument):
-        """`y` checked as this model's labels, conditions or both."""
-        wants_labels = self.is_class_conditional
-        wants_condition = self.condition_shape is not None
-        if wants_labels and wants_condition:
-            if not isinstance(y, dict) or set(y) != {"labels", "condition"}:
-                raise ValueError(
-                    f"This {type(self).__name__} conditions on class labels "
-                    "and condition tensors: pass `"
-                    f'{argument}={{"labels": ..., "condition": ...}}`; '
-                    f"received {type(y).__name__}."
-                )
-            return {
-                "labels": self._validate_labels(
-                    y["labels"], count, f"{argument}['labels']"
-                ),
-                "condition": self._validate_condition(
-                    y["condition"], count, f"{argument}['condition']"
-                ),
-            }
-        if wants_labels:
-            return self._validate_labels(y, count, argument)
-        return self._validate_condition(y, count, argument)
-
-    def _validate_labels(self, labels, count, argument):
-        if labels is None:
-            raise ValueError(
-                f"This {type(self).__name__} is class-conditional "
-                f"(`num_classes={self.num_classes}`): pass integer class "
-                f"labels as `{argument}`."
-            )
-        return validate_labels(labels, count, self.num_classes, argument)
-
-    def _validate_condition(self, condition, count, argument):
-        if condition is None:
-            raise ValueError(
-                f"This {type(self).__name__} is conditional "
-                f"(`condition_shape={self.condition_shape}`): pass the "
-                f"condition tensors as `{argument}`."
-            )
-        validate_array(condition, self.condition_shape, argument)
-        if len(condition) != count:
-            raise ValueError(
-                f"`{argument}` must hold one condition per example "
-                f"({count}); received {len(condition)}."
-            )
-        return condition
-
-    def _prepare_validation_data(self, data):
-        if not isinstance(data, tuple):
-            x, _ = self._prepare_data(
-                data, None, "validation_data", "validation_data[1]"
-            )
-            return x
-        if len(data) not in (2, 3):
-            raise ValueError(
-                "`validation_data` must be (x_val, y_val) or "
-                "(x_val, y_val, sample_weight_val); received a tuple of "
-                f"{len(data)}."
-            )
-        x, y = self._prepare_data(
-            data[0], data[1], "validation_data", "validation_data[1]"
-        )
-        return (x, y) + tuple(data[2:])
-
-    def _conditioned_inputs(self, x, y):
-        """`({data_key: x, "labels" / "condition": y}, None)`: the inputs
-        of a family whose `call` reads its conditioning."""
-        if isinstance(y, dict):
-            return dict(y, **{self.conditioning.data_key: x}), None
-        key = "condition" if self.condition_shape is not None else "labels"
-        return {self.conditioning.data_key: x, key: y}, None
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)
 
-    def _check_batch(self, batch, name):
-        """One batch of a dataset, checked as `fit` checks arrays."""
-        x, y = batch, None
-        if isinstance(batch, tuple):
-            x, y = batch[0], batch[1] if len(batch) > 1 else None
-        if isinstance(x, dict):
-            x = x.get(self.conditioning.data_key)
-        self._validate_data(x, name)
-        if self.is_class_conditional and y is not None:
-            if not isinstance(y, dict):
-                self._validate_labels(y, len(x), f"{name}[1]")
+
+def validate_targets(model, y, count, argument):
+    """`y` checked as this model's labels, conditions or both."""
+    wants_labels = model.is_class_conditional
+    wants_condition = model.condition_shape is not None
+    if wants_labels and wants_condition:
+        if not isinstance(y, dict) or set(y) != {"labels", "condition"}:
+            raise ValueError(
+                f"This {type(model).__name__} conditions on class labels "
+                "and condition tensors: pass `"
+                f'{argument}={{"labels": ..., "condition": ...}}`; '
+                f"received {type(y).__name__}."
+            )
+        return {
+            "labels": validate_class_labels(
+                model, y["labels"], count, f"{argument}['labels']"
+            ),
+            "condition": validate_condition(
+                model, y["condition"], count, f"{argument}['condition']"
+            ),
+        }
+    if wants_labels:
+        return validate_class_labels(model, y, count, argument)
+    return validate_condition(model, y, count, argument)
+
+
+def validate_class_labels(model, labels, count, argument):
+    if labels is None:
+        raise ValueError(
+            f"This {type(model).__name__} is class-conditional "
+            f"(`num_classes={model.num_classes}`): pass integer class "
+            f"labels as `{argument}`."
+        )
+    return validate_labels(labels, count, model.num_classes, argument)
+
+
+def validate_condition(model, condition, count, argument):
+    if condition is None:
+        raise ValueError(
+            f"This {type(model).__name__} is conditional "
+            f"(`condition_shape={model.condition_shape}`): pass the "
+            f"condition tensors as `{argument}`."
+        )
+    validate_array(condition, model.condition_shape, argument)
+    if len(condition) != count:
+        raise ValueError(
+            f"`{argument}` must hold one condition per example "
+            f"({count}); received {len(condition)}."
+        )
+    return condition
+
+
+def prepare_validation_data(model, data):
+    if not isinstance(data, tuple):
+        x, _ = model._prepare_data(
+            data, None, "validation_data", "validation_data[1]"
+        )
+        return x
+    if len(data) not in (2, 3):
+        raise ValueError(
+            "`validation_data` must be (x_val, y_val) or "
+            "(x_val, y_val, sample_weight_val); received a tuple of "
+            f"{len(data)}."
+        )
+    x, y = model._prepare_data(
+        data[0], data[1], "validation_data", "validation_data[1]"
+    )
+    return (x, y) + tuple(data[2:])
+
+
+def conditioned_inputs(model, x, y):
+    """`({data_key: x, "labels" / "condition": y}, None)`: the inputs
+    of a family whose `call` reads its conditioning."""
+    if isinstance(y, dict):
+        return dict(y, **{model.conditioning.data_key: x}), None
+    key = "condition" if model.condition_shape is not None else "labels"
+    return {model.conditioning.data_key: x, key: y}, None
+
+
+def check_batch(model, batch, name):
+    """One batch of a dataset, checked as `fit` checks arrays."""
+    x, y = batch, None
+    if isinstance(batch, tuple):
+        x, y = batch[0], batch[1] if len(batch) > 1 else None
+    if isinstance(x, dict):
+        x = x.get(model.conditioning.data_key)
+    model._validate_data(x, name)
+    if model.is_class_conditional and y is not None:
+        if not isinstance(y, dict):
+            validate_class_labels(model, y, len(x), f"{name}[1]")
 
 
 class _BatchCount(keras.callbacks.Callback):

@@ -6,7 +6,6 @@ import keras
 from kgen import backend
 from kgen.models import constructor_arguments
 from kgen.models.data_path import DataPath
-from kgen.models.public_inputs import PublicInputs
 from kgen.models.sample_batching import batched_sample
 from kgen.models.seed_state import SeedState
 from kgen.models.training_steps import TrainingSteps
@@ -17,7 +16,6 @@ from kgen.utils import seeds
 class GenerativeModel(
     DataPath,
     TrainingSteps,
-    PublicInputs,
     SeedState,
     backend.Trainer,
     keras.Model,
@@ -27,8 +25,9 @@ class GenerativeModel(
     What the contract needs lives beside it, one concern per module, as
     Keras keeps its `Trainer` apart from `keras.Model`: the data path of
     `fit` and `evaluate` (`data_path.py`), what training steps stand on
-    (`training_steps.py`), the checks of public methods
-    (`public_inputs.py`) and the saved seed states (`seed_state.py`).
+    (`training_steps.py`) and the saved seed states (`seed_state.py`),
+    each a small mixin over plain functions of the model; the checks of
+    public methods are functions only (`public_inputs.py`).
     What a class can do is declared in `capabilities`
     (`kgen.models.contract`).
 

@@ -13,18 +13,9 @@ class SeedState:
 
     _SEED_STATE_KEY = "seed_generator_state_"
 
-    def _seed_generators_in_order(self):
-        generators, seen = [], set()
-        for layer in self._flatten_layers(include_self=True):
-            for generator in layer._seed_generators:
-                if id(generator) not in seen:
-                    seen.add(id(generator))
-                    generators.append(generator)
-        return generators
-
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        for index, generator in enumerate(self._seed_generators_in_order()):
+        for index, generator in enumerate(seed_generators_in_order(self)):
             store[f"{self._SEED_STATE_KEY}{index}"] = generator.state
 
     def load_own_variables(self, store):
@@ -33,7 +24,7 @@ class SeedState:
         super().load_own_variables(
             {k: store[k] for k in keys if k not in seed_keys}
         )
-        generators = self._seed_generators_in_order()
+        generators = seed_generators_in_order(self)
         if not seed_keys:
             return
         if len(seed_keys) != len(generators):
@@ -44,3 +35,15 @@ class SeedState:
             )
         for index, generator in enumerate(generators):
             generator.state.assign(store[f"{self._SEED_STATE_KEY}{index}"])
+
+
+def seed_generators_in_order(model):
+    """Every `SeedGenerator` inside `model` (its own, its networks'
+    Dropout layers', its samplers'), each once, in layer order."""
+    generators, seen = [], set()
+    for layer in model._flatten_layers(include_self=True):
+        for generator in layer._seed_generators:
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                generators.append(generator)
+    return generators

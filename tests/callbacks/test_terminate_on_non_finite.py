@@ -101,9 +101,7 @@ def unchecked_batches(monkeypatch):
     """`fit` refuses a batch holding infinity before any step
     (kgen/utils/checked_batches.py); these tests feed one anyway, as the
     simplest step that goes non-finite, to test what undoes it."""
-    monkeypatch.setattr(
-        kgen.models.GenerativeModel, "_check_batch", lambda *_: None
-    )
+    monkeypatch.setattr(kgen.models.data_path, "check_batch", lambda *_: None)
 
 
 def _batches(case, poisoned=(), dropped=()):

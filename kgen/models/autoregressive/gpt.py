@@ -6,6 +6,7 @@ from keras import ops
 from kgen import backend
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.dropout import Dropout
+from kgen.models import public_inputs
 from kgen.models.autoregressive import gpt_checks
 from kgen.models.autoregressive import gpt_export
 from kgen.models.autoregressive.gpt_generation import GPTGeneration
@@ -307,7 +308,7 @@ class GPT(GPTGeneration, GenerativeModel):
         `condition`, for a conditional model), in nats; the first token
         is given."""
         tokens = self._check_tokens(tokens, "tokens", self.sequence_length)
-        labels = self._check_labels(labels, tokens)
+        labels = public_inputs.check_labels(self, labels, tokens)
         condition = self._check_condition(condition, len(tokens))
         tokens = ops.convert_to_tensor(tokens, "int32")
         logits = self(self._inputs(tokens, labels, condition))[:, :-1]
@@ -367,15 +368,15 @@ class GPT(GPTGeneration, GenerativeModel):
             length: int in `[2, sequence_length]` or `None`.
             sampler: a `kgen.samplers.TokenSampler` or its name.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         length = validate_int(
             self.sequence_length if length is None else length,
             "length",
             minimum=2,
             maximum=self.sequence_length,
         )
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         condition = self._check_condition(condition, num_samples)
         if self.start_id is None:
             first = keras.random.randint(

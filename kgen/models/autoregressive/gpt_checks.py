@@ -9,6 +9,7 @@ methods of the same names call."""
 import keras
 import numpy as np
 
+from kgen.models import public_inputs
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import host_array
 
@@ -31,7 +32,9 @@ def check_condition(model, condition, count, argument="condition"):
             f"(`condition_dim={model.condition_dim}`): pass `{argument}`,"
             f" one vector of {model.condition_dim} values per sequence."
         )
-    return model._check_condition_values(condition, count, argument)
+    return public_inputs.check_condition_values(
+        model, condition, count, argument
+    )
 
 
 def check_tokens(model, tokens, argument, max_length=None):

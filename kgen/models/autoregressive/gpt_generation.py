@@ -5,6 +5,8 @@ from keras import ops
 
 from kgen import backend
 from kgen import samplers
+from kgen.models import public_inputs
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 
 
@@ -13,8 +15,7 @@ class GPTGeneration:
     file holds its network and likelihood; export is `gpt_export`).
 
     Needs from the model: `__call__`, `call_with_cache`, `empty_cache`,
-    `sequence_length`, `_inputs`, `_check_tokens`, `_check_labels`,
-    `_check_condition`, `_seed_generator` and `_loop_seed`.
+    `sequence_length`, `_inputs`, `_check_tokens` and `_check_condition`.
     """
 
     def generate(
@@ -49,7 +50,7 @@ class GPTGeneration:
             `(batch, prompt_length + max_new_tokens)` int32 tokens.
         """
         prompt = self._check_tokens(prompt, "prompt")
-        labels = self._check_labels(labels, prompt)
+        labels = public_inputs.check_labels(self, labels, prompt)
         condition = self._check_condition(condition, len(prompt))
         max_new_tokens = validate_int(max_new_tokens, "max_new_tokens")
         batch, prompt_length = prompt.shape
@@ -61,7 +62,7 @@ class GPTGeneration:
                 f"{self.sequence_length} tokens (`sequence_length`)."
             )
         sampler = samplers.get(sampler)
-        loop_seed = self._loop_seed(self._seed_generator(seed))
+        loop_seed = seeds.loop_seed(public_inputs.seed_source(self, seed))
         tokens = ops.concatenate(
             [
                 ops.convert_to_tensor(prompt, "int32"),

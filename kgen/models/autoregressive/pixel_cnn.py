@@ -7,10 +7,12 @@ from kgen import backend
 from kgen.distributions.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.networks.pixel_cnn import pixel_cnn_network
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
@@ -196,11 +198,13 @@ class PixelCNN(GenerativeModel):
         """Exact `log p(x)` (or `log p(x | condition, labels)`) per grid,
         in nats."""
         x, condition, labels = self._unpack(x, condition, labels)
-        x = ops.convert_to_tensor(self._check_examples(x))
+        x = ops.convert_to_tensor(public_inputs.check_examples(self, x))
         if labels is not None:
-            labels = self._check_labels(labels, x)
+            labels = public_inputs.check_labels(self, labels, x)
         if condition is not None:
-            condition = self._check_condition_values(condition, x.shape[0])
+            condition = public_inputs.check_condition_values(
+                self, condition, x.shape[0]
+            )
         outputs = self({"grids": x, "condition": condition, "labels": labels})
         return ops.sum(self._pixel_log_probs(x, outputs), axis=(1, 2))
 
@@ -273,17 +277,19 @@ class PixelCNN(GenerativeModel):
                 less work on tall grids); `False` runs the whole grid per
                 pixel (the naive loop, kept to check and time this one).
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         windowed = validate_bool(windowed, "windowed")
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         _, condition, labels = self._unpack(None, condition, labels)
         if condition is not None:
-            condition = self._check_condition_values(condition, num_samples)
+            condition = public_inputs.check_condition_values(
+                self, condition, num_samples
+            )
         window = self.grid_shape[0]
         if windowed:
             window = min(window, self.receptive_rows + 1)
-        loop_seed = self._loop_seed(seed)
+        loop_seed = seeds.loop_seed(seed)
         sampler = RandomSampler(temperature)
 
         def draw(logits, index):

@@ -4,9 +4,11 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.random_sampler import RandomSampler
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
@@ -238,14 +240,14 @@ class WaveNet(GenerativeModel):
         Returns:
             `(num_samples, length)` int32 levels.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         length = validate_int(length, "length", minimum=2)
         sampler = RandomSampler(temperature)
         windowed = validate_bool(windowed, "windowed")
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         window = min(length, self.receptive_field) if windowed else length
-        loop_seed = self._loop_seed(seed)
+        loop_seed = seeds.loop_seed(seed)
         steps = ops.arange(length)
 
         def body(step, audio):

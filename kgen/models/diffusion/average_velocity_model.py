@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
 from kgen.models.generative_model import GenerativeModel
@@ -179,14 +180,16 @@ class AverageVelocityModel(GenerativeModel):
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         times = self.sample_times(num_steps)
-        guidance_scale = self._check_guidance_scale(guidance_scale)
+        guidance_scale = public_inputs.check_guidance_scale(
+            self, guidance_scale
+        )
         guidance_interval = guidance.check_guidance_interval(
             guidance_interval, guidance_scale
         )
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         noise = keras.random.normal(
             (num_samples,) + self.sample_shape, seed=seed
         )

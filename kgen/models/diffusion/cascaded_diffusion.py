@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils import batch_random
@@ -96,7 +97,7 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
 
     def downsample(self, images):
         """2x2 average pooling: the low-resolution view of `images`."""
-        images = self._check_examples(images, "images")
+        images = public_inputs.check_examples(self, images, "images")
         images = ops.convert_to_tensor(images, "float32")
         return ops.average_pool(images, 2, strides=2, padding="valid")
 
@@ -127,10 +128,10 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
     ):
         """Super-resolves `condition` (low-resolution images in `[-1, 1]`),
         or samples of `base` when `condition` is `None`."""
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         # One generator for the base's draws and this stage's, so an int
         # seed and a SeedGenerator of it give the same samples.
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         if condition is None:
             if self.base is None:
                 raise ValueError(

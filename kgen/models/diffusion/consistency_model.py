@@ -2,6 +2,8 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import consistency_training
 from kgen.models.diffusion import guidance
@@ -247,7 +249,7 @@ class ConsistencyModel(GenerativeModel):
         if labels is not None:
             # A distilled student copies its guided teacher: no dropout.
             rate = self.condition_dropout if self.teacher is None else 0.0
-            labels = self._drop_labels(labels, rate, training)
+            labels = training_steps.drop_labels(self, labels, rate, training)
         # 1. Adjacent points t_n < t_{n+1} of the discretization.
         num_points = consistency_training.num_points(self)
         index = consistency_training.draw_indices(self, batch, num_points)
@@ -305,7 +307,7 @@ class ConsistencyModel(GenerativeModel):
         distance = consistency_training.pseudo_huber(
             y_pred["prediction"], y_pred["target"]
         )
-        return self._mean_over_examples(
+        return training_steps.mean_over_examples(
             y_pred["weight"] * distance, sample_weight
         )
 
@@ -358,9 +360,11 @@ class ConsistencyModel(GenerativeModel):
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         times = self.sample_times(num_steps)
-        guidance_scale = self._check_guidance_scale(guidance_scale)
+        guidance_scale = public_inputs.check_guidance_scale(
+            self, guidance_scale
+        )
         if guidance_scale and (
             self.teacher is not None or not self.condition_dropout
         ):
@@ -373,8 +377,8 @@ class ConsistencyModel(GenerativeModel):
         guidance_interval = guidance.check_guidance_interval(
             guidance_interval, guidance_scale
         )
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         shape = (num_samples,) + self.sample_shape
         noise = ops.stack(
             [keras.random.normal(shape, seed=seed) for _ in times]

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen import schedulers
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.generative_model import GenerativeModel
@@ -150,7 +151,9 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         noise = batch_random.normal(ops.shape(images), self.seed_generator)
         noisy = self.scheduler.add_noise(images, noise, timesteps)
         if labels is not None:
-            labels = self._drop_labels(labels, self.condition_dropout, training)
+            labels = training_steps.drop_labels(
+                self, labels, self.condition_dropout, training
+            )
         prediction = to_float32(
             self.denoiser(
                 self.denoiser_inputs(noisy, timesteps, labels, condition),
@@ -169,7 +172,7 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         loss = ops.mean(
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
-        return self._mean_over_examples(loss, sample_weight)
+        return training_steps.mean_over_examples(loss, sample_weight)
 
     # === Export ===
 

@@ -9,6 +9,7 @@ from keras import ops
 
 from kgen import backend
 from kgen import schedulers
+from kgen.models import public_inputs
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
 from kgen.models.diffusion.guidance import check_guidance_interval
@@ -18,6 +19,7 @@ from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.guidance import classifier_guidance
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.schedulers import sampling_loop
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
@@ -29,8 +31,7 @@ class DiffusionSampling:
     the model's file holds its objective, export and configuration).
 
     Needs from the model: `denoise`, `scheduler`, `num_classes`,
-    `sample_shape`, `sample_range`, `num_train_timesteps`,
-    `_seed_generator`, `_loop_seed` and `_check_num_samples`.
+    `sample_shape`, `sample_range` and `num_train_timesteps`.
     """
 
     def get_scheduler(self, scheduler):
@@ -95,7 +96,7 @@ class DiffusionSampling:
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         return self._generate(
             num_samples,
             num_steps,
@@ -136,7 +137,9 @@ class DiffusionSampling:
             )
         )
         if labels is not None:
-            labels = self._sample_labels(labels, len(samples), None)
+            labels = public_inputs.sample_labels(
+                self, labels, len(samples), None
+            )
 
         def denoise(sample, timestep):
             return self.denoise(sample, timestep, labels)
@@ -189,7 +192,7 @@ class DiffusionSampling:
         timesteps = scheduler.timesteps(
             self.num_train_timesteps if num_steps is None else num_steps
         )
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         labels = self._sampling_labels(
             labels,
             num_samples,
@@ -213,7 +216,7 @@ class DiffusionSampling:
                 guidance_interval=guidance_interval,
                 classifier=classifier,
                 classifier_scale=classifier_scale,
-                loop_seed=self._loop_seed(seed),
+                loop_seed=seeds.loop_seed(seed),
                 after_step=after_step,
                 guide=guide,
                 guidance=guidance,
@@ -234,13 +237,13 @@ class DiffusionSampling:
     def _sampling_labels(
         self, labels, num_samples, guidance_scale, classifier, seed
     ):
-        self._check_guidance_scale(guidance_scale)
+        public_inputs.check_guidance_scale(self, guidance_scale)
         if labels is None:
             if classifier is not None:
                 raise ValueError("Classifier guidance needs `labels`.")
             if self.num_classes is None:
                 return None
-            return self._sample_labels(None, num_samples, seed)
+            return public_inputs.sample_labels(self, None, num_samples, seed)
         if self.num_classes is None and classifier is None:
             raise ValueError(
                 "`labels` were given, but the model is unconditional "

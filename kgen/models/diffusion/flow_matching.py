@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen import schedulers
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import flow_matching_likelihood
 from kgen.models.diffusion import flow_matching_sampling
@@ -226,7 +227,9 @@ class FlowMatching(GenerativeModel):
         network_inputs = [noisy, self.scheduler.to_timesteps(sigmas)]
         if self.num_classes is not None:
             network_inputs.append(
-                self._drop_labels(labels, self.condition_dropout, training)
+                training_steps.drop_labels(
+                    self, labels, self.condition_dropout, training
+                )
             )
         prediction = to_float32(
             self.denoiser(network_inputs, training=training)
@@ -242,7 +245,7 @@ class FlowMatching(GenerativeModel):
         loss = ops.mean(
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
-        return self._mean_over_examples(loss, sample_weight)
+        return training_steps.mean_over_examples(loss, sample_weight)
 
     # === Sampling ===
 

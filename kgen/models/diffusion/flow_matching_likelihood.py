@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.diffusion import flow_likelihood
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
@@ -27,7 +28,7 @@ def log_prob(model, x, labels, num_steps, seed):
         labels = ops.convert_to_tensor(
             validate_labels(labels, ops.shape(x)[0], model.num_classes)
         )
-    seed = model._seed_generator(seed)
+    seed = public_inputs.seed_source(model, seed)
     probes = ops.sign(keras.random.uniform(ops.shape(x), seed=seed) - 0.5)
     return flow_likelihood.log_prob(
         lambda x, sigma: model.velocity(x, sigma, labels),
@@ -46,7 +47,7 @@ def bits_per_dim(model, x, labels, num_steps, seed):
             "use `log_prob` for vectors."
         )
     x = validate_input(x, model.sample_shape, "x", model.sample_range)
-    seed = model._seed_generator(seed)
+    seed = public_inputs.seed_source(model, seed)
     dequantized = ops.convert_to_tensor(x, "float32") + (
         keras.random.uniform(ops.shape(x), -1.0, 1.0, seed=seed) / 255.0
     )

@@ -14,6 +14,7 @@ from keras import ops
 
 from kgen import backend
 from kgen import schedulers
+from kgen.models import public_inputs
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
 from kgen.models.diffusion.guidance import check_guidance_interval
@@ -147,11 +148,13 @@ def sample(
 ):
     """`FlowMatching.sample`: checks the arguments, draws the start
     noise (with `watermark` written into it) and solves from it."""
-    model._check_num_samples(num_samples)
+    public_inputs.check_num_samples(num_samples)
     guidance_scale = validate_float(guidance_scale, "guidance_scale")
     guide = check_guide(guide, model, guidance_scale)
     if guide is None:
-        guidance_scale = model._check_guidance_scale(guidance_scale)
+        guidance_scale = public_inputs.check_guidance_scale(
+            model, guidance_scale
+        )
     guidance_interval = check_guidance_interval(
         guidance_interval, guidance_scale
     )
@@ -163,8 +166,8 @@ def sample(
             f"per step, 'euler'); received {type(scheduler).__name__}."
         )
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
-    seed = model._seed_generator(seed)
-    labels = model._sample_labels(labels, num_samples, seed)
+    seed = public_inputs.seed_source(model, seed)
+    labels = public_inputs.sample_labels(model, labels, num_samples, seed)
     noise = keras.random.normal((num_samples,) + model.sample_shape, seed=seed)
     if watermark is not None:
         noise = watermark.embed(noise)
@@ -187,11 +190,11 @@ def reflow_couplings(
     """`FlowMatching.reflow_couplings`: noise and the samples `model`'s
     ODE carries it to, as NumPy arrays."""
     num_pairs = validate_int(num_pairs, "num_pairs")
-    guidance_scale = model._check_guidance_scale(guidance_scale)
+    guidance_scale = public_inputs.check_guidance_scale(model, guidance_scale)
     scheduler = model.get_scheduler(scheduler)
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
-    seed = model._seed_generator(seed)
-    labels = model._sample_labels(labels, num_pairs, seed)
+    seed = public_inputs.seed_source(model, seed)
+    labels = public_inputs.sample_labels(model, labels, num_pairs, seed)
     noise = keras.random.normal((num_pairs,) + model.sample_shape, seed=seed)
     with backend.no_grad():
         images = model.integrate(
@@ -215,7 +218,7 @@ def invert(model, samples, num_steps, labels):
     scheduler = model.get_scheduler("euler")
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
     if labels is not None:
-        labels = model._sample_labels(labels, len(samples), None)
+        labels = public_inputs.sample_labels(model, labels, len(samples), None)
     velocity = model.guided_velocity(labels)
     # The sampler's (sigma -> sigma') steps, last first.
     sigma_table = ops.convert_to_tensor(sigmas[-2::-1].copy())

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils.argument_validation import validate_float
@@ -90,13 +91,13 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
 
     def encode(self, x):
         """Scaled posterior means `latent_scale * E_q(z|x)[z]`."""
-        x = self._check_examples(x, "x")
+        x = public_inputs.check_examples(self, x, "x")
         posterior = self.autoencoder.encode(x, training=False)
         return ops.stop_gradient(posterior.mean()) * self.latent_scale
 
     def decode(self, z):
         """The images of (scaled) latents `z`."""
-        z = self._check_codes(z, self.sample_shape, "z")
+        z = public_inputs.check_codes(z, self.sample_shape, "z")
         return self.autoencoder.decode(z / self.latent_scale)
 
     def _unpack(self, inputs, training=False):

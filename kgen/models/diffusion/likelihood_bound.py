@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
@@ -130,7 +131,7 @@ class VariationalBound:
                 validate_labels(labels, ops.shape(x)[0], self.num_classes)
             )
         return -negative_elbo(
-            self, x, num_steps, labels, self._seed_generator(seed)
+            self, x, num_steps, labels, public_inputs.seed_source(self, seed)
         )
 
     def bits_per_dim(self, x, *, labels=None, num_steps=None, seed=None):

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import training_steps
 from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -175,7 +176,9 @@ class MeanFlow(AverageVelocityModel):
         z = (1.0 - t) * images + t * noise
         velocity = noise - images
         if labels is not None:
-            labels = self._drop_labels(labels, self.condition_dropout, training)
+            labels = training_steps.drop_labels(
+                self, labels, self.condition_dropout, training
+            )
         # 2. Guidance folded into the velocity the target follows.
         if self.training_guidance_scale:
             unconditioned = ops.stop_gradient(
@@ -221,4 +224,4 @@ class MeanFlow(AverageVelocityModel):
         )
         weighted = weight * error
         loss = weighted - ops.stop_gradient(weighted - error)
-        return self._mean_over_examples(loss, sample_weight)
+        return training_steps.mean_over_examples(loss, sample_weight)

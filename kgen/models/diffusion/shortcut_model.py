@@ -3,6 +3,7 @@ import math
 import keras
 from keras import ops
 
+from kgen.models import training_steps
 from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
@@ -138,7 +139,9 @@ class ShortcutModel(AverageVelocityModel):
         batch = ops.shape(images)[0]
         shape = (-1,) + (1,) * (len(images.shape) - 1)
         if labels is not None:
-            labels = self._drop_labels(labels, self.condition_dropout, training)
+            labels = training_steps.drop_labels(
+                self, labels, self.condition_dropout, training
+            )
         # 1. A point on each straight path, and the path's velocity.
         noise = batch_random.normal(ops.shape(images), self.seed_generator)
         times, half_steps, bootstrap = self._draw_steps(batch)
@@ -174,4 +177,4 @@ class ShortcutModel(AverageVelocityModel):
         error = ops.mean(
             ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
         )
-        return self._mean_over_examples(error, sample_weight)
+        return training_steps.mean_over_examples(error, sample_weight)

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import text_to_image_prompts
 from kgen.models.diffusion import text_to_image_sampling
@@ -212,7 +213,7 @@ class TextToImage(DenoisingDiffusion):
     def _sampling_labels(
         self, labels, num_samples, guidance_scale, classifier, seed
     ):
-        self._refuse_labels(labels)
+        public_inputs.refuse_labels(self, labels)
         if guidance_scale and self.condition_dropout == 0:
             raise ValueError(
                 "Classifier-free guidance (`guidance_scale` != 0) needs a "
@@ -289,7 +290,7 @@ class TextToImage(DenoisingDiffusion):
         Returns:
             `(num_samples,) + sample_shape` images in `[-1, 1]`.
         """
-        num_samples = self._check_num_samples(num_samples)
+        num_samples = public_inputs.check_num_samples(num_samples)
         tokens = self.tokenize("" if prompts is None else prompts, num_samples)
         return self._generate(
             num_samples,

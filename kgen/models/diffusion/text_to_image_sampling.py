@@ -11,12 +11,14 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import check_guidance_interval
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
@@ -82,7 +84,9 @@ def image_to_image(
 ):
     """`TextToImage.image_to_image`: `images` redrawn towards `prompts`
     (SDEdit)."""
-    images = ops.convert_to_tensor(model._check_examples(images, "images"))
+    images = ops.convert_to_tensor(
+        public_inputs.check_examples(model, images, "images")
+    )
     strength = validate_float(
         strength, "strength", minimum=0.0, exclusive_minimum=True
     )
@@ -100,7 +104,7 @@ def image_to_image(
     timesteps = scheduler.timesteps(num_steps)
     start = min(int(round(num_steps * (1.0 - strength))), num_steps - 1)
     timesteps = timesteps[start:]
-    seed = model._seed_generator(seed)
+    seed = public_inputs.seed_source(model, seed)
     noise = keras.random.normal(ops.shape(images), seed=seed)
     noisy = model.scheduler.add_noise(
         images, noise, ops.full((count,), timesteps[0], "int32")
@@ -113,7 +117,7 @@ def image_to_image(
             condition=tokens,
             guidance_scale=guidance_scale,
             guidance_interval=guidance_interval,
-            loop_seed=model._loop_seed(seed),
+            loop_seed=seeds.loop_seed(seed),
         )
 
 

@@ -2,10 +2,13 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.langevin_sampler import LangevinSampler
 from kgen.samplers.markov_chain_sampler import MarkovChainSampler
 from kgen.utils import batch_random
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -165,7 +168,7 @@ class EnergyModel(GenerativeModel):
 
     def energy(self, x, training=False):
         """`E(x)`, shape `(batch,)`."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         energies = self.energy_network(x, training=training)
         return ops.reshape(energies, (ops.shape(energies)[0],))
 
@@ -204,7 +207,7 @@ class EnergyModel(GenerativeModel):
         return self.sampler.run(
             self.energy,
             initial,
-            self._loop_seed(self.seed_generator),
+            seeds.loop_seed(self.seed_generator),
             num_steps=num_steps,
         )
 
@@ -232,8 +235,10 @@ class EnergyModel(GenerativeModel):
         def loss_fn():
             return self._training_loss(positives, negatives, targets)
 
-        (loss, outputs), grads = self._value_and_grad(loss_fn, variables)
-        self._apply_gradients(self.optimizer, grads, variables)
+        (loss, outputs), grads = training_steps.value_and_grad(
+            self, loss_fn, variables
+        )
+        training_steps.apply_gradients(self, self.optimizer, grads, variables)
         self._update_metrics(loss, outputs, targets)
         return {m.name: m.result() for m in self.metrics}
 
@@ -292,11 +297,11 @@ class EnergyModel(GenerativeModel):
         self, energy_fn, num_samples, num_steps, from_buffer, seed
     ):
         """`energy_fn`'s chains from noise or from the buffer."""
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         from_buffer = validate_bool(from_buffer, "from_buffer")
         if num_steps is not None:
             num_steps = validate_int(num_steps, "num_steps")
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         if from_buffer:
             if not self.replay_buffer_size:
                 raise ValueError(
@@ -311,7 +316,7 @@ class EnergyModel(GenerativeModel):
             initial = self._noise(num_samples, seed)
         with backend.no_grad():
             return self.sampler.run(
-                energy_fn, initial, self._loop_seed(seed), num_steps
+                energy_fn, initial, seeds.loop_seed(seed), num_steps
             )
 
     def serving_endpoints(self, num_steps=None):

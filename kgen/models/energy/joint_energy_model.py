@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.energy.energy_model import EnergyModel
 from kgen.utils.argument_validation import validate_float
@@ -141,7 +142,9 @@ class JointEnergyModel(EnergyModel):
         Returns:
             `(batch, num_classes)` logits.
         """
-        return self.classifier(self._check_examples(x), training=training)
+        return self.classifier(
+            public_inputs.check_examples(self, x), training=training
+        )
 
     def energy(self, x, training=False):
         """The marginal energy `E(x) = -logsumexp_y f(x)[y]`.
@@ -166,8 +169,8 @@ class JointEnergyModel(EnergyModel):
         Returns:
             `(batch,)` energies.
         """
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
         logits = self.logits(x, training=training)
         one_hot = ops.one_hot(labels, self.num_classes, dtype=logits.dtype)
         return -ops.sum(logits * one_hot, axis=-1)
@@ -255,7 +258,7 @@ class JointEnergyModel(EnergyModel):
         if labels is None:
             energy_fn = self.energy
         else:
-            self._check_num_samples(num_samples)
+            public_inputs.check_num_samples(num_samples)
             labels = ops.convert_to_tensor(
                 validate_labels(labels, num_samples, self.num_classes, "labels")
             )

@@ -3,10 +3,13 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.energy.rbm_likelihood import RBMLikelihood
 from kgen.models.generative_model import GenerativeModel
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
 from kgen.utils import batch_random
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
 
@@ -228,7 +231,7 @@ class RBM(RBMLikelihood, GenerativeModel):
     # === Training ===
 
     def _gibbs(self, visible, seed, num_steps=None):
-        return self.gibbs.run(self, visible, self._loop_seed(seed), num_steps)
+        return self.gibbs.run(self, visible, seeds.loop_seed(seed), num_steps)
 
     def _negative_phase(self, visible):
         """`v_k`: `cd_steps` sweeps from the data (CD) or the chains
@@ -260,8 +263,10 @@ class RBM(RBMLikelihood, GenerativeModel):
         def loss_fn():
             return self._contrastive_loss(visible, negatives), None
 
-        (loss, _), grads = self._value_and_grad(loss_fn, variables)
-        self._apply_gradients(self.optimizer, grads, variables)
+        (loss, _), grads = training_steps.value_and_grad(
+            self, loss_fn, variables
+        )
+        training_steps.apply_gradients(self, self.optimizer, grads, variables)
         self.loss_tracker.update_state(loss)
         self._track_reconstruction(visible)
         return {m.name: m.result() for m in self.metrics}
@@ -284,7 +289,7 @@ class RBM(RBMLikelihood, GenerativeModel):
     def _check_visible(self, visible, binary=False, name="visible"):
         """Visible states, or probabilities in [0, 1] unless `binary`."""
         if binary:
-            return self._check_examples(visible, name)
+            return public_inputs.check_examples(self, visible, name)
         return validate_input(visible, self.data_shape, name, self.data_range)
 
     def _validate_data(self, x, argument):
@@ -319,7 +324,7 @@ class RBM(RBMLikelihood, GenerativeModel):
         Returns:
             `(num_samples, num_visible)` binary float32 states.
         """
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         num_steps = validate_int(num_steps, "num_steps")
         if initial is not None:
             initial = self._check_visible(initial, binary=True, name="initial")
@@ -329,7 +334,7 @@ class RBM(RBMLikelihood, GenerativeModel):
                     "`initial` must have shape (num_samples, num_visible) = "
                     f"{(num_samples, self.num_visible)}; received {shape}."
                 )
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         if initial is None:
             initial = ops.cast(
                 keras.random.uniform((num_samples, self.num_visible), seed=seed)

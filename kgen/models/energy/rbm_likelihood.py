@@ -8,10 +8,12 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.samplers.annealed_importance_sampling import (
     annealed_importance_sampling,
 )
 from kgen.samplers.block_gibbs_sampler import BlockGibbsSampler
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_int
 
 # Enumerating 2**20 states is the most `log_partition_exact` will do.
@@ -23,8 +25,7 @@ class RBMLikelihood:
     file holds its energies, training and sampling).
 
     Needs from the model: `kernel`, `visible_bias`, `hidden_bias`,
-    `num_visible`, `num_hidden`, `free_energy`, `_validate_data`,
-    `_seed_generator` and `_loop_seed`.
+    `num_visible`, `num_hidden`, `free_energy` and `_validate_data`.
     """
 
     def pseudo_log_likelihood(self, visible):
@@ -144,8 +145,8 @@ class RBMLikelihood:
         num_betas = validate_int(num_betas, "num_betas", minimum=2)
         base_bias = self._base_visible_bias(base_visible_bias, data)
         base_bias = ops.convert_to_tensor(base_bias)
-        seed = self._seed_generator(seed)
-        loop_seed = self._loop_seed(seed)
+        seed = public_inputs.seed_source(self, seed)
+        loop_seed = seeds.loop_seed(seed)
         # v_1 ~ p_A: independent bits with the base rates.
         uniform = backend.stateless_uniform(
             (num_chains, self.num_visible), loop_seed

@@ -9,8 +9,10 @@ from kgen import bijectors
 from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_shape
@@ -105,13 +107,13 @@ class FlowModel(GenerativeModel):
 
     def encode(self, x):
         """`z = f^-1(x)`."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         return self.bijector.inverse(ops.convert_to_tensor(x, "float32"))
 
     def decode(self, z):
         """`x = f(z)`."""
         z = ops.convert_to_tensor(
-            self._check_codes(z, self.latent_shape, "z"), "float32"
+            public_inputs.check_codes(z, self.latent_shape, "z"), "float32"
         )
         if isinstance(self.bijector, keras.layers.Layer):
             # One compiled program per batch size on JAX, not one per op.
@@ -120,7 +122,9 @@ class FlowModel(GenerativeModel):
 
     def log_prob(self, x):
         """Exact `log p(x)` (of the dequantised density if `num_bins`)."""
-        return self._log_prob(self._check_examples(x), training=False)
+        return self._log_prob(
+            public_inputs.check_examples(self, x), training=False
+        )
 
     def _log_prob(self, x, training):
         x = ops.convert_to_tensor(x, "float32")
@@ -143,9 +147,11 @@ class FlowModel(GenerativeModel):
                 "dequantize needs discrete data: build the flow with "
                 "`num_bins` (e.g. 256 for 8-bit images)."
             )
-        x = ops.convert_to_tensor(self._check_examples(x), "float32")
+        x = ops.convert_to_tensor(
+            public_inputs.check_examples(self, x), "float32"
+        )
         noise = batch_random.uniform(
-            ops.shape(x), self._seed_generator(seed), dtype=x.dtype
+            ops.shape(x), public_inputs.seed_source(self, seed), dtype=x.dtype
         )
         return (x * (self.num_bins - 1) + noise) / self.num_bins
 
@@ -156,7 +162,9 @@ class FlowModel(GenerativeModel):
                 "bits_per_dim needs discrete data: build the flow with "
                 "`num_bins` (e.g. 256 for 8-bit images)."
             )
-        x = ops.convert_to_tensor(self._check_examples(x), "float32")
+        x = ops.convert_to_tensor(
+            public_inputs.check_examples(self, x), "float32"
+        )
         dims = int(np.prod(self.event_shape))
         log_prob = self.log_prob(self.dequantize(x, seed))
         nats = -log_prob + dims * math.log(self.num_bins)
@@ -205,16 +213,16 @@ class FlowModel(GenerativeModel):
 
     def sample(self, num_samples, *, seed=None, temperature=1.0):
         """`f(T z)`: `temperature` T < 1 trades diversity for quality."""
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         temperature = validate_float(
             temperature, "temperature", minimum=0.0, exclusive_minimum=True
         )
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         base = self.base()
         if not isinstance(base, Distribution):
             # A foreign (TFP) base takes TFP's stateless `(2,)` seed,
             # drawn from the model's own generator.
-            seed = self._loop_seed(seed)
+            seed = seeds.loop_seed(seed)
         z = base.sample(num_samples, seed=seed)
         return self.decode(temperature * z)
 

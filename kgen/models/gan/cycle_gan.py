@@ -2,6 +2,8 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
@@ -104,7 +106,8 @@ class CycleGAN(GenerativeModel):
     ):
         """Configures training: one optimizer per network (the paper:
         Adam(2e-4, beta_1=0.5) for all four)."""
-        self._compile_optimizers(
+        training_steps.compile_optimizers(
+            self,
             {
                 "g_ab_optimizer": g_ab_optimizer,
                 "g_ba_optimizer": g_ba_optimizer,
@@ -146,7 +149,7 @@ class CycleGAN(GenerativeModel):
     ):
         """`translate(condition, direction=direction)`: `condition` holds
         `num_samples` images."""
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         if condition is None:
             raise ValueError(
                 "CycleGAN samples are translations: pass the images to "
@@ -228,33 +231,36 @@ class CycleGAN(GenerativeModel):
         # 1. Both generators, one joint loss (the cycle couples them).
         generators = (self.generator_ab, self.generator_ba)
         g_variables = [v for g in generators for v in g.trainable_variables]
-        (g_loss, cycle), grads = self._value_and_grad(
-            lambda: self._generator_losses(a, b, training=True), g_variables
+        (g_loss, cycle), grads = training_steps.value_and_grad(
+            self,
+            lambda: self._generator_losses(a, b, training=True),
+            g_variables,
         )
         split = len(self.generator_ab.trainable_variables)
-        self._apply_gradients(
-            self.g_ab_optimizer, grads[:split], g_variables[:split]
+        training_steps.apply_gradients(
+            self, self.g_ab_optimizer, grads[:split], g_variables[:split]
         )
-        self._apply_gradients(
-            self.g_ba_optimizer, grads[split:], g_variables[split:]
+        training_steps.apply_gradients(
+            self, self.g_ba_optimizer, grads[split:], g_variables[split:]
         )
         # 2. Each discriminator on its domain's real and translated images.
-        fake_a = self._frozen_forward(self.generator_ba, b)
-        fake_b = self._frozen_forward(self.generator_ab, a)
+        fake_a = training_steps.frozen_forward(self.generator_ba, b)
+        fake_b = training_steps.frozen_forward(self.generator_ab, a)
         d_losses = {}
         for name, discriminator, optimizer, real, fake in (
             ("d_a_loss", self.discriminator_a, self.d_a_optimizer, a, fake_a),
             ("d_b_loss", self.discriminator_b, self.d_b_optimizer, b, fake_b),
         ):
             variables = discriminator.trainable_variables
-            (d_losses[name], _), grads = self._value_and_grad(
+            (d_losses[name], _), grads = training_steps.value_and_grad(
+                self,
                 lambda: (
                     self._discriminator_loss(discriminator, real, fake, True),
                     None,
                 ),
                 variables,
             )
-            self._apply_gradients(optimizer, grads, variables)
+            training_steps.apply_gradients(self, optimizer, grads, variables)
         self.trackers["g_loss"].update_state(g_loss)
         self.trackers["cycle_loss"].update_state(cycle)
         for name, value in d_losses.items():

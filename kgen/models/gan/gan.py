@@ -4,6 +4,8 @@ from keras import ops
 from kgen import backend
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
@@ -143,7 +145,8 @@ class GAN(GenerativeModel):
             g_optimizer: optimizer (or its name) for the generator.
             d_optimizer: optimizer (or its name) for the discriminator.
         """
-        self._compile_optimizers(
+        training_steps.compile_optimizers(
+            self,
             {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
             {"g_optimizer": self.generator, "d_optimizer": self.discriminator},
             **kwargs,
@@ -175,7 +178,8 @@ class GAN(GenerativeModel):
     def sample_noise(self, num_samples, seed=None):
         """`z ~ N(0, I)` of shape `(num_samples, latent_dim)`."""
         return batch_random.normal(
-            (num_samples, self.latent_dim), self._seed_generator(seed)
+            (num_samples, self.latent_dim),
+            public_inputs.seed_source(self, seed),
         )
 
     def sample(self, num_samples, *, seed=None, labels=None):
@@ -187,10 +191,10 @@ class GAN(GenerativeModel):
             labels: class-conditional models only: `None` (uniformly random
                 classes), an int (all of one class) or `num_samples` ints.
         """
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         noise = self.sample_noise(num_samples, seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         return self._generator_outputs(noise, labels, training=False)
 
     # === Networks' inputs (labels when class-conditional) ===
@@ -232,8 +236,8 @@ class GAN(GenerativeModel):
             labels: int array `(n,)` (or one int) of a class-conditional
                 model's classes.
         """
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
         if labels is not None:
             labels = ops.convert_to_tensor(labels)
         outputs = self._discriminator_outputs(x, labels)
@@ -263,7 +267,7 @@ class GAN(GenerativeModel):
     def discriminator_step(self, real, labels=None):
         """One discriminator update on `real` and fresh fakes; its loss."""
         noise = self.sample_noise(ops.shape(real)[0])
-        fake = self._frozen_forward(
+        fake = training_steps.frozen_forward(
             self.generator, self.generator_inputs(noise, labels)
         )
         variables = self.discriminator.trainable_variables
@@ -278,8 +282,10 @@ class GAN(GenerativeModel):
             loss = loss + self.discriminator_penalty(critic, real, fake)
             return loss, (real_outputs, fake_outputs)
 
-        (loss, outputs), grads = self._value_and_grad(loss_fn, variables)
-        self._apply_gradients(self.d_optimizer, grads, variables)
+        (loss, outputs), grads = training_steps.value_and_grad(
+            self, loss_fn, variables
+        )
+        training_steps.apply_gradients(self, self.d_optimizer, grads, variables)
         self._track_verdicts(*outputs)
         return loss
 
@@ -295,8 +301,10 @@ class GAN(GenerativeModel):
             )
             return self.generator_loss(fake_outputs), None
 
-        (loss, _), grads = self._value_and_grad(loss_fn, variables)
-        self._apply_gradients(self.g_optimizer, grads, variables)
+        (loss, _), grads = training_steps.value_and_grad(
+            self, loss_fn, variables
+        )
+        training_steps.apply_gradients(self, self.g_optimizer, grads, variables)
         return loss
 
     def train_step(self, data):

@@ -2,6 +2,8 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
@@ -77,7 +79,8 @@ class Pix2Pix(GenerativeModel):
     def compile(self, g_optimizer="adam", d_optimizer="adam", **kwargs):
         """Configures training (the paper: Adam(2e-4, beta_1=0.5) for
         both)."""
-        self._compile_optimizers(
+        training_steps.compile_optimizers(
+            self,
             {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
             {"g_optimizer": self.generator, "d_optimizer": self.discriminator},
             **kwargs,
@@ -114,19 +117,19 @@ class Pix2Pix(GenerativeModel):
 
     def _translate(self, images, argument):
         """`G(images)`, `images` checked under the caller's name."""
-        images = self._check_examples(images, argument)
+        images = public_inputs.check_examples(self, images, argument)
         return to_float32(self.generator(images, training=False))
 
     def sample(self, num_samples, *, seed=None, condition=None):
         """`translate(condition)`: `condition` holds `num_samples` source
         images."""
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         if condition is None:
             raise ValueError(
                 "Pix2Pix samples are translations: pass the source images "
                 "as `condition=`."
             )
-        condition = self._check_examples(condition, "condition")
+        condition = public_inputs.check_examples(self, condition, "condition")
         count = ops.shape(condition)[0]
         if num_samples != count:
             raise ValueError(
@@ -191,22 +194,29 @@ class Pix2Pix(GenerativeModel):
     def train_step(self, data):
         source, target = self._unpack(data)
         # 1. Discriminator on real pairs and translations.
-        fake = self._frozen_forward(self.generator, source)
+        fake = training_steps.frozen_forward(self.generator, source)
         d_variables = self.discriminator.trainable_variables
-        (d_loss, _), grads = self._value_and_grad(
+        (d_loss, _), grads = training_steps.value_and_grad(
+            self,
             lambda: (
                 self._discriminator_loss(source, target, fake, True),
                 None,
             ),
             d_variables,
         )
-        self._apply_gradients(self.d_optimizer, grads, d_variables)
+        training_steps.apply_gradients(
+            self, self.d_optimizer, grads, d_variables
+        )
         # 2. Generator: fool the discriminator, stay close to the target.
         g_variables = self.generator.trainable_variables
-        (g_loss, reconstruction), grads = self._value_and_grad(
-            lambda: self._generator_losses(source, target, True), g_variables
+        (g_loss, reconstruction), grads = training_steps.value_and_grad(
+            self,
+            lambda: self._generator_losses(source, target, True),
+            g_variables,
         )
-        self._apply_gradients(self.g_optimizer, grads, g_variables)
+        training_steps.apply_gradients(
+            self, self.g_optimizer, grads, g_variables
+        )
         return self._track(d_loss, g_loss, reconstruction)
 
     def test_step(self, data):

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.layers import StyleMixing
+from kgen.models import public_inputs
 from kgen.models.gan.gan import GAN
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -141,14 +142,15 @@ class StyleGAN(GAN):
     def sample_noise(self, num_samples, seed=None):
         # Two codes per sample: the second feeds style mixing.
         return batch_random.normal(
-            (num_samples, 2, self.latent_dim), self._seed_generator(seed)
+            (num_samples, 2, self.latent_dim),
+            public_inputs.seed_source(self, seed),
         )
 
     # === Styles ===
 
     def styles(self, noise, truncation_psi=1.0):
         """`w' = w_avg + psi (f(z) - w_avg)` for `(batch, latent_dim)` noise."""
-        noise = self._check_codes(noise, (self.latent_dim,), "noise")
+        noise = public_inputs.check_codes(noise, (self.latent_dim,), "noise")
         truncation_psi = validate_float(truncation_psi, "truncation_psi")
         w = to_float32(self.mapping(noise, training=False))
         return self.w_average + truncation_psi * (w - self.w_average)
@@ -161,9 +163,10 @@ class StyleGAN(GAN):
         return to_float32(self.synthesis(styles, training=False))
 
     def sample(self, num_samples, *, seed=None, truncation_psi=1.0):
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         noise = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
+            (num_samples, self.latent_dim),
+            seed=public_inputs.seed_source(self, seed),
         )
         return self.synthesize(noise, truncation_psi=truncation_psi)
 

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import training_steps
 from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import gumbel_from_uniform
@@ -142,7 +143,9 @@ class MaskGIT(MaskedTokenModel):
         # 3. Labels, dropped now and then for classifier-free guidance.
         if self.num_classes is not None:
             network_inputs.append(
-                self._drop_labels(labels, self.condition_dropout, training)
+                training_steps.drop_labels(
+                    self, labels, self.condition_dropout, training
+                )
             )
         logits = self.network(network_inputs, training=training)
         logits = ops.reshape(
@@ -160,7 +163,7 @@ class MaskGIT(MaskedTokenModel):
         )
         masked = ops.cast(y_pred["masked"], "float32")
         per_example = ops.sum(losses * masked, axis=1) / ops.sum(masked, axis=1)
-        return self._mean_over_examples(per_example, sample_weight)
+        return training_steps.mean_over_examples(per_example, sample_weight)
 
     # === Decoding ===
 

@@ -2,6 +2,8 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils import batch_random
@@ -114,7 +116,9 @@ class MaskedDiffusion(MaskedTokenModel):
         times = _MIN_TIME + (1.0 - _MIN_TIME) * spread
         # 2. Labels, dropped now and then for classifier-free guidance.
         if self.num_classes is not None:
-            labels = self._drop_labels(labels, self.condition_dropout, training)
+            labels = training_steps.drop_labels(
+                self, labels, self.condition_dropout, training
+            )
         uniform = batch_random.uniform(
             (batch, self.sequence_length), self.seed_generator
         )
@@ -141,7 +145,9 @@ class MaskedDiffusion(MaskedTokenModel):
     ):
         if y_pred is None:
             y_pred = self(x, training=training)
-        return self._mean_over_examples(self._bound(y_pred), sample_weight)
+        return training_steps.mean_over_examples(
+            self._bound(y_pred), sample_weight
+        )
 
     def elbo(self, tokens, *, labels=None, num_draws=16, seed=None):
         """A lower bound on each sequence's log-likelihood, in nats: the
@@ -162,7 +168,7 @@ class MaskedDiffusion(MaskedTokenModel):
             `(batch,)` float32; `exp(-elbo / length)` bounds each
             sequence's perplexity.
         """
-        tokens = self._check_examples(tokens, "tokens")
+        tokens = public_inputs.check_examples(self, tokens, "tokens")
         num_draws = validate_int(num_draws, "num_draws")
         batch = len(tokens)
         tokens = ops.reshape(
@@ -170,10 +176,10 @@ class MaskedDiffusion(MaskedTokenModel):
             (batch, self.sequence_length),
         )
         if labels is not None:
-            labels = self._sample_labels(labels, batch, None)
+            labels = public_inputs.sample_labels(self, labels, batch, None)
         elif self.num_classes is not None:
             labels = ops.full((batch,), self.num_classes, "int32")
-        seed = self._seed_generator(seed)
+        seed = public_inputs.seed_source(self, seed)
         offsets = keras.random.uniform((batch,), seed=seed)
         total = 0.0
         with backend.no_grad():

@@ -5,9 +5,11 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import guidance
 from kgen.models.generative_model import GenerativeModel
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
@@ -131,7 +133,7 @@ class MaskedTokenModel(GenerativeModel):
     def _tokens_to_inpaint(self, tokens, mask):
         """Flat `(batch, length)` int32 tokens: `tokens` where `mask` is 1
         (keep), `[MASK]` where it is 0 (decode); both checked."""
-        tokens = self._check_examples(tokens, "tokens")
+        tokens = public_inputs.check_examples(self, tokens, "tokens")
         mask = np.asarray(mask)
         if mask.shape not in (self.code_shape, tuple(tokens.shape)):
             raise ValueError(
@@ -176,12 +178,14 @@ class MaskedTokenModel(GenerativeModel):
         temperature = validate_float(
             temperature, "temperature", minimum=0.0, exclusive_minimum=True
         )
-        guidance_scale = self._check_guidance_scale(guidance_scale)
+        guidance_scale = public_inputs.check_guidance_scale(
+            self, guidance_scale
+        )
         with backend.no_grad():
             tokens = self._decode_tokens(
                 tokens,
                 num_steps,
-                self._loop_seed(seed),
+                seeds.loop_seed(seed),
                 labels,
                 temperature,
                 guidance_scale,
@@ -192,9 +196,9 @@ class MaskedTokenModel(GenerativeModel):
     def _sample_tokens(self, num_samples, seed, labels, **options):
         """`sample`: `num_samples` sequences decoded from all `[MASK]`;
         `options` (`num_steps`, `temperature`, ...) go to `_decode`."""
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         tokens = ops.full(
             (num_samples, self.sequence_length), self.mask_token, "int32"
         )
@@ -203,8 +207,8 @@ class MaskedTokenModel(GenerativeModel):
     def _inpaint_tokens(self, tokens, mask, seed, labels, **options):
         """`inpaint`: `tokens` decoded where `mask == 0`, kept elsewhere."""
         tokens = self._tokens_to_inpaint(tokens, mask)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, len(tokens), seed)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, len(tokens), seed)
         return self._decode(
             ops.convert_to_tensor(tokens), seed, labels, **options
         )

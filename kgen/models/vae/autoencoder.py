@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.distributions import Bernoulli
 from kgen.distributions import Independent
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
@@ -81,12 +82,12 @@ class Autoencoder(GenerativeModel):
 
     def encode(self, x, training=False):
         """The codes of `x`, `(batch, latent_dim)`."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         return to_float32(self.encoder(x, training=training))
 
     def decode(self, z, training=False):
         """The reconstructions of `(batch, latent_dim)` codes `z`."""
-        z = self._check_codes(z, (self.latent_dim,), "z")
+        z = public_inputs.check_codes(z, (self.latent_dim,), "z")
         if training:
             output = to_float32(self.decoder(z, training=True))
         else:
@@ -132,8 +133,8 @@ class Autoencoder(GenerativeModel):
 
     def sample(self, num_samples, *, seed=None):
         """Decodes codes drawn from the Gaussian fit of the training codes."""
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         count = self.code_count
         if float(keras.ops.convert_to_numpy(count)) < 2:
             raise ValueError(

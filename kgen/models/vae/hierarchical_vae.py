@@ -9,6 +9,7 @@ from kgen.distributions import Bernoulli
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
@@ -221,9 +222,11 @@ class HierarchicalVAE(GenerativeModel):
 
     def elbo(self, x, *, seed=None):
         """Per-example evidence lower bound (nats), one posterior sample."""
-        x = ops.convert_to_tensor(self._check_examples(x), "float32")
+        x = ops.convert_to_tensor(
+            public_inputs.check_examples(self, x), "float32"
+        )
         reconstruction, kl_z1, kl_z2 = self.loss_terms(
-            x, self._seed_generator(seed)
+            x, public_inputs.seed_source(self, seed)
         )
         return -(reconstruction + kl_z1 + kl_z2)
 
@@ -237,8 +240,10 @@ class HierarchicalVAE(GenerativeModel):
             num_importance_samples, "num_importance_samples"
         )
         chunk_size = validate_int(chunk_size, "chunk_size")
-        x = ops.convert_to_tensor(self._check_examples(x), "float32")
-        seed = self._seed_generator(seed)
+        x = ops.convert_to_tensor(
+            public_inputs.check_examples(self, x), "float32"
+        )
+        seed = public_inputs.seed_source(self, seed)
         batch = ops.shape(x)[0]
         features = to_float32(self.encoder(x, training=False))
         chunks = []
@@ -262,8 +267,8 @@ class HierarchicalVAE(GenerativeModel):
 
     def sample(self, num_samples, *, seed=None):
         """`z2 ~ N(0, I)`, `z1 ~ p(z1|z2)`; the means of `p(x|z1[, z2])`."""
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         z2 = keras.random.normal((num_samples, self.latent_dims[1]), seed=seed)
         z1 = self._normal(self.z1_prior(z2)).sample(seed=seed)
         return ops.sigmoid(self._decode(z1, z2))

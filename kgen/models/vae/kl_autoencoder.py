@@ -5,6 +5,7 @@ from kgen import backend
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
@@ -102,7 +103,7 @@ class KLAutoencoder(GenerativeModel):
     def encode(self, x, training=False):
         """The posterior `q(z|x)`: a diagonal normal over the latent grid
         of each example."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         moments = to_float32(self.encoder(x, training=training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         # Stable Diffusion's bounds, so that an untrained encoder's
@@ -114,15 +115,15 @@ class KLAutoencoder(GenerativeModel):
 
     def decode(self, z, training=False):
         """The images that `(batch, h', w', c)` latents stand for."""
-        z = self._check_codes(z, self.latent_shape, "z")
+        z = public_inputs.check_codes(z, self.latent_shape, "z")
         if training:
             return to_float32(self.decoder(z, training=True))
         return to_float32(backend.inference_call(self.decoder, z))
 
     def sample(self, num_samples, *, seed=None):
         """Decodes latents drawn from `N(0, I)`."""
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         latent = keras.random.normal(
             (num_samples,) + self.latent_shape, seed=seed
         )

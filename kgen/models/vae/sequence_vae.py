@@ -8,6 +8,7 @@ from kgen import samplers
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
+from kgen.models import public_inputs
 from kgen.models.autoregressive.gpt import GPT
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
@@ -220,7 +221,7 @@ class SequenceVAE(GenerativeModel):
 
     def encode(self, tokens, training=False):
         """The posterior `q(z | x)`, a diagonal normal per sequence."""
-        tokens = self._check_examples(tokens, "tokens")
+        tokens = public_inputs.check_examples(self, tokens, "tokens")
         return self._posterior(ops.convert_to_tensor(tokens, "int32"), training)
 
     def _posterior(self, tokens, training=False):
@@ -236,14 +237,14 @@ class SequenceVAE(GenerativeModel):
         Returns:
             `(batch, sequence_length)` int32 tokens.
         """
-        z = self._check_codes(z, (self.latent_dim,), "z")
+        z = public_inputs.check_codes(z, (self.latent_dim,), "z")
         first = np.full((ops.shape(z)[0], 1), self.start_id, "int32")
         return self.decoder.generate(
             first,
             self.sequence_length - 1,
             condition=z,
             sampler=sampler,
-            seed=self._seed_generator(seed),
+            seed=public_inputs.seed_source(self, seed),
         )
 
     def sample(self, num_samples, *, seed=None, sampler="random"):
@@ -254,8 +255,8 @@ class SequenceVAE(GenerativeModel):
             seed: `None`, an int or a `keras.random.SeedGenerator`.
             sampler: a `kgen.samplers.TokenSampler` or its name.
         """
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         latent = batch_random.normal((num_samples, self.latent_dim), seed)
         return self.decode(latent, sampler=sampler, seed=seed)
 
@@ -336,11 +337,13 @@ class SequenceVAE(GenerativeModel):
         """Per-sequence evidence lower bound `E_q[log p(x | z)] - KL`
         (nats), with one posterior sample; `-elbo` bounds `-log p(x)`
         from above."""
-        tokens = self._check_examples(tokens, "tokens")
+        tokens = public_inputs.check_examples(self, tokens, "tokens")
         tokens = ops.convert_to_tensor(tokens, "int32")
         with backend.no_grad():
             posterior = self._posterior(tokens)
-            latent = posterior.sample(seed=self._seed_generator(seed))
+            latent = posterior.sample(
+                seed=public_inputs.seed_source(self, seed)
+            )
             outputs = self._decoded(tokens, posterior, latent)
             reconstruction_loss, kl_loss = self.loss_terms(tokens, outputs)
         return -(reconstruction_loss + kl_loss)

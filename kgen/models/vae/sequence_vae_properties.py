@@ -11,6 +11,7 @@ from keras import layers
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
@@ -39,7 +40,7 @@ def property_loss(predicted, properties):
 def predict_properties(model, z):
     """`model`'s property network's predictions `f(z)`."""
     _check_has_properties(model, "predict_properties")
-    z = model._check_codes(z, (model.latent_dim,), "z")
+    z = public_inputs.check_codes(z, (model.latent_dim,), "z")
     with backend.no_grad():
         predicted = model.property_head(ops.convert_to_tensor(z))
     return to_float32(predicted)
@@ -57,7 +58,7 @@ def optimize_latents(
     """Gradient ascent of `+-f_k(z) - prior_weight * |z|^2 / 2` from
     `z` (`SequenceVAE.optimize_latents`)."""
     _check_has_properties(model, "optimize_latents")
-    z = model._check_codes(z, (model.latent_dim,), "z")
+    z = public_inputs.check_codes(z, (model.latent_dim,), "z")
     property_index = validate_int(
         property_index,
         "property_index",

@@ -8,9 +8,11 @@ from kgen.distributions import Distribution
 from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
+from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.models.vae.vae_likelihood import VAELikelihood
+from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -164,7 +166,7 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def _with_labels(self, inputs, labels):
         if self.num_classes is None:
-            self._refuse_labels(labels)
+            public_inputs.refuse_labels(self, labels)
             return inputs
         if labels is None:
             raise ValueError(
@@ -177,8 +179,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def encode(self, x, training=False, labels=None):
         """The posterior `q(z|x)`, a diagonal normal per example."""
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
         moments = to_float32(
             self.encoder(self.encoder_inputs(x, labels), training=training)
         )
@@ -199,8 +201,8 @@ class VAE(VAELikelihood, GenerativeModel):
 
     def decode(self, z, training=False, labels=None):
         """The mean of `p(x|z)`: the image a latent code `z` stands for."""
-        z = self._check_codes(z, (self.latent_dim,), "z")
-        labels = self._check_labels(labels, z)
+        z = public_inputs.check_codes(z, (self.latent_dim,), "z")
+        labels = public_inputs.check_labels(self, labels, z)
         inputs = self.decoder_inputs(z, labels)
         if training:
             decoder_output = self.decoder(inputs, training=True)
@@ -217,15 +219,15 @@ class VAE(VAELikelihood, GenerativeModel):
             labels: class-conditional models only: `None` (uniformly random
                 classes), an int (all of one class) or `num_samples` ints.
         """
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
-        labels = self._sample_labels(labels, num_samples, seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
+        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         return self.decode(self._sample_prior(num_samples, seed), labels=labels)
 
     def _sample_prior(self, num_samples, seed):
         if isinstance(self._prior, Distribution):
             return self._prior.sample(
-                num_samples, seed=self._seed_generator(seed)
+                num_samples, seed=public_inputs.seed_source(self, seed)
             )
         # A foreign prior (e.g. TFP) takes TFP's stateless `(2,)` seed,
         # drawn from the model's generator; a scalar one is drawn once per
@@ -234,7 +236,7 @@ class VAE(VAELikelihood, GenerativeModel):
         if len(self._prior.batch_shape) + len(self._prior.event_shape) == 0:
             shape += (self.latent_dim,)
         return self._prior.sample(
-            shape, seed=self._loop_seed(self._seed_generator(seed))
+            shape, seed=seeds.loop_seed(public_inputs.seed_source(self, seed))
         )
 
     # === Training ===
@@ -306,10 +308,10 @@ class VAE(VAELikelihood, GenerativeModel):
         """Per-example evidence lower bound `E_q[log p(x|z)] - KL` (nats),
         with one posterior sample; `-elbo(x)` bounds `-log p(x)` from above.
         """
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
         posterior = self.encode(x, labels=labels)
-        latent = posterior.sample(seed=self._seed_generator(seed))
+        latent = posterior.sample(seed=public_inputs.seed_source(self, seed))
         outputs = {
             "decoder_output": to_float32(
                 self.decoder(
@@ -332,8 +334,8 @@ class VAE(VAELikelihood, GenerativeModel):
         Returns:
             `(batch, num_points, *data_shape)`.
         """
-        x1 = self._check_examples(x1, "x1")
-        x2 = self._check_examples(x2, "x2")
+        x1 = public_inputs.check_examples(self, x1, "x1")
+        x2 = public_inputs.check_examples(self, x2, "x2")
         num_points = validate_int(num_points, "num_points", minimum=2)
         start, end = self.encode(x1).mean(), self.encode(x2).mean()
         weights = ops.linspace(0.0, 1.0, num_points)[None, :, None]

@@ -6,6 +6,8 @@ from kgen.distributions import Independent
 from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.losses import adversarial
+from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
@@ -90,7 +92,8 @@ class VAEGAN(GenerativeModel):
         **kwargs,
     ):
         """Configures training: one optimizer per network."""
-        self._compile_optimizers(
+        training_steps.compile_optimizers(
+            self,
             {
                 "e_optimizer": e_optimizer,
                 "g_optimizer": g_optimizer,
@@ -119,20 +122,21 @@ class VAEGAN(GenerativeModel):
 
     def encode(self, x, training=False):
         """The posterior `q(z|x)`, a diagonal normal per example."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         moments = to_float32(self.encoder(x, training=training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
     def decode(self, z):
         """The generator's images of `(batch, latent_dim)` codes."""
-        z = self._check_codes(z, (self.latent_dim,), "z")
+        z = public_inputs.check_codes(z, (self.latent_dim,), "z")
         return to_float32(backend.inference_call(self.decoder, z))
 
     def sample(self, num_samples, *, seed=None):
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         latent = keras.random.normal(
-            (num_samples, self.latent_dim), seed=self._seed_generator(seed)
+            (num_samples, self.latent_dim),
+            seed=public_inputs.seed_source(self, seed),
         )
         return self.decode(latent)
 
@@ -194,8 +198,10 @@ class VAEGAN(GenerativeModel):
             return loss, None
 
         d_vars = self.discriminator.trainable_variables
-        (d_loss, _), grads = self._value_and_grad(d_loss_fn, d_vars)
-        self._apply_gradients(self.d_optimizer, grads, d_vars)
+        (d_loss, _), grads = training_steps.value_and_grad(
+            self, d_loss_fn, d_vars
+        )
+        training_steps.apply_gradients(self, self.d_optimizer, grads, d_vars)
 
         # 2. Encoder: prior + feature-matching reconstruction.
         def e_loss_fn():
@@ -203,8 +209,10 @@ class VAEGAN(GenerativeModel):
             return kl + feature_loss, (kl, feature_loss)
 
         e_vars = self.encoder.trainable_variables
-        (_, (kl, feature_loss)), grads = self._value_and_grad(e_loss_fn, e_vars)
-        self._apply_gradients(self.e_optimizer, grads, e_vars)
+        (_, (kl, feature_loss)), grads = training_steps.value_and_grad(
+            self, e_loss_fn, e_vars
+        )
+        training_steps.apply_gradients(self, self.e_optimizer, grads, e_vars)
 
         # 3. Decoder: reconstruct in feature space and fool the critic.
         def g_loss_fn():
@@ -215,8 +223,10 @@ class VAEGAN(GenerativeModel):
             return self.feature_weight * feature_loss + adversarial_loss, None
 
         g_vars = self.decoder.trainable_variables
-        (g_loss, _), grads = self._value_and_grad(g_loss_fn, g_vars)
-        self._apply_gradients(self.g_optimizer, grads, g_vars)
+        (g_loss, _), grads = training_steps.value_and_grad(
+            self, g_loss_fn, g_vars
+        )
+        training_steps.apply_gradients(self, self.g_optimizer, grads, g_vars)
 
         for name, value in (
             ("kl_loss", kl),

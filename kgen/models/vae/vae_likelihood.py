@@ -5,6 +5,7 @@ import math
 
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
@@ -14,9 +15,8 @@ class VAELikelihood:
     model's file holds its networks, objective and export).
 
     Needs from the model: `encode`, `decoder`, `decoder_inputs`,
-    `likelihood_distribution`, `elbo`, `latent_dim`, `data_shape`,
-    `_prior_log_prob`, `_seed_generator`, `_check_examples` and
-    `_check_labels`.
+    `likelihood_distribution`, `elbo`, `latent_dim`, `data_shape` and
+    `_prior_log_prob`.
     """
 
     def log_importance_weights(self, x, num_samples, seed=None, labels=None):
@@ -25,10 +25,12 @@ class VAELikelihood:
         Returns:
             `(num_samples, batch)` log weights.
         """
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
         posterior = self.encode(x, labels=labels)
-        latent = posterior.sample(num_samples, seed=self._seed_generator(seed))
+        latent = posterior.sample(
+            num_samples, seed=public_inputs.seed_source(self, seed)
+        )
         batch = ops.shape(x)[0]
         flat = ops.reshape(latent, (-1, self.latent_dim))
         if labels is not None:
@@ -75,9 +77,9 @@ class VAELikelihood:
             num_importance_samples, "num_importance_samples"
         )
         chunk_size = validate_int(chunk_size, "chunk_size")
-        x = self._check_examples(x)
-        labels = self._check_labels(labels, x)
-        seed = self._seed_generator(seed)
+        x = public_inputs.check_examples(self, x)
+        labels = public_inputs.check_labels(self, labels, x)
+        seed = public_inputs.seed_source(self, seed)
         chunks = []
         for start in range(0, num_samples, chunk_size):
             count = min(chunk_size, num_samples - start)

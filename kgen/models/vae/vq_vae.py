@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.models import contract
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.mixed_precision import to_float32
 
@@ -107,14 +108,14 @@ class VQVAE(GenerativeModel):
 
     def encode(self, x):
         """Code indices `(batch, *code_shape)` of images."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         return self.quantizer(to_float32(self.encoder(x, training=False)))[
             "indices"
         ]
 
     def decode(self, indices):
         """Images from a grid of code indices."""
-        indices = self._check_codes(
+        indices = public_inputs.check_codes(
             indices,
             self.code_shape,
             "indices",
@@ -171,7 +172,7 @@ class VQVAE(GenerativeModel):
                 "on vqvae.encode(x) and set it as vqvae.prior. kgen does "
                 "not fake this with a uniform prior."
             )
-        self._check_num_samples(num_samples)
+        public_inputs.check_num_samples(num_samples)
         given = {
             name: value
             for name, value in (
@@ -191,7 +192,7 @@ class VQVAE(GenerativeModel):
                     f"{sorted(accepted - {'seed'})}."
                 )
         codes = self.prior.sample(
-            num_samples, seed=self._seed_generator(seed), **given
+            num_samples, seed=public_inputs.seed_source(self, seed), **given
         )
         shape = tuple(codes.shape[1:])
         if shape != self.code_shape:

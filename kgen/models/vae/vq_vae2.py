@@ -2,6 +2,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.mixed_precision import to_float32
 
@@ -139,7 +140,7 @@ class VQVAE2(GenerativeModel):
 
     def encode(self, x):
         """`(top_indices, bottom_indices)` grids of images."""
-        x = self._check_examples(x)
+        x = public_inputs.check_examples(self, x)
         top, bottom, _ = self._quantize(x)
         return top["indices"], bottom["indices"]
 
@@ -165,8 +166,8 @@ class VQVAE2(GenerativeModel):
                 "vqvae2.bottom_condition(top) (vqvae2.bottom_prior). kgen "
                 "does not fake this with a uniform prior."
             )
-        self._check_num_samples(num_samples)
-        seed = self._seed_generator(seed)
+        public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
         top = self.top_prior.sample(num_samples, seed=seed)
         bottom = self.bottom_prior.sample(
             num_samples, seed=seed, condition=self.bottom_condition(top)
