@@ -105,7 +105,7 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
 
 
 def _add_text_endpoints(model, archive, functions, endpoints):
-    """Adds `model.text_endpoints()`: each takes `prompts`, a `(batch,)`
+    """Adds `model.text_endpoints`: each takes `prompts`, a `(batch,)`
     string tensor, in place of its source endpoint's token ids (the last
     input), and tokenizes them in TensorFlow ops.
 
@@ -120,7 +120,8 @@ def _add_text_endpoints(model, archive, functions, endpoints):
         return
     import tensorflow as tf
 
-    for name, (source, tokenizer) in text_endpoints().items():
+    tokenizer = model.tokenizer
+    for name, source in text_endpoints.items():
         if source not in functions:
             continue
         function = functions[source]

@@ -122,8 +122,8 @@ VOCABULARY = {
     "base_visible_bias": "the visible bias of AIS' base RBM",
     "log_partition": "a precomputed `log Z`",
     # Loops and caches, compiled.
+    "plan": "a `SamplingPlan`: solver, noise levels and guidance of a run",
     "loop_seed": "a compiled loop's seed tensor (drawn once from `seed`)",
-    "after_step": "a function applied to the sample after each step",
     "use_cache": "decode with the key/value cache",
     "cache": "a key/value cache (`empty_cache`)",
     "cache_index": "the position the cache is written at",
@@ -163,7 +163,6 @@ METHODS = {
     "save_assets": "Keras' hook: writes the model's assets",
     "load_assets": "Keras' hook: reads the model's assets",
     "serving_endpoints": "the functions `kgen export` serves",
-    "text_endpoints": "the text-side functions a text-to-image export serves",
     # Further likelihoods, each named by its unit.
     "log_likelihood": "an importance-sampled log-likelihood, in nats",
     "log_importance_weights": "`log p(x, z) - log q(z|x)` per importance "
@@ -195,13 +194,10 @@ METHODS = {
     "denoise": "the denoiser's output at a noise level",
     "denoiser_inputs": "the denoiser's inputs at a noise level",
     "guided_denoise": "the guided denoiser a sampler steps with",
-    "reverse_diffusion": "the sampling loop from given noise",
     "get_scheduler": "a step rule by name or object",
     "sample_noise": "start noise of a sampler",
     "sample_times": "the descending times a few-step sample visits",
     "velocity": "a flow-matching network's velocity",
-    "guided_velocity": "the guided velocity an integrator steps with",
-    "integrate": "the ODE from given noise",
     "average_velocity": "MeanFlow's average velocity between two times",
     "consistency": "a consistency model's map to data",
     "reflow_couplings": "(noise, sample) pairs for reflow",

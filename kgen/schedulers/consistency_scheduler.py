@@ -63,3 +63,8 @@ class ConsistencyScheduler:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def __repr__(self):
+        # Part of the compile-cache key of a sampling program
+        # (`SamplingPlan.key`): equal for equal configs.
+        return f"{type(self).__name__}(sample_range={self.sample_range!r})"

@@ -4,6 +4,8 @@ import pytest
 
 import kgen
 from kgen import schedulers
+from kgen.models.diffusion import flow_matching_sampling
+from kgen.models.diffusion.guidance import Guidance
 from kgen.schedulers import sampling_loop
 from kgen.watermarks import FourierNoiseWatermark
 from tests.conftest import to_numpy
@@ -101,8 +103,8 @@ def test_ddim_inversion_undoes_ddim_where_the_output_ignores_the_sample():
 def test_euler_inversion_recovers_the_noise_of_the_exact_gaussian_flow():
     flow = gaussian_flow(mean=1.0, std=0.3)
     noise = keras.random.normal((64, 3), seed=2)
-    sigmas = flow.get_scheduler("euler").sigmas(200)
-    samples = flow.integrate(noise, flow.get_scheduler("euler"), sigmas)
+    plan = flow_matching_sampling.sampling_plan(flow, "euler", 200, Guidance())
+    samples = plan.draw(flow, flow_matching_sampling.solve, noise)
     recovered = to_numpy(flow.invert(samples, num_steps=200))
     # Euler's error in each direction is O(1 / num_steps).
     np.testing.assert_allclose(recovered, to_numpy(noise), atol=0.05)

@@ -2,10 +2,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
-from kgen.models.diffusion import guidance
+from kgen.models.diffusion.guidance import Guidance
+from kgen.models.diffusion.guidance import classifier_free_guidance
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
@@ -182,75 +183,27 @@ class AverageVelocityModel(GenerativeModel):
         """
         public_inputs.check_num_samples(num_samples)
         times = self.sample_times(num_steps)
-        guidance_scale = public_inputs.check_guidance_scale(
-            self, guidance_scale
-        )
-        guidance_interval = guidance.check_guidance_interval(
-            guidance_interval, guidance_scale
-        )
+        guidance = Guidance(guidance_scale, guidance_interval)
+        # No solver object: the jumps are the model's own rule.
+        plan = SamplingPlan(None, times, guidance.for_model(self))
         seed = public_inputs.seed_source(self, seed)
         labels = public_inputs.sample_labels(self, labels, num_samples, seed)
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        with backend.no_grad():
-            return backend.inference_program(
-                self,
-                (
-                    "jumps",
-                    tuple(times.tolist()),
-                    guidance_scale,
-                    guidance_interval,
-                ),
-                lambda model, noise, labels: model._jumps(
-                    noise, times, labels, guidance_scale, guidance_interval
-                ),
-                noise,
-                labels,
-            )
-
-    def _jumps(
-        self, noise, times, labels, guidance_scale=0.0, guidance_interval=None
-    ):
-        """The jumps of `sample` from `noise` over `times` (Python floats:
-        a few calls, unrolled into one program)."""
-        sample = noise
-        for end_time, start_time in zip(times[:-1], times[1:]):
-            start_time, end_time = float(start_time), float(end_time)
-            if guidance_scale:
-                velocity = guidance.classifier_free_guidance(
-                    lambda z, t, labels, _, start=start_time: (
-                        self.average_velocity(z, start, t, labels)
-                    ),
-                    guidance_scale,
-                    labels,
-                    ops.full_like(labels, self.num_classes),
-                    None,
-                    interval=guidance_interval,
-                    noise_level=lambda t: t,
-                )(sample, end_time)
-            else:
-                velocity = self.average_velocity(
-                    sample, start_time, end_time, labels
-                )
-            sample = sample - (end_time - start_time) * velocity
-        if self.sample_range is not None:
-            sample = ops.clip(sample, *self.sample_range)
-        return sample
+        noise = plan.start_noise(self, num_samples, seed)
+        return plan.draw(self, jumps, noise, labels)
 
     # === Export ===
 
     def serving_endpoints(self, num_steps=1):
         """`sample` (noise -> samples in `num_steps` calls) and
         `average_velocity` (`z, start_times, end_times -> u`)."""
-        times = self.sample_times(num_steps)
+        plan = SamplingPlan(None, self.sample_times(num_steps))
         shape = (None,) + self.sample_shape
         noise = keras.InputSpec(shape=shape, dtype="float32")
         time_spec = keras.InputSpec(shape=(None,), dtype="float32")
         labels = keras.InputSpec(shape=(None,), dtype="int32")
 
         def sample(noise, labels=None):
-            return self._jumps(noise, times, labels)
+            return plan.draw(self, jumps, noise, labels)
 
         def average_velocity(z, start_times, end_times, labels=None):
             return self.average_velocity(z, start_times, end_times, labels)
@@ -270,3 +223,31 @@ class AverageVelocityModel(GenerativeModel):
                 [noise, time_spec, time_spec],
             ),
         }
+
+
+def jumps(model, plan, noise, labels=None):
+    """The jumps of `sample` from `noise` over the plan's times (Python
+    floats: a few calls, unrolled into one program): the solve of an
+    average-velocity model's `plan.draw`, which clips its samples."""
+    guidance = plan.guidance
+    sample = noise
+    for end_time, start_time in zip(plan.points[:-1], plan.points[1:]):
+        start_time, end_time = float(start_time), float(end_time)
+        if guidance.scale:
+            velocity = classifier_free_guidance(
+                lambda z, t, labels, _, start=start_time: (
+                    model.average_velocity(z, start, t, labels)
+                ),
+                guidance.scale,
+                labels,
+                ops.full_like(labels, model.num_classes),
+                None,
+                interval=guidance.interval,
+                noise_level=lambda t: t,
+            )(sample, end_time)
+        else:
+            velocity = model.average_velocity(
+                sample, start_time, end_time, labels
+            )
+        sample = sample - (end_time - start_time) * velocity
+    return sample

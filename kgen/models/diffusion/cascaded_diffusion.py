@@ -3,7 +3,9 @@ import numpy as np
 from keras import ops
 
 from kgen.models import public_inputs
+from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -50,6 +52,7 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
     """
 
     capabilities = ("sample", "bits_per_dim", "elbo", "invert")
+    _denoiser_condition = "condition"
 
     def __init__(
         self,
@@ -86,9 +89,6 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
     def low_resolution_shape(self):
         height, width, channels = self.sample_shape
         return (height // 2, width // 2, channels)
-
-    def _denoiser_input_names(self, num_classes):
-        return ["x_t", "timesteps", "condition"]
 
     def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
         return [noisy, timesteps, condition]
@@ -151,10 +151,13 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
                 f"`condition` holds {len(condition)} images for "
                 f"{num_samples} samples; pass one per sample."
             )
-        return self._generate(
+        plan = diffusion_sampling.sampling_plan(
+            self, scheduler, num_steps, Guidance()
+        )
+        return diffusion_sampling.generate(
+            self,
             num_samples,
-            num_steps,
-            scheduler,
+            plan,
             seed,
             condition=self.upsample(ops.convert_to_tensor(condition)),
         )
@@ -180,9 +183,11 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
     # === Export ===
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):
-        scheduler = self.get_scheduler(scheduler)
-        timesteps = scheduler.timesteps(
-            min(num_steps, self.num_train_timesteps)
+        plan = diffusion_sampling.sampling_plan(
+            self,
+            scheduler,
+            min(num_steps, self.num_train_timesteps),
+            Guidance(),
         )
         noise = keras.InputSpec(
             shape=(None,) + self.sample_shape, dtype="float32"
@@ -192,11 +197,12 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
         )
 
         def super_resolve(noise, low_resolution):
-            return self.reverse_diffusion(
+            return plan.draw(
+                self,
+                diffusion_sampling.reverse_diffusion,
                 noise,
-                scheduler,
-                timesteps,
-                condition=self.upsample(low_resolution),
+                None,
+                self.upsample(low_resolution),
             )
 
         return {"sample": (super_resolve, [noise, low_resolution])}

@@ -6,10 +6,12 @@ from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import consistency_training
-from kgen.models.diffusion import guidance
 from kgen.models.diffusion.consistency_training import SIGMA_MIN
 from kgen.models.diffusion.consistency_training import karras_sigmas
 from kgen.models.diffusion.consistency_training import sigma_to_time
+from kgen.models.diffusion.guidance import Guidance
+from kgen.models.diffusion.guidance import classifier_free_guidance
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
@@ -362,10 +364,9 @@ class ConsistencyModel(GenerativeModel):
         """
         public_inputs.check_num_samples(num_samples)
         times = self.sample_times(num_steps)
-        guidance_scale = public_inputs.check_guidance_scale(
-            self, guidance_scale
-        )
-        if guidance_scale and (
+        guidance = Guidance(guidance_scale, guidance_interval)
+        guidance = guidance.for_model(self)
+        if guidance.scale and (
             self.teacher is not None or not self.condition_dropout
         ):
             raise ValueError(
@@ -374,8 +375,10 @@ class ConsistencyModel(GenerativeModel):
                 "a distilled one takes its teacher's guidance at training "
                 "(`teacher_guidance_scale`)."
             )
-        guidance_interval = guidance.check_guidance_interval(
-            guidance_interval, guidance_scale
+        plan = SamplingPlan(
+            ConsistencyScheduler(sample_range=self.sample_range),
+            times,
+            guidance,
         )
         seed = public_inputs.seed_source(self, seed)
         labels = public_inputs.sample_labels(self, labels, num_samples, seed)
@@ -383,52 +386,7 @@ class ConsistencyModel(GenerativeModel):
         noise = ops.stack(
             [keras.random.normal(shape, seed=seed) for _ in times]
         )
-        with backend.no_grad():
-            return backend.inference_program(
-                self,
-                (
-                    "multistep",
-                    tuple(times.tolist()),
-                    guidance_scale,
-                    guidance_interval,
-                ),
-                lambda model, noise, labels: model._multistep(
-                    noise, times, labels, guidance_scale, guidance_interval
-                ),
-                noise,
-                labels,
-            )
-
-    def _multistep(
-        self, noise, times, labels, guidance_scale=0.0, guidance_interval=None
-    ):
-        """`noise`: `(len(times), batch) + sample_shape`, the start's draw
-        then one for each renoising."""
-        # The last step lands on t = 0, where its draw has no weight.
-        step_noise = ops.concatenate([noise[1:], ops.zeros_like(noise[:1])])
-
-        def consistency(sample, time):
-            return self.consistency(sample, time, labels)
-
-        if guidance_scale:
-            consistency = guidance.classifier_free_guidance(
-                lambda sample, time, labels, _: self.consistency(
-                    sample, time, labels
-                ),
-                guidance_scale,
-                labels,
-                ops.full_like(labels, self.num_classes),
-                None,
-                interval=guidance_interval,
-                noise_level=lambda time: time,
-            )
-        return sampling_loop.reverse_diffusion(
-            consistency,
-            ConsistencyScheduler(sample_range=self.sample_range),
-            times[0] * noise[0],
-            times,
-            step_noise=step_noise,
-        )
+        return plan.draw(self, multistep, noise, labels)
 
     # === Export ===
 
@@ -442,9 +400,45 @@ class ConsistencyModel(GenerativeModel):
         )
         labels = keras.InputSpec(shape=(None,), dtype="int32")
 
+        plan = SamplingPlan(
+            ConsistencyScheduler(sample_range=self.sample_range), times
+        )
+
         def sample(noise, labels=None):
-            return self._multistep(ops.moveaxis(noise, 1, 0), times, labels)
+            return multistep(self, plan, ops.moveaxis(noise, 1, 0), labels)
 
         if self.num_classes is not None:
             return {"sample": (sample, [noise, labels])}
         return {"sample": (sample, [noise])}
+
+
+def multistep(model, plan, noise, labels=None):
+    """Multistep consistency sampling over the plan's times: the solve of
+    a consistency model's `plan.draw`. `noise` is `(len(times), batch) +
+    sample_shape`, the start's draw then one for each renoising."""
+    times, guidance = plan.points, plan.guidance
+    # The last step lands on t = 0, where its draw has no weight.
+    step_noise = ops.concatenate([noise[1:], ops.zeros_like(noise[:1])])
+
+    def consistency(sample, time):
+        return model.consistency(sample, time, labels)
+
+    if guidance.scale:
+        consistency = classifier_free_guidance(
+            lambda sample, time, labels, _: model.consistency(
+                sample, time, labels
+            ),
+            guidance.scale,
+            labels,
+            ops.full_like(labels, model.num_classes),
+            None,
+            interval=guidance.interval,
+            noise_level=lambda time: time,
+        )
+    return sampling_loop.reverse_diffusion(
+        consistency,
+        plan.scheduler,
+        times[0] * noise[0],
+        times,
+        step_noise=step_noise,
+    )

@@ -13,6 +13,9 @@ import math
 import numpy as np
 from keras import ops
 
+from kgen.models.diffusion import flow_matching_sampling
+from kgen.models.diffusion.guidance import Guidance
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.utils import batch_random
 
 # Karras et al.'s noise range and spacing (in the variance-exploding view
@@ -76,8 +79,9 @@ def draw_indices(model, batch, num_points):
 def teacher_step(model, x, time, time_next, labels):
     """One ODE step of `model`'s frozen teacher from `time` to
     `time_next`."""
-    velocity = model.teacher.guided_velocity(
-        labels, guidance_scale=model.teacher_guidance_scale
+    guidance = Guidance(model.teacher_guidance_scale)
+    velocity = flow_matching_sampling.guided_velocity(
+        model.teacher, SamplingPlan(None, None, guidance), labels
     )
     shape = (-1,) + (1,) * (len(x.shape) - 1)
     step = ops.reshape(time_next - time, shape)

@@ -5,7 +5,9 @@ from kgen import backend
 from kgen import schedulers
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_optional_int
@@ -23,6 +25,12 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
     capabilities = ("sample", "invert")
 
     conditioning = Conditioning(labels=True)
+    # The denoiser's third input, after `x_t` and `timesteps`: the class
+    # labels of a model with `num_classes` (none without).
+    _denoiser_condition = "labels"
+    # Whether samples are drawn as latents and decoded (`LatentDiffusion`:
+    # `sample` and its arguments are `DiffusionModel`'s).
+    diffuses_latents = False
 
     def __init__(
         self,
@@ -50,11 +58,13 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         condition_dropout = validate_probability(
             condition_dropout, "condition_dropout", exclusive_maximum=True
         )
-        expected_inputs = self._num_denoiser_inputs(num_classes)
-        if len(denoiser.inputs) != expected_inputs:
+        expected_inputs = ["x_t", "timesteps", self._denoiser_condition]
+        if self._denoiser_condition == "labels" and num_classes is None:
+            expected_inputs.pop()
+        if len(denoiser.inputs) != len(expected_inputs):
             raise ValueError(
-                f"`denoiser` must take {expected_inputs} inputs "
-                f"({', '.join(self._denoiser_input_names(num_classes))}); "
+                f"`denoiser` must take {len(expected_inputs)} inputs "
+                f"({', '.join(expected_inputs)}); "
                 f"it takes {len(denoiser.inputs)}."
             )
         self.denoiser = denoiser
@@ -66,15 +76,6 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
             self.built = True
 
     # === Shapes and data ===
-
-    def _denoiser_input_names(self, num_classes):
-        names = ["x_t", "timesteps"]
-        if num_classes is not None:
-            names.append("labels")
-        return names
-
-    def _num_denoiser_inputs(self, num_classes):
-        return len(self._denoiser_input_names(num_classes))
 
     @property
     def sample_shape(self):
@@ -180,9 +181,11 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         """`sample` (noise -> samples by a deterministic DDIM run of
         `num_steps`, at most `T`) and `denoise_step` (`x_t, t -> ` the
         denoiser's output)."""
-        scheduler = self.get_scheduler(scheduler)
-        timesteps = scheduler.timesteps(
-            min(num_steps, self.num_train_timesteps)
+        plan = diffusion_sampling.sampling_plan(
+            self,
+            scheduler,
+            min(num_steps, self.num_train_timesteps),
+            Guidance(),
         )
         shape = (None,) + self.sample_shape
         noise = keras.InputSpec(shape=shape, dtype="float32")
@@ -191,8 +194,8 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
         conditional = self.num_classes is not None
 
         def sample(noise, labels=None):
-            return self.reverse_diffusion(
-                noise, scheduler, timesteps, labels=labels
+            return plan.draw(
+                self, diffusion_sampling.reverse_diffusion, noise, labels
             )
 
         def denoise_step(noisy, timesteps, labels=None):

@@ -1,26 +1,21 @@
 """The sampling half of `DiffusionModel`: step rules, guidance, the
 reverse-diffusion loop and inpainting, on the model's `denoise`."""
 
-import functools
-
-import keras
 import numpy as np
 from keras import ops
 
 from kgen import backend
 from kgen import schedulers
 from kgen.models import public_inputs
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
-from kgen.models.diffusion.guidance import check_guidance_interval
-from kgen.models.diffusion.guidance import check_guidance_rule
-from kgen.models.diffusion.guidance import check_guide
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.guidance import classifier_guidance
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.schedulers import sampling_loop
 from kgen.utils import seeds
-from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
 from kgen.utils.data_validation import validate_labels
@@ -97,20 +92,16 @@ class DiffusionSampling:
             Samples of shape `(num_samples,) + sample_shape`.
         """
         public_inputs.check_num_samples(num_samples)
-        return self._generate(
-            num_samples,
-            num_steps,
-            scheduler,
-            seed,
-            labels=labels,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
+        guidance = Guidance(
+            guidance_scale,
+            guidance_interval,
+            guidance,
+            guide=guide,
             classifier=classifier,
             classifier_scale=classifier_scale,
-            watermark=watermark,
-            guide=guide,
-            guidance=guidance,
-        )
+        ).for_model(self)
+        plan = sampling_plan(self, scheduler, num_steps, guidance, watermark)
+        return generate(self, num_samples, plan, seed, labels)
 
     def invert(self, samples, *, num_steps=50, labels=None):
         """The start noise from which deterministic DDIM over `num_steps`
@@ -149,149 +140,30 @@ class DiffusionSampling:
                 denoise, scheduler, samples, timesteps
             )
 
-    def _generate(
-        self,
-        num_samples,
-        num_steps,
-        scheduler,
-        seed,
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        after_step=None,
-        watermark=None,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-    ):
-        """What every sampling method shares: the step rule and its
-        timesteps, seeds, labels, the starting noise and the loop."""
-        guidance_scale = validate_float(guidance_scale, "guidance_scale")
-        guidance_interval = check_guidance_interval(
-            guidance_interval, guidance_scale
-        )
-        guide = self._check_guide(guide, guidance_scale)
-        classifier_scale = validate_float(classifier_scale, "classifier_scale")
-        if classifier is not None and not isinstance(classifier, keras.Model):
-            raise ValueError(
-                "`classifier` must be a Keras model `[x_t, timesteps] -> "
-                f"logits` (or `None`); received {classifier!r}."
-            )
-        scheduler = self.get_scheduler(scheduler)
-        guidance = check_guidance_rule(guidance, guidance_scale, guide)
-        if guidance == "cfg++":
-            scheduler = _unclipped_ddim(scheduler)
-        if watermark is not None and scheduler.stochastic:
-            raise ValueError(
-                "A `watermark` in the start noise is read back by inverting "
-                "a deterministic sampler: sample with scheduler='ddim' (or "
-                f"another deterministic rule); received {scheduler}."
-            )
-        timesteps = scheduler.timesteps(
-            self.num_train_timesteps if num_steps is None else num_steps
-        )
-        seed = public_inputs.seed_source(self, seed)
-        labels = self._sampling_labels(
-            labels,
-            num_samples,
-            0.0 if guide is not None else guidance_scale,
-            classifier,
-            seed,
-        )
-        noise = keras.random.normal(
-            (num_samples,) + self.sample_shape, seed=seed
-        )
-        if watermark is not None:
-            noise = watermark.embed(noise)
-        with backend.no_grad():
-            return self.reverse_diffusion(
-                noise,
-                scheduler,
-                timesteps,
-                labels=labels,
-                condition=condition,
-                guidance_scale=guidance_scale,
-                guidance_interval=guidance_interval,
-                classifier=classifier,
-                classifier_scale=classifier_scale,
-                loop_seed=seeds.loop_seed(seed),
-                after_step=after_step,
-                guide=guide,
-                guidance=guidance,
-            )
-
-    def _check_guide(self, guide, guidance_scale):
-        guide = check_guide(guide, self, guidance_scale)
-        if guide is not None and (
-            guide.scheduler.get_config() != self.scheduler.get_config()
-        ):
-            raise ValueError(
-                "`guide` must denoise on the model's noise schedule and "
-                f"prediction type ({self.scheduler.get_config()}); it has "
-                f"{guide.scheduler.get_config()}."
-            )
-        return guide
-
-    def _sampling_labels(
-        self, labels, num_samples, guidance_scale, classifier, seed
-    ):
-        public_inputs.check_guidance_scale(self, guidance_scale)
-        if labels is None:
-            if classifier is not None:
-                raise ValueError("Classifier guidance needs `labels`.")
-            if self.num_classes is None:
-                return None
-            return public_inputs.sample_labels(self, None, num_samples, seed)
-        if self.num_classes is None and classifier is None:
-            raise ValueError(
-                "`labels` were given, but the model is unconditional "
-                "(`num_classes=None`) and no `classifier` guides it."
-            )
-        num_classes = self.num_classes
-        if num_classes is None:
-            num_classes = classifier.outputs[0].shape[-1]
-        return ops.convert_to_tensor(
-            validate_labels(labels, num_samples, num_classes)
-        )
-
-    def guided_denoise(
-        self,
-        scheduler,
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-        timesteps=None,
-    ):
+    def guided_denoise(self, plan, labels=None, condition=None):
         """The `(x_t, t) -> output` function a sampling loop runs: the
-        denoiser with `labels` and `condition` bound, wrapped by
-        classifier-free guidance (`guidance_scale` != 0, within
-        `guidance_interval` when given; with `guidance="cfg++"`,
-        CFG++ over the DDIM steps of `timesteps`), or autoguidance when a
-        `guide` is given, and classifier guidance (`classifier`)."""
-        if guide is not None:
+        denoiser with `labels` and `condition` bound, under `plan`'s
+        guidance: classifier-free guidance (CFG++ over the plan's DDIM
+        steps for `rule="cfg++"`), or autoguidance by a `guide`, and
+        classifier guidance by a `classifier`."""
+        guidance, scheduler = plan.guidance, plan.scheduler
+        if guidance.guide is not None:
+            guide = guidance.guide
             denoise = autoguidance(
                 lambda x, t: self.denoise(x, t, labels, condition),
                 lambda x, t: guide.denoise(x, t, labels, condition),
-                guidance_scale,
-                interval=guidance_interval,
+                guidance.scale,
+                interval=guidance.interval,
                 noise_level=noise_level(scheduler),
             )
-        elif guidance_scale:
-            null_labels = ops.full_like(labels, self.num_classes)
+        elif guidance.scale:
             denoise = classifier_free_guidance(
                 self.denoise,
-                guidance_weight(guidance_scale, guidance, scheduler, timesteps),
+                guidance_weight(plan),
                 labels,
-                null_labels,
+                ops.full_like(labels, self.num_classes),
                 condition,
-                interval=guidance_interval,
+                interval=guidance.interval,
                 noise_level=noise_level(scheduler),
             )
         else:
@@ -299,120 +171,111 @@ class DiffusionSampling:
             def denoise(sample, timestep):
                 return self.denoise(sample, timestep, labels, condition)
 
-        if classifier is not None:
+        if guidance.classifier is not None:
             denoise = classifier_guidance(
-                denoise, scheduler, classifier, labels, classifier_scale
+                denoise,
+                scheduler,
+                guidance.classifier,
+                labels,
+                guidance.classifier_scale,
             )
         return denoise
 
-    def reverse_diffusion(
-        self,
+
+def generate(model, num_samples, plan, seed, labels=None, condition=None):
+    """What every sampling method of a diffusion model shares:
+
+    1. the seed source, and the labels (drawn when omitted);
+    2. the start noise, with the plan's watermark written into it;
+    3. the reverse diffusion from it (`plan.draw`);
+    4. for a model that diffuses latents (`LatentDiffusion`), their
+       decoding into samples.
+    """
+    seed = public_inputs.seed_source(model, seed)
+    labels = sampling_labels(model, labels, num_samples, plan.guidance, seed)
+    noise = plan.start_noise(model, num_samples, seed)
+    samples = plan.draw(
+        model,
+        reverse_diffusion,
         noise,
-        scheduler,
-        timesteps,
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        loop_seed=None,
-        after_step=None,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-    ):
-        """`sampling_loop.reverse_diffusion` on `guided_denoise`, the
-        samples clipped to `sample_range`: one compiled program per step
-        rule, timesteps and guidance scale (`backend.inference_program`).
-        """
-        if any(part is not None for part in (classifier, after_step, guide)):
-            # A classifier's or guide's weights and an inpainting step's
-            # known pixels are not the model's arguments: such loops are
-            # traced anew.
-            return _reverse_diffusion(
-                self,
-                noise,
-                labels,
-                condition,
-                loop_seed,
-                scheduler=scheduler,
-                timesteps=timesteps,
-                guidance_scale=guidance_scale,
-                classifier=classifier,
-                classifier_scale=classifier_scale,
-                after_step=after_step,
-                guidance_interval=guidance_interval,
-                guide=guide,
-                guidance=guidance,
-            )
-        options = {
-            "scheduler": scheduler,
-            "timesteps": timesteps,
-            "guidance_scale": guidance_scale,
-            "guidance_interval": guidance_interval,
-            "guidance": guidance,
-        }
-        key = (
-            "reverse_diffusion",
-            repr(scheduler),
-            tuple(np.asarray(timesteps).tolist()),
-            float(guidance_scale),
-            guidance_interval,
-            guidance,
-        )
-        return backend.inference_program(
-            self,
-            key,
-            functools.partial(_reverse_diffusion, **options),
-            noise,
-            labels,
-            condition,
-            loop_seed,
-        )
-
-
-def _reverse_diffusion(
-    model,
-    noise,
-    labels,
-    condition,
-    loop_seed,
-    *,
-    scheduler,
-    timesteps,
-    guidance_scale,
-    classifier=None,
-    classifier_scale=1.0,
-    after_step=None,
-    guidance_interval=None,
-    guide=None,
-    guidance="cfg",
-):
-    denoise = model.guided_denoise(
-        scheduler,
         labels,
         condition,
-        guidance_scale,
-        classifier,
-        classifier_scale,
-        guidance_interval=guidance_interval,
-        guide=guide,
-        guidance=guidance,
-        timesteps=timesteps,
+        seeds.loop_seed(seed),
     )
-    sample = sampling_loop.reverse_diffusion(
-        denoise,
-        scheduler,
+    if model.diffuses_latents:
+        samples = model.decode(samples)
+    return samples
+
+
+def sampling_plan(model, scheduler, num_steps, guidance, watermark=None):
+    """The `SamplingPlan` of a diffusion model's run: the step rule on
+    its noise schedule (DDIM unclipped for CFG++) and its timesteps
+    (`T` when `num_steps` is `None`), under `guidance` (checked against
+    the model by its caller, `Guidance.for_model` for a class-conditional
+    model)."""
+    check_guide_schedule(model, guidance.guide)
+    scheduler = model.get_scheduler(scheduler)
+    if guidance.rule == "cfg++":
+        scheduler = _unclipped_ddim(scheduler)
+    if num_steps is None:
+        num_steps = model.num_train_timesteps
+    return SamplingPlan(
+        scheduler, scheduler.timesteps(num_steps), guidance, watermark
+    )
+
+
+def check_guide_schedule(model, guide):
+    """Autoguidance mixes two outputs per timestep: `guide` must denoise
+    on `model`'s noise schedule and prediction type."""
+    if guide is not None and (
+        guide.scheduler.get_config() != model.scheduler.get_config()
+    ):
+        raise ValueError(
+            "`guide` must denoise on the model's noise schedule and "
+            f"prediction type ({model.scheduler.get_config()}); it has "
+            f"{guide.scheduler.get_config()}."
+        )
+
+
+def sampling_labels(model, labels, num_samples, guidance, seed):
+    """The class ids a run denoises towards: drawn uniformly for a
+    class-conditional model when `labels` is `None`; checked against the
+    classes of the model or, for an unconditional model, its guidance's
+    classifier."""
+    classifier = guidance.classifier
+    if labels is None:
+        if classifier is not None:
+            raise ValueError("Classifier guidance needs `labels`.")
+        if model.num_classes is None:
+            return None
+        return public_inputs.sample_labels(model, None, num_samples, seed)
+    if model.num_classes is None and classifier is None:
+        raise ValueError(
+            "`labels` were given, but the model is unconditional "
+            "(`num_classes=None`) and no `classifier` guides it."
+        )
+    num_classes = model.num_classes
+    if num_classes is None:
+        num_classes = classifier.outputs[0].shape[-1]
+    return ops.convert_to_tensor(
+        validate_labels(labels, num_samples, num_classes)
+    )
+
+
+def reverse_diffusion(
+    model, plan, noise, labels=None, condition=None, loop_seed=None
+):
+    """`sampling_loop.reverse_diffusion` from `noise` over `plan`'s
+    timesteps, on the model's guided denoiser: the solve of a diffusion
+    model's `plan.draw`."""
+    return sampling_loop.reverse_diffusion(
+        model.guided_denoise(plan, labels, condition),
+        plan.scheduler,
         noise,
-        timesteps,
+        plan.points,
         seed=loop_seed,
-        after_step=after_step,
+        after_step=plan.after_step,
     )
-    if model.sample_range is not None:
-        # Like diffusers' pipelines: samples leave in the data range
-        # (few-step ODE solvers do not clip on the way).
-        sample = ops.clip(sample, *model.sample_range)
-    return sample
 
 
 def noise_level(scheduler):
@@ -438,15 +301,15 @@ def _unclipped_ddim(scheduler):
     return schedulers.DDIMScheduler(**config)
 
 
-def guidance_weight(guidance_scale, guidance, scheduler, timesteps):
-    """Classifier-free guidance's weight: `guidance_scale` itself, or for
-    `guidance="cfg++"` the weight of each DDIM step that makes it
-    CFG++ at strength `guidance_scale` (`cfg_plus_plus_scale`,
-    where `x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps` and
-    the last step lands on the scheduler's final `alpha_bar`)."""
-    if guidance != "cfg++":
-        return guidance_scale
-    strength = guidance_scale
+def guidance_weight(plan):
+    """Classifier-free guidance's weight: the plan's guidance scale
+    itself, or for `rule="cfg++"` the weight of each DDIM step that makes
+    it CFG++ at strength `scale` (`cfg_plus_plus_scale`, where `x_t =
+    sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps` and the last step
+    lands on the scheduler's final `alpha_bar`)."""
+    guidance, scheduler = plan.guidance, plan.scheduler
+    if guidance.rule != "cfg++":
+        return guidance.scale
     final = 1.0 if scheduler.set_alpha_to_one else scheduler.alphas_cumprod[0]
     table = np.asarray(scheduler.alphas_cumprod, "float64")
 
@@ -455,8 +318,8 @@ def guidance_weight(guidance_scale, guidance, scheduler, timesteps):
         return np.where(points >= 0, table[np.maximum(points, 0)], final)
 
     return cfg_plus_plus_scale(
-        strength,
-        *scheduler.loop_points(timesteps),
+        guidance.scale,
+        *scheduler.loop_points(plan.points),
         signal=lambda points: np.sqrt(alpha_bar(points)),
         noise=lambda points: np.sqrt(1.0 - alpha_bar(points)),
     )

@@ -2,11 +2,13 @@ import keras
 from keras import ops
 
 from kgen import schedulers
+from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import flow_matching_likelihood
 from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion import minibatch_coupling
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
@@ -255,58 +257,6 @@ class FlowMatching(GenerativeModel):
         with the same `num_train_timesteps`."""
         return flow_matching_sampling.get_scheduler(self, scheduler)
 
-    def guided_velocity(
-        self,
-        labels=None,
-        guidance_scale=0.0,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-        sigmas=None,
-    ):
-        """The `(x, sigma) -> v` an ODE solver integrates: the network
-        with `labels` bound, under classifier-free guidance
-        `(1 + w) v(x, c) - w v(x)` when `guidance_scale` is not 0, or
-        autoguidance `(1 + w) v(x, c) - w v_guide(x, c)` with a `guide`
-        (only for `sigma` in `guidance_interval`, when given); with
-        `guidance="cfg++"`, CFG++ at strength `guidance_scale` over the
-        Euler steps of `sigmas` (`guidance.cfg_plus_plus_scale`)."""
-        return flow_matching_sampling.guided_velocity(
-            self,
-            labels,
-            guidance_scale,
-            guidance_interval,
-            guide,
-            guidance,
-            sigmas,
-        )
-
-    def integrate(
-        self,
-        noise,
-        scheduler,
-        sigmas,
-        labels=None,
-        guidance_scale=0.0,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-    ):
-        """Solves the (guided) ODE from `noise` over `sigmas`; samples are
-        clipped to `sample_range`. One compiled program per solver, sigmas
-        and guidance (`backend.inference_program`)."""
-        return flow_matching_sampling.integrate(
-            self,
-            noise,
-            scheduler,
-            sigmas,
-            labels,
-            guidance_scale,
-            guidance_interval,
-            guide,
-            guidance,
-        )
-
     def sample(
         self,
         num_samples,
@@ -354,18 +304,15 @@ class FlowMatching(GenerativeModel):
         Returns:
             Samples of shape `(num_samples,) + sample_shape`.
         """
+        public_inputs.check_num_samples(num_samples)
+        guidance = Guidance(
+            guidance_scale, guidance_interval, guidance, guide=guide
+        )
+        plan = flow_matching_sampling.sampling_plan(
+            self, scheduler, num_steps, guidance, watermark
+        )
         return flow_matching_sampling.sample(
-            self,
-            num_samples,
-            seed,
-            labels,
-            num_steps,
-            scheduler,
-            guidance_scale,
-            guidance_interval,
-            watermark,
-            guide,
-            guidance,
+            self, num_samples, plan, seed, labels
         )
 
     def reflow_couplings(
@@ -401,8 +348,11 @@ class FlowMatching(GenerativeModel):
             samples, `"noise"` the noise each started from and, for a
             class-conditional model, `"labels"`.
         """
+        plan = flow_matching_sampling.sampling_plan(
+            self, scheduler, num_steps, Guidance(guidance_scale)
+        )
         return flow_matching_sampling.reflow_couplings(
-            self, num_pairs, seed, labels, num_steps, scheduler, guidance_scale
+            self, num_pairs, plan, seed, labels
         )
 
     def invert(self, samples, *, num_steps=50, labels=None):

@@ -15,13 +15,11 @@ from keras import ops
 from kgen import backend
 from kgen import schedulers
 from kgen.models import public_inputs
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
-from kgen.models.diffusion.guidance import check_guidance_interval
-from kgen.models.diffusion.guidance import check_guidance_rule
-from kgen.models.diffusion.guidance import check_guide
 from kgen.models.diffusion.guidance import classifier_free_guidance
-from kgen.utils.argument_validation import validate_float
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
 
@@ -46,160 +44,86 @@ def get_scheduler(model, scheduler):
     return schedulers.get_flow_match(scheduler, **model.scheduler.get_config())
 
 
-def guided_velocity(
-    model,
-    labels,
-    guidance_scale,
-    guidance_interval,
-    guide,
-    guidance,
-    sigmas,
-):
-    """`FlowMatching.guided_velocity`: `(x, sigma) -> v` with `labels`
-    bound, under the guidance asked for."""
-    if guide is not None:
-        return autoguidance(
-            lambda x, sigma: model.velocity(x, sigma, labels),
-            lambda x, sigma: guide.velocity(x, sigma, labels),
-            guidance_scale,
-            interval=guidance_interval,
-            noise_level=lambda sigma: sigma,
-        )
-    if guidance_scale:
-        null_labels = ops.full_like(labels, model.num_classes)
-        scale = guidance_scale
-        if guidance == "cfg++":
-            sigmas = np.asarray(sigmas, "float64")
-            scale = cfg_plus_plus_scale(
-                guidance_scale,
-                sigmas[:-1],
-                sigmas[1:],
-                signal=lambda sigma: 1.0 - sigma,
-                noise=lambda sigma: sigma,
-            )
-        return classifier_free_guidance(
-            lambda x, sigma, labels, _: model.velocity(x, sigma, labels),
-            scale,
-            labels,
-            null_labels,
-            None,
-            interval=guidance_interval,
-            noise_level=lambda sigma: sigma,
-        )
-    return lambda x, sigma: model.velocity(x, sigma, labels)
-
-
-def integrate(
-    model,
-    noise,
-    scheduler,
-    sigmas,
-    labels,
-    guidance_scale,
-    guidance_interval,
-    guide,
-    guidance,
-):
-    """`FlowMatching.integrate`: the (guided) ODE solved from `noise`,
-    one compiled program per solver, sigmas and guidance."""
-
-    def solve(model, noise, labels):
-        velocity = model.guided_velocity(
-            labels,
-            guidance_scale,
-            guidance_interval,
-            guide,
-            guidance,
-            sigmas,
-        )
-        sample = scheduler.solve(velocity, noise, sigmas)
-        if model.sample_range is not None:
-            sample = ops.clip(sample, *model.sample_range)
-        return sample
-
-    if guide is not None:
-        # The guide's weights are not the model's arguments: its
-        # loops are traced anew, as a classifier's are in diffusion.
-        return solve(model, noise, labels)
-
-    key = (
-        "integrate",
-        repr(scheduler),
-        tuple(np.asarray(sigmas).tolist()),
-        float(guidance_scale),
-        guidance_interval,
-        guidance,
-    )
-    return backend.inference_program(model, key, solve, noise, labels)
-
-
-def sample(
-    model,
-    num_samples,
-    seed,
-    labels,
-    num_steps,
-    scheduler,
-    guidance_scale,
-    guidance_interval,
-    watermark,
-    guide,
-    guidance,
-):
-    """`FlowMatching.sample`: checks the arguments, draws the start
-    noise (with `watermark` written into it) and solves from it."""
-    public_inputs.check_num_samples(num_samples)
-    guidance_scale = validate_float(guidance_scale, "guidance_scale")
-    guide = check_guide(guide, model, guidance_scale)
-    if guide is None:
-        guidance_scale = public_inputs.check_guidance_scale(
-            model, guidance_scale
-        )
-    guidance_interval = check_guidance_interval(
-        guidance_interval, guidance_scale
-    )
+def sampling_plan(model, scheduler, num_steps, guidance, watermark=None):
+    """The `SamplingPlan` of a flow's run: the ODE solver on its timestep
+    scale, the sigmas of `num_steps` steps, and `guidance` checked
+    against the model (CFG++ needs a first-order solver)."""
+    guidance = guidance.for_model(model)
     scheduler = model.get_scheduler(scheduler)
-    guidance = check_guidance_rule(guidance, guidance_scale, guide)
-    if guidance == "cfg++" and scheduler.num_function_evaluations(2) != 2:
+    if guidance.rule == "cfg++" and scheduler.num_function_evaluations(2) != 2:
         raise ValueError(
             "`guidance='cfg++'` needs a first-order solver (one velocity "
             f"per step, 'euler'); received {type(scheduler).__name__}."
         )
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
+    return SamplingPlan(scheduler, sigmas, guidance, watermark)
+
+
+def guided_velocity(model, plan, labels=None):
+    """The `(x, sigma) -> v` an ODE solver integrates: the network with
+    `labels` bound, under `plan`'s guidance: classifier-free guidance
+    `(1 + w) v(x, c) - w v(x)`, or autoguidance `(1 + w) v(x, c) - w
+    v_guide(x, c)` with a `guide` (only for `sigma` in its interval,
+    when given); with `rule="cfg++"`, CFG++ over the Euler steps of the
+    plan's sigmas (`guidance.cfg_plus_plus_scale`)."""
+    guidance = plan.guidance
+    if guidance.guide is not None:
+        guide = guidance.guide
+        return autoguidance(
+            lambda x, sigma: model.velocity(x, sigma, labels),
+            lambda x, sigma: guide.velocity(x, sigma, labels),
+            guidance.scale,
+            interval=guidance.interval,
+            noise_level=lambda sigma: sigma,
+        )
+    if not guidance.scale:
+        return lambda x, sigma: model.velocity(x, sigma, labels)
+    scale = guidance.scale
+    if guidance.rule == "cfg++":
+        sigmas = np.asarray(plan.points, "float64")
+        scale = cfg_plus_plus_scale(
+            guidance.scale,
+            sigmas[:-1],
+            sigmas[1:],
+            signal=lambda sigma: 1.0 - sigma,
+            noise=lambda sigma: sigma,
+        )
+    return classifier_free_guidance(
+        lambda x, sigma, labels, _: model.velocity(x, sigma, labels),
+        scale,
+        labels,
+        ops.full_like(labels, model.num_classes),
+        None,
+        interval=guidance.interval,
+        noise_level=lambda sigma: sigma,
+    )
+
+
+def solve(model, plan, noise, labels=None):
+    """The (guided) ODE solved from `noise` over the plan's sigmas: the
+    solve of a flow's `plan.draw`."""
+    return plan.scheduler.solve(
+        guided_velocity(model, plan, labels), noise, plan.points
+    )
+
+
+def sample(model, num_samples, plan, seed, labels):
+    """`FlowMatching.sample` once its plan is made: the labels, the start
+    noise (with the plan's watermark) and the solve from it."""
     seed = public_inputs.seed_source(model, seed)
     labels = public_inputs.sample_labels(model, labels, num_samples, seed)
-    noise = keras.random.normal((num_samples,) + model.sample_shape, seed=seed)
-    if watermark is not None:
-        noise = watermark.embed(noise)
-    with backend.no_grad():
-        return model.integrate(
-            noise,
-            scheduler,
-            sigmas,
-            labels,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
-            guide=guide,
-            guidance=guidance,
-        )
+    noise = plan.start_noise(model, num_samples, seed)
+    return plan.draw(model, solve, noise, labels)
 
 
-def reflow_couplings(
-    model, num_pairs, seed, labels, num_steps, scheduler, guidance_scale
-):
+def reflow_couplings(model, num_pairs, plan, seed, labels):
     """`FlowMatching.reflow_couplings`: noise and the samples `model`'s
     ODE carries it to, as NumPy arrays."""
     num_pairs = validate_int(num_pairs, "num_pairs")
-    guidance_scale = public_inputs.check_guidance_scale(model, guidance_scale)
-    scheduler = model.get_scheduler(scheduler)
-    sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
     seed = public_inputs.seed_source(model, seed)
     labels = public_inputs.sample_labels(model, labels, num_pairs, seed)
-    noise = keras.random.normal((num_pairs,) + model.sample_shape, seed=seed)
-    with backend.no_grad():
-        images = model.integrate(
-            noise, scheduler, sigmas, labels, guidance_scale
-        )
+    noise = plan.start_noise(model, num_pairs, seed)
+    images = plan.draw(model, solve, noise, labels)
     couplings = {
         "images": ops.convert_to_numpy(images),
         "noise": ops.convert_to_numpy(noise),
@@ -219,7 +143,7 @@ def invert(model, samples, num_steps, labels):
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
     if labels is not None:
         labels = public_inputs.sample_labels(model, labels, len(samples), None)
-    velocity = model.guided_velocity(labels)
+    velocity = guided_velocity(model, SamplingPlan(scheduler, sigmas), labels)
     # The sampler's (sigma -> sigma') steps, last first.
     sigma_table = ops.convert_to_tensor(sigmas[-2::-1].copy())
     next_table = ops.convert_to_tensor(sigmas[:0:-1].copy())
@@ -241,15 +165,14 @@ def invert(model, samples, num_steps, labels):
 def serving_endpoints(model, scheduler, num_steps):
     """`FlowMatching.serving_endpoints`: the `sample` and `velocity`
     functions an export serves, with their input specs."""
-    scheduler = model.get_scheduler(scheduler)
-    sigmas = scheduler.sigmas(num_steps)
+    plan = sampling_plan(model, scheduler, num_steps, Guidance())
     shape = (None,) + model.sample_shape
     noise = keras.InputSpec(shape=shape, dtype="float32")
     sigma_spec = keras.InputSpec(shape=(None,), dtype="float32")
     labels = keras.InputSpec(shape=(None,), dtype="int32")
 
     def sample(noise, labels=None):
-        return model.integrate(noise, scheduler, sigmas, labels)
+        return plan.draw(model, solve, noise, labels)
 
     def velocity(x, sigmas, labels=None):
         return model.velocity(x, sigmas, labels)

@@ -1,9 +1,91 @@
-"""Guidance: wrappers of a denoise function `(x_t, t) -> model output`."""
+"""Guidance: the frozen `Guidance` a sampling run is asked for, and the
+wrappers of a denoise function `(x_t, t) -> model output` that apply
+it."""
 
+import dataclasses
+
+import keras
 import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
+from kgen.utils.argument_validation import validate_float
+
+
+@dataclasses.dataclass(frozen=True)
+class Guidance:
+    """How a sampling run is guided, checked once when it is made.
+
+    Every family's `sample` builds one from its own keyword arguments
+    (`guidance_scale`, `guidance_interval`, `guidance`, `guide`, and a
+    diffusion model's `classifier` and `classifier_scale`); the sampling
+    path below `sample` takes this value alone, and its `key` is part of
+    the compile-cache key of the sampling program.
+
+    Attributes:
+        scale: float `w` of classifier-free guidance or autoguidance; 0
+            leaves the model unguided. For `rule="cfg++"`, the strength
+            `l` in (0, 1] (`cfg_plus_plus_scale`).
+        interval: `(low, high)` noise levels in [0, 1] that guidance is
+            limited to, or `None` (every step).
+        rule: `"cfg"` or `"cfg++"`.
+        guide: a weaker model of the same class for autoguidance, or
+            `None`.
+        classifier: a noise-conditional classifier `[x_t, timesteps] ->
+            logits` for classifier guidance, or `None`.
+        classifier_scale: float `s` of classifier guidance.
+    """
+
+    scale: float = 0.0
+    interval: tuple = None
+    rule: str = "cfg"
+    guide: object = dataclasses.field(default=None, compare=False)
+    classifier: object = dataclasses.field(default=None, compare=False)
+    classifier_scale: float = 1.0
+
+    def __post_init__(self):
+        scale = validate_float(self.scale, "guidance_scale")
+        # Frozen: the checked values replace the given ones once, here.
+        set_field = object.__setattr__
+        set_field(self, "scale", scale)
+        set_field(
+            self, "interval", check_guidance_interval(self.interval, scale)
+        )
+        set_field(
+            self, "rule", check_guidance_rule(self.rule, scale, self.guide)
+        )
+        set_field(
+            self,
+            "classifier_scale",
+            validate_float(self.classifier_scale, "classifier_scale"),
+        )
+        if self.classifier is not None and not isinstance(
+            self.classifier, keras.Model
+        ):
+            raise ValueError(
+                "`classifier` must be a Keras model `[x_t, timesteps] -> "
+                f"logits` (or `None`); received {self.classifier!r}."
+            )
+
+    def for_model(self, model):
+        """This guidance, checked against `model`: a `guide` of its class
+        and shape; classifier-free guidance only of a class-conditional
+        model (autoguidance needs no classes)."""
+        check_guide(self.guide, model, self.scale)
+        if self.guide is None:
+            public_inputs.check_guidance_scale(model, self.scale)
+        return self
+
+    @property
+    def key(self):
+        """The part of a sampling program's compile-cache key this
+        guidance sets, or `None` when a guide or a classifier takes part:
+        their weights are not the program's arguments, so such runs are
+        traced anew."""
+        if self.guide is not None or self.classifier is not None:
+            return None
+        return (self.scale, self.interval, self.rule, self.classifier_scale)
 
 
 def classifier_free_guidance(

@@ -1,9 +1,13 @@
 """Inpainting by replacement (Lugmayr et al. 2022, without resampling)."""
 
+import dataclasses
+
 import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion.guidance import Guidance
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import validate_array
 
@@ -92,14 +96,13 @@ class Inpainting:
             images, mask, self.sample_shape, self.sample_range
         )
         # Built once: the loop and the known pixels' noising share it.
-        scheduler = self.get_scheduler(scheduler)
-        return self._generate(
-            len(images),
-            num_steps,
-            scheduler,
-            seed,
-            labels=labels,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
-            after_step=keep_known_pixels(scheduler, images, mask),
+        guidance = Guidance(guidance_scale, guidance_interval).for_model(self)
+        plan = diffusion_sampling.sampling_plan(
+            self, scheduler, num_steps, guidance
+        )
+        plan = dataclasses.replace(
+            plan, after_step=keep_known_pixels(plan.scheduler, images, mask)
+        )
+        return diffusion_sampling.generate(
+            self, len(images), plan, seed, labels
         )

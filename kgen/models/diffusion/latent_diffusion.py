@@ -41,6 +41,7 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
            Diffusion Models. 2022. arXiv:2112.10752.
     """
 
+    diffuses_latents = True
     capabilities = (
         "sample",
         "encode",
@@ -104,11 +105,6 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         if isinstance(inputs, dict):
             return self.encode(inputs["images"]), inputs.get("labels"), None
         return self.encode(inputs), None, None
-
-    def _generate(self, *args, **kwargs):
-        # `sample` (and its arguments) is `DiffusionModel`'s; the loop runs
-        # on latents, which are decoded into images at the end.
-        return self.decode(super()._generate(*args, **kwargs))
 
     def invert(self, samples, *, num_steps=50, labels=None):
         """The start latents from which DDIM draws the latents of

@@ -3,11 +3,14 @@ from keras import ops
 
 from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion import text_to_image_prompts
 from kgen.models.diffusion import text_to_image_sampling
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.guidance import Guidance
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -87,6 +90,10 @@ class TextToImage(DenoisingDiffusion):
 
     # Its prompts ride in the inputs as tokens, not as labels.
     conditioning = Conditioning()
+    _denoiser_condition = "context"
+    # `{name: endpoint}`: the endpoints `kgen.export` also serves with
+    # string prompts, tokenized in the graph by the model's `tokenizer`.
+    text_endpoints = {"generate_text": "generate"}
 
     def __init__(
         self,
@@ -140,9 +147,6 @@ class TextToImage(DenoisingDiffusion):
         if denoiser.built and text_encoder.built:
             self.built = True
 
-    def _denoiser_input_names(self, num_classes):
-        return ["x_t", "timesteps", "context"]
-
     @property
     def sequence_length(self):
         return self.tokenizer.sequence_length
@@ -173,9 +177,6 @@ class TextToImage(DenoisingDiffusion):
         return text_to_image_prompts.prepare_data(
             self, x, y, x_argument, y_argument
         )
-
-    def _tokenized_batch(self, images, captions):
-        return text_to_image_prompts.tokenized_batch(self, images, captions)
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
@@ -210,52 +211,14 @@ class TextToImage(DenoisingDiffusion):
         # `condition`: the text encoder's embeddings of the prompts.
         return [noisy, timesteps, condition]
 
-    def _sampling_labels(
-        self, labels, num_samples, guidance_scale, classifier, seed
-    ):
-        public_inputs.refuse_labels(self, labels)
-        if guidance_scale and self.condition_dropout == 0:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "model trained with the empty caption: this one has "
-                "`condition_dropout=0`. Sample with `guidance_scale=0`."
-            )
-        if classifier is not None:
-            raise ValueError("A TextToImage model takes no `classifier`.")
-        return None
-
-    def guided_denoise(
-        self,
-        scheduler,
-        labels=None,
-        condition=None,
-        guidance_scale=0.0,
-        classifier=None,
-        classifier_scale=1.0,
-        guidance_interval=None,
-        guide=None,
-        guidance="cfg",
-        timesteps=None,
-    ):
+    def guided_denoise(self, plan, labels=None, condition=None):
         """`(x_t, t) -> output` of the prompts whose token ids are
-        `condition`, guided towards them by `guidance_scale` (within
-        `guidance_interval` when given; CFG++ over the DDIM steps of
-        `timesteps` with `guidance="cfg++"`), or away from a weaker
-        `guide`'s output for the same prompts (autoguidance). The prompts
-        are encoded once, outside the sampling loop."""
-        return text_to_image_sampling.guided_denoise(
-            self,
-            scheduler,
-            labels,
-            condition,
-            guidance_scale,
-            classifier,
-            classifier_scale,
-            guidance_interval,
-            guide,
-            guidance,
-            timesteps,
-        )
+        `condition`, under `plan`'s guidance: towards them by
+        classifier-free guidance (CFG++ over the plan's DDIM steps with
+        `rule="cfg++"`), or away from a weaker `guide`'s output for the
+        same prompts (autoguidance). The prompts are encoded once,
+        outside the sampling loop."""
+        return text_to_image_sampling.guided_denoise(self, plan, condition)
 
     def sample(
         self,
@@ -291,17 +254,16 @@ class TextToImage(DenoisingDiffusion):
             `(num_samples,) + sample_shape` images in `[-1, 1]`.
         """
         num_samples = public_inputs.check_num_samples(num_samples)
+        public_inputs.refuse_labels(self, labels)
         tokens = self.tokenize("" if prompts is None else prompts, num_samples)
-        return self._generate(
-            num_samples,
-            num_steps,
+        plan = text_to_image_sampling.sampling_plan(
+            self,
             scheduler,
-            seed,
-            labels=labels,
-            condition=tokens,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
-            guidance=guidance,
+            num_steps,
+            Guidance(guidance_scale, guidance_interval, guidance),
+        )
+        return diffusion_sampling.generate(
+            self, num_samples, plan, seed, condition=tokens
         )
 
     def generate(
@@ -367,16 +329,14 @@ class TextToImage(DenoisingDiffusion):
             guidance_scale, guidance_interval, scheduler, seed: see
                 `generate`.
         """
-        return text_to_image_sampling.image_to_image(
+        plan = text_to_image_sampling.sampling_plan(
             self,
-            images,
-            prompts,
-            strength,
-            num_steps,
-            guidance_scale,
-            guidance_interval,
             scheduler,
-            seed,
+            validate_int(num_steps, "num_steps"),
+            Guidance(guidance_scale, guidance_interval),
+        )
+        return text_to_image_sampling.image_to_image(
+            self, images, prompts, strength, plan, seed
         )
 
     def inpaint(
@@ -393,16 +353,14 @@ class TextToImage(DenoisingDiffusion):
     ):
         """Fills the region where `mask == 0` to match `prompts`, keeping
         the rest of `images` (see `DiffusionModel.inpaint`)."""
-        return text_to_image_sampling.inpaint(
+        plan = text_to_image_sampling.sampling_plan(
             self,
-            images,
-            mask,
-            prompts,
-            seed,
-            num_steps,
             scheduler,
-            guidance_scale,
-            guidance_interval,
+            num_steps,
+            Guidance(guidance_scale, guidance_interval),
+        )
+        return text_to_image_sampling.inpaint(
+            self, images, mask, prompts, plan, seed
         )
 
     # === Export ===
@@ -417,8 +375,3 @@ class TextToImage(DenoisingDiffusion):
         return text_to_image_sampling.serving_endpoints(
             self, scheduler, num_steps, guidance_scale
         )
-
-    def text_endpoints(self):
-        """`{name: (endpoint, tokenizer)}`: the endpoints `kgen.export`
-        also serves with string prompts, tokenized in the graph."""
-        return {"generate_text": ("generate", self.tokenizer)}

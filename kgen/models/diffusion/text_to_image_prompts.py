@@ -7,6 +7,8 @@ its training draw, sampling and configuration, because this is the text
 half, read as plain functions of the model that its methods of the same
 names call (the methods keep the signatures and docstrings)."""
 
+import functools
+
 import numpy as np
 from keras import ops
 
@@ -59,7 +61,7 @@ def prepare_data(model, x, y, x_argument, y_argument):
                 "captions)."
             )
         return labelled_data.map_batches(
-            x, model._tokenized_batch, x_argument
+            x, functools.partial(tokenized_batch, model), x_argument
         ), None
     if y is None:
         raise ValueError(
@@ -76,7 +78,7 @@ def prepare_data(model, x, y, x_argument, y_argument):
 
 
 def tokenized_batch(model, images, captions):
-    """`TextToImage._tokenized_batch`: one `(images, captions)` batch of
+    """One `(images, captions)` batch of
     a dataset or generator as `{"images", "tokens"}`."""
     if type(captions).__module__.startswith("tensorflow"):
         import tensorflow as tf

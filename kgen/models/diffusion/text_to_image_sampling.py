@@ -7,83 +7,86 @@ and configuration, because this is the sampling and editing half, read
 as plain functions of the model that its methods of the same names call
 (the methods keep the signatures and docstrings)."""
 
+import dataclasses
+
 import keras
 from keras import ops
 
-from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import autoguidance
-from kgen.models.diffusion.guidance import check_guidance_interval
+from kgen.models.diffusion.guidance import check_guide
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.inpainting import check_inpainting_inputs
 from kgen.models.diffusion.inpainting import keep_known_pixels
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.argument_validation import validate_int
 
 
-def guided_denoise(
-    model,
-    scheduler,
-    labels,
-    condition,
-    guidance_scale,
-    classifier,
-    classifier_scale,
-    guidance_interval,
-    guide,
-    guidance,
-    timesteps,
-):
+def checked_guidance(model, guidance):
+    """`guidance` (a `Guidance`) checked against a text-to-image model:
+    classifier-free guidance needs one trained with the empty caption,
+    and no classifier guides it."""
+    check_guide(guidance.guide, model, guidance.scale)
+    if guidance.scale and guidance.guide is None:
+        if model.condition_dropout == 0:
+            raise ValueError(
+                "Classifier-free guidance (`guidance_scale` != 0) needs a "
+                "model trained with the empty caption: this one has "
+                "`condition_dropout=0`. Sample with `guidance_scale=0`."
+            )
+    if guidance.classifier is not None:
+        raise ValueError("A TextToImage model takes no `classifier`.")
+    return guidance
+
+
+def sampling_plan(model, scheduler, num_steps, guidance):
+    """`diffusion_sampling.sampling_plan` under `guidance` checked for a
+    text-to-image model (`checked_guidance`)."""
+    return diffusion_sampling.sampling_plan(
+        model, scheduler, num_steps, checked_guidance(model, guidance)
+    )
+
+
+def guided_denoise(model, plan, condition):
     """`TextToImage.guided_denoise`: `(x_t, t) -> output` of the prompts
-    whose token ids are `condition`, under the guidance asked for."""
+    whose token ids are `condition`, under `plan`'s guidance."""
+    guidance = plan.guidance
+    noise_level = diffusion_sampling.noise_level(plan.scheduler)
     context = model.encode_text(condition)
 
     def denoise(sample, timestep, context, _):
         return model.denoise(sample, timestep, condition=context)
 
-    if guide is not None:
+    if guidance.guide is not None:
+        guide = guidance.guide
         guide_context = guide.encode_text(condition)
         return autoguidance(
             lambda sample, timestep: denoise(sample, timestep, context, 0),
             lambda sample, timestep: guide.denoise(
                 sample, timestep, condition=guide_context
             ),
-            guidance_scale,
-            interval=guidance_interval,
-            noise_level=diffusion_sampling.noise_level(scheduler),
+            guidance.scale,
+            interval=guidance.interval,
+            noise_level=noise_level,
         )
-
-    if not guidance_scale:
+    if not guidance.scale:
         return lambda sample, timestep: denoise(sample, timestep, context, None)
-    null_context = model.encode_text(ops.zeros_like(condition))
     return classifier_free_guidance(
         denoise,
-        diffusion_sampling.guidance_weight(
-            guidance_scale, guidance, scheduler, timesteps
-        ),
+        diffusion_sampling.guidance_weight(plan),
         context,
-        null_context,
+        model.encode_text(ops.zeros_like(condition)),
         None,
-        interval=guidance_interval,
-        noise_level=diffusion_sampling.noise_level(scheduler),
+        interval=guidance.interval,
+        noise_level=noise_level,
     )
 
 
-def image_to_image(
-    model,
-    images,
-    prompts,
-    strength,
-    num_steps,
-    guidance_scale,
-    guidance_interval,
-    scheduler,
-    seed,
-):
+def image_to_image(model, images, prompts, strength, plan, seed):
     """`TextToImage.image_to_image`: `images` redrawn towards `prompts`
-    (SDEdit)."""
+    (SDEdit) over the last `strength` of `plan`'s timesteps."""
     images = ops.convert_to_tensor(
         public_inputs.check_examples(model, images, "images")
     )
@@ -92,46 +95,27 @@ def image_to_image(
     )
     if strength > 1:
         raise ValueError(f"`strength` must be in (0, 1]; received {strength}.")
-    num_steps = validate_int(num_steps, "num_steps")
     count = int(ops.shape(images)[0])
     tokens = model.tokenize(prompts, count)
-    guidance_scale = validate_float(guidance_scale, "guidance_scale")
-    guidance_interval = check_guidance_interval(
-        guidance_interval, guidance_scale
-    )
-    model._sampling_labels(None, count, guidance_scale, None, None)
-    scheduler = model.get_scheduler(scheduler)
-    timesteps = scheduler.timesteps(num_steps)
+    num_steps = len(plan.points)
     start = min(int(round(num_steps * (1.0 - strength))), num_steps - 1)
-    timesteps = timesteps[start:]
+    plan = dataclasses.replace(plan, points=plan.points[start:])
     seed = public_inputs.seed_source(model, seed)
     noise = keras.random.normal(ops.shape(images), seed=seed)
     noisy = model.scheduler.add_noise(
-        images, noise, ops.full((count,), timesteps[0], "int32")
+        images, noise, ops.full((count,), plan.points[0], "int32")
     )
-    with backend.no_grad():
-        return model.reverse_diffusion(
-            noisy,
-            scheduler,
-            timesteps,
-            condition=tokens,
-            guidance_scale=guidance_scale,
-            guidance_interval=guidance_interval,
-            loop_seed=seeds.loop_seed(seed),
-        )
+    return plan.draw(
+        model,
+        diffusion_sampling.reverse_diffusion,
+        noisy,
+        None,
+        tokens,
+        seeds.loop_seed(seed),
+    )
 
 
-def inpaint(
-    model,
-    images,
-    mask,
-    prompts,
-    seed,
-    num_steps,
-    scheduler,
-    guidance_scale,
-    guidance_interval,
-):
+def inpaint(model, images, mask, prompts, plan, seed):
     """`TextToImage.inpaint`: the region where `mask == 0` filled to
     match `prompts`."""
     images, mask = check_inpainting_inputs(
@@ -139,36 +123,29 @@ def inpaint(
     )
     count = int(ops.shape(images)[0])
     tokens = model.tokenize("" if prompts is None else prompts, count)
-    scheduler = model.get_scheduler(scheduler)
-    return model._generate(
-        count,
-        num_steps,
-        scheduler,
-        seed,
-        condition=tokens,
-        guidance_scale=guidance_scale,
-        guidance_interval=guidance_interval,
-        after_step=keep_known_pixels(scheduler, images, mask),
+    plan = dataclasses.replace(
+        plan, after_step=keep_known_pixels(plan.scheduler, images, mask)
+    )
+    return diffusion_sampling.generate(
+        model, count, plan, seed, condition=tokens
     )
 
 
 def serving_endpoints(model, scheduler, num_steps, guidance_scale):
     """`TextToImage.serving_endpoints`: `{name: (function,
     input_specs)}` of `generate` and `encode_text`."""
-    scheduler = model.get_scheduler(scheduler)
-    timesteps = scheduler.timesteps(min(num_steps, model.num_train_timesteps))
-    guidance_scale = validate_float(guidance_scale, "guidance_scale")
-    model._sampling_labels(None, 1, guidance_scale, None, None)
+    plan = sampling_plan(
+        model,
+        scheduler,
+        min(num_steps, model.num_train_timesteps),
+        Guidance(guidance_scale),
+    )
     noise = keras.InputSpec(shape=(None,) + model.sample_shape, dtype="float32")
     tokens = keras.InputSpec(shape=(None, model.sequence_length), dtype="int32")
 
     def generate(noise, tokens):
-        return model.reverse_diffusion(
-            noise,
-            scheduler,
-            timesteps,
-            condition=tokens,
-            guidance_scale=guidance_scale,
+        return plan.draw(
+            model, diffusion_sampling.reverse_diffusion, noise, None, tokens
         )
 
     return {

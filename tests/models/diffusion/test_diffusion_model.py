@@ -6,6 +6,8 @@ import pytest
 
 import kgen
 from kgen import schedulers
+from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion.guidance import Guidance
 from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
@@ -223,11 +225,11 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
         version_path, "sample", {"noise": noise, "labels": labels}, tmp_path
     )
     (images,) = served.values()
-    expected = conditional_model.reverse_diffusion(
-        noise,
-        conditional_model.get_scheduler("ddim"),
-        conditional_model.get_scheduler("ddim").timesteps(20),
-        labels=labels,
+    plan = diffusion_sampling.sampling_plan(
+        conditional_model, "ddim", 20, Guidance()
+    )
+    expected = plan.draw(
+        conditional_model, diffusion_sampling.reverse_diffusion, noise, labels
     )
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
     # `saved_model_cli run` on a served signature is proven once, in

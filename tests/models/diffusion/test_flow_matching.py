@@ -8,6 +8,8 @@ from scipy import optimize
 from scipy import stats
 
 import kgen
+from kgen.models.diffusion import flow_matching_sampling
+from kgen.models.diffusion.guidance import Guidance
 from tests.conftest import BACKEND
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
@@ -179,8 +181,8 @@ def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
         path, "sample", {"noise": noise, "labels": labels}, tmp_path
     )
     (images,) = served.values()
-    scheduler = model.get_scheduler("euler")
-    expected = model.integrate(noise, scheduler, scheduler.sigmas(50), labels)
+    plan = flow_matching_sampling.sampling_plan(model, "euler", 50, Guidance())
+    expected = plan.draw(model, flow_matching_sampling.solve, noise, labels)
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
 
 

@@ -6,6 +6,8 @@ import pytest
 from keras import ops
 
 import kgen
+from kgen.models.diffusion import average_velocity_model
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
@@ -141,7 +143,8 @@ def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
         path, "sample", {"noise": noise, "labels": labels}, tmp_path
     )
     (images,) = served.values()
-    expected = model._jumps(noise, model.sample_times(1), labels)
+    plan = SamplingPlan(None, model.sample_times(1))
+    expected = plan.draw(model, average_velocity_model.jumps, noise, labels)
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
     assert np.abs(images - np.clip(noise, -1, 1)).max() > 1e-2
 
