@@ -235,13 +235,12 @@ def jumps(model, plan, noise, labels=None):
         start_time, end_time = float(start_time), float(end_time)
         if guidance.scale:
             velocity = classifier_free_guidance(
-                lambda z, t, labels, _, start=start_time: (
-                    model.average_velocity(z, start, t, labels)
+                lambda z, t, labels, start=start_time: model.average_velocity(
+                    z, start, t, labels
                 ),
                 guidance.scale,
                 labels,
                 ops.full_like(labels, model.num_classes),
-                None,
                 interval=guidance.interval,
                 noise_level=lambda t: t,
             )(sample, end_time)

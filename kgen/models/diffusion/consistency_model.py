@@ -425,13 +425,12 @@ def multistep(model, plan, noise, labels=None):
 
     if guidance.scale:
         consistency = classifier_free_guidance(
-            lambda sample, time, labels, _: model.consistency(
+            lambda sample, time, labels: model.consistency(
                 sample, time, labels
             ),
             guidance.scale,
             labels,
             ops.full_like(labels, model.num_classes),
-            None,
             interval=guidance.interval,
             noise_level=lambda time: time,
         )

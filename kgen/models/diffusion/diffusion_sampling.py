@@ -157,12 +157,15 @@ class DiffusionSampling:
                 noise_level=noise_level(scheduler),
             )
         elif guidance.scale:
+            # Both halves run as one batch: the condition twice over.
+            both = None
+            if condition is not None:
+                both = ops.concatenate([condition, condition], axis=0)
             denoise = classifier_free_guidance(
-                self.denoise,
+                lambda x, t, labels: self.denoise(x, t, labels, both),
                 guidance_weight(plan),
                 labels,
                 ops.full_like(labels, self.num_classes),
-                condition,
                 interval=guidance.interval,
                 noise_level=noise_level(scheduler),
             )

@@ -89,11 +89,10 @@ def guided_velocity(model, plan, labels=None):
             noise=lambda sigma: sigma,
         )
     return classifier_free_guidance(
-        lambda x, sigma, labels, _: model.velocity(x, sigma, labels),
+        lambda x, sigma, labels: model.velocity(x, sigma, labels),
         scale,
         labels,
         ops.full_like(labels, model.num_classes),
-        None,
         interval=guidance.interval,
         noise_level=lambda sigma: sigma,
     )

@@ -89,13 +89,7 @@ class Guidance:
 
 
 def classifier_free_guidance(
-    denoise,
-    scale,
-    labels,
-    null_labels,
-    condition,
-    interval=None,
-    noise_level=None,
+    denoise, scale, labels, null_labels, interval=None, noise_level=None
 ):
     """`out = (1 + w) out(x_t, y) - w out(x_t, null)` (Ho & Salimans 2022),
     or, with an `interval`, only where the noise level lies in it
@@ -110,11 +104,12 @@ def classifier_free_guidance(
     to the middle, FID improves at the same guidance strength.
 
     Args:
-        denoise: `(x_t, t, labels, condition) -> model output`.
+        denoise: `(x_t, t, labels) -> model output`, any other
+            conditioning bound (twice over: both halves run as one
+            batch of `2 batch` rows).
         scale: float `w`, or `t -> w(t)` (`cfg_plus_plus_scale`).
         labels: `(batch,)` int class ids.
         null_labels: `(batch,)` ids of the "no class" token.
-        condition: optional conditioning tensor, or `None`.
         interval: `(low, high)` of the noise level, or `None` (always).
         noise_level: `t -> noise level` on the interval's scale (for
             flow matching, `sigma` itself).
@@ -123,9 +118,6 @@ def classifier_free_guidance(
         `(x_t, t) -> guided model output`; both halves run as one batch.
     """
     both_labels = ops.concatenate([labels, null_labels], axis=0)
-    both_conditions = None
-    if condition is not None:
-        both_conditions = ops.concatenate([condition, condition], axis=0)
 
     def guided(sample, timestep):
         batch = ops.shape(sample)[0]
@@ -137,7 +129,6 @@ def classifier_free_guidance(
             ops.concatenate([sample, sample], axis=0),
             timestep,
             both_labels,
-            both_conditions,
         )
         conditional, unconditional = both[:batch], both[batch:]
         weight = _interval_weight(

@@ -56,14 +56,14 @@ def guided_denoise(model, plan, condition):
     noise_level = diffusion_sampling.noise_level(plan.scheduler)
     context = model.encode_text(condition)
 
-    def denoise(sample, timestep, context, _):
+    def denoise(sample, timestep, context):
         return model.denoise(sample, timestep, condition=context)
 
     if guidance.guide is not None:
         guide = guidance.guide
         guide_context = guide.encode_text(condition)
         return autoguidance(
-            lambda sample, timestep: denoise(sample, timestep, context, 0),
+            lambda sample, timestep: denoise(sample, timestep, context),
             lambda sample, timestep: guide.denoise(
                 sample, timestep, condition=guide_context
             ),
@@ -72,13 +72,12 @@ def guided_denoise(model, plan, condition):
             noise_level=noise_level,
         )
     if not guidance.scale:
-        return lambda sample, timestep: denoise(sample, timestep, context, None)
+        return lambda sample, timestep: denoise(sample, timestep, context)
     return classifier_free_guidance(
         denoise,
         diffusion_sampling.guidance_weight(plan),
         context,
         model.encode_text(ops.zeros_like(condition)),
-        None,
         interval=guidance.interval,
         noise_level=noise_level,
     )

@@ -122,11 +122,10 @@ class MaskedTokenModel(GenerativeModel):
         if not guidance_scale:
             return lambda tokens: self._logits(tokens, labels)
         guided = guidance.classifier_free_guidance(
-            lambda tokens, _, labels, __: self._logits(tokens, labels),
+            lambda tokens, _, labels: self._logits(tokens, labels),
             guidance_scale,
             labels,
             ops.full_like(labels, self.num_classes),
-            None,
         )
         return lambda tokens: guided(tokens, 0)
 

@@ -30,7 +30,7 @@ def _flow_scale(strength, sigmas):
     )
 
 
-def _velocity(x, sigma, labels, _):
+def _velocity(x, sigma, labels):
     # A velocity whose halves differ by class: any will do.
     x = ops.convert_to_tensor(x, "float32")
     shift = ops.reshape(ops.cast(labels, "float32"), (-1, 1))
@@ -49,16 +49,13 @@ def test_a_guided_euler_run_is_the_cfg_plus_plus_recursion():
         _flow_scale(strength, sigmas),
         labels,
         null_labels,
-        None,
     )
     got = scheduler.solve(guided, start, sigmas)
 
     x = start
     for sigma, sigma_next in zip(sigmas[:-1], sigmas[1:]):
-        conditional = ops.convert_to_numpy(_velocity(x, sigma, labels, None))
-        unconditional = ops.convert_to_numpy(
-            _velocity(x, sigma, null_labels, None)
-        )
+        conditional = ops.convert_to_numpy(_velocity(x, sigma, labels))
+        unconditional = ops.convert_to_numpy(_velocity(x, sigma, null_labels))
         velocity = unconditional + strength * (conditional - unconditional)
         original = x - sigma * velocity
         noise = x + (1.0 - sigma) * unconditional
