@@ -75,7 +75,7 @@ setup(
             "espeakng-loader>=0.2",
             "grain>=0.2.18,<0.3",
             "array-record>=0.8.6",
-            # TF Serving's config proto, which reads saved_models/'s
+            # TF Serving's config proto, which reads `kgen export --all`'s
             # models.config in the tests (the same minor as TensorFlow).
             "tensorflow-serving-api>=2.20,<2.22",
             *TFP,

@@ -1,17 +1,14 @@
-"""`saved_models/`: TF Serving's model base paths for the shipped presets.
-
-`python recipes/saved_models.py` writes them; here `models.config` is
-read with TF Serving's own proto, and every listed SavedModel is loaded
-by plain TensorFlow (kgen and Keras unimportable, as TF Serving sees it)
-and must reproduce its preset's reference outputs for the reference
-noise, or, for an endpoint that draws from a seed input, serve the same
-samples as the preset's own endpoint.
+"""TF Serving's tree of the shipped presets, as `kgen export --all`
+writes it: `models.config` is read with TF Serving's own proto, and every
+listed SavedModel is loaded by plain TensorFlow (kgen and Keras
+unimportable, as TF Serving sees it) and must reproduce its preset's
+reference outputs for the reference noise, or, for an endpoint that draws
+from a seed input, serve the same samples as the preset's own endpoint.
 """
 
 import functools
 import json
 import os
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -20,10 +17,9 @@ import numpy as np
 import pytest
 
 import kgen
+from kgen import cli
 from kgen.presets import registry
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-FOLDER = ROOT / "saved_models"
 # The batch of the inputs of an endpoint without reference noise.
 BATCH = 3
 
@@ -34,31 +30,78 @@ pytestmark = [
 ]
 
 
-def listed_models():
+def is_slow(name):
+    """Endpoints that draw from a seed input have no reference noise: the
+    preset's own endpoint is compiled and run beside them, which takes
+    minutes for the PixelCNN samplers; they run with `-m large`, and CI
+    exports and serves the presets whose outputs are a function of their
+    noise."""
+    reference = kgen.presets.preset_metadata(name).get("reference", {})
+    return "noise" not in reference
+
+
+def exported_names():
+    """The generative presets that export endpoints (all but the WaveNet,
+    whose sampler is windowed Python)."""
+    return [
+        name
+        for name in kgen.presets.serving_tree.generative_presets()
+        if name != "wave_net_spoken_digits"
+    ]
+
+
+@pytest.fixture(scope="module")
+def serving_tree(tmp_path_factory):
+    """`name -> the tree's folder`, exported on first request: every
+    preset with reference noise in one `kgen export --all` (one
+    TensorFlow start), a slow one alone."""
+    folder = tmp_path_factory.mktemp("saved_models")
+
+    def tree(name):
+        if not (folder / name / "1" / "saved_model.pb").is_file():
+            names = [name]
+            if not is_slow(name):
+                names = [n for n in exported_names() if not is_slow(n)]
+            status = cli.main(
+                ["export", "--all", str(folder), "--presets", *names]
+            )
+            assert status == 0
+        return folder
+
+    return tree
+
+
+def listed_models(folder):
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
     config = model_server_config_pb2.ModelServerConfig()
-    text_format.Parse((FOLDER / "models.config").read_text(), config)
+    text_format.Parse((folder / "models.config").read_text(), config)
     return config.model_config_list.config
 
 
-def test_models_config_lists_every_exported_preset():
-    configs = listed_models()
-    names = [config.name for config in configs]
+def test_export_all_writes_a_tree_tf_serving_reads(serving_tree, capsys):
+    fast = [name for name in exported_names() if not is_slow(name)]
+    folder = serving_tree(fast[0])
+    configs = listed_models(folder)
+    assert [config.name for config in configs] == fast
     for config in configs:
         assert config.base_path == f"/models/{config.name}"
         assert config.model_platform == "tensorflow"
-        assert (FOLDER / config.name / "1" / "saved_model.pb").is_file()
-    generative = [
-        name
-        for name in kgen.presets.list_presets()
-        if kgen.presets.preset_metadata(name)["model_class"] != "Functional"
-    ]
-    # The WaveNet exports no endpoint (its sampler is windowed Python).
-    assert names == [n for n in generative if n != "wave_net_spoken_digits"]
-    folders = sorted(p.name for p in FOLDER.iterdir() if p.is_dir())
-    assert folders == names  # nothing unlisted
+    folders = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    assert folders == sorted(fast)  # nothing unlisted
+    # The WaveNet exports nothing: skipped, and said so.
+    cli.main(
+        ["export", "--all", str(folder), "--presets", "wave_net_spoken_digits"]
+    )
+    assert "skipped wave_net_spoken_digits" in capsys.readouterr().out
+    assert [config.name for config in listed_models(folder)] == fast
+
+
+def test_export_all_refuses_what_is_not_a_generative_preset(tmp_path):
+    with pytest.raises(ValueError, match="digits_classifier"):
+        kgen.presets.export_serving_tree(tmp_path, ["digits_classifier"])
+    assert cli.main(["export", "--all", str(tmp_path), "x.keras"]) == 2
 
 
 SERVE = textwrap.dedent(
@@ -80,15 +123,15 @@ SERVE = textwrap.dedent(
 )
 
 
-def serve(jobs, folder):
-    """`{name: outputs}` of each SavedModel's endpoint for its inputs, in
+def serve(jobs, tree, folder):
+    """`{name: outputs}` of each SavedModel of `tree` for its inputs, in
     one plain TensorFlow process (`jobs`: `{name: (endpoint, inputs)}`)."""
     arguments = []
     for name, (endpoint, inputs) in jobs.items():
         inputs_file = folder / f"{name}_inputs.npz"
         np.savez(inputs_file, *inputs)
         arguments.append(
-            [str(FOLDER / name / "1"), endpoint, str(inputs_file)]
+            [str(tree / name / "1"), endpoint, str(inputs_file)]
             + [str(folder / f"{name}_outputs.npy")]
         )
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -132,35 +175,21 @@ def endpoint_case(name):
     return endpoint, inputs, np.asarray(compiled(*inputs))
 
 
-def listed_names():
-    try:
-        return [config.name for config in listed_models()]
-    except ImportError:  # reported by the test above
-        return []
-
-
-def is_slow(name):
-    """Endpoints that draw from a seed input have no reference noise: the
-    preset's own endpoint is compiled and run beside them, which takes
-    minutes for the PixelCNN samplers; they run with `-m large`, and CI
-    serves the 12 presets whose outputs are a function of their noise."""
-    reference = kgen.presets.preset_metadata(name).get("reference", {})
-    return "noise" not in reference
-
-
 @pytest.fixture(scope="module")
-def served_outputs(tmp_path_factory):
+def served_outputs(serving_tree, tmp_path_factory):
     """Serves the models a test asks for; the first request serves every
     model with reference noise, in one process (one TensorFlow start)."""
     outputs = {}
 
     def served(name):
         if name not in outputs:
-            names = [name] if is_slow(name) else listed_names()
+            tree = serving_tree(name)
+            names = [name] if is_slow(name) else exported_names()
             jobs = {
                 n: endpoint_case(n)[:2] for n in names if not is_slow(n)
             } or {name: endpoint_case(name)[:2]}
-            outputs.update(serve(jobs, tmp_path_factory.mktemp("served")))
+            folder = tmp_path_factory.mktemp("served")
+            outputs.update(serve(jobs, tree, folder))
         return outputs[name]
 
     return served
@@ -170,7 +199,7 @@ def served_outputs(tmp_path_factory):
     "name",
     [
         pytest.param(name, marks=pytest.mark.large) if is_slow(name) else name
-        for name in listed_names()
+        for name in exported_names()
     ],
 )
 def test_a_served_model_reproduces_its_preset(name, served_outputs):

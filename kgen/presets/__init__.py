@@ -32,6 +32,7 @@ from kgen.presets.sample_kinds import sample_kind
 from kgen.presets.sample_kinds import value_range_of
 from kgen.presets.saving import add_backend_reference
 from kgen.presets.saving import save_to_preset
+from kgen.presets.serving_tree import export_serving_tree
 from kgen.utils import preset_hooks  # noqa: E402
 from kgen.utils.preset_error import PresetError
 
@@ -51,6 +52,7 @@ __all__ = [
     "add_backend_reference",
     "build_architecture",
     "check_preset",
+    "export_serving_tree",
     "from_preset",
     "has_tokenizer",
     "list_architectures",

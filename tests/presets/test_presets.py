@@ -72,7 +72,7 @@ SLOW_UNDER_TENSORFLOW = ()
 # s under JAX for the emoji). Their files are checked against their
 # sha256 in CI, flow_matching_fashion_mnist samples there
 # (tests/test_cli.py: `kgen generate` of every shipped preset) and
-# flow_matching_emoji is served from saved_models/ against its reference
+# flow_matching_emoji is exported and served against its reference
 # outputs (tests/test_saved_models.py). video_diffusion_moving_mnist runs
 # ddpm_mnist's DDIM loop over a video U-Net (56-108 s a backend here): CI
 # serves it against its reference noise outputs, and the video
