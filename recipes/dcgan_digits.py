@@ -9,13 +9,9 @@ runs/dcgan_digits/ (grids, SavedModel). Needs the digits_classifier preset
 (`recipes/digits_classifier.py`).
 """
 
-import math
-import os
-import pathlib
-import time
-
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 import kgen
 
@@ -28,12 +24,8 @@ description = (
 seed = 0
 # The network, optimizers and schedule: the `dcgan` architecture preset
 # (kgen/presets/architectures.py), the one place they are written down.
-architecture = kgen.presets.ARCHITECTURES["dcgan"]
-batch_size = architecture["training"]["batch_size"]
-epochs = architecture["training"]["epochs"]
 grid_every = 10
-preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
-preset = preset / name
+preset = model_card.PRESETS / name
 runs = f"runs/{name}"
 
 # === Data === (tanh generator: pixels in [-1, 1])
@@ -46,20 +38,16 @@ x_test = kgen.presets.architectures.prepare_data("dcgan", x_test)
 model = kgen.presets.build_architecture("dcgan", x_train.shape[1:], seed=seed)
 
 # === Training ===
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.fit_with_sample_grids(
+    model,
     x_train,
-    validation_data=x_test,
-    batch_size=batch_size,
-    epochs=epochs,
-    callbacks=[
-        kgen.callbacks.SampleGrid(
-            f"{runs}/grids", grid_every, seed=seed, value_range=(-1, 1)
-        ),
-        keras.callbacks.TerminateOnNaN(),
-    ],
+    x_test,
+    "dcgan",
+    runs=runs,
+    every=grid_every,
+    seed=seed,
+    value_range=(-1, 1),
 )
-wall_time = time.time() - start
 
 # === Evaluation ===
 command = "python recipes/dcgan_digits.py"
@@ -77,18 +65,14 @@ kgen.presets.save_to_preset(
         "name": name,
         "description": description,
         "data": model_card.digits_data((-1, 1), held_out="validation"),
-        "training": {
-            "command": command,
-            "epochs": epochs,
-            "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
-            "batch_size": batch_size,
-            "optimizers": architecture["optimizers"],
-            "config": dict(architecture["arguments"], seed=seed),
-            "architecture": "dcgan",
-            "hardware": f"{os.cpu_count()} CPU cores",
-            "backend": keras.backend.backend(),
-            "wall_time_s": round(wall_time, 1),
-        },
+        "training": model_card.architecture_training(
+            command,
+            "dcgan",
+            history,
+            len(x_train),
+            seed=seed,
+            wall_time=wall_time,
+        ),
         "metrics": metrics,
         "headline_metrics": ["domain_fid", "domain_inception_score"],
     },

@@ -39,13 +39,13 @@ drawn on the training machine are scored the same way: the issue's bar
 is DDIM-50 within 1.1x of DDPM-1000 and of the floor.
 """
 
-import argparse
 import json
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -65,7 +65,7 @@ SIZES = {  # the U-Net, target and optimizer are the architecture's
     },
 }
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--size", choices=tuple(SIZES), default="gpu")
 parser.add_argument(
     "--stage",
@@ -83,7 +83,6 @@ parser.add_argument(
     help="DDPM-1000 and DDIM-50 samples (.npz): drawn by --stage train, "
     "scored by --stage preset",
 )
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 if args.stage != "all" and not args.weights:
     parser.error(f"--stage {args.stage} needs --weights PATH.npz")
@@ -178,9 +177,8 @@ def draw_comparison(path):
         samples = model.sample(
             num_samples, seed=sample_seed, labels=labels, **arguments
         )
-        samples = np.clip(keras.ops.convert_to_numpy(samples), -1, 1)
+        arrays[sampler] = recipe_steps.to_uint8(samples)
         seconds[sampler] = time.time() - start
-        arrays[sampler] = np.round((samples + 1) * 127.5).astype("uint8")
     info = {"seconds": seconds, "device": kgen.backend.device_name()}
     np.savez_compressed(path, info=np.array(json.dumps(info)), **arrays)
     print(f"wrote {path}: {seconds}")
@@ -191,8 +189,8 @@ if args.stage in ("all", "train"):
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if args.max_train_minutes:
         callbacks.append(kgen.callbacks.TrainingBudget(args.max_train_minutes))
-    start = time.time()
-    history = model.fit(
+    history, wall_time = recipe_steps.timed_fit(
+        model,
         x_train,
         y_train,
         batch_size=batch_size,
@@ -201,7 +199,7 @@ if args.stage in ("all", "train"):
         verbose=2,
     )
     training = {
-        "wall_time": time.time() - start,
+        "wall_time": wall_time,
         "epochs": len(history.history["loss"]),
         "final_loss": float(history.history["loss"][-1]),
         "hardware": kgen.backend.device_name(),
@@ -218,9 +216,7 @@ else:
     training = load_weights(args.weights, model.denoiser)
 trained_epochs = training["epochs"]
 steps = trained_epochs * -(-len(x_train) // batch_size)
-hardware = training["hardware"]
-if hardware == "cpu":
-    hardware = model_card.hardware()
+hardware = recipe_steps.recorded_hardware(training)
 
 # === Evaluation === (DDIM-50 samples against the first `num_samples`
 # test images; the classifier's accuracy on the requested labels)
@@ -240,9 +236,7 @@ metrics = {}
 if args.comparison_samples:
     with np.load(args.comparison_samples) as drawn:
         info = json.loads(str(drawn["info"]))
-        compared = {
-            k: drawn[k].astype("float32") / 127.5 - 1 for k in comparison
-        }
+        compared = {k: recipe_steps.from_uint8(drawn[k]) for k in comparison}
     labels = np.arange(num_samples) % 10
     reference = x_test[:num_samples]
     for sampler, samples in compared.items():

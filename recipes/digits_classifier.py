@@ -10,10 +10,10 @@ domain FID for 8x8 digits (`kgen evaluate --features digits_classifier`).
 import math
 import os
 import pathlib
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 import kgen
 
@@ -42,18 +42,12 @@ keras.utils.set_random_seed(seed)
 model = kgen.networks.image_classifier(
     x_train.shape[1:], 10, filters=filters, features_dim=features_dim
 )
-model.compile(
-    optimizer=keras.optimizers.Adam(learning_rate),
-    loss="sparse_categorical_crossentropy",
-    metrics=["accuracy"],
-)
+recipe_steps.compile_classifier(model, keras.optimizers.Adam(learning_rate))
 
 # === Training ===
-start = time.time()
-history = model.fit(
-    x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
+history, wall_time = recipe_steps.timed_fit(
+    model, x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
 )
-wall_time = time.time() - start
 
 # === Evaluation, preset ===
 command = "python recipes/digits_classifier.py"

@@ -34,11 +34,11 @@ images, beside FID(train, test) at the same size, and the
 (`sample_arguments`), and writes the preset.
 """
 
-import argparse
 import json
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -137,7 +137,7 @@ num_subset = 200  # re-measured by the large test
 sample_seed = 1
 classifier_preset = "mnist_classifier"
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__, smoke=False)
 parser.add_argument("name", choices=sorted(PRESETS))
 parser.add_argument("--weights", required=True, help="the trained weights")
 parser.add_argument("--teacher", help="consistency_mnist: the flow weights")

@@ -25,29 +25,17 @@ classifier of the train emoji (`model_card.emoji_group_judge`; its test
 accuracy on the card) gives as the requested one.
 """
 
-import argparse
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument(
-    "--stage",
-    choices=("all", "train", "preset"),
-    default="all",
-    help="all: train and write the preset; train: train and save "
-    "--weights and --samples; preset: score --samples and write the "
-    "preset from --weights",
-)
-parser.add_argument("--max-train-minutes", type=float, default=5.0)
-parser.add_argument("--weights", default="flow_matching_emoji.npz")
-parser.add_argument("--samples", default="flow_matching_emoji_samples.npz")
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+parser = recipe_steps.gpu_stage_parser(__doc__, "flow_matching_emoji")
 args = parser.parse_args()
 
 # === Config ===
@@ -99,31 +87,23 @@ labels = np.arange(num_samples) % num_groups
 
 # === Training === (fit ends with the EMA weights in the model)
 if args.stage in ("all", "train"):
-    training = model_card.fit_for_minutes(
+    training = recipe_steps.train_on_lent_gpu(
         model,
+        model.denoiser,
         x_train,
         y_train,
-        minutes=args.max_train_minutes,
+        args,
         batch_size=batch_size,
         repeat=repeat,
         seed=seed,
-        smoke=args.smoke,
     )
-    # kgen.datasets.emoji refuses to draw without libraqm's layout.
-    training["text_layout"] = "libraqm"
-    training["max_train_minutes"] = args.max_train_minutes
-    # Everything below is measured on the float16 weights the preset
-    # ships.
-    model_card.save_float16_weights(args.weights, model.denoiser, training)
-    model_card.load_float16_weights(args.weights, model.denoiser)
     start = time.time()
     samples = model.sample(
         num_samples, seed=sample_seed, labels=labels, **sampling
     )
-    samples = np.clip(keras.ops.convert_to_numpy(samples), -1, 1)
     np.savez_compressed(
         args.samples,
-        samples=np.round((samples + 1) * 127.5).astype("uint8"),
+        samples=recipe_steps.to_uint8(samples),
         seconds=time.time() - start,
         device=kgen.backend.device_name(),
     )
@@ -131,24 +111,14 @@ if args.stage in ("all", "train"):
     if args.stage == "train":
         raise SystemExit(0)
 training = model_card.load_float16_weights(args.weights, model.denoiser)
-# The command of the run that trained the weights, which may be another
-# machine's.
-command = (
-    "python recipes/flow_matching_emoji.py --stage train --max-train-minutes "
-    f"{training['max_train_minutes']:g} (JAX, one GPU), then --stage preset"
-)
-hardware = training["hardware"]
-if hardware == "cpu":
-    hardware = model_card.hardware()
+command, hardware = recipe_steps.lent_gpu_command_and_hardware(name, training)
 
 # === Evaluation ===
 with np.load(args.samples) as drawn:
-    samples = drawn["samples"].astype("float32") / 127.5 - 1
+    samples = recipe_steps.from_uint8(drawn["samples"])
     drawn_on, sample_seconds = str(drawn["device"]), float(drawn["seconds"])
 reference = x_test[:num_samples]
-floor_images = x_train[
-    np.random.default_rng(0).choice(len(x_train), num_samples, replace=False)
-]
+floor_images = recipe_steps.random_train_images(x_train, num_samples)
 fid_of = model_card.fid_scorer(reference)
 fid, fid_floor = fid_of(samples), fid_of(floor_images)
 judge, judge_accuracy = model_card.emoji_group_judge(
@@ -212,22 +182,14 @@ kgen.presets.save_to_preset(
             text_layout_in_training=training["text_layout"],
             labels="the emoji's group, 0-8 (kgen.datasets.emoji.GROUP_NAMES)",
         ),
-        "training": model_card.training_section(
+        "training": model_card.lent_gpu_training_section(
             command,
-            epochs=training["epochs"],
-            steps=training["steps"],
+            hardware,
+            training,
             batch_size=batch_size,
-            wall_time=training["wall_time"],
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "ema_momentum": ema_momentum,
-                "weights": "the EMA weights, stored in float16 (measured "
-                "after rounding)",
-                "precision": "mixed_bfloat16"
-                if training["hardware"] != "cpu"
-                else "float32",
-            },
+            optimizers=model_card.ema_adam_card(
+                learning_rate, ema_momentum, training["hardware"]
+            ),
             config={
                 "widths": widths,
                 "attention_levels": [len(widths) - 1],
@@ -235,9 +197,6 @@ kgen.presets.save_to_preset(
                 "seed": seed,
                 "parameters": model.denoiser.count_params(),
             },
-            final_loss=training["final_loss"],
-            hardware_used=hardware,
-            backend=training["backend"],
         ),
         "metrics": metrics,
         "headline_metrics": [
@@ -246,11 +205,7 @@ kgen.presets.save_to_preset(
             "group_accuracy",
         ],
         "sample_arguments": sampling,
-        "paper": {
-            "reference": "no published number on this data; the issue's "
-            "bar: FID against the held-out emoji beside the floor, and "
-            "class accuracy by an emoji-group classifier",
-        },
+        "paper": model_card.EMOJI_PAPER,
     },
     overwrite=True,
     weights_dtype="float16",

@@ -19,19 +19,16 @@ size, and the `fashion_mnist_classifier` preset's accuracy on the
 requested labels.
 """
 
-import argparse
-import time
-
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--train-steps", type=int, default=3200)
 parser.add_argument("--batch-size", type=int, default=64)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -79,8 +76,8 @@ keras.utils.set_random_seed(seed)
 model = kgen.presets.build_architecture(architecture, seed=seed)
 keras.utils.set_random_seed(seed)
 (x_unit, y_unit), _ = kgen.datasets.load(dataset)
-start = time.time()
-history = model.fit(
+history, train_seconds = recipe_steps.timed_fit(
+    model,
     x_unit * 2 - 1,
     y_unit,
     batch_size=args.batch_size,
@@ -90,7 +87,7 @@ history = model.fit(
 )
 info = {
     "train_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-    "train_seconds": time.time() - start,
+    "train_seconds": train_seconds,
     "final_loss": float(history.history["loss"][-1]),
 }
 

@@ -13,21 +13,19 @@ seed 1). The papers' 1.05 / 1.06 bits/dim come from hundreds of GPU
 epochs: see the card. Writes kgen/presets/files/<model>_mnist/.
 """
 
-import argparse
 import math
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("model", choices=["glow", "realnvp"])
 parser.add_argument("--epochs", type=int, default=6)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -68,15 +66,14 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.timed_fit(
+    model,
     x_train,
     batch_size=batch_size,
     epochs=epochs,
     callbacks=[keras.callbacks.TerminateOnNaN()],
     verbose=2,
 )
-wall_time = time.time() - start
 
 # === Evaluation ===
 bits = keras.ops.convert_to_numpy(model.bits_per_dim(x_test, seed=1))

@@ -15,21 +15,20 @@ and the class histogram assigned by the `mnist_classifier` preset
 kgen/presets/files/<model>_mnist/.
 """
 
-import argparse
 import math
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("model", choices=["dcgan", "wgan_gp"])
 parser.add_argument("--epochs", type=int, default=8)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -80,15 +79,14 @@ model = kgen.presets.build_architecture(
 )
 
 # === Training ===
-start = time.time()
-model.fit(
+_, wall_time = recipe_steps.timed_fit(
+    model,
     x_train,
     batch_size=batch_size,
     epochs=epochs,
     callbacks=[keras.callbacks.TerminateOnNaN()],
     verbose=2,
 )
-wall_time = time.time() - start
 
 
 # === Evaluation ===

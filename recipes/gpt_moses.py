@@ -23,7 +23,6 @@ Writes kgen/presets/files/gpt_moses/ with the tokenizer. Needs RDKit
 molsets==0.3.1`). Data preparation (tokens, QED) is kept in `--cache`.
 """
 
-import argparse
 import json
 import multiprocessing
 import os
@@ -32,14 +31,14 @@ import time
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--cache", default="/tmp/kgen_gpt_moses")
 parser.add_argument("--data-only", action="store_true")
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -220,16 +219,14 @@ def generate(num_samples, sample_seed, labels=None, temperature=None):
     """SMILES of `num_samples` draws as `kgen generate gpt_moses -n
     NUM_SAMPLES --seed SAMPLE_SEED` draws them: 256 per `sample` call from
     one seed generator, at the preset's temperature."""
-    sampler = kgen.samplers.RandomSampler(temperature or preset_temperature)
-    generator = keras.random.SeedGenerator(sample_seed)
-    smiles = []
-    for first in range(0, num_samples, 256):
-        size = min(256, num_samples - first)
-        rows = model.sample(
-            size, seed=generator, labels=labels, sampler=sampler
-        )
-        smiles += tokenizer.detokenize(keras.ops.convert_to_numpy(rows))
-    return smiles
+    return recipe_steps.sample_smiles(
+        model,
+        tokenizer,
+        num_samples,
+        sample_seed,
+        temperature or preset_temperature,
+        labels=labels,
+    )
 
 
 # The preset samples at the highest of these temperatures whose validity,
@@ -240,18 +237,13 @@ def generate(num_samples, sample_seed, labels=None, temperature=None):
 temperatures = (1.0, 0.9, 0.8, 0.7, 0.6)
 validity_target = 0.92
 train_smiles = kgen.datasets.load_molecules("moses", "train")
-preset_temperature = temperatures[-1]
-temperature_scan = {}
-for temperature in temperatures:
-    smiles = generate(1000, 99, temperature=temperature)
-    temperature_scan[temperature] = {
-        "validity": kgen.metrics.molecules.validity(smiles),
-        "novelty": kgen.metrics.molecules.novelty(smiles, train_smiles),
-    }
-    print(f"{name}: temperature {temperature}: {temperature_scan[temperature]}")
-    if temperature_scan[temperature]["validity"] >= validity_target:
-        preset_temperature = temperature
-        break
+preset_temperature, temperature_scan = recipe_steps.choose_temperature(
+    name,
+    lambda temperature: generate(1000, 99, temperature=temperature),
+    temperatures,
+    validity_target,
+    train_smiles,
+)
 
 start = time.time()
 samples = generate(num_evaluation_samples, sample_seed=0)
@@ -347,17 +339,9 @@ kgen.presets.save_to_preset(
         "headline_metrics": ["validity", "unique_at_10k", "novelty"],
         "paper": paper,
         "sample_smiles": samples[:8],
-        "sample_arguments": {
-            "sampler": keras.saving.serialize_keras_object(
-                kgen.samplers.RandomSampler(preset_temperature)
-            )
-        },
-        "temperature_choice": {
-            "rule": f"the highest of {list(temperatures)} whose validity "
-            f"on 1,000 draws (seed 99) is at least {validity_target}",
-            "scan": {str(t): v for t, v in temperature_scan.items()},
-            "chosen": preset_temperature,
-        },
+        **model_card.temperature_choice(
+            temperatures, validity_target, temperature_scan, preset_temperature
+        ),
     },
     overwrite=True,
     tokenizer=tokenizer,

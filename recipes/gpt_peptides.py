@@ -17,20 +17,18 @@ Writes kgen/presets/files/gpt_peptides/ with the tokenizer. Needs
 modlAMP's data (`pip install --no-deps modlamp==4.3.3`).
 """
 
-import argparse
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 from kgen.metrics import peptides  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-args = parser.parse_args()
+args = recipe_steps.recipe_parser(__doc__).parse_args()
 
 # === Config ===
 name = "gpt_peptides"
@@ -74,15 +72,14 @@ keras.utils.set_random_seed(seed)
 model = kgen.presets.build_architecture(
     "gpt_peptides_untrained", seed=seed, **architecture
 )
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.timed_fit(
+    model,
     rows,
     train_labels.astype("int32"),
     batch_size=batch_size,
     epochs=epochs,
     verbose=2,
 )
-wall_time = time.time() - start
 steps = epochs * -(-len(rows) // batch_size)
 print(f"{name}: {steps:,} steps in {wall_time:.0f} s")
 

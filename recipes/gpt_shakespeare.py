@@ -16,19 +16,17 @@ kgen/presets/files/gpt_shakespeare/ with the character tokenizer
 (`kgen.presets.load_tokenizer`).
 """
 
-import argparse
 import os
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-args = parser.parse_args()
+args = recipe_steps.recipe_parser(__doc__).parse_args()
 
 # === Config ===
 name = "gpt_shakespeare"

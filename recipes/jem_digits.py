@@ -19,12 +19,12 @@ FID on its features against the test digits (run
 `recipes/digits_classifier.py` first).
 """
 
-import argparse
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -62,9 +62,7 @@ paper = {
     "92.9% beside 95.8% for the same network as a plain classifier; "
     "expected calibration error 4.2% beside 6.3%; FID 38.4",
 }
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-args = parser.parse_args()
+args = recipe_steps.recipe_parser(__doc__).parse_args()
 preset = model_card.PRESETS / name
 command = f"KERAS_BACKEND={keras.backend.backend()} python recipes/{name}.py"
 
@@ -110,8 +108,8 @@ def build(generative_weight):
 def train(generative_weight):
     keras.utils.set_random_seed(seed)
     model = build(generative_weight)
-    start = time.time()
-    history = model.fit(
+    history, wall_time = recipe_steps.timed_fit(
+        model,
         x_train,
         y_train,
         batch_size=batch_size,
@@ -119,7 +117,7 @@ def train(generative_weight):
         callbacks=[keras.callbacks.TerminateOnNaN()],
         verbose=2,
     )
-    return model, history, time.time() - start
+    return model, history, wall_time
 
 
 model, history, wall_time = train(1.0)

@@ -11,21 +11,19 @@ Inception Score and, through its "features" layer, a fast domain FID for
     python recipes/update_presets.py mnist_classifier fashion_mnist_classifier
 """
 
-import argparse
 import math
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument(
     "--data", choices=("mnist", "fashion_mnist"), default="mnist"
 )
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -64,18 +62,12 @@ model = kgen.networks.image_classifier(
 )
 steps = epochs * math.ceil(len(x_train) / batch_size)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
-model.compile(
-    optimizer=optimizer,
-    loss="sparse_categorical_crossentropy",
-    metrics=["accuracy"],
-)
+recipe_steps.compile_classifier(model, optimizer)
 
 # === Training ===
-start = time.time()
-history = model.fit(
-    x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
+history, wall_time = recipe_steps.timed_fit(
+    model, x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
 )
-wall_time = time.time() - start
 
 # === Evaluation, preset ===
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -7,6 +7,7 @@ things with the same keys.
 """
 
 import json
+import math
 import os
 import pathlib
 import sys
@@ -99,6 +100,45 @@ def nanogpt_adamw_card(decay_steps):
         "weight_decay_on": "matrices (not biases, normalisation scales and "
         "offsets)",
         "global_clipnorm": 1.0,
+    }
+
+
+def ema_adam_card(learning_rate, ema_momentum, trained_on):
+    """The card's `optimizers` entry of Adam with EMA weights shipped in
+    float16, trained in `mixed_bfloat16` unless `trained_on` (the
+    `training` record's hardware) is "cpu"."""
+    return {
+        "optimizer": "Adam",
+        "learning_rate": learning_rate,
+        "ema_momentum": ema_momentum,
+        "weights": "the EMA weights, stored in float16 (measured after "
+        "rounding)",
+        "precision": "mixed_bfloat16" if trained_on != "cpu" else "float32",
+    }
+
+
+def architecture_training(
+    command, architecture, history, num_train, *, seed, wall_time
+):
+    """The card's `training` section of a model of the `architecture`
+    preset (its name) fitted on `num_train` examples, with `seed`, as the
+    architecture's training says: `history` of its fit, which took
+    `wall_time` seconds."""
+    import kgen
+
+    spec = kgen.presets.ARCHITECTURES[architecture]
+    batch_size = spec["training"]["batch_size"]
+    return {
+        "command": command,
+        "epochs": spec["training"]["epochs"],
+        "steps": len(history.epoch) * math.ceil(num_train / batch_size),
+        "batch_size": batch_size,
+        "optimizers": spec["optimizers"],
+        "config": dict(spec["arguments"], seed=seed),
+        "architecture": architecture,
+        "hardware": f"{os.cpu_count()} CPU cores",
+        "backend": keras.backend.backend(),
+        "wall_time_s": round(wall_time, 1),
     }
 
 
@@ -195,6 +235,23 @@ def training_section(
         "backend": backend or keras.backend.backend(),
         "wall_time_s": round(wall_time, 1),
     }
+
+
+def lent_gpu_training_section(command, hardware, training, **section):
+    """`training_section` of weights that `recipe_steps.train_on_lent_gpu`
+    trained: the epochs, steps, wall time, final loss and backend of its
+    `training` record, what trained them (`hardware`, in words) and
+    `section`'s batch_size, optimizers and config."""
+    return training_section(
+        command,
+        epochs=training["epochs"],
+        steps=training["steps"],
+        wall_time=training["wall_time"],
+        **section,
+        final_loss=training["final_loss"],
+        hardware_used=hardware,
+        backend=training["backend"],
+    )
 
 
 def metric(value, command, note, **details):
@@ -356,6 +413,13 @@ def digits_domain_metrics(model, name, value_range):
     }
 
 
+EMOJI_PAPER = {
+    "reference": "no published number on this data; the issue's bar: FID "
+    "against the held-out emoji beside the floor, and class accuracy by "
+    "an emoji-group classifier",
+}
+
+
 def emoji_data(image_size, num_train, num_test, labels=None, **details):
     """The card's `data` section of a model of the colour emoji at
     `image_size` px (pixels in [-1, 1])."""
@@ -498,3 +562,23 @@ def fid_scorer(reference):
         return float(metric.result())
 
     return fid
+
+
+def temperature_choice(temperatures, target, scan, chosen):
+    """The card's `sample_arguments` (a `kgen.samplers.RandomSampler` at
+    the `chosen` temperature) and `temperature_choice` entries of a SMILES
+    preset whose temperature `recipe_steps.choose_temperature` chose."""
+    import kgen
+
+    sampler = kgen.samplers.RandomSampler(chosen)
+    return {
+        "sample_arguments": {
+            "sampler": keras.saving.serialize_keras_object(sampler)
+        },
+        "temperature_choice": {
+            "rule": f"the highest of {list(temperatures)} whose validity "
+            f"on 1,000 draws (seed 99) is at least {target}",
+            "scan": {str(t): v for t, v in scan.items()},
+            "chosen": chosen,
+        },
+    }

@@ -13,20 +13,17 @@ Writes kgen/presets/files/nsf_checkerboard/ (the card's sample plot:
 `kgen generate nsf_checkerboard -n 5000 --out points.png`).
 """
 
-import argparse
 import math
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-args = parser.parse_args()
+args = recipe_steps.recipe_parser(__doc__).parse_args()
 
 # === Config ===
 name = "nsf_checkerboard"
@@ -67,9 +64,9 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-start = time.time()
-model.fit(train, batch_size=batch_size, epochs=epochs, verbose=2)
-wall_time = time.time() - start
+_, wall_time = recipe_steps.timed_fit(
+    model, train, batch_size=batch_size, epochs=epochs, verbose=2
+)
 
 # === Evaluation ===
 test_nll = -float(np.mean(keras.ops.convert_to_numpy(model.log_prob(test))))

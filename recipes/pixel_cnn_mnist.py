@@ -12,19 +12,18 @@ test images binarised once (numpy seed 123, as `benchmarks/
 pixel_cnn_mnist.py` and the VAE presets do), against the paper's 81.30.
 """
 
-import argparse
 import math
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--epochs", type=int, default=4)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -76,14 +75,13 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.timed_fit(
+    model,
     train,
     epochs=epochs,
     callbacks=[keras.callbacks.TerminateOnNaN()],
     verbose=2,
 )
-wall_time = time.time() - start
 
 # === Evaluation === (exact: no sampling, so every backend agrees)
 start = time.time()

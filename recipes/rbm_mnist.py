@@ -25,6 +25,7 @@ import time
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 from keras import ops
 
 model_card.use_repository_packages()
@@ -55,9 +56,7 @@ paper = {
     "Deep Belief Networks, ICML 2008 (stochastically binarised "
     "MNIST, 500 hidden units, CD-1 / CD-25 with a long schedule)",
 }
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-args = parser.parse_args()
+args = recipe_steps.recipe_parser(__doc__).parse_args()
 preset = model_card.PRESETS / name
 runs = model_card.ROOT / "runs" / name
 command = (
@@ -125,11 +124,13 @@ x_test = kgen.presets.prepare_data(architecture, x_test[:num_test])
 # === Training: kgen, then scikit-learn on the same data ===
 keras.utils.set_random_seed(seed)
 model = kgen.presets.build_architecture(architecture, seed=seed)
-start = time.time()
-model.fit(
-    x_train, batch_size=config.batch_size, epochs=config.epochs, verbose=0
+_, wall_time = recipe_steps.timed_fit(
+    model,
+    x_train,
+    batch_size=config.batch_size,
+    epochs=config.epochs,
+    verbose=0,
 )
-wall_time = time.time() - start
 sklearn_model, sklearn_wall_time = train_sklearn(x_train, config, seed)
 # `fit` takes the batches in the same order every epoch; `partial_fit` on a
 # fresh permutation each epoch is what Keras' `fit` does (and did better in

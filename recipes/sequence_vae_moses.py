@@ -31,27 +31,23 @@ kgen/presets/files/sequence_vae_moses/ with the tokenizer. Needs RDKit
 and MOSES' data (`pip install --no-deps molsets==0.3.1`).
 """
 
-import argparse
 import json
 import os
 import time
 
-import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--weights", required=True, help="the trained weights")
-parser.add_argument(
-    "--training",
-    required=True,
-    nargs="+",
-    help="the benchmark's results JSON of each training chunk, in order "
-    "(the last one's settings, steps, reconstruction and latent "
-    "optimisation; the wall time of all of them)",
+parser = recipe_steps.recipe_parser(__doc__)
+recipe_steps.add_benchmark_results_arguments(
+    parser,
+    "the benchmark's results JSON of each training chunk, in order (the "
+    "last one's settings, steps, reconstruction and latent optimisation; "
+    "the wall time of all of them)",
 )
 parser.add_argument(
     "--qed-cache",
@@ -62,7 +58,6 @@ parser.add_argument(
 parser.add_argument(
     "--out", help="write the preset here instead of kgen/presets/files"
 )
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -128,31 +123,21 @@ qed_mean, qed_std = float(qed.mean()), float(qed.std())
 def generate(num_samples, sample_seed, temperature):
     """SMILES of `num_samples` prior draws as `kgen generate` draws them:
     256 per `sample` call from one seed generator."""
-    sampler = kgen.samplers.RandomSampler(temperature)
-    generator = keras.random.SeedGenerator(sample_seed)
-    smiles = []
-    for first in range(0, num_samples, 256):
-        size = min(256, num_samples - first)
-        rows = model.sample(size, seed=generator, sampler=sampler)
-        smiles += tokenizer.detokenize(keras.ops.convert_to_numpy(rows))
-    return smiles
+    return recipe_steps.sample_smiles(
+        model, tokenizer, num_samples, sample_seed, temperature
+    )
 
 
 # The preset samples at the highest temperature whose validity on 1,000
 # draws of their own seed (99) reaches the target, as gpt_moses does.
 train_smiles = kgen.datasets.load_molecules("moses", "train")
-preset_temperature = temperatures[-1]
-temperature_scan = {}
-for temperature in temperatures:
-    smiles = generate(1000, 99, temperature)
-    temperature_scan[temperature] = {
-        "validity": kgen.metrics.molecules.validity(smiles),
-        "novelty": kgen.metrics.molecules.novelty(smiles, train_smiles),
-    }
-    print(f"{name}: temperature {temperature}: {temperature_scan[temperature]}")
-    if temperature_scan[temperature]["validity"] >= validity_target:
-        preset_temperature = temperature
-        break
+preset_temperature, temperature_scan = recipe_steps.choose_temperature(
+    name,
+    lambda temperature: generate(1000, 99, temperature),
+    temperatures,
+    validity_target,
+    train_smiles,
+)
 
 start = time.time()
 samples = generate(num_evaluation_samples, 0, preset_temperature)
@@ -252,17 +237,9 @@ kgen.presets.save_to_preset(
         "headline_metrics": ["validity", "unique_at_10k", "novelty"],
         "paper": model_card.MOSES_PAPER,
         "sample_smiles": samples[:8],
-        "sample_arguments": {
-            "sampler": keras.saving.serialize_keras_object(
-                kgen.samplers.RandomSampler(preset_temperature)
-            )
-        },
-        "temperature_choice": {
-            "rule": f"the highest of {list(temperatures)} whose validity "
-            f"on 1,000 draws (seed 99) is at least {validity_target}",
-            "scan": {str(t): v for t, v in temperature_scan.items()},
-            "chosen": preset_temperature,
-        },
+        **model_card.temperature_choice(
+            temperatures, validity_target, temperature_scan, preset_temperature
+        ),
     },
     overwrite=True,
     tokenizer=tokenizer,

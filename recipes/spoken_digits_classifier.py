@@ -15,24 +15,22 @@ test on. The network is `kgen.networks.audio_classifier` (a log STFT
 spectrogram, three strided convolutions, a 128-wide "features" layer).
 """
 
-import argparse
 import math
 import os
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--epochs", type=int, default=4)
 parser.add_argument(
     "--data-cache", help="an .npz of the clips (synthesis takes minutes)"
 )
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -82,15 +80,11 @@ y_augmented = np.tile(y_train, num_shifts)
 model = kgen.networks.audio_classifier(audio_length, 10, **network)
 steps = epochs * math.ceil(len(x_augmented) / batch_size)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
-model.compile(
-    optimizer=optimizer,
-    loss="sparse_categorical_crossentropy",
-    metrics=["accuracy"],
-)
+recipe_steps.compile_classifier(model, optimizer)
 
 # === Training ===
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.timed_fit(
+    model,
     x_augmented,
     y_augmented,
     batch_size=batch_size,
@@ -98,7 +92,6 @@ history = model.fit(
     shuffle=True,
     verbose=2,
 )
-wall_time = time.time() - start
 
 # === Evaluation ===
 test_loss, test_accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)

@@ -14,21 +14,20 @@ packs a model that the benchmark's `--save M.keras` trained the same way
 instead of training again. Writes kgen/presets/files/text_to_image_digits/.
 """
 
-import argparse
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--epochs", type=int, default=300)
 parser.add_argument("--model", help="a .keras model the benchmark trained")
 parser.add_argument("--wall-time", type=float, help="its training seconds")
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -99,15 +98,15 @@ else:
             )
         )
     )
-    start = time.time()
-    model.fit(
+    _, wall_time = recipe_steps.timed_fit(
+        model,
         x[:count],
         captions[:count],
         batch_size=batch_size,
         epochs=epochs,
         verbose=2,
     )
-    wall_time = round(time.time() - start, 1)
+    wall_time = round(wall_time, 1)
     trained_by = command
 
 # === Evaluation ===

@@ -29,29 +29,17 @@ The vocabulary holds the words of both splits (a prompt's unknown word
 raises): a word only the test names use keeps its untrained embedding.
 """
 
-import argparse
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument(
-    "--stage",
-    choices=("all", "train", "preset"),
-    default="all",
-    help="all: train and write the preset; train: train and save "
-    "--weights and --samples; preset: score --samples and write the "
-    "preset from --weights",
-)
-parser.add_argument("--max-train-minutes", type=float, default=5.0)
-parser.add_argument("--weights", default="text_to_image_emoji.npz")
-parser.add_argument("--samples", default="text_to_image_emoji_samples.npz")
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+parser = recipe_steps.gpu_stage_parser(__doc__, "text_to_image_emoji")
 args = parser.parse_args()
 
 # === Config ===
@@ -124,23 +112,16 @@ networks = [model.denoiser, model.text_encoder]
 
 # === Training === (fit ends with the EMA weights in the model)
 if args.stage in ("all", "train"):
-    training = model_card.fit_for_minutes(
+    training = recipe_steps.train_on_lent_gpu(
         model,
+        networks,
         x_train,
         captions,
-        minutes=args.max_train_minutes,
+        args,
         batch_size=batch_size,
         repeat=repeat,
         seed=seed,
-        smoke=args.smoke,
     )
-    # kgen.datasets.emoji refuses to draw without libraqm's layout.
-    training["text_layout"] = "libraqm"
-    training["max_train_minutes"] = args.max_train_minutes
-    # Everything below is measured on the float16 weights the preset
-    # ships.
-    model_card.save_float16_weights(args.weights, networks, training)
-    model_card.load_float16_weights(args.weights, networks)
     drawn, seconds = {}, {}
     for split, (prompts, _, split_scales) in prompt_sets.items():
         for scale in split_scales:
@@ -153,8 +134,7 @@ if args.stage in ("all", "train"):
                 seed=sample_seed,
             )
             seconds[key] = time.time() - start
-            images = np.clip(keras.ops.convert_to_numpy(images), -1, 1)
-            drawn[key] = np.round((images + 1) * 127.5).astype("uint8")
+            drawn[key] = recipe_steps.to_uint8(images)
     np.savez_compressed(
         args.samples,
         seconds=np.array([seconds[key] for key in drawn]),
@@ -165,28 +145,18 @@ if args.stage in ("all", "train"):
     if args.stage == "train":
         raise SystemExit(0)
 training = model_card.load_float16_weights(args.weights, networks)
-# The command of the run that trained the weights, which may be another
-# machine's.
-command = (
-    "python recipes/text_to_image_emoji.py --stage train --max-train-minutes "
-    f"{training['max_train_minutes']:g} (JAX, one GPU), then --stage preset"
-)
-hardware = training["hardware"]
-if hardware == "cpu":
-    hardware = model_card.hardware()
+command, hardware = recipe_steps.lent_gpu_command_and_hardware(name, training)
 
 # === Evaluation ===
 with np.load(args.samples) as stored:
     drawn_on = str(stored["device"])
     drawn = {
-        key: stored[key].astype("float32") / 127.5 - 1
+        key: recipe_steps.from_uint8(stored[key])
         for key in stored.files
         if key not in ("seconds", "device")
     }
 reference = x_test[:num_prompts]
-floor_images = x_train[
-    np.random.default_rng(0).choice(len(x_train), num_prompts, replace=False)
-]
+floor_images = recipe_steps.random_train_images(x_train, num_prompts)
 fid_of = model_card.fid_scorer(reference)
 fid_floor = fid_of(floor_images)
 judge, judge_accuracy = model_card.emoji_group_judge(
@@ -264,22 +234,14 @@ kgen.presets.save_to_preset(
             captions="the emoji's Unicode names (kgen.datasets."
             "load_captioned('emoji')); 10% dropped for guidance",
         ),
-        "training": model_card.training_section(
+        "training": model_card.lent_gpu_training_section(
             command,
-            epochs=training["epochs"],
-            steps=training["steps"],
+            hardware,
+            training,
             batch_size=batch_size,
-            wall_time=training["wall_time"],
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "ema_momentum": ema_momentum,
-                "weights": "the EMA weights, stored in float16 (measured "
-                "after rounding)",
-                "precision": "mixed_bfloat16"
-                if training["hardware"] != "cpu"
-                else "float32",
-            },
+            optimizers=model_card.ema_adam_card(
+                learning_rate, ema_momentum, training["hardware"]
+            ),
             config={
                 "widths": widths,
                 "attention_levels": list(range(1, len(widths))),
@@ -288,9 +250,6 @@ kgen.presets.save_to_preset(
                 "seed": seed,
                 "parameters": model.count_params(),
             },
-            final_loss=training["final_loss"],
-            hardware_used=hardware,
-            backend=training["backend"],
         ),
         "metrics": metrics,
         "headline_metrics": headline,
@@ -310,11 +269,7 @@ kgen.presets.save_to_preset(
             "scheduler": "ddim",
             "guidance_scale": best[1],
         },
-        "paper": {
-            "reference": "no published number on this data; the issue's "
-            "bar: FID against the held-out emoji beside the floor, and "
-            "class accuracy by an emoji-group classifier",
-        },
+        "paper": model_card.EMOJI_PAPER,
     },
     overwrite=True,
     weights_dtype="float16",

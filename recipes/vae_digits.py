@@ -9,14 +9,10 @@ runs/vae_digits/ (grids, SavedModel). Needs the digits_classifier preset
 (`recipes/digits_classifier.py`).
 """
 
-import math
-import os
-import pathlib
-import time
-
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 import kgen
 
@@ -30,12 +26,8 @@ description = (
 seed = 0
 # The networks, optimizer and schedule: the `vae` architecture preset
 # (kgen/presets/architectures.py), the one place they are written down.
-architecture = kgen.presets.ARCHITECTURES["vae"]
-batch_size = architecture["training"]["batch_size"]
-epochs = architecture["training"]["epochs"]
 grid_every = 10  # epochs between sample grids
-preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
-preset = preset / name
+preset = model_card.PRESETS / name
 runs = f"runs/{name}"
 
 # === Data ===
@@ -47,18 +39,15 @@ image_shape = x_train.shape[1:]
 model = kgen.presets.build_architecture("vae", image_shape, seed=seed)
 
 # === Training ===
-start = time.time()
-history = model.fit(
+history, wall_time = recipe_steps.fit_with_sample_grids(
+    model,
     x_train,
-    validation_data=x_test,
-    batch_size=batch_size,
-    epochs=epochs,
-    callbacks=[
-        kgen.callbacks.SampleGrid(f"{runs}/grids", grid_every, seed=seed),
-        keras.callbacks.TerminateOnNaN(),
-    ],
+    x_test,
+    "vae",
+    runs=runs,
+    every=grid_every,
+    seed=seed,
 )
-wall_time = time.time() - start
 
 # === Evaluation ===
 command = "python recipes/vae_digits.py"
@@ -87,18 +76,14 @@ kgen.presets.save_to_preset(
         "name": name,
         "description": description,
         "data": model_card.digits_data((0, 1), held_out="validation"),
-        "training": {
-            "command": command,
-            "epochs": epochs,
-            "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
-            "batch_size": batch_size,
-            "optimizers": architecture["optimizers"],
-            "config": dict(architecture["arguments"], seed=seed),
-            "architecture": "vae",
-            "hardware": f"{os.cpu_count()} CPU cores",
-            "backend": keras.backend.backend(),
-            "wall_time_s": round(wall_time, 1),
-        },
+        "training": model_card.architecture_training(
+            command,
+            "vae",
+            history,
+            len(x_train),
+            seed=seed,
+            wall_time=wall_time,
+        ),
         "metrics": metrics,
         "headline_metrics": ["test_negative_elbo_nats", "domain_fid"],
     },

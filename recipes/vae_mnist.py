@@ -15,21 +15,20 @@ kgen/presets/files/<name>_mnist/ (config, weights, model card with the test
 NLL by the IWAE bound, sample grid, reference samples).
 """
 
-import argparse
 import math
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("model", choices=["vae", "hierarchical_vae"])
 parser.add_argument("--epochs", type=int, default=12)
 parser.add_argument("--num-test", type=int, default=500)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -84,9 +83,9 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-start = time.time()
-history = model.fit(train, epochs=epochs, verbose=2)
-wall_time = time.time() - start
+history, wall_time = recipe_steps.timed_fit(
+    model, train, epochs=epochs, verbose=2
+)
 
 # === Evaluation ===
 start = time.time()

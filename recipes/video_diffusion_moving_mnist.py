@@ -28,18 +28,18 @@ a few more from the shipped (float16-rounded) weights, as a check of
 their motion.
 """
 
-import argparse
 import json
 import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--weights", required=True, help="float16 weights .npz")
 parser.add_argument(
     "--samples",
@@ -49,7 +49,6 @@ parser.add_argument(
 parser.add_argument(
     "--training", required=True, help="the benchmark's results JSON"
 )
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config === (the network is benchmarks.video_moving_mnist's)

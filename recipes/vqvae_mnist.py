@@ -29,12 +29,12 @@ into. Both presets share the VQ-VAE. This script scores a preset as
 `recipes/mnist_classifier.py` first) and writes it.
 """
 
-import argparse
 import json
 import os
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -81,7 +81,7 @@ num_subset = 200  # re-measured by the large test
 sample_seed = 1
 classifier_preset = "mnist_classifier"
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__, smoke=False)
 parser.add_argument("name", choices=sorted(PRESETS))
 parser.add_argument(
     "--workdir", required=True, help="benchmarks.mask_git_mnist's --workdir"

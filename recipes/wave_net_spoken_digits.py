@@ -14,12 +14,11 @@ kgen/presets/files/wave_net_spoken_digits/
 (`kgen generate wave_net_spoken_digits --labels 3 7 -n 2 --out d.wav`).
 """
 
-import argparse
 import math
-import time
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
@@ -28,9 +27,8 @@ SAMPLE_RATE = kgen.datasets.SPOKEN_DIGITS_SAMPLE_RATE
 PITCHES = kgen.datasets.SPOKEN_DIGITS_PITCHES
 HELD_OUT_PITCH = kgen.datasets.SPOKEN_DIGITS_HELD_OUT_PITCH
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--epochs", type=int, default=30)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 # === Config ===
@@ -75,11 +73,9 @@ model = kgen.models.WaveNet(seed=seed, **network)
 model.compile(optimizer=keras.optimizers.Adam(learning_rate))
 
 # === Training ===
-start = time.time()
-history = model.fit(
-    x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
+history, wall_time = recipe_steps.timed_fit(
+    model, x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
 )
-wall_time = time.time() - start
 
 # === Evaluation ===
 nats = kgen.metrics.nats_per_sample(model, x_test, y_test)

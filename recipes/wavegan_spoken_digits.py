@@ -28,25 +28,18 @@ kgen/presets/files/wavegan_spoken_digits/ (`kgen generate
 wavegan_spoken_digits --labels 0 1 2 3 4 5 6 7 8 9 -n 10 --out d.wav`).
 """
 
-import argparse
 import json
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
+import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--weights", required=True, help="the trained weights")
-parser.add_argument(
-    "--training",
-    required=True,
-    nargs="+",
-    help="the benchmark's results JSON of each training chunk, in order",
-)
-parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+parser = recipe_steps.recipe_parser(__doc__)
+recipe_steps.add_benchmark_results_arguments(parser)
 args = parser.parse_args()
 
 # === Config ===
