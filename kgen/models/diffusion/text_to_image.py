@@ -329,6 +329,7 @@ class TextToImage(DenoisingDiffusion):
             guidance_scale, guidance_interval, scheduler, seed: see
                 `generate`.
         """
+        strength = text_to_image_sampling.check_strength(strength)
         plan = text_to_image_sampling.sampling_plan(
             self,
             scheduler,

@@ -83,17 +83,22 @@ def guided_denoise(model, plan, condition):
     )
 
 
+def check_strength(strength):
+    """`image_to_image`'s `strength`, a float in (0, 1]."""
+    strength = validate_float(
+        strength, "strength", minimum=0.0, exclusive_minimum=True
+    )
+    if strength > 1:
+        raise ValueError(f"`strength` must be in (0, 1]; received {strength}.")
+    return strength
+
+
 def image_to_image(model, images, prompts, strength, plan, seed):
     """`TextToImage.image_to_image`: `images` redrawn towards `prompts`
     (SDEdit) over the last `strength` of `plan`'s timesteps."""
     images = ops.convert_to_tensor(
         public_inputs.check_examples(model, images, "images")
     )
-    strength = validate_float(
-        strength, "strength", minimum=0.0, exclusive_minimum=True
-    )
-    if strength > 1:
-        raise ValueError(f"`strength` must be in (0, 1]; received {strength}.")
     count = int(ops.shape(images)[0])
     tokens = model.tokenize(prompts, count)
     num_steps = len(plan.points)
