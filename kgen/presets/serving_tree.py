@@ -80,13 +80,17 @@ def export_serving_tree(folder, names=None, *, mount=MOUNT, log=print):
     for name in names:
         model = load_preset(name)
         try:
-            model.serving_endpoints()
+            endpoints = model.serving_endpoints()
         except NotImplementedError:
             # WaveNet: its windowed step-by-step sampler is not exported.
             log(f"skipped {name}: {type(model).__name__} exports nothing")
             continue
         path = export_saved_model(
-            model, str(folder / name), version=VERSION, overwrite=True
+            model,
+            str(folder / name),
+            version=VERSION,
+            overwrite=True,
+            endpoints=endpoints,
         )
         log(f"wrote {path}")
     listed = [

@@ -186,10 +186,7 @@ class AverageVelocityModel(GenerativeModel):
         guidance = Guidance(guidance_scale, guidance_interval)
         # No solver object: the jumps are the model's own rule.
         plan = SamplingPlan(None, times, guidance.for_model(self))
-        seed = public_inputs.seed_source(self, seed)
-        labels = public_inputs.sample_labels(self, labels, num_samples, seed)
-        noise = plan.start_noise(self, num_samples, seed)
-        return plan.draw(self, jumps, noise, labels)
+        return plan.sample(self, jumps, num_samples, seed, labels)
 
     # === Export ===
 

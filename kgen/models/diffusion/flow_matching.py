@@ -311,8 +311,8 @@ class FlowMatching(GenerativeModel):
         plan = flow_matching_sampling.sampling_plan(
             self, scheduler, num_steps, guidance, watermark
         )
-        return flow_matching_sampling.sample(
-            self, num_samples, plan, seed, labels
+        return plan.sample(
+            self, flow_matching_sampling.solve, num_samples, seed, labels
         )
 
     def reflow_couplings(

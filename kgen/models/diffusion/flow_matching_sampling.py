@@ -106,15 +106,6 @@ def solve(model, plan, noise, labels=None):
     )
 
 
-def sample(model, num_samples, plan, seed, labels):
-    """`FlowMatching.sample` once its plan is made: the labels, the start
-    noise (with the plan's watermark) and the solve from it."""
-    seed = public_inputs.seed_source(model, seed)
-    labels = public_inputs.sample_labels(model, labels, num_samples, seed)
-    noise = plan.start_noise(model, num_samples, seed)
-    return plan.draw(model, solve, noise, labels)
-
-
 def reflow_couplings(model, num_pairs, plan, seed, labels):
     """`FlowMatching.reflow_couplings`: noise and the samples `model`'s
     ODE carries it to, as NumPy arrays."""

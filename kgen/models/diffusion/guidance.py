@@ -82,10 +82,10 @@ class Guidance:
         """The part of a sampling program's compile-cache key this
         guidance sets, or `None` when a guide or a classifier takes part:
         their weights are not the program's arguments, so such runs are
-        traced anew."""
+        traced anew (and `classifier_scale` acts only with a classifier)."""
         if self.guide is not None or self.classifier is not None:
             return None
-        return (self.scale, self.interval, self.rule, self.classifier_scale)
+        return (self.scale, self.interval, self.rule)
 
 
 def classifier_free_guidance(

@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from kgen import backend
+from kgen.models import public_inputs
 from kgen.models.diffusion.guidance import Guidance
 
 
@@ -70,6 +71,19 @@ class SamplingPlan:
             noise = self.watermark.embed(noise)
         return noise
 
+    def sample(self, model, solve, num_samples, seed, labels):
+        """What a family's `sample` does once its plan is made:
+
+        1. the seed source of `seed` (`public_inputs.seed_source`);
+        2. the class labels, drawn from it when `labels` is `None`;
+        3. the start noise, with the watermark written into it;
+        4. `draw` from it with `solve(model, plan, noise, labels)`.
+        """
+        seed = public_inputs.seed_source(model, seed)
+        labels = public_inputs.sample_labels(model, labels, num_samples, seed)
+        noise = self.start_noise(model, num_samples, seed)
+        return self.draw(model, solve, noise, labels)
+
     def draw(self, model, solve, *inputs):
         """`solve(model, self, *inputs)` run without gradients, compiled
         once per `key` (`backend.inference_program`), its samples clipped
@@ -86,8 +100,9 @@ class SamplingPlan:
                 sample = ops.clip(sample, *model.sample_range)
             return sample
 
+        key = self.key
         with backend.no_grad():
-            if self.key is None:
+            if key is None:
                 return program(model, *inputs)
-            key = (solve.__module__, solve.__name__) + self.key
+            key = (solve.__module__, solve.__name__) + key
             return backend.inference_program(model, key, program, *inputs)

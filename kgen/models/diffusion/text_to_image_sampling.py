@@ -29,13 +29,16 @@ def checked_guidance(model, guidance):
     classifier-free guidance needs one trained with the empty caption,
     and no classifier guides it."""
     check_guide(guidance.guide, model, guidance.scale)
-    if guidance.scale and guidance.guide is None:
-        if model.condition_dropout == 0:
-            raise ValueError(
-                "Classifier-free guidance (`guidance_scale` != 0) needs a "
-                "model trained with the empty caption: this one has "
-                "`condition_dropout=0`. Sample with `guidance_scale=0`."
-            )
+    if (
+        guidance.scale
+        and guidance.guide is None
+        and not model.condition_dropout
+    ):
+        raise ValueError(
+            "Classifier-free guidance (`guidance_scale` != 0) needs a "
+            "model trained with the empty caption: this one has "
+            "`condition_dropout=0`. Sample with `guidance_scale=0`."
+        )
     if guidance.classifier is not None:
         raise ValueError("A TextToImage model takes no `classifier`.")
     return guidance

@@ -58,7 +58,8 @@ def test_no_function_on_the_sampling_path_takes_over_six_parameters(module):
 
 
 def test_guidance_is_checked_once_and_keys_the_program():
-    assert Guidance(2, (0.2, 0.8)).key == (2.0, (0.2, 0.8), "cfg", 1.0)
+    assert Guidance(2, (0.2, 0.8)).key == (2.0, (0.2, 0.8), "cfg")
+    assert Guidance(2, classifier_scale=3.0).key == Guidance(2).key
     # Unguided, any rule is classifier-free guidance's: one program.
     assert Guidance(0.0, rule="cfg++").key == Guidance().key
     with pytest.raises(ValueError, match="guidance_interval"):
