@@ -116,13 +116,19 @@ def _card(name):
 
 def presets_reference():
     lines = ["## Shipped presets", ""]
-    lines += ["| preset | class | parameters |", "|---|---|---|"]
+    lines += [
+        "| preset | class | parameters | ships in |",
+        "|---|---|---|---|",
+    ]
     names = kgen.presets.list_presets()
     for name in names:
         card = kgen.presets.preset_metadata(name)
+        package = kgen.presets.package_of(name)
         lines.append(
             f"| [`{name}`](#{name}) | `{card['model_class']}` | "
-            f"{card['num_parameters']:,} |"
+            f"{card['num_parameters']:,} | "
+            + (f"`{package}`" if package else "kgen")
+            + " |"
         )
     lines += [""]
     for name in names:

@@ -25,7 +25,7 @@ seed = 0
 # The network, optimizers and schedule: the `dcgan` architecture preset
 # (kgen/presets/architectures.py), the one place they are written down.
 grid_every = 10
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 runs = f"runs/{name}"
 
 # === Data === (tanh generator: pixels in [-1, 1])

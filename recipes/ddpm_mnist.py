@@ -110,7 +110,7 @@ num_samples = 1000
 num_subset = 200  # re-measured by the large test
 sample_seed = 1
 classifier_preset = "mnist_classifier"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 options = [f"--size {args.size}"]
 if args.epochs:
     options.append(f"--epochs {args.epochs}")

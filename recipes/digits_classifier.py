@@ -9,7 +9,6 @@ domain FID for 8x8 digits (`kgen evaluate --features digits_classifier`).
 
 import math
 import os
-import pathlib
 
 import keras
 import model_card  # recipes/model_card.py, beside this script
@@ -31,8 +30,7 @@ features_dim = 128
 learning_rate = 1e-3
 batch_size = 64
 epochs = 60
-preset = pathlib.Path(__file__).resolve().parents[1] / "kgen/presets/files"
-preset = preset / name
+preset = model_card.preset_folder(name)
 
 # === Data === (images in [0, 1])
 keras.utils.set_random_seed(seed)

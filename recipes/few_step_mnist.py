@@ -144,7 +144,7 @@ parser.add_argument("--teacher", help="consistency_mnist: the flow weights")
 args = parser.parse_args()
 name = args.name
 config = PRESETS[name]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     f"KGEN_DATA_DIR=../shared/data python recipes/few_step_mnist.py {name} "
     "--weights W.weights.h5"

@@ -51,7 +51,7 @@ repeat = 16  # passes an epoch (model_card.fit_for_minutes)
 sampling = {"num_steps": 50, "scheduler": "euler"}
 sample_seed = 1
 judge_epochs = 40
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # seconds end to end, written to /tmp
     widths, repeat, judge_epochs = [8, 16], 1, 1
     sampling = {"num_steps": 2, "scheduler": "euler"}

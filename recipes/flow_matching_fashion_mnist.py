@@ -58,7 +58,7 @@ num_samples = 1000
 num_subset = 200  # re-measured by the large test
 sample_seed = 1
 classifier_preset = "fashion_mnist_classifier"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = "KERAS_BACKEND=jax python recipes/flow_matching_fashion_mnist.py" + (
     "" if args.train_steps == 3200 else f" --train-steps {args.train_steps}"
 )

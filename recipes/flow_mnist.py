@@ -45,7 +45,7 @@ learning_rate = 1e-3
 num_test = 1000
 temperature = 0.7
 paper = {"glow": 1.05, "realnvp": 1.06}[args.model]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     f"KGEN_DATA_DIR=../shared/data python recipes/flow_mnist.py {args.model}"
     + ("" if epochs == 6 else f" --epochs {epochs}")

@@ -59,7 +59,7 @@ optimizers = {
         "beta_2": 0.9,
     },
 }[args.model]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     f"KGEN_DATA_DIR=../shared/data python recipes/gan_mnist.py {args.model}"
     + ("" if epochs == 8 else f" --epochs {epochs}")

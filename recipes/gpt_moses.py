@@ -18,7 +18,7 @@ own longest molecule, not to the context. The held-out metrics are
 MOSES' (`kgen.metrics.molecules`) on `kgen generate`'s samples, novelty
 against all of MOSES' training set.
 
-Writes kgen/presets/files/gpt_moses/ with the tokenizer. Needs RDKit
+Writes gpt_moses/ in preset_packages/sequences/ with the tokenizer. Needs RDKit
 (`pip install 'kgen[chem]'`) and MOSES' data (`pip install --no-deps
 molsets==0.3.1`). Data preparation (tokens, QED) is kept in `--cache`.
 """
@@ -54,7 +54,7 @@ second_learning_rate = 5e-4
 warmup_steps = 100
 architecture = {"num_layers": 4, "num_heads": 4, "hidden_dim": 128}
 command = "python recipes/gpt_moses.py"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # a minute end to end, written to /tmp
     num_molecules, num_evaluation_samples, second_steps = 2_048, 256, 8
     architecture = {"num_layers": 1, "num_heads": 2, "hidden_dim": 16}

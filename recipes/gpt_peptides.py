@@ -13,7 +13,7 @@ classifier that judges samples (`kgen.metrics.peptides.amp_classifier`,
 a random forest) is fitted on `"train"` too, and its accuracy on
 `"test"` is on the card, so that its verdicts can be weighed.
 
-Writes kgen/presets/files/gpt_peptides/ with the tokenizer. Needs
+Writes gpt_peptides/ (preset_packages/sequences/) with the tokenizer. Needs
 modlAMP's data (`pip install --no-deps modlamp==4.3.3`).
 """
 
@@ -39,7 +39,7 @@ num_samples = 2000  # per label, as AMP design papers score a few thousand
 temperature = 1.0
 architecture = {"num_layers": 3, "num_heads": 4, "hidden_dim": 96}
 command = "python recipes/gpt_peptides.py"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # seconds end to end, written to /tmp
     epochs, num_samples = 1, 64
     architecture = {"num_layers": 1, "num_heads": 2, "hidden_dim": 16}

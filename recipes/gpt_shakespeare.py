@@ -50,7 +50,7 @@ learning_rate = None  # the architecture's warm-up and cosine decay
 eval_interval = 100  # nanoGPT's estimate_loss: every 100 iterations,
 eval_iters = 20  # 20 batches of 12 random windows
 num_validation_windows = 2400  # seed 3; nanoGPT's estimate uses 240, seed 2
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 data_path = os.path.join(
     os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
 )

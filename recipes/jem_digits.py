@@ -63,7 +63,7 @@ paper = {
     "expected calibration error 4.2% beside 6.3%; FID 38.4",
 }
 args = recipe_steps.recipe_parser(__doc__).parse_args()
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = f"KERAS_BACKEND={keras.backend.backend()} python recipes/{name}.py"
 
 # === Data === (images in [0, 1], labels 0-9)

@@ -20,7 +20,7 @@ in the manner of Coconet. A token is a voice's pitch in one sixteenth:
 benchmark trains it in two chunks; this script loads the weights,
 measures the test windows' negative ELBO (an upper bound on their NLL,
 in nats per frame of four voices) and the voice order of samples, and
-writes kgen/presets/files/masked_diffusion_chorales/. `kgen generate
+writes preset_packages/sequences/'s preset. `kgen generate
 masked_diffusion_chorales -n 4 --out chorale.mid` writes MIDI, a track
 per voice.
 """
@@ -56,7 +56,7 @@ length, num_voices = 32, 4
 num_draws = 16
 sample_steps = 64
 num_checked = 256
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     "KERAS_BACKEND=jax python -m benchmarks.chorales_mdlm --train-minutes 25 "
     "--weights C.weights.h5 --results chorales_mdlm_chunk1 && "

@@ -44,7 +44,7 @@ features_dim = 128
 learning_rate = 1e-3
 batch_size = 128
 epochs = {"mnist": 4, "fashion_mnist": 12}[args.data]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = "KGEN_DATA_DIR=../shared/data python recipes/mnist_classifier.py" + (
     "" if args.data == "mnist" else f" --data {args.data}"
 )

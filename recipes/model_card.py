@@ -15,9 +15,22 @@ import time
 
 import keras
 
+import kgen
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PRESETS = ROOT / "kgen" / "presets" / "files"
+PRESETS = ROOT / "kgen" / "presets" / "files"  # the core set's folder
 SMOKE = pathlib.Path("/tmp/kgen_smoke")  # where `--smoke` runs write
+
+
+def preset_folder(name):
+    """The folder of this checkout that holds preset `name`: inside its
+    preset package (`kgen.presets.PRESET_PACKAGES`) or in the core set."""
+    package = kgen.presets.package_of(name)
+    if package is None:
+        return PRESETS / name
+    source = ROOT / kgen.presets.package_source(package)
+    module = package.replace("-", "_")
+    return source / module / "files" / name
 
 
 # What the MOSES metrics of a SMILES preset's card mean

@@ -46,7 +46,7 @@ flow_config = dict(
     num_layers=2,
 )
 exact_entropy = math.log(32.0)
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = "python recipes/nsf_checkerboard.py"
 if args.smoke:  # seconds end to end, written to /tmp
     num_train, num_test, epochs = 1000, 500, 1

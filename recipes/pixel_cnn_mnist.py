@@ -48,7 +48,7 @@ description = (
     "temperature, windowed loop); log_prob gives the exact log-likelihood "
     "in nats, as kgen.models.PixelCNN."
 )
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # seconds end to end, written to /tmp
     num_test, test_subset = 20, 10
     preset = model_card.SMOKE / name

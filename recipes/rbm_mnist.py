@@ -57,7 +57,7 @@ paper = {
     "MNIST, 500 hidden units, CD-1 / CD-25 with a long schedule)",
 }
 args = recipe_steps.recipe_parser(__doc__).parse_args()
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 runs = model_card.ROOT / "runs" / name
 command = (
     "KGEN_DATA_DIR=../shared/data KERAS_BACKEND=jax python recipes/rbm_mnist.py"

@@ -27,7 +27,7 @@ samples 0.36 at temperature 0.7), then 3,500 with the weight ramped to
 measures reconstruction and latent optimisation; this script loads those
 weights, picks the sampling temperature as `gpt_moses` does, measures
 MOSES' table on 30,000 samples as `kgen evaluate` draws them, and writes
-kgen/presets/files/sequence_vae_moses/ with the tokenizer. Needs RDKit
+its preset in preset_packages/sequences/ with the tokenizer. Needs RDKit
 and MOSES' data (`pip install --no-deps molsets==0.3.1`).
 """
 
@@ -56,7 +56,7 @@ parser.add_argument(
     "standardisation)",
 )
 parser.add_argument(
-    "--out", help="write the preset here instead of kgen/presets/files"
+    "--out", help="write the preset here instead of its preset package"
 )
 args = parser.parse_args()
 
@@ -83,7 +83,7 @@ command = (
     "benchmarks/results/sequence_vae_moses_fine.json"
 )
 evaluation = f"kgen evaluate {name} --metric moses -n 30000"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # minutes end to end, written to /tmp
     num_evaluation_samples, temperatures = 256, (1.0, 0.7)
     preset = model_card.SMOKE / name

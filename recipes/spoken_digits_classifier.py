@@ -50,7 +50,7 @@ network = dict(frame_length=256, filters=32, features_dim=128)
 # Copies of each training clip, rolled by up to 0.1 s either way.
 num_shifts, max_shift = 4, 800
 audio_length = kgen.datasets.spoken_digits.MANY_VOICES_AUDIO_LENGTH
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = "python recipes/spoken_digits_classifier.py"
 
 # === Data ===

@@ -11,7 +11,7 @@ by `kgen.metrics.prompt_following_scores`: prompt accuracy (class by a CNN
 trained on real digits, each attribute by its own measurement) and domain
 FID / KID at guidance scales 0, 1, 3, 5, with DDIM-50. `--model M.keras`
 packs a model that the benchmark's `--save M.keras` trained the same way
-instead of training again. Writes kgen/presets/files/text_to_image_digits/.
+instead of training again. Writes its preset in preset_packages/text_to_image/.
 """
 
 import time
@@ -44,7 +44,7 @@ batch_size = 64
 num_prompts = 1000
 scales = [0.0, 1.0, 3.0, 5.0]
 num_steps = 50
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = f"python recipes/text_to_image_digits.py --epochs {epochs}"
 if args.smoke:  # seconds end to end, written to /tmp
     epochs, num_prompts, scales, num_steps = 1, 20, [0.0, 3.0], 3

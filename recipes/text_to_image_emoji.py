@@ -57,7 +57,7 @@ train_names_scale = 3.0
 num_steps = 50
 sample_seed = 1
 judge_epochs = 40
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # seconds end to end, written to /tmp
     widths, text_width, repeat, judge_epochs = [8, 16], 16, 1, 1
     scales, num_steps = [0.0, 3.0], 2

@@ -1,4 +1,4 @@
-"""Rewrites the presets shipped in kgen/presets/files/ and their references.
+"""Rewrites the shipped presets (kgen's and its preset packages') in place.
 
     python recipes/update_presets.py              # every shipped preset
     python recipes/update_presets.py vae_digits   # only some
@@ -20,7 +20,6 @@ converted from the former `saved_models/` folder by this script's
 
 import argparse
 import os
-import pathlib
 import subprocess
 import sys
 import time
@@ -28,9 +27,6 @@ import time
 # === Config ===
 main_backend = "tensorflow"  # writes reference_samples.npy and samples.png
 other_backends = ("jax", "torch")  # each adds reference_samples_<b>.npy
-presets_directory = (
-    pathlib.Path(__file__).resolve().parents[1] / "kgen" / "presets" / "files"
-)
 
 
 def main():
@@ -49,12 +45,13 @@ def main():
     os.environ["KERAS_BACKEND"] = main_backend
     import kgen
 
-    names = args.names or sorted(
-        path.name for path in presets_directory.iterdir() if path.is_dir()
-    )
-    for name in names:
+    # The folders kgen loads by name: the preset packages are installed
+    # editable (preset_packages/requirements.txt), so these are the
+    # checkout's own.
+    shipped = kgen.presets.shipped_presets()
+    for name in args.names or sorted(shipped):
         start = time.time()
-        directory = presets_directory / name
+        directory = shipped[name]
         model = kgen.presets.load_preset(directory)
         card = {
             key: value

@@ -27,7 +27,7 @@ seed = 0
 # The networks, optimizer and schedule: the `vae` architecture preset
 # (kgen/presets/architectures.py), the one place they are written down.
 grid_every = 10  # epochs between sample grids
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 runs = f"runs/{name}"
 
 # === Data ===

@@ -10,9 +10,10 @@ The networks are `kgen.presets`' `vae_mnist_untrained` and
 evaluation are `benchmarks/vae_mnist_iwae.py`'s, from kgen (`kgen.datasets.
 DynamicBinarization`, `kgen.metrics.iwae_log_likelihood`); this script
 trains
-longer, with a cosine learning-rate decay, and writes
-kgen/presets/files/<name>_mnist/ (config, weights, model card with the test
-NLL by the IWAE bound, sample grid, reference samples).
+longer, with a cosine learning-rate decay, and writes the preset (in
+kgen/presets/files/, or preset_packages/images/ for the hierarchical VAE:
+config, weights, model card with the test NLL by the IWAE bound, sample
+grid, reference samples).
 """
 
 import math
@@ -58,7 +59,7 @@ paper_nll, paper_layers = {
     "vae": (86.76, "one-layer"),
     "hierarchical_vae": (85.33, "two-layer"),
 }[args.model]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:  # a few seconds end to end, written to /tmp
     num_test, num_iwae_samples, test_subset = 10, 10, 5
     preset = model_card.SMOKE / name

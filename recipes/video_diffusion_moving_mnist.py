@@ -60,7 +60,7 @@ num_test = 500
 num_checked = 16  # clips drawn here, from the shipped weights
 check_seed = 3
 classifier_preset = "mnist_classifier"
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     "KERAS_BACKEND=jax python -m benchmarks.video_moving_mnist "
     "--image-size 32 --num-samples 200 --minutes 4 --weights W.npz "

@@ -90,7 +90,7 @@ args = parser.parse_args()
 name = args.name
 config = PRESETS[name]
 kind = config["kind"]
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = (
     "KGEN_DATA_DIR=../shared/data python recipes/vqvae_mnist.py "
     f"{name} --workdir W"

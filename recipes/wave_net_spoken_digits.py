@@ -10,7 +10,7 @@ mu-law), pitch 50 held out (60 clips). The network is a WaveNet of one
 stack of 9 dilations (receptive field 513 steps) conditioned on the
 digit. Trained for a fixed number of epochs; scored by the held-out NLL
 in nats and bits per sample (`kgen.metrics.nats_per_sample`). Writes
-kgen/presets/files/wave_net_spoken_digits/
+its preset in preset_packages/audio/
 (`kgen generate wave_net_spoken_digits --labels 3 7 -n 2 --out d.wav`).
 """
 
@@ -52,7 +52,7 @@ network = dict(
     num_classes=10,
 )
 clip_steps = 6000  # 0.75 s: `kgen generate`'s default length
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 command = "KERAS_BACKEND=jax python recipes/wave_net_spoken_digits.py" + (
     "" if epochs == 30 else f" --epochs {epochs}"
 )

@@ -24,7 +24,7 @@ voices, 8 kHz, 6,144 samples). The benchmark trains it; this script loads
 the weights, scores 500 samples as `kgen evaluate wavegan_spoken_digits
 --metric is --classifier spoken_digits_classifier -n 500` does (and the
 share heard as the digit asked for), and writes
-kgen/presets/files/wavegan_spoken_digits/ (`kgen generate
+its preset in preset_packages/audio/ (`kgen generate
 wavegan_spoken_digits --labels 0 1 2 3 4 5 6 7 8 9 -n 10 --out d.wav`).
 """
 
@@ -58,7 +58,7 @@ evaluation = (
     f"kgen evaluate {name} --metric is --classifier {classifier_name} "
     f"-n {num_scored}"
 )
-preset = model_card.PRESETS / name
+preset = model_card.preset_folder(name)
 if args.smoke:
     num_scored = 20
     preset = model_card.SMOKE / name

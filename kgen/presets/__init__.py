@@ -1,8 +1,9 @@
 """Presets as data: a model's config, weights and model card in a folder.
 
 `save_to_preset(model, directory)` writes one; `load_preset(name)` loads a
-preset shipped inside the package (offline, from any installation) or a
-local directory, after checking the sha256 of every file.
+preset shipped inside the package or an installed preset package (offline,
+from any installation) or a local directory, after checking the sha256 of
+every file.
 
 ```python
 kgen.presets.list_presets()  # ['dcgan_digits', 'digits_classifier', ...]
@@ -25,7 +26,10 @@ from kgen.presets.loading import load_tokenizer
 from kgen.presets.loading import preset_metadata
 from kgen.presets.loading import verify_preset
 from kgen.presets.reference_check import check_preset
+from kgen.presets.registry import PRESET_PACKAGES
 from kgen.presets.registry import list_presets
+from kgen.presets.registry import package_of
+from kgen.presets.registry import package_source
 from kgen.presets.registry import shipped_presets
 from kgen.presets.sample_kinds import SAMPLE_KINDS
 from kgen.presets.sample_kinds import sample_kind
@@ -47,6 +51,7 @@ preset_hooks.register(
 
 __all__ = [
     "ARCHITECTURES",
+    "PRESET_PACKAGES",
     "SAMPLE_KINDS",
     "PresetError",
     "add_backend_reference",
@@ -59,6 +64,8 @@ __all__ = [
     "list_presets",
     "load_preset",
     "load_tokenizer",
+    "package_of",
+    "package_source",
     "prepare_data",
     "preset_metadata",
     "sample_kind",

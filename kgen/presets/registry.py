@@ -1,20 +1,27 @@
 """Where presets are found: the shipped ones and local directories.
 
-A preset is a directory (see `kgen.presets.save_to_preset`). The presets
-that ship with kgen live in `kgen/presets/files/<name>/`, package data that
-a wheel carries, so they load offline from any installation.
+A preset is a directory (see `kgen.presets.save_to_preset`). A core set
+ships inside kgen, in `kgen/presets/files/<name>/`, package data that the
+wheel carries, so those load offline from any installation. The rest ship
+as preset packages built from this repository's `preset_packages/` (the
+pattern of spaCy's model packages): each is a Python package whose
+`kgen.presets` entry point names its folder of preset folders, so
+`pip install kgen-presets-audio` makes its presets load by name, offline,
+with every file's sha256 checked as for the core set.
 
 Extension point: `shipped_presets()` is the one table of named presets,
-discovered from `files/`. Named presets of another kind (untrained
-architectures with training defaults, presets downloaded to a cache) join
-by adding entries to that table; everything else goes through it.
+discovered from `files/` and the entry points. Named presets of another
+kind (untrained architectures with training defaults) join by adding
+entries to that table; everything else goes through it.
 """
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import pathlib
+import warnings
 
 from kgen.utils.preset_error import PresetError
 from kgen.utils.regular_file import open_regular_file
@@ -64,25 +71,116 @@ def card_digest(metadata):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# The entry-point group through which a preset package names its folder.
+ENTRY_POINT_GROUP = "kgen.presets"
+# The preset packages built from this repository's `preset_packages/`
+# and the presets each holds, so that asking for one that is not
+# installed says which package to install (a test holds this table to
+# the folders).
+PRESET_PACKAGES = {
+    "kgen-presets-audio": (
+        "spoken_digits_classifier",
+        "wave_net_spoken_digits",
+        "wavegan_spoken_digits",
+    ),
+    "kgen-presets-images": ("consistency_mnist", "hierarchical_vae_mnist"),
+    "kgen-presets-sequences": (
+        "gpt_moses",
+        "gpt_peptides",
+        "masked_diffusion_chorales",
+        "sequence_vae_moses",
+    ),
+    "kgen-presets-text-to-image": (
+        "flow_matching_emoji",
+        "text_to_image_digits",
+        "text_to_image_emoji",
+    ),
+    "kgen-presets-video": ("video_diffusion_moving_mnist",),
+}
+
+
+def preset_folders():
+    """The folders of preset folders: kgen's own, then each installed
+    preset package's, in the order of their entry points' names.
+
+    Returns:
+        list of `(source, folder)`: `source` is `"kgen"` or the preset
+        package's distribution name, `folder` a `pathlib.Path`.
+
+    Raises:
+        PresetError: an entry point does not name an existing folder.
+    """
+    folders = [("kgen", FILES)] if FILES.is_dir() else []
+    entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    for entry_point in sorted(entry_points, key=lambda e: e.name):
+        source = entry_point.dist.name if entry_point.dist else "?"
+        try:
+            folder = pathlib.Path(entry_point.load())
+        except (ImportError, AttributeError, TypeError) as error:
+            raise PresetError(
+                f"The preset package {source}'s entry point "
+                f"{entry_point.value!r} ({ENTRY_POINT_GROUP}) does not load "
+                f"a folder: {error}."
+            ) from None
+        if not folder.is_dir():
+            raise PresetError(
+                f"The preset package {source}'s entry point "
+                f"{entry_point.value!r} names {folder}, which is not a "
+                "folder; reinstall the package."
+            )
+        folders.append((source, folder))
+    return folders
+
+
 @functools.cache
 def shipped_presets():
-    """`{name: directory}` of the presets inside the installed package.
+    """`{name: directory}` of the presets of kgen and of every installed
+    preset package.
+
+    A name found twice keeps its first folder (kgen's own before any
+    package's), with a warning naming both.
 
     Returns:
         dict from preset name to the absolute path of its directory: every
-        folder of `kgen/presets/files/` that holds a `metadata.json`.
+        folder that holds a `metadata.json` in `preset_folders()`.
     """
-    if not FILES.is_dir():
-        return {}
-    return {
-        folder.name: str(folder)
-        for folder in sorted(FILES.iterdir())
-        if (folder / METADATA).is_file()
-    }
+    presets, sources = {}, {}
+    for source, folder in preset_folders():
+        for preset in sorted(folder.iterdir()):
+            if not (preset / METADATA).is_file():
+                continue
+            if preset.name in presets:
+                warnings.warn(
+                    f"Preset {preset.name!r} is shipped by both "
+                    f"{sources[preset.name]} and {source}; loading "
+                    f"{sources[preset.name]}'s.",
+                    stacklevel=2,
+                )
+                continue
+            presets[preset.name], sources[preset.name] = str(preset), source
+    return dict(sorted(presets.items()))
+
+
+def package_of(name):
+    """The preset package that ships preset `name`, or None (kgen's own,
+    or not one of this repository's)."""
+    for package, names in PRESET_PACKAGES.items():
+        if name in names:
+            return package
+    return None
+
+
+def package_source(package):
+    """Where preset package `package` lies in kgen's repository, relative
+    to its root: `"preset_packages/text_to_image"` for
+    `"kgen-presets-text-to-image"`."""
+    key = package.removeprefix("kgen-presets-").replace("-", "_")
+    return f"preset_packages/{key}"
 
 
 def list_presets():
-    """Names of the presets shipped with kgen, sorted.
+    """Names of the presets shipped with kgen and its installed preset
+    packages, sorted.
 
     Returns:
         list of str.
@@ -125,6 +223,13 @@ def resolve(name_or_directory):
         return presets[path]
     if os.path.isdir(path):
         return os.path.abspath(path)
+    package = package_of(path)
+    if package is not None:
+        raise PresetError(
+            f"Preset {path!r} ships in the preset package {package}, which "
+            f"is not installed: `pip install {package}`, or from kgen's "
+            f"repository `pip install {package_source(package)}`."
+        )
     raise PresetError(
         f"No preset {path!r}: it is not one of the shipped presets "
         f"{list_presets()} and not a directory."

@@ -1,9 +1,10 @@
-"""A wheel installed outside the checkout loads the shipped presets offline.
+"""Wheels installed outside the checkout load the shipped presets offline.
 
-Builds the wheel from a clean copy of the source tree (no `build/` left
-over from an earlier build), installs it without dependencies into a fresh
-venv that sees this interpreter's packages (keras, TensorFlow, JAX, torch),
-and runs from a folder outside the repository.
+Builds kgen's wheel and every preset package's from a clean copy of the
+source tree (no `build/` left over from an earlier build), checks their
+sizes, installs them without dependencies into a fresh venv that sees
+this interpreter's packages (keras, TensorFlow, JAX, torch), and runs from
+a folder outside the repository.
 """
 
 import os
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 
@@ -18,6 +20,12 @@ from kgen.presets.architectures import list_architectures
 from tests.conftest import BACKEND
 from tests.conftest import REPO
 from tests.presets.test_presets import SHIPPED
+
+# PyPI's default limit is 100 MB a file; kgen's wheel stays well under it
+# by carrying a core set of presets and leaving the rest to preset
+# packages.
+MAX_WHEEL_BYTES = 60 * 10**6
+MAX_CORE_PRESET_BYTES = 40 * 10**6  # compressed, inside the wheel
 
 SNIPPET = textwrap.dedent(
     """
@@ -29,6 +37,9 @@ SNIPPET = textwrap.dedent(
     location = pathlib.Path(kgen.__file__).resolve()
     assert venv in location.parents, (location, venv)
     print("kgen from", location)
+    for name in kgen.presets.list_presets():
+        folder = pathlib.Path(kgen.presets.shipped_presets()[name]).resolve()
+        assert venv in folder.parents, (name, folder, venv)
     for name in kgen.presets.list_presets():
         difference = kgen.presets.check_preset(name)
         assert difference is not None and difference <= FLOAT_ATOL, (
@@ -84,17 +95,30 @@ def test_a_wheel_install_loads_the_presets_offline(tmp_path):
         ),
     )
     wheels = tmp_path / "wheels"
+    packages = sorted((source / "preset_packages").glob("*/pyproject.toml"))
     run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps"]
-        + ["--no-build-isolation", "--no-index", source, "-w", wheels]
+        + ["--no-build-isolation", "--no-index", "-w", wheels, source]
+        + [package.parent for package in packages]
     )
     (wheel,) = wheels.glob("kgen-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        core = sum(
+            entry.compress_size
+            for entry in archive.infolist()
+            if entry.filename.startswith("kgen/presets/files/")
+        )
+    print(f"{wheel.name}: {wheel.stat().st_size:,} bytes, presets {core:,}")
+    assert wheel.stat().st_size <= MAX_WHEEL_BYTES
+    assert core <= MAX_CORE_PRESET_BYTES
+    preset_wheels = sorted(wheels.glob("kgen_presets_*.whl"))
+    assert len(preset_wheels) == len(packages)
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--system-site-packages", venv])
     python, kgen_script = venv / "bin" / "python", venv / "bin" / "kgen"
     run(
         [python, "-m", "pip", "install", "--no-deps", "--force-reinstall"]
-        + ["--no-index", wheel]
+        + ["--no-index", wheel, *preset_wheels]
     )
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -1,0 +1,7 @@
+"""kgen presets. Token sequences: MOSES molecules, antimicrobial peptides and
+Bach chorales. kgen finds them by name through this package's `kgen.presets`
+entry point, `FILES`."""
+
+import pathlib
+
+FILES = pathlib.Path(__file__).resolve().parent / "files"
