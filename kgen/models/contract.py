@@ -128,7 +128,6 @@ VOCABULARY = {
     "cache": "a key/value cache (`empty_cache`)",
     "cache_index": "the position the cache is written at",
     "prompt_length": "the length of the prompts being continued",
-    "argument": "the argument's name for error messages",
     # Presets and saving (Keras' and kgen's).
     "name_or_directory": "a preset's name, or a preset folder",
     "directory": "a folder to write",
@@ -194,7 +193,6 @@ METHODS = {
     "denoise": "the denoiser's output at a noise level",
     "denoiser_inputs": "the denoiser's inputs at a noise level",
     "guided_denoise": "the guided denoiser a sampler steps with",
-    "get_scheduler": "a step rule by name or object",
     "sample_noise": "start noise of a sampler",
     "sample_times": "the descending times a few-step sample visits",
     "velocity": "a flow-matching network's velocity",
@@ -205,7 +203,6 @@ METHODS = {
     "upscale": "a super-resolution GAN's upscaled images",
     "downsample": "a cascade's low-resolution images",
     "upsample": "a cascade's images resized up",
-    "tokenize": "token ids of text prompts",
     "encode_text": "the text encoder's embeddings of token ids",
     "empty_cache": "a zero key/value cache",
     "call_with_cache": "logits of new tokens through a key/value cache",

@@ -29,13 +29,6 @@ class DiffusionSampling:
     `sample_shape`, `sample_range` and `num_train_timesteps`.
     """
 
-    def get_scheduler(self, scheduler):
-        """A step rule on this model's noise schedule: a name from
-        `kgen.schedulers.SCHEDULERS` (`"ddpm"`, `"ddim"`, `"dpm_solver"`,
-        `"euler"`, `"euler_maruyama"`) or a `DiffusionScheduler` built on
-        the same schedule (see `step_rules.get_step_rule`)."""
-        return get_step_rule(scheduler, self.scheduler, self.sample_range)
-
     def sample(
         self,
         num_samples,
@@ -121,7 +114,7 @@ class DiffusionSampling:
         samples = validate_input(
             samples, self.sample_shape, "samples", self.sample_range
         )
-        scheduler = self.get_scheduler("ddim")
+        scheduler = get_scheduler(self, "ddim")
         timesteps = scheduler.timesteps(
             validate_int(
                 num_steps, "num_steps", maximum=self.num_train_timesteps
@@ -210,6 +203,14 @@ def generate(model, num_samples, plan, seed, labels=None, condition=None):
     return samples
 
 
+def get_scheduler(model, scheduler):
+    """A step rule on `model`'s noise schedule: a name from
+    `kgen.schedulers.SCHEDULERS` (`"ddpm"`, `"ddim"`, `"dpm_solver"`,
+    `"euler"`, `"euler_maruyama"`) or a `DiffusionScheduler` built on the
+    same schedule (see `step_rules.get_step_rule`)."""
+    return get_step_rule(scheduler, model.scheduler, model.sample_range)
+
+
 def sampling_plan(model, scheduler, num_steps, guidance, watermark=None):
     """The `SamplingPlan` of a diffusion model's run: the step rule on
     its noise schedule (DDIM unclipped for CFG++) and its timesteps
@@ -217,7 +218,7 @@ def sampling_plan(model, scheduler, num_steps, guidance, watermark=None):
     the model by its caller, `Guidance.for_model` for a class-conditional
     model)."""
     check_guide_schedule(model, guidance.guide)
-    scheduler = model.get_scheduler(scheduler)
+    scheduler = get_scheduler(model, scheduler)
     if guidance.rule == "cfg++":
         scheduler = _unclipped_ddim(scheduler)
     if num_steps is None:

@@ -251,12 +251,6 @@ class FlowMatching(GenerativeModel):
 
     # === Sampling ===
 
-    def get_scheduler(self, scheduler):
-        """An ODE solver on this model's timestep scale: `"euler"`,
-        `"heun"` (with the model's `shift`), or a `FlowMatchScheduler`
-        with the same `num_train_timesteps`."""
-        return flow_matching_sampling.get_scheduler(self, scheduler)
-
     def sample(
         self,
         num_samples,

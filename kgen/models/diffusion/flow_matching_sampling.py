@@ -25,8 +25,9 @@ from kgen.utils.data_validation import validate_input
 
 
 def get_scheduler(model, scheduler):
-    """`FlowMatching.get_scheduler`: `scheduler` as an ODE solver on
-    `model`'s timestep scale."""
+    """`scheduler` as an ODE solver on `model`'s timestep scale:
+    `"euler"`, `"heun"` (with the model's `shift`), or a
+    `FlowMatchScheduler` with the same `num_train_timesteps`."""
     if isinstance(scheduler, schedulers.FlowMatchScheduler):
         expected = model.scheduler.num_train_timesteps
         if scheduler.num_train_timesteps != expected:
@@ -49,7 +50,7 @@ def sampling_plan(model, scheduler, num_steps, guidance, watermark=None):
     scale, the sigmas of `num_steps` steps, and `guidance` checked
     against the model (CFG++ needs a first-order solver)."""
     guidance = guidance.for_model(model)
-    scheduler = model.get_scheduler(scheduler)
+    scheduler = get_scheduler(model, scheduler)
     if guidance.rule == "cfg++" and scheduler.num_function_evaluations(2) != 2:
         raise ValueError(
             "`guidance='cfg++'` needs a first-order solver (one velocity "
@@ -129,7 +130,7 @@ def invert(model, samples, num_steps, labels):
     samples = validate_input(
         samples, model.sample_shape, "samples", model.sample_range
     )
-    scheduler = model.get_scheduler("euler")
+    scheduler = get_scheduler(model, "euler")
     sigmas = scheduler.sigmas(validate_int(num_steps, "num_steps"))
     if labels is not None:
         labels = public_inputs.sample_labels(model, labels, len(samples), None)

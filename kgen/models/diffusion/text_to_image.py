@@ -147,19 +147,7 @@ class TextToImage(DenoisingDiffusion):
         if denoiser.built and text_encoder.built:
             self.built = True
 
-    @property
-    def sequence_length(self):
-        return self.tokenizer.sequence_length
-
     # === Prompts ===
-
-    def tokenize(self, prompts, num_samples=None, argument="prompts"):
-        """`(n, sequence_length)` int32 ids of `prompts`: a str (repeated
-        `num_samples` times), a list or array of str, or token ids
-        (checked against the vocabulary)."""
-        return text_to_image_prompts.tokenize(
-            self, prompts, num_samples, argument
-        )
 
     def encode_text(self, tokens):
         """The text encoder's `(n, sequence_length, width)` embeddings."""
@@ -255,7 +243,9 @@ class TextToImage(DenoisingDiffusion):
         """
         num_samples = public_inputs.check_num_samples(num_samples)
         public_inputs.refuse_labels(self, labels)
-        tokens = self.tokenize("" if prompts is None else prompts, num_samples)
+        tokens = text_to_image_prompts.tokenize(
+            self, "" if prompts is None else prompts, num_samples
+        )
         plan = text_to_image_sampling.sampling_plan(
             self,
             scheduler,
@@ -291,7 +281,7 @@ class TextToImage(DenoisingDiffusion):
             seed: `None`, an int or a `keras.random.SeedGenerator`.
             guidance: `"cfg"` or `"cfg++"` (see `sample`).
         """
-        tokens = self.tokenize(prompts)
+        tokens = text_to_image_prompts.tokenize(self, prompts)
         return self.sample(
             len(tokens),
             seed=seed,

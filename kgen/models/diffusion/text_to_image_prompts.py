@@ -4,8 +4,8 @@ training data (arrays, datasets, generators) turned into `{"images",
 "tokens"}` batches, string captions tokenized on the host or in
 TensorFlow ops. Apart from `text_to_image.py`, which holds the model,
 its training draw, sampling and configuration, because this is the text
-half, read as plain functions of the model that its methods of the same
-names call (the methods keep the signatures and docstrings)."""
+half, read as plain functions of the model (`prepare_data` behind the
+model's `_prepare_data`)."""
 
 import functools
 
@@ -17,8 +17,9 @@ from kgen.utils import labelled_data
 
 
 def tokenize(model, prompts, num_samples=None, argument="prompts"):
-    """`TextToImage.tokenize`: `(n, sequence_length)` int32 ids of
-    `prompts`."""
+    """`(n, sequence_length)` int32 ids of `prompts`: a str (repeated
+    `num_samples` times), a list or array of str, or token ids (checked
+    against the vocabulary)."""
     if isinstance(prompts, str):
         prompts = [prompts] * (1 if num_samples is None else num_samples)
     array = prompts
@@ -30,10 +31,10 @@ def tokenize(model, prompts, num_samples=None, argument="prompts"):
         ids = check_token_ids(
             array, model.tokenizer.vocabulary_size, argument, ranks=(2,)
         ).astype("int32")
-        if ids.shape[1] != model.sequence_length:
+        if ids.shape[1] != model.tokenizer.sequence_length:
             raise ValueError(
                 f"`{argument}` as token ids must have shape (n, "
-                f"{model.sequence_length}); received {ids.shape}."
+                f"{model.tokenizer.sequence_length}); received {ids.shape}."
             )
     else:
         ids = model.tokenizer.tokenize(array, argument)
@@ -68,7 +69,7 @@ def prepare_data(model, x, y, x_argument, y_argument):
             f"A TextToImage model trains on (images, captions): pass "
             f"the captions as `{y_argument}` (str or token ids)."
         )
-    tokens = model.tokenize(y, argument=y_argument)
+    tokens = tokenize(model, y, argument=y_argument)
     if len(tokens) != len(x):
         raise ValueError(
             f"`{y_argument}` must hold one caption per image: "
@@ -86,4 +87,4 @@ def tokenized_batch(model, images, captions):
         if captions.dtype == tf.string:
             captions = model.tokenizer.tf_tokenize(captions)
         return {"images": images, "tokens": captions}, None
-    return {"images": images, "tokens": model.tokenize(captions)}, None
+    return {"images": images, "tokens": tokenize(model, captions)}, None

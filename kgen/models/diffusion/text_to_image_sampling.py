@@ -14,6 +14,7 @@ from keras import ops
 
 from kgen.models import public_inputs
 from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion import text_to_image_prompts
 from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import autoguidance
 from kgen.models.diffusion.guidance import check_guide
@@ -103,7 +104,7 @@ def image_to_image(model, images, prompts, strength, plan, seed):
         public_inputs.check_examples(model, images, "images")
     )
     count = int(ops.shape(images)[0])
-    tokens = model.tokenize(prompts, count)
+    tokens = text_to_image_prompts.tokenize(model, prompts, count)
     num_steps = len(plan.points)
     start = min(int(round(num_steps * (1.0 - strength))), num_steps - 1)
     plan = dataclasses.replace(plan, points=plan.points[start:])
@@ -129,7 +130,9 @@ def inpaint(model, images, mask, prompts, plan, seed):
         images, mask, model.sample_shape, model.sample_range
     )
     count = int(ops.shape(images)[0])
-    tokens = model.tokenize("" if prompts is None else prompts, count)
+    tokens = text_to_image_prompts.tokenize(
+        model, "" if prompts is None else prompts, count
+    )
     plan = dataclasses.replace(
         plan, after_step=keep_known_pixels(plan.scheduler, images, mask)
     )
@@ -148,7 +151,9 @@ def serving_endpoints(model, scheduler, num_steps, guidance_scale):
         Guidance(guidance_scale),
     )
     noise = keras.InputSpec(shape=(None,) + model.sample_shape, dtype="float32")
-    tokens = keras.InputSpec(shape=(None, model.sequence_length), dtype="int32")
+    tokens = keras.InputSpec(
+        shape=(None, model.tokenizer.sequence_length), dtype="int32"
+    )
 
     def generate(noise, tokens):
         return plan.draw(
