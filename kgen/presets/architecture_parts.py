@@ -14,6 +14,19 @@ def builder(function):
     return keras.saving.serialize_keras_object(function)
 
 
+def network(function, *, shaped=True, follows_image_size=False, **arguments):
+    """A network entry of an architecture: `function`, a builder of
+    `kgen.networks`, called with `arguments`, and with the data's shape
+    first when `shaped`; `follows_image_size` lets
+    `kgen.presets.image_size_rule` fit a U-Net's levels to another image
+    size."""
+    entry = {"builder": builder(function), "shaped": shaped}
+    if follows_image_size:
+        entry["follows_image_size"] = True
+    entry["arguments"] = arguments
+    return entry
+
+
 def serialized(cls, **config):
     """Keras' serialized form of `cls(**config)` (`cls` registered with
     Keras), written without building the object:
@@ -39,17 +52,18 @@ def adam(learning_rate, beta_1=0.9, beta_2=0.999, ema_momentum=None):
 
 
 def adamw_warmup_cosine(
-    learning_rate,
-    min_learning_rate,
-    warmup_steps,
     steps,
-    beta_2,
-    weight_decay,
-    global_clipnorm,
+    learning_rate=1e-3,
+    min_learning_rate=1e-4,
+    warmup_steps=100,
+    beta_2=0.99,
+    weight_decay=0.1,
+    global_clipnorm=1.0,
 ):
     """nanoGPT's optimizer: AdamW from 0 to `learning_rate` over
     `warmup_steps`, then a cosine to `min_learning_rate` at `steps`; no
-    weight decay on vectors."""
+    weight decay on vectors. The defaults are nanoGPT's configuration for
+    a CPU, which every GPT preset trains with."""
     schedule = {
         "module": "keras.optimizers.schedules",
         "class_name": "CosineDecay",
@@ -84,30 +98,23 @@ def mnist_unet(widths, timestep_dtype="int32"):
     """The class-conditional U-Net of the MNIST diffusion presets:
     attention at the lowest resolution (for 28x28 images; other sizes
     follow `kgen.presets.image_size_rule`)."""
-    return {
-        "builder": builder(networks.unet_denoiser),
-        "shaped": True,
-        "follows_image_size": True,
-        "arguments": {
-            "widths": widths,
-            "attention_levels": [len(widths) - 1],
-            "num_classes": 10,
-            "timestep_dtype": timestep_dtype,
-        },
-    }
+    return network(
+        networks.unet_denoiser,
+        widths=widths,
+        attention_levels=[len(widths) - 1],
+        num_classes=10,
+        timestep_dtype=timestep_dtype,
+        follows_image_size=True,
+    )
 
 
 def mnist_dcgan(dropout_rate=0.3):
     """The MNIST GANs' DCGAN networks (32 filters, 64-d latent)."""
     return {
-        "generator": {
-            "builder": builder(networks.dcgan_generator),
-            "shaped": True,
-            "arguments": {"latent_dim": 64, "filters": 32},
-        },
-        "discriminator": {
-            "builder": builder(networks.dcgan_discriminator),
-            "shaped": True,
-            "arguments": {"filters": 32, "dropout_rate": dropout_rate},
-        },
+        "generator": network(
+            networks.dcgan_generator, latent_dim=64, filters=32
+        ),
+        "discriminator": network(
+            networks.dcgan_discriminator, filters=32, dropout_rate=dropout_rate
+        ),
     }

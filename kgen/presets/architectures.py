@@ -53,7 +53,7 @@ from kgen import schedulers
 from kgen.presets import image_size_rule
 from kgen.presets.architecture_parts import DIGITS
 from kgen.presets.architecture_parts import adam
-from kgen.presets.architecture_parts import builder
+from kgen.presets.architecture_parts import network
 from kgen.presets.architecture_parts import serialized
 from kgen.presets.untrained_architectures import UNTRAINED_ARCHITECTURES
 from kgen.utils.preset_error import PresetError
@@ -81,16 +81,8 @@ ARCHITECTURES = {
         "class_name": "VAE",
         "arguments": {"latent_dim": 8},
         "networks": {
-            "encoder": {
-                "builder": builder(networks.vae_encoder),
-                "shaped": True,
-                "arguments": {"latent_dim": 8},
-            },
-            "decoder": {
-                "builder": builder(networks.vae_decoder),
-                "shaped": True,
-                "arguments": {"latent_dim": 8},
-            },
+            "encoder": network(networks.vae_encoder, latent_dim=8),
+            "decoder": network(networks.vae_decoder, latent_dim=8),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(DIGITS, value_range=[0, 1], layout="image"),
@@ -103,12 +95,9 @@ ARCHITECTURES = {
         "class_name": "DiffusionModel",
         "arguments": {},
         "networks": {
-            "denoiser": {
-                "builder": builder(networks.unet_denoiser),
-                "shaped": True,
-                "follows_image_size": True,
-                "arguments": {"widths": [32, 64]},
-            },
+            "denoiser": network(
+                networks.unet_denoiser, widths=[32, 64], follows_image_size=True
+            ),
             "scheduler": serialized(
                 schedulers.DDPMScheduler, num_train_timesteps=200, beta_end=0.1
             ),
@@ -126,12 +115,12 @@ ARCHITECTURES = {
         "class_name": "FlowMatching",
         "arguments": {},
         "networks": {
-            "denoiser": {
-                "builder": builder(networks.unet_denoiser),
-                "shaped": True,
-                "follows_image_size": True,
-                "arguments": {"widths": [32, 64], "timestep_dtype": "float32"},
-            },
+            "denoiser": network(
+                networks.unet_denoiser,
+                widths=[32, 64],
+                timestep_dtype="float32",
+                follows_image_size=True,
+            ),
             "scheduler": serialized(schedulers.FlowMatchEulerScheduler),
         },
         "optimizers": {"optimizer": adam(1e-3)},
@@ -148,17 +137,16 @@ ARCHITECTURES = {
         "arguments": {"condition_dropout": 0.1},
         "captioned": True,
         "networks": {
-            "denoiser": {
-                "builder": builder(networks.unet_denoiser),
-                "shaped": True,
-                "follows_image_size": True,
-                "arguments": {"widths": [32, 64]},
-            },
-            "text_encoder": {
-                "builder": builder(networks.text_encoder),
-                "shaped": False,
-                "arguments": {"width": 32, "num_layers": 2, "num_heads": 4},
-            },
+            "denoiser": network(
+                networks.unet_denoiser, widths=[32, 64], follows_image_size=True
+            ),
+            "text_encoder": network(
+                networks.text_encoder,
+                width=32,
+                num_layers=2,
+                num_heads=4,
+                shaped=False,
+            ),
             "scheduler": serialized(
                 schedulers.DDPMScheduler, beta_schedule="cosine"
             ),
@@ -312,24 +300,24 @@ def build_architecture(
                 "sequence_length": tokenizer.sequence_length,
             },
         }
-    for argument, network in entry["networks"].items():
+    for argument, part in entry["networks"].items():
         # A builder's call arguments, or a serialized object's config.
-        key = "arguments" if "builder" in network else "config"
-        network_arguments = dict(network[key])
+        key = "arguments" if "builder" in part else "config"
+        network_arguments = dict(part[key])
         network_arguments.update(extra.get(argument, {}))
-        if network.get("follows_image_size") and shape[:2] != own_size:
-            network_arguments.update(_sized_levels(shape, network, overrides))
+        if part.get("follows_image_size") and shape[:2] != own_size:
+            network_arguments.update(_sized_levels(shape, part, overrides))
         for option, value in overrides.items():
             if option in network_arguments:
                 network_arguments[option] = value
                 network_only.add(option)
         if key == "config":
             arguments[argument] = keras.saving.deserialize_keras_object(
-                dict(network, config=network_arguments)
+                dict(part, config=network_arguments)
             )
             continue
-        function = keras.saving.deserialize_keras_object(network["builder"])
-        if network["shaped"]:
+        function = keras.saving.deserialize_keras_object(part["builder"])
+        if part["shaped"]:
             arguments[argument] = function(shape, **network_arguments)
         else:
             arguments[argument] = function(**network_arguments)

@@ -7,9 +7,9 @@ from kgen import networks
 from kgen.presets.architecture_parts import MNIST
 from kgen.presets.architecture_parts import adam
 from kgen.presets.architecture_parts import adamw_warmup_cosine
-from kgen.presets.architecture_parts import builder
 from kgen.presets.architecture_parts import mnist_dcgan
 from kgen.presets.architecture_parts import mnist_unet
+from kgen.presets.architecture_parts import network
 from kgen.presets.architecture_parts import serialized
 
 UNTRAINED_ARCHITECTURES = {
@@ -162,16 +162,12 @@ UNTRAINED_ARCHITECTURES = {
         "class_name": "VAE",
         "arguments": {"latent_dim": 32},
         "networks": {
-            "encoder": {
-                "builder": builder(networks.vae_encoder),
-                "shaped": True,
-                "arguments": {"latent_dim": 32, "hidden_dim": 256},
-            },
-            "decoder": {
-                "builder": builder(networks.vae_decoder),
-                "shaped": True,
-                "arguments": {"latent_dim": 32, "hidden_dim": 256},
-            },
+            "encoder": network(
+                networks.vae_encoder, latent_dim=32, hidden_dim=256
+            ),
+            "decoder": network(
+                networks.vae_decoder, latent_dim=32, hidden_dim=256
+            ),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(MNIST, value_range=[0, 1], layout="image"),
@@ -192,16 +188,10 @@ UNTRAINED_ARCHITECTURES = {
             "decoder_skip": True,
         },
         "networks": {
-            "encoder": {
-                "builder": builder(networks.vae_features),
-                "shaped": True,
-                "arguments": {"hidden_dim": 256},
-            },
-            "decoder": {
-                "builder": builder(networks.vae_decoder),
-                "shaped": True,
-                "arguments": {"latent_dim": 48, "hidden_dim": 243},
-            },
+            "encoder": network(networks.vae_features, hidden_dim=256),
+            "decoder": network(
+                networks.vae_decoder, latent_dim=48, hidden_dim=243
+            ),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": dict(MNIST, value_range=[0, 1], layout="image"),
@@ -275,24 +265,18 @@ UNTRAINED_ARCHITECTURES = {
         "class_name": "VQVAE",
         "arguments": {},
         "networks": {
-            "encoder": {
-                "builder": builder(networks.vqvae_encoder),
-                "shaped": True,
-                "arguments": {
-                    "embedding_dim": 16,
-                    "filters": 32,
-                    "max_steps": 1,
-                },
-            },
-            "decoder": {
-                "builder": builder(networks.vqvae_decoder),
-                "shaped": True,
-                "arguments": {
-                    "embedding_dim": 16,
-                    "filters": 32,
-                    "max_steps": 1,
-                },
-            },
+            "encoder": network(
+                networks.vqvae_encoder,
+                embedding_dim=16,
+                filters=32,
+                max_steps=1,
+            ),
+            "decoder": network(
+                networks.vqvae_decoder,
+                embedding_dim=16,
+                filters=32,
+                max_steps=1,
+            ),
             "quantizer": serialized(
                 layers.VectorQuantizer,
                 num_embeddings=64,
@@ -336,17 +320,14 @@ UNTRAINED_ARCHITECTURES = {
         "class_name": "MaskGIT",
         "arguments": {"num_classes": 10},
         "networks": {
-            "network": {
-                "builder": builder(networks.masked_token_transformer),
-                "shaped": True,
-                "arguments": {
-                    "num_levels": 64,
-                    "width": 96,
-                    "num_layers": 4,
-                    "num_heads": 4,
-                    "num_classes": 10,
-                },
-            },
+            "network": network(
+                networks.masked_token_transformer,
+                num_levels=64,
+                width=96,
+                num_layers=4,
+                num_heads=4,
+                num_classes=10,
+            ),
         },
         "optimizers": {"optimizer": adam(1e-3)},
         "data": {"dataset": "mnist codes", "shape": [14, 14], "layout": "grid"},
@@ -371,17 +352,7 @@ UNTRAINED_ARCHITECTURES = {
             "hidden_dim": 128,
         },
         "networks": {},
-        "optimizers": {
-            "optimizer": adamw_warmup_cosine(
-                1e-3,
-                min_learning_rate=1e-4,
-                warmup_steps=100,
-                steps=2000,
-                beta_2=0.99,
-                weight_decay=0.1,
-                global_clipnorm=1.0,
-            )
-        },
+        "optimizers": {"optimizer": adamw_warmup_cosine(steps=2000)},
         "data": {
             "dataset": "tiny shakespeare",
             "shape": [64],
@@ -410,17 +381,7 @@ UNTRAINED_ARCHITECTURES = {
             "start_id": 1,
         },
         "networks": {},
-        "optimizers": {
-            "optimizer": adamw_warmup_cosine(
-                1e-3,
-                min_learning_rate=1e-4,
-                warmup_steps=100,
-                steps=2500,
-                beta_2=0.99,
-                weight_decay=0.1,
-                global_clipnorm=1.0,
-            )
-        },
+        "optimizers": {"optimizer": adamw_warmup_cosine(steps=2500)},
         "data": {"dataset": "moses", "shape": [56], "layout": "tokens"},
         "training": {"epochs": 1, "steps": 2500, "batch_size": 128},
         "trained_by": "recipes/gpt_moses.py",
@@ -446,17 +407,7 @@ UNTRAINED_ARCHITECTURES = {
             "start_id": 1,
         },
         "networks": {},
-        "optimizers": {
-            "optimizer": adamw_warmup_cosine(
-                1e-3,
-                min_learning_rate=1e-4,
-                warmup_steps=100,
-                steps=3000,
-                beta_2=0.99,
-                weight_decay=0.1,
-                global_clipnorm=1.0,
-            )
-        },
+        "optimizers": {"optimizer": adamw_warmup_cosine(steps=3000)},
         "data": {"dataset": "peptides", "shape": [52], "layout": "tokens"},
         "training": {"epochs": 48, "steps": 2976, "batch_size": 64},
         "trained_by": "recipes/gpt_peptides.py",

@@ -4,10 +4,10 @@ from keras import ops
 
 from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.sampling_plan import SamplingPlan
-from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
@@ -23,7 +23,7 @@ from kgen.utils.mixed_precision import to_float32
 TIME_SCALE = 1.0
 
 
-class AverageVelocityModel(GenerativeModel):
+class AverageVelocityModel(DenoiserModel):
     """The base of few-step flows whose network takes the step size: the
     average velocity of the straight path over a step, and jumps along it.
 
@@ -88,26 +88,6 @@ class AverageVelocityModel(GenerativeModel):
         )
         if denoiser.built:
             self.built = True
-
-    # === Shapes ===
-
-    @property
-    def sample_shape(self):
-        return tuple(self.denoiser.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.sample_shape
-
-    @property
-    def sample_range(self):
-        """`(-1, 1)` for images (samples are clipped there), `None` for
-        vectors."""
-        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
-
-    @property
-    def data_range(self):
-        return self.sample_range
 
     # === The network ===
 

@@ -9,10 +9,10 @@ from kgen.models.diffusion import consistency_training
 from kgen.models.diffusion.consistency_training import SIGMA_MIN
 from kgen.models.diffusion.consistency_training import karras_sigmas
 from kgen.models.diffusion.consistency_training import sigma_to_time
+from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.sampling_plan import SamplingPlan
-from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
 from kgen.utils import batch_random
@@ -24,7 +24,7 @@ from kgen.utils.mixed_precision import to_float32
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ConsistencyModel(GenerativeModel):
+class ConsistencyModel(DenoiserModel):
     """A consistency model on the straight path: one network call (or a
     few) from noise to data, distilled from a `FlowMatching` teacher or
     trained from data alone.
@@ -203,19 +203,9 @@ class ConsistencyModel(GenerativeModel):
 
     @property
     def sample_shape(self):
+        # The network is `network`: a consistency function, not a
+        # denoiser.
         return tuple(self.network.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.sample_shape
-
-    @property
-    def sample_range(self):
-        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
-
-    @property
-    def data_range(self):
-        return self.sample_range
 
     # === The consistency function ===
 

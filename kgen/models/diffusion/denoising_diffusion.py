@@ -6,16 +6,16 @@ from kgen import schedulers
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import diffusion_sampling
+from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.diffusion.guidance import Guidance
-from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
 
 
-class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
+class DenoisingDiffusion(DiffusionSampling, DenoiserModel):
     """What every denoising diffusion family shares: the networks and
     schedule, the noise-prediction loss, `sample`, `invert` and the
     exported endpoints. `DiffusionModel` documents them; it and its kin
@@ -76,28 +76,6 @@ class DenoisingDiffusion(DiffusionSampling, GenerativeModel):
             self.built = True
 
     # === Shapes and data ===
-
-    @property
-    def sample_shape(self):
-        """Shape of one sample of the diffusion (the denoiser's input)."""
-        return tuple(self.denoiser.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.sample_shape
-
-    @property
-    def sample_range(self):
-        """`(low, high)` the diffusion's samples live in, or `None`.
-
-        Images live in `[-1, 1]`, where the step rules clip the predicted
-        `x_0` and the final samples; vectors (2-D toys, latents) are
-        unbounded."""
-        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
-
-    @property
-    def data_range(self):
-        return self.sample_range
 
     @property
     def num_train_timesteps(self):

@@ -8,8 +8,8 @@ from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import flow_matching_likelihood
 from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion import minibatch_coupling
+from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.guidance import Guidance
-from kgen.models.generative_model import GenerativeModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_optional_int
@@ -20,7 +20,7 @@ TIME_SAMPLINGS = ("uniform", "logit_normal")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class FlowMatching(GenerativeModel):
+class FlowMatching(DenoiserModel):
     """Flow matching on the straight path from data to noise (rectified
     flow), trained by `fit` and sampled by an ODE solver.
 
@@ -154,26 +154,6 @@ class FlowMatching(GenerativeModel):
         )
         if denoiser.built:
             self.built = True
-
-    # === Shapes ===
-
-    @property
-    def sample_shape(self):
-        return tuple(self.denoiser.inputs[0].shape[1:])
-
-    @property
-    def data_shape(self):
-        return self.sample_shape
-
-    @property
-    def sample_range(self):
-        """`(-1, 1)` for images (final samples are clipped there), `None`
-        for vectors."""
-        return (-1.0, 1.0) if len(self.sample_shape) == 3 else None
-
-    @property
-    def data_range(self):
-        return self.sample_range
 
     # === The network ===
 
