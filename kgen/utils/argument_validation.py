@@ -161,6 +161,29 @@ def validate_shape(value, argument, rank=None):
     return tuple(int(size) for size in shape)
 
 
+def validate_network_inputs(network, names, argument, hint=""):
+    """`network` if it takes one input per entry of `names` (their roles,
+    for the message); `hint` says how to build one that does."""
+    if len(network.inputs) != len(names):
+        raise ValueError(
+            f"`{argument}` must take {len(names)} inputs "
+            f"({', '.join(names)}); it takes {len(network.inputs)}.{hint}"
+        )
+    return network
+
+
+def validate_float_input(network, index, role, argument):
+    """`network` if its input `index` (`role`, for the message) is float:
+    the time inputs of continuous-time models."""
+    dtype = network.inputs[index].dtype
+    if "float" not in str(dtype):
+        raise ValueError(
+            f"`{argument}` must take float {role}; its input {index} is "
+            f"{dtype}. Build it with `timestep_dtype='float32'`."
+        )
+    return network
+
+
 def _bounds(minimum, maximum):
     if minimum is not None and maximum is not None:
         return f"in [{minimum}, {maximum}]"

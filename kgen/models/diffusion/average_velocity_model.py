@@ -8,7 +8,9 @@ from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.guidance import classifier_free_guidance
 from kgen.models.diffusion.sampling_plan import SamplingPlan
+from kgen.utils.argument_validation import validate_float_input
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
@@ -67,20 +69,15 @@ class AverageVelocityModel(DenoiserModel):
         names = ["z_t", "timesteps", "step_sizes"]
         if num_classes is not None:
             names.append("labels")
-        if len(denoiser.inputs) != len(names):
-            raise ValueError(
-                f"`denoiser` must take {len(names)} inputs "
-                f"({', '.join(names)}); it takes {len(denoiser.inputs)}. "
-                "Build it with `step_size_input=True`"
-                + (" and `num_classes`." if num_classes else ".")
-            )
+        validate_network_inputs(
+            denoiser,
+            names,
+            "denoiser",
+            " Build it with `step_size_input=True`"
+            + (" and `num_classes`." if num_classes else "."),
+        )
         for index, role in ((1, "timesteps"), (2, "step_sizes")):
-            if "float" not in str(denoiser.inputs[index].dtype):
-                raise ValueError(
-                    f"`denoiser` must take float {role}; its input "
-                    f"{index} is {denoiser.inputs[index].dtype}. Build it "
-                    "with `timestep_dtype='float32'`."
-                )
+            validate_float_input(denoiser, index, role, "denoiser")
         self.denoiser = denoiser
         self.num_classes = num_classes
         self.condition_dropout = validate_probability(

@@ -16,8 +16,10 @@ from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.consistency_scheduler import ConsistencyScheduler
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
@@ -143,18 +145,12 @@ class ConsistencyModel(DenoiserModel):
                 frozen.denoiser.set_weights(teacher.denoiser.get_weights())
             consistency_training.freeze(frozen)
             teacher = frozen
-        expected = 2 if num_classes is None else 3
-        if len(network.inputs) != expected:
-            raise ValueError(
-                f"`network` must take {expected} inputs (x_t, timesteps"
-                f"{', labels' if num_classes is not None else ''}); it "
-                f"takes {len(network.inputs)}."
-            )
-        if teacher_solver not in ("euler", "heun"):
-            raise ValueError(
-                "`teacher_solver` must be 'euler' or 'heun'; received "
-                f"{teacher_solver!r}."
-            )
+        validate_network_inputs(
+            network,
+            ["x_t", "timesteps"] + ["labels"] * (num_classes is not None),
+            "network",
+        )
+        validate_choice(teacher_solver, "teacher_solver", ("euler", "heun"))
         self.network = network
         self.teacher = teacher
         self.num_discretization_steps = validate_int(

@@ -10,6 +10,7 @@ from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.diffusion_sampling import DiffusionSampling
 from kgen.models.diffusion.guidance import Guidance
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
@@ -61,12 +62,7 @@ class DenoisingDiffusion(DiffusionSampling, DenoiserModel):
         expected_inputs = ["x_t", "timesteps", self._denoiser_condition]
         if self._denoiser_condition == "labels" and num_classes is None:
             expected_inputs.pop()
-        if len(denoiser.inputs) != len(expected_inputs):
-            raise ValueError(
-                f"`denoiser` must take {len(expected_inputs)} inputs "
-                f"({', '.join(expected_inputs)}); "
-                f"it takes {len(denoiser.inputs)}."
-            )
+        validate_network_inputs(denoiser, expected_inputs, "denoiser")
         self.denoiser = denoiser
         self.scheduler = scheduler
         self.prediction_type = prediction_type

@@ -11,7 +11,10 @@ from kgen.models.diffusion import minibatch_coupling
 from kgen.models.diffusion.denoiser_model import DenoiserModel
 from kgen.models.diffusion.guidance import Guidance
 from kgen.utils import batch_random
+from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.argument_validation import validate_float_input
+from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.mixed_precision import to_float32
@@ -119,27 +122,15 @@ class FlowMatching(DenoiserModel):
                 "`scheduler` must be a kgen.schedulers.FlowMatchScheduler; "
                 f"received {type(scheduler).__name__}."
             )
-        if time_sampling not in TIME_SAMPLINGS:
-            raise ValueError(
-                f"`time_sampling` must be one of {TIME_SAMPLINGS}; received "
-                f"{time_sampling!r}."
-            )
+        validate_choice(time_sampling, "time_sampling", TIME_SAMPLINGS)
         num_classes = validate_optional_int(num_classes, "num_classes")
         names = ["x_sigma", "timesteps"]
         if num_classes is not None:
             names.append("labels")
-        if len(denoiser.inputs) != len(names):
-            raise ValueError(
-                f"`denoiser` must take {len(names)} inputs "
-                f"({', '.join(names)}); it takes {len(denoiser.inputs)}."
-            )
-        if "float" not in str(denoiser.inputs[1].dtype):
-            raise ValueError(
-                "`denoiser` must take float timesteps (sigma * "
-                "num_train_timesteps); its timestep input is "
-                f"{denoiser.inputs[1].dtype}. Build it with "
-                "`timestep_dtype='float32'`."
-            )
+        validate_network_inputs(denoiser, names, "denoiser")
+        validate_float_input(
+            denoiser, 1, "timesteps (sigma * num_train_timesteps)", "denoiser"
+        )
         self.denoiser = denoiser
         self.scheduler = scheduler
         self.time_sampling = time_sampling

@@ -12,6 +12,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.argument_validation import validate_probability
 from kgen.utils.data_validation import validate_levels
@@ -49,13 +50,11 @@ class MaskedTokenModel(GenerativeModel):
     ):
         super().__init__(seed=seed, **kwargs)
         num_classes = validate_optional_int(num_classes, "num_classes")
-        expected = 1 if num_classes is None else 2
-        if len(network.inputs) != expected:
-            raise ValueError(
-                f"`network` must take {expected} inputs (tokens"
-                f"{', labels' if num_classes is not None else ''}); it "
-                f"takes {len(network.inputs)}."
-            )
+        validate_network_inputs(
+            network,
+            ["tokens"] + ["labels"] * (num_classes is not None),
+            "network",
+        )
         self.network = network
         self.num_classes = num_classes
         self.condition_dropout = validate_probability(
