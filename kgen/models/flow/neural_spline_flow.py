@@ -1,3 +1,5 @@
+import functools
+
 import keras
 
 from kgen import bijectors
@@ -56,17 +58,13 @@ class NeuralSplineFlow(FlowModel):
         **kwargs,
     ):
         event_shape = tuple(event_shape)
-
-        def coupling(mask, reverse):
-            return bijectors.SplineCoupling(
-                mask,
-                reverse=reverse,
-                num_bins=num_spline_bins,
-                bound=bound,
-                hidden_dim=hidden_dim,
-                num_layers=num_layers,
-            )
-
+        coupling = functools.partial(
+            bijectors.SplineCoupling,
+            num_bins=num_spline_bins,
+            bound=bound,
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+        )
         super().__init__(
             coupling_stack(event_shape, num_couplings, coupling),
             event_shape,

@@ -1,3 +1,5 @@
+import functools
+
 import keras
 
 from kgen import bijectors
@@ -37,15 +39,11 @@ class RealNVP(FlowModel):
         **kwargs,
     ):
         event_shape = tuple(event_shape)
-
-        def coupling(mask, reverse):
-            return bijectors.AffineCoupling(
-                mask,
-                reverse=reverse,
-                hidden_dim=hidden_dim,
-                num_layers=num_layers,
-            )
-
+        coupling = functools.partial(
+            bijectors.AffineCoupling,
+            hidden_dim=hidden_dim,
+            num_layers=num_layers,
+        )
         super().__init__(
             coupling_stack(event_shape, num_couplings, coupling),
             event_shape,
@@ -59,7 +57,8 @@ class RealNVP(FlowModel):
 
 
 def coupling_stack(event_shape, num_couplings, make_coupling):
-    """RealNVP's layout with any coupling: `make_coupling(mask, reverse)`.
+    """RealNVP's layout with any coupling: `make_coupling(mask,
+    reverse=...)`.
 
     Vectors: half-split couplings, each followed by a reversal, so the
     halves alternate. Images: checkerboard couplings of alternating
@@ -71,9 +70,11 @@ def coupling_stack(event_shape, num_couplings, make_coupling):
             # The reversal after each coupling alternates the halves;
             # alternating `reverse` as well would undo it and leave one
             # half never transformed.
-            layers.append(make_coupling("half", False))
+            layers.append(make_coupling("half", reverse=False))
             layers.append(bijectors.Permute(list(range(event_shape[0]))[::-1]))
         else:
-            layers.append(make_coupling("checkerboard", bool(index % 2)))
+            layers.append(
+                make_coupling("checkerboard", reverse=bool(index % 2))
+            )
             layers.append(bijectors.ActNorm(event_ndims=3))
     return bijectors.Chain(layers[::-1])
