@@ -1,8 +1,10 @@
 import numpy as np
 from keras import ops
 
+from kgen.schedulers.scheduler import Scheduler
 
-class ConsistencyScheduler:
+
+class ConsistencyScheduler(Scheduler):
     """Multistep sampling of a consistency model, as a step rule of the
     one sampling loop (`kgen.schedulers.sampling_loop`).
 
@@ -59,12 +61,3 @@ class ConsistencyScheduler:
 
     def get_config(self):
         return {"sample_range": self.sample_range}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        # Part of the compile-cache key of a sampling program
-        # (`SamplingPlan.key`): equal for equal configs.
-        return f"{type(self).__name__}(sample_range={self.sample_range!r})"

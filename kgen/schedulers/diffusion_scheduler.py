@@ -6,6 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen.schedulers.scheduler import Scheduler
+from kgen.schedulers.scheduler import float_tensors
 from kgen.utils.argument_validation import validate_int
 
 BETA_SCHEDULES = ("linear", "scaled_linear", "cosine")
@@ -55,7 +57,7 @@ def make_betas(beta_schedule, num_train_timesteps, beta_start, beta_end):
     )
 
 
-class DiffusionScheduler:
+class DiffusionScheduler(Scheduler):
     """Base of the step rules: the forward process and its bookkeeping.
 
     The forward (noising) process of a variance-preserving diffusion with
@@ -160,7 +162,7 @@ class DiffusionScheduler:
 
     def add_noise(self, original_samples, noise, timesteps):
         """`x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise`."""
-        original_samples, noise = _tensors(original_samples, noise)
+        original_samples, noise = float_tensors(original_samples, noise)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), noise)
         return (
             ops.sqrt(alpha_bar) * original_samples
@@ -169,7 +171,7 @@ class DiffusionScheduler:
 
     def get_velocity(self, original_samples, noise, timesteps):
         """`v = sqrt(alpha_bar_t) noise - sqrt(1 - alpha_bar_t) x_0`."""
-        original_samples, noise = _tensors(original_samples, noise)
+        original_samples, noise = float_tensors(original_samples, noise)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), noise)
         return (
             ops.sqrt(alpha_bar) * noise
@@ -186,7 +188,7 @@ class DiffusionScheduler:
 
     def predict_original_and_noise(self, model_output, sample, timesteps):
         """`(x_0, epsilon)` implied by the denoiser's output at `x_t`."""
-        model_output, sample = _tensors(model_output, sample)
+        model_output, sample = float_tensors(model_output, sample)
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
         signal, noise_scale = ops.sqrt(alpha_bar), ops.sqrt(1.0 - alpha_bar)
         if self.prediction_type == "epsilon":
@@ -202,7 +204,7 @@ class DiffusionScheduler:
     def model_output_from_noise(self, noise, sample, timesteps):
         """The output of this prediction type that implies `noise` at
         `x_t = sample` (for guidance that edits the predicted noise)."""
-        noise, sample = _tensors(noise, sample)
+        noise, sample = float_tensors(noise, sample)
         if self.prediction_type == "epsilon":
             return noise
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
@@ -214,7 +216,7 @@ class DiffusionScheduler:
 
     def posterior_mean_variance(self, original_samples, sample, timesteps):
         """Mean and variance of `q(x_{t-1} | x_t, x_0)` (DDPM eq. 7)."""
-        original_samples, sample = _tensors(original_samples, sample)
+        original_samples, sample = float_tensors(original_samples, sample)
         timesteps = ops.convert_to_tensor(timesteps, "int32")
         alpha_bar = self._broadcast(self.alpha_bar(timesteps), sample)
         alpha_bar_prev = self._broadcast(self.alpha_bar(timesteps - 1), sample)
@@ -294,9 +296,9 @@ class DiffusionScheduler:
         Returns:
             `(x_{t'}, state)`.
         """
-        model_output, sample = _tensors(model_output, sample)
+        model_output, sample = float_tensors(model_output, sample)
         if noise is not None:
-            (noise,) = _tensors(noise)
+            (noise,) = float_tensors(noise)
         return self._step(
             model_output, timestep, previous_timestep, sample, state, noise
         )
@@ -333,19 +335,5 @@ class DiffusionScheduler:
             "timestep_spacing": self.timestep_spacing,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(
-            f"{k}={v!r}" for k, v in self.get_config().items()
-        )
-        return f"{type(self).__name__}({arguments})"
-
 
 keras.saving.register_keras_serializable(package="kgen")(DiffusionScheduler)
-
-
-def _tensors(*values):
-    return tuple(ops.convert_to_tensor(value, "float32") for value in values)

@@ -6,11 +6,13 @@ from keras import ops
 
 from kgen.schedulers import sampling_loop
 from kgen.schedulers.diffusion_scheduler import MAX_NUM_TRAIN_TIMESTEPS
+from kgen.schedulers.scheduler import Scheduler
+from kgen.schedulers.scheduler import float_tensors
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 
 
-class FlowMatchScheduler:
+class FlowMatchScheduler(Scheduler):
     """Base of the flow-matching ODE solvers: the path and its schedule.
 
     Notation (Lipman et al. 2023; Liu et al. 2023; Esser et al. 2024):
@@ -73,7 +75,7 @@ class FlowMatchScheduler:
     def add_noise(self, original_samples, noise, sigmas):
         """`x_sigma = (1 - sigma) x_0 + sigma eps` (diffusers'
         `scale_noise`); `sigmas` is a scalar or one value per example."""
-        original_samples, noise, sigmas = _tensors(
+        original_samples, noise, sigmas = float_tensors(
             original_samples, noise, sigmas
         )
         sigmas = _broadcast(sigmas, noise)
@@ -81,7 +83,7 @@ class FlowMatchScheduler:
 
     def training_target(self, original_samples, noise):
         """The velocity `v = eps - x_0` the network regresses."""
-        original_samples, noise = _tensors(original_samples, noise)
+        original_samples, noise = float_tensors(original_samples, noise)
         return noise - original_samples
 
     def to_timesteps(self, sigmas):
@@ -173,22 +175,8 @@ class FlowMatchScheduler:
             "shift": self.shift,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(
-            f"{k}={v!r}" for k, v in self.get_config().items()
-        )
-        return f"{type(self).__name__}({arguments})"
-
 
 keras.saving.register_keras_serializable(package="kgen")(FlowMatchScheduler)
-
-
-def _tensors(*values):
-    return tuple(ops.convert_to_tensor(value, "float32") for value in values)
 
 
 def _broadcast(values, like):
