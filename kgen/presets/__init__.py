@@ -3,7 +3,8 @@
 `save_to_preset(model, directory)` writes one; `load_preset(name)` loads a
 preset shipped inside the package or an installed preset package (offline,
 from any installation) or a local directory, after checking the sha256 of
-every file.
+every file. A URL or an `hf://` handle loads too, downloaded once into a
+local cache (`download_preset`).
 
 ```python
 kgen.presets.list_presets()  # ['dcgan_digits', 'digits_classifier', ...]
@@ -31,6 +32,7 @@ from kgen.presets.registry import list_presets
 from kgen.presets.registry import package_of
 from kgen.presets.registry import package_source
 from kgen.presets.registry import shipped_presets
+from kgen.presets.remote import download_preset
 from kgen.presets.sample_kinds import SAMPLE_KINDS
 from kgen.presets.sample_kinds import sample_kind
 from kgen.presets.sample_kinds import value_range_of
@@ -57,6 +59,7 @@ __all__ = [
     "add_backend_reference",
     "build_architecture",
     "check_preset",
+    "download_preset",
     "export_serving_tree",
     "from_preset",
     "has_tokenizer",

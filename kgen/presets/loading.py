@@ -12,11 +12,22 @@ import numpy as np
 from kgen import backend
 from kgen.presets import architectures
 from kgen.presets import registry
+from kgen.presets import remote
 from kgen.presets import weights_check
 from kgen.utils.deserialize_instance import deserialize_instance
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
 from kgen.utils.regular_file import open_regular_file
+
+
+def preset_directory(name_or_directory):
+    """The local folder of a preset: a shipped preset's name or a folder
+    (`registry.resolve`), or the URL or `hf://` handle of one, downloaded
+    once into the cache with every file's sha256 checked
+    (`kgen.presets.remote`)."""
+    if remote.is_remote(name_or_directory):
+        return remote.download_preset(name_or_directory)
+    return registry.resolve(name_or_directory)
 
 
 def preset_metadata(name_or_directory):
@@ -39,7 +50,7 @@ def preset_metadata(name_or_directory):
     card["metrics"]["test_negative_elbo_nats"]
     ```
     """
-    return registry.read_metadata(registry.resolve(name_or_directory))
+    return registry.read_metadata(preset_directory(name_or_directory))
 
 
 def verify_preset(name_or_directory):
@@ -59,7 +70,7 @@ def verify_preset(name_or_directory):
         PresetError: a listed file is missing or differs from its sha256, a
             file in the directory is not listed, or the metadata is invalid.
     """
-    directory = registry.resolve(name_or_directory)
+    directory = preset_directory(name_or_directory)
     metadata = registry.read_metadata(directory)
     card = registry.card_digest(metadata)
     if card != metadata["card_sha256"]:
@@ -191,7 +202,7 @@ def load_preset(name_or_directory):
     """
     if _is_architecture(name_or_directory):
         return architectures.build_architecture(name_or_directory)
-    directory = registry.resolve(name_or_directory)
+    directory = preset_directory(name_or_directory)
     metadata = verify_preset(directory)
     config_path = os.path.join(directory, registry.CONFIG)
     config = registry.read_json(config_path)
@@ -263,7 +274,7 @@ def load_tokenizer(name_or_directory):
     """
     import kgen.tokenizers  # noqa: F401  (registers the tokenizers)
 
-    directory = registry.resolve(name_or_directory)
+    directory = preset_directory(name_or_directory)
     metadata = verify_preset(directory)
     if registry.TOKENIZER not in metadata["files"]:
         raise PresetError(
@@ -283,7 +294,7 @@ def load_tokenizer(name_or_directory):
 
 def has_tokenizer(name_or_directory):
     """Whether a preset holds a tokenizer (its metadata lists one)."""
-    directory = registry.resolve(name_or_directory)
+    directory = preset_directory(name_or_directory)
     return registry.TOKENIZER in registry.read_metadata(directory)["files"]
 
 
@@ -324,7 +335,8 @@ def from_preset(cls, name_or_directory):
 
     Args:
         cls: class the preset's model must be an instance of.
-        name_or_directory: str, a shipped preset name or a preset directory.
+        name_or_directory: str, a shipped preset name, a preset
+            directory, or a preset's URL or `hf://` handle.
 
     Returns:
         the model, an instance of `cls`.

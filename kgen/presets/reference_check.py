@@ -9,6 +9,7 @@ import numpy as np
 from kgen import backend
 from kgen.presets import registry
 from kgen.presets.loading import load_preset
+from kgen.presets.loading import preset_directory
 from kgen.presets.loading import read_array
 from kgen.utils.preset_error import PresetError
 
@@ -97,7 +98,7 @@ def check_preset(name_or_directory, atol=FLOAT_ATOL):
         kgen.presets.check_preset(name)
     ```
     """
-    directory = registry.resolve(name_or_directory)
+    directory = preset_directory(name_or_directory)
     model = load_preset(directory)
     metadata = registry.read_metadata(directory)
     reference = metadata.get("reference")

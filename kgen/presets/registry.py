@@ -203,7 +203,8 @@ def resolve(name_or_directory):
 
     Args:
         name_or_directory: str or `os.PathLike`: a name from
-            `list_presets()` or the path of a preset directory.
+            `list_presets()` or the path of a preset directory (URLs and
+            hub handles: `kgen.presets.loading.preset_directory`).
 
     Returns:
         str, the absolute path of the preset directory.

@@ -1,3 +1,6 @@
+from keras import ops
+
+from kgen.models import training_steps
 from kgen.models.generative_model import GenerativeModel
 
 
@@ -8,7 +11,9 @@ class DenoiserModel(GenerativeModel):
     input, and `fit` takes data of that shape.
 
     Needs from the model: `denoiser`, the network (or `sample_shape`
-    overridden where the network goes by another name)."""
+    overridden where the network goes by another name), and a `call`
+    that returns the network's `"prediction"` and its regression
+    `"target"` for a batch."""
 
     @property
     def sample_shape(self):
@@ -31,3 +36,25 @@ class DenoiserModel(GenerativeModel):
     @property
     def data_range(self):
         return self.sample_range
+
+    # === Training ===
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The squared error of the network's prediction, the mean over
+        each example's elements, averaged over the examples."""
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        return training_steps.mean_over_examples(
+            squared_error(y_pred), sample_weight
+        )
+
+
+def squared_error(outputs):
+    """`(batch,)` mean squared error of `outputs["prediction"]` against
+    `outputs["target"]` over each example's elements."""
+    axes = tuple(range(1, len(outputs["prediction"].shape)))
+    return ops.mean(
+        ops.square(outputs["prediction"] - outputs["target"]), axis=axes
+    )

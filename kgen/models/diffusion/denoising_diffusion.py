@@ -138,17 +138,6 @@ class DenoisingDiffusion(DiffusionSampling, DenoiserModel):
         target = self.scheduler.training_target(images, noise, timesteps)
         return {"prediction": prediction, "target": target}
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        if y_pred is None:
-            y_pred = self(x, training=training)
-        axes = tuple(range(1, len(y_pred["prediction"].shape)))
-        loss = ops.mean(
-            ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
-        )
-        return training_steps.mean_over_examples(loss, sample_weight)
-
     # === Export ===
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):

@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.models import training_steps
 from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
+from kgen.models.diffusion.denoiser_model import squared_error
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_probability
@@ -210,10 +211,7 @@ class MeanFlow(AverageVelocityModel):
     ):
         if y_pred is None:
             y_pred = self(x, training=training)
-        axes = tuple(range(1, len(y_pred["prediction"].shape)))
-        error = ops.mean(
-            ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
-        )
+        error = squared_error(y_pred)
         # The adaptive weight (p = 1) steps as if on ||delta|| rather than
         # its square: robust to the target's high variance where t - r is
         # large (Geng et al., section 4.3). The loss reads

@@ -167,14 +167,3 @@ class ShortcutModel(AverageVelocityModel):
         # 3. The network at the full step (0 for flow matching).
         prediction = self._network(z, times, 2.0 * half_steps, labels, training)
         return {"prediction": prediction, "target": target}
-
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        if y_pred is None:
-            y_pred = self(x, training=training)
-        axes = tuple(range(1, len(y_pred["prediction"].shape)))
-        error = ops.mean(
-            ops.square(y_pred["prediction"] - y_pred["target"]), axis=axes
-        )
-        return training_steps.mean_over_examples(error, sample_weight)
