@@ -45,6 +45,103 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
     return callbacks
 
 
+def fit_in_chunks(
+    model,
+    x,
+    y=None,
+    *,
+    batch_size,
+    epochs,
+    minutes,
+    checkpoint_dir=None,
+    save_freq="epoch",
+):
+    """`model.fit` under `budget_callbacks` (a chunk of a job that later
+    chunks resume from `checkpoint_dir`); returns the history and the
+    seconds it took."""
+    callbacks = budget_callbacks(minutes, checkpoint_dir, save_freq)
+    start = time.time()
+    history = model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    return history, time.time() - start
+
+
+def ema_training_record(model, history, seconds, examples, args):
+    """The JSON record of a network trained on a lent device by
+    `fit_in_chunks` with EMA Adam: `examples` is `(unit, count)`, the
+    name and number of the examples one epoch passes over."""
+    import keras
+
+    import kgen
+
+    unit, count = examples
+    losses = history.history.get("loss", [float("nan")])
+    epochs = len(history.history.get("loss", []))
+    return {
+        "device": kgen.backend.device_name(),
+        "backend": keras.backend.backend(),
+        "train_seconds": seconds,
+        "epochs_this_run": epochs,
+        f"{unit}_per_second": epochs * count / seconds,
+        "final_loss": float(losses[-1]),
+        "parameters": model.denoiser.count_params(),
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "ema_momentum": args.ema_momentum,
+    }
+
+
+def float16_weights(network):
+    """`{"w0": ..., "w1": ...}`: the network's weights in float16, as a
+    preset stores them."""
+    return {
+        f"w{i}": w.astype("float16")
+        for i, w in enumerate(network.get_weights())
+    }
+
+
+def stage_command(module, argv):
+    """The command line of a stage run as `python -m benchmarks.MODULE`:
+    `argv`, or this process's own arguments when it is None."""
+    return f"python -m benchmarks.{module} " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+
+
+def with_earlier_stages(result, path):
+    """`result` over what an earlier stage wrote to `path` (None, or a
+    file not yet written: `result` alone)."""
+    if path and os.path.exists(path):
+        with open(path) as file:
+            return dict(json.load(file), **result)
+    return result
+
+
+def finish_staged_result(result, headline, name, path):
+    """Adds this run's environment and a fresh `headline` (a function of
+    the result) to `result`, checks the headline and writes the result to
+    `path` when given."""
+    result["environment"] = environment()
+    result.pop("headline", None)
+    result["headline"] = headline(result)
+    headline_values(result, name)
+    write_result_file(result, path)
+    return result
+
+
+def write_result_file(result, path):
+    """Writes `result` as indented JSON to `path`, when given."""
+    if path:
+        with open(path, "w") as file:
+            json.dump(result, file, indent=2)
+
+
 def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
     """`model.fit` on the whole batches of `(x, y)` in epochs of at most
     500 steps, until `minutes` or `steps` (`kgen.callbacks.
