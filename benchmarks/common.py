@@ -164,6 +164,35 @@ def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
     return history, time.time() - start
 
 
+def train_or_load(
+    model, x, y=None, *, weights, init=None, batch_size, minutes, steps
+):
+    """Loads `weights` when that file exists (a finished run's); else
+    starts from `init` (an earlier chunk's weights) when given, trains by
+    `fit_under_budget` and saves to `weights` when given. Returns the
+    history (None when loaded) and the training seconds."""
+    if weights and os.path.exists(weights):
+        model.load_weights(weights)
+        return None, 0.0
+    if init:
+        model.load_weights(init)
+    history, seconds = fit_under_budget(
+        model, x, y, batch_size=batch_size, minutes=minutes, steps=steps
+    )
+    if weights:
+        model.save_weights(weights)
+    return history, seconds
+
+
+def negative_elbo_per_token(model, tokens, num_draws):
+    """A masked diffusion model's bound on each row of `tokens`, in nats
+    per token (`elbo` is per sequence), `num_draws` draws at seed 1."""
+    import keras
+
+    elbo = model.elbo(tokens, num_draws=num_draws, seed=1)
+    return -keras.ops.convert_to_numpy(elbo) / model.sequence_length
+
+
 def to_uint8(images):
     """[-1, 1] floats to 8-bit pixels, rounded as an image file stores
     them."""

@@ -35,6 +35,7 @@ import numpy as np
 
 import kgen
 from benchmarks.common import compile_like_architecture
+from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -99,13 +100,7 @@ def main(argv=None):
         windows, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=2
     )
     train_seconds = time.time() - start
-    # The bound per token (`elbo` is per sequence, in nats).
-    bound = (
-        -keras.ops.convert_to_numpy(
-            model.elbo(validation[:, 1:], num_draws=args.num_draws, seed=1)
-        )
-        / model.sequence_length
-    )
+    bound = negative_elbo_per_token(model, validation[:, 1:], args.num_draws)
     mdlm_samples = keras.ops.convert_to_numpy(
         model.sample(4, num_steps=args.sample_steps, seed=1)
     )
