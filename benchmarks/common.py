@@ -142,6 +142,23 @@ def write_result_file(result, path):
             json.dump(result, file, indent=2)
 
 
+def step_budget(seconds):
+    """A callback that stops `fit` after the batch that crosses `seconds`
+    of wall time, mid-epoch if need be (`kgen.callbacks.TrainingBudget`
+    stops on an epoch boundary)."""
+    import keras
+
+    class StepBudget(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.time()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.time() - self.start > seconds:
+                self.model.stop_training = True
+
+    return StepBudget()
+
+
 def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
     """`model.fit` on the whole batches of `(x, y)` in epochs of at most
     500 steps, until `minutes` or `steps` (`kgen.callbacks.
