@@ -43,6 +43,7 @@ import kgen
 from benchmarks.common import RESULTS
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
+from benchmarks.common import steps_and_final_loss
 from benchmarks.common import train_or_load
 from benchmarks.common import write_json
 
@@ -127,18 +128,9 @@ def main(argv=None):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     order = np.random.default_rng(0).permutation(len(train_tokens))
     history, train_seconds = train_or_load(
-        model,
-        train_tokens[order],
-        weights=args.weights,
-        init=args.init,
-        batch_size=BATCH_SIZE,
-        minutes=args.train_minutes,
-        steps=args.steps,
+        model, train_tokens[order], args=args, batch_size=BATCH_SIZE
     )
-    steps, final_loss = 0, None
-    if history is not None:
-        steps = int(ops.convert_to_numpy(model.optimizer.iterations))
-        final_loss = float(history.history["loss"][-1])
+    steps, final_loss = steps_and_final_loss(model, history)
 
     # 1. The bound on the test windows, nats per frame of four voices.
     bound = negative_elbo_per_token(model, test_tokens, args.num_draws)

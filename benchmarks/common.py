@@ -181,24 +181,39 @@ def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
     return history, time.time() - start
 
 
-def train_or_load(
-    model, x, y=None, *, weights, init=None, batch_size, minutes, steps
-):
-    """Loads `weights` when that file exists (a finished run's); else
-    starts from `init` (an earlier chunk's weights) when given, trains by
-    `fit_under_budget` and saves to `weights` when given. Returns the
+def train_or_load(model, x, y=None, *, args, batch_size):
+    """Loads `args.weights` when that file exists (a finished run's); else
+    starts from `args.init` (an earlier chunk's weights) when there is
+    one, trains by `fit_under_budget` for `args.train_minutes` or
+    `args.steps` and saves to `args.weights` when given. Returns the
     history (None when loaded) and the training seconds."""
-    if weights and os.path.exists(weights):
-        model.load_weights(weights)
+    if args.weights and os.path.exists(args.weights):
+        model.load_weights(args.weights)
         return None, 0.0
-    if init:
-        model.load_weights(init)
+    if getattr(args, "init", None):
+        model.load_weights(args.init)
     history, seconds = fit_under_budget(
-        model, x, y, batch_size=batch_size, minutes=minutes, steps=steps
+        model,
+        x,
+        y,
+        batch_size=batch_size,
+        minutes=args.train_minutes,
+        steps=args.steps,
     )
-    if weights:
-        model.save_weights(weights)
+    if args.weights:
+        model.save_weights(args.weights)
     return history, seconds
+
+
+def steps_and_final_loss(model, history):
+    """The optimizer's steps in all and the last epoch's loss of a model
+    `train_or_load` trained; `(0, None)` when it loaded its weights."""
+    import keras
+
+    if history is None:
+        return 0, None
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    return steps, float(history.history["loss"][-1])
 
 
 def negative_elbo_per_token(model, tokens, num_draws):

@@ -39,6 +39,7 @@ import kgen
 from benchmarks.common import compile_like_architecture
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
+from benchmarks.common import steps_and_final_loss
 from benchmarks.common import train_or_load
 from benchmarks.common import write_json
 from benchmarks.sequence_vae_moses import held_out_molecules
@@ -119,17 +120,9 @@ def main(argv=None):
     keras.utils.set_random_seed(0)
     model = build(tokenizer.vocabulary_size, tokenizer.sequence_length, args)
     history, train_seconds = train_or_load(
-        model,
-        rows,
-        weights=args.weights,
-        batch_size=BATCH_SIZE,
-        minutes=args.train_minutes,
-        steps=args.steps,
+        model, rows, args=args, batch_size=BATCH_SIZE
     )
-    steps, final_loss = 0, None
-    if history is not None:
-        steps = int(ops.convert_to_numpy(model.optimizer.iterations))
-        final_loss = float(history.history["loss"][-1])
+    steps, final_loss = steps_and_final_loss(model, history)
     bound = negative_elbo_per_token(model, test_rows, args.num_draws)
     mdlm_smiles = tokenizer.detokenize(
         ops.convert_to_numpy(

@@ -219,11 +219,8 @@ def main(argv=None):
         model,
         rows,
         properties,
-        weights=args.weights,
-        init=args.init,
+        args=args,
         batch_size=args.batch_size,
-        minutes=args.train_minutes,
-        steps=args.steps,
     )
     steps, final = 0, {}
     if history is not None:
