@@ -393,6 +393,25 @@ def compile_like_architecture(model, architecture, steps):
     return model
 
 
+def add_results_argument(parser, name, stage=None, outputs="JSON and grids"):
+    """`--results`: the name (default `name`) under which the run writes
+    its `outputs` to benchmarks/results, by the `stage` that does."""
+    parser.add_argument(
+        "--results",
+        default=name,
+        help=(f"{stage}: " if stage else "")
+        + f"the name of the {outputs} in benchmarks/results",
+    )
+
+
+def require_stage_flags(parser, args, stage, *flags):
+    """Stops with a usage error unless `args` holds all of `flags` (their
+    attribute names), which `--stage stage` needs."""
+    if not all(getattr(args, flag) for flag in flags):
+        needed = " and ".join("--" + flag.replace("_", "-") for flag in flags)
+        parser.error(f"--stage {stage} needs {needed}")
+
+
 def print_table(rows, columns):
     widths = [
         max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns

@@ -34,6 +34,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_results_argument
 from benchmarks.common import compile_like_architecture
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
@@ -66,11 +67,7 @@ def main(argv=None):
     parser.add_argument("--num-draws", type=int, default=16)
     parser.add_argument("--sample-steps", type=int, default=64)
     parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument(
-        "--results",
-        default="mdlm_shakespeare",
-        help="the name of the JSON in benchmarks/results",
-    )
+    add_results_argument(parser, "mdlm_shakespeare", outputs="JSON")
     args = parser.parse_args(argv)
     num_windows = 240
     if args.dry_run:
