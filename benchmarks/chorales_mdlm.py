@@ -41,8 +41,10 @@ from keras import ops
 
 import kgen
 from benchmarks.common import RESULTS
-from benchmarks.common import fit_under_budget
+from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
+from benchmarks.common import steps_and_final_loss
+from benchmarks.common import train_or_load
 from benchmarks.common import write_json
 
 # A1..C6: the chorales' voices span C2..A5; the margin lets the test
@@ -124,33 +126,14 @@ def main(argv=None):
             args.learning_rate, decay_steps=args.steps
         )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    train_seconds, steps, final_loss = 0.0, 0, None
-    if args.weights and os.path.exists(args.weights):
-        model.load_weights(args.weights)
-    else:
-        if args.init:
-            model.load_weights(args.init)
-        order = np.random.default_rng(0).permutation(len(train_tokens))
-        history, train_seconds = fit_under_budget(
-            model,
-            train_tokens[order],
-            batch_size=BATCH_SIZE,
-            minutes=args.train_minutes,
-            steps=args.steps,
-        )
-        steps = int(ops.convert_to_numpy(model.optimizer.iterations))
-        final_loss = float(history.history["loss"][-1])
-        if args.weights:
-            model.save_weights(args.weights)
+    order = np.random.default_rng(0).permutation(len(train_tokens))
+    history, train_seconds = train_or_load(
+        model, train_tokens[order], args=args, batch_size=BATCH_SIZE
+    )
+    steps, final_loss = steps_and_final_loss(model, history)
 
     # 1. The bound on the test windows, nats per frame of four voices.
-    # The bound per token (`elbo` is per sequence, in nats).
-    bound = (
-        -ops.convert_to_numpy(
-            model.elbo(test_tokens, num_draws=args.num_draws, seed=1)
-        )
-        / model.sequence_length
-    )
+    bound = negative_elbo_per_token(model, test_tokens, args.num_draws)
     nats_per_frame = 4 * float(bound.mean())
 
     # 2. Harmonisation: ATB drawn given Bach's soprano.

@@ -45,6 +45,120 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
     return callbacks
 
 
+def fit_in_chunks(
+    model,
+    x,
+    y=None,
+    *,
+    batch_size,
+    epochs,
+    minutes,
+    checkpoint_dir=None,
+    save_freq="epoch",
+):
+    """`model.fit` under `budget_callbacks` (a chunk of a job that later
+    chunks resume from `checkpoint_dir`); returns the history and the
+    seconds it took."""
+    callbacks = budget_callbacks(minutes, checkpoint_dir, save_freq)
+    start = time.time()
+    history = model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    return history, time.time() - start
+
+
+def ema_training_record(model, history, seconds, examples, args):
+    """The JSON record of a network trained on a lent device by
+    `fit_in_chunks` with EMA Adam: `examples` is `(unit, count)`, the
+    name and number of the examples one epoch passes over."""
+    import keras
+
+    import kgen
+
+    unit, count = examples
+    losses = history.history.get("loss", [float("nan")])
+    epochs = len(history.history.get("loss", []))
+    return {
+        "device": kgen.backend.device_name(),
+        "backend": keras.backend.backend(),
+        "train_seconds": seconds,
+        "epochs_this_run": epochs,
+        f"{unit}_per_second": epochs * count / seconds,
+        "final_loss": float(losses[-1]),
+        "parameters": model.denoiser.count_params(),
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "ema_momentum": args.ema_momentum,
+    }
+
+
+def float16_weights(network):
+    """`{"w0": ..., "w1": ...}`: the network's weights in float16, as a
+    preset stores them."""
+    return {
+        f"w{i}": w.astype("float16")
+        for i, w in enumerate(network.get_weights())
+    }
+
+
+def stage_command(module, argv):
+    """The command line of a stage run as `python -m benchmarks.MODULE`:
+    `argv`, or this process's own arguments when it is None."""
+    return f"python -m benchmarks.{module} " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+
+
+def with_earlier_stages(result, path):
+    """`result` over what an earlier stage wrote to `path` (None, or a
+    file not yet written: `result` alone)."""
+    if path and os.path.exists(path):
+        with open(path) as file:
+            return dict(json.load(file), **result)
+    return result
+
+
+def finish_staged_result(result, headline, name, path):
+    """Adds this run's environment and a fresh `headline` (a function of
+    the result) to `result`, checks the headline and writes the result to
+    `path` when given."""
+    result["environment"] = environment()
+    result.pop("headline", None)
+    result["headline"] = headline(result)
+    headline_values(result, name)
+    write_result_file(result, path)
+    return result
+
+
+def write_result_file(result, path):
+    """Writes `result` as indented JSON to `path`, when given."""
+    if path:
+        with open(path, "w") as file:
+            json.dump(result, file, indent=2)
+
+
+def step_budget(seconds):
+    """A callback that stops `fit` after the batch that crosses `seconds`
+    of wall time, mid-epoch if need be (`kgen.callbacks.TrainingBudget`
+    stops on an epoch boundary)."""
+    import keras
+
+    class StepBudget(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.time()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.time() - self.start > seconds:
+                self.model.stop_training = True
+
+    return StepBudget()
+
+
 def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
     """`model.fit` on the whole batches of `(x, y)` in epochs of at most
     500 steps, until `minutes` or `steps` (`kgen.callbacks.
@@ -65,6 +179,50 @@ def fit_under_budget(model, x, y=None, *, batch_size, minutes, steps):
         verbose=2,
     )
     return history, time.time() - start
+
+
+def train_or_load(model, x, y=None, *, args, batch_size):
+    """Loads `args.weights` when that file exists (a finished run's); else
+    starts from `args.init` (an earlier chunk's weights) when there is
+    one, trains by `fit_under_budget` for `args.train_minutes` or
+    `args.steps` and saves to `args.weights` when given. Returns the
+    history (None when loaded) and the training seconds."""
+    if args.weights and os.path.exists(args.weights):
+        model.load_weights(args.weights)
+        return None, 0.0
+    if getattr(args, "init", None):
+        model.load_weights(args.init)
+    history, seconds = fit_under_budget(
+        model,
+        x,
+        y,
+        batch_size=batch_size,
+        minutes=args.train_minutes,
+        steps=args.steps,
+    )
+    if args.weights:
+        model.save_weights(args.weights)
+    return history, seconds
+
+
+def steps_and_final_loss(model, history):
+    """The optimizer's steps in all and the last epoch's loss of a model
+    `train_or_load` trained; `(0, None)` when it loaded its weights."""
+    import keras
+
+    if history is None:
+        return 0, None
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    return steps, float(history.history["loss"][-1])
+
+
+def negative_elbo_per_token(model, tokens, num_draws):
+    """A masked diffusion model's bound on each row of `tokens`, in nats
+    per token (`elbo` is per sequence), `num_draws` draws at seed 1."""
+    import keras
+
+    elbo = model.elbo(tokens, num_draws=num_draws, seed=1)
+    return -keras.ops.convert_to_numpy(elbo) / model.sequence_length
 
 
 def to_uint8(images):
@@ -233,6 +391,25 @@ def compile_like_architecture(model, architecture, steps):
         )
     model.compile(optimizer=optimizer)
     return model
+
+
+def add_results_argument(parser, name, stage=None, outputs="JSON and grids"):
+    """`--results`: the name (default `name`) under which the run writes
+    its `outputs` to benchmarks/results, by the `stage` that does."""
+    parser.add_argument(
+        "--results",
+        default=name,
+        help=(f"{stage}: " if stage else "")
+        + f"the name of the {outputs} in benchmarks/results",
+    )
+
+
+def require_stage_flags(parser, args, stage, *flags):
+    """Stops with a usage error unless `args` holds all of `flags` (their
+    attribute names), which `--stage stage` needs."""
+    if not all(getattr(args, flag) for flag in flags):
+        needed = " and ".join("--" + flag.replace("_", "-") for flag in flags)
+        parser.error(f"--stage {stage} needs {needed}")
 
 
 def print_table(rows, columns):

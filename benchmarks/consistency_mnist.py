@@ -42,6 +42,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
@@ -254,21 +255,17 @@ def main():
         parser, train_steps=1500, learning_rate=2e-4
     )
     parser.add_argument("--num-samples", type=int, default=500)
-    parser.add_argument(
-        "--results",
-        default="consistency_mnist",
-        help="score: the name of the JSON and grids in benchmarks/results",
-    )
+    common.add_results_argument(parser, "consistency_mnist", "score")
     args = parser.parse_args()
     if args.stage == "train":
-        if not (args.kind and args.model):
-            parser.error("--stage train needs --kind and --model")
+        common.require_stage_flags(parser, args, "train", "kind", "model")
         if args.kind == "distilled" and not (args.teacher or args.resume):
             parser.error("--kind distilled needs --teacher or --resume")
         train(args)
     else:
-        if not (args.teacher and args.distilled):
-            parser.error("--stage score needs --teacher and --distilled")
+        common.require_stage_flags(
+            parser, args, "score", "teacher", "distilled"
+        )
         score(args)
 
 

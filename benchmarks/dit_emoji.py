@@ -20,7 +20,6 @@ a lent GPU and resumable in chunks:
 
 import argparse
 import json
-import os
 import time
 
 import keras
@@ -78,43 +77,26 @@ def train(args, x_train, y_train):
         args.ema_momentum,
         dry_run=args.dry_run,
     )
-    callbacks = common.budget_callbacks(
-        args.minutes, args.checkpoint_dir, args.checkpoint_every
-    )
     # Epochs of `--repeat` passes: a few thousand images make epochs of
     # a dozen steps, and fit's per-epoch work then dominates on a GPU.
     x_train = np.concatenate([x_train] * args.repeat)
     y_train = np.concatenate([y_train] * args.repeat)
-    start = time.time()
-    history = model.fit(
+    history, wall = common.fit_in_chunks(
+        model,
         x_train,
         y_train,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=2,
+        minutes=args.minutes,
+        checkpoint_dir=args.checkpoint_dir,
+        save_freq=args.checkpoint_every,
     )
-    wall = time.time() - start
-    losses = history.history.get("loss", [float("nan")])
-    epochs = len(history.history.get("loss", []))
     # fit ends with the EMA weights in the model (use_ema); float16 as
     # the preset would store them.
-    arrays = {
-        f"w{i}": w.astype("float16")
-        for i, w in enumerate(model.denoiser.get_weights())
-    }
-    training = {
-        "device": kgen.backend.device_name(),
-        "backend": keras.backend.backend(),
-        "train_seconds": wall,
-        "epochs_this_run": epochs,
-        "images_per_second": epochs * len(x_train) / wall,
-        "final_loss": float(losses[-1]),
-        "parameters": model.denoiser.count_params(),
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "ema_momentum": args.ema_momentum,
-    }
+    arrays = common.float16_weights(model.denoiser)
+    training = common.ema_training_record(
+        model, history, wall, ("images", len(x_train)), args
+    )
     # Shards of at most 12 MB: a lent device returns files of 16 MiB.
     shard, shards, size = {}, [], 0
     for key, array in arrays.items():
@@ -226,12 +208,9 @@ def main(argv=None):
         "train_images": len(x_train),
         "test_images": len(x_test),
         "sampling": args.sampling,
-        "command": "python -m benchmarks.dit_emoji "
-        + " ".join(os.sys.argv[1:] if argv is None else argv),
+        "command": common.stage_command("dit_emoji", argv),
     }
-    if args.out and os.path.exists(args.out):
-        with open(args.out) as file:
-            result = dict(json.load(file), **result)
+    result = common.with_earlier_stages(result, args.out)
     if args.score:
         # Each stage keeps its own command: the two run on two machines.
         result["scores"] = dict(
@@ -242,14 +221,9 @@ def main(argv=None):
         result["training"] = dict(
             train(args, x_train, y_train), command=result["command"]
         )
-    result["environment"] = common.environment()
-    result.pop("headline", None)
-    result["headline"] = headline(args, result)
-    common.headline_values(result, "dit_emoji")
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump(result, file, indent=2)
-    return result
+    return common.finish_staged_result(
+        result, lambda result: headline(args, result), "dit_emoji", args.out
+    )
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
@@ -173,11 +174,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument(
-        "--results",
-        default="euler_schedules_mnist",
-        help="the name of the JSON and grids in benchmarks/results",
-    )
+    common.add_results_argument(parser, "euler_schedules_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:
         return dry_run(args)

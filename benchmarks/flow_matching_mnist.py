@@ -39,6 +39,7 @@ from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
+from benchmarks.common import require_stage_flags
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 
@@ -274,12 +275,10 @@ def main():
     parser.add_argument("--num-samples", type=int, default=500)
     args = parser.parse_args()
     if args.stage == "train":
-        if not (args.kind and args.model):
-            parser.error("--stage train needs --kind and --model")
+        require_stage_flags(parser, args, "train", "kind", "model")
         train(args)
     else:
-        if not (args.ddpm and args.flow):
-            parser.error("--stage score needs --ddpm and --flow")
+        require_stage_flags(parser, args, "score", "ddpm", "flow")
         score(args)
 
 

@@ -21,7 +21,6 @@ starts from it.
 
 import argparse
 import json
-import os
 import time
 
 import keras
@@ -67,16 +66,14 @@ def test_bits_per_dim(model, x_test, batch_size=1000):
 
 
 def train(args, model, x_train):
-    callbacks = common.budget_callbacks(args.minutes, args.checkpoint_dir)
-    start = time.time()
-    history = model.fit(
+    history, seconds = common.fit_in_chunks(
+        model,
         x_train,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=2,
+        minutes=args.minutes,
+        checkpoint_dir=args.checkpoint_dir,
     )
-    seconds = time.time() - start
     losses = history.history.get("loss", [])
     steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     return {
@@ -111,8 +108,7 @@ def main(argv=None):
     keras.utils.set_random_seed(0)
     model = build(args)
     result = {
-        "command": "python -m benchmarks.glow_mnist "
-        + " ".join(os.sys.argv[1:] if argv is None else argv),
+        "command": common.stage_command("glow_mnist", argv),
         "device": kgen.backend.device_name(),
         "parameters": None,
         "architecture": {
@@ -148,9 +144,7 @@ def main(argv=None):
     }
     common.headline_values(result, "glow_mnist")
     print(json.dumps(result), flush=True)
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump(result, file, indent=2)
+    common.write_result_file(result, args.out)
     return result
 
 

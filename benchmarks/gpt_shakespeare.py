@@ -30,6 +30,7 @@ import keras
 
 import kgen
 from benchmarks.common import print_table
+from benchmarks.common import step_budget
 from benchmarks.common import write_json
 
 ARCHITECTURE = "gpt_shakespeare_untrained"  # nanoGPT's CPU configuration
@@ -37,21 +38,6 @@ ENTRY = kgen.presets.ARCHITECTURES[ARCHITECTURE]
 SEQUENCE_LENGTH = ENTRY["arguments"]["sequence_length"]
 BATCH_SIZE = ENTRY["training"]["batch_size"]
 MAX_ITERS = ENTRY["training"]["steps"]
-
-
-class StopAfter(keras.callbacks.Callback):
-    """Stops training, mid-epoch, once `seconds` have passed."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.time() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def train_kgen(train_tokens, val_tokens, vocabulary_size, args):
@@ -84,7 +70,7 @@ def train_kgen(train_tokens, val_tokens, vocabulary_size, args):
         batch_size=BATCH_SIZE,
         epochs=1,
         shuffle=False,
-        callbacks=[StopAfter(args.minutes * 60), estimates],
+        callbacks=[step_budget(args.minutes * 60), estimates],
         verbose=0,
     )
     return model, estimates.rows

@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
@@ -174,21 +175,15 @@ def main(argv=None):
     parser.add_argument("--ema-momentum", type=float, default=0.995)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--num-samples", type=int, default=500)
-    parser.add_argument(
-        "--results",
-        default="guidance_mnist",
-        help="the name of the JSON and grids in benchmarks/results",
-    )
+    common.add_results_argument(parser, "guidance_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:
         return dry_run(args)
     if args.stage == "train":
-        if not args.model:
-            parser.error("--stage train needs --model")
+        common.require_stage_flags(parser, args, "train", "model")
         return train(args)
     if args.stage == "score":
-        if not args.guide:
-            parser.error("--stage score needs --guide")
+        common.require_stage_flags(parser, args, "score", "guide")
         return score(args)
     parser.error("give --stage train, --stage score or --dry-run")
 

@@ -52,6 +52,7 @@ import kgen
 from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
+from benchmarks.common import require_stage_flags
 from benchmarks.common import write_json
 
 MASK_GIT_STEPS = (4, 8, 12)
@@ -345,8 +346,7 @@ def main():
     if args.stage == "vqvae":
         train_vqvae(args)
     elif args.stage == "prior":
-        if not args.kind:
-            parser.error("--stage prior needs --kind")
+        require_stage_flags(parser, args, "prior", "kind")
         train_prior(args)
     elif args.stage == "score":
         score(args)

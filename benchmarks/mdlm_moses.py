@@ -30,7 +30,6 @@ on 512 molecules and scores 16 (CI).
 """
 
 import argparse
-import os
 
 import keras
 import numpy as np
@@ -38,8 +37,10 @@ from keras import ops
 
 import kgen
 from benchmarks.common import compile_like_architecture
-from benchmarks.common import fit_under_budget
+from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
+from benchmarks.common import steps_and_final_loss
+from benchmarks.common import train_or_load
 from benchmarks.common import write_json
 from benchmarks.sequence_vae_moses import held_out_molecules
 from benchmarks.sequence_vae_moses import sample_metrics
@@ -118,28 +119,11 @@ def main(argv=None):
     # 1. MDLM on the GPT's data and optimizer.
     keras.utils.set_random_seed(0)
     model = build(tokenizer.vocabulary_size, tokenizer.sequence_length, args)
-    train_seconds, steps, final_loss = 0.0, 0, None
-    if args.weights and os.path.exists(args.weights):
-        model.load_weights(args.weights)
-    else:
-        history, train_seconds = fit_under_budget(
-            model,
-            rows,
-            batch_size=BATCH_SIZE,
-            minutes=args.train_minutes,
-            steps=args.steps,
-        )
-        steps = int(ops.convert_to_numpy(model.optimizer.iterations))
-        final_loss = float(history.history["loss"][-1])
-        if args.weights:
-            model.save_weights(args.weights)
-    # The bound per token (`elbo` is per sequence, in nats).
-    bound = (
-        -ops.convert_to_numpy(
-            model.elbo(test_rows, num_draws=args.num_draws, seed=1)
-        )
-        / model.sequence_length
+    history, train_seconds = train_or_load(
+        model, rows, args=args, batch_size=BATCH_SIZE
     )
+    steps, final_loss = steps_and_final_loss(model, history)
+    bound = negative_elbo_per_token(model, test_rows, args.num_draws)
     mdlm_smiles = tokenizer.detokenize(
         ops.convert_to_numpy(
             model.sample(args.num_samples, num_steps=args.sample_steps, seed=1)

@@ -34,7 +34,9 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_results_argument
 from benchmarks.common import compile_like_architecture
+from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -65,11 +67,7 @@ def main(argv=None):
     parser.add_argument("--num-draws", type=int, default=16)
     parser.add_argument("--sample-steps", type=int, default=64)
     parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument(
-        "--results",
-        default="mdlm_shakespeare",
-        help="the name of the JSON in benchmarks/results",
-    )
+    add_results_argument(parser, "mdlm_shakespeare", outputs="JSON")
     args = parser.parse_args(argv)
     num_windows = 240
     if args.dry_run:
@@ -99,13 +97,7 @@ def main(argv=None):
         windows, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=2
     )
     train_seconds = time.time() - start
-    # The bound per token (`elbo` is per sequence, in nats).
-    bound = (
-        -keras.ops.convert_to_numpy(
-            model.elbo(validation[:, 1:], num_draws=args.num_draws, seed=1)
-        )
-        / model.sequence_length
-    )
+    bound = negative_elbo_per_token(model, validation[:, 1:], args.num_draws)
     mdlm_samples = keras.ops.convert_to_numpy(
         model.sample(4, num_steps=args.sample_steps, seed=1)
     )

@@ -37,6 +37,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
@@ -260,21 +261,15 @@ def main(argv=None):
         help="score: only these rows (comma-separated names, e.g. "
         "mean_flow-1,consistency_mnist-1); all by default",
     )
-    parser.add_argument(
-        "--results",
-        default="one_step_mnist",
-        help="the name of the JSON and grids in benchmarks/results",
-    )
+    common.add_results_argument(parser, "one_step_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:
         return dry_run(args)
     if args.stage == "train":
-        if not args.model:
-            parser.error("--stage train needs --model")
+        common.require_stage_flags(parser, args, "train", "model")
         return train(args)
     if args.stage == "score":
-        if not args.mean_flow:
-            parser.error("--stage score needs --mean-flow")
+        common.require_stage_flags(parser, args, "score", "mean_flow")
         if args.samplers and not BAR_ROWS <= set(args.samplers):
             parser.error(f"--samplers must include {sorted(BAR_ROWS)}")
         return score(args)

@@ -21,23 +21,9 @@ import numpy as np
 
 import kgen
 from benchmarks.common import print_table
+from benchmarks.common import step_budget
 from benchmarks.common import write_json
 from benchmarks.vae_mnist_iwae import binarised_test
-
-
-class StepBudget(keras.callbacks.Callback):
-    """Stops `fit` after the batch that crosses `seconds`."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.time()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.time() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def main():
@@ -71,7 +57,7 @@ def main():
             x_train, args.batch_size, dtype="int32"
         ),
         epochs=1000,
-        callbacks=[StepBudget(args.minutes * 60)],
+        callbacks=[step_budget(args.minutes * 60)],
         verbose=0,
     )
     train_seconds = time.time() - start

@@ -42,8 +42,8 @@ import keras
 import numpy as np
 
 import kgen
-from benchmarks.common import fit_under_budget
 from benchmarks.common import print_table
+from benchmarks.common import train_or_load
 from benchmarks.common import write_json
 
 molecules = kgen.metrics.molecules
@@ -213,26 +213,19 @@ def main(argv=None):
     )
     keras.utils.set_random_seed(0)
     model = build(args, tokenizer)
-    train_seconds, steps, final = 0.0, 0, {}
-    if args.weights and os.path.exists(args.weights):
-        model.load_weights(args.weights)
-    else:
-        if args.init:
-            # The weights hold the KL warm-up's step counter too, so the
-            # schedule goes on where the last chunk stopped.
-            model.load_weights(args.init)
-        history, train_seconds = fit_under_budget(
-            model,
-            rows,
-            properties,
-            batch_size=args.batch_size,
-            minutes=args.train_minutes,
-            steps=args.steps,
-        )
+    # --init's weights hold the KL warm-up's step counter too, so the
+    # schedule goes on where the last chunk stopped.
+    history, train_seconds = train_or_load(
+        model,
+        rows,
+        properties,
+        args=args,
+        batch_size=args.batch_size,
+    )
+    steps, final = 0, {}
+    if history is not None:
         steps = int(keras.ops.convert_to_numpy(model.step))
         final = {k: float(v[-1]) for k, v in history.history.items()}
-        if args.weights:
-            model.save_weights(args.weights)
 
     # 1. Prior samples, token by token and greedy.
     rows_out = []

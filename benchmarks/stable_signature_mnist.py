@@ -418,10 +418,8 @@ def main():
         help="read the key from the attacked images too while fine-tuning",
     )
     parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument(
-        "--results",
-        default="stable_signature_mnist",
-        help="score: the name of the JSON and grid in benchmarks/results",
+    common.add_results_argument(
+        parser, "stable_signature_mnist", "score", outputs="JSON and grid"
     )
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)

@@ -25,7 +25,6 @@ repeating the last known frame.
 
 import argparse
 import json
-import os
 import time
 
 import keras
@@ -76,41 +75,24 @@ def train(args, x_train, x_test):
     if not args.dry_run:
         keras.config.set_dtype_policy("mixed_bfloat16")
     model = build(args)
-    callbacks = common.budget_callbacks(
-        args.minutes, args.checkpoint_dir, args.checkpoint_every
-    )
-    start = time.time()
-    history = model.fit(
+    history, wall = common.fit_in_chunks(
+        model,
         x_train,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=2,
+        minutes=args.minutes,
+        checkpoint_dir=args.checkpoint_dir,
+        save_freq=args.checkpoint_every,
     )
-    wall = time.time() - start
-    losses = history.history.get("loss", [float("nan")])
-    epochs = len(history.history.get("loss", []))
-    training = {
-        "device": kgen.backend.device_name(),
-        "backend": keras.backend.backend(),
-        "train_seconds": wall,
-        "epochs_this_run": epochs,
-        "clips_per_second": epochs * len(x_train) / wall,
-        "final_loss": float(losses[-1]),
-        "parameters": model.denoiser.count_params(),
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "ema_momentum": args.ema_momentum,
-    }
+    training = common.ema_training_record(
+        model, history, wall, ("clips", len(x_train)), args
+    )
     # fit ends with the EMA weights in the model (use_ema); float16 as a
     # preset would store them, under the 16 MiB a lent device returns.
     np.savez(
         args.weights,
         training=np.array(json.dumps(training)),
-        **{
-            f"w{i}": w.astype("float16")
-            for i, w in enumerate(model.denoiser.get_weights())
-        },
+        **common.float16_weights(model.denoiser),
     )
     print(json.dumps(training))
     start = time.time()
@@ -229,12 +211,9 @@ def main(argv=None):
         "train_clips": len(x_train),
         "test_clips": len(x_test),
         "sampling": args.sampling,
-        "command": "python -m benchmarks.video_moving_mnist "
-        + " ".join(os.sys.argv[1:] if argv is None else argv),
+        "command": common.stage_command("video_moving_mnist", argv),
     }
-    if args.out and os.path.exists(args.out):
-        with open(args.out) as file:
-            result = dict(json.load(file), **result)
+    result = common.with_earlier_stages(result, args.out)
     # Each stage keeps its own command: the two run on two machines.
     if not args.score:
         result["training"] = dict(
@@ -243,14 +222,12 @@ def main(argv=None):
     if args.score or args.dry_run:
         result["scores"] = dict(score(args, x_test), command=result["command"])
         print(json.dumps(result["scores"]))
-    result["environment"] = common.environment()
-    result.pop("headline", None)
-    result["headline"] = headline(args, result)
-    common.headline_values(result, "video_moving_mnist")
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump(result, file, indent=2)
-    return result
+    return common.finish_staged_result(
+        result,
+        lambda result: headline(args, result),
+        "video_moving_mnist",
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import keras
 import kgen
 from benchmarks.common import RESULTS
 from benchmarks.common import print_table
+from benchmarks.common import step_budget
 from benchmarks.common import write_json
-from benchmarks.pixel_cnn_mnist import StepBudget
 
 SAMPLE_RATE = kgen.datasets.SPOKEN_DIGITS_SAMPLE_RATE
 HELD_OUT_PITCH = kgen.datasets.SPOKEN_DIGITS_HELD_OUT_PITCH
@@ -88,7 +88,7 @@ def main():
         y_train,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        callbacks=[StepBudget(60 * args.minutes), tracker],
+        callbacks=[step_budget(60 * args.minutes), tracker],
         verbose=0,
     )
     train_seconds = time.time() - start

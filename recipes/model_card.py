@@ -188,6 +188,19 @@ def mnist_data(
     }
 
 
+def binarised_mnist_data(test, **details):
+    """`mnist_data` of a model of dynamically binarised MNIST, tested on
+    `test` (e.g. "the first 500") test images binarised once, as
+    `kgen.datasets.binarize(x_test, seed=123)` does."""
+    return mnist_data(
+        train="all 60,000 training images, dynamically binarised: each "
+        "epoch draws pixel ~ Bernoulli(intensity) afresh",
+        test=f"{test} test images, binarised once (numpy default_rng(123))",
+        value_range=(0, 1),
+        **details,
+    )
+
+
 def digits_data(value_range, *, held_out="test", labels=False):
     """The card's `data` section of a model of the 8x8 digits: the train
     split, the test split in its role (`held_out`: "test" or

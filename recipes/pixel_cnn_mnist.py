@@ -123,18 +123,8 @@ kgen.presets.save_to_preset(
     {
         "name": name,
         "description": description,
-        "data": model_card.mnist_data(
-            train=(
-                "all 60,000 training images, dynamically binarised: each "
-                "epoch draws pixel ~ Bernoulli(intensity) afresh"
-            ),
-            test=(
-                f"the {num_test} test images, binarised once "
-                "(numpy default_rng(123))"
-            ),
-            value_range=(0, 1),
-            shape=(28, 28),
-            image_shape=[28, 28, 1],
+        "data": model_card.binarised_mnist_data(
+            f"the {num_test}", shape=(28, 28), image_shape=[28, 28, 1]
         ),
         "training": model_card.training_section(
             command,
