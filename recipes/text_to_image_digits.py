@@ -23,7 +23,6 @@ import recipe_steps  # recipes/recipe_steps.py, beside this script
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks import text_to_image_digits as benchmark  # noqa: E402
 
 parser = recipe_steps.recipe_parser(__doc__)
 parser.add_argument("--epochs", type=int, default=300)
@@ -72,7 +71,25 @@ if args.model:
     )
 else:
     keras.utils.set_random_seed(seed)
-    model = benchmark.build_model(tokenizer, seed=seed)
+    model = kgen.models.TextToImage(
+        kgen.networks.unet_denoiser(
+            (8, 8, 1),
+            widths=(32, 64),
+            num_heads=4,
+            context_shape=(tokenizer.sequence_length, 64),
+        ),
+        kgen.networks.text_encoder(
+            tokenizer.vocabulary_size,
+            tokenizer.sequence_length,
+            width=64,
+            num_layers=2,
+            num_heads=4,
+        ),
+        tokenizer,
+        kgen.schedulers.DDPMScheduler(beta_schedule="cosine"),
+        condition_dropout=0.1,
+        seed=seed,
+    )
     count = len(x) // batch_size * batch_size  # whole batches
     model.compile(
         optimizer=keras.optimizers.Adam(
