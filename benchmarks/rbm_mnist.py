@@ -52,12 +52,8 @@ def train_kgen(x_train, args, seed):
 
 
 def train_sklearn(x_train, args, seed, shuffle=False):
-    """scikit-learn's `BernoulliRBM` at the kgen RBM's settings in `args`
-    (`num_hidden`, `learning_rate`, `batch_size`, `epochs`), loaded into
-    a kgen `RBM` for scoring, and its training time; recipes/rbm_mnist.py
-    trains its peer with it too. `fit` takes the batches in order every
-    epoch; with `shuffle`, `partial_fit` on each batch of a fresh
-    permutation (as Keras does)."""
+    """`fit` takes the batches in order every epoch; with `shuffle`,
+    `partial_fit` on each batch of a fresh permutation (as Keras does)."""
     from sklearn.neural_network import BernoulliRBM
 
     model = BernoulliRBM(

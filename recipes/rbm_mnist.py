@@ -12,7 +12,7 @@ kgen's annealed-importance-sampling estimate of log Z with the same
 settings and seed (scikit-learn has none: its weights are loaded into a
 kgen `RBM`): the mean test log-likelihood over the 10,000 test images. The
 RBM and its data are `kgen.presets`' `rbm_mnist_untrained`; scikit-learn is
-called as `benchmarks/rbm_mnist.py` calls it (its `train_sklearn`): the
+called here (`train_sklearn`), as `benchmarks/rbm_mnist.py` calls it: the
 card compares the two at this recipe's size, which no stored benchmark
 result holds. Writes kgen/presets/files/rbm_mnist/ and
 runs/rbm_mnist/samples.png (the preset's own grid is for image-shaped
@@ -30,7 +30,6 @@ from keras import ops
 
 model_card.use_repository_packages()
 import kgen  # noqa: E402
-from benchmarks.rbm_mnist import train_sklearn  # noqa: E402
 
 # === Config ===
 name = "rbm_mnist"
@@ -82,6 +81,39 @@ def test_log_likelihood(rbm, x_train, x_test):
     )
     log_p = ops.convert_to_numpy(rbm.log_prob(x_test, log_partition=log_z))
     return float(log_p.mean()), float(log_z), float(error)
+
+
+def train_sklearn(x_train, config, seed, shuffle=False):
+    """scikit-learn's `BernoulliRBM` at the kgen RBM's settings, loaded
+    into a kgen `RBM` for scoring, and its training time. `fit` takes the
+    batches in order every epoch; with `shuffle`, `partial_fit` on each
+    batch of a fresh permutation (as Keras does)."""
+    from sklearn.neural_network import BernoulliRBM
+
+    peer = BernoulliRBM(
+        n_components=config.num_hidden,
+        learning_rate=config.learning_rate,
+        batch_size=config.batch_size,
+        n_iter=config.epochs,
+        random_state=seed,
+    )
+    start = time.time()
+    if shuffle:
+        rng = np.random.default_rng(seed)
+        for _ in range(config.epochs):
+            order = rng.permutation(len(x_train))
+            for first in range(0, len(order), config.batch_size):
+                peer.partial_fit(
+                    x_train[order[first : first + config.batch_size]]
+                )
+    else:
+        peer.fit(x_train)
+    seconds = time.time() - start
+    rbm = kgen.models.RBM(784, config.num_hidden)
+    rbm.kernel.assign(peer.components_.T.astype("float32"))
+    rbm.hidden_bias.assign(peer.intercept_hidden_.astype("float32"))
+    rbm.visible_bias.assign(peer.intercept_visible_.astype("float32"))
+    return rbm, seconds
 
 
 # === Data === (thresholded at 0.5 and flattened, as the architecture says)
