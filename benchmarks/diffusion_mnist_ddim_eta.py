@@ -27,6 +27,7 @@ from benchmarks.common import print_table
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import build
+from kgen.models.diffusion import diffusion_sampling
 
 
 def ddim_settings(etas):
@@ -85,7 +86,7 @@ def main():
     )
     fid.set_reference(test[:1000])
     kid.set_reference(test[:1000])
-    ddim = model.get_scheduler("ddim").get_config()
+    ddim = diffusion_sampling.get_scheduler(model, "ddim").get_config()
 
     rows = []
     for name, arguments in ddim_settings(args.etas):

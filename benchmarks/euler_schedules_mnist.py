@@ -42,6 +42,7 @@ from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import MnistSamplerTable
 from benchmarks.common import write_json
+from kgen.models.diffusion import flow_matching_sampling
 
 SHIFTS = ((10, 3.0), (50, 3.0))
 
@@ -61,7 +62,7 @@ class GridEulerScheduler(kgen.schedulers.FlowMatchEulerScheduler):
 
 def schedules(model):
     """`{name: (scheduler, network calls)}` of every row."""
-    euler = model.get_scheduler("euler")
+    euler = flow_matching_sampling.get_scheduler(model, "euler")
     total = euler.num_train_timesteps
     ten, fifty = euler.sigmas(10), euler.sigmas(50)
     # Both grids end `sigma_min -> 0`; Euler-10's last long step starts

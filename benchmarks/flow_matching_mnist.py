@@ -42,6 +42,7 @@ from benchmarks.common import print_table
 from benchmarks.common import require_stage_flags
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
+from kgen.models.diffusion import flow_matching_sampling
 
 NETWORK_CALLS = (10, 20, 50)
 
@@ -189,8 +190,8 @@ def score(args):
             {
                 "sampler": name,
                 "model": kind,
-                "network_calls": model.get_scheduler(
-                    scheduler
+                "network_calls": flow_matching_sampling.get_scheduler(
+                    model, scheduler
                 ).num_function_evaluations(num_steps)
                 if kind == "flow"
                 else num_steps,

@@ -69,8 +69,7 @@ MOSES_NOTES = {
 
 
 def use_repository_packages():
-    """Puts the repository first on `sys.path`: recipes import `kgen`
-    (and `text_to_image_digits` the benchmark it shares code with) from
+    """Puts the repository first on `sys.path`: recipes import `kgen` from
     the checkout they live in."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

@@ -10,6 +10,7 @@ from keras import ops
 
 import kgen
 from kgen import schedulers
+from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion.guidance import cfg_plus_plus_scale
 from kgen.models.diffusion.guidance import classifier_free_guidance
@@ -180,7 +181,7 @@ def test_ddim_cfg_plus_plus_is_the_papers_recursion():
         keras.random.normal((3, 8, 8, 1), seed=keras.random.SeedGenerator(5))
     )
     null_labels = np.full(3, 10, "int32")
-    ddim = model.get_scheduler("ddim")
+    ddim = diffusion_sampling.get_scheduler(model, "ddim")
     timesteps = ddim.timesteps(num_steps)
     alpha_bars = np.append(model.scheduler.alphas_cumprod[timesteps], 1.0)
     for index, timestep in enumerate(timesteps):

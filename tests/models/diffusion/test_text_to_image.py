@@ -191,10 +191,11 @@ def test_bad_prompts_are_refused(trained, call, match):
 
 def test_a_long_prompt_is_truncated_with_a_warning(trained):
     model, _ = trained
-    long_prompt = " ".join(["seven"] * (model.sequence_length + 2))
+    length = model.tokenizer.sequence_length
+    long_prompt = " ".join(["seven"] * (length + 2))
     with pytest.warns(UserWarning, match="sequence_length"):
-        tokens = model.tokenize([long_prompt])
-    assert tokens.shape == (1, model.sequence_length)
+        tokens = model.tokenizer.tokenize([long_prompt])
+    assert tokens.shape == (1, length)
 
 
 def test_guidance_needs_caption_dropout(captioned_digits):
