@@ -68,8 +68,9 @@ PRIORS = {
     "pixel_cnn": "pixel_cnn_mnist_codes_untrained",
     "mask_git": "mask_git_mnist_codes_untrained",
 }
+# The quantizer is a serialized layer: its arguments are its config.
 NUM_CODES = kgen.presets.ARCHITECTURES[VQVAE]["networks"]["quantizer"][
-    "arguments"
+    "config"
 ]["num_embeddings"]
 
 
