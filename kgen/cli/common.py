@@ -8,7 +8,10 @@ import shutil
 from kgen.presets import value_range_of  # noqa: F401  (the subcommands')
 
 MODEL = "MODEL"
-MODEL_HELP = "a .keras file, a preset name (see `kgen presets`) or directory"
+MODEL_HELP = (
+    "a .keras file, a preset name (see `kgen presets`), a preset directory, "
+    "or a preset's URL or hf://owner/repo handle (downloaded once)"
+)
 
 
 def open_model(path, watermarks=False):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kgen
+from kgen import cli
 from kgen.presets import registry
 from kgen.presets import remote
 from tests.conftest import to_numpy
@@ -127,3 +128,15 @@ def test_a_missing_file_is_named(mirror, tmp_path):
     with pytest.raises(kgen.presets.PresetError, match=registry.CONFIG):
         kgen.presets.download_preset(f"{address}/vae")
     assert cached_folders(tmp_path) == []
+
+
+@pytest.mark.tensorflow_only
+def test_the_command_line_samples_a_preset_at_a_url(mirror, tmp_path):
+    root, address = mirror
+    publish(root, "owner/repo/resolve/main")
+    grid = tmp_path / "grid.png"
+    assert (
+        cli.main(["sample", "hf://owner/repo", "-n", "4", "--out", str(grid)])
+        == 0
+    )
+    assert grid.stat().st_size > 0
