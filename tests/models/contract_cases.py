@@ -111,6 +111,18 @@ def compiled(model, **optimizers):
     return model
 
 
+def class_conditional_image_case(model, sample_kwargs):
+    """The case of a class-conditional model of images in `[-1, 1]`,
+    compiled with one Adam."""
+    return Case(
+        compiled(model),
+        images(-1.0),
+        labels(),
+        sample_kwargs=sample_kwargs,
+        conditional=True,
+    )
+
+
 def gan_optimizers():
     return {"g_optimizer": adam(), "d_optimizer": adam()}
 
@@ -466,12 +478,8 @@ def flow_matching():
         num_classes=NUM_CLASSES,
         seed=0,
     )
-    return Case(
-        compiled(model),
-        images(-1.0),
-        labels(),
-        sample_kwargs={"num_steps": 2, "scheduler": "heun"},
-        conditional=True,
+    return class_conditional_image_case(
+        model, {"num_steps": 2, "scheduler": "heun"}
     )
 
 
@@ -486,13 +494,7 @@ def mean_flow():
         training_guidance_scale=1.0,
         seed=0,
     )
-    return Case(
-        compiled(model),
-        images(-1.0),
-        labels(),
-        sample_kwargs={"num_steps": 2},
-        conditional=True,
-    )
+    return class_conditional_image_case(model, {"num_steps": 2})
 
 
 def shortcut_model():
@@ -506,13 +508,7 @@ def shortcut_model():
         num_classes=NUM_CLASSES,
         seed=0,
     )
-    return Case(
-        compiled(model),
-        images(-1.0),
-        labels(),
-        sample_kwargs={"num_steps": 2},
-        conditional=True,
-    )
+    return class_conditional_image_case(model, {"num_steps": 2})
 
 
 def consistency_model():
@@ -528,13 +524,7 @@ def consistency_model():
         num_discretization_steps=4,
         seed=0,
     )
-    return Case(
-        compiled(model),
-        images(-1.0),
-        labels(),
-        sample_kwargs={"num_steps": 2},
-        conditional=True,
-    )
+    return class_conditional_image_case(model, {"num_steps": 2})
 
 
 def latent_diffusion():
