@@ -28,8 +28,10 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["kgen", "kgen.*"]),
-    # The pretrained presets ship inside the package so that a wheel
-    # install loads them offline (`kgen.presets.load_preset(name)`).
+    # A core set of the pretrained presets ships inside the package, so
+    # that a wheel install loads them offline
+    # (`kgen.presets.load_preset(name)`); the rest are preset packages
+    # (preset_packages/, found through their `kgen.presets` entry point).
     package_data={"kgen.presets": ["files/*/*"]},
     install_requires=[
         # kgen.backend.jax relies on Keras' JAX trainer internals

@@ -16,7 +16,8 @@ MODEL_HELP = (
 
 def open_model(path, watermarks=False):
     """The model of MODEL, the one way every command reads it: a `.keras`
-    file, a preset name or a preset directory. A kgen generative model,
+    file, a preset name, a preset directory, or a preset's URL or `hf://`
+    handle. A kgen generative model,
     or with `watermarks` also a trained `BitWatermark` or
     `StableSignature`."""
     import kgen

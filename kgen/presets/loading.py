@@ -37,7 +37,8 @@ def preset_metadata(name_or_directory):
     hashed (`verify_preset` does that).
 
     Args:
-        name_or_directory: str, a shipped preset name or a preset directory.
+        name_or_directory: str, a shipped preset name, a preset directory,
+            or a preset's URL or `hf://` handle (`preset_directory`).
 
     Returns:
         dict with at least `name`, `description`, `model_class`,
@@ -61,7 +62,8 @@ def verify_preset(name_or_directory):
     agree (nothing is signed); load presets from sources you trust.
 
     Args:
-        name_or_directory: str, a shipped preset name or a preset directory.
+        name_or_directory: str, a shipped preset name, a preset directory,
+            or a preset's URL or `hf://` handle (`preset_directory`).
 
     Returns:
         dict, the verified metadata.
@@ -169,7 +171,8 @@ def _checked_npy(data, path):
 
 
 def load_preset(name_or_directory):
-    """Loads a preset: a shipped name or a local directory, offline.
+    """Loads a preset: a shipped name or a local directory, offline, or a
+    URL or hub handle, downloaded once into a local cache.
 
     Every file's sha256 is checked before anything is deserialized; then
     the model is rebuilt from `config.json` (Keras safe mode) and given the
@@ -179,7 +182,8 @@ def load_preset(name_or_directory):
     Args:
         name_or_directory: str or `os.PathLike`: a name from
             `kgen.presets.list_presets()` or the path of a directory written
-            by `save_to_preset`; an architecture name
+            by `save_to_preset`, or the URL or `hf://owner/repo` handle of
+            one (`kgen.presets.download_preset`); an architecture name
             (`kgen.presets.list_architectures()`) gives that architecture
             untrained, compiled with its training defaults, for its own
             dataset's shape.
@@ -253,8 +257,8 @@ def load_tokenizer(name_or_directory):
     Every file's sha256 is checked first, as by `load_preset`.
 
     Args:
-        name_or_directory: str or `os.PathLike`, a shipped preset name or
-            a preset directory.
+        name_or_directory: str or `os.PathLike`, a shipped preset name, a
+            preset directory, or a preset's URL or `hf://` handle.
 
     Returns:
         the tokenizer (such as a `kgen.tokenizers.CharacterTokenizer`).

@@ -6,8 +6,9 @@ wheel carries, so those load offline from any installation. The rest ship
 as preset packages built from this repository's `preset_packages/` (the
 pattern of spaCy's model packages): each is a Python package whose
 `kgen.presets` entry point names its folder of preset folders, so
-`pip install kgen-presets-audio` makes its presets load by name, offline,
-with every file's sha256 checked as for the core set.
+`pip install preset_packages/audio` makes its presets load by name,
+offline, with every file's sha256 checked as for the core set. (They are
+not on PyPI: install them from the repository.)
 
 Extension point: `shipped_presets()` is the one table of named presets,
 discovered from `files/` and the entry points. Named presets of another
@@ -103,12 +104,13 @@ def preset_folders():
     """The folders of preset folders: kgen's own, then each installed
     preset package's, in the order of their entry points' names.
 
+    A package whose entry point does not load a folder is left out with
+    a warning naming it, so one broken package does not stop the others
+    (or kgen's own presets) from loading.
+
     Returns:
         list of `(source, folder)`: `source` is `"kgen"` or the preset
         package's distribution name, `folder` a `pathlib.Path`.
-
-    Raises:
-        PresetError: an entry point does not name an existing folder.
     """
     folders = [("kgen", FILES)] if FILES.is_dir() else []
     entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
@@ -116,18 +118,18 @@ def preset_folders():
         source = entry_point.dist.name if entry_point.dist else "?"
         try:
             folder = pathlib.Path(entry_point.load())
+            problem = None if folder.is_dir() else f"names {folder}"
         except (ImportError, AttributeError, TypeError) as error:
-            raise PresetError(
+            problem = f"does not load ({error})"
+        if problem is not None:
+            warnings.warn(
                 f"The preset package {source}'s entry point "
-                f"{entry_point.value!r} ({ENTRY_POINT_GROUP}) does not load "
-                f"a folder: {error}."
-            ) from None
-        if not folder.is_dir():
-            raise PresetError(
-                f"The preset package {source}'s entry point "
-                f"{entry_point.value!r} names {folder}, which is not a "
-                "folder; reinstall the package."
+                f"{entry_point.value!r} ({ENTRY_POINT_GROUP}) {problem}, "
+                "which is not a folder of presets; its presets are left "
+                "out. Reinstall the package.",
+                stacklevel=2,
             )
+            continue
         folders.append((source, folder))
     return folders
 
@@ -228,8 +230,8 @@ def resolve(name_or_directory):
     if package is not None:
         raise PresetError(
             f"Preset {path!r} ships in the preset package {package}, which "
-            f"is not installed: `pip install {package}`, or from kgen's "
-            f"repository `pip install {package_source(package)}`."
+            "is not installed: from kgen's repository, `pip install "
+            f"{package_source(package)}`."
         )
     raise PresetError(
         f"No preset {path!r}: it is not one of the shipped presets "

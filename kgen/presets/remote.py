@@ -12,11 +12,15 @@ kgen.presets.load_preset("hf://owner/repo/vae@v1")   # a folder, a revision
 
 The card (`metadata.json`) comes first and names every other file with
 its sha256; each file is streamed to disk, hashed as it arrives and
-refused past `registry.MAX_FILE_BYTES`, and the folder enters the cache
-(`$KGEN_CACHE_DIR`, else `~/.cache/kgen/presets`) by one rename only when
-every file matches, so the cache never holds a partial or altered preset.
-A cached URL loads again offline; `force_download=True` fetches it anew.
-`HF_ENDPOINT` points `hf://` at a mirror, as for `huggingface_hub`.
+refused past `registry.MAX_FILE_BYTES` (and the preset past
+`MAX_PRESET_BYTES`), and the folder enters the cache (`$KGEN_CACHE_DIR`,
+else `~/.cache/kgen/presets`) by one rename only when every file matches
+its card, so the cache never holds a partial, truncated or damaged
+preset. As for a folder on disk, the digests prove integrity, not
+authenticity: whoever serves the card serves its digests, so load from
+servers you trust (https). A cached URL loads again offline;
+`force_download=True` fetches it anew. `HF_ENDPOINT` points `hf://` at a
+mirror, as for `huggingface_hub`.
 
 kgen reads these few files itself (urllib) rather than through
 `huggingface_hub`: a preset is a flat folder of files whose digests its
@@ -25,11 +29,12 @@ no dependency for it.
 """
 
 import hashlib
+import http.client
 import os
 import pathlib
+import re
 import shutil
 import tempfile
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -40,6 +45,13 @@ SCHEMES = ("http://", "https://", "hf://")
 HUGGING_FACE = "https://huggingface.co"
 TIMEOUT_SECONDS = 60
 CHUNK_BYTES = 2**20
+# The most one preset may download, all files together; the shipped ones
+# are under 20 MB.
+MAX_PRESET_BYTES = 8 * 2**30
+# An owner, repository, folder or revision of a hub handle: the names the
+# hubs allow, so a handle cannot reach past its repository or smuggle a
+# query into the URL.
+HANDLE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def is_remote(name):
@@ -65,20 +77,27 @@ def folder_url(handle):
     `https://huggingface.co`); an `http(s)://` URL names the folder
     itself."""
     if not handle.startswith("hf://"):
+        parts = urllib.parse.urlsplit(handle)
+        if parts.query or parts.fragment or not parts.netloc:
+            raise PresetError(
+                "`handle` must be the URL of a preset folder, without a "
+                f"query or fragment; received {handle!r}."
+            )
         return handle.rstrip("/") + "/"
     path, _, revision = handle.removeprefix("hf://").partition("@")
     parts = [part for part in path.split("/") if part]
-    if len(parts) < 2 or any(part in (".", "..") for part in parts):
+    names = parts + [revision or "main"]
+    if len(parts) < 2 or not all(
+        HANDLE_PART.fullmatch(name) and ".." not in name for name in names
+    ):
         raise PresetError(
-            "A hub handle must read `hf://owner/repo[/folder][@revision]`; "
-            f"received {handle!r}."
+            "`handle` must read `hf://owner/repo[/folder][@revision]` "
+            "(letters, digits, '.', '_' and '-' in each part); received "
+            f"{handle!r}."
         )
     endpoint = os.environ.get("HF_ENDPOINT", HUGGING_FACE).rstrip("/")
-    quoted = urllib.parse.quote(revision or "main", safe="")
-    folder = "/".join(parts[2:])
-    return f"{endpoint}/{parts[0]}/{parts[1]}/resolve/{quoted}/" + (
-        f"{folder}/" if folder else ""
-    )
+    folders = "".join(f"{folder}/" for folder in parts[2:])
+    return f"{endpoint}/{parts[0]}/{parts[1]}/resolve/{names[-1]}/{folders}"
 
 
 def download_preset(handle, force_download=False):
@@ -108,7 +127,7 @@ def download_preset(handle, force_download=False):
         tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent)
     )
     try:
-        # 1. The card, bounded like any card read from disk, then checked.
+        # 1. The card first: it bounds and names everything else.
         _fetch(url, registry.METADATA, staging, registry.MAX_JSON_BYTES)
         metadata = registry.read_metadata(str(staging))
         if registry.card_digest(metadata) != metadata["card_sha256"]:
@@ -116,25 +135,44 @@ def download_preset(handle, force_download=False):
                 f"{url}{registry.METADATA}: the model card does not match "
                 "its own card_sha256; the card was changed."
             )
-        # 2. Every file it lists, hashed as it streams in.
+        # 2. Every file it lists, hashed as it streams in, so a damaged
+        # file is refused before anything reads it.
+        remaining = MAX_PRESET_BYTES
         for filename, expected in sorted(metadata["files"].items()):
-            actual = _fetch(url, filename, staging, registry.MAX_FILE_BYTES)
+            limit = min(registry.MAX_FILE_BYTES, remaining)
+            actual = _fetch(url, filename, staging, limit)
+            remaining -= (staging / filename).stat().st_size
             if actual != expected:
                 raise PresetError(
                     f"{url}{filename}: sha256 is {actual} but the model "
                     f"card says {expected}; the download was altered or "
                     "the card is stale."
                 )
-        # 3. Into the cache in one step: a reader sees all or nothing
-        # (and a download that another process finished first wins).
-        if target.is_dir():
-            if not force_download:
-                return str(target)
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        # 3. Into the cache in one rename, so a reader sees all or nothing;
+        # readable by all, as a shared cache must be (mkdtemp's is not).
+        staging.chmod(0o755)
+        _install(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return str(target)
+
+
+def _install(staging, target):
+    """Renames `staging` to `target`. An older copy is renamed aside
+    first and deleted after, so `target` is never half there; a copy that
+    another process put there first is kept."""
+    old = None
+    if target.is_dir():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _fetch(url, filename, folder, max_bytes):
@@ -151,11 +189,13 @@ def _fetch(url, filename, folder, max_bytes):
                     if size > max_bytes:
                         raise PresetError(
                             f"{source}: larger than {max_bytes:,} bytes, "
-                            "the most a preset file may hold; refused."
+                            "the most a preset's files may hold; refused."
                         )
                     digest.update(chunk)
                     file.write(chunk)
-    except (urllib.error.URLError, OSError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # URLError is an OSError; a malformed URL or a truncated or
+        # garbled reply raise the others.
         reason = getattr(error, "reason", error)
         raise PresetError(f"{source}: could not download ({reason}).") from None
     return digest.hexdigest()

@@ -8,13 +8,15 @@ as it finds an installed wheel.
 
 import pathlib
 import shutil
-import tomllib
 
 import pytest
 
 import kgen
 from kgen.presets import registry
 from tests.conftest import REPO
+
+# The standard library reads TOML from Python 3.11 on.
+tomllib = pytest.importorskip("tomllib")
 
 PACKAGES = REPO / "preset_packages"
 
@@ -94,20 +96,21 @@ def test_kgen_s_own_preset_wins_a_name_clash_with_a_warning(
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("kgen_presets_broken:MISSING", "does not load a folder"),
-        ("kgen_presets_broken_nowhere:FILES", "does not load a folder"),
-        ("pathlib:__name__", "is not a folder"),
+        ("kgen_presets_broken:MISSING", "does not load"),
+        ("kgen_presets_broken_nowhere:FILES", "does not load"),
+        ("pathlib:__name__", "names pathlib"),
     ],
 )
-def test_a_broken_entry_point_is_named(
+def test_a_broken_package_is_named_and_left_out(
     tmp_path, monkeypatch, fresh_registry, value, message
 ):
     site = tmp_path / "site"
     install_fake_package(site, "kgen_presets_broken", value)
     monkeypatch.syspath_prepend(str(site))
-    with pytest.raises(kgen.presets.PresetError, match=message) as error:
-        registry.shipped_presets()
-    assert "kgen-presets-broken" in str(error.value)
+    with pytest.warns(UserWarning, match=message) as warned:
+        presets = registry.shipped_presets()
+    assert "kgen-presets-broken" in str(warned[0].message)
+    assert "nsf_checkerboard" in presets
 
 
 def test_a_preset_of_a_package_not_installed_names_the_package(
@@ -118,7 +121,7 @@ def test_a_preset_of_a_package_not_installed_names_the_package(
     )
     with pytest.raises(kgen.presets.PresetError) as error:
         kgen.presets.load_preset("wavegan_spoken_digits")
-    assert "pip install kgen-presets-audio" in str(error.value)
+    assert "kgen-presets-audio" in str(error.value)
     assert "pip install preset_packages/audio" in str(error.value)
     assert "wavegan_spoken_digits" not in kgen.presets.list_presets()
 

@@ -35,6 +35,9 @@ def mirror(tmp_path, monkeypatch):
     address = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("KGEN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_ENDPOINT", address)
+    # A proxy in the environment must not take the mirror's requests.
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 10)
     yield root, address
     server.shutdown()
@@ -92,10 +95,29 @@ def test_a_hub_handle_reads_a_revision_of_a_repository(mirror):
         kgen.presets.download_preset("hf://owner/repo/vae")
 
 
-@pytest.mark.parametrize("handle", ["hf://owner", "hf://owner/../x"])
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "hf://owner",
+        "hf://owner/../x",
+        "hf://owner/%2e%2e/x",
+        "hf://owner/repo#x",
+        "hf://owner/repo?x=1",
+        "hf://owner/repo@main/../x",
+        "hf://owner/re po",
+    ],
+)
 def test_a_malformed_hub_handle_is_named(handle):
-    with pytest.raises(kgen.presets.PresetError, match="hf://owner/repo"):
+    with pytest.raises(kgen.presets.PresetError, match="`handle` must read"):
         remote.folder_url(handle)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://host/a/?sig=1", "https://host/a#b", "https:///a"]
+)
+def test_a_url_with_a_query_or_no_host_is_refused(url):
+    with pytest.raises(kgen.presets.PresetError, match="without a query"):
+        remote.folder_url(url)
 
 
 def test_an_altered_file_never_enters_the_cache(mirror, tmp_path):
@@ -106,6 +128,17 @@ def test_an_altered_file_never_enters_the_cache(mirror, tmp_path):
     data[-1] ^= 1
     weights.write_bytes(bytes(data))
     with pytest.raises(kgen.presets.PresetError, match="sha256"):
+        kgen.presets.download_preset(f"{address}/vae")
+    assert cached_folders(tmp_path) == []
+
+
+def test_a_preset_past_its_total_bound_is_refused(
+    mirror, tmp_path, monkeypatch
+):
+    root, address = mirror
+    publish(root, "vae")
+    monkeypatch.setattr(remote, "MAX_PRESET_BYTES", 100_000)
+    with pytest.raises(kgen.presets.PresetError, match="larger than"):
         kgen.presets.download_preset(f"{address}/vae")
     assert cached_folders(tmp_path) == []
 

@@ -54,7 +54,8 @@ class DiffusionSampling:
                 drawn uniformly when omitted).
             num_steps: int in `[1, T]`; defaults to `T` (all training
                 steps).
-            scheduler: a step-rule name or scheduler, see `get_scheduler`.
+            scheduler: a step-rule name or scheduler, see the module's
+                `get_scheduler`.
             guidance_scale: float `w` of classifier-free guidance (0 = none);
                 needs a class-conditional model.
             guidance_interval: `(low, high)` in [0, 1], or `None`: guide

@@ -1,6 +1,7 @@
-"""kgen presets. The larger image presets: the consistency model distilled from
-ddpm_mnist and the hierarchical VAE. kgen finds them by name through this
-package's `kgen.presets` entry point, `FILES`."""
+"""kgen presets. Image presets beyond the core set: the consistency model
+distilled from flow_matching_mnist and the two-level hierarchical VAE. kgen
+finds them by name through this package's `kgen.presets` entry point,
+`FILES`."""
 
 import pathlib
 

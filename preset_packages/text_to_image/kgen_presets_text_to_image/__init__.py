@@ -1,5 +1,6 @@
-"""kgen presets. Text to image: colour emoji and digits from prompts. kgen finds
-them by name through this package's `kgen.presets` entry point, `FILES`."""
+"""kgen presets. Text to image and colour emoji: the prompted emoji and digit
+models and the emoji flow. kgen finds them by name through this package's
+`kgen.presets` entry point, `FILES`."""
 
 import pathlib
 

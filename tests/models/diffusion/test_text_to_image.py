@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import kgen
+from kgen.models.diffusion import text_to_image_prompts
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.export.test_saved_model import run_in_plain_tensorflow
@@ -194,7 +195,7 @@ def test_a_long_prompt_is_truncated_with_a_warning(trained):
     length = model.tokenizer.sequence_length
     long_prompt = " ".join(["seven"] * (length + 2))
     with pytest.warns(UserWarning, match="sequence_length"):
-        tokens = model.tokenizer.tokenize([long_prompt])
+        tokens = text_to_image_prompts.tokenize(model, [long_prompt])
     assert tokens.shape == (1, length)
 
 
