@@ -132,23 +132,17 @@ def test_an_altered_file_never_enters_the_cache(mirror, tmp_path):
     assert cached_folders(tmp_path) == []
 
 
-def test_a_preset_past_its_total_bound_is_refused(
-    mirror, tmp_path, monkeypatch
+@pytest.mark.parametrize(
+    "owner, bound",
+    [(registry, "MAX_FILE_BYTES"), (remote, "MAX_PRESET_BYTES")],
+    ids=["a_file", "the_preset"],
+)
+def test_a_download_past_its_bound_is_refused_while_it_streams(
+    mirror, tmp_path, monkeypatch, owner, bound
 ):
     root, address = mirror
     publish(root, "vae")
-    monkeypatch.setattr(remote, "MAX_PRESET_BYTES", 100_000)
-    with pytest.raises(kgen.presets.PresetError, match="larger than"):
-        kgen.presets.download_preset(f"{address}/vae")
-    assert cached_folders(tmp_path) == []
-
-
-def test_a_file_past_its_bound_is_refused_while_it_streams(
-    mirror, tmp_path, monkeypatch
-):
-    root, address = mirror
-    publish(root, "vae")
-    monkeypatch.setattr(registry, "MAX_FILE_BYTES", 4096)
+    monkeypatch.setattr(owner, bound, 4096)
     with pytest.raises(kgen.presets.PresetError, match="larger than 4,096"):
         kgen.presets.download_preset(f"{address}/vae")
     assert cached_folders(tmp_path) == []
