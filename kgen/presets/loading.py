@@ -74,13 +74,9 @@ def verify_preset(name_or_directory):
     """
     directory = preset_directory(name_or_directory)
     metadata = registry.read_metadata(directory)
-    card = registry.card_digest(metadata)
-    if card != metadata["card_sha256"]:
-        raise PresetError(
-            f"{os.path.join(directory, registry.METADATA)}: the model card's "
-            f"sha256 is {card} but it records {metadata['card_sha256']}; "
-            "the card was changed. Restore it or save the preset again."
-        )
+    registry.check_card_digest(
+        metadata, os.path.join(directory, registry.METADATA)
+    )
     for filename, expected in sorted(metadata["files"].items()):
         path = os.path.join(directory, filename)
         if not os.path.lexists(path):

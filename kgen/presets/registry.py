@@ -63,6 +63,18 @@ REQUIRED_KEYS = (
 )
 
 
+def check_card_digest(metadata, path):
+    """`PresetError` unless the card `metadata` (read from `path`, a file
+    or a URL) hashes to the `card_sha256` it records."""
+    card = card_digest(metadata)
+    if card != metadata["card_sha256"]:
+        raise PresetError(
+            f"{path}: the model card's sha256 is {card} but it records "
+            f"{metadata['card_sha256']}; the card was changed. Restore it "
+            "or save the preset again."
+        )
+
+
 def card_digest(metadata):
     """The sha256 of a model card: its canonical JSON (sorted keys, no
     spaces) without the `card_sha256` entry that stores it. With the

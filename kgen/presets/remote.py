@@ -130,18 +130,14 @@ def download_preset(handle, force_download=False):
         # 1. The card first: it bounds and names everything else.
         _fetch(url, registry.METADATA, staging, registry.MAX_JSON_BYTES)
         metadata = registry.read_metadata(str(staging))
-        if registry.card_digest(metadata) != metadata["card_sha256"]:
-            raise PresetError(
-                f"{url}{registry.METADATA}: the model card does not match "
-                "its own card_sha256; the card was changed."
-            )
+        registry.check_card_digest(metadata, url + registry.METADATA)
         # 2. Every file it lists, hashed as it streams in, so a damaged
         # file is refused before anything reads it.
         remaining = MAX_PRESET_BYTES
         for filename, expected in sorted(metadata["files"].items()):
             limit = min(registry.MAX_FILE_BYTES, remaining)
-            actual = _fetch(url, filename, staging, limit)
-            remaining -= (staging / filename).stat().st_size
+            actual, size = _fetch(url, filename, staging, limit)
+            remaining -= size
             if actual != expected:
                 raise PresetError(
                     f"{url}{filename}: sha256 is {actual} but the model "
@@ -177,7 +173,7 @@ def _install(staging, target):
 
 def _fetch(url, filename, folder, max_bytes):
     """Streams `url + filename` to `folder/filename`, refusing it past
-    `max_bytes`; returns its sha256."""
+    `max_bytes`; returns its sha256 and its size."""
     source = url + urllib.parse.quote(filename)
     digest = hashlib.sha256()
     size = 0
@@ -198,4 +194,4 @@ def _fetch(url, filename, folder, max_bytes):
         # garbled reply raise the others.
         reason = getattr(error, "reason", error)
         raise PresetError(f"{source}: could not download ({reason}).") from None
-    return digest.hexdigest()
+    return digest.hexdigest(), size

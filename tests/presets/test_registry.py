@@ -28,9 +28,13 @@ def fresh_registry():
     registry.shipped_presets.cache_clear()
 
 
-def install_fake_package(site, module, entry_point_value, presets=()):
+def install_fake_package(
+    monkeypatch, site, module, entry_point=None, presets=()
+):
     """Writes a preset package `module` holding copies of `presets` (core
-    presets) and its dist-info, as `pip install` would, under `site`."""
+    presets) and its dist-info, as `pip install` would, under `site`, and
+    puts `site` on `sys.path` for the test. Returns its files folder."""
+    entry_point = entry_point or f"{module}:FILES"
     files = site / module / "files"
     files.mkdir(parents=True)
     (site / module / "__init__.py").write_text(
@@ -45,23 +49,22 @@ def install_fake_package(site, module, entry_point_value, presets=()):
         f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 0.1.0\n"
     )
     (dist_info / "entry_points.txt").write_text(
-        f"[{registry.ENTRY_POINT_GROUP}]\nfake = {entry_point_value}\n"
+        f"[{registry.ENTRY_POINT_GROUP}]\nfake = {entry_point}\n"
     )
+    monkeypatch.syspath_prepend(str(site))
+    return files
 
 
 @pytest.mark.tensorflow_only
 def test_an_installed_package_s_presets_load_by_name_checked(
     tmp_path, monkeypatch, fresh_registry
 ):
-    site = tmp_path / "site"
-    install_fake_package(
-        site,
+    files = install_fake_package(
+        monkeypatch,
+        tmp_path / "site",
         "kgen_presets_fake",
-        "kgen_presets_fake:FILES",
-        [("nsf_checkerboard", "nsf_checkerboard_copy")],
+        presets=[("nsf_checkerboard", "nsf_checkerboard_copy")],
     )
-    monkeypatch.syspath_prepend(str(site))
-    files = site / "kgen_presets_fake" / "files"
     assert ("kgen-presets-fake", files) in registry.preset_folders()
     assert "nsf_checkerboard_copy" in kgen.presets.list_presets()
     model = kgen.presets.load_preset("nsf_checkerboard_copy")
@@ -78,14 +81,12 @@ def test_an_installed_package_s_presets_load_by_name_checked(
 def test_kgen_s_own_preset_wins_a_name_clash_with_a_warning(
     tmp_path, monkeypatch, fresh_registry
 ):
-    site = tmp_path / "site"
     install_fake_package(
-        site,
+        monkeypatch,
+        tmp_path / "site",
         "kgen_presets_clash",
-        "kgen_presets_clash:FILES",
-        [("nsf_checkerboard", "nsf_checkerboard")],
+        presets=[("nsf_checkerboard", "nsf_checkerboard")],
     )
-    monkeypatch.syspath_prepend(str(site))
     with pytest.warns(UserWarning, match="kgen-presets-clash"):
         presets = registry.shipped_presets()
     assert presets["nsf_checkerboard"] == str(
@@ -104,9 +105,9 @@ def test_kgen_s_own_preset_wins_a_name_clash_with_a_warning(
 def test_a_broken_package_is_named_and_left_out(
     tmp_path, monkeypatch, fresh_registry, value, message
 ):
-    site = tmp_path / "site"
-    install_fake_package(site, "kgen_presets_broken", value)
-    monkeypatch.syspath_prepend(str(site))
+    install_fake_package(
+        monkeypatch, tmp_path / "site", "kgen_presets_broken", value
+    )
     with pytest.warns(UserWarning, match=message) as warned:
         presets = registry.shipped_presets()
     assert "kgen-presets-broken" in str(warned[0].message)
