@@ -12,9 +12,8 @@ def reverse_diffusion(
     noise,
     timesteps,
     *,
-    seed=None,
-    after_step=None,
     step_noise=None,
+    after_step=None,
 ):
     """Runs `scheduler` from `noise` over `timesteps` in one `fori_loop`.
 
@@ -40,13 +39,14 @@ def reverse_diffusion(
         noise: the start `x_T`, `(batch,) + sample_shape`.
         timesteps: the diffusion schedule's descending timesteps, or a
             flow's sigmas (`sigmas(num_steps)`, ending at `0`).
-        seed: `(2,)` int32 stateless seed of the loop's draws (step `i`
-            draws with `seed + [0, i]`), `None` for zeros.
+        step_noise: where a stochastic rule's fresh noise comes from:
+            a `(2,)` int32 stateless seed (step `i` draws with
+            `seed + [0, i]`, and hands that seed to `after_step`), or
+            the noise itself, `(num_steps, batch) + sample_shape` (an
+            exported signature takes its noise as an input); `None`
+            seeds with zeros.
         after_step: optional `(x_t', t', step_seed) -> x_t'` run after
             every step (inpainting uses it to put the known pixels back).
-        step_noise: optional `(num_steps, batch) + sample_shape` noise a
-            stochastic rule takes at each step instead of drawing it from
-            `seed` (an exported signature takes its noise as an input).
 
     Returns:
         `x_0`, `(batch,) + sample_shape`.
@@ -54,8 +54,12 @@ def reverse_diffusion(
     points, next_points = scheduler.loop_points(timesteps)
     point_table = ops.convert_to_tensor(points, scheduler.timestep_dtype)
     next_table = ops.convert_to_tensor(next_points, scheduler.timestep_dtype)
-    if seed is None:
-        seed = ops.zeros((2,), "int32")
+    noise_table = None
+    seed = ops.zeros((2,), "int32")
+    if step_noise is not None and len(ops.shape(step_noise)) > 1:
+        noise_table = step_noise
+    elif step_noise is not None:
+        seed = step_noise
 
     def body(index, carry):
         sample, state = carry
@@ -66,8 +70,8 @@ def reverse_diffusion(
         model_output = denoise(sample, timestep)
         # 2. Fresh noise for stochastic step rules.
         fresh = None
-        if step_noise is not None:
-            fresh = ops.take(step_noise, index, axis=0)
+        if noise_table is not None:
+            fresh = ops.take(noise_table, index, axis=0)
         elif scheduler.stochastic:
             fresh = backend.stateless_normal(ops.shape(sample), step_seed)
         # 3. The step rule: x_t -> x_t'.

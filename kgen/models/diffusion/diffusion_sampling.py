@@ -278,7 +278,7 @@ def reverse_diffusion(
         plan.scheduler,
         noise,
         plan.points,
-        seed=loop_seed,
+        step_noise=loop_seed,
         after_step=plan.after_step,
     )
 

@@ -15,6 +15,7 @@ from kgen.models.diffusion import sampling_plan
 from kgen.models.diffusion import text_to_image_sampling
 from kgen.models.diffusion.guidance import Guidance
 from kgen.models.diffusion.sampling_plan import SamplingPlan
+from kgen.schedulers import sampling_loop
 
 # The modules a sampling run passes through below the families' public
 # methods (whose keyword arguments are the contract's vocabulary).
@@ -26,6 +27,7 @@ SAMPLING_PATH = (
     text_to_image_sampling,
     consistency_model,
     average_velocity_model,
+    sampling_loop,
 )
 
 
