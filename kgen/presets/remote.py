@@ -35,6 +35,7 @@ import pathlib
 import re
 import shutil
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 
@@ -52,6 +53,11 @@ MAX_PRESET_BYTES = 8 * 2**30
 # hubs allow, so a handle cannot reach past its repository or smuggle a
 # query into the URL.
 HANDLE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# A staging folder (`.<key>-*`) untouched this long was left by a
+# download that was killed; the next download sweeps it away. Every
+# file written refreshes the folder's time, so a live download (even
+# one of `MAX_PRESET_BYTES` on a slow line, file by file) is not swept.
+STALE_STAGING_SECONDS = 24 * 3600
 
 
 def is_remote(name):
@@ -123,6 +129,7 @@ def download_preset(handle, force_download=False):
     if target.is_dir() and not force_download:
         return str(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_staging(target.parent)
     staging = pathlib.Path(
         tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent)
     )
@@ -151,6 +158,19 @@ def download_preset(handle, force_download=False):
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return str(target)
+
+
+def _sweep_stale_staging(cache):
+    """Deletes the staging folders in `cache` that killed downloads
+    left behind (older than `STALE_STAGING_SECONDS`)."""
+    now = time.time()
+    for folder in cache.glob(".*-*"):
+        try:
+            stale = now - folder.stat().st_mtime > STALE_STAGING_SECONDS
+        except OSError:  # another process swept it first
+            continue
+        if stale and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _install(staging, target):

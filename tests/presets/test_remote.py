@@ -7,8 +7,10 @@ Each test serves a mirror of a hub from a folder over HTTP on 127.0.0.1
 
 import functools
 import http.server
+import os
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -146,6 +148,22 @@ def test_a_download_past_its_bound_is_refused_while_it_streams(
     with pytest.raises(kgen.presets.PresetError, match="larger than 4,096"):
         kgen.presets.download_preset(f"{address}/vae")
     assert cached_folders(tmp_path) == []
+
+
+def test_a_download_sweeps_what_a_killed_one_left(mirror, tmp_path):
+    root, address = mirror
+    publish(root, "vae")
+    cache = tmp_path / "cache"
+    stale, live = cache / ".0123-killed", cache / ".4567-running"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / registry.METADATA).write_text("{}")
+    day_ago = time.time() - remote.STALE_STAGING_SECONDS - 60
+    os.utime(stale, (day_ago, day_ago))
+    kgen.presets.download_preset(f"{address}/vae")
+    assert not stale.exists()
+    assert live.exists()  # another process's download, still going
+    assert len(cached_folders(tmp_path)) == 2
 
 
 def test_a_missing_file_is_named(mirror, tmp_path):
