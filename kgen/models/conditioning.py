@@ -16,7 +16,11 @@ class Conditioning:
         targets: bool. `y` is data of the family's own (a paired model's
             targets, a GPT's next tokens). A family with neither labels
             nor targets models `x` alone and refuses a `y`, which it
-            would otherwise ignore.
+            would otherwise ignore. `fit` checks them one example each
+            (`target_shape`, or the family's `_validate_targets`).
+        targets_required: bool. The family trains on pairs (a source and
+            its target, or an image of each domain): `fit` refuses `x`
+            without as many targets `y`.
         labels_in_inputs: bool. `True`: `fit(x, labels)` becomes
             `fit({data_key: x, "labels": labels})`, for families whose
             `call` reads them; `False`: they stay Keras' targets `y`, for
@@ -34,5 +38,6 @@ class Conditioning:
 
     labels: bool = False
     targets: bool = False
+    targets_required: bool = False
     labels_in_inputs: bool = True
     data_key: str = "images"

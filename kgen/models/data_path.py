@@ -1,4 +1,5 @@
 import keras
+from keras import ops
 
 from kgen import backend
 from kgen import distribute
@@ -38,6 +39,18 @@ class DataPath:
         none. A model with one trains on `fit(x, conditions)`, which
         becomes `fit({data_key: x, "condition": conditions})`."""
         return None
+
+    @property
+    def target_shape(self):
+        """Shape of one example's target `y` (a family whose
+        `conditioning.targets` holds: a paired model's target images), or
+        `None` where the family checks its targets itself
+        (`_validate_targets`) or takes none."""
+        return None
+
+    def _validate_targets(self, y, argument):
+        """Checks an array of targets `y`, one per example of `x`."""
+        validate_array(y, self.target_shape, argument)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if len(args) > len(resumable_fit.FIT_ARGUMENTS):
@@ -121,7 +134,7 @@ class DataPath:
                     f"alone and takes no labels or targets; received "
                     f"`{y_argument}` of type {type(y).__name__}."
                 )
-            return x, y
+            return x, check_targets(self, x, y, y_argument)
         packs_inputs = wants_condition or (
             wants_labels and self.conditioning.labels_in_inputs
         )
@@ -141,7 +154,7 @@ class DataPath:
                     f"(`num_classes=None`) but got labels `{y_argument}`; "
                     "build it with `num_classes` to condition on them."
                 )
-            return x, y
+            return x, check_targets(self, x, y, y_argument)
         y = validate_targets(self, y, len(x), y_argument)
         if packs_inputs:
             return conditioned_inputs(self, x, y)
@@ -149,6 +162,55 @@ class DataPath:
 
     def _validate_data(self, x, argument):
         validate_array(x, self.data_shape, argument, self.data_range)
+
+
+def check_targets(model, x, y, argument):
+    """`y` checked as the targets of arrays `x`: present where the
+    family trains on pairs, one per example, and as the family checks
+    them (`_validate_targets`). A dataset's targets ride in its batches
+    (`split_batch` refuses a batch without them)."""
+    if not labelled_data.is_array(x):
+        return y
+    if y is None:
+        if model.conditioning.targets_required:
+            raise ValueError(
+                f"This {type(model).__name__} trains on pairs: pass one "
+                f"target per example of `x` as `{argument}`."
+            )
+        return y
+    if not labelled_data.is_array(y) or len(y) != len(x):
+        count = len(y) if hasattr(y, "__len__") else "no"
+        raise ValueError(
+            f"Unpaired batches: {len(x)} examples in `x` but {count} in "
+            f"`{argument}`; the pairs must align one to one."
+        )
+    model._validate_targets(y, argument)
+    return y
+
+
+def split_batch(model, data):
+    """`(x, y)` of one batch that a family reads in its own train step
+    (`y`: the class labels of a class-conditional GAN, flat int32, or a
+    paired model's targets); refuses a batch that lacks the `y` the
+    family needs (a dataset's batches reach the step unchecked)."""
+    x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+    name = type(model).__name__
+    if model.conditioning.labels:
+        if not model.is_class_conditional:
+            return x, None
+        if y is None:
+            raise ValueError(
+                f"This {name} is class-conditional (`num_classes="
+                f"{model.num_classes}`): train it on (x, labels) batches "
+                "with integer class labels."
+            )
+        return x, ops.cast(ops.reshape(y, (-1,)), "int32")
+    if y is None and model.conditioning.targets_required:
+        raise ValueError(
+            f"This {name} trains on pairs: train it on (x, y) batches of "
+            "examples and their targets."
+        )
+    return x, y
 
 
 def validate_targets(model, y, count, argument):

@@ -421,15 +421,10 @@ class GPT(GPTGeneration, GenerativeModel):
             return
         self._check_tokens(x, argument, self.sequence_length)
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        if (
-            y is not None
-            and hasattr(y, "shape")
-            and not self.is_class_conditional
-            and self.condition_dim is None
-        ):
-            self._check_tokens(y, "y", self.sequence_length)
-        return super().fit(x, y, *args, **kwargs)
+    def _validate_targets(self, y, argument):
+        # The targets are the next tokens (labels and condition vectors
+        # are checked as the conditioning path checks them).
+        self._check_tokens(y, argument, self.sequence_length)
 
     # === Export ===
 

@@ -2,15 +2,14 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
-from kgen.models.gan.pix2pix import check_pairs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_input
 from kgen.utils.mixed_precision import to_float32
 
@@ -60,7 +59,7 @@ class CycleGAN(GenerativeModel):
     capabilities = ("sample", "translate")
 
     _multi_optimizer_compile = True
-    conditioning = Conditioning(targets=True)
+    conditioning = Conditioning(targets=True, targets_required=True)
 
     def __init__(
         self,
@@ -181,20 +180,11 @@ class CycleGAN(GenerativeModel):
 
     # === Training ===
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # Unpaired, but batched together: equal counts keep batches full.
-        self._validate_data(x, "x")
-        check_pairs(x, y, "domain-B images `y`")
-        validate_array(y, tuple(self.generator_ba.inputs[0].shape[1:]), "y")
-        return super().fit(x, y, *args, **kwargs)
-
-    def _unpack(self, data):
-        images_a, images_b, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if images_b is None:
-            raise ValueError(
-                "CycleGAN trains on two domains: call fit(images_a, images_b)."
-            )
-        return images_a, images_b
+    @property
+    def target_shape(self):
+        # Unpaired, but batched together: `fit` wants as many images of
+        # each domain, so that every batch stays full.
+        return tuple(self.generator_ba.inputs[0].shape[1:])
 
     def _generator_losses(self, a, b, training):
         def run(network, x):
@@ -227,7 +217,7 @@ class CycleGAN(GenerativeModel):
         )
 
     def train_step(self, data):
-        a, b = self._unpack(data)
+        a, b = data_path.split_batch(self, data)
         # 1. Both generators, one joint loss (the cycle couples them).
         generators = (self.generator_ab, self.generator_ba)
         g_variables = [v for g in generators for v in g.trainable_variables]
@@ -268,7 +258,7 @@ class CycleGAN(GenerativeModel):
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        a, b = self._unpack(data)
+        a, b = data_path.split_batch(self, data)
         g_loss, cycle = self._generator_losses(a, b, training=False)
         fake_a = self.generator_ba(b, training=False)
         fake_b = self.generator_ab(a, training=False)

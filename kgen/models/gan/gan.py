@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.losses import adversarial
 from kgen.losses import adversarial_loss
+from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
@@ -308,7 +309,7 @@ class GAN(GenerativeModel):
         return loss
 
     def train_step(self, data):
-        real, labels = self._unpack(data)
+        real, labels = data_path.split_batch(self, data)
         for _ in range(self.d_steps):
             d_loss = self.discriminator_step(real, labels)
         g_loss = self.generator_step(ops.shape(real)[0], labels)
@@ -317,7 +318,7 @@ class GAN(GenerativeModel):
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        real, labels = self._unpack(data)
+        real, labels = data_path.split_batch(self, data)
         noise = self.sample_noise(ops.shape(real)[0])
         fake = self._generator_outputs(noise, labels)
         real_outputs = self._discriminator_outputs(real, labels)
@@ -328,20 +329,6 @@ class GAN(GenerativeModel):
         self.g_loss_tracker.update_state(self.generator_loss(fake_outputs))
         self._track_verdicts(real_outputs, fake_outputs)
         return {m.name: m.result() for m in self.metrics}
-
-    def _unpack(self, data):
-        """`(real, labels)`; labels are `None` for an unconditional GAN
-        (`fit` has refused any it was given)."""
-        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.num_classes is None:
-            return real, None
-        if labels is None:
-            raise ValueError(
-                f"This {type(self).__name__} is class-conditional "
-                f"(`num_classes={self.num_classes}`): train it on (images, "
-                "labels) batches with integer class labels."
-            )
-        return real, ops.cast(ops.reshape(labels, (-1,)), "int32")
 
     def _track_verdicts(self, real_outputs, fake_outputs):
         score = self.adversarial_loss.score

@@ -2,13 +2,13 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial_loss
+from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.data_validation import validate_array
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -47,7 +47,7 @@ class Pix2Pix(GenerativeModel):
     capabilities = ("sample", "translate")
 
     _multi_optimizer_compile = True
-    conditioning = Conditioning(targets=True)
+    conditioning = Conditioning(targets=True, targets_required=True)
     reconstruction_loss_name = "l1_loss"
 
     def __init__(
@@ -146,20 +146,6 @@ class Pix2Pix(GenerativeModel):
         shape = self.generator.compute_output_shape((None,) + self.source_shape)
         return tuple(shape[1:])
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._validate_data(x, "x")
-        check_pairs(x, y, "target images `y`")
-        validate_array(y, self.target_shape, "y")
-        return super().fit(x, y, *args, **kwargs)
-
-    def _unpack(self, data):
-        source, target, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if target is None:
-            raise ValueError(
-                "Pix2Pix trains on aligned pairs: call fit(source, target)."
-            )
-        return source, target
-
     # === Hooks a paired model overrides (SRGAN) ===
 
     def _discriminator_outputs(self, source, image, training):
@@ -192,7 +178,7 @@ class Pix2Pix(GenerativeModel):
         )
 
     def train_step(self, data):
-        source, target = self._unpack(data)
+        source, target = data_path.split_batch(self, data)
         # 1. Discriminator on real pairs and translations.
         fake = training_steps.frozen_forward(self.generator, source)
         d_variables = self.discriminator.trainable_variables
@@ -220,7 +206,7 @@ class Pix2Pix(GenerativeModel):
         return self._track(d_loss, g_loss, reconstruction)
 
     def test_step(self, data):
-        source, target = self._unpack(data)
+        source, target = data_path.split_batch(self, data)
         fake = self.generator(source, training=False)
         d_loss = self._discriminator_loss(source, target, fake, False)
         g_loss, reconstruction = self._generator_losses(source, target, False)
@@ -242,17 +228,3 @@ class Pix2Pix(GenerativeModel):
             shape=(None,) + self.source_shape, dtype="float32"
         )
         return {"sample": (sample, [source])}
-
-
-def check_pairs(x, y, argument):
-    """Paired models need as many targets as sources."""
-    if x is None or not hasattr(x, "shape"):
-        return
-    if y is None:
-        raise ValueError(f"This model trains on pairs: pass the {argument}.")
-    if not hasattr(y, "shape") or len(y) != len(x):
-        count = len(y) if hasattr(y, "__len__") else "no"
-        raise ValueError(
-            f"Unpaired batches: {len(x)} source images but {count} "
-            f"{argument}; pairs must align one to one."
-        )

@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.layers import StyleMixing
+from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models.gan.gan import GAN
 from kgen.utils import batch_random
@@ -193,7 +194,7 @@ class StyleGAN(GAN):
 
     def train_step(self, data):
         logs = super().train_step(data)
-        real, _ = self._unpack(data)
+        real, _ = data_path.split_batch(self, data)
         noise = self.sample_noise(ops.shape(real)[0])[:, 0]
         w = ops.stop_gradient(to_float32(self.mapping(noise, training=False)))
         decay = self.w_average_decay

@@ -419,16 +419,16 @@ class SequenceVAE(GenerativeModel):
                 f"({self.start_id}); row {row} starts at {values[row, 0]}."
             )
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        if y is not None and hasattr(y, "shape"):
-            if self.num_properties is None:
-                raise ValueError(
-                    f"This {type(self).__name__} predicts no properties "
-                    "(`num_properties=None`) but was given targets `y`; "
-                    "build it with `num_properties` to train on them."
-                )
-            validate_array(y, (self.num_properties,), "y")
-        return super().fit(x, y, *args, **kwargs)
+    def _validate_targets(self, y, argument):
+        # The targets are each molecule's properties.
+        if self.num_properties is None:
+            raise ValueError(
+                f"This {type(self).__name__} predicts no properties "
+                f"(`num_properties=None`) but was given targets "
+                f"`{argument}`; build it with `num_properties` to train on "
+                "them."
+            )
+        validate_array(y, (self.num_properties,), argument)
 
     # === Export ===
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import kgen
 from tests.conftest import iterations
@@ -56,4 +57,9 @@ def test_unpaired_or_missing_targets_are_rejected(edge_pairs):
         model.fit(source, np.zeros((128, 8, 8, 3), "float32"), verbose=0)
     with pytest.raises(ValueError, match="condition"):
         model.sample(4)
+    # A dataset's batches reach the step unchecked: the step refuses one
+    # without its targets.
+    sources = tf.data.Dataset.from_tensor_slices(source).batch(64)
+    with pytest.raises(ValueError, match=r"\(x, y\) batches"):
+        model.fit(sources, epochs=1, verbose=0)
     assert iterations(model.d_optimizer) == 0
