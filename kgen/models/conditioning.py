@@ -41,3 +41,16 @@ class Conditioning:
     targets_required: bool = False
     labels_in_inputs: bool = True
     data_key: str = "images"
+
+    def split(self, inputs):
+        """`(data, labels, condition)` of what `call` receives: the
+        inputs `fit` packs (`{data_key: ..., "labels": ...,
+        "condition": ...}`, either conditioning optional), or the data
+        alone."""
+        if isinstance(inputs, dict):
+            return (
+                inputs[self.data_key],
+                inputs.get("labels"),
+                inputs.get("condition"),
+            )
+        return inputs, None, None

@@ -154,11 +154,7 @@ class PixelCNN(GenerativeModel):
         """`(grids, condition, labels)` from a dict or arrays, checking
         that a conditional model gets its conditions."""
         if isinstance(x, dict):
-            x, condition, labels = (
-                x["grids"],
-                x.get("condition"),
-                x.get("labels"),
-            )
+            x, labels, condition = self.conditioning.split(x)
         if not self.condition_channels and condition is not None:
             raise ValueError(
                 "`condition` was given, but this PixelCNN has no condition "

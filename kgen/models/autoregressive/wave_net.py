@@ -14,7 +14,6 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_optional_int
 from kgen.utils.data_validation import check_real_dtype
 from kgen.utils.data_validation import host_array
-from kgen.utils.data_validation import validate_labels
 from kgen.utils.data_validation import validate_levels
 
 
@@ -138,20 +137,10 @@ class WaveNet(GenerativeModel):
 
     # === Likelihood ===
 
-    def _unpack(self, x, labels=None):
-        if isinstance(x, dict):
-            x, labels = x["audio"], x.get("labels")
-        if self.num_classes and labels is None:
-            raise ValueError(
-                f"This WaveNet is conditional (`num_classes="
-                f"{self.num_classes}`): pass `labels`."
-            )
-        return x, labels
-
     def call(self, x, training=False):
         """Logits `(batch, steps, num_levels)`; step `t` predicts
         `x_{t+1}`."""
-        audio, labels = self._unpack(x)
+        audio, labels, _ = self.conditioning.split(x)
         inputs = {
             "audio": ops.one_hot(ops.cast(audio, "int32"), self.num_levels)
         }
@@ -164,11 +153,12 @@ class WaveNet(GenerativeModel):
     def log_prob(self, x, *, labels=None):
         """Exact `log p(x_2..x_T | x_1)` per clip, in nats (the first
         sample is given)."""
-        audio, labels = self._unpack(x, labels)
+        audio, packed_labels, _ = self.conditioning.split(x)
         self._check_levels(audio, "x")
         audio = ops.convert_to_tensor(audio, "int32")
-        if labels is not None:
-            labels = validate_labels(labels, len(audio), self.num_classes)
+        labels = public_inputs.check_labels(
+            self, packed_labels if labels is None else labels, audio
+        )
         logits = self({"audio": audio, "labels": labels})[:, :-1]
         negative = keras.losses.sparse_categorical_crossentropy(
             audio[:, 1:], logits, from_logits=True
@@ -182,7 +172,7 @@ class WaveNet(GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        audio, _ = self._unpack(x)
+        audio, _, _ = self.conditioning.split(x)
         negative = keras.losses.sparse_categorical_crossentropy(
             ops.cast(audio[:, 1:], "int32"), y_pred[:, :-1], from_logits=True
         )

@@ -107,7 +107,7 @@ class CascadedDiffusion(VariationalBound, DenoisingDiffusion):
         return ops.repeat(ops.repeat(images, 2, axis=1), 2, axis=2)
 
     def _unpack(self, inputs, training=False):
-        images = inputs["images"] if isinstance(inputs, dict) else inputs
+        images, _, _ = self.conditioning.split(inputs)
         condition = self.upsample(self.downsample(images))
         if training and self.condition_noise > 0:
             condition = condition + self.condition_noise * batch_random.normal(

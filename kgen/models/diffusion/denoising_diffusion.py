@@ -81,12 +81,10 @@ class DenoisingDiffusion(DiffusionSampling, DenoiserModel):
 
     def _unpack(self, inputs, training=False):
         """`(samples, labels, condition)` from what `fit` feeds `call`."""
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            if labels is not None:
-                labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-            return inputs["images"], labels, None
-        return inputs, None, None
+        images, labels, _ = self.conditioning.split(inputs)
+        if labels is not None:
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        return images, labels, None
 
     def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
         """The denoiser's input list; subclasses add conditions."""

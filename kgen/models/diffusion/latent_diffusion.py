@@ -102,9 +102,8 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         return self.autoencoder.decode(z / self.latent_scale)
 
     def _unpack(self, inputs, training=False):
-        if isinstance(inputs, dict):
-            return self.encode(inputs["images"]), inputs.get("labels"), None
-        return self.encode(inputs), None, None
+        images, labels, _ = self.conditioning.split(inputs)
+        return self.encode(images), labels, None
 
     def invert(self, samples, *, num_steps=50, labels=None):
         """The start latents from which DDIM draws the latents of

@@ -242,7 +242,7 @@ class VAE(VAELikelihood, GenerativeModel):
     # === Training ===
 
     def call(self, x, training=False):
-        x, labels = self._unpack_inputs(x)
+        x, labels, _ = self.conditioning.split(x)
         posterior = self.encode(x, training=training, labels=labels)
         latent = posterior.sample(seed=self.seed_generator)
         return {
@@ -282,7 +282,7 @@ class VAE(VAELikelihood, GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        x, _ = self._unpack_inputs(x)
+        x, _, _ = self.conditioning.split(x)
         reconstruction_loss, kl_loss = self.loss_terms(x, y_pred)
         loss = reconstruction_loss + self.kl_penalty(kl_loss, training)
         self.reconstruction_loss_tracker.update_state(
@@ -292,13 +292,6 @@ class VAE(VAELikelihood, GenerativeModel):
         if sample_weight is not None:
             return ops.sum(loss * sample_weight) / ops.sum(sample_weight)
         return ops.mean(loss)
-
-    def _unpack_inputs(self, inputs):
-        """`(images, labels)` of what `call` receives (labels: `None` for
-        an unconditional model)."""
-        if self.num_classes is None:
-            return inputs, None
-        return inputs[self.conditioning.data_key], inputs["labels"]
 
     def kl_penalty(self, kl_loss, training):
         """The KL term of the loss: `beta * KL` (subclasses anneal it)."""
