@@ -18,6 +18,10 @@ def fid_of_images(
     `value_range`: `kgen.metrics.FrechetInceptionDistance` in one call
     (FID-Inception's pool3 features, or those of `feature_extractor`).
 
+    `reference` is the real images, or their features' `(mean,
+    covariance, count)` (`FrechetInceptionDistance.reference_statistics`)
+    to score many models against one set without reading it again.
+
     Example:
 
     ```python
@@ -27,7 +31,10 @@ def fid_of_images(
     metric = FrechetInceptionDistance(
         feature_extractor=feature_extractor, value_range=value_range
     )
-    metric.set_reference(reference)
+    if isinstance(reference, tuple):
+        metric.set_reference_statistics(*reference)
+    else:
+        metric.set_reference(reference)
     metric.update_state(generated_images=keras.ops.convert_to_numpy(images))
     return float(metric.result())
 
@@ -72,7 +79,8 @@ def fid_and_label_accuracy(
         model: a `kgen.models.GenerativeModel` with
             `sample(n, seed=, labels=)`.
         num_samples: int >= 2.
-        reference: array of real images in `value_range`.
+        reference: array of real images in `value_range`, or their
+            features' `(mean, covariance, count)` (as `fid_of_images`).
         classifier: a Keras classifier of `[0, 1]` images.
         seed: int, the samples' seed.
         sample_arguments: dict or `None`, more `sample` arguments (the

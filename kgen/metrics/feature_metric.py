@@ -1,3 +1,5 @@
+import os
+
 import keras
 
 from kgen.metrics import image_features
@@ -69,9 +71,7 @@ class FeatureMetric(keras.metrics.Metric):
         )
         if self.feature_extractor is None:
             if self._inception is None:
-                from kgen.metrics.fid_inception import fid_inception_v3
-
-                self._inception = fid_inception_v3(self.weights_path)
+                self._inception = shared_fid_inception(self.weights_path)
             model = self._inception
 
             def preprocess(batch):
@@ -153,3 +153,22 @@ class FeatureMetric(keras.metrics.Metric):
                 config["feature_extractor"]
             )
         return cls(**config)
+
+
+# The FID-Inception networks built in this process, by weights file.
+_FID_INCEPTION = {}
+
+
+def shared_fid_inception(weights_path=None):
+    """FID-Inception with the weights at `weights_path`, built once per
+    process: its 23.8 M weights take most of a minute to build, load and
+    trace on a CPU, and the frozen network holds no state, so every
+    metric of a process can share one (scoring many models, or a metric
+    made per call, as `fid_of_images` makes one)."""
+    from kgen.metrics.fid_inception import fid_inception_v3
+    from kgen.metrics.fid_inception_weights import find_weights
+
+    path = os.fspath(find_weights(weights_path))
+    if path not in _FID_INCEPTION:
+        _FID_INCEPTION[path] = fid_inception_v3(path)
+    return _FID_INCEPTION[path]

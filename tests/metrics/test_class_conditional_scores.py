@@ -41,6 +41,14 @@ def test_real_digits_score_near_the_floor_with_their_labels():
             clipped, x_test[:200], feature_extractor=features
         )
     )
+    # The reference's statistics stand for its images.
+    metric = kgen.metrics.FrechetInceptionDistance(feature_extractor=features)
+    metric.set_reference(x_test[:200])
+    assert fid == pytest.approx(
+        kgen.metrics.fid_of_images(
+            clipped, metric.reference_statistics(), feature_extractor=features
+        )
+    )
     labels = kgen.metrics.predicted_labels(x * 2 - 1, classifier, (-1, 1))
     assert np.mean(labels == y) > 0.95
 

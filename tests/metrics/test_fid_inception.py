@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import pytest
 
+import kgen
+from kgen.metrics.feature_metric import shared_fid_inception
 from kgen.metrics.fid_inception import FID_INCEPTION_FILENAME
 from kgen.metrics.fid_inception import FID_INCEPTION_SHA256
 from kgen.metrics.fid_inception import fid_inception_v3
@@ -34,7 +36,15 @@ requires_weights = pytest.mark.skipif(
 def model():
     if not os.path.isfile(WEIGHTS):
         pytest.skip(f"{FID_INCEPTION_FILENAME} not in $KGEN_DATA_DIR")
-    return fid_inception_v3()
+    return shared_fid_inception()
+
+
+def test_every_metric_of_a_process_shares_one_network(model):
+    assert shared_fid_inception(WEIGHTS) is model
+    metrics = [kgen.metrics.FrechetInceptionDistance() for _ in range(2)]
+    for metric in metrics:
+        metric.update_state(real_images=np.zeros((2, 8, 8, 1), "float32"))
+    assert all(metric._inception is model for metric in metrics)
 
 
 @pytest.fixture(scope="module")
