@@ -163,7 +163,10 @@ def endpoint_case(name):
     # the last-bit differences of another compilation).
     model = kgen.presets.load_preset(name)
     endpoints = model.serving_endpoints()
-    endpoint = "sample" if "sample" in endpoints else "generate"
+    # What draws: noise or codes and a seed in, samples out.
+    endpoint = next(
+        e for e in ("sample", "generate", "decode") if e in endpoints
+    )
     function, specs = endpoints[endpoint]
     inputs = [
         np.array([3, 1], dtype=spec.dtype)

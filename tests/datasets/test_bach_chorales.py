@@ -122,11 +122,17 @@ def test_the_corpus_splits_by_chorale_into_two_bar_windows():
     test, test_bwv = kgen.datasets.load_bach_chorales("test")
     assert len(train) + len(test) >= 380
     assert not set(train_bwv) & set(test_bwv)
+    # Soprano over alto over tenor over bass, nearly everywhere: Bach
+    # crosses voices now and then (BWV 121.6's soprano and alto, 14% of
+    # its frames; 0.992 of all voice pairs are in order), while a part
+    # read out of order would leave its pair in order about half the time.
+    in_order = []
     for chorale in train + test:
         sounding = chorale[(chorale != 0).all(axis=1)]
-        # Soprano over alto over tenor over bass, nearly everywhere.
         ordered = np.diff(sounding, axis=1) <= 0
-        assert ordered.mean() > 0.97
+        assert ordered.mean(axis=0).min() > 0.8
+        in_order.append(ordered.mean())
+    assert np.mean(in_order) > 0.98
     (x_train, y_train), (x_test, y_test) = kgen.datasets.load("bach_chorales")
     assert x_train.shape[1:] == (32, 4) and x_test.shape[1:] == (32, 4)
     assert len(x_train) > 5 * len(x_test)  # transposed copies
