@@ -116,8 +116,13 @@ class DataPath:
         a model with a `condition_shape`, and `{"labels": ...,
         "condition": ...}` for a model with both."""
         if isinstance(x, dict):
-            self._validate_data(x.get(self.conditioning.data_key), x_argument)
-            return x, y
+            data = x.get(self.conditioning.data_key)
+            self._validate_data(data, x_argument)
+            if not self.conditioning.targets or (
+                self.is_class_conditional or self.condition_shape is not None
+            ):
+                return x, y  # the dict carries them; `y` is not targets
+            return x, check_targets(self, data, y, x_argument, y_argument)
         self._validate_data(x, x_argument)
         if x is not None and not labelled_data.is_array(x):
             x = checked_batches.check_each_batch(
@@ -134,7 +139,7 @@ class DataPath:
                     f"alone and takes no labels or targets; received "
                     f"`{y_argument}` of type {type(y).__name__}."
                 )
-            return x, check_targets(self, x, y, y_argument)
+            return x, check_targets(self, x, y, x_argument, y_argument)
         packs_inputs = wants_condition or (
             wants_labels and self.conditioning.labels_in_inputs
         )
@@ -154,7 +159,7 @@ class DataPath:
                     f"(`num_classes=None`) but got labels `{y_argument}`; "
                     "build it with `num_classes` to condition on them."
                 )
-            return x, check_targets(self, x, y, y_argument)
+            return x, check_targets(self, x, y, x_argument, y_argument)
         y = validate_targets(self, y, len(x), y_argument)
         if packs_inputs:
             return conditioned_inputs(self, x, y)
@@ -164,27 +169,26 @@ class DataPath:
         validate_array(x, self.data_shape, argument, self.data_range)
 
 
-def check_targets(model, x, y, argument):
+def check_targets(model, x, y, x_argument, argument):
     """`y` checked as the targets of arrays `x`: present where the
-    family trains on pairs, one per example, and as the family checks
-    them (`_validate_targets`). A dataset's targets ride in its batches
-    (`split_batch` refuses a batch without them)."""
-    if not labelled_data.is_array(x):
+    family trains on pairs, as the family checks them
+    (`_validate_targets`), and one per example. A dataset's targets ride
+    in its batches (`split_batch` refuses a batch without them)."""
+    if y is None or not labelled_data.is_array(x):
+        if y is None and model.conditioning.targets_required:
+            if labelled_data.is_array(x):
+                raise ValueError(
+                    f"This {type(model).__name__} trains on pairs: pass "
+                    f"one target per example of `{x_argument}` as "
+                    f"`{argument}`."
+                )
         return y
-    if y is None:
-        if model.conditioning.targets_required:
-            raise ValueError(
-                f"This {type(model).__name__} trains on pairs: pass one "
-                f"target per example of `x` as `{argument}`."
-            )
-        return y
-    if not labelled_data.is_array(y) or len(y) != len(x):
-        count = len(y) if hasattr(y, "__len__") else "no"
-        raise ValueError(
-            f"Unpaired batches: {len(x)} examples in `x` but {count} in "
-            f"`{argument}`; the pairs must align one to one."
-        )
     model._validate_targets(y, argument)
+    if len(y) != len(x):
+        raise ValueError(
+            f"Unpaired batches: {len(x)} examples in `{x_argument}` but "
+            f"{len(y)} in `{argument}`; the pairs must align one to one."
+        )
     return y
 
 

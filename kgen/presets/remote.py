@@ -53,11 +53,14 @@ MAX_PRESET_BYTES = 8 * 2**30
 # hubs allow, so a handle cannot reach past its repository or smuggle a
 # query into the URL.
 HANDLE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# A staging folder (`.<key>-*`) untouched this long was left by a
-# download that was killed; the next download sweeps it away. Every
-# file written refreshes the folder's time, so a live download (even
-# one of `MAX_PRESET_BYTES` on a slow line, file by file) is not swept.
+# A staging folder (`.<key>-*`) none of whose files has grown for this
+# long was left by a download that was killed; the next download sweeps
+# it away. A live download writes to its newest file all along, however
+# slow the line.
 STALE_STAGING_SECONDS = 24 * 3600
+# The staging and set-aside folders of `download_preset` and `_install`,
+# and nothing else a user may keep in the cache's folder.
+STAGING_NAME = re.compile(r"\.[0-9a-f]{32}-.+")
 
 
 def is_remote(name):
@@ -164,12 +167,16 @@ def _sweep_stale_staging(cache):
     """Deletes the staging folders in `cache` that killed downloads
     left behind (older than `STALE_STAGING_SECONDS`)."""
     now = time.time()
-    for folder in cache.glob(".*-*"):
-        try:
-            stale = now - folder.stat().st_mtime > STALE_STAGING_SECONDS
-        except OSError:  # another process swept it first
+    for folder in cache.iterdir():
+        if not STAGING_NAME.fullmatch(folder.name):
             continue
-        if stale and folder.is_dir():
+        try:
+            newest = max(
+                path.stat().st_mtime for path in [folder, *folder.iterdir()]
+            )
+        except OSError:  # not a folder, or another process swept it
+            continue
+        if now - newest > STALE_STAGING_SECONDS:
             shutil.rmtree(folder, ignore_errors=True)
 
 

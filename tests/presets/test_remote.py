@@ -154,16 +154,20 @@ def test_a_download_sweeps_what_a_killed_one_left(mirror, tmp_path):
     root, address = mirror
     publish(root, "vae")
     cache = tmp_path / "cache"
-    stale, live = cache / ".0123-killed", cache / ".4567-running"
-    for folder in (stale, live):
+    stale, live = cache / f".{'0' * 32}-killed", cache / f".{'1' * 32}-live"
+    mine = cache / ".my-notes"  # a folder of the user's, not kgen's
+    day_ago = time.time() - remote.STALE_STAGING_SECONDS - 60
+    for folder in (stale, live, mine):
         folder.mkdir(parents=True)
         (folder / registry.METADATA).write_text("{}")
-    day_ago = time.time() - remote.STALE_STAGING_SECONDS - 60
-    os.utime(stale, (day_ago, day_ago))
+        os.utime(folder / registry.METADATA, (day_ago, day_ago))
+        os.utime(folder, (day_ago, day_ago))
+    # Another process's download, still streaming into its newest file.
+    (live / registry.WEIGHTS).write_bytes(b"...")
     kgen.presets.download_preset(f"{address}/vae")
     assert not stale.exists()
-    assert live.exists()  # another process's download, still going
-    assert len(cached_folders(tmp_path)) == 2
+    assert live.exists() and mine.exists()
+    assert len(cached_folders(tmp_path)) == 3
 
 
 def test_a_missing_file_is_named(mirror, tmp_path):

@@ -141,6 +141,11 @@ class WaveNet(GenerativeModel):
         """Logits `(batch, steps, num_levels)`; step `t` predicts
         `x_{t+1}`."""
         audio, labels, _ = self.conditioning.split(x)
+        if self.num_classes and labels is None:
+            raise ValueError(
+                f"This WaveNet is conditional (`num_classes="
+                f"{self.num_classes}`): pass `labels`."
+            )
         inputs = {
             "audio": ops.one_hot(ops.cast(audio, "int32"), self.num_levels)
         }

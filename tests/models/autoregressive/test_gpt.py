@@ -112,6 +112,12 @@ def test_bad_input_gets_clear_errors(trained):
         trained.fit(np.full((4, CONTEXT), vocabulary), verbose=0)
     with pytest.raises(ValueError, match="more than the context of 16"):
         trained.fit(np.zeros((4, CONTEXT + 1), "int32"), verbose=0)
+    # Next-token targets are checked however the tokens come.
+    tokens = np.zeros((4, CONTEXT), "int32")
+    with pytest.raises(ValueError, match=rf"token ids in \[0, {vocabulary}\)"):
+        trained.fit({"tokens": tokens}, tokens + vocabulary, verbose=0)
+    with pytest.raises(ValueError, match="Unpaired.*`x`.*`y`"):
+        trained.fit(tokens, tokens[:3], verbose=0)
     with pytest.raises(ValueError, match="more than the context"):
         trained.log_prob(np.zeros((1, CONTEXT + 1), "int32"))
     with pytest.raises(ValueError, match=r"`prompt` must hold integer"):

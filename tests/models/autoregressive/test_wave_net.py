@@ -111,3 +111,6 @@ def test_bad_input_gets_clear_errors():
         model.sample(2, length=1)
     with pytest.raises(ValueError, match="dilations"):
         kgen.models.WaveNet(dilations=(1, 0))
+    conditional = wave_net(num_classes=2)
+    with pytest.raises(ValueError, match="is conditional.*pass `labels`"):
+        conditional(np.zeros((2, 8), "int32"))
