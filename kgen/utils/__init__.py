@@ -1,5 +1,5 @@
 """Small helpers shared across kgen (data checks, image grids, animated
-GIFs of clips, scatter plots, audio, MIDI)."""
+GIFs of clips, scatter plots, audio, MIDI, safetensors files)."""
 
 from kgen.utils.audio import load_wav
 from kgen.utils.audio import mu_law_decode
@@ -10,6 +10,8 @@ from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
 from kgen.utils.midi import save_midi
+from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -21,6 +23,7 @@ __all__ = [
     "load_wav",
     "mu_law_decode",
     "mu_law_encode",
+    "read_safetensors",
     "save_image_grid",
     "save_midi",
     "save_scatter_plot",
@@ -29,4 +32,5 @@ __all__ = [
     "scatter_plot",
     "validate_array",
     "validate_labels",
+    "write_safetensors",
 ]
