@@ -16,8 +16,8 @@ class Conditioning:
         targets: bool. `y` is data of the family's own (a paired model's
             targets, a GPT's next tokens). A family with neither labels
             nor targets models `x` alone and refuses a `y`, which it
-            would otherwise ignore. `fit` checks them one example each
-            (`target_shape`, or the family's `_validate_targets`).
+            would otherwise ignore. `fit` checks them as the family's
+            `_validate_targets` says, one per example.
         targets_required: bool. The family trains on pairs (a source and
             its target, or an image of each domain): `fit` refuses `x`
             without as many targets `y`.

@@ -40,17 +40,11 @@ class DataPath:
         becomes `fit({data_key: x, "condition": conditions})`."""
         return None
 
-    @property
-    def target_shape(self):
-        """Shape of one example's target `y` (a family whose
-        `conditioning.targets` holds: a paired model's target images), or
-        `None` where the family checks its targets itself
-        (`_validate_targets`) or takes none."""
-        return None
-
     def _validate_targets(self, y, argument):
-        """Checks an array of targets `y`, one per example of `x`."""
-        validate_array(y, self.target_shape, argument)
+        """Checks an array of targets `y` (a family whose
+        `conditioning.targets` holds: a paired model's target images, a
+        GPT's next tokens), one per example of `x`."""
+        validate_array(y, None, argument)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if len(args) > len(resumable_fit.FIT_ARGUMENTS):

@@ -10,6 +10,7 @@ from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.data_validation import validate_array
 from kgen.utils.data_validation import validate_input
 from kgen.utils.mixed_precision import to_float32
 
@@ -180,11 +181,12 @@ class CycleGAN(GenerativeModel):
 
     # === Training ===
 
-    @property
-    def target_shape(self):
+    def _validate_targets(self, y, argument):
         # Unpaired, but batched together: `fit` wants as many images of
         # each domain, so that every batch stays full.
-        return tuple(self.generator_ba.inputs[0].shape[1:])
+        validate_array(
+            y, tuple(self.generator_ba.inputs[0].shape[1:]), argument
+        )
 
     def _generator_losses(self, a, b, training):
         def run(network, x):

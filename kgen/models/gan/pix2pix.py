@@ -9,6 +9,7 @@ from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.data_validation import validate_array
 from kgen.utils.mixed_precision import to_float32
 
 
@@ -145,6 +146,9 @@ class Pix2Pix(GenerativeModel):
     def target_shape(self):
         shape = self.generator.compute_output_shape((None,) + self.source_shape)
         return tuple(shape[1:])
+
+    def _validate_targets(self, y, argument):
+        validate_array(y, self.target_shape, argument)
 
     # === Hooks a paired model overrides (SRGAN) ===
 
