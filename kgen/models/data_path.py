@@ -40,12 +40,6 @@ class DataPath:
         becomes `fit({data_key: x, "condition": conditions})`."""
         return None
 
-    def _validate_targets(self, y, argument):
-        """Checks an array of targets `y` (a family whose
-        `conditioning.targets` holds: a paired model's target images, a
-        GPT's next tokens), one per example of `x`."""
-        validate_array(y, None, argument)
-
     def fit(self, x=None, y=None, *args, **kwargs):
         if len(args) > len(resumable_fit.FIT_ARGUMENTS):
             raise TypeError("fit() got too many positional arguments.")
@@ -165,9 +159,11 @@ class DataPath:
 
 def check_targets(model, x, y, x_argument, argument):
     """`y` checked as the targets of arrays `x`: present where the
-    family trains on pairs, as the family checks them
-    (`_validate_targets`), and one per example. A dataset's targets ride
-    in its batches (`split_batch` refuses a batch without them)."""
+    family trains on pairs, as the family checks them (its
+    `_validate_targets(y, argument)`, which every family whose
+    `conditioning.targets` holds defines), and one per example. A
+    dataset's targets ride in its batches (`split_batch` refuses a batch
+    without them)."""
     if y is None or not labelled_data.is_array(x):
         if y is None and model.conditioning.targets_required:
             if labelled_data.is_array(x):
