@@ -131,6 +131,7 @@ VOCABULARY = {
     # Presets and saving (Keras' and kgen's).
     "name_or_directory": "a preset's name, or a preset folder",
     "directory": "a folder to write",
+    "folder": "a folder to read (a checkpoint of another library)",
     "metadata": "a preset card's fields",
     "overwrite": "replace an existing folder",
     "dir_path": "Keras' asset folder (`save_assets` / `load_assets`)",
@@ -158,6 +159,7 @@ METHODS = {
     "free_energy": "each example's free energy",
     # Presets, saving and serving.
     "from_preset": "a model from a preset name or folder",
+    "from_diffusers": "a model from a diffusers checkpoint folder",
     "save_to_preset": "writes a preset folder",
     "save_assets": "Keras' hook: writes the model's assets",
     "load_assets": "Keras' hook: reads the model's assets",

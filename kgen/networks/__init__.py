@@ -8,6 +8,9 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.diffusers_unet import diffusers_unet
+from kgen.networks.diffusers_unet import diffusers_weights
+from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.dit_denoiser import DIT_SIZES
 from kgen.networks.dit_denoiser import dit_denoiser
 from kgen.networks.image_to_image import patchgan_discriminator
@@ -48,10 +51,13 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "diffusers_unet",
+    "diffusers_weights",
     "dit_denoiser",
     "fit_image_classifier",
     "image_classifier",
     "kl_autoencoder_networks",
+    "load_diffusers_weights",
     "masked_token_transformer",
     "mlp_denoiser",
     "mlp_discriminator",

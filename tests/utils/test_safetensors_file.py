@@ -92,7 +92,12 @@ F32 = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
         ),
         ({"w": dict(F32, dtype="F8")}, b"\0" * 8, None, "has dtype 'F8'"),
         ({"w": dict(F32, shape=[-2])}, b"\0" * 8, None, "not a list"),
-        ({"w": {"dtype": "F32"}}, b"", None, "is not dtype, shape, data_offsets"),
+        (
+            {"w": {"dtype": "F32"}},
+            b"",
+            None,
+            "is not dtype, shape, data_offsets",
+        ),
         ({"__metadata__": {"a": 1}}, b"", None, "dict of strings"),
         ([1, 2], b"", None, "not a JSON object"),
     ],

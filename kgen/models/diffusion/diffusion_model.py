@@ -1,5 +1,6 @@
 import keras
 
+from kgen.models.diffusion import diffusers_checkpoint
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.inpainting import Inpainting
 from kgen.models.diffusion.likelihood_bound import VariationalBound
@@ -75,3 +76,25 @@ class DiffusionModel(Inpainting, VariationalBound, DenoisingDiffusion):
         "invert",
         "inpaint",
     )
+
+    @classmethod
+    def from_diffusers(cls, folder):
+        """A model of a diffusers checkpoint: a `UNet2DModel` folder
+        (`config.json`, `diffusion_pytorch_model.safetensors`) or a
+        pipeline folder holding one in `unet/` and its DDPM or DDIM
+        scheduler in `scheduler/` (kgen's DDPM schedule otherwise).
+
+        Its `denoise(x_t, t)` equals diffusers' `unet(x_t, t).sample`,
+        channels last (`kgen.networks.diffusers_unet`); every tensor of
+        the checkpoint is assigned and every weight set, or an error
+        names what differs. Weights are read with NumPy
+        (`kgen.utils.read_safetensors`), so no torch is needed.
+
+        Example:
+
+        ```python
+        model = kgen.models.DiffusionModel.from_diffusers("ddpm-cifar10")
+        images = model.sample(4, num_steps=50, scheduler="ddim", seed=0)
+        ```
+        """
+        return diffusers_checkpoint.from_diffusers(cls, folder)

@@ -1,0 +1,393 @@
+"""diffusers' `UNet2DModel` as a Keras network, and its weights.
+
+A checkpoint of the field (a `UNet2DModel` folder: `config.json` and
+`diffusion_pytorch_model.safetensors`) cannot load into
+`kgen.networks.unet_denoiser`: the graphs differ where the numbers
+depend on them (group counts and epsilons, padding of the strided
+convolutions, the channels of the upsampling convolutions, heads of a
+fixed width). `diffusers_unet` builds `UNet2DModel`'s own graph from its
+config, channels last, every layer named by its module's path in
+diffusers' state dict (`-` for `.`, which torch refuses in a module's
+name: `down_blocks-0-resnets-1-conv2`), so that `load_diffusers_weights`
+assigns each tensor by name and `diffusers_weights` reads them back:
+
+```
+x  = conv_in(x_t)                             skips = [x]
+e  = linear_2(silu(linear_1(sinusoid(t)))) + class_embedding(labels)
+per level i: layers_per_block x (resnet(x, e) [-> attention]), skips += x
+             then (not the last) downsample, skips += x
+mid: resnet -> attention -> resnet
+per level, deepest first: (layers_per_block + 1) x
+             (resnet([x, skips.pop()], e) [-> attention]), then upsample
+out = conv_out(silu(conv_norm_out(x)))
+resnet(x, e) = shortcut(x) + conv2(silu(norm2(
+                   conv1(silu(norm1(x))) + time_emb_proj(silu(e)))))
+```
+
+It takes kgen's denoiser inputs (`noisy_images`, `timesteps`, `labels`),
+so every diffusion family drives it as it drives `unet_denoiser`.
+"""
+
+import json
+
+import keras
+import numpy as np
+from keras import layers
+from keras import ops
+
+from kgen.layers.group_normalization import GroupNormalization
+from kgen.layers.multi_head_attention import MultiHeadAttention
+from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.networks.denoiser_inputs import timestep_input
+
+DOWN_BLOCKS = ("DownBlock2D", "AttnDownBlock2D")
+UP_BLOCKS = ("UpBlock2D", "AttnUpBlock2D")
+# The config a `UNet2DModel` is built with where `config.json` is silent
+# (diffusers' constructor defaults).
+DEFAULTS = {
+    "sample_size": None,
+    "in_channels": 3,
+    "out_channels": 3,
+    "center_input_sample": False,
+    "time_embedding_type": "positional",
+    "freq_shift": 0,
+    "flip_sin_to_cos": True,
+    "down_block_types": (
+        "DownBlock2D",
+        "AttnDownBlock2D",
+        "AttnDownBlock2D",
+        "AttnDownBlock2D",
+    ),
+    "mid_block_type": "UNetMidBlock2D",
+    "up_block_types": (
+        "AttnUpBlock2D",
+        "AttnUpBlock2D",
+        "AttnUpBlock2D",
+        "UpBlock2D",
+    ),
+    "block_out_channels": (224, 448, 672, 896),
+    "layers_per_block": 2,
+    "mid_block_scale_factor": 1,
+    "downsample_padding": 1,
+    "downsample_type": "conv",
+    "upsample_type": "conv",
+    "dropout": 0.0,
+    "act_fn": "silu",
+    "attention_head_dim": 8,
+    "norm_num_groups": 32,
+    "attn_norm_num_groups": None,
+    "norm_eps": 1e-5,
+    "resnet_time_scale_shift": "default",
+    "add_attention": True,
+    "class_embed_type": None,
+    "num_class_embeds": None,
+    "num_train_timesteps": None,
+}
+# What kgen builds as diffusers does; anything else is refused by name.
+SUPPORTED = {
+    "time_embedding_type": ("positional",),
+    "mid_block_type": ("UNetMidBlock2D",),
+    "downsample_type": ("conv",),
+    "upsample_type": ("conv",),
+    "act_fn": ("silu", "swish"),
+    "resnet_time_scale_shift": ("default",),
+    "class_embed_type": (None,),
+    "mid_block_scale_factor": (1, 1.0),
+}
+
+
+def unet_config(config):
+    """`config` (a `UNet2DModel` `config.json`, as a dict or a path)
+    with diffusers' defaults filled in, checked: a `ValueError` names
+    every key kgen does not build as diffusers does."""
+    if not isinstance(config, dict):
+        with open(config, encoding="utf-8") as handle:
+            config = json.load(handle)
+    kind = config.get("_class_name", "UNet2DModel")
+    if kind != "UNet2DModel":
+        raise ValueError(
+            f"`config` describes a {kind}; only diffusers' UNet2DModel "
+            "is built here."
+        )
+    config = dict(DEFAULTS, **config)
+    refused = {
+        key: config[key]
+        for key, allowed in SUPPORTED.items()
+        if config[key] not in allowed
+    }
+    if refused:
+        raise ValueError(
+            f"This UNet2DModel config uses what kgen does not build: "
+            f"{refused} (supported: "
+            f"{ {key: SUPPORTED[key] for key in refused} })."
+        )
+    levels = len(config["block_out_channels"])
+    for key, known in (
+        ("down_block_types", DOWN_BLOCKS),
+        ("up_block_types", UP_BLOCKS),
+    ):
+        unknown = [b for b in config[key] if b not in known]
+        if unknown or len(config[key]) != levels:
+            raise ValueError(
+                f"`{key}` must be {levels} of {known} (one per "
+                f"block_out_channels); received {config[key]}."
+            )
+    return config
+
+
+def diffusers_unet(config, image_shape=None, timestep_dtype="int32"):
+    """diffusers' `UNet2DModel` graph in Keras, channels last.
+
+    Args:
+        config: dict or path of its `config.json`.
+        image_shape: `(height, width, channels)`; default the config's
+            `sample_size` and `in_channels`.
+        timestep_dtype: "int32" or "float32", the `timesteps` input.
+
+    Returns:
+        A functional `keras.Model` `[noisy_images, timesteps(, labels)]
+        -> (batch, height, width, out_channels)`, layers named by their
+        diffusers module (`down_blocks-0-resnets-1-conv2`).
+    """
+    config = unet_config(config)
+    if image_shape is None:
+        size = config["sample_size"]
+        if isinstance(size, int):
+            size = (size, size)
+        if size is None:
+            raise ValueError(
+                "Pass `image_shape`: the config has no `sample_size`."
+            )
+        image_shape = (*size, config["in_channels"])
+    widths = list(config["block_out_channels"])
+    groups, epsilon = config["norm_num_groups"], config["norm_eps"]
+    head_dim = config["attention_head_dim"]
+    images = keras.Input(tuple(image_shape), name="noisy_images")
+    timesteps = timestep_input(timestep_dtype)
+    inputs = [images, timesteps]
+
+    # 1. The time (and class) embedding.
+    embedding = SinusoidalEmbedding(
+        widths[0],
+        frequency_shift=config["freq_shift"],
+        flip_sin_to_cos=config["flip_sin_to_cos"],
+        name="time_proj",
+    )(timesteps)
+    embedding = layers.Dense(
+        4 * widths[0], activation="silu", name="time_embedding-linear_1"
+    )(embedding)
+    embedding = layers.Dense(4 * widths[0], name="time_embedding-linear_2")(
+        embedding
+    )
+    if config["num_class_embeds"]:
+        labels = keras.Input((), dtype="int32", name="labels")
+        inputs.append(labels)
+        embedding = embedding + layers.Embedding(
+            config["num_class_embeds"], 4 * widths[0], name="class_embedding"
+        )(labels)
+    block = _Blocks(embedding, groups, epsilon, head_dim)
+
+    # 2. Down: every resnet (and attention) output is a skip.
+    x = images
+    if config["center_input_sample"]:
+        x = 2.0 * x - 1.0
+    x = _conv(widths[0], "conv_in")(x)
+    skips = [x]
+    for level, kind in enumerate(config["down_block_types"]):
+        name = f"down_blocks-{level}"
+        for index in range(config["layers_per_block"]):
+            x = block.resnet(x, widths[level], f"{name}-resnets-{index}")
+            if kind == "AttnDownBlock2D":
+                x = block.attention(x, f"{name}-attentions-{index}")
+            skips.append(x)
+        if level < len(widths) - 1:
+            if config["downsample_padding"] == 0:  # diffusers pads (0, 1)
+                x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+            else:
+                x = layers.ZeroPadding2D(config["downsample_padding"])(x)
+            x = _conv(
+                widths[level],
+                f"{name}-downsamplers-0-conv",
+                strides=2,
+                padding="valid",
+            )(x)
+            skips.append(x)
+
+    # 3. Middle.
+    attention_groups = config["attn_norm_num_groups"] or groups
+    x = block.resnet(x, widths[-1], "mid_block-resnets-0")
+    if config["add_attention"]:
+        x = block.attention(x, "mid_block-attentions-0", attention_groups)
+    x = block.resnet(x, widths[-1], "mid_block-resnets-1")
+
+    # 4. Up: each resnet takes the newest skip.
+    for index, kind in enumerate(config["up_block_types"]):
+        level = len(widths) - 1 - index
+        name = f"up_blocks-{index}"
+        for inner in range(config["layers_per_block"] + 1):
+            x = layers.Concatenate()([x, skips.pop()])
+            x = block.resnet(x, widths[level], f"{name}-resnets-{inner}")
+            if kind == "AttnUpBlock2D":
+                x = block.attention(x, f"{name}-attentions-{inner}")
+        if level > 0:
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = _conv(widths[level], f"{name}-upsamplers-0-conv")(x)
+
+    # 5. Out.
+    x = GroupNormalization(
+        groups or min(widths[0] // 4, 32),
+        epsilon=epsilon,
+        name="conv_norm_out",
+    )(x)
+    x = layers.Activation("silu")(x)
+    outputs = _conv(config["out_channels"], "conv_out")(x)
+    return keras.Model(inputs, outputs, name="diffusers_unet")
+
+
+def _conv(filters, name, strides=1, padding="same"):
+    # A 3x3 convolution padded by 1 on every side is Keras' "same" at
+    # stride 1; a strided one is padded explicitly (diffusers pads both
+    # sides, "same" the far side only).
+    return layers.Conv2D(
+        filters, 3, strides=strides, padding=padding, name=name
+    )
+
+
+class _Blocks:
+    """Makes the resnet and attention blocks of one network, with its
+    time embedding, groups, epsilon and head width."""
+
+    def __init__(self, embedding, groups, epsilon, head_dim):
+        self.embedding = layers.Activation("silu")(embedding)
+        self.groups, self.epsilon, self.head_dim = groups, epsilon, head_dim
+
+    def norm(self, name, groups=None):
+        return GroupNormalization(
+            groups or self.groups, epsilon=self.epsilon, name=name
+        )
+
+    def resnet(self, x, width, name):
+        h = layers.Activation("silu")(self.norm(f"{name}-norm1")(x))
+        h = _conv(width, f"{name}-conv1")(h)
+        time = layers.Dense(width, name=f"{name}-time_emb_proj")(self.embedding)
+        h = h + ops.reshape(time, (-1, 1, 1, width))
+        h = layers.Activation("silu")(self.norm(f"{name}-norm2")(h))
+        h = _conv(width, f"{name}-conv2")(h)
+        if x.shape[-1] != width:
+            x = layers.Conv2D(width, 1, name=f"{name}-conv_shortcut")(x)
+        return x + h
+
+    def attention(self, x, name, groups=None):
+        _, height, width, channels = x.shape
+        head_dim = self.head_dim or channels
+        h = self.norm(f"{name}-group_norm", groups)(x)
+        h = layers.Reshape((height * width, channels))(h)
+        h = MultiHeadAttention(channels // head_dim, head_dim, name=name)(h, h)
+        return x + layers.Reshape((height, width, channels))(h)
+
+
+def load_diffusers_weights(network, tensors):
+    """Assigns a `UNet2DModel` state dict (`tensors`: name -> NumPy
+    array, torch's layout) to `network` (`diffusers_unet`): every
+    tensor to its layer, every weight set, or a `ValueError` naming
+    what is missing or left over."""
+    tensors = {_legacy_name(name): value for name, value in tensors.items()}
+    used = set()
+    unset = []
+    for layer in network.layers:
+        for variable, key, convert in _weights_of(layer):
+            if key not in tensors:
+                unset.append(f"{layer.name}/{variable.name} ({key})")
+                continue
+            value = convert(np.asarray(tensors[key], "float32"))
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"`{key}` is {value.shape} in the checkpoint, but "
+                    f"{layer.name}/{variable.name} is {variable.shape} as "
+                    "built from its config."
+                )
+            variable.assign(value)
+            used.add(key)
+    left = sorted(set(tensors) - used)
+    if unset or left:
+        raise ValueError(
+            "The checkpoint and the network built from its config differ: "
+            f"weights with no tensor: {unset[:8]}; tensors with no "
+            f"weight: {left[:8]}."
+        )
+
+
+def diffusers_weights(network):
+    """The state dict of `network` (`diffusers_unet`) in diffusers'
+    names and torch's layout: what `UNet2DModel.load_state_dict` takes."""
+    tensors = {}
+    for layer in network.layers:
+        for variable, key, convert in _weights_of(layer, inverse=True):
+            tensors[key] = convert(keras.ops.convert_to_numpy(variable))
+    return tensors
+
+
+def _legacy_name(name):
+    # diffusers renames an older checkpoint's attention the same way.
+    for old, new in (
+        (".query.", ".to_q."),
+        (".key.", ".to_k."),
+        (".value.", ".to_v."),
+        (".proj_attn.", ".to_out.0."),
+    ):
+        name = name.replace(old, new)
+    return name
+
+
+def _weights_of(layer, inverse=False):
+    """`(variable, diffusers key, conversion)` of each weight of `layer`:
+    torch's layout to Keras' (or back, `inverse`)."""
+    name = layer.name.replace("-", ".")
+    if isinstance(layer, MultiHeadAttention):
+        # Keras keeps the heads apart: a query, key or value kernel is
+        # (channels, heads, head_dim), the output's (heads, head_dim,
+        # channels); torch's projections are (out, in).
+        for part, key in (
+            ("query", "to_q"),
+            ("key", "to_k"),
+            ("value", "to_v"),
+            ("output", "to_out.0"),
+        ):
+            dense = getattr(layer, f"_{part}_dense")
+            shape, bias_shape = tuple(dense.kernel.shape), dense.bias.shape
+            flat = (shape[0], -1) if part != "output" else (-1, shape[-1])
+            if inverse:
+                kernel = lambda w, flat=flat: w.reshape(flat).T  # noqa: E731
+                bias = lambda b: b.reshape(-1)  # noqa: E731
+            else:
+                kernel = lambda w, shape=shape: w.T.reshape(shape)  # noqa: E731
+                bias = lambda b, shape=bias_shape: b.reshape(shape)  # noqa: E731
+            yield dense.kernel, f"{name}.{key}.weight", kernel
+            yield dense.bias, f"{name}.{key}.bias", bias
+    elif isinstance(layer, layers.Conv2D):
+        yield (
+            layer.kernel,
+            f"{name}.weight",
+            (
+                (lambda w: w.transpose(3, 2, 0, 1))
+                if inverse
+                else (lambda w: w.transpose(2, 3, 1, 0))
+            ),
+        )
+        yield layer.bias, f"{name}.bias", _same
+    elif isinstance(layer, layers.Dense):
+        yield layer.kernel, f"{name}.weight", _transposed
+        yield layer.bias, f"{name}.bias", _same
+    elif isinstance(layer, layers.GroupNormalization):
+        yield layer.gamma, f"{name}.weight", _same
+        yield layer.beta, f"{name}.bias", _same
+    elif isinstance(layer, layers.Embedding):
+        yield layer.embeddings, f"{name}.weight", _same
+
+
+def _same(value):
+    return value
+
+
+def _transposed(value):
+    return value.T

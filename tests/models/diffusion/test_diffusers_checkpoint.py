@@ -1,0 +1,78 @@
+"""A diffusers DDPM pipeline folder becomes a kgen `DiffusionModel`."""
+
+import json
+
+import numpy as np
+import pytest
+
+import kgen
+from tests.conftest import to_numpy
+from tests.networks.test_diffusers_unet import CONFIGS
+from tests.networks.test_diffusers_unet import random_unet
+
+# What differs between backends is the network, proven on every backend
+# in tests/networks/test_diffusers_unet.py; this is the folder's reading.
+pytestmark = pytest.mark.torch_only
+
+
+@pytest.fixture
+def pipeline_folder(tmp_path):
+    import diffusers
+    import torch
+
+    unet = random_unet(CONFIGS["attention_deep"])
+    scheduler = diffusers.DDPMScheduler(
+        num_train_timesteps=50,
+        beta_schedule="squaredcos_cap_v2",
+        prediction_type="v_prediction",
+    )
+    diffusers.DDPMPipeline(unet, scheduler).save_pretrained(tmp_path)
+    return tmp_path, unet, scheduler, torch
+
+
+def test_a_pipeline_folder_loads_with_its_unet_and_scheduler(pipeline_folder):
+    folder, unet, scheduler, torch = pipeline_folder
+    model = kgen.models.DiffusionModel.from_diffusers(folder)
+    assert model.scheduler.prediction_type == "v_prediction"
+    np.testing.assert_allclose(
+        model.scheduler.alphas_cumprod,
+        scheduler.alphas_cumprod.numpy(),
+        rtol=1e-6,
+        atol=1e-10,  # diffusers' float32 product, kgen's float64 one
+    )
+    noisy = np.random.default_rng(1).normal(size=(3, 8, 8, 3))
+    noisy = noisy.astype("float32")
+    with torch.no_grad():
+        expected = unet(torch.tensor(noisy.transpose(0, 3, 1, 2)), 7).sample
+    np.testing.assert_allclose(
+        to_numpy(model.denoise(noisy, 7)),
+        expected.numpy().transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
+    samples = to_numpy(model.sample(2, num_steps=3, seed=0))
+    assert samples.shape == (2, 8, 8, 3) and np.isfinite(samples).all()
+    # The U-Net's own folder loads alone, on kgen's DDPM schedule.
+    alone = kgen.models.DiffusionModel.from_diffusers(folder / "unet")
+    np.testing.assert_array_equal(
+        to_numpy(alone.denoise(noisy, 7)), to_numpy(model.denoise(noisy, 7))
+    )
+
+
+def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
+    folder, *_ = pipeline_folder
+    config_file = folder / "unet" / "config.json"
+    config = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps(dict(config, num_class_embeds=3)))
+    with pytest.raises(ValueError, match="class-conditional"):
+        kgen.models.DiffusionModel.from_diffusers(folder)
+    config_file.write_text(json.dumps(config))
+    scheduler_file = folder / "scheduler" / "scheduler_config.json"
+    scheduler = json.loads(scheduler_file.read_text())
+    scheduler_file.write_text(
+        json.dumps(dict(scheduler, beta_schedule="sigmoid"))
+    )
+    with pytest.raises(ValueError, match="sigmoid"):
+        kgen.models.DiffusionModel.from_diffusers(folder)
+    (folder / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="safetensors"):
+        kgen.models.DiffusionModel.from_diffusers(folder / "unet")
