@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -51,6 +52,12 @@ def test_a_pipeline_folder_loads_with_its_unet_and_scheduler(pipeline_folder):
     )
     samples = to_numpy(model.sample(2, num_steps=3, seed=0))
     assert samples.shape == (2, 8, 8, 3) and np.isfinite(samples).all()
+    # Saved as any kgen model, it loads back the same.
+    model.save(folder / "imported.keras")
+    reloaded = keras.saving.load_model(folder / "imported.keras")
+    np.testing.assert_array_equal(
+        to_numpy(reloaded.denoise(noisy, 7)), to_numpy(model.denoise(noisy, 7))
+    )
     # The U-Net's own folder loads alone, on kgen's DDPM schedule.
     alone = kgen.models.DiffusionModel.from_diffusers(folder / "unet")
     np.testing.assert_array_equal(
