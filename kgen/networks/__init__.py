@@ -8,7 +8,7 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
-from kgen.networks.diffusers_unet import diffusers_unet
+from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.dit_denoiser import DIT_SIZES
@@ -51,7 +51,7 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
-    "diffusers_unet",
+    "DiffusersUNet",
     "diffusers_weights",
     "dit_denoiser",
     "fit_image_classifier",

@@ -5,7 +5,7 @@ A checkpoint of the field (a `UNet2DModel` folder: `config.json` and
 `kgen.networks.unet_denoiser`: the graphs differ where the numbers
 depend on them (group counts and epsilons, padding of the strided
 convolutions, the channels of the upsampling convolutions, heads of a
-fixed width). `diffusers_unet` builds `UNet2DModel`'s own graph from its
+fixed width). `DiffusersUNet` builds `UNet2DModel`'s own graph from its
 config, channels last, every layer named by its module's path in
 diffusers' state dict (`-` for `.`, which torch refuses in a module's
 name: `down_blocks-0-resnets-1-conv2`), so that `load_diffusers_weights`
@@ -135,21 +135,62 @@ def unet_config(config):
     return config
 
 
-def diffusers_unet(config, image_shape=None, timestep_dtype="int32"):
+@keras.saving.register_keras_serializable(package="kgen")
+class DiffusersUNet(keras.Model):
     """diffusers' `UNet2DModel` graph in Keras, channels last.
 
+    A functional model, as keras-hub's backbones are: its config is the
+    UNet's own (`get_config` keeps it, so a saved model can still be
+    written back as a diffusers checkpoint).
+
     Args:
-        config: dict or path of its `config.json`.
+        config: dict or path of a `UNet2DModel` `config.json`.
         image_shape: `(height, width, channels)`; default the config's
             `sample_size` and `in_channels`.
         timestep_dtype: "int32" or "float32", the `timesteps` input.
 
-    Returns:
-        A functional `keras.Model` `[noisy_images, timesteps(, labels)]
-        -> (batch, height, width, out_channels)`, layers named by their
-        diffusers module (`down_blocks-0-resnets-1-conv2`).
+    Inputs `[noisy_images, timesteps(, labels)]`, output `(batch, height,
+    width, out_channels)`; layers named by their diffusers module
+    (`down_blocks-0-resnets-1-conv2`).
+
+    Example:
+
+    ```python
+    network = kgen.networks.DiffusersUNet("ddpm/unet/config.json")
+    tensors, _ = kgen.utils.read_safetensors(
+        "ddpm/unet/diffusion_pytorch_model.safetensors"
+    )
+    kgen.networks.load_diffusers_weights(network, tensors)
+    ```
     """
-    config = unet_config(config)
+
+    def __init__(
+        self, config, image_shape=None, timestep_dtype="int32", **kwargs
+    ):
+        config = unet_config(config)
+        inputs, outputs = _unet_graph(config, image_shape, timestep_dtype)
+        kwargs.setdefault("name", "diffusers_unet")
+        super().__init__(inputs, outputs, **kwargs)
+        self.unet_config = config
+        self.image_shape = tuple(inputs[0].shape[1:])
+        self.timestep_dtype = timestep_dtype
+
+    def get_config(self):
+        return {
+            "config": self.unet_config,
+            "image_shape": self.image_shape,
+            "timestep_dtype": self.timestep_dtype,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _unet_graph(config, image_shape, timestep_dtype):
+    """`(inputs, outputs)` of the UNet of the checked `config`."""
     if image_shape is None:
         size = config["sample_size"]
         if isinstance(size, int):
@@ -240,8 +281,7 @@ def diffusers_unet(config, image_shape=None, timestep_dtype="int32"):
         name="conv_norm_out",
     )(x)
     x = layers.Activation("silu")(x)
-    outputs = _conv(config["out_channels"], "conv_out")(x)
-    return keras.Model(inputs, outputs, name="diffusers_unet")
+    return inputs, _conv(config["out_channels"], "conv_out")(x)
 
 
 def _conv(filters, name, strides=1, padding="same"):
@@ -288,7 +328,7 @@ class _Blocks:
 
 def load_diffusers_weights(network, tensors):
     """Assigns a `UNet2DModel` state dict (`tensors`: name -> NumPy
-    array, torch's layout) to `network` (`diffusers_unet`): every
+    array, torch's layout) to `network` (`DiffusersUNet`): every
     tensor to its layer, every weight set, or a `ValueError` naming
     what is missing or left over."""
     tensors = {_legacy_name(name): value for name, value in tensors.items()}
@@ -318,7 +358,7 @@ def load_diffusers_weights(network, tensors):
 
 
 def diffusers_weights(network):
-    """The state dict of `network` (`diffusers_unet`) in diffusers'
+    """The state dict of `network` (`DiffusersUNet`) in diffusers'
     names and torch's layout: what `UNet2DModel.load_state_dict` takes."""
     tensors = {}
     for layer in network.layers:

@@ -9,7 +9,7 @@ backend, and give the same tensors back.
 import numpy as np
 import pytest
 
-from kgen.networks.diffusers_unet import diffusers_unet
+from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from tests.conftest import to_numpy
@@ -77,7 +77,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
     config = CONFIGS[name]
     unet = random_unet(config)
     tensors = {k: v.numpy() for k, v in unet.state_dict().items()}
-    network = diffusers_unet(dict(unet.config))
+    network = DiffusersUNet(dict(unet.config))
     load_diffusers_weights(network, tensors)
 
     size, channels = config["sample_size"], config.get("in_channels", 3)
@@ -106,19 +106,19 @@ def test_what_kgen_does_not_build_is_named():
         CONFIGS["attention_deep"], resnet_time_scale_shift="scale_shift"
     )
     with pytest.raises(ValueError, match="resnet_time_scale_shift"):
-        diffusers_unet(config)
+        DiffusersUNet(config)
     with pytest.raises(ValueError, match="down_block_types"):
-        diffusers_unet(
+        DiffusersUNet(
             dict(CONFIGS["attention_deep"], down_block_types=("DownBlock2D",))
         )
     with pytest.raises(ValueError, match="UNet2DConditionModel"):
-        diffusers_unet({"_class_name": "UNet2DConditionModel"})
+        DiffusersUNet({"_class_name": "UNet2DConditionModel"})
 
 
 def test_a_checkpoint_that_differs_from_its_config_is_named():
     unet = random_unet(CONFIGS["attention_deep"])
     tensors = {k: v.numpy() for k, v in unet.state_dict().items()}
-    network = diffusers_unet(dict(unet.config))
+    network = DiffusersUNet(dict(unet.config))
     missing = dict(tensors)
     del missing["conv_out.bias"]
     with pytest.raises(ValueError, match=r"no tensor: \['conv_out/bias"):

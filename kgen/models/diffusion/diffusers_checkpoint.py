@@ -1,4 +1,5 @@
-"""A diffusers `UNet2DModel` checkpoint as a kgen `DiffusionModel`.
+"""A diffusers `UNet2DModel` checkpoint as a kgen `DiffusionModel`, and
+back (`to_diffusers`).
 
 A folder as the field ships it, either the U-Net's own
 (`config.json`, `diffusion_pytorch_model.safetensors`) or a pipeline's
@@ -12,10 +13,13 @@ import json
 import os
 
 from kgen import schedulers
-from kgen.networks.diffusers_unet import diffusers_unet
+from kgen.networks.diffusers_unet import DiffusersUNet
+from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.diffusers_unet import unet_config
+from kgen.utils.atomic_file import atomic_file
 from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import write_safetensors
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 # diffusers' DDPM/DDIM beta schedules -> kgen's.
@@ -27,7 +31,7 @@ BETA_SCHEDULES = {
 
 
 def load_unet(folder, check=None):
-    """`(network, config)`: the `diffusers_unet` of the `UNet2DModel`
+    """`(network, config)`: the `DiffusersUNet` of the `UNet2DModel`
     folder `folder` with its weights (`check(folder, config)` first)."""
     config = unet_config(_read_json(os.path.join(folder, "config.json")))
     if check is not None:
@@ -39,7 +43,7 @@ def load_unet(folder, check=None):
             "from safetensors (`save_pretrained(safe_serialization=True)`, "
             "diffusers' default), not from a pickled .bin."
         )
-    network = diffusers_unet(config)
+    network = DiffusersUNet(config)
     tensors, _ = read_safetensors(path)
     load_diffusers_weights(network, tensors)
     return network, config
@@ -105,6 +109,79 @@ def _check_denoiser(folder, config):
             f"{config['in_channels']} (a learned variance); kgen's "
             "DiffusionModel takes one prediction per channel."
         )
+
+
+def to_diffusers(model, folder):
+    """Writes `model` (a `DiffusionModel` on a `DiffusersUNet`, as
+    `from_diffusers` makes it) as a diffusers `DDPMPipeline` folder:
+    `model_index.json`, `unet/` (its config and safetensors weights) and
+    `scheduler/`, so that `DDPMPipeline.from_pretrained(folder)` loads
+    what kgen trained. Files are written whole or not at all.
+
+    Raises:
+        ValueError: the model's denoiser is not a `DiffusersUNet` (a kgen
+            U-Net has no diffusers counterpart), or its scheduler is
+            neither DDPM nor DDIM.
+    """
+    network = model.denoiser
+    if not isinstance(network, DiffusersUNet):
+        raise ValueError(
+            "`model` must denoise with a kgen.networks.DiffusersUNet (from "
+            "`from_diffusers`) to be written as a diffusers checkpoint; "
+            f"its denoiser is {type(network).__name__}."
+        )
+    names = {value: key for key, value in BETA_SCHEDULES.items()}
+    scheduler = model.scheduler.get_config()
+    kind = type(model.scheduler).__name__
+    if kind not in ("DDPMScheduler", "DDIMScheduler"):
+        raise ValueError(
+            f"A {kind} has no diffusers scheduler kgen writes; use "
+            "DDPMScheduler or DDIMScheduler."
+        )
+    folder = os.fspath(folder)
+    unet_folder = os.path.join(folder, "unet")
+    os.makedirs(unet_folder, exist_ok=True)
+    os.makedirs(os.path.join(folder, "scheduler"), exist_ok=True)
+    config = {
+        key: value
+        for key, value in network.unet_config.items()
+        if not key.startswith("_")
+    }
+    _write_json(
+        os.path.join(unet_folder, "config.json"),
+        dict(config, _class_name="UNet2DModel"),
+    )
+    write_safetensors(
+        os.path.join(unet_folder, WEIGHTS),
+        diffusers_weights(network),
+        {"format": "pt"},  # as diffusers' own files say
+    )
+    _write_json(
+        os.path.join(folder, "scheduler", "scheduler_config.json"),
+        {
+            "_class_name": kind,
+            "num_train_timesteps": scheduler["num_train_timesteps"],
+            "beta_schedule": names[scheduler["beta_schedule"]],
+            "beta_start": scheduler["beta_start"],
+            "beta_end": scheduler["beta_end"],
+            "prediction_type": scheduler["prediction_type"],
+            "timestep_spacing": scheduler["timestep_spacing"],
+        },
+    )
+    _write_json(
+        os.path.join(folder, "model_index.json"),
+        {
+            "_class_name": "DDPMPipeline",
+            "scheduler": ["diffusers", kind],
+            "unet": ["diffusers", "UNet2DModel"],
+        },
+    )
+
+
+def _write_json(path, value):
+    with atomic_file(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2)
 
 
 def _read_json(path):

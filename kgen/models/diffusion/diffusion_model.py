@@ -85,7 +85,7 @@ class DiffusionModel(Inpainting, VariationalBound, DenoisingDiffusion):
         scheduler in `scheduler/` (kgen's DDPM schedule otherwise).
 
         Its `denoise(x_t, t)` equals diffusers' `unet(x_t, t).sample`,
-        channels last (`kgen.networks.diffusers_unet`); every tensor of
+        channels last (`kgen.networks.DiffusersUNet`); every tensor of
         the checkpoint is assigned and every weight set, or an error
         names what differs. Weights are read with NumPy
         (`kgen.utils.read_safetensors`), so no torch is needed.

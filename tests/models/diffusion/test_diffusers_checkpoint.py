@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import kgen
+from kgen.models.diffusion import diffusers_checkpoint
 from tests.conftest import to_numpy
 from tests.networks.test_diffusers_unet import CONFIGS
 from tests.networks.test_diffusers_unet import random_unet
@@ -63,6 +64,36 @@ def test_a_pipeline_folder_loads_with_its_unet_and_scheduler(pipeline_folder):
     np.testing.assert_array_equal(
         to_numpy(alone.denoise(noisy, 7)), to_numpy(model.denoise(noisy, 7))
     )
+
+
+def test_a_fine_tuned_model_goes_back_to_diffusers(pipeline_folder, tmp_path):
+    import diffusers
+
+    folder, _, _, torch = pipeline_folder
+    model = kgen.models.DiffusionModel.from_diffusers(folder)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    images = np.random.default_rng(2).uniform(-1, 1, (8, 8, 8, 3))
+    model.fit(images.astype("float32"), batch_size=4, epochs=1, verbose=0)
+    out = tmp_path / "fine_tuned"
+    diffusers_checkpoint.to_diffusers(model, out)
+    pipeline = diffusers.DDPMPipeline.from_pretrained(out)
+    assert pipeline.scheduler.config.prediction_type == "v_prediction"
+    assert pipeline.scheduler.config.beta_schedule == "squaredcos_cap_v2"
+    noisy = np.random.default_rng(3).normal(size=(2, 8, 8, 3))
+    noisy = noisy.astype("float32")
+    with torch.no_grad():
+        theirs = pipeline.unet(torch.tensor(noisy.transpose(0, 3, 1, 2)), 9)
+    np.testing.assert_allclose(
+        to_numpy(model.denoise(noisy, 9)),
+        theirs.sample.numpy().transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
+    # A model on kgen's own U-Net has no diffusers counterpart.
+    own = kgen.models.DiffusionModel(
+        kgen.networks.unet_denoiser((8, 8, 3), widths=(8,), attention_levels=())
+    )
+    with pytest.raises(ValueError, match="DiffusersUNet"):
+        diffusers_checkpoint.to_diffusers(own, tmp_path / "own")
 
 
 def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
