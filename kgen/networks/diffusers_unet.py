@@ -81,6 +81,7 @@ DEFAULTS = {
     "add_attention": True,
     "class_embed_type": None,
     "num_class_embeds": None,
+    "time_embedding_dim": None,
     "num_train_timesteps": None,
 }
 # What kgen builds as diffusers does; anything else is refused by name.
@@ -214,17 +215,18 @@ def _unet_graph(config, image_shape, timestep_dtype):
         flip_sin_to_cos=config["flip_sin_to_cos"],
         name="time_proj",
     )(timesteps)
+    embedding_dim = config["time_embedding_dim"] or 4 * widths[0]
     embedding = layers.Dense(
-        4 * widths[0], activation="silu", name="time_embedding-linear_1"
+        embedding_dim, activation="silu", name="time_embedding-linear_1"
     )(embedding)
-    embedding = layers.Dense(4 * widths[0], name="time_embedding-linear_2")(
+    embedding = layers.Dense(embedding_dim, name="time_embedding-linear_2")(
         embedding
     )
     if config["num_class_embeds"]:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs.append(labels)
         embedding = embedding + layers.Embedding(
-            config["num_class_embeds"], 4 * widths[0], name="class_embedding"
+            config["num_class_embeds"], embedding_dim, name="class_embedding"
         )(labels)
     block = _Blocks(embedding, groups, epsilon, head_dim)
 

@@ -21,14 +21,18 @@ allocation of a declared size.
 """
 
 import json
+import math
 import os
 import struct
+import sys
 
 import numpy as np
 
 from kgen.utils.atomic_file import atomic_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
+# NumPy's limit on an array's dimensions.
+MAX_DIMENSIONS = 64
 # The most header a file may declare: the safetensors package's own
 # bound (100 MB); a real header is a few hundred bytes per tensor.
 MAX_HEADER_BYTES = 100_000_000
@@ -68,12 +72,15 @@ def read_safetensors(path, max_header_bytes=MAX_HEADER_BYTES):
             safetensors file (named, with what is wrong).
     """
     path = os.fspath(path)
-    size = os.path.getsize(path)
 
     def refuse(reason):
         raise UnreadableFileError(
             f"{path} is not a readable safetensors file: {reason}."
         )
+
+    if os.path.isdir(path):
+        refuse("it is a folder")
+    size = os.path.getsize(path)
 
     with open(path, "rb") as handle:
         if size < 8:
@@ -85,12 +92,14 @@ def read_safetensors(path, max_header_bytes=MAX_HEADER_BYTES):
                 f"the {min(size - 8, max_header_bytes):,} bytes it may have"
             )
         try:
-            header = json.loads(handle.read(header_bytes))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            refuse(f"its header is not JSON ({error})")
+            header = json.loads(
+                handle.read(header_bytes), object_pairs_hook=_unique_keys
+            )
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            refuse(f"its header is not JSON of unique keys ({error})")
         if not isinstance(header, dict):
             refuse("its header is not a JSON object")
-        metadata = header.pop("__metadata__", None) or {}
+        metadata = header.pop("__metadata__", {})
         if not isinstance(metadata, dict) or not all(
             isinstance(v, str) for v in metadata.values()
         ):
@@ -112,6 +121,8 @@ def read_safetensors(path, max_header_bytes=MAX_HEADER_BYTES):
             raw = np.frombuffer(handle.read(end - begin), DTYPES[dtype])
             if dtype == "BF16":
                 raw = (raw.astype("<u4") << 16).view("<f4")
+            if dtype == "BOOL" and not np.isin(raw.view("u1"), (0, 1)).all():
+                refuse(f"{name!r} holds booleans other than 0 and 1")
             tensors[name] = raw.astype(raw.dtype.newbyteorder("=")).reshape(
                 shape
             )
@@ -124,9 +135,14 @@ def _checked_entry(name, entry, data_bytes, refuse):
     if not isinstance(entry, dict) or set(entry) != set(_ENTRY_KEYS):
         refuse(f"the entry of {name!r} is not {', '.join(_ENTRY_KEYS)}")
     dtype, shape, offsets = (entry[key] for key in _ENTRY_KEYS)
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         refuse(f"{name!r} has dtype {dtype!r}, not one of {sorted(DTYPES)}")
-    if not isinstance(shape, list) or not all(map(_is_size, shape)):
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMENSIONS
+        or not all(map(_is_size, shape))
+        or math.prod(d for d in shape if d) > sys.maxsize
+    ):
         refuse(f"{name!r} has shape {shape!r}, not a list of sizes")
     if (
         not isinstance(offsets, list)
@@ -151,6 +167,15 @@ def _checked_entry(name, entry, data_bytes, refuse):
     return dtype, shape, offsets
 
 
+def _unique_keys(pairs):
+    """A JSON object's dict, refusing a key given twice (which JSON
+    readers would otherwise settle differently)."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a key is given twice in {keys[:8]}")
+    return dict(pairs)
+
+
 def _is_size(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -167,16 +192,24 @@ def write_safetensors(path, tensors, metadata=None):
             `__metadata__`.
     """
     header, arrays, offset = {}, [], 0
-    for name in sorted(tensors):
-        array = np.ascontiguousarray(tensors[name])
+    names = list(tensors)
+    if not all(isinstance(n, str) and n != "__metadata__" for n in names):
+        raise ValueError(
+            "`tensors` must be named by strings other than '__metadata__'; "
+            f"received {names[:8]}."
+        )
+    for name in sorted(names):
+        array = np.asarray(tensors[name])
         dtype = _NAMES.get(array.dtype.newbyteorder("<"))
-        if dtype is None or not isinstance(name, str):
+        if dtype is None:
             raise ValueError(
                 f"`tensors` must map str names to arrays of "
                 f"{sorted(str(d) for d in _NAMES)}; received {name!r} of "
                 f"dtype {array.dtype}."
             )
-        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        # A C-ordered little-endian copy where needed (0-d stays 0-d,
+        # which `np.ascontiguousarray` would make 1-d).
+        array = array.astype(array.dtype.newbyteorder("<"), order="C")
         header[name] = {
             "dtype": dtype,
             "shape": list(array.shape),

@@ -32,6 +32,7 @@ def test_what_it_writes_it_reads_back_exactly(tmp_path):
     assert set(tensors) == set(TENSORS)
     for name, expected in TENSORS.items():
         assert tensors[name].dtype == expected.dtype, name
+        assert tensors[name].shape == expected.shape, name
         np.testing.assert_array_equal(tensors[name], expected)
         assert tensors[name].flags.writeable
 
@@ -45,6 +46,7 @@ def test_files_cross_with_the_safetensors_package(tmp_path):
     assert metadata == {"by": "them"}
     loaded = safetensors_numpy.load_file(str(ours))
     for name, expected in TENSORS.items():
+        assert tensors[name].shape == loaded[name].shape == expected.shape
         np.testing.assert_array_equal(tensors[name], expected)
         np.testing.assert_array_equal(loaded[name], expected)
 
@@ -99,6 +101,21 @@ F32 = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
             "is not dtype, shape, data_offsets",
         ),
         ({"__metadata__": {"a": 1}}, b"", None, "dict of strings"),
+        ({"__metadata__": []}, b"", None, "dict of strings"),
+        ({"w": dict(F32, dtype=[])}, b"\0" * 8, None, "has dtype \\[\\]"),
+        ({"w": dict(F32, shape=[1] * 65)}, b"\0" * 8, None, "not a list"),
+        (
+            {"w": dict(F32, shape=[0, 10**30], data_offsets=[0, 0])},
+            b"",
+            None,
+            "not a list of sizes",
+        ),
+        (
+            {"w": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}},
+            b"\x01\x02",
+            None,
+            "booleans other than 0 and 1",
+        ),
         ([1, 2], b"", None, "not a JSON object"),
     ],
 )
@@ -120,6 +137,18 @@ def test_a_short_or_non_json_file_is_named(tmp_path):
     garbage.write_bytes(struct.pack("<Q", 4) + b"\xff\xfe{[")
     with pytest.raises(UnreadableFileError, match="not JSON"):
         read_safetensors(garbage)
+    deep = b"[" * 200_000
+    nested = tmp_path / "nested.safetensors"
+    nested.write_bytes(struct.pack("<Q", len(deep)) + deep)
+    with pytest.raises(UnreadableFileError, match="not JSON"):
+        read_safetensors(nested)
+    twice = b'{"w": {}, "w": {}}'
+    duplicate = tmp_path / "twice.safetensors"
+    duplicate.write_bytes(struct.pack("<Q", len(twice)) + twice)
+    with pytest.raises(UnreadableFileError, match="twice"):
+        read_safetensors(duplicate)
+    with pytest.raises(UnreadableFileError, match="folder"):
+        read_safetensors(tmp_path)
     with pytest.raises(FileNotFoundError):
         read_safetensors(tmp_path / "missing.safetensors")
 
@@ -130,4 +159,6 @@ def test_writing_refuses_what_the_format_cannot_hold(tmp_path):
         write_safetensors(path, {"c": np.zeros(2, "complex64")})
     with pytest.raises(ValueError, match="metadata"):
         write_safetensors(path, {"w": np.zeros(2)}, {"n": 1})
+    with pytest.raises(ValueError, match="__metadata__"):
+        write_safetensors(path, {"__metadata__": np.zeros(2)})
     assert not path.exists()  # nothing written, not even in part

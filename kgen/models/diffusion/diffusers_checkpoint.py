@@ -12,16 +12,19 @@ scheduler is the pipeline's (kgen's schedulers equal diffusers').
 import json
 import os
 
+import numpy as np
+
 from kgen import schedulers
 from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.diffusers_unet import unet_config
-from kgen.utils.atomic_file import atomic_file
+from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
+PIPELINES = ("DDPMPipeline", "DDIMPipeline")
 # diffusers' DDPM/DDIM beta schedules -> kgen's.
 BETA_SCHEDULES = {
     "linear": "linear",
@@ -49,31 +52,93 @@ def load_unet(folder, check=None):
     return network, config
 
 
+# diffusers scheduler options kgen's schedulers have no counterpart for,
+# with the value that means "off": any other is refused by name.
+UNSUPPORTED_OPTIONS = {
+    "thresholding": False,
+    "rescale_betas_zero_snr": False,
+    "steps_offset": 0,
+    "clip_sample_range": 1.0,
+    "trained_betas": None,
+}
+
+
 def scheduler_of(config):
     """The kgen scheduler of a diffusers DDPM or DDIM scheduler config
-    (`scheduler_config.json`), or a `ValueError` naming what kgen's
-    schedulers do not have."""
+    (`scheduler_config.json`), with every option that changes sampling;
+    a `ValueError` names what kgen's schedulers do not have."""
     kind = config.get("_class_name", "DDPMScheduler")
-    names = {"DDPMScheduler": "DDPMScheduler", "DDIMScheduler": "DDIMScheduler"}
     schedule = config.get("beta_schedule", "linear")
-    if kind not in names or schedule not in BETA_SCHEDULES:
+    if kind not in ("DDPMScheduler", "DDIMScheduler"):
         raise ValueError(
-            f"A {kind} with beta_schedule={schedule!r} has no kgen "
-            f"scheduler; kgen maps {sorted(names)} with "
+            f"A {kind} has no kgen scheduler; kgen maps DDPMScheduler and "
+            "DDIMScheduler."
+        )
+    if schedule not in BETA_SCHEDULES:
+        raise ValueError(
+            f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
             f"{sorted(BETA_SCHEDULES)}."
         )
-    if config.get("trained_betas") is not None:
+    refused = {
+        key: config[key]
+        for key, off in UNSUPPORTED_OPTIONS.items()
+        if config.get(key, off) != off
+    }
+    options = {"clip_sample": config.get("clip_sample", True)}
+    if kind == "DDPMScheduler":
+        options["variance_type"] = config.get("variance_type", "fixed_small")
+        if options["variance_type"] not in ("fixed_small", "fixed_large"):
+            refused["variance_type"] = options["variance_type"]
+    else:
+        options["set_alpha_to_one"] = config.get("set_alpha_to_one", True)
+    if refused:
         raise ValueError(
-            "A scheduler with `trained_betas` has no kgen scheduler."
+            f"This {kind} uses options kgen's schedulers do not have: "
+            f"{refused}."
         )
-    return getattr(schedulers, names[kind])(
+    return getattr(schedulers, kind)(
         num_train_timesteps=config.get("num_train_timesteps", 1000),
         beta_schedule=BETA_SCHEDULES[schedule],
         beta_start=config.get("beta_start", 1e-4),
         beta_end=config.get("beta_end", 0.02),
         prediction_type=config.get("prediction_type", "epsilon"),
-        timestep_spacing=config.get("timestep_spacing"),
+        timestep_spacing=config.get("timestep_spacing", "leading"),
+        **options,
     )
+
+
+def scheduler_config(scheduler):
+    """The diffusers `scheduler_config.json` of a kgen DDPM or DDIM
+    scheduler: `scheduler_of`'s inverse."""
+    kind = type(scheduler).__name__
+    config = scheduler.get_config()
+    if kind not in ("DDPMScheduler", "DDIMScheduler") or (
+        config.get("eta") or config.get("use_clipped_model_output")
+    ):
+        raise ValueError(
+            f"A {kind} ({config}) has no diffusers pipeline scheduler kgen "
+            "writes: use a DDPMScheduler, or a DDIMScheduler with eta=0 "
+            "and use_clipped_model_output=False."
+        )
+    names = {value: key for key, value in BETA_SCHEDULES.items()}
+    written = dict(
+        {key: off for key, off in UNSUPPORTED_OPTIONS.items()},
+        _class_name=kind,
+        beta_schedule=names[config["beta_schedule"]],
+    )
+    for key in (
+        "num_train_timesteps",
+        "beta_start",
+        "beta_end",
+        "prediction_type",
+        "timestep_spacing",
+        "clip_sample",
+        "variance_type",
+        "set_alpha_to_one",
+    ):
+        if key in config:
+            written[key] = config[key]
+    return written
 
 
 def from_diffusers(model_class, folder):
@@ -82,7 +147,17 @@ def from_diffusers(model_class, folder):
     (`unet/`) and its scheduler (`scheduler/`)."""
     folder = os.fspath(folder)
     unet_folder, scheduler = folder, None
-    if os.path.isfile(os.path.join(folder, "model_index.json")):
+    index_file = os.path.join(folder, "model_index.json")
+    if os.path.isfile(index_file):
+        index = _read_json(index_file)
+        parts = {key for key in index if not key.startswith("_")}
+        kind = index.get("_class_name")
+        if kind not in PIPELINES or not parts <= {"unet", "scheduler"}:
+            raise ValueError(
+                f"{folder} holds a {kind} of {sorted(parts)}; kgen imports "
+                f"{PIPELINES} of a unet and its scheduler (a latent "
+                "pipeline's autoencoder is not imported yet)."
+            )
         unet_folder = os.path.join(folder, "unet")
         scheduler_file = os.path.join(
             folder, "scheduler", "scheduler_config.json"
@@ -114,14 +189,16 @@ def _check_denoiser(folder, config):
 def to_diffusers(model, folder):
     """Writes `model` (a `DiffusionModel` on a `DiffusersUNet`, as
     `from_diffusers` makes it) as a diffusers `DDPMPipeline` folder:
-    `model_index.json`, `unet/` (its config and safetensors weights) and
-    `scheduler/`, so that `DDPMPipeline.from_pretrained(folder)` loads
-    what kgen trained. Files are written whole or not at all.
+    `model_index.json`, `unet/` (its config and safetensors weights, in
+    float32) and `scheduler/`, so that `DDPMPipeline.from_pretrained`
+    loads what kgen trained. The folder is written whole or not at all
+    (`atomic_directory`): an earlier one stays until the new one is
+    complete.
 
     Raises:
         ValueError: the model's denoiser is not a `DiffusersUNet` (a kgen
-            U-Net has no diffusers counterpart), or its scheduler is
-            neither DDPM nor DDIM.
+            U-Net has no diffusers counterpart), or its scheduler has no
+            diffusers pipeline counterpart (`scheduler_config`).
     """
     network = model.denoiser
     if not isinstance(network, DiffusersUNet):
@@ -130,58 +207,44 @@ def to_diffusers(model, folder):
             "`from_diffusers`) to be written as a diffusers checkpoint; "
             f"its denoiser is {type(network).__name__}."
         )
-    names = {value: key for key, value in BETA_SCHEDULES.items()}
-    scheduler = model.scheduler.get_config()
-    kind = type(model.scheduler).__name__
-    if kind not in ("DDPMScheduler", "DDIMScheduler"):
-        raise ValueError(
-            f"A {kind} has no diffusers scheduler kgen writes; use "
-            "DDPMScheduler or DDIMScheduler."
-        )
-    folder = os.fspath(folder)
-    unet_folder = os.path.join(folder, "unet")
-    os.makedirs(unet_folder, exist_ok=True)
-    os.makedirs(os.path.join(folder, "scheduler"), exist_ok=True)
-    config = {
+    # 1. Everything in memory first, so that nothing is written when any
+    # part cannot be.
+    scheduler = scheduler_config(model.scheduler)
+    unet = {
         key: value
         for key, value in network.unet_config.items()
         if not key.startswith("_")
     }
-    _write_json(
-        os.path.join(unet_folder, "config.json"),
-        dict(config, _class_name="UNet2DModel"),
-    )
-    write_safetensors(
-        os.path.join(unet_folder, WEIGHTS),
-        diffusers_weights(network),
-        {"format": "pt"},  # as diffusers' own files say
-    )
-    _write_json(
-        os.path.join(folder, "scheduler", "scheduler_config.json"),
-        {
-            "_class_name": kind,
-            "num_train_timesteps": scheduler["num_train_timesteps"],
-            "beta_schedule": names[scheduler["beta_schedule"]],
-            "beta_start": scheduler["beta_start"],
-            "beta_end": scheduler["beta_end"],
-            "prediction_type": scheduler["prediction_type"],
-            "timestep_spacing": scheduler["timestep_spacing"],
-        },
-    )
-    _write_json(
-        os.path.join(folder, "model_index.json"),
-        {
-            "_class_name": "DDPMPipeline",
-            "scheduler": ["diffusers", kind],
-            "unet": ["diffusers", "UNet2DModel"],
-        },
-    )
+    unet["_class_name"] = "UNet2DModel"
+    weights = {
+        key: np.asarray(value, "float32")
+        for key, value in diffusers_weights(network).items()
+    }
+    index = {
+        "_class_name": "DDPMPipeline",
+        "scheduler": ["diffusers", scheduler["_class_name"]],
+        "unet": ["diffusers", "UNet2DModel"],
+    }
+    # 2. Then the folder, renamed into place whole.
+    with atomic_directory(folder) as staging:
+        for part in ("unet", "scheduler"):
+            os.makedirs(os.path.join(staging, part))
+        _write_json(os.path.join(staging, "unet", "config.json"), unet)
+        write_safetensors(
+            os.path.join(staging, "unet", WEIGHTS),
+            weights,
+            {"format": "pt"},  # as diffusers' own files say
+        )
+        _write_json(
+            os.path.join(staging, "scheduler", "scheduler_config.json"),
+            scheduler,
+        )
+        _write_json(os.path.join(staging, "model_index.json"), index)
 
 
 def _write_json(path, value):
-    with atomic_file(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, indent=2)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2)
 
 
 def _read_json(path):

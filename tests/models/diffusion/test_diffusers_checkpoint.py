@@ -88,12 +88,62 @@ def test_a_fine_tuned_model_goes_back_to_diffusers(pipeline_folder, tmp_path):
         theirs.sample.numpy().transpose(0, 2, 3, 1),
         atol=1e-4,
     )
+    # A scheduler no pipeline expresses: refused before anything is
+    # written, and an earlier export stays whole.
+    stochastic = kgen.models.DiffusionModel(
+        model.denoiser, scheduler=kgen.schedulers.DDIMScheduler(eta=0.5)
+    )
+    with pytest.raises(ValueError, match="eta=0"):
+        diffusers_checkpoint.to_diffusers(stochastic, out)
+    assert diffusers.DDPMPipeline.from_pretrained(out) is not None
     # A model on kgen's own U-Net has no diffusers counterpart.
     own = kgen.models.DiffusionModel(
         kgen.networks.unet_denoiser((8, 8, 3), widths=(8,), attention_levels=())
     )
     with pytest.raises(ValueError, match="DiffusersUNet"):
         diffusers_checkpoint.to_diffusers(own, tmp_path / "own")
+    assert not (tmp_path / "own").exists()
+
+
+def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
+    import diffusers
+
+    unet = random_unet(CONFIGS["attention_deep"])
+    ddim = diffusers.DDIMScheduler(
+        num_train_timesteps=40,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        timestep_spacing="trailing",
+    )
+    diffusers.DDIMPipeline(unet, ddim).save_pretrained(tmp_path / "in")
+    model = kgen.models.DiffusionModel.from_diffusers(tmp_path / "in")
+    config = model.scheduler.get_config()
+    assert type(model.scheduler).__name__ == "DDIMScheduler"
+    assert not config["clip_sample"] and not config["set_alpha_to_one"]
+    assert config["timestep_spacing"] == "trailing"
+    np.testing.assert_allclose(
+        model.scheduler.alphas_cumprod, ddim.alphas_cumprod.numpy(), 1e-6
+    )
+    diffusers_checkpoint.to_diffusers(model, tmp_path / "out")
+    back = diffusers.DDPMPipeline.from_pretrained(tmp_path / "out").scheduler
+    assert type(back).__name__ == "DDIMScheduler"
+    for key in ("clip_sample", "set_alpha_to_one", "timestep_spacing"):
+        assert back.config[key] == ddim.config[key], key
+    # What kgen's schedulers have no counterpart for is refused by name.
+    for option in (
+        {"thresholding": True},
+        {"rescale_betas_zero_snr": True},
+        {"steps_offset": 1},
+    ):
+        with pytest.raises(ValueError, match=next(iter(option))):
+            diffusers_checkpoint.scheduler_of(
+                dict(ddim.config, _class_name="DDIMScheduler", **option)
+            )
+    with pytest.raises(ValueError, match="learned_range"):
+        diffusers_checkpoint.scheduler_of(
+            {"_class_name": "DDPMScheduler", "variance_type": "learned_range"}
+        )
 
 
 def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
@@ -110,6 +160,14 @@ def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
         json.dumps(dict(scheduler, beta_schedule="sigmoid"))
     )
     with pytest.raises(ValueError, match="sigmoid"):
+        kgen.models.DiffusionModel.from_diffusers(folder)
+    scheduler_file.write_text(json.dumps(scheduler))
+    index_file = folder / "model_index.json"
+    index = json.loads(index_file.read_text())
+    index_file.write_text(
+        json.dumps(dict(index, _class_name="LDMPipeline", vqvae=["x", "y"]))
+    )
+    with pytest.raises(ValueError, match="LDMPipeline"):
         kgen.models.DiffusionModel.from_diffusers(folder)
     (folder / "unet" / "diffusion_pytorch_model.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="safetensors"):
