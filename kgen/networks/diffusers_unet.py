@@ -29,6 +29,7 @@ so every diffusion family drives it as it drives `unet_denoiser`.
 """
 
 import json
+from functools import partial
 
 import keras
 import numpy as np
@@ -396,40 +397,42 @@ def _weights_of(layer, inverse=False):
             ("output", "to_out.0"),
         ):
             dense = getattr(layer, f"_{part}_dense")
-            shape, bias_shape = tuple(dense.kernel.shape), dense.bias.shape
-            flat = (shape[0], -1) if part != "output" else (-1, shape[-1])
-            if inverse:
-                kernel = lambda w, flat=flat: w.reshape(flat).T  # noqa: E731
-                bias = lambda b: b.reshape(-1)  # noqa: E731
-            else:
-                kernel = lambda w, shape=shape: w.T.reshape(shape)  # noqa: E731
-                bias = lambda b, shape=bias_shape: b.reshape(shape)  # noqa: E731
-            yield dense.kernel, f"{name}.{key}.weight", kernel
-            yield dense.bias, f"{name}.{key}.bias", bias
+            inputs = -1 if part == "output" else dense.kernel.shape[0]
+            yield from _dense_weights(dense, f"{name}.{key}", inputs, inverse)
     elif isinstance(layer, layers.Conv2D):
-        yield (
-            layer.kernel,
-            f"{name}.weight",
-            (
-                (lambda w: w.transpose(3, 2, 0, 1))
-                if inverse
-                else (lambda w: w.transpose(2, 3, 1, 0))
-            ),
-        )
-        yield layer.bias, f"{name}.bias", _same
+        order = (3, 2, 0, 1) if inverse else (2, 3, 1, 0)
+        yield layer.kernel, f"{name}.weight", partial(np.transpose, axes=order)
+        yield layer.bias, f"{name}.bias", np.asarray
     elif isinstance(layer, layers.Dense):
-        yield layer.kernel, f"{name}.weight", _transposed
-        yield layer.bias, f"{name}.bias", _same
+        yield from _dense_weights(layer, name, layer.kernel.shape[0], inverse)
     elif isinstance(layer, layers.GroupNormalization):
-        yield layer.gamma, f"{name}.weight", _same
-        yield layer.beta, f"{name}.bias", _same
+        yield layer.gamma, f"{name}.weight", np.asarray
+        yield layer.beta, f"{name}.bias", np.asarray
     elif isinstance(layer, layers.Embedding):
-        yield layer.embeddings, f"{name}.weight", _same
+        yield layer.embeddings, f"{name}.weight", np.asarray
 
 
-def _same(value):
-    return value
+def _dense_weights(dense, name, inputs, inverse):
+    """A projection's kernel and bias: torch's `(out, in)` matrix and
+    flat bias to Keras' kernel and bias shapes (`inputs` rows of the
+    kernel's matrix, `-1` where its last axis is the output), or back."""
+    shape, bias_shape = tuple(dense.kernel.shape), tuple(dense.bias.shape)
+    if inverse:
+        rows = (inputs, -1) if inputs != -1 else (-1, shape[-1])
+        yield dense.kernel, f"{name}.weight", partial(_matrix_to_torch, rows)
+        yield dense.bias, f"{name}.bias", partial(_reshaped, -1)
+    else:
+        yield dense.kernel, f"{name}.weight", partial(_matrix_to_keras, shape)
+        yield dense.bias, f"{name}.bias", partial(_reshaped, bias_shape)
 
 
-def _transposed(value):
-    return value.T
+def _matrix_to_keras(shape, value):
+    return value.T.reshape(shape)
+
+
+def _matrix_to_torch(rows, value):
+    return value.reshape(rows).T
+
+
+def _reshaped(shape, value):
+    return value.reshape(shape)

@@ -122,7 +122,7 @@ def scheduler_config(scheduler):
         )
     names = {value: key for key, value in BETA_SCHEDULES.items()}
     written = dict(
-        {key: off for key, off in UNSUPPORTED_OPTIONS.items()},
+        UNSUPPORTED_OPTIONS,
         _class_name=kind,
         beta_schedule=names[config["beta_schedule"]],
     )
