@@ -55,6 +55,7 @@ from kgen import distribute  # noqa: E402
 from kgen import distributions  # noqa: E402
 from kgen import export  # noqa: E402
 from kgen import layers  # noqa: E402
+from kgen import lora  # noqa: E402
 from kgen import losses  # noqa: E402
 from kgen import metrics  # noqa: E402
 from kgen import models  # noqa: E402
@@ -81,6 +82,7 @@ __all__ = [
     "distributions",
     "export",
     "layers",
+    "lora",
     "losses",
     "metrics",
     "models",

@@ -20,6 +20,7 @@ FLOORS = (
     ("datasets", "tokenizers"),
     (
         "layers",
+        "lora",
         "losses",
         "distributions",
         "bijectors",

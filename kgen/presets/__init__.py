@@ -26,6 +26,8 @@ from kgen.presets.loading import load_preset
 from kgen.presets.loading import load_tokenizer
 from kgen.presets.loading import preset_metadata
 from kgen.presets.loading import verify_preset
+from kgen.presets.lora_adapter import apply_lora_adapter
+from kgen.presets.lora_adapter import save_lora_adapter
 from kgen.presets.reference_check import check_preset
 from kgen.presets.registry import PRESET_PACKAGES
 from kgen.presets.registry import list_presets
@@ -57,6 +59,7 @@ __all__ = [
     "SAMPLE_KINDS",
     "PresetError",
     "add_backend_reference",
+    "apply_lora_adapter",
     "build_architecture",
     "check_preset",
     "download_preset",
@@ -72,6 +75,7 @@ __all__ = [
     "prepare_data",
     "preset_metadata",
     "sample_kind",
+    "save_lora_adapter",
     "save_to_preset",
     "shipped_presets",
     "value_range_of",

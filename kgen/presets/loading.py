@@ -11,6 +11,7 @@ import numpy as np
 
 from kgen import backend
 from kgen.presets import architectures
+from kgen.presets import lora_adapter
 from kgen.presets import registry
 from kgen.presets import remote
 from kgen.presets import weights_check
@@ -182,7 +183,8 @@ def load_preset(name_or_directory):
             one (`kgen.presets.download_preset`); an architecture name
             (`kgen.presets.list_architectures()`) gives that architecture
             untrained, compiled with its training defaults, for its own
-            dataset's shape.
+            dataset's shape; a LoRA adapter folder
+            (`save_lora_adapter`) gives its base with the adapter on it.
 
     Returns:
         the `keras.Model` (a `kgen.models.GenerativeModel` for generative
@@ -203,6 +205,8 @@ def load_preset(name_or_directory):
     if _is_architecture(name_or_directory):
         return architectures.build_architecture(name_or_directory)
     directory = preset_directory(name_or_directory)
+    if lora_adapter.is_lora_adapter(directory):
+        return _load_adapted(directory)
     metadata = verify_preset(directory)
     config_path = os.path.join(directory, registry.CONFIG)
     config = registry.read_json(config_path)
@@ -226,6 +230,33 @@ def load_preset(name_or_directory):
     if metadata.get("sample_arguments"):
         model.sample_defaults = metadata["sample_arguments"]
     return model
+
+
+def _load_adapted(directory):
+    """The base an adapter folder names, with the adapter on it."""
+    config, _ = lora_adapter.read_lora_adapter(directory)
+    base = lora_adapter.base_location(directory, config)
+    if lora_adapter.is_diffusers_folder(base):
+        import kgen.models
+
+        model_class = getattr(kgen.models, config["model_class"], None)
+        if not hasattr(model_class, "from_diffusers"):
+            raise PresetError(
+                f"{os.path.join(directory, lora_adapter.ADAPTER_CONFIG)}: "
+                f"`model_class` {config['model_class']!r} does not load "
+                "from a diffusers folder."
+            )
+        model = model_class.from_diffusers(base)
+    elif os.path.isdir(base) and lora_adapter.is_lora_adapter(base):
+        raise PresetError(
+            f"{os.path.join(directory, lora_adapter.ADAPTER_CONFIG)}: its "
+            f"base {config['base']!r} is an adapter; an adapter's base is "
+            "a preset or a diffusers folder (merge the first adapter into "
+            "a preset to stack them)."
+        )
+    else:
+        model = load_preset(base)
+    return lora_adapter.apply_lora_adapter(model, directory)
 
 
 def _check_sample_arguments(model, metadata, directory):

@@ -291,7 +291,7 @@ def read_metadata(directory):
         raise PresetError(f"{path}: missing key(s) {missing}.")
     files = metadata["files"]
     if not isinstance(files, dict) or not all(
-        isinstance(k, str) and _is_sha256(v) for k, v in files.items()
+        isinstance(k, str) and is_sha256(v) for k, v in files.items()
     ):
         raise PresetError(
             f"{path}: 'files' must map file names to sha256 hex digests; "
@@ -453,7 +453,7 @@ def card_paths(metadata):
     return paths
 
 
-def _is_sha256(value):
+def is_sha256(value):
     return (
         isinstance(value, str)
         and len(value) == 64

@@ -1,0 +1,32 @@
+"""Low-rank adaptation (LoRA): fine-tune a model through `fit` by training
+small adapters on chosen layers while the base stays frozen, then merge
+them for serving or save them alone (`kgen.presets.save_lora_adapter`).
+
+```python
+model = kgen.presets.load_preset("ddpm_mnist")
+kgen.lora.enable_lora(model, rank=8)  # attention projections by default
+model.compile(optimizer=keras.optimizers.Adam(1e-3))
+model.fit(images, labels, epochs=1)
+served = kgen.lora.merge_lora(model)
+```
+"""
+
+from kgen.lora.adaptation import base_weights_sha256
+from kgen.lora.adaptation import enable_lora
+from kgen.lora.adaptation import layer_paths
+from kgen.lora.adaptation import lora_layers
+from kgen.lora.adaptation import lora_settings
+from kgen.lora.adaptation import lora_weights
+from kgen.lora.adaptation import set_lora_weights
+from kgen.lora.merging import merge_lora
+
+__all__ = [
+    "base_weights_sha256",
+    "enable_lora",
+    "layer_paths",
+    "lora_layers",
+    "lora_settings",
+    "lora_weights",
+    "merge_lora",
+    "set_lora_weights",
+]

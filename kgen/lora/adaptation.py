@@ -1,0 +1,303 @@
+"""Low-rank adapters on a model's layers, built on Keras' `enable_lora`.
+
+LoRA (Hu et al., 2021) trains, for a frozen kernel `W` of a chosen layer,
+two small matrices `A` (`d_in x r`) and `B` (`r x d_out`) and computes
+
+```none
+y = x (W + (alpha / r) A B)
+```
+
+`B` starts at zero, so an adapted model starts as its base. Keras 3 has
+the layers' half of it (`enable_lora` on `Dense`, `EinsumDense`,
+`Embedding` and the convolutions: the adapters, their float32 dtype
+under mixed precision, the merged kernel on save); this module adds the
+model's half that keras-hub and peft users expect: choosing layers by
+name pattern (peft's `target_modules`), freezing every other variable so
+that `fit` trains only the adapters, reading and writing the adapters
+alone, and a digest of the frozen base that an adapter names.
+"""
+
+import fnmatch
+import hashlib
+
+import keras
+import numpy as np
+
+from kgen.layers.causal_self_attention import CausalSelfAttention
+from kgen.utils import seeds
+
+# What `target_layers=None` adapts: the projections of every attention
+# layer, as peft's default for diffusion U-Nets and transformers
+# (`to_q`, `to_k`, `to_v`, `to_out`).
+ATTENTION_LAYERS = (keras.layers.MultiHeadAttention, CausalSelfAttention)
+
+# The weights Keras' `enable_lora` adds, by the prefix of their names.
+LORA_PREFIX = "lora_"
+
+
+def layer_paths(model):
+    """Every layer under `model` by its path of names, e.g.
+    `"denoiser/middle_attn_attention/query"`: unique within the model,
+    stable across processes (Keras' own variable paths omit the network
+    a layer belongs to, so two networks of one model can share them).
+
+    Raises:
+        ValueError: two layers share a path.
+    """
+    paths = {}
+
+    def walk(layer, prefix):
+        for sublayer in layer._flatten_layers(
+            include_self=False, recursive=False
+        ):
+            path = f"{prefix}{sublayer.name}"
+            if path in paths and paths[path] is not sublayer:
+                raise ValueError(
+                    f"Two layers of {model.name!r} share the path {path!r}; "
+                    "LoRA names each adapter by its layer's path, so give "
+                    "the layers distinct names."
+                )
+            paths[path] = sublayer
+            walk(sublayer, path + "/")
+
+    walk(model, "")
+    return paths
+
+
+def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
+    """Adds rank-`rank` adapters to the chosen layers of `model` and
+    freezes everything else, so that `fit` trains only the adapters.
+
+    Every variable of the model but the adapters becomes untrainable and
+    every layer that holds no adapter is set `trainable = False` (a batch
+    normalization then keeps its moving statistics), so the base weights
+    are unchanged, bit for bit, by any number of steps. A compiled model
+    is compiled again from its compile config, so that its optimizer
+    holds state for the adapters alone; compile it after this otherwise.
+
+    Args:
+        model: a built `keras.Model` (any kgen model or network).
+        rank: int >= 1, the adapters' rank `r`.
+        alpha: the scale's numerator (`alpha / r`); `None` means `rank`
+            (a scale of 1), as in Keras and peft.
+        target_layers: `None` for the projections of every attention
+            layer, or a sequence of patterns: a layer is adapted when a
+            pattern matches its path (`fnmatch`, e.g.
+            `"denoiser/up*_conv*"`) or its name (`"query"`), and it is a
+            layer Keras can adapt (`Dense`, `EinsumDense`, `Embedding`,
+            the convolutions).
+        seed: the adapters' initial `A` (`B` starts at zero), under
+            kgen's seed rule (`None`: the model's own generator).
+
+    Returns:
+        list of str, the paths of the adapted layers (`layer_paths`).
+
+    Raises:
+        ValueError: a bad `rank` or `alpha`, a pattern that matches no
+            layer Keras can adapt, a model already adapted, or an
+            unbuilt model.
+
+    Example:
+
+    ```python
+    model = kgen.presets.load_preset("ddpm_mnist")
+    kgen.lora.enable_lora(model, rank=8)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(images, labels, epochs=1)  # only the adapters move
+    ```
+    """
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+        raise ValueError(f"`rank` must be an int >= 1; received {rank!r}.")
+    if alpha is not None and not (
+        isinstance(alpha, (int, float))
+        and not isinstance(alpha, bool)
+        and np.isfinite(alpha)
+        and alpha > 0
+    ):
+        raise ValueError(
+            f"`alpha` must be None or a positive number; received {alpha!r}."
+        )
+    if not model.built:
+        raise ValueError(
+            "`model` must be built before LoRA is enabled (call it once, "
+            "or load it from a preset)."
+        )
+    if lora_layers(model):
+        raise ValueError(
+            f"{model.name!r} already has LoRA adapters on "
+            f"{sorted(lora_layers(model))}; merge them first "
+            "(`kgen.lora.merge_lora`)."
+        )
+    chosen = _chosen_layers(model, target_layers)
+    generator = seeds.seed_generator(
+        seed, getattr(model, "seed_generator", None)
+    )
+    for layer in chosen.values():
+        layer.enable_lora(
+            rank,
+            lora_alpha=alpha,
+            a_initializer=keras.initializers.HeUniform(seed=generator),
+        )
+    _freeze_all_but_adapters(model, chosen)
+    if getattr(model, "compiled", False):
+        # A fresh optimizer: one built before holds state for variables
+        # that no longer train.
+        model.compile_from_config(model.get_compile_config())
+    return sorted(chosen)
+
+
+def _chosen_layers(model, target_layers):
+    paths = layer_paths(model)
+    adaptable = {
+        path: layer
+        for path, layer in paths.items()
+        if hasattr(layer, "enable_lora") and layer.weights
+    }
+    if target_layers is None:
+        attention = [
+            path
+            for path, layer in paths.items()
+            if isinstance(layer, ATTENTION_LAYERS)
+        ]
+        chosen = {
+            path: layer
+            for path, layer in adaptable.items()
+            if any(path.startswith(prefix + "/") for prefix in attention)
+        }
+        if not chosen:
+            raise ValueError(
+                f"{model.name!r} has no attention layer to adapt; name the "
+                "layers with `target_layers` (e.g. ['*conv*'])."
+            )
+        return chosen
+    if isinstance(target_layers, str) or not all(
+        isinstance(pattern, str) for pattern in target_layers
+    ):
+        raise ValueError(
+            "`target_layers` must be None or a list of str patterns; "
+            f"received {target_layers!r}."
+        )
+    chosen = {}
+    for pattern in target_layers:
+        matched = {
+            path: layer
+            for path, layer in adaptable.items()
+            if fnmatch.fnmatchcase(path, pattern)
+            or fnmatch.fnmatchcase(layer.name, pattern)
+        }
+        if not matched:
+            raise ValueError(
+                f"`target_layers` pattern {pattern!r} matches no layer of "
+                f"{model.name!r} that takes LoRA (Dense, EinsumDense, "
+                f"Embedding, convolutions); such layers are e.g. "
+                f"{sorted(adaptable)[:5]}."
+            )
+        chosen.update(matched)
+    return chosen
+
+
+def _freeze_all_but_adapters(model, chosen):
+    holders = set()
+    for path in chosen:
+        parts = path.split("/")
+        holders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    for path, layer in layer_paths(model).items():
+        if path not in holders:
+            layer.trainable = False
+    for variable in model.variables:
+        if not _is_adapter(variable):
+            variable.trainable = False
+
+
+def _is_adapter(variable):
+    return variable.name.startswith(LORA_PREFIX)
+
+
+def lora_layers(model):
+    """The layers of `model` that hold LoRA adapters, by path."""
+    return {
+        path: layer
+        for path, layer in layer_paths(model).items()
+        if getattr(layer, "lora_enabled", False)
+    }
+
+
+def lora_settings(model):
+    """`{"rank", "alpha", "layers"}` of an adapted model: what
+    `enable_lora` needs to give another copy of its base the same
+    adapters (`alpha` as Keras keeps it, `layers` their paths)."""
+    layers = lora_layers(model)
+    if not layers:
+        raise ValueError(f"{model.name!r} has no LoRA adapters.")
+    settings = {
+        (layer.lora_rank, layer.lora_alpha) for layer in layers.values()
+    }
+    if len(settings) > 1:
+        raise ValueError(
+            f"{model.name!r}'s adapters differ in rank or alpha "
+            f"({sorted(settings)}); one adapter set has one of each."
+        )
+    ((rank, alpha),) = settings
+    return {"rank": int(rank), "alpha": float(alpha), "layers": sorted(layers)}
+
+
+def lora_weights(model):
+    """The adapters' values as NumPy arrays, named
+    `"<layer path>.<weight name>"` (e.g.
+    `"denoiser/middle_attn_attention/query.lora_kernel_a"`)."""
+    weights = {}
+    for path, layer in lora_layers(model).items():
+        for variable in layer.weights:
+            if _is_adapter(variable):
+                weights[f"{path}.{variable.name}"] = keras.ops.convert_to_numpy(
+                    variable.value
+                )
+    return weights
+
+
+def set_lora_weights(model, weights):
+    """Assigns adapter values named as by `lora_weights`.
+
+    Raises:
+        ValueError: a name missing, unknown or of another shape; nothing
+            is assigned then.
+    """
+    targets = {}
+    for path, layer in lora_layers(model).items():
+        for variable in layer.weights:
+            if _is_adapter(variable):
+                targets[f"{path}.{variable.name}"] = variable
+    missing = sorted(set(targets) - set(weights))
+    unknown = sorted(set(weights) - set(targets))
+    if missing or unknown:
+        raise ValueError(
+            f"The adapter weights do not fit {model.name!r}'s adapters: "
+            f"missing {missing[:5]}, unknown {unknown[:5]}."
+        )
+    for name, variable in targets.items():
+        if tuple(np.shape(weights[name])) != tuple(variable.shape):
+            raise ValueError(
+                f"Adapter weight {name!r} has shape "
+                f"{tuple(np.shape(weights[name]))}; the layer's is "
+                f"{tuple(variable.shape)}."
+            )
+    for name, variable in targets.items():
+        variable.assign(np.asarray(weights[name], dtype=variable.dtype))
+
+
+def base_weights_sha256(model):
+    """The sha256 of `model`'s weights other than LoRA adapters: the
+    shape, dtype and bytes of each, in the model's order.
+
+    The same before and after `enable_lora` and `fit` (the base is
+    frozen), and for any copy of the same checkpoint on any backend, so
+    an adapter can name the base it was trained on.
+    """
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        if _is_adapter(variable):
+            continue
+        value = np.ascontiguousarray(keras.ops.convert_to_numpy(variable.value))
+        digest.update(f"{value.dtype.str}{value.shape};".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()

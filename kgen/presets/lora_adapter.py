@@ -1,0 +1,237 @@
+"""LoRA adapters saved alone: a small preset that names its base.
+
+An adapter folder holds peft's two files:
+
+- `adapter_config.json`: the base it was trained on (a preset name or
+  folder, or a diffusers folder) and the sha256 of that base's weights
+  (`kgen.lora.base_weights_sha256`), the rank, alpha and adapted layers,
+  and the sha256 of the weights file;
+- `adapter_model.safetensors`: the adapters, named
+  `"<layer path>.lora_kernel_a"` and so on (`kgen.lora.lora_weights`).
+
+`load_preset(folder)` loads the base and puts the adapters on it;
+`apply_lora_adapter(model, folder)` puts them on a base already loaded.
+Either refuses a base whose weights are not the ones the adapter was
+trained on.
+"""
+
+import glob
+import json
+import math
+import os
+
+import numpy as np
+
+from kgen import lora
+from kgen.presets import registry
+from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.file_digest import sha256
+from kgen.utils.preset_error import PresetError
+from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import write_safetensors
+from kgen.utils.unreadable_file_error import UnreadableFileError
+from kgen.version import __version__
+
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+FORMAT = "kgen-lora"
+FORMAT_VERSION = 1
+
+# Bounds on what an adapter's config may declare (far above any adapter
+# of a kgen network), checked before anything is built from it.
+MAX_RANK = 4096
+MAX_LAYERS = 100_000
+MAX_WEIGHTS_BYTES = 2**30
+
+
+def is_lora_adapter(directory):
+    """Whether `directory` holds an adapter (and is no full preset)."""
+    return os.path.isfile(
+        os.path.join(directory, ADAPTER_CONFIG)
+    ) and not os.path.lexists(os.path.join(directory, registry.METADATA))
+
+
+def save_lora_adapter(model, directory, base):
+    """Writes `model`'s LoRA adapters alone, as a preset that names its
+    base.
+
+    The folder is written whole or not at all (`atomic_directory`).
+
+    Args:
+        model: a model with adapters (`kgen.lora.enable_lora`).
+        directory: str or path-like, the adapter folder to write.
+        base: str, how to load the base again: a preset name, a preset
+            folder or a diffusers folder (a relative folder is read
+            relative to the adapter folder first, then to the working
+            directory).
+
+    Returns:
+        str, the absolute path of the folder.
+
+    Example:
+
+    ```python
+    kgen.presets.save_lora_adapter(model, "runs/fashion_lora", "ddpm_mnist")
+    model = kgen.presets.load_preset("runs/fashion_lora")
+    ```
+    """
+    if not isinstance(base, (str, os.PathLike)) or not os.fspath(base):
+        raise ValueError(
+            "`base` must name the base the adapter loads on (a preset name "
+            f"or folder, or a diffusers folder); received {base!r}."
+        )
+    settings = lora.lora_settings(model)
+    weights = lora.lora_weights(model)
+    directory = os.path.abspath(os.fspath(directory))
+    with atomic_directory(directory) as staging:
+        weights_path = os.path.join(staging, ADAPTER_WEIGHTS)
+        write_safetensors(
+            weights_path,
+            weights,
+            metadata={"format": FORMAT, "base": os.fspath(base)},
+        )
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "base": os.fspath(base),
+            "base_sha256": lora.base_weights_sha256(model),
+            "model_class": type(model).__name__,
+            "rank": settings["rank"],
+            "alpha": settings["alpha"],
+            "layers": settings["layers"],
+            "num_parameters": int(sum(w.size for w in weights.values())),
+            "weights_sha256": sha256(weights_path),
+            "kgen_version": __version__,
+        }
+        with open(os.path.join(staging, ADAPTER_CONFIG), "w") as file:
+            json.dump(config, file, indent=2, sort_keys=True)
+            file.write("\n")
+    return directory
+
+
+def read_lora_adapter(directory):
+    """The checked config and weights of an adapter folder.
+
+    Raises:
+        PresetError: a file missing or not as its config says, naming
+            the file and the field.
+    """
+    directory = os.fspath(directory)
+    config_path = os.path.join(directory, ADAPTER_CONFIG)
+    config = registry.read_json(config_path)
+    _check_config(config, config_path)
+    weights_path = os.path.join(directory, ADAPTER_WEIGHTS)
+    try:
+        digest = sha256(weights_path, MAX_WEIGHTS_BYTES, PresetError)
+        if digest != config["weights_sha256"]:
+            raise PresetError(
+                f"{weights_path}: sha256 {digest} differs from the "
+                f"{config['weights_sha256']} of {ADAPTER_CONFIG}."
+            )
+        weights, _ = read_safetensors(weights_path)
+    except (OSError, UnreadableFileError) as error:
+        raise PresetError(f"{weights_path}: {error}") from None
+    return config, weights
+
+
+def _check_config(config, path):
+    def refuse(field, expected):
+        raise PresetError(f"{path}: `{field}` must be {expected}.")
+
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        refuse("format", f"{FORMAT!r}")
+    if config.get("format_version") != FORMAT_VERSION:
+        refuse("format_version", str(FORMAT_VERSION))
+    for field in ("base", "model_class"):
+        if not isinstance(config.get(field), str) or not config[field]:
+            refuse(field, "a non-empty string")
+    for field in ("base_sha256", "weights_sha256"):
+        if not registry.is_sha256(config.get(field)):
+            refuse(field, "a sha256 (64 lowercase hex digits)")
+    rank = config.get("rank")
+    if type(rank) is not int or not 1 <= rank <= MAX_RANK:
+        refuse("rank", f"an int in [1, {MAX_RANK}]")
+    alpha = config.get("alpha")
+    if (
+        type(alpha) not in (int, float)
+        or not math.isfinite(alpha)
+        or alpha <= 0
+    ):
+        refuse("alpha", "a positive number")
+    layers = config.get("layers")
+    if (
+        not isinstance(layers, list)
+        or not 1 <= len(layers) <= MAX_LAYERS
+        or not all(isinstance(layer, str) and layer for layer in layers)
+        or len(set(layers)) != len(layers)
+    ):
+        refuse("layers", f"1 to {MAX_LAYERS:,} distinct layer paths")
+
+
+def base_location(directory, config):
+    """Where an adapter's base is: its folder (relative to the adapter
+    folder first, then to the working directory) or its preset name."""
+    base = config["base"]
+    if not os.path.isabs(base):
+        beside = os.path.join(os.fspath(directory), base)
+        if os.path.isdir(beside):
+            return beside
+    return base
+
+
+def is_diffusers_folder(folder):
+    """Whether `folder` is a diffusers model or pipeline folder."""
+    return os.path.isdir(folder) and (
+        os.path.isfile(os.path.join(folder, "model_index.json"))
+        or os.path.isfile(
+            os.path.join(folder, "diffusion_pytorch_model.safetensors")
+        )
+    )
+
+
+def apply_lora_adapter(model, directory):
+    """Puts the adapters of `directory` on `model`, its base.
+
+    Args:
+        model: the base, loaded (`load_preset`, `from_diffusers`), with
+            no adapters.
+        directory: an adapter folder (`save_lora_adapter`).
+
+    Returns:
+        `model`, adapted; `fit` then trains the adapters further.
+
+    Raises:
+        PresetError: `model`'s weights are not the base the adapter was
+            trained on (their sha256 differs), or the adapter does not
+            fit its layers.
+    """
+    config, weights = read_lora_adapter(directory)
+    config_path = os.path.join(os.fspath(directory), ADAPTER_CONFIG)
+    digest = lora.base_weights_sha256(model)
+    if digest != config["base_sha256"]:
+        raise PresetError(
+            f"{config_path}: this adapter was trained on a base whose "
+            f"weights have sha256 {config['base_sha256']} "
+            f"({config['base']!r}); the model given has {digest}. Load it "
+            f"onto {config['base']!r}."
+        )
+    try:
+        lora.enable_lora(
+            model,
+            config["rank"],
+            alpha=config["alpha"],
+            # Exact paths: a path's own `*`, `?` or `[` matches itself.
+            target_layers=[glob.escape(path) for path in config["layers"]],
+        )
+        adapted = lora.lora_settings(model)["layers"]
+        if adapted != sorted(config["layers"]):
+            raise ValueError(
+                f"`layers` names {len(config['layers'])} layers, which "
+                f"match {len(adapted)} of the base's."
+            )
+        lora.set_lora_weights(
+            model, {name: np.asarray(value) for name, value in weights.items()}
+        )
+    except ValueError as error:
+        raise PresetError(f"{config_path}: {error}") from None
+    return model
