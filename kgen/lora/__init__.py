@@ -4,7 +4,7 @@ them for serving or save them alone (`kgen.presets.save_lora_adapter`).
 
 ```python
 model = kgen.presets.load_preset("ddpm_mnist")
-kgen.lora.enable_lora(model, rank=8)  # attention projections by default
+kgen.lora.enable_lora(model, rank=8)  # query and value by default
 model.compile(optimizer=keras.optimizers.Adam(1e-3))
 model.fit(images, labels, epochs=1)
 served = kgen.lora.merge_lora(model)

@@ -26,10 +26,14 @@ import numpy as np
 from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.utils import seeds
 
-# What `target_layers=None` adapts: the projections of every attention
-# layer, as peft's default for diffusion U-Nets and transformers
-# (`to_q`, `to_k`, `to_v`, `to_out`).
-ATTENTION_LAYERS = (keras.layers.MultiHeadAttention, CausalSelfAttention)
+# What `target_layers=None` adapts: the query and value projections of
+# every attention layer, keras-hub's default (`enable_lora` on its
+# backbones) and the LoRA paper's choice; a fused projection (a causal
+# self-attention's `qkv`) is adapted whole.
+ATTENTION_PROJECTIONS = {
+    keras.layers.MultiHeadAttention: ("query", "value"),
+    CausalSelfAttention: ("qkv",),
+}
 
 # The weights Keras' `enable_lora` adds, by the prefix of their names.
 LORA_PREFIX = "lora_"
@@ -80,8 +84,8 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
         rank: int >= 1, the adapters' rank `r`.
         alpha: the scale's numerator (`alpha / r`); `None` means `rank`
             (a scale of 1), as in Keras and peft.
-        target_layers: `None` for the projections of every attention
-            layer, or a sequence of patterns: a layer is adapted when a
+        target_layers: `None` for the query and value projections of
+            every attention layer (keras-hub's default), or a sequence of patterns: a layer is adapted when a
             pattern matches its path (`fnmatch`, e.g.
             `"denoiser/up*_conv*"`) or its name (`"query"`), and it is a
             layer Keras can adapt (`Dense`, `EinsumDense`, `Embedding`,
@@ -154,15 +158,17 @@ def _chosen_layers(model, target_layers):
         if hasattr(layer, "enable_lora") and layer.weights
     }
     if target_layers is None:
-        attention = [
-            path
+        projections = {
+            f"{path}/{name}"
             for path, layer in paths.items()
-            if isinstance(layer, ATTENTION_LAYERS)
-        ]
+            for kind, names in ATTENTION_PROJECTIONS.items()
+            if isinstance(layer, kind)
+            for name in names
+        }
         chosen = {
             path: layer
             for path, layer in adaptable.items()
-            if any(path.startswith(prefix + "/") for prefix in attention)
+            if path in projections
         }
         if not chosen:
             raise ValueError(

@@ -1,0 +1,207 @@
+"""LoRA through `fit`: only the adapters train, the base stays bit for bit,
+the optimizer holds the adapters alone, and the merged copy computes what
+the adapted model computes."""
+
+import keras
+import numpy as np
+import pytest
+
+import kgen
+
+SHAPE = (8, 8, 1)
+
+
+def small_diffusion(seed=0):
+    denoiser = kgen.networks.unet_denoiser(
+        SHAPE, widths=(8, 16), num_heads=2, num_classes=3
+    )
+    return kgen.models.DiffusionModel(
+        denoiser,
+        kgen.schedulers.DDPMScheduler(num_train_timesteps=50),
+        num_classes=3,
+        seed=seed,
+    )
+
+
+def images_and_labels(num_examples=16):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (num_examples, *SHAPE)).astype("float32")
+    return images, np.arange(num_examples) % 3
+
+
+def base_values(model):
+    return {
+        v.path: keras.ops.convert_to_numpy(v.value).copy()
+        for v in model.weights
+        if not v.name.startswith("lora_")
+    }
+
+
+def denoised(model, images, labels):
+    timesteps = np.arange(len(images)) * 3
+    return keras.ops.convert_to_numpy(
+        model.denoiser([images, timesteps, labels])
+    )
+
+
+@pytest.mark.all_backends
+def test_fit_trains_only_the_adapters_and_merging_keeps_the_outputs():
+    model = small_diffusion()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    images, labels = images_and_labels()
+    # A model compiled and trained before: `enable_lora` recompiles it,
+    # so the optimizer it trains the adapters with holds nothing else.
+    model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    before = base_values(model)
+    digest = kgen.lora.base_weights_sha256(model)
+
+    paths = kgen.lora.enable_lora(model, rank=2, seed=0)
+
+    # 1. The query and value projections of the four attention layers
+    # (keras-hub's default), nothing else.
+    assert len(paths) == 8
+    assert {path.rsplit("/", 1)[1] for path in paths} == {"query", "value"}
+    assert {v.name for v in model.trainable_variables} == {
+        "lora_kernel_a",
+        "lora_kernel_b",
+    }
+    # 2. Fit moves the adapters and nothing of the base.
+    model.fit(images, labels, batch_size=8, epochs=2, verbose=0)
+    after = base_values(model)
+    assert all(np.array_equal(before[path], after[path]) for path in before)
+    assert kgen.lora.base_weights_sha256(model) == digest
+    adapters = kgen.lora.lora_weights(model)
+    assert (
+        max(
+            np.abs(value).max()
+            for name, value in adapters.items()
+            if name.endswith("lora_kernel_b")
+        )
+        > 0
+    )
+    # 3. The optimizer's state is the adapters' (two Adam slots each).
+    slots = [
+        v
+        for v in model.optimizer.variables
+        if v.name not in ("iteration", "learning_rate")
+    ]
+    assert len(slots) == 2 * len(adapters)
+    assert all("lora_kernel" in v.name for v in slots)
+    # 4. The merged copy: no adapters, the same outputs, trainable again.
+    merged = kgen.lora.merge_lora(model)
+    assert kgen.lora.lora_layers(merged) == {}
+    assert len(merged.trainable_variables) == len(before)
+    np.testing.assert_allclose(
+        denoised(merged, images[:4], labels[:4]),
+        denoised(model, images[:4], labels[:4]),
+        atol=1e-5,
+    )
+    # The adapted model samples through the one sampling path.
+    samples = model.sample(2, labels=[0, 1], num_steps=2, seed=0)
+    assert np.isfinite(keras.ops.convert_to_numpy(samples)).all()
+
+
+@pytest.mark.torch_only
+def test_patterns_choose_layers_by_path_or_name_and_refuse_what_matches_none():
+    model = small_diffusion()
+    paths = kgen.lora.enable_lora(
+        model, rank=4, target_layers=["*_conv1", "stem"], seed=0
+    )
+    assert paths and all(
+        path.endswith("_conv1") or path.endswith("/stem") for path in paths
+    )
+    with pytest.raises(ValueError, match="already has LoRA adapters"):
+        kgen.lora.enable_lora(model)
+
+    with pytest.raises(ValueError, match="pattern 'missing' matches no"):
+        kgen.lora.enable_lora(small_diffusion(), target_layers=["missing"])
+    # Normalization layers hold weights but take no adapter.
+    with pytest.raises(ValueError, match="matches no layer"):
+        kgen.lora.enable_lora(small_diffusion(), target_layers=["*_norm*"])
+    for rank in (0, 2.0, True):
+        with pytest.raises(ValueError, match="`rank` must be an int"):
+            kgen.lora.enable_lora(small_diffusion(), rank=rank)
+    with pytest.raises(ValueError, match="`alpha` must be"):
+        kgen.lora.enable_lora(small_diffusion(), alpha=-1)
+    with pytest.raises(ValueError, match="`target_layers` must be"):
+        kgen.lora.enable_lora(small_diffusion(), target_layers="query")
+    with pytest.raises(ValueError, match="no LoRA adapters to merge"):
+        kgen.lora.merge_lora(small_diffusion())
+
+
+@pytest.mark.torch_only
+def test_the_adapters_initial_values_follow_the_seed_rule():
+    def initial(seed):
+        model = small_diffusion()
+        kgen.lora.enable_lora(model, seed=seed)
+        return kgen.lora.lora_weights(model)
+
+    first, again, other = initial(3), initial(3), initial(4)
+    name = next(name for name in first if name.endswith("lora_kernel_a"))
+    np.testing.assert_array_equal(first[name], again[name])
+    assert not np.array_equal(first[name], other[name])
+    # B starts at zero: the adapted model starts as its base.
+    assert all(
+        not value.any()
+        for name, value in first.items()
+        if name.endswith("lora_kernel_b")
+    )
+
+
+@pytest.mark.torch_only
+def test_a_gan_trains_adapters_on_both_networks_with_its_two_optimizers():
+    model = kgen.models.DCGAN(SHAPE, latent_dim=4, filters=8, seed=0)
+    model.compile()
+    images, _ = images_and_labels()
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    before = base_values(model)
+    paths = kgen.lora.enable_lora(model, target_layers=["*conv*"], seed=0)
+    assert any(p.startswith(model.generator.name) for p in paths)
+    assert any(p.startswith(model.discriminator.name) for p in paths)
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    after = base_values(model)
+    assert all(np.array_equal(before[path], after[path]) for path in before)
+    moved = kgen.lora.lora_weights(model)
+    assert all(
+        value.any() for name, value in moved.items() if "lora_kernel_b" in name
+    )
+
+
+@pytest.mark.torch_only
+def test_mixed_precision_keeps_adapters_float32_and_the_base_unchanged():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = small_diffusion()
+        kgen.lora.enable_lora(model, seed=0)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        before = base_values(model)
+        images, labels = images_and_labels()
+        model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    adapters = [v for v in model.weights if v.name.startswith("lora_")]
+    assert {v.dtype for v in adapters} == {"float32"}
+    after = base_values(model)
+    assert all(np.array_equal(before[path], after[path]) for path in before)
+
+
+@pytest.mark.torch_only
+@pytest.mark.parametrize("preset", ["ddpm_mnist", "flow_matching_mnist"])
+def test_rank_8_adapters_are_at_most_5_percent_of_a_shipped_unet(preset):
+    model = kgen.presets.load_preset(preset)
+    base = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    kgen.lora.enable_lora(model, rank=8)
+    adapters = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    assert 0 < adapters <= 0.05 * base
+
+
+@pytest.mark.torch_only
+def test_rank_8_adapters_are_at_most_5_percent_of_a_dit():
+    denoiser = kgen.networks.dit_denoiser(
+        (32, 32, 4), hidden_dim=384, num_layers=12, num_heads=6
+    )
+    model = kgen.models.DiffusionModel(denoiser)
+    base = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    kgen.lora.enable_lora(model, rank=8)
+    adapters = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+    assert 0 < adapters <= 0.05 * base
