@@ -2,6 +2,7 @@
 
 kgen train dcgan --dataset digits --epochs 100 --out runs/dcgan
 kgen data pack images/ shards/ --shards 16      # then kgen train --data shards/
+kgen finetune ddpm_mnist --dataset fashion_mnist --out runs/lora  # LoRA
 kgen sample runs/dcgan/model.keras -n 64 --out grid.png
 kgen sample dcgan_digits -n 64 --out grid.png   # a shipped preset
 kgen generate PRESET -n 100 --labels 0 1 2 3 4 5 6 7 8 9 --out grid.png
@@ -24,6 +25,7 @@ from kgen.cli import data
 from kgen.cli import evaluate
 from kgen.cli import export
 from kgen.cli import fetch_fid_inception
+from kgen.cli import finetune
 from kgen.cli import generate
 from kgen.cli import presets
 from kgen.cli import train
@@ -44,6 +46,7 @@ def build_parser():
     # The order of `kgen --help`.
     for command in (
         train,
+        finetune,
         data,
         generate,
         evaluate,
@@ -77,6 +80,7 @@ def main(argv=None):
 
 COMMANDS = {
     "train": train.train,
+    "finetune": finetune.finetune,
     "data": data.pack,
     "sample": generate.sample,
     "generate": generate.sample,

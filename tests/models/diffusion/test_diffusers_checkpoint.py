@@ -105,6 +105,42 @@ def test_a_fine_tuned_model_goes_back_to_diffusers(pipeline_folder, tmp_path):
     assert not (tmp_path / "own").exists()
 
 
+def test_lora_over_a_checkpoint_saves_alone_and_merges_back_to_diffusers(
+    pipeline_folder, tmp_path
+):
+    import diffusers
+
+    folder, _, _, torch = pipeline_folder
+    model = kgen.models.DiffusionModel.from_diffusers(folder)
+    kgen.lora.enable_lora(model, rank=2, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    images = np.random.default_rng(2).uniform(-1, 1, (8, 8, 8, 3))
+    model.fit(images.astype("float32"), batch_size=4, epochs=2, verbose=0)
+    noisy = np.random.default_rng(3).normal(size=(2, 8, 8, 3))
+    noisy = noisy.astype("float32")
+    adapted = to_numpy(model.denoise(noisy, 9))
+
+    # 1. The adapter alone names the folder; loading it imports the
+    # checkpoint again and puts the adapter on it.
+    adapter = kgen.presets.save_lora_adapter(
+        model, tmp_path / "adapter", str(folder)
+    )
+    loaded = kgen.presets.load_preset(adapter)
+    np.testing.assert_array_equal(to_numpy(loaded.denoise(noisy, 9)), adapted)
+    # 2. Merged, it goes back to diffusers with the adapters folded in.
+    merged = kgen.lora.merge_lora(model)
+    np.testing.assert_allclose(
+        to_numpy(merged.denoise(noisy, 9)), adapted, atol=1e-5
+    )
+    diffusers_checkpoint.to_diffusers(merged, tmp_path / "merged")
+    pipeline = diffusers.DDPMPipeline.from_pretrained(tmp_path / "merged")
+    with torch.no_grad():
+        theirs = pipeline.unet(torch.tensor(noisy.transpose(0, 3, 1, 2)), 9)
+    np.testing.assert_allclose(
+        theirs.sample.numpy().transpose(0, 2, 3, 1), adapted, atol=1e-4
+    )
+
+
 def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
     import diffusers
 

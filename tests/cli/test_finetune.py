@@ -1,0 +1,99 @@
+"""`kgen finetune`: LoRA over a shipped preset on a user's photographs, an
+adapter preset out, training going on from it, and clear refusals."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import kgen
+from kgen import cli
+
+pytestmark = pytest.mark.torch_only
+
+BASE = "flow_matching_mnist"
+
+
+@pytest.fixture(scope="module")
+def photographs(tmp_path_factory):
+    """Six colour JPEGs of 40x30 (height x width): another size and
+    another number of channels than the base's 28x28x1."""
+    folder = tmp_path_factory.mktemp("subject")
+    generator = np.random.default_rng(0)
+    for index in range(6):
+        pixels = generator.integers(0, 256, (40, 30, 3), dtype="uint8")
+        Image.fromarray(pixels).save(folder / f"{index}.jpg")
+    return str(folder)
+
+
+def finetune(*arguments):
+    return cli.main(["finetune", *map(str, arguments)])
+
+
+def test_a_subject_trains_an_adapter_that_loads_on_its_base(
+    photographs, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    code = finetune(
+        BASE,
+        "--data",
+        photographs,
+        "--label",
+        3,
+        "--prior-preservation",
+        2,
+        "--lora-rank",
+        4,
+        "--batch-size",
+        4,
+        "--out",
+        out,
+    )
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "finetune.json").read_text())
+    # The six photographs and the base's two prior samples of class 3.
+    assert summary["examples"] == 8
+    assert summary["base"] == BASE
+    assert 0 < summary["trainable_parameters"] < summary["base_parameters"]
+    assert np.isfinite(summary["losses"]).all()
+    assert (out / "samples.png").is_file()
+    base = kgen.presets.load_preset(BASE)
+    assert summary["base_sha256"] == kgen.lora.base_weights_sha256(base)
+
+    adapted = kgen.presets.load_preset(out / "adapter")
+    assert kgen.lora.lora_settings(adapted)["rank"] == 4
+
+    # Training goes on from the adapter; the new one names the same base.
+    more = tmp_path / "more"
+    code = finetune(
+        out / "adapter", "--data", photographs, "--label", 3, "--out", more
+    )
+    assert code == 0, capsys.readouterr().err
+    config = json.loads((more / "adapter" / "adapter_config.json").read_text())
+    assert config["base"] == BASE
+    assert config["rank"] == 4
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--lora-rank", 0], "--lora-rank must be in [1, 4096]"),
+        (["--label", 10], "--label must be in [0, 9]"),
+        (["--learning-rate", 0], "--learning-rate must be positive"),
+        (["--target-layers", "nothing"], "pattern 'nothing' matches no"),
+        ([], "BASE is class-conditional (10 classes): give --label"),
+    ],
+)
+def test_bad_options_are_one_clear_line(
+    photographs, tmp_path, capsys, arguments, message
+):
+    out = tmp_path / "run"
+    if "--label" not in arguments and arguments:
+        arguments = [*arguments, "--label", 0]
+    code = finetune(BASE, "--data", photographs, *arguments, "--out", out)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not os.path.exists(out / "adapter")
