@@ -8,6 +8,8 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.diffusers_decoder import DiffusersDecoder
+from kgen.networks.diffusers_encoder import DiffusersEncoder
 from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
@@ -51,6 +53,8 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "DiffusersDecoder",
+    "DiffusersEncoder",
     "DiffusersUNet",
     "diffusers_weights",
     "dit_denoiser",

@@ -229,13 +229,13 @@ def _unet_graph(config, image_shape, timestep_dtype):
         embedding = embedding + layers.Embedding(
             config["num_class_embeds"], embedding_dim, name="class_embedding"
         )(labels)
-    block = _Blocks(embedding, groups, epsilon, head_dim)
+    block = DiffusersBlocks(embedding, groups, epsilon, head_dim)
 
     # 2. Down: every resnet (and attention) output is a skip.
     x = images
     if config["center_input_sample"]:
         x = 2.0 * x - 1.0
-    x = _conv(widths[0], "conv_in")(x)
+    x = conv3x3(widths[0], "conv_in")(x)
     skips = [x]
     for level, kind in enumerate(config["down_block_types"]):
         name = f"down_blocks-{level}"
@@ -249,7 +249,7 @@ def _unet_graph(config, image_shape, timestep_dtype):
                 x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
             else:
                 x = layers.ZeroPadding2D(config["downsample_padding"])(x)
-            x = _conv(
+            x = conv3x3(
                 widths[level],
                 f"{name}-downsamplers-0-conv",
                 strides=2,
@@ -275,7 +275,7 @@ def _unet_graph(config, image_shape, timestep_dtype):
                 x = block.attention(x, f"{name}-attentions-{inner}")
         if level > 0:
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = _conv(widths[level], f"{name}-upsamplers-0-conv")(x)
+            x = conv3x3(widths[level], f"{name}-upsamplers-0-conv")(x)
 
     # 5. Out.
     x = GroupNormalization(
@@ -284,10 +284,10 @@ def _unet_graph(config, image_shape, timestep_dtype):
         name="conv_norm_out",
     )(x)
     x = layers.Activation("silu")(x)
-    return inputs, _conv(config["out_channels"], "conv_out")(x)
+    return inputs, conv3x3(config["out_channels"], "conv_out")(x)
 
 
-def _conv(filters, name, strides=1, padding="same"):
+def conv3x3(filters, name, strides=1, padding="same"):
     # A 3x3 convolution padded by 1 on every side is Keras' "same" at
     # stride 1; a strided one is padded explicitly (diffusers pads both
     # sides, "same" the far side only).
@@ -296,12 +296,15 @@ def _conv(filters, name, strides=1, padding="same"):
     )
 
 
-class _Blocks:
+class DiffusersBlocks:
     """Makes the resnet and attention blocks of one network, with its
-    time embedding, groups, epsilon and head width."""
+    time embedding (`None` for an autoencoder's resnets, which take
+    none), groups, epsilon and head width."""
 
     def __init__(self, embedding, groups, epsilon, head_dim):
-        self.embedding = layers.Activation("silu")(embedding)
+        if embedding is not None:
+            embedding = layers.Activation("silu")(embedding)
+        self.embedding = embedding
         self.groups, self.epsilon, self.head_dim = groups, epsilon, head_dim
 
     def norm(self, name, groups=None):
@@ -311,11 +314,14 @@ class _Blocks:
 
     def resnet(self, x, width, name):
         h = layers.Activation("silu")(self.norm(f"{name}-norm1")(x))
-        h = _conv(width, f"{name}-conv1")(h)
-        time = layers.Dense(width, name=f"{name}-time_emb_proj")(self.embedding)
-        h = h + ops.reshape(time, (-1, 1, 1, width))
+        h = conv3x3(width, f"{name}-conv1")(h)
+        if self.embedding is not None:
+            time = layers.Dense(width, name=f"{name}-time_emb_proj")(
+                self.embedding
+            )
+            h = h + ops.reshape(time, (-1, 1, 1, width))
         h = layers.Activation("silu")(self.norm(f"{name}-norm2")(h))
-        h = _conv(width, f"{name}-conv2")(h)
+        h = conv3x3(width, f"{name}-conv2")(h)
         if x.shape[-1] != width:
             x = layers.Conv2D(width, 1, name=f"{name}-conv_shortcut")(x)
         return x + h

@@ -9,12 +9,15 @@ equals diffusers' `unet(x_t, t).sample` (channels last) and whose
 scheduler is the pipeline's (kgen's schedulers equal diffusers').
 """
 
-import json
 import os
 
 import numpy as np
 
 from kgen import schedulers
+from kgen.models.vae import diffusers_autoencoder_checkpoint
+from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
+from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
+from kgen.models.vae.kl_autoencoder import KLAutoencoder
 from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
@@ -36,7 +39,7 @@ BETA_SCHEDULES = {
 def load_unet(folder, check=None):
     """`(network, config)`: the `DiffusersUNet` of the `UNet2DModel`
     folder `folder` with its weights (`check(folder, config)` first)."""
-    config = unet_config(_read_json(os.path.join(folder, "config.json")))
+    config = unet_config(read_json(os.path.join(folder, "config.json")))
     if check is not None:
         check(folder, config)
     path = os.path.join(folder, WEIGHTS)
@@ -149,7 +152,7 @@ def from_diffusers(model_class, folder):
     unet_folder, scheduler = folder, None
     index_file = os.path.join(folder, "model_index.json")
     if os.path.isfile(index_file):
-        index = _read_json(index_file)
+        index = read_json(index_file)
         parts = {key for key in index if not key.startswith("_")}
         kind = index.get("_class_name")
         if kind not in PIPELINES or not parts <= {"unet", "scheduler"}:
@@ -163,7 +166,7 @@ def from_diffusers(model_class, folder):
             folder, "scheduler", "scheduler_config.json"
         )
         if os.path.isfile(scheduler_file):
-            scheduler = scheduler_of(_read_json(scheduler_file))
+            scheduler = scheduler_of(read_json(scheduler_file))
     network, _ = load_unet(unet_folder, _check_denoiser)
     return model_class(network, scheduler=scheduler)
 
@@ -188,7 +191,9 @@ def _check_denoiser(folder, config):
 
 def to_diffusers(model, folder):
     """Writes `model` (a `DiffusionModel` on a `DiffusersUNet`, as
-    `from_diffusers` makes it) as a diffusers `DDPMPipeline` folder:
+    `from_diffusers` makes it, or a `KLAutoencoder` of an
+    `AutoencoderKL`, as an `AutoencoderKL` folder) as a diffusers
+    `DDPMPipeline` folder:
     `model_index.json`, `unet/` (its config and safetensors weights, in
     float32) and `scheduler/`, so that `DDPMPipeline.from_pretrained`
     loads what kgen trained. The folder is written whole or not at all
@@ -200,6 +205,8 @@ def to_diffusers(model, folder):
             U-Net has no diffusers counterpart), or its scheduler has no
             diffusers pipeline counterpart (`scheduler_config`).
     """
+    if isinstance(model, KLAutoencoder):
+        return diffusers_autoencoder_checkpoint.write_autoencoder(model, folder)
     network = model.denoiser
     if not isinstance(network, DiffusersUNet):
         raise ValueError(
@@ -229,24 +236,14 @@ def to_diffusers(model, folder):
     with atomic_directory(folder) as staging:
         for part in ("unet", "scheduler"):
             os.makedirs(os.path.join(staging, part))
-        _write_json(os.path.join(staging, "unet", "config.json"), unet)
+        write_json(os.path.join(staging, "unet", "config.json"), unet)
         write_safetensors(
             os.path.join(staging, "unet", WEIGHTS),
             weights,
             {"format": "pt"},  # as diffusers' own files say
         )
-        _write_json(
+        write_json(
             os.path.join(staging, "scheduler", "scheduler_config.json"),
             scheduler,
         )
-        _write_json(os.path.join(staging, "model_index.json"), index)
-
-
-def _write_json(path, value):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2)
-
-
-def _read_json(path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        write_json(os.path.join(staging, "model_index.json"), index)

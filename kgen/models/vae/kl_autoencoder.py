@@ -7,6 +7,7 @@ from kgen.distributions import Normal
 from kgen.distributions import kl_divergence
 from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
+from kgen.models.vae import diffusers_autoencoder_checkpoint
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.mixed_precision import to_float32
@@ -84,6 +85,25 @@ class KLAutoencoder(GenerativeModel):
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
         if encoder.built and decoder.built:
             self.built = True
+
+    @classmethod
+    def from_diffusers(cls, folder):
+        """The autoencoder of a diffusers `AutoencoderKL` folder
+        (`config.json`, `diffusion_pytorch_model.safetensors`) or of a
+        pipeline folder's `vae/`.
+
+        `encode(x).mean()` equals diffusers' `encode(x).latent_dist.mean`
+        and `decode(z)` its `decode(z).sample`, channels last; weights
+        are read with NumPy (no torch), every tensor assigned.
+
+        Example:
+
+        ```python
+        autoencoder = kgen.models.KLAutoencoder.from_diffusers("sd/vae")
+        latents = autoencoder.encode(images).mean()
+        ```
+        """
+        return diffusers_autoencoder_checkpoint.load_autoencoder(cls, folder)
 
     @property
     def latent_shape(self):

@@ -1,0 +1,116 @@
+"""A diffusers `AutoencoderKL` checkpoint as a kgen `KLAutoencoder`, and
+back.
+
+An `AutoencoderKL` folder (`config.json`,
+`diffusion_pytorch_model.safetensors`) or a pipeline folder holding one
+in `vae/` becomes a model whose `encode(x).mean()` is diffusers'
+`latent_dist.mean` and whose `decode(z)` is diffusers'
+`decode(z).sample`, channels last (`kgen.networks.DiffusersEncoder`,
+`DiffusersDecoder`); `write_autoencoder` writes it back as a folder
+diffusers loads.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from kgen.networks.diffusers_decoder import DiffusersDecoder
+from kgen.networks.diffusers_encoder import DiffusersEncoder
+from kgen.networks.diffusers_unet import diffusers_weights
+from kgen.networks.diffusers_unet import load_diffusers_weights
+from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import write_safetensors
+
+WEIGHTS = "diffusion_pytorch_model.safetensors"
+# Which network each top-level module of the state dict belongs to.
+ENCODER_MODULES = ("encoder.", "quant_conv.")
+DECODER_MODULES = ("decoder.", "post_quant_conv.")
+
+
+def load_autoencoder(model_class, folder):
+    """`model_class` (a `KLAutoencoder`) of the `AutoencoderKL` folder
+    `folder`, or of the `vae/` of a pipeline folder.
+
+    Raises:
+        FileNotFoundError: no config or no safetensors weights.
+        ValueError: a config kgen does not build as diffusers does, or a
+            checkpoint whose tensors differ from the config's network
+            (each named).
+    """
+    folder = os.fspath(folder)
+    if os.path.isfile(os.path.join(folder, "model_index.json")):
+        folder = os.path.join(folder, "vae")
+    config = read_json(os.path.join(folder, "config.json"))
+    path = os.path.join(folder, WEIGHTS)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{folder} has no {WEIGHTS}: kgen reads an AutoencoderKL's "
+            "weights from safetensors, not from a pickled .bin."
+        )
+    encoder = DiffusersEncoder(config)
+    decoder = DiffusersDecoder(config)
+    tensors, _ = read_safetensors(path)
+    others = sorted(
+        key
+        for key in tensors
+        if not key.startswith(ENCODER_MODULES + DECODER_MODULES)
+    )
+    if others:
+        raise ValueError(
+            f"{path} holds tensors of no AutoencoderKL module kgen builds: "
+            f"{others[:8]}."
+        )
+    for network, modules in (
+        (encoder, ENCODER_MODULES),
+        (decoder, DECODER_MODULES),
+    ):
+        load_diffusers_weights(
+            network,
+            {k: v for k, v in tensors.items() if k.startswith(modules)},
+        )
+    return model_class(encoder, decoder)
+
+
+def write_autoencoder(model, folder):
+    """Writes `model` (a `KLAutoencoder` on a `DiffusersEncoder` and a
+    `DiffusersDecoder`) as an `AutoencoderKL` folder, whole or not at
+    all (`atomic_directory`)."""
+    encoder, decoder = model.encoder, model.decoder
+    if not (
+        isinstance(encoder, DiffusersEncoder)
+        and isinstance(decoder, DiffusersDecoder)
+    ):
+        raise ValueError(
+            "`model` must be a KLAutoencoder on a DiffusersEncoder and a "
+            "DiffusersDecoder (from `KLAutoencoder.from_diffusers`) to be "
+            f"written as a diffusers checkpoint; it has a "
+            f"{type(encoder).__name__} and a {type(decoder).__name__}."
+        )
+    config = {
+        key: value
+        for key, value in encoder.autoencoder_config.items()
+        if not key.startswith("_")
+    }
+    config["_class_name"] = "AutoencoderKL"
+    weights = {
+        key: np.asarray(value, "float32")
+        for network in (encoder, decoder)
+        for key, value in diffusers_weights(network).items()
+    }
+    with atomic_directory(folder) as staging:
+        write_json(os.path.join(staging, "config.json"), config)
+        write_safetensors(
+            os.path.join(staging, WEIGHTS), weights, {"format": "pt"}
+        )
+
+
+def write_json(path, value):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2)
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

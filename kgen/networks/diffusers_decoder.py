@@ -1,0 +1,51 @@
+"""The decoder half of diffusers' `AutoencoderKL`."""
+
+import keras
+
+from kgen.networks import diffusers_autoencoder
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class DiffusersDecoder(keras.Model):
+    """diffusers' `AutoencoderKL` decoder (after its `post_quant_conv`)
+    in Keras, channels last: `(batch, h / f, w / f, latent_channels)`
+    latents to images (`kgen.networks.diffusers_autoencoder`).
+
+    Args:
+        config: dict or path of an `AutoencoderKL` `config.json`.
+        image_shape: `(height, width, channels)` of the images it
+            decodes to; default the config's `sample_size` and
+            `out_channels`.
+
+    Example:
+
+    ```python
+    decoder = kgen.networks.DiffusersDecoder("vae/config.json")
+    ```
+    """
+
+    def __init__(self, config, image_shape=None, **kwargs):
+        config = diffusers_autoencoder.autoencoder_config(config)
+        image_shape = diffusers_autoencoder.image_shape_of(config, image_shape)
+        latent_shape = diffusers_autoencoder.latent_shape_of(
+            config, image_shape
+        )
+        inputs, outputs = diffusers_autoencoder.decoder_graph(
+            config, latent_shape
+        )
+        kwargs.setdefault("name", "diffusers_decoder")
+        super().__init__(inputs, outputs, **kwargs)
+        self.autoencoder_config = config
+        self.image_shape = tuple(image_shape)
+
+    def get_config(self):
+        return {
+            "config": self.autoencoder_config,
+            "image_shape": self.image_shape,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
