@@ -9,6 +9,7 @@ from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
 from kgen.networks.diffusers_decoder import DiffusersDecoder
+from kgen.networks.diffusers_dit import DiffusersDiT
 from kgen.networks.diffusers_encoder import DiffusersEncoder
 from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
@@ -54,6 +55,7 @@ __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
     "DiffusersDecoder",
+    "DiffusersDiT",
     "DiffusersEncoder",
     "DiffusersUNet",
     "diffusers_weights",

@@ -411,9 +411,13 @@ def _weights_of(layer, inverse=False):
         yield layer.bias, f"{name}.bias", np.asarray
     elif isinstance(layer, layers.Dense):
         yield from _dense_weights(layer, name, layer.kernel.shape[0], inverse)
-    elif isinstance(layer, layers.GroupNormalization):
-        yield layer.gamma, f"{name}.weight", np.asarray
-        yield layer.beta, f"{name}.bias", np.asarray
+    elif isinstance(
+        layer, (layers.GroupNormalization, layers.LayerNormalization)
+    ):
+        if layer.gamma is not None:
+            yield layer.gamma, f"{name}.weight", np.asarray
+        if layer.beta is not None:
+            yield layer.beta, f"{name}.bias", np.asarray
     elif isinstance(layer, layers.Embedding):
         yield layer.embeddings, f"{name}.weight", np.asarray
 
