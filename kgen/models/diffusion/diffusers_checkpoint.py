@@ -9,6 +9,7 @@ equals diffusers' `unet(x_t, t).sample` (channels last) and whose
 scheduler is the pipeline's (kgen's schedulers equal diffusers').
 """
 
+import inspect
 import os
 
 import numpy as np
@@ -18,6 +19,8 @@ from kgen.models.vae import diffusers_autoencoder_checkpoint
 from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
 from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
+from kgen.networks.diffusers_dit import DiffusersDiT
+from kgen.networks.diffusers_dit import dit_config
 from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
@@ -27,7 +30,12 @@ from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
-PIPELINES = ("DDPMPipeline", "DDIMPipeline")
+# The pipelines kgen imports, and the modules each may hold.
+PIPELINES = {
+    "DDPMPipeline": {"unet", "scheduler"},
+    "DDIMPipeline": {"unet", "scheduler"},
+    "DiTPipeline": {"transformer", "vae", "scheduler"},
+}
 # diffusers' DDPM/DDIM beta schedules -> kgen's.
 BETA_SCHEDULES = {
     "linear": "linear",
@@ -42,16 +50,8 @@ def load_unet(folder, check=None):
     config = unet_config(read_json(os.path.join(folder, "config.json")))
     if check is not None:
         check(folder, config)
-    path = os.path.join(folder, WEIGHTS)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{folder} has no {WEIGHTS}: kgen reads a UNet2DModel's weights "
-            "from safetensors (`save_pretrained(safe_serialization=True)`, "
-            "diffusers' default), not from a pickled .bin."
-        )
     network = DiffusersUNet(config)
-    tensors, _ = read_safetensors(path)
-    load_diffusers_weights(network, tensors)
+    load_diffusers_weights(network, _weights(folder))
     return network, config
 
 
@@ -145,30 +145,104 @@ def scheduler_config(scheduler):
 
 
 def from_diffusers(model_class, folder):
-    """`model_class` (a `DiffusionModel`) of the diffusers folder
-    `folder`: a `UNet2DModel` folder or a pipeline folder holding one
-    (`unet/`) and its scheduler (`scheduler/`)."""
+    """`model_class` of the diffusers folder `folder`.
+
+    A `DiffusionModel` from a `UNet2DModel` or `DiTTransformer2DModel`
+    folder, or from a `DDPMPipeline` / `DDIMPipeline` folder (`unet/`,
+    `scheduler/`); a `LatentDiffusion` from a `DiTPipeline` folder
+    (`transformer/`, `vae/`, `scheduler/`), its latent scale the
+    autoencoder's `scaling_factor`. A DiT is class-conditional: its
+    label table's last row is the "no class" of guidance, as kgen's.
+    """
     folder = os.fspath(folder)
-    unet_folder, scheduler = folder, None
+    # A latent model takes its autoencoder first (`LatentDiffusion`);
+    # by its constructor, as this module sits below the classes.
+    latent = "autoencoder" in inspect.signature(model_class).parameters
     index_file = os.path.join(folder, "model_index.json")
-    if os.path.isfile(index_file):
-        index = read_json(index_file)
-        parts = {key for key in index if not key.startswith("_")}
-        kind = index.get("_class_name")
-        if kind not in PIPELINES or not parts <= {"unet", "scheduler"}:
+    if not os.path.isfile(index_file):
+        if latent:
             raise ValueError(
-                f"{folder} holds a {kind} of {sorted(parts)}; kgen imports "
-                f"{PIPELINES} of a unet and its scheduler (a latent "
-                "pipeline's autoencoder is not imported yet)."
+                f"{folder} is a denoiser's folder; a LatentDiffusion comes "
+                "from a pipeline folder with its `vae/` (a DiTPipeline)."
             )
-        unet_folder = os.path.join(folder, "unet")
-        scheduler_file = os.path.join(
-            folder, "scheduler", "scheduler_config.json"
+        denoiser, num_classes = load_denoiser(folder)
+        return model_class(denoiser, num_classes=num_classes)
+    index = read_json(index_file)
+    # A pipeline's modules are `[library, class]` pairs; other keys (a
+    # DiT's `id2label`) are data.
+    parts = {
+        key
+        for key, value in index.items()
+        if not key.startswith("_") and isinstance(value, list)
+    }
+    kind = index.get("_class_name")
+    if kind not in PIPELINES or not parts <= PIPELINES[kind]:
+        raise ValueError(
+            f"{folder} holds a {kind} of {sorted(parts)}; kgen imports "
+            + "; ".join(
+                f"a {name} of {sorted(modules)}"
+                for name, modules in PIPELINES.items()
+            )
+            + "."
         )
-        if os.path.isfile(scheduler_file):
-            scheduler = scheduler_of(read_json(scheduler_file))
-    network, _ = load_unet(unet_folder, _check_denoiser)
-    return model_class(network, scheduler=scheduler)
+    if ("vae" in parts) != latent:
+        raise ValueError(
+            f"{folder} is a {kind}: load it with "
+            + ("LatentDiffusion" if "vae" in parts else "DiffusionModel")
+            + ".from_diffusers."
+        )
+    denoiser_part = "transformer" if "transformer" in parts else "unet"
+    denoiser, num_classes = load_denoiser(os.path.join(folder, denoiser_part))
+    scheduler = None
+    scheduler_file = os.path.join(folder, "scheduler", "scheduler_config.json")
+    if os.path.isfile(scheduler_file):
+        scheduler = scheduler_of(read_json(scheduler_file))
+    if not latent:
+        return model_class(
+            denoiser, scheduler=scheduler, num_classes=num_classes
+        )
+    autoencoder = KLAutoencoder.from_diffusers(os.path.join(folder, "vae"))
+    return model_class(
+        autoencoder,
+        denoiser,
+        scheduler=scheduler,
+        num_classes=num_classes,
+        latent_scale=autoencoder.encoder.autoencoder_config["scaling_factor"],
+    )
+
+
+def load_denoiser(folder):
+    """`(network, num_classes)` of a `UNet2DModel` or
+    `DiTTransformer2DModel` folder, its weights assigned."""
+    config = read_json(os.path.join(folder, "config.json"))
+    if config.get("_class_name") != "DiTTransformer2DModel":
+        network, _ = load_unet(folder, _check_denoiser)
+        return network, None
+    config = dit_config(config)
+    channels = config["in_channels"]
+    out_channels = config["out_channels"] or channels
+    if out_channels not in (channels, 2 * channels):
+        raise ValueError(
+            f"{folder} predicts {out_channels} channels of {channels}; a "
+            "DiT predicts one per channel, or twice that with a learned "
+            "variance."
+        )
+    # A learned variance is dropped, as DiTPipeline drops it.
+    network = DiffusersDiT(config, output_channels=channels)
+    load_diffusers_weights(network, _weights(folder))
+    return network, config["num_embeds_ada_norm"]
+
+
+def _weights(folder):
+    path = os.path.join(folder, WEIGHTS)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{folder} has no {WEIGHTS}: kgen reads a checkpoint's weights "
+            "from safetensors (`save_pretrained(safe_serialization=True)`, "
+            "diffusers' default), not from a pickled .bin."
+        )
+    tensors, _ = read_safetensors(path)
+    return tensors
 
 
 def _check_denoiser(folder, config):
@@ -190,60 +264,86 @@ def _check_denoiser(folder, config):
 
 
 def to_diffusers(model, folder):
-    """Writes `model` (a `DiffusionModel` on a `DiffusersUNet`, as
-    `from_diffusers` makes it, or a `KLAutoencoder` of an
-    `AutoencoderKL`, as an `AutoencoderKL` folder) as a diffusers
-    `DDPMPipeline` folder:
-    `model_index.json`, `unet/` (its config and safetensors weights, in
-    float32) and `scheduler/`, so that `DDPMPipeline.from_pretrained`
-    loads what kgen trained. The folder is written whole or not at all
-    (`atomic_directory`): an earlier one stays until the new one is
-    complete.
+    """Writes `model` as a diffusers folder, so that diffusers loads what
+    kgen trained:
+
+    - a `DiffusionModel` on a `DiffusersUNet`: a `DDPMPipeline` folder
+      (`model_index.json`, `unet/`, `scheduler/`);
+    - a `LatentDiffusion` on a `DiffusersDiT` and a diffusers
+      autoencoder: a `DiTPipeline` folder (`transformer/`, `vae/` with
+      the latent scale as its `scaling_factor`, `scheduler/`);
+    - a `KLAutoencoder` of an `AutoencoderKL`: that model's folder.
+
+    Weights are float32 safetensors. The folder is written whole or not
+    at all (`atomic_directory`): an earlier one stays until the new one
+    is complete.
 
     Raises:
-        ValueError: the model's denoiser is not a `DiffusersUNet` (a kgen
-            U-Net has no diffusers counterpart), or its scheduler has no
-            diffusers pipeline counterpart (`scheduler_config`).
+        ValueError: a network with no diffusers counterpart (kgen's own
+            U-Net or DiT), or a scheduler no pipeline expresses
+            (`scheduler_config`); nothing is written then.
     """
     if isinstance(model, KLAutoencoder):
         return diffusers_autoencoder_checkpoint.write_autoencoder(model, folder)
-    network = model.denoiser
-    if not isinstance(network, DiffusersUNet):
-        raise ValueError(
-            "`model` must denoise with a kgen.networks.DiffusersUNet (from "
-            "`from_diffusers`) to be written as a diffusers checkpoint; "
-            f"its denoiser is {type(network).__name__}."
-        )
     # 1. Everything in memory first, so that nothing is written when any
     # part cannot be.
+    network = model.denoiser
+    latent = hasattr(model, "autoencoder")
+    kinds = (DiffusersDiT,) if latent else (DiffusersUNet,)
+    if not isinstance(network, kinds):
+        raise ValueError(
+            f"`model` must denoise with a kgen.networks."
+            f"{kinds[0].__name__} (from `from_diffusers`) to be written as "
+            f"a diffusers {'DiTPipeline' if latent else 'DDPMPipeline'}; "
+            f"its denoiser is {type(network).__name__}."
+        )
     scheduler = scheduler_config(model.scheduler)
-    unet = {
-        key: value
-        for key, value in network.unet_config.items()
-        if not key.startswith("_")
-    }
-    unet["_class_name"] = "UNet2DModel"
-    weights = {
-        key: np.asarray(value, "float32")
-        for key, value in diffusers_weights(network).items()
-    }
+    modules = {}
+    if latent:
+        modules["transformer"] = _module_files(
+            "DiTTransformer2DModel", network.dit_config, network
+        )
+        vae_config, vae_weights = (
+            diffusers_autoencoder_checkpoint.autoencoder_files(
+                model.autoencoder
+            )
+        )
+        vae_config["scaling_factor"] = float(model.latent_scale)
+        modules["vae"] = (vae_config, vae_weights)
+    else:
+        modules["unet"] = _module_files(
+            "UNet2DModel", network.unet_config, network
+        )
     index = {
-        "_class_name": "DDPMPipeline",
+        "_class_name": "DiTPipeline" if latent else "DDPMPipeline",
         "scheduler": ["diffusers", scheduler["_class_name"]],
-        "unet": ["diffusers", "UNet2DModel"],
     }
+    for part, (config, _) in modules.items():
+        index[part] = ["diffusers", config["_class_name"]]
     # 2. Then the folder, renamed into place whole.
     with atomic_directory(folder) as staging:
-        for part in ("unet", "scheduler"):
+        for part, (config, weights) in modules.items():
             os.makedirs(os.path.join(staging, part))
-        write_json(os.path.join(staging, "unet", "config.json"), unet)
-        write_safetensors(
-            os.path.join(staging, "unet", WEIGHTS),
-            weights,
-            {"format": "pt"},  # as diffusers' own files say
-        )
+            write_json(os.path.join(staging, part, "config.json"), config)
+            write_safetensors(
+                os.path.join(staging, part, WEIGHTS),
+                weights,
+                {"format": "pt"},  # as diffusers' own files say
+            )
+        os.makedirs(os.path.join(staging, "scheduler"))
         write_json(
             os.path.join(staging, "scheduler", "scheduler_config.json"),
             scheduler,
         )
         write_json(os.path.join(staging, "model_index.json"), index)
+
+
+def _module_files(class_name, config, network):
+    """`(config.json, weights)` of a denoiser as diffusers saves it."""
+    config = {k: v for k, v in config.items() if not k.startswith("_")}
+    config["_class_name"] = class_name
+    weights = {
+        key: np.asarray(value, "float32")
+        for key, value in diffusers_weights(network).items()
+    }
+    return config, weights

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.models import public_inputs
+from kgen.models.diffusion import diffusers_checkpoint
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.likelihood_bound import VariationalBound
 from kgen.utils.argument_validation import validate_float
@@ -77,6 +78,26 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         autoencoder.trainable = False
         self.autoencoder = autoencoder
         self.latent_scale = latent_scale
+
+    @classmethod
+    def from_diffusers(cls, folder):
+        """A model of a diffusers `DiTPipeline` folder (`transformer/`,
+        `vae/`, `scheduler/`): its `DiTTransformer2DModel` as the
+        denoiser (`kgen.networks.DiffusersDiT`, the noise half of a
+        learned variance, as the pipeline uses it), its `AutoencoderKL`
+        as the autoencoder (`KLAutoencoder.from_diffusers`), its DDPM or
+        DDIM scheduler, and the autoencoder's `scaling_factor` as the
+        latent scale. Class-conditional, with the checkpoint's "no
+        class" for guidance.
+
+        Example:
+
+        ```python
+        model = kgen.models.LatentDiffusion.from_diffusers("DiT-XL-2-256")
+        images = model.sample(4, labels=[207, 360, 387, 974], seed=0)
+        ```
+        """
+        return diffusers_checkpoint.from_diffusers(cls, folder)
 
     @property
     def data_shape(self):

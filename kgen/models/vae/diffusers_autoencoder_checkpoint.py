@@ -77,6 +77,17 @@ def write_autoencoder(model, folder):
     """Writes `model` (a `KLAutoencoder` on a `DiffusersEncoder` and a
     `DiffusersDecoder`) as an `AutoencoderKL` folder, whole or not at
     all (`atomic_directory`)."""
+    config, weights = autoencoder_files(model)
+    with atomic_directory(folder) as staging:
+        write_json(os.path.join(staging, "config.json"), config)
+        write_safetensors(
+            os.path.join(staging, WEIGHTS), weights, {"format": "pt"}
+        )
+
+
+def autoencoder_files(model):
+    """`(config.json, weights)` of `model` as diffusers saves an
+    `AutoencoderKL`."""
     encoder, decoder = model.encoder, model.decoder
     if not (
         isinstance(encoder, DiffusersEncoder)
@@ -99,11 +110,7 @@ def write_autoencoder(model, folder):
         for network in (encoder, decoder)
         for key, value in diffusers_weights(network).items()
     }
-    with atomic_directory(folder) as staging:
-        write_json(os.path.join(staging, "config.json"), config)
-        write_safetensors(
-            os.path.join(staging, WEIGHTS), weights, {"format": "pt"}
-        )
+    return config, weights
 
 
 def write_json(path, value):

@@ -9,6 +9,12 @@ import pytest
 import kgen
 from kgen.models.diffusion import diffusers_checkpoint
 from tests.conftest import to_numpy
+from tests.networks.test_diffusers_autoencoder import (
+    CONFIGS as AUTOENCODER_CONFIGS,
+)
+from tests.networks.test_diffusers_autoencoder import random_autoencoder
+from tests.networks.test_diffusers_dit import CONFIGS as DIT_CONFIGS
+from tests.networks.test_diffusers_dit import random_dit
 from tests.networks.test_diffusers_unet import CONFIGS
 from tests.networks.test_diffusers_unet import random_unet
 
@@ -139,6 +145,65 @@ def test_lora_over_a_checkpoint_saves_alone_and_merges_back_to_diffusers(
     np.testing.assert_allclose(
         theirs.sample.numpy().transpose(0, 2, 3, 1), adapted, atol=1e-4
     )
+
+
+def test_a_dit_pipeline_becomes_a_latent_model_and_goes_back(tmp_path):
+    import diffusers
+    import torch
+
+    dit = random_dit(DIT_CONFIGS["learned_variance"])
+    vae = random_autoencoder(AUTOENCODER_CONFIGS["two_levels"])
+    scheduler = diffusers.DDIMScheduler(num_train_timesteps=50)
+    diffusers.DiTPipeline(dit, vae, scheduler).save_pretrained(tmp_path / "dit")
+    model = kgen.models.LatentDiffusion.from_diffusers(tmp_path / "dit")
+    assert model.num_classes == 10
+    assert model.latent_scale == pytest.approx(vae.config.scaling_factor)
+
+    # 1. The denoiser is the transformer's noise half, as DiTPipeline
+    # splits it; the "no class" label is the checkpoint's own.
+    latents = np.random.default_rng(4).normal(size=(2, 8, 8, 4))
+    latents = latents.astype("float32")
+    timesteps = np.array([5, 40], "int32")
+    labels = np.array([3, 10], "int32")
+    with torch.no_grad():
+        theirs = dit(
+            torch.tensor(latents.transpose(0, 3, 1, 2)),
+            torch.tensor(timesteps),
+            torch.tensor(labels),
+        ).sample.numpy()
+    ours = to_numpy(model.denoiser([latents, timesteps, labels]))
+    np.testing.assert_allclose(
+        ours, theirs[:, :4].transpose(0, 2, 3, 1), atol=1e-4
+    )
+    # 2. Latents decode as the pipeline decodes them.
+    with torch.no_grad():
+        images = vae.decode(
+            torch.tensor(latents.transpose(0, 3, 1, 2))
+            / vae.config.scaling_factor
+        ).sample.numpy()
+    np.testing.assert_allclose(
+        to_numpy(model.decode(latents)),
+        images.transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
+    samples = to_numpy(model.sample(2, labels=[1, 2], num_steps=3, seed=0))
+    assert samples.shape == (2, 16, 16, 3) and np.isfinite(samples).all()
+    with pytest.raises(ValueError, match="LatentDiffusion.from_diffusers"):
+        kgen.models.DiffusionModel.from_diffusers(tmp_path / "dit")
+
+    # 3. Back to diffusers: the pipeline loads with the same numbers.
+    diffusers_checkpoint.to_diffusers(model, tmp_path / "back")
+    pipeline = diffusers.DiTPipeline.from_pretrained(tmp_path / "back")
+    assert pipeline.vae.config.scaling_factor == pytest.approx(
+        model.latent_scale
+    )
+    with torch.no_grad():
+        again = pipeline.transformer(
+            torch.tensor(latents.transpose(0, 3, 1, 2)),
+            torch.tensor(timesteps),
+            torch.tensor(labels),
+        ).sample.numpy()
+    np.testing.assert_array_equal(again, theirs)
 
 
 def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
