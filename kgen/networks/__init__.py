@@ -8,6 +8,7 @@ from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
 from kgen.networks.dcgan import dcgan_generator
+from kgen.networks.diffusers_conditional_unet import DiffusersConditionalUNet
 from kgen.networks.diffusers_decoder import DiffusersDecoder
 from kgen.networks.diffusers_dit import DiffusersDiT
 from kgen.networks.diffusers_encoder import DiffusersEncoder
@@ -54,6 +55,7 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "DiffusersConditionalUNet",
     "DiffusersDecoder",
     "DiffusersDiT",
     "DiffusersEncoder",

@@ -404,7 +404,12 @@ def _weights_of(layer, inverse=False):
         ):
             dense = getattr(layer, f"_{part}_dense")
             inputs = -1 if part == "output" else dense.kernel.shape[0]
-            yield from _dense_weights(dense, f"{name}.{key}", inputs, inverse)
+            # A conditional U-Net's projections but the output have no
+            # bias (kgen.networks.diffusers_conditional_unet).
+            bias = part == "output" or getattr(layer, "projection_bias", True)
+            yield from _dense_weights(
+                dense, f"{name}.{key}", inputs, inverse, bias
+            )
     elif isinstance(layer, layers.Conv2D):
         order = (3, 2, 0, 1) if inverse else (2, 3, 1, 0)
         yield layer.kernel, f"{name}.weight", partial(np.transpose, axes=order)
@@ -422,18 +427,21 @@ def _weights_of(layer, inverse=False):
         yield layer.embeddings, f"{name}.weight", np.asarray
 
 
-def _dense_weights(dense, name, inputs, inverse):
-    """A projection's kernel and bias: torch's `(out, in)` matrix and
-    flat bias to Keras' kernel and bias shapes (`inputs` rows of the
-    kernel's matrix, `-1` where its last axis is the output), or back."""
+def _dense_weights(dense, name, inputs, inverse, bias=True):
+    """A projection's kernel and bias (unless `bias` is False): torch's
+    `(out, in)` matrix and flat bias to Keras' kernel and bias shapes
+    (`inputs` rows of the kernel's matrix, `-1` where its last axis is
+    the output), or back."""
     shape, bias_shape = tuple(dense.kernel.shape), tuple(dense.bias.shape)
     if inverse:
         rows = (inputs, -1) if inputs != -1 else (-1, shape[-1])
         yield dense.kernel, f"{name}.weight", partial(_matrix_to_torch, rows)
-        yield dense.bias, f"{name}.bias", partial(_reshaped, -1)
+        if bias:
+            yield dense.bias, f"{name}.bias", partial(_reshaped, -1)
     else:
         yield dense.kernel, f"{name}.weight", partial(_matrix_to_keras, shape)
-        yield dense.bias, f"{name}.bias", partial(_reshaped, bias_shape)
+        if bias:
+            yield dense.bias, f"{name}.bias", partial(_reshaped, bias_shape)
 
 
 def _matrix_to_keras(shape, value):

@@ -1,0 +1,413 @@
+"""diffusers' `UNet2DConditionModel` in Stable Diffusion 1.x / 2.x's
+layout as a Keras network: the `UNet2DModel` of `DiffusersUNet` whose
+attention blocks are transformers attending to a text context.
+
+```
+transformer(x, context) = x + proj_out(blocks(proj_in(norm(x))))
+block(h) = h + attn1(LN(h))                      self-attention
+         + attn2(LN(h), context)                 cross-attention
+         + ff(LN(h)),  ff = net.2(a * gelu(g)), [a, g] = net.0.proj(h)
+```
+
+In this model `attention_head_dim` is, for historical reasons, the
+number of heads of each level (diffusers#2011); a head is the level's
+width divided by it. Query, key and value projections have no bias
+while the output's has; Keras' attention layer has one switch for all
+four, so the three are built, held at zero and frozen, and are not
+among the checkpoint's tensors (`projection_bias = False` on the
+layer, which `load_diffusers_weights` reads).
+"""
+
+import json
+
+import keras
+from keras import layers
+from keras import ops
+
+from kgen.layers.group_normalization import GroupNormalization
+from kgen.layers.multi_head_attention import MultiHeadAttention
+from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.networks.denoiser_inputs import timestep_input
+from kgen.networks.diffusers_unet import DiffusersBlocks
+from kgen.networks.diffusers_unet import conv3x3
+
+DOWN_BLOCKS = ("CrossAttnDownBlock2D", "DownBlock2D")
+UP_BLOCKS = ("CrossAttnUpBlock2D", "UpBlock2D")
+# diffusers' `UNet2DConditionModel` constructor defaults.
+DEFAULTS = {
+    "sample_size": None,
+    "in_channels": 4,
+    "out_channels": 4,
+    "center_input_sample": False,
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "down_block_types": (
+        "CrossAttnDownBlock2D",
+        "CrossAttnDownBlock2D",
+        "CrossAttnDownBlock2D",
+        "DownBlock2D",
+    ),
+    "mid_block_type": "UNetMidBlock2DCrossAttn",
+    "up_block_types": (
+        "UpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+        "CrossAttnUpBlock2D",
+    ),
+    "only_cross_attention": False,
+    "block_out_channels": (320, 640, 1280, 1280),
+    "layers_per_block": 2,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+    "dropout": 0.0,
+    "act_fn": "silu",
+    "norm_num_groups": 32,
+    "norm_eps": 1e-5,
+    "cross_attention_dim": 1280,
+    "transformer_layers_per_block": 1,
+    "reverse_transformer_layers_per_block": None,
+    "encoder_hid_dim": None,
+    "encoder_hid_dim_type": None,
+    "attention_head_dim": 8,
+    "num_attention_heads": None,
+    "dual_cross_attention": False,
+    "use_linear_projection": False,
+    "class_embed_type": None,
+    "addition_embed_type": None,
+    "addition_time_embed_dim": None,
+    "num_class_embeds": None,
+    "upcast_attention": False,
+    "resnet_time_scale_shift": "default",
+    "resnet_skip_time_act": False,
+    "resnet_out_scale_factor": 1.0,
+    "time_embedding_type": "positional",
+    "time_embedding_dim": None,
+    "time_embedding_act_fn": None,
+    "timestep_post_act": None,
+    "time_cond_proj_dim": None,
+    "conv_in_kernel": 3,
+    "conv_out_kernel": 3,
+    "projection_class_embeddings_input_dim": None,
+    "attention_type": "default",
+    "class_embeddings_concat": False,
+    "mid_block_only_cross_attention": None,
+    "cross_attention_norm": None,
+    "addition_embed_type_num_heads": 64,
+}
+# What kgen builds as diffusers does (Stable Diffusion 1.x and 2.x);
+# anything else is refused by name.
+SUPPORTED = {
+    "mid_block_type": ("UNetMidBlock2DCrossAttn",),
+    "only_cross_attention": (False,),
+    "act_fn": ("silu", "swish"),
+    "reverse_transformer_layers_per_block": (None,),
+    "encoder_hid_dim": (None,),
+    "encoder_hid_dim_type": (None,),
+    "num_attention_heads": (None,),
+    "dual_cross_attention": (False,),
+    "class_embed_type": (None,),
+    "addition_embed_type": (None,),
+    "num_class_embeds": (None,),
+    "resnet_time_scale_shift": ("default",),
+    "resnet_skip_time_act": (False,),
+    "resnet_out_scale_factor": (1, 1.0),
+    "time_embedding_type": ("positional",),
+    "time_embedding_act_fn": (None,),
+    "timestep_post_act": (None,),
+    "time_cond_proj_dim": (None,),
+    "conv_in_kernel": (3,),
+    "conv_out_kernel": (3,),
+    "attention_type": ("default",),
+    "class_embeddings_concat": (False,),
+    "mid_block_only_cross_attention": (None, False),
+    "cross_attention_norm": (None,),
+    "mid_block_scale_factor": (1, 1.0),
+}
+# Per-level settings that may be one value or one per level.
+PER_LEVEL = (
+    "layers_per_block",
+    "attention_head_dim",
+    "transformer_layers_per_block",
+    "cross_attention_dim",
+)
+
+
+def conditional_unet_config(config):
+    """`config` (a `UNet2DConditionModel` `config.json`, as a dict or a
+    path) with diffusers' defaults filled in, its per-level settings as
+    lists, checked: a `ValueError` names every key kgen does not build
+    as diffusers does."""
+    if not isinstance(config, dict):
+        with open(config, encoding="utf-8") as handle:
+            config = json.load(handle)
+    kind = config.get("_class_name", "UNet2DConditionModel")
+    if kind != "UNet2DConditionModel":
+        raise ValueError(
+            f"`config` describes a {kind}; only diffusers' "
+            "UNet2DConditionModel is built here."
+        )
+    config = dict(DEFAULTS, **config)
+    refused = {
+        key: config[key]
+        for key, allowed in SUPPORTED.items()
+        if config[key] not in allowed
+    }
+    if refused:
+        raise ValueError(
+            f"This UNet2DConditionModel config uses what kgen does not "
+            f"build: {refused} (supported: "
+            f"{ {key: SUPPORTED[key] for key in refused} })."
+        )
+    levels = len(config["block_out_channels"])
+    for key, known in (
+        ("down_block_types", DOWN_BLOCKS),
+        ("up_block_types", UP_BLOCKS),
+    ):
+        unknown = [b for b in config[key] if b not in known]
+        if unknown or len(config[key]) != levels:
+            raise ValueError(
+                f"`{key}` must be {levels} of {known} (one per "
+                f"block_out_channels); received {config[key]}."
+            )
+    for key in PER_LEVEL:
+        value = config[key]
+        if isinstance(value, (list, tuple)):
+            if len(value) != levels or not all(
+                isinstance(v, int) for v in value
+            ):
+                raise ValueError(
+                    f"`{key}` must be an int or {levels} ints (one per "
+                    f"level); received {value}."
+                )
+        elif not isinstance(value, int):
+            raise ValueError(
+                f"`{key}` must be an int or {levels} ints; received {value}."
+            )
+    return config
+
+
+def _per_level(config, key):
+    value = config[key]
+    levels = len(config["block_out_channels"])
+    return list(value) if isinstance(value, (list, tuple)) else [value] * levels
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class DiffusersConditionalUNet(keras.Model):
+    """diffusers' `UNet2DConditionModel` (Stable Diffusion 1.x / 2.x's
+    layout) in Keras, channels last.
+
+    A functional model whose config is the checkpoint's own.
+
+    Args:
+        config: dict or path of a `UNet2DConditionModel` `config.json`.
+        image_shape: `(height, width, channels)` of the latents; default
+            the config's `sample_size` and `in_channels`.
+        context_length: int, the text context's tokens (77 for CLIP).
+        timestep_dtype: "int32" or "float32", the `timesteps` input.
+
+    Inputs `[noisy_images, timesteps, context]` (`context`: `(batch,
+    context_length, cross_attention_dim)`), output `(batch, height,
+    width, out_channels)`, as diffusers' `unet(x_t, t,
+    encoder_hidden_states=context).sample` channels last.
+
+    Example:
+
+    ```python
+    network = kgen.networks.DiffusersConditionalUNet(
+        "sd/unet/config.json", context_length=77
+    )
+    ```
+    """
+
+    def __init__(
+        self,
+        config,
+        image_shape=None,
+        context_length=77,
+        timestep_dtype="int32",
+        **kwargs,
+    ):
+        config = conditional_unet_config(config)
+        if image_shape is None:
+            size = config["sample_size"]
+            if size is None:
+                raise ValueError(
+                    "Pass `image_shape`: the config has no `sample_size`."
+                )
+            size = (size, size) if isinstance(size, int) else tuple(size)
+            image_shape = (*size, config["in_channels"])
+        inputs, outputs = _graph(
+            config, tuple(image_shape), context_length, timestep_dtype
+        )
+        kwargs.setdefault("name", "diffusers_conditional_unet")
+        super().__init__(inputs, outputs, **kwargs)
+        self.unet_config = config
+        self.image_shape = tuple(image_shape)
+        self.context_length = context_length
+        self.timestep_dtype = timestep_dtype
+
+    def get_config(self):
+        return {
+            "config": self.unet_config,
+            "image_shape": self.image_shape,
+            "context_length": self.context_length,
+            "timestep_dtype": self.timestep_dtype,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _graph(config, image_shape, context_length, timestep_dtype):
+    widths = list(config["block_out_channels"])
+    heads = _per_level(config, "attention_head_dim")
+    depths = _per_level(config, "transformer_layers_per_block")
+    layers_per_block = _per_level(config, "layers_per_block")
+    context_dims = _per_level(config, "cross_attention_dim")
+    if len(set(context_dims)) > 1:
+        raise ValueError(
+            "`cross_attention_dim` differs between levels "
+            f"({context_dims}); kgen takes one text context."
+        )
+    images = keras.Input(image_shape, name="noisy_images")
+    timesteps = timestep_input(timestep_dtype)
+    context = keras.Input((context_length, context_dims[0]), name="context")
+
+    # 1. The time embedding.
+    embedding = SinusoidalEmbedding(
+        widths[0],
+        frequency_shift=config["freq_shift"],
+        flip_sin_to_cos=config["flip_sin_to_cos"],
+        name="time_proj",
+    )(timesteps)
+    embedding_dim = config["time_embedding_dim"] or 4 * widths[0]
+    embedding = layers.Dense(
+        embedding_dim, activation="silu", name="time_embedding-linear_1"
+    )(embedding)
+    embedding = layers.Dense(embedding_dim, name="time_embedding-linear_2")(
+        embedding
+    )
+    block = DiffusersBlocks(
+        embedding, config["norm_num_groups"], config["norm_eps"], None
+    )
+    linear = config["use_linear_projection"]
+
+    def transformer(x, level_heads, depth, name):
+        return _transformer(x, context, level_heads, depth, linear, block, name)
+
+    # 2. Down: every resnet (and transformer) output is a skip.
+    x = images
+    if config["center_input_sample"]:
+        x = 2.0 * x - 1.0
+    x = conv3x3(widths[0], "conv_in")(x)
+    skips = [x]
+    for level, kind in enumerate(config["down_block_types"]):
+        name = f"down_blocks-{level}"
+        for index in range(layers_per_block[level]):
+            x = block.resnet(x, widths[level], f"{name}-resnets-{index}")
+            if kind == "CrossAttnDownBlock2D":
+                x = transformer(
+                    x, heads[level], depths[level], f"{name}-attentions-{index}"
+                )
+            skips.append(x)
+        if level < len(widths) - 1:
+            if config["downsample_padding"] == 0:  # diffusers pads (0, 1)
+                x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+            else:
+                x = layers.ZeroPadding2D(config["downsample_padding"])(x)
+            x = conv3x3(
+                widths[level],
+                f"{name}-downsamplers-0-conv",
+                strides=2,
+                padding="valid",
+            )(x)
+            skips.append(x)
+
+    # 3. Middle.
+    x = block.resnet(x, widths[-1], "mid_block-resnets-0")
+    x = transformer(x, heads[-1], depths[-1], "mid_block-attentions-0")
+    x = block.resnet(x, widths[-1], "mid_block-resnets-1")
+
+    # 4. Up: each resnet takes the newest skip.
+    for index, kind in enumerate(config["up_block_types"]):
+        level = len(widths) - 1 - index
+        name = f"up_blocks-{index}"
+        for inner in range(layers_per_block[level] + 1):
+            x = layers.Concatenate()([x, skips.pop()])
+            x = block.resnet(x, widths[level], f"{name}-resnets-{inner}")
+            if kind == "CrossAttnUpBlock2D":
+                x = transformer(
+                    x, heads[level], depths[level], f"{name}-attentions-{inner}"
+                )
+        if level > 0:
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = conv3x3(widths[level], f"{name}-upsamplers-0-conv")(x)
+
+    # 5. Out.
+    x = GroupNormalization(
+        config["norm_num_groups"],
+        epsilon=config["norm_eps"],
+        name="conv_norm_out",
+    )(x)
+    x = layers.Activation("silu")(x)
+    outputs = conv3x3(config["out_channels"], "conv_out")(x)
+    return [images, timesteps, context], outputs
+
+
+def _transformer(x, context, num_heads, depth, linear, block, name):
+    """diffusers' `Transformer2DModel` on a feature map."""
+    _, height, width, channels = x.shape
+    h = GroupNormalization(block.groups, epsilon=1e-6, name=f"{name}-norm")(x)
+    if linear:
+        h = layers.Reshape((height * width, channels))(h)
+        h = layers.Dense(channels, name=f"{name}-proj_in")(h)
+    else:
+        h = layers.Conv2D(channels, 1, name=f"{name}-proj_in")(h)
+        h = layers.Reshape((height * width, channels))(h)
+    for index in range(depth):
+        prefix = f"{name}-transformer_blocks-{index}"
+        for part, source in (("1", None), ("2", context)):
+            normed = layers.LayerNormalization(
+                epsilon=1e-5, name=f"{prefix}-norm{part}"
+            )(h)
+            h = h + _attention(
+                normed, source, num_heads, channels, f"{prefix}-attn{part}"
+            )
+        normed = layers.LayerNormalization(
+            epsilon=1e-5, name=f"{prefix}-norm3"
+        )(h)
+        projected = layers.Dense(8 * channels, name=f"{prefix}-ff-net-0-proj")(
+            normed
+        )
+        hidden, gate = (
+            projected[..., : 4 * channels],
+            projected[..., 4 * channels :],
+        )
+        h = h + layers.Dense(channels, name=f"{prefix}-ff-net-2")(
+            hidden * ops.gelu(gate, approximate=False)
+        )
+    if linear:
+        h = layers.Dense(channels, name=f"{name}-proj_out")(h)
+        h = layers.Reshape((height, width, channels))(h)
+    else:
+        h = layers.Reshape((height, width, channels))(h)
+        h = layers.Conv2D(channels, 1, name=f"{name}-proj_out")(h)
+    return x + h
+
+
+def _attention(x, context, num_heads, channels, name):
+    attention = MultiHeadAttention(num_heads, channels // num_heads, name=name)
+    outputs = attention(x, x if context is None else context)
+    # The checkpoint's query, key and value projections have no bias.
+    attention.projection_bias = False
+    for dense in (
+        attention._query_dense,
+        attention._key_dense,
+        attention._value_dense,
+    ):
+        dense.bias.trainable = False
+    return outputs
