@@ -2,6 +2,8 @@
 the optimizer holds the adapters alone, and the merged copy computes what
 the adapted model computes."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -205,3 +207,21 @@ def test_rank_8_adapters_are_at_most_5_percent_of_a_dit():
     kgen.lora.enable_lora(model, rank=8)
     adapters = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     assert 0 < adapters <= 0.05 * base
+
+
+@pytest.mark.tensorflow_only
+def test_adapters_train_data_parallel_on_two_devices_as_on_one():
+    # A JAX process with two host devices, as tests/data_parallel does.
+    pytest.importorskip("jax")
+    from tests.data_parallel.test_data_parallel import run_module
+
+    stdout = run_module(
+        "tests.lora.lora_data_parallel_check",
+        [],
+        "jax",
+        {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+    )
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["base_moved"] == 0.0
+    assert result["adapters_moved"] > 0
+    assert result["adapters"] < 1e-5, result
