@@ -26,14 +26,20 @@ import kgen
 BASE = "ddpm_mnist"
 # Attention's query and value (the default) and the first 3x3 convolution
 # of each residual block: a new dataset changes textures the convolutions
-# draw, which attention alone adapts slowly. Rank 8 on these is 3.3% of
-# the base's parameters and its adapter 6% of its weights file.
+# draw, which attention alone adapts slowly. Rank 8 on these is 169k
+# parameters, 3.9% of the base's, and a 0.68 MB adapter beside its 9.0 MB
+# weights file.
 TARGET_LAYERS = ["query", "value", "*_conv1"]
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="runs/lora_ddpm_fashion_mnist")
+    parser.add_argument(
+        "--adapter-out",
+        help="where the adapter preset goes (default OUT/adapter; the "
+        "shipped one: kgen/presets/files/ddpm_mnist_fashion_lora)",
+    )
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rank", type=int, default=8)
@@ -107,12 +113,10 @@ def main():
     )
     fit_seconds = time.perf_counter() - fit_start
 
-    # 3. Score the adapted model and save the adapter alone.
+    # 3. Score the adapted model.
     after = scores(model, classifier, reference, args)
     print("adapted:", after)
-    adapter = kgen.presets.save_lora_adapter(
-        model, os.path.join(args.out, "adapter"), BASE
-    )
+    os.makedirs(args.out, exist_ok=True)
     samples = model.sample(
         20, labels=np.arange(20) % 10, seed=args.seed, num_steps=50
     )
@@ -123,14 +127,14 @@ def main():
     metrics = {
         "command": "python recipes/lora_ddpm_fashion_mnist.py "
         f"--steps {args.steps}" + (" --dry-run" if args.dry_run else ""),
+        "fit_examples_per_second": round(
+            args.steps * args.batch_size / fit_seconds, 1
+        ),
         "base": BASE,
         "target_layers": TARGET_LAYERS,
         "rank": args.rank,
         "trainable_parameters": trainable,
         "base_parameters": base_parameters,
-        "adapter_bytes": os.path.getsize(
-            os.path.join(adapter, "adapter_model.safetensors")
-        ),
         "steps": args.steps,
         "batch_size": args.batch_size,
         "fit_seconds": round(fit_seconds, 1),
@@ -140,6 +144,25 @@ def main():
         "before": before,
         "after": after,
     }
+    # 4. The adapter alone, its card the measurements.
+    adapter = kgen.presets.save_lora_adapter(
+        model,
+        args.adapter_out or os.path.join(args.out, "adapter"),
+        BASE,
+        card={
+            "description": "ddpm_mnist adapted to Fashion-MNIST by rank-"
+            f"{args.rank} LoRA adapters on {TARGET_LAYERS} (the base "
+            "frozen): sample(n, labels=...) draws Fashion-MNIST's classes.",
+            "metrics": {
+                key: metrics[key]
+                for key in ("command", "before", "after", "steps", "backend")
+            },
+            "hardware": "CPU",
+        },
+    )
+    metrics["adapter_bytes"] = os.path.getsize(
+        os.path.join(adapter, "adapter_model.safetensors")
+    )
     with open(os.path.join(args.out, "metrics.json"), "w") as file:
         json.dump(metrics, file, indent=2)
         file.write("\n")

@@ -32,7 +32,7 @@ from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.version import __version__
 
-ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_CONFIG = registry.ADAPTER_CONFIG
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 FORMAT = "kgen-lora"
 FORMAT_VERSION = 1
@@ -51,7 +51,7 @@ def is_lora_adapter(directory):
     ) and not os.path.lexists(os.path.join(directory, registry.METADATA))
 
 
-def save_lora_adapter(model, directory, base):
+def save_lora_adapter(model, directory, base, card=None):
     """Writes `model`'s LoRA adapters alone, as a preset that names its
     base.
 
@@ -64,6 +64,9 @@ def save_lora_adapter(model, directory, base):
             folder or a diffusers folder (a relative folder is read
             relative to the adapter folder first, then to the working
             directory).
+        card: `None` or a JSON-serializable dict: the adapter's model
+            card (a description, its metrics with their command), kept
+            as the config's `card`.
 
     Returns:
         str, the absolute path of the folder.
@@ -80,6 +83,12 @@ def save_lora_adapter(model, directory, base):
             "`base` must name the base the adapter loads on (a preset name "
             f"or folder, or a diffusers folder); received {base!r}."
         )
+    if card is not None:
+        if not isinstance(card, dict):
+            raise ValueError(
+                f"`card` must be None or a dict; received {card!r}."
+            )
+        json.dumps(card)  # refused here, before anything is written
     settings = lora.lora_settings(model)
     weights = lora.lora_weights(model)
     directory = os.path.abspath(os.fspath(directory))
@@ -103,6 +112,8 @@ def save_lora_adapter(model, directory, base):
             "weights_sha256": sha256(weights_path),
             "kgen_version": __version__,
         }
+        if card is not None:
+            config["card"] = card
         with open(os.path.join(staging, ADAPTER_CONFIG), "w") as file:
             json.dump(config, file, indent=2, sort_keys=True)
             file.write("\n")

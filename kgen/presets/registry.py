@@ -32,6 +32,8 @@ METADATA = "metadata.json"
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
 TOKENIZER = "tokenizer.json"
+# A LoRA adapter's config (`kgen.presets.lora_adapter`).
+ADAPTER_CONFIG = "adapter_config.json"
 
 # Bounds on what a preset folder, written by anyone, may make kgen read:
 # each is checked before the bytes are read. The shipped presets' largest
@@ -175,6 +177,21 @@ def shipped_presets():
     return dict(sorted(presets.items()))
 
 
+@functools.cache
+def shipped_lora_adapters():
+    """`{name: directory}` of the LoRA adapters shipped beside the
+    presets (folders with an `adapter_config.json` and no
+    `metadata.json`): `load_preset(name)` loads each on its base."""
+    adapters = {}
+    for _, folder in preset_folders():
+        for adapter in sorted(folder.iterdir()):
+            if (adapter / ADAPTER_CONFIG).is_file() and not (
+                adapter / METADATA
+            ).exists():
+                adapters.setdefault(adapter.name, str(adapter))
+    return adapters
+
+
 def package_of(name):
     """The preset package that ships preset `name`, or None (kgen's own,
     or not one of this repository's)."""
@@ -236,6 +253,9 @@ def resolve(name_or_directory):
     presets = shipped_presets()
     if isinstance(name_or_directory, str) and path in presets:
         return presets[path]
+    adapters = shipped_lora_adapters()
+    if isinstance(name_or_directory, str) and path in adapters:
+        return adapters[path]
     if os.path.isdir(path):
         return os.path.abspath(path)
     package = package_of(path)
