@@ -26,12 +26,16 @@ def add_parser(commands):
 
 def presets(args):
     import kgen
+    from kgen.presets import lora_adapter
 
     if args.name is None:
         if args.json or args.check:
             raise ValueError("--json and --check need a preset NAME.")
         _print_preset_table()
         return 0
+    directory = kgen.presets.loading.preset_directory(args.name)
+    if lora_adapter.is_lora_adapter(directory):
+        return _show_adapter(args, directory)
     metadata = kgen.presets.verify_preset(args.name)
     if args.json:
         print(json.dumps(metadata, indent=2, sort_keys=True))
@@ -52,16 +56,48 @@ def presets(args):
     return 0
 
 
+def _show_adapter(args, directory):
+    """A LoRA adapter's config and card, its weights' sha256 checked;
+    with `--check`, loaded onto its base (whose sha256 it checks)."""
+    import kgen
+    from kgen.presets import lora_adapter
+
+    config, _ = lora_adapter.read_lora_adapter(directory)
+    if args.json:
+        print(json.dumps(config, indent=2, sort_keys=True))
+    else:
+        say(
+            f"{os.path.basename(directory)}: LoRA adapter on "
+            f"{config['base']} ({config['model_class']}), rank "
+            f"{config['rank']}, {config['num_parameters']:,} parameters "
+            f"on {len(config['layers'])} layers"
+        )
+        card = config.get("card") or {}
+        if card.get("description"):
+            say(f"  {card['description']}")
+        if isinstance(card.get("metrics"), dict):
+            say("metrics:")
+            _print_tree(card["metrics"], indent=2)
+        say(f"base weights sha256: {config['base_sha256']}")
+        say(
+            "verified: the adapter's weights against their sha256 "
+            "(integrity, not authenticity: nothing is signed)"
+        )
+    if args.check:
+        kgen.presets.load_preset(directory)
+        print("check: loads on its base, whose weights' sha256 matches")
+    return 0
+
+
 def _print_preset_table():
     import kgen
+    from kgen.presets import lora_adapter
+    from kgen.presets import registry
 
     rows = [("name", "class", "parameters", "MB", "trained", "metrics")]
     for name, directory in kgen.presets.shipped_presets().items():
         card = kgen.presets.preset_metadata(name)
-        size = sum(
-            os.path.getsize(os.path.join(directory, f))
-            for f in os.listdir(directory)
-        )
+        size = _folder_bytes(directory)
         rows.append(
             (
                 name,
@@ -73,6 +109,20 @@ def _print_preset_table():
                     f"{metric} {_format_value(card['metrics'][metric])}"
                     for metric in _headline(card)
                 ),
+            )
+        )
+    for name, directory in registry.shipped_lora_adapters().items():
+        config, _ = lora_adapter.read_lora_adapter(directory)
+        metrics = (config.get("card") or {}).get("metrics") or {}
+        after = metrics.get("after") or {}
+        rows.append(
+            (
+                name,
+                f"LoRA on {config['base']}",
+                f"{config['num_parameters']:,}",
+                f"{_folder_bytes(directory) / 1e6:.1f}",
+                "yes",
+                ", ".join(f"{k} {_format_value(v)}" for k, v in after.items()),
             )
         )
     for name in kgen.presets.list_architectures():
@@ -103,6 +153,13 @@ def _print_preset_table():
             row[5],
         ]
         say("  ".join(cells).rstrip())
+
+
+def _folder_bytes(directory):
+    return sum(
+        os.path.getsize(os.path.join(directory, f))
+        for f in os.listdir(directory)
+    )
 
 
 def _headline(card):
