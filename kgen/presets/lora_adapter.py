@@ -84,11 +84,15 @@ def save_lora_adapter(model, directory, base, card=None):
             f"or folder, or a diffusers folder); received {base!r}."
         )
     if card is not None:
-        if not isinstance(card, dict):
+        try:
+            if not isinstance(card, dict):
+                raise TypeError
+            json.dumps(card)  # refused here, before anything is written
+        except (TypeError, ValueError):
             raise ValueError(
-                f"`card` must be None or a dict; received {card!r}."
-            )
-        json.dumps(card)  # refused here, before anything is written
+                "`card` must be None or a dict that JSON can hold; "
+                f"received {card!r}."
+            ) from None
     settings = lora.lora_settings(model)
     weights = lora.lora_weights(model)
     directory = os.path.abspath(os.fspath(directory))

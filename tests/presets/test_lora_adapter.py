@@ -142,3 +142,28 @@ def test_an_adapter_on_an_adapter_is_refused(adapter, adapted, tmp_path):
     assert lora_adapter.is_lora_adapter(adapter)
     with pytest.raises(ValueError, match="`base` must name the base"):
         kgen.presets.save_lora_adapter(adapted, tmp_path / "x", None)
+
+
+def test_a_card_travels_with_the_adapter_and_the_cli_shows_it(
+    adapted, tmp_path, capsys
+):
+    from kgen import cli
+
+    card = {"description": "a test", "metrics": {"after": {"fid": 1.5}}}
+    folder = kgen.presets.save_lora_adapter(
+        adapted, tmp_path / "carded", BASE, card=card
+    )
+    config = json.loads(
+        open(os.path.join(folder, "adapter_config.json")).read()
+    )
+    assert config["card"] == card
+    assert cli.main(["presets", folder]) == 0
+    out = capsys.readouterr().out
+    assert f"LoRA adapter on {BASE}" in out and "a test" in out
+    assert "fid: 1.5" in out
+    for bad in ("text", {"value": object()}):
+        with pytest.raises(ValueError, match="`card` must be None or a dict"):
+            kgen.presets.save_lora_adapter(
+                adapted, tmp_path / "bad", BASE, card=bad
+            )
+    assert not (tmp_path / "bad").exists()
