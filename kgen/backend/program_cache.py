@@ -9,8 +9,17 @@ import weakref
 MAX_PROGRAMS_PER_OWNER = 8
 
 
+def variables_token(owner):
+    """What a compiled program of `owner` depends on beyond its inputs:
+    which variables it has. A program traced before variables were added
+    (LoRA adapters, `kgen.lora.enable_lora`) computes without them, so a
+    change of this token means a new program."""
+    return tuple(map(id, owner.variables))
+
+
 class ProgramCache:
-    """The compiled form of `function(owner, *args)` per owner and key.
+    """The compiled form of `function(owner, *args)` per owner, key and
+    the owner's variables (`variables_token`).
 
     `compile(owner_ref, function)` builds a program; the cache holds
     only a weak reference to each owner, so its programs go with it.
@@ -21,6 +30,7 @@ class ProgramCache:
         self._programs = weakref.WeakKeyDictionary()
 
     def get(self, owner, key, function):
+        key = (key, variables_token(owner))
         programs = self._programs.get(owner)
         if programs is None:
             programs = self._programs[owner] = collections.OrderedDict()

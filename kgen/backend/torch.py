@@ -19,6 +19,7 @@ from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import MAX_PROGRAMS_PER_OWNER
+from kgen.backend.program_cache import variables_token
 from kgen.backend.single_process import num_processes  # noqa: F401
 from kgen.backend.single_process import process_id  # noqa: F401
 from kgen.backend.single_process import sync_processes  # noqa: F401
@@ -268,6 +269,7 @@ def inference_call(network, inputs):
     signature = (
         str(structure),
         tuple((tuple(x.shape), x.dtype, x.device) for x in leaves),
+        variables_token(network),
     )
     graph = graphs.get(signature, 0)
     if isinstance(graph, int):  # the calls so far

@@ -85,11 +85,11 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
         alpha: the scale's numerator (`alpha / r`); `None` means `rank`
             (a scale of 1), as in Keras and peft.
         target_layers: `None` for the query and value projections of
-            every attention layer (keras-hub's default), or a sequence of patterns: a layer is adapted when a
-            pattern matches its path (`fnmatch`, e.g.
-            `"denoiser/up*_conv*"`) or its name (`"query"`), and it is a
-            layer Keras can adapt (`Dense`, `EinsumDense`, `Embedding`,
-            the convolutions).
+            every attention layer (keras-hub's default), or a sequence of
+            patterns: a layer is adapted when a pattern matches its path
+            (`fnmatch`, e.g. `"denoiser/up*_conv*"`) or its name
+            (`"query"`), and it is a layer Keras can adapt (`Dense`,
+            `EinsumDense`, `Embedding`, the convolutions).
         seed: the adapters' initial `A` (`B` starts at zero), under
             kgen's seed rule (`None`: the model's own generator).
 
@@ -143,6 +143,7 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
             a_initializer=keras.initializers.HeUniform(seed=generator),
         )
     _freeze_all_but_adapters(model, chosen)
+    _forget_compiled_functions(model)
     if getattr(model, "compiled", False):
         # A fresh optimizer: one built before holds state for variables
         # that no longer train.
@@ -213,6 +214,17 @@ def _freeze_all_but_adapters(model, chosen):
     for variable in model.variables:
         if not _is_adapter(variable):
             variable.trainable = False
+
+
+def _forget_compiled_functions(model):
+    """Drops Keras' traced `fit` / `evaluate` / `predict` functions of
+    `model` and its networks: traced before the adapters, they would
+    compute without them (kgen's own inference programs key on the
+    variables, `kgen.backend.program_cache`)."""
+    for layer in [model, *layer_paths(model).values()]:
+        for name in ("train_function", "test_function", "predict_function"):
+            if getattr(layer, name, None) is not None:
+                setattr(layer, name, None)
 
 
 def _is_adapter(variable):

@@ -57,6 +57,9 @@ def test_fit_trains_only_the_adapters_and_merging_keeps_the_outputs():
     before = base_values(model)
     digest = kgen.lora.base_weights_sha256(model)
 
+    # Sampled before: the compiled sampling programs (traced torch
+    # graphs, tf.functions, jitted JAX) must not outlive the change.
+    model.sample(2, labels=[0, 1], num_steps=10, seed=0)
     paths = kgen.lora.enable_lora(model, rank=2, seed=0)
 
     # 1. The query and value projections of the four attention layers
@@ -98,9 +101,16 @@ def test_fit_trains_only_the_adapters_and_merging_keeps_the_outputs():
         denoised(model, images[:4], labels[:4]),
         atol=1e-5,
     )
-    # The adapted model samples through the one sampling path.
-    samples = model.sample(2, labels=[0, 1], num_steps=2, seed=0)
-    assert np.isfinite(keras.ops.convert_to_numpy(samples)).all()
+    # The adapted model samples through the one sampling path, with its
+    # adapters: as its merged copy, which no program has seen.
+    samples = model.sample(2, labels=[0, 1], num_steps=10, seed=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(samples),
+        keras.ops.convert_to_numpy(
+            merged.sample(2, labels=[0, 1], num_steps=10, seed=0)
+        ),
+        atol=1e-4,
+    )
 
 
 @pytest.mark.torch_only
