@@ -98,7 +98,13 @@ def test_a_program_cache_keeps_the_most_recently_used_programs_per_owner():
     cache.get(owner, 0, None)  # 0 is now the most recent
     cache.get(owner, "new", lambda owner: None)
     assert len(compiled) == limit + 1
-    assert list(cache._programs[owner]) == [*range(2, limit), 0, "new"]
+    keys = [key for key, _ in cache._programs[owner]]
+    assert keys == [*range(2, limit), 0, "new"]
+    # New variables (LoRA adapters, a build) mean a new program: one
+    # traced before would compute without them.
+    owner.build((None, 2))
+    cache.get(owner, "new", lambda owner: None)
+    assert len(compiled) == limit + 2
 
 
 def test_build_then_load_gives_the_loaded_weights_and_initializes_the_rest(
