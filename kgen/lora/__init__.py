@@ -11,7 +11,9 @@ served = kgen.lora.merge_lora(model)
 ```
 """
 
+from kgen.lora.adaptation import adapter_shapes
 from kgen.lora.adaptation import base_weights_sha256
+from kgen.lora.adaptation import check_base_unchanged
 from kgen.lora.adaptation import enable_lora
 from kgen.lora.adaptation import layer_paths
 from kgen.lora.adaptation import lora_layers
@@ -21,7 +23,9 @@ from kgen.lora.adaptation import set_lora_weights
 from kgen.lora.merging import merge_lora
 
 __all__ = [
+    "adapter_shapes",
     "base_weights_sha256",
+    "check_base_unchanged",
     "enable_lora",
     "layer_paths",
     "lora_layers",

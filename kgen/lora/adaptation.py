@@ -40,27 +40,29 @@ LORA_PREFIX = "lora_"
 
 
 def layer_paths(model):
-    """Every layer under `model` by its path of names, e.g.
-    `"denoiser/middle_attn_attention/query"`: unique within the model,
-    stable across processes (Keras' own variable paths omit the network
-    a layer belongs to, so two networks of one model can share them).
-
-    Raises:
-        ValueError: two layers share a path.
+    """Every layer under `model` once, by its path of names, e.g.
+    `"denoiser/middle_attn_attention/query"`: unique within the model and
+    the same in every process that builds it alike (Keras' own variable
+    paths omit the network a layer belongs to, so two networks of one
+    model can share them). A layer shared by two networks keeps its
+    first path; a second layer of a name already taken (a consistency
+    model's network and its target, both `unet_denoiser`) is numbered:
+    `unet_denoiser~1`.
     """
-    paths = {}
+    paths, seen = {}, set()
 
     def walk(layer, prefix):
         for sublayer in layer._flatten_layers(
             include_self=False, recursive=False
         ):
+            if id(sublayer) in seen:
+                continue
+            seen.add(id(sublayer))
             path = f"{prefix}{sublayer.name}"
-            if path in paths and paths[path] is not sublayer:
-                raise ValueError(
-                    f"Two layers of {model.name!r} share the path {path!r}; "
-                    "LoRA names each adapter by its layer's path, so give "
-                    "the layers distinct names."
-                )
+            index = 0
+            while path in paths:
+                index += 1
+                path = f"{prefix}{sublayer.name}~{index}"
             paths[path] = sublayer
             walk(sublayer, path + "/")
 
@@ -133,9 +135,19 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
             "(`kgen.lora.merge_lora`)."
         )
     chosen = _chosen_layers(model, target_layers)
+    for path, layer in chosen.items():
+        if getattr(layer, "kernel_constraint", None) is not None:
+            raise ValueError(
+                f"Layer {path!r} has a kernel constraint, which Keras' "
+                "LoRA refuses; leave it out of `target_layers`."
+            )
     generator = seeds.seed_generator(
         seed, getattr(model, "seed_generator", None)
     )
+    # What `save_lora_adapter` names the base by, and checks again: a
+    # layer that writes its own weights in training (spectral
+    # normalization, an EMA codebook) would move the frozen base.
+    model._lora_base_sha256 = base_weights_sha256(model)
     for layer in chosen.values():
         layer.enable_lora(
             rank,
@@ -153,10 +165,16 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
 
 def _chosen_layers(model, target_layers):
     paths = layer_paths(model)
+    frozen = [path for path, layer in paths.items() if not layer.trainable]
+    # A part its model keeps frozen (a latent model's autoencoder, a
+    # consistency model's target) trains nothing, adapters included.
     adaptable = {
         path: layer
         for path, layer in paths.items()
-        if hasattr(layer, "enable_lora") and layer.weights
+        if hasattr(layer, "enable_lora")
+        and layer.weights
+        and layer.trainable
+        and not any(path.startswith(f + "/") for f in frozen)
     }
     if target_layers is None:
         projections = {
@@ -194,10 +212,10 @@ def _chosen_layers(model, target_layers):
         }
         if not matched:
             raise ValueError(
-                f"`target_layers` pattern {pattern!r} matches no layer of "
-                f"{model.name!r} that takes LoRA (Dense, EinsumDense, "
-                f"Embedding, convolutions); such layers are e.g. "
-                f"{sorted(adaptable)[:5]}."
+                f"`target_layers` pattern {pattern!r} matches no trainable "
+                f"layer of {model.name!r} that takes LoRA (Dense, "
+                f"EinsumDense, Embedding, convolutions); such layers are "
+                f"e.g. {sorted(adaptable)[:5]}."
             )
         chosen.update(matched)
     return chosen
@@ -238,6 +256,47 @@ def lora_layers(model):
         for path, layer in layer_paths(model).items()
         if getattr(layer, "lora_enabled", False)
     }
+
+
+def adapter_shapes(model, paths, rank):
+    """`{"<path>.<weight name>": shape}` of the adapters `enable_lora`
+    would add at rank `rank` to the layers at `paths`, computed without
+    adding them (`A` is the kernel's shape with its last axis `rank`,
+    `B` is `rank` by the kernel's last axis, as Keras builds them).
+
+    Raises:
+        ValueError: a path names no layer of `model` that takes LoRA.
+    """
+    layers = layer_paths(model)
+    shapes = {}
+    for path in paths:
+        layer = layers.get(path)
+        if layer is None or not hasattr(layer, "enable_lora"):
+            raise ValueError(
+                f"{model.name!r} has no layer {path!r} that takes LoRA."
+            )
+        if isinstance(layer, keras.layers.Embedding):
+            name, kernel = "lora_embeddings", layer.embeddings
+        else:
+            name, kernel = "lora_kernel", layer.kernel
+        shape = tuple(kernel.shape)
+        shapes[f"{path}.{name}_a"] = (*shape[:-1], rank)
+        shapes[f"{path}.{name}_b"] = (rank, shape[-1])
+    return shapes
+
+
+def check_base_unchanged(model):
+    """Raises `ValueError` when `model`'s base weights differ from what
+    they were when its adapters were added (`enable_lora`): an adapter
+    saved now would name a base that exists nowhere."""
+    expected = getattr(model, "_lora_base_sha256", None)
+    if expected is not None and base_weights_sha256(model) != expected:
+        raise ValueError(
+            f"{model.name!r}'s base weights changed since its adapters were "
+            "added: one of its layers writes its own weights in training "
+            "(spectral normalization, an EMA codebook), so they are not "
+            "frozen, and no base would match this adapter."
+        )
 
 
 def lora_settings(model):

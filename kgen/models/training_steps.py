@@ -61,7 +61,11 @@ class TrainingSteps:
 
 def value_and_grad(model, fn, variables):
     """`backend.value_and_grad` for a custom step, under `model`'s loss
-    scale (`kgen.backend.loss_scaling`)."""
+    scale (`kgen.backend.loss_scaling`). With no variables (a network
+    frozen while LoRA adapters train elsewhere) it is `fn`'s value and no
+    gradients: the backends refuse a gradient with respect to nothing."""
+    if not variables:
+        return fn(), []
     return loss_scaling.value_and_grad(
         loss_scaling.loss_scale_optimizer(model), fn, variables
     )
@@ -69,7 +73,10 @@ def value_and_grad(model, fn, variables):
 
 def apply_gradients(model, optimizer, grads, variables):
     """`optimizer.apply(grads, variables)` for a custom step, under
-    `model`'s loss scale (`kgen.backend.loss_scaling`)."""
+    `model`'s loss scale (`kgen.backend.loss_scaling`); nothing with no
+    variables."""
+    if not variables:
+        return
     loss_scaling.apply_gradients(
         loss_scaling.loss_scale_optimizer(model), optimizer, grads, variables
     )

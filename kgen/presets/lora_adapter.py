@@ -24,6 +24,7 @@ import numpy as np
 
 from kgen import lora
 from kgen.presets import registry
+from kgen.presets import remote
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
@@ -93,20 +94,31 @@ def save_lora_adapter(model, directory, base, card=None):
                 "`card` must be None or a dict that JSON can hold; "
                 f"received {card!r}."
             ) from None
+    if remote.is_remote(base):
+        raise ValueError(
+            f"`base` must be a local preset name or folder; received "
+            f"{os.fspath(base)!r} (download it first)."
+        )
+    lora.check_base_unchanged(model)
     settings = lora.lora_settings(model)
     weights = lora.lora_weights(model)
     directory = os.path.abspath(os.fspath(directory))
+    base = os.fspath(base)
+    if os.path.isdir(base) and base not in registry.shipped_presets():
+        # A folder, named from the adapter's own, so that both can move
+        # together (`base_location` reads it from there first).
+        base = os.path.relpath(os.path.abspath(base), directory)
     with atomic_directory(directory) as staging:
         weights_path = os.path.join(staging, ADAPTER_WEIGHTS)
         write_safetensors(
             weights_path,
             weights,
-            metadata={"format": FORMAT, "base": os.fspath(base)},
+            metadata={"format": FORMAT, "base": base},
         )
         config = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "base": os.fspath(base),
+            "base": base,
             "base_sha256": lora.base_weights_sha256(model),
             "model_class": type(model).__name__,
             "rank": settings["rank"],
@@ -160,6 +172,16 @@ def _check_config(config, path):
     for field in ("base", "model_class"):
         if not isinstance(config.get(field), str) or not config[field]:
             refuse(field, "a non-empty string")
+    if remote.is_remote(config["base"]):
+        refuse("base", "a local preset name or folder, not a URL")
+    count = config.get("num_parameters")
+    if type(count) is not int or count < 0:
+        refuse("num_parameters", "an int >= 0")
+    card = config.get("card", {})
+    if not isinstance(card, dict) or not all(
+        isinstance(card.get(key, {}), dict) for key in ("metrics",)
+    ):
+        refuse("card", "a dict, its `metrics` a dict")
     for field in ("base_sha256", "weights_sha256"):
         if not registry.is_sha256(config.get(field)):
             refuse(field, "a sha256 (64 lowercase hex digits)")
@@ -231,6 +253,27 @@ def apply_lora_adapter(model, directory):
             f"onto {config['base']!r}."
         )
     try:
+        # Everything checked before the model changes: a refused adapter
+        # leaves the base as it was.
+        if lora.lora_layers(model):
+            raise ValueError(f"{model.name!r} already has LoRA adapters.")
+        shapes = lora.adapter_shapes(model, config["layers"], config["rank"])
+        found = {
+            name: tuple(np.shape(value)) for name, value in weights.items()
+        }
+        if found != shapes:
+            missing = sorted(set(shapes) - set(found))
+            unknown = sorted(set(found) - set(shapes))
+            wrong = sorted(
+                name
+                for name in set(shapes) & set(found)
+                if shapes[name] != found[name]
+            )
+            raise ValueError(
+                f"the adapter's weights do not fit its layers: missing "
+                f"{missing[:5]}, unknown {unknown[:5]}, of another shape "
+                f"{wrong[:5]}."
+            )
         lora.enable_lora(
             model,
             config["rank"],
@@ -238,15 +281,9 @@ def apply_lora_adapter(model, directory):
             # Exact paths: a path's own `*`, `?` or `[` matches itself.
             target_layers=[glob.escape(path) for path in config["layers"]],
         )
-        adapted = lora.lora_settings(model)["layers"]
-        if adapted != sorted(config["layers"]):
-            raise ValueError(
-                f"`layers` names {len(config['layers'])} layers, which "
-                f"match {len(adapted)} of the base's."
-            )
-        lora.set_lora_weights(
-            model, {name: np.asarray(value) for name, value in weights.items()}
-        )
     except ValueError as error:
         raise PresetError(f"{config_path}: {error}") from None
+    lora.set_lora_weights(
+        model, {name: np.asarray(value) for name, value in weights.items()}
+    )
     return model

@@ -128,7 +128,7 @@ def test_patterns_choose_layers_by_path_or_name_and_refuse_what_matches_none():
     with pytest.raises(ValueError, match="pattern 'missing' matches no"):
         kgen.lora.enable_lora(small_diffusion(), target_layers=["missing"])
     # Normalization layers hold weights but take no adapter.
-    with pytest.raises(ValueError, match="matches no layer"):
+    with pytest.raises(ValueError, match="matches no trainable layer"):
         kgen.lora.enable_lora(small_diffusion(), target_layers=["*_norm*"])
     for rank in (0, 2.0, True):
         with pytest.raises(ValueError, match="`rank` must be an int"):
@@ -184,6 +184,11 @@ def test_mixed_precision_keeps_adapters_float32_and_the_base_unchanged():
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
         model = small_diffusion()
+        # Away from the initial weights, whose zero output convolution
+        # passes no gradient to the adapters.
+        rng = np.random.default_rng(0)
+        for variable in model.denoiser.trainable_variables:
+            variable.assign(variable + 0.05 * rng.normal(size=variable.shape))
         kgen.lora.enable_lora(model, seed=0)
         model.compile(optimizer=keras.optimizers.Adam(1e-2))
         before = base_values(model)
@@ -193,6 +198,13 @@ def test_mixed_precision_keeps_adapters_float32_and_the_base_unchanged():
         keras.mixed_precision.set_dtype_policy("float32")
     adapters = [v for v in model.weights if v.name.startswith("lora_")]
     assert {v.dtype for v in adapters} == {"float32"}
+    # The layers compute in bfloat16, and the adapters trained there.
+    assert model.denoiser.layers[-1].compute_dtype == "bfloat16"
+    assert all(
+        value.any()
+        for name, value in kgen.lora.lora_weights(model).items()
+        if name.endswith("lora_kernel_b")
+    )
     after = base_values(model)
     assert all(np.array_equal(before[path], after[path]) for path in before)
 
@@ -235,3 +247,66 @@ def test_adapters_train_data_parallel_on_two_devices_as_on_one():
     assert result["base_moved"] == 0.0
     assert result["adapters_moved"] > 0
     assert result["adapters"] < 1e-5, result
+
+
+class _Twins(keras.Model):
+    """Two networks of one name sharing a layer, as a consistency model's
+    network and target share their name."""
+
+    def __init__(self):
+        super().__init__()
+        shared = keras.layers.Dense(3, name="shared")
+        self.first = self._network(shared, "own")
+        self.second = self._network(shared, "own")
+
+    @staticmethod
+    def _network(shared, name):
+        inputs = keras.Input((2,))
+        outputs = keras.layers.Dense(2, name=name)(shared(inputs))
+        return keras.Model(inputs, outputs, name="twin")
+
+    def call(self, x):
+        return self.first(x) + self.second(x)
+
+
+@pytest.mark.torch_only
+def test_paths_name_each_layer_once_and_number_a_repeated_name():
+    model = _Twins()
+    model(np.zeros((1, 2), "float32"))
+    paths = kgen.lora.layer_paths(model)
+    assert sorted(p for p in paths if "input_layer" not in p) == [
+        "twin",
+        "twin/own",
+        "twin/shared",
+        "twin~1",
+        "twin~1/own",
+    ]
+    adapted = kgen.lora.enable_lora(model, target_layers=["shared", "own"])
+    assert adapted == ["twin/own", "twin/shared", "twin~1/own"]
+    assert len(kgen.lora.lora_weights(model)) == 6
+
+
+@pytest.mark.torch_only
+def test_an_adapter_over_a_base_that_moved_in_training_is_not_saved(
+    tmp_path,
+):
+    # Spectral normalization writes the discriminator's kernels in every
+    # training call, frozen or not: the base the adapter would name is
+    # gone.
+    model = kgen.models.GAN(
+        kgen.networks.dcgan_generator(SHAPE, 4, filters=8),
+        kgen.networks.dcgan_discriminator(
+            SHAPE, filters=8, spectral_normalization=True
+        ),
+        latent_dim=4,
+        seed=0,
+    )
+    kgen.lora.enable_lora(
+        model, target_layers=[f"{model.generator.name}/*conv*"], seed=0
+    )
+    model.compile()
+    images, _ = images_and_labels()
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="base weights changed"):
+        kgen.presets.save_lora_adapter(model, tmp_path / "adapter", "x")
+    assert not (tmp_path / "adapter").exists()

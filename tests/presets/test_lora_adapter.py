@@ -105,6 +105,9 @@ def _rewrite_config(adapter, **changes):
         ("layers", ["a", "a"], "`layers` must be 1 to"),
         ("base_sha256", "0" * 63, "`base_sha256` must be a sha256"),
         ("format", "peft", "`format` must be 'kgen-lora'"),
+        ("base", "hf://someone/base", "`base` must be a local preset"),
+        ("num_parameters", "many", "`num_parameters` must be an int"),
+        ("card", "hi", "`card` must be a dict"),
     ],
 )
 def test_a_malformed_config_is_refused_naming_its_field(
@@ -131,6 +134,13 @@ def test_altered_or_incomplete_weights_are_refused(adapter):
     _rewrite_config(adapter, weights_sha256=digest)
     with pytest.raises(kgen.presets.PresetError, match="missing"):
         kgen.presets.load_preset(adapter)
+    # Refused before the model changes: the base stays as it was.
+    base = kgen.presets.load_preset(BASE)
+    trainable = len(base.trainable_variables)
+    with pytest.raises(kgen.presets.PresetError, match="missing"):
+        kgen.presets.apply_lora_adapter(base, adapter)
+    assert kgen.lora.lora_layers(base) == {}
+    assert len(base.trainable_variables) == trainable
 
 
 def test_an_adapter_on_an_adapter_is_refused(adapter, adapted, tmp_path):
