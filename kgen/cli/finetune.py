@@ -18,6 +18,7 @@ import os
 import time
 
 from kgen.cli.common import given
+from kgen.cli.common import writing_atomically
 
 # The most base samples `--prior-preservation` draws before training.
 MAX_PRIOR_SAMPLES = 10_000
@@ -85,7 +86,18 @@ def finetune(args):
     from kgen.presets import lora_adapter
 
     _check_numbers(args)
+    if args.prior_preservation and args.dataset:
+        raise ValueError(
+            "--prior-preservation takes --data (a new subject under one "
+            "--label); a --dataset of many classes needs none."
+        )
     model, base = _load_base(args.base)
+    if getattr(type(model), "_multi_optimizer_compile", False):
+        raise ValueError(
+            f"BASE is a {type(model).__name__}, trained with one optimizer "
+            "per network; kgen finetune compiles one. Use kgen.lora in a "
+            "script (docs/training.md, Fine-tuning with LoRA)."
+        )
     images, labels = _training_data(args, model)
     num_classes = getattr(model, "num_classes", None)
     # The class the new images train under (`None`: unconditional).
@@ -145,9 +157,12 @@ def finetune(args):
         "train_seconds": round(seconds, 1),
         "losses": [float(v) for v in history.history.get("loss", [])],
     }
-    with open(os.path.join(args.out, "finetune.json"), "w") as file:
-        json.dump(summary, file, indent=2)
-        file.write("\n")
+    with writing_atomically(
+        os.path.join(args.out, "finetune.json"), "--out"
+    ) as path:
+        with open(path, "w") as file:
+            json.dump(summary, file, indent=2)
+            file.write("\n")
     print(json.dumps(summary))
     return 0
 
@@ -166,15 +181,21 @@ def _check_numbers(args):
         ("--epochs", args.epochs, 1, 100_000),
         ("--batch-size", args.batch_size, 1, 2**16),
         ("--prior-preservation", args.prior_preservation, 0, MAX_PRIOR_SAMPLES),
-        ("--max-examples", args.max_examples or 1, 1, 2**31),
+        (
+            "--max-examples",
+            1 if args.max_examples is None else args.max_examples,
+            1,
+            2**31,
+        ),
     ):
         if not low <= value <= high:
             raise ValueError(
                 f"{option} must be in [{low}, {high}]; received {value}."
             )
-    if not args.learning_rate > 0:
+    if not 0 < args.learning_rate < float("inf"):
         raise ValueError(
-            f"--learning-rate must be positive; received {args.learning_rate}."
+            "--learning-rate must be positive and finite; received "
+            f"{args.learning_rate}."
         )
 
 

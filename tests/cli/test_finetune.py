@@ -82,6 +82,8 @@ def test_a_subject_trains_an_adapter_that_loads_on_its_base(
         (["--lora-rank", 0], "--lora-rank must be in [1, 4096]"),
         (["--label", 10], "--label must be in [0, 9]"),
         (["--learning-rate", 0], "--learning-rate must be positive"),
+        (["--learning-rate", "inf"], "--learning-rate must be positive"),
+        (["--max-examples", 0], "--max-examples must be in [1,"),
         (["--target-layers", "nothing"], "pattern 'nothing' matches no"),
         ([], "BASE is class-conditional (10 classes): give --label"),
     ],
@@ -97,3 +99,15 @@ def test_bad_options_are_one_clear_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not os.path.exists(out / "adapter")
+
+
+def test_what_finetune_cannot_train_is_refused(photographs, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert finetune("dcgan_mnist", "--data", photographs, "--out", out) == 2
+    assert "one optimizer per network" in capsys.readouterr().err
+    code = finetune(
+        BASE, "--dataset", "mnist", "--prior-preservation", 2, "--out", out
+    )
+    assert code == 2
+    assert "--prior-preservation takes --data" in capsys.readouterr().err
+    assert not out.exists()
