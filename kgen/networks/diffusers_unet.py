@@ -433,6 +433,12 @@ def _dense_weights(dense, name, inputs, inverse, bias=True):
     (`inputs` rows of the kernel's matrix, `-1` where its last axis is
     the output), or back."""
     shape, bias_shape = tuple(dense.kernel.shape), tuple(dense.bias.shape)
+    if inverse and not bias and np.any(keras.ops.convert_to_numpy(dense.bias)):
+        raise ValueError(
+            f"`{name}.bias` moved from zero, but the checkpoint has no such "
+            "bias: it was unfrozen and trained (it is frozen when built), "
+            "so the network cannot be written as the diffusers model."
+        )
     if inverse:
         rows = (inputs, -1) if inputs != -1 else (-1, shape[-1])
         yield dense.kernel, f"{name}.weight", partial(_matrix_to_torch, rows)

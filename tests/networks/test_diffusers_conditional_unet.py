@@ -112,6 +112,13 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
         for v in network.trainable_variables
         if "attn" in v.path
     )
+    # And one trained anyway cannot be written as the checkpoint.
+    query = network.get_layer(
+        "mid_block-attentions-0-transformer_blocks-0-attn2"
+    )
+    query._query_dense.bias.assign(np.ones(query._query_dense.bias.shape))
+    with pytest.raises(ValueError, match="moved from zero"):
+        diffusers_weights(network)
 
 
 def test_what_kgen_does_not_build_is_named():

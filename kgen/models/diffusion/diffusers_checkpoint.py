@@ -16,6 +16,7 @@ import numpy as np
 
 from kgen import schedulers
 from kgen.models.vae import diffusers_autoencoder_checkpoint
+from kgen.models.vae.diffusers_autoencoder_checkpoint import built
 from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
 from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
@@ -47,10 +48,13 @@ BETA_SCHEDULES = {
 def load_unet(folder, check=None):
     """`(network, config)`: the `DiffusersUNet` of the `UNet2DModel`
     folder `folder` with its weights (`check(folder, config)` first)."""
-    config = unet_config(read_json(os.path.join(folder, "config.json")))
+    config = built(
+        folder,
+        lambda: unet_config(read_json(os.path.join(folder, "config.json"))),
+    )
     if check is not None:
         check(folder, config)
-    network = DiffusersUNet(config)
+    network = built(folder, lambda: DiffusersUNet(config))
     load_diffusers_weights(network, _weights(folder))
     return network, config
 
@@ -218,7 +222,7 @@ def load_denoiser(folder):
     if config.get("_class_name") != "DiTTransformer2DModel":
         network, _ = load_unet(folder, _check_denoiser)
         return network, None
-    config = dit_config(config)
+    config = built(folder, lambda: dit_config(config))
     channels = config["in_channels"]
     out_channels = config["out_channels"] or channels
     if out_channels not in (channels, 2 * channels):
@@ -228,7 +232,9 @@ def load_denoiser(folder):
             "variance."
         )
     # A learned variance is dropped, as DiTPipeline drops it.
-    network = DiffusersDiT(config, output_channels=channels)
+    network = built(
+        folder, lambda: DiffusersDiT(config, output_channels=channels)
+    )
     load_diffusers_weights(network, _weights(folder))
     return network, config["num_embeds_ada_norm"]
 

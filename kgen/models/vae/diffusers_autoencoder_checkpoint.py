@@ -20,10 +20,14 @@ from kgen.networks.diffusers_encoder import DiffusersEncoder
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.regular_file import open_regular_file
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
+# The most bytes a diffusers config file may have (Stable Diffusion's
+# are about 2 KB).
+MAX_CONFIG_BYTES = 2**20
 # Which network each top-level module of the state dict belongs to.
 ENCODER_MODULES = ("encoder.", "quant_conv.")
 DECODER_MODULES = ("decoder.", "post_quant_conv.")
@@ -49,8 +53,8 @@ def load_autoencoder(model_class, folder):
             f"{folder} has no {WEIGHTS}: kgen reads an AutoencoderKL's "
             "weights from safetensors, not from a pickled .bin."
         )
-    encoder = DiffusersEncoder(config)
-    decoder = DiffusersDecoder(config)
+    encoder = built(folder, lambda: DiffusersEncoder(config))
+    decoder = built(folder, lambda: DiffusersDecoder(config))
     tensors, _ = read_safetensors(path)
     others = sorted(
         key
@@ -119,5 +123,27 @@ def write_json(path, value):
 
 
 def read_json(path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    """The JSON object of a diffusers config file: a regular file (no
+    link followed, no FIFO waited on) of at most `MAX_CONFIG_BYTES`;
+    `ValueError` naming the file for anything else."""
+    try:
+        with open_regular_file(path, MAX_CONFIG_BYTES, ValueError) as handle:
+            value = json.loads(handle.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path}: not a JSON config ({error}).") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: must hold a JSON object.")
+    return value
+
+
+def built(folder, build):
+    """`build()`, with a config of the wrong types (a list for a number,
+    a missing table) refused as a `ValueError` naming `folder` rather
+    than surfacing from inside the network's construction."""
+    try:
+        return build()
+    except (TypeError, AttributeError, KeyError, IndexError) as error:
+        raise ValueError(
+            f"{folder}: its config is not one kgen can build "
+            f"({type(error).__name__}: {error})."
+        ) from None

@@ -96,3 +96,24 @@ def test_a_checkpoint_kgen_cannot_read_whole_is_named(
     with pytest.raises(ValueError, match="DiffusersEncoder"):
         diffusers_checkpoint.to_diffusers(own, tmp_path / "own")
     assert not (tmp_path / "own").exists()
+
+
+def test_a_config_of_the_wrong_kind_is_one_clear_error(
+    autoencoder_folder, tmp_path
+):
+    import os
+
+    folder, _ = autoencoder_folder
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text("[]")
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        kgen.models.KLAutoencoder.from_diffusers(folder)
+    config_path.write_text(json.dumps(dict(config, block_out_channels=8)))
+    with pytest.raises(ValueError, match="not one kgen can build"):
+        kgen.models.KLAutoencoder.from_diffusers(folder)
+    # A FIFO is refused, not waited on.
+    config_path.unlink()
+    os.mkfifo(config_path)
+    with pytest.raises(ValueError, match="config.json"):
+        kgen.models.KLAutoencoder.from_diffusers(folder)
