@@ -25,12 +25,11 @@ concatenated on the channel axis, which is what
 diffusers' `decode(z).sample`.
 """
 
-import json
-
 from keras import layers
 
 from kgen.layers.group_normalization import GroupNormalization
 from kgen.networks.diffusers_unet import DiffusersBlocks
+from kgen.networks.diffusers_unet import checked_config
 from kgen.networks.diffusers_unet import conv3x3
 
 # diffusers' `AutoencoderKL` constructor defaults.
@@ -62,16 +61,7 @@ def autoencoder_config(config):
     """`config` (an `AutoencoderKL` `config.json`, as a dict or a path)
     with diffusers' defaults filled in, checked: a `ValueError` names
     every key kgen does not build as diffusers does."""
-    if not isinstance(config, dict):
-        with open(config, encoding="utf-8") as handle:
-            config = json.load(handle)
-    kind = config.get("_class_name", "AutoencoderKL")
-    if kind != "AutoencoderKL":
-        raise ValueError(
-            f"`config` describes a {kind}; only diffusers' AutoencoderKL "
-            "is built here."
-        )
-    config = dict(DEFAULTS, **config)
+    config = checked_config(config, "AutoencoderKL", DEFAULTS, {})
     levels = len(config["block_out_channels"])
     for key, block in (
         ("down_block_types", "DownEncoderBlock2D"),

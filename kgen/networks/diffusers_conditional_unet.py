@@ -18,8 +18,6 @@ among the checkpoint's tensors (`projection_bias = False` on the
 layer, which `load_diffusers_weights` reads).
 """
 
-import json
-
 import keras
 from keras import layers
 from keras import ops
@@ -29,6 +27,8 @@ from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.diffusers_unet import DiffusersBlocks
+from kgen.networks.diffusers_unet import check_block_types
+from kgen.networks.diffusers_unet import checked_config
 from kgen.networks.diffusers_unet import conv3x3
 
 DOWN_BLOCKS = ("CrossAttnDownBlock2D", "DownBlock2D")
@@ -137,38 +137,9 @@ def conditional_unet_config(config):
     path) with diffusers' defaults filled in, its per-level settings as
     lists, checked: a `ValueError` names every key kgen does not build
     as diffusers does."""
-    if not isinstance(config, dict):
-        with open(config, encoding="utf-8") as handle:
-            config = json.load(handle)
-    kind = config.get("_class_name", "UNet2DConditionModel")
-    if kind != "UNet2DConditionModel":
-        raise ValueError(
-            f"`config` describes a {kind}; only diffusers' "
-            "UNet2DConditionModel is built here."
-        )
-    config = dict(DEFAULTS, **config)
-    refused = {
-        key: config[key]
-        for key, allowed in SUPPORTED.items()
-        if config[key] not in allowed
-    }
-    if refused:
-        raise ValueError(
-            f"This UNet2DConditionModel config uses what kgen does not "
-            f"build: {refused} (supported: "
-            f"{ {key: SUPPORTED[key] for key in refused} })."
-        )
+    config = checked_config(config, "UNet2DConditionModel", DEFAULTS, SUPPORTED)
+    check_block_types(config, DOWN_BLOCKS, UP_BLOCKS)
     levels = len(config["block_out_channels"])
-    for key, known in (
-        ("down_block_types", DOWN_BLOCKS),
-        ("up_block_types", UP_BLOCKS),
-    ):
-        unknown = [b for b in config[key] if b not in known]
-        if unknown or len(config[key]) != levels:
-            raise ValueError(
-                f"`{key}` must be {levels} of {known} (one per "
-                f"block_out_channels); received {config[key]}."
-            )
     for key in PER_LEVEL:
         value = config[key]
         if isinstance(value, (list, tuple)):

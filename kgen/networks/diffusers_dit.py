@@ -22,8 +22,6 @@ orders its position table rows first; a checkpoint's numbers depend on
 both, hence this graph.
 """
 
-import json
-
 import keras
 import numpy as np
 from keras import layers
@@ -32,6 +30,7 @@ from keras import ops
 from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.denoiser_inputs import timestep_input
+from kgen.networks.diffusers_unet import checked_config
 
 # diffusers' `DiTTransformer2DModel` constructor defaults.
 DEFAULTS = {
@@ -65,27 +64,9 @@ def dit_config(config):
     """`config` (a `DiTTransformer2DModel` `config.json`, as a dict or a
     path) with diffusers' defaults filled in, checked: a `ValueError`
     names every key kgen does not build as diffusers does."""
-    if not isinstance(config, dict):
-        with open(config, encoding="utf-8") as handle:
-            config = json.load(handle)
-    kind = config.get("_class_name", "DiTTransformer2DModel")
-    if kind != "DiTTransformer2DModel":
-        raise ValueError(
-            f"`config` describes a {kind}; only diffusers' "
-            "DiTTransformer2DModel is built here."
-        )
-    config = dict(DEFAULTS, **config)
-    refused = {
-        key: config[key]
-        for key, allowed in SUPPORTED.items()
-        if config[key] not in allowed
-    }
-    if refused:
-        raise ValueError(
-            f"This DiTTransformer2DModel config uses what kgen does not "
-            f"build: {refused} (supported: "
-            f"{ {key: SUPPORTED[key] for key in refused} })."
-        )
+    config = checked_config(
+        config, "DiTTransformer2DModel", DEFAULTS, SUPPORTED
+    )
     if not config["num_embeds_ada_norm"]:
         raise ValueError(
             "`num_embeds_ada_norm` must be the number of classes (diffusers "

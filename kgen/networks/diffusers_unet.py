@@ -102,31 +102,48 @@ def unet_config(config):
     """`config` (a `UNet2DModel` `config.json`, as a dict or a path)
     with diffusers' defaults filled in, checked: a `ValueError` names
     every key kgen does not build as diffusers does."""
+    config = checked_config(config, "UNet2DModel", DEFAULTS, SUPPORTED)
+    check_block_types(config, DOWN_BLOCKS, UP_BLOCKS)
+    return config
+
+
+def checked_config(config, class_name, defaults, supported):
+    """A diffusers model's `config` (a dict, or the path of its
+    `config.json`) with its constructor's `defaults` filled in; a
+    `ValueError` names a config of another class and every key whose
+    value is not among those `supported` (kgen builds only what it
+    builds as diffusers does)."""
     if not isinstance(config, dict):
         with open(config, encoding="utf-8") as handle:
             config = json.load(handle)
-    kind = config.get("_class_name", "UNet2DModel")
-    if kind != "UNet2DModel":
+    kind = config.get("_class_name", class_name)
+    if kind != class_name:
         raise ValueError(
-            f"`config` describes a {kind}; only diffusers' UNet2DModel "
+            f"`config` describes a {kind}; only diffusers' {class_name} "
             "is built here."
         )
-    config = dict(DEFAULTS, **config)
+    config = dict(defaults, **config)
     refused = {
         key: config[key]
-        for key, allowed in SUPPORTED.items()
+        for key, allowed in supported.items()
         if config[key] not in allowed
     }
     if refused:
         raise ValueError(
-            f"This UNet2DModel config uses what kgen does not build: "
+            f"This {class_name} config uses what kgen does not build: "
             f"{refused} (supported: "
-            f"{ {key: SUPPORTED[key] for key in refused} })."
+            f"{ {key: supported[key] for key in refused} })."
         )
+    return config
+
+
+def check_block_types(config, down_blocks, up_blocks):
+    """A `ValueError` unless the config's down and up block types are
+    one of `down_blocks` / `up_blocks` per `block_out_channels`."""
     levels = len(config["block_out_channels"])
     for key, known in (
-        ("down_block_types", DOWN_BLOCKS),
-        ("up_block_types", UP_BLOCKS),
+        ("down_block_types", down_blocks),
+        ("up_block_types", up_blocks),
     ):
         unknown = [b for b in config[key] if b not in known]
         if unknown or len(config[key]) != levels:
@@ -134,7 +151,6 @@ def unet_config(config):
                 f"`{key}` must be {levels} of {known} (one per "
                 f"block_out_channels); received {config[key]}."
             )
-    return config
 
 
 @keras.saving.register_keras_serializable(package="kgen")
