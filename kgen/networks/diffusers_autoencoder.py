@@ -153,13 +153,3 @@ def latent_shape_of(config, image_shape):
             f"by {factor}, the autoencoder's downsampling."
         )
     return (height // factor, width // factor, config["latent_channels"])
-
-
-def image_shape_of(config, image_shape=None):
-    """`image_shape`, or the config's `sample_size` and `in_channels`."""
-    if image_shape is not None:
-        return tuple(image_shape)
-    size = config["sample_size"]
-    if isinstance(size, int):
-        size = (size, size)
-    return (*size, config["in_channels"])

@@ -24,12 +24,13 @@ from keras import ops
 
 from kgen.layers.group_normalization import GroupNormalization
 from kgen.layers.multi_head_attention import MultiHeadAttention
-from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.diffusers_unet import DiffusersBlocks
 from kgen.networks.diffusers_unet import check_block_types
 from kgen.networks.diffusers_unet import checked_config
-from kgen.networks.diffusers_unet import conv3x3
+from kgen.networks.diffusers_unet import sample_shape
+from kgen.networks.diffusers_unet import time_embedding
+from kgen.networks.diffusers_unet import unet_body
 
 DOWN_BLOCKS = ("CrossAttnDownBlock2D", "DownBlock2D")
 UP_BLOCKS = ("CrossAttnUpBlock2D", "UpBlock2D")
@@ -200,16 +201,9 @@ class DiffusersConditionalUNet(keras.Model):
         **kwargs,
     ):
         config = conditional_unet_config(config)
-        if image_shape is None:
-            size = config["sample_size"]
-            if size is None:
-                raise ValueError(
-                    "Pass `image_shape`: the config has no `sample_size`."
-                )
-            size = (size, size) if isinstance(size, int) else tuple(size)
-            image_shape = (*size, config["in_channels"])
+        image_shape = sample_shape(config, image_shape)
         inputs, outputs = _graph(
-            config, tuple(image_shape), context_length, timestep_dtype
+            config, image_shape, context_length, timestep_dtype
         )
         kwargs.setdefault("name", "diffusers_conditional_unet")
         super().__init__(inputs, outputs, **kwargs)
@@ -234,10 +228,8 @@ class DiffusersConditionalUNet(keras.Model):
 
 
 def _graph(config, image_shape, context_length, timestep_dtype):
-    widths = list(config["block_out_channels"])
     heads = _per_level(config, "attention_head_dim")
     depths = _per_level(config, "transformer_layers_per_block")
-    layers_per_block = _per_level(config, "layers_per_block")
     context_dims = _per_level(config, "cross_attention_dim")
     if len(set(context_dims)) > 1:
         raise ValueError(
@@ -247,85 +239,24 @@ def _graph(config, image_shape, context_length, timestep_dtype):
     images = keras.Input(image_shape, name="noisy_images")
     timesteps = timestep_input(timestep_dtype)
     context = keras.Input((context_length, context_dims[0]), name="context")
-
-    # 1. The time embedding.
-    embedding = SinusoidalEmbedding(
-        widths[0],
-        frequency_shift=config["freq_shift"],
-        flip_sin_to_cos=config["flip_sin_to_cos"],
-        name="time_proj",
-    )(timesteps)
-    embedding_dim = config["time_embedding_dim"] or 4 * widths[0]
-    embedding = layers.Dense(
-        embedding_dim, activation="silu", name="time_embedding-linear_1"
-    )(embedding)
-    embedding = layers.Dense(embedding_dim, name="time_embedding-linear_2")(
-        embedding
-    )
     block = DiffusersBlocks(
-        embedding, config["norm_num_groups"], config["norm_eps"], None
+        time_embedding(timesteps, config),
+        config["norm_num_groups"],
+        config["norm_eps"],
+        None,
     )
     linear = config["use_linear_projection"]
 
-    def transformer(x, level_heads, depth, name):
-        return _transformer(x, context, level_heads, depth, linear, block, name)
+    # The U-Net's attention blocks are transformers over the context.
+    def attend(x, level, name):
+        level = -1 if level is None else level
+        return _transformer(
+            x, context, heads[level], depths[level], linear, block, name
+        )
 
-    # 2. Down: every resnet (and transformer) output is a skip.
-    x = images
-    if config["center_input_sample"]:
-        x = 2.0 * x - 1.0
-    x = conv3x3(widths[0], "conv_in")(x)
-    skips = [x]
-    for level, kind in enumerate(config["down_block_types"]):
-        name = f"down_blocks-{level}"
-        for index in range(layers_per_block[level]):
-            x = block.resnet(x, widths[level], f"{name}-resnets-{index}")
-            if kind == "CrossAttnDownBlock2D":
-                x = transformer(
-                    x, heads[level], depths[level], f"{name}-attentions-{index}"
-                )
-            skips.append(x)
-        if level < len(widths) - 1:
-            if config["downsample_padding"] == 0:  # diffusers pads (0, 1)
-                x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
-            else:
-                x = layers.ZeroPadding2D(config["downsample_padding"])(x)
-            x = conv3x3(
-                widths[level],
-                f"{name}-downsamplers-0-conv",
-                strides=2,
-                padding="valid",
-            )(x)
-            skips.append(x)
-
-    # 3. Middle.
-    x = block.resnet(x, widths[-1], "mid_block-resnets-0")
-    x = transformer(x, heads[-1], depths[-1], "mid_block-attentions-0")
-    x = block.resnet(x, widths[-1], "mid_block-resnets-1")
-
-    # 4. Up: each resnet takes the newest skip.
-    for index, kind in enumerate(config["up_block_types"]):
-        level = len(widths) - 1 - index
-        name = f"up_blocks-{index}"
-        for inner in range(layers_per_block[level] + 1):
-            x = layers.Concatenate()([x, skips.pop()])
-            x = block.resnet(x, widths[level], f"{name}-resnets-{inner}")
-            if kind == "CrossAttnUpBlock2D":
-                x = transformer(
-                    x, heads[level], depths[level], f"{name}-attentions-{inner}"
-                )
-        if level > 0:
-            x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = conv3x3(widths[level], f"{name}-upsamplers-0-conv")(x)
-
-    # 5. Out.
-    x = GroupNormalization(
-        config["norm_num_groups"],
-        epsilon=config["norm_eps"],
-        name="conv_norm_out",
-    )(x)
-    x = layers.Activation("silu")(x)
-    outputs = conv3x3(config["out_channels"], "conv_out")(x)
+    outputs = unet_body(
+        images, block, config, attend, _per_level(config, "layers_per_block")
+    )
     return [images, timesteps, context], outputs
 
 

@@ -3,6 +3,7 @@
 import keras
 
 from kgen.networks import diffusers_autoencoder
+from kgen.networks.diffusers_unet import sample_shape
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -13,9 +14,8 @@ class DiffusersDecoder(keras.Model):
 
     Args:
         config: dict or path of an `AutoencoderKL` `config.json`.
-        image_shape: `(height, width, channels)` of the images it
-            decodes to; default the config's `sample_size` and
-            `out_channels`.
+        image_shape: `(height, width, channels)` of the images its
+            latents stand for; default the config's `sample_size`.
 
     Example:
 
@@ -26,7 +26,7 @@ class DiffusersDecoder(keras.Model):
 
     def __init__(self, config, image_shape=None, **kwargs):
         config = diffusers_autoencoder.autoencoder_config(config)
-        image_shape = diffusers_autoencoder.image_shape_of(config, image_shape)
+        image_shape = sample_shape(config, image_shape)
         latent_shape = diffusers_autoencoder.latent_shape_of(
             config, image_shape
         )

@@ -3,6 +3,7 @@
 import keras
 
 from kgen.networks import diffusers_autoencoder
+from kgen.networks.diffusers_unet import sample_shape
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -27,7 +28,7 @@ class DiffusersEncoder(keras.Model):
 
     def __init__(self, config, image_shape=None, **kwargs):
         config = diffusers_autoencoder.autoencoder_config(config)
-        image_shape = diffusers_autoencoder.image_shape_of(config, image_shape)
+        image_shape = sample_shape(config, image_shape)
         inputs, outputs = diffusers_autoencoder.encoder_graph(
             config, image_shape
         )

@@ -209,56 +209,99 @@ class DiffusersUNet(keras.Model):
 
 def _unet_graph(config, image_shape, timestep_dtype):
     """`(inputs, outputs)` of the UNet of the checked `config`."""
-    if image_shape is None:
-        size = config["sample_size"]
-        if isinstance(size, int):
-            size = (size, size)
-        if size is None:
-            raise ValueError(
-                "Pass `image_shape`: the config has no `sample_size`."
-            )
-        image_shape = (*size, config["in_channels"])
-    widths = list(config["block_out_channels"])
-    groups, epsilon = config["norm_num_groups"], config["norm_eps"]
-    head_dim = config["attention_head_dim"]
+    image_shape = sample_shape(config, image_shape)
     images = keras.Input(tuple(image_shape), name="noisy_images")
     timesteps = timestep_input(timestep_dtype)
     inputs = [images, timesteps]
 
     # 1. The time (and class) embedding.
-    embedding = SinusoidalEmbedding(
-        widths[0],
-        frequency_shift=config["freq_shift"],
-        flip_sin_to_cos=config["flip_sin_to_cos"],
-        name="time_proj",
-    )(timesteps)
-    embedding_dim = config["time_embedding_dim"] or 4 * widths[0]
-    embedding = layers.Dense(
-        embedding_dim, activation="silu", name="time_embedding-linear_1"
-    )(embedding)
-    embedding = layers.Dense(embedding_dim, name="time_embedding-linear_2")(
-        embedding
-    )
+    embedding = time_embedding(timesteps, config)
     if config["num_class_embeds"]:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs.append(labels)
         embedding = embedding + layers.Embedding(
-            config["num_class_embeds"], embedding_dim, name="class_embedding"
+            config["num_class_embeds"],
+            embedding.shape[-1],
+            name="class_embedding",
         )(labels)
-    block = DiffusersBlocks(embedding, groups, epsilon, head_dim)
+    block = DiffusersBlocks(
+        embedding,
+        config["norm_num_groups"],
+        config["norm_eps"],
+        config["attention_head_dim"],
+    )
+    mid_groups = config["attn_norm_num_groups"] or config["norm_num_groups"]
 
-    # 2. Down: every resnet (and attention) output is a skip.
-    x = images
+    # 2. The U-Net, its attention blocks those of `UNet2DModel`.
+    def attend(x, level, name):
+        if level is None:  # the middle block's
+            if not config["add_attention"]:
+                return x
+            return block.attention(x, name, mid_groups)
+        return block.attention(x, name)
+
+    layers_per_block = [config["layers_per_block"]] * len(
+        config["block_out_channels"]
+    )
+    return inputs, unet_body(images, block, config, attend, layers_per_block)
+
+
+def sample_shape(config, image_shape):
+    """`image_shape`, or the config's `sample_size` and `in_channels`."""
+    if image_shape is not None:
+        return tuple(image_shape)
+    size = config["sample_size"]
+    if size is None:
+        raise ValueError("Pass `image_shape`: the config has no `sample_size`.")
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    return (*size, config["in_channels"])
+
+
+def time_embedding(timesteps, config):
+    """diffusers' `time_proj` and `time_embedding` of a U-Net."""
+    width = config["block_out_channels"][0]
+    embedding = SinusoidalEmbedding(
+        width,
+        frequency_shift=config["freq_shift"],
+        flip_sin_to_cos=config["flip_sin_to_cos"],
+        name="time_proj",
+    )(timesteps)
+    embedding_dim = config["time_embedding_dim"] or 4 * width
+    embedding = layers.Dense(
+        embedding_dim, activation="silu", name="time_embedding-linear_1"
+    )(embedding)
+    return layers.Dense(embedding_dim, name="time_embedding-linear_2")(
+        embedding
+    )
+
+
+# The block types that hold attention, of both U-Nets.
+ATTENTION_BLOCKS = (
+    "AttnDownBlock2D",
+    "AttnUpBlock2D",
+    "CrossAttnDownBlock2D",
+    "CrossAttnUpBlock2D",
+)
+
+
+def unet_body(x, block, config, attend, layers_per_block):
+    """`conv_in` to `conv_out` of a diffusers U-Net on images `x`:
+    resnets from `block`, and `attend(x, level, name)` after each resnet
+    of a block with attention (`level` `None` in the middle block).
+
+    Down, every resnet (and attention) output is a skip; up, each resnet
+    takes the newest skip."""
+    widths = list(config["block_out_channels"])
     if config["center_input_sample"]:
         x = 2.0 * x - 1.0
     x = conv3x3(widths[0], "conv_in")(x)
     skips = [x]
     for level, kind in enumerate(config["down_block_types"]):
         name = f"down_blocks-{level}"
-        for index in range(config["layers_per_block"]):
+        for index in range(layers_per_block[level]):
             x = block.resnet(x, widths[level], f"{name}-resnets-{index}")
-            if kind == "AttnDownBlock2D":
-                x = block.attention(x, f"{name}-attentions-{index}")
+            if kind in ATTENTION_BLOCKS:
+                x = attend(x, level, f"{name}-attentions-{index}")
             skips.append(x)
         if level < len(widths) - 1:
             if config["downsample_padding"] == 0:  # diffusers pads (0, 1)
@@ -273,34 +316,29 @@ def _unet_graph(config, image_shape, timestep_dtype):
             )(x)
             skips.append(x)
 
-    # 3. Middle.
-    attention_groups = config["attn_norm_num_groups"] or groups
     x = block.resnet(x, widths[-1], "mid_block-resnets-0")
-    if config["add_attention"]:
-        x = block.attention(x, "mid_block-attentions-0", attention_groups)
+    x = attend(x, None, "mid_block-attentions-0")
     x = block.resnet(x, widths[-1], "mid_block-resnets-1")
 
-    # 4. Up: each resnet takes the newest skip.
     for index, kind in enumerate(config["up_block_types"]):
         level = len(widths) - 1 - index
         name = f"up_blocks-{index}"
-        for inner in range(config["layers_per_block"] + 1):
+        for inner in range(layers_per_block[level] + 1):
             x = layers.Concatenate()([x, skips.pop()])
             x = block.resnet(x, widths[level], f"{name}-resnets-{inner}")
-            if kind == "AttnUpBlock2D":
-                x = block.attention(x, f"{name}-attentions-{inner}")
+            if kind in ATTENTION_BLOCKS:
+                x = attend(x, level, f"{name}-attentions-{inner}")
         if level > 0:
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
             x = conv3x3(widths[level], f"{name}-upsamplers-0-conv")(x)
 
-    # 5. Out.
     x = GroupNormalization(
-        groups or min(widths[0] // 4, 32),
-        epsilon=epsilon,
+        config["norm_num_groups"] or min(widths[0] // 4, 32),
+        epsilon=config["norm_eps"],
         name="conv_norm_out",
     )(x)
     x = layers.Activation("silu")(x)
-    return inputs, conv3x3(config["out_channels"], "conv_out")(x)
+    return conv3x3(config["out_channels"], "conv_out")(x)
 
 
 def conv3x3(filters, name, strides=1, padding="same"):
