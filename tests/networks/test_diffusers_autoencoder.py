@@ -15,6 +15,7 @@ from kgen.networks import DiffusersEncoder
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
 
@@ -51,16 +52,7 @@ CONFIGS = {
 
 
 def random_autoencoder(config):
-    """A diffusers AutoencoderKL with every weight moved off its initial
-    value, so that each shows in the outputs."""
-    torch = pytest.importorskip("torch")
-    diffusers = pytest.importorskip("diffusers")
-    torch.manual_seed(0)
-    autoencoder = diffusers.AutoencoderKL(**config).eval()
-    with torch.no_grad():
-        for parameter in autoencoder.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
-    return autoencoder
+    return random_diffusers_model("AutoencoderKL", config, 0.05)
 
 
 def split(tensors):

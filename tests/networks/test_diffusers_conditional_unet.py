@@ -11,6 +11,7 @@ from kgen.networks import DiffusersConditionalUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
 
@@ -60,16 +61,7 @@ CONFIGS = {
 
 
 def random_conditional_unet(config):
-    """A diffusers UNet2DConditionModel with every weight moved off its
-    initial value."""
-    torch = pytest.importorskip("torch")
-    diffusers = pytest.importorskip("diffusers")
-    torch.manual_seed(0)
-    unet = diffusers.UNet2DConditionModel(**config).eval()
-    with torch.no_grad():
-        for parameter in unet.parameters():
-            parameter.add_(0.1 * torch.randn_like(parameter))
-    return unet
+    return random_diffusers_model("UNet2DConditionModel", config, 0.1)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -11,6 +11,7 @@ from kgen.networks import DiffusersDiT
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
 
@@ -49,16 +50,7 @@ CONFIGS = {
 
 
 def random_dit(config):
-    """A diffusers DiTTransformer2DModel with every weight moved off its
-    (often zero) initial value."""
-    torch = pytest.importorskip("torch")
-    diffusers = pytest.importorskip("diffusers")
-    torch.manual_seed(0)
-    dit = diffusers.DiTTransformer2DModel(**config).eval()
-    with torch.no_grad():
-        for parameter in dit.parameters():
-            parameter.add_(0.1 * torch.randn_like(parameter))
-    return dit
+    return random_diffusers_model("DiTTransformer2DModel", config, 0.1)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -13,6 +13,7 @@ from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
 
@@ -58,16 +59,7 @@ CONFIGS = {
 
 
 def random_unet(config):
-    """A diffusers UNet2DModel with weights far from their (often zero)
-    initial values, so that every one of them shows in the output."""
-    torch = pytest.importorskip("torch")
-    diffusers = pytest.importorskip("diffusers")
-    torch.manual_seed(0)
-    unet = diffusers.UNet2DModel(**config).eval()
-    with torch.no_grad():
-        for parameter in unet.parameters():
-            parameter.add_(0.1 * torch.randn_like(parameter))
-    return unet
+    return random_diffusers_model("UNet2DModel", config, 0.1)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
