@@ -46,6 +46,12 @@ SNIPPET = textwrap.dedent(
             name, difference
         )
         print(name, "reproduces its reference, max |difference|", difference)
+    from kgen.presets import registry
+    for name, folder in registry.shipped_lora_adapters().items():
+        assert venv in pathlib.Path(folder).resolve().parents, (name, folder)
+        model = kgen.presets.load_preset(name)  # the base, then the adapter
+        assert kgen.lora.lora_layers(model), name
+        print(name, "loads on its base")
     copy = pathlib.Path(sys.argv[1]) / "vae_digits"
     shutil.copytree(kgen.presets.shipped_presets()["vae_digits"], copy)
     weights = copy / "model.weights.h5"
