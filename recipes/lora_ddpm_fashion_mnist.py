@@ -155,7 +155,15 @@ def main():
             "frozen): sample(n, labels=...) draws Fashion-MNIST's classes.",
             "metrics": {
                 key: metrics[key]
-                for key in ("command", "before", "after", "steps", "backend")
+                for key in (
+                    "command",
+                    "before",
+                    "after",
+                    "steps",
+                    "fit_seconds",
+                    "trainable_parameters",
+                    "backend",
+                )
             },
             "hardware": "CPU",
         },

@@ -177,3 +177,32 @@ def test_a_card_travels_with_the_adapter_and_the_cli_shows_it(
                 adapted, tmp_path / "bad", BASE, card=bad
             )
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_shipped_example_adapts_ddpm_mnist_to_fashion_mnist():
+    """`ddpm_mnist_fashion_lora` (recipes/lora_ddpm_fashion_mnist.py):
+    loads by name on the shipped base, is a small part of it, and its
+    card records its measured gain."""
+    from kgen.presets import registry
+
+    folder = registry.shipped_lora_adapters()["ddpm_mnist_fashion_lora"]
+    config = json.loads(
+        open(os.path.join(folder, "adapter_config.json")).read()
+    )
+    before, after = (
+        config["card"]["metrics"]["before"],
+        config["card"]["metrics"]["after"],
+    )
+    assert after["label_accuracy"] > before["label_accuracy"]
+    assert after["fid"] < before["fid"]
+    base_file = os.path.join(
+        kgen.presets.loading.preset_directory("ddpm_mnist"), "model.weights.h5"
+    )
+    size = os.path.getsize(os.path.join(folder, "adapter_model.safetensors"))
+    assert size <= 0.1 * os.path.getsize(base_file)
+    model = kgen.presets.load_preset("ddpm_mnist_fashion_lora")
+    assert sorted(kgen.lora.lora_layers(model)) == config["layers"]
+    samples = keras.ops.convert_to_numpy(
+        model.sample(2, labels=[0, 1], num_steps=2, seed=0)
+    )
+    assert samples.shape == (2, 28, 28, 1) and np.isfinite(samples).all()
