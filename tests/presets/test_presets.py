@@ -531,7 +531,11 @@ def test_kgen_presets_lists_the_shipped_presets(capsys):
     ]
     rows = {line.split()[0]: line for line in lines[1:]}
     architectures = kgen.presets.list_architectures()
-    assert sorted(rows) == sorted([*SHIPPED, *architectures])
+    adapters = kgen.presets.registry.shipped_lora_adapters()
+    assert sorted(rows) == sorted([*SHIPPED, *architectures, *adapters])
+    # An adapter's row names its base and shows its measured metrics.
+    assert "LoRA on ddpm_mnist" in rows["ddpm_mnist_fashion_lora"]
+    assert "label_accuracy 0.562" in rows["ddpm_mnist_fashion_lora"]
     assert rows["ddpm"].split()[1:2] + rows["ddpm"].split()[3:5] == [
         "DiffusionModel",
         "-",
