@@ -234,7 +234,7 @@ def load_preset(name_or_directory):
 
 def _load_adapted(directory):
     """The base an adapter folder names, with the adapter on it."""
-    config, _ = lora_adapter.read_lora_adapter(directory)
+    config, weights = lora_adapter.read_lora_adapter(directory)
     base = lora_adapter.base_location(directory, config)
     if lora_adapter.is_diffusers_folder(base):
         import kgen.models
@@ -256,7 +256,7 @@ def _load_adapted(directory):
         )
     else:
         model = load_preset(base)
-    return lora_adapter.apply_lora_adapter(model, directory)
+    return lora_adapter.apply_read_adapter(model, directory, config, weights)
 
 
 def _check_sample_arguments(model, metadata, directory):

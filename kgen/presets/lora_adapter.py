@@ -242,7 +242,12 @@ def apply_lora_adapter(model, directory):
             trained on (their sha256 differs), or the adapter does not
             fit its layers.
     """
-    config, weights = read_lora_adapter(directory)
+    return apply_read_adapter(model, directory, *read_lora_adapter(directory))
+
+
+def apply_read_adapter(model, directory, config, weights):
+    """`apply_lora_adapter` of an adapter already read and checked
+    (`read_lora_adapter`), so that loading reads its files once."""
     config_path = os.path.join(os.fspath(directory), ADAPTER_CONFIG)
     digest = lora.base_weights_sha256(model)
     if digest != config["base_sha256"]:
