@@ -124,6 +124,10 @@ SUPPORTED = {
     "cross_attention_norm": (None,),
     "mid_block_scale_factor": (1, 1.0),
 }
+# The most transformer blocks a config may ask for, counting each
+# level's `(2 * layers_per_block + 1) * transformer_layers_per_block`
+# (down and up) and the middle's.
+MAX_TRANSFORMER_BLOCKS = 128
 # Per-level settings that may be one value or one per level.
 PER_LEVEL = (
     "layers_per_block",
@@ -155,6 +159,25 @@ def conditional_unet_config(config):
             raise ValueError(
                 f"`{key}` must be an int or {levels} ints; received {value}."
             )
+    # Each transformer block is some 20 layers to trace: the depths a
+    # config may ask for are bounded together (SDXL's are 70 blocks).
+    depths = _per_level(config, "transformer_layers_per_block")
+    blocks = depths[-1] + sum(
+        (2 * layers + 1) * depth
+        for kind, layers, depth in zip(
+            config["down_block_types"],
+            _per_level(config, "layers_per_block"),
+            depths,
+        )
+        if kind.startswith("CrossAttn")
+    )
+    if blocks > MAX_TRANSFORMER_BLOCKS:
+        raise ValueError(
+            f"`transformer_layers_per_block` {depths} with "
+            f"`layers_per_block` {config['layers_per_block']} make "
+            f"{blocks:,} transformer blocks, more than the "
+            f"{MAX_TRANSFORMER_BLOCKS} kgen builds."
+        )
     return config
 
 

@@ -29,6 +29,7 @@ so every diffusion family drives it as it drives `unet_denoiser`.
 """
 
 import json
+import math
 from functools import partial
 
 import keras
@@ -98,6 +99,45 @@ SUPPORTED = {
 }
 
 
+# The largest value each size-like key of a diffusers config may hold,
+# checked before anything is built from it: far above the field's
+# largest checkpoints (SDXL's 1280 channels, DiT-XL's 28 layers, SD's
+# 768 px), so that a config of a few bytes cannot ask for a graph that
+# takes minutes to trace (the weights bound the parameters themselves:
+# `kgen.utils.count_unallocated_parameters`).
+MAX_LEVELS = 8
+SIZE_BOUNDS = {
+    "sample_size": 4096,
+    "in_channels": 4096,
+    "out_channels": 4096,
+    "latent_channels": 4096,
+    "block_out_channels": 8192,
+    "layers_per_block": 16,
+    "transformer_layers_per_block": 16,
+    "num_layers": 128,
+    "attention_head_dim": 4096,
+    "num_attention_heads": 1024,
+    "cross_attention_dim": 8192,
+    "time_embedding_dim": 8192,
+    "norm_num_groups": 4096,
+    "attn_norm_num_groups": 4096,
+    "patch_size": 64,
+    "num_class_embeds": 2**20,
+    "num_embeds_ada_norm": 2**20,
+}
+
+# The real-valued keys, each a number in its interval, `None` where a
+# config may leave it out: a string there would build, then fail in the
+# first call.
+NUMBER_BOUNDS = {
+    "norm_eps": (0.0, 1.0),  # open
+    "dropout": (0.0, 1.0),  # [0, 1): no dropout is 0
+    "scaling_factor": (0.0, math.inf),  # open
+    "shift_factor": (-math.inf, math.inf),
+    "freq_shift": (-math.inf, math.inf),
+}
+
+
 def unet_config(config):
     """`config` (a `UNet2DModel` `config.json`, as a dict or a path)
     with diffusers' defaults filled in, checked: a `ValueError` names
@@ -123,6 +163,7 @@ def checked_config(config, class_name, defaults, supported):
             "is built here."
         )
     config = dict(defaults, **config)
+    check_sizes(config)
     refused = {
         key: config[key]
         for key, allowed in supported.items()
@@ -135,6 +176,40 @@ def checked_config(config, class_name, defaults, supported):
             f"{ {key: supported[key] for key in refused} })."
         )
     return config
+
+
+def check_sizes(config):
+    """A `ValueError` naming the first size-like key (`SIZE_BOUNDS`) of
+    `config` that is not `None`, an int in `[1, bound]` or a list of
+    such ints, or `block_out_channels` of more than `MAX_LEVELS`."""
+    for key, bound in SIZE_BOUNDS.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not (
+            1 <= len(values) <= MAX_LEVELS
+            and all(
+                type(v) is int and 1 <= v <= bound  # no bool, no float
+                for v in values
+            )
+        ):
+            raise ValueError(
+                f"`{key}` must be an int in [1, {bound:,}] or a list of "
+                f"1 to {MAX_LEVELS} of them; received {value!r}."
+            )
+    for key, (low, high) in NUMBER_BOUNDS.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        inside = type(value) in (int, float) and (
+            low <= value < high if key == "dropout" else low < value < high
+        )
+        if not inside:
+            raise ValueError(
+                f"`{key}` must be a number in ({low}, {high}); received "
+                f"{value!r}."
+            )
 
 
 def check_block_types(config, down_blocks, up_blocks):

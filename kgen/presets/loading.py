@@ -19,6 +19,7 @@ from kgen.utils.deserialize_instance import deserialize_instance
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
 from kgen.utils.regular_file import open_regular_file
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
 
 def preset_directory(name_or_directory):
@@ -246,7 +247,16 @@ def _load_adapted(directory):
                 f"`model_class` {config['model_class']!r} does not load "
                 "from a diffusers folder."
             )
-        model = model_class.from_diffusers(base)
+        try:
+            model = model_class.from_diffusers(base)
+        except (OSError, UnreadableFileError) as error:
+            if isinstance(error, PresetError):
+                raise
+            # One error from `load_preset`, naming the file.
+            named = isinstance(error, UnreadableFileError)
+            raise PresetError(
+                str(error) if named else f"{base}: {error}"
+            ) from None
     elif os.path.isdir(base) and lora_adapter.is_lora_adapter(base):
         raise PresetError(
             f"{os.path.join(directory, lora_adapter.ADAPTER_CONFIG)}: its "

@@ -29,6 +29,7 @@ from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
 from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.version import __version__
@@ -155,8 +156,20 @@ def read_lora_adapter(directory):
                 f"{weights_path}: sha256 {digest} differs from the "
                 f"{config['weights_sha256']} of {ADAPTER_CONFIG}."
             )
+        stored = sum(
+            math.prod(shape)
+            for _, shape in safetensors_header(weights_path).values()
+        )
+        if stored != config["num_parameters"]:
+            raise PresetError(
+                f"{config_path}: `num_parameters` is "
+                f"{config['num_parameters']:,}, but {ADAPTER_WEIGHTS} "
+                f"stores {stored:,} values."
+            )
         weights, _ = read_safetensors(weights_path)
     except (OSError, UnreadableFileError) as error:
+        if isinstance(error, PresetError):
+            raise
         raise PresetError(f"{weights_path}: {error}") from None
     return config, weights
 

@@ -11,6 +11,7 @@ from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
 from kgen.utils.midi import save_midi
 from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
@@ -24,6 +25,7 @@ __all__ = [
     "mu_law_decode",
     "mu_law_encode",
     "read_safetensors",
+    "safetensors_header",
     "save_image_grid",
     "save_midi",
     "save_scatter_plot",

@@ -72,61 +72,106 @@ def read_safetensors(path, max_header_bytes=MAX_HEADER_BYTES):
             safetensors file (named, with what is wrong).
     """
     path = os.fspath(path)
-
-    def refuse(reason):
-        raise UnreadableFileError(
-            f"{path} is not a readable safetensors file: {reason}."
+    with _opened(path) as handle:
+        entries, metadata, data_start = _read_header(
+            path, handle, max_header_bytes
         )
-
-    if os.path.isdir(path):
-        refuse("it is a folder")
-    size = os.path.getsize(path)
-
-    with open(path, "rb") as handle:
-        if size < 8:
-            refuse(f"{size} bytes, fewer than its 8-byte header length")
-        (header_bytes,) = struct.unpack("<Q", handle.read(8))
-        if header_bytes > min(size - 8, max_header_bytes):
-            refuse(
-                f"it declares a {header_bytes:,}-byte header, more than "
-                f"the {min(size - 8, max_header_bytes):,} bytes it may have"
-            )
-        try:
-            header = json.loads(
-                handle.read(header_bytes), object_pairs_hook=_unique_keys
-            )
-        except (UnicodeDecodeError, ValueError, RecursionError) as error:
-            refuse(f"its header is not JSON of unique keys ({error})")
-        if not isinstance(header, dict):
-            refuse("its header is not a JSON object")
-        metadata = header.pop("__metadata__", {})
-        if not isinstance(metadata, dict) or not all(
-            isinstance(v, str) for v in metadata.values()
-        ):
-            refuse("its `__metadata__` is not a dict of strings")
-        data_bytes = size - 8 - header_bytes
-        spans = []
-        for name, entry in header.items():
-            dtype, shape, (begin, end) = _checked_entry(
-                name, entry, data_bytes, refuse
-            )
-            spans.append((begin, end, name, dtype, shape))
-        spans.sort()
-        for (_, end, name, *_), (begin, _, other, *_) in zip(spans, spans[1:]):
-            if begin < end:
-                refuse(f"the bytes of {name!r} and {other!r} overlap")
         tensors = {}
-        for begin, end, name, dtype, shape in spans:
-            handle.seek(8 + header_bytes + begin)
+        for name, (dtype, shape, (begin, end)) in entries.items():
+            handle.seek(data_start + begin)
             raw = np.frombuffer(handle.read(end - begin), DTYPES[dtype])
             if dtype == "BF16":
                 raw = (raw.astype("<u4") << 16).view("<f4")
             if dtype == "BOOL" and not np.isin(raw.view("u1"), (0, 1)).all():
-                refuse(f"{name!r} holds booleans other than 0 and 1")
+                _refuse(path, f"{name!r} holds booleans other than 0 and 1")
             tensors[name] = raw.astype(raw.dtype.newbyteorder("=")).reshape(
                 shape
             )
     return tensors, metadata
+
+
+def safetensors_header(path, max_header_bytes=MAX_HEADER_BYTES):
+    """The tensors a `.safetensors` file declares, checked against the
+    file's size as `read_safetensors` checks them, without reading or
+    allocating any of them: what a reader compares with the model it
+    would build before building it.
+
+    Returns:
+        a dict of name -> `(dtype, shape)`: the safetensors dtype name
+        (`"F32"`) and a tuple of ints.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        UnreadableFileError: as `read_safetensors`.
+    """
+    path = os.fspath(path)
+    with _opened(path) as handle:
+        entries, _, _ = _read_header(path, handle, max_header_bytes)
+    return {
+        name: (dtype, tuple(shape))
+        for name, (dtype, shape, _) in entries.items()
+    }
+
+
+def _opened(path):
+    if os.path.isdir(path):
+        _refuse(path, "it is a folder")
+    return open(path, "rb")
+
+
+def _refuse(path, reason):
+    raise UnreadableFileError(
+        f"{path} is not a readable safetensors file: {reason}."
+    )
+
+
+def _read_header(path, handle, max_header_bytes):
+    """`(entries, metadata, data_start)` of the open file `handle`:
+    entries a dict of name -> `(dtype, shape, offsets)` in the order of
+    their bytes, every length and offset checked against the file's
+    size."""
+
+    def refuse(reason):
+        _refuse(path, reason)
+
+    size = os.fstat(handle.fileno()).st_size
+    if size < 8:
+        refuse(f"{size} bytes, fewer than its 8-byte header length")
+    (header_bytes,) = struct.unpack("<Q", handle.read(8))
+    if header_bytes > min(size - 8, max_header_bytes):
+        refuse(
+            f"it declares a {header_bytes:,}-byte header, more than "
+            f"the {min(size - 8, max_header_bytes):,} bytes it may have"
+        )
+    try:
+        header = json.loads(
+            handle.read(header_bytes), object_pairs_hook=_unique_keys
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        refuse(f"its header is not JSON of unique keys ({error})")
+    if not isinstance(header, dict):
+        refuse("its header is not a JSON object")
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(v, str) for v in metadata.values()
+    ):
+        refuse("its `__metadata__` is not a dict of strings")
+    data_bytes = size - 8 - header_bytes
+    spans = []
+    for name, entry in header.items():
+        dtype, shape, (begin, end) = _checked_entry(
+            name, entry, data_bytes, refuse
+        )
+        spans.append((begin, end, name, dtype, shape))
+    spans.sort()
+    for (_, end, name, *_), (begin, _, other, *_) in zip(spans, spans[1:]):
+        if begin < end:
+            refuse(f"the bytes of {name!r} and {other!r} overlap")
+    entries = {
+        name: (dtype, shape, (begin, end))
+        for begin, end, name, dtype, shape in spans
+    }
+    return entries, metadata, 8 + header_bytes
 
 
 def _checked_entry(name, entry, data_bytes, refuse):

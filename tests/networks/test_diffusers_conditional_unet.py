@@ -125,3 +125,8 @@ def test_what_kgen_does_not_build_is_named():
         DiffusersConditionalUNet(dict(config, attention_head_dim=(1, 2, 3)))
     with pytest.raises(ValueError, match="only diffusers' UNet2DCondition"):
         DiffusersConditionalUNet({"_class_name": "UNet2DModel"})
+    # Deep transformers are bounded together, before any is traced.
+    with pytest.raises(ValueError, match="make 288 transformer blocks"):
+        DiffusersConditionalUNet(
+            dict(config, transformer_layers_per_block=16, layers_per_block=8)
+        )

@@ -107,6 +107,24 @@ def test_what_kgen_does_not_build_is_named():
         DiffusersUNet({"_class_name": "UNet2DConditionModel"})
 
 
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("layers_per_block", 10**6),
+        ("layers_per_block", 2.0),
+        ("sample_size", True),
+        ("sample_size", [32, 2**40]),
+        ("block_out_channels", [32] * 9),
+        ("block_out_channels", [0, 64]),
+        ("attention_head_dim", -1),
+    ],
+)
+def test_a_size_out_of_bounds_is_refused_before_anything_is_built(key, value):
+    config = dict(CONFIGS["attention_deep"], **{key: value})
+    with pytest.raises(ValueError, match=f"`{key}` must be an int in"):
+        DiffusersUNet(config)
+
+
 def test_a_checkpoint_that_differs_from_its_config_is_named():
     unet = random_unet(CONFIGS["attention_deep"])
     tensors = {k: v.numpy() for k, v in unet.state_dict().items()}

@@ -132,6 +132,11 @@ def test_altered_or_incomplete_weights_are_refused(adapter):
     kgen.utils.write_safetensors(weights_path, tensors)
     digest = kgen.presets.loading.sha256(weights_path)
     _rewrite_config(adapter, weights_sha256=digest)
+    # Its config's count is checked against the file's header first.
+    with pytest.raises(kgen.presets.PresetError, match="`num_parameters` is"):
+        kgen.presets.load_preset(adapter)
+    stored = sum(tensor.size for tensor in tensors.values())
+    _rewrite_config(adapter, num_parameters=stored)
     with pytest.raises(kgen.presets.PresetError, match="missing"):
         kgen.presets.load_preset(adapter)
     # Refused before the model changes: the base stays as it was.

@@ -16,6 +16,7 @@ import zipfile
 
 import pytest
 
+from kgen.presets import registry
 from kgen.presets.architectures import list_architectures
 from tests.conftest import BACKEND
 from tests.conftest import REPO
@@ -134,8 +135,11 @@ def test_a_wheel_install_loads_the_presets_offline(tmp_path):
     listing = run([kgen_script, "presets"], cwd=outside, env=env)
     print(listing)
     names = [line.split()[0] for line in listing.splitlines()[1:]]
+    adapters = sorted(registry.shipped_lora_adapters())
     assert names[: len(SHIPPED)] == sorted(SHIPPED)
-    assert sorted(names[len(SHIPPED) :]) == list_architectures()
+    trained = len(SHIPPED) + len(adapters)
+    assert names[len(SHIPPED) : trained] == adapters
+    assert sorted(names[trained:]) == list_architectures()
 
     report = run([python, "-c", SNIPPET, outside], cwd=outside, env=env)
     print(report)

@@ -17,6 +17,7 @@ import numpy as np
 from kgen import schedulers
 from kgen.models.vae import diffusers_autoencoder_checkpoint
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
+from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
 from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
 from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
@@ -29,6 +30,7 @@ from kgen.networks.diffusers_unet import unet_config
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 # The pipelines kgen imports, and the modules each may hold.
@@ -53,9 +55,10 @@ def load_unet(folder, check=None):
         lambda: unet_config(read_json(os.path.join(folder, "config.json"))),
     )
     if check is not None:
-        check(folder, config)
-    network = built(folder, lambda: DiffusersUNet(config))
-    load_diffusers_weights(network, _weights(folder))
+        built(folder, lambda: check(folder, config))
+    path = os.path.join(folder, WEIGHTS)
+    (network,) = built_within(folder, [lambda: DiffusersUNet(config)], path)
+    _load_weights(network, path)
     return network, config
 
 
@@ -165,7 +168,7 @@ def from_diffusers(model_class, folder):
     index_file = os.path.join(folder, "model_index.json")
     if not os.path.isfile(index_file):
         if latent:
-            raise ValueError(
+            raise UnreadableFileError(
                 f"{folder} is a denoiser's folder; a LatentDiffusion comes "
                 "from a pipeline folder with its `vae/` (a DiTPipeline)."
             )
@@ -181,7 +184,7 @@ def from_diffusers(model_class, folder):
     }
     kind = index.get("_class_name")
     if kind not in PIPELINES or not parts <= PIPELINES[kind]:
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder} holds a {kind} of {sorted(parts)}; kgen imports "
             + "; ".join(
                 f"a {name} of {sorted(modules)}"
@@ -190,7 +193,7 @@ def from_diffusers(model_class, folder):
             + "."
         )
     if ("vae" in parts) != latent:
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder} is a {kind}: load it with "
             + ("LatentDiffusion" if "vae" in parts else "DiffusionModel")
             + ".from_diffusers."
@@ -200,7 +203,8 @@ def from_diffusers(model_class, folder):
     scheduler = None
     scheduler_file = os.path.join(folder, "scheduler", "scheduler_config.json")
     if os.path.isfile(scheduler_file):
-        scheduler = scheduler_of(read_json(scheduler_file))
+        config = read_json(scheduler_file)
+        scheduler = built(scheduler_file, lambda: scheduler_of(config))
     if not latent:
         return model_class(
             denoiser, scheduler=scheduler, num_classes=num_classes
@@ -226,29 +230,28 @@ def load_denoiser(folder):
     channels = config["in_channels"]
     out_channels = config["out_channels"] or channels
     if out_channels not in (channels, 2 * channels):
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder} predicts {out_channels} channels of {channels}; a "
             "DiT predicts one per channel, or twice that with a learned "
             "variance."
         )
     # A learned variance is dropped, as DiTPipeline drops it.
-    network = built(
-        folder, lambda: DiffusersDiT(config, output_channels=channels)
+    path = os.path.join(folder, WEIGHTS)
+    (network,) = built_within(
+        folder,
+        [lambda: DiffusersDiT(config, output_channels=channels)],
+        path,
     )
-    load_diffusers_weights(network, _weights(folder))
+    _load_weights(network, path)
     return network, config["num_embeds_ada_norm"]
 
 
-def _weights(folder):
-    path = os.path.join(folder, WEIGHTS)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{folder} has no {WEIGHTS}: kgen reads a checkpoint's weights "
-            "from safetensors (`save_pretrained(safe_serialization=True)`, "
-            "diffusers' default), not from a pickled .bin."
-        )
+def _load_weights(network, path):
+    """Assigns the tensors of safetensors file `path` to `network`; a
+    tensor missing, unknown or of another shape is refused naming the
+    file."""
     tensors, _ = read_safetensors(path)
-    return tensors
+    built(path, lambda: load_diffusers_weights(network, tensors))
 
 
 def _check_denoiser(folder, config):

@@ -90,6 +90,19 @@ class DiffusionModel(Inpainting, VariationalBound, DenoisingDiffusion):
         names what differs. Weights are read with NumPy
         (`kgen.utils.read_safetensors`), so no torch is needed.
 
+        A folder from a stranger is checked before anything is built:
+        every size in its configs within a stated bound, and the
+        network they build, counted without allocating it, no larger
+        than its weights file.
+
+        Raises:
+            FileNotFoundError: a config or the safetensors weights are
+                missing.
+            kgen.utils.UnreadableFileError: (a `ValueError`) anything
+                kgen does not build as diffusers does, or a file that
+                is malformed or disagrees with its config; the message
+                names the file.
+
         Example:
 
         ```python

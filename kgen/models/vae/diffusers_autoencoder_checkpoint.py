@@ -11,6 +11,7 @@ diffusers loads.
 """
 
 import json
+import math
 import os
 
 import numpy as np
@@ -22,7 +23,10 @@ from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.regular_file import open_regular_file
 from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
+from kgen.utils.unallocated_count import count_unallocated_parameters
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 # The most bytes a diffusers config file may have (Stable Diffusion's
@@ -39,22 +43,21 @@ def load_autoencoder(model_class, folder):
 
     Raises:
         FileNotFoundError: no config or no safetensors weights.
-        ValueError: a config kgen does not build as diffusers does, or a
-            checkpoint whose tensors differ from the config's network
-            (each named).
+        UnreadableFileError: (a `ValueError`) a config kgen does not
+            build as diffusers does or whose sizes are out of bounds, or
+            a checkpoint whose tensors differ from the config's network
+            (each named, with the folder).
     """
     folder = os.fspath(folder)
     if os.path.isfile(os.path.join(folder, "model_index.json")):
         folder = os.path.join(folder, "vae")
     config = read_json(os.path.join(folder, "config.json"))
     path = os.path.join(folder, WEIGHTS)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{folder} has no {WEIGHTS}: kgen reads an AutoencoderKL's "
-            "weights from safetensors, not from a pickled .bin."
-        )
-    encoder = built(folder, lambda: DiffusersEncoder(config))
-    decoder = built(folder, lambda: DiffusersDecoder(config))
+    encoder, decoder = built_within(
+        folder,
+        (lambda: DiffusersEncoder(config), lambda: DiffusersDecoder(config)),
+        path,
+    )
     tensors, _ = read_safetensors(path)
     others = sorted(
         key
@@ -70,10 +73,8 @@ def load_autoencoder(model_class, folder):
         (encoder, ENCODER_MODULES),
         (decoder, DECODER_MODULES),
     ):
-        load_diffusers_weights(
-            network,
-            {k: v for k, v in tensors.items() if k.startswith(modules)},
-        )
+        part = {k: v for k, v in tensors.items() if k.startswith(modules)}
+        built(path, lambda: load_diffusers_weights(network, part))
     return model_class(encoder, decoder)
 
 
@@ -137,13 +138,48 @@ def read_json(path):
 
 
 def built(folder, build):
-    """`build()`, with a config of the wrong types (a list for a number,
-    a missing table) refused as a `ValueError` naming `folder` rather
-    than surfacing from inside the network's construction."""
+    """`build()`, with a config kgen does not build (a value out of its
+    bounds, a list for a number, a missing table) refused as an
+    `UnreadableFileError` naming `folder` rather than surfacing from
+    inside the network's construction."""
     try:
         return build()
+    except UnreadableFileError:
+        raise
+    except ValueError as error:
+        raise UnreadableFileError(f"{folder}: {error}") from None
     except (TypeError, AttributeError, KeyError, IndexError) as error:
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder}: its config is not one kgen can build "
             f"({type(error).__name__}: {error})."
         ) from None
+
+
+def built_within(folder, builds, weights_path):
+    """The networks of `builds` (callables), built only once all of them
+    together are known to hold no more parameters than the safetensors
+    file `weights_path` stores: counted first without allocating
+    (`count_unallocated_parameters`), so a config of a few bytes cannot
+    ask for gigabytes that its weights would refuse only later."""
+    if not os.path.isfile(weights_path):
+        raise FileNotFoundError(
+            f"{folder} has no {os.path.basename(weights_path)}: kgen reads "
+            "a checkpoint's weights from safetensors "
+            "(`save_pretrained(safe_serialization=True)`, diffusers' "
+            "default), not from a pickled .bin."
+        )
+    stored = sum(
+        math.prod(shape)
+        for _, shape in safetensors_header(weights_path).values()
+    )
+    counted = sum(
+        built(folder, lambda build=build: count_unallocated_parameters(build))
+        for build in builds
+    )
+    if counted > stored:
+        raise UnreadableFileError(
+            f"{os.path.join(folder, 'config.json')}: builds a network of "
+            f"{counted:,} parameters, more than the {stored:,} values "
+            f"{weights_path} stores."
+        )
+    return [built(folder, build) for build in builds]

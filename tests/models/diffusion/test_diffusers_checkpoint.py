@@ -8,6 +8,7 @@ import pytest
 
 import kgen
 from kgen.models.diffusion import diffusers_checkpoint
+from kgen.utils.unreadable_file_error import UnreadableFileError
 from tests.conftest import to_numpy
 from tests.networks.test_diffusers_autoencoder import (
     CONFIGS as AUTOENCODER_CONFIGS,
@@ -145,6 +146,16 @@ def test_lora_over_a_checkpoint_saves_alone_and_merges_back_to_diffusers(
     np.testing.assert_allclose(
         theirs.sample.numpy().transpose(0, 2, 3, 1), adapted, atol=1e-4
     )
+    # 3. A base folder that no longer reads is `load_preset`'s one error,
+    # naming the base's file.
+    config_file = folder / "unet" / "config.json"
+    config = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps(dict(config, layers_per_block=99)))
+    with pytest.raises(kgen.presets.PresetError, match="layers_per_block"):
+        kgen.presets.load_preset(adapter)
+    (folder / "unet" / "config.json").unlink()
+    with pytest.raises(kgen.presets.PresetError, match=str(folder)):
+        kgen.presets.load_preset(adapter)
 
 
 def test_a_dit_pipeline_becomes_a_latent_model_and_goes_back(tmp_path):
@@ -273,3 +284,36 @@ def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
     (folder / "unet" / "diffusion_pytorch_model.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="safetensors"):
         kgen.models.DiffusionModel.from_diffusers(folder / "unet")
+
+
+def test_a_folder_from_a_stranger_is_checked_before_it_is_built(
+    pipeline_folder,
+):
+    folder, *_ = pipeline_folder
+    config_file = folder / "unet" / "config.json"
+    config = json.loads(config_file.read_text())
+
+    def refused(match, **changes):
+        config_file.write_text(json.dumps(dict(config, **changes)))
+        with pytest.raises(UnreadableFileError, match=match) as error:
+            kgen.models.DiffusionModel.from_diffusers(folder)
+        # The message names the file or the folder it came from.
+        assert str(folder) in str(error.value)
+
+    # A network of 40 GB asked for by a config of a few hundred bytes
+    # is counted, not allocated, and refused by the weights' size.
+    refused(
+        "parameters, more than the",
+        block_out_channels=[4096, 8192],
+        norm_num_groups=32,
+    )
+    refused("`layers_per_block` must be an int in", layers_per_block=10**9)
+    refused("`norm_eps` must be a number", norm_eps="small")
+    refused("its config is not one kgen can build", up_block_types=5)
+    config_file.write_text(json.dumps(config))
+    scheduler_file = folder / "scheduler" / "scheduler_config.json"
+    scheduler = json.loads(scheduler_file.read_text())
+    for changes in ({"num_train_timesteps": 10**12}, {"beta_end": "x"}):
+        scheduler_file.write_text(json.dumps(dict(scheduler, **changes)))
+        with pytest.raises(UnreadableFileError, match="scheduler_config"):
+            kgen.models.DiffusionModel.from_diffusers(folder)

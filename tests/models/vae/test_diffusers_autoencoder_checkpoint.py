@@ -11,6 +11,7 @@ import kgen
 from kgen.models.diffusion import diffusers_checkpoint
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
+from kgen.utils.unreadable_file_error import UnreadableFileError
 from tests.conftest import to_numpy
 from tests.networks.test_diffusers_autoencoder import CONFIGS
 from tests.networks.test_diffusers_autoencoder import random_autoencoder
@@ -83,9 +84,15 @@ def test_a_checkpoint_kgen_cannot_read_whole_is_named(
     write_safetensors(path, dict(tensors, **{"spare.weight": np.zeros(2)}))
     with pytest.raises(ValueError, match="no AutoencoderKL module"):
         kgen.models.KLAutoencoder.from_diffusers(folder)
-    del tensors["decoder.conv_out.bias"]
+    # Renamed, it is named; missing, the network the config builds is
+    # larger than the file, which is refused before anything is built.
+    tensors["decoder.conv_out.spare"] = tensors.pop("decoder.conv_out.bias")
     write_safetensors(path, tensors)
-    with pytest.raises(ValueError, match="decoder-conv_out/bias"):
+    with pytest.raises(UnreadableFileError, match="decoder-conv_out/bias"):
+        kgen.models.KLAutoencoder.from_diffusers(folder)
+    del tensors["decoder.conv_out.spare"]
+    write_safetensors(path, tensors)
+    with pytest.raises(UnreadableFileError, match="parameters, more than the"):
         kgen.models.KLAutoencoder.from_diffusers(folder)
     path.unlink()
     with pytest.raises(FileNotFoundError, match="safetensors"):
