@@ -52,6 +52,9 @@ def preset_card(path):
     if is_keras_file(path):
         return {}
     try:
+        # An adapter's samples are of its base's kind, told by its card.
+        directory = kgen.presets.loading.preset_directory(path)
+        path = kgen.presets.loading.adapter_base(directory) or path
         return kgen.presets.preset_metadata(path)
     except kgen.presets.PresetError:
         return {}

@@ -316,6 +316,9 @@ def load_tokenizer(name_or_directory):
     import kgen.tokenizers  # noqa: F401  (registers the tokenizers)
 
     directory = preset_directory(name_or_directory)
+    base = adapter_base(directory)
+    if base is not None:
+        return load_tokenizer(base)
     metadata = verify_preset(directory)
     if registry.TOKENIZER not in metadata["files"]:
         raise PresetError(
@@ -334,9 +337,24 @@ def load_tokenizer(name_or_directory):
 
 
 def has_tokenizer(name_or_directory):
-    """Whether a preset holds a tokenizer (its metadata lists one)."""
+    """Whether a preset holds a tokenizer (its metadata lists one); an
+    adapter's is its base's."""
     directory = preset_directory(name_or_directory)
+    if lora_adapter.is_lora_adapter(directory):
+        base = adapter_base(directory)
+        return base is not None and has_tokenizer(base)
     return registry.TOKENIZER in registry.read_metadata(directory)["files"]
+
+
+def adapter_base(directory):
+    """The preset (a name or folder) an adapter folder's adapters go on,
+    whose card and tokenizer it shares; `None` for a folder that is no
+    adapter or an adapter on a diffusers folder, which has neither."""
+    if not lora_adapter.is_lora_adapter(directory):
+        return None
+    config, _ = lora_adapter.read_lora_adapter(directory)
+    base = lora_adapter.base_location(directory, config)
+    return None if lora_adapter.is_diffusers_folder(base) else base
 
 
 def rebuild(directory, config):

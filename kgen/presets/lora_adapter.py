@@ -47,8 +47,10 @@ MAX_WEIGHTS_BYTES = 2**30
 
 
 def is_lora_adapter(directory):
-    """Whether `directory` holds an adapter (and is no full preset)."""
-    return os.path.isfile(
+    """Whether `directory` holds an adapter (and is no full preset): its
+    config exists, of whatever kind, so that one that is not a regular
+    file is refused as the adapter's (`read_lora_adapter`)."""
+    return os.path.lexists(
         os.path.join(directory, ADAPTER_CONFIG)
     ) and not os.path.lexists(os.path.join(directory, registry.METADATA))
 

@@ -15,11 +15,13 @@ from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
+from kgen.utils.unallocated_count import count_unallocated_parameters
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.utils.video_grid import save_video_grid
 
 __all__ = [
     "UnreadableFileError",
+    "count_unallocated_parameters",
     "image_grid",
     "load_wav",
     "mu_law_decode",

@@ -29,8 +29,12 @@ import sys
 import numpy as np
 
 from kgen.utils.atomic_file import atomic_file
+from kgen.utils.regular_file import open_regular_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
+# The largest file read (FLUX's transformer, the largest of the field's
+# common checkpoints, is 24 GB).
+MAX_FILE_BYTES = 64 * 2**30
 # NumPy's limit on an array's dimensions.
 MAX_DIMENSIONS = 64
 # The most header a file may declare: the safetensors package's own
@@ -69,7 +73,8 @@ def read_safetensors(path, max_header_bytes=MAX_HEADER_BYTES):
     Raises:
         FileNotFoundError: no file at `path`.
         UnreadableFileError: the file is not a whole, consistent
-            safetensors file (named, with what is wrong).
+            safetensors file (named, with what is wrong), or not a
+            regular file (a symbolic link, a FIFO, a device).
     """
     path = os.fspath(path)
     with _opened(path) as handle:
@@ -114,9 +119,12 @@ def safetensors_header(path, max_header_bytes=MAX_HEADER_BYTES):
 
 
 def _opened(path):
+    """The file at `path` opened to read: a regular file (no link
+    followed, no FIFO waited on, no device read), as every file of a
+    folder someone else wrote."""
     if os.path.isdir(path):
         _refuse(path, "it is a folder")
-    return open(path, "rb")
+    return open_regular_file(path, MAX_FILE_BYTES)
 
 
 def _refuse(path, reason):

@@ -7,6 +7,12 @@ bound and a time bound, by every entry point that opens a folder
 `--check`, `kgen generate`); a command must succeed or exit 2 with one
 line.
 
+The same holds for the other folders kgen reads from strangers: a LoRA
+adapter (the shipped one: its config and safetensors header), and a
+diffusers pipeline folder (a `DDPMPipeline` and a `DiTPipeline` written
+by kgen: every config, the scheduler's, the index and each safetensors
+header), opened by `from_diffusers` and through an adapter on it.
+
 `python -m tests.fuzz.preset_folders WORKDIR --count N --seed S` runs
 the cases in this process, under an address-space cap set after kgen is
 imported, and prints one JSON line per case: `{"case", "outcome",
@@ -21,6 +27,7 @@ import copy
 import hashlib
 import io
 import json
+import math
 import os
 import pathlib
 import random
@@ -31,7 +38,37 @@ import sys
 import time
 
 SOURCES = ("vae_digits", "gpt_shakespeare", "gpt_moses", "ddpm_mnist")
-JSON_FILES = ("metadata.json", "config.json", "tokenizer.json")
+ADAPTER_SOURCES = ("ddpm_mnist_fashion_lora",)
+DIFFUSERS_SOURCES = ("ddpm_pipeline", "dit_pipeline")
+JSON_FILES = (
+    "metadata.json",
+    "config.json",
+    "tokenizer.json",
+    "adapter_config.json",
+    "model_index.json",
+    "unet/config.json",
+    "transformer/config.json",
+    "vae/config.json",
+    "scheduler/scheduler_config.json",
+)
+# The weights file and a config of each kind of folder.
+WEIGHTS_FILES = {
+    "preset": ("model.weights.h5",),
+    "adapter": ("adapter_model.safetensors",),
+    "ddpm_pipeline": ("unet/diffusion_pytorch_model.safetensors",),
+    "dit_pipeline": (
+        "transformer/diffusion_pytorch_model.safetensors",
+        "vae/diffusion_pytorch_model.safetensors",
+    ),
+}
+CONFIG_FILES = {
+    "preset": "config.json",
+    "adapter": "adapter_config.json",
+    "ddpm_pipeline": "unet/config.json",
+    "dit_pipeline": "transformer/config.json",
+}
+# Inside a diffusers source: an adapter whose base is the folder itself.
+ADAPTER_FOLDER = "lora_adapter"
 # What an attacker puts in a field: sizes past any bound, wrong types,
 # structures where scalars were, control characters.
 REPLACEMENTS = (
@@ -79,8 +116,10 @@ def replaced(value, path, new):
 
 def reseal(directory):
     """Rewrites the card's sha256s of every listed regular file, as
-    whoever writes the folder can."""
+    whoever writes the folder can (an adapter's, its weights')."""
     directory = pathlib.Path(directory)
+    for adapter in (directory, directory / ADAPTER_FOLDER):
+        _reseal_adapter(adapter)
     card_path = directory / "metadata.json"
     try:
         card = json.loads(card_path.read_text())
@@ -95,6 +134,27 @@ def reseal(directory):
         card_path.write_text(json.dumps(card))
     except (ValueError, KeyError, TypeError, AttributeError, OSError):
         pass  # a card mutated past resealing is refused as it is
+
+
+def _reseal_adapter(directory):
+    config_path = directory / "adapter_config.json"
+    weights = directory / "adapter_model.safetensors"
+    if not config_path.is_file() or config_path.is_symlink():
+        return  # a FIFO would hang the fuzzer itself
+    try:
+        config = json.loads(config_path.read_text())
+        if weights.is_file() and not weights.is_symlink():
+            digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+            config["weights_sha256"] = digest
+            config_path.write_text(json.dumps(config))
+    except (ValueError, TypeError, OSError):
+        pass  # an adapter mutated past resealing is refused as it is
+
+
+def kind_of_source(name):
+    if name in ADAPTER_SOURCES:
+        return "adapter"
+    return name if name in DIFFUSERS_SOURCES else "preset"
 
 
 def json_cases(source, rng, count):
@@ -176,16 +236,73 @@ def weights_cases(source):
     ]
 
 
-def file_cases(source):
-    """Files the card lists that are not regular files of the folder."""
+def safetensors_cases(source, relative):
+    """Mutations of a safetensors file's header, its data kept: what an
+    attacker who rewrites the header (and reseals) can declare."""
+    import struct
+
+    def edit(change):
+        def write(directory):
+            path = directory / relative
+            raw = path.read_bytes()
+            (length,) = struct.unpack("<Q", raw[:8])
+            header = json.loads(raw[8 : 8 + length])
+            data = raw[8 + length :]
+            name = sorted(k for k in header if k != "__metadata__")[0]
+            result = change(header, name)
+            if isinstance(result, bytes):
+                path.write_bytes(result)
+                return
+            encoded = json.dumps(header).encode()
+            path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + data)
+
+        return write
+
+    def transposed(header, name):
+        header[name]["shape"] = header[name]["shape"][::-1] + [1]
+
+    def dropped(header, name):
+        del header[name]
+
+    def renamed(header, name):
+        header[name + ".spare"] = header.pop(name)
+
+    def half_precision(header, name):
+        entry = header[name]
+        entry["dtype"] = "F16"
+        entry["shape"] = [math.prod(entry["shape"]) * 2]
+
+    def huge_shape(header, name):
+        header[name]["shape"] = [2**31, 2**31]
+
+    def huge_header(header, name):
+        return struct.pack("<Q", 2**40) + b"{}"
+
+    return [
+        (f"{source.name}/{relative}:{change.__name__}", edit(change))
+        for change in (
+            transposed,
+            dropped,
+            renamed,
+            half_precision,
+            huge_shape,
+            huge_header,
+        )
+    ]
+
+
+def file_cases(source, kind):
+    """Files the folder holds that are not regular files of the folder."""
+    weights = WEIGHTS_FILES[kind][0]
+    config = CONFIG_FILES[kind]
 
     def link_out(directory):
-        target = directory / "model.weights.h5"
+        target = directory / weights
         target.unlink()
-        target.symlink_to(source / "model.weights.h5")
+        target.symlink_to(source / weights)
 
     def fifo(directory):
-        target = directory / "config.json"
+        target = directory / config
         target.unlink()
         os.mkfifo(target)
 
@@ -209,26 +326,34 @@ OUTPUTS = {
     "gpt_shakespeare": "txt",
     "gpt_moses": "smi",
     "ddpm_mnist": "png",
+    "ddpm_mnist_fashion_lora": "png",
+    "ddpm_pipeline": "png",
+    "dit_pipeline": "png",
 }
 
 
 def entry_points(directory, source):
     """`(name, call)` for every way a user opens a preset folder: the
     API's two loaders and the three commands that read one; a command
-    returns its exit status."""
+    returns its exit status. A diffusers folder is opened by its class's
+    `from_diffusers` and through the adapter it holds."""
     import kgen
     import kgen.cli
 
     out = directory.parent / f"{directory.name}.{OUTPUTS[source]}"
-
-    def command(*argv):
-        def call():
-            with contextlib.redirect_stdout(io.StringIO()):
-                with contextlib.redirect_stderr(io.StringIO()) as err:
-                    status = kgen.cli.main(list(argv))
-            return status, err.getvalue()
-
-        return call
+    if source in DIFFUSERS_SOURCES:
+        model_class = (
+            kgen.models.LatentDiffusion
+            if source == "dit_pipeline"
+            else kgen.models.DiffusionModel
+        )
+        adapter = directory / ADAPTER_FOLDER
+        return (
+            ("from_diffusers", lambda: model_class.from_diffusers(directory)),
+            ("load_preset", lambda: kgen.presets.load_preset(adapter)),
+            ("kgen presets --check", command("presets", adapter, "--check")),
+            ("kgen generate", command("generate", adapter, "--out", out)),
+        )
 
     return (
         ("load_preset", lambda: kgen.presets.load_preset(directory)),
@@ -236,13 +361,28 @@ def entry_points(directory, source):
             "from_preset",
             lambda: kgen.models.GenerativeModel.from_preset(directory),
         ),
-        ("kgen presets", command("presets", str(directory))),
-        ("kgen presets --check", command("presets", str(directory), "--check")),
-        (
-            "kgen generate",
-            command("generate", str(directory), "-n", "2", "--out", str(out)),
-        ),
+        ("kgen presets", command("presets", directory)),
+        ("kgen presets --check", command("presets", directory, "--check")),
+        ("kgen generate", command("generate", directory, "--out", out)),
     )
+
+
+def command(*argv):
+    """A `kgen` command line as an entry point: its exit status and what
+    it wrote to stderr (`generate` draws 2 samples)."""
+    import kgen.cli
+
+    argv = [str(arg) for arg in argv]
+    if argv[0] == "generate":
+        argv[2:2] = ["-n", "2"]
+
+    def call():
+        with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                status = kgen.cli.main(argv)
+        return status, err.getvalue()
+
+    return call
 
 
 def run_entry_point(directory, call, seconds):
@@ -299,6 +439,78 @@ def run_case(directory, source, seconds=CASE_SECONDS):
     return (*outcome, slowest)
 
 
+def diffusers_sources(directory):
+    """`{name: folder}` of two small diffusers pipelines kgen writes (a
+    `DDPMPipeline` and a `DiTPipeline` with its `AutoencoderKL`), each
+    holding a LoRA adapter on itself in `ADAPTER_FOLDER`."""
+    import kgen
+    from kgen.models.diffusion import diffusers_checkpoint
+
+    unet = kgen.networks.DiffusersUNet(
+        dict(
+            sample_size=8,
+            in_channels=1,
+            out_channels=1,
+            block_out_channels=[8, 16],
+            norm_num_groups=4,
+            layers_per_block=1,
+            down_block_types=["DownBlock2D", "AttnDownBlock2D"],
+            up_block_types=["AttnUpBlock2D", "UpBlock2D"],
+            attention_head_dim=4,
+        )
+    )
+    autoencoder = dict(
+        _class_name="AutoencoderKL",
+        in_channels=1,
+        out_channels=1,
+        block_out_channels=[8, 16],
+        layers_per_block=1,
+        norm_num_groups=4,
+        latent_channels=2,
+        sample_size=8,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+    )
+    dit = kgen.networks.DiffusersDiT(
+        dict(
+            num_attention_heads=2,
+            attention_head_dim=4,
+            in_channels=2,
+            num_layers=1,
+            sample_size=4,
+            patch_size=2,
+            num_embeds_ada_norm=3,
+        )
+    )
+    models = {
+        "ddpm_pipeline": kgen.models.DiffusionModel(
+            unet,
+            scheduler=kgen.schedulers.DDPMScheduler(num_train_timesteps=50),
+        ),
+        "dit_pipeline": kgen.models.LatentDiffusion(
+            kgen.models.KLAutoencoder(
+                kgen.networks.DiffusersEncoder(autoencoder),
+                kgen.networks.DiffusersDecoder(autoencoder),
+            ),
+            dit,
+            scheduler=kgen.schedulers.DDIMScheduler(num_train_timesteps=50),
+            num_classes=3,
+            latent_scale=0.5,
+        ),
+    }
+    folders = {}
+    for name, model in models.items():
+        folder = pathlib.Path(directory) / name
+        diffusers_checkpoint.to_diffusers(model, folder)
+        loaded = type(model).from_diffusers(folder)
+        kgen.lora.enable_lora(loaded, rank=2, seed=0)
+        kgen.presets.save_lora_adapter(
+            loaded, folder / ADAPTER_FOLDER, str(folder)
+        )
+        folders[name] = folder
+    return folders
+
+
 def cap_memory():
     """Caps the address space at what the process maps now, plus
     `MEMORY_BOUND`: a case that allocates more fails with MemoryError."""
@@ -319,29 +531,46 @@ def main(argv=None):
         default=CASE_SECONDS,
         help="the time bound of each entry point on each case",
     )
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        choices=SOURCES + ADAPTER_SOURCES + DIFFUSERS_SOURCES,
+        default=SOURCES + ADAPTER_SOURCES + DIFFUSERS_SOURCES,
+        help="the folders mutated (default: all)",
+    )
     args = parser.parse_args(argv)
     import kgen
 
     rng = random.Random(args.seed)
-    shipped = kgen.presets.shipped_presets()
+    workdir = pathlib.Path(args.workdir)
+    sources = {
+        **kgen.presets.shipped_presets(),
+        **kgen.presets.registry.shipped_lora_adapters(),
+        **diffusers_sources(workdir / "sources"),
+    }
     cases = []
-    for name in SOURCES:
-        source = pathlib.Path(shipped[name])
+    for name in args.sources:
+        source, kind = pathlib.Path(sources[name]), kind_of_source(name)
         cases += json_cases(source, rng, args.count)
-        cases += weights_cases(source) + file_cases(source)
+        if kind == "preset":
+            cases += weights_cases(source)
+        else:
+            for relative in WEIGHTS_FILES[kind]:
+                cases += safetensors_cases(source, relative)
+        cases += file_cases(source, kind)
     # Warm: the first load imports and traces what every later one reuses.
-    for name in SOURCES:
-        directory = pathlib.Path(args.workdir) / f"warm_{name}"
-        shutil.copytree(shipped[name], directory)
+    for name in args.sources:
+        directory = workdir / f"warm_{name}"
+        shutil.copytree(sources[name], directory)
         outcome, message, _ = run_case(directory, name)
         if outcome != "loaded":
             raise SystemExit(f"the shipped {name} fails: {message}")
     if sys.platform.startswith("linux"):
         cap_memory()
     for index, (case, mutate) in enumerate(cases):
-        directory = pathlib.Path(args.workdir) / f"case{index}"
+        directory = workdir / f"case{index}"
         name = case.split("/")[0].split(":")[0]
-        shutil.copytree(shipped[name], directory)
+        shutil.copytree(sources[name], directory)
         mutate(directory)
         reseal(directory)
         outcome, message, slowest = run_case(directory, name, args.seconds)

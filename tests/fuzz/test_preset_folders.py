@@ -1,7 +1,8 @@
 """The preset-folder fuzzer (`tests/fuzz/preset_folders.py`): mutated,
-resealed folders load or are refused cleanly, within a memory and a time
-bound, by `load_preset`, `from_preset`, `kgen presets DIR` (with and
-without `--check`) and `kgen generate`."""
+resealed folders (presets, a LoRA adapter, diffusers pipelines) load or
+are refused cleanly, within a memory and a time bound, by `load_preset`,
+`from_preset`, `kgen presets DIR` (with and without `--check`), `kgen
+generate` and `from_diffusers`."""
 
 import collections
 import json
@@ -12,7 +13,10 @@ import sys
 import pytest
 
 from tests.conftest import REPO
+from tests.fuzz.preset_folders import ADAPTER_SOURCES
+from tests.fuzz.preset_folders import DIFFUSERS_SOURCES
 from tests.fuzz.preset_folders import FAILURES
+from tests.fuzz.preset_folders import SOURCES
 
 
 # One backend proves it: the checks run before any backend computes, and
@@ -47,3 +51,7 @@ def test_mutated_preset_folders_load_or_are_refused_cleanly(tmp_path):
     assert not failures, "\n".join(map(json.dumps, failures))
     # Both kinds happen: the mutations reach past the first check.
     assert outcomes["loaded"] > 0 and outcomes["refused"] > 0, outcomes
+    # Every kind of folder was mutated: presets, the shipped adapter and
+    # the diffusers pipelines.
+    mutated = {case["case"].split("/")[0].split(":")[0] for case in cases}
+    assert mutated == set(SOURCES + ADAPTER_SOURCES + DIFFUSERS_SOURCES)

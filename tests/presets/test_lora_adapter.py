@@ -211,3 +211,15 @@ def test_the_shipped_example_adapts_ddpm_mnist_to_fashion_mnist():
         model.sample(2, labels=[0, 1], num_steps=2, seed=0)
     )
     assert samples.shape == (2, 28, 28, 1) and np.isfinite(samples).all()
+
+
+def test_the_command_line_draws_from_an_adapter_as_from_its_base(
+    adapter, tmp_path
+):
+    from kgen import cli
+
+    out = tmp_path / "samples.png"
+    argv = ["generate", adapter, "-n", "2", "--num-steps", "2"]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert out.stat().st_size > 0
+    assert kgen.presets.has_tokenizer(adapter) is False

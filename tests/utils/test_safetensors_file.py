@@ -2,6 +2,7 @@
 safetensors package (and torch, for bfloat16) as the oracle."""
 
 import json
+import os
 import struct
 
 import numpy as np
@@ -183,3 +184,16 @@ def test_writing_refuses_what_the_format_cannot_hold(tmp_path):
     with pytest.raises(ValueError, match="__metadata__"):
         write_safetensors(path, {"__metadata__": np.zeros(2)})
     assert not path.exists()  # nothing written, not even in part
+
+
+def test_only_a_regular_file_is_read(tmp_path):
+    real = tmp_path / "real.safetensors"
+    write_safetensors(real, TENSORS)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(real)
+    fifo = tmp_path / "fifo.safetensors"
+    os.mkfifo(fifo)  # would wait for a writer if opened plainly
+    for path, kind in ((link, "symbolic link"), (fifo, "a FIFO")):
+        for read in (read_safetensors, safetensors_header):
+            with pytest.raises(UnreadableFileError, match=kind):
+                read(path)

@@ -126,14 +126,16 @@ def write_json(path, value):
 def read_json(path):
     """The JSON object of a diffusers config file: a regular file (no
     link followed, no FIFO waited on) of at most `MAX_CONFIG_BYTES`;
-    `ValueError` naming the file for anything else."""
+    `UnreadableFileError` naming the file for anything else."""
     try:
-        with open_regular_file(path, MAX_CONFIG_BYTES, ValueError) as handle:
+        with open_regular_file(path, MAX_CONFIG_BYTES) as handle:
             value = json.loads(handle.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ValueError(f"{path}: not a JSON config ({error}).") from None
+        raise UnreadableFileError(
+            f"{path}: not a JSON config ({error})."
+        ) from None
     if not isinstance(value, dict):
-        raise ValueError(f"{path}: must hold a JSON object.")
+        raise UnreadableFileError(f"{path}: must hold a JSON object.")
     return value
 
 
