@@ -1,6 +1,7 @@
 """Datasets: the embedded digits (default), MNIST offline first,
 Fashion-MNIST, colour emoji, captioned images, 2-D toys, text corpora,
-procedural textures, molecules (MOSES' SMILES, antimicrobial peptides),
+procedural textures, molecules (MOSES' SMILES, antimicrobial peptides,
+QM9 in 3-D),
 Moving MNIST clips, Bach's chorales; image sets packed into shards and
 streamed (`pack_shards`, `from_shards`)."""
 
@@ -27,6 +28,11 @@ from kgen.datasets.moving_mnist import load_moving_mnist
 from kgen.datasets.moving_mnist import moving_mnist_clips
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
+from kgen.datasets.qm9 import QM9_ELEMENTS
+from kgen.datasets.qm9 import QM9_MAX_ATOMS
+from kgen.datasets.qm9 import QM9_PROPERTIES
+from kgen.datasets.qm9 import QM9_SPLITS
+from kgen.datasets.qm9 import load_qm9
 from kgen.datasets.sharded_images import ShardedImages
 from kgen.datasets.shards import from_shards
 from kgen.datasets.shards import pack_shards
@@ -54,6 +60,10 @@ __all__ = [
     "SPOKEN_DIGITS_SAMPLE_RATE",
     "MOSES_SPLITS",
     "PEPTIDE_SPLITS",
+    "QM9_ELEMENTS",
+    "QM9_MAX_ATOMS",
+    "QM9_PROPERTIES",
+    "QM9_SPLITS",
     "ShardedImages",
     "TEXTURE_KINDS",
     "available",
@@ -70,6 +80,7 @@ __all__ = [
     "load_moses_statistics",
     "load_paired",
     "load_peptides",
+    "load_qm9",
     "load_spoken_digits",
     "load_spoken_digits_many_voices",
     "load_spoken_digits_split",

