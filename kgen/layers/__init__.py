@@ -9,6 +9,9 @@ from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.layers.causal_transformer_block import CausalTransformerBlock
 from kgen.layers.dit_block import DiTBlock
 from kgen.layers.dropout import Dropout
+from kgen.layers.equivariant_graph_convolution import (
+    EquivariantGraphConvolution,
+)
 from kgen.layers.gated_pixel_cnn_block import GatedPixelCNNBlock
 from kgen.layers.gaussian_noise import GaussianNoise
 from kgen.layers.group_normalization import GroupNormalization
@@ -30,6 +33,7 @@ __all__ = [
     "CausalTransformerBlock",
     "DiTBlock",
     "Dropout",
+    "EquivariantGraphConvolution",
     "GaussianNoise",
     "GatedPixelCNNBlock",
     "GroupNormalization",

@@ -17,6 +17,7 @@ from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.dit_denoiser import DIT_SIZES
 from kgen.networks.dit_denoiser import dit_denoiser
+from kgen.networks.egnn import egnn
 from kgen.networks.image_to_image import patchgan_discriminator
 from kgen.networks.image_to_image import srgan_generator
 from kgen.networks.image_to_image import unet_generator
@@ -62,6 +63,7 @@ __all__ = [
     "DiffusersUNet",
     "diffusers_weights",
     "dit_denoiser",
+    "egnn",
     "fit_image_classifier",
     "image_classifier",
     "kl_autoencoder_networks",
