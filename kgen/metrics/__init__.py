@@ -1,9 +1,11 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods,
 prompt following, MOSES' molecule metrics (`kgen.metrics.molecules`),
+EDM's measures of molecules in 3-D (`kgen.metrics.molecules_3d`),
 peptide metrics (`kgen.metrics.peptides`) and clip metrics
 (`kgen.metrics.video`)."""
 
 from kgen.metrics import molecules
+from kgen.metrics import molecules_3d
 from kgen.metrics import peptides
 from kgen.metrics import video
 from kgen.metrics.chemnet_features import chemnet
@@ -28,6 +30,8 @@ from kgen.metrics.likelihood import nats_per_sample
 from kgen.metrics.likelihood import negative_elbo
 from kgen.metrics.likelihood import negative_log_likelihood
 from kgen.metrics.mode_coverage import mode_coverage
+from kgen.metrics.molecules_3d import molecules_3d_metrics
+from kgen.metrics.molecules_3d import molecules_from_arrays
 from kgen.metrics.precision_recall import PrecisionRecall
 from kgen.metrics.prompt_following import attribute_medians
 from kgen.metrics.prompt_following import prompt_following
@@ -57,6 +61,9 @@ __all__ = [
     "iwae_log_likelihood",
     "mode_coverage",
     "molecules",
+    "molecules_3d",
+    "molecules_3d_metrics",
+    "molecules_from_arrays",
     "nats_per_sample",
     "peptides",
     "video",
