@@ -15,6 +15,8 @@ from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.scatter_plot import save_scatter_plot
 from kgen.utils.scatter_plot import scatter_plot
+from kgen.utils.sdf_file import read_sdf
+from kgen.utils.sdf_file import write_sdf
 from kgen.utils.unallocated_count import count_unallocated_parameters
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.utils.video_grid import save_video_grid
@@ -29,6 +31,7 @@ __all__ = [
     "mu_law_decode",
     "mu_law_encode",
     "read_safetensors",
+    "read_sdf",
     "read_xyz",
     "safetensors_header",
     "save_image_grid",
@@ -40,5 +43,6 @@ __all__ = [
     "validate_array",
     "validate_labels",
     "write_safetensors",
+    "write_sdf",
     "write_xyz",
 ]

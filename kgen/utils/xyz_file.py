@@ -54,7 +54,7 @@ def write_xyz(path, molecules, comments=None):
         zip(molecules, comments)
     ):
         positions = np.asarray(positions, "float64")
-        _check_molecule(index, list(elements), positions)
+        check_molecule(index, list(elements), positions)
         if "\n" in str(comment) or "\r" in str(comment):
             raise ValueError(
                 f"The comment of molecule {index} must be one line; "
@@ -133,7 +133,9 @@ def read_xyz(path, max_atoms=MAX_ATOMS):
     return molecules, comments
 
 
-def _check_molecule(index, elements, positions):
+def check_molecule(index, elements, positions):
+    """`ValueError` naming molecule `index` unless its `elements` are
+    known symbols and its `positions` a finite `(atoms, 3)` array."""
     if positions.ndim != 2 or positions.shape[1:] != (3,):
         raise ValueError(
             f"The positions of molecule {index} must be (atoms, 3); "
