@@ -179,3 +179,16 @@ def randomise_weights(network, scale=0.3, seed=0):
     rng = np.random.default_rng(seed)
     for weight in network.weights:
         weight.assign(rng.normal(0, scale, weight.shape).astype("float32"))
+
+
+def needs_wheel(distribution, install):
+    """A skip mark for a test that reads an optional wheel's data
+    (`install` says how to get it)."""
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution(distribution)
+        missing = False
+    except importlib.metadata.PackageNotFoundError:
+        missing = True
+    return pytest.mark.skipif(missing, reason=f"needs {install}")

@@ -55,7 +55,7 @@ _INSTALL = (
 
 
 def load_qm9(split="train", max_molecules=None):
-    """QM9's molecules of one split, padded to `MAX_ATOMS` atoms.
+    """QM9's molecules of one split, padded to `QM9_MAX_ATOMS` atoms.
 
     Args:
         split: `"train"` (100,000), `"validation"` (17,748) or `"test"`
@@ -67,10 +67,10 @@ def load_qm9(split="train", max_molecules=None):
         A dict of NumPy arrays, one row per molecule:
         - `"positions"`: float32 `(n, 29, 3)`, angstroms, each molecule
           centred on the mean of its atoms (zero where padded);
-        - `"atom_types"`: int32 `(n, 29)`, indices into `ELEMENTS` (0
+        - `"atom_types"`: int32 `(n, 29)`, indices into `QM9_ELEMENTS` (0
           where padded);
         - `"atom_mask"`: bool `(n, 29)`, the molecule's atoms;
-        - `"properties"`: float32 `(n, 12)`, the columns of `PROPERTIES`
+        - `"properties"`: float32 `(n, 12)`, the columns of `QM9_PROPERTIES`
           in its order;
         - `"smiles"`: object `(n,)`, the SMILES QM9 gives.
 

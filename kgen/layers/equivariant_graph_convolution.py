@@ -57,7 +57,7 @@ class EquivariantGraphConvolution(keras.layers.Layer):
             ("normalization", normalization),
             ("coordinate_range", coordinate_range),
         ):
-            if not isinstance(value, (int, float)) or not value > 0:
+            if type(value) not in (int, float) or not 0 < value < float("inf"):
                 raise ValueError(
                     f"`{name}` must be a positive number; received {value!r}."
                 )

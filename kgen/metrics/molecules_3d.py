@@ -20,6 +20,8 @@ triple to single bonds, whose lengths vary most.
 
 import numpy as np
 
+from kgen.utils.xyz_file import xyz_block
+
 # Typical bond lengths in angstroms, by unordered element pair: single,
 # double, triple (0 where the pair has no such bond).
 BOND_LENGTHS = {
@@ -108,18 +110,11 @@ def rdkit_smiles(elements, positions):
     its bonds and their orders perceived by `rdDetermineBonds` for a
     neutral molecule, then sanitized; `None` where RDKit finds no valid
     molecule. The largest fragment where RDKit finds several, as EDM;
-    hydrogens implicit."""
+    hydrogens implicit, without stereochemistry."""
     chem, determine_bonds = _rdkit()
     positions = np.asarray(positions, "float64")
     _check_molecule(elements, positions)
-    block = "\n".join(
-        [str(len(elements)), ""]
-        + [
-            f"{e} {x:.6f} {y:.6f} {z:.6f}"
-            for e, (x, y, z) in zip(elements, positions)
-        ]
-    )
-    molecule = chem.MolFromXYZBlock(block)
+    molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
     if molecule is None:
         return None
     try:
@@ -129,8 +124,11 @@ def rdkit_smiles(elements, positions):
         return None
     fragments = chem.GetMolFrags(molecule, asMols=True)
     largest = max(fragments, key=lambda f: f.GetNumAtoms())
-    # Hydrogens implicit, as SMILES of the field write them.
-    return chem.MolToSmiles(chem.RemoveHs(largest))
+    # Stereochemistry is read off any 3-D geometry, but QM9's SMILES and
+    # EDM's uniqueness ignore it: mirror images are one molecule here.
+    # Without it no hydrogen defines a stereo bond, so all go implicit.
+    chem.RemoveStereochemistry(largest)
+    return chem.MolToSmiles(chem.RemoveHs(largest), isomericSmiles=False)
 
 
 def molecules_3d_metrics(molecules, training_smiles=None):
@@ -171,7 +169,7 @@ def molecules_3d_metrics(molecules, training_smiles=None):
         for text in training_smiles:
             molecule = chem.MolFromSmiles(str(text))
             if molecule is not None:
-                known.add(chem.MolToSmiles(molecule))
+                known.add(chem.MolToSmiles(molecule, isomericSmiles=False))
         result["novelty"] = len(unique - known) / len(unique) if unique else 0.0
     return result
 
@@ -225,6 +223,11 @@ def _checked(molecules):
 
 
 def _check_molecule(elements, positions):
+    if not len(elements):
+        raise ValueError(
+            "A molecule must have at least one atom; received none (an "
+            "all-masked row?)."
+        )
     unknown = sorted(set(elements) - set(VALENCES))
     if unknown:
         raise ValueError(

@@ -56,6 +56,9 @@ SUPPORTED = {
     "activation_fn": ("gelu-approximate",),
     "norm_type": ("ada_norm_zero",),
 }
+# The most values of a DiT's position table (DiT-XL/2 at 512 px has
+# 1,024 patches of width 1,152: 1.2M).
+MAX_POSITION_VALUES = 2**24
 # diffusers' DiT embeds the timestep with 256 sinusoids, shifted by one.
 TIME_CHANNELS = 256
 
@@ -76,6 +79,17 @@ def dit_config(config):
         raise ValueError(
             f"`sample_size` {config['sample_size']} must be divisible by "
             f"`patch_size` {config['patch_size']}."
+        )
+    # The position table is computed while the graph is built, before
+    # any weight is compared: its size is bounded here.
+    patches = (config["sample_size"] // config["patch_size"]) ** 2
+    width = config["num_attention_heads"] * config["attention_head_dim"]
+    if patches * width > MAX_POSITION_VALUES:
+        raise ValueError(
+            f"`sample_size` {config['sample_size']} / `patch_size` "
+            f"{config['patch_size']} gives {patches:,} patches of width "
+            f"{width:,}, a position table above {MAX_POSITION_VALUES:,} "
+            "values."
         )
     return config
 

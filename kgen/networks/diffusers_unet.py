@@ -206,9 +206,11 @@ def check_sizes(config):
             low <= value < high if key == "dropout" else low < value < high
         )
         if not inside:
+            interval = (
+                f"[{low}, {high})" if key == "dropout" else (f"({low}, {high})")
+            )
             raise ValueError(
-                f"`{key}` must be a number in ({low}, {high}); received "
-                f"{value!r}."
+                f"`{key}` must be a number in {interval}; received {value!r}."
             )
 
 

@@ -257,14 +257,8 @@ def _load_adapted(directory):
             raise PresetError(
                 str(error) if named else f"{base}: {error}"
             ) from None
-    elif os.path.isdir(base) and lora_adapter.is_lora_adapter(base):
-        raise PresetError(
-            f"{os.path.join(directory, lora_adapter.ADAPTER_CONFIG)}: its "
-            f"base {config['base']!r} is an adapter; an adapter's base is "
-            "a preset or a diffusers folder (merge the first adapter into "
-            "a preset to stack them)."
-        )
     else:
+        _refuse_adapter_base(directory, base, config)
         model = load_preset(base)
     return lora_adapter.apply_read_adapter(model, directory, config, weights)
 
@@ -352,9 +346,24 @@ def adapter_base(directory):
     adapter or an adapter on a diffusers folder, which has neither."""
     if not lora_adapter.is_lora_adapter(directory):
         return None
-    config, _ = lora_adapter.read_lora_adapter(directory)
+    config = lora_adapter.read_adapter_config(directory)
     base = lora_adapter.base_location(directory, config)
-    return None if lora_adapter.is_diffusers_folder(base) else base
+    if lora_adapter.is_diffusers_folder(base):
+        return None
+    _refuse_adapter_base(directory, base, config)
+    return base
+
+
+def _refuse_adapter_base(directory, base, config):
+    """`PresetError` when an adapter's base is an adapter (itself, or a
+    chain): an adapter's base is a preset or a diffusers folder."""
+    if os.path.isdir(base) and lora_adapter.is_lora_adapter(base):
+        raise PresetError(
+            f"{os.path.join(directory, lora_adapter.ADAPTER_CONFIG)}: its "
+            f"base {config['base']!r} is an adapter; an adapter's base is "
+            "a preset or a diffusers folder (merge the first adapter into "
+            "a preset to stack them)."
+        )
 
 
 def rebuild(directory, config):

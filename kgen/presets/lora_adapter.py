@@ -147,9 +147,8 @@ def read_lora_adapter(directory):
             the file and the field.
     """
     directory = os.fspath(directory)
+    config = read_adapter_config(directory)
     config_path = os.path.join(directory, ADAPTER_CONFIG)
-    config = registry.read_json(config_path)
-    _check_config(config, config_path)
     weights_path = os.path.join(directory, ADAPTER_WEIGHTS)
     try:
         digest = sha256(weights_path, MAX_WEIGHTS_BYTES, PresetError)
@@ -172,8 +171,21 @@ def read_lora_adapter(directory):
     except (OSError, UnreadableFileError) as error:
         if isinstance(error, PresetError):
             raise
-        raise PresetError(f"{weights_path}: {error}") from None
+        # kgen's own readers name the file already.
+        named = isinstance(error, UnreadableFileError)
+        raise PresetError(
+            str(error) if named else f"{weights_path}: {error}"
+        ) from None
     return config, weights
+
+
+def read_adapter_config(directory):
+    """An adapter folder's checked `adapter_config.json` alone (its
+    weights neither read nor hashed): what its base is."""
+    config_path = os.path.join(os.fspath(directory), ADAPTER_CONFIG)
+    config = registry.read_json(config_path)
+    _check_config(config, config_path)
+    return config
 
 
 def _check_config(config, path):

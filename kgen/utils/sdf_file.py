@@ -7,6 +7,8 @@ import numpy as np
 from kgen.utils.atomic_file import atomic_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.utils.xyz_file import check_molecule
+from kgen.utils.xyz_file import one_line_each
+from kgen.utils.xyz_file import xyz_block
 
 
 def write_sdf(path, molecules, names=None):
@@ -31,12 +33,7 @@ def write_sdf(path, molecules, names=None):
         ImportError: RDKit is not installed.
     """
     chem, determine_bonds = _rdkit()
-    names = [""] * len(molecules) if names is None else list(names)
-    if len(names) != len(molecules):
-        raise ValueError(
-            f"`names` must have one title per molecule ({len(molecules)}); "
-            f"received {len(names)}."
-        )
+    names = one_line_each(names, len(molecules), "names")
     blocks = []
     for index, ((elements, positions), name) in enumerate(
         zip(molecules, names)
@@ -44,19 +41,7 @@ def write_sdf(path, molecules, names=None):
         elements = list(elements)
         positions = np.asarray(positions, "float64")
         check_molecule(index, elements, positions)
-        if "\n" in str(name) or "\r" in str(name):
-            raise ValueError(
-                f"The name of molecule {index} must be one line; received "
-                f"{name!r}."
-            )
-        xyz = "\n".join(
-            [str(len(elements)), ""]
-            + [
-                f"{e} {x:.6f} {y:.6f} {z:.6f}"
-                for e, (x, y, z) in zip(elements, positions)
-            ]
-        )
-        molecule = chem.MolFromXYZBlock(xyz)
+        molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
         bonds = "perceived"
         try:
             bonded = chem.Mol(molecule)

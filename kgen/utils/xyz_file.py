@@ -43,31 +43,47 @@ def write_xyz(path, molecules, comments=None):
             or not `(atoms, 3)`, or a comment with a line break (each
             named by its molecule).
     """
-    comments = [""] * len(molecules) if comments is None else list(comments)
-    if len(comments) != len(molecules):
-        raise ValueError(
-            f"`comments` must have one line per molecule ({len(molecules)}); "
-            f"received {len(comments)}."
-        )
+    comments = one_line_each(comments, len(molecules), "comments")
     lines = []
     for index, ((elements, positions), comment) in enumerate(
         zip(molecules, comments)
     ):
         positions = np.asarray(positions, "float64")
         check_molecule(index, list(elements), positions)
-        if "\n" in str(comment) or "\r" in str(comment):
-            raise ValueError(
-                f"The comment of molecule {index} must be one line; "
-                f"received {comment!r}."
-            )
-        lines += [str(len(positions)), str(comment)]
-        lines += [
-            f"{element} {x:.6f} {y:.6f} {z:.6f}"
-            for element, (x, y, z) in zip(elements, positions)
-        ]
+        lines.append(xyz_block(elements, positions, comment))
     with atomic_file(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write("\n".join(lines) + "\n")
+
+
+def xyz_block(elements, positions, comment=""):
+    """One molecule's `.xyz` text, without a final line break."""
+    return "\n".join(
+        [str(len(positions)), str(comment)]
+        + [
+            f"{element} {x:.6f} {y:.6f} {z:.6f}"
+            for element, (x, y, z) in zip(elements, positions)
+        ]
+    )
+
+
+def one_line_each(texts, count, argument):
+    """`texts` as a list of `count` one-line strings (`[""] * count` for
+    `None`); a `ValueError` naming `argument` otherwise."""
+    texts = [""] * count if texts is None else [str(t) for t in texts]
+    if len(texts) != count:
+        raise ValueError(
+            f"`{argument}` must have one line per molecule ({count}); "
+            f"received {len(texts)}."
+        )
+    for index, text in enumerate(texts):
+        # Every break `str.splitlines` knows (form feed, U+2028, ...).
+        if len(text.splitlines()) > 1 or text != text.rstrip("\r\n"):
+            raise ValueError(
+                f"`{argument}` of molecule {index} must be one line; "
+                f"received {text!r}."
+            )
+    return texts
 
 
 def read_xyz(path, max_atoms=MAX_ATOMS):
@@ -90,8 +106,14 @@ def read_xyz(path, max_atoms=MAX_ATOMS):
             finite, or more than `max_atoms` atoms (naming the file, the
             line and what is wrong).
     """
-    with open(path, encoding="utf-8") as file:
-        lines = file.read().splitlines()
+    try:
+        with open(path, encoding="utf-8") as file:
+            # Lines end at "\n" alone, as the writer ends them.
+            lines = [line.rstrip("\r") for line in file.read().split("\n")]
+    except UnicodeDecodeError as error:
+        raise UnreadableFileError(
+            f"{path}: not UTF-8 text ({error})."
+        ) from None
     molecules, comments, line = [], [], 0
 
     def refuse(number, reason):
@@ -102,7 +124,14 @@ def read_xyz(path, max_atoms=MAX_ATOMS):
             line += 1
             continue
         count = lines[line].strip()
-        if not count.isdigit() or not 1 <= int(count) <= max_atoms:
+        # ASCII digits only ("²" is a digit to `str.isdigit`), and few
+        # enough that `int` reads them.
+        if not (
+            count.isascii()
+            and count.isdigit()
+            and len(count) <= 12
+            and 1 <= int(count) <= max_atoms
+        ):
             refuse(
                 line,
                 f"expected a count of 1 to {max_atoms:,} atoms, "
@@ -141,10 +170,11 @@ def check_molecule(index, elements, positions):
             f"The positions of molecule {index} must be (atoms, 3); "
             f"received shape {positions.shape}."
         )
-    if len(elements) != len(positions):
+    if len(elements) != len(positions) or not len(elements):
         raise ValueError(
             f"Molecule {index} has {len(elements)} elements for "
-            f"{len(positions)} positions."
+            f"{len(positions)} positions; a molecule has at least one "
+            "atom, each with its position."
         )
     unknown = sorted(set(elements) - set(ELEMENT_SYMBOLS[1:]))
     if unknown:

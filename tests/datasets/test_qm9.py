@@ -9,22 +9,12 @@ import pytest
 
 import kgen
 from kgen.datasets import qm9
+from tests.conftest import needs_wheel
 
 pytestmark = pytest.mark.tensorflow_only
 
 
-def _installed(distribution):
-    try:
-        importlib.metadata.distribution(distribution)
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
-
-
-needs_qm9pack = pytest.mark.skipif(
-    not _installed("qm9pack"),
-    reason="needs the qm9pack wheel: pip install qm9pack==1.0.3",
-)
+needs_qm9pack = needs_wheel("qm9pack", "pip install qm9pack==1.0.3")
 
 
 @needs_qm9pack

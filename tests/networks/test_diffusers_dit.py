@@ -108,3 +108,6 @@ def test_what_kgen_does_not_build_is_named():
         DiffusersDiT({"_class_name": "PixArtTransformer2DModel"})
     with pytest.raises(ValueError, match="`output_channels` must be in"):
         DiffusersDiT(config, output_channels=9)
+    # The position table is computed as the graph is built: bounded.
+    with pytest.raises(ValueError, match="a position table above"):
+        DiffusersDiT(dict(config, sample_size=4096, patch_size=1))

@@ -148,6 +148,13 @@ def test_altered_or_incomplete_weights_are_refused(adapter):
     assert len(base.trainable_variables) == trainable
 
 
+def test_an_adapter_that_is_its_own_base_is_refused(adapter):
+    _rewrite_config(adapter, base=".")
+    for load in (kgen.presets.load_preset, kgen.presets.has_tokenizer):
+        with pytest.raises(kgen.presets.PresetError, match="is an adapter"):
+            load(adapter)
+
+
 def test_an_adapter_on_an_adapter_is_refused(adapter, adapted, tmp_path):
     stacked = kgen.presets.save_lora_adapter(
         adapted, tmp_path / "stacked", adapter

@@ -38,7 +38,7 @@ def test_bad_molecules_and_files_are_named(tmp_path):
     out = tmp_path / "out.sdf"
     with pytest.raises(ValueError, match="must be finite"):
         write_sdf(out, [(["C"], [[np.nan, 0.0, 0.0]])])
-    with pytest.raises(ValueError, match="one title per molecule"):
+    with pytest.raises(ValueError, match="one line per molecule"):
         write_sdf(out, [METHANE], names=["a", "b"])
     assert not out.exists()
     bad = tmp_path / "bad.sdf"

@@ -52,6 +52,8 @@ def test_molecules_go_through_a_file_and_rdkit_reads_them(tmp_path):
         ("40\n" + "\n" * 41, "line 1: expected a count of 1 to 29"),
         ("1\n\nC 0 0\n", "line 3: expected an element and 3"),
         ("1\n\nC 0 zero 0\n", "are not numbers"),
+        ("\u00b2\n\nC 0 0 0\n", "line 1: expected a count"),
+        ("9" * 5000 + "\n", "line 1: expected a count"),
     ],
 )
 def test_a_bad_file_is_named_with_its_line(tmp_path, text, reason):
@@ -72,7 +74,16 @@ def test_qm9s_exponents_read_and_bad_molecules_are_not_written(tmp_path):
         ((["Q"], [[0.0, 0, 0]]), "unknown elements \\['Q'\\]"),
         ((["C"], [[np.nan, 0, 0]]), "must be finite"),
         ((["C", "H"], [[0.0, 0, 0]]), "2 elements for 1 positions"),
+        (([], np.zeros((0, 3))), "at least one atom"),
     ):
         with pytest.raises(ValueError, match=reason):
             write_xyz(out, [molecule])
+    # Every line break the reader would see is refused in a comment.
+    for comment in ("a\fb", "a\u2028b", "a\nb"):
+        with pytest.raises(ValueError, match="must be one line"):
+            write_xyz(out, [(["C"], [[0.0, 0, 0]])], comments=[comment])
     assert not out.exists()
+    binary = tmp_path / "binary.xyz"
+    binary.write_bytes(b"1\n\xff\nC 0 0 0\n")
+    with pytest.raises(UnreadableFileError, match="not UTF-8"):
+        read_xyz(binary)

@@ -50,12 +50,10 @@ BETA_SCHEDULES = {
 def load_unet(folder, check=None):
     """`(network, config)`: the `DiffusersUNet` of the `UNet2DModel`
     folder `folder` with its weights (`check(folder, config)` first)."""
-    config = built(
-        folder,
-        lambda: unet_config(read_json(os.path.join(folder, "config.json"))),
-    )
+    config_path = os.path.join(folder, "config.json")
+    config = built(config_path, lambda: unet_config(read_json(config_path)))
     if check is not None:
-        built(folder, lambda: check(folder, config))
+        check(folder, config)
     path = os.path.join(folder, WEIGHTS)
     (network,) = built_within(folder, [lambda: DiffusersUNet(config)], path)
     _load_weights(network, path)
@@ -183,7 +181,9 @@ def from_diffusers(model_class, folder):
         if not key.startswith("_") and isinstance(value, list)
     }
     kind = index.get("_class_name")
-    if kind not in PIPELINES or not parts <= PIPELINES[kind]:
+    # A list or a dict there (any JSON) is named, not looked up.
+    known = isinstance(kind, str) and kind in PIPELINES
+    if not known or not parts <= PIPELINES[kind]:
         raise UnreadableFileError(
             f"{folder} holds a {kind} of {sorted(parts)}; kgen imports "
             + "; ".join(
@@ -226,7 +226,9 @@ def load_denoiser(folder):
     if config.get("_class_name") != "DiTTransformer2DModel":
         network, _ = load_unet(folder, _check_denoiser)
         return network, None
-    config = built(folder, lambda: dit_config(config))
+    config = built(
+        os.path.join(folder, "config.json"), lambda: dit_config(config)
+    )
     channels = config["in_channels"]
     out_channels = config["out_channels"] or channels
     if out_channels not in (channels, 2 * channels):
@@ -258,14 +260,14 @@ def _check_denoiser(folder, config):
     """Refuses a U-Net a `DiffusionModel` cannot drive as diffusers'
     pipelines do."""
     if config["num_class_embeds"]:
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder} is class-conditional (num_class_embeds="
             f"{config['num_class_embeds']}); kgen imports unconditional "
             "UNet2DModels so far (its guidance needs a 'no label' class "
             "the checkpoint does not have)."
         )
     if config["out_channels"] != config["in_channels"]:
-        raise ValueError(
+        raise UnreadableFileError(
             f"{folder} predicts {config['out_channels']} channels of "
             f"{config['in_channels']} (a learned variance); kgen's "
             "DiffusionModel takes one prediction per channel."

@@ -90,18 +90,8 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         latent scale. Class-conditional, with the checkpoint's "no
         class" for guidance.
 
-        A folder from a stranger is checked before anything is built:
-        every size in its configs within a stated bound, and the
-        network they build, counted without allocating it, no larger
-        than its weights file.
-
-        Raises:
-            FileNotFoundError: a config or the safetensors weights are
-                missing.
-            kgen.utils.UnreadableFileError: (a `ValueError`) anything
-                kgen does not build as diffusers does, or a file that
-                is malformed or disagrees with its config; the message
-                names the file.
+        The folder is checked before anything is built, and refused, as
+        by `DiffusionModel.from_diffusers`.
 
         Example:
 

@@ -139,20 +139,20 @@ def read_json(path):
     return value
 
 
-def built(folder, build):
+def built(path, build):
     """`build()`, with a config kgen does not build (a value out of its
     bounds, a list for a number, a missing table) refused as an
-    `UnreadableFileError` naming `folder` rather than surfacing from
-    inside the network's construction."""
+    `UnreadableFileError` naming `path` (the config file, or the folder)
+    rather than surfacing from inside the network's construction."""
     try:
         return build()
     except UnreadableFileError:
         raise
     except ValueError as error:
-        raise UnreadableFileError(f"{folder}: {error}") from None
+        raise UnreadableFileError(f"{path}: {error}") from None
     except (TypeError, AttributeError, KeyError, IndexError) as error:
         raise UnreadableFileError(
-            f"{folder}: its config is not one kgen can build "
+            f"{path}: its config is not one kgen can build "
             f"({type(error).__name__}: {error})."
         ) from None
 
@@ -174,14 +174,17 @@ def built_within(folder, builds, weights_path):
         math.prod(shape)
         for _, shape in safetensors_header(weights_path).values()
     )
+    config_path = os.path.join(folder, "config.json")
     counted = sum(
-        built(folder, lambda build=build: count_unallocated_parameters(build))
+        built(
+            config_path,
+            lambda build=build: count_unallocated_parameters(build),
+        )
         for build in builds
     )
     if counted > stored:
         raise UnreadableFileError(
-            f"{os.path.join(folder, 'config.json')}: builds a network of "
-            f"{counted:,} parameters, more than the {stored:,} values "
-            f"{weights_path} stores."
+            f"{config_path}: builds a network of {counted:,} parameters, "
+            f"more than the {stored:,} values {weights_path} stores."
         )
-    return [built(folder, build) for build in builds]
+    return [built(config_path, build) for build in builds]

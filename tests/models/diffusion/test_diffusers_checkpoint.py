@@ -317,3 +317,10 @@ def test_a_folder_from_a_stranger_is_checked_before_it_is_built(
         scheduler_file.write_text(json.dumps(dict(scheduler, **changes)))
         with pytest.raises(UnreadableFileError, match="scheduler_config"):
             kgen.models.DiffusionModel.from_diffusers(folder)
+    scheduler_file.write_text(json.dumps(scheduler))
+    # Any JSON where the pipeline's class is named, a list here.
+    index_file = folder / "model_index.json"
+    index = json.loads(index_file.read_text())
+    index_file.write_text(json.dumps(dict(index, _class_name=["x"])))
+    with pytest.raises(UnreadableFileError, match="holds a \\['x'\\]"):
+        kgen.models.DiffusionModel.from_diffusers(folder)
