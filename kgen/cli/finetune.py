@@ -20,6 +20,8 @@ import time
 from kgen.cli.common import given
 from kgen.cli.common import writing_atomically
 
+# The adapters' rank without `--lora-rank`: `kgen.lora.enable_lora`'s.
+DEFAULT_RANK = 8
 # The most base samples `--prior-preservation` draws before training.
 MAX_PRIOR_SAMPLES = 10_000
 GRID_SAMPLES = 16
@@ -50,8 +52,18 @@ def add_parser(commands):
         "--dataset", help="a kgen dataset name, e.g. fashion_mnist"
     )
     parser.add_argument("--out", required=True, help="the run folder")
-    parser.add_argument("--lora-rank", type=int, default=8)
-    parser.add_argument("--lora-alpha", type=float)
+    parser.add_argument(
+        "--lora-rank",
+        type=int,
+        help=f"the adapters' rank (default {DEFAULT_RANK}); an adapter "
+        "BASE keeps its own",
+    )
+    parser.add_argument(
+        "--lora-alpha",
+        type=float,
+        help="the adapters' alpha (default the rank); an adapter BASE "
+        "keeps its own",
+    )
     parser.add_argument(
         "--target-layers",
         nargs="+",
@@ -92,6 +104,7 @@ def finetune(args):
             "--label); a --dataset of many classes needs none."
         )
     model, base = _load_base(args.base)
+    _check_adapter_options(args, model)
     if getattr(type(model), "_multi_optimizer_compile", False):
         raise ValueError(
             f"BASE is a {type(model).__name__}, trained with one optimizer "
@@ -115,7 +128,7 @@ def finetune(args):
     if not kgen.lora.lora_layers(model):
         kgen.lora.enable_lora(
             model,
-            args.lora_rank,
+            DEFAULT_RANK if args.lora_rank is None else args.lora_rank,
             **given(alpha=args.lora_alpha, target_layers=args.target_layers),
             seed=args.seed,
         )
@@ -175,9 +188,40 @@ def _new_class(args, labels):
     return int(labels[0])
 
 
+def _check_adapter_options(args, model):
+    """An adapter BASE trains on with its own adapters: options that
+    would shape new ones are refused rather than silently ignored."""
+    import kgen
+
+    if not kgen.lora.lora_layers(model):
+        return
+    asked = [
+        option
+        for option, value in (
+            ("--lora-rank", args.lora_rank),
+            ("--lora-alpha", args.lora_alpha),
+            ("--target-layers", args.target_layers),
+        )
+        if value is not None
+    ]
+    if asked:
+        settings = kgen.lora.lora_settings(model)
+        raise ValueError(
+            f"BASE {args.base} is a LoRA adapter (rank {settings['rank']}, "
+            f"alpha {settings['alpha']:g}, {len(settings['layers'])} "
+            f"layers) whose training goes on with its own adapters: drop "
+            f"{', '.join(asked)}, or fine-tune its base instead."
+        )
+
+
 def _check_numbers(args):
     for option, value, low, high in (
-        ("--lora-rank", args.lora_rank, 1, 4096),
+        (
+            "--lora-rank",
+            DEFAULT_RANK if args.lora_rank is None else args.lora_rank,
+            1,
+            4096,
+        ),
         ("--epochs", args.epochs, 1, 100_000),
         ("--batch-size", args.batch_size, 1, 2**16),
         ("--prior-preservation", args.prior_preservation, 0, MAX_PRIOR_SAMPLES),

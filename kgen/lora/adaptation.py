@@ -25,6 +25,7 @@ import numpy as np
 
 from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_int
 
 # What `target_layers=None` adapts: the query and value projections of
 # every attention layer, keras-hub's default (`enable_lora` on its
@@ -112,8 +113,7 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
     model.fit(images, labels, epochs=1)  # only the adapters move
     ```
     """
-    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
-        raise ValueError(f"`rank` must be an int >= 1; received {rank!r}.")
+    rank = validate_int(rank, "rank")  # NumPy's ints too, no bool
     if alpha is not None and not (
         isinstance(alpha, (int, float))
         and not isinstance(alpha, bool)

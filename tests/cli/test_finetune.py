@@ -74,6 +74,23 @@ def test_a_subject_trains_an_adapter_that_loads_on_its_base(
     config = json.loads((more / "adapter" / "adapter_config.json").read_text())
     assert config["base"] == BASE
     assert config["rank"] == 4
+    # Its adapters are its own: an option that would shape new ones is
+    # refused, not ignored.
+    code = finetune(
+        out / "adapter",
+        "--data",
+        photographs,
+        "--label",
+        3,
+        "--lora-rank",
+        16,
+        "--out",
+        tmp_path / "refused",
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is a LoRA adapter (rank 4" in err and "drop --lora-rank" in err
+    assert not (tmp_path / "refused").exists()
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,10 @@ def test_patterns_choose_layers_by_path_or_name_and_refuse_what_matches_none():
     for rank in (0, 2.0, True):
         with pytest.raises(ValueError, match="`rank` must be an int"):
             kgen.lora.enable_lora(small_diffusion(), rank=rank)
+    # NumPy's integers are ints (a rank from a config or a sweep).
+    numpy_ranked = small_diffusion()
+    kgen.lora.enable_lora(numpy_ranked, rank=np.int64(2))
+    assert kgen.lora.lora_settings(numpy_ranked)["rank"] == 2
     with pytest.raises(ValueError, match="`alpha` must be"):
         kgen.lora.enable_lora(small_diffusion(), alpha=-1)
     with pytest.raises(ValueError, match="`target_layers` must be"):
