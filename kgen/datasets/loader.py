@@ -72,14 +72,22 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
     x_train.shape  # (1500, 8, 8, 1)
     ```
     """
+    # The datasets that are not images take no image options.
+    not_images = {
+        "bach_chorales": "The Bach chorales are MIDI pitches",
+        "qm9": "QM9's molecules are atoms and coordinates",
+    }
+    if name in not_images and (value_range, image_size, alpha) != (
+        (0.0, 1.0),
+        None,
+        False,
+    ):
+        raise ValueError(
+            f"{not_images[name]}, not images: they take no `value_range`, "
+            f"`image_size` or `alpha` (received value_range={value_range!r}, "
+            f"image_size={image_size!r}, alpha={alpha!r})."
+        )
     if name == "bach_chorales":
-        if (value_range, image_size, alpha) != ((0.0, 1.0), None, False):
-            raise ValueError(
-                "The Bach chorales are MIDI pitches, not images: they take "
-                "no `value_range`, `image_size` or `alpha` (received "
-                f"value_range={value_range!r}, image_size={image_size!r}, "
-                f"alpha={alpha!r})."
-            )
         train, _ = bach_chorales.load_bach_chorales("train")
         test, _ = bach_chorales.load_bach_chorales("test")
         return (
@@ -87,13 +95,6 @@ def load(name, value_range=(0.0, 1.0), image_size=None, alpha=False):
             bach_chorales.chorale_windows(test),
         )
     if name == "qm9":
-        if (value_range, image_size, alpha) != ((0.0, 1.0), None, False):
-            raise ValueError(
-                "QM9's molecules are atoms and coordinates, not images: "
-                "they take no `value_range`, `image_size` or `alpha` "
-                f"(received value_range={value_range!r}, image_size="
-                f"{image_size!r}, alpha={alpha!r})."
-            )
         splits = qm9.load_qm9("train"), qm9.load_qm9("test")
         return tuple(
             (

@@ -20,7 +20,8 @@ triple to single bonds, whose lengths vary most.
 
 import numpy as np
 
-from kgen.utils.xyz_file import xyz_block
+from kgen.utils.sdf_file import bonded_molecule
+from kgen.utils.sdf_file import rdkit_modules
 
 # Typical bond lengths in angstroms, by unordered element pair: single,
 # double, triple (0 where the pair has no such bond).
@@ -111,16 +112,11 @@ def rdkit_smiles(elements, positions):
     neutral molecule, then sanitized; `None` where RDKit finds no valid
     molecule. The largest fragment where RDKit finds several, as EDM;
     hydrogens implicit, without stereochemistry."""
-    chem, determine_bonds = _rdkit()
+    chem, _ = rdkit_modules()
     positions = np.asarray(positions, "float64")
     _check_molecule(elements, positions)
-    molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
+    molecule = bonded_molecule(elements, positions)
     if molecule is None:
-        return None
-    try:
-        determine_bonds.DetermineBonds(molecule, charge=0)
-        chem.SanitizeMol(molecule)
-    except (ValueError, RuntimeError):
         return None
     fragments = chem.GetMolFrags(molecule, asMols=True)
     largest = max(fragments, key=lambda f: f.GetNumAtoms())
@@ -164,7 +160,7 @@ def molecules_3d_metrics(molecules, training_smiles=None):
     unique = set(valid)
     result["uniqueness"] = len(unique) / len(valid) if valid else 0.0
     if training_smiles is not None:
-        chem, _ = _rdkit()
+        chem, _ = rdkit_modules()
         known = set()
         for text in training_smiles:
             molecule = chem.MolFromSmiles(str(text))
@@ -241,17 +237,3 @@ def _check_molecule(elements, positions):
         )
     if not np.isfinite(positions).all():
         raise ValueError("`positions` must be finite; they hold NaN or inf.")
-
-
-def _rdkit():
-    try:
-        from rdkit import Chem
-        from rdkit import RDLogger
-        from rdkit.Chem import rdDetermineBonds
-    except ImportError:
-        raise ImportError(
-            "The 3-D molecule measures need RDKit: pip install rdkit (or "
-            "pip install 'kgen[chem]')."
-        ) from None
-    RDLogger.DisableLog("rdApp.*")
-    return Chem, rdDetermineBonds

@@ -18,6 +18,7 @@ from kgen.presets import weights_check
 from kgen.utils.deserialize_instance import deserialize_instance
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
+from kgen.utils.preset_error import as_preset_error
 from kgen.utils.regular_file import open_regular_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
@@ -250,13 +251,7 @@ def _load_adapted(directory):
         try:
             model = model_class.from_diffusers(base)
         except (OSError, UnreadableFileError) as error:
-            if isinstance(error, PresetError):
-                raise
-            # One error from `load_preset`, naming the file.
-            named = isinstance(error, UnreadableFileError)
-            raise PresetError(
-                str(error) if named else f"{base}: {error}"
-            ) from None
+            raise as_preset_error(error, base) from None
     else:
         _refuse_adapter_base(directory, base, config)
         model = load_preset(base)

@@ -28,6 +28,7 @@ from kgen.presets import remote
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
+from kgen.utils.preset_error import as_preset_error
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
@@ -169,13 +170,7 @@ def read_lora_adapter(directory):
             )
         weights, _ = read_safetensors(weights_path)
     except (OSError, UnreadableFileError) as error:
-        if isinstance(error, PresetError):
-            raise
-        # kgen's own readers name the file already.
-        named = isinstance(error, UnreadableFileError)
-        raise PresetError(
-            str(error) if named else f"{weights_path}: {error}"
-        ) from None
+        raise as_preset_error(error, weights_path) from None
     return config, weights
 
 

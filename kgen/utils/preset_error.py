@@ -20,3 +20,15 @@ class PresetError(UnreadableFileError):
         print(error)
     ```
     """
+
+
+def as_preset_error(error, path):
+    """`error` (an `OSError` or `UnreadableFileError` met reading a
+    preset's file) as the one `PresetError` loading raises: kgen's own
+    readers name the file already; the standard library's are named by
+    `path`."""
+    if isinstance(error, PresetError):
+        return error
+    if isinstance(error, UnreadableFileError):
+        return PresetError(str(error))
+    return PresetError(f"{path}: {error}")

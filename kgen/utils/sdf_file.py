@@ -32,7 +32,7 @@ def write_sdf(path, molecules, names=None):
             or not `(atoms, 3)` (named by their molecule).
         ImportError: RDKit is not installed.
     """
-    chem, determine_bonds = _rdkit()
+    chem, _ = rdkit_modules()
     names = one_line_each(names, len(molecules), "names")
     blocks = []
     for index, ((elements, positions), name) in enumerate(
@@ -41,14 +41,10 @@ def write_sdf(path, molecules, names=None):
         elements = list(elements)
         positions = np.asarray(positions, "float64")
         check_molecule(index, elements, positions)
-        molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
+        molecule = bonded_molecule(elements, positions)
         bonds = "perceived"
-        try:
-            bonded = chem.Mol(molecule)
-            determine_bonds.DetermineBonds(bonded, charge=0)
-            chem.SanitizeMol(bonded)
-            molecule = bonded
-        except (ValueError, RuntimeError):
+        if molecule is None:
+            molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
             bonds = "none"
         molecule.SetProp("_Name", str(name))
         molecule.SetProp("bonds", bonds)
@@ -69,7 +65,7 @@ def read_sdf(path):
             position in the file).
         ImportError: RDKit is not installed.
     """
-    chem, _ = _rdkit()
+    chem, _ = rdkit_modules()
     with open(path, "rb"):
         pass  # FileNotFoundError, named as the standard library names it
     supplier = chem.SDMolSupplier(str(path), sanitize=False, removeHs=False)
@@ -85,15 +81,34 @@ def read_sdf(path):
     return molecules
 
 
-def _rdkit():
+def bonded_molecule(elements, positions):
+    """RDKit's molecule of atoms alone, its bonds and their orders
+    perceived by `rdDetermineBonds` for a neutral molecule and then
+    sanitized; `None` where RDKit finds no valid bonding."""
+    chem, determine_bonds = rdkit_modules()
+    molecule = chem.MolFromXYZBlock(xyz_block(elements, positions))
+    if molecule is None:
+        return None
+    try:
+        determine_bonds.DetermineBonds(molecule, charge=0)
+        chem.SanitizeMol(molecule)
+    except (ValueError, RuntimeError):
+        return None
+    return molecule
+
+
+def rdkit_modules():
+    """`(Chem, rdDetermineBonds)`, RDKit's parts for molecules in 3-D,
+    imported when first used (not with `kgen.utils`)."""
     try:
         from rdkit import Chem
         from rdkit import RDLogger
         from rdkit.Chem import rdDetermineBonds
     except ImportError:
         raise ImportError(
-            "Reading and writing .sdf files needs RDKit: pip install rdkit "
-            "(or pip install 'kgen[chem]')."
+            "Molecules in 3-D (.sdf files, their measures) need RDKit: "
+            "pip install rdkit (or pip install 'kgen[chem]')."
         ) from None
+    # A molecule RDKit cannot bond is a result here, not a message.
     RDLogger.DisableLog("rdApp.*")
     return Chem, rdDetermineBonds
