@@ -170,7 +170,11 @@ def iterations(optimizer):
 
 
 def to_numpy(x):
-    return np.asarray(keras.ops.convert_to_numpy(x))
+    """`x` as NumPy; a dict of arrays (molecules) as one array of each
+    example's values (`kgen.utils.sample_arrays.as_one_array`)."""
+    from kgen.utils.sample_arrays import as_one_array
+
+    return as_one_array(x)
 
 
 def randomise_weights(network, scale=0.3, seed=0):

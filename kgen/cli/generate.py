@@ -56,8 +56,9 @@ def add_parser(commands):
         help="output path: an image (.png) for images and 2-D points, .txt "
         "for a text model, .txt or .smi (one SMILES per line) for a "
         "molecule model, .wav for an audio model, .gif for a video model, "
-        ".mid (one track per voice) for a music model, "
-        "or .npy (the samples as an array) for any",
+        ".mid (one track per voice) for a music model, .sdf or .xyz "
+        "for a model of molecules in 3-D (.npz: their arrays), "
+        "or .npy (the samples as an array) for any other",
     )
     sample.add_argument(
         "--length",
@@ -224,7 +225,10 @@ def sample(args):
     else:
         samples = sample_chunked(model, args, options)
     with writing_atomically(args.out, "--out") as temporary:
-        write(np.asarray(to_numpy(samples)), temporary)
+        if isinstance(samples, dict):  # molecules in 3-D
+            write(samples, temporary)
+        else:
+            write(np.asarray(to_numpy(samples)), temporary)
     print(f"kgen: {args.num_samples} samples: {os.path.abspath(args.out)}")
     return 0
 
@@ -300,6 +304,7 @@ SAMPLE_FILES = {
     "audio": (".wav",),
     "video": (".gif",),
     "music": (".mid", ".midi"),
+    "molecules_3d": (".sdf", ".xyz", ".npz"),
 }
 
 
@@ -336,7 +341,7 @@ def _sample_writer(model, card, args):
     if os.path.isdir(out):
         raise ValueError(f"`--out` must be a file path; {out!r} is a folder.")
     check_writable_target(os.path.abspath(out))
-    if out.lower().endswith(".npy"):
+    if out.lower().endswith(".npy") and kind != "molecules_3d":
         return lambda samples, path: np.save(path, samples)
     if kind in SAMPLE_FILES:
         if not out.lower().endswith(SAMPLE_FILES[kind]):
@@ -371,6 +376,8 @@ def _sample_writer(model, card, args):
             path,
             voice_names=data.get("voices"),
         )
+    if kind == "molecules_3d":
+        return _molecule_writer(out)
     if kind == "points":
         return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
     value_range = value_range_of(model, card)
@@ -391,6 +398,30 @@ def _sample_writer(model, card, args):
         )
 
     return write_images
+
+
+def _molecule_writer(out):
+    """Writes a dict of positions, atom types and masks as SDF (bonds
+    perceived by RDKit), XYZ, or the arrays themselves (`.npz`)."""
+    import numpy as np
+
+    import kgen
+
+    def write(samples, path):
+        if out.lower().endswith(".npz"):
+            # `np.savez` appends `.npz` to a path without it.
+            with open(path, "wb") as file:
+                np.savez(file, **samples)
+            return
+        molecules = kgen.metrics.molecules_from_arrays(
+            samples["atom_types"], samples["positions"], samples["atom_mask"]
+        )
+        if out.lower().endswith(".sdf"):
+            kgen.utils.write_sdf(path, molecules)
+        else:
+            kgen.utils.write_xyz(path, molecules)
+
+    return write
 
 
 def _write_text(path, texts):

@@ -29,6 +29,7 @@ from kgen.datasets.moving_mnist import moving_mnist_clips
 from kgen.datasets.paired import load_paired
 from kgen.datasets.paired import unpaired
 from kgen.datasets.qm9 import QM9_ELEMENTS
+from kgen.datasets.qm9 import QM9_INPUTS
 from kgen.datasets.qm9 import QM9_MAX_ATOMS
 from kgen.datasets.qm9 import QM9_PROPERTIES
 from kgen.datasets.qm9 import QM9_SPLITS
@@ -61,6 +62,7 @@ __all__ = [
     "MOSES_SPLITS",
     "PEPTIDE_SPLITS",
     "QM9_ELEMENTS",
+    "QM9_INPUTS",
     "QM9_MAX_ATOMS",
     "QM9_PROPERTIES",
     "QM9_SPLITS",

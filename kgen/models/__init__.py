@@ -6,6 +6,7 @@ from kgen.models.autoregressive import WaveNet
 from kgen.models.diffusion import CascadedDiffusion
 from kgen.models.diffusion import ConsistencyModel
 from kgen.models.diffusion import DiffusionModel
+from kgen.models.diffusion import EquivariantDiffusion
 from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
 from kgen.models.diffusion import MeanFlow
@@ -54,6 +55,7 @@ __all__ = [
     "ConsistencyModel",
     "DenoisingAutoencoder",
     "DiffusionModel",
+    "EquivariantDiffusion",
     "FlowMatching",
     "EnergyModel",
     "FlowModel",

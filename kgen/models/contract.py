@@ -44,6 +44,7 @@ VOCABULARY = {
     "decoding's tokens (MaskGIT)",
     "truncation_psi": "StyleGAN truncation",
     "length": "steps of a generated sequence",
+    "num_atoms": "atoms of each generated molecule (an int, or one per sample)",
     "sampler": "the token sampling rule (kgen.samplers) of token models",
     "windowed": "run the network only on the receptive field",
     "from_buffer": "start chains from the replay buffer",

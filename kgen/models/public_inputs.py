@@ -61,6 +61,16 @@ def refuse_labels(model, labels):
         )
 
 
+def refuse_condition(model, condition, argument="condition"):
+    """Raises if a model without a `condition_shape` is given condition
+    tensors (or properties) as `argument`."""
+    if condition is not None:
+        raise ValueError(
+            f"`{argument}` was given, but this {type(model).__name__} "
+            "takes no condition (it was built without one)."
+        )
+
+
 def check_examples(model, x, argument="x"):
     """Checks examples given to a public method (`encode`, `log_prob`,
     `elbo`...) as `fit` checks its data, family checks included (a

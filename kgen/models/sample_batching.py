@@ -31,7 +31,13 @@ from keras import ops
 from kgen import backend
 
 # The `sample` arguments that hold one row per example.
-PER_EXAMPLE_ARGUMENTS = ("labels", "condition", "initial", "prompts")
+PER_EXAMPLE_ARGUMENTS = (
+    "labels",
+    "condition",
+    "initial",
+    "prompts",
+    "num_atoms",
+)
 
 
 def batched_sample(sample):

@@ -4,6 +4,7 @@ the evaluations and the audits draw more samples than one call should."""
 import keras
 import numpy as np
 
+from kgen.models.sample_batching import PER_EXAMPLE_ARGUMENTS
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.seeds import seed_generator
 
@@ -39,7 +40,8 @@ def sample_in_chunks(
         **options: the model's `sample` arguments.
 
     Returns:
-        `(num_samples, ...)` NumPy array.
+        `(num_samples, ...)` NumPy array, or a dict of them for a model
+        whose samples are (molecules: positions, types and masks).
 
     Example:
 
@@ -60,21 +62,32 @@ def sample_in_chunks(
     for start in range(0, num_samples, chunk_size):
         size = min(chunk_size, num_samples - start)
         chunk_options = dict(options)
-        if options.get("labels") is not None:
-            labels = np.asarray(options["labels"])
-            if labels.ndim:
-                chunk_options["labels"] = labels[start : start + size]
-        chunk = np.asarray(
-            keras.ops.convert_to_numpy(
-                model.sample(size, seed=generator, **chunk_options)
-            )
+        for name in PER_EXAMPLE_ARGUMENTS:
+            value = options.get(name)
+            if (
+                value is not None
+                and np.ndim(value)
+                and not isinstance(value, str)
+            ):
+                chunk_options[name] = np.asarray(value)[start : start + size]
+        chunk = keras.tree.map_structure(
+            lambda tensor: np.asarray(keras.ops.convert_to_numpy(tensor)),
+            model.sample(size, seed=generator, **chunk_options),
         )
         if samples is None:
-            _check_bytes(
-                num_samples * (chunk.nbytes // size), num_samples, max_bytes
+            # A model of several arrays (molecules) returns a dict of them.
+            nbytes = sum(a.nbytes for a in keras.tree.flatten(chunk))
+            _check_bytes(num_samples * (nbytes // size), num_samples, max_bytes)
+            samples = keras.tree.map_structure(
+                lambda a: np.empty((num_samples, *a.shape[1:]), a.dtype), chunk
             )
-            samples = np.empty((num_samples, *chunk.shape[1:]), chunk.dtype)
-        samples[start : start + size] = chunk
+        keras.tree.map_structure(
+            lambda whole, part: whole.__setitem__(
+                slice(start, start + size), part
+            ),
+            samples,
+            chunk,
+        )
     return samples
 
 

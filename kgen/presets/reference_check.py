@@ -12,6 +12,7 @@ from kgen.presets.loading import load_preset
 from kgen.presets.loading import preset_directory
 from kgen.presets.loading import read_array
 from kgen.utils.preset_error import PresetError
+from kgen.utils.sample_arrays import as_one_array
 
 # The same float32 program rounds differently on another backend (other
 # kernels for convolutions, matrix products, reductions in other orders)
@@ -161,7 +162,7 @@ def _reproduce(directory, model, reference, atol):
 def _difference(directory, filename, expected, actual, atol):
     """The largest absolute difference of `actual` from the reference
     `expected` read from `filename`; `PresetError` above `atol`."""
-    actual = np.asarray(keras.ops.convert_to_numpy(actual))
+    actual = as_one_array(actual)
     if actual.shape != expected.shape:
         raise PresetError(
             f"{os.path.join(directory, filename)}: reference of shape "

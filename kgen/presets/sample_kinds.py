@@ -29,8 +29,10 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         with any other tokenizer), `"audio"` (its card gives a sample
         rate), `"music"` (voices of MIDI pitch tokens: its card gives the
         `lowest_pitch` token 1 stands for), `"points"` (2-D vectors),
-        `"video"` (clips `(frames, height, width, channels)`) or
-        `"image"` (images, or vectors its card gives an image shape).
+        `"video"` (clips `(frames, height, width, channels)`),
+        `"molecules_3d"` (atoms with coordinates: a dict of positions,
+        atom types and masks) or `"image"` (images, or vectors its card
+        gives an image shape).
     """
     data = (metadata or {}).get("data", {})
     if metadata and has_tokenizer:
@@ -38,6 +40,8 @@ def sample_kind(model, metadata=None, has_tokenizer=False):
         if representation in ("SMILES", "SELFIES"):
             return "molecules"
         return "peptides" if representation == "amino acids" else "text"
+    if isinstance(model.data_shape, dict):
+        return "molecules_3d"
     if "sample_rate" in data:
         return "audio"
     if "lowest_pitch" in data:

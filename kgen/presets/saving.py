@@ -40,6 +40,7 @@ from kgen.presets import registry
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
 from kgen.utils.preset_error import PresetError
+from kgen.utils.sample_arrays import as_one_array
 from kgen.version import __version__
 
 FORMAT_VERSION = 1
@@ -444,7 +445,7 @@ def _write_grid(model, staging, sample_arguments, data):
 
 
 def _numpy(x):
-    return np.asarray(keras.ops.convert_to_numpy(x))
+    return as_one_array(x)
 
 
 def _save_array(path, x):

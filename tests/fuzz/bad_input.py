@@ -126,12 +126,16 @@ def _is_clear_type(error):
 def names_argument(message, names):
     """Whether `message` mentions one of `names`.
 
-    A name counts quoted (`` `x` ``, `'x'`, `"x"`) or, when it has three
-    or more characters or is a CLI option (`-n`), as a whole word: a bare
-    `x` or `y` also occurs in prose ("4 x 4"), so short names need quotes.
+    A name counts quoted (`` `x` ``, `'x'`, `"x"`), subscripted inside
+    backquotes (`` `x['positions']` ``: an entry of a dict argument) or,
+    when it has three or more characters or is a CLI option (`-n`), as a
+    whole word: a bare `x` or `y` also occurs in prose ("4 x 4"), so
+    short names need quotes.
     """
     for name in names:
         if any(f"{quote}{name}{quote}" in message for quote in "`'\""):
+            return True
+        if f"`{name}[" in message:
             return True
         if len(name) >= 3 or name.startswith("-"):
             if re.search(rf"(?<![\w-]){re.escape(name)}(?!\w)", message):

@@ -50,6 +50,9 @@ BAD_KEYWORDS = {
     "from_buffer": ("no",),
     "windowed": ("no",),
     "max_new_tokens": (0, -1, 1.5, True),
+    # Molecules: no atom, more than the model's maximum, not an int, one
+    # count too few.
+    "num_atoms": (0, -1, 10**6, 1.5, True, "2", [2]),
     # No text, a number, a word outside the vocabulary, a character the
     # tokenizer cannot read, one prompt too few.
     "prompts": ([], 3, "a zebra", "a thick \u00e9", ["two"]),
@@ -157,16 +160,30 @@ def _fit_inputs(harness):
         )
 
     rest = () if y is None else (y,)
-    for description, bad in _bad_examples(
-        x, model.data_shape, model.data_range, case.integer_samples
-    ):
+    if isinstance(x, dict):  # molecules: a dict of arrays
+        bad_examples = _bad_molecules(x, model.data_shape, model)
+        no_examples = {key: value[:0] for key, value in x.items()}
+        bad_validation = (
+            (
+                "with a NaN",
+                dict(x, positions=_with_value(x["positions"], np.nan)),
+            ),
+            ("with an extra axis 1", {k: v[:, None] for k, v in x.items()}),
+        )
+    else:
+        bad_examples = _bad_examples(
+            x, model.data_shape, model.data_range, case.integer_samples
+        )
+        no_examples = x[:0]
+        bad_validation = (
+            ("with a NaN", _with_value(x, np.nan)),
+            ("with an extra axis 1", x[:, None]),
+        )
+    for description, bad in bad_examples:
         add("x", f"x {description}", bad, *rest)
     # With `y` emptied too, an error may name either.
-    add(("x", "y"), "x with no examples", x[:0], *(r[:0] for r in rest))
-    for description, bad in (
-        ("with a NaN", _with_value(x, np.nan)),
-        ("with an extra axis 1", x[:, None]),
-    ):
+    add(("x", "y"), "x with no examples", no_examples, *(r[:0] for r in rest))
+    for description, bad in bad_validation:
         validation = bad if y is None else (bad, y)
         add(
             "validation_data",
@@ -183,7 +200,8 @@ def _fit_inputs(harness):
         for description, bad in _bad_targets(y):
             add("y", f"targets y {description}", x, bad)
     else:
-        labels = np.arange(len(x), dtype="int32") % 3
+        count = len(x["positions"] if isinstance(x, dict) else x)
+        labels = np.arange(count, dtype="int32") % 3
         add("y", "labels y for an unconditional model", x, labels)
     for argument, values in (
         ("batch_size", BAD_BATCH_SIZES),
@@ -228,6 +246,45 @@ def _bad_examples(x, data_shape, data_range, integer):
         bad.append(("with level -1", _with_value(x, -1)))
         bad.append(("with level 10**6", _with_value(x, 10**6)))
         bad.append(("with fractional levels", x + 0.5))
+    return bad
+
+
+def _bad_molecules(x, data_shape, model):
+    """`(description, value)` pairs: molecules `x` (a dict of positions,
+    atom types and masks) made wrong in one way each: each array as
+    `_bad_examples` spoils examples, and the ways only molecules go
+    wrong."""
+    bad = []
+    for key in sorted(x):
+        for description, value in _bad_examples(
+            x[key], data_shape[key], None, False
+        ):
+            if key == "atom_mask" and description == "of bools":
+                continue  # a mask of bools is what a mask is
+            bad.append((f"[{key!r}] {description}", dict(x, **{key: value})))
+    empty = np.array(x["atom_mask"])
+    empty[0] = False
+    types = np.array(x["atom_types"])
+    bad += [
+        (
+            "without 'atom_mask'",
+            {k: v for k, v in x.items() if k != "atom_mask"},
+        ),
+        ("with an extra key", dict(x, charges=x["atom_types"])),
+        ("as one array", x["positions"]),
+        ("with a molecule of no atom", dict(x, atom_mask=empty)),
+        (
+            "with a mask of 2",
+            dict(x, atom_mask=np.where(x["atom_mask"], 2, 0)),
+        ),
+        (
+            f"with atom type {model.num_atom_types}",
+            dict(
+                x, atom_types=np.where(x["atom_mask"], model.num_atom_types, 0)
+            ),
+        ),
+        ("with atom type -1", dict(x, atom_types=types - 1)),
+    ]
     return bad
 
 
@@ -308,7 +365,11 @@ def _sample_inputs(harness):
         else:
             add("labels", "labels for an unconditional model", labels=[0, 1])
     if "condition" in parameters:
-        condition = case.x[:NUM_SAMPLES]
+        condition = (
+            np.zeros((NUM_SAMPLES, 1), "float32")  # a molecule's property
+            if isinstance(case.x, dict)
+            else case.x[:NUM_SAMPLES]
+        )
         if case.paired:
             add("condition", "no condition for a paired model", condition=None)
             for description, bad in _bad_targets(condition):

@@ -527,6 +527,36 @@ def consistency_model():
     return class_conditional_image_case(model, {"num_steps": 2})
 
 
+def molecules(num_atom_types=2, max_atoms=4):
+    """Seeded molecules of 2 to `max_atoms` atoms, padded, in
+    `kgen.datasets.load_qm9`'s layout."""
+    rng = _rng()
+    counts = rng.integers(2, max_atoms + 1, NUM_EXAMPLES)
+    atom_mask = np.arange(max_atoms)[None, :] < counts[:, None]
+    positions = (
+        rng.normal(size=(NUM_EXAMPLES, max_atoms, 3)) * atom_mask[..., None]
+    )
+    atom_types = rng.integers(0, num_atom_types, (NUM_EXAMPLES, max_atoms))
+    return {
+        "positions": positions.astype("float32"),
+        "atom_types": (atom_types * atom_mask).astype("int32"),
+        "atom_mask": atom_mask,
+    }
+
+
+def equivariant_diffusion():
+    model = kgen.models.EquivariantDiffusion(
+        kgen.networks.egnn(
+            features_dim=3, hidden_dim=4, num_layers=1, max_atoms=4
+        ),
+        num_atom_types=2,
+        atom_counts=[0, 0, 3, 3, 2],
+        scheduler=schedulers.DDPMScheduler(**SCHEDULE),
+        seed=0,
+    )
+    return Case(compiled(model), molecules(), sample_kwargs=DIFFUSION_SAMPLING)
+
+
 def latent_diffusion():
     model = kgen.models.LatentDiffusion(
         vae(),
@@ -799,6 +829,7 @@ CASES = {
         video_unet_denoiser, VIDEO_SHAPE
     ),
     "EnergyModel": energy_model,
+    "EquivariantDiffusion": equivariant_diffusion,
     "FlowMatching": flow_matching,
     "FlowModel": flow_model,
     "GAN": gan,

@@ -33,9 +33,13 @@ def policy(request):
 ALL_FLOAT32 = ("MAF", "RBM")
 
 
-def _three_batches(array):
-    repeats = -(-NUM_STEPS * BATCH_SIZE // len(array))
-    return np.concatenate([array] * repeats)[: NUM_STEPS * BATCH_SIZE]
+def _three_batches(data):
+    def repeated(array):
+        repeats = -(-NUM_STEPS * BATCH_SIZE // len(array))
+        return np.concatenate([array] * repeats)[: NUM_STEPS * BATCH_SIZE]
+
+    # Arrays, or a dict of them (molecules).
+    return keras.tree.map_structure(repeated, data)
 
 
 def _half_precision_layers(model):
@@ -98,6 +102,8 @@ def test_family_trains_in_mixed_precision(name, policy, tmp_path):
     )
 
     samples = model.sample(2, seed=1, **case.sample_arguments(2))
+    if isinstance(samples, dict):  # molecules: positions are float32
+        samples = samples["positions"]
     expected = "int32" if case.integer_samples else "float32"
     assert keras.backend.standardize_dtype(samples.dtype) == expected
     assert np.all(np.isfinite(keras.ops.convert_to_numpy(samples)))

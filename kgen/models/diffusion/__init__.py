@@ -3,6 +3,7 @@
 from kgen.models.diffusion.cascaded_diffusion import CascadedDiffusion
 from kgen.models.diffusion.consistency_model import ConsistencyModel
 from kgen.models.diffusion.diffusion_model import DiffusionModel
+from kgen.models.diffusion.equivariant_diffusion import EquivariantDiffusion
 from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
 from kgen.models.diffusion.mean_flow import MeanFlow
@@ -13,6 +14,7 @@ __all__ = [
     "CascadedDiffusion",
     "ConsistencyModel",
     "DiffusionModel",
+    "EquivariantDiffusion",
     "FlowMatching",
     "LatentDiffusion",
     "MeanFlow",

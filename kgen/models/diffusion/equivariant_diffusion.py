@@ -1,0 +1,549 @@
+import keras
+import numpy as np
+from keras import ops
+
+from kgen import backend
+from kgen import schedulers
+from kgen.models import data_path
+from kgen.models import public_inputs
+from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import molecule_batches
+from kgen.models.diffusion.molecule_batches import atom_mask_of
+from kgen.models.diffusion.molecule_batches import centered
+from kgen.models.diffusion.step_rules import get_step_rule
+from kgen.models.generative_model import GenerativeModel
+from kgen.schedulers import sampling_loop
+from kgen.utils import batch_random
+from kgen.utils import checked_batches
+from kgen.utils import labelled_data
+from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_network_inputs
+from kgen.utils.argument_validation import validate_optional_int
+from kgen.utils.mixed_precision import to_float32
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class EquivariantDiffusion(GenerativeModel):
+    """E(3)-equivariant diffusion of molecules in 3-D (EDM, Hoogeboom et
+    al. 2022): Gaussian diffusion of each atom's coordinates and its
+    one-hot type, denoised by an E(n)-equivariant graph network.
+
+    A molecule of `N` atoms is `z = [x, h]`: positions `x` (N, 3) on the
+    zero centre-of-mass subspace and types `h` (N, K) one-hot, scaled by
+    `type_scale`. Training is `DiffusionModel`'s, with the noise of the
+    positions projected to that subspace:
+
+    ```
+    z_t = sqrt(alpha_bar_t) z_0 + sqrt(1 - alpha_bar_t) eps
+    eps = [P eps_x, eps_h],  P x = x - mean over the atoms of x
+    loss = E sum_atoms |target(z_0, eps, t) - [P (x' - x_t), h']|^2
+                / (N (3 + K))
+    [h', x'] = egnn([h_t, t / T, condition], x_t, mask)
+    ```
+
+    The network moves positions along differences and reads distances
+    only, so the learned density is invariant to rotations, reflections
+    and translations and to the order of the atoms, and so is `sample`'s:
+    the noise of every step is projected the same way. A sample's atom
+    count is drawn from the training histogram (`atom_counts`) or given
+    (`num_atoms`); its types are the argmax of `h` at the end.
+
+    Conditioning on molecular properties (EDM's conditional model) goes
+    through the one conditioning path: build the network with
+    `condition_dim` more input features, train on `fit(molecules,
+    properties)` and draw with `sample(n, condition=properties)`.
+    Standardise the properties first; the network reads them as they
+    are.
+
+    Args:
+        denoiser: `keras.Model` `[features, positions, atom_mask] ->
+            [features, positions]` of a fixed atom count, e.g.
+            `kgen.networks.egnn(num_atom_types + 1 + condition_dim,
+            max_atoms=29)`; its features are the noisy types, the time
+            `t / T` and the condition.
+        num_atom_types: int, `K` (QM9: H, C, N, O, F).
+        atom_counts: `None`, or `max_atoms + 1` non-negative counts: how
+            many training molecules have each number of atoms (index 0,
+            no atom, must be 0); what `sample` draws the atom counts
+            from. `None`: `sample` needs `num_atoms`.
+        condition_dim: `None` or an int, the properties conditioned on.
+        scheduler: a `kgen.schedulers.DiffusionScheduler`, the forward
+            process; defaults to a 1000-step cosine `DDPMScheduler`.
+        type_scale: float > 0, the scale of the one-hot types against
+            coordinates in angstroms (EDM's 0.25: types are decided late
+            in sampling, after the geometry).
+        seed: int or `None`.
+
+    Example:
+
+    ```python
+    (molecules, _), _ = kgen.datasets.load("qm9")
+    counts = np.bincount(
+        molecules["atom_mask"].sum(axis=1), minlength=30
+    ).tolist()
+    model = kgen.models.EquivariantDiffusion(
+        kgen.networks.egnn(features_dim=6, max_atoms=29),
+        atom_counts=counts,
+        seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-4))
+    model.fit(molecules, batch_size=64, epochs=1)
+    samples = model.sample(16, num_steps=500, seed=1)
+    kgen.utils.write_sdf(
+        "samples.sdf",
+        kgen.metrics.molecules_from_arrays(
+            samples["atom_types"], samples["positions"], samples["atom_mask"]
+        ),
+    )
+    ```
+
+    References:
+        1. Hoogeboom, Satorras, Vignac & Welling. Equivariant Diffusion
+           for Molecule Generation in 3D. ICML 2022. arXiv:2203.17003.
+        2. Satorras, Hoogeboom & Welling. E(n) Equivariant Graph Neural
+           Networks. ICML 2021. arXiv:2102.09844.
+    """
+
+    capabilities = ("sample",)
+    # Molecules are dicts of arrays (`molecule_batches.MOLECULE_KEYS`);
+    # properties, when the model conditions on them, are `fit`'s `y`.
+    conditioning = Conditioning(data_key="molecules")
+
+    def __init__(
+        self,
+        denoiser,
+        num_atom_types=5,
+        atom_counts=None,
+        condition_dim=None,
+        scheduler=None,
+        type_scale=0.25,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        num_atom_types = validate_int(num_atom_types, "num_atom_types")
+        condition_dim = validate_optional_int(condition_dim, "condition_dim")
+        validate_network_inputs(
+            denoiser, ["features", "positions", "atom_mask"], "denoiser"
+        )
+        features_dim = denoiser.inputs[0].shape[-1]
+        max_atoms = denoiser.inputs[0].shape[1]
+        expected = num_atom_types + 1 + (condition_dim or 0)
+        if features_dim != expected:
+            raise ValueError(
+                f"The denoiser's features must be {expected} wide: "
+                f"{num_atom_types} atom types (`num_atom_types`), the time "
+                f"and {condition_dim or 0} conditions (`condition_dim`); "
+                f"received {features_dim}."
+            )
+        if max_atoms is None:
+            raise ValueError(
+                "The denoiser must take a fixed number of atoms (build it "
+                "with `max_atoms`), the length of a padded molecule."
+            )
+        if scheduler is None:
+            scheduler = schedulers.DDPMScheduler(beta_schedule="cosine")
+        if not isinstance(scheduler, schedulers.DiffusionScheduler):
+            raise ValueError(
+                "`scheduler` must be a kgen.schedulers.DiffusionScheduler; "
+                f"received {type(scheduler).__name__}."
+            )
+        if type(type_scale) not in (int, float) or not (
+            0 < type_scale < float("inf")
+        ):
+            raise ValueError(
+                f"`type_scale` must be a positive number; received "
+                f"{type_scale!r}."
+            )
+        self.denoiser = denoiser
+        self.num_atom_types = num_atom_types
+        self.max_atoms = int(max_atoms)
+        self.atom_counts = _checked_atom_counts(atom_counts, self.max_atoms)
+        self.condition_dim = condition_dim
+        self.scheduler = scheduler
+        self.type_scale = float(type_scale)
+        if denoiser.built:
+            self.built = True
+
+    # === Shapes and data ===
+
+    @property
+    def data_shape(self):
+        """Shapes of one molecule's arrays, by name."""
+        return {
+            "positions": (self.max_atoms, 3),
+            "atom_types": (self.max_atoms,),
+            "atom_mask": (self.max_atoms,),
+        }
+
+    @property
+    def condition_shape(self):
+        if self.condition_dim is None:
+            return None
+        return (self.condition_dim,)
+
+    @property
+    def num_train_timesteps(self):
+        return self.scheduler.num_train_timesteps
+
+    def _validate_data(self, x, argument):
+        if x is None or not isinstance(x, dict):
+            # Datasets and generators: each batch is checked as read.
+            if labelled_data.is_array(x):
+                molecule_batches.check_molecules(
+                    x, self.num_atom_types, self.max_atoms, argument
+                )
+            return
+        molecule_batches.check_molecules(
+            x, self.num_atom_types, self.max_atoms, argument
+        )
+
+    def _prepare_data(self, x, y, x_argument, y_argument):
+        """Molecules as `fit` feeds `call`: the checked arrays, with the
+        properties under `"condition"` when the model conditions on
+        them (the one conditioning path; `DataPath` says why)."""
+        conditional = self.condition_dim is not None
+        if x is None:
+            return x, y
+        if isinstance(x, dict):
+            molecules = molecule_batches.check_molecules(
+                x, self.num_atom_types, self.max_atoms, x_argument
+            )
+            if not conditional:
+                public_inputs.refuse_condition(self, y, y_argument)
+                return molecules, None
+            condition = data_path.validate_condition(
+                self, y, len(molecules["positions"]), y_argument
+            )
+            return dict(molecules, condition=condition), None
+        if labelled_data.is_array(x):
+            molecule_batches.check_molecules(
+                x, self.num_atom_types, self.max_atoms, x_argument
+            )
+        x = checked_batches.check_each_batch(x, self._check_batch, x_argument)
+        if conditional:
+            x = labelled_data.map_batches(
+                x, lambda x, y: (dict(x, condition=y), None), x_argument
+            )
+        return x, y
+
+    def _check_batch(self, batch, name):
+        molecules, properties = batch, None
+        if isinstance(batch, tuple):
+            molecules = batch[0]
+            properties = batch[1] if len(batch) > 1 else None
+        molecule_batches.check_molecules(
+            molecules, self.num_atom_types, self.max_atoms, name
+        )
+        if self.condition_dim is None:
+            public_inputs.refuse_condition(self, properties, f"{name}[1]")
+        else:
+            data_path.validate_condition(
+                self,
+                properties,
+                len(molecules["positions"]),
+                f"{name}[1]",
+            )
+
+    # === The diffused variable ===
+
+    def _clean_state(self, molecules):
+        """`z_0 = [x, type_scale * one_hot(types)]` of a batch, and its
+        float32 atom mask."""
+        atom_mask = ops.cast(molecules["atom_mask"], "float32")
+        positions = centered(
+            ops.cast(molecules["positions"], "float32"), atom_mask
+        )
+        types = ops.one_hot(
+            ops.cast(molecules["atom_types"], "int32"), self.num_atom_types
+        )
+        features = types * self.type_scale * ops.expand_dims(atom_mask, -1)
+        return ops.concatenate([positions, features], axis=-1), atom_mask
+
+    def _projected(self, state, atom_mask):
+        """`state` on the space the diffusion lives on: positions centred,
+        padded atoms zero."""
+        positions = centered(state[..., :3], atom_mask)
+        features = state[..., 3:] * ops.expand_dims(atom_mask, -1)
+        return ops.concatenate([positions, features], axis=-1)
+
+    def _network_output(self, state, timesteps, atom_mask, condition, **call):
+        """The denoiser's prediction at `z_t`, on the same space."""
+        batch = ops.shape(state)[0]
+        times = ops.cast(timesteps, "float32") / self.num_train_timesteps
+        times = ops.broadcast_to(
+            ops.reshape(times, (-1, 1, 1)), (batch, self.max_atoms, 1)
+        )
+        features = [state[..., 3:], times]
+        if condition is not None:
+            features.append(
+                ops.broadcast_to(
+                    condition[:, None, :],
+                    (batch, self.max_atoms, self.condition_dim),
+                )
+            )
+        features = ops.concatenate(features, axis=-1)
+        positions = state[..., :3]
+        inputs = [features, positions, atom_mask]
+        if call.get("training") is None:
+            outputs = backend.inference_call(self.denoiser, inputs)
+        else:
+            outputs = self.denoiser(inputs, **call)
+        new_features, new_positions = (to_float32(o) for o in outputs)
+        # The network moves the positions; the move is the prediction.
+        prediction = ops.concatenate(
+            [
+                new_positions - positions,
+                new_features[..., : self.num_atom_types],
+            ],
+            axis=-1,
+        )
+        return self._projected(prediction, atom_mask)
+
+    # === Training ===
+
+    def call(self, inputs, training=False):
+        """One training draw: `{"prediction", "target", "atom_mask"}`."""
+        state, atom_mask = self._clean_state(inputs)
+        condition = inputs.get("condition")
+        if condition is not None:
+            condition = ops.cast(condition, "float32")
+        batch = ops.shape(state)[0]
+        timesteps = batch_random.randint(
+            (batch,), 0, self.num_train_timesteps, self.seed_generator
+        )
+        noise = batch_random.normal(ops.shape(state), self.seed_generator)
+        noise = self._projected(noise, atom_mask)
+        noisy = self.scheduler.add_noise(state, noise, timesteps)
+        prediction = self._network_output(
+            noisy, timesteps, atom_mask, condition, training=training
+        )
+        target = self.scheduler.training_target(state, noise, timesteps)
+        return {
+            "prediction": prediction,
+            "target": self._projected(target, atom_mask),
+            "atom_mask": atom_mask,
+        }
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The squared error over each molecule's atoms and coordinates,
+        divided by its `N (3 + K)` values, averaged over molecules."""
+        if y_pred is None:
+            y_pred = self(x, training=training)
+        squared = ops.sum(
+            ops.square(y_pred["prediction"] - y_pred["target"]), axis=(1, 2)
+        )
+        atoms = ops.sum(y_pred["atom_mask"], axis=1)
+        losses = squared / (atoms * (3 + self.num_atom_types))
+        if sample_weight is None:
+            return ops.mean(losses)
+        return ops.sum(losses * sample_weight) / ops.sum(sample_weight)
+
+    # === Sampling ===
+
+    def sample(
+        self,
+        num_samples,
+        *,
+        seed=None,
+        condition=None,
+        num_atoms=None,
+        num_steps=None,
+        scheduler="ddpm",
+    ):
+        """Draws molecules by running the reverse diffusion from noise.
+
+        1. The atom counts: `num_atoms`, or drawn from `atom_counts`.
+        2. The start noise, centred and masked.
+        3. The reverse diffusion on `scheduler`'s step rule, each step's
+           result projected back to the centred, masked space.
+        4. The types: the argmax of each atom's features.
+
+        Args:
+            num_samples: int.
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+            condition: the properties of each sample, `(num_samples,
+                condition_dim)`; a model built with `condition_dim`
+                needs them, any other refuses them.
+            num_atoms: `None` (drawn from `atom_counts`), an int for all
+                samples or one int per sample, in `[1, max_atoms]`.
+            num_steps: int in `[1, T]`; defaults to `T`.
+            scheduler: a step-rule name (`"ddpm"`, `"ddim"`, ...) or a
+                `DiffusionScheduler` on the model's noise schedule.
+
+        Returns:
+            A dict of `"positions"` float32 `(num_samples, max_atoms, 3)`
+            (angstroms, centred, zero where padded), `"atom_types"`
+            int32 `(num_samples, max_atoms)` and `"atom_mask"` bool
+            `(num_samples, max_atoms)`.
+        """
+        num_samples = public_inputs.check_num_samples(num_samples)
+        seed = public_inputs.seed_source(self, seed)
+        condition = self._sample_condition(condition, num_samples)
+        atom_mask = atom_mask_of(
+            self._sample_atom_counts(num_atoms, num_samples, seed),
+            self.max_atoms,
+        )
+        rule = get_step_rule(scheduler, self.scheduler, None)
+        if num_steps is None:
+            num_steps = self.num_train_timesteps
+        timesteps = rule.timesteps(num_steps)
+        noise = batch_random.normal(
+            (num_samples, self.max_atoms, 3 + self.num_atom_types), seed
+        )
+        state = self._reverse_diffusion(
+            rule,
+            timesteps,
+            self._projected(noise, atom_mask),
+            atom_mask,
+            condition,
+            seeds.loop_seed(seed),
+        )
+        return self._molecules(state, atom_mask)
+
+    def _reverse_diffusion(
+        self, rule, timesteps, noise, atom_mask, condition, step_noise
+    ):
+        def denoise(state, timestep):
+            batch = ops.shape(state)[0]
+            steps = ops.full((batch,), timestep, "int32")
+            return self._network_output(state, steps, atom_mask, condition)
+
+        def projected(state, timestep, step_seed):
+            return self._projected(state, atom_mask)
+
+        return sampling_loop.reverse_diffusion(
+            denoise,
+            rule,
+            noise,
+            timesteps,
+            step_noise=step_noise,
+            after_step=projected,
+        )
+
+    def _molecules(self, state, atom_mask):
+        kept = atom_mask > 0.5
+        types = ops.argmax(state[..., 3:], axis=-1)
+        return {
+            "positions": state[..., :3],
+            "atom_types": ops.where(kept, ops.cast(types, "int32"), 0),
+            "atom_mask": kept,
+        }
+
+    def _sample_condition(self, condition, num_samples):
+        if self.condition_dim is None:
+            public_inputs.refuse_condition(self, condition, "condition")
+            return None
+        if condition is None:
+            raise ValueError(
+                f"This {type(self).__name__} conditions on "
+                f"{self.condition_dim} properties (`condition_dim`): pass "
+                "`condition`, one row per sample."
+            )
+        return public_inputs.check_condition_values(
+            self, condition, num_samples
+        )
+
+    def _sample_atom_counts(self, num_atoms, num_samples, seed):
+        """int32 `(num_samples,)` atom counts: given, or drawn by inverting
+        the cumulative histogram of `atom_counts` at uniform draws."""
+        if num_atoms is not None:
+            return ops.convert_to_tensor(
+                _checked_num_atoms(num_atoms, num_samples, self.max_atoms),
+                "int32",
+            )
+        if self.atom_counts is None:
+            raise ValueError(
+                f"This {type(self).__name__} was built without "
+                "`atom_counts`: pass `num_atoms` to `sample`."
+            )
+        counts = np.asarray(self.atom_counts, "float64")
+        cumulative = ops.convert_to_tensor(
+            (np.cumsum(counts) / counts.sum()).astype("float32")
+        )
+        draws = batch_random.uniform((num_samples,), seed)
+        below = ops.cast(draws[:, None] >= cumulative[None, :], "int32")
+        return ops.minimum(ops.sum(below, axis=1), self.max_atoms)
+
+    # === Export ===
+
+    def serving_endpoints(self, scheduler="ddim", num_steps=50):
+        """`sample`: `(noise (batch, max_atoms, 3 + K), num_atoms
+        (batch,)[, condition]) -> {"positions", "atom_types",
+        "atom_mask"}` by a deterministic DDIM run of `num_steps`; the
+        mask is int32 (0 / 1) there."""
+        rule = get_step_rule(scheduler, self.scheduler, None)
+        timesteps = rule.timesteps(min(num_steps, self.num_train_timesteps))
+        noise_spec = keras.InputSpec(
+            shape=(None, self.max_atoms, 3 + self.num_atom_types),
+            dtype="float32",
+        )
+        counts_spec = keras.InputSpec(shape=(None,), dtype="int32")
+
+        def sample(noise, num_atoms, condition=None):
+            atom_mask = atom_mask_of(
+                ops.clip(num_atoms, 1, self.max_atoms), self.max_atoms
+            )
+            state = self._reverse_diffusion(
+                rule,
+                timesteps,
+                self._projected(noise, atom_mask),
+                atom_mask,
+                condition,
+                None,
+            )
+            molecules = self._molecules(state, atom_mask)
+            # Served outputs are float32 or int32, which every client
+            # of TF Serving's JSON reads alike.
+            molecules["atom_mask"] = ops.cast(molecules["atom_mask"], "int32")
+            return molecules
+
+        if self.condition_dim is None:
+            return {"sample": (sample, [noise_spec, counts_spec])}
+        condition_spec = keras.InputSpec(
+            shape=(None, self.condition_dim), dtype="float32"
+        )
+        return {"sample": (sample, [noise_spec, counts_spec, condition_spec])}
+
+
+def _checked_atom_counts(atom_counts, max_atoms):
+    if atom_counts is None:
+        return None
+    counts = np.asarray(atom_counts)
+    if (
+        counts.shape != (max_atoms + 1,)
+        or not np.issubdtype(counts.dtype, np.integer)
+        or counts.min() < 0
+        or counts[0] != 0
+        or counts.sum() == 0
+    ):
+        raise ValueError(
+            f"`atom_counts` must be {max_atoms + 1} non-negative ints (how "
+            "many training molecules have 0, 1, ..., max_atoms atoms; none "
+            "with 0, some with more); received "
+            f"{np.asarray(atom_counts).tolist()!r}."
+        )
+    return [int(count) for count in counts]
+
+
+def _checked_num_atoms(num_atoms, num_samples, max_atoms):
+    if isinstance(num_atoms, (int, np.integer)) and not isinstance(
+        num_atoms, (bool, np.bool_)
+    ):
+        validate_int(num_atoms, "num_atoms", minimum=1, maximum=max_atoms)
+        return np.full((num_samples,), int(num_atoms), "int32")
+    counts = np.asarray(num_atoms)
+    if (
+        counts.shape != (num_samples,)
+        or not np.issubdtype(counts.dtype, np.integer)
+        or counts.min() < 1
+        or counts.max() > max_atoms
+    ):
+        raise ValueError(
+            f"`num_atoms` must be an int or {num_samples} ints (one per "
+            f"sample) in [1, {max_atoms}]; received {num_atoms!r}."
+        )
+    return counts.astype("int32")
