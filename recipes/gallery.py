@@ -40,6 +40,7 @@ num_samples = {
     "audio": 10,
     "music": 4,
     "video": 8,
+    "molecules_3d": 12,
 }
 extension = {
     "image": ".png",
@@ -50,6 +51,7 @@ extension = {
     "audio": ".wav",
     "music": ".mid",
     "video": ".gif",
+    "molecules_3d": ".png",
 }
 # A text-to-image preset's columns: its card's `example_prompts`, else
 # (the digits) plain, combined and held-out
@@ -145,7 +147,7 @@ def main():
         link = f"gallery/{path.name}"  # from docs/presets.md
         shown = (
             f"![{name}]({link})"
-            if kind in ("image", "points", "molecules")
+            if kind in ("image", "points", "molecules", "molecules_3d")
             else (f"[{path.name}]({link})")
         )
         rows.append(

@@ -570,6 +570,31 @@ def test_generate_writes_the_clips_of_a_video_model_as_a_gif(tmp_path):
     assert cli.main(["generate", directory, "--out", "clips.png"]) == 2
 
 
+def test_generate_writes_molecules_in_3d_as_sdf_xyz_and_a_picture(tmp_path):
+    pytest.importorskip("rdkit")
+    model = kgen.models.EquivariantDiffusion(
+        kgen.networks.egnn(6, hidden_dim=4, num_layers=1, max_atoms=5),
+        atom_counts=[0, 0, 1, 1, 1, 1],
+        seed=0,
+    )
+    directory = str(tmp_path / "molecules")
+    kgen.presets.save_to_preset(
+        model, directory, {"sample_arguments": {"num_steps": 3}}
+    )
+    sdf, xyz, png = (str(tmp_path / f"mols.{e}") for e in ("sdf", "xyz", "png"))
+    for out in (sdf, xyz, png):
+        arguments = ["generate", directory, "-n", "5", "--out", out]
+        assert cli.main(arguments) == 0
+    assert len(kgen.utils.read_sdf(sdf)) == 5
+    read, _ = kgen.utils.read_xyz(xyz)
+    assert len(read) == 5
+    assert all(set(elements) <= set("HCNOF") for elements, _ in read)
+    with Image.open(png) as picture:
+        assert picture.size == (4 * 220, 2 * 220)
+    arguments = ["generate", directory, "--out", str(tmp_path / "mols.txt")]
+    assert cli.main(arguments) == 2
+
+
 def test_generate_joins_audio_clips_into_one_wav(tmp_path):
     model = contract_cases.CASES["WaveNet"]().model
     directory = str(tmp_path / "wave_net")

@@ -57,7 +57,8 @@ def add_parser(commands):
         "for a text model, .txt or .smi (one SMILES per line) for a "
         "molecule model, .wav for an audio model, .gif for a video model, "
         ".mid (one track per voice) for a music model, .sdf or .xyz "
-        "for a model of molecules in 3-D (.npz: their arrays), "
+        "for a model of molecules in 3-D (.npz: their arrays; .png: "
+        "drawn), "
         "or .npy (the samples as an array) for any other",
     )
     sample.add_argument(
@@ -304,7 +305,7 @@ SAMPLE_FILES = {
     "audio": (".wav",),
     "video": (".gif",),
     "music": (".mid", ".midi"),
-    "molecules_3d": (".sdf", ".xyz", ".npz"),
+    "molecules_3d": (".sdf", ".xyz", ".npz", ".png"),
 }
 
 
@@ -377,7 +378,7 @@ def _sample_writer(model, card, args):
             voice_names=data.get("voices"),
         )
     if kind == "molecules_3d":
-        return _molecule_writer(out)
+        return _molecule_writer(out, _elements(model, data, args))
     if kind == "points":
         return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
     value_range = value_range_of(model, card)
@@ -400,9 +401,27 @@ def _sample_writer(model, card, args):
     return write_images
 
 
-def _molecule_writer(out):
+def _elements(model, data, args):
+    """The element symbols a 3-D model's atom types index: its card's
+    `data.elements`, else QM9's for a model of QM9's five types."""
+    from kgen.datasets import QM9_ELEMENTS
+
+    elements = data.get("elements")
+    if elements is None and model.num_atom_types == len(QM9_ELEMENTS):
+        elements = QM9_ELEMENTS
+    if elements is None or len(elements) != model.num_atom_types:
+        raise ValueError(
+            f"MODEL {args.model_path} draws {model.num_atom_types} atom "
+            "types: its card must name their elements in `data.elements` "
+            f"(one per type); it gives {elements!r}."
+        )
+    return tuple(elements)
+
+
+def _molecule_writer(out, elements):
     """Writes a dict of positions, atom types and masks as SDF (bonds
-    perceived by RDKit), XYZ, or the arrays themselves (`.npz`)."""
+    perceived by RDKit), XYZ, the arrays themselves (`.npz`) or a picture
+    (`.png`: bonds by the 3-D measures' bond lengths)."""
     import numpy as np
 
     import kgen
@@ -414,9 +433,18 @@ def _molecule_writer(out):
                 np.savez(file, **samples)
             return
         molecules = kgen.metrics.molecules_from_arrays(
-            samples["atom_types"], samples["positions"], samples["atom_mask"]
+            samples["atom_types"],
+            samples["positions"],
+            samples["atom_mask"],
+            elements,
         )
-        if out.lower().endswith(".sdf"):
+        if out.lower().endswith(".png"):
+            bonds = [
+                kgen.metrics.molecules_3d.bond_orders(*molecule)
+                for molecule in molecules
+            ]
+            kgen.utils.save_molecule_grid(molecules, path, bonds=bonds)
+        elif out.lower().endswith(".sdf"):
             kgen.utils.write_sdf(path, molecules)
         else:
             kgen.utils.write_xyz(path, molecules)

@@ -10,6 +10,8 @@ from kgen.utils.data_validation import validate_labels
 from kgen.utils.image_grid import image_grid
 from kgen.utils.image_grid import save_image_grid
 from kgen.utils.midi import save_midi
+from kgen.utils.molecule_picture import molecule_picture
+from kgen.utils.molecule_picture import save_molecule_grid
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
@@ -32,10 +34,12 @@ __all__ = [
     "mu_law_encode",
     "read_safetensors",
     "read_sdf",
+    "molecule_picture",
     "read_xyz",
     "safetensors_header",
     "save_image_grid",
     "save_midi",
+    "save_molecule_grid",
     "save_scatter_plot",
     "save_video_grid",
     "save_wav",
