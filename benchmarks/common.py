@@ -32,9 +32,14 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
 
     import kgen
 
+    # A chunk saved every so many steps ends on one of its checkpoints,
+    # mid-epoch if need be, so the next chunk loses no step.
+    checkpoint_every = save_freq if isinstance(save_freq, int) else None
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
-        kgen.callbacks.TrainingBudget(minutes),
+        kgen.callbacks.TrainingBudget(
+            minutes, checkpoint_every=checkpoint_every
+        ),
     ]
     if checkpoint_dir:
         callbacks.append(

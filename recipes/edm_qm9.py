@@ -103,27 +103,16 @@ def read_progress():
         return json.load(file)
 
 
-class StopAtCheckpoint(keras.callbacks.Callback):
-    """Stops `fit` at the first checkpoint after `minutes`: a chunk ends
-    where the next one resumes, losing no step."""
+def progress_printer(losses):
+    """Keeps each step's loss in `losses` and prints their mean every 500
+    steps."""
 
-    def __init__(self, minutes):
-        super().__init__()
-        self.deadline = time.time() + 60 * minutes
-        self.losses = []
+    def on_train_batch_end(batch, logs=None):
+        losses.append(float(logs["loss"]))
+        if len(losses) % 500 == 0:
+            print(f"{len(losses)} steps: loss {np.mean(losses[-500:]):.4f}")
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.losses.append(float(logs["loss"]))
-        iterations = int(
-            keras.ops.convert_to_numpy(self.model.optimizer.iterations)
-        )
-        if iterations % 500 == 0:
-            print(
-                f"step {iterations}: loss {np.mean(self.losses[-500:]):.4f}",
-                flush=True,
-            )
-        if time.time() > self.deadline and iterations % save_every == 0:
-            self.model.stop_training = True
+    return keras.callbacks.LambdaCallback(on_train_batch_end=on_train_batch_end)
 
 
 def train_chunk():
@@ -132,7 +121,7 @@ def train_chunk():
     os.makedirs(args.cache, exist_ok=True)
     keras.utils.set_random_seed(seed)
     model = build()
-    stop = StopAtCheckpoint(args.minutes)
+    losses = []
     start = time.time()
     model.fit(
         molecules,
@@ -144,7 +133,11 @@ def train_chunk():
             kgen.callbacks.BackupAndRestore(
                 backup_dir, save_freq=save_every, delete_checkpoint=False
             ),
-            stop,
+            # Ends on a checkpoint: the next chunk resumes from this step.
+            kgen.callbacks.TrainingBudget(
+                args.minutes, checkpoint_every=save_every
+            ),
+            progress_printer(losses),
         ],
     )
     wall_time = time.time() - start
@@ -158,7 +151,7 @@ def train_chunk():
         {
             "wall_time": round(wall_time, 1),
             "steps": steps,
-            "mean_loss_last_500": float(np.mean(stop.losses[-500:])),
+            "mean_loss_last_500": float(np.mean(losses[-500:])),
         }
     )
     with open(progress_path + ".partial", "w") as file:

@@ -21,10 +21,21 @@ class TrainingBudget(keras.callbacks.Callback):
     be: a budget of examples seen (`steps * batch_size`) that does not
     depend on the dataset's size. Give `fit` enough epochs to reach it.
 
+    `checkpoint_every` with `minutes`: at the first step after the budget
+    whose optimizer step count is a multiple of it, mid-epoch if need be,
+    which is where `kgen.callbacks.BackupAndRestore(save_freq=
+    checkpoint_every)` has just saved: a run in chunks (one per lease)
+    ends where the next one resumes, losing no step however long its
+    epochs are. Its clock starts at the first batch this callback sees
+    and runs on through the second `fit` call with which a resumed
+    epoch is finished.
+
     Args:
         minutes: float > 0 or `None`. The wall-clock budget of this `fit`.
         steps: int >= 1 or `None`. The number of batches this `fit` trains
             on. At least one of the two is given.
+        checkpoint_every: int >= 1 or `None`. With `minutes`: end on a
+            step that is a multiple of it, as above.
 
     Example:
 
@@ -35,7 +46,7 @@ class TrainingBudget(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, minutes=None, steps=None):
+    def __init__(self, minutes=None, steps=None, checkpoint_every=None):
         super().__init__()
         if minutes is None and steps is None:
             raise ValueError(
@@ -45,8 +56,19 @@ class TrainingBudget(keras.callbacks.Callback):
             minutes = validate_float(
                 minutes, "minutes", minimum=0, exclusive_minimum=True
             )
+        if checkpoint_every is not None:
+            checkpoint_every = validate_int(
+                checkpoint_every, "checkpoint_every"
+            )
+            if minutes is None:
+                raise ValueError(
+                    "`checkpoint_every` ends a `minutes` budget on a "
+                    "checkpoint; give `minutes` too."
+                )
         self.minutes = minutes
         self.steps = None if steps is None else validate_int(steps, "steps")
+        self.checkpoint_every = checkpoint_every
+        self.first_start = None
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
@@ -56,9 +78,19 @@ class TrainingBudget(keras.callbacks.Callback):
         self.steps_done += 1
         if self.steps is not None and self.steps_done >= self.steps:
             self.model.stop_training = True
+        if self.checkpoint_every is None:
+            return
+        if self.first_start is None:
+            self.first_start = self.start
+        iterations = int(
+            keras.ops.convert_to_numpy(self.model.optimizer.iterations)
+        )
+        spent = time.monotonic() - self.first_start > self.minutes * 60
+        if spent and iterations % self.checkpoint_every == 0:
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.minutes is None:
+        if self.minutes is None or self.checkpoint_every is not None:
             return
         elapsed = time.monotonic() - self.start
         if elapsed * (epoch + 2) / (epoch + 1) > self.minutes * 60:

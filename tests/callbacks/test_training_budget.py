@@ -53,3 +53,34 @@ def test_a_budget_names_what_it_spends():
         kgen.callbacks.TrainingBudget()
     with pytest.raises(ValueError, match="`steps`"):
         kgen.callbacks.TrainingBudget(steps=0)
+
+
+class SlowBatches(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(0.05)
+
+
+@pytest.mark.torch_only
+def test_chunks_end_on_a_checkpoint_and_the_next_resumes_there(tmp_path):
+    from tests.models import contract_cases
+
+    def chunk():
+        case = contract_cases.CASES["VAE"]()
+        budget = kgen.callbacks.TrainingBudget(0.001, checkpoint_every=3)
+        backup = kgen.callbacks.BackupAndRestore(
+            str(tmp_path), save_freq=3, delete_checkpoint=False
+        )
+        # 4 steps an epoch: the checkpoints at 3 and 6 fall mid-epoch.
+        case.model.fit(
+            case.x,
+            batch_size=2,
+            epochs=100,
+            verbose=0,
+            callbacks=[SlowBatches(), backup, budget],
+        )
+        return int(keras.ops.convert_to_numpy(case.model.optimizer.iterations))
+
+    assert chunk() == 3
+    assert chunk() == 6
+    with pytest.raises(ValueError, match="give `minutes` too"):
+        kgen.callbacks.TrainingBudget(steps=3, checkpoint_every=3)
