@@ -1,5 +1,6 @@
 """The `kgen` command line, run in-process through `kgen.cli.main`."""
 
+import importlib.util
 import json
 import os
 import re
@@ -570,7 +571,9 @@ def test_generate_writes_the_clips_of_a_video_model_as_a_gif(tmp_path):
     assert cli.main(["generate", directory, "--out", "clips.png"]) == 2
 
 
-def test_generate_writes_molecules_in_3d_as_sdf_xyz_and_a_picture(tmp_path):
+def test_generate_writes_molecules_in_3d_as_sdf_xyz_and_a_picture(
+    tmp_path, capsys
+):
     pytest.importorskip("rdkit")
     model = kgen.models.EquivariantDiffusion(
         kgen.networks.egnn(6, hidden_dim=4, num_layers=1, max_atoms=5),
@@ -593,6 +596,13 @@ def test_generate_writes_molecules_in_3d_as_sdf_xyz_and_a_picture(tmp_path):
         assert picture.size == (4 * 220, 2 * 220)
     arguments = ["generate", directory, "--out", str(tmp_path / "mols.txt")]
     assert cli.main(arguments) == 2
+    if importlib.util.find_spec("qm9pack") is None:
+        return  # novelty is against QM9's training molecules
+    arguments = ["evaluate", directory, "--metric", "molecules_3d", "-n", "4"]
+    assert cli.main(arguments) == 0
+    printed = capsys.readouterr().out
+    for name in ("atom_stability", "molecule_stability", "validity"):
+        assert f"{name}: " in printed
 
 
 def test_generate_joins_audio_clips_into_one_wav(tmp_path):

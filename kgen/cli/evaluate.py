@@ -12,10 +12,14 @@ from kgen.metrics import SAMPLE_METRICS as METRICS
 # sample kind each needs and a preset of that kind: `moses` is MOSES'
 # table of a SMILES model (`kgen.metrics.molecules.moses_metrics`),
 # `peptides` the table of a peptide model
-# (`kgen.metrics.peptides.peptide_metrics`).
+# (`kgen.metrics.peptides.peptide_metrics`), `molecules_3d` EDM's
+# measures of a model of molecules in 3-D
+# (`kgen.metrics.molecules_3d_metrics`, novelty against QM9's training
+# molecules).
 MOLECULE_METRICS = {
     "moses": ("molecules", "gpt_moses"),
     "peptides": ("peptides", "gpt_peptides"),
+    "molecules_3d": ("molecules_3d", "edm_qm9"),
 }
 
 
@@ -35,7 +39,9 @@ def add_parser(commands):
         help="repeatable; default fid. moses (alone): MOSES' table of -n "
         "molecules (MOSES scores 30,000). peptides (alone): validity, "
         "uniqueness, novelty, descriptor distances to the held-out "
-        "peptides and the fraction an AMP classifier calls antimicrobial",
+        "peptides and the fraction an AMP classifier calls antimicrobial. "
+        "molecules_3d (alone): atom and molecule stability, validity, "
+        "uniqueness and novelty of molecules in 3-D",
     )
     evaluate.add_argument(
         "--reference", default="digits", help="dataset of real images"
@@ -163,13 +169,45 @@ def _molecule_scores(model, args, names):
         chunk_size=SAMPLE_CHUNK,
         max_bytes=2**31,
     )
-    sequences = preset_tokenizer(args.model_path).detokenize(
-        rows.astype("int32")
-    )
+    if kind == "molecules_3d":
+        sequences = None
+    else:
+        sequences = preset_tokenizer(args.model_path).detokenize(
+            rows.astype("int32")
+        )
     detail = f"{args.num_samples} samples, seed {args.seed}"
+    if metric == "molecules_3d":
+        return _molecules_3d_table(model, rows, args, detail)
     if metric == "peptides":
         return _peptide_table(sequences, detail)
     return _moses_table(sequences, detail)
+
+
+def _molecules_3d_table(model, samples, args, detail):
+    """EDM's measures of molecules in 3-D
+    (`kgen.metrics.molecules_3d_metrics`), novelty against QM9's
+    training molecules."""
+    import kgen
+    from kgen.cli.generate import model_elements
+
+    elements = model_elements(model, preset_card(args.model_path), args)
+    molecules = kgen.metrics.molecules_from_arrays(
+        samples["atom_types"],
+        samples["positions"],
+        samples["atom_mask"],
+        elements,
+    )
+    training = kgen.datasets.load_qm9("train")["smiles"]
+    table = kgen.metrics.molecules_3d_metrics(molecules, training)
+    details = {
+        "novelty": f"{detail}, against QM9's {len(training):,} training "
+        "molecules",
+        "validity": f"{detail}; bonds by RDKit's rdDetermineBonds",
+    }
+    return [
+        (name, value, details.get(name, f"{detail}; kgen's bond lengths"))
+        for name, value in table.items()
+    ]
 
 
 def _peptide_table(sequences, detail):

@@ -378,7 +378,7 @@ def _sample_writer(model, card, args):
             voice_names=data.get("voices"),
         )
     if kind == "molecules_3d":
-        return _molecule_writer(out, _elements(model, data, args))
+        return _molecule_writer(out, model_elements(model, card, args))
     if kind == "points":
         return lambda samples, path: kgen.utils.save_scatter_plot(samples, path)
     value_range = value_range_of(model, card)
@@ -401,12 +401,12 @@ def _sample_writer(model, card, args):
     return write_images
 
 
-def _elements(model, data, args):
+def model_elements(model, card, args):
     """The element symbols a 3-D model's atom types index: its card's
     `data.elements`, else QM9's for a model of QM9's five types."""
     from kgen.datasets import QM9_ELEMENTS
 
-    elements = data.get("elements")
+    elements = card.get("data", {}).get("elements")
     if elements is None and model.num_atom_types == len(QM9_ELEMENTS):
         elements = QM9_ELEMENTS
     if elements is None or len(elements) != model.num_atom_types:
