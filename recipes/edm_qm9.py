@@ -122,7 +122,7 @@ def train_chunk():
     keras.utils.set_random_seed(seed)
     model = build()
     losses = []
-    start = time.time()
+    start = time.monotonic()
     model.fit(
         molecules,
         batch_size=batch_size,
@@ -140,7 +140,7 @@ def train_chunk():
             progress_printer(losses),
         ],
     )
-    wall_time = time.time() - start
+    wall_time = time.monotonic() - start
     steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     # `fit` swapped the EMA weights in as it ended.
     model.save_weights(ema_path)
@@ -166,9 +166,9 @@ def write_preset():
     model.load_weights(ema_path)
     sample_arguments = {"num_steps": num_steps, "scheduler": "ddpm"}
     model.sample_defaults = sample_arguments
-    start = time.time()
+    start = time.monotonic()
     samples = kgen.models.sample_in_chunks(model, num_samples, seed=0)
-    sampling_time = time.time() - start
+    sampling_time = time.monotonic() - start
     arrays = {k: keras.ops.convert_to_numpy(v) for k, v in samples.items()}
     drawn = kgen.metrics.molecules_from_arrays(
         arrays["atom_types"], arrays["positions"], arrays["atom_mask"]
@@ -244,7 +244,7 @@ def write_preset():
                     "atom_stability": 0.987,
                     "molecule_stability": 0.820,
                     "validity": 0.919,
-                    "uniqueness": 0.987,
+                    "valid_and_unique": 0.907,
                 },
                 "GeoLDM": {
                     "atom_stability": 0.989,

@@ -169,6 +169,21 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             self._save(self._epoch, self._step_offset + self._batches_done)
 
     def on_epoch_end(self, epoch, logs=None):
+        steps = self.params.get("steps")
+        stopped_inside = (
+            self.save_freq != "epoch"
+            and self.model.stop_training
+            and steps is not None
+            and self._batches_done < steps
+        )
+        if stopped_inside:
+            # Stopped inside the epoch (a `TrainingBudget` spent): the
+            # checkpoint is where it stopped, so the next run trains the
+            # rest of this epoch rather than starting the next one.
+            if self._steps_since_save:
+                self._save(epoch, self._step_offset + self._batches_done)
+            self._step_offset = 0
+            return
         # Saved at every epoch's end, whatever `save_freq`: a checkpoint
         # is then never "after the last batch" of an epoch whose end-of-
         # epoch callbacks have not run.

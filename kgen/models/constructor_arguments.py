@@ -76,6 +76,8 @@ def serialize(value, argument, owner):
         return keras.saving.serialize_keras_object(value)
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return [serialize(item, argument, owner) for item in value]
     if isinstance(value, (tuple, list)):
         return [serialize(item, argument, owner) for item in value]
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ one starts. Both calls read `PyDataset`s of the same batches, so the rest
 of the epoch trains and validates as the uninterrupted epoch did.
 """
 
+import contextlib
 import math
 
 import keras
@@ -174,13 +175,16 @@ def _fit_batches(fit, model, batches, backup, kwargs, state=None):
     # drawn; and Keras gives TensorFlow a static batch size for arrays, an
     # unknown one for a `PyDataset`, and the two traced train steps round
     # differently under oneDNN (1e-7 apart after a step of a small U-Net).
-    first = fit(
-        _EpochTail(batches, epoch, step),
-        shuffle=False,
-        callbacks=callbacks,
-        **dict(kwargs, initial_epoch=epoch, epochs=epoch + 1),
-    )
+    with _averages_kept_apart(model):
+        first = fit(
+            _EpochTail(batches, epoch, step),
+            shuffle=False,
+            callbacks=callbacks,
+            **dict(kwargs, initial_epoch=epoch, epochs=epoch + 1),
+        )
     backup.finishing_epoch = False
+    if model.stop_training or last_epoch:
+        _finalize_variable_values(model)
     # Keras' trainers prefer `_initial_epoch`, which the restore set.
     model._initial_epoch = None
     if model.stop_training or last_epoch:
@@ -195,6 +199,30 @@ def _fit_batches(fit, model, batches, backup, kwargs, state=None):
         rest.history[key] = values + rest.history.get(key, [])
     rest.epoch = first.epoch + rest.epoch
     return rest
+
+
+@contextlib.contextmanager
+def _averages_kept_apart(model):
+    """Keras' `fit` ends by writing an EMA optimizer's averages into the
+    weights (`finalize_variable_values`). The `fit` of a resumed epoch's
+    tail is not the end of training when later epochs follow: in this
+    context it leaves the weights alone, and its caller finalizes where
+    training does end."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        yield
+        return
+    optimizer.finalize_variable_values = lambda var_list: None
+    try:
+        yield
+    finally:
+        del optimizer.finalize_variable_values
+
+
+def _finalize_variable_values(model):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        optimizer.finalize_variable_values(model.trainable_weights)
 
 
 def _split_validation(data, kwargs):

@@ -66,9 +66,12 @@ def sample_in_chunks(
             value = options.get(name)
             if (
                 value is not None
-                and np.ndim(value)
                 and not isinstance(value, str)
+                and np.ndim(value)
+                and len(value) == num_samples
             ):
+                # One row per sample, cut with its chunk; any other length
+                # goes whole to `sample`, which names the argument.
                 chunk_options[name] = np.asarray(value)[start : start + size]
         chunk = keras.tree.map_structure(
             lambda tensor: np.asarray(keras.ops.convert_to_numpy(tensor)),

@@ -421,6 +421,8 @@ def _write_grid(model, staging, sample_arguments, data):
 
     if not isinstance(model, GenerativeModel):
         return
+    if isinstance(model.data_shape, dict):
+        return  # molecules, which `kgen generate --out mols.png` draws
     shape = tuple(data.get("image_shape") or model.data_shape)
     if len(shape) != 3 or shape[-1] not in (1, 3):
         return

@@ -61,26 +61,46 @@ class SlowBatches(keras.callbacks.Callback):
 
 
 @pytest.mark.torch_only
-def test_chunks_end_on_a_checkpoint_and_the_next_resumes_there(tmp_path):
+def test_chunks_end_on_a_checkpoint_and_resume_to_the_unbroken_run(
+    tmp_path, monkeypatch
+):
+    from tests.conftest import weights_of
     from tests.models import contract_cases
 
-    def chunk():
+    # An EMA optimizer: a chunk's averages must not become its weights
+    # until training ends.
+    monkeypatch.setattr(
+        contract_cases,
+        "adam",
+        lambda: keras.optimizers.Adam(1e-3, use_ema=True, ema_momentum=0.5),
+    )
+
+    def run(callbacks):
+        keras.utils.set_random_seed(0)
         case = contract_cases.CASES["VAE"]()
-        budget = kgen.callbacks.TrainingBudget(0.001, checkpoint_every=3)
-        backup = kgen.callbacks.BackupAndRestore(
-            str(tmp_path), save_freq=3, delete_checkpoint=False
-        )
         # 4 steps an epoch: the checkpoints at 3 and 6 fall mid-epoch.
         case.model.fit(
-            case.x,
-            batch_size=2,
-            epochs=100,
-            verbose=0,
-            callbacks=[SlowBatches(), backup, budget],
+            case.x, batch_size=2, epochs=2, verbose=0, callbacks=callbacks
         )
-        return int(keras.ops.convert_to_numpy(case.model.optimizer.iterations))
+        steps = keras.ops.convert_to_numpy(case.model.optimizer.iterations)
+        return case.model, int(steps)
 
-    assert chunk() == 3
-    assert chunk() == 6
+    def chunk():
+        budget = kgen.callbacks.TrainingBudget(0.001, checkpoint_every=3)
+        backup = kgen.callbacks.BackupAndRestore(
+            str(tmp_path / "chunks"), save_freq=3, delete_checkpoint=False
+        )
+        return run([SlowBatches(), backup, budget])
+
+    assert chunk()[1] == 3
+    assert chunk()[1] == 6
+    last, steps = chunk()
+    assert steps == 8  # the rest of epoch 1: no step skipped or repeated
+    # The same data order: a backup orders epochs by its shuffle seed.
+    unbroken, _ = run(
+        [kgen.callbacks.BackupAndRestore(str(tmp_path / "unbroken"), 3)]
+    )
+    for actual, expected in zip(weights_of(last), weights_of(unbroken)):
+        np.testing.assert_array_equal(actual, expected)
     with pytest.raises(ValueError, match="give `minutes` too"):
         kgen.callbacks.TrainingBudget(steps=3, checkpoint_every=3)

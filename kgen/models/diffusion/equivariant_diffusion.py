@@ -6,6 +6,7 @@ from kgen import backend
 from kgen import schedulers
 from kgen.models import data_path
 from kgen.models import public_inputs
+from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import molecule_batches
 from kgen.models.diffusion.molecule_batches import atom_mask_of
@@ -17,6 +18,7 @@ from kgen.utils import batch_random
 from kgen.utils import checked_batches
 from kgen.utils import labelled_data
 from kgen.utils import seeds
+from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_network_inputs
 from kgen.utils.argument_validation import validate_optional_int
@@ -31,8 +33,10 @@ class EquivariantDiffusion(GenerativeModel):
 
     A molecule of `N` atoms is `z = [x, h]`: positions `x` (N, 3) on the
     zero centre-of-mass subspace and types `h` (N, K) one-hot, scaled by
-    `type_scale`. Training is `DiffusionModel`'s, with the noise of the
-    positions projected to that subspace:
+    `type_scale`. Training regresses the noise as `DiffusionModel` does,
+    with the noise of the positions projected to that subspace and each
+    molecule's error divided by its own `N (3 + K)` values (EDM divides by
+    the padded size, which weighs large molecules more):
 
     ```
     z_t = sqrt(alpha_bar_t) z_0 + sqrt(1 - alpha_bar_t) eps
@@ -106,9 +110,10 @@ class EquivariantDiffusion(GenerativeModel):
     """
 
     capabilities = ("sample",)
-    # Molecules are dicts of arrays (`molecule_batches.MOLECULE_KEYS`);
-    # properties, when the model conditions on them, are `fit`'s `y`.
-    conditioning = Conditioning(data_key="molecules")
+    # Molecules are dicts of arrays (`molecule_batches.MOLECULE_KEYS`),
+    # which `_prepare_data` checks and passes to `call` as they are, with
+    # the properties (`fit`'s `y`) under "condition"; no data key is read.
+    conditioning = Conditioning()
 
     def __init__(
         self,
@@ -149,13 +154,9 @@ class EquivariantDiffusion(GenerativeModel):
                 "`scheduler` must be a kgen.schedulers.DiffusionScheduler; "
                 f"received {type(scheduler).__name__}."
             )
-        if type(type_scale) not in (int, float) or not (
-            0 < type_scale < float("inf")
-        ):
-            raise ValueError(
-                f"`type_scale` must be a positive number; received "
-                f"{type_scale!r}."
-            )
+        type_scale = validate_float(
+            type_scale, "type_scale", minimum=0, exclusive_minimum=True
+        )
         self.denoiser = denoiser
         self.num_atom_types = num_atom_types
         self.max_atoms = int(max_atoms)
@@ -207,6 +208,10 @@ class EquivariantDiffusion(GenerativeModel):
         if x is None:
             return x, y
         if isinstance(x, dict):
+            if conditional and "condition" in x and y is None:
+                # Packed already: `fit`'s validation runs `evaluate`.
+                x = dict(x)
+                y = x.pop("condition")
             molecules = molecule_batches.check_molecules(
                 x, self.num_atom_types, self.max_atoms, x_argument
             )
@@ -252,9 +257,14 @@ class EquivariantDiffusion(GenerativeModel):
         """`z_0 = [x, type_scale * one_hot(types)]` of a batch, and its
         float32 atom mask."""
         atom_mask = ops.cast(molecules["atom_mask"], "float32")
-        positions = centered(
-            ops.cast(molecules["positions"], "float32"), atom_mask
+        # A dataset's batch reaches here as read: whatever its padded
+        # slots hold (NaN included) must not reach the sums of `centered`.
+        positions = ops.where(
+            ops.expand_dims(atom_mask, -1) > 0,
+            ops.cast(molecules["positions"], "float32"),
+            0.0,
         )
+        positions = centered(positions, atom_mask)
         types = ops.one_hot(
             ops.cast(molecules["atom_types"], "int32"), self.num_atom_types
         )
@@ -338,9 +348,7 @@ class EquivariantDiffusion(GenerativeModel):
         )
         atoms = ops.sum(y_pred["atom_mask"], axis=1)
         losses = squared / (atoms * (3 + self.num_atom_types))
-        if sample_weight is None:
-            return ops.mean(losses)
-        return ops.sum(losses * sample_weight) / ops.sum(sample_weight)
+        return training_steps.mean_over_examples(losses, sample_weight)
 
     # === Sampling ===
 
@@ -484,6 +492,8 @@ class EquivariantDiffusion(GenerativeModel):
         counts_spec = keras.InputSpec(shape=(None,), dtype="int32")
 
         def sample(noise, num_atoms, condition=None):
+            # A served count outside [1, max_atoms] is clipped into it: a
+            # traced signature has no error path.
             atom_mask = atom_mask_of(
                 ops.clip(num_atoms, 1, self.max_atoms), self.max_atoms
             )
@@ -530,6 +540,8 @@ def _checked_atom_counts(atom_counts, max_atoms):
 
 
 def _checked_num_atoms(num_atoms, num_samples, max_atoms):
+    if isinstance(num_atoms, np.ndarray) and num_atoms.ndim == 0:
+        num_atoms = num_atoms[()]
     if isinstance(num_atoms, (int, np.integer)) and not isinstance(
         num_atoms, (bool, np.bool_)
     ):

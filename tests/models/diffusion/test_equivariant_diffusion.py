@@ -123,13 +123,26 @@ def test_properties_condition_through_fit_and_sample():
     assert np.isfinite(history.history["loss"]).all()
     drawn = model.sample(2, num_steps=2, seed=0, condition=[[1.0], [-1.0]])
     assert to_numpy(drawn["positions"]).shape == (2, ATOMS, 3)
+    # The same noise under other properties: other molecules.
+    other = model.sample(2, num_steps=2, seed=0, condition=[[-1.0], [1.0]])
+    assert not np.allclose(
+        to_numpy(drawn["positions"]), to_numpy(other["positions"])
+    )
     with pytest.raises(ValueError, match="condition"):
         model.sample(2, num_steps=2)
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match="`y`"):
         model.fit(x, batch_size=4, verbose=0)
+    history = model.fit(
+        x,
+        properties,
+        validation_data=(x, properties),
+        batch_size=4,
+        verbose=0,
+    )
+    assert np.isfinite(history.history["val_loss"]).all()
     unconditional = model_of()
     unconditional.compile(optimizer="adam")
-    with pytest.raises(ValueError, match="y"):
+    with pytest.raises(ValueError, match="`y`"):
         unconditional.fit(x, properties, batch_size=4, verbose=0)
 
 
@@ -148,6 +161,11 @@ def test_a_dataset_of_molecules_trains_and_bad_batches_are_named():
             yield (batch,)  # Keras' generators yield tuples
 
     history = model.fit(batches(False), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    # Whatever a batch's padded slots hold is not read.
+    padded = {key: value[:4].copy() for key, value in x.items()}
+    padded["positions"][~padded["atom_mask"]] = np.nan
+    history = model.fit(iter([(padded,)]), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     with pytest.raises(ValueError, match=r"x \(batch 1\).*NaN"):
         model.fit(batches(True), epochs=1, verbose=0)
