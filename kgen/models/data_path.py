@@ -36,9 +36,12 @@ class DataPath:
     def condition_shape(self):
         """Shape of one example's conditioning tensor (e.g. a PixelCNN's
         `(height, width, channels)` map), or `None` when the model takes
-        none. A model with one trains on `fit(x, conditions)`, which
-        becomes `fit({data_key: x, "condition": conditions})`."""
-        return None
+        none: by default `(condition_dim,)` for a model built with a
+        `condition_dim` (a vector per example). A model with one trains
+        on `fit(x, conditions)`, which becomes `fit({data_key: x,
+        "condition": conditions})`."""
+        condition_dim = getattr(self, "condition_dim", None)
+        return None if condition_dim is None else (condition_dim,)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if len(args) > len(resumable_fit.FIT_ARGUMENTS):

@@ -206,12 +206,6 @@ class GPT(GPTGeneration, GenerativeModel):
         return (None,)
 
     @property
-    def condition_shape(self):
-        if self.condition_dim is None:
-            return None
-        return (self.condition_dim,)
-
-    @property
     def head_dim(self):
         return self.hidden_dim // self.num_heads
 

@@ -179,12 +179,6 @@ class EquivariantDiffusion(GenerativeModel):
         }
 
     @property
-    def condition_shape(self):
-        if self.condition_dim is None:
-            return None
-        return (self.condition_dim,)
-
-    @property
     def num_train_timesteps(self):
         return self.scheduler.num_train_timesteps
 
@@ -398,23 +392,22 @@ class EquivariantDiffusion(GenerativeModel):
         rule = get_step_rule(scheduler, self.scheduler, None)
         if num_steps is None:
             num_steps = self.num_train_timesteps
-        timesteps = rule.timesteps(num_steps)
         noise = batch_random.normal(
             (num_samples, self.max_atoms, 3 + self.num_atom_types), seed
         )
-        state = self._reverse_diffusion(
+        return self._draw(
             rule,
-            timesteps,
-            self._projected(noise, atom_mask),
+            rule.timesteps(num_steps),
+            noise,
             atom_mask,
             condition,
             seeds.loop_seed(seed),
         )
-        return self._molecules(state, atom_mask)
 
-    def _reverse_diffusion(
-        self, rule, timesteps, noise, atom_mask, condition, step_noise
-    ):
+    def _draw(self, rule, timesteps, noise, atom_mask, condition, step_noise):
+        """The molecules of a reverse diffusion from `noise`, centred and
+        masked first, each step's result put back on that space."""
+
         def denoise(state, timestep):
             batch = ops.shape(state)[0]
             steps = ops.full((batch,), timestep, "int32")
@@ -423,14 +416,15 @@ class EquivariantDiffusion(GenerativeModel):
         def projected(state, timestep, step_seed):
             return self._projected(state, atom_mask)
 
-        return sampling_loop.reverse_diffusion(
+        state = sampling_loop.reverse_diffusion(
             denoise,
             rule,
-            noise,
+            self._projected(noise, atom_mask),
             timesteps,
             step_noise=step_noise,
             after_step=projected,
         )
+        return self._molecules(state, atom_mask)
 
     def _molecules(self, state, atom_mask):
         kept = atom_mask > 0.5
@@ -497,15 +491,9 @@ class EquivariantDiffusion(GenerativeModel):
             atom_mask = atom_mask_of(
                 ops.clip(num_atoms, 1, self.max_atoms), self.max_atoms
             )
-            state = self._reverse_diffusion(
-                rule,
-                timesteps,
-                self._projected(noise, atom_mask),
-                atom_mask,
-                condition,
-                None,
+            molecules = self._draw(
+                rule, timesteps, noise, atom_mask, condition, None
             )
-            molecules = self._molecules(state, atom_mask)
             # Served outputs are float32 or int32, which every client
             # of TF Serving's JSON reads alike.
             molecules["atom_mask"] = ops.cast(molecules["atom_mask"], "int32")
