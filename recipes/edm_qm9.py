@@ -1,7 +1,10 @@
 """E(3)-equivariant diffusion of QM9 molecules in 3-D -> `edm_qm9`.
 
     python recipes/edm_qm9.py --stage train --minutes 60   # again to resume
-    python recipes/edm_qm9.py --stage preset
+    KERAS_BACKEND=jax python recipes/edm_qm9.py --stage preset
+
+(JAX compiles the sampling loop whole: 1,000 molecules draw about four
+times faster than on eager torch, which trains faster here.)
 
 EDM (Hoogeboom et al. 2022) at a CPU's size: an EGNN of 6 layers, 64
 wide (EDM's is 9 x 256), on EDM's 100,000 training molecules with their
@@ -53,7 +56,10 @@ network = {
     "normalization": 10.0,
 }
 num_samples = 1000
-num_steps = 500  # of the 1,000: DDPM steps, respaced
+# Of the 1,000 steps, DDPM respaced: on this CPU 20 steps and 250 scored
+# alike (atom stability 0.29 and 0.27 at 2,300 steps), so the model, not
+# the sampler, is what limits the preset.
+num_steps = 100
 command = "python recipes/edm_qm9.py --stage train; --stage preset"
 preset = model_card.preset_folder(name)
 num_molecules = None
@@ -147,6 +153,7 @@ def train_chunk():
     progress = read_progress()
     progress["wall_time"] += wall_time
     progress["steps"] = steps
+    progress["backend"] = keras.backend.backend()
     progress["chunks"].append(
         {
             "wall_time": round(wall_time, 1),
@@ -226,6 +233,7 @@ def write_preset():
                 steps=progress["steps"],
                 batch_size=batch_size,
                 wall_time=progress["wall_time"],
+                backend=progress["backend"],
                 optimizers={
                     "optimizer": "Adam",
                     "learning_rate": learning_rate,

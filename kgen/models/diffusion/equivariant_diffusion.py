@@ -11,6 +11,7 @@ from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import molecule_batches
 from kgen.models.diffusion.molecule_batches import atom_mask_of
 from kgen.models.diffusion.molecule_batches import centered
+from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
@@ -181,6 +182,9 @@ class EquivariantDiffusion(GenerativeModel):
     @property
     def num_train_timesteps(self):
         return self.scheduler.num_train_timesteps
+
+    # Coordinates in angstroms and scaled one-hot types: nothing to clip.
+    sample_range = None
 
     def _validate_data(self, x, argument):
         if x is None or not isinstance(x, dict):
@@ -395,9 +399,12 @@ class EquivariantDiffusion(GenerativeModel):
         noise = batch_random.normal(
             (num_samples, self.max_atoms, 3 + self.num_atom_types), seed
         )
-        return self._draw(
-            rule,
-            rule.timesteps(num_steps),
+        # The one sampling pipeline: without gradients, compiled once
+        # per plan (`SamplingPlan.draw`).
+        plan = SamplingPlan(rule, rule.timesteps(num_steps))
+        return plan.draw(
+            self,
+            reverse_diffusion_of_molecules,
             noise,
             atom_mask,
             condition,
@@ -505,6 +512,16 @@ class EquivariantDiffusion(GenerativeModel):
             shape=(None, self.condition_dim), dtype="float32"
         )
         return {"sample": (sample, [noise_spec, counts_spec, condition_spec])}
+
+
+def reverse_diffusion_of_molecules(
+    model, plan, noise, atom_mask, condition, loop_seed
+):
+    """The solve of `EquivariantDiffusion.sample`'s `plan.draw`: the
+    reverse diffusion of `plan` from `noise`, as molecules."""
+    return model._draw(
+        plan.scheduler, plan.points, noise, atom_mask, condition, loop_seed
+    )
 
 
 def _checked_atom_counts(atom_counts, max_atoms):
