@@ -439,8 +439,13 @@ def _molecule_writer(out, elements):
             elements,
         )
         if out.lower().endswith(".png"):
+            # Sticks where the 3-D measures' bond lengths know the
+            # elements (H, C, N, O, F); atoms alone otherwise.
+            known = set(kgen.metrics.molecules_3d.VALENCES)
             bonds = [
                 kgen.metrics.molecules_3d.bond_orders(*molecule)
+                if set(molecule[0]) <= known
+                else None
                 for molecule in molecules
             ]
             kgen.utils.save_molecule_grid(molecules, path, bonds=bonds)
