@@ -19,6 +19,7 @@ SHIPPED = (
     "dcgan_mnist",
     "ddpm_mnist",
     "digits_classifier",
+    "edm_qm9",
     "fashion_mnist_classifier",
     "flow_matching_emoji",
     "flow_matching_fashion_mnist",
