@@ -82,11 +82,14 @@ class TrainingBudget(keras.callbacks.Callback):
             return
         if self.first_start is None:
             self.first_start = self.start
-        iterations = int(
-            keras.ops.convert_to_numpy(self.model.optimizer.iterations)
-        )
+            self.chunk_steps = 0
+        # Counted here, not read from the optimizer's step count, which
+        # would wait on the device every step. A chunk starts on a
+        # checkpoint, so its multiples of `checkpoint_every` are the
+        # backup's.
+        self.chunk_steps += 1
         spent = time.monotonic() - self.first_start > self.minutes * 60
-        if spent and iterations % self.checkpoint_every == 0:
+        if spent and self.chunk_steps % self.checkpoint_every == 0:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):

@@ -187,16 +187,11 @@ class EquivariantDiffusion(GenerativeModel):
     sample_range = None
 
     def _validate_data(self, x, argument):
-        if x is None or not isinstance(x, dict):
-            # Datasets and generators: each batch is checked as read.
-            if labelled_data.is_array(x):
-                molecule_batches.check_molecules(
-                    x, self.num_atom_types, self.max_atoms, argument
-                )
-            return
-        molecule_batches.check_molecules(
-            x, self.num_atom_types, self.max_atoms, argument
-        )
+        # Datasets and generators are checked batch by batch as read.
+        if isinstance(x, dict) or labelled_data.is_array(x):
+            molecule_batches.check_molecules(
+                x, self.num_atom_types, self.max_atoms, argument
+            )
 
     def _prepare_data(self, x, y, x_argument, y_argument):
         """Molecules as `fit` feeds `call`: the checked arrays, with the
@@ -220,10 +215,7 @@ class EquivariantDiffusion(GenerativeModel):
                 self, y, len(molecules["positions"]), y_argument
             )
             return dict(molecules, condition=condition), None
-        if labelled_data.is_array(x):
-            molecule_batches.check_molecules(
-                x, self.num_atom_types, self.max_atoms, x_argument
-            )
+        self._validate_data(x, x_argument)  # refuses a bare array
         x = checked_batches.check_each_batch(x, self._check_batch, x_argument)
         if conditional:
             x = labelled_data.map_batches(
