@@ -130,6 +130,11 @@ def _float_cases():
         family = contract_cases.model_class_name(name)
         if family in INTEGER_FAMILIES:
             continue
+        if family == "EquivariantDiffusion":
+            # Molecules are a dict the model checks itself batch by batch
+            # (an infinite coordinate is refused before any step); its
+            # step is DiffusionModel's Keras step, covered here.
+            continue
         if family == "LatentDiffusion":
             # Its frozen encoder's ReLUs absorb a non-finite pixel under
             # XLA (CPU max(NaN, 0) is 0), so its data cannot make a bad
