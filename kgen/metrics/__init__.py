@@ -1,6 +1,7 @@
 """Evaluation: FID, KID, Inception Score, precision/recall, likelihoods,
 prompt following, MOSES' molecule metrics (`kgen.metrics.molecules`),
-EDM's measures of molecules in 3-D (`kgen.metrics.molecules_3d`),
+EDM's measures of molecules in 3-D (`kgen.metrics.molecules_3d`,
+`PropertyRegressor`),
 peptide metrics (`kgen.metrics.peptides`) and clip metrics
 (`kgen.metrics.video`)."""
 
@@ -36,6 +37,7 @@ from kgen.metrics.precision_recall import PrecisionRecall
 from kgen.metrics.prompt_following import attribute_medians
 from kgen.metrics.prompt_following import prompt_following
 from kgen.metrics.prompt_following import prompt_following_scores
+from kgen.metrics.property_regressor import PropertyRegressor
 from kgen.metrics.score_model import SAMPLE_METRICS
 from kgen.metrics.score_model import score_model
 
@@ -48,6 +50,7 @@ __all__ = [
     "InceptionScore",
     "KernelInceptionDistance",
     "PrecisionRecall",
+    "PropertyRegressor",
     "SAMPLE_METRICS",
     "attribute_medians",
     "bits_per_dim",

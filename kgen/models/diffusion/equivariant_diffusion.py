@@ -8,7 +8,6 @@ from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
-from kgen.models.diffusion import molecule_batches
 from kgen.models.diffusion.molecule_batches import atom_mask_of
 from kgen.models.diffusion.molecule_batches import centered
 from kgen.models.diffusion.sampling_plan import SamplingPlan
@@ -18,6 +17,7 @@ from kgen.schedulers import sampling_loop
 from kgen.utils import batch_random
 from kgen.utils import checked_batches
 from kgen.utils import labelled_data
+from kgen.utils import molecule_arrays
 from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -111,7 +111,7 @@ class EquivariantDiffusion(GenerativeModel):
     """
 
     capabilities = ("sample",)
-    # Molecules are dicts of arrays (`molecule_batches.MOLECULE_KEYS`),
+    # Molecules are dicts of arrays (`molecule_arrays.MOLECULE_KEYS`),
     # which `_prepare_data` checks and passes to `call` as they are, with
     # the properties (`fit`'s `y`) under "condition"; no data key is read.
     conditioning = Conditioning()
@@ -189,7 +189,7 @@ class EquivariantDiffusion(GenerativeModel):
     def _validate_data(self, x, argument):
         # Datasets and generators are checked batch by batch as read.
         if isinstance(x, dict) or labelled_data.is_array(x):
-            molecule_batches.check_molecules(
+            molecule_arrays.check_molecules(
                 x, self.num_atom_types, self.max_atoms, argument
             )
 
@@ -205,7 +205,7 @@ class EquivariantDiffusion(GenerativeModel):
                 # Packed already: `fit`'s validation runs `evaluate`.
                 x = dict(x)
                 y = x.pop("condition")
-            molecules = molecule_batches.check_molecules(
+            molecules = molecule_arrays.check_molecules(
                 x, self.num_atom_types, self.max_atoms, x_argument
             )
             if not conditional:
@@ -228,7 +228,7 @@ class EquivariantDiffusion(GenerativeModel):
         if isinstance(batch, tuple):
             molecules = batch[0]
             properties = batch[1] if len(batch) > 1 else None
-        molecule_batches.check_molecules(
+        molecule_arrays.check_molecules(
             molecules, self.num_atom_types, self.max_atoms, name
         )
         if self.condition_dim is None:
