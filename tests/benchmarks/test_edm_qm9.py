@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from tests.conftest import needs_wheel
@@ -33,3 +34,18 @@ def test_dry_run_trains_resumes_and_scores(tmp_path):
     second = edm_qm9.main(argv)
     assert second["training"]["total_steps"] == 2
     assert second["scores"] == first["scores"]
+
+
+def test_dry_run_of_the_conditional_protocol_judges_its_samples(tmp_path):
+    from benchmarks import edm_qm9
+
+    result = edm_qm9.main(
+        ["--dry-run", "--condition", "alpha", "--out", str(tmp_path / "r")]
+    )
+    scores = result["conditioned"]
+    assert scores["property"] == "alpha"
+    assert scores["num_samples"] == 4
+    # Every figure of the table is a measured error in bohr^3.
+    for key in ("mae", "lower_bound_real_molecules", "atom_count"):
+        assert np.isfinite(scores[key]) and scores[key] >= 0
+    assert result["headline"]["values"]["alpha MAE"] == "/conditioned/mae"
