@@ -1,21 +1,21 @@
 import keras
-import numpy as np
 from keras import ops
 
 from kgen import backend
 from kgen import schedulers
-from kgen.models import data_path
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
+from kgen.models.diffusion import molecule_batches
+from kgen.models.diffusion import molecule_bound
 from kgen.models.diffusion.molecule_batches import atom_mask_of
 from kgen.models.diffusion.molecule_batches import centered
+from kgen.models.diffusion.molecule_batches import checked_atom_counts
 from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.models.generative_model import GenerativeModel
 from kgen.schedulers import sampling_loop
 from kgen.utils import batch_random
-from kgen.utils import checked_batches
 from kgen.utils import labelled_data
 from kgen.utils import molecule_arrays
 from kgen.utils import seeds
@@ -110,7 +110,7 @@ class EquivariantDiffusion(GenerativeModel):
            Networks. ICML 2021. arXiv:2102.09844.
     """
 
-    capabilities = ("sample",)
+    capabilities = ("sample", "elbo")
     # Molecules are dicts of arrays (`molecule_arrays.MOLECULE_KEYS`),
     # which `_prepare_data` checks and passes to `call` as they are, with
     # the properties (`fit`'s `y`) under "condition"; no data key is read.
@@ -161,7 +161,7 @@ class EquivariantDiffusion(GenerativeModel):
         self.denoiser = denoiser
         self.num_atom_types = num_atom_types
         self.max_atoms = int(max_atoms)
-        self.atom_counts = _checked_atom_counts(atom_counts, self.max_atoms)
+        self.atom_counts = checked_atom_counts(atom_counts, self.max_atoms)
         self.condition_dim = condition_dim
         self.scheduler = scheduler
         self.type_scale = float(type_scale)
@@ -194,52 +194,7 @@ class EquivariantDiffusion(GenerativeModel):
             )
 
     def _prepare_data(self, x, y, x_argument, y_argument):
-        """Molecules as `fit` feeds `call`: the checked arrays, with the
-        properties under `"condition"` when the model conditions on
-        them (the one conditioning path; `DataPath` says why)."""
-        conditional = self.condition_dim is not None
-        if x is None:
-            return x, y
-        if isinstance(x, dict):
-            if conditional and "condition" in x and y is None:
-                # Packed already: `fit`'s validation runs `evaluate`.
-                x = dict(x)
-                y = x.pop("condition")
-            molecules = molecule_arrays.check_molecules(
-                x, self.num_atom_types, self.max_atoms, x_argument
-            )
-            if not conditional:
-                public_inputs.refuse_condition(self, y, y_argument)
-                return molecules, None
-            condition = data_path.validate_condition(
-                self, y, len(molecules["positions"]), y_argument
-            )
-            return dict(molecules, condition=condition), None
-        self._validate_data(x, x_argument)  # refuses a bare array
-        x = checked_batches.check_each_batch(x, self._check_batch, x_argument)
-        if conditional:
-            x = labelled_data.map_batches(
-                x, lambda x, y: (dict(x, condition=y), None), x_argument
-            )
-        return x, y
-
-    def _check_batch(self, batch, name):
-        molecules, properties = batch, None
-        if isinstance(batch, tuple):
-            molecules = batch[0]
-            properties = batch[1] if len(batch) > 1 else None
-        molecule_arrays.check_molecules(
-            molecules, self.num_atom_types, self.max_atoms, name
-        )
-        if self.condition_dim is None:
-            public_inputs.refuse_condition(self, properties, f"{name}[1]")
-        else:
-            data_path.validate_condition(
-                self,
-                properties,
-                len(molecules["positions"]),
-                f"{name}[1]",
-            )
+        return molecule_batches.prepared(self, x, y, x_argument, y_argument)
 
     # === The diffused variable ===
 
@@ -340,6 +295,64 @@ class EquivariantDiffusion(GenerativeModel):
         losses = squared / (atoms * (3 + self.num_atom_types))
         return training_steps.mean_over_examples(losses, sample_weight)
 
+    # === Likelihood ===
+
+    def elbo(self, x, *, condition=None, num_steps=None, seed=None):
+        """EDM's variational lower bound `log p(x, h, N) >= -L` of each
+        molecule, in nats:
+
+        ```
+        L = KL(q(z_{T-1} | z_0) || N(0, I))
+            + sum_{t=1}^{T-1} E_q KL(q(z_{t-1} | z_t, z_0) || p(z_{t-1} | z_t))
+            - E_q log p(x, h | z_0)  -  log p(N)
+        ```
+
+        on the molecule's own space: positions on the centred subspace of
+        `3 (N - 1)` dimensions, types on `N K`. The decoder is a Gaussian
+        of variance `beta_0` around the predicted positions and, for each
+        atom's type, the mass of a Gaussian around its predicted one-hot
+        value on `[1/2, 3/2]` normalised over the types (EDM's
+        categorical decoder). `log p(N)` is read from `atom_counts`;
+        without them the bound is of the molecule given its atom count.
+        The positions are a density in angstroms, so the bound can be
+        positive.
+
+        Args:
+            x: a dict of molecules (`kgen.datasets.load("qm9")`'s `x`).
+            condition: `(n, condition_dim)` properties, for a model that
+                conditions on them.
+            num_steps: `None` (all `T - 1` KL terms, `T` network passes)
+                or an int: an unbiased estimate from that many uniformly
+                drawn terms per molecule (the prior and decoder terms
+                stay exact).
+            seed: `None`, an int or a `keras.random.SeedGenerator`.
+
+        Returns:
+            float32 `(n,)`.
+        """
+        molecules = molecule_arrays.check_molecules(
+            x, self.num_atom_types, self.max_atoms, "x"
+        )
+        count = len(molecules["positions"])
+        if num_steps is not None:
+            validate_int(num_steps, "num_steps", minimum=1)
+        condition = molecule_batches.checked_condition(self, condition, count)
+        state, atom_mask = self._clean_state(molecules)
+
+        def denoise(noisy, timesteps):
+            return self._network_output(noisy, timesteps, atom_mask, condition)
+
+        with backend.no_grad():
+            bound = molecule_bound.negative_elbo(
+                self,
+                state,
+                atom_mask,
+                denoise,
+                num_steps,
+                public_inputs.seed_source(self, seed),
+            )
+        return -bound
+
     # === Sampling ===
 
     def sample(
@@ -380,9 +393,13 @@ class EquivariantDiffusion(GenerativeModel):
         """
         num_samples = public_inputs.check_num_samples(num_samples)
         seed = public_inputs.seed_source(self, seed)
-        condition = self._sample_condition(condition, num_samples)
+        condition = molecule_batches.checked_condition(
+            self, condition, num_samples
+        )
         atom_mask = atom_mask_of(
-            self._sample_atom_counts(num_atoms, num_samples, seed),
+            molecule_batches.sampled_atom_counts(
+                self, num_atoms, num_samples, seed
+            ),
             self.max_atoms,
         )
         rule = get_step_rule(scheduler, self.scheduler, None)
@@ -434,41 +451,6 @@ class EquivariantDiffusion(GenerativeModel):
             "atom_mask": kept,
         }
 
-    def _sample_condition(self, condition, num_samples):
-        if self.condition_dim is None:
-            public_inputs.refuse_condition(self, condition, "condition")
-            return None
-        if condition is None:
-            raise ValueError(
-                f"This {type(self).__name__} conditions on "
-                f"{self.condition_dim} properties (`condition_dim`): pass "
-                "`condition`, one row per sample."
-            )
-        return public_inputs.check_condition_values(
-            self, condition, num_samples
-        )
-
-    def _sample_atom_counts(self, num_atoms, num_samples, seed):
-        """int32 `(num_samples,)` atom counts: given, or drawn by inverting
-        the cumulative histogram of `atom_counts` at uniform draws."""
-        if num_atoms is not None:
-            return ops.convert_to_tensor(
-                _checked_num_atoms(num_atoms, num_samples, self.max_atoms),
-                "int32",
-            )
-        if self.atom_counts is None:
-            raise ValueError(
-                f"This {type(self).__name__} was built without "
-                "`atom_counts`: pass `num_atoms` to `sample`."
-            )
-        counts = np.asarray(self.atom_counts, "float64")
-        cumulative = ops.convert_to_tensor(
-            (np.cumsum(counts) / counts.sum()).astype("float32")
-        )
-        draws = batch_random.uniform((num_samples,), seed)
-        below = ops.cast(draws[:, None] >= cumulative[None, :], "int32")
-        return ops.minimum(ops.sum(below, axis=1), self.max_atoms)
-
     # === Export ===
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):
@@ -514,45 +496,3 @@ def reverse_diffusion_of_molecules(
     return model._draw(
         plan.scheduler, plan.points, noise, atom_mask, condition, loop_seed
     )
-
-
-def _checked_atom_counts(atom_counts, max_atoms):
-    if atom_counts is None:
-        return None
-    counts = np.asarray(atom_counts)
-    if (
-        counts.shape != (max_atoms + 1,)
-        or not np.issubdtype(counts.dtype, np.integer)
-        or counts.min() < 0
-        or counts[0] != 0
-        or counts.sum() == 0
-    ):
-        raise ValueError(
-            f"`atom_counts` must be {max_atoms + 1} non-negative ints (how "
-            "many training molecules have 0, 1, ..., max_atoms atoms; none "
-            "with 0, some with more); received "
-            f"{np.asarray(atom_counts).tolist()!r}."
-        )
-    return [int(count) for count in counts]
-
-
-def _checked_num_atoms(num_atoms, num_samples, max_atoms):
-    if isinstance(num_atoms, np.ndarray) and num_atoms.ndim == 0:
-        num_atoms = num_atoms[()]
-    if isinstance(num_atoms, (int, np.integer)) and not isinstance(
-        num_atoms, (bool, np.bool_)
-    ):
-        validate_int(num_atoms, "num_atoms", minimum=1, maximum=max_atoms)
-        return np.full((num_samples,), int(num_atoms), "int32")
-    counts = np.asarray(num_atoms)
-    if (
-        counts.shape != (num_samples,)
-        or not np.issubdtype(counts.dtype, np.integer)
-        or counts.min() < 1
-        or counts.max() > max_atoms
-    ):
-        raise ValueError(
-            f"`num_atoms` must be an int or {num_samples} ints (one per "
-            f"sample) in [1, {max_atoms}]; received {num_atoms!r}."
-        )
-    return counts.astype("int32")
