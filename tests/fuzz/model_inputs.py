@@ -418,7 +418,6 @@ def _is_data_method(name, function):
 def _one_method_inputs(harness, name, function):
     """Bad first inputs (and keywords) of `model.<name>`, or none when no
     valid call of it could be made."""
-    case = harness.case
     parameters = list(inspect.signature(function).parameters.values())[1:]
     first = parameters[0].name
     valid = _valid_call(harness, name, parameters)
@@ -442,6 +441,15 @@ def _one_method_inputs(harness, name, function):
             )
         )
 
+    if isinstance(value, dict):
+        # Molecules: each array spoiled, and the ways only they go wrong.
+        for description, bad_value in _bad_molecules(
+            value, harness.model.data_shape, harness.model
+        ):
+            separator = "" if description.startswith("[") else " "
+            add(first, f"{first}{separator}{description}", bad_value)
+        _add_keyword_inputs(harness, parameters, value, extras, add)
+        return inputs
     data_range = harness.model.data_range if first in DATA_PARAMETERS else None
     integer = np.issubdtype(value.dtype, np.integer)
     data_shape = harness.model.data_shape
@@ -465,6 +473,14 @@ def _one_method_inputs(harness, name, function):
         bad.append((f"above data_range {high}", _with_value(value, high + 1)))
     for description, bad_value in bad:
         add(first, f"{first} {description}", bad_value)
+    _add_keyword_inputs(harness, parameters, value, extras, add)
+    return inputs
+
+
+def _add_keyword_inputs(harness, parameters, value, extras, add):
+    """Bad keywords of a data method whose valid call takes `value` and
+    `extras`, each recorded by `add`."""
+    case = harness.case
     names = {parameter.name for parameter in parameters}
     for keyword, values in BAD_KEYWORDS.items():
         if keyword in names:
@@ -492,7 +508,6 @@ def _one_method_inputs(harness, name, function):
                 value,
                 labels=labels,
             )
-    return inputs
 
 
 def _valid_call(harness, name, parameters):
@@ -512,7 +527,7 @@ def _valid_call(harness, name, parameters):
             if parameter.name not in VALID_EXTRAS:
                 return None
             extras[parameter.name] = VALID_EXTRAS[parameter.name]
-    x = case.x[:METHOD_EXAMPLES]
+    x = _first_examples(case.x, METHOD_EXAMPLES)
     if parameters[0].name in CODE_PARAMETERS:
         candidates = _code_candidates(harness, x)
     else:
@@ -533,10 +548,19 @@ def _valid_call(harness, name, parameters):
     return None
 
 
+def _first_examples(x, count):
+    """The first `count` examples of `x`, an array or a dict of them."""
+    if isinstance(x, dict):
+        return {key: value[:count] for key, value in x.items()}
+    return x[:count]
+
+
 def _data_candidates(harness, first, x):
     """Possible valid examples for a first parameter `first`."""
     case, model = harness.case, harness.model
     candidates = [x]
+    if isinstance(x, dict):
+        return candidates
     if first == "low_resolution" and x.ndim == 4:
         candidates.append(x[:, ::2, ::2])
     if case.paired:

@@ -322,9 +322,9 @@ class EquivariantDiffusion(GenerativeModel):
             condition: `(n, condition_dim)` properties, for a model that
                 conditions on them.
             num_steps: `None` (all `T - 1` KL terms, `T` network passes)
-                or an int: an unbiased estimate from that many uniformly
-                drawn terms per molecule (the prior and decoder terms
-                stay exact).
+                or an int in `[1, T - 1]`: an unbiased estimate from that
+                many uniformly drawn terms per molecule (the prior and
+                decoder terms stay exact).
             seed: `None`, an int or a `keras.random.SeedGenerator`.
 
         Returns:
@@ -334,8 +334,6 @@ class EquivariantDiffusion(GenerativeModel):
             x, self.num_atom_types, self.max_atoms, "x"
         )
         count = len(molecules["positions"])
-        if num_steps is not None:
-            validate_int(num_steps, "num_steps", minimum=1)
         condition = molecule_batches.checked_condition(self, condition, count)
         state, atom_mask = self._clean_state(molecules)
 

@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from kgen.models.diffusion.molecule_batches import centered
+from kgen.utils.argument_validation import validate_int
 
 # A floor under the probability of an atom's type, as EDM's: a sample
 # far off every type has a large, finite cost rather than log(0).
@@ -31,6 +32,10 @@ def negative_elbo(model, state, atom_mask, denoise, num_steps, seed):
     """
     scheduler = model.scheduler
     total = scheduler.num_train_timesteps
+    if num_steps is not None:
+        # More draws than terms would only repeat them: `None` sums every
+        # term.
+        validate_int(num_steps, "num_steps", minimum=1, maximum=total - 1)
     batch = ops.shape(state)[0]
     atoms = ops.sum(atom_mask, axis=1)
     # The positions live on the centred subspace of 3 (N - 1) dimensions,
