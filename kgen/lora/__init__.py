@@ -15,6 +15,8 @@ from kgen.lora.adaptation import adapter_shapes
 from kgen.lora.adaptation import base_weights_sha256
 from kgen.lora.adaptation import check_base_unchanged
 from kgen.lora.adaptation import enable_lora
+from kgen.lora.adaptation import follower_layers
+from kgen.lora.adaptation import is_adapter
 from kgen.lora.adaptation import layer_paths
 from kgen.lora.adaptation import lora_layers
 from kgen.lora.adaptation import lora_settings
@@ -27,6 +29,8 @@ __all__ = [
     "base_weights_sha256",
     "check_base_unchanged",
     "enable_lora",
+    "follower_layers",
+    "is_adapter",
     "layer_paths",
     "lora_layers",
     "lora_settings",

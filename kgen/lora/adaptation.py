@@ -154,7 +154,17 @@ def enable_lora(model, rank=8, *, alpha=None, target_layers=None, seed=None):
             lora_alpha=alpha,
             a_initializer=keras.initializers.HeUniform(seed=generator),
         )
+    # A network that follows another by averaging (a consistency model's
+    # EMA target) takes the same adapters, frozen, starting as the
+    # leader's: it then averages the adapters as it averaged the weights.
+    layers = layer_paths(model)
+    for follower_path, leader_path in follower_layers(model).items():
+        if leader_path in chosen:
+            layers[follower_path].enable_lora(
+                rank, lora_alpha=alpha, a_initializer="zeros"
+            )
     _freeze_all_but_adapters(model, chosen)
+    _copy_to_followers(model)
     _forget_compiled_functions(model)
     if getattr(model, "compiled", False):
         # A fresh optimizer: one built before holds state for variables
@@ -221,6 +231,45 @@ def _chosen_layers(model, target_layers):
     return chosen
 
 
+def follower_layers(model):
+    """`{follower path: leader path}`: each layer of a network that
+    follows another of `model` (its class's `network_followers`, e.g. a
+    consistency model's `{"target_network": "network"}`), with the
+    layer it follows, paired by their paths within the two networks."""
+    paths = layer_paths(model)
+    path_of = {id(layer): path for path, layer in paths.items()}
+    pairs = {}
+    for follower_name, leader_name in getattr(
+        model, "network_followers", {}
+    ).items():
+        follower = getattr(model, follower_name, None)
+        leader = getattr(model, leader_name, None)
+        if follower is None or leader is None:
+            continue
+        twins = layer_paths(follower)
+        for relative, layer in layer_paths(leader).items():
+            twin = twins.get(relative)
+            if twin is not None and id(twin) in path_of:
+                pairs[path_of[id(twin)]] = path_of[id(layer)]
+    return pairs
+
+
+def _copy_to_followers(model):
+    """Sets each follower's adapters to its leader's, frozen."""
+    layers = layer_paths(model)
+    for follower_path, leader_path in follower_layers(model).items():
+        follower, leader = layers[follower_path], layers[leader_path]
+        if not getattr(follower, "lora_enabled", False):
+            continue
+        mine = [v for v in follower.weights if is_adapter(v)]
+        theirs = [v for v in leader.weights if is_adapter(v)]
+        for variable, value in zip(mine, theirs):
+            # A copy: JAX would otherwise give both variables one buffer,
+            # which its trainer refuses to donate twice.
+            variable.assign(keras.ops.convert_to_numpy(value.value))
+            variable.trainable = False
+
+
 def _freeze_all_but_adapters(model, chosen):
     holders = set()
     for path in chosen:
@@ -230,7 +279,7 @@ def _freeze_all_but_adapters(model, chosen):
         if path not in holders:
             layer.trainable = False
     for variable in model.variables:
-        if not _is_adapter(variable):
+        if not is_adapter(variable):
             variable.trainable = False
 
 
@@ -245,7 +294,8 @@ def _forget_compiled_functions(model):
                 setattr(layer, name, None)
 
 
-def _is_adapter(variable):
+def is_adapter(variable):
+    """Whether `variable` is a LoRA adapter (Keras' `A` or `B`)."""
     return variable.name.startswith(LORA_PREFIX)
 
 
@@ -255,6 +305,17 @@ def lora_layers(model):
         path: layer
         for path, layer in layer_paths(model).items()
         if getattr(layer, "lora_enabled", False)
+    }
+
+
+def _own_adapters(model):
+    """`lora_layers` less the followers': the adapters that train, and
+    what an adapter preset holds (a follower's are training state)."""
+    followers = follower_layers(model)
+    return {
+        path: layer
+        for path, layer in lora_layers(model).items()
+        if path not in followers
     }
 
 
@@ -303,7 +364,7 @@ def lora_settings(model):
     """`{"rank", "alpha", "layers"}` of an adapted model: what
     `enable_lora` needs to give another copy of its base the same
     adapters (`alpha` as Keras keeps it, `layers` their paths)."""
-    layers = lora_layers(model)
+    layers = _own_adapters(model)
     if not layers:
         raise ValueError(f"{model.name!r} has no LoRA adapters.")
     settings = {
@@ -319,13 +380,14 @@ def lora_settings(model):
 
 
 def lora_weights(model):
-    """The adapters' values as NumPy arrays, named
+    """The trained adapters' values (not a follower's) as NumPy arrays,
+    named
     `"<layer path>.<weight name>"` (e.g.
     `"denoiser/middle_attn_attention/query.lora_kernel_a"`)."""
     weights = {}
-    for path, layer in lora_layers(model).items():
+    for path, layer in _own_adapters(model).items():
         for variable in layer.weights:
-            if _is_adapter(variable):
+            if is_adapter(variable):
                 weights[f"{path}.{variable.name}"] = keras.ops.convert_to_numpy(
                     variable.value
                 )
@@ -333,16 +395,17 @@ def lora_weights(model):
 
 
 def set_lora_weights(model, weights):
-    """Assigns adapter values named as by `lora_weights`.
+    """Assigns adapter values named as by `lora_weights` (and copies them
+    to any follower's adapters).
 
     Raises:
         ValueError: a name missing, unknown or of another shape; nothing
             is assigned then.
     """
     targets = {}
-    for path, layer in lora_layers(model).items():
+    for path, layer in _own_adapters(model).items():
         for variable in layer.weights:
-            if _is_adapter(variable):
+            if is_adapter(variable):
                 targets[f"{path}.{variable.name}"] = variable
     missing = sorted(set(targets) - set(weights))
     unknown = sorted(set(weights) - set(targets))
@@ -360,19 +423,28 @@ def set_lora_weights(model, weights):
             )
     for name, variable in targets.items():
         variable.assign(np.asarray(weights[name], dtype=variable.dtype))
+    _copy_to_followers(model)
 
 
 def base_weights_sha256(model):
-    """The sha256 of `model`'s weights other than LoRA adapters: the
-    shape, dtype and bytes of each, in the model's order.
+    """The sha256 of the weights of `model`'s layers other than LoRA
+    adapters: the shape, dtype and bytes of each, in the model's order.
 
     The same before and after `enable_lora` and `fit` (the base is
     frozen), and for any copy of the same checkpoint on any backend, so
-    an adapter can name the base it was trained on.
+    an adapter can name the base it was trained on. A model's own
+    variables, beside its layers', are left out: they are the state of
+    its training (a consistency model's step count, a VAE's annealing
+    step), which `fit` moves while the networks stay frozen.
     """
+    in_layers = {
+        id(variable)
+        for layer in model._flatten_layers(include_self=False)
+        for variable in layer.weights
+    }
     digest = hashlib.sha256()
     for variable in model.weights:
-        if _is_adapter(variable):
+        if is_adapter(variable) or id(variable) not in in_layers:
             continue
         value = np.ascontiguousarray(keras.ops.convert_to_numpy(variable.value))
         digest.update(f"{value.dtype.str}{value.shape};".encode())

@@ -314,3 +314,90 @@ def test_an_adapter_over_a_base_that_moved_in_training_is_not_saved(
     with pytest.raises(ValueError, match="base weights changed"):
         kgen.presets.save_lora_adapter(model, tmp_path / "adapter", "x")
     assert not (tmp_path / "adapter").exists()
+
+
+def _base_arrays(model):
+    """The base weights of the model's layers, in its order (two networks
+    of one model may share variable paths; its own step count moves)."""
+    return [
+        keras.ops.convert_to_numpy(v.value).copy()
+        for layer in model._flatten_layers(include_self=False)
+        for v in layer.weights
+        if not kgen.lora.is_adapter(v)
+    ]
+
+
+def _adapters_of(layer):
+    return [
+        keras.ops.convert_to_numpy(v.value)
+        for v in layer.weights
+        if kgen.lora.is_adapter(v)
+    ]
+
+
+def _off_zero(model):
+    """Moves the kernels that start at zero (the U-Nets' output heads)
+    off it: untrained, a teacher and its student all output their input
+    and the consistency loss is exactly zero."""
+    rng = np.random.default_rng(0)
+    for variable in model.weights:
+        value = keras.ops.convert_to_numpy(variable.value)
+        if value.ndim > 1 and not value.any():
+            variable.assign(rng.normal(scale=0.1, size=value.shape))
+
+
+@pytest.mark.all_backends
+def test_a_consistency_models_target_averages_the_adapters_over_a_still_base():
+    from tests.models import contract_cases
+
+    case = contract_cases.consistency_model()
+    model = case.model
+    _off_zero(model)
+    base = _base_arrays(model)
+    # The convolutions: an untrained U-Net's attention output starts at
+    # zero, so its query and value adapters would get no gradient.
+    adapted = kgen.lora.enable_lora(
+        model, rank=2, target_layers=["*conv*"], seed=0
+    )
+    layers = kgen.lora.layer_paths(model)
+    followers = kgen.lora.follower_layers(model)
+    twins = {leader: follower for follower, leader in followers.items()}
+    # Each adapted layer of the network has its twin in the EMA target,
+    # adapted alike and frozen; only the network's adapters train.
+    assert adapted and set(adapted) <= set(twins)
+    for path in adapted:
+        twin = layers[twins[path]]
+        assert twin.lora_enabled
+        for mine, theirs in zip(_adapters_of(twin), _adapters_of(layers[path])):
+            np.testing.assert_array_equal(mine, theirs)
+    assert len(model.trainable_variables) == 2 * len(adapted)
+    assert all(kgen.lora.is_adapter(v) for v in model.trainable_variables)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(case.x, case.y, batch_size=4, epochs=2, verbose=0)
+    for before, after in zip(base, _base_arrays(model)):
+        np.testing.assert_array_equal(before, after)
+    kgen.lora.check_base_unchanged(model)
+    # The target's `B` (zero at first) averages the network's: it moved,
+    # and lags behind it.
+    moved = lagging = 0
+    for path in adapted:
+        twin_b = _adapters_of(layers[twins[path]])[1]
+        network_b = _adapters_of(layers[path])[1]
+        moved += bool(np.abs(twin_b).max() > 0)
+        lagging += bool(not np.allclose(twin_b, network_b))
+    assert moved == lagging == len(adapted)
+    # An adapter holds the network's adapters; applied to a fresh copy,
+    # the target starts from them.
+    saved = kgen.lora.lora_weights(model)
+    assert sorted({name.split(".")[0] for name in saved}) == sorted(adapted)
+    fresh = contract_cases.consistency_model().model
+    _off_zero(fresh)
+    kgen.lora.enable_lora(fresh, rank=2, target_layers=["*conv*"], seed=1)
+    kgen.lora.set_lora_weights(fresh, saved)
+    fresh_layers = kgen.lora.layer_paths(fresh)
+    for path in adapted:
+        for mine, theirs in zip(
+            _adapters_of(fresh_layers[twins[path]]),
+            _adapters_of(layers[path]),
+        ):
+            np.testing.assert_array_equal(mine, theirs)

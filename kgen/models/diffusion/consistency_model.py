@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen import backend
+from kgen import lora
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
@@ -104,6 +105,9 @@ class ConsistencyModel(DenoiserModel):
     """
 
     conditioning = Conditioning(labels=True)
+    # The EMA target follows the network: `kgen.lora.enable_lora` gives
+    # it the network's adapters.
+    network_followers = {"target_network": "network"}
 
     def __init__(
         self,
@@ -282,9 +286,13 @@ class ConsistencyModel(DenoiserModel):
         if self.target_network is None:
             return
         rate = self.target_ema
-        for target, online in zip(
-            self.target_network.weights, self.network.weights
-        ):
+        pairs = list(zip(self.target_network.weights, self.network.weights))
+        if any(lora.is_adapter(online) for _, online in pairs):
+            # Under LoRA the base of both networks is frozen and stays as
+            # it is (an adapter names it); the target averages the
+            # adapters (`kgen.lora.enable_lora` gave it the same ones).
+            pairs = [pair for pair in pairs if lora.is_adapter(pair[1])]
+        for target, online in pairs:
             target.assign(rate * target + (1.0 - rate) * online)
 
     def compute_loss(
