@@ -25,7 +25,9 @@ resnet(x, e) = shortcut(x) + conv2(silu(norm2(
 ```
 
 It takes kgen's denoiser inputs (`noisy_images`, `timesteps`, `labels`),
-so every diffusion family drives it as it drives `unet_denoiser`.
+so every diffusion family drives it as it drives `unet_denoiser`; a
+class-conditional one's table has kgen's "no class" row beside
+diffusers' classes (`labels == num_class_embeds`).
 """
 
 import json
@@ -44,6 +46,8 @@ from kgen.networks.denoiser_inputs import timestep_input
 
 DOWN_BLOCKS = ("DownBlock2D", "AttnDownBlock2D")
 UP_BLOCKS = ("UpBlock2D", "AttnUpBlock2D")
+# The layer of a class-conditional U-Net's class table.
+CLASS_EMBEDDING = "class_embedding"
 # The config a `UNet2DModel` is built with where `config.json` is silent
 # (diffusers' constructor defaults).
 DEFAULTS = {
@@ -296,10 +300,14 @@ def _unet_graph(config, image_shape, timestep_dtype):
     if config["num_class_embeds"]:
         labels = keras.Input((), dtype="int32", name="labels")
         inputs.append(labels)
+        # One row more than diffusers' table: kgen's "no class" (id
+        # `num_class_embeds`) of classifier-free guidance, zero when
+        # imported (the time embedding alone) and left out when written
+        # back, as diffusers' U-Net has no unconditional call.
         embedding = embedding + layers.Embedding(
-            config["num_class_embeds"],
+            config["num_class_embeds"] + 1,
             embedding.shape[-1],
-            name="class_embedding",
+            name=CLASS_EMBEDDING,
         )(labels)
     block = DiffusersBlocks(
         embedding,
@@ -332,6 +340,14 @@ def sample_shape(config, image_shape):
         raise ValueError("Pass `image_shape`: the config has no `sample_size`.")
     size = (size, size) if isinstance(size, int) else tuple(size)
     return (*size, config["in_channels"])
+
+
+def unstored_parameters(config):
+    """How many of a `UNet2DModel`'s parameters kgen adds beyond its
+    checkpoint's: a class-conditional one's "no class" row."""
+    if not config["num_class_embeds"]:
+        return 0
+    return config["time_embedding_dim"] or 4 * config["block_out_channels"][0]
 
 
 def time_embedding(timesteps, config):
@@ -555,7 +571,10 @@ def _weights_of(layer, inverse=False):
         if layer.beta is not None:
             yield layer.beta, f"{name}.bias", np.asarray
     elif isinstance(layer, layers.Embedding):
-        yield layer.embeddings, f"{name}.weight", np.asarray
+        convert = np.asarray
+        if layer.name == CLASS_EMBEDDING:
+            convert = _without_no_class if inverse else _with_no_class
+        yield layer.embeddings, f"{name}.weight", convert
 
 
 def _dense_weights(dense, name, inputs, inverse, bias=True):
@@ -579,6 +598,15 @@ def _dense_weights(dense, name, inputs, inverse, bias=True):
         yield dense.kernel, f"{name}.weight", partial(_matrix_to_keras, shape)
         if bias:
             yield dense.bias, f"{name}.bias", partial(_reshaped, bias_shape)
+
+
+def _with_no_class(table):
+    """diffusers' class table with kgen's "no class" row, zero, below."""
+    return np.concatenate([table, np.zeros_like(table[:1])])
+
+
+def _without_no_class(table):
+    return table[:-1]
 
 
 def _matrix_to_keras(shape, value):

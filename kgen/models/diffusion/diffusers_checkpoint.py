@@ -27,6 +27,7 @@ from kgen.networks.diffusers_unet import DiffusersUNet
 from kgen.networks.diffusers_unet import diffusers_weights
 from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.diffusers_unet import unet_config
+from kgen.networks.diffusers_unet import unstored_parameters
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
@@ -55,7 +56,12 @@ def load_unet(folder, check=None):
     if check is not None:
         check(folder, config)
     path = os.path.join(folder, WEIGHTS)
-    (network,) = built_within(folder, [lambda: DiffusersUNet(config)], path)
+    (network,) = built_within(
+        folder,
+        [lambda: DiffusersUNet(config)],
+        path,
+        unstored=unstored_parameters(config),
+    )
     _load_weights(network, path)
     return network, config
 
@@ -157,7 +163,11 @@ def from_diffusers(model_class, folder):
     `scheduler/`); a `LatentDiffusion` from a `DiTPipeline` folder
     (`transformer/`, `vae/`, `scheduler/`), its latent scale the
     autoencoder's `scaling_factor`. A DiT is class-conditional: its
-    label table's last row is the "no class" of guidance, as kgen's.
+    label table's last row is the "no class" of guidance, as kgen's. A
+    class-conditional U-Net (`num_class_embeds`) has none: its table
+    gains a zero "no class" row (the time embedding alone), which
+    guidance reads only once fine-tuning with `condition_dropout` has
+    trained it.
     """
     folder = os.fspath(folder)
     # A latent model takes its autoencoder first (`LatentDiffusion`);
@@ -224,8 +234,8 @@ def load_denoiser(folder):
     `DiTTransformer2DModel` folder, its weights assigned."""
     config = read_json(os.path.join(folder, "config.json"))
     if config.get("_class_name") != "DiTTransformer2DModel":
-        network, _ = load_unet(folder, _check_denoiser)
-        return network, None
+        network, config = load_unet(folder, _check_denoiser)
+        return network, config["num_class_embeds"]
     config = built(
         os.path.join(folder, "config.json"), lambda: dit_config(config)
     )
@@ -259,13 +269,6 @@ def _load_weights(network, path):
 def _check_denoiser(folder, config):
     """Refuses a U-Net a `DiffusionModel` cannot drive as diffusers'
     pipelines do."""
-    if config["num_class_embeds"]:
-        raise UnreadableFileError(
-            f"{folder} is class-conditional (num_class_embeds="
-            f"{config['num_class_embeds']}); kgen imports unconditional "
-            "UNet2DModels so far (its guidance needs a 'no label' class "
-            "the checkpoint does not have)."
-        )
     if config["out_channels"] != config["in_channels"]:
         raise UnreadableFileError(
             f"{folder} predicts {config['out_channels']} channels of "
@@ -285,9 +288,11 @@ def to_diffusers(model, folder):
       the latent scale as its `scaling_factor`, `scheduler/`);
     - a `KLAutoencoder` of an `AutoencoderKL`: that model's folder.
 
-    Weights are float32 safetensors. The folder is written whole or not
-    at all (`atomic_directory`): an earlier one stays until the new one
-    is complete.
+    Weights are float32 safetensors; a class-conditional U-Net's "no
+    class" row, which diffusers' class table has no place for, is not
+    written (the diffusers model draws with a class). The folder is
+    written whole or not at all (`atomic_directory`): an earlier one
+    stays until the new one is complete.
 
     Raises:
         ValueError: a network with no diffusers counterpart (kgen's own

@@ -157,12 +157,13 @@ def built(path, build):
         ) from None
 
 
-def built_within(folder, builds, weights_path):
+def built_within(folder, builds, weights_path, unstored=0):
     """The networks of `builds` (callables), built only once all of them
     together are known to hold no more parameters than the safetensors
-    file `weights_path` stores: counted first without allocating
-    (`count_unallocated_parameters`), so a config of a few bytes cannot
-    ask for gigabytes that its weights would refuse only later."""
+    file `weights_path` stores (and the `unstored` ones kgen adds):
+    counted first without allocating (`count_unallocated_parameters`),
+    so a config of a few bytes cannot ask for gigabytes that its weights
+    would refuse only later."""
     if not os.path.isfile(weights_path):
         raise FileNotFoundError(
             f"{folder} has no {os.path.basename(weights_path)}: kgen reads "
@@ -182,7 +183,7 @@ def built_within(folder, builds, weights_path):
         )
         for build in builds
     )
-    if counted > stored:
+    if counted > stored + unstored:
         raise UnreadableFileError(
             f"{config_path}: builds a network of {counted:,} parameters, "
             f"more than the {stored:,} values {weights_path} stores."

@@ -258,12 +258,78 @@ def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
         )
 
 
+def test_a_class_conditional_unet_draws_its_classes_and_learns_no_class(
+    tmp_path,
+):
+    import diffusers
+    import torch
+
+    unet = random_unet(CONFIGS["class_conditional"])
+    scheduler = diffusers.DDPMScheduler(num_train_timesteps=20)
+    diffusers.DDPMPipeline(unet, scheduler).save_pretrained(tmp_path / "in")
+    model = kgen.models.DiffusionModel.from_diffusers(tmp_path / "in")
+    assert model.num_classes == 5
+    noisy = np.random.default_rng(1).normal(size=(3, 8, 8, 3))
+    noisy = noisy.astype("float32")
+    labels = np.array([0, 2, 4], "int32")
+    with torch.no_grad():
+        expected = unet(
+            torch.tensor(noisy.transpose(0, 3, 1, 2)),
+            7,
+            class_labels=torch.tensor(labels),
+        ).sample
+    np.testing.assert_allclose(
+        to_numpy(model.denoise(noisy, 7, labels)),
+        expected.numpy().transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
+    # "No class" is the time embedding alone until it is trained.
+    table = model.denoiser.get_layer("class_embedding").embeddings
+    assert not to_numpy(table)[5].any()
+    assert to_numpy(model.sample(2, labels=[1, 3], num_steps=2)).shape == (
+        2,
+        8,
+        8,
+        3,
+    )
+    # Fine-tuned with classes dropped to "no class" half the time, that
+    # row learns, and guidance reads it.
+    model.condition_dropout = 0.5
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    images = np.random.default_rng(2).uniform(-1, 1, (16, 8, 8, 3))
+    model.fit(
+        images.astype("float32"),
+        np.arange(16) % 5,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+    )
+    assert to_numpy(table)[5].any()
+    guided = model.sample(2, labels=[1, 3], num_steps=2, guidance_scale=2.0)
+    assert np.isfinite(to_numpy(guided)).all()
+    # Written back, diffusers reads its five classes; the row stays here.
+    diffusers_checkpoint.to_diffusers(model, tmp_path / "out")
+    pipeline = diffusers.DDPMPipeline.from_pretrained(tmp_path / "out")
+    assert pipeline.unet.config.num_class_embeds == 5
+    with torch.no_grad():
+        theirs = pipeline.unet(
+            torch.tensor(noisy.transpose(0, 3, 1, 2)),
+            7,
+            class_labels=torch.tensor(labels),
+        ).sample
+    np.testing.assert_allclose(
+        to_numpy(model.denoise(noisy, 7, labels)),
+        theirs.numpy().transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
+
+
 def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
     folder, *_ = pipeline_folder
     config_file = folder / "unet" / "config.json"
     config = json.loads(config_file.read_text())
-    config_file.write_text(json.dumps(dict(config, num_class_embeds=3)))
-    with pytest.raises(ValueError, match="class-conditional"):
+    config_file.write_text(json.dumps(dict(config, out_channels=6)))
+    with pytest.raises(ValueError, match="learned variance"):
         kgen.models.DiffusionModel.from_diffusers(folder)
     config_file.write_text(json.dumps(config))
     scheduler_file = folder / "scheduler" / "scheduler_config.json"
