@@ -105,11 +105,11 @@ def finetune(args):
         )
     model, base = _load_base(args.base)
     _check_adapter_options(args, model)
-    if getattr(type(model), "_multi_optimizer_compile", False):
+    if model.conditioning.targets_required:
         raise ValueError(
-            f"BASE is a {type(model).__name__}, trained with one optimizer "
-            "per network; kgen finetune compiles one. Use kgen.lora in a "
-            "script (docs/training.md, Fine-tuning with LoRA)."
+            f"BASE is a {type(model).__name__}, which trains on pairs of "
+            "images; kgen finetune trains on images alone. Use kgen.lora in "
+            "a script (docs/training.md, Fine-tuning with LoRA)."
         )
     images, labels = _training_data(args, model)
     num_classes = getattr(model, "num_classes", None)
@@ -132,7 +132,7 @@ def finetune(args):
             **given(alpha=args.lora_alpha, target_layers=args.target_layers),
             seed=args.seed,
         )
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    model.compile(**_optimizers(model, args.learning_rate))
     trainable = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     total = sum(int(np.prod(v.shape)) for v in model.weights)
     start = time.perf_counter()
@@ -168,7 +168,13 @@ def finetune(args):
             os.path.join(adapter, lora_adapter.ADAPTER_WEIGHTS)
         ),
         "train_seconds": round(seconds, 1),
-        "losses": [float(v) for v in history.history.get("loss", [])],
+        # Every loss `fit` reports: a GAN's generator and discriminator
+        # losses, one "loss" otherwise.
+        "losses": {
+            name: [float(v) for v in values]
+            for name, values in history.history.items()
+            if name.endswith("loss")
+        },
     }
     with writing_atomically(
         os.path.join(args.out, "finetune.json"), "--out"
@@ -178,6 +184,21 @@ def finetune(args):
             file.write("\n")
     print(json.dumps(summary))
     return 0
+
+
+def _optimizers(model, learning_rate):
+    """An Adam for each optimizer `model.compile` takes: one, or one per
+    network (a GAN's generator and discriminator)."""
+    import inspect
+
+    import keras
+
+    names = [
+        name
+        for name in inspect.signature(model.compile).parameters
+        if name == "optimizer" or name.endswith("_optimizer")
+    ]
+    return {name: keras.optimizers.Adam(learning_rate) for name in names}
 
 
 def _new_class(args, labels):

@@ -4,6 +4,7 @@ adapter preset out, training going on from it, and clear refusals."""
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -57,7 +58,7 @@ def test_a_subject_trains_an_adapter_that_loads_on_its_base(
     assert summary["examples"] == 8
     assert summary["base"] == BASE
     assert 0 < summary["trainable_parameters"] < summary["base_parameters"]
-    assert np.isfinite(summary["losses"]).all()
+    assert np.isfinite(summary["losses"]["loss"]).all()
     assert (out / "samples.png").is_file()
     base = kgen.presets.load_preset(BASE)
     assert summary["base_sha256"] == kgen.lora.base_weights_sha256(base)
@@ -118,10 +119,52 @@ def test_bad_options_are_one_clear_line(
     assert not os.path.exists(out / "adapter")
 
 
-def test_what_finetune_cannot_train_is_refused(photographs, tmp_path, capsys):
+def test_a_gan_adapts_both_networks_with_their_two_optimizers(
+    photographs, tmp_path, capsys
+):
     out = tmp_path / "run"
-    assert finetune("dcgan_mnist", "--data", photographs, "--out", out) == 2
-    assert "one optimizer per network" in capsys.readouterr().err
+    code = finetune(
+        "dcgan_mnist",
+        "--data",
+        photographs,
+        "--target-layers",
+        "*conv*",
+        "--batch-size",
+        3,
+        "--out",
+        out,
+    )
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "finetune.json").read_text())
+    assert set(summary["losses"]) == {"d_loss", "g_loss"}
+    assert all(np.isfinite(v).all() for v in summary["losses"].values())
+    base = kgen.presets.load_preset("dcgan_mnist")
+    adapted = kgen.presets.load_preset(out / "adapter")
+    # Adapters on both networks, and the generator draws otherwise now.
+    layers = sorted(kgen.lora.lora_layers(adapted))
+    assert {path.split("/")[0] for path in layers} == {
+        "generator",
+        "discriminator",
+    }
+    drawn = keras.ops.convert_to_numpy(adapted.sample(2, seed=0))
+    assert not np.allclose(
+        drawn, keras.ops.convert_to_numpy(base.sample(2, seed=0))
+    )
+
+
+def test_what_finetune_cannot_train_is_refused(
+    photographs, tmp_path, capsys, monkeypatch
+):
+    from kgen.cli import finetune as command
+    from tests.models import contract_cases
+
+    out = tmp_path / "run"
+    # A paired model (no preset ships one): its pairs are not images.
+    paired = contract_cases.pix2pix().model
+    with monkeypatch.context() as patch:
+        patch.setattr(command, "_load_base", lambda base: (paired, base))
+        assert finetune("pix2pix", "--data", photographs, "--out", out) == 2
+    assert "trains on pairs of images" in capsys.readouterr().err
     code = finetune(
         BASE, "--dataset", "mnist", "--prior-preservation", 2, "--out", out
     )
