@@ -188,7 +188,7 @@ def _molecules_3d_table(model, samples, args, detail):
     (`kgen.metrics.molecules_3d_metrics`), novelty against QM9's
     training molecules."""
     import kgen
-    from kgen.cli.generate import model_elements
+    from kgen.cli.molecule_files import model_elements
 
     elements = model_elements(model, preset_card(args.model_path), args)
     molecules = kgen.metrics.molecules_from_arrays(

@@ -13,8 +13,8 @@ from kgen.networks.diffusers_decoder import DiffusersDecoder
 from kgen.networks.diffusers_dit import DiffusersDiT
 from kgen.networks.diffusers_encoder import DiffusersEncoder
 from kgen.networks.diffusers_unet import DiffusersUNet
-from kgen.networks.diffusers_unet import diffusers_weights
-from kgen.networks.diffusers_unet import load_diffusers_weights
+from kgen.networks.diffusers_weights import diffusers_weights
+from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.networks.dit_denoiser import DIT_SIZES
 from kgen.networks.dit_denoiser import dit_denoiser
 from kgen.networks.egnn import egnn

@@ -12,8 +12,8 @@ import pytest
 
 from kgen.networks import DiffusersDecoder
 from kgen.networks import DiffusersEncoder
-from kgen.networks.diffusers_unet import diffusers_weights
-from kgen.networks.diffusers_unet import load_diffusers_weights
+from kgen.networks.diffusers_weights import diffusers_weights
+from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
 from tests.networks.diffusers_oracle import random_diffusers_model
 

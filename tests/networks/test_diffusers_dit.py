@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from kgen.networks import DiffusersDiT
-from kgen.networks.diffusers_unet import diffusers_weights
-from kgen.networks.diffusers_unet import load_diffusers_weights
+from kgen.networks.diffusers_weights import diffusers_weights
+from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
 from tests.networks.diffusers_oracle import random_diffusers_model
 

@@ -24,10 +24,10 @@ from kgen.models.vae.kl_autoencoder import KLAutoencoder
 from kgen.networks.diffusers_dit import DiffusersDiT
 from kgen.networks.diffusers_dit import dit_config
 from kgen.networks.diffusers_unet import DiffusersUNet
-from kgen.networks.diffusers_unet import diffusers_weights
-from kgen.networks.diffusers_unet import load_diffusers_weights
 from kgen.networks.diffusers_unet import unet_config
 from kgen.networks.diffusers_unet import unstored_parameters
+from kgen.networks.diffusers_weights import diffusers_weights
+from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors

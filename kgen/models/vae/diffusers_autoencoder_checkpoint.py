@@ -18,8 +18,8 @@ import numpy as np
 
 from kgen.networks.diffusers_decoder import DiffusersDecoder
 from kgen.networks.diffusers_encoder import DiffusersEncoder
-from kgen.networks.diffusers_unet import diffusers_weights
-from kgen.networks.diffusers_unet import load_diffusers_weights
+from kgen.networks.diffusers_weights import diffusers_weights
+from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.regular_file import open_regular_file
 from kgen.utils.safetensors_file import read_safetensors
