@@ -41,17 +41,7 @@ def negative_elbo(model, x, num_steps, labels, seed):
     )
     # The decoder term (t = 0) is computed exactly: it dwarfs the others,
     # so sampling it would make a high-variance estimate.
-    if num_steps is None:
-        draws = [ops.full((batch,), t, "int32") for t in range(1, total)]
-        weight = 1.0
-    else:
-        draws = [
-            ops.cast(
-                keras.random.randint((batch,), 1, total, seed=seed), "int32"
-            )
-            for _ in range(num_steps)
-        ]
-        weight = (total - 1) / num_steps
+    draws, weight = kl_term_draws(batch, total, num_steps, seed)
     with backend.no_grad():
         decoder = _bound_term(
             model, x, ops.zeros((batch,), "int32"), labels, seed
@@ -60,6 +50,19 @@ def negative_elbo(model, x, num_steps, labels, seed):
         for timesteps in draws:
             terms = terms + _bound_term(model, x, timesteps, labels, seed)
     return prior + decoder + weight * terms
+
+
+def kl_term_draws(batch, total, num_steps, seed):
+    """`(timesteps, weight)` of a bound's KL terms `t = 1 .. total - 1`:
+    each one (weight 1), or `num_steps` draws per example, uniform over
+    them, weighted `(total - 1) / num_steps` for an unbiased sum."""
+    if num_steps is None:
+        return [ops.full((batch,), t, "int32") for t in range(1, total)], 1.0
+    draws = [
+        ops.cast(keras.random.randint((batch,), 1, total, seed=seed), "int32")
+        for _ in range(num_steps)
+    ]
+    return draws, (total - 1) / num_steps
 
 
 def _bound_term(model, x, timesteps, labels, seed):

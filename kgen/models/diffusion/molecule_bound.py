@@ -7,6 +7,7 @@ import math
 import keras
 from keras import ops
 
+from kgen.models.diffusion.likelihood_bound import kl_term_draws
 from kgen.models.diffusion.molecule_batches import centered
 from kgen.utils.argument_validation import validate_int
 
@@ -51,17 +52,7 @@ def negative_elbo(model, state, atom_mask, denoise, num_steps, seed):
     # it dwarfs the others, so sampling it would make a noisy estimate.
     decoder = _decoder_term(model, state, atom_mask, denoise, seed, atoms)
     # 3. The KL terms of t > 0: all of them, or an unbiased estimate.
-    if num_steps is None:
-        draws = [ops.full((batch,), t, "int32") for t in range(1, total)]
-        weight = 1.0
-    else:
-        draws = [
-            ops.cast(
-                keras.random.randint((batch,), 1, total, seed=seed), "int32"
-            )
-            for _ in range(num_steps)
-        ]
-        weight = (total - 1) / num_steps
+    draws, weight = kl_term_draws(batch, total, num_steps, seed)
     terms = ops.zeros((batch,))
     for timesteps in draws:
         terms = terms + _kl_term(
