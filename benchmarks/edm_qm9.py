@@ -139,6 +139,12 @@ def main(argv=None):
     parser.add_argument("--out")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
+    test_size = kgen.datasets.QM9_SPLIT_SIZES["test"]
+    if args.condition and not 1 <= args.num_samples <= test_size:
+        parser.error(
+            f"--num-samples must be in [1, {test_size}] with --condition: "
+            "each sample takes a test molecule's atom count and property."
+        )
     train = kgen.datasets.load_qm9("train")
     if args.dry_run:
         args.minutes, args.epochs, args.batch_size = 1.0, 1, 16

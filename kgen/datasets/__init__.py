@@ -32,6 +32,7 @@ from kgen.datasets.qm9 import QM9_ELEMENTS
 from kgen.datasets.qm9 import QM9_INPUTS
 from kgen.datasets.qm9 import QM9_MAX_ATOMS
 from kgen.datasets.qm9 import QM9_PROPERTIES
+from kgen.datasets.qm9 import QM9_SPLIT_SIZES
 from kgen.datasets.qm9 import QM9_SPLITS
 from kgen.datasets.qm9 import load_qm9
 from kgen.datasets.sharded_images import ShardedImages
@@ -65,6 +66,7 @@ __all__ = [
     "QM9_INPUTS",
     "QM9_MAX_ATOMS",
     "QM9_PROPERTIES",
+    "QM9_SPLIT_SIZES",
     "QM9_SPLITS",
     "ShardedImages",
     "TEXTURE_KINDS",

@@ -427,24 +427,24 @@ def set_lora_weights(model, weights):
 
 
 def base_weights_sha256(model):
-    """The sha256 of the weights of `model`'s layers other than LoRA
-    adapters: the shape, dtype and bytes of each, in the model's order.
+    """The sha256 of `model`'s weights other than LoRA adapters: the
+    shape, dtype and bytes of each, in the model's order.
 
     The same before and after `enable_lora` and `fit` (the base is
     frozen), and for any copy of the same checkpoint on any backend, so
-    an adapter can name the base it was trained on. A model's own
-    variables, beside its layers', are left out: they are the state of
-    its training (a consistency model's step count, a VAE's annealing
-    step), which `fit` moves while the networks stay frozen.
+    an adapter can name the base it was trained on. The variables a
+    model class names in `training_state` (a consistency model's step
+    count, a VAE's annealing step) are left out: `fit` counts them on
+    while the networks stay frozen, and they shape no sample.
     """
-    in_layers = {
-        id(variable)
-        for layer in model._flatten_layers(include_self=False)
-        for variable in layer.weights
+    counters = {
+        id(getattr(model, name))
+        for name in getattr(model, "training_state", ())
+        if getattr(model, name, None) is not None
     }
     digest = hashlib.sha256()
     for variable in model.weights:
-        if is_adapter(variable) or id(variable) not in in_layers:
+        if is_adapter(variable) or id(variable) in counters:
             continue
         value = np.ascontiguousarray(keras.ops.convert_to_numpy(variable.value))
         digest.update(f"{value.dtype.str}{value.shape};".encode())

@@ -52,10 +52,17 @@ def check_molecules(molecules, num_atom_types, max_atoms, argument="x"):
         if array.ndim != 1 + len(expected[key]) or (
             array.shape[1:] != expected[key]
         ):
+            shape = ", ".join(
+                "atoms" if size is None else str(size) for size in expected[key]
+            )
             raise ValueError(
-                f"`{names[key]}` must have shape (n, "
-                f"{', '.join(map(str, expected[key]))}) for a model of "
-                f"{max_atoms} atoms; received {array.shape}."
+                f"`{names[key]}` must have shape (n, {shape})"
+                + (
+                    f" for a model of {max_atoms} atoms"
+                    if max_atoms is not None
+                    else ", atoms padded alike in each array"
+                )
+                + f"; received {array.shape}."
             )
     count = len(positions)
     if count == 0 or len(atom_types) != count or len(atom_mask) != count:

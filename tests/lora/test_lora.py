@@ -335,6 +335,10 @@ def _adapters_of(layer):
     ]
 
 
+def to_number(variable):
+    return float(keras.ops.convert_to_numpy(variable))
+
+
 def _off_zero(model):
     """Moves the kernels that start at zero (the U-Nets' output heads)
     off it: untrained, a teacher and its student all output their input
@@ -377,6 +381,8 @@ def test_a_consistency_models_target_averages_the_adapters_over_a_still_base():
     for before, after in zip(base, _base_arrays(model)):
         np.testing.assert_array_equal(before, after)
     kgen.lora.check_base_unchanged(model)
+    # `fit` counted its steps on: training state, not the base.
+    assert to_number(model.training_step) > 0
     # The target's `B` (zero at first) averages the network's: it moved,
     # and lags behind it.
     moved = lagging = 0
@@ -390,6 +396,13 @@ def test_a_consistency_models_target_averages_the_adapters_over_a_still_base():
     # the target starts from them.
     saved = kgen.lora.lora_weights(model)
     assert sorted({name.split(".")[0] for name in saved}) == sorted(adapted)
+    fresh = contract_cases.consistency_model().model
+    _off_zero(fresh)
+    # The network adapted alone leaves its target behind: refused.
+    kgen.lora.enable_lora(fresh.network, rank=2, target_layers=["*conv*"])
+    fresh.compile(optimizer=keras.optimizers.Adam(1e-2))
+    with pytest.raises(ValueError, match="adapt the model"):
+        fresh.fit(case.x, case.y, batch_size=4, epochs=1, verbose=0)
     fresh = contract_cases.consistency_model().model
     _off_zero(fresh)
     kgen.lora.enable_lora(fresh, rank=2, target_layers=["*conv*"], seed=1)

@@ -108,6 +108,9 @@ class ConsistencyModel(DenoiserModel):
     # The EMA target follows the network: `kgen.lora.enable_lora` gives
     # it the network's adapters.
     network_followers = {"target_network": "network"}
+    # The step `fit` counts: state, not weights (an adapter's base digest
+    # leaves it out).
+    training_state = ("training_step",)
 
     def __init__(
         self,
@@ -286,12 +289,24 @@ class ConsistencyModel(DenoiserModel):
         if self.target_network is None:
             return
         rate = self.target_ema
-        pairs = list(zip(self.target_network.weights, self.network.weights))
-        if any(lora.is_adapter(online) for _, online in pairs):
-            # Under LoRA the base of both networks is frozen and stays as
-            # it is (an adapter names it); the target averages the
+        targets, onlines = self.target_network.weights, self.network.weights
+        if len(targets) != len(onlines):
+            raise ValueError(
+                f"The EMA target has {len(targets)} weights and the network "
+                f"{len(onlines)}: adapt the model "
+                "(`kgen.lora.enable_lora(model)`), which gives the target "
+                "the network's adapters, not the network alone."
+            )
+        pairs = list(zip(targets, onlines))
+        if any(lora.is_adapter(online) for online in onlines):
+            # Under LoRA the base is frozen and stays as it is in both (an
+            # adapter names it); the target averages what trains, the
             # adapters (`kgen.lora.enable_lora` gave it the same ones).
-            pairs = [pair for pair in pairs if lora.is_adapter(pair[1])]
+            pairs = [
+                (target, online)
+                for target, online in pairs
+                if online.trainable or lora.is_adapter(online)
+            ]
         for target, online in pairs:
             target.assign(rate * target + (1.0 - rate) * online)
 

@@ -309,13 +309,16 @@ class EquivariantDiffusion(GenerativeModel):
 
         on the molecule's own space: positions on the centred subspace of
         `3 (N - 1)` dimensions, types on `N K`. The decoder is a Gaussian
-        of variance `beta_0` around the predicted positions and, for each
-        atom's type, the mass of a Gaussian around its predicted one-hot
-        value on `[1/2, 3/2]` normalised over the types (EDM's
-        categorical decoder). `log p(N)` is read from `atom_counts`;
-        without them the bound is of the molecule given its atom count.
-        The positions are a density in angstroms, so the bound can be
-        positive.
+        of variance `beta_0` around the predicted positions (DDPM's
+        decoder) and, for each atom's type, the mass of a Gaussian around
+        its predicted one-hot value on `[1/2, 3/2]` normalised over the
+        types (after EDM's categorical decoder, which centres it on the
+        noisy types instead). `log p(N)` is read from `atom_counts`: a
+        count no training molecule had is `-inf`; without `atom_counts`
+        the bound is of the molecule given its atom count. The positions
+        are a density in angstroms, so the bound can be positive. All of
+        `x` goes through the network at once: pass a few hundred
+        molecules at a time.
 
         Args:
             x: a dict of molecules (`kgen.datasets.load("qm9")`'s `x`).

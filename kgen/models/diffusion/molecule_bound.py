@@ -103,10 +103,10 @@ def _kl_term(model, state, atom_mask, denoise, timesteps, seed):
 
 def _decoder_term(model, state, atom_mask, denoise, seed, atoms):
     """`-log p(x, h | z_0)`: a Gaussian of variance `beta_0` around the
-    predicted positions, on their centred subspace, and each atom's type
-    by the mass of a Gaussian around its predicted one-hot value on
-    `[1/2, 3/2]`, normalised over the types (EDM's categorical
-    decoder)."""
+    predicted positions, on their centred subspace (DDPM's decoder), and
+    each atom's type by the mass of a Gaussian around its predicted
+    one-hot value on `[1/2, 3/2]`, normalised over the types (after
+    EDM's categorical decoder, which centres it on the noisy types)."""
     scheduler = model.scheduler
     batch = ops.shape(state)[0]
     timesteps = ops.zeros((batch,), "int32")

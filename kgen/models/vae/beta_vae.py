@@ -41,6 +41,10 @@ class BetaVAE(VAE):
            arXiv:1804.03599.
     """
 
+    # The annealing step `fit` counts: state, not weights (an adapter's
+    # base digest leaves it out).
+    training_state = ("step",)
+
     def __init__(
         self,
         encoder,

@@ -109,6 +109,9 @@ class SequenceVAE(GenerativeModel):
 
     # `y` is the properties of a model built with `num_properties`.
     conditioning = Conditioning(targets=True, data_key="tokens")
+    # The annealing step `fit` counts: state, not weights (an adapter's
+    # base digest leaves it out).
+    training_state = ("step",)
 
     def __init__(
         self,
