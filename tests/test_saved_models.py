@@ -19,6 +19,7 @@ import pytest
 import kgen
 from kgen import cli
 from kgen.presets import registry
+from kgen.utils.sample_arrays import as_one_array
 
 # The batch of the inputs of an endpoint without reference noise.
 BATCH = 3
@@ -118,7 +119,17 @@ SERVE = textwrap.dedent(
             inputs = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
         served = tf.saved_model.load(path)
         outputs = getattr(served, endpoint)(*[tf.constant(x) for x in inputs])
-        np.save(outputs_file, outputs.numpy())
+        if isinstance(outputs, dict):
+            # A molecule's arrays as one (kgen.utils.sample_arrays'
+            # layout, without kgen): sorted keys, each example flat.
+            outputs = [outputs[key].numpy() for key in sorted(outputs)]
+            outputs = np.concatenate(
+                [a.reshape(len(a), -1).astype("float32") for a in outputs],
+                axis=1,
+            )
+        else:
+            outputs = outputs.numpy()
+        np.save(outputs_file, outputs)
     """
 )
 
@@ -175,7 +186,7 @@ def endpoint_case(name):
         for spec in specs
     ]
     compiled = tf.function(function, jit_compile=True, autograph=False)
-    return endpoint, inputs, np.asarray(compiled(*inputs))
+    return endpoint, inputs, as_one_array(compiled(*inputs))
 
 
 @pytest.fixture(scope="module")
