@@ -2,7 +2,7 @@ import numpy as np
 
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
-from kgen.utils.data_validation import host_array
+from kgen.utils.data_validation import validate_finite
 from kgen.utils.molecule_arrays import MOLECULE_KEYS
 from kgen.utils.molecule_arrays import check_molecules
 
@@ -101,7 +101,7 @@ class PropertyRegressor:
             values: `(n,)` finite floats.
         """
         features = self.describe(molecules)
-        values = _checked_values(values, len(features))
+        values = validate_finite(values, (len(features),), "values")
         mean = features.mean(axis=0)
         # A descriptor constant over the training molecules (a pair no
         # molecule has) carries no information: its weight stays 0.
@@ -135,7 +135,7 @@ class PropertyRegressor:
     def mean_absolute_error(self, molecules, values):
         """`mean |predict(molecules) - values|`, in the values' units."""
         predicted = self.predict(molecules)
-        values = _checked_values(values, len(predicted))
+        values = validate_finite(values, (len(predicted),), "values")
         return float(np.mean(np.abs(predicted - values)))
 
     def describe(self, molecules, batch_size=1000):
@@ -214,24 +214,3 @@ class PropertyRegressor:
             keepdims=True,
         )
         return np.concatenate([elements, histogram, spread], axis=1)
-
-
-def _checked_values(values, count):
-    values = host_array(values, "values")
-    if (
-        values.shape != (count,)
-        or not np.issubdtype(values.dtype, np.number)
-        or np.issubdtype(values.dtype, np.complexfloating)
-        or not np.isfinite(values).all()
-    ):
-        raise ValueError(
-            f"`values` must be {count} finite real numbers, one per "
-            f"molecule; received {values.dtype} of shape {values.shape}"
-            + (
-                " with NaN or infinite entries."
-                if values.shape == (count,)
-                and np.issubdtype(values.dtype, np.number)
-                else "."
-            )
-        )
-    return values.astype("float64")

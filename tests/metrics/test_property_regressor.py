@@ -91,9 +91,9 @@ def test_bad_input_is_named():
     regressor = kgen.metrics.PropertyRegressor()
     with pytest.raises(ValueError, match="not fitted"):
         regressor.predict(molecules)
-    with pytest.raises(ValueError, match="`values` must be 8 finite"):
+    with pytest.raises(ValueError, match=r"`values` must have shape \(8,\)"):
         regressor.fit(molecules, np.arange(7.0))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="`values` contains 4 non-finite"):
         regressor.fit(molecules, np.where(values > 3, np.nan, values))
     bad = dict(molecules, atom_types=molecules["atom_types"] + 5)
     with pytest.raises(ValueError, match=r"molecules\['atom_types'\]"):

@@ -11,6 +11,7 @@ from kgen.models.diffusion import molecule_bound
 from kgen.models.diffusion.molecule_batches import atom_mask_of
 from kgen.models.diffusion.molecule_batches import centered
 from kgen.models.diffusion.molecule_batches import checked_atom_counts
+from kgen.models.diffusion.molecule_batches import projected
 from kgen.models.diffusion.sampling_plan import SamplingPlan
 from kgen.models.diffusion.step_rules import get_step_rule
 from kgen.models.generative_model import GenerativeModel
@@ -216,13 +217,6 @@ class EquivariantDiffusion(GenerativeModel):
         features = types * self.type_scale * ops.expand_dims(atom_mask, -1)
         return ops.concatenate([positions, features], axis=-1), atom_mask
 
-    def _projected(self, state, atom_mask):
-        """`state` on the space the diffusion lives on: positions centred,
-        padded atoms zero."""
-        positions = centered(state[..., :3], atom_mask)
-        features = state[..., 3:] * ops.expand_dims(atom_mask, -1)
-        return ops.concatenate([positions, features], axis=-1)
-
     def _network_output(self, state, timesteps, atom_mask, condition, **call):
         """The denoiser's prediction at `z_t`, on the same space."""
         batch = ops.shape(state)[0]
@@ -254,7 +248,7 @@ class EquivariantDiffusion(GenerativeModel):
             ],
             axis=-1,
         )
-        return self._projected(prediction, atom_mask)
+        return projected(prediction, atom_mask)
 
     # === Training ===
 
@@ -269,7 +263,7 @@ class EquivariantDiffusion(GenerativeModel):
             (batch,), 0, self.num_train_timesteps, self.seed_generator
         )
         noise = batch_random.normal(ops.shape(state), self.seed_generator)
-        noise = self._projected(noise, atom_mask)
+        noise = projected(noise, atom_mask)
         noisy = self.scheduler.add_noise(state, noise, timesteps)
         prediction = self._network_output(
             noisy, timesteps, atom_mask, condition, training=training
@@ -277,7 +271,7 @@ class EquivariantDiffusion(GenerativeModel):
         target = self.scheduler.training_target(state, noise, timesteps)
         return {
             "prediction": prediction,
-            "target": self._projected(target, atom_mask),
+            "target": projected(target, atom_mask),
             "atom_mask": atom_mask,
         }
 
@@ -430,16 +424,16 @@ class EquivariantDiffusion(GenerativeModel):
             steps = ops.full((batch,), timestep, "int32")
             return self._network_output(state, steps, atom_mask, condition)
 
-        def projected(state, timestep, step_seed):
-            return self._projected(state, atom_mask)
+        def after_step(state, timestep, step_seed):
+            return projected(state, atom_mask)
 
         state = sampling_loop.reverse_diffusion(
             denoise,
             rule,
-            self._projected(noise, atom_mask),
+            projected(noise, atom_mask),
             timesteps,
             step_noise=step_noise,
-            after_step=projected,
+            after_step=after_step,
         )
         return self._molecules(state, atom_mask)
 

@@ -34,6 +34,14 @@ def centered(positions, atom_mask):
     return (positions - mean) * mask
 
 
+def projected(state, atom_mask):
+    """A molecule state `[positions, features]` on the space the
+    diffusion lives on: positions centred, padded atoms zero."""
+    positions = centered(state[..., :3], atom_mask)
+    features = state[..., 3:] * ops.expand_dims(atom_mask, -1)
+    return ops.concatenate([positions, features], axis=-1)
+
+
 def atom_mask_of(num_atoms, max_atoms):
     """float32 `(n, max_atoms)`: 1 on each row's first `num_atoms` slots."""
     slots = ops.arange(max_atoms, dtype="int32")

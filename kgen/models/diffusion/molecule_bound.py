@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from kgen.models.diffusion.likelihood_bound import kl_term_draws
-from kgen.models.diffusion.molecule_batches import centered
+from kgen.models.diffusion.molecule_batches import projected
 from kgen.utils.argument_validation import validate_int
 
 # A floor under the probability of an atom's type, as EDM's: a sample
@@ -70,14 +70,9 @@ def negative_elbo(model, state, atom_mask, denoise, num_steps, seed):
 
 def _noisy(model, state, atom_mask, timesteps, seed):
     noise = keras.random.normal(ops.shape(state), seed=seed)
-    noise = ops.concatenate(
-        [
-            centered(noise[..., :3], atom_mask),
-            noise[..., 3:] * ops.expand_dims(atom_mask, -1),
-        ],
-        axis=-1,
+    return model.scheduler.add_noise(
+        state, projected(noise, atom_mask), timesteps
     )
-    return model.scheduler.add_noise(state, noise, timesteps)
 
 
 def _kl_term(model, state, atom_mask, denoise, timesteps, seed):
