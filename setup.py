@@ -55,10 +55,11 @@ setup(
         # espeak-ng's library, for the spoken-digits audio set where the
         # Debian program is not installed.
         "audio": ["espeakng-loader>=0.2", "scipy"],
-        # The peers that benchmarks/ runs beside kgen (never imported by
-        # the library); CI installs them so the GPU suite's dry run
-        # exercises every path.
-        "benchmarks": ["diffusers>=0.42,<0.43", *TFP],
+        # The peers that benchmarks/ runs beside kgen and the tests'
+        # oracles (never imported by the library); CI installs them so the
+        # GPU suite's dry run exercises every path. transformers is the
+        # oracle of the CLIP text encoder and tokenizer.
+        "benchmarks": ["diffusers>=0.42,<0.43", "transformers>=5,<6", *TFP],
         # RDKit, for the molecule metrics (`kgen.metrics.molecules`).
         # MOSES' data is the molsets wheel, installed without its
         # dependencies (`pip install --no-deps molsets`): they do not build.

@@ -4,6 +4,7 @@ from kgen.networks.audio_classifier import audio_classifier
 from kgen.networks.classifier import classifier_features
 from kgen.networks.classifier import image_classifier
 from kgen.networks.classifier_training import fit_image_classifier
+from kgen.networks.clip_text_encoder import ClipTextEncoder
 from kgen.networks.dcgan import conditional_dcgan_discriminator
 from kgen.networks.dcgan import conditional_dcgan_generator
 from kgen.networks.dcgan import dcgan_discriminator
@@ -56,6 +57,7 @@ __all__ = [
     "conditional_dcgan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "ClipTextEncoder",
     "DiffusersConditionalUNet",
     "DiffusersDecoder",
     "DiffusersDiT",

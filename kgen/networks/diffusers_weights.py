@@ -1,6 +1,7 @@
 """diffusers' state dicts on kgen's diffusers networks: each tensor of a
 checkpoint assigned to the layer named by its module (`DiffusersUNet`,
-`DiffusersDiT`, the autoencoder's and the conditional U-Net's), torch's
+`DiffusersDiT`, the autoencoder's, the conditional U-Net's and CLIP's
+text encoder), torch's
 layout turned into Keras', and read back the same way."""
 
 from functools import partial
@@ -9,6 +10,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.multi_head_attention import MultiHeadAttention
 
 # The layer of a class-conditional U-Net's class table.
@@ -28,7 +30,15 @@ def load_diffusers_weights(network, tensors):
             if key not in tensors:
                 unset.append(f"{layer.name}/{variable.name} ({key})")
                 continue
-            value = convert(np.asarray(tensors[key], "float32"))
+            value = np.asarray(tensors[key], "float32")
+            expected = _torch_shape(convert)
+            if expected is not None and tuple(value.shape) != expected:
+                raise ValueError(
+                    f"`{key}` is {value.shape} in the checkpoint, but "
+                    f"{layer.name}/{variable.name} reads torch's {expected} "
+                    "(out, in) as built from its config."
+                )
+            value = convert(value)
             if tuple(value.shape) != tuple(variable.shape):
                 raise ValueError(
                     f"`{key}` is {value.shape} in the checkpoint, but "
@@ -108,6 +118,9 @@ def _weights_of(layer, inverse=False):
         if layer.name == CLASS_EMBEDDING:
             convert = _without_no_class if inverse else _with_no_class
         yield layer.embeddings, f"{name}.weight", convert
+    elif isinstance(layer, LearnedConstant):
+        # A learned table read whole (a CLIP text encoder's positions).
+        yield layer.constant, f"{name}.weight", np.asarray
 
 
 def _dense_weights(dense, name, inputs, inverse, bias=True):
@@ -128,7 +141,13 @@ def _dense_weights(dense, name, inputs, inverse, bias=True):
         if bias:
             yield dense.bias, f"{name}.bias", partial(_reshaped, -1)
     else:
-        yield dense.kernel, f"{name}.weight", partial(_matrix_to_keras, shape)
+        rows = inputs if inputs != -1 else int(np.prod(shape[:-1]))
+        torch_shape = (int(np.prod(shape)) // rows, rows)
+        yield (
+            dense.kernel,
+            f"{name}.weight",
+            partial(_matrix_to_keras, shape, torch_shape),
+        )
         if bias:
             yield dense.bias, f"{name}.bias", partial(_reshaped, bias_shape)
 
@@ -142,8 +161,17 @@ def _without_no_class(table):
     return table[:-1]
 
 
-def _matrix_to_keras(shape, value):
+def _matrix_to_keras(shape, torch_shape, value):
     return value.T.reshape(shape)
+
+
+def _torch_shape(convert):
+    """The `(out, in)` matrix a projection's `convert` reads, `None` for
+    other weights: a matrix of the same size in another shape (one
+    transposed) would reshape silently into a scrambled kernel."""
+    if getattr(convert, "func", None) is not _matrix_to_keras:
+        return None
+    return convert.args[1]
 
 
 def _matrix_to_torch(rows, value):

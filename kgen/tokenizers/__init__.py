@@ -4,6 +4,7 @@ from kgen.tokenizers.amino_acid_tokenizer import AMINO_ACIDS
 from kgen.tokenizers.amino_acid_tokenizer import AminoAcidTokenizer
 from kgen.tokenizers.amino_acid_tokenizer import split_peptide
 from kgen.tokenizers.character_tokenizer import CharacterTokenizer
+from kgen.tokenizers.clip_tokenizer import ClipTokenizer
 from kgen.tokenizers.selfies_tokenizer import SelfiesTokenizer
 from kgen.tokenizers.selfies_tokenizer import split_selfies
 from kgen.tokenizers.smiles_tokenizer import SmilesTokenizer
@@ -14,6 +15,7 @@ __all__ = [
     "AMINO_ACIDS",
     "AminoAcidTokenizer",
     "CharacterTokenizer",
+    "ClipTokenizer",
     "SelfiesTokenizer",
     "SmilesTokenizer",
     "WordTokenizer",

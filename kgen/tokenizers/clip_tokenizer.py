@@ -1,0 +1,310 @@
+import json
+import os
+import unicodedata
+import warnings
+
+import keras
+import numpy as np
+
+from kgen.tokenizers.token_ids import as_texts
+from kgen.tokenizers.token_ids import check_token_ids
+
+START = "<|startoftext|>"
+END = "<|endoftext|>"
+END_OF_WORD = "</w>"
+# OpenAI CLIP's contractions, matched before any other piece.
+CONTRACTIONS = ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d")
+# The most texts' characters read at once: a tokenizer's input is
+# prompts, and BPE's merge loop is quadratic in a word's length.
+MAX_WORD_CHARACTERS = 1024
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class ClipTokenizer:
+    """CLIP's byte-level BPE: text to the padded ids of Stable Diffusion's
+    text encoder, as transformers' `CLIPTokenizer` gives them.
+
+    ```
+    text -> NFC, runs of white space -> " ", lowercase
+         -> pieces: <|startoftext|> | <|endoftext|> | 's 't 're 've 'm 'll
+            'd | letters+ | one number | other characters+   (spaces drop)
+         -> each piece's UTF-8 bytes as GPT-2's printable characters,
+            "</w>" on the last, merged pair by pair in `merges`' order
+    ids = [<|startoftext|>] + the pieces' ids (at most L - 2) +
+          [<|endoftext|>] + padding to L = sequence_length
+    ```
+
+    Written out rather than wrapping `tokenizers` so that kgen reads a
+    pipeline's tokenizer with NumPy alone; `tests/tokenizers` holds it
+    against transformers' `CLIPTokenizer`.
+
+    Args:
+        vocabulary: dict token -> id (a `vocab.json`), holding
+            `<|startoftext|>`, `<|endoftext|>` and `pad_token`.
+        merges: list of `"left right"` pairs, the first merged first (a
+            `merges.txt` without its `#version` line).
+        sequence_length: int. Ids per text (77 for Stable Diffusion).
+        pad_token: the token that pads a row (`<|endoftext|>` in Stable
+            Diffusion 1.x, `!` in 2.x).
+
+    A prompt longer than `sequence_length - 2` pieces' ids is truncated
+    with a warning, as the pipelines truncate it.
+
+    Example:
+
+    ```python
+    tokenizer = kgen.tokenizers.ClipTokenizer.from_folder(
+        "stable-diffusion/tokenizer"
+    )
+    ids = tokenizer.tokenize(["a photo of a cat"])  # (1, 77) int32
+    ```
+    """
+
+    def __init__(self, vocabulary, merges, sequence_length=77, pad_token=END):
+        if not isinstance(vocabulary, dict) or not all(
+            isinstance(k, str) and type(v) is int and v >= 0
+            for k, v in vocabulary.items()
+        ):
+            raise ValueError(
+                "`vocabulary` must be a dict of str tokens to int ids."
+            )
+        if len(set(vocabulary.values())) != len(vocabulary):
+            raise ValueError("`vocabulary` maps two tokens to one id.")
+        missing = [t for t in (START, END, pad_token) if t not in vocabulary]
+        if missing:
+            raise ValueError(
+                f"`vocabulary` must hold {missing} (CLIP's special tokens "
+                "and `pad_token`)."
+            )
+        merges = list(merges)
+        pairs = [m.split(" ") if isinstance(m, str) else m for m in merges]
+        if not all(len(pair) == 2 and all(pair) for pair in pairs):
+            raise ValueError(
+                '`merges` must be "left right" pairs of non-empty symbols.'
+            )
+        if (
+            isinstance(sequence_length, bool)
+            or not isinstance(sequence_length, (int, np.integer))
+            or sequence_length < 2
+        ):
+            raise ValueError(
+                "`sequence_length` must be an int of at least 2 (the start "
+                f"and end tokens); received {sequence_length!r}."
+            )
+        self.vocabulary = dict(vocabulary)
+        self.merges = [" ".join(pair) for pair in pairs]
+        self.sequence_length = int(sequence_length)
+        self.pad_token = pad_token
+        self._ranks = {tuple(pair): rank for rank, pair in enumerate(pairs)}
+        self._tokens = {i: t for t, i in self.vocabulary.items()}
+        self._bytes = _printable_bytes()
+        self._cache = {}
+
+    @classmethod
+    def from_folder(cls, folder):
+        """The tokenizer of a pipeline's `tokenizer/` folder
+        (`vocab.json`, `merges.txt`, and `tokenizer_config.json` for its
+        `model_max_length` and `pad_token`)."""
+        folder = os.fspath(folder)
+        with open(os.path.join(folder, "vocab.json"), encoding="utf-8") as f:
+            vocabulary = json.load(f)
+        with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        merges = [
+            line
+            for index, line in enumerate(lines)
+            if line and not (index == 0 and line.startswith("#version"))
+        ]
+        options = {}
+        config_path = os.path.join(folder, "tokenizer_config.json")
+        if os.path.isfile(config_path):
+            with open(config_path, encoding="utf-8") as f:
+                config = json.load(f)
+            length = config.get("model_max_length")
+            # transformers writes a huge number where a tokenizer has no
+            # limit; CLIP's is its text encoder's positions.
+            if isinstance(length, int) and length <= 2**16:
+                options["sequence_length"] = length
+            pad = config.get("pad_token")
+            if isinstance(pad, dict):  # an AddedToken written out
+                pad = pad.get("content")
+            if isinstance(pad, str):
+                options["pad_token"] = pad
+        return cls(vocabulary, merges, **options)
+
+    @property
+    def vocabulary_size(self):
+        """One more than the largest id."""
+        return max(self.vocabulary.values()) + 1
+
+    def tokenize(self, texts, argument="texts"):
+        """`(len(texts), sequence_length)` int32 ids of a str or a list or
+        array of str (a str gives one row).
+
+        Raises:
+            ValueError: naming `argument`, for text that is not a str or
+                an empty list.
+        """
+        texts = as_texts(texts, argument)
+        if not texts:
+            raise ValueError(f"`{argument}` must hold at least one text.")
+        room = self.sequence_length - 2
+        ids = np.full(
+            (len(texts), self.sequence_length),
+            self.vocabulary[self.pad_token],
+            "int32",
+        )
+        longest = 0
+        for row, text in enumerate(texts):
+            pieces = self.encode(text)
+            longest = max(longest, len(pieces))
+            pieces = pieces[:room]
+            ids[row, : len(pieces) + 2] = (
+                [self.vocabulary[START]] + pieces + [self.vocabulary[END]]
+            )
+        if longest > room:
+            warnings.warn(
+                f"`{argument}` holds a text of {longest} tokens; only the "
+                f"first {room} (`sequence_length` - 2) are kept.",
+                stacklevel=2,
+            )
+        return ids
+
+    __call__ = tokenize
+
+    def encode(self, text):
+        """The ids of `text`'s pieces, without start, end or padding."""
+        text = unicodedata.normalize("NFC", text)
+        text = " ".join(_split_on_space(text)).lower()
+        ids = []
+        for piece in _pieces(text):
+            if piece in (START, END):
+                ids.append(self.vocabulary[piece])
+                continue
+            symbols = "".join(self._bytes[b] for b in piece.encode("utf-8"))
+            unknown = self.vocabulary[END]
+            ids.extend(
+                self.vocabulary.get(s, unknown) for s in self._bpe(symbols)
+            )
+        return ids
+
+    def detokenize(self, ids):
+        """The texts of `(batch, sequence_length)` ids, start, end and
+        padding dropped."""
+        ids = check_token_ids(ids, self.vocabulary_size, ranks=(2,))
+        special = {self.vocabulary[t] for t in (START, END, self.pad_token)}
+        characters = {c: b for b, c in self._bytes.items()}
+        texts = []
+        for row in ids:
+            symbols = "".join(
+                self._tokens.get(int(i), "") for i in row if i not in special
+            )
+            words = [
+                bytes(characters[c] for c in word if c in characters)
+                for word in symbols.split(END_OF_WORD)
+            ]
+            text = " ".join(w.decode("utf-8", "replace") for w in words)
+            texts.append(" ".join(text.split()))
+        return texts
+
+    def _bpe(self, symbols):
+        """The BPE tokens of one piece (its bytes' characters)."""
+        if symbols in self._cache:
+            return self._cache[symbols]
+        word = list(symbols[:MAX_WORD_CHARACTERS])
+        word[-1] += END_OF_WORD
+        while len(word) > 1:
+            ranked = [
+                (self._ranks.get(pair, len(self._ranks)), index)
+                for index, pair in enumerate(zip(word, word[1:]))
+            ]
+            rank, _ = min(ranked)
+            if rank == len(self._ranks):
+                break
+            pair = next(
+                p for p in zip(word, word[1:]) if self._ranks.get(p) == rank
+            )
+            merged, index = [], 0
+            while index < len(word):
+                if (
+                    index + 1 < len(word)
+                    and (word[index], word[index + 1]) == pair
+                ):
+                    merged.append(word[index] + word[index + 1])
+                    index += 2
+                else:
+                    merged.append(word[index])
+                    index += 1
+            word = merged
+        if len(self._cache) < 2**16:
+            self._cache[symbols] = word
+        return word
+
+    def get_config(self):
+        return {
+            "vocabulary": dict(self.vocabulary),
+            "merges": list(self.merges),
+            "sequence_length": self.sequence_length,
+            "pad_token": self.pad_token,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _split_on_space(text):
+    # `str.split()` splits on Unicode white space, as `\s` does.
+    return text.split()
+
+
+def _kind(character):
+    """ "L" for a letter, "N" for a number, " " for white space, "" for
+    anything else (Unicode's general categories, as `\\p{L}` and
+    `\\p{N}` read them)."""
+    if character.isspace():
+        return " "
+    category = unicodedata.category(character)[0]
+    return category if category in "LN" else ""
+
+
+def _pieces(text):
+    """CLIP's pre-tokenization of normalised `text`: the matches, in
+    order, of `<|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|
+    [\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+`, white space dropped."""
+    pieces, index = [], 0
+    while index < len(text):
+        rest = text[index : index + 16]
+        special = next((t for t in (START, END) if rest.startswith(t)), None)
+        contraction = next(
+            (c for c in CONTRACTIONS if rest.startswith(c)), None
+        )
+        kind = _kind(text[index])
+        if special or contraction:
+            end = index + len(special or contraction)
+        elif kind == " ":
+            index += 1
+            continue
+        elif kind == "N":
+            end = index + 1
+        else:
+            end = index + 1
+            while end < len(text) and _kind(text[end]) == kind:
+                end += 1
+        pieces.append(text[index:end])
+        index = end
+    return pieces
+
+
+def _printable_bytes():
+    """GPT-2's map of each byte to a printable character: the printable
+    Latin-1 ones as themselves, the others to 256 and above in order."""
+    kept = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("\xa1"), ord("\xac") + 1),
+        *range(ord("\xae"), ord("\xff") + 1),
+    ]
+    moved = [b for b in range(256) if b not in kept]
+    table = {b: chr(b) for b in kept}
+    table.update({b: chr(256 + i) for i, b in enumerate(moved)})
+    return table
