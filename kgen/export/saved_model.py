@@ -116,7 +116,9 @@ def _add_text_endpoints(model, archive, functions, endpoints):
     serves from the TensorFlow and the JAX backend.
     """
     text_endpoints = getattr(model, "text_endpoints", None)
-    if text_endpoints is None:
+    # A tokenizer with no TensorFlow twin (CLIP's BPE) serves token ids
+    # only.
+    if text_endpoints is None or not hasattr(model.tokenizer, "tf_tokenize"):
         return
     import tensorflow as tf
 

@@ -9,6 +9,7 @@ from kgen.models.diffusion import DiffusionModel
 from kgen.models.diffusion import EquivariantDiffusion
 from kgen.models.diffusion import FlowMatching
 from kgen.models.diffusion import LatentDiffusion
+from kgen.models.diffusion import LatentTextToImage
 from kgen.models.diffusion import MeanFlow
 from kgen.models.diffusion import ShortcutModel
 from kgen.models.diffusion import TextToImage
@@ -61,6 +62,7 @@ __all__ = [
     "FlowModel",
     "GPT",
     "LatentDiffusion",
+    "LatentTextToImage",
     "load_model",
     "MeanFlow",
     "DCGAN",

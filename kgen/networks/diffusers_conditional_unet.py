@@ -336,3 +336,27 @@ def _attention(x, context, num_heads, channels, name):
     ):
         dense.bias.trainable = False
     return outputs
+
+
+def unstored_parameters(config):
+    """How many of the network's parameters its checkpoint does not
+    store: the zero, frozen query, key and value biases, three of the
+    level's width in each of a transformer block's two attentions."""
+    widths = config["block_out_channels"]
+    depths = _per_level(config, "transformer_layers_per_block")
+    layers = _per_level(config, "layers_per_block")
+    channels = depths[-1] * widths[-1]  # the middle block's
+    for kind, width, count, depth in zip(
+        config["down_block_types"], widths, layers, depths
+    ):
+        if kind.startswith("CrossAttn"):
+            channels += count * depth * width
+    for kind, width, count, depth in zip(
+        config["up_block_types"],
+        widths[::-1],
+        layers[::-1],
+        depths[::-1],
+    ):
+        if kind.startswith("CrossAttn"):
+            channels += (count + 1) * depth * width
+    return 2 * 3 * channels

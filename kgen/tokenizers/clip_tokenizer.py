@@ -102,19 +102,29 @@ class ClipTokenizer:
 
     @classmethod
     def from_folder(cls, folder):
-        """The tokenizer of a pipeline's `tokenizer/` folder
-        (`vocab.json`, `merges.txt`, and `tokenizer_config.json` for its
-        `model_max_length` and `pad_token`)."""
+        """The tokenizer of a pipeline's `tokenizer/` folder: its
+        `vocab.json` and `merges.txt` (as the field's checkpoints hold
+        them) or its `tokenizer.json` (as transformers 5 saves it), and
+        `tokenizer_config.json` for its `model_max_length` and
+        `pad_token`."""
         folder = os.fspath(folder)
-        with open(os.path.join(folder, "vocab.json"), encoding="utf-8") as f:
-            vocabulary = json.load(f)
-        with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
-            lines = f.read().split("\n")
-        merges = [
-            line
-            for index, line in enumerate(lines)
-            if line and not (index == 0 and line.startswith("#version"))
-        ]
+        vocabulary_path = os.path.join(folder, "vocab.json")
+        if os.path.isfile(vocabulary_path):
+            with open(vocabulary_path, encoding="utf-8") as f:
+                vocabulary = json.load(f)
+            with open(
+                os.path.join(folder, "merges.txt"), encoding="utf-8"
+            ) as f:
+                lines = f.read().split("\n")
+            merges = [
+                line
+                for index, line in enumerate(lines)
+                if line and not (index == 0 and line.startswith("#version"))
+            ]
+        else:
+            vocabulary, merges = _read_tokenizer_json(
+                os.path.join(folder, "tokenizer.json")
+            )
         options = {}
         config_path = os.path.join(folder, "tokenizer_config.json")
         if os.path.isfile(config_path):
@@ -251,6 +261,26 @@ class ClipTokenizer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _read_tokenizer_json(path):
+    """`(vocabulary, merges)` of a `tokenizers` file holding CLIP's BPE;
+    a `ValueError` names another model."""
+    with open(path, encoding="utf-8") as f:
+        model = json.load(f).get("model") or {}
+    if model.get("type") != "BPE" or model.get("end_of_word_suffix") != (
+        END_OF_WORD
+    ):
+        raise ValueError(
+            f"{path} holds a {model.get('type')} model with word suffix "
+            f"{model.get('end_of_word_suffix')!r}; CLIP's tokenizer is a BPE "
+            f"whose words end in {END_OF_WORD!r}."
+        )
+    merges = [
+        m if isinstance(m, str) else " ".join(m)
+        for m in model.get("merges", ())
+    ]
+    return model.get("vocab"), merges
 
 
 def _split_on_space(text):

@@ -583,6 +583,37 @@ def latent_diffusion_on_kl_autoencoder():
     return Case(compiled(model), images(-1.0), sample_kwargs=DIFFUSION_SAMPLING)
 
 
+def latent_text_to_image():
+    autoencoder = kl_autoencoder().model
+    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
+    model = kgen.models.LatentTextToImage(
+        autoencoder,
+        kgen.networks.unet_denoiser(
+            autoencoder.latent_shape,
+            widths=(4,),
+            attention_levels=(0,),
+            context_shape=(tokenizer.sequence_length, 4),
+        ),
+        kgen.networks.text_encoder(
+            tokenizer.vocabulary_size,
+            tokenizer.sequence_length,
+            width=4,
+            num_layers=1,
+            num_heads=2,
+        ),
+        tokenizer,
+        schedulers.DDPMScheduler(**SCHEDULE),
+        latent_scale=0.5,
+        seed=0,
+    )
+    return Case(
+        compiled(model),
+        images(-1.0),
+        np.array(CAPTIONS),
+        sample_kwargs=dict(DIFFUSION_SAMPLING, prompts="a thick two"),
+    )
+
+
 def text_to_image(denoiser=unet_denoiser):
     tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
     model = kgen.models.TextToImage(
@@ -841,6 +872,7 @@ CASES = {
     "KLAutoencoder": kl_autoencoder,
     "LatentDiffusion": latent_diffusion,
     "LatentDiffusion[kl]": latent_diffusion_on_kl_autoencoder,
+    "LatentTextToImage": latent_text_to_image,
     "MAF": maf,
     "MeanFlow": mean_flow,
     "MaskGIT": mask_git,

@@ -130,3 +130,17 @@ def test_what_kgen_does_not_build_is_named():
         DiffusersConditionalUNet(
             dict(config, transformer_layers_per_block=16, layers_per_block=8)
         )
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_the_parameters_a_checkpoint_leaves_out_are_counted(name):
+    # The frozen, zero query, key and value biases: what a folder's
+    # reader adds to the stored count before building (issue 76).
+    from kgen.networks.diffusers_conditional_unet import conditional_unet_config
+    from kgen.networks.diffusers_conditional_unet import unstored_parameters
+
+    config = conditional_unet_config(dict(CONFIGS[name]))
+    network = DiffusersConditionalUNet(config, context_length=CONTEXT_LENGTH)
+    frozen = sum(int(np.prod(v.shape)) for v in network.non_trainable_weights)
+    assert frozen == unstored_parameters(config) > 0

@@ -6,6 +6,7 @@ from kgen.models.diffusion.diffusion_model import DiffusionModel
 from kgen.models.diffusion.equivariant_diffusion import EquivariantDiffusion
 from kgen.models.diffusion.flow_matching import FlowMatching
 from kgen.models.diffusion.latent_diffusion import LatentDiffusion
+from kgen.models.diffusion.latent_text_to_image import LatentTextToImage
 from kgen.models.diffusion.mean_flow import MeanFlow
 from kgen.models.diffusion.shortcut_model import ShortcutModel
 from kgen.models.diffusion.text_to_image import TextToImage
@@ -17,6 +18,7 @@ __all__ = [
     "EquivariantDiffusion",
     "FlowMatching",
     "LatentDiffusion",
+    "LatentTextToImage",
     "MeanFlow",
     "ShortcutModel",
     "TextToImage",

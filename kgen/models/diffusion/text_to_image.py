@@ -8,6 +8,7 @@ from kgen.models.diffusion import text_to_image_prompts
 from kgen.models.diffusion import text_to_image_sampling
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
 from kgen.models.diffusion.guidance import Guidance
+from kgen.tokenizers.clip_tokenizer import ClipTokenizer
 from kgen.tokenizers.word_tokenizer import WordTokenizer
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
@@ -106,10 +107,10 @@ class TextToImage(DenoisingDiffusion):
         seed=None,
         **kwargs,
     ):
-        if not isinstance(tokenizer, WordTokenizer):
+        if not isinstance(tokenizer, (WordTokenizer, ClipTokenizer)):
             raise ValueError(
-                "`tokenizer` must be a kgen.tokenizers.WordTokenizer; "
-                f"received {type(tokenizer).__name__}."
+                "`tokenizer` must be a kgen.tokenizers.WordTokenizer or "
+                f"ClipTokenizer; received {type(tokenizer).__name__}."
             )
         if (
             not isinstance(text_encoder, keras.Model)
@@ -184,8 +185,11 @@ class TextToImage(DenoisingDiffusion):
                 batch_random.uniform((batch,), self.seed_generator)
                 < self.condition_dropout
             )
-            # The empty caption: every position padding.
-            tokens = ops.where(dropped[:, None], 0, tokens)
+            tokens = ops.where(
+                dropped[:, None],
+                text_to_image_prompts.empty_tokens(self, tokens),
+                tokens,
+            )
         context = self.text_encoder(tokens, training=training)
         prediction = to_float32(
             self.denoiser([noisy, timesteps, context], training=training)

@@ -46,6 +46,16 @@ def tokenize(model, prompts, num_samples=None, argument="prompts"):
     return ids
 
 
+def empty_tokens(model, tokens):
+    """The empty prompt's ids in the shape of `tokens`: the
+    unconditional input of classifier-free guidance, and the caption a
+    training draw drops to. All padding for a `WordTokenizer`; CLIP's
+    start, end and padding for a `ClipTokenizer` (what Stable
+    Diffusion's unconditional branch reads)."""
+    row = ops.convert_to_tensor(model.tokenizer.tokenize([""])[0], "int32")
+    return ops.broadcast_to(row, ops.shape(tokens))
+
+
 def prepare_data(model, x, y, x_argument, y_argument):
     """`TextToImage._prepare_data`: `{"images": x, "tokens": ids}`."""
     if isinstance(x, dict):

@@ -81,7 +81,7 @@ def guided_denoise(model, plan, condition):
         denoise,
         diffusion_sampling.guidance_weight(plan),
         context,
-        model.encode_text(ops.zeros_like(condition)),
+        model.encode_text(text_to_image_prompts.empty_tokens(model, condition)),
         interval=guidance.interval,
         noise_level=noise_level,
     )
@@ -103,6 +103,8 @@ def image_to_image(model, images, prompts, strength, plan, seed):
     images = ops.convert_to_tensor(
         public_inputs.check_examples(model, images, "images")
     )
+    if model.diffuses_latents:
+        images = model.encode(images)
     count = int(ops.shape(images)[0])
     tokens = text_to_image_prompts.tokenize(model, prompts, count)
     num_steps = len(plan.points)
@@ -113,7 +115,7 @@ def image_to_image(model, images, prompts, strength, plan, seed):
     noisy = model.scheduler.add_noise(
         images, noise, ops.full((count,), plan.points[0], "int32")
     )
-    return plan.draw(
+    samples = plan.draw(
         model,
         diffusion_sampling.reverse_diffusion,
         noisy,
@@ -121,24 +123,46 @@ def image_to_image(model, images, prompts, strength, plan, seed):
         tokens,
         seeds.loop_seed(seed),
     )
+    return model.decode(samples) if model.diffuses_latents else samples
 
 
 def inpaint(model, images, mask, prompts, plan, seed):
     """`TextToImage.inpaint`: the region where `mask == 0` filled to
     match `prompts`."""
     images, mask = check_inpainting_inputs(
-        images, mask, model.sample_shape, model.sample_range
+        images, mask, model.data_shape, model.data_range
     )
     count = int(ops.shape(images)[0])
     tokens = text_to_image_prompts.tokenize(
         model, "" if prompts is None else prompts, count
     )
+    known, known_mask = images, mask
+    if model.diffuses_latents:
+        known, known_mask = model.encode(images), latent_mask(model, mask)
     plan = dataclasses.replace(
-        plan, after_step=keep_known_pixels(plan.scheduler, images, mask)
+        plan, after_step=keep_known_pixels(plan.scheduler, known, known_mask)
     )
-    return diffusion_sampling.generate(
+    samples = diffusion_sampling.generate(
         model, count, plan, seed, condition=tokens
     )
+    if not model.diffuses_latents:
+        return samples
+    # A decoder does not return the known pixels exactly: they are put
+    # back (`generate` decoded the latents).
+    return mask * images + (1.0 - mask) * samples
+
+
+def latent_mask(model, mask):
+    """`mask` (1 known, 0 hole) on the latent grid: a cell is known only
+    where every pixel it covers, in every channel, is."""
+    height, width = model.data_shape[:2]
+    rows, columns, channels = model.sample_shape
+    mask = ops.min(mask, axis=-1)
+    mask = ops.reshape(
+        mask, (-1, rows, height // rows, columns, width // columns)
+    )
+    mask = ops.min(mask, axis=(2, 4))[..., None]
+    return ops.broadcast_to(mask, ops.shape(mask)[:3] + (channels,))
 
 
 def serving_endpoints(model, scheduler, num_steps, guidance_scale):

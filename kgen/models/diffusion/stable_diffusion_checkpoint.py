@@ -1,0 +1,176 @@
+"""A Stable Diffusion 1.x / 2.x pipeline folder as a kgen
+`LatentTextToImage`.
+
+The folder `StableDiffusionPipeline.save_pretrained` writes
+(`model_index.json`; `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
+`scheduler/`) becomes a model whose parts equal the pipeline's:
+
+- `denoise(z_t, t, context)` is `unet(z_t, t, encoder_hidden_states=
+  context).sample` (channels last; `DiffusersConditionalUNet`);
+- `encode_text(tokenizer.tokenize(prompts))` is the pipeline's prompt
+  embeddings (`ClipTextEncoder`, `ClipTokenizer`), the empty prompt its
+  unconditional ones;
+- `encode` and `decode` are the autoencoder's posterior mean and decoder
+  times and over `scaling_factor` (`KLAutoencoder.from_diffusers`).
+
+The scheduler's noise schedule (its betas, `num_train_timesteps` and
+`prediction_type`) is the model's; its sampling method is not: kgen
+draws with its own step rules (DDIM by default), which equal
+diffusers' DDIM where `steps_offset` is 0 (Stable Diffusion's PNDM
+config sets 1, shifting diffusers' steps by one timestep). A safety
+checker or feature extractor, which filter images after generation, is
+not read.
+"""
+
+import os
+
+from kgen import schedulers
+from kgen.models.diffusion.diffusers_checkpoint import BETA_SCHEDULES
+from kgen.models.diffusion.diffusers_checkpoint import WEIGHTS
+from kgen.models.vae.diffusers_autoencoder_checkpoint import built
+from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
+from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
+from kgen.models.vae.kl_autoencoder import KLAutoencoder
+from kgen.networks.clip_text_encoder import ClipTextEncoder
+from kgen.networks.diffusers_conditional_unet import DiffusersConditionalUNet
+from kgen.networks.diffusers_conditional_unet import conditional_unet_config
+from kgen.networks.diffusers_conditional_unet import unstored_parameters
+from kgen.networks.diffusers_weights import load_diffusers_weights
+from kgen.tokenizers.clip_tokenizer import ClipTokenizer
+from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.unreadable_file_error import UnreadableFileError
+
+PIPELINES = ("StableDiffusionPipeline",)
+PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+# Parts that act after generation (or not at all), which kgen leaves.
+UNREAD_PARTS = ("safety_checker", "feature_extractor", "image_encoder")
+# diffusers' schedulers of Stable Diffusion's pipelines: each holds the
+# one noise schedule the U-Net was trained on.
+SCHEDULERS = (
+    "PNDMScheduler",
+    "DDIMScheduler",
+    "DDPMScheduler",
+    "LMSDiscreteScheduler",
+    "EulerDiscreteScheduler",
+    "EulerAncestralDiscreteScheduler",
+    "DPMSolverMultistepScheduler",
+)
+# Options that change the schedule itself, with their "off" values.
+SCHEDULE_OPTIONS = {"trained_betas": None, "rescale_betas_zero_snr": False}
+
+
+def from_diffusers(model_class, folder):
+    """`model_class` (`LatentTextToImage`) of the Stable Diffusion
+    pipeline folder `folder`; every part checked before it is built, a
+    part kgen does not read refused by name."""
+    folder = os.fspath(folder)
+    index_file = os.path.join(folder, "model_index.json")
+    if not os.path.isfile(index_file):
+        raise UnreadableFileError(
+            f"{folder} has no model_index.json: a LatentTextToImage comes "
+            "from a Stable Diffusion pipeline folder (`save_pretrained`)."
+        )
+    index = read_json(index_file)
+    kind = index.get("_class_name")
+    # A part saved as `[null, null]` is absent.
+    parts = {
+        key
+        for key, value in index.items()
+        if not key.startswith("_")
+        and isinstance(value, list)
+        and any(v is not None for v in value)
+    }
+    unknown = sorted(parts - set(PARTS) - set(UNREAD_PARTS))
+    missing = sorted(set(PARTS) - parts)
+    if kind not in PIPELINES or unknown or missing:
+        raise UnreadableFileError(
+            f"{folder} holds a {kind} of {sorted(parts)}; kgen imports a "
+            f"StableDiffusionPipeline of {list(PARTS)}"
+            + (f" (unknown: {unknown})" if unknown else "")
+            + (f" (missing: {missing})" if missing else "")
+            + "."
+        )
+
+    # 1. The text half: CLIP's encoder (frozen) and tokenizer.
+    text_encoder = ClipTextEncoder.from_transformers(
+        os.path.join(folder, "text_encoder")
+    )
+    text_encoder.trainable = False
+    tokenizer = ClipTokenizer.from_folder(os.path.join(folder, "tokenizer"))
+    context_length = text_encoder.clip_config["max_position_embeddings"]
+    if tokenizer.sequence_length != context_length:
+        raise UnreadableFileError(
+            f"{folder}: the tokenizer pads to {tokenizer.sequence_length} "
+            f"tokens, but the text encoder reads {context_length}."
+        )
+
+    # 2. The U-Net, counted before it is built.
+    unet_folder = os.path.join(folder, "unet")
+    config_path = os.path.join(unet_folder, "config.json")
+    config = built(
+        config_path, lambda: conditional_unet_config(read_json(config_path))
+    )
+    weights_path = os.path.join(unet_folder, WEIGHTS)
+    (denoiser,) = built_within(
+        unet_folder,
+        [
+            lambda: DiffusersConditionalUNet(
+                config, context_length=context_length
+            )
+        ],
+        weights_path,
+        unstored=unstored_parameters(config),
+    )
+    tensors, _ = read_safetensors(weights_path)
+    built(weights_path, lambda: load_diffusers_weights(denoiser, tensors))
+
+    # 3. The autoencoder, and the schedule.
+    autoencoder = KLAutoencoder.from_diffusers(os.path.join(folder, "vae"))
+    scheduler_path = os.path.join(folder, "scheduler", "scheduler_config.json")
+    scheduler_config = read_json(scheduler_path)
+    scheduler = built(scheduler_path, lambda: noise_schedule(scheduler_config))
+    return model_class(
+        autoencoder,
+        denoiser,
+        text_encoder,
+        tokenizer,
+        scheduler=scheduler,
+        latent_scale=autoencoder.encoder.autoencoder_config["scaling_factor"],
+    )
+
+
+def noise_schedule(config):
+    """The kgen `DDPMScheduler` of the noise schedule a Stable Diffusion
+    scheduler config describes; a `ValueError` names a scheduler or a
+    schedule kgen does not have."""
+    kind = config.get("_class_name")
+    if kind not in SCHEDULERS:
+        raise ValueError(
+            f"A {kind} is not among Stable Diffusion's schedulers kgen "
+            f"reads: {list(SCHEDULERS)}."
+        )
+    schedule = config.get("beta_schedule", "linear")
+    if schedule not in BETA_SCHEDULES:
+        raise ValueError(
+            f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
+            f"{sorted(BETA_SCHEDULES)}."
+        )
+    refused = {
+        key: config[key]
+        for key, off in SCHEDULE_OPTIONS.items()
+        if config.get(key, off) != off
+    }
+    if refused:
+        raise ValueError(
+            f"This {kind} changes its schedule in ways kgen's schedulers "
+            f"do not: {refused}."
+        )
+    return schedulers.DDPMScheduler(
+        num_train_timesteps=config.get("num_train_timesteps", 1000),
+        beta_schedule=BETA_SCHEDULES[schedule],
+        beta_start=config.get("beta_start", 1e-4),
+        beta_end=config.get("beta_end", 0.02),
+        prediction_type=config.get("prediction_type", "epsilon"),
+        timestep_spacing=config.get("timestep_spacing", "leading"),
+        clip_sample=False,
+    )
