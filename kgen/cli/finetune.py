@@ -10,7 +10,13 @@ With `--data`, every image is resized and cropped to the base's size and
 brought to its channels; a class-conditional base trains them under
 `--label` (DreamBooth's "rare token": a class the new subject takes over),
 and `--prior-preservation N` mixes in N samples the base draws for that
-class first, so that it keeps what it made there (Ruiz et al., 2023).
+class first, so that it keeps what it made there (Ruiz et al., 2023). A
+text-to-image base (a Stable Diffusion folder) trains them under
+`--prompt` (DreamBooth's instance prompt, "a photo of sks dog"), its
+prior samples drawn for `--prior-prompt` ("a photo of a dog").
+
+kgen finetune stable-diffusion/ --data dog/ --prompt "a photo of sks dog" \
+    --prior-preservation 100 --prior-prompt "a photo of a dog" --out RUN
 """
 
 import json
@@ -39,8 +45,9 @@ def add_parser(commands):
     parser.add_argument(
         "base",
         metavar="BASE",
-        help="a preset name or folder, a diffusers folder (UNet2DModel or "
-        "its pipeline), or a LoRA adapter folder (training goes on)",
+        help="a preset name or folder, a diffusers folder (a UNet2DModel, "
+        "its pipeline, a DiT or Stable Diffusion pipeline), or a LoRA "
+        "adapter folder (training goes on)",
     )
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument(
@@ -77,6 +84,16 @@ def add_parser(commands):
         "trains under (required there with --data)",
     )
     parser.add_argument(
+        "--prompt",
+        help="a text-to-image base: the caption every --data image trains "
+        "under (required there), e.g. 'a photo of sks dog'",
+    )
+    parser.add_argument(
+        "--prior-prompt",
+        help="a text-to-image base: the prompt --prior-preservation "
+        "samples are drawn for, e.g. 'a photo of a dog'",
+    )
+    parser.add_argument(
         "--prior-preservation",
         type=int,
         default=0,
@@ -111,20 +128,30 @@ def finetune(args):
             "images; kgen finetune trains on images alone. Use kgen.lora in "
             "a script (docs/training.md, Fine-tuning with LoRA)."
         )
+    _check_prompts(args, model)
     images, labels = _training_data(args, model)
     num_classes = getattr(model, "num_classes", None)
     # The class the new images train under (`None`: unconditional).
     label = _new_class(args, labels)
+    if args.prompt is not None:
+        # A text-to-image base's "labels" are its captions.
+        labels = [args.prompt] * len(images)
     if args.prior_preservation:
         count = args.prior_preservation
-        prior = model.sample(
-            count,
-            labels=None if label is None else np.full(count, label),
-            seed=args.seed,
-        )
+        if args.prompt is not None:
+            prior = model.sample(
+                count, prompts=args.prior_prompt, seed=args.seed
+            )
+            labels = labels + [args.prior_prompt] * count
+        else:
+            prior = model.sample(
+                count,
+                labels=None if label is None else np.full(count, label),
+                seed=args.seed,
+            )
+            if labels is not None:
+                labels = np.concatenate([labels, labels[:1].repeat(count)])
         images = np.concatenate([images, keras.ops.convert_to_numpy(prior)])
-        if labels is not None:
-            labels = np.concatenate([labels, labels[:1].repeat(count)])
     if not kgen.lora.lora_layers(model):
         kgen.lora.enable_lora(
             model,
@@ -153,7 +180,10 @@ def finetune(args):
         grid_labels = np.full(GRID_SAMPLES, label)
     elif num_classes is not None and args.dataset:
         grid_labels = np.arange(GRID_SAMPLES) % num_classes
-    samples = model.sample(GRID_SAMPLES, labels=grid_labels, seed=args.seed)
+    prompts = {} if args.prompt is None else {"prompts": args.prompt}
+    samples = model.sample(
+        GRID_SAMPLES, labels=grid_labels, seed=args.seed, **prompts
+    )
     low, high = kgen.presets.value_range_of(model)
     grid = (keras.ops.convert_to_numpy(samples) - low) / (high - low)
     kgen.utils.save_image_grid(grid, os.path.join(args.out, "samples.png"))
@@ -271,7 +301,7 @@ def _load_base(base):
     from kgen.presets import lora_adapter
 
     if lora_adapter.is_diffusers_folder(base):
-        return kgen.models.DiffusionModel.from_diffusers(base), base
+        return _diffusers_class(base).from_diffusers(base), base
     if os.path.isdir(base) and lora_adapter.is_lora_adapter(base):
         config, _ = lora_adapter.read_lora_adapter(base)
         return kgen.presets.load_preset(base), lora_adapter.base_location(
@@ -284,6 +314,63 @@ def _load_base(base):
             "generative model."
         )
     return model, base
+
+
+# A diffusers pipeline's class -> the kgen model it imports as; any other
+# folder (a U-Net's own, a DDPM or DDIM pipeline) is a DiffusionModel's.
+DIFFUSERS_MODELS = {
+    "StableDiffusionPipeline": "LatentTextToImage",
+    "DiTPipeline": "LatentDiffusion",
+}
+
+
+def _diffusers_class(folder):
+    import json
+
+    import kgen
+
+    index = os.path.join(folder, "model_index.json")
+    kind = None
+    if os.path.isfile(index):
+        with open(index, encoding="utf-8") as file:
+            kind = json.load(file).get("_class_name")
+    # A list or a dict there (any JSON) is not looked up.
+    name = "DiffusionModel"
+    if isinstance(kind, str):
+        name = DIFFUSERS_MODELS.get(kind, name)
+    return getattr(kgen.models, name)
+
+
+def _check_prompts(args, model):
+    """`--prompt` and `--prior-prompt` given exactly for a text-to-image
+    base, and `--label` not."""
+    texts = "generate" in model.capabilities and hasattr(model, "tokenizer")
+    if not texts:
+        for option, value in (
+            ("--prompt", args.prompt),
+            ("--prior-prompt", args.prior_prompt),
+        ):
+            if value is not None:
+                raise ValueError(
+                    f"{option} is for a text-to-image base; BASE is a "
+                    f"{type(model).__name__}."
+                )
+        return
+    if args.dataset:
+        raise ValueError(
+            f"BASE is a {type(model).__name__}, which trains on captioned "
+            "images: give --data and --prompt, not --dataset."
+        )
+    if args.prompt is None or args.label is not None:
+        raise ValueError(
+            f"BASE is a {type(model).__name__}: give --prompt, the caption "
+            "every --data image trains under (not --label)."
+        )
+    if bool(args.prior_preservation) != (args.prior_prompt is not None):
+        raise ValueError(
+            "--prior-preservation N and --prior-prompt go together on a "
+            "text-to-image base: N samples drawn for the prior prompt."
+        )
 
 
 def _training_data(args, model):

@@ -171,3 +171,58 @@ def test_what_finetune_cannot_train_is_refused(
     assert code == 2
     assert "--prior-preservation takes --data" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_stable_diffusion_folder_learns_a_subject_under_its_prompt(
+    photographs, tmp_path, capsys
+):
+    # DreamBooth on a (tiny, random) Stable Diffusion pipeline: the
+    # photographs under the instance prompt, prior samples drawn for the
+    # class prompt; the adapter loads over the folder it names.
+    from tests.models.diffusion.test_stable_diffusion_checkpoint import (
+        tiny_pipeline,
+    )
+
+    folder = tmp_path / "stable_diffusion"
+    tiny_pipeline().save_pretrained(folder)
+    out = tmp_path / "run"
+    arguments = [folder, "--data", photographs, "--out", out]
+    code = finetune(
+        *arguments,
+        "--prompt",
+        "a photo of sks cat",
+        "--prior-preservation",
+        2,
+        "--prior-prompt",
+        "a photo of a cat",
+        "--lora-rank",
+        2,
+        "--batch-size",
+        4,
+    )
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "finetune.json").read_text())
+    assert summary["examples"] == 8
+    assert np.isfinite(summary["losses"]["loss"]).all()
+    assert (out / "samples.png").is_file()
+    adapted = kgen.presets.load_preset(str(out / "adapter"))
+    assert isinstance(adapted, kgen.models.LatentTextToImage)
+    assert kgen.lora.lora_layers(adapted)
+    base = kgen.models.LatentTextToImage.from_diffusers(folder)
+    prompt = ["a photo of sks cat"]
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(
+            adapted.generate(prompt, num_steps=5, seed=0)
+        ),
+        keras.ops.convert_to_numpy(base.generate(prompt, num_steps=5, seed=0)),
+    )
+
+    # A text-to-image base takes prompts, not labels, and the prior
+    # prompt only with prior samples.
+    for extra, message in (
+        (["--label", 1, "--prompt", "x"], "not --label"),
+        ([], "give --prompt"),
+        (["--prompt", "x", "--prior-prompt", "y"], "go together"),
+    ):
+        assert finetune(*arguments, *extra) == 2
+        assert message in capsys.readouterr().err

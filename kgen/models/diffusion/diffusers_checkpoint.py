@@ -286,7 +286,10 @@ def to_diffusers(model, folder):
     - a `LatentDiffusion` on a `DiffusersDiT` and a diffusers
       autoencoder: a `DiTPipeline` folder (`transformer/`, `vae/` with
       the latent scale as its `scaling_factor`, `scheduler/`);
-    - a `KLAutoencoder` of an `AutoencoderKL`: that model's folder.
+    - a `KLAutoencoder` of an `AutoencoderKL`: that model's folder;
+    - a `LatentTextToImage` from a Stable Diffusion folder: a
+      `StableDiffusionPipeline` folder (`stable_diffusion_checkpoint.
+      write_pipeline`).
 
     Weights are float32 safetensors; a class-conditional U-Net's "no
     class" row, which diffusers' class table has no place for, is not
@@ -301,6 +304,12 @@ def to_diffusers(model, folder):
     """
     if isinstance(model, KLAutoencoder):
         return diffusers_autoencoder_checkpoint.write_autoencoder(model, folder)
+    if hasattr(model, "text_encoder"):
+        # Imported here: the Stable Diffusion module reads this one's
+        # scheduler mapping.
+        from kgen.models.diffusion import stable_diffusion_checkpoint
+
+        return stable_diffusion_checkpoint.write_pipeline(model, folder)
     # 1. Everything in memory first, so that nothing is written when any
     # part cannot be.
     network = model.denoiser

@@ -20,24 +20,39 @@ diffusers' DDIM where `steps_offset` is 0 (Stable Diffusion's PNDM
 config sets 1, shifting diffusers' steps by one timestep). A safety
 checker or feature extractor, which filter images after generation, is
 not read.
+
+`write_pipeline` writes such a model back as the folder diffusers
+loads.
 """
 
 import os
 
+import numpy as np
+
 from kgen import schedulers
 from kgen.models.diffusion.diffusers_checkpoint import BETA_SCHEDULES
 from kgen.models.diffusion.diffusers_checkpoint import WEIGHTS
+from kgen.models.diffusion.diffusers_checkpoint import scheduler_config
+from kgen.models.vae.diffusers_autoencoder_checkpoint import autoencoder_files
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
 from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
+from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
+from kgen.networks.clip_text_encoder import WEIGHTS as CLIP_WEIGHTS
 from kgen.networks.clip_text_encoder import ClipTextEncoder
+from kgen.networks.clip_text_encoder import clip_weights
 from kgen.networks.diffusers_conditional_unet import DiffusersConditionalUNet
 from kgen.networks.diffusers_conditional_unet import conditional_unet_config
 from kgen.networks.diffusers_conditional_unet import unstored_parameters
+from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
+from kgen.tokenizers.clip_tokenizer import END
+from kgen.tokenizers.clip_tokenizer import START
 from kgen.tokenizers.clip_tokenizer import ClipTokenizer
+from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.safetensors_file import read_safetensors
+from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
 PIPELINES = ("StableDiffusionPipeline",)
@@ -173,4 +188,101 @@ def noise_schedule(config):
         prediction_type=config.get("prediction_type", "epsilon"),
         timestep_spacing=config.get("timestep_spacing", "leading"),
         clip_sample=False,
+    )
+
+
+def write_pipeline(model, folder):
+    """Writes `model` (a `LatentTextToImage` on the parts `from_diffusers`
+    builds) as a `StableDiffusionPipeline` folder that diffusers'
+    `from_pretrained` loads with the same tensors; whole or not at all
+    (`atomic_directory`). A `ValueError` names a part with no diffusers
+    or transformers counterpart before anything is written."""
+    # 1. Everything in memory first.
+    parts = {
+        "denoiser": (model.denoiser, DiffusersConditionalUNet),
+        "text_encoder": (model.text_encoder, ClipTextEncoder),
+        "tokenizer": (model.tokenizer, ClipTokenizer),
+    }
+    for name, (part, kind) in parts.items():
+        if not isinstance(part, kind):
+            raise ValueError(
+                f"`model.{name}` must be a {kind.__name__} (from "
+                "`from_diffusers`) to be written as a Stable Diffusion "
+                f"pipeline; it is a {type(part).__name__}."
+            )
+    scheduler = scheduler_config(model.scheduler)
+    vae_config, vae_weights = autoencoder_files(model.autoencoder)
+    vae_config["scaling_factor"] = float(model.latent_scale)
+    unet_config = {
+        key: value
+        for key, value in model.denoiser.unet_config.items()
+        if not key.startswith("_")
+    }
+    unet_config["_class_name"] = "UNet2DConditionModel"
+    text_config = dict(
+        model.text_encoder.clip_config,
+        model_type="clip_text_model",
+        architectures=["CLIPTextModel"],
+    )
+    modules = {
+        "unet": ("diffusers", unet_config, diffusers_weights(model.denoiser)),
+        "vae": ("diffusers", vae_config, vae_weights),
+        "text_encoder": (
+            "transformers",
+            text_config,
+            clip_weights(model.text_encoder),
+        ),
+    }
+    index = {
+        "_class_name": "StableDiffusionPipeline",
+        "requires_safety_checker": False,
+        "safety_checker": [None, None],
+        "feature_extractor": [None, None],
+        "tokenizer": ["transformers", "CLIPTokenizer"],
+        "scheduler": ["diffusers", scheduler["_class_name"]],
+    }
+    for part, (library, config, _) in modules.items():
+        name = config.get("_class_name") or config["architectures"][0]
+        index[part] = [library, name]
+
+    # 2. Then the folder, renamed into place whole.
+    with atomic_directory(folder) as staging:
+        for part, (library, config, weights) in modules.items():
+            os.makedirs(os.path.join(staging, part))
+            write_json(os.path.join(staging, part, "config.json"), config)
+            write_safetensors(
+                os.path.join(
+                    staging,
+                    part,
+                    WEIGHTS if library == "diffusers" else CLIP_WEIGHTS,
+                ),
+                {k: np.asarray(v, "float32") for k, v in weights.items()},
+                {"format": "pt"},
+            )
+        write_tokenizer(model.tokenizer, os.path.join(staging, "tokenizer"))
+        os.makedirs(os.path.join(staging, "scheduler"))
+        write_json(
+            os.path.join(staging, "scheduler", "scheduler_config.json"),
+            scheduler,
+        )
+        write_json(os.path.join(staging, "model_index.json"), index)
+
+
+def write_tokenizer(tokenizer, folder):
+    """`tokenizer`'s files as transformers' `CLIPTokenizer` reads them
+    (`vocab.json`, `merges.txt`, `tokenizer_config.json`)."""
+    os.makedirs(folder)
+    write_json(os.path.join(folder, "vocab.json"), tokenizer.vocabulary)
+    with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "\n".join(tokenizer.merges) + "\n")
+    write_json(
+        os.path.join(folder, "tokenizer_config.json"),
+        {
+            "tokenizer_class": "CLIPTokenizer",
+            "model_max_length": tokenizer.sequence_length,
+            "bos_token": START,
+            "eos_token": END,
+            "unk_token": END,
+            "pad_token": tokenizer.pad_token,
+        },
     )

@@ -254,3 +254,45 @@ def test_a_folder_kgen_cannot_read_whole_is_named(pipeline_folder, tmp_path):
     edit(wider / "unet" / "config.json", block_out_channels=[8, 32])
     with pytest.raises(UnreadableFileError, match="parameters"):
         kgen.models.LatentTextToImage.from_diffusers(wider)
+
+
+@pytest.mark.torch_only
+def test_a_written_pipeline_loads_in_diffusers_and_draws_the_same(
+    pipeline_folder, tmp_path
+):
+    import diffusers
+    import torch
+
+    from kgen.models.diffusion import diffusers_checkpoint
+
+    _, folder = pipeline_folder
+    model = kgen.models.LatentTextToImage.from_diffusers(folder)
+    written = tmp_path / "written"
+    diffusers_checkpoint.to_diffusers(model, written)
+    pipeline = diffusers.StableDiffusionPipeline.from_pretrained(written)
+    pipeline.scheduler = diffusers.DDIMScheduler.from_config(
+        dict(pipeline.scheduler.config, steps_offset=0, set_alpha_to_one=True)
+    )
+    # kgen reads back what it wrote, tensor for tensor.
+    again = kgen.models.LatentTextToImage.from_diffusers(written)
+    for ours, theirs in zip(model.weights, again.weights):
+        np.testing.assert_array_equal(to_numpy(ours), to_numpy(theirs))
+    tokens = model.tokenizer.tokenize(PROMPTS)
+    np.testing.assert_array_equal(again.tokenizer.tokenize(PROMPTS), tokens)
+    noise = np.random.default_rng(2).normal(size=(2, 8, 8, 4))
+    noise = noise.astype("float32")
+    with torch.no_grad():
+        latents = pipeline(
+            PROMPTS,
+            latents=torch.tensor(noise.transpose(0, 3, 1, 2)),
+            num_inference_steps=4,
+            guidance_scale=2.0,
+            output_type="latent",
+        ).images
+        images = pipeline.vae.decode(latents / 0.5).sample
+    generate = model.serving_endpoints("ddim", 4, guidance_scale=1.0)
+    np.testing.assert_allclose(
+        to_numpy(generate["generate"][0](noise, tokens)),
+        images.numpy().transpose(0, 2, 3, 1),
+        atol=1e-4,
+    )
