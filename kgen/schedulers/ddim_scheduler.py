@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.schedulers.diffusion_scheduler import DiffusionScheduler
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
 
 
@@ -28,6 +29,9 @@ class DDIMScheduler(DiffusionScheduler):
         clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]`.
         set_alpha_to_one: bool. The final step lands on `alpha_bar = 1`
             (the data) if `True`, else on `alpha_bar_0`.
+        steps_offset: int. Added to every timestep of a "leading"
+            spacing (diffusers' option of the same name: Stable
+            Diffusion's configs set 1, so 50 steps run 981, 961, ..., 1).
         use_clipped_model_output: bool. Recompute eps from the clipped
             `x_0` (diffusers' option of the same name), so both terms of
             eq. 12 agree. With `False` (the paper's and diffusers' default)
@@ -52,6 +56,7 @@ class DDIMScheduler(DiffusionScheduler):
         clip_sample=True,
         set_alpha_to_one=True,
         use_clipped_model_output=False,
+        steps_offset=0,
     ):
         super().__init__(
             num_train_timesteps=num_train_timesteps,
@@ -65,6 +70,24 @@ class DDIMScheduler(DiffusionScheduler):
         self.clip_sample = clip_sample
         self.set_alpha_to_one = set_alpha_to_one
         self.use_clipped_model_output = use_clipped_model_output
+        self.steps_offset = validate_int(
+            steps_offset,
+            "steps_offset",
+            minimum=0,
+            maximum=self.num_train_timesteps - 1,
+        )
+
+    def timesteps(self, num_inference_steps):
+        timesteps = super().timesteps(num_inference_steps)
+        if self.timestep_spacing != "leading" or not self.steps_offset:
+            return timesteps
+        if timesteps[0] + self.steps_offset >= self.num_train_timesteps:
+            last = self.num_train_timesteps - 1
+            raise ValueError(
+                f"`steps_offset` {self.steps_offset} moves "
+                f"{num_inference_steps} steps past the last timestep, {last}."
+            )
+        return timesteps + self.steps_offset
 
     @property
     def stochastic(self):
@@ -114,6 +137,7 @@ class DDIMScheduler(DiffusionScheduler):
                 "clip_sample": self.clip_sample,
                 "set_alpha_to_one": self.set_alpha_to_one,
                 "use_clipped_model_output": self.use_clipped_model_output,
+                "steps_offset": self.steps_offset,
             }
         )
         return config

@@ -98,3 +98,28 @@ def test_trajectory_equals_diffusers(case):
         np.testing.assert_allclose(
             to_numpy(x).reshape(-1), expected, atol=TOLERANCE, rtol=TOLERANCE
         )
+
+
+def test_a_steps_offset_takes_diffusers_timesteps():
+    # Stable Diffusion's configs set `steps_offset=1`: a 50-step run is
+    # 981, 961, ..., 1 there, and so in kgen's DDIM.
+    diffusers = pytest.importorskip("diffusers")
+    for spacing in ("leading", "trailing", "linspace"):
+        for offset in (0, 1, 3):
+            ours = schedulers.DDIMScheduler(
+                timestep_spacing=spacing, steps_offset=offset
+            )
+            theirs = diffusers.DDIMScheduler(
+                timestep_spacing=spacing, steps_offset=offset
+            )
+            for steps in (1, 7, 50):
+                theirs.set_timesteps(steps)
+                np.testing.assert_array_equal(
+                    ours.timesteps(steps), theirs.timesteps.numpy()
+                )
+    with pytest.raises(ValueError, match="steps_offset"):
+        schedulers.DDIMScheduler(
+            num_train_timesteps=10, steps_offset=5
+        ).timesteps(2)
+    with pytest.raises(ValueError, match="steps_offset"):
+        schedulers.DDIMScheduler(steps_offset=-1)

@@ -93,9 +93,13 @@ def scheduler_of(config):
             f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
             f"{sorted(BETA_SCHEDULES)}."
         )
+    # kgen's DDIM has diffusers' `steps_offset`; its DDPM does not.
+    unsupported = dict(UNSUPPORTED_OPTIONS)
+    if kind == "DDIMScheduler":
+        del unsupported["steps_offset"]
     refused = {
         key: config[key]
-        for key, off in UNSUPPORTED_OPTIONS.items()
+        for key, off in unsupported.items()
         if config.get(key, off) != off
     }
     options = {"clip_sample": config.get("clip_sample", True)}
@@ -105,6 +109,7 @@ def scheduler_of(config):
             refused["variance_type"] = options["variance_type"]
     else:
         options["set_alpha_to_one"] = config.get("set_alpha_to_one", True)
+        options["steps_offset"] = config.get("steps_offset", 0)
     if refused:
         raise ValueError(
             f"This {kind} uses options kgen's schedulers do not have: "
@@ -149,6 +154,7 @@ def scheduler_config(scheduler):
         "clip_sample",
         "variance_type",
         "set_alpha_to_one",
+        "steps_offset",
     ):
         if key in config:
             written[key] = config[key]

@@ -14,12 +14,13 @@ The folder `StableDiffusionPipeline.save_pretrained` writes
   times and over `scaling_factor` (`KLAutoencoder.from_diffusers`).
 
 The scheduler's noise schedule (its betas, `num_train_timesteps` and
-`prediction_type`) is the model's; its sampling method is not: kgen
-draws with its own step rules (DDIM by default), which equal
-diffusers' DDIM where `steps_offset` is 0 (Stable Diffusion's PNDM
-config sets 1, shifting diffusers' steps by one timestep). A safety
-checker or feature extractor, which filter images after generation, is
-not read.
+`prediction_type`) is the model's, held as a kgen `DDIMScheduler` with
+the config's `steps_offset` and `set_alpha_to_one`: `generate(...,
+scheduler=model.scheduler)` takes diffusers' DDIM steps exactly, and the
+step rules by name (`"ddim"`, `"dpm_solver"`...) run on the same
+schedule without the offset. A PNDM, Euler or LMS config's own sampling
+method is not imported. A safety checker or feature extractor, which
+filter images after generation, is not read.
 
 `write_pipeline` writes such a model back as the folder diffusers
 loads.
@@ -155,9 +156,11 @@ def from_diffusers(model_class, folder):
 
 
 def noise_schedule(config):
-    """The kgen `DDPMScheduler` of the noise schedule a Stable Diffusion
-    scheduler config describes; a `ValueError` names a scheduler or a
-    schedule kgen does not have."""
+    """The kgen `DDIMScheduler` of a Stable Diffusion scheduler config:
+    its noise schedule, and the DDIM options a PNDM or DDIM config holds
+    (`steps_offset`, `set_alpha_to_one`), so that `sample(scheduler=
+    model.scheduler)` takes the pipeline's DDIM steps; a `ValueError`
+    names a scheduler or a schedule kgen does not have."""
     kind = config.get("_class_name")
     if kind not in SCHEDULERS:
         raise ValueError(
@@ -180,7 +183,7 @@ def noise_schedule(config):
             f"This {kind} changes its schedule in ways kgen's schedulers "
             f"do not: {refused}."
         )
-    return schedulers.DDPMScheduler(
+    return schedulers.DDIMScheduler(
         num_train_timesteps=config.get("num_train_timesteps", 1000),
         beta_schedule=BETA_SCHEDULES[schedule],
         beta_start=config.get("beta_start", 1e-4),
@@ -188,6 +191,11 @@ def noise_schedule(config):
         prediction_type=config.get("prediction_type", "epsilon"),
         timestep_spacing=config.get("timestep_spacing", "leading"),
         clip_sample=False,
+        # diffusers' default: True for DDIM, False for PNDM.
+        set_alpha_to_one=config.get(
+            "set_alpha_to_one", kind == "DDIMScheduler"
+        ),
+        steps_offset=config.get("steps_offset", 0),
     )
 
 

@@ -227,6 +227,7 @@ def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
         clip_sample=False,
         set_alpha_to_one=False,
         timestep_spacing="trailing",
+        steps_offset=1,
     )
     diffusers.DDIMPipeline(unet, ddim).save_pretrained(tmp_path / "in")
     model = kgen.models.DiffusionModel.from_diffusers(tmp_path / "in")
@@ -234,23 +235,29 @@ def test_every_scheduler_option_that_changes_sampling_crosses(tmp_path):
     assert type(model.scheduler).__name__ == "DDIMScheduler"
     assert not config["clip_sample"] and not config["set_alpha_to_one"]
     assert config["timestep_spacing"] == "trailing"
+    assert config["steps_offset"] == 1
     np.testing.assert_allclose(
         model.scheduler.alphas_cumprod, ddim.alphas_cumprod.numpy(), 1e-6
     )
     diffusers_checkpoint.to_diffusers(model, tmp_path / "out")
     back = diffusers.DDPMPipeline.from_pretrained(tmp_path / "out").scheduler
     assert type(back).__name__ == "DDIMScheduler"
-    for key in ("clip_sample", "set_alpha_to_one", "timestep_spacing"):
+    for key in (
+        "clip_sample",
+        "set_alpha_to_one",
+        "timestep_spacing",
+        "steps_offset",
+    ):
         assert back.config[key] == ddim.config[key], key
     # What kgen's schedulers have no counterpart for is refused by name.
-    for option in (
-        {"thresholding": True},
-        {"rescale_betas_zero_snr": True},
-        {"steps_offset": 1},
+    for kind, option in (
+        ("DDIMScheduler", {"thresholding": True}),
+        ("DDIMScheduler", {"rescale_betas_zero_snr": True}),
+        ("DDPMScheduler", {"steps_offset": 1}),
     ):
         with pytest.raises(ValueError, match=next(iter(option))):
             diffusers_checkpoint.scheduler_of(
-                dict(ddim.config, _class_name="DDIMScheduler", **option)
+                dict(ddim.config, _class_name=kind, **option)
             )
     with pytest.raises(ValueError, match="learned_range"):
         diffusers_checkpoint.scheduler_of(

@@ -31,8 +31,8 @@ def jittered(model, scale=0.1):
 
 
 def tiny_pipeline():
-    """diffusers' `StableDiffusionPipeline` of random tiny parts, with a
-    DDIM scheduler kgen's DDIM equals (no `steps_offset`)."""
+    """diffusers' `StableDiffusionPipeline` of random tiny parts, with
+    Stable Diffusion's DDIM scheduler."""
     torch = pytest.importorskip("torch")
     diffusers = pytest.importorskip("diffusers")
     transformers = pytest.importorskip("transformers")
@@ -90,11 +90,9 @@ def tiny_pipeline():
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    # The pipeline moves an old config's `steps_offset` to 1 as it is
-    # built; kgen's DDIM has none, so the comparison runs without.
-    pipeline.scheduler = diffusers.DDIMScheduler.from_config(
-        dict(pipeline.scheduler.config, steps_offset=0)
-    )
+    # The pipeline moves the config's `steps_offset` to 1 as it is built,
+    # as in every Stable Diffusion folder.
+    assert pipeline.scheduler.config.steps_offset == 1
     return pipeline
 
 
@@ -145,7 +143,7 @@ def test_the_pipelines_parts_and_ddim_run_equal_diffusers(pipeline_folder):
             images = pipeline.vae.decode(latents / 0.5).sample
         # kgen's guidance weight w is diffusers' scale less one.
         generate = model.serving_endpoints(
-            "ddim", 5, guidance_scale=diffusers_scale - 1.0
+            model.scheduler, 5, guidance_scale=diffusers_scale - 1.0
         )["generate"][0]
         # Latents of some 25 in size; images of about 1.
         np.testing.assert_allclose(
@@ -270,9 +268,7 @@ def test_a_written_pipeline_loads_in_diffusers_and_draws_the_same(
     written = tmp_path / "written"
     diffusers_checkpoint.to_diffusers(model, written)
     pipeline = diffusers.StableDiffusionPipeline.from_pretrained(written)
-    pipeline.scheduler = diffusers.DDIMScheduler.from_config(
-        dict(pipeline.scheduler.config, steps_offset=0, set_alpha_to_one=True)
-    )
+    assert pipeline.scheduler.config.steps_offset == 1
     # kgen reads back what it wrote, tensor for tensor.
     again = kgen.models.LatentTextToImage.from_diffusers(written)
     for ours, theirs in zip(model.weights, again.weights):
@@ -290,7 +286,7 @@ def test_a_written_pipeline_loads_in_diffusers_and_draws_the_same(
             output_type="latent",
         ).images
         images = pipeline.vae.decode(latents / 0.5).sample
-    generate = model.serving_endpoints("ddim", 4, guidance_scale=1.0)
+    generate = model.serving_endpoints(model.scheduler, 4, guidance_scale=1.0)
     np.testing.assert_allclose(
         to_numpy(generate["generate"][0](noise, tokens)),
         images.numpy().transpose(0, 2, 3, 1),
