@@ -583,57 +583,60 @@ def latent_diffusion_on_kl_autoencoder():
     return Case(compiled(model), images(-1.0), sample_kwargs=DIFFUSION_SAMPLING)
 
 
-def latent_text_to_image():
-    autoencoder = kl_autoencoder().model
+def text_parts():
+    """`(tokenizer, text_encoder)` of the contract's captions."""
     tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
-    model = kgen.models.LatentTextToImage(
-        autoencoder,
-        kgen.networks.unet_denoiser(
-            autoencoder.latent_shape,
-            widths=(4,),
-            attention_levels=(0,),
-            context_shape=(tokenizer.sequence_length, 4),
-        ),
-        kgen.networks.text_encoder(
-            tokenizer.vocabulary_size,
-            tokenizer.sequence_length,
-            width=4,
-            num_layers=1,
-            num_heads=2,
-        ),
-        tokenizer,
-        schedulers.DDPMScheduler(**SCHEDULE),
-        latent_scale=0.5,
-        seed=0,
+    text_encoder = kgen.networks.text_encoder(
+        tokenizer.vocabulary_size,
+        tokenizer.sequence_length,
+        width=4,
+        num_layers=1,
+        num_heads=2,
     )
+    return tokenizer, text_encoder
+
+
+def text_case(model):
     return Case(
         compiled(model),
         images(-1.0),
         np.array(CAPTIONS),
         sample_kwargs=dict(DIFFUSION_SAMPLING, prompts="a thick two"),
+    )
+
+
+def latent_text_to_image():
+    autoencoder = kl_autoencoder().model
+    tokenizer, text_encoder = text_parts()
+    denoiser = kgen.networks.unet_denoiser(
+        autoencoder.latent_shape,
+        widths=(4,),
+        attention_levels=(0,),
+        context_shape=(tokenizer.sequence_length, 4),
+    )
+    return text_case(
+        kgen.models.LatentTextToImage(
+            autoencoder,
+            denoiser,
+            text_encoder,
+            tokenizer,
+            schedulers.DDPMScheduler(**SCHEDULE),
+            latent_scale=0.5,
+            seed=0,
+        )
     )
 
 
 def text_to_image(denoiser=unet_denoiser):
-    tokenizer = kgen.tokenizers.WordTokenizer.from_texts(CAPTIONS)
-    model = kgen.models.TextToImage(
-        denoiser(context_shape=(tokenizer.sequence_length, 4)),
-        kgen.networks.text_encoder(
-            tokenizer.vocabulary_size,
-            tokenizer.sequence_length,
-            width=4,
-            num_layers=1,
-            num_heads=2,
-        ),
-        tokenizer,
-        schedulers.DDPMScheduler(**SCHEDULE),
-        seed=0,
-    )
-    return Case(
-        compiled(model),
-        images(-1.0),
-        np.array(CAPTIONS),
-        sample_kwargs=dict(DIFFUSION_SAMPLING, prompts="a thick two"),
+    tokenizer, text_encoder = text_parts()
+    return text_case(
+        kgen.models.TextToImage(
+            denoiser(context_shape=(tokenizer.sequence_length, 4)),
+            text_encoder,
+            tokenizer,
+            schedulers.DDPMScheduler(**SCHEDULE),
+            seed=0,
+        )
     )
 
 

@@ -82,17 +82,12 @@ def scheduler_of(config):
     (`scheduler_config.json`), with every option that changes sampling;
     a `ValueError` names what kgen's schedulers do not have."""
     kind = config.get("_class_name", "DDPMScheduler")
-    schedule = config.get("beta_schedule", "linear")
     if kind not in ("DDPMScheduler", "DDIMScheduler"):
         raise ValueError(
             f"A {kind} has no kgen scheduler; kgen maps DDPMScheduler and "
             "DDIMScheduler."
         )
-    if schedule not in BETA_SCHEDULES:
-        raise ValueError(
-            f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
-            f"{sorted(BETA_SCHEDULES)}."
-        )
+    schedule = schedule_arguments(config)
     # kgen's DDIM has diffusers' `steps_offset`; its DDPM does not.
     unsupported = dict(UNSUPPORTED_OPTIONS)
     if kind == "DDIMScheduler":
@@ -115,15 +110,27 @@ def scheduler_of(config):
             f"This {kind} uses options kgen's schedulers do not have: "
             f"{refused}."
         )
-    return getattr(schedulers, kind)(
-        num_train_timesteps=config.get("num_train_timesteps", 1000),
-        beta_schedule=BETA_SCHEDULES[schedule],
-        beta_start=config.get("beta_start", 1e-4),
-        beta_end=config.get("beta_end", 0.02),
-        prediction_type=config.get("prediction_type", "epsilon"),
-        timestep_spacing=config.get("timestep_spacing", "leading"),
-        **options,
-    )
+    return getattr(schedulers, kind)(**schedule, **options)
+
+
+def schedule_arguments(config):
+    """A kgen scheduler's noise-schedule arguments from a diffusers
+    scheduler config (diffusers' defaults where it is silent); a
+    `ValueError` names a `beta_schedule` kgen does not have."""
+    schedule = config.get("beta_schedule", "linear")
+    if schedule not in BETA_SCHEDULES:
+        raise ValueError(
+            f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
+            f"{sorted(BETA_SCHEDULES)}."
+        )
+    return {
+        "num_train_timesteps": config.get("num_train_timesteps", 1000),
+        "beta_schedule": BETA_SCHEDULES[schedule],
+        "beta_start": config.get("beta_start", 1e-4),
+        "beta_end": config.get("beta_end", 0.02),
+        "prediction_type": config.get("prediction_type", "epsilon"),
+        "timestep_spacing": config.get("timestep_spacing", "leading"),
+    }
 
 
 def scheduler_config(scheduler):

@@ -1,15 +1,14 @@
 import keras
-from keras import ops
 
-from kgen.models import public_inputs
 from kgen.models.diffusion import diffusers_checkpoint
+from kgen.models.diffusion import latent_codes
 from kgen.models.diffusion.denoising_diffusion import DenoisingDiffusion
+from kgen.models.diffusion.latent_codes import LatentCodes
 from kgen.models.diffusion.likelihood_bound import VariationalBound
-from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class LatentDiffusion(VariationalBound, DenoisingDiffusion):
+class LatentDiffusion(LatentCodes, VariationalBound, DenoisingDiffusion):
     """Diffusion on the latent codes of a trained, frozen kgen VAE.
 
     Images are encoded once per batch to their posterior means, scaled to
@@ -42,7 +41,6 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
            Diffusion Models. 2022. arXiv:2112.10752.
     """
 
-    diffuses_latents = True
     capabilities = (
         "sample",
         "encode",
@@ -72,12 +70,7 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
             seed=seed,
             **kwargs,
         )
-        latent_scale = validate_float(
-            latent_scale, "latent_scale", minimum=0.0, exclusive_minimum=True
-        )
-        autoencoder.trainable = False
-        self.autoencoder = autoencoder
-        self.latent_scale = latent_scale
+        latent_codes.attach(self, autoencoder, latent_scale)
 
     @classmethod
     def from_diffusers(cls, folder):
@@ -102,39 +95,9 @@ class LatentDiffusion(VariationalBound, DenoisingDiffusion):
         """
         return diffusers_checkpoint.from_diffusers(cls, folder)
 
-    @property
-    def data_shape(self):
-        return tuple(self.autoencoder.data_shape)
-
-    @property
-    def data_range(self):
-        return self.autoencoder.data_range
-
-    @property
-    def sample_range(self):
-        return None
-
-    def encode(self, x):
-        """Scaled posterior means `latent_scale * E_q(z|x)[z]`."""
-        x = public_inputs.check_examples(self, x, "x")
-        posterior = self.autoencoder.encode(x, training=False)
-        return ops.stop_gradient(posterior.mean()) * self.latent_scale
-
-    def decode(self, z):
-        """The images of (scaled) latents `z`."""
-        z = public_inputs.check_codes(z, self.sample_shape, "z")
-        return self.autoencoder.decode(z / self.latent_scale)
-
     def _unpack(self, inputs, training=False):
         images, labels, _ = self.conditioning.split(inputs)
         return self.encode(images), labels, None
-
-    def invert(self, samples, *, num_steps=50, labels=None):
-        """The start latents from which DDIM draws the latents of
-        `samples`, images (their `encode`); as `DiffusionModel.invert`."""
-        return super().invert(
-            self.encode(samples), num_steps=num_steps, labels=labels
-        )
 
     def serving_endpoints(self, scheduler="ddim", num_steps=50):
         endpoints = super().serving_endpoints(scheduler, num_steps)

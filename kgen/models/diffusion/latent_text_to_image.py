@@ -1,14 +1,13 @@
 import keras
-from keras import ops
 
-from kgen.models import public_inputs
+from kgen.models.diffusion import latent_codes
 from kgen.models.diffusion import stable_diffusion_checkpoint
+from kgen.models.diffusion.latent_codes import LatentCodes
 from kgen.models.diffusion.text_to_image import TextToImage
-from kgen.utils.argument_validation import validate_float
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class LatentTextToImage(TextToImage):
+class LatentTextToImage(LatentCodes, TextToImage):
     """Text-to-image diffusion on the latent codes of a frozen
     autoencoder: Stable Diffusion's design, and the model a Stable
     Diffusion 1.x / 2.x pipeline folder imports as (`from_diffusers`).
@@ -54,7 +53,6 @@ class LatentTextToImage(TextToImage):
            Diffusion Models. 2022. arXiv:2112.10752.
     """
 
-    diffuses_latents = True
     capabilities = (
         "sample",
         "generate",
@@ -87,11 +85,7 @@ class LatentTextToImage(TextToImage):
             seed=seed,
             **kwargs,
         )
-        self.latent_scale = validate_float(
-            latent_scale, "latent_scale", minimum=0.0, exclusive_minimum=True
-        )
-        autoencoder.trainable = False
-        self.autoencoder = autoencoder
+        latent_codes.attach(self, autoencoder, latent_scale)
 
     @classmethod
     def from_diffusers(cls, folder):
@@ -106,39 +100,9 @@ class LatentTextToImage(TextToImage):
         `kgen.models.diffusion.stable_diffusion_checkpoint`."""
         return stable_diffusion_checkpoint.from_diffusers(cls, folder)
 
-    @property
-    def data_shape(self):
-        return tuple(self.autoencoder.data_shape)
-
-    @property
-    def data_range(self):
-        return self.autoencoder.data_range
-
-    @property
-    def sample_range(self):
-        return None
-
-    def encode(self, x):
-        """Scaled posterior means `latent_scale * E_q(z|x)[z]`."""
-        x = public_inputs.check_examples(self, x, "x")
-        posterior = self.autoencoder.encode(x, training=False)
-        return ops.stop_gradient(posterior.mean()) * self.latent_scale
-
-    def decode(self, z):
-        """The images of (scaled) latents `z`."""
-        z = public_inputs.check_codes(z, self.sample_shape, "z")
-        return self.autoencoder.decode(z / self.latent_scale)
-
     def call(self, inputs, training=False):
         latents = self.encode(inputs["images"])
         return super().call(dict(inputs, images=latents), training=training)
-
-    def invert(self, samples, *, num_steps=50, labels=None):
-        """The start latents from which DDIM draws the latents of
-        `samples`, images (their `encode`)."""
-        return super().invert(
-            self.encode(samples), num_steps=num_steps, labels=labels
-        )
 
     def serving_endpoints(
         self, scheduler="ddim", num_steps=50, guidance_scale=0.0

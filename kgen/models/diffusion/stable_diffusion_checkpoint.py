@@ -31,8 +31,8 @@ import os
 import numpy as np
 
 from kgen import schedulers
-from kgen.models.diffusion.diffusers_checkpoint import BETA_SCHEDULES
 from kgen.models.diffusion.diffusers_checkpoint import WEIGHTS
+from kgen.models.diffusion.diffusers_checkpoint import schedule_arguments
 from kgen.models.diffusion.diffusers_checkpoint import scheduler_config
 from kgen.models.vae.diffusers_autoencoder_checkpoint import autoencoder_files
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
@@ -167,12 +167,7 @@ def noise_schedule(config):
             f"A {kind} is not among Stable Diffusion's schedulers kgen "
             f"reads: {list(SCHEDULERS)}."
         )
-    schedule = config.get("beta_schedule", "linear")
-    if schedule not in BETA_SCHEDULES:
-        raise ValueError(
-            f"beta_schedule={schedule!r} has no kgen schedule; kgen maps "
-            f"{sorted(BETA_SCHEDULES)}."
-        )
+    schedule = schedule_arguments(config)
     refused = {
         key: config[key]
         for key, off in SCHEDULE_OPTIONS.items()
@@ -184,12 +179,7 @@ def noise_schedule(config):
             f"do not: {refused}."
         )
     return schedulers.DDIMScheduler(
-        num_train_timesteps=config.get("num_train_timesteps", 1000),
-        beta_schedule=BETA_SCHEDULES[schedule],
-        beta_start=config.get("beta_start", 1e-4),
-        beta_end=config.get("beta_end", 0.02),
-        prediction_type=config.get("prediction_type", "epsilon"),
-        timestep_spacing=config.get("timestep_spacing", "leading"),
+        **schedule,
         clip_sample=False,
         # diffusers' default: True for DDIM, False for PNDM.
         set_alpha_to_one=config.get(
