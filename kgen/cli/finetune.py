@@ -139,9 +139,9 @@ def finetune(args):
     if args.prior_preservation:
         count = args.prior_preservation
         if args.prompt is not None:
-            prior = model.sample(
-                count, prompts=args.prior_prompt, seed=args.seed
-            )
+            # A text model's own 50-step DDIM run, not sample's 1,000
+            # DDPM steps.
+            prior = model.generate([args.prior_prompt] * count, seed=args.seed)
             labels = labels + [args.prior_prompt] * count
         else:
             prior = model.sample(
@@ -180,10 +180,10 @@ def finetune(args):
         grid_labels = np.full(GRID_SAMPLES, label)
     elif num_classes is not None and args.dataset:
         grid_labels = np.arange(GRID_SAMPLES) % num_classes
-    prompts = {} if args.prompt is None else {"prompts": args.prompt}
-    samples = model.sample(
-        GRID_SAMPLES, labels=grid_labels, seed=args.seed, **prompts
-    )
+    if args.prompt is None:
+        samples = model.sample(GRID_SAMPLES, labels=grid_labels, seed=args.seed)
+    else:
+        samples = model.generate([args.prompt] * GRID_SAMPLES, seed=args.seed)
     low, high = kgen.presets.value_range_of(model)
     grid = (keras.ops.convert_to_numpy(samples) - low) / (high - low)
     kgen.utils.save_image_grid(grid, os.path.join(args.out, "samples.png"))
@@ -325,19 +325,20 @@ DIFFUSERS_MODELS = {
 
 
 def _diffusers_class(folder):
-    import json
-
+    """The kgen class a diffusers folder imports as; an unreadable index
+    is left to `DiffusionModel.from_diffusers`, which names what is
+    wrong with it."""
     import kgen
+    from kgen.utils.json_file import read_json
 
-    index = os.path.join(folder, "model_index.json")
     kind = None
-    if os.path.isfile(index):
-        with open(index, encoding="utf-8") as file:
-            kind = json.load(file).get("_class_name")
-    # A list or a dict there (any JSON) is not looked up.
+    try:
+        kind = read_json(os.path.join(folder, "model_index.json"))
+    except (OSError, ValueError):
+        pass
     name = "DiffusionModel"
-    if isinstance(kind, str):
-        name = DIFFUSERS_MODELS.get(kind, name)
+    if isinstance(kind, dict) and isinstance(kind.get("_class_name"), str):
+        name = DIFFUSERS_MODELS.get(kind["_class_name"], name)
     return getattr(kgen.models, name)
 
 

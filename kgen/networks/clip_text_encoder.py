@@ -33,6 +33,7 @@ from kgen.layers.learned_constant import LearnedConstant
 from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
+from kgen.utils.json_file import read_json
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -183,8 +184,10 @@ class ClipTextEncoder(keras.Model):
                 "not from a pickled .bin."
             )
         try:
-            config = clip_text_config(config_path)
-        except (ValueError, OSError) as error:
+            config = clip_text_config(read_json(config_path))
+        except UnreadableFileError:
+            raise
+        except ValueError as error:
             raise UnreadableFileError(f"{config_path}: {error}") from None
         # Counted before anything is allocated: a config asking for more
         # parameters than the file stores is refused before it is built.

@@ -1,5 +1,5 @@
-import json
 import os
+import re
 import unicodedata
 import warnings
 
@@ -8,15 +8,25 @@ import numpy as np
 
 from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils.json_file import read_json
+from kgen.utils.regular_file import open_regular_file
+from kgen.utils.unreadable_file_error import UnreadableFileError
 
 START = "<|startoftext|>"
 END = "<|endoftext|>"
 END_OF_WORD = "</w>"
 # OpenAI CLIP's contractions, matched before any other piece.
 CONTRACTIONS = ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d")
-# The most texts' characters read at once: a tokenizer's input is
-# prompts, and BPE's merge loop is quadratic in a word's length.
-MAX_WORD_CHARACTERS = 1024
+# The longest word read: BPE's merge loop here is quadratic in a word's
+# length (a prompt's words are short; CLIP reads 75 tokens).
+MAX_WORD_CHARACTERS = 2048
+# The most bytes of a tokenizer file (CLIP's tokenizer.json is 3.6 MB).
+MAX_FILE_BYTES = 2**26
+# The special tokens, split off the raw text before anything else.
+_SPECIAL = re.compile(r"(<\|startoftext\|>|<\|endoftext\|>)")
+# White space as `tokenizers`' `\s` reads it: Python's, less the four
+# information separators U+001C-U+001F, which are not Unicode White_Space.
+_SPACES = re.compile(r"[^\S\x1c-\x1f]+")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -106,41 +116,30 @@ class ClipTokenizer:
         `vocab.json` and `merges.txt` (as the field's checkpoints hold
         them) or its `tokenizer.json` (as transformers 5 saves it), and
         `tokenizer_config.json` for its `model_max_length` and
-        `pad_token`."""
+        `pad_token`. A file that is missing, malformed or too large, or
+        tokens added to CLIP's vocabulary (a textual-inversion concept),
+        are refused as an `UnreadableFileError` naming the file."""
         folder = os.fspath(folder)
         vocabulary_path = os.path.join(folder, "vocab.json")
-        if os.path.isfile(vocabulary_path):
-            with open(vocabulary_path, encoding="utf-8") as f:
-                vocabulary = json.load(f)
-            with open(
-                os.path.join(folder, "merges.txt"), encoding="utf-8"
-            ) as f:
-                lines = f.read().split("\n")
-            merges = [
-                line
-                for index, line in enumerate(lines)
-                if line and not (index == 0 and line.startswith("#version"))
-            ]
-        else:
-            vocabulary, merges = _read_tokenizer_json(
-                os.path.join(folder, "tokenizer.json")
+        try:
+            if os.path.lexists(vocabulary_path):
+                vocabulary = read_json(vocabulary_path, MAX_FILE_BYTES)
+                merges = _read_merges(os.path.join(folder, "merges.txt"))
+                _refuse_added_tokens(
+                    os.path.join(folder, "added_tokens.json"), vocabulary
+                )
+            else:
+                vocabulary, merges = _read_tokenizer_json(
+                    os.path.join(folder, "tokenizer.json")
+                )
+            options = _read_options(
+                os.path.join(folder, "tokenizer_config.json")
             )
-        options = {}
-        config_path = os.path.join(folder, "tokenizer_config.json")
-        if os.path.isfile(config_path):
-            with open(config_path, encoding="utf-8") as f:
-                config = json.load(f)
-            length = config.get("model_max_length")
-            # transformers writes a huge number where a tokenizer has no
-            # limit; CLIP's is its text encoder's positions.
-            if isinstance(length, int) and length <= 2**16:
-                options["sequence_length"] = length
-            pad = config.get("pad_token")
-            if isinstance(pad, dict):  # an AddedToken written out
-                pad = pad.get("content")
-            if isinstance(pad, str):
-                options["pad_token"] = pad
-        return cls(vocabulary, merges, **options)
+            return cls(vocabulary, merges, **options)
+        except UnreadableFileError:
+            raise
+        except ValueError as error:
+            raise UnreadableFileError(f"{folder}: {error}") from None
 
     @property
     def vocabulary_size(self):
@@ -166,7 +165,10 @@ class ClipTokenizer:
         )
         longest = 0
         for row, text in enumerate(texts):
-            pieces = self.encode(text)
+            try:
+                pieces = self.encode(text, limit=room)
+            except ValueError as error:
+                raise ValueError(f"`{argument}[{row}]`: {error}") from None
             longest = max(longest, len(pieces))
             pieces = pieces[:room]
             ids[row, : len(pieces) + 2] = (
@@ -174,28 +176,41 @@ class ClipTokenizer:
             )
         if longest > room:
             warnings.warn(
-                f"`{argument}` holds a text of {longest} tokens; only the "
-                f"first {room} (`sequence_length` - 2) are kept.",
+                f"`{argument}` holds a text of more than {room} tokens; "
+                f"only the first {room} (`sequence_length` - 2) are kept.",
                 stacklevel=2,
             )
         return ids
 
     __call__ = tokenize
 
-    def encode(self, text):
-        """The ids of `text`'s pieces, without start, end or padding."""
-        text = unicodedata.normalize("NFC", text)
-        text = " ".join(_split_on_space(text)).lower()
+    def encode(self, text, limit=None):
+        """The ids of `text`'s pieces, without start, end or padding (at
+        most `limit` + 1 of them when `limit` is given: enough to know
+        a row overflows)."""
         ids = []
-        for piece in _pieces(text):
-            if piece in (START, END):
-                ids.append(self.vocabulary[piece])
+        for segment in _SPECIAL.split(text):
+            if segment in (START, END):
+                ids.append(self.vocabulary[segment])
                 continue
-            symbols = "".join(self._bytes[b] for b in piece.encode("utf-8"))
-            unknown = self.vocabulary[END]
-            ids.extend(
-                self.vocabulary.get(s, unknown) for s in self._bpe(symbols)
-            )
+            segment = unicodedata.normalize("NFC", segment)
+            # Character by character, as `tokenizers` lowercases (Python's
+            # `lower` of a whole word ends a Greek sigma as a final one).
+            segment = "".join(c.lower() for c in _SPACES.sub(" ", segment))
+            for piece in _pieces(segment):
+                if len(piece) > MAX_WORD_CHARACTERS:
+                    raise ValueError(
+                        f"A word of {len(piece):,} characters; CLIP's "
+                        f"tokenizer reads words of at most "
+                        f"{MAX_WORD_CHARACTERS:,}."
+                    )
+                symbols = "".join(self._bytes[b] for b in piece.encode("utf-8"))
+                unknown = self.vocabulary[END]
+                ids.extend(
+                    self.vocabulary.get(s, unknown) for s in self._bpe(symbols)
+                )
+                if limit is not None and len(ids) > limit:
+                    return ids
         return ids
 
     def detokenize(self, ids):
@@ -221,7 +236,7 @@ class ClipTokenizer:
         """The BPE tokens of one piece (its bytes' characters)."""
         if symbols in self._cache:
             return self._cache[symbols]
-        word = list(symbols[:MAX_WORD_CHARACTERS])
+        word = list(symbols)
         word[-1] += END_OF_WORD
         while len(word) > 1:
             ranked = [
@@ -263,55 +278,125 @@ class ClipTokenizer:
         return cls(**config)
 
 
+def _read_merges(path):
+    """The merges of a `merges.txt`, its `#version` line left out."""
+    with open_regular_file(path, MAX_FILE_BYTES) as handle:
+        try:
+            lines = handle.read().decode("utf-8").split("\n")
+        except UnicodeDecodeError as error:
+            raise UnreadableFileError(f"{path}: not UTF-8 ({error}).") from None
+    return [
+        line
+        for index, line in enumerate(lines)
+        if line and not (index == 0 and line.startswith("#version"))
+    ]
+
+
+def _refuse_added_tokens(path, vocabulary, added=None):
+    """Refuses tokens added beyond the vocabulary (`added_tokens.json`,
+    or `added`: `{content: id}`): a concept token of textual inversion,
+    which transformers matches before BPE and kgen does not."""
+    if added is None:
+        if not os.path.lexists(path):
+            return
+        added = read_json(path, MAX_FILE_BYTES)
+    extra = sorted(
+        str(token)
+        for token, index in added.items()
+        if vocabulary.get(token) != index
+    )
+    if extra:
+        raise UnreadableFileError(
+            f"{path}: tokens added to CLIP's vocabulary ({extra[:5]}), "
+            "which kgen's ClipTokenizer does not read."
+        )
+
+
+def _read_options(path):
+    """`sequence_length` and `pad_token` from `tokenizer_config.json`."""
+    if not os.path.lexists(path):
+        return {}
+    config = read_json(path, MAX_FILE_BYTES)
+    options = {}
+    length = config.get("model_max_length")
+    # transformers writes a huge number where a tokenizer has no limit;
+    # CLIP's is its text encoder's positions.
+    if type(length) is int and length <= 2**16:
+        options["sequence_length"] = length
+    pad = config.get("pad_token")
+    if isinstance(pad, dict):  # an AddedToken written out
+        pad = pad.get("content")
+    if isinstance(pad, str):
+        options["pad_token"] = pad
+    return options
+
+
 def _read_tokenizer_json(path):
     """`(vocabulary, merges)` of a `tokenizers` file holding CLIP's BPE;
     a `ValueError` names another model."""
-    with open(path, encoding="utf-8") as f:
-        model = json.load(f).get("model") or {}
+    tokenizer = read_json(path, MAX_FILE_BYTES)
+    model = tokenizer.get("model")
+    if not isinstance(model, dict):
+        raise UnreadableFileError(f"{path}: holds no tokenizer model.")
     if model.get("type") != "BPE" or model.get("end_of_word_suffix") != (
         END_OF_WORD
     ):
-        raise ValueError(
+        raise UnreadableFileError(
             f"{path} holds a {model.get('type')} model with word suffix "
             f"{model.get('end_of_word_suffix')!r}; CLIP's tokenizer is a BPE "
             f"whose words end in {END_OF_WORD!r}."
         )
-    merges = [
-        m if isinstance(m, str) else " ".join(m)
-        for m in model.get("merges", ())
-    ]
-    return model.get("vocab"), merges
-
-
-def _split_on_space(text):
-    # `str.split()` splits on Unicode white space, as `\s` does.
-    return text.split()
+    merges = model.get("merges")
+    if not isinstance(merges, list) or not all(
+        isinstance(m, str)
+        or (isinstance(m, list) and all(isinstance(p, str) for p in m))
+        for m in merges
+    ):
+        raise UnreadableFileError(
+            f"{path}: `merges` must be a list of pairs of strings."
+        )
+    vocabulary = model.get("vocab")
+    if not isinstance(vocabulary, dict):
+        raise UnreadableFileError(f"{path}: `vocab` must be an object.")
+    added = tokenizer.get("added_tokens") or []
+    if not isinstance(added, list) or not all(
+        isinstance(token, dict) for token in added
+    ):
+        raise UnreadableFileError(f"{path}: `added_tokens` must be a list.")
+    _refuse_added_tokens(
+        path,
+        vocabulary,
+        {token.get("content"): token.get("id") for token in added},
+    )
+    merges = [m if isinstance(m, str) else " ".join(m) for m in merges]
+    return vocabulary, merges
 
 
 def _kind(character):
     """ "L" for a letter, "N" for a number, " " for white space, "" for
     anything else (Unicode's general categories, as `\\p{L}` and
     `\\p{N}` read them)."""
-    if character.isspace():
+    if character.isspace() and character not in "\x1c\x1d\x1e\x1f":
         return " "
     category = unicodedata.category(character)[0]
     return category if category in "LN" else ""
 
 
 def _pieces(text):
-    """CLIP's pre-tokenization of normalised `text`: the matches, in
-    order, of `<|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|
-    [\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+`, white space dropped."""
+    """CLIP's pre-tokenization of normalised `text` (no special token
+    left in it): the matches, in order, of `'s|'t|'re|'ve|'m|'ll|'d|
+    [\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+`, white space dropped.
+    (CLIP's pattern also names the special tokens, but the byte-level
+    step after it splits such a piece as this does: `<|`, `endoftext`,
+    `|>`.)"""
     pieces, index = [], 0
     while index < len(text):
-        rest = text[index : index + 16]
-        special = next((t for t in (START, END) if rest.startswith(t)), None)
         contraction = next(
-            (c for c in CONTRACTIONS if rest.startswith(c)), None
+            (c for c in CONTRACTIONS if text.startswith(c, index)), None
         )
         kind = _kind(text[index])
-        if special or contraction:
-            end = index + len(special or contraction)
+        if contraction:
+            end = index + len(contraction)
         elif kind == " ":
             index += 1
             continue

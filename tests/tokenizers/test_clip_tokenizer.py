@@ -35,6 +35,13 @@ TEXTS = [
     "İstanbul",
     "½ ² ٣ numbers",
     "the red cat " * 30,
+    # Information separators are not white space to `tokenizers`; a
+    # Greek sigma lowercases alone; a special token is matched in the
+    # raw text only.
+    "x\x1cy a\x1f",
+    "ΟΔΟΣ ΑΣ.",
+    "<|ENDOFTEXT|> !<|endoftext|> '<|endoftext|>",
+    "<|endoftext|>\u0338",
 ]
 
 
@@ -155,3 +162,44 @@ def test_bad_arguments_are_named():
     tokenizer = ClipTokenizer(vocabulary, merges)
     with pytest.raises(ValueError, match="`prompts`"):
         tokenizer.tokenize([1, 2], argument="prompts")
+
+
+def test_a_folder_kgen_cannot_read_whole_is_named(tokenizer_folder, tmp_path):
+    import os
+    import shutil
+
+    from kgen.utils.unreadable_file_error import UnreadableFileError
+
+    def folder_with(name, files):
+        target = tmp_path / name
+        shutil.copytree(tokenizer_folder, target)
+        for file, text in files.items():
+            (target / file).unlink(missing_ok=True)
+            if text is None:
+                os.mkfifo(target / file)
+            else:
+                (target / file).write_text(text)
+        return target
+
+    vocabulary = json.loads((tokenizer_folder / "vocab.json").read_text())
+    for name, files, message in (
+        ("list", {"vocab.json": "[]"}, "JSON object"),
+        ("config", {"tokenizer_config.json": "{'a'"}, "not a JSON"),
+        ("fifo", {"merges.txt": None}, "FIFO"),
+        (
+            "added",
+            {"added_tokens.json": json.dumps({"<cat-toy>": 10**4})},
+            "cat-toy",
+        ),
+        (
+            "float_ids",
+            {"vocab.json": json.dumps(dict(vocabulary, a=1.5))},
+            "int ids",
+        ),
+    ):
+        with pytest.raises(UnreadableFileError, match=message):
+            ClipTokenizer.from_folder(folder_with(name, files))
+
+    tokenizer = ClipTokenizer.from_folder(tokenizer_folder)
+    with pytest.raises(ValueError, match=r"`prompts\[1\]`: A word of 3,000"):
+        tokenizer.tokenize(["a cat", "x" * 3000], argument="prompts")

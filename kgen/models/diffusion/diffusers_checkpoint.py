@@ -18,7 +18,6 @@ from kgen import schedulers
 from kgen.models.vae import diffusers_autoencoder_checkpoint
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
-from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
 from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
 from kgen.networks.diffusers_dit import DiffusersDiT
@@ -29,6 +28,7 @@ from kgen.networks.diffusers_unet import unstored_parameters
 from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.json_file import read_json
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.unreadable_file_error import UnreadableFileError

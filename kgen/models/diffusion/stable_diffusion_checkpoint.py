@@ -37,7 +37,6 @@ from kgen.models.diffusion.diffusers_checkpoint import scheduler_config
 from kgen.models.vae.diffusers_autoencoder_checkpoint import autoencoder_files
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
-from kgen.models.vae.diffusers_autoencoder_checkpoint import read_json
 from kgen.models.vae.diffusers_autoencoder_checkpoint import write_json
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
 from kgen.networks.clip_text_encoder import WEIGHTS as CLIP_WEIGHTS
@@ -52,6 +51,7 @@ from kgen.tokenizers.clip_tokenizer import END
 from kgen.tokenizers.clip_tokenizer import START
 from kgen.tokenizers.clip_tokenizer import ClipTokenizer
 from kgen.utils.atomic_directory import atomic_directory
+from kgen.utils.json_file import read_json
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import write_safetensors
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -118,6 +118,13 @@ def from_diffusers(model_class, folder):
         raise UnreadableFileError(
             f"{folder}: the tokenizer pads to {tokenizer.sequence_length} "
             f"tokens, but the text encoder reads {context_length}."
+        )
+    known = text_encoder.clip_config["vocab_size"]
+    if tokenizer.vocabulary_size > known:
+        raise UnreadableFileError(
+            f"{folder}: the tokenizer's ids reach "
+            f"{tokenizer.vocabulary_size - 1:,}, but the text encoder "
+            f"embeds {known:,} tokens."
         )
 
     # 2. The U-Net, counted before it is built.

@@ -95,6 +95,13 @@ def tokenized_batch(model, images, captions):
         import tensorflow as tf
 
         if captions.dtype == tf.string:
+            if not hasattr(model.tokenizer, "tf_tokenize"):
+                raise ValueError(
+                    f"A {type(model.tokenizer).__name__} has no TensorFlow "
+                    "ops: give a tf.data.Dataset its captions as token ids "
+                    "(`model.tokenizer.tokenize`), or the captions as "
+                    "arrays or a generator of str."
+                )
             captions = model.tokenizer.tf_tokenize(captions)
         return {"images": images, "tokens": captions}, None
     return {"images": images, "tokens": tokenize(model, captions)}, None

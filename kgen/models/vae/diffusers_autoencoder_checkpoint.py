@@ -21,7 +21,7 @@ from kgen.networks.diffusers_encoder import DiffusersEncoder
 from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.utils.atomic_directory import atomic_directory
-from kgen.utils.regular_file import open_regular_file
+from kgen.utils.json_file import read_json
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.safetensors_file import write_safetensors
@@ -31,7 +31,6 @@ from kgen.utils.unreadable_file_error import UnreadableFileError
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 # The most bytes a diffusers config file may have (Stable Diffusion's
 # are about 2 KB).
-MAX_CONFIG_BYTES = 2**20
 # Which network each top-level module of the state dict belongs to.
 ENCODER_MODULES = ("encoder.", "quant_conv.")
 DECODER_MODULES = ("decoder.", "post_quant_conv.")
@@ -121,22 +120,6 @@ def autoencoder_files(model):
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2)
-
-
-def read_json(path):
-    """The JSON object of a diffusers config file: a regular file (no
-    link followed, no FIFO waited on) of at most `MAX_CONFIG_BYTES`;
-    `UnreadableFileError` naming the file for anything else."""
-    try:
-        with open_regular_file(path, MAX_CONFIG_BYTES) as handle:
-            value = json.loads(handle.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise UnreadableFileError(
-            f"{path}: not a JSON config ({error})."
-        ) from None
-    if not isinstance(value, dict):
-        raise UnreadableFileError(f"{path}: must hold a JSON object.")
-    return value
 
 
 def built(path, build):

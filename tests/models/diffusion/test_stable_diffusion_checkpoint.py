@@ -253,6 +253,40 @@ def test_a_folder_kgen_cannot_read_whole_is_named(pipeline_folder, tmp_path):
     with pytest.raises(UnreadableFileError, match="parameters"):
         kgen.models.LatentTextToImage.from_diffusers(wider)
 
+    nameless = copy("nameless")
+    (nameless / "text_encoder" / "config.json").write_text("null")
+    with pytest.raises(UnreadableFileError, match="JSON object"):
+        kgen.models.LatentTextToImage.from_diffusers(nameless)
+
+    # A concept token added to CLIP's vocabulary (textual inversion), and
+    # ids the text encoder has no row for.
+    tokenizer_file = "tokenizer/tokenizer.json"
+    concept = copy("concept")
+    tokenizer = json.loads((concept / tokenizer_file).read_text())
+    tokenizer["added_tokens"].append({"id": 10**4, "content": "<cat-toy>"})
+    (concept / tokenizer_file).write_text(json.dumps(tokenizer))
+    with pytest.raises(UnreadableFileError, match="cat-toy"):
+        kgen.models.LatentTextToImage.from_diffusers(concept)
+    beyond = copy("beyond")
+    tokenizer = json.loads((beyond / tokenizer_file).read_text())
+    tokenizer["model"]["vocab"]["a</w>"] = 10**6
+    (beyond / tokenizer_file).write_text(json.dumps(tokenizer))
+    with pytest.raises(UnreadableFileError, match="embeds"):
+        kgen.models.LatentTextToImage.from_diffusers(beyond)
+
+    # CLIP's tokenizer has no TensorFlow ops: string captions in a
+    # tf.data pipeline are refused, naming what to give instead.
+    import tensorflow as tf
+
+    model = kgen.models.LatentTextToImage.from_diffusers(folder)
+    model.compile(optimizer="adam")
+    images = np.zeros((2, 16, 16, 3), "float32")
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (images, ["a cat", "a dog"])
+    ).batch(2)
+    with pytest.raises(ValueError, match="no TensorFlow ops"):
+        model.fit(dataset, epochs=1, verbose=0)
+
 
 @pytest.mark.torch_only
 def test_a_written_pipeline_loads_in_diffusers_and_draws_the_same(
