@@ -135,10 +135,10 @@ def _float_cases():
             # (an infinite coordinate is refused before any step); its
             # step is DiffusionModel's Keras step, covered here.
             continue
-        if family == "LatentDiffusion":
-            # Its frozen encoder's ReLUs absorb a non-finite pixel under
-            # XLA (CPU max(NaN, 0) is 0), so its data cannot make a bad
-            # step; DiffusionModel covers the same step.
+        if family in ("LatentDiffusion", "LatentTextToImage"):
+            # Their frozen encoder's ReLUs absorb a non-finite pixel under
+            # XLA (CPU max(NaN, 0) is 0), so their data cannot make a bad
+            # step; DiffusionModel and TextToImage cover the same steps.
             continue
         if name not in ONE_PER_MECHANISM:
             names.append(pytest.param(name, marks=pytest.mark.large))

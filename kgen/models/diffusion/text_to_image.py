@@ -200,7 +200,16 @@ class TextToImage(DenoisingDiffusion):
     # === Sampling ===
 
     def denoiser_inputs(self, noisy, timesteps, labels=None, condition=None):
-        # `condition`: the text encoder's embeddings of the prompts.
+        # `condition`: the text encoder's embeddings of the prompts; none
+        # (`invert`, where the prompts are not known) is the empty
+        # prompt's.
+        if condition is None:
+            tokens = ops.zeros(
+                (ops.shape(noisy)[0], self.tokenizer.sequence_length), "int32"
+            )
+            condition = self.encode_text(
+                text_to_image_prompts.empty_tokens(self, tokens)
+            )
         return [noisy, timesteps, condition]
 
     def guided_denoise(self, plan, labels=None, condition=None):

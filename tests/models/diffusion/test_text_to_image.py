@@ -257,3 +257,22 @@ def test_exported_string_signature_matches_generate(trained, tmp_path):
     )
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
     assert os.path.isdir(path)
+
+
+@pytest.mark.parametrize("name", ["TextToImage", "LatentTextToImage"])
+def test_invert_runs_on_the_empty_prompt(name):
+    # The prompts of given samples are not known: DDIM runs backwards on
+    # the empty prompt, as guidance's unconditional branch does (it
+    # raised for want of a context before).
+    from tests.models.contract_cases import CASES
+
+    model = CASES[name]().model
+    samples = model.sample(2, num_steps=3, scheduler="ddim", seed=0)
+    noise = to_numpy(model.invert(samples, num_steps=3))
+    assert noise.shape == (2,) + model.sample_shape
+    assert np.isfinite(noise).all()
+    # The empty prompt's inversion is the conditional one for "".
+    again = model.serving_endpoints("ddim", 3)["generate"][0](
+        noise, model.tokenizer.tokenize(["", ""])
+    )
+    assert np.isfinite(to_numpy(again)).all()
