@@ -31,9 +31,9 @@ import os
 import numpy as np
 
 from kgen import schedulers
-from kgen.models.diffusion.diffusers_checkpoint import WEIGHTS
-from kgen.models.diffusion.diffusers_checkpoint import schedule_arguments
-from kgen.models.diffusion.diffusers_checkpoint import scheduler_config
+from kgen.models.diffusion.diffusers_schedulers import schedule_arguments
+from kgen.models.diffusion.diffusers_schedulers import scheduler_config
+from kgen.models.vae.diffusers_autoencoder_checkpoint import WEIGHTS
 from kgen.models.vae.diffusers_autoencoder_checkpoint import autoencoder_files
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built
 from kgen.models.vae.diffusers_autoencoder_checkpoint import built_within
