@@ -268,8 +268,7 @@ def worker(args):
     random.seed(0)
     model = build_kgen(args)
     data = training_data(args)
-    warmup = min(2, args.steps) * args.batch_size
-    time_fit(model, data, args.batch_size, rows=warmup)
+    time_fit(model, data, args.batch_size)  # a whole round (see main)
     reply({"params": int(model.denoiser.count_params())})
     for _ in sys.stdin:
         seconds, loss = time_fit(model, data, args.batch_size)
@@ -417,11 +416,12 @@ def main(argv=None):
         synchronize(device)
         return time.perf_counter() - start, loss
 
-    # Warm-up: first calls allocate, build the optimizers, tune kernels
-    # (the workers warmed up before they answered).
-    warmup = min(2, args.steps) * args.batch_size
-    time_fit(model, data, args.batch_size, device, rows=warmup)
-    diffusers_round(warmup)
+    # Warm-up, a whole round each: first calls allocate, build the
+    # optimizers, tune kernels, and torch traces a network once a round
+    # of steps has called it 8 times (the workers warmed up before they
+    # answered).
+    time_fit(model, data, args.batch_size, device)
+    diffusers_round()
     rounds = {
         "torch": lambda: time_fit(model, data, args.batch_size, device),
         "diffusers": diffusers_round,

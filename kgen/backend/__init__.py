@@ -53,6 +53,15 @@ Keras chooses its own trainer):
   aten graph per network and input signature (`make_fx`) once the
   network has been called `CALLS_BEFORE_TRACING` times with it, or the
   eager pass with a warning where tracing fails.
+- `training_call(network, inputs)`: `network(inputs, training=True)`,
+  for a model's training pass; on torch, as `inference_call`, one aten
+  graph per network and input signature once called
+  `CALLS_BEFORE_TRACING` times, run under autograd (the same kernels, so
+  the same gradients), or the eager pass where the training pass draws
+  random numbers, assigns variables (dropout, batch normalization) or
+  adds losses. `call_network(network, inputs, training)` calls it when
+  `training` is `True` and `network(inputs, training=training)`
+  otherwise.
 - `dot_product_attention(query, key, value, scale, is_causal=False)`:
   `softmax(q k^T * scale) v` over `(batch, length, heads, dim)` tensors
   (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
@@ -154,6 +163,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import stateless_uniform
     from kgen.backend.tensorflow import sum_over_replicas
     from kgen.backend.tensorflow import sync_processes
+    from kgen.backend.tensorflow import training_call
     from kgen.backend.tensorflow import undo_non_finite_steps
     from kgen.backend.tensorflow import value_and_grad
 elif _BACKEND == "jax":
@@ -191,6 +201,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import stateless_uniform
     from kgen.backend.jax import sum_over_replicas
     from kgen.backend.jax import sync_processes
+    from kgen.backend.jax import training_call
     from kgen.backend.jax import undo_non_finite_steps
     from kgen.backend.jax import value_and_grad
 elif _BACKEND == "torch":
@@ -228,6 +239,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import stateless_uniform
     from kgen.backend.torch import sum_over_replicas
     from kgen.backend.torch import sync_processes
+    from kgen.backend.torch import training_call
     from kgen.backend.torch import undo_non_finite_steps
     from kgen.backend.torch import value_and_grad
 else:
@@ -236,9 +248,19 @@ else:
         f"KERAS_BACKEND is {_BACKEND!r}."
     )
 
+
+def call_network(network, inputs, training=None):
+    """`network(inputs, training=training)`, a training pass through
+    `training_call` (on torch, the network's traced graph)."""
+    if training is True:
+        return training_call(network, inputs)
+    return network(inputs, training=training)
+
+
 __all__ = [
     "Trainer",
     "build_then_load",
+    "call_network",
     "data_parallel",
     "device_name",
     "dot_product_attention",
@@ -271,6 +293,7 @@ __all__ = [
     "stateless_uniform",
     "sum_over_replicas",
     "sync_processes",
+    "training_call",
     "undo_non_finite_steps",
     "value_and_grad",
 ]

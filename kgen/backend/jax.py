@@ -296,6 +296,11 @@ def inference_call(network, inputs):
     )
 
 
+def training_call(network, inputs):
+    # Training steps run compiled already (Keras' jitted or traced step).
+    return network(inputs, training=True)
+
+
 def inference_method(layer, method_name, inputs):
     calls = _INFERENCE_METHODS.get(layer)
     if calls is None:

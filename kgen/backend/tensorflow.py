@@ -247,6 +247,11 @@ def inference_call(network, inputs):
     return network(inputs, training=False)
 
 
+def training_call(network, inputs):
+    # Training steps run compiled already (Keras' jitted or traced step).
+    return network(inputs, training=True)
+
+
 def inference_method(layer, method_name, inputs):
     return getattr(layer, method_name)(inputs)
 

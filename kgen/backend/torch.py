@@ -247,41 +247,56 @@ def fused_group_normalization(inputs, groups, gamma, beta, epsilon):
 # Inductor (`torch.compile`) on top took 51 s to compile and ran no
 # faster on a CPU, and Dynamo breaks Keras' layers into dozens of graphs,
 # so the graph runs as traced. A network is traced for a signature (input
-# structure, shapes, dtypes) once it has been called
-# `CALLS_BEFORE_TRACING` times with it: a sampling loop's steps, not a
-# one-off decode, pay the tracing (0.6 s for that U-Net).
+# structure, shapes, dtypes, training or not) once it has been called
+# `CALLS_BEFORE_TRACING` times with it: a sampling loop's steps or a
+# fit's, not a one-off decode, pay the tracing (0.6 s for that U-Net).
+# A training graph runs under autograd like the eager pass: the same
+# kernels, so the same gradients bit for bit.
 CALLS_BEFORE_TRACING = 8
 # network -> {signature: call count, then its traced graph or `None`}.
 _TRACED_CALLS = weakref.WeakKeyDictionary()
 
 
 def inference_call(network, inputs):
+    if torch.is_grad_enabled():
+        return network(inputs, training=False)
+    return _traced_call(network, inputs, training=False)
+
+
+def training_call(network, inputs):
+    return _traced_call(network, inputs, training=True)
+
+
+def _traced_call(network, inputs, training):
     leaves, structure = torch.utils._pytree.tree_flatten(inputs)
     if (
-        torch.is_grad_enabled()
+        _forward_mode_depth  # a graph bakes in attention's fused kernel
         or not leaves
         or not all(map(_is_concrete_tensor, leaves))
     ):
-        return network(inputs, training=False)
+        return network(inputs, training=training)
     graphs = _TRACED_CALLS.get(network)
     if graphs is None:
         graphs = _TRACED_CALLS[network] = collections.OrderedDict()
     signature = (
+        training,
         str(structure),
         tuple((tuple(x.shape), x.dtype, x.device) for x in leaves),
         variables_token(network),
+        # A frozen layer can compute otherwise (batch normalization).
+        tuple(v.trainable for v in network.variables),
     )
     graph = graphs.get(signature, 0)
     if isinstance(graph, int):  # the calls so far
         graph = graph + 1
         if graph == CALLS_BEFORE_TRACING:
-            graph = _trace_inference(network, inputs)
+            graph = _trace(network, inputs, training)
         graphs[signature] = graph
     graphs.move_to_end(signature)
     if len(graphs) > MAX_PROGRAMS_PER_OWNER:
         graphs.popitem(last=False)
     if graph is None or isinstance(graph, int):
-        return network(inputs, training=False)
+        return network(inputs, training=training)
     return graph([v.value for v in network.variables], inputs)
 
 
@@ -289,11 +304,20 @@ def _is_concrete_tensor(x):
     return isinstance(x, torch.Tensor) and is_concrete(x)
 
 
-def _trace_inference(network, inputs):
-    """`network`'s inference pass on inputs like `inputs` as one aten
-    graph of `(variable values, inputs)`; `None`, with a warning saying
-    why, where the pass reads tensor values in Python (a branch on data,
-    a seeded draw), which a graph cannot replay."""
+class _UnreplayablePass(Exception):
+    """A pass that assigns variables or adds losses: a graph of its
+    outputs alone would drop those effects."""
+
+
+def _trace(network, inputs, training):
+    """`network`'s pass on inputs like `inputs` as one aten graph of
+    `(variable values, inputs)`; `None` where the pass reads tensor
+    values in Python (a branch on data, a seeded draw) or, in training,
+    assigns variables or adds losses (batch normalization's statistics,
+    dropout's seed), which a graph of its outputs cannot replay. A
+    failed inference trace warns: every inference pass of kgen's
+    networks traces. Training passes with dropout or batch
+    normalization are expected to run eagerly, as they compute."""
     from torch.fx.experimental.proxy_tensor import make_fx
 
     network_ref = weakref.ref(network)
@@ -301,16 +325,31 @@ def _trace_inference(network, inputs):
     def forward(values, inputs):
         network = network_ref()
         with keras.StatelessScope(
-            state_mapping=list(zip(network.variables, values))
+            state_mapping=list(zip(network.variables, values)),
+            collect_losses=True,
+        ) as scope:
+            before = dict(scope.state_mapping)
+            outputs = network(inputs, training=training)
+        if training and (
+            scope.losses
+            or any(
+                scope.state_mapping[key] is not value
+                for key, value in before.items()
+            )
         ):
-            return network(inputs, training=False)
+            raise _UnreplayablePass()
+        return outputs
 
     values = [v.value for v in network.variables]
     try:
         # Fake tensors: values read in Python fail here, not silently
         # become constants of the graph.
         return make_fx(forward, tracing_mode="fake")(values, inputs)
+    except _UnreplayablePass:
+        return None
     except Exception as error:  # noqa: BLE001 (any failure: run eagerly)
+        if training:
+            return None
         first_line = next(
             (line for line in str(error).splitlines() if line.strip()), ""
         )
@@ -318,7 +357,7 @@ def _trace_inference(network, inputs):
             f"kgen: {network.name!r} runs its inference passes eagerly on "
             "torch, layer by layer: tracing it into one graph failed "
             f"({type(error).__name__}: {first_line[:200]})",
-            stacklevel=3,
+            stacklevel=4,
         )
         return None
 

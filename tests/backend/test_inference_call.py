@@ -132,3 +132,67 @@ def test_torch_runs_a_network_that_reads_values_eagerly_and_says_why():
             ),
             -np.ones((2, 3)),
         )
+
+
+def dit_diffusion(seed=0):
+    import kgen
+
+    keras.utils.set_random_seed(seed)
+    model = kgen.models.DiffusionModel(
+        kgen.networks.dit_denoiser(
+            (4, 4, 1), hidden_dim=8, num_layers=1, num_heads=2, num_classes=3
+        ),
+        kgen.schedulers.DDPMScheduler(100),
+        num_classes=3,
+        seed=seed,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_trains_through_the_traced_graph_to_the_same_weights(
+    monkeypatch,
+):
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (24, 4, 4, 1)).astype("float32")
+    y = rng.integers(0, 3, 24)
+    weights = []
+    for calls in (torch_backend.CALLS_BEFORE_TRACING, 10**9):
+        monkeypatch.setattr(torch_backend, "CALLS_BEFORE_TRACING", calls)
+        model = dit_diffusion()
+        model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+        graphs = list(torch_backend._TRACED_CALLS[model.denoiser].values())
+        traced = [g for g in graphs if isinstance(g, torch.fx.GraphModule)]
+        assert len(traced) == (calls < 100)
+        weights.append([v.numpy() for v in model.trainable_variables])
+    # The graph runs the eager pass's kernels under autograd: the same
+    # gradients, so the same weights bit for bit after 12 steps.
+    for traced, eager in zip(*weights):
+        np.testing.assert_array_equal(traced, eager)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_trains_a_pass_that_assigns_or_draws_eagerly():
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    # Batch normalization assigns its statistics and dropout draws: a
+    # graph of the outputs would drop both, so the pass stays eager,
+    # silently (it computes as it should).
+    model = network()
+    x = torch.as_tensor(
+        np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    )
+    for _ in range(torch_backend.CALLS_BEFORE_TRACING + 1):
+        moving_mean = model.layers[1].moving_mean.numpy().copy()
+        backend.training_call(model, x)
+        assert not np.array_equal(
+            model.layers[1].moving_mean.numpy(), moving_mean
+        )
+    assert list(torch_backend._TRACED_CALLS[model].values()) == [None]

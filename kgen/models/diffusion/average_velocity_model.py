@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion.denoiser_model import DenoiserModel
@@ -114,7 +115,7 @@ class AverageVelocityModel(DenoiserModel):
             if labels is None:
                 labels = ops.full((ops.shape(z)[0],), self.num_classes)
             inputs.append(ops.cast(labels, "int32"))
-        return to_float32(self.denoiser(inputs, training=training))
+        return to_float32(backend.call_network(self.denoiser, inputs, training))
 
     # === Sampling ===
 

@@ -225,7 +225,7 @@ class ConsistencyModel(DenoiserModel):
             if labels is None:
                 labels = ops.full((batch,), self.num_classes, "int32")
             inputs.append(ops.cast(labels, "int32"))
-        velocity = to_float32(network(inputs, training=training))
+        velocity = to_float32(backend.call_network(network, inputs, training))
         skip = times - sigma_to_time(SIGMA_MIN)
         return x - ops.reshape(skip, (-1,) + (1,) * (len(x.shape) - 1)) * (
             velocity

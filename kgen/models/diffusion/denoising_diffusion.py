@@ -128,9 +128,10 @@ class DenoisingDiffusion(DiffusionSampling, DenoiserModel):
                 self, labels, self.condition_dropout, training
             )
         prediction = to_float32(
-            self.denoiser(
+            backend.call_network(
+                self.denoiser,
                 self.denoiser_inputs(noisy, timesteps, labels, condition),
-                training=training,
+                training,
             )
         )
         target = self.scheduler.training_target(images, noise, timesteps)

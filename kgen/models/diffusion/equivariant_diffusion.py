@@ -238,7 +238,9 @@ class EquivariantDiffusion(GenerativeModel):
         if call.get("training") is None:
             outputs = backend.inference_call(self.denoiser, inputs)
         else:
-            outputs = self.denoiser(inputs, **call)
+            outputs = backend.call_network(
+                self.denoiser, inputs, call["training"]
+            )
         new_features, new_positions = (to_float32(o) for o in outputs)
         # The network moves the positions; the move is the prediction.
         prediction = ops.concatenate(

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen import schedulers
 from kgen.models import public_inputs
 from kgen.models import training_steps
@@ -205,7 +206,7 @@ class FlowMatching(DenoiserModel):
                 )
             )
         prediction = to_float32(
-            self.denoiser(network_inputs, training=training)
+            backend.call_network(self.denoiser, network_inputs, training)
         )
         return {"prediction": prediction, "target": target}
 

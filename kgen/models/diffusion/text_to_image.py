@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.conditioning import Conditioning
 from kgen.models.diffusion import diffusion_sampling
@@ -192,7 +193,9 @@ class TextToImage(DenoisingDiffusion):
             )
         context = self.text_encoder(tokens, training=training)
         prediction = to_float32(
-            self.denoiser([noisy, timesteps, context], training=training)
+            backend.call_network(
+                self.denoiser, [noisy, timesteps, context], training
+            )
         )
         target = self.scheduler.training_target(images, noise, timesteps)
         return {"prediction": prediction, "target": target}

@@ -214,15 +214,17 @@ class GAN(GenerativeModel):
         """The generator's float32 samples for `noise` (and labels)."""
         inputs = self.generator_inputs(noise, labels)
         if training:
-            return to_float32(self.generator(inputs, training=True))
+            return to_float32(backend.training_call(self.generator, inputs))
         return to_float32(backend.inference_call(self.generator, inputs))
 
     def _discriminator_outputs(self, samples, labels=None, training=False):
         """The discriminator's float32 outputs for `samples` (and
         labels)."""
         return to_float32(
-            self.discriminator(
-                self.discriminator_inputs(samples, labels), training=training
+            backend.call_network(
+                self.discriminator,
+                self.discriminator_inputs(samples, labels),
+                training,
             )
         )
 

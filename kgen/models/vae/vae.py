@@ -182,7 +182,9 @@ class VAE(VAELikelihood, GenerativeModel):
         x = public_inputs.check_examples(self, x)
         labels = public_inputs.check_labels(self, labels, x)
         moments = to_float32(
-            self.encoder(self.encoder_inputs(x, labels), training=training)
+            backend.call_network(
+                self.encoder, self.encoder_inputs(x, labels), training
+            )
         )
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
@@ -205,7 +207,7 @@ class VAE(VAELikelihood, GenerativeModel):
         labels = public_inputs.check_labels(self, labels, z)
         inputs = self.decoder_inputs(z, labels)
         if training:
-            decoder_output = self.decoder(inputs, training=True)
+            decoder_output = backend.training_call(self.decoder, inputs)
         else:
             decoder_output = backend.inference_call(self.decoder, inputs)
         return self.likelihood_distribution(to_float32(decoder_output)).mean()
