@@ -186,8 +186,8 @@ class PixelCNN(GenerativeModel):
     def call(self, x, training=False):
         """The pixel distributions' parameters: logits `(batch, height,
         width, num_levels)`, or `3 num_mixtures` mixture parameters."""
-        return self.network(
-            self._network_inputs(*self._unpack(x)), training=training
+        return backend.call_network(
+            self.network, self._network_inputs(*self._unpack(x)), training
         )
 
     def log_prob(self, x, *, condition=None, labels=None):

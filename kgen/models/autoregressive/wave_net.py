@@ -153,7 +153,7 @@ class WaveNet(GenerativeModel):
             inputs["labels"] = ops.reshape(
                 ops.convert_to_tensor(labels, "int32"), (-1,)
             )
-        return self.network(inputs, training=training)
+        return backend.call_network(self.network, inputs, training)
 
     def log_prob(self, x, *, labels=None):
         """Exact `log p(x_2..x_T | x_1)` per clip, in nats (the first

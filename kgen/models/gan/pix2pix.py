@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models import data_path
 from kgen.models import public_inputs
@@ -104,7 +105,9 @@ class Pix2Pix(GenerativeModel):
         return self.source_shape
 
     def call(self, source, training=False):
-        return to_float32(self.generator(source, training=training))
+        return to_float32(
+            backend.call_network(self.generator, source, training)
+        )
 
     def translate(self, x, *, seed=None):
         """`G(x)`: target-domain images.
@@ -155,7 +158,7 @@ class Pix2Pix(GenerativeModel):
     def _discriminator_outputs(self, source, image, training):
         """`D(s, image)`: the discriminator judges the pair."""
         return to_float32(
-            self.discriminator([source, image], training=training)
+            backend.call_network(self.discriminator, [source, image], training)
         )
 
     def reconstruction_loss(self, target, fake):
@@ -168,7 +171,9 @@ class Pix2Pix(GenerativeModel):
     # === Steps ===
 
     def _generator_losses(self, source, target, training):
-        fake = to_float32(self.generator(source, training=training))
+        fake = to_float32(
+            backend.call_network(self.generator, source, training)
+        )
         fake_logits = self._discriminator_outputs(source, fake, training)
         reconstruction = self.reconstruction_loss(target, fake)
         adversarial = self.adversarial_loss.generator_loss(fake_logits)

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.models.gan.pix2pix import Pix2Pix
 from kgen.utils.mixed_precision import to_float32
 
@@ -66,7 +67,9 @@ class SRGAN(Pix2Pix):
         self.adversarial_weight = float(adversarial_weight)
 
     def _discriminator_outputs(self, source, image, training):
-        return to_float32(self.discriminator(image, training=training))
+        return to_float32(
+            backend.call_network(self.discriminator, image, training)
+        )
 
     def reconstruction_loss(self, target, fake):
         if self.content_network is not None:

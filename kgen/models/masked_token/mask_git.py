@@ -147,7 +147,7 @@ class MaskGIT(MaskedTokenModel):
                     self, labels, self.condition_dropout, training
                 )
             )
-        logits = self.network(network_inputs, training=training)
+        logits = backend.call_network(self.network, network_inputs, training)
         logits = ops.reshape(
             ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
         )

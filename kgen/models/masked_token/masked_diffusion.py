@@ -93,7 +93,7 @@ class MaskedDiffusion(MaskedTokenModel):
         ]
         if self.num_classes is not None:
             network_inputs.append(ops.cast(labels, "int32"))
-        logits = self.network(network_inputs, training=training)
+        logits = backend.call_network(self.network, network_inputs, training)
         logits = ops.reshape(
             ops.cast(logits, "float32"),
             (-1, self.sequence_length, self.num_levels),

@@ -83,13 +83,13 @@ class Autoencoder(GenerativeModel):
     def encode(self, x, training=False):
         """The codes of `x`, `(batch, latent_dim)`."""
         x = public_inputs.check_examples(self, x)
-        return to_float32(self.encoder(x, training=training))
+        return to_float32(backend.call_network(self.encoder, x, training))
 
     def decode(self, z, training=False):
         """The reconstructions of `(batch, latent_dim)` codes `z`."""
         z = public_inputs.check_codes(z, (self.latent_dim,), "z")
         if training:
-            output = to_float32(self.decoder(z, training=True))
+            output = to_float32(backend.training_call(self.decoder, z))
         else:
             output = to_float32(backend.inference_call(self.decoder, z))
         if self.reconstruction_loss == "bernoulli":

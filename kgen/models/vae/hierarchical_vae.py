@@ -169,13 +169,15 @@ class HierarchicalVAE(GenerativeModel):
     def _decode(self, z1, z2, training=False):
         inputs = ops.concatenate([z1, z2], axis=-1) if self.decoder_skip else z1
         if training:
-            return to_float32(self.decoder(inputs, training=True))
+            return to_float32(backend.training_call(self.decoder, inputs))
         return to_float32(backend.inference_call(self.decoder, inputs))
 
     def _pass(self, x, seed, training=False, features=None):
         """One top-down pass; returns the distributions and samples."""
         if features is None:
-            features = to_float32(self.encoder(x, training=training))
+            features = to_float32(
+                backend.call_network(self.encoder, x, training)
+            )
         q_z2 = self._normal(self.z2_posterior(features))
         z2 = q_z2.sample(seed=seed)
         prior_moments = self.z1_prior(z2, training=training)

@@ -117,13 +117,13 @@ class VAEGAN(GenerativeModel):
 
     def call(self, x, training=False):
         return to_float32(
-            self.decoder(self.encode(x).mean(), training=training)
+            backend.call_network(self.decoder, self.encode(x).mean(), training)
         )
 
     def encode(self, x, training=False):
         """The posterior `q(z|x)`, a diagonal normal per example."""
         x = public_inputs.check_examples(self, x)
-        moments = to_float32(self.encoder(x, training=training))
+        moments = to_float32(backend.call_network(self.encoder, x, training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 

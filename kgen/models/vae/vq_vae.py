@@ -81,12 +81,15 @@ class VQVAE(GenerativeModel):
 
     def call(self, x, training=False):
         quantized = self.quantizer(
-            to_float32(self.encoder(x, training=training)), training=training
+            to_float32(backend.call_network(self.encoder, x, training)),
+            training=training,
         )
         return dict(
             quantized,
             reconstruction=to_float32(
-                self.decoder(quantized["quantized"], training=training)
+                backend.call_network(
+                    self.decoder, quantized["quantized"], training
+                )
             ),
         )
 

@@ -2,6 +2,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.mixed_precision import to_float32
@@ -115,9 +116,10 @@ class VQVAE2(GenerativeModel):
     def call(self, x, training=False):
         top, bottom, u = self._quantize(x, training)
         reconstruction = to_float32(
-            self.decoder(
+            backend.call_network(
+                self.decoder,
                 ops.concatenate([u, bottom["quantized"]], axis=-1),
-                training=training,
+                training,
             )
         )
         return {
