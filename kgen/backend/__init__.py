@@ -58,8 +58,9 @@ Keras chooses its own trainer):
   graph per network and input signature once called
   `CALLS_BEFORE_TRACING` times, run under autograd (the same kernels, so
   the same gradients), or the eager pass where the training pass draws
-  random numbers, assigns variables (dropout, batch normalization) or
-  adds losses. `call_network(network, inputs, training)` calls it when
+  from a seed, assigns variables (dropout, batch normalization), adds
+  losses or rematerialises (`keras.RematScope`). What a layer computes
+  in Python rather than in tensors is a constant of the graph. `call_network(network, inputs, training)` calls it when
   `training` is `True` and `network(inputs, training=training)`
   otherwise.
 - `dot_product_attention(query, key, value, scale, is_causal=False)`:

@@ -7,6 +7,7 @@ import weakref
 
 import keras
 import torch
+from keras.src.backend.common.remat import get_current_remat_mode
 from keras.src.backend.torch.core import get_device
 
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
@@ -283,8 +284,10 @@ def _traced_call(network, inputs, training):
         str(structure),
         tuple((tuple(x.shape), x.dtype, x.device) for x in leaves),
         variables_token(network),
-        # A frozen layer can compute otherwise (batch normalization).
+        # A frozen layer can compute otherwise (batch normalization, with
+        # or without variables of its own).
         tuple(v.trainable for v in network.variables),
+        tuple(layer.trainable for layer in network._flatten_layers()),
     )
     graph = graphs.get(signature, 0)
     if isinstance(graph, int):  # the calls so far
@@ -313,11 +316,18 @@ def _trace(network, inputs, training):
     """`network`'s pass on inputs like `inputs` as one aten graph of
     `(variable values, inputs)`; `None` where the pass reads tensor
     values in Python (a branch on data, a seeded draw) or, in training,
-    assigns variables or adds losses (batch normalization's statistics,
-    dropout's seed), which a graph of its outputs cannot replay. A
-    failed inference trace warns: every inference pass of kgen's
-    networks traces. Training passes with dropout or batch
-    normalization are expected to run eagerly, as they compute."""
+    assigns variables, adds losses (batch normalization's statistics,
+    dropout's seed) or rematerialises activations (`keras.RematScope`),
+    which a graph of its outputs cannot replay. A failed inference trace
+    warns: every inference pass of kgen's networks traces. Training
+    passes with seeded dropout or batch normalization are expected to
+    run eagerly, as they compute.
+
+    What a layer computes in Python rather than in tensors (a NumPy
+    draw, an attribute changed between calls) is a constant of the
+    graph, as under `torch.compile`: kgen's layers keep such state in
+    variables (a progressive GAN's fade-in), which the graph reads live.
+    """
     from torch.fx.experimental.proxy_tensor import make_fx
 
     network_ref = weakref.ref(network)
@@ -332,6 +342,7 @@ def _trace(network, inputs, training):
             outputs = network(inputs, training=training)
         if training and (
             scope.losses
+            or scope.state_mapping.keys() != before.keys()
             or any(
                 scope.state_mapping[key] is not value
                 for key, value in before.items()
@@ -339,6 +350,15 @@ def _trace(network, inputs, training):
         ):
             raise _UnreplayablePass()
         return outputs
+
+    if training and (
+        get_current_remat_mode() is not None
+        or any(
+            getattr(layer, "_remat_mode", None)
+            for layer in network._flatten_layers()
+        )
+    ):
+        return None  # a graph would keep the activations remat drops
 
     values = [v.value for v in network.variables]
     try:

@@ -196,3 +196,46 @@ def test_torch_trains_a_pass_that_assigns_or_draws_eagerly():
             model.layers[1].moving_mean.numpy(), moving_mean
         )
     assert list(torch_backend._TRACED_CALLS[model].values()) == [None]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_retraces_a_layer_unfrozen_without_variables_of_its_own():
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    norm = keras.layers.BatchNormalization(center=False, scale=False)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3), norm])
+    x = torch.as_tensor(
+        np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    )
+    # Frozen, batch normalization normalises by its moving statistics and
+    # assigns nothing: that pass is traced.
+    norm.trainable = False
+    for _ in range(torch_backend.CALLS_BEFORE_TRACING + 1):
+        backend.training_call(model, x)
+    (graph,) = torch_backend._TRACED_CALLS[model].values()
+    assert isinstance(graph, torch.fx.GraphModule)
+    # Unfrozen (no variable's flag changes), it normalises by the batch
+    # and moves its statistics, as the eager pass does.
+    norm.trainable = True
+    outputs = keras.ops.convert_to_numpy(backend.training_call(model, x))
+    np.testing.assert_allclose(outputs.mean(axis=0), 0.0, atol=1e-5)
+    assert np.abs(keras.ops.convert_to_numpy(norm.moving_mean)).max() > 0
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch traces hot networks")
+def test_torch_keeps_a_rematerialised_training_pass_eager():
+    import torch
+
+    from kgen.backend import torch as torch_backend
+
+    # A graph of the pass would keep every activation that remat drops.
+    with keras.RematScope(mode="full"):
+        model = keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)]
+        )
+    x = torch.ones((2, 3))
+    for _ in range(torch_backend.CALLS_BEFORE_TRACING + 1):
+        backend.training_call(model, x)
+    assert list(torch_backend._TRACED_CALLS[model].values()) == [None]

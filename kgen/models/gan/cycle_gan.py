@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.losses import adversarial_loss
 from kgen.models import data_path
 from kgen.models import public_inputs
@@ -190,7 +191,7 @@ class CycleGAN(GenerativeModel):
 
     def _generator_losses(self, a, b, training):
         def run(network, x):
-            return to_float32(network(x, training=training))
+            return to_float32(backend.call_network(network, x, training))
 
         fake_b = run(self.generator_ab, a)
         fake_a = run(self.generator_ba, b)
@@ -214,8 +215,8 @@ class CycleGAN(GenerativeModel):
 
     def _discriminator_loss(self, discriminator, real, fake, training):
         return self.adversarial_loss.discriminator_loss(
-            to_float32(discriminator(real, training=training)),
-            to_float32(discriminator(fake, training=training)),
+            to_float32(backend.call_network(discriminator, real, training)),
+            to_float32(backend.call_network(discriminator, fake, training)),
         )
 
     def train_step(self, data):

@@ -172,7 +172,9 @@ class GAN(GenerativeModel):
     def call(self, inputs, training=False):
         """`generator(noise)`, or `generator([noise, labels])` when
         class-conditional."""
-        return to_float32(self.generator(inputs, training=training))
+        return to_float32(
+            backend.call_network(self.generator, inputs, training)
+        )
 
     # === Sampling ===
 

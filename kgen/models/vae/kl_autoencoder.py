@@ -127,7 +127,7 @@ class KLAutoencoder(GenerativeModel):
         """The posterior `q(z|x)`: a diagonal normal over the latent grid
         of each example."""
         x = public_inputs.check_examples(self, x)
-        moments = to_float32(self.encoder(x, training=training))
+        moments = to_float32(backend.call_network(self.encoder, x, training))
         mean, log_variance = ops.split(moments, 2, axis=-1)
         # Stable Diffusion's bounds, so that an untrained encoder's
         # log-variance cannot overflow `exp`.

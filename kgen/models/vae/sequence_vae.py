@@ -228,7 +228,9 @@ class SequenceVAE(GenerativeModel):
         return self._posterior(ops.convert_to_tensor(tokens, "int32"), training)
 
     def _posterior(self, tokens, training=False):
-        moments = to_float32(self.encoder(tokens, training=training))
+        moments = to_float32(
+            backend.call_network(self.encoder, tokens, training)
+        )
         mean, log_variance = ops.split(moments, 2, axis=-1)
         return Independent(Normal(mean, ops.exp(0.5 * log_variance)), 1)
 
@@ -282,8 +284,10 @@ class SequenceVAE(GenerativeModel):
         `tokens` given `latent`, and the posterior's moments."""
         return {
             "logits": to_float32(
-                self.decoder(
-                    {"tokens": tokens, "condition": latent}, training=training
+                backend.call_network(
+                    self.decoder,
+                    {"tokens": tokens, "condition": latent},
+                    training,
                 )
             ),
             "posterior_mean": posterior.distribution.loc,

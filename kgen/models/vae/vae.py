@@ -249,8 +249,8 @@ class VAE(VAELikelihood, GenerativeModel):
         latent = posterior.sample(seed=self.seed_generator)
         return {
             "decoder_output": to_float32(
-                self.decoder(
-                    self.decoder_inputs(latent, labels), training=training
+                backend.call_network(
+                    self.decoder, self.decoder_inputs(latent, labels), training
                 )
             ),
             "latent": latent,

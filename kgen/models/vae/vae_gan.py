@@ -156,9 +156,11 @@ class VAEGAN(GenerativeModel):
             )
         )
         z = posterior.distribution.loc + posterior.distribution.scale * latent
-        reconstruction = to_float32(self.decoder(z, training=training))
+        reconstruction = to_float32(
+            backend.call_network(self.decoder, z, training)
+        )
         prior_samples = to_float32(
-            self.decoder(prior_latent, training=training)
+            backend.call_network(self.decoder, prior_latent, training)
         )
         real_logits, real_features = to_float32(
             self.discriminator(x, training=training)
