@@ -60,9 +60,9 @@ Keras chooses its own trainer):
   the same gradients), or the eager pass where the training pass draws
   from a seed, assigns variables (dropout, batch normalization), adds
   losses or rematerialises (`keras.RematScope`). What a layer computes
-  in Python rather than in tensors is a constant of the graph. `call_network(network, inputs, training)` calls it when
-  `training` is `True` and `network(inputs, training=training)`
-  otherwise.
+  in Python rather than in tensors is a constant of the graph.
+  `call_network(network, inputs, training)` calls it when `training` is
+  `True` and `network(inputs, training=training)` otherwise.
 - `dot_product_attention(query, key, value, scale, is_causal=False)`:
   `softmax(q k^T * scale) v` over `(batch, length, heads, dim)` tensors
   (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
