@@ -246,6 +246,11 @@ class HierarchicalVAE(GenerativeModel):
             public_inputs.check_examples(self, x), "float32"
         )
         seed = public_inputs.seed_source(self, seed)
+        # An estimate, not a loss: no autograd graph per chunk on torch.
+        with backend.no_grad():
+            return self._log_likelihood(x, num_samples, seed, chunk_size)
+
+    def _log_likelihood(self, x, num_samples, seed, chunk_size):
         batch = ops.shape(x)[0]
         features = to_float32(self.encoder(x, training=False))
         chunks = []
