@@ -55,6 +55,16 @@ def _two_devices():
     return backend.data_parallel(2)
 
 
+def tiled(examples, count):
+    """`count` examples, `examples` repeated: an array, or a dict of
+    arrays (molecules) cut alike."""
+    first = keras.tree.flatten(examples)[0]
+    repeats = -(-count // len(first))
+    return keras.tree.map_structure(
+        lambda array: np.concatenate([array] * repeats)[:count], examples
+    )
+
+
 def _fit(name, scope):
     from tests.models import contract_cases
 
@@ -63,12 +73,9 @@ def _fit(name, scope):
     with scope:
         case = contract_cases.CASES[name]()
         model = case.model
-        repeats = -(-NUM_STEPS * BATCH_SIZE // len(case.x))
-        x = np.concatenate([case.x] * repeats)[: NUM_STEPS * BATCH_SIZE]
-        arguments = [x]
+        arguments = [tiled(case.x, NUM_STEPS * BATCH_SIZE)]
         if case.y is not None:
-            y = np.concatenate([case.y] * repeats)[: NUM_STEPS * BATCH_SIZE]
-            arguments.append(y)
+            arguments.append(tiled(case.y, NUM_STEPS * BATCH_SIZE))
         history = model.fit(
             *arguments, batch_size=BATCH_SIZE, shuffle=False, verbose=0
         )

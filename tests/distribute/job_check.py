@@ -51,11 +51,10 @@ def main():
         with kgen.distribute.data_parallel().scope():
             case = contract_cases.CASES[name]()
             count = NUM_STEPS * BATCH_SIZE
-            repeats = -(-count // len(case.x))
-            x = np.concatenate([case.x] * repeats)[:count]
+            x = data_parallel_check.tiled(case.x, count)
             y = None
             if case.y is not None:
-                y = np.concatenate([case.y] * repeats)[:count]
+                y = data_parallel_check.tiled(case.y, count)
             # Every process passes the whole arrays; each feeds its share.
             case.model.fit(
                 x, y, batch_size=BATCH_SIZE, shuffle=False, verbose=0

@@ -7,7 +7,10 @@ this interpreter's packages (keras, TensorFlow, JAX, torch), and runs from
 a folder outside the repository.
 """
 
+import hashlib
+import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -30,7 +33,7 @@ MAX_CORE_PRESET_BYTES = 40 * 10**6  # compressed, inside the wheel
 
 SNIPPET = textwrap.dedent(
     """
-    import pathlib, shutil, sys
+    import hashlib, json, pathlib, shutil, sys
     import kgen
     from kgen.presets.reference_check import FLOAT_ATOL
 
@@ -41,12 +44,21 @@ SNIPPET = textwrap.dedent(
     for name in kgen.presets.list_presets():
         folder = pathlib.Path(kgen.presets.shipped_presets()[name]).resolve()
         assert venv in folder.parents, (name, folder, venv)
+    # Each installed preset is the repository's: its metadata.json is the
+    # same bytes, and every file it lists has its sha256, checked as it
+    # loads. test_presets checks those bytes' reference samples on every
+    # backend; one is drawn here, from the installed code.
+    repository_metadata = json.loads(sys.argv[2])
+    assert sorted(repository_metadata) == kgen.presets.list_presets()
     for name in kgen.presets.list_presets():
-        difference = kgen.presets.check_preset(name)
-        assert difference is not None and difference <= FLOAT_ATOL, (
-            name, difference
-        )
-        print(name, "reproduces its reference, max |difference|", difference)
+        folder = pathlib.Path(kgen.presets.shipped_presets()[name])
+        digest = hashlib.sha256((folder / "metadata.json").read_bytes())
+        assert digest.hexdigest() == repository_metadata[name], name
+        kgen.presets.load_preset(name)
+        print(name, "loads, every file's sha256 checked")
+    difference = kgen.presets.check_preset("vae_digits")
+    assert difference is not None and difference <= FLOAT_ATOL, difference
+    print("vae_digits reproduces its reference:", difference)
     from kgen.presets import registry
     for name, folder in registry.shipped_lora_adapters().items():
         assert venv in pathlib.Path(folder).resolve().parents, (name, folder)
@@ -141,7 +153,17 @@ def test_a_wheel_install_loads_the_presets_offline(tmp_path):
     assert names[len(SHIPPED) : trained] == adapters
     assert sorted(names[trained:]) == list_architectures()
 
-    report = run([python, "-c", SNIPPET, outside], cwd=outside, env=env)
+    metadata = {
+        name: hashlib.sha256(
+            (pathlib.Path(folder) / "metadata.json").read_bytes()
+        ).hexdigest()
+        for name, folder in registry.shipped_presets().items()
+    }
+    report = run(
+        [python, "-c", SNIPPET, outside, json.dumps(metadata)],
+        cwd=outside,
+        env=env,
+    )
     print(report)
     assert str(venv.resolve()) in report.splitlines()[0]
     assert "tampered copy refused:" in report
