@@ -246,7 +246,7 @@ def test_sample_takes_a_preset_name(tmp_path, capsys):
 
 
 def test_generate_draws_the_given_classes(tmp_path, capsys):
-    model = contract_cases.CASES["ConditionalGAN"]().model
+    model = contract_cases.CASES["GAN[conditional]"]().model
     path = str(tmp_path / "model.keras")
     model.save(path)
     grid = str(tmp_path / "grid.png")

@@ -1,5 +1,6 @@
 """Generative model families, each a `keras.Model` trained by `fit`."""
 
+from kgen.models import retired_classes
 from kgen.models.autoregressive import GPT
 from kgen.models.autoregressive import PixelCNN
 from kgen.models.autoregressive import WaveNet
@@ -26,7 +27,6 @@ from kgen.models.gan import GAN
 from kgen.models.gan import SRGAN
 from kgen.models.gan import WGAN
 from kgen.models.gan import WGANGP
-from kgen.models.gan import ConditionalGAN
 from kgen.models.gan import CycleGAN
 from kgen.models.gan import Pix2Pix
 from kgen.models.gan import ProgressiveGAN
@@ -43,7 +43,6 @@ from kgen.models.vae import VQVAE
 from kgen.models.vae import VQVAE2
 from kgen.models.vae import Autoencoder
 from kgen.models.vae import BetaVAE
-from kgen.models.vae import ConditionalVAE
 from kgen.models.vae import DenoisingAutoencoder
 from kgen.models.vae import HierarchicalVAE
 from kgen.models.vae import KLAutoencoder
@@ -80,8 +79,6 @@ __all__ = [
     "WGAN",
     "WGANGP",
     "WaveGAN",
-    "ConditionalGAN",
-    "ConditionalVAE",
     "CycleGAN",
     "GenerativeModel",
     "Glow",
@@ -99,3 +96,12 @@ __all__ = [
     "VQVAE2",
     "WaveNet",
 ]
+
+retired_classes.register_retired_classes()
+
+
+def __getattr__(name):
+    # PEP 562: the retired class names still build their family's model.
+    if name in retired_classes.RETIRED_CLASSES:
+        return retired_classes.retired_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,7 @@ def vae_encoder(
         hidden_dim: int. Width of the dense layer before the moments.
         num_classes: int or `None`. If set, the model also takes integer
             labels (one-hot, joined to the image features): the encoder of
-            a `ConditionalVAE`.
+            a class-conditional `VAE`.
         name: str.
 
     Returns:

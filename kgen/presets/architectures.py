@@ -88,6 +88,40 @@ ARCHITECTURES = {
         "data": dict(DIGITS, value_range=[0, 1], layout="image"),
         "training": {"epochs": 50, "batch_size": 64},
     },
+    "conditional_dcgan": {
+        "family": "gan",
+        "description": "Class-conditional DCGAN (Mirza & Osindero 2014; "
+        "Miyato & Koyama 2018): the label embedded in the generator, a "
+        "projection discriminator.",
+        "class_name": "DCGAN",
+        "arguments": {"latent_dim": 32, "filters": 32, "num_classes": 10},
+        "data_argument": "image_shape",
+        "networks": {},
+        "optimizers": {
+            "g_optimizer": adam(2e-4, beta_1=0.5),
+            "d_optimizer": adam(2e-4, beta_1=0.5),
+        },
+        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
+        "training": {"epochs": 100, "batch_size": 64},
+    },
+    "conditional_vae": {
+        "family": "vae",
+        "description": "Class-conditional VAE (Sohn et al. 2015): the "
+        "label fed to the encoder and the decoder, the prior shared.",
+        "class_name": "VAE",
+        "arguments": {"latent_dim": 8, "num_classes": 10},
+        "networks": {
+            "encoder": network(
+                networks.vae_encoder, latent_dim=8, num_classes=10
+            ),
+            "decoder": network(
+                networks.vae_decoder, latent_dim=8, num_classes=10
+            ),
+        },
+        "optimizers": {"optimizer": adam(1e-3)},
+        "data": dict(DIGITS, value_range=[0, 1], layout="image"),
+        "training": {"epochs": 50, "batch_size": 64},
+    },
     "ddpm": {
         "family": "diffusion",
         "description": "DDPM (Ho et al. 2020): a small U-Net on a 200-step "

@@ -258,7 +258,7 @@ def wave_gan():
 
 
 def conditional_gan():
-    model = kgen.models.ConditionalGAN(
+    model = kgen.models.GAN(
         kgen.networks.conditional_dcgan_generator(
             SHAPE, LATENT_DIM, NUM_CLASSES, filters=4
         ),
@@ -393,7 +393,7 @@ def beta_vae():
 
 
 def conditional_vae():
-    model = kgen.models.ConditionalVAE(
+    model = kgen.models.VAE(
         *vae_networks(num_classes=NUM_CLASSES),
         latent_dim=LATENT_DIM,
         num_classes=NUM_CLASSES,
@@ -852,8 +852,6 @@ CASES = {
     "BetaVAE": beta_vae,
     "CascadedDiffusion": cascaded_diffusion,
     "ConsistencyModel": consistency_model,
-    "ConditionalGAN": conditional_gan,
-    "ConditionalVAE": conditional_vae,
     "CycleGAN": cycle_gan,
     "DCGAN": dcgan,
     "DenoisingAutoencoder": denoising_autoencoder,
@@ -867,6 +865,7 @@ CASES = {
     "FlowMatching": flow_matching,
     "FlowModel": flow_model,
     "GAN": gan,
+    "GAN[conditional]": conditional_gan,
     "GPT": gpt,
     "GPT[class_conditional]": gpt_class_conditional,
     "Glow": glow,
@@ -893,6 +892,7 @@ CASES = {
     "TextToImage": text_to_image,
     "TextToImage[dit]": lambda: text_to_image(dit_denoiser),
     "VAE": vae_case,
+    "VAE[conditional]": conditional_vae,
     "VAEGAN": vae_gan,
     "VQVAE": vq_vae,
     "VQVAE2": vq_vae2,

@@ -37,12 +37,11 @@ SEED = 3
 # The class-conditional cases (`Case.conditional`), named here so that
 # collecting the tests builds no model.
 CONDITIONAL = (
-    "ConditionalGAN",
-    "ConditionalVAE",
     "ConsistencyModel",
     "DiffusionModel",
     "DiffusionModel[dit]",
     "FlowMatching",
+    "GAN[conditional]",
     "GPT[class_conditional]",
     "JointEnergyModel",
     "MaskGIT",
@@ -50,6 +49,7 @@ CONDITIONAL = (
     "MeanFlow",
     "PixelCNN",
     "ShortcutModel",
+    "VAE[conditional]",
     "WaveGAN",
     "WaveNet",
 )

@@ -1,4 +1,3 @@
-from kgen.models.gan.conditional_gan import ConditionalGAN
 from kgen.models.gan.cycle_gan import CycleGAN
 from kgen.models.gan.dcgan import DCGAN
 from kgen.models.gan.gan import GAN
@@ -11,7 +10,6 @@ from kgen.models.gan.wgan import WGAN
 from kgen.models.gan.wgan_gp import WGANGP
 
 __all__ = [
-    "ConditionalGAN",
     "CycleGAN",
     "DCGAN",
     "GAN",

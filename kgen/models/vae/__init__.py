@@ -1,6 +1,5 @@
 from kgen.models.vae.autoencoder import Autoencoder
 from kgen.models.vae.beta_vae import BetaVAE
-from kgen.models.vae.conditional_vae import ConditionalVAE
 from kgen.models.vae.denoising_autoencoder import DenoisingAutoencoder
 from kgen.models.vae.hierarchical_vae import HierarchicalVAE
 from kgen.models.vae.kl_autoencoder import KLAutoencoder
@@ -13,7 +12,6 @@ from kgen.models.vae.vq_vae2 import VQVAE2
 __all__ = [
     "Autoencoder",
     "BetaVAE",
-    "ConditionalVAE",
     "DenoisingAutoencoder",
     "KLAutoencoder",
     "HierarchicalVAE",

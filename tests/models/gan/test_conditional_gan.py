@@ -15,7 +15,7 @@ NUM_CLASSES = 10
 
 
 def conditional_gan(**kwargs):
-    model = kgen.models.ConditionalGAN(
+    model = kgen.models.GAN(
         kgen.networks.conditional_dcgan_generator(
             networks.IMAGE_SHAPE, networks.LATENT_DIM, NUM_CLASSES, filters=8
         ),
@@ -105,8 +105,7 @@ def test_generator_ema_through_the_optimizer(digits_symmetric):
 
 
 def test_num_classes_flag_is_the_conditional_gan(labelled_digits):
-    """`DCGAN(num_classes=...)` is a conditional GAN with built networks;
-    `ConditionalGAN` is the same model with the argument required."""
+    """`DCGAN(num_classes=...)` is a conditional GAN with built networks."""
     x, y = labelled_digits
     model = kgen.models.DCGAN(
         networks.IMAGE_SHAPE, latent_dim=8, filters=8, num_classes=10, seed=1
@@ -118,10 +117,6 @@ def test_num_classes_flag_is_the_conditional_gan(labelled_digits):
     threes = to_numpy(model.sample(2, labels=3, seed=0))
     assert not np.allclose(twos, threes)
     assert model.get_config()["num_classes"] == 10
-    with pytest.raises(ValueError, match="needs `num_classes`"):
-        kgen.models.ConditionalGAN(
-            networks.generator(), networks.critic(), 8, num_classes=None
-        )
 
 
 def test_networks_must_take_labels_when_conditional():

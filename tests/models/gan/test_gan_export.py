@@ -18,7 +18,7 @@ SHAPE = networks.IMAGE_SHAPE
 
 
 def conditional():
-    return kgen.models.ConditionalGAN(
+    return kgen.models.GAN(
         kgen.networks.conditional_dcgan_generator(SHAPE, 4, 10, filters=4),
         kgen.networks.conditional_dcgan_discriminator(SHAPE, 10, filters=4),
         latent_dim=4,

@@ -20,7 +20,7 @@ def labelled_digits():
 
 
 def conditional_vae():
-    model = kgen.models.ConditionalVAE(
+    model = kgen.models.VAE(
         kgen.networks.vae_encoder(SHAPE, 4, 8, 32, num_classes=10),
         kgen.networks.vae_decoder(SHAPE, 4, 8, 32, num_classes=10),
         latent_dim=4,
@@ -113,10 +113,6 @@ def test_num_classes_flag_is_the_conditional_vae(labelled_digits):
     assert not np.allclose(twos, threes)
     with pytest.raises(ValueError, match="pass `labels`"):
         model.encode(x[:2])
-    with pytest.raises(ValueError, match="needs `num_classes`"):
-        kgen.models.ConditionalVAE(
-            model.encoder, model.decoder, 4, num_classes=None
-        )
 
 
 def test_unconditional_vae_refuses_labels(labelled_digits):
