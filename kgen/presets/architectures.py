@@ -88,40 +88,6 @@ ARCHITECTURES = {
         "data": dict(DIGITS, value_range=[0, 1], layout="image"),
         "training": {"epochs": 50, "batch_size": 64},
     },
-    "conditional_dcgan": {
-        "family": "gan",
-        "description": "Class-conditional DCGAN (Mirza & Osindero 2014; "
-        "Miyato & Koyama 2018): the label embedded in the generator, a "
-        "projection discriminator.",
-        "class_name": "DCGAN",
-        "arguments": {"latent_dim": 32, "filters": 32, "num_classes": 10},
-        "data_argument": "image_shape",
-        "networks": {},
-        "optimizers": {
-            "g_optimizer": adam(2e-4, beta_1=0.5),
-            "d_optimizer": adam(2e-4, beta_1=0.5),
-        },
-        "data": dict(DIGITS, value_range=[-1, 1], layout="image"),
-        "training": {"epochs": 100, "batch_size": 64},
-    },
-    "conditional_vae": {
-        "family": "vae",
-        "description": "Class-conditional VAE (Sohn et al. 2015): the "
-        "label fed to the encoder and the decoder, the prior shared.",
-        "class_name": "VAE",
-        "arguments": {"latent_dim": 8, "num_classes": 10},
-        "networks": {
-            "encoder": network(
-                networks.vae_encoder, latent_dim=8, num_classes=10
-            ),
-            "decoder": network(
-                networks.vae_decoder, latent_dim=8, num_classes=10
-            ),
-        },
-        "optimizers": {"optimizer": adam(1e-3)},
-        "data": dict(DIGITS, value_range=[0, 1], layout="image"),
-        "training": {"epochs": 50, "batch_size": 64},
-    },
     "ddpm": {
         "family": "diffusion",
         "description": "DDPM (Ho et al. 2020): a small U-Net on a 200-step "
@@ -246,6 +212,32 @@ ARCHITECTURES = {
     },
     **UNTRAINED_ARCHITECTURES,
 }
+
+
+def _class_conditional(name, description, num_classes=10):
+    """Entry `name` with `num_classes` given to its constructor and to
+    every network it builds: the same class, conditioned on a label."""
+    entry = copy.deepcopy(ARCHITECTURES[name])
+    entry.pop("rebuilds", None)  # its presets are unconditional
+    entry["description"] = description
+    entry["arguments"]["num_classes"] = num_classes
+    for network_entry in entry["networks"].values():
+        if "builder" in network_entry:
+            network_entry["arguments"]["num_classes"] = num_classes
+    return entry
+
+
+ARCHITECTURES["conditional_dcgan"] = _class_conditional(
+    "dcgan",
+    "Class-conditional DCGAN (Mirza & Osindero 2014; Miyato & Koyama "
+    "2018): the label embedded in the generator, a projection "
+    "discriminator.",
+)
+ARCHITECTURES["conditional_vae"] = _class_conditional(
+    "vae",
+    "Class-conditional VAE (Sohn et al. 2015): the label fed to the "
+    "encoder and the decoder, the prior shared.",
+)
 
 
 def list_architectures():
