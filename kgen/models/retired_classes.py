@@ -5,7 +5,9 @@
 one model had two class names. Their saved files (`.keras`, weights with a
 config) name them and load as the family class, whose constructor takes
 the same arguments in the same order; code that calls them gets the family
-model and a `DeprecationWarning`. A conditional model is listed among the
+model and a `FutureWarning` (shown to users, as diffusers' deprecations
+are). The names are functions now: `isinstance` checks, subclasses and
+`from_config` use `GAN` and `VAE`. A conditional model is listed among the
 architectures (`conditional_vae`, `conditional_dcgan`), as keras-hub lists
 a backbone's configurations.
 """
@@ -45,7 +47,7 @@ def retired_class(name):
             f"kgen.models.{name} is kgen.models.{family.__name__} built "
             f"with `num_classes`; call {family.__name__} (the same "
             "arguments) instead.",
-            DeprecationWarning,
+            FutureWarning,
             stacklevel=2,
         )
         return family(*args, **kwargs)

@@ -26,7 +26,7 @@ def test_a_retired_name_builds_its_family_and_its_files_load(retired, case):
         if case == "GAN"
         else (model.encoder, model.decoder)
     )
-    with pytest.warns(DeprecationWarning, match=f"is kgen.models.{case} "):
+    with pytest.warns(FutureWarning, match=f"is kgen.models.{case} "):
         built = getattr(kgen.models, retired)(
             first, second, model.latent_dim, NUM_CLASSES, seed=0
         )
