@@ -56,7 +56,8 @@ architecture = {"num_layers": 4, "num_heads": 4, "hidden_dim": 128}
 command = "python recipes/gpt_moses.py"
 preset = model_card.preset_folder(name)
 if args.smoke:  # a minute end to end, written to /tmp
-    num_molecules, num_evaluation_samples, second_steps = 2_048, 256, 8
+    num_molecules, num_evaluation_samples = 2_048, 256
+    second_steps, warmup_steps = 8, 4
     architecture = {"num_layers": 1, "num_heads": 2, "hidden_dim": 16}
     preset = model_card.SMOKE / name
     args.cache = os.path.join(args.cache, "smoke")
