@@ -27,6 +27,11 @@ seed = 0
 grid_every = 10
 preset = model_card.preset_folder(name)
 runs = f"runs/{name}"
+epochs = None  # the architecture's
+args = recipe_steps.recipe_parser(__doc__).parse_args()
+if args.smoke:  # seconds end to end, written to /tmp
+    preset, runs = model_card.SMOKE / name, model_card.SMOKE / "runs" / name
+    epochs, grid_every = 2, 1
 
 # === Data === (tanh generator: pixels in [-1, 1])
 keras.utils.set_random_seed(seed)
@@ -45,6 +50,7 @@ history, wall_time = recipe_steps.fit_with_sample_grids(
     "dcgan",
     runs=runs,
     every=grid_every,
+    epochs=epochs,
     seed=seed,
     value_range=(-1, 1),
 )

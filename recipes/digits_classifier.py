@@ -31,6 +31,9 @@ learning_rate = 1e-3
 batch_size = 64
 epochs = 60
 preset = model_card.preset_folder(name)
+args = recipe_steps.recipe_parser(__doc__).parse_args()
+if args.smoke:  # seconds end to end, written to /tmp
+    epochs, preset = 2, model_card.SMOKE / name
 
 # === Data === (images in [0, 1])
 keras.utils.set_random_seed(seed)

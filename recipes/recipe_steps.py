@@ -80,12 +80,12 @@ def timed_fit(model, *fit_args, **fit_kwargs):
 
 
 def fit_with_sample_grids(
-    model, x_train, x_test, architecture, *, runs, every, **grid
+    model, x_train, x_test, architecture, *, runs, every, epochs=None, **grid
 ):
     """`timed_fit` of a model of the `architecture` preset (its name) on
     `x_train`, validated on `x_test`, at the architecture's batch size
-    and epochs, writing a sample grid to `runs`/grids every `every`
-    epochs (`kgen.callbacks.SampleGrid`, with `grid`'s seed and
+    and epochs (or `epochs`), writing a sample grid to `runs`/grids every
+    `every` epochs (`kgen.callbacks.SampleGrid`, with `grid`'s seed and
     options)."""
     import kgen
 
@@ -95,7 +95,7 @@ def fit_with_sample_grids(
         x_train,
         validation_data=x_test,
         batch_size=schedule["batch_size"],
-        epochs=schedule["epochs"],
+        epochs=epochs or schedule["epochs"],
         callbacks=[
             kgen.callbacks.SampleGrid(f"{runs}/grids", every, **grid),
             keras.callbacks.TerminateOnNaN(),

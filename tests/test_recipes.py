@@ -7,8 +7,9 @@ else notices when a change in kgen breaks one; these runs do. Minutes in
 all, one process each: `pytest -m large`. In order, on one worker: the
 classifier presets a generative recipe scores with come first.
 
-Left out: the recipes that turn a lent GPU's or a benchmark's weights into
-a preset (`--weights` of `video_diffusion_moving_mnist`,
+`lora_ddpm_fashion_mnist` runs its `--dry-run`. Left out: the recipes
+that turn a lent GPU's or a benchmark's weights into a preset (`--weights`
+of `video_diffusion_moving_mnist`,
 `masked_diffusion_chorales`, `sequence_vae_moses`, `few_step_mnist`),
 whose benchmarks' `--dry-run` is tested in tests/benchmarks/, and
 `gallery.py` and `update_presets.py`, which read the shipped presets.
@@ -24,36 +25,42 @@ from tests.conftest import BACKEND
 from tests.conftest import REPO
 
 SMOKE_RUNS = [
-    ("mnist_classifier.py",),
-    ("mnist_classifier.py", "--data", "fashion_mnist"),
-    ("digits_classifier.py",),
-    ("spoken_digits_classifier.py",),
-    ("dcgan_digits.py",),
-    ("vae_digits.py",),
-    ("jem_digits.py",),
-    ("nsf_checkerboard.py",),
-    ("rbm_mnist.py",),
-    ("gan_mnist.py", "dcgan"),
-    ("gan_mnist.py", "wgan_gp"),
-    ("vae_mnist.py", "vae"),
-    ("vae_mnist.py", "hierarchical_vae"),
-    ("flow_mnist.py", "glow"),
-    ("flow_mnist.py", "realnvp"),
-    ("pixel_cnn_mnist.py",),
-    ("vqvae_mnist.py", "vqvae_mask_git_mnist"),
-    ("vqvae_mnist.py", "vqvae_pixel_cnn_mnist"),
-    ("ddpm_mnist.py",),
-    ("flow_matching_fashion_mnist.py",),
-    ("gpt_shakespeare.py",),
-    ("gpt_moses.py",),
-    ("gpt_peptides.py",),
-    ("text_to_image_digits.py",),
-    ("text_to_image_emoji.py",),
-    ("flow_matching_emoji.py",),
-    ("wave_net_spoken_digits.py",),
-    ("wavegan_spoken_digits.py",),
-    ("edm_qm9.py", "--stage", "train"),
-    ("edm_qm9.py", "--stage", "preset"),
+    ("mnist_classifier.py", "--smoke"),
+    ("mnist_classifier.py", "--data", "fashion_mnist", "--smoke"),
+    ("digits_classifier.py", "--smoke"),
+    ("spoken_digits_classifier.py", "--smoke"),
+    ("dcgan_digits.py", "--smoke"),
+    ("vae_digits.py", "--smoke"),
+    ("jem_digits.py", "--smoke"),
+    ("nsf_checkerboard.py", "--smoke"),
+    ("rbm_mnist.py", "--smoke"),
+    ("gan_mnist.py", "dcgan", "--smoke"),
+    ("gan_mnist.py", "wgan_gp", "--smoke"),
+    ("vae_mnist.py", "vae", "--smoke"),
+    ("vae_mnist.py", "hierarchical_vae", "--smoke"),
+    ("flow_mnist.py", "glow", "--smoke"),
+    ("flow_mnist.py", "realnvp", "--smoke"),
+    ("pixel_cnn_mnist.py", "--smoke"),
+    ("vqvae_mnist.py", "vqvae_mask_git_mnist", "--smoke"),
+    ("vqvae_mnist.py", "vqvae_pixel_cnn_mnist", "--smoke"),
+    ("ddpm_mnist.py", "--smoke"),
+    ("flow_matching_fashion_mnist.py", "--smoke"),
+    ("gpt_shakespeare.py", "--smoke"),
+    ("gpt_moses.py", "--smoke"),
+    ("gpt_peptides.py", "--smoke"),
+    ("text_to_image_digits.py", "--smoke"),
+    ("text_to_image_emoji.py", "--smoke"),
+    ("flow_matching_emoji.py", "--smoke"),
+    ("wave_net_spoken_digits.py", "--smoke"),
+    ("wavegan_spoken_digits.py", "--smoke"),
+    ("edm_qm9.py", "--stage", "train", "--smoke"),
+    ("edm_qm9.py", "--stage", "preset", "--smoke"),
+    (
+        "lora_ddpm_fashion_mnist.py",
+        "--dry-run",
+        "--out",
+        "/tmp/kgen_smoke/lora",
+    ),
 ]
 
 
@@ -67,13 +74,29 @@ SMOKE_RUNS = [
     "run", SMOKE_RUNS, ids=[" ".join(run) for run in SMOKE_RUNS]
 )
 def test_a_recipe_runs_end_to_end_at_toy_size(run):
-    script, *arguments = run
+    before = shipped_files()
     result = subprocess.run(
-        [sys.executable, os.path.join("recipes", script), *arguments]
-        + ["--smoke"],
+        [sys.executable, os.path.join("recipes", run[0]), *run[1:]],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    # A toy run must not write over what ships (three digits recipes
+    # ignored `--smoke` and retrained their presets in place).
+    assert shipped_files() == before
+
+
+def shipped_files():
+    """`path -> (size, mtime)` of every file the presets ship."""
+    folders = [os.path.join(REPO, "kgen", "presets", "files")]
+    folders.append(os.path.join(REPO, "preset_packages"))
+    files = {}
+    for folder in folders:
+        for root, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(root, name)
+                status = os.stat(path)
+                files[path] = (status.st_size, status.st_mtime_ns)
+    return files
