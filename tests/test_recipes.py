@@ -10,8 +10,9 @@ classifier presets a generative recipe scores with come first.
 `lora_ddpm_fashion_mnist` runs its `--dry-run`. Left out: the recipes
 that write a preset from a lent GPU's or a benchmark's weights
 (`video_diffusion_moving_mnist`, `masked_diffusion_chorales`,
-`sequence_vae_moses`, `few_step_mnist`, `vqvae_mnist`), whose benchmarks'
-`--dry-run` is tested in tests/benchmarks/, and `gallery.py` and
+`sequence_vae_moses`, `few_step_mnist`, `vqvae_mnist`,
+`wavegan_spoken_digits`), whose benchmarks' `--dry-run` is tested in
+tests/benchmarks/, and `gallery.py` and
 `update_presets.py`, which read the shipped presets.
 """
 
@@ -50,7 +51,6 @@ SMOKE_RUNS = [
     ("text_to_image_emoji.py", "--smoke"),
     ("flow_matching_emoji.py", "--smoke"),
     ("wave_net_spoken_digits.py", "--smoke"),
-    ("wavegan_spoken_digits.py", "--smoke"),
     ("edm_qm9.py", "--stage", "train", "--smoke"),
     ("edm_qm9.py", "--stage", "preset", "--smoke"),
     (
