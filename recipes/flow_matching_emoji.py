@@ -35,8 +35,7 @@ import recipe_steps  # recipes/recipe_steps.py, beside this script
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = recipe_steps.gpu_stage_parser(__doc__, "flow_matching_emoji")
-args = parser.parse_args()
+args = recipe_steps.gpu_stage_arguments(__doc__, "flow_matching_emoji")
 
 # === Config ===
 name = "flow_matching_emoji"

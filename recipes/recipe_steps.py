@@ -10,6 +10,7 @@ used.
 """
 
 import argparse
+import pathlib
 import time
 
 import keras
@@ -29,10 +30,12 @@ def recipe_parser(doc, smoke=True):
     return parser
 
 
-def gpu_stage_parser(doc, name):
-    """`recipe_parser` with the flags of a recipe trained on a lent GPU
-    in two stages: `--stage`, `--max-train-minutes` and the `--weights`
-    and `--samples` files that carry the GPU's work to this machine."""
+def gpu_stage_arguments(doc, name):
+    """The parsed flags of a recipe trained on a lent GPU in two stages:
+    `recipe_parser`'s, `--stage`, `--max-train-minutes` and the
+    `--weights` and `--samples` files that carry the GPU's work to this
+    machine (by default `name`'s, in the working directory, or under
+    /tmp/kgen_smoke for `--smoke`)."""
     parser = recipe_parser(doc)
     parser.add_argument(
         "--stage",
@@ -43,9 +46,14 @@ def gpu_stage_parser(doc, name):
         "preset from --weights",
     )
     parser.add_argument("--max-train-minutes", type=float, default=5.0)
-    parser.add_argument("--weights", default=f"{name}.npz")
-    parser.add_argument("--samples", default=f"{name}_samples.npz")
-    return parser
+    parser.add_argument("--weights")
+    parser.add_argument("--samples")
+    args = parser.parse_args()
+    folder = model_card.SMOKE if args.smoke else pathlib.Path()
+    folder.mkdir(parents=True, exist_ok=True)
+    args.weights = args.weights or str(folder / f"{name}.npz")
+    args.samples = args.samples or str(folder / f"{name}_samples.npz")
+    return args
 
 
 def add_benchmark_results_arguments(

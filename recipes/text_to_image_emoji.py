@@ -39,8 +39,7 @@ import recipe_steps  # recipes/recipe_steps.py, beside this script
 model_card.use_repository_packages()
 import kgen  # noqa: E402
 
-parser = recipe_steps.gpu_stage_parser(__doc__, "text_to_image_emoji")
-args = parser.parse_args()
+args = recipe_steps.gpu_stage_arguments(__doc__, "text_to_image_emoji")
 
 # === Config ===
 name = "text_to_image_emoji"
