@@ -121,7 +121,10 @@ def trained(name):
 
 def draw(model, case, seed, num_samples=3):
     arguments = case.sample_arguments(num_samples)
-    return to_numpy(model.sample(num_samples, seed=seed, **arguments))
+    drawn = model.sample(num_samples, seed=seed, **arguments)
+    # No autograd graph behind samples (torch): `np.asarray` reads them.
+    assert not getattr(drawn, "requires_grad", False)
+    return to_numpy(drawn)
 
 
 @functools.cache

@@ -224,7 +224,8 @@ class FlowModel(GenerativeModel):
             # drawn from the model's own generator.
             seed = seeds.loop_seed(seed)
         z = base.sample(num_samples, seed=seed)
-        return self.decode(temperature * z)
+        with backend.no_grad():
+            return self.decode(temperature * z)
 
     def serving_endpoints(self):
         spec = [

@@ -166,7 +166,8 @@ class CycleGAN(GenerativeModel):
                 f"`num_samples` ({num_samples}) must equal the number of "
                 f"`condition` images ({count})."
             )
-        return to_float32(generator(images, training=False))
+        with backend.no_grad():
+            return to_float32(generator(images, training=False))
 
     def _checked_input(self, images, direction, argument):
         """The generator of `direction`, and `images` checked against its

@@ -198,7 +198,8 @@ class GAN(GenerativeModel):
         seed = public_inputs.seed_source(self, seed)
         noise = self.sample_noise(num_samples, seed)
         labels = public_inputs.sample_labels(self, labels, num_samples, seed)
-        return self._generator_outputs(noise, labels, training=False)
+        with backend.no_grad():
+            return self._generator_outputs(noise, labels, training=False)
 
     # === Networks' inputs (labels when class-conditional) ===
 

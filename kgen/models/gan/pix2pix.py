@@ -141,7 +141,8 @@ class Pix2Pix(GenerativeModel):
                 f"`condition` images ({count})."
             )
         seeds.seed_generator(seed)  # still rejects a malformed seed
-        return self._translate(condition, "condition")
+        with backend.no_grad():
+            return self._translate(condition, "condition")
 
     # === Training ===
 

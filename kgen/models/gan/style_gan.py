@@ -169,7 +169,8 @@ class StyleGAN(GAN):
             (num_samples, self.latent_dim),
             seed=public_inputs.seed_source(self, seed),
         )
-        return self.synthesize(noise, truncation_psi=truncation_psi)
+        with backend.no_grad():
+            return self.synthesize(noise, truncation_psi=truncation_psi)
 
     def mix_styles(
         self, coarse_noise, fine_noise, crossover, truncation_psi=1.0

@@ -147,7 +147,8 @@ class Autoencoder(GenerativeModel):
         jitter = 1e-5 * ops.eye(self.latent_dim)
         factor = ops.linalg.cholesky(covariance + jitter)
         noise = keras.random.normal((num_samples, self.latent_dim), seed=seed)
-        return self.decode(mean + ops.matmul(noise, ops.transpose(factor)))
+        with backend.no_grad():
+            return self.decode(mean + ops.matmul(noise, ops.transpose(factor)))
 
     def serving_endpoints(self):
         latent = keras.InputSpec(shape=(None, self.latent_dim), dtype="float32")

@@ -278,7 +278,8 @@ class HierarchicalVAE(GenerativeModel):
         seed = public_inputs.seed_source(self, seed)
         z2 = keras.random.normal((num_samples, self.latent_dims[1]), seed=seed)
         z1 = self._normal(self.z1_prior(z2)).sample(seed=seed)
-        return ops.sigmoid(self._decode(z1, z2))
+        with backend.no_grad():
+            return ops.sigmoid(self._decode(z1, z2))
 
     def serving_endpoints(self):
         def sample(noise):

@@ -150,7 +150,8 @@ class KLAutoencoder(GenerativeModel):
         latent = keras.random.normal(
             (num_samples,) + self.latent_shape, seed=seed
         )
-        return self.decode(latent)
+        with backend.no_grad():
+            return self.decode(latent)
 
     # === Training ===
 

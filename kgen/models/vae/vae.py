@@ -224,7 +224,10 @@ class VAE(VAELikelihood, GenerativeModel):
         public_inputs.check_num_samples(num_samples)
         seed = public_inputs.seed_source(self, seed)
         labels = public_inputs.sample_labels(self, labels, num_samples, seed)
-        return self.decode(self._sample_prior(num_samples, seed), labels=labels)
+        with backend.no_grad():
+            return self.decode(
+                self._sample_prior(num_samples, seed), labels=labels
+            )
 
     def _sample_prior(self, num_samples, seed):
         if isinstance(self._prior, Distribution):

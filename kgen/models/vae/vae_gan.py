@@ -138,7 +138,8 @@ class VAEGAN(GenerativeModel):
             (num_samples, self.latent_dim),
             seed=public_inputs.seed_source(self, seed),
         )
-        return self.decode(latent)
+        with backend.no_grad():
+            return self.decode(latent)
 
     def _loss_terms(self, x, latent, prior_latent, training):
         """KL, feature-matching and adversarial terms of one batch."""

@@ -203,7 +203,8 @@ class VQVAE(GenerativeModel):
                 f"The prior samples {shape} grids; this VQ-VAE decodes "
                 f"{self.code_shape} grids."
             )
-        return self.decode(codes)
+        with backend.no_grad():
+            return self.decode(codes)
 
     def serving_endpoints(self):
         images = keras.InputSpec(

@@ -174,7 +174,8 @@ class VQVAE2(GenerativeModel):
         bottom = self.bottom_prior.sample(
             num_samples, seed=seed, condition=self.bottom_condition(top)
         )
-        return self.decode(top, bottom)
+        with backend.no_grad():
+            return self.decode(top, bottom)
 
     def serving_endpoints(self):
         images = keras.InputSpec(
