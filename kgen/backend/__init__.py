@@ -39,9 +39,6 @@ Keras chooses its own trainer):
 - `undo_non_finite_steps(model)`: the model's `train_step`, changed to
   undo a step whose logs or variables come out NaN or infinite and to log
   `skipped_steps` (for `TerminateOnNonFinite(max_skipped_steps=N)`).
-- `fori_loop(lower, upper, body, init_val)`: `keras.ops.fori_loop`, run
-  as one graph on TensorFlow (eager `tf.while_loop` steps from Python),
-  for long sampling loops.
 - `build_then_load(build, load)`: `load(build())`, the model returned; on
   JAX the variables `load` assigns skip their initializers (each compiles
   a program per shape there), so presets load in a fraction of the time;
@@ -84,8 +81,11 @@ Keras chooses its own trainer):
   `key` and argument shapes and kept (the newest 8 keys per owner): on
   JAX a `jax.jit` with the owner's variables as arguments, on TensorFlow
   a `tf.function`; torch runs it eagerly. `key` must name everything
-  `function` closes over; `function` must not hold the owner. With `key`
-  `None` the program is compiled for this call alone and not kept.
+  `function` closes over, and every dimension of the arguments that
+  `function` reads as a Python int (TensorFlow traces a dimension that
+  varies under one key as unknown); `function` must not hold the owner.
+  With `key` `None` nothing is kept: JAX compiles the program for this
+  call alone, TensorFlow runs it eagerly.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
@@ -140,7 +140,6 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
-    from kgen.backend.tensorflow import fori_loop
     from kgen.backend.tensorflow import fused_group_normalization
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
@@ -178,7 +177,6 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
-    from kgen.backend.jax import fori_loop
     from kgen.backend.jax import fused_group_normalization
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
@@ -216,7 +214,6 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
-    from kgen.backend.torch import fori_loop
     from kgen.backend.torch import fused_group_normalization
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
@@ -270,7 +267,6 @@ __all__ = [
     "export_archive",
     "finite_difference_jvp",
     "first_rows",
-    "fori_loop",
     "fused_group_normalization",
     "gather_over_replicas",
     "grad",

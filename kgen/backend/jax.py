@@ -236,10 +236,6 @@ def stateless_normal(shape, seed, dtype="float32"):
     return jax.random.normal(key, shape, dtype=dtype)
 
 
-def fori_loop(lower, upper, body, init_val):
-    return keras.ops.fori_loop(lower, upper, body, init_val)
-
-
 def first_rows(x, num_rows):
     # `x[:n]` compiles a slicing program for every `n`, kept for good
     # (281 MB over n = 1..200); a concrete array on one device is cut on

@@ -282,9 +282,9 @@ def has_values(variables):
 
 def inference_program(owner, key, function, *args):
     if not tf.executing_eagerly() or key is None:
-        # Inside a graph (an export, a `tf.function`), it is traced in; a
-        # single call costs less eagerly than traced (a loop inside is a
-        # graph already, see `fori_loop`).
+        # Inside a graph (an export, a `tf.function`), it is traced in.
+        # Without a key nothing is kept: it runs eagerly (its loop op by
+        # op from Python) rather than pay a trace for one call.
         return function(owner, *args)
     return _INFERENCE_PROGRAMS.get(owner, key, function)(*args)
 
@@ -310,15 +310,6 @@ def jvp(function, primals, tangents):
 def no_grad():
     # Gradients are only ever taken explicitly here; nothing to switch off.
     return contextlib.nullcontext()
-
-
-def fori_loop(lower, upper, body, init_val):
-    # Eager `tf.while_loop` runs its body op by op from Python: a
-    # WaveNet's thousands of sampling steps ran 5-8x slower than as one
-    # graph. (Inside a graph already, the function is inlined.)
-    return tf.function(
-        lambda value: keras.ops.fori_loop(lower, upper, body, value)
-    )(init_val)
 
 
 def stateless_uniform(shape, seed, dtype="float32"):

@@ -216,10 +216,6 @@ def stateless_uniform(shape, seed, dtype="float32"):
     return values.to(get_device())
 
 
-def fori_loop(lower, upper, body, init_val):
-    return keras.ops.fori_loop(lower, upper, body, init_val)
-
-
 def fused_group_normalization(inputs, groups, gamma, beta, epsilon):
     # Channels-first is a view of a channels-last activation, and torch's
     # CPU and CUDA `group_norm` kernels read that layout without a copy.

@@ -24,6 +24,9 @@ class TokenSampler:
     which samples `softmax(logits / temperature)` exactly. The names and
     arguments follow keras-hub's samplers, which are TensorFlow-bound.
 
+    A subclass with options of its own returns them from `get_config`:
+    `GPT.generate` compiles its loop once per rule and config.
+
     Args:
         temperature: float > 0. Divides the logits before the draw.
     """

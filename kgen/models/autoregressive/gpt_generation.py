@@ -70,8 +70,9 @@ class GPTGeneration:
             ],
             axis=1,
         )
-        with backend.no_grad():
-            return self.generate_loop(
+
+        def program(model, tokens, loop_seed, labels, condition):
+            return model.generate_loop(
                 tokens,
                 prompt_length,
                 sampler,
@@ -79,6 +80,16 @@ class GPTGeneration:
                 use_cache,
                 labels,
                 condition,
+            )
+
+        # One compiled program per prompt and total length and rule, as
+        # the denoisers' loops (`backend.inference_program`); a sampler's
+        # `repr` is its config (`TokenSampler.get_config`).
+        key = ("gpt.generate", prompt_length, total, bool(use_cache))
+        key += (type(sampler), repr(sampler))
+        with backend.no_grad():
+            return backend.inference_program(
+                self, key, program, tokens, loop_seed, labels, condition
             )
 
     def generate_loop(

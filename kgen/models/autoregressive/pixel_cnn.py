@@ -285,15 +285,30 @@ class PixelCNN(GenerativeModel):
         window = self.grid_shape[0]
         if windowed:
             window = min(window, self.receptive_rows + 1)
-        loop_seed = seeds.loop_seed(seed)
         sampler = RandomSampler(temperature)
 
-        def draw(logits, index):
-            return sampler(logits, loop_seed + ops.stack([0, index]))
+        def program(model, flat, labels, condition, loop_seed):
+            def draw(logits, index):
+                return sampler(logits, loop_seed + ops.stack([0, index]))
 
+            return model._sample_loop(flat, labels, condition, draw, window)
+
+        flat = ops.zeros((num_samples, math.prod(self.grid_shape)), "int32")
+        # One compiled program per temperature and window, as the
+        # denoisers' loops (`backend.inference_program`): run eagerly,
+        # TensorFlow's while loop called the network from Python at every
+        # pixel, 160x JAX's time (16 MNIST grids: 93 s against 0.57 s).
+        key = ("pixel_cnn.sample", float(temperature), window)
         with backend.no_grad():
-            flat = ops.zeros((num_samples, math.prod(self.grid_shape)), "int32")
-            return self._sample_loop(flat, labels, condition, draw, window)
+            return backend.inference_program(
+                self,
+                key,
+                program,
+                flat,
+                labels,
+                condition,
+                seeds.loop_seed(seed),
+            )
 
     def _sample_loop(self, flat, labels, condition, draw, window):
         """`sample`'s pixel-by-pixel `ops.fori_loop` (also the exported

@@ -242,25 +242,44 @@ class WaveNet(GenerativeModel):
         seed = public_inputs.seed_source(self, seed)
         labels = public_inputs.sample_labels(self, labels, num_samples, seed)
         window = min(length, self.receptive_field) if windowed else length
-        loop_seed = seeds.loop_seed(seed)
-        steps = ops.arange(length)
 
-        def body(step, audio):
-            # 1. The steps that reach step `step`: a window ending just
-            #    before it (starting at 0 near the start, where the
-            #    network's own causal padding is the true start).
-            start = ops.minimum(ops.maximum(step - window, 0), length - window)
-            inputs = {
-                "audio": ops.slice(audio, [0, start], [num_samples, window]),
-                "labels": labels,
-            }
-            # 2. The logits for step `step`, read one step earlier.
-            logits = ops.take(self(inputs), step - 1 - start, axis=1)
-            # 3. A draw from softmax(logits / temperature), written in.
-            value = sampler(logits, loop_seed + ops.stack([0, step]))
-            here = steps[None, :] == step
-            return ops.where(here, value[:, None], audio)
+        def program(model, audio, labels, loop_seed):
+            steps = ops.arange(length)
+
+            def body(step, audio):
+                # 1. The steps that reach step `step`: a window ending just
+                #    before it (starting at 0 near the start, where the
+                #    network's own causal padding is the true start).
+                start = ops.minimum(
+                    ops.maximum(step - window, 0), length - window
+                )
+                inputs = {
+                    "audio": ops.slice(
+                        audio, [0, start], [num_samples, window]
+                    ),
+                    "labels": labels,
+                }
+                # 2. The logits for step `step`, read one step earlier.
+                logits = ops.take(model(inputs), step - 1 - start, axis=1)
+                # 3. A draw from softmax(logits / temperature), written in.
+                value = sampler(logits, loop_seed + ops.stack([0, step]))
+                here = steps[None, :] == step
+                return ops.where(here, value[:, None], audio)
+
+            return ops.fori_loop(1, length, body, audio)
 
         audio = ops.full((num_samples, length), self.num_levels // 2, "int32")
+        # One compiled program per clip shape and options, as the
+        # denoisers' loops (`backend.inference_program`); the slice sizes
+        # name the batch, so the key does.
+        key = (
+            "wave_net.sample",
+            num_samples,
+            length,
+            window,
+            sampler.temperature,
+        )
         with backend.no_grad():
-            return backend.fori_loop(1, length, body, audio)
+            return backend.inference_program(
+                self, key, program, audio, labels, seeds.loop_seed(seed)
+            )

@@ -290,13 +290,12 @@ class EnergyModel(GenerativeModel):
             seed: int or `None`.
         """
         return self._sample_chains(
-            self.energy, num_samples, num_steps, from_buffer, seed
+            None, num_samples, num_steps, from_buffer, seed
         )
 
-    def _sample_chains(
-        self, energy_fn, num_samples, num_steps, from_buffer, seed
-    ):
-        """`energy_fn`'s chains from noise or from the buffer."""
+    def _sample_chains(self, labels, num_samples, num_steps, from_buffer, seed):
+        """Chains from noise or from the buffer, on `energy` (or, given
+        `labels`, a tensor of class ids, on `class_energy`)."""
         public_inputs.check_num_samples(num_samples)
         from_buffer = validate_bool(from_buffer, "from_buffer")
         if num_steps is not None:
@@ -314,9 +313,22 @@ class EnergyModel(GenerativeModel):
             initial = ops.take(self.replay_buffer, indices, axis=0)
         else:
             initial = self._noise(num_samples, seed)
+
+        def program(model, initial, loop_seed, labels):
+            def energy_fn(x):
+                if labels is None:
+                    return model.energy(x)
+                return model.class_energy(x, labels)
+
+            return model.sampler.run(energy_fn, initial, loop_seed, num_steps)
+
+        # One compiled program per step count and sampler, as the
+        # denoisers' loops (`backend.inference_program`).
+        key = ("energy.sample", num_steps, type(self.sampler))
+        key += (repr(self.sampler.get_config()),)
         with backend.no_grad():
-            return self.sampler.run(
-                energy_fn, initial, seeds.loop_seed(seed), num_steps
+            return backend.inference_program(
+                self, key, program, initial, seeds.loop_seed(seed), labels
             )
 
     def serving_endpoints(self, num_steps=None):

@@ -255,19 +255,13 @@ class JointEnergyModel(EnergyModel):
         Returns:
             `(num_samples, *data_shape)` chain states.
         """
-        if labels is None:
-            energy_fn = self.energy
-        else:
+        if labels is not None:
             public_inputs.check_num_samples(num_samples)
             labels = ops.convert_to_tensor(
                 validate_labels(labels, num_samples, self.num_classes, "labels")
             )
-
-            def energy_fn(x):
-                return self.class_energy(x, labels)
-
         return self._sample_chains(
-            energy_fn, num_samples, num_steps, from_buffer, seed
+            labels, num_samples, num_steps, from_buffer, seed
         )
 
     def serving_endpoints(self, num_steps=None):

@@ -341,8 +341,18 @@ class RBM(RBMLikelihood, GenerativeModel):
                 < 0.5,
                 "float32",
             )
+
+        def program(model, initial, loop_seed):
+            return model.gibbs.run(model, initial, loop_seed, num_steps)
+
+        # One compiled program per sweep count, as the denoisers' loops
+        # (`backend.inference_program`).
+        key = ("rbm.sample", num_steps, type(self.gibbs))
+        key += (repr(self.gibbs.get_config()),)
         with backend.no_grad():
-            return self._gibbs(initial, seed, num_steps)
+            return backend.inference_program(
+                self, key, program, initial, seeds.loop_seed(seed)
+            )
 
     def serving_endpoints(self, num_steps=1000):
         """`free_energy`: visible states -> `F(v)`; `sample`: starting

@@ -179,15 +179,26 @@ class MaskedTokenModel(GenerativeModel):
         guidance_scale = public_inputs.check_guidance_scale(
             self, guidance_scale
         )
-        with backend.no_grad():
-            tokens = self._decode_tokens(
+
+        def program(model, tokens, loop_seed, labels):
+            return model._decode_tokens(
                 tokens,
                 num_steps,
-                seeds.loop_seed(seed),
+                loop_seed,
                 labels,
                 temperature,
                 guidance_scale,
                 **options,
+            )
+
+        # One compiled program per set of options, as the denoisers' loops
+        # (`backend.inference_program`): run eagerly, TensorFlow's while
+        # loop called the network from Python at every step.
+        key = ("masked_token.decode", num_steps, temperature, guidance_scale)
+        key += tuple(sorted(options.items()))
+        with backend.no_grad():
+            tokens = backend.inference_program(
+                self, key, program, tokens, seeds.loop_seed(seed), labels
             )
         return ops.reshape(tokens, (-1,) + self.code_shape)
 
