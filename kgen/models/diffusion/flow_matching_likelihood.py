@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kgen import backend
 from kgen.models import public_inputs
 from kgen.models.diffusion import flow_likelihood
 from kgen.utils.argument_validation import validate_int
@@ -30,12 +31,27 @@ def log_prob(model, x, labels, num_steps, seed):
         )
     seed = public_inputs.seed_source(model, seed)
     probes = ops.sign(keras.random.uniform(ops.shape(x), seed=seed) - 0.5)
-    return flow_likelihood.log_prob(
-        lambda x, sigma: model.velocity(x, sigma, labels),
-        x,
-        num_steps,
-        probes,
-    )
+
+    def program(model, x, probes, labels):
+        return flow_likelihood.log_prob(
+            lambda x, sigma: model.velocity(x, sigma, labels),
+            x,
+            num_steps,
+            probes,
+        )
+
+    # One compiled program per step count, as the sampling loops
+    # (`backend.inference_program`): eagerly, TensorFlow ran the ODE's
+    # loop op by op from Python.
+    with backend.no_grad():
+        return backend.inference_program(
+            model,
+            ("flow_matching.log_prob", num_steps),
+            program,
+            x,
+            probes,
+            labels,
+        )
 
 
 def bits_per_dim(model, x, labels, num_steps, seed):
