@@ -87,10 +87,9 @@ class GPTGeneration:
         # `repr` is its config (`TokenSampler.get_config`).
         key = ("gpt.generate", prompt_length, total, bool(use_cache))
         key += (type(sampler), repr(sampler))
-        with backend.no_grad():
-            return backend.inference_program(
-                self, key, program, tokens, loop_seed, labels, condition
-            )
+        return backend.inference_program(
+            self, key, program, tokens, loop_seed, labels, condition
+        )
 
     def generate_loop(
         self,

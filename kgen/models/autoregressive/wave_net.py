@@ -279,7 +279,6 @@ class WaveNet(GenerativeModel):
             window,
             sampler.temperature,
         )
-        with backend.no_grad():
-            return backend.inference_program(
-                self, key, program, audio, labels, seeds.loop_seed(seed)
-            )
+        return backend.inference_program(
+            self, key, program, audio, labels, seeds.loop_seed(seed)
+        )

@@ -43,15 +43,14 @@ def log_prob(model, x, labels, num_steps, seed):
     # One compiled program per step count, as the sampling loops
     # (`backend.inference_program`): eagerly, TensorFlow ran the ODE's
     # loop op by op from Python.
-    with backend.no_grad():
-        return backend.inference_program(
-            model,
-            ("flow_matching.log_prob", num_steps),
-            program,
-            x,
-            probes,
-            labels,
-        )
+    return backend.inference_program(
+        model,
+        ("flow_matching.log_prob", num_steps),
+        program,
+        x,
+        probes,
+        labels,
+    )
 
 
 def bits_per_dim(model, x, labels, num_steps, seed):

@@ -326,10 +326,9 @@ class EnergyModel(GenerativeModel):
         # denoisers' loops (`backend.inference_program`).
         key = ("energy.sample", num_steps, type(self.sampler))
         key += (repr(self.sampler.get_config()),)
-        with backend.no_grad():
-            return backend.inference_program(
-                self, key, program, initial, seeds.loop_seed(seed), labels
-            )
+        return backend.inference_program(
+            self, key, program, initial, seeds.loop_seed(seed), labels
+        )
 
     def serving_endpoints(self, num_steps=None):
         """`energy`: states -> `E(x)`; `sample`: starting states and a

@@ -349,10 +349,9 @@ class RBM(RBMLikelihood, GenerativeModel):
         # (`backend.inference_program`).
         key = ("rbm.sample", num_steps, type(self.gibbs))
         key += (repr(self.gibbs.get_config()),)
-        with backend.no_grad():
-            return backend.inference_program(
-                self, key, program, initial, seeds.loop_seed(seed)
-            )
+        return backend.inference_program(
+            self, key, program, initial, seeds.loop_seed(seed)
+        )
 
     def serving_endpoints(self, num_steps=1000):
         """`free_energy`: visible states -> `F(v)`; `sample`: starting

@@ -196,10 +196,9 @@ class MaskedTokenModel(GenerativeModel):
         # loop called the network from Python at every step.
         key = ("masked_token.decode", num_steps, temperature, guidance_scale)
         key += tuple(sorted(options.items()))
-        with backend.no_grad():
-            tokens = backend.inference_program(
-                self, key, program, tokens, seeds.loop_seed(seed), labels
-            )
+        tokens = backend.inference_program(
+            self, key, program, tokens, seeds.loop_seed(seed), labels
+        )
         return ops.reshape(tokens, (-1,) + self.code_shape)
 
     def _sample_tokens(self, num_samples, seed, labels, **options):
