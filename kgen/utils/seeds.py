@@ -7,15 +7,17 @@ Every random draw in kgen takes its seed from `seed_generator(seed, ...)`:
 | `None`                          | the model's own `seed_generator`      |
 | an integer (Python or NumPy)    | a fresh `SeedGenerator(seed)`         |
 | a `keras.random.SeedGenerator`  | that generator (it advances)          |
-| a `(2,)` integer tensor         | stateless draws (inside compiled      |
-|                                 | loops and exported endpoints)         |
 
 So `sample(n, seed=3)`, `sample(n, seed=np.int64(3))` and
 `sample(n, seed=keras.random.SeedGenerator(3))` give the same samples, and
 a method that makes several draws from one integer seed gets different
 numbers for each (an integer handed to two draws would repeat them).
 Loops written with `ops.fori_loop` take a `(2,)` seed from `loop_seed` and
-fold the step into it for each stateless draw.
+fold the step into it for each stateless draw. That `(2,)` tensor is
+internal: a public `seed=` refuses tensors, since `keras.random`'s draws
+take a tensor seed on JAX alone (as a `uint32` key), and a tensor seed
+would then work for the loop samplers and fail, with a backend's error,
+for every direct draw.
 
 An integer seed lies in `[0, MAX_SEED]`: the range every backend's
 `SeedGenerator` takes (JAX's refuses negative seeds and seeds of 2**32 or
@@ -35,14 +37,13 @@ def seed_generator(seed, default=None, argument="seed"):
     """The source of every draw for a `seed=` argument (see the table above).
 
     Args:
-        seed: `None`, an integer, a `keras.random.SeedGenerator` or a
-            `(2,)` integer tensor.
+        seed: `None`, an integer or a `keras.random.SeedGenerator`.
         default: what `None` means: the model's `SeedGenerator`, or `None`
             for Keras' global one.
         argument: str. The argument's name, for the error message.
 
     Returns:
-        A `keras.random.SeedGenerator`, a `(2,)` tensor or `None`.
+        A `keras.random.SeedGenerator`, or `None`.
     """
     if seed is None:
         return default
@@ -50,11 +51,12 @@ def seed_generator(seed, default=None, argument="seed"):
         return seed
     if _is_integer(seed):
         return keras.random.SeedGenerator(_in_range(seed, argument))
-    if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
-        return seed
+    hint = ""
+    if keras.ops.is_tensor(seed) or isinstance(seed, np.ndarray):
+        hint = " (a tensor or array seed is not taken: pass `int(seed)`)"
     raise ValueError(
-        f"`{argument}` must be None, an int, a keras.random.SeedGenerator "
-        f"or a (2,) int tensor; received {seed!r}."
+        f"`{argument}` must be None, an int or a keras.random.SeedGenerator"
+        f"{hint}; received {seed!r}."
     )
 
 
