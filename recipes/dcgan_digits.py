@@ -43,7 +43,7 @@ x_test = kgen.presets.architectures.prepare_data("dcgan", x_test)
 model = kgen.presets.build_architecture("dcgan", x_train.shape[1:], seed=seed)
 
 # === Training ===
-history, wall_time = recipe_steps.fit_with_sample_grids(
+run = recipe_steps.fit_with_sample_grids(
     model,
     x_train,
     x_test,
@@ -59,30 +59,18 @@ history, wall_time = recipe_steps.fit_with_sample_grids(
 command = "python recipes/dcgan_digits.py"
 metrics = {
     key: {"value": float(values[-1]), "command": command, "note": "last epoch"}
-    for key, values in history.history.items()
+    for key, values in run.history.history.items()
 }
 metrics.update(model_card.digits_domain_metrics(model, name, (-1, 1)))
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.digits_data((-1, 1), held_out="validation"),
-        "training": model_card.architecture_training(
-            command,
-            "dcgan",
-            history,
-            len(x_train),
-            seed=seed,
-            wall_time=wall_time,
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["domain_fid", "domain_inception_score"],
-    },
-    overwrite=True,
-)
+card = {
+    "data": model_card.digits_data((-1, 1), held_out="validation"),
+    "training": model_card.architecture_training(
+        command, "dcgan", run, seed=seed
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["domain_fid", "domain_inception_score"],
+}
+model_card.write(model, preset, name, description, card, run.wall_time)
 kgen.export.export_saved_model(model, f"{runs}/saved_model", overwrite=True)
-print(f"{name}: {wall_time:.0f} s -> {preset}")

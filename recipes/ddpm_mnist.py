@@ -189,7 +189,7 @@ if args.stage in ("all", "train"):
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if args.max_train_minutes:
         callbacks.append(kgen.callbacks.TrainingBudget(args.max_train_minutes))
-    history, wall_time = recipe_steps.timed_fit(
+    run = recipe_steps.timed_fit(
         model,
         x_train,
         y_train,
@@ -199,9 +199,9 @@ if args.stage in ("all", "train"):
         verbose=2,
     )
     training = {
-        "wall_time": wall_time,
-        "epochs": len(history.history["loss"]),
-        "final_loss": float(history.history["loss"][-1]),
+        "wall_time": run.wall_time,
+        "epochs": run.epochs,
+        "final_loss": run.final_loss,
         "hardware": kgen.backend.device_name(),
         "backend": keras.backend.backend(),
     }
@@ -271,72 +271,67 @@ metrics.update(
 )
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": (
-            "A class-conditional DDPM (U-Net of widths "
-            f"{', '.join(map(str, widths))}, "
-            f"{model.denoiser.count_params() / 1e6:.1f}M parameters; "
-            f"1,000-step linear schedule, {prediction_type} target, label "
-            "dropout 0.1) on MNIST: sample(n, labels=...) gives 28x28x1 "
-            "images in [-1, 1] by DDIM-50 by default (the preset's "
-            "sample_arguments); any scheduler and num_steps, "
-            "guidance_scale (classifier-free) and inpaint as "
-            "kgen.models.DiffusionModel."
-        ),
-        "data": model_card.mnist_data(
-            train="all 60,000 training images in [-1, 1], with labels",
-            test=f"the first {num_samples} test images (FID reference)",
-            value_range=(-1, 1),
-            labels="digit 0-9",
-        ),
-        "training": model_card.training_section(
-            command,
-            epochs=trained_epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=training["wall_time"],
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": learning_rate,
-                "ema_momentum": ema_momentum,
-                "weights": "the EMA weights"
-                + (
-                    ", stored in float16 (measured after rounding)"
-                    if size["weights_dtype"] == "float16"
-                    else ""
-                ),
-            },
-            config={
-                "widths": list(widths),
-                "attention_levels": [len(widths) - 1],
-                "condition_dropout": 0.1,
-                "prediction_type": prediction_type,
-                "seed": seed,
-            },
-            networks=f"kgen.presets.build_architecture("
-            f"{size['architecture']!r})",
-            final_loss=training["final_loss"],
-            hardware_used=hardware,
-            backend=training["backend"],
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "fid_inception_ddim50",
-            "fid_inception_floor",
-            "label_accuracy_ddim50",
-        ],
-        "sample_arguments": sampling,
-        "paper": {
-            "reference": "the issue's bar: DDIM-50 FID within 1.1x of "
-            "DDPM-1000 and of the real-vs-real floor at the same sample "
-            "size, for the 4.3M U-Net",
-        },
-    },
-    overwrite=True,
-    weights_dtype=size["weights_dtype"],
+description = (
+    "A class-conditional DDPM (U-Net of widths "
+    f"{', '.join(map(str, widths))}, "
+    f"{model.denoiser.count_params() / 1e6:.1f}M parameters; "
+    f"1,000-step linear schedule, {prediction_type} target, label "
+    "dropout 0.1) on MNIST: sample(n, labels=...) gives 28x28x1 "
+    "images in [-1, 1] by DDIM-50 by default (the preset's "
+    "sample_arguments); any scheduler and num_steps, "
+    "guidance_scale (classifier-free) and inpaint as "
+    "kgen.models.DiffusionModel."
 )
-model_card.report(name, preset, training["wall_time"])
+card = {
+    "data": model_card.mnist_data(
+        train="all 60,000 training images in [-1, 1], with labels",
+        test=f"the first {num_samples} test images (FID reference)",
+        value_range=(-1, 1),
+        labels="digit 0-9",
+    ),
+    "training": model_card.training_section(
+        command,
+        epochs=trained_epochs,
+        steps=steps,
+        batch_size=batch_size,
+        wall_time=training["wall_time"],
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": learning_rate,
+            "ema_momentum": ema_momentum,
+            "weights": "the EMA weights"
+            + (
+                ", stored in float16 (measured after rounding)"
+                if size["weights_dtype"] == "float16"
+                else ""
+            ),
+        },
+        config={
+            "widths": list(widths),
+            "attention_levels": [len(widths) - 1],
+            "condition_dropout": 0.1,
+            "prediction_type": prediction_type,
+            "seed": seed,
+        },
+        networks=f"kgen.presets.build_architecture({size['architecture']!r})",
+        final_loss=training["final_loss"],
+        hardware_used=hardware,
+        backend=training["backend"],
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "fid_inception_ddim50",
+        "fid_inception_floor",
+        "label_accuracy_ddim50",
+    ],
+    "sample_arguments": sampling,
+    "paper": {
+        "reference": "the issue's bar: DDIM-50 FID within 1.1x of "
+        "DDPM-1000 and of the real-vs-real floor at the same sample "
+        "size, for the 4.3M U-Net",
+    },
+}
+seconds, dtype = training["wall_time"], size["weights_dtype"]
+model_card.write(
+    model, preset, name, description, card, seconds, weights_dtype=dtype
+)

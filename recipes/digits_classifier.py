@@ -7,9 +7,6 @@ domain FID for 8x8 digits (`kgen evaluate --features digits_classifier`).
     python recipes/update_presets.py digits_classifier
 """
 
-import math
-import os
-
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import recipe_steps  # recipes/recipe_steps.py, beside this script
@@ -46,7 +43,7 @@ model = kgen.networks.image_classifier(
 recipe_steps.compile_classifier(model, keras.optimizers.Adam(learning_rate))
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model, x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
 )
 
@@ -54,36 +51,23 @@ history, wall_time = recipe_steps.timed_fit(
 command = "python recipes/digits_classifier.py"
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 note = "model.evaluate on the 297 test images"
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.digits_data((0, 1), labels=True),
-        "training": {
-            "command": command,
-            "epochs": epochs,
-            "steps": len(history.epoch) * math.ceil(len(x_train) / batch_size),
-            "batch_size": batch_size,
-            "optimizer": f"Adam({learning_rate}), sparse cross-entropy",
-            "config": dict(
-                filters=filters, features_dim=features_dim, seed=seed
-            ),
-            "hardware": f"{os.cpu_count()} CPU cores",
-            "backend": keras.backend.backend(),
-            "wall_time_s": round(wall_time, 1),
+card = {
+    "data": model_card.digits_data((0, 1), labels=True),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": learning_rate,
+            "loss": "sparse categorical cross-entropy",
         },
-        "metrics": {
-            "test_accuracy": {
-                "value": float(test_accuracy),
-                "command": command,
-                "note": note,
-            },
-            "test_loss": {"value": float(test_loss), "command": command},
-        },
-        "headline_metrics": ["test_accuracy"],
+        config=dict(filters=filters, features_dim=features_dim, seed=seed),
+    ),
+    "metrics": {
+        "test_accuracy": model_card.metric(test_accuracy, command, note),
+        "test_loss": model_card.metric(test_loss, command, note),
     },
-    overwrite=True,
-)
-print(f"{name}: accuracy {test_accuracy:.4f}, {wall_time:.0f} s -> {preset}")
+    "headline_metrics": ["test_accuracy"],
+}
+print(f"{name}: test accuracy {test_accuracy:.4f}")
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -205,67 +205,65 @@ def write_preset():
         )
         for key in notes
     }
-    kgen.presets.save_to_preset(
-        model,
-        preset,
-        {
-            "name": name,
-            "description": "E(3)-equivariant diffusion (EDM) of QM9 "
-            "molecules with their hydrogens, in 3-D: sample(n) gives n "
-            "molecules as padded positions (angstroms), atom types (H, "
-            "C, N, O, F) and masks; `kgen generate edm_qm9 -n 1000 --out "
-            "mols.sdf` writes them as SDF. An EGNN of 6 layers, 64 wide, "
-            "trained on a CPU: EDM's is 9 x 256 on a GPU for 1,100 "
-            "epochs.",
-            "data": {
-                "dataset": "qm9",
-                "source": "kgen.datasets.load_qm9('train'): the qm9pack "
-                "wheel's 130,831 molecules, EDM's split",
-                "train": f"{len(train['smiles']):,} molecules",
-                "atoms": "with hydrogens, up to 29, padded",
-                "elements": list(kgen.datasets.QM9_ELEMENTS),
-            },
-            "training": model_card.training_section(
-                command,
-                epochs=round(
-                    progress["steps"] * batch_size / len(train["smiles"]), 2
-                ),
-                steps=progress["steps"],
-                batch_size=batch_size,
-                wall_time=progress["wall_time"],
-                backend=progress["backend"],
-                optimizers={
-                    "optimizer": "Adam",
-                    "learning_rate": learning_rate,
-                    "clipnorm": 1.0,
-                    "ema_momentum": ema_momentum,
-                },
-                config=dict(network, scheduler="1000-step cosine DDPM"),
-                chunks=progress["chunks"],
-            ),
-            "metrics": metrics,
-            "headline_metrics": ["atom_stability", "validity", "uniqueness"],
-            "paper": {
-                "reference": "EDM (Hoogeboom et al. 2022), Table 2, QM9 "
-                "with hydrogens, 10,000 samples",
-                "EDM": {
-                    "atom_stability": 0.987,
-                    "molecule_stability": 0.820,
-                    "validity": 0.919,
-                    "valid_and_unique": 0.907,
-                },
-                "GeoLDM": {
-                    "atom_stability": 0.989,
-                    "molecule_stability": 0.894,
-                    "validity": 0.938,
-                },
-                "data": {"atom_stability": 0.990, "molecule_stability": 0.952},
-            },
-            "sample_arguments": sample_arguments,
-        },
-        overwrite=True,
+    description = (
+        "E(3)-equivariant diffusion (EDM) of QM9 "
+        "molecules with their hydrogens, in 3-D: sample(n) gives n "
+        "molecules as padded positions (angstroms), atom types (H, "
+        "C, N, O, F) and masks; `kgen generate edm_qm9 -n 1000 --out "
+        "mols.sdf` writes them as SDF. An EGNN of 6 layers, 64 wide, "
+        "trained on a CPU: EDM's is 9 x 256 on a GPU for 1,100 "
+        "epochs."
     )
-    model_card.report(name, preset, progress["wall_time"])
+    card = {
+        "data": {
+            "dataset": "qm9",
+            "source": "kgen.datasets.load_qm9('train'): the qm9pack "
+            "wheel's 130,831 molecules, EDM's split",
+            "train": f"{len(train['smiles']):,} molecules",
+            "atoms": "with hydrogens, up to 29, padded",
+            "elements": list(kgen.datasets.QM9_ELEMENTS),
+        },
+        "training": model_card.training_section(
+            command,
+            epochs=round(
+                progress["steps"] * batch_size / len(train["smiles"]), 2
+            ),
+            steps=progress["steps"],
+            batch_size=batch_size,
+            wall_time=progress["wall_time"],
+            backend=progress["backend"],
+            optimizers={
+                "optimizer": "Adam",
+                "learning_rate": learning_rate,
+                "clipnorm": 1.0,
+                "ema_momentum": ema_momentum,
+            },
+            config=dict(network, scheduler="1000-step cosine DDPM"),
+            chunks=progress["chunks"],
+        ),
+        "metrics": metrics,
+        "headline_metrics": ["atom_stability", "validity", "uniqueness"],
+        "paper": {
+            "reference": "EDM (Hoogeboom et al. 2022), Table 2, QM9 "
+            "with hydrogens, 10,000 samples",
+            "EDM": {
+                "atom_stability": 0.987,
+                "molecule_stability": 0.820,
+                "validity": 0.919,
+                "valid_and_unique": 0.907,
+            },
+            "GeoLDM": {
+                "atom_stability": 0.989,
+                "molecule_stability": 0.894,
+                "validity": 0.938,
+            },
+            "data": {"atom_stability": 0.990, "molecule_stability": 0.952},
+        },
+        "sample_arguments": sample_arguments,
+    }
+    model_card.write(
+        model, preset, name, description, card, progress["wall_time"]
+    )
 
 
 if args.stage == "train":

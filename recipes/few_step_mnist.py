@@ -248,56 +248,50 @@ metrics = model_card.class_conditional_metrics(scores, command)
 
 # === Preset ===
 train_steps = info["train_steps"]
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": config["description"],
-        "data": model_card.mnist_data(
-            train="all 60,000 training images in [-1, 1], with labels",
-            test=f"the first {num_samples} test images (FID reference)",
-            value_range=(-1, 1),
-            labels="digit 0-9",
+description = config["description"]
+card = {
+    "data": model_card.mnist_data(
+        train="all 60,000 training images in [-1, 1], with labels",
+        test=f"the first {num_samples} test images (FID reference)",
+        value_range=(-1, 1),
+        labels="digit 0-9",
+    ),
+    "training": {
+        **model_card.training_section(
+            f"KGEN_DATA_DIR=../shared/data KERAS_BACKEND="
+            f"{info['trained_on']['backend']} python -m "
+            f"{config['benchmark'][:-3].replace('/', '.')} --stage train "
+            + TRAIN_ARGUMENTS[name],
+            epochs=-(-train_steps * info["batch_size"] // len(x_train)),
+            steps=train_steps,
+            batch_size=info["batch_size"],
+            wall_time=info["train_seconds"],
+            optimizers={
+                "optimizer": "Adam",
+                "learning_rate": info["learning_rate"],
+                **(
+                    {
+                        "ema_momentum": info["ema_momentum"],
+                        "weights": "the EMA weights",
+                    }
+                    if "ema_momentum" in info
+                    else {}
+                ),
+            },
+            config={"widths": info["widths"], "seed": seed},
+            networks="the denoiser of kgen.presets.build_architecture("
+            "'flow_matching_mnist_untrained')",
+            final_loss=info["final_loss"],
         ),
-        "training": {
-            **model_card.training_section(
-                f"KGEN_DATA_DIR=../shared/data KERAS_BACKEND="
-                f"{info['trained_on']['backend']} python -m "
-                f"{config['benchmark'][:-3].replace('/', '.')} --stage train "
-                + TRAIN_ARGUMENTS[name],
-                epochs=-(-train_steps * info["batch_size"] // len(x_train)),
-                steps=train_steps,
-                batch_size=info["batch_size"],
-                wall_time=info["train_seconds"],
-                optimizers={
-                    "optimizer": "Adam",
-                    "learning_rate": info["learning_rate"],
-                    **(
-                        {
-                            "ema_momentum": info["ema_momentum"],
-                            "weights": "the EMA weights",
-                        }
-                        if "ema_momentum" in info
-                        else {}
-                    ),
-                },
-                config={"widths": info["widths"], "seed": seed},
-                networks="the denoiser of kgen.presets.build_architecture("
-                "'flow_matching_mnist_untrained')",
-                final_loss=info["final_loss"],
-            ),
-            "hardware": HARDWARE[name],
-        },
-        "metrics": metrics,
-        "headline_metrics": [
-            "fid_inception",
-            "fid_inception_floor",
-            "label_accuracy",
-        ],
-        "sample_arguments": config["sample_arguments"],
-        "paper": config["paper"],
+        "hardware": HARDWARE[name],
     },
-    overwrite=True,
-)
-model_card.report(name, preset, info["train_seconds"])
+    "metrics": metrics,
+    "headline_metrics": [
+        "fid_inception",
+        "fid_inception_floor",
+        "label_accuracy",
+    ],
+    "sample_arguments": config["sample_arguments"],
+    "paper": config["paper"],
+}
+model_card.write(model, preset, name, description, card, info["train_seconds"])

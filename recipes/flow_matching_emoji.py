@@ -161,52 +161,48 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": (
-            "Class-conditional flow matching on 32x32 colour emoji: "
-            "sample(n, labels=...) with labels the 9 emoji groups "
-            "(kgen.datasets.emoji.GROUP_NAMES: 0 Smileys & Emotion ... 8 "
-            "Flags) gives (n, 32, 32, 3) images in [-1, 1] by Euler-50 "
-            "(the preset's sample_arguments); any scheduler, num_steps and "
-            "guidance_scale as kgen.models.FlowMatching."
-        ),
-        "data": model_card.emoji_data(
-            image_size,
-            len(x_train),
-            len(x_test),
-            text_layout_in_training=training["text_layout"],
-            labels="the emoji's group, 0-8 (kgen.datasets.emoji.GROUP_NAMES)",
-        ),
-        "training": model_card.lent_gpu_training_section(
-            command,
-            hardware,
-            training,
-            batch_size=batch_size,
-            optimizers=model_card.ema_adam_card(
-                learning_rate, ema_momentum, training["hardware"]
-            ),
-            config={
-                "widths": widths,
-                "attention_levels": [len(widths) - 1],
-                "condition_dropout": 0.1,
-                "seed": seed,
-                "parameters": model.denoiser.count_params(),
-            },
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "fid_inception",
-            "fid_inception_floor",
-            "group_accuracy",
-        ],
-        "sample_arguments": sampling,
-        "paper": model_card.EMOJI_PAPER,
-    },
-    overwrite=True,
-    weights_dtype="float16",
+description = (
+    "Class-conditional flow matching on 32x32 colour emoji: "
+    "sample(n, labels=...) with labels the 9 emoji groups "
+    "(kgen.datasets.emoji.GROUP_NAMES: 0 Smileys & Emotion ... 8 "
+    "Flags) gives (n, 32, 32, 3) images in [-1, 1] by Euler-50 "
+    "(the preset's sample_arguments); any scheduler, num_steps and "
+    "guidance_scale as kgen.models.FlowMatching."
 )
-model_card.report(name, preset, training["wall_time"])
+card = {
+    "data": model_card.emoji_data(
+        image_size,
+        len(x_train),
+        len(x_test),
+        text_layout_in_training=training["text_layout"],
+        labels="the emoji's group, 0-8 (kgen.datasets.emoji.GROUP_NAMES)",
+    ),
+    "training": model_card.lent_gpu_training_section(
+        command,
+        hardware,
+        training,
+        batch_size=batch_size,
+        optimizers=model_card.ema_adam_card(
+            learning_rate, ema_momentum, training["hardware"]
+        ),
+        config={
+            "widths": widths,
+            "attention_levels": [len(widths) - 1],
+            "condition_dropout": 0.1,
+            "seed": seed,
+            "parameters": model.denoiser.count_params(),
+        },
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "fid_inception",
+        "fid_inception_floor",
+        "group_accuracy",
+    ],
+    "sample_arguments": sampling,
+    "paper": model_card.EMOJI_PAPER,
+}
+seconds = training["wall_time"]
+model_card.write(
+    model, preset, name, description, card, seconds, weights_dtype="float16"
+)

@@ -66,7 +66,7 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     x_train,
     batch_size=batch_size,
@@ -97,41 +97,30 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.mnist_data(
-            train="all 60,000 training images in [0, 1], dequantised with "
-            "fresh uniform noise every step (num_bins=256)",
-            test=f"the first {num_test} test images",
-            value_range=(0, 1),
-        ),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=optimizer_card,
-            config={"seed": seed},
-            networks=f"kgen.presets.build_architecture({architecture!r})",
-            final_loss=float(history.history["loss"][-1]),
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_bits_per_dim"],
-        "sample_arguments": {"temperature": temperature},
-        "paper": {
-            "test_bits_per_dim": paper,
-            "reference": {
-                "glow": "Kingma & Dhariwal, Glow, NeurIPS 2018",
-                "realnvp": "Dinh et al., Density estimation using Real "
-                "NVP, ICLR 2017 (MNIST in the Glow paper's Table 2)",
-            }[args.model],
-        },
+card = {
+    "data": model_card.mnist_data(
+        train="all 60,000 training images in [0, 1], dequantised with "
+        "fresh uniform noise every step (num_bins=256)",
+        test=f"the first {num_test} test images",
+        value_range=(0, 1),
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=optimizer_card,
+        config={"seed": seed},
+        networks=f"kgen.presets.build_architecture({architecture!r})",
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_bits_per_dim"],
+    "sample_arguments": {"temperature": temperature},
+    "paper": {
+        "test_bits_per_dim": paper,
+        "reference": {
+            "glow": "Kingma & Dhariwal, Glow, NeurIPS 2018",
+            "realnvp": "Dinh et al., Density estimation using Real "
+            "NVP, ICLR 2017 (MNIST in the Glow paper's Table 2)",
+        }[args.model],
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -15,7 +15,6 @@ and the class histogram assigned by the `mnist_classifier` preset
 kgen/presets/files/<model>_mnist/.
 """
 
-import math
 import time
 
 import keras
@@ -79,7 +78,7 @@ model = kgen.presets.build_architecture(
 )
 
 # === Training ===
-_, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     x_train,
     batch_size=batch_size,
@@ -152,40 +151,29 @@ print(
 )
 
 # === Preset ===
-steps = epochs * math.ceil(len(x_train) / batch_size)
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.mnist_data(
-            train="all 60,000 training images, scaled to [-1, 1]",
-            test=f"the first {num_samples} test images (FID reference)",
-            value_range=(-1, 1),
-        ),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers={"generator": optimizers, "discriminator": optimizers},
-            config={"latent_dim": latent_dim, "filters": 32, "seed": seed},
-            networks=f"kgen.presets.build_architecture("
-            f"'{args.model}_mnist_untrained')",
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "fid_inception",
-            "fid_inception_floor",
-            "max_class_fraction",
-        ],
-        "paper": {
-            "reference": "the issue's bar: FID reported; all 10 classes "
-            "present in 1,000 samples and none above 20%",
-        },
+card = {
+    "data": model_card.mnist_data(
+        train="all 60,000 training images, scaled to [-1, 1]",
+        test=f"the first {num_samples} test images (FID reference)",
+        value_range=(-1, 1),
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers={"generator": optimizers, "discriminator": optimizers},
+        config={"latent_dim": latent_dim, "filters": 32, "seed": seed},
+        networks=f"kgen.presets.build_architecture("
+        f"'{args.model}_mnist_untrained')",
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "fid_inception",
+        "fid_inception_floor",
+        "max_class_fraction",
+    ],
+    "paper": {
+        "reference": "the issue's bar: FID reported; all 10 classes "
+        "present in 1,000 samples and none above 20%",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

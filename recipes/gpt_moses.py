@@ -289,62 +289,59 @@ for label, scores in by_tercile.items():
         )
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": "A SMILES GPT (4 layers, 4 heads, 128 wide) on "
-        "MOSES, conditioned on drug-likeness: sample(n) gives n "
-        "molecules as [BOS]-started token rows (tokenizer.detokenize "
-        "makes them SMILES; `kgen generate gpt_moses --out "
-        "molecules.txt` writes one per line), sample(n, labels=2) the "
-        "most drug-like third by QED, labels=0 the least. It samples at "
-        f"temperature {preset_temperature} (the card's sample_arguments, "
-        "which kgen generate and evaluate use); the SMILES tokenizer "
-        "ships with it (kgen.presets.load_tokenizer).",
-        "data": {
-            "dataset": "moses",
-            "representation": "SMILES",
-            "source": "kgen.datasets.load_molecules('moses', 'train'): "
-            "molsets 0.3.1's train.csv.gz",
-            "train": f"{len(data['rows']):,} of the 1,584,663 training "
-            "molecules (a permutation, seed 0)",
-            "labels": "QED tercile of the training molecule: 0 below "
-            f"{data['qed_edges'][0]:.4f}, 2 above {data['qed_edges'][1]:.4f}",
-            "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
-            "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=1,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=model_card.nanogpt_adamw_card(2_500),
-            config=dict(
-                architecture,
-                vocabulary_size=tokenizer.vocabulary_size,
-                sequence_length=tokenizer.sequence_length,
-                num_classes=num_classes,
-                start_id=tokenizer.bos_id,
-                architecture="gpt_moses_untrained",
-                seed=seed,
-            ),
-            examples="molecules seen",
-            batching="batches of similar length, each cut after its "
-            "longest molecule (recipes/gpt_moses.py LengthBatches)",
-            mean_training_loss=round(final_loss, 4),
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["validity", "unique_at_10k", "novelty"],
-        "paper": paper,
-        "sample_smiles": samples[:8],
-        **model_card.temperature_choice(
-            temperatures, validity_target, temperature_scan, preset_temperature
-        ),
-    },
-    overwrite=True,
-    tokenizer=tokenizer,
+description = (
+    "A SMILES GPT (4 layers, 4 heads, 128 wide) on "
+    "MOSES, conditioned on drug-likeness: sample(n) gives n "
+    "molecules as [BOS]-started token rows (tokenizer.detokenize "
+    "makes them SMILES; `kgen generate gpt_moses --out "
+    "molecules.txt` writes one per line), sample(n, labels=2) the "
+    "most drug-like third by QED, labels=0 the least. It samples at "
+    f"temperature {preset_temperature} (the card's sample_arguments, "
+    "which kgen generate and evaluate use); the SMILES tokenizer "
+    "ships with it (kgen.presets.load_tokenizer)."
 )
-model_card.report(name, preset, wall_time)
+card = {
+    "data": {
+        "dataset": "moses",
+        "representation": "SMILES",
+        "source": "kgen.datasets.load_molecules('moses', 'train'): "
+        "molsets 0.3.1's train.csv.gz",
+        "train": f"{len(data['rows']):,} of the 1,584,663 training "
+        "molecules (a permutation, seed 0)",
+        "labels": "QED tercile of the training molecule: 0 below "
+        f"{data['qed_edges'][0]:.4f}, 2 above {data['qed_edges'][1]:.4f}",
+        "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
+        "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
+    },
+    "training": model_card.training_section(
+        command,
+        epochs=1,
+        steps=steps,
+        batch_size=batch_size,
+        wall_time=wall_time,
+        optimizers=model_card.nanogpt_adamw_card(2_500),
+        config=dict(
+            architecture,
+            vocabulary_size=tokenizer.vocabulary_size,
+            sequence_length=tokenizer.sequence_length,
+            num_classes=num_classes,
+            start_id=tokenizer.bos_id,
+            architecture="gpt_moses_untrained",
+            seed=seed,
+        ),
+        examples="molecules seen",
+        batching="batches of similar length, each cut after its "
+        "longest molecule (recipes/gpt_moses.py LengthBatches)",
+        mean_training_loss=round(final_loss, 4),
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["validity", "unique_at_10k", "novelty"],
+    "paper": paper,
+    "sample_smiles": samples[:8],
+    **model_card.temperature_choice(
+        temperatures, validity_target, temperature_scan, preset_temperature
+    ),
+}
+model_card.write(
+    model, preset, name, description, card, wall_time, tokenizer=tokenizer
+)

@@ -32,6 +32,16 @@ args = recipe_steps.recipe_parser(__doc__).parse_args()
 
 # === Config ===
 name = "gpt_peptides"
+description = (
+    "A peptide GPT (3 layers, 4 heads, 96 wide) on "
+    "modlAMP's antimicrobial and UniProt peptides, conditioned on "
+    "antimicrobial activity: sample(n, labels=1) gives n "
+    "antimicrobial-like peptides as [BOS]-started rows of residue ids "
+    "(tokenizer.detokenize makes them one-letter sequences; `kgen "
+    "generate gpt_peptides --labels 1 --out peptides.txt` writes one "
+    "per line), labels=0 UniProt-like ones. The amino-acid tokenizer "
+    "ships with it (kgen.presets.load_tokenizer)."
+)
 seed = 0
 batch_size = 64
 epochs = 48  # 2,976 steps, the schedule's 3,000 give or take
@@ -72,7 +82,7 @@ keras.utils.set_random_seed(seed)
 model = kgen.presets.build_architecture(
     "gpt_peptides_untrained", seed=seed, **architecture
 )
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     rows,
     train_labels.astype("int32"),
@@ -80,8 +90,7 @@ history, wall_time = recipe_steps.timed_fit(
     epochs=epochs,
     verbose=2,
 )
-steps = epochs * -(-len(rows) // batch_size)
-print(f"{name}: {steps:,} steps in {wall_time:.0f} s")
+print(f"{name}: {run.steps:,} steps in {run.wall_time:.0f} s")
 
 
 # === Evaluation ===
@@ -164,66 +173,48 @@ for split, value in held_out.items():
     )
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": "A peptide GPT (3 layers, 4 heads, 96 wide) on "
-        "modlAMP's antimicrobial and UniProt peptides, conditioned on "
-        "antimicrobial activity: sample(n, labels=1) gives n "
-        "antimicrobial-like peptides as [BOS]-started rows of residue ids "
-        "(tokenizer.detokenize makes them one-letter sequences; `kgen "
-        "generate gpt_peptides --labels 1 --out peptides.txt` writes one "
-        "per line), labels=0 UniProt-like ones. The amino-acid tokenizer "
-        "ships with it (kgen.presets.load_tokenizer).",
-        "data": {
-            "dataset": "peptides",
-            "representation": "amino acids",
-            "source": "kgen.datasets.load_peptides('train'): modlamp "
-            "4.3.3's AMPvsUniProt.csv",
-            "train": f"{len(train):,} peptides of at most {max_residues} "
-            "residues (of the split's 4,158)",
-            "labels": "1 antimicrobial (APD3), 0 UniProt",
-            "vocabulary": "the 20 standard amino acids and [PAD], [BOS], [EOS]",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=model_card.nanogpt_adamw_card(3_000),
-            config=dict(
-                architecture,
-                vocabulary_size=tokenizer.vocabulary_size,
-                sequence_length=tokenizer.sequence_length,
-                dropout=0.1,
-                num_classes=2,
-                start_id=tokenizer.bos_id,
-                architecture="gpt_peptides_untrained",
-                seed=seed,
-            ),
-            examples="peptides seen",
-            mean_training_loss=round(float(history.history["loss"][-1]), 4),
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "antimicrobial_fraction_label_1",
-            "antimicrobial_fraction_label_0",
-            "novelty_label_1",
-        ],
-        "sample_sequences": {
-            str(label): table["sample_sequences"]
-            for label, table in tables.items()
-        },
-        "sample_arguments": {
-            "sampler": keras.saving.serialize_keras_object(
-                kgen.samplers.RandomSampler(temperature)
-            )
-        },
+card = {
+    "data": {
+        "dataset": "peptides",
+        "representation": "amino acids",
+        "source": "kgen.datasets.load_peptides('train'): modlamp "
+        "4.3.3's AMPvsUniProt.csv",
+        "train": f"{len(train):,} peptides of at most {max_residues} "
+        "residues (of the split's 4,158)",
+        "labels": "1 antimicrobial (APD3), 0 UniProt",
+        "vocabulary": "the 20 standard amino acids and [PAD], [BOS], [EOS]",
     },
-    overwrite=True,
-    tokenizer=tokenizer,
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=model_card.nanogpt_adamw_card(3_000),
+        config=dict(
+            architecture,
+            vocabulary_size=tokenizer.vocabulary_size,
+            sequence_length=tokenizer.sequence_length,
+            dropout=0.1,
+            num_classes=2,
+            start_id=tokenizer.bos_id,
+            architecture="gpt_peptides_untrained",
+            seed=seed,
+        ),
+        examples="peptides seen",
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "antimicrobial_fraction_label_1",
+        "antimicrobial_fraction_label_0",
+        "novelty_label_1",
+    ],
+    "sample_sequences": {
+        str(label): table["sample_sequences"] for label, table in tables.items()
+    },
+    "sample_arguments": {
+        "sampler": keras.saving.serialize_keras_object(
+            kgen.samplers.RandomSampler(temperature)
+        )
+    },
+}
+model_card.write(
+    model, preset, name, description, card, run.wall_time, tokenizer=tokenizer
 )
-model_card.report(name, preset, wall_time)

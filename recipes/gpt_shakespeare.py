@@ -175,56 +175,51 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": {
-            "dataset": "tiny shakespeare",
-            "source": "$KGEN_DATA_DIR/tinyshakespeare.txt (1,115,394 "
-            "characters; nanoGPT's data/shakespeare_char input)",
-            "train": "the first 90% of the characters",
-            "validation": "the last 10%",
-            "vocabulary": f"{tokenizer.vocabulary_size} characters, sorted",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=1,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            examples_seen=steps * batch_size * sequence_length,
-            optimizers={
-                "optimizer": "AdamW",
-                "learning_rate": schedule["warmup_target"],
-                "schedule": f"linear warm-up over {warmup_steps} "
-                "steps, cosine decay to "
-                f"{schedule['warmup_target'] * schedule['alpha']:g}",
-                "beta_2": optimizer["beta_2"],
-                "weight_decay": optimizer["weight_decay"],
-                "weight_decay_on": "matrices (not biases, normalisation "
-                "scales and offsets)",
-                "global_clipnorm": optimizer["global_clipnorm"],
-            },
-            config=dict(
-                entry["arguments"],
-                vocabulary_size=tokenizer.vocabulary_size,
-                architecture=architecture,
-                seed=seed,
-            ),
-            examples="characters (tokens) seen",
-            val_loss_every_100_iterations=[
-                round(row["val_loss"], 4) for row in curve
-            ],
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["val_loss", "val_loss_nanogpt_estimate"],
-        "paper": paper,
-        "sample_text": {"prompt": "ROMEO:", "top_k_seed_0": text},
+description = description
+card = {
+    "data": {
+        "dataset": "tiny shakespeare",
+        "source": "$KGEN_DATA_DIR/tinyshakespeare.txt (1,115,394 "
+        "characters; nanoGPT's data/shakespeare_char input)",
+        "train": "the first 90% of the characters",
+        "validation": "the last 10%",
+        "vocabulary": f"{tokenizer.vocabulary_size} characters, sorted",
     },
-    overwrite=True,
-    tokenizer=tokenizer,
+    "training": model_card.training_section(
+        command,
+        epochs=1,
+        steps=steps,
+        batch_size=batch_size,
+        wall_time=wall_time,
+        examples_seen=steps * batch_size * sequence_length,
+        optimizers={
+            "optimizer": "AdamW",
+            "learning_rate": schedule["warmup_target"],
+            "schedule": f"linear warm-up over {warmup_steps} "
+            "steps, cosine decay to "
+            f"{schedule['warmup_target'] * schedule['alpha']:g}",
+            "beta_2": optimizer["beta_2"],
+            "weight_decay": optimizer["weight_decay"],
+            "weight_decay_on": "matrices (not biases, normalisation "
+            "scales and offsets)",
+            "global_clipnorm": optimizer["global_clipnorm"],
+        },
+        config=dict(
+            entry["arguments"],
+            vocabulary_size=tokenizer.vocabulary_size,
+            architecture=architecture,
+            seed=seed,
+        ),
+        examples="characters (tokens) seen",
+        val_loss_every_100_iterations=[
+            round(row["val_loss"], 4) for row in curve
+        ],
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["val_loss", "val_loss_nanogpt_estimate"],
+    "paper": paper,
+    "sample_text": {"prompt": "ROMEO:", "top_k_seed_0": text},
+}
+model_card.write(
+    model, preset, name, description, card, wall_time, tokenizer=tokenizer
 )
-model_card.report(name, preset, wall_time)

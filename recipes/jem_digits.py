@@ -108,7 +108,7 @@ def build(generative_weight):
 def train(generative_weight):
     keras.utils.set_random_seed(seed)
     model = build(generative_weight)
-    history, wall_time = recipe_steps.timed_fit(
+    run = recipe_steps.timed_fit(
         model,
         x_train,
         y_train,
@@ -117,11 +117,11 @@ def train(generative_weight):
         callbacks=[keras.callbacks.TerminateOnNaN()],
         verbose=2,
     )
-    return model, history, wall_time
+    return model, run
 
 
-model, history, wall_time = train(1.0)
-baseline, _, baseline_time = train(0.0)
+model, run = train(1.0)
+baseline, baseline_run = train(0.0)
 
 
 # === Evaluation ===
@@ -191,7 +191,7 @@ metrics = {
         baseline_accuracy,
         command,
         "the same network and schedule with generative_weight=0 (no "
-        f"chains; {baseline_time:.0f} s), on the 297 test digits",
+        f"chains; {baseline_run.wall_time:.0f} s), on the 297 test digits",
     ),
     "sample_label_accuracy": model_card.metric(
         label_accuracy,
@@ -212,45 +212,34 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.digits_data((0, 1), labels=True),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=len(history.epoch) * -(-len(x_train) // batch_size),
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers={"optimizer": "Adam", "learning_rate": learning_rate},
-            config={
-                "sampler": {
-                    "LangevinSampler": {
-                        **sampler_config,
-                        "clip_range": list(sampler_config["clip_range"]),
-                    }
-                },
-                "replay_buffer_size": replay_buffer_size,
-                "reinit_probability": 0.05,
-                "regularization_weight": regularization_weight,
-                "seed": seed,
+card = {
+    "data": model_card.digits_data((0, 1), labels=True),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers={"optimizer": "Adam", "learning_rate": learning_rate},
+        config={
+            "sampler": {
+                "LangevinSampler": {
+                    **sampler_config,
+                    "clip_range": list(sampler_config["clip_range"]),
+                }
             },
-            networks=f"recipes/{name}.py `energy_classifier`",
-            final_loss=float(history.history["loss"][-1]),
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "test_accuracy",
-            "plain_classifier_test_accuracy",
-            "sample_label_accuracy",
-            "domain_fid",
-        ],
-        "sample_arguments": sampling,
-        "paper": paper,
-    },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+            "replay_buffer_size": replay_buffer_size,
+            "reinit_probability": 0.05,
+            "regularization_weight": regularization_weight,
+            "seed": seed,
+        },
+        networks=f"recipes/{name}.py `energy_classifier`",
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "test_accuracy",
+        "plain_classifier_test_accuracy",
+        "sample_label_accuracy",
+        "domain_fid",
+    ],
+    "sample_arguments": sampling,
+    "paper": paper,
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -135,71 +135,64 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": {
-            "dataset": "Bach chorales",
-            "source": "kgen.datasets.load('bach_chorales'): music21's "
-            "corpus, 405 four-voice chorales on a sixteenth-note grid, "
-            "two-bar windows every bar",
-            "train": f"{len(x_train):,} windows of 324 chorales in every "
-            "transposition that keeps each voice in its range",
-            "test": f"{len(x_test):,} windows of 81 chorales (by BWV "
-            "number), untransposed",
-            "lowest_pitch": lowest_pitch,
-            "highest_pitch": highest_pitch,
-            "voices": list(kgen.datasets.bach_chorales.VOICES),
-            "frames_per_quarter": 4,
-            "encoding": "token 0 a rest, token k > 0 MIDI pitch "
-            f"{lowest_pitch} + k - 1",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=round(steps * 64 / len(x_train), 2),
-            steps=steps,
-            batch_size=64,
-            wall_time=train_seconds,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": training["learning_rate"],
-                "schedule": "constant for the first chunk, then cosine "
-                "decay to 0 over 4,000 steps (fresh Adam)",
-            },
-            config={
-                "width": training["width"],
-                "num_layers": training["num_layers"],
-                "num_heads": 4,
-                "seed": 0,
-            },
-            backend=training["backend"],
-            chunks=[
-                {
-                    "steps": chunk["training"]["steps"],
-                    "train_seconds": chunk["training"]["train_seconds"],
-                    "final_loss_nats_per_token": chunk["training"][
-                        "final_loss_nats_per_token"
-                    ],
-                }
-                for chunk in chunks
-            ],
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_nats_per_frame"],
-        "sample_arguments": {"num_steps": sample_steps},
-        "reference_arguments": {"num_steps": 8},
-        "paper": {
-            "reference": "Huang et al., Counterpoint by Convolution "
-            "(Coconet), ISMIR 2017: an orderless NADE over the same four "
-            "voices, scored by framewise NLL on the JSB chorales split "
-            "(Boulanger-Lewandowski et al. 2012); this split (by BWV "
-            "number over music21's corpus) and its pitch range differ, "
-            "so the bound is not a like-for-like comparison",
-        },
+card = {
+    "data": {
+        "dataset": "Bach chorales",
+        "source": "kgen.datasets.load('bach_chorales'): music21's "
+        "corpus, 405 four-voice chorales on a sixteenth-note grid, "
+        "two-bar windows every bar",
+        "train": f"{len(x_train):,} windows of 324 chorales in every "
+        "transposition that keeps each voice in its range",
+        "test": f"{len(x_test):,} windows of 81 chorales (by BWV "
+        "number), untransposed",
+        "lowest_pitch": lowest_pitch,
+        "highest_pitch": highest_pitch,
+        "voices": list(kgen.datasets.bach_chorales.VOICES),
+        "frames_per_quarter": 4,
+        "encoding": "token 0 a rest, token k > 0 MIDI pitch "
+        f"{lowest_pitch} + k - 1",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, train_seconds)
+    "training": model_card.training_section(
+        command,
+        epochs=round(steps * 64 / len(x_train), 2),
+        steps=steps,
+        batch_size=64,
+        wall_time=train_seconds,
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": training["learning_rate"],
+            "schedule": "constant for the first chunk, then cosine "
+            "decay to 0 over 4,000 steps (fresh Adam)",
+        },
+        config={
+            "width": training["width"],
+            "num_layers": training["num_layers"],
+            "num_heads": 4,
+            "seed": 0,
+        },
+        backend=training["backend"],
+        chunks=[
+            {
+                "steps": chunk["training"]["steps"],
+                "train_seconds": chunk["training"]["train_seconds"],
+                "final_loss_nats_per_token": chunk["training"][
+                    "final_loss_nats_per_token"
+                ],
+            }
+            for chunk in chunks
+        ],
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_nats_per_frame"],
+    "sample_arguments": {"num_steps": sample_steps},
+    "reference_arguments": {"num_steps": 8},
+    "paper": {
+        "reference": "Huang et al., Counterpoint by Convolution "
+        "(Coconet), ISMIR 2017: an orderless NADE over the same four "
+        "voices, scored by framewise NLL on the JSB chorales split "
+        "(Boulanger-Lewandowski et al. 2012); this split (by BWV "
+        "number over music21's corpus) and its pitch range differ, "
+        "so the bound is not a like-for-like comparison",
+    },
+}
+model_card.write(model, preset, name, description, card, train_seconds)

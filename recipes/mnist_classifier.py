@@ -65,45 +65,35 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 recipe_steps.compile_classifier(model, optimizer)
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model, x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2
 )
 
 # === Evaluation, preset ===
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 note = "model.evaluate on the 10,000 test images"
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.mnist_data(
-            train="the 60,000 training images",
-            test="the 10,000 test images",
-            value_range=(0, 1),
-            dataset=args.data,
-            labels=model_card.class_labels(args.data),
+card = {
+    "data": model_card.mnist_data(
+        train="the 60,000 training images",
+        test="the 10,000 test images",
+        value_range=(0, 1),
+        dataset=args.data,
+        labels=model_card.class_labels(args.data),
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=dict(
+            optimizer_card,
+            loss="sparse categorical cross-entropy",
         ),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=dict(
-                optimizer_card,
-                loss="sparse categorical cross-entropy",
-            ),
-            config=dict(filters=filters, features_dim=features_dim, seed=seed),
-        ),
-        "metrics": {
-            "test_accuracy": model_card.metric(test_accuracy, command, note),
-            "test_loss": model_card.metric(test_loss, command, note),
-        },
-        "headline_metrics": ["test_accuracy"],
+        config=dict(filters=filters, features_dim=features_dim, seed=seed),
+    ),
+    "metrics": {
+        "test_accuracy": model_card.metric(test_accuracy, command, note),
+        "test_loss": model_card.metric(test_loss, command, note),
     },
-    overwrite=True,
-)
+    "headline_metrics": ["test_accuracy"],
+}
 print(f"{name}: test accuracy {test_accuracy:.4f}")
-model_card.report(name, preset, wall_time)
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -7,7 +7,6 @@ things with the same keys.
 """
 
 import json
-import math
 import os
 import pathlib
 import sys
@@ -129,29 +128,20 @@ def ema_adam_card(learning_rate, ema_momentum, trained_on):
     }
 
 
-def architecture_training(
-    command, architecture, history, num_train, *, seed, wall_time
-):
+def architecture_training(command, architecture, run, *, seed):
     """The card's `training` section of a model of the `architecture`
-    preset (its name) fitted on `num_train` examples, with `seed`, as the
-    architecture's training says: `history` of its fit, which took
-    `wall_time` seconds."""
+    preset (its name) trained with `seed` by the `fit` of `run` (a
+    `recipe_steps.FitRun`), with the architecture's optimizers."""
     import kgen
 
     spec = kgen.presets.ARCHITECTURES[architecture]
-    batch_size = spec["training"]["batch_size"]
-    return {
-        "command": command,
-        "epochs": spec["training"]["epochs"],
-        "steps": len(history.epoch) * math.ceil(num_train / batch_size),
-        "batch_size": batch_size,
-        "optimizers": spec["optimizers"],
-        "config": dict(spec["arguments"], seed=seed),
-        "architecture": architecture,
-        "hardware": f"{os.cpu_count()} CPU cores",
-        "backend": keras.backend.backend(),
-        "wall_time_s": round(wall_time, 1),
-    }
+    return training_section(
+        command,
+        run,
+        optimizers=spec["optimizers"],
+        config=dict(spec["arguments"], seed=seed),
+        architecture=architecture,
+    )
 
 
 def class_labels(dataset):
@@ -218,11 +208,12 @@ def digits_data(value_range, *, held_out="test", labels=False):
 
 def training_section(
     command,
+    run=None,
     *,
-    epochs,
-    steps,
-    batch_size,
-    wall_time,
+    epochs=None,
+    steps=None,
+    batch_size=None,
+    wall_time=None,
     optimizers,
     config,
     examples_seen=None,
@@ -234,7 +225,12 @@ def training_section(
 
     Args:
         command: str, the command that trains the preset from scratch.
-        epochs, steps, batch_size: ints, as trained.
+        run: a `recipe_steps.FitRun`: the epochs, steps, batch size, wall
+            time and final loss as that `fit` ran them. Without one (a
+            recipe that trains otherwise) the four below are required.
+        epochs, steps, batch_size: ints, as trained (given with `run`,
+            they replace its figures: a dataset that hides its batch
+            size).
         wall_time: float, seconds of training (evaluation excluded).
         optimizers: dict, the optimizer(s) and their schedule.
         config: dict, the model's and the run's settings.
@@ -245,6 +241,25 @@ def training_section(
             process's.
         **details: further JSON-serializable entries.
     """
+    if run is not None:
+        epochs = run.epochs if epochs is None else epochs
+        steps = run.steps if steps is None else steps
+        batch_size = run.batch_size if batch_size is None else batch_size
+        wall_time = run.wall_time if wall_time is None else wall_time
+        if run.final_loss is not None:
+            details.setdefault("final_loss", run.final_loss)
+    missing = [
+        name
+        for name, value in (
+            ("epochs", epochs),
+            ("steps", steps),
+            ("batch_size", batch_size),
+            ("wall_time", wall_time),
+        )
+        if value is None
+    ]
+    if missing:
+        raise ValueError(f"training_section: give `run` or {missing}.")
     return {
         "command": command,
         "epochs": epochs,
@@ -394,6 +409,15 @@ def class_conditional_metrics(
             subset={"num_samples": subset, "value": scores["accuracy_subset"]},
         ),
     }
+
+
+def write(model, preset, name, description, card, wall_time, **options):
+    """Writes the preset (`kgen.presets.save_to_preset`, replacing the
+    folder, with `options` such as its `tokenizer`) with the card
+    `{"name", "description", **card}`, then `report`s it."""
+    card = {"name": name, "description": description, **card}
+    kgen.presets.save_to_preset(model, preset, card, overwrite=True, **options)
+    report(name, preset, wall_time)
 
 
 def report(name, preset, wall_time):

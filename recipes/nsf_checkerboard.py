@@ -64,7 +64,7 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-_, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model, train, batch_size=batch_size, epochs=epochs, verbose=2
 )
 
@@ -90,38 +90,28 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": {
-            "dataset": "checkerboard",
-            "shape": [2],
-            "source": "kgen.datasets.load_toy('checkerboard'): uniform on "
-            "8 squares of side 2 in [-4, 4]^2",
-            "train": f"{num_train:,} points, seed 0",
-            "test": f"{num_test:,} points, seed 1",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=optimizer_card,
-            config=dict(flow_config, seed=seed),
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_nll_nats"],
-        "paper": {
-            "test_nll_nats": exact_entropy,
-            "reference": "the exact entropy of the checkerboard density, "
-            "ln 32 (no model can go below it); the spline couplings are "
-            "Durkan et al., Neural Spline Flows, NeurIPS 2019",
-        },
+card = {
+    "data": {
+        "dataset": "checkerboard",
+        "shape": [2],
+        "source": "kgen.datasets.load_toy('checkerboard'): uniform on "
+        "8 squares of side 2 in [-4, 4]^2",
+        "train": f"{num_train:,} points, seed 0",
+        "test": f"{num_test:,} points, seed 1",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=optimizer_card,
+        config=dict(flow_config, seed=seed),
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_nll_nats"],
+    "paper": {
+        "test_nll_nats": exact_entropy,
+        "reference": "the exact entropy of the checkerboard density, "
+        "ln 32 (no model can go below it); the spline couplings are "
+        "Durkan et al., Neural Spline Flows, NeurIPS 2019",
+    },
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -75,7 +75,7 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     train,
     epochs=epochs,
@@ -117,41 +117,30 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.binarised_mnist_data(
-            f"the {num_test}", shape=(28, 28), image_shape=[28, 28, 1]
-        ),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=optimizer_card,
-            config={
-                "filters": filters,
-                "num_layers": num_layers,
-                "architecture": "gated",
-                "seed": seed,
-            },
-            final_loss=float(history.history["loss"][-1]),
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_nll_nats"],
-        "paper": {
-            "test_nll_nats": paper_nll,
-            "reference": "van den Oord, Kalchbrenner, Kavukcuoglu, Pixel "
-            "Recurrent Neural Networks, ICML 2016 (arXiv:1601.06759), "
-            "Table 4 (PixelCNN); gated stacks: van den Oord et al., "
-            "Conditional Image Generation with PixelCNN Decoders, NeurIPS "
-            "2016",
+card = {
+    "data": model_card.binarised_mnist_data(
+        f"the {num_test}", shape=(28, 28), image_shape=[28, 28, 1]
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=optimizer_card,
+        config={
+            "filters": filters,
+            "num_layers": num_layers,
+            "architecture": "gated",
+            "seed": seed,
         },
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_nll_nats"],
+    "paper": {
+        "test_nll_nats": paper_nll,
+        "reference": "van den Oord, Kalchbrenner, Kavukcuoglu, Pixel "
+        "Recurrent Neural Networks, ICML 2016 (arXiv:1601.06759), "
+        "Table 4 (PixelCNN); gated stacks: van den Oord et al., "
+        "Conditional Image Generation with PixelCNN Decoders, NeurIPS "
+        "2016",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -124,7 +124,7 @@ x_test = kgen.presets.prepare_data(architecture, x_test[:num_test])
 # === Training: kgen, then scikit-learn on the same data ===
 keras.utils.set_random_seed(seed)
 model = kgen.presets.build_architecture(architecture, seed=seed)
-_, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     x_train,
     batch_size=config.batch_size,
@@ -217,51 +217,40 @@ metrics = {
 }
 
 # === Preset ===
-steps = config.epochs * -(-num_train // config.batch_size)
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.mnist_data(
-            shape=(784,),
-            image_shape=(28, 28, 1),  # how `kgen generate` draws them
-            train=f"the {num_train:,} training images, pixel > 0.5",
-            test=f"the {num_test:,} test images, pixel > 0.5",
-            value_range=(0, 1),
-        ),
-        "training": model_card.training_section(
-            command,
-            epochs=config.epochs,
-            steps=steps,
-            batch_size=config.batch_size,
-            wall_time=wall_time,
-            optimizers={
-                "optimizer": "SGD",
-                "learning_rate": config.learning_rate,
-            },
-            config={
-                "num_visible": 784,
-                "num_hidden": config.num_hidden,
-                "rule": "PCD-1 (persistent=True, cd_steps=1)",
-                "num_persistent_chains": config.batch_size,
-                "seed": seed,
-            },
-        ),
-        "metrics": metrics,
-        "headline_metrics": [
-            "test_log_likelihood_nats",
-            "sklearn_bernoulli_rbm_test_log_likelihood_nats",
-            "sklearn_shuffled_test_log_likelihood_nats",
-        ],
-        "paper": paper,
-        "sample_grid": "runs/rbm_mnist/samples.png (not shipped)",
-    },
-    overwrite=True,
-)
+card = {
+    "data": model_card.mnist_data(
+        shape=(784,),
+        image_shape=(28, 28, 1),  # how `kgen generate` draws them
+        train=f"the {num_train:,} training images, pixel > 0.5",
+        test=f"the {num_test:,} test images, pixel > 0.5",
+        value_range=(0, 1),
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers={
+            "optimizer": "SGD",
+            "learning_rate": config.learning_rate,
+        },
+        config={
+            "num_visible": 784,
+            "num_hidden": config.num_hidden,
+            "rule": "PCD-1 (persistent=True, cd_steps=1)",
+            "num_persistent_chains": config.batch_size,
+            "seed": seed,
+        },
+    ),
+    "metrics": metrics,
+    "headline_metrics": [
+        "test_log_likelihood_nats",
+        "sklearn_bernoulli_rbm_test_log_likelihood_nats",
+        "sklearn_shuffled_test_log_likelihood_nats",
+    ],
+    "paper": paper,
+    "sample_grid": "runs/rbm_mnist/samples.png (not shipped)",
+}
+model_card.write(model, preset, name, description, card, run.wall_time)
 samples = ops.convert_to_numpy(model.sample(64, seed=0))
 kgen.utils.save_image_grid(
     np.reshape(samples, (64, 28, 28, 1)), str(runs / "samples.png")
 )
-model_card.report(name, preset, wall_time)

@@ -10,6 +10,7 @@ used.
 """
 
 import argparse
+import dataclasses
 import pathlib
 import time
 
@@ -79,12 +80,58 @@ def compile_classifier(model, optimizer):
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class FitRun:
+    """What one `fit` did, as a card's `training` section states it
+    (`model_card.training_section`): read from the run, not restated.
+
+    Attributes:
+        history: the `keras.callbacks.History` that `fit` returned.
+        wall_time: float, seconds of `fit`.
+        epochs: int, epochs run (fewer than asked if a callback stopped
+            it).
+        steps: int, the batches it trained on.
+        batch_size: int, `fit`'s `batch_size`, or the batch size of the
+            dataset it was given (`None` if neither says).
+    """
+
+    history: object
+    wall_time: float
+    epochs: int
+    steps: int
+    batch_size: object
+
+    @property
+    def final_loss(self):
+        """The loss of the last epoch (`None` for a model that logs no
+        `loss`, such as a GAN's two)."""
+        losses = self.history.history.get("loss")
+        return None if not losses else float(losses[-1])
+
+
+class _BatchCount(keras.callbacks.Callback):
+    """Counts the batches `fit` trains on: a budget (`TrainingBudget`) may
+    end an epoch early."""
+
+    count = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.count += 1
+
+
 def timed_fit(model, *fit_args, **fit_kwargs):
-    """`model.fit(*fit_args, **fit_kwargs)` and its wall time in seconds:
-    `(history, wall_time)`."""
+    """`model.fit(*fit_args, **fit_kwargs)`, timed: a `FitRun`."""
+    batches = _BatchCount()
+    fit_kwargs["callbacks"] = [*fit_kwargs.get("callbacks", ()), batches]
     start = time.time()
     history = model.fit(*fit_args, **fit_kwargs)
-    return history, time.time() - start
+    wall_time = time.time() - start
+    batch_size = fit_kwargs.get("batch_size")
+    if batch_size is None and fit_args:
+        batch_size = getattr(fit_args[0], "batch_size", None)
+    return FitRun(
+        history, wall_time, len(history.epoch), batches.count, batch_size
+    )
 
 
 def fit_with_sample_grids(

@@ -178,72 +178,69 @@ for stage in ("before", "after"):
             f"own mean QED: {optimisation['test_molecules_qed']:.3f})",
         )
 
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": "A SMILES VAE (Transformer encoder, 64-dimensional "
-        "code, 4-layer GPT decoder reading the code at every position) on "
-        "MOSES, with a head predicting drug-likeness (QED) from the code: "
-        "sample(n) decodes n codes drawn from N(0, I) into [BOS]-started "
-        "token rows (tokenizer.detokenize makes them SMILES; `kgen "
-        f"generate {name} --out molecules.txt` writes one per line), "
-        "encode(rows) gives the posterior, decode(z) the greedy molecule, "
-        "and optimize_latents(z) climbs the QED head. It samples at "
-        f"temperature {preset_temperature} (the card's sample_arguments); "
-        "the SMILES tokenizer ships with it (kgen.presets.load_tokenizer).",
-        "data": {
-            "dataset": "moses",
-            "representation": "SMILES",
-            "source": "kgen.datasets.load_molecules('moses', 'train'): "
-            "molsets 0.3.1's train.csv.gz",
-            "train": f"{training['num_molecules']:,} of the 1,584,663 "
-            "training molecules (a permutation, seed 0)",
-            "properties": "QED (RDKit), standardised: predict_properties "
-            f"gives (QED - {qed_mean:.4f}) / {qed_std:.4f}",
-            "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
-            "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=1,
-            steps=training["steps"],
-            batch_size=training["batch_size"],
-            wall_time=train_seconds,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": training["learning_rate"],
-                "schedule": "constant",
-            },
-            config={
-                "latent_dim": training["latent_dim"],
-                "hidden_dim": training["hidden_dim"],
-                "num_layers": training["num_layers"],
-                "encoder_layers": training["encoder_layers"],
-                "beta": training["beta"],
-                "beta_warmup_steps": training["beta_warmup_steps"],
-                "decoder_init": decoder_init,
-                "vocabulary_size": tokenizer.vocabulary_size,
-                "sequence_length": tokenizer.sequence_length,
-                "start_id": tokenizer.bos_id,
-                "seed": 0,
-            },
-            examples="molecules seen",
-            backend=training["backend"],
-            final_logs=training["final_logs"],
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["validity", "unique_at_10k", "novelty"],
-        "paper": model_card.MOSES_PAPER,
-        "sample_smiles": samples[:8],
-        **model_card.temperature_choice(
-            temperatures, validity_target, temperature_scan, preset_temperature
-        ),
-    },
-    overwrite=True,
-    tokenizer=tokenizer,
+description = (
+    "A SMILES VAE (Transformer encoder, 64-dimensional "
+    "code, 4-layer GPT decoder reading the code at every position) on "
+    "MOSES, with a head predicting drug-likeness (QED) from the code: "
+    "sample(n) decodes n codes drawn from N(0, I) into [BOS]-started "
+    "token rows (tokenizer.detokenize makes them SMILES; `kgen "
+    f"generate {name} --out molecules.txt` writes one per line), "
+    "encode(rows) gives the posterior, decode(z) the greedy molecule, "
+    "and optimize_latents(z) climbs the QED head. It samples at "
+    f"temperature {preset_temperature} (the card's sample_arguments); "
+    "the SMILES tokenizer ships with it (kgen.presets.load_tokenizer)."
 )
-model_card.report(name, preset, train_seconds)
+card = {
+    "data": {
+        "dataset": "moses",
+        "representation": "SMILES",
+        "source": "kgen.datasets.load_molecules('moses', 'train'): "
+        "molsets 0.3.1's train.csv.gz",
+        "train": f"{training['num_molecules']:,} of the 1,584,663 "
+        "training molecules (a permutation, seed 0)",
+        "properties": "QED (RDKit), standardised: predict_properties "
+        f"gives (QED - {qed_mean:.4f}) / {qed_std:.4f}",
+        "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
+        "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
+    },
+    "training": model_card.training_section(
+        command,
+        epochs=1,
+        steps=training["steps"],
+        batch_size=training["batch_size"],
+        wall_time=train_seconds,
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": training["learning_rate"],
+            "schedule": "constant",
+        },
+        config={
+            "latent_dim": training["latent_dim"],
+            "hidden_dim": training["hidden_dim"],
+            "num_layers": training["num_layers"],
+            "encoder_layers": training["encoder_layers"],
+            "beta": training["beta"],
+            "beta_warmup_steps": training["beta_warmup_steps"],
+            "decoder_init": decoder_init,
+            "vocabulary_size": tokenizer.vocabulary_size,
+            "sequence_length": tokenizer.sequence_length,
+            "start_id": tokenizer.bos_id,
+            "seed": 0,
+        },
+        examples="molecules seen",
+        backend=training["backend"],
+        final_logs=training["final_logs"],
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["validity", "unique_at_10k", "novelty"],
+    "paper": model_card.MOSES_PAPER,
+    "sample_smiles": samples[:8],
+    **model_card.temperature_choice(
+        temperatures, validity_target, temperature_scan, preset_temperature
+    ),
+}
+model_card.write(
+    model, preset, name, description, card, train_seconds, tokenizer=tokenizer
+)
 if args.smoke:
     print(f"smoke run: {os.fspath(preset)}")

@@ -83,7 +83,7 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 recipe_steps.compile_classifier(model, optimizer)
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
+run = recipe_steps.timed_fit(
     model,
     x_augmented,
     y_augmented,
@@ -119,37 +119,26 @@ print(
 )
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.spoken_digits_data(
-            train=f"{len(x_train):,} clips (7 accents), each also rolled "
-            f"by up to {max_shift} samples ({num_shifts} copies in all)",
-            input="audio (n, 6144, 1) at 8 kHz",
+card = {
+    "data": model_card.spoken_digits_data(
+        train=f"{len(x_train):,} clips (7 accents), each also rolled "
+        f"by up to {max_shift} samples ({num_shifts} copies in all)",
+        input="audio (n, 6144, 1) at 8 kHz",
+    ),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=dict(
+            optimizer_card, loss="sparse categorical cross-entropy"
         ),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=dict(
-                optimizer_card, loss="sparse categorical cross-entropy"
-            ),
-            config=dict(
-                network,
-                num_shifts=num_shifts,
-                max_shift=max_shift,
-                seed=seed,
-            ),
-            final_loss=float(history.history["loss"][-1]),
+        config=dict(
+            network,
+            num_shifts=num_shifts,
+            max_shift=max_shift,
+            seed=seed,
         ),
-        "metrics": metrics,
-        "headline_metrics": ["test_accuracy"],
-    },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_accuracy"],
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -98,7 +98,7 @@ else:
             )
         )
     )
-    _, wall_time = recipe_steps.timed_fit(
+    run = recipe_steps.timed_fit(
         model,
         x[:count],
         captions[:count],
@@ -106,7 +106,7 @@ else:
         epochs=epochs,
         verbose=2,
     )
-    wall_time = round(wall_time, 1)
+    wall_time = round(run.wall_time, 1)
     trained_by = command
 
 # === Evaluation ===
@@ -163,48 +163,41 @@ headline = [f"class_accuracy_w{scale}", f"all_correct_w{scale}"]
 headline += [f"fid_w{scale}", "domain_fid_floor"]
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": {
-            "dataset": "digits",
-            "shape": [8, 8, 1],
-            "source": "kgen.datasets.load_captioned('digits'): scikit-learn's "
-            "digits with captions of class, thickness and slant",
-            "train": f"{len(x):,} captioned images (the held-out "
-            "class-attribute combinations removed)",
-            "test": "297 captioned images",
-            "value_range": [-1, 1],
-        },
-        "training": model_card.training_section(
-            trained_by,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": 1e-3,
-                "schedule": "cosine decay to 10% over all steps",
-            },
-            config={"seed": seed, "parameters": model.count_params()},
-        ),
-        "metrics": metrics,
-        "headline_metrics": headline,
-        "sample_arguments": {
-            "num_steps": 50,
-            "scheduler": "ddim",
-            "guidance_scale": float(best["guidance_scale"]),
-        },
-        "paper": {
-            "reference": "no published number on this data; the issue's "
-            "bar: class accuracy >= 95%, attribute accuracy >= 85%, >= 80% "
-            "on held-out combinations, FID within 1.5x of the floor",
-        },
+card = {
+    "data": {
+        "dataset": "digits",
+        "shape": [8, 8, 1],
+        "source": "kgen.datasets.load_captioned('digits'): scikit-learn's "
+        "digits with captions of class, thickness and slant",
+        "train": f"{len(x):,} captioned images (the held-out "
+        "class-attribute combinations removed)",
+        "test": "297 captioned images",
+        "value_range": [-1, 1],
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+    "training": model_card.training_section(
+        trained_by,
+        epochs=epochs,
+        steps=steps,
+        batch_size=batch_size,
+        wall_time=wall_time,
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": 1e-3,
+            "schedule": "cosine decay to 10% over all steps",
+        },
+        config={"seed": seed, "parameters": model.count_params()},
+    ),
+    "metrics": metrics,
+    "headline_metrics": headline,
+    "sample_arguments": {
+        "num_steps": 50,
+        "scheduler": "ddim",
+        "guidance_scale": float(best["guidance_scale"]),
+    },
+    "paper": {
+        "reference": "no published number on this data; the issue's "
+        "bar: class accuracy >= 95%, attribute accuracy >= 85%, >= 80% "
+        "on held-out combinations, FID within 1.5x of the floor",
+    },
+}
+model_card.write(model, preset, name, description, card, wall_time)

@@ -213,64 +213,60 @@ headline = [f"group_accuracy_{best_key}", f"fid_{best_key}"]
 headline += ["fid_inception_floor"]
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": (
-            "Text-to-image diffusion on 32x32 colour emoji and their "
-            "Unicode names: generate(['red heart', 'fox']) gives (n, 32, "
-            "32, 3) images in [-1, 1] (DDIM-50 with the card's guidance "
-            "scale by default), as kgen.models.TextToImage; prompts use "
-            "the words of emoji names."
-        ),
-        "data": model_card.emoji_data(
-            image_size,
-            len(x_train),
-            len(x_test),
-            text_layout_in_training=training["text_layout"],
-            captions="the emoji's Unicode names (kgen.datasets."
-            "load_captioned('emoji')); 10% dropped for guidance",
-        ),
-        "training": model_card.lent_gpu_training_section(
-            command,
-            hardware,
-            training,
-            batch_size=batch_size,
-            optimizers=model_card.ema_adam_card(
-                learning_rate, ema_momentum, training["hardware"]
-            ),
-            config={
-                "widths": widths,
-                "attention_levels": list(range(1, len(widths))),
-                "text_width": text_width,
-                "condition_dropout": 0.1,
-                "seed": seed,
-                "parameters": model.count_params(),
-            },
-        ),
-        "metrics": metrics,
-        "headline_metrics": headline,
-        # The gallery's columns (recipes/gallery.py); "fox" is a test name.
-        "example_prompts": [
-            "grinning face",
-            "red heart",
-            "thumbs up",
-            "fox",
-            "pizza",
-            "rocket",
-            "soccer ball",
-            "flag: Japan",
-        ],
-        "sample_arguments": {
-            "num_steps": num_steps,
-            "scheduler": "ddim",
-            "guidance_scale": best[1],
-        },
-        "paper": model_card.EMOJI_PAPER,
-    },
-    overwrite=True,
-    weights_dtype="float16",
+description = (
+    "Text-to-image diffusion on 32x32 colour emoji and their "
+    "Unicode names: generate(['red heart', 'fox']) gives (n, 32, "
+    "32, 3) images in [-1, 1] (DDIM-50 with the card's guidance "
+    "scale by default), as kgen.models.TextToImage; prompts use "
+    "the words of emoji names."
 )
-model_card.report(name, preset, training["wall_time"])
+card = {
+    "data": model_card.emoji_data(
+        image_size,
+        len(x_train),
+        len(x_test),
+        text_layout_in_training=training["text_layout"],
+        captions="the emoji's Unicode names (kgen.datasets."
+        "load_captioned('emoji')); 10% dropped for guidance",
+    ),
+    "training": model_card.lent_gpu_training_section(
+        command,
+        hardware,
+        training,
+        batch_size=batch_size,
+        optimizers=model_card.ema_adam_card(
+            learning_rate, ema_momentum, training["hardware"]
+        ),
+        config={
+            "widths": widths,
+            "attention_levels": list(range(1, len(widths))),
+            "text_width": text_width,
+            "condition_dropout": 0.1,
+            "seed": seed,
+            "parameters": model.count_params(),
+        },
+    ),
+    "metrics": metrics,
+    "headline_metrics": headline,
+    # The gallery's columns (recipes/gallery.py); "fox" is a test name.
+    "example_prompts": [
+        "grinning face",
+        "red heart",
+        "thumbs up",
+        "fox",
+        "pizza",
+        "rocket",
+        "soccer ball",
+        "flag: Japan",
+    ],
+    "sample_arguments": {
+        "num_steps": num_steps,
+        "scheduler": "ddim",
+        "guidance_scale": best[1],
+    },
+    "paper": model_card.EMOJI_PAPER,
+}
+seconds = training["wall_time"]
+model_card.write(
+    model, preset, name, description, card, seconds, weights_dtype="float16"
+)

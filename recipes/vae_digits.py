@@ -44,7 +44,7 @@ image_shape = x_train.shape[1:]
 model = kgen.presets.build_architecture("vae", image_shape, seed=seed)
 
 # === Training ===
-history, wall_time = recipe_steps.fit_with_sample_grids(
+run = recipe_steps.fit_with_sample_grids(
     model,
     x_train,
     x_test,
@@ -67,7 +67,7 @@ metrics = {
         "note": "-ELBO on the 297 test images, mean over seeds 0-9",
     },
     "val_loss": {
-        "value": float(history.history["val_loss"][-1]),
+        "value": float(run.history.history["val_loss"][-1]),
         "command": command,
         "note": "last epoch, test split",
     },
@@ -75,25 +75,13 @@ metrics = {
 metrics.update(model_card.digits_domain_metrics(model, name, (0, 1)))
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.digits_data((0, 1), held_out="validation"),
-        "training": model_card.architecture_training(
-            command,
-            "vae",
-            history,
-            len(x_train),
-            seed=seed,
-            wall_time=wall_time,
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_negative_elbo_nats", "domain_fid"],
-    },
-    overwrite=True,
-)
+card = {
+    "data": model_card.digits_data((0, 1), held_out="validation"),
+    "training": model_card.architecture_training(
+        command, "vae", run, seed=seed
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_negative_elbo_nats", "domain_fid"],
+}
+model_card.write(model, preset, name, description, card, run.wall_time)
 kgen.export.export_saved_model(model, f"{runs}/saved_model", overwrite=True)
-print(f"{name}: {wall_time:.0f} s -> {preset}")

@@ -84,9 +84,7 @@ optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)
 
 # === Training ===
-history, wall_time = recipe_steps.timed_fit(
-    model, train, epochs=epochs, verbose=2
-)
+run = recipe_steps.timed_fit(model, train, epochs=epochs, verbose=2)
 
 # === Evaluation ===
 start = time.time()
@@ -135,32 +133,21 @@ metrics = {
 print(f"{name}: IWAE NLL {nll:.2f} nats, -ELBO {-elbo.mean():.2f}")
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.binarised_mnist_data(f"the first {num_test}"),
-        "training": model_card.training_section(
-            command,
-            epochs=epochs,
-            steps=steps,
-            batch_size=batch_size,
-            wall_time=wall_time,
-            optimizers=optimizer_card,
-            config={"latent_dim": latent_dim, "seed": seed},
-            networks=f"kgen.presets.build_architecture('{name}_untrained')",
-            final_loss=float(history.history["loss"][-1]),
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["test_nll_iwae_nats"],
-        "paper": {
-            "test_nll_iwae_nats": paper_nll,
-            "reference": "Burda, Grosse, Salakhutdinov, Importance Weighted "
-            "Autoencoders, ICLR 2016 (arXiv:1509.00519), Table 1",
-        },
+card = {
+    "data": model_card.binarised_mnist_data(f"the first {num_test}"),
+    "training": model_card.training_section(
+        command,
+        run,
+        optimizers=optimizer_card,
+        config={"latent_dim": latent_dim, "seed": seed},
+        networks=f"kgen.presets.build_architecture('{name}_untrained')",
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["test_nll_iwae_nats"],
+    "paper": {
+        "test_nll_iwae_nats": paper_nll,
+        "reference": "Burda, Grosse, Salakhutdinov, Importance Weighted "
+        "Autoencoders, ICLR 2016 (arXiv:1509.00519), Table 1",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, wall_time)
+}
+model_card.write(model, preset, name, description, card, run.wall_time)

@@ -184,72 +184,68 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": (
-            "Video diffusion on Moving MNIST (two digits bouncing; 16 "
-            "frames of 32x32, the 64 px clips averaged over 2x2): a "
-            "v-prediction DDPM over a space-time factorised video U-Net "
-            f"({denoiser.count_params() / 1e6:.1f}M parameters). "
-            "sample(n) draws (n, 16, 32, 32, 1) clips in [-1, 1] by DDIM-50 "
-            "(the preset's sample_arguments); inpaint(clips, mask) predicts "
-            "frames from known ones (mask (16, 1, 1, 1), 1 where known); "
-            "`kgen generate video_diffusion_moving_mnist -n 4 --out "
-            "clip.gif` writes an animated GIF. Four GPU minutes of "
-            "training: the clips move as the data do, but their digits are "
-            "scribbles that keep no class."
-        ),
-        "data": {
-            "dataset": "Moving MNIST",
-            "source": "kgen.datasets.load_moving_mnist(image_size=32): "
-            "two MNIST digits bouncing at 3.6 px a frame on a 64x64 "
-            "canvas (Srivastava et al. 2015), rendered from mnist.npz and "
-            "averaged over 2x2 pixels",
-            "train": f"{results['train_clips']:,} clips of the training digits",
-            "test": f"the first {num_test} clips of the test digits",
-            "value_range": [-1.0, 1.0],
-            "frames": num_frames,
-        },
-        "training": model_card.training_section(
-            command,
-            epochs=training["epochs_this_run"],
-            steps=steps,
-            batch_size=training["batch_size"],
-            wall_time=training["train_seconds"],
-            optimizers={
-                "optimizer": "Adam",
-                "learning_rate": training["learning_rate"],
-                "ema_momentum": training["ema_momentum"],
-                "weights": "the EMA weights, stored in float16 (measured "
-                "after rounding)",
-            },
-            config={
-                "widths": list(widths),
-                "spatial_attention_levels": list(spatial_attention_levels),
-                "num_heads": num_heads,
-                "prediction_type": "v_prediction",
-                "dtype_policy": "mixed_bfloat16",
-                "seed": 0,
-            },
-            final_loss=training["final_loss"],
-            hardware_used=f"one {training['device']}, shared with another job",
-            backend=training["backend"],
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["motion_ratio", "digit_identity"],
-        "sample_arguments": sampling,
-        "reference_arguments": {"num_steps": 2},
-        "paper": {
-            "reference": "Ho et al., Video Diffusion Models (2022): the "
-            "factorised space-time U-Net; issue 48's bar (motion 0.5-2x "
-            "the data's, digit identity in >= 80% of clips) is not met: "
-            "the digits need a longer run at 64 px on a GPU",
-        },
-    },
-    overwrite=True,
-    weights_dtype="float16",
+description = (
+    "Video diffusion on Moving MNIST (two digits bouncing; 16 "
+    "frames of 32x32, the 64 px clips averaged over 2x2): a "
+    "v-prediction DDPM over a space-time factorised video U-Net "
+    f"({denoiser.count_params() / 1e6:.1f}M parameters). "
+    "sample(n) draws (n, 16, 32, 32, 1) clips in [-1, 1] by DDIM-50 "
+    "(the preset's sample_arguments); inpaint(clips, mask) predicts "
+    "frames from known ones (mask (16, 1, 1, 1), 1 where known); "
+    "`kgen generate video_diffusion_moving_mnist -n 4 --out "
+    "clip.gif` writes an animated GIF. Four GPU minutes of "
+    "training: the clips move as the data do, but their digits are "
+    "scribbles that keep no class."
 )
-model_card.report(name, preset, training["train_seconds"])
+card = {
+    "data": {
+        "dataset": "Moving MNIST",
+        "source": "kgen.datasets.load_moving_mnist(image_size=32): "
+        "two MNIST digits bouncing at 3.6 px a frame on a 64x64 "
+        "canvas (Srivastava et al. 2015), rendered from mnist.npz and "
+        "averaged over 2x2 pixels",
+        "train": f"{results['train_clips']:,} clips of the training digits",
+        "test": f"the first {num_test} clips of the test digits",
+        "value_range": [-1.0, 1.0],
+        "frames": num_frames,
+    },
+    "training": model_card.training_section(
+        command,
+        epochs=training["epochs_this_run"],
+        steps=steps,
+        batch_size=training["batch_size"],
+        wall_time=training["train_seconds"],
+        optimizers={
+            "optimizer": "Adam",
+            "learning_rate": training["learning_rate"],
+            "ema_momentum": training["ema_momentum"],
+            "weights": "the EMA weights, stored in float16 (measured "
+            "after rounding)",
+        },
+        config={
+            "widths": list(widths),
+            "spatial_attention_levels": list(spatial_attention_levels),
+            "num_heads": num_heads,
+            "prediction_type": "v_prediction",
+            "dtype_policy": "mixed_bfloat16",
+            "seed": 0,
+        },
+        final_loss=training["final_loss"],
+        hardware_used=f"one {training['device']}, shared with another job",
+        backend=training["backend"],
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["motion_ratio", "digit_identity"],
+    "sample_arguments": sampling,
+    "reference_arguments": {"num_steps": 2},
+    "paper": {
+        "reference": "Ho et al., Video Diffusion Models (2022): the "
+        "factorised space-time U-Net; issue 48's bar (motion 0.5-2x "
+        "the data's, digit identity in >= 80% of clips) is not met: "
+        "the digits need a longer run at 64 px on a GPU",
+    },
+}
+seconds = training["train_seconds"]
+model_card.write(
+    model, preset, name, description, card, seconds, weights_dtype="float16"
+)

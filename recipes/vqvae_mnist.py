@@ -155,74 +155,65 @@ metrics["fid_inception_reconstructions"] = model_card.metric(
 # === Preset ===
 batch_size = 128
 prior_steps = prior_info["epochs"] * -(-len(x_train) // batch_size)
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": config["description"],
-        "data": model_card.mnist_data(
-            train="all 60,000 training images in [0, 1], with labels (the "
-            "prior's)",
-            test=f"the first {num_samples} test images (FID reference)",
-            value_range=(0, 1),
-            labels="digit 0-9",
+description = config["description"]
+card = {
+    "data": model_card.mnist_data(
+        train="all 60,000 training images in [0, 1], with labels (the prior's)",
+        test=f"the first {num_samples} test images (FID reference)",
+        value_range=(0, 1),
+        labels="digit 0-9",
+    ),
+    "training": {
+        **model_card.training_section(
+            "KGEN_DATA_DIR=../shared/data python -m "
+            "benchmarks.mask_git_mnist --stage vqvae --workdir W, then "
+            "--stage prior --kind "
+            f"{kind} --workdir W",
+            epochs=prior_info["epochs"],
+            steps=prior_steps,
+            batch_size=batch_size,
+            wall_time=vqvae_info["train_seconds"] + prior_info["train_seconds"],
+            optimizers={
+                "vqvae": {"optimizer": "Adam", "learning_rate": 2e-3},
+                "prior": {"optimizer": "Adam", "learning_rate": 1e-3},
+            },
+            config={
+                "code_shape": vqvae_info["code_shape"],
+                "num_codes": vqvae_info["num_codes"],
+                "vqvae_epochs": vqvae_info["epochs"],
+                "prior_epochs": prior_info["epochs"],
+                "seed": seed,
+            },
+            networks="kgen.presets.build_architecture of "
+            f"'vqvae_mnist_untrained' and '{config['prior']}'",
+            final_loss={
+                "vqvae": vqvae_info["history"]["loss"],
+                "prior": prior_info["final_loss"],
+            },
+            examples_seen={
+                "vqvae": vqvae_info["epochs"] * len(x_train),
+                "prior": prior_info["epochs"] * len(x_train),
+            },
         ),
-        "training": {
-            **model_card.training_section(
-                "KGEN_DATA_DIR=../shared/data python -m "
-                "benchmarks.mask_git_mnist --stage vqvae --workdir W, then "
-                "--stage prior --kind "
-                f"{kind} --workdir W",
-                epochs=prior_info["epochs"],
-                steps=prior_steps,
-                batch_size=batch_size,
-                wall_time=vqvae_info["train_seconds"]
-                + prior_info["train_seconds"],
-                optimizers={
-                    "vqvae": {"optimizer": "Adam", "learning_rate": 2e-3},
-                    "prior": {"optimizer": "Adam", "learning_rate": 1e-3},
-                },
-                config={
-                    "code_shape": vqvae_info["code_shape"],
-                    "num_codes": vqvae_info["num_codes"],
-                    "vqvae_epochs": vqvae_info["epochs"],
-                    "prior_epochs": prior_info["epochs"],
-                    "seed": seed,
-                },
-                networks="kgen.presets.build_architecture of "
-                f"'vqvae_mnist_untrained' and '{config['prior']}'",
-                final_loss={
-                    "vqvae": vqvae_info["history"]["loss"],
-                    "prior": prior_info["final_loss"],
-                },
-                examples_seen={
-                    "vqvae": vqvae_info["epochs"] * len(x_train),
-                    "prior": prior_info["epochs"] * len(x_train),
-                },
-            ),
-            # The two priors trained side by side, one per core.
-            "hardware": "1 of 2 shared CPU cores (the other trained the "
-            "other prior), no GPU",
-            "backend": prior_info["trained_on"]["backend"],
-        },
-        "metrics": metrics,
-        "headline_metrics": [
-            "fid_inception",
-            "fid_inception_floor",
-            "fid_inception_reconstructions",
-            "label_accuracy",
-        ],
-        "sample_arguments": config["sample_arguments"],
-        "paper": {
-            "reference": "the issue's bar: MaskGIT's FID at 4 / 8 / 12 "
-            "steps against the PixelCNN prior over the same codes, MaskGIT-8 "
-            ">= 10x faster (benchmarks/mask_git_mnist.py); Chang et al. "
-            "2022 decode ImageNet 256x256 in 8 steps",
-        },
+        # The two priors trained side by side, one per core.
+        "hardware": "1 of 2 shared CPU cores (the other trained the "
+        "other prior), no GPU",
+        "backend": prior_info["trained_on"]["backend"],
     },
-    overwrite=True,
-)
-model_card.report(
-    name, preset, vqvae_info["train_seconds"] + prior_info["train_seconds"]
-)
+    "metrics": metrics,
+    "headline_metrics": [
+        "fid_inception",
+        "fid_inception_floor",
+        "fid_inception_reconstructions",
+        "label_accuracy",
+    ],
+    "sample_arguments": config["sample_arguments"],
+    "paper": {
+        "reference": "the issue's bar: MaskGIT's FID at 4 / 8 / 12 "
+        "steps against the PixelCNN prior over the same codes, MaskGIT-8 "
+        ">= 10x faster (benchmarks/mask_git_mnist.py); Chang et al. "
+        "2022 decode ImageNet 256x256 in 8 steps",
+    },
+}
+seconds = vqvae_info["train_seconds"] + prior_info["train_seconds"]
+model_card.write(model, preset, name, description, card, seconds)

@@ -122,48 +122,41 @@ metrics = {
 }
 
 # === Preset ===
-kgen.presets.save_to_preset(
-    model,
-    preset,
-    {
-        "name": name,
-        "description": description,
-        "data": model_card.spoken_digits_data(sample_rate=sample_rate),
-        "training": model_card.training_section(
-            command,
-            epochs=round(steps * training["batch_size"] / 2520, 1),
-            steps=steps,
-            batch_size=training["batch_size"],
-            wall_time=train_seconds,
-            optimizers={
-                "g_optimizer": "Adam(beta_1=0.5, beta_2=0.9)"
-                + (
-                    f", EMA {training['ema_momentum']}"
-                    if training["ema_momentum"]
-                    else ", no EMA: the raw generator"
-                ),
-                "d_optimizer": "Adam(beta_1=0.5, beta_2=0.9)",
-                "learning_rate": training["learning_rate"],
-            },
-            config={
-                "model_size": training["model_size"],
-                "n_critic": training["n_critic"],
-                "phase_shuffle": 2,
-                "gradient_penalty_weight": 10.0,
-                "seed": 0,
-            },
-            backend=training["backend"],
-            final=training["final"],
-        ),
-        "metrics": metrics,
-        "headline_metrics": ["inception_score"],
-        "paper": {
-            "reference": "Donahue, McAuley and Puckette, Adversarial Audio "
-            "Synthesis, ICLR 2019: IS 4.67 for WaveGAN (phase shuffle 2) "
-            "and 9.18 for real clips on SC09, recorded speech of many "
-            "speakers at 16 kHz; espeak-ng's speech is far cleaner",
+card = {
+    "data": model_card.spoken_digits_data(sample_rate=sample_rate),
+    "training": model_card.training_section(
+        command,
+        epochs=round(steps * training["batch_size"] / 2520, 1),
+        steps=steps,
+        batch_size=training["batch_size"],
+        wall_time=train_seconds,
+        optimizers={
+            "g_optimizer": "Adam(beta_1=0.5, beta_2=0.9)"
+            + (
+                f", EMA {training['ema_momentum']}"
+                if training["ema_momentum"]
+                else ", no EMA: the raw generator"
+            ),
+            "d_optimizer": "Adam(beta_1=0.5, beta_2=0.9)",
+            "learning_rate": training["learning_rate"],
         },
+        config={
+            "model_size": training["model_size"],
+            "n_critic": training["n_critic"],
+            "phase_shuffle": 2,
+            "gradient_penalty_weight": 10.0,
+            "seed": 0,
+        },
+        backend=training["backend"],
+        final=training["final"],
+    ),
+    "metrics": metrics,
+    "headline_metrics": ["inception_score"],
+    "paper": {
+        "reference": "Donahue, McAuley and Puckette, Adversarial Audio "
+        "Synthesis, ICLR 2019: IS 4.67 for WaveGAN (phase shuffle 2) "
+        "and 9.18 for real clips on SC09, recorded speech of many "
+        "speakers at 16 kHz; espeak-ng's speech is far cleaner",
     },
-    overwrite=True,
-)
-model_card.report(name, preset, train_seconds)
+}
+model_card.write(model, preset, name, description, card, train_seconds)

@@ -13,14 +13,16 @@ that write a preset from a lent GPU's or a benchmark's weights
 `sequence_vae_moses`, `few_step_mnist`, `vqvae_mnist`,
 `wavegan_spoken_digits`), whose benchmarks' `--dry-run` is tested in
 tests/benchmarks/, and `gallery.py` and `update_presets.py`, which read
-the shipped presets. `pixel_cnn_mnist` takes 8 of the 20 minutes: its
-card's sample grid is drawn pixel by pixel, eagerly under TensorFlow.
+the shipped presets. `pixel_cnn_mnist` takes 200 s of about 15 minutes:
+its card's sample grid is drawn pixel by pixel.
 """
 
 import os
 import subprocess
 import sys
 
+import keras
+import numpy as np
 import pytest
 
 from tests.conftest import BACKEND
@@ -99,3 +101,35 @@ def changed_files():
         check=True,
     )
     return status.stdout
+
+
+def test_a_card_states_the_fit_that_ran():
+    """`model_card.training_section` reads the epochs, steps, batch size,
+    wall time and final loss of the `fit` that ran (`recipe_steps.FitRun`),
+    so that a card cannot restate them wrong; a recipe that trains
+    otherwise must give all four."""
+    sys.path.insert(0, os.path.join(REPO, "recipes"))
+    try:
+        import model_card
+        import recipe_steps
+    finally:
+        sys.path.pop(0)
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((10, 3), "float32")
+    run = recipe_steps.timed_fit(
+        model, x, x[:, :1], batch_size=4, epochs=2, verbose=0
+    )
+    section = model_card.training_section(
+        "python recipes/toy.py", run, optimizers={}, config={}
+    )
+    assert section["epochs"] == 2
+    assert section["steps"] == 6  # ceil(10 / 4) a epoch
+    assert section["batch_size"] == 4
+    assert section["examples_seen"] == 24
+    assert section["final_loss"] == run.history.history["loss"][-1]
+    assert section["wall_time_s"] == round(run.wall_time, 1)
+    with pytest.raises(ValueError, match="steps"):
+        model_card.training_section(
+            "c", epochs=1, batch_size=4, wall_time=1.0, optimizers={}, config={}
+        )
