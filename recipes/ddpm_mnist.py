@@ -201,6 +201,7 @@ if args.stage in ("all", "train"):
     training = {
         "wall_time": run.wall_time,
         "epochs": run.epochs,
+        "steps": run.steps,
         "final_loss": run.final_loss,
         "hardware": kgen.backend.device_name(),
         "backend": keras.backend.backend(),
@@ -215,7 +216,8 @@ if args.stage in ("all", "train"):
 else:
     training = load_weights(args.weights, model.denoiser)
 trained_epochs = training["epochs"]
-steps = trained_epochs * -(-len(x_train) // batch_size)
+# Weights saved before the batches were counted hold no "steps".
+steps = training.get("steps", trained_epochs * -(-len(x_train) // batch_size))
 hardware = recipe_steps.recorded_hardware(training)
 
 # === Evaluation === (DDIM-50 samples against the first `num_samples`

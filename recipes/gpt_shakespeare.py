@@ -175,7 +175,6 @@ metrics = {
 }
 
 # === Preset ===
-description = description
 card = {
     "data": {
         "dataset": "tiny shakespeare",

@@ -225,41 +225,41 @@ def training_section(
 
     Args:
         command: str, the command that trains the preset from scratch.
-        run: a `recipe_steps.FitRun`: the epochs, steps, batch size, wall
-            time and final loss as that `fit` ran them. Without one (a
-            recipe that trains otherwise) the four below are required.
-        epochs, steps, batch_size: ints, as trained (given with `run`,
-            they replace its figures: a dataset that hides its batch
-            size).
-        wall_time: float, seconds of training (evaluation excluded).
+        run: a `recipe_steps.FitRun`: the epochs, steps, batch size,
+            examples, wall time and final loss as that `fit` ran them.
+            A recipe that trains otherwise gives the four below instead.
+        epochs, steps, batch_size: ints, as trained (without `run`).
+        wall_time: float, seconds of training (without `run`).
         optimizers: dict, the optimizer(s) and their schedule.
         config: dict, the model's and the run's settings.
-        examples_seen: int, default `steps * batch_size`.
+        examples_seen: int, default the run's (else `steps *
+            batch_size`).
         hardware_used: str, what trained it, default this machine's
             `hardware()` (a model trained on a lent GPU is written here).
         backend: str, the Keras backend that trained it, default this
             process's.
         **details: further JSON-serializable entries.
     """
+    figures = {
+        "epochs": epochs,
+        "steps": steps,
+        "batch_size": batch_size,
+        "wall_time": wall_time,
+    }
+    given = [name for name, value in figures.items() if value is not None]
+    if run is not None and given:
+        # One card, one source: the run's counts, or the recipe's own.
+        raise ValueError(f"training_section: give `run` or {given}, not both.")
+    if run is None and len(given) < len(figures):
+        missing = sorted(set(figures) - set(given))
+        raise ValueError(f"training_section: give `run` or {missing}.")
     if run is not None:
-        epochs = run.epochs if epochs is None else epochs
-        steps = run.steps if steps is None else steps
-        batch_size = run.batch_size if batch_size is None else batch_size
-        wall_time = run.wall_time if wall_time is None else wall_time
+        epochs, steps = run.epochs, run.steps
+        batch_size, wall_time = run.batch_size, run.wall_time
+        if examples_seen is None:
+            examples_seen = run.examples_seen
         if run.final_loss is not None:
             details.setdefault("final_loss", run.final_loss)
-    missing = [
-        name
-        for name, value in (
-            ("epochs", epochs),
-            ("steps", steps),
-            ("batch_size", batch_size),
-            ("wall_time", wall_time),
-        )
-        if value is None
-    ]
-    if missing:
-        raise ValueError(f"training_section: give `run` or {missing}.")
     return {
         "command": command,
         "epochs": epochs,

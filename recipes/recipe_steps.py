@@ -92,14 +92,18 @@ class FitRun:
             it).
         steps: int, the batches it trained on.
         batch_size: int, `fit`'s `batch_size`, or the batch size of the
-            dataset it was given (`None` if neither says).
+            dataset it was given.
+        examples_seen: int, the examples in those batches (of an array,
+            the last batch of an epoch holds the rest; of a dataset,
+            `steps * batch_size`).
     """
 
     history: object
     wall_time: float
     epochs: int
     steps: int
-    batch_size: object
+    batch_size: int
+    examples_seen: int
 
     @property
     def final_loss(self):
@@ -119,18 +123,28 @@ class _BatchCount(keras.callbacks.Callback):
         self.count += 1
 
 
-def timed_fit(model, *fit_args, **fit_kwargs):
-    """`model.fit(*fit_args, **fit_kwargs)`, timed: a `FitRun`."""
+def timed_fit(model, x, *fit_args, **fit_kwargs):
+    """`model.fit(x, *fit_args, **fit_kwargs)`, timed (its validation and
+    callbacks included): a `FitRun`."""
+    batch_size = fit_kwargs.get("batch_size", getattr(x, "batch_size", None))
+    if batch_size is None:
+        # Checked before training: the card needs it after.
+        raise ValueError(
+            "timed_fit: pass `batch_size`, or data that has a `batch_size`."
+        )
     batches = _BatchCount()
     fit_kwargs["callbacks"] = [*fit_kwargs.get("callbacks", ()), batches]
     start = time.time()
-    history = model.fit(*fit_args, **fit_kwargs)
+    history = model.fit(x, *fit_args, **fit_kwargs)
     wall_time = time.time() - start
-    batch_size = fit_kwargs.get("batch_size")
-    if batch_size is None and fit_args:
-        batch_size = getattr(fit_args[0], "batch_size", None)
+    steps = batches.count
+    examples_seen = steps * batch_size
+    if isinstance(x, np.ndarray):
+        per_epoch = -(-len(x) // batch_size)
+        epochs, partial = divmod(steps, per_epoch)
+        examples_seen = epochs * len(x) + partial * batch_size
     return FitRun(
-        history, wall_time, len(history.epoch), batches.count, batch_size
+        history, wall_time, len(history.epoch), steps, batch_size, examples_seen
     )
 
 

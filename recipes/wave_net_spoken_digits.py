@@ -111,7 +111,6 @@ card = {
     "training": model_card.training_section(
         command,
         run,
-        examples_seen=run.epochs * len(x_train),
         optimizers={"optimizer": "Adam", "learning_rate": learning_rate},
         config=dict(network, dilations=list(network["dilations"]), seed=seed),
     ),

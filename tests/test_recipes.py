@@ -124,11 +124,15 @@ def test_a_card_states_the_fit_that_ran():
         "python recipes/toy.py", run, optimizers={}, config={}
     )
     assert section["epochs"] == 2
-    assert section["steps"] == 6  # ceil(10 / 4) a epoch
+    assert section["steps"] == 6  # ceil(10 / 4) batches an epoch
     assert section["batch_size"] == 4
-    assert section["examples_seen"] == 24
+    assert section["examples_seen"] == 20  # the last batch holds 2
     assert section["final_loss"] == run.history.history["loss"][-1]
     assert section["wall_time_s"] == round(run.wall_time, 1)
+    with pytest.raises(ValueError, match="not both"):
+        model_card.training_section(
+            "c", run, epochs=3, optimizers={}, config={}
+        )
     with pytest.raises(ValueError, match="steps"):
         model_card.training_section(
             "c", epochs=1, batch_size=4, wall_time=1.0, optimizers={}, config={}

@@ -79,10 +79,8 @@ def _in_range(seed, argument):
 
 
 def loop_seed(seed):
-    """A `(2,)` int32 seed drawn from `seed` (a `SeedGenerator`), for the
-    stateless draws inside an `ops.fori_loop` body."""
-    if keras.ops.is_tensor(seed) and tuple(seed.shape) == (2,):
-        return keras.ops.cast(seed, "int32")
+    """A `(2,)` int32 seed drawn from `seed` (what `seed_generator`
+    returns), for the stateless draws inside an `ops.fori_loop` body."""
     return keras.random.randint((2,), 0, 2**30, "int32", seed=seed)
 
 
