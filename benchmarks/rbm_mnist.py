@@ -75,11 +75,7 @@ def train_sklearn(x_train, args, seed, shuffle=False):
     else:
         model.fit(x_train)
     seconds = time.time() - start
-    rbm = kgen.models.RBM(784, args.num_hidden)
-    rbm.kernel.assign(model.components_.T.astype("float32"))
-    rbm.hidden_bias.assign(model.intercept_hidden_.astype("float32"))
-    rbm.visible_bias.assign(model.intercept_visible_.astype("float32"))
-    return rbm, seconds
+    return kgen.models.RBM.from_sklearn(model), seconds
 
 
 def score(rbm, x_train, x_test, args):

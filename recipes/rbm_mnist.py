@@ -109,11 +109,7 @@ def train_sklearn(x_train, config, seed, shuffle=False):
     else:
         peer.fit(x_train)
     seconds = time.time() - start
-    rbm = kgen.models.RBM(784, config.num_hidden)
-    rbm.kernel.assign(peer.components_.T.astype("float32"))
-    rbm.hidden_bias.assign(peer.intercept_hidden_.astype("float32"))
-    rbm.visible_bias.assign(peer.intercept_visible_.astype("float32"))
-    return rbm, seconds
+    return kgen.models.RBM.from_sklearn(peer), seconds
 
 
 # === Data === (thresholded at 0.5 and flattened, as the architecture says)

@@ -133,6 +133,7 @@ VOCABULARY = {
     "name_or_directory": "a preset's name, or a preset folder",
     "directory": "a folder to write",
     "folder": "a folder to read (a checkpoint of another library)",
+    "estimator": "a fitted scikit-learn model (a model of another library)",
     "metadata": "a preset card's fields",
     "overwrite": "replace an existing folder",
     "dir_path": "Keras' asset folder (`save_assets` / `load_assets`)",
@@ -161,6 +162,7 @@ METHODS = {
     # Presets, saving and serving.
     "from_preset": "a model from a preset name or folder",
     "from_diffusers": "a model from a diffusers checkpoint folder",
+    "from_sklearn": "a model from a fitted scikit-learn estimator",
     "save_to_preset": "writes a preset folder",
     "save_assets": "Keras' hook: writes the model's assets",
     "load_assets": "Keras' hook: reads the model's assets",

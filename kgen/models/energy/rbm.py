@@ -136,6 +136,50 @@ class RBM(RBMLikelihood, GenerativeModel):
         )
         self.built = True
 
+    @classmethod
+    def from_sklearn(cls, estimator, seed=None):
+        """The RBM of a fitted `sklearn.neural_network.BernoulliRBM`.
+
+        scikit-learn's energy is this class's, `E(v, h) = -b^T v - c^T h -
+        v^T W h`, with `W = components_^T`, `b = intercept_visible_` and
+        `c = intercept_hidden_`: the two models give the same conditionals
+        and free energies. Read by attribute, so kgen needs no
+        scikit-learn.
+
+        Args:
+            estimator: a fitted `BernoulliRBM` (its `components_` and
+                intercepts).
+            seed: int or `None`. Seeds sampling (and `fit`, which goes on
+                with CD-1 as scikit-learn's does).
+
+        Returns:
+            An `RBM` with the estimator's weights.
+        """
+        parts = ("components_", "intercept_visible_", "intercept_hidden_")
+        missing = [part for part in parts if not hasattr(estimator, part)]
+        if missing:
+            raise ValueError(
+                "`estimator` must be a fitted scikit-learn BernoulliRBM "
+                f"(with {', '.join(parts)}); received "
+                f"{type(estimator).__name__} without {', '.join(missing)}."
+            )
+        components = np.asarray(estimator.components_, "float32")
+        if components.ndim != 2:
+            raise ValueError(
+                "`estimator.components_` must be a (num_hidden, num_visible) "
+                f"matrix; received shape {components.shape}."
+            )
+        num_hidden, num_visible = components.shape
+        model = cls(num_visible, num_hidden, seed=seed)
+        model.kernel.assign(components.T)
+        model.visible_bias.assign(
+            np.asarray(estimator.intercept_visible_, "float32")
+        )
+        model.hidden_bias.assign(
+            np.asarray(estimator.intercept_hidden_, "float32")
+        )
+        return model
+
     @property
     def data_shape(self):
         return (self.num_visible,)

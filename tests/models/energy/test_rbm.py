@@ -306,3 +306,29 @@ def test_exported_sample_reaches_the_exact_distribution(tmp_path):
     codes = samples @ (2 ** np.arange(3, -1, -1))
     frequencies = np.bincount(codes.astype(int), minlength=16) / len(codes)
     assert 0.5 * np.abs(frequencies - np.exp(log_p)).sum() < 0.04
+
+
+def test_from_sklearn_gives_scikit_learn_s_conditionals_and_free_energy():
+    """scikit-learn's `BernoulliRBM`, fitted, is the oracle: its `transform`
+    (p(h = 1 | v)) and free energy."""
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(40, 12)) < 0.4).astype("float32")
+    peer = neural_network.BernoulliRBM(
+        n_components=5, n_iter=3, random_state=0
+    ).fit(x)
+    rbm = kgen.models.RBM.from_sklearn(peer, seed=1)
+    assert (rbm.num_visible, rbm.num_hidden) == (12, 5)
+    np.testing.assert_allclose(
+        to_numpy(rbm.hidden_probabilities(x)), peer.transform(x), atol=1e-6
+    )
+    # `_free_energy` is scikit-learn's own (private) F(v).
+    np.testing.assert_allclose(
+        to_numpy(rbm.free_energy(x)), peer._free_energy(x), rtol=1e-5
+    )
+
+
+def test_from_sklearn_refuses_an_unfitted_estimator():
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    with pytest.raises(ValueError, match="`estimator` must be a fitted"):
+        kgen.models.RBM.from_sklearn(neural_network.BernoulliRBM())
