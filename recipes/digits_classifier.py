@@ -49,8 +49,8 @@ run = recipe_steps.timed_fit(
 
 # === Evaluation, preset ===
 command = "python recipes/digits_classifier.py"
-test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 note = "model.evaluate on the 297 test images"
+metrics = model_card.classifier_metrics(model, x_test, y_test, command, note)
 card = {
     "data": model_card.digits_data((0, 1), labels=True),
     "training": model_card.training_section(
@@ -63,11 +63,8 @@ card = {
         },
         config=dict(filters=filters, features_dim=features_dim, seed=seed),
     ),
-    "metrics": {
-        "test_accuracy": model_card.metric(test_accuracy, command, note),
-        "test_loss": model_card.metric(test_loss, command, note),
-    },
+    "metrics": metrics,
     "headline_metrics": ["test_accuracy"],
 }
-print(f"{name}: test accuracy {test_accuracy:.4f}")
+print(f"{name}: test accuracy {metrics['test_accuracy']['value']:.4f}")
 model_card.write(model, preset, name, description, card, run.wall_time)

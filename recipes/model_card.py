@@ -294,6 +294,17 @@ def lent_gpu_training_section(command, hardware, training, **section):
     )
 
 
+def classifier_metrics(model, x_test, y_test, command, note):
+    """The card entries `test_accuracy` and `test_loss` of a classifier
+    compiled by `recipe_steps.compile_classifier`: `model.evaluate` on the
+    test set, which `note` describes."""
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+    return {
+        "test_accuracy": metric(test_accuracy, command, note),
+        "test_loss": metric(test_loss, command, note),
+    }
+
+
 def metric(value, command, note, **details):
     """One `metrics` entry: the value, the command that measured it and
     what it is."""
