@@ -85,8 +85,8 @@ Keras chooses its own trainer):
   and every dimension of the arguments that `function` reads as a
   Python int (TensorFlow traces a dimension that varies under one key
   as unknown); `function` must not hold the owner.
-  With `key` `None` nothing is kept: JAX compiles the program for this
-  call alone, TensorFlow runs it eagerly.
+  With `key` `None` nothing is kept: JAX and TensorFlow compile the
+  program for this call alone.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
   from recording a graph through hundreds of sampling steps.
 - `is_concrete(x)`: whether `x`'s values can be read now (eager), not a
