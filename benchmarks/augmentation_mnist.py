@@ -21,7 +21,6 @@ subset, the initial weights and the batch order; the samples are fixed).
     python -m benchmarks.augmentation_mnist --workdir W
 """
 
-import argparse
 import time
 
 import keras
@@ -55,11 +54,14 @@ def real_subset(x_train, y_train, per_class, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workdir", required=True)
+    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument("--models", nargs="+", default=PRESETS)
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--num-steps", type=int, default=1000)
+    parser.add_argument(
+        "--num-steps",
+        type=int,
+        default=1000,
+        help="training steps of each classifier",
+    )
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")

@@ -31,7 +31,6 @@ Needs music21 (`pip install 'kgen[music]'`). `--dry-run` trains a tiny
 model for 4 steps on a few chorales (CI).
 """
 
-import argparse
 import os
 import time
 
@@ -41,6 +40,8 @@ from keras import ops
 
 import kgen
 from benchmarks.common import RESULTS
+from benchmarks.common import add_results_argument
+from benchmarks.common import benchmark_parser
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
 from benchmarks.common import steps_and_final_loss
@@ -64,26 +65,25 @@ def to_pitches(tokens):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--train-minutes", type=float)
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser = benchmark_parser(
+        dry_run=False,
+        steps=100_000,
+        train_minutes=None,
+        learning_rate=5e-4,
+        num_draws=16,
+        sample_steps=64,
+        weights=None,
+        init=None,
+    )
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--num-layers", type=int, default=4)
-    parser.add_argument("--num-draws", type=int, default=16)
-    parser.add_argument("--sample-steps", type=int, default=64)
     parser.add_argument("--num-harmonised", type=int, default=256)
-    parser.add_argument("--weights", help="save (or, if present, load) here")
-    parser.add_argument(
-        "--init", help="go on training from these weights (a fresh Adam)"
-    )
     parser.add_argument(
         "--cosine-decay",
         action="store_true",
         help="decay the learning rate to 0 over --steps (cosine)",
     )
-    parser.add_argument("--results", default="chorales_mdlm")
+    add_results_argument(parser, "chorales_mdlm", outputs="JSON and MIDI files")
     args = parser.parse_args(argv)
 
     start = time.time()

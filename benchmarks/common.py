@@ -1,6 +1,8 @@
-"""Shared bits of the benchmark scripts: tables, JSON results with their
-headlines, and the callbacks of a GPU job trained in resumable chunks."""
+"""Shared bits of the benchmark scripts: their common flags, tables, JSON
+results with their headlines, and the callbacks of a GPU job trained in
+resumable chunks."""
 
+import argparse
 import json
 import numbers
 import os
@@ -396,6 +398,135 @@ def compile_like_architecture(model, architecture, steps):
         )
     model.compile(optimizer=optimizer)
     return model
+
+
+def _comma_separated_ints(text):
+    return tuple(int(word) for word in text.split(","))
+
+
+# Meanings that some benchmarks name differently: each keeps its name for
+# the command lines already recorded in results/ and the docs.
+_TRAINING_STEPS = {"type": int, "help": "training steps"}
+_TRAINING_MINUTES = {
+    "type": float,
+    "help": "the training's wall-time budget, in minutes",
+}
+_SAMPLER_STEPS = {"type": int, "help": "the sampler's steps"}
+
+# The flags that mean one thing in every benchmark that has them, each
+# declared once so that it keeps one name, type and help text: the
+# flag's name as its `dest` -> its `add_argument` settings but the
+# default, which each benchmark states (see `benchmark_parser`). A flag
+# that means something else in a script (`--num-steps`, a flow's depth
+# in glow_mnist) stays in that script, with a help of its own.
+COMMON_ARGUMENTS = {
+    # Training.
+    "epochs": {"type": int, "help": "training epochs"},
+    "steps": _TRAINING_STEPS,
+    "train_steps": _TRAINING_STEPS,
+    "minutes": _TRAINING_MINUTES,
+    "train_minutes": _TRAINING_MINUTES,
+    "max_train_minutes": _TRAINING_MINUTES,
+    "batch_size": {"type": int, "help": "examples in a batch"},
+    "learning_rate": {
+        "type": float,
+        "help": "the optimizer's learning rate (a schedule's peak)",
+    },
+    "ema_momentum": {
+        "type": float,
+        "help": "the momentum of the moving average of the weights that "
+        "sample (0: none)",
+    },
+    "seed": {"type": int, "help": "the run's random seed"},
+    "seeds": {"help": "comma-separated seeds, a run each"},
+    "init": {
+        "help": "go on training from these weights, with a fresh optimizer "
+        "state"
+    },
+    "weights": {
+        "help": "save the trained weights here or, when the file exists, "
+        "load them instead of training"
+    },
+    "checkpoint_dir": {
+        "help": "the folder of the checkpoints a later run resumes from"
+    },
+    "checkpoint_every": {
+        "type": int,
+        "help": "training steps between checkpoints",
+    },
+    # Data.
+    "num_train": {"type": int, "help": "training examples"},
+    "num_test": {
+        "type": int,
+        "help": "held-out examples the model is scored on",
+    },
+    "num_molecules": {"type": int, "help": "training molecules from MOSES"},
+    # The model.
+    "preset": {"help": "the preset measured"},
+    "latent_dim": {"type": int, "help": "the latent space's dimension"},
+    "widths": {
+        "type": _comma_separated_ints,
+        "help": "the U-Net's channels per resolution, e.g. 16,32,32",
+    },
+    # Sampling and measuring.
+    "num_samples": {"type": int, "help": "samples drawn (and scored)"},
+    "num_steps": _SAMPLER_STEPS,
+    "sample_steps": _SAMPLER_STEPS,
+    "num_draws": {
+        "type": int,
+        "help": "Monte Carlo draws of the bound on each sequence",
+    },
+    "repeats": {"type": int, "help": "timed repeats of each measurement"},
+    # The run.
+    "dry_run": {
+        "action": "store_true",
+        "help": "every path at toy size, on a CPU",
+    },
+    "workdir": {"help": "the folder where the stages keep their files"},
+    "out": {"help": "the path of the result JSON"},
+    "output_suffix": {
+        "help": "appended to the results file's name, e.g. to keep one "
+        "run beside another"
+    },
+}
+
+# The default of a common flag that has none and must be given.
+REQUIRED = object()
+
+
+def benchmark_parser(description=None, **defaults):
+    """An `ArgumentParser` with the common flags named in `defaults`, each
+    with its default: `benchmark_parser(epochs=10, minutes=None,
+    workdir=REQUIRED)`. A script then adds only the flags of its own.
+
+    Every flag of `COMMON_ARGUMENTS` keeps one meaning, type and help
+    text across the benchmarks, so that a script states no more than its
+    settings (the defaults), and those read at a glance."""
+    parser = argparse.ArgumentParser(description=description)
+    add_common_arguments(parser, **defaults)
+    return parser
+
+
+def add_common_arguments(parser, **defaults):
+    """Adds to `parser` the common flags named in `defaults`, as
+    `benchmark_parser` does (for flags a script's helper shares)."""
+    for name, default in defaults.items():
+        if name not in COMMON_ARGUMENTS:
+            raise ValueError(
+                f"`{name}` (--{name.replace('_', '-')}) is not a common "
+                "benchmark flag: declare it in the script, or add it to "
+                "`benchmarks.common.COMMON_ARGUMENTS` if it means the same "
+                "in every benchmark that has it."
+            )
+        if default is REQUIRED:
+            settings = {"required": True}
+        else:
+            settings = {"default": default}
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            **COMMON_ARGUMENTS[name],
+            **settings,
+        )
 
 
 def add_results_argument(parser, name, stage=None, outputs="JSON and grids"):

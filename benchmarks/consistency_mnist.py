@@ -35,7 +35,6 @@ target and the frozen teacher travel in it) for `--train-steps` more:
         --model CD2.weights.h5
 """
 
-import argparse
 import json
 
 import keras
@@ -239,7 +238,7 @@ def score(args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = common.benchmark_parser(num_samples=500)
     parser.add_argument("--stage", choices=("train", "score"), required=True)
     parser.add_argument("--kind", choices=("distilled", "trained"))
     parser.add_argument("--model", help="train: where the weights go")
@@ -254,7 +253,6 @@ def main():
     flow_matching_mnist.add_training_arguments(
         parser, train_steps=1500, learning_rate=2e-4
     )
-    parser.add_argument("--num-samples", type=int, default=500)
     common.add_results_argument(parser, "consistency_mnist", "score")
     args = parser.parse_args()
     if args.stage == "train":

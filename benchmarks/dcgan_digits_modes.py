@@ -8,12 +8,12 @@ class gets between 4% and 20% of the samples (no mode collapse).
     python benchmarks/dcgan_digits_modes.py --epochs 100
 """
 
-import argparse
 import time
 
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -31,11 +31,9 @@ def digits_classifier():
 def main():
     import keras
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--latent-dim", type=int, default=32)
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = benchmark_parser(
+        epochs=100, latent_dim=32, num_samples=1000, seed=0
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)

@@ -55,6 +55,7 @@ import time
 import numpy as np
 
 from benchmarks.common import BackendWorker
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -315,15 +316,14 @@ def training_data(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0], batch_size=32, steps=10, repeats=5
+    )
     parser.add_argument("--network", choices=("unet", "dit"), default="unet")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
         "--bf16", action="store_true", help="bfloat16 autocast (for GPUs)"
     )
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--threads",
         type=int,

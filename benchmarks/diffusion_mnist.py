@@ -29,7 +29,6 @@ in the next.
     KGEN_DATA_DIR=../shared/data python -m benchmarks.diffusion_mnist
 """
 
-import argparse
 import json
 import os
 import time
@@ -38,6 +37,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
@@ -381,7 +381,15 @@ def score(arrays, info):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(
+        epochs=2,
+        max_train_minutes=None,
+        batch_size=64,
+        widths=(32, 64, 64),
+        num_samples=200,
+        learning_rate=5e-4,
+        ema_momentum=0.995,
+    )
     parser.add_argument(
         "--stage",
         choices=("all", "train", "generate", "score"),
@@ -391,20 +399,6 @@ def main():
         "--samples",
         help="the .npz the generate stage writes and the score stage reads",
     )
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument(
-        "--max-train-minutes",
-        type=float,
-        help="stop training early at an epoch end to stay in this budget",
-    )
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument(
-        "--widths",
-        type=lambda text: tuple(int(w) for w in text.split(",")),
-        default=(32, 64, 64),
-        help="the U-Net's channels per resolution, e.g. 16,32,32",
-    )
-    parser.add_argument("--num-samples", type=int, default=200)
     parser.add_argument(
         "--model",
         help="a .keras or .weights.h5 file: load it instead of training, "
@@ -417,8 +411,6 @@ def main():
         help="the training run's seed (weights, batches, noise); the "
         "sample sets keep their own fixed seeds",
     )
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--ema-momentum", type=float, default=0.995)
     parser.add_argument(
         "--init-weights",
         help="a .weights.h5 of an earlier run's denoiser to go on training "

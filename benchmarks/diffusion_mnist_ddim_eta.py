@@ -14,13 +14,13 @@ clipped, as diffusers' DDIM does by default.
         --model W.weights.h5 --widths 16,32,32 --ddpm-fid 19.29
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import print_table
@@ -47,20 +47,16 @@ def ddim_settings(etas):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(
+        widths=(32, 64, 64),  # must be those of the run that trained --model
+        num_samples=500,
+        num_steps=50,
+    )
     parser.add_argument(
         "--model",
         required=True,
         help="the .weights.h5 of a `benchmarks.diffusion_mnist` run",
     )
-    parser.add_argument(
-        "--widths",
-        type=lambda text: tuple(int(w) for w in text.split(",")),
-        default=(32, 64, 64),
-        help="the U-Net's channels per resolution that run used",
-    )
-    parser.add_argument("--num-samples", type=int, default=500)
-    parser.add_argument("--num-steps", type=int, default=50)
     parser.add_argument(
         "--etas",
         type=lambda text: tuple(float(e) for e in text.split(",")),

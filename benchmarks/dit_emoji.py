@@ -18,7 +18,6 @@ a lent GPU and resumable in chunks:
 `--dry-run` runs the whole job at toy size on the CPU (CI).
 """
 
-import argparse
 import json
 import time
 
@@ -169,28 +168,26 @@ def headline(args, result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--image-size", type=int, choices=(32, 64))
-    parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--epochs", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--repeat", type=int, default=16)
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
-    parser.add_argument("--ema-momentum", type=float, default=0.999)
-    parser.add_argument("--num-samples", type=int, default=900)
-    parser.add_argument("--checkpoint-dir")
-    parser.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=2000,
-        help="steps between checkpoints (optimizer moments and EMA "
-        "included: 16 bytes a parameter)",
+    parser = common.benchmark_parser(
+        description=__doc__.split("\n")[0],
+        minutes=5.0,
+        epochs=100_000,
+        batch_size=256,
+        learning_rate=3e-4,
+        ema_momentum=0.999,
+        num_samples=900,
+        checkpoint_dir=None,
+        # A checkpoint holds the optimizer moments and EMA too: 16 bytes a
+        # parameter.
+        checkpoint_every=2000,
+        out=None,
+        dry_run=False,
     )
+    parser.add_argument("--image-size", type=int, choices=(32, 64))
+    parser.add_argument("--repeat", type=int, default=16)
     parser.add_argument("--weights", default="dit_emoji_weights.npz")
     parser.add_argument("--samples", default="dit_emoji_samples.npz")
     parser.add_argument("--score", action="store_true")
-    parser.add_argument("--out")
-    parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.image_size = 32

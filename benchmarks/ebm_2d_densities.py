@@ -26,7 +26,6 @@ at 0.03 they do not (gap 0.055 +- 0.022 over three seeds); two moons
 needs 0.1 (at 0.03 and below the energy drifts: gaps above 1 nat).
 """
 
-import argparse
 import math
 import time
 
@@ -35,6 +34,7 @@ import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.flow_2d_densities import two_moons_entropy
@@ -185,25 +185,26 @@ def select(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(
+        num_train=20000,
+        epochs=80,
+        batch_size=256,
+        learning_rate=1e-3,
+        sample_steps=1000,
+        seeds="0,1,2",
+        output_suffix="",
+    )
     parser.add_argument("--datasets", default="8gaussians,two_moons")
-    parser.add_argument("--num-train", type=int, default=20000)
-    parser.add_argument("--epochs", type=int, default=80)
-    parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--step-size", type=float, default=0.01)
     parser.add_argument("--chain-steps", type=int, default=40)
-    parser.add_argument("--sample-steps", type=int, default=1000)
     parser.add_argument(
         "--regularization-weights",
         default="0.01,0.03,0.1",
         help="Comma-separated; the one with the lowest validation NLL "
         "(mean over seeds) is reported against the test set.",
     )
-    parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--reinit-probability", type=float, default=0.05)
-    parser.add_argument("--output-suffix", default="")
     args = parser.parse_args()
     weights = [float(w) for w in args.regularization_weights.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]

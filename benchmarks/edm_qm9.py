@@ -30,7 +30,6 @@ CPU preset the same way.
     python -m benchmarks.edm_qm9 --dry-run  # toy size, on a CPU (CI)
 """
 
-import argparse
 import json
 import time
 
@@ -119,25 +118,27 @@ def conditioned_scores(samples, test, judge_half, column, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=8.0)
-    parser.add_argument("--epochs", type=int, default=100_000)
+    parser = common.benchmark_parser(
+        description=__doc__.split("\n")[0],
+        minutes=8.0,
+        epochs=100_000,
+        batch_size=64,
+        learning_rate=1e-4,
+        checkpoint_dir=None,
+        checkpoint_every=500,
+        num_samples=1000,
+        num_steps=1000,
+        out=None,
+        dry_run=False,
+    )
     parser.add_argument("--hidden-dim", type=int, default=256)
     parser.add_argument("--num-layers", type=int, default=9)
     parser.add_argument("--normalization", type=float, default=10.0)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
-    parser.add_argument("--checkpoint-every", type=int, default=500)
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--num-steps", type=int, default=1000)
     parser.add_argument(
         "--condition",
         choices=list(kgen.datasets.QM9_PROPERTIES),
         help="a property to condition on (EDM's conditional protocol)",
     )
-    parser.add_argument("--checkpoint-dir")
-    parser.add_argument("--out")
-    parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     test_size = kgen.datasets.QM9_SPLIT_SIZES["test"]
     if args.condition and not 1 <= args.num_samples <= test_size:

@@ -32,8 +32,6 @@ requested labels.
 `--dry-run` draws every row from an untrained 8x8 model (CI).
 """
 
-import argparse
-
 import keras
 import numpy as np
 
@@ -172,9 +170,7 @@ def dry_run(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--num-samples", type=int, default=1000)
+    parser = common.benchmark_parser(dry_run=False, num_samples=1000)
     common.add_results_argument(parser, "euler_schedules_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:

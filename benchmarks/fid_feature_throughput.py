@@ -12,7 +12,6 @@ runtime compete for the 2 cores), which would flatter the port.
     KERAS_BACKEND=jax python -m benchmarks.fid_feature_throughput
 """
 
-import argparse
 import json
 import os
 import pathlib
@@ -22,6 +21,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -83,9 +83,7 @@ def run_peer(weights, args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = benchmark_parser(batch_size=32, repeats=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument(
         "--weights",

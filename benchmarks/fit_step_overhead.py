@@ -48,7 +48,6 @@ kgen's data checks and callback (`keras_fit_ratio`). The project's bar is
 `--models vae --steps 5 --repeats 2` is a quick smoke run.
 """
 
-import argparse
 import os
 import random
 import time
@@ -56,6 +55,7 @@ import types
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -842,10 +842,11 @@ def hand_loop_class(backend, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0], steps=30, repeats=10
+    )
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=10)
+    # Not common: its default of None picks each model's own batch size.
     parser.add_argument(
         "--batch-size",
         type=int,

@@ -13,7 +13,6 @@ mix over the two arcs convolved with N(0, noise^2 I).
     python -m benchmarks.flow_2d_densities --epochs 60
 """
 
-import argparse
 import math
 import time
 
@@ -21,6 +20,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -121,14 +121,12 @@ def train_tfp(train, test, args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--num-train", type=int, default=20000)
+    parser = benchmark_parser(
+        epochs=60, num_train=20000, batch_size=256, learning_rate=1e-3
+    )
     parser.add_argument("--num-couplings", type=int, default=8)
     parser.add_argument("--hidden-dim", type=int, default=64)
     parser.add_argument("--num-layers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument(
         "--spline-couplings",
         type=int,

@@ -27,7 +27,6 @@ train both at once; `--stage score` then samples and scores both:
     ... --stage score --ddpm D.weights.h5 --flow F.weights.h5
 """
 
-import argparse
 import json
 import time
 
@@ -35,6 +34,8 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_common_arguments
+from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
@@ -248,32 +249,24 @@ def score(args):
 def add_training_arguments(parser, train_steps, learning_rate):
     """The U-Net and optimizer flags every MNIST few-step benchmark
     shares."""
-    parser.add_argument(
-        "--widths",
-        type=lambda text: tuple(int(w) for w in text.split(",")),
-        default=(16, 32, 32),
-        help="the U-Net's widths",
-    )
-    parser.add_argument("--train-steps", type=int, default=train_steps)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=learning_rate)
-    parser.add_argument(
-        "--max-train-minutes",
-        type=float,
-        help="a wall-time budget besides --train-steps (a GPU lease)",
+    add_common_arguments(
+        parser,
+        widths=(16, 32, 32),
+        train_steps=train_steps,
+        batch_size=64,
+        learning_rate=learning_rate,
+        max_train_minutes=None,
     )
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(ema_momentum=0.995, num_samples=500)
     parser.add_argument("--stage", choices=("train", "score"), required=True)
     parser.add_argument("--kind", choices=("ddpm", "flow"))
     parser.add_argument("--model", help="train: where the weights go")
     parser.add_argument("--ddpm", help="score: the ddpm weights")
     parser.add_argument("--flow", help="score: the flow weights")
     add_training_arguments(parser, train_steps=2400, learning_rate=5e-4)
-    parser.add_argument("--ema-momentum", type=float, default=0.995)
-    parser.add_argument("--num-samples", type=int, default=500)
     args = parser.parse_args()
     if args.stage == "train":
         require_stage_flags(parser, args, "train", "kind", "model")

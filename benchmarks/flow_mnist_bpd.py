@@ -9,13 +9,13 @@ Glow 1.05 bits/dim; a CPU budget of an epoch or two lands well above.
     KGEN_DATA_DIR=../shared/data python -m benchmarks.flow_mnist_bpd
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -33,21 +33,14 @@ def build(name):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--num-train", type=int, default=60000)
-    parser.add_argument("--num-test", type=int, default=1000)
+    parser = benchmark_parser(
+        epochs=1, num_train=60000, num_test=1000, output_suffix=""
+    )
     parser.add_argument(
         "--models",
         nargs="+",
         choices=("realnvp", "glow", "nsf"),
         default=["realnvp", "glow"],
-    )
-    parser.add_argument(
-        "--output-suffix",
-        default="",
-        help="appended to the results file's name, e.g. to keep one "
-        "model's run beside the default pair's",
     )
     args = parser.parse_args()
 

@@ -9,12 +9,12 @@ samples for each model. Run once per backend:
     KERAS_BACKEND=jax python -m benchmarks.gan_8gaussians
 """
 
-import argparse
 import time
 
 import keras
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -51,10 +51,7 @@ def build(name):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--num-train", type=int, default=20000)
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser = benchmark_parser(epochs=30, num_train=20000, batch_size=256)
     parser.add_argument(
         "--models", nargs="+", default=["non_saturating", "wgan_gp"]
     )

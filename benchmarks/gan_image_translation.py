@@ -10,13 +10,13 @@ reconstruction error `|G_ba(G_ab(a)) - a|` in [0, 1] pixel units.
     python -m benchmarks.gan_image_translation
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -38,8 +38,7 @@ def translation_scores(images, labels, classifier, reference):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=60)
+    parser = benchmark_parser(epochs=60)
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
     (source, target), (source_test, target_test) = kgen.datasets.load_paired(

@@ -9,13 +9,13 @@ images (with FID(train, test) as the floor of this sample size).
     KGEN_DATA_DIR=../shared/data python -m benchmarks.gan_mnist --epochs 5
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import mnist_classifier
 from benchmarks.common import print_table
 from benchmarks.common import write_json
@@ -32,9 +32,7 @@ def build(name, latent_dim):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--latent-dim", type=int, default=64)
+    parser = benchmark_parser(epochs=5, latent_dim=64)
     parser.add_argument("--models", nargs="+", default=["dcgan", "wgan_gp"])
     args = parser.parse_args()
 

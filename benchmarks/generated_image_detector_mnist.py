@@ -21,7 +21,6 @@ wins by the giveaway of off-grid pixel values.
     python -m benchmarks.generated_image_detector_mnist --workdir W
 """
 
-import argparse
 import time
 
 import keras
@@ -44,11 +43,14 @@ def eight_bit(x):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workdir", required=True)
+    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument("--models", nargs="+", default=PRESETS)
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--num-steps", type=int, default=1000)
+    parser.add_argument(
+        "--num-steps",
+        type=int,
+        default=1000,
+        help="training steps of each detector",
+    )
     args = parser.parse_args()
 
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")

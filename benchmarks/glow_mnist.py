@@ -19,7 +19,6 @@ starts from it.
     python -m benchmarks.glow_mnist --dry-run  # toy size, on a CPU (CI)
 """
 
-import argparse
 import json
 import time
 
@@ -86,18 +85,22 @@ def train(args, model, x_train):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=7.0)
-    parser.add_argument("--epochs", type=int, default=100_000)
-    parser.add_argument("--num-steps", type=int, default=8)
+    parser = common.benchmark_parser(
+        description=__doc__.split("\n")[0],
+        minutes=7.0,
+        epochs=100_000,
+        batch_size=256,
+        learning_rate=1e-3,
+        checkpoint_dir=None,
+        out=None,
+        dry_run=False,
+    )
+    parser.add_argument(
+        "--num-steps", type=int, default=8, help="flow steps in each level"
+    )
     parser.add_argument("--hidden-dim", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--warmup-steps", type=int, default=1000)
-    parser.add_argument("--checkpoint-dir")
     parser.add_argument("--grid", default="glow_mnist.png")
-    parser.add_argument("--out")
-    parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
     if args.dry_run:

@@ -19,7 +19,6 @@ cores, and prints both curves and the loss reached within the budget.
         python -m benchmarks.gpt_shakespeare --nanogpt /tmp/nanogpt
 """
 
-import argparse
 import os
 import re
 import subprocess
@@ -29,6 +28,7 @@ import time
 import keras
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import step_budget
 from benchmarks.common import write_json
@@ -139,14 +139,13 @@ def within_budget(rows, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(minutes=3.0)
     parser.add_argument(
         "--data",
         default=os.path.join(
             os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
         ),
     )
-    parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--eval-interval", type=int, default=100)
     parser.add_argument("--eval-iters", type=int, default=20)
     parser.add_argument("--nanogpt", help="a prepared nanoGPT checkout")

@@ -49,6 +49,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import headline_values
 from benchmarks.common import print_table
 from benchmarks.common import run_command
@@ -699,13 +700,8 @@ def peak_tflops(device):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = benchmark_parser(description=__doc__.split("\n")[0], dry_run=False)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="every path at toy size, on the CPU",
-    )
     parser.add_argument(
         "--budget-seconds",
         type=float,

@@ -25,8 +25,6 @@ unguided row at twice the steps has the same calls.
 with each kind of guidance from an untrained model (CI).
 """
 
-import argparse
-
 import keras
 import numpy as np
 
@@ -163,18 +161,22 @@ def dry_run(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
+    parser = common.benchmark_parser(
+        dry_run=False, ema_momentum=0.995, num_samples=500
+    )
     parser.add_argument("--stage", choices=("train", "score"))
-    parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--model", help="train: where the guide goes")
     parser.add_argument("--guide", help="score: the guide's weights")
     flow_matching_mnist.add_training_arguments(
         parser, train_steps=600, learning_rate=5e-4
     )
     parser.set_defaults(widths=(8, 16, 16))
-    parser.add_argument("--ema-momentum", type=float, default=0.995)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--num-samples", type=int, default=500)
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=5,
+        help="the Euler steps of each guided sampler",
+    )
     common.add_results_argument(parser, "guidance_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:

@@ -16,11 +16,11 @@ so the script refuses it. Writes results/loop_sampling_<backend>.json
 (not with `--dry-run`, which times one small preset at two samples).
 """
 
-import argparse
 import time
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -80,10 +80,12 @@ def measure(preset, num_samples, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--num-samples", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--dry-run", action="store_true")
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0],
+        num_samples=16,
+        repeats=1,
+        dry_run=False,
+    )
     args = parser.parse_args()
     import keras
 

@@ -40,7 +40,6 @@ The weights of the run in `benchmarks/results/mask_git_mnist.json`
 `--stage score` and `--stage sampling` accept it as `--workdir`.
 """
 
-import argparse
 import json
 import os
 import time
@@ -49,6 +48,8 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import REQUIRED
+from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
@@ -331,17 +332,15 @@ def sampling(args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = benchmark_parser(workdir=REQUIRED, num_samples=500)
     parser.add_argument(
         "--stage",
         choices=("vqvae", "prior", "score", "sampling"),
         required=True,
     )
     parser.add_argument("--kind", choices=("pixel_cnn", "mask_git"))
-    parser.add_argument("--workdir", required=True)
     parser.add_argument("--vqvae-epochs", type=int, default=3)
     parser.add_argument("--prior-epochs", type=int, default=3)
-    parser.add_argument("--num-samples", type=int, default=500)
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     if args.stage == "vqvae":

@@ -29,13 +29,13 @@ Needs RDKit (`pip install 'kgen[chem]'`) and MOSES' data (`pip install
 on 512 molecules and scores 16 (CI).
 """
 
-import argparse
-
 import keras
 import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import add_results_argument
+from benchmarks.common import benchmark_parser
 from benchmarks.common import compile_like_architecture
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
@@ -93,17 +93,18 @@ def gpt_nats_per_molecule(gpt, rows, eos_id, num_classes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--num-molecules", type=int, default=320_000)
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--train-minutes", type=float)
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--sample-steps", type=int, default=56)
-    parser.add_argument("--num-test", type=int, default=1000)
-    parser.add_argument("--num-draws", type=int, default=16)
-    parser.add_argument("--weights", help="save (or, if present, load) here")
-    parser.add_argument("--results", default="mdlm_moses")
+    parser = benchmark_parser(
+        dry_run=False,
+        num_molecules=320_000,
+        steps=4000,
+        train_minutes=None,
+        num_samples=1000,
+        sample_steps=56,
+        num_test=1000,
+        num_draws=16,
+        weights=None,
+    )
+    add_results_argument(parser, "mdlm_moses", outputs="JSON")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.num_molecules, args.steps = 512, 8

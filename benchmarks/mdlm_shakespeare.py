@@ -26,7 +26,6 @@ characters from a random first character).
 `--dry-run` trains for 20 steps and evaluates 24 windows (CI).
 """
 
-import argparse
 import os
 import time
 
@@ -35,6 +34,7 @@ import numpy as np
 
 import kgen
 from benchmarks.common import add_results_argument
+from benchmarks.common import benchmark_parser
 from benchmarks.common import compile_like_architecture
 from benchmarks.common import negative_elbo_per_token
 from benchmarks.common import print_table
@@ -62,11 +62,9 @@ def build(vocabulary_size, steps):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--num-draws", type=int, default=16)
-    parser.add_argument("--sample-steps", type=int, default=64)
-    parser.add_argument("--dry-run", action="store_true")
+    parser = benchmark_parser(
+        steps=2000, num_draws=16, sample_steps=64, dry_run=False
+    )
     add_results_argument(parser, "mdlm_shakespeare", outputs="JSON")
     args = parser.parse_args(argv)
     num_windows = 240

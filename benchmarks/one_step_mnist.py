@@ -234,11 +234,11 @@ def dry_run(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
+    parser = common.benchmark_parser(
+        dry_run=False, init=None, ema_momentum=0.995, num_samples=500
+    )
     parser.add_argument("--stage", choices=("train", "score"))
-    parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--model", help="train: where the weights go")
-    parser.add_argument("--init", help="train: go on from these weights")
     parser.add_argument(
         "--kind",
         choices=("mean_flow", "shortcut"),
@@ -252,9 +252,7 @@ def main(argv=None):
     flow_matching_mnist.add_training_arguments(
         parser, train_steps=2400, learning_rate=5e-4
     )
-    parser.add_argument("--ema-momentum", type=float, default=0.995)
     parser.add_argument("--training-guidance-scale", type=float, default=1.0)
-    parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument(
         "--samplers",
         type=lambda text: text.split(","),

@@ -13,13 +13,13 @@ reproductions ~81.
         python -m benchmarks.pixel_cnn_mnist --minutes 20
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import step_budget
 from benchmarks.common import write_json
@@ -27,14 +27,12 @@ from benchmarks.vae_mnist_iwae import binarised_test
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=20.0)
+    parser = benchmark_parser(
+        minutes=20.0, batch_size=64, num_test=10000, num_samples=16
+    )
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--num-layers", type=int, default=5)
     parser.add_argument("--architecture", default="gated")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--num-test", type=int, default=10000)
-    parser.add_argument("--num-samples", type=int, default=16)
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)

@@ -34,7 +34,6 @@ evidence of anything on the presets.
 report gathers what W holds).
 """
 
-import argparse
 import json
 import os
 import time
@@ -272,13 +271,11 @@ def report(workdir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument(
         "--stage", choices=["controls", "audit", "report"], required=True
     )
-    parser.add_argument("--workdir", required=True)
     parser.add_argument("--models", nargs="+", default=PRESETS + CONTROLS)
-    parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-members", type=int, default=1000)
     parser.add_argument(
         "--control-steps",

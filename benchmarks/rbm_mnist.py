@@ -14,7 +14,6 @@ error, with the wall time of training.
     KGEN_DATA_DIR=../shared/data taskset -c 0 python -m benchmarks.rbm_mnist
 """
 
-import argparse
 import time
 
 import keras
@@ -22,6 +21,7 @@ import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -108,16 +108,17 @@ def score(rbm, x_train, x_test, args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--num-train", type=int, default=20000)
-    parser.add_argument("--num-test", type=int, default=1000)
+    parser = benchmark_parser(
+        num_train=20000,
+        num_test=1000,
+        epochs=10,
+        batch_size=20,
+        learning_rate=0.05,
+        seeds="0,1,2",
+    )
     parser.add_argument("--num-hidden", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
     parser.add_argument("--ais-chains", type=int, default=100)
     parser.add_argument("--ais-betas", type=int, default=10000)
-    parser.add_argument("--seeds", default="0,1,2")
     args = parser.parse_args()
     x_train, x_test = binarised_mnist(args.num_train, args.num_test)
     rows = []

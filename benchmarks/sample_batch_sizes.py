@@ -18,7 +18,6 @@ sizes and steps. Issue 44's bar: under 300 MB of growth over
 `n = 1..200`.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ import sys
 import time
 
 from benchmarks.common import RESULTS
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -82,12 +82,14 @@ def run_child(preset, max_samples, buckets, num_steps=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", default="dcgan_digits")
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0],
+        preset="dcgan_digits",
+        num_steps=None,
+        dry_run=False,
+    )
     parser.add_argument("--max-samples", type=int, default=200)
-    parser.add_argument("--num-steps", type=int)
     parser.add_argument("--buckets-only", action="store_true")
-    parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--child", choices=["buckets", "every"])
     args = parser.parse_args()
     if args.child:

@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from benchmarks.common import BackendWorker
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 from benchmarks.denoiser_vs_diffusers import NUM_CLASSES
@@ -143,12 +144,14 @@ class Worker(BackendWorker):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0],
+        batch_size=16,
+        num_steps=20,
+        repeats=5,
+    )
     parser.add_argument("--network", choices=("unet", "dit"), default="unet")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--num-steps", type=int, default=20)
     parser.add_argument("--calls", type=int, default=2, help="per round")
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--backends",

@@ -33,7 +33,6 @@ and saves to `W`, so a long run goes in chunks. `--dry-run` trains a
 tiny model for 8 steps on 512 molecules and scores 16 (CI).
 """
 
-import argparse
 import multiprocessing
 import os
 import time
@@ -42,6 +41,8 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_results_argument
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import train_or_load
 from benchmarks.common import write_json
@@ -161,14 +162,19 @@ def mean_valid_qed(smiles):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--num-molecules", type=int, default=160_000)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--train-minutes", type=float)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
-    parser.add_argument("--latent-dim", type=int, default=64)
+    parser = benchmark_parser(
+        dry_run=False,
+        num_molecules=160_000,
+        steps=100_000,
+        train_minutes=None,
+        batch_size=64,
+        learning_rate=5e-4,
+        latent_dim=64,
+        num_samples=1000,
+        num_test=500,
+        weights=None,
+        init=None,
+    )
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--num-layers", type=int, default=3)
     parser.add_argument("--encoder-layers", type=int, default=2)
@@ -185,15 +191,9 @@ def main(argv=None):
         default=1.0,
         help="of the token-by-token prior samples",
     )
-    parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--num-test", type=int, default=500)
     parser.add_argument("--climb-steps", type=int, default=50)
     parser.add_argument("--cache", default="/tmp/kgen_sequence_vae_moses")
-    parser.add_argument("--weights", help="save (or, if present, load) here")
-    parser.add_argument(
-        "--init", help="go on training from these weights (a fresh Adam)"
-    )
-    parser.add_argument("--results", default="sequence_vae_moses")
+    add_results_argument(parser, "sequence_vae_moses", outputs="JSON")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.num_molecules, args.steps, args.batch_size = 512, 8, 32

@@ -19,13 +19,13 @@ always runs on TensorFlow.
     KERAS_BACKEND=tensorflow taskset -c 1 python -m benchmarks.serving_speed
 """
 
-import argparse
 import os
 import tempfile
 import time
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -41,11 +41,13 @@ def median_seconds(function, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", default="ddpm_mnist")
-    parser.add_argument("--num-steps", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0],
+        preset="ddpm_mnist",
+        num_steps=20,
+        batch_size=16,
+        repeats=5,
+    )
     args = parser.parse_args(argv)
 
     import keras

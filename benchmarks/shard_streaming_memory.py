@@ -26,7 +26,6 @@ data. The shards (about 1.2 GB at 100,000) are written under `--work-dir`
 (its numbers mean nothing): the path CI checks in seconds.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -37,6 +36,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -134,13 +134,13 @@ def in_subprocess(stage, folder, count, side, num_shards, batch_size):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = benchmark_parser(
+        description=__doc__.split("\n")[0], batch_size=256, dry_run=False
+    )
     parser.add_argument("--counts", type=int, nargs="+", default=COUNTS)
     parser.add_argument("--shards", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--work-dir", help="default: a temporary folder")
     parser.add_argument("--out", default=NAME, help="results JSON name")
-    parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--child", choices=("pack", "stream"))
     parser.add_argument("--folder")
     parser.add_argument("--count", type=int)

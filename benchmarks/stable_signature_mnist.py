@@ -384,13 +384,12 @@ def fid_sensitivity(args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument(
         "--stage",
         choices=["extractor", "finetune", "score", "fid_sensitivity"],
         required=True,
     )
-    parser.add_argument("--workdir", required=True)
     parser.add_argument(
         "--image-loss", choices=bit_key_model.IMAGE_LOSSES, default="mse"
     )
@@ -417,7 +416,6 @@ def main():
         default=True,
         help="read the key from the attacked images too while fine-tuning",
     )
-    parser.add_argument("--num-samples", type=int, default=1000)
     common.add_results_argument(
         parser, "stable_signature_mnist", "score", outputs="JSON and grid"
     )

@@ -19,7 +19,6 @@ and judges them:
 KERAS_BACKEND=jax python benchmarks/text_to_image_digits.py
 """
 
-import argparse
 import time
 
 import keras
@@ -102,11 +101,8 @@ def evaluate(
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser = common.benchmark_parser(epochs=300, batch_size=64, num_steps=50)
     parser.add_argument("--num-prompts", type=int, default=1000)
-    parser.add_argument("--num-steps", type=int, default=50)
     parser.add_argument("--scales", type=float, nargs="+", default=[0, 1, 3, 5])
     parser.add_argument("--save", help="save the trained model (.keras)")
     parser.add_argument(

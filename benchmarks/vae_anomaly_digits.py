@@ -8,12 +8,12 @@ reports the AUROC of held-out 9s against held-out 0-8
     python -m benchmarks.vae_anomaly_digits
 """
 
-import argparse
 import time
 
 import keras
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -21,8 +21,7 @@ from benchmarks.common import write_json
 def main():
     from sklearn.metrics import roc_auc_score
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=100)
+    parser = benchmark_parser(epochs=100)
     parser.add_argument("--anomaly", type=int, default=9)
     args = parser.parse_args()
 

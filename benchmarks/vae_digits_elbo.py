@@ -8,12 +8,12 @@ draws) at initialisation and after training.
     python benchmarks/vae_digits_elbo.py --epochs 50
 """
 
-import argparse
 import time
 
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -31,10 +31,7 @@ def negative_elbo(model, x, num_draws=10):
 def main():
     import keras
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--latent-dim", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = benchmark_parser(epochs=50, latent_dim=8, seed=0)
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)

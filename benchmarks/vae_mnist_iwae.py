@@ -17,12 +17,12 @@ K=5000 and a one-sample ELBO on 500 test images; nats, lower is better):
     hierarchical_vae  1,679,620   86.25     93.20  318
 """
 
-import argparse
 import time
 
 import keras
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
@@ -55,11 +55,13 @@ def binarised_test(x_test, num_test, seed=123):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--num-samples", type=int, default=5000)
-    parser.add_argument("--num-test", type=int, default=500)
-    parser.add_argument("--latent-dim", type=int, default=32)
+    parser = benchmark_parser(epochs=8, num_test=500, latent_dim=32)
+    parser.add_argument(
+        "--num-samples",
+        type=int,
+        default=5000,
+        help="K, the importance samples of the IWAE bound on each image",
+    )
     args = parser.parse_args()
 
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")

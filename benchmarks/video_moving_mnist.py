@@ -23,7 +23,6 @@ repeating the last known frame.
 `--dry-run` runs the whole job at toy size on the CPU (CI).
 """
 
-import argparse
 import json
 import time
 
@@ -166,30 +165,27 @@ def headline(args, result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = common.benchmark_parser(
+        description=__doc__.split("\n")[0],
+        num_train=10_000,
+        num_test=500,
+        minutes=8.0,
+        epochs=100_000,
+        batch_size=32,
+        learning_rate=2e-4,
+        ema_momentum=0.999,
+        num_samples=500,
+        checkpoint_dir=None,
+        checkpoint_every=1000,
+        out=None,
+        dry_run=False,
+    )
     parser.add_argument("--image-size", type=int, choices=(32, 64))
     parser.add_argument("--num-frames", type=int, default=16)
-    parser.add_argument("--num-train", type=int, default=10_000)
-    parser.add_argument("--num-test", type=int, default=500)
-    parser.add_argument("--minutes", type=float, default=8.0)
-    parser.add_argument("--epochs", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--ema-momentum", type=float, default=0.999)
-    parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument("--num-predicted", type=int, default=100)
-    parser.add_argument("--checkpoint-dir")
-    parser.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=1000,
-        help="steps between checkpoints",
-    )
     parser.add_argument("--weights", default="video_moving_mnist_weights.npz")
     parser.add_argument("--samples", default="video_moving_mnist_samples.npz")
     parser.add_argument("--score", action="store_true")
-    parser.add_argument("--out")
-    parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.image_size, args.num_frames = 32, 4

@@ -10,20 +10,19 @@ and scaled differently; compare trends, not digits).
     KGEN_DATA_DIR=../shared/data python -m benchmarks.vqvae_mnist --epochs 3
 """
 
-import argparse
 import time
 
 import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=3)
+    parser = benchmark_parser(epochs=3)
     parser.add_argument("--codes", type=int, default=128)
     args = parser.parse_args()
 

@@ -11,7 +11,6 @@ writes one generated clip per requested digit as a WAV next to the JSON.
     taskset -c 0 python -m benchmarks.wave_net_spoken_digits --minutes 15
 """
 
-import argparse
 import math
 import os
 import time
@@ -20,6 +19,7 @@ import keras
 
 import kgen
 from benchmarks.common import RESULTS
+from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import step_budget
 from benchmarks.common import write_json
@@ -53,10 +53,7 @@ class HeldOutNLL(keras.callbacks.Callback):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=15.0)
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser = benchmark_parser(minutes=15.0, epochs=200, batch_size=8)
     parser.add_argument("--residual-channels", type=int, default=32)
     parser.add_argument("--skip-channels", type=int, default=64)
     parser.add_argument("--stacks", type=int, default=1)

@@ -26,7 +26,6 @@ noisier and more varied than espeak-ng's. `--init V` trains on from
 to 1,024 samples, and scores it (CI).
 """
 
-import argparse
 import os
 import time
 
@@ -210,28 +209,24 @@ def train(args, model, x_train, y_train):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--minutes", type=float)
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser = common.benchmark_parser(
+        dry_run=False,
+        minutes=None,
+        steps=None,
+        batch_size=64,
+        learning_rate=1e-4,
+        ema_momentum=0.0,  # none, as in the paper
+        checkpoint_dir=None,
+        checkpoint_every=200,
+        weights=None,
+        init=None,
+    )
     parser.add_argument("--model-size", type=int, default=16)
     parser.add_argument("--n-critic", type=int, default=5)
-    parser.add_argument(
-        "--ema-momentum",
-        type=float,
-        default=0.0,
-        help="keep an EMA of the generator (0: none, the paper's)",
-    )
-    parser.add_argument("--checkpoint-dir")
-    parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--data-cache", help="an .npz of the clips")
-    parser.add_argument("--weights", help="save (or, if present, load) here")
-    parser.add_argument(
-        "--init", help="go on training from these weights (fresh Adams)"
+    common.add_results_argument(
+        parser, "wavegan_spoken_digits", outputs="JSON and WAV files"
     )
-    parser.add_argument("--results", default="wavegan_spoken_digits")
     parser.add_argument(
         "--classifier",
         default="spoken_digits_classifier",

@@ -1,6 +1,6 @@
-"""`benchmarks.common.write_json`: a result is written whole, with the
-headline `docs/benchmarks.md` shows, and refused when its headline points
-at nothing."""
+"""`benchmarks.common`: a result is written whole, with the headline
+`docs/benchmarks.md` shows, and refused when its headline points at
+nothing; a benchmark's common flags keep one type and meaning."""
 
 import json
 
@@ -63,3 +63,22 @@ def test_a_pointer_reads_escaped_keys():
     document = {"a/b": {"m~n": [1, 2.5]}}
     assert common.resolve_pointer(document, "/a~1b/m~0n/1") == 2.5
     assert common.resolve_pointer(document, "") is document
+
+
+@pytest.mark.torch_only
+def test_a_common_flag_keeps_its_type_and_takes_the_scripts_default():
+    parser = common.benchmark_parser(
+        epochs=10, minutes=None, dry_run=False, workdir=common.REQUIRED
+    )
+    args = parser.parse_args(["--workdir", "w", "--minutes", "1.5"])
+    assert (args.epochs, args.minutes, args.dry_run) == (10, 1.5, False)
+    args = parser.parse_args(["--workdir", "w", "--epochs", "3", "--dry-run"])
+    assert (args.epochs, args.minutes, args.dry_run) == (3, None, True)
+    with pytest.raises(SystemExit):  # --workdir is required
+        parser.parse_args([])
+
+
+@pytest.mark.torch_only
+def test_a_flag_the_table_lacks_is_named():
+    with pytest.raises(ValueError, match=r"`epoch` \(--epoch\)"):
+        common.benchmark_parser(epoch=10)
