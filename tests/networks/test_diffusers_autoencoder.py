@@ -12,9 +12,9 @@ import pytest
 
 from kgen.networks import DiffusersDecoder
 from kgen.networks import DiffusersEncoder
-from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import assert_gives_weights_back
 from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
@@ -100,10 +100,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
         decoded.numpy().transpose(0, 2, 3, 1),
         atol=1e-4,
     )
-    back = {**diffusers_weights(encoder), **diffusers_weights(decoder)}
-    assert sorted(back) == sorted(tensors)
-    for key, value in tensors.items():
-        np.testing.assert_array_equal(back[key], value, err_msg=key)
+    assert_gives_weights_back(tensors, encoder, decoder)
 
 
 def test_what_kgen_does_not_build_is_named():

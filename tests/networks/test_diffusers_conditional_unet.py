@@ -9,8 +9,9 @@ import pytest
 
 from kgen.networks import DiffusersConditionalUNet
 from kgen.networks.diffusers_weights import diffusers_weights
-from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import assert_gives_weights_back
+from tests.networks.diffusers_oracle import kgen_twin
 from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
@@ -70,11 +71,12 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
 
     config = CONFIGS[name]
     unet = random_conditional_unet(config)
-    tensors = {k: v.numpy() for k, v in unet.state_dict().items()}
-    network = DiffusersConditionalUNet(
-        dict(unet.config), context_length=CONTEXT_LENGTH
+    network, tensors = kgen_twin(
+        unet,
+        lambda config: DiffusersConditionalUNet(
+            config, context_length=CONTEXT_LENGTH
+        ),
     )
-    load_diffusers_weights(network, tensors)
 
     generator = np.random.default_rng(0)
     channels = unet.config.in_channels
@@ -94,10 +96,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
         expected.numpy().transpose(0, 2, 3, 1),
         atol=1e-4,
     )
-    back = diffusers_weights(network)
-    assert sorted(back) == sorted(tensors)
-    for key, value in tensors.items():
-        np.testing.assert_array_equal(back[key], value, err_msg=key)
+    assert_gives_weights_back(tensors, network)
     # The bias-free projections stay out of training.
     assert all(
         "bias" not in v.path or "attention_output" in v.path

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from kgen.networks import DiffusersDiT
-from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import assert_gives_weights_back
+from tests.networks.diffusers_oracle import kgen_twin
 from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
@@ -59,9 +60,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
 
     config = CONFIGS[name]
     dit = random_dit(config)
-    tensors = {k: v.numpy() for k, v in dit.state_dict().items()}
-    network = DiffusersDiT(dict(dit.config))
-    load_diffusers_weights(network, tensors)
+    network, tensors = kgen_twin(dit, DiffusersDiT)
 
     size, channels = config["sample_size"], config["in_channels"]
     noisy = np.random.default_rng(0).normal(size=(3, size, size, channels))
@@ -80,10 +79,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
     outputs = to_numpy(network([noisy, timesteps, labels]))
     np.testing.assert_allclose(outputs, expected, atol=1e-4)
 
-    back = diffusers_weights(network)
-    assert sorted(back) == sorted(tensors)
-    for key, value in tensors.items():
-        np.testing.assert_array_equal(back[key], value, err_msg=key)
+    assert_gives_weights_back(tensors, network)
 
     # The pipeline's view of a learned-variance output: the noise half.
     if config.get("out_channels"):

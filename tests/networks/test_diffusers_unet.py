@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from kgen.networks.diffusers_unet import DiffusersUNet
-from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from tests.conftest import to_numpy
+from tests.networks.diffusers_oracle import assert_gives_weights_back
+from tests.networks.diffusers_oracle import kgen_twin
 from tests.networks.diffusers_oracle import random_diffusers_model
 
 pytestmark = pytest.mark.all_backends
@@ -68,9 +69,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
 
     config = CONFIGS[name]
     unet = random_unet(config)
-    tensors = {k: v.numpy() for k, v in unet.state_dict().items()}
-    network = DiffusersUNet(dict(unet.config))
-    load_diffusers_weights(network, tensors)
+    network, tensors = kgen_twin(unet, DiffusersUNet)
 
     size, channels = config["sample_size"], config.get("in_channels", 3)
     noisy = np.random.default_rng(0).normal(size=(2, channels, size, size))
@@ -87,10 +86,7 @@ def test_kgen_equals_diffusers_and_gives_its_weights_back(name):
     expected = expected.sample.numpy().transpose(0, 2, 3, 1)
     np.testing.assert_allclose(to_numpy(network(inputs)), expected, atol=1e-4)
 
-    back = diffusers_weights(network)
-    assert sorted(back) == sorted(tensors)
-    for key, value in tensors.items():
-        np.testing.assert_array_equal(back[key], value, err_msg=key)
+    assert_gives_weights_back(tensors, network)
 
 
 def test_what_kgen_does_not_build_is_named():
