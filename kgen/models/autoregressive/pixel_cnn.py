@@ -331,15 +331,18 @@ class PixelCNN(GenerativeModel):
             )
             rows = start + ops.arange(window)
             grid = ops.reshape(flat, (-1, height, width))
-            inputs = {
-                "grids": ops.take(grid, rows, axis=1),
-                "labels": labels,
-                "condition": None,
-            }
+            window_condition = None
             if condition is not None:
-                inputs["condition"] = ops.take(condition, rows, axis=1)
-            # 2. The logits of pixel `index`, from its place in the window.
-            outputs = self(inputs)
+                window_condition = ops.take(condition, rows, axis=1)
+            # 2. The logits of pixel `index`, from its place in the window
+            #    (on torch, the network's traced graph: Keras' layer by
+            #    layer Python took most of each of the 784 calls).
+            outputs = backend.inference_call(
+                self.network,
+                self._network_inputs(
+                    ops.take(grid, rows, axis=1), window_condition, labels
+                ),
+            )
             logits = ops.reshape(
                 outputs, (-1, window * width, outputs.shape[-1])
             )

@@ -146,6 +146,11 @@ class WaveNet(GenerativeModel):
                 f"This WaveNet is conditional (`num_classes="
                 f"{self.num_classes}`): pass `labels`."
             )
+        return backend.call_network(
+            self.network, self._network_inputs(audio, labels), training
+        )
+
+    def _network_inputs(self, audio, labels):
         inputs = {
             "audio": ops.one_hot(ops.cast(audio, "int32"), self.num_levels)
         }
@@ -153,7 +158,7 @@ class WaveNet(GenerativeModel):
             inputs["labels"] = ops.reshape(
                 ops.convert_to_tensor(labels, "int32"), (-1,)
             )
-        return backend.call_network(self.network, inputs, training)
+        return inputs
 
     def log_prob(self, x, *, labels=None):
         """Exact `log p(x_2..x_T | x_1)` per clip, in nats (the first
@@ -253,14 +258,15 @@ class WaveNet(GenerativeModel):
                 start = ops.minimum(
                     ops.maximum(step - window, 0), length - window
                 )
-                inputs = {
-                    "audio": ops.slice(
-                        audio, [0, start], [num_samples, window]
-                    ),
-                    "labels": labels,
-                }
-                # 2. The logits for step `step`, read one step earlier.
-                logits = ops.take(model(inputs), step - 1 - start, axis=1)
+                inputs = model._network_inputs(
+                    ops.slice(audio, [0, start], [num_samples, window]),
+                    labels,
+                )
+                # 2. The logits for step `step`, read one step earlier (on
+                #    torch from the network's traced graph, not Keras'
+                #    layer by layer Python at every step).
+                logits = backend.inference_call(model.network, inputs)
+                logits = ops.take(logits, step - 1 - start, axis=1)
                 # 3. A draw from softmax(logits / temperature), written in.
                 value = sampler(logits, loop_seed + ops.stack([0, step]))
                 here = steps[None, :] == step

@@ -109,7 +109,8 @@ class MaskedTokenModel(GenerativeModel):
             if labels is None:
                 labels = ops.full((batch,), self.num_classes, "int32")
             inputs.append(ops.cast(labels, "int32"))
-        logits = self.network(inputs, training=False)
+        # On torch, a decoding loop's calls run the network's traced graph.
+        logits = backend.inference_call(self.network, inputs)
         return ops.reshape(
             ops.cast(logits, "float32"), (batch, self.sequence_length, -1)
         )
