@@ -469,7 +469,7 @@ COMMON_ARGUMENTS = {
         "help": "the U-Net's channels per resolution, e.g. 16,32,32",
     },
     # Sampling and measuring.
-    "num_samples": {"type": int, "help": "samples drawn (and scored)"},
+    "num_samples": {"type": int, "help": "samples drawn"},
     "num_steps": _SAMPLER_STEPS,
     "sample_steps": _SAMPLER_STEPS,
     "num_draws": {

@@ -287,8 +287,13 @@ def inference_program(owner, key, function, *args):
     if key is None:
         # Traced for this call alone and not kept. Eager, a loop ran op by
         # op from Python: a preset's reference check of pixel_cnn_mnist's
-        # 784-pixel `sample` endpoint took 103 s a call.
-        return tf.function(lambda *args: function(owner, *args))(*args)
+        # 784-pixel `sample` endpoint took 103 s a call. A concrete
+        # function counts as no retrace (TensorFlow warns of repeated
+        # ones); no autograph, as an export traces the same endpoint.
+        program = tf.function(
+            lambda *args: function(owner, *args), autograph=False
+        )
+        return program.get_concrete_function(*args)(*args)
     return _INFERENCE_PROGRAMS.get(owner, key, function)(*args)
 
 

@@ -59,8 +59,8 @@ def noise_reference_inputs(model):
 def run_sample_endpoint(model, inputs):
     """The outputs of `model`'s exported `sample` endpoint for `inputs`."""
     function, _ = model.serving_endpoints()["sample"]
-    # Compiled whole, as the exported signature is (and faster than op by
-    # op on JAX); not kept, since `function` holds the model.
+    # Compiled whole, as the exported signature is (and far faster than
+    # op by op); not kept, since `function` holds the model.
     return backend.inference_program(
         model,
         None,

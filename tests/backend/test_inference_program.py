@@ -255,7 +255,9 @@ def test_a_compiled_flow_likelihood_equals_its_eager_loop(monkeypatch):
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="torch's traced graphs")
-@pytest.mark.parametrize("name", ["PixelCNN", "WaveNet", "MaskedDiffusion"])
+@pytest.mark.parametrize(
+    "name", ["PixelCNN", "WaveNet", "MaskGIT", "MaskedDiffusion"]
+)
 def test_a_loop_samplers_network_runs_as_its_traced_graph(name, monkeypatch):
     # Keras' layer by layer Python at every pixel or step took half of
     # pixel_cnn_mnist's sampling time and two thirds of wave_net's.
