@@ -3,6 +3,9 @@ at module level or inside a function, of the package, the recipes and the
 benchmarks."""
 
 import ast
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -151,3 +154,24 @@ def test_no_import_circle_passes_through_the_models_or_the_presets():
             if floor in reachable(other) and other != floor
         )
         assert floor not in reachable(floor), (floor, circle)
+
+
+def test_importing_kgen_off_tensorflow_loads_no_tensorflow():
+    # Loading TensorFlow costs every JAX or torch process 2.5 s (a CLI
+    # call, each process of a distributed job); Keras' serialisation
+    # loads it the moment it is asked to serialise anything, so nothing
+    # may be serialised when kgen is imported.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, kgen; print('tensorflow' in sys.modules)",
+        ],
+        cwd=REPO,
+        env=dict(os.environ, KERAS_BACKEND="torch"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "False", result.stderr[-3000:]

@@ -10,8 +10,19 @@ from kgen import networks
 def builder(function):
     """Keras' serialized form of a registered network builder (a function
     of `kgen.networks`), which `keras.saving.deserialize_keras_object`
-    turns back into the function."""
-    return keras.saving.serialize_keras_object(function)
+    turns back into the function.
+
+    Written as data, as `serialized` writes a class: Keras'
+    `serialize_keras_object` first asks whether TensorFlow is installed,
+    and that question imports it, so `import kgen` on JAX or torch would
+    load TensorFlow (2.5 s) for tables that never touch it.
+    """
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": keras.saving.get_registered_name(function),
+        "registered_name": "function",
+    }
 
 
 def network(function, *, shaped=True, follows_image_size=False, **arguments):
