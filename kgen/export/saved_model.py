@@ -80,11 +80,17 @@ def export_saved_model(model, path, version=1, overwrite=False, endpoints=None):
     archive, functions = backend.export_archive(model, endpoints)
     _add_text_endpoints(model, archive, functions, endpoints)
 
+    import tensorflow as tf
+
+    # A served endpoint is never differentiated: by default TensorFlow
+    # traces and stores a gradient function for every op type in the
+    # graph, a quarter of an export's time.
+    options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
     base = os.path.abspath(os.fspath(path))
     created_base = not os.path.exists(base)
     try:
         with atomic_directory(target) as staging:
-            archive.write_out(staging, verbose=False)
+            archive.write_out(staging, options=options, verbose=False)
     except Exception as error:
         if created_base and os.path.isdir(base) and not os.listdir(base):
             os.rmdir(base)  # a failed export leaves no empty folder

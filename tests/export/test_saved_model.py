@@ -81,6 +81,15 @@ def saved_model_proto(version_path):
         return f.read()
 
 
+def saved_model_functions(version_path):
+    """The function library of the SavedModel's graph."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString(saved_model_proto(version_path))
+    return saved_model.meta_graphs[0].graph_def.library
+
+
 @pytest.mark.tensorflow_only
 @requires_export_backend
 def test_gan_sample_endpoint_serves_without_kgen(digits_symmetric, tmp_path):
