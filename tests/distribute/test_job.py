@@ -79,7 +79,11 @@ def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
     ]
 
 
-TRAIN = ["train", "dcgan", "--epochs", "4", "--checkpoint-every", "5"]
+# Two epochs of 24 steps: a checkpoint inside the first, where the kill
+# lands, and an epoch boundary the resumed run crosses (each epoch of a
+# job costs about 8 s on CI's two cores).
+EPOCHS = 2
+TRAIN = ["train", "dcgan", "--epochs", str(EPOCHS), "--checkpoint-every", "5"]
 TRAIN += ["--quiet"]
 
 
@@ -98,7 +102,7 @@ def test_kgen_train_job_writes_once_stops_when_a_process_dies_and_resumes(
     assert {"model.keras", "samples.png", "saved_model", "logs"} <= set(
         os.listdir(plain)
     )
-    _assert_tensorboard_logs(os.path.join(plain, "logs"), epochs=4)
+    _assert_tensorboard_logs(os.path.join(plain, "logs"), epochs=EPOCHS)
 
     # A process killed mid-run: the other stops with one clear line, in
     # far less than the heartbeat's bound, and --out is not written.
