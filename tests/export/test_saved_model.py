@@ -81,7 +81,7 @@ def saved_model_proto(version_path):
         return f.read()
 
 
-def saved_model_functions(version_path):
+def saved_model_library(version_path):
     """The function library of the SavedModel's graph."""
     from tensorflow.core.protobuf import saved_model_pb2
 
@@ -209,6 +209,9 @@ def test_every_weight_is_written_once(tmp_path):
         if stored.get_variable_to_dtype_map()[name] == tf.float32
     ]
     assert sum(int(np.prod(shape)) for shape in floats) <= model.count_params()
+    # Nor any gradient: on JAX, jax2tf wraps each endpoint in a custom
+    # gradient that serving never calls.
+    assert not saved_model_library(path).registered_gradients
 
 
 @pytest.mark.tensorflow_only  # file handling, the same on every backend

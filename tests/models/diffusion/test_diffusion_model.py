@@ -12,7 +12,7 @@ from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
-from tests.export.test_saved_model import saved_model_functions
+from tests.export.test_saved_model import saved_model_library
 from tests.models.diffusion.guidance_checks import (
     assert_guidance_follows_its_interval,
 )
@@ -240,9 +240,9 @@ def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
     signatures = tf.saved_model.load(version_path).signatures
     assert {"sample", "denoise_step"} <= set(signatures)
     # A served endpoint is never differentiated: the U-Net's custom
-    # gradients are not traced and stored (TensorFlow's default; a fifth
-    # of an export's time).
-    assert not saved_model_functions(version_path).registered_gradients
+    # gradients are not traced and stored, as TensorFlow does by default
+    # (about a sixth of an export's time).
+    assert not saved_model_library(version_path).registered_gradients
 
 
 def test_guidance_interval_limits_guidance_to_its_noise_levels(
