@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from tests.conftest import REPO
+from tests.conftest import XLA_TEST_FLAGS
 
 # A job's processes each finish in well under this on CI's two cores.
 TIMEOUT_SECONDS = 300
@@ -20,9 +21,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def job_environment(port, num_processes, process_id):
+def job_environment(port, num_processes, process_id, optimized=False):
+    """The environment of one process of a job: Keras' three variables
+    and JAX; `optimized` drops the suite's XLA flags (tests/conftest.py),
+    for a job that runs many steps of one program rather than compiling
+    many programs once."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if optimized:
+        flags = flags.replace(XLA_TEST_FLAGS, "").strip()
     return dict(
         os.environ,
+        XLA_FLAGS=flags,
         KERAS_BACKEND="jax",
         KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}",
         KERAS_DISTRIBUTION_NUM_PROCESSES=str(num_processes),
@@ -32,10 +41,11 @@ def job_environment(port, num_processes, process_id):
 
 
 @contextlib.contextmanager
-def started(command, num_processes=2, log_dir=None):
+def started(command, num_processes=2, log_dir=None, optimized=False):
     """Starts `command` (argv) as each process of a job; yields the
     `Popen`s (stdout and stderr to `log_dir/process-I.log` when given) and
-    kills whatever is still running when the block ends."""
+    kills whatever is still running when the block ends. `optimized`: as
+    in `job_environment`."""
     port = free_port()
     processes, logs = [], []
     try:
@@ -50,7 +60,9 @@ def started(command, num_processes=2, log_dir=None):
                 subprocess.Popen(
                     command,
                     cwd=REPO,
-                    env=job_environment(port, num_processes, process_id),
+                    env=job_environment(
+                        port, num_processes, process_id, optimized
+                    ),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
@@ -65,9 +77,15 @@ def started(command, num_processes=2, log_dir=None):
             log.close()
 
 
-def run(command, num_processes=2, log_dir=None, timeout=TIMEOUT_SECONDS):
+def run(
+    command,
+    num_processes=2,
+    log_dir=None,
+    timeout=TIMEOUT_SECONDS,
+    optimized=False,
+):
     """Runs a job to its end; the return codes, in process order."""
-    with started(command, num_processes, log_dir) as processes:
+    with started(command, num_processes, log_dir, optimized) as processes:
         return [p.wait(timeout=timeout) for p in processes]
 
 
