@@ -1,0 +1,78 @@
+"""On JAX, importing kgen routes XLA's CPU convolutions to Eigen rather than
+YNNPACK (kgen/backend/jax.py), before JAX starts its backend; a setting of
+the user's is kept. Checked in fresh JAX processes, whatever this
+process's backend."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+PROGRAM = """
+import os
+import keras
+import kgen
+import jax
+import jax.numpy as jnp
+
+x = jnp.ones((2, 16, 16, 32))
+w = jnp.ones((3, 3, 32, 32))
+convolve = jax.jit(
+    lambda x, w: jax.lax.conv_general_dilated(
+        x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+)
+print("FLAGS", os.environ.get("XLA_FLAGS", ""))
+print("YNN", "ynn_fusion" in convolve.lower(x, w).compile().as_text())
+"""
+
+
+def _jaxlib_release():
+    import jaxlib
+
+    return tuple(int(part) for part in jaxlib.__version__.split(".")[:3])
+
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None
+    or not (0, 10, 2) <= _jaxlib_release() < (0, 11),
+    reason="the flag is set for the jaxlib release measured (0.10.2 on)",
+)
+
+
+def _run(xla_flags):
+    environment = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS=xla_flags)
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRAM],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(
+        line.split(" ", 1)
+        for line in result.stdout.splitlines()
+        if line.startswith(("FLAGS", "YNN"))
+    )
+    return lines["FLAGS"], lines["YNN"] == "True"
+
+
+def test_importing_kgen_sends_convolutions_to_eigen_not_ynnpack():
+    flags, through_ynnpack = _run("")
+    assert "ynn_fusion_type=-individual_convolution" in flags
+    assert not through_ynnpack
+
+
+def test_a_ynn_setting_of_the_users_is_kept():
+    # The user's own list, convolutions in it: kgen adds nothing and XLA
+    # fuses the convolution into YNNPACK as asked.
+    asked = "--xla_cpu_experimental_ynn_fusion_type=individual_convolution"
+    flags, through_ynnpack = _run(asked)
+    assert flags == asked
+    assert through_ynnpack
