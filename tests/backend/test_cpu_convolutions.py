@@ -3,8 +3,10 @@ YNNPACK (kgen/backend/jax.py), before JAX starts its backend; a setting of
 the user's is kept. Checked in fresh JAX processes, whatever this
 process's backend."""
 
+import importlib.metadata
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -31,21 +33,43 @@ print("YNN", "ynn_fusion" in convolve.lower(x, w).compile().as_text())
 """
 
 
-def _jaxlib_release():
+def _release(version):
+    return tuple(int(number) for number in re.findall(r"\d+", version)[:3])
+
+
+def _kgen_sets_the_flag():
+    if importlib.util.find_spec("jax") is None:
+        return False
     import jaxlib
 
-    return tuple(int(part) for part in jaxlib.__version__.split(".")[:3])
+    if not (0, 10, 2) <= _release(jaxlib.__version__) < (0, 11):
+        return False
+    try:
+        tensorflow = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return _release(tensorflow) >= (2, 21)
 
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None
-    or not (0, 10, 2) <= _jaxlib_release() < (0, 11),
-    reason="the flag is set for the jaxlib release measured (0.10.2 on)",
-)
+# A JAX subprocess whatever this process's backend: once, on the
+# TensorFlow leg.
+pytestmark = [
+    pytest.mark.tensorflow_only,
+    pytest.mark.skipif(
+        not _kgen_sets_the_flag(),
+        reason="kgen sets the flag for jaxlib 0.10.2 up to 0.11 (and "
+        "TensorFlow 2.21 on) only",
+    ),
+]
 
 
 def _run(xla_flags):
-    environment = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS=xla_flags)
+    environment = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS=xla_flags,
+    )
     result = subprocess.run(
         [sys.executable, "-c", PROGRAM],
         cwd=REPO,
