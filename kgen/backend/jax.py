@@ -20,7 +20,6 @@ Caveats (each pinned by a test in tests/backend/):
 import contextlib
 import inspect
 import os
-import re
 import weakref
 
 import jax
@@ -30,6 +29,7 @@ from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 from kgen.backend import blocked_attention
+from kgen.backend import xla_flags
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
@@ -46,50 +46,23 @@ from kgen.backend.non_finite_steps import with_skip_flag
 from kgen.backend.program_cache import ProgramCache
 from kgen.backend.stateless import ReadThroughScope
 
-# XLA's CPU convolutions through Eigen, not YNNPACK. jaxlib 0.10 gives
-# YNNPACK the convolutions, dot products and reductions, and its
-# convolutions lose to Eigen's in a U-Net's training step: 1,020-1,105 ->
-# 824-890 ms a step (batch 32, 32x32, one core, runs interleaved;
-# `benchmarks.denoiser_vs_diffusers` 0.615x -> 0.750x diffusers back to
-# back), sampling within 4%. There is no `jax.config` for it: XLA reads
-# XLA_FLAGS once, when JAX starts its first backend, which a script
-# importing kgen first has not yet done; once started, setting the flag
-# would change nothing here and only mislead the processes this one
-# starts and JAX's compilation cache, whose key hashes XLA_FLAGS. A YNN
-# list the user set is kept. XLA (JAX's, and TensorFlow's when it
-# compiles) aborts the process on a flag it does not know, and this one is
-# experimental: it is set only from jaxlib 0.10.2 (measured) to 0.11 and,
-# where TensorFlow is installed, 2.21 on (which compiles with it).
-YNN_CONVOLUTIONS_OFF = (
-    "--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
-)
-
-
-def _release(version):
-    return tuple(int(number) for number in re.findall(r"\d+", version)[:3])
-
 
 def _convolutions_through_eigen():
-    import importlib.metadata
-
-    import jaxlib
+    # There is no `jax.config` for it: XLA reads XLA_FLAGS once, when JAX
+    # starts its first backend, which a script importing kgen first has
+    # not yet done. Once started, the flag would change nothing here and
+    # only mislead the processes this one starts and JAX's compilation
+    # cache, whose key hashes XLA_FLAGS.
     from jax._src import xla_bridge
 
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "ynn_fusion_type" in flags:
-        return
-    if not (0, 10, 2) <= _release(jaxlib.__version__) < (0, 11):
-        return
     started = getattr(xla_bridge, "backends_are_initialized", None)
     if started is None or started():
         return
-    try:
-        tensorflow = importlib.metadata.version("tensorflow")
-    except importlib.metadata.PackageNotFoundError:
-        tensorflow = None
-    if tensorflow is not None and _release(tensorflow) < (2, 21):
-        return
-    os.environ["XLA_FLAGS"] = f"{flags} {YNN_CONVOLUTIONS_OFF}".strip()
+    flags = xla_flags.with_convolutions_through_eigen(
+        os.environ.get("XLA_FLAGS", "")
+    )
+    if flags is not None:
+        os.environ["XLA_FLAGS"] = flags
 
 
 _convolutions_through_eigen()

@@ -1,17 +1,15 @@
 """On JAX, importing kgen routes XLA's CPU convolutions to Eigen rather than
-YNNPACK (kgen/backend/jax.py), before JAX starts its backend; a setting of
-the user's is kept. Checked in fresh JAX processes, whatever this
-process's backend."""
+YNNPACK (kgen/backend/xla_flags.py), before JAX starts its backend; a
+setting of the user's is kept. Checked in fresh JAX processes, whatever
+this process's backend."""
 
-import importlib.metadata
-import importlib.util
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 
+from kgen.backend import xla_flags
 from tests.conftest import REPO
 
 PROGRAM = """
@@ -33,42 +31,24 @@ print("YNN", "ynn_fusion" in convolve.lower(x, w).compile().as_text())
 """
 
 
-def _release(version):
-    return tuple(int(number) for number in re.findall(r"\d+", version)[:3])
-
-
-def _kgen_sets_the_flag():
-    if importlib.util.find_spec("jax") is None:
-        return False
-    import jaxlib
-
-    if not (0, 10, 2) <= _release(jaxlib.__version__) < (0, 11):
-        return False
-    try:
-        tensorflow = importlib.metadata.version("tensorflow")
-    except importlib.metadata.PackageNotFoundError:
-        return True
-    return _release(tensorflow) >= (2, 21)
-
-
 # A JAX subprocess whatever this process's backend: once, on the
 # TensorFlow leg.
 pytestmark = [
     pytest.mark.tensorflow_only,
     pytest.mark.skipif(
-        not _kgen_sets_the_flag(),
-        reason="kgen sets the flag for jaxlib 0.10.2 up to 0.11 (and "
+        xla_flags.with_convolutions_through_eigen("") is None,
+        reason="kgen adds the flag for jaxlib 0.10.2 up to 0.11 (and "
         "TensorFlow 2.21 on) only",
     ),
 ]
 
 
-def _run(xla_flags):
+def _run(flags):
     environment = dict(
         os.environ,
         KERAS_BACKEND="jax",
         JAX_PLATFORMS="cpu",
-        XLA_FLAGS=xla_flags,
+        XLA_FLAGS=flags,
     )
     result = subprocess.run(
         [sys.executable, "-c", PROGRAM],
@@ -89,7 +69,7 @@ def _run(xla_flags):
 
 def test_importing_kgen_sends_convolutions_to_eigen_not_ynnpack():
     flags, through_ynnpack = _run("")
-    assert "ynn_fusion_type=-individual_convolution" in flags
+    assert xla_flags.YNN_CONVOLUTIONS_OFF in flags
     assert not through_ynnpack
 
 
