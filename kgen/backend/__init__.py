@@ -108,11 +108,13 @@ Keras chooses its own trainer):
   attention on its math kernel, the only one with a forward-mode
   derivative); `finite_difference_jvp` the same by a central difference
   (`forward_mode.py`).
-- `fused_group_normalization(x, groups, gamma, beta, epsilon)`: group
-  normalization over `x`'s last axis as one kernel (torch's native
-  `group_norm` reading channels-last activations in place), `gamma` and
-  `beta` possibly `None`; `None` on JAX and TensorFlow, where XLA fuses
-  Keras' own layer (`kgen.layers.GroupNormalization` uses it).
+- `group_normalization(x, groups, gamma, beta, epsilon)`: group
+  normalization over `x`'s last axis, `gamma` and `beta` possibly
+  `None`: torch's native `group_norm` as one kernel, reading
+  channels-last activations in place; on JAX and TensorFlow Keras'
+  arithmetic with the statistics reduced a channel at a time first
+  (`two_stage_group_normalization.py`). `kgen.layers.GroupNormalization`
+  uses it.
 - `initialize_processes(coordinator_address, num_processes, process_id,
   heartbeat_timeout_seconds)`: joins a job of several processes (JAX's
   distributed runtime, gloo collectives on a CPU); a `ValueError` naming
@@ -141,9 +143,9 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
-    from kgen.backend.tensorflow import fused_group_normalization
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import grad
+    from kgen.backend.tensorflow import group_normalization
     from kgen.backend.tensorflow import has_values
     from kgen.backend.tensorflow import inference_call
     from kgen.backend.tensorflow import inference_method
@@ -178,9 +180,9 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
-    from kgen.backend.jax import fused_group_normalization
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import grad
+    from kgen.backend.jax import group_normalization
     from kgen.backend.jax import has_values
     from kgen.backend.jax import inference_call
     from kgen.backend.jax import inference_method
@@ -215,9 +217,9 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
-    from kgen.backend.torch import fused_group_normalization
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import grad
+    from kgen.backend.torch import group_normalization
     from kgen.backend.torch import has_values
     from kgen.backend.torch import inference_call
     from kgen.backend.torch import inference_method
@@ -268,7 +270,7 @@ __all__ = [
     "export_archive",
     "finite_difference_jvp",
     "first_rows",
-    "fused_group_normalization",
+    "group_normalization",
     "gather_over_replicas",
     "grad",
     "has_values",

@@ -29,6 +29,7 @@ from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 from kgen.backend import blocked_attention
+from kgen.backend import two_stage_group_normalization
 from kgen.backend import xla_flags
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.forward_mode import jvp  # noqa: F401
@@ -290,8 +291,9 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
     )
 
 
-# XLA fuses Keras' own group normalization into a few kernels.
-fused_group_normalization = None
+# Keras' group statistics reduce over strided memory, slow in XLA's CPU
+# kernels (kgen/backend/two_stage_group_normalization.py).
+group_normalization = two_stage_group_normalization.group_normalization
 
 
 def inference_call(network, inputs):

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from kgen.backend import array_batches
 from kgen.backend import blocked_attention
+from kgen.backend import two_stage_group_normalization
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.program_cache import ProgramCache
@@ -238,8 +239,9 @@ def stateless_normal(shape, seed, dtype="float32"):
     )
 
 
-# XLA fuses Keras' own group normalization into a few kernels.
-fused_group_normalization = None
+# Keras' group statistics reduce over strided memory, slow in
+# TensorFlow's kernels (kgen/backend/two_stage_group_normalization.py).
+group_normalization = two_stage_group_normalization.group_normalization
 
 
 def inference_call(network, inputs):

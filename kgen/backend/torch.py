@@ -216,7 +216,7 @@ def stateless_uniform(shape, seed, dtype="float32"):
     return values.to(get_device())
 
 
-def fused_group_normalization(inputs, groups, gamma, beta, epsilon):
+def group_normalization(inputs, groups, gamma, beta, epsilon):
     # Channels-first is a view of a channels-last activation, and torch's
     # CPU and CUDA `group_norm` kernels read that layout without a copy.
     x = torch.movedim(inputs, -1, 1)

@@ -6,18 +6,20 @@ from kgen import backend
 
 @keras.saving.register_keras_serializable(package="kgen")
 class GroupNormalization(keras.layers.GroupNormalization):
-    """`keras.layers.GroupNormalization` that runs as one fused kernel
-    where the backend has one.
+    """`keras.layers.GroupNormalization` through the backend's fastest
+    group normalization.
 
     Keras' layer is written in `keras.ops`: a reshape into groups, the
-    moments, a reciprocal square root and an affine map. XLA fuses those
-    on JAX and TensorFlow, but torch runs them one by one, each a pass
-    over the activations (and as many again backwards), which made a
-    U-Net's group norms cost as much as a sixth of a CPU training step.
-    Where `kgen.backend.fused_group_normalization` exists (torch: its
-    native `group_norm`, which reads channels-last activations in place)
-    this layer calls it; elsewhere, or with the channels on another axis,
-    it is Keras' layer. Arguments, config and weights are Keras'.
+    moments, a reciprocal square root and an affine map. torch runs those
+    one by one, each a pass over the activations (and as many again
+    backwards), which made a U-Net's group norms cost as much as a sixth
+    of a CPU training step; there this layer is torch's native
+    `group_norm`, which reads channels-last activations in place. On JAX
+    and TensorFlow it is Keras' arithmetic with the statistics summed over
+    the spatial axes before the group's channels, which XLA's and
+    TensorFlow's CPU kernels reduce faster
+    (`kgen.backend.group_normalization`). With the channels on another
+    axis it is Keras' layer. Arguments, config and weights are Keras'.
 
     Per group `g` of channels, over the spatial positions and the group's
     channels:
@@ -29,10 +31,9 @@ class GroupNormalization(keras.layers.GroupNormalization):
     """
 
     def call(self, inputs):
-        fused = backend.fused_group_normalization
-        if fused is None or self.axis not in (-1, len(inputs.shape) - 1):
+        if self.axis not in (-1, len(inputs.shape) - 1):
             return super().call(inputs)
-        outputs = fused(
+        outputs = backend.group_normalization(
             inputs,
             self.groups,
             self.gamma if self.scale else None,

@@ -1,6 +1,7 @@
-"""kgen's GroupNormalization is Keras' layer, run as one kernel on torch,
-and Keras' torch convolutions read channels-last inputs without copies
-(kgen/backend/torch.py)."""
+"""kgen's GroupNormalization is Keras' layer, run as one kernel on torch
+and with its statistics reduced a channel at a time first on JAX and
+TensorFlow; Keras' torch convolutions read channels-last inputs without
+copies (kgen/backend/torch.py)."""
 
 import keras
 import numpy as np
