@@ -67,6 +67,11 @@ Keras chooses its own trainer):
   a CPU under JAX and TensorFlow a group of heads at a time, with the
   scores recomputed in the backward pass (`blocked_attention.py`), where
   XLA's one-pass attention would stream the scores through memory.
+- `gelu(x)`: the exact GELU, `x Phi(x)` (`keras.ops.gelu(x,
+  approximate=False)`); on JAX the float32 rational `erf` XLA itself
+  evaluates, written out, with `Phi(x) + x phi(x)` as its derivative,
+  where `jax.nn.gelu`'s `erfc` costs twice as much on a CPU and
+  `lax.erf` cannot be exported to TensorFlow.
 - `enable_determinism()`: deterministic kernels for the rest of the
   process, where exact resume is promised (`kgen.callbacks.
   BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
@@ -144,6 +149,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
     from kgen.backend.tensorflow import gather_over_replicas
+    from kgen.backend.tensorflow import gelu
     from kgen.backend.tensorflow import grad
     from kgen.backend.tensorflow import group_normalization
     from kgen.backend.tensorflow import has_values
@@ -181,6 +187,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
     from kgen.backend.jax import gather_over_replicas
+    from kgen.backend.jax import gelu
     from kgen.backend.jax import grad
     from kgen.backend.jax import group_normalization
     from kgen.backend.jax import has_values
@@ -218,6 +225,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
     from kgen.backend.torch import gather_over_replicas
+    from kgen.backend.torch import gelu
     from kgen.backend.torch import grad
     from kgen.backend.torch import group_normalization
     from kgen.backend.torch import has_values
@@ -270,6 +278,7 @@ __all__ = [
     "export_archive",
     "finite_difference_jvp",
     "first_rows",
+    "gelu",
     "group_normalization",
     "gather_over_replicas",
     "grad",

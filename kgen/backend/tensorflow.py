@@ -368,6 +368,11 @@ def initialize_processes(*job_settings):
     raise ValueError(MULTI_PROCESS_UNSUPPORTED)
 
 
+def gelu(x):
+    # Keras' exact GELU is TensorFlow's own kernel.
+    return keras.ops.gelu(x, approximate=False)
+
+
 def dot_product_attention(query, key, value, scale, is_causal=False):
     # Keras' TensorFlow attention is XLA's (under `jit_compile`) or plain
     # ops either way; on a GPU XLA's own fusions serve.

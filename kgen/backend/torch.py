@@ -378,6 +378,11 @@ def _trace(network, inputs, training):
         return None
 
 
+def gelu(x):
+    # Keras' exact GELU is torch's own kernel.
+    return keras.ops.gelu(x, approximate=False)
+
+
 def dot_product_attention(query, key, value, scale, is_causal=False):
     # `scaled_dot_product_attention`: a fused (flash) kernel on CPUs and
     # GPUs alike.

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from kgen import backend
 from kgen.layers.adaptive_layer_normalization import AdaptiveLayerNormalization
 from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.utils.argument_validation import validate_bool
@@ -123,7 +124,7 @@ class DiTBlock(keras.layers.Layer):
         costs nothing on any backend."""
         shape = ops.shape(y)
         hidden = self.mlp_hidden(ops.reshape(y, (-1, shape[-1])))
-        hidden = keras.activations.gelu(hidden, approximate=False)
+        hidden = backend.gelu(hidden)
         return ops.reshape(self.mlp_output(hidden), shape)
 
     def compute_output_shape(self, input_shape):
