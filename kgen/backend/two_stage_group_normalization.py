@@ -14,10 +14,11 @@ reduction over strided memory, which XLA's CPU kernels (YNNPACK's
 reductions on JAX) and TensorFlow's run slowly. Summing over the spatial
 axes first leaves the channels innermost, contiguous, so that pass is a
 plain column sum; the second, over a group's channels, is tiny. The
-statistics are the same (float32, centred variance: two passes, as
-Keras'), up to the order of the sums. On one CPU core a 1.1M-parameter
-U-Net's training step at batch 32 (benchmarks.denoiser_vs_diffusers) took
-6-10% less time on JAX and 7-12% less on TensorFlow.
+statistics are the same (in float32 or wider, centred variance: two
+passes, as Keras'), up to the order of the sums. On one CPU core a
+1.1M-parameter U-Net's training step at batch 32
+(benchmarks.denoiser_vs_diffusers) took 6-10% less time on JAX and 7-12%
+less on TensorFlow.
 """
 
 import keras
