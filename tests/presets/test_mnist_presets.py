@@ -10,7 +10,9 @@ than its reported standard error, so another backend's random stream gives
 another value.
 """
 
+import fcntl
 import functools
+import os
 
 import keras
 import numpy as np
@@ -34,11 +36,41 @@ RBM_TOLERANCE_NATS = 0.5
 FID_TOLERANCE = 0.05
 
 
-@functools.cache
-def real_statistics(dataset, value_range):
-    """FID-Inception statistics of the first 1,000 test images of
-    `dataset`: read once per worker, as every FID card scores against
-    them."""
+@pytest.fixture(scope="session")
+def real_statistics(tmp_path_factory):
+    """`(dataset, value_range) -> ` the FID-Inception statistics of the
+    first 1,000 test images of `dataset`, which every FID card scores
+    against: computed once a test run (a minute and a half of Inception
+    on this CPU), then read back from an .npz by the other worker (a
+    float64 .npz gives the same arrays bit for bit)."""
+    # Under xdist the workers' temporary folders share a parent, new for
+    # each run; without it, the one process's cache is enough.
+    shared = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent
+
+    @functools.cache
+    def statistics(dataset, value_range):
+        if shared is None:
+            return reference_statistics(dataset, value_range)
+        low, high = value_range
+        path = shared / f"fid_reference_{dataset}_{low}_{high}.npz"
+        with open(f"{path}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one worker computes
+            if not path.exists():
+                mean, covariance, count = reference_statistics(
+                    dataset, value_range
+                )
+                partial = f"{path}.partial.npz"
+                np.savez(partial, mean=mean, covariance=covariance, count=count)
+                os.replace(partial, path)
+        with np.load(path) as saved:
+            return saved["mean"], saved["covariance"], int(saved["count"])
+
+    return statistics
+
+
+def reference_statistics(dataset, value_range):
     _, (x_test, _) = kgen.datasets.load(dataset, value_range=value_range)
     metric = kgen.metrics.FrechetInceptionDistance(value_range=value_range)
     metric.set_reference(x_test[:1000])
@@ -113,7 +145,9 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
 
 @pytest.mark.large
 @pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
-def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
+def test_gan_preset_reaches_its_fid_and_covers_every_class(
+    name, real_statistics
+):
     on_the_cards_backend(name)
     metrics = kgen.presets.preset_metadata(name)["metrics"]
     model = kgen.presets.load_preset(name)
@@ -147,7 +181,7 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
     ],
 )
 def test_class_conditional_preset_reaches_its_fid_and_label_accuracy(
-    name, fid_key, accuracy_key
+    name, fid_key, accuracy_key, real_statistics
 ):
     on_the_cards_backend(name)
     card = kgen.presets.preset_metadata(name)
