@@ -91,6 +91,8 @@ def families(scope):
     default run has checked `MECHANISMS`)."""
     if scope == "mechanisms":
         return list(MECHANISMS)
+    # A renamed case must not drop out of both scopes unseen.
+    assert set(MECHANISMS) <= set(every_family()), MECHANISMS
     return [name for name in every_family() if name not in MECHANISMS]
 
 

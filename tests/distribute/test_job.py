@@ -28,19 +28,20 @@ def _other_families():
     """Every contract case but `FEW`, which the default run has checked."""
     from tests.data_parallel.test_data_parallel import every_family
 
+    assert set(FEW) <= set(every_family()), FEW
     return [name for name in every_family() if name not in FEW]
 
 
 FAMILIES = [
     pytest.param(FEW, id="gan-vae-diffusion"),
-    # `-m large`: every other contract class.
+    # `-m large`: every other contract case.
     pytest.param(None, id="others", marks=pytest.mark.large),
 ]
 
 
 @pytest.mark.parametrize("names", FAMILIES)
 def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
-    # The other classes: 47 cases built and fitted in each process, in
+    # The other contract cases, each built and fitted in each process:
     # minutes.
     timeout = jobs.TIMEOUT_SECONDS if names else 12 * jobs.TIMEOUT_SECONDS
     names = names or _other_families()

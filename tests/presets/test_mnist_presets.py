@@ -38,11 +38,12 @@ FID_TOLERANCE = 0.05
 
 @pytest.fixture(scope="session")
 def real_statistics(tmp_path_factory):
-    """`(dataset, value_range) -> ` the FID-Inception statistics of the
-    first 1,000 test images of `dataset`, which every FID card scores
-    against: computed once a test run (a minute and a half of Inception
-    on this CPU), then read back from an .npz by the other worker (a
-    float64 .npz gives the same arrays bit for bit)."""
+    """A function `(dataset, value_range) -> (mean, covariance, count)`:
+    the FID-Inception statistics of the first 1,000 test images of
+    `dataset`, which every FID card scores against, computed once a run
+    (a minute and a half of Inception on this CPU). Under xdist one
+    worker writes them to an .npz that every worker reads (float64
+    arrays, the same bit for bit)."""
     # Under xdist the workers' temporary folders share a parent, new for
     # each run; without it, the one process's cache is enough.
     shared = None
@@ -52,13 +53,13 @@ def real_statistics(tmp_path_factory):
     @functools.cache
     def statistics(dataset, value_range):
         if shared is None:
-            return reference_statistics(dataset, value_range)
+            return compute_real_statistics(dataset, value_range)
         low, high = value_range
         path = shared / f"fid_reference_{dataset}_{low}_{high}.npz"
         with open(f"{path}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one worker computes
             if not path.exists():
-                mean, covariance, count = reference_statistics(
+                mean, covariance, count = compute_real_statistics(
                     dataset, value_range
                 )
                 partial = f"{path}.partial.npz"
@@ -70,7 +71,9 @@ def real_statistics(tmp_path_factory):
     return statistics
 
 
-def reference_statistics(dataset, value_range):
+def compute_real_statistics(dataset, value_range):
+    """`(mean, covariance, count)` of the Inception features of the first
+    1,000 test images of `dataset`."""
     _, (x_test, _) = kgen.datasets.load(dataset, value_range=value_range)
     metric = kgen.metrics.FrechetInceptionDistance(value_range=value_range)
     metric.set_reference(x_test[:1000])
