@@ -42,7 +42,12 @@ MOMENTS = [
 ]
 
 
-def run(backend, out, *options, kill=None):
+def run(backend, out, *options, kill=None, jax_cache):
+    """`kgen train` (`kill`ed at a moment) on `backend`; the JAX runs share
+    the persistent compilation cache `jax_cache`: the killed run, its
+    resumption and the uninterrupted run compile the same programs, most
+    of a JAX run's 15 s (9 s with a warm cache), and a hit runs what the
+    compile would give, bit for bit."""
     command = [sys.executable]
     if kill:
         command += ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
@@ -52,7 +57,12 @@ def run(backend, out, *options, kill=None):
     return subprocess.run(
         command + ARGUMENTS + ["--out", out, *options],
         cwd=REPO,
-        env=dict(os.environ, KERAS_BACKEND=backend),
+        env=dict(
+            os.environ,
+            KERAS_BACKEND=backend,
+            JAX_COMPILATION_CACHE_DIR=jax_cache,
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        ),
         capture_output=True,
         text=True,
         timeout=600,
@@ -87,14 +97,19 @@ CASES += [("jax", moment) for moment in JAX_MOMENTS]
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
+def jax_cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("jax-cache"))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, jax_cache):
     """`backend -> every array of its uninterrupted run`, run once."""
     runs = {}
 
     def arrays(backend):
         if backend not in runs:
             out = str(tmp_path_factory.mktemp("plain") / "run")
-            done = run(backend, out)
+            done = run(backend, out, jax_cache=jax_cache)
             assert done.returncode == 0, done.stderr[-2000:]
             runs[backend] = saved_arrays(os.path.join(out, "model.keras"))
         return runs[backend]
@@ -107,13 +122,13 @@ def uninterrupted(tmp_path_factory):
     "backend, moment", CASES, ids=[f"{b}-{e}-{n}" for b, (e, n) in CASES]
 )
 def test_killed_anywhere_resumes_to_the_same_model(
-    uninterrupted, backend, moment, tmp_path
+    uninterrupted, jax_cache, backend, moment, tmp_path
 ):
     expected = uninterrupted(backend)
     out = str(tmp_path / "run")
-    killed = run(backend, out, kill=moment)
+    killed = run(backend, out, kill=moment, jax_cache=jax_cache)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    resumed = run(backend, out, "--resume")
+    resumed = run(backend, out, "--resume", jax_cache=jax_cache)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert not os.path.exists(out + ".checkpoint")
     actual = saved_arrays(os.path.join(out, "model.keras"))
