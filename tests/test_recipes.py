@@ -4,8 +4,10 @@ under /tmp/kgen_smoke rather than over the preset.
 
 A recipe runs for hours and only when its preset is retrained, so nothing
 else notices when a change in kgen breaks one; these runs do. Minutes in
-all, one process each: `pytest -m large`. In order, on one worker: the
-classifier presets a generative recipe scores with come first.
+all, one process each: `pytest -m large`. A run that reads another's
+output shares its `xdist_group`, after it: the MNIST and Fashion-MNIST
+classifiers that generative recipes score with, and the EDM's training
+stage that its preset stage reads. The others run on either worker.
 
 `lora_ddpm_fashion_mnist` runs its `--dry-run`. Left out: the recipes
 that write a preset from a lent GPU's or a benchmark's weights
@@ -13,7 +15,7 @@ that write a preset from a lent GPU's or a benchmark's weights
 `sequence_vae_moses`, `few_step_mnist`, `vqvae_mnist`,
 `wavegan_spoken_digits`), whose benchmarks' `--dry-run` is tested in
 tests/benchmarks/, and `gallery.py` and `update_presets.py`, which read
-the shipped presets. `pixel_cnn_mnist` takes 200 s of about 15 minutes:
+the shipped presets. `pixel_cnn_mnist` takes the longest (2-3 minutes):
 its card's sample grid is drawn pixel by pixel.
 """
 
@@ -28,51 +30,64 @@ import pytest
 from tests.conftest import BACKEND
 from tests.conftest import REPO
 
+MNIST = "mnist_classifier"  # xdist groups: a run after the one it reads
+FASHION = "fashion_mnist_classifier"
+QM9 = "edm_qm9"
 SMOKE_RUNS = [
-    ("mnist_classifier.py", "--smoke"),
-    ("mnist_classifier.py", "--data", "fashion_mnist", "--smoke"),
-    ("digits_classifier.py", "--smoke"),
-    ("spoken_digits_classifier.py", "--smoke"),
-    ("dcgan_digits.py", "--smoke"),
-    ("vae_digits.py", "--smoke"),
-    ("jem_digits.py", "--smoke"),
-    ("nsf_checkerboard.py", "--smoke"),
-    ("rbm_mnist.py", "--smoke"),
-    ("gan_mnist.py", "dcgan", "--smoke"),
-    ("gan_mnist.py", "wgan_gp", "--smoke"),
-    ("vae_mnist.py", "vae", "--smoke"),
-    ("vae_mnist.py", "hierarchical_vae", "--smoke"),
-    ("flow_mnist.py", "glow", "--smoke"),
-    ("flow_mnist.py", "realnvp", "--smoke"),
-    ("pixel_cnn_mnist.py", "--smoke"),
-    ("ddpm_mnist.py", "--smoke"),
-    ("flow_matching_fashion_mnist.py", "--smoke"),
-    ("gpt_shakespeare.py", "--smoke"),
-    ("gpt_moses.py", "--smoke"),
-    ("gpt_peptides.py", "--smoke"),
-    ("text_to_image_digits.py", "--smoke"),
-    ("text_to_image_emoji.py", "--smoke"),
-    ("flow_matching_emoji.py", "--smoke"),
-    ("wave_net_spoken_digits.py", "--smoke"),
-    ("edm_qm9.py", "--stage", "train", "--smoke"),
-    ("edm_qm9.py", "--stage", "preset", "--smoke"),
+    (MNIST, ("mnist_classifier.py", "--smoke")),
+    (FASHION, ("mnist_classifier.py", "--data", "fashion_mnist", "--smoke")),
+    (None, ("digits_classifier.py", "--smoke")),
+    (None, ("spoken_digits_classifier.py", "--smoke")),
+    (None, ("dcgan_digits.py", "--smoke")),
+    (None, ("vae_digits.py", "--smoke")),
+    (None, ("jem_digits.py", "--smoke")),
+    (None, ("nsf_checkerboard.py", "--smoke")),
+    (None, ("rbm_mnist.py", "--smoke")),
+    (MNIST, ("gan_mnist.py", "dcgan", "--smoke")),
+    (MNIST, ("gan_mnist.py", "wgan_gp", "--smoke")),
+    (None, ("vae_mnist.py", "vae", "--smoke")),
+    (None, ("vae_mnist.py", "hierarchical_vae", "--smoke")),
+    (None, ("flow_mnist.py", "glow", "--smoke")),
+    (None, ("flow_mnist.py", "realnvp", "--smoke")),
+    (None, ("pixel_cnn_mnist.py", "--smoke")),
+    (MNIST, ("ddpm_mnist.py", "--smoke")),
+    (FASHION, ("flow_matching_fashion_mnist.py", "--smoke")),
+    (None, ("gpt_shakespeare.py", "--smoke")),
+    (None, ("gpt_moses.py", "--smoke")),
+    (None, ("gpt_peptides.py", "--smoke")),
+    (None, ("text_to_image_digits.py", "--smoke")),
+    (None, ("text_to_image_emoji.py", "--smoke")),
+    (None, ("flow_matching_emoji.py", "--smoke")),
+    (None, ("wave_net_spoken_digits.py", "--smoke")),
+    (QM9, ("edm_qm9.py", "--stage", "train", "--smoke")),
+    (QM9, ("edm_qm9.py", "--stage", "preset", "--smoke")),
     (
-        "lora_ddpm_fashion_mnist.py",
-        "--dry-run",
-        "--out",
-        "/tmp/kgen_smoke/lora",
+        None,
+        (
+            "lora_ddpm_fashion_mnist.py",
+            "--dry-run",
+            "--out",
+            "/tmp/kgen_smoke/lora",
+        ),
     ),
 ]
 
 
 @pytest.mark.large
-@pytest.mark.xdist_group("recipes")
 @pytest.mark.skipif(
     BACKEND != "tensorflow",
     reason="a smoke run proves the script, not the backend: one runs them",
 )
 @pytest.mark.parametrize(
-    "run", SMOKE_RUNS, ids=[" ".join(run) for run in SMOKE_RUNS]
+    "run",
+    [
+        pytest.param(
+            run,
+            id=" ".join(run),
+            marks=pytest.mark.xdist_group(group) if group else (),
+        )
+        for group, run in SMOKE_RUNS
+    ],
 )
 def test_a_recipe_runs_end_to_end_at_toy_size(run):
     before = changed_files()
