@@ -30,47 +30,48 @@ import pytest
 from tests.conftest import BACKEND
 from tests.conftest import REPO
 
-MNIST = "mnist_classifier"  # xdist groups: a run after the one it reads
-FASHION = "fashion_mnist_classifier"
-QM9 = "edm_qm9"
 SMOKE_RUNS = [
-    (MNIST, ("mnist_classifier.py", "--smoke")),
-    (FASHION, ("mnist_classifier.py", "--data", "fashion_mnist", "--smoke")),
-    (None, ("digits_classifier.py", "--smoke")),
-    (None, ("spoken_digits_classifier.py", "--smoke")),
-    (None, ("dcgan_digits.py", "--smoke")),
-    (None, ("vae_digits.py", "--smoke")),
-    (None, ("jem_digits.py", "--smoke")),
-    (None, ("nsf_checkerboard.py", "--smoke")),
-    (None, ("rbm_mnist.py", "--smoke")),
-    (MNIST, ("gan_mnist.py", "dcgan", "--smoke")),
-    (MNIST, ("gan_mnist.py", "wgan_gp", "--smoke")),
-    (None, ("vae_mnist.py", "vae", "--smoke")),
-    (None, ("vae_mnist.py", "hierarchical_vae", "--smoke")),
-    (None, ("flow_mnist.py", "glow", "--smoke")),
-    (None, ("flow_mnist.py", "realnvp", "--smoke")),
-    (None, ("pixel_cnn_mnist.py", "--smoke")),
-    (MNIST, ("ddpm_mnist.py", "--smoke")),
-    (FASHION, ("flow_matching_fashion_mnist.py", "--smoke")),
-    (None, ("gpt_shakespeare.py", "--smoke")),
-    (None, ("gpt_moses.py", "--smoke")),
-    (None, ("gpt_peptides.py", "--smoke")),
-    (None, ("text_to_image_digits.py", "--smoke")),
-    (None, ("text_to_image_emoji.py", "--smoke")),
-    (None, ("flow_matching_emoji.py", "--smoke")),
-    (None, ("wave_net_spoken_digits.py", "--smoke")),
-    (QM9, ("edm_qm9.py", "--stage", "train", "--smoke")),
-    (QM9, ("edm_qm9.py", "--stage", "preset", "--smoke")),
-    (
-        None,
-        (
-            "lora_ddpm_fashion_mnist.py",
-            "--dry-run",
-            "--out",
-            "/tmp/kgen_smoke/lora",
-        ),
-    ),
+    "mnist_classifier.py --smoke",
+    "mnist_classifier.py --data fashion_mnist --smoke",
+    "digits_classifier.py --smoke",
+    "spoken_digits_classifier.py --smoke",
+    "dcgan_digits.py --smoke",
+    "vae_digits.py --smoke",
+    "jem_digits.py --smoke",
+    "nsf_checkerboard.py --smoke",
+    "rbm_mnist.py --smoke",
+    "gan_mnist.py dcgan --smoke",
+    "gan_mnist.py wgan_gp --smoke",
+    "vae_mnist.py vae --smoke",
+    "vae_mnist.py hierarchical_vae --smoke",
+    "flow_mnist.py glow --smoke",
+    "flow_mnist.py realnvp --smoke",
+    "pixel_cnn_mnist.py --smoke",
+    "ddpm_mnist.py --smoke",
+    "flow_matching_fashion_mnist.py --smoke",
+    "gpt_shakespeare.py --smoke",
+    "gpt_moses.py --smoke",
+    "gpt_peptides.py --smoke",
+    "text_to_image_digits.py --smoke",
+    "text_to_image_emoji.py --smoke",
+    "flow_matching_emoji.py --smoke",
+    "wave_net_spoken_digits.py --smoke",
+    "edm_qm9.py --stage train --smoke",
+    "edm_qm9.py --stage preset --smoke",
+    "lora_ddpm_fashion_mnist.py --dry-run --out /tmp/kgen_smoke/lora",
 ]
+# The xdist group of each run that reads another's output, and of the run
+# it reads (listed before it above).
+GROUPS = {
+    "mnist_classifier.py --smoke": "mnist_classifier",
+    "gan_mnist.py dcgan --smoke": "mnist_classifier",
+    "gan_mnist.py wgan_gp --smoke": "mnist_classifier",
+    "ddpm_mnist.py --smoke": "mnist_classifier",
+    "mnist_classifier.py --data fashion_mnist --smoke": "fashion_mnist",
+    "flow_matching_fashion_mnist.py --smoke": "fashion_mnist",
+    "edm_qm9.py --stage train --smoke": "edm_qm9",
+    "edm_qm9.py --stage preset --smoke": "edm_qm9",
+}
 
 
 @pytest.mark.large
@@ -83,16 +84,17 @@ SMOKE_RUNS = [
     [
         pytest.param(
             run,
-            id=" ".join(run),
-            marks=pytest.mark.xdist_group(group) if group else (),
+            id=run,
+            marks=pytest.mark.xdist_group(GROUPS[run]) if run in GROUPS else (),
         )
-        for group, run in SMOKE_RUNS
+        for run in SMOKE_RUNS
     ],
 )
 def test_a_recipe_runs_end_to_end_at_toy_size(run):
+    script, *arguments = run.split()
     before = changed_files()
     result = subprocess.run(
-        [sys.executable, os.path.join("recipes", run[0]), *run[1:]],
+        [sys.executable, os.path.join("recipes", script), *arguments],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -103,6 +105,12 @@ def test_a_recipe_runs_end_to_end_at_toy_size(run):
     # ignored `--smoke` and retrained their presets in place; the emoji
     # recipes left their weights in the working directory).
     assert changed_files() == before
+
+
+def test_every_grouped_run_is_a_smoke_run():
+    # A mistyped key would leave its run ungrouped, free to run before
+    # the run whose output it reads.
+    assert set(GROUPS) <= set(SMOKE_RUNS)
 
 
 def changed_files():
