@@ -59,15 +59,14 @@ if args.smoke:  # seconds end to end, written to /tmp
     # One voice a split, 90 clips each: the 2,880 take a minute to
     # synthesise.
     spoken_digits = kgen.datasets.spoken_digits
-    x_train, y_train, x_test, y_test = (
-        array
-        for voice in ("en-us", spoken_digits.HELD_OUT_ACCENT)
-        for array in kgen.datasets.load_spoken_digits(
+    (x_train, y_train), (x_test, y_test) = [
+        kgen.datasets.load_spoken_digits(
             sample_rate=spoken_digits.MANY_VOICES_SAMPLE_RATE,
             clip_seconds=audio_length / spoken_digits.MANY_VOICES_SAMPLE_RATE,
             voices=(voice,),
         )
-    )
+        for voice in ("en-us", spoken_digits.HELD_OUT_ACCENT)
+    ]
     epochs, preset = 1, model_card.SMOKE / name
 elif args.data_cache and os.path.exists(args.data_cache):
     data = np.load(args.data_cache)

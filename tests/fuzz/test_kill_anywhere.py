@@ -43,11 +43,11 @@ MOMENTS = [
 
 
 def run(backend, out, *options, kill=None, jax_cache):
-    """`kgen train` (`kill`ed at a moment) on `backend`; the JAX runs share
-    the persistent compilation cache `jax_cache`: the killed run, its
-    resumption and the uninterrupted run compile the same programs, most
-    of a JAX run's 15 s (9 s with a warm cache), and a hit runs what the
-    compile would give, bit for bit."""
+    """`kgen train` (`kill`ed at a moment) on `backend`. Every run is given
+    the persistent compilation cache `jax_cache`, which JAX's read: the
+    killed run, its resumption and the uninterrupted run compile the same
+    programs, most of a JAX run's 15 s (9 s with a warm cache), and a hit
+    runs what the compile would give, bit for bit."""
     command = [sys.executable]
     if kill:
         command += ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
