@@ -42,12 +42,7 @@ MOMENTS = [
 ]
 
 
-def run(backend, out, *options, kill=None, jax_cache):
-    """`kgen train` (`kill`ed at a moment) on `backend`. Every run is given
-    the persistent compilation cache `jax_cache`, which JAX's read: the
-    killed run, its resumption and the uninterrupted run compile the same
-    programs, most of a JAX run's 15 s (9 s with a warm cache), and a hit
-    runs what the compile would give, bit for bit."""
+def run(backend, out, *options, kill=None):
     command = [sys.executable]
     if kill:
         command += ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
@@ -57,12 +52,7 @@ def run(backend, out, *options, kill=None, jax_cache):
     return subprocess.run(
         command + ARGUMENTS + ["--out", out, *options],
         cwd=REPO,
-        env=dict(
-            os.environ,
-            KERAS_BACKEND=backend,
-            JAX_COMPILATION_CACHE_DIR=jax_cache,
-            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-        ),
+        env=dict(os.environ, KERAS_BACKEND=backend),
         capture_output=True,
         text=True,
         timeout=600,
@@ -97,19 +87,14 @@ CASES += [("jax", moment) for moment in JAX_MOMENTS]
 
 
 @pytest.fixture(scope="module")
-def jax_cache(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("jax-cache"))
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory, jax_cache):
+def uninterrupted(tmp_path_factory):
     """`backend -> every array of its uninterrupted run`, run once."""
     runs = {}
 
     def arrays(backend):
         if backend not in runs:
             out = str(tmp_path_factory.mktemp("plain") / "run")
-            done = run(backend, out, jax_cache=jax_cache)
+            done = run(backend, out)
             assert done.returncode == 0, done.stderr[-2000:]
             runs[backend] = saved_arrays(os.path.join(out, "model.keras"))
         return runs[backend]
@@ -122,13 +107,13 @@ def uninterrupted(tmp_path_factory, jax_cache):
     "backend, moment", CASES, ids=[f"{b}-{e}-{n}" for b, (e, n) in CASES]
 )
 def test_killed_anywhere_resumes_to_the_same_model(
-    uninterrupted, jax_cache, backend, moment, tmp_path
+    uninterrupted, backend, moment, tmp_path
 ):
     expected = uninterrupted(backend)
     out = str(tmp_path / "run")
-    killed = run(backend, out, kill=moment, jax_cache=jax_cache)
+    killed = run(backend, out, kill=moment)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    resumed = run(backend, out, "--resume", jax_cache=jax_cache)
+    resumed = run(backend, out, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert not os.path.exists(out + ".checkpoint")
     actual = saved_arrays(os.path.join(out, "model.keras"))
