@@ -337,6 +337,32 @@ def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
     assert "`--prompt` holds 1 characters outside" in capsys.readouterr().err
 
 
+def tiny_sequence_preset(directory, tokenizer, representation, **options):
+    """A one-layer `GPT` over `tokenizer`'s sequences, saved as a preset
+    folder whose card names its `representation`; the model."""
+    model = kgen.models.GPT(
+        tokenizer.vocabulary_size,
+        tokenizer.sequence_length,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        start_id=tokenizer.bos_id,
+        **options,
+    )
+    name = os.path.basename(directory)
+    card = {"name": name, "data": {"representation": representation}}
+    kgen.presets.save_to_preset(model, directory, card, tokenizer=tokenizer)
+    return model
+
+
+def assert_one_row_a_line(path, tokenizer, rows):
+    """The text file `path` holds each of `rows` detokenized, a line each."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    expected = tokenizer.detokenize(keras.ops.convert_to_numpy(rows))
+    assert lines == expected + [""]
+
+
 @pytest.mark.tensorflow_only
 def test_generate_writes_one_smiles_per_line_and_evaluate_scores_them(
     tmp_path, capsys
@@ -344,26 +370,13 @@ def test_generate_writes_one_smiles_per_line_and_evaluate_scores_them(
     tokenizer = kgen.tokenizers.SmilesTokenizer.from_smiles(
         ["CCO", "c1ccccc1Cl", "CC(=O)N"], sequence_length=10
     )
-    model = kgen.models.GPT(
-        tokenizer.vocabulary_size,
-        10,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        start_id=tokenizer.bos_id,
-    )
     directory = str(tmp_path / "molecules")
-    card = {"name": "molecules", "data": {"representation": "SMILES"}}
-    kgen.presets.save_to_preset(model, directory, card, tokenizer=tokenizer)
+    model = tiny_sequence_preset(directory, tokenizer, "SMILES")
     out = str(tmp_path / "molecules.smi")
     assert cli.main(["generate", directory, "-n", "5", "--out", out]) == 0
-    with open(out, encoding="utf-8") as f:
-        lines = f.read().split("\n")
     # Five lines, each the detokenized row (invalid molecules kept).
     rows = model.sample(5, seed=keras.random.SeedGenerator(0))
-    assert lines == tokenizer.detokenize(keras.ops.convert_to_numpy(rows)) + [
-        ""
-    ]
+    assert_one_row_a_line(out, tokenizer, rows)
     pytest.importorskip("rdkit", reason="MOSES' metrics need RDKit")
     try:
         kgen.datasets.moses_data_file("train.csv.gz")
@@ -389,27 +402,15 @@ def test_generate_writes_one_peptide_per_line_and_evaluate_scores_them(
     tokenizer = kgen.tokenizers.AminoAcidTokenizer(
         list(kgen.tokenizers.AMINO_ACIDS), 12
     )
-    model = kgen.models.GPT(
-        tokenizer.vocabulary_size,
-        12,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        num_classes=2,
-        start_id=tokenizer.bos_id,
-    )
     directory = str(tmp_path / "peptides")
-    card = {"name": "peptides", "data": {"representation": "amino acids"}}
-    kgen.presets.save_to_preset(model, directory, card, tokenizer=tokenizer)
+    model = tiny_sequence_preset(
+        directory, tokenizer, "amino acids", num_classes=2
+    )
     out = str(tmp_path / "peptides.txt")
     generate = ["generate", directory, "-n", "4", "--labels", "1"]
     assert cli.main(generate + ["--out", out]) == 0
-    with open(out, encoding="utf-8") as f:
-        lines = f.read().split("\n")
     rows = model.sample(4, seed=keras.random.SeedGenerator(0), labels=1)
-    assert lines == tokenizer.detokenize(keras.ops.convert_to_numpy(rows)) + [
-        ""
-    ]
+    assert_one_row_a_line(out, tokenizer, rows)
     try:
         kgen.datasets.load_peptides()
     except FileNotFoundError as error:
