@@ -25,6 +25,7 @@ class DDIMScheduler(DiffusionScheduler):
     steps (10-50) usable.
 
     Args:
+        num_train_timesteps: int. `T`, the training's steps.
         eta: float in `[0, 1]`. The noise weight.
         clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]`.
         set_alpha_to_one: bool. The final step lands on `alpha_bar = 1`
@@ -37,7 +38,7 @@ class DDIMScheduler(DiffusionScheduler):
             eq. 12 agree. With `False` (the paper's and diffusers' default)
             a large eps, as classifier-free guidance makes, leaves `x_0`
             clipped but moves the sample by the unclipped eps.
-        **kwargs: the noise schedule, see `DiffusionScheduler`.
+        **kwargs: the rest of the noise schedule, see `DiffusionScheduler`.
 
     References:
         1. Song et al. Denoising Diffusion Implicit Models. 2021.
@@ -47,25 +48,15 @@ class DDIMScheduler(DiffusionScheduler):
     def __init__(
         self,
         num_train_timesteps=1000,
-        beta_schedule="linear",
-        beta_start=1e-4,
-        beta_end=0.02,
-        prediction_type="epsilon",
-        timestep_spacing=None,
+        *,
         eta=0.0,
         clip_sample=True,
         set_alpha_to_one=True,
         use_clipped_model_output=False,
         steps_offset=0,
+        **kwargs,
     ):
-        super().__init__(
-            num_train_timesteps=num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            timestep_spacing=timestep_spacing,
-        )
+        super().__init__(num_train_timesteps, **kwargs)
         self.eta = validate_probability(eta, "eta")
         self.clip_sample = clip_sample
         self.set_alpha_to_one = set_alpha_to_one

@@ -24,11 +24,12 @@ class DDPMScheduler(DiffusionScheduler):
     ```
 
     Args:
+        num_train_timesteps: int. `T`, the training's steps.
         variance_type: str. `"fixed_small"` (the posterior variance, best
             for likelihood) or `"fixed_large"` (`beta`, Ho et al.'s
             alternative).
         clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]`.
-        **kwargs: the noise schedule, see `DiffusionScheduler`.
+        **kwargs: the rest of the noise schedule, see `DiffusionScheduler`.
 
     References:
         1. Ho et al. Denoising Diffusion Probabilistic Models. 2020.
@@ -40,22 +41,12 @@ class DDPMScheduler(DiffusionScheduler):
     def __init__(
         self,
         num_train_timesteps=1000,
-        beta_schedule="linear",
-        beta_start=1e-4,
-        beta_end=0.02,
-        prediction_type="epsilon",
-        timestep_spacing=None,
+        *,
         variance_type="fixed_small",
         clip_sample=True,
+        **kwargs,
     ):
-        super().__init__(
-            num_train_timesteps=num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            timestep_spacing=timestep_spacing,
-        )
+        super().__init__(num_train_timesteps, **kwargs)
         if variance_type not in VARIANCE_TYPES:
             raise ValueError(
                 f"`variance_type` must be one of {VARIANCE_TYPES}; received "

@@ -29,12 +29,14 @@ class DPMSolverScheduler(DiffusionScheduler):
     loop state.
 
     Args:
+        num_train_timesteps: int. `T`, the training's steps.
         clip_sample: bool. Clip the predicted `x_0` to `[-1, 1]` (static
             thresholding; diffusers' `thresholding` plays this role). The
             data prediction is extrapolated, so an imperfect pixel-space
             model's `x_0` at high noise can leave the data range far.
-        **kwargs: the noise schedule, see `DiffusionScheduler` (spacing
-            defaults to `"linspace"`, as in diffusers).
+        **kwargs: the rest of the noise schedule, see
+            `DiffusionScheduler` (spacing defaults to `"linspace"`, as in
+            diffusers).
 
     References:
         1. Lu et al. DPM-Solver++: Fast Solver for Guided Sampling of
@@ -46,21 +48,11 @@ class DPMSolverScheduler(DiffusionScheduler):
     def __init__(
         self,
         num_train_timesteps=1000,
-        beta_schedule="linear",
-        beta_start=1e-4,
-        beta_end=0.02,
-        prediction_type="epsilon",
-        timestep_spacing=None,
+        *,
         clip_sample=False,
+        **kwargs,
     ):
-        super().__init__(
-            num_train_timesteps=num_train_timesteps,
-            beta_schedule=beta_schedule,
-            beta_start=beta_start,
-            beta_end=beta_end,
-            prediction_type=prediction_type,
-            timestep_spacing=timestep_spacing,
-        )
+        super().__init__(num_train_timesteps, **kwargs)
         self.clip_sample = clip_sample
 
     def timesteps(self, num_inference_steps):

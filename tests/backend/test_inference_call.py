@@ -142,7 +142,7 @@ def dit_diffusion(seed=0):
         kgen.networks.dit_denoiser(
             (4, 4, 1), hidden_dim=8, num_layers=1, num_heads=2, num_classes=3
         ),
-        kgen.schedulers.DDPMScheduler(100),
+        kgen.schedulers.DDPMScheduler(num_train_timesteps=100),
         num_classes=3,
         seed=seed,
     )
