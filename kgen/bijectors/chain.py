@@ -1,6 +1,7 @@
 import keras
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -71,9 +72,4 @@ class Chain(Bijector):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["bijectors"] = [
-            keras.saving.deserialize_keras_object(b)
-            for b in config["bijectors"]
-        ]
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "bijectors"))

@@ -1,6 +1,7 @@
 import keras
 
 from kgen.bijectors.bijector import Bijector
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -36,8 +37,4 @@ class Invert(Bijector):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["bijector"] = keras.saving.deserialize_keras_object(
-            config["bijector"]
-        )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "bijector"))

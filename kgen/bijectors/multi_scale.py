@@ -4,6 +4,7 @@ from keras import ops
 
 from kgen.bijectors.bijector import Bijector
 from kgen.bijectors.squeeze import Squeeze
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -131,9 +132,4 @@ class MultiScale(Bijector):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["levels"] = [
-            keras.saving.deserialize_keras_object(level)
-            for level in config["levels"]
-        ]
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "levels"))

@@ -1,6 +1,7 @@
 import keras
 
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -83,8 +84,4 @@ class MetricCallback(keras.callbacks.Callback):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["metric"] = keras.saving.deserialize_keras_object(
-            config["metric"]
-        )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "metric"))

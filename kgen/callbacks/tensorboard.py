@@ -7,6 +7,7 @@ from PIL import Image
 
 from kgen import distribute
 from kgen.callbacks.sample_grid import SampleGrid
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -64,12 +65,7 @@ class TensorBoard(keras.callbacks.TensorBoard):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if config.get("sample_grid") is not None:
-            config["sample_grid"] = keras.saving.deserialize_keras_object(
-                config["sample_grid"]
-            )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "sample_grid"))
 
     def on_epoch_begin(self, epoch, logs=None):
         super().on_epoch_begin(epoch, logs)

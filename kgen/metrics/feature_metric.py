@@ -5,6 +5,7 @@ import keras
 from kgen.metrics import image_features
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_range
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 class FeatureMetric(keras.metrics.Metric):
@@ -147,12 +148,7 @@ class FeatureMetric(keras.metrics.Metric):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if config.get("feature_extractor") is not None:
-            config["feature_extractor"] = keras.saving.deserialize_keras_object(
-                config["feature_extractor"]
-            )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "feature_extractor"))
 
 
 # The FID-Inception networks built in this process, by weights file.

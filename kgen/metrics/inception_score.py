@@ -6,6 +6,7 @@ from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_range
 from kgen.utils.data_validation import validate_finite
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -163,11 +164,7 @@ class InceptionScore(keras.metrics.Metric):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["classifier"] = keras.saving.deserialize_keras_object(
-            config["classifier"]
-        )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "classifier"))
 
 
 def _classifier_input_shape(classifier):

@@ -22,8 +22,6 @@ import weakref
 import keras
 import numpy as np
 
-# What `keras.saving.serialize_keras_object` writes for a Keras object.
-_SERIALIZED_KEYS = ("class_name", "config")
 _PLAIN_TYPES = (type(None), bool, int, float, str)
 
 # model -> its constructor's arguments. Kept off the model: Keras' saving
@@ -93,18 +91,3 @@ def serialize(value, argument, owner):
         "weights with `save_weights`, or pass a `kgen` object (e.g. a "
         "`kgen.distributions` prior)."
     )
-
-
-def is_serialized_object(entry):
-    return isinstance(entry, dict) and all(
-        key in entry for key in _SERIALIZED_KEYS
-    )
-
-
-def deserialize(entry):
-    """The inverse of `serialize` for one config entry."""
-    if is_serialized_object(entry):
-        return keras.saving.deserialize_keras_object(entry)
-    if isinstance(entry, (tuple, list)):
-        return type(entry)(deserialize(item) for item in entry)
-    return entry

@@ -11,6 +11,7 @@ from kgen.models.seed_state import SeedState
 from kgen.models.training_steps import TrainingSteps
 from kgen.utils import preset_hooks
 from kgen.utils import seeds
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 class GenerativeModel(
@@ -184,12 +185,8 @@ class GenerativeModel(
 
     @classmethod
     def from_config(cls, config):
-        return cls(
-            **{
-                name: constructor_arguments.deserialize(entry)
-                for name, entry in config.items()
-            }
-        )
+        # `serialize`'s inverse, entry by entry.
+        return cls(**with_objects_rebuilt(config, *config))
 
     # === Presets ===
 

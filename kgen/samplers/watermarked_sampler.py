@@ -6,6 +6,7 @@ from kgen.samplers.green_list import check_green_list_arguments
 from kgen.samplers.green_list import green_list_table
 from kgen.samplers.token_sampler import TokenSampler
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -101,8 +102,4 @@ class WatermarkedSampler(TokenSampler):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["sampler"] = keras.saving.deserialize_keras_object(
-            config["sampler"]
-        )
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "sampler"))

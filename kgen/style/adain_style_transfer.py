@@ -9,6 +9,7 @@ from kgen.losses.style import content_loss
 from kgen.losses.style import moment_style_loss
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 def adaptive_instance_normalization(content_features, style_features):
@@ -161,7 +162,4 @@ class AdaINStyleTransfer(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("encoder", "decoder"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "encoder", "decoder"))

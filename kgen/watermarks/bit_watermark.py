@@ -6,6 +6,7 @@ from kgen.utils import seeds
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_input
+from kgen.utils.nested_config import with_objects_rebuilt
 from kgen.watermarks.bit_key import bit_match_scores
 from kgen.watermarks.bit_key_model import BitKeyModel
 from kgen.watermarks.training_attacks import attacked_versions
@@ -172,7 +173,4 @@ class BitWatermark(BitKeyModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("encoder", "extractor"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "encoder", "extractor"))

@@ -5,6 +5,7 @@ from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_input
+from kgen.utils.nested_config import with_objects_rebuilt
 from kgen.watermarks.bit_key import bit_match_scores
 from kgen.watermarks.bit_key import key_bits
 from kgen.watermarks.bit_key_model import BitKeyModel
@@ -154,7 +155,8 @@ class StableSignature(BitKeyModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("decoder", "extractor", "original_decoder"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return cls(
+            **with_objects_rebuilt(
+                config, "decoder", "extractor", "original_decoder"
+            )
+        )

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import kgen
-from kgen.models import constructor_arguments
+from kgen.utils.nested_config import is_serialized_object
 from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
@@ -141,7 +141,7 @@ def plain_config(model):
     return {
         name: entry
         for name, entry in model.get_config().items()
-        if not constructor_arguments.is_serialized_object(entry)
+        if not is_serialized_object(entry)
     }
 
 

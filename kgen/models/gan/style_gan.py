@@ -10,6 +10,7 @@ from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
+from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -47,10 +48,7 @@ class StyleGenerator(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("mapping", "synthesis"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return cls(**with_objects_rebuilt(config, "mapping", "synthesis"))
 
     def call(self, noise, training=False):
         first = self.mapping(noise[:, 0], training=training)
