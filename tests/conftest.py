@@ -165,6 +165,13 @@ def weights_of(model):
     return [np.array(keras.ops.convert_to_numpy(v)) for v in model.weights]
 
 
+def reloaded(model, tmp_path):
+    """`model` saved to a `.keras` file under `tmp_path` and loaded back."""
+    path = str(tmp_path / "reloaded.keras")
+    model.save(path)
+    return keras.saving.load_model(path)
+
+
 def iterations(optimizer):
     return int(keras.ops.convert_to_numpy(optimizer.iterations))
 

@@ -12,6 +12,7 @@ from kgen.style import adaptive_instance_normalization
 from kgen.style import gatys_style_transfer
 from kgen.style import inception_feature_network
 from kgen.style import style_transfer_losses
+from tests.conftest import reloaded
 from tests.conftest import requires_fid_weights
 from tests.conftest import to_numpy
 
@@ -147,9 +148,7 @@ def test_adain_model_fits_stylizes_and_round_trips(
     )
     styled = model.stylize(contents[:3], styles[:1])
     assert styled.shape == (3,) + SHAPE
-    path = str(tmp_path / "adain.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         loaded.stylize(contents[:3], styles[:1]), styled, atol=1e-6
     )

@@ -8,6 +8,7 @@ from kgen.watermarks import BitWatermark
 from kgen.watermarks import StableSignature
 from kgen.watermarks import bit_match_scores
 from kgen.watermarks import key_bits
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 
@@ -68,9 +69,7 @@ def test_bit_watermark_fits_embeds_reads_and_round_trips(digits, tmp_path):
     assert np.abs(marked - images[:4]).max() <= 0.1 + 1e-6
     scores = model.score(marked, bits)
     assert scores["bit_accuracy"].shape == (4,)
-    path = str(tmp_path / "bits.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(loaded.extract(marked)), to_numpy(model.extract(marked))
     )
@@ -111,9 +110,7 @@ def test_stable_signature_fine_tunes_the_decoder_alone(tmp_path):
     scores = signature.score(images)
     assert scores["p_value"].shape == (5,)
     assert signature.detect(images).dtype == bool
-    path = str(tmp_path / "signature.keras")
-    signature.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = reloaded(signature, tmp_path)
     np.testing.assert_array_equal(loaded.bits, signature.bits)
     np.testing.assert_allclose(
         loaded.score(images)["bit_accuracy"], scores["bit_accuracy"]

@@ -5,6 +5,7 @@ import pytest
 import kgen
 from tests.conftest import iterations
 from tests.conftest import randomise_weights
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -165,9 +166,7 @@ def test_vq_vae_samples_through_a_pixel_cnn_prior(digits, tmp_path):
     vqvae.prior = prior
     images = to_numpy(vqvae.sample(3, seed=2))
     assert images.shape == (3,) + shape and np.isfinite(images).all()
-    path = str(tmp_path / "vqvae_prior.keras")
-    vqvae.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(vqvae, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.sample(3, seed=2)), images, atol=1e-5
     )
@@ -245,9 +244,7 @@ def test_logistic_mixture_fits_samples_and_round_trips(digits, tmp_path):
     naive = to_numpy(model.sample(3, seed=2, windowed=False))
     np.testing.assert_array_equal(windowed, naive)
     assert windowed.min() >= 0 and windowed.max() <= 15
-    path = str(tmp_path / "mixture.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert restored.likelihood == "logistic_mixture"
     np.testing.assert_allclose(
         to_numpy(restored.log_prob(levels[:4])),

@@ -7,6 +7,7 @@ import pytest
 import kgen
 from kgen import schedulers
 from tests.conftest import BACKEND
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
@@ -55,9 +56,7 @@ def test_super_resolves_and_samples_through_its_base(
     # A base whose samples have the wrong shape is caught by name.
     with pytest.raises(ValueError, match="condition"):
         model.sample(2, num_steps=5, scheduler="ddim", seed=1)
-    path = str(tmp_path / "cascade.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert isinstance(restored.base, kgen.models.DiffusionModel)
     np.testing.assert_allclose(
         to_numpy(

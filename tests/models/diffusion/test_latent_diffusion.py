@@ -8,6 +8,7 @@ import kgen
 from kgen import schedulers
 from tests.conftest import BACKEND
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
 from tests.export.test_saved_model import run_in_plain_tensorflow
@@ -73,9 +74,7 @@ def test_fit_trains_the_denoiser_only_and_samples_images(
     latents = to_numpy(model.encode(x[:5]))
     assert latents.shape == (5, LATENT_DIM)
 
-    path = str(tmp_path / "latent.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(
             restored.sample(

@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from kgen.models.energy.energy_model import EnergyModel
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -103,9 +104,7 @@ def test_saves_and_loads_its_energy(points, tmp_path):
     )
     model.compile(optimizer="adam")
     model.fit(points[:64], batch_size=32, epochs=1, verbose=0)
-    path = str(tmp_path / "ebm.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.energy(points[:8])),
         to_numpy(model.energy(points[:8])),

@@ -5,6 +5,7 @@ import pytest
 import kgen
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
 from kgen.models.energy.joint_energy_model import JointEnergyModel
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 SCALE = 1.5
@@ -140,9 +141,7 @@ def test_evaluate_reports_the_classifier(trained, labelled_points):
 def test_resumes_training_once_loaded(trained, labelled_points, tmp_path):
     model, _ = trained
     points, labels = labelled_points
-    path = str(tmp_path / "jem.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = reloaded(model, tmp_path)
     loaded.fit(points[:128], labels[:128], batch_size=64, verbose=0)
     assert to_numpy(loaded.sample(4, num_steps=5, seed=0, labels=1)).shape == (
         4,

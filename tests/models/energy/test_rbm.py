@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import kgen
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -206,9 +207,7 @@ def test_persistent_rbm_saves_and_loads(binary_digits, tmp_path):
     rbm.fit(binary_digits[:32], batch_size=16, epochs=1, verbose=0)
     config = rbm.get_config()
     assert kgen.models.RBM.from_config(config).get_config() == config
-    path = str(tmp_path / "rbm.keras")
-    rbm.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(rbm, tmp_path)
     assert isinstance(restored, kgen.models.RBM)
     np.testing.assert_allclose(
         to_numpy(restored.free_energy(binary_digits[:8])),

@@ -8,6 +8,7 @@ import kgen
 from kgen import bijectors
 from tests.conftest import BACKEND
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
 
@@ -58,9 +59,7 @@ def test_fit_lowers_the_nll_and_round_trips(moons, build, tmp_path):
     cold = to_numpy(model.sample(5, temperature=0.5, seed=1))
     assert samples.shape == (5, 2) and np.isfinite(samples).all()
     assert not np.allclose(samples, cold)
-    path = str(tmp_path / "flow.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.log_prob(moons[:8])),
         to_numpy(model.log_prob(moons[:8])),
@@ -141,9 +140,7 @@ def test_glow_multi_scale_fits_samples_and_exports(digits, tmp_path):
         8,
         1,
     )
-    path = str(tmp_path / "glow.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.log_prob(x[:4])),
         to_numpy(model.log_prob(x[:4])),
@@ -177,9 +174,7 @@ def test_act_norm_init_runs_once_and_survives_saving(digits, tmp_path):
     )
     model.compile(optimizer="adam")
     model.fit(x, batch_size=64, epochs=1, verbose=0)
-    path = str(tmp_path / "actnorm.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert float(to_numpy(restored.initialized)) == 1.0
     act_norm = restored.bijector.bijectors[0]
     before = to_numpy(act_norm.bias)

@@ -1,10 +1,10 @@
-import keras
 import numpy as np
 import pytest
 
 import kgen
 from kgen.networks.progressive_gates import growth_gates
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -42,9 +42,7 @@ def test_grows_during_fit_and_round_trips(digits_symmetric, tmp_path):
     assert iterations(model.d_optimizer) == 10
     assert np.isfinite(history.history["d_loss"]).all()
     assert to_numpy(model.sample(3, seed=0)).shape == (3, 8, 8, 1)
-    path = str(tmp_path / "progressive.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert float(to_numpy(restored.generator.stage)) == 2.0
     np.testing.assert_allclose(
         to_numpy(restored.sample(2, seed=1)),

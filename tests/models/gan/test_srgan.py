@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.models.gan import networks
 
@@ -45,9 +46,7 @@ def test_fit_with_a_content_network_that_stays_frozen(pairs, tmp_path):
     for before, after in zip(frozen, features.weights):
         np.testing.assert_array_equal(before, to_numpy(after))
     assert to_numpy(model.upscale(low[:3])).shape == (3, 8, 8, 1)
-    path = str(tmp_path / "srgan.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.upscale(low[:2])),
         to_numpy(model.upscale(low[:2])),

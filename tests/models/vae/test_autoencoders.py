@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -70,9 +71,7 @@ def test_denoising_autoencoder_corrupts_only_in_training(digits, tmp_path):
     )
     # The contract's round trip compares configs without the nested
     # networks, and the corruption never shows in samples: check it here.
-    path = str(tmp_path / "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert isinstance(restored.corruption, keras.layers.Dropout)
     with pytest.raises(ValueError, match="reconstruction_loss"):
         kgen.models.Autoencoder(encoder, decoder, 3, reconstruction_loss="l3")

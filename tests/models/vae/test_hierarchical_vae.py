@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.distributions.tfp_reference import tfp_distributions
 
@@ -94,9 +95,7 @@ def test_decoder_skip_fits_and_round_trips(digits, tmp_path):
     assert config["decoder_skip"] is True
     assert tuple(config["latent_dims"]) == (4, 2)
     assert config["hidden_dim"] == 16
-    path = str(tmp_path / "hvae_skip.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     assert restored.decoder_skip
     x = digits[0][:8]
     np.testing.assert_allclose(

@@ -3,6 +3,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -40,9 +41,7 @@ def test_fit_reports_losses_and_resumes_three_optimizers(digits, tmp_path):
         "g_loss",
     }
     assert to_numpy(model(digits[0][:2])).shape == (2,) + SHAPE
-    path = str(tmp_path / "vaegan.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     # Each of the three optimizers' state comes back with the model.
     for optimizer in (
         restored.e_optimizer,

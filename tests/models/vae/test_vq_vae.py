@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -39,9 +40,7 @@ def test_fit_encode_decode_round_trip(digits, tmp_path, use_ema):
     indices = to_numpy(model.encode(digits[0][:3]))
     assert indices.shape == (3, 2, 2) and indices.max() < 16
     assert to_numpy(model.decode(indices)).shape == (3,) + SHAPE
-    path = str(tmp_path / "vqvae.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_array_equal(
         to_numpy(restored.encode(digits[0][:5])),
         to_numpy(model.encode(digits[0][:5])),

@@ -4,6 +4,7 @@ import pytest
 
 import kgen
 from tests.conftest import iterations
+from tests.conftest import reloaded
 from tests.conftest import to_numpy
 
 # One backend proves these: torch, whose eager kernels run their tiny
@@ -38,9 +39,7 @@ def test_two_level_codes_fit_and_round_trip(digits, tmp_path):
     top, bottom = (to_numpy(i) for i in model.encode(digits[0][:3]))
     assert top.shape == (3, 2, 2) and bottom.shape == (3, 4, 4)
     assert to_numpy(model.decode(top, bottom)).shape == (3,) + SHAPE
-    path = str(tmp_path / "vqvae2.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.decode(top, bottom)),
         to_numpy(model.decode(top, bottom)),
@@ -112,9 +111,7 @@ def test_samples_through_top_and_conditional_bottom_priors(digits, tmp_path):
     model.top_prior, model.bottom_prior = top_prior, bottom_prior
     images = to_numpy(model.sample(3, seed=1))
     assert images.shape == (3,) + SHAPE and np.isfinite(images).all()
-    path = str(tmp_path / "vqvae2_priors.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
+    restored = reloaded(model, tmp_path)
     np.testing.assert_allclose(
         to_numpy(restored.sample(3, seed=1)), images, atol=1e-5
     )
