@@ -301,18 +301,12 @@ description = (
     "ships with it (kgen.presets.load_tokenizer)."
 )
 card = {
-    "data": {
-        "dataset": "moses",
-        "representation": "SMILES",
-        "source": "kgen.datasets.load_molecules('moses', 'train'): "
-        "molsets 0.3.1's train.csv.gz",
-        "train": f"{len(data['rows']):,} of the 1,584,663 training "
-        "molecules (a permutation, seed 0)",
-        "labels": "QED tercile of the training molecule: 0 below "
+    "data": model_card.moses_data(
+        len(data["rows"]),
+        tokenizer,
+        labels="QED tercile of the training molecule: 0 below "
         f"{data['qed_edges'][0]:.4f}, 2 above {data['qed_edges'][1]:.4f}",
-        "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
-        "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
-    },
+    ),
     "training": model_card.training_section(
         command,
         epochs=1,

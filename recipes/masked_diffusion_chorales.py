@@ -25,7 +25,6 @@ masked_diffusion_chorales -n 4 --out chorale.mid` writes MIDI, a track
 per voice.
 """
 
-import json
 import time
 
 import keras
@@ -71,13 +70,9 @@ if args.smoke:
     num_draws, sample_steps, num_checked = 1, 4, 8
     preset = model_card.SMOKE / name
 
-chunks = []
-for path in args.training:
-    with open(path) as file:
-        chunks.append(json.load(file))
+chunks, train_seconds = recipe_steps.read_training_chunks(args.training)
 training = chunks[-1]["training"]
 steps = sum(chunk["training"]["steps"] for chunk in chunks)
-train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
 
 
 # === Model ===

@@ -67,6 +67,24 @@ MOSES_NOTES = {
 }
 
 
+def moses_data(num_molecules, tokenizer, **details):
+    """The card's `data` section of a model of the first `num_molecules`
+    of a permutation of MOSES' training SMILES, tokenized by the
+    atom-level `tokenizer`; `details` (labels, properties) go before
+    the vocabulary."""
+    return {
+        "dataset": "moses",
+        "representation": "SMILES",
+        "source": "kgen.datasets.load_molecules('moses', 'train'): "
+        "molsets 0.3.1's train.csv.gz",
+        "train": f"{num_molecules:,} of the 1,584,663 training molecules "
+        "(a permutation, seed 0)",
+        **details,
+        "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
+        "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
+    }
+
+
 def use_repository_packages():
     """Puts the repository first on `sys.path`: recipes import `kgen` from
     the checkout they live in."""

@@ -1,16 +1,17 @@
 """The steps that many recipe scripts take the same way.
 
-Their command lines (`recipe_parser` and the flags it adds), the timed
-`fit` of a model trained here, the training stage of a recipe trained on
-a lent GPU and the 8-bit images it brings back, and the sampling of
-SMILES presets. Scripts import it by name, as
-`import recipe_steps` (recipes/ holds it beside them), after
-`model_card.use_repository_packages()`: `kgen` is imported where it is
-used.
+Their command lines (`recipe_parser` and the flags it adds) and the
+benchmark records they read, the timed `fit` of a model trained here,
+the training stage of a recipe trained on a lent GPU and the 8-bit
+images it brings back, and the sampling of SMILES presets. Scripts
+import it by name, as `import recipe_steps` (recipes/ holds it beside
+them), after `model_card.use_repository_packages()`: `kgen` is imported
+where it is used.
 """
 
 import argparse
 import dataclasses
+import json
 import pathlib
 import time
 
@@ -68,6 +69,19 @@ def add_benchmark_results_arguments(
     parser.add_argument(
         "--training", required=True, nargs="+", help=training_help
     )
+
+
+def read_training_chunks(paths):
+    """The benchmark's results JSON of each training chunk (`paths`: the
+    `--training` flag of `add_benchmark_results_arguments`), in order,
+    and the seconds the chunks trained for together: `(chunks,
+    train_seconds)`."""
+    chunks = []
+    for path in paths:
+        with open(path) as file:
+            chunks.append(json.load(file))
+    train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
+    return chunks, train_seconds
 
 
 def compile_classifier(model, optimizer):

@@ -31,7 +31,6 @@ its preset in preset_packages/sequences/ with the tokenizer. Needs RDKit
 and MOSES' data (`pip install --no-deps molsets==0.3.1`).
 """
 
-import json
 import os
 import time
 
@@ -90,15 +89,11 @@ if args.smoke:  # minutes end to end, written to /tmp
 if args.out:
     preset = args.out
 
-chunks = []
-for path in args.training:
-    with open(path) as file:
-        chunks.append(json.load(file))
-record = chunks[-1]
-training = record["training"]
 # The step counter travels with the weights, so the last chunk's `steps`
 # is the total; the wall time is each chunk's own.
-train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
+chunks, train_seconds = recipe_steps.read_training_chunks(args.training)
+record = chunks[-1]
+training = record["training"]
 decoder_init = chunks[0]["training"].get("decoder_init")
 tokenizer = kgen.presets.load_tokenizer("gpt_moses")
 model = kgen.models.SequenceVAE(
@@ -191,18 +186,12 @@ description = (
     "the SMILES tokenizer ships with it (kgen.presets.load_tokenizer)."
 )
 card = {
-    "data": {
-        "dataset": "moses",
-        "representation": "SMILES",
-        "source": "kgen.datasets.load_molecules('moses', 'train'): "
-        "molsets 0.3.1's train.csv.gz",
-        "train": f"{training['num_molecules']:,} of the 1,584,663 "
-        "training molecules (a permutation, seed 0)",
-        "properties": "QED (RDKit), standardised: predict_properties "
+    "data": model_card.moses_data(
+        training["num_molecules"],
+        tokenizer,
+        properties="QED (RDKit), standardised: predict_properties "
         f"gives (QED - {qed_mean:.4f}) / {qed_std:.4f}",
-        "vocabulary": f"{len(tokenizer.vocabulary)} atom-level SMILES "
-        "tokens (all of MOSES' training set) and [PAD], [BOS], [EOS]",
-    },
+    ),
     "training": model_card.training_section(
         command,
         epochs=1,

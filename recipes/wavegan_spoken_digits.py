@@ -28,8 +28,6 @@ its preset in preset_packages/audio/ (`kgen generate
 wavegan_spoken_digits --labels 0 1 2 3 4 5 6 7 8 9 -n 10 --out d.wav`).
 """
 
-import json
-
 import keras
 import model_card  # recipes/model_card.py, beside this script
 import numpy as np
@@ -63,13 +61,9 @@ if args.smoke:
     num_scored = 20
     preset = model_card.SMOKE / name
 
-chunks = []
-for path in args.training:
-    with open(path) as file:
-        chunks.append(json.load(file))
+chunks, train_seconds = recipe_steps.read_training_chunks(args.training)
 training = chunks[-1]["training"]
 command = " && ".join(chunk["headline"]["command"] for chunk in chunks)
-train_seconds = sum(chunk["training"]["train_seconds"] for chunk in chunks)
 # A chunk started with --init counts its steps from 0 (a fresh Adam); one
 # resumed from --checkpoint-dir counts on from its checkpoint's.
 steps = sum(chunk["training"]["steps"] for chunk in chunks)
