@@ -3,11 +3,11 @@
 import keras
 
 from kgen.networks import diffusers_autoencoder
-from kgen.networks.diffusers_unet import sample_shape
+from kgen.networks.diffusers_autoencoder import AutoencoderHalf
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusersDecoder(keras.Model):
+class DiffusersDecoder(AutoencoderHalf):
     """diffusers' `AutoencoderKL` decoder (after its `post_quant_conv`)
     in Keras, channels last: `(batch, h / f, w / f, latent_channels)`
     latents to images (`kgen.networks.diffusers_autoencoder`).
@@ -24,28 +24,11 @@ class DiffusersDecoder(keras.Model):
     ```
     """
 
-    def __init__(self, config, image_shape=None, **kwargs):
-        config = diffusers_autoencoder.autoencoder_config(config)
-        image_shape = sample_shape(config, image_shape)
+    default_name = "diffusers_decoder"
+
+    @staticmethod
+    def graph(config, image_shape):
         latent_shape = diffusers_autoencoder.latent_shape_of(
             config, image_shape
         )
-        inputs, outputs = diffusers_autoencoder.decoder_graph(
-            config, latent_shape
-        )
-        kwargs.setdefault("name", "diffusers_decoder")
-        super().__init__(inputs, outputs, **kwargs)
-        self.autoencoder_config = config
-        self.image_shape = tuple(image_shape)
-
-    def get_config(self):
-        return {
-            "config": self.autoencoder_config,
-            "image_shape": self.image_shape,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        return diffusers_autoencoder.decoder_graph(config, latent_shape)

@@ -3,11 +3,11 @@
 import keras
 
 from kgen.networks import diffusers_autoencoder
-from kgen.networks.diffusers_unet import sample_shape
+from kgen.networks.diffusers_autoencoder import AutoencoderHalf
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusersEncoder(keras.Model):
+class DiffusersEncoder(AutoencoderHalf):
     """diffusers' `AutoencoderKL` encoder (with its `quant_conv`) in
     Keras, channels last: images to the posterior's moments, `(batch,
     h / f, w / f, 2 latent_channels)`, the means first
@@ -26,25 +26,8 @@ class DiffusersEncoder(keras.Model):
     ```
     """
 
-    def __init__(self, config, image_shape=None, **kwargs):
-        config = diffusers_autoencoder.autoencoder_config(config)
-        image_shape = sample_shape(config, image_shape)
-        inputs, outputs = diffusers_autoencoder.encoder_graph(
-            config, image_shape
-        )
-        kwargs.setdefault("name", "diffusers_encoder")
-        super().__init__(inputs, outputs, **kwargs)
-        self.autoencoder_config = config
-        self.image_shape = tuple(image_shape)
+    default_name = "diffusers_encoder"
 
-    def get_config(self):
-        return {
-            "config": self.autoencoder_config,
-            "image_shape": self.image_shape,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    @staticmethod
+    def graph(config, image_shape):
+        return diffusers_autoencoder.encoder_graph(config, image_shape)
