@@ -8,6 +8,7 @@ import numpy as np
 
 from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils.argument_validation import validate_int
 from kgen.utils.json_file import read_json
 from kgen.utils.regular_file import open_regular_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -92,18 +93,12 @@ class ClipTokenizer:
             raise ValueError(
                 '`merges` must be "left right" pairs of non-empty symbols.'
             )
-        if (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length < 2
-        ):
-            raise ValueError(
-                "`sequence_length` must be an int of at least 2 (the start "
-                f"and end tokens); received {sequence_length!r}."
-            )
         self.vocabulary = dict(vocabulary)
         self.merges = [" ".join(pair) for pair in pairs]
-        self.sequence_length = int(sequence_length)
+        # The start and end tokens take two places.
+        self.sequence_length = validate_int(
+            sequence_length, "sequence_length", minimum=2
+        )
         self.pad_token = pad_token
         self._ranks = {tuple(pair): rank for rank, pair in enumerate(pairs)}
         self._tokens = {i: t for t, i in self.vocabulary.items()}

@@ -6,6 +6,7 @@ import numpy as np
 from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils.argument_validation import validate_int
 
 PAD = "[PAD]"
 BOS = "[BOS]"
@@ -87,17 +88,11 @@ class SmilesTokenizer:
                 f"{vocabulary!r:.80}."
             )
         check_distinct(vocabulary, "tokens")
-        if (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length < 3
-        ):
-            raise ValueError(
-                "`sequence_length` must be an int >= 3 ([BOS], a token, "
-                f"[EOS]); received {sequence_length!r}."
-            )
         self.vocabulary = vocabulary
-        self.sequence_length = int(sequence_length)
+        # [BOS], at least a token, [EOS].
+        self.sequence_length = validate_int(
+            sequence_length, "sequence_length", minimum=3
+        )
         offset = len(SPECIAL_TOKENS)
         self._ids = {token: offset + i for i, token in enumerate(vocabulary)}
         self._tokens = np.array(list(SPECIAL_TOKENS) + vocabulary)

@@ -7,6 +7,7 @@ import numpy as np
 from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils.argument_validation import validate_int
 
 PAD = "[PAD]"
 UNKNOWN = "[UNK]"
@@ -63,17 +64,10 @@ class WordTokenizer:
                 f"of [a-z0-9]; received {vocabulary!r:.80}."
             )
         check_distinct(vocabulary, "words")
-        if (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length < 1
-        ):
-            raise ValueError(
-                "`sequence_length` must be a positive int; received "
-                f"{sequence_length!r}."
-            )
         self.vocabulary = vocabulary
-        self.sequence_length = int(sequence_length)
+        self.sequence_length = validate_int(
+            sequence_length, "sequence_length", minimum=1
+        )
         self._ids = {word: index + 2 for index, word in enumerate(vocabulary)}
         self._words = np.array([PAD, UNKNOWN] + vocabulary)
 
