@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from kgen import distribute
+from kgen.utils.epoch_notifier import EpochNotifier
 from kgen.utils.file_digest import sha256
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
@@ -297,7 +298,7 @@ class ShardedImages(keras.utils.PyDataset):
     def epoch_callback(self):
         """The callback that tells these batches which epoch `fit` is in;
         pass it among `fit`'s callbacks."""
-        return _ShardEpoch(self)
+        return EpochNotifier(self)
 
     def __len__(self):
         return self._num_batches
@@ -431,14 +432,3 @@ class _Records:
         return UnreadableFileError(
             f"{self.files[shard]}: record {position} is unreadable ({cause})."
         )
-
-
-class _ShardEpoch(keras.callbacks.Callback):
-    """Tells the batches which epoch `fit` is in."""
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.epoch = epoch

@@ -22,6 +22,7 @@ from kgen import distribute
 from kgen.callbacks.backup_and_restore import BackupAndRestore
 from kgen.callbacks.backup_and_restore import new_shuffle_seed
 from kgen.utils import labelled_data
+from kgen.utils.epoch_notifier import EpochNotifier
 
 # `keras.Model.fit`'s arguments after `x` and `y`, in order.
 FIT_ARGUMENTS = (
@@ -154,9 +155,9 @@ def _fit_batches(fit, model, batches, backup, kwargs, state=None):
         )
     callbacks = kwargs.pop("callbacks")
     if isinstance(callbacks, keras.callbacks.CallbackList):
-        callbacks.append(_DataEpoch(batches))
+        callbacks.append(EpochNotifier(batches))
     else:
-        callbacks = list(callbacks) + [_DataEpoch(batches)]
+        callbacks = list(callbacks) + [EpochNotifier(batches)]
     if state is None or state["step"] == 0:
         # `shuffle=False`: the batches come in their order already (Keras
         # would otherwise draw an order of their indices).
@@ -289,7 +290,7 @@ class EpochOrderedBatches(keras.utils.PyDataset):
     def epoch_callback(self):
         """The callback that tells these batches which epoch `fit` is in
         (a kgen model's `fit` adds it for arrays itself)."""
-        return _DataEpoch(self)
+        return EpochNotifier(self)
 
     def __len__(self):
         return math.ceil(self._count / self.batch_size)
@@ -336,17 +337,6 @@ class _EpochTail(keras.utils.PyDataset):
         if index >= len(self):
             raise IndexError(index)
         return self.batches.batch(self.epoch, self.first + index)
-
-
-class _DataEpoch(keras.callbacks.Callback):
-    """Tells the batches which epoch `fit` is in."""
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.batches.epoch = epoch
 
 
 def _count(data):
