@@ -288,6 +288,15 @@ def conditioned_inputs(model, x, y):
     return {model.conditioning.data_key: x, key: y}, None
 
 
+def images_and_labels(inputs):
+    """`(images, labels)` of the inputs a training `call` is given: a
+    dict's `"images"` and `"labels"` (`None` when absent), as
+    `conditioned_inputs` builds it, or the images alone."""
+    if isinstance(inputs, dict):
+        return inputs["images"], inputs.get("labels")
+    return inputs, None
+
+
 def check_batch(model, batch, name):
     """One batch of a dataset, checked as `fit` checks arrays."""
     x, y = batch, None

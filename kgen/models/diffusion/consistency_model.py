@@ -6,6 +6,7 @@ from kgen import lora
 from kgen.models import public_inputs
 from kgen.models import training_steps
 from kgen.models.conditioning import Conditioning
+from kgen.models.data_path import images_and_labels
 from kgen.models.diffusion import consistency_training
 from kgen.models.diffusion.consistency_training import SIGMA_MIN
 from kgen.models.diffusion.consistency_training import karras_sigmas
@@ -235,10 +236,7 @@ class ConsistencyModel(DenoiserModel):
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target", "weight"}`."""
-        labels = None
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            inputs = inputs["images"]
+        inputs, labels = images_and_labels(inputs)
         x0 = ops.convert_to_tensor(inputs, "float32")
         batch = ops.shape(x0)[0]
         if labels is not None:

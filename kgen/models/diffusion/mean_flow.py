@@ -3,6 +3,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.models import training_steps
+from kgen.models.data_path import images_and_labels
 from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
 from kgen.models.diffusion.denoiser_model import squared_error
 from kgen.utils import batch_random
@@ -163,10 +164,7 @@ class MeanFlow(AverageVelocityModel):
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
-        labels = None
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            inputs = inputs["images"]
+        inputs, labels = images_and_labels(inputs)
         images = ops.convert_to_tensor(inputs, "float32")
         batch = ops.shape(images)[0]
         shape = (-1,) + (1,) * (len(images.shape) - 1)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kgen.models import training_steps
+from kgen.models.data_path import images_and_labels
 from kgen.models.diffusion.average_velocity_model import AverageVelocityModel
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
@@ -131,10 +132,7 @@ class ShortcutModel(AverageVelocityModel):
 
     def call(self, inputs, training=False):
         """One training draw: `{"prediction", "target"}` for a batch."""
-        labels = None
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            inputs = inputs["images"]
+        inputs, labels = images_and_labels(inputs)
         images = ops.convert_to_tensor(inputs, "float32")
         batch = ops.shape(images)[0]
         shape = (-1,) + (1,) * (len(images.shape) - 1)

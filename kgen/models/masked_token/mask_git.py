@@ -5,6 +5,7 @@ from keras import ops
 
 from kgen import backend
 from kgen.models import training_steps
+from kgen.models.data_path import images_and_labels
 from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.samplers.token_sampler import gumbel_from_uniform
@@ -116,10 +117,7 @@ class MaskGIT(MaskedTokenModel):
 
     def call(self, inputs, training=False):
         """One training draw: the logits, targets and masked positions."""
-        labels = None
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            inputs = inputs["images"]
+        inputs, labels = images_and_labels(inputs)
         batch = ops.shape(inputs)[0]
         tokens = ops.reshape(
             ops.cast(inputs, "int32"), (batch, self.sequence_length)

@@ -4,6 +4,7 @@ from keras import ops
 from kgen import backend
 from kgen.models import public_inputs
 from kgen.models import training_steps
+from kgen.models.data_path import images_and_labels
 from kgen.models.masked_token.masked_token_model import MaskedTokenModel
 from kgen.samplers.random_sampler import RandomSampler
 from kgen.utils import batch_random
@@ -103,10 +104,7 @@ class MaskedDiffusion(MaskedTokenModel):
     def call(self, inputs, training=False):
         """One training draw: the logits, targets, hidden positions and
         masking times."""
-        labels = None
-        if isinstance(inputs, dict):
-            labels = inputs.get("labels")
-            inputs = inputs["images"]
+        inputs, labels = images_and_labels(inputs)
         batch = ops.shape(inputs)[0]
         tokens = ops.reshape(
             ops.cast(inputs, "int32"), (batch, self.sequence_length)
