@@ -165,6 +165,24 @@ def weights_of(model):
     return [np.array(keras.ops.convert_to_numpy(v)) for v in model.weights]
 
 
+def run_checked(command, *, timeout, env=None, cwd=REPO):
+    """Runs `command` (a list) in a child process and returns what it
+    printed; fails the test with the end of its stderr unless it exits
+    with 0."""
+    import subprocess
+
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def reloaded(model, tmp_path):
     """`model` saved to a `.keras` file under `tmp_path` and loaded back."""
     path = str(tmp_path / "reloaded.keras")

@@ -4,12 +4,12 @@ benchmarks."""
 
 import ast
 import os
-import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REPO
+from tests.conftest import run_checked
 
 # One backend proves these: torch, whose import is the cheapest of the
 # subprocesses the rules start (tests/conftest.py).
@@ -186,12 +186,8 @@ def test_importing_kgen_off_tensorflow_loads_no_tensorflow():
     # command that exports or logs nothing); Keras'
     # `serialize_keras_object` imports it for any object that is not a
     # plain value, so nothing may be serialized when kgen is imported.
-    result = subprocess.run(
+    run_checked(
         [sys.executable, "-c", IMPORT_KGEN_WITHOUT_TENSORFLOW],
-        cwd=REPO,
         env=dict(os.environ, KERAS_BACKEND="torch"),
-        capture_output=True,
-        text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-3000:]

@@ -29,6 +29,7 @@ import pytest
 
 from tests.conftest import BACKEND
 from tests.conftest import REPO
+from tests.conftest import run_checked
 
 SMOKE_RUNS = [
     "mnist_classifier.py --smoke",
@@ -93,14 +94,10 @@ GROUPS = {
 def test_a_recipe_runs_end_to_end_at_toy_size(run):
     script, *arguments = run.split()
     before = changed_files()
-    result = subprocess.run(
+    run_checked(
         [sys.executable, os.path.join("recipes", script), *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
         timeout=900,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     # A toy run writes nothing into the checkout (three digits recipes
     # ignored `--smoke` and retrained their presets in place; the emoji
     # recipes left their weights in the working directory).

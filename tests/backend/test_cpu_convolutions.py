@@ -4,13 +4,12 @@ setting of the user's is kept. Checked in fresh JAX processes, whatever
 this process's backend."""
 
 import os
-import subprocess
 import sys
 
 import pytest
 
 from kgen.backend import xla_flags
-from tests.conftest import REPO
+from tests.conftest import run_checked
 
 PROGRAM = """
 import os
@@ -50,18 +49,14 @@ def _run(flags):
         JAX_PLATFORMS="cpu",
         XLA_FLAGS=flags,
     )
-    result = subprocess.run(
+    stdout = run_checked(
         [sys.executable, "-c", PROGRAM],
-        cwd=REPO,
         env=environment,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(
         line.split(" ", 1)
-        for line in result.stdout.splitlines()
+        for line in stdout.splitlines()
         if line.startswith(("FLAGS", "YNN"))
     )
     return lines["FLAGS"], lines["YNN"] == "True"

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from kgen import cli
+from tests.conftest import run_checked
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +89,7 @@ def test_mesh_shards_only_a_unet_dit_or_gpt(tmp_path, capsys):
 
 
 def test_train_shards_a_unet_over_a_mesh_of_eight_devices(tmp_path):
-    import subprocess
     import sys
-
-    from tests.conftest import REPO
 
     out = str(tmp_path / "run")
     environment = dict(
@@ -100,14 +98,10 @@ def test_train_shards_a_unet_over_a_mesh_of_eight_devices(tmp_path):
         XLA_FLAGS=os.environ.get("XLA_FLAGS", "")
         + " --xla_force_host_platform_device_count=8",
     )
-    result = subprocess.run(
+    run_checked(
         [sys.executable, "-m", "kgen", "train", "ddpm", "--epochs", "1"]
         + ["--mesh", "data=2,model=4", "--quiet", "--out", out],
-        cwd=REPO,
         env=environment,
-        capture_output=True,
-        text=True,
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert {"model.keras", "samples.png", "saved_model"} <= set(os.listdir(out))

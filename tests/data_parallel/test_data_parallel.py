@@ -17,15 +17,14 @@ other contract case (about 8 minutes of subprocesses) is `-m large`.
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from tests.conftest import XLA_TEST_FLAGS
+from tests.conftest import run_checked
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 TOLERANCE = 1e-5
 # The JAX checks run in a JAX subprocess, whatever this one's backend.
 requires_jax = pytest.mark.skipif(
@@ -42,16 +41,11 @@ def run_module(module, arguments, backend, extra_environment=None):
     if "XLA_FLAGS" in extra_environment:  # added to the suite's own flags
         extra_environment["XLA_FLAGS"] += " " + XLA_TEST_FLAGS
     environment.update(extra_environment)
-    result = subprocess.run(
+    return run_checked(
         [sys.executable, "-m", module] + list(arguments),
-        cwd=ROOT,
         env=environment,
-        capture_output=True,
-        text=True,
         timeout=900,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def run_check(backend, names, extra_environment=None, arguments=()):

@@ -7,12 +7,11 @@ generate` and `from_diffusers`."""
 import collections
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_checked
 from tests.fuzz.preset_folders import ADAPTER_SOURCES
 from tests.fuzz.preset_folders import DIFFUSERS_SOURCES
 from tests.fuzz.preset_folders import FAILURES
@@ -26,7 +25,7 @@ from tests.fuzz.preset_folders import SOURCES
     not sys.platform.startswith("linux"), reason="caps memory by /proc"
 )
 def test_mutated_preset_folders_load_or_are_refused_cleanly(tmp_path):
-    result = subprocess.run(
+    stdout = run_checked(
         [
             sys.executable,
             "-m",
@@ -38,14 +37,10 @@ def test_mutated_preset_folders_load_or_are_refused_cleanly(tmp_path):
             # tests on two cores, where a hang is still one past 90 s.
             "--seconds=90",
         ],
-        cwd=REPO,
         env=dict(os.environ, KERAS_BACKEND="torch"),
-        capture_output=True,
-        text=True,
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    cases = [json.loads(line) for line in result.stdout.splitlines()]
+    cases = [json.loads(line) for line in stdout.splitlines()]
     outcomes = collections.Counter(case["outcome"] for case in cases)
     failures = [case for case in cases if case["outcome"] in FAILURES]
     assert not failures, "\n".join(map(json.dumps, failures))
