@@ -1,5 +1,6 @@
 import os
 import pathlib
+import subprocess
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # Shared data beside the checkout (CI sets the same path explicitly).
@@ -169,8 +170,6 @@ def run_checked(command, *, timeout, env=None, cwd=REPO):
     """Runs `command` (a list) in a child process and returns what it
     printed; fails the test with the end of its stderr unless it exits
     with 0."""
-    import subprocess
-
     result = subprocess.run(
         command,
         cwd=cwd,

@@ -339,7 +339,7 @@ def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
 
 def tiny_sequence_preset(directory, tokenizer, representation, **options):
     """A one-layer `GPT` over `tokenizer`'s sequences, saved as a preset
-    folder whose card names its `representation`; the model."""
+    folder whose card names its `representation`. Returns the model."""
     model = kgen.models.GPT(
         tokenizer.vocabulary_size,
         tokenizer.sequence_length,

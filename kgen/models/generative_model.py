@@ -185,7 +185,7 @@ class GenerativeModel(
 
     @classmethod
     def from_config(cls, config):
-        # `serialize`'s inverse, entry by entry.
+        # The inverse of `constructor_arguments.serialize`, every entry.
         return cls(**with_objects_rebuilt(config, *config))
 
     # === Presets ===

@@ -3,7 +3,7 @@
 import keras
 
 from kgen.networks import diffusers_autoencoder
-from kgen.networks.diffusers_autoencoder import AutoencoderHalf
+from kgen.networks.autoencoder_half import AutoencoderHalf
 
 
 @keras.saving.register_keras_serializable(package="kgen")

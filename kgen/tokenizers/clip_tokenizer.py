@@ -54,7 +54,8 @@ class ClipTokenizer:
             `<|startoftext|>`, `<|endoftext|>` and `pad_token`.
         merges: list of `"left right"` pairs, the first merged first (a
             `merges.txt` without its `#version` line).
-        sequence_length: int. Ids per text (77 for Stable Diffusion).
+        sequence_length: int >= 2. Ids per text, the start and end tokens
+            included (77 for Stable Diffusion).
         pad_token: the token that pads a row (`<|endoftext|>` in Stable
             Diffusion 1.x, `!` in 2.x).
 
@@ -95,7 +96,6 @@ class ClipTokenizer:
             )
         self.vocabulary = dict(vocabulary)
         self.merges = [" ".join(pair) for pair in pairs]
-        # The start and end tokens take two places.
         self.sequence_length = validate_int(
             sequence_length, "sequence_length", minimum=2
         )

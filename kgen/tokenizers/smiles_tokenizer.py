@@ -89,7 +89,6 @@ class SmilesTokenizer:
             )
         check_distinct(vocabulary, "tokens")
         self.vocabulary = vocabulary
-        # [BOS], at least a token, [EOS].
         self.sequence_length = validate_int(
             sequence_length, "sequence_length", minimum=3
         )

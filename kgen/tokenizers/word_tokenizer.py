@@ -42,7 +42,7 @@ class WordTokenizer:
     Args:
         vocabulary: list of distinct words (lowercase runs of `[a-z0-9]`);
             ids 2, 3, ... in this order.
-        sequence_length: int. Ids per text.
+        sequence_length: int >= 1. Ids per text.
 
     Example:
 
