@@ -8,10 +8,9 @@ processes the real run uses, so a lease is never spent on a broken path.
 
 import importlib.util
 import json
-import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import run_checked
 
 
 def installed(module):
@@ -20,12 +19,9 @@ def installed(module):
 
 def test_dry_run_measures_every_installed_path(tmp_path):
     out = tmp_path / "suite.json"
-    subprocess.run(
+    run_checked(
         [sys.executable, "-m", "benchmarks.gpu_suite", "--dry-run"]
         + ["--out", str(out), "--nanogpt", str(tmp_path / "no_nanogpt")],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
         timeout=600,
     )
     results = json.loads(out.read_text())

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import run_checked
 from tests.distribute import jobs
 
 TOLERANCE = 1e-5
@@ -60,15 +61,11 @@ def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
     for name in list(environment):
         if name.startswith("KERAS_DISTRIBUTION_"):
             del environment[name]
-    import subprocess
-
-    subprocess.run(
+    run_checked(
         [sys.executable, "-m", "tests.distribute.job_check", one_file] + names,
-        cwd=jobs.REPO,
         env=environment,
-        check=True,
-        capture_output=True,
         timeout=timeout,
+        cwd=jobs.REPO,
     )
     job, one = np.load(job_file), np.load(one_file)
     assert sorted(job.files) == sorted(one.files)
