@@ -61,6 +61,23 @@ def run_in_plain_tensorflow(version_path, signature, inputs, tmp_path):
     return dict(np.load(outputs_file))
 
 
+def served_labelled_sample(model, shape, labels, tmp_path):
+    """Exports `model` and runs its `sample` signature in plain TensorFlow
+    on seeded N(0, 1) noise of `shape` for `labels`, one image a label.
+
+    Returns the export's version path, the noise and the served images.
+    """
+    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "m"))
+    labels = np.asarray(labels, "int32")
+    noise = np.random.default_rng(0).normal(size=(len(labels),) + shape)
+    noise = noise.astype("float32")
+    served = run_in_plain_tensorflow(
+        path, "sample", {"noise": noise, "labels": labels}, tmp_path
+    )
+    (images,) = served.values()
+    return path, noise, images
+
+
 def trained_gan(digits_symmetric):
     model = kgen.models.DCGAN(IMAGE_SHAPE, latent_dim=6, filters=8, seed=0)
     model.compile()

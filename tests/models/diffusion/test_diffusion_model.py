@@ -1,5 +1,3 @@
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -11,8 +9,8 @@ from kgen.models.diffusion.guidance import Guidance
 from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
-from tests.export.test_saved_model import run_in_plain_tensorflow
 from tests.export.test_saved_model import saved_model_library
+from tests.export.test_saved_model import served_labelled_sample
 from tests.models.diffusion.guidance_checks import (
     assert_guidance_follows_its_interval,
 )
@@ -216,16 +214,10 @@ def test_bad_constructor_arguments_raise():
     BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
 )
 def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
-    version_path = kgen.export.export_saved_model(
-        conditional_model, os.path.join(tmp_path, "diffusion")
-    )
-    noise = np.random.default_rng(0).normal(size=(2,) + SHAPE)
-    noise = noise.astype("float32")
     labels = np.array([3, 7], "int32")
-    served = run_in_plain_tensorflow(
-        version_path, "sample", {"noise": noise, "labels": labels}, tmp_path
+    version_path, noise, images = served_labelled_sample(
+        conditional_model, SHAPE, labels, tmp_path
     )
-    (images,) = served.values()
     plan = diffusion_sampling.sampling_plan(
         conditional_model, "ddim", 20, Guidance()
     )

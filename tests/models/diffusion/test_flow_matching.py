@@ -1,5 +1,3 @@
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from kgen.models.diffusion.guidance import Guidance
 from tests.conftest import BACKEND
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import served_labelled_sample
 from tests.models.diffusion.guidance_checks import (
     assert_guidance_follows_its_interval,
 )
@@ -173,14 +171,8 @@ def test_bad_arguments_are_named():
 )
 def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
     model = small_model(num_classes=3)
-    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "flow"))
-    noise = np.random.default_rng(0).normal(size=(2,) + SHAPE)
-    noise = noise.astype("float32")
     labels = np.array([0, 2], "int32")
-    served = run_in_plain_tensorflow(
-        path, "sample", {"noise": noise, "labels": labels}, tmp_path
-    )
-    (images,) = served.values()
+    _, noise, images = served_labelled_sample(model, SHAPE, labels, tmp_path)
     plan = flow_matching_sampling.sampling_plan(model, "euler", 50, Guidance())
     expected = plan.draw(model, flow_matching_sampling.solve, noise, labels)
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)

@@ -1,5 +1,3 @@
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -10,7 +8,7 @@ from kgen.models.diffusion import average_velocity_model
 from kgen.models.diffusion.sampling_plan import SamplingPlan
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import served_labelled_sample
 from tests.models.diffusion.guidance_checks import (
     assert_guidance_follows_its_interval,
 )
@@ -135,14 +133,8 @@ def test_guidance_folded_into_training_changes_the_target():
 def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
     model = small_model()
     randomise_weights(model.denoiser)
-    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "mf"))
-    noise = np.random.default_rng(0).normal(size=(2,) + SHAPE)
-    noise = noise.astype("float32")
     labels = np.array([0, 2], "int32")
-    served = run_in_plain_tensorflow(
-        path, "sample", {"noise": noise, "labels": labels}, tmp_path
-    )
-    (images,) = served.values()
+    _, noise, images = served_labelled_sample(model, SHAPE, labels, tmp_path)
     plan = SamplingPlan(None, model.sample_times(1))
     expected = plan.draw(model, average_velocity_model.jumps, noise, labels)
     np.testing.assert_allclose(images, to_numpy(expected), atol=1e-4)
