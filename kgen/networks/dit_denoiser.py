@@ -11,6 +11,7 @@ from kgen.networks.denoiser_inputs import image_denoiser_inputs
 from kgen.networks.image_shapes import check_image_shape
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_num_heads
 
 # DiT's model sizes (Peebles and Xie 2023, table 1): (hidden_dim,
 # num_layers, num_heads). XL is left out: nothing here trains it.
@@ -104,7 +105,7 @@ def dit_denoiser(
     patch_size = validate_int(patch_size, "patch_size")
     hidden_dim = validate_int(hidden_dim, "hidden_dim")
     num_layers = validate_int(num_layers, "num_layers")
-    num_heads = validate_int(num_heads, "num_heads")
+    num_heads = validate_num_heads(num_heads, hidden_dim, "hidden_dim")
     position_embedding = validate_choice(
         position_embedding,
         "position_embedding",
@@ -115,11 +116,6 @@ def dit_denoiser(
         raise ValueError(
             f"`image_shape` {image_shape} must have a height and width "
             f"divisible by `patch_size` ({patch_size})."
-        )
-    if hidden_dim % num_heads:
-        raise ValueError(
-            f"`hidden_dim` ({hidden_dim}) must be divisible by `num_heads` "
-            f"({num_heads})."
         )
     grid_shape = (height // patch_size, width // patch_size)
     num_tokens = grid_shape[0] * grid_shape[1]

@@ -8,6 +8,7 @@ from keras import layers
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.networks.transformer_blocks import bidirectional_blocks
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_num_heads
 from kgen.utils.argument_validation import validate_shape
 
 
@@ -51,11 +52,7 @@ def masked_token_transformer(
     num_levels = validate_int(num_levels, "num_levels", minimum=2)
     width = validate_int(width, "width")
     num_layers = validate_int(num_layers, "num_layers")
-    num_heads = validate_int(num_heads, "num_heads")
-    if width % num_heads:
-        raise ValueError(
-            f"`width` ({width}) must be divisible by `num_heads` ({num_heads})."
-        )
+    num_heads = validate_num_heads(num_heads, width, "width")
     length = math.prod(code_shape)
     tokens = keras.Input(code_shape, dtype="int32", name="tokens")
     inputs = [tokens]

@@ -6,6 +6,7 @@ from keras import layers
 from kgen.layers.learned_constant import LearnedConstant
 from kgen.networks.transformer_blocks import bidirectional_blocks
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_num_heads
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -52,11 +53,7 @@ def text_encoder(
     sequence_length = validate_int(sequence_length, "sequence_length")
     width = validate_int(width, "width")
     num_layers = validate_int(num_layers, "num_layers", minimum=0)
-    num_heads = validate_int(num_heads, "num_heads")
-    if width % num_heads:
-        raise ValueError(
-            f"`width` ({width}) must be divisible by `num_heads` ({num_heads})."
-        )
+    num_heads = validate_num_heads(num_heads, width, "width")
     ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
     h = layers.Embedding(vocabulary_size, width, name="token_embedding")(ids)
     positions = LearnedConstant(

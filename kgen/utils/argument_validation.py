@@ -43,6 +43,18 @@ def validate_int(value, argument, minimum=1, maximum=None):
     return int(value)
 
 
+def validate_num_heads(num_heads, width, width_argument):
+    """`int(num_heads)` for a positive int that splits `width` (the value of
+    the argument named `width_argument`) into heads of equal size."""
+    num_heads = validate_int(num_heads, "num_heads")
+    if width % num_heads:
+        raise ValueError(
+            f"`{width_argument}` ({width}) must be divisible by `num_heads` "
+            f"({num_heads})."
+        )
+    return num_heads
+
+
 def validate_optional_int(value, argument, minimum=1, maximum=None):
     """`None`, or `validate_int(value, ...)`."""
     if value is None:

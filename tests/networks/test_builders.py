@@ -133,3 +133,31 @@ def test_dit_denoiser_names_bad_arguments(arguments, message):
     }
     with pytest.raises(ValueError, match=message):
         kgen.networks.dit_denoiser(**arguments)
+
+
+@pytest.mark.parametrize(
+    "build, width_argument",
+    [
+        (
+            lambda: kgen.networks.text_encoder(10, 4, width=10, num_heads=4),
+            "width",
+        ),
+        (
+            lambda: kgen.networks.masked_token_transformer(
+                (2, 2), 4, width=10, num_heads=4
+            ),
+            "width",
+        ),
+        (
+            lambda: kgen.models.GPT(10, 4, hidden_dim=10, num_heads=4),
+            "hidden_dim",
+        ),
+    ],
+    ids=["text_encoder", "masked_token_transformer", "GPT"],
+)
+def test_a_width_that_heads_cannot_split_is_refused(build, width_argument):
+    with pytest.raises(
+        ValueError,
+        match=rf"`{width_argument}` \(10\) must be divisible by `num_heads`",
+    ):
+        build()

@@ -13,6 +13,7 @@ from kgen.models.autoregressive.gpt_generation import GPTGeneration
 from kgen.models.conditioning import Conditioning
 from kgen.models.generative_model import GenerativeModel
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.argument_validation import validate_num_heads
 from kgen.utils.argument_validation import validate_optional_int
 
 
@@ -121,13 +122,8 @@ class GPT(GPTGeneration, GenerativeModel):
         vocabulary_size = validate_int(vocabulary_size, "vocabulary_size")
         sequence_length = validate_int(sequence_length, "sequence_length")
         num_layers = validate_int(num_layers, "num_layers")
-        num_heads = validate_int(num_heads, "num_heads")
         hidden_dim = validate_int(hidden_dim, "hidden_dim")
-        if hidden_dim % num_heads:
-            raise ValueError(
-                f"`hidden_dim` ({hidden_dim}) must be divisible by "
-                f"`num_heads` ({num_heads})."
-            )
+        num_heads = validate_num_heads(num_heads, hidden_dim, "hidden_dim")
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.num_layers = num_layers
