@@ -815,9 +815,16 @@ def test_a_damaged_model_file_is_one_line_error(tmp_path, capsys, damage):
         kgen.models.load_model(bad)
 
 
-def _weights(path):
-    model = keras.saving.load_model(path)
-    return [keras.ops.convert_to_numpy(v) for v in model.weights]
+def _assert_same_models(folder, other):
+    """The `model.keras` two `train` runs wrote to `folder` and `other`
+    hold the same weights, to the bit."""
+
+    def weights(run):
+        model = keras.saving.load_model(os.path.join(run, "model.keras"))
+        return [keras.ops.convert_to_numpy(v) for v in model.weights]
+
+    for actual, expected in zip(weights(folder), weights(other)):
+        np.testing.assert_array_equal(actual, expected)
 
 
 @pytest.mark.tensorflow_only
@@ -863,11 +870,7 @@ def test_killed_train_resumes_to_the_same_model(source, tmp_path, monkeypatch):
     assert cli.main(arguments + ["--out", out]) == 2  # not without --resume
     assert cli.main(arguments + ["--out", out, "--resume"]) == 0
     assert not os.path.exists(out + ".checkpoint")
-    for actual, expected in zip(
-        _weights(os.path.join(out, "model.keras")),
-        _weights(os.path.join(plain, "model.keras")),
-    ):
-        np.testing.assert_array_equal(actual, expected)
+    _assert_same_models(out, plain)
 
 
 @pytest.mark.tensorflow_only
@@ -1069,11 +1072,7 @@ def test_a_run_killed_while_writing_its_outputs_resumes_to_them(
     assert not os.path.exists(checkpoint)
     for name in ("model.keras", "samples.png", "saved_model/1"):
         assert os.path.exists(os.path.join(out, name)), name
-    for actual, expected in zip(
-        _weights(os.path.join(out, "model.keras")),
-        _weights(os.path.join(plain, "model.keras")),
-    ):
-        np.testing.assert_array_equal(actual, expected)
+    _assert_same_models(out, plain)
 
 
 @pytest.mark.tensorflow_only
