@@ -308,14 +308,19 @@ def test_generate_refuses_labels_for_an_unconditional_model(tmp_path, capsys):
 # === generate: text, 2-D points, audio, every shipped preset ===
 
 
-def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
-    model = kgen.models.GPT(5, 8, num_layers=1, num_heads=2, hidden_dim=8)
-    directory = str(tmp_path / "gpt")
-    kgen.presets.save_to_preset(
-        model,
-        directory,
-        tokenizer=kgen.tokenizers.CharacterTokenizer("abcde"),
+def character_gpt_preset(directory, alphabet, sequence_length):
+    """A one-layer `GPT` over the characters of `alphabet`, saved with its
+    `CharacterTokenizer` as a preset folder."""
+    model = kgen.models.GPT(
+        len(alphabet), sequence_length, num_layers=1, num_heads=2, hidden_dim=8
     )
+    tokenizer = kgen.tokenizers.CharacterTokenizer(alphabet)
+    kgen.presets.save_to_preset(model, directory, tokenizer=tokenizer)
+
+
+def test_generate_writes_the_text_of_a_model_with_a_tokenizer(tmp_path, capsys):
+    directory = str(tmp_path / "gpt")
+    character_gpt_preset(directory, "abcde", 8)
     out = str(tmp_path / "text.txt")
     arguments = ["generate", directory, "-n", "2", "--length", "6"]
     assert cli.main(arguments + ["--out", out]) == 0
@@ -426,13 +431,8 @@ def test_generate_writes_one_peptide_per_line_and_evaluate_scores_them(
 
 @pytest.mark.tensorflow_only
 def test_watermarked_text_is_detected_with_its_key_only(tmp_path, capsys):
-    model = kgen.models.GPT(8, 64, num_layers=1, num_heads=2, hidden_dim=8)
     directory = str(tmp_path / "gpt")
-    kgen.presets.save_to_preset(
-        model,
-        directory,
-        tokenizer=kgen.tokenizers.CharacterTokenizer("abcdefgh"),
-    )
+    character_gpt_preset(directory, "abcdefgh", 64)
     marked, plain = str(tmp_path / "marked.txt"), str(tmp_path / "plain.txt")
     arguments = ["generate", directory, "-n", "3", "--length", "64"]
     watermark = ["--watermark-key", "42", "--watermark-delta", "4"]
