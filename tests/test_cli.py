@@ -20,6 +20,7 @@ from tests.models import contract_cases
 from tests.models.diffusion.test_flow_matching import (
     small_model as flow_matching_model,
 )
+from tests.presets.test_sample_defaults import wave_net_preset
 
 
 @pytest.fixture(scope="module")
@@ -607,13 +608,8 @@ def test_generate_writes_molecules_in_3d_as_sdf_xyz_and_a_picture(
 
 
 def test_generate_joins_audio_clips_into_one_wav(tmp_path):
-    model = contract_cases.CASES["WaveNet"]().model
     directory = str(tmp_path / "wave_net")
-    kgen.presets.save_to_preset(
-        model,
-        directory,
-        {"data": {"sample_rate": 800}, "sample_arguments": {"length": 6}},
-    )
+    wave_net_preset(directory)
     out = str(tmp_path / "clips.wav")
     assert cli.main(["generate", directory, "-n", "3", "--out", out]) == 0
     audio, rate = kgen.utils.load_wav(out)
