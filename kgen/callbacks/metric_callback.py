@@ -1,11 +1,11 @@
 import keras
 
-from kgen.utils.argument_validation import validate_int
+from kgen.callbacks.every_n_epochs import EveryNEpochs
 from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class MetricCallback(keras.callbacks.Callback):
+class MetricCallback(EveryNEpochs):
     """Scores `model.sample()` with a sample metric every N epochs.
 
     At the end of every `every_n_epochs`-th epoch (and the last), the metric
@@ -42,18 +42,13 @@ class MetricCallback(keras.callbacks.Callback):
     def __init__(
         self, metric, every_n_epochs=1, num_samples=1000, seed=0, batch_size=500
     ):
-        super().__init__()
-        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
+        super().__init__(every_n_epochs)
         self.metric = metric
-        self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
         self.seed = seed
         self.batch_size = batch_size
 
-    def on_epoch_end(self, epoch, logs=None):
-        epochs = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every_n_epochs and epoch + 1 != epochs:
-            return
+    def on_chosen_epoch_end(self, epoch, logs):
         values = self.evaluate()
         if logs is not None:
             logs.update(values)

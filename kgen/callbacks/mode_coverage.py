@@ -1,12 +1,12 @@
 import keras
 import numpy as np
 
+from kgen.callbacks.every_n_epochs import EveryNEpochs
 from kgen.metrics.mode_coverage import mode_coverage
-from kgen.utils.argument_validation import validate_int
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ModeCoverage(keras.callbacks.Callback):
+class ModeCoverage(EveryNEpochs):
     """Logs how many modes of a known mixture the samples cover.
 
     Every `every_n_epochs` epochs, draws `num_samples` with a fixed seed and
@@ -32,19 +32,14 @@ class ModeCoverage(keras.callbacks.Callback):
         num_std=3.0,
         seed=0,
     ):
-        super().__init__()
-        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
+        super().__init__(every_n_epochs)
         self.centers = np.asarray(centers, dtype="float32")
         self.std = float(std)
-        self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
         self.num_std = num_std
         self.seed = seed
 
-    def on_epoch_end(self, epoch, logs=None):
-        epochs = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every_n_epochs and epoch + 1 != epochs:
-            return
+    def on_chosen_epoch_end(self, epoch, logs):
         samples = keras.ops.convert_to_numpy(
             self.model.sample(self.num_samples, seed=self.seed)
         )

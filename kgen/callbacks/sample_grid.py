@@ -3,12 +3,12 @@ import os
 import keras
 
 from kgen import distribute
-from kgen.utils.argument_validation import validate_int
+from kgen.callbacks.every_n_epochs import EveryNEpochs
 from kgen.utils.image_grid import save_image_grid
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class SampleGrid(keras.callbacks.Callback):
+class SampleGrid(EveryNEpochs):
     """Writes a PNG grid of `model.sample()` every `every_n_epochs` epochs.
 
     The samples use the same `seed` every time, so successive grids show
@@ -43,10 +43,8 @@ class SampleGrid(keras.callbacks.Callback):
         image_shape=None,
         sample_arguments=None,
     ):
-        super().__init__()
-        every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
+        super().__init__(every_n_epochs)
         self.directory = directory
-        self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples
         self.seed = seed
         self.value_range = tuple(value_range)
@@ -55,10 +53,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.sample_arguments = dict(sample_arguments or {})
         self.paths = []
 
-    def on_epoch_end(self, epoch, logs=None):
-        epochs = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every_n_epochs and epoch + 1 != epochs:
-            return
+    def on_chosen_epoch_end(self, epoch, logs):
         self.write(epoch + 1)
 
     def write(self, epoch):
