@@ -35,11 +35,7 @@ def negative_log_likelihood(model, x, batch_size=500):
     nll = kgen.metrics.negative_log_likelihood(pixel_cnn, test_grids)
     ```
     """
-    if not callable(getattr(model, "log_prob", None)):
-        raise ValueError(
-            "`model` must have a `log_prob(x)` method; received a "
-            f"{type(model).__name__}."
-        )
+    _check_method(model, "log_prob(x)")
     batch_size = validate_int(batch_size, "batch_size")
     return np.concatenate(
         [
@@ -61,11 +57,7 @@ def nats_per_sample(model, x, labels=None, batch_size=20):
     nats = kgen.metrics.nats_per_sample(wave_net, test_levels, test_labels)
     ```
     """
-    if not callable(getattr(model, "nats_per_sample", None)):
-        raise ValueError(
-            "`model` must have a `nats_per_sample(x, *, labels)` method; "
-            f"received a {type(model).__name__}."
-        )
+    _check_method(model, "nats_per_sample(x, *, labels)")
     batch_size = validate_int(batch_size, "batch_size")
     nats = [
         ops.convert_to_numpy(
@@ -85,11 +77,7 @@ def negative_elbo(model, x, num_draws=1, seed=None):
     Works for any model with `elbo(x, seed)` (the VAE family). An upper
     bound on `-log p(x)`.
     """
-    if not callable(getattr(model, "elbo", None)):
-        raise ValueError(
-            "`model` must have an `elbo(x, seed)` method (the VAE family); "
-            f"received a {type(model).__name__}."
-        )
+    _check_method(model, "elbo(x, seed)")
     num_draws = validate_int(num_draws, "num_draws")
     total = 0.0
     for draw in range(num_draws):
@@ -121,3 +109,14 @@ def iwae_bound(log_weights, axis=0):
             f"shape {tuple(log_weights.shape)}."
         )
     return ops.logsumexp(log_weights, axis=axis) - math.log(count)
+
+
+def _check_method(model, signature):
+    """Raises unless `model` has the method `signature` names, e.g.
+    `"log_prob(x)"`: these metrics take any model that has it."""
+    name = signature.split("(")[0]
+    if not callable(getattr(model, name, None)):
+        raise ValueError(
+            f"`model` must have the method `{signature}`; received a "
+            f"{type(model).__name__}."
+        )

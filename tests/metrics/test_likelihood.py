@@ -1,4 +1,5 @@
 import math
+import re
 
 import keras
 import numpy as np
@@ -63,3 +64,18 @@ def test_nats_per_sample_is_the_mean_over_batches():
     np.testing.assert_allclose(nats, expected, rtol=1e-5)
     with pytest.raises(ValueError, match="nats_per_sample"):
         kgen.metrics.nats_per_sample(object(), x)
+
+
+@pytest.mark.parametrize(
+    "metric, method",
+    [
+        ("negative_log_likelihood", "log_prob(x)"),
+        ("nats_per_sample", "nats_per_sample(x, *, labels)"),
+        ("negative_elbo", "elbo(x, seed)"),
+    ],
+)
+def test_a_model_without_the_metrics_method_is_refused(metric, method):
+    with pytest.raises(
+        ValueError, match=re.escape(f"must have the method `{method}`")
+    ):
+        getattr(kgen.metrics, metric)(object(), np.zeros((2, 3)))

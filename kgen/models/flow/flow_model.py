@@ -142,11 +142,7 @@ class FlowModel(GenerativeModel):
     def dequantize(self, x, seed=None):
         """`(x (num_bins - 1) + u) / num_bins`, `u ~ U[0, 1)`: data on
         `num_bins` levels in [0, 1] spread uniformly over their bins."""
-        if self.num_bins is None:
-            raise ValueError(
-                "dequantize needs discrete data: build the flow with "
-                "`num_bins` (e.g. 256 for 8-bit images)."
-            )
+        self._check_discrete("dequantize")
         x = ops.convert_to_tensor(
             public_inputs.check_examples(self, x), "float32"
         )
@@ -157,11 +153,7 @@ class FlowModel(GenerativeModel):
 
     def bits_per_dim(self, x, *, seed=None):
         """`-log2 P(x) / D` bound for data on `num_bins` levels in [0, 1]."""
-        if self.num_bins is None:
-            raise ValueError(
-                "bits_per_dim needs discrete data: build the flow with "
-                "`num_bins` (e.g. 256 for 8-bit images)."
-            )
+        self._check_discrete("bits_per_dim")
         x = ops.convert_to_tensor(
             public_inputs.check_examples(self, x), "float32"
         )
@@ -169,6 +161,13 @@ class FlowModel(GenerativeModel):
         log_prob = self.log_prob(self.dequantize(x, seed))
         nats = -log_prob + dims * math.log(self.num_bins)
         return nats / (dims * math.log(2.0))
+
+    def _check_discrete(self, method):
+        if self.num_bins is None:
+            raise ValueError(
+                f"{method} needs discrete data: build the flow with "
+                "`num_bins` (e.g. 256 for 8-bit images)."
+            )
 
     # === Training ===
 
