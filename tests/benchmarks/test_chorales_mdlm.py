@@ -2,10 +2,10 @@
 a few chorales at toy size, its bound, harmonisations and MIDI files
 (needs music21; skipped without)."""
 
-import json
-
 import numpy as np
 import pytest
+
+from tests.benchmarks.dry_run import dry_run
 
 pytest.importorskip("music21", reason="the chorales come from music21")
 
@@ -19,10 +19,7 @@ def test_dry_run_bounds_harmonises_and_writes_midi(tmp_path):
 
     from benchmarks import chorales_mdlm
 
-    results = chorales_mdlm.main(
-        ["--dry-run", "--results", str(tmp_path / "chorales")]
-    )
-    stored = json.loads((tmp_path / "chorales.json").read_text())
+    results, stored = dry_run(chorales_mdlm.main, tmp_path / "chorales")
     assert stored["training"]["steps"] == 4
     assert np.isfinite(results["negative_elbo_nats_per_frame"])
     assert results["negative_elbo_nats_per_frame"] > 0

@@ -1,13 +1,12 @@
 """`python -m benchmarks.euler_schedules_mnist --dry-run`: every Euler
 grid of the benchmark drawn at toy size."""
 
-import json
-
 import numpy as np
 import pytest
 
 from benchmarks import euler_schedules_mnist
 from benchmarks import flow_matching_mnist
+from tests.benchmarks.dry_run import dry_run
 
 # The Euler solver is proved in tests/schedulers; this checks the
 # script's grids and wiring, on the backend cheapest for it.
@@ -35,10 +34,9 @@ def test_grids_move_steps_between_the_ends_of_the_path():
 
 
 def test_dry_run_draws_every_row(tmp_path):
-    results = euler_schedules_mnist.main(
-        ["--dry-run", "--results", str(tmp_path / "schedules")]
+    results, stored = dry_run(
+        euler_schedules_mnist.main, tmp_path / "schedules"
     )
-    stored = json.loads((tmp_path / "schedules.json").read_text())
     assert stored["dry_run"] == results
     finite = [name for name in results if name.endswith("_finite")]
     assert len(finite) == 4 + len(euler_schedules_mnist.SHIFTS)

@@ -1,11 +1,10 @@
 """`python -m benchmarks.guidance_mnist --dry-run`: the guide's training
 and every guidance row of the benchmark at toy size."""
 
-import json
-
 import pytest
 
 from benchmarks import guidance_mnist
+from tests.benchmarks.dry_run import dry_run
 
 # The samplers' guidance is proved in tests/models/diffusion; this checks
 # the script's own wiring, on the backend cheapest for it.
@@ -13,10 +12,7 @@ pytestmark = pytest.mark.torch_only
 
 
 def test_dry_run_trains_a_guide_and_draws_every_row(tmp_path):
-    results = guidance_mnist.main(
-        ["--dry-run", "--results", str(tmp_path / "guidance")]
-    )
-    stored = json.loads((tmp_path / "guidance.json").read_text())
+    results, stored = dry_run(guidance_mnist.main, tmp_path / "guidance")
     assert stored["dry_run"] == results
     rows = [name for name in results if name.endswith("_finite")]
     # The unguided row, CFG, CFG in an interval and autoguidance at each

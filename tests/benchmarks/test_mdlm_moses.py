@@ -2,11 +2,10 @@
 beside the gpt_moses preset at toy size (needs RDKit and the `molsets`
 wheel; skipped without)."""
 
-import json
-
 import numpy as np
 import pytest
 
+from tests.benchmarks.dry_run import dry_run
 from tests.datasets.test_molecules import needs_molsets
 
 pytest.importorskip("rdkit", reason="the molecule metrics need RDKit")
@@ -20,10 +19,7 @@ pytestmark = pytest.mark.torch_only
 def test_dry_run_scores_mdlm_beside_the_gpt(tmp_path):
     from benchmarks import mdlm_moses
 
-    results = mdlm_moses.main(
-        ["--dry-run", "--results", str(tmp_path / "mdlm")]
-    )
-    stored = json.loads((tmp_path / "mdlm.json").read_text())
+    results, stored = dry_run(mdlm_moses.main, tmp_path / "mdlm")
     assert stored["rows"][0]["model"] == "MaskedDiffusion"
     assert results["training"]["steps"] == 8
     mdlm, gpt, cold_gpt = results["rows"]

@@ -1,12 +1,11 @@
 """`python -m benchmarks.mdlm_shakespeare --dry-run`: the MDLM's training,
 bound and sampling paths of the benchmark at toy size."""
 
-import json
-
 import numpy as np
 import pytest
 
 from benchmarks import mdlm_shakespeare
+from tests.benchmarks.dry_run import dry_run
 
 # The model is proved in tests/models/masked_token; this checks the
 # script's own wiring, on the backend cheapest for it.
@@ -14,10 +13,7 @@ pytestmark = pytest.mark.torch_only
 
 
 def test_dry_run_trains_bounds_and_samples(tmp_path):
-    results = mdlm_shakespeare.main(
-        ["--dry-run", "--results", str(tmp_path / "mdlm")]
-    )
-    stored = json.loads((tmp_path / "mdlm.json").read_text())
+    results, stored = dry_run(mdlm_shakespeare.main, tmp_path / "mdlm")
     assert stored["rows"] == results["rows"]
     (row,) = results["rows"]
     # Untrained after 20 steps: the bound is finite and near log(vocab).

@@ -2,21 +2,17 @@
 shortcut-model training and sampling paths of the benchmark at toy
 size."""
 
-import json
-
 import pytest
 
 from benchmarks import one_step_mnist
+from tests.benchmarks.dry_run import dry_run
 
 
 # A CPU benchmark (no lease to protect), whose model and sampler the
 # contract harness fits and draws on every backend: a minute of CI here.
 @pytest.mark.large
 def test_dry_run_trains_and_samples_both_models_at_every_call_count(tmp_path):
-    results = one_step_mnist.main(
-        ["--dry-run", "--results", str(tmp_path / "one_step")]
-    )
-    stored = json.loads((tmp_path / "one_step.json").read_text())
+    results, stored = dry_run(one_step_mnist.main, tmp_path / "one_step")
     assert stored["dry_run"] == results
     for kind in ("mean_flow", "shortcut"):
         for calls in one_step_mnist.MEAN_FLOW_CALLS:

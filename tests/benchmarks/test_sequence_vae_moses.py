@@ -3,10 +3,9 @@ training, sampling, reconstruction and latent-optimisation paths of the
 benchmark at toy size (needs RDKit and the `molsets` wheel; skipped
 without)."""
 
-import json
-
 import pytest
 
+from tests.benchmarks.dry_run import dry_run
 from tests.datasets.test_molecules import needs_molsets
 
 pytest.importorskip("rdkit", reason="the molecule metrics need RDKit")
@@ -20,13 +19,11 @@ pytestmark = pytest.mark.torch_only
 def test_dry_run_trains_samples_and_climbs(tmp_path):
     from benchmarks import sequence_vae_moses
 
-    arguments = ["--dry-run", "--cache", str(tmp_path / "cache")]
-    results = sequence_vae_moses.main(
-        arguments
-        + ["--results", str(tmp_path / "vae")]
-        + ["--weights", str(tmp_path / "chunk1.weights.h5")]
+    cache = ["--cache", str(tmp_path / "cache")]
+    weights = str(tmp_path / "chunk1.weights.h5")
+    results, stored = dry_run(
+        sequence_vae_moses.main, tmp_path / "vae", *cache, "--weights", weights
     )
-    stored = json.loads((tmp_path / "vae.json").read_text())
     assert (
         stored["reconstruction_accuracy"] == results["reconstruction_accuracy"]
     )
@@ -42,9 +39,7 @@ def test_dry_run_trains_samples_and_climbs(tmp_path):
     assert optimisation["climb_steps"] == 2
     # A second chunk goes on from the first: the KL warm-up's step
     # counter travels with the weights.
-    resumed = sequence_vae_moses.main(
-        arguments
-        + ["--results", str(tmp_path / "vae2")]
-        + ["--init", str(tmp_path / "chunk1.weights.h5")]
+    resumed, _ = dry_run(
+        sequence_vae_moses.main, tmp_path / "vae2", *cache, "--init", weights
     )
     assert resumed["training"]["steps"] == 16
