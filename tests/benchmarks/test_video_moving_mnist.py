@@ -3,14 +3,13 @@ size. It is also the test that `DiffusionModel` fits, checkpoints,
 samples and inpaints clips through `kgen.networks.video_unet_denoiser`.
 """
 
-import json
-
 import numpy as np
 import pytest
 
 import kgen
 from benchmarks import video_moving_mnist
 from kgen.datasets import mnist
+from tests.benchmarks.dry_run import gpu_job_dry_run
 
 # The job's path at toy size, which one backend proves: torch, whose
 # eager kernels run it cheapest (tests/conftest.py); the GPU run is on
@@ -24,20 +23,8 @@ pytestmark = [
 
 
 def test_dry_run_trains_checkpoints_samples_and_scores(tmp_path):
-    samples = tmp_path / "samples.npz"
-    out = tmp_path / "result.json"
-    video_moving_mnist.main(
-        ["--dry-run", "--checkpoint-dir", str(tmp_path / "checkpoint")]
-        + ["--weights", str(tmp_path / "weights.npz")]
-        + ["--samples", str(samples), "--out", str(out)]
-    )
-    result = json.loads(out.read_text())
-    assert result["training"]["device"] == "cpu"
-    assert np.isfinite(result["training"]["final_loss"])
-    assert (tmp_path / "checkpoint").is_dir()
-    with np.load(samples) as stored:
-        drawn = stored["samples"]
-        predicted = stored["predicted"]
+    result, stored = gpu_job_dry_run(video_moving_mnist.main, tmp_path)
+    drawn, predicted = stored["samples"], stored["predicted"]
     assert drawn.shape == (4, 4, 32, 32, 1) and drawn.dtype == "uint8"
     assert predicted.shape == (2, 4, 32, 32, 1)
     with np.load(tmp_path / "weights.npz") as stored:
