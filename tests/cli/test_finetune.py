@@ -7,10 +7,10 @@ import os
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 
 import kgen
 from kgen import cli
+from tests.cli.photographs import write_photographs
 
 pytestmark = pytest.mark.torch_only
 
@@ -22,11 +22,7 @@ def photographs(tmp_path_factory):
     """Six colour JPEGs of 40x30 (height x width): another size and
     another number of channels than the base's 28x28x1."""
     folder = tmp_path_factory.mktemp("subject")
-    generator = np.random.default_rng(0)
-    for index in range(6):
-        pixels = generator.integers(0, 256, (40, 30, 3), dtype="uint8")
-        Image.fromarray(pixels).save(folder / f"{index}.jpg")
-    return str(folder)
+    return write_photographs(folder, 6, (40, 30, 3))
 
 
 def finetune(*arguments):

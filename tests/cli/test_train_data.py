@@ -4,11 +4,10 @@ pack`."""
 
 import os
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from kgen import cli
+from tests.cli.photographs import write_photographs
 from tests.conftest import run_checked
 
 
@@ -16,11 +15,7 @@ from tests.conftest import run_checked
 def photographs(tmp_path_factory):
     """16 colour JPEGs of 96x128 (height x width), as a user's folder."""
     folder = tmp_path_factory.mktemp("photographs")
-    generator = np.random.default_rng(0)
-    for index in range(16):
-        pixels = generator.integers(0, 256, (96, 128, 3), dtype="uint8")
-        Image.fromarray(pixels).save(folder / f"{index:02d}.jpg")
-    return str(folder)
+    return write_photographs(folder, 16, (96, 128, 3))
 
 
 def test_photographs_of_another_size_need_an_image_size(
