@@ -142,6 +142,23 @@ def finish_staged_result(result, headline, name, path):
     return result
 
 
+def finish_result(result, headline, name, path):
+    """Adds this run's environment and `headline` (its command line and
+    machine unless given, as in `write_json`) to `result`, checks the
+    headline, prints the result as JSON and writes it to `path` when
+    given. Returns `result`."""
+    result["environment"] = environment()
+    result["headline"] = {
+        "command": run_command(),
+        "hardware": hardware(),
+        **headline,
+    }
+    headline_values(result, name)
+    print(json.dumps(result), flush=True)
+    write_result_file(result, path)
+    return result
+
+
 def write_result_file(result, path):
     """Writes `result` as indented JSON to `path`, when given."""
     if path:

@@ -30,7 +30,6 @@ CPU preset the same way.
     python -m benchmarks.edm_qm9 --dry-run  # toy size, on a CPU (CI)
 """
 
-import json
 import time
 
 import keras
@@ -226,8 +225,7 @@ def main(argv=None):
         result["conditioned"] = conditioned_scores(
             samples, test, judge_half, column, args
         )
-    result["environment"] = common.environment()
-    result["headline"] = {
+    headline = {
         "title": ("Dry run: " if args.dry_run else "")
         + f"EDM on QM9 ({args.num_layers} x {args.hidden_dim} EGNN), one "
         "resumable chunk towards the paper's stability",
@@ -243,13 +241,8 @@ def main(argv=None):
             else {}
         ),
         "peer": "EDM's atom / molecule stability 0.987 / 0.820",
-        "command": common.run_command(),
-        "hardware": common.hardware(),
     }
-    common.headline_values(result, "edm_qm9")
-    print(json.dumps(result), flush=True)
-    common.write_result_file(result, args.out)
-    return result
+    return common.finish_result(result, headline, "edm_qm9", args.out)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ starts from it.
     python -m benchmarks.glow_mnist --dry-run  # toy size, on a CPU (CI)
 """
 
-import json
 import time
 
 import keras
@@ -132,8 +131,7 @@ def main(argv=None):
     kgen.utils.save_image_grid(
         keras.ops.convert_to_numpy(samples).clip(0, 1), args.grid
     )
-    result["environment"] = common.environment()
-    result["headline"] = {
+    headline = {
         "title": ("Dry run: " if args.dry_run else "")
         + f"Glow on MNIST ({model.num_levels} levels x {args.num_steps} "
         "steps), one resumable chunk towards the paper's bits/dim",
@@ -142,13 +140,8 @@ def main(argv=None):
             "epochs in all": "/training/total_epochs",
         },
         "peer": "the Glow paper's 1.05 bits/dim (the bar: 1.10)",
-        "command": common.run_command(),
-        "hardware": common.hardware(),
     }
-    common.headline_values(result, "glow_mnist")
-    print(json.dumps(result), flush=True)
-    common.write_result_file(result, args.out)
-    return result
+    return common.finish_result(result, headline, "glow_mnist", args.out)
 
 
 if __name__ == "__main__":
