@@ -565,6 +565,14 @@ def require_stage_flags(parser, args, stage, *flags):
         parser.error(f"--stage {stage} needs {needed}")
 
 
+def time_calls(function, repeats):
+    """Seconds of `repeats` calls of `function` (each ends synchronized)."""
+    start = time.perf_counter()
+    for _ in range(repeats):
+        function()
+    return time.perf_counter() - start
+
+
 def print_table(rows, columns):
     widths = [
         max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns

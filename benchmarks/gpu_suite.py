@@ -53,6 +53,7 @@ from benchmarks.common import benchmark_parser
 from benchmarks.common import headline_values
 from benchmarks.common import print_table
 from benchmarks.common import run_command
+from benchmarks.common import time_calls
 
 # Dense bfloat16 matrix throughput by the vendors' datasheets (TFLOP/s),
 # by the start of the device name; MFU is left out for other chips.
@@ -160,14 +161,6 @@ def synchronize(tensor):
     import keras
 
     keras.ops.convert_to_numpy(keras.ops.sum(tensor))
-
-
-def time_calls(function, repeats):
-    """Seconds of `repeats` calls of `function` (each ends synchronized)."""
-    start = time.perf_counter()
-    for _ in range(repeats):
-        function()
-    return time.perf_counter() - start
 
 
 def sizes_for(part):

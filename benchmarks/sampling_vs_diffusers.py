@@ -29,6 +29,7 @@ import numpy as np
 from benchmarks.common import BackendWorker
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import time_calls
 from benchmarks.common import write_json
 from benchmarks.denoiser_vs_diffusers import NUM_CLASSES
 from benchmarks.denoiser_vs_diffusers import NUM_TRAIN_TIMESTEPS
@@ -95,13 +96,6 @@ def diffusers_sampler(args):
         return (images.clamp(-1, 1)).permute(0, 2, 3, 1).numpy()
 
     return draw, sum(p.numel() for p in network.parameters())
-
-
-def time_calls(draw, calls):
-    start = time.perf_counter()
-    for _ in range(calls):
-        draw()
-    return time.perf_counter() - start
 
 
 def worker(args):
