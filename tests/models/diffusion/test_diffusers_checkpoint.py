@@ -279,17 +279,21 @@ def test_a_class_conditional_unet_draws_its_classes_and_learns_no_class(
     noisy = np.random.default_rng(1).normal(size=(3, 8, 8, 3))
     noisy = noisy.astype("float32")
     labels = np.array([0, 2, 4], "int32")
-    with torch.no_grad():
-        expected = unet(
-            torch.tensor(noisy.transpose(0, 3, 1, 2)),
-            7,
-            class_labels=torch.tensor(labels),
-        ).sample
-    np.testing.assert_allclose(
-        to_numpy(model.denoise(noisy, 7, labels)),
-        expected.numpy().transpose(0, 2, 3, 1),
-        atol=1e-4,
-    )
+
+    def assert_denoises_as(unet):
+        with torch.no_grad():
+            expected = unet(
+                torch.tensor(noisy.transpose(0, 3, 1, 2)),
+                7,
+                class_labels=torch.tensor(labels),
+            ).sample
+        np.testing.assert_allclose(
+            to_numpy(model.denoise(noisy, 7, labels)),
+            expected.numpy().transpose(0, 2, 3, 1),
+            atol=1e-4,
+        )
+
+    assert_denoises_as(unet)
     # "No class" is the time embedding alone until it is trained.
     table = model.denoiser.get_layer("class_embedding").embeddings
     assert not to_numpy(table)[5].any()
@@ -318,17 +322,7 @@ def test_a_class_conditional_unet_draws_its_classes_and_learns_no_class(
     diffusers_checkpoint.to_diffusers(model, tmp_path / "out")
     pipeline = diffusers.DDPMPipeline.from_pretrained(tmp_path / "out")
     assert pipeline.unet.config.num_class_embeds == 5
-    with torch.no_grad():
-        theirs = pipeline.unet(
-            torch.tensor(noisy.transpose(0, 3, 1, 2)),
-            7,
-            class_labels=torch.tensor(labels),
-        ).sample
-    np.testing.assert_allclose(
-        to_numpy(model.denoise(noisy, 7, labels)),
-        theirs.numpy().transpose(0, 2, 3, 1),
-        atol=1e-4,
-    )
+    assert_denoises_as(pipeline.unet)
 
 
 def test_what_kgen_cannot_import_is_named(pipeline_folder, tmp_path):
