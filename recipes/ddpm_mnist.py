@@ -285,12 +285,7 @@ description = (
     "kgen.models.DiffusionModel."
 )
 card = {
-    "data": model_card.mnist_data(
-        train="all 60,000 training images in [-1, 1], with labels",
-        test=f"the first {num_samples} test images (FID reference)",
-        value_range=(-1, 1),
-        labels="digit 0-9",
-    ),
+    "data": model_card.class_conditional_mnist_data(num_samples),
     "training": model_card.training_section(
         command,
         epochs=trained_epochs,

@@ -110,13 +110,7 @@ metrics = model_card.class_conditional_metrics(scores, command)
 # === Preset ===
 steps = info["train_steps"]
 card = {
-    "data": model_card.mnist_data(
-        train="all 60,000 training images in [-1, 1], with labels",
-        test=f"the first {num_samples} test images (FID reference)",
-        value_range=(-1, 1),
-        dataset=dataset,
-        labels=model_card.class_labels(dataset),
-    ),
+    "data": model_card.class_conditional_mnist_data(num_samples, dataset),
     "training": model_card.training_section(
         command,
         epochs=-(-steps * args.batch_size // len(x_train)),

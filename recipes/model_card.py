@@ -195,6 +195,19 @@ def mnist_data(
     }
 
 
+def class_conditional_mnist_data(num_samples, dataset="mnist"):
+    """`mnist_data` of a class-conditional model of all the training
+    images in [-1, 1], its FID measured against the first `num_samples`
+    test images."""
+    return mnist_data(
+        train="all 60,000 training images in [-1, 1], with labels",
+        test=f"the first {num_samples} test images (FID reference)",
+        value_range=(-1, 1),
+        dataset=dataset,
+        labels=class_labels(dataset),
+    )
+
+
 def binarised_mnist_data(test, **details):
     """`mnist_data` of a model of dynamically binarised MNIST, tested on
     `test` (e.g. "the first 500") test images binarised once, as
