@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import kgen
-from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 
@@ -131,9 +130,6 @@ def test_bad_input_gets_clear_errors(trained):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 @pytest.mark.parametrize("sampler", ["greedy", "top_k"])
 def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     from tests.export.test_saved_model import run_in_plain_tensorflow

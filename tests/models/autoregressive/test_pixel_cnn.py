@@ -258,10 +258,6 @@ def test_logistic_mixture_fits_samples_and_round_trips(digits, tmp_path):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch",
-    reason="export needs the TensorFlow or JAX backend",
-)
 def test_sample_endpoint_serves_as_many_grids_as_noise_rows(
     binary_digits, tmp_path
 ):

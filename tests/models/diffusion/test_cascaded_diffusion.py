@@ -6,7 +6,6 @@ import pytest
 
 import kgen
 from kgen import schedulers
-from tests.conftest import BACKEND
 from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import run_in_plain_tensorflow
@@ -103,9 +102,6 @@ def test_bad_conditions_raise(digits_symmetric):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 def test_sample_endpoint_super_resolves(tmp_path):
     model = stage()
     version_path = kgen.export.export_saved_model(

@@ -6,7 +6,6 @@ import kgen
 from kgen import schedulers
 from kgen.models.diffusion import diffusion_sampling
 from kgen.models.diffusion.guidance import Guidance
-from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import saved_model_library
@@ -210,9 +209,6 @@ def test_bad_constructor_arguments_raise():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 def test_sample_and_denoise_step_export_and_serve(conditional_model, tmp_path):
     labels = np.array([3, 7], "int32")
     version_path, noise, images = served_labelled_sample(

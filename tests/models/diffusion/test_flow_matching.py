@@ -8,7 +8,6 @@ from scipy import stats
 import kgen
 from kgen.models.diffusion import flow_matching_sampling
 from kgen.models.diffusion.guidance import Guidance
-from tests.conftest import BACKEND
 from tests.conftest import randomise_weights
 from tests.conftest import to_numpy
 from tests.export.test_saved_model import served_labelled_sample
@@ -166,9 +165,6 @@ def test_bad_arguments_are_named():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
     model = small_model(num_classes=3)
     labels = np.array([0, 2], "int32")

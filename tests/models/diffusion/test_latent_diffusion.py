@@ -6,7 +6,6 @@ import pytest
 
 import kgen
 from kgen import schedulers
-from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import reloaded
 from tests.conftest import to_numpy
@@ -104,9 +103,6 @@ def test_data_is_checked_in_the_autoencoders_range(trained_vae, digits):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 def test_sample_endpoint_decodes(trained_vae, tmp_path):
     model = latent_diffusion(trained_vae)
     version_path = kgen.export.export_saved_model(

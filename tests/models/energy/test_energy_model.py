@@ -141,10 +141,6 @@ def test_bad_sampler_and_sampling_arguments_raise():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch",
-    reason="export needs the TensorFlow or JAX backend",
-)
 def test_exported_sample_runs_langevin_on_the_energy(tmp_path):
     from tests.export.test_saved_model import run_in_plain_tensorflow
 

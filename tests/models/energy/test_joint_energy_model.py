@@ -177,10 +177,6 @@ def test_bad_input_raises(trained, labelled_points):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch",
-    reason="export needs the TensorFlow or JAX backend",
-)
 def test_exports_logits_energy_and_sample(trained, labelled_points, tmp_path):
     from tests.export.test_saved_model import run_in_plain_tensorflow
 

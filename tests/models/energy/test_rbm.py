@@ -268,10 +268,6 @@ def test_bad_constructor_arguments_raise(arguments):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch",
-    reason="export needs the TensorFlow or JAX backend",
-)
 def test_exported_sample_reaches_the_exact_distribution(tmp_path):
     from tests.export.test_saved_model import run_in_plain_tensorflow
 

@@ -221,9 +221,6 @@ def test_tfp_bijector_and_base_drop_in(moons):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    BACKEND == "torch", reason="export needs the TensorFlow or JAX backend"
-)
 @pytest.mark.parametrize("flow", ["RealNVP", "NeuralSplineFlow"])
 def test_log_prob_and_sample_export(moons, tmp_path, flow):
     from tests.bijectors.test_bijectors import _randomize

@@ -1,4 +1,3 @@
-import keras
 import numpy as np
 import pytest
 
@@ -72,9 +71,6 @@ def test_missing_labels_and_range(labelled_digits):
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch", reason="export: TF and JAX only"
-)
 def test_export_takes_labels(labelled_digits, tmp_path):
     import tensorflow as tf
 

@@ -79,9 +79,6 @@ def test_sample_says_what_to_fit_and_bad_codebook():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch", reason="export: TF and JAX only"
-)
 def test_encode_decode_export(digits, tmp_path):
     import tensorflow as tf
 

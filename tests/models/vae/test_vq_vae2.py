@@ -55,9 +55,6 @@ def test_sample_needs_priors_and_shape_checks():
 
 
 @pytest.mark.tensorflow_only
-@pytest.mark.skipif(
-    keras.backend.backend() == "torch", reason="export: TF and JAX only"
-)
 def test_encode_decode_export(digits, tmp_path):
     import tensorflow as tf
 
