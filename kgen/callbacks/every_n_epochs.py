@@ -9,7 +9,7 @@ class EveryNEpochs(keras.callbacks.Callback):
     The base of the callbacks that draw samples (grids, metrics, mode
     coverage): drawing every epoch would cost more than the training, yet
     the last epoch's figure is the one a user keeps, so it is always
-    drawn. A subclass writes `on_chosen_epoch_end(epoch, logs)`.
+    drawn. A subclass writes `on_scheduled_epoch_end(epoch, logs)`.
 
     Args:
         every_n_epochs: int. The `n`.
@@ -19,11 +19,17 @@ class EveryNEpochs(keras.callbacks.Callback):
         super().__init__()
         self.every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
 
+    @classmethod
+    def from_config(cls, config):
+        # `keras.callbacks.Callback` has none; a subclass's `get_config`
+        # returns its constructor's arguments.
+        return cls(**config)
+
     def on_epoch_end(self, epoch, logs=None):
         epochs = self.params.get("epochs") if self.params else None
         if (epoch + 1) % self.every_n_epochs == 0 or epoch + 1 == epochs:
-            self.on_chosen_epoch_end(epoch, logs)
+            self.on_scheduled_epoch_end(epoch, logs)
 
-    def on_chosen_epoch_end(self, epoch, logs):
-        """What the callback does at the end of a chosen `epoch` (0-based)."""
+    def on_scheduled_epoch_end(self, epoch, logs):
+        """What the callback does after a scheduled `epoch` (0-based)."""
         raise NotImplementedError

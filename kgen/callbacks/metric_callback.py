@@ -48,7 +48,7 @@ class MetricCallback(EveryNEpochs):
         self.seed = seed
         self.batch_size = batch_size
 
-    def on_chosen_epoch_end(self, epoch, logs):
+    def on_scheduled_epoch_end(self, epoch, logs):
         values = self.evaluate()
         if logs is not None:
             logs.update(values)

@@ -39,7 +39,7 @@ class ModeCoverage(EveryNEpochs):
         self.num_std = num_std
         self.seed = seed
 
-    def on_chosen_epoch_end(self, epoch, logs):
+    def on_scheduled_epoch_end(self, epoch, logs):
         samples = keras.ops.convert_to_numpy(
             self.model.sample(self.num_samples, seed=self.seed)
         )

@@ -53,7 +53,7 @@ class SampleGrid(EveryNEpochs):
         self.sample_arguments = dict(sample_arguments or {})
         self.paths = []
 
-    def on_chosen_epoch_end(self, epoch, logs):
+    def on_scheduled_epoch_end(self, epoch, logs):
         self.write(epoch + 1)
 
     def write(self, epoch):

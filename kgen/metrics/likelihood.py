@@ -35,7 +35,7 @@ def negative_log_likelihood(model, x, batch_size=500):
     nll = kgen.metrics.negative_log_likelihood(pixel_cnn, test_grids)
     ```
     """
-    _check_method(model, "log_prob(x)")
+    _check_method(model, "log_prob", "log_prob(x)")
     batch_size = validate_int(batch_size, "batch_size")
     return np.concatenate(
         [
@@ -57,7 +57,7 @@ def nats_per_sample(model, x, labels=None, batch_size=20):
     nats = kgen.metrics.nats_per_sample(wave_net, test_levels, test_labels)
     ```
     """
-    _check_method(model, "nats_per_sample(x, *, labels)")
+    _check_method(model, "nats_per_sample", "nats_per_sample(x, *, labels)")
     batch_size = validate_int(batch_size, "batch_size")
     nats = [
         ops.convert_to_numpy(
@@ -77,7 +77,7 @@ def negative_elbo(model, x, num_draws=1, seed=None):
     Works for any model with `elbo(x, seed)` (the VAE family). An upper
     bound on `-log p(x)`.
     """
-    _check_method(model, "elbo(x, seed)")
+    _check_method(model, "elbo", "elbo(x, seed)", " (the VAE family)")
     num_draws = validate_int(num_draws, "num_draws")
     total = 0.0
     for draw in range(num_draws):
@@ -111,12 +111,12 @@ def iwae_bound(log_weights, axis=0):
     return ops.logsumexp(log_weights, axis=axis) - math.log(count)
 
 
-def _check_method(model, signature):
-    """Raises unless `model` has the method `signature` names, e.g.
-    `"log_prob(x)"`: these metrics take any model that has it."""
-    name = signature.split("(")[0]
+def _check_method(model, name, signature, which_models=""):
+    """Raises unless `model` has a method `name`: these metrics take any
+    model that has it. The message shows `signature` (`"log_prob(x)"`)
+    and `which_models` (`" (the VAE family)"`)."""
     if not callable(getattr(model, name, None)):
         raise ValueError(
-            f"`model` must have the method `{signature}`; received a "
-            f"{type(model).__name__}."
+            f"`model` must have the method `{signature}`{which_models}; "
+            f"received a {type(model).__name__}."
         )

@@ -105,7 +105,6 @@ def dit_denoiser(
     patch_size = validate_int(patch_size, "patch_size")
     hidden_dim = validate_int(hidden_dim, "hidden_dim")
     num_layers = validate_int(num_layers, "num_layers")
-    num_heads = validate_num_heads(num_heads, hidden_dim, "hidden_dim")
     position_embedding = validate_choice(
         position_embedding,
         "position_embedding",
@@ -117,6 +116,7 @@ def dit_denoiser(
             f"`image_shape` {image_shape} must have a height and width "
             f"divisible by `patch_size` ({patch_size})."
         )
+    num_heads = validate_num_heads(num_heads, hidden_dim, "hidden_dim")
     grid_shape = (height // patch_size, width // patch_size)
     num_tokens = grid_shape[0] * grid_shape[1]
 

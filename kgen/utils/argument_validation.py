@@ -44,8 +44,15 @@ def validate_int(value, argument, minimum=1, maximum=None):
 
 
 def validate_num_heads(num_heads, width, width_argument):
-    """`int(num_heads)` for a positive int that splits `width` (the value of
-    the argument named `width_argument`) into heads of equal size."""
+    """`int(num_heads)` for a positive int that splits `width` into heads
+    of equal size.
+
+    Args:
+        num_heads: the argument's value.
+        width: int. The width the heads share, already validated.
+        width_argument: str. The name of the width's argument, for the
+            message.
+    """
     num_heads = validate_int(num_heads, "num_heads")
     if width % num_heads:
         raise ValueError(

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -46,3 +47,14 @@ def test_toy_densities():
     assert board.min() >= -4.0 and board.max() <= 4.0
     with pytest.raises(ValueError, match="8gaussians"):
         kgen.datasets.load_toy("spiral")
+
+
+def test_callback_round_trips_through_keras_serialization():
+    callback = kgen.callbacks.ModeCoverage(
+        [[0.0, 0.0], [1.0, 1.0]], std=0.1, every_n_epochs=2
+    )
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(callback)
+    )
+    assert type(restored) is kgen.callbacks.ModeCoverage
+    assert restored.get_config() == callback.get_config()

@@ -43,3 +43,14 @@ def test_no_folder_before_the_first_grid(tmp_path):
 def test_rejects_bad_schedule(tmp_path):
     with pytest.raises(ValueError, match="every_n_epochs"):
         kgen.callbacks.SampleGrid(str(tmp_path), every_n_epochs=0)
+
+
+def test_round_trips_through_keras_serialization(tmp_path):
+    grids = kgen.callbacks.SampleGrid(
+        str(tmp_path), every_n_epochs=3, image_shape=(2, 2, 1)
+    )
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(grids)
+    )
+    assert type(restored) is kgen.callbacks.SampleGrid
+    assert restored.get_config() == grids.get_config()

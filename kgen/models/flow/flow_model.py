@@ -162,10 +162,12 @@ class FlowModel(GenerativeModel):
         nats = -log_prob + dims * math.log(self.num_bins)
         return nats / (dims * math.log(2.0))
 
-    def _check_discrete(self, method):
+    def _check_discrete(self, method_name):
+        """Raises unless the flow models data on `num_bins` levels, which
+        the method `method_name` needs."""
         if self.num_bins is None:
             raise ValueError(
-                f"{method} needs discrete data: build the flow with "
+                f"{method_name} needs discrete data: build the flow with "
                 "`num_bins` (e.g. 256 for 8-bit images)."
             )
 
