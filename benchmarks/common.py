@@ -131,32 +131,36 @@ def with_earlier_stages(result, path):
 
 
 def finish_staged_result(result, headline, name, path):
-    """Adds this run's environment and a fresh `headline` (a function of
-    the result) to `result`, checks the headline and writes the result to
+    """`recorded(result, headline(result), name)`, with a fresh headline
+    (a function of the result, an earlier stage's dropped), written to
     `path` when given."""
-    result["environment"] = environment()
-    result.pop("headline", None)
-    result["headline"] = headline(result)
-    headline_values(result, name)
-    write_result_file(result, path)
-    return result
+    result = {key: value for key, value in result.items() if key != "headline"}
+    record = recorded(result, headline(result), name)
+    write_result_file(record, path)
+    return record
 
 
 def finish_result(result, headline, name, path):
-    """Adds this run's environment and `headline` (its command line and
-    machine unless given, as in `write_json`) to `result`, checks the
-    headline, prints the result as JSON and writes it to `path` when
-    given. Returns `result`."""
-    result["environment"] = environment()
-    result["headline"] = {
+    """`recorded(result, headline, name)`, printed as JSON and written to
+    `path` when given."""
+    record = recorded(result, headline, name)
+    print(json.dumps(record), flush=True)
+    write_result_file(record, path)
+    return record
+
+
+def recorded(result, headline, name):
+    """`result` with this run's `environment` and `headline` (see
+    `write_json`; this run's command line and machine unless it gives
+    them); a headline pointer that misses raises here, naming `name`."""
+    record = dict(result, environment=environment())
+    record["headline"] = {
         "command": run_command(),
         "hardware": hardware(),
         **headline,
     }
-    headline_values(result, name)
-    print(json.dumps(result), flush=True)
-    write_result_file(result, path)
-    return result
+    headline_values(record, name)
+    return record
 
 
 def write_result_file(result, path):
@@ -566,7 +570,8 @@ def require_stage_flags(parser, args, stage, *flags):
 
 
 def time_calls(function, repeats):
-    """Seconds of `repeats` calls of `function` (each ends synchronized)."""
+    """Seconds of `repeats` calls of `function`, which must wait for its
+    device's work to finish before it returns."""
     start = time.perf_counter()
     for _ in range(repeats):
         function()
@@ -602,13 +607,7 @@ def write_json(name, payload, *, headline):
       and machine when not given.
 
     The file is written whole or not at all."""
-    record = dict(payload, environment=environment())
-    record["headline"] = {
-        "command": run_command(),
-        "hardware": hardware(),
-        **headline,
-    }
-    headline_values(record, name)  # a pointer that misses fails here
+    record = recorded(payload, headline, name)
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, f"{name}.json")
     partial = path + ".partial"

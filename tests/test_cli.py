@@ -811,16 +811,18 @@ def test_a_damaged_model_file_is_one_line_error(tmp_path, capsys, damage):
         kgen.models.load_model(bad)
 
 
-def _assert_same_models(folder, other):
-    """The `model.keras` two `train` runs wrote to `folder` and `other`
-    hold the same weights, to the bit."""
+def assert_same_models(run, other_run):
+    """The `model.keras` files that two `train` runs wrote to the folders
+    `run` and `other_run` hold the same weights, to the bit."""
 
-    def weights(run):
-        model = keras.saving.load_model(os.path.join(run, "model.keras"))
+    def weights(folder):
+        model = keras.saving.load_model(os.path.join(folder, "model.keras"))
         return [keras.ops.convert_to_numpy(v) for v in model.weights]
 
-    for actual, expected in zip(weights(folder), weights(other)):
-        np.testing.assert_array_equal(actual, expected)
+    actual, expected = weights(run), weights(other_run)
+    assert len(actual) == len(expected)
+    for value, expected_value in zip(actual, expected):
+        np.testing.assert_array_equal(value, expected_value)
 
 
 @pytest.mark.tensorflow_only
@@ -866,7 +868,7 @@ def test_killed_train_resumes_to_the_same_model(source, tmp_path, monkeypatch):
     assert cli.main(arguments + ["--out", out]) == 2  # not without --resume
     assert cli.main(arguments + ["--out", out, "--resume"]) == 0
     assert not os.path.exists(out + ".checkpoint")
-    _assert_same_models(out, plain)
+    assert_same_models(out, plain)
 
 
 @pytest.mark.tensorflow_only
@@ -1068,7 +1070,7 @@ def test_a_run_killed_while_writing_its_outputs_resumes_to_them(
     assert not os.path.exists(checkpoint)
     for name in ("model.keras", "samples.png", "saved_model/1"):
         assert os.path.exists(os.path.join(out, name)), name
-    _assert_same_models(out, plain)
+    assert_same_models(out, plain)
 
 
 @pytest.mark.tensorflow_only

@@ -67,7 +67,9 @@ def served_labelled_sample(model, shape, labels, tmp_path):
 
     Returns the export's version path, the noise and the served images.
     """
-    path = kgen.export.export_saved_model(model, os.path.join(tmp_path, "m"))
+    path = kgen.export.export_saved_model(
+        model, os.path.join(tmp_path, "saved_model")
+    )
     labels = np.asarray(labels, "int32")
     noise = np.random.default_rng(0).normal(size=(len(labels),) + shape)
     noise = noise.astype("float32")

@@ -280,9 +280,9 @@ def test_a_class_conditional_unet_draws_its_classes_and_learns_no_class(
     noisy = noisy.astype("float32")
     labels = np.array([0, 2, 4], "int32")
 
-    def assert_denoises_as(unet):
+    def assert_denoises_as(reference):
         with torch.no_grad():
-            expected = unet(
+            expected = reference(
                 torch.tensor(noisy.transpose(0, 3, 1, 2)),
                 7,
                 class_labels=torch.tensor(labels),
