@@ -19,6 +19,14 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
         f"{os.environ.get('XLA_FLAGS', '')} {XLA_TEST_FLAGS}".strip()
     )
 
+
+def optimized_xla_flags():
+    """`XLA_FLAGS` without the suite's, for a process that runs a few
+    programs for many steps (a job's training, a served sampler): there
+    XLA's optimisation repays its compile time."""
+    return os.environ.get("XLA_FLAGS", "").replace(XLA_TEST_FLAGS, "").strip()
+
+
 # One OpenMP thread per pytest-xdist worker: CI's two workers share two
 # cores, and torch's OpenMP threads spin while they wait for a core. The
 # torch leg took 364 s with two threads a worker and 97 s with one (its

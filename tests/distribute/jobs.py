@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from tests.conftest import REPO
-from tests.conftest import XLA_TEST_FLAGS
+from tests.conftest import optimized_xla_flags
 
 # A job's processes each finish in well under this on CI's two cores.
 TIMEOUT_SECONDS = 300
@@ -28,7 +28,7 @@ def job_environment(port, num_processes, process_id, optimized=False):
     many programs once."""
     flags = os.environ.get("XLA_FLAGS", "")
     if optimized:
-        flags = flags.replace(XLA_TEST_FLAGS, "").strip()
+        flags = optimized_xla_flags()
     return dict(
         os.environ,
         XLA_FLAGS=flags,
