@@ -61,6 +61,28 @@ def run_in_plain_tensorflow(version_path, signature, inputs, tmp_path):
     return dict(np.load(outputs_file))
 
 
+def loaded_signature(version_path, signature):
+    """`signature` of the SavedModel at `version_path`, loaded in this
+    process: `call(inputs)` returns its one output as an array.
+
+    For the calls after a first one through `run_in_plain_tensorflow`,
+    which has shown the endpoint needs no kgen; each plain process costs
+    a TensorFlow import and a load.
+    """
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(version_path)
+
+    def call(inputs):
+        # Through `loaded`: a signature works only while its object lives.
+        function = loaded.signatures[signature]
+        outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
+        (output,) = outputs.values()
+        return output.numpy()
+
+    return call
+
+
 def served_labelled_sample(model, shape, labels, tmp_path):
     """Exports `model` and runs its `sample` signature in plain TensorFlow
     on seeded N(0, 1) noise of `shape` for `labels`, one image a label.

@@ -132,6 +132,7 @@ def test_bad_input_gets_clear_errors(trained):
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("sampler", ["greedy", "top_k"])
 def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
+    from tests.export.test_saved_model import loaded_signature
     from tests.export.test_saved_model import run_in_plain_tensorflow
 
     endpoints = trained.serving_endpoints(
@@ -153,17 +154,10 @@ def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     # XLA draws its own random stream (TF's stateless kernels and XLA's
     # differ for the same seed), so the served draws are checked for what
     # they must be: reproducible, seed-dependent, and within the top k.
-    # The plain-TensorFlow process above proved the endpoint needs no
-    # kgen; the repeated calls load it here, sparing two more processes.
-    import tensorflow as tf
-
-    generate = tf.saved_model.load(version_path).signatures["generate"]
+    generate = loaded_signature(version_path, "generate")
 
     def serve(seed):
-        served = generate(
-            prompt=tf.constant(prompt), seed=tf.constant(seed, tf.int32)
-        )
-        return next(iter(served.values())).numpy()
+        return generate({"prompt": prompt, "seed": np.array(seed, "int32")})
 
     np.testing.assert_array_equal(serve([4, 2]), tokens)
     assert not np.array_equal(serve([5, 2]), tokens)
