@@ -56,11 +56,15 @@ class SampleGrid(EveryNEpochs):
     def on_scheduled_epoch_end(self, epoch, logs):
         self.write(epoch + 1)
 
-    def write(self, epoch):
-        """Writes the grid for `epoch`; returns its path."""
-        path = os.path.join(
+    def path(self, epoch):
+        """The file of `epoch`'s grid (1-based), as `write` names it."""
+        return os.path.join(
             self.directory, f"{self.prefix}_epoch_{epoch:04d}.png"
         )
+
+    def write(self, epoch):
+        """Writes the grid for `epoch`; returns its path."""
+        path = self.path(epoch)
         self.save(path)
         self.paths.append(path)
         return path

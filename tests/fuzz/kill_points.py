@@ -76,10 +76,10 @@ def install(event, count):
 
     write_outputs = cli.train._write_outputs
 
-    def outputs(model, folder, args, grids):
+    def outputs(model, folder, *arguments):
         model.save(os.path.join(folder, "model.keras"))
         tick("outputs")
-        return write_outputs(model, folder, args, grids)
+        return write_outputs(model, folder, *arguments)
 
     cli.train._write_outputs = outputs
 
