@@ -110,7 +110,7 @@ def load_qm9(split="train", max_molecules=None):
 
 @functools.lru_cache(maxsize=1)
 def _all_molecules():
-    """Every molecule of the wheel, in index order (about 2 s to parse)."""
+    """Every molecule of the wheel, in index order (about 10 s to parse)."""
     # A row's coordinates are one field of up to a few kB.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 20))
     positions, atom_types, atom_mask, properties, smiles, index = (
