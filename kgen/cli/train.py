@@ -446,11 +446,11 @@ def _write_outputs(model, folder, args, grids, epochs_trained):
     model.save(os.path.join(folder, "model.keras"))
     # The final picture is the grid the callback drew after the last epoch
     # (the same weights, seed and arguments), copied: drawing it again cost
-    # a whole grid (9 of the 80 s of a small 32 px flow-matching run). It
-    # is drawn where no grid followed the last epoch trained here (a
-    # checkpoint that had every epoch, a run stopped between grids). Every
-    # process of a job decides alike: none waits on a collective draw that
-    # the others skip.
+    # a whole grid (18 of the 90 CPU seconds of a small 32 px flow-matching
+    # run). It is drawn where no grid followed the last epoch trained here
+    # (a checkpoint that had every epoch, a run stopped between grids).
+    # Every process of a job decides alike: none waits on a collective
+    # draw that the others skip.
     samples = os.path.join(folder, "samples.png")
     last_grid = grids.path(epochs_trained[-1] + 1) if epochs_trained else None
     if last_grid in grids.paths:
