@@ -65,7 +65,9 @@ def tiled(examples, count):
     )
 
 
-def _fit(name, scope):
+def fit(name, scope):
+    """`(weights, logs)` of the contract case `name` built and fitted in
+    `scope` from seed 0: `NUM_STEPS` steps of `BATCH_SIZE` with SGD."""
     from tests.models import contract_cases
 
     contract_cases.adam = _sgd
@@ -118,6 +120,29 @@ def _skip_error(scope):
     return None
 
 
+def compare(name, scope):
+    """`(differences, weights)`: the largest weight and last-loss
+    differences between `name` fitted on one device and under `scope`,
+    and its weights under `scope` (keyed as `fit` keys them)."""
+    single, single_logs = fit(name, contextlib.nullcontext())
+    parallel, parallel_logs = fit(name, scope)
+    per_weight = {
+        path: float(np.max(np.abs(a - b), initial=0.0))
+        for path, a, b in zip(single, single.values(), parallel.values())
+    }
+    worst = max(per_weight, key=per_weight.get)
+    log_difference = max(
+        abs(single_logs[key][-1] - parallel_logs[key][-1])
+        for key in single_logs
+    )
+    differences = {
+        "weights": per_weight[worst],
+        "worst_weight": worst,
+        "logs": float(log_difference),
+    }
+    return differences, parallel
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*")
@@ -140,24 +165,9 @@ def main():
             _strategy_scope(arguments.logical_cpus)
         )
     for name in arguments.names:
-        single, single_logs = _fit(name, contextlib.nullcontext())
-        parallel, parallel_logs = _fit(
+        results[name], _ = compare(
             name, _strategy_scope(arguments.logical_cpus)
         )
-        differences = {
-            path: float(np.max(np.abs(a - b), initial=0.0))
-            for path, a, b in zip(single, single.values(), parallel.values())
-        }
-        worst = max(differences, key=differences.get)
-        log_difference = max(
-            abs(single_logs[key][-1] - parallel_logs[key][-1])
-            for key in single_logs
-        )
-        results[name] = {
-            "weights": differences[worst],
-            "worst_weight": worst,
-            "logs": float(log_difference),
-        }
     print(json.dumps(results))
 
 

@@ -4,15 +4,18 @@ Each check runs `data_parallel_check` in a fresh process, since a
 backend's devices are fixed when it starts; it builds a family's contract
 case twice from the same seed, fits 3 steps of 4 examples on one device
 and on two, and compares the weights and the logged losses (with SGD for
-the harness's Adam: see `data_parallel_check._sgd`). The checks
+the harness's Adam: see `data_parallel_check.fit`). The checks
 start their own backend, so they run once, in the TensorFlow leg.
 
 CI checks `MECHANISMS`, one family for each way a replica could part from
 the one-device run; every other family reaches its draws and statistics
 through the same kgen code (`kgen.utils.batch_random`, `kgen.layers`,
 `kgen.backend`), so its check repeats one of these. The sweep over every
-other contract case (about 8 minutes of subprocesses) is `-m large`.
-"""
+other contract case under a `MirroredStrategy` (about 10 minutes of
+subprocesses) is `-m large`; on JAX, every contract case is compared
+with one device by the two-process job's checks
+(`tests/distribute/test_job.py`), whose one-process run over two devices
+is this check's data-parallel run."""
 
 import importlib.util
 import json
@@ -69,7 +72,7 @@ def every_family(leaving_out=()):
 
 
 # One contract case for each replica-sensitive mechanism (what it covers);
-# `-m large` runs every other contract case.
+# `-m large` runs every other contract case under a `MirroredStrategy`.
 MECHANISMS = (
     "DCGAN",  # BatchNormalization's global statistics; two optimizers
     "WGANGP",  # per-example draws (kgen.utils.batch_random); input grads
@@ -107,11 +110,10 @@ def assert_matches(results, names):
 
 @requires_jax
 @pytest.mark.tensorflow_only
-@pytest.mark.parametrize("scope", SCOPES)
-def test_jax_data_parallel_on_two_devices_matches_one_device(scope):
+def test_jax_data_parallel_on_two_devices_matches_one_device():
     # Random draws, batch statistics and running averages included: a JAX
     # array is global, so the two devices compute the one-device batch.
-    names = families(scope)
+    names = list(MECHANISMS)
     flags = "--xla_force_host_platform_device_count=2"
     results = run_check("jax", names, {"XLA_FLAGS": flags}, ["--indivisible"])
     message = results.pop("indivisible_error")

@@ -3,6 +3,7 @@ between them, the coordinator on 127.0.0.1), started by the test in JAX
 subprocesses whatever this process's backend."""
 
 import glob
+import json
 import os
 import sys
 import time
@@ -12,6 +13,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_checked
+from tests.data_parallel.test_data_parallel import assert_matches
+from tests.data_parallel.test_data_parallel import every_family
 from tests.distribute import jobs
 
 TOLERANCE = 1e-5
@@ -27,8 +30,6 @@ FEW = ["DCGAN", "VAE", "DiffusionModel"]
 
 def _other_families():
     """Every contract case but `FEW`, which the default run has checked."""
-    from tests.data_parallel.test_data_parallel import every_family
-
     return every_family(leaving_out=FEW)
 
 
@@ -61,12 +62,17 @@ def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
     for name in list(environment):
         if name.startswith("KERAS_DISTRIBUTION_"):
             del environment[name]
-    run_checked(
-        [sys.executable, "-m", "tests.distribute.job_check", one_file] + names,
+    # The one-process run also fits each case on one device: JAX's
+    # data-parallel check of these cases, in the same process.
+    stdout = run_checked(
+        [sys.executable, "-m", "tests.distribute.job_check", one_file]
+        + names
+        + ["--against-one-device"],
         env=environment,
         timeout=timeout,
         cwd=jobs.REPO,
     )
+    assert_matches(json.loads(stdout.strip().splitlines()[-1]), names)
     job, one = np.load(job_file), np.load(one_file)
     assert sorted(job.files) == sorted(one.files)
     assert {name.split("/")[0] for name in job.files} == set(names)
@@ -81,26 +87,32 @@ def test_two_processes_train_as_one_process_over_two_devices(names, tmp_path):
     ]
 
 
-# Two epochs of 24 steps: a checkpoint inside the first, where the kill
-# lands, and an epoch boundary the resumed run crosses. The jobs run XLA
-# at its usual optimisation (`optimized=True`): with the suite's flags a
-# step of this two-process DCGAN took 350 ms, without them 37 ms, and this
-# test 82.5 s against 68.8 s. The job check above compiles many small
-# programs and runs each a few times: the suite's flags pay there (30.5 s
-# against 35.9 s).
+# Two epochs of 18 steps: a checkpoint inside the first, where the kill
+# lands, and an epoch boundary the resumed run crosses. 80 digits: 72
+# train in batches of 4 and 8 validate, so each step compiles once (the
+# embedded set's last, partial batches compiled the train and test steps
+# again in each run, 7.6 s of each process's 41). The jobs run XLA at its
+# usual optimisation (`optimized=True`): with the suite's flags a step of
+# this two-process DCGAN took 350 ms, without them 37 ms, and this test
+# 82.5 s against 68.8 s. The job check above compiles many small programs
+# and runs each a few times: the suite's flags pay there (30.5 s against
+# 35.9 s).
 EPOCHS = 2
 TRAIN = ["train", "dcgan", "--epochs", str(EPOCHS), "--checkpoint-every", "5"]
-TRAIN += ["--quiet"]
+TRAIN += ["--batch-size", "4", "--quiet"]
 
 
 def test_kgen_train_job_writes_once_stops_when_a_process_dies_and_resumes(
-    tmp_path,
+    tmp_path, digits
 ):
     runs = tmp_path / "runs"
     runs.mkdir()
+    data = str(tmp_path / "digits.npy")
+    np.save(data, digits[0][:80])
+    train = TRAIN + ["--data", data]
     plain = str(runs / "plain")
     codes = jobs.run(
-        jobs.kgen_command(*TRAIN, "--out", plain),
+        jobs.kgen_command(*train, "--out", plain),
         log_dir=str(tmp_path),
         optimized=True,
     )
@@ -116,7 +128,7 @@ def test_kgen_train_job_writes_once_stops_when_a_process_dies_and_resumes(
     # far less than the heartbeat's bound, and --out is not written.
     killed = str(runs / "killed")
     with jobs.started(
-        jobs.kgen_command(*TRAIN, "--out", killed),
+        jobs.kgen_command(*train, "--out", killed),
         log_dir=str(tmp_path),
         optimized=True,
     ) as processes:
@@ -137,7 +149,7 @@ def test_kgen_train_job_writes_once_stops_when_a_process_dies_and_resumes(
     assert not os.path.exists(killed)
 
     codes = jobs.run(
-        jobs.kgen_command(*TRAIN, "--out", killed, "--resume"),
+        jobs.kgen_command(*train, "--out", killed, "--resume"),
         log_dir=str(tmp_path),
         optimized=True,
     )
