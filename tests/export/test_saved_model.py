@@ -61,31 +61,63 @@ def run_in_plain_tensorflow(version_path, signature, inputs, tmp_path):
     return dict(np.load(outputs_file))
 
 
+# The ops whose kernels call back into the Python process that traced
+# them (`tf.py_function`, `tf.numpy_function`). A SavedModel loaded in a
+# process that built one runs them; TF Serving, with no such process,
+# cannot. They are all that a fresh interpreter without kgen adds to a
+# load in this one: `tf.saved_model.load` revives graphs, never Python
+# objects (and jax2tf refuses host callbacks unless told otherwise).
+PYTHON_CALLBACK_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+
+
+def python_callback_ops(version_path):
+    """The `PYTHON_CALLBACK_OPS` in the SavedModel's graph and functions."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString(saved_model_proto(version_path))
+    graph = saved_model.meta_graphs[0].graph_def
+    nodes = list(graph.node)
+    for function in graph.library.function:
+        nodes.extend(function.node_def)
+    return {node.op for node in nodes} & PYTHON_CALLBACK_OPS
+
+
 def loaded_signature(version_path, signature):
     """`signature` of the SavedModel at `version_path`, loaded in this
-    process: `call(inputs)` returns its one output as an array.
+    process once its graph is checked to call back into no Python (what
+    a plain-TensorFlow process would prove, shown once by
+    `test_gan_sample_endpoint_serves_without_kgen`; each such process
+    costs a TensorFlow import, a load and a compile, 5-10 s of CI's).
 
-    For the calls after a first one through `run_in_plain_tensorflow`,
-    which has shown the endpoint needs no kgen; each plain process costs
-    a TensorFlow import and a load.
+    `call(inputs)` returns the signature's outputs, a dict of arrays.
     """
     import tensorflow as tf
 
+    callbacks = python_callback_ops(version_path)
+    assert not callbacks, (
+        f"{version_path} calls back into Python ({sorted(callbacks)}), "
+        "which TF Serving cannot"
+    )
     loaded = tf.saved_model.load(version_path)
 
     def call(inputs):
         # Through `loaded`: a signature works only while its object lives.
         function = loaded.signatures[signature]
         outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
-        (output,) = outputs.values()
-        return output.numpy()
+        return {key: value.numpy() for key, value in outputs.items()}
 
     return call
 
 
+def serve(version_path, signature, inputs):
+    """`signature`'s outputs on `inputs` (`loaded_signature`, called once)."""
+    return loaded_signature(version_path, signature)(inputs)
+
+
 def served_labelled_sample(model, shape, labels, tmp_path):
-    """Exports `model` and runs its `sample` signature in plain TensorFlow
-    on seeded N(0, 1) noise of `shape` for `labels`, one image a label.
+    """Exports `model` and serves its `sample` signature (`serve`) on
+    seeded N(0, 1) noise of `shape` for `labels`, one image a label.
 
     Returns the export's version path, the noise and the served images.
     """
@@ -95,9 +127,7 @@ def served_labelled_sample(model, shape, labels, tmp_path):
     labels = np.asarray(labels, "int32")
     noise = np.random.default_rng(0).normal(size=(len(labels),) + shape)
     noise = noise.astype("float32")
-    served = run_in_plain_tensorflow(
-        path, "sample", {"noise": noise, "labels": labels}, tmp_path
-    )
+    served = serve(path, "sample", {"noise": noise, "labels": labels})
     (images,) = served.values()
     return path, noise, images
 
@@ -152,6 +182,25 @@ def test_gan_sample_endpoint_serves_without_kgen(digits_symmetric, tmp_path):
     # `_XlaMustCompile`; jax2tf stores StableHLO in an `XlaCallModule` op.
     marker = b"_XlaMustCompile" if BACKEND == "tensorflow" else b"XlaCallModule"
     assert marker in saved_model_proto(version_path)
+    # What the other export tests check in place of a plain process.
+    assert not python_callback_ops(version_path)
+
+
+@pytest.mark.tensorflow_only
+def test_a_graph_that_calls_back_into_python_is_found(tmp_path):
+    import tensorflow as tf
+
+    class Doubling(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([2], tf.float32)])
+        def double(self, x):
+            return {"y": tf.numpy_function(lambda a: 2 * a, [x], tf.float32)}
+
+    module = Doubling()
+    path = str(tmp_path / "python_callback")
+    tf.saved_model.save(module, path, signatures={"double": module.double})
+    assert python_callback_ops(path) == {"PyFunc"}
+    with pytest.raises(AssertionError, match="calls back into Python"):
+        serve(path, "double", {"x": np.ones(2, "float32")})
 
 
 @pytest.mark.tensorflow_only
@@ -164,9 +213,7 @@ def test_vae_exports_encode_decode_and_sample(digits, tmp_path):
     assert os.path.basename(version_path) == "3"
     images = digits[0][:4]
     latent = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
-    encoded = run_in_plain_tensorflow(
-        version_path, "encode", {"images": images}, tmp_path
-    )
+    encoded = serve(version_path, "encode", {"images": images})
     posterior = model.encode(images)
     np.testing.assert_allclose(
         encoded["mean"], to_numpy(posterior.mean()), atol=1e-5
@@ -174,10 +221,7 @@ def test_vae_exports_encode_decode_and_sample(digits, tmp_path):
     np.testing.assert_allclose(
         encoded["scale"], to_numpy(posterior.stddev()), rtol=1e-5, atol=1e-6
     )
-    decoded = run_in_plain_tensorflow(
-        version_path, "decode", {"latent": latent}, tmp_path
-    )
-    (decoded,) = decoded.values()
+    (decoded,) = serve(version_path, "decode", {"latent": latent}).values()
     np.testing.assert_allclose(
         decoded, to_numpy(model.decode(latent)), atol=1e-5
     )

@@ -133,7 +133,6 @@ def test_bad_input_gets_clear_errors(trained):
 @pytest.mark.parametrize("sampler", ["greedy", "top_k"])
 def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     from tests.export.test_saved_model import loaded_signature
-    from tests.export.test_saved_model import run_in_plain_tensorflow
 
     endpoints = trained.serving_endpoints(
         prompt_length=2, max_new_tokens=5, sampler=sampler
@@ -142,10 +141,14 @@ def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
         trained, os.path.join(tmp_path, "gpt"), endpoints=endpoints
     )
     prompt = np.array([[5, 6], [7, 8]], "int32")
+    generate = loaded_signature(version_path, "generate")
 
-    inputs = {"prompt": prompt, "seed": np.array([4, 2], "int32")}
-    served = run_in_plain_tensorflow(version_path, "generate", inputs, tmp_path)
-    tokens = next(iter(served.values()))
+    def serve(seed):
+        inputs = {"prompt": prompt, "seed": np.array(seed, "int32")}
+        (tokens,) = generate(inputs).values()
+        return tokens
+
+    tokens = serve([4, 2])
     np.testing.assert_array_equal(tokens[:, :2], prompt)
     if sampler == "greedy":
         expected = trained.generate(prompt, 5, sampler="greedy")
@@ -154,11 +157,6 @@ def test_generate_exports_with_the_cache(trained, sampler, tmp_path):
     # XLA draws its own random stream (TF's stateless kernels and XLA's
     # differ for the same seed), so the served draws are checked for what
     # they must be: reproducible, seed-dependent, and within the top k.
-    generate = loaded_signature(version_path, "generate")
-
-    def serve(seed):
-        return generate({"prompt": prompt, "seed": np.array(seed, "int32")})
-
     np.testing.assert_array_equal(serve([4, 2]), tokens)
     assert not np.array_equal(serve([5, 2]), tokens)
     logits = to_numpy(trained(tokens))[:, 1:-1]
@@ -180,16 +178,14 @@ def test_token_ids_out_of_range_are_refused_in_an_eager_call(tokens):
 
 @pytest.mark.tensorflow_only
 def test_exported_logits_clamp_ids_as_documented(trained, tmp_path):
-    from tests.export.test_saved_model import run_in_plain_tensorflow
+    from tests.export.test_saved_model import serve
 
     version_path = kgen.export.export_saved_model(
         trained, os.path.join(tmp_path, "gpt")
     )
     vocabulary = trained.vocabulary_size
     given = np.array([[-5, 3, vocabulary, 10**6]], "int32")
-    served = run_in_plain_tensorflow(
-        version_path, "logits", {"tokens": given}, tmp_path
-    )
+    served = serve(version_path, "logits", {"tokens": given})
     clamped = np.clip(given, 0, vocabulary - 1)
     np.testing.assert_allclose(
         next(iter(served.values())), to_numpy(trained(clamped)), atol=1e-4
@@ -322,7 +318,7 @@ def test_a_conditioned_gpt_needs_and_checks_its_condition():
 
 @pytest.mark.tensorflow_only
 def test_a_conditioned_gpt_exports_its_condition(tmp_path):
-    from tests.export.test_saved_model import run_in_plain_tensorflow
+    from tests.export.test_saved_model import serve
 
     model = conditioned_gpt()
     version_path = kgen.export.export_saved_model(
@@ -337,7 +333,7 @@ def test_a_conditioned_gpt_exports_its_condition(tmp_path):
         "condition": condition,
         "seed": np.array([4, 2], "int32"),
     }
-    served = run_in_plain_tensorflow(version_path, "generate", inputs, tmp_path)
+    served = serve(version_path, "generate", inputs)
     expected = model.generate(prompt, 7, condition=condition)
     np.testing.assert_array_equal(
         next(iter(served.values())), to_numpy(expected)

@@ -261,7 +261,7 @@ def test_logistic_mixture_fits_samples_and_round_trips(digits, tmp_path):
 def test_sample_endpoint_serves_as_many_grids_as_noise_rows(
     binary_digits, tmp_path
 ):
-    from tests.export.test_saved_model import run_in_plain_tensorflow
+    from tests.export.test_saved_model import loaded_signature
 
     model = pixel_cnn(num_classes=3)
     model.fit(binary_digits[:32], np.arange(32) % 3, epochs=1, verbose=0)
@@ -270,9 +270,10 @@ def test_sample_endpoint_serves_as_many_grids_as_noise_rows(
     noise = np.random.default_rng(0).standard_normal((5,) + GRID)
     noise = noise.astype("float32")
     labels = np.array([0, 1, 2, 1, 0], "int32")
+    serve = loaded_signature(str(version), "sample")
     for count in (5, 2):
         inputs = {"noise": noise[:count], "labels": labels[:count]}
-        served = run_in_plain_tensorflow(version, "sample", inputs, tmp_path)
+        served = serve(inputs)
         grids = next(iter(served.values()))
         assert grids.shape == (count,) + GRID
         # The same noise gives the model's own grids, not just some grids.

@@ -8,7 +8,7 @@ import kgen
 from kgen import schedulers
 from tests.conftest import reloaded
 from tests.conftest import to_numpy
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import serve
 
 # One backend proves these: torch, whose eager kernels run their tiny
 # models cheapest (tests/conftest.py); what exports runs under TensorFlow.
@@ -112,6 +112,6 @@ def test_sample_endpoint_super_resolves(tmp_path):
         "noise": rng.normal(size=(2,) + SHAPE).astype("float32"),
         "low_resolution": rng.uniform(-1, 1, (2, 4, 4, 1)).astype("float32"),
     }
-    served = run_in_plain_tensorflow(version_path, "sample", inputs, tmp_path)
+    served = serve(version_path, "sample", inputs)
     (images,) = served.values()
     assert images.shape == (2,) + SHAPE

@@ -165,7 +165,7 @@ def test_bad_arguments_are_named():
 
 
 @pytest.mark.tensorflow_only
-def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
+def test_exported_sample_serves_the_samplers_draw(tmp_path):
     model = small_model(num_classes=3)
     labels = np.array([0, 2], "int32")
     _, noise, images = served_labelled_sample(model, SHAPE, labels, tmp_path)

@@ -10,7 +10,7 @@ from tests.conftest import iterations
 from tests.conftest import reloaded
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import serve
 
 # One backend proves these: torch, whose eager kernels run their tiny
 # models cheapest (tests/conftest.py); what exports runs under TensorFlow.
@@ -109,8 +109,6 @@ def test_sample_endpoint_decodes(trained_vae, tmp_path):
         model, os.path.join(tmp_path, "latent")
     )
     noise = np.random.default_rng(0).normal(size=(2, LATENT_DIM))
-    served = run_in_plain_tensorflow(
-        version_path, "sample", {"noise": noise.astype("float32")}, tmp_path
-    )
+    served = serve(version_path, "sample", {"noise": noise.astype("float32")})
     (images,) = served.values()
     assert images.shape == (2,) + SHAPE

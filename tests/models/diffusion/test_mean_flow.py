@@ -130,7 +130,7 @@ def test_guidance_folded_into_training_changes_the_target():
 
 
 @pytest.mark.tensorflow_only
-def test_exported_sample_serves_in_plain_tensorflow(tmp_path):
+def test_exported_sample_serves_the_samplers_draw(tmp_path):
     model = small_model()
     randomise_weights(model.denoiser)
     labels = np.array([0, 2], "int32")

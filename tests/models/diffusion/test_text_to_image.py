@@ -8,7 +8,7 @@ import kgen
 from kgen.models.diffusion import text_to_image_prompts
 from tests.conftest import to_numpy
 from tests.conftest import weights_of
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import serve
 from tests.models.diffusion.guidance_checks import (
     assert_guidance_follows_its_interval,
 )
@@ -245,11 +245,8 @@ def test_exported_string_signature_matches_generate(trained, tmp_path):
     noise = to_numpy(
         keras.random.normal((2,) + SHAPE, seed=keras.random.SeedGenerator(seed))
     )
-    served = run_in_plain_tensorflow(
-        path,
-        "generate_text",
-        {"noise": noise, "prompts": np.array(PROMPTS)},
-        str(tmp_path),
+    served = serve(
+        path, "generate_text", {"noise": noise, "prompts": np.array(PROMPTS)}
     )
     (images,) = served.values()
     expected = model.generate(

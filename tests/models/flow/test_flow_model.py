@@ -10,7 +10,7 @@ from tests.conftest import BACKEND
 from tests.conftest import iterations
 from tests.conftest import reloaded
 from tests.conftest import to_numpy
-from tests.export.test_saved_model import run_in_plain_tensorflow
+from tests.export.test_saved_model import serve
 
 # One backend proves these: torch, whose eager kernels run their tiny
 # models cheapest (tests/conftest.py); what exports runs under TensorFlow.
@@ -153,9 +153,7 @@ def test_glow_multi_scale_fits_samples_and_exports(digits, tmp_path):
     version_path = kgen.export.export_saved_model(
         model, os.path.join(tmp_path, "glow")
     )
-    served = run_in_plain_tensorflow(
-        version_path, "sample", {"noise": z.astype("float32")}, tmp_path
-    )
+    served = serve(version_path, "sample", {"noise": z.astype("float32")})
     (images,) = served.values()
     np.testing.assert_allclose(images, to_numpy(model.decode(z)), atol=1e-4)
 
@@ -230,9 +228,7 @@ def test_log_prob_and_sample_export(moons, tmp_path, flow):
     version_path = kgen.export.export_saved_model(
         model, os.path.join(tmp_path, "flow")
     )
-    served = run_in_plain_tensorflow(
-        version_path, "log_prob", {"x": moons[:4]}, tmp_path
-    )
+    served = serve(version_path, "log_prob", {"x": moons[:4]})
     (log_prob,) = served.values()
     np.testing.assert_allclose(
         log_prob, to_numpy(model.log_prob(moons[:4])), atol=1e-5

@@ -144,7 +144,7 @@ def test_bad_input_gets_clear_errors():
 
 @pytest.mark.tensorflow_only
 def test_decode_and_encode_export(tmp_path):
-    from tests.export.test_saved_model import run_in_plain_tensorflow
+    from tests.export.test_saved_model import serve
 
     model = sequence_vae()
     version_path = kgen.export.export_saved_model(
@@ -152,14 +152,12 @@ def test_decode_and_encode_export(tmp_path):
     )
     latent = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
     inputs = {"latent": latent, "seed": np.array([4, 2], "int32")}
-    served = run_in_plain_tensorflow(version_path, "decode", inputs, tmp_path)
+    served = serve(version_path, "decode", inputs)
     np.testing.assert_array_equal(
         next(iter(served.values())), to_numpy(model.decode(latent))
     )
     rows = four_sequences(copies=1)[1]
-    served = run_in_plain_tensorflow(
-        version_path, "encode", {"tokens": rows}, tmp_path
-    )
+    served = serve(version_path, "encode", {"tokens": rows})
     np.testing.assert_allclose(
         served["mean"], to_numpy(model.encode(rows).mean()), atol=1e-5
     )
