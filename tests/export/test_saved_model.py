@@ -72,11 +72,7 @@ PYTHON_CALLBACK_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 
 def python_callback_ops(version_path):
     """The `PYTHON_CALLBACK_OPS` in the SavedModel's graph and functions."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    saved_model = saved_model_pb2.SavedModel()
-    saved_model.ParseFromString(saved_model_proto(version_path))
-    graph = saved_model.meta_graphs[0].graph_def
+    graph = saved_model_graph(version_path)
     nodes = list(graph.node)
     for function in graph.library.function:
         nodes.extend(function.node_def)
@@ -152,13 +148,18 @@ def saved_model_proto(version_path):
         return f.read()
 
 
-def saved_model_library(version_path):
-    """The function library of the SavedModel's graph."""
+def saved_model_graph(version_path):
+    """The SavedModel's graph (its first and only meta graph's)."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved_model = saved_model_pb2.SavedModel()
     saved_model.ParseFromString(saved_model_proto(version_path))
-    return saved_model.meta_graphs[0].graph_def.library
+    return saved_model.meta_graphs[0].graph_def
+
+
+def saved_model_library(version_path):
+    """The function library of the SavedModel's graph."""
+    return saved_model_graph(version_path).library
 
 
 @pytest.mark.tensorflow_only

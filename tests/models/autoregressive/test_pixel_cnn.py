@@ -270,10 +270,10 @@ def test_sample_endpoint_serves_as_many_grids_as_noise_rows(
     noise = np.random.default_rng(0).standard_normal((5,) + GRID)
     noise = noise.astype("float32")
     labels = np.array([0, 1, 2, 1, 0], "int32")
-    serve = loaded_signature(str(version), "sample")
+    sample = loaded_signature(version, "sample")
     for count in (5, 2):
         inputs = {"noise": noise[:count], "labels": labels[:count]}
-        served = serve(inputs)
+        served = sample(inputs)
         grids = next(iter(served.values()))
         assert grids.shape == (count,) + GRID
         # The same noise gives the model's own grids, not just some grids.
