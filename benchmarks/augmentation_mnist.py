@@ -56,11 +56,8 @@ def real_subset(x_train, y_train, per_class, seed):
 def main():
     parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument("--models", nargs="+", default=PRESETS)
-    parser.add_argument(
-        "--num-steps",
-        type=int,
-        default=1000,
-        help="training steps of each classifier",
+    common.add_flags(
+        parser, num_steps=(1000, "training steps of each classifier")
     )
     args = parser.parse_args()
 

@@ -40,6 +40,7 @@ from keras import ops
 
 import kgen
 from benchmarks.common import RESULTS
+from benchmarks.common import add_flags
 from benchmarks.common import add_results_argument
 from benchmarks.common import benchmark_parser
 from benchmarks.common import negative_elbo_per_token
@@ -75,9 +76,7 @@ def main(argv=None):
         weights=None,
         init=None,
     )
-    parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--num-layers", type=int, default=4)
-    parser.add_argument("--num-harmonised", type=int, default=256)
+    add_flags(parser, width=128, num_layers=4, num_harmonised=256)
     parser.add_argument(
         "--cosine-decay",
         action="store_true",

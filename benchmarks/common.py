@@ -3,6 +3,7 @@ results with their headlines, and the callbacks of a GPU job trained in
 resumable chunks."""
 
 import argparse
+import itertools
 import json
 import numbers
 import os
@@ -52,27 +53,20 @@ def budget_callbacks(minutes, checkpoint_dir=None, save_freq="epoch"):
     return callbacks
 
 
-def fit_in_chunks(
-    model,
-    x,
-    y=None,
-    *,
-    batch_size,
-    epochs,
-    minutes,
-    checkpoint_dir=None,
-    save_freq="epoch",
-):
-    """`model.fit` under `budget_callbacks` (a chunk of a job that later
-    chunks resume from `checkpoint_dir`); returns the history and the
-    seconds it took."""
-    callbacks = budget_callbacks(minutes, checkpoint_dir, save_freq)
+def fit_in_chunks(model, x, y=None, *, args):
+    """`model.fit` for `args.minutes` under `budget_callbacks`, a chunk of
+    a job that later chunks resume from `args.checkpoint_dir`: its
+    `--batch-size` and `--epochs`, a checkpoint every
+    `args.checkpoint_every` steps (every epoch in a script without that
+    flag). Returns the history and the seconds it took."""
+    save_freq = getattr(args, "checkpoint_every", "epoch")
+    callbacks = budget_callbacks(args.minutes, args.checkpoint_dir, save_freq)
     start = time.time()
     history = model.fit(
         x,
         y,
-        batch_size=batch_size,
-        epochs=epochs,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
         callbacks=callbacks,
         verbose=2,
     )
@@ -138,6 +132,27 @@ def finish_staged_result(result, headline, name, path):
     record = recorded(result, headline(result), name)
     write_result_file(record, path)
     return record
+
+
+def staged_headline(result, scoring, title, values, **headline):
+    """The headline of a result of stages (`finish_staged_result`) titled
+    `title`: the `{label: pointer}` of each stage in `values` (`{stage:
+    pointers}`) that `result` holds, with the commands and machines of
+    `command_and_hardware` (a score stage run after training on a lent
+    device names both)."""
+    command, machine = command_and_hardware(result.get("training", {}), scoring)
+    return {
+        "title": title,
+        "values": {
+            label: pointer
+            for stage, pointers in values.items()
+            if stage in result
+            for label, pointer in pointers.items()
+        },
+        **headline,
+        "command": command,
+        "hardware": machine,
+    }
 
 
 def finish_result(result, headline, name, path):
@@ -550,6 +565,32 @@ def add_common_arguments(parser, **defaults):
         )
 
 
+def add_flags(parser, **flags):
+    """Adds a script's own flags, each `name=default` or `name=(default,
+    help)`: `--name`, parsed as its default's type when that is an int or
+    a float, else kept as the string given (a default of None: the flag
+    has none)."""
+    for name, setting in flags.items():
+        default, text = (
+            setting if isinstance(setting, tuple) else (setting, None)
+        )
+        if isinstance(default, bool) or not isinstance(
+            default, (int, float, str, type(None))
+        ):
+            # Switches, lists and flags of a parser of their own read
+            # better, and fail plainer, as `add_argument` calls.
+            raise TypeError(
+                f"--{name.replace('_', '-')}: `add_flags` takes an int, "
+                f"float, string or None default, not {default!r}."
+            )
+        typed = (
+            {"type": type(default)} if isinstance(default, (int, float)) else {}
+        )
+        parser.add_argument(
+            "--" + name.replace("_", "-"), **typed, default=default, help=text
+        )
+
+
 def add_results_argument(parser, name, stage=None, outputs="JSON and grids"):
     """`--results`: the name (default `name`) under which the run writes
     its `outputs` to benchmarks/results, by the `stage` that does."""
@@ -616,6 +657,53 @@ def write_json(name, payload, *, headline):
     os.replace(partial, path)
     print(f"wrote {path}")
     return path
+
+
+def write_dry_run(name, results, *, title, values):
+    """Prints a dry run's `results` and writes them as `write_json` does,
+    under "dry_run", with a headline of `title` and `values` (pointers
+    into /dry_run); returns `results`."""
+    print(results)
+    write_json(
+        name, {"dry_run": results}, headline={"title": title, "values": values}
+    )
+    return results
+
+
+def row_pointers(
+    rows, name, metrics, *, table="rows", keep=None, by_metric=False
+):
+    """`{label: pointer}` of the numbers of a table in a result, for a
+    headline's `values`: `rows`, stored at `/table`, each named by its
+    `name` column (or by `name(row)`), those that `keep(row)` allows.
+
+    `metrics` is `{label: key}`, labelled "NAME LABEL", or one key,
+    labelled "NAME". The labels come row by row, or metric by metric with
+    `by_metric`: the order the page lists them in."""
+    if isinstance(metrics, str):
+        metrics = {None: metrics}
+    kept = [(i, row) for i, row in enumerate(rows) if keep is None or keep(row)]
+    cells = itertools.product(kept, metrics.items())
+    if by_metric:
+        cells = (
+            (row, metric)
+            for metric, row in itertools.product(metrics.items(), kept)
+        )
+    values = {}
+    for (index, row), (label, key) in cells:
+        row_name = name(row) if callable(name) else row[name]
+        label = row_name if label is None else f"{row_name} {label}"
+        values[label] = f"/{table}/{index}/{key}"
+    return values
+
+
+def sampler_fids(rows, keep):
+    """`row_pointers` of the FIDs of a sampler table stored at /samplers
+    (`MnistSamplerTable`'s rows): "SAMPLER FID" of each row that
+    `keep(row)` allows."""
+    return row_pointers(
+        rows, "sampler", {"FID": "fid"}, table="samplers", keep=keep
+    )
 
 
 HEADLINE_KEYS = ("title", "values", "peer", "notes", "command", "hardware")

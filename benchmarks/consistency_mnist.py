@@ -222,11 +222,10 @@ def score(args):
             + (" and trained from scratch" if args.trained else ""),
             "values": {
                 "teacher Euler-50 FID": "/samplers/0/fid",
-                **{
-                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
-                    for i, row in enumerate(rows)
-                    if i > 0
-                },
+                **common.sampler_fids(
+                    rows,
+                    keep=lambda row: row is not rows[0],
+                ),
                 "1-call / teacher": "/bar/one_step_fid_over_teacher",
                 "2-call / teacher": "/bar/two_step_fid_over_teacher",
             },

@@ -55,6 +55,7 @@ import time
 import numpy as np
 
 from benchmarks.common import BackendWorker
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
@@ -324,17 +325,14 @@ def main(argv=None):
     parser.add_argument(
         "--bf16", action="store_true", help="bfloat16 autocast (for GPUs)"
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads (0: torch's default)",
-    )
-    parser.add_argument(
-        "--backends",
-        default="jax,tensorflow",
-        help="other Keras backends whose kgen training is timed beside "
-        "(comma-separated; '' for none; CPU only)",
+    add_flags(
+        parser,
+        threads=(1, "torch CPU threads (0: torch's default)"),
+        backends=(
+            "jax,tensorflow",
+            "other Keras backends whose kgen training is timed beside "
+            "(comma-separated; '' for none; CPU only)",
+        ),
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

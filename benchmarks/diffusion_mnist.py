@@ -37,12 +37,14 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
 from benchmarks.common import mnist_classifier
 from benchmarks.common import print_table
+from benchmarks.common import sampler_fids
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 
@@ -367,11 +369,12 @@ def score(arrays, info):
             "title": "Class-conditional DDPM on MNIST: samplers, guidance, "
             "inpainting and the likelihood bound",
             "values": {
-                **{
-                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
-                    for i, row in enumerate(rows)
-                    if row["sampler"] in ("ddpm-1000", "ddim-10", "ddim-50")
-                },
+                **sampler_fids(
+                    rows,
+                    keep=lambda row: (
+                        row["sampler"] in ("ddpm-1000", "ddim-10", "ddim-50")
+                    ),
+                ),
                 "floor FID": "/floor/fid",
                 "bound (bits/dim)": "/bound/bits_per_dim",
             },
@@ -395,26 +398,27 @@ def main():
         choices=("all", "train", "generate", "score"),
         default="all",
     )
-    parser.add_argument(
-        "--samples",
-        help="the .npz the generate stage writes and the score stage reads",
-    )
-    parser.add_argument(
-        "--model",
-        help="a .keras or .weights.h5 file: load it instead of training, "
-        "or save the trained model there when it does not exist yet",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="the training run's seed (weights, batches, noise); the "
-        "sample sets keep their own fixed seeds",
-    )
-    parser.add_argument(
-        "--init-weights",
-        help="a .weights.h5 of an earlier run's denoiser to go on training "
-        "from (when --model does not exist yet)",
+    add_flags(
+        parser,
+        samples=(
+            None,
+            "the .npz the generate stage writes and the score stage reads",
+        ),
+        model=(
+            None,
+            "a .keras or .weights.h5 file: load it instead of training, or "
+            "save the trained model there when it does not exist yet",
+        ),
+        seed=(
+            0,
+            "the training run's seed (weights, batches, noise); the sample "
+            "sets keep their own fixed seeds",
+        ),
+        init_weights=(
+            None,
+            "a .weights.h5 of an earlier run's denoiser to go on training "
+            "from (when --model does not exist yet)",
+        ),
     )
     args = parser.parse_args()
     if args.stage in ("generate", "score") and not args.samples:

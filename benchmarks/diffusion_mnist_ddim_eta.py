@@ -24,6 +24,7 @@ from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import from_uint8
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 from benchmarks.diffusion_mnist import build
@@ -133,10 +134,7 @@ def main():
             "title": f"DDIM-{args.num_steps}'s eta on MNIST: how much "
             "per-step noise closes the gap to DDPM-1000",
             "values": {
-                **{
-                    f"{row['setting']} FID": f"/rows/{i}/fid"
-                    for i, row in enumerate(rows)
-                },
+                **row_pointers(rows, "setting", {"FID": "fid"}),
                 **(
                     {"DDPM-1000 FID": "/ddpm_1000_fid"} if args.ddpm_fid else {}
                 ),

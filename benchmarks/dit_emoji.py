@@ -80,16 +80,7 @@ def train(args, x_train, y_train):
     # a dozen steps, and fit's per-epoch work then dominates on a GPU.
     x_train = np.concatenate([x_train] * args.repeat)
     y_train = np.concatenate([y_train] * args.repeat)
-    history, wall = common.fit_in_chunks(
-        model,
-        x_train,
-        y_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        minutes=args.minutes,
-        checkpoint_dir=args.checkpoint_dir,
-        save_freq=args.checkpoint_every,
-    )
+    history, wall = common.fit_in_chunks(model, x_train, y_train, args=args)
     # fit ends with the EMA weights in the model (use_ema); float16 as
     # the preset would store them.
     arrays = common.float16_weights(model.denoiser)
@@ -146,25 +137,24 @@ def headline(args, result):
     """The result's row in docs/benchmarks.md: what its stages measured,
     with their commands and machines (a score stage run after training on
     a lent device names both)."""
-    values = {}
-    if "training" in result:
-        values["train images/s"] = "/training/images_per_second"
-        values["final loss"] = "/training/final_loss"
-    if "scores" in result:
-        values["FID"] = "/scores/fid_inception"
-        values["floor FID"] = "/scores/fid_inception_floor"
-    command, hardware = common.command_and_hardware(
-        result.get("training", {}), args.score
-    )
-    return {
-        "title": ("Dry run: a " if args.dry_run else "A ")
+    return common.staged_headline(
+        result,
+        args.score,
+        title=("Dry run: a " if args.dry_run else "A ")
         + "class-conditional DiT trained by flow matching on the "
         f"{args.image_size} px emoji",
-        "values": values,
-        "peer": "the floor: as many train emoji against the same held-out ones",
-        "command": command,
-        "hardware": hardware,
-    }
+        values={
+            "training": {
+                "train images/s": "/training/images_per_second",
+                "final loss": "/training/final_loss",
+            },
+            "scores": {
+                "FID": "/scores/fid_inception",
+                "floor FID": "/scores/fid_inception_floor",
+            },
+        },
+        peer="the floor: as many train emoji against the same held-out ones",
+    )
 
 
 def main(argv=None):
@@ -184,9 +174,12 @@ def main(argv=None):
         dry_run=False,
     )
     parser.add_argument("--image-size", type=int, choices=(32, 64))
-    parser.add_argument("--repeat", type=int, default=16)
-    parser.add_argument("--weights", default="dit_emoji_weights.npz")
-    parser.add_argument("--samples", default="dit_emoji_samples.npz")
+    common.add_flags(
+        parser,
+        repeat=16,
+        weights="dit_emoji_weights.npz",
+        samples="dit_emoji_samples.npz",
+    )
     parser.add_argument("--score", action="store_true")
     args = parser.parse_args(argv)
     if args.dry_run:

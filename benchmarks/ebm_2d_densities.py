@@ -34,8 +34,10 @@ import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 from benchmarks.flow_2d_densities import two_moons_entropy
 from kgen.datasets.toy import EIGHT_GAUSSIANS_CENTERS
@@ -194,17 +196,19 @@ def main():
         seeds="0,1,2",
         output_suffix="",
     )
-    parser.add_argument("--datasets", default="8gaussians,two_moons")
-    parser.add_argument("--width", type=int, default=128)
-    parser.add_argument("--step-size", type=float, default=0.01)
-    parser.add_argument("--chain-steps", type=int, default=40)
-    parser.add_argument(
-        "--regularization-weights",
-        default="0.01,0.03,0.1",
-        help="Comma-separated; the one with the lowest validation NLL "
-        "(mean over seeds) is reported against the test set.",
+    add_flags(
+        parser,
+        datasets="8gaussians,two_moons",
+        width=128,
+        step_size=0.01,
+        chain_steps=40,
+        regularization_weights=(
+            "0.01,0.03,0.1",
+            "Comma-separated; the one with the lowest validation NLL (mean "
+            "over seeds) is reported against the test set.",
+        ),
+        reinit_probability=0.05,
     )
-    parser.add_argument("--reinit-probability", type=float, default=0.05)
     args = parser.parse_args()
     weights = [float(w) for w in args.regularization_weights.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -229,14 +233,12 @@ def main():
         headline={
             "title": "EnergyModel on 2-D densities: test NLL normalised "
             "exactly on a grid, against the exact entropy",
-            "values": {
-                f"{entry['dataset']} {label}": f"/summary/{i}/{key}"
-                for i, entry in enumerate(summary)
-                for label, key in (
-                    ("test NLL", "test_nll_mean"),
-                    ("entropy", "exact_entropy"),
-                )
-            },
+            "values": row_pointers(
+                summary,
+                "dataset",
+                {"test NLL": "test_nll_mean", "entropy": "exact_entropy"},
+                table="summary",
+            ),
             "peer": "the density's exact entropy, the lowest NLL any model "
             "reaches",
             "notes": "The energy-magnitude weight is picked on validation "

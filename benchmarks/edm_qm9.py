@@ -130,9 +130,7 @@ def main(argv=None):
         out=None,
         dry_run=False,
     )
-    parser.add_argument("--hidden-dim", type=int, default=256)
-    parser.add_argument("--num-layers", type=int, default=9)
-    parser.add_argument("--normalization", type=float, default=10.0)
+    common.add_flags(parser, hidden_dim=256, num_layers=9, normalization=10.0)
     parser.add_argument(
         "--condition",
         choices=list(kgen.datasets.QM9_PROPERTIES),
@@ -172,14 +170,7 @@ def main(argv=None):
         targets = ((values - standard[0]) / standard[1])[:, None]
     model = build(args, atom_counts, 1 if args.condition else None)
     history, seconds = common.fit_in_chunks(
-        model,
-        molecules,
-        targets,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        minutes=args.minutes,
-        checkpoint_dir=args.checkpoint_dir,
-        save_freq=args.checkpoint_every,
+        model, molecules, targets, args=args
     )
     steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     losses = history.history.get("loss", [])

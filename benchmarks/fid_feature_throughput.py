@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import write_json
@@ -84,11 +85,13 @@ def run_peer(weights, args):
 
 def main():
     parser = benchmark_parser(batch_size=32, repeats=5)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument(
-        "--weights",
-        default=None,
-        help="weights file or folder (default: find_weights' search)",
+    add_flags(
+        parser,
+        warmup=2,
+        weights=(
+            None,
+            "weights file or folder (default: find_weights' search)",
+        ),
     )
     parser.add_argument("--torchscript-peer", action="store_true")
     args = parser.parse_args()

@@ -57,6 +57,7 @@ import numpy as np
 
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 MODELS = ("vae", "dcgan", "diffusion")
@@ -921,14 +922,12 @@ def main():
         headline={
             "title": f"kgen fit's step time against a hand-written {backend} "
             "training loop of the same networks",
-            "values": {
-                f"{row['model']} {label}": f"/rows/{i}/{key}"
-                for key, label in (
-                    ("ratio", "kgen/hand"),
-                    ("loop_ratio", "steps only"),
-                )
-                for i, row in enumerate(rows)
-            },
+            "values": row_pointers(
+                rows,
+                "model",
+                {"kgen/hand": "ratio", "steps only": "loop_ratio"},
+                by_metric=True,
+            ),
             "peer": "a hand-written training loop in the backend's idiom",
             "notes": "The project's bar is a ratio of at most 1.05.",
         },

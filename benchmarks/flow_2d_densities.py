@@ -20,8 +20,10 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 NOISE = 0.1
@@ -124,22 +126,21 @@ def main():
     parser = benchmark_parser(
         epochs=60, num_train=20000, batch_size=256, learning_rate=1e-3
     )
-    parser.add_argument("--num-couplings", type=int, default=8)
-    parser.add_argument("--hidden-dim", type=int, default=64)
-    parser.add_argument("--num-layers", type=int, default=2)
-    parser.add_argument(
-        "--spline-couplings",
-        type=int,
-        default=4,
-        help="NeuralSplineFlow couplings (4 of 8 bins: about RealNVP's "
-        "parameter count at 8 couplings)",
-    )
-    parser.add_argument("--spline-bins", type=int, default=8)
-    parser.add_argument(
-        "--spline-bound",
-        type=float,
-        default=5.0,
-        help="the splines' range [-B, B]; the toy data reach about 4.5",
+    add_flags(
+        parser,
+        num_couplings=8,
+        hidden_dim=64,
+        num_layers=2,
+        spline_couplings=(
+            4,
+            "NeuralSplineFlow couplings (4 of 8 bins: about RealNVP's "
+            "parameter count at 8 couplings)",
+        ),
+        spline_bins=8,
+        spline_bound=(
+            5.0,
+            "the splines' range [-B, B]; the toy data reach about 4.5",
+        ),
     )
     parser.add_argument("--no-tfp", action="store_true")
     args = parser.parse_args()
@@ -230,13 +231,12 @@ def main():
             "title": "Normalizing flows on 2-D densities: test NLL of kgen's "
             "RealNVP and NeuralSplineFlow beside TFP's RealNVP, against the "
             "exact entropy",
-            "values": {
-                f"{row['dataset']} {HEADLINE_MODELS[row['model']]}": (
-                    f"/rows/{i}/test_nll"
-                )
-                for i, row in enumerate(rows)
-                if row["model"] in HEADLINE_MODELS
-            },
+            "values": row_pointers(
+                rows,
+                lambda row: f"{row['dataset']} {HEADLINE_MODELS[row['model']]}",
+                "test_nll",
+                keep=lambda row: row["model"] in HEADLINE_MODELS,
+            ),
             "peer": "TFP RealNVP of equal size (the same MLPs, optimizer, "
             "batches and epochs)",
         },

@@ -41,6 +41,7 @@ from benchmarks.common import from_uint8
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import require_stage_flags
+from benchmarks.common import sampler_fids
 from benchmarks.common import to_uint8
 from benchmarks.common import write_json
 from kgen.models.diffusion import flow_matching_sampling
@@ -232,12 +233,13 @@ def score(args):
             "title": "Class-conditional flow matching against DDPM on MNIST "
             "at an equal training budget",
             "values": {
-                **{
-                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
-                    for i, row in enumerate(rows)
-                    if row["sampler"].startswith(("euler", "ddim"))
-                    and row["network_calls"] in (10, 50)
-                },
+                **sampler_fids(
+                    rows,
+                    keep=lambda row: (
+                        row["sampler"].startswith(("euler", "ddim"))
+                        and row["network_calls"] in (10, 50)
+                    ),
+                ),
                 "floor FID": "/floor/fid",
             },
             "peer": "DDPM sampled by DDIM, with the same U-Net, optimizer "

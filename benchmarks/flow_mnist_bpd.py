@@ -17,6 +17,7 @@ import numpy as np
 import kgen
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 ARCHITECTURES = {
@@ -82,10 +83,7 @@ def main():
         headline={
             "title": "Flows on dequantised MNIST: test bits/dim after "
             f"{args.epochs} CPU epoch{'s' if args.epochs > 1 else ''}",
-            "values": {
-                row["model"]: f"/rows/{i}/test_bits_per_dim"
-                for i, row in enumerate(rows)
-            },
+            "values": row_pointers(rows, "model", "test_bits_per_dim"),
             "peer": "the papers at convergence: RealNVP 1.06, Glow 1.05",
         },
     )

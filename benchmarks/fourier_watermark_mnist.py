@@ -58,15 +58,13 @@ def main():
         # would invert worse.
         num_steps=50,
     )
-    parser.add_argument("--num-detect", type=int, default=128)
-    parser.add_argument("--radius", type=int, default=8)
-    parser.add_argument("--inner-radius", type=int, default=4)
-    parser.add_argument("--key", type=int, default=1)
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=1,
-        help="the noise seed of the marked and unmarked samples alike",
+    common.add_flags(
+        parser,
+        num_detect=128,
+        radius=8,
+        inner_radius=4,
+        key=1,
+        seed=(1, "the noise seed of the marked and unmarked samples alike"),
     )
     args = parser.parse_args()
 
@@ -170,11 +168,14 @@ def main():
             "values": {
                 "clean TPR at 1% FPR": "/rows/0/tpr_at_1pct_fpr",
                 "FID cost": "/summary/fid_cost",
-                **{
-                    f"{row['condition']} TPR": f"/rows/{i}/tpr_at_1pct_fpr"
-                    for i, row in enumerate(rows)
-                    if row["condition"] in ("jpeg_50", "resize_0.5")
-                },
+                **common.row_pointers(
+                    rows,
+                    "condition",
+                    {"TPR": "tpr_at_1pct_fpr"},
+                    keep=lambda row: (
+                        row["condition"] in ("jpeg_50", "resize_0.5")
+                    ),
+                ),
             },
             "peer": "the same samples without the key (same seeds and labels)",
         },

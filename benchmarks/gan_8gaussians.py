@@ -16,6 +16,7 @@ import keras
 import kgen
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 LATENT_DIM = 2
@@ -89,14 +90,14 @@ def main():
         headline={
             "title": "GANs on a ring of 8 Gaussians, "
             f"{keras.backend.backend()} backend: modes recovered",
-            "values": {
-                f"{row['model']} {label}": f"/rows/{i}/{key}"
-                for i, row in enumerate(rows)
-                for label, key in (
-                    ("modes", "modes_covered"),
-                    ("within 3 std", "high_quality_fraction"),
-                )
-            },
+            "values": row_pointers(
+                rows,
+                "model",
+                {
+                    "modes": "modes_covered",
+                    "within 3 std": "high_quality_fraction",
+                },
+            ),
             "notes": "Bar: >= 7 of 8 modes and >= 70% of samples within 3 "
             "standard deviations of a mode, for each model.",
         },

@@ -18,6 +18,7 @@ import kgen
 from benchmarks.common import benchmark_parser
 from benchmarks.common import mnist_classifier
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 SHAPE = (28, 28, 1)
@@ -91,10 +92,7 @@ def main():
             "title": f"GANs on MNIST after {args.epochs} CPU epochs: FID and "
             "class coverage",
             "values": {
-                **{
-                    f"{row['model']} FID": f"/rows/{i}/fid"
-                    for i, row in enumerate(rows)
-                },
+                **row_pointers(rows, "model", {"FID": "fid"}),
                 "floor FID": "/fid_train_vs_test_1000",
             },
         },

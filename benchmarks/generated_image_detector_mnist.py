@@ -45,11 +45,8 @@ def eight_bit(x):
 def main():
     parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
     parser.add_argument("--models", nargs="+", default=PRESETS)
-    parser.add_argument(
-        "--num-steps",
-        type=int,
-        default=1000,
-        help="training steps of each detector",
+    common.add_flags(
+        parser, num_steps=(1000, "training steps of each detector")
     )
     args = parser.parse_args()
 
@@ -153,15 +150,12 @@ def main():
         headline={
             "title": "A real-against-generated detector across MNIST "
             "presets: in-family, and with one family left out",
-            "values": {
-                f"{row['tested on']} {label}": f"/rows/{i}/{key}"
-                for i, row in enumerate(rows)
-                if row["tested on"] in HEADLINE_PRESETS
-                for label, key in (
-                    ("in-family", "in_family_acc"),
-                    ("left out", "leave_one_out_acc"),
-                )
-            }
+            "values": common.row_pointers(
+                rows,
+                "tested on",
+                {"in-family": "in_family_acc", "left out": "leave_one_out_acc"},
+                keep=lambda row: row["tested on"] in HEADLINE_PRESETS,
+            )
             or {"in-family": "/rows/0/in_family_acc"},
             "peer": "chance (50% balanced accuracy)",
         },

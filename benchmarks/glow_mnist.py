@@ -64,14 +64,7 @@ def test_bits_per_dim(model, x_test, batch_size=1000):
 
 
 def train(args, model, x_train):
-    history, seconds = common.fit_in_chunks(
-        model,
-        x_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        minutes=args.minutes,
-        checkpoint_dir=args.checkpoint_dir,
-    )
+    history, seconds = common.fit_in_chunks(model, x_train, args=args)
     losses = history.history.get("loss", [])
     steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     return {
@@ -94,12 +87,13 @@ def main(argv=None):
         out=None,
         dry_run=False,
     )
-    parser.add_argument(
-        "--num-steps", type=int, default=8, help="flow steps in each level"
+    common.add_flags(
+        parser,
+        num_steps=(8, "flow steps in each level"),
+        hidden_dim=128,
+        warmup_steps=1000,
+        grid="glow_mnist.png",
     )
-    parser.add_argument("--hidden-dim", type=int, default=128)
-    parser.add_argument("--warmup-steps", type=int, default=1000)
-    parser.add_argument("--grid", default="glow_mnist.png")
     args = parser.parse_args(argv)
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
     if args.dry_run:

@@ -28,8 +28,10 @@ import time
 import keras
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import step_budget
 from benchmarks.common import write_json
 
@@ -146,9 +148,12 @@ def main():
             os.environ.get("KGEN_DATA_DIR", ""), "tinyshakespeare.txt"
         ),
     )
-    parser.add_argument("--eval-interval", type=int, default=100)
-    parser.add_argument("--eval-iters", type=int, default=20)
-    parser.add_argument("--nanogpt", help="a prepared nanoGPT checkout")
+    add_flags(
+        parser,
+        eval_interval=100,
+        eval_iters=20,
+        nanogpt=(None, "a prepared nanoGPT checkout"),
+    )
     args = parser.parse_args()
 
     reference = run_nanogpt(args.nanogpt, args) if args.nanogpt else None
@@ -203,14 +208,13 @@ def main():
             "title": "Character GPT on tiny Shakespeare in nanoGPT's CPU "
             "configuration"
             + (", beside nanoGPT in the same budget" if reference else ""),
-            "values": {
-                f"{row['runtime']} {label}": f"/summary/{i}/{key}"
-                for label, key in (
-                    ("val loss", "val_loss"),
-                    ("tokens/s", "tokens_per_s"),
-                )
-                for i, row in enumerate(summary)
-            },
+            "values": row_pointers(
+                summary,
+                "runtime",
+                {"val loss": "val_loss", "tokens/s": "tokens_per_s"},
+                table="summary",
+                by_metric=True,
+            ),
             "peer": "nanoGPT's own train.py, same configuration and cores",
         },
     )

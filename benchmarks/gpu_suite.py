@@ -49,6 +49,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import headline_values
 from benchmarks.common import print_table
@@ -695,25 +696,19 @@ def peak_tflops(device):
 def main():
     parser = benchmark_parser(description=__doc__.split("\n")[0], dry_run=False)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--budget-seconds",
-        type=float,
-        default=480.0,
-        help="the whole suite's time; later parts are skipped past it",
-    )
-    parser.add_argument(
-        "--part-timeout",
-        type=float,
-        default=150.0,
-        help="the longest one measurement may take (seconds)",
-    )
-    parser.add_argument(
-        "--only", help="comma-separated part names or prefixes (unet32,gpt)"
-    )
-    parser.add_argument("--nanogpt", default=".gpu/nanogpt")
-    parser.add_argument(
-        "--out",
-        help="JSON path (default benchmarks/results/gpu_suite_<device>.json)",
+    add_flags(
+        parser,
+        budget_seconds=(
+            480.0,
+            "the whole suite's time; later parts are skipped past it",
+        ),
+        part_timeout=(150.0, "the longest one measurement may take (seconds)"),
+        only=(None, "comma-separated part names or prefixes (unet32,gpt)"),
+        nanogpt=".gpu/nanogpt",
+        out=(
+            None,
+            "JSON path (default benchmarks/results/gpu_suite_<device>.json)",
+        ),
     )
     args = parser.parse_args()
     if args.worker:

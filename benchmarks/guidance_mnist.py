@@ -118,13 +118,14 @@ def score(args):
             "calls: none, classifier-free, in an interval, autoguidance "
             "and CFG++",
             "values": {
-                **{
-                    f"{row['sampler']} FID": f"/samplers/{i}/fid"
-                    for i, row in enumerate(rows)
-                    if i == 0
-                    or row["sampler"].endswith(f"-{GUIDANCE_SCALES[-1]}")
-                    or row["sampler"].startswith("cfg++")
-                },
+                **common.sampler_fids(
+                    rows,
+                    keep=lambda row: (
+                        row is rows[0]
+                        or row["sampler"].endswith(f"-{GUIDANCE_SCALES[-1]}")
+                        or row["sampler"].startswith("cfg++")
+                    ),
+                ),
                 "floor FID": "/floor/fid",
             },
             "peer": f"the unguided Euler-{2 * args.steps} at the same calls",
@@ -171,11 +172,8 @@ def main(argv=None):
         parser, train_steps=600, learning_rate=5e-4
     )
     parser.set_defaults(widths=(8, 16, 16))
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=5,
-        help="the Euler steps of each guided sampler",
+    common.add_flags(
+        parser, steps=(5, "the Euler steps of each guided sampler")
     )
     common.add_results_argument(parser, "guidance_mnist")
     args = parser.parse_args(argv)

@@ -22,6 +22,7 @@ import numpy as np
 
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 PRESETS = (
@@ -109,10 +110,7 @@ def main():
         headline={
             "title": f"Loop samplers compiled once, {name} "
             f"(sample({args.num_samples}) seconds, speed-up over eager)",
-            "values": {
-                row["preset"]: f"/rows/{i}/speedup"
-                for i, row in enumerate(rows)
-            },
+            "values": row_pointers(rows, "preset", "speedup"),
             "peer": "the same loop called eagerly (ops.fori_loop)",
             "notes": f"speed-ups {min(speedups)}x to {max(speedups)}x; "
             f"geometric mean {np.exp(np.mean(np.log(speedups))):.2f}x",

@@ -49,11 +49,13 @@ import numpy as np
 
 import kgen
 from benchmarks.common import REQUIRED
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import environment
 from benchmarks.common import inception_distances
 from benchmarks.common import print_table
 from benchmarks.common import require_stage_flags
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 MASK_GIT_STEPS = (4, 8, 12)
@@ -274,11 +276,12 @@ def score(args):
             "VQ-VAE codes of MNIST: FID against sampling time",
             "values": {
                 "PixelCNN FID": "/rows/2/fid",
-                **{
-                    f"{row['prior']} FID": f"/rows/{i}/fid"
-                    for i, row in enumerate(rows)
-                    if row["prior"] == "mask_git-8"
-                },
+                **row_pointers(
+                    rows,
+                    "prior",
+                    {"FID": "fid"},
+                    keep=lambda row: row["prior"] == "mask_git-8",
+                ),
                 "mask_git-8 speed-up": "/speedup_over_pixel_cnn/mask_git-8",
                 "VQ-VAE reconstructions FID": "/rows/1/fid",
             },
@@ -339,8 +342,7 @@ def main():
         required=True,
     )
     parser.add_argument("--kind", choices=("pixel_cnn", "mask_git"))
-    parser.add_argument("--vqvae-epochs", type=int, default=3)
-    parser.add_argument("--prior-epochs", type=int, default=3)
+    add_flags(parser, vqvae_epochs=3, prior_epochs=3)
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     if args.stage == "vqvae":

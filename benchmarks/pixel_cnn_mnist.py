@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import step_budget
@@ -30,9 +31,7 @@ def main():
     parser = benchmark_parser(
         minutes=20.0, batch_size=64, num_test=10000, num_samples=16
     )
-    parser.add_argument("--filters", type=int, default=32)
-    parser.add_argument("--num-layers", type=int, default=5)
-    parser.add_argument("--architecture", default="gated")
+    add_flags(parser, filters=32, num_layers=5, architecture="gated")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)

@@ -276,12 +276,13 @@ def main():
         "--stage", choices=["controls", "audit", "report"], required=True
     )
     parser.add_argument("--models", nargs="+", default=PRESETS + CONTROLS)
-    parser.add_argument("--num-members", type=int, default=1000)
-    parser.add_argument(
-        "--control-steps",
-        type=int,
-        default=2000,
-        help="training steps of batch 50 for each overfitted control",
+    common.add_flags(
+        parser,
+        num_members=1000,
+        control_steps=(
+            2000,
+            "training steps of batch 50 for each overfitted control",
+        ),
     )
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)

@@ -21,8 +21,10 @@ import numpy as np
 from keras import ops
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 
@@ -116,9 +118,7 @@ def main():
         learning_rate=0.05,
         seeds="0,1,2",
     )
-    parser.add_argument("--num-hidden", type=int, default=100)
-    parser.add_argument("--ais-chains", type=int, default=100)
-    parser.add_argument("--ais-betas", type=int, default=10000)
+    add_flags(parser, num_hidden=100, ais_chains=100, ais_betas=10000)
     args = parser.parse_args()
     x_train, x_test = binarised_mnist(args.num_train, args.num_test)
     rows = []
@@ -174,12 +174,12 @@ def main():
             "title": f"784x{args.num_hidden} RBM on binarised MNIST: kgen "
             "against scikit-learn's BernoulliRBM at the same budget, scored "
             "by kgen's AIS",
-            "values": {
-                f"{row['model']} (nats)": (
-                    f"/summary/{i}/mean_test_log_likelihood"
-                )
-                for i, row in enumerate(summary)
-            },
+            "values": row_pointers(
+                summary,
+                "model",
+                {"(nats)": "mean_test_log_likelihood"},
+                table="summary",
+            ),
             "peer": "scikit-learn's BernoulliRBM (its fit, and partial_fit "
             "on shuffled batches)",
             "notes": "Test log-likelihood, the mean over training seeds.",

@@ -27,6 +27,7 @@ import time
 from benchmarks.common import RESULTS
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 
@@ -148,10 +149,7 @@ def write_results(rows):
         headline={
             "title": "Memory and time of sample(n) for every n on JAX: "
             "bucketed batch sizes against every size",
-            "values": {
-                f"{label(row)} (MB)": f"/rows/{i}/growth_mb"
-                for i, row in enumerate(rows)
-            },
+            "values": row_pointers(rows, label, {"(MB)": "growth_mb"}),
             "peer": "the same model sampling at every size as asked (what "
             "sample did before)",
             "notes": "Issue 44's bar: under 300 MB of growth over n = 1..200.",

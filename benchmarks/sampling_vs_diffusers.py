@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from benchmarks.common import BackendWorker
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import time_calls
@@ -145,12 +146,14 @@ def main(argv=None):
         repeats=5,
     )
     parser.add_argument("--network", choices=("unet", "dit"), default="unet")
-    parser.add_argument("--calls", type=int, default=2, help="per round")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--backends",
-        default="jax,tensorflow,torch",
-        help="Keras backends whose kgen sampling is timed (comma-separated)",
+    add_flags(
+        parser,
+        calls=(2, "per round"),
+        threads=1,
+        backends=(
+            "jax,tensorflow,torch",
+            "Keras backends whose kgen sampling is timed (comma-separated)",
+        ),
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

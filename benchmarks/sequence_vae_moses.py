@@ -41,6 +41,7 @@ import keras
 import numpy as np
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import add_results_argument
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
@@ -175,24 +176,22 @@ def main(argv=None):
         weights=None,
         init=None,
     )
-    parser.add_argument("--hidden-dim", type=int, default=128)
-    parser.add_argument("--num-layers", type=int, default=3)
-    parser.add_argument("--encoder-layers", type=int, default=2)
-    parser.add_argument("--beta", type=float, default=0.05)
-    parser.add_argument("--beta-warmup-steps", type=int, default=2000)
-    parser.add_argument(
-        "--decoder-init",
-        help="a GPT preset of the same tokenizer to start the decoder from "
-        "(e.g. gpt_moses; needs --num-layers and --hidden-dim to match)",
+    add_flags(
+        parser,
+        hidden_dim=128,
+        num_layers=3,
+        encoder_layers=2,
+        beta=0.05,
+        beta_warmup_steps=2000,
+        decoder_init=(
+            None,
+            "a GPT preset of the same tokenizer to start the decoder from "
+            "(e.g. gpt_moses; needs --num-layers and --hidden-dim to match)",
+        ),
+        temperature=(1.0, "of the token-by-token prior samples"),
+        climb_steps=50,
+        cache="/tmp/kgen_sequence_vae_moses",
     )
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=1.0,
-        help="of the token-by-token prior samples",
-    )
-    parser.add_argument("--climb-steps", type=int, default=50)
-    parser.add_argument("--cache", default="/tmp/kgen_sequence_vae_moses")
     add_results_argument(parser, "sequence_vae_moses", outputs="JSON")
     args = parser.parse_args(argv)
     if args.dry_run:

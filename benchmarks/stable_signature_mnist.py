@@ -369,14 +369,15 @@ def fid_sensitivity(args):
             "title": "Why the pixel penalty fails on MNIST: FID-Inception's "
             "response to noise over the whole image against noise in the "
             "strokes only",
-            "values": {
-                (
+            "values": common.row_pointers(
+                rows,
+                lambda row: (
                     f"RMS {row['rms']:g} {row['change']}"
                     if row["rms"]
                     else "unchanged"
-                ): f"/rows/{i}/fid"
-                for i, row in enumerate(rows)
-            },
+                ),
+                "fid",
+            ),
             "peer": "the same mean squared change confined to the strokes "
             "(pixels above 0.3)",
         },
@@ -407,9 +408,12 @@ def main():
         help="read the bits from the attacked images too in the penalised "
         "phases of the extractor's curriculum",
     )
-    parser.add_argument("--finetune-steps", type=int, default=400)
-    parser.add_argument("--finetune-image-weight", type=float, default=10.0)
-    parser.add_argument("--finetune-learning-rate", type=float, default=1e-4)
+    common.add_flags(
+        parser,
+        finetune_steps=400,
+        finetune_image_weight=10.0,
+        finetune_learning_rate=1e-4,
+    )
     parser.add_argument(
         "--finetune-attacks",
         action=argparse.BooleanOptionalAction,

@@ -106,10 +106,13 @@ def train_adain(network, steps, seed=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--per-dataset", type=int, default=4)
-    parser.add_argument("--gatys-steps", type=int, default=200)
-    parser.add_argument("--adain-steps", type=int, default=1500)
-    parser.add_argument("--style-weight", type=float, default=100.0)
+    common.add_flags(
+        parser,
+        per_dataset=4,
+        gatys_steps=200,
+        adain_steps=1500,
+        style_weight=100.0,
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)

@@ -78,9 +78,7 @@ def replaced(tokens, fraction, vocabulary_size, rng):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--num-texts", type=int, default=200)
-    parser.add_argument("--length", type=int, default=200)
-    parser.add_argument("--gamma", type=float, default=0.25)
+    common.add_flags(parser, num_texts=200, length=200, gamma=0.25)
     parser.add_argument("--deltas", type=float, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()
 

@@ -22,8 +22,10 @@ import time
 import keras
 
 import kgen
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
+from benchmarks.common import row_pointers
 from benchmarks.common import write_json
 
 
@@ -56,11 +58,12 @@ def binarised_test(x_test, num_test, seed=123):
 
 def main():
     parser = benchmark_parser(epochs=8, num_test=500, latent_dim=32)
-    parser.add_argument(
-        "--num-samples",
-        type=int,
-        default=5000,
-        help="K, the importance samples of the IWAE bound on each image",
+    add_flags(
+        parser,
+        num_samples=(
+            5000,
+            "K, the importance samples of the IWAE bound on each image",
+        ),
     )
     args = parser.parse_args()
 
@@ -110,14 +113,11 @@ def main():
             "title": "Flat VAE against HierarchicalVAE at equal parameters "
             "on dynamically binarised MNIST: IWAE test NLL after "
             f"{args.epochs} epochs",
-            "values": {
-                f"{row['model']} {label}": f"/rows/{i}/{key}"
-                for i, row in enumerate(rows)
-                for label, key in (
-                    ("NLL (nats)", "test_nll_iwae"),
-                    ("-ELBO", "test_negative_elbo"),
-                )
-            },
+            "values": row_pointers(
+                rows,
+                "model",
+                {"NLL (nats)": "test_nll_iwae", "-ELBO": "test_negative_elbo"},
+            ),
             "peer": "Burda et al.'s one-layer VAE, about 86.8 nats after "
             "3,280 epochs",
         },

@@ -74,15 +74,7 @@ def train(args, x_train, x_test):
     if not args.dry_run:
         keras.config.set_dtype_policy("mixed_bfloat16")
     model = build(args)
-    history, wall = common.fit_in_chunks(
-        model,
-        x_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        minutes=args.minutes,
-        checkpoint_dir=args.checkpoint_dir,
-        save_freq=args.checkpoint_every,
-    )
+    history, wall = common.fit_in_chunks(model, x_train, args=args)
     training = common.ema_training_record(
         model, history, wall, ("clips", len(x_train)), args
     )
@@ -140,28 +132,27 @@ def headline(args, result):
     """The result's row in docs/benchmarks.md: what its stages measured,
     with their commands and machines (a score stage run after training on
     a lent device names both)."""
-    values = {}
-    if "training" in result:
-        values["train clips/s"] = "/training/clips_per_second"
-        values["final loss"] = "/training/final_loss"
-    if "scores" in result:
-        values["motion ratio"] = "/scores/motion_ratio"
-        values["digit identity"] = "/scores/digit_identity"
-        values["prediction MSE"] = "/scores/prediction_mse"
-        values["last frame repeated MSE"] = "/scores/last_frame_repeated_mse"
-    command, hardware = common.command_and_hardware(
-        result.get("training", {}), args.score
-    )
-    return {
-        "title": ("Dry run: video" if args.dry_run else "Video")
+    return common.staged_headline(
+        result,
+        args.score,
+        title=("Dry run: video" if args.dry_run else "Video")
         + f" diffusion on Moving MNIST at {args.image_size} px, scored by "
         "issue 48's bar",
-        "values": values,
-        "peer": "the real test clips; repeating the last known frame",
-        "notes": "Bar: motion ratio within 0.5-2, digit identity at least 0.8.",
-        "command": command,
-        "hardware": hardware,
-    }
+        values={
+            "training": {
+                "train clips/s": "/training/clips_per_second",
+                "final loss": "/training/final_loss",
+            },
+            "scores": {
+                "motion ratio": "/scores/motion_ratio",
+                "digit identity": "/scores/digit_identity",
+                "prediction MSE": "/scores/prediction_mse",
+                "last frame repeated MSE": "/scores/last_frame_repeated_mse",
+            },
+        },
+        peer="the real test clips; repeating the last known frame",
+        notes="Bar: motion ratio within 0.5-2, digit identity at least 0.8.",
+    )
 
 
 def main(argv=None):
@@ -181,10 +172,13 @@ def main(argv=None):
         dry_run=False,
     )
     parser.add_argument("--image-size", type=int, choices=(32, 64))
-    parser.add_argument("--num-frames", type=int, default=16)
-    parser.add_argument("--num-predicted", type=int, default=100)
-    parser.add_argument("--weights", default="video_moving_mnist_weights.npz")
-    parser.add_argument("--samples", default="video_moving_mnist_samples.npz")
+    common.add_flags(
+        parser,
+        num_frames=16,
+        num_predicted=100,
+        weights="video_moving_mnist_weights.npz",
+        samples="video_moving_mnist_samples.npz",
+    )
     parser.add_argument("--score", action="store_true")
     args = parser.parse_args(argv)
     if args.dry_run:

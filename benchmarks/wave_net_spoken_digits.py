@@ -19,6 +19,7 @@ import keras
 
 import kgen
 from benchmarks.common import RESULTS
+from benchmarks.common import add_flags
 from benchmarks.common import benchmark_parser
 from benchmarks.common import print_table
 from benchmarks.common import step_budget
@@ -54,10 +55,9 @@ class HeldOutNLL(keras.callbacks.Callback):
 
 def main():
     parser = benchmark_parser(minutes=15.0, epochs=200, batch_size=8)
-    parser.add_argument("--residual-channels", type=int, default=32)
-    parser.add_argument("--skip-channels", type=int, default=64)
-    parser.add_argument("--stacks", type=int, default=1)
-    parser.add_argument("--digits", default="3,7")
+    add_flags(
+        parser, residual_channels=32, skip_channels=64, stacks=1, digits="3,7"
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)

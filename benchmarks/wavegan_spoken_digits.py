@@ -221,9 +221,12 @@ def main(argv=None):
         weights=None,
         init=None,
     )
-    parser.add_argument("--model-size", type=int, default=16)
-    parser.add_argument("--n-critic", type=int, default=5)
-    parser.add_argument("--data-cache", help="an .npz of the clips")
+    common.add_flags(
+        parser,
+        model_size=16,
+        n_critic=5,
+        data_cache=(None, "an .npz of the clips"),
+    )
     common.add_results_argument(
         parser, "wavegan_spoken_digits", outputs="JSON and WAV files"
     )
