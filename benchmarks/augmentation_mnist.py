@@ -54,12 +54,7 @@ def real_subset(x_train, y_train, per_class, seed):
 
 
 def main():
-    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
-    parser.add_argument("--models", nargs="+", default=PRESETS)
-    common.add_flags(
-        parser, num_steps=(1000, "training steps of each classifier")
-    )
-    args = parser.parse_args()
+    args = privacy_mnist.unit_samples_parser(PRESETS, "classifier").parse_args()
 
     (x_train, y_train), (x_test, y_test) = kgen.datasets.load("mnist")
     samples = {

@@ -328,6 +328,16 @@ def score_class_conditional_sampler(
     return row
 
 
+def draw_is_finite(draw):
+    """Whether `draw(n, labels, seed)`, a row of a sampler table, draws ten
+    finite samples, a label each (seed 1): a dry run's check of the row."""
+    import keras
+    import numpy as np
+
+    samples = keras.ops.convert_to_numpy(draw(10, np.arange(10), 1))
+    return bool(np.isfinite(samples).all())
+
+
 class MnistSamplerTable:
     """The class-conditional MNIST sampler table of several benchmarks.
 
@@ -543,6 +553,31 @@ def benchmark_parser(description=None, **defaults):
     return parser
 
 
+def chunked_job_parser(description, **defaults):
+    """`benchmark_parser` of a job that `fit_in_chunks` trains on a lent
+    device, with the flags named in `defaults` and the job's own:
+    --checkpoint-dir, --out, --dry-run, and --epochs so many that
+    --minutes ends each chunk."""
+    return benchmark_parser(
+        description,
+        **defaults,
+        epochs=100_000,
+        checkpoint_dir=None,
+        out=None,
+        dry_run=False,
+    )
+
+
+def add_staged_job_flags(parser, name):
+    """--weights and --samples, the files that the training stage of a
+    job on a lent device leaves (`NAME_weights.npz` and
+    `NAME_samples.npz`), and --score, the stage that scores them here."""
+    add_flags(
+        parser, weights=f"{name}_weights.npz", samples=f"{name}_samples.npz"
+    )
+    parser.add_argument("--score", action="store_true")
+
+
 def add_common_arguments(parser, **defaults):
     """Adds to `parser` the common flags named in `defaults`, as
     `benchmark_parser` does (for flags a script's helper shares)."""
@@ -608,6 +643,21 @@ def require_stage_flags(parser, args, stage, *flags):
     if not all(getattr(args, flag) for flag in flags):
         needed = " and ".join("--" + flag.replace("_", "-") for flag in flags)
         parser.error(f"--stage {stage} needs {needed}")
+
+
+def run_stage(parser, args, dry_run, **stages):
+    """`dry_run(args)` under --dry-run, else the `--stage` named: `stages`
+    maps each stage to `(function, *flags)`, its function of `args` and
+    the flags it needs. Returns what the function returns; a usage error
+    names the flags missing, or asks for a stage."""
+    if args.dry_run:
+        return dry_run(args)
+    if args.stage not in stages:
+        named = ", ".join(f"--stage {stage}" for stage in stages)
+        parser.error(f"give {named} or --dry-run")
+    function, *flags = stages[args.stage]
+    require_stage_flags(parser, args, args.stage, *flags)
+    return function(args)
 
 
 def time_calls(function, repeats):

@@ -158,29 +158,20 @@ def headline(args, result):
 
 
 def main(argv=None):
-    parser = common.benchmark_parser(
-        description=__doc__.split("\n")[0],
+    parser = common.chunked_job_parser(
+        __doc__.split("\n")[0],
         minutes=5.0,
-        epochs=100_000,
         batch_size=256,
         learning_rate=3e-4,
         ema_momentum=0.999,
         num_samples=900,
-        checkpoint_dir=None,
         # A checkpoint holds the optimizer moments and EMA too: 16 bytes a
         # parameter.
         checkpoint_every=2000,
-        out=None,
-        dry_run=False,
     )
     parser.add_argument("--image-size", type=int, choices=(32, 64))
-    common.add_flags(
-        parser,
-        repeat=16,
-        weights="dit_emoji_weights.npz",
-        samples="dit_emoji_samples.npz",
-    )
-    parser.add_argument("--score", action="store_true")
+    common.add_flags(parser, repeat=16)
+    common.add_staged_job_flags(parser, "dit_emoji")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.image_size = 32

@@ -117,18 +117,14 @@ def conditioned_scores(samples, test, judge_half, column, args):
 
 
 def main(argv=None):
-    parser = common.benchmark_parser(
-        description=__doc__.split("\n")[0],
+    parser = common.chunked_job_parser(
+        __doc__.split("\n")[0],
         minutes=8.0,
-        epochs=100_000,
         batch_size=64,
         learning_rate=1e-4,
-        checkpoint_dir=None,
         checkpoint_every=500,
         num_samples=1000,
         num_steps=1000,
-        out=None,
-        dry_run=False,
     )
     common.add_flags(parser, hidden_dim=256, num_layers=9, normalization=10.0)
     parser.add_argument(

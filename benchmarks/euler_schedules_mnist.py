@@ -32,13 +32,13 @@ requested labels.
 `--dry-run` draws every row from an untrained 8x8 model (CI).
 """
 
-import keras
 import numpy as np
 
 import kgen
 from benchmarks import common
 from benchmarks import flow_matching_mnist
 from benchmarks.common import MnistSamplerTable
+from benchmarks.common import write_dry_run
 from benchmarks.common import write_json
 from kgen.models.diffusion import flow_matching_sampling
 
@@ -153,20 +153,15 @@ def dry_run(args):
     model = flow_matching_mnist.build("flow", (8,), 1e-3, data_shape=(8, 8, 1))
     results = {}
     for name, calls, _, draw in draws(model):
-        samples = keras.ops.convert_to_numpy(draw(10, np.arange(10), 1))
-        results[f"{name}_finite"] = bool(np.isfinite(samples).all())
+        results[f"{name}_finite"] = common.draw_is_finite(draw)
         results[f"{name}_calls"] = calls
-    print(results)
-    write_json(
+    return write_dry_run(
         args.results,
-        {"dry_run": results},
-        headline={
-            "title": "Dry run of the Euler-schedule benchmark: every row "
-            "drawn at toy size",
-            "values": {"rows": "/dry_run/euler-10_calls"},
-        },
+        results,
+        title="Dry run of the Euler-schedule benchmark: every row drawn at "
+        "toy size",
+        values={"rows": "/dry_run/euler-10_calls"},
     )
-    return results
 
 
 def main(argv=None):

@@ -43,12 +43,7 @@ def eight_bit(x):
 
 
 def main():
-    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
-    parser.add_argument("--models", nargs="+", default=PRESETS)
-    common.add_flags(
-        parser, num_steps=(1000, "training steps of each detector")
-    )
-    args = parser.parse_args()
+    args = privacy_mnist.unit_samples_parser(PRESETS, "detector").parse_args()
 
     (x_train, _), (x_test, _) = kgen.datasets.load("mnist")
     rng = np.random.default_rng(0)

@@ -77,15 +77,8 @@ def train(args, model, x_train):
 
 
 def main(argv=None):
-    parser = common.benchmark_parser(
-        description=__doc__.split("\n")[0],
-        minutes=7.0,
-        epochs=100_000,
-        batch_size=256,
-        learning_rate=1e-3,
-        checkpoint_dir=None,
-        out=None,
-        dry_run=False,
+    parser = common.chunked_job_parser(
+        __doc__.split("\n")[0], minutes=7.0, batch_size=256, learning_rate=1e-3
     )
     common.add_flags(
         parser,

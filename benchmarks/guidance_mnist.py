@@ -26,7 +26,6 @@ with each kind of guidance from an untrained model (CI).
 """
 
 import keras
-import numpy as np
 
 import kgen
 from benchmarks import common
@@ -146,19 +145,14 @@ def dry_run(args):
     history = guide.fit(x[:128], y[:128], batch_size=32, epochs=1, verbose=0)
     results = {"guide_loss": history.history["loss"][-1]}
     for name, _, draw in samplers(flow((8, 16)), guide, steps=2):
-        samples = keras.ops.convert_to_numpy(draw(10, np.arange(10), 1))
-        results[f"{name}_finite"] = bool(np.isfinite(samples).all())
-    print(results)
-    write_json(
+        results[f"{name}_finite"] = common.draw_is_finite(draw)
+    return common.write_dry_run(
         args.results,
-        {"dry_run": results},
-        headline={
-            "title": "Dry run of the guidance benchmark: a tiny guide and "
-            "every guided row at toy size",
-            "values": {"guide loss": "/dry_run/guide_loss"},
-        },
+        results,
+        title="Dry run of the guidance benchmark: a tiny guide and every "
+        "guided row at toy size",
+        values={"guide loss": "/dry_run/guide_loss"},
     )
-    return results
 
 
 def main(argv=None):
@@ -177,15 +171,9 @@ def main(argv=None):
     )
     common.add_results_argument(parser, "guidance_mnist")
     args = parser.parse_args(argv)
-    if args.dry_run:
-        return dry_run(args)
-    if args.stage == "train":
-        common.require_stage_flags(parser, args, "train", "model")
-        return train(args)
-    if args.stage == "score":
-        common.require_stage_flags(parser, args, "score", "guide")
-        return score(args)
-    parser.error("give --stage train, --stage score or --dry-run")
+    return common.run_stage(
+        parser, args, dry_run, train=(train, "model"), score=(score, "guide")
+    )
 
 
 if __name__ == "__main__":

@@ -164,6 +164,19 @@ def unit_samples(name, workdir, num_samples):
     return ((samples - low) / (high - low)).astype("float32"), labels
 
 
+def unit_samples_parser(presets, trained):
+    """The command line of a benchmark that trains a `trained` on the
+    `unit_samples` of `presets` (--models): --workdir and --num-samples,
+    the samples cached there as the audit stage has them, and
+    --num-steps, the training steps of each `trained`."""
+    parser = common.benchmark_parser(workdir=common.REQUIRED, num_samples=1000)
+    parser.add_argument("--models", nargs="+", default=presets)
+    common.add_flags(
+        parser, num_steps=(1000, f"training steps of each {trained}")
+    )
+    return parser
+
+
 def audit(name, workdir, num_samples, num_members):
     """`privacy_audit` of one preset or control; writes W/<name>.json."""
     if name in CONTROLS:

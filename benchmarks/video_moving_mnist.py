@@ -156,30 +156,20 @@ def headline(args, result):
 
 
 def main(argv=None):
-    parser = common.benchmark_parser(
-        description=__doc__.split("\n")[0],
+    parser = common.chunked_job_parser(
+        __doc__.split("\n")[0],
         num_train=10_000,
         num_test=500,
         minutes=8.0,
-        epochs=100_000,
         batch_size=32,
         learning_rate=2e-4,
         ema_momentum=0.999,
         num_samples=500,
-        checkpoint_dir=None,
         checkpoint_every=1000,
-        out=None,
-        dry_run=False,
     )
     parser.add_argument("--image-size", type=int, choices=(32, 64))
-    common.add_flags(
-        parser,
-        num_frames=16,
-        num_predicted=100,
-        weights="video_moving_mnist_weights.npz",
-        samples="video_moving_mnist_samples.npz",
-    )
-    parser.add_argument("--score", action="store_true")
+    common.add_flags(parser, num_frames=16, num_predicted=100)
+    common.add_staged_job_flags(parser, "video_moving_mnist")
     args = parser.parse_args(argv)
     if args.dry_run:
         args.image_size, args.num_frames = 32, 4
