@@ -3,7 +3,6 @@ results with their headlines, and the callbacks of a GPU job trained in
 resumable chunks."""
 
 import argparse
-import itertools
 import json
 import numbers
 import os
@@ -733,12 +732,9 @@ def row_pointers(
     if isinstance(metrics, str):
         metrics = {None: metrics}
     kept = [(i, row) for i, row in enumerate(rows) if keep is None or keep(row)]
-    cells = itertools.product(kept, metrics.items())
+    cells = [(row, metric) for row in kept for metric in metrics.items()]
     if by_metric:
-        cells = (
-            (row, metric)
-            for metric, row in itertools.product(metrics.items(), kept)
-        )
+        cells = [(row, metric) for metric in metrics.items() for row in kept]
     values = {}
     for (index, row), (label, key) in cells:
         row_name = name(row) if callable(name) else row[name]
