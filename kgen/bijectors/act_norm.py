@@ -69,8 +69,3 @@ class ActNorm(Bijector):
     def _inverse_and_log_det(self, y):
         x = (y - self.bias) * ops.exp(-self.log_scale)
         return x, -self._positions(y) * ops.sum(self.log_scale)
-
-    def get_config(self):
-        config = super().get_config()
-        config["event_ndims"] = self.event_ndims
-        return config

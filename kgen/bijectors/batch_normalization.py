@@ -105,8 +105,3 @@ class BatchNormalization(Bijector):
         self.moving_mean.assign(mean)
         self.moving_variance.assign(variance)
         return self.inverse(y)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"momentum": self.momentum, "epsilon": self.epsilon})
-        return config

@@ -1,9 +1,11 @@
 import keras
 from keras import ops
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class Bijector(keras.layers.Layer):
+class Bijector(RecordedConfig, keras.layers.Layer):
     """An invertible map `y = f(x)` with a tractable Jacobian determinant.
 
     TensorFlow Probability's interface in `keras.ops`, so a kgen bijector
@@ -131,6 +133,3 @@ class Bijector(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        return super().get_config()

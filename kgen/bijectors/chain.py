@@ -1,7 +1,6 @@
 import keras
 
 from kgen.bijectors.bijector import Bijector
-from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -62,14 +61,3 @@ class Chain(Bijector):
         for bijector in reversed(self.bijectors):
             shape = tuple(bijector.compute_output_shape(shape))
         return shape
-
-    def get_config(self):
-        config = super().get_config()
-        config["bijectors"] = [
-            keras.saving.serialize_keras_object(b) for b in self.bijectors
-        ]
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "bijectors"))

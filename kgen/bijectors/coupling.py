@@ -77,18 +77,6 @@ class Coupling(Bijector):
         axes = tuple(range(-self.min_event_ndims, 0))
         return ops.sum(values, axis=axes)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mask": self.mask,
-                "reverse": self.reverse,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-            }
-        )
-        return config
-
 
 def coupling_mask(mask, event_shape, reverse=False):
     """A coupling's binary mask over one event: 1 kept, 0 transformed."""

@@ -1,7 +1,6 @@
 import keras
 
 from kgen.bijectors.bijector import Bijector
-from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -29,12 +28,3 @@ class Invert(Bijector):
 
     def _inverse_and_log_det(self, y):
         return self.bijector.forward_and_log_det(y)
-
-    def get_config(self):
-        config = super().get_config()
-        config["bijector"] = keras.saving.serialize_keras_object(self.bijector)
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "bijector"))

@@ -78,11 +78,6 @@ class InvertibleConv1x1(Bijector):
         x = ops.matmul(y, ops.transpose(inverse))
         return x, -self._pixels(y) * ops.sum(self.log_s)
 
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.seed
-        return config
-
 
 def _lu(matrix):
     """`P, L, U` with `matrix = P L U` (partial pivoting, NumPy only)."""

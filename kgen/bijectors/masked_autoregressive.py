@@ -118,8 +118,3 @@ class MaskedAutoregressive(Bijector):
     def _inverse_and_log_det(self, y):
         shift, log_scale = self.shift_and_log_scale(y)
         return (y - shift) * ops.exp(-log_scale), -ops.sum(log_scale, axis=-1)
-
-    def get_config(self):
-        config = super().get_config()
-        config["hidden_dims"] = self.hidden_dims
-        return config

@@ -4,7 +4,6 @@ from keras import ops
 
 from kgen.bijectors.bijector import Bijector
 from kgen.bijectors.squeeze import Squeeze
-from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -122,14 +121,3 @@ class MultiScale(Bijector):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[-3:])))
-
-    def get_config(self):
-        config = super().get_config()
-        config["levels"] = [
-            keras.saving.serialize_keras_object(level) for level in self.levels
-        ]
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "levels"))

@@ -40,8 +40,3 @@ class Permute(Bijector):
     def _inverse_and_log_det(self, y):
         inverse = np.argsort(self.permutation).tolist()
         return ops.take(y, inverse, axis=-1), 0.0
-
-    def get_config(self):
-        config = super().get_config()
-        config["permutation"] = self.permutation
-        return config

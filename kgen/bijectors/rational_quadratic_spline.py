@@ -100,18 +100,6 @@ class RationalQuadraticSpline(Bijector):
             y, *self.spline_parameters(), range_min=-self.bound, inverse=True
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_bins": self.num_bins,
-                "bound": self.bound,
-                "min_bin_size": self.min_bin_size,
-                "min_slope": self.min_slope,
-            }
-        )
-        return config
-
 
 def check_spline_arguments(num_bins, bound, min_bin_size, min_slope):
     num_bins = validate_int(num_bins, "num_bins", minimum=2)

@@ -108,15 +108,3 @@ class SplineCoupling(Coupling):
 
     def _inverse_and_log_det(self, y):
         return self._transform(y, inverse=True)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_bins": self.num_bins,
-                "bound": self.bound,
-                "min_bin_size": self.min_bin_size,
-                "min_slope": self.min_slope,
-            }
-        )
-        return config

@@ -11,6 +11,7 @@ from kgen import backend
 from kgen import distribute
 from kgen.utils.atomic_directory import atomic_directory
 from kgen.utils.file_digest import sha256
+from kgen.utils.recorded_config import RecordedConfig
 from kgen.utils.unreadable_file_error import UnreadableFileError
 from kgen.utils.weights_file import save_weights
 
@@ -20,7 +21,7 @@ _NAME = re.compile(r"^checkpoint-(\d+)-(\d+)$")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class BackupAndRestore(keras.callbacks.BackupAndRestore):
+class BackupAndRestore(RecordedConfig, keras.callbacks.BackupAndRestore):
     """Keras' `BackupAndRestore` that resumes to the bit, inside an epoch
     too, and never loads a damaged checkpoint.
 
@@ -218,13 +219,6 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             return
         if self.delete_checkpoint and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
-
-    def get_config(self):
-        return {
-            "backup_dir": self.backup_dir,
-            "save_freq": self.save_freq,
-            "delete_checkpoint": self.delete_checkpoint,
-        }
 
 
 def _checkpoints(backup_dir):

@@ -1,9 +1,10 @@
 import keras
 
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
-class EveryNEpochs(keras.callbacks.Callback):
+class EveryNEpochs(RecordedConfig, keras.callbacks.Callback):
     """A callback that acts after epochs `n, 2n, ...` and after the last.
 
     The base of the callbacks that draw samples (grids, metrics, mode
@@ -18,12 +19,6 @@ class EveryNEpochs(keras.callbacks.Callback):
     def __init__(self, every_n_epochs=1):
         super().__init__()
         self.every_n_epochs = validate_int(every_n_epochs, "every_n_epochs")
-
-    @classmethod
-    def from_config(cls, config):
-        # `keras.callbacks.Callback` has none; a subclass's `get_config`
-        # returns its constructor's arguments.
-        return cls(**config)
 
     def on_epoch_end(self, epoch, logs=None):
         epochs = self.params.get("epochs") if self.params else None

@@ -1,7 +1,6 @@
 import keras
 
 from kgen.callbacks.every_n_epochs import EveryNEpochs
-from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -67,16 +66,3 @@ class MetricCallback(EveryNEpochs):
                 for key, value in result.items()
             }
         return {self.metric.name: float(result)}
-
-    def get_config(self):
-        return {
-            "metric": keras.saving.serialize_keras_object(self.metric),
-            "every_n_epochs": self.every_n_epochs,
-            "num_samples": self.num_samples,
-            "seed": self.seed,
-            "batch_size": self.batch_size,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "metric"))

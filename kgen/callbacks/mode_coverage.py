@@ -47,13 +47,3 @@ class ModeCoverage(EveryNEpochs):
         if logs is not None:
             logs["modes_covered"] = result["modes_covered"]
             logs["high_quality_fraction"] = result["high_quality_fraction"]
-
-    def get_config(self):
-        return {
-            "centers": self.centers.tolist(),
-            "std": self.std,
-            "every_n_epochs": self.every_n_epochs,
-            "num_samples": self.num_samples,
-            "num_std": self.num_std,
-            "seed": self.seed,
-        }

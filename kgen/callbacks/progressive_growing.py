@@ -1,8 +1,10 @@
 import keras
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ProgressiveGrowing(keras.callbacks.Callback):
+class ProgressiveGrowing(RecordedConfig, keras.callbacks.Callback):
     """Grows a `ProgressiveGAN` on a schedule of epochs.
 
     Each stage lasts `epochs_per_stage` epochs; in a stage's first
@@ -49,9 +51,3 @@ class ProgressiveGrowing(keras.callbacks.Callback):
         if logs is not None:
             logs["stage"] = self.stage
             logs["alpha"] = self.alpha
-
-    def get_config(self):
-        return {
-            "epochs_per_stage": self.epochs_per_stage,
-            "fade_in_epochs": self.fade_in_epochs,
-        }

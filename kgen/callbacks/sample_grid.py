@@ -80,15 +80,3 @@ class SampleGrid(EveryNEpochs):
         # one writes the picture.
         path = distribute.writable_path(path)
         return save_image_grid(images, path, value_range=self.value_range)
-
-    def get_config(self):
-        return {
-            "directory": self.directory,
-            "every_n_epochs": self.every_n_epochs,
-            "num_samples": self.num_samples,
-            "seed": self.seed,
-            "value_range": self.value_range,
-            "prefix": self.prefix,
-            "image_shape": self.image_shape,
-            "sample_arguments": self.sample_arguments,
-        }

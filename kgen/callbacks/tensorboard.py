@@ -7,11 +7,11 @@ from PIL import Image
 
 from kgen import distribute
 from kgen.callbacks.sample_grid import SampleGrid
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class TensorBoard(keras.callbacks.TensorBoard):
+class TensorBoard(RecordedConfig, keras.callbacks.TensorBoard):
     """Keras' `TensorBoard` logs, plus what one watches a generative model
     by: the epoch's sample grid as an image and the throughput in examples.
 
@@ -42,7 +42,6 @@ class TensorBoard(keras.callbacks.TensorBoard):
         kwargs.setdefault("write_graph", False)
         kwargs.setdefault("write_steps_per_second", True)
         super().__init__(distribute.writable_path(log_dir), **kwargs)
-        self._arguments = dict(kwargs, log_dir=log_dir, batch_size=batch_size)
         if sample_grid is not None and not isinstance(sample_grid, SampleGrid):
             raise ValueError(
                 "`sample_grid` must be a kgen.callbacks.SampleGrid; received "
@@ -53,19 +52,6 @@ class TensorBoard(keras.callbacks.TensorBoard):
         self._logged_grids = 0
         self._epoch_began = None
         self._epoch_steps = 0
-
-    def get_config(self):
-        grid = self.sample_grid
-        return dict(
-            self._arguments,
-            sample_grid=None
-            if grid is None
-            else keras.saving.serialize_keras_object(grid),
-        )
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "sample_grid"))
 
     def on_epoch_begin(self, epoch, logs=None):
         super().on_epoch_begin(epoch, logs)

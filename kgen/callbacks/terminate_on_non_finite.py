@@ -5,6 +5,7 @@ import keras
 
 from kgen.backend.non_finite_steps import SKIPPED_STEPS
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -12,7 +13,7 @@ class NonFiniteLossError(FloatingPointError):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class TerminateOnNonFinite(keras.callbacks.Callback):
+class TerminateOnNonFinite(RecordedConfig, keras.callbacks.Callback):
     """Stops `fit` with an error at the first step that logs a NaN or
     infinite value, naming the step and the loss term.
 
@@ -143,12 +144,6 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
             + ".",
             stacklevel=2,
         )
-
-    def get_config(self):
-        return {
-            "raise_error": self.raise_error,
-            "max_skipped_steps": self.max_skipped_steps,
-        }
 
 
 def _as_float(value):

@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.distributions.distribution import Distribution
-from kgen.distributions.distribution import to_list
 from kgen.utils import batch_random
 
 
@@ -73,8 +72,3 @@ class Bernoulli(Distribution):
     def entropy(self):
         # H = softplus(l) - l * sigmoid(l), stable for large |l|.
         return ops.softplus(self.logits) - self.logits * self.probs
-
-    def get_config(self):
-        if self._probs is not None:
-            return {"probs": to_list(self._probs), "dtype": self.sample_dtype}
-        return {"logits": to_list(self.logits), "dtype": self.sample_dtype}

@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from kgen.distributions.distribution import Distribution
-from kgen.distributions.distribution import to_list
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -78,13 +77,6 @@ class DiscretizedLogistic(Distribution):
 
     def mode(self):
         return self.mean()
-
-    def get_config(self):
-        return {
-            "loc": to_list(self.loc),
-            "scale": to_list(self.scale),
-            "num_bins": self.num_bins,
-        }
 
 
 def _log1mexp(x):

@@ -3,7 +3,6 @@ from keras import ops
 
 from kgen.distributions.discretized_logistic import DiscretizedLogistic
 from kgen.distributions.distribution import Distribution
-from kgen.distributions.distribution import to_list
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -87,11 +86,3 @@ class DiscretizedLogisticMixture(Distribution):
     def mean(self):
         weights = ops.softmax(self.logits, axis=-1)
         return ops.sum(weights * self.components.mean(), axis=-1)
-
-    def get_config(self):
-        return {
-            "logits": to_list(self.logits),
-            "loc": to_list(self.loc),
-            "scale": to_list(self.scale),
-            "num_bins": self.num_bins,
-        }

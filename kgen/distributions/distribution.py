@@ -3,9 +3,10 @@ from keras import ops
 
 from kgen.distributions import kl_registry
 from kgen.utils import seeds
+from kgen.utils.recorded_config import RecordedConfig
 
 
-class Distribution:
+class Distribution(RecordedConfig):
     """Base class of kgen distributions, with TFP's method names.
 
     A kgen distribution is a plain Python object holding backend tensors,
@@ -15,8 +16,8 @@ class Distribution:
     one (a VAE prior, for instance).
 
     Subclasses implement `_log_prob`, `_sample_n` and the moments they have;
-    `get_config` returns the constructor arguments as Python lists so the
-    distribution serializes inside a model's config.
+    its config is its constructor's arguments (`RecordedConfig`), tensors as
+    Python lists, so the distribution serializes inside a model's config.
     """
 
     def log_prob(self, value):
@@ -56,15 +57,3 @@ class Distribution:
     @property
     def event_shape(self):
         return ()
-
-    def get_config(self):
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-def to_list(tensor):
-    """A parameter as a JSON-friendly Python number or nested list."""
-    return ops.convert_to_numpy(tensor).tolist()

@@ -74,11 +74,3 @@ class Independent(Distribution):
 
     def entropy(self):
         return self._reduce(self.distribution.entropy())
-
-    def get_config(self):
-        return {
-            "distribution": keras.saving.serialize_keras_object(
-                self.distribution
-            ),
-            "reinterpreted_batch_ndims": self.reinterpreted_batch_ndims,
-        }

@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from kgen.distributions.distribution import Distribution
-from kgen.distributions.distribution import to_list
 from kgen.utils import batch_random
 
 
@@ -64,9 +63,6 @@ class Normal(Distribution):
         return (0.5 + _HALF_LOG_TWO_PI + ops.log(self.scale)) + ops.zeros_like(
             self.loc
         )
-
-    def get_config(self):
-        return {"loc": to_list(self.loc), "scale": to_list(self.scale)}
 
 
 _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)

@@ -1,9 +1,11 @@
 import keras
 from keras import ops
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class AdaptiveInstanceNormalization(keras.layers.Layer):
+class AdaptiveInstanceNormalization(RecordedConfig, keras.layers.Layer):
     """AdaIN: instance-normalise features, then scale and shift by a style.
 
     ```
@@ -55,10 +57,3 @@ class AdaptiveInstanceNormalization(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"style_index": self.style_index, "epsilon": self.epsilon}
-        )
-        return config

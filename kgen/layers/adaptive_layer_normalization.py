@@ -2,10 +2,11 @@ import keras
 from keras import ops
 
 from kgen.utils.argument_validation import validate_bool
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class AdaptiveLayerNormalization(keras.layers.Layer):
+class AdaptiveLayerNormalization(RecordedConfig, keras.layers.Layer):
     """adaLN-Zero: layer-normalise tokens, then shift and scale them by a
     conditioning vector (and give a gate for the residual branch).
 
@@ -72,10 +73,3 @@ class AdaptiveLayerNormalization(keras.layers.Layer):
         if self.return_gate:
             return token_shape, (token_shape[0], 1, token_shape[-1])
         return token_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"return_gate": self.return_gate, "epsilon": self.epsilon}
-        )
-        return config

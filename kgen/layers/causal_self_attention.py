@@ -8,10 +8,11 @@ from kgen import backend
 from kgen.layers.dropout import Dropout
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_probability
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class CausalSelfAttention(keras.layers.Layer):
+class CausalSelfAttention(RecordedConfig, keras.layers.Layer):
     """Multi-head causal self-attention with an optional key/value cache.
 
     ```
@@ -136,8 +137,3 @@ class CausalSelfAttention(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_heads": self.num_heads, "dropout": self.dropout})
-        return config

@@ -4,10 +4,11 @@ from keras import layers
 from kgen.layers.causal_self_attention import CausalSelfAttention
 from kgen.layers.dropout import Dropout
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class CausalTransformerBlock(keras.layers.Layer):
+class CausalTransformerBlock(RecordedConfig, keras.layers.Layer):
     """A pre-norm Transformer decoder block (GPT-2 layout).
 
     ```
@@ -99,15 +100,3 @@ class CausalTransformerBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config

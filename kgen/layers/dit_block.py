@@ -6,10 +6,11 @@ from kgen.layers.adaptive_layer_normalization import AdaptiveLayerNormalization
 from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiTBlock(keras.layers.Layer):
+class DiTBlock(RecordedConfig, keras.layers.Layer):
     """A DiT block: gated self-attention and MLP under adaLN-Zero.
 
     ```
@@ -129,14 +130,3 @@ class DiTBlock(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "mlp_ratio": self.mlp_ratio,
-                "cross_attention": self.cross_attention,
-            }
-        )
-        return config

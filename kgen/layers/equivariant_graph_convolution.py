@@ -2,10 +2,11 @@ import keras
 from keras import ops
 
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class EquivariantGraphConvolution(keras.layers.Layer):
+class EquivariantGraphConvolution(RecordedConfig, keras.layers.Layer):
     """One E(n)-equivariant graph convolution (Satorras et al. 2021) over
     the fully connected graph of each example's atoms.
 
@@ -141,16 +142,3 @@ class EquivariantGraphConvolution(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0], input_shape[1]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "hidden_dim": self.hidden_dim,
-                "attention": self.attention,
-                "normalization": self.normalization,
-                "coordinate_range": self.coordinate_range,
-                "update_positions": self.update_positions,
-            }
-        )
-        return config

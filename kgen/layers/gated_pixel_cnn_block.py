@@ -2,9 +2,11 @@ import keras
 from keras import layers
 from keras import ops
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GatedPixelCNNBlock(keras.layers.Layer):
+class GatedPixelCNNBlock(RecordedConfig, keras.layers.Layer):
     """One layer of a gated PixelCNN: a vertical and a horizontal stack.
 
     ```
@@ -143,17 +145,6 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape[0][:3]) + (self.filters,)
         return [shape, shape]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "mask_type": self.mask_type,
-            }
-        )
-        return config
 
 
 def _gate(features):

@@ -1,9 +1,11 @@
 import keras
 from keras import ops
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class LearnedConstant(keras.layers.Layer):
+class LearnedConstant(RecordedConfig, keras.layers.Layer):
     """A learned tensor repeated over the batch of its input.
 
     StyleGAN's synthesis network starts from a learned constant instead of
@@ -35,9 +37,3 @@ class LearnedConstant(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.shape
-
-    def get_config(self):
-        config = super().get_config()
-        config["shape"] = self.shape
-        config["initializer"] = keras.initializers.serialize(self.initializer)
-        return config

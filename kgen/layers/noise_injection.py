@@ -2,10 +2,11 @@ import keras
 from keras import ops
 
 from kgen.utils import batch_random
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class NoiseInjection(keras.layers.Layer):
+class NoiseInjection(RecordedConfig, keras.layers.Layer):
     """Adds per-pixel Gaussian noise, scaled by a learned weight per channel.
 
     StyleGAN's source of stochastic detail (Karras et al., 2019, section
@@ -40,8 +41,3 @@ class NoiseInjection(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.seed
-        return config

@@ -4,6 +4,7 @@ from keras import ops
 
 from kgen.utils.argument_validation import validate_choice
 from kgen.utils.argument_validation import validate_shape
+from kgen.utils.recorded_config import RecordedConfig
 
 
 def sinusoidal_grid_table(grid_shape, width):
@@ -37,7 +38,7 @@ def sinusoidal_grid_table(grid_shape, width):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class PatchPositionEmbedding(keras.layers.Layer):
+class PatchPositionEmbedding(RecordedConfig, keras.layers.Layer):
     """Adds a position embedding to a flattened grid of patch tokens.
 
     ```
@@ -96,8 +97,3 @@ class PatchPositionEmbedding(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"grid_shape": self.grid_shape, "kind": self.kind})
-        return config

@@ -3,10 +3,11 @@ from keras import ops
 
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class PhaseShuffle(keras.layers.Layer):
+class PhaseShuffle(RecordedConfig, keras.layers.Layer):
     """Shifts each example's sequence by a random whole number of steps in
     `[-radius, radius]`, filling the gap by reflection: WaveGAN's phase
     shuffle (Donahue et al., 2019, section 3.3).
@@ -76,8 +77,3 @@ class PhaseShuffle(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"radius": self.radius, "seed": self.seed})
-        return config

@@ -3,9 +3,11 @@ import math
 import keras
 from keras import ops
 
+from kgen.utils.recorded_config import RecordedConfig
+
 
 @keras.saving.register_keras_serializable(package="kgen")
-class SinusoidalEmbedding(keras.layers.Layer):
+class SinusoidalEmbedding(RecordedConfig, keras.layers.Layer):
     """Sinusoidal features of a scalar per example (a diffusion timestep).
 
     ```
@@ -71,15 +73,3 @@ class SinusoidalEmbedding(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.dim)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "dim": self.dim,
-                "max_period": self.max_period,
-                "frequency_shift": self.frequency_shift,
-                "flip_sin_to_cos": self.flip_sin_to_cos,
-            }
-        )
-        return config

@@ -2,10 +2,11 @@ import keras
 from keras import ops
 
 from kgen.utils import batch_random
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class StyleMixing(keras.layers.Layer):
+class StyleMixing(RecordedConfig, keras.layers.Layer):
     """Broadcasts styles to every synthesis layer, mixing two in training.
 
     Called on `[w1, w2]` (`(batch, w_dim)` each); returns `(batch,
@@ -48,14 +49,3 @@ class StyleMixing(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         batch, w_dim = input_shape[0]
         return (batch, self.num_layers, w_dim)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_layers": self.num_layers,
-                "probability": self.probability,
-                "seed": self.seed,
-            }
-        )
-        return config

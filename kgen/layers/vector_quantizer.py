@@ -3,10 +3,11 @@ from keras import ops
 
 from kgen import backend
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VectorQuantizer(keras.layers.Layer):
+class VectorQuantizer(RecordedConfig, keras.layers.Layer):
     """Snaps each encoder vector to its nearest codebook entry (VQ-VAE).
 
     For encoder outputs `z_e` (last axis `embedding_dim`), `k = argmin_j
@@ -164,18 +165,3 @@ class VectorQuantizer(keras.layers.Layer):
             "perplexity": keras.KerasTensor((), z_e.dtype),
             "usage": keras.KerasTensor((), z_e.dtype),
         }
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_embeddings": self.num_embeddings,
-                "embedding_dim": self.embedding_dim,
-                "commitment_cost": self.commitment_cost,
-                "use_ema": self.use_ema,
-                "decay": self.decay,
-                "dead_code_threshold": self.dead_code_threshold,
-                "seed": self.seed,
-            }
-        )
-        return config

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from kgen.losses import adversarial
+from kgen.utils.recorded_config import RecordedConfig
 
 OBJECTIVES = {
     "minimax": (
@@ -31,7 +32,7 @@ _LOGIT_OBJECTIVES = ("minimax", "non_saturating")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class AdversarialLoss:
+class AdversarialLoss(RecordedConfig):
     """A GAN objective: the pair of discriminator and generator losses.
 
     Args:
@@ -64,13 +65,6 @@ class AdversarialLoss:
         if self.objective in _LOGIT_OBJECTIVES:
             return ops.mean(ops.sigmoid(outputs))
         return ops.mean(outputs)
-
-    def get_config(self):
-        return {"objective": self.objective}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def get(identifier):

@@ -2,10 +2,11 @@ import keras
 from keras import ops
 
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class WeightClipping(keras.constraints.Constraint):
+class WeightClipping(RecordedConfig, keras.constraints.Constraint):
     """Clips every weight to `[-clip_value, clip_value]` after each update.
 
     The original WGAN's crude way to keep the critic K-Lipschitz (Arjovsky
@@ -23,6 +24,3 @@ class WeightClipping(keras.constraints.Constraint):
 
     def __call__(self, weights):
         return ops.clip(weights, -self.clip_value, self.clip_value)
-
-    def get_config(self):
-        return {"clip_value": self.clip_value}

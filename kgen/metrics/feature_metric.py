@@ -5,10 +5,10 @@ import keras
 from kgen.metrics import image_features
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_range
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
-class FeatureMetric(keras.metrics.Metric):
+class FeatureMetric(RecordedConfig, keras.metrics.Metric):
     """Base of metrics that compare real and generated images by features.
 
     Features come from the FID-Inception network (pool3, 2048-d) unless a
@@ -133,22 +133,6 @@ class FeatureMetric(keras.metrics.Metric):
                 f"images ({reason}); it has {count}. Pass more as "
                 f"`{side}_images` to `update_state`."
             )
-
-    def get_config(self):
-        return {
-            "feature_extractor": keras.saving.serialize_keras_object(
-                self.feature_extractor
-            ),
-            "value_range": self.value_range,
-            "batch_size": self.batch_size,
-            "weights_path": self.weights_path,
-            "name": self.name,
-            "dtype": self.dtype,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "feature_extractor"))
 
 
 # The FID-Inception networks built in this process, by weights file.

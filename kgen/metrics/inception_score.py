@@ -6,11 +6,11 @@ from kgen.utils.argument_validation import validate_bool
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_range
 from kgen.utils.data_validation import validate_finite
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class InceptionScore(keras.metrics.Metric):
+class InceptionScore(RecordedConfig, keras.metrics.Metric):
     """Inception Score over any classifier of the images' domain.
 
     ```
@@ -150,21 +150,6 @@ class InceptionScore(keras.metrics.Metric):
 
     def result(self):
         return float(self.split_scores().mean())
-
-    def get_config(self):
-        return {
-            "classifier": keras.saving.serialize_keras_object(self.classifier),
-            "num_splits": self.num_splits,
-            "from_logits": self.from_logits,
-            "value_range": self.value_range,
-            "batch_size": self.batch_size,
-            "name": self.name,
-            "dtype": self.dtype,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "classifier"))
 
 
 def _classifier_input_shape(classifier):

@@ -62,14 +62,3 @@ class KernelInceptionDistance(FeatureMetric):
 
     def result(self):
         return float(self.subset_estimates().mean())
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_subsets": self.num_subsets,
-                "subset_size": self.subset_size,
-                "seed": self.seed,
-            }
-        )
-        return config

@@ -55,11 +55,6 @@ class PrecisionRecall(FeatureMetric):
             "recall": coverage(real, generated, self.k),
         }
 
-    def get_config(self):
-        config = super().get_config()
-        config["k"] = self.k
-        return config
-
 
 def coverage(queries, support, k, chunk_size=1024):
     """Fraction of `queries` inside the k-NN balls of `support`."""

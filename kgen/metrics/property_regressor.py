@@ -5,6 +5,7 @@ from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_finite
 from kgen.utils.molecule_arrays import MOLECULE_KEYS
 from kgen.utils.molecule_arrays import check_molecules
+from kgen.utils.recorded_config import RecordedConfig
 
 # Centres of the smoothed distance histogram, angstroms: from the
 # shortest bond (H-H, 0.74) to beyond most QM9 molecules' radius.
@@ -13,7 +14,7 @@ DISTANCE_WIDTH = 0.15
 DESCRIPTORS = ("geometry", "atom_count")
 
 
-class PropertyRegressor:
+class PropertyRegressor(RecordedConfig):
     """Predicts a molecular property from a molecule's elements and
     coordinates: the judge of property-conditioned 3-D generation.
 
@@ -82,13 +83,6 @@ class PropertyRegressor:
             )
         self.descriptors = descriptors
         self.weights = None
-
-    def get_config(self):
-        return {
-            "num_atom_types": self.num_atom_types,
-            "l2": self.l2,
-            "descriptors": self.descriptors,
-        }
 
     def fit(self, molecules, values):
         """Fits the regressor to `values`, one per molecule, and returns

@@ -4,17 +4,18 @@ import os
 import keras
 
 from kgen import backend
-from kgen.models import constructor_arguments
 from kgen.models.data_path import DataPath
 from kgen.models.sample_batching import batched_sample
 from kgen.models.seed_state import SeedState
 from kgen.models.training_steps import TrainingSteps
 from kgen.utils import preset_hooks
+from kgen.utils import recorded_config
 from kgen.utils import seeds
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
 class GenerativeModel(
+    RecordedConfig,
     DataPath,
     TrainingSteps,
     SeedState,
@@ -66,12 +67,6 @@ class GenerativeModel(
 
     # What it can do, by `kgen.models.contract`'s names.
     capabilities = ("sample",)
-
-    def __new__(cls, *args, **kwargs):
-        model = super().__new__(cls, *args, **kwargs)
-        # The config, recorded once (kgen/models/constructor_arguments.py).
-        constructor_arguments.record(model, args, kwargs)
-        return model
 
     def __init__(self, seed=None, **kwargs):
         # Under a mixed dtype policy only the networks compute in half
@@ -160,33 +155,21 @@ class GenerativeModel(
     # === Serialization ===
 
     def get_config(self):
-        """The constructor's arguments, Keras objects serialized
-        (`kgen.models.constructor_arguments`), and Keras' name, dtype and
-        trainable flag."""
-        arguments = constructor_arguments.recorded(self)
-        if arguments is None:
-            raise NotImplementedError(
-                f"{type(self).__name__} was built without binding its "
-                "constructor's arguments, so it has no config."
-            )
+        """The constructor's arguments as `RecordedConfig` keeps them
+        (`kgen.utils.recorded_config`), with the networks and seed the
+        model holds now."""
         config = super().get_config()
-        for name, value in arguments.items():
+        for name in recorded_config.recorded(self):
             # A network may be attached or replaced after construction (a
             # VQ-VAE's prior, a distilled model's teacher): the one the
             # model holds now is the one to save.
             current = getattr(self, name, None)
             if isinstance(current, keras.layers.Layer):
-                value = current
-            config[name] = constructor_arguments.serialize(value, name, self)
+                config[name] = keras.saving.serialize_keras_object(current)
         # A seed of `None` was drawn at construction; the config keeps the
         # draw, so a reloaded model continues the same stream.
         config["seed"] = self.seed
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        # The inverse of `constructor_arguments.serialize`, every entry.
-        return cls(**with_objects_rebuilt(config, *config))
 
     # === Presets ===
 

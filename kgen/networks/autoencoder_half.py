@@ -4,9 +4,11 @@ import keras
 
 from kgen.networks.diffusers_autoencoder import autoencoder_config
 from kgen.networks.diffusers_unet import sample_shape
+from kgen.utils.recorded_config import RecordedConfig
+from kgen.utils.recorded_config import record_argument
 
 
-class AutoencoderHalf(keras.Model):
+class AutoencoderHalf(RecordedConfig, keras.Model):
     """What `DiffusersEncoder` and `DiffusersDecoder` share: a functional
     network built from an `AutoencoderKL` config for images of
     `image_shape` (default the config's `sample_size` and
@@ -25,20 +27,10 @@ class AutoencoderHalf(keras.Model):
         kwargs.setdefault("name", self.default_name)
         super().__init__(inputs, outputs, **kwargs)
         self.autoencoder_config = config
+        # The config read and checked, not the path it may have come from.
+        record_argument(self, "config", config)
         self.image_shape = tuple(image_shape)
 
     @staticmethod
     def graph(config, image_shape):
         raise NotImplementedError
-
-    def get_config(self):
-        return {
-            "config": self.autoencoder_config,
-            "image_shape": self.image_shape,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

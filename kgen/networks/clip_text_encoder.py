@@ -34,6 +34,8 @@ from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.networks.diffusers_weights import diffusers_weights
 from kgen.networks.diffusers_weights import load_diffusers_weights
 from kgen.utils.json_file import read_json
+from kgen.utils.recorded_config import RecordedConfig
+from kgen.utils.recorded_config import record_argument
 from kgen.utils.safetensors_file import read_safetensors
 from kgen.utils.safetensors_file import safetensors_header
 from kgen.utils.unreadable_file_error import UnreadableFileError
@@ -133,7 +135,7 @@ def count_parameters(config):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ClipTextEncoder(keras.Model):
+class ClipTextEncoder(RecordedConfig, keras.Model):
     """transformers' `CLIPTextModel` in Keras: token ids in, its
     `last_hidden_state` out.
 
@@ -167,6 +169,8 @@ class ClipTextEncoder(keras.Model):
         kwargs.setdefault("name", "clip_text_encoder")
         super().__init__(inputs, outputs, **kwargs)
         self.clip_config = config
+        # The config read and checked, not the path it may have come from.
+        record_argument(self, "config", config)
 
     @classmethod
     def from_transformers(cls, folder):
@@ -209,17 +213,6 @@ class ClipTextEncoder(keras.Model):
         except ValueError as error:
             raise UnreadableFileError(f"{weights_path}: {error}") from None
         return encoder
-
-    def get_config(self):
-        return {
-            "config": self.clip_config,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def load_clip_weights(encoder, tensors):

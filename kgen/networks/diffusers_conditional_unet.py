@@ -31,6 +31,8 @@ from kgen.networks.diffusers_unet import checked_config
 from kgen.networks.diffusers_unet import sample_shape
 from kgen.networks.diffusers_unet import time_embedding
 from kgen.networks.diffusers_unet import unet_body
+from kgen.utils.recorded_config import RecordedConfig
+from kgen.utils.recorded_config import record_argument
 
 DOWN_BLOCKS = ("CrossAttnDownBlock2D", "DownBlock2D")
 UP_BLOCKS = ("CrossAttnUpBlock2D", "UpBlock2D")
@@ -188,7 +190,7 @@ def _per_level(config, key):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusersConditionalUNet(keras.Model):
+class DiffusersConditionalUNet(RecordedConfig, keras.Model):
     """diffusers' `UNet2DConditionModel` (Stable Diffusion 1.x / 2.x's
     layout) in Keras, channels last.
 
@@ -231,23 +233,11 @@ class DiffusersConditionalUNet(keras.Model):
         kwargs.setdefault("name", "diffusers_conditional_unet")
         super().__init__(inputs, outputs, **kwargs)
         self.unet_config = config
+        # The config read and checked, not the path it may have come from.
+        record_argument(self, "config", config)
         self.image_shape = tuple(image_shape)
         self.context_length = context_length
         self.timestep_dtype = timestep_dtype
-
-    def get_config(self):
-        return {
-            "config": self.unet_config,
-            "image_shape": self.image_shape,
-            "context_length": self.context_length,
-            "timestep_dtype": self.timestep_dtype,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _graph(config, image_shape, context_length, timestep_dtype):

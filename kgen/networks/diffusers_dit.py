@@ -31,6 +31,8 @@ from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.diffusers_unet import checked_config
+from kgen.utils.recorded_config import RecordedConfig
+from kgen.utils.recorded_config import record_argument
 
 # diffusers' `DiTTransformer2DModel` constructor defaults.
 DEFAULTS = {
@@ -95,7 +97,7 @@ def dit_config(config):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusersDiT(keras.Model):
+class DiffusersDiT(RecordedConfig, keras.Model):
     """diffusers' `DiTTransformer2DModel` graph in Keras, channels last.
 
     A functional model whose config is the checkpoint's own (so a saved
@@ -138,21 +140,10 @@ class DiffusersDiT(keras.Model):
         kwargs.setdefault("name", "diffusers_dit")
         super().__init__(inputs, outputs, **kwargs)
         self.dit_config = config
+        # The config read and checked, not the path it may have come from.
+        record_argument(self, "config", config)
         self.timestep_dtype = timestep_dtype
         self.output_channels = output_channels
-
-    def get_config(self):
-        return {
-            "config": self.dit_config,
-            "timestep_dtype": self.timestep_dtype,
-            "output_channels": self.output_channels,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _dit_graph(config, timestep_dtype):

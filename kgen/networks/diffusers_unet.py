@@ -42,6 +42,8 @@ from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.diffusers_weights import CLASS_EMBEDDING
+from kgen.utils.recorded_config import RecordedConfig
+from kgen.utils.recorded_config import record_argument
 
 DOWN_BLOCKS = ("DownBlock2D", "AttnDownBlock2D")
 UP_BLOCKS = ("UpBlock2D", "AttnUpBlock2D")
@@ -232,7 +234,7 @@ def check_block_types(config, down_blocks, up_blocks):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DiffusersUNet(keras.Model):
+class DiffusersUNet(RecordedConfig, keras.Model):
     """diffusers' `UNet2DModel` graph in Keras, channels last.
 
     A functional model, as keras-hub's backbones are: its config is the
@@ -268,21 +270,10 @@ class DiffusersUNet(keras.Model):
         kwargs.setdefault("name", "diffusers_unet")
         super().__init__(inputs, outputs, **kwargs)
         self.unet_config = config
+        # The config read and checked, not the path it may have come from.
+        record_argument(self, "config", config)
         self.image_shape = tuple(inputs[0].shape[1:])
         self.timestep_dtype = timestep_dtype
-
-    def get_config(self):
-        return {
-            "config": self.unet_config,
-            "image_shape": self.image_shape,
-            "timestep_dtype": self.timestep_dtype,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _unet_graph(config, image_shape, timestep_dtype):

@@ -5,10 +5,11 @@ from keras import ops
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 from kgen.networks.progressive_gates import growth_gates
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ProgressiveDiscriminator(keras.Model):
+class ProgressiveDiscriminator(RecordedConfig, keras.Model):
     """Full-resolution images to scores, read at the current stage's
     resolution (average-pooled), mirroring `ProgressiveGenerator`."""
 
@@ -70,10 +71,3 @@ class ProgressiveDiscriminator(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], 1)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"image_shape": self.image_shape, "filters": self.filters}
-        )
-        return config

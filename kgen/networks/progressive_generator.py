@@ -5,10 +5,11 @@ from keras import ops
 from kgen.networks.image_shapes import check_image_shape
 from kgen.networks.image_shapes import num_resolution_steps
 from kgen.networks.progressive_gates import growth_gates
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ProgressiveGenerator(keras.Model):
+class ProgressiveGenerator(RecordedConfig, keras.Model):
     """Noise to full-resolution images through gated resolution levels.
 
     Args:
@@ -77,14 +78,3 @@ class ProgressiveGenerator(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.image_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "image_shape": self.image_shape,
-                "latent_dim": self.latent_dim,
-                "filters": self.filters,
-            }
-        )
-        return config

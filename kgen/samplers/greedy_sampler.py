@@ -18,6 +18,3 @@ class GreedySampler(TokenSampler):
 
     def __init__(self):
         super().__init__(temperature=1.0)
-
-    def get_config(self):
-        return {}

@@ -88,12 +88,3 @@ class LangevinSampler(MarkovChainSampler):
         if self.clip_range is not None:
             x = ops.clip(x, *self.clip_range)
         return (x,)
-
-    def get_config(self):
-        return {
-            "step_size": self.step_size,
-            "num_steps": self.num_steps,
-            "noise_scale": self.noise_scale,
-            "gradient_clip": self.gradient_clip,
-            "clip_range": self.clip_range,
-        }

@@ -3,10 +3,11 @@ from keras import ops
 
 from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class MarkovChainSampler:
+class MarkovChainSampler(RecordedConfig):
     """Base class of kgen's Markov chain Monte Carlo kernels.
 
     A kernel moves a batch of chains by a transition that leaves a target
@@ -122,10 +123,3 @@ class MarkovChainSampler:
         return states
 
     # === Serialization ===
-
-    def get_config(self):
-        return {"num_steps": self.num_steps}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -91,6 +91,3 @@ class MetropolisAdjustedLangevin(MarkovChainSampler):
         """`{"acceptance_rate": (batch,)}`: each chain's share of accepted
         proposals."""
         return {"acceptance_rate": carry[3] / num_steps}
-
-    def get_config(self):
-        return {"step_size": self.step_size, "num_steps": self.num_steps}

@@ -3,10 +3,11 @@ from keras import ops
 
 from kgen import backend
 from kgen.utils.argument_validation import validate_float
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class TokenSampler:
+class TokenSampler(RecordedConfig):
     """Base class of the next-token rules of autoregressive decoding.
 
     A rule maps the logits of the next position to one token per sequence:
@@ -60,13 +61,6 @@ class TokenSampler:
             uniform = backend.stateless_uniform(ops.shape(logits), seed)
             logits = logits + gumbel_from_uniform(uniform)
         return ops.cast(ops.argmax(logits, axis=-1), "int32")
-
-    def get_config(self):
-        return {"temperature": self.temperature}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         config = self.get_config()

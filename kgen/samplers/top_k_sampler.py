@@ -37,6 +37,3 @@ class TopKSampler(TokenSampler):
         ascending = ops.sort(logits, axis=-1)
         kth_largest = ascending[:, vocabulary_size - k][:, None]
         return ops.where(logits < kth_largest, EXCLUDED, logits)
-
-    def get_config(self):
-        return {"k": self.k, "temperature": self.temperature}

@@ -52,6 +52,3 @@ class TopPSampler(TokenSampler):
             descending, num_kept[:, None] - 1, axis=-1
         )
         return ops.where(logits < smallest_kept, EXCLUDED, logits)
-
-    def get_config(self):
-        return {"p": self.p, "temperature": self.temperature}

@@ -6,7 +6,6 @@ from kgen.samplers.green_list import check_green_list_arguments
 from kgen.samplers.green_list import green_list_table
 from kgen.samplers.token_sampler import TokenSampler
 from kgen.utils.argument_validation import validate_float
-from kgen.utils.nested_config import with_objects_rebuilt
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -90,16 +89,3 @@ class WatermarkedSampler(TokenSampler):
         logits = ops.cast(logits, "float32")
         logits = logits + self.delta * self.green_mask(previous_tokens)
         return self.sampler(logits, seed)
-
-    def get_config(self):
-        return {
-            "vocabulary_size": self.vocabulary_size,
-            "sampler": keras.saving.serialize_keras_object(self.sampler),
-            "gamma": self.gamma,
-            "delta": self.delta,
-            "key": self.key,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "sampler"))

@@ -9,7 +9,7 @@ from kgen.losses.style import content_loss
 from kgen.losses.style import moment_style_loss
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.data_validation import validate_array
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
 def adaptive_instance_normalization(content_features, style_features):
@@ -31,7 +31,7 @@ def adaptive_instance_normalization(content_features, style_features):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class AdaINStyleTransfer(keras.Model):
+class AdaINStyleTransfer(RecordedConfig, keras.Model):
     """Style transfer by adaptive instance normalization: one forward pass
     for any content and style image, trained once by `fit`.
 
@@ -148,18 +148,3 @@ class AdaINStyleTransfer(keras.Model):
             )
             outputs.append(ops.convert_to_numpy(self.decoder(target)))
         return np.concatenate(outputs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
-                "style_weight": self.style_weight,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "encoder", "decoder"))

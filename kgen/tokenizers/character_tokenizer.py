@@ -5,10 +5,11 @@ from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.utils import preset_hooks
 from kgen.utils.preset_error import PresetError
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class CharacterTokenizer:
+class CharacterTokenizer(RecordedConfig):
     """Maps text to integer ids, one id per character of a fixed vocabulary.
 
     A plain host-side object (NumPy in, NumPy out), not a Keras layer:
@@ -96,10 +97,3 @@ class CharacterTokenizer:
         if ids.ndim == 2:
             return [self.detokenize(row) for row in ids]
         return "".join(self._characters[ids].tolist())
-
-    def get_config(self):
-        return {"vocabulary": self.vocabulary}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -10,6 +10,7 @@ from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.json_file import read_json
+from kgen.utils.recorded_config import RecordedConfig
 from kgen.utils.regular_file import open_regular_file
 from kgen.utils.unreadable_file_error import UnreadableFileError
 
@@ -31,7 +32,7 @@ _SPACES = re.compile(r"[^\S\x1c-\x1f]+")
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class ClipTokenizer:
+class ClipTokenizer(RecordedConfig):
     """CLIP's byte-level BPE: text to the padded ids of Stable Diffusion's
     text encoder, as transformers' `CLIPTokenizer` gives them.
 
@@ -259,18 +260,6 @@ class ClipTokenizer:
         if len(self._cache) < 2**16:
             self._cache[symbols] = word
         return word
-
-    def get_config(self):
-        return {
-            "vocabulary": dict(self.vocabulary),
-            "merges": list(self.merges),
-            "sequence_length": self.sequence_length,
-            "pad_token": self.pad_token,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _read_merges(path):

@@ -7,6 +7,7 @@ from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 PAD = "[PAD]"
 BOS = "[BOS]"
@@ -48,7 +49,7 @@ def split_smiles(smiles):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class SmilesTokenizer:
+class SmilesTokenizer(RecordedConfig):
     """Maps SMILES strings to fixed-length rows of atom-level token ids.
 
     Each row is `[BOS] tokens... [EOS] [PAD]...`: id 0 is `[PAD]`, 1
@@ -187,16 +188,6 @@ class SmilesTokenizer:
     @staticmethod
     def _is_token(token):
         return isinstance(token, str) and _TOKEN.fullmatch(token) is not None
-
-    def get_config(self):
-        return {
-            "vocabulary": list(self.vocabulary),
-            "sequence_length": self.sequence_length,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _as_smiles(smiles):

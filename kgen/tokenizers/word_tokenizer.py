@@ -8,6 +8,7 @@ from kgen.tokenizers.token_ids import as_texts
 from kgen.tokenizers.token_ids import check_distinct
 from kgen.tokenizers.token_ids import check_token_ids
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 
 PAD = "[PAD]"
 UNKNOWN = "[UNK]"
@@ -22,7 +23,7 @@ _PUNCTUATION = " \t\n,.;:!?'\"-()"
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class WordTokenizer:
+class WordTokenizer(RecordedConfig):
     """Maps text to a fixed-length row of word ids, padded with 0.
 
     Text is lowercased and split into runs of ASCII letters and digits
@@ -172,16 +173,6 @@ class WordTokenizer:
                 default_value=1,
             )
         return self._tf_table
-
-    def get_config(self):
-        return {
-            "vocabulary": list(self.vocabulary),
-            "sequence_length": self.sequence_length,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def split_words(text):

@@ -7,11 +7,12 @@ from keras import ops
 from kgen.models import contract
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
+from kgen.utils.recorded_config import RecordedConfig
 from kgen.watermarks.p_values import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class FourierNoiseWatermark:
+class FourierNoiseWatermark(RecordedConfig):
     """A key in the Fourier transform of a diffusion or flow model's start
     noise (Tree-Ring, Wen et al. 2023), found again by inverting the
     model's deterministic sampler.
@@ -160,16 +161,3 @@ class FourierNoiseWatermark:
         """`(batch,)` bool: `z_score > threshold`."""
         scores = self.score(images, model, **invert_arguments)
         return scores["z_score"] > self.threshold
-
-    def get_config(self):
-        return {
-            "radius": self.radius,
-            "inner_radius": self.inner_radius,
-            "channel": self.channel,
-            "key": self.key,
-            "threshold": self.threshold,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

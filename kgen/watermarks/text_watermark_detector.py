@@ -6,11 +6,12 @@ import numpy as np
 from kgen.samplers.green_list import check_green_list_arguments
 from kgen.samplers.green_list import green_list_table
 from kgen.tokenizers.token_ids import check_token_ids
+from kgen.utils.recorded_config import RecordedConfig
 from kgen.watermarks.p_values import p_values
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class TextWatermarkDetector:
+class TextWatermarkDetector(RecordedConfig):
     """Tests token sequences for the green-list watermark of a
     `kgen.samplers.WatermarkedSampler` with the same key: no model needed.
 
@@ -66,15 +67,3 @@ class TextWatermarkDetector:
     def detect(self, tokens):
         """`(batch,)` bool: `z_score > threshold`."""
         return self.score(tokens)["z_score"] > self.threshold
-
-    def get_config(self):
-        return {
-            "vocabulary_size": self.vocabulary_size,
-            "gamma": self.gamma,
-            "key": self.key,
-            "threshold": self.threshold,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

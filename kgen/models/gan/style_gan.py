@@ -10,11 +10,11 @@ from kgen.utils import batch_random
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.mixed_precision import to_float32
-from kgen.utils.nested_config import with_objects_rebuilt
+from kgen.utils.recorded_config import RecordedConfig
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class StyleGenerator(keras.Model):
+class StyleGenerator(RecordedConfig, keras.Model):
     """Mapping, style mixing and synthesis as one generator for `GAN`'s
     steps. Takes noise `(batch, 2, latent_dim)`: the second code is only
     used by style mixing in training. Built by `StyleGAN`, which saves its
@@ -31,24 +31,6 @@ class StyleGenerator(keras.Model):
         self.mixing = StyleMixing(
             synthesis.inputs[0].shape[1], style_mixing_probability, seed
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mapping": keras.saving.serialize_keras_object(self.mapping),
-                "synthesis": keras.saving.serialize_keras_object(
-                    self.synthesis
-                ),
-                "style_mixing_probability": self.style_mixing_probability,
-                "seed": self.seed,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**with_objects_rebuilt(config, "mapping", "synthesis"))
 
     def call(self, noise, training=False):
         first = self.mapping(noise[:, 0], training=training)
