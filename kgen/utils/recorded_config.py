@@ -19,7 +19,6 @@ kgen records every argument and serializes the Keras objects itself.
 """
 
 import inspect
-import weakref
 
 import keras
 import numpy as np
@@ -28,11 +27,21 @@ from kgen.utils.nested_config import with_objects_rebuilt
 
 _PLAIN_TYPES = (type(None), bool, int, float, str)
 
-# object -> its constructor's arguments. Kept off the object: Keras'
-# saving walks every attribute of a layer for weights, and would save
-# the layers among the arguments (a chain's bijectors, a distilled
-# model's caller-owned teacher) a second time.
-_ARGUMENTS = weakref.WeakKeyDictionary()
+
+class _Arguments:
+    """The recorded arguments, in a holder that Keras' saving does not
+    walk: it looks for weights in every attribute that is a layer or a
+    container, and would save the layers among the arguments (a chain's
+    bijectors, a distilled model's caller-owned teacher) a second time.
+    Held by the object itself, so a copy or a pickle keeps it."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
+
+
+_HOLDER = "_recorded_arguments"
 
 
 def record(instance, args, kwargs):
@@ -57,7 +66,8 @@ def record(instance, args, kwargs):
                 return
         else:
             arguments[name] = value
-    _ARGUMENTS[instance] = arguments
+    # Past Keras' attribute tracking (and torch's): a plain holder.
+    object.__setattr__(instance, _HOLDER, _Arguments(arguments))
 
 
 def record_argument(instance, name, value):
@@ -65,12 +75,13 @@ def record_argument(instance, name, value):
     it was called with: what a constructor resolved an argument to (a
     network's config read from a path) when the resolved value, not the
     given one, rebuilds it."""
-    _ARGUMENTS[instance][name] = value
+    recorded(instance)[name] = value
 
 
 def recorded(instance):
     """The arguments `record` kept for `instance`, or `None`."""
-    return _ARGUMENTS.get(instance)
+    holder = vars(instance).get(_HOLDER)
+    return None if holder is None else holder.values
 
 
 def serialize(value, argument, owner):

@@ -1,5 +1,9 @@
 """`RecordedConfig`: an object's config is its constructor's arguments."""
 
+import copy
+import pickle
+
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -7,6 +11,9 @@ import pytest
 import kgen
 from kgen.utils.recorded_config import RecordedConfig
 from kgen.utils.recorded_config import record_argument
+
+# The holder of the arguments sits on a torch Module under torch.
+pytestmark = pytest.mark.all_backends
 
 
 class Plain(RecordedConfig):
@@ -76,3 +83,44 @@ def test_a_call_that_does_not_bind_records_nothing_and_says_so():
     plain = Plain.__new__(Plain)
     with pytest.raises(NotImplementedError, match="without binding"):
         plain.get_config()
+
+
+def test_a_copy_or_a_pickle_keeps_the_arguments_not_the_defaults():
+    # copy and pickle rebuild an object by `cls.__new__(cls)`, which binds
+    # no arguments (or only the defaults), then restore its state.
+    sampler = kgen.samplers.TopKSampler(k=3)
+    assert copy.deepcopy(sampler).get_config() == {"k": 3, "temperature": 1.0}
+    tokenizer = kgen.tokenizers.WordTokenizer(["a", "b"], 4)
+    unpickled = pickle.loads(pickle.dumps(tokenizer))
+    assert unpickled.get_config() == tokenizer.get_config()
+
+
+class Student(RecordedConfig, keras.Model):
+    """Takes a teacher it does not hold (as a distilled model does)."""
+
+    def __init__(self, teacher, **kwargs):
+        super().__init__(**kwargs)
+        self.head = keras.layers.Dense(1, name="head")
+
+    def call(self, x):
+        return self.head(x)
+
+
+def test_a_model_saves_no_weights_of_an_argument_it_does_not_hold(tmp_path):
+    # The arguments are held out of the way of Keras' saving, which looks
+    # for weights in every attribute that is a layer or a container.
+    teacher = keras.layers.Dense(3, name="teacher")
+    teacher.build((None, 2))
+    student = Student(teacher)
+    student(np.zeros((1, 2), "float32"))
+    path = str(tmp_path / "student.weights.h5")
+    student.save_weights(path)
+    with h5py.File(path) as file:
+        arrays = []
+        file.visititems(
+            lambda name, item: (
+                arrays.append(name) if isinstance(item, h5py.Dataset) else None
+            )
+        )
+    assert sorted(arrays) == ["head/vars/0", "head/vars/1"]
+    assert student.get_config()["teacher"]["class_name"] == "Dense"
