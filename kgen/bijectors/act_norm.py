@@ -30,7 +30,6 @@ class ActNorm(Bijector):
 
     def __init__(self, event_ndims=3, **kwargs):
         super().__init__(min_event_ndims=event_ndims, **kwargs)
-        self.event_ndims = event_ndims
 
     def build(self, input_shape):
         channels = input_shape[-1]

@@ -51,7 +51,6 @@ class CausalTransformerBlock(RecordedConfig, keras.layers.Layer):
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
-        self.layer_norm_epsilon = layer_norm_epsilon
         # === Layers ===
         self.attention_norm = layers.LayerNormalization(
             epsilon=layer_norm_epsilon, name="attention_norm"

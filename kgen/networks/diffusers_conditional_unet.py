@@ -236,8 +236,6 @@ class DiffusersConditionalUNet(RecordedConfig, keras.Model):
         # The config read and checked, not the path it may have come from.
         record_argument(self, "config", config)
         self.image_shape = tuple(image_shape)
-        self.context_length = context_length
-        self.timestep_dtype = timestep_dtype
 
 
 def _graph(config, image_shape, context_length, timestep_dtype):

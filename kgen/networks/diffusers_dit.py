@@ -142,8 +142,6 @@ class DiffusersDiT(RecordedConfig, keras.Model):
         self.dit_config = config
         # The config read and checked, not the path it may have come from.
         record_argument(self, "config", config)
-        self.timestep_dtype = timestep_dtype
-        self.output_channels = output_channels
 
 
 def _dit_graph(config, timestep_dtype):

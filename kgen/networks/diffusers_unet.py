@@ -273,7 +273,6 @@ class DiffusersUNet(RecordedConfig, keras.Model):
         # The config read and checked, not the path it may have come from.
         record_argument(self, "config", config)
         self.image_shape = tuple(inputs[0].shape[1:])
-        self.timestep_dtype = timestep_dtype
 
 
 def _unet_graph(config, image_shape, timestep_dtype):

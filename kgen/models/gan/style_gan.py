@@ -26,7 +26,6 @@ class StyleGenerator(RecordedConfig, keras.Model):
         super().__init__(**kwargs)
         self.mapping = mapping
         self.synthesis = synthesis
-        self.style_mixing_probability = style_mixing_probability
         self.seed = seed
         self.mixing = StyleMixing(
             synthesis.inputs[0].shape[1], style_mixing_probability, seed
