@@ -25,11 +25,12 @@ from kgen.utils.sample_arrays import as_one_array
 FLOAT_ATOL = 1e-4
 
 
-def noise_reference_inputs(model):
-    """Fixed inputs of `model`'s exported `sample` endpoint when it is a
-    function of its start noise: float noise (standard normal, seed 0) and
-    class ids `arange(4) % num_classes` for an int `(batch,)` input; `None`
-    for an endpoint drawing from a seed input, or a model without one."""
+def noise_reference_inputs(model, num_samples=4):
+    """`num_samples` fixed inputs of `model`'s exported `sample` endpoint
+    when it is a function of its start noise: float noise (standard
+    normal, seed 0) and class ids `arange(num_samples) % num_classes` for
+    an int `(batch,)` input; `None` for an endpoint drawing from a seed
+    input, or a model without one."""
     try:
         endpoints = model.serving_endpoints()
     except NotImplementedError:  # a model that exports no endpoints
@@ -47,10 +48,12 @@ def noise_reference_inputs(model):
         if shape[0] is not None or any(s is None for s in shape[1:]):
             return None
         if "float" in dtype:
-            noise = rng.standard_normal((4,) + shape[1:]).astype(dtype)
-            inputs.append(noise)
+            noise = rng.standard_normal((num_samples,) + shape[1:])
+            inputs.append(noise.astype(dtype))
         elif len(shape) == 1 and getattr(model, "num_classes", None):
-            inputs.append(np.arange(4, dtype=dtype) % model.num_classes)
+            inputs.append(
+                np.arange(num_samples, dtype=dtype) % model.num_classes
+            )
         else:
             return None
     return inputs

@@ -91,7 +91,10 @@ def save_to_preset(
             preset's checks, grid and `kgen generate` passes, such as a
             WaveNet's `length`), `reference_arguments` (overrides of those
             for the stored reference samples, where the defaults would take
-            minutes to check on every backend) and any other
+            minutes to check on every backend), `reference_noise_samples`
+            (how many examples of fixed noise the exported `sample`
+            endpoint's reference holds: default 4, fewer where that
+            endpoint's full sampler takes minutes a batch) and any other
             JSON-serializable keys. The keys in `COMPUTED_KEYS` are written
             by this function.
         overwrite: bool, replace an existing `directory`.
@@ -163,6 +166,7 @@ def save_to_preset(
             loaded,
             staging,
             {**arguments, **card.get("reference_arguments", {})},
+            card.get("reference_noise_samples", REFERENCE_NUM_SAMPLES),
         )
         _write_grid(loaded, staging, arguments, card.get("data", {}))
         card.update(
@@ -245,6 +249,14 @@ def _card(metadata, directory):
                 f"`metadata['{key}']` must be a dict of keyword arguments "
                 f"of `sample`; received {card[key]!r}."
             )
+    noise_samples = card.get("reference_noise_samples", REFERENCE_NUM_SAMPLES)
+    if not isinstance(noise_samples, int) or not (
+        1 <= noise_samples <= REFERENCE_NUM_SAMPLES
+    ):
+        raise ValueError(
+            "`metadata['reference_noise_samples']` must be an int from 1 to "
+            f"{REFERENCE_NUM_SAMPLES}; received {noise_samples!r}."
+        )
     metrics = card.setdefault("metrics", {})
     if not isinstance(metrics, dict):
         raise ValueError(
@@ -331,9 +343,11 @@ def _store_floats_as(weights_path, dtype):
     os.replace(converted, weights_path)
 
 
-def _write_reference(model, loaded, staging, sample_arguments):
-    """Writes the outputs `check_preset` compares with; returns the
-    metadata entry, or `None` for a model without a fixed input."""
+def _write_reference(model, loaded, staging, sample_arguments, noise_samples):
+    """Writes the outputs `check_preset` compares with (`noise_samples`
+    examples of fixed noise through the exported `sample` endpoint);
+    returns the metadata entry, or `None` for a model without a fixed
+    input."""
     from kgen.models import GenerativeModel
 
     backend = keras.backend.backend()
@@ -350,7 +364,9 @@ def _write_reference(model, loaded, staging, sample_arguments):
         )
         if sample_arguments:
             reference["arguments"] = sample_arguments
-        noise_inputs = reference_check.noise_reference_inputs(loaded)
+        noise_inputs = reference_check.noise_reference_inputs(
+            loaded, noise_samples
+        )
         if noise_inputs is not None:
             expected = _numpy(
                 reference_check.run_sample_endpoint(model, noise_inputs)

@@ -215,6 +215,32 @@ def test_writes_config_weights_reference_and_model_card(tiny):
         assert "compile_config" not in json.load(f)
 
 
+def test_a_slow_endpoints_noise_reference_holds_fewer_examples(tmp_path):
+    model = tiny_vae()
+    four = kgen.presets.save_to_preset(model, tmp_path / "four")
+    one = kgen.presets.save_to_preset(
+        model, tmp_path / "one", {"reference_noise_samples": 1}
+    )
+
+    def noise_reference(directory):
+        with np.load(os.path.join(directory, "reference_noise.npz")) as noise:
+            (latent,) = noise.values()
+        outputs = "reference_noise_outputs.npy"
+        return latent, np.load(os.path.join(directory, outputs))
+
+    # The first of the default four: the same noise, drawn alone.
+    for alone, first in zip(noise_reference(one), noise_reference(four)):
+        assert alone.shape[0] == 1
+        np.testing.assert_allclose(alone, first[:1], atol=1e-6)
+    assert kgen.presets.preset_metadata(one)["reference_noise_samples"] == 1
+    assert kgen.presets.check_preset(one) == 0.0
+    for bad in (0, 5, 1.0):
+        with pytest.raises(ValueError, match="reference_noise_samples"):
+            kgen.presets.save_to_preset(
+                model, tmp_path / "bad", {"reference_noise_samples": bad}
+            )
+
+
 def test_a_directory_loads_as_str_or_path(tiny, monkeypatch):
     _, directory = tiny
     monkeypatch.chdir(os.path.dirname(directory))
