@@ -49,9 +49,13 @@ description = (
     "in nats, as kgen.models.PixelCNN."
 )
 preset = model_card.preset_folder(name)
-if args.smoke:  # seconds end to end, written to /tmp
+if args.smoke:  # a minute end to end, written to /tmp
     num_test, test_subset = 20, 10
     preset = model_card.SMOKE / name
+    # Each grid and reference is drawn pixel by pixel: the full network's
+    # 64-image grid alone took 160 s. The full network trains, samples
+    # and exports in tests/test_cli.py's architecture sweep.
+    filters, num_layers, epochs = 8, 2, 1
 command = "KGEN_DATA_DIR=../shared/data python recipes/pixel_cnn_mnist.py" + (
     "" if epochs == 4 else f" --epochs {epochs}"
 )
@@ -69,7 +73,9 @@ test = kgen.datasets.binarize(x_test[..., 0], seed=123)[:num_test]
 test = test.astype("int32")
 
 # === Model ===
-model = kgen.presets.build_architecture(architecture, seed=seed)
+model = kgen.presets.build_architecture(
+    architecture, seed=seed, filters=filters, num_layers=num_layers
+)
 steps = epochs * len(train)
 optimizer, optimizer_card = model_card.cosine_adam(learning_rate, steps)
 model.compile(optimizer=optimizer)

@@ -44,10 +44,12 @@ batch_size = 64
 num_prompts = 1000
 scales = [0.0, 1.0, 3.0, 5.0]
 num_steps = 50
+judge_epochs = 60
 preset = model_card.preset_folder(name)
 command = f"python recipes/text_to_image_digits.py --epochs {epochs}"
 if args.smoke:  # seconds end to end, written to /tmp
     epochs, num_prompts, scales, num_steps = 1, 20, [0.0, 3.0], 3
+    judge_epochs = 1  # the judge's 60 epochs took 24 s of the smoke run
     preset = model_card.SMOKE / name
 
 # === Data ===
@@ -117,7 +119,9 @@ rows, info = kgen.metrics.prompt_following_scores(
     model,
     test_captions,
     test_attributes,
-    judge=kgen.networks.fit_image_classifier(real, real_labels, 10, epochs=60),
+    judge=kgen.networks.fit_image_classifier(
+        real, real_labels, 10, epochs=judge_epochs
+    ),
     features=kgen.networks.classifier_features(
         kgen.presets.load_preset("digits_classifier")
     ),
