@@ -52,20 +52,23 @@ def exported_names():
     ]
 
 
+def alike(name):
+    """The exported presets as slow as `name` or as fast: what is exported
+    and served with it, in one `kgen export --all` and one plain
+    TensorFlow process (each process start costs 8 s)."""
+    return [n for n in exported_names() if is_slow(n) == is_slow(name)]
+
+
 @pytest.fixture(scope="module")
 def serving_tree(tmp_path_factory):
-    """`name -> the tree's folder`, exported on first request: every
-    preset with reference noise in one `kgen export --all` (one
-    TensorFlow start), a slow one alone."""
+    """`name -> the tree's folder`, exported on first request with the
+    presets `alike` it."""
     folder = tmp_path_factory.mktemp("saved_models")
 
     def tree(name):
         if not (folder / name / "1" / "saved_model.pb").is_file():
-            names = [name]
-            if not is_slow(name):
-                names = [n for n in exported_names() if not is_slow(n)]
             status = cli.main(
-                ["export", "--all", str(folder), "--presets", *names]
+                ["export", "--all", str(folder), "--presets", *alike(name)]
             )
             assert status == 0
         return folder
@@ -195,17 +198,13 @@ def endpoint_case(name):
 
 @pytest.fixture(scope="module")
 def served_outputs(serving_tree, tmp_path_factory):
-    """Serves the models a test asks for; the first request serves every
-    model with reference noise, in one process (one TensorFlow start)."""
+    """Serves the models a test asks for, with the presets `alike` it."""
     outputs = {}
 
     def served(name):
         if name not in outputs:
             tree = serving_tree(name)
-            names = [name] if is_slow(name) else exported_names()
-            jobs = {
-                n: endpoint_case(n)[:2] for n in names if not is_slow(n)
-            } or {name: endpoint_case(name)[:2]}
+            jobs = {n: endpoint_case(n)[:2] for n in alike(name)}
             folder = tmp_path_factory.mktemp("served")
             # Outputs held against stored references are served with XLA
             # optimised as where the references were drawn: the samplers
