@@ -38,13 +38,16 @@ def test_photographs_train_at_the_image_size_asked_for(
     photographs, tmp_path, capsys
 ):
     out = str(tmp_path / "run")
+    # 24 px builds the U-Net that 32 px does (widths 32, 64, 64: a level
+    # added to the 8 px preset's, the finest without attention) on 56% of
+    # the pixels: 40-46 s against 52-64 s in the suite here.
     code = cli.main(
         ["train", "flow_matching", "--data", photographs, "--epochs", "1"]
-        + ["--image-size", "32", "--batch-size", "8", "--quiet"]
+        + ["--image-size", "24", "--batch-size", "8", "--quiet"]
         + ["--out", out]
     )
     assert code == 0, capsys.readouterr().err
-    assert "(32, 32, 3)" in capsys.readouterr().out
+    assert "(24, 24, 3)" in capsys.readouterr().out
     assert {"model.keras", "samples.png", "logs"} <= set(os.listdir(out))
 
 
