@@ -25,7 +25,7 @@ from kgen.utils.sample_arrays import as_one_array
 FLOAT_ATOL = 1e-4
 
 
-def noise_reference_inputs(model, num_samples=4):
+def noise_reference_inputs(model, num_samples):
     """`num_samples` fixed inputs of `model`'s exported `sample` endpoint
     when it is a function of its start noise: float noise (standard
     normal, seed 0) and class ids `arange(num_samples) % num_classes` for

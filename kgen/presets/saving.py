@@ -250,8 +250,10 @@ def _card(metadata, directory):
                 f"of `sample`; received {card[key]!r}."
             )
     noise_samples = card.get("reference_noise_samples", REFERENCE_NUM_SAMPLES)
-    if not isinstance(noise_samples, int) or not (
-        1 <= noise_samples <= REFERENCE_NUM_SAMPLES
+    if (
+        not isinstance(noise_samples, int)
+        or isinstance(noise_samples, bool)
+        or not 1 <= noise_samples <= REFERENCE_NUM_SAMPLES
     ):
         raise ValueError(
             "`metadata['reference_noise_samples']` must be an int from 1 to "

@@ -234,7 +234,7 @@ def test_a_slow_endpoints_noise_reference_holds_fewer_examples(tmp_path):
         np.testing.assert_allclose(alone, first[:1], atol=1e-6)
     assert kgen.presets.preset_metadata(one)["reference_noise_samples"] == 1
     assert kgen.presets.check_preset(one) == 0.0
-    for bad in (0, 5, 1.0):
+    for bad in (0, 5, 1.0, True):
         with pytest.raises(ValueError, match="reference_noise_samples"):
             kgen.presets.save_to_preset(
                 model, tmp_path / "bad", {"reference_noise_samples": bad}
