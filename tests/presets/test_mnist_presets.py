@@ -26,7 +26,7 @@ import kgen
 # TensorFlow leg of tests/conftest.py's backend matrix.
 pytestmark = pytest.mark.all_backends
 
-# Over 100 images the IWAE bound with K = 5000 moves by ~0.1 nats between
+# Over 100 images the IWAE bound with K = 5000 moved by ~0.1 nats between
 # random streams; AIS with the card's seed on the card's backend (JAX)
 # reproduces its value to float error.
 VAE_TOLERANCE_NATS = 0.5
@@ -95,13 +95,14 @@ def test_vae_preset_reaches_its_iwae_nll(name):
     metric = card["metrics"]["test_nll_iwae_nats"]
     model = kgen.presets.load_preset(name)
     _, (x_test, _) = kgen.datasets.load("mnist")
-    # The first 100 of the card's 500 test images: the same binarisation
-    # and the same per-batch seeds, so the card's `first_100` is this mean.
+    # The first 50 of the card's 500 test images: the same binarisation
+    # and the same per-batch seeds (batches of 50 seeded by their start),
+    # so the card's `first_50` is this mean.
     log_likelihood = kgen.metrics.iwae_log_likelihood(
-        model, kgen.datasets.binarize(x_test, seed=123)[:100], 5000
+        model, kgen.datasets.binarize(x_test, seed=123)[:50], 5000
     )
     nll = float(-log_likelihood.mean())
-    assert abs(nll - metric["first_100"]) <= VAE_TOLERANCE_NATS, (
+    assert abs(nll - metric["first_50"]) <= VAE_TOLERANCE_NATS, (
         nll,
         metric,
     )
