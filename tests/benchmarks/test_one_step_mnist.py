@@ -9,8 +9,9 @@ from tests.benchmarks.dry_run import dry_run
 
 
 # A CPU benchmark (no lease to protect), whose model and sampler the
-# contract harness fits and draws on every backend: a minute of CI here.
-@pytest.mark.large
+# contract harness fits and draws on every backend; one backend proves the
+# script: torch's eager steps, 3.6 s where TensorFlow traced for 62 s.
+@pytest.mark.torch_only
 def test_dry_run_trains_and_samples_both_models_at_every_call_count(tmp_path):
     results, stored = dry_run(one_step_mnist.main, tmp_path / "one_step")
     assert stored["dry_run"] == results
