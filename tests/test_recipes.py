@@ -82,7 +82,7 @@ GROUPS = {
 # faster there and reads no other run's output, torch. Measured beside
 # another run on two cores, `text_to_image_emoji` took 125 s under
 # TensorFlow and 44 s under torch, the whole list below 475 s against
-# 279 s; the GANs' and PixelCNN's took twice as long under torch (their
+# 280 s; the GANs' and PixelCNN's took twice as long under torch (their
 # FID-Inception and pixel-by-pixel sampling), and the digits recipes
 # export SavedModels, which torch does not write.
 UNDER_TORCH = (
