@@ -12,10 +12,9 @@ the one-device run; every other family reaches its draws and statistics
 through the same kgen code (`kgen.utils.batch_random`, `kgen.layers`,
 `kgen.backend`), so its check repeats one of these. The sweep over every
 other contract case under a `MirroredStrategy` (about 10 minutes of
-subprocesses) is `-m large`; on JAX, every contract case is compared
-with one device by the two-process job's checks
-(`tests/distribute/test_job.py`), whose one-process run over two devices
-is this check's data-parallel run."""
+subprocesses) is `-m large`; on JAX, every contract case trained by a
+job of two processes is compared with one device
+(`tests/distribute/test_job.py`)."""
 
 import importlib.util
 import json
