@@ -43,9 +43,11 @@ def main():
     weights = {}
     for name in arguments.names:
         # Every process passes the whole arrays; each feeds its share.
-        scope = kgen.distribute.data_parallel().scope()
-        if arguments.one_device:
-            scope = contextlib.nullcontext()
+        scope = (
+            contextlib.nullcontext()
+            if arguments.one_device
+            else kgen.distribute.data_parallel().scope()
+        )
         fitted, _ = data_parallel_check.fit(name, scope)
         # By position alone, as `fit` compares them: auto-named layers
         # are named by what each process built before.
