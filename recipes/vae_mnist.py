@@ -97,14 +97,15 @@ log_likelihood = kgen.metrics.iwae_log_likelihood(model, test, num_iwae_samples)
 elbo = keras.ops.convert_to_numpy(model.elbo(test, seed=0))
 eval_time = time.time() - start
 nll = float(-log_likelihood.mean())
+# What the large test re-measures (outside the card's evaluation time).
+subset = kgen.metrics.iwae_log_likelihood(
+    model, test[:subset_size], num_iwae_samples, batch_size=subset_size
+)
 evaluation = (
     f"kgen.metrics.iwae_log_likelihood(model, kgen.datasets.binarize("
     f"x_test, seed=123)[:{num_test}], {num_iwae_samples}); the first "
     f"{subset_size} in one batch (`subset`): pytest -m large "
     "tests/presets/test_mnist_presets.py"
-)
-subset = kgen.metrics.iwae_log_likelihood(
-    model, test[:subset_size], num_iwae_samples, batch_size=subset_size
 )
 metrics = {
     "test_nll_iwae_nats": {
