@@ -6,21 +6,22 @@ output writes, the export, the last clean-up), then resumed with
 data (the CLI always validates): on TensorFlow at every moment, on JAX at
 three.
 
-Minutes (two process starts per moment): `pytest -m large`.
+Minutes (two runs per moment): `pytest -m large`. Each run is a child
+forked from a process that has imported kgen (`tests.fork_server`): a run
+that starts `python` pays 5.5 s of imports first, as much again as the
+killed runs' training.
 """
 
 import io
 import os
 import signal
-import subprocess
-import sys
 import zipfile
 
 import h5py
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
+from tests.fork_server import ForkServer
 
 ARGUMENTS = ["train", "vae", "--epochs", "2", "--checkpoint-every", "5"]
 ARGUMENTS += ["--quiet", "--grid-every", "1"]
@@ -42,20 +43,16 @@ MOMENTS = [
 ]
 
 
-def run(backend, out, *options, kill=None):
-    command = [sys.executable]
+def run(server, out, *options, kill=None):
+    """`kgen train` with `ARGUMENTS` in a child of `server`, SIGKILLed at
+    `kill` (`(event, occurrence)`) when given."""
     if kill:
-        command += ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
+        command = ["-m", "tests.fuzz.kill_points", kill[0], str(kill[1])]
         command += ["--"]
     else:
-        command += ["-m", "kgen"]
-    return subprocess.run(
-        command + ARGUMENTS + ["--out", out, *options],
-        cwd=REPO,
-        env=dict(os.environ, KERAS_BACKEND=backend),
-        capture_output=True,
-        text=True,
-        timeout=600,
+        command = ["-m", "kgen"]
+    return server.run(
+        command + ARGUMENTS + ["--out", out, *options], timeout=600
     )
 
 
@@ -87,14 +84,30 @@ CASES += [("jax", moment) for moment in JAX_MOMENTS]
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
+def servers():
+    """`backend -> its ForkServer`, started on first request."""
+    started = {}
+
+    def server(backend):
+        if backend not in started:
+            environment = dict(os.environ, KERAS_BACKEND=backend)
+            started[backend] = ForkServer(environment)
+        return started[backend]
+
+    yield server
+    for server in started.values():
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(servers, tmp_path_factory):
     """`backend -> every array of its uninterrupted run`, run once."""
     runs = {}
 
     def arrays(backend):
         if backend not in runs:
             out = str(tmp_path_factory.mktemp("plain") / "run")
-            done = run(backend, out)
+            done = run(servers(backend), out)
             assert done.returncode == 0, done.stderr[-2000:]
             runs[backend] = saved_arrays(os.path.join(out, "model.keras"))
         return runs[backend]
@@ -102,18 +115,21 @@ def uninterrupted(tmp_path_factory):
     return arrays
 
 
+# One worker runs them all: the servers and the uninterrupted runs are
+# made once, not once on each.
 @pytest.mark.large
+@pytest.mark.xdist_group("kill_anywhere")
 @pytest.mark.parametrize(
     "backend, moment", CASES, ids=[f"{b}-{e}-{n}" for b, (e, n) in CASES]
 )
 def test_killed_anywhere_resumes_to_the_same_model(
-    uninterrupted, backend, moment, tmp_path
+    servers, uninterrupted, backend, moment, tmp_path
 ):
     expected = uninterrupted(backend)
     out = str(tmp_path / "run")
-    killed = run(backend, out, kill=moment)
+    killed = run(servers(backend), out, kill=moment)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    resumed = run(backend, out, "--resume")
+    resumed = run(servers(backend), out, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert not os.path.exists(out + ".checkpoint")
     actual = saved_arrays(os.path.join(out, "model.keras"))
