@@ -69,7 +69,7 @@ command = (
 keras.utils.set_random_seed(seed)
 (x_train, _), (x_test, _) = kgen.datasets.load("mnist", value_range=(-1, 1))
 if args.smoke:  # a minute end to end, written to /tmp
-    x_train, epochs, num_samples, num_subset = x_train[:256], 1, 50, 10
+    x_train, epochs, num_samples, num_subset = x_train[:256], 1, 20, 10
     preset = model_card.SMOKE / name
     classifier_preset = str(model_card.SMOKE / "mnist_classifier")
 
