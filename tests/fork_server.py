@@ -3,16 +3,15 @@ kgen, for the tests that start many of them.
 
 A test that runs `python -m kgen train ...` or a recipe in a fresh
 process pays that process's imports each time: 5.5 s of TensorFlow's and
-Keras' on a quiet core, half of a two-epoch `kgen train vae` (11 s) and a
-third of most killed-and-resumed runs. `ForkServer` starts one process
-that imports kgen and then forks a child for each command line. The child
-starts where a fresh `python` would be once those imports were done, and
-runs the command as `python` would: `-m MODULE` or a script, as
-`__main__`, with its own `sys.argv`, working directory, stdout and stderr,
-ending with its exit status or the signal that killed it, after its
-`atexit` functions. Nothing but imports runs before the fork, so no
-model, seed, Keras name or backend runtime is shared: the backends start
-theirs lazily, in the child.
+Keras' on a quiet core, half of a two-epoch `kgen train vae` (11 s).
+`ForkServer` starts one process that imports kgen and then forks a child
+for each command line. The child starts where a fresh `python` would be
+once those imports were done, and runs the command as `python` would:
+`-m MODULE` or a script, as `__main__`, with its own `sys.argv`, working
+directory, stdout and stderr, ending with its exit status or the signal
+that killed it, after its threads and `atexit` functions. Nothing but
+imports runs before the fork, so no model, seed, Keras name or backend
+runtime is shared: the backends start theirs lazily, in the child.
 
 The standard library's `multiprocessing` forkserver also forks from a
 process with modules preloaded, but it runs Python functions, one
@@ -38,6 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -178,6 +178,10 @@ def _child(argv, cwd, stdout, stderr):
         sys.stdin = open(0, closefd=False)
         os.chdir(cwd)
         code = _exit_code(_run_main, argv)
+        # What the interpreter does at exit, in its order (and as
+        # `multiprocessing` ends a forked child): waits for the threads
+        # not marked daemon, then runs the `atexit` functions.
+        threading._shutdown()
         atexit._run_exitfuncs()
     except BaseException:  # anything, so that the child never returns
         traceback.print_exc()
