@@ -29,6 +29,7 @@ from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 from kgen.backend import blocked_attention
+from kgen.backend import host_memory
 from kgen.backend import jax_gelu
 from kgen.backend import two_stage_group_normalization
 from kgen.backend import xla_flags
@@ -49,17 +50,18 @@ from kgen.backend.program_cache import ProgramCache
 from kgen.backend.stateless import ReadThroughScope
 
 
-def _convolutions_through_eigen():
-    # There is no `jax.config` for it: XLA reads XLA_FLAGS once, when JAX
-    # starts its first backend, which a script importing kgen first has
-    # not yet done. Once started, the flag would change nothing here and
-    # only mislead the processes this one starts and JAX's compilation
-    # cache, whose key hashes XLA_FLAGS.
+def _before_backends_start():
+    # No `jax.config` for either: XLA reads XLA_FLAGS once, when JAX
+    # starts its first backend (not yet, in a script importing kgen
+    # first), and a thread keeps the malloc arena it first took. Later,
+    # the flag would only mislead the processes this one starts and JAX's
+    # compilation cache, whose key hashes XLA_FLAGS.
     from jax._src import xla_bridge
 
     started = getattr(xla_bridge, "backends_are_initialized", None)
     if started is None or started():
         return
+    host_memory.keep_freed_host_memory()
     flags = xla_flags.with_convolutions_through_eigen(
         os.environ.get("XLA_FLAGS", "")
     )
@@ -67,7 +69,7 @@ def _convolutions_through_eigen():
         os.environ["XLA_FLAGS"] = flags
 
 
-_convolutions_through_eigen()
+_before_backends_start()
 
 
 def _current_value(variable):

@@ -1,0 +1,90 @@
+"""Host memory that XLA's CPU programs free is kept for their next call.
+
+XLA's CPU client gives a compiled program all of its temporaries in one
+allocation per call (`posix_memalign` on one of its worker threads). For
+a DiT's training step at 32 px (batch 32) that is 586 MB. glibc's malloc
+serves a block that large by `mmap` and returns it by `munmap` (a worker
+thread's arena cannot hold it, and no arena maps more than 32 MB blocks
+from its heap), so every step touched 586 MB of new pages: 7.3 million
+page faults in 60 steps, a fifth of the step's time on one core.
+
+Here, before JAX starts its CPU backend, glibc is told to serve every
+thread from its main arena (`M_ARENA_MAX`), from the heap rather than
+`mmap` (`M_MMAP_MAX`), and to give freed memory at the heap's top back
+to the system only past `TRIM_THRESHOLD` (`M_TRIM_THRESHOLD`): the
+step's block is freed and taken again from the same pages, as a GPU's
+caching allocator keeps device memory. Measured on one core (batch 32,
+10-step `fit` rounds): the DiT's step 1,075 -> 835-870 ms, page faults
+7.3M -> 0.3-0.6M. The price is the memory the process keeps: its peak
+resident memory 1.36 -> 2.47 GB, what compiling freed staying at hand as
+the step's does. TensorFlow and torch
+allocate tensor by tensor, below the sizes glibc maps, and need nothing.
+
+Accelerators hold their arrays in their own memory, so a process with a
+JAX accelerator plugin installed (and not limited to the CPU by
+`JAX_PLATFORMS`) is left as it is; so is a C library other than glibc.
+No jemalloc or tcmalloc is loaded: that takes `LD_PRELOAD` before the
+process starts, which a library cannot do.
+"""
+
+import ctypes
+import importlib.metadata
+import importlib.util
+import os
+import pkgutil
+import sys
+
+# glibc's `mallopt` parameters (malloc.h).
+M_TRIM_THRESHOLD = -1
+M_MMAP_MAX = -4
+M_ARENA_MAX = -8
+# The most freed memory kept at the heap's top (2 GiB, `mallopt`'s int):
+# at 1 GiB a DiT's worker process still trimmed, and faulted 2.9 million
+# pages in 40 steps against 0.46 million.
+TRIM_THRESHOLD = 2**31 - 1
+
+
+def keep_freed_host_memory():
+    """Sets glibc's malloc as above where JAX will compute on the CPU;
+    returns whether it did."""
+    if not _computes_on_cpu():
+        return False
+    mallopt = _glibc_mallopt()
+    if mallopt is None:
+        return False
+    settings = (
+        (M_ARENA_MAX, 1),
+        (M_MMAP_MAX, 0),
+        (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+    )
+    # `mallopt` returns 1 on success.
+    return all(mallopt(option, value) == 1 for option, value in settings)
+
+
+def _computes_on_cpu():
+    platforms = os.environ.get("JAX_PLATFORMS", "")
+    if platforms:
+        return platforms.split(",")[0].strip() == "cpu"
+    # JAX finds GPU and TPU support as plugins (`jax_plugins` entry points
+    # or the `jax_plugins` namespace package) and in `libtpu`.
+    if importlib.metadata.entry_points(group="jax_plugins"):
+        return False
+    if importlib.util.find_spec("libtpu") is not None:
+        return False
+    try:
+        import jax_plugins
+    except ImportError:
+        return True
+    return not any(pkgutil.iter_modules(jax_plugins.__path__))
+
+
+def _glibc_mallopt():
+    if not sys.platform.startswith("linux"):
+        return None
+    process = ctypes.CDLL(None)
+    if not hasattr(process, "gnu_get_libc_version"):
+        return None
+    mallopt = process.mallopt
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return mallopt

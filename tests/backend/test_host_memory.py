@@ -1,0 +1,84 @@
+"""On JAX on a CPU, importing kgen keeps the memory a compiled program
+frees for its next call (kgen/backend/host_memory.py): a program whose
+temporaries outgrow glibc's mapped blocks no longer faults its pages in
+anew each call. Checked in fresh JAX processes, whatever this process's
+backend, against a process where JAX started before kgen (too late to
+set)."""
+
+import os
+import sys
+
+import pytest
+
+from kgen.backend import host_memory
+from tests.conftest import run_checked
+
+# A program with a 64 MB temporary (the sines, a product's operand),
+# twice glibc's largest heap block, called five times after a first
+# call: its temporaries' pages and its minor page faults per call.
+PROGRAM = """
+import resource
+import sys
+
+if sys.argv[1] == "jax_first":
+    import jax
+
+    jax.devices()
+import keras
+import kgen
+import jax
+import jax.numpy as jnp
+
+x = jnp.ones((4096, 4096))
+program = jax.jit(lambda x: jnp.sin(x) @ jnp.ones((4096, 8))).lower(x)
+program = program.compile()
+print("PAGES", program.memory_analysis().temp_size_in_bytes / 4096)
+program(x).block_until_ready()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(5):
+    program(x).block_until_ready()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+print("FAULTS_PER_CALL", (after - before) / 5)
+"""
+pytestmark = [
+    pytest.mark.tensorflow_only,
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"),
+        reason="glibc's malloc only",
+    ),
+]
+
+
+def _faults_per_call(order):
+    environment = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    stdout = run_checked(
+        [sys.executable, "-c", PROGRAM, order], env=environment, timeout=120
+    )
+    lines = dict(
+        line.split(" ", 1)
+        for line in stdout.splitlines()
+        if line.startswith(("PAGES", "FAULTS"))
+    )
+    return float(lines["PAGES"]), float(lines["FAULTS_PER_CALL"])
+
+
+def test_freed_program_memory_is_kept_for_the_next_call():
+    pages, kept = _faults_per_call("kgen_first")
+    assert pages >= 2**25 / 4096, pages  # past glibc's 32 MB blocks
+    _, unset = _faults_per_call("jax_first")
+    # Without the setting each call maps its temporaries afresh (16,400
+    # faults a call, as many as their pages); with it 3,300 were left
+    # (the rest of the call's memory, outside the temporaries).
+    assert unset > pages / 2, (unset, pages)
+    assert kept < unset / 3, (kept, unset)
+
+
+@pytest.mark.parametrize(
+    "platforms, expected",
+    [("cpu", True), ("cuda", False), ("tpu,cpu", False), ("cpu,cuda", True)],
+)
+def test_only_a_process_computing_on_the_cpu_is_set(
+    monkeypatch, platforms, expected
+):
+    monkeypatch.setenv("JAX_PLATFORMS", platforms)
+    assert host_memory._computes_on_cpu() is expected
