@@ -16,9 +16,13 @@ step's block is freed and taken again from the same pages, as a GPU's
 caching allocator keeps device memory. Measured on one core (batch 32,
 10-step `fit` rounds): the DiT's step 1,075 -> 835-870 ms, page faults
 7.3M -> 0.3-0.6M. The price is the memory the process keeps: its peak
-resident memory 1.36 -> 2.47 GB, what compiling freed staying at hand as
-the step's does. TensorFlow and torch
-allocate tensor by tensor, below the sizes glibc maps, and need nothing.
+resident memory 1.36 -> 1.9-2.5 GB, what compiling freed staying at
+hand as the step's block does. TensorFlow and torch allocate tensor by
+tensor, below the sizes glibc maps, and need nothing.
+
+A thread that took an arena of its own before this ran (numpy starts
+one) keeps it, and a worker thread of XLA's may share it: its calls map
+their block afresh still (0.3-0.6M faults left above).
 
 Accelerators hold their arrays in their own memory, so a process with a
 JAX accelerator plugin installed (and not limited to the CPU by
