@@ -49,20 +49,14 @@ TRIM_THRESHOLD = 2**31 - 1
 
 
 def keep_freed_host_memory():
-    """Sets glibc's malloc as above where JAX will compute on the CPU;
-    returns whether it did."""
-    if not _computes_on_cpu():
-        return False
+    """Sets glibc's malloc as above where JAX will compute on the CPU (a
+    setting glibc refuses leaves its default)."""
     mallopt = _glibc_mallopt()
-    if mallopt is None:
-        return False
-    settings = (
-        (M_ARENA_MAX, 1),
-        (M_MMAP_MAX, 0),
-        (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
-    )
-    # `mallopt` returns 1 on success.
-    return all(mallopt(option, value) == 1 for option, value in settings)
+    if mallopt is None or not _computes_on_cpu():
+        return
+    mallopt(M_ARENA_MAX, 1)
+    mallopt(M_MMAP_MAX, 0)
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _computes_on_cpu():

@@ -9,7 +9,7 @@ The programs run on the calling thread (`jax_cpu_enable_async_dispatch`
 off), whose arena is glibc's main one. Run by XLA's worker threads, a
 block is kept or mapped afresh by the arena each thread took: 1-4 calls
 in 10 still mapped theirs, in processes where a thread had taken an
-arena of its own before kgen was imported (numpy's start one)."""
+arena of its own before kgen was imported (numpy starts one)."""
 
 import os
 import sys
