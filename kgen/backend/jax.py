@@ -19,7 +19,6 @@ Caveats (each pinned by a test in tests/backend/):
 
 import contextlib
 import inspect
-import os
 import weakref
 
 import jax
@@ -32,7 +31,6 @@ from kgen.backend import blocked_attention
 from kgen.backend import host_memory
 from kgen.backend import jax_gelu
 from kgen.backend import two_stage_group_normalization
-from kgen.backend import xla_flags
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.forward_mode import jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
@@ -51,22 +49,15 @@ from kgen.backend.stateless import ReadThroughScope
 
 
 def _before_backends_start():
-    # No `jax.config` for either: XLA reads XLA_FLAGS once, when JAX
-    # starts its first backend (not yet, in a script importing kgen
-    # first), and a thread keeps the malloc arena it first took. Later,
-    # the flag would only mislead the processes this one starts and JAX's
-    # compilation cache, whose key hashes XLA_FLAGS.
+    # Before JAX starts its first backend (not yet, in a script importing
+    # kgen first): a thread keeps the malloc arena it first took, and
+    # XLA's threads start with the backend.
     from jax._src import xla_bridge
 
     started = getattr(xla_bridge, "backends_are_initialized", None)
     if started is None or started():
         return
     host_memory.keep_freed_host_memory()
-    flags = xla_flags.with_convolutions_through_eigen(
-        os.environ.get("XLA_FLAGS", "")
-    )
-    if flags is not None:
-        os.environ["XLA_FLAGS"] = flags
 
 
 _before_backends_start()
