@@ -49,14 +49,24 @@ TRIM_THRESHOLD = 2**31 - 1
 
 
 def keep_freed_host_memory():
-    """Sets glibc's malloc as above where JAX will compute on the CPU (a
-    setting glibc refuses leaves its default)."""
+    """Sets glibc's malloc as above where JAX will compute on the CPU and
+    has not started its backend yet (a setting glibc refuses leaves its
+    default)."""
     mallopt = _glibc_mallopt()
-    if mallopt is None or not _computes_on_cpu():
+    if mallopt is None or _backends_started() or not _computes_on_cpu():
         return
     mallopt(M_ARENA_MAX, 1)
     mallopt(M_MMAP_MAX, 0)
     mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
+def _backends_started():
+    # XLA's worker threads start with the backend, each keeping the malloc
+    # arena it first took: too late for `M_ARENA_MAX`.
+    from jax._src import xla_bridge
+
+    started = getattr(xla_bridge, "backends_are_initialized", None)
+    return started is None or started()
 
 
 def _computes_on_cpu():

@@ -47,20 +47,8 @@ from kgen.backend.non_finite_steps import with_skip_flag
 from kgen.backend.program_cache import ProgramCache
 from kgen.backend.stateless import ReadThroughScope
 
-
-def _before_backends_start():
-    # Before JAX starts its first backend (not yet, in a script importing
-    # kgen first): a thread keeps the malloc arena it first took, and
-    # XLA's threads start with the backend.
-    from jax._src import xla_bridge
-
-    started = getattr(xla_bridge, "backends_are_initialized", None)
-    if started is None or started():
-        return
-    host_memory.keep_freed_host_memory()
-
-
-_before_backends_start()
+# Before JAX starts its CPU backend, in a script importing kgen first.
+host_memory.keep_freed_host_memory()
 
 
 def _current_value(variable):
