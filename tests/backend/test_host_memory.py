@@ -5,7 +5,8 @@ anew each call. Checked in fresh JAX processes, whatever this process's
 backend, against a process where JAX started before kgen (too late to
 set).
 
-The programs run on the calling thread (`jax_cpu_enable_async_dispatch`
+The processes run on one CPU, where importing kgen first also has JAX
+run programs on the calling thread (`jax_cpu_enable_async_dispatch`
 off), whose arena is glibc's main one. Run by XLA's worker threads, a
 block is kept or mapped afresh by the arena each thread took: 1-4 calls
 in 10 still mapped theirs, in processes where a thread had taken an
@@ -23,9 +24,11 @@ from tests.conftest import run_checked
 # twice glibc's largest heap block, called ten times after five: its
 # temporaries' pages and its minor page faults per call.
 PROGRAM = """
+import os
 import resource
 import sys
 
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 if sys.argv[1] == "jax_first":
     import jax
 
@@ -35,7 +38,7 @@ import kgen
 import jax
 import jax.numpy as jnp
 
-jax.config.update("jax_cpu_enable_async_dispatch", False)
+print("ASYNC_DISPATCH", jax.config.read("jax_cpu_enable_async_dispatch"))
 x = jnp.ones((4096, 4096))
 program = jax.jit(lambda x: jnp.sin(x) @ jnp.ones((4096, 8))).lower(x)
 program = program.compile()
@@ -57,23 +60,34 @@ pytestmark = [
 ]
 
 
-def _faults_per_call(order):
+def _run(order):
+    """The program's temporary pages, its faults a call, and whether JAX
+    dispatched asynchronously."""
     environment = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    environment.pop("JAX_CPU_ENABLE_ASYNC_DISPATCH", None)
     stdout = run_checked(
         [sys.executable, "-c", PROGRAM, order], env=environment, timeout=120
     )
     lines = dict(
         line.split(" ", 1)
         for line in stdout.splitlines()
-        if line.startswith(("PAGES", "FAULTS"))
+        if line.startswith(("PAGES", "FAULTS", "ASYNC"))
     )
-    return float(lines["PAGES"]), float(lines["FAULTS_PER_CALL"])
+    return (
+        float(lines["PAGES"]),
+        float(lines["FAULTS_PER_CALL"]),
+        lines["ASYNC_DISPATCH"] == "True",
+    )
 
 
 def test_freed_program_memory_is_kept_for_the_next_call():
-    pages, kept = _faults_per_call("kgen_first")
+    pages, kept, kept_async = _run("kgen_first")
     assert pages >= 2**25 / 4096, pages  # past glibc's 32 MB blocks
-    _, unset = _faults_per_call("jax_first")
+    _, unset, unset_async = _run("jax_first")
+    # On one CPU kgen runs programs on the calling thread; where JAX
+    # started first it leaves JAX's settings as they are.
+    assert not kept_async
+    assert unset_async
     # Without the setting each call maps its temporaries afresh (16,430
     # faults a call, as many as their pages); with it most calls take
     # their block back: 0-0.1 faults a call by hand, one call in 10
@@ -91,3 +105,17 @@ def test_only_a_process_computing_on_the_cpu_is_set(
 ):
     monkeypatch.setenv("JAX_PLATFORMS", platforms)
     assert host_memory._computes_on_cpu() is expected
+
+
+@pytest.mark.parametrize(
+    "user_setting, cpus, expected",
+    [(None, 1, True), (None, 2, False), ("true", 1, False)],
+)
+def test_programs_run_inline_only_on_one_cpu_unless_the_user_chose(
+    monkeypatch, user_setting, cpus, expected
+):
+    monkeypatch.delenv("JAX_CPU_ENABLE_ASYNC_DISPATCH", raising=False)
+    if user_setting is not None:
+        monkeypatch.setenv("JAX_CPU_ENABLE_ASYNC_DISPATCH", user_setting)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    assert host_memory._dispatches_inline() is expected
