@@ -15,19 +15,9 @@ one order of indices per epoch, batches gathered from the arrays (never
 copied into a shuffle buffer), the partial last batch kept.
 """
 
-import os
-
 import keras
 import numpy as np
 import tensorflow as tf
-
-
-def schedulable_cpus():
-    """The CPUs this process may run on (its affinity, where the system
-    reports one): what `tf.data` sizes its parallelism by."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def can_batch(x, y, kwargs):

@@ -52,6 +52,8 @@ import os
 import pkgutil
 import sys
 
+from kgen.backend import host_cpus
+
 # glibc's `mallopt` parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
@@ -79,10 +81,9 @@ def keep_freed_host_memory():
 
 
 def _dispatches_inline():
-    # `sched_getaffinity` is Linux's, as glibc is.
     return (
         "JAX_CPU_ENABLE_ASYNC_DISPATCH" not in os.environ
-        and len(os.sched_getaffinity(0)) == 1
+        and host_cpus.schedulable_cpus() == 1
     )
 
 

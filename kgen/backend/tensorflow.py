@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from kgen.backend import array_batches
 from kgen.backend import blocked_attention
+from kgen.backend import host_cpus
 from kgen.backend import two_stage_group_normalization
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
@@ -29,7 +30,7 @@ class Trainer:
     """
 
     def fit(self, x=None, y=None, **kwargs):
-        if array_batches.schedulable_cpus() == 1 and (
+        if host_cpus.schedulable_cpus() == 1 and (
             array_batches.can_batch(x, y, kwargs)
         ):
             x = array_batches.array_batches(

@@ -101,13 +101,14 @@ def fitted_vae(x, shuffle):
 
 def test_fit_on_one_cpu_trains_as_keras_own_batches_do(monkeypatch):
     from kgen.backend import array_batches
+    from kgen.backend import host_cpus
 
     x = np.random.default_rng(0).integers(0, 2, (40, 8, 8, 1))
     x = x.astype("float32")
     keras_losses, keras_weights = fitted_vae(x, shuffle=False)
     built = []
     build = array_batches.array_batches
-    monkeypatch.setattr(array_batches, "schedulable_cpus", lambda: 1)
+    monkeypatch.setattr(host_cpus, "schedulable_cpus", lambda: 1)
     monkeypatch.setattr(
         array_batches,
         "array_batches",

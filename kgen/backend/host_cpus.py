@@ -1,0 +1,14 @@
+"""The CPUs this process may run on: where kgen's backends decide what
+one schedulable CPU changes (TensorFlow's `fit` batches without tf.data's
+autotuning, `array_batches.py`; JAX runs programs in the calling thread,
+`host_memory.py`)."""
+
+import os
+
+
+def schedulable_cpus():
+    """The CPUs this process may run on (its affinity, where the system
+    reports one): what `tf.data` sizes its parallelism by."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
