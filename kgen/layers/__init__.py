@@ -23,6 +23,7 @@ from kgen.layers.patch_position_embedding import PatchPositionEmbedding
 from kgen.layers.phase_shuffle import PhaseShuffle
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
 from kgen.layers.style_mixing import StyleMixing
+from kgen.layers.up_sampling_conv2d import UpSamplingConv2D
 from kgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "PhaseShuffle",
     "SinusoidalEmbedding",
     "StyleMixing",
+    "UpSamplingConv2D",
     "VectorQuantizer",
 ]

@@ -28,6 +28,7 @@ diffusers' `decode(z).sample`.
 from keras import layers
 
 from kgen.layers.group_normalization import GroupNormalization
+from kgen.layers.up_sampling_conv2d import UpSamplingConv2D
 from kgen.networks.diffusers_unet import DiffusersBlocks
 from kgen.networks.diffusers_unet import checked_config
 from kgen.networks.diffusers_unet import conv3x3
@@ -122,8 +123,7 @@ def decoder_graph(config, latent_shape):
         for inner in range(config["layers_per_block"] + 1):
             x = block.resnet(x, width, f"{name}-resnets-{inner}")
         if index < len(widths) - 1:
-            x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = conv3x3(width, f"{name}-upsamplers-0-conv")(x)
+            x = UpSamplingConv2D(width, name=f"{name}-upsamplers-0-conv")(x)
     x = _out(x, config["norm_num_groups"], "decoder")
     return latents, conv3x3(config["out_channels"], "decoder-conv_out")(x)
 

@@ -40,6 +40,7 @@ from keras import ops
 from kgen.layers.group_normalization import GroupNormalization
 from kgen.layers.multi_head_attention import MultiHeadAttention
 from kgen.layers.sinusoidal_embedding import SinusoidalEmbedding
+from kgen.layers.up_sampling_conv2d import UpSamplingConv2D
 from kgen.networks.denoiser_inputs import timestep_input
 from kgen.networks.diffusers_weights import CLASS_EMBEDDING
 from kgen.utils.recorded_config import RecordedConfig
@@ -409,8 +410,9 @@ def unet_body(x, block, config, attend, layers_per_block):
             if kind in ATTENTION_BLOCKS:
                 x = attend(x, level, f"{name}-attentions-{inner}")
         if level > 0:
-            x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = conv3x3(widths[level], f"{name}-upsamplers-0-conv")(x)
+            x = UpSamplingConv2D(
+                widths[level], name=f"{name}-upsamplers-0-conv"
+            )(x)
 
     x = GroupNormalization(
         config["norm_num_groups"] or min(widths[0] // 4, 32),

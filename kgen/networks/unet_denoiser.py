@@ -5,6 +5,7 @@ from keras import layers
 
 from kgen.layers.group_normalization import GroupNormalization
 from kgen.layers.multi_head_attention import MultiHeadAttention
+from kgen.layers.up_sampling_conv2d import UpSamplingConv2D
 from kgen.networks import denoiser_inputs
 from kgen.networks.denoiser_inputs import conditioning_embedding
 from kgen.networks.denoiser_inputs import image_denoiser_inputs
@@ -159,10 +160,7 @@ def unet_denoiser(
             if level in attention_levels:
                 h = _attention(h, context, num_heads, f"up{level}_{block}_attn")
         if level > 0:
-            h = layers.UpSampling2D(2, name=f"upsample{level}")(h)
-            h = layers.Conv2D(
-                widths[level - 1], 3, padding="same", name=f"up{level}"
-            )(h)
+            h = UpSamplingConv2D(widths[level - 1], name=f"up{level}")(h)
     h = GroupNormalization(group_count(widths[0]), name="out_norm")(h)
     h = layers.Activation("swish")(h)
     # Zero-initialised output: the untrained denoiser predicts 0, a stable
