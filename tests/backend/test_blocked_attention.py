@@ -59,6 +59,41 @@ def test_its_gradient_is_attentions():
     )
 
 
+@pytest.mark.parametrize("argument", [0, 1, 2])
+def test_the_backends_attention_differentiates_as_its_formula(argument):
+    # On JAX the softmax takes JAX's own derivative (softmax_custom_jvp),
+    # not autodiff through exp / sum.
+    from kgen import backend
+
+    # Tensors: torch's tensor that needs a gradient refuses NumPy's product.
+    *inputs, weights = (
+        keras.ops.convert_to_tensor(RNG.normal(size=(2, 5, 2, 4)), "float32")
+        for _ in range(4)
+    )
+
+    def formula(query, key, value, scale):
+        scores = keras.ops.einsum("bqhd,bkhd->bhqk", query, key) * scale
+        scores = scores - keras.ops.max(scores, axis=-1, keepdims=True)
+        exp = keras.ops.exp(scores)
+        probs = exp / keras.ops.sum(exp, axis=-1, keepdims=True)
+        return keras.ops.einsum("bhqk,bkhd->bqhd", probs, value)
+
+    def gradient(attention):
+        def loss(x):
+            arguments = list(inputs)
+            arguments[argument] = x
+            return keras.ops.sum(attention(*arguments, 0.5) * weights)
+
+        return to_numpy(backend.grad(loss, inputs[argument]))
+
+    np.testing.assert_allclose(
+        gradient(backend.dot_product_attention),
+        gradient(formula),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
 def test_groups_of_heads_fill_the_cache_and_divide_the_heads():
     # A DiT's 256 tokens: 256 kB of scores a head, four heads to 1 MB.
     assert blocked_attention._group_size(4, 256 * 256 * 4) == 4
