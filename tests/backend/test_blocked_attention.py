@@ -59,6 +59,24 @@ def test_its_gradient_is_attentions():
     )
 
 
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_the_backends_attention_is_attention(is_causal):
+    # torch's calls `scaled_dot_product_attention` on strided views.
+    from kgen import backend
+
+    query, key, value = (
+        RNG.normal(size=(2, 9, 3, 4)).astype("float32") for _ in range(3)
+    )
+    np.testing.assert_allclose(
+        to_numpy(
+            backend.dot_product_attention(query, key, value, 0.5, is_causal)
+        ),
+        reference(query, key, value, 0.5, is_causal),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
 @pytest.mark.parametrize("argument", [0, 1, 2])
 def test_the_backends_attention_differentiates_as_its_formula(argument):
     # On JAX the softmax takes JAX's own derivative (softmax_custom_jvp),
