@@ -18,6 +18,7 @@ Caveats (each pinned by a test in tests/backend/):
 """
 
 import contextlib
+import functools
 import inspect
 import weakref
 
@@ -46,6 +47,7 @@ from kgen.backend.non_finite_steps import undo_stateful_step
 from kgen.backend.non_finite_steps import with_skip_flag
 from kgen.backend.program_cache import ProgramCache
 from kgen.backend.stateless import ReadThroughScope
+from kgen.backend.training_compiler_options import training_compiler_options
 
 # Before JAX starts its CPU backend, in a script importing kgen first.
 host_memory.keep_freed_host_memory()
@@ -66,8 +68,10 @@ class Trainer:
     """
 
     def make_train_function(self, force=False):
+        options = training_compiler_options(jax.default_backend())
         if not _is_stateful(self.train_step):
-            return super().make_train_function(force)
+            with _keras_training_jit(options):
+                return super().make_train_function(force)
         if self.train_function is not None and not force:
             return self.train_function
         state_groups = lambda: (  # noqa: E731
@@ -76,7 +80,7 @@ class Trainer:
             self.optimizer.variables,
             self.metrics_variables,
         )
-        step = self._stateless_step(self.train_step, state_groups)
+        step = self._stateless_step(self.train_step, state_groups, options)
         self.train_function = self._make_function(step)
         return self.train_function
 
@@ -94,8 +98,9 @@ class Trainer:
         self.test_function = self._make_function(step)
         return self.test_function
 
-    def _stateless_step(self, step_fn, state_groups):
-        """`step_fn(data) -> logs` as `(state, data) -> (logs, state)`.
+    def _stateless_step(self, step_fn, state_groups, compiler_options=None):
+        """`step_fn(data) -> logs` as `(state, data) -> (logs, state)`,
+        jitted with `compiler_options` unless the model runs eagerly.
 
         `state_groups` returns the variable groups in the order Keras' JAX
         trainer keeps its state tuple.
@@ -120,8 +125,30 @@ class Trainer:
             return logs, new_state
 
         if not self.run_eagerly and self.jit_compile:
-            return jax.jit(stateless_step, donate_argnums=0)
+            return jax.jit(
+                stateless_step,
+                donate_argnums=0,
+                compiler_options=compiler_options,
+            )
         return stateless_step
+
+
+@contextlib.contextmanager
+def _keras_training_jit(compiler_options):
+    """Keras' JAX trainer jits its train step with `compiler_options`
+    (`kgen/backend/training_compiler_options.py`) meanwhile: it calls its
+    module's `jit`, `jax.jit` unless Flax NNX is on."""
+    from keras.src.backend.jax import trainer
+
+    jit = trainer.jit
+    if compiler_options is None or jit is not jax.jit:
+        yield
+        return
+    trainer.jit = functools.partial(jit, compiler_options=compiler_options)
+    try:
+        yield
+    finally:
+        trainer.jit = jit
 
 
 def _or(value, default):
