@@ -390,8 +390,8 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
     # kernel (flash on a CPU; flash, cuDNN or memory-efficient on a GPU)
     # and reads the strided views as they are. Keras' version copies
     # query, key and value into the standard layout first wherever its
-    # CUDA flash check fails, a CPU included: 1.1% of a DiT's training
-    # step on one core.
+    # CUDA flash check fails, a CPU included: the benchmark DiT's
+    # training round 2% longer on one core.
     query, key, value = (
         torch.transpose(convert_to_tensor(x), 1, 2) for x in (query, key, value)
     )
