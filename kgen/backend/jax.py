@@ -11,7 +11,9 @@ to the enclosing one, so each sees the values the step has produced so far
 
 Caveats (each pinned by a test in tests/backend/):
 - `Trainer` wraps the step with `JAXTrainer._make_function`, a private Keras
-  method: setup.py pins Keras to a tested minor range.
+  method: setup.py pins Keras to a tested minor range. On Intel CPUs
+  Keras' own train step is jitted with kgen's compiler options by
+  swapping the `jit` its trainer module calls (`_keras_training_jit`).
 - A function given to `grad` must not assign variables (BatchNormalization
   in training mode, a `SeedGenerator`): JAX cannot carry state out of an
   inner derivative. Such a function raises a `ValueError` here.
