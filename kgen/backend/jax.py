@@ -70,12 +70,12 @@ class Trainer:
     """
 
     def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
         options = training_compiler_options(jax.default_backend())
         if not _is_stateful(self.train_step):
             with _keras_training_jit(options):
                 return super().make_train_function(force)
-        if self.train_function is not None and not force:
-            return self.train_function
         state_groups = lambda: (  # noqa: E731
             self.trainable_variables,
             self.non_trainable_variables,

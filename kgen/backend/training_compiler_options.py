@@ -18,6 +18,8 @@ import importlib.metadata
 import os
 import re
 
+from kgen.backend.host_cpus import cpu_vendor_is_intel
+
 YNN_FUSION_OPTION = "xla_cpu_experimental_ynn_fusion_type"
 # jaxlib 0.10.2's YNN fusions without `INDIVIDUAL_CONVOLUTION`.
 YNN_FUSIONS_BUT_CONVOLUTIONS = (
@@ -29,7 +31,7 @@ MEASURED_JAXLIB = ((0, 10, 2), (0, 11))
 def training_compiler_options(platform):
     """`compiler_options` for a `jax.jit` training program on
     `platform` (JAX's backend name), or `None` for XLA's defaults."""
-    if platform != "cpu" or not _cpu_vendor_is_intel():
+    if platform != "cpu" or not cpu_vendor_is_intel():
         return None
     if "ynn_fusion_type" in os.environ.get("XLA_FLAGS", ""):
         return None
@@ -37,17 +39,6 @@ def training_compiler_options(platform):
     if not lowest <= _installed_release("jaxlib") < above:
         return None
     return {YNN_FUSION_OPTION: YNN_FUSIONS_BUT_CONVOLUTIONS}
-
-
-def _cpu_vendor_is_intel():
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("vendor_id"):
-                    return "GenuineIntel" in line
-    except OSError:
-        pass
-    return False
 
 
 def _installed_release(distribution):

@@ -17,7 +17,7 @@ ON_JAX = keras.backend.backend() == "jax"
 
 @pytest.fixture
 def intel_with_measured_jaxlib(monkeypatch):
-    monkeypatch.setattr(options_module, "_cpu_vendor_is_intel", lambda: True)
+    monkeypatch.setattr(options_module, "cpu_vendor_is_intel", lambda: True)
     monkeypatch.setattr(
         options_module, "_installed_release", lambda name: MEASURED
     )
@@ -51,7 +51,7 @@ def test_other_hosts_and_the_users_flags_keep_xlas_defaults(
     monkeypatch.setattr(
         options_module, "_installed_release", lambda name: MEASURED
     )
-    monkeypatch.setattr(options_module, "_cpu_vendor_is_intel", lambda: False)
+    monkeypatch.setattr(options_module, "cpu_vendor_is_intel", lambda: False)
     assert training_compiler_options("cpu") is None
 
 
