@@ -64,9 +64,11 @@ Keras chooses its own trainer):
   `softmax(q k^T * scale) v` over `(batch, length, heads, dim)` tensors
   (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
   fused `scaled_dot_product_attention`, cuDNN's on a GPU under JAX; on
-  a CPU under JAX and TensorFlow a group of heads at a time, with the
-  scores recomputed in the backward pass (`blocked_attention.py`), where
-  XLA's one-pass attention would stream the scores through memory.
+  a CPU, where the scores outgrow the cache, a head at a time with flash
+  attention's backward pass under JAX, a group of heads at a time with
+  the scores recomputed in the backward pass under TensorFlow (and JAX's
+  forward mode) (`blocked_attention.py`), where XLA's one-pass attention
+  would stream the scores through memory.
 - `gelu(x)`: the exact GELU, `x Phi(x)` (`keras.ops.gelu(x,
   approximate=False)`); on JAX the float32 rational `erf` XLA itself
   evaluates, written out, with `Phi(x) + x phi(x)` as its derivative,

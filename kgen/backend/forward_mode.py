@@ -15,7 +15,29 @@ forward mode cannot trace (one that draws random numbers or assigns
 state inside, which `torch.func.jvp` refuses).
 """
 
+import contextlib
+
 from keras import ops
+
+_depth = 0
+
+
+@contextlib.contextmanager
+def scope():
+    """Marks the calls made under `jvp` (nested ones too): attention
+    takes a path forward mode can differentiate (torch's math kernel,
+    no custom gradient on JAX and TensorFlow)."""
+    global _depth
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+
+
+def is_active():
+    """Whether the call is being traced under `jvp`."""
+    return _depth > 0
 
 
 def jvp(function, primals, tangents):
@@ -29,7 +51,8 @@ def jvp(function, primals, tangents):
     Returns:
         `(outputs, output_tangents)`, shaped like `function`'s output.
     """
-    return ops.jvp(function, tuple(primals), tuple(tangents))
+    with scope():
+        return ops.jvp(function, tuple(primals), tuple(tangents))
 
 
 def finite_difference_jvp(function, primals, tangents, epsilon=1e-3):

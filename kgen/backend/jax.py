@@ -310,6 +310,7 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
             scale,
             is_causal,
             jax.default_backend() == "cpu",
+            flash_backward=True,
         )
 
 

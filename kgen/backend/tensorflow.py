@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from kgen.backend import array_batches
 from kgen.backend import blocked_attention
+from kgen.backend import forward_mode
 from kgen.backend import host_cpus
 from kgen.backend import two_stage_group_normalization
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
@@ -312,7 +313,8 @@ def jvp(function, primals, tangents):
     every other weight (tests/backend/test_forward_mode.py). Traced, as
     under `fit`, one pass gives both."""
     primals, tangents = tuple(primals), tuple(tangents)
-    outputs, output_tangents = keras.ops.jvp(function, primals, tangents)
+    with forward_mode.scope():
+        outputs, output_tangents = keras.ops.jvp(function, primals, tangents)
     if tf.executing_eagerly():
         outputs = function(*primals)
     return outputs, output_tangents
@@ -378,6 +380,28 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
     # Keras' TensorFlow attention is XLA's (under `jit_compile`) or plain
     # ops either way; on a GPU XLA's own fusions serve.
     on_cpu = not tf.config.list_logical_devices("GPU")
+    # Flash attention's backward pass where XLA compiles (a sampling
+    # program, `fit` under `jit_compile=True`); Keras trains without XLA
+    # on a CPU, where TensorFlow's fused softmax and its gradient outrun
+    # it (kgen/backend/blocked_attention.py).
     return blocked_attention.dot_product_attention(
-        query, key, value, scale, is_causal, on_cpu
+        query,
+        key,
+        value,
+        scale,
+        is_causal,
+        on_cpu,
+        flash_backward=is_compiled_by_xla(),
+    )
+
+
+def is_compiled_by_xla():
+    """Whether the graph being traced is compiled by XLA (a
+    `tf.function(jit_compile=True)` or one inside it)."""
+    # TensorFlow's own test of it, private (tensorflow.python): no public
+    # API tells a traced function whether it runs under XLA.
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(
+        tf.compat.v1.get_default_graph()
     )

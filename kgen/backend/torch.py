@@ -11,6 +11,7 @@ from keras.src.backend.common.remat import get_current_remat_mode
 from keras.src.backend.torch.core import convert_to_tensor
 from keras.src.backend.torch.core import get_device
 
+from kgen.backend import forward_mode
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.global_batch import draw_for_replica  # noqa: F401
 from kgen.backend.global_batch import gather_over_replicas  # noqa: F401
@@ -159,22 +160,8 @@ def jvp(function, primals, tangents):
     from torch.nn.attention import SDPBackend
     from torch.nn.attention import sdpa_kernel
 
-    with sdpa_kernel(SDPBackend.MATH), _forward_mode():
+    with sdpa_kernel(SDPBackend.MATH), forward_mode.scope():
         return keras.ops.jvp(function, tuple(primals), tuple(tangents))
-
-
-_forward_mode_depth = 0
-
-
-@contextlib.contextmanager
-def _forward_mode():
-    """Marks the calls made under `jvp` (nested ones too)."""
-    global _forward_mode_depth
-    _forward_mode_depth += 1
-    try:
-        yield
-    finally:
-        _forward_mode_depth -= 1
 
 
 def export_archive(model, endpoints):
@@ -221,7 +208,7 @@ def group_normalization(inputs, groups, gamma, beta, epsilon):
     # Channels-first is a view of a channels-last activation, and torch's
     # CPU and CUDA `group_norm` kernels read that layout without a copy.
     x = torch.movedim(inputs, -1, 1)
-    if _forward_mode_depth:
+    if forward_mode.is_active():
         # group_norm's forward-mode derivative is a decomposition that
         # views its input, which a channels-last layout cannot give.
         x = x.contiguous()
@@ -268,7 +255,7 @@ def training_call(network, inputs):
 def _traced_call(network, inputs, training):
     leaves, structure = torch.utils._pytree.tree_flatten(inputs)
     if (
-        _forward_mode_depth  # a graph bakes in attention's fused kernel
+        forward_mode.is_active()  # a graph bakes in attention's fused kernel
         or not leaves
         or not all(map(_is_concrete_tensor, leaves))
     ):

@@ -15,10 +15,11 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
     The same layer, weights and arguments as Keras' (its `get_config`
     and checkpoints are Keras'), whose attention is the backend's best on
     the device: a fused kernel on torch and on GPUs, and on a CPU under
-    JAX and TensorFlow a few heads at a time (`kgen/backend/
+    JAX and TensorFlow a head or a few heads at a time (`kgen/backend/
     blocked_attention.py`), where XLA's one-pass attention streams the
     score tensor through memory: a DiT at 32 px trained 1.24x faster on
-    one core under JAX (benchmarks/results/dit_vs_diffusers_cpu.json).
+    one core under JAX, and 1.1x again with flash attention's backward
+    pass (benchmarks/results/dit_vs_diffusers_cpu.json).
     With a mask, dropout or returned scores it is Keras' attention
     unchanged.
 
