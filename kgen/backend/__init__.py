@@ -65,10 +65,11 @@ Keras chooses its own trainer):
   (`keras.ops.dot_product_attention`'s layout), causal if asked: torch's
   fused `scaled_dot_product_attention`, cuDNN's on a GPU under JAX; on
   a CPU, where the scores outgrow the cache, a head at a time with flash
-  attention's backward pass under JAX, a group of heads at a time with
-  the scores recomputed in the backward pass under TensorFlow (and JAX's
-  forward mode) (`blocked_attention.py`), where XLA's one-pass attention
-  would stream the scores through memory.
+  attention's backward pass under XLA (JAX; TensorFlow's compiled
+  programs), a group of heads at a time with the scores recomputed in
+  the backward pass under TensorFlow without XLA (`blocked_attention.py`),
+  where XLA's one-pass attention would stream the scores through memory;
+  Keras' one pass under `jvp`.
 - `gelu(x)`: the exact GELU, `x Phi(x)` (`keras.ops.gelu(x,
   approximate=False)`); on JAX the float32 rational `erf` XLA itself
   evaluates, written out, with `Phi(x) + x phi(x)` as its derivative,

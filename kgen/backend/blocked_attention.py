@@ -111,16 +111,6 @@ def blocked_attention(query, key, value, scale, is_causal=False):
     _, length, heads, _ = query.shape
     keys = key.shape[1]
 
-    def to_blocks(x):
-        # (batch, length, heads, dim) -> (batch * heads, length, dim).
-        x = ops.transpose(x, (0, 2, 1, 3))
-        return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
-
-    def from_blocks(x):
-        # The inverse: (batch, length, heads, dim).
-        x = ops.reshape(x, (-1, heads) + tuple(x.shape[-2:]))
-        return ops.transpose(x, (0, 2, 1, 3))
-
     def forward_block(block):
         q, k, v = block
         scores = ops.cast(ops.matmul(q, _transpose(k)), "float32") * scale
@@ -156,7 +146,7 @@ def blocked_attention(query, key, value, scale, is_causal=False):
 
     @ops.custom_gradient
     def attention(query, key, value):
-        blocks = tuple(map(to_blocks, (query, key, value)))
+        blocks = tuple(map(_heads_first, (query, key, value)))
         outputs, lse = ops.map(forward_block, blocks)
 
         def gradient(*args, upstream=None):
@@ -166,16 +156,16 @@ def blocked_attention(query, key, value, scale, is_causal=False):
             # Keys by feature: the left operand of `dq^T = k^T ds^T`.
             d_query, d_key, d_value = ops.map(
                 backward_block,
-                (q, k, _transpose(k), v, to_blocks(upstream), outputs, lse),
+                (q, k, _transpose(k), v, _heads_first(upstream), outputs, lse),
             )
             return tuple(
-                ops.cast(from_blocks(d), x.dtype)
+                ops.cast(_heads_last(d, heads), x.dtype)
                 for d, x in zip(
                     (_transpose(d_query), d_key, d_value), (query, key, value)
                 )
             )
 
-        return from_blocks(outputs), gradient
+        return _heads_last(outputs, heads), gradient
 
     return attention(query, key, value)
 
@@ -184,15 +174,15 @@ def rematerialized_attention(query, key, value, scale, is_causal=False):
     """`softmax(q k^T * scale (+ causal mask)) v` over `(batch, length,
     heads, dim)` inputs, a group of heads at a time, rematerialized in
     the backward pass; float32 scores."""
-    _, length, heads, dim = query.shape
+    _, length, heads, _ = query.shape
     keys = key.shape[1]
     group = _group_size(heads, length * keys * 4)
 
     def to_groups(x):
-        # (batch, length, heads, dim) -> (batch * heads / group, group,
-        # length, dim), heads outermost within a batch row.
-        x = ops.transpose(x, (0, 2, 1, 3))
-        return ops.reshape(x, (-1, group) + tuple(x.shape[2:]))
+        # (batch * heads / group, group, length, dim), heads outermost
+        # within a batch row.
+        x = _heads_first(x)
+        return ops.reshape(x, (-1, group) + tuple(x.shape[1:]))
 
     @keras.remat
     def attend(group_inputs):
@@ -207,8 +197,7 @@ def rematerialized_attention(query, key, value, scale, is_causal=False):
         return ops.einsum("gqk,gkd->gqd", weights, v)
 
     outputs = ops.map(attend, tuple(map(to_groups, (query, key, value))))
-    outputs = ops.reshape(outputs, (-1, heads, length, dim))
-    return ops.transpose(outputs, (0, 2, 1, 3))
+    return _heads_last(outputs, heads)
 
 
 def _group_size(heads, bytes_per_head):
@@ -218,6 +207,19 @@ def _group_size(heads, bytes_per_head):
     return max(
         d for d in range(1, heads + 1) if heads % d == 0 and d <= fitting
     )
+
+
+def _heads_first(x):
+    """`(batch, length, heads, dim)` -> `(batch * heads, length, dim)`."""
+    x = ops.transpose(x, (0, 2, 1, 3))
+    return ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+
+
+def _heads_last(x, heads):
+    """The inverse of `_heads_first` (any axes between the batch and the
+    last two): `(batch, length, heads, dim)`."""
+    x = ops.reshape(x, (-1, heads) + tuple(x.shape[-2:]))
+    return ops.transpose(x, (0, 2, 1, 3))
 
 
 def _transpose(x):
