@@ -55,3 +55,89 @@ def test_it_round_trips_through_its_config():
     )
     assert type(clone) is MultiHeadAttention
     assert clone.get_config() == layer.get_config()
+
+
+def self_attention_twins(length, output_shape=None):
+    """kgen's layer and Keras' on `(2, length, 8)` tokens (a tensor, so
+    that `layer(x, x)` passes one object twice: kgen's self-attention),
+    with the same random weights."""
+    x = keras.ops.convert_to_tensor(RNG.normal(size=(2, length, 8)), "float32")
+    arguments = dict(num_heads=2, key_dim=4, output_shape=output_shape)
+    ours = MultiHeadAttention(**arguments)
+    theirs = keras.layers.MultiHeadAttention(**arguments)
+    ours(x, x)
+    theirs(x, x)
+    theirs.set_weights(
+        [RNG.normal(size=w.shape) * 0.5 for w in ours.get_weights()]
+    )
+    ours.set_weights(theirs.get_weights())
+    return x, ours, theirs
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize("length", [6, 512])
+@pytest.mark.parametrize("use_causal_mask", [False, True])
+def test_self_attention_projects_once_and_computes_keras_attention(
+    length, use_causal_mask
+):
+    from kgen import backend
+
+    x, ours, theirs = self_attention_twins(length)
+    weights = keras.ops.convert_to_tensor(
+        RNG.normal(size=(2, length, 8)), "float32"
+    )
+    # The three projections as one product: the layer never calls them.
+    calls = []
+    for dense in (ours._query_dense, ours._key_dense, ours._value_dense):
+        dense.call = lambda *args, dense=dense, **kw: calls.append(dense)
+
+    def gradients(layer):
+        def loss():
+            y = layer(x, x, use_causal_mask=use_causal_mask)
+            return keras.ops.sum(y * weights), y
+
+        (_, y), grads = backend.value_and_grad(loss, layer.trainable_weights)
+        return [to_numpy(y)] + [to_numpy(g) for g in grads]
+
+    for a, b in zip(gradients(ours), gradients(theirs), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert calls == []
+
+
+@pytest.mark.all_backends
+def test_self_attention_keeps_other_output_shapes():
+    x, ours, theirs = self_attention_twins(6, output_shape=(2, 5))
+    np.testing.assert_allclose(
+        to_numpy(ours(x, x)), to_numpy(theirs(x, x)), rtol=1e-5, atol=1e-5
+    )
+    assert tuple(ours(x, x).shape) == (2, 6, 2, 5)
+
+
+@pytest.mark.all_backends
+def test_self_attention_adds_lora_adapters():
+    x, ours, theirs = self_attention_twins(6)
+    for layer in (ours, theirs):
+        for dense in (layer._query_dense, layer._value_dense):
+            dense.enable_lora(2)
+    for a, b in zip(ours.weights, theirs.weights, strict=True):
+        b.assign(RNG.normal(size=b.shape) * 0.5)
+        a.assign(b)
+    np.testing.assert_allclose(
+        to_numpy(ours(x, x)), to_numpy(theirs(x, x)), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.all_backends
+def test_self_attention_computes_in_the_layers_dtype():
+    x, ours, _ = self_attention_twins(6)
+    half = MultiHeadAttention(2, 4, dtype="mixed_bfloat16")
+    half(x, x)
+    half.set_weights(ours.get_weights())
+    y = half(x, x)
+    assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+    np.testing.assert_allclose(
+        to_numpy(keras.ops.cast(y, "float32")),
+        to_numpy(ours(x, x)),
+        rtol=3e-2,
+        atol=5e-2,
+    )
