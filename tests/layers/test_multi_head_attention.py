@@ -11,11 +11,12 @@ from tests.conftest import to_numpy
 RNG = np.random.default_rng(0)
 
 
-def twin_layers(x):
+def twin_layers(x, **arguments):
     """kgen's layer and Keras' built on `x`, with the same random
     weights."""
-    ours = MultiHeadAttention(num_heads=2, key_dim=4)
-    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    arguments = dict(num_heads=2, key_dim=4, **arguments)
+    ours = MultiHeadAttention(**arguments)
+    theirs = keras.layers.MultiHeadAttention(**arguments)
     ours(x, x)
     theirs(x, x)
     theirs.set_weights(
@@ -57,21 +58,13 @@ def test_it_round_trips_through_its_config():
     assert clone.get_config() == layer.get_config()
 
 
-def self_attention_twins(length, output_shape=None):
-    """kgen's layer and Keras' on `(2, length, 8)` tokens (a tensor, so
-    that `layer(x, x)` passes one object twice: kgen's self-attention),
-    with the same random weights."""
-    x = keras.ops.convert_to_tensor(RNG.normal(size=(2, length, 8)), "float32")
-    arguments = dict(num_heads=2, key_dim=4, output_shape=output_shape)
-    ours = MultiHeadAttention(**arguments)
-    theirs = keras.layers.MultiHeadAttention(**arguments)
-    ours(x, x)
-    theirs(x, x)
-    theirs.set_weights(
-        [RNG.normal(size=w.shape) * 0.5 for w in ours.get_weights()]
+def tokens(length):
+    """`(2, length, 8)` tokens as a tensor, so that `layer(x, x)` passes
+    one object twice: kgen's self-attention (NumPy arrays are converted
+    one by one)."""
+    return keras.ops.convert_to_tensor(
+        RNG.normal(size=(2, length, 8)), "float32"
     )
-    ours.set_weights(theirs.get_weights())
-    return x, ours, theirs
 
 
 @pytest.mark.all_backends
@@ -82,10 +75,8 @@ def test_self_attention_projects_once_and_computes_keras_attention(
 ):
     from kgen import backend
 
-    x, ours, theirs = self_attention_twins(length)
-    weights = keras.ops.convert_to_tensor(
-        RNG.normal(size=(2, length, 8)), "float32"
-    )
+    x, weights = tokens(length), tokens(length)
+    ours, theirs = twin_layers(x)
     # The three projections as one product: the layer never calls them.
     calls = []
     for dense in (ours._query_dense, ours._key_dense, ours._value_dense):
@@ -106,7 +97,8 @@ def test_self_attention_projects_once_and_computes_keras_attention(
 
 @pytest.mark.all_backends
 def test_self_attention_keeps_other_output_shapes():
-    x, ours, theirs = self_attention_twins(6, output_shape=(2, 5))
+    x = tokens(6)
+    ours, theirs = twin_layers(x, output_shape=(2, 5))
     np.testing.assert_allclose(
         to_numpy(ours(x, x)), to_numpy(theirs(x, x)), rtol=1e-5, atol=1e-5
     )
@@ -115,7 +107,8 @@ def test_self_attention_keeps_other_output_shapes():
 
 @pytest.mark.all_backends
 def test_self_attention_adds_lora_adapters():
-    x, ours, theirs = self_attention_twins(6)
+    x = tokens(6)
+    ours, theirs = twin_layers(x)
     for layer in (ours, theirs):
         for dense in (layer._query_dense, layer._value_dense):
             dense.enable_lora(2)
@@ -129,7 +122,8 @@ def test_self_attention_adds_lora_adapters():
 
 @pytest.mark.all_backends
 def test_self_attention_computes_in_the_layers_dtype():
-    x, ours, _ = self_attention_twins(6)
+    x = tokens(6)
+    ours, _ = twin_layers(x)
     half = MultiHeadAttention(2, 4, dtype="mixed_bfloat16")
     half(x, x)
     half.set_weights(ours.get_weights())
