@@ -80,6 +80,11 @@ Keras chooses its own trainer):
   BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
   torch its deterministic algorithms; XLA on a CPU is deterministic
   already (on a GPU, `XLA_FLAGS=--xla_gpu_deterministic_ops=true`).
+- `fused_call(layer, function, *args)`: `function(layer, *args)` (a
+  transformer block's call); traced into a graph that TensorFlow runs
+  without XLA on a CPU (Keras' `fit` there), one XLA cluster per layer,
+  its gradient included, so its elementwise ops fuse while the
+  convolutions around it stay on oneDNN.
 - `inference_method(layer, method_name, inputs)`: `layer.<method_name>(
   inputs)` for inference, as `inference_call` (a flow's bijector's
   `forward` when it samples): on JAX one jitted program per layer,
@@ -151,6 +156,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
+    from kgen.backend.tensorflow import fused_call
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import gelu
     from kgen.backend.tensorflow import grad
@@ -189,6 +195,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
+    from kgen.backend.jax import fused_call
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import gelu
     from kgen.backend.jax import grad
@@ -227,6 +234,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
+    from kgen.backend.torch import fused_call
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import gelu
     from kgen.backend.torch import grad
@@ -281,6 +289,7 @@ __all__ = [
     "export_archive",
     "finite_difference_jvp",
     "first_rows",
+    "fused_call",
     "gather_over_replicas",
     "gelu",
     "grad",

@@ -347,6 +347,11 @@ def training_call(network, inputs):
     return network(inputs, training=True)
 
 
+def fused_call(layer, function, *args):
+    # XLA compiles the whole training step already.
+    return function(layer, *args)
+
+
 def inference_method(layer, method_name, inputs):
     calls = _INFERENCE_METHODS.get(layer)
     if calls is None:

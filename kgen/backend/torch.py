@@ -388,6 +388,11 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
     return torch.transpose(outputs, 1, 2)
 
 
+def fused_call(layer, function, *args):
+    # Traced with the whole network where it pays (`training_call`).
+    return function(layer, *args)
+
+
 def inference_method(layer, method_name, inputs):
     return getattr(layer, method_name)(inputs)
 

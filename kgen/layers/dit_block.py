@@ -109,6 +109,12 @@ class DiTBlock(RecordedConfig, keras.layers.Layer):
             self.context_attention.build(token_shape, context_shape)
 
     def call(self, inputs):
+        # One XLA cluster where TensorFlow trains without XLA (on a CPU).
+        return backend.fused_call(self, type(self)._residual_branches, inputs)
+
+    def _residual_branches(self, inputs):
+        """The block on `[x, c]` or `[x, c, context]`, as `call` (which
+        hands it to `kgen.backend.fused_call`)."""
         x, conditioning = inputs[:2]
         y, gate = self.attention_norm([x, conditioning])
         x = x + gate * self.attention(y, y)
