@@ -182,7 +182,12 @@ def weights_of(model):
 def run_checked(command, *, timeout, env=None, cwd=REPO):
     """Runs `command` (a list) in a child process and returns what it
     printed; fails the test with the end of its stderr unless it exits
-    with 0."""
+    with 0. A child that crashes (a signal from native code) prints its
+    Python threads' stacks there first."""
+    # One of the TensorFlow MirroredStrategy sweep's children died of a
+    # segmentation fault in a CI run, unseen in eight runs since; its
+    # stderr then said nothing of where.
+    env = dict(os.environ if env is None else env, PYTHONFAULTHANDLER="1")
     result = subprocess.run(
         command,
         cwd=cwd,
