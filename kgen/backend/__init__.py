@@ -80,11 +80,14 @@ Keras chooses its own trainer):
   BackupAndRestore`, `kgen train`): on TensorFlow its op determinism, on
   torch its deterministic algorithms; XLA on a CPU is deterministic
   already (on a GPU, `XLA_FLAGS=--xla_gpu_deterministic_ops=true`).
-- `fused_call(layer, function, *args)`: `function(layer, *args)` (a
-  transformer block's call); traced into a graph that TensorFlow runs
-  without XLA on a CPU (Keras' `fit` there), one XLA cluster per layer,
-  its gradient included, so its elementwise ops fuse while the
-  convolutions around it stay on oneDNN.
+- `fused_call(layer, function, *args, attention_scores=None)`:
+  `function(layer, *args)` (a transformer block's call); traced into a
+  graph that TensorFlow runs without XLA on a CPU (Keras' `fit` there),
+  one XLA cluster per layer, its gradient included, where its
+  attention's `attention_scores` (heads, queries, keys an example)
+  outgrow the cache: its elementwise ops fuse and its attention takes
+  the flash backward pass, while the convolutions around it stay on
+  oneDNN (smaller blocks ran slower fused).
 - `inference_method(layer, method_name, inputs)`: `layer.<method_name>(
   inputs)` for inference, as `inference_call` (a flow's bijector's
   `forward` when it samples): on JAX one jitted program per layer,

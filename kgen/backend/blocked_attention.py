@@ -95,12 +95,17 @@ def is_worth_blocking(query, key):
     """Whether the score tensor of `query` `(batch, queries, heads, dim)`
     and `key` `(batch, keys, heads, dim)` outgrows a CPU's cache."""
     _, length, heads, _ = query.shape
-    keys = key.shape[1]
+    return scores_outgrow_cache(heads, length, key.shape[1])
+
+
+def scores_outgrow_cache(heads, queries, keys):
+    """Whether an example's attention scores, `heads` of `queries` by
+    `keys`, outgrow a CPU's cache (float32)."""
     # A free or symbolic length (an export for any sequence length)
     # keeps the one-pass attention, which serves every length.
-    if not all(isinstance(d, int) for d in (length, keys, heads)):
+    if not all(isinstance(d, int) for d in (heads, queries, keys)):
         return False
-    return heads * length * keys * 4 >= MIN_SCORE_BYTES_PER_EXAMPLE
+    return heads * queries * keys * 4 >= MIN_SCORE_BYTES_PER_EXAMPLE
 
 
 def blocked_attention(query, key, value, scale, is_causal=False):

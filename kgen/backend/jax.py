@@ -347,7 +347,7 @@ def training_call(network, inputs):
     return network(inputs, training=True)
 
 
-def fused_call(layer, function, *args):
+def fused_call(layer, function, *args, attention_scores=None):
     # XLA compiles the whole training step already.
     return function(layer, *args)
 

@@ -260,26 +260,33 @@ def inference_method(layer, method_name, inputs):
     return getattr(layer, method_name)(inputs)
 
 
-def fused_call(layer, function, *args):
+def fused_call(layer, function, *args, attention_scores=None):
     """`function(layer, *args)`; traced into a graph that TensorFlow runs
-    without XLA on a CPU (Keras' `fit` there), one XLA cluster per layer.
+    without XLA on a CPU (Keras' `fit` there), one XLA cluster per layer
+    where its attention's scores (`attention_scores`: heads, queries and
+    keys an example) outgrow the cache.
 
     Keras trains TensorFlow without XLA on a CPU, where TensorFlow's
     oneDNN convolutions outrun XLA's (a U-Net trained 1.5x slower under
-    `jit_compile=True`). Without XLA each elementwise op is a kernel of
-    its own and a pass over memory: a DiT block's layer norms, adaLN
-    shifts and scales, GELU's `erfc` and its gates, forward and backward.
-    A transformer block has no convolution, so XLA compiles it alone,
-    its gradient included, and the convolutions around it stay on
-    oneDNN. Intel Xeon, one core, the DiT card's model: a `fit` round of
-    10 steps 7.9 -> 7.2-7.3 s (alternating processes), 0.83x -> 0.89x
-    diffusers on the card.
+    `jit_compile=True`). There a transformer block's attention past the
+    cache takes the rematerialized groups of heads, each elementwise op
+    (layer norms, adaLN shifts and scales, GELU's `erfc`, gates) a kernel
+    and a pass over memory of its own. A block has no convolution, so XLA
+    compiles it alone, its gradient included (attention as flash
+    attention's backward pass), and the convolutions around it stay on
+    oneDNN. Intel Xeon, one core, DiT `fit` rounds of 10 steps at batch
+    32: 256 tokens of 128 (the DiT card's) 7.9 -> 7.2-7.3 s, of 64 1.87
+    -> 1.66 s; with 64 tokens, whose scores fit the cache, fusing was
+    slower (width 128: 0.76 -> 0.83 s, 64: 0.31 -> 0.37 s), as for
+    smaller blocks, so those keep TensorFlow's kernels.
     """
     if (
         tf.executing_eagerly()
         or is_compiled_by_xla()
         or forward_mode.is_active()
         or tf.config.list_logical_devices("GPU")
+        or attention_scores is None
+        or not blocked_attention.scores_outgrow_cache(*attention_scores)
     ):
         # Eager calls would compile a program per call's shapes; under
         # XLA it is compiled already; forward mode differentiates no

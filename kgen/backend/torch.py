@@ -388,7 +388,7 @@ def dot_product_attention(query, key, value, scale, is_causal=False):
     return torch.transpose(outputs, 1, 2)
 
 
-def fused_call(layer, function, *args):
+def fused_call(layer, function, *args, attention_scores=None):
     # Traced with the whole network where it pays (`training_call`).
     return function(layer, *args)
 

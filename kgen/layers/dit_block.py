@@ -109,8 +109,15 @@ class DiTBlock(RecordedConfig, keras.layers.Layer):
             self.context_attention.build(token_shape, context_shape)
 
     def call(self, inputs):
-        # One XLA cluster where TensorFlow trains without XLA (on a CPU).
-        return backend.fused_call(self, type(self)._residual_branches, inputs)
+        # One XLA cluster where TensorFlow trains without XLA on a CPU and
+        # the self-attention's scores outgrow the cache.
+        length = inputs[0].shape[1]
+        return backend.fused_call(
+            self,
+            type(self)._residual_branches,
+            inputs,
+            attention_scores=(self.num_heads, length, length),
+        )
 
     def _residual_branches(self, inputs):
         """The block on `[x, c]` or `[x, c, context]`, as `call` (which
