@@ -8,6 +8,7 @@ import pytest
 
 import kgen
 from tests.conftest import BACKEND
+from tests.conftest import weights_of
 
 WIDTH, CONDITIONING = 8, 6
 # Two heads' 256 x 256 float32 scores (512 kB) outgrow the cache; 4 x 4 fit.
@@ -43,7 +44,7 @@ def fitted_weights(model, run_eagerly):
     )
     inputs, targets = data(length)
     model.fit(inputs, targets, batch_size=4, epochs=2, shuffle=False, verbose=0)
-    return [keras.ops.convert_to_numpy(v) for v in model.weights]
+    return weights_of(model)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_a_block_trains_to_its_eager_weights(compiled_by_xla, length):
     for a, b in zip(eager, traced):
         np.testing.assert_allclose(a, b, atol=1e-5)
     # The weights moved: the comparison is of two trainings.
-    initial = keras.ops.convert_to_numpy(block_model(length).weights[0])
+    initial = weights_of(block_model(length))[0]
     assert np.abs(traced[0] - initial).max() > 1e-3
 
 
