@@ -16,9 +16,10 @@ class GroupNormalization(keras.layers.GroupNormalization):
     of a CPU training step; there this layer is torch's native
     `group_norm`, which reads channels-last activations in place. On JAX
     and TensorFlow it is Keras' arithmetic with the statistics summed over
-    the spatial axes before the group's channels, which XLA's and
-    TensorFlow's CPU kernels reduce faster
-    (`kgen.backend.group_normalization`). With the channels on another
+    the spatial axes before the group's channels and applied a channel at
+    a time, which XLA's and TensorFlow's CPU kernels reduce faster, and
+    differentiate faster (`kgen.backend.group_normalization`). With the
+    channels on another
     axis it is Keras' layer. Arguments, config and weights are Keras'.
 
     Per group `g` of channels, over the spatial positions and the group's
