@@ -17,10 +17,10 @@ class GroupNormalization(keras.layers.GroupNormalization):
     `group_norm`, which reads channels-last activations in place. On JAX
     and TensorFlow it is Keras' arithmetic with the statistics summed over
     the spatial axes before the group's channels and applied a channel at
-    a time, which XLA's and TensorFlow's CPU kernels reduce faster, and
+    a time, which XLA's and TensorFlow's CPU kernels reduce and
     differentiate faster (`kgen.backend.group_normalization`). With the
-    channels on another
-    axis it is Keras' layer. Arguments, config and weights are Keras'.
+    channels on another axis it is Keras' layer. Arguments, config and
+    weights are Keras'.
 
     Per group `g` of channels, over the spatial positions and the group's
     channels:
