@@ -44,8 +44,8 @@ def test_it_is_group_normalization(shape, affine):
 
 
 @pytest.mark.parametrize("argument", [0, 1, 2])
-def test_its_gradient_is_keras_layer_s(argument):
-    # x, gamma, beta; the weights of the loss.
+def test_its_gradient_is_keras_layers(argument):
+    # x, gamma and beta, then the weights of the loss.
     rng = np.random.default_rng(1)
     inputs = [
         keras.ops.convert_to_tensor(value, "float32")
