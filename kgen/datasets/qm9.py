@@ -110,52 +110,70 @@ def load_qm9(split="train", max_molecules=None):
 
 @functools.lru_cache(maxsize=1)
 def _all_molecules():
-    """Every molecule of the wheel, in index order (about 10 s to parse)."""
+    """Every molecule of the wheel, in index order (about 4 s to parse)."""
     # A row's coordinates are one field of up to a few kB.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 20))
-    positions, atom_types, atom_mask, properties, smiles, index = (
+    # The fields are gathered as strings and converted by NumPy at once
+    # (an array, a padding and a centring per molecule took 1.4x as long).
+    element_index = {name: i for i, name in enumerate(QM9_ELEMENTS)}
+    coordinates, elements, counts, properties, smiles, index = (
         [] for _ in range(6)
     )
     for part in _PARTS:
         path = wheel_data_file("qm9pack", part, "QM9 comes", _INSTALL)
         with open(path, newline="", encoding="utf-8") as file:
-            for row in csv.DictReader(file):
-                elements = [
+            rows = csv.reader(file)
+            column = {name: i for i, name in enumerate(next(rows))}
+            property_columns = [
+                column[name] for name in QM9_PROPERTIES.values()
+            ]
+            xyz_column = column["XYZ_Ang"]
+            elements_column = column["Elements"]
+            for row in rows:
+                names = [
                     name.strip(" '\"")
-                    for name in row["Elements"].strip("[]").split(",")
+                    for name in row[elements_column].strip("[]").split(",")
                 ]
-                xyz = np.array(
-                    row["XYZ_Ang"].replace("[", "").replace("]", "").split(","),
-                    "float64",
-                ).reshape(-1, 3)
-                if len(elements) != len(xyz) or len(xyz) > QM9_MAX_ATOMS:
+                xyz = row[xyz_column].replace("[", "").replace("]", "")
+                xyz = xyz.split(",")
+                if (
+                    3 * len(names) != len(xyz)
+                    or len(names) > QM9_MAX_ATOMS
+                    or not set(names) <= element_index.keys()
+                ):
                     raise ValueError(
-                        f"{path}: molecule {row['Index']} has "
-                        f"{len(elements)} elements and {len(xyz)} positions."
+                        f"{path}: molecule {row[column['Index']]} has the "
+                        f"elements {names} and {len(xyz)} coordinates; "
+                        f"expected at most {QM9_MAX_ATOMS} of "
+                        f"{QM9_ELEMENTS}, three coordinates each."
                     )
-                count = len(xyz)
-                padded = np.zeros((QM9_MAX_ATOMS, 3), "float32")
-                padded[:count] = xyz - xyz.mean(axis=0)
-                types = np.zeros(QM9_MAX_ATOMS, "int32")
-                types[:count] = [QM9_ELEMENTS.index(e) for e in elements]
-                positions.append(padded)
-                atom_types.append(types)
-                atom_mask.append(np.arange(QM9_MAX_ATOMS) < count)
-                properties.append(
-                    [float(row[c]) for c in QM9_PROPERTIES.values()]
-                )
-                smiles.append(row["SMILES"])
-                index.append(int(row["Index"]))
+                coordinates.extend(xyz)
+                elements.extend(element_index[name] for name in names)
+                counts.append(len(names))
+                properties.extend([row[i] for i in property_columns])
+                smiles.append(row[column["SMILES"]])
+                index.append(int(row[column["Index"]]))
     if len(index) != QM9_NUM_MOLECULES:
         raise FileNotFoundError(
             f"The installed qm9pack holds {len(index):,} molecules, not "
             f"{QM9_NUM_MOLECULES:,}; {_INSTALL}."
         )
+    counts = np.asarray(counts)
+    atom_mask = np.arange(QM9_MAX_ATOMS) < counts[:, None]
+    positions = np.zeros((len(counts), QM9_MAX_ATOMS, 3))
+    positions[atom_mask] = np.asarray(coordinates, "float64").reshape(-1, 3)
+    # Each molecule on the mean of its atoms, the padding left at zero.
+    centres = positions.sum(axis=1) / counts[:, None]
+    positions = np.where(atom_mask[..., None], positions - centres[:, None], 0)
+    atom_types = np.zeros((len(counts), QM9_MAX_ATOMS), "int32")
+    atom_types[atom_mask] = elements
     order = np.argsort(index, kind="stable")
     return {
-        "positions": np.stack(positions)[order],
-        "atom_types": np.stack(atom_types)[order],
-        "atom_mask": np.stack(atom_mask)[order],
-        "properties": np.asarray(properties, "float32")[order],
+        "positions": positions.astype("float32")[order],
+        "atom_types": atom_types[order],
+        "atom_mask": atom_mask[order],
+        "properties": np.asarray(properties, "float64")
+        .astype("float32")
+        .reshape(len(counts), len(QM9_PROPERTIES))[order],
         "smiles": np.asarray(smiles, dtype=object)[order],
     }

