@@ -24,7 +24,7 @@ too, where differentiating the grouped arithmetic gave XLA one strided
 reduction over `(h, w, channels / groups)` per statistic (3.1 ms for a
 `(32, 32, 32, 64)` batch where a column sum takes 0.6 ms). One CPU core,
 the 1.1M-parameter U-Net of `benchmarks.denoiser_vs_diffusers` at batch
-32: JAX 0.93x -> 0.97-1.02x diffusers' training images/s, TensorFlow
+32: JAX 0.93x -> 0.96-1.02x diffusers' training images/s, TensorFlow
 1.04x -> 1.08-1.09x, against the grouped arithmetic's gradient; the
 statistics alone (the forward pass) had taken 6-12% off Keras' layer.
 
