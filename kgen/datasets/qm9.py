@@ -127,6 +127,8 @@ def _all_molecules():
             property_columns = [
                 column[name] for name in QM9_PROPERTIES.values()
             ]
+            index_column = column["Index"]
+            smiles_column = column["SMILES"]
             xyz_column = column["XYZ_Ang"]
             elements_column = column["Elements"]
             for row in rows:
@@ -142,7 +144,7 @@ def _all_molecules():
                     or not set(names) <= element_index.keys()
                 ):
                     raise ValueError(
-                        f"{path}: molecule {row[column['Index']]} has the "
+                        f"{path}: molecule {row[index_column]} has the "
                         f"elements {names} and {len(xyz)} coordinates; "
                         f"expected at most {QM9_MAX_ATOMS} of "
                         f"{QM9_ELEMENTS}, three coordinates each."
@@ -151,8 +153,8 @@ def _all_molecules():
                 elements.extend(element_index[name] for name in names)
                 counts.append(len(names))
                 properties.extend([row[i] for i in property_columns])
-                smiles.append(row[column["SMILES"]])
-                index.append(int(row[column["Index"]]))
+                smiles.append(row[smiles_column])
+                index.append(int(row[index_column]))
     if len(index) != QM9_NUM_MOLECULES:
         raise FileNotFoundError(
             f"The installed qm9pack holds {len(index):,} molecules, not "
