@@ -1,18 +1,24 @@
-"""`fit`'s arrays as a `tf.data` pipeline that does not autotune, for
-TensorFlow on a machine (or CPU affinity) of one schedulable CPU.
+"""The arrays of `fit` and `evaluate` as a `tf.data` pipeline that does
+not autotune, for TensorFlow.
 
-Why kgen builds this pipeline instead of Keras' `ArrayDataAdapter`: on
-one CPU, TensorFlow's `tf.data` autotuning thread makes the deletion of
-an iterator that has not reached its end wait for the thread's next
-tuning round, and the rounds space out as the iterator ages (their
-period doubles). Keras stops an epoch of arrays after its known number
-of batches, without reaching the end, and drops that iterator: each
-epoch then idles for about as long as it trained (measured: a U-Net
-epoch of 10 steps of 0.55 s took 10.3 s, 5.6 s with autotuning off;
-the same fit on two CPUs takes 5.2 s). Autotuning has nothing to share
-out on one CPU, so this pipeline turns it off and is otherwise Keras':
-one order of indices per epoch, batches gathered from the arrays (never
-copied into a shuffle buffer), the partial last batch kept.
+Why kgen builds this pipeline instead of Keras' `ArrayDataAdapter`: the
+deletion of a `tf.data` iterator that has not reached its end waits for
+the autotuning thread's next tuning round, and the rounds space out as
+the iterator ages (their period doubles, up to a minute). Keras stops an
+epoch of arrays after its known number of batches, without reaching the
+end, and drops that iterator. On one CPU each epoch then idled for about
+as long as it trained (measured: a U-Net epoch of 10 steps of 0.55 s
+took 10.3 s, 5.6 s with autotuning off; the same fit on two CPUs took
+5.2 s). On any number of CPUs, Keras' trainer keeps its iterators in
+reference cycles, so Python frees them at a later full collection,
+when they have aged: in the test suite's long-lived processes (two
+workers on two CPUs) one such collection held the process, asleep, for
+10-160 s, its main thread in the iterator's destructor and the tuning
+thread in its timed wait (seen with gdb). For arrays, autotuning has
+little to tune (one gather per batch), so this pipeline turns it off
+and is otherwise Keras': one order of indices per epoch, batches
+gathered from the arrays (never copied into a shuffle buffer), the
+partial last batch kept.
 """
 
 import keras
@@ -58,6 +64,9 @@ def array_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=True):
     data = keras.tree.lists_to_tuples(
         keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
     )
+    # As Keras: floating arrays enter in `floatx` (a float64 array would
+    # otherwise reach the model as float64).
+    data = keras.tree.map_structure(_in_floatx, data)
     num_examples = len(keras.tree.flatten(data)[0])
     order = tf.data.Dataset.range(num_examples)
     if shuffle is True:
@@ -82,3 +91,9 @@ def array_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=True):
     # pipeline this small.
     options.experimental_optimization.apply_default_optimizations = False
     return batches.prefetch(1).with_options(options)
+
+
+def _in_floatx(array):
+    if array is None or not np.issubdtype(array.dtype, np.floating):
+        return array
+    return array.astype(keras.config.floatx(), copy=False)

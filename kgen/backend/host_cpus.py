@@ -1,6 +1,5 @@
 """The CPUs this process may run on: where kgen's backends decide what
-one schedulable CPU changes (TensorFlow's `fit` batches without tf.data's
-autotuning, `array_batches.py`; JAX runs programs in the calling thread,
+one schedulable CPU changes (JAX runs programs in the calling thread,
 `host_memory.py`; JAX's training programs on Intel CPUs,
 `training_compiler_options.py`)."""
 

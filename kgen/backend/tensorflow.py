@@ -8,7 +8,6 @@ import tensorflow as tf
 from kgen.backend import array_batches
 from kgen.backend import blocked_attention
 from kgen.backend import forward_mode
-from kgen.backend import host_cpus
 from kgen.backend import two_stage_group_normalization
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
@@ -25,15 +24,15 @@ class Trainer:
     the first trace of the step, where a custom step's `optimizer.apply`
     would create variables inside `tf.function` ("only supports singleton
     tf.Variables created on the first call"); build it eagerly instead, as
-    the JAX and torch trainers do. And on one schedulable CPU, `fit`'s
-    arrays come as `kgen.backend.array_batches`' pipeline, which does not
-    autotune: Keras' would idle about as long as it trains (see there).
+    the JAX and torch trainers do. And the arrays of `fit` (validation
+    arrays included) and `evaluate` come as `kgen.backend.array_batches`'
+    pipeline, which does not autotune: the deletion of Keras' iterators
+    waits for tf.data's tuning thread (see there).
     """
 
     def fit(self, x=None, y=None, **kwargs):
-        if host_cpus.schedulable_cpus() == 1 and (
-            array_batches.can_batch(x, y, kwargs)
-        ):
+        batch_size = kwargs.get("batch_size")
+        if array_batches.can_batch(x, y, kwargs):
             x = array_batches.array_batches(
                 x,
                 y,
@@ -43,7 +42,41 @@ class Trainer:
             )
             # The pipeline shuffles; Keras would warn that it cannot.
             y, kwargs["shuffle"] = None, False
+        validation_data = kwargs.get("validation_data")
+        if validation_data is not None:
+            val_x, val_y, val_sample_weight = (
+                keras.utils.unpack_x_y_sample_weight(validation_data)
+            )
+            if array_batches.can_batch(
+                val_x, val_y, {"sample_weight": val_sample_weight}
+            ):
+                kwargs["validation_data"] = array_batches.array_batches(
+                    val_x,
+                    val_y,
+                    val_sample_weight,
+                    kwargs.pop("validation_batch_size", None) or batch_size,
+                    shuffle=False,
+                )
         return super().fit(x, y, **kwargs)
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        *args,
+        **kwargs,
+    ):
+        if array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
+            x = array_batches.array_batches(
+                x, y, sample_weight, batch_size, shuffle=False
+            )
+            y = sample_weight = batch_size = None
+        return super().evaluate(
+            x, y, batch_size, verbose, sample_weight, *args, **kwargs
+        )
 
     def make_train_function(self, force=False):
         if (

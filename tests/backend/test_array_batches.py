@@ -1,6 +1,5 @@
-"""`kgen.backend.array_batches`: `fit`'s arrays on one CPU under
-TensorFlow, as Keras would batch them, from a pipeline that does not
-autotune."""
+"""`kgen.backend.array_batches`: `fit`'s arrays under TensorFlow, as
+Keras would batch them, from a pipeline that does not autotune."""
 
 import keras
 import numpy as np
@@ -32,6 +31,10 @@ def test_ordered_batches_keep_the_partial_last_batch_and_do_not_autotune():
     )
     assert int(dataset.cardinality()) == 3
     assert dataset.options().autotune.enabled is False
+    # Floats enter in floatx, as Keras casts them; integers keep their type.
+    as_float64 = array_batches.array_batches(x.astype("float64"), y)
+    assert as_float64.element_spec[0].dtype == "float32"
+    assert as_float64.element_spec[1].dtype == "int32"
     batches = batches_of(dataset)
     assert [len(b[0]) for b in batches] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x)
@@ -84,7 +87,7 @@ def test_only_plain_array_fits_are_batched():
     assert not array_batches.can_batch(dataset, None, {})
 
 
-def fitted_vae(x, shuffle):
+def small_vae():
     import kgen
 
     keras.utils.set_random_seed(0)
@@ -95,28 +98,69 @@ def fitted_vae(x, shuffle):
         seed=3,
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = model.fit(x, batch_size=16, epochs=2, shuffle=shuffle, verbose=0)
-    return history.history["loss"], weights_of(model)
+    return model
 
 
-def test_fit_on_one_cpu_trains_as_keras_own_batches_do(monkeypatch):
+def fitted_vae(x, validation_x):
+    model = small_vae()
+    history = model.fit(
+        x,
+        batch_size=16,
+        epochs=2,
+        shuffle=False,
+        validation_data=(validation_x, None),
+        verbose=0,
+    )
+    return history.history, weights_of(model)
+
+
+def test_fit_trains_as_keras_own_batches_do(monkeypatch):
     from kgen.backend import array_batches
-    from kgen.backend import host_cpus
 
-    x = np.random.default_rng(0).integers(0, 2, (40, 8, 8, 1))
-    x = x.astype("float32")
-    keras_losses, keras_weights = fitted_vae(x, shuffle=False)
+    x = np.random.default_rng(0).integers(0, 2, (50, 8, 8, 1))
+    x, validation_x = np.split(x.astype("float32"), [40])
+    with monkeypatch.context() as keras_batches:
+        keras_batches.setattr(array_batches, "can_batch", lambda *_: False)
+        keras_history, keras_weights = fitted_vae(x, validation_x)
     built = []
     build = array_batches.array_batches
-    monkeypatch.setattr(host_cpus, "schedulable_cpus", lambda: 1)
     monkeypatch.setattr(
         array_batches,
         "array_batches",
         lambda *args, **kwargs: built.append(args) or build(*args, **kwargs),
     )
-    losses, weights = fitted_vae(x, shuffle=False)
-    assert len(built) == 1
-    # The same batches in the same order through the same traced step.
-    np.testing.assert_allclose(losses, keras_losses, rtol=1e-6)
+    history, weights = fitted_vae(x, validation_x)
+    # The training arrays and the validation arrays.
+    assert len(built) == 2
+    # The same batches in the same order through the same traced steps.
+    assert sorted(history) == sorted(keras_history) and "val_loss" in history
+    for name, values in history.items():
+        np.testing.assert_allclose(values, keras_history[name], rtol=1e-6)
     for ours, keras_own in zip(weights, keras_weights):
         np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-7)
+
+
+def test_evaluate_scores_as_keras_own_batches_do(monkeypatch):
+    from kgen.backend import array_batches
+
+    x = np.random.default_rng(1).integers(0, 2, (20, 8, 8, 1))
+    x = x.astype("float32")
+    with monkeypatch.context() as keras_batches:
+        keras_batches.setattr(array_batches, "can_batch", lambda *_: False)
+        keras_scores = small_vae().evaluate(
+            x, batch_size=8, verbose=0, return_dict=True
+        )
+    built = []
+    build = array_batches.array_batches
+    monkeypatch.setattr(
+        array_batches,
+        "array_batches",
+        lambda *args, **kwargs: built.append(args) or build(*args, **kwargs),
+    )
+    # The same model, drawing the same noise: the same last partial batch
+    # of 4 and the same mean.
+    scores = small_vae().evaluate(x, batch_size=8, verbose=0, return_dict=True)
+    assert len(built) == 1
+    assert sorted(scores) == sorted(keras_scores)
+    for name, value in scores.items():
+        np.testing.assert_allclose(value, keras_scores[name], rtol=1e-6)
