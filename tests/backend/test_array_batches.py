@@ -114,6 +114,21 @@ def fitted_vae(x, validation_x):
     return history.history, weights_of(model)
 
 
+def pipelines_built(monkeypatch):
+    """The arguments of each `array_batches` pipeline built from here on
+    (a list that grows)."""
+    from kgen.backend import array_batches
+
+    built = []
+    build = array_batches.array_batches
+    monkeypatch.setattr(
+        array_batches,
+        "array_batches",
+        lambda *args, **kwargs: built.append(args) or build(*args, **kwargs),
+    )
+    return built
+
+
 def test_fit_trains_as_keras_own_batches_do(monkeypatch):
     from kgen.backend import array_batches
 
@@ -122,13 +137,7 @@ def test_fit_trains_as_keras_own_batches_do(monkeypatch):
     with monkeypatch.context() as keras_batches:
         keras_batches.setattr(array_batches, "can_batch", lambda *_: False)
         keras_history, keras_weights = fitted_vae(x, validation_x)
-    built = []
-    build = array_batches.array_batches
-    monkeypatch.setattr(
-        array_batches,
-        "array_batches",
-        lambda *args, **kwargs: built.append(args) or build(*args, **kwargs),
-    )
+    built = pipelines_built(monkeypatch)
     history, weights = fitted_vae(x, validation_x)
     # The training arrays and the validation arrays.
     assert len(built) == 2
@@ -150,13 +159,7 @@ def test_evaluate_scores_as_keras_own_batches_do(monkeypatch):
         keras_scores = small_vae().evaluate(
             x, batch_size=8, verbose=0, return_dict=True
         )
-    built = []
-    build = array_batches.array_batches
-    monkeypatch.setattr(
-        array_batches,
-        "array_batches",
-        lambda *args, **kwargs: built.append(args) or build(*args, **kwargs),
-    )
+    built = pipelines_built(monkeypatch)
     # The same model, drawing the same noise: the same last partial batch
     # of 4 and the same mean.
     scores = small_vae().evaluate(x, batch_size=8, verbose=0, return_dict=True)
