@@ -44,19 +44,13 @@ class Trainer:
             y, kwargs["shuffle"] = None, False
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
-            val_x, val_y, val_sample_weight = (
-                keras.utils.unpack_x_y_sample_weight(validation_data)
+            batches = _ordered_batches(
+                *keras.utils.unpack_x_y_sample_weight(validation_data),
+                kwargs.get("validation_batch_size") or batch_size,
             )
-            if array_batches.can_batch(
-                val_x, val_y, {"sample_weight": val_sample_weight}
-            ):
-                kwargs["validation_data"] = array_batches.array_batches(
-                    val_x,
-                    val_y,
-                    val_sample_weight,
-                    kwargs.pop("validation_batch_size", None) or batch_size,
-                    shuffle=False,
-                )
+            if batches is not None:
+                kwargs["validation_data"] = batches
+                kwargs.pop("validation_batch_size", None)
         return super().fit(x, y, **kwargs)
 
     def evaluate(
@@ -69,11 +63,9 @@ class Trainer:
         *args,
         **kwargs,
     ):
-        if array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
-            x = array_batches.array_batches(
-                x, y, sample_weight, batch_size, shuffle=False
-            )
-            y = sample_weight = batch_size = None
+        batches = _ordered_batches(x, y, sample_weight, batch_size)
+        if batches is not None:
+            x, y, sample_weight, batch_size = batches, None, None, None
         return super().evaluate(
             x, y, batch_size, verbose, sample_weight, *args, **kwargs
         )
@@ -86,6 +78,17 @@ class Trainer:
         ):
             self.optimizer.build(self.trainable_variables)
         return super().make_train_function(force)
+
+
+def _ordered_batches(x, y, sample_weight, batch_size):
+    """Plain arrays `(x, y, sample_weight)` as one unshuffled
+    `array_batches` pipeline (validation, `evaluate`); `None` for any
+    other data, which Keras' own adapters take."""
+    if not array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
+        return None
+    return array_batches.array_batches(
+        x, y, sample_weight, batch_size, shuffle=False
+    )
 
 
 def data_parallel(num_devices):

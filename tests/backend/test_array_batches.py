@@ -1,5 +1,6 @@
-"""`kgen.backend.array_batches`: `fit`'s arrays under TensorFlow, as
-Keras would batch them, from a pipeline that does not autotune."""
+"""`kgen.backend.array_batches`: the arrays of `fit` and `evaluate`
+under TensorFlow, as Keras would batch them, from a pipeline that does
+not autotune."""
 
 import keras
 import numpy as np
