@@ -85,12 +85,17 @@ def array_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=True):
         )
 
     batches = tf.data.Dataset.zip((indices, arrays)).map(gather)
+    return without_autotuning(batches.prefetch(1))
+
+
+def without_autotuning(dataset):
+    """`dataset` with tf.data's autotuning (and its tuning thread) off."""
     options = tf.data.Options()
     options.autotune.enabled = False
     # As Keras: no graph rewrites (a serialisation round trip) for a
     # pipeline this small.
     options.experimental_optimization.apply_default_optimizations = False
-    return batches.prefetch(1).with_options(options)
+    return dataset.with_options(options)
 
 
 def _in_floatx(array):

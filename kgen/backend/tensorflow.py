@@ -8,6 +8,7 @@ import tensorflow as tf
 from kgen.backend import array_batches
 from kgen.backend import blocked_attention
 from kgen.backend import forward_mode
+from kgen.backend import py_dataset_batches
 from kgen.backend import two_stage_group_normalization
 from kgen.backend.forward_mode import finite_difference_jvp  # noqa: F401
 from kgen.backend.non_finite_steps import undo_stateful_step
@@ -26,8 +27,9 @@ class Trainer:
     tf.Variables created on the first call"); build it eagerly instead, as
     the JAX and torch trainers do. And the arrays of `fit` (validation
     arrays included) and `evaluate` come as `kgen.backend.array_batches`'
-    pipeline, which does not autotune: the deletion of Keras' iterators
-    waits for tf.data's tuning thread (see there).
+    pipeline, their `PyDataset`s as `kgen.backend.py_dataset_batches`',
+    neither of which autotunes: the deletion of Keras' iterators waits
+    for tf.data's tuning thread (see there).
     """
 
     def fit(self, x=None, y=None, **kwargs):
@@ -42,6 +44,12 @@ class Trainer:
             )
             # The pipeline shuffles; Keras would warn that it cannot.
             y, kwargs["shuffle"] = None, False
+        elif py_dataset_batches.can_batch(x, kwargs):
+            batches = py_dataset_batches.py_dataset_batches(
+                x, kwargs.get("shuffle", True)
+            )
+            if batches is not None:
+                x, kwargs["shuffle"] = batches, False
         validation_data = kwargs.get("validation_data")
         if validation_data is not None:
             batches = _ordered_batches(
@@ -82,13 +90,17 @@ class Trainer:
 
 def _ordered_batches(x, y, sample_weight, batch_size):
     """Plain arrays `(x, y, sample_weight)` as one unshuffled
-    `array_batches` pipeline (validation, `evaluate`); `None` for any
-    other data, which Keras' own adapters take."""
-    if not array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
-        return None
-    return array_batches.array_batches(
-        x, y, sample_weight, batch_size, shuffle=False
-    )
+    `array_batches` pipeline, or a `PyDataset` as a `py_dataset_batches`
+    one (validation, `evaluate`); `None` for any other data, which Keras'
+    own adapters take."""
+    if array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
+        return array_batches.array_batches(
+            x, y, sample_weight, batch_size, shuffle=False
+        )
+    alone = y is None and sample_weight is None
+    if alone and py_dataset_batches.can_batch(x, {}):
+        return py_dataset_batches.py_dataset_batches(x)
+    return None
 
 
 def data_parallel(num_devices):

@@ -84,6 +84,12 @@ class MappedPyDataset(keras.utils.PyDataset):
         )
         self.dataset = dataset
         self.function = function
+        # The wrapped data's epoch hooks, as they are: a `PyDataset` with
+        # none of its own reads the same as one that forwards to nothing
+        # (TensorFlow's `fit` feeds those through a pipeline that does not
+        # autotune, `kgen.backend.py_dataset_batches`).
+        self.on_epoch_begin = dataset.on_epoch_begin
+        self.on_epoch_end = dataset.on_epoch_end
 
     def __len__(self):
         return len(self.dataset)
@@ -105,6 +111,3 @@ class MappedPyDataset(keras.utils.PyDataset):
 
     def batch(self, epoch, index):
         return self.function(index, self.dataset.batch(epoch, index))
-
-    def on_epoch_end(self):
-        self.dataset.on_epoch_end()
