@@ -168,3 +168,30 @@ def test_fit_and_evaluate_train_and_score_as_keras_own_adapter_does(
         np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-7)
     for name, value in scores.items():
         np.testing.assert_allclose(value, keras_scores[name], rtol=1e-6)
+
+
+def test_a_fit_under_a_backup_reads_its_batches_without_autotuning(
+    monkeypatch, tmp_path
+):
+    import kgen
+    from kgen.backend import py_dataset_batches
+
+    built = []
+    build = py_dataset_batches.py_dataset_batches
+    monkeypatch.setattr(
+        py_dataset_batches,
+        "py_dataset_batches",
+        lambda *args: built.append(build(*args)) or built[-1],
+    )
+    x = np.random.default_rng(2).integers(0, 2, (24, 8, 8, 1))
+    small_vae().fit(
+        x.astype("float32"),
+        batch_size=8,
+        epochs=1,
+        callbacks=[kgen.callbacks.BackupAndRestore(str(tmp_path), 2)],
+        verbose=0,
+    )
+    # kgen's epoch-ordered batches (which `kgen train` fits), wrapped in
+    # the input checks.
+    assert len(built) == 1
+    assert built[0].options().autotune.enabled is False
