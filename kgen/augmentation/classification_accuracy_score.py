@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kgen import backend
 from kgen.networks.classifier_training import train_image_classifier
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.data_validation import validate_array
@@ -81,7 +82,7 @@ def classification_accuracy_score(
         learning_rate=learning_rate,
         seed=seed,
     )
-    _, accuracy = classifier.evaluate(
-        test_images, test_labels, batch_size=256, verbose=0
+    _, accuracy = backend.evaluate(
+        classifier, test_images, test_labels, batch_size=256, verbose=0
     )
     return float(accuracy)

@@ -5,6 +5,11 @@ Keras chooses its own trainer):
 
 - `Trainer`: mixin that lets one stateful `train_step(data)` /
   `test_step(data)` written in `keras.ops` run under `fit` and `evaluate`.
+- `fit(model, x, y, **kwargs)`, `evaluate(...)`, `predict(model, x,
+  ...)`: Keras' loops of any Keras model (a plain classifier or judge
+  as well as a kgen model); on TensorFlow its arrays and `PyDataset`s
+  are fed as the `Trainer` feeds a kgen model's, through pipelines that
+  do not autotune (`array_batches.py`, `py_dataset_batches.py`).
 - `value_and_grad(fn, variables)`: `fn() -> (loss, aux)`; returns
   `((loss, aux), grads)` with one gradient per variable.
 - `grad(fn, x, discard_state_updates=False)`: `d sum(fn(x)) / dx`,
@@ -156,9 +161,11 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import dot_product_attention
     from kgen.backend.tensorflow import draw_for_replica
     from kgen.backend.tensorflow import enable_determinism
+    from kgen.backend.tensorflow import evaluate
     from kgen.backend.tensorflow import export_archive
     from kgen.backend.tensorflow import finite_difference_jvp
     from kgen.backend.tensorflow import first_rows
+    from kgen.backend.tensorflow import fit
     from kgen.backend.tensorflow import fused_call
     from kgen.backend.tensorflow import gather_over_replicas
     from kgen.backend.tensorflow import gelu
@@ -176,6 +183,7 @@ if _BACKEND == "tensorflow":
     from kgen.backend.tensorflow import num_processes
     from kgen.backend.tensorflow import num_replicas
     from kgen.backend.tensorflow import peak_memory_bytes
+    from kgen.backend.tensorflow import predict
     from kgen.backend.tensorflow import process_id
     from kgen.backend.tensorflow import replica_rows
     from kgen.backend.tensorflow import sample_batch_size
@@ -195,9 +203,11 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import dot_product_attention
     from kgen.backend.jax import draw_for_replica
     from kgen.backend.jax import enable_determinism
+    from kgen.backend.jax import evaluate
     from kgen.backend.jax import export_archive
     from kgen.backend.jax import finite_difference_jvp
     from kgen.backend.jax import first_rows
+    from kgen.backend.jax import fit
     from kgen.backend.jax import fused_call
     from kgen.backend.jax import gather_over_replicas
     from kgen.backend.jax import gelu
@@ -215,6 +225,7 @@ elif _BACKEND == "jax":
     from kgen.backend.jax import num_processes
     from kgen.backend.jax import num_replicas
     from kgen.backend.jax import peak_memory_bytes
+    from kgen.backend.jax import predict
     from kgen.backend.jax import process_id
     from kgen.backend.jax import replica_rows
     from kgen.backend.jax import sample_batch_size
@@ -234,9 +245,11 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import dot_product_attention
     from kgen.backend.torch import draw_for_replica
     from kgen.backend.torch import enable_determinism
+    from kgen.backend.torch import evaluate
     from kgen.backend.torch import export_archive
     from kgen.backend.torch import finite_difference_jvp
     from kgen.backend.torch import first_rows
+    from kgen.backend.torch import fit
     from kgen.backend.torch import fused_call
     from kgen.backend.torch import gather_over_replicas
     from kgen.backend.torch import gelu
@@ -254,6 +267,7 @@ elif _BACKEND == "torch":
     from kgen.backend.torch import num_processes
     from kgen.backend.torch import num_replicas
     from kgen.backend.torch import peak_memory_bytes
+    from kgen.backend.torch import predict
     from kgen.backend.torch import process_id
     from kgen.backend.torch import replica_rows
     from kgen.backend.torch import sample_batch_size
@@ -289,9 +303,11 @@ __all__ = [
     "dot_product_attention",
     "draw_for_replica",
     "enable_determinism",
+    "evaluate",
     "export_archive",
     "finite_difference_jvp",
     "first_rows",
+    "fit",
     "fused_call",
     "gather_over_replicas",
     "gelu",
@@ -309,6 +325,7 @@ __all__ = [
     "num_processes",
     "num_replicas",
     "peak_memory_bytes",
+    "predict",
     "process_id",
     "replica_rows",
     "sample_batch_size",

@@ -43,6 +43,9 @@ from kgen.backend.global_batch import num_replicas  # noqa: F401
 from kgen.backend.global_batch import replica_rows  # noqa: F401
 from kgen.backend.global_batch import scale_loss_for_distribution  # noqa: F401
 from kgen.backend.global_batch import sum_over_replicas  # noqa: F401
+from kgen.backend.keras_loops import evaluate  # noqa: F401
+from kgen.backend.keras_loops import fit  # noqa: F401
+from kgen.backend.keras_loops import predict  # noqa: F401
 from kgen.backend.non_finite_steps import all_finite
 from kgen.backend.non_finite_steps import undo_if_non_finite
 from kgen.backend.non_finite_steps import undo_stateful_step

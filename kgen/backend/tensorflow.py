@@ -26,39 +26,15 @@ class Trainer:
     would create variables inside `tf.function` ("only supports singleton
     tf.Variables created on the first call"); build it eagerly instead, as
     the JAX and torch trainers do. And the arrays of `fit` (validation
-    arrays included) and `evaluate` come as `kgen.backend.array_batches`'
-    pipeline, their `PyDataset`s as `kgen.backend.py_dataset_batches`',
-    neither of which autotunes: the deletion of Keras' iterators waits
-    for tf.data's tuning thread (see there).
+    arrays included), `evaluate` and `predict` come as
+    `kgen.backend.array_batches`' pipeline, their `PyDataset`s as
+    `kgen.backend.py_dataset_batches`', neither of which autotunes: the
+    deletion of Keras' iterators waits for tf.data's tuning thread (see
+    there).
     """
 
     def fit(self, x=None, y=None, **kwargs):
-        batch_size = kwargs.get("batch_size")
-        if array_batches.can_batch(x, y, kwargs):
-            x = array_batches.array_batches(
-                x,
-                y,
-                kwargs.pop("sample_weight", None),
-                kwargs.pop("batch_size", None),
-                kwargs.pop("shuffle", True),
-            )
-            # The pipeline shuffles; Keras would warn that it cannot.
-            y, kwargs["shuffle"] = None, False
-        elif py_dataset_batches.can_batch(x, kwargs):
-            batches = py_dataset_batches.py_dataset_batches(
-                x, kwargs.get("shuffle", True)
-            )
-            if batches is not None:
-                x, kwargs["shuffle"] = batches, False
-        validation_data = kwargs.get("validation_data")
-        if validation_data is not None:
-            batches = _ordered_batches(
-                *keras.utils.unpack_x_y_sample_weight(validation_data),
-                kwargs.get("validation_batch_size") or batch_size,
-            )
-            if batches is not None:
-                kwargs["validation_data"] = batches
-                kwargs.pop("validation_batch_size", None)
+        x, y, kwargs = _untuned_fit_arguments(x, y, kwargs)
         return super().fit(x, y, **kwargs)
 
     def evaluate(
@@ -78,6 +54,12 @@ class Trainer:
             x, y, batch_size, verbose, sample_weight, *args, **kwargs
         )
 
+    def predict(self, x, batch_size=None, *args, **kwargs):
+        batches = _ordered_batches(x, None, None, batch_size)
+        if batches is not None:
+            x, batch_size = batches, None
+        return super().predict(x, batch_size, *args, **kwargs)
+
     def make_train_function(self, force=False):
         if (
             self.built
@@ -88,11 +70,84 @@ class Trainer:
         return super().make_train_function(force)
 
 
+def fit(model, x=None, y=None, **kwargs):
+    """`model.fit` of any Keras model (a plain classifier included), its
+    arrays and `PyDataset`s fed as `Trainer.fit` feeds a kgen model's."""
+    if isinstance(model, keras.Model):
+        x, y, kwargs = _untuned_fit_arguments(x, y, kwargs)
+    return model.fit(x, y, **kwargs)
+
+
+def evaluate(model, x=None, y=None, **kwargs):
+    """`model.evaluate` of any Keras model, fed as `Trainer.evaluate`
+    feeds a kgen model."""
+    batches = _keras_model_batches(
+        model, x, y, kwargs.get("sample_weight"), kwargs.get("batch_size")
+    )
+    if batches is not None:
+        kwargs = dict(kwargs, sample_weight=None, batch_size=None)
+        x, y = batches, None
+    return model.evaluate(x, y, **kwargs)
+
+
+def predict(model, x, **kwargs):
+    """`model.predict` of any Keras model, fed as `Trainer.predict` feeds
+    a kgen model."""
+    batches = _keras_model_batches(
+        model, x, None, None, kwargs.get("batch_size")
+    )
+    if batches is not None:
+        x, kwargs = batches, dict(kwargs, batch_size=None)
+    return model.predict(x, **kwargs)
+
+
+def _keras_model_batches(model, x, y, sample_weight, batch_size):
+    """`_ordered_batches` for a Keras model; `None` for an object that
+    only looks like one (a test's oracle with a `predict` of its own)."""
+    if not isinstance(model, keras.Model):
+        return None
+    return _ordered_batches(x, y, sample_weight, batch_size)
+
+
+def _untuned_fit_arguments(x, y, kwargs):
+    """`fit`'s `(x, y, kwargs)` with its arrays (validation arrays
+    included) as an `array_batches` pipeline and its `PyDataset`s as a
+    `py_dataset_batches` one; other data as given."""
+    kwargs = dict(kwargs)
+    batch_size = kwargs.get("batch_size")
+    if array_batches.can_batch(x, y, kwargs):
+        x = array_batches.array_batches(
+            x,
+            y,
+            kwargs.pop("sample_weight", None),
+            kwargs.pop("batch_size", None),
+            kwargs.pop("shuffle", True),
+        )
+        # The pipeline shuffles; Keras would warn that it cannot.
+        y, kwargs["shuffle"] = None, False
+    elif py_dataset_batches.can_batch(x, kwargs):
+        batches = py_dataset_batches.py_dataset_batches(
+            x, kwargs.get("shuffle", True)
+        )
+        if batches is not None:
+            x, kwargs["shuffle"] = batches, False
+    validation_data = kwargs.get("validation_data")
+    if validation_data is not None:
+        batches = _ordered_batches(
+            *keras.utils.unpack_x_y_sample_weight(validation_data),
+            kwargs.get("validation_batch_size") or batch_size,
+        )
+        if batches is not None:
+            kwargs["validation_data"] = batches
+            kwargs.pop("validation_batch_size", None)
+    return x, y, kwargs
+
+
 def _ordered_batches(x, y, sample_weight, batch_size):
     """Plain arrays `(x, y, sample_weight)` as one unshuffled
     `array_batches` pipeline, or a `PyDataset` as a `py_dataset_batches`
-    one (validation, `evaluate`); `None` for any other data, which Keras'
-    own adapters take."""
+    one (validation, `evaluate`, `predict`); `None` for any other data,
+    which Keras' own adapters take."""
     if array_batches.can_batch(x, y, {"sample_weight": sample_weight}):
         return array_batches.array_batches(
             x, y, sample_weight, batch_size, shuffle=False

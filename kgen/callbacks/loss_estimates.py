@@ -2,6 +2,7 @@ import time
 
 import keras
 
+from kgen import backend
 from kgen.utils.argument_validation import validate_int
 
 
@@ -48,7 +49,7 @@ class LossEstimates(keras.callbacks.Callback):
         row = {"step": self.step, "seconds": time.time() - self.start}
         for name, (x, y) in self.data.items():
             row[f"{name}_loss"] = float(
-                self.model.evaluate(x, y, batch_size=len(x), verbose=0)
+                backend.evaluate(self.model, x, y, batch_size=len(x), verbose=0)
             )
         self.rows.append(row)
         if self.verbose:

@@ -3,6 +3,7 @@
 import numpy as np
 from keras import ops
 
+from kgen import backend
 from kgen.networks.classifier_training import train_image_classifier
 from kgen.privacy.membership_inference import membership_inference
 from kgen.utils.data_validation import validate_array
@@ -64,7 +65,9 @@ def train_generated_image_detector(
 def generated_probability(detector, images, batch_size=256):
     """`P(generated)` of each image, a float64 NumPy array `(n,)`."""
     images = _images(images, "images", tuple(detector.input_shape[1:]))
-    probabilities = detector.predict(images, batch_size=batch_size, verbose=0)
+    probabilities = backend.predict(
+        detector, images, batch_size=batch_size, verbose=0
+    )
     return np.asarray(ops.convert_to_numpy(probabilities), "float64")[
         :, GENERATED
     ]

@@ -6,6 +6,7 @@ What the MNIST presets' cards record and their large tests re-measure.
 import keras
 import numpy as np
 
+from kgen import backend
 from kgen.metrics.frechet_inception_distance import FrechetInceptionDistance
 from kgen.utils.argument_validation import validate_int
 from kgen.utils.argument_validation import validate_range
@@ -53,7 +54,7 @@ def predicted_labels(images, classifier, value_range=(0.0, 1.0)):
     """
     low, high = validate_range(value_range, "value_range")
     unit = (keras.ops.convert_to_numpy(images) - low) / (high - low)
-    return np.argmax(classifier.predict(unit, verbose=0), axis=-1)
+    return np.argmax(backend.predict(classifier, unit, verbose=0), axis=-1)
 
 
 def fid_and_label_accuracy(

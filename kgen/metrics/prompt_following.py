@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 
+from kgen import backend
 from kgen import datasets
 from kgen.datasets import captioned
 from kgen.metrics.frechet_inception_distance import FrechetInceptionDistance
@@ -40,7 +41,7 @@ def prompt_following(images, attributes, *, judge, medians, dataset="digits"):
         name it), "all_correct" (class and every named attribute)}`.
     """
     labels = np.asarray(attributes["labels"])
-    predicted = np.argmax(judge.predict(images, verbose=0), axis=-1)
+    predicted = np.argmax(backend.predict(judge, images, verbose=0), axis=-1)
     row = {"class_accuracy": float(np.mean(predicted == labels))}
     measured = captioned.measure_attributes(dataset, images)
     correct_all = predicted == labels
@@ -108,7 +109,7 @@ def prompt_following_scores(
         floor (as many real train images against the real test images).
     """
     (real, real_labels), (real_test, real_test_labels) = datasets.load(dataset)
-    predicted = np.argmax(judge.predict(real_test, verbose=0), -1)
+    predicted = np.argmax(backend.predict(judge, real_test, verbose=0), -1)
     judge_accuracy = float(np.mean(predicted == real_test_labels))
     medians = attribute_medians(dataset, real, real_labels)
     rng = np.random.default_rng(0)

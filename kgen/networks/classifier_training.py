@@ -5,6 +5,7 @@ generated images."""
 import keras
 import numpy as np
 
+from kgen import backend
 from kgen.networks.classifier import image_classifier
 from kgen.utils.argument_validation import validate_float
 from kgen.utils.argument_validation import validate_int
@@ -58,7 +59,8 @@ def train_image_classifier(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    classifier.fit(
+    backend.fit(
+        classifier,
         _ShuffledBatches(images, labels, batch_size, num_steps, seed),
         epochs=1,
         verbose=0,
@@ -110,7 +112,8 @@ def fit_image_classifier(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    classifier.fit(
+    backend.fit(
+        classifier,
         images,
         labels,
         epochs=validate_int(epochs, "epochs"),
