@@ -16,7 +16,8 @@ def test_stops_before_the_epoch_that_would_overrun():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = np.zeros((4, 2), "float32")
-    history = model.fit(
+    history = kgen.backend.fit(
+        model,
         x,
         x[:, :1],
         epochs=50,
@@ -37,7 +38,8 @@ def test_a_step_budget_stops_mid_epoch():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = np.zeros((40, 2), "float32")
-    model.fit(
+    kgen.backend.fit(
+        model,
         x,
         x[:, :1],
         batch_size=4,

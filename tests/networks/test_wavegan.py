@@ -9,7 +9,9 @@ def test_generator_makes_clips_of_the_length_in_tanh_range(upsampling):
     generator = kgen.networks.wavegan_generator(
         2048, latent_dim=8, model_size=2, upsampling=upsampling
     )
-    clips = generator.predict(np.ones((3, 8), "float32"), verbose=0)
+    clips = kgen.backend.predict(
+        generator, np.ones((3, 8), "float32"), verbose=0
+    )
     assert clips.shape == (3, 2048, 1)
     assert np.abs(clips).max() <= 1.0
     # The projection starts at 2048 / 4**5 = 2 steps of 16 d channels.
@@ -24,11 +26,13 @@ def test_class_conditional_networks_take_labels():
         1024, model_size=1, num_classes=3
     )
     noise, labels = np.ones((2, 4), "float32"), np.array([0, 2])
-    clips = generator.predict([noise, labels], verbose=0)
-    scores = discriminator.predict([clips, labels], verbose=0)
+    clips = kgen.backend.predict(generator, [noise, labels], verbose=0)
+    scores = kgen.backend.predict(discriminator, [clips, labels], verbose=0)
     assert scores.shape == (2, 1)
     # Each label has its own projection.
-    other = discriminator.predict([clips, np.array([1, 1])], verbose=0)
+    other = kgen.backend.predict(
+        discriminator, [clips, np.array([1, 1])], verbose=0
+    )
     assert not np.allclose(scores, other)
 
 
@@ -61,7 +65,9 @@ def test_bad_arguments_are_named():
 
 def test_audio_classifier_scores_clips():
     classifier = kgen.networks.audio_classifier(1024, num_classes=4)
-    probabilities = classifier.predict(np.zeros((2, 1024, 1)), verbose=0)
+    probabilities = kgen.backend.predict(
+        classifier, np.zeros((2, 1024, 1)), verbose=0
+    )
     assert probabilities.shape == (2, 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert classifier.get_layer("features").units == 128
