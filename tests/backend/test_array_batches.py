@@ -143,11 +143,18 @@ def test_fit_trains_as_keras_own_batches_do(monkeypatch):
     # The training arrays and the validation arrays.
     assert len(built) == 2
     # The same batches in the same order through the same traced steps.
+    assert_trained_alike((history, weights), (keras_history, keras_weights))
+
+
+def assert_trained_alike(ours, keras_own):
+    """Two `(history, weights)` of validated fits: the same logs, within
+    float32 rounding, and the same weights."""
+    (history, weights), (keras_history, keras_weights) = ours, keras_own
     assert sorted(history) == sorted(keras_history) and "val_loss" in history
     for name, values in history.items():
         np.testing.assert_allclose(values, keras_history[name], rtol=1e-6)
-    for ours, keras_own in zip(weights, keras_weights):
-        np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-7)
+    for weight, keras_weight in zip(weights, keras_weights):
+        np.testing.assert_allclose(weight, keras_weight, rtol=1e-5, atol=1e-7)
 
 
 def test_evaluate_scores_as_keras_own_batches_do(monkeypatch):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.backend.test_array_batches import assert_trained_alike
 from tests.backend.test_array_batches import batches_of
 from tests.backend.test_array_batches import small_vae
 from tests.conftest import BACKEND
@@ -161,11 +162,7 @@ def test_fit_and_evaluate_train_and_score_as_keras_own_adapter_does(
     )
     # The training batches, the validation batches, evaluate's batches.
     assert len(built) == 3
-    assert sorted(history) == sorted(keras_history) and "val_loss" in history
-    for name, values in history.items():
-        np.testing.assert_allclose(values, keras_history[name], rtol=1e-6)
-    for ours, keras_own in zip(weights, keras_weights):
-        np.testing.assert_allclose(ours, keras_own, rtol=1e-5, atol=1e-7)
+    assert_trained_alike((history, weights), (keras_history, keras_weights))
     for name, value in scores.items():
         np.testing.assert_allclose(value, keras_scores[name], rtol=1e-6)
 
