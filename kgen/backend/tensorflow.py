@@ -26,11 +26,12 @@ class Trainer:
     would create variables inside `tf.function` ("only supports singleton
     tf.Variables created on the first call"); build it eagerly instead, as
     the JAX and torch trainers do. And the arrays of `fit` (validation
-    arrays included), `evaluate` and `predict` come as
-    `kgen.backend.array_batches`' pipeline, their `PyDataset`s as
-    `kgen.backend.py_dataset_batches`', neither of which autotunes: the
-    deletion of Keras' iterators waits for tf.data's tuning thread (see
-    there).
+    arrays included) and `evaluate` come as `kgen.backend.array_batches`'
+    pipeline, their `PyDataset`s as `kgen.backend.py_dataset_batches`',
+    neither of which autotunes: the deletion of Keras' iterators waits
+    for tf.data's tuning thread (see there). `predict` stays Keras' (a
+    generative model samples; the model object stays as small as its
+    contract): `kgen.backend.predict` feeds it alike.
     """
 
     def fit(self, x=None, y=None, **kwargs):
@@ -53,12 +54,6 @@ class Trainer:
         return super().evaluate(
             x, y, batch_size, verbose, sample_weight, *args, **kwargs
         )
-
-    def predict(self, x, batch_size=None, *args, **kwargs):
-        batches = _ordered_batches(x, None, None, batch_size)
-        if batches is not None:
-            x, batch_size = batches, None
-        return super().predict(x, batch_size, *args, **kwargs)
 
     def make_train_function(self, force=False):
         if (
@@ -91,8 +86,8 @@ def evaluate(model, x=None, y=None, **kwargs):
 
 
 def predict(model, x, **kwargs):
-    """`model.predict` of any Keras model, fed as `Trainer.predict` feeds
-    a kgen model."""
+    """`model.predict` of any Keras model, its arrays and `PyDataset`s
+    fed as `Trainer.evaluate` feeds a kgen model's."""
     batches = _keras_model_batches(
         model, x, None, None, kwargs.get("batch_size")
     )

@@ -73,6 +73,7 @@ def test_a_plain_classifier_trains_as_keras_own_batches_do(monkeypatch):
 
 
 def test_a_kgen_model_predicts_through_the_pipeline(monkeypatch):
+    from kgen import backend
     from tests.backend.test_array_batches import small_vae
 
     x = np.random.default_rng(2).integers(0, 2, (12, 8, 8, 1))
@@ -80,7 +81,7 @@ def test_a_kgen_model_predicts_through_the_pipeline(monkeypatch):
     # Two models of the same seed: the VAE draws its latents as it calls.
     keras_outputs = keras.Model.predict(small_vae(), x, 5, verbose=0)
     built = pipelines_built(monkeypatch)
-    outputs = small_vae().predict(x, batch_size=5, verbose=0)
+    outputs = backend.predict(small_vae(), x, batch_size=5, verbose=0)
     assert len(built) == 1
     keras.tree.map_structure(
         lambda ours, keras_own: np.testing.assert_allclose(
