@@ -1,9 +1,10 @@
 """The CPUs this process may run on: where kgen's backends decide what
 one schedulable CPU changes (JAX runs programs in the calling thread,
-`host_memory.py`; JAX's training programs on Intel CPUs,
+`host_memory.py`; JAX's training programs on x86-64 CPUs,
 `training_compiler_options.py`)."""
 
 import os
+import platform
 
 
 def schedulable_cpus():
@@ -14,14 +15,6 @@ def schedulable_cpus():
     return os.cpu_count() or 1
 
 
-def cpu_vendor_is_intel():
-    """Whether the CPU's vendor is Intel, by Linux's /proc/cpuinfo; `False`
-    where the system has none."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("vendor_id"):
-                    return "GenuineIntel" in line
-    except OSError:
-        pass
-    return False
+def cpu_is_x86():
+    """Whether this process runs on an x86-64 CPU (Intel's or AMD's)."""
+    return platform.machine().lower() in ("x86_64", "amd64")

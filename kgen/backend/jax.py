@@ -11,7 +11,7 @@ to the enclosing one, so each sees the values the step has produced so far
 
 Caveats (each pinned by a test in tests/backend/):
 - `Trainer` wraps the step with `JAXTrainer._make_function`, a private Keras
-  method: setup.py pins Keras to a tested minor range. On Intel CPUs
+  method: setup.py pins Keras to a tested minor range. On x86-64 CPUs
   Keras' own train step is jitted with kgen's compiler options by
   swapping the `jit` its trainer module calls (`_keras_training_jit`).
 - A function given to `grad` must not assign variables (BatchNormalization

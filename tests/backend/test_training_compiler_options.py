@@ -1,4 +1,4 @@
-"""JAX's training programs compile with Eigen's convolutions on Intel
+"""JAX's training programs compile with Eigen's convolutions on x86-64
 CPUs (kgen/backend/training_compiler_options.py), Keras' train step and
 kgen's stateful one alike."""
 
@@ -16,16 +16,16 @@ ON_JAX = keras.backend.backend() == "jax"
 
 
 @pytest.fixture
-def intel_with_measured_jaxlib(monkeypatch):
-    monkeypatch.setattr(options_module, "cpu_vendor_is_intel", lambda: True)
+def x86_with_measured_jaxlib(monkeypatch):
+    monkeypatch.setattr(options_module, "cpu_is_x86", lambda: True)
     monkeypatch.setattr(
         options_module, "_installed_release", lambda name: MEASURED
     )
     monkeypatch.delenv("XLA_FLAGS", raising=False)
 
 
-def test_intel_cpus_train_with_convolutions_off_ynnpack(
-    intel_with_measured_jaxlib,
+def test_x86_cpus_train_with_convolutions_off_ynnpack(
+    x86_with_measured_jaxlib,
 ):
     assert training_compiler_options("cpu") == {
         "xla_cpu_experimental_ynn_fusion_type": (
@@ -35,7 +35,7 @@ def test_intel_cpus_train_with_convolutions_off_ynnpack(
 
 
 def test_other_hosts_and_the_users_flags_keep_xlas_defaults(
-    intel_with_measured_jaxlib, monkeypatch
+    x86_with_measured_jaxlib, monkeypatch
 ):
     assert training_compiler_options("gpu") is None
     monkeypatch.setenv(
@@ -51,7 +51,7 @@ def test_other_hosts_and_the_users_flags_keep_xlas_defaults(
     monkeypatch.setattr(
         options_module, "_installed_release", lambda name: MEASURED
     )
-    monkeypatch.setattr(options_module, "cpu_vendor_is_intel", lambda: False)
+    monkeypatch.setattr(options_module, "cpu_is_x86", lambda: False)
     assert training_compiler_options("cpu") is None
 
 
