@@ -132,11 +132,12 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(scope):
     # its own running averages, and every update was 2x (the loss was
     # never divided by the replica count).
     names = families(scope)
+    refusals = scope == "mechanisms"  # checked once, in the default run
     arguments = ["--logical-cpus", "2"]
-    if scope == "mechanisms":  # the refusals, once
+    if refusals:
         arguments.append("--indivisible")
     results = run_check("tensorflow", names, arguments=arguments)
-    if scope == "mechanisms":
+    if refusals:
         # A last batch of 3 would split 2 + 1, and each replica's mean
         # loss would weigh alike: refused before the first step, as on
         # JAX.
