@@ -5,11 +5,9 @@ import sys
 import tempfile
 
 
-def _import_backend(quiet):
-    """Imports `kgen.backend`, and Keras (and TensorFlow) with it, without
-    TensorFlow's start-up chatter when `quiet`. `kgen.backend` picks
-    TensorFlow's CPU kernels before Keras imports it
-    (kgen/backend/tensorflow_kernels.py).
+def _import_keras(quiet):
+    """Imports Keras (and TensorFlow), without TensorFlow's start-up chatter
+    when `quiet`.
 
     TensorFlow's C++ runtime prints oneDNN and CUDA notices to file
     descriptor 2 before its log level applies (`TF_CPP_MIN_LOG_LEVEL` does
@@ -20,7 +18,7 @@ def _import_backend(quiet):
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if not quiet or "keras" in sys.modules:
-        import kgen.backend  # noqa: F401
+        import keras  # noqa: F401
 
         return
     sys.stderr.flush()
@@ -28,7 +26,7 @@ def _import_backend(quiet):
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import kgen.backend  # noqa: F401
+            import keras  # noqa: F401
         except BaseException:
             os.dup2(saved_fd, 2)
             captured.seek(0)
@@ -39,7 +37,7 @@ def _import_backend(quiet):
             os.close(saved_fd)
 
 
-_import_backend(
+_import_keras(
     quiet=os.environ.get("KGEN_QUIET_IMPORT") == "1"
     # The `kgen` console script; `python -m kgen` (argv[0] is "-m" while
     # the package is being located).

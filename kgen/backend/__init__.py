@@ -149,12 +149,7 @@ Keras chooses its own trainer):
   `stateless_uniform(shape, seed)` likewise, in [0, 1).
 """
 
-from kgen.backend import tensorflow_kernels
-
-# Before Keras imports TensorFlow, which reads the switch once.
-tensorflow_kernels.prefer_onednn()
-
-import keras  # noqa: E402
+import keras
 
 _BACKEND = keras.backend.backend()
 
