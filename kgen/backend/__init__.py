@@ -101,11 +101,11 @@ Keras chooses its own trainer):
   *args)` for inference (a whole sampling loop), compiled once per owner,
   `key` and argument shapes and kept (the newest 8 keys per owner): on
   JAX a `jax.jit` with the owner's variables as arguments, on TensorFlow
-  a `tf.function`; torch runs it eagerly under `no_grad` (no caller
-  needs its own). `key` must name everything `function` closes over,
-  and every dimension of the arguments that `function` reads as a
-  Python int (TensorFlow traces a dimension that varies under one key
-  as unknown); `function` must not hold the owner.
+  a `tf.function` traced per shape (the newest 8 kept: a trace of free
+  batch size rounds otherwise, and a seed's samples would depend on the
+  sizes drawn before); torch runs it eagerly under `no_grad` (no caller
+  needs its own). `key` must name everything `function` closes over;
+  `function` must not hold the owner.
   With `key` `None` nothing is kept: JAX and TensorFlow compile the
   program for this call alone.
 - `no_grad()`: a context for inference loops; on torch it stops autograd
