@@ -5,9 +5,11 @@ import sys
 import tempfile
 
 
-def _import_keras(quiet):
-    """Imports Keras (and TensorFlow), without TensorFlow's start-up chatter
-    when `quiet`.
+def _import_backend(quiet):
+    """Imports `kgen.backend`, and Keras (and TensorFlow) with it, without
+    TensorFlow's start-up chatter when `quiet`. `kgen.backend` picks
+    TensorFlow's CPU kernels before Keras imports it
+    (kgen/backend/tensorflow_kernels.py).
 
     TensorFlow's C++ runtime prints oneDNN and CUDA notices to file
     descriptor 2 before its log level applies (`TF_CPP_MIN_LOG_LEVEL` does
@@ -18,7 +20,7 @@ def _import_keras(quiet):
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if not quiet or "keras" in sys.modules:
-        import keras  # noqa: F401
+        import kgen.backend  # noqa: F401
 
         return
     sys.stderr.flush()
@@ -26,7 +28,7 @@ def _import_keras(quiet):
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import keras  # noqa: F401
+            import kgen.backend  # noqa: F401
         except BaseException:
             os.dup2(saved_fd, 2)
             captured.seek(0)
@@ -37,7 +39,7 @@ def _import_keras(quiet):
             os.close(saved_fd)
 
 
-_import_keras(
+_import_backend(
     quiet=os.environ.get("KGEN_QUIET_IMPORT") == "1"
     # The `kgen` console script; `python -m kgen` (argv[0] is "-m" while
     # the package is being located).

@@ -67,11 +67,15 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     # default second, yet add up.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
-import keras  # noqa: E402  (after XLA_FLAGS: JAX reads them once)
+# kgen before Keras, as the `kgen` command imports them: kgen.backend
+# picks TensorFlow's CPU kernels before Keras imports TensorFlow
+# (kgen/backend/tensorflow_kernels.py). After XLA_FLAGS: JAX reads them
+# once.
+import kgen  # noqa: E402, I001
+
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-import kgen  # noqa: E402
 
 BACKEND = keras.backend.backend()
 

@@ -149,7 +149,12 @@ Keras chooses its own trainer):
   `stateless_uniform(shape, seed)` likewise, in [0, 1).
 """
 
-import keras
+from kgen.backend import tensorflow_kernels
+
+# Before Keras imports TensorFlow, which reads the switch once.
+tensorflow_kernels.prefer_onednn()
+
+import keras  # noqa: E402
 
 _BACKEND = keras.backend.backend()
 
