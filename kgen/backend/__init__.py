@@ -99,13 +99,13 @@ Keras chooses its own trainer):
   method and input shape.
 - `inference_program(owner, key, function, *args)`: `function(owner,
   *args)` for inference (a whole sampling loop), compiled once per owner,
-  `key` and argument shapes and kept (the newest 8 keys per owner): on
-  JAX a `jax.jit` with the owner's variables as arguments, on TensorFlow
-  a `tf.function` traced per shape (the newest 8 kept: a trace of free
-  batch size rounds otherwise, and a seed's samples would depend on the
-  sizes drawn before); torch runs it eagerly under `no_grad` (no caller
-  needs its own). `key` must name everything `function` closes over;
-  `function` must not hold the owner.
+  `key` and argument shapes and kept (the newest 8 keys per owner, on
+  TensorFlow 8 keys and shapes): on JAX a `jax.jit` with the owner's
+  variables as arguments, on TensorFlow a `tf.function` per shape (a
+  trace of free batch size rounds otherwise, and a seed's samples would
+  depend on the sizes drawn before); torch runs it eagerly under
+  `no_grad` (no caller needs its own). `key` must name everything
+  `function` closes over; `function` must not hold the owner.
   With `key` `None` nothing is kept: JAX and TensorFlow compile the
   program for this call alone.
 - `no_grad()`: a context for inference loops; on torch it stops autograd

@@ -1,6 +1,5 @@
 """TensorFlow: Keras' own trainer already runs a stateful `train_step`."""
 
-import collections
 import contextlib
 
 import keras
@@ -394,42 +393,21 @@ def fused_call(layer, function, *args, attention_scores=None):
     return _FUSED_CALLS.get(layer, "fused_call", function)(*args)
 
 
-class _ProgramPerShape:
-    """`function(owner, *args)` traced once per shape and dtype of its
-    tensor arguments (as `jax.jit`), the newest `MAX_SHAPES` kept.
+def _trace(owner_ref, function):
+    # Keyed by its arguments' shapes too (`inference_program`), so traced
+    # once, into a concrete function: calling a new `tf.function` per
+    # shape drew TensorFlow's retracing warning from the fifth size. The
+    # variables are read live inside the graph.
+    program = tf.function(lambda *args: function(owner_ref(), *args))
+    traced = None
 
-    Not one `tf.function` with `reduce_retracing`: its trace after a
-    second batch size has a free one, which Grappler's arithmetic
-    optimizer rewrites otherwise than a graph of known shapes, so a seed's
-    samples depended on which batch sizes had run before. An
-    `EquivariantDiffusion`'s `sample(4)` after a `sample(16)` differed
-    from a fresh copy's by 1.7e-3 (values up to 3e3), and edm_qm9's
-    preset check failed on oneDNN. Each trace is a `tf.function` of its
-    own, so varying `num_samples` draws no retracing warning. The
-    variables are read live inside each graph.
-    """
+    def call(*args):
+        nonlocal traced
+        if traced is None:
+            traced = program.get_concrete_function(*args)
+        return traced(*args)
 
-    MAX_SHAPES = 8
-
-    def __init__(self, owner_ref, function):
-        self._owner_ref = owner_ref
-        self._function = function
-        self._programs = collections.OrderedDict()
-
-    def __call__(self, *args):
-        shapes = tuple(_shape_key(x) for x in args)
-        program = self._programs.get(shapes)
-        if program is None:
-            owner_ref, function = self._owner_ref, self._function
-            program = tf.function(
-                lambda *args: function(owner_ref(), *args)
-            ).get_concrete_function(*args)
-            self._programs[shapes] = program
-            if len(self._programs) > self.MAX_SHAPES:
-                self._programs.popitem(last=False)
-        else:
-            self._programs.move_to_end(shapes)
-        return program(*args)
+    return call
 
 
 def _shape_key(x):
@@ -437,10 +415,6 @@ def _shape_key(x):
         return None
     x = tf.convert_to_tensor(x)
     return tuple(x.shape), x.dtype
-
-
-def _trace(owner_ref, function):
-    return _ProgramPerShape(owner_ref, function)
 
 
 # Eager, a sampling loop's `tf.function` was traced anew at every call (a
@@ -486,6 +460,14 @@ def inference_program(owner, key, function, *args):
             lambda *args: function(owner, *args), autograph=False
         )
         return program.get_concrete_function(*args)(*args)
+    # A program per shape, as `jax.jit` compiles one: not one
+    # `tf.function` with `reduce_retracing`, whose trace after a second
+    # batch size has a free one, which Grappler's arithmetic optimizer
+    # rewrites otherwise than a graph of known shapes. A seed's samples
+    # then depended on the sizes drawn before: an `EquivariantDiffusion`'s
+    # `sample(4)` after a `sample(16)` was 1.7e-3 off a fresh copy's
+    # (values up to 3e3), and edm_qm9's preset check failed on oneDNN.
+    key = (key, tuple(_shape_key(x) for x in args))
     return _INFERENCE_PROGRAMS.get(owner, key, function)(*args)
 
 

@@ -142,8 +142,6 @@ def test_a_seed_draws_the_same_samples_whatever_sizes_were_drawn_before():
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow's traces")
 def test_a_tensorflow_program_keeps_a_trace_per_shape_and_bounds_them():
-    from kgen.backend import tensorflow as tensorflow_backend
-
     owner = keras.layers.Layer()
     owner.weight = keras.Variable(2.0)
     traced = []
@@ -152,7 +150,7 @@ def test_a_tensorflow_program_keeps_a_trace_per_shape_and_bounds_them():
         traced.append(tuple(x.shape))
         return x * owner.weight
 
-    limit = tensorflow_backend._ProgramPerShape.MAX_SHAPES
+    limit = program_cache.MAX_PROGRAMS_PER_OWNER
     for size in [*range(1, limit + 1), 1, limit + 1, 1, 2]:
         x = keras.ops.ones((size,))
         output = backend.inference_program(owner, "double", double, x)
