@@ -703,7 +703,7 @@ def test_generate_takes_the_sample_range_from_the_card(tmp_path):
 
 # Presets whose `generate` takes the image path of the cheaper image
 # presets here, at 10-30 s of compiled sampling each; tests/presets draws
-# their samples on every backend, and `-m large` generates them here too.
+# their samples on every backend, and `-m release` generates them here too.
 SLOW_IMAGE_PRESETS = (
     "consistency_mnist",
     "ddpm_mnist",
@@ -729,7 +729,7 @@ TOKEN_PRESETS = (
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(name, marks=pytest.mark.large)
+        pytest.param(name, marks=[pytest.mark.large, pytest.mark.release])
         if name in SLOW_IMAGE_PRESETS + TOKEN_PRESETS
         else name
         for name in kgen.presets.list_presets()

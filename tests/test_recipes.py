@@ -99,8 +99,28 @@ UNDER_TORCH = (
 )
 
 
+# The costliest smoke runs (50-190 s each on CI's two cores, 600 s of its
+# worker time in all) are `release` tests, run before a release with the
+# rest of `pytest -m large` (the runs they read run there too), not in CI:
+# a recipe runs when its preset is retrained, and a release retrains. Two
+# are a script's second run with another architecture, which the command
+# line trains in CI (tests/test_cli.py). Each script's data, fit and card
+# steps are `recipes/recipe_steps.py` and `recipes/model_card.py`, which
+# the runs left in CI take.
+RELEASE_RUNS = (
+    "ddpm_mnist.py --smoke",
+    "flow_matching_fashion_mnist.py --smoke",
+    "gpt_moses.py --smoke",
+    "gan_mnist.py wgan_gp --smoke",
+    "vae_mnist.py hierarchical_vae --smoke",
+    "wave_net_spoken_digits.py --smoke",
+)
+
+
 def _marks(run):
     marks = [pytest.mark.torch_only] if run in UNDER_TORCH else []
+    if run in RELEASE_RUNS:
+        marks.append(pytest.mark.release)
     if run in GROUPS:
         marks.append(pytest.mark.xdist_group(GROUPS[run]))
     return marks
@@ -137,6 +157,7 @@ def test_every_grouped_run_is_a_smoke_run():
     # in another pytest process than the run it reads.
     assert set(GROUPS) <= set(SMOKE_RUNS)
     assert set(UNDER_TORCH) <= set(SMOKE_RUNS) - set(GROUPS)
+    assert set(RELEASE_RUNS) <= set(SMOKE_RUNS) - set(UNDER_TORCH)
 
 
 def changed_files():

@@ -11,10 +11,9 @@ CI checks `MECHANISMS`, one family for each way a replica could part from
 the one-device run; every other family reaches its draws and statistics
 through the same kgen code (`kgen.utils.batch_random`, `kgen.layers`,
 `kgen.backend`), so its check repeats one of these. The sweep over every
-other contract case under a `MirroredStrategy` (about 10 minutes of
-subprocesses) is `-m large`; on JAX, every contract case trained by a
-job of two processes is compared with one device
-(`tests/distribute/test_job.py`)."""
+other contract case under a `MirroredStrategy` (about 11 minutes of
+subprocesses) is `-m release`, outside CI, as is the same sweep on JAX
+through a job of two processes (`tests/distribute/test_job.py`)."""
 
 import importlib.util
 import json
@@ -71,7 +70,7 @@ def every_family(leaving_out=()):
 
 
 # One contract case for each replica-sensitive mechanism (what it covers);
-# `-m large` runs every other contract case under a `MirroredStrategy`.
+# `-m release` runs every other contract case under a `MirroredStrategy`.
 MECHANISMS = (
     "DCGAN",  # BatchNormalization's global statistics; two optimizers
     "WGANGP",  # per-example draws (kgen.utils.batch_random); input grads
@@ -87,7 +86,7 @@ MECHANISMS = (
 
 
 def families(scope):
-    """`MECHANISMS` in CI; with `-m large`, every other contract case (the
+    """`MECHANISMS` in CI; with `-m release`, every other contract case (the
     default run has checked `MECHANISMS`)."""
     if scope == "mechanisms":
         return list(MECHANISMS)
@@ -96,7 +95,7 @@ def families(scope):
 
 SCOPES = [
     "mechanisms",
-    pytest.param("others", marks=pytest.mark.large),
+    pytest.param("others", marks=[pytest.mark.large, pytest.mark.release]),
 ]
 
 

@@ -1,7 +1,7 @@
 """Bach's chorales on a sixteenth-note grid (kgen.datasets.bach_chorales):
 the grid of a score written here note by note, the transpositions, the
-windows, and the split by BWV number; the whole corpus (a minute and a
-half of music21 parsing) is `large`."""
+windows, and the split by BWV number; the whole corpus (two minutes of
+music21 parsing) is read with `-m release`, before a release."""
 
 import pathlib
 import sys
@@ -116,6 +116,7 @@ def test_bad_arguments_name_what_was_expected(monkeypatch):
 
 
 @pytest.mark.large
+@pytest.mark.release
 def test_the_corpus_splits_by_chorale_into_two_bar_windows():
     pytest.importorskip("music21", reason="needs music21")
     train, train_bwv = kgen.datasets.load_bach_chorales("train")

@@ -33,8 +33,10 @@ def _other_families():
 
 FAMILIES = [
     pytest.param(FEW, id="gan-vae-diffusion"),
-    # `-m large`: every other contract case.
-    pytest.param(None, id="others", marks=pytest.mark.large),
+    # `-m release`: every other contract case.
+    pytest.param(
+        None, id="others", marks=[pytest.mark.large, pytest.mark.release]
+    ),
 ]
 
 

@@ -25,6 +25,7 @@ def test_jem_preset_classifies_the_test_digits_as_its_card_says():
 
 
 @pytest.mark.large
+@pytest.mark.release
 def test_jem_preset_samples_reach_their_label_accuracy_and_domain_fid():
     on_the_cards_backend(NAME)  # the chains' noise is drawn
     card = kgen.presets.preset_metadata(NAME)

@@ -8,6 +8,11 @@ streams differ). The RBM's AIS estimate is checked on JAX only: on this
 model its seed moves log Z by tens of nats (see the model card), far more
 than its reported standard error, so another backend's random stream gives
 another value.
+
+The cards measured by sampling are `release` tests, run before a release
+and not in CI, whose time they would outgrow: CI holds each preset's
+samples to its stored reference (tests/presets/test_presets.py), and each
+metric to its oracle (tests/metrics). The exact likelihoods stay `large`.
 """
 
 import functools
@@ -67,6 +72,7 @@ def on_the_cards_backend(name):
 
 
 @pytest.mark.large
+@pytest.mark.release
 @pytest.mark.parametrize("name", ["vae_mnist", "hierarchical_vae_mnist"])
 def test_vae_preset_reaches_its_iwae_nll(name):
     card = kgen.presets.preset_metadata(name)
@@ -105,6 +111,7 @@ def test_pixel_cnn_preset_reaches_its_exact_nll():
 
 
 @pytest.mark.large
+@pytest.mark.release
 @pytest.mark.skipif(
     keras.backend.backend() != "jax",
     reason="the card's AIS estimate was drawn from JAX's random stream",
@@ -127,6 +134,7 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
 
 
 @pytest.mark.large
+@pytest.mark.release
 @FID_GROUP
 @pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
 def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
@@ -155,6 +163,7 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
 
 
 @pytest.mark.large
+@pytest.mark.release
 @FID_GROUP
 @pytest.mark.parametrize(
     "name, fid_key, accuracy_key",

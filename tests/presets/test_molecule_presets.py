@@ -12,6 +12,7 @@ from kgen import cli
 
 
 @pytest.mark.large
+@pytest.mark.release
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("name", ["gpt_moses", "sequence_vae_moses"])
 def test_a_molecule_preset_writes_valid_unique_novel_molecules(tmp_path, name):

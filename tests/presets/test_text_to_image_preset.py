@@ -16,6 +16,7 @@ NAME = "text_to_image_digits"
 
 
 @pytest.mark.large
+@pytest.mark.release
 def test_text_to_image_preset_draws_what_it_is_asked():
     model = kgen.presets.load_preset(NAME)
     _, (_, captions, attributes) = kgen.datasets.load_captioned(
