@@ -144,6 +144,14 @@ def _runs_on(item):
     return ("tensorflow",)
 
 
+def pytest_itemcollected(item):
+    """A `release` test is `large` too: `-m "not large"` (the default) and
+    CI's `-m "large and not release"` leave it out, and `-m large` runs it
+    with the rest before a release."""
+    if item.get_closest_marker("release") is not None:
+        item.add_marker(pytest.mark.large)
+
+
 def pytest_collection_modifyitems(config, items):
     """Skips each test under the backends it does not run on (`_runs_on`),
     saying which backend proves it."""

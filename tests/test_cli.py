@@ -729,7 +729,7 @@ TOKEN_PRESETS = (
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(name, marks=[pytest.mark.large, pytest.mark.release])
+        pytest.param(name, marks=pytest.mark.release)
         if name in SLOW_IMAGE_PRESETS + TOKEN_PRESETS
         else name
         for name in kgen.presets.list_presets()

@@ -246,7 +246,7 @@ def served_outputs(serving_tree, tmp_path_factory):
     [
         name
         if tier(name) == "ci"
-        else pytest.param(name, marks=[pytest.mark.large, pytest.mark.release])
+        else pytest.param(name, marks=pytest.mark.release)
         for name in exported_names()
     ],
 )

@@ -95,7 +95,7 @@ def families(scope):
 
 SCOPES = [
     "mechanisms",
-    pytest.param("others", marks=[pytest.mark.large, pytest.mark.release]),
+    pytest.param("others", marks=pytest.mark.release),
 ]
 
 

@@ -115,7 +115,6 @@ def test_bad_arguments_name_what_was_expected(monkeypatch):
         kgen.datasets.load_bach_chorales("test")
 
 
-@pytest.mark.large
 @pytest.mark.release
 def test_the_corpus_splits_by_chorale_into_two_bar_windows():
     pytest.importorskip("music21", reason="needs music21")

@@ -34,9 +34,7 @@ def _other_families():
 FAMILIES = [
     pytest.param(FEW, id="gan-vae-diffusion"),
     # `-m release`: every other contract case.
-    pytest.param(
-        None, id="others", marks=[pytest.mark.large, pytest.mark.release]
-    ),
+    pytest.param(None, id="others", marks=pytest.mark.release),
 ]
 
 

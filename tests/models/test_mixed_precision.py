@@ -96,7 +96,7 @@ def _family_policy(name, policy):
         name,
         policy,
         id=f"{name}-{policy}",
-        marks=[pytest.mark.large, pytest.mark.release] if release else [],
+        marks=pytest.mark.release if release else [],
     )
 
 

@@ -24,7 +24,6 @@ def test_jem_preset_classifies_the_test_digits_as_its_card_says():
     assert accuracy >= metric["plain_classifier"] - 2 / len(y_test)
 
 
-@pytest.mark.large
 @pytest.mark.release
 def test_jem_preset_samples_reach_their_label_accuracy_and_domain_fid():
     on_the_cards_backend(NAME)  # the chains' noise is drawn

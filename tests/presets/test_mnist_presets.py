@@ -71,7 +71,6 @@ def on_the_cards_backend(name):
         pytest.skip(f"{name}'s card was measured on {backend}")
 
 
-@pytest.mark.large
 @pytest.mark.release
 @pytest.mark.parametrize("name", ["vae_mnist", "hierarchical_vae_mnist"])
 def test_vae_preset_reaches_its_iwae_nll(name):
@@ -110,7 +109,6 @@ def test_pixel_cnn_preset_reaches_its_exact_nll():
     )
 
 
-@pytest.mark.large
 @pytest.mark.release
 @pytest.mark.skipif(
     keras.backend.backend() != "jax",
@@ -133,7 +131,6 @@ def test_rbm_preset_reaches_its_ais_log_likelihood():
     ), (float(np.mean(log_p)), metric)
 
 
-@pytest.mark.large
 @pytest.mark.release
 @FID_GROUP
 @pytest.mark.parametrize("name", ["dcgan_mnist", "wgan_gp_mnist"])
@@ -162,7 +159,6 @@ def test_gan_preset_reaches_its_fid_and_covers_every_class(name):
     assert fractions.min() > 0 and fractions.max() <= 0.2, fractions
 
 
-@pytest.mark.large
 @pytest.mark.release
 @FID_GROUP
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import pytest
 from kgen import cli
 
 
-@pytest.mark.large
 @pytest.mark.release
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("name", ["gpt_moses", "sequence_vae_moses"])

@@ -15,7 +15,6 @@ from benchmarks import text_to_image_digits as benchmark
 NAME = "text_to_image_digits"
 
 
-@pytest.mark.large
 @pytest.mark.release
 def test_text_to_image_preset_draws_what_it_is_asked():
     model = kgen.presets.load_preset(NAME)
