@@ -103,11 +103,11 @@ UNDER_TORCH = (
 # retrained: the smoke runs below are `release` tests, run before a
 # release with the rest of `pytest -m large` (the runs they read run there
 # too), not in CI, whose budget they would outgrow (20-190 s each on its
-# two cores, about 900 s of worker time in all). CI keeps the others: the
-# classifiers, the digits GAN and VAE, the EDM's two stages and the runs
-# under torch, which take the recipes' shared steps
-# (`recipes/recipe_steps.py`, `recipes/model_card.py`) and each kind of
-# data; the command line trains every MNIST architecture in CI
+# two cores, about 900 s of worker time in all). CI keeps the others:
+# the MNIST, digits and spoken-digit classifiers, the digits GAN and VAE,
+# the EDM's two stages and the runs under torch, which take the recipes'
+# shared steps (`recipes/recipe_steps.py`, `recipes/model_card.py`) and
+# each kind of data; the command line trains every MNIST architecture in CI
 # (tests/test_cli.py).
 RELEASE_RUNS = (
     "ddpm_mnist.py --smoke",
